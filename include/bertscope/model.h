@@ -1,0 +1,137 @@
+/*
+ * model.h - a BERT checkpoint (config + weights + head) and its forward pass.
+ *
+ *     bs_load_options lo = bs_load_defaults();     // head from config.architectures
+ *     bs_model *m;
+ *     bs_error err = {0};
+ *     if (bs_model_load(&m, "weights/brown-genre", &lo, &err) != BS_OK) ...
+ *     bs_run *run;
+ *     bs_run_create(&run, m, &err);
+ *     bs_forward(run, batch.input_ids, batch.attention_mask, batch.token_type_ids,
+ *                batch.B, batch.T, &err);
+ *     const bs_outputs *o = bs_run_outputs(run);  // valid until the next bs_forward
+ *     ... o->logits[b * o->logits_shape[1] + c] ...
+ *     bs_run_free(run);
+ *     bs_model_free(m);
+ *
+ * Legend: B batch, T positions, H hidden, A heads, D = H/A head size, I intermediate,
+ * V vocab, C labels, L layers. Semantics follow ../shared/docs/BERT_FACTS.md and
+ * Hugging Face's modeling_bert.py. A model is read-only after loading and may be shared
+ * by several runs (threads); a run belongs to one thread at a time.
+ */
+#ifndef BERTSCOPE_MODEL_H
+#define BERTSCOPE_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bertscope/error.h"
+
+typedef enum { BS_ACT_GELU = 0, BS_ACT_GELU_TANH, BS_ACT_RELU, BS_ACT_SILU } bs_act;
+
+typedef enum {
+    BS_HEAD_AUTO = 0, /* from config.architectures and the tensors present */
+    BS_HEAD_BASE,     /* BertModel: last_hidden_state (B, T, H), pooler_output (B, H) */
+    BS_HEAD_SEQ,      /* BertForSequenceClassification: logits (B, C) */
+    BS_HEAD_TOK,      /* BertForTokenClassification: logits (B, T, C) */
+    BS_HEAD_MLM,      /* BertForMaskedLM (and BertForPreTraining's MLM part): (B, T, V) */
+} bs_head;
+
+typedef enum { BS_PROBLEM_SINGLE = 0, BS_PROBLEM_MULTI, BS_PROBLEM_REGRESSION } bs_problem;
+
+typedef enum { BS_DTYPE_F32 = 0, BS_DTYPE_F16, BS_DTYPE_BF16 } bs_dtype;
+
+const char *bs_head_name(bs_head h);   /* "base", "seq", "tok", "mlm" */
+const char *bs_act_name(bs_act a);     /* "gelu", "gelu_new", "relu", "silu" */
+const char *bs_dtype_name(bs_dtype d); /* "F32", "F16", "BF16" */
+
+typedef struct bs_config {
+    int vocab_size;        /* V */
+    int hidden_size;       /* H */
+    int num_layers;        /* L */
+    int num_heads;         /* A */
+    int intermediate_size; /* I */
+    int max_position;      /* max_position_embeddings */
+    int type_vocab_size;
+    int pad_token_id;
+    float layer_norm_eps;
+    float initializer_range;
+    bs_act act;
+    char hidden_act[32];     /* as written in config.json */
+    char architecture[64];   /* architectures[0], or "" */
+    bs_problem problem;
+    int num_labels;          /* C; from id2label, else num_labels, else 2 */
+    char **id2label;         /* num_labels owned strings ("LABEL_0" when absent) */
+} bs_config;
+
+/* Parses config.json bytes. Unknown position_embedding_type, non-dividing heads,
+ * non-positive sizes and absurd sizes are errors naming the field. */
+bs_status bs_config_parse(bs_config *cfg, const char *json, size_t len, bs_error *err);
+/* Built-in geometries: "tiny" (L2 H128 A2), "mini" (L4 H256 A4), "small" (L4 H512 A8),
+ * "base" (L12 H768 A12), "large" (L24 H1024 A16); vocab 30522, 512 positions. */
+bs_status bs_config_builtin(bs_config *cfg, const char *name, bs_error *err);
+void bs_config_free(bs_config *cfg);
+
+typedef struct bs_load_options {
+    bs_head head;        /* BS_HEAD_AUTO by default */
+    int num_labels;      /* 0 = from config; otherwise overrides (a new head if needed) */
+    uint64_t seed;       /* seed for newly initialised heads and shape-only models */
+} bs_load_options;
+
+bs_load_options bs_load_defaults(void);
+
+typedef struct bs_model bs_model;
+
+/* path is a Hugging Face folder (config.json + model.safetensors), or a config.json
+ * alone (a shape-only model with seeded random weights and a warning). */
+bs_status bs_model_load(bs_model **out, const char *path, const bs_load_options *opt,
+                        bs_error *err);
+/* A shape-only model of a built-in geometry (see bs_config_builtin). */
+bs_status bs_model_from_builtin(bs_model **out, const char *name, const bs_load_options *opt,
+                                bs_error *err);
+/* Loads from memory: config.json bytes and model.safetensors bytes (not copied: they
+ * must outlive the model). For tests and fuzzing. */
+bs_status bs_model_load_memory(bs_model **out, const char *config_json, size_t config_len,
+                               const void *safetensors, size_t st_len,
+                               const bs_load_options *opt, bs_error *err);
+void bs_model_free(bs_model *m);
+
+const bs_config *bs_model_config(const bs_model *m);
+bs_head bs_model_head(const bs_model *m);
+bs_dtype bs_model_dtype(const bs_model *m);     /* storage dtype of the checkpoint */
+const char *bs_model_path(const bs_model *m);   /* as given, or "builtin:NAME" */
+int bs_model_has_pooler(const bs_model *m);
+int bs_model_random_head(const bs_model *m);    /* head newly initialised */
+int bs_model_shape_only(const bs_model *m);     /* all weights random */
+const bs_warnings *bs_model_warnings(const bs_model *m);
+size_t bs_model_weight_bytes(const bs_model *m); /* bytes of weights as used (F32) */
+
+/* Threads used by GEMM (OpenBLAS is process-wide). n <= 0 = all cores. */
+void bs_set_threads(int n);
+
+typedef struct bs_outputs {
+    int B, T;
+    const float *hidden;  /* (L+1, B, T, H): embeddings output, then each layer's output */
+    const float *attn;    /* (L, B, A, T, T) softmaxed probabilities, row = query */
+    const float *pooled;  /* (B, H) tanh pooler output, NULL without a pooler */
+    const float *logits;  /* head output, NULL for BS_HEAD_BASE */
+    int logits_rank;      /* 2: (B, C); 3: (B, T, C) or (B, T, V) */
+    int logits_shape[3];
+} bs_outputs;
+
+typedef struct bs_run bs_run;
+
+bs_status bs_run_create(bs_run **out, const bs_model *m, bs_error *err);
+/* Runs the model on a (B, T) batch. Buffers grow as needed. attention_mask and
+ * token_type_ids may be NULL (all ones / all zeros). Fails with BS_ERR_LIMIT when
+ * T > max_position, BS_ERR_INPUT for an id out of range. */
+bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *attention_mask,
+                     const int32_t *token_type_ids, int B, int T, bs_error *err);
+/* Valid until the next bs_forward or bs_run_free. */
+const bs_outputs *bs_run_outputs(const bs_run *run);
+void bs_run_free(bs_run *run);
+
+/* FLOPs of one forward pass at (B, T) (2 per multiply-add, GEMMs and attention). */
+double bs_forward_flops(const bs_config *cfg, bs_head head, int B, int T);
+
+#endif

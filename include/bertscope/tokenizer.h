@@ -1,0 +1,175 @@
+/*
+ * tokenizer.h - Hugging Face BertTokenizer(Fast) in C: normalisation, pre-tokenisation,
+ * WordPiece, special tokens, pairs, truncation and padding, with offsets and a trace.
+ *
+ *     bs_tokenizer *tok;
+ *     bs_error err = {0};
+ *     if (bs_tokenizer_load(&tok, "weights/brown-pos", &err) != BS_OK) ...
+ *     bs_text texts[2] = {{"This is a positive sentence.", 28, NULL, 0}, ...};
+ *     bs_encode_options opt = bs_encode_defaults(tok);   // padding longest, right
+ *     bs_batch batch = {0};
+ *     bs_encode_batch(tok, texts, 2, &opt, &batch, &err);
+ *     ... batch.input_ids[b * batch.T + t] ...
+ *     bs_batch_free(&batch);
+ *     bs_tokenizer_free(tok);
+ *
+ * Semantics follow ../shared/docs/BERT_FACTS.md and Hugging Face's `tokenizers` crate
+ * (BertNormalizer, BertPreTokenizer, WordPiece, TemplateProcessing). A tokenizer is
+ * immutable after loading and may be shared between threads.
+ */
+#ifndef BERTSCOPE_TOKENIZER_H
+#define BERTSCOPE_TOKENIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bertscope/error.h"
+
+typedef struct bs_tokenizer bs_tokenizer;
+
+/* Where a setting's value came from. */
+typedef enum {
+    BS_FROM_DEFAULT = 0,
+    BS_FROM_TOKENIZER_CONFIG, /* tokenizer_config.json */
+    BS_FROM_TOKENIZER_JSON,   /* tokenizer.json (wins over tokenizer_config.json) */
+    BS_FROM_CALLER            /* set by the caller (options, command line) */
+} bs_source;
+
+const char *bs_source_name(bs_source s); /* "default", "tokenizer_config.json", ... */
+
+typedef struct bs_tokenizer_settings {
+    int do_lower_case;          /* default 1 */
+    int strip_accents;          /* -1 = follow do_lower_case (HF's None) */
+    int tokenize_chinese_chars; /* default 1 */
+    int clean_text;             /* default 1 */
+    int model_max_length;       /* from tokenizer_config.json; 0 when unknown */
+    /* Baked-in defaults from tokenizer.json ("truncation"/"padding" objects); 0 = none. */
+    int json_max_length;
+    bs_source src_lower_case, src_strip_accents, src_chinese, src_clean, src_max_length;
+} bs_tokenizer_settings;
+
+/* Loads dir/vocab.txt, dir/tokenizer_config.json and dir/tokenizer.json when present.
+ * Warnings (cased vocab with lower-casing on, ...) are kept on the tokenizer. */
+bs_status bs_tokenizer_load(bs_tokenizer **out, const char *dir, bs_error *err);
+
+/* Builds a tokenizer from vocab.txt bytes (one piece a line, line number = id) and
+ * settings; settings may be NULL for the defaults. For tests and fuzzing. */
+bs_status bs_tokenizer_from_vocab(bs_tokenizer **out, const char *vocab, size_t len,
+                                  const bs_tokenizer_settings *settings, bs_error *err);
+
+void bs_tokenizer_free(bs_tokenizer *tok);
+
+const bs_tokenizer_settings *bs_tokenizer_get_settings(const bs_tokenizer *tok);
+const bs_warnings *bs_tokenizer_warnings(const bs_tokenizer *tok);
+int bs_tokenizer_vocab_size(const bs_tokenizer *tok);
+const char *bs_tokenizer_piece(const bs_tokenizer *tok, int id); /* NULL if out of range */
+int bs_tokenizer_id(const bs_tokenizer *tok, const char *piece); /* -1 if absent */
+/* Special ids, looked up in the vocab ([PAD], [UNK], [CLS], [SEP], [MASK]); -1 if absent. */
+int bs_tokenizer_pad_id(const bs_tokenizer *tok);
+int bs_tokenizer_unk_id(const bs_tokenizer *tok);
+int bs_tokenizer_cls_id(const bs_tokenizer *tok);
+int bs_tokenizer_sep_id(const bs_tokenizer *tok);
+int bs_tokenizer_mask_id(const bs_tokenizer *tok);
+
+typedef enum { BS_TRUNC_NONE = 0, BS_TRUNC_LONGEST_FIRST, BS_TRUNC_ONLY_FIRST, BS_TRUNC_ONLY_SECOND } bs_truncation;
+typedef enum { BS_PAD_NONE = 0, BS_PAD_LONGEST, BS_PAD_MAX_LENGTH } bs_padding;
+typedef enum { BS_SIDE_RIGHT = 0, BS_SIDE_LEFT } bs_side;
+
+const char *bs_truncation_name(bs_truncation t); /* "none", "longest_first", ... */
+const char *bs_padding_name(bs_padding p);       /* "none", "longest", "max_length" */
+
+typedef struct bs_encode_options {
+    int max_length;           /* used by truncation and BS_PAD_MAX_LENGTH; 0 = default */
+    bs_truncation truncation;
+    bs_padding padding;
+    bs_side padding_side;
+    int add_special_tokens;   /* default 1 */
+} bs_encode_options;
+
+/* Defaults: no truncation, padding longest, right side, special tokens on, max_length 0
+ * (resolved to bs_tokenizer_default_max_length when needed). */
+bs_encode_options bs_encode_defaults(const bs_tokenizer *tok);
+/* The smaller of model_max_length and max_position_embeddings (pass 0 if unknown). */
+int bs_tokenizer_default_max_length(const bs_tokenizer *tok, int max_position_embeddings);
+
+/* One input row: text A and optional text B (b == NULL for a single sequence). Bytes
+ * need not be valid UTF-8 (invalid sequences decode to U+FFFD, then are cleaned). */
+typedef struct bs_text {
+    const char *a;
+    size_t a_len;
+    const char *b;
+    size_t b_len;
+} bs_text;
+
+enum {
+    BS_TOK_SPECIAL = 1u << 0,      /* [CLS], [SEP] added by the template, or written in text */
+    BS_TOK_CONTINUATION = 1u << 1, /* a ## piece */
+    BS_TOK_PAD = 1u << 2,          /* padding */
+    BS_TOK_UNK = 1u << 3,          /* [UNK] */
+    BS_TOK_TEMPLATE = 1u << 4      /* added by the template ([CLS]/[SEP]), not in the text */
+};
+
+typedef struct bs_token {
+    int32_t id;
+    const char *piece;    /* points into the tokenizer's vocab; valid while it lives */
+    int32_t char_start;   /* code-point offsets into its segment's original text; */
+    int32_t char_end;     /*   (0, 0) for template specials and pads, as HF does */
+    int32_t byte_start;   /* byte span into its segment's original bytes */
+    int32_t byte_end;
+    int32_t word;         /* word index within the segment, -1 for template specials/pads */
+    int8_t segment;       /* 0 = A, 1 = B, -1 = template special or pad */
+    uint8_t flags;        /* BS_TOK_* */
+} bs_token;
+
+/* A padded batch, row-major (B, T). All arrays are owned by the batch. */
+typedef struct bs_batch {
+    int B, T;
+    int32_t *input_ids;      /* (B, T) */
+    int32_t *attention_mask; /* (B, T) 1 = real token, 0 = pad */
+    int32_t *token_type_ids; /* (B, T) */
+    bs_token *tokens;        /* (B, T) per-position detail */
+    int *length;             /* (B) tokens before padding */
+    int *truncated;          /* (B) tokens removed by truncation (all segments) */
+    int *overflow_a;         /* (B) tokens removed from A */
+    int *overflow_b;         /* (B) tokens removed from B */
+    int max_length;          /* the resolved max_length used (0 if none applied) */
+} bs_batch;
+
+/* Encodes B rows. Without padding, rows keep their own lengths and T is the longest;
+ * positions past a row's length are filled as pads (mask 0) so the arrays stay (B, T):
+ * callers that want unpadded rows use length[b]. Returns BS_ERR_INPUT when
+ * truncation cannot satisfy max_length (as HF errors), BS_ERR_LIMIT for absurd sizes. */
+bs_status bs_encode_batch(const bs_tokenizer *tok, const bs_text *texts, int B,
+                          const bs_encode_options *opt, bs_batch *out, bs_error *err);
+void bs_batch_free(bs_batch *batch);
+
+/* --- Trace: every stage of tokenizing one text, for the interface ------------------ */
+
+typedef struct bs_trace_word {
+    char *text;           /* the word after normalisation (UTF-8, owned) */
+    int char_start, char_end; /* code-point span in the original text */
+    int first_token, n_tokens; /* its pieces in bs_trace.tokens */
+    int unk;              /* 1 if the word became [UNK] */
+    char *unk_reason;     /* why, e.g. "longer than 100 characters" or
+                             "no piece in the vocab matches '##ζ' at character 3" (owned) */
+    /* WordPiece steps: at each step, the longest matching piece starting at char start */
+    int n_steps;
+    struct { int start, end; int id; } *steps; /* code-point span within the word */
+} bs_trace_word;
+
+typedef struct bs_trace {
+    char *cleaned;        /* after dropping controls and mapping whitespace */
+    char *cjk_spaced;     /* after spacing CJK ideographs */
+    char *lowercased;     /* after lower-casing (equal to cjk_spaced when off) */
+    char *accent_stripped;/* after NFD + drop Mn (equal to lowercased when off) */
+    int n_words;
+    bs_trace_word *words; /* pre-tokenized words (special tokens in text are words too) */
+    int n_tokens;
+    bs_token *tokens;     /* the pieces, no template specials */
+} bs_trace;
+
+bs_status bs_tokenizer_trace(const bs_tokenizer *tok, const char *text, size_t len,
+                             bs_trace *out, bs_error *err);
+void bs_trace_free(bs_trace *trace);
+
+#endif

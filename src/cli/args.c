@@ -1,0 +1,167 @@
+/* args.c - subcommand dispatch, --version, --help and the helpers of cli.h. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} commands[] = {
+    {"tokenize", cmd_tokenize, "print the tokens, ids, masks and offsets of stdin lines"},
+    {"infer", cmd_infer, "run the model on stdin lines and print shapes, logits and predictions"},
+    {"bench", cmd_bench, "measure forward-pass speed"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: bertscope [-m PATH]... [options] [FILE]   open the visualizer\n"
+               "       bertscope COMMAND [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'bertscope COMMAND --help' and 'bertscope --help-ui' describe the options;\n"
+               "see also man bertscope\n");
+}
+
+int cli_main(int argc, char **argv)
+{
+    if (argc >= 2) {
+        if (!strcmp(argv[1], "--version")) {
+            printf("bertscope %s\n", BS_VERSION);
+            return EXIT_OK;
+        }
+        if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+            usage(stdout);
+            return EXIT_OK;
+        }
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (!strcmp(argv[1], commands[i].name))
+                return commands[i].fn(argc - 1, argv + 1);
+    }
+    return cmd_ui(argc, argv);
+}
+
+void cli_error(const bs_error *err)
+{
+    fprintf(stderr, "bertscope: error: %s\n", err->msg[0] ? err->msg : "unknown error");
+    if (err->hint[0])
+        fprintf(stderr, "hint: %s\n", err->hint);
+}
+
+void cli_errorf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bertscope: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_exit_code(bs_status st)
+{
+    switch (st) {
+    case BS_OK: return EXIT_OK;
+    case BS_ERR_INPUT:
+    case BS_ERR_LIMIT:
+    case BS_ERR_IO: return EXIT_USAGE;
+    default: return EXIT_FAIL;
+    }
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *cli_weights_dir(void)
+{
+    static char dir[PATH_MAX];
+    if (dir[0])
+        return dir;
+    const char *env = getenv("BERTSCOPE_WEIGHTS");
+    if (env && *env) {
+        snprintf(dir, sizeof dir, "%s", env);
+        return dir;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        /* build/bertscope in the source tree, then PREFIX/bin/bertscope when installed */
+        const char *rel[] = {"/../weights", "/../share/bertscope/weights"};
+        for (size_t i = 0; i < 2; i++) {
+            char cand[PATH_MAX + 64];
+            snprintf(cand, sizeof cand, "%s%s", exe, rel[i]);
+            if (is_dir(cand) && realpath(cand, dir))
+                return dir;
+        }
+    }
+    snprintf(dir, sizeof dir, "%s/weights", BS_DATADIR);
+    return dir;
+}
+
+const char *cli_model_path(const char *arg, char *buf, size_t size)
+{
+    struct stat st;
+    if (strchr(arg, '/') || stat(arg, &st) == 0) {
+        snprintf(buf, size, "%s", arg);
+        return buf;
+    }
+    snprintf(buf, size, "%s/%s", cli_weights_dir(), arg);
+    if (stat(buf, &st) != 0)
+        snprintf(buf, size, "%s", arg); /* let the loader name the missing path */
+    return buf;
+}
+
+long cli_read_line(FILE *f, char **buf, size_t *cap)
+{
+    size_t len = 0;
+    int c;
+    if (!*buf || *cap == 0) {
+        *cap = 256;
+        *buf = malloc(*cap);
+        if (!*buf)
+            return -1;
+    }
+    while ((c = getc(f)) != EOF) {
+        if (c == '\n')
+            break;
+        if (len + 1 >= *cap) {
+            size_t ncap = *cap * 2;
+            char *nb = realloc(*buf, ncap);
+            if (!nb)
+                return -1;
+            *buf = nb;
+            *cap = ncap;
+        }
+        (*buf)[len++] = (char)c;
+    }
+    if (c == EOF && len == 0)
+        return -1;
+    (*buf)[len] = '\0';
+    return (long)len;
+}
+
+int cli_parse_int(const char *s, long lo, long hi, long *out)
+{
+    if (!s || !*s)
+        return -1;
+    errno = 0;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}

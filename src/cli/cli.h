@@ -1,0 +1,43 @@
+/*
+ * cli.h - subcommands and the helpers they share. Only src/cli prints errors and picks
+ * exit codes: 0 success, 2 bad usage or bad input, 1 any other failure.
+ */
+#ifndef BERTSCOPE_CLI_H
+#define BERTSCOPE_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "bertscope/error.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* Subcommands: argv[0] is the subcommand's name. Each handles --help. */
+int cmd_ui(int argc, char **argv);       /* bertscope [options] [FILE] (the interface) */
+int cmd_tokenize(int argc, char **argv); /* bertscope tokenize */
+int cmd_infer(int argc, char **argv);    /* bertscope infer */
+int cmd_bench(int argc, char **argv);    /* bertscope bench */
+
+/* Prints "bertscope: error: MSG" (and "hint: HINT" when set) to stderr. */
+void cli_error(const bs_error *err);
+void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Maps an engine status to an exit code (input/limit/io problems -> 2, else 1). */
+int cli_exit_code(bs_status st);
+
+/* The folder holding the built-in weights (weights/ in the source tree, or
+ * $(PREFIX)/share/bertscope/weights when installed; $BERTSCOPE_WEIGHTS overrides).
+ * Returns a static string. */
+const char *cli_weights_dir(void);
+/* Resolves a model argument: a path as given, or the name of a built-in model
+ * ("brown-pos") inside cli_weights_dir(). Writes into buf; returns buf. */
+const char *cli_model_path(const char *arg, char *buf, size_t size);
+
+/* Reads one line from f into a growing buffer (without the newline; a final "\r" is kept
+ * as text, as HF keeps it). Returns the length, or -1 at end of file. The buffer is
+ * owned by the caller (free *buf). */
+long cli_read_line(FILE *f, char **buf, size_t *cap);
+
+/* Parses a decimal int in [lo, hi]; returns 0 on success. */
+int cli_parse_int(const char *s, long lo, long hi, long *out);
+
+#endif

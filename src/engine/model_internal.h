@@ -1,0 +1,68 @@
+/*
+ * model_internal.h - the layout of a loaded model, shared by the loader (checkpoint.c)
+ * and the forward pass (bert.c). Not a public header.
+ *
+ * Weights are read-only F32 views: straight into the mmap'd safetensors file when it
+ * stores F32, otherwise into `arena` (F16/BF16 widened at load, random heads, shape-only
+ * models). Linear weights keep Hugging Face's [out, in] layout so that GEMM uses them
+ * as stored (cblas_sgemm NoTrans x Trans). Nothing here is freed one by one.
+ */
+#ifndef BERTSCOPE_MODEL_INTERNAL_H
+#define BERTSCOPE_MODEL_INTERNAL_H
+
+#include "bertscope/model.h"
+
+typedef struct bs_linear {
+    const float *w; /* (out, in) */
+    const float *b; /* (out) */
+    int out, in;
+} bs_linear;
+
+typedef struct bs_norm {
+    const float *g; /* (H) weight / gamma */
+    const float *b; /* (H) bias / beta */
+} bs_norm;
+
+typedef struct bs_layer {
+    bs_linear q, k, v;   /* (H, H) each */
+    bs_linear attn_out;  /* (H, H) */
+    bs_norm attn_ln;
+    bs_linear inter;     /* (I, H) */
+    bs_linear out;       /* (H, I) */
+    bs_norm out_ln;
+} bs_layer;
+
+struct bs_model {
+    bs_config cfg;
+    bs_head head;
+    bs_dtype dtype;
+    char *path;
+
+    const float *word_emb; /* (V, H) */
+    const float *pos_emb;  /* (max_position, H) */
+    const float *type_emb; /* (type_vocab_size, H) */
+    bs_norm emb_ln;
+    bs_layer *layers;      /* (L) */
+
+    int has_pooler;
+    bs_linear pooler;      /* (H, H) */
+
+    bs_linear classifier;  /* (C, H): BS_HEAD_SEQ on the pooled vector, BS_HEAD_TOK per token */
+
+    bs_linear mlm_dense;   /* (H, H) cls.predictions.transform.dense */
+    bs_norm mlm_ln;        /* cls.predictions.transform.LayerNorm */
+    const float *mlm_decoder; /* (V, H): word_emb when tied */
+    const float *mlm_bias;    /* (V) cls.predictions.bias */
+
+    int random_head; /* head weights newly initialised */
+    int shape_only;  /* every weight random */
+    bs_warnings warnings;
+
+    void *map;       /* mmap'd model.safetensors, or NULL */
+    size_t map_len;
+    float *arena;    /* owned F32 storage for converted and random weights */
+    size_t arena_len;     /* floats */
+    size_t weight_floats; /* floats of weights in use */
+};
+
+#endif
