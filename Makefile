@@ -48,7 +48,9 @@ TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 BIN := $(BUILD)/bertscope
 
-.PHONY: all run check check-run bench install uninstall clean deps fuzz
+.PHONY: all run check bench install uninstall clean deps fuzz
+# Keep test objects between runs (they are intermediate files to make).
+.SECONDARY:
 
 all: $(BIN)
 
@@ -100,6 +102,13 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/bertscope $(DESTDIR)$(MANDIR)/bertscope.1
 	rm -rf $(DESTDIR)$(DATADIR)
+
+# Run every libFuzzer target for FUZZ_SECONDS each (needs clang; installed by deps).
+fuzz:
+ifneq ($(NO_INSTALL),1)
+	@sh tools/install-deps.sh fuzz
+endif
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tools/fuzz.sh
 
 clean:
 	rm -rf build build-san build-fuzz bertscope

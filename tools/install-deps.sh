@@ -7,9 +7,11 @@
 #   libcjson-dev                 cJSON (config.json, tokenizer files, safetensors headers)
 #   libcmocka-dev                cmocka (tests)
 #   tmux                         the end-to-end interface test
+#   clang libclang-rt-14-dev     only for `make fuzz` (libFuzzer), with the argument "fuzz"
 # Skip with NO_INSTALL=1 (make run NO_INSTALL=1).
 set -e
 pkgs="build-essential pkg-config libncurses-dev libopenblas-dev libutf8proc-dev libcjson-dev libcmocka-dev tmux"
+[ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

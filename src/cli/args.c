@@ -17,6 +17,7 @@ static const struct {
     {"tokenize", cmd_tokenize, "print the tokens, ids, masks and offsets of stdin lines"},
     {"infer", cmd_infer, "run the model on stdin lines and print shapes, logits and predictions"},
     {"bench", cmd_bench, "measure forward-pass speed"},
+    {"replay", cmd_replay, "replay a session file: in the terminal, headless, or checked"},
 };
 
 static void usage(FILE *f)

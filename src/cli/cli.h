@@ -17,6 +17,7 @@ int cmd_ui(int argc, char **argv);       /* bertscope [options] [FILE] (the inte
 int cmd_tokenize(int argc, char **argv); /* bertscope tokenize */
 int cmd_infer(int argc, char **argv);    /* bertscope infer */
 int cmd_bench(int argc, char **argv);    /* bertscope bench */
+int cmd_replay(int argc, char **argv);   /* bertscope replay */
 
 /* Prints "bertscope: error: MSG" (and "hint: HINT" when set) to stderr. */
 void cli_error(const bs_error *err);

@@ -1,0 +1,659 @@
+/*
+ * replay.c - session files through the interface (see replay.h). Everything runs on
+ * the headless app_session (synchronous computation), so a replay gives the same
+ * screens on every run and machine; the terminal replay only adds timing, captions
+ * drawn large, and the presenter's keys. Stepping back re-runs the file from the start
+ * up to the previous pause, which is exact because replays are deterministic.
+ */
+#include "app/replay.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app/tty.h"
+#include "app/views.h"
+#include "engine/fileio.h"
+
+#define DEFAULT_W 120
+#define DEFAULT_H 40
+
+/* ---- snapshots -------------------------------------------------------------------- */
+
+void app_snaps_free(app_snaps *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        free(s->items[i].name);
+        free(s->items[i].text);
+    }
+    free(s->items);
+    memset(s, 0, sizeof *s);
+}
+
+static int snaps_push(app_snaps *s, const char *name, int w, int h, char *text, int line)
+{
+    if (s->n == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 8;
+        app_snap *n = realloc(s->items, (size_t)cap * sizeof *n);
+        if (!n)
+            return -1;
+        s->items = n;
+        s->cap = cap;
+    }
+    char *nm = strdup(name);
+    if (!nm)
+        return -1;
+    s->items[s->n++] = (app_snap){nm, w, h, text, line};
+    return 0;
+}
+
+const char *app_snap_path(const char *session_path, char *buf, size_t size)
+{
+    size_t n = strlen(session_path);
+    if (n > 8 && !strcmp(session_path + n - 8, ".session"))
+        snprintf(buf, size, "%.*s.snap", (int)(n - 8), session_path);
+    else
+        snprintf(buf, size, "%s.snap", session_path);
+    return buf;
+}
+
+int app_snaps_write(const char *snap_path, const app_snaps *snaps, bs_error *err)
+{
+    FILE *f = fopen(snap_path, "wb");
+    if (!f) {
+        bs_fail(err, BS_ERR_IO, "cannot write '%s': %s", snap_path, strerror(errno));
+        return -1;
+    }
+    for (int i = 0; i < snaps->n; i++) {
+        fprintf(f, "=== snapshot %s %dx%d\n", snaps->items[i].name, snaps->items[i].w,
+                snaps->items[i].h);
+        fputs(snaps->items[i].text, f);
+    }
+    if (fclose(f) != 0) {
+        bs_fail(err, BS_ERR_IO, "cannot write '%s': %s", snap_path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int app_snaps_read(const char *snap_path, app_snaps *snaps, bs_error *err)
+{
+    char *buf;
+    size_t len;
+    memset(snaps, 0, sizeof *snaps);
+    if (bs_read_file(snap_path, 64u << 20, &buf, &len, err) != BS_OK)
+        return -1;
+    size_t pos = 0;
+    int lineno = 0;
+    while (pos < len) {
+        const char *l = buf + pos;
+        const char *nl = memchr(l, '\n', len - pos);
+        size_t ll = nl ? (size_t)(nl - l) : len - pos;
+        lineno++;
+        char name[256];
+        int w, h, used = 0;
+        if (ll >= sizeof name || sscanf(l, "=== snapshot %255s %dx%d%n", name, &w, &h, &used) != 3 ||
+            (size_t)used != ll || w < 1 || h < 1 || w > 1000 || h > 1000) {
+            bs_fail(err, BS_ERR_INPUT, "%s:%d: expected '=== snapshot NAME WxH'", snap_path, lineno);
+            goto bad;
+        }
+        pos += ll + 1;
+        size_t start = pos;
+        for (int i = 0; i < h; i++) {
+            const char *e = pos < len ? memchr(buf + pos, '\n', len - pos) : NULL;
+            if (!e) {
+                bs_fail(err, BS_ERR_INPUT, "%s:%d: snapshot '%s' ends after %d of its %d lines",
+                        snap_path, lineno, name, i, h);
+                goto bad;
+            }
+            pos = (size_t)(e - buf) + 1;
+            lineno++;
+        }
+        char *text = strndup(buf + start, pos - start);
+        if (!text || snaps_push(snaps, name, w, h, text, 0)) {
+            free(text);
+            bs_fail(err, BS_ERR_NOMEM, "out of memory reading '%s'", snap_path);
+            goto bad;
+        }
+    }
+    free(buf);
+    return 0;
+bad:
+    free(buf);
+    app_snaps_free(snaps);
+    return -1;
+}
+
+static const char *nth_line(const char *text, int n, size_t *len)
+{
+    const char *p = text;
+    for (int i = 0; i < n && p; i++) {
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    if (!p || !*p) {
+        *len = 0;
+        return NULL;
+    }
+    const char *e = strchr(p, '\n');
+    *len = e ? (size_t)(e - p) : strlen(p);
+    return p;
+}
+
+int app_snaps_compare(const app_snaps *want, const app_snaps *got, FILE *out)
+{
+    int bad = 0;
+    int n = want->n > got->n ? want->n : got->n;
+    for (int i = 0; i < n; i++) {
+        const app_snap *a = i < want->n ? &want->items[i] : NULL;
+        const app_snap *b = i < got->n ? &got->items[i] : NULL;
+        if (!a || !b) {
+            fprintf(out, "snapshot %d ('%s'): %s\n", i + 1, a ? a->name : b->name,
+                    a ? "expected but not taken" : "taken but not expected");
+            bad++;
+            continue;
+        }
+        if (strcmp(a->name, b->name) || a->w != b->w || a->h != b->h) {
+            fprintf(out, "snapshot %d: expected '%s' %dx%d, got '%s' %dx%d\n", i + 1, a->name,
+                    a->w, a->h, b->name, b->w, b->h);
+            bad++;
+            continue;
+        }
+        if (!strcmp(a->text, b->text))
+            continue;
+        bad++;
+        fprintf(out, "snapshot '%s' (session line %d) differs:\n", b->name, b->line);
+        for (int y = 0; y < a->h; y++) {
+            size_t la, lb;
+            const char *pa = nth_line(a->text, y, &la), *pb = nth_line(b->text, y, &lb);
+            if (la == lb && (la == 0 || !memcmp(pa, pb, la)))
+                continue;
+            fprintf(out, "  line %2d - %.*s\n", y + 1, (int)la, pa ? pa : "");
+            fprintf(out, "  line %2d + %.*s\n", y + 1, (int)lb, pb ? pb : "");
+        }
+    }
+    return bad;
+}
+
+/* ---- opening ---------------------------------------------------------------------- */
+
+static void resolve(const app_replay *r, const char *arg, char *buf, size_t size)
+{
+    if (arg[0] == '/')
+        snprintf(buf, size, "%s", arg);
+    else if (strchr(arg, '/'))
+        snprintf(buf, size, "%s/%s", r->dir, arg);
+    else {
+        /* a bare name: a built-in model, else a file beside the session */
+        snprintf(buf, size, "%s/%s", r->opt.weights_dir, arg);
+        if (!bs_file_exists(buf)) {
+            char cfg[2500];
+            snprintf(cfg, sizeof cfg, "%s/config.json", buf);
+            if (!bs_file_exists(cfg))
+                snprintf(buf, size, "%s/%s", r->dir, arg);
+        }
+    }
+}
+
+int app_replay_open(app_replay *r, const char *path, const app_replay_options *opt,
+                    bs_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->opt = *opt;
+    if (r->opt.speed <= 0)
+        r->opt.speed = 1;
+    snprintf(r->path, sizeof r->path, "%s", path);
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    snprintf(r->dir, sizeof r->dir, "%s", dirname(tmp));
+    if (app_script_load(&r->script, path, err) != 0)
+        return -1;
+    r->w = DEFAULT_W;
+    r->h = DEFAULT_H;
+    int n_models = 0, seen_event = 0;
+    for (int i = 0; i < r->script.n; i++) {
+        const app_script_cmd *c = &r->script.cmds[i];
+        if (c->kind == SC_SIZE) {
+            if (seen_event) {
+                bs_fail(err, BS_ERR_INPUT, "%s:%d: 'size' must come before the first event "
+                        "(use 'resize' later)", path, c->line);
+                goto fail;
+            }
+            r->w = c->w;
+            r->h = c->h;
+        } else if (c->kind == SC_MODEL) {
+            if (seen_event) {
+                bs_fail(err, BS_ERR_INPUT, "%s:%d: 'model' must come before the first event",
+                        path, c->line);
+                goto fail;
+            }
+            if (n_models == APP_MAX_MODELS) {
+                bs_fail(err, BS_ERR_INPUT, "%s:%d: at most %d models", path, c->line,
+                        APP_MAX_MODELS);
+                goto fail;
+            }
+            char buf[2400];
+            resolve(r, c->str, buf, sizeof buf);
+            bs_load_options lo = bs_load_defaults();
+            app_env_add_path(&r->env, c->str, buf, r->opt.vocab_dir, &lo);
+            n_models++;
+        } else if (c->kind != SC_OPEN && c->kind != SC_SENTENCES) {
+            seen_event = 1;
+        }
+    }
+    if (n_models == 0) {
+        const char *defaults[] = {"brown-pos", "brown-genre"};
+        for (int i = 0; i < 2; i++) {
+            char buf[2400];
+            snprintf(buf, sizeof buf, "%s/%s", r->opt.weights_dir, defaults[i]);
+            bs_load_options lo = bs_load_defaults();
+            app_env_add_path(&r->env, defaults[i], buf, r->opt.vocab_dir, &lo);
+        }
+    }
+    if (app_env_ensure_tokenizer(&r->env, r->opt.vocab_dir) != 0) {
+        bs_fail(err, BS_ERR_INPUT, "%s: no model or tokenizer could be loaded%s%s", path,
+                r->env.n_notes ? ": " : "", r->env.n_notes ? r->env.notes[0] : "");
+        goto fail;
+    }
+    return 0;
+fail:
+    app_replay_close(r);
+    return -1;
+}
+
+void app_replay_close(app_replay *r)
+{
+    app_script_free(&r->script);
+    app_env_free(&r->env);
+}
+
+/* ---- running ---------------------------------------------------------------------- */
+
+typedef struct run {
+    app_replay *r;
+    app_session s;
+    char caption[1024];
+    int large;          /* draw captions large (presenter mode) */
+} run;
+
+/* Draws the caption over the bottom rows of the frame: one line normally, a framed
+ * three-line banner in presenter mode. */
+static void draw_caption(run *x)
+{
+    app_grid *g = &x->s.grid;
+    if (!x->caption[0] || g->w < 4 || g->h < 2)
+        return;
+    if (x->large && g->h >= 8) {
+        int y = g->h - 4;
+        grid_fill(g, 0, y, g->w, 4, ' ', ST_TITLE);
+        for (int i = 0; i < g->w; i++) {
+            grid_putc(g, i, y, g->w, 0x2500, ST_TITLE);
+            grid_putc(g, i, y + 3, g->w, 0x2500, ST_TITLE);
+        }
+        int tw = grid_text_width(x->caption, strlen(x->caption));
+        int cx = tw < g->w - 4 ? (g->w - tw) / 2 : 2;
+        grid_put(g, cx, y + 1, g->w - 2, x->caption, strlen(x->caption), ST_BOLD);
+        grid_puts(g, 2, y + 2, g->w - 2, "space: next   b: back   t: take over   q: quit", ST_DIM);
+    } else {
+        int y = g->h - 1;
+        grid_fill(g, 0, y, g->w, 1, ' ', ST_TITLE);
+        int cx = grid_puts(g, 0, y, g->w, "\xe2\x96\xb6 ", ST_TITLE);
+        grid_put(g, cx, y, g->w, x->caption, strlen(x->caption), ST_TITLE);
+    }
+}
+
+static void refresh_frame(run *x)
+{
+    app_render(&x->s.grid, &x->s.st, x->s.env);
+    draw_caption(x);
+}
+
+static int set_sentences(run *x, const app_script_cmd *c, bs_error *err)
+{
+    if (c->kind == SC_SENTENCES) {
+        if (app_state_set_lines(&x->s.st, (const char *const *)c->strs, c->lens, c->nstr) < 0) {
+            bs_fail(err, BS_ERR_NOMEM, "%s:%d: out of memory", x->r->path, c->line);
+            return -1;
+        }
+    } else {
+        char buf[2400];
+        if (c->str[0] == '/')
+            snprintf(buf, sizeof buf, "%s", c->str);
+        else
+            snprintf(buf, sizeof buf, "%s/%s", x->r->dir, c->str);
+        bs_error e = {0};
+        if (app_state_load_file(&x->s.st, buf, &e) != 0) {
+            bs_fail(err, BS_ERR_INPUT, "%s:%d: open: %s", x->r->path, c->line, e.msg);
+            return -1;
+        }
+    }
+    x->s.st.cur = 0;
+    x->s.st.cursor = 0;
+    x->s.st.dirty = 0;
+    app_session_refresh(&x->s);
+    return 0;
+}
+
+static int run_init(run *x, app_replay *r, int large)
+{
+    memset(x, 0, sizeof *x);
+    x->r = r;
+    x->large = large;
+    return app_session_init(&x->s, &r->env, r->w, r->h);
+}
+
+/* Applies command i. Returns 0, or -1 with err. Waits, pauses and snapshots are the
+ * caller's business and do nothing here. */
+static int apply(run *x, const app_script_cmd *c, bs_error *err)
+{
+    switch (c->kind) {
+    case SC_KEY:
+        app_session_key(&x->s, c->key);
+        break;
+    case SC_TYPE: {
+        size_t i = 0;
+        while (i < c->len) {
+            uint32_t cp;
+            i = utf8_next(c->str, c->len, i, &cp);
+            app_session_key(&x->s, cp == '\n' ? APP_KEY_ENTER : (int)cp);
+        }
+        break;
+    }
+    case SC_PASTE: {
+        app_event ev = {.kind = EV_TEXT, .text = c->str, .len = c->len};
+        app_session_event(&x->s, &ev);
+        break;
+    }
+    case SC_RESIZE: {
+        app_event ev = {.kind = EV_RESIZE, .w = c->w, .h = c->h};
+        app_session_event(&x->s, &ev);
+        break;
+    }
+    case SC_CAPTION:
+        snprintf(x->caption, sizeof x->caption, "%.*s", (int)c->len, c->str);
+        break;
+    case SC_OPEN:
+    case SC_SENTENCES:
+        if (set_sentences(x, c, err))
+            return -1;
+        break;
+    default:
+        break;
+    }
+    refresh_frame(x);
+    return 0;
+}
+
+/* asciicast v2: a header line, then [seconds, "o", data] lines. */
+static void cast_string(FILE *f, const char *s, size_t len)
+{
+    fputc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20 || ch == 0x7f)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static const char *sgr(int style)
+{
+    switch (style) {
+    case ST_DIM: case ST_PAD: return "\x1b[0;2m";
+    case ST_BOLD: case ST_KEY: return "\x1b[0;1m";
+    case ST_TITLE: case ST_FOCUS: return "\x1b[0;1;36m";
+    case ST_SPECIAL: return "\x1b[0;36m";
+    case ST_CONT: return "\x1b[0;33m";
+    case ST_UNK: case ST_ERROR: return "\x1b[0;1;31m";
+    case ST_SELECT: case ST_CURSOR: return "\x1b[0;7m";
+    case ST_SOURCE: return "\x1b[0;4;7m";
+    case ST_WARN: return "\x1b[0;33m";
+    case ST_CHANGED: return "\x1b[0;1;32m";
+    case ST_BAR: return "\x1b[0;34m";
+    case ST_SEGB: return "\x1b[0;35m";
+    default: return "\x1b[0m";
+    }
+}
+
+static void cast_frame(FILE *f, double t, const app_grid *g)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m)
+        return;
+    fputs("\x1b[H\x1b[2J", m);
+    for (int y = 0; y < g->h; y++) {
+        int style = -1;
+        fprintf(m, "\x1b[%d;1H", y + 1);
+        for (int xx = 0; xx < g->w; xx++) {
+            const app_cell *c = &g->cells[y * g->w + xx];
+            if (c->cp == APP_WIDE_CONT)
+                continue;
+            if (c->style != style) {
+                style = c->style;
+                fputs(sgr(style), m);
+            }
+            char u[8];
+            fwrite(u, 1, (size_t)utf8_encode(c->cp ? c->cp : ' ', u), m);
+            if (c->comb)
+                fwrite(u, 1, (size_t)utf8_encode(c->comb, u), m);
+        }
+        fputs("\x1b[0m", m);
+    }
+    fclose(m);
+    fprintf(f, "[%.3f, \"o\", ", t);
+    cast_string(f, buf, len);
+    fputs("]\n", f);
+    free(buf);
+}
+
+int app_replay_headless(app_replay *r, FILE *out, FILE *cast, app_snaps *snaps, bs_error *err)
+{
+    run x;
+    memset(snaps, 0, sizeof *snaps);
+    if (run_init(&x, r, 0) != 0) {
+        bs_fail(err, BS_ERR_NOMEM, "out of memory starting the replay");
+        return -1;
+    }
+    refresh_frame(&x);
+    double t = 0;
+    if (cast) {
+        fprintf(cast, "{\"version\": 2, \"width\": %d, \"height\": %d, \"title\": ", r->w, r->h);
+        cast_string(cast, r->path, strlen(r->path));
+        fputs("}\n", cast);
+        cast_frame(cast, t, &x.s.grid);
+    }
+    int rc = 0;
+    for (int i = 0; i < r->script.n && rc == 0 && !x.s.quit; i++) {
+        const app_script_cmd *c = &r->script.cmds[i];
+        if (c->kind == SC_SIZE || c->kind == SC_MODEL)
+            continue;
+        if (c->kind == SC_WAIT) {
+            t += (double)c->ms / 1000.0 / r->opt.speed;
+            continue;
+        }
+        if (c->kind == SC_PAUSE) {
+            t += 1.5 / r->opt.speed; /* a recording has no presenter: linger */
+            continue;
+        }
+        if (c->kind == SC_SNAPSHOT) {
+            char *text = app_session_dump(&x.s, 0);
+            if (!text || snaps_push(snaps, c->str, x.s.grid.w, x.s.grid.h, text, c->line)) {
+                free(text);
+                bs_fail(err, BS_ERR_NOMEM, "out of memory taking a snapshot");
+                rc = -1;
+                break;
+            }
+            if (out) {
+                fprintf(out, "=== snapshot %s %dx%d\n", c->str, x.s.grid.w, x.s.grid.h);
+                fputs(text, out);
+            }
+            continue;
+        }
+        if (apply(&x, c, err) != 0) {
+            rc = -1;
+            break;
+        }
+        if (cast) {
+            /* Hand-written files carry no timing: give keys a typing pace. */
+            if (i == 0 || r->script.cmds[i - 1].kind != SC_WAIT)
+                t += (c->kind == SC_TYPE ? 0.05 * (double)c->len : 0.25) / r->opt.speed;
+            cast_frame(cast, t, &x.s.grid);
+        }
+    }
+    app_session_free(&x.s);
+    if (rc)
+        app_snaps_free(snaps);
+    return rc;
+}
+
+/* ---- in the terminal -------------------------------------------------------------- */
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Replays commands [0, upto) silently (for stepping back). */
+static int fast_forward(run *x, int upto, bs_error *err)
+{
+    for (int i = 0; i < upto; i++) {
+        const app_script_cmd *c = &x->r->script.cmds[i];
+        if (c->kind == SC_SIZE || c->kind == SC_MODEL || c->kind == SC_WAIT ||
+            c->kind == SC_PAUSE || c->kind == SC_SNAPSHOT)
+            continue;
+        if (apply(x, c, err))
+            return -1;
+    }
+    return 0;
+}
+
+int app_replay_tty(app_replay *r, bs_error *err)
+{
+    if (tty_open() != 0) {
+        bs_fail(err, BS_ERR_IO, "replay needs a terminal (stdin and stdout)");
+        bs_hint(err, "use --headless to print the snapshots as text");
+        return -1;
+    }
+    run x;
+    int w, h;
+    tty_size(&w, &h);
+    r->w = w;
+    r->h = h;
+    if (run_init(&x, r, r->opt.step) != 0) {
+        tty_close();
+        bs_fail(err, BS_ERR_NOMEM, "out of memory starting the replay");
+        return -1;
+    }
+    int paused = 0, take_over = 0, quit = 0;
+    int i = 0;
+    refresh_frame(&x);
+    tty_draw(&x.s.grid);
+    while (!quit && !x.s.quit) {
+        const app_script_cmd *c = i < r->script.n ? &r->script.cmds[i] : NULL;
+        double wait_ms = 0;
+        int stop_here = 0;
+        if (!c) {
+            snprintf(x.caption, sizeof x.caption, "%s",
+                     "end of the session: t takes over, b goes back, q quits");
+            stop_here = 1;
+        } else if (c->kind == SC_WAIT) {
+            wait_ms = (double)c->ms / r->opt.speed;
+        } else if (c->kind == SC_PAUSE) {
+            stop_here = r->opt.step;
+            if (!stop_here)
+                wait_ms = 1500 / r->opt.speed;
+        } else if (c->kind != SC_SIZE && c->kind != SC_MODEL && c->kind != SC_SNAPSHOT) {
+            if (apply(&x, c, err)) {
+                app_session_free(&x.s);
+                tty_close();
+                return -1;
+            }
+            if (i == 0 || r->script.cmds[i - 1].kind != SC_WAIT)
+                wait_ms = (c->kind == SC_TYPE ? 50.0 * (double)c->len : 250.0) / r->opt.speed;
+        }
+        refresh_frame(&x);
+        tty_draw(&x.s.grid);
+        /* Wait for the command's time, or until space when stopped or paused. */
+        double until = now_ms() + wait_ms;
+        for (;;) {
+            int block = stop_here || paused;
+            int left = block ? 250 : (int)(until - now_ms());
+            if (!block && left <= 0)
+                break;
+            app_event ev = tty_next_event(left, -1);
+            if (ev.kind == EV_RESIZE) {
+                app_session_event(&x.s, &ev);
+                refresh_frame(&x);
+                tty_draw(&x.s.grid);
+            }
+            if (ev.kind != EV_KEY)
+                continue;
+            if (ev.key == ' ' || ev.key == APP_KEY_ENTER) {
+                if (paused) {
+                    paused = 0;
+                    continue;
+                }
+                if (stop_here)
+                    break;
+            } else if (ev.key == 'p') {
+                paused = !paused;
+            } else if (ev.key == 'q' || ev.key == APP_KEY_CTRL_Q || ev.key == APP_KEY_CTRL_C) {
+                quit = 1;
+                break;
+            } else if (ev.key == 't') {
+                take_over = 1;
+                break;
+            } else if (ev.key == 'b') {
+                /* back to the pause before the current position */
+                int target = 0;
+                for (int j = (c ? i : r->script.n) - 1; j >= 0; j--)
+                    if (r->script.cmds[j].kind == SC_PAUSE) {
+                        target = j;
+                        break;
+                    }
+                app_session_free(&x.s);
+                run_init(&x, r, r->opt.step);
+                x.s.st.w = w;
+                x.s.st.h = h;
+                if (fast_forward(&x, target, err)) {
+                    app_session_free(&x.s);
+                    tty_close();
+                    return -1;
+                }
+                i = target - 1; /* stands on the pause again */
+                paused = 1;
+                refresh_frame(&x);
+                tty_draw(&x.s.grid);
+                break;
+            }
+        }
+        if (take_over || quit)
+            break;
+        if (c)
+            i++;
+        else if (!paused)
+            break;
+    }
+    tty_close();
+    int rc = 0;
+    if (take_over) {
+        char msg[512] = "";
+        x.caption[0] = '\0';
+        rc = app_run_tty(&x.s.st, &r->env, msg, sizeof msg);
+        if (rc)
+            bs_fail(err, BS_ERR_IO, "%s", msg);
+    }
+    app_session_free(&x.s);
+    return rc;
+}

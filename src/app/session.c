@@ -1,0 +1,387 @@
+/*
+ * session.c - parse and write session files (format in session.h). Strings use JSON's
+ * syntax and are parsed by cJSON, so a hand-written file can hold any text, tabs and
+ * newlines included.
+ */
+#include "app/session.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "app/event.h"
+#include "engine/fileio.h"
+
+static const struct {
+    const char *name;
+    int key;
+} key_names[] = {
+    {"Enter", APP_KEY_ENTER},     {"Tab", APP_KEY_TAB},         {"Shift-Tab", APP_KEY_BTAB},
+    {"Esc", APP_KEY_ESC},         {"Backspace", APP_KEY_BACKSPACE},
+    {"Delete", APP_KEY_DELETE},   {"Del", APP_KEY_DELETE},      {"Up", APP_KEY_UP},
+    {"Down", APP_KEY_DOWN},       {"Left", APP_KEY_LEFT},       {"Right", APP_KEY_RIGHT},
+    {"Home", APP_KEY_HOME},       {"End", APP_KEY_END},         {"PgUp", APP_KEY_PGUP},
+    {"PgDn", APP_KEY_PGDN},       {"F1", APP_KEY_F1},           {"Shift-Up", APP_KEY_SUP},
+    {"Shift-Down", APP_KEY_SDOWN}, {"Space", ' '},
+};
+
+int app_key_from_name(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof key_names / sizeof key_names[0]; i++)
+        if (strlen(key_names[i].name) == len && !strncmp(key_names[i].name, name, len))
+            return key_names[i].key;
+    if (len == 6 && !strncmp(name, "Ctrl-", 5) && isalpha((unsigned char)name[5]))
+        return toupper((unsigned char)name[5]) - 'A' + 1;
+    /* A single printable character, as UTF-8. */
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)name, (utf8proc_ssize_t)len, &cp);
+    if (n > 0 && (size_t)n == len && cp >= 0x20 && cp != 0x7f)
+        return cp;
+    return -1;
+}
+
+const char *app_key_name(int key, char *buf, size_t size)
+{
+    for (size_t i = 0; i < sizeof key_names / sizeof key_names[0]; i++)
+        if (key_names[i].key == key) {
+            snprintf(buf, size, "%s", key_names[i].name);
+            return buf;
+        }
+    if (key >= 1 && key <= 26) {
+        snprintf(buf, size, "Ctrl-%c", 'A' + key - 1);
+        return buf;
+    }
+    if (key > 0x20 && key < 0x110000 && key != 0x7f) {
+        utf8proc_uint8_t tmp[8];
+        utf8proc_ssize_t n = utf8proc_encode_char(key, tmp);
+        snprintf(buf, size, "%.*s", (int)n, (const char *)tmp);
+        return buf;
+    }
+    snprintf(buf, size, "Key-%d", key);
+    return buf;
+}
+
+/* ---- parsing ------------------------------------------------------------------- */
+
+typedef struct {
+    const char *name;
+    int lineno;
+    bs_error *err;
+} ctx;
+
+static int fail(ctx *c, const char *fmt, const char *a, const char *b)
+{
+    char what[600];
+    snprintf(what, sizeof what, fmt, a, b);
+    bs_fail(c->err, BS_ERR_INPUT, "%s:%d: %s", c->name, c->lineno, what);
+    return -1;
+}
+
+static const char *skip_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p;
+}
+
+/* Parses one JSON string at *pp (NUL-terminated line); advances *pp past it. */
+static int parse_string(ctx *c, const char **pp, const char *cmd, char **out, size_t *len)
+{
+    const char *p = skip_ws(*pp);
+    if (*p != '"')
+        return fail(c, "'%s' expects a quoted string (JSON syntax)%s", cmd, "");
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithOpts(p, &end, 0);
+    if (!v || !cJSON_IsString(v)) {
+        cJSON_Delete(v);
+        return fail(c, "'%s': malformed string %s", cmd, "(check quotes and escapes)");
+    }
+    *len = strlen(v->valuestring);
+    *out = malloc(*len + 1);
+    if (!*out) {
+        cJSON_Delete(v);
+        return fail(c, "out of memory%s%s", "", "");
+    }
+    memcpy(*out, v->valuestring, *len + 1);
+    cJSON_Delete(v);
+    *pp = end;
+    return 0;
+}
+
+static int parse_size(ctx *c, const char *arg, const char *cmd, int *w, int *h)
+{
+    char tail;
+    if (sscanf(arg, "%dx%d%c", w, h, &tail) != 2 || *w < 1 || *h < 1 || *w > 1000 || *h > 1000)
+        return fail(c, "'%s' expects WIDTHxHEIGHT between 1x1 and 1000x1000, got '%s'", cmd, arg);
+    return 0;
+}
+
+static app_script_cmd *push(app_script *s)
+{
+    if (s->n == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 32;
+        app_script_cmd *n = realloc(s->cmds, (size_t)cap * sizeof *n);
+        if (!n)
+            return NULL;
+        s->cmds = n;
+        s->cap = cap;
+    }
+    app_script_cmd *c = &s->cmds[s->n++];
+    memset(c, 0, sizeof *c);
+    return c;
+}
+
+static int parse_line(app_script *s, ctx *c, const char *line)
+{
+    const char *p = skip_ws(line);
+    if (!*p || *p == '#')
+        return 0;
+    const char *w = p;
+    while (*p && *p != ' ' && *p != '\t')
+        p++;
+    char cmd[32];
+    size_t cl = (size_t)(p - w);
+    if (cl >= sizeof cmd)
+        cl = sizeof cmd - 1;
+    memcpy(cmd, w, cl);
+    cmd[cl] = '\0';
+    const char *arg = skip_ws(p);
+    /* trailing spaces are not part of a bare argument */
+    size_t alen = strlen(arg);
+    while (alen && (arg[alen - 1] == ' ' || arg[alen - 1] == '\t' || arg[alen - 1] == '\r'))
+        alen--;
+    char bare[512];
+    snprintf(bare, sizeof bare, "%.*s", (int)(alen < sizeof bare ? alen : sizeof bare - 1), arg);
+
+    app_script_cmd *sc = push(s);
+    if (!sc)
+        return fail(c, "out of memory%s%s", "", "");
+    sc->line = c->lineno;
+    int needs_end = 1;
+    if (!strcmp(cmd, "size") || !strcmp(cmd, "resize")) {
+        sc->kind = cmd[0] == 's' ? SC_SIZE : SC_RESIZE;
+        if (parse_size(c, bare, cmd, &sc->w, &sc->h))
+            return -1;
+        needs_end = 0;
+    } else if (!strcmp(cmd, "model") || !strcmp(cmd, "open") || !strcmp(cmd, "snapshot")) {
+        sc->kind = cmd[0] == 'm' ? SC_MODEL : cmd[0] == 'o' ? SC_OPEN : SC_SNAPSHOT;
+        if (*arg == '"') {
+            const char *q = arg;
+            if (parse_string(c, &q, cmd, &sc->str, &sc->len))
+                return -1;
+            arg = q;
+        } else {
+            if (!*bare)
+                return fail(c, "'%s' expects an argument%s", cmd, "");
+            if (sc->kind == SC_SNAPSHOT)
+                for (const char *q = bare; *q; q++)
+                    if (!isalnum((unsigned char)*q) && *q != '-' && *q != '_' && *q != '.')
+                        return fail(c, "snapshot name '%s' may hold only letters, digits, '-', '_' and '.'%s", bare, "");
+            sc->str = strdup(bare);
+            if (!sc->str)
+                return fail(c, "out of memory%s%s", "", "");
+            sc->len = strlen(bare);
+            needs_end = 0;
+        }
+    } else if (!strcmp(cmd, "type") || !strcmp(cmd, "paste") || !strcmp(cmd, "caption")) {
+        sc->kind = !strcmp(cmd, "type") ? SC_TYPE : !strcmp(cmd, "paste") ? SC_PASTE : SC_CAPTION;
+        if (parse_string(c, &arg, cmd, &sc->str, &sc->len))
+            return -1;
+    } else if (!strcmp(cmd, "sentences")) {
+        sc->kind = SC_SENTENCES;
+        while (*(arg = skip_ws(arg)) && *arg != '\r') {
+            char **ns = realloc(sc->strs, (size_t)(sc->nstr + 1) * sizeof *ns);
+            size_t *nl = ns ? realloc(sc->lens, (size_t)(sc->nstr + 1) * sizeof *nl) : NULL;
+            if (ns)
+                sc->strs = ns;
+            if (!ns || !nl)
+                return fail(c, "out of memory%s%s", "", "");
+            sc->lens = nl;
+            if (parse_string(c, &arg, cmd, &sc->strs[sc->nstr], &sc->lens[sc->nstr]))
+                return -1;
+            sc->nstr++;
+        }
+        if (sc->nstr == 0)
+            return fail(c, "'%s' expects at least one quoted sentence%s", cmd, "");
+    } else if (!strcmp(cmd, "key")) {
+        sc->kind = SC_KEY;
+        if (!*bare)
+            return fail(c, "'key' expects a key name such as Enter, Ctrl-A or x%s%s", "", "");
+        sc->key = app_key_from_name(bare, strlen(bare));
+        if (sc->key < 0)
+            return fail(c, "unknown key '%s'%s", bare, "");
+        needs_end = 0;
+    } else if (!strcmp(cmd, "wait")) {
+        sc->kind = SC_WAIT;
+        char *end;
+        sc->ms = strtol(bare, &end, 10);
+        if (!*bare || *end || sc->ms < 0 || sc->ms > 3600000)
+            return fail(c, "'wait' expects milliseconds between 0 and 3600000, got '%s'%s", bare, "");
+        needs_end = 0;
+    } else if (!strcmp(cmd, "pause")) {
+        sc->kind = SC_PAUSE;
+        if (*bare)
+            return fail(c, "'pause' takes no argument, got '%s'%s", bare, "");
+        needs_end = 0;
+    } else {
+        s->n--;
+        return fail(c, "unknown command '%s'%s", cmd,
+                    " (known: size model open sentences key type paste wait caption pause snapshot resize)");
+    }
+    if (needs_end) {
+        arg = skip_ws(arg);
+        if (*arg && *arg != '\r')
+            return fail(c, "'%s': unexpected text after the argument: '%s'", cmd, arg);
+    }
+    return 0;
+}
+
+int app_script_parse(app_script *s, const char *text, size_t len, const char *name,
+                      bs_error *err)
+{
+    memset(s, 0, sizeof *s);
+    ctx c = {name, 0, err};
+    if (len > APP_SESSION_MAX_BYTES) {
+        bs_fail(err, BS_ERR_LIMIT, "%s: session file is larger than %u bytes", name,
+                APP_SESSION_MAX_BYTES);
+        return -1;
+    }
+    size_t pos = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 0;
+    while (pos < len && rc == 0) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t ll = nl ? (size_t)(nl - (text + pos)) : len - pos;
+        c.lineno++;
+        if (memchr(text + pos, '\0', ll)) {
+            rc = fail(&c, "a NUL byte in the file%s%s", "", " (is it a session file?)");
+            break;
+        }
+        if (ll + 1 > cap) {
+            cap = ll + 1;
+            char *nb = realloc(line, cap);
+            if (!nb) {
+                rc = fail(&c, "out of memory%s%s", "", "");
+                break;
+            }
+            line = nb;
+        }
+        memcpy(line, text + pos, ll);
+        line[ll] = '\0';
+        pos += ll + (nl ? 1 : 0);
+        if (ll && line[ll - 1] == '\r')
+            line[--ll] = '\0';
+        if (c.lineno == 1) {
+            int v;
+            char tail;
+            if (sscanf(line, "bertscope-session %d%c", &v, &tail) != 1) {
+                bs_fail(err, BS_ERR_INPUT,
+                        "%s:1: not a bertscope session file (the first line must be "
+                        "'bertscope-session %d')", name, APP_SESSION_VERSION);
+                rc = -1;
+                break;
+            }
+            if (v > APP_SESSION_VERSION) {
+                bs_fail(err, BS_ERR_INPUT,
+                        "%s: session format version %d is newer than this bertscope reads (%d)",
+                        name, v, APP_SESSION_VERSION);
+                bs_hint(err, "upgrade bertscope to replay this file");
+                rc = -1;
+                break;
+            }
+            if (v < 1) {
+                rc = fail(&c, "bad session format version '%s'%s", line, "");
+                break;
+            }
+            s->version = v;
+            continue;
+        }
+        rc = parse_line(s, &c, line);
+    }
+    free(line);
+    if (rc == 0 && c.lineno == 0) {
+        bs_fail(err, BS_ERR_INPUT, "%s: empty file (the first line must be 'bertscope-session %d')",
+                name, APP_SESSION_VERSION);
+        rc = -1;
+    }
+    if (rc)
+        app_script_free(s);
+    return rc;
+}
+
+int app_script_load(app_script *s, const char *path, bs_error *err)
+{
+    char *buf;
+    size_t len;
+    memset(s, 0, sizeof *s);
+    if (bs_read_file(path, APP_SESSION_MAX_BYTES, &buf, &len, err) != BS_OK)
+        return -1;
+    int rc = app_script_parse(s, buf, len, path, err);
+    free(buf);
+    return rc;
+}
+
+void app_script_free(app_script *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        free(s->cmds[i].str);
+        for (int j = 0; j < s->cmds[i].nstr; j++)
+            free(s->cmds[i].strs[j]);
+        free(s->cmds[i].strs);
+        free(s->cmds[i].lens);
+    }
+    free(s->cmds);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- writing ------------------------------------------------------------------- */
+
+void app_script_write_string(FILE *f, const char *s, size_t len)
+{
+    fputc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        switch (ch) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\t': fputs("\\t", f); break;
+        case '\r': fputs("\\r", f); break;
+        default:
+            if (ch < 0x20 || ch == 0x7f)
+                fprintf(f, "\\u%04x", ch);
+            else
+                fputc(ch, f);
+        }
+    }
+    fputc('"', f);
+}
+
+void app_script_write_cmd(FILE *f, const app_script_cmd *c)
+{
+    char name[32];
+    switch (c->kind) {
+    case SC_SIZE: fprintf(f, "size %dx%d\n", c->w, c->h); break;
+    case SC_RESIZE: fprintf(f, "resize %dx%d\n", c->w, c->h); break;
+    case SC_MODEL: fputs("model ", f); app_script_write_string(f, c->str, c->len); fputc('\n', f); break;
+    case SC_OPEN: fputs("open ", f); app_script_write_string(f, c->str, c->len); fputc('\n', f); break;
+    case SC_SNAPSHOT: fprintf(f, "snapshot %s\n", c->str); break;
+    case SC_SENTENCES:
+        fputs("sentences", f);
+        for (int i = 0; i < c->nstr; i++) {
+            fputc(' ', f);
+            app_script_write_string(f, c->strs[i], c->lens[i]);
+        }
+        fputc('\n', f);
+        break;
+    case SC_KEY: fprintf(f, "key %s\n", app_key_name(c->key, name, sizeof name)); break;
+    case SC_TYPE: fputs("type ", f); app_script_write_string(f, c->str, c->len); fputc('\n', f); break;
+    case SC_PASTE: fputs("paste ", f); app_script_write_string(f, c->str, c->len); fputc('\n', f); break;
+    case SC_CAPTION: fputs("caption ", f); app_script_write_string(f, c->str, c->len); fputc('\n', f); break;
+    case SC_WAIT: fprintf(f, "wait %ld\n", c->ms); break;
+    case SC_PAUSE: fputs("pause\n", f); break;
+    }
+}

@@ -1,0 +1,94 @@
+/*
+ * session.h - session files: a recorded or hand-written script of what a user did, for
+ * classroom replays, presenter mode and headless snapshot checks.
+ *
+ * A session file is plain UTF-8 text, one command a line; '#' starts a comment line:
+ *
+ *     bertscope-session 1             first line: format name and version
+ *     size 120x40                     screen size for headless replay (default 120x40)
+ *     model brown-pos                 a model to open (repeatable; before any event)
+ *     open sentences.txt              start from a sentence file (relative to the session)
+ *     sentences "One." "Two\tB."      start from these sentences (JSON string syntax)
+ *     key Tab                         press a key: a name (Enter, Esc, Ctrl-A, Up, F1,
+ *                                     Shift-Tab, Space, ...) or a single character
+ *     type "This is new."             type text, one key per character
+ *     paste "a\nb"                    paste text at once (lines become sentences)
+ *     wait 250                        milliseconds (recordings keep their timing)
+ *     caption "T grew to 10"          a caption on screen until the next ("" clears)
+ *     pause                           presenter mode waits here for the space bar
+ *     snapshot padding-left           headless: print the screen; --check compares it
+ *     resize 80x24                    the terminal changes size
+ *
+ *     app_script s;
+ *     if (app_script_parse(&s, text, len, "demo.session", &err) != 0) ... err.msg
+ *     for (int i = 0; i < s.n; i++) ... s.cmds[i] ...
+ *     app_script_free(&s);
+ *
+ * Errors name the file, the line and the command: "demo.session:7: unknown command
+ * 'prss'". A newer version is refused: "demo.session: session format version 2 is newer
+ * than this bertscope reads (1)".
+ */
+#ifndef BERTSCOPE_APP_SESSION_H
+#define BERTSCOPE_APP_SESSION_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "bertscope/error.h"
+
+#define APP_SESSION_VERSION 1
+#define APP_SESSION_MAX_BYTES (8u << 20) /* a session file larger than this is refused */
+
+typedef enum {
+    SC_SIZE,      /* w, h */
+    SC_MODEL,     /* str */
+    SC_OPEN,      /* str: a sentence file */
+    SC_SENTENCES, /* strs[0..nstr) */
+    SC_KEY,       /* key */
+    SC_TYPE,      /* str */
+    SC_PASTE,     /* str */
+    SC_WAIT,      /* ms */
+    SC_CAPTION,   /* str ("" clears) */
+    SC_PAUSE,
+    SC_SNAPSHOT,  /* str: name */
+    SC_RESIZE     /* w, h */
+} app_script_kind;
+
+typedef struct app_script_cmd {
+    app_script_kind kind;
+    int line;        /* 1-based line in the file */
+    int key;         /* SC_KEY: an event.h key code */
+    int w, h;        /* SC_SIZE, SC_RESIZE */
+    long ms;         /* SC_WAIT */
+    char *str;       /* owned; length in len (may hold NUL bytes from \u0000) */
+    size_t len;
+    char **strs;     /* SC_SENTENCES: owned strings */
+    size_t *lens;
+    int nstr;
+} app_script_cmd;
+
+typedef struct app_script {
+    app_script_cmd *cmds;
+    int n, cap;
+    int version;
+} app_script;
+
+/* Parses a session file's bytes; name is used in error messages. 0 on success, -1 with
+ * err filled ("NAME:LINE: ..."). */
+int app_script_parse(app_script *s, const char *text, size_t len, const char *name,
+                      bs_error *err);
+/* Reads and parses a file (bounded by APP_SESSION_MAX_BYTES). */
+int app_script_load(app_script *s, const char *path, bs_error *err);
+void app_script_free(app_script *s);
+
+/* Key names: "Enter", "Ctrl-A", "Up", "x", ... -> key code (or -1); and back. */
+int app_key_from_name(const char *name, size_t len);
+/* Writes the name of key into buf (a single character as itself, "Space" for ' '). */
+const char *app_key_name(int key, char *buf, size_t size);
+
+/* Writes one command as a line of session text (for the recorder and tests). */
+void app_script_write_cmd(FILE *f, const app_script_cmd *c);
+/* Writes a string in JSON syntax ("...", with escapes) to f. */
+void app_script_write_string(FILE *f, const char *s, size_t len);
+
+#endif

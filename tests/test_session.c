@@ -1,0 +1,204 @@
+/* test_session.c - session file parsing, errors and round trips (src/app/session.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/event.h"
+#include "app/session.h"
+
+static int parse(app_script *s, const char *text, bs_error *err)
+{
+    return app_script_parse(s, text, strlen(text), "t.session", err);
+}
+
+static void test_session_parses_every_command(void **state)
+{
+    const char *text =
+        "bertscope-session 1\n"
+        "# a comment\n"
+        "\n"
+        "size 80x24\n"
+        "model brown-pos\n"
+        "model \"my models/with space\"\n"
+        "open sentences.txt\n"
+        "sentences \"One.\" \"A\\tB\"\n"
+        "key Enter\n"
+        "key Ctrl-A\n"
+        "key x\n"
+        "key \xc3\xa9\n"
+        "key Shift-Tab\n"
+        "type \"h\\u00e9llo \\\"q\\\"\"\n"
+        "paste \"a\\nb\"\n"
+        "wait 250\n"
+        "caption \"T grew\"\n"
+        "pause\n"
+        "snapshot pad-left_1\n"
+        "resize 20x5\r\n";
+    app_script s;
+    bs_error err = {0};
+    assert_int_equal(parse(&s, text, &err), 0);
+    assert_int_equal(s.version, 1);
+    assert_int_equal(s.n, 17);
+    assert_int_equal(s.cmds[0].kind, SC_SIZE);
+    assert_int_equal(s.cmds[0].w, 80);
+    assert_int_equal(s.cmds[0].h, 24);
+    assert_int_equal(s.cmds[0].line, 4);
+    assert_string_equal(s.cmds[1].str, "brown-pos");
+    assert_string_equal(s.cmds[2].str, "my models/with space");
+    assert_int_equal(s.cmds[3].kind, SC_OPEN);
+    assert_int_equal(s.cmds[4].nstr, 2);
+    assert_string_equal(s.cmds[4].strs[1], "A\tB");
+    assert_int_equal(s.cmds[5].key, APP_KEY_ENTER);
+    assert_int_equal(s.cmds[6].key, APP_KEY_CTRL_A);
+    assert_int_equal(s.cmds[7].key, 'x');
+    assert_int_equal(s.cmds[8].key, 0xe9);
+    assert_int_equal(s.cmds[9].key, APP_KEY_BTAB);
+    assert_string_equal(s.cmds[10].str, "h\xc3\xa9llo \"q\"");
+    assert_int_equal(s.cmds[11].kind, SC_PASTE);
+    assert_string_equal(s.cmds[11].str, "a\nb");
+    assert_int_equal(s.cmds[12].ms, 250);
+    assert_int_equal(s.cmds[10].kind, SC_TYPE);
+    assert_int_equal(s.cmds[13].kind, SC_CAPTION);
+    assert_string_equal(s.cmds[13].str, "T grew");
+    assert_int_equal(s.cmds[14].kind, SC_PAUSE);
+    assert_string_equal(s.cmds[15].str, "pad-left_1");
+    assert_int_equal(s.cmds[16].kind, SC_RESIZE);
+    assert_int_equal(s.cmds[16].w, 20);
+    app_script_free(&s);
+}
+
+static void expect_error(const char *text, const char *want)
+{
+    app_script s;
+    bs_error err = {0};
+    assert_int_equal(parse(&s, text, &err), -1);
+    if (!strstr(err.msg, want))
+        fail_msg("error '%s' does not contain '%s'", err.msg, want);
+    assert_int_equal(s.n, 0);
+    assert_null(s.cmds);
+}
+
+static void test_session_errors_name_file_line_and_command(void **state)
+{
+    expect_error("bertscope-session 1\nkey Enter\nprss x\n", "t.session:3: unknown command 'prss'");
+    expect_error("bertscope-session 1\nkey Hyper-X\n", "t.session:2: unknown key 'Hyper-X'");
+    expect_error("bertscope-session 1\nkey\n", "t.session:2: 'key' expects a key name");
+    expect_error("bertscope-session 1\ntype hello\n", "t.session:2: 'type' expects a quoted string");
+    expect_error("bertscope-session 1\ntype \"unterminated\n", "t.session:2: 'type': malformed string");
+    expect_error("bertscope-session 1\ntype \"a\" junk\n", "'type': unexpected text after the argument: 'junk'");
+    expect_error("bertscope-session 1\nwait soon\n", "t.session:2: 'wait' expects milliseconds");
+    expect_error("bertscope-session 1\nwait -5\n", "'wait' expects milliseconds");
+    expect_error("bertscope-session 1\nsize 0x10\n", "'size' expects WIDTHxHEIGHT");
+    expect_error("bertscope-session 1\nresize 80by24\n", "'resize' expects WIDTHxHEIGHT");
+    expect_error("bertscope-session 1\npause now\n", "'pause' takes no argument");
+    expect_error("bertscope-session 1\nsnapshot a/b\n", "snapshot name 'a/b'");
+    expect_error("bertscope-session 1\nsentences\n", "'sentences' expects at least one");
+    expect_error("bertscope-session 1\nmodel\n", "'model' expects an argument");
+}
+
+static void test_session_refuses_newer_version_and_non_sessions(void **state)
+{
+    expect_error("bertscope-session 2\nkey Enter\n",
+                 "t.session: session format version 2 is newer than this bertscope reads (1)");
+    expect_error("hello world\n", "t.session:1: not a bertscope session file");
+    expect_error("", "t.session: empty file");
+    expect_error("bertscope-session 0\n", "bad session format version");
+    app_script s;
+    bs_error err = {0};
+    const char bin[] = "bertscope-session 1\nkey \0x\n";
+    assert_int_equal(app_script_parse(&s, bin, sizeof bin - 1, "t.session", &err), -1);
+    assert_non_null(strstr(err.msg, "t.session:2: a NUL byte"));
+}
+
+static void test_session_write_then_parse_round_trips(void **state)
+{
+    const char *text =
+        "bertscope-session 1\n"
+        "size 120x40\n"
+        "sentences \"x\\ty\" \"quote \\\" and \\\\ back\"\n"
+        "key Ctrl-W\n"
+        "key Space\n"
+        "key PgDn\n"
+        "type \"tab\\there\\u0001\"\n"
+        "caption \"\"\n"
+        "wait 0\n"
+        "snapshot end\n";
+    app_script a, b;
+    bs_error err = {0};
+    assert_int_equal(parse(&a, text, &err), 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fputs("bertscope-session 1\n", f);
+    for (int i = 0; i < a.n; i++)
+        app_script_write_cmd(f, &a.cmds[i]);
+    fclose(f);
+    assert_int_equal(app_script_parse(&b, buf, len, "w.session", &err), 0);
+    assert_int_equal(a.n, b.n);
+    for (int i = 0; i < a.n; i++) {
+        assert_int_equal(a.cmds[i].kind, b.cmds[i].kind);
+        assert_int_equal(a.cmds[i].key, b.cmds[i].key);
+        assert_int_equal(a.cmds[i].len, b.cmds[i].len);
+        if (a.cmds[i].str)
+            assert_memory_equal(a.cmds[i].str, b.cmds[i].str, a.cmds[i].len);
+        assert_int_equal(a.cmds[i].nstr, b.cmds[i].nstr);
+        for (int j = 0; j < a.cmds[i].nstr; j++)
+            assert_string_equal(a.cmds[i].strs[j], b.cmds[i].strs[j]);
+    }
+    free(buf);
+    app_script_free(&a);
+    app_script_free(&b);
+}
+
+static void test_session_key_names_round_trip(void **state)
+{
+    int keys[] = {APP_KEY_ENTER, APP_KEY_TAB, APP_KEY_BTAB, APP_KEY_ESC, APP_KEY_BACKSPACE,
+                  APP_KEY_DELETE, APP_KEY_UP, APP_KEY_DOWN, APP_KEY_LEFT, APP_KEY_RIGHT,
+                  APP_KEY_HOME, APP_KEY_END, APP_KEY_PGUP, APP_KEY_PGDN, APP_KEY_F1,
+                  APP_KEY_SUP, APP_KEY_SDOWN, ' ', 'q', '?', 0x4e2d, APP_KEY_CTRL_K, 1, 26};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char name[32];
+        app_key_name(keys[i], name, sizeof name);
+        assert_int_equal(app_key_from_name(name, strlen(name)), keys[i]);
+    }
+    assert_int_equal(app_key_from_name("ab", 2), -1);
+    assert_int_equal(app_key_from_name("\xff", 1), -1);
+}
+
+static void test_session_load_refuses_missing_and_oversized_files(void **state)
+{
+    app_script s;
+    bs_error err = {0};
+    assert_int_equal(app_script_load(&s, "/nonexistent/x.session", &err), -1);
+    assert_non_null(strstr(err.msg, "x.session"));
+    char path[] = "/tmp/bs-test-session-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("bertscope-session 1\n", f);
+    for (unsigned i = 0; i < APP_SESSION_MAX_BYTES / 16 + 1; i++)
+        fputs("# padding......\n", f);
+    fclose(f);
+    assert_int_equal(app_script_load(&s, path, &err), -1);
+    assert_true(err.msg[0] != '\0');
+    remove(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_session_parses_every_command),
+        cmocka_unit_test(test_session_errors_name_file_line_and_command),
+        cmocka_unit_test(test_session_refuses_newer_version_and_non_sessions),
+        cmocka_unit_test(test_session_write_then_parse_round_trips),
+        cmocka_unit_test(test_session_key_names_round_trip),
+        cmocka_unit_test(test_session_load_refuses_missing_and_oversized_files),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
