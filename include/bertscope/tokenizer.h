@@ -15,7 +15,11 @@
  *
  * Semantics follow ../shared/docs/BERT_FACTS.md and Hugging Face's `tokenizers` crate
  * (BertNormalizer, BertPreTokenizer, WordPiece, TemplateProcessing). A tokenizer is
- * immutable after loading and may be shared between threads.
+ * immutable after loading and may be shared between threads. The character classes are
+ * the crate's own (src/engine/tokenizer_tables.c, extracted from it), and
+ * tests/fixtures/tokenizer/reference.json pins ids, type ids, masks and offsets to it.
+ * Special tokens written in the text are the five of BERT ([PAD] [UNK] [CLS] [SEP]
+ * [MASK]) that exist in the vocab; other added tokens of a tokenizer.json are not read.
  */
 #ifndef BERTSCOPE_TOKENIZER_H
 #define BERTSCOPE_TOKENIZER_H
@@ -26,6 +30,10 @@
 #include "bertscope/error.h"
 
 typedef struct bs_tokenizer bs_tokenizer;
+
+typedef enum { BS_TRUNC_NONE = 0, BS_TRUNC_LONGEST_FIRST, BS_TRUNC_ONLY_FIRST, BS_TRUNC_ONLY_SECOND } bs_truncation;
+typedef enum { BS_PAD_NONE = 0, BS_PAD_LONGEST, BS_PAD_MAX_LENGTH } bs_padding;
+typedef enum { BS_SIDE_RIGHT = 0, BS_SIDE_LEFT } bs_side;
 
 /* Where a setting's value came from. */
 typedef enum {
@@ -46,10 +54,24 @@ typedef struct bs_tokenizer_settings {
     /* Baked-in defaults from tokenizer.json ("truncation"/"padding" objects); 0 = none. */
     int json_max_length;
     bs_source src_lower_case, src_strip_accents, src_chinese, src_clean, src_max_length;
+    /* model_max_length was Hugging Face's "no limit" placeholder (e.g. 1e30): kept as 0. */
+    int max_length_unlimited;
+    /* tokenizer.json's baked-in "truncation"/"padding" (recorded; HF's __call__ replaces
+     * them by its own arguments, except the padding side, which becomes the default). */
+    bs_truncation json_truncation;
+    bs_padding json_padding;    /* BatchLongest -> longest, Fixed -> max_length */
+    int json_pad_length;        /* the Fixed length, 0 otherwise */
+    bs_side padding_side;       /* default padding side: right unless tokenizer.json says */
+    bs_source src_padding_side;
 } bs_tokenizer_settings;
 
 /* Loads dir/vocab.txt, dir/tokenizer_config.json and dir/tokenizer.json when present.
- * Warnings (cased vocab with lower-casing on, ...) are kept on the tokenizer. */
+ * Warnings (cased vocab with lower-casing on, ...) are kept on the tokenizer.
+ * Precedence, as BertTokenizerFast.__init__ does it: tokenizer.json's BertNormalizer flags
+ * are the base, then do_lower_case / strip_accents / tokenize_chinese_chars from
+ * tokenizer_config.json (or their __init__ defaults true / None / true when absent)
+ * replace them wherever they differ; clean_text comes only from tokenizer.json. The
+ * vocab comes from vocab.txt, or from tokenizer.json's WordPiece "vocab" without it. */
 bs_status bs_tokenizer_load(bs_tokenizer **out, const char *dir, bs_error *err);
 
 /* Builds a tokenizer from vocab.txt bytes (one piece a line, line number = id) and
@@ -70,10 +92,6 @@ int bs_tokenizer_unk_id(const bs_tokenizer *tok);
 int bs_tokenizer_cls_id(const bs_tokenizer *tok);
 int bs_tokenizer_sep_id(const bs_tokenizer *tok);
 int bs_tokenizer_mask_id(const bs_tokenizer *tok);
-
-typedef enum { BS_TRUNC_NONE = 0, BS_TRUNC_LONGEST_FIRST, BS_TRUNC_ONLY_FIRST, BS_TRUNC_ONLY_SECOND } bs_truncation;
-typedef enum { BS_PAD_NONE = 0, BS_PAD_LONGEST, BS_PAD_MAX_LENGTH } bs_padding;
-typedef enum { BS_SIDE_RIGHT = 0, BS_SIDE_LEFT } bs_side;
 
 const char *bs_truncation_name(bs_truncation t); /* "none", "longest_first", ... */
 const char *bs_padding_name(bs_padding p);       /* "none", "longest", "max_length" */
@@ -121,7 +139,8 @@ typedef struct bs_token {
     uint8_t flags;        /* BS_TOK_* */
 } bs_token;
 
-/* A padded batch, row-major (B, T). All arrays are owned by the batch. */
+/* A padded batch, row-major (B, T). All arrays are owned by the batch and live in two
+ * blocks (the (B, T) arrays, the (B) arrays): release them only with bs_batch_free. */
 typedef struct bs_batch {
     int B, T;
     int32_t *input_ids;      /* (B, T) */
@@ -138,7 +157,12 @@ typedef struct bs_batch {
 /* Encodes B rows. Without padding, rows keep their own lengths and T is the longest;
  * positions past a row's length are filled as pads (mask 0) so the arrays stay (B, T):
  * callers that want unpadded rows use length[b]. Returns BS_ERR_INPUT when
- * truncation cannot satisfy max_length (as HF errors), BS_ERR_LIMIT for absurd sizes. */
+ * truncation cannot satisfy max_length (as HF errors), BS_ERR_LIMIT for absurd sizes.
+ * As in the Rust crate: longest_first on a pair keeps the shorter text whole when it fits
+ * in half of the room, else gives each half (the odd token to the longer, to B on a
+ * tie), it does not remove one token at a time; a max_length smaller than the template's
+ * specials (2, or 3 for a pair) truncates nothing; padding to a max_length shorter than
+ * a row leaves that row as it is (T is then the longest row). */
 bs_status bs_encode_batch(const bs_tokenizer *tok, const bs_text *texts, int B,
                           const bs_encode_options *opt, bs_batch *out, bs_error *err);
 void bs_batch_free(bs_batch *batch);
@@ -152,16 +176,21 @@ typedef struct bs_trace_word {
     int unk;              /* 1 if the word became [UNK] */
     char *unk_reason;     /* why, e.g. "longer than 100 characters" or
                              "no piece in the vocab matches '##ζ' at character 3" (owned) */
-    /* WordPiece steps: at each step, the longest matching piece starting at char start */
+    /* WordPiece steps: at each step, the longest matching piece starting at char start;
+     * a failed step (no piece at all) has id -1 and end == start and is the last one.
+     * No steps for special tokens and for words over 100 characters. */
     int n_steps;
-    struct { int start, end; int id; } *steps; /* code-point span within the word */
+    struct { int start, end; int id; } *steps; /* code-point span within the word (owned) */
 } bs_trace_word;
 
 typedef struct bs_trace {
     char *cleaned;        /* after dropping controls and mapping whitespace */
     char *cjk_spaced;     /* after spacing CJK ideographs */
-    char *lowercased;     /* after lower-casing (equal to cjk_spaced when off) */
-    char *accent_stripped;/* after NFD + drop Mn (equal to lowercased when off) */
+    /* The Rust crate strips accents BEFORE lower-casing (normalizers/bert.rs), so
+     * accent_stripped is computed from cjk_spaced and lowercased from accent_stripped;
+     * lowercased is the final normalized text. */
+    char *lowercased;     /* after lower-casing (equal to accent_stripped when off) */
+    char *accent_stripped;/* after NFD + drop Mn (equal to cjk_spaced when off) */
     int n_words;
     bs_trace_word *words; /* pre-tokenized words (special tokens in text are words too) */
     int n_tokens;

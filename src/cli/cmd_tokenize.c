@@ -1,0 +1,554 @@
+/*
+ * cmd_tokenize.c - `bertscope tokenize`: what BertTokenizerFast gives for stdin lines, as
+ * one JSON object per line (tokens, input_ids, token_type_ids, attention_mask, offsets).
+ *
+ * Without padding each line is encoded and printed as soon as it is read (streaming);
+ * with padding all lines form one batch, as a list passed to the tokenizer would.
+ * `--bench FILE` times the tokenizer over FILE's lines instead (used by tools/bench.sh).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bertscope/tokenizer.h"
+#include "cli/cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: bertscope tokenize [-m PATH] [--json] [--pair] [--max-length N]\n"
+        "                          [--truncation [STRATEGY]] [--padding longest|max_length|none]\n"
+        "                          [--padding-side right|left] [--no-special-tokens]\n"
+        "       bertscope tokenize [-m PATH] --bench FILE\n"
+        "\n"
+        "Reads lines of text on stdin and prints, for each, what Hugging Face's\n"
+        "BertTokenizerFast gives: one JSON object a line with tokens, input_ids,\n"
+        "token_type_ids, attention_mask and offsets ([start, end] in code points of the\n"
+        "line; [0, 0] for [CLS], [SEP] and pads).\n"
+        "\n"
+        "  -m PATH            a model folder (vocab.txt, tokenizer_config.json, tokenizer.json)\n"
+        "                     or a built-in model name; default: the built-in\n"
+        "                     bert-base-uncased vocab\n"
+        "  --json             each line is a JSON string, or [\"text A\", \"text B\"] for a pair\n"
+        "  --pair             each raw line is a pair: text A, a tab, text B\n"
+        "  --max-length N     the length to truncate or pad to (default: model_max_length)\n"
+        "  --truncation [S]   longest_first (the default S), only_first, only_second, none\n"
+        "  --padding P        longest, max_length or none (default: none); with padding all\n"
+        "                     lines form one batch\n"
+        "  --padding-side D   right (default) or left\n"
+        "  --no-special-tokens  no [CLS]/[SEP] (add_special_tokens=False)\n"
+        "  --bench FILE       time the tokenizer over FILE's lines and print MB/s\n");
+}
+
+/* ---- JSON in and out -------------------------------------------------------------- */
+
+static void put_utf8(char **o, unsigned c)
+{
+    unsigned char *p = (unsigned char *)*o;
+    if (c < 0x80) {
+        *p++ = (unsigned char)c;
+    } else if (c < 0x800) {
+        *p++ = (unsigned char)(0xC0 | (c >> 6));
+        *p++ = (unsigned char)(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+        *p++ = (unsigned char)(0xE0 | (c >> 12));
+        *p++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        *p++ = (unsigned char)(0x80 | (c & 0x3F));
+    } else {
+        *p++ = (unsigned char)(0xF0 | (c >> 18));
+        *p++ = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
+        *p++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        *p++ = (unsigned char)(0x80 | (c & 0x3F));
+    }
+    *o = (char *)p;
+}
+
+static int hex4(const char *s, unsigned *v)
+{
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return -1;
+        *v = *v * 16 + (unsigned)d;
+    }
+    return 0;
+}
+
+static const char *skip_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+        p++;
+    return p;
+}
+
+/* Parses a JSON string at *p (which points at the opening quote) into dst, which must
+ * hold at least as many bytes as the source; keeps U+0000 (cJSON would cut there) and
+ * turns a lone surrogate into U+FFFD, as Python's json + encode("utf-8", "replace")
+ * would not but every tokenizer does in the end. Returns the length or -1. */
+static long parse_json_string(const char **p, char *dst)
+{
+    const char *s = *p;
+    if (*s != '"')
+        return -1;
+    s++;
+    char *o = dst;
+    while (*s && *s != '"') {
+        if ((unsigned char)*s < 0x20)
+            return -1;
+        if (*s != '\\') {
+            *o++ = *s++;
+            continue;
+        }
+        s++;
+        switch (*s) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '/': *o++ = '/'; break;
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
+        case 'u': {
+            unsigned c;
+            if (hex4(s + 1, &c))
+                return -1;
+            s += 4;
+            if (c >= 0xD800 && c <= 0xDBFF && s[1] == '\\' && s[2] == 'u') {
+                unsigned lo;
+                if (!hex4(s + 3, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+                    c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+                    s += 6;
+                }
+            }
+            if (c >= 0xD800 && c <= 0xDFFF)
+                c = 0xFFFD;
+            put_utf8(&o, c);
+            break;
+        }
+        default:
+            return -1;
+        }
+        s++;
+    }
+    if (*s != '"')
+        return -1;
+    *p = s + 1;
+    return (long)(o - dst);
+}
+
+/* A --json line: "text" or ["text A", "text B"]. dst needs 2 * strlen(line) + 2 bytes. */
+static int parse_json_line(const char *line, char *dst, bs_text *t)
+{
+    const char *p = skip_ws(line);
+    memset(t, 0, sizeof *t);
+    if (*p == '"') {
+        long n = parse_json_string(&p, dst);
+        if (n < 0 || *skip_ws(p))
+            return -1;
+        t->a = dst;
+        t->a_len = (size_t)n;
+        return 0;
+    }
+    if (*p != '[')
+        return -1;
+    p = skip_ws(p + 1);
+    long na = parse_json_string(&p, dst);
+    if (na < 0)
+        return -1;
+    p = skip_ws(p);
+    if (*p != ',')
+        return -1;
+    p = skip_ws(p + 1);
+    char *db = dst + na + 1;
+    long nb = parse_json_string(&p, db);
+    if (nb < 0)
+        return -1;
+    p = skip_ws(p);
+    if (*p != ']' || *skip_ws(p + 1))
+        return -1;
+    t->a = dst;
+    t->a_len = (size_t)na;
+    t->b = db;
+    t->b_len = (size_t)nb;
+    return 0;
+}
+
+static void put_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* Prints row r; with all_T the padded width, else the row's own length. */
+static void print_row(FILE *f, const bs_batch *b, int r, int all_T)
+{
+    int n = all_T ? b->T : b->length[r];
+    const char *names[] = {"input_ids", "token_type_ids", "attention_mask"};
+    const int32_t *arrs[] = {b->input_ids, b->token_type_ids, b->attention_mask};
+    const bs_token *tok = b->tokens + (size_t)r * b->T;
+    fputs("{\"tokens\": [", f);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            fputs(", ", f);
+        put_json_string(f, tok[i].piece);
+    }
+    fputc(']', f);
+    for (int k = 0; k < 3; k++) {
+        fprintf(f, ", \"%s\": [", names[k]);
+        for (int i = 0; i < n; i++)
+            fprintf(f, i ? ", %d" : "%d", arrs[k][(size_t)r * b->T + i]);
+        fputc(']', f);
+    }
+    fputs(", \"offsets\": [", f);
+    for (int i = 0; i < n; i++)
+        fprintf(f, i ? ", [%d, %d]" : "[%d, %d]", tok[i].char_start, tok[i].char_end);
+    fputs("]}\n", f);
+}
+
+/* ---- the command ------------------------------------------------------------------- */
+
+typedef struct {
+    char *text;  /* owned: the decoded text(s) of one line */
+    bs_text t;
+} line_in;
+
+static int read_input(FILE *in, int json, int pair, long lineno, char **buf, size_t *cap,
+                      line_in *out)
+{
+    long n = cli_read_line(in, buf, cap);
+    if (n < 0)
+        return 1;
+    out->text = malloc((size_t)n * 2 + 2);
+    if (!out->text) {
+        cli_errorf("out of memory");
+        return -1;
+    }
+    if (json) {
+        if (parse_json_line(*buf, out->text, &out->t)) {
+            cli_errorf("line %ld: not a JSON string or a [\"text A\", \"text B\"] pair", lineno);
+            return -2;
+        }
+        if (memchr(*buf, '\0', (size_t)n)) {
+            cli_errorf("line %ld: a raw NUL byte in a JSON line", lineno);
+            return -2;
+        }
+        return 0;
+    }
+    memcpy(out->text, *buf, (size_t)n);
+    out->text[n] = '\0';
+    memset(&out->t, 0, sizeof out->t);
+    out->t.a = out->text;
+    out->t.a_len = (size_t)n;
+    if (pair) {
+        char *tab = memchr(out->text, '\t', (size_t)n);
+        if (!tab) {
+            cli_errorf("line %ld: --pair needs text A and text B separated by a tab", lineno);
+            return -2;
+        }
+        out->t.a_len = (size_t)(tab - out->text);
+        out->t.b = tab + 1;
+        out->t.b_len = (size_t)n - out->t.a_len - 1;
+    }
+    return 0;
+}
+
+static int bench(const bs_tokenizer *tok, const char *file)
+{
+    FILE *f = fopen(file, "rb");
+    if (!f) {
+        cli_errorf("cannot open '%s'", file);
+        return EXIT_USAGE;
+    }
+    char *buf = NULL;
+    size_t cap = 0;
+    char **lines = NULL;
+    size_t *lens = NULL;
+    size_t n = 0, ncap = 0, bytes = 0;
+    long l;
+    while ((l = cli_read_line(f, &buf, &cap)) >= 0) {
+        if (n == ncap) {
+            ncap = ncap ? ncap * 2 : 1024;
+            lines = realloc(lines, ncap * sizeof *lines);
+            lens = realloc(lens, ncap * sizeof *lens);
+            if (!lines || !lens) {
+                cli_errorf("out of memory");
+                return EXIT_FAIL;
+            }
+        }
+        lines[n] = malloc((size_t)l + 1);
+        if (!lines[n]) {
+            cli_errorf("out of memory");
+            return EXIT_FAIL;
+        }
+        memcpy(lines[n], buf, (size_t)l + 1);
+        lens[n++] = (size_t)l;
+        bytes += (size_t)l + 1;
+    }
+    fclose(f);
+    free(buf);
+    bs_encode_options opt = bs_encode_defaults(tok);
+    opt.padding = BS_PAD_NONE;
+    /* wall time, and this thread's CPU time, which other processes on a busy machine
+     * do not inflate */
+    double best = 1e30, best_cpu = 1e30;
+    long tokens = 0;
+    for (int rep = 0; rep < 5; rep++) {
+        struct timespec t0, t1, c0, c1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+        tokens = 0;
+        for (size_t i = 0; i < n; i++) {
+            bs_text t = {lines[i], lens[i], NULL, 0};
+            bs_batch b;
+            bs_error err = {0};
+            if (bs_encode_batch(tok, &t, 1, &opt, &b, &err) != BS_OK) {
+                cli_error(&err);
+                return EXIT_FAIL;
+            }
+            tokens += b.length[0];
+            bs_batch_free(&b);
+        }
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+        double c = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) * 1e-9;
+        if (s < best)
+            best = s;
+        if (c < best_cpu)
+            best_cpu = c;
+    }
+    printf("tokenize %s: %zu lines, %.2f MB, %ld tokens; best of 5: wall %.3f s = %.1f MB/s "
+           "(%.2f M tokens/s), cpu %.3f s = %.1f MB/s\n", file, n, (double)bytes / 1e6, tokens,
+           best, (double)bytes / 1e6 / best, (double)tokens / 1e6 / best, best_cpu,
+           (double)bytes / 1e6 / best_cpu);
+    for (size_t i = 0; i < n; i++)
+        free(lines[i]);
+    free(lines);
+    free(lens);
+    return EXIT_OK;
+}
+
+static int parse_truncation(const char *s, bs_truncation *t)
+{
+    if (!strcmp(s, "longest_first") || !strcmp(s, "true"))
+        *t = BS_TRUNC_LONGEST_FIRST;
+    else if (!strcmp(s, "only_first"))
+        *t = BS_TRUNC_ONLY_FIRST;
+    else if (!strcmp(s, "only_second"))
+        *t = BS_TRUNC_ONLY_SECOND;
+    else if (!strcmp(s, "none") || !strcmp(s, "do_not_truncate") || !strcmp(s, "false"))
+        *t = BS_TRUNC_NONE;
+    else
+        return -1;
+    return 0;
+}
+
+int cmd_tokenize(int argc, char **argv)
+{
+    const char *model = NULL, *bench_file = NULL;
+    int json = 0, pair = 0, no_special = 0;
+    long max_length = 0;
+    bs_truncation trunc = BS_TRUNC_NONE;
+    bs_padding padding = BS_PAD_NONE;
+    int side = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return EXIT_OK;
+        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            if (!v) goto missing;
+            model = v, i++;
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
+        } else if (!strcmp(a, "--pair")) {
+            pair = 1;
+        } else if (!strcmp(a, "--no-special-tokens")) {
+            no_special = 1;
+        } else if (!strcmp(a, "--max-length")) {
+            if (!v) goto missing;
+            if (cli_parse_int(v, 0, 1 << 24, &max_length)) {
+                cli_errorf("--max-length: '%s' is not a number from 0 to %d", v, 1 << 24);
+                return EXIT_USAGE;
+            }
+            i++;
+        } else if (!strncmp(a, "--truncation=", 13)) {
+            if (parse_truncation(a + 13, &trunc))
+                goto bad_trunc;
+        } else if (!strcmp(a, "--truncation")) {
+            trunc = BS_TRUNC_LONGEST_FIRST;
+            if (v && v[0] != '-') { /* the strategy is optional */
+                if (parse_truncation(v, &trunc)) {
+                    a = v;
+                    goto bad_trunc;
+                }
+                i++;
+            }
+        } else if (!strcmp(a, "--padding")) {
+            if (!v) goto missing;
+            if (!strcmp(v, "longest") || !strcmp(v, "true"))
+                padding = BS_PAD_LONGEST;
+            else if (!strcmp(v, "max_length"))
+                padding = BS_PAD_MAX_LENGTH;
+            else if (!strcmp(v, "none") || !strcmp(v, "false") || !strcmp(v, "do_not_pad"))
+                padding = BS_PAD_NONE;
+            else {
+                cli_errorf("--padding: unknown value '%s'", v);
+                fprintf(stderr, "hint: use longest, max_length or none\n");
+                return EXIT_USAGE;
+            }
+            i++;
+        } else if (!strcmp(a, "--padding-side")) {
+            if (!v) goto missing;
+            if (!strcmp(v, "right"))
+                side = BS_SIDE_RIGHT;
+            else if (!strcmp(v, "left"))
+                side = BS_SIDE_LEFT;
+            else {
+                cli_errorf("--padding-side: unknown value '%s'", v);
+                fprintf(stderr, "hint: use right or left\n");
+                return EXIT_USAGE;
+            }
+            i++;
+        } else if (!strcmp(a, "--bench")) {
+            if (!v) goto missing;
+            bench_file = v, i++;
+        } else {
+            cli_errorf("tokenize: unknown option '%s'", a);
+            fprintf(stderr, "hint: see 'bertscope tokenize --help'\n");
+            return EXIT_USAGE;
+        }
+        continue;
+    missing:
+        cli_errorf("option '%s' needs a value", a);
+        return EXIT_USAGE;
+    bad_trunc:
+        cli_errorf("--truncation: unknown strategy '%s'", strchr(a, '=') ? strchr(a, '=') + 1 : a);
+        fprintf(stderr, "hint: use longest_first, only_first, only_second or none\n");
+        return EXIT_USAGE;
+    }
+    if (json && pair) {
+        cli_errorf("--json and --pair do not go together");
+        fprintf(stderr, "hint: with --json, write a pair as [\"text A\", \"text B\"]\n");
+        return EXIT_USAGE;
+    }
+
+    char path[4096];
+    if (model)
+        cli_model_path(model, path, sizeof path);
+    else
+        snprintf(path, sizeof path, "%s/vocab", cli_weights_dir());
+    bs_tokenizer *tok;
+    bs_error err = {0};
+    bs_status st = bs_tokenizer_load(&tok, path, &err);
+    if (st != BS_OK) {
+        cli_error(&err);
+        return cli_exit_code(st);
+    }
+    const bs_warnings *w = bs_tokenizer_warnings(tok);
+    for (int i = 0; i < w->count; i++)
+        fprintf(stderr, "bertscope: warning: %s\n", w->items[i]);
+    if (bench_file) {
+        int rc = bench(tok, bench_file);
+        bs_tokenizer_free(tok);
+        return rc;
+    }
+
+    bs_encode_options opt = bs_encode_defaults(tok);
+    opt.padding = padding;
+    opt.truncation = trunc;
+    opt.max_length = (int)max_length;
+    opt.add_special_tokens = !no_special;
+    if (side >= 0)
+        opt.padding_side = (bs_side)side;
+
+    char *buf = NULL;
+    size_t cap = 0;
+    int rc = EXIT_OK;
+    long lineno = 0;
+    line_in *lines = NULL;
+    size_t n = 0, ncap = 0;
+    for (;;) {
+        line_in li;
+        int r = read_input(stdin, json, pair, ++lineno, &buf, &cap, &li);
+        if (r == 1)
+            break;
+        if (r < 0) {
+            if (r == -2)
+                free(li.text);
+            rc = r == -2 ? EXIT_USAGE : EXIT_FAIL;
+            break;
+        }
+        if (padding == BS_PAD_NONE) { /* streaming: encode and print now */
+            bs_batch b;
+            st = bs_encode_batch(tok, &li.t, 1, &opt, &b, &err);
+            free(li.text);
+            if (st != BS_OK) {
+                fflush(stdout);
+                char m[sizeof err.msg];
+                snprintf(m, sizeof m, "line %ld: %.900s", lineno, err.msg);
+                memcpy(err.msg, m, sizeof m);
+                cli_error(&err);
+                rc = cli_exit_code(st);
+                break;
+            }
+            print_row(stdout, &b, 0, 0);
+            fflush(stdout);
+            bs_batch_free(&b);
+            continue;
+        }
+        if (n == ncap) {
+            ncap = ncap ? ncap * 2 : 64;
+            line_in *nl = realloc(lines, ncap * sizeof *nl);
+            if (!nl) {
+                cli_errorf("out of memory");
+                rc = EXIT_FAIL;
+                break;
+            }
+            lines = nl;
+        }
+        lines[n++] = li;
+    }
+    if (rc == EXIT_OK && padding != BS_PAD_NONE && n > 0) {
+        bs_text *texts = malloc(n * sizeof *texts);
+        if (!texts) {
+            cli_errorf("out of memory");
+            rc = EXIT_FAIL;
+        } else {
+            for (size_t i = 0; i < n; i++)
+                texts[i] = lines[i].t;
+            bs_batch b;
+            st = bs_encode_batch(tok, texts, (int)n, &opt, &b, &err);
+            if (st != BS_OK) {
+                cli_error(&err);
+                rc = cli_exit_code(st);
+            } else {
+                for (int r = 0; r < b.B; r++)
+                    print_row(stdout, &b, r, 1);
+                bs_batch_free(&b);
+            }
+            free(texts);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(lines[i].text);
+    free(lines);
+    free(buf);
+    bs_tokenizer_free(tok);
+    return rc;
+}

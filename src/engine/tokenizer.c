@@ -1,0 +1,1584 @@
+/*
+ * tokenizer.c - Hugging Face's BertTokenizerFast (the Rust `tokenizers` crate) in C.
+ *
+ * Shape of the file: loading (vocab hash table, tokenizer_config.json, tokenizer.json),
+ * then the per-segment pipeline, in the crate's order:
+ *   1. decode UTF-8 (invalid bytes -> U+FFFD) keeping each code point's byte offset;
+ *   2. split off the special tokens written in the text, matched case-sensitively on the
+ *      raw text (added tokens with normalized=false, tokenizer/added_vocabulary.rs);
+ *   3. BertNormalizer per character (normalizers/bert.rs): clean_text, CJK spacing,
+ *      strip_accents, lowercase - every stage maps one character to zero or more, so each
+ *      normalized character remembers the original code point it came from ("origin");
+ *   4. BertPreTokenizer (pre_tokenizers/bert.rs): split on whitespace, isolate punctuation;
+ *   5. WordPiece (models/wordpiece/mod.rs): greedy longest match with "##";
+ * then truncation (utils/truncation.rs), the [CLS] A [SEP] (B [SEP]) template
+ * (processors/template.rs) and padding (utils/padding.rs) in bs_encode_batch.
+ *
+ * Offsets: a token's char span runs from the origin of its first normalized character to
+ * the end of the origin of its last one, which is what the crate's alignments give
+ * (a combining mark dropped inside a word is covered, one dropped at its edge is not).
+ * The character classes come from tokenizer_tables.c, generated from the crate itself.
+ *
+ * Speed: an all-ASCII segment skips decoding and runs normalisation and pre-tokenisation
+ * in one table-driven pass (span_ascii); WordPiece hashes every prefix of a word in one
+ * FNV pass and probes an open-addressing table that keeps each piece's hash beside its
+ * id; buffers live in one work struct per call, never per character.
+ */
+#include "bertscope/tokenizer.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "engine/fileio.h"
+#include "engine/tokenizer_internal.h"
+
+#define VOCAB_MAX_BYTES ((size_t)256 << 20)
+#define VOCAB_MAX_PIECES (4 << 20)
+#define VOCAB_MAX_LINE 1024
+#define JSON_MAX_BYTES ((size_t)512 << 20)
+#define MAX_INPUT_CHARS_PER_WORD 100 /* WordPiece's max_input_chars_per_word in BERT */
+#define TEXT_MAX_BYTES ((size_t)INT32_MAX / 2)
+#define ROW_MAX_TOKENS (1 << 26)
+
+enum { SP_PAD, SP_UNK, SP_CLS, SP_SEP, SP_MASK, SP_COUNT };
+enum { ASCII_DROP = 0xFF, CL_WORD = 0, CL_SPACE = 1, CL_PUNCT = 2 };
+static const char *const special_names[SP_COUNT] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+
+struct bs_tokenizer {
+    bs_tokenizer_settings s;
+    int strip;               /* resolved strip_accents */
+    int n_pieces;
+    char **pieces;           /* (n_pieces) NUL-terminated, point into piece_buf */
+    uint32_t *piece_len;     /* (n_pieces) bytes */
+    char *piece_buf;
+    uint64_t *slots;         /* open addressing: hash << 32 | (id + 1), 0 = empty */
+    uint32_t mask;
+    int max_piece_bytes;
+    int special[SP_COUNT];   /* ids, -1 when absent */
+    /* ASCII fast path, from the settings: the normalized byte (ASCII_DROP = removed) and
+     * the pre-tokenizer class of each normalized byte */
+    uint8_t ascii_norm[128];
+    uint8_t ascii_class[128];
+    bs_warnings warnings;
+};
+
+/* ---- names --------------------------------------------------------------------- */
+
+const char *bs_source_name(bs_source s)
+{
+    switch (s) {
+    case BS_FROM_TOKENIZER_CONFIG: return "tokenizer_config.json";
+    case BS_FROM_TOKENIZER_JSON: return "tokenizer.json";
+    case BS_FROM_CALLER: return "caller";
+    default: return "default";
+    }
+}
+
+const char *bs_truncation_name(bs_truncation t)
+{
+    switch (t) {
+    case BS_TRUNC_LONGEST_FIRST: return "longest_first";
+    case BS_TRUNC_ONLY_FIRST: return "only_first";
+    case BS_TRUNC_ONLY_SECOND: return "only_second";
+    default: return "none";
+    }
+}
+
+const char *bs_padding_name(bs_padding p)
+{
+    switch (p) {
+    case BS_PAD_LONGEST: return "longest";
+    case BS_PAD_MAX_LENGTH: return "max_length";
+    default: return "none";
+    }
+}
+
+/* ---- vocab --------------------------------------------------------------------- */
+
+static uint32_t hash_bytes(const char *p, size_t n)
+{
+    uint32_t h = 2166136261u; /* FNV-1a: extends byte by byte, so WordPiece hashes every
+                                 prefix of a word in one pass */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 16777619u;
+    return h;
+}
+
+#define FNV_STEP(h, c) (((h) ^ (unsigned char)(c)) * 16777619u)
+
+/* Looks up p[0..n) whose hash_bytes() is h. */
+static int vocab_lookup_h(const bs_tokenizer *t, const char *p, size_t n, uint32_t h)
+{
+    uint32_t i = h & t->mask;
+    for (;;) {
+        uint64_t v = t->slots[i];
+        if (!v)
+            return -1;
+        /* the slot keeps the hash beside the id: most misses end without touching text */
+        if ((uint32_t)(v >> 32) == h) {
+            uint32_t id = (uint32_t)v - 1;
+            if (t->piece_len[id] == n && memcmp(t->pieces[id], p, n) == 0)
+                return (int)id;
+        }
+        i = (i + 1) & t->mask;
+    }
+}
+
+static int vocab_lookup(const bs_tokenizer *t, const char *p, size_t n)
+{
+    return vocab_lookup_h(t, p, n, hash_bytes(p, n));
+}
+
+/* Builds the hash table; a piece written twice maps to its last line, as HF's
+ * load_vocab and the crate's read_file do (later inserts overwrite). */
+static bs_status vocab_index(bs_tokenizer *t, bs_error *err)
+{
+    uint32_t cap = 16;
+    while (cap < (uint32_t)t->n_pieces * 2u)
+        cap <<= 1;
+    t->slots = calloc(cap, sizeof *t->slots);
+    if (!t->slots)
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory indexing the vocab");
+    t->mask = cap - 1;
+    for (int id = 0; id < t->n_pieces; id++) {
+        uint32_t n = t->piece_len[id];
+        if ((int)n > t->max_piece_bytes)
+            t->max_piece_bytes = (int)n;
+        uint32_t h = hash_bytes(t->pieces[id], n);
+        uint32_t i = h & t->mask;
+        for (;;) {
+            uint64_t v = t->slots[i];
+            uint32_t old = (uint32_t)v - 1;
+            if (!v || (t->piece_len[old] == n && !memcmp(t->pieces[old], t->pieces[id], n))) {
+                t->slots[i] = (uint64_t)h << 32 | ((uint32_t)id + 1);
+                break;
+            }
+            i = (i + 1) & t->mask;
+        }
+    }
+    for (int k = 0; k < SP_COUNT; k++)
+        t->special[k] = vocab_lookup(t, special_names[k], strlen(special_names[k]));
+    return BS_OK;
+}
+
+static bs_status vocab_parse(bs_tokenizer *t, const char *data, size_t len, bs_error *err)
+{
+    int n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (data[i] == '\n')
+            n++;
+    if (len > 0 && data[len - 1] != '\n')
+        n++; /* a last line without its newline is still a piece */
+    if (n == 0)
+        return bs_fail(err, BS_ERR_INPUT, "vocab.txt is empty");
+    if (n > VOCAB_MAX_PIECES)
+        return bs_fail(err, BS_ERR_LIMIT, "vocab.txt has %d lines, more than the limit of %d", n,
+                       VOCAB_MAX_PIECES);
+    t->piece_buf = malloc(len + 1);
+    t->pieces = malloc((size_t)n * sizeof *t->pieces);
+    t->piece_len = malloc((size_t)n * sizeof *t->piece_len);
+    if (!t->piece_buf || !t->pieces || !t->piece_len)
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory loading vocab.txt");
+    memcpy(t->piece_buf, data, len);
+    t->piece_buf[len] = '\0';
+    int crlf = 0;
+    size_t start = 0;
+    for (int id = 0; id < n; id++) {
+        size_t end = start;
+        while (end < len && t->piece_buf[end] != '\n')
+            end++;
+        if (end - start > VOCAB_MAX_LINE) {
+            bs_fail(err, BS_ERR_LIMIT, "vocab.txt line %d is %zu bytes long, more than %d", id + 1,
+                    end - start, VOCAB_MAX_LINE);
+            bs_hint(err, "vocab.txt holds one WordPiece piece per line");
+            return BS_ERR_LIMIT;
+        }
+        if (memchr(t->piece_buf + start, '\0', end - start))
+            return bs_fail(err, BS_ERR_INPUT, "vocab.txt line %d holds a NUL byte", id + 1);
+        /* Only "\n" ends a line, as in HF's load_vocab (token.rstrip("\n")): a "\r" stays
+         * part of the piece, so we warn about CRLF files instead of silently fixing them. */
+        if (end > start && t->piece_buf[end - 1] == '\r')
+            crlf++;
+        t->piece_buf[end] = '\0';
+        t->pieces[id] = t->piece_buf + start;
+        t->piece_len[id] = (uint32_t)(end - start);
+        start = end + 1;
+    }
+    t->n_pieces = n;
+    if (crlf)
+        bs_warn(&t->warnings,
+                "vocab.txt has Windows line endings on %d lines; Hugging Face keeps the '\\r' "
+                "in each piece, so those pieces never match", crlf);
+    return vocab_index(t, err);
+}
+
+/* tokenizer.json's WordPiece vocab {"piece": id, ...}, used only without vocab.txt. */
+static bs_status vocab_from_json(bs_tokenizer *t, const cJSON *vocab, bs_error *err)
+{
+    int n = cJSON_GetArraySize(vocab);
+    if (n <= 0 || n > VOCAB_MAX_PIECES)
+        return bs_fail(err, BS_ERR_INPUT, "tokenizer.json: \"model.vocab\" has %d entries", n);
+    size_t total = 0;
+    for (const cJSON *e = vocab->child; e; e = e->next) {
+        if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble >= n ||
+            e->valuedouble != (double)(int)e->valuedouble)
+            return bs_fail(err, BS_ERR_INPUT,
+                           "tokenizer.json: \"model.vocab\" entry '%s' is not an id below %d",
+                           e->string ? e->string : "?", n);
+        size_t l = strlen(e->string);
+        if (l > VOCAB_MAX_LINE)
+            return bs_fail(err, BS_ERR_LIMIT, "tokenizer.json: a vocab piece is %zu bytes long", l);
+        total += l + 1;
+    }
+    t->piece_buf = malloc(total + 1);
+    t->pieces = calloc((size_t)n, sizeof *t->pieces);
+    t->piece_len = calloc((size_t)n, sizeof *t->piece_len);
+    if (!t->piece_buf || !t->pieces || !t->piece_len)
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory loading tokenizer.json's vocab");
+    size_t off = 0;
+    for (const cJSON *e = vocab->child; e; e = e->next) {
+        int id = (int)e->valuedouble;
+        if (t->pieces[id])
+            return bs_fail(err, BS_ERR_INPUT, "tokenizer.json: id %d appears twice in \"model.vocab\"", id);
+        size_t l = strlen(e->string);
+        memcpy(t->piece_buf + off, e->string, l + 1);
+        t->pieces[id] = t->piece_buf + off;
+        t->piece_len[id] = (uint32_t)l;
+        off += l + 1;
+    }
+    t->n_pieces = n;
+    return vocab_index(t, err);
+}
+
+/* ---- settings ------------------------------------------------------------------ */
+
+static bs_tokenizer_settings default_settings(void)
+{
+    bs_tokenizer_settings s;
+    memset(&s, 0, sizeof s);
+    s.do_lower_case = 1;
+    s.strip_accents = -1;
+    s.tokenize_chinese_chars = 1;
+    s.clean_text = 1;
+    return s;
+}
+
+static int json_flag(const cJSON *o, const char *name, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (cJSON_IsBool(v)) {
+        *out = cJSON_IsTrue(v);
+        return 1;
+    }
+    if (cJSON_IsNull(v)) {
+        *out = -1;
+        return 1;
+    }
+    return 0;
+}
+
+static bs_status read_json(const char *path, cJSON **out, bs_error *err)
+{
+    char *buf;
+    size_t len;
+    bs_status st = bs_read_file(path, JSON_MAX_BYTES, &buf, &len, err);
+    if (st != BS_OK)
+        return st;
+    const char *end = NULL;
+    *out = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+    if (!*out) {
+        long line = 1;
+        if (end)
+            for (const char *p = buf; p < end; p++)
+                line += *p == '\n';
+        free(buf);
+        return bs_fail(err, BS_ERR_INPUT, "'%s' is not valid JSON (near line %ld)", path, line);
+    }
+    free(buf);
+    if (!cJSON_IsObject(*out)) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        return bs_fail(err, BS_ERR_INPUT, "'%s' is not a JSON object", path);
+    }
+    return BS_OK;
+}
+
+typedef struct {
+    int lower, strip, chinese; /* -2 = absent; strip -1 = null */
+} config_flags;
+
+/* tokenizer_config.json: do_lower_case, strip_accents, tokenize_chinese_chars,
+ * model_max_length. Absent keys leave the defaults. */
+static bs_status apply_config(bs_tokenizer_settings *s, config_flags *cf, const cJSON *o,
+                              const char *path, bs_error *err)
+{
+    int v;
+    if (json_flag(o, "do_lower_case", &v) && v >= 0)
+        cf->lower = v;
+    if (json_flag(o, "strip_accents", &v))
+        cf->strip = v;
+    if (json_flag(o, "tokenize_chinese_chars", &v) && v >= 0)
+        cf->chinese = v;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "model_max_length");
+    if (m && !cJSON_IsNull(m)) {
+        if (!cJSON_IsNumber(m) || m->valuedouble < 0)
+            return bs_fail(err, BS_ERR_INPUT, "'%s': \"model_max_length\" is not a number >= 0", path);
+        /* transformers writes VERY_LARGE_INTEGER (int(1e30)) when a model has no limit;
+         * anything beyond 1e15 (or an int) is treated as that placeholder. */
+        if (m->valuedouble >= 1e15 || m->valuedouble > INT_MAX) {
+            s->model_max_length = 0;
+            s->max_length_unlimited = 1;
+        } else {
+            s->model_max_length = (int)m->valuedouble;
+        }
+        s->src_max_length = BS_FROM_TOKENIZER_CONFIG;
+    }
+    return BS_OK;
+}
+
+/* tokenizer.json: the BertNormalizer flags, baked-in truncation and padding. Returns the
+ * WordPiece vocab object (owned by root) through *vocab. */
+static bs_status apply_tokenizer_json(bs_tokenizer *t, const cJSON *root, const cJSON **vocab,
+                                      bs_error *err)
+{
+    bs_tokenizer_settings *s = &t->s;
+    const cJSON *norm = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
+    if (cJSON_IsObject(norm)) {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(norm, "type");
+        if (!cJSON_IsString(type) || strcmp(type->valuestring, "BertNormalizer") != 0) {
+            bs_warn(&t->warnings, "tokenizer.json: normalizer '%s' is not a BertNormalizer; "
+                    "using BertNormalizer settings instead",
+                    cJSON_IsString(type) ? type->valuestring : "?");
+        } else {
+            int v;
+            if (json_flag(norm, "lowercase", &v) && v >= 0)
+                s->do_lower_case = v, s->src_lower_case = BS_FROM_TOKENIZER_JSON;
+            if (json_flag(norm, "strip_accents", &v))
+                s->strip_accents = v, s->src_strip_accents = BS_FROM_TOKENIZER_JSON;
+            if (json_flag(norm, "handle_chinese_chars", &v) && v >= 0)
+                s->tokenize_chinese_chars = v, s->src_chinese = BS_FROM_TOKENIZER_JSON;
+            if (json_flag(norm, "clean_text", &v) && v >= 0)
+                s->clean_text = v, s->src_clean = BS_FROM_TOKENIZER_JSON;
+        }
+    }
+    const cJSON *tr = cJSON_GetObjectItemCaseSensitive(root, "truncation");
+    if (cJSON_IsObject(tr)) {
+        const cJSON *ml = cJSON_GetObjectItemCaseSensitive(tr, "max_length");
+        if (cJSON_IsNumber(ml) && ml->valuedouble >= 0 && ml->valuedouble <= INT_MAX)
+            s->json_max_length = (int)ml->valuedouble;
+        const cJSON *sg = cJSON_GetObjectItemCaseSensitive(tr, "strategy");
+        s->json_truncation = BS_TRUNC_LONGEST_FIRST;
+        if (cJSON_IsString(sg) && !strcmp(sg->valuestring, "OnlyFirst"))
+            s->json_truncation = BS_TRUNC_ONLY_FIRST;
+        if (cJSON_IsString(sg) && !strcmp(sg->valuestring, "OnlySecond"))
+            s->json_truncation = BS_TRUNC_ONLY_SECOND;
+    }
+    const cJSON *pd = cJSON_GetObjectItemCaseSensitive(root, "padding");
+    if (cJSON_IsObject(pd)) {
+        const cJSON *sg = cJSON_GetObjectItemCaseSensitive(pd, "strategy");
+        const cJSON *fixed = cJSON_IsObject(sg) ? cJSON_GetObjectItemCaseSensitive(sg, "Fixed") : NULL;
+        if (cJSON_IsNumber(fixed) && fixed->valuedouble >= 0 && fixed->valuedouble <= INT_MAX) {
+            s->json_padding = BS_PAD_MAX_LENGTH;
+            s->json_pad_length = (int)fixed->valuedouble;
+        } else {
+            s->json_padding = BS_PAD_LONGEST;
+        }
+        const cJSON *dir = cJSON_GetObjectItemCaseSensitive(pd, "direction");
+        if (cJSON_IsString(dir)) {
+            s->padding_side = !strcmp(dir->valuestring, "Left") ? BS_SIDE_LEFT : BS_SIDE_RIGHT;
+            s->src_padding_side = BS_FROM_TOKENIZER_JSON;
+        }
+    }
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    const cJSON *mtype = cJSON_GetObjectItemCaseSensitive(model, "type");
+    if (cJSON_IsString(mtype) && strcmp(mtype->valuestring, "WordPiece") != 0)
+        return bs_fail(err, BS_ERR_INPUT, "tokenizer.json: model '%s' is not WordPiece",
+                       mtype->valuestring);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(model, "vocab");
+    *vocab = cJSON_IsObject(v) ? v : NULL;
+    return BS_OK;
+}
+
+/* BertTokenizerFast.__init__ replaces the tokenizer.json normalizer whenever its
+ * lowercase / strip_accents / handle_chinese_chars differ from the __init__ arguments,
+ * which come from tokenizer_config.json or default to True / None / True. */
+static void apply_init_override(bs_tokenizer *t, const config_flags *cf, int have_json)
+{
+    bs_tokenizer_settings *s = &t->s;
+    int lower = cf->lower != -2 ? cf->lower : 1;
+    int strip = cf->strip != -2 ? cf->strip : -1;
+    int chinese = cf->chinese != -2 ? cf->chinese : 1;
+    bs_source from_cfg_l = cf->lower != -2 ? BS_FROM_TOKENIZER_CONFIG : BS_FROM_DEFAULT;
+    if (have_json && (s->do_lower_case != lower || s->strip_accents != strip ||
+                      s->tokenize_chinese_chars != chinese)) {
+        if (s->do_lower_case != lower && cf->lower == -2)
+            bs_warn(&t->warnings,
+                    "tokenizer.json says lowercase %s but tokenizer_config.json sets no "
+                    "do_lower_case, so Hugging Face's BertTokenizerFast uses its default "
+                    "do_lower_case=True", s->do_lower_case ? "true" : "false");
+        s->src_lower_case = from_cfg_l;
+        s->src_strip_accents = cf->strip != -2 ? BS_FROM_TOKENIZER_CONFIG : BS_FROM_DEFAULT;
+        s->src_chinese = cf->chinese != -2 ? BS_FROM_TOKENIZER_CONFIG : BS_FROM_DEFAULT;
+        s->do_lower_case = lower;
+        s->strip_accents = strip;
+        s->tokenize_chinese_chars = chinese;
+    } else if (have_json) {
+        /* they agree; a value tokenizer.json did not state came from the config */
+        if (s->src_lower_case == BS_FROM_DEFAULT && cf->lower != -2)
+            s->src_lower_case = BS_FROM_TOKENIZER_CONFIG;
+        if (s->src_strip_accents == BS_FROM_DEFAULT && cf->strip != -2)
+            s->src_strip_accents = BS_FROM_TOKENIZER_CONFIG;
+        if (s->src_chinese == BS_FROM_DEFAULT && cf->chinese != -2)
+            s->src_chinese = BS_FROM_TOKENIZER_CONFIG;
+    } else {
+        s->do_lower_case = lower;
+        s->strip_accents = strip;
+        s->tokenize_chinese_chars = chinese;
+        s->src_lower_case = from_cfg_l;
+        s->src_strip_accents = cf->strip != -2 ? BS_FROM_TOKENIZER_CONFIG : BS_FROM_DEFAULT;
+        s->src_chinese = cf->chinese != -2 ? BS_FROM_TOKENIZER_CONFIG : BS_FROM_DEFAULT;
+    }
+}
+
+/* The cased-checkpoint pitfall (transformers #343): lower-casing a text can never
+ * produce the upper-case pieces a cased vocab relies on. */
+static void warn_cased_vocab(bs_tokenizer *t)
+{
+    if (!t->s.do_lower_case)
+        return;
+    int upper = 0;
+    const char *example = NULL;
+    for (int id = 0; id < t->n_pieces; id++) {
+        const char *p = t->pieces[id];
+        if (p[0] == '[' || (p[0] == '#' && p[1] == '#' && !p[2]))
+            ; /* [CLS]-style names are matched before normalisation */
+        else
+            for (const char *c = p; *c; c++)
+                if (*c >= 'A' && *c <= 'Z') {
+                    if (!example)
+                        example = p;
+                    upper++;
+                    break;
+                }
+    }
+    if (upper >= 10 || (upper > 0 && upper * 100 >= t->n_pieces))
+        bs_warn(&t->warnings,
+                "lower-casing is on but the vocab holds %d pieces with upper-case letters "
+                "(e.g. '%s'): is this a cased checkpoint? those pieces can never match; "
+                "set \"do_lower_case\": false in tokenizer_config.json", upper, example);
+}
+
+static int is_split_ws(uint32_t c);
+static int is_punct(uint32_t c);
+
+static void finish_settings(bs_tokenizer *t)
+{
+    t->strip = t->s.strip_accents < 0 ? t->s.do_lower_case : t->s.strip_accents;
+    for (uint32_t c = 0; c < 128; c++) {
+        uint32_t n = c;
+        if (t->s.clean_text && (c == 9 || c == 10 || c == 13))
+            n = ' ';
+        else if (t->s.clean_text && (c < 32 || c == 127))
+            n = ASCII_DROP;
+        else if (t->s.do_lower_case && c >= 'A' && c <= 'Z')
+            n = c + 32;
+        t->ascii_norm[c] = (uint8_t)n;
+        t->ascii_class[c] = is_split_ws(c) ? CL_SPACE : is_punct(c) ? CL_PUNCT : CL_WORD;
+    }
+    if (t->special[SP_UNK] < 0)
+        bs_warn(&t->warnings, "the vocab has no '[UNK]' piece: a word without pieces will "
+                "fail to encode");
+    warn_cased_vocab(t);
+}
+
+static bs_tokenizer *tok_new(void)
+{
+    bs_tokenizer *t = calloc(1, sizeof *t);
+    if (t)
+        t->s = default_settings();
+    return t;
+}
+
+bs_status bs_tokenizer_from_vocab(bs_tokenizer **out, const char *vocab, size_t len,
+                                  const bs_tokenizer_settings *settings, bs_error *err)
+{
+    *out = NULL;
+    bs_tokenizer *t = tok_new();
+    if (!t)
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory");
+    if (settings)
+        t->s = *settings;
+    bs_status st = vocab_parse(t, vocab, len, err);
+    if (st != BS_OK) {
+        bs_tokenizer_free(t);
+        return st;
+    }
+    finish_settings(t);
+    *out = t;
+    return BS_OK;
+}
+
+bs_status bs_tokenizer_load(bs_tokenizer **out, const char *dir, bs_error *err)
+{
+    *out = NULL;
+    char path[4096];
+    bs_tokenizer *t = tok_new();
+    if (!t)
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory");
+    cJSON *cfg = NULL, *tj = NULL;
+    bs_status st = BS_OK;
+    config_flags cf = {-2, -2, -2};
+
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+    if (bs_file_exists(path)) {
+        if ((st = read_json(path, &cfg, err)) != BS_OK ||
+            (st = apply_config(&t->s, &cf, cfg, path, err)) != BS_OK)
+            goto fail;
+    }
+    const cJSON *json_vocab = NULL;
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    int have_json = bs_file_exists(path);
+    if (have_json) {
+        if ((st = read_json(path, &tj, err)) != BS_OK ||
+            (st = apply_tokenizer_json(t, tj, &json_vocab, err)) != BS_OK)
+            goto fail;
+    }
+    apply_init_override(t, &cf, have_json);
+
+    snprintf(path, sizeof path, "%s/vocab.txt", dir);
+    if (bs_file_exists(path)) {
+        char *buf;
+        size_t len;
+        if ((st = bs_read_file(path, VOCAB_MAX_BYTES, &buf, &len, err)) != BS_OK)
+            goto fail;
+        st = vocab_parse(t, buf, len, err);
+        free(buf);
+        if (st != BS_OK)
+            goto fail;
+    } else if (json_vocab) {
+        if ((st = vocab_from_json(t, json_vocab, err)) != BS_OK)
+            goto fail;
+    } else {
+        st = bs_fail(err, BS_ERR_IO, "no tokenizer in '%s': neither vocab.txt nor tokenizer.json", dir);
+        bs_hint(err, "a BERT checkpoint folder holds vocab.txt (one piece a line)");
+        goto fail;
+    }
+    finish_settings(t);
+    cJSON_Delete(cfg);
+    cJSON_Delete(tj);
+    *out = t;
+    return BS_OK;
+fail:
+    cJSON_Delete(cfg);
+    cJSON_Delete(tj);
+    bs_tokenizer_free(t);
+    return st;
+}
+
+void bs_tokenizer_free(bs_tokenizer *t)
+{
+    if (!t)
+        return;
+    free(t->pieces);
+    free(t->piece_len);
+    free(t->piece_buf);
+    free(t->slots);
+    bs_warnings_free(&t->warnings);
+    free(t);
+}
+
+const bs_tokenizer_settings *bs_tokenizer_get_settings(const bs_tokenizer *t) { return &t->s; }
+const bs_warnings *bs_tokenizer_warnings(const bs_tokenizer *t) { return &t->warnings; }
+int bs_tokenizer_vocab_size(const bs_tokenizer *t) { return t->n_pieces; }
+int bs_tokenizer_pad_id(const bs_tokenizer *t) { return t->special[SP_PAD]; }
+int bs_tokenizer_unk_id(const bs_tokenizer *t) { return t->special[SP_UNK]; }
+int bs_tokenizer_cls_id(const bs_tokenizer *t) { return t->special[SP_CLS]; }
+int bs_tokenizer_sep_id(const bs_tokenizer *t) { return t->special[SP_SEP]; }
+int bs_tokenizer_mask_id(const bs_tokenizer *t) { return t->special[SP_MASK]; }
+
+const char *bs_tokenizer_piece(const bs_tokenizer *t, int id)
+{
+    return id >= 0 && id < t->n_pieces ? t->pieces[id] : NULL;
+}
+
+int bs_tokenizer_id(const bs_tokenizer *t, const char *piece)
+{
+    return vocab_lookup(t, piece, strlen(piece));
+}
+
+bs_encode_options bs_encode_defaults(const bs_tokenizer *t)
+{
+    bs_encode_options o;
+    memset(&o, 0, sizeof o);
+    o.truncation = BS_TRUNC_NONE;
+    o.padding = BS_PAD_LONGEST;
+    o.padding_side = t ? t->s.padding_side : BS_SIDE_RIGHT;
+    o.add_special_tokens = 1;
+    return o;
+}
+
+int bs_tokenizer_default_max_length(const bs_tokenizer *t, int max_position_embeddings)
+{
+    int m = t->s.model_max_length;
+    if (m > 0 && max_position_embeddings > 0)
+        return m < max_position_embeddings ? m : max_position_embeddings;
+    return m > 0 ? m : max_position_embeddings > 0 ? max_position_embeddings : 0;
+}
+
+/* ---- growable arrays and the per-call workspace ---------------------------------- */
+
+static int grow(void **p, int *cap, int need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    int c = *cap ? *cap : 64;
+    while (c < need) {
+        if (c > INT_MAX / 2)
+            return -1;
+        c *= 2;
+    }
+    void *q = realloc(*p, (size_t)c * elem);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+typedef struct {
+    uint32_t *cp;   /* (n_cp) decoded original code points */
+    int32_t *cpb;   /* (n_cp + 1) byte offset of each, then the length */
+    int n_cp, cap_cp, cap_cpb;
+    uint32_t *norm; /* (n_norm) normalized code points of the current span */
+    int32_t *orig;  /* (n_norm) index into cp of the character each came from */
+    int n_norm, cap_norm, cap_orig;
+    /* WordPiece scratch: words over 100 characters never get here, so it is fixed */
+    char wbuf[2 + MAX_INPUT_CHARS_PER_WORD * 4 + 1]; /* "##" room + the word in UTF-8 */
+    int32_t wcb[MAX_INPUT_CHARS_PER_WORD + 1];   /* byte offset of each char in the word */
+    uint32_t whash[MAX_INPUT_CHARS_PER_WORD + 1];/* hash of the candidate ending at each */
+    bs_token *tok;  /* (n_tok) output of the segment */
+    int n_tok, cap_tok;
+    int word;       /* next word index */
+    bs_trace *trace;/* when tracing: words are appended here */
+    /* An all-ASCII segment skips decoding: code point i is byte i of text */
+    int ascii;
+    const unsigned char *text;
+    int cap_words;
+} work;
+
+static void work_free(work *w)
+{
+    free(w->cp);
+    free(w->cpb);
+    free(w->norm);
+    free(w->orig);
+    free(w->tok);
+}
+
+/* ---- UTF-8 --------------------------------------------------------------------- */
+
+/* Decodes one code point at s[i..n). Invalid input yields U+FFFD for each maximal
+ * subpart of an ill-formed sequence (Unicode 3.9 / WHATWG, what Python's "replace" and
+ * JavaScript's TextDecoder do), so offsets agree with a decoded string. */
+static uint32_t utf8_next(const unsigned char *s, size_t n, size_t *i)
+{
+    unsigned c = s[*i];
+    if (c < 0x80) {
+        (*i)++;
+        return c;
+    }
+    int need;
+    uint32_t cp;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 1, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2, cp = c & 0x0F;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3, cp = c & 0x07;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else {
+        (*i)++;
+        return 0xFFFD;
+    }
+    size_t j = *i + 1;
+    for (int k = 0; k < need; k++, j++) {
+        if (j >= n || s[j] < lo || s[j] > hi) {
+            *i = j;
+            return 0xFFFD;
+        }
+        lo = 0x80, hi = 0xBF;
+        cp = (cp << 6) | (s[j] & 0x3F);
+    }
+    *i = j;
+    return cp;
+}
+
+static int utf8_put(char *o, uint32_t c)
+{
+    if (c < 0x80) {
+        o[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        o[0] = (char)(0xC0 | (c >> 6));
+        o[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        o[0] = (char)(0xE0 | (c >> 12));
+        o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (c >> 18));
+    o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+static bs_status decode(work *w, const char *text, size_t len, bs_error *err)
+{
+    if (len > TEXT_MAX_BYTES)
+        return bs_fail(err, BS_ERR_LIMIT, "text of %zu bytes is too long", len);
+    if (grow((void **)&w->cp, &w->cap_cp, (int)len + 1, sizeof *w->cp) ||
+        grow((void **)&w->cpb, &w->cap_cpb, (int)len + 2, sizeof *w->cpb))
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory decoding text");
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0;
+    int n = 0;
+    while (i < len) {
+        w->cpb[n] = (int32_t)i;
+        if (s[i] < 0x80)
+            w->cp[n++] = s[i++];
+        else
+            w->cp[n++] = utf8_next(s, len, &i);
+    }
+    w->cpb[n] = (int32_t)len;
+    w->n_cp = n;
+    return BS_OK;
+}
+
+/* ---- BertNormalizer, one character at a time ---------------------------------------- */
+
+/* Stages for the trace; the encoder runs all of them at once. */
+enum { ST_CLEAN = 1, ST_CJK = 2, ST_STRIP = 4, ST_LOWER = 8, ST_ALL = 15 };
+
+static int strip_char(uint32_t c, uint32_t *o)
+{
+    if (c < 0xC0) { /* Latin-1 below U+00C0 has no decomposition and no Mn */
+        o[0] = c;
+        return 1;
+    }
+    if (bs_in_ranges(bs_tab_strip_drop, bs_tab_strip_drop_len, c))
+        return 0;
+    if (c >= 0xAC00 && c <= 0xD7A3) { /* Hangul syllables: algorithmic NFD */
+        uint32_t s = c - 0xAC00;
+        o[0] = 0x1100 + s / 588;
+        o[1] = 0x1161 + (s % 588) / 28;
+        if (s % 28) {
+            o[2] = 0x11A7 + s % 28;
+            return 3;
+        }
+        return 2;
+    }
+    int lo = 0, hi = bs_tab_strip_len - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (c < bs_tab_strip[mid].cp)
+            hi = mid - 1;
+        else if (c > bs_tab_strip[mid].cp)
+            lo = mid + 1;
+        else {
+            int k = 0;
+            while (k < 3 && bs_tab_strip[mid].to[k])
+                o[k] = bs_tab_strip[mid].to[k], k++;
+            return k;
+        }
+    }
+    o[0] = c;
+    return 1;
+}
+
+/* Rust's char::to_lowercase: the full mapping, per character, so 'Σ' is always 'σ'
+ * (no final-sigma rule) and 'İ' becomes "i\u0307". */
+static int lower_char(uint32_t c, uint32_t *o)
+{
+    if (c < 0x80) {
+        o[0] = c >= 'A' && c <= 'Z' ? c + 32 : c;
+        return 1;
+    }
+    if (c == 0x130) {
+        o[0] = 'i';
+        o[1] = 0x307;
+        return 2;
+    }
+    int lo = 0, hi = bs_tab_lower_len - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (c < bs_tab_lower[mid].cp)
+            hi = mid - 1;
+        else if (c > bs_tab_lower[mid].cp)
+            lo = mid + 1;
+        else {
+            o[0] = bs_tab_lower[mid].to;
+            return 1;
+        }
+    }
+    o[0] = c;
+    return 1;
+}
+
+/* Applies the enabled stages to c; writes at most 16 code points to o. */
+static int norm_char(const bs_tokenizer *t, int stages, uint32_t c, uint32_t *o)
+{
+    if ((stages & ST_CLEAN) && t->s.clean_text) {
+        if (c < 0x80) {
+            if (c == 9 || c == 10 || c == 13) {
+                o[0] = ' ';
+                return 1;
+            }
+            if (c < 32 || c == 127)
+                return 0;
+        } else {
+            if (bs_in_ranges(bs_tab_drop, bs_tab_drop_len, c))
+                return 0;
+            if (bs_in_ranges(bs_tab_space, bs_tab_space_len, c)) {
+                o[0] = ' ';
+                return 1;
+            }
+        }
+    }
+    int cjk = (stages & ST_CJK) && t->s.tokenize_chinese_chars && c >= 0x3400 &&
+              bs_in_ranges(bs_tab_cjk, bs_tab_cjk_len, c);
+    uint32_t a[4];
+    int na = 1;
+    a[0] = c;
+    if ((stages & ST_STRIP) && t->strip)
+        na = strip_char(c, a);
+    int n = 0;
+    if (cjk)
+        o[n++] = ' ';
+    for (int i = 0; i < na; i++) {
+        if ((stages & ST_LOWER) && t->s.do_lower_case)
+            n += lower_char(a[i], o + n);
+        else
+            o[n++] = a[i];
+    }
+    if (cjk)
+        o[n++] = ' ';
+    return n;
+}
+
+/* Normalizes original code points [a, b) into w->norm / w->orig. */
+static bs_status normalize_span(const bs_tokenizer *t, work *w, int a, int b, bs_error *err)
+{
+    int need = (b - a) * 4 + 16;
+    if (grow((void **)&w->norm, &w->cap_norm, need, sizeof *w->norm) ||
+        grow((void **)&w->orig, &w->cap_orig, need, sizeof *w->orig))
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory normalizing text");
+    int n = 0;
+    for (int i = a; i < b; i++) {
+        uint32_t c = w->cp[i];
+        if (c < 0x80) { /* ASCII fast path: norm_char's rules, tabulated */
+            uint8_t m = t->ascii_norm[c];
+            if (m != ASCII_DROP) {
+                w->norm[n] = m;
+                w->orig[n++] = i;
+            }
+            continue;
+        }
+        uint32_t o[16];
+        int k = norm_char(t, ST_ALL, c, o);
+        if (n + k > w->cap_norm) {
+            if (grow((void **)&w->norm, &w->cap_norm, n + k + need, sizeof *w->norm) ||
+                grow((void **)&w->orig, &w->cap_orig, n + k + need, sizeof *w->orig))
+                return bs_fail(err, BS_ERR_NOMEM, "out of memory normalizing text");
+        }
+        for (int j = 0; j < k; j++) {
+            w->norm[n] = o[j];
+            w->orig[n++] = i;
+        }
+    }
+    w->n_norm = n;
+    return BS_OK;
+}
+
+/* ---- BertPreTokenizer and WordPiece ---------------------------------------------- */
+
+static int is_split_ws(uint32_t c)
+{
+    if (c < 0x80)
+        return c == ' ' || (c >= 9 && c <= 13);
+    return bs_in_ranges(bs_tab_split_ws, bs_tab_split_ws_len, c);
+}
+
+static int is_punct(uint32_t c)
+{
+    if (c < 0x80)
+        return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
+               (c >= 123 && c <= 126);
+    return bs_in_ranges(bs_tab_punct, bs_tab_punct_len, c);
+}
+
+static bs_status push_token(work *w, int id, const char *piece, int cs, int ce, int word,
+                            uint8_t flags, bs_error *err)
+{
+    if (w->n_tok >= ROW_MAX_TOKENS)
+        return bs_fail(err, BS_ERR_LIMIT, "text gives more than %d tokens", ROW_MAX_TOKENS);
+    if (grow((void **)&w->tok, &w->cap_tok, w->n_tok + 1, sizeof *w->tok))
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory collecting tokens");
+    bs_token *k = &w->tok[w->n_tok++];
+    k->id = id;
+    k->piece = piece;
+    k->char_start = cs;
+    k->char_end = ce;
+    k->byte_start = w->ascii ? cs : w->cpb[cs];
+    k->byte_end = w->ascii ? ce : w->cpb[ce];
+    k->word = word;
+    k->segment = 0;
+    k->flags = flags;
+    return BS_OK;
+}
+
+static char *utf8_of(const uint32_t *c, int n)
+{
+    char *s = malloc((size_t)n * 4 + 1);
+    if (!s)
+        return NULL;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        k += utf8_put(s + k, c[i]);
+    s[k] = '\0';
+    return s;
+}
+
+/* Starts a word record in the trace; its pieces and steps are filled by the caller. */
+static bs_trace_word *trace_word(work *w, int ws, int we, bs_error *err)
+{
+    bs_trace *tr = w->trace;
+    if (grow((void **)&tr->words, &w->cap_words, tr->n_words + 1, sizeof *tr->words)) {
+        bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+        return NULL;
+    }
+    bs_trace_word *tw = &tr->words[tr->n_words++];
+    memset(tw, 0, sizeof *tw);
+    tw->text = utf8_of(w->norm + ws, we - ws);
+    if (!tw->text) {
+        bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+        return NULL;
+    }
+    tw->char_start = w->orig[ws];
+    tw->char_end = w->orig[we - 1] + 1;
+    tw->first_token = w->n_tok;
+    return tw;
+}
+
+/* models/wordpiece/mod.rs tokenize() on the word w->norm[ws..we): more than 100
+ * characters, or any position where no piece matches, makes the whole word [UNK]. */
+static bs_status wordpiece(const bs_tokenizer *t, work *w, int ws, int we, bs_error *err)
+{
+    int n = we - ws, word = w->word++;
+    int first = w->n_tok;
+    char why[256];
+    bs_status st;
+    bs_trace_word *tw = NULL;
+    int steps_cap = 0;
+    if (w->trace && !(tw = trace_word(w, ws, we, err)))
+        return BS_ERR_NOMEM;
+    int ok = 1;
+    if (n > MAX_INPUT_CHARS_PER_WORD) {
+        snprintf(why, sizeof why, "longer than %d characters (%d)", MAX_INPUT_CHARS_PER_WORD, n);
+        ok = 0;
+    } else {
+        char *word_bytes = w->wbuf + 2; /* room for "##" before any start */
+        int nb = 0, ascii = 1;
+        for (int i = 0; i < n; i++) {
+            uint32_t c = w->norm[ws + i];
+            w->wcb[i] = nb;
+            if (c < 0x80)
+                word_bytes[nb++] = (char)c;
+            else
+                nb += utf8_put(word_bytes + nb, c), ascii = 0;
+        }
+        w->wcb[n] = nb;
+        int start = 0;
+        while (start < n) {
+            int pre = start > 0 ? 2 : 0;
+            char *key = word_bytes + w->wcb[start] - pre;
+            char save0 = 0, save1 = 0;
+            if (pre) { /* "##" over bytes already consumed (or the spare room); restored below */
+                save0 = key[0], save1 = key[1];
+                key[0] = '#', key[1] = '#';
+            }
+            int end = n, id = -1;
+            /* no piece is longer than the longest in the vocab: skip those lookups */
+            while (end > start && w->wcb[end] - w->wcb[start] + pre > t->max_piece_bytes)
+                end--;
+            /* hash every candidate [start, e) in one forward pass, then try the longest */
+            uint32_t h = hash_bytes(key, (size_t)pre);
+            const char *kb = key + pre;
+            if (ascii) { /* one byte per character */
+                for (int e = start; e < end; e++)
+                    w->whash[e + 1] = h = FNV_STEP(h, kb[e - start]);
+            } else {
+                for (int e = start; e < end; e++) {
+                    for (int q = w->wcb[e]; q < w->wcb[e + 1]; q++)
+                        h = FNV_STEP(h, kb[q - w->wcb[start]]);
+                    w->whash[e + 1] = h;
+                }
+            }
+            for (; end > start; end--) {
+                id = vocab_lookup_h(t, key, (size_t)(w->wcb[end] - w->wcb[start] + pre),
+                                    w->whash[end]);
+                if (id >= 0)
+                    break;
+            }
+            if (pre)
+                key[0] = save0, key[1] = save1;
+            if (tw) {
+                if (grow((void **)&tw->steps, &steps_cap, tw->n_steps + 1, sizeof *tw->steps))
+                    return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+                tw->steps[tw->n_steps].start = start;
+                tw->steps[tw->n_steps].end = id >= 0 ? end : start;
+                tw->steps[tw->n_steps++].id = id;
+            }
+            if (id < 0) {
+                char ch[8];
+                ch[utf8_put(ch, w->norm[ws + start])] = '\0';
+                snprintf(why, sizeof why, "no piece in the vocab matches '%s%s' at character %d",
+                         pre ? "##" : "", ch, start + 1);
+                w->n_tok = first;
+                ok = 0;
+                break;
+            }
+            if ((st = push_token(w, id, t->pieces[id], w->orig[ws + start],
+                                 w->orig[ws + end - 1] + 1, word,
+                                 pre ? BS_TOK_CONTINUATION : 0, err)) != BS_OK)
+                return st;
+            start = end;
+        }
+    }
+    if (!ok) {
+        int unk = t->special[SP_UNK];
+        if (unk < 0)
+            return bs_fail(err, BS_ERR_INPUT, "the vocab has no '[UNK]' piece for the word at "
+                           "character %d", w->orig[ws] + 1);
+        if ((st = push_token(w, unk, t->pieces[unk], w->orig[ws], w->orig[we - 1] + 1, word,
+                             BS_TOK_UNK, err)) != BS_OK)
+            return st;
+        if (tw && !(tw->unk_reason = strdup(why)))
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+    }
+    if (tw) {
+        tw->unk = !ok;
+        tw->n_tokens = w->n_tok - first;
+    }
+    return BS_OK;
+}
+
+/* BertPreTokenizer over w->norm, then WordPiece on each word. */
+static bs_status pretokenize(const bs_tokenizer *t, work *w, bs_error *err)
+{
+    bs_status st;
+    int ws = -1;
+    for (int i = 0; i < w->n_norm; i++) {
+        uint32_t c = w->norm[i];
+        int cl = c < 0x80 ? t->ascii_class[c] : is_split_ws(c) ? CL_SPACE
+                                            : is_punct(c) ? CL_PUNCT : CL_WORD;
+        if (cl == CL_WORD) {
+            if (ws < 0)
+                ws = i;
+        } else if (cl == CL_SPACE) {
+            if (ws >= 0 && (st = wordpiece(t, w, ws, i, err)) != BS_OK)
+                return st;
+            ws = -1;
+        } else {
+            if (ws >= 0 && (st = wordpiece(t, w, ws, i, err)) != BS_OK)
+                return st;
+            if ((st = wordpiece(t, w, i, i + 1, err)) != BS_OK)
+                return st;
+            ws = -1;
+        }
+    }
+    if (ws >= 0)
+        return wordpiece(t, w, ws, w->n_norm, err);
+    return BS_OK;
+}
+
+/* Length of the special token written at original code point i, or 0. Specials are
+ * ASCII, so matching the raw bytes matches whole code points. */
+static int special_at(const bs_tokenizer *t, const work *w, const char *text, size_t len, int i,
+                      int *which)
+{
+    size_t b = w->ascii ? (size_t)i : (size_t)w->cpb[i];
+    if (text[b] != '[')
+        return 0;
+    for (int k = 0; k < SP_COUNT; k++) {
+        if (t->special[k] < 0)
+            continue;
+        size_t l = strlen(special_names[k]);
+        if (b + l <= len && memcmp(text + b, special_names[k], l) == 0) {
+            *which = k;
+            return (int)l;
+        }
+    }
+    return 0;
+}
+
+/* normalize_span + pretokenize for an all-ASCII segment in one pass (same tables, same
+ * rules): the hot path for English. */
+static bs_status span_ascii(const bs_tokenizer *t, work *w, int a, int b, bs_error *err)
+{
+    if (grow((void **)&w->norm, &w->cap_norm, b - a + 1, sizeof *w->norm) ||
+        grow((void **)&w->orig, &w->cap_orig, b - a + 1, sizeof *w->orig))
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory normalizing text");
+    bs_status st;
+    int n = 0, ws = -1;
+    for (int i = a; i < b; i++) {
+        uint8_t m = t->ascii_norm[w->text[i]];
+        if (m == ASCII_DROP)
+            continue;
+        w->norm[n] = m;
+        w->orig[n] = i;
+        uint8_t cl = t->ascii_class[m];
+        if (cl == CL_WORD) {
+            if (ws < 0)
+                ws = n;
+        } else {
+            if (ws >= 0 && (st = wordpiece(t, w, ws, n, err)) != BS_OK)
+                return st;
+            ws = -1;
+            if (cl == CL_PUNCT && (st = wordpiece(t, w, n, n + 1, err)) != BS_OK)
+                return st;
+        }
+        n++;
+    }
+    w->n_norm = n;
+    if (ws >= 0)
+        return wordpiece(t, w, ws, n, err);
+    return BS_OK;
+}
+
+static int is_ascii(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, s + i, 8);
+        if (v & 0x8080808080808080ull)
+            return 0;
+    }
+    for (; i < n; i++)
+        if (s[i] & 0x80)
+            return 0;
+    return 1;
+}
+
+/* Normalizes, pre-tokenizes and WordPieces original code points [a, b). */
+static bs_status do_span(const bs_tokenizer *t, work *w, int a, int b, bs_error *err)
+{
+    if (w->ascii)
+        return span_ascii(t, w, a, b, err);
+    bs_status st = normalize_span(t, w, a, b, err);
+    return st != BS_OK ? st : pretokenize(t, w, err);
+}
+
+/* Tokenizes one segment (no template) into w->tok. */
+static bs_status encode_segment(const bs_tokenizer *t, work *w, const char *text, size_t len,
+                                bs_error *err)
+{
+    bs_status st;
+    w->n_tok = 0;
+    w->word = 0;
+    w->text = (const unsigned char *)text;
+    w->ascii = !w->trace && len <= TEXT_MAX_BYTES && is_ascii(w->text, len);
+    if (w->ascii)
+        w->n_cp = (int)len;
+    else if ((st = decode(w, text, len, err)) != BS_OK)
+        return st;
+    int span = 0;
+    for (int i = 0; i < w->n_cp;) {
+        if (w->ascii) { /* jump to the next '[' */
+            const char *q = memchr(text + i, '[', len - (size_t)i);
+            if (!q)
+                break;
+            i = (int)(q - text);
+        } else if (w->cp[i] != '[') {
+            i++;
+            continue;
+        }
+        int which, l = special_at(t, w, text, len, i, &which);
+        if (!l) {
+            i++;
+            continue;
+        }
+        /* added_vocabulary.rs: the text around an added special token is normalized and
+         * pre-tokenized on its own; the token itself is kept as written. */
+        if (i > span && (st = do_span(t, w, span, i, err)) != BS_OK)
+            return st;
+        int id = t->special[which], word = w->word++;
+        if ((st = push_token(w, id, t->pieces[id], i, i + l, word, BS_TOK_SPECIAL, err)) != BS_OK)
+            return st;
+        if (w->trace) {
+            if (grow((void **)&w->trace->words, &w->cap_words, w->trace->n_words + 1,
+                     sizeof *w->trace->words))
+                return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+            bs_trace_word *tw = &w->trace->words[w->trace->n_words++];
+            memset(tw, 0, sizeof *tw);
+            if (!(tw->text = strdup(special_names[which])))
+                return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+            tw->char_start = i;
+            tw->char_end = i + l;
+            tw->first_token = w->n_tok - 1;
+            tw->n_tokens = 1;
+        }
+        i += l;
+        span = i;
+    }
+    if (w->n_cp > span)
+        return do_span(t, w, span, w->n_cp, err);
+    return BS_OK;
+}
+
+/* ---- truncation, template, padding ----------------------------------------------- */
+
+typedef struct {
+    bs_token *tok;
+    int n;
+} seg;
+
+/* utils/truncation.rs truncate_encodings(), direction right; max is max_length minus
+ * the template's special tokens. Returns BS_ERR_INPUT with HF's reasons. */
+static bs_status truncate(seg *a, seg *b, int max, bs_truncation strategy, bs_error *err)
+{
+    int total = a->n + (b ? b->n : 0);
+    if (max == 0) {
+        a->n = 0;
+        if (b)
+            b->n = 0;
+        return BS_OK;
+    }
+    if (total <= max)
+        return BS_OK;
+    int to_remove = total - max;
+    if (strategy == BS_TRUNC_LONGEST_FIRST) {
+        if (!b) {
+            a->n = total - to_remove;
+            return BS_OK;
+        }
+        /* Not one token at a time: the crate keeps the shorter input whole when it fits
+         * in half, else gives each max/2 and the odd one to the longer (to B on a tie). */
+        int n1 = a->n, n2 = b->n, swap = 0;
+        if (n1 > n2) {
+            int x = n1;
+            n1 = n2;
+            n2 = x;
+            swap = 1;
+        }
+        if (n1 > max)
+            n2 = n1;
+        else
+            n2 = n1 > max - n1 ? n1 : max - n1;
+        if (n1 + n2 > max) {
+            n1 = max / 2;
+            n2 = n1 + max % 2;
+        }
+        if (swap) {
+            int x = n1;
+            n1 = n2;
+            n2 = x;
+        }
+        if (a->n > n1)
+            a->n = n1;
+        if (b->n > n2)
+            b->n = n2;
+        return BS_OK;
+    }
+    seg *target = strategy == BS_TRUNC_ONLY_FIRST ? a : b;
+    if (!target) {
+        bs_fail(err, BS_ERR_INPUT, "truncation 'only_second' needs a pair of texts");
+        bs_hint(err, "Hugging Face fails the same way: \"Second sequence not provided\"");
+        return BS_ERR_INPUT;
+    }
+    if (target->n > to_remove) {
+        target->n -= to_remove;
+        return BS_OK;
+    }
+    bs_fail(err, BS_ERR_INPUT,
+            "cannot truncate to max_length with '%s': text %s has %d tokens but %d must go",
+            bs_truncation_name(strategy), target == a ? "A" : "B", target->n, to_remove);
+    bs_hint(err, "Hugging Face fails the same way (\"Sequence to truncate too short\"); use "
+            "'longest_first' or a larger max_length");
+    return BS_ERR_INPUT;
+}
+
+void bs_batch_free(bs_batch *b)
+{
+    if (!b)
+        return;
+    free(b->tokens);  /* also holds input_ids, attention_mask, token_type_ids */
+    free(b->length);  /* also holds truncated, overflow_a, overflow_b */
+    memset(b, 0, sizeof *b);
+}
+
+static bs_token template_token(const bs_tokenizer *t, int which)
+{
+    bs_token k;
+    memset(&k, 0, sizeof k);
+    k.id = t->special[which];
+    k.piece = t->pieces[k.id];
+    k.word = -1;
+    k.segment = -1;
+    k.flags = BS_TOK_SPECIAL | BS_TOK_TEMPLATE;
+    return k;
+}
+
+bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
+                          const bs_encode_options *opt, bs_batch *out, bs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (B <= 0 || B > (1 << 24))
+        return bs_fail(err, BS_ERR_LIMIT, "batch of %d rows is out of range", B);
+    bs_encode_options o = opt ? *opt : bs_encode_defaults(t);
+    int max_length = o.max_length > 0 ? o.max_length : bs_tokenizer_default_max_length(t, 0);
+    int special = o.add_special_tokens;
+    if (special && (t->special[SP_CLS] < 0 || t->special[SP_SEP] < 0))
+        return bs_fail(err, BS_ERR_INPUT, "the vocab has no '%s' piece for the [CLS] A [SEP] template",
+                       t->special[SP_CLS] < 0 ? "[CLS]" : "[SEP]");
+    if (o.padding != BS_PAD_NONE && t->special[SP_PAD] < 0)
+        return bs_fail(err, BS_ERR_INPUT, "the vocab has no '[PAD]' piece to pad with");
+    if ((o.truncation != BS_TRUNC_NONE || o.padding == BS_PAD_MAX_LENGTH) && max_length <= 0) {
+        bs_fail(err, BS_ERR_INPUT, "%s needs a max_length, and the tokenizer has no "
+                "model_max_length", o.truncation != BS_TRUNC_NONE ? "truncation" : "padding to max_length");
+        bs_hint(err, "pass a max_length");
+        return BS_ERR_INPUT;
+    }
+    /* the per-row arrays share one block (freed through length), b_start is scratch */
+    bs_token **rows = calloc((size_t)B, sizeof *rows);
+    out->length = calloc((size_t)B * 5, sizeof *out->length);
+    int *b_start = NULL; /* (B) first position of type 1 */
+    if (out->length) {
+        out->truncated = out->length + B;
+        out->overflow_a = out->length + 2 * B;
+        out->overflow_b = out->length + 3 * B;
+        b_start = out->length + 4 * B;
+    }
+    work w;
+    memset(&w, 0, sizeof w);
+    bs_status st = BS_OK;
+    if (!rows || !out->length) {
+        st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+        goto done;
+    }
+    bs_token *ta = NULL;
+    int cap_a = 0;
+    for (int r = 0; r < B; r++) {
+        seg a = {0}, b = {0};
+        if ((st = encode_segment(t, &w, texts[r].a ? texts[r].a : "", texts[r].a ? texts[r].a_len : 0,
+                                 err)) != BS_OK)
+            goto row_fail;
+        if (grow((void **)&ta, &cap_a, w.n_tok + 1, sizeof *ta)) {
+            st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+            goto row_fail;
+        }
+        if (w.n_tok)
+            memcpy(ta, w.tok, (size_t)w.n_tok * sizeof *ta);
+        a.tok = ta;
+        a.n = w.n_tok;
+        int pair = texts[r].b != NULL;
+        if (pair) {
+            if ((st = encode_segment(t, &w, texts[r].b, texts[r].b_len, err)) != BS_OK)
+                goto row_fail;
+            b.tok = w.tok;
+            b.n = w.n_tok;
+        }
+        int na = a.n, nb = b.n;
+        int added = special ? (pair ? 3 : 2) : 0;
+        /* tokenizer.rs post_process: max_length - added tokens; when that is negative the
+         * crate's usize wraps around and nothing is truncated, which we mirror. */
+        if (o.truncation != BS_TRUNC_NONE && max_length >= added &&
+            (st = truncate(&a, pair ? &b : NULL, max_length - added, o.truncation, err)) != BS_OK)
+            goto row_fail;
+        out->overflow_a[r] = na - a.n;
+        out->overflow_b[r] = nb - b.n;
+        out->truncated[r] = out->overflow_a[r] + out->overflow_b[r];
+        int len = a.n + b.n + added;
+        bs_token *row = malloc(((size_t)len + 1) * sizeof *row);
+        if (!row) {
+            st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+            goto row_fail;
+        }
+        int k = 0;
+        /* processors/template.rs: [CLS] $A:0 [SEP]:0 $B:1 [SEP]:1 */
+        if (special)
+            row[k++] = template_token(t, SP_CLS);
+        for (int i = 0; i < a.n; i++) {
+            row[k] = a.tok[i];
+            row[k++].segment = 0;
+        }
+        if (special)
+            row[k++] = template_token(t, SP_SEP);
+        for (int i = 0; i < b.n; i++) {
+            row[k] = b.tok[i];
+            row[k++].segment = 1;
+        }
+        if (special && pair)
+            row[k++] = template_token(t, SP_SEP);
+        rows[r] = row;
+        out->length[r] = len;
+        /* token_type_ids: 0 through the first [SEP], 1 for B and its [SEP] */
+        b_start[r] = pair ? a.n + (special ? 2 : 0) : len;
+        continue;
+row_fail:
+        if (B > 1 && st == BS_ERR_INPUT) {
+            char m[sizeof err->msg];
+            snprintf(m, sizeof m, "row %d: %.900s", r + 1, err->msg);
+            memcpy(err->msg, m, sizeof m);
+        }
+        free(ta);
+        goto done;
+    }
+    free(ta);
+    int T = 0;
+    for (int r = 0; r < B; r++)
+        if (out->length[r] > T)
+            T = out->length[r];
+    if (o.padding == BS_PAD_MAX_LENGTH && max_length > T)
+        T = max_length;
+    out->B = B;
+    out->T = T;
+    out->max_length = (o.truncation != BS_TRUNC_NONE || o.padding == BS_PAD_MAX_LENGTH) ? max_length : 0;
+    /* the (B, T) arrays share one block, freed through tokens */
+    size_t cells = (size_t)B * (size_t)(T ? T : 1);
+    out->tokens = malloc(cells * (sizeof *out->tokens + 3 * sizeof(int32_t)));
+    if (out->tokens) {
+        out->input_ids = (int32_t *)(out->tokens + cells);
+        out->attention_mask = out->input_ids + cells;
+        out->token_type_ids = out->attention_mask + cells;
+    }
+    if (!out->tokens) {
+        st = bs_fail(err, BS_ERR_NOMEM, "out of memory for a batch of %d x %d", B, T);
+        goto done;
+    }
+    int pad = t->special[SP_PAD];
+    for (int r = 0; r < B; r++) {
+        int len = out->length[r];
+        /* utils/padding.rs: pads take [PAD]'s id, type 0, mask 0, offsets (0, 0); left
+         * padding puts them first. Without padding the arrays are still (B, T): the
+         * filler is marked BS_TOK_PAD and length[r] tells the real length. */
+        int lead = o.padding_side == BS_SIDE_LEFT && o.padding != BS_PAD_NONE ? T - len : 0;
+        for (int j = 0; j < T; j++) {
+            size_t c = (size_t)r * T + j;
+            int i = j - lead;
+            if (i >= 0 && i < len) {
+                bs_token *k = &rows[r][i];
+                out->tokens[c] = *k;
+                out->input_ids[c] = k->id;
+                out->attention_mask[c] = 1;
+                out->token_type_ids[c] = i >= b_start[r];
+            } else {
+                bs_token *k = &out->tokens[c];
+                memset(k, 0, sizeof *k);
+                k->id = pad >= 0 ? pad : 0;
+                k->piece = pad >= 0 ? t->pieces[pad] : "";
+                k->word = -1;
+                k->segment = -1;
+                k->flags = BS_TOK_PAD;
+                out->input_ids[c] = k->id;
+                out->attention_mask[c] = 0;
+                out->token_type_ids[c] = 0;
+            }
+        }
+    }
+done:
+    for (int r = 0; r < B; r++)
+        if (rows)
+            free(rows[r]);
+    free(rows);
+    work_free(&w);
+    if (st != BS_OK)
+        bs_batch_free(out);
+    return st;
+}
+
+/* ---- trace --------------------------------------------------------------------- */
+
+void bs_trace_free(bs_trace *tr)
+{
+    if (!tr)
+        return;
+    free(tr->cleaned);
+    free(tr->cjk_spaced);
+    free(tr->lowercased);
+    free(tr->accent_stripped);
+    for (int i = 0; i < tr->n_words; i++) {
+        free(tr->words[i].text);
+        free(tr->words[i].unk_reason);
+        free(tr->words[i].steps);
+    }
+    free(tr->words);
+    free(tr->tokens);
+    memset(tr, 0, sizeof *tr);
+}
+
+/* The text after the given stages, special tokens written in the text kept as they are. */
+static char *stage_text(const bs_tokenizer *t, const work *w, const char *text, size_t len,
+                        int stages)
+{
+    size_t cap = (size_t)w->n_cp * 4 * 16 + 1, k = 0;
+    char *s = malloc(cap);
+    if (!s)
+        return NULL;
+    for (int i = 0; i < w->n_cp;) {
+        int which, l = special_at(t, w, text, len, i, &which);
+        if (l) {
+            memcpy(s + k, special_names[which], (size_t)l);
+            k += (size_t)l;
+            i += l;
+            continue;
+        }
+        uint32_t o[16];
+        int n = norm_char(t, stages, w->cp[i], o);
+        for (int j = 0; j < n; j++)
+            k += (size_t)utf8_put(s + k, o[j]);
+        i++;
+    }
+    s[k] = '\0';
+    return s;
+}
+
+bs_status bs_tokenizer_trace(const bs_tokenizer *t, const char *text, size_t len, bs_trace *out,
+                             bs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    work w;
+    memset(&w, 0, sizeof w);
+    w.trace = out;
+    bs_status st = encode_segment(t, &w, text, len, err);
+    if (st == BS_OK) {
+        out->n_tokens = w.n_tok;
+        out->tokens = malloc(((size_t)w.n_tok + 1) * sizeof *out->tokens);
+        out->cleaned = stage_text(t, &w, text, len, ST_CLEAN);
+        out->cjk_spaced = stage_text(t, &w, text, len, ST_CLEAN | ST_CJK);
+        out->accent_stripped = stage_text(t, &w, text, len, ST_CLEAN | ST_CJK | ST_STRIP);
+        out->lowercased = stage_text(t, &w, text, len, ST_ALL);
+        if (!out->tokens || !out->cleaned || !out->cjk_spaced || !out->accent_stripped ||
+            !out->lowercased)
+            st = bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+        else if (w.n_tok)
+            memcpy(out->tokens, w.tok, (size_t)w.n_tok * sizeof *out->tokens);
+    }
+    work_free(&w);
+    if (st != BS_OK)
+        bs_trace_free(out);
+    return st;
+}

@@ -1,0 +1,662 @@
+/*
+ * test_tokenizer.c - the tokenizer against Hugging Face's Rust `tokenizers` crate, plus
+ * loading, precedence, warnings, invalid UTF-8, long lines, padding and the trace.
+ *
+ * tests/fixtures/tokenizer/reference.json holds ~1900 cases (inputs as UTF-8 hex, the
+ * crate's ids, type ids, attention masks and code-point offsets, or its error) written by
+ * tools/gen_tokenizer_fixture.mjs; this test replays them without Node and prints a
+ * per-position diff for any mismatch. Run from the repository root.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <cJSON.h>
+
+#include "bertscope/tokenizer.h"
+#include "engine/fileio.h"
+
+#define REFERENCE "tests/fixtures/tokenizer/reference.json"
+#define UNCASED_VOCAB "weights/vocab/vocab.txt"
+#define CASED_VOCAB "tests/fixtures/tokenizer/cased_vocab.txt"
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+static char *slurp(const char *path, size_t *len)
+{
+    char *buf;
+    bs_error err = {0};
+    if (bs_read_file(path, (size_t)64 << 20, &buf, len, &err) != BS_OK)
+        fail_msg("%s", err.msg);
+    return buf;
+}
+
+static bs_tokenizer *load_vocab(const char *path, const bs_tokenizer_settings *s)
+{
+    size_t len;
+    char *v = slurp(path, &len);
+    bs_tokenizer *t;
+    bs_error err = {0};
+    if (bs_tokenizer_from_vocab(&t, v, len, s, &err) != BS_OK)
+        fail_msg("%s", err.msg);
+    free(v);
+    return t;
+}
+
+static bs_tokenizer_settings settings(int lower, int strip)
+{
+    bs_tokenizer_settings s;
+    memset(&s, 0, sizeof s);
+    s.do_lower_case = lower;
+    s.strip_accents = strip;
+    s.tokenize_chinese_chars = 1;
+    s.clean_text = 1;
+    return s;
+}
+
+static bs_batch encode1(const bs_tokenizer *t, const char *a, const char *b)
+{
+    bs_text x = {a, strlen(a), b, b ? strlen(b) : 0};
+    bs_encode_options o = bs_encode_defaults(t);
+    o.padding = BS_PAD_NONE;
+    bs_batch out;
+    bs_error err = {0};
+    if (bs_encode_batch(t, &x, 1, &o, &out, &err) != BS_OK)
+        fail_msg("encode '%s': %s", a, err.msg);
+    return out;
+}
+
+/* A scratch model folder under /tmp; files written with put_file. */
+static char *scratch_dir(void)
+{
+    char *d = strdup("/tmp/bs_tok_XXXXXX");
+    assert_non_null(mkdtemp(d));
+    return d;
+}
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void rm_dir(char *dir)
+{
+    const char *names[] = {"vocab.txt", "tokenizer_config.json", "tokenizer.json"};
+    for (int i = 0; i < 3; i++) {
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+    free(dir);
+}
+
+static const char small_vocab[] =
+    "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\nworld\n,\n.\nun\n##aff\n##able\nx\n##y\n"
+    "a\nb\nc\n##z\n";
+
+/* ---- the reference fixture ---------------------------------------------------------- */
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+static char *unhex(const char *h, size_t *len)
+{
+    size_t n = strlen(h) / 2;
+    char *s = malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        s[i] = (char)(hexval(h[2 * i]) * 16 + hexval(h[2 * i + 1]));
+    s[n] = '\0';
+    *len = n;
+    return s;
+}
+
+static int int_at(const cJSON *arr, int i)
+{
+    const cJSON *v = cJSON_GetArrayItem(arr, i);
+    return v ? v->valueint : -999;
+}
+
+static void print_input(const char *label, const char *s, size_t n)
+{
+    fprintf(stderr, "    %s: \"", label);
+    for (size_t i = 0; i < n && i < 200; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            fprintf(stderr, "\\x%02x", c);
+        else
+            fputc(c, stderr);
+    }
+    fprintf(stderr, n > 200 ? "\"... (%zu bytes)\n" : "\"\n", n);
+}
+
+/* Compares one case; prints a per-position diff and returns 1 on mismatch. */
+static int check_case(int ci, const cJSON *c, bs_tokenizer *t)
+{
+    const cJSON *inputs = cJSON_GetObjectItem(c, "inputs");
+    int B = cJSON_GetArraySize(inputs);
+    bs_text *texts = calloc((size_t)B, sizeof *texts);
+    char **bufs = calloc((size_t)B * 2, sizeof *bufs);
+    for (int r = 0; r < B; r++) {
+        const cJSON *in = cJSON_GetArrayItem(inputs, r);
+        size_t n;
+        bufs[2 * r] = unhex(cJSON_GetObjectItem(in, "a")->valuestring, &n);
+        texts[r].a = bufs[2 * r];
+        texts[r].a_len = n;
+        const cJSON *b = cJSON_GetObjectItem(in, "b");
+        if (b) {
+            bufs[2 * r + 1] = unhex(b->valuestring, &n);
+            texts[r].b = bufs[2 * r + 1];
+            texts[r].b_len = n;
+        }
+    }
+    bs_encode_options o = bs_encode_defaults(t);
+    const char *tr = cJSON_GetObjectItem(c, "truncation")->valuestring;
+    o.truncation = !strcmp(tr, "longest_first") ? BS_TRUNC_LONGEST_FIRST
+                 : !strcmp(tr, "only_first") ? BS_TRUNC_ONLY_FIRST
+                 : !strcmp(tr, "only_second") ? BS_TRUNC_ONLY_SECOND : BS_TRUNC_NONE;
+    const char *pd = cJSON_GetObjectItem(c, "padding")->valuestring;
+    o.padding = !strcmp(pd, "longest") ? BS_PAD_LONGEST
+              : !strcmp(pd, "max_length") ? BS_PAD_MAX_LENGTH : BS_PAD_NONE;
+    o.padding_side = !strcmp(cJSON_GetObjectItem(c, "side")->valuestring, "left") ? BS_SIDE_LEFT
+                                                                                  : BS_SIDE_RIGHT;
+    o.max_length = cJSON_GetObjectItem(c, "max_length")->valueint;
+    o.add_special_tokens = cJSON_IsTrue(cJSON_GetObjectItem(c, "special"));
+    bs_batch out;
+    bs_error err = {0};
+    bs_status st = bs_encode_batch(t, texts, B, &o, &out, &err);
+    int bad = 0;
+    const cJSON *want_err = cJSON_GetObjectItem(c, "error");
+    const char *config = cJSON_GetObjectItem(c, "config")->valuestring;
+    if (want_err) {
+        if (st != BS_ERR_INPUT) {
+            fprintf(stderr, "case %d (%s): HF fails (%s) but we returned %d\n", ci, config,
+                    want_err->valuestring, st);
+            bad = 1;
+        }
+    } else if (st != BS_OK) {
+        fprintf(stderr, "case %d (%s): unexpected error: %s\n", ci, config, err.msg);
+        bad = 1;
+    } else {
+        const cJSON *expect = cJSON_GetObjectItem(c, "expect");
+        for (int r = 0; r < B; r++) {
+            const cJSON *e = cJSON_GetArrayItem(expect, r);
+            const cJSON *ids = cJSON_GetObjectItem(e, "ids"), *types = cJSON_GetObjectItem(e, "types");
+            const cJSON *mask = cJSON_GetObjectItem(e, "mask"), *offs = cJSON_GetObjectItem(e, "offsets");
+            int n = cJSON_GetArraySize(ids);
+            int got_n = o.padding == BS_PAD_NONE ? out.length[r] : out.T;
+            int row_bad = n != got_n;
+            for (int i = 0; i < n && i < got_n && !row_bad; i++) {
+                size_t k = (size_t)r * out.T + i;
+                const cJSON *of = cJSON_GetArrayItem(offs, i);
+                if (out.input_ids[k] != int_at(ids, i) || out.token_type_ids[k] != int_at(types, i) ||
+                    out.attention_mask[k] != int_at(mask, i) ||
+                    out.tokens[k].char_start != int_at(of, 0) || out.tokens[k].char_end != int_at(of, 1))
+                    row_bad = 1;
+            }
+            if (!row_bad)
+                continue;
+            bad = 1;
+            fprintf(stderr, "case %d (%s, truncation %s, max_length %d, padding %s) row %d: "
+                    "%d tokens expected, %d got\n", ci, config, tr, o.max_length, pd, r, n, got_n);
+            print_input("a", texts[r].a, texts[r].a_len);
+            if (texts[r].b)
+                print_input("b", texts[r].b, texts[r].b_len);
+            fprintf(stderr, "    pos  expected (id type mask start end)   got\n");
+            int m = n > got_n ? n : got_n;
+            for (int i = 0; i < m; i++) {
+                size_t k = (size_t)r * out.T + i;
+                const cJSON *of = cJSON_GetArrayItem(offs, i);
+                char want[128] = "-", got[128] = "-";
+                if (i < n) {
+                    const char *p = bs_tokenizer_piece(t, int_at(ids, i));
+                    snprintf(want, sizeof want, "%s %d %d %d %d %d", p ? p : "?", int_at(ids, i),
+                             int_at(types, i), int_at(mask, i), int_at(of, 0), int_at(of, 1));
+                }
+                if (i < got_n)
+                    snprintf(got, sizeof got, "%s %d %d %d %d %d", out.tokens[k].piece,
+                             out.input_ids[k], out.token_type_ids[k], out.attention_mask[k],
+                             out.tokens[k].char_start, out.tokens[k].char_end);
+                fprintf(stderr, "    %3d  %-36s %s%s\n", i, want, got, strcmp(want, got) ? "   <--" : "");
+            }
+        }
+        bs_batch_free(&out);
+    }
+    for (int i = 0; i < 2 * B; i++)
+        free(bufs[i]);
+    free(bufs);
+    free(texts);
+    return bad;
+}
+
+static void test_tokenizer_matches_hf_reference(void **state)
+{
+    size_t len;
+    char *json = slurp(REFERENCE, &len);
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    free(json);
+    assert_non_null(root);
+    const cJSON *configs = cJSON_GetObjectItem(root, "configs");
+    const cJSON *cases = cJSON_GetObjectItem(root, "cases");
+    int n_cfg = cJSON_GetArraySize(configs);
+    bs_tokenizer **toks = calloc((size_t)n_cfg, sizeof *toks);
+    const char **names = calloc((size_t)n_cfg, sizeof *names);
+    int i = 0;
+    for (const cJSON *cfg = configs->child; cfg; cfg = cfg->next, i++) {
+        bs_tokenizer_settings s = settings(cJSON_IsTrue(cJSON_GetObjectItem(cfg, "lowercase")), -1);
+        const cJSON *strip = cJSON_GetObjectItem(cfg, "strip_accents");
+        s.strip_accents = cJSON_IsNull(strip) ? -1 : cJSON_IsTrue(strip);
+        s.tokenize_chinese_chars = cJSON_IsTrue(cJSON_GetObjectItem(cfg, "handle_chinese_chars"));
+        s.clean_text = cJSON_IsTrue(cJSON_GetObjectItem(cfg, "clean_text"));
+        toks[i] = load_vocab(cJSON_GetObjectItem(cfg, "vocab")->valuestring, &s);
+        names[i] = cfg->string;
+    }
+    int n = cJSON_GetArraySize(cases), failed = 0, ci = 0;
+    for (const cJSON *c = cases->child; c; c = c->next, ci++) {
+        const char *config = cJSON_GetObjectItem(c, "config")->valuestring;
+        int k = 0;
+        while (k < n_cfg && strcmp(names[k], config))
+            k++;
+        assert_true(k < n_cfg);
+        failed += check_case(ci, c, toks[k]);
+    }
+    fprintf(stderr, "reference: %d cases, %d failed\n", n, failed);
+    assert_true(n >= 300);
+    assert_int_equal(failed, 0);
+    for (i = 0; i < n_cfg; i++)
+        bs_tokenizer_free(toks[i]);
+    free(toks);
+    free(names);
+    cJSON_Delete(root);
+}
+
+/* ---- ids, offsets and the documented example ----------------------------------------- */
+
+static void test_tokenizer_bert_facts_example(void **state)
+{
+    bs_tokenizer *t;
+    bs_error err = {0};
+    assert_int_equal(bs_tokenizer_load(&t, "weights/vocab", &err), BS_OK);
+    /* BERT_FACTS.md item 10: ids of bert-base-uncased */
+    assert_int_equal(bs_tokenizer_pad_id(t), 0);
+    assert_int_equal(bs_tokenizer_unk_id(t), 100);
+    assert_int_equal(bs_tokenizer_cls_id(t), 101);
+    assert_int_equal(bs_tokenizer_sep_id(t), 102);
+    assert_int_equal(bs_tokenizer_mask_id(t), 103);
+    bs_batch b = encode1(t, "This is a positive sentence.", NULL);
+    const int32_t want[] = {101, 2023, 2003, 1037, 3893, 6251, 1012, 102};
+    assert_int_equal(b.length[0], 8);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(b.input_ids[i], want[i]);
+    assert_int_equal(bs_tokenizer_get_settings(t)->model_max_length, 512);
+    assert_int_equal(bs_tokenizer_get_settings(t)->src_lower_case, BS_FROM_TOKENIZER_CONFIG);
+    assert_int_equal(bs_tokenizer_warnings(t)->count, 0);
+    bs_batch_free(&b);
+    bs_tokenizer_free(t);
+}
+
+static void test_tokenizer_invalid_utf8_offsets(void **state)
+{
+    bs_tokenizer *t = load_vocab(UNCASED_VOCAB, NULL);
+    /* "a" 0xFF "b c": the bad byte is one U+FFFD code point, cleaned away inside "ab" */
+    bs_batch b = encode1(t, "a\xff" "b c\xe2\x82", NULL);
+    assert_int_equal(b.length[0], 4);
+    bs_token *ab = &b.tokens[1], *c = &b.tokens[2];
+    assert_string_equal(ab->piece, "ab");
+    assert_int_equal(ab->char_start, 0);
+    assert_int_equal(ab->char_end, 3);
+    assert_int_equal(ab->byte_start, 0);
+    assert_int_equal(ab->byte_end, 3);
+    assert_string_equal(c->piece, "c");
+    assert_int_equal(c->char_start, 4);
+    assert_int_equal(c->byte_start, 4);
+    assert_int_equal(c->byte_end, 5);
+    bs_batch_free(&b);
+    /* multi-byte characters: code-point offsets and byte spans differ */
+    b = encode1(t, "é中x", NULL);
+    assert_int_equal(b.length[0], 5);
+    assert_int_equal(b.tokens[2].char_start, 1);
+    assert_int_equal(b.tokens[2].char_end, 2);
+    assert_int_equal(b.tokens[2].byte_start, 2);
+    assert_int_equal(b.tokens[2].byte_end, 5);
+    bs_batch_free(&b);
+    bs_tokenizer_free(t);
+}
+
+static void test_tokenizer_100kb_line(void **state)
+{
+    bs_tokenizer *t = load_vocab(UNCASED_VOCAB, NULL);
+    const char *s = "The quick brown fox jumps over the lazy dog. ";
+    size_t sl = strlen(s);
+    int reps = 100 * 1024 / (int)sl + 1;
+    char *line = malloc((size_t)reps * sl + 1);
+    for (int i = 0; i < reps; i++)
+        memcpy(line + (size_t)i * sl, s, sl);
+    line[(size_t)reps * sl] = '\0';
+    bs_batch one = encode1(t, s, NULL);
+    int per = one.length[0] - 2;
+    bs_batch b = encode1(t, line, NULL);
+    assert_int_equal(b.length[0], reps * per + 2);
+    for (int r = 0; r < reps; r += 97)
+        for (int i = 0; i < per; i++) {
+            bs_token *k = &b.tokens[1 + r * per + i], *o = &one.tokens[1 + i];
+            assert_int_equal(k->id, o->id);
+            assert_int_equal(k->char_start, o->char_start + r * (int)sl);
+            assert_int_equal(k->byte_end, o->byte_end + r * (int)sl);
+        }
+    bs_batch_free(&b);
+    bs_batch_free(&one);
+    free(line);
+    bs_tokenizer_free(t);
+}
+
+static void test_tokenizer_left_padding(void **state)
+{
+    bs_tokenizer *t = load_vocab(UNCASED_VOCAB, NULL);
+    bs_text x[2] = {{"a", 1, NULL, 0}, {"a b c", 5, "d", 1}};
+    bs_encode_options o = bs_encode_defaults(t);
+    o.padding_side = BS_SIDE_LEFT;
+    bs_batch b;
+    bs_error err = {0};
+    assert_int_equal(bs_encode_batch(t, x, 2, &o, &b, &err), BS_OK);
+    assert_int_equal(b.T, 7);
+    assert_int_equal(b.length[0], 3);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(b.input_ids[i], bs_tokenizer_pad_id(t));
+        assert_int_equal(b.attention_mask[i], 0);
+        assert_int_equal(b.token_type_ids[i], 0);
+        assert_int_equal(b.tokens[i].char_end, 0);
+        assert_true(b.tokens[i].flags & BS_TOK_PAD);
+    }
+    assert_int_equal(b.input_ids[4], bs_tokenizer_cls_id(t));
+    assert_int_equal(b.input_ids[6], bs_tokenizer_sep_id(t));
+    /* the pair row is full: type ids 0 0 0 0 0 1 1 */
+    const int32_t types[] = {0, 0, 0, 0, 0, 1, 1};
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(b.token_type_ids[7 + i], types[i]);
+        assert_int_equal(b.attention_mask[7 + i], 1);
+    }
+    bs_batch_free(&b);
+    bs_tokenizer_free(t);
+}
+
+static void test_tokenizer_truncation_errors(void **state)
+{
+    bs_tokenizer *t = load_vocab(UNCASED_VOCAB, NULL);
+    bs_text one = {"a b c d", 7, NULL, 0};
+    bs_encode_options o = bs_encode_defaults(t);
+    o.truncation = BS_TRUNC_ONLY_SECOND;
+    o.max_length = 4;
+    bs_batch b;
+    bs_error err = {0};
+    assert_int_equal(bs_encode_batch(t, &one, 1, &o, &b, &err), BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "pair"));
+    bs_text pair = {"a b c d", 7, "e", 1};
+    assert_int_equal(bs_encode_batch(t, &pair, 1, &o, &b, &err), BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "only_second"));
+    assert_non_null(strstr(err.hint, "longest_first"));
+    o.truncation = BS_TRUNC_LONGEST_FIRST;
+    assert_int_equal(bs_encode_batch(t, &pair, 1, &o, &b, &err), BS_OK);
+    assert_int_equal(b.length[0], 4);
+    /* utils/truncation.rs: max 1 for two texts of 4 and 1 -> 1 and 0 (the longer keeps it) */
+    assert_int_equal(b.overflow_a[0], 3);
+    assert_int_equal(b.overflow_b[0], 1);
+    bs_batch_free(&b);
+    bs_tokenizer_free(t);
+}
+
+/* ---- loading ------------------------------------------------------------------------ */
+
+static void test_tokenizer_load_errors(void **state)
+{
+    bs_tokenizer *t;
+    bs_error err = {0};
+    assert_int_equal(bs_tokenizer_load(&t, "/nonexistent/model", &err), BS_ERR_IO);
+    assert_non_null(strstr(err.msg, "'/nonexistent/model'"));
+    assert_null(t);
+
+    assert_int_equal(bs_tokenizer_from_vocab(&t, "", 0, NULL, &err), BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "empty"));
+
+    size_t n = 3000;
+    char *v = malloc(n + 20);
+    strcpy(v, "[PAD]\n[UNK]\n");
+    memset(v + 12, 'x', n);
+    strcpy(v + 12 + n, "\n");
+    assert_int_equal(bs_tokenizer_from_vocab(&t, v, strlen(v), NULL, &err), BS_ERR_LIMIT);
+    assert_non_null(strstr(err.msg, "line 3"));
+    free(v);
+
+    char *d = scratch_dir();
+    put_file(d, "vocab.txt", small_vocab);
+    put_file(d, "tokenizer_config.json", "{\"do_lower_case\": tru");
+    assert_int_equal(bs_tokenizer_load(&t, d, &err), BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "tokenizer_config.json"));
+    put_file(d, "tokenizer_config.json", "{\"model_max_length\": \"big\"}");
+    assert_int_equal(bs_tokenizer_load(&t, d, &err), BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "model_max_length"));
+    put_file(d, "tokenizer_config.json", "{}");
+    put_file(d, "tokenizer.json", "{\"model\": {\"type\": \"BPE\"}}");
+    assert_int_equal(bs_tokenizer_load(&t, d, &err), BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "BPE"));
+    rm_dir(d);
+}
+
+static void test_tokenizer_json_precedence(void **state)
+{
+    bs_tokenizer *t;
+    bs_error err = {0};
+    char *d = scratch_dir();
+    put_file(d, "vocab.txt", small_vocab);
+
+    /* tokenizer_config.json's do_lower_case replaces tokenizer.json's lowercase, as
+     * BertTokenizerFast.__init__ rebuilds the normalizer when they differ */
+    put_file(d, "tokenizer_config.json", "{\"do_lower_case\": false, \"model_max_length\": 1000000000000000019884624838656}");
+    put_file(d, "tokenizer.json", "{\"normalizer\": {\"type\": \"BertNormalizer\", \"lowercase\": true, "
+             "\"strip_accents\": null, \"handle_chinese_chars\": true, \"clean_text\": false},"
+             " \"padding\": {\"strategy\": {\"Fixed\": 16}, \"direction\": \"Left\"},"
+             " \"truncation\": {\"max_length\": 8, \"strategy\": \"OnlySecond\"}}");
+    assert_int_equal(bs_tokenizer_load(&t, d, &err), BS_OK);
+    const bs_tokenizer_settings *s = bs_tokenizer_get_settings(t);
+    assert_int_equal(s->do_lower_case, 0);
+    assert_int_equal(s->src_lower_case, BS_FROM_TOKENIZER_CONFIG);
+    assert_int_equal(s->clean_text, 0); /* only tokenizer.json knows clean_text */
+    assert_int_equal(s->src_clean, BS_FROM_TOKENIZER_JSON);
+    assert_int_equal(s->model_max_length, 0);
+    assert_int_equal(s->max_length_unlimited, 1);
+    assert_int_equal(s->json_max_length, 8);
+    assert_int_equal(s->json_truncation, BS_TRUNC_ONLY_SECOND);
+    assert_int_equal(s->json_padding, BS_PAD_MAX_LENGTH);
+    assert_int_equal(s->json_pad_length, 16);
+    assert_int_equal(bs_encode_defaults(t).padding_side, BS_SIDE_LEFT);
+    assert_string_equal(bs_source_name(s->src_clean), "tokenizer.json");
+    bs_tokenizer_free(t);
+
+    /* agreeing files: the flags come from tokenizer.json */
+    put_file(d, "tokenizer_config.json", "{\"do_lower_case\": true}");
+    put_file(d, "tokenizer.json", "{\"normalizer\": {\"type\": \"BertNormalizer\", \"lowercase\": true, "
+             "\"strip_accents\": null, \"handle_chinese_chars\": true, \"clean_text\": true}}");
+    assert_int_equal(bs_tokenizer_load(&t, d, &err), BS_OK);
+    s = bs_tokenizer_get_settings(t);
+    assert_int_equal(s->do_lower_case, 1);
+    assert_int_equal(s->src_lower_case, BS_FROM_TOKENIZER_JSON);
+    assert_int_equal(bs_encode_defaults(t).padding_side, BS_SIDE_RIGHT);
+    bs_tokenizer_free(t);
+
+    /* no do_lower_case anywhere but tokenizer.json says false: HF's __init__ default
+     * (True) wins, and we say so */
+    unlink(strcat(strcpy((char[512]){0}, d), "/tokenizer_config.json"));
+    put_file(d, "tokenizer.json", "{\"normalizer\": {\"type\": \"BertNormalizer\", \"lowercase\": false, "
+             "\"strip_accents\": null, \"handle_chinese_chars\": true, \"clean_text\": true}}");
+    assert_int_equal(bs_tokenizer_load(&t, d, &err), BS_OK);
+    s = bs_tokenizer_get_settings(t);
+    assert_int_equal(s->do_lower_case, 1);
+    assert_int_equal(s->src_lower_case, BS_FROM_DEFAULT);
+    const bs_warnings *w = bs_tokenizer_warnings(t);
+    assert_true(w->count >= 1);
+    assert_non_null(strstr(w->items[0], "do_lower_case"));
+    bs_tokenizer_free(t);
+
+    /* strip_accents set in tokenizer.json only: replaced by __init__'s None */
+    put_file(d, "tokenizer_config.json", "{\"do_lower_case\": false}");
+    put_file(d, "tokenizer.json", "{\"normalizer\": {\"type\": \"BertNormalizer\", \"lowercase\": false, "
+             "\"strip_accents\": true, \"handle_chinese_chars\": true, \"clean_text\": true}}");
+    assert_int_equal(bs_tokenizer_load(&t, d, &err), BS_OK);
+    s = bs_tokenizer_get_settings(t);
+    assert_int_equal(s->strip_accents, -1);
+    assert_int_equal(s->src_strip_accents, BS_FROM_DEFAULT);
+    bs_tokenizer_free(t);
+
+    /* tokenizer.json alone, vocab from its WordPiece model */
+    unlink(strcat(strcpy((char[512]){0}, d), "/vocab.txt"));
+    unlink(strcat(strcpy((char[512]){0}, d), "/tokenizer_config.json"));
+    put_file(d, "tokenizer.json", "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": 1, "
+             "\"[CLS]\": 2, \"[SEP]\": 3, \"hi\": 0, \"##s\": 4}}}");
+    assert_int_equal(bs_tokenizer_load(&t, d, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_vocab_size(t), 5);
+    bs_batch b = encode1(t, "HIs", NULL);
+    assert_int_equal(b.length[0], 4);
+    assert_int_equal(b.input_ids[1], 0);
+    assert_int_equal(b.input_ids[2], 4);
+    bs_batch_free(&b);
+    bs_tokenizer_free(t);
+    rm_dir(d);
+}
+
+static void test_tokenizer_warns_cased_vocab(void **state)
+{
+    bs_tokenizer_settings lower = settings(1, -1), cased = settings(0, -1);
+    bs_tokenizer *t = load_vocab(CASED_VOCAB, &lower);
+    const bs_warnings *w = bs_tokenizer_warnings(t);
+    assert_int_equal(w->count, 1);
+    assert_non_null(strstr(w->items[0], "upper-case"));
+    assert_non_null(strstr(w->items[0], "do_lower_case"));
+    bs_tokenizer_free(t);
+    t = load_vocab(CASED_VOCAB, &cased);
+    assert_int_equal(bs_tokenizer_warnings(t)->count, 0);
+    /* the cased vocab's own special ids, not bert-base-uncased's */
+    assert_int_equal(bs_tokenizer_unk_id(t), 2);
+    assert_int_equal(bs_tokenizer_cls_id(t), 3);
+    bs_tokenizer_free(t);
+    t = load_vocab(UNCASED_VOCAB, &lower);
+    assert_int_equal(bs_tokenizer_warnings(t)->count, 0);
+    bs_tokenizer_free(t);
+
+    bs_error err = {0};
+    const char crlf[] = "[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\nhello\r\n";
+    assert_int_equal(bs_tokenizer_from_vocab(&t, crlf, sizeof crlf - 1, NULL, &err), BS_OK);
+    w = bs_tokenizer_warnings(t);
+    assert_true(w->count >= 1);
+    assert_non_null(strstr(w->items[0], "Windows line endings"));
+    bs_tokenizer_free(t);
+}
+
+static void test_tokenizer_missing_unk(void **state)
+{
+    bs_tokenizer *t;
+    bs_error err = {0};
+    const char v[] = "[CLS]\n[SEP]\nhello\n";
+    assert_int_equal(bs_tokenizer_from_vocab(&t, v, sizeof v - 1, NULL, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_unk_id(t), -1);
+    bs_text x = {"hello zzz", 9, NULL, 0};
+    bs_encode_options o = bs_encode_defaults(t);
+    o.padding = BS_PAD_NONE;
+    bs_batch b;
+    assert_int_equal(bs_encode_batch(t, &x, 1, &o, &b, &err), BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "[UNK]"));
+    bs_tokenizer_free(t);
+}
+
+static void test_tokenizer_default_max_length(void **state)
+{
+    bs_tokenizer *t;
+    bs_error err = {0};
+    assert_int_equal(bs_tokenizer_load(&t, "weights/vocab", &err), BS_OK);
+    assert_int_equal(bs_tokenizer_default_max_length(t, 0), 512);
+    assert_int_equal(bs_tokenizer_default_max_length(t, 128), 128);
+    assert_int_equal(bs_tokenizer_default_max_length(t, 1024), 512);
+    bs_tokenizer_free(t);
+    t = load_vocab(UNCASED_VOCAB, NULL);
+    assert_int_equal(bs_tokenizer_default_max_length(t, 0), 0);
+    assert_int_equal(bs_tokenizer_default_max_length(t, 64), 64);
+    bs_tokenizer_free(t);
+}
+
+/* ---- trace -------------------------------------------------------------------------- */
+
+static void test_tokenizer_trace_contents(void **state)
+{
+    bs_tokenizer *t = load_vocab(UNCASED_VOCAB, NULL);
+    const char *text = "H\xc3\xa9llo,\x01 \xe4\xb8\x96tokenization xyz\xf0\x9f\x98\x80[MASK]";
+    bs_trace tr;
+    bs_error err = {0};
+    assert_int_equal(bs_tokenizer_trace(t, text, strlen(text), &tr, &err), BS_OK);
+    assert_string_equal(tr.cleaned, "H\xc3\xa9llo, \xe4\xb8\x96tokenization xyz\xf0\x9f\x98\x80[MASK]");
+    assert_string_equal(tr.cjk_spaced, "H\xc3\xa9llo,  \xe4\xb8\x96 tokenization xyz\xf0\x9f\x98\x80[MASK]");
+    assert_string_equal(tr.accent_stripped, "Hello,  \xe4\xb8\x96 tokenization xyz\xf0\x9f\x98\x80[MASK]");
+    assert_string_equal(tr.lowercased, "hello,  \xe4\xb8\x96 tokenization xyz\xf0\x9f\x98\x80[MASK]");
+    assert_int_equal(tr.n_words, 6);
+    const char *words[] = {"hello", ",", "\xe4\xb8\x96", "tokenization", "xyz\xf0\x9f\x98\x80", "[MASK]"};
+    for (int i = 0; i < 6; i++)
+        assert_string_equal(tr.words[i].text, words[i]);
+    bs_trace_word *u = &tr.words[3];
+    assert_int_equal(u->char_start, 9);
+    assert_int_equal(u->char_end, 21);
+    assert_int_equal(u->n_tokens, 2);
+    assert_int_equal(u->n_steps, 2);
+    assert_string_equal(tr.tokens[u->first_token].piece, "token");
+    assert_string_equal(tr.tokens[u->first_token + 1].piece, "##ization");
+    assert_int_equal(u->steps[1].start, 5);
+    assert_int_equal(u->steps[1].end, 12);
+    assert_int_equal(u->steps[1].id, bs_tokenizer_id(t, "##ization"));
+    bs_trace_word *x = &tr.words[4];
+    assert_int_equal(x->unk, 1);
+    assert_non_null(strstr(x->unk_reason, "'##\xf0\x9f\x98\x80' at character 4"));
+    assert_int_equal(tr.tokens[x->first_token].id, bs_tokenizer_unk_id(t));
+    assert_int_equal(x->steps[x->n_steps - 1].id, -1);
+    assert_int_equal(tr.tokens[tr.words[5].first_token].id, bs_tokenizer_mask_id(t));
+    assert_int_equal(tr.n_tokens, 7);
+    bs_trace_free(&tr);
+
+    char longw[160];
+    memset(longw, 'a', 150);
+    longw[150] = '\0';
+    assert_int_equal(bs_tokenizer_trace(t, longw, 150, &tr, &err), BS_OK);
+    assert_int_equal(tr.n_words, 1);
+    assert_non_null(strstr(tr.words[0].unk_reason, "longer than 100 characters"));
+    bs_trace_free(&tr);
+    bs_tokenizer_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tokenizer_matches_hf_reference),
+        cmocka_unit_test(test_tokenizer_bert_facts_example),
+        cmocka_unit_test(test_tokenizer_invalid_utf8_offsets),
+        cmocka_unit_test(test_tokenizer_100kb_line),
+        cmocka_unit_test(test_tokenizer_left_padding),
+        cmocka_unit_test(test_tokenizer_truncation_errors),
+        cmocka_unit_test(test_tokenizer_load_errors),
+        cmocka_unit_test(test_tokenizer_json_precedence),
+        cmocka_unit_test(test_tokenizer_warns_cased_vocab),
+        cmocka_unit_test(test_tokenizer_missing_unk),
+        cmocka_unit_test(test_tokenizer_default_max_length),
+        cmocka_unit_test(test_tokenizer_trace_contents),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
