@@ -62,6 +62,7 @@ typedef struct bs_config {
     bs_problem problem;
     int num_labels;          /* C; from id2label, else num_labels, else 2 */
     char **id2label;         /* num_labels owned strings ("LABEL_0" when absent) */
+    int problem_type_given;  /* problem_type was set in config.json (else derived from C) */
 } bs_config;
 
 /* Parses config.json bytes. Unknown position_embedding_type, non-dividing heads,
@@ -83,14 +84,19 @@ bs_load_options bs_load_defaults(void);
 typedef struct bs_model bs_model;
 
 /* path is a Hugging Face folder (config.json + model.safetensors), or a config.json
- * alone (a shape-only model with seeded random weights and a warning). */
+ * alone (a shape-only model with seeded random weights and a warning), or a
+ * model.safetensors (its sibling config.json is read).
+ * Head: opt->head, else config.architectures[0], else guessed from the tensors; labels
+ * asked for (opt->num_labels) on a checkpoint without a classifier give a seq head.
+ * Head weights the file lacks (or a classifier of another size than opt->num_labels)
+ * are drawn from opt->seed and reported in Hugging Face's words (bs_model_warnings). */
 bs_status bs_model_load(bs_model **out, const char *path, const bs_load_options *opt,
                         bs_error *err);
 /* A shape-only model of a built-in geometry (see bs_config_builtin). */
 bs_status bs_model_from_builtin(bs_model **out, const char *name, const bs_load_options *opt,
                                 bs_error *err);
 /* Loads from memory: config.json bytes and model.safetensors bytes (not copied: they
- * must outlive the model). For tests and fuzzing. */
+ * must outlive the model; NULL: a shape-only model). For tests and fuzzing. */
 bs_status bs_model_load_memory(bs_model **out, const char *config_json, size_t config_len,
                                const void *safetensors, size_t st_len,
                                const bs_load_options *opt, bs_error *err);
@@ -106,8 +112,11 @@ int bs_model_shape_only(const bs_model *m);     /* all weights random */
 const bs_warnings *bs_model_warnings(const bs_model *m);
 size_t bs_model_weight_bytes(const bs_model *m); /* bytes of weights as used (F32) */
 
-/* Threads used by GEMM (OpenBLAS is process-wide). n <= 0 = all cores. */
+/* Threads used by GEMM (OpenBLAS is process-wide; the engine's own small-batch GEMM
+ * follows the same count). n <= 0 = all cores. */
 void bs_set_threads(int n);
+/* The SIMD path of the non-GEMM kernels, picked at run time: "avx2" or "portable". */
+const char *bs_kernels_isa(void);
 
 typedef struct bs_outputs {
     int B, T;

@@ -1,0 +1,1114 @@
+/*
+ * checkpoint.c - loads a BERT checkpoint into struct bs_model (model_internal.h).
+ *
+ * Load by expectation (as whisper.cpp does): the config decides the table of tensors
+ * the chosen head needs (name, shape, what to do when absent); every table entry is then
+ * looked up in the safetensors header and checked for dtype and shape, so that each
+ * problem gets one precise message. Tensors the table does not claim are listed in one
+ * warning, in Hugging Face's words. The same path serves a mapped file, a memory buffer
+ * (tests, fuzzing) and no weights at all (shape-only models: every entry "absent").
+ *
+ * Storage: F32 tensors are used in place in the read-only mapping (no copy) when 4-byte
+ * aligned; F16 and BF16 tensors are widened into one arena at load time, which costs 4
+ * bytes per element, i.e. twice their stored size; the mapping is then released when
+ * nothing points into it. Misaligned F32 is copied. Random weights live in the arena too.
+ * The arena is sized exactly before anything is written, in one allocation.
+ */
+#include "engine/model_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/rng.h"
+#include "engine/safetensors.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "F32 tensors are used in place: safetensors is little-endian, so is this code"
+#endif
+
+#define MAX_CONFIG_BYTES (16u << 20)
+#define MAX_LABELS 100000
+#define UNUSED_NAMES 5 /* names shown in the unused-weights warning */
+
+enum group { G_CORE, G_POOLER, G_HEAD };
+enum init { I_NORMAL, I_ZERO, I_ONE, I_EMB_PAD };
+
+/* One expected tensor. */
+typedef struct want {
+    char name[128];            /* as Hugging Face names it for this head */
+    char alt[128];             /* accepted spelling (LayerNorm.gamma/beta), or "" */
+    int rank;
+    uint64_t shape[2];
+    const float **dst;         /* the bs_model field it fills */
+    int group, init;
+    const bs_st_tensor *t;     /* found in the file, or NULL: random */
+    const bs_st_tensor *mismatch; /* a classifier of another size, replaced at random */
+} want;
+
+typedef struct table {
+    want *w;
+    int n, cap;
+} table;
+
+bs_load_options bs_load_defaults(void)
+{
+    bs_load_options o = {.head = BS_HEAD_AUTO, .num_labels = 0, .seed = 0};
+    return o;
+}
+
+/* Hugging Face's class for each head, used in its warnings. */
+static const char *head_class(bs_head h)
+{
+    switch (h) {
+    case BS_HEAD_SEQ: return "BertForSequenceClassification";
+    case BS_HEAD_TOK: return "BertForTokenClassification";
+    case BS_HEAD_MLM: return "BertForMaskedLM";
+    default: return "BertModel";
+    }
+}
+
+static bs_status add(table *tb, const char *name, const char *alt, int rank, uint64_t d0,
+                     uint64_t d1, const float **dst, int group, int init, bs_error *err)
+{
+    if (tb->n == tb->cap) {
+        int cap = tb->cap ? tb->cap * 2 : 64;
+        want *w = realloc(tb->w, (size_t)cap * sizeof *w);
+        if (!w)
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory building the tensor table");
+        tb->w = w;
+        tb->cap = cap;
+    }
+    want *w = &tb->w[tb->n++];
+    memset(w, 0, sizeof *w);
+    snprintf(w->name, sizeof w->name, "%s", name);
+    snprintf(w->alt, sizeof w->alt, "%s", alt ? alt : "");
+    w->rank = rank;
+    w->shape[0] = d0;
+    w->shape[1] = d1;
+    w->dst = dst;
+    w->group = group;
+    w->init = init;
+    return BS_OK;
+}
+
+static bs_status add_linear(table *tb, const char *pre, const char *base, int out, int in,
+                            bs_linear *lin, int group, bs_error *err)
+{
+    char n[128];
+    lin->out = out;
+    lin->in = in;
+    snprintf(n, sizeof n, "%s%s.weight", pre, base);
+    bs_status s = add(tb, n, NULL, 2, (uint64_t)out, (uint64_t)in, &lin->w, group, I_NORMAL, err);
+    if (s)
+        return s;
+    snprintf(n, sizeof n, "%s%s.bias", pre, base);
+    return add(tb, n, NULL, 1, (uint64_t)out, 0, &lin->b, group, I_ZERO, err);
+}
+
+/* LayerNorm: weight/bias, or gamma/beta in checkpoints converted from TF (bert-base-uncased). */
+static bs_status add_norm(table *tb, const char *pre, const char *base, int h, bs_norm *ln,
+                          int group, bs_error *err)
+{
+    char n[128], a[128];
+    snprintf(n, sizeof n, "%s%s.weight", pre, base);
+    snprintf(a, sizeof a, "%s%s.gamma", pre, base);
+    bs_status s = add(tb, n, a, 1, (uint64_t)h, 0, &ln->g, group, I_ONE, err);
+    if (s)
+        return s;
+    snprintf(n, sizeof n, "%s%s.bias", pre, base);
+    snprintf(a, sizeof a, "%s%s.beta", pre, base);
+    return add(tb, n, a, 1, (uint64_t)h, 0, &ln->b, group, I_ZERO, err);
+}
+
+static const bs_st_tensor *find(const bs_safetensors *st, const char *name)
+{
+    return st && name[0] ? bs_st_find(st, name) : NULL;
+}
+
+/* The tensors the model needs, in a fixed order (which is also the order in which
+ * random weights are drawn, so a seed always gives the same weights). */
+static bs_status build_table(table *tb, bs_model *m, const char *pre, int use_pooler,
+                             const bs_safetensors *st, bs_error *err)
+{
+    const bs_config *c = &m->cfg;
+    int H = c->hidden_size, I = c->intermediate_size, V = c->vocab_size;
+    char n[128];
+    bs_status s;
+
+    snprintf(n, sizeof n, "%sembeddings.word_embeddings.weight", pre);
+    if ((s = add(tb, n, NULL, 2, (uint64_t)V, (uint64_t)H, &m->word_emb, G_CORE, I_EMB_PAD, err)))
+        return s;
+    snprintf(n, sizeof n, "%sembeddings.position_embeddings.weight", pre);
+    if ((s = add(tb, n, NULL, 2, (uint64_t)c->max_position, (uint64_t)H, &m->pos_emb, G_CORE,
+                 I_NORMAL, err)))
+        return s;
+    snprintf(n, sizeof n, "%sembeddings.token_type_embeddings.weight", pre);
+    if ((s = add(tb, n, NULL, 2, (uint64_t)c->type_vocab_size, (uint64_t)H, &m->type_emb, G_CORE,
+                 I_NORMAL, err)))
+        return s;
+    if ((s = add_norm(tb, pre, "embeddings.LayerNorm", H, &m->emb_ln, G_CORE, err)))
+        return s;
+
+    for (int l = 0; l < c->num_layers; l++) {
+        bs_layer *y = &m->layers[l];
+        char b[96];
+#define LIN(field, sub, o, i)                                                   \
+    snprintf(b, sizeof b, "encoder.layer.%d.%s", l, sub);                       \
+    if ((s = add_linear(tb, pre, b, o, i, &y->field, G_CORE, err)))             \
+        return s;
+        LIN(q, "attention.self.query", H, H)
+        LIN(k, "attention.self.key", H, H)
+        LIN(v, "attention.self.value", H, H)
+        LIN(attn_out, "attention.output.dense", H, H)
+        snprintf(b, sizeof b, "encoder.layer.%d.attention.output.LayerNorm", l);
+        if ((s = add_norm(tb, pre, b, H, &y->attn_ln, G_CORE, err)))
+            return s;
+        LIN(inter, "intermediate.dense", I, H)
+        LIN(out, "output.dense", H, I)
+#undef LIN
+        snprintf(b, sizeof b, "encoder.layer.%d.output.LayerNorm", l);
+        if ((s = add_norm(tb, pre, b, H, &y->out_ln, G_CORE, err)))
+            return s;
+    }
+
+    if (use_pooler && (s = add_linear(tb, pre, "pooler.dense", H, H, &m->pooler, G_POOLER, err)))
+        return s;
+
+    switch (m->head) {
+    case BS_HEAD_SEQ:
+    case BS_HEAD_TOK:
+        return add_linear(tb, "", "classifier", c->num_labels, H, &m->classifier, G_HEAD, err);
+    case BS_HEAD_MLM:
+        if ((s = add_linear(tb, "", "cls.predictions.transform.dense", H, H, &m->mlm_dense,
+                            G_HEAD, err)) ||
+            (s = add_norm(tb, "", "cls.predictions.transform.LayerNorm", H, &m->mlm_ln, G_HEAD,
+                          err)))
+            return s;
+        /* BertLMPredictionHead ties decoder.bias to cls.predictions.bias; files hold one
+         * or both. */
+        if ((s = add(tb, "cls.predictions.bias", "cls.predictions.decoder.bias", 1, (uint64_t)V,
+                     0, &m->mlm_bias, G_HEAD, I_ZERO, err)))
+            return s;
+        /* The decoder is tied to the word embeddings unless the file stores its own. */
+        if (find(st, "cls.predictions.decoder.weight"))
+            return add(tb, "cls.predictions.decoder.weight", NULL, 2, (uint64_t)V, (uint64_t)H,
+                       &m->mlm_decoder, G_HEAD, I_NORMAL, err);
+        return BS_OK;
+    default:
+        return BS_OK;
+    }
+}
+
+static int is_float_dtype(bs_st_dtype d)
+{
+    return d == BS_ST_F32 || d == BS_ST_F16 || d == BS_ST_BF16;
+}
+
+/* Finds every table entry in the file and checks dtype and shape. Reports the first
+ * problem in table order; a missing core tensor also says how many others are missing.
+ * With relabel (labels asked for at load time), a stored classifier of another size is
+ * set aside and replaced at random, as from_pretrained(..., num_labels=N,
+ * ignore_mismatched_sizes=True) does; without it, a size mismatch is an error, as in HF. */
+static bs_status match(table *tb, const bs_safetensors *st, const bs_model *m, int relabel,
+                       bs_error *err)
+{
+    int first_missing = -1, missing = 0;
+    for (int i = 0; i < tb->n; i++) {
+        want *w = &tb->w[i];
+        w->t = find(st, w->name);
+        if (!w->t)
+            w->t = find(st, w->alt);
+        if (!w->t) {
+            if (st && w->group == G_CORE) {
+                if (first_missing < 0)
+                    first_missing = i;
+                missing++;
+            }
+            continue;
+        }
+        if (first_missing >= 0)
+            continue; /* a missing tensor earlier in the table is the first problem */
+        const bs_st_tensor *t = w->t;
+        if (!is_float_dtype(t->dtype))
+            return bs_fail(err, BS_ERR_INPUT,
+                           "tensor '%s': expected dtype F32, F16 or BF16, got %s", t->name,
+                           bs_st_dtype_name(t->dtype));
+        int ok = t->rank == w->rank;
+        for (int d = 0; ok && d < w->rank; d++)
+            ok = t->shape[d] == w->shape[d];
+        int is_classifier = w->dst == &m->classifier.w || w->dst == &m->classifier.b;
+        if (!ok && relabel && is_classifier && t->rank == w->rank &&
+            (w->rank == 1 || t->shape[1] == w->shape[1])) {
+            w->mismatch = t;
+            w->t = NULL;
+            continue;
+        }
+        if (!ok) {
+            char e[64], g[160];
+            bs_fail(err, BS_ERR_INPUT, "tensor '%s': expected shape %s, got %s", t->name,
+                    bs_st_shape_str(e, sizeof e, w->shape, w->rank),
+                    bs_st_shape_str(g, sizeof g, t->shape, t->rank));
+            if (is_classifier && t->rank == w->rank && (w->rank == 1 || t->shape[1] == w->shape[1]))
+                bs_hint(err, "the checkpoint's classifier has %llu labels but config.json says %d",
+                        (unsigned long long)t->shape[0], m->cfg.num_labels);
+            else
+                bs_hint(err, "config.json and model.safetensors do not describe the same model");
+            return BS_ERR_INPUT;
+        }
+    }
+    if (first_missing >= 0) {
+        if (missing > 1)
+            return bs_fail(err, BS_ERR_INPUT, "missing tensor '%s' (and %d more)",
+                           tb->w[first_missing].name, missing - 1);
+        return bs_fail(err, BS_ERR_INPUT, "missing tensor '%s'", tb->w[first_missing].name);
+    }
+    return BS_OK;
+}
+
+static uint64_t want_elements(const want *w)
+{
+    return w->rank == 1 ? w->shape[0] : w->shape[0] * w->shape[1];
+}
+
+static int in_place(const bs_st_tensor *t)
+{
+    return t && t->dtype == BS_ST_F32 && ((uintptr_t)t->data % sizeof(float)) == 0;
+}
+
+/* Exact: every F16 value is a float. */
+static float half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t exp = (h >> 10) & 0x1fu, man = h & 0x3ffu, bits;
+    if (exp == 0) {
+        float f = (float)man * 0x1p-24f; /* zero or subnormal: exact in float */
+        return sign ? -f : f;
+    }
+    if (exp == 31)
+        bits = sign | 0x7f800000u | (man << 13);
+    else
+        bits = sign | ((exp + 112u) << 23) | (man << 13);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/* f16 is a 65536-entry table of every half's value (built once per load): a lookup per
+ * element is several times faster than decoding, and exact by construction. */
+static void widen(float *out, const bs_st_tensor *t, const float *f16)
+{
+    const unsigned char *p = t->data;
+    size_t n = (size_t)t->elements;
+    switch (t->dtype) {
+    case BS_ST_F32:
+        memcpy(out, p, n * sizeof(float)); /* misaligned F32 */
+        break;
+    case BS_ST_F16:
+        for (size_t i = 0; i < n; i++)
+            out[i] = f16[p[2 * i] | p[2 * i + 1] << 8];
+        break;
+    case BS_ST_BF16:
+        for (size_t i = 0; i < n; i++) {
+            uint32_t bits = (uint32_t)(p[2 * i] | p[2 * i + 1] << 8) << 16; /* BF16 = top half */
+            memcpy(&out[i], &bits, sizeof bits);
+        }
+        break;
+    default:
+        break; /* match() let only float dtypes through */
+    }
+}
+
+/* Index of the first NaN or infinity, or -1. Blocks are tested without an early exit
+ * so that the compiler vectorises the common, all-finite case. */
+static long long first_nonfinite(const float *x, size_t n)
+{
+    const size_t block = 4096;
+    for (size_t start = 0; start < n; start += block) {
+        size_t end = n - start < block ? n : start + block;
+        uint32_t bad = 0;
+        for (size_t i = start; i < end; i++) {
+            uint32_t b;
+            memcpy(&b, &x[i], sizeof b);
+            bad |= (uint32_t)((b & 0x7f800000u) == 0x7f800000u);
+        }
+        if (!bad)
+            continue;
+        for (size_t i = start; i < end; i++) {
+            uint32_t b;
+            memcpy(&b, &x[i], sizeof b);
+            if ((b & 0x7f800000u) == 0x7f800000u)
+                return (long long)i;
+        }
+    }
+    return -1;
+}
+
+/* Python's list repr of the sorted names, at most `show` of them. */
+static void name_list(char *buf, size_t size, const char **names, int n, int show)
+{
+    size_t k = (size_t)snprintf(buf, size, "[");
+    for (int i = 0; i < n && i < show && k < size; i++)
+        k += (size_t)snprintf(buf + k, size - k, "%s'%s'", i ? ", " : "", names[i]);
+    if (n > show && k < size)
+        k += (size_t)snprintf(buf + k, size - k, ", ... %d more", n - show);
+    if (k < size)
+        snprintf(buf + k, size - k, "]");
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int is_ignored_buffer(const char *name)
+{
+    /* BertEmbeddings registers position_ids as a buffer; older files saved it. */
+    return !strcmp(name, "embeddings.position_ids") ||
+           !strcmp(name, "bert.embeddings.position_ids");
+}
+
+static bs_status warn_unused(bs_model *m, const table *tb, const bs_safetensors *st)
+{
+    if (!st || st->count == 0)
+        return BS_OK;
+    char *used = calloc((size_t)st->count, 1);
+    const char **names = malloc((size_t)st->count * sizeof *names);
+    char(*shown)[160] = malloc((size_t)st->count * sizeof *shown);
+    bs_status s = BS_OK;
+    if (!used || !names || !shown) {
+        s = BS_ERR_NOMEM;
+        goto done;
+    }
+    for (int i = 0; i < tb->n; i++) {
+        if (tb->w[i].t)
+            used[tb->w[i].t - st->tensors] = 1;
+        if (tb->w[i].mismatch) /* reported as mismatched, not as unused */
+            used[tb->w[i].mismatch - st->tensors] = 1;
+    }
+    if (m->head == BS_HEAD_MLM) {
+        /* Both spellings of the tied MLM bias may be stored; one is read. */
+        const bs_st_tensor *t = bs_st_find(st, "cls.predictions.decoder.bias");
+        if (t)
+            used[t - st->tensors] = 1;
+    }
+    int n = 0;
+    for (int i = 0; i < st->count; i++) {
+        const char *name = st->tensors[i].name;
+        if (used[i] || is_ignored_buffer(name))
+            continue;
+        /* modeling_utils renames LayerNorm.gamma/beta to weight/bias before comparing
+         * keys, so its list shows the new names. */
+        size_t len = strlen(name);
+        if (len > 6 && !strcmp(name + len - 6, ".gamma"))
+            snprintf(shown[n], sizeof shown[n], "%.*s.weight", (int)(len - 6), name);
+        else if (len > 5 && !strcmp(name + len - 5, ".beta"))
+            snprintf(shown[n], sizeof shown[n], "%.*s.bias", (int)(len - 5), name);
+        else
+            snprintf(shown[n], sizeof shown[n], "%s", name);
+        names[n] = shown[n];
+        n++;
+    }
+    if (n > 0) {
+        qsort(names, (size_t)n, sizeof *names, cmp_str);
+        char list[768];
+        name_list(list, sizeof list, names, n, UNUSED_NAMES);
+        /* modeling_utils._load_pretrained_model's warning, first line. */
+        s = bs_warn(&m->warnings,
+                    "Some weights of the model checkpoint at %s were not used when initializing "
+                    "%s: %s",
+                    m->path, head_class(m->head), list);
+    }
+done:
+    free(used);
+    free(names);
+    free(shown);
+    return s;
+}
+
+static bs_status warn_random(bs_model *m, const table *tb, uint64_t seed)
+{
+    if (m->shape_only)
+        return bs_warn(&m->warnings,
+                       "%s has no trained weights: every weight is random (normal, std %g, seed "
+                       "%llu), so its outputs show shapes and data flow only and its predictions "
+                       "mean nothing",
+                       m->path, (double)m->cfg.initializer_range, (unsigned long long)seed);
+    const char **names = malloc((size_t)tb->n * sizeof *names);
+    char(*shown)[136] = malloc((size_t)tb->n * sizeof *shown);
+    bs_status s = BS_OK;
+    if (!names || !shown) {
+        s = BS_ERR_NOMEM;
+        goto done;
+    }
+    int n = 0;
+    for (int i = 0; i < tb->n; i++) {
+        const want *w = &tb->w[i];
+        if (w->t || w->mismatch)
+            continue;
+        /* Named as the task model's state dict names them: a pooler missing from a
+         * BertModel file saved without the prefix is still 'bert.pooler...'. */
+        int add_prefix = w->group != G_HEAD && m->head != BS_HEAD_BASE &&
+                         strncmp(w->name, "bert.", 5) != 0;
+        snprintf(shown[n], sizeof shown[n], "%s%s", add_prefix ? "bert." : "", w->name);
+        names[n] = shown[n];
+        n++;
+    }
+    if (n > 0) {
+        qsort(names, (size_t)n, sizeof *names, cmp_str);
+        char list[768];
+        name_list(list, sizeof list, names, n, 16);
+        /* modeling_utils._load_pretrained_model's warning, word for word. */
+        s = bs_warn(&m->warnings,
+                    "Some weights of %s were not initialized from the model checkpoint at %s and "
+                    "are newly initialized: %s\nYou should probably TRAIN this model on a "
+                    "down-stream task to be able to use it for predictions and inference.",
+                    head_class(m->head), m->path, list);
+    }
+    /* The classifier replaced because its size differs, in HF's words. */
+    char lines[640];
+    size_t k = 0;
+    lines[0] = '\0';
+    for (int i = 0; i < tb->n && k < sizeof lines; i++) {
+        const want *w = &tb->w[i];
+        if (!w->mismatch)
+            continue;
+        char f[160], e[64];
+        bs_st_shape_str(f, sizeof f, w->mismatch->shape, w->mismatch->rank);
+        bs_st_shape_str(e, sizeof e, w->shape, w->rank);
+        k += (size_t)snprintf(lines + k, sizeof lines - k, "\n- %s: found shape torch.Size(%s) in "
+                              "the checkpoint and torch.Size(%s) in the model instantiated",
+                              w->name, f, e);
+    }
+    if (s == BS_OK && lines[0])
+        s = bs_warn(&m->warnings,
+                    "Some weights of %s were not initialized from the model checkpoint at %s and "
+                    "are newly initialized because the shapes did not match:%s\nYou should "
+                    "probably TRAIN this model on a down-stream task to be able to use it for "
+                    "predictions and inference.",
+                    head_class(m->head), m->path, lines);
+done:
+    free(names);
+    free(shown);
+    return s;
+}
+
+/* Head from config.architectures[0] (the class the checkpoint was saved from),
+ * else from the tensors present. */
+static bs_head pick_head(bs_model *m, const bs_safetensors *st, const char *pre)
+{
+    static const struct {
+        const char *arch;
+        bs_head head;
+    } archs[] = {
+        {"BertModel", BS_HEAD_BASE},
+        {"BertForSequenceClassification", BS_HEAD_SEQ},
+        {"BertForTokenClassification", BS_HEAD_TOK},
+        {"BertForMaskedLM", BS_HEAD_MLM},
+        {"BertForPreTraining", BS_HEAD_MLM}, /* its MLM half; NSP is reported unused */
+        {"BertLMHeadModel", BS_HEAD_MLM},    /* same head; is_decoder configs are refused */
+    };
+    const char *a = m->cfg.architecture;
+    for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++)
+        if (!strcmp(a, archs[i].arch))
+            return archs[i].head;
+    if (a[0]) {
+        bs_warn(&m->warnings, "architecture '%s' is not supported; showing the base model "
+                "(hidden states and pooler) without its head", a);
+        return BS_HEAD_BASE;
+    }
+    char n[96];
+    snprintf(n, sizeof n, "%spooler.dense.weight", pre);
+    if (find(st, "classifier.weight"))
+        return find(st, n) ? BS_HEAD_SEQ : BS_HEAD_TOK; /* token heads have no pooler */
+    if (find(st, "cls.predictions.bias") || find(st, "cls.predictions.transform.dense.weight"))
+        return BS_HEAD_MLM;
+    return BS_HEAD_BASE;
+}
+
+/* Random tensors to draw: N(0, std), then a zero row (padding_idx) if any. */
+typedef struct init_job {
+    float *out;
+    size_t n;
+    uint64_t seed;
+    float *zero_row;
+    size_t row_len;
+} init_job;
+
+typedef struct init_pool {
+    init_job *jobs;
+    int n;
+    int next;     /* next job to take (atomic) */
+    size_t total; /* floats */
+    float std;
+} init_pool;
+
+static void *init_worker(void *arg)
+{
+    init_pool *p = arg;
+    for (;;) {
+        int i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
+        if (i >= p->n)
+            return NULL;
+        init_job *j = &p->jobs[i];
+        bs_rng rng;
+        bs_rng_seed(&rng, j->seed);
+        bs_rng_fill_normal(&rng, j->out, j->n, p->std);
+        if (j->zero_row)
+            memset(j->zero_row, 0, j->row_len * sizeof(float));
+    }
+}
+
+/* Draws the random tensors, on every core when there are many (a shape-only bert-base
+ * is 110M normals, about 2 s on one core). Each tensor has its own stream, so the
+ * result does not depend on the number of threads. */
+static void run_init_jobs(init_pool *p)
+{
+    enum { MAX_THREADS = 8, PARALLEL_FLOATS = 1 << 22 };
+    pthread_t th[MAX_THREADS];
+    int started = 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int want = p->total < PARALLEL_FLOATS ? 0 : (int)(cores < 1 ? 0 : cores - 1);
+    if (want > MAX_THREADS - 1)
+        want = MAX_THREADS - 1;
+    while (started < want && pthread_create(&th[started], NULL, init_worker, p) == 0)
+        started++;
+    init_worker(p); /* this thread works too; alone if no thread could start */
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+}
+
+/* FNV-1a of a tensor name, "bert." prefix skipped. */
+static uint64_t name_hash(const char *name)
+{
+    if (!strncmp(name, "bert.", 5))
+        name += 5;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ULL;
+    return h;
+}
+
+/* opt->num_labels replaces C; as PretrainedConfig's num_labels setter does, a label
+ * count that changes resets the names to LABEL_i. */
+static bs_status set_num_labels(bs_config *c, int n, bs_error *err)
+{
+    if (n == c->num_labels)
+        return BS_OK;
+    char **names = calloc((size_t)n, sizeof *names);
+    if (!names)
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory for labels");
+    for (int i = 0; i < n; i++) {
+        char b[32];
+        snprintf(b, sizeof b, "LABEL_%d", i);
+        if (!(names[i] = strdup(b))) {
+            for (int k = 0; k < i; k++)
+                free(names[k]);
+            free(names);
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory for labels");
+        }
+    }
+    bs_config_free(c);
+    c->id2label = names;
+    c->num_labels = n;
+    if (!c->problem_type_given)
+        c->problem = n == 1 ? BS_PROBLEM_REGRESSION : BS_PROBLEM_SINGLE;
+    return BS_OK;
+}
+
+/* Fills m (whose cfg, path and map are set) from st, or at random when st is NULL. */
+static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_options *opt,
+                          int *views, bs_error *err)
+{
+    bs_config *c = &m->cfg;
+    bs_status s;
+    table tb = {0};
+    float *f16 = NULL; /* F16 -> float table, when the file holds F16 */
+    init_pool pool = {0};
+
+    if ((unsigned)opt->head > BS_HEAD_MLM)
+        return bs_fail(err, BS_ERR_INPUT, "unknown head %d", (int)opt->head);
+    if (opt->num_labels < 0 || opt->num_labels > MAX_LABELS)
+        return bs_fail(err, BS_ERR_INPUT, "num_labels %d is outside [1, %d]", opt->num_labels,
+                       MAX_LABELS);
+
+    /* Task checkpoints prefix the encoder with "bert."; BertModel saved alone does not. */
+    const char *pre = "bert.";
+    if (st) {
+        if (bs_st_find(st, "bert.embeddings.word_embeddings.weight"))
+            pre = "bert.";
+        else if (bs_st_find(st, "embeddings.word_embeddings.weight"))
+            pre = "";
+        else {
+            bs_fail(err, BS_ERR_INPUT, "missing tensor 'bert.embeddings.word_embeddings.weight'");
+            if (st->count > 0)
+                bs_hint(err, "found no BERT embeddings among its %d tensors (the first is "
+                        "'%.100s'); is this a BERT checkpoint?", st->count, st->tensors[0].name);
+            else
+                bs_hint(err, "the file holds no tensors");
+            return BS_ERR_INPUT;
+        }
+    }
+    m->head = opt->head != BS_HEAD_AUTO ? opt->head : pick_head(m, st, pre);
+    /* Labels asked for a checkpoint without a classifier mean "classify sequences", as
+     * in the seed article's BertForSequenceClassification(bert-base-uncased, num_labels=3). */
+    if (opt->head == BS_HEAD_AUTO && opt->num_labels > 0 && m->head != BS_HEAD_SEQ &&
+        m->head != BS_HEAD_TOK)
+        m->head = BS_HEAD_SEQ;
+    if (!st && m->head == BS_HEAD_BASE)
+        pre = ""; /* names as BertModel has them, for messages */
+
+    if (opt->num_labels > 0 && (m->head == BS_HEAD_SEQ || m->head == BS_HEAD_TOK) &&
+        (s = set_num_labels(c, opt->num_labels, err)))
+        return s;
+
+    /* The pooler: BertForSequenceClassification needs it (random when absent); the token
+     * and MLM classes are built without one (add_pooling_layer=False) and BertModel with
+     * one; from a file, any head but seq uses the pooler only if the file has it. */
+    char pn[96];
+    snprintf(pn, sizeof pn, "%spooler.dense.weight", pre);
+    int use_pooler;
+    if (m->head == BS_HEAD_SEQ)
+        use_pooler = 1;
+    else if (st)
+        use_pooler = bs_st_find(st, pn) != NULL;
+    else
+        use_pooler = m->head == BS_HEAD_BASE;
+    m->has_pooler = use_pooler;
+
+    m->layers = calloc((size_t)c->num_layers, sizeof *m->layers);
+    if (!m->layers)
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory for %d layers", c->num_layers);
+    if ((s = build_table(&tb, m, pre, use_pooler, st, err)) ||
+        (s = match(&tb, st, m, opt->num_labels > 0, err)))
+        goto done;
+
+    /* Size the arena: converted, misaligned and random tensors. Bounds in config.c keep
+     * each product far below 2^63; the sum is checked against size_t anyway. */
+    uint64_t arena = 0, used = 0;
+    for (int i = 0; i < tb.n; i++) {
+        uint64_t e = want_elements(&tb.w[i]);
+        used += e;
+        if (!in_place(tb.w[i].t))
+            arena += e;
+    }
+    if (arena > SIZE_MAX / sizeof(float)) {
+        s = bs_fail(err, BS_ERR_NOMEM, "weights need %llu floats, more than this machine can "
+                    "address", (unsigned long long)arena);
+        goto done;
+    }
+    if (arena > 0 && !(m->arena = malloc((size_t)arena * sizeof(float)))) {
+        s = bs_fail(err, BS_ERR_NOMEM, "out of memory: the weights need %llu MB",
+                    (unsigned long long)(arena * sizeof(float) >> 20));
+        goto done;
+    }
+    m->arena_len = (size_t)arena;
+    m->weight_floats = (size_t)used;
+
+    for (int i = 0; i < tb.n && !f16; i++)
+        if (tb.w[i].t && tb.w[i].t->dtype == BS_ST_F16) {
+            if (!(f16 = malloc(65536 * sizeof *f16))) {
+                s = bs_fail(err, BS_ERR_NOMEM, "out of memory widening F16 weights");
+                goto done;
+            }
+            for (uint32_t h = 0; h < 65536; h++)
+                f16[h] = half_to_float((uint16_t)h);
+        }
+    pool.std = c->initializer_range;
+    if (!(pool.jobs = malloc((size_t)tb.n * sizeof *pool.jobs))) {
+        s = bs_fail(err, BS_ERR_NOMEM, "out of memory initialising weights");
+        goto done;
+    }
+    float *next = m->arena;
+    for (int i = 0; i < tb.n; i++) {
+        want *w = &tb.w[i];
+        size_t e = (size_t)want_elements(w);
+        if (in_place(w->t)) {
+            *w->dst = (const float *)(const void *)w->t->data;
+            (*views)++;
+        } else if (w->t) {
+            widen(next, w->t, f16);
+            *w->dst = next;
+            next += e;
+        } else {
+            /* BertPreTrainedModel._init_weights: Linear and Embedding weights normal(0,
+             * initializer_range), biases 0, LayerNorm weight 1 bias 0, and the word
+             * embedding row of padding_idx zero. */
+            switch (w->init) {
+            case I_NORMAL:
+            case I_EMB_PAD: {
+                /* One stream per tensor, keyed by its name without the prefix: a seed gives
+                 * the same classifier whatever else is random, and the same encoder for
+                 * every head of a shape-only model; and tensors can be drawn in parallel. */
+                init_job *j = &pool.jobs[pool.n++];
+                j->out = next;
+                j->n = e;
+                j->seed = opt->seed ^ name_hash(w->name);
+                j->zero_row = w->init == I_EMB_PAD && c->pad_token_id >= 0
+                                  ? next + (size_t)c->pad_token_id * (size_t)c->hidden_size
+                                  : NULL;
+                j->row_len = (size_t)c->hidden_size;
+                pool.total += e;
+                break;
+            }
+            case I_ZERO:
+                memset(next, 0, e * sizeof(float));
+                break;
+            case I_ONE:
+                for (size_t k = 0; k < e; k++)
+                    next[k] = 1.0f;
+                break;
+            }
+            *w->dst = next;
+            next += e;
+            if (w->group != G_CORE)
+                m->random_head = 1;
+        }
+        if (w->t) {
+            long long bad = first_nonfinite(*w->dst, e);
+            if (bad >= 0) {
+                float v = (*w->dst)[bad];
+                s = bs_fail(err, BS_ERR_INPUT, "tensor '%s' holds %s at index %lld",
+                            w->t->name, v != v ? "NaN" : "an infinity", bad);
+                bs_hint(err, "the checkpoint is corrupt, or was saved after training diverged");
+                goto done;
+            }
+        }
+    }
+    run_init_jobs(&pool);
+    if (m->head == BS_HEAD_MLM && !m->mlm_decoder)
+        m->mlm_decoder = m->word_emb; /* tie_word_embeddings */
+
+    if (st) {
+        const bs_st_tensor *we = tb.w[0].t;
+        m->dtype = we->dtype == BS_ST_F16 ? BS_DTYPE_F16
+                   : we->dtype == BS_ST_BF16 ? BS_DTYPE_BF16 : BS_DTYPE_F32;
+    }
+    if ((s = warn_unused(m, &tb, st)) || (s = warn_random(m, &tb, opt->seed)))
+        s = bs_fail(err, BS_ERR_NOMEM, "out of memory for warnings");
+done:
+    free(pool.jobs);
+    free(f16);
+    free(tb.w);
+    return s;
+}
+
+/* Takes ownership of cfg (and of map when set), whatever the outcome. */
+static bs_status finish(bs_model **out, bs_config *cfg, const char *path, const void *st_buf,
+                        size_t st_len, int have_st, void *map, size_t map_len,
+                        const bs_load_options *opt, bs_error *err)
+{
+    bs_load_options defaults = bs_load_defaults();
+    if (!opt)
+        opt = &defaults;
+    *out = NULL;
+    bs_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        bs_config_free(cfg);
+        if (map)
+            munmap(map, map_len);
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory for the model");
+    }
+    m->cfg = *cfg;
+    m->map = map;
+    m->map_len = map_len;
+    m->dtype = BS_DTYPE_F32;
+    bs_status s = BS_OK;
+    if (!(m->path = strdup(path))) {
+        s = bs_fail(err, BS_ERR_NOMEM, "out of memory for the model");
+        goto fail;
+    }
+    if (have_st) {
+        bs_safetensors st;
+        if ((s = bs_st_parse(&st, st_buf, st_len, err)))
+            goto fail;
+        int views = 0;
+        s = assemble(m, &st, opt, &views, err);
+        bs_st_free(&st);
+        /* Everything was widened or copied (F16/BF16): the mapping is no longer read. */
+        if (s == BS_OK && views == 0 && m->map) {
+            munmap(m->map, m->map_len);
+            m->map = NULL;
+            m->map_len = 0;
+        }
+    } else {
+        m->shape_only = 1;
+        m->random_head = 1;
+        int views = 0;
+        s = assemble(m, NULL, opt, &views, err);
+    }
+    if (s)
+        goto fail;
+    *out = m;
+    return BS_OK;
+fail:
+    bs_model_free(m);
+    return s;
+}
+
+bs_status bs_model_load_memory(bs_model **out, const char *config_json, size_t config_len,
+                               const void *safetensors, size_t st_len,
+                               const bs_load_options *opt, bs_error *err)
+{
+    *out = NULL;
+    bs_config cfg;
+    bs_status s = bs_config_parse(&cfg, config_json, config_len, err);
+    if (s)
+        return s;
+    return finish(out, &cfg, "(memory)", safetensors, st_len, safetensors != NULL, NULL, 0, opt,
+                  err);
+}
+
+bs_status bs_model_from_builtin(bs_model **out, const char *name, const bs_load_options *opt,
+                                bs_error *err)
+{
+    *out = NULL;
+    bs_config cfg;
+    bs_status s = bs_config_builtin(&cfg, name, err);
+    if (s)
+        return s;
+    char path[96];
+    snprintf(path, sizeof path, "builtin:%s", name);
+    return finish(out, &cfg, path, NULL, 0, 0, NULL, 0, opt, err);
+}
+
+/* ---- files ---- */
+
+static bs_status open_fail(const char *path, int e, bs_error *err)
+{
+    bs_status s = bs_fail(err, BS_ERR_IO, "cannot open '%s': %s", path, strerror(e));
+    if (e == ELOOP)
+        bs_hint(err, "'%s' is a loop of symbolic links", path);
+    return s;
+}
+
+/* Opens a regular, non-empty file. O_NONBLOCK so that a FIFO (or a device) in place of
+ * the file is refused at once instead of blocking open() forever; it is cleared again
+ * before reading. */
+static bs_status open_regular(const char *path, int *fd_out, size_t *size, bs_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return open_fail(path, errno, err);
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return bs_fail(err, BS_ERR_IO, "cannot stat '%s': %s", path, strerror(e));
+    }
+    bs_status s = BS_OK;
+    if (S_ISDIR(sb.st_mode))
+        s = bs_fail(err, BS_ERR_INPUT, "'%s' is a directory, expected a file", path);
+    else if (!S_ISREG(sb.st_mode))
+        s = bs_fail(err, BS_ERR_INPUT, "'%s' is not a regular file", path);
+    else if (sb.st_size == 0)
+        s = bs_fail(err, BS_ERR_INPUT, "'%s' is empty (0 bytes)", path);
+    else if ((uint64_t)sb.st_size > SIZE_MAX)
+        s = bs_fail(err, BS_ERR_LIMIT, "'%s' is too large to map", path);
+    int flags = fcntl(fd, F_GETFL);
+    if (!s && (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0))
+        s = bs_fail(err, BS_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+    if (s) {
+        close(fd);
+        return s;
+    }
+    *fd_out = fd;
+    *size = (size_t)sb.st_size;
+    return BS_OK;
+}
+
+static bs_status read_config(bs_config *cfg, const char *path, bs_error *err)
+{
+    int fd;
+    size_t size;
+    bs_status s = open_regular(path, &fd, &size, err);
+    if (s)
+        return s;
+    if (size > MAX_CONFIG_BYTES) {
+        close(fd);
+        return bs_fail(err, BS_ERR_LIMIT, "'%s' is %zu bytes; a config.json is at most %u", path,
+                       size, MAX_CONFIG_BYTES);
+    }
+    char *buf = malloc(size);
+    if (!buf) {
+        close(fd);
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory reading '%s'", path);
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t r = read(fd, buf + got, size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : EIO;
+            free(buf);
+            close(fd);
+            return bs_fail(err, BS_ERR_IO, "cannot read '%s': %s", path, strerror(e));
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    s = bs_config_parse(cfg, buf, size, err);
+    free(buf);
+    if (s && err && strncmp(err->msg, "config.json", 11) == 0 && !err->hint[0])
+        bs_hint(err, "in '%s'", path);
+    return s;
+}
+
+static int exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 || errno != ENOENT;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+static bs_status refuse_bin(const char *dir, bs_error *err)
+{
+    bs_fail(err, BS_ERR_INPUT, "'%s' has pytorch_model.bin but no model.safetensors; bertscope "
+            "reads safetensors only (a pickle can run code)", dir);
+    bs_hint(err, "convert it once: python3 -c \"import torch; from safetensors.torch import "
+            "save_file; sd = torch.load('pytorch_model.bin', map_location='cpu'); "
+            "save_file({k: v.clone().contiguous() for k, v in sd.items()}, 'model.safetensors', "
+            "metadata={'format': 'pt'})\" in that folder, or huggingface-cli download the repo's "
+            "model.safetensors");
+    return BS_ERR_INPUT;
+}
+
+bs_status bs_model_load(bs_model **out, const char *path, const bs_load_options *opt,
+                        bs_error *err)
+{
+    *out = NULL;
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return open_fail(path, errno, err);
+
+    size_t n = strlen(path);
+    char *cfg_path = malloc(n + 32), *st_path = malloc(n + 32);
+    if (!cfg_path || !st_path) {
+        free(cfg_path);
+        free(st_path);
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory");
+    }
+    bs_status s = BS_OK;
+    int shape_only = 0;
+    if (S_ISDIR(sb.st_mode)) {
+        const char *sep = n && path[n - 1] == '/' ? "" : "/";
+        sprintf(cfg_path, "%s%sconfig.json", path, sep);
+        sprintf(st_path, "%s%smodel.safetensors", path, sep);
+        if (!exists(cfg_path)) {
+            s = bs_fail(err, BS_ERR_INPUT, "'%s' has no config.json", path);
+            bs_hint(err, "a Hugging Face checkpoint folder holds config.json and "
+                         "model.safetensors");
+            goto out;
+        }
+        if (!exists(st_path)) {
+            char other[PATH_MAX];
+            snprintf(other, sizeof other, "%s%spytorch_model.bin", path, sep);
+            if (exists(other)) {
+                s = refuse_bin(path, err);
+                goto out;
+            }
+            snprintf(other, sizeof other, "%s%smodel.safetensors.index.json", path, sep);
+            if (exists(other)) {
+                s = bs_fail(err, BS_ERR_INPUT, "'%s' holds a sharded checkpoint "
+                            "(model.safetensors.index.json), which is not supported", path);
+                bs_hint(err, "merge the shards into one model.safetensors");
+                goto out;
+            }
+            s = bs_fail(err, BS_ERR_INPUT, "'%s' has no model.safetensors", path);
+            bs_hint(err, "pass '%s' itself for a shape-only model with random weights", cfg_path);
+            goto out;
+        }
+    } else if (ends_with(path, ".json")) {
+        /* Other JSON files of a checkpoint folder would parse as an all-defaults config
+         * (BertConfig accepts {}): a bert-base of random weights nobody asked for. */
+        static const char *const not_configs[] = {"tokenizer.json", "tokenizer_config.json",
+                                                  "special_tokens_map.json",
+                                                  "model.safetensors.index.json"};
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        for (size_t i = 0; i < sizeof not_configs / sizeof not_configs[0]; i++)
+            if (!strcmp(base, not_configs[i])) {
+                s = bs_fail(err, BS_ERR_INPUT, "'%s' is not a model config", path);
+                bs_hint(err, "pass the checkpoint folder, or its config.json");
+                goto out;
+            }
+        strcpy(cfg_path, path);
+        shape_only = 1;
+    } else if (ends_with(path, ".safetensors")) {
+        /* The config is the sibling config.json. */
+        strcpy(st_path, path);
+        strcpy(cfg_path, path);
+        char *slash = strrchr(cfg_path, '/');
+        strcpy(slash ? slash + 1 : cfg_path, "config.json");
+    } else if (ends_with(path, ".bin")) {
+        s = refuse_bin(path, err);
+        goto out;
+    } else {
+        s = bs_fail(err, BS_ERR_INPUT, "'%s' is not a checkpoint folder, config.json or "
+                    "model.safetensors", path);
+        goto out;
+    }
+
+    bs_config cfg;
+    if ((s = read_config(&cfg, cfg_path, err)))
+        goto out;
+    if (shape_only) {
+        s = finish(out, &cfg, path, NULL, 0, 0, NULL, 0, opt, err);
+        goto out;
+    }
+    int fd;
+    size_t size;
+    if ((s = open_regular(st_path, &fd, &size, err))) {
+        bs_config_free(&cfg);
+        goto out;
+    }
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int e = errno;
+    close(fd);
+    if (map == MAP_FAILED) {
+        bs_config_free(&cfg);
+        s = bs_fail(err, BS_ERR_IO, "cannot map '%s': %s", st_path, strerror(e));
+        goto out;
+    }
+    s = finish(out, &cfg, path, map, size, 1, map, size, opt, err);
+out:
+    free(cfg_path);
+    free(st_path);
+    return s;
+}
+
+void bs_model_free(bs_model *m)
+{
+    if (!m)
+        return;
+    bs_config_free(&m->cfg);
+    free(m->path);
+    free(m->layers);
+    free(m->arena);
+    bs_warnings_free(&m->warnings);
+    if (m->map)
+        munmap(m->map, m->map_len);
+    free(m);
+}
+
+const bs_config *bs_model_config(const bs_model *m) { return &m->cfg; }
+bs_head bs_model_head(const bs_model *m) { return m->head; }
+bs_dtype bs_model_dtype(const bs_model *m) { return m->dtype; }
+const char *bs_model_path(const bs_model *m) { return m->path; }
+int bs_model_has_pooler(const bs_model *m) { return m->has_pooler; }
+int bs_model_random_head(const bs_model *m) { return m->random_head; }
+int bs_model_shape_only(const bs_model *m) { return m->shape_only; }
+const bs_warnings *bs_model_warnings(const bs_model *m) { return &m->warnings; }
+size_t bs_model_weight_bytes(const bs_model *m) { return m->weight_floats * sizeof(float); }

@@ -1,0 +1,1241 @@
+/*
+ * test_checkpoint.c - loading a checkpoint into struct bs_model: name variants, dtypes,
+ * heads, random initialisation and every way a checkpoint folder can be wrong. Files
+ * are built in memory with tests/lib/st_build; the file-system cases write them to a
+ * temporary folder. Behaviour pinned to Hugging Face (modeling_bert.py, modeling_utils.py
+ * warnings) is said so at each test.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ftw.h>
+#include <math.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "engine/model_internal.h"
+#include "engine/rng.h"
+#include "lib/st_build.h"
+
+/* The tiny geometry every in-memory checkpoint uses. */
+enum { V = 40, H = 8, L = 2, A = 2, I = 16, P = 16, TYPES = 2 };
+
+typedef struct fixture {
+    st_builder b;
+    unsigned char *file; /* must outlive the model */
+    size_t len;
+    char cfg[4096];
+    bs_model *m;
+    bs_error err;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    st_init(&f->b);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    bs_model_free(f->m);
+    free(f->file);
+    st_free(&f->b);
+    free(f);
+    return 0;
+}
+
+/* Builds the file from f->b and loads it with config extras. */
+static bs_status load(fixture *f, const char *extra, const bs_load_options *o)
+{
+    bs_model_free(f->m);
+    f->m = NULL;
+    free(f->file);
+    f->file = st_finish(&f->b, &f->len);
+    st_config(f->cfg, sizeof f->cfg, V, H, L, A, I, P, extra);
+    memset(&f->err, 0, sizeof f->err);
+    return bs_model_load_memory(&f->m, f->cfg, strlen(f->cfg), f->file, f->len, o, &f->err);
+}
+
+static void add_bert(fixture *f, st_bert_opts o)
+{
+    st_add_bert(&f->b, V, H, L, I, P, TYPES, &o);
+}
+
+/* The weights the model uses for `name` equal the bytes stored (F32). */
+static void assert_same_f32(fixture *f, const char *name, const float *got)
+{
+    st_entry *e = st_get(&f->b, name);
+    assert_non_null(e);
+    assert_non_null(got);
+    assert_memory_equal(got, e->data, e->nbytes);
+}
+
+static int inside(const fixture *f, const float *p)
+{
+    return (const unsigned char *)p >= f->file && (const unsigned char *)p < f->file + f->len;
+}
+
+static size_t expected_floats(int with_pooler)
+{
+    size_t layer = 4 * (H * H + H) + 2 * 2 * H + (I * H + I) + (H * I + H);
+    return (size_t)V * H + P * H + TYPES * H + 2 * H + L * layer +
+           (with_pooler ? H * H + H : 0);
+}
+
+static void test_load_bert_prefix_f32_in_place(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    assert_int_equal(load(f, "\"architectures\": [\"BertModel\"]", NULL), BS_OK);
+    bs_model *m = f->m;
+    assert_int_equal(bs_model_head(m), BS_HEAD_BASE);
+    assert_int_equal(bs_model_dtype(m), BS_DTYPE_F32);
+    assert_true(bs_model_has_pooler(m));
+    assert_false(bs_model_random_head(m));
+    assert_false(bs_model_shape_only(m));
+    assert_int_equal(bs_model_warnings(m)->count, 0);
+    assert_string_equal(bs_model_path(m), "(memory)");
+    /* F32, 8-aligned: used in place, nothing copied. */
+    assert_null(m->arena);
+    assert_int_equal(m->arena_len, 0);
+    assert_true(inside(f, m->word_emb));
+    assert_same_f32(f, "bert.embeddings.word_embeddings.weight", m->word_emb);
+    assert_same_f32(f, "bert.embeddings.position_embeddings.weight", m->pos_emb);
+    assert_same_f32(f, "bert.embeddings.token_type_embeddings.weight", m->type_emb);
+    assert_same_f32(f, "bert.embeddings.LayerNorm.weight", m->emb_ln.g);
+    assert_same_f32(f, "bert.embeddings.LayerNorm.bias", m->emb_ln.b);
+    for (int l = 0; l < L; l++) {
+        char n[128];
+        const bs_layer *y = &m->layers[l];
+#define CHECK(field, sub)                                                       \
+    snprintf(n, sizeof n, "bert.encoder.layer.%d.%s", l, sub);                  \
+    assert_same_f32(f, n, field);
+        CHECK(y->q.w, "attention.self.query.weight")
+        CHECK(y->q.b, "attention.self.query.bias")
+        CHECK(y->k.w, "attention.self.key.weight")
+        CHECK(y->k.b, "attention.self.key.bias")
+        CHECK(y->v.w, "attention.self.value.weight")
+        CHECK(y->v.b, "attention.self.value.bias")
+        CHECK(y->attn_out.w, "attention.output.dense.weight")
+        CHECK(y->attn_out.b, "attention.output.dense.bias")
+        CHECK(y->attn_ln.g, "attention.output.LayerNorm.weight")
+        CHECK(y->attn_ln.b, "attention.output.LayerNorm.bias")
+        CHECK(y->inter.w, "intermediate.dense.weight")
+        CHECK(y->inter.b, "intermediate.dense.bias")
+        CHECK(y->out.w, "output.dense.weight")
+        CHECK(y->out.b, "output.dense.bias")
+        CHECK(y->out_ln.g, "output.LayerNorm.weight")
+        CHECK(y->out_ln.b, "output.LayerNorm.bias")
+#undef CHECK
+        assert_int_equal(y->q.out, H);
+        assert_int_equal(y->q.in, H);
+        assert_int_equal(y->inter.out, I);
+        assert_int_equal(y->inter.in, H);
+        assert_int_equal(y->out.out, H);
+        assert_int_equal(y->out.in, I);
+    }
+    assert_same_f32(f, "bert.pooler.dense.weight", m->pooler.w);
+    assert_same_f32(f, "bert.pooler.dense.bias", m->pooler.b);
+    assert_int_equal(bs_model_weight_bytes(m), expected_floats(1) * sizeof(float));
+}
+
+static void test_load_no_prefix_base_model(void **state)
+{
+    fixture *f = *state;
+    st_bert_opts o = st_bert_defaults();
+    o.prefix = ""; /* BertModel.save_pretrained */
+    add_bert(f, o);
+    assert_int_equal(load(f, NULL, NULL), BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_BASE);
+    assert_same_f32(f, "embeddings.word_embeddings.weight", f->m->word_emb);
+    assert_same_f32(f, "encoder.layer.1.output.dense.weight", f->m->layers[1].out.w);
+    assert_same_f32(f, "pooler.dense.bias", f->m->pooler.b);
+    assert_int_equal(bs_model_warnings(f->m)->count, 0);
+}
+
+static void test_load_gamma_beta_and_position_ids(void **state)
+{
+    fixture *f = *state;
+    st_bert_opts o = st_bert_defaults();
+    o.gamma_beta = 1;   /* TF-converted names, as in bert-base-uncased */
+    o.position_ids = 1; /* the I64 buffer older files carry: ignored, no warning */
+    add_bert(f, o);
+    assert_int_equal(load(f, NULL, NULL), BS_OK);
+    assert_same_f32(f, "bert.embeddings.LayerNorm.gamma", f->m->emb_ln.g);
+    assert_same_f32(f, "bert.embeddings.LayerNorm.beta", f->m->emb_ln.b);
+    assert_same_f32(f, "bert.encoder.layer.0.attention.output.LayerNorm.gamma",
+                    f->m->layers[0].attn_ln.g);
+    assert_same_f32(f, "bert.encoder.layer.1.output.LayerNorm.beta", f->m->layers[1].out_ln.b);
+    assert_int_equal(bs_model_warnings(f->m)->count, 0);
+}
+
+static void test_load_mlm_tied_decoder(void **state)
+{
+    fixture *f = *state;
+    st_bert_opts o = st_bert_defaults();
+    o.pooler = 0; /* BertForMaskedLM has no pooler (add_pooling_layer=False) */
+    o.mlm = 1;
+    add_bert(f, o);
+    assert_int_equal(load(f, "\"architectures\": [\"BertForMaskedLM\"]", NULL), BS_OK);
+    bs_model *m = f->m;
+    assert_int_equal(bs_model_head(m), BS_HEAD_MLM);
+    assert_false(bs_model_has_pooler(m));
+    /* No cls.predictions.decoder.weight: tied to the word embeddings. */
+    assert_ptr_equal(m->mlm_decoder, m->word_emb);
+    assert_same_f32(f, "cls.predictions.bias", m->mlm_bias);
+    assert_same_f32(f, "cls.predictions.transform.dense.weight", m->mlm_dense.w);
+    assert_same_f32(f, "cls.predictions.transform.LayerNorm.weight", m->mlm_ln.g);
+    assert_int_equal(bs_model_warnings(m)->count, 0);
+    size_t head = H * H + H + 2 * H + V;
+    assert_int_equal(bs_model_weight_bytes(m), (expected_floats(0) + head) * sizeof(float));
+}
+
+static void test_load_mlm_stored_decoder_and_bias_spellings(void **state)
+{
+    fixture *f = *state;
+    st_bert_opts o = st_bert_defaults();
+    o.mlm = 1;
+    o.decoder = 1;
+    o.decoder_bias = 1; /* duplicates cls.predictions.bias: read once, not "unused" */
+    add_bert(f, o);
+    assert_int_equal(load(f, "\"architectures\": [\"BertForMaskedLM\"]", NULL), BS_OK);
+    assert_ptr_not_equal(f->m->mlm_decoder, f->m->word_emb);
+    assert_same_f32(f, "cls.predictions.decoder.weight", f->m->mlm_decoder);
+    assert_same_f32(f, "cls.predictions.bias", f->m->mlm_bias);
+    assert_int_equal(bs_model_warnings(f->m)->count, 0);
+
+    /* Only the decoder.bias spelling: that is the bias. */
+    st_remove(&f->b, "cls.predictions.bias");
+    assert_int_equal(load(f, "\"architectures\": [\"BertForMaskedLM\"]", NULL), BS_OK);
+    assert_same_f32(f, "cls.predictions.decoder.bias", f->m->mlm_bias);
+    assert_int_equal(bs_model_warnings(f->m)->count, 0);
+}
+
+static void test_load_pretraining_extras_reported_unused(void **state)
+{
+    fixture *f = *state;
+    st_bert_opts o = st_bert_defaults();
+    o.mlm = 1;
+    o.nsp = 1;
+    o.position_ids = 1;
+    o.gamma_beta = 1;
+    add_bert(f, o);
+    assert_int_equal(load(f, "\"architectures\": [\"BertForPreTraining\"]", NULL), BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_MLM);
+    assert_true(bs_model_has_pooler(f->m));
+    const bs_warnings *w = bs_model_warnings(f->m);
+    assert_int_equal(w->count, 1);
+    /* modeling_utils's wording, as `BertForMaskedLM.from_pretrained("bert-base-uncased")`. */
+    assert_string_equal(w->items[0],
+                        "Some weights of the model checkpoint at (memory) were not used when "
+                        "initializing BertForMaskedLM: ['cls.seq_relationship.bias', "
+                        "'cls.seq_relationship.weight']");
+}
+
+static void test_load_unused_gamma_beta_named_as_hf(void **state)
+{
+    fixture *f = *state;
+    st_bert_opts o = st_bert_defaults();
+    o.gamma_beta = 1;
+    o.mlm = 1;
+    add_bert(f, o);
+    bs_load_options lo = bs_load_defaults();
+    lo.head = BS_HEAD_BASE;
+    assert_int_equal(load(f, NULL, &lo), BS_OK);
+    /* HF renames gamma/beta before listing keys: its list says weight/bias, sorted. */
+    assert_string_equal(bs_model_warnings(f->m)->items[0],
+                        "Some weights of the model checkpoint at (memory) were not used when "
+                        "initializing BertModel: ['cls.predictions.bias', "
+                        "'cls.predictions.transform.LayerNorm.bias', "
+                        "'cls.predictions.transform.LayerNorm.weight', "
+                        "'cls.predictions.transform.dense.bias', "
+                        "'cls.predictions.transform.dense.weight']");
+}
+
+static void test_load_unknown_extras_listed_with_count(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    for (int i = 0; i < 7; i++) {
+        char n[32];
+        snprintf(n, sizeof n, "extra.%d", i);
+        st_add_f32(&f->b, n, 2, 0, NULL);
+    }
+    assert_int_equal(load(f, NULL, NULL), BS_OK);
+    const bs_warnings *w = bs_model_warnings(f->m);
+    assert_int_equal(w->count, 1);
+    assert_string_equal(w->items[0],
+                        "Some weights of the model checkpoint at (memory) were not used when "
+                        "initializing BertModel: ['extra.0', 'extra.1', 'extra.2', 'extra.3', "
+                        "'extra.4', ... 2 more]");
+}
+
+static void check_half(fixture *f, const char *name, const float *got, int bf16)
+{
+    st_entry *e = st_get(&f->b, name);
+    assert_non_null(e);
+    size_t n = e->nbytes / 2;
+    for (size_t i = 0; i < n; i++) {
+        uint16_t h = (uint16_t)(e->data[2 * i] | e->data[2 * i + 1] << 8);
+        float want = bf16 ? st_bf16_value(h) : st_f16_value(h);
+        if (got[i] != want)
+            fail_msg("%s[%zu]: bits 0x%04x widened to %.9g, expected %.9g", name, i, h,
+                     (double)got[i], (double)want);
+    }
+}
+
+static void widening_case(fixture *f, const char *dtype, int bf16)
+{
+    st_bert_opts o = st_bert_defaults();
+    o.dtype = dtype;
+    o.mlm = 1;
+    add_bert(f, o);
+    assert_int_equal(load(f, "\"architectures\": [\"BertForMaskedLM\"]", NULL), BS_OK);
+    bs_model *m = f->m;
+    assert_int_equal(bs_model_dtype(m), bf16 ? BS_DTYPE_BF16 : BS_DTYPE_F16);
+    /* Every weight was widened into the arena: 4 bytes per element. */
+    assert_int_equal(m->arena_len, m->weight_floats);
+    assert_false(inside(f, m->word_emb));
+    check_half(f, "bert.embeddings.word_embeddings.weight", m->word_emb, bf16);
+    check_half(f, "bert.embeddings.LayerNorm.bias", m->emb_ln.b, bf16);
+    check_half(f, "bert.encoder.layer.1.intermediate.dense.weight", m->layers[1].inter.w, bf16);
+    check_half(f, "bert.encoder.layer.0.attention.self.value.bias", m->layers[0].v.b, bf16);
+    check_half(f, "bert.pooler.dense.weight", m->pooler.w, bf16);
+    check_half(f, "cls.predictions.bias", m->mlm_bias, bf16);
+}
+
+static void test_load_f16_widening_exact(void **state)
+{
+    widening_case(*state, "F16", 0);
+}
+
+static void test_load_bf16_widening_exact(void **state)
+{
+    widening_case(*state, "BF16", 1);
+}
+
+static void test_load_f16_special_values(void **state)
+{
+    fixture *f = *state;
+    st_bert_opts o = st_bert_defaults();
+    o.dtype = "F16";
+    add_bert(f, o);
+    /* Subnormals, zero, -0, the largest half: all exact in float. */
+    static const uint16_t bits[] = {0x0001, 0x03ff, 0x0000, 0x8000, 0x7bff, 0xfbff, 0x3c00, 0x8401};
+    st_entry *e = st_get(&f->b, "bert.embeddings.LayerNorm.weight");
+    for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++) {
+        e->data[2 * i] = (unsigned char)bits[i];
+        e->data[2 * i + 1] = (unsigned char)(bits[i] >> 8);
+    }
+    assert_int_equal(load(f, NULL, NULL), BS_OK);
+    const float want[] = {0x1p-24f, 1023 * 0x1p-24f, 0.0f, -0.0f, 65504.0f, -65504.0f, 1.0f,
+                          -(1.0f + 0x1p-10f) * 0x1p-14f};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        assert_true(f->m->emb_ln.g[i] == want[i]);
+    assert_true(signbit(f->m->emb_ln.g[3]));
+}
+
+static void test_load_misaligned_f32_copied(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    f->b.misalign = 2; /* data region starts at an address that is not 4-aligned */
+    assert_int_equal(load(f, NULL, NULL), BS_OK);
+    assert_false(inside(f, f->m->word_emb));
+    assert_int_equal(f->m->arena_len, f->m->weight_floats);
+    assert_same_f32(f, "bert.embeddings.word_embeddings.weight", f->m->word_emb);
+    assert_same_f32(f, "bert.encoder.layer.1.output.LayerNorm.bias", f->m->layers[1].out_ln.b);
+}
+
+static const char *TRAIN_LINE = "\nYou should probably TRAIN this model on a down-stream "
+                                "task to be able to use it for predictions and inference.";
+
+static void test_load_random_head_warning_text(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    /* The seed article: a base checkpoint asked for 3 labels. */
+    bs_load_options o = bs_load_defaults();
+    o.head = BS_HEAD_SEQ;
+    o.num_labels = 3;
+    o.seed = 42;
+    assert_int_equal(load(f, "\"architectures\": [\"BertModel\"]", &o), BS_OK);
+    bs_model *m = f->m;
+    assert_int_equal(bs_model_head(m), BS_HEAD_SEQ);
+    assert_true(bs_model_random_head(m));
+    assert_false(bs_model_shape_only(m));
+    const bs_warnings *w = bs_model_warnings(m);
+    assert_int_equal(w->count, 1);
+    char want[512];
+    snprintf(want, sizeof want, "Some weights of BertForSequenceClassification were not "
+             "initialized from the model checkpoint at (memory) and are newly initialized: "
+             "['classifier.bias', 'classifier.weight']%s", TRAIN_LINE);
+    assert_string_equal(w->items[0], want);
+    assert_int_equal(bs_model_config(m)->num_labels, 3);
+    assert_string_equal(bs_model_config(m)->id2label[2], "LABEL_2");
+    assert_int_equal(m->classifier.out, 3);
+    assert_int_equal(m->classifier.in, H);
+    /* _init_weights: bias 0, weight normal(0, 0.02). */
+    double sum2 = 0;
+    for (int i = 0; i < 3; i++)
+        assert_true(m->classifier.b[i] == 0.0f);
+    for (int i = 0; i < 3 * H; i++) {
+        assert_true(m->classifier.w[i] != 0.0f);
+        assert_true(fabsf(m->classifier.w[i]) < 0.02f * 6);
+        sum2 += (double)m->classifier.w[i] * m->classifier.w[i];
+    }
+    double sd = sqrt(sum2 / (3 * H));
+    assert_true(sd > 0.01 && sd < 0.03);
+    /* The trained pooler is kept. */
+    assert_same_f32(f, "bert.pooler.dense.weight", m->pooler.w);
+}
+
+static void test_load_num_labels_alone_means_sequence_head(void **state)
+{
+    fixture *f = *state;
+    st_bert_opts o = st_bert_defaults();
+    o.mlm = 1;
+    add_bert(f, o);
+    bs_load_options lo = bs_load_defaults();
+    lo.num_labels = 3;
+    assert_int_equal(load(f, "\"architectures\": [\"BertForPreTraining\"]", &lo), BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_SEQ);
+    assert_int_equal(f->m->classifier.out, 3);
+    assert_true(bs_model_random_head(f->m));
+    /* Two warnings: the MLM tensors unused, the classifier new. */
+    const bs_warnings *w = bs_model_warnings(f->m);
+    assert_int_equal(w->count, 2);
+    assert_non_null(strstr(w->items[0], "initializing BertForSequenceClassification: "
+                                        "['cls.predictions.bias', "));
+    assert_non_null(strstr(w->items[1], "newly initialized: ['classifier.bias', "
+                                        "'classifier.weight']"));
+}
+
+static void test_load_random_head_deterministic_by_seed(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    bs_load_options o = bs_load_defaults();
+    o.head = BS_HEAD_TOK;
+    o.num_labels = 5;
+    o.seed = 7;
+    float first[5 * H], again[5 * H];
+    assert_int_equal(load(f, NULL, &o), BS_OK);
+    memcpy(first, f->m->classifier.w, sizeof first);
+    assert_int_equal(load(f, NULL, &o), BS_OK);
+    memcpy(again, f->m->classifier.w, sizeof again);
+    assert_memory_equal(first, again, sizeof first);
+    o.seed = 8;
+    assert_int_equal(load(f, NULL, &o), BS_OK);
+    assert_memory_not_equal(first, f->m->classifier.w, sizeof first);
+    /* The same seed gives the same classifier when the pooler is random as well. */
+    st_remove(&f->b, "bert.pooler.dense.weight");
+    st_remove(&f->b, "bert.pooler.dense.bias");
+    o.seed = 7;
+    o.head = BS_HEAD_SEQ;
+    assert_int_equal(load(f, NULL, &o), BS_OK);
+    assert_true(bs_model_has_pooler(f->m));
+    assert_memory_equal(first, f->m->classifier.w, sizeof first);
+}
+
+static void test_load_seq_without_pooler_gets_random_pooler(void **state)
+{
+    fixture *f = *state;
+    st_bert_opts o = st_bert_defaults();
+    o.pooler = 0;
+    o.num_labels = 2; /* a token-classification checkpoint */
+    add_bert(f, o);
+    assert_int_equal(load(f, "\"architectures\": [\"BertForTokenClassification\"]", NULL), BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_TOK);
+    assert_false(bs_model_has_pooler(f->m));
+    assert_false(bs_model_random_head(f->m));
+    assert_same_f32(f, "classifier.weight", f->m->classifier.w);
+
+    bs_load_options lo = bs_load_defaults();
+    lo.head = BS_HEAD_SEQ;
+    assert_int_equal(load(f, "\"architectures\": [\"BertForTokenClassification\"]", &lo), BS_OK);
+    assert_true(bs_model_has_pooler(f->m));
+    assert_true(bs_model_random_head(f->m));
+    char want[512];
+    snprintf(want, sizeof want, "Some weights of BertForSequenceClassification were not "
+             "initialized from the model checkpoint at (memory) and are newly initialized: "
+             "['bert.pooler.dense.bias', 'bert.pooler.dense.weight']%s", TRAIN_LINE);
+    assert_string_equal(bs_model_warnings(f->m)->items[0], want);
+    /* The trained classifier is kept. */
+    assert_same_f32(f, "classifier.weight", f->m->classifier.w);
+
+    /* A BertModel file saved without the prefix: the names are still the task model's. */
+    st_free(&f->b);
+    st_init(&f->b);
+    o.prefix = "";
+    add_bert(f, o);
+    assert_int_equal(load(f, NULL, &lo), BS_OK);
+    assert_non_null(strstr(bs_model_warnings(f->m)->items[0],
+                           "['bert.pooler.dense.bias', 'bert.pooler.dense.weight']"));
+}
+
+static void test_load_head_from_architecture_and_tensors(void **state)
+{
+    fixture *f = *state;
+    st_bert_opts o = st_bert_defaults();
+    o.num_labels = 3;
+    add_bert(f, o);
+    const char *labels = "\"id2label\": {\"0\": \"neg\", \"1\": \"neu\", \"2\": \"pos\"}";
+    char extra[256];
+    snprintf(extra, sizeof extra, "\"architectures\": [\"BertForSequenceClassification\"], %s",
+             labels);
+    assert_int_equal(load(f, extra, NULL), BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_SEQ);
+    assert_int_equal(f->m->classifier.out, 3);
+    assert_string_equal(bs_model_config(f->m)->id2label[2], "pos");
+    assert_same_f32(f, "classifier.weight", f->m->classifier.w);
+    assert_same_f32(f, "classifier.bias", f->m->classifier.b);
+    assert_int_equal(bs_model_warnings(f->m)->count, 0);
+
+    snprintf(extra, sizeof extra, "\"architectures\": [\"BertForTokenClassification\"], %s",
+             labels);
+    assert_int_equal(load(f, extra, NULL), BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_TOK);
+    assert_int_equal(bs_model_warnings(f->m)->count, 0);
+
+    /* The config's default 2 labels against the file's 3: refused, as HF refuses a size
+     * mismatch without ignore_mismatched_sizes. */
+    assert_int_equal(load(f, "\"architectures\": [\"BertForSequenceClassification\"]", NULL),
+                     BS_ERR_INPUT);
+    assert_string_equal(f->err.msg,
+                        "tensor 'classifier.weight': expected shape [2, 8], got [3, 8]");
+    assert_string_equal(f->err.hint,
+                        "the checkpoint's classifier has 3 labels but config.json says 2");
+}
+
+static void test_load_head_guess_without_architecture(void **state)
+{
+    fixture *f = *state;
+    st_bert_opts o = st_bert_defaults();
+    o.num_labels = 2;
+    add_bert(f, o);
+    /* classifier + pooler: sequence classification. */
+    assert_int_equal(load(f, NULL, NULL), BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_SEQ);
+    /* classifier, no pooler: token classification. */
+    st_remove(&f->b, "bert.pooler.dense.weight");
+    st_remove(&f->b, "bert.pooler.dense.bias");
+    assert_int_equal(load(f, NULL, NULL), BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_TOK);
+    /* The head option wins over the guess: base, classifier unused. */
+    bs_load_options lo = bs_load_defaults();
+    lo.head = BS_HEAD_BASE;
+    assert_int_equal(load(f, NULL, &lo), BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_BASE);
+    assert_non_null(strstr(bs_model_warnings(f->m)->items[0],
+                           "not used when initializing BertModel: ['classifier.bias', "
+                           "'classifier.weight']"));
+}
+
+static void test_load_unsupported_architecture_warns(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    st_add_f32(&f->b, "qa_outputs.weight", 2, H, NULL);
+    st_add_f32(&f->b, "qa_outputs.bias", 2, 0, NULL);
+    assert_int_equal(load(f, "\"architectures\": [\"BertForQuestionAnswering\"]", NULL), BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_BASE);
+    const bs_warnings *w = bs_model_warnings(f->m);
+    assert_int_equal(w->count, 2);
+    assert_string_equal(w->items[0], "architecture 'BertForQuestionAnswering' is not supported; "
+                                     "showing the base model (hidden states and pooler) without "
+                                     "its head");
+    assert_non_null(strstr(w->items[1], "['qa_outputs.bias', 'qa_outputs.weight']"));
+}
+
+static void test_load_num_labels_resizes_classifier(void **state)
+{
+    fixture *f = *state;
+    st_bert_opts o = st_bert_defaults();
+    o.num_labels = 2;
+    add_bert(f, o);
+    bs_load_options lo = bs_load_defaults();
+    lo.num_labels = 3;
+    assert_int_equal(load(f, "\"architectures\": [\"BertForSequenceClassification\"]", &lo),
+                     BS_OK);
+    bs_model *m = f->m;
+    assert_int_equal(m->classifier.out, 3);
+    assert_true(bs_model_random_head(m));
+    for (int i = 0; i < 3; i++)
+        assert_true(m->classifier.b[i] == 0.0f);
+    /* modeling_utils's warning for ignore_mismatched_sizes=True; the stored classifier is
+     * not "unused" on top of that. */
+    const bs_warnings *w = bs_model_warnings(m);
+    assert_int_equal(w->count, 1);
+    char want[1024];
+    snprintf(want, sizeof want, "Some weights of BertForSequenceClassification were not "
+             "initialized from the model checkpoint at (memory) and are newly initialized because "
+             "the shapes did not match:\n- classifier.weight: found shape torch.Size([2, 8]) in "
+             "the checkpoint and torch.Size([3, 8]) in the model instantiated\n- classifier.bias: "
+             "found shape torch.Size([2]) in the checkpoint and torch.Size([3]) in the model "
+             "instantiated%s", TRAIN_LINE);
+    assert_string_equal(w->items[0], want);
+}
+
+static void test_load_num_labels_override_matches(void **state)
+{
+    fixture *f = *state;
+    st_bert_opts o = st_bert_defaults();
+    o.num_labels = 1;
+    add_bert(f, o);
+    bs_load_options lo = bs_load_defaults();
+    lo.num_labels = 1;
+    assert_int_equal(load(f, "\"architectures\": [\"BertForSequenceClassification\"]", &lo), BS_OK);
+    /* One label and no problem_type: regression (BertForSequenceClassification.forward). */
+    assert_int_equal(bs_model_config(f->m)->problem, BS_PROBLEM_REGRESSION);
+    assert_int_equal(bs_model_config(f->m)->num_labels, 1);
+    assert_same_f32(f, "classifier.weight", f->m->classifier.w);
+}
+
+static void test_load_error_wrong_shape(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    st_entry *e = st_get(&f->b, "bert.encoder.layer.1.attention.self.query.weight");
+    e->shape[1] = H / 2;
+    e->nbytes /= 2;
+    assert_int_equal(load(f, NULL, NULL), BS_ERR_INPUT);
+    assert_null(f->m);
+    assert_string_equal(f->err.msg, "tensor 'bert.encoder.layer.1.attention.self.query.weight': "
+                                    "expected shape [8, 8], got [8, 4]");
+    assert_string_equal(f->err.hint,
+                        "config.json and model.safetensors do not describe the same model");
+}
+
+static void test_load_error_wrong_rank(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    st_entry *e = st_get(&f->b, "bert.embeddings.LayerNorm.bias");
+    e->rank = 2;
+    e->shape[0] = 1;
+    e->shape[1] = H;
+    assert_int_equal(load(f, NULL, NULL), BS_ERR_INPUT);
+    assert_string_equal(f->err.msg,
+                        "tensor 'bert.embeddings.LayerNorm.bias': expected shape [8], got [1, 8]");
+}
+
+static void test_load_error_missing_tensor(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    st_remove(&f->b, "bert.encoder.layer.1.output.LayerNorm.weight");
+    assert_int_equal(load(f, NULL, NULL), BS_ERR_INPUT);
+    assert_string_equal(f->err.msg,
+                        "missing tensor 'bert.encoder.layer.1.output.LayerNorm.weight'");
+}
+
+static void test_load_error_config_has_more_layers(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    free(f->file);
+    f->file = st_finish(&f->b, &f->len);
+    st_config(f->cfg, sizeof f->cfg, V, H, L + 1, A, I, P, NULL);
+    assert_int_equal(bs_model_load_memory(&f->m, f->cfg, strlen(f->cfg), f->file, f->len, NULL,
+                                          &f->err),
+                     BS_ERR_INPUT);
+    assert_string_equal(f->err.msg,
+                        "missing tensor 'bert.encoder.layer.2.attention.self.query.weight' "
+                        "(and 15 more)");
+}
+
+static void test_load_error_weight_dtype(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    st_entry *e = st_get(&f->b, "bert.embeddings.word_embeddings.weight");
+    snprintf(e->dtype, sizeof e->dtype, "I32");
+    assert_int_equal(load(f, NULL, NULL), BS_ERR_INPUT);
+    assert_string_equal(f->err.msg, "tensor 'bert.embeddings.word_embeddings.weight': expected "
+                                    "dtype F32, F16 or BF16, got I32");
+    /* F64 is a float, but not one a BERT checkpoint stores or we read. */
+    snprintf(e->dtype, sizeof e->dtype, "F32");
+    e = st_get(&f->b, "bert.pooler.dense.bias");
+    snprintf(e->dtype, sizeof e->dtype, "F64");
+    e->shape[0] = H / 2;
+    assert_int_equal(load(f, NULL, NULL), BS_ERR_INPUT);
+    assert_string_equal(f->err.msg,
+                        "tensor 'bert.pooler.dense.bias': expected dtype F32, F16 or BF16, "
+                        "got F64");
+}
+
+static void test_load_error_nan_weight(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    float nan = NAN;
+    memcpy(st_get(&f->b, "bert.encoder.layer.0.attention.self.key.bias")->data + 3 * 4, &nan, 4);
+    assert_int_equal(load(f, NULL, NULL), BS_ERR_INPUT);
+    assert_null(f->m);
+    assert_string_equal(f->err.msg,
+                        "tensor 'bert.encoder.layer.0.attention.self.key.bias' holds NaN at "
+                        "index 3");
+}
+
+static void test_load_error_inf_in_f16_weight(void **state)
+{
+    fixture *f = *state;
+    st_bert_opts o = st_bert_defaults();
+    o.dtype = "F16";
+    add_bert(f, o);
+    unsigned char *d = st_get(&f->b, "bert.encoder.layer.1.intermediate.dense.weight")->data;
+    d[2 * 17] = 0x00; /* 0xfc00: -inf */
+    d[2 * 17 + 1] = 0xfc;
+    assert_int_equal(load(f, NULL, NULL), BS_ERR_INPUT);
+    assert_string_equal(f->err.msg, "tensor 'bert.encoder.layer.1.intermediate.dense.weight' "
+                                    "holds an infinity at index 17");
+}
+
+static void test_load_error_not_bert(void **state)
+{
+    fixture *f = *state;
+    st_add_f32(&f->b, "roberta.embeddings.word_embeddings.weight", V, H, NULL);
+    assert_int_equal(load(f, NULL, NULL), BS_ERR_INPUT);
+    assert_string_equal(f->err.msg, "missing tensor 'bert.embeddings.word_embeddings.weight'");
+    assert_string_equal(f->err.hint, "found no BERT embeddings among its 1 tensors (the first is "
+                                     "'roberta.embeddings.word_embeddings.weight'); is this a BERT "
+                                     "checkpoint?");
+}
+
+static void test_load_error_bad_config_and_file(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    f->file = st_finish(&f->b, &f->len);
+    st_config(f->cfg, sizeof f->cfg, V, H, L, 3, I, P, NULL);
+    assert_int_equal(bs_model_load_memory(&f->m, f->cfg, strlen(f->cfg), f->file, f->len, NULL,
+                                          &f->err),
+                     BS_ERR_INPUT);
+    assert_string_equal(f->err.msg,
+                        "config.json: hidden_size 8 is not a multiple of num_attention_heads 3");
+    f->b.trailing = 3;
+    assert_int_equal(load(f, NULL, NULL), BS_ERR_INPUT);
+    assert_non_null(strstr(f->err.msg, "(3 trailing bytes)"));
+}
+
+static void test_load_error_bad_options(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    bs_load_options lo = bs_load_defaults();
+    lo.num_labels = -1;
+    assert_int_equal(load(f, NULL, &lo), BS_ERR_INPUT);
+    assert_string_equal(f->err.msg, "num_labels -1 is outside [1, 100000]");
+    lo = bs_load_defaults();
+    lo.head = (bs_head)99;
+    assert_int_equal(load(f, NULL, &lo), BS_ERR_INPUT);
+    assert_string_equal(f->err.msg, "unknown head 99");
+}
+
+static void test_load_shape_only_from_config(void **state)
+{
+    fixture *f = *state;
+    st_config(f->cfg, sizeof f->cfg, V, H, L, A, I, P,
+              "\"architectures\": [\"BertForMaskedLM\"], \"pad_token_id\": 3");
+    bs_load_options lo = bs_load_defaults();
+    lo.seed = 5;
+    assert_int_equal(bs_model_load_memory(&f->m, f->cfg, strlen(f->cfg), NULL, 0, &lo, &f->err),
+                     BS_OK);
+    bs_model *m = f->m;
+    assert_true(bs_model_shape_only(m));
+    assert_true(bs_model_random_head(m));
+    assert_int_equal(bs_model_head(m), BS_HEAD_MLM);
+    assert_false(bs_model_has_pooler(m)); /* BertForMaskedLM has none */
+    assert_ptr_equal(m->mlm_decoder, m->word_emb);
+    const bs_warnings *w = bs_model_warnings(m);
+    assert_int_equal(w->count, 1);
+    assert_string_equal(w->items[0], "(memory) has no trained weights: every weight is random "
+                                     "(normal, std 0.02, seed 5), so its outputs show shapes and "
+                                     "data flow only and its predictions mean nothing");
+    /* _init_weights: LayerNorm 1 and 0, biases 0, padding_idx row of the word embeddings 0. */
+    for (int i = 0; i < H; i++) {
+        assert_true(m->emb_ln.g[i] == 1.0f);
+        assert_true(m->layers[1].out_ln.b[i] == 0.0f);
+        assert_true(m->layers[0].q.b[i] == 0.0f);
+        assert_true(m->word_emb[3 * H + i] == 0.0f);
+        assert_true(m->word_emb[4 * H + i] != 0.0f);
+    }
+    for (int i = 0; i < V; i++)
+        assert_true(m->mlm_bias[i] == 0.0f);
+    assert_int_equal(m->arena_len, m->weight_floats);
+    float first[H];
+    memcpy(first, m->layers[1].q.w, sizeof first);
+    bs_model_free(f->m);
+    assert_int_equal(bs_model_load_memory(&f->m, f->cfg, strlen(f->cfg), NULL, 0, &lo, &f->err),
+                     BS_OK);
+    assert_memory_equal(first, f->m->layers[1].q.w, sizeof first);
+    /* Another head, same seed: the same encoder. */
+    bs_model_free(f->m);
+    lo.head = BS_HEAD_BASE;
+    assert_int_equal(bs_model_load_memory(&f->m, f->cfg, strlen(f->cfg), NULL, 0, &lo, &f->err),
+                     BS_OK);
+    assert_true(bs_model_has_pooler(f->m));
+    assert_memory_equal(first, f->m->layers[1].q.w, sizeof first);
+    assert_memory_not_equal(f->m->layers[1].q.w, f->m->layers[1].k.w, sizeof first);
+}
+
+static void test_load_builtin_geometries(void **state)
+{
+    fixture *f = *state;
+    bs_load_options lo = bs_load_defaults();
+    assert_int_equal(bs_model_from_builtin(&f->m, "tiny", &lo, &f->err), BS_OK);
+    bs_model *m = f->m;
+    assert_string_equal(bs_model_path(m), "builtin:tiny");
+    assert_true(bs_model_shape_only(m));
+    assert_int_equal(bs_model_head(m), BS_HEAD_BASE);
+    assert_true(bs_model_has_pooler(m)); /* BertModel has one */
+    const bs_config *c = bs_model_config(m);
+    assert_int_equal(c->num_layers, 2);
+    assert_int_equal(c->hidden_size, 128);
+    size_t h = 128, i = 512, layer = 4 * (h * h + h) + 4 * h + (i * h + i) + (h * i + h);
+    size_t want = 30522 * h + 512 * h + 2 * h + 2 * h + 2 * layer + h * h + h;
+    assert_int_equal(bs_model_weight_bytes(m), want * sizeof(float));
+    assert_non_null(m->layers[1].out.w);
+    /* Big enough to be drawn on several threads, yet each tensor is its own stream of
+     * the seed (FNV-1a of its name without "bert."), whatever the number of threads. */
+    const char *name = "encoder.layer.1.attention.self.query.weight";
+    uint64_t fnv = 0xcbf29ce484222325ULL;
+    for (const char *p = name; *p; p++)
+        fnv = (fnv ^ (unsigned char)*p) * 0x100000001b3ULL;
+    bs_rng rng;
+    bs_rng_seed(&rng, lo.seed ^ fnv);
+    float *want_q = malloc(128 * 128 * sizeof *want_q);
+    bs_rng_fill_normal(&rng, want_q, 128 * 128, 0.02f);
+    assert_memory_equal(want_q, m->layers[1].q.w, 128 * 128 * sizeof *want_q);
+    free(want_q);
+    /* The padding_idx row (0) of the word embeddings is zero, the next is not. */
+    for (int i = 0; i < 128; i++) {
+        assert_true(m->word_emb[i] == 0.0f);
+        assert_true(m->word_emb[128 + i] != 0.0f);
+    }
+    bs_model_free(f->m);
+    f->m = NULL;
+    assert_int_equal(bs_model_from_builtin(&f->m, "gigantic", &lo, &f->err), BS_ERR_INPUT);
+    assert_null(f->m);
+    assert_string_equal(f->err.msg, "unknown built-in geometry 'gigantic'");
+}
+
+/* ---- the file system ---- */
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(p);
+}
+
+typedef struct tmpdir {
+    char path[64];
+} tmpdir;
+
+static void tmp_make(tmpdir *t)
+{
+    snprintf(t->path, sizeof t->path, "/tmp/bs-ckpt-XXXXXX");
+    assert_non_null(mkdtemp(t->path));
+}
+
+static void tmp_remove(tmpdir *t)
+{
+    nftw(t->path, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static void write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *fp = fopen(p, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, len, fp), len);
+    fclose(fp);
+}
+
+/* A valid tiny checkpoint folder. */
+static void write_checkpoint(fixture *f, tmpdir *t)
+{
+    tmp_make(t);
+    add_bert(f, st_bert_defaults());
+    f->file = st_finish(&f->b, &f->len);
+    st_config(f->cfg, sizeof f->cfg, V, H, L, A, I, P, NULL);
+    write_file(t->path, "config.json", f->cfg, strlen(f->cfg));
+    write_file(t->path, "model.safetensors", f->file, f->len);
+}
+
+static bs_status load_path(fixture *f, const char *fmt, const char *dir)
+{
+    char p[256];
+    snprintf(p, sizeof p, fmt, dir);
+    bs_model_free(f->m);
+    f->m = NULL;
+    memset(&f->err, 0, sizeof f->err);
+    return bs_model_load(&f->m, p, NULL, &f->err);
+}
+
+static void test_file_folder_is_mapped(void **state)
+{
+    fixture *f = *state;
+    tmpdir t;
+    write_checkpoint(f, &t);
+    assert_int_equal(load_path(f, "%s", t.path), BS_OK);
+    bs_model *m = f->m;
+    assert_string_equal(bs_model_path(m), t.path);
+    assert_non_null(m->map);
+    assert_int_equal(m->map_len, f->len);
+    /* In place in the mapping. */
+    const unsigned char *p = (const unsigned char *)m->word_emb, *base = m->map;
+    assert_true(p >= base && p < base + m->map_len);
+    assert_same_f32(f, "bert.embeddings.word_embeddings.weight", m->word_emb);
+    /* The weights file itself, with its sibling config.json. */
+    assert_int_equal(load_path(f, "%s/model.safetensors", t.path), BS_OK);
+    assert_same_f32(f, "bert.pooler.dense.weight", f->m->pooler.w);
+    /* F16: every weight widened into the arena, so the mapping is released at once. */
+    st_free(&f->b);
+    st_init(&f->b);
+    st_bert_opts o = st_bert_defaults();
+    o.dtype = "F16";
+    add_bert(f, o);
+    free(f->file);
+    f->file = st_finish(&f->b, &f->len);
+    write_file(t.path, "model.safetensors", f->file, f->len);
+    assert_int_equal(load_path(f, "%s", t.path), BS_OK);
+    assert_null(f->m->map);
+    check_half(f, "bert.encoder.layer.1.output.dense.weight", f->m->layers[1].out.w, 0);
+    /* config.json alone: shape-only. */
+    assert_int_equal(load_path(f, "%s/config.json", t.path), BS_OK);
+    assert_true(bs_model_shape_only(f->m));
+    assert_null(f->m->map);
+    tmp_remove(&t);
+}
+
+static void test_file_error_zero_length(void **state)
+{
+    fixture *f = *state;
+    tmpdir t;
+    write_checkpoint(f, &t);
+    write_file(t.path, "model.safetensors", "", 0);
+    assert_int_equal(load_path(f, "%s", t.path), BS_ERR_INPUT);
+    char want[256];
+    snprintf(want, sizeof want, "'%s/model.safetensors' is empty (0 bytes)", t.path);
+    assert_string_equal(f->err.msg, want);
+    write_file(t.path, "config.json", "", 0);
+    assert_int_equal(load_path(f, "%s", t.path), BS_ERR_INPUT);
+    snprintf(want, sizeof want, "'%s/config.json' is empty (0 bytes)", t.path);
+    assert_string_equal(f->err.msg, want);
+    tmp_remove(&t);
+}
+
+static void test_file_error_directory_instead_of_file(void **state)
+{
+    fixture *f = *state;
+    tmpdir t;
+    tmp_make(&t);
+    char p[256];
+    snprintf(p, sizeof p, "%s/config.json", t.path);
+    assert_int_equal(mkdir(p, 0700), 0);
+    write_file(t.path, "model.safetensors", "x", 1);
+    assert_int_equal(load_path(f, "%s", t.path), BS_ERR_INPUT);
+    char want[256];
+    snprintf(want, sizeof want, "'%s/config.json' is a directory, expected a file", t.path);
+    assert_string_equal(f->err.msg, want);
+    tmp_remove(&t);
+}
+
+static void test_file_error_pytorch_bin_only(void **state)
+{
+    fixture *f = *state;
+    tmpdir t;
+    tmp_make(&t);
+    write_file(t.path, "config.json", "{}", 2);
+    write_file(t.path, "pytorch_model.bin", "PK\003\004", 4);
+    assert_int_equal(load_path(f, "%s", t.path), BS_ERR_INPUT);
+    char want[512];
+    snprintf(want, sizeof want, "'%s' has pytorch_model.bin but no model.safetensors; bertscope "
+             "reads safetensors only (a pickle can run code)", t.path);
+    assert_string_equal(f->err.msg, want);
+    assert_non_null(strstr(f->err.hint, "from safetensors.torch import save_file"));
+    assert_non_null(strstr(f->err.hint, "huggingface-cli download"));
+    /* The .bin itself, named directly. */
+    assert_int_equal(load_path(f, "%s/pytorch_model.bin", t.path), BS_ERR_INPUT);
+    assert_non_null(strstr(f->err.msg, "has pytorch_model.bin but no model.safetensors"));
+    tmp_remove(&t);
+}
+
+static void test_file_error_symlink_loop(void **state)
+{
+    fixture *f = *state;
+    tmpdir t;
+    tmp_make(&t);
+    char p[128];
+    snprintf(p, sizeof p, "%s/loop", t.path);
+    assert_int_equal(symlink(p, p), 0);
+    assert_int_equal(load_path(f, "%s/loop", t.path), BS_ERR_IO);
+    char want[512];
+    snprintf(want, sizeof want, "cannot open '%s': Too many levels of symbolic links", p);
+    assert_string_equal(f->err.msg, want);
+    snprintf(want, sizeof want, "'%s' is a loop of symbolic links", p);
+    assert_string_equal(f->err.hint, want);
+    tmp_remove(&t);
+}
+
+static void test_file_error_missing_pieces(void **state)
+{
+    fixture *f = *state;
+    tmpdir t;
+    tmp_make(&t);
+    char want[512];
+    assert_int_equal(load_path(f, "%s/nope", t.path), BS_ERR_IO);
+    snprintf(want, sizeof want, "cannot open '%s/nope': No such file or directory", t.path);
+    assert_string_equal(f->err.msg, want);
+
+    assert_int_equal(load_path(f, "%s", t.path), BS_ERR_INPUT);
+    snprintf(want, sizeof want, "'%s' has no config.json", t.path);
+    assert_string_equal(f->err.msg, want);
+
+    write_file(t.path, "config.json", "{}", 2);
+    assert_int_equal(load_path(f, "%s", t.path), BS_ERR_INPUT);
+    snprintf(want, sizeof want, "'%s' has no model.safetensors", t.path);
+    assert_string_equal(f->err.msg, want);
+    snprintf(want, sizeof want, "pass '%s/config.json' itself for a shape-only model with random "
+             "weights", t.path);
+    assert_string_equal(f->err.hint, want);
+
+    write_file(t.path, "model.safetensors.index.json", "{}", 2);
+    assert_int_equal(load_path(f, "%s", t.path), BS_ERR_INPUT);
+    snprintf(want, sizeof want, "'%s' holds a sharded checkpoint (model.safetensors.index.json), "
+             "which is not supported", t.path);
+    assert_string_equal(f->err.msg, want);
+
+    write_file(t.path, "tokenizer_config.json", "{}", 2);
+    assert_int_equal(load_path(f, "%s/tokenizer_config.json", t.path), BS_ERR_INPUT);
+    snprintf(want, sizeof want, "'%s/tokenizer_config.json' is not a model config", t.path);
+    assert_string_equal(f->err.msg, want);
+
+    write_file(t.path, "weights.txt", "x", 1);
+    assert_int_equal(load_path(f, "%s/weights.txt", t.path), BS_ERR_INPUT);
+    snprintf(want, sizeof want, "'%s/weights.txt' is not a checkpoint folder, config.json or "
+             "model.safetensors", t.path);
+    assert_string_equal(f->err.msg, want);
+    tmp_remove(&t);
+}
+
+static void test_file_error_truncated(void **state)
+{
+    fixture *f = *state;
+    tmpdir t;
+    write_checkpoint(f, &t);
+    write_file(t.path, "model.safetensors", f->file, f->len - 10);
+    assert_int_equal(load_path(f, "%s", t.path), BS_ERR_INPUT);
+    assert_non_null(strstr(f->err.msg, "is the file truncated?"));
+    assert_non_null(strstr(f->err.msg, "tensor 'bert.pooler.dense.bias'"));
+    tmp_remove(&t);
+}
+
+static void test_file_error_config_json_names_file(void **state)
+{
+    fixture *f = *state;
+    tmpdir t;
+    write_checkpoint(f, &t);
+    write_file(t.path, "config.json", "{\"hidden_act\": \"tanh\"}", 23);
+    assert_int_equal(load_path(f, "%s", t.path), BS_ERR_INPUT);
+    assert_string_equal(f->err.msg, "config.json: hidden_act 'tanh' is not supported");
+    write_file(t.path, "config.json", "{\"hidden_size\": 7}", 18);
+    assert_int_equal(load_path(f, "%s", t.path), BS_ERR_INPUT);
+    char want[256];
+    snprintf(want, sizeof want, "in '%s/config.json'", t.path);
+    assert_string_equal(f->err.hint, want);
+    tmp_remove(&t);
+}
+
+/* ---- checkpoints written by PyTorch (tests/fixtures/checkpoint/make_fixture.py) ---- */
+
+/* The weights the model uses for a Hugging Face tensor name, or NULL if it uses none. */
+static const float *model_tensor(const bs_model *m, const char *name)
+{
+    if (!strncmp(name, "bert.", 5))
+        name += 5;
+    int l;
+    char sub[96];
+    if (sscanf(name, "encoder.layer.%d.%95s", &l, sub) == 2 && l >= 0 && l < m->cfg.num_layers) {
+        const bs_layer *y = &m->layers[l];
+        static const struct {
+            const char *sub;
+            size_t off;
+            int bias;
+        } map[] = {
+            {"attention.self.query", offsetof(bs_layer, q), -1},
+            {"attention.self.key", offsetof(bs_layer, k), -1},
+            {"attention.self.value", offsetof(bs_layer, v), -1},
+            {"attention.output.dense", offsetof(bs_layer, attn_out), -1},
+            {"intermediate.dense", offsetof(bs_layer, inter), -1},
+            {"output.dense", offsetof(bs_layer, out), -1},
+        };
+        for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+            size_t n = strlen(map[i].sub);
+            if (!strncmp(sub, map[i].sub, n) && sub[n] == '.') {
+                const bs_linear *lin = (const bs_linear *)((const char *)y + map[i].off);
+                return !strcmp(sub + n + 1, "weight") ? lin->w : lin->b;
+            }
+        }
+        const bs_norm *ln = !strncmp(sub, "attention.output.LayerNorm.", 27) ? &y->attn_ln
+                            : !strncmp(sub, "output.LayerNorm.", 17)         ? &y->out_ln
+                                                                             : NULL;
+        if (ln) {
+            const char *w = strrchr(sub, '.') + 1;
+            return !strcmp(w, "weight") || !strcmp(w, "gamma") ? ln->g : ln->b;
+        }
+        return NULL;
+    }
+    static const struct {
+        const char *name;
+        size_t off;
+    } top[] = {
+        {"embeddings.word_embeddings.weight", offsetof(bs_model, word_emb)},
+        {"embeddings.position_embeddings.weight", offsetof(bs_model, pos_emb)},
+        {"embeddings.token_type_embeddings.weight", offsetof(bs_model, type_emb)},
+        {"embeddings.LayerNorm.weight", offsetof(bs_model, emb_ln.g)},
+        {"embeddings.LayerNorm.gamma", offsetof(bs_model, emb_ln.g)},
+        {"embeddings.LayerNorm.bias", offsetof(bs_model, emb_ln.b)},
+        {"embeddings.LayerNorm.beta", offsetof(bs_model, emb_ln.b)},
+        {"pooler.dense.weight", offsetof(bs_model, pooler.w)},
+        {"pooler.dense.bias", offsetof(bs_model, pooler.b)},
+        {"cls.predictions.transform.dense.weight", offsetof(bs_model, mlm_dense.w)},
+        {"cls.predictions.transform.dense.bias", offsetof(bs_model, mlm_dense.b)},
+        {"cls.predictions.transform.LayerNorm.weight", offsetof(bs_model, mlm_ln.g)},
+        {"cls.predictions.transform.LayerNorm.gamma", offsetof(bs_model, mlm_ln.g)},
+        {"cls.predictions.transform.LayerNorm.bias", offsetof(bs_model, mlm_ln.b)},
+        {"cls.predictions.transform.LayerNorm.beta", offsetof(bs_model, mlm_ln.b)},
+        {"cls.predictions.bias", offsetof(bs_model, mlm_bias)},
+    };
+    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++)
+        if (!strcmp(name, top[i].name))
+            return *(const float *const *)((const char *)m + top[i].off);
+    return NULL;
+}
+
+/* Compares every "NAME INDEX VALUE" line of expected.txt (torch's tensor.float()) with
+ * the loaded weights, exactly. Returns the number of values checked. */
+static int compare_with_pytorch(const bs_model *m, const char *dir, const char *unused_prefix)
+{
+    char p[256], name[160];
+    snprintf(p, sizeof p, "%s/expected.txt", dir);
+    FILE *fp = fopen(p, "r");
+    assert_non_null(fp);
+    long idx;
+    char val[64];
+    int checked = 0;
+    while (fscanf(fp, "%159s %ld %63s", name, &idx, val) == 3) {
+        const float *w = model_tensor(m, name);
+        if (!w) {
+            /* Only the tensors the head does not use may be absent. */
+            if (!unused_prefix || strncmp(name, unused_prefix, strlen(unused_prefix)))
+                fail_msg("expected.txt names '%s', which the model does not hold", name);
+            continue;
+        }
+        float want = strtof(val, NULL);
+        if (w[idx] != want)
+            fail_msg("%s[%ld]: loaded %.9g, PyTorch %.9g", name, idx, (double)w[idx],
+                     (double)want);
+        checked++;
+    }
+    fclose(fp);
+    return checked;
+}
+
+static void test_fixture_pytorch_pretraining_f16(void **state)
+{
+    fixture *f = *state;
+    const char *dir = "tests/fixtures/checkpoint/pretraining-f16";
+    assert_int_equal(load_path(f, "%s", dir), BS_OK);
+    bs_model *m = f->m;
+    assert_int_equal(bs_model_head(m), BS_HEAD_MLM);
+    assert_int_equal(bs_model_dtype(m), BS_DTYPE_F16);
+    assert_true(bs_model_has_pooler(m));
+    assert_ptr_equal(m->mlm_decoder, m->word_emb);
+    const bs_warnings *w = bs_model_warnings(m);
+    assert_int_equal(w->count, 1);
+    char want[512];
+    snprintf(want, sizeof want, "Some weights of the model checkpoint at %s were not used when "
+             "initializing BertForMaskedLM: ['cls.seq_relationship.bias', "
+             "'cls.seq_relationship.weight']", dir);
+    assert_string_equal(w->items[0], want);
+    /* 182 lines, 6 of them for the NSP head (4 weight, 2 bias values). */
+    assert_int_equal(compare_with_pytorch(m, dir, "cls.seq_relationship."), 182 - 6);
+}
+
+static void test_fixture_pytorch_base_bf16(void **state)
+{
+    fixture *f = *state;
+    const char *dir = "tests/fixtures/checkpoint/base-bf16";
+    assert_int_equal(load_path(f, "%s", dir), BS_OK);
+    bs_model *m = f->m;
+    assert_int_equal(bs_model_head(m), BS_HEAD_BASE);
+    assert_int_equal(bs_model_dtype(m), BS_DTYPE_BF16);
+    assert_true(bs_model_has_pooler(m));
+    assert_int_equal(bs_model_warnings(m)->count, 0);
+    assert_int_equal(compare_with_pytorch(m, dir, NULL), 156);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_load_bert_prefix_f32_in_place),
+        T(test_load_no_prefix_base_model),
+        T(test_load_gamma_beta_and_position_ids),
+        T(test_load_mlm_tied_decoder),
+        T(test_load_mlm_stored_decoder_and_bias_spellings),
+        T(test_load_pretraining_extras_reported_unused),
+        T(test_load_unused_gamma_beta_named_as_hf),
+        T(test_load_unknown_extras_listed_with_count),
+        T(test_load_f16_widening_exact),
+        T(test_load_bf16_widening_exact),
+        T(test_load_f16_special_values),
+        T(test_load_misaligned_f32_copied),
+        T(test_load_random_head_warning_text),
+        T(test_load_num_labels_alone_means_sequence_head),
+        T(test_load_random_head_deterministic_by_seed),
+        T(test_load_seq_without_pooler_gets_random_pooler),
+        T(test_load_head_from_architecture_and_tensors),
+        T(test_load_head_guess_without_architecture),
+        T(test_load_unsupported_architecture_warns),
+        T(test_load_num_labels_resizes_classifier),
+        T(test_load_num_labels_override_matches),
+        T(test_load_error_wrong_shape),
+        T(test_load_error_wrong_rank),
+        T(test_load_error_missing_tensor),
+        T(test_load_error_config_has_more_layers),
+        T(test_load_error_weight_dtype),
+        T(test_load_error_nan_weight),
+        T(test_load_error_inf_in_f16_weight),
+        T(test_load_error_not_bert),
+        T(test_load_error_bad_config_and_file),
+        T(test_load_error_bad_options),
+        T(test_load_shape_only_from_config),
+        T(test_load_builtin_geometries),
+        T(test_file_folder_is_mapped),
+        T(test_file_error_zero_length),
+        T(test_file_error_directory_instead_of_file),
+        T(test_file_error_pytorch_bin_only),
+        T(test_file_error_symlink_loop),
+        T(test_file_error_missing_pieces),
+        T(test_file_error_truncated),
+        T(test_file_error_config_json_names_file),
+        T(test_fixture_pytorch_pretraining_f16),
+        T(test_fixture_pytorch_base_bf16),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

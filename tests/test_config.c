@@ -1,0 +1,395 @@
+/*
+ * test_config.c - config.json parsing (bs_config_parse) and the built-in geometries.
+ * Defaults and refusals pin Hugging Face's BertConfig / PretrainedConfig behaviour.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bertscope/model.h"
+
+static bs_status parse(bs_config *c, const char *json, bs_error *err)
+{
+    memset(err, 0, sizeof *err);
+    return bs_config_parse(c, json, strlen(json), err);
+}
+
+static void expect_error(const char *json, bs_status want, const char *msg)
+{
+    bs_config c;
+    bs_error err;
+    assert_int_equal(parse(&c, json, &err), want);
+    assert_string_equal(err.msg, msg);
+    assert_null(c.id2label); /* nothing leaks on failure */
+}
+
+static void test_config_defaults_are_bertconfig(void **state)
+{
+    (void)state;
+    bs_config c;
+    bs_error err;
+    assert_int_equal(parse(&c, "{}", &err), BS_OK);
+    /* configuration_bert.py BertConfig.__init__ defaults. */
+    assert_int_equal(c.vocab_size, 30522);
+    assert_int_equal(c.hidden_size, 768);
+    assert_int_equal(c.num_layers, 12);
+    assert_int_equal(c.num_heads, 12);
+    assert_int_equal(c.intermediate_size, 3072);
+    assert_int_equal(c.max_position, 512);
+    assert_int_equal(c.type_vocab_size, 2);
+    assert_int_equal(c.pad_token_id, 0);
+    assert_true(c.layer_norm_eps == 1e-12f);
+    assert_true(c.initializer_range == 0.02f);
+    assert_int_equal(c.act, BS_ACT_GELU);
+    assert_string_equal(c.hidden_act, "gelu");
+    assert_string_equal(c.architecture, "");
+    /* PretrainedConfig: 2 labels named LABEL_i, single-label classification. */
+    assert_int_equal(c.num_labels, 2);
+    assert_string_equal(c.id2label[0], "LABEL_0");
+    assert_string_equal(c.id2label[1], "LABEL_1");
+    assert_int_equal(c.problem, BS_PROBLEM_SINGLE);
+    assert_int_equal(c.problem_type_given, 0);
+    bs_config_free(&c);
+}
+
+static void test_config_reads_every_field(void **state)
+{
+    (void)state;
+    const char *json =
+        "{\"architectures\": [\"BertForSequenceClassification\"], \"model_type\": \"bert\",\n"
+        " \"vocab_size\": 100, \"hidden_size\": 64, \"num_hidden_layers\": 3,\n"
+        " \"num_attention_heads\": 4, \"intermediate_size\": 256, \"hidden_act\": \"relu\",\n"
+        " \"max_position_embeddings\": 128, \"type_vocab_size\": 1, \"pad_token_id\": 5,\n"
+        " \"layer_norm_eps\": 1e-5, \"initializer_range\": 0.5,\n"
+        " \"position_embedding_type\": \"absolute\", \"is_decoder\": false,\n"
+        " \"id2label\": {\"2\": \"pos\", \"0\": \"neg\", \"1\": \"neutral\"},\n"
+        " \"label2id\": {\"neg\": 0, \"neutral\": 1, \"pos\": 2},\n"
+        " \"problem_type\": \"multi_label_classification\",\n"
+        " \"hidden_dropout_prob\": 0.1, \"torch_dtype\": \"float32\", \"use_cache\": true}\n";
+    bs_config c;
+    bs_error err;
+    assert_int_equal(parse(&c, json, &err), BS_OK);
+    assert_int_equal(c.vocab_size, 100);
+    assert_int_equal(c.hidden_size, 64);
+    assert_int_equal(c.num_layers, 3);
+    assert_int_equal(c.num_heads, 4);
+    assert_int_equal(c.intermediate_size, 256);
+    assert_int_equal(c.max_position, 128);
+    assert_int_equal(c.type_vocab_size, 1);
+    assert_int_equal(c.pad_token_id, 5);
+    assert_true(c.layer_norm_eps == 1e-5f);
+    assert_true(c.initializer_range == 0.5f);
+    assert_int_equal(c.act, BS_ACT_RELU);
+    assert_string_equal(c.architecture, "BertForSequenceClassification");
+    assert_int_equal(c.num_labels, 3);
+    assert_string_equal(c.id2label[0], "neg");
+    assert_string_equal(c.id2label[1], "neutral");
+    assert_string_equal(c.id2label[2], "pos");
+    assert_int_equal(c.problem, BS_PROBLEM_MULTI);
+    assert_int_equal(c.problem_type_given, 1);
+    bs_config_free(&c);
+}
+
+static void test_config_hidden_act_forms(void **state)
+{
+    (void)state;
+    /* activations.py ACT2FN: erf form vs tanh form. */
+    static const struct {
+        const char *name;
+        bs_act act;
+    } cases[] = {
+        {"gelu", BS_ACT_GELU},           {"gelu_python", BS_ACT_GELU},
+        {"gelu_new", BS_ACT_GELU_TANH},  {"gelu_pytorch_tanh", BS_ACT_GELU_TANH},
+        {"gelu_fast", BS_ACT_GELU_TANH}, {"gelu_accurate", BS_ACT_GELU_TANH},
+        {"relu", BS_ACT_RELU},           {"silu", BS_ACT_SILU},
+        {"swish", BS_ACT_SILU},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[128];
+        snprintf(json, sizeof json, "{\"hidden_act\": \"%s\"}", cases[i].name);
+        bs_config c;
+        bs_error err;
+        assert_int_equal(parse(&c, json, &err), BS_OK);
+        assert_int_equal(c.act, cases[i].act);
+        assert_string_equal(c.hidden_act, cases[i].name);
+        bs_config_free(&c);
+    }
+    assert_string_equal(bs_act_name(BS_ACT_GELU_TANH), "gelu_new");
+    assert_string_equal(bs_act_name(BS_ACT_SILU), "silu");
+}
+
+static void test_config_unknown_hidden_act(void **state)
+{
+    (void)state;
+    bs_config c;
+    bs_error err;
+    /* quick_gelu is x * sigmoid(1.702x): not a GELU we may substitute. */
+    assert_int_equal(parse(&c, "{\"hidden_act\": \"quick_gelu\"}", &err), BS_ERR_INPUT);
+    assert_string_equal(err.msg, "config.json: hidden_act 'quick_gelu' is not supported");
+    assert_non_null(strstr(err.hint, "gelu_new"));
+    expect_error("{\"hidden_act\": 3}", BS_ERR_INPUT,
+                 "config.json: 'hidden_act' must be a string, got a number");
+}
+
+static void test_config_position_embedding_type(void **state)
+{
+    (void)state;
+    bs_config c;
+    bs_error err;
+    assert_int_equal(parse(&c, "{\"position_embedding_type\": \"relative_key\"}", &err),
+                     BS_ERR_INPUT);
+    assert_string_equal(err.msg,
+                        "config.json: position_embedding_type 'relative_key' is not supported");
+    assert_non_null(strstr(err.hint, "absolute"));
+    expect_error("{\"position_embedding_type\": \"relative_key_query\"}", BS_ERR_INPUT,
+                 "config.json: position_embedding_type 'relative_key_query' is not supported");
+    assert_int_equal(parse(&c, "{\"position_embedding_type\": null}", &err), BS_OK);
+    bs_config_free(&c);
+}
+
+static void test_config_heads_must_divide_hidden(void **state)
+{
+    (void)state;
+    expect_error("{\"hidden_size\": 768, \"num_attention_heads\": 10}", BS_ERR_INPUT,
+                 "config.json: hidden_size 768 is not a multiple of num_attention_heads 10");
+}
+
+static void test_config_wrong_types_named(void **state)
+{
+    (void)state;
+    expect_error("{\"hidden_size\": \"768\"}", BS_ERR_INPUT,
+                 "config.json: 'hidden_size' must be an integer, got a string");
+    expect_error("{\"num_hidden_layers\": 2.5}", BS_ERR_INPUT,
+                 "config.json: 'num_hidden_layers' must be an integer, got a fraction");
+    expect_error("{\"vocab_size\": null}", BS_ERR_INPUT,
+                 "config.json: 'vocab_size' must be an integer, got null");
+    expect_error("{\"layer_norm_eps\": \"1e-12\"}", BS_ERR_INPUT,
+                 "config.json: 'layer_norm_eps' must be a number, got a string");
+    expect_error("{\"architectures\": \"BertModel\"}", BS_ERR_INPUT,
+                 "config.json: 'architectures' must be an array, got a string");
+    expect_error("{\"is_decoder\": \"no\"}", BS_ERR_INPUT,
+                 "config.json: 'is_decoder' must be a boolean, got a string");
+}
+
+static void test_config_sizes_bounded(void **state)
+{
+    (void)state;
+    expect_error("{\"hidden_size\": 1048576}", BS_ERR_LIMIT,
+                 "config.json: 'hidden_size' is 1048576, outside [1, 65536]");
+    expect_error("{\"num_hidden_layers\": 1000}", BS_ERR_LIMIT,
+                 "config.json: 'num_hidden_layers' is 1000, outside [1, 256]");
+    expect_error("{\"vocab_size\": 1e12}", BS_ERR_LIMIT,
+                 "config.json: 'vocab_size' is 1000000000000, outside [1, 4194304]");
+    expect_error("{\"max_position_embeddings\": 100000}", BS_ERR_LIMIT,
+                 "config.json: 'max_position_embeddings' is 100000, outside [1, 65536]");
+    expect_error("{\"num_hidden_layers\": 0}", BS_ERR_INPUT,
+                 "config.json: 'num_hidden_layers' is 0, outside [1, 256]");
+    expect_error("{\"intermediate_size\": -3}", BS_ERR_INPUT,
+                 "config.json: 'intermediate_size' is -3, outside [1, 262144]");
+    expect_error("{\"vocab_size\": 100, \"pad_token_id\": 100}", BS_ERR_INPUT,
+                 "config.json: 'pad_token_id' is 100, outside [0, 99]");
+    expect_error("{\"layer_norm_eps\": 0}", BS_ERR_INPUT,
+                 "config.json: 'layer_norm_eps' is 0, outside (0, 1]");
+}
+
+static void test_config_pad_token_null(void **state)
+{
+    (void)state;
+    bs_config c;
+    bs_error err;
+    assert_int_equal(parse(&c, "{\"pad_token_id\": null}", &err), BS_OK);
+    assert_int_equal(c.pad_token_id, -1);
+    bs_config_free(&c);
+}
+
+static void test_config_id2label_malformed(void **state)
+{
+    (void)state;
+    /* A hole: 3 labels but no "1". */
+    expect_error("{\"id2label\": {\"0\": \"a\", \"2\": \"b\", \"3\": \"c\"}}", BS_ERR_INPUT,
+                 "config.json: 'id2label' key '3' is not a label id in 0..2");
+    expect_error("{\"id2label\": {\"0\": \"a\", \"one\": \"b\"}}", BS_ERR_INPUT,
+                 "config.json: 'id2label' key 'one' is not a label id in 0..1");
+    expect_error("{\"id2label\": {\"0\": \"a\", \"-1\": \"b\"}}", BS_ERR_INPUT,
+                 "config.json: 'id2label' key '-1' is not a label id in 0..1");
+    /* int("01") == 1 in PretrainedConfig, so this names label 1 twice. */
+    expect_error("{\"id2label\": {\"1\": \"a\", \"01\": \"b\"}}", BS_ERR_INPUT,
+                 "config.json: 'id2label' has label id 1 twice");
+    expect_error("{\"id2label\": {\"0\": \"a\", \"1\": 7}}", BS_ERR_INPUT,
+                 "config.json: 'id2label' value for '1' must be a string, got a number");
+    expect_error("{\"id2label\": {}}", BS_ERR_INPUT, "config.json: 'id2label' is empty");
+    expect_error("{\"id2label\": [\"a\", \"b\"]}", BS_ERR_INPUT,
+                 "config.json: 'id2label' must be an object, got an array");
+    expect_error("{\"label2id\": {\"a\": \"0\"}}", BS_ERR_INPUT,
+                 "config.json: 'label2id' value for 'a' must be an integer, got a string");
+}
+
+static void test_config_num_labels(void **state)
+{
+    (void)state;
+    bs_config c;
+    bs_error err;
+    assert_int_equal(parse(&c, "{\"num_labels\": 4}", &err), BS_OK);
+    assert_int_equal(c.num_labels, 4);
+    assert_string_equal(c.id2label[3], "LABEL_3");
+    bs_config_free(&c);
+    /* id2label decides over num_labels, as in PretrainedConfig.__init__. */
+    assert_int_equal(parse(&c, "{\"num_labels\": 5, \"id2label\": {\"0\": \"x\"}}", &err), BS_OK);
+    assert_int_equal(c.num_labels, 1);
+    /* One label and no problem_type: BertForSequenceClassification does regression. */
+    assert_int_equal(c.problem, BS_PROBLEM_REGRESSION);
+    bs_config_free(&c);
+    expect_error("{\"num_labels\": 0}", BS_ERR_INPUT,
+                 "config.json: 'num_labels' is 0, outside [1, 100000]");
+}
+
+static void test_config_problem_type(void **state)
+{
+    (void)state;
+    bs_config c;
+    bs_error err;
+    assert_int_equal(parse(&c, "{\"problem_type\": \"regression\"}", &err), BS_OK);
+    assert_int_equal(c.problem, BS_PROBLEM_REGRESSION);
+    bs_config_free(&c);
+    assert_int_equal(parse(&c, "{\"problem_type\": null}", &err), BS_OK);
+    assert_int_equal(c.problem, BS_PROBLEM_SINGLE);
+    assert_int_equal(c.problem_type_given, 0);
+    bs_config_free(&c);
+    expect_error("{\"problem_type\": \"ranking\"}", BS_ERR_INPUT,
+                 "config.json: problem_type 'ranking' is not supported");
+}
+
+static void test_config_refuses_other_models(void **state)
+{
+    (void)state;
+    expect_error("{\"model_type\": \"roberta\"}", BS_ERR_INPUT,
+                 "config.json: model_type 'roberta' is not supported");
+    expect_error("{\"is_decoder\": true}", BS_ERR_INPUT,
+                 "config.json: 'is_decoder' is true; only encoder BERT is supported");
+    expect_error("{\"add_cross_attention\": true}", BS_ERR_INPUT,
+                 "config.json: 'add_cross_attention' is true; only encoder BERT is supported");
+}
+
+static void test_config_invalid_json(void **state)
+{
+    (void)state;
+    expect_error("{\n  \"hidden_size\": 768,\n  \"vocab_size\": ,\n}", BS_ERR_INPUT,
+                 "config.json is not valid JSON (line 3, byte 40)");
+    expect_error("[1, 2]", BS_ERR_INPUT, "config.json is an array, not a JSON object");
+    expect_error("{} {}", BS_ERR_INPUT, "config.json has text after the JSON object (byte 3)");
+    expect_error("", BS_ERR_INPUT, "config.json is not valid JSON (line 1, byte 0)");
+    expect_error("{\"hidden_size\": 8, \"hidden_size\": 16}", BS_ERR_INPUT,
+                 "config.json: 'hidden_size' appears twice");
+}
+
+static void test_config_many_keys_and_values(void **state)
+{
+    (void)state;
+    /* 200 000 distinct keys: the repeated-key check is not quadratic (this would take
+     * minutes), and the value bound is not hit. */
+    size_t n = 200000, k = 0;
+    char *buf = malloc(n * 16 + 64);
+    k += (size_t)sprintf(buf, "{\"hidden_size\": \"x\"");
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)sprintf(buf + k, ",\"k%zu\":0", i);
+    sprintf(buf + k, "}");
+    expect_error(buf, BS_ERR_INPUT, "config.json: 'hidden_size' must be an integer, got a string");
+    /* A dense array: refused before the parser builds a node per value. */
+    free(buf);
+    n = 1 << 21;
+    buf = malloc(2 * n + 64);
+    k = (size_t)sprintf(buf, "{\"architectures\": [0");
+    for (size_t i = 1; i < n; i++) {
+        buf[k++] = ',';
+        buf[k++] = '0';
+    }
+    sprintf(buf + k, "]}");
+    expect_error(buf, BS_ERR_LIMIT, "config.json holds 2097153 JSON values (at most 1048576)");
+    free(buf);
+}
+
+static void test_config_architectures(void **state)
+{
+    (void)state;
+    bs_config c;
+    bs_error err;
+    assert_int_equal(parse(&c, "{\"architectures\": [\"BertForMaskedLM\", \"X\"]}", &err), BS_OK);
+    assert_string_equal(c.architecture, "BertForMaskedLM");
+    bs_config_free(&c);
+    assert_int_equal(parse(&c, "{\"architectures\": []}", &err), BS_OK);
+    assert_string_equal(c.architecture, "");
+    bs_config_free(&c);
+    expect_error("{\"architectures\": [1]}", BS_ERR_INPUT,
+                 "config.json: 'architectures' must hold strings, got a number");
+}
+
+static void test_config_builtin_geometries(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int L, H, A;
+    } g[] = {{"tiny", 2, 128, 2}, {"mini", 4, 256, 4}, {"small", 4, 512, 8},
+             {"base", 12, 768, 12}, {"large", 24, 1024, 16}};
+    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
+        bs_config c;
+        bs_error err = {0};
+        assert_int_equal(bs_config_builtin(&c, g[i].name, &err), BS_OK);
+        assert_int_equal(c.num_layers, g[i].L);
+        assert_int_equal(c.hidden_size, g[i].H);
+        assert_int_equal(c.num_heads, g[i].A);
+        assert_int_equal(c.intermediate_size, 4 * g[i].H);
+        assert_int_equal(c.vocab_size, 30522);
+        assert_int_equal(c.max_position, 512);
+        assert_int_equal(c.num_labels, 2);
+        bs_config_free(&c);
+    }
+    bs_config c;
+    bs_error err = {0};
+    assert_int_equal(bs_config_builtin(&c, "huge", &err), BS_ERR_INPUT);
+    assert_string_equal(err.msg, "unknown built-in geometry 'huge'");
+    assert_string_equal(err.hint, "built-in geometries: tiny, mini, small, base, large");
+}
+
+static void test_config_names(void **state)
+{
+    (void)state;
+    assert_string_equal(bs_head_name(BS_HEAD_SEQ), "seq");
+    assert_string_equal(bs_head_name(BS_HEAD_TOK), "tok");
+    assert_string_equal(bs_head_name(BS_HEAD_MLM), "mlm");
+    assert_string_equal(bs_head_name(BS_HEAD_BASE), "base");
+    assert_string_equal(bs_dtype_name(BS_DTYPE_BF16), "BF16");
+    assert_string_equal(bs_dtype_name(BS_DTYPE_F16), "F16");
+    assert_string_equal(bs_dtype_name(BS_DTYPE_F32), "F32");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_defaults_are_bertconfig),
+        cmocka_unit_test(test_config_reads_every_field),
+        cmocka_unit_test(test_config_hidden_act_forms),
+        cmocka_unit_test(test_config_unknown_hidden_act),
+        cmocka_unit_test(test_config_position_embedding_type),
+        cmocka_unit_test(test_config_heads_must_divide_hidden),
+        cmocka_unit_test(test_config_wrong_types_named),
+        cmocka_unit_test(test_config_sizes_bounded),
+        cmocka_unit_test(test_config_pad_token_null),
+        cmocka_unit_test(test_config_id2label_malformed),
+        cmocka_unit_test(test_config_num_labels),
+        cmocka_unit_test(test_config_problem_type),
+        cmocka_unit_test(test_config_refuses_other_models),
+        cmocka_unit_test(test_config_invalid_json),
+        cmocka_unit_test(test_config_many_keys_and_values),
+        cmocka_unit_test(test_config_architectures),
+        cmocka_unit_test(test_config_builtin_geometries),
+        cmocka_unit_test(test_config_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
