@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/event.h"
 #include "app/session.h"
@@ -190,6 +191,47 @@ static void test_session_load_refuses_missing_and_oversized_files(void **state)
     remove(path);
 }
 
+static void test_session_recorder_keeps_typing_and_timing(void **state)
+{
+    char path[] = "/tmp/bs-test-record-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    app_recorder rec;
+    bs_error err = {0};
+    const char *models[] = {"brown-pos"};
+    const char *lines[] = {"One.", "A\tB"};
+    size_t lens[] = {4, 3};
+    assert_int_equal(app_recorder_open(&rec, path, 80, 24, models, 1, lines, lens, 2, &err), 0);
+    app_event k = {.kind = EV_KEY};
+    k.key = 'h'; app_recorder_event(&rec, &k, 1000);
+    k.key = 0xe9; app_recorder_event(&rec, &k, 1100);
+    k.key = APP_KEY_ENTER; app_recorder_event(&rec, &k, 1150);
+    k.key = 'x'; app_recorder_event(&rec, &k, 2150);  /* a 1000 ms pause before it */
+    app_event paste = {.kind = EV_TEXT, .text = "p\nq", .len = 3};
+    app_recorder_event(&rec, &paste, 2200);
+    app_event rs = {.kind = EV_RESIZE, .w = 100, .h = 30};
+    app_recorder_event(&rec, &rs, 2210);
+    assert_int_equal(app_recorder_close(&rec, &err), 0);
+
+    app_script s;
+    assert_int_equal(app_script_load(&s, path, &err), 0);
+    int i = 0;
+    assert_int_equal(s.cmds[i].kind, SC_SIZE); assert_int_equal(s.cmds[i++].w, 80);
+    assert_int_equal(s.cmds[i].kind, SC_MODEL); assert_string_equal(s.cmds[i++].str, "brown-pos");
+    assert_int_equal(s.cmds[i].kind, SC_SENTENCES); assert_string_equal(s.cmds[i++].strs[1], "A\tB");
+    assert_int_equal(s.cmds[i].kind, SC_TYPE); assert_string_equal(s.cmds[i++].str, "h\xc3\xa9");
+    assert_int_equal(s.cmds[i].kind, SC_KEY); assert_int_equal(s.cmds[i++].key, APP_KEY_ENTER);
+    assert_int_equal(s.cmds[i].kind, SC_WAIT); assert_int_equal(s.cmds[i++].ms, 1000);
+    assert_int_equal(s.cmds[i].kind, SC_TYPE); assert_string_equal(s.cmds[i++].str, "x");
+    assert_int_equal(s.cmds[i].kind, SC_PASTE); assert_string_equal(s.cmds[i++].str, "p\nq");
+    assert_int_equal(s.cmds[i].kind, SC_RESIZE); assert_int_equal(s.cmds[i++].h, 30);
+    assert_int_equal(s.cmds[i].kind, SC_SNAPSHOT); i++;
+    assert_int_equal(s.n, i);
+    app_script_free(&s);
+    remove(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_session_write_then_parse_round_trips),
         cmocka_unit_test(test_session_key_names_round_trip),
         cmocka_unit_test(test_session_load_refuses_missing_and_oversized_files),
+        cmocka_unit_test(test_session_recorder_keeps_typing_and_timing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -385,3 +385,111 @@ void app_script_write_cmd(FILE *f, const app_script_cmd *c)
     case SC_PAUSE: fputs("pause\n", f); break;
     }
 }
+
+/* ---- recording ------------------------------------------------------------------- */
+
+#define TYPE_GAP_MS 300.0
+
+static void flush_typed(app_recorder *r)
+{
+    if (!r->tlen)
+        return;
+    fputs("type ", r->f);
+    app_script_write_string(r->f, r->typed, r->tlen);
+    fputc('\n', r->f);
+    r->tlen = 0;
+}
+
+int app_recorder_open(app_recorder *r, const char *path, int w, int h,
+                      const char *const *models, int n_models,
+                      const char *const *lines, const size_t *lens, int n_lines, bs_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->last_ms = -1;
+    r->f = fopen(path, "w");
+    if (!r->f) {
+        bs_fail(err, BS_ERR_IO, "cannot write '%s'", path);
+        return -1;
+    }
+    fprintf(r->f, "bertscope-session %d\n# recorded by bertscope --record\n", APP_SESSION_VERSION);
+    if (w > 0 && h > 0)
+        fprintf(r->f, "size %dx%d\n", w, h);
+    for (int i = 0; i < n_models; i++) {
+        fputs("model ", r->f);
+        app_script_write_string(r->f, models[i], strlen(models[i]));
+        fputc('\n', r->f);
+    }
+    if (n_lines > 0) {
+        fputs("sentences", r->f);
+        for (int i = 0; i < n_lines; i++) {
+            fputc(' ', r->f);
+            app_script_write_string(r->f, lines[i], lens[i]);
+        }
+        fputc('\n', r->f);
+    }
+    return 0;
+}
+
+void app_recorder_event(app_recorder *r, const app_event *ev, double now_ms)
+{
+    if (!r->f || ev->kind == EV_NONE || ev->kind == EV_RESULT)
+        return;
+    double gap = r->last_ms < 0 ? 0 : now_ms - r->last_ms;
+    r->last_ms = now_ms;
+    int printable = ev->kind == EV_KEY && ev->key >= 0x20 && ev->key < 0x110000 && ev->key != 0x7f;
+    if (gap >= TYPE_GAP_MS || !printable)
+        flush_typed(r);
+    if (gap >= TYPE_GAP_MS)
+        fprintf(r->f, "wait %ld\n", (long)(gap + 0.5));
+    char name[32];
+    switch (ev->kind) {
+    case EV_KEY:
+        if (printable) {
+            char u[8];
+            utf8proc_ssize_t n = utf8proc_encode_char(ev->key, (utf8proc_uint8_t *)u);
+            if (r->tlen + (size_t)n > r->tcap) {
+                size_t cap = r->tcap ? r->tcap * 2 : 64;
+                char *nb = realloc(r->typed, cap);
+                if (!nb)
+                    return;
+                r->typed = nb;
+                r->tcap = cap;
+            }
+            memcpy(r->typed + r->tlen, u, (size_t)n);
+            r->tlen += (size_t)n;
+        } else {
+            fprintf(r->f, "key %s\n", app_key_name(ev->key, name, sizeof name));
+        }
+        break;
+    case EV_TEXT:
+        fputs("paste ", r->f);
+        app_script_write_string(r->f, ev->text, ev->len);
+        fputc('\n', r->f);
+        break;
+    case EV_RESIZE:
+        if (ev->w > 0 && ev->h > 0)
+            fprintf(r->f, "resize %dx%d\n", ev->w, ev->h);
+        break;
+    default:
+        break;
+    }
+}
+
+int app_recorder_close(app_recorder *r, bs_error *err)
+{
+    if (!r->f)
+        return 0;
+    flush_typed(r);
+    fputs("snapshot end\n", r->f);
+    int bad = ferror(r->f);
+    if (fclose(r->f) != 0)
+        bad = 1;
+    r->f = NULL;
+    free(r->typed);
+    r->typed = NULL;
+    if (bad) {
+        bs_fail(err, BS_ERR_IO, "cannot write the session recording");
+        return -1;
+    }
+    return 0;
+}

@@ -91,4 +91,29 @@ void app_script_write_cmd(FILE *f, const app_script_cmd *c);
 /* Writes a string in JSON syntax ("...", with escapes) to f. */
 void app_script_write_string(FILE *f, const char *s, size_t len);
 
+
+/* ---- recording ----------------------------------------------------------------------
+ * The recorder writes what the user does in the terminal as session commands, keeping
+ * the timing: printable keys typed in a quick run become one `type` line, pauses of
+ * 300 ms or more become `wait` lines. */
+
+#include "app/event.h"
+
+typedef struct app_recorder {
+    FILE *f;
+    double last_ms;      /* time of the previous event, < 0 before the first */
+    char *typed;         /* pending `type` text */
+    size_t tlen, tcap;
+} app_recorder;
+
+/* Opens path and writes the header, the size, the models and the starting sentences.
+ * 0, or -1 with err. */
+int app_recorder_open(app_recorder *r, const char *path, int w, int h,
+                      const char *const *models, int n_models,
+                      const char *const *lines, const size_t *lens, int n_lines, bs_error *err);
+/* Records one event that happened at now_ms (a monotonic clock). */
+void app_recorder_event(app_recorder *r, const app_event *ev, double now_ms);
+/* Flushes and closes; 0, or -1 with err if the file could not be written. */
+int app_recorder_close(app_recorder *r, bs_error *err);
+
 #endif

@@ -1,0 +1,41 @@
+/*
+ * event.h - input as plain data. The terminal (tty.c), a test, the typing benchmark or
+ * a recorded session all produce the same events, and app_apply() consumes them.
+ *
+ * Keys are Unicode code points (printable characters), control codes 1..31 and 127,
+ * or the APP_KEY_* values above the Unicode range for keys without a character.
+ */
+#ifndef BERTSCOPE_APP_EVENT_H
+#define BERTSCOPE_APP_EVENT_H
+
+#include <stddef.h>
+
+enum {
+    APP_KEY_CTRL_A = 1, APP_KEY_CTRL_C = 3, APP_KEY_CTRL_D = 4, APP_KEY_CTRL_E = 5,
+    APP_KEY_BACKSPACE_H = 8, APP_KEY_TAB = 9, APP_KEY_CTRL_K = 11, APP_KEY_ENTER = 13,
+    APP_KEY_CTRL_Q = 17, APP_KEY_CTRL_S = 19, APP_KEY_CTRL_T = 20, APP_KEY_CTRL_U = 21,
+    APP_KEY_CTRL_W = 23, APP_KEY_ESC = 27, APP_KEY_BACKSPACE = 127,
+    APP_KEY_BASE = 0x110000,
+    APP_KEY_UP, APP_KEY_DOWN, APP_KEY_LEFT, APP_KEY_RIGHT, APP_KEY_HOME, APP_KEY_END,
+    APP_KEY_PGUP, APP_KEY_PGDN, APP_KEY_DELETE, APP_KEY_BTAB, APP_KEY_F1,
+    APP_KEY_SUP, APP_KEY_SDOWN /* shift-up / shift-down */
+};
+
+typedef enum {
+    EV_NONE = 0,
+    EV_KEY,    /* key: one key press */
+    EV_TEXT,   /* text, len: pasted text (bracketed paste); lines become sentences */
+    EV_RESIZE, /* w, h: the terminal's new size */
+    EV_RESULT  /* gen: a model result is ready (the loop installs it) */
+} app_event_kind;
+
+typedef struct app_event {
+    app_event_kind kind;
+    int key;
+    const char *text; /* EV_TEXT; owned by the producer, valid during app_apply */
+    size_t len;
+    int w, h;
+    unsigned long gen;
+} app_event;
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * grid.c - the cell grid, its text drawing with utf8proc widths, and its text dump.
+ */
+#include "app/grid.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+static const char style_letters[ST_COUNT] = {
+#define X(name, letter) letter,
+    APP_STYLES(X)
+#undef X
+};
+
+int grid_resize(app_grid *g, int w, int h)
+{
+    if (w < 0)
+        w = 0;
+    if (h < 0)
+        h = 0;
+    size_t n = (size_t)w * (size_t)h;
+    app_cell *c = realloc(g->cells, (n ? n : 1) * sizeof *c);
+    if (!c)
+        return -1;
+    g->cells = c;
+    g->w = w;
+    g->h = h;
+    grid_clear(g);
+    return 0;
+}
+
+void grid_free(app_grid *g)
+{
+    free(g->cells);
+    g->cells = NULL;
+    g->w = g->h = 0;
+}
+
+void grid_clear(app_grid *g)
+{
+    size_t n = (size_t)g->w * (size_t)g->h;
+    for (size_t i = 0; i < n; i++)
+        g->cells[i] = (app_cell){' ', 0, ST_NORMAL};
+}
+
+app_cell *grid_at(app_grid *g, int x, int y)
+{
+    if (x < 0 || y < 0 || x >= g->w || y >= g->h)
+        return NULL;
+    return &g->cells[(size_t)y * (size_t)g->w + (size_t)x];
+}
+
+size_t utf8_next(const char *s, size_t len, size_t i, uint32_t *cp)
+{
+    utf8proc_int32_t c;
+    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+                                          (utf8proc_ssize_t)(len - i), &c);
+    if (n <= 0) {
+        *cp = 0xFFFD;
+        return i + 1;
+    }
+    *cp = (uint32_t)c;
+    return i + (size_t)n;
+}
+
+size_t utf8_prev(const char *s, size_t i)
+{
+    /* The longest well-formed character ending exactly at i, else one byte, so that
+     * stepping back agrees with utf8_next on invalid input. */
+    for (size_t k = 4; k >= 2; k--) {
+        if (i < k)
+            continue;
+        uint32_t cp;
+        if (((unsigned char)s[i - k] & 0xC0) != 0x80 && utf8_next(s, i, i - k, &cp) == i &&
+            cp != 0xFFFD)
+            return i - k;
+    }
+    return i - 1;
+}
+
+int utf8_encode(uint32_t cp, char *out)
+{
+    utf8proc_ssize_t n = utf8proc_encode_char((utf8proc_int32_t)cp, (utf8proc_uint8_t *)out);
+    if (n <= 0) {
+        out[0] = (char)0xEF, out[1] = (char)0xBF, out[2] = (char)0xBD;
+        return 3;
+    }
+    return (int)n;
+}
+
+static int is_control(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp < 0xA0);
+}
+
+static int is_combining(uint32_t cp)
+{
+    const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
+    return p->category == UTF8PROC_CATEGORY_MN || p->category == UTF8PROC_CATEGORY_ME;
+}
+
+int grid_cp_width(uint32_t cp)
+{
+    if (is_control(cp) || cp > 0x10FFFF)
+        return 1; /* drawn as U+FFFD */
+    /* 0 for combining marks (drawn with the character before) and for format
+     * characters (not drawn), 2 for East Asian wide characters. */
+    int w = utf8proc_charwidth((utf8proc_int32_t)cp);
+    return w < 0 ? 1 : (w > 2 ? 2 : w);
+}
+
+int grid_text_width(const char *s, size_t len)
+{
+    int w = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        i = utf8_next(s, len, i, &cp);
+        w += grid_cp_width(cp);
+    }
+    return w;
+}
+
+int grid_putc(app_grid *g, int x, int y, int xmax, uint32_t cp, int style)
+{
+    if (xmax > g->w)
+        xmax = g->w;
+    if (y < 0 || y >= g->h)
+        return x;
+    if (is_control(cp) || cp > 0x10FFFF)
+        cp = 0xFFFD;
+    int w = grid_cp_width(cp);
+    if (w == 0) {
+        /* A combining mark joins the character to its left; other zero-width
+         * characters are dropped. */
+        app_cell *left = grid_at(g, x - 1, y);
+        if (left && left->cp == APP_WIDE_CONT)
+            left = grid_at(g, x - 2, y);
+        if (left && is_combining(cp) && !left->comb)
+            left->comb = cp;
+        return x;
+    }
+    if (x < 0 || x + w > xmax) {
+        if (x >= 0 && x < xmax) /* half a wide character: leave a blank */
+            *grid_at(g, x, y) = (app_cell){' ', 0, (uint8_t)style};
+        return x + w;
+    }
+    /* Overwriting half of an earlier wide character blanks its other half. */
+    app_cell *c = grid_at(g, x, y);
+    if (c->cp == APP_WIDE_CONT && x > 0)
+        *grid_at(g, x - 1, y) = (app_cell){' ', 0, grid_at(g, x - 1, y)->style};
+    if (w == 1 && x + 1 < g->w && grid_at(g, x + 1, y)->cp == APP_WIDE_CONT)
+        *grid_at(g, x + 1, y) = (app_cell){' ', 0, grid_at(g, x + 1, y)->style};
+    *c = (app_cell){cp, 0, (uint8_t)style};
+    if (w == 2) {
+        app_cell *r = grid_at(g, x + 1, y);
+        if (x + 2 < g->w && grid_at(g, x + 2, y)->cp == APP_WIDE_CONT)
+            *grid_at(g, x + 2, y) = (app_cell){' ', 0, grid_at(g, x + 2, y)->style};
+        *r = (app_cell){APP_WIDE_CONT, 0, (uint8_t)style};
+    }
+    return x + w;
+}
+
+int grid_put(app_grid *g, int x, int y, int xmax, const char *s, size_t len, int style)
+{
+    if (xmax > g->w)
+        xmax = g->w;
+    for (size_t i = 0; i < len && x < xmax;) {
+        uint32_t cp;
+        i = utf8_next(s, len, i, &cp);
+        x = grid_putc(g, x, y, xmax, cp, style);
+    }
+    return x < xmax ? x : xmax;
+}
+
+int grid_puts(app_grid *g, int x, int y, int xmax, const char *s, int style)
+{
+    return grid_put(g, x, y, xmax, s, strlen(s), style);
+}
+
+int grid_printf(app_grid *g, int x, int y, int xmax, int style, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return x;
+    return grid_put(g, x, y, xmax, buf, strlen(buf), style);
+}
+
+void grid_fill(app_grid *g, int x, int y, int w, int h, uint32_t cp, int style)
+{
+    for (int r = y; r < y + h; r++)
+        for (int c = x; c < x + w; c++)
+            if (grid_at(g, c, r))
+                grid_putc(g, c, r, x + w, cp, style);
+}
+
+void grid_restyle(app_grid *g, int x, int y, int n, int style)
+{
+    for (int i = 0; i < n; i++) {
+        app_cell *c = grid_at(g, x + i, y);
+        if (c)
+            c->style = (uint8_t)style;
+    }
+}
+
+char *grid_dump(const app_grid *g, int with_styles)
+{
+    size_t cap = (size_t)g->w * (size_t)g->h * 10 + (size_t)g->h * 2 + 8;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    size_t n = 0;
+    for (int y = 0; y < g->h; y++) {
+        for (int x = 0; x < g->w; x++) {
+            const app_cell *c = &g->cells[(size_t)y * (size_t)g->w + (size_t)x];
+            if (c->cp == APP_WIDE_CONT)
+                continue;
+            n += (size_t)utf8_encode(c->cp, out + n);
+            if (c->comb)
+                n += (size_t)utf8_encode(c->comb, out + n);
+        }
+        out[n++] = '\n';
+    }
+    if (with_styles) {
+        memcpy(out + n, "--\n", 3);
+        n += 3;
+        for (int y = 0; y < g->h; y++) {
+            for (int x = 0; x < g->w; x++) {
+                const app_cell *c = &g->cells[(size_t)y * (size_t)g->w + (size_t)x];
+                out[n++] = c->style < ST_COUNT ? style_letters[c->style] : '?';
+            }
+            out[n++] = '\n';
+        }
+    }
+    out[n] = '\0';
+    return out;
+}

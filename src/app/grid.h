@@ -1,0 +1,94 @@
+/*
+ * grid.h - the screen as plain data: a w x h grid of cells (code point + style).
+ *
+ * Views draw here; tty.c blits it to the terminal and grid_dump() writes it as text
+ * for golden tests. A wide character (utf8proc_charwidth 2) takes two cells: the
+ * first holds it, the second holds APP_WIDE_CONT. Drawing clips at the grid's edge and
+ * at the caller's right limit, so no view can write out of bounds at any size.
+ */
+#ifndef BERTSCOPE_APP_GRID_H
+#define BERTSCOPE_APP_GRID_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define APP_WIDE_CONT 0xFFFFFFFFu
+
+/* Styles are semantic; tty.c maps them to colours or, without colour, to attributes.
+ * The letter is what grid_dump() writes in the style layer. */
+#define APP_STYLES(X)                                                       \
+    X(ST_NORMAL, '.')   /* plain text */                                    \
+    X(ST_DIM, 'd')      /* secondary text, ignored predictions */           \
+    X(ST_BOLD, 'b')     /* emphasis */                                      \
+    X(ST_TITLE, 't')    /* the program's name, panel titles */              \
+    X(ST_FOCUS, 'F')    /* the title of the focused panel */                \
+    X(ST_SPECIAL, 's')  /* [CLS] [SEP] [MASK] ... */                        \
+    X(ST_CONT, 'c')     /* ## continuation pieces */                        \
+    X(ST_PAD, 'p')      /* [PAD] and mask-0 positions */                    \
+    X(ST_UNK, 'u')      /* [UNK] */                                         \
+    X(ST_SELECT, 'S')   /* the selected token or sentence */                \
+    X(ST_CURSOR, 'C')   /* the editor's cursor */                           \
+    X(ST_SOURCE, 'r')   /* source characters of the selected token */       \
+    X(ST_WARN, 'w')     /* warnings */                                      \
+    X(ST_ERROR, 'E')    /* errors */                                        \
+    X(ST_CHANGED, 'g')  /* a dimension that changed since the last edit */  \
+    X(ST_BAR, 'B')      /* probability bars */                              \
+    X(ST_KEY, 'k')      /* key names in help and hints */                   \
+    X(ST_SEGB, '2')     /* tokens of the second segment (token_type 1) */
+
+typedef enum {
+#define X(name, letter) name,
+    APP_STYLES(X)
+#undef X
+    ST_COUNT
+} app_style;
+
+typedef struct app_cell {
+    uint32_t cp;   /* code point; APP_WIDE_CONT right of a wide one */
+    uint32_t comb; /* one combining mark drawn with cp, or 0 */
+    uint8_t style; /* app_style */
+} app_cell;
+
+typedef struct app_grid {
+    int w, h;
+    app_cell *cells; /* (h, w) */
+} app_grid;
+
+/* Sizes the grid (w, h >= 0) and clears it; returns 0, or -1 if out of memory. */
+int grid_resize(app_grid *g, int w, int h);
+void grid_free(app_grid *g);
+void grid_clear(app_grid *g);
+
+/* Display width of a code point as the grid lays it out (0, 1 or 2). Controls count
+ * 1: they are drawn as U+FFFD. */
+int grid_cp_width(uint32_t cp);
+/* Width in columns of UTF-8 bytes (invalid bytes count as U+FFFD). */
+int grid_text_width(const char *s, size_t len);
+
+/* Draws UTF-8 text at (x, y), never past column xmax (exclusive, clipped to w).
+ * Returns the column after the last cell drawn. */
+int grid_put(app_grid *g, int x, int y, int xmax, const char *s, size_t len, int style);
+int grid_puts(app_grid *g, int x, int y, int xmax, const char *s, int style);
+int grid_printf(app_grid *g, int x, int y, int xmax, int style, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* Draws one code point; returns the next column. */
+int grid_putc(app_grid *g, int x, int y, int xmax, uint32_t cp, int style);
+/* Fills a rectangle with a code point. */
+void grid_fill(app_grid *g, int x, int y, int w, int h, uint32_t cp, int style);
+/* Changes the style of n cells from (x, y). */
+void grid_restyle(app_grid *g, int x, int y, int n, int style);
+app_cell *grid_at(app_grid *g, int x, int y); /* NULL outside */
+
+/* The grid as text: h lines of UTF-8 (trailing spaces kept so columns line up), and,
+ * with styles, a "--" line then h lines of style letters. Caller frees. */
+char *grid_dump(const app_grid *g, int with_styles);
+
+/* Decodes one UTF-8 character at s[i] (i < len); an invalid or truncated sequence
+ * decodes to U+FFFD and consumes one byte. Returns the index after it. */
+size_t utf8_next(const char *s, size_t len, size_t i, uint32_t *cp);
+/* Index of the start of the character before i (i > 0). */
+size_t utf8_prev(const char *s, size_t i);
+/* Encodes cp into out (4 bytes room); returns the length. */
+int utf8_encode(uint32_t cp, char *out);
+
+#endif

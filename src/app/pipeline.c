@@ -1,0 +1,482 @@
+/*
+ * pipeline.c - sentences to tokens to model outputs, as plain data for the views, and
+ * the worker thread that runs it off the input path.
+ */
+#include "app/pipeline.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void add_note(app_env *env, const char *fmt, const char *a, const bs_error *err)
+{
+    if (env->n_notes >= 4)
+        return;
+    char *out = env->notes[env->n_notes++];
+    int n = snprintf(out, sizeof env->notes[0], fmt, a, err->msg);
+    if (err->hint[0] && n > 0 && (size_t)n < sizeof env->notes[0])
+        snprintf(out + n, sizeof env->notes[0] - (size_t)n, " (hint: %s)", err->hint);
+}
+
+int app_env_add(app_env *env, const char *name, bs_model *model, bs_tokenizer *tok)
+{
+    if (env->n >= APP_MAX_MODELS || !tok) {
+        bs_model_free(model);
+        bs_tokenizer_free(tok);
+        return -1;
+    }
+    app_model *m = &env->models[env->n++];
+    memset(m, 0, sizeof *m);
+    snprintf(m->name, sizeof m->name, "%s", name);
+    m->model = model;
+    m->tok = tok;
+    return 0;
+}
+
+int app_env_add_path(app_env *env, const char *name, const char *path,
+                     const char *fallback_vocab_dir, const bs_load_options *lo)
+{
+    if (env->n >= APP_MAX_MODELS) {
+        bs_error e = {0};
+        bs_fail(&e, BS_ERR_LIMIT, "at most %d models at once", APP_MAX_MODELS);
+        add_note(env, "'%s' not loaded: %s", name, &e);
+        return -1;
+    }
+    bs_error err = {0};
+    bs_model *model = NULL;
+    bs_load_options opt = lo ? *lo : bs_load_defaults();
+    /* "builtin:NAME": a shape-only model of a built-in geometry (bs_config_builtin). */
+    bs_status st = !strncmp(path, "builtin:", 8)
+                       ? bs_model_from_builtin(&model, path + 8, &opt, &err)
+                       : bs_model_load(&model, path, &opt, &err);
+    if (st != BS_OK) {
+        add_note(env, "'%s' failed to load: %s", name, &err);
+        return -1;
+    }
+    bs_tokenizer *tok = NULL;
+    bs_error terr = {0};
+    const char *tok_dir = path;
+    if (!strncmp(path, "builtin:", 8) || bs_tokenizer_load(&tok, path, &terr) != BS_OK) {
+        bs_error ferr = {0};
+        if (!fallback_vocab_dir ||
+            bs_tokenizer_load(&tok, fallback_vocab_dir, &ferr) != BS_OK) {
+            add_note(env, "'%s' has no usable tokenizer: %s", name, &terr);
+            bs_model_free(model);
+            return -1;
+        }
+        tok_dir = fallback_vocab_dir;
+    }
+    if (app_env_add(env, name, model, tok) != 0)
+        return -1;
+    snprintf(env->models[env->n - 1].tok_dir, sizeof env->models[0].tok_dir, "%s", tok_dir);
+    return 0;
+}
+
+int app_env_ensure_tokenizer(app_env *env, const char *vocab_dir)
+{
+    if (env->n > 0)
+        return 0;
+    bs_tokenizer *tok = NULL;
+    bs_error err = {0};
+    if (bs_tokenizer_load(&tok, vocab_dir, &err) != BS_OK) {
+        add_note(env, "no tokenizer in '%s': %s", vocab_dir, &err);
+        return -1;
+    }
+    if (app_env_add(env, "tokenizer only", NULL, tok) != 0)
+        return -1;
+    snprintf(env->models[env->n - 1].tok_dir, sizeof env->models[0].tok_dir, "%s", vocab_dir);
+    return 0;
+}
+
+int app_env_pick_threads(const app_env *env)
+{
+    int small = 1;
+    for (int i = 0; i < env->n; i++)
+        if (env->models[i].model && bs_model_config(env->models[i].model)->hidden_size > 512)
+            small = 0;
+    bs_set_threads(small ? 1 : 0);
+    return small ? 1 : 0;
+}
+
+void app_env_free(app_env *env)
+{
+    for (int i = 0; i < env->n; i++) {
+        bs_model_free(env->models[i].model);
+        bs_tokenizer_free(env->models[i].tok);
+    }
+    memset(env, 0, sizeof *env);
+}
+
+void app_job_free(app_job *job)
+{
+    if (!job)
+        return;
+    if (job->lines)
+        for (int i = 0; i < job->n; i++)
+            free(job->lines[i]);
+    free(job->lines);
+    free(job->lens);
+    free(job);
+}
+
+void app_result_free(app_result *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->n; i++) {
+        app_model_result *m = &r->m[i];
+        if (m->ok_tokens)
+            bs_batch_free(&m->batch);
+        free(m->probs);
+        free(m->tok_arg);
+        free(m->tok_prob);
+        free(m->logits);
+        free(m->attn);
+    }
+    free(r->m);
+    free(r);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void set_error(app_model_result *mr, const bs_error *err)
+{
+    int n = snprintf(mr->error, sizeof mr->error, "%s", err->msg[0] ? err->msg : "failed");
+    if (err->hint[0] && n > 0 && (size_t)n < sizeof mr->error)
+        snprintf(mr->error + n, sizeof mr->error - (size_t)n, " (hint: %s)", err->hint);
+}
+
+/* Copies what the views need from rows [b0, b0 + nb) of a forward pass at length Tr
+ * into the result's (B, T) arrays. Hugging Face: BertForSequenceClassification applies
+ * softmax / sigmoid / nothing by problem_type; here only for display. */
+static void extract(app_model_result *mr, const bs_config *cfg, const bs_outputs *o, int b0,
+                    int nb, int Tr)
+{
+    int T = mr->batch.T;
+    mr->has_pooled = o->pooled != NULL;
+    /* Attention rows of this pass into the (L, B, A, T, T) copy. */
+    if (mr->attn && o->attn) {
+        int L = mr->attn_L, A = mr->attn_A;
+        for (int l = 0; l < L; l++)
+            for (int b = 0; b < nb; b++)
+                for (int a = 0; a < A; a++)
+                    for (int q = 0; q < Tr; q++) {
+                        const float *src =
+                            o->attn + ((((size_t)l * (size_t)nb + (size_t)b) * (size_t)A +
+                                        (size_t)a) * (size_t)Tr + (size_t)q) * (size_t)Tr;
+                        float *dst = mr->attn + ((((size_t)l * (size_t)mr->batch.B +
+                                                   (size_t)(b0 + b)) * (size_t)A + (size_t)a) *
+                                                     (size_t)T + (size_t)q) * (size_t)T;
+                        memcpy(dst, src, (size_t)Tr * sizeof *dst);
+                    }
+    }
+    if (!o->logits)
+        return;
+    if (mr->logits) {
+        size_t per = o->logits_rank == 2 ? (size_t)o->logits_shape[1]
+                                         : (size_t)Tr * (size_t)o->logits_shape[2];
+        size_t stride = o->logits_rank == 2 ? per : (size_t)T * (size_t)o->logits_shape[2];
+        for (int b = 0; b < nb; b++)
+            memcpy(mr->logits + (size_t)(b0 + b) * stride, o->logits + (size_t)b * per,
+                   per * sizeof *mr->logits);
+    }
+    if (o->logits_rank == 2) {
+        int C = o->logits_shape[1];
+        for (int b = 0; b < nb; b++) {
+            const float *x = o->logits + (size_t)b * (size_t)C;
+            float *p = mr->probs + (size_t)(b0 + b) * (size_t)C;
+            if (cfg->problem == BS_PROBLEM_REGRESSION || C == 1) {
+                for (int c = 0; c < C; c++)
+                    p[c] = x[c];
+            } else if (cfg->problem == BS_PROBLEM_MULTI) {
+                for (int c = 0; c < C; c++)
+                    p[c] = 1.0f / (1.0f + expf(-x[c]));
+            } else {
+                float mx = x[0], sum = 0;
+                for (int c = 1; c < C; c++)
+                    mx = x[c] > mx ? x[c] : mx;
+                for (int c = 0; c < C; c++)
+                    sum += (p[c] = expf(x[c] - mx));
+                for (int c = 0; c < C; c++)
+                    p[c] /= sum;
+            }
+        }
+    } else if (o->logits_rank == 3) {
+        int C = o->logits_shape[2];
+        for (int b = 0; b < nb; b++)
+            for (int t = 0; t < Tr; t++) {
+                const float *x = o->logits + ((size_t)b * (size_t)Tr + (size_t)t) * (size_t)C;
+                int best = 0;
+                for (int c = 1; c < C; c++)
+                    if (x[c] > x[best])
+                        best = c;
+                double sum = 0;
+                for (int c = 0; c < C; c++)
+                    sum += exp((double)(x[c] - x[best]));
+                size_t at = (size_t)(b0 + b) * (size_t)T + (size_t)t;
+                mr->tok_arg[at] = best;
+                mr->tok_prob[at] = (float)(1.0 / sum);
+            }
+    }
+}
+
+static void run_model(const app_model *am, app_model_result *mr, bs_run **run, double budget)
+{
+    const bs_config *cfg = bs_model_config(am->model);
+    const bs_batch *b = &mr->batch;
+    bs_error err = {0};
+    mr->head = bs_model_head(am->model);
+    if (b->T > cfg->max_position) {
+        int worst = 0;
+        for (int i = 1; i < b->B; i++)
+            if (b->length[i] > b->length[worst])
+                worst = i;
+        snprintf(mr->error, sizeof mr->error,
+                 "sentence %d has %d tokens but the model takes at most %d positions "
+                 "(hint: t turns truncation on)",
+                 worst + 1, b->length[worst], cfg->max_position);
+        return;
+    }
+    /* The run keeps every layer's attention, (L, B, A, T, T): a pasted novel at a big
+     * geometry would need gigabytes. Refuse past a budget instead of exhausting memory;
+     * the tokens stay on screen. */
+    double floats = (double)cfg->num_layers * b->B * cfg->num_heads * (double)b->T * b->T +
+                    (double)(cfg->num_layers + 1) * b->B * b->T * cfg->hidden_size +
+                    (double)b->B * b->T * cfg->intermediate_size;
+    if (floats * 4.0 > budget) {
+        snprintf(mr->error, sizeof mr->error,
+                 "the batch (%d, %d) needs about %.1f GB for activations; this view runs "
+                 "up to %.1f GB (hint: delete sentences or lower max_length with truncation)",
+                 b->B, b->T, floats * 4.0 / 1e9, budget / 1e9);
+        return;
+    }
+    if (!*run && bs_run_create(run, am->model, &err) != BS_OK) {
+        set_error(mr, &err);
+        return;
+    }
+    /* Output sizes from the head, so the arrays exist before the first pass. */
+    int C = mr->head == BS_HEAD_MLM ? cfg->vocab_size : cfg->num_labels;
+    mr->C = mr->head == BS_HEAD_BASE ? 0 : C;
+    if (mr->head == BS_HEAD_SEQ) {
+        mr->logits_rank = 2;
+        mr->logits_shape[0] = b->B, mr->logits_shape[1] = C;
+        mr->probs = calloc((size_t)b->B * (size_t)C, sizeof *mr->probs);
+        if (!mr->probs)
+            goto nomem;
+    } else if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM) {
+        mr->logits_rank = 3;
+        mr->logits_shape[0] = b->B, mr->logits_shape[1] = b->T, mr->logits_shape[2] = C;
+        mr->tok_arg = calloc((size_t)b->B * (size_t)b->T, sizeof *mr->tok_arg);
+        mr->tok_prob = calloc((size_t)b->B * (size_t)b->T, sizeof *mr->tok_prob);
+        if (!mr->tok_arg || !mr->tok_prob)
+            goto nomem;
+    }
+    /* Copies for the detailed views, when small enough (zeros where rows ran shorter). */
+    size_t nlog = mr->logits_rank == 2 ? (size_t)b->B * (size_t)C
+                  : mr->logits_rank == 3 ? (size_t)b->B * (size_t)b->T * (size_t)C : 0;
+    if (nlog > 0 && nlog <= APP_COPY_MAX)
+        mr->logits = calloc(nlog, sizeof *mr->logits);
+    size_t natt = (size_t)cfg->num_layers * (size_t)b->B * (size_t)cfg->num_heads *
+                  (size_t)b->T * (size_t)b->T;
+    if (natt > 0 && natt <= APP_COPY_MAX) {
+        mr->attn = calloc(natt, sizeof *mr->attn);
+        mr->attn_L = cfg->num_layers;
+        mr->attn_A = cfg->num_heads;
+    }
+    if (!mr->ragged) {
+        if (bs_forward(*run, b->input_ids, b->attention_mask, b->token_type_ids, b->B, b->T,
+                       &err) != BS_OK) {
+            set_error(mr, &err);
+            return;
+        }
+        extract(mr, cfg, bs_run_outputs(*run), 0, b->B, b->T);
+    } else {
+        /* Rows of different lengths cannot be stacked into one (B, T) tensor (Hugging
+         * Face refuses to build it without padding); run each row on its own, as a
+         * loop over sentences would. */
+        for (int r = 0; r < b->B; r++) {
+            size_t off = (size_t)r * (size_t)b->T;
+            int len = b->length[r] > 0 ? b->length[r] : 1;
+            if (bs_forward(*run, b->input_ids + off, b->attention_mask + off,
+                           b->token_type_ids + off, 1, len, &err) != BS_OK) {
+                set_error(mr, &err);
+                return;
+            }
+            extract(mr, cfg, bs_run_outputs(*run), r, 1, len);
+        }
+    }
+    mr->ok_forward = 1;
+    return;
+nomem:
+    snprintf(mr->error, sizeof mr->error, "out of memory for the predictions");
+}
+
+app_result *app_compute(const app_env *env, const app_job *job, bs_run **runs)
+{
+    app_result *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->gen = job->gen;
+    r->n = env->n;
+    r->m = calloc((size_t)(env->n > 0 ? env->n : 1), sizeof *r->m);
+    bs_text *texts = calloc((size_t)(job->n > 0 ? job->n : 1), sizeof *texts);
+    if (!r->m || !texts) {
+        free(texts);
+        free(r->m);
+        free(r);
+        return NULL;
+    }
+    for (int i = 0; i < job->n; i++) {
+        const char *s = job->lines[i];
+        const char *tab = memchr(s, '\t', job->lens[i]);
+        texts[i].a = s;
+        texts[i].a_len = tab ? (size_t)(tab - s) : job->lens[i];
+        texts[i].b = tab ? tab + 1 : NULL;
+        texts[i].b_len = tab ? job->lens[i] - (size_t)(tab - s) - 1 : 0;
+    }
+    for (int i = 0; i < env->n; i++) {
+        const app_model *am = &env->models[i];
+        app_model_result *mr = &r->m[i];
+        bs_encode_options opt = bs_encode_defaults(am->tok);
+        opt.padding = job->padding;
+        opt.padding_side = job->side;
+        opt.truncation = job->truncation;
+        int maxpos = am->model ? bs_model_config(am->model)->max_position : 0;
+        opt.max_length = job->max_length > 0
+                             ? job->max_length
+                             : bs_tokenizer_default_max_length(am->tok, maxpos);
+        bs_error err = {0};
+        double t0 = now_ms();
+        if (bs_encode_batch(am->tok, texts, job->n, &opt, &mr->batch, &err) != BS_OK) {
+            memset(&mr->batch, 0, sizeof mr->batch);
+            set_error(mr, &err);
+            r->ms_tokenize += now_ms() - t0;
+            continue;
+        }
+        r->ms_tokenize += now_ms() - t0;
+        mr->ok_tokens = 1;
+        for (int b = 1; b < mr->batch.B; b++)
+            if (mr->batch.length[b] != mr->batch.length[0])
+                mr->ragged = job->padding == BS_PAD_NONE;
+        if (!am->model)
+            continue;
+        t0 = now_ms();
+        bs_run *local = NULL;
+        run_model(am, mr, runs ? &runs[i] : &local,
+                  env->forward_budget > 0 ? env->forward_budget : APP_FORWARD_BUDGET);
+        if (local)
+            bs_run_free(local);
+        r->ms_forward += now_ms() - t0;
+    }
+    free(texts);
+    return r;
+}
+
+/* --- the worker thread ------------------------------------------------------------ */
+
+struct app_worker {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    app_job *job;       /* next job, replaced by newer submissions */
+    app_result *result; /* newest finished result not yet taken */
+    int stop;
+    const app_env *env;
+    int fd;
+    bs_run *runs[APP_MAX_MODELS];
+};
+
+static void *worker_main(void *arg)
+{
+    app_worker *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        while (!w->job && !w->stop)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->stop) {
+            pthread_mutex_unlock(&w->mu);
+            break;
+        }
+        app_job *job = w->job;
+        w->job = NULL;
+        pthread_mutex_unlock(&w->mu);
+
+        app_result *r = app_compute(w->env, job, w->runs);
+        app_job_free(job);
+
+        pthread_mutex_lock(&w->mu);
+        app_result_free(w->result); /* never taken: a newer one replaces it */
+        w->result = r;
+        pthread_mutex_unlock(&w->mu);
+        if (w->fd >= 0) {
+            ssize_t n = write(w->fd, "r", 1);
+            (void)n; /* a full pipe already holds a wake-up */
+        }
+    }
+    return NULL;
+}
+
+int app_worker_start(app_worker **out, const app_env *env, int notify_fd)
+{
+    app_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return -1;
+    w->env = env;
+    w->fd = notify_fd;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        free(w);
+        return -1;
+    }
+    *out = w;
+    return 0;
+}
+
+void app_worker_submit(app_worker *w, app_job *job)
+{
+    pthread_mutex_lock(&w->mu);
+    app_job_free(w->job); /* not started: the newest edit wins */
+    w->job = job;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+app_result *app_worker_take(app_worker *w)
+{
+    pthread_mutex_lock(&w->mu);
+    app_result *r = w->result;
+    w->result = NULL;
+    pthread_mutex_unlock(&w->mu);
+    return r;
+}
+
+void app_worker_stop(app_worker *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    app_job_free(w->job);
+    app_result_free(w->result);
+    for (int i = 0; i < APP_MAX_MODELS; i++)
+        if (w->runs[i])
+            bs_run_free(w->runs[i]);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w);
+}

@@ -1,0 +1,116 @@
+/*
+ * pipeline.h - from sentences to everything the views show: tokenize the batch with
+ * each loaded model's tokenizer, run each model, and keep the ids, masks, shapes and
+ * predictions as plain data (an app_result). The same app_compute() runs synchronously
+ * in tests, headless replays and the typing benchmark, and on the worker thread in the
+ * terminal, where the newest job wins (generation counter) and stale results are
+ * dropped by the caller.
+ */
+#ifndef BERTSCOPE_APP_PIPELINE_H
+#define BERTSCOPE_APP_PIPELINE_H
+
+#include <stdint.h>
+
+#include "bertscope/model.h"
+#include "bertscope/tokenizer.h"
+
+#define APP_MAX_MODELS 4
+#define APP_FORWARD_BUDGET 2e9 /* bytes of activations one forward pass may use */
+#define APP_COPY_MAX (4u << 20) /* floats of logits or attention kept per result */
+
+/* One loaded checkpoint (or the tokenizer alone when its model failed to load). */
+typedef struct app_model {
+    char name[128];       /* as the user named it: "brown-pos", a path, "builtin:tiny" */
+    bs_model *model;      /* NULL: tokenizer only (load_error says why when it failed) */
+    bs_tokenizer *tok;    /* never NULL in a usable entry */
+    char tok_dir[1024];   /* the folder its vocab.txt came from */
+    char load_error[1200];/* "" when loaded */
+} app_model;
+
+/* What the interface runs on: the models, in the order given. Owned by the caller of
+ * app_env_add*(); app_env_free() frees them. Read-only while a worker runs. */
+typedef struct app_env {
+    app_model models[APP_MAX_MODELS];
+    int n;
+    char notes[4][1200]; /* models that failed to load, shown in the model bar */
+    int n_notes;
+    double forward_budget; /* bytes; 0 = APP_FORWARD_BUDGET */
+} app_env;
+
+/* Loads a checkpoint folder (config.json, model.safetensors, vocab.txt) and its
+ * tokenizer (from the folder, else from fallback_vocab_dir). A failure becomes a note
+ * for the model bar. Returns 0 when the model was added, -1 otherwise. */
+int app_env_add_path(app_env *env, const char *name, const char *path,
+                     const char *fallback_vocab_dir, const bs_load_options *lo);
+/* When no model loaded: a tokenizer-only entry from vocab_dir, so the interface still
+ * shows tokens, ids and masks. Returns 0 if env has an entry afterwards. */
+int app_env_ensure_tokenizer(app_env *env, const char *vocab_dir);
+/* Adds a model and tokenizer the caller built (the env takes ownership of both). */
+int app_env_add(app_env *env, const char *name, bs_model *model, bs_tokenizer *tok);
+void app_env_free(app_env *env);
+/* GEMM threads for interactive use: one when every model is small (hidden <= 512),
+ * where the interface's few dozen tokens make threading pure overhead; else all cores.
+ * Calls bs_set_threads (process-wide); returns the count chosen (0 = all). */
+int app_env_pick_threads(const app_env *env);
+
+/* The settings of one computation: a copy of the sentences (A<TAB>B for a pair) and
+ * the encode options as the user set them. */
+typedef struct app_job {
+    unsigned long gen;
+    int n;
+    char **lines;           /* n owned strings */
+    size_t *lens;
+    bs_padding padding;
+    bs_side side;
+    bs_truncation truncation;
+    int max_length;         /* 0 = the model's default */
+} app_job;
+
+void app_job_free(app_job *job);
+
+/* One model's view of the batch. */
+typedef struct app_model_result {
+    int ok_tokens;          /* tokenization succeeded (batch is valid) */
+    int ok_forward;         /* forward pass ran (predictions are valid) */
+    char error[1200];       /* why not, one line (with "hint: ..." folded in) */
+    bs_batch batch;         /* (B, T) ids, masks, token detail; owned */
+    int ragged;             /* padding none and rows of different lengths */
+    bs_head head;
+    int C;                  /* labels (seq, tok), V (mlm), 0 (base) */
+    int logits_rank;        /* 0 none, 2 (B, C), 3 (B, T, C) or (B, T, V) */
+    int logits_shape[3];
+    int has_pooled;
+    float *probs;           /* seq: (B, C) softmax / sigmoid / raw value */
+    int32_t *tok_arg;       /* tok, mlm: (B, T) argmax label or vocab id */
+    float *tok_prob;        /* tok, mlm: (B, T) its probability */
+    /* Raw outputs for the detailed views, padded to the batch's (B, T) even when rows
+     * ran alone; NULL when larger than APP_COPY_MAX floats (a pasted novel). */
+    float *logits;          /* (B, C) or (B, T, C) / (B, T, V), as logits_shape */
+    float *attn;            /* (L, B, A, T, T) softmaxed, row = query; mask-0 rows junk */
+    int attn_L, attn_A;
+} app_model_result;
+
+typedef struct app_result {
+    unsigned long gen;
+    int n;                   /* = env->n */
+    app_model_result *m;     /* (n) */
+    double ms_tokenize, ms_forward;
+} app_result;
+
+/* Runs job on every model of env. runs (env->n entries, NULL allowed) are per-thread
+ * forward-pass buffers kept between calls; app_compute creates them as needed.
+ * Returns NULL only when out of memory; per-model failures are in the result. */
+app_result *app_compute(const app_env *env, const app_job *job, bs_run **runs);
+void app_result_free(app_result *r);
+
+/* The worker thread: app_worker_submit() replaces any job not yet started;
+ * when a result is ready the worker writes one byte to notify_fd (a pipe the event
+ * loop watches) and app_worker_take() hands it over. */
+typedef struct app_worker app_worker;
+
+int app_worker_start(app_worker **out, const app_env *env, int notify_fd);
+void app_worker_submit(app_worker *w, app_job *job); /* takes ownership */
+app_result *app_worker_take(app_worker *w);           /* newest result or NULL */
+void app_worker_stop(app_worker *w);
+
+#endif

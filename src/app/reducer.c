@@ -1,0 +1,612 @@
+/*
+ * reducer.c - app_apply(): one event in, the new state and what to do out (redraw,
+ * recompute, quit). Pure apart from the save action, which writes the sentence file.
+ *
+ * Modes: in the editor, letters are text and only Esc, Tab and the Ctrl keys act; in
+ * the other panels letters are commands (q quits, ? helps). A prompt (find, max_length)
+ * takes every key until Enter or Esc. The help screen takes every key and closes.
+ */
+#include "app/state.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "app/editor.h"
+#include "app/grid.h"
+
+static app_line *cur_line(app_state *st)
+{
+    return &st->lines[st->cur];
+}
+
+static void note(app_state *st, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void note(app_state *st, int error, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st->note, sizeof st->note, fmt, ap);
+    va_end(ap);
+    st->note_error = error;
+}
+
+static int changed(app_state *st)
+{
+    st->gen++;
+    st->pending = 1;
+    st->dirty = 1;
+    st->quit_armed = 0;
+    return APP_REDRAW | APP_RECOMPUTE;
+}
+
+static int options_changed(app_state *st)
+{
+    st->gen++;
+    st->pending = 1;
+    return APP_REDRAW | APP_RECOMPUTE;
+}
+
+/* The front model's token batch, or NULL before any result. */
+static const bs_batch *front_batch(const app_state *st)
+{
+    if (!st->result || st->front >= st->result->n || !st->result->m[st->front].ok_tokens)
+        return NULL;
+    return &st->result->m[st->front].batch;
+}
+
+static int current_T(const app_state *st)
+{
+    const bs_batch *b = front_batch(st);
+    return b ? b->T : 0;
+}
+
+static int insert_line(app_state *st, int at, const char *s, size_t n)
+{
+    if (st->n_lines >= APP_MAX_SENTENCES) {
+        note(st, 1, "the batch is full: at most %d sentences", APP_MAX_SENTENCES);
+        return -1;
+    }
+    app_line spare = st->lines[st->n_lines]; /* reuse the buffer past the end */
+    memmove(&st->lines[at + 1], &st->lines[at], (size_t)(st->n_lines - at) * sizeof spare);
+    st->lines[at] = spare;
+    st->n_lines++;
+    if (line_set(&st->lines[at], s, n) < 0)
+        return -1;
+    return 0;
+}
+
+static void delete_line(app_state *st, int at)
+{
+    app_line gone = st->lines[at];
+    memmove(&st->lines[at], &st->lines[at + 1],
+            (size_t)(st->n_lines - at - 1) * sizeof gone);
+    st->lines[st->n_lines - 1] = gone; /* keep its buffer for reuse */
+    line_set(&st->lines[st->n_lines - 1], "", 0);
+    st->n_lines--;
+}
+
+static void enter_editor(app_state *st)
+{
+    st->focus = FOCUS_EDITOR;
+    st->cursor = cur_line(st)->len;
+}
+
+static int save(app_state *st)
+{
+    const char *path = st->path[0] ? st->path : "sentences.txt";
+    bs_error err = {0};
+    char p[1024];
+    snprintf(p, sizeof p, "%s", path);
+    if (app_state_save_file(st, p, &err) != 0)
+        note(st, 1, "%s", err.msg);
+    else
+        note(st, 0, "saved %d sentence%s to '%s'", st->n_lines, st->n_lines == 1 ? "" : "s",
+             p);
+    st->quit_armed = 0;
+    return APP_REDRAW;
+}
+
+/* Inserts text at the cursor; CR, LF and CRLF start new sentences below. */
+static int insert_text(app_state *st, const char *s, size_t n)
+{
+    int cut = 0, full = 0;
+    size_t i = 0;
+    while (i <= n) {
+        size_t j = i;
+        while (j < n && s[j] != '\n' && s[j] != '\r')
+            j++;
+        app_line *l = cur_line(st);
+        long got = line_insert(l, st->cursor, s + i, j - i);
+        if (got < 0)
+            break;
+        if ((size_t)got < j - i)
+            cut++;
+        st->cursor += (size_t)got;
+        if (j >= n)
+            break;
+        j += (s[j] == '\r' && j + 1 < n && s[j + 1] == '\n') ? 2 : 1;
+        /* Split: the rest of the line moves to a new sentence below. */
+        const char *rest = l->s + st->cursor;
+        size_t rest_n = l->len - st->cursor;
+        char *tail = malloc(rest_n + 1);
+        if (!tail)
+            break;
+        memcpy(tail, rest, rest_n);
+        if (insert_line(st, st->cur + 1, tail, rest_n) != 0) {
+            free(tail);
+            full = 1;
+            break;
+        }
+        free(tail);
+        line_delete(&st->lines[st->cur], st->cursor, st->lines[st->cur].len);
+        st->cur++;
+        st->cursor = 0;
+        i = j;
+    }
+    if (cut && full)
+        note(st, 1, "%d line%s cut to %d bytes; the batch is full (%d sentences): the rest "
+                    "of the paste was left out", cut, cut == 1 ? "" : "s", APP_MAX_LINE,
+             APP_MAX_SENTENCES);
+    else if (cut)
+        note(st, 1, "%d line%s cut to %d bytes (a sentence holds at most %d)", cut,
+             cut == 1 ? "" : "s", APP_MAX_LINE, APP_MAX_LINE);
+    else if (full)
+        note(st, 1, "the batch is full: at most %d sentences; the rest of the paste was "
+                    "left out", APP_MAX_SENTENCES);
+    return changed(st);
+}
+
+static int token_matches(const bs_token *t, const char *q)
+{
+    if (!t->piece || (t->flags & BS_TOK_PAD))
+        return 0;
+    const char *p = t->piece;
+    if (!strncmp(p, "##", 2) && strncmp(q, "##", 2))
+        p += 2;
+    size_t qn = strlen(q);
+    for (; *p; p++)
+        if (!strncasecmp(p, q, qn))
+            return 1;
+    return 0;
+}
+
+static int find_next(app_state *st)
+{
+    const bs_batch *b = front_batch(st);
+    if (!st->find[0])
+        return APP_REDRAW;
+    if (!b || b->B == 0 || b->T == 0) {
+        note(st, 1, "no tokens to search yet");
+        return APP_REDRAW;
+    }
+    int total = b->B * b->T;
+    int start = st->cur * b->T + st->sel_col;
+    for (int k = 1; k <= total; k++) {
+        int idx = (start + k) % total;
+        if (token_matches(&b->tokens[idx], st->find)) {
+            st->cur = idx / b->T;
+            st->sel_col = idx % b->T;
+            note(st, 0, "'%s': sentence %d, position %d", st->find, st->cur + 1, st->sel_col);
+            return APP_REDRAW;
+        }
+    }
+    note(st, 1, "no token matches '%s'", st->find);
+    return APP_REDRAW;
+}
+
+static int clamp(int v, int lo, int hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+static void keep_col_visible(app_state *st)
+{
+    int T = current_T(st);
+    st->sel_col = clamp(st->sel_col, 0, T > 0 ? T - 1 : 0);
+    if (st->grid_scroll > st->sel_col)
+        st->grid_scroll = st->sel_col;
+}
+
+/* A max_length to start from when the user first needs one: the current T, so the
+ * screen does not jump to 512 columns of padding. */
+static void ensure_max_length(app_state *st, int extra)
+{
+    if (st->max_length == 0) {
+        int T = current_T(st);
+        st->max_length = T > 0 ? T + extra : 16;
+    }
+}
+
+int app_apply_action(app_state *st, app_action a)
+{
+    app_line *l = cur_line(st);
+    switch (a) {
+    case A_NONE:
+    case A_COUNT:
+        return 0;
+    case A_QUIT_NOW:
+        return APP_QUIT;
+    case A_QUIT:
+        if (st->dirty && st->path[0] && !st->quit_armed) {
+            st->quit_armed = 1;
+            note(st, 1, "unsaved edits to '%s': w saves, q again quits", st->path);
+            return APP_REDRAW;
+        }
+        return APP_QUIT;
+    case A_HELP:
+    case A_HELP_F1:
+        st->help = !st->help;
+        st->help_scroll = 0;
+        return APP_REDRAW;
+    case A_FOCUS_NEXT:
+    case A_FOCUS_PREV:
+        st->focus = (app_focus)((st->focus + (a == A_FOCUS_NEXT ? 1 : FOCUS_COUNT - 1)) %
+                                FOCUS_COUNT);
+        if (st->focus == FOCUS_EDITOR)
+            enter_editor(st);
+        return APP_REDRAW;
+    case A_SAVE:
+    case A_SAVE_W:
+        return save(st);
+    case A_EDIT:
+        enter_editor(st);
+        return APP_REDRAW;
+    case A_ADD:
+        if (insert_line(st, st->cur + 1, "", 0) != 0)
+            return APP_REDRAW;
+        st->cur++;
+        enter_editor(st);
+        return changed(st);
+    case A_DELETE:
+        if (st->n_lines > 1) {
+            delete_line(st, st->cur);
+            if (st->cur >= st->n_lines)
+                st->cur = st->n_lines - 1;
+            note(st, 0, "deleted a sentence (%d left)", st->n_lines);
+        } else {
+            line_set(l, "", 0);
+            note(st, 0, "the batch keeps one sentence: it was emptied");
+        }
+        return changed(st);
+    case A_MOVE_UP:
+    case A_MOVE_DOWN: {
+        int to = st->cur + (a == A_MOVE_UP ? -1 : 1);
+        if (to < 0 || to >= st->n_lines)
+            return 0;
+        app_line t = st->lines[to];
+        st->lines[to] = st->lines[st->cur];
+        st->lines[st->cur] = t;
+        st->cur = to;
+        return changed(st);
+    }
+    case A_PAIR: {
+        long tab = app_line_tab(l);
+        if (tab >= 0) {
+            l->s[tab] = ' '; /* back to one sentence; the text of B is kept */
+            note(st, 0, "sentence %d is a single sentence again", st->cur + 1);
+        } else {
+            if (line_insert(l, l->len, "\t", 1) != 1)
+                return APP_REDRAW;
+            enter_editor(st);
+            note(st, 0, "sentence %d is a pair: type its second part B", st->cur + 1);
+        }
+        return changed(st);
+    }
+    case A_UP:
+    case A_DOWN:
+        if (st->focus == FOCUS_LEDGER) {
+            st->ledger_scroll = clamp(st->ledger_scroll + (a == A_UP ? -1 : 1), 0, 200);
+        } else {
+            st->cur = clamp(st->cur + (a == A_UP ? -1 : 1), 0, st->n_lines - 1);
+        }
+        return APP_REDRAW;
+    case A_LEFT:
+    case A_RIGHT:
+        st->sel_col += a == A_LEFT ? -1 : 1;
+        keep_col_visible(st);
+        return APP_REDRAW;
+    case A_FIRST:
+        st->sel_col = 0;
+        keep_col_visible(st);
+        return APP_REDRAW;
+    case A_LAST:
+        st->sel_col = current_T(st) - 1;
+        keep_col_visible(st);
+        return APP_REDRAW;
+    case A_PAGE_UP:
+    case A_PAGE_DOWN: {
+        int d = a == A_PAGE_UP ? -1 : 1;
+        if (st->focus == FOCUS_LEDGER)
+            st->ledger_scroll = clamp(st->ledger_scroll + 10 * d, 0, 200);
+        else if (st->detail != DETAIL_NONE)
+            st->detail_scroll = clamp(st->detail_scroll + 10 * d, 0, 10000);
+        else {
+            st->sel_col += 8 * d;
+            keep_col_visible(st);
+        }
+        return APP_REDRAW;
+    }
+    case A_PADDING:
+        st->padding = st->padding == BS_PAD_LONGEST      ? BS_PAD_MAX_LENGTH
+                      : st->padding == BS_PAD_MAX_LENGTH ? BS_PAD_NONE
+                                                         : BS_PAD_LONGEST;
+        if (st->padding == BS_PAD_MAX_LENGTH)
+            ensure_max_length(st, 4);
+        return options_changed(st);
+    case A_SIDE:
+        st->side = st->side == BS_SIDE_RIGHT ? BS_SIDE_LEFT : BS_SIDE_RIGHT;
+        return options_changed(st);
+    case A_TRUNC:
+        st->truncation = (bs_truncation)((st->truncation + 1) % 4);
+        if (st->truncation != BS_TRUNC_NONE)
+            ensure_max_length(st, 0);
+        return options_changed(st);
+    case A_MAXLEN_UP:
+    case A_MAXLEN_DOWN:
+        ensure_max_length(st, 0);
+        st->max_length = clamp(st->max_length + (a == A_MAXLEN_UP ? 1 : -1), 1, 512);
+        return options_changed(st);
+    case A_MAXLEN_SET:
+    case A_FIND:
+        st->prompt = a == A_FIND ? PROMPT_FIND : PROMPT_MAXLEN;
+        st->prompt_len = 0;
+        st->prompt_buf[0] = '\0';
+        return APP_REDRAW;
+    case A_FIND_NEXT:
+        return find_next(st);
+    case A_DETAIL:
+        st->detail = (app_detail)((st->detail + 1) % DETAIL_COUNT);
+        st->detail_scroll = 0;
+        return APP_REDRAW;
+    case A_ATTN_NEXT:
+    case A_ATTN_PREV: {
+        /* Heads 0..A-1, then -1 for the mean; A from the front model's result. */
+        const app_model_result *mr =
+            st->result && st->front < st->result->n ? &st->result->m[st->front] : NULL;
+        int A = mr && mr->attn_A > 0 ? mr->attn_A : 1;
+        int h = st->attn_head + 1; /* 0 = mean, 1..A = heads */
+        h = (h + (a == A_ATTN_NEXT ? 1 : A)) % (A + 1);
+        st->attn_head = h - 1;
+        if (st->detail != DETAIL_ATTN)
+            st->detail = DETAIL_ATTN;
+        return APP_REDRAW;
+    }
+    case A_HEAD:
+        if (st->n_models > 1) {
+            st->front = (st->front + 1) % st->n_models;
+            keep_col_visible(st);
+        }
+        return APP_REDRAW;
+    case A_LAYER_NEXT:
+    case A_LAYER_PREV:
+        st->layer = clamp(st->layer + (a == A_LAYER_NEXT ? 1 : -1), 0,
+                          st->n_layers > 0 ? st->n_layers - 1 : 0);
+        return APP_REDRAW;
+    case A_LEAVE:
+        st->focus = FOCUS_GRID;
+        return APP_REDRAW;
+    case A_NEWLINE:
+        return insert_text(st, "\n", 1);
+    case A_PREV_LINE:
+    case A_NEXT_LINE: {
+        int to = st->cur + (a == A_PREV_LINE ? -1 : 1);
+        if (to < 0 || to >= st->n_lines)
+            return 0;
+        st->cur = to;
+        st->cursor = line_boundary(cur_line(st), st->cursor);
+        return APP_REDRAW;
+    }
+    case A_CUR_LEFT:
+        st->cursor = line_prev(l, st->cursor);
+        return APP_REDRAW;
+    case A_CUR_RIGHT:
+        st->cursor = line_next(l, st->cursor);
+        return APP_REDRAW;
+    case A_CUR_HOME:
+        st->cursor = 0;
+        return APP_REDRAW;
+    case A_CUR_END:
+        st->cursor = l->len;
+        return APP_REDRAW;
+    case A_BACKSPACE:
+        if (st->cursor > 0) {
+            size_t p = line_prev(l, st->cursor);
+            line_delete(l, p, st->cursor);
+            st->cursor = p;
+            return changed(st);
+        }
+        if (st->cur > 0) { /* join with the sentence above, as editors do */
+            app_line *up = &st->lines[st->cur - 1];
+            size_t at = up->len;
+            if (line_insert(up, up->len, l->s ? l->s : "", l->len) < (long)l->len) {
+                note(st, 1, "cannot join: the sentence above would pass %d bytes",
+                     APP_MAX_LINE);
+                line_delete(up, at, up->len);
+                return APP_REDRAW;
+            }
+            delete_line(st, st->cur);
+            st->cur--;
+            st->cursor = at;
+            return changed(st);
+        }
+        return 0;
+    case A_DEL_CHAR:
+        if (st->cursor < l->len) {
+            line_delete(l, st->cursor, line_next(l, st->cursor));
+            return changed(st);
+        }
+        if (st->cur + 1 < st->n_lines) {
+            app_line *down = &st->lines[st->cur + 1];
+            size_t at = l->len;
+            if (line_insert(l, l->len, down->s ? down->s : "", down->len) < (long)down->len) {
+                note(st, 1, "cannot join: the sentence would pass %d bytes", APP_MAX_LINE);
+                line_delete(l, at, l->len);
+                return APP_REDRAW;
+            }
+            delete_line(st, st->cur + 1);
+            return changed(st);
+        }
+        return 0;
+    case A_KILL_END:
+        line_delete(l, st->cursor, l->len);
+        return changed(st);
+    case A_KILL_START:
+        line_delete(l, 0, st->cursor);
+        st->cursor = 0;
+        return changed(st);
+    case A_KILL_WORD: {
+        size_t from = line_word_start(l, st->cursor);
+        line_delete(l, from, st->cursor);
+        st->cursor = from;
+        return changed(st);
+    }
+    case A_PAIR_SEP:
+        if (app_line_tab(l) >= 0) {
+            note(st, 1, "sentence %d is already a pair (one TAB splits A from B)", st->cur + 1);
+            return APP_REDRAW;
+        }
+        if (line_insert(l, st->cursor, "\t", 1) == 1)
+            st->cursor++;
+        return changed(st);
+    }
+    return 0;
+}
+
+static int prompt_key(app_state *st, int key)
+{
+    if (key == APP_KEY_ESC) {
+        st->prompt = PROMPT_NONE;
+        return APP_REDRAW;
+    }
+    if (key == APP_KEY_BACKSPACE || key == APP_KEY_BACKSPACE_H) {
+        if (st->prompt_len > 0) {
+            app_line tmp = {st->prompt_buf, st->prompt_len, sizeof st->prompt_buf};
+            st->prompt_len = line_prev(&tmp, st->prompt_len);
+            st->prompt_buf[st->prompt_len] = '\0';
+        }
+        return APP_REDRAW;
+    }
+    if (key == APP_KEY_ENTER) {
+        app_prompt p = st->prompt;
+        st->prompt = PROMPT_NONE;
+        if (p == PROMPT_FIND) {
+            snprintf(st->find, sizeof st->find, "%s", st->prompt_buf);
+            return find_next(st);
+        }
+        long v = strtol(st->prompt_buf, NULL, 10);
+        if (v < 1 || v > 512) {
+            note(st, 1, "max_length must be between 1 and 512");
+            return APP_REDRAW;
+        }
+        st->max_length = (int)v;
+        return options_changed(st);
+    }
+    if (key >= 32 && key != 127 && key < APP_KEY_BASE) {
+        if (st->prompt == PROMPT_MAXLEN && !isdigit(key))
+            return 0;
+        char enc[4];
+        int n = utf8_encode((uint32_t)key, enc);
+        if (st->prompt_len + (size_t)n < sizeof st->prompt_buf) {
+            memcpy(st->prompt_buf + st->prompt_len, enc, (size_t)n);
+            st->prompt_len += (size_t)n;
+            st->prompt_buf[st->prompt_len] = '\0';
+        }
+        return APP_REDRAW;
+    }
+    return 0;
+}
+
+static int apply(app_state *st, const app_event *ev)
+{
+    switch (ev->kind) {
+    case EV_NONE:
+        return 0;
+    case EV_RESIZE:
+        st->w = ev->w > 0 ? ev->w : 0;
+        st->h = ev->h > 0 ? ev->h : 0;
+        return APP_REDRAW;
+    case EV_RESULT:
+        return APP_REDRAW;
+    case EV_TEXT:
+        if (st->help || st->prompt)
+            return 0;
+    {
+        st->note[0] = '\0';
+        size_t n = ev->text ? ev->len : 0;
+        /* A final line break would only add an empty sentence. */
+        if (n > 0 && ev->text[n - 1] == '\n')
+            n--;
+        if (n > 0 && ev->text[n - 1] == '\r')
+            n--;
+        if (st->focus != FOCUS_EDITOR) {
+            /* Outside the editor a paste adds sentences below the selected one. */
+            if (insert_line(st, st->cur + 1, "", 0) != 0)
+                return APP_REDRAW;
+            st->cur++;
+            enter_editor(st);
+        }
+        return insert_text(st, ev->text ? ev->text : "", n);
+    }
+    case EV_KEY:
+        break;
+    }
+    int key = ev->key;
+    if (st->help) {
+        app_action a = app_key_action(key, 0);
+        if (a == A_QUIT_NOW)
+            return APP_QUIT;
+        if (a == A_UP || a == A_DOWN || a == A_PAGE_UP || a == A_PAGE_DOWN) {
+            int d = (a == A_UP ? -1 : a == A_DOWN ? 1 : a == A_PAGE_UP ? -10 : 10);
+            st->help_scroll = clamp(st->help_scroll + d, 0, app_keymap_count);
+            return APP_REDRAW;
+        }
+        st->help = 0;
+        return APP_REDRAW;
+    }
+    if (st->prompt)
+        return prompt_key(st, key);
+    int editing = st->focus == FOCUS_EDITOR;
+    app_action a = app_key_action(key, editing);
+    if (a != A_QUIT)
+        st->quit_armed = a == A_NONE ? st->quit_armed : 0;
+    if (a != A_NONE) {
+        if (a != A_FIND_NEXT && a != A_QUIT)
+            st->note[0] = '\0';
+        return app_apply_action(st, a);
+    }
+    if (editing && key >= 32 && key != 127 && key < APP_KEY_BASE) {
+        char enc[4];
+        int n = utf8_encode((uint32_t)key, enc);
+        long got = line_insert(cur_line(st), st->cursor, enc, (size_t)n);
+        if (got <= 0) {
+            note(st, 1, "sentence %d is full (%d bytes)", st->cur + 1, APP_MAX_LINE);
+            return APP_REDRAW;
+        }
+        st->cursor += (size_t)got;
+        return changed(st);
+    }
+    if (!editing && key >= 32 && key < 127) {
+        note(st, 0, "'%c' is not a command here: Enter edits the sentence, ? lists the keys",
+             key);
+        return APP_REDRAW;
+    }
+    return 0;
+}
+
+int app_apply(app_state *st, const app_event *ev)
+{
+    int flags = apply(st, ev);
+    /* Keep the cursor on a character boundary of the selected sentence whatever the
+     * action did to the selection (delete, move, reorder outside the editor). */
+    if (st->cur >= st->n_lines)
+        st->cur = st->n_lines - 1;
+    if (st->cur < 0)
+        st->cur = 0;
+    st->cursor = line_boundary(&st->lines[st->cur], st->cursor);
+    return flags;
+}

@@ -1,0 +1,307 @@
+/*
+ * state.c - the state's life cycle: the seed sentences, sentence files, jobs for the
+ * worker, and installing results (with what changed in the shapes since the last one).
+ */
+#include "app/state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/editor.h"
+
+/* The seed article's batch: three sentences of equal length, so nothing is padded
+ * until the user makes one longer. */
+static const char *const seed[] = {
+    "This is a positive sentence.",
+    "This is a negative sentence.",
+    "This is a neutral sentence.",
+};
+
+void app_state_init(app_state *st, int w, int h)
+{
+    memset(st, 0, sizeof *st);
+    st->w = w;
+    st->h = h;
+    st->focus = FOCUS_GRID;
+    st->padding = BS_PAD_LONGEST;
+    st->side = BS_SIDE_RIGHT;
+    st->truncation = BS_TRUNC_NONE;
+    st->prev_B = st->prev_T = -1;
+    st->n_models = 1;
+    st->sel_col = 1; /* the first word, so its source characters light up at once */
+    st->attn_head = -1; /* the mean over heads */
+    size_t lens[3];
+    for (int i = 0; i < 3; i++)
+        lens[i] = strlen(seed[i]);
+    app_state_set_lines(st, seed, lens, 3);
+    st->dirty = 0;
+}
+
+void app_state_free(app_state *st)
+{
+    for (int i = 0; i < APP_MAX_SENTENCES; i++)
+        line_free(&st->lines[i]);
+    app_result_free(st->result);
+    st->result = NULL;
+    st->n_lines = 0;
+}
+
+long app_line_tab(const app_line *l)
+{
+    if (!l->s)
+        return -1;
+    const char *t = memchr(l->s, '\t', l->len);
+    return t ? (long)(t - l->s) : -1;
+}
+
+int app_state_set_lines(app_state *st, const char *const *lines, const size_t *lens, int n)
+{
+    int cut = 0, dropped = 0;
+    if (n > APP_MAX_SENTENCES) {
+        dropped = n - APP_MAX_SENTENCES;
+        n = APP_MAX_SENTENCES;
+    }
+    if (n < 1) {
+        /* An empty file still gives one (empty) sentence to type into. */
+        static const char *const empty[] = {""};
+        static const size_t zero[] = {0};
+        lines = empty;
+        lens = zero;
+        n = 1;
+    }
+    for (int i = 0; i < n; i++) {
+        long kept = line_set(&st->lines[i], lines[i], lens[i]);
+        if (kept < 0)
+            return -1;
+        if ((size_t)kept < lens[i])
+            cut++;
+    }
+    for (int i = n; i < st->n_lines; i++)
+        line_set(&st->lines[i], "", 0);
+    st->n_lines = n;
+    st->cur = 0;
+    st->cursor = 0;
+    st->sel_col = 1;
+    st->grid_scroll = 0;
+    st->gen++;
+    st->dirty = 1;
+    if (cut || dropped) {
+        snprintf(st->note, sizeof st->note,
+                 "%d sentence(s) cut to %d bytes; %d line(s) past the %d-sentence limit "
+                 "left out",
+                 cut, APP_MAX_LINE, dropped, APP_MAX_SENTENCES);
+        st->note_error = 1;
+    }
+    return 0;
+}
+
+int app_state_load_file(app_state *st, const char *path, bs_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return bs_fail(err, BS_ERR_IO, "cannot open '%s': %s", path, strerror(errno)), -1;
+    char **lines = NULL;
+    size_t *lens = NULL;
+    int n = 0, cap = 0, rc = 0;
+    char *buf = NULL;
+    size_t bcap = 0, blen = 0;
+    int c;
+    for (;;) {
+        c = getc(f);
+        if (c == EOF && blen == 0)
+            break;
+        if (c == '\n' || c == EOF) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                char **nl = realloc(lines, (size_t)cap * sizeof *nl);
+                size_t *nn = realloc(lens, (size_t)cap * sizeof *nn);
+                if (nl)
+                    lines = nl;
+                if (nn)
+                    lens = nn;
+                if (!nl || !nn) {
+                    rc = -1;
+                    break;
+                }
+            }
+            lines[n] = malloc(blen + 1);
+            if (!lines[n]) {
+                rc = -1;
+                break;
+            }
+            memcpy(lines[n], buf ? buf : "", blen);
+            lines[n][blen] = '\0';
+            lens[n++] = blen;
+            blen = 0;
+            if (c == EOF)
+                break;
+            continue;
+        }
+        if (blen + 1 >= bcap) {
+            bcap = bcap ? bcap * 2 : 256;
+            char *nb = realloc(buf, bcap);
+            if (!nb) {
+                rc = -1;
+                break;
+            }
+            buf = nb;
+        }
+        buf[blen++] = (char)c;
+    }
+    int read_err = ferror(f);
+    fclose(f);
+    free(buf);
+    if (rc == 0 && read_err)
+        rc = (bs_fail(err, BS_ERR_IO, "cannot read '%s'", path), -1);
+    else if (rc)
+        bs_fail(err, BS_ERR_NOMEM, "out of memory reading '%s'", path);
+    if (rc == 0)
+        rc = app_state_set_lines(st, (const char *const *)lines, lens, n);
+    for (int i = 0; i < n; i++)
+        free(lines[i]);
+    free(lines);
+    free(lens);
+    if (rc == 0) {
+        snprintf(st->path, sizeof st->path, "%s", path);
+        st->dirty = 0;
+    }
+    return rc;
+}
+
+int app_state_save_file(app_state *st, const char *path, bs_error *err)
+{
+    /* Write a temporary file and rename it, so a failed save never truncates the
+     * sentences already on disk. */
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return bs_fail(err, BS_ERR_IO, "cannot write '%s': %s", path, strerror(errno)), -1;
+    for (int i = 0; i < st->n_lines; i++) {
+        fwrite(st->lines[i].s, 1, st->lines[i].len, f);
+        fputc('\n', f);
+    }
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        remove(tmp);
+        return bs_fail(err, BS_ERR_IO, "cannot write '%s': %s", path, strerror(errno)), -1;
+    }
+    snprintf(st->path, sizeof st->path, "%s", path);
+    st->dirty = 0;
+    return 0;
+}
+
+app_job *app_make_job(const app_state *st)
+{
+    app_job *job = calloc(1, sizeof *job);
+    if (!job)
+        return NULL;
+    job->gen = st->gen;
+    job->n = st->n_lines;
+    job->lines = calloc((size_t)st->n_lines, sizeof *job->lines);
+    job->lens = calloc((size_t)st->n_lines, sizeof *job->lens);
+    if (!job->lines || !job->lens) {
+        app_job_free(job);
+        return NULL;
+    }
+    for (int i = 0; i < st->n_lines; i++) {
+        job->lines[i] = malloc(st->lines[i].len + 1);
+        if (!job->lines[i]) {
+            app_job_free(job);
+            return NULL;
+        }
+        memcpy(job->lines[i], st->lines[i].s ? st->lines[i].s : "", st->lines[i].len);
+        job->lines[i][st->lines[i].len] = '\0';
+        job->lens[i] = st->lines[i].len;
+    }
+    job->padding = st->padding;
+    job->side = st->side;
+    job->truncation = st->truncation;
+    job->max_length = st->max_length;
+    return job;
+}
+
+/* Explains a change of T in the seed article's terms. */
+static void explain_T(app_state *st, const bs_batch *b, int oldT)
+{
+    int longest = 0;
+    for (int i = 1; i < b->B; i++)
+        if (b->length[i] > b->length[longest])
+            longest = i;
+    const char *verb = b->T > oldT ? "grew" : "shrank";
+    size_t n = strlen(st->change);
+    char *out = st->change + n;
+    size_t room = sizeof st->change - n;
+    int cut = 0;
+    for (int i = 0; i < b->B; i++)
+        cut |= b->truncated[i] > 0;
+    if (st->truncation != BS_TRUNC_NONE && cut)
+        snprintf(out, room, "T %s from %d to %d: truncation cuts the longest rows to "
+                 "max_length %d", verb, oldT, b->T, b->max_length);
+    else if (st->padding == BS_PAD_MAX_LENGTH)
+        snprintf(out, room, "T %s from %d to %d: every row is padded to max_length %d", verb,
+                 oldT, b->T, b->T);
+    else if (st->padding == BS_PAD_NONE)
+        snprintf(out, room,
+                 "T %s from %d to %d: sentence %d has %d tokens (no padding: the other rows "
+                 "stay shorter)",
+                 verb, oldT, b->T, longest + 1, b->length[longest]);
+    else
+        snprintf(out, room, "T %s from %d to %d: sentence %d has %d tokens and the batch pads "
+                 "to the longest",
+                 verb, oldT, b->T, longest + 1, b->length[longest]);
+}
+
+int app_install_result(app_state *st, app_result *r, const app_env *env)
+{
+    if (!r)
+        return 0;
+    if (r->gen != st->gen) {
+        app_result_free(r);
+        return 0;
+    }
+    app_result_free(st->result);
+    st->result = r;
+    st->pending = 0;
+    st->n_models = r->n > 0 ? r->n : 1;
+    if (st->front >= st->n_models)
+        st->front = 0;
+    const app_model *m = env && st->front < env->n ? &env->models[st->front] : NULL;
+    st->n_layers = m && m->model ? bs_model_config(m->model)->num_layers : 0;
+    if (st->layer >= st->n_layers)
+        st->layer = st->n_layers > 0 ? st->n_layers - 1 : 0;
+
+    const app_model_result *mr = r->n > 0 ? &r->m[st->front] : NULL;
+    st->changed_B = st->changed_T = 0;
+    if (!mr || !mr->ok_tokens)
+        return 1; /* keep prev_B/T: the next good result is compared with the last one */
+    const bs_batch *b = &mr->batch;
+    st->change[0] = '\0';
+    if (st->prev_B >= 0 && b->B != st->prev_B) {
+        st->changed_B = 1;
+        int d = b->B > st->prev_B ? b->B - st->prev_B : st->prev_B - b->B;
+        const char *what = b->B > st->prev_B ? "added" : "deleted";
+        if (d == 1)
+            snprintf(st->change, sizeof st->change, "B %s from %d to %d: a sentence was %s",
+                     b->B > st->prev_B ? "grew" : "shrank", st->prev_B, b->B, what);
+        else
+            snprintf(st->change, sizeof st->change, "B %s from %d to %d: %d sentences were %s",
+                     b->B > st->prev_B ? "grew" : "shrank", st->prev_B, b->B, d, what);
+    }
+    if (st->prev_T >= 0 && b->T != st->prev_T) {
+        st->changed_T = 1;
+        if (st->change[0])
+            strncat(st->change, "; ", sizeof st->change - strlen(st->change) - 1);
+        explain_T(st, b, st->prev_T);
+    }
+    st->prev_B = b->B;
+    st->prev_T = b->T;
+    if (st->sel_col >= b->T)
+        st->sel_col = b->T > 0 ? b->T - 1 : 0;
+    if (st->grid_scroll > st->sel_col)
+        st->grid_scroll = st->sel_col;
+    return 1;
+}

@@ -1,0 +1,114 @@
+/*
+ * state.h - everything the interface knows, as one plain struct: no globals, no curses.
+ *
+ * app_apply() is the reducer: it takes one event and returns what the loop must do
+ * (redraw, recompute, quit). Views read the state and draw it; only the loop talks to
+ * the terminal and the worker. A sentence is one line of text; a TAB in it splits it
+ * into a pair (A, B), exactly as in the sentence files.
+ */
+#ifndef BERTSCOPE_APP_STATE_H
+#define BERTSCOPE_APP_STATE_H
+
+#include <stddef.h>
+
+#include "app/event.h"
+#include "app/keymap.h"
+#include "app/pipeline.h"
+
+#define APP_MAX_SENTENCES 256
+#define APP_MAX_LINE 2000 /* bytes per sentence: longer pastes are cut with a note */
+
+typedef enum { FOCUS_EDITOR = 0, FOCUS_GRID, FOCUS_LEDGER, FOCUS_COUNT } app_focus;
+
+typedef enum { PROMPT_NONE = 0, PROMPT_FIND, PROMPT_MAXLEN } app_prompt;
+
+/* The detail panel that replaces the token grid and predictions (v cycles). */
+typedef enum {
+    DETAIL_NONE = 0,
+    DETAIL_ATTN,   /* attention heatmap of the selected sentence (attnview.h) */
+    DETAIL_TRACE,  /* the tokenizer's steps on the selected sentence (traceview.h) */
+    DETAIL_WORDS,  /* word-level predictions, as HF's pipeline (wordagg.h) */
+    DETAIL_PYTHON, /* the transformers code for what is on screen (pyview.h) */
+    DETAIL_COUNT
+} app_detail;
+
+typedef enum {
+    APP_REDRAW = 1 << 0,
+    APP_RECOMPUTE = 1 << 1, /* the batch or options changed: run the models again */
+    APP_QUIT = 1 << 2
+} app_flags;
+
+typedef struct app_line {
+    char *s; /* UTF-8 (not necessarily valid), NUL-terminated */
+    size_t len, cap;
+} app_line;
+
+typedef struct app_state {
+    int w, h;                  /* screen size */
+    app_line lines[APP_MAX_SENTENCES];
+    int n_lines;
+    int cur;                   /* selected sentence */
+    size_t cursor;             /* byte offset in lines[cur] while editing */
+    app_focus focus;
+    int help, help_scroll;
+
+    int sel_col, grid_scroll;  /* selected position and first visible position */
+    int ledger_scroll;
+    int layer;                 /* encoder layer shown in the ledger (0-based) */
+    int front;                 /* model whose views are in front */
+    app_detail detail;         /* detail panel shown, DETAIL_NONE for the grid */
+    int attn_head;             /* head in the attention view, -1 = mean over heads */
+    int detail_scroll;
+    int n_models;              /* loaded models (for cycling the front) */
+    int n_layers;              /* layers of the front model, 0 if none */
+
+    bs_padding padding;
+    bs_side side;
+    bs_truncation truncation;
+    int max_length;            /* 0 = the model's default */
+
+    app_prompt prompt;
+    char prompt_buf[64];
+    size_t prompt_len;
+    char find[64];             /* last search */
+
+    char note[512];            /* one-line message in the status bar */
+    int note_error;
+    char path[1024];           /* the sentence file, "" if none */
+    int dirty;
+    int quit_armed;            /* q pressed once with unsaved edits */
+
+    unsigned long gen;         /* bumped on every change that needs a recompute */
+    int pending;               /* a computation for gen is under way */
+    app_result *result;        /* newest installed result (owned), or NULL */
+    char change[512];          /* what changed in the shapes at the last result */
+    int prev_B, prev_T;        /* dims of the previous result, -1 before any */
+    int changed_B, changed_T;  /* which dims changed at the last result */
+} app_state;
+
+/* The seed article's three sentences, focus on the tokens, padding longest. */
+void app_state_init(app_state *st, int w, int h);
+void app_state_free(app_state *st);
+
+/* Replaces the sentences (n lines, each cut to APP_MAX_LINE with a note). */
+int app_state_set_lines(app_state *st, const char *const *lines, const size_t *lens, int n);
+/* Reads a sentence file (one sentence a line, A<TAB>B for a pair; a final "\r" is
+ * kept as text, as Hugging Face keeps it). Fills err on failure. */
+int app_state_load_file(app_state *st, const char *path, bs_error *err);
+int app_state_save_file(app_state *st, const char *path, bs_error *err);
+
+/* The reducer. */
+int app_apply(app_state *st, const app_event *ev);
+/* Applies one action as if its key was pressed (tests, replays). */
+int app_apply_action(app_state *st, app_action a);
+
+/* A job for the current sentences and options (gen = st->gen); NULL if out of memory. */
+app_job *app_make_job(const app_state *st);
+/* Installs a result if it is for st->gen (takes ownership either way); computes what
+ * changed since the previous one. Returns 1 if installed, 0 if dropped as stale. */
+int app_install_result(app_state *st, app_result *r, const app_env *env);
+
+/* Byte offset of the TAB that splits a pair, or -1 for a single sentence. */
+long app_line_tab(const app_line *l);
+
+#endif

@@ -1,0 +1,156 @@
+#!/bin/sh
+# ui_tmux.sh - the visualizer end to end, as a person uses it: run the real binary in
+# tmux, type, read the screen with capture-pane, resize, save, quit.
+#
+# Uses its own tmux server (-L) so it never touches the user's sessions; every wait is
+# bounded. Skips (exit 0) only when tmux is not installed.
+set -u
+BUILD="${BUILD:-build}"
+BIN="$BUILD/bertscope"
+if ! command -v tmux >/dev/null 2>&1; then
+    echo "SKIP: tmux is not installed (apt-get install tmux)"
+    exit 0
+fi
+[ -x "$BIN" ] || { echo "FAIL: $BIN is missing (make first)"; exit 1; }
+
+SOCK="bertscope-e2e-$$"
+TMP="$(mktemp -d)"
+T="tmux -u -L $SOCK" # -u: UTF-8 even when the locale is unset
+cleanup() { $T kill-server >/dev/null 2>&1; rm -rf "$TMP"; }
+trap cleanup EXIT INT TERM
+
+fail() {
+    echo "FAIL: $1"
+    echo "--- screen:"
+    $T capture-pane -p -t e2e 2>/dev/null
+    exit 1
+}
+
+# Waits up to 10 s for a fixed string on the screen.
+wait_for() {
+    i=0
+    while [ $i -lt 100 ]; do
+        if $T capture-pane -p -t e2e 2>/dev/null | grep -qF -- "$1"; then
+            return 0
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    fail "timed out waiting for '$1'"
+}
+
+# Waits up to 10 s for the program to end, then checks it exited with status 0 (under
+# the sanitizer build a leak or an error would make it non-zero), and closes the session.
+wait_exit() {
+    i=0
+    dead=0
+    while [ $i -lt 100 ]; do
+        # The pane may read as dead before tmux has reaped the process: wait for a status.
+        # (Some builds, the sanitizer one among them, leave the status unknown to tmux:
+        # after 3 s dead without a status is accepted.)
+        st=$($T display-message -p -t e2e '#{pane_dead}:#{pane_dead_status}' 2>/dev/null)
+        case "$st" in
+        1:?*)
+            [ "$st" = "1:0" ] || fail "bertscope exited with status ${st#1:}"
+            $T kill-session -t e2e
+            return 0
+            ;;
+        1:)
+            dead=$((${dead:-0} + 1))
+            if [ "$dead" -ge 30 ]; then
+                $T kill-session -t e2e
+                return 0
+            fi
+            ;;
+        esac
+        sleep 0.1
+        i=$((i + 1))
+    done
+    fail "the program did not quit"
+}
+
+printf 'This is a positive sentence.\nIs it raining?\tNo.\n' >"$TMP/s.txt"
+$T -f /dev/null new-session -d -s e2e -x 120 -y 40 \
+    "TERM=xterm-256color $BIN -m builtin:tiny --head tok --num-labels 5 --seed 3 --record $TMP/r.session $TMP/s.txt" ||
+    fail "tmux could not start"
+$T set-option -t e2e remain-on-exit on >/dev/null 2>&1
+
+wait_for "Sentences (2)"
+wait_for "input_ids (B, T) = (2, 9)"
+wait_for "Sentence 2 is a pair"
+
+# Add a sentence and type it: the batch grows and pads to the longest.
+$T send-keys -t e2e a
+$T send-keys -t e2e -l "Unbelievably long words appear here today."
+wait_for "Sentences (3)"
+wait_for "##bel"
+wait_for "input_ids (B, T) = (3, 13)"
+wait_for "T grew from 9 to 13"
+$T send-keys -t e2e Escape
+wait_for "q quit"
+
+# Save: the file gets all three sentences, the pair kept with its TAB.
+$T send-keys -t e2e w
+wait_for "saved 3 sentences"
+[ "$(wc -l <"$TMP/s.txt")" -eq 3 ] || fail "saved file has $(wc -l <"$TMP/s.txt") lines"
+grep -q "^Unbelievably long words appear here today\.$" "$TMP/s.txt" || fail "typed sentence not saved"
+grep -q "$(printf 'Is it raining?\tNo.')" "$TMP/s.txt" || fail "pair lost its TAB"
+
+# A bracketed paste of two lines becomes two sentences after the selected one.
+printf 'Pasted one.\nPasted two.' | $T load-buffer -
+$T paste-buffer -p -t e2e
+wait_for "Sentences (5)"
+wait_for "Pasted two."
+$T send-keys -t e2e Escape
+$T send-keys -t e2e d
+wait_for "Sentences (4)"
+$T send-keys -t e2e k d
+wait_for "Sentences (3)"
+wait_for "Is it raining? │ No."
+
+# Resize at any moment: small, tiny, back.
+$T resize-window -t e2e -x 80 -y 24
+wait_for "Tokens"
+$T resize-window -t e2e -x 20 -y 5
+wait_for "too small"
+$T resize-window -t e2e -x 120 -y 40
+wait_for "Shapes"
+
+# Padding strategy and help.
+$T send-keys -t e2e p
+wait_for "padding max_length"
+$T send-keys -t e2e '?'
+wait_for "bertscope keys"
+$T send-keys -t e2e Space
+wait_for "Sentences (3)"
+
+# q types in the editor, quits outside it.
+$T send-keys -t e2e e
+$T send-keys -t e2e q
+wait_for "No.q"
+$T send-keys -t e2e Escape
+$T send-keys -t e2e q
+wait_for "unsaved edits"
+$T send-keys -t e2e q
+wait_exit
+
+# --record wrote the session: the starting batch, the typing, the keys.
+grep -q '^sentences "This is a positive sentence." "Is it raining?\\tNo."$' "$TMP/r.session" ||
+    fail "recording lacks the starting sentences: $(cat "$TMP/r.session")"
+grep -q '^type "a*Unbelievably long words appear here today."$' "$TMP/r.session" ||
+    fail "recording lacks the typing: $(cat "$TMP/r.session")"
+grep -q '^key Esc$' "$TMP/r.session" || fail "recording lacks the keys"
+
+# The default command opens even when a built-in model is missing or fails; with
+# NO_COLOR set it draws with attributes only (no colour escapes on the screen).
+$T -f /dev/null new-session -d -s e2e -x 100 -y 30 "NO_COLOR=1 TERM=xterm-256color $BIN" ||
+    fail "tmux could not start"
+$T set-option -t e2e remain-on-exit on >/dev/null 2>&1
+wait_for "bertscope"
+wait_for "Sentences (3)"
+if $T capture-pane -e -p -t e2e | grep -q "$(printf '\033')\[[0-9;]*3[0-7]m"; then
+    fail "colour escapes on screen despite NO_COLOR"
+fi
+$T send-keys -t e2e q
+wait_exit
+echo "ok: typed, saved, resized, quit"

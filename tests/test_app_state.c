@@ -1,0 +1,712 @@
+/*
+ * test_app_state.c - the reducer, the line editor, sentence files and the worker:
+ * keys in, state out. Models are the built-in shape-only "tiny" geometry (seeded) and
+ * the tokenizer is bert-base-uncased's vocab (weights/vocab), so no test needs the
+ * trained weights.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "app/app.h"
+#include "app/editor.h"
+#include "app/state.h"
+
+static app_env env;
+
+static int setup_env(void **unused)
+{
+    bs_load_options lo = bs_load_defaults();
+    lo.head = BS_HEAD_TOK;
+    lo.num_labels = 5;
+    lo.seed = 7;
+    memset(&env, 0, sizeof env);
+    bs_set_threads(1); /* tiny matrices: one thread is faster and the timing steadier */
+    if (app_env_add_path(&env, "tiny", "builtin:tiny", "weights/vocab", &lo) != 0)
+        return -1;
+    return 0;
+}
+
+static int teardown_env(void **unused)
+{
+    app_env_free(&env);
+    return 0;
+}
+
+static int key(app_state *st, int k)
+{
+    app_event ev = {.kind = EV_KEY, .key = k};
+    return app_apply(st, &ev);
+}
+
+static void type(app_state *st, const char *s)
+{
+    for (; *s; s++)
+        key(st, (unsigned char)*s);
+}
+
+static const char *line(const app_state *st, int i)
+{
+    return st->lines[i].s;
+}
+
+static void test_reducer_starts_with_seed_sentences(void **unused)
+{
+    app_state st;
+    app_state_init(&st, 80, 24);
+    assert_int_equal(st.n_lines, 3);
+    assert_string_equal(line(&st, 0), "This is a positive sentence.");
+    assert_string_equal(line(&st, 1), "This is a negative sentence.");
+    assert_string_equal(line(&st, 2), "This is a neutral sentence.");
+    assert_int_equal(st.focus, FOCUS_GRID);
+    assert_int_equal(st.padding, BS_PAD_LONGEST);
+    app_state_free(&st);
+}
+
+static void test_reducer_q_quits_only_outside_the_editor(void **unused)
+{
+    app_state st;
+    app_state_init(&st, 80, 24);
+    assert_true(key(&st, 'q') & APP_QUIT);
+    key(&st, APP_KEY_ENTER); /* edit sentence 1 */
+    assert_int_equal(st.focus, FOCUS_EDITOR);
+    int f = key(&st, 'q');
+    assert_false(f & APP_QUIT);
+    assert_true(f & APP_RECOMPUTE);
+    assert_string_equal(line(&st, 0), "This is a positive sentence.q");
+    assert_true(key(&st, APP_KEY_CTRL_Q) & APP_QUIT); /* Ctrl-Q quits from anywhere */
+    key(&st, APP_KEY_ESC);
+    assert_int_equal(st.focus, FOCUS_GRID);
+    assert_true(key(&st, 'q') & APP_QUIT);
+    app_state_free(&st);
+}
+
+static void test_reducer_tab_cycles_focus(void **unused)
+{
+    app_state st;
+    app_state_init(&st, 80, 24);
+    key(&st, APP_KEY_TAB);
+    assert_int_equal(st.focus, FOCUS_LEDGER);
+    key(&st, APP_KEY_TAB);
+    assert_int_equal(st.focus, FOCUS_EDITOR);
+    assert_int_equal(st.cursor, st.lines[0].len); /* typing continues at the end */
+    key(&st, APP_KEY_TAB); /* Tab also leaves the editor */
+    assert_int_equal(st.focus, FOCUS_GRID);
+    key(&st, APP_KEY_BTAB);
+    assert_int_equal(st.focus, FOCUS_EDITOR);
+    app_state_free(&st);
+}
+
+static void test_reducer_add_delete_reorder(void **unused)
+{
+    app_state st;
+    app_state_init(&st, 80, 24);
+    key(&st, 'a');
+    assert_int_equal(st.n_lines, 4);
+    assert_int_equal(st.cur, 1);
+    assert_int_equal(st.focus, FOCUS_EDITOR);
+    type(&st, "New one.");
+    key(&st, APP_KEY_ESC);
+    assert_string_equal(line(&st, 1), "New one.");
+    key(&st, 'J'); /* move down */
+    assert_int_equal(st.cur, 2);
+    assert_string_equal(line(&st, 2), "New one.");
+    assert_string_equal(line(&st, 1), "This is a negative sentence.");
+    key(&st, 'K');
+    key(&st, 'K');
+    assert_string_equal(line(&st, 0), "New one.");
+    assert_int_equal(st.cur, 0);
+    key(&st, 'd');
+    assert_int_equal(st.n_lines, 3);
+    assert_string_equal(line(&st, 0), "This is a positive sentence.");
+    /* The last sentence is emptied, never removed: the batch keeps one row. */
+    key(&st, 'd');
+    key(&st, 'd');
+    int f = key(&st, 'd');
+    assert_int_equal(st.n_lines, 1);
+    assert_string_equal(line(&st, 0), "");
+    assert_true(f & APP_RECOMPUTE);
+    app_state_free(&st);
+}
+
+static void test_editor_line_keys(void **unused)
+{
+    app_state st;
+    app_state_init(&st, 80, 24);
+    key(&st, 'e');
+    key(&st, APP_KEY_CTRL_U); /* delete to the start */
+    assert_string_equal(line(&st, 0), "");
+    type(&st, "naive cafe");
+    key(&st, APP_KEY_CTRL_A);
+    key(&st, APP_KEY_RIGHT);
+    key(&st, APP_KEY_RIGHT);
+    key(&st, APP_KEY_DELETE); /* drop the 'i' ... */
+    key(&st, 0x00EF);         /* ... and type U+00EF (2 bytes) */
+    assert_string_equal(line(&st, 0), "na\xC3\xAFve cafe");
+    key(&st, APP_KEY_LEFT); /* steps over the whole character */
+    assert_int_equal(st.cursor, 2);
+    key(&st, APP_KEY_RIGHT);
+    assert_int_equal(st.cursor, 4);
+    key(&st, APP_KEY_CTRL_E);
+    key(&st, APP_KEY_BACKSPACE);
+    key(&st, 0x00E9);
+    assert_string_equal(line(&st, 0), "na\xC3\xAFve caf\xC3\xA9");
+    key(&st, APP_KEY_CTRL_W); /* deletes "café" */
+    assert_string_equal(line(&st, 0), "na\xC3\xAFve ");
+    key(&st, APP_KEY_HOME);
+    key(&st, APP_KEY_CTRL_K);
+    assert_string_equal(line(&st, 0), "");
+    app_state_free(&st);
+}
+
+static void test_editor_enter_splits_and_backspace_joins(void **unused)
+{
+    app_state st;
+    app_state_init(&st, 80, 24);
+    key(&st, 'e');
+    key(&st, APP_KEY_HOME);
+    for (int i = 0; i < 8; i++)
+        key(&st, APP_KEY_RIGHT);
+    key(&st, APP_KEY_ENTER);
+    assert_int_equal(st.n_lines, 4);
+    assert_string_equal(line(&st, 0), "This is ");
+    assert_string_equal(line(&st, 1), "a positive sentence.");
+    assert_int_equal(st.cur, 1);
+    assert_int_equal(st.cursor, 0);
+    key(&st, APP_KEY_BACKSPACE);
+    assert_int_equal(st.n_lines, 3);
+    assert_string_equal(line(&st, 0), "This is a positive sentence.");
+    assert_int_equal(st.cursor, 8);
+    app_state_free(&st);
+}
+
+static void test_editor_invalid_utf8_is_edited_byte_by_byte(void **unused)
+{
+    app_line l = {0};
+    /* 0xFF is never valid; "\xE2\x82" is a truncated euro sign. */
+    line_set(&l, "a\xFF\xE2\x82z\xE2\x82\xAC", 8);
+    size_t at = l.len;
+    at = line_prev(&l, at); /* the whole euro sign */
+    assert_int_equal(at, 5);
+    at = line_prev(&l, at);
+    assert_int_equal(at, 4); /* z */
+    at = line_prev(&l, at);
+    assert_int_equal(at, 3);
+    at = line_prev(&l, at);
+    assert_int_equal(at, 2);
+    at = line_prev(&l, at);
+    assert_int_equal(at, 1);
+    assert_int_equal(line_next(&l, 1), 2);
+    assert_int_equal(line_next(&l, 5), 8);
+    line_free(&l);
+}
+
+static void test_editor_line_is_bounded(void **unused)
+{
+    app_line l = {0};
+    char *big = malloc(APP_MAX_LINE + 100);
+    memset(big, 'x', APP_MAX_LINE + 100);
+    assert_int_equal(line_set(&l, big, APP_MAX_LINE + 100), APP_MAX_LINE);
+    assert_int_equal(l.len, APP_MAX_LINE);
+    assert_int_equal(line_insert(&l, 0, "y", 1), 0);
+    /* A multi-byte character is never split at the bound. */
+    line_delete(&l, 0, 1);
+    assert_int_equal(line_insert(&l, 0, "\xE2\x82\xAC", 3), 0);
+    line_delete(&l, 0, 3);
+    assert_int_equal(line_insert(&l, 0, "\xE2\x82\xAC", 3), 3);
+    free(big);
+    line_free(&l);
+}
+
+static void test_reducer_paste_splits_lines_and_bounds_them(void **unused)
+{
+    app_state st;
+    app_state_init(&st, 80, 24);
+    /* 100 KB: three short lines, then one enormous line. */
+    size_t n = 100 * 1024;
+    char *paste = malloc(n + 1);
+    strcpy(paste, "one\r\ntwo\nthree\n");
+    size_t k = strlen(paste);
+    memset(paste + k, 'w', n - k);
+    paste[n] = '\0';
+    key(&st, APP_KEY_ENTER);
+    key(&st, APP_KEY_CTRL_U);
+    app_event ev = {.kind = EV_TEXT, .text = paste, .len = n};
+    int f = app_apply(&st, &ev);
+    assert_true(f & APP_RECOMPUTE);
+    assert_int_equal(st.n_lines, 6); /* nothing lost: the other two are still there */
+    assert_string_equal(line(&st, 0), "one");
+    assert_string_equal(line(&st, 1), "two");
+    assert_string_equal(line(&st, 2), "three");
+    assert_int_equal(st.lines[3].len, APP_MAX_LINE);
+    assert_string_equal(line(&st, 4), "This is a negative sentence.");
+    assert_non_null(strstr(st.note, "cut to"));
+    assert_true(st.note_error);
+    free(paste);
+    app_state_free(&st);
+}
+
+static void test_reducer_paste_never_passes_the_sentence_limit(void **unused)
+{
+    app_state st;
+    app_state_init(&st, 80, 24);
+    size_t n = 2 * APP_MAX_SENTENCES * 2;
+    char *paste = malloc(n + 1);
+    for (size_t i = 0; i < n; i += 2)
+        paste[i] = 'x', paste[i + 1] = '\n';
+    paste[n] = '\0';
+    app_event ev = {.kind = EV_TEXT, .text = paste, .len = n};
+    app_apply(&st, &ev);
+    assert_int_equal(st.n_lines, APP_MAX_SENTENCES);
+    assert_non_null(strstr(st.note, "full"));
+    assert_string_equal(line(&st, 0), "This is a positive sentence."); /* pasted below it */
+    assert_string_equal(line(&st, 1), "x");
+    assert_string_equal(line(&st, st.n_lines - 1), "This is a neutral sentence.");
+    free(paste);
+    app_state_free(&st);
+}
+
+static void test_reducer_options_cycle(void **unused)
+{
+    app_state st;
+    app_state_init(&st, 80, 24);
+    assert_true(key(&st, 'p') & APP_RECOMPUTE);
+    assert_int_equal(st.padding, BS_PAD_MAX_LENGTH);
+    assert_true(st.max_length > 0); /* a usable max_length, not 512 columns of pads */
+    key(&st, 'p');
+    assert_int_equal(st.padding, BS_PAD_NONE);
+    key(&st, 'p');
+    assert_int_equal(st.padding, BS_PAD_LONGEST);
+    key(&st, 's');
+    assert_int_equal(st.side, BS_SIDE_LEFT);
+    key(&st, 't');
+    assert_int_equal(st.truncation, BS_TRUNC_LONGEST_FIRST);
+    int m = st.max_length;
+    key(&st, '-');
+    assert_int_equal(st.max_length, m - 1);
+    key(&st, '+');
+    key(&st, '+');
+    assert_int_equal(st.max_length, m + 1);
+    key(&st, 'm');
+    assert_int_equal(st.prompt, PROMPT_MAXLEN);
+    type(&st, "1x2"); /* letters are ignored in a number */
+    int f = key(&st, APP_KEY_ENTER);
+    assert_true(f & APP_RECOMPUTE);
+    assert_int_equal(st.max_length, 12);
+    assert_int_equal(st.prompt, PROMPT_NONE);
+    app_state_free(&st);
+}
+
+static void test_reducer_unbound_letter_explains_modes(void **unused)
+{
+    app_state st;
+    app_state_init(&st, 80, 24);
+    int f = key(&st, 'x');
+    assert_false(f & APP_RECOMPUTE);
+    assert_non_null(strstr(st.note, "Enter edits"));
+    app_state_free(&st);
+}
+
+static void test_reducer_quit_with_unsaved_file_asks_once(void **unused)
+{
+    app_state st;
+    app_state_init(&st, 80, 24);
+    snprintf(st.path, sizeof st.path, "/nonexistent/x.txt");
+    key(&st, 'a');
+    type(&st, "edit");
+    key(&st, APP_KEY_ESC);
+    assert_false(key(&st, 'q') & APP_QUIT);
+    assert_non_null(strstr(st.note, "unsaved"));
+    assert_true(key(&st, 'q') & APP_QUIT);
+    app_state_free(&st);
+}
+
+static void test_file_save_and_load_round_trip(void **unused)
+{
+    char path[] = "/tmp/bertscope-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    app_state st;
+    app_state_init(&st, 80, 24);
+    key(&st, 'a');
+    type(&st, "Is it raining?");
+    key(&st, APP_KEY_CTRL_T); /* pair separator at the cursor */
+    type(&st, "No.");
+    key(&st, APP_KEY_ESC);
+    snprintf(st.path, sizeof st.path, "%s", path);
+    key(&st, 'w');
+    assert_int_equal(st.dirty, 0);
+    assert_non_null(strstr(st.note, "saved 4 sentences"));
+
+    app_state back;
+    app_state_init(&back, 80, 24);
+    bs_error err = {0};
+    assert_int_equal(app_state_load_file(&back, path, &err), 0);
+    assert_int_equal(back.n_lines, 4);
+    assert_string_equal(line(&back, 1), "Is it raining?\tNo.");
+    assert_int_equal(app_line_tab(&back.lines[1]), 14);
+    assert_string_equal(back.path, path);
+    app_state_free(&back);
+    app_state_free(&st);
+
+    assert_int_not_equal(app_state_load_file(&back, "/nonexistent/none.txt", &err), 0);
+    assert_non_null(strstr(err.msg, "cannot open '/nonexistent/none.txt'"));
+    unlink(path);
+}
+
+static void test_pair_toggle_keeps_text(void **unused)
+{
+    app_state st;
+    app_state_init(&st, 80, 24);
+    key(&st, 'b');
+    assert_int_equal(app_line_tab(&st.lines[0]), 28);
+    assert_int_equal(st.focus, FOCUS_EDITOR);
+    type(&st, "Yes");
+    key(&st, APP_KEY_ESC);
+    key(&st, 'b');
+    assert_int_equal(app_line_tab(&st.lines[0]), -1);
+    assert_string_equal(line(&st, 0), "This is a positive sentence. Yes");
+    app_state_free(&st);
+}
+
+/* --- with the pipeline ------------------------------------------------------------ */
+
+static void test_install_result_drops_stale(void **unused)
+{
+    app_state st;
+    app_state_init(&st, 80, 24);
+    app_job *old = app_make_job(&st);
+    key(&st, 'a'); /* a newer edit: gen moves on */
+    type(&st, "x");
+    app_result *r = app_compute(&env, old, NULL);
+    assert_non_null(r);
+    assert_int_equal(app_install_result(&st, r, &env), 0);
+    assert_null(st.result);
+    app_job *now = app_make_job(&st);
+    r = app_compute(&env, now, NULL);
+    assert_int_equal(app_install_result(&st, r, &env), 1);
+    assert_ptr_equal(st.result, r);
+    assert_int_equal(st.pending, 0);
+    assert_int_equal(r->m[0].batch.B, 4);
+    app_job_free(old);
+    app_job_free(now);
+    app_state_free(&st);
+}
+
+static void test_pipeline_batch_matches_the_seed_article(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env, 120, 40);
+    const app_model_result *mr = &s.st.result->m[0];
+    assert_true(mr->ok_tokens);
+    assert_true(mr->ok_forward);
+    assert_int_equal(mr->batch.B, 3);
+    assert_int_equal(mr->batch.T, 8);
+    /* BERT_FACTS 10: "This is a positive sentence." → 101 2023 2003 1037 3893 6251 1012 102 */
+    static const int32_t ids[] = {101, 2023, 2003, 1037, 3893, 6251, 1012, 102};
+    for (int t = 0; t < 8; t++)
+        assert_int_equal(mr->batch.input_ids[t], ids[t]);
+    assert_int_equal(mr->logits_rank, 3);
+    assert_int_equal(mr->logits_shape[2], 5);
+    for (int i = 0; i < 3 * 8; i++) {
+        assert_true(mr->tok_arg[i] >= 0 && mr->tok_arg[i] < 5);
+        assert_true(mr->tok_prob[i] > 0.2f - 1e-6f && mr->tok_prob[i] <= 1.0f);
+    }
+    app_session_free(&s);
+}
+
+static void test_change_explains_T_growing(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env, 120, 40);
+    app_session_key(&s, 'a');
+    assert_string_equal(s.st.change, "B grew from 3 to 4: a sentence was added");
+    assert_true(s.st.changed_B && !s.st.changed_T);
+    app_session_text(&s, "This sentence is clearly the longest one here.");
+    assert_int_equal(s.st.result->m[0].batch.T, 11);
+    assert_string_equal(s.st.change, "T grew from 8 to 11: sentence 2 has 11 tokens and the "
+                                     "batch pads to the longest");
+    assert_true(s.st.changed_T && !s.st.changed_B);
+    app_session_key(&s, APP_KEY_LEFT); /* no edit: the note of the last change stays */
+    assert_true(s.st.changed_T);
+    app_session_key(&s, 'x'); /* "here.x": one token more */
+    assert_int_equal(s.st.result->m[0].batch.T, 12);
+    app_session_key(&s, APP_KEY_BACKSPACE);
+    app_session_key(&s, APP_KEY_ESC);
+    app_session_key(&s, 'd');
+    assert_int_equal(s.st.result->m[0].batch.T, 8);
+    assert_non_null(strstr(s.st.change, "T shrank from 11 to 8"));
+    app_session_free(&s);
+}
+
+static void test_token_selection_and_find(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env, 120, 40);
+    app_session_key(&s, APP_KEY_END);
+    assert_int_equal(s.st.sel_col, 7);
+    app_session_key(&s, APP_KEY_RIGHT); /* clamped to the last position */
+    assert_int_equal(s.st.sel_col, 7);
+    app_session_key(&s, '/');
+    app_session_text(&s, "ignored while a prompt is open");
+    const char *q = "neutral";
+    for (; *q; q++)
+        app_session_key(&s, *q);
+    app_session_key(&s, APP_KEY_ENTER);
+    assert_int_equal(s.st.cur, 2);
+    assert_int_equal(s.st.sel_col, 4);
+    assert_int_equal(s.st.n_lines, 3);
+    app_session_key(&s, '/');
+    app_session_key(&s, 'z');
+    app_session_key(&s, 'q');
+    app_session_key(&s, APP_KEY_ENTER);
+    assert_non_null(strstr(s.st.note, "no token matches 'zq'"));
+    app_session_free(&s);
+}
+
+static void test_truncation_and_max_length_padding_reach_the_batch(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env, 120, 40);
+    app_session_key(&s, 'p'); /* max_length: T + 4 */
+    const bs_batch *b = &s.st.result->m[0].batch;
+    assert_int_equal(b->T, 12);
+    assert_int_equal(b->attention_mask[11], 0);
+    app_session_key(&s, 'p');
+    app_session_key(&s, 'p'); /* back to longest */
+    app_session_key(&s, 't');
+    app_session_key(&s, '-');
+    app_session_key(&s, '-');
+    app_session_key(&s, '-');
+    app_session_key(&s, '-');
+    app_session_key(&s, '-');
+    b = &s.st.result->m[0].batch;
+    assert_int_equal(s.st.max_length, 7); /* from 12 (set by max_length padding) */
+    assert_int_equal(b->T, 7);
+    assert_int_equal(b->truncated[0], 1);
+    assert_int_equal(b->input_ids[6], 102); /* [SEP] is kept */
+    app_session_free(&s);
+}
+
+static void test_padding_none_runs_rows_alone(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env, 120, 40);
+    app_session_key(&s, 'a');
+    app_session_text(&s, "Short.");
+    app_session_key(&s, APP_KEY_ESC);
+    app_session_key(&s, 'p');
+    app_session_key(&s, 'p');
+    assert_int_equal(s.st.padding, BS_PAD_NONE);
+    const app_model_result *mr = &s.st.result->m[0];
+    assert_true(mr->ragged);
+    assert_true(mr->ok_forward);
+    assert_int_equal(mr->batch.length[1], 4);
+    app_session_free(&s);
+}
+
+static void test_forward_refuses_a_batch_past_the_memory_budget(void **unused)
+{
+    app_session s;
+    env.forward_budget = 1e4; /* bytes: the seed batch needs about 90 KB */
+    app_session_init(&s, &env, 120, 40);
+    const app_model_result *mr = &s.st.result->m[0];
+    assert_true(mr->ok_tokens); /* the tokens are still there to look at */
+    assert_false(mr->ok_forward);
+    assert_non_null(strstr(mr->error, "the batch (3, 8) needs about"));
+    char *screen = app_session_dump(&s, 0);
+    assert_non_null(strstr(screen, "✗ the batch (3, 8) needs about"));
+    free(screen);
+    app_session_free(&s);
+    env.forward_budget = 0;
+}
+
+/* The raw outputs kept for the detailed views are the forward pass's own numbers,
+ * padded to (B, T) when rows ran alone. */
+static void test_result_keeps_logits_and_attention(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env, 120, 40);
+    app_session_key(&s, 'a');
+    app_session_text(&s, "Short.");
+    app_session_key(&s, APP_KEY_ESC);
+    const app_model_result *mr = &s.st.result->m[0];
+    const bs_batch *b = &mr->batch;
+    assert_non_null(mr->logits);
+    assert_non_null(mr->attn);
+    assert_int_equal(mr->attn_L, 2);
+    assert_int_equal(mr->attn_A, 2);
+    bs_run *run;
+    bs_error err = {0};
+    assert_int_equal(bs_run_create(&run, env.models[0].model, &err), BS_OK);
+    assert_int_equal(bs_forward(run, b->input_ids, b->attention_mask, b->token_type_ids, b->B,
+                                b->T, &err), BS_OK);
+    const bs_outputs *o = bs_run_outputs(run);
+    size_t n = (size_t)b->B * (size_t)b->T * 5;
+    for (size_t i = 0; i < n; i++)
+        assert_float_equal(mr->logits[i], o->logits[i], 1e-5);
+    size_t na = (size_t)2 * (size_t)b->B * 2 * (size_t)b->T * (size_t)b->T;
+    for (size_t i = 0; i < na; i++)
+        assert_float_equal(mr->attn[i], o->attn[i], 1e-6);
+    bs_run_free(run);
+
+    /* No padding: sentence 2 ran alone at its own length; the rest of its row is 0. */
+    app_session_key(&s, 'p');
+    app_session_key(&s, 'p');
+    mr = &s.st.result->m[0];
+    b = &mr->batch;
+    assert_true(mr->ragged);
+    int len = b->length[1], T = b->T;
+    assert_true(len < T);
+    assert_int_equal(bs_run_create(&run, env.models[0].model, &err), BS_OK);
+    assert_int_equal(bs_forward(run, b->input_ids + T, b->attention_mask + T,
+                                b->token_type_ids + T, 1, len, &err), BS_OK);
+    o = bs_run_outputs(run);
+    for (int t = 0; t < T; t++)
+        for (int c = 0; c < 5; c++) {
+            float want = t < len ? o->logits[t * 5 + c] : 0.0f;
+            assert_float_equal(mr->logits[((size_t)T + (size_t)t) * 5 + (size_t)c], want, 1e-5);
+        }
+    /* Layer 1, sentence 2, head 0: its rows are the lone run's, each summing to 1. */
+    for (int q = 0; q < len; q++) {
+        double sum = 0;
+        for (int k = 0; k < T; k++) {
+            float v = mr->attn[((((size_t)1 * (size_t)b->B + 1) * 2 + 0) * (size_t)T + (size_t)q) *
+                                   (size_t)T + (size_t)k];
+            if (k >= len)
+                assert_float_equal(v, 0.0f, 0);
+            sum += v;
+        }
+        assert_float_equal(sum, 1.0, 1e-4);
+    }
+    bs_run_free(run);
+    app_session_free(&s);
+}
+
+static void test_worker_newest_job_wins(void **unused)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    app_worker *w;
+    assert_int_equal(app_worker_start(&w, &env, fds[1]), 0);
+    app_state st;
+    app_state_init(&st, 80, 24);
+    for (int i = 0; i < 20; i++) {
+        key(&st, i == 0 ? 'a' : 'y');
+        app_worker_submit(w, app_make_job(&st));
+    }
+    /* Results come back until the one for the newest gen. */
+    app_result *r = NULL;
+    for (int tries = 0; tries < 200; tries++) {
+        char c;
+        assert_int_equal(read(fds[0], &c, 1), 1);
+        app_result *got = app_worker_take(w);
+        if (!got)
+            continue;
+        app_result_free(r);
+        r = got;
+        if (r->gen == st.gen)
+            break;
+    }
+    assert_non_null(r);
+    assert_int_equal(r->gen, st.gen);
+    assert_int_equal(app_install_result(&st, r, &env), 1);
+    assert_int_equal(st.result->m[0].batch.B, 4);
+    app_worker_stop(w);
+    close(fds[0]);
+    close(fds[1]);
+    app_state_free(&st);
+}
+
+/* A monkey at the keyboard: every bound key, letters, random bytes pasted, random
+ * sizes, with a fixed seed; the state's invariants hold after every event and nothing
+ * crashes (the sanitizer build watches memory). */
+static void test_reducer_survives_random_input(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env, 100, 30);
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < 1200; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int pick = (int)(x % 100);
+        app_event ev = {0};
+        char bytes[64];
+        if (pick < 45) {
+            const app_binding *b = &app_keymap[(x >> 8) % (uint64_t)app_keymap_count];
+            if (b->action == A_QUIT || b->action == A_QUIT_NOW || b->action == A_SAVE ||
+                b->action == A_SAVE_W)
+                continue; /* no files written, no early exit */
+            ev = (app_event){.kind = EV_KEY, .key = (x >> 20) & 1 && b->key2 ? b->key2 : b->key};
+        } else if (pick < 85) {
+            ev = (app_event){.kind = EV_KEY, .key = 32 + (int)((x >> 8) % 95)};
+            if (ev.key == 'q' || ev.key == 'w')
+                ev.key = 'x';
+        } else if (pick < 95) {
+            size_t n = (x >> 8) % sizeof bytes;
+            for (size_t k = 0; k < n; k++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                bytes[k] = (char)(x & 0xFF);
+            }
+            ev = (app_event){.kind = EV_TEXT, .text = bytes, .len = n};
+        } else {
+            ev = (app_event){.kind = EV_RESIZE, .w = (int)((x >> 8) % 140), .h = (int)((x >> 16) % 50)};
+        }
+        app_session_event(&s, &ev);
+        if (s.st.n_lines > 12) { /* keep the batch small so the test stays fast */
+            app_session_key(&s, APP_KEY_ESC);
+            app_session_key(&s, 'd');
+        }
+        if (s.st.lines[s.st.cur].len > 120 && s.st.focus == FOCUS_EDITOR)
+            app_session_key(&s, APP_KEY_CTRL_U);
+        const app_state *st = &s.st;
+        assert_true(st->n_lines >= 1 && st->n_lines <= APP_MAX_SENTENCES);
+        assert_true(st->cur >= 0 && st->cur < st->n_lines);
+        assert_true(st->cursor <= st->lines[st->cur].len);
+        assert_true(st->lines[st->cur].len <= APP_MAX_LINE);
+        assert_int_equal(s.grid.w, st->w);
+        assert_int_equal(s.grid.h, st->h);
+        if (st->result && st->result->m[0].ok_tokens)
+            assert_int_equal(st->result->m[0].batch.B, st->n_lines);
+    }
+    app_session_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reducer_starts_with_seed_sentences),
+        cmocka_unit_test(test_reducer_q_quits_only_outside_the_editor),
+        cmocka_unit_test(test_reducer_tab_cycles_focus),
+        cmocka_unit_test(test_reducer_add_delete_reorder),
+        cmocka_unit_test(test_editor_line_keys),
+        cmocka_unit_test(test_editor_enter_splits_and_backspace_joins),
+        cmocka_unit_test(test_editor_invalid_utf8_is_edited_byte_by_byte),
+        cmocka_unit_test(test_editor_line_is_bounded),
+        cmocka_unit_test(test_reducer_paste_splits_lines_and_bounds_them),
+        cmocka_unit_test(test_reducer_paste_never_passes_the_sentence_limit),
+        cmocka_unit_test(test_reducer_options_cycle),
+        cmocka_unit_test(test_reducer_unbound_letter_explains_modes),
+        cmocka_unit_test(test_reducer_quit_with_unsaved_file_asks_once),
+        cmocka_unit_test(test_file_save_and_load_round_trip),
+        cmocka_unit_test(test_pair_toggle_keeps_text),
+        cmocka_unit_test(test_install_result_drops_stale),
+        cmocka_unit_test(test_pipeline_batch_matches_the_seed_article),
+        cmocka_unit_test(test_change_explains_T_growing),
+        cmocka_unit_test(test_token_selection_and_find),
+        cmocka_unit_test(test_truncation_and_max_length_padding_reach_the_batch),
+        cmocka_unit_test(test_padding_none_runs_rows_alone),
+        cmocka_unit_test(test_forward_refuses_a_batch_past_the_memory_budget),
+        cmocka_unit_test(test_result_keeps_logits_and_attention),
+        cmocka_unit_test(test_worker_newest_job_wins),
+        cmocka_unit_test(test_reducer_survives_random_input),
+    };
+    return cmocka_run_group_tests(tests, setup_env, teardown_env);
+}

@@ -1,0 +1,426 @@
+/*
+ * test_app_views.c - the screen: golden dumps of the main states at 80x24 and 120x40,
+ * the help screen against the key table, and drawing at every size from 0x0 up.
+ *
+ * Goldens live in tests/fixtures/screens/NAME.txt (text, "--", then one style letter
+ * per cell, see grid.h). BERTSCOPE_UPDATE_GOLDENS=1 rewrites them; read the new ones
+ * by eye before committing. Models: two shape-only "tiny" heads (a token head with 5
+ * labels and a sequence head with 3) whose classifiers are fixed by fix_head(), so the
+ * screens need no trained weights and do not change with the engine's random init.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "app/app.h"
+#include "app/grid.h"
+#include "app/views.h"
+#include "engine/model_internal.h"
+
+static app_env env2;  /* token head + sequence head */
+
+/* Fixes a shape-only model's head so the screen does not depend on the engine's random
+ * initialisation: classifier weights 0 and a chosen bias make the logits equal the bias
+ * at every position (W·h + b = b), and the labels get readable names. Test-only: it
+ * writes into the model's own arena (model_internal.h). */
+static void fix_head(bs_model *m, const char *const *labels, const float *bias, int C)
+{
+    assert_int_equal(m->cfg.num_labels, C);
+    memset((float *)m->classifier.w, 0, (size_t)C * (size_t)m->classifier.in * sizeof(float));
+    memcpy((float *)m->classifier.b, bias, (size_t)C * sizeof(float));
+    for (int i = 0; i < C; i++) {
+        free(m->cfg.id2label[i]);
+        m->cfg.id2label[i] = strdup(labels[i]);
+    }
+}
+static app_env env_tok; /* tokenizer only, as when every model failed to load */
+
+static int setup(void **unused)
+{
+    memset(&env2, 0, sizeof env2);
+    memset(&env_tok, 0, sizeof env_tok);
+    bs_load_options lo = bs_load_defaults();
+    lo.head = BS_HEAD_TOK;
+    lo.num_labels = 5;
+    lo.seed = 11;
+    if (app_env_add_path(&env2, "tiny-tok", "builtin:tiny", "weights/vocab", &lo) != 0)
+        return -1;
+    lo.head = BS_HEAD_SEQ;
+    lo.num_labels = 3;
+    lo.seed = 12;
+    if (app_env_add_path(&env2, "tiny-seq", "builtin:tiny", "weights/vocab", &lo) != 0)
+        return -1;
+    static const char *const tags[] = {"ADJ", "NOUN", "VERB", "DET", "."};
+    static const float tag_bias[] = {0.1f, 0.9f, 0.4f, 0.2f, -0.3f};
+    fix_head(env2.models[0].model, tags, tag_bias, 5);
+    static const char *const genres[] = {"press", "general", "fiction"};
+    static const float genre_bias[] = {0.3f, -0.4f, 0.8f};
+    fix_head(env2.models[1].model, genres, genre_bias, 3);
+    app_env_add_path(&env_tok, "missing", "tests/fixtures/screens/no-such-model", NULL, &lo);
+    return app_env_ensure_tokenizer(&env_tok, "weights/vocab");
+}
+
+static int teardown(void **unused)
+{
+    app_env_free(&env2);
+    app_env_free(&env_tok);
+    return 0;
+}
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s)
+        s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+/* Compares the session's screen with a golden file, naming the first differing line. */
+static void check_golden(app_session *s, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "tests/fixtures/screens/%s.txt", name);
+    char *got = app_session_dump(s, 1);
+    assert_non_null(got);
+    const char *upd = getenv("BERTSCOPE_UPDATE_GOLDENS");
+    if (upd && *upd && strcmp(upd, "0")) {
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        fputs(got, f);
+        fclose(f);
+        print_message("updated %s\n", path);
+        free(got);
+        return;
+    }
+    char *want = read_all(path);
+    if (!want)
+        fail_msg("missing golden %s (BERTSCOPE_UPDATE_GOLDENS=1 writes it)", path);
+    if (strcmp(got, want)) {
+        const char *a = got, *b = want;
+        int lineno = 1;
+        while (*a && *a == *b) {
+            if (*a == '\n')
+                lineno++;
+            a++, b++;
+        }
+        const char *ga = a, *wb = b;
+        while (ga > got && ga[-1] != '\n')
+            ga--;
+        while (wb > want && wb[-1] != '\n')
+            wb--;
+        print_error("%s differs at line %d\n  got:  %.*s\n  want: %.*s\n", path, lineno,
+                    (int)strcspn(ga, "\n"), ga, (int)strcspn(wb, "\n"), wb);
+        free(got);
+        free(want);
+        fail_msg("screen %s differs from its golden", name);
+    }
+    free(got);
+    free(want);
+}
+
+static void keys(app_session *s, const char *k)
+{
+    for (; *k; k++)
+        app_session_key(s, (unsigned char)*k);
+}
+
+static void test_screen_seed_120x40(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env2, 120, 40);
+    check_golden(&s, "seed_120x40");
+    app_session_free(&s);
+}
+
+static void test_screen_seed_80x24(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env2, 80, 24);
+    check_golden(&s, "seed_80x24");
+    app_session_free(&s);
+}
+
+/* The seed article's moment: a longer sentence makes the batch pad the others. */
+static void test_screen_longer_sentence_pads_120x40(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env2, 120, 40);
+    app_session_key(&s, 'a');
+    app_session_text(&s, "Tokenization splits unbelievable words.");
+    app_session_key(&s, APP_KEY_ESC);
+    keys(&s, "ll"); /* select "splits" */
+    check_golden(&s, "longer_120x40");
+    app_session_free(&s);
+}
+
+static void test_screen_longer_sentence_pads_80x24(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env2, 80, 24);
+    app_session_key(&s, 'a');
+    app_session_text(&s, "Tokenization splits unbelievable words.");
+    check_golden(&s, "longer_editing_80x24");
+    app_session_free(&s);
+}
+
+static void test_screen_pair_and_left_padding_120x40(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env2, 120, 40);
+    app_session_key(&s, 'b');
+    app_session_text(&s, "Is it?");
+    app_session_key(&s, APP_KEY_ESC);
+    keys(&s, "sf]"); /* left side, token head in front... then the sequence head, layer 2 */
+    check_golden(&s, "pair_left_120x40");
+    app_session_free(&s);
+}
+
+static void test_screen_truncation_max_length_80x24(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env2, 80, 24);
+    keys(&s, "p"); /* max_length padding to T + 4 */
+    keys(&s, "t-----");
+    check_golden(&s, "truncation_80x24");
+    app_session_free(&s);
+}
+
+static void test_screen_help_120x40(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env2, 120, 40);
+    app_session_key(&s, '?');
+    check_golden(&s, "help_120x40");
+    app_session_free(&s);
+}
+
+static void test_screen_tokenizer_only_80x24(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env_tok, 80, 24);
+    check_golden(&s, "tokenizer_only_80x24");
+    app_session_free(&s);
+}
+
+static void test_screen_too_small_20x5(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env2, 20, 5);
+    check_golden(&s, "too_small_20x5");
+    app_session_free(&s);
+}
+
+/* Every binding of the key table appears on the help screen with its help text. */
+static void test_help_lists_every_binding(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env2, 120, 60);
+    app_session_key(&s, APP_KEY_F1);
+    char *screen = app_session_dump(&s, 0);
+    for (int i = 0; i < app_keymap_count; i++) {
+        /* Two columns of help at 120 columns leave 44 cells per text. */
+        assert_true(grid_text_width(app_keymap[i].help, strlen(app_keymap[i].help)) <= 44);
+        if (!strstr(screen, app_keymap[i].help))
+            fail_msg("help screen lacks '%s'", app_keymap[i].help);
+        if (!strstr(screen, app_keymap[i].shown))
+            fail_msg("help screen lacks key '%s'", app_keymap[i].shown);
+    }
+    free(screen);
+    app_session_key(&s, 'x'); /* any key closes it */
+    assert_int_equal(s.st.help, 0);
+    app_session_free(&s);
+}
+
+/* The characters of the selected token are highlighted in the editor. */
+static void test_selected_token_highlights_its_source(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env2, 120, 40);
+    keys(&s, "jlll"); /* sentence 2, position 1 + 3 = 4: "negative" */
+    char *d = app_session_dump(&s, 1);
+    char *styles = strstr(d, "\n--\n") + 4;
+    /* Row of sentence 2 in the editor: find "negative" in the text part. */
+    char *text_line = d;
+    int row = 0;
+    while (!strstr(text_line, " 2  This is a negative") ||
+           strstr(text_line, " 2  This is a negative") > strchr(text_line, '\n')) {
+        text_line = strchr(text_line, '\n') + 1;
+        row++;
+    }
+    char *style_line = styles;
+    for (int i = 0; i < row; i++)
+        style_line = strchr(style_line, '\n') + 1;
+    /* ASCII on that row, so the byte column is the cell column. */
+    int col = (int)(strstr(text_line, "negative") - text_line);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(style_line[col + i], 'r');
+    assert_int_not_equal(style_line[col - 2], 'r');
+    assert_int_not_equal(style_line[col + 8], 'r');
+    free(d);
+    app_session_free(&s);
+}
+
+/* Every size, with a pair, a wide-character sentence and invalid UTF-8, draws inside
+ * the grid and never crashes (ASan watches the writes). */
+static void test_render_any_size(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env2, 120, 40);
+    app_session_key(&s, 'a');
+    app_session_text(&s, "日本語のテキスト and emoji 😀 ok");
+    app_session_key(&s, APP_KEY_ESC);
+    app_session_key(&s, 'a');
+    static const char invalid[] = "bad \xFF\xFE bytes \xE2\x82";
+    app_event bad = {.kind = EV_TEXT, .text = invalid, .len = sizeof invalid - 1};
+    app_session_event(&s, &bad);
+    app_session_key(&s, APP_KEY_CTRL_T);
+    app_session_text(&s, "second part");
+    assert_int_equal(s.st.n_lines, 5);
+    for (int h = 0; h <= 45; h += (h < 12 ? 1 : 7))
+        for (int w = 0; w <= 130; w += (w < 42 ? 1 : 11)) {
+            app_event ev = {.kind = EV_RESIZE, .w = w, .h = h};
+            app_session_event(&s, &ev);
+            assert_int_equal(s.grid.w, w);
+            assert_int_equal(s.grid.h, h);
+        }
+    app_session_free(&s);
+}
+
+/* More tokens than BERT's 512 positions: the tokens stay, the ledger and the
+ * explanation say why nothing ran, and truncation fixes it. */
+static void test_too_long_batch_is_explained(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env2, 120, 40);
+    app_session_key(&s, 'a');
+    char text[1300];
+    for (int i = 0; i < 600; i++)
+        memcpy(text + 2 * i, "a ", 2);
+    text[1200] = '\0';
+    app_session_text(&s, text);
+    app_session_key(&s, APP_KEY_ESC);
+    char *screen = app_session_dump(&s, 0);
+    assert_non_null(strstr(screen, "input_ids (B, T) = (4, 602)"));
+    assert_non_null(strstr(screen, "T = 602 is more than the 512 position"));
+    assert_non_null(strstr(screen, "has 602 tokens but the model takes at most 512"));
+    free(screen);
+    app_session_key(&s, 't'); /* truncation at max_length = T, still too long ... */
+    app_session_key(&s, 'm');
+    app_session_text(&s, "ignored");
+    app_session_key(&s, '6');
+    app_session_key(&s, '4');
+    app_session_key(&s, APP_KEY_ENTER);
+    assert_int_equal(s.st.max_length, 64);
+    assert_true(s.st.result->m[0].ok_forward);
+    assert_int_equal(s.st.result->m[0].batch.T, 64);
+    assert_int_equal(s.st.result->m[0].batch.truncated[1], 602 - 64);
+    app_session_free(&s);
+}
+
+/* v cycles the detail panels (attention, tokenizer steps, words, Python) in place of
+ * the token grid, at both sizes and with the tokenizer alone; < > pick the head. */
+static void test_detail_panels_cycle(void **unused)
+{
+    static const char *const want[] = {"Attention", "Tokenizer trace", "Words", "Python"};
+    const app_env *envs[] = {&env2, &env_tok};
+    int sizes[][2] = {{120, 40}, {80, 24}};
+    for (int e = 0; e < 2; e++)
+        for (int z = 0; z < 2; z++) {
+            app_session s;
+            app_session_init(&s, envs[e], sizes[z][0], sizes[z][1]);
+            for (int d = 0; d < 4; d++) {
+                app_session_key(&s, 'v');
+                assert_int_equal(s.st.detail, d + 1);
+                char *screen = app_session_dump(&s, 0);
+                assert_null(strstr(screen, "pos    0 ")); /* the grid is replaced */
+                if (e == 0 || d == 1 || d == 3) /* tokenizer only: no attention, no words */
+                    if (!strstr(screen, want[d]))
+                        fail_msg("detail %d lacks '%s' at %dx%d:\n%s", d + 1, want[d],
+                                 sizes[z][0], sizes[z][1], screen);
+                free(screen);
+            }
+            app_session_key(&s, 'v');
+            assert_int_equal(s.st.detail, DETAIL_NONE);
+            app_session_free(&s);
+        }
+    app_session s;
+    app_session_init(&s, &env2, 120, 40);
+    assert_int_equal(s.st.attn_head, -1); /* the mean over heads first */
+    app_session_key(&s, '>');
+    assert_int_equal(s.st.detail, DETAIL_ATTN);
+    assert_int_equal(s.st.attn_head, 0);
+    app_session_key(&s, '>');
+    app_session_key(&s, '>');
+    assert_int_equal(s.st.attn_head, -1); /* tiny has 2 heads: 0, 1, then the mean */
+    app_session_key(&s, '<');
+    assert_int_equal(s.st.attn_head, 1);
+    for (int h = 1; h < 40; h += 3) { /* and at every height, nothing breaks */
+        app_event ev = {.kind = EV_RESIZE, .w = 30 + h * 2, .h = h};
+        app_session_event(&s, &ev);
+    }
+    app_session_free(&s);
+}
+
+static void test_grid_wide_chars_align(void **unused)
+{
+    app_grid g = {0};
+    assert_int_equal(grid_resize(&g, 6, 1), 0);
+    int x = grid_puts(&g, 0, 0, 6, "a日b", ST_NORMAL);
+    assert_int_equal(x, 4);
+    assert_int_equal(g.cells[1].cp, 0x65E5);
+    assert_int_equal(g.cells[2].cp, APP_WIDE_CONT);
+    /* A wide character that would cross the right edge is not half drawn. */
+    x = grid_puts(&g, 4, 0, 6, "x日", ST_NORMAL);
+    assert_int_equal(g.cells[5].cp, ' ');
+    /* Overwriting the right half of a wide character blanks its left half. */
+    grid_puts(&g, 2, 0, 6, "z", ST_NORMAL);
+    assert_int_equal(g.cells[1].cp, ' ');
+    char *d = grid_dump(&g, 0);
+    assert_string_equal(d, "a zbx \n");
+    free(d);
+    /* Combining marks join the character before them; controls become U+FFFD. */
+    grid_clear(&g);
+    grid_puts(&g, 0, 0, 6, "e\xCC\x81\x01", ST_NORMAL);
+    assert_int_equal(g.cells[0].comb, 0x301);
+    assert_int_equal(g.cells[1].cp, 0xFFFD);
+    grid_free(&g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_screen_seed_120x40),
+        cmocka_unit_test(test_screen_seed_80x24),
+        cmocka_unit_test(test_screen_longer_sentence_pads_120x40),
+        cmocka_unit_test(test_screen_longer_sentence_pads_80x24),
+        cmocka_unit_test(test_screen_pair_and_left_padding_120x40),
+        cmocka_unit_test(test_screen_truncation_max_length_80x24),
+        cmocka_unit_test(test_screen_help_120x40),
+        cmocka_unit_test(test_screen_tokenizer_only_80x24),
+        cmocka_unit_test(test_screen_too_small_20x5),
+        cmocka_unit_test(test_help_lists_every_binding),
+        cmocka_unit_test(test_selected_token_highlights_its_source),
+        cmocka_unit_test(test_render_any_size),
+        cmocka_unit_test(test_too_long_batch_is_explained),
+        cmocka_unit_test(test_detail_panels_cycle),
+        cmocka_unit_test(test_grid_wide_chars_align),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
