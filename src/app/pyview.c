@@ -1,0 +1,387 @@
+/*
+ * pyview.c - generates the transformers code for the current state (pyview.h).
+ */
+#include "app/pyview.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+    int oom;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->s, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->s = p, b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = 0;
+}
+
+#define sb_lit(b, lit) sb_add((b), (lit), sizeof(lit) - 1)
+
+__attribute__((format(printf, 2, 3))) static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    sb_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* A Python string literal for UTF-8 bytes: escapes quotes, backslashes and controls;
+ * bytes that are not UTF-8 become \ufffd, which is what bertscope reads them as. */
+static void py_str(sbuf *b, const char *s, size_t n)
+{
+    sb_add(b, "\"", 1);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        uint32_t cp;
+        size_t j = utf8_next(s, n, i, &cp);
+        if (c == '"' || c == '\\') {
+            sb_add(b, "\\", 1);
+            sb_add(b, s + i, 1);
+        } else if (c == '\n') {
+            sb_add(b, "\\n", 2);
+        } else if (c == '\r') {
+            sb_add(b, "\\r", 2);
+        } else if (c == '\t') {
+            sb_add(b, "\\t", 2);
+        } else if (c < 0x20 || c == 0x7f) {
+            sb_printf(b, "\\x%02x", c);
+        } else if (cp == 0xFFFD && !(j - i == 3 && memcmp(s + i, "\xEF\xBF\xBD", 3) == 0)) {
+            sb_add(b, "\\ufffd", 6);
+        } else if (cp >= 0x80 && cp < 0xA0) {
+            sb_printf(b, "\\x%02x", (unsigned)cp); /* C1 controls: invisible on screen */
+        } else {
+            sb_add(b, s + i, j - i);
+        }
+        i = j;
+    }
+    sb_add(b, "\"", 1);
+}
+
+static const char *head_class(bs_head h)
+{
+    switch (h) {
+    case BS_HEAD_SEQ: return "BertForSequenceClassification";
+    case BS_HEAD_TOK: return "BertForTokenClassification";
+    case BS_HEAD_MLM: return "BertForMaskedLM";
+    default: return "BertModel";
+    }
+}
+
+int py_full_rows(const bs_batch *batch)
+{
+    int k = 0;
+    for (int b = 0; b < batch->B; b++) {
+        int full = 1;
+        for (int t = 0; t < batch->T; t++)
+            full &= batch->attention_mask[(size_t)b * (size_t)batch->T + (size_t)t] != 0;
+        k += full;
+    }
+    return k;
+}
+
+/* Tokens that transformers' word_ids() maps to a word (not [CLS]/[SEP]/[PAD]). */
+static int word_tokens(const bs_batch *batch, int b)
+{
+    int n = 0;
+    for (int t = 0; t < batch->T; t++)
+        n += batch->tokens[(size_t)b * (size_t)batch->T + (size_t)t].word >= 0;
+    return n;
+}
+
+/* The output's last dimension and its name. */
+static int out_dim(const py_spec *s)
+{
+    if (s->head == BS_HEAD_MLM)
+        return s->cfg->vocab_size;
+    if (s->head == BS_HEAD_BASE)
+        return s->cfg->hidden_size;
+    return s->cfg->num_labels;
+}
+
+static void shape(sbuf *b, const py_spec *s, int B, int T)
+{
+    if (s->head == BS_HEAD_SEQ)
+        sb_printf(b, "torch.Size([%d, %d])", B, out_dim(s));
+    else
+        sb_printf(b, "torch.Size([%d, %d, %d])", B, T, out_dim(s));
+}
+
+/* The keyword arguments after the texts: padding, truncation, max_length. */
+static void call_args(sbuf *b, const py_spec *s, int with_padding)
+{
+    if (with_padding && s->padding == BS_PAD_LONGEST)
+        sb_add(b, ", padding=True", 14);
+    else if (with_padding && s->padding == BS_PAD_MAX_LENGTH)
+        sb_add(b, ", padding=\"max_length\"", 22);
+    if (s->truncation == BS_TRUNC_LONGEST_FIRST)
+        sb_add(b, ", truncation=True", 17);
+    else if (s->truncation != BS_TRUNC_NONE)
+        sb_printf(b, ", truncation=\"%s\"", bs_truncation_name(s->truncation));
+    if (s->max_length > 0 &&
+        (s->truncation != BS_TRUNC_NONE || (with_padding && s->padding == BS_PAD_MAX_LENGTH)))
+        sb_printf(b, ", max_length=%d", s->max_length);
+}
+
+char *py_generate(const py_spec *s)
+{
+    sbuf b = {0};
+    const bs_batch *bt = s->batch;
+    const char *cls = head_class(s->head);
+    /* No model (tokenizer only): the tokenizer part alone. */
+    int nomodel = !s->cfg;
+    const char *mpath = s->model_path ? s->model_path : s->tokenizer_path;
+    int builtin = !nomodel && strncmp(mpath, "builtin:", 8) == 0;
+    int n_pairs = 0;
+    for (int i = 0; i < s->n; i++)
+        n_pairs += memchr(s->lines[i], '\t', s->lens[i]) != NULL;
+    int ragged = 0;
+    for (int i = 1; i < bt->B; i++)
+        ragged |= bt->length[i] != bt->length[0];
+    int loop = s->padding == BS_PAD_NONE && ragged;
+    int mixed = n_pairs > 0 && n_pairs < s->n;
+
+    if (nomodel)
+        sb_lit(&b, "from transformers import AutoTokenizer\n\n");
+    else
+        sb_lit(&b, "import torch\n");
+    if (builtin)
+        sb_printf(&b, "from transformers import BertConfig, BertTokenizerFast, %s\n\n", cls);
+    else if (!nomodel)
+        sb_printf(&b, "from transformers import AutoTokenizer, %s\n\n", cls);
+    if (builtin) {
+        const bs_config *c = s->cfg;
+        char vpath[1100];
+        snprintf(vpath, sizeof vpath, "%s/vocab.txt", s->tokenizer_path);
+        sb_lit(&b, "tokenizer = BertTokenizerFast(");
+        py_str(&b, vpath, strlen(vpath));
+        sb_lit(&b, ")\n");
+        sb_printf(&b, "# %s: a shape-only model, random weights (numbers will differ)\n",
+                  mpath);
+        sb_printf(&b, "config = BertConfig(hidden_size=%d, num_hidden_layers=%d, "
+                      "num_attention_heads=%d,\n                    intermediate_size=%d",
+                  c->hidden_size, c->num_layers, c->num_heads, c->intermediate_size);
+        if (s->head == BS_HEAD_SEQ || s->head == BS_HEAD_TOK)
+            sb_printf(&b, ", num_labels=%d", c->num_labels);
+        sb_printf(&b, ")\nmodel = %s(config)\n", cls);
+    } else {
+        sb_lit(&b, "tokenizer = AutoTokenizer.from_pretrained(");
+        py_str(&b, s->tokenizer_path, strlen(s->tokenizer_path));
+        sb_lit(&b, ")\n");
+    }
+    if (nomodel) {
+        sb_lit(&b, "# no model loaded: the tokenizer alone\n");
+    } else if (!builtin) {
+        sb_printf(&b, "model = %s.from_pretrained(", cls);
+        py_str(&b, mpath, strlen(mpath));
+        if (s->random_head && (s->head == BS_HEAD_SEQ || s->head == BS_HEAD_TOK))
+            sb_printf(&b, ", num_labels=%d)\n# the classifier is newly initialised (random): "
+                          "its logits will not match bertscope's\n",
+                      s->cfg->num_labels);
+        else
+            sb_lit(&b, ")\n");
+    }
+    if (!nomodel)
+        sb_lit(&b, "model.eval()  # dropout off\n");
+    if (s->side == BS_SIDE_LEFT && s->padding != BS_PAD_NONE)
+        sb_lit(&b, "tokenizer.padding_side = \"left\"\n");
+    sb_lit(&b, "\n");
+
+    /* The sentences: A in texts, B in pairs (None for a single sentence). */
+    sb_lit(&b, "texts = [\n");
+    for (int i = 0; i < s->n; i++) {
+        const char *tab = memchr(s->lines[i], '\t', s->lens[i]);
+        sb_lit(&b, "    ");
+        py_str(&b, s->lines[i], tab ? (size_t)(tab - s->lines[i]) : s->lens[i]);
+        sb_lit(&b, ",\n");
+    }
+    sb_lit(&b, "]\n");
+    if (n_pairs) {
+        sb_lit(&b, "pairs = [\n");
+        for (int i = 0; i < s->n; i++) {
+            const char *tab = memchr(s->lines[i], '\t', s->lens[i]);
+            sb_lit(&b, "    ");
+            if (tab)
+                py_str(&b, tab + 1, s->lens[i] - (size_t)(tab - s->lines[i]) - 1);
+            else
+                sb_lit(&b, "None");
+            sb_lit(&b, ",\n");
+        }
+        sb_lit(&b, "]\n");
+    }
+    sb_lit(&b, "\n");
+
+    const char *out = s->head == BS_HEAD_BASE ? "last_hidden_state" : "logits";
+    if (loop) {
+        sb_lit(&b, "# padding off and rows of different lengths: one tensor cannot hold them\n"
+                   "# (return_tensors=\"pt\" raises), so run one sentence at a time\n");
+        sb_printf(&b, "for i, text in enumerate(texts):\n    inputs = tokenizer(text%s",
+                  n_pairs ? ", pairs[i]" : "");
+        call_args(&b, s, 0);
+        if (nomodel) {
+            sb_lit(&b, ", return_tensors=\"pt\")\n    print(inputs[\"input_ids\"].shape)\n");
+            for (int i = 0; i < bt->B; i++)
+                sb_printf(&b, "# sentence %d: torch.Size([1, %d])\n", i + 1, bt->length[i]);
+        } else {
+            sb_lit(&b, ", return_tensors=\"pt\")\n    with torch.no_grad():\n"
+                       "        outputs = model(**inputs)\n");
+            sb_printf(&b, "    print(outputs.%s.shape)\n", out);
+            for (int i = 0; i < bt->B; i++) {
+                sb_printf(&b, "# sentence %d: ", i + 1);
+                shape(&b, s, 1, bt->length[i]);
+                sb_lit(&b, "\n");
+            }
+        }
+        char *r = b.oom ? NULL : b.s;
+        if (!r)
+            free(b.s);
+        return r;
+    }
+    if (mixed) {
+        sb_lit(&b, "# pairs and single sentences cannot share one tokenizer call: encode each\n"
+                   "# row, then pad them together\n"
+                   "rows = [tokenizer(a, b");
+        call_args(&b, s, 0);
+        sb_lit(&b, ") for a, b in zip(texts, pairs)]\nbatch = tokenizer.pad(rows");
+        if (s->padding == BS_PAD_LONGEST)
+            sb_lit(&b, ", padding=True");
+        else if (s->padding == BS_PAD_MAX_LENGTH)
+            sb_printf(&b, ", padding=\"max_length\", max_length=%d", s->max_length);
+        sb_lit(&b, ", return_tensors=\"pt\")\n");
+    } else {
+        sb_printf(&b, "batch = tokenizer(texts%s", n_pairs ? ", text_pair=pairs" : "");
+        call_args(&b, s, 1);
+        sb_lit(&b, ", return_tensors=\"pt\")\n");
+    }
+    sb_printf(&b, "print(batch[\"input_ids\"].shape)  # torch.Size([%d, %d])\n", bt->B, bt->T);
+    if (nomodel) {
+        char *r = b.oom ? NULL : b.s;
+        if (!r)
+            free(b.s);
+        return r;
+    }
+    sb_lit(&b, "\nwith torch.no_grad():\n    outputs = model(**batch)\n");
+    sb_printf(&b, "print(outputs.%s.shape)  # ", out);
+    shape(&b, s, bt->B, bt->T);
+    sb_lit(&b, "\n");
+
+    if (s->head == BS_HEAD_MLM) {
+        /* A masked LM is read where the input says [MASK] (written in the text). */
+        int n_mask = 0;
+        for (size_t i = 0; i < (size_t)bt->B * (size_t)bt->T; i++)
+            n_mask += (bt->tokens[i].flags & BS_TOK_SPECIAL) && bt->tokens[i].piece &&
+                      strcmp(bt->tokens[i].piece, "[MASK]") == 0;
+        sb_lit(&b, "\n# A masked LM is read at the [MASK] positions:\n"
+                   "masked = outputs.logits[batch[\"input_ids\"] == tokenizer.mask_token_id]");
+        sb_printf(&b, "  # torch.Size([%d, %d])\n", n_mask, out_dim(s));
+        sb_lit(&b, "print(tokenizer.convert_ids_to_tokens(masked.argmax(dim=-1).tolist()))\n");
+    } else if (s->head == BS_HEAD_TOK) {
+        int real = 0;
+        for (int i = 0; i < bt->B; i++)
+            real += bt->length[i];
+        sb_lit(&b, "\n# Per-token predictions: drop [CLS], [SEP] and [PAD] per sentence (they are\n"
+                   "# the positions training labels -100); word_ids() is None exactly there\n");
+        sb_lit(&b, "for i in range(len(texts)):\n"
+                   "    keep = [t for t, w in enumerate(batch.word_ids(i)) if w is not None]\n"
+                   "    pred = outputs.logits[i, keep].argmax(dim=-1)\n"
+                   "    print(pred.shape)\n");
+        for (int i = 0; i < bt->B; i++)
+            sb_printf(&b, "# sentence %d: torch.Size([%d])\n", i + 1, word_tokens(bt, i));
+        sb_lit(&b, "# or every real position at once (specials included), flattened:\n");
+        sb_printf(&b, "real = outputs.logits[batch[\"attention_mask\"].bool()]  "
+                      "# torch.Size([%d, %d])\n",
+                  real, out_dim(s));
+    }
+    int k = py_full_rows(bt);
+    if (k != bt->B) {
+        sb_lit(&b, "\n# Not this (the seed article's filter): .all(dim=1) keeps only the sentences\n"
+                   "# with no padding at all, it does not drop pad positions\n");
+        sb_printf(&b, "wrong = outputs.%s[batch[\"attention_mask\"].bool().all(dim=1)]  # ", out);
+        shape(&b, s, k, bt->T);
+        sb_lit(&b, "\n# dropped: sentence");
+        int first = 1;
+        int dropped = bt->B - k;
+        if (dropped > 1)
+            sb_lit(&b, "s");
+        for (int i = 0; i < bt->B; i++) {
+            int full = 1;
+            for (int t = 0; t < bt->T; t++)
+                full &= bt->attention_mask[(size_t)i * (size_t)bt->T + (size_t)t] != 0;
+            if (!full) {
+                sb_printf(&b, "%s%d", first ? " " : ", ", i + 1);
+                first = 0;
+            }
+        }
+        sb_printf(&b, " (padded), so %d of %d rows are left\n", k, bt->B);
+    }
+    char *r = b.oom ? NULL : b.s;
+    if (!r)
+        free(b.s);
+    return r;
+}
+
+void py_draw(app_grid *g, int x, int y, int w, int h, const char *text, int scroll)
+{
+    if (w <= 0 || h <= 0)
+        return;
+    int xm = x + w, ym = y + h, row = y;
+    grid_puts(g, x, row++, xm, "Python  (transformers code for this screen; scroll with PgUp/PgDn)",
+              ST_TITLE);
+    const char *p = text ? text : "";
+    for (int line = 0; *p && row < ym; line++) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (line >= scroll) {
+            size_t k = strspn(p, " ");
+            int st = k < n && p[k] == '#' ? ST_DIM : ST_NORMAL;
+            /* A line wider than the panel goes on below after a dim "» ", so nothing of
+             * the code is hidden. */
+            size_t i = 0;
+            int first = 1;
+            while (row < ym && (first || i < n)) {
+                int c = x;
+                if (!first)
+                    c = grid_puts(g, c, row, xm, "» ", ST_DIM);
+                size_t j = i;
+                int col = c;
+                while (j < n) {
+                    uint32_t cp;
+                    size_t nx = utf8_next(p, n, j, &cp);
+                    int cw = grid_cp_width(cp);
+                    if (col + cw > xm && j > i)
+                        break;
+                    col += cw;
+                    j = nx;
+                }
+                grid_put(g, c, row++, xm, p + i, j - i, st);
+                if (j == i)
+                    break; /* the panel is narrower than one character */
+                i = j;
+                first = 0;
+            }
+        }
+        p = e ? e + 1 : p + n;
+    }
+}

@@ -1,0 +1,208 @@
+/*
+ * traceview.c - the tokenizer trace panel (traceview.h).
+ */
+#include "app/traceview.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int imax(int a, int b) { return a > b ? a : b; }
+
+#define LABEL_W 18
+
+static int cp_count(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+int trace_pick_word(const bs_trace *tr, int sel_word)
+{
+    if (tr->n_words <= 0)
+        return -1;
+    if (sel_word < 0) {
+        for (int i = 0; i < tr->n_words; i++)
+            if (tr->words[i].unk)
+                return i;
+        return 0;
+    }
+    return sel_word < tr->n_words ? sel_word : tr->n_words - 1;
+}
+
+/* One stage line: label, text, "(unchanged)" when equal to the previous stage. */
+static int stage(app_grid *g, int x, int y, int xm, const char *label, const char *s,
+                 size_t n, const char *prev, size_t prev_n)
+{
+    grid_puts(g, x, y, xm, label, ST_BOLD);
+    int same = prev && prev_n == n && memcmp(prev, s, n) == 0;
+    int c = grid_put(g, x + LABEL_W, y, xm, s, n, same ? ST_DIM : ST_NORMAL);
+    if (same)
+        grid_puts(g, c + 1, y, xm, "(unchanged)", ST_DIM);
+    return y + 1;
+}
+
+/* Prints the code points [start, end) of a UTF-8 string. */
+static int put_cps(app_grid *g, int x, int y, int xm, const char *s, int start, int end,
+                   int style)
+{
+    size_t n = strlen(s), i = 0, b0 = n, b1 = n;
+    for (int cp = 0; i <= n; cp++) {
+        if (cp == start)
+            b0 = i;
+        if (cp == end) {
+            b1 = i;
+            break;
+        }
+        if (i == n)
+            break;
+        uint32_t u;
+        i = utf8_next(s, n, i, &u);
+    }
+    if (b0 > b1)
+        b0 = b1;
+    return grid_put(g, x, y, xm, s + b0, b1 - b0, style);
+}
+
+void trace_draw(app_grid *g, int x, int y, int w, int h, const bs_trace *tr,
+                const bs_tokenizer *tok, const char *text, size_t len, int sel_word)
+{
+    if (w <= 0 || h <= 0)
+        return;
+    int xm = x + w, ym = y + h, row = y;
+    const bs_tokenizer_settings *st = bs_tokenizer_get_settings(tok);
+    int lower = st->do_lower_case;
+    int strip = st->strip_accents < 0 ? lower : st->strip_accents;
+    grid_puts(g, x, row++, xm, "Tokenizer trace  (stages in the order the tokenizers crate runs them)",
+              ST_TITLE);
+    if (row < ym)
+        row = stage(g, x, row, xm, "original", text, len, NULL, 0);
+    if (row < ym)
+        row = stage(g, x, row, xm, st->clean_text ? "cleaned" : "cleaned (off)", tr->cleaned,
+                    strlen(tr->cleaned), text, len);
+    if (row < ym)
+        row = stage(g, x, row, xm, st->tokenize_chinese_chars ? "CJK spaced" : "CJK (off)",
+                    tr->cjk_spaced, strlen(tr->cjk_spaced), tr->cleaned, strlen(tr->cleaned));
+    if (row < ym)
+        row = stage(g, x, row, xm, strip ? "accents stripped" : "accents (kept)",
+                    tr->accent_stripped, strlen(tr->accent_stripped), tr->cjk_spaced,
+                    strlen(tr->cjk_spaced));
+    if (row < ym)
+        row = stage(g, x, row, xm, lower ? "lower-cased" : "lower-case (off)", tr->lowercased,
+                    strlen(tr->lowercased), tr->accent_stripped, strlen(tr->accent_stripped));
+    int sel = trace_pick_word(tr, sel_word);
+    if (row < ym) {
+        grid_printf(g, x, row, xm, ST_BOLD, "words (%d)", tr->n_words);
+        /* Start late enough that the selected word fits on the line. */
+        int first = 0, room = xm - x - LABEL_W;
+        for (;;) {
+            int used = 0;
+            for (int i = first; i <= sel && i < tr->n_words; i++)
+                used += grid_text_width(tr->words[i].text, strlen(tr->words[i].text)) + 2;
+            if (used <= room || first >= sel)
+                break;
+            first++;
+        }
+        int c = x + LABEL_W;
+        if (first > 0)
+            c = grid_puts(g, c, row, xm, "… ", ST_DIM);
+        for (int i = first; i < tr->n_words && c < xm; i++) {
+            const bs_trace_word *wd = &tr->words[i];
+            int style = i == sel ? ST_SELECT : wd->unk ? ST_UNK : ST_NORMAL;
+            c = grid_puts(g, c, row, xm, wd->text, style);
+            c += 2;
+        }
+        row++;
+    }
+    if (sel < 0 || row >= ym) {
+        if (sel < 0 && row < ym)
+            grid_puts(g, x, row, xm, "no words: the text is empty after normalisation", ST_DIM);
+        return;
+    }
+    const bs_trace_word *wd = &tr->words[sel];
+    row++;
+    if (row >= ym)
+        return;
+    int c = grid_printf(g, x, row, xm, ST_BOLD, "WordPiece of word %d ", sel + 1);
+    c = grid_puts(g, c, row, xm, wd->text, ST_SELECT);
+    grid_printf(g, c, row++, xm, ST_DIM, "  (characters %d-%d of the original)",
+                wd->char_start, wd->char_end);
+    if (wd->n_steps == 0 && row < ym) {
+        if (wd->unk)
+            grid_puts(g, x + 2, row++, xm, "no steps: the whole word is [UNK] at once", ST_DIM);
+        else
+            grid_puts(g, x + 2, row++, xm,
+                      "no steps: a special token written in the text is one token", ST_DIM);
+    } else if (row < ym) {
+        grid_puts(g, x + 2, row++, xm, "greedy: at each step the longest vocab piece that starts here",
+                  ST_DIM);
+    }
+    for (int i = 0; i < wd->n_steps && row < ym; i++) {
+        int s0 = wd->steps[i].start, s1 = wd->steps[i].end, id = wd->steps[i].id;
+        c = grid_printf(g, x + 2, row, xm, ST_DIM, "step %d  ", i + 1);
+        if (id < 0) {
+            c = grid_puts(g, c, row, xm, "no piece matches ", ST_ERROR);
+            if (s0 > 0)
+                c = grid_puts(g, c, row, xm, "##", ST_ERROR);
+            c = put_cps(g, c, row, xm, wd->text, s0, 1 << 30, ST_ERROR);
+            grid_puts(g, c, row, xm, " or any prefix of it", ST_ERROR);
+        } else {
+            const char *p = bs_tokenizer_piece(tok, id);
+            c = grid_puts(g, c, row, xm, p ? p : "?", s0 > 0 ? ST_CONT : ST_NORMAL);
+            c = imax(c + 2, x + 26);
+            c = grid_printf(g, c, row, xm, ST_DIM, "id %-6d characters %d-%d", id, s0, s1);
+            int len = cp_count(wd->text);
+            if (s1 < len) {
+                c = grid_puts(g, c, row, xm, "  rest: ", ST_DIM);
+                put_cps(g, c, row, xm, wd->text, s1, 1 << 30, ST_DIM);
+                /* Why this piece is the longest: every longer candidate from the same
+                 * start was tried first and is not in the vocab. */
+                if (row + 1 < ym) {
+                    row++;
+                    c = grid_puts(g, x + 10, row, xm, "longer, not in the vocab: ", ST_DIM);
+                    if (s0 > 0)
+                        c = grid_puts(g, c, row, xm, "##", ST_DIM);
+                    c = put_cps(g, c, row, xm, wd->text, s0, s1 + 1, ST_DIM);
+                    if (s1 + 1 < len) {
+                        c = grid_puts(g, c, row, xm, " … ", ST_DIM);
+                        if (s0 > 0)
+                            c = grid_puts(g, c, row, xm, "##", ST_DIM);
+                        put_cps(g, c, row, xm, wd->text, s0, len, ST_DIM);
+                    }
+                }
+            }
+        }
+        row++;
+    }
+    if (row < ym) {
+        c = grid_puts(g, x + 2, row, xm, "-> ", ST_DIM);
+        for (int i = 0; i < wd->n_tokens && c < xm; i++) {
+            const bs_token *t = &tr->tokens[wd->first_token + i];
+            c = grid_puts(g, c, row, xm, t->piece ? t->piece : "?",
+                          (t->flags & BS_TOK_UNK) ? ST_UNK
+                          : (t->flags & BS_TOK_CONTINUATION) ? ST_CONT
+                          : (t->flags & BS_TOK_SPECIAL) ? ST_SPECIAL : ST_NORMAL);
+            c++;
+        }
+        row++;
+    }
+    /* Every [UNK] of the sentence, with its reason. */
+    int n_unk = 0;
+    for (int i = 0; i < tr->n_words; i++)
+        n_unk += tr->words[i].unk;
+    if (n_unk && row + 1 < ym) {
+        row++;
+        grid_printf(g, x, row++, xm, ST_BOLD, "[UNK] (%d)", n_unk);
+        for (int i = 0; i < tr->n_words && row < ym; i++) {
+            if (!tr->words[i].unk)
+                continue;
+            c = grid_printf(g, x + 2, row, xm, ST_DIM, "word %d ", i + 1);
+            c = grid_puts(g, c, row, xm, tr->words[i].text, ST_UNK);
+            c = grid_puts(g, c, row, xm, ": ", ST_DIM);
+            grid_puts(g, c, row++, xm, tr->words[i].unk_reason ? tr->words[i].unk_reason : "",
+                      ST_NORMAL);
+        }
+    }
+}
