@@ -679,9 +679,41 @@ static void test_reducer_survives_random_input(void **unused)
     app_session_free(&s);
 }
 
+/* B opens "break it": the worker computes the wrong runs for the model in front; S
+ * picks another switch, f recomputes for the next model, B closes it again. */
+static void test_break_it_runs_on_demand_for_the_front_model(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env, 120, 40);
+    assert_null(s.st.result->brk);
+    app_session_key(&s, 'a');
+    app_session_text(&s, "A longer sentence, so that the others are padded.");
+    app_session_key(&s, APP_KEY_ESC);
+    assert_null(s.st.result->brk);
+    app_session_key(&s, 'B');
+    assert_true(s.st.deep.brk_open);
+    assert_non_null(s.st.result->brk);
+    assert_int_equal(s.st.result->brk_model, s.st.front);
+    assert_true(s.st.result->brk->ok);
+    assert_true(s.st.result->brk->sw[BRK_NO_MASK].ran);
+    assert_true(s.st.result->brk->sw[BRK_NO_MASK].dmax > 0); /* rows are padded */
+    app_session_key(&s, 'S');
+    assert_int_equal(s.st.deep.brk_switch, BRK_LEFT_PAD);
+    if (env.n > 1) {
+        app_session_key(&s, 'f');
+        assert_non_null(s.st.result->brk);
+        assert_int_equal(s.st.result->brk_model, s.st.front);
+    }
+    app_session_key(&s, 'B');
+    assert_false(s.st.deep.brk_open);
+    app_session_key(&s, 'x'); /* not a command: a note, no crash */
+    app_session_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_break_it_runs_on_demand_for_the_front_model),
         cmocka_unit_test(test_reducer_starts_with_seed_sentences),
         cmocka_unit_test(test_reducer_q_quits_only_outside_the_editor),
         cmocka_unit_test(test_reducer_tab_cycles_focus),

@@ -327,8 +327,8 @@ int brk_compute(brk_report *r, const bs_model *m, const bs_tokenizer *tok, const
     if (rc == 0 && npad)
         snprintf(oc->why, sizeof oc->why,
                  "without attention_mask the [PAD] keys get real attention weight, so the %d "
-                 "padded sentence%s change; rows without padding do not",
-                 npad, npad == 1 ? "" : "s");
+                 "padded sentence%s change%s; rows without padding do not",
+                 npad, npad == 1 ? "" : "s", npad == 1 ? "s" : "");
     else if (rc == 0)
         snprintf(oc->why, sizeof oc->why,
                  "no sentence is padded here: the mask is all ones, so leaving it out "

@@ -21,15 +21,15 @@
 #include "app/wordagg.h"
 
 #define DEEP_KEYMAP(X)                                                                       \
-    X(D_BREAK, 'B', 0, "B", "break it: run the batch the wrong ways (again: close)")         \
+    X(D_BREAK, 'B', 0, "B", "break it: rerun the batch wrongly (B closes)")         \
     X(D_SWITCH_NEXT, 'S', 0, "S", "break it: next switch")                                  \
     X(D_SWITCH_PREV, 'R', 0, "R", "break it: previous switch")                              \
     X(D_ROWS_DOWN, 'z', 0, "z", "break it: later sentences")                                \
     X(D_ROWS_UP, 'Z', 0, "Z", "break it: earlier sentences")                                \
     X(D_HIDE_SPECIAL, 'H', 0, "H", "attention: hide or show [CLS]/[SEP]")                   \
-    X(D_QUERY_UP, '{', 0, "{", "attention: cursor to the previous query row")               \
-    X(D_QUERY_DOWN, '}', 0, "}", "attention: cursor to the next query row")                 \
-    X(D_QUERY_FOLLOW, '|', 0, "|", "attention: query row follows the selected token again") \
+    X(D_QUERY_UP, '{', 0, "{", "attention: previous query row")               \
+    X(D_QUERY_DOWN, '}', 0, "}", "attention: next query row")                 \
+    X(D_QUERY_FOLLOW, '|', 0, "|", "attention: query row follows the token") \
     X(D_AGG_NEXT, 'G', 0, "G", "words: aggregation first, average, max")
 
 typedef enum {

@@ -137,6 +137,10 @@ void app_result_free(app_result *r)
         free(m->logits);
         free(m->attn);
     }
+    if (r->brk) {
+        brk_report_free(r->brk);
+        free(r->brk);
+    }
     free(r->m);
     free(r);
 }
@@ -376,6 +380,21 @@ app_result *app_compute(const app_env *env, const app_job *job, bs_run **runs)
         if (local)
             bs_run_free(local);
         r->ms_forward += now_ms() - t0;
+    }
+    /* "Break it" reruns the batch up to six times: only when its panel is open, and on
+     * this (worker) thread, never on the input path. */
+    if (job->want_break && job->brk_model >= 0 && job->brk_model < env->n &&
+        env->models[job->brk_model].model && r->m[job->brk_model].ok_tokens) {
+        const app_model *am = &env->models[job->brk_model];
+        bs_encode_options o = bs_encode_defaults(am->tok);
+        o.padding = job->padding;
+        o.padding_side = job->side;
+        o.truncation = job->truncation;
+        o.max_length = job->max_length;
+        r->brk = calloc(1, sizeof *r->brk);
+        if (r->brk)
+            brk_compute(r->brk, am->model, am->tok, texts, job->n, &o, 0);
+        r->brk_model = job->brk_model;
     }
     free(texts);
     return r;

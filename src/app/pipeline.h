@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "bertscope/model.h"
+#include "app/breakit.h"
 #include "bertscope/tokenizer.h"
 
 #define APP_MAX_MODELS 4
@@ -64,6 +65,8 @@ typedef struct app_job {
     bs_side side;
     bs_truncation truncation;
     int max_length;         /* 0 = the model's default */
+    int want_break;         /* also compute "break it" for model brk_model */
+    int brk_model;
 } app_job;
 
 void app_job_free(app_job *job);
@@ -95,6 +98,8 @@ typedef struct app_result {
     int n;                   /* = env->n */
     app_model_result *m;     /* (n) */
     double ms_tokenize, ms_forward;
+    brk_report *brk;         /* "break it" for model brk_model when the job asked */
+    int brk_model;
 } app_result;
 
 /* Runs job on every model of env. runs (env->n entries, NULL allowed) are per-thread

@@ -44,6 +44,34 @@ static int changed(app_state *st)
     return APP_REDRAW | APP_RECOMPUTE;
 }
 
+/* New results are needed but the sentences did not change (not an unsaved edit). */
+static int recompute(app_state *st)
+{
+    st->gen++;
+    st->pending = 1;
+    return APP_REDRAW | APP_RECOMPUTE;
+}
+
+/* The keys of the deeper views (deepstate.h), tried when the main table has none. */
+static int deep_key(app_state *st, int key)
+{
+    deep_action d = deep_key_action(key);
+    if (d == D_NONE)
+        return -1;
+    const app_model_result *mr =
+        st->result && st->front < st->result->n ? &st->result->m[st->front] : NULL;
+    deep_dims dims = {0, st->sel_col, 0};
+    if (mr && mr->ok_tokens) {
+        dims.T = mr->batch.T;
+        dims.B = mr->batch.B;
+    }
+    st->note[0] = '\0';
+    int fl = deep_apply(&st->deep, d, &dims);
+    if (fl & DEEP_COMPUTE)
+        return recompute(st);
+    return fl & DEEP_REDRAW ? APP_REDRAW : 0;
+}
+
 static int options_changed(app_state *st)
 {
     st->gen++;
@@ -562,7 +590,7 @@ static int apply(app_state *st, const app_event *ev)
             return APP_QUIT;
         if (a == A_UP || a == A_DOWN || a == A_PAGE_UP || a == A_PAGE_DOWN) {
             int d = (a == A_UP ? -1 : a == A_DOWN ? 1 : a == A_PAGE_UP ? -10 : 10);
-            st->help_scroll = clamp(st->help_scroll + d, 0, app_keymap_count);
+            st->help_scroll = clamp(st->help_scroll + d, 0, app_keymap_count + deep_keymap_count + 4);
             return APP_REDRAW;
         }
         st->help = 0;
@@ -577,7 +605,16 @@ static int apply(app_state *st, const app_event *ev)
     if (a != A_NONE) {
         if (a != A_FIND_NEXT && a != A_QUIT)
             st->note[0] = '\0';
-        return app_apply_action(st, a);
+        int fl = app_apply_action(st, a);
+        /* break it follows the model in front: its report is for one model */
+        if (a == A_HEAD && st->deep.brk_open)
+            fl |= recompute(st);
+        return fl;
+    }
+    if (!editing) {
+        int fl = deep_key(st, key);
+        if (fl >= 0)
+            return fl;
     }
     if (editing && key >= 32 && key != 127 && key < APP_KEY_BASE) {
         char enc[4];

@@ -472,7 +472,9 @@ int app_replay_headless(app_replay *r, FILE *out, FILE *cast, app_snaps *snaps, 
         cast_frame(cast, t, &x.s.grid);
     }
     int rc = 0;
-    for (int i = 0; i < r->script.n && rc == 0 && !x.s.quit; i++) {
+    /* A recorded session ends with the key that quit; headless, the remaining
+     * snapshots (the recorder's final one) are still taken. */
+    for (int i = 0; i < r->script.n && rc == 0; i++) {
         const app_script_cmd *c = &r->script.cmds[i];
         if (c->kind == SC_SIZE || c->kind == SC_MODEL)
             continue;

@@ -32,6 +32,7 @@ void app_state_init(app_state *st, int w, int h)
     st->n_models = 1;
     st->sel_col = 1; /* the first word, so its source characters light up at once */
     st->attn_head = -1; /* the mean over heads */
+    deep_state_init(&st->deep);
     size_t lens[3];
     for (int i = 0; i < 3; i++)
         lens[i] = strlen(seed[i]);
@@ -221,6 +222,8 @@ app_job *app_make_job(const app_state *st)
     job->side = st->side;
     job->truncation = st->truncation;
     job->max_length = st->max_length;
+    job->want_break = st->deep.brk_open;
+    job->brk_model = st->front;
     return job;
 }
 
@@ -275,6 +278,10 @@ int app_install_result(app_state *st, app_result *r, const app_env *env)
         st->layer = st->n_layers > 0 ? st->n_layers - 1 : 0;
 
     const app_model_result *mr = r->n > 0 ? &r->m[st->front] : NULL;
+    if (mr && mr->ok_tokens) {
+        deep_dims dd = {mr->batch.T, st->sel_col, mr->batch.B};
+        deep_clamp(&st->deep, &dd);
+    }
     st->changed_B = st->changed_T = 0;
     if (!mr || !mr->ok_tokens)
         return 1; /* keep prev_B/T: the next good result is compared with the last one */

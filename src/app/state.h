@@ -13,6 +13,7 @@
 
 #include "app/event.h"
 #include "app/keymap.h"
+#include "app/deepstate.h"
 #include "app/pipeline.h"
 
 #define APP_MAX_SENTENCES 256
@@ -57,6 +58,7 @@ typedef struct app_state {
     int layer;                 /* encoder layer shown in the ledger (0-based) */
     int front;                 /* model whose views are in front */
     app_detail detail;         /* detail panel shown, DETAIL_NONE for the grid */
+    deep_state deep;           /* break it, attention cursor, word aggregation */
     int attn_head;             /* head in the attention view, -1 = mean over heads */
     int detail_scroll;
     int n_models;              /* loaded models (for cycling the front) */

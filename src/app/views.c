@@ -1245,6 +1245,17 @@ static void draw_detail(app_grid *g, rect r, const app_state *st, const app_env 
     int row = imin(st->cur, b->B - 1);
     int seg;
     bs_text text = selected_text(st, &seg);
+    if (st->deep.brk_open) {
+        const app_result *res = st->result;
+        if (!m->model)
+            detail_note(g, r, "Break it", "no model loaded: nothing to break");
+        else if (!res || !res->brk || res->brk_model != st->front || st->pending)
+            detail_note(g, r, "Break it", "computing the wrong runs…");
+        else
+            brk_draw(g, r.x, r.y, r.w, r.h, res->brk, st->deep.brk_switch, st->deep.brk_row);
+        return;
+    }
+    deep_dims dd = {b->T, st->sel_col, b->B};
     switch (st->detail) {
     case DETAIL_ATTN: {
         if (!m->model || !mr->attn) {
@@ -1256,7 +1267,8 @@ static void draw_detail(app_grid *g, rect r, const app_state *st, const app_env 
         attn_view v = {mr->attn, mr->attn_L, b->B, mr->attn_A, b->T, b->tokens,
                        b->attention_mask, .b = row, .layer = imin(st->layer, mr->attn_L - 1),
                        .head = st->attn_head < mr->attn_A ? st->attn_head : -1,
-                       .qcur = st->sel_col, .kcur = st->sel_col, .hide_special = 0};
+                       .qcur = deep_query(&st->deep, &dd), .kcur = st->sel_col,
+                       .hide_special = st->deep.hide_special};
         attn_draw(g, r.x, r.y, r.w, r.h, &v);
         return;
     }
@@ -1284,7 +1296,7 @@ static void draw_detail(app_grid *g, rect r, const app_state *st, const app_env 
         wa_result w;
         if (wa_aggregate(&w, mr->logits + (size_t)row * (size_t)b->T * (size_t)mr->C,
                          b->tokens + (size_t)row * (size_t)b->T, b->T, mr->C, &text,
-                         (const char *const *)c->id2label, WA_FIRST) != 0) {
+                         (const char *const *)c->id2label, st->deep.agg) != 0) {
             detail_note(g, r, "Words", "out of memory");
             return;
         }
@@ -1292,7 +1304,7 @@ static void draw_detail(app_grid *g, rect r, const app_state *st, const app_env 
         for (int i = 0; i < w.n_words; i++)
             if (st->sel_col >= w.words[i].tok_start && st->sel_col < w.words[i].tok_end)
                 sel = i;
-        wa_draw(g, r.x, r.y, r.w, r.h, &w, (const char *const *)c->id2label, WA_FIRST, sel);
+        wa_draw(g, r.x, r.y, r.w, r.h, &w, (const char *const *)c->id2label, st->deep.agg, sel);
         wa_result_free(&w);
         return;
     }
@@ -1387,8 +1399,8 @@ static void draw_help(app_grid *g, const app_state *st)
         {SCOPE_EDIT, "Typing in the editor (letters are text)"},
     };
     int total = 0;
-    const char *items[A_COUNT + 8];
-    int kinds[A_COUNT + 8]; /* -1 title, else keymap index */
+    const char *items[A_COUNT + D_COUNT + 8];
+    int kinds[A_COUNT + D_COUNT + 8]; /* -1 title, keymap index, or -2 - deep_keymap index */
     for (size_t s = 0; s < 3; s++) {
         items[total] = sections[s].title;
         kinds[total++] = -1;
@@ -1397,6 +1409,14 @@ static void draw_help(app_grid *g, const app_state *st)
                 items[total] = NULL;
                 kinds[total++] = i;
             }
+        if (sections[s].scope == SCOPE_NAV) {
+            items[total] = "Deeper views (outside the editor)";
+            kinds[total++] = -1;
+            for (int i = 0; i < deep_keymap_count; i++) {
+                items[total] = NULL;
+                kinds[total++] = -2 - i;
+            }
+        }
     }
     int cols = g->w >= 110 ? 2 : 1;
     int colw = g->w / cols;
@@ -1411,13 +1431,20 @@ static void draw_help(app_grid *g, const app_state *st)
             if (idx >= total || first + i >= per_col)
                 break;
             int x = c * colw + 1, y = 2 + i;
-            if (kinds[idx] < 0) {
+            if (kinds[idx] == -1) {
                 grid_puts(g, x, y, x + colw - 1, items[idx], ST_BOLD);
                 continue;
             }
-            const app_binding *bd = &app_keymap[kinds[idx]];
-            grid_puts(g, x + 1, y, x + colw - 1, bd->shown, ST_KEY);
-            grid_puts(g, x + 15, y, x + colw - 1, bd->help, ST_NORMAL);
+            const char *shown, *help;
+            if (kinds[idx] <= -2) {
+                shown = deep_keymap[-2 - kinds[idx]].shown;
+                help = deep_keymap[-2 - kinds[idx]].help;
+            } else {
+                shown = app_keymap[kinds[idx]].shown;
+                help = app_keymap[kinds[idx]].help;
+            }
+            grid_puts(g, x + 1, y, x + colw - 1, shown, ST_KEY);
+            grid_puts(g, x + 15, y, x + colw - 1, help, ST_NORMAL);
         }
     int y = g->h - 1;
     int x = grid_puts(g, 1, y, right, "Tokens: ", ST_DIM);
@@ -1529,7 +1556,7 @@ int app_render(app_grid *g, const app_state *st, const app_env *env)
         while (per > 1 && 2 + per * B > gh)
             per--;
         int grid_more = 2 + per * B <= gh ? imax(2 + per * B - p[1].h, 0) : extra;
-        if (st->detail != DETAIL_NONE) {
+        if (st->detail != DETAIL_NONE || st->deep.brk_open) {
             draw_detail(g, (rect){0, yy, lw, body - p[0].h}, st, env);
         } else {
             draw_grid(g, (rect){0, yy, lw, p[1].h + grid_more}, st, env);
@@ -1565,7 +1592,7 @@ int app_render(app_grid *g, const app_state *st, const app_env *env)
     int yy = y;
     draw_editor(g, (rect){0, yy, W, p[0].h}, st);
     yy += p[0].h;
-    if (st->detail != DETAIL_NONE) {
+    if (st->detail != DETAIL_NONE || st->deep.brk_open) {
         /* The detail takes the grid's, the predictions' and the shapes' rows. */
         int dh = p[1].h + p[2].h + p[3].h;
         draw_detail(g, (rect){0, yy, W, dh}, st, env);
