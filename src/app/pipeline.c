@@ -324,6 +324,20 @@ nomem:
     snprintf(mr->error, sizeof mr->error, "out of memory for the predictions");
 }
 
+typedef struct fwd_task {
+    const app_model *am;
+    app_model_result *mr;
+    bs_run **run;
+    double budget;
+} fwd_task;
+
+static void *fwd_main(void *arg)
+{
+    fwd_task *t = arg;
+    run_model(t->am, t->mr, t->run, t->budget);
+    return NULL;
+}
+
 app_result *app_compute(const app_env *env, const app_job *job, bs_run **runs)
 {
     app_result *r = calloc(1, sizeof *r);
@@ -371,16 +385,36 @@ app_result *app_compute(const app_env *env, const app_job *job, bs_run **runs)
         for (int b = 1; b < mr->batch.B; b++)
             if (mr->batch.length[b] != mr->batch.length[0])
                 mr->ragged = job->padding == BS_PAD_NONE;
-        if (!am->model)
-            continue;
-        t0 = now_ms();
-        bs_run *local = NULL;
-        run_model(am, mr, runs ? &runs[i] : &local,
-                  env->forward_budget > 0 ? env->forward_budget : APP_FORWARD_BUDGET);
-        if (local)
-            bs_run_free(local);
-        r->ms_forward += now_ms() - t0;
     }
+    /* The models are independent: with two or more, each runs on its own thread (the
+     * interface's default shows two heads side by side, and the machine has cores to
+     * spare), so a keystroke costs the slowest model, not the sum. */
+    double t0 = now_ms();
+    fwd_task tasks[APP_MAX_MODELS];
+    pthread_t threads[APP_MAX_MODELS];
+    int started[APP_MAX_MODELS] = {0};
+    bs_run *locals[APP_MAX_MODELS] = {0};
+    double budget = env->forward_budget > 0 ? env->forward_budget : APP_FORWARD_BUDGET;
+    int last = -1; /* the last model to run goes on this thread, the others on their own */
+    for (int i = 0; i < env->n; i++)
+        if (env->models[i].model && r->m[i].ok_tokens)
+            last = i;
+    for (int i = 0; i < env->n; i++) {
+        tasks[i] = (fwd_task){&env->models[i], &r->m[i], runs ? &runs[i] : &locals[i], budget};
+        if (!env->models[i].model || !r->m[i].ok_tokens)
+            continue;
+        if (i != last && pthread_create(&threads[i], NULL, fwd_main, &tasks[i]) == 0)
+            started[i] = 1;
+        else
+            fwd_main(&tasks[i]);
+    }
+    for (int i = 0; i < env->n; i++) {
+        if (started[i])
+            pthread_join(threads[i], NULL);
+        if (locals[i])
+            bs_run_free(locals[i]);
+    }
+    r->ms_forward += now_ms() - t0;
     /* "Break it" reruns the batch up to six times: only when its panel is open, and on
      * this (worker) thread, never on the input path. */
     if (job->want_break && job->brk_model >= 0 && job->brk_model < env->n &&

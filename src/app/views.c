@@ -1320,9 +1320,24 @@ static void draw_detail(app_grid *g, rect r, const app_state *st, const app_env 
             lines[i] = st->lines[i].s ? st->lines[i].s : "";
             lens[i] = st->lines[i].len;
         }
+        /* A built-in model is shown by its folder in the source tree, "weights/NAME",
+         * not the absolute path it was found at: the code reads the same everywhere
+         * (and replays stay byte-identical across machines). */
+        char mpath[300], tpath[300];
+        const char *model_path = bs_model_path(m->model), *tok_path = m->tok_dir;
+        size_t nl = strlen(m->name), pl = strlen(model_path), tl = tok_path ? strlen(tok_path) : 0;
+        if (!strchr(m->name, '/') && pl > nl && model_path[pl - nl - 1] == '/' &&
+            !strcmp(model_path + pl - nl, m->name)) {
+            snprintf(mpath, sizeof mpath, "weights/%s", m->name);
+            model_path = mpath;
+            if (tok_path && tl > nl && !strcmp(tok_path + tl - nl, m->name)) {
+                snprintf(tpath, sizeof tpath, "weights/%s", m->name);
+                tok_path = tpath;
+            }
+        }
         py_spec ps = {
-            .model_path = bs_model_path(m->model),
-            .tokenizer_path = m->tok_dir,
+            .model_path = model_path,
+            .tokenizer_path = tok_path,
             .cfg = bs_model_config(m->model),
             .head = bs_model_head(m->model),
             .random_head = bs_model_random_head(m->model),

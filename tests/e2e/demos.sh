@@ -1,0 +1,36 @@
+#!/bin/sh
+# Replays every classroom demo headless and compares its snapshots with demos/*.snap
+# (bertscope replay --check); then checks that a corrupt or newer session file is
+# refused with one clear line and exit status 2.
+BIN="${BUILD:-build}/bertscope"
+status=0
+for f in demos/*.session; do
+    if ! "$BIN" replay "$f" --check; then
+        echo "FAIL: $f (update deliberately with: $BIN replay $f --update)"
+        status=1
+    fi
+done
+# The same file twice gives the same bytes.
+a=$("$BIN" replay demos/padding.session --headless | cksum)
+b=$("$BIN" replay demos/padding.session --headless | cksum)
+[ "$a" = "$b" ] || { echo "FAIL: headless replay is not deterministic"; status=1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf 'bertscope-session 1\nkey Enter\nfrobnicate 3\n' > "$tmp/bad.session"
+printf 'bertscope-session 9\nkey Enter\n' > "$tmp/new.session"
+printf '\000\001\002garbage' > "$tmp/bin.session"
+for f in bad new bin; do
+    "$BIN" replay "$tmp/$f.session" --headless > "$tmp/out" 2> "$tmp/err"
+    rc=$?
+    lines=$(grep -c 'bertscope: error:' "$tmp/err")
+    if [ "$rc" -ne 2 ] || [ "$lines" -ne 1 ]; then
+        echo "FAIL: $f.session: exit $rc, $lines error lines:"; cat "$tmp/err"; status=1
+    fi
+done
+"$BIN" replay "$tmp/bad.session" --headless 2>&1 | grep -q "bad.session:3: unknown command 'frobnicate'" ||
+    { echo "FAIL: the error does not name the file, line and command"; status=1; }
+"$BIN" replay "$tmp/new.session" --headless 2>&1 | grep -q "version 9 is newer" ||
+    { echo "FAIL: a newer version is not refused clearly"; status=1; }
+[ $status -eq 0 ] && echo "demos: all snapshots match"
+exit $status
