@@ -710,10 +710,54 @@ static void test_break_it_runs_on_demand_for_the_front_model(void **unused)
     app_session_free(&s);
 }
 
+/* A masked-LM head lists the APP_TOPK likeliest pieces at each [MASK] (fill-mask), in
+ * order, the first being the position's argmax, and nothing at other positions. */
+static void test_fill_mask_lists_top_pieces_at_each_mask(void **unused)
+{
+    app_env e;
+    memset(&e, 0, sizeof e);
+    bs_load_options lo = bs_load_defaults();
+    lo.head = BS_HEAD_MLM;
+    lo.seed = 3;
+    assert_int_equal(app_env_add_path(&e, "tiny-mlm", "builtin:tiny", "weights/vocab", &lo), 0);
+    app_session s;
+    app_session_init(&s, &e, 120, 40);
+    const char *lines[] = {"The [MASK] sat on the [MASK]."};
+    size_t lens[] = {strlen(lines[0])};
+    app_state_set_lines(&s.st, lines, lens, 1);
+    app_session_refresh(&s);
+    const app_model_result *mr = &s.st.result->m[0];
+    assert_true(mr->ok_forward);
+    assert_non_null(mr->topk_id);
+    int masks = 0;
+    for (int t = 0; t < mr->batch.T; t++) {
+        const int32_t *id = mr->topk_id + (size_t)t * APP_TOPK;
+        const float *p = mr->topk_p + (size_t)t * APP_TOPK;
+        if (mr->batch.input_ids[t] != bs_tokenizer_mask_id(e.models[0].tok)) {
+            assert_int_equal(id[0], -1);
+            continue;
+        }
+        masks++;
+        assert_int_equal(id[0], mr->tok_arg[t]);
+        assert_float_equal(p[0], mr->tok_prob[t], 1e-6);
+        for (int j = 1; j < APP_TOPK; j++) {
+            assert_true(p[j] <= p[j - 1]);
+            assert_true(id[j] != id[j - 1]);
+        }
+    }
+    assert_int_equal(masks, 2);
+    char *d = app_session_dump(&s, 0);
+    assert_non_null(strstr(d, "[MASK] at 2"));
+    free(d);
+    app_session_free(&s);
+    app_env_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_break_it_runs_on_demand_for_the_front_model),
+        cmocka_unit_test(test_fill_mask_lists_top_pieces_at_each_mask),
         cmocka_unit_test(test_reducer_starts_with_seed_sentences),
         cmocka_unit_test(test_reducer_q_quits_only_outside_the_editor),
         cmocka_unit_test(test_reducer_tab_cycles_focus),

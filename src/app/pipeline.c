@@ -134,6 +134,8 @@ void app_result_free(app_result *r)
         free(m->probs);
         free(m->tok_arg);
         free(m->tok_prob);
+        free(m->topk_id);
+        free(m->topk_p);
         free(m->logits);
         free(m->attn);
     }
@@ -157,6 +159,25 @@ static void set_error(app_model_result *mr, const bs_error *err)
     int n = snprintf(mr->error, sizeof mr->error, "%s", err->msg[0] ? err->msg : "failed");
     if (err->hint[0] && n > 0 && (size_t)n < sizeof mr->error)
         snprintf(mr->error + n, sizeof mr->error - (size_t)n, " (hint: %s)", err->hint);
+}
+
+/* The k = APP_TOPK largest of x[0..C) (ties: lower id first), as softmax probabilities
+ * given the row's maximum and sum of exp(x - max). */
+static void top_k(const float *x, int C, float max, double sum, int32_t *id, float *p)
+{
+    for (int j = 0; j < APP_TOPK; j++)
+        id[j] = -1;
+    for (int c = 0; c < C; c++) {
+        int j = APP_TOPK;
+        while (j > 0 && (id[j - 1] < 0 || x[c] > x[id[j - 1]]))
+            j--;
+        if (j == APP_TOPK)
+            continue;
+        memmove(id + j + 1, id + j, (size_t)(APP_TOPK - 1 - j) * sizeof *id);
+        id[j] = c;
+    }
+    for (int j = 0; j < APP_TOPK; j++)
+        p[j] = id[j] < 0 ? 0.0f : (float)(exp((double)(x[id[j]] - max)) / sum);
 }
 
 /* Copies what the views need from rows [b0, b0 + nb) of a forward pass at length Tr
@@ -229,6 +250,9 @@ static void extract(app_model_result *mr, const bs_config *cfg, const bs_outputs
                 size_t at = (size_t)(b0 + b) * (size_t)T + (size_t)t;
                 mr->tok_arg[at] = best;
                 mr->tok_prob[at] = (float)(1.0 / sum);
+                if (mr->topk_id && mr->batch.input_ids[at] == mr->mask_id)
+                    top_k(x, C, x[best], sum, mr->topk_id + at * APP_TOPK,
+                          mr->topk_p + at * APP_TOPK);
             }
     }
 }
@@ -283,6 +307,16 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run, d
         mr->tok_prob = calloc((size_t)b->B * (size_t)b->T, sizeof *mr->tok_prob);
         if (!mr->tok_arg || !mr->tok_prob)
             goto nomem;
+        mr->mask_id = bs_tokenizer_mask_id(am->tok);
+        if (mr->head == BS_HEAD_MLM && mr->mask_id >= 0) {
+            size_t n = (size_t)b->B * (size_t)b->T * APP_TOPK;
+            mr->topk_id = malloc(n * sizeof *mr->topk_id);
+            mr->topk_p = calloc(n, sizeof *mr->topk_p);
+            if (!mr->topk_id || !mr->topk_p)
+                goto nomem;
+            for (size_t i = 0; i < n; i++)
+                mr->topk_id[i] = -1;
+        }
     }
     /* Copies for the detailed views, when small enough (zeros where rows ran shorter). */
     size_t nlog = mr->logits_rank == 2 ? (size_t)b->B * (size_t)C

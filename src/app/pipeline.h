@@ -16,6 +16,7 @@
 #include "bertscope/tokenizer.h"
 
 #define APP_MAX_MODELS 4
+#define APP_TOPK 5 /* fill-mask candidates shown per [MASK] */
 #define APP_FORWARD_BUDGET 2e9 /* bytes of activations one forward pass may use */
 #define APP_COPY_MAX (4u << 20) /* floats of logits or attention kept per result */
 
@@ -91,6 +92,11 @@ typedef struct app_model_result {
     float *logits;          /* (B, C) or (B, T, C) / (B, T, V), as logits_shape */
     float *attn;            /* (L, B, A, T, T) softmaxed, row = query; mask-0 rows junk */
     int attn_L, attn_A;
+    /* Fill-mask (mlm head): the APP_TOPK likeliest pieces at each [MASK] position, as
+     * Hugging Face's fill-mask pipeline lists them; ids -1 at other positions. */
+    int32_t *topk_id;       /* (B, T, APP_TOPK) */
+    float *topk_p;          /* (B, T, APP_TOPK) softmax probabilities */
+    int mask_id;            /* the tokenizer's [MASK] id, -1 if none */
 } app_model_result;
 
 typedef struct app_result {

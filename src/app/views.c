@@ -627,12 +627,25 @@ static void draw_token_preds(app_grid *g, rect r, const app_state *st, const app
     const bs_batch *b = &mr->batch;
     int right = r.x + r.w;
     char hint[160];
-    snprintf(hint, sizeof hint, "logits (%d, %d, %d) · dim = ignored (-100)",
-             mr->logits_shape[0], mr->logits_shape[1], mr->logits_shape[2]);
+    if (mr->head == BS_HEAD_MLM)
+        snprintf(hint, sizeof hint, "logits (%d, %d, %d) · top piece per position · "
+                 "fill-mask: top %d at each [MASK]", mr->logits_shape[0], mr->logits_shape[1],
+                 mr->logits_shape[2], APP_TOPK);
+    else
+        snprintf(hint, sizeof hint, "logits (%d, %d, %d) · dim = ignored (-100)",
+                 mr->logits_shape[0], mr->logits_shape[1], mr->logits_shape[2]);
     title(g, r, m->name, 0, hint);
     int body = r.h - 1;
     if (body <= 0)
         return;
+    /* Fill-mask: the likeliest pieces at each [MASK], listed below the rows, as
+     * Hugging Face's fill-mask pipeline gives them. */
+    int n_masks = 0;
+    if (mr->topk_id)
+        for (size_t i = 0; i < (size_t)b->B * (size_t)b->T; i++)
+            n_masks += mr->topk_id[i * APP_TOPK] >= 0;
+    int mask_lines = imin(n_masks, body / 2);
+    body -= mask_lines;
     int per = body >= 2 ? 2 : 1;
     int rows_fit = body / per;
     int top = 0;
@@ -672,6 +685,20 @@ static void draw_token_preds(app_grid *g, rect r, const app_state *st, const app
         }
     }
     free(lw);
+    int y = r.y + 1 + imin(rows_fit, b->B - top) * per;
+    for (size_t i = 0; mask_lines > 0 && i < (size_t)b->B * (size_t)b->T; i++) {
+        const int32_t *id = mr->topk_id + i * APP_TOPK;
+        if (id[0] < 0)
+            continue;
+        int x = grid_printf(g, r.x, y, right, ST_DIM, "%2d [MASK] at %-3d",
+                            (int)(i / (size_t)b->T) + 1, (int)(i % (size_t)b->T));
+        for (int j = 0; j < APP_TOPK && id[j] >= 0; j++) {
+            x = grid_puts(g, x + 1, y, right, label_name(m, mr, id[j]), j ? ST_NORMAL : ST_BOLD);
+            x = grid_printf(g, x + 1, y, right, ST_DIM, "%.2f", mr->topk_p[i * APP_TOPK + j]);
+        }
+        y++;
+        mask_lines--;
+    }
 }
 
 static void draw_bar(app_grid *g, int x, int y, int xmax, float p, int width)
@@ -818,8 +845,15 @@ static int model_pred_want(const app_state *st, int i, int narrow)
     int B = mr->ok_tokens ? mr->batch.B : 1;
     if (mr->head == BS_HEAD_SEQ)
         return 2 + B;
-    if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM)
+    if (mr->head == BS_HEAD_TOK)
         return 1 + 2 * (narrow ? 1 : B);
+    if (mr->head == BS_HEAD_MLM) {
+        int masks = 0; /* one fill-mask line per [MASK] */
+        if (mr->topk_id)
+            for (size_t k = 0; k < (size_t)mr->batch.B * (size_t)mr->batch.T; k++)
+                masks += mr->topk_id[k * APP_TOPK] >= 0;
+        return 1 + 2 * (narrow ? 1 : B) + masks;
+    }
     return 2;
 }
 
