@@ -1,0 +1,296 @@
+/*
+ * test_brown.c - the built-in models (weights/brown-pos, weights/brown-genre) through
+ * the C engine: the same ids and, to 1e-4, the same logits as PyTorch on held-out
+ * sentences (tests/fixtures/brown/logits_*.json, written by tools/train_brown.py from the
+ * F16 weights widened to F32), and the same held-out accuracy as the model cards to
+ * within one point on the committed 300-sentence sample (heldout.tsv, metrics.json).
+ * The fixture's README describes the files.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+#include <cmocka.h>
+
+#include "bertscope/model.h"
+#include "bertscope/tokenizer.h"
+#include "engine/fileio.h"
+
+#define FIX "tests/fixtures/brown"
+#define TOL 1e-4
+
+typedef struct {
+    bs_model *m;
+    bs_tokenizer *tok;
+    bs_run *run;
+} loaded;
+
+static void load(loaded *l, const char *dir)
+{
+    bs_error err = {0};
+    bs_load_options lo = bs_load_defaults();
+    if (bs_model_load(&l->m, dir, &lo, &err) != BS_OK)
+        fail_msg("%s: %s", dir, err.msg);
+    if (bs_tokenizer_load(&l->tok, dir, &err) != BS_OK)
+        fail_msg("%s: %s", dir, err.msg);
+    if (bs_run_create(&l->run, l->m, &err) != BS_OK)
+        fail_msg("%s: %s", dir, err.msg);
+}
+
+static void unload(loaded *l)
+{
+    bs_run_free(l->run);
+    bs_tokenizer_free(l->tok);
+    bs_model_free(l->m);
+}
+
+static cJSON *read_json(const char *path)
+{
+    char *buf;
+    size_t len;
+    bs_error err = {0};
+    if (bs_read_file(path, 64u << 20, &buf, &len, &err) != BS_OK)
+        fail_msg("%s", err.msg);
+    cJSON *j = cJSON_ParseWithLength(buf, len);
+    free(buf);
+    if (!j)
+        fail_msg("%s: not JSON", path);
+    return j;
+}
+
+/* heldout.tsv: rows of (id, doc, genre, words, upos). */
+typedef struct {
+    char *genre, *words, *upos;
+} row;
+
+static int read_tsv(row **out)
+{
+    char *buf;
+    size_t len;
+    bs_error err = {0};
+    if (bs_read_file(FIX "/heldout.tsv", 16u << 20, &buf, &len, &err) != BS_OK)
+        fail_msg("%s", err.msg);
+    int n = 0, cap = 0;
+    row *rows = NULL;
+    char *save = NULL;
+    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '#')
+            continue;
+        char *f[5];
+        char *s2 = NULL;
+        f[0] = strtok_r(line, "\t", &s2);
+        for (int i = 1; i < 5; i++)
+            f[i] = strtok_r(NULL, "\t", &s2);
+        assert_non_null(f[4]);
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            rows = realloc(rows, (size_t)cap * sizeof *rows);
+            assert_non_null(rows);
+        }
+        rows[n++] = (row){strdup(f[2]), strdup(f[3]), strdup(f[4])};
+    }
+    free(buf);
+    *out = rows;
+    return n;
+}
+
+static void free_rows(row *rows, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(rows[i].genre);
+        free(rows[i].words);
+        free(rows[i].upos);
+    }
+    free(rows);
+}
+
+/* Compares one fixture file: the tokenizer's ids, then every logit. */
+static void check_logits(const char *dir, const char *file, int per_token)
+{
+    loaded l = {0};
+    load(&l, dir);
+    row *rows;
+    int n_rows = read_tsv(&rows);
+    cJSON *j = read_json(file);
+    const cJSON *items = cJSON_GetObjectItem(j, "items");
+    assert_true(cJSON_GetArraySize(items) >= 20);
+    double worst = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, items)
+    {
+        int id = cJSON_GetObjectItem(it, "id")->valueint;
+        assert_true(id >= 0 && id < n_rows);
+        bs_text t = {rows[id].words, strlen(rows[id].words), NULL, 0};
+        bs_encode_options opt = bs_encode_defaults(l.tok);
+        opt.padding = BS_PAD_NONE;
+        bs_batch b = {0};
+        bs_error err = {0};
+        assert_int_equal(bs_encode_batch(l.tok, &t, 1, &opt, &b, &err), BS_OK);
+        const cJSON *ids = cJSON_GetObjectItem(it, "input_ids");
+        if (cJSON_GetArraySize(ids) != b.T)
+            fail_msg("row %d: %d ids, PyTorch used %d", id, b.T, cJSON_GetArraySize(ids));
+        for (int k = 0; k < b.T; k++)
+            if (b.input_ids[k] != cJSON_GetArrayItem(ids, k)->valueint)
+                fail_msg("row %d position %d: id %d, PyTorch used %d", id, k, b.input_ids[k],
+                         cJSON_GetArrayItem(ids, k)->valueint);
+        assert_int_equal(bs_forward(l.run, b.input_ids, b.attention_mask, b.token_type_ids, 1,
+                                    b.T, &err),
+                         BS_OK);
+        const bs_outputs *o = bs_run_outputs(l.run);
+        const cJSON *lg = cJSON_GetObjectItem(it, "logits");
+        int C = bs_model_config(l.m)->num_labels;
+        for (int t2 = 0; t2 < (per_token ? b.T : 1); t2++) {
+            const cJSON *rowj = per_token ? cJSON_GetArrayItem(lg, t2) : lg;
+            assert_int_equal(cJSON_GetArraySize(rowj), C);
+            for (int c = 0; c < C; c++) {
+                double want = cJSON_GetArrayItem(rowj, c)->valuedouble;
+                double got = o->logits[(size_t)t2 * (size_t)C + (size_t)c];
+                double d = fabs(got - want);
+                if (d > worst)
+                    worst = d;
+                if (!(d <= TOL))
+                    fail_msg("%s row %d position %d label %d: C %.7g, PyTorch %.7g (|d| %.3g)",
+                             dir, id, t2, c, got, want, d);
+            }
+        }
+        bs_batch_free(&b);
+    }
+    print_message("%s: max |C - PyTorch| = %.3g over %d sentences\n", dir, worst,
+                  cJSON_GetArraySize(items));
+    cJSON_Delete(j);
+    free_rows(rows, n_rows);
+    unload(&l);
+}
+
+static void test_brown_pos_logits_match_pytorch(void **state)
+{
+    check_logits("weights/brown-pos", FIX "/logits_pos.json", 1);
+}
+
+static void test_brown_genre_logits_match_pytorch(void **state)
+{
+    check_logits("weights/brown-genre", FIX "/logits_genre.json", 0);
+}
+
+static double metric(const char *model, const char *field)
+{
+    cJSON *j = read_json(FIX "/metrics.json");
+    const cJSON *s = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "sample"), model);
+    const cJSON *v = cJSON_GetObjectItem(s, field);
+    if (!cJSON_IsNumber(v))
+        fail_msg("metrics.json has no sample.%s.%s", model, field);
+    double x = v->valuedouble;
+    cJSON_Delete(j);
+    return x;
+}
+
+/* Word accuracy at each word's first piece (Hugging Face's convention): the pieces of
+ * word i start after those of words 0..i-1, each word tokenized on its own (Brown words
+ * hold no spaces, so this is exactly how the joined sentence splits). */
+static void test_brown_pos_accuracy_matches_the_model_card(void **state)
+{
+    loaded l = {0};
+    load(&l, "weights/brown-pos");
+    row *rows;
+    int n = read_tsv(&rows);
+    const bs_config *cfg = bs_model_config(l.m);
+    long words = 0, correct = 0;
+    for (int r = 0; r < n; r++) {
+        bs_text t = {rows[r].words, strlen(rows[r].words), NULL, 0};
+        bs_encode_options opt = bs_encode_defaults(l.tok);
+        opt.padding = BS_PAD_NONE;
+        bs_batch b = {0};
+        bs_error err = {0};
+        assert_int_equal(bs_encode_batch(l.tok, &t, 1, &opt, &b, &err), BS_OK);
+        assert_int_equal(bs_forward(l.run, b.input_ids, b.attention_mask, b.token_type_ids, 1,
+                                    b.T, &err),
+                         BS_OK);
+        const float *lg = bs_run_outputs(l.run)->logits;
+        int pos = 1; /* after [CLS] */
+        char *ws = NULL, *ts = NULL;
+        char *w = strtok_r(rows[r].words, " ", &ws), *tag = strtok_r(rows[r].upos, " ", &ts);
+        for (; w && tag; w = strtok_r(NULL, " ", &ws), tag = strtok_r(NULL, " ", &ts)) {
+            bs_text one = {w, strlen(w), NULL, 0};
+            bs_encode_options o1 = opt;
+            o1.add_special_tokens = 0;
+            bs_batch wb = {0};
+            assert_int_equal(bs_encode_batch(l.tok, &one, 1, &o1, &wb, &err), BS_OK);
+            assert_true(pos < b.T - 1);
+            const float *x = lg + (size_t)pos * (size_t)cfg->num_labels;
+            int best = 0;
+            for (int c = 1; c < cfg->num_labels; c++)
+                if (x[c] > x[best])
+                    best = c;
+            words++;
+            correct += !strcmp(cfg->id2label[best], tag);
+            pos += wb.length[0];
+            bs_batch_free(&wb);
+        }
+        assert_int_equal(pos, b.T - 1); /* every piece accounted for, up to [SEP] */
+        bs_batch_free(&b);
+    }
+    double acc = (double)correct / (double)words, want = metric("pos", "word_accuracy");
+    print_message("brown-pos: %ld of %ld words, %.2f%% (model card sample %.2f%%)\n", correct,
+                  words, 100 * acc, 100 * want);
+    assert_true(fabs(acc - want) <= 0.01);
+    free_rows(rows, n);
+    unload(&l);
+}
+
+/* Sentence accuracy, run as padded batches of 16 (the mask keeps padding out). */
+static void test_brown_genre_accuracy_matches_the_model_card(void **state)
+{
+    loaded l = {0};
+    load(&l, "weights/brown-genre");
+    row *rows;
+    int n = read_tsv(&rows);
+    const bs_config *cfg = bs_model_config(l.m);
+    int correct = 0;
+    for (int r0 = 0; r0 < n; r0 += 16) {
+        int B = n - r0 < 16 ? n - r0 : 16;
+        bs_text t[16];
+        for (int i = 0; i < B; i++)
+            t[i] = (bs_text){rows[r0 + i].words, strlen(rows[r0 + i].words), NULL, 0};
+        bs_encode_options opt = bs_encode_defaults(l.tok);
+        bs_batch b = {0};
+        bs_error err = {0};
+        assert_int_equal(bs_encode_batch(l.tok, t, B, &opt, &b, &err), BS_OK);
+        assert_int_equal(bs_forward(l.run, b.input_ids, b.attention_mask, b.token_type_ids, B,
+                                    b.T, &err),
+                         BS_OK);
+        const float *lg = bs_run_outputs(l.run)->logits;
+        for (int i = 0; i < B; i++) {
+            const float *x = lg + (size_t)i * (size_t)cfg->num_labels;
+            int best = 0;
+            for (int c = 1; c < cfg->num_labels; c++)
+                if (x[c] > x[best])
+                    best = c;
+            correct += !strcmp(cfg->id2label[best], rows[r0 + i].genre);
+        }
+        bs_batch_free(&b);
+    }
+    double acc = (double)correct / n, want = metric("genre", "sentence_accuracy");
+    print_message("brown-genre: %d of %d sentences, %.2f%% (model card sample %.2f%%)\n",
+                  correct, n, 100 * acc, 100 * want);
+    assert_true(fabs(acc - want) <= 0.01);
+    free_rows(rows, n);
+    unload(&l);
+}
+
+int main(void)
+{
+    bs_set_threads(1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_brown_pos_logits_match_pytorch),
+        cmocka_unit_test(test_brown_genre_logits_match_pytorch),
+        cmocka_unit_test(test_brown_pos_accuracy_matches_the_model_card),
+        cmocka_unit_test(test_brown_genre_accuracy_matches_the_model_card),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
