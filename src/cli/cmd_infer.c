@@ -1,0 +1,897 @@
+/*
+ * cmd_infer.c - `bertscope infer`: stdin lines -> tokenizer -> forward pass -> one JSON
+ * document with everything a beginner compares against Hugging Face: tokens, ids, masks,
+ * the shape of every tensor, the logits (printed "%.9g") and readable predictions.
+ *
+ * Output is a stream of JSON documents, one per run: one per -m model, and with
+ * --padding none one per input line (a ragged batch cannot go through the model as
+ * one tensor, exactly as HF's tokenizer(..., padding=False) cannot be stacked).
+ * `jq -s` reads the stream as an array.
+ */
+#include <cJSON.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bertscope/model.h"
+#include "bertscope/tokenizer.h"
+#include "cli/cli.h"
+
+#define MAX_MODELS 16
+
+typedef struct {
+    const char *models[MAX_MODELS];
+    int n_models;
+    const char *config;  /* --config NAME: a shape-only built-in geometry */
+    bs_load_options lo;
+    bs_padding padding;
+    bs_truncation truncation;
+    int max_length;
+    int top_k;
+    int json_input;
+    int no_logits;
+    int threads;
+    int default_model; /* no -m given: the built-in brown-genre */
+} infer_opts;
+
+typedef struct {
+    char *a, *b; /* owned; b NULL for a single sequence */
+    size_t a_len, b_len;
+} line_t;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: bertscope infer [-m PATH]... [--config NAME] [--head seq|tok|mlm|base]\n"
+        "                       [--num-labels N] [--padding longest|max_length|none]\n"
+        "                       [--max-length N] [--truncation [STRATEGY]] [--top-k K]\n"
+        "                       [--json] [--no-logits] [-t N] [--seed S]\n"
+        "\n"
+        "Reads a batch from stdin, one sentence a line, runs the model and prints JSON:\n"
+        "model, warnings, tokens, input_ids, attention_mask, token_type_ids, shapes,\n"
+        "logits (the whole padded tensor) and predictions. The tokenizer is the model\n"
+        "folder's (vocab.txt, tokenizer_config.json), else bert-base-uncased's.\n"
+        "\n"
+        "  -m PATH            a Hugging Face folder (config.json + model.safetensors), a\n"
+        "                     config.json alone (random weights), or a built-in model name;\n"
+        "                     repeat to run several models (default: brown-genre)\n"
+        "  --config NAME      a random model of a built-in geometry: tiny mini small base large\n"
+        "  --head H           seq, tok, mlm or base (default: from config.architectures)\n"
+        "  --num-labels N     labels of a seq/tok head; a head of another size is newly\n"
+        "                     initialised (and said so in warnings)\n"
+        "  --padding P        longest (default), max_length, or none: with none every line\n"
+        "                     is its own batch of one and gets its own JSON document\n"
+        "  --max-length N     for --padding max_length and --truncation (default: the\n"
+        "                     smaller of model_max_length and max_position_embeddings)\n"
+        "  --truncation [S]   longest_first (default), only_first or only_second\n"
+        "  --top-k K          mlm: the K best tokens for every [MASK] (default 5); lines\n"
+        "                     without [MASK] get no prediction and a warning\n"
+        "  --json             each line is a JSON string, or [\"A\", \"B\"] for a pair\n"
+        "  --no-logits        leave the logits (or last_hidden_state) out\n"
+        "  -t N               GEMM threads (default: all cores)\n"
+        "  --seed S           seed for newly initialised heads and random models\n"
+        "\n"
+        "Several documents (several -m, or --padding none) are printed one after another;\n"
+        "`jq -s` reads them as one array. predictions: seq - label, score and probs per line\n"
+        "(softmax; sigmoid for multi_label_classification; the raw value when num_labels\n"
+        "is 1); tok - per position token, label, score, ignored (true for [CLS], [SEP],\n"
+        "[PAD] and ## continuations, whose labels HF training sets to -100); mlm - per\n"
+        "[MASK] the top-k tokens with softmax scores; base - none (last_hidden_state and\n"
+        "pooler_output are printed instead of logits).\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("bertscope: error: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nhint: see 'bertscope infer --help'\n", stderr);
+    return -EXIT_USAGE;
+}
+
+static int parse_head(const char *s, bs_head *h)
+{
+    const struct { const char *n; bs_head h; } t[] = {
+        {"seq", BS_HEAD_SEQ}, {"tok", BS_HEAD_TOK}, {"mlm", BS_HEAD_MLM}, {"base", BS_HEAD_BASE}};
+    for (size_t i = 0; i < 4; i++)
+        if (!strcmp(s, t[i].n)) {
+            *h = t[i].h;
+            return 0;
+        }
+    return -1;
+}
+
+static int parse_truncation(const char *s, bs_truncation *t)
+{
+    if (!strcmp(s, "longest_first") || !strcmp(s, "true"))
+        *t = BS_TRUNC_LONGEST_FIRST;
+    else if (!strcmp(s, "only_first"))
+        *t = BS_TRUNC_ONLY_FIRST;
+    else if (!strcmp(s, "only_second"))
+        *t = BS_TRUNC_ONLY_SECOND;
+    else if (!strcmp(s, "none") || !strcmp(s, "false") || !strcmp(s, "do_not_truncate"))
+        *t = BS_TRUNC_NONE;
+    else
+        return -1;
+    return 0;
+}
+
+/* Returns 0 to go on, 1 after --help, or -exitcode after printing an error. */
+static int parse_args(int argc, char **argv, infer_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->lo = bs_load_defaults();
+    o->padding = BS_PAD_LONGEST;
+    o->top_k = 5;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        long n;
+#define NEED_VALUE()                                                   \
+    do {                                                               \
+        if (i + 1 >= argc)                                             \
+            return usage_error("option '%s' needs a value", a);        \
+        val = argv[++i];                                               \
+    } while (0)
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 1;
+        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            NEED_VALUE();
+            if (o->n_models == MAX_MODELS)
+                return usage_error("at most 16 models (-m) at once, not more%s", "");
+            o->models[o->n_models++] = val;
+        } else if (!strcmp(a, "--config")) {
+            NEED_VALUE();
+            o->config = val;
+        } else if (!strcmp(a, "--head")) {
+            NEED_VALUE();
+            if (parse_head(val, &o->lo.head))
+                return usage_error("unknown head '%s' (expected seq, tok, mlm or base)", val);
+        } else if (!strcmp(a, "--num-labels")) {
+            NEED_VALUE();
+            if (cli_parse_int(val, 1, 100000, &n))
+                return usage_error("--num-labels expects a number from 1 to 100000, not '%s'",
+                                   val);
+            o->lo.num_labels = (int)n;
+        } else if (!strcmp(a, "--padding")) {
+            NEED_VALUE();
+            if (!strcmp(val, "longest") || !strcmp(val, "true"))
+                o->padding = BS_PAD_LONGEST;
+            else if (!strcmp(val, "max_length"))
+                o->padding = BS_PAD_MAX_LENGTH;
+            else if (!strcmp(val, "none") || !strcmp(val, "false") ||
+                     !strcmp(val, "do_not_pad"))
+                o->padding = BS_PAD_NONE;
+            else
+                return usage_error("unknown padding '%s' (expected longest, max_length or none)",
+                                   val);
+        } else if (!strcmp(a, "--max-length")) {
+            NEED_VALUE();
+            if (cli_parse_int(val, 1, 1 << 20, &n))
+                return usage_error("--max-length expects a positive number, not '%s'", val);
+            o->max_length = (int)n;
+        } else if (!strcmp(a, "--truncation")) {
+            /* HF's truncation=True is longest_first; a strategy may follow */
+            o->truncation = BS_TRUNC_LONGEST_FIRST;
+            bs_truncation t;
+            if (i + 1 < argc && parse_truncation(argv[i + 1], &t) == 0) {
+                o->truncation = t;
+                i++;
+            }
+        } else if (!strncmp(a, "--truncation=", 13)) {
+            if (parse_truncation(a + 13, &o->truncation))
+                return usage_error("unknown truncation strategy '%s' (expected longest_first, "
+                                   "only_first or only_second)", a + 13);
+        } else if (!strcmp(a, "--top-k")) {
+            NEED_VALUE();
+            if (cli_parse_int(val, 1, 1000, &n))
+                return usage_error("--top-k expects a number from 1 to 1000, not '%s'", val);
+            o->top_k = (int)n;
+        } else if (!strcmp(a, "--json")) {
+            o->json_input = 1;
+        } else if (!strcmp(a, "--no-logits")) {
+            o->no_logits = 1;
+        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
+            NEED_VALUE();
+            if (cli_parse_int(val, 1, 1024, &n))
+                return usage_error("-t expects a number of threads from 1 to 1024, not '%s'",
+                                   val);
+            o->threads = (int)n;
+        } else if (!strcmp(a, "--seed")) {
+            NEED_VALUE();
+            char *end;
+            unsigned long long s = strtoull(val, &end, 10);
+            if (!*val || *end || *val == '-')
+                return usage_error("--seed expects a non-negative integer, not '%s'", val);
+            o->lo.seed = (uint64_t)s;
+        } else {
+            return usage_error(a[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'",
+                               a);
+        }
+#undef NEED_VALUE
+    }
+    if (o->config && o->n_models)
+        return usage_error("--config and -m cannot be combined%s", "");
+    return 0;
+}
+
+/* ------------------------------------------------------------------- input lines */
+
+static void free_lines(line_t *lines, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(lines[i].a);
+        free(lines[i].b);
+    }
+    free(lines);
+}
+
+static char *dup_bytes(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* Parses a --json line: "text" or ["A", "B"]. Returns 0, or -1 after printing an error. */
+static int parse_json_line(const char *buf, long len, int lineno, line_t *out)
+{
+    cJSON *j = cJSON_ParseWithLength(buf, (size_t)len);
+    int ok = 0;
+    if (cJSON_IsString(j)) {
+        out->a = strdup(j->valuestring);
+        out->a_len = strlen(j->valuestring);
+        ok = out->a != NULL;
+    } else if (cJSON_IsArray(j) && cJSON_GetArraySize(j) == 2 &&
+               cJSON_IsString(cJSON_GetArrayItem(j, 0)) &&
+               cJSON_IsString(cJSON_GetArrayItem(j, 1))) {
+        const char *a = cJSON_GetArrayItem(j, 0)->valuestring;
+        const char *b = cJSON_GetArrayItem(j, 1)->valuestring;
+        out->a = strdup(a);
+        out->b = strdup(b);
+        out->a_len = strlen(a);
+        out->b_len = strlen(b);
+        ok = out->a && out->b;
+    } else {
+        cli_errorf("stdin line %d is not a JSON string or a two-string array", lineno);
+        fprintf(stderr, "hint: with --json write \"a sentence\" or "
+                        "[\"sentence A\", \"sentence B\"]\n");
+        cJSON_Delete(j);
+        return -1;
+    }
+    cJSON_Delete(j);
+    if (!ok) {
+        cli_errorf("out of memory reading stdin");
+        return -1;
+    }
+    return 0;
+}
+
+static int read_lines(const infer_opts *o, line_t **out, int *count)
+{
+    char *buf = NULL;
+    size_t cap = 0;
+    long len;
+    int n = 0, lcap = 0;
+    line_t *lines = NULL;
+    while ((len = cli_read_line(stdin, &buf, &cap)) >= 0) {
+        if (n == lcap) {
+            lcap = lcap ? 2 * lcap : 16;
+            line_t *nl = realloc(lines, (size_t)lcap * sizeof *nl);
+            if (!nl) {
+                cli_errorf("out of memory reading stdin");
+                goto fail;
+            }
+            lines = nl;
+        }
+        line_t *l = &lines[n];
+        memset(l, 0, sizeof *l);
+        n++;
+        if (o->json_input) {
+            if (parse_json_line(buf, len, n, l))
+                goto fail;
+        } else {
+            l->a = dup_bytes(buf, (size_t)len);
+            l->a_len = (size_t)len;
+            if (!l->a) {
+                cli_errorf("out of memory reading stdin");
+                goto fail;
+            }
+        }
+    }
+    free(buf);
+    if (n == 0) {
+        cli_errorf("no input: stdin is empty");
+        fprintf(stderr, "hint: echo 'This is a positive sentence.' | bertscope infer\n");
+        free(lines);
+        return -1;
+    }
+    *out = lines;
+    *count = n;
+    return 0;
+fail:
+    free(buf);
+    free_lines(lines, n);
+    return -1;
+}
+
+/* ------------------------------------------------------------------------- JSON */
+
+/* Tensors are streamed, not built into the cJSON tree: an MLM batch holds B x T x V
+ * numbers (hundreds of MB of text), which would otherwise exist three times over. The
+ * tree holds a raw marker "\x01N\x01" for tensor N, and print_json streams the tensor
+ * where the marker is. cJSON escapes control characters inside strings, so a raw \x01
+ * in its output can only be a marker. */
+#define MAX_TENSORS 4
+typedef struct {
+    const float *x;
+    int dims[4];
+    int rank;
+} tensor_ref;
+
+typedef struct {
+    tensor_ref t[MAX_TENSORS];
+    int n;
+} tensor_list;
+
+static void put_float(FILE *f, float v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.9g", (double)v);
+    else
+        fputs("null", f); /* JSON has no NaN or inf */
+}
+
+/* A nested list of floats, "%.9g" each (float precision, not cJSON's double digits),
+ * one innermost row a line, indented like cJSON's objects. */
+static void put_nested(FILE *f, const float *x, const int *dims, int rank, int depth)
+{
+    fputc('[', f);
+    size_t inner = 1;
+    for (int r = 1; r < rank; r++)
+        inner *= (size_t)dims[r];
+    for (int i = 0; i < dims[0]; i++) {
+        if (i)
+            fputc(',', f);
+        if (rank > 1) {
+            fputc('\n', f);
+            for (int d = 0; d <= depth; d++)
+                fputc('\t', f);
+            put_nested(f, x + (size_t)i * inner, dims + 1, rank - 1, depth + 1);
+        } else {
+            if (i)
+                fputc(' ', f);
+            put_float(f, x[i]);
+        }
+    }
+    fputc(']', f);
+}
+
+static cJSON *float_tensor(tensor_list *tl, const float *x, const int *dims, int rank)
+{
+    if (tl->n == MAX_TENSORS || rank > 4)
+        return cJSON_CreateNull();
+    tensor_ref *t = &tl->t[tl->n];
+    t->x = x;
+    t->rank = rank;
+    memcpy(t->dims, dims, (size_t)rank * sizeof *dims);
+    char marker[8];
+    snprintf(marker, sizeof marker, "\x01%d\x01", tl->n++);
+    return cJSON_CreateRaw(marker);
+}
+
+/* Prints cJSON's text with every tensor marker replaced by the tensor. */
+static void print_json(FILE *f, const char *text, const tensor_list *tl)
+{
+    for (const char *p = text; *p;) {
+        const char *q = strchr(p, '\x01');
+        if (!q) {
+            fputs(p, f);
+            break;
+        }
+        fwrite(p, 1, (size_t)(q - p), f);
+        int idx = atoi(q + 1);
+        const char *end = strchr(q + 1, '\x01');
+        if (idx >= 0 && idx < tl->n)
+            put_nested(f, tl->t[idx].x, tl->t[idx].dims, tl->t[idx].rank, 1);
+        p = end ? end + 1 : q + strlen(q);
+    }
+}
+
+static cJSON *shape_json(const int *dims, int rank)
+{
+    return cJSON_CreateIntArray(dims, rank);
+}
+
+static cJSON *int_matrix(const int32_t *x, int B, int T)
+{
+    cJSON *rows = cJSON_CreateArray();
+    for (int b = 0; b < B; b++) {
+        cJSON *row = cJSON_CreateArray();
+        for (int t = 0; t < T; t++)
+            cJSON_AddItemToArray(row, cJSON_CreateNumber(x[(size_t)b * T + t]));
+        cJSON_AddItemToArray(rows, row);
+    }
+    return rows;
+}
+
+static const char *piece_of(const bs_tokenizer *tok, const bs_token *t)
+{
+    if (t->piece)
+        return t->piece;
+    const char *p = bs_tokenizer_piece(tok, t->id);
+    return p ? p : "";
+}
+
+static cJSON *model_json(const bs_model *m)
+{
+    const bs_config *c = bs_model_config(m);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "path", bs_model_path(m));
+    /* a shape-only model has no config.architectures: name HF's class for the head */
+    static const char *const cls[] = {"BertModel", "BertModel", "BertForSequenceClassification",
+                                      "BertForTokenClassification", "BertForMaskedLM"};
+    bs_head h = bs_model_head(m);
+    cJSON_AddStringToObject(j, "architecture",
+                            c->architecture[0] || (int)h < 0 || (int)h > BS_HEAD_MLM
+                                ? c->architecture : cls[h]);
+    cJSON_AddStringToObject(j, "head", bs_head_name(bs_model_head(m)));
+    cJSON *g = cJSON_AddObjectToObject(j, "geometry");
+    cJSON_AddNumberToObject(g, "L", c->num_layers);
+    cJSON_AddNumberToObject(g, "H", c->hidden_size);
+    cJSON_AddNumberToObject(g, "A", c->num_heads);
+    cJSON_AddNumberToObject(g, "I", c->intermediate_size);
+    cJSON_AddNumberToObject(g, "V", c->vocab_size);
+    cJSON_AddNumberToObject(g, "max_position", c->max_position);
+    cJSON_AddStringToObject(j, "hidden_act", c->hidden_act);
+    cJSON_AddStringToObject(j, "dtype", bs_dtype_name(bs_model_dtype(m)));
+    cJSON_AddNumberToObject(j, "num_labels", c->num_labels);
+    cJSON *labels = cJSON_AddArrayToObject(j, "labels");
+    for (int i = 0; i < c->num_labels; i++)
+        cJSON_AddItemToArray(labels, cJSON_CreateString(c->id2label ? c->id2label[i] : ""));
+    const char *problem = c->problem == BS_PROBLEM_MULTI        ? "multi_label_classification"
+                          : c->problem == BS_PROBLEM_REGRESSION ? "regression"
+                                                                : "single_label_classification";
+    cJSON_AddStringToObject(j, "problem_type", problem);
+    cJSON_AddBoolToObject(j, "random_head", bs_model_random_head(m));
+    cJSON_AddBoolToObject(j, "shape_only", bs_model_shape_only(m));
+    return j;
+}
+
+/* id2label[i], or HF's default name when the config has fewer labels than the head. */
+static const char *label_name(const bs_config *c, int i, char *buf, size_t size)
+{
+    if (c->id2label && i < c->num_labels && c->id2label[i])
+        return c->id2label[i];
+    snprintf(buf, size, "LABEL_%d", i);
+    return buf;
+}
+
+static void softmax_d(const float *x, int n, double *p)
+{
+    double mx = -INFINITY, s = 0;
+    for (int i = 0; i < n; i++)
+        mx = x[i] > mx ? x[i] : mx;
+    for (int i = 0; i < n; i++)
+        s += (p[i] = exp((double)x[i] - mx));
+    for (int i = 0; i < n; i++)
+        p[i] /= s;
+}
+
+static int argmax_d(const double *p, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (p[i] > p[best])
+            best = i;
+    return best;
+}
+
+static cJSON *num9(double v)
+{
+    char tmp[32];
+    if (!isfinite(v))
+        return cJSON_CreateNull();
+    snprintf(tmp, sizeof tmp, "%.9g", v);
+    return cJSON_CreateRaw(tmp);
+}
+
+/* BertForSequenceClassification: HF's problem_type decides the function. */
+static cJSON *seq_predictions(const bs_model *m, const float *logits, int B, int C,
+                              const char **fn)
+{
+    const bs_config *c = bs_model_config(m);
+    cJSON *arr = cJSON_CreateArray();
+    double *p = malloc((size_t)C * sizeof *p);
+    if (!p)
+        return arr;
+    *fn = c->problem == BS_PROBLEM_MULTI ? "sigmoid" : C == 1 ? "none" : "softmax";
+    for (int b = 0; b < B; b++) {
+        const float *x = logits + (size_t)b * C;
+        if (C == 1)
+            p[0] = x[0];
+        else if (c->problem == BS_PROBLEM_MULTI)
+            for (int i = 0; i < C; i++)
+                p[i] = 1.0 / (1.0 + exp(-(double)x[i]));
+        else
+            softmax_d(x, C, p);
+        int best = argmax_d(p, C);
+        cJSON *o = cJSON_CreateObject();
+        char lb[32];
+        cJSON_AddStringToObject(o, "label", label_name(c, best, lb, sizeof lb));
+        cJSON_AddItemToObject(o, "score", num9(p[best]));
+        if (C > 1) {
+            cJSON *probs = cJSON_AddArrayToObject(o, "probs");
+            for (int i = 0; i < C; i++)
+                cJSON_AddItemToArray(probs, num9(p[i]));
+        }
+        cJSON_AddItemToArray(arr, o);
+    }
+    free(p);
+    return arr;
+}
+
+static cJSON *tok_predictions(const bs_model *m, const bs_tokenizer *tok, const bs_batch *bt,
+                              const float *logits, int C)
+{
+    const bs_config *c = bs_model_config(m);
+    int cls = bs_tokenizer_cls_id(tok), sep = bs_tokenizer_sep_id(tok);
+    int pad = bs_tokenizer_pad_id(tok);
+    cJSON *arr = cJSON_CreateArray();
+    double *p = malloc((size_t)C * sizeof *p);
+    if (!p)
+        return arr;
+    for (int b = 0; b < bt->B; b++) {
+        cJSON *row = cJSON_CreateArray();
+        for (int t = 0; t < bt->T; t++) {
+            size_t i = (size_t)b * bt->T + t;
+            const bs_token *tk = &bt->tokens[i];
+            softmax_d(logits + i * C, C, p);
+            int best = argmax_d(p, C);
+            /* HF token classification trains [CLS]/[SEP]/[PAD] and non-first pieces with
+             * label -100: their predictions are junk (BERT_FACTS, pitfalls) */
+            int ignored = !bt->attention_mask[i] || tk->id == cls || tk->id == sep ||
+                          tk->id == pad ||
+                          (tk->flags & (BS_TOK_TEMPLATE | BS_TOK_PAD | BS_TOK_CONTINUATION));
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "token", piece_of(tok, tk));
+            char lb[32];
+            cJSON_AddStringToObject(o, "label", label_name(c, best, lb, sizeof lb));
+            cJSON_AddItemToObject(o, "score", num9(p[best]));
+            cJSON_AddBoolToObject(o, "ignored", ignored);
+            cJSON_AddItemToArray(row, o);
+        }
+        cJSON_AddItemToArray(arr, row);
+    }
+    free(p);
+    return arr;
+}
+
+/* BertForMaskedLM as HF's fill-mask pipeline reads it: softmax over the vocabulary at
+ * each [MASK] position, the top k. Lines without [MASK] get an empty list. */
+static cJSON *mlm_predictions(const bs_tokenizer *tok, const bs_batch *bt,
+                              const float *logits, int V, int k, bs_warnings *warn)
+{
+    int mask_id = bs_tokenizer_mask_id(tok);
+    cJSON *arr = cJSON_CreateArray();
+    double *p = malloc((size_t)V * sizeof *p);
+    int *top = malloc((size_t)k * sizeof *top);
+    if (!p || !top) {
+        free(p);
+        free(top);
+        return arr;
+    }
+    if (k > V)
+        k = V;
+    for (int b = 0; b < bt->B; b++) {
+        cJSON *row = cJSON_CreateArray();
+        int found = 0;
+        for (int t = 0; t < bt->T; t++) {
+            size_t i = (size_t)b * bt->T + t;
+            if (bt->input_ids[i] != mask_id || !bt->attention_mask[i])
+                continue;
+            found++;
+            softmax_d(logits + i * V, V, p);
+            /* k passes of selection: k is small and V is ~30k */
+            for (int j = 0; j < k; j++) {
+                int best = -1;
+                for (int v = 0; v < V; v++) {
+                    int taken = 0;
+                    for (int q = 0; q < j && !taken; q++)
+                        taken = top[q] == v;
+                    if (!taken && (best < 0 || p[v] > p[best]))
+                        best = v;
+                }
+                top[j] = best;
+            }
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "position", t);
+            cJSON *list = cJSON_AddArrayToObject(o, "top");
+            for (int j = 0; j < k; j++) {
+                cJSON *e = cJSON_CreateObject();
+                const char *piece = bs_tokenizer_piece(tok, top[j]);
+                cJSON_AddStringToObject(e, "token", piece ? piece : "");
+                cJSON_AddNumberToObject(e, "id", top[j]);
+                cJSON_AddItemToObject(e, "score", num9(p[top[j]]));
+                cJSON_AddItemToArray(list, e);
+            }
+            cJSON_AddItemToArray(row, o);
+        }
+        if (!found)
+            bs_warn(warn, "line %d has no [MASK]: nothing for the masked-LM head to predict "
+                    "(write [MASK] where a word should be guessed)", b + 1);
+        cJSON_AddItemToArray(arr, row);
+    }
+    free(p);
+    free(top);
+    return arr;
+}
+
+static void add_warnings(cJSON *arr, const bs_warnings *w)
+{
+    for (int i = 0; w && i < w->count; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(w->items[i]));
+}
+
+/* Builds and prints one document for a forward pass over bt. */
+static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_batch *bt,
+                          const bs_outputs *out, const infer_opts *o, const bs_warnings *extra,
+                          int line_base)
+{
+    const bs_config *c = bs_model_config(m);
+    bs_head head = bs_model_head(m);
+    int B = bt->B, T = bt->T, H = c->hidden_size;
+    bs_warnings own = {0};
+    tensor_list tl = {0};
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddItemToObject(doc, "model", model_json(m));
+    cJSON *warnings = cJSON_AddArrayToObject(doc, "warnings"); /* filled at the end */
+    cJSON *enc = cJSON_AddObjectToObject(doc, "encoding");
+    cJSON_AddStringToObject(enc, "padding", bs_padding_name(o->padding));
+    cJSON_AddStringToObject(enc, "truncation", bs_truncation_name(o->truncation));
+    cJSON_AddNumberToObject(enc, "max_length", bt->max_length);
+    if (o->padding == BS_PAD_NONE)
+        cJSON_AddNumberToObject(enc, "line", line_base + 1);
+
+    cJSON *tokens = cJSON_CreateArray();
+    for (int b = 0; b < B; b++) {
+        cJSON *row = cJSON_CreateArray();
+        for (int t = 0; t < T; t++)
+            cJSON_AddItemToArray(
+                row, cJSON_CreateString(piece_of(tok, &bt->tokens[(size_t)b * T + t])));
+        cJSON_AddItemToArray(tokens, row);
+    }
+    cJSON_AddItemToObject(doc, "tokens", tokens);
+    cJSON_AddItemToObject(doc, "input_ids", int_matrix(bt->input_ids, B, T));
+    cJSON_AddItemToObject(doc, "attention_mask", int_matrix(bt->attention_mask, B, T));
+    cJSON_AddItemToObject(doc, "token_type_ids", int_matrix(bt->token_type_ids, B, T));
+
+    int bt_dims[2] = {B, T}, bth[3] = {B, T, H}, bh[2] = {B, H};
+    cJSON *shapes = cJSON_AddObjectToObject(doc, "shapes");
+    cJSON_AddItemToObject(shapes, "input_ids", shape_json(bt_dims, 2));
+    cJSON_AddItemToObject(shapes, "attention_mask", shape_json(bt_dims, 2));
+    cJSON_AddItemToObject(shapes, "token_type_ids", shape_json(bt_dims, 2));
+    cJSON_AddItemToObject(shapes, "last_hidden_state", shape_json(bth, 3));
+    if (out->pooled)
+        cJSON_AddItemToObject(shapes, "pooler_output", shape_json(bh, 2));
+    if (out->logits)
+        cJSON_AddItemToObject(shapes, "logits", shape_json(out->logits_shape, out->logits_rank));
+
+    const float *last = out->hidden + (size_t)c->num_layers * B * T * H;
+    if (!o->no_logits) {
+        if (out->logits)
+            cJSON_AddItemToObject(doc, "logits", float_tensor(&tl, out->logits, out->logits_shape,
+                                                              out->logits_rank));
+        else {
+            cJSON_AddItemToObject(doc, "last_hidden_state", float_tensor(&tl, last, bth, 3));
+            if (out->pooled)
+                cJSON_AddItemToObject(doc, "pooler_output",
+                                      float_tensor(&tl, out->pooled, bh, 2));
+        }
+    }
+
+    const char *fn = NULL;
+    switch (head) {
+    case BS_HEAD_SEQ:
+        cJSON_AddItemToObject(doc, "predictions",
+                              seq_predictions(m, out->logits, B, out->logits_shape[1], &fn));
+        break;
+    case BS_HEAD_TOK:
+        fn = "softmax";
+        cJSON_AddItemToObject(doc, "predictions",
+                              tok_predictions(m, tok, bt, out->logits, out->logits_shape[2]));
+        break;
+    case BS_HEAD_MLM:
+        fn = "softmax";
+        cJSON_AddItemToObject(doc, "predictions",
+                              mlm_predictions(tok, bt, out->logits, out->logits_shape[2],
+                                              o->top_k, &own));
+        break;
+    default:
+        break;
+    }
+    if (fn)
+        cJSON_AddStringToObject(doc, "prediction_function", fn);
+
+    add_warnings(warnings, bs_model_warnings(m));
+    add_warnings(warnings, bs_tokenizer_warnings(tok));
+    add_warnings(warnings, extra);
+    add_warnings(warnings, &own);
+    bs_warnings_free(&own);
+
+    char *text = cJSON_Print(doc);
+    cJSON_Delete(doc);
+    if (!text) {
+        cli_errorf("out of memory printing JSON");
+        return EXIT_FAIL;
+    }
+    print_json(stdout, text, &tl);
+    fputc('\n', stdout);
+    free(text);
+    return EXIT_OK;
+}
+
+/* -------------------------------------------------------------------------- runs */
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int has_file(const char *dir, const char *name)
+{
+    char p[PATH_MAX + 64];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The model folder's tokenizer when it has vocab.txt or tokenizer.json, else
+ * bert-base-uncased's (with a warning when a model path was given). */
+static bs_status load_tokenizer(const char *model_path, bs_tokenizer **tok, bs_warnings *w,
+                                bs_error *err)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", model_path ? model_path : "");
+    if (model_path && !is_dir(dir)) { /* a config.json: its folder */
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        else
+            snprintf(dir, sizeof dir, ".");
+    }
+    if (model_path && (has_file(dir, "vocab.txt") || has_file(dir, "tokenizer.json")))
+        return bs_tokenizer_load(tok, dir, err);
+    char fallback[PATH_MAX + 16];
+    snprintf(fallback, sizeof fallback, "%s/vocab", cli_weights_dir());
+    if (model_path)
+        bs_warn(w, "no vocab.txt or tokenizer.json next to '%s': using bert-base-uncased's "
+                "vocabulary from '%s'",
+                model_path, fallback);
+    return bs_tokenizer_load(tok, fallback, err);
+}
+
+static int run_model(const char *model_arg, const infer_opts *o, const line_t *lines, int n)
+{
+    bs_error err = {0};
+    bs_model *m = NULL;
+    bs_tokenizer *tok = NULL;
+    bs_run *run = NULL;
+    bs_warnings extra = {0};
+    bs_status st;
+    char path[PATH_MAX];
+    const char *mpath = NULL;
+    int rc = EXIT_OK;
+
+    if (o->config) {
+        st = bs_model_from_builtin(&m, o->config, &o->lo, &err);
+    } else {
+        mpath = cli_model_path(model_arg, path, sizeof path);
+        if (o->default_model && !is_dir(mpath)) {
+            /* an installation problem, not bad input: exit 1 */
+            cli_errorf("the built-in model '%s' is not in '%s'", model_arg, cli_weights_dir());
+            fprintf(stderr, "hint: pass -m PATH for a checkpoint folder, or --config NAME "
+                            "for a random model of a built-in geometry\n");
+            bs_warnings_free(&extra);
+            return EXIT_FAIL;
+        }
+        st = bs_model_load(&m, mpath, &o->lo, &err);
+    }
+    if (st != BS_OK)
+        goto fail;
+    if ((st = load_tokenizer(mpath, &tok, &extra, &err)) != BS_OK)
+        goto fail;
+    if ((st = bs_run_create(&run, m, &err)) != BS_OK)
+        goto fail;
+    int tok_v = bs_tokenizer_vocab_size(tok), model_v = bs_model_config(m)->vocab_size;
+    if (tok_v > model_v)
+        bs_warn(&extra, "the tokenizer has %d pieces but the model's vocab_size is %d: ids "
+                "from %d up cannot go through the model", tok_v, model_v, model_v);
+
+    bs_encode_options eo = bs_encode_defaults(tok);
+    eo.padding = o->padding;
+    eo.truncation = o->truncation;
+    eo.max_length = o->max_length;
+    if (!eo.max_length && (o->padding == BS_PAD_MAX_LENGTH || o->truncation != BS_TRUNC_NONE))
+        eo.max_length = bs_tokenizer_default_max_length(tok, bs_model_config(m)->max_position);
+
+    bs_text *texts = calloc((size_t)n, sizeof *texts);
+    if (!texts) {
+        st = bs_fail(&err, BS_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < n; i++)
+        texts[i] = (bs_text){lines[i].a, lines[i].a_len, lines[i].b, lines[i].b_len};
+
+    /* padding none: each line alone (B = 1); otherwise the whole batch at once */
+    int step = o->padding == BS_PAD_NONE ? 1 : n;
+    for (int i = 0; i < n && rc == EXIT_OK; i += step) {
+        bs_batch bt = {0};
+        st = bs_encode_batch(tok, texts + i, step, &eo, &bt, &err);
+        if (st == BS_OK) {
+            st = bs_forward(run, bt.input_ids, bt.attention_mask, bt.token_type_ids, bt.B, bt.T,
+                            &err);
+            if (st == BS_ERR_INPUT && tok_v > model_v)
+                bs_hint(&err, "the tokenizer (%d pieces) does not belong to this model "
+                        "(vocab_size %d); put the model's vocab.txt next to its config.json",
+                        tok_v, model_v);
+        }
+        if (st == BS_OK)
+            rc = print_document(m, tok, &bt, bs_run_outputs(run), o, &extra, i);
+        bs_batch_free(&bt);
+        if (st != BS_OK)
+            break;
+    }
+    free(texts);
+    if (st != BS_OK)
+        goto fail;
+    bs_run_free(run);
+    bs_tokenizer_free(tok);
+    bs_model_free(m);
+    bs_warnings_free(&extra);
+    return rc;
+
+fail:
+    fflush(stdout);
+    cli_error(&err);
+    bs_run_free(run);
+    bs_tokenizer_free(tok);
+    bs_model_free(m);
+    bs_warnings_free(&extra);
+    return cli_exit_code(st);
+}
+
+int cmd_infer(int argc, char **argv)
+{
+    infer_opts o;
+    int r = parse_args(argc, argv, &o);
+    if (r == 1)
+        return EXIT_OK;
+    if (r < 0)
+        return -r;
+    if (o.threads)
+        bs_set_threads(o.threads);
+    line_t *lines;
+    int n;
+    if (read_lines(&o, &lines, &n))
+        return EXIT_USAGE;
+    if (!o.config && o.n_models == 0) {
+        o.models[o.n_models++] = "brown-genre";
+        o.default_model = 1;
+    }
+    int rc = EXIT_OK;
+    if (o.config)
+        rc = run_model(NULL, &o, lines, n);
+    for (int i = 0; i < o.n_models && rc == EXIT_OK; i++)
+        rc = run_model(o.models[i], &o, lines, n);
+    free_lines(lines, n);
+    return rc;
+}

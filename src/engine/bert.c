@@ -1,0 +1,485 @@
+/*
+ * bert.c - the run state and the forward pass of BertModel and its heads.
+ *
+ * Legend: B batch, T positions, H hidden, A heads, D = H/A head size, I intermediate,
+ * V vocab, C labels, L layers.
+ *
+ * Mirrors Hugging Face's modeling_bert.py (BertEmbeddings, BertSelfAttention,
+ * BertSelfOutput, BertIntermediate, BertOutput, BertPooler, the task heads) in eval
+ * mode: no dropout. Every GEMM on a weight goes through linear(): one
+ * cblas_sgemm(RowMajor, NoTrans, Trans) on the [out, in] matrix as stored, or, for a
+ * handful of rows, bs_k_linear_small on the same layout (see SMALL_ROWS). Attention is
+ * two strided GEMMs per (b, head) straight on the (B, T, H) Q/K/V buffers, so heads are
+ * never copied out. The run keeps every layer's hidden state and attention
+ * probabilities because the interface shows them.
+ *
+ * A run is sized for (B, T) in one allocation and only reallocated when a bigger batch
+ * comes. Padded positions are computed like the others (their values are real numbers
+ * that callers must ignore), exactly as in PyTorch.
+ */
+#include <cblas.h>
+/* cblas.h pulls in complex.h, whose I (imaginary unit) would shadow the legend's I */
+#undef I
+#include <float.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/kernels.h"
+#include "engine/model_internal.h"
+
+/* Hard bounds on one forward pass, far above any real use, so that every size below
+ * fits in size_t and a typo in a batch size cannot ask for terabytes. */
+#define BS_MAX_BATCH 65536
+#define BS_MAX_RUN_FLOATS ((size_t)1 << 33) /* 32 GiB of activations */
+
+struct bs_run {
+    const bs_model *m;
+    int cap_B, cap_T; /* the buffers below hold (cap_B, cap_T); a pass uses (B, T) */
+    float *mem;       /* the one allocation everything below points into */
+
+    float *hidden; /* (L+1, B, T, H) embeddings output, then each layer's output */
+    float *attn;   /* (L, B, A, T, T) softmaxed probabilities, row = query */
+    float *q;      /* (B, T, H) queries; head a is columns a*D .. a*D+D-1 */
+    float *k;      /* (B, T, H) keys */
+    float *v;      /* (B, T, H) values */
+    float *ctx;    /* (B, T, H) attention context, heads concatenated */
+    float *mid;    /* (B, T, H) attention block output (after its LayerNorm) */
+    float *inter;  /* (B, T, I) intermediate activations */
+    float *madd;   /* (B, T) additive mask: 0 or float32 min */
+    float *pooled; /* (B, H) tanh pooler output */
+    float *mlm;    /* (B, T, H) MLM transform output */
+    float *logits; /* (B, C) seq, (B, T, C) tok, (B, T, V) mlm */
+
+    bs_outputs out;
+};
+
+/* Up to this many rows (B x T), bs_k_linear_small (weights streamed once, no packing)
+ * beats OpenBLAS, whose sgemm copies the whole weight matrix on every call: 20-25 % less
+ * CPU time at 48 and 64 rows, even at 96 and 128, level at 256 (docs/performance.md).
+ * -DSMALL_ROWS=N overrides it for such measurements. */
+#ifndef SMALL_ROWS
+#define SMALL_ROWS 128
+#endif
+
+/* ---- a small thread pool for bs_k_linear_small ------------------------------------
+ * OpenBLAS threads its own GEMMs; the small-row kernel is ours, so it gets the same
+ * number of threads (openblas_get_num_threads, set by bs_set_threads) from this pool.
+ * Workers sleep on a condition variable between jobs. One job at a time: a second
+ * thread (another run sharing the model) that finds the pool busy works alone. */
+#define POOL_MAX 64
+typedef void (*part_fn)(void *ctx, int part, int nparts);
+static struct {
+    pthread_mutex_t use; /* held by the caller of a parallel job */
+    pthread_mutex_t mu;  /* guards everything below */
+    pthread_cond_t wake, done;
+    int started;         /* workers created (ids 1..started) */
+    unsigned long gen;   /* job counter: a change wakes the workers */
+    int nparts, remaining;
+    part_fn fn;
+    void *ctx;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL, NULL};
+
+static void *pool_worker(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&pool.mu);
+    for (;;) {
+        while (pool.gen == seen)
+            pthread_cond_wait(&pool.wake, &pool.mu);
+        seen = pool.gen;
+        if (id >= pool.nparts)
+            continue;
+        part_fn fn = pool.fn;
+        void *ctx = pool.ctx;
+        int n = pool.nparts;
+        pthread_mutex_unlock(&pool.mu);
+        fn(ctx, id, n);
+        pthread_mutex_lock(&pool.mu);
+        if (--pool.remaining == 0)
+            pthread_cond_signal(&pool.done);
+    }
+    return NULL;
+}
+
+/* Runs fn(ctx, p, nparts) for p = 0..nparts-1, part 0 on the calling thread; falls back
+ * to fn(ctx, 0, 1) (the whole job) when the pool is busy or threads cannot start. */
+static void parallel(part_fn fn, void *ctx, int nparts)
+{
+    if (nparts > POOL_MAX)
+        nparts = POOL_MAX;
+    if (nparts <= 1 || pthread_mutex_trylock(&pool.use) != 0) {
+        fn(ctx, 0, 1);
+        return;
+    }
+    pthread_mutex_lock(&pool.mu);
+    while (pool.started < nparts - 1) {
+        pthread_t th;
+        if (pthread_create(&th, NULL, pool_worker, (void *)(intptr_t)(pool.started + 1)) != 0)
+            break;
+        pthread_detach(th);
+        pool.started++;
+    }
+    if (nparts > pool.started + 1)
+        nparts = pool.started + 1;
+    pool.fn = fn;
+    pool.ctx = ctx;
+    pool.nparts = nparts;
+    pool.remaining = nparts - 1;
+    pool.gen++;
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.mu);
+    fn(ctx, 0, nparts);
+    pthread_mutex_lock(&pool.mu);
+    while (pool.remaining > 0)
+        pthread_cond_wait(&pool.done, &pool.mu);
+    pthread_mutex_unlock(&pool.mu);
+    pthread_mutex_unlock(&pool.use);
+}
+
+typedef struct {
+    float *out;
+    const float *x, *w;
+    size_t ldx, rows, N, K;
+} small_job;
+
+/* Part p of nparts: a slice of the output columns (weight rows), in multiples of 4 so
+ * every slice but the last runs the kernel's full 4-row blocks. */
+static void small_part(void *ctx, int part, int nparts)
+{
+    const small_job *j = ctx;
+    size_t chunk = ((j->N + (size_t)nparts - 1) / (size_t)nparts + 3) & ~(size_t)3;
+    size_t n0 = (size_t)part * chunk, n1 = n0 + chunk < j->N ? n0 + chunk : j->N;
+    if (n0 < n1)
+        bs_k_linear_small(j->out + n0, j->N, j->x, j->ldx, j->w + n0 * j->K, j->rows, n1 - n0,
+                          j->K);
+}
+
+/* out (N, l->out) = x (N, l->in; row stride ldx) . W^T, without the bias: the bias is
+ * fused into the kernel that follows. W is [out, in] as Hugging Face stores it. */
+static void linear(float *out, const float *x, size_t N, size_t ldx, const bs_linear *l)
+{
+    if (N <= SMALL_ROWS) {
+        small_job j = {out, x, l->w, ldx, N, (size_t)l->out, (size_t)l->in};
+        parallel(small_part, &j, openblas_get_num_threads());
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, l->out, l->in, 1.0f, x,
+                (int)ldx, l->w, l->in, 0.0f, out, l->out);
+}
+
+static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; } /* 64-byte alignment */
+
+static int head_has_pooler(const bs_model *m)
+{
+    return m->has_pooler && (m->head == BS_HEAD_SEQ || m->head == BS_HEAD_BASE);
+}
+
+static size_t logits_per_row(const bs_model *m)
+{
+    switch (m->head) {
+    case BS_HEAD_SEQ:
+    case BS_HEAD_TOK: return (size_t)m->classifier.out;
+    case BS_HEAD_MLM: return (size_t)m->cfg.vocab_size;
+    default: return 0;
+    }
+}
+
+/* Floats the run needs for (B, T), or 0 if that exceeds BS_MAX_RUN_FLOATS. Each term is
+ * bounded before it is multiplied, so nothing here can overflow. */
+static size_t run_floats(const bs_model *m, size_t B, size_t T)
+{
+    const bs_config *c = &m->cfg;
+    size_t L = (size_t)c->num_layers, H = (size_t)c->hidden_size, A = (size_t)c->num_heads;
+    size_t I = (size_t)c->intermediate_size, BT = B * T;
+    size_t rows = m->head == BS_HEAD_SEQ ? B : BT;
+    double need = (double)(L + 1) * BT * H + (double)L * B * A * T * T + 5.0 * BT * H +
+                  (double)BT * I + (double)BT + (double)B * H + (double)rows * logits_per_row(m) +
+                  16.0 * 13;
+    if (need > (double)BS_MAX_RUN_FLOATS)
+        return 0;
+    return round16((L + 1) * BT * H) + round16(L * B * A * T * T) + 5 * round16(BT * H) +
+           round16(BT * I) + round16(BT) + round16(B * H) + round16(rows * logits_per_row(m));
+}
+
+/* Lays the buffers out for capacity (B, T). */
+static void carve(bs_run *r, size_t B, size_t T)
+{
+    const bs_config *c = &r->m->cfg;
+    size_t L = (size_t)c->num_layers, H = (size_t)c->hidden_size, A = (size_t)c->num_heads;
+    size_t I = (size_t)c->intermediate_size, BT = B * T;
+    size_t rows = r->m->head == BS_HEAD_SEQ ? B : BT;
+    float *p = r->mem;
+#define TAKE(ptr, n) (ptr = p, p += round16(n))
+    TAKE(r->hidden, (L + 1) * BT * H);
+    TAKE(r->attn, L * B * A * T * T);
+    TAKE(r->q, BT * H);
+    TAKE(r->k, BT * H);
+    TAKE(r->v, BT * H);
+    TAKE(r->ctx, BT * H);
+    TAKE(r->mid, BT * H);
+    TAKE(r->inter, BT * I);
+    TAKE(r->madd, BT);
+    TAKE(r->pooled, B * H);
+    TAKE(r->logits, rows * logits_per_row(r->m));
+#undef TAKE
+    r->mlm = r->ctx; /* the MLM transform runs after the last layer: ctx is free */
+}
+
+static bs_status run_reserve(bs_run *r, int B, int T, bs_error *err)
+{
+    if (B <= r->cap_B && T <= r->cap_T)
+        return BS_OK;
+    size_t nb = (size_t)(B > r->cap_B ? B : r->cap_B);
+    size_t nt = (size_t)(T > r->cap_T ? T : r->cap_T);
+    size_t n = run_floats(r->m, nb, nt);
+    if (n == 0)
+        return bs_fail(err, BS_ERR_LIMIT,
+                       "a batch of %zu x %zu positions needs more than %zu GiB of activations",
+                       nb, nt, BS_MAX_RUN_FLOATS * sizeof(float) >> 30);
+    void *mem = NULL;
+    if (posix_memalign(&mem, 64, n * sizeof(float)) != 0)
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory allocating %zu MiB of activations",
+                       n * sizeof(float) >> 20);
+    free(r->mem);
+    r->mem = mem;
+    r->cap_B = (int)nb;
+    r->cap_T = (int)nt;
+    carve(r, nb, nt);
+    return BS_OK;
+}
+
+bs_status bs_run_create(bs_run **out, const bs_model *m, bs_error *err)
+{
+    *out = NULL;
+    if (!m)
+        return bs_fail(err, BS_ERR_INTERNAL, "no model given to bs_run_create");
+    if ((m->head == BS_HEAD_SEQ && !m->has_pooler) ||
+        ((m->head == BS_HEAD_SEQ || m->head == BS_HEAD_TOK) && !m->classifier.w) ||
+        (m->head == BS_HEAD_MLM && (!m->mlm_decoder || !m->mlm_dense.w)))
+        return bs_fail(err, BS_ERR_INTERNAL, "model head '%s' is missing its weights",
+                       bs_head_name(m->head));
+    bs_run *r = calloc(1, sizeof *r);
+    if (!r)
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory");
+    r->m = m;
+    *out = r;
+    return BS_OK;
+}
+
+void bs_run_free(bs_run *run)
+{
+    if (!run)
+        return;
+    free(run->mem);
+    free(run);
+}
+
+const bs_outputs *bs_run_outputs(const bs_run *run) { return &run->out; }
+
+static bs_kact kact(bs_act a)
+{
+    switch (a) {
+    case BS_ACT_GELU: return BS_K_GELU;
+    case BS_ACT_GELU_TANH: return BS_K_GELU_TANH;
+    case BS_ACT_RELU: return BS_K_RELU;
+    case BS_ACT_SILU: return BS_K_SILU;
+    }
+    return BS_K_GELU;
+}
+
+static bs_status check_inputs(const bs_model *m, const int32_t *ids, const int32_t *mask,
+                              const int32_t *types, int B, int T, bs_error *err)
+{
+    const bs_config *c = &m->cfg;
+    if (!ids)
+        return bs_fail(err, BS_ERR_INTERNAL, "no input_ids given to bs_forward");
+    if (B < 1 || T < 1)
+        return bs_fail(err, BS_ERR_INPUT, "empty batch (%d x %d)", B, T);
+    if (B > BS_MAX_BATCH)
+        return bs_fail(err, BS_ERR_LIMIT, "batch of %d rows exceeds the limit of %d", B,
+                       BS_MAX_BATCH);
+    if (T > c->max_position) {
+        bs_fail(err, BS_ERR_LIMIT,
+                "sequence length %d exceeds max_position_embeddings %d", T, c->max_position);
+        bs_hint(err, "truncate the input, e.g. --truncation --max-length %d", c->max_position);
+        return BS_ERR_LIMIT;
+    }
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            size_t i = (size_t)b * T + t;
+            if (ids[i] < 0 || ids[i] >= c->vocab_size)
+                return bs_fail(err, BS_ERR_INPUT,
+                               "input id %d at row %d, position %d is outside the vocabulary "
+                               "of %d pieces", ids[i], b, t, c->vocab_size);
+            if (types && (types[i] < 0 || types[i] >= c->type_vocab_size))
+                return bs_fail(err, BS_ERR_INPUT,
+                               "token type id %d at row %d, position %d is outside "
+                               "type_vocab_size %d", types[i], b, t, c->type_vocab_size);
+            if (mask && mask[i] != 0 && mask[i] != 1)
+                return bs_fail(err, BS_ERR_INPUT,
+                               "attention mask value %d at row %d, position %d is not 0 or 1",
+                               mask[i], b, t);
+        }
+    return BS_OK;
+}
+
+/* One encoder layer: x (B*T, H) -> y (B*T, H); probs is this layer's (B, A, T, T). */
+static void encoder_layer(bs_run *r, const bs_layer *ly, const float *x, float *y,
+                          float *probs, int B, int T)
+{
+    const bs_config *c = &r->m->cfg;
+    size_t H = (size_t)c->hidden_size, A = (size_t)c->num_heads, D = H / A;
+    size_t BT = (size_t)B * T, TT = (size_t)T * T;
+    float eps = c->layer_norm_eps;
+
+    linear(r->q, x, BT, H, &ly->q);
+    linear(r->k, x, BT, H, &ly->k);
+    linear(r->v, x, BT, H, &ly->v);
+    bs_k_bias_act(r->q, ly->q.b, BT, H, BS_K_NONE);
+    bs_k_bias_act(r->k, ly->k.b, BT, H, BS_K_NONE);
+    bs_k_bias_act(r->v, ly->v.b, BT, H, BS_K_NONE);
+
+    /* HF: scores = Q K^T / sqrt(D) + extended_mask; probs = softmax(scores); ctx = P V */
+    float div = sqrtf((float)D);
+    for (size_t b = 0; b < (size_t)B; b++)
+        for (size_t a = 0; a < A; a++) {
+            size_t off = b * T * H + a * D;
+            float *p = probs + (b * A + a) * TT;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, (int)D, 1.0f,
+                        r->q + off, (int)H, r->k + off, (int)H, 0.0f, p, T);
+            bs_k_softmax_masked(p, r->madd + b * T, (size_t)T, (size_t)T, div);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, (int)D, T, 1.0f, p, T,
+                        r->v + off, (int)H, 0.0f, r->ctx + off, (int)H);
+        }
+
+    /* BertSelfOutput: LayerNorm(dense(ctx) + x) */
+    linear(r->mid, r->ctx, BT, H, &ly->attn_out);
+    bs_k_bias_residual_layernorm(r->mid, r->mid, ly->attn_out.b, x, ly->attn_ln.g,
+                                 ly->attn_ln.b, BT, H, eps);
+    /* BertIntermediate: act(dense(mid)) */
+    linear(r->inter, r->mid, BT, H, &ly->inter);
+    bs_k_bias_act(r->inter, ly->inter.b, BT, (size_t)ly->inter.out, kact(c->act));
+    /* BertOutput: LayerNorm(dense(inter) + mid) */
+    linear(y, r->inter, BT, (size_t)ly->out.in, &ly->out);
+    bs_k_bias_residual_layernorm(y, y, ly->out.b, r->mid, ly->out_ln.g, ly->out_ln.b, BT, H,
+                                 eps);
+}
+
+bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *attention_mask,
+                     const int32_t *token_type_ids, int B, int T, bs_error *err)
+{
+    const bs_model *m = run->m;
+    const bs_config *c = &m->cfg;
+    bs_status st = check_inputs(m, input_ids, attention_mask, token_type_ids, B, T, err);
+    if (st != BS_OK)
+        return st;
+    if ((st = run_reserve(run, B, T, err)) != BS_OK)
+        return st;
+
+    size_t L = (size_t)c->num_layers, H = (size_t)c->hidden_size, A = (size_t)c->num_heads;
+    size_t BT = (size_t)B * T;
+
+    /* HF get_extended_attention_mask: (1 - mask) * torch.finfo(float32).min */
+    for (size_t i = 0; i < BT; i++)
+        run->madd[i] = attention_mask ? (1.0f - (float)attention_mask[i]) * -FLT_MAX : 0.0f;
+
+    /* BertEmbeddings: (word + token_type) + position[0..T-1], then LayerNorm */
+    float *h0 = run->hidden;
+    for (size_t i = 0; i < BT; i++) {
+        size_t t = i % (size_t)T;
+        float *row = h0 + i * H;
+        int tt = token_type_ids ? token_type_ids[i] : 0;
+        memcpy(row, m->word_emb + (size_t)input_ids[i] * H, H * sizeof(float));
+        bs_k_add(row, m->type_emb + (size_t)tt * H, H);
+        bs_k_add(row, m->pos_emb + t * H, H);
+    }
+    bs_k_layernorm(h0, h0, m->emb_ln.g, m->emb_ln.b, BT, H, c->layer_norm_eps);
+
+    for (size_t l = 0; l < L; l++)
+        encoder_layer(run, &m->layers[l], run->hidden + l * BT * H,
+                      run->hidden + (l + 1) * BT * H, run->attn + l * (size_t)B * A * T * T, B,
+                      T);
+    const float *last = run->hidden + L * BT * H;
+
+    bs_outputs *o = &run->out;
+    memset(o, 0, sizeof *o);
+    o->B = B;
+    o->T = T;
+    o->hidden = run->hidden;
+    o->attn = run->attn;
+
+    if (head_has_pooler(m)) {
+        /* BertPooler: tanh(dense(h[:, 0])); row stride T*H picks each [CLS] row */
+        linear(run->pooled, last, (size_t)B, (size_t)T * H, &m->pooler);
+        bs_k_bias_act(run->pooled, m->pooler.b, (size_t)B, H, BS_K_TANH);
+        o->pooled = run->pooled;
+    }
+
+    switch (m->head) {
+    case BS_HEAD_SEQ: /* classifier(pooled) */
+        linear(run->logits, run->pooled, (size_t)B, H, &m->classifier);
+        bs_k_bias_act(run->logits, m->classifier.b, (size_t)B, (size_t)m->classifier.out,
+                      BS_K_NONE);
+        o->logits_rank = 2;
+        o->logits_shape[0] = B;
+        o->logits_shape[1] = m->classifier.out;
+        break;
+    case BS_HEAD_TOK: /* classifier(sequence_output) */
+        linear(run->logits, last, BT, H, &m->classifier);
+        bs_k_bias_act(run->logits, m->classifier.b, BT, (size_t)m->classifier.out, BS_K_NONE);
+        o->logits_rank = 3;
+        o->logits_shape[0] = B;
+        o->logits_shape[1] = T;
+        o->logits_shape[2] = m->classifier.out;
+        break;
+    case BS_HEAD_MLM: {
+        /* BertPredictionHeadTransform: LayerNorm(act(dense(h))), then decoder h E^T + bias */
+        size_t V = (size_t)c->vocab_size;
+        linear(run->mlm, last, BT, H, &m->mlm_dense);
+        bs_k_bias_act(run->mlm, m->mlm_dense.b, BT, H, kact(c->act));
+        bs_k_layernorm(run->mlm, run->mlm, m->mlm_ln.g, m->mlm_ln.b, BT, H, c->layer_norm_eps);
+        bs_linear dec = {m->mlm_decoder, m->mlm_bias, (int)V, (int)H};
+        linear(run->logits, run->mlm, BT, H, &dec);
+        bs_k_bias_act(run->logits, m->mlm_bias, BT, V, BS_K_NONE);
+        o->logits_rank = 3;
+        o->logits_shape[0] = B;
+        o->logits_shape[1] = T;
+        o->logits_shape[2] = (int)V;
+        break;
+    }
+    default:
+        break;
+    }
+    if (o->logits_rank)
+        o->logits = run->logits;
+    return BS_OK;
+}
+
+void bs_set_threads(int n)
+{
+    if (n <= 0)
+        n = openblas_get_num_procs();
+    openblas_set_num_threads(n);
+}
+
+double bs_forward_flops(const bs_config *cfg, bs_head head, int B, int T)
+{
+    double b = B, t = T, H = cfg->hidden_size, I = cfg->intermediate_size;
+    double L = cfg->num_layers, V = cfg->vocab_size, C = cfg->num_labels;
+    /* per layer: Q, K, V, output dense (4 H^2), intermediate and output (2 H I) per token,
+     * plus Q K^T and P V (2 T H each per token); 2 FLOPs per multiply-add */
+    double f = L * (2.0 * b * t * (4.0 * H * H + 2.0 * H * I) + 4.0 * b * t * t * H);
+    switch (head) {
+    case BS_HEAD_SEQ: f += 2.0 * b * H * H + 2.0 * b * H * C; break;
+    case BS_HEAD_BASE: f += 2.0 * b * H * H; break;
+    case BS_HEAD_TOK: f += 2.0 * b * t * H * C; break;
+    case BS_HEAD_MLM: f += 2.0 * b * t * (H * H + H * V); break;
+    default: break;
+    }
+    return f;
+}

@@ -1,0 +1,71 @@
+/*
+ * kernels.h - the element-wise and row-wise kernels of the forward pass (everything
+ * that is not a GEMM): bias + activation, residual + LayerNorm, masked softmax.
+ *
+ * Each kernel has a vectorised version, picked once at run time (AVX2+FMA when the CPU
+ * has it, otherwise the portable code), and a plain scalar twin `*_scalar` written as
+ * the formula reads in Hugging Face's modeling_bert.py; tests/test_kernels.c compares
+ * the two. Outputs come first in every signature. Rows are contiguous, `cols` floats
+ * long. Output may alias an input where noted.
+ */
+#ifndef BERTSCOPE_KERNELS_H
+#define BERTSCOPE_KERNELS_H
+
+#include <stddef.h>
+
+typedef enum {
+    BS_K_NONE = 0,  /* identity */
+    BS_K_GELU,      /* 0.5 x (1 + erf(x / sqrt 2)), HF "gelu" */
+    BS_K_GELU_TANH, /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), "gelu_new" */
+    BS_K_RELU,
+    BS_K_SILU,      /* x sigmoid(x), "silu"/"swish" */
+    BS_K_TANH       /* the pooler's activation */
+} bs_kact;
+
+/* y[i] += x[i] for i < n. */
+void bs_k_add(float *y, const float *x, size_t n);
+void bs_k_add_scalar(float *y, const float *x, size_t n);
+
+/* y[r, c] = act(y[r, c] + bias[c]) for a (rows, cols) matrix; bias may be NULL. */
+void bs_k_bias_act(float *y, const float *bias, size_t rows, size_t cols, bs_kact act);
+void bs_k_bias_act_scalar(float *y, const float *bias, size_t rows, size_t cols, bs_kact act);
+
+/* y = LayerNorm(x) * g + b per row (biased variance, eps inside the square root, as
+ * torch.nn.LayerNorm). y may equal x. */
+void bs_k_layernorm(float *y, const float *x, const float *g, const float *b, size_t rows,
+                    size_t cols, float eps);
+void bs_k_layernorm_scalar(float *y, const float *x, const float *g, const float *b,
+                           size_t rows, size_t cols, float eps);
+
+/* y = LayerNorm((x + bias) + res) * g + b per row: HF's BertSelfOutput / BertOutput
+ * after the dense GEMM. bias may be NULL; y may equal x or res. */
+void bs_k_bias_residual_layernorm(float *y, const float *x, const float *bias,
+                                  const float *res, const float *g, const float *b,
+                                  size_t rows, size_t cols, float eps);
+void bs_k_bias_residual_layernorm_scalar(float *y, const float *x, const float *bias,
+                                         const float *res, const float *g, const float *b,
+                                         size_t rows, size_t cols, float eps);
+
+/* In place over a (rows, cols) score matrix: p[r, :] = softmax(p[r, :] / div + madd),
+ * where madd (cols) is the additive mask, 0 or float32 min (HF's extended attention
+ * mask), or NULL. A fully masked row becomes uniform, as in PyTorch. */
+void bs_k_softmax_masked(float *p, const float *madd, size_t rows, size_t cols, float div);
+void bs_k_softmax_masked_scalar(float *p, const float *madd, size_t rows, size_t cols,
+                                float div);
+
+/* out[m * ldo + n] = sum_k x[m * ldx + k] * w[n * K + k] for m < M, n < N: the linear
+ * layer x W^T on the [out, in] weights as stored, without the bias. For few rows
+ * (a batch of short sentences) this beats a general GEMM, which copies (packs) the
+ * whole weight matrix on every call: here each weight row is read from memory once and
+ * used for all M rows while it sits in L1. */
+void bs_k_linear_small(float *out, size_t ldo, const float *x, size_t ldx, const float *w,
+                       size_t M, size_t N, size_t K);
+void bs_k_linear_small_scalar(float *out, size_t ldo, const float *x, size_t ldx,
+                              const float *w, size_t M, size_t N, size_t K);
+
+/* "avx2" or "portable": the code path the dispatched kernels use. */
+const char *bs_kernels_isa(void);
+/* Forces the portable path (1) or the best available (0). For tests and benchmarks. */
+void bs_kernels_force_portable(int on);
+
+#endif

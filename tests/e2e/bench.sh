@@ -1,0 +1,46 @@
+#!/bin/sh
+# tests/e2e/bench.sh - `bertscope bench`: its JSON line, its errors, and the random
+# checkpoint writer, whose folder must load and run through `infer` (the writer's
+# safetensors go through the real loader's validation).
+set -u
+BUILD=${BUILD:-build}
+BIN=$BUILD/bertscope
+TMP=${TMPDIR:-/tmp}/bertscope-e2e-bench.$$
+mkdir -p "$TMP"
+trap 'rm -rf "$TMP"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+
+line=$("$BIN" bench --config tiny --batch 2 --seq 8 --runs 3 -t 1)
+echo "$line"
+for key in batch seq threads runs median_ms min_ms gflops; do
+    echo "$line" | grep -q "\"$key\": [0-9]" || fail "bench output lacks \"$key\""
+done
+echo "$line" | grep -q '"batch": 2, "seq": 8, "threads": 1, "runs": 3' &&
+    ok "bench reports the shape it ran" || fail "bench shape: $line"
+
+"$BIN" bench --config tiny --seq 513 --runs 1 >/dev/null 2>"$TMP/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "^bertscope: error: .*max_position_embeddings" "$TMP/err" &&
+    ok "bench --seq 513: exit 2" || fail "bench --seq 513: exit $rc $(cat "$TMP/err")"
+"$BIN" bench --nonsense >/dev/null 2>&1
+[ $? -eq 2 ] && ok "bench unknown option: exit 2" || fail "bench unknown option"
+
+"$BIN" bench --sgemm-peak -t 1 | grep -q '"sgemm_peak_gflops": [0-9]' &&
+    ok "bench --sgemm-peak reports GFLOP/s" || fail "bench --sgemm-peak"
+
+"$BIN" bench --write-checkpoint "$TMP/tiny" --config tiny >/dev/null || fail "write-checkpoint"
+for f in config.json model.safetensors vocab.txt; do
+    [ -s "$TMP/tiny/$f" ] || fail "write-checkpoint: no $f"
+done
+if echo "This is a positive sentence." | "$BIN" infer -m "$TMP/tiny" --no-logits >"$TMP/out.json" 2>"$TMP/err" &&
+   grep -q '"input_ids":	\[\[101, 2023, 2003, 1037, 3893, 6251, 1012, 102\]\]' "$TMP/out.json" &&
+   grep -q '"last_hidden_state":	\[1, 8, 128\]' "$TMP/out.json"; then
+    ok "written checkpoint loads and runs through infer"
+else
+    fail "infer on the written checkpoint: $(cat "$TMP/err")"
+fi
+
+[ "$fails" -eq 0 ] && echo "bench e2e: all passed" || echo "bench e2e: $fails failed"
+[ "$fails" -eq 0 ]

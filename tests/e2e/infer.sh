@@ -1,0 +1,120 @@
+#!/bin/sh
+# tests/e2e/infer.sh - `bertscope infer` end to end against PyTorch, plus its errors.
+#
+# tests/fixtures/ref/infer_{seq,mlm}/ hold a tiny model with a 100-piece vocab.txt,
+# input.txt, and the ids and logits PyTorch gives for those lines
+# (tools/make_reference.py). The C tokenizer, the forward pass and the JSON printer
+# must reproduce them: ids exactly, logits to 1e-4. od(1) reads the .bin files.
+set -u
+BUILD=${BUILD:-build}
+BIN=$BUILD/bertscope
+REF=tests/fixtures/ref
+TMP=${TMPDIR:-/tmp}/bertscope-e2e-infer.$$
+mkdir -p "$TMP"
+trap 'rm -rf "$TMP"' EXIT
+fails=0
+
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+
+# The numbers of a JSON value that starts on the line holding "KEY": and ends at the
+# first line whose brackets balance, one a line.
+json_numbers() { # KEY FILE
+    awk -v key="\"$1\":" '
+        index($0, key) == 2 && !done { on = 1 }
+        on {
+            line = $0; sub(/^[^:]*:/, "", line); if (started) line = $0
+            started = 1
+            depth += gsub(/\[/, "[", line) - gsub(/\]/, "]", line)
+            gsub(/[][,]/, " ", line); n = split(line, f, /[ \t]+/)
+            for (i = 1; i <= n; i++) if (f[i] != "") print f[i]
+            if (depth == 0) { on = 0; done = 1 }
+        }' "$2"
+}
+
+# Compares two files of numbers, one a line, to tolerance TOL.
+compare() { # WHAT GOT WANT TOL
+    awk -v what="$1" -v tol="$4" '
+        NR == FNR { want[FNR] = $1; nw = FNR; next }
+        { got[FNR] = $1; ng = FNR }
+        END {
+            if (ng != nw) { printf "%s: %d values, expected %d\n", what, ng, nw; exit 1 }
+            max = 0
+            for (i = 1; i <= nw; i++) {
+                d = got[i] - want[i]; if (d < 0) d = -d
+                if (d > max) { max = d; at = i }
+                if (d > tol && !bad) bad = i
+            }
+            if (bad) { printf "%s: value %d is %s, expected %s (max |diff| %g)\n", what, bad, got[bad], want[bad], max; exit 1 }
+        }' "$3" "$2"
+}
+
+od_floats() { od -An -v -f "$1" | tr -s ' \t' '\n' | sed '/^$/d'; }
+od_ints() { od -An -v -i "$1" | tr -s ' \t' '\n' | sed '/^$/d'; }
+
+for case in infer_seq infer_mlm; do
+    d=$REF/$case
+    if ! "$BIN" infer -m "$d" <"$d/input.txt" >"$TMP/$case.json" 2>"$TMP/$case.err"; then
+        fail "$case: infer exited $? ($(cat "$TMP/$case.err"))"
+        continue
+    fi
+    json_numbers input_ids "$TMP/$case.json" >"$TMP/ids.got"
+    od_ints "$d/ids.bin" >"$TMP/ids.want"
+    if compare "$case input_ids" "$TMP/ids.got" "$TMP/ids.want" 0; then ok "$case: input_ids match PyTorch's"
+    else fail "$case: input_ids"; fi
+    json_numbers attention_mask "$TMP/$case.json" >"$TMP/mask.got"
+    od_ints "$d/mask.bin" >"$TMP/mask.want"
+    if compare "$case attention_mask" "$TMP/mask.got" "$TMP/mask.want" 0; then ok "$case: attention_mask matches"
+    else fail "$case: attention_mask"; fi
+    json_numbers logits "$TMP/$case.json" >"$TMP/logits.got"
+    od_floats "$d/logits.bin" >"$TMP/logits.want"
+    if compare "$case logits" "$TMP/logits.got" "$TMP/logits.want" 1e-4; then ok "$case: logits within 1e-4 of PyTorch"
+    else fail "$case: logits"; fi
+done
+
+# seq: the label names come from config.json's id2label and the scores are a softmax
+if grep -q '"label":	"neutral"' "$TMP/infer_seq.json" && grep -q '"prediction_function":	"softmax"' "$TMP/infer_seq.json"
+then ok "seq predictions use id2label and softmax"; else fail "seq predictions"; fi
+
+# mlm: the top-1 token at the [MASK] (row 3, position 3) is PyTorch's argmax there
+want=$(od_floats "$REF/infer_mlm/logits.bin" | awk -v start=$(( (2 * 9 + 3) * 100 + 1 )) '
+    NR >= start && NR < start + 100 { if (NR == start || $1 > best) { best = $1; id = NR - start } }
+    END { print id }')
+got=$(awk '/"top":/ { on = 1 } on && /"id":/ { gsub(/[^0-9]/, ""); print; exit }' "$TMP/infer_mlm.json")
+if [ -n "$want" ] && [ "$got" = "$want" ]; then ok "mlm top-1 at [MASK] is id $want"
+else fail "mlm top-1: got '$got', PyTorch's argmax is '$want'"; fi
+if grep -q 'line 1 has no \[MASK\]' "$TMP/infer_mlm.json"; then ok "mlm warns about lines without [MASK]"
+else fail "mlm warning for a line without [MASK]"; fi
+
+# --padding none: one document per line, each unpadded
+n=$("$BIN" infer -m "$REF/infer_seq" --padding none <"$REF/infer_seq/input.txt" | grep -c '^	"model":')
+if [ "$n" = 3 ]; then ok "--padding none prints one document per line"; else fail "--padding none: $n documents"; fi
+
+# --json pairs: token_type_ids 1 for the second segment
+echo '["the cat", "the dog"]' | "$BIN" infer -m "$REF/infer_seq" --json >"$TMP/pair.json"
+if grep -q '"token_type_ids":	\[\[0, 0, 0, 0, 1, 1, 1\]\]' "$TMP/pair.json"; then ok "--json pair gets token_type_ids 1"
+else fail "--json pair: $(grep token_type_ids "$TMP/pair.json")"; fi
+
+# errors: one 'bertscope: error:' line and exit 2 for bad usage and bad input
+expect_error() { # WHAT EXPECTED_TEXT CMD...
+    what=$1; text=$2; shift 2
+    "$@" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    if [ $rc -eq 2 ] && grep -q "^bertscope: error: .*$text" "$TMP/err"; then ok "$what: exit 2, '$text'"
+    else fail "$what: exit $rc, stderr: $(cat "$TMP/err")"; fi
+}
+expect_error "unknown option" "unknown option" "$BIN" infer --bogus
+expect_error "bad head" "unknown head" "$BIN" infer --head xyz -m "$REF/infer_seq"
+expect_error "empty stdin" "stdin is empty" sh -c "'$BIN' infer -m '$REF/infer_seq' </dev/null"
+expect_error "missing model" "" sh -c "echo hi | '$BIN' infer -m '$TMP/no-such-model'"
+expect_error "bad --json line" "not a JSON string" sh -c "echo '{}' | '$BIN' infer --json -m '$REF/infer_seq'"
+long="the cat sat on the mat the cat sat on the mat the cat"
+expect_error "too long" "max_position_embeddings" sh -c "echo '$long' | '$BIN' infer -m '$REF/infer_seq'"
+if grep -q "^hint: .*--truncation" "$TMP/err"; then ok "too long: hint names --truncation"; else fail "too long: no hint"; fi
+if echo "$long" | "$BIN" infer -m "$REF/infer_seq" --truncation >"$TMP/trunc.json" 2>"$TMP/err" &&
+   grep -q '"input_ids":	\[1, 12\]' "$TMP/trunc.json"; then ok "--truncation cuts to max_position 12"
+else fail "--truncation: $(cat "$TMP/err") $(grep -A1 '"shapes"' "$TMP/trunc.json")"; fi
+
+echo
+[ "$fails" -eq 0 ] && echo "infer e2e: all passed" || echo "infer e2e: $fails failed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,506 @@
+/*
+ * test_bert.c - the C forward pass against PyTorch, layer by layer.
+ *
+ * Each folder in tests/fixtures/ref/ (written by tools/make_reference.py with
+ * tools/bert_torch.py, a line-by-line mirror of Hugging Face's modeling_bert.py) holds a
+ * tiny checkpoint, its inputs and PyTorch's outputs: every hidden state, every attention
+ * matrix, the pooler output and the logits. The checkpoint goes through bs_model_load
+ * like any user folder; each tensor must match to 1e-4 absolute. On a mismatch the test
+ * prints the first bad index (as coordinates), a few pairs and the max difference.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+#include <cmocka.h>
+
+#include "bertscope/model.h"
+#include "engine/fileio.h"
+
+#define REF_DIR "tests/fixtures/ref"
+#define TOL 1e-4f
+
+typedef struct {
+    int B, T, L, H, A;
+    char head[8];
+    int32_t *ids, *mask, *types; /* (B, T) */
+    float *hidden, *attn, *pooled, *logits;
+    int logits_rank, logits_shape[3];
+} ref_case;
+
+static void *read_bin(const char *dir, const char *name, size_t want_bytes)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *buf = NULL;
+    size_t len = 0;
+    bs_error err = {0};
+    if (bs_read_file(path, (size_t)64 << 20, &buf, &len, &err) != BS_OK) {
+        print_error("%s\n", err.msg);
+        fail();
+    }
+    if (len != want_bytes) {
+        print_error("%s: %zu bytes, manifest says %zu\n", path, len, want_bytes);
+        fail();
+    }
+    return buf;
+}
+
+static size_t shape_count(const cJSON *shape, int *dims, int *rank)
+{
+    size_t n = 1;
+    int r = 0;
+    const cJSON *d;
+    cJSON_ArrayForEach(d, shape)
+    {
+        if (dims && r < 5)
+            dims[r] = d->valueint;
+        r++;
+        n *= (size_t)d->valueint;
+    }
+    if (rank)
+        *rank = r;
+    return n;
+}
+
+static void load_ref(ref_case *rc, const char *dir)
+{
+    memset(rc, 0, sizeof *rc);
+    char path[512], *json;
+    size_t len;
+    bs_error err = {0};
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    assert_int_equal(bs_read_file(path, 1 << 20, &json, &len, &err), BS_OK);
+    cJSON *man = cJSON_Parse(json);
+    free(json);
+    assert_non_null(man);
+    rc->B = cJSON_GetObjectItem(man, "B")->valueint;
+    rc->T = cJSON_GetObjectItem(man, "T")->valueint;
+    rc->L = cJSON_GetObjectItem(man, "L")->valueint;
+    rc->H = cJSON_GetObjectItem(man, "H")->valueint;
+    rc->A = cJSON_GetObjectItem(man, "A")->valueint;
+    snprintf(rc->head, sizeof rc->head, "%s", cJSON_GetObjectItem(man, "head")->valuestring);
+    const cJSON *files = cJSON_GetObjectItem(man, "files"), *f;
+    cJSON_ArrayForEach(f, files)
+    {
+        int dims[5] = {0}, rank = 0;
+        size_t n = shape_count(f, dims, &rank) * 4;
+        void *p = read_bin(dir, f->string, n);
+        if (!strcmp(f->string, "ids.bin"))
+            rc->ids = p;
+        else if (!strcmp(f->string, "mask.bin"))
+            rc->mask = p;
+        else if (!strcmp(f->string, "types.bin"))
+            rc->types = p;
+        else if (!strcmp(f->string, "hidden.bin"))
+            rc->hidden = p;
+        else if (!strcmp(f->string, "attn.bin"))
+            rc->attn = p;
+        else if (!strcmp(f->string, "pooled.bin"))
+            rc->pooled = p;
+        else if (!strcmp(f->string, "logits.bin")) {
+            rc->logits = p;
+            rc->logits_rank = rank;
+            memcpy(rc->logits_shape, dims, sizeof rc->logits_shape);
+        } else
+            free(p);
+    }
+    cJSON_Delete(man);
+    assert_non_null(rc->ids);
+    assert_non_null(rc->hidden);
+    assert_non_null(rc->attn);
+}
+
+static void free_ref(ref_case *rc)
+{
+    free(rc->ids), free(rc->mask), free(rc->types);
+    free(rc->hidden), free(rc->attn), free(rc->pooled), free(rc->logits);
+}
+
+static float worst_seen; /* the largest difference of the current case, for the log */
+
+/* Compares n floats; on failure prints the first index over TOL as coordinates of
+ * dims (rank), four pairs from there, and the max difference. */
+static void check_tensor(const char *what, const float *got, const float *want, size_t n,
+                         const int *dims, int rank)
+{
+    float maxd = 0.0f;
+    size_t first = n;
+    for (size_t i = 0; i < n; i++) {
+        float d = fabsf(got[i] - want[i]);
+        if (!(d <= TOL) && first == n)
+            first = i;
+        if (!(d <= maxd))
+            maxd = d;
+    }
+    if (maxd > worst_seen)
+        worst_seen = maxd;
+    if (first == n)
+        return;
+    size_t idx[5] = {0}, rest = first;
+    for (int r = rank - 1; r >= 0; r--) {
+        idx[r] = rest % (size_t)dims[r];
+        rest /= (size_t)dims[r];
+    }
+    char coord[128];
+    int len = 0;
+    for (int r = 0; r < rank && len < (int)sizeof coord; r++)
+        len += snprintf(coord + len, sizeof coord - (size_t)len, "%s%zu", r ? ", " : "", idx[r]);
+    print_error("%s: first mismatch at [%s] (flat %zu of %zu), max |diff| %g > %g\n", what,
+                coord, first, n, (double)maxd, (double)TOL);
+    for (size_t i = first; i < n && i < first + 4; i++)
+        print_error("  [%zu] C %.9g  PyTorch %.9g\n", i, (double)got[i], (double)want[i]);
+    fail();
+}
+
+static void check_case(const char *name)
+{
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/%s", REF_DIR, name);
+    ref_case rc;
+    load_ref(&rc, dir);
+    worst_seen = 0.0f;
+
+    bs_load_options lo = bs_load_defaults();
+    bs_model *m = NULL;
+    bs_error err = {0};
+    if (bs_model_load(&m, dir, &lo, &err) != BS_OK) {
+        print_error("%s: %s\n", dir, err.msg);
+        fail();
+    }
+    assert_string_equal(bs_head_name(bs_model_head(m)), rc.head);
+    const bs_config *c = bs_model_config(m);
+    assert_int_equal(c->num_layers, rc.L);
+    assert_int_equal(c->hidden_size, rc.H);
+
+    bs_run *run = NULL;
+    assert_int_equal(bs_run_create(&run, m, &err), BS_OK);
+    if (bs_forward(run, rc.ids, rc.mask, rc.types, rc.B, rc.T, &err) != BS_OK) {
+        print_error("%s: %s\n", dir, err.msg);
+        fail();
+    }
+    const bs_outputs *o = bs_run_outputs(run);
+    assert_int_equal(o->B, rc.B);
+    assert_int_equal(o->T, rc.T);
+
+    size_t BTH = (size_t)rc.B * rc.T * rc.H, BATT = (size_t)rc.B * rc.A * rc.T * rc.T;
+    int hdims[3] = {rc.B, rc.T, rc.H}, adims[4] = {rc.B, rc.A, rc.T, rc.T};
+    char what[128];
+    /* layer by layer, so the first divergence names its layer */
+    for (int l = 0; l <= rc.L; l++) {
+        snprintf(what, sizeof what, "%s: hidden state %d%s", name, l, l ? "" : " (embeddings)");
+        check_tensor(what, o->hidden + l * BTH, rc.hidden + l * BTH, BTH, hdims, 3);
+        if (l < rc.L) {
+            snprintf(what, sizeof what, "%s: attention of layer %d", name, l);
+            check_tensor(what, o->attn + l * BATT, rc.attn + l * BATT, BATT, adims, 4);
+        }
+    }
+    if (rc.pooled) {
+        assert_non_null(o->pooled);
+        int pdims[2] = {rc.B, rc.H};
+        snprintf(what, sizeof what, "%s: pooler output", name);
+        check_tensor(what, o->pooled, rc.pooled, (size_t)rc.B * rc.H, pdims, 2);
+    }
+    if (rc.logits) {
+        assert_non_null(o->logits);
+        assert_int_equal(o->logits_rank, rc.logits_rank);
+        size_t n = 1;
+        for (int r = 0; r < rc.logits_rank; r++) {
+            assert_int_equal(o->logits_shape[r], rc.logits_shape[r]);
+            n *= (size_t)rc.logits_shape[r];
+        }
+        snprintf(what, sizeof what, "%s: logits", name);
+        check_tensor(what, o->logits, rc.logits, n, rc.logits_shape, rc.logits_rank);
+    } else {
+        assert_null(o->logits);
+    }
+    print_message("%s: max |C - PyTorch| %.3g over every tensor\n", name, (double)worst_seen);
+    bs_run_free(run);
+    bs_model_free(m);
+    free_ref(&rc);
+}
+
+#define REF_CASE(name) \
+    static void test_bert_##name##_matches_pytorch(void **state) \
+    { \
+        (void)state; \
+        check_case(#name); \
+    }
+REF_CASE(seq)
+REF_CASE(tok)
+REF_CASE(mlm)
+REF_CASE(base)
+REF_CASE(f16_gamma)
+REF_CASE(bf16)
+REF_CASE(odd)
+REF_CASE(padded)
+REF_CASE(pair)
+REF_CASE(act_gelu_new)
+REF_CASE(act_relu)
+REF_CASE(act_silu)
+
+static bs_model *load_case(const char *name)
+{
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/%s", REF_DIR, name);
+    bs_load_options lo = bs_load_defaults();
+    bs_model *m = NULL;
+    bs_error err = {0};
+    if (bs_model_load(&m, dir, &lo, &err) != BS_OK) {
+        print_error("%s: %s\n", dir, err.msg);
+        fail();
+    }
+    return m;
+}
+
+/* HF #3150: with the mask, a padded row gives its unpadded values up to float noise. */
+static void test_bert_padded_row_matches_its_unpadded_run(void **state)
+{
+    (void)state;
+    ref_case rc;
+    load_ref(&rc, REF_DIR "/padded");
+    bs_model *m = load_case("padded");
+    bs_run *run;
+    bs_error err = {0};
+    assert_int_equal(bs_run_create(&run, m, &err), BS_OK);
+    int C = rc.logits_shape[1];
+    for (int b = 0; b < rc.B; b++) {
+        int n = 0;
+        while (n < rc.T && rc.mask[b * rc.T + n])
+            n++;
+        assert_int_equal(bs_forward(run, rc.ids + b * rc.T, NULL, rc.types + b * rc.T, 1, n,
+                                    &err), BS_OK);
+        const bs_outputs *o = bs_run_outputs(run);
+        int dims[1] = {C};
+        check_tensor("unpadded row logits", o->logits, rc.logits + b * C, (size_t)C, dims, 1);
+    }
+    bs_run_free(run);
+    bs_model_free(m);
+    free_ref(&rc);
+}
+
+/* Without the mask the padded positions are attended to and the logits change: the
+ * pitfall of HF #278 that the visualizer explains. */
+static void test_bert_missing_mask_changes_padded_rows(void **state)
+{
+    (void)state;
+    ref_case rc;
+    load_ref(&rc, REF_DIR "/padded");
+    bs_model *m = load_case("padded");
+    bs_run *run;
+    bs_error err = {0};
+    assert_int_equal(bs_run_create(&run, m, &err), BS_OK);
+    assert_int_equal(bs_forward(run, rc.ids, NULL, rc.types, rc.B, rc.T, &err), BS_OK);
+    const bs_outputs *o = bs_run_outputs(run);
+    int C = rc.logits_shape[1];
+    float d0 = 0, d2 = 0;
+    for (int c = 0; c < C; c++) {
+        d0 = fmaxf(d0, fabsf(o->logits[c] - rc.logits[c]));                 /* unpadded row */
+        d2 = fmaxf(d2, fabsf(o->logits[2 * C + c] - rc.logits[2 * C + c])); /* 8 pads */
+    }
+    assert_true(d0 <= TOL);
+    assert_true(d2 > 1e-3f);
+    bs_run_free(run);
+    bs_model_free(m);
+    free_ref(&rc);
+}
+
+/* The run grows for a bigger batch and still gives the same numbers for a smaller one. */
+static void test_bert_run_regrows_and_stays_exact(void **state)
+{
+    (void)state;
+    ref_case rc;
+    load_ref(&rc, REF_DIR "/seq");
+    bs_model *m = load_case("seq");
+    bs_run *run;
+    bs_error err = {0};
+    assert_int_equal(bs_run_create(&run, m, &err), BS_OK);
+    /* first a 1 x 3 batch, then the reference (2 x 9), then 1 x 3 again */
+    assert_int_equal(bs_forward(run, rc.ids, NULL, NULL, 1, 3, &err), BS_OK);
+    float small[8];
+    int C = rc.logits_shape[1];
+    assert_true(C <= 8);
+    memcpy(small, bs_run_outputs(run)->logits, (size_t)C * sizeof(float));
+    assert_int_equal(bs_forward(run, rc.ids, rc.mask, rc.types, rc.B, rc.T, &err), BS_OK);
+    int dims[2] = {rc.B, C};
+    check_tensor("regrown logits", bs_run_outputs(run)->logits, rc.logits, (size_t)rc.B * C,
+                 dims, 2);
+    assert_int_equal(bs_forward(run, rc.ids, NULL, NULL, 1, 3, &err), BS_OK);
+    check_tensor("small again", bs_run_outputs(run)->logits, small, (size_t)C, dims + 1, 1);
+    bs_run_free(run);
+    bs_model_free(m);
+    free_ref(&rc);
+}
+
+/* BERT_FACTS: positions are 0..T-1 whatever the padding, as in HF's BertEmbeddings
+ * (position_ids = arange(T)), so left padding moves a sentence to other positions and
+ * changes its logits, while right padding (with the mask) does not. */
+static void test_bert_left_padding_changes_logits(void **state)
+{
+    (void)state;
+    ref_case rc;
+    load_ref(&rc, REF_DIR "/padded");
+    bs_model *m = load_case("padded");
+    int T = rc.T, C = rc.logits_shape[1], n = 0;
+    const int32_t *row = rc.ids + 2 * T; /* the shortest row: 3 tokens, 8 pads */
+    while (n < T && rc.mask[2 * T + n])
+        n++;
+    assert_true(n < T);
+    size_t Tz = T > 0 ? (size_t)T : 1;
+    int32_t *ids = calloc(Tz, sizeof *ids), *mask = calloc(Tz, sizeof *mask);
+    for (int t = 0; t < n; t++) {
+        ids[T - n + t] = row[t];
+        mask[T - n + t] = 1;
+    }
+    for (int t = 0; t < T - n; t++)
+        ids[t] = rc.ids[2 * T + n]; /* the pad id the right-padded row used */
+    bs_run *run;
+    bs_error err = {0};
+    assert_int_equal(bs_run_create(&run, m, &err), BS_OK);
+    assert_int_equal(bs_forward(run, ids, mask, NULL, 1, T, &err), BS_OK);
+    const float *lg = bs_run_outputs(run)->logits;
+    float d = 0;
+    for (int c = 0; c < C; c++)
+        d = fmaxf(d, fabsf(lg[c] - rc.logits[2 * C + c]));
+    assert_true(d > 1e-3f);
+    free(ids), free(mask);
+    bs_run_free(run);
+    bs_model_free(m);
+    free_ref(&rc);
+}
+
+/* A batch of more than 128 rows (B x T) takes the OpenBLAS path of linear() instead of
+ * the small-row kernel: the padded reference repeated 5 times (165 rows) must still
+ * match PyTorch row for row, hidden states and logits. */
+static void test_bert_large_batch_matches_pytorch(void **state)
+{
+    (void)state;
+    enum { REPEAT = 5 };
+    ref_case rc;
+    load_ref(&rc, REF_DIR "/padded");
+    bs_model *m = load_case("padded");
+    size_t BT = (size_t)rc.B * rc.T, BTH = BT * rc.H;
+    assert_true(BT * REPEAT > 128);
+    int32_t *ids = malloc(REPEAT * BT * sizeof *ids), *mask = malloc(REPEAT * BT * sizeof *mask);
+    int32_t *types = malloc(REPEAT * BT * sizeof *types);
+    for (int r = 0; r < REPEAT; r++) {
+        memcpy(ids + r * BT, rc.ids, BT * sizeof *ids);
+        memcpy(mask + r * BT, rc.mask, BT * sizeof *mask);
+        memcpy(types + r * BT, rc.types, BT * sizeof *types);
+    }
+    bs_run *run;
+    bs_error err = {0};
+    assert_int_equal(bs_run_create(&run, m, &err), BS_OK);
+    assert_int_equal(bs_forward(run, ids, mask, types, REPEAT * rc.B, rc.T, &err), BS_OK);
+    const bs_outputs *o = bs_run_outputs(run);
+    int C = rc.logits_shape[1];
+    int hdims[3] = {rc.B, rc.T, rc.H}, ldims[2] = {rc.B, C};
+    for (int r = 0; r < REPEAT; r++) {
+        for (int l = 0; l <= rc.L; l++)
+            check_tensor("large batch hidden", o->hidden + (size_t)l * REPEAT * BTH + r * BTH,
+                         rc.hidden + l * BTH, BTH, hdims, 3);
+        check_tensor("large batch logits", o->logits + (size_t)r * rc.B * C, rc.logits,
+                     (size_t)rc.B * C, ldims, 2);
+    }
+    free(ids), free(mask), free(types);
+    bs_run_free(run);
+    bs_model_free(m);
+    free_ref(&rc);
+}
+
+static void test_bert_rejects_sequence_longer_than_max_position(void **state)
+{
+    (void)state;
+    bs_model *m = load_case("seq");
+    const bs_config *c = bs_model_config(m);
+    int T = c->max_position + 1;
+    int32_t *ids = calloc((size_t)T, sizeof *ids);
+    bs_run *run;
+    bs_error err = {0};
+    assert_int_equal(bs_run_create(&run, m, &err), BS_OK);
+    assert_int_equal(bs_forward(run, ids, NULL, NULL, 1, T, &err), BS_ERR_LIMIT);
+    assert_non_null(strstr(err.msg, "max_position_embeddings"));
+    /* exactly max_position is fine */
+    assert_int_equal(bs_forward(run, ids, NULL, NULL, 1, T - 1, &err), BS_OK);
+    free(ids);
+    bs_run_free(run);
+    bs_model_free(m);
+}
+
+static void test_bert_rejects_bad_ids_types_and_mask(void **state)
+{
+    (void)state;
+    bs_model *m = load_case("seq");
+    const bs_config *c = bs_model_config(m);
+    int32_t ids[4] = {2, 7, 9, 3}, types[4] = {0, 0, 0, 0}, mask[4] = {1, 1, 1, 1};
+    bs_run *run;
+    bs_error err = {0};
+    assert_int_equal(bs_run_create(&run, m, &err), BS_OK);
+    ids[2] = c->vocab_size;
+    assert_int_equal(bs_forward(run, ids, mask, types, 1, 4, &err), BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "outside the vocabulary"));
+    ids[2] = -1;
+    assert_int_equal(bs_forward(run, ids, mask, types, 1, 4, &err), BS_ERR_INPUT);
+    ids[2] = 9;
+    types[1] = c->type_vocab_size;
+    assert_int_equal(bs_forward(run, ids, mask, types, 1, 4, &err), BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "type_vocab_size"));
+    types[1] = 0;
+    mask[3] = 2;
+    assert_int_equal(bs_forward(run, ids, mask, types, 1, 4, &err), BS_ERR_INPUT);
+    mask[3] = 1;
+    assert_int_equal(bs_forward(run, ids, mask, types, 0, 4, &err), BS_ERR_INPUT);
+    assert_int_equal(bs_forward(run, ids, mask, types, 1, 4, &err), BS_OK);
+    bs_run_free(run);
+    bs_model_free(m);
+}
+
+/* FLOPs scale linearly in B, and the bert-base count at (1, 128) is the textbook
+ * 12 x (2 x 128 x 7.08M + 4 x 128^2 x 768) plus the pooler and a 2-label classifier. */
+static void test_bert_flops_counts_gemms(void **state)
+{
+    (void)state;
+    bs_config cfg;
+    bs_error err = {0};
+    assert_int_equal(bs_config_builtin(&cfg, "base", &err), BS_OK);
+    double f1 = bs_forward_flops(&cfg, BS_HEAD_BASE, 1, 128);
+    double f3 = bs_forward_flops(&cfg, BS_HEAD_BASE, 3, 128);
+    assert_true(fabs(f3 - 3 * f1) < 1.0);
+    double per_layer = 2.0 * 128 * (4.0 * 768 * 768 + 2.0 * 768 * 3072) + 4.0 * 128 * 128 * 768;
+    assert_true(fabs(f1 - (12 * per_layer + 2.0 * 768 * 768)) < 1.0);
+    assert_true(f1 > 22.0e9 && f1 < 23.0e9); /* ~22.3 GFLOP: sanity of the formula itself */
+    bs_config_free(&cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bert_seq_matches_pytorch),
+        cmocka_unit_test(test_bert_tok_matches_pytorch),
+        cmocka_unit_test(test_bert_mlm_matches_pytorch),
+        cmocka_unit_test(test_bert_base_matches_pytorch),
+        cmocka_unit_test(test_bert_f16_gamma_matches_pytorch),
+        cmocka_unit_test(test_bert_bf16_matches_pytorch),
+        cmocka_unit_test(test_bert_odd_matches_pytorch),
+        cmocka_unit_test(test_bert_padded_matches_pytorch),
+        cmocka_unit_test(test_bert_pair_matches_pytorch),
+        cmocka_unit_test(test_bert_act_gelu_new_matches_pytorch),
+        cmocka_unit_test(test_bert_act_relu_matches_pytorch),
+        cmocka_unit_test(test_bert_act_silu_matches_pytorch),
+        cmocka_unit_test(test_bert_padded_row_matches_its_unpadded_run),
+        cmocka_unit_test(test_bert_missing_mask_changes_padded_rows),
+        cmocka_unit_test(test_bert_run_regrows_and_stays_exact),
+        cmocka_unit_test(test_bert_large_batch_matches_pytorch),
+        cmocka_unit_test(test_bert_left_padding_changes_logits),
+        cmocka_unit_test(test_bert_rejects_sequence_longer_than_max_position),
+        cmocka_unit_test(test_bert_rejects_bad_ids_types_and_mask),
+        cmocka_unit_test(test_bert_flops_counts_gemms),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,387 @@
+/*
+ * test_kernels.c - the dispatched (AVX2) kernels against their scalar twins on odd sizes,
+ * and the scalar twins against values computed independently (Python's math module,
+ * torch.nn.functional), so a wrong formula fails even where both paths agree.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine/kernels.h"
+
+static const size_t sizes[] = {1, 7, 33, 768, 3072};
+#define NSIZES (sizeof sizes / sizeof sizes[0])
+
+/* A fixed xorshift generator: the tests must not depend on the C library's rand(). */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static float frand(float lo, float hi)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return lo + (hi - lo) * (float)((rng_state >> 40) / (double)(1ull << 24));
+}
+
+static float *rand_vec(size_t n, float lo, float hi)
+{
+    float *v = malloc(n * sizeof *v);
+    assert_non_null(v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = frand(lo, hi);
+    return v;
+}
+
+static float *dup(const float *x, size_t n)
+{
+    float *v = malloc(n * sizeof *v);
+    assert_non_null(v);
+    memcpy(v, x, n * sizeof *v);
+    return v;
+}
+
+/* Fails with the first index over tol, a few pairs around it and the max difference. */
+static void check_close(const char *what, const float *got, const float *want, size_t n,
+                        float tol)
+{
+    float maxd = 0.0f;
+    size_t first = n, worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        float d = fabsf(got[i] - want[i]);
+        if (!(d <= tol) && first == n)
+            first = i;
+        if (!(d <= maxd)) {
+            maxd = d;
+            worst = i;
+        }
+    }
+    if (first < n) {
+        print_error("%s: first mismatch at %zu of %zu, max |diff| %g at %zu (tol %g)\n", what,
+                    first, n, (double)maxd, worst, (double)tol);
+        for (size_t i = first; i < n && i < first + 4; i++)
+            print_error("  [%zu] got %.9g want %.9g\n", i, (double)got[i], (double)want[i]);
+        fail();
+    }
+}
+
+static void test_kernels_add_matches_scalar(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < NSIZES; s++) {
+        size_t n = sizes[s];
+        float *x = rand_vec(n, -3, 3), *y = rand_vec(n, -3, 3), *y2 = dup(y, n);
+        bs_k_add(y, x, n);
+        bs_k_add_scalar(y2, x, n);
+        check_close("add", y, y2, n, 0.0f); /* one rounding each: must be identical */
+        free(x), free(y), free(y2);
+    }
+}
+
+static void check_act(bs_kact act, const char *name, float lo, float hi, float tol)
+{
+    for (size_t s = 0; s < NSIZES; s++) {
+        size_t cols = sizes[s], rows = 3, n = rows * cols;
+        float *y = rand_vec(n, lo, hi), *bias = rand_vec(cols, -1, 1), *y2 = dup(y, n);
+        bs_k_bias_act(y, bias, rows, cols, act);
+        bs_k_bias_act_scalar(y2, bias, rows, cols, act);
+        char what[64];
+        snprintf(what, sizeof what, "%s (cols %zu)", name, cols);
+        check_close(what, y, y2, n, tol);
+        /* and without a bias */
+        float *z = rand_vec(n, lo, hi), *z2 = dup(z, n);
+        bs_k_bias_act(z, NULL, rows, cols, act);
+        bs_k_bias_act_scalar(z2, NULL, rows, cols, act);
+        check_close(what, z, z2, n, tol);
+        free(y), free(bias), free(y2), free(z), free(z2);
+    }
+}
+
+static void test_kernels_gelu_matches_scalar(void **state)
+{
+    (void)state;
+    check_act(BS_K_GELU, "gelu", -8, 8, 2e-6f);
+}
+
+static void test_kernels_gelu_tanh_matches_scalar(void **state)
+{
+    (void)state;
+    check_act(BS_K_GELU_TANH, "gelu_new", -8, 8, 2e-6f);
+}
+
+static void test_kernels_relu_matches_scalar(void **state)
+{
+    (void)state;
+    check_act(BS_K_RELU, "relu", -5, 5, 0.0f);
+}
+
+static void test_kernels_silu_matches_scalar(void **state)
+{
+    (void)state;
+    check_act(BS_K_SILU, "silu", -20, 20, 2e-6f);
+}
+
+static void test_kernels_tanh_matches_scalar(void **state)
+{
+    (void)state;
+    check_act(BS_K_TANH, "tanh", -6, 6, 1e-6f);
+}
+
+static void test_kernels_bias_act_none_adds_bias(void **state)
+{
+    (void)state;
+    check_act(BS_K_NONE, "bias", -5, 5, 0.0f);
+}
+
+/* Values from Python: 0.5*x*(1+math.erf(x/math.sqrt(2))) and torch's tanh form. */
+static void test_kernels_activations_known_values(void **state)
+{
+    (void)state;
+    const float x[] = {-3.0f, -1.0f, 0.0f, 0.5f, 1.0f, 2.0f, 30.0f, -30.0f};
+    const float gelu[] = {-0.0040496983f, -0.15865525f, 0.0f, 0.34573123f,
+                          0.84134475f,    1.9544997f,   30.0f, -0.0f};
+    const float gelu_tanh[] = {-0.0036373f, -0.15880801f, 0.0f, 0.34571401f,
+                               0.84119199f, 1.9545977f,   30.0f, -0.0f};
+    const float silu[] = {-0.14227763f, -0.26894142f, 0.0f, 0.31122967f,
+                          0.73105858f,  1.7615942f,   30.0f, -2.8073e-12f};
+    const struct { bs_kact act; const float *want; } cases[] = {
+        {BS_K_GELU, gelu}, {BS_K_GELU_TANH, gelu_tanh}, {BS_K_SILU, silu}};
+    for (size_t c = 0; c < 3; c++) {
+        float a[8], b[8];
+        memcpy(a, x, sizeof a);
+        memcpy(b, x, sizeof b);
+        bs_k_bias_act(a, NULL, 1, 8, cases[c].act);
+        bs_k_bias_act_scalar(b, NULL, 1, 8, cases[c].act);
+        check_close("known (dispatched)", a, cases[c].want, 8, 2e-6f);
+        check_close("known (scalar)", b, cases[c].want, 8, 2e-6f);
+    }
+}
+
+static void test_kernels_layernorm_matches_scalar(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < NSIZES; s++) {
+        size_t cols = sizes[s], rows = 5, n = rows * cols;
+        float *x = rand_vec(n, -4, 6), *g = rand_vec(cols, 0.5f, 1.5f);
+        float *b = rand_vec(cols, -0.5f, 0.5f);
+        float *y = malloc(n * sizeof *y), *y2 = malloc(n * sizeof *y2);
+        bs_k_layernorm(y, x, g, b, rows, cols, 1e-12f);
+        bs_k_layernorm_scalar(y2, x, g, b, rows, cols, 1e-12f);
+        char what[64];
+        snprintf(what, sizeof what, "layernorm (cols %zu)", cols);
+        /* cols 1 normalises to exactly b: variance 0, so rstd = 1/sqrt(eps) times 0 */
+        check_close(what, y, y2, n, 1e-5f);
+        /* in place */
+        float *xi = dup(x, n);
+        bs_k_layernorm(xi, xi, g, b, rows, cols, 1e-12f);
+        check_close(what, xi, y2, n, 1e-5f);
+        free(x), free(g), free(b), free(y), free(y2), free(xi);
+    }
+}
+
+/* torch.nn.functional.layer_norm(torch.tensor([1., 2, 3, 4]), (4,), eps=1e-12) with
+ * weight 1 and bias 0 = [-1.3416408, -0.4472136, 0.4472136, 1.3416408]. */
+static void test_kernels_layernorm_known_values(void **state)
+{
+    (void)state;
+    float x[4] = {1, 2, 3, 4}, g[4] = {1, 1, 1, 1}, b[4] = {0, 0, 0, 0}, y[4], y2[4];
+    const float want[4] = {-1.3416408f, -0.4472136f, 0.4472136f, 1.3416408f};
+    bs_k_layernorm(y, x, g, b, 1, 4, 1e-12f);
+    bs_k_layernorm_scalar(y2, x, g, b, 1, 4, 1e-12f);
+    check_close("layernorm known", y, want, 4, 1e-6f);
+    check_close("layernorm known (scalar)", y2, want, 4, 1e-6f);
+}
+
+static void test_kernels_bias_residual_layernorm_matches_scalar(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < NSIZES; s++) {
+        size_t cols = sizes[s], rows = 4, n = rows * cols;
+        float *x = rand_vec(n, -2, 2), *res = rand_vec(n, -2, 2), *bias = rand_vec(cols, -1, 1);
+        float *g = rand_vec(cols, 0.5f, 1.5f), *b = rand_vec(cols, -0.5f, 0.5f);
+        float *y = malloc(n * sizeof *y), *y2 = malloc(n * sizeof *y2);
+        bs_k_bias_residual_layernorm(y, x, bias, res, g, b, rows, cols, 1e-12f);
+        bs_k_bias_residual_layernorm_scalar(y2, x, bias, res, g, b, rows, cols, 1e-12f);
+        char what[64];
+        snprintf(what, sizeof what, "bias+residual+layernorm (cols %zu)", cols);
+        check_close(what, y, y2, n, 1e-5f);
+        /* aliasing: output over x, as the forward pass uses it */
+        float *xi = dup(x, n);
+        bs_k_bias_residual_layernorm(xi, xi, bias, res, g, b, rows, cols, 1e-12f);
+        check_close(what, xi, y2, n, 1e-5f);
+        /* the residual matters: without it the result must differ (cols > 1) */
+        if (cols > 1) {
+            float *zero = calloc(n, sizeof *zero);
+            bs_k_bias_residual_layernorm(xi, x, bias, zero, g, b, rows, cols, 1e-12f);
+            float d = 0;
+            for (size_t i = 0; i < n; i++)
+                d = fmaxf(d, fabsf(xi[i] - y2[i]));
+            assert_true(d > 1e-3f);
+            free(zero);
+        }
+        free(x), free(res), free(bias), free(g), free(b), free(y), free(y2), free(xi);
+    }
+}
+
+static void check_softmax(size_t cols, const float *madd)
+{
+    size_t rows = 3, n = rows * cols;
+    float *p = rand_vec(n, -20, 20), *p2 = dup(p, n);
+    bs_k_softmax_masked(p, madd, rows, cols, 8.0f);
+    bs_k_softmax_masked_scalar(p2, madd, rows, cols, 8.0f);
+    char what[64];
+    snprintf(what, sizeof what, "softmax (cols %zu)", cols);
+    check_close(what, p, p2, n, 1e-6f);
+    for (size_t r = 0; r < rows; r++) {
+        double sum = 0;
+        for (size_t c = 0; c < cols; c++) {
+            assert_false(isnan(p[r * cols + c]));
+            sum += p[r * cols + c];
+        }
+        assert_true(fabs(sum - 1.0) < 1e-5);
+    }
+    free(p), free(p2);
+}
+
+static void test_kernels_softmax_matches_scalar(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < NSIZES; s++)
+        check_softmax(sizes[s], NULL);
+}
+
+static void test_kernels_softmax_masked_zeroes_masked_keys(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < NSIZES; s++) {
+        size_t cols = sizes[s];
+        float *madd = malloc(cols * sizeof *madd);
+        for (size_t c = 0; c < cols; c++) /* HF: (1 - mask) * finfo(float32).min */
+            madd[c] = (c % 3 == 2) ? -3.40282347e38f : 0.0f;
+        check_softmax(cols, madd);
+        float *p = rand_vec(cols, -5, 5);
+        bs_k_softmax_masked(p, madd, 1, cols, 1.0f);
+        for (size_t c = 0; c < cols; c++)
+            if (c % 3 == 2)
+                assert_true(p[c] == 0.0f);
+            else
+                assert_true(p[c] > 0.0f);
+        free(madd), free(p);
+    }
+}
+
+/* PyTorch: a row whose keys are all masked gets scores + float32 min, all equal after
+ * rounding, so softmax is uniform 1/T (not NaN, not zeros). */
+static void test_kernels_softmax_all_masked_row_is_uniform(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < NSIZES; s++) {
+        size_t cols = sizes[s];
+        float *madd = malloc(cols * sizeof *madd);
+        for (size_t c = 0; c < cols; c++)
+            madd[c] = -3.40282347e38f;
+        check_softmax(cols, madd);
+        float *p = rand_vec(cols, -5, 5), *p2 = dup(p, cols);
+        bs_k_softmax_masked(p, madd, 1, cols, 8.0f);
+        bs_k_softmax_masked_scalar(p2, madd, 1, cols, 8.0f);
+        for (size_t c = 0; c < cols; c++) {
+            assert_true(fabsf(p[c] - 1.0f / (float)cols) < 1e-7f);
+            assert_true(fabsf(p2[c] - 1.0f / (float)cols) < 1e-7f);
+        }
+        free(madd), free(p), free(p2);
+    }
+}
+
+/* softmax([1, 2, 3] / 2) = [0.18632372, 0.30719589, 0.50648039] (torch). */
+static void test_kernels_softmax_known_values(void **state)
+{
+    (void)state;
+    float p[3] = {1, 2, 3}, p2[3] = {1, 2, 3};
+    const float want[3] = {0.18632372f, 0.30719589f, 0.50648039f};
+    bs_k_softmax_masked(p, NULL, 1, 3, 2.0f);
+    bs_k_softmax_masked_scalar(p2, NULL, 1, 3, 2.0f);
+    check_close("softmax known", p, want, 3, 1e-7f);
+    check_close("softmax known (scalar)", p2, want, 3, 1e-7f);
+}
+
+static void test_kernels_linear_small_matches_scalar(void **state)
+{
+    (void)state;
+    const size_t Ms[] = {1, 2, 3, 4, 7}, Ns[] = {1, 5, 33}, Ks[] = {1, 7, 33, 768};
+    for (size_t a = 0; a < 5; a++)
+        for (size_t b = 0; b < 3; b++)
+            for (size_t c = 0; c < 4; c++) {
+                size_t M = Ms[a], N = Ns[b], K = Ks[c], ldx = K + 3, ldo = N + 2;
+                float *x = rand_vec(M * ldx, -1, 1), *w = rand_vec(N * K, -1, 1);
+                float *o1 = calloc(M * ldo, sizeof *o1), *o2 = calloc(M * ldo, sizeof *o2);
+                bs_k_linear_small(o1, ldo, x, ldx, w, M, N, K);
+                bs_k_linear_small_scalar(o2, ldo, x, ldx, w, M, N, K);
+                char what[64];
+                snprintf(what, sizeof what, "linear_small %zux%zux%zu", M, N, K);
+                /* sums of K products of magnitude <= 1 in another order */
+                check_close(what, o1, o2, M * ldo, 1e-6f * (float)K);
+                /* the padding columns between rows (ldo > N) are left untouched */
+                for (size_t m = 0; m < M; m++)
+                    for (size_t n = N; n < ldo; n++)
+                        assert_true(o1[m * ldo + n] == 0.0f);
+                free(x), free(w), free(o1), free(o2);
+            }
+}
+
+/* [[1, 2, 3], [4, 5, 6]] . [[1, 0, -1], [2, 1, 0]]^T = [[-2, 4], [-2, 13]] */
+static void test_kernels_linear_small_known_values(void **state)
+{
+    (void)state;
+    const float x[6] = {1, 2, 3, 4, 5, 6}, w[6] = {1, 0, -1, 2, 1, 0};
+    const float want[4] = {-2, 4, -2, 13};
+    float o[4], o2[4];
+    bs_k_linear_small(o, 2, x, 3, w, 2, 2, 3);
+    bs_k_linear_small_scalar(o2, 2, x, 3, w, 2, 2, 3);
+    check_close("linear_small known", o, want, 4, 0.0f);
+    check_close("linear_small known (scalar)", o2, want, 4, 0.0f);
+}
+
+static void test_kernels_portable_path_is_the_scalar_code(void **state)
+{
+    (void)state;
+    bs_kernels_force_portable(1);
+    assert_string_equal(bs_kernels_isa(), "portable");
+    size_t n = 33 * 2;
+    float *y = rand_vec(n, -4, 4), *y2 = dup(y, n), *bias = rand_vec(33, -1, 1);
+    bs_k_bias_act(y, bias, 2, 33, BS_K_GELU);
+    bs_k_bias_act_scalar(y2, bias, 2, 33, BS_K_GELU);
+    bs_kernels_force_portable(0);
+    check_close("portable gelu", y, y2, n, 0.0f);
+    free(y), free(y2), free(bias);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kernels_add_matches_scalar),
+        cmocka_unit_test(test_kernels_gelu_matches_scalar),
+        cmocka_unit_test(test_kernels_gelu_tanh_matches_scalar),
+        cmocka_unit_test(test_kernels_relu_matches_scalar),
+        cmocka_unit_test(test_kernels_silu_matches_scalar),
+        cmocka_unit_test(test_kernels_tanh_matches_scalar),
+        cmocka_unit_test(test_kernels_bias_act_none_adds_bias),
+        cmocka_unit_test(test_kernels_activations_known_values),
+        cmocka_unit_test(test_kernels_layernorm_matches_scalar),
+        cmocka_unit_test(test_kernels_layernorm_known_values),
+        cmocka_unit_test(test_kernels_bias_residual_layernorm_matches_scalar),
+        cmocka_unit_test(test_kernels_softmax_matches_scalar),
+        cmocka_unit_test(test_kernels_softmax_masked_zeroes_masked_keys),
+        cmocka_unit_test(test_kernels_softmax_all_masked_row_is_uniform),
+        cmocka_unit_test(test_kernels_softmax_known_values),
+        cmocka_unit_test(test_kernels_linear_small_matches_scalar),
+        cmocka_unit_test(test_kernels_linear_small_known_values),
+        cmocka_unit_test(test_kernels_portable_path_is_the_scalar_code),
+    };
+    printf("kernels: %s\n", bs_kernels_isa());
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

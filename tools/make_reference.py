@@ -1,0 +1,230 @@
+#!/usr/bin/python3
+"""make_reference.py - writes the forward-pass fixtures that tests/test_bert.c checks.
+
+For each case, tests/fixtures/ref/<case>/ gets:
+  config.json, model.safetensors   a tiny Hugging Face folder (tools/bert_torch.py)
+  ids.bin, mask.bin, types.bin     int32 little-endian (B, T) inputs
+  hidden.bin                       float32 (L+1, B, T, H): embeddings, then each layer
+  attn.bin                         float32 (L, B, A, T, T) softmaxed attention
+  pooled.bin                       float32 (B, H) when the model has a pooler
+  logits.bin                       float32 head output when there is a head
+  manifest.json                    {"B", "T", "L", "H", "A", "head", "dtype", "files":
+                                    {name: shape}} so the C test needs no numpy format
+
+The weights are re-drawn with larger scales than HF's initializer (std 0.02 would make
+every attention row nearly uniform and every layer nearly the identity, which a wrong
+mask or a swapped transpose could pass). For F16/BF16 cases the reference is computed
+from the stored weights widened back to float32, as the C loader widens them.
+
+infer_seq/ and infer_mlm/ add vocab.txt, tokenizer_config.json, input.txt (the stdin of
+tests/e2e/infer.sh) and the ids, mask and logits PyTorch gives for it.
+
+usage: tools/make_reference.py [OUTDIR]   (default tests/fixtures/ref; deterministic)
+"""
+import json
+import os
+import shutil
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bert_torch as bt  # noqa: E402
+
+SMALL = dict(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+             intermediate_size=48, max_position_embeddings=12, type_vocab_size=2)
+
+# name, class, config overrides, storage dtype, rename, (B, T), pad lengths, pair split
+CASES = [
+    ("seq", bt.BertForSequenceClassification, dict(num_labels=3), "F32", None, (2, 9), None, None),
+    ("tok", bt.BertForTokenClassification, dict(num_labels=5), "F32", None, (2, 10), None, None),
+    ("mlm", bt.BertForMaskedLM, {}, "F32", None, (2, 8), None, None),
+    ("base", bt.BertModel, {}, "F32", None, (1, 7), None, None),
+    ("f16_gamma", bt.BertForSequenceClassification, dict(num_labels=2), "F16", bt.gamma_beta,
+     (2, 6), None, None),
+    ("bf16", bt.BertForTokenClassification, dict(num_labels=4), "BF16", None, (1, 9), None, None),
+    ("odd", bt.BertForSequenceClassification,
+     dict(hidden_size=96, num_attention_heads=3, intermediate_size=200, num_hidden_layers=3,
+          num_labels=2), "F16", None, (2, 7), None, None),
+    ("padded", bt.BertForSequenceClassification, dict(num_labels=3), "F32", None, (3, 11),
+     [11, 6, 3], None),
+    ("pair", bt.BertForSequenceClassification, dict(num_labels=2), "F32", None, (2, 12),
+     [12, 9], [5, 4]),
+    ("act_gelu_new", bt.BertForTokenClassification, dict(num_labels=3, hidden_act="gelu_new"),
+     "F32", None, (2, 8), [8, 5], None),
+    ("act_relu", bt.BertForMaskedLM, dict(hidden_act="relu"), "F32", None, (2, 8), [8, 6], None),
+    ("act_silu", bt.BertForSequenceClassification, dict(num_labels=2, hidden_act="silu"),
+     "F32", None, (2, 8), [8, 4], None),
+]
+
+
+def reinit(model, gen):
+    """Scales that make every layer do visible work (see the module comment)."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "LayerNorm.weight" in name:
+                p.copy_(1.0 + 0.2 * torch.randn(p.shape, generator=gen))
+            elif "LayerNorm.bias" in name or name.endswith(".bias") or name == "cls.predictions.bias":
+                p.copy_(0.1 * torch.randn(p.shape, generator=gen))
+            elif "embeddings" in name:
+                p.copy_(torch.randn(p.shape, generator=gen))
+            else:  # Linear (out, in)
+                p.copy_(1.5 * torch.randn(p.shape, generator=gen) / p.shape[1] ** 0.5)
+    if hasattr(model, "tie_weights"):
+        model.tie_weights()
+
+
+def make_inputs(gen, V, B, T, lengths, pair_b):
+    """Random ids shaped like a tokenizer batch: [CLS]=2 ... [SEP]=3, [PAD]=0 after each
+    row's length; for pairs, the last pair_b[b] tokens before the end are segment 1."""
+    ids = torch.randint(5, V, (B, T), generator=gen)
+    mask = torch.ones(B, T, dtype=torch.int64)
+    types = torch.zeros(B, T, dtype=torch.int64)
+    lengths = lengths or [T] * B
+    for b in range(B):
+        n = lengths[b]
+        ids[b, 0] = 2
+        ids[b, n - 1] = 3
+        ids[b, n:] = 0
+        mask[b, n:] = 0
+        if pair_b:
+            types[b, n - pair_b[b]:n] = 1
+            ids[b, n - pair_b[b] - 1] = 3
+    return ids, mask, types
+
+
+# A 100-piece vocabulary for the `infer` end-to-end test (tests/e2e/infer.sh): the
+# C tokenizer must turn INFER_LINES into exactly the ids wordpiece() gives here.
+INFER_WORDS = ("the cat sat on mat dog a is this positive negative sentence . , ! ? hello "
+               "world good bad movie film very not i like it was and run walk play what "
+               "##s ##ing ##ed ##ly").split()
+INFER_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + INFER_WORDS
+INFER_VOCAB += ["w%d" % i for i in range(100 - len(INFER_VOCAB))]
+INFER_LINES = ["The cat sat on the mat.", "Dogs like playing!", "What a [MASK] movie"]
+
+
+def wordpiece(text):
+    """Enough of BertTokenizer for INFER_LINES: lower-case, split on spaces and ASCII
+    punctuation, [MASK] kept whole, greedy longest-match-first pieces."""
+    vocab = {p: i for i, p in enumerate(INFER_VOCAB)}
+    words = []
+    for w in text.split():
+        if w == "[MASK]":
+            words.append(w)
+            continue
+        cur = ""
+        for ch in w.lower():
+            if ch in ".,!?":
+                if cur:
+                    words.append(cur)
+                words.append(ch)
+                cur = ""
+            else:
+                cur += ch
+        if cur:
+            words.append(cur)
+    ids = [vocab["[CLS]"]]
+    for w in words:
+        if w == "[MASK]":
+            ids.append(vocab[w])
+            continue
+        start, pieces = 0, []
+        while start < len(w):
+            end = len(w)
+            while end > start:
+                piece = w[start:end] if start == 0 else "##" + w[start:end]
+                if piece in vocab:
+                    break
+                end -= 1
+            if end == start:
+                pieces = [vocab["[UNK]"]]
+                break
+            pieces.append(vocab[piece])
+            start = end
+        ids.extend(pieces)
+    return ids + [vocab["[SEP]"]]
+
+
+def make_infer_case(out, name, cls, over, seed):
+    gen = torch.Generator().manual_seed(seed)
+    cfg = dict(SMALL)
+    cfg.update(over)
+    model = cls(bt.BertConfig(**cfg)).eval()
+    reinit(model, gen)
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    vocab = os.path.join(d, "vocab.txt")
+    with open(vocab, "w") as f:
+        f.write("\n".join(INFER_VOCAB) + "\n")
+    bt.write_hf_folder(d, model, tokenizer_config={"do_lower_case": True})
+    rows = [wordpiece(t) for t in INFER_LINES]
+    T = max(len(r) for r in rows)
+    ids = torch.zeros(len(rows), T, dtype=torch.int64)
+    mask = torch.zeros(len(rows), T, dtype=torch.int64)
+    for b, r in enumerate(rows):
+        ids[b, :len(r)] = torch.tensor(r)
+        mask[b, :len(r)] = 1
+    with torch.no_grad():
+        o = model(ids, mask, torch.zeros_like(ids))
+    dump(os.path.join(d, "ids.bin"), ids, "<i4")
+    dump(os.path.join(d, "mask.bin"), mask, "<i4")
+    dump(os.path.join(d, "logits.bin"), o.logits, "<f4")
+    with open(os.path.join(d, "input.txt"), "w") as f:
+        f.write("\n".join(INFER_LINES) + "\n")
+    print("%-13s %-30s F32  B=%d T=%d (infer end-to-end)" % (name, cls.__name__, len(rows), T))
+
+
+def dump(path, t, dtype):
+    t.detach().contiguous().numpy().astype(dtype).tofile(path)
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/ref"
+    torch.manual_seed(0)
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    for i, (name, cls, over, dtype, rename, (B, T), lengths, pair_b) in enumerate(CASES):
+        gen = torch.Generator().manual_seed(1234 + i)
+        cfg = dict(SMALL)
+        cfg.update(over)
+        model = cls(bt.BertConfig(**cfg)).eval()
+        reinit(model, gen)
+        d = os.path.join(out, name)
+        bt.write_hf_folder(d, model, dtype=dtype, rename=rename)
+        model = bt.load_hf_folder(d)  # the weights as stored (F16/BF16 widened)
+        c = model.config
+        ids, mask, types = make_inputs(gen, c.vocab_size, B, T, lengths, pair_b)
+        with torch.no_grad():
+            o = model(ids, mask, types)
+        files = {}
+
+        def put(fname, t, npdtype="<f4"):
+            dump(os.path.join(d, fname), t, npdtype)
+            files[fname] = list(t.shape)
+
+        put("ids.bin", ids, "<i4")
+        put("mask.bin", mask, "<i4")
+        put("types.bin", types, "<i4")
+        put("hidden.bin", torch.stack(o.hidden_states))
+        put("attn.bin", torch.stack(o.attentions))
+        if o.pooler_output is not None:
+            put("pooled.bin", o.pooler_output)
+        head = {bt.BertModel: "base", bt.BertForSequenceClassification: "seq",
+                bt.BertForTokenClassification: "tok", bt.BertForMaskedLM: "mlm"}[cls]
+        if o.logits is not None:
+            put("logits.bin", o.logits)
+        man = dict(B=B, T=T, L=c.num_hidden_layers, H=c.hidden_size, A=c.num_attention_heads,
+                   head=head, dtype=dtype, hidden_act=c.hidden_act, files=files)
+        with open(os.path.join(d, "manifest.json"), "w") as f:
+            json.dump(man, f, indent=1, sort_keys=True)
+            f.write("\n")
+        print("%-13s %-30s %-4s B=%d T=%d" % (name, cls.__name__, dtype, B, T))
+    make_infer_case(out, "infer_seq", bt.BertForSequenceClassification,
+                    dict(hidden_size=16, intermediate_size=32,
+                         id2label={0: "negative", 1: "neutral", 2: "positive"}), 99)
+    make_infer_case(out, "infer_mlm", bt.BertForMaskedLM,
+                    dict(hidden_size=16, intermediate_size=32), 98)
+
+
+if __name__ == "__main__":
+    main()
