@@ -99,6 +99,8 @@ static void test_session_errors_name_file_line_and_command(void **state)
     expect_error("bertscope-session 1\nresize 80by24\n", "'resize' expects WIDTHxHEIGHT");
     expect_error("bertscope-session 1\npause now\n", "'pause' takes no argument");
     expect_error("bertscope-session 1\nsnapshot a/b\n", "snapshot name 'a/b'");
+    expect_error("bertscope-session 1\nsnapshot \"\"\n", "'snapshot' expects a name");
+    expect_error("bertscope-session 1\nsnapshot \"a b\"\n", "snapshot name 'a b'");
     expect_error("bertscope-session 1\nsentences\n", "'sentences' expects at least one");
     expect_error("bertscope-session 1\nmodel\n", "'model' expects an argument");
 }

@@ -175,15 +175,20 @@ static int parse_line(app_script *s, ctx *c, const char *line)
         } else {
             if (!*bare)
                 return fail(c, "'%s' expects an argument%s", cmd, "");
-            if (sc->kind == SC_SNAPSHOT)
-                for (const char *q = bare; *q; q++)
-                    if (!isalnum((unsigned char)*q) && *q != '-' && *q != '_' && *q != '.')
-                        return fail(c, "snapshot name '%s' may hold only letters, digits, '-', '_' and '.'%s", bare, "");
             sc->str = strdup(bare);
             if (!sc->str)
                 return fail(c, "out of memory%s%s", "", "");
             sc->len = strlen(bare);
             needs_end = 0;
+        }
+        /* Snapshot names are written bare in .snap files and recordings. */
+        if (sc->kind == SC_SNAPSHOT) {
+            if (!sc->len)
+                return fail(c, "'%s' expects a name%s", cmd, "");
+            for (const char *q = sc->str; *q; q++)
+                if (!isalnum((unsigned char)*q) && *q != '-' && *q != '_' && *q != '.')
+                    return fail(c, "snapshot name '%s' may hold only letters, digits, '-', '_' and '.'",
+                                sc->str, "");
         }
     } else if (!strcmp(cmd, "type") || !strcmp(cmd, "paste") || !strcmp(cmd, "caption")) {
         sc->kind = !strcmp(cmd, "type") ? SC_TYPE : !strcmp(cmd, "paste") ? SC_PASTE : SC_CAPTION;

@@ -704,6 +704,20 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
                     "address", (unsigned long long)arena);
         goto done;
     }
+    /* A config.json can ask for any geometry (each field is bounded, not their
+     * product): refuse what could not fit in this machine's memory as bad input, before
+     * allocating and filling it. */
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t phys = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    if (phys && arena * sizeof(float) > phys / 4 * 3) {
+        s = bs_fail(err, BS_ERR_LIMIT, "the weights need %llu MB of memory to widen or "
+                    "initialise, more than this machine can spare (%llu MB in all)",
+                    (unsigned long long)(arena * sizeof(float) >> 20),
+                    (unsigned long long)(phys >> 20));
+        bs_hint(err, "check the sizes in config.json (vocab_size, hidden_size, "
+                "num_hidden_layers, intermediate_size)");
+        goto done;
+    }
     if (arena > 0 && !(m->arena = malloc((size_t)arena * sizeof(float)))) {
         s = bs_fail(err, BS_ERR_NOMEM, "out of memory: the weights need %llu MB",
                     (unsigned long long)(arena * sizeof(float) >> 20));

@@ -43,6 +43,10 @@
 #define MAX_INPUT_CHARS_PER_WORD 100 /* WordPiece's max_input_chars_per_word in BERT */
 #define TEXT_MAX_BYTES ((size_t)INT32_MAX / 2)
 #define ROW_MAX_TOKENS (1 << 26)
+/* Positions in one padded (B, T) batch (about 40 bytes each: ~670 MB) beyond which
+ * padding may at most double the real tokens: padding many rows to a huge max_length,
+ * or to one very long row, is refused before allocating (input-sized batches pass). */
+#define BATCH_MAX_CELLS ((size_t)1 << 24)
 
 enum { SP_PAD, SP_UNK, SP_CLS, SP_SEP, SP_MASK, SP_COUNT };
 enum { ASCII_DROP = 0xFF, CL_WORD = 0, CL_SPACE = 1, CL_PUNCT = 2 };
@@ -1458,7 +1462,17 @@ row_fail:
     out->T = T;
     out->max_length = (o.truncation != BS_TRUNC_NONE || o.padding == BS_PAD_MAX_LENGTH) ? max_length : 0;
     /* the (B, T) arrays share one block, freed through tokens */
-    size_t cells = (size_t)B * (size_t)(T ? T : 1);
+    size_t cells = (size_t)B * (size_t)(T ? T : 1), real = 0;
+    for (int r = 0; r < B; r++)
+        real += (size_t)out->length[r];
+    if (cells > BATCH_MAX_CELLS && cells > 2 * real) {
+        st = bs_fail(err, BS_ERR_LIMIT, "a padded batch of %d x %d is %zu positions, more than "
+                     "the limit of %zu", B, T, cells, BATCH_MAX_CELLS);
+        bs_hint(err, "%s", o.padding == BS_PAD_MAX_LENGTH && max_length == T
+                               ? "pad to a smaller max_length, or pass fewer lines at once"
+                               : "pass fewer lines at once, or do not pad (padding none)");
+        goto done;
+    }
     out->tokens = malloc(cells * (sizeof *out->tokens + 3 * sizeof(int32_t)));
     if (out->tokens) {
         out->input_ids = (int32_t *)(out->tokens + cells);
