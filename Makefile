@@ -68,7 +68,7 @@ $(BUILD)/libbsapp.a: $(APP_OBJ)
 
 $(BIN): $(CLI_OBJ) $(BUILD)/libbsapp.a $(BUILD)/libbsengine.a
 	$(CC) $(LDFLAGS) $(CLI_OBJ) $(BUILD)/libbsapp.a $(BUILD)/libbsengine.a $(LDLIBS) -o $@
-	@ln -sf $(BUILD)/bertscope bertscope 2>/dev/null || true
+	@if [ "$(BUILD)" = build ]; then ln -sf build/bertscope bertscope 2>/dev/null || true; fi
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TESTLIB_OBJ) $(BUILD)/libbsapp.a $(BUILD)/libbsengine.a
 	$(CC) $(LDFLAGS) $< $(TESTLIB_OBJ) $(BUILD)/libbsapp.a $(BUILD)/libbsengine.a $(LDLIBS) -o $@

@@ -166,3 +166,13 @@ int cli_parse_int(const char *s, long lo, long hi, long *out)
     *out = v;
     return 0;
 }
+
+size_t cli_cut_utf8(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    size_t n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) /* never cut inside a character */
+        n--;
+    return n;
+}

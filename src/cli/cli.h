@@ -38,6 +38,12 @@ const char *cli_model_path(const char *arg, char *buf, size_t size);
  * owned by the caller (free *buf). */
 long cli_read_line(FILE *f, char **buf, size_t *cap);
 
+/* Longest text (bytes) a command tokenizes from one input line: the tokenizer needs
+ * tens of bytes of memory per input byte, and 1 MiB is far past any model's positions. */
+#define CLI_TEXT_MAX ((size_t)1 << 20)
+/* len cut to at most max bytes, on a UTF-8 character boundary. */
+size_t cli_cut_utf8(const char *s, size_t len, size_t max);
+
 /* Parses a decimal int in [lo, hi]; returns 0 on success. */
 int cli_parse_int(const char *s, long lo, long hi, long *out);
 

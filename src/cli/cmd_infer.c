@@ -305,6 +305,13 @@ static int read_lines(const infer_opts *o, line_t **out, int *count)
                 goto fail;
             }
         }
+        size_t a = l->a_len, b = l->b ? l->b_len : 0;
+        l->a_len = cli_cut_utf8(l->a, a, CLI_TEXT_MAX);
+        if (l->b)
+            l->b_len = cli_cut_utf8(l->b, b, CLI_TEXT_MAX);
+        if (l->a_len != a || (l->b && l->b_len != b))
+            fprintf(stderr, "bertscope: note: line %d: a text of %zu bytes is cut to its first "
+                    "%zu\n", n, l->a_len != a ? a : b, l->a_len != a ? l->a_len : l->b_len);
     }
     free(buf);
     if (n == 0) {

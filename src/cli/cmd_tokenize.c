@@ -17,7 +17,6 @@
 /* Bytes of one text (A or B) that are tokenized: the tokenizer's working memory is
  * some 36 bytes per input byte, so longer texts are cut (at a character boundary) with
  * a note on stderr rather than grown into gigabytes. */
-#define TEXT_MAX_BYTES (1 << 20)
 
 static void usage(FILE *f)
 {
@@ -231,24 +230,13 @@ typedef struct {
     bs_text t;
 } line_in;
 
-/* The longest prefix of s[0..len) of at most max bytes that ends on a character
- * boundary (a UTF-8 continuation byte never starts the cut-off part). */
-static size_t cut_utf8(const char *s, size_t len, size_t max)
-{
-    if (len <= max)
-        return len;
-    size_t n = max;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    return n;
-}
 
 static void bound_text(line_in *li, long lineno)
 {
     size_t a = li->t.a_len, b = li->t.b ? li->t.b_len : 0;
-    li->t.a_len = cut_utf8(li->t.a, a, TEXT_MAX_BYTES);
+    li->t.a_len = cli_cut_utf8(li->t.a, a, CLI_TEXT_MAX);
     if (li->t.b)
-        li->t.b_len = cut_utf8(li->t.b, b, TEXT_MAX_BYTES);
+        li->t.b_len = cli_cut_utf8(li->t.b, b, CLI_TEXT_MAX);
     if (li->t.a_len != a || (li->t.b && li->t.b_len != b))
         fprintf(stderr, "bertscope: note: line %ld: text %s is %zu bytes; only its first %zu "
                 "are tokenized\n", lineno, li->t.a_len != a ? "A" : "B",

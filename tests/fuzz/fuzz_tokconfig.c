@@ -25,11 +25,23 @@ static void put(const char *name, const void *data, size_t len)
     fclose(f);
 }
 
+static void cleanup(void)
+{
+    const char *names[] = {"vocab.txt", "tokenizer_config.json", "tokenizer.json"};
+    char path[128];
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     snprintf(dir, sizeof dir, "/tmp/bs-fuzz-tokconfig-XXXXXX");
     if (!mkdtemp(dir))
         abort();
+    atexit(cleanup);
     static const char vocab[] = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\nworld\n##s\n.\nHello\n";
     put("vocab.txt", vocab, sizeof vocab - 1);
     return 0;
