@@ -753,11 +753,64 @@ static void test_fill_mask_lists_top_pieces_at_each_mask(void **unused)
     app_env_free(&e);
 }
 
+/* A click on a token selects its sentence and position everywhere; a click on a
+ * sentence in the editor selects it; the wheel moves through the sentences. */
+static void test_mouse_click_selects_token_and_sentence(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env, 120, 40);
+    /* Find "negative" in the token grid (below the editor, which shows it too). */
+    char *d = app_session_dump(&s, 0);
+    int x = -1, y = -1, line = 0;
+    for (char *p = d; *p; line++) {
+        char *nl = strchr(p, '\n');
+        char *hit = strstr(p, " negative ");
+        if (hit && (!nl || hit < nl) && !strstr(p, "This is")) {
+            y = line;
+            x = grid_text_width(p, (size_t)(hit - p)) + 1;
+            break;
+        }
+        p = nl ? nl + 1 : p + strlen(p);
+    }
+    free(d);
+    assert_true(y >= 0);
+    app_event click = {.kind = EV_MOUSE, .x = x, .y = y, .button = 1};
+    assert_true(app_session_event(&s, &click) & APP_REDRAW);
+    assert_int_equal(s.st.cur, 1);
+    assert_int_equal(s.st.sel_col, 4); /* [CLS] this is a negative */
+    assert_int_equal(s.st.focus, FOCUS_GRID);
+    /* The editor row of sentence 3 */
+    d = app_session_dump(&s, 0);
+    line = 0, y = -1;
+    for (char *p = d; *p; line++) {
+        char *nl = strchr(p, '\n');
+        char *hit = strstr(p, "This is a neutral");
+        if (hit && (!nl || hit < nl)) {
+            y = line;
+            break;
+        }
+        p = nl ? nl + 1 : p + strlen(p);
+    }
+    free(d);
+    assert_true(y >= 0);
+    app_event c2 = {.kind = EV_MOUSE, .x = 6, .y = y, .button = 1};
+    app_session_event(&s, &c2);
+    assert_int_equal(s.st.cur, 2);
+    app_event wheel = {.kind = EV_MOUSE, .x = 0, .y = 0, .button = 4};
+    app_session_event(&s, &wheel);
+    assert_int_equal(s.st.cur, 1);
+    app_event nowhere = {.kind = EV_MOUSE, .x = 0, .y = 0, .button = 1};
+    app_session_event(&s, &nowhere); /* the model bar: nothing to select, no change */
+    assert_int_equal(s.st.cur, 1);
+    app_session_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_break_it_runs_on_demand_for_the_front_model),
         cmocka_unit_test(test_fill_mask_lists_top_pieces_at_each_mask),
+        cmocka_unit_test(test_mouse_click_selects_token_and_sentence),
         cmocka_unit_test(test_reducer_starts_with_seed_sentences),
         cmocka_unit_test(test_reducer_q_quits_only_outside_the_editor),
         cmocka_unit_test(test_reducer_tab_cycles_focus),

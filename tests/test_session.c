@@ -40,12 +40,14 @@ static void test_session_parses_every_command(void **state)
         "caption \"T grew\"\n"
         "pause\n"
         "snapshot pad-left_1\n"
-        "resize 20x5\r\n";
+        "resize 20x5\r\n"
+        "click 12 5\n"
+        "wheel down 0 3\n";
     app_script s;
     bs_error err = {0};
     assert_int_equal(parse(&s, text, &err), 0);
     assert_int_equal(s.version, 1);
-    assert_int_equal(s.n, 17);
+    assert_int_equal(s.n, 19);
     assert_int_equal(s.cmds[0].kind, SC_SIZE);
     assert_int_equal(s.cmds[0].w, 80);
     assert_int_equal(s.cmds[0].h, 24);
@@ -71,6 +73,11 @@ static void test_session_parses_every_command(void **state)
     assert_string_equal(s.cmds[15].str, "pad-left_1");
     assert_int_equal(s.cmds[16].kind, SC_RESIZE);
     assert_int_equal(s.cmds[16].w, 20);
+    assert_int_equal(s.cmds[17].kind, SC_CLICK);
+    assert_int_equal(s.cmds[17].x, 12);
+    assert_int_equal(s.cmds[17].y, 5);
+    assert_int_equal(s.cmds[17].button, 1);
+    assert_int_equal(s.cmds[18].button, 5);
     app_script_free(&s);
 }
 
@@ -103,6 +110,8 @@ static void test_session_errors_name_file_line_and_command(void **state)
     expect_error("bertscope-session 1\nsnapshot \"a b\"\n", "snapshot name 'a b'");
     expect_error("bertscope-session 1\nsentences\n", "'sentences' expects at least one");
     expect_error("bertscope-session 1\nmodel\n", "'model' expects an argument");
+    expect_error("bertscope-session 1\nclick 3\n", "'click' expects a column and a row");
+    expect_error("bertscope-session 1\nwheel sideways 1 1\n", "'wheel' expects up or down");
 }
 
 static void test_session_refuses_newer_version_and_non_sessions(void **state)
@@ -131,6 +140,8 @@ static void test_session_write_then_parse_round_trips(void **state)
         "type \"tab\\there\\u0001\"\n"
         "caption \"\"\n"
         "wait 0\n"
+        "click 7 9\n"
+        "wheel up 1 2\n"
         "snapshot end\n";
     app_script a, b;
     bs_error err = {0};
@@ -147,6 +158,9 @@ static void test_session_write_then_parse_round_trips(void **state)
     for (int i = 0; i < a.n; i++) {
         assert_int_equal(a.cmds[i].kind, b.cmds[i].kind);
         assert_int_equal(a.cmds[i].key, b.cmds[i].key);
+        assert_int_equal(a.cmds[i].x, b.cmds[i].x);
+        assert_int_equal(a.cmds[i].y, b.cmds[i].y);
+        assert_int_equal(a.cmds[i].button, b.cmds[i].button);
         assert_int_equal(a.cmds[i].len, b.cmds[i].len);
         if (a.cmds[i].str)
             assert_memory_equal(a.cmds[i].str, b.cmds[i].str, a.cmds[i].len);

@@ -142,6 +142,13 @@ EOF
 cap breakit 120 40 'sentences "This is a positive sentence." "This is a much longer NEGATIVE sentence, with more words."' "key B"
 cat <<'EOF'
 
+## Mouse
+
+Where the terminal reports mouse events, clicking a token (in the token grid or the
+predictions) selects it everywhere — its characters in the sentence, its column, its
+attention row — and clicking a sentence selects it; the wheel moves through the
+sentences, or scrolls a detail panel. Where it does not, nothing changes.
+
 ## Help
 
 `?` (or F1) lists every key, generated from the table that binds them.

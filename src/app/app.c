@@ -22,6 +22,16 @@ static void on_stop_signal(int sig)
     stop_signal = sig;
 }
 
+/* A mouse event learns what is under it from the frame on screen. */
+static void tag_mouse(app_event *ev, app_grid *g)
+{
+    if (ev->kind != EV_MOUSE)
+        return;
+    const app_cell *c = grid_at(g, ev->x, ev->y);
+    ev->sent = c ? c->sent : -1;
+    ev->pos = c ? c->pos : -1;
+}
+
 int app_run_tty(app_state *st, const app_env *env, char *err, size_t err_size)
 {
     return app_run_tty_hook(st, env, NULL, NULL, err, err_size);
@@ -85,6 +95,7 @@ int app_run_tty_hook(app_state *st, const app_env *env, app_event_hook hook, voi
                 app_install_result(st, app_worker_take(w), env);
                 flags |= APP_REDRAW;
             } else {
+                tag_mouse(&ev, &g);
                 if (hook)
                     hook(ctx, &ev, st);
                 flags |= app_apply(st, &ev);
@@ -151,7 +162,9 @@ void app_session_free(app_session *s)
 
 int app_session_event(app_session *s, const app_event *ev)
 {
-    int flags = app_apply(&s->st, ev);
+    app_event e = *ev;
+    tag_mouse(&e, &s->grid);
+    int flags = app_apply(&s->st, &e);
     if (flags & APP_QUIT)
         s->quit = 1;
     if (flags & APP_RECOMPUTE)

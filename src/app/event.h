@@ -26,7 +26,9 @@ typedef enum {
     EV_KEY,    /* key: one key press */
     EV_TEXT,   /* text, len: pasted text (bracketed paste); lines become sentences */
     EV_RESIZE, /* w, h: the terminal's new size */
-    EV_RESULT  /* gen: a model result is ready (the loop installs it) */
+    EV_RESULT, /* gen: a model result is ready (the loop installs it) */
+    EV_MOUSE   /* x, y, button (1 left click, 4 wheel up, 5 wheel down); the loop fills
+                  sent, pos from the grid cell under it (what a click there selects) */
 } app_event_kind;
 
 typedef struct app_event {
@@ -36,6 +38,8 @@ typedef struct app_event {
     size_t len;
     int w, h;
     unsigned long gen;
+    int x, y, button; /* EV_MOUSE */
+    int sent, pos;    /* EV_MOUSE: the clicked cell's tags, -1 for none */
 } app_event;
 
 #endif

@@ -39,11 +39,30 @@ void grid_free(app_grid *g)
     g->w = g->h = 0;
 }
 
+/* Writes a character, keeping the cell's click tags (views tag a region, then draw). */
+static void set_cell(app_cell *c, uint32_t cp, uint8_t style)
+{
+    c->cp = cp;
+    c->comb = 0;
+    c->style = style;
+}
+
 void grid_clear(app_grid *g)
 {
     size_t n = (size_t)g->w * (size_t)g->h;
     for (size_t i = 0; i < n; i++)
-        g->cells[i] = (app_cell){' ', 0, ST_NORMAL};
+        g->cells[i] = (app_cell){' ', 0, ST_NORMAL, -1, -1};
+}
+
+void grid_tag(app_grid *g, int x, int y, int n, int sent, int pos)
+{
+    for (int i = 0; i < n; i++) {
+        app_cell *c = grid_at(g, x + i, y);
+        if (c) {
+            c->sent = (int16_t)(sent < INT16_MAX ? sent : -1);
+            c->pos = (int16_t)(pos < INT16_MAX ? pos : -1);
+        }
+    }
 }
 
 app_cell *grid_at(app_grid *g, int x, int y)
@@ -144,21 +163,21 @@ int grid_putc(app_grid *g, int x, int y, int xmax, uint32_t cp, int style)
     }
     if (x < 0 || x + w > xmax) {
         if (x >= 0 && x < xmax) /* half a wide character: leave a blank */
-            *grid_at(g, x, y) = (app_cell){' ', 0, (uint8_t)style};
+            set_cell(grid_at(g, x, y), ' ', (uint8_t)style);
         return x + w;
     }
     /* Overwriting half of an earlier wide character blanks its other half. */
     app_cell *c = grid_at(g, x, y);
     if (c->cp == APP_WIDE_CONT && x > 0)
-        *grid_at(g, x - 1, y) = (app_cell){' ', 0, grid_at(g, x - 1, y)->style};
+        set_cell(grid_at(g, x - 1, y), ' ', grid_at(g, x - 1, y)->style);
     if (w == 1 && x + 1 < g->w && grid_at(g, x + 1, y)->cp == APP_WIDE_CONT)
-        *grid_at(g, x + 1, y) = (app_cell){' ', 0, grid_at(g, x + 1, y)->style};
-    *c = (app_cell){cp, 0, (uint8_t)style};
+        set_cell(grid_at(g, x + 1, y), ' ', grid_at(g, x + 1, y)->style);
+    set_cell(c, cp, (uint8_t)style);
     if (w == 2) {
         app_cell *r = grid_at(g, x + 1, y);
         if (x + 2 < g->w && grid_at(g, x + 2, y)->cp == APP_WIDE_CONT)
-            *grid_at(g, x + 2, y) = (app_cell){' ', 0, grid_at(g, x + 2, y)->style};
-        *r = (app_cell){APP_WIDE_CONT, 0, (uint8_t)style};
+            set_cell(grid_at(g, x + 2, y), ' ', grid_at(g, x + 2, y)->style);
+        set_cell(r, APP_WIDE_CONT, (uint8_t)style);
     }
     return x + w;
 }

@@ -47,6 +47,9 @@ typedef struct app_cell {
     uint32_t cp;   /* code point; APP_WIDE_CONT right of a wide one */
     uint32_t comb; /* one combining mark drawn with cp, or 0 */
     uint8_t style; /* app_style */
+    /* What a mouse click here selects: a sentence and a token position, -1 for none
+     * (views tag the cells they draw; grid_clear resets). */
+    int16_t sent, pos;
 } app_cell;
 
 typedef struct app_grid {
@@ -75,6 +78,8 @@ int grid_printf(app_grid *g, int x, int y, int xmax, int style, const char *fmt,
 int grid_putc(app_grid *g, int x, int y, int xmax, uint32_t cp, int style);
 /* Fills a rectangle with a code point. */
 void grid_fill(app_grid *g, int x, int y, int w, int h, uint32_t cp, int style);
+/* Tags n cells from (x, y) with what a click there selects (sentence, position). */
+void grid_tag(app_grid *g, int x, int y, int n, int sent, int pos);
 /* Changes the style of n cells from (x, y). */
 void grid_restyle(app_grid *g, int x, int y, int n, int style);
 app_cell *grid_at(app_grid *g, int x, int y); /* NULL outside */

@@ -52,6 +52,40 @@ static int recompute(app_state *st)
     return APP_REDRAW | APP_RECOMPUTE;
 }
 
+/* A click selects what the view drew under it (sentence, token): everywhere at once,
+ * since every view reads the same selection. The wheel moves through the sentences,
+ * or scrolls a detail panel. */
+static int clamp(int v, int lo, int hi);
+
+static int mouse(app_state *st, const app_event *ev)
+{
+    if (st->help || st->prompt)
+        return 0;
+    if (ev->button == 4 || ev->button == 5) {
+        int d = ev->button == 4 ? -1 : 1;
+        if (st->detail != DETAIL_NONE) {
+            st->detail_scroll = clamp(st->detail_scroll + 3 * d, 0, 10000);
+            return APP_REDRAW;
+        }
+        return app_apply_action(st, d < 0 ? A_UP : A_DOWN);
+    }
+    if (ev->sent < 0 || ev->sent >= st->n_lines)
+        return 0;
+    int editing = st->focus == FOCUS_EDITOR;
+    if (editing && ev->sent != st->cur)
+        app_apply_action(st, A_LEAVE);
+    st->cur = ev->sent;
+    st->cursor = editing && st->focus == FOCUS_EDITOR ? st->cursor : 0;
+    if (ev->pos >= 0) {
+        st->sel_col = ev->pos;
+        if (st->focus == FOCUS_EDITOR)
+            app_apply_action(st, A_LEAVE);
+        st->focus = FOCUS_GRID;
+    }
+    st->note[0] = '\0';
+    return APP_REDRAW;
+}
+
 /* The keys of the deeper views (deepstate.h), tried when the main table has none. */
 static int deep_key(app_state *st, int key)
 {
@@ -560,6 +594,8 @@ static int apply(app_state *st, const app_event *ev)
         return APP_REDRAW;
     case EV_RESULT:
         return APP_REDRAW;
+    case EV_MOUSE:
+        return mouse(st, ev);
     case EV_TEXT:
         if (st->help || st->prompt)
             return 0;

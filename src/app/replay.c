@@ -372,6 +372,11 @@ static int apply(run *x, const app_script_cmd *c, bs_error *err)
         app_session_event(&x->s, &ev);
         break;
     }
+    case SC_CLICK: {
+        app_event ev = {.kind = EV_MOUSE, .x = c->x, .y = c->y, .button = c->button};
+        app_session_event(&x->s, &ev);
+        break;
+    }
     case SC_CAPTION:
         snprintf(x->caption, sizeof x->caption, "%.*s", (int)c->len, c->str);
         break;

@@ -225,6 +225,23 @@ static int parse_line(app_script *s, ctx *c, const char *line)
         if (!*bare || *end || sc->ms < 0 || sc->ms > 3600000)
             return fail(c, "'wait' expects milliseconds between 0 and 3600000, got '%s'%s", bare, "");
         needs_end = 0;
+    } else if (!strcmp(cmd, "click") || !strcmp(cmd, "wheel")) {
+        sc->kind = SC_CLICK;
+        char dir[8] = "", tail;
+        int ok;
+        if (cmd[0] == 'c') {
+            sc->button = 1;
+            ok = sscanf(bare, "%d %d%c", &sc->x, &sc->y, &tail) == 2;
+        } else {
+            ok = sscanf(bare, "%7s %d %d%c", dir, &sc->x, &sc->y, &tail) == 3 &&
+                 (!strcmp(dir, "up") || !strcmp(dir, "down"));
+            sc->button = dir[0] == 'u' ? 4 : 5;
+        }
+        if (!ok || sc->x < 0 || sc->y < 0 || sc->x > 1000 || sc->y > 1000)
+            return fail(c, cmd[0] == 'c' ? "'click' expects a column and a row (click 12 5), got '%s'%s"
+                                         : "'wheel' expects up or down, a column and a row (wheel down 12 5), got '%s'%s",
+                        bare, "");
+        needs_end = 0;
     } else if (!strcmp(cmd, "pause")) {
         sc->kind = SC_PAUSE;
         if (*bare)
@@ -233,7 +250,7 @@ static int parse_line(app_script *s, ctx *c, const char *line)
     } else {
         s->n--;
         return fail(c, "unknown command '%s'%s", cmd,
-                    " (known: size model open sentences key type paste wait caption pause snapshot resize)");
+                    " (known: size model open sentences key type paste wait caption pause snapshot resize click wheel)");
     }
     if (needs_end) {
         arg = skip_ws(arg);
@@ -388,6 +405,12 @@ void app_script_write_cmd(FILE *f, const app_script_cmd *c)
     case SC_CAPTION: fputs("caption ", f); app_script_write_string(f, c->str, c->len); fputc('\n', f); break;
     case SC_WAIT: fprintf(f, "wait %ld\n", c->ms); break;
     case SC_PAUSE: fputs("pause\n", f); break;
+    case SC_CLICK:
+        if (c->button == 4 || c->button == 5)
+            fprintf(f, "wheel %s %d %d\n", c->button == 4 ? "up" : "down", c->x, c->y);
+        else
+            fprintf(f, "click %d %d\n", c->x, c->y);
+        break;
     }
 }
 
@@ -475,6 +498,11 @@ void app_recorder_event(app_recorder *r, const app_event *ev, double now_ms)
         if (ev->w > 0 && ev->h > 0)
             fprintf(r->f, "resize %dx%d\n", ev->w, ev->h);
         break;
+    case EV_MOUSE: {
+        app_script_cmd c = {.kind = SC_CLICK, .x = ev->x, .y = ev->y, .button = ev->button};
+        app_script_write_cmd(r->f, &c);
+        break;
+    }
     default:
         break;
     }

@@ -18,6 +18,8 @@
  *     pause                           presenter mode waits here for the space bar
  *     snapshot padding-left           headless: print the screen; --check compares it
  *     resize 80x24                    the terminal changes size
+ *     click 12 5                      a mouse click at column 12, row 5 (0-based)
+ *     wheel down 12 5                 the mouse wheel, up or down
  *
  *     app_script s;
  *     if (app_script_parse(&s, text, len, "demo.session", &err) != 0) ... err.msg
@@ -51,7 +53,8 @@ typedef enum {
     SC_CAPTION,   /* str ("" clears) */
     SC_PAUSE,
     SC_SNAPSHOT,  /* str: name */
-    SC_RESIZE     /* w, h */
+    SC_RESIZE,    /* w, h */
+    SC_CLICK      /* x, y, button: "click X Y" (1), "wheel up|down X Y" (4, 5) */
 } app_script_kind;
 
 typedef struct app_script_cmd {
@@ -59,6 +62,7 @@ typedef struct app_script_cmd {
     int line;        /* 1-based line in the file */
     int key;         /* SC_KEY: an event.h key code */
     int w, h;        /* SC_SIZE, SC_RESIZE */
+    int x, y, button;/* SC_CLICK: screen cell (0-based) and button */
     long ms;         /* SC_WAIT */
     char *str;       /* owned; length in len (may hold NUL bytes from \u0000) */
     size_t len;

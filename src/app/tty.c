@@ -101,6 +101,9 @@ int tty_open(void)
     define_key("\033[201~", KEY_PASTE_END);
     define_key("\033[1;2A", KEY_SHIFT_UP);
     define_key("\033[1;2B", KEY_SHIFT_DOWN);
+    /* Clicks and the wheel, where the terminal reports them; harmless where not. */
+    mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    mouseinterval(0);
     printf("\033[?2004h"); /* bracketed paste on */
     fflush(stdout);
     return 0;
@@ -260,6 +263,17 @@ app_event tty_next_event(int timeout_ms, int wake_fd)
     }
     if (r == KEY_CODE_YES && k == KEY_PASTE_START)
         return read_paste();
+    if (r == KEY_CODE_YES && k == KEY_MOUSE) {
+        MEVENT me;
+        if (getmouse(&me) != OK)
+            return ev;
+        ev.kind = EV_MOUSE;
+        ev.x = me.x;
+        ev.y = me.y;
+        ev.button = me.bstate & BUTTON4_PRESSED ? 4 : me.bstate & BUTTON5_PRESSED ? 5 : 1;
+        ev.sent = ev.pos = -1;
+        return ev;
+    }
     int key = map_key(k, r == KEY_CODE_YES);
     if (key == 0)
         return ev;

@@ -395,6 +395,7 @@ static void draw_editor(app_grid *g, rect r, const app_state *st)
         int sel = row == st->cur;
         grid_printf(g, r.x, y, r.x + r.w, sel ? ST_SELECT : ST_DIM, "%*d ", numw, row + 1);
         draw_line_text(g, r.x + numw + 2, y, r.x + r.w, st, row, editing && sel);
+        grid_tag(g, r.x, y, r.w, row, -1);
     }
 }
 
@@ -584,6 +585,8 @@ static void draw_grid(app_grid *g, rect r, const app_state *st, const app_env *e
             const bs_token *tk = &b->tokens[at];
             int sel = sel_row && t == st->sel_col;
             put_piece(g, x, y0, x + w[k] - 1, tk, sel ? ST_SELECT : token_style(tk));
+            for (int j = 0; j < per; j++)
+                grid_tag(g, x, y0 + j, w[k], row, t);
             if (per > 1)
                 grid_printf(g, x, y0 + 1, x + w[k] - 1, sel ? ST_SELECT : ST_NORMAL, "%d",
                             b->input_ids[at]);
@@ -673,6 +676,8 @@ static void draw_token_preds(app_grid *g, rect r, const app_state *st, const app
             const bs_token *tk = &b->tokens[at];
             int ign = ignored_token(tk);
             int sel = row == st->cur && t == st->sel_col;
+            for (int j = 0; j < per; j++)
+                grid_tag(g, x, y0 + j, w[k], row, t);
             if (per == 2) {
                 put_piece(g, x, y0, x + w[k] - 1, tk, sel ? ST_SELECT : token_style(tk));
                 grid_puts(g, x, y0 + 1, x + w[k] - 1, label_name(m, mr, mr->tok_arg[at]),
