@@ -120,11 +120,13 @@ $T resize-window -t st -x 300 -y 100
 $T paste-buffer -p -b many -t st
 $T resize-window -t st -x 1 -y 1
 $T resize-window -t st -x 120 -y 40
-wait_for "at most" 300
+# Texts specific to this step: "at most 512 positions" and "saved 3 sentences" from the
+# steps before may still be on screen.
+wait_for "the batch is full" 600
 alive "100 KB many-line paste"
 $T send-keys -t st Escape
 $T send-keys -t st w
-wait_for "saved" 300
+wait_for "saved 256 sentences" 600
 n=$(wc -l <"$TMP/s.txt")
 [ "$n" -ge 4 ] && [ "$n" -le 256 ] || fail "saved $n sentences; expected the batch bound (256) to hold"
 [ "$(sed -n 2p "$TMP/s.txt")" = "$typed" ] || fail "the typed sentence changed after the flood"
