@@ -55,3 +55,10 @@ else
     rss=$(( $("$BIN" bench -m "$CK" --batch 1 --seq 16 --runs 1 | field peak_rss_mb | cut -d. -f1) * 1024 ))
 fi
 awk -v r="$rss" -v w="$weights" 'BEGIN { printf "peak RSS: %.1f MiB = %.3f x the weights (%.1f MiB)\n", r / 1024, r * 1024 / w, w / 1048576 }'
+
+echo
+echo "tokenizer (one core):"
+BUILD=$BUILD sh tools/bench_tokenizer.sh
+echo
+echo "interface: keystroke to frame (tokenize + every model's forward + render), built-in models:"
+"$BIN" --bench-typing

