@@ -545,9 +545,10 @@ def main():
     ap.add_argument("--vocab", default=os.path.join(REPO, "weights", "vocab", "vocab.txt"))
     ap.add_argument("--fixtures", default=os.path.join(REPO, "tests", "fixtures", "brown"))
     ap.add_argument("--seed", type=int, default=1961)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (1 was faster than 2 on this shared 2-core machine)")
     ap.add_argument("--heldout-frac", type=float, default=0.10)
-    ap.add_argument("--mlm-steps", type=int, default=250)
+    ap.add_argument("--mlm-steps", type=int, default=1200)
     ap.add_argument("--mlm-batch", type=int, default=32)
     ap.add_argument("--mlm-lr", type=float, default=1e-3)
     ap.add_argument("--ft-batch", type=int, default=32)
