@@ -2,6 +2,7 @@
  * wordagg.c - Hugging Face's token-classification aggregation ("first", "average",
  * "max") over one row of per-token logits; see wordagg.h for the steps mirrored.
  */
+#include "app/sbuf.h"
 #include "app/wordagg.h"
 
 #include <math.h>
@@ -20,31 +21,6 @@ const char *wa_strategy_name(wa_strategy s)
 }
 
 /* A growable string. */
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 32;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->s = p, b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = 0;
-}
 
 static int utf8_count(const char *s, size_t n)
 {
