@@ -6,6 +6,7 @@
  * when the rectangle is wide enough, else below it. The map scrolls so that the
  * cursor cell stays visible.
  */
+#include "app/views.h"
 #include "app/attnview.h"
 
 #include <stdio.h>
@@ -92,18 +93,6 @@ static int scroll_to(int cur, int n, int room)
     return imax(0, imin(first, n - room));
 }
 
-static int token_style(const bs_token *t)
-{
-    if (t->flags & BS_TOK_PAD)
-        return ST_PAD;
-    if (t->flags & BS_TOK_UNK)
-        return ST_UNK;
-    if (t->flags & BS_TOK_SPECIAL)
-        return ST_SPECIAL;
-    if (t->flags & BS_TOK_CONTINUATION)
-        return ST_CONT;
-    return ST_NORMAL;
-}
 
 #define LABEL_W 13 /* "%3d " + 8 columns of piece + space */
 
@@ -111,7 +100,7 @@ static void draw_label(app_grid *g, int x, int y, int xm, int t, const bs_token 
 {
     grid_printf(g, x, y, xm, sel ? ST_SELECT : ST_DIM, "%3d ", t);
     const char *p = tk->piece ? tk->piece : "";
-    grid_put(g, x + 4, y, imin(xm, x + 12), p, strlen(p), sel ? ST_SELECT : token_style(tk));
+    grid_put(g, x + 4, y, imin(xm, x + 12), p, strlen(p), sel ? ST_SELECT : app_token_style(tk));
 }
 
 void attn_draw(app_grid *g, int x, int y, int w, int h, const attn_view *v)
@@ -160,9 +149,9 @@ void attn_draw(app_grid *g, int x, int y, int w, int h, const attn_view *v)
     if (row < ym && n) {
         float p = attn_value(v, q, k);
         c = grid_printf(g, x, row, xm, ST_NORMAL, "query %d ", q);
-        c = grid_puts(g, c, row, xm, tk[q].piece ? tk[q].piece : "", token_style(&tk[q]));
+        c = grid_puts(g, c, row, xm, tk[q].piece ? tk[q].piece : "", app_token_style(&tk[q]));
         c = grid_printf(g, c, row, xm, ST_NORMAL, " -> key %d ", k);
-        c = grid_puts(g, c, row, xm, tk[k].piece ? tk[k].piece : "", token_style(&tk[k]));
+        c = grid_puts(g, c, row, xm, tk[k].piece ? tk[k].piece : "", app_token_style(&tk[k]));
         c = grid_printf(g, c, row, xm, ST_BOLD, "  %.4f", p);
         if (!mask[k])
             grid_puts(g, c, row, xm, "  masked: score + float32_min, softmax ~0", ST_DIM);

@@ -401,7 +401,7 @@ static void draw_editor(app_grid *g, rect r, const app_state *st)
 
 /* --- token grid -------------------------------------------------------------------- */
 
-static int token_style(const bs_token *t)
+int app_token_style(const bs_token *t)
 {
     if (t->flags & BS_TOK_PAD)
         return ST_PAD;
@@ -584,7 +584,7 @@ static void draw_grid(app_grid *g, rect r, const app_state *st, const app_env *e
             size_t at = (size_t)row * (size_t)b->T + (size_t)t;
             const bs_token *tk = &b->tokens[at];
             int sel = sel_row && t == st->sel_col;
-            put_piece(g, x, y0, x + w[k] - 1, tk, sel ? ST_SELECT : token_style(tk));
+            put_piece(g, x, y0, x + w[k] - 1, tk, sel ? ST_SELECT : app_token_style(tk));
             for (int j = 0; j < per; j++)
                 grid_tag(g, x, y0 + j, w[k], row, t);
             if (per > 1)
@@ -679,7 +679,7 @@ static void draw_token_preds(app_grid *g, rect r, const app_state *st, const app
             for (int j = 0; j < per; j++)
                 grid_tag(g, x, y0 + j, w[k], row, t);
             if (per == 2) {
-                put_piece(g, x, y0, x + w[k] - 1, tk, sel ? ST_SELECT : token_style(tk));
+                put_piece(g, x, y0, x + w[k] - 1, tk, sel ? ST_SELECT : app_token_style(tk));
                 grid_puts(g, x, y0 + 1, x + w[k] - 1, label_name(m, mr, mr->tok_arg[at]),
                           ign ? ST_DIM : ST_BOLD);
             } else {

@@ -18,6 +18,10 @@
 #define APP_MIN_W 40
 #define APP_MIN_H 10
 
+/* The style of a token's piece: [PAD], [UNK], specials, ## continuations and segment B
+ * each apart. */
+int app_token_style(const bs_token *t);
+
 /* Resizes g to st->w x st->h and draws everything. Returns 0, or -1 if out of memory. */
 int app_render(app_grid *g, const app_state *st, const app_env *env);
 
