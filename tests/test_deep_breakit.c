@@ -20,28 +20,8 @@
 
 #include "app/breakit.h"
 #include "lib/deep_golden.h"
+#include "lib/ref_models.h"
 
-static bs_tokenizer *tok;
-static bs_model *seq, *tokm;
-
-static int setup(void **state)
-{
-    bs_error err = {0};
-    bs_load_options lo = bs_load_defaults();
-    if (bs_tokenizer_load(&tok, "tests/fixtures/ref/infer_seq", &err) != BS_OK ||
-        bs_model_load(&seq, "tests/fixtures/ref/infer_seq", &lo, &err) != BS_OK ||
-        bs_model_load(&tokm, "tests/fixtures/ref/tok", &lo, &err) != BS_OK)
-        return -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    bs_model_free(seq);
-    bs_model_free(tokm);
-    bs_tokenizer_free(tok);
-    return 0;
-}
 
 /* Row 1 is the longest (no padding), rows 2 and 3 are padded, row 3 is a pair. */
 static const char *const lines[] = {"The cat sat on the mat.", "Dogs like playing!",
@@ -322,5 +302,5 @@ int main(void)
         cmocka_unit_test(test_breakit_screen_tok_120x40),
         cmocka_unit_test(test_breakit_draw_any_size),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, ref_models_setup, ref_models_teardown);
 }

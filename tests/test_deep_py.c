@@ -19,28 +19,8 @@
 
 #include "app/pyview.h"
 #include "lib/deep_golden.h"
+#include "lib/ref_models.h"
 
-static bs_tokenizer *tok;
-static bs_model *seq, *tokm;
-
-static int setup(void **state)
-{
-    bs_error err = {0};
-    bs_load_options lo = bs_load_defaults();
-    if (bs_tokenizer_load(&tok, "tests/fixtures/ref/infer_seq", &err) != BS_OK ||
-        bs_model_load(&seq, "tests/fixtures/ref/infer_seq", &lo, &err) != BS_OK ||
-        bs_model_load(&tokm, "tests/fixtures/ref/tok", &lo, &err) != BS_OK)
-        return -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    bs_model_free(seq);
-    bs_model_free(tokm);
-    bs_tokenizer_free(tok);
-    return 0;
-}
 
 /* A generated program and the batch it describes. */
 typedef struct gen {
@@ -330,5 +310,5 @@ int main(void)
         cmocka_unit_test(test_py_screen_seq_80x24),
         cmocka_unit_test(test_py_screen_tok_scrolled_120x40),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, ref_models_setup, ref_models_teardown);
 }
