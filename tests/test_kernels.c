@@ -312,38 +312,56 @@ static void test_kernels_softmax_known_values(void **state)
 static void test_kernels_linear_small_matches_scalar(void **state)
 {
     (void)state;
-    const size_t Ms[] = {1, 2, 3, 4, 7}, Ns[] = {1, 5, 33}, Ks[] = {1, 7, 33, 768};
-    for (size_t a = 0; a < 5; a++)
-        for (size_t b = 0; b < 3; b++)
-            for (size_t c = 0; c < 4; c++) {
+    /* M covers every row-block remainder (1..4) and more than one block; N every
+     * remainder of the 3-row blocks and more than one 48-row panel; K the tail of the
+     * 8-wide steps and more than one 768 chunk (3072 + 5). */
+    const size_t Ms[] = {1, 2, 3, 4, 7, 16}, Ns[] = {1, 2, 5, 33, 100}, Ks[] = {1, 7, 33, 768, 3077};
+    const bs_kact acts[] = {BS_K_NONE, BS_K_GELU, BS_K_TANH};
+    for (size_t a = 0; a < 6; a++)
+        for (size_t b = 0; b < 5; b++)
+            for (size_t c = 0; c < 5; c++) {
                 size_t M = Ms[a], N = Ns[b], K = Ks[c], ldx = K + 3, ldo = N + 2;
+                bs_kact act = acts[(a + b + c) % 3];
+                int with_bias = (a + c) % 2 == 0;
                 float *x = rand_vec(M * ldx, -1, 1), *w = rand_vec(N * K, -1, 1);
+                float *bias = rand_vec(N, -1, 1);
                 float *o1 = calloc(M * ldo, sizeof *o1), *o2 = calloc(M * ldo, sizeof *o2);
-                bs_k_linear_small(o1, ldo, x, ldx, w, M, N, K);
-                bs_k_linear_small_scalar(o2, ldo, x, ldx, w, M, N, K);
-                char what[64];
-                snprintf(what, sizeof what, "linear_small %zux%zux%zu", M, N, K);
+                bs_k_linear_small(o1, ldo, x, ldx, w, with_bias ? bias : NULL, act, M, N, K);
+                bs_k_linear_small_scalar(o2, ldo, x, ldx, w, with_bias ? bias : NULL, act, M,
+                                         N, K);
+                char what[80];
+                snprintf(what, sizeof what, "linear_small %zux%zux%zu act %d bias %d", M, N, K,
+                         (int)act, with_bias);
                 /* sums of K products of magnitude <= 1 in another order */
                 check_close(what, o1, o2, M * ldo, 1e-6f * (float)K);
                 /* the padding columns between rows (ldo > N) are left untouched */
                 for (size_t m = 0; m < M; m++)
                     for (size_t n = N; n < ldo; n++)
                         assert_true(o1[m * ldo + n] == 0.0f);
-                free(x), free(w), free(o1), free(o2);
+                free(x), free(w), free(bias), free(o1), free(o2);
             }
 }
 
-/* [[1, 2, 3], [4, 5, 6]] . [[1, 0, -1], [2, 1, 0]]^T = [[-2, 4], [-2, 13]] */
+/* [[1, 2, 3], [4, 5, 6]] . [[1, 0, -1], [2, 1, 0]]^T = [[-2, 4], [-2, 13]];
+ * + bias [1, -1] = [[-1, 3], [-1, 12]]; relu of that = [[0, 3], [0, 12]] */
 static void test_kernels_linear_small_known_values(void **state)
 {
     (void)state;
-    const float x[6] = {1, 2, 3, 4, 5, 6}, w[6] = {1, 0, -1, 2, 1, 0};
-    const float want[4] = {-2, 4, -2, 13};
+    const float x[6] = {1, 2, 3, 4, 5, 6}, w[6] = {1, 0, -1, 2, 1, 0}, bias[2] = {1, -1};
+    const float want[4] = {-2, 4, -2, 13}, want_b[4] = {-1, 3, -1, 12}, want_r[4] = {0, 3, 0, 12};
     float o[4], o2[4];
-    bs_k_linear_small(o, 2, x, 3, w, 2, 2, 3);
-    bs_k_linear_small_scalar(o2, 2, x, 3, w, 2, 2, 3);
+    bs_k_linear_small(o, 2, x, 3, w, NULL, BS_K_NONE, 2, 2, 3);
+    bs_k_linear_small_scalar(o2, 2, x, 3, w, NULL, BS_K_NONE, 2, 2, 3);
     check_close("linear_small known", o, want, 4, 0.0f);
     check_close("linear_small known (scalar)", o2, want, 4, 0.0f);
+    bs_k_linear_small(o, 2, x, 3, w, bias, BS_K_NONE, 2, 2, 3);
+    bs_k_linear_small_scalar(o2, 2, x, 3, w, bias, BS_K_NONE, 2, 2, 3);
+    check_close("linear_small bias", o, want_b, 4, 0.0f);
+    check_close("linear_small bias (scalar)", o2, want_b, 4, 0.0f);
+    bs_k_linear_small(o, 2, x, 3, w, bias, BS_K_RELU, 2, 2, 3);
+    bs_k_linear_small_scalar(o2, 2, x, 3, w, bias, BS_K_RELU, 2, 2, 3);
+    check_close("linear_small relu", o, want_r, 4, 0.0f);
+    check_close("linear_small relu (scalar)", o2, want_r, 4, 0.0f);
 }
 
 static void test_kernels_portable_path_is_the_scalar_code(void **state)

@@ -29,6 +29,7 @@
 
 #include "engine/kernels.h"
 #include "engine/model_internal.h"
+#include "engine/pool.h"
 
 /* Hard bounds on one forward pass, far above any real use, so that every size below
  * fits in size_t and a typo in a batch size cannot ask for terabytes. */
@@ -64,112 +65,41 @@ struct bs_run {
 #define SMALL_ROWS 128
 #endif
 
-/* ---- a small thread pool for bs_k_linear_small ------------------------------------
- * OpenBLAS threads its own GEMMs; the small-row kernel is ours, so it gets the same
- * number of threads (openblas_get_num_threads, set by bs_set_threads) from this pool.
- * Workers sleep on a condition variable between jobs. One job at a time: a second
- * thread (another run sharing the model) that finds the pool busy works alone. */
-#define POOL_MAX 64
-typedef void (*part_fn)(void *ctx, int part, int nparts);
-static struct {
-    pthread_mutex_t use; /* held by the caller of a parallel job */
-    pthread_mutex_t mu;  /* guards everything below */
-    pthread_cond_t wake, done;
-    int started;         /* workers created (ids 1..started) */
-    unsigned long gen;   /* job counter: a change wakes the workers */
-    int nparts, remaining;
-    part_fn fn;
-    void *ctx;
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-          PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL, NULL};
-
-static void *pool_worker(void *arg)
-{
-    int id = (int)(intptr_t)arg;
-    unsigned long seen = 0;
-    pthread_mutex_lock(&pool.mu);
-    for (;;) {
-        while (pool.gen == seen)
-            pthread_cond_wait(&pool.wake, &pool.mu);
-        seen = pool.gen;
-        if (id >= pool.nparts)
-            continue;
-        part_fn fn = pool.fn;
-        void *ctx = pool.ctx;
-        int n = pool.nparts;
-        pthread_mutex_unlock(&pool.mu);
-        fn(ctx, id, n);
-        pthread_mutex_lock(&pool.mu);
-        if (--pool.remaining == 0)
-            pthread_cond_signal(&pool.done);
-    }
-    return NULL;
-}
-
-/* Runs fn(ctx, p, nparts) for p = 0..nparts-1, part 0 on the calling thread; falls back
- * to fn(ctx, 0, 1) (the whole job) when the pool is busy or threads cannot start. */
-static void parallel(part_fn fn, void *ctx, int nparts)
-{
-    if (nparts > POOL_MAX)
-        nparts = POOL_MAX;
-    if (nparts <= 1 || pthread_mutex_trylock(&pool.use) != 0) {
-        fn(ctx, 0, 1);
-        return;
-    }
-    pthread_mutex_lock(&pool.mu);
-    while (pool.started < nparts - 1) {
-        pthread_t th;
-        if (pthread_create(&th, NULL, pool_worker, (void *)(intptr_t)(pool.started + 1)) != 0)
-            break;
-        pthread_detach(th);
-        pool.started++;
-    }
-    if (nparts > pool.started + 1)
-        nparts = pool.started + 1;
-    pool.fn = fn;
-    pool.ctx = ctx;
-    pool.nparts = nparts;
-    pool.remaining = nparts - 1;
-    pool.gen++;
-    pthread_cond_broadcast(&pool.wake);
-    pthread_mutex_unlock(&pool.mu);
-    fn(ctx, 0, nparts);
-    pthread_mutex_lock(&pool.mu);
-    while (pool.remaining > 0)
-        pthread_cond_wait(&pool.done, &pool.mu);
-    pthread_mutex_unlock(&pool.mu);
-    pthread_mutex_unlock(&pool.use);
-}
-
 typedef struct {
     float *out;
-    const float *x, *w;
+    const float *x, *w, *bias;
+    bs_kact act;
     size_t ldx, rows, N, K;
 } small_job;
 
-/* Part p of nparts: a slice of the output columns (weight rows), in multiples of 4 so
- * every slice but the last runs the kernel's full 4-row blocks. */
+/* Part p of nparts: a slice of the output columns (weight rows), in multiples of 3 so
+ * every slice but the last runs the kernel's full 3-row blocks. */
 static void small_part(void *ctx, int part, int nparts)
 {
     const small_job *j = ctx;
-    size_t chunk = ((j->N + (size_t)nparts - 1) / (size_t)nparts + 3) & ~(size_t)3;
+    size_t per = (j->N + (size_t)nparts - 1) / (size_t)nparts;
+    size_t chunk = (per + 2) / 3 * 3;
     size_t n0 = (size_t)part * chunk, n1 = n0 + chunk < j->N ? n0 + chunk : j->N;
     if (n0 < n1)
-        bs_k_linear_small(j->out + n0, j->N, j->x, j->ldx, j->w + n0 * j->K, j->rows, n1 - n0,
-                          j->K);
+        bs_k_linear_small(j->out + n0, j->N, j->x, j->ldx, j->w + n0 * j->K,
+                          j->bias ? j->bias + n0 : NULL, j->act, j->rows, n1 - n0, j->K);
 }
 
-/* out (N, l->out) = x (N, l->in; row stride ldx) . W^T, without the bias: the bias is
- * fused into the kernel that follows. W is [out, in] as Hugging Face stores it. */
-static void linear(float *out, const float *x, size_t N, size_t ldx, const bs_linear *l)
+/* out (N, l->out) = act(x (N, l->in; row stride ldx) . W^T + b). W is [out, in] as
+ * Hugging Face stores it. The small-row kernel applies the bias and the activation to
+ * each tile as it finishes it, on the pool's threads; after OpenBLAS, one more pass. */
+static void linear(float *out, const float *x, size_t N, size_t ldx, const bs_linear *l,
+                   bs_kact act)
 {
     if (N <= SMALL_ROWS) {
-        small_job j = {out, x, l->w, ldx, N, (size_t)l->out, (size_t)l->in};
-        parallel(small_part, &j, openblas_get_num_threads());
+        small_job j = {out, x, l->w, l->b, act, ldx, N, (size_t)l->out, (size_t)l->in};
+        bs_parallel(small_part, &j, openblas_get_num_threads());
         return;
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, l->out, l->in, 1.0f, x,
                 (int)ldx, l->w, l->in, 0.0f, out, l->out);
+    if (l->b || act != BS_K_NONE)
+        bs_k_bias_act(out, l->b, N, (size_t)l->out, act);
 }
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; } /* 64-byte alignment */
@@ -337,12 +267,9 @@ static void encoder_layer(bs_run *r, const bs_layer *ly, const float *x, float *
     size_t BT = (size_t)B * T, TT = (size_t)T * T;
     float eps = c->layer_norm_eps;
 
-    linear(r->q, x, BT, H, &ly->q);
-    linear(r->k, x, BT, H, &ly->k);
-    linear(r->v, x, BT, H, &ly->v);
-    bs_k_bias_act(r->q, ly->q.b, BT, H, BS_K_NONE);
-    bs_k_bias_act(r->k, ly->k.b, BT, H, BS_K_NONE);
-    bs_k_bias_act(r->v, ly->v.b, BT, H, BS_K_NONE);
+    linear(r->q, x, BT, H, &ly->q, BS_K_NONE);
+    linear(r->k, x, BT, H, &ly->k, BS_K_NONE);
+    linear(r->v, x, BT, H, &ly->v, BS_K_NONE);
 
     /* HF: scores = Q K^T / sqrt(D) + extended_mask; probs = softmax(scores); ctx = P V */
     float div = sqrtf((float)D);
@@ -358,15 +285,14 @@ static void encoder_layer(bs_run *r, const bs_layer *ly, const float *x, float *
         }
 
     /* BertSelfOutput: LayerNorm(dense(ctx) + x) */
-    linear(r->mid, r->ctx, BT, H, &ly->attn_out);
-    bs_k_bias_residual_layernorm(r->mid, r->mid, ly->attn_out.b, x, ly->attn_ln.g,
+    linear(r->mid, r->ctx, BT, H, &ly->attn_out, BS_K_NONE);
+    bs_k_bias_residual_layernorm(r->mid, r->mid, NULL, x, ly->attn_ln.g,
                                  ly->attn_ln.b, BT, H, eps);
     /* BertIntermediate: act(dense(mid)) */
-    linear(r->inter, r->mid, BT, H, &ly->inter);
-    bs_k_bias_act(r->inter, ly->inter.b, BT, (size_t)ly->inter.out, kact(c->act));
+    linear(r->inter, r->mid, BT, H, &ly->inter, kact(c->act));
     /* BertOutput: LayerNorm(dense(inter) + mid) */
-    linear(y, r->inter, BT, (size_t)ly->out.in, &ly->out);
-    bs_k_bias_residual_layernorm(y, y, ly->out.b, r->mid, ly->out_ln.g, ly->out_ln.b, BT, H,
+    linear(y, r->inter, BT, (size_t)ly->out.in, &ly->out, BS_K_NONE);
+    bs_k_bias_residual_layernorm(y, y, NULL, r->mid, ly->out_ln.g, ly->out_ln.b, BT, H,
                                  eps);
 }
 
@@ -415,23 +341,19 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
 
     if (head_has_pooler(m)) {
         /* BertPooler: tanh(dense(h[:, 0])); row stride T*H picks each [CLS] row */
-        linear(run->pooled, last, (size_t)B, (size_t)T * H, &m->pooler);
-        bs_k_bias_act(run->pooled, m->pooler.b, (size_t)B, H, BS_K_TANH);
+        linear(run->pooled, last, (size_t)B, (size_t)T * H, &m->pooler, BS_K_TANH);
         o->pooled = run->pooled;
     }
 
     switch (m->head) {
     case BS_HEAD_SEQ: /* classifier(pooled) */
-        linear(run->logits, run->pooled, (size_t)B, H, &m->classifier);
-        bs_k_bias_act(run->logits, m->classifier.b, (size_t)B, (size_t)m->classifier.out,
-                      BS_K_NONE);
+        linear(run->logits, run->pooled, (size_t)B, H, &m->classifier, BS_K_NONE);
         o->logits_rank = 2;
         o->logits_shape[0] = B;
         o->logits_shape[1] = m->classifier.out;
         break;
     case BS_HEAD_TOK: /* classifier(sequence_output) */
-        linear(run->logits, last, BT, H, &m->classifier);
-        bs_k_bias_act(run->logits, m->classifier.b, BT, (size_t)m->classifier.out, BS_K_NONE);
+        linear(run->logits, last, BT, H, &m->classifier, BS_K_NONE);
         o->logits_rank = 3;
         o->logits_shape[0] = B;
         o->logits_shape[1] = T;
@@ -440,12 +362,10 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
     case BS_HEAD_MLM: {
         /* BertPredictionHeadTransform: LayerNorm(act(dense(h))), then decoder h E^T + bias */
         size_t V = (size_t)c->vocab_size;
-        linear(run->mlm, last, BT, H, &m->mlm_dense);
-        bs_k_bias_act(run->mlm, m->mlm_dense.b, BT, H, kact(c->act));
+        linear(run->mlm, last, BT, H, &m->mlm_dense, kact(c->act));
         bs_k_layernorm(run->mlm, run->mlm, m->mlm_ln.g, m->mlm_ln.b, BT, H, c->layer_norm_eps);
         bs_linear dec = {m->mlm_decoder, m->mlm_bias, (int)V, (int)H};
-        linear(run->logits, run->mlm, BT, H, &dec);
-        bs_k_bias_act(run->logits, m->mlm_bias, BT, V, BS_K_NONE);
+        linear(run->logits, run->mlm, BT, H, &dec, BS_K_NONE);
         o->logits_rank = 3;
         o->logits_shape[0] = B;
         o->logits_shape[1] = T;

@@ -150,14 +150,15 @@ void bs_k_softmax_masked_scalar(float *p, const float *madd, size_t rows, size_t
 }
 
 void bs_k_linear_small_scalar(float *out, size_t ldo, const float *x, size_t ldx,
-                              const float *w, size_t M, size_t N, size_t K)
+                              const float *w, const float *bias, bs_kact act, size_t M,
+                              size_t N, size_t K)
 {
     for (size_t m = 0; m < M; m++)
         for (size_t n = 0; n < N; n++) {
             float s = 0.0f;
             for (size_t k = 0; k < K; k++)
                 s += x[m * ldx + k] * w[n * K + k];
-            out[m * ldo + n] = s;
+            out[m * ldo + n] = act_scalar(bias ? s + bias[n] : s, act);
         }
 }
 
@@ -415,113 +416,146 @@ AVX2 static void softmax_masked_avx2(float *p, const float *madd, size_t rows, s
             _mm256_maskstore_ps(row + c, tm, _mm256_mul_ps(_mm256_maskload_ps(row + c, tm), inv));
     }
 }
-/* One row of x against four weight rows: the accumulators are named variables (not an
- * array) so that they stay in registers; linear_3x4/2x4/1x4 below use them for 1-3 rows. */
-#define LB_ACC(i) __m256 a##i##0 = _mm256_setzero_ps(), a##i##1 = a##i##0, a##i##2 = a##i##0, \
-                  a##i##3 = a##i##0
-#define LB_FMA(i, LOAD)                                    \
-    do {                                                   \
-        __m256 xv = LOAD(x + (i) * ldx + k);               \
-        a##i##0 = _mm256_fmadd_ps(xv, w0, a##i##0);        \
-        a##i##1 = _mm256_fmadd_ps(xv, w1, a##i##1);        \
-        a##i##2 = _mm256_fmadd_ps(xv, w2, a##i##2);        \
-        a##i##3 = _mm256_fmadd_ps(xv, w3, a##i##3);        \
-    } while (0)
-#define LB_STORE(i)                                        \
-    do {                                                   \
-        out[(i) * ldo + 0] = hsum8(a##i##0);               \
-        out[(i) * ldo + 1] = hsum8(a##i##1);               \
-        out[(i) * ldo + 2] = hsum8(a##i##2);               \
-        out[(i) * ldo + 3] = hsum8(a##i##3);               \
-    } while (0)
-#define LOADU(p) _mm256_loadu_ps(p)
-#define LOADM(p) _mm256_maskload_ps(p, tm)
-#define LB_STEP(LOAD, BODY)                                \
-    do {                                                   \
-        __m256 w0 = LOAD(w + k), w1 = LOAD(w + K + k);     \
-        __m256 w2 = LOAD(w + 2 * K + k), w3 = LOAD(w + 3 * K + k); \
-        BODY;                                              \
-    } while (0)
+/* ---- the small-row linear layer ----------------------------------------------------
+ * out (M, N) = act(x (M, K) . W^T + bias) for W [N, K] as stored, M up to ~128 rows.
+ *
+ * Dot-product form: each output is a dot product of an x row and a weight row, so W is
+ * read in its own layout with no packing. The micro-kernel multiplies four x rows by
+ * three weight rows, eight k at a time: 12 accumulators + 3 weight registers + 1 x
+ * register are exactly the 16 ymm registers, and each step is 7 loads for 12 FMAs.
+ *
+ * Blocking (measured on bert-base's shapes, docs/performance.md): the weight rows are
+ * taken in panels of LS_NP rows (48 x 768 x 4 B = 144 KiB, held in L2) and K in chunks
+ * of LS_KC (the four x rows of a chunk, 12 KiB, held in L1); every x row block runs over
+ * the whole panel before the next one. While a panel is in use, the next panel is
+ * prefetched into L2 a cache line at a time, spread evenly over the panel's work, so
+ * that the DRAM reads overlap the FMAs instead of stalling them. A K longer than LS_KC
+ * (the 3072-wide output layer) is summed chunk by chunk into out. The bias and the
+ * activation are applied to each finished (row block, panel) tile while it is in cache.
+ */
+#define LS_NP 48  /* weight rows per panel: a multiple of 3 */
+#define LS_KC 768 /* k per chunk: a multiple of 8 */
 
-/* out (rows, 4) for rows = 3, 2, 1 of x against weight rows w[0..3]. linear_3x4 also
- * prefetches pf (the next four weight rows, or NULL) into L2 while it works: the first
- * row block of each weight block does it, so the next block's DRAM fetch overlaps this
- * block's FMAs (measured 20-40 % faster at 16 rows). */
-AVX2 static void linear_3x4(float *out, size_t ldo, const float *x, size_t ldx,
-                            const float *w, size_t K, __m256i tm, const float *pf)
-{
-    LB_ACC(0); LB_ACC(1); LB_ACC(2);
-    size_t k = 0;
-    for (; k + 8 <= K; k += 8) {
-        if (pf && !(k & 15)) {
-            _mm_prefetch((const char *)(pf + k), _MM_HINT_T1);
-            _mm_prefetch((const char *)(pf + K + k), _MM_HINT_T1);
-            _mm_prefetch((const char *)(pf + 2 * K + k), _MM_HINT_T1);
-            _mm_prefetch((const char *)(pf + 3 * K + k), _MM_HINT_T1);
-        }
-        LB_STEP(LOADU, {LB_FMA(0, LOADU); LB_FMA(1, LOADU); LB_FMA(2, LOADU);});
+typedef struct {
+    const char *p, *end; /* the next panel's bytes still to prefetch */
+    unsigned every, left; /* one cache line every `every` k-steps */
+} ls_prefetch;
+
+#define LS_ACC(i) __m256 a##i##0 = _mm256_setzero_ps(), a##i##1 = a##i##0, a##i##2 = a##i##0
+#define LS_FMA(i, LOAD)                                  \
+    do {                                                 \
+        __m256 xv = LOAD(x + (i) * ldx + k);             \
+        a##i##0 = _mm256_fmadd_ps(xv, w0, a##i##0);      \
+        a##i##1 = _mm256_fmadd_ps(xv, w1, a##i##1);      \
+        a##i##2 = _mm256_fmadd_ps(xv, w2, a##i##2);      \
+    } while (0)
+#define LS_STORE(i)                                      \
+    do {                                                 \
+        float *o = out + (i) * ldo;                      \
+        if (add) {                                       \
+            o[0] += hsum8(a##i##0);                      \
+            o[1] += hsum8(a##i##1);                      \
+            o[2] += hsum8(a##i##2);                      \
+        } else {                                         \
+            o[0] = hsum8(a##i##0);                       \
+            o[1] = hsum8(a##i##1);                       \
+            o[2] = hsum8(a##i##2);                       \
+        }                                                \
+    } while (0)
+#define LS_LOADU(p) _mm256_loadu_ps(p)
+#define LS_LOADM(p) _mm256_maskload_ps(p, tm)
+#define LS_LOOP(BODY_U, BODY_M)                                                         \
+    size_t k = 0;                                                                       \
+    for (; k + 8 <= kc; k += 8) {                                                       \
+        if (--pf->left == 0) {                                                          \
+            pf->left = pf->every;                                                       \
+            if (pf->p < pf->end) {                                                      \
+                _mm_prefetch(pf->p, _MM_HINT_T1);                                       \
+                pf->p += 64;                                                            \
+            }                                                                           \
+        }                                                                               \
+        __m256 w0 = LS_LOADU(w + k), w1 = LS_LOADU(w + ldw + k);                        \
+        __m256 w2 = LS_LOADU(w + 2 * ldw + k);                                          \
+        BODY_U;                                                                         \
+    }                                                                                   \
+    if (k < kc) {                                                                       \
+        __m256i tm = tail_mask(kc - k);                                                 \
+        __m256 w0 = LS_LOADM(w + k), w1 = LS_LOADM(w + ldw + k);                        \
+        __m256 w2 = LS_LOADM(w + 2 * ldw + k);                                          \
+        BODY_M;                                                                         \
     }
-    if (k < K)
-        LB_STEP(LOADM, {LB_FMA(0, LOADM); LB_FMA(1, LOADM); LB_FMA(2, LOADM);});
-    LB_STORE(0); LB_STORE(1); LB_STORE(2);
-}
+/* out (R, 3) (+)= x (R rows, kc) . w (3 rows of stride ldw, kc)^T, R = 1..4 */
+#define LS_KERNEL(NAME, ACCS, BODY_U, BODY_M, STORES)                                   \
+    AVX2 static void NAME(float *out, size_t ldo, const float *x, size_t ldx,           \
+                          const float *w, size_t ldw, size_t kc, int add, ls_prefetch *pf) \
+    {                                                                                   \
+        ACCS;                                                                           \
+        LS_LOOP(BODY_U, BODY_M)                                                         \
+        STORES;                                                                         \
+    }
+LS_KERNEL(ls_4x3, LS_ACC(0); LS_ACC(1); LS_ACC(2); LS_ACC(3),
+          {LS_FMA(0, LS_LOADU); LS_FMA(1, LS_LOADU); LS_FMA(2, LS_LOADU); LS_FMA(3, LS_LOADU);},
+          {LS_FMA(0, LS_LOADM); LS_FMA(1, LS_LOADM); LS_FMA(2, LS_LOADM); LS_FMA(3, LS_LOADM);},
+          LS_STORE(0); LS_STORE(1); LS_STORE(2); LS_STORE(3))
+LS_KERNEL(ls_3x3, LS_ACC(0); LS_ACC(1); LS_ACC(2),
+          {LS_FMA(0, LS_LOADU); LS_FMA(1, LS_LOADU); LS_FMA(2, LS_LOADU);},
+          {LS_FMA(0, LS_LOADM); LS_FMA(1, LS_LOADM); LS_FMA(2, LS_LOADM);},
+          LS_STORE(0); LS_STORE(1); LS_STORE(2))
+LS_KERNEL(ls_2x3, LS_ACC(0); LS_ACC(1), {LS_FMA(0, LS_LOADU); LS_FMA(1, LS_LOADU);},
+          {LS_FMA(0, LS_LOADM); LS_FMA(1, LS_LOADM);}, LS_STORE(0); LS_STORE(1))
+LS_KERNEL(ls_1x3, LS_ACC(0), {LS_FMA(0, LS_LOADU);}, {LS_FMA(0, LS_LOADM);}, LS_STORE(0))
 
-AVX2 static void linear_2x4(float *out, size_t ldo, const float *x, size_t ldx,
-                            const float *w, size_t K, __m256i tm)
-{
-    LB_ACC(0); LB_ACC(1);
-    size_t k = 0;
-    for (; k + 8 <= K; k += 8)
-        LB_STEP(LOADU, {LB_FMA(0, LOADU); LB_FMA(1, LOADU);});
-    if (k < K)
-        LB_STEP(LOADM, {LB_FMA(0, LOADM); LB_FMA(1, LOADM);});
-    LB_STORE(0); LB_STORE(1);
-}
+typedef void (*ls_kernel)(float *, size_t, const float *, size_t, const float *, size_t,
+                          size_t, int, ls_prefetch *);
 
-AVX2 static void linear_1x4(float *out, size_t ldo, const float *x, size_t ldx,
-                            const float *w, size_t K, __m256i tm)
-{
-    LB_ACC(0);
-    size_t k = 0;
-    for (; k + 8 <= K; k += 8)
-        LB_STEP(LOADU, {LB_FMA(0, LOADU);});
-    if (k < K)
-        LB_STEP(LOADM, {LB_FMA(0, LOADM);});
-    LB_STORE(0);
-}
-
-/* One output: a dot product, for the last N % 4 weight rows. */
-AVX2 static float dot_avx2(const float *a, const float *b, size_t K, __m256i tm)
+/* One output: a dot product, for the last N % 3 weight rows. */
+AVX2 static float dot_avx2(const float *a, const float *b, size_t K)
 {
     __m256 acc = _mm256_setzero_ps();
     size_t k = 0;
     for (; k + 8 <= K; k += 8)
         acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), acc);
-    if (k < K)
-        acc = _mm256_fmadd_ps(_mm256_maskload_ps(a + k, tm), _mm256_maskload_ps(b + k, tm), acc);
+    if (k < K) {
+        __m256i tm = tail_mask(K - k);
+        acc = _mm256_fmadd_ps(_mm256_maskload_ps(a + k, tm), _mm256_maskload_ps(b + k, tm),
+                              acc);
+    }
     return hsum8(acc);
 }
 
 AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_t ldx,
-                                   const float *w, size_t M, size_t N, size_t K)
+                                   const float *w, const float *bias, bs_kact act, size_t M,
+                                   size_t N, size_t K)
 {
-    __m256i tm = tail_mask(K % 8);
-    size_t n = 0;
-    /* four weight rows at a time stay in L1 while every row of x passes over them */
-    for (; n + 4 <= N; n += 4) {
-        const float *wn = w + n * K;
-        size_t m = 0;
-        for (; m + 3 <= M; m += 3)
-            linear_3x4(out + m * ldo + n, ldo, x + m * ldx, ldx, wn, K, tm,
-                       m == 0 && n + 8 <= N ? wn + 4 * K : NULL);
-        if (M - m == 2)
-            linear_2x4(out + m * ldo + n, ldo, x + m * ldx, ldx, wn, K, tm);
-        else if (M - m == 1)
-            linear_1x4(out + m * ldo + n, ldo, x + m * ldx, ldx, wn, K, tm);
+    static const ls_kernel kern[5] = {NULL, ls_1x3, ls_2x3, ls_3x3, ls_4x3};
+    size_t N3 = N - N % 3;
+    for (size_t n0 = 0; n0 < N3; n0 += LS_NP) {
+        size_t np = N3 - n0 < LS_NP ? N3 - n0 : LS_NP;
+        size_t next0 = n0 + np, next1 = next0 + LS_NP < N3 ? next0 + LS_NP : N3;
+        /* spread the next panel's lines over this panel's k-steps */
+        size_t lines = (next1 - next0) * K / 16, steps = (M + 3) / 4 * (np / 3) * (K / 8);
+        ls_prefetch pf = {(const char *)(w + next0 * K), (const char *)(w + next1 * K), 1, 1};
+        if (lines > 0 && steps / lines > 1)
+            pf.every = pf.left = (unsigned)(steps / lines);
+        for (size_t k0 = 0; k0 < K; k0 += LS_KC) {
+            size_t kc = K - k0 < LS_KC ? K - k0 : LS_KC;
+            for (size_t m0 = 0; m0 < M; m0 += 4) {
+                size_t mr = M - m0 < 4 ? M - m0 : 4;
+                for (size_t n = n0; n < n0 + np; n += 3)
+                    kern[mr](out + m0 * ldo + n, ldo, x + m0 * ldx + k0, ldx, w + n * K + k0,
+                             K, kc, k0 > 0, &pf);
+                if (k0 + kc == K && (bias || act != BS_K_NONE))
+                    for (size_t m = m0; m < m0 + mr; m++)
+                        bias_act_avx2(out + m * ldo + n0, bias ? bias + n0 : NULL, 1, np, act);
+            }
+        }
     }
-    for (; n < N; n++)
-        for (size_t m = 0; m < M; m++)
-            out[m * ldo + n] = dot_avx2(x + m * ldx, w + n * K, K, tm);
+    for (size_t n = N3; n < N; n++)
+        for (size_t m = 0; m < M; m++) {
+            float *o = out + m * ldo + n;
+            *o = dot_avx2(x + m * ldx, w + n * K, K);
+            bias_act_avx2(o, bias ? bias + n : NULL, 1, 1, act);
+        }
 }
 #endif /* BS_HAVE_X86 */
 
@@ -586,13 +620,13 @@ void bs_k_softmax_masked(float *p, const float *madd, size_t rows, size_t cols, 
 }
 
 void bs_k_linear_small(float *out, size_t ldo, const float *x, size_t ldx, const float *w,
-                       size_t M, size_t N, size_t K)
+                       const float *bias, bs_kact act, size_t M, size_t N, size_t K)
 {
 #if BS_HAVE_X86
     if (use_avx2()) {
-        linear_small_avx2(out, ldo, x, ldx, w, M, N, K);
+        linear_small_avx2(out, ldo, x, ldx, w, bias, act, M, N, K);
         return;
     }
 #endif
-    bs_k_linear_small_scalar(out, ldo, x, ldx, w, M, N, K);
+    bs_k_linear_small_scalar(out, ldo, x, ldx, w, bias, act, M, N, K);
 }
