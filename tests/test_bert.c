@@ -22,6 +22,7 @@
 
 #include "bertscope/model.h"
 #include "engine/fileio.h"
+#include "engine/kernels.h"
 
 #define REF_DIR "tests/fixtures/ref"
 #define TOL 1e-4f
@@ -375,18 +376,19 @@ static void test_bert_left_padding_changes_logits(void **state)
     free_ref(&rc);
 }
 
-/* A batch of more than 128 rows (B x T) takes the OpenBLAS path of linear() instead of
- * the small-row kernel: the padded reference repeated 5 times (165 rows) must still
- * match PyTorch row for row, hidden states and logits. */
+/* A batch of more than BS_SMALL_ROWS rows (B x T) takes the OpenBLAS path of linear()
+ * instead of the small-row kernel: the padded reference repeated until it has more
+ * rows than that (297 for 256) must still match PyTorch row for row, hidden states and
+ * logits. */
 static void test_bert_large_batch_matches_pytorch(void **state)
 {
     (void)state;
-    enum { REPEAT = 5 };
     ref_case rc;
     load_ref(&rc, REF_DIR "/padded");
     bs_model *m = load_case("padded");
     size_t BT = (size_t)rc.B * rc.T, BTH = BT * rc.H;
-    assert_true(BT * REPEAT > 128);
+    int REPEAT = (int)(BS_SMALL_ROWS / BT) + 1;
+    assert_true(BT * (size_t)REPEAT > BS_SMALL_ROWS);
     int32_t *ids = malloc(REPEAT * BT * sizeof *ids), *mask = malloc(REPEAT * BT * sizeof *mask);
     int32_t *types = malloc(REPEAT * BT * sizeof *types);
     for (int r = 0; r < REPEAT; r++) {

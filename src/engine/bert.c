@@ -8,7 +8,7 @@
  * BertSelfOutput, BertIntermediate, BertOutput, BertPooler, the task heads) in eval
  * mode: no dropout. Every GEMM on a weight goes through linear(): one
  * cblas_sgemm(RowMajor, NoTrans, Trans) on the [out, in] matrix as stored, or, for a
- * handful of rows, bs_k_linear_small on the same layout (see SMALL_ROWS). Attention is
+ * handful of rows, bs_k_linear_small on the same layout (see BS_SMALL_ROWS). Attention is
  * two strided GEMMs per (b, head) straight on the (B, T, H) Q/K/V buffers, so heads are
  * never copied out. The run keeps every layer's hidden state and attention
  * probabilities because the interface shows them.
@@ -57,13 +57,6 @@ struct bs_run {
     bs_outputs out;
 };
 
-/* Up to this many rows (B x T), bs_k_linear_small (weights streamed once, no packing)
- * beats OpenBLAS, whose sgemm copies the whole weight matrix on every call: 20-25 % less
- * CPU time at 48 and 64 rows, even at 96 and 128, level at 256 (docs/performance.md).
- * -DSMALL_ROWS=N overrides it for such measurements. */
-#ifndef SMALL_ROWS
-#define SMALL_ROWS 128
-#endif
 
 typedef struct {
     float *out;
@@ -91,7 +84,7 @@ static void small_part(void *ctx, int part, int nparts)
 static void linear(float *out, const float *x, size_t N, size_t ldx, const bs_linear *l,
                    bs_kact act)
 {
-    if (N <= SMALL_ROWS) {
+    if (N <= BS_SMALL_ROWS) {
         small_job j = {out, x, l->w, l->b, act, ldx, N, (size_t)l->out, (size_t)l->in};
         bs_parallel(small_part, &j, openblas_get_num_threads());
         return;

@@ -64,6 +64,14 @@ void bs_k_linear_small_scalar(float *out, size_t ldo, const float *x, size_t ldx
                               const float *w, const float *bias, bs_kact act, size_t M,
                               size_t N, size_t K);
 
+/* Up to this many rows (B x T) bert.c's linear layers use bs_k_linear_small, above it
+ * OpenBLAS: measured on bert-base at 1 and 2 threads, the small-row kernel is 5-25 %
+ * faster from 16 to 256 rows and 15 % slower at 384 (docs/performance.md). Building
+ * with -DBS_SMALL_ROWS=N moves the switch, for such measurements. */
+#ifndef BS_SMALL_ROWS
+#define BS_SMALL_ROWS 256
+#endif
+
 /* "avx2" or "portable": the code path the dispatched kernels use. */
 const char *bs_kernels_isa(void);
 /* Forces the portable path (1) or the best available (0). For tests and benchmarks. */
