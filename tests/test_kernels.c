@@ -321,17 +321,18 @@ static void test_kernels_linear_small_matches_scalar(void **state)
         for (size_t b = 0; b < 5; b++)
             for (size_t c = 0; c < 5; c++) {
                 size_t M = Ms[a], N = Ns[b], K = Ks[c], ldx = K + 3, ldo = N + 2;
+                size_t ldw = K + (b % 2) * 5; /* weight rows packed, or strided (attention) */
                 bs_kact act = acts[(a + b + c) % 3];
                 int with_bias = (a + c) % 2 == 0;
-                float *x = rand_vec(M * ldx, -1, 1), *w = rand_vec(N * K, -1, 1);
+                float *x = rand_vec(M * ldx, -1, 1), *w = rand_vec(N * ldw, -1, 1);
                 float *bias = rand_vec(N, -1, 1);
                 float *o1 = calloc(M * ldo, sizeof *o1), *o2 = calloc(M * ldo, sizeof *o2);
-                bs_k_linear_small(o1, ldo, x, ldx, w, with_bias ? bias : NULL, act, M, N, K);
-                bs_k_linear_small_scalar(o2, ldo, x, ldx, w, with_bias ? bias : NULL, act, M,
-                                         N, K);
+                const float *bb = with_bias ? bias : NULL;
+                bs_k_linear_small(o1, ldo, x, ldx, w, ldw, bb, act, M, N, K);
+                bs_k_linear_small_scalar(o2, ldo, x, ldx, w, ldw, bb, act, M, N, K);
                 char what[80];
-                snprintf(what, sizeof what, "linear_small %zux%zux%zu act %d bias %d", M, N, K,
-                         (int)act, with_bias);
+                snprintf(what, sizeof what, "linear_small %zux%zux%zu ldw %zu act %d bias %d", M,
+                         N, K, ldw, (int)act, with_bias);
                 /* sums of K products of magnitude <= 1 in another order */
                 check_close(what, o1, o2, M * ldo, 1e-6f * (float)K);
                 /* the padding columns between rows (ldo > N) are left untouched */
@@ -350,16 +351,16 @@ static void test_kernels_linear_small_known_values(void **state)
     const float x[6] = {1, 2, 3, 4, 5, 6}, w[6] = {1, 0, -1, 2, 1, 0}, bias[2] = {1, -1};
     const float want[4] = {-2, 4, -2, 13}, want_b[4] = {-1, 3, -1, 12}, want_r[4] = {0, 3, 0, 12};
     float o[4], o2[4];
-    bs_k_linear_small(o, 2, x, 3, w, NULL, BS_K_NONE, 2, 2, 3);
-    bs_k_linear_small_scalar(o2, 2, x, 3, w, NULL, BS_K_NONE, 2, 2, 3);
+    bs_k_linear_small(o, 2, x, 3, w, 3, NULL, BS_K_NONE, 2, 2, 3);
+    bs_k_linear_small_scalar(o2, 2, x, 3, w, 3, NULL, BS_K_NONE, 2, 2, 3);
     check_close("linear_small known", o, want, 4, 0.0f);
     check_close("linear_small known (scalar)", o2, want, 4, 0.0f);
-    bs_k_linear_small(o, 2, x, 3, w, bias, BS_K_NONE, 2, 2, 3);
-    bs_k_linear_small_scalar(o2, 2, x, 3, w, bias, BS_K_NONE, 2, 2, 3);
+    bs_k_linear_small(o, 2, x, 3, w, 3, bias, BS_K_NONE, 2, 2, 3);
+    bs_k_linear_small_scalar(o2, 2, x, 3, w, 3, bias, BS_K_NONE, 2, 2, 3);
     check_close("linear_small bias", o, want_b, 4, 0.0f);
     check_close("linear_small bias (scalar)", o2, want_b, 4, 0.0f);
-    bs_k_linear_small(o, 2, x, 3, w, bias, BS_K_RELU, 2, 2, 3);
-    bs_k_linear_small_scalar(o2, 2, x, 3, w, bias, BS_K_RELU, 2, 2, 3);
+    bs_k_linear_small(o, 2, x, 3, w, 3, bias, BS_K_RELU, 2, 2, 3);
+    bs_k_linear_small_scalar(o2, 2, x, 3, w, 3, bias, BS_K_RELU, 2, 2, 3);
     check_close("linear_small relu", o, want_r, 4, 0.0f);
     check_close("linear_small relu (scalar)", o2, want_r, 4, 0.0f);
 }

@@ -9,8 +9,8 @@
  * mode: no dropout. Every GEMM on a weight goes through linear(): one
  * cblas_sgemm(RowMajor, NoTrans, Trans) on the [out, in] matrix as stored, or, for a
  * handful of rows, bs_k_linear_small on the same layout (see BS_SMALL_ROWS). Attention is
- * two strided GEMMs per (b, head) straight on the (B, T, H) Q/K/V buffers, so heads are
- * never copied out. The run keeps every layer's hidden state and attention
+ * two products per (b, head) straight on the (B, T, H) Q/K/V buffers, so heads are
+ * never copied out (attn_part, attn_blas). The run keeps every layer's hidden state and attention
  * probabilities because the interface shows them.
  *
  * A run is sized for (B, T) in one allocation and only reallocated when a bigger batch
@@ -47,6 +47,7 @@ struct bs_run {
     float *k;      /* (B, T, H) keys */
     float *v;      /* (B, T, H) values */
     float *ctx;    /* (B, T, H) attention context, heads concatenated */
+    float *vt;     /* (B, A, D, T) each head's values transposed, for P V */
     float *mid;    /* (B, T, H) attention block output (after its LayerNorm) */
     float *inter;  /* (B, T, I) intermediate activations */
     float *madd;   /* (B, T) additive mask: 0 or float32 min */
@@ -74,7 +75,7 @@ static void small_part(void *ctx, int part, int nparts)
     size_t chunk = (per + 2) / 3 * 3;
     size_t n0 = (size_t)part * chunk, n1 = n0 + chunk < j->N ? n0 + chunk : j->N;
     if (n0 < n1)
-        bs_k_linear_small(j->out + n0, j->N, j->x, j->ldx, j->w + n0 * j->K,
+        bs_k_linear_small(j->out + n0, j->N, j->x, j->ldx, j->w + n0 * j->K, j->K,
                           j->bias ? j->bias + n0 : NULL, j->act, j->rows, n1 - n0, j->K);
 }
 
@@ -120,12 +121,12 @@ static size_t run_floats(const bs_model *m, size_t B, size_t T)
     size_t L = (size_t)c->num_layers, H = (size_t)c->hidden_size, A = (size_t)c->num_heads;
     size_t I = (size_t)c->intermediate_size, BT = B * T;
     size_t rows = m->head == BS_HEAD_SEQ ? B : BT;
-    double need = (double)(L + 1) * BT * H + (double)L * B * A * T * T + 5.0 * BT * H +
+    double need = (double)(L + 1) * BT * H + (double)L * B * A * T * T + 6.0 * BT * H +
                   (double)BT * I + (double)BT + (double)B * H + (double)rows * logits_per_row(m) +
                   16.0 * 13;
     if (need > (double)BS_MAX_RUN_FLOATS)
         return 0;
-    return round16((L + 1) * BT * H) + round16(L * B * A * T * T) + 5 * round16(BT * H) +
+    return round16((L + 1) * BT * H) + round16(L * B * A * T * T) + 6 * round16(BT * H) +
            round16(BT * I) + round16(BT) + round16(B * H) + round16(rows * logits_per_row(m));
 }
 
@@ -144,6 +145,7 @@ static void carve(bs_run *r, size_t B, size_t T)
     TAKE(r->k, BT * H);
     TAKE(r->v, BT * H);
     TAKE(r->ctx, BT * H);
+    TAKE(r->vt, BT * H);
     TAKE(r->mid, BT * H);
     TAKE(r->inter, BT * I);
     TAKE(r->madd, BT);
@@ -251,13 +253,59 @@ static bs_status check_inputs(const bs_model *m, const int32_t *ids, const int32
     return BS_OK;
 }
 
+typedef struct {
+    bs_run *r;
+    float *probs; /* this layer's (B, A, T, T) */
+    size_t B, T, H, A;
+    float div; /* sqrt(D) */
+} attn_job;
+
+/* Part p of nparts: a share of the B x A (sentence, head) pairs. Each pair is two
+ * products on the (B, T, H) buffers, where head a is columns a*D .. a*D+D-1 (so heads
+ * are never copied out): scores = Q K^T with rows of stride H, the masked softmax, then
+ * ctx = P V, computed as P (V^T)^T after transposing the head's V (T x D floats). */
+static void attn_part(void *ctx, int part, int nparts)
+{
+    const attn_job *j = ctx;
+    const bs_run *r = j->r;
+    size_t T = j->T, H = j->H, A = j->A, D = H / A, pairs = j->B * A;
+    size_t p0 = pairs * (size_t)part / (size_t)nparts;
+    size_t p1 = pairs * (size_t)(part + 1) / (size_t)nparts;
+    for (size_t p = p0; p < p1; p++) {
+        size_t b = p / A, a = p % A, off = b * T * H + a * D;
+        float *probs = j->probs + p * T * T, *vt = r->vt + p * D * T;
+        bs_k_linear_small(probs, T, r->q + off, H, r->k + off, H, NULL, BS_K_NONE, T, T, D);
+        bs_k_softmax_masked(probs, r->madd + b * T, T, T, j->div);
+        for (size_t t = 0; t < T; t++)
+            for (size_t d = 0; d < D; d++)
+                vt[d * T + t] = r->v[off + t * H + d];
+        bs_k_linear_small(r->ctx + off, H, probs, T, vt, T, NULL, BS_K_NONE, T, D, T);
+    }
+}
+
+/* The same on OpenBLAS, one (sentence, head) pair after the other. */
+static void attn_blas(const attn_job *j)
+{
+    const bs_run *r = j->r;
+    size_t T = j->T, H = j->H, A = j->A, D = H / A;
+    for (size_t p = 0; p < j->B * A; p++) {
+        size_t b = p / A, a = p % A, off = b * T * H + a * D;
+        float *probs = j->probs + p * T * T;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)D, 1.0f,
+                    r->q + off, (int)H, r->k + off, (int)H, 0.0f, probs, (int)T);
+        bs_k_softmax_masked(probs, r->madd + b * T, T, T, j->div);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)D, (int)T, 1.0f,
+                    probs, (int)T, r->v + off, (int)H, 0.0f, r->ctx + off, (int)H);
+    }
+}
+
 /* One encoder layer: x (B*T, H) -> y (B*T, H); probs is this layer's (B, A, T, T). */
 static void encoder_layer(bs_run *r, const bs_layer *ly, const float *x, float *y,
                           float *probs, int B, int T)
 {
     const bs_config *c = &r->m->cfg;
     size_t H = (size_t)c->hidden_size, A = (size_t)c->num_heads, D = H / A;
-    size_t BT = (size_t)B * T, TT = (size_t)T * T;
+    size_t BT = (size_t)B * T;
     float eps = c->layer_norm_eps;
 
     linear(r->q, x, BT, H, &ly->q, BS_K_NONE);
@@ -265,17 +313,15 @@ static void encoder_layer(bs_run *r, const bs_layer *ly, const float *x, float *
     linear(r->v, x, BT, H, &ly->v, BS_K_NONE);
 
     /* HF: scores = Q K^T / sqrt(D) + extended_mask; probs = softmax(scores); ctx = P V */
-    float div = sqrtf((float)D);
-    for (size_t b = 0; b < (size_t)B; b++)
-        for (size_t a = 0; a < A; a++) {
-            size_t off = b * T * H + a * D;
-            float *p = probs + (b * A + a) * TT;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, (int)D, 1.0f,
-                        r->q + off, (int)H, r->k + off, (int)H, 0.0f, p, T);
-            bs_k_softmax_masked(p, r->madd + b * T, (size_t)T, (size_t)T, div);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, (int)D, T, 1.0f, p, T,
-                        r->v + off, (int)H, 0.0f, r->ctx + off, (int)H);
-        }
+    attn_job aj = {r, probs, (size_t)B, (size_t)T, H, A, sqrtf((float)D)};
+    /* With the small-row linear layers, attention runs on the same pool (at B=2, T=128
+     * 250 ms a pass instead of 316-359 ms with OpenBLAS, whose idle threads spin in
+     * sched_yield and take the second core from the pool). Behind OpenBLAS's own big
+     * GEMMs it is the other way round, so there attention stays with OpenBLAS. */
+    if (BT <= BS_SMALL_ROWS)
+        bs_parallel(attn_part, &aj, openblas_get_num_threads());
+    else
+        attn_blas(&aj);
 
     /* BertSelfOutput: LayerNorm(dense(ctx) + x) */
     linear(r->mid, r->ctx, BT, H, &ly->attn_out, BS_K_NONE);

@@ -150,14 +150,14 @@ void bs_k_softmax_masked_scalar(float *p, const float *madd, size_t rows, size_t
 }
 
 void bs_k_linear_small_scalar(float *out, size_t ldo, const float *x, size_t ldx,
-                              const float *w, const float *bias, bs_kact act, size_t M,
-                              size_t N, size_t K)
+                              const float *w, size_t ldw, const float *bias, bs_kact act,
+                              size_t M, size_t N, size_t K)
 {
     for (size_t m = 0; m < M; m++)
         for (size_t n = 0; n < N; n++) {
             float s = 0.0f;
             for (size_t k = 0; k < K; k++)
-                s += x[m * ldx + k] * w[n * K + k];
+                s += x[m * ldx + k] * w[n * ldw + k];
             out[m * ldo + n] = act_scalar(bias ? s + bias[n] : s, act);
         }
 }
@@ -417,7 +417,8 @@ AVX2 static void softmax_masked_avx2(float *p, const float *madd, size_t rows, s
     }
 }
 /* ---- the small-row linear layer ----------------------------------------------------
- * out (M, N) = act(x (M, K) . W^T + bias) for W [N, K] as stored, M up to ~128 rows.
+ * out (M, N) = act(x (M, K) . W^T + bias) for W [N, K] as stored (row stride ldw), M up
+ * to a few hundred rows. Attention uses it too: Q K^T, and P V with V transposed.
  *
  * Dot-product form: each output is a dot product of an x row and a weight row, so W is
  * read in its own layout with no packing. The micro-kernel multiplies four x rows by
@@ -524,8 +525,8 @@ AVX2 static float dot_avx2(const float *a, const float *b, size_t K)
 }
 
 AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_t ldx,
-                                   const float *w, const float *bias, bs_kact act, size_t M,
-                                   size_t N, size_t K)
+                                   const float *w, size_t ldw, const float *bias, bs_kact act,
+                                   size_t M, size_t N, size_t K)
 {
     static const ls_kernel kern[5] = {NULL, ls_1x3, ls_2x3, ls_3x3, ls_4x3};
     size_t N3 = N - N % 3;
@@ -534,7 +535,7 @@ AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_
         size_t next0 = n0 + np, next1 = next0 + LS_NP < N3 ? next0 + LS_NP : N3;
         /* spread the next panel's lines over this panel's k-steps */
         size_t lines = (next1 - next0) * K / 16, steps = (M + 3) / 4 * (np / 3) * (K / 8);
-        ls_prefetch pf = {(const char *)(w + next0 * K), (const char *)(w + next1 * K), 1, 1};
+        ls_prefetch pf = {(const char *)(w + next0 * ldw), (const char *)(w + next1 * ldw), 1, 1};
         if (lines > 0 && steps / lines > 1)
             pf.every = pf.left = (unsigned)(steps / lines);
         for (size_t k0 = 0; k0 < K; k0 += LS_KC) {
@@ -542,8 +543,8 @@ AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_
             for (size_t m0 = 0; m0 < M; m0 += 4) {
                 size_t mr = M - m0 < 4 ? M - m0 : 4;
                 for (size_t n = n0; n < n0 + np; n += 3)
-                    kern[mr](out + m0 * ldo + n, ldo, x + m0 * ldx + k0, ldx, w + n * K + k0,
-                             K, kc, k0 > 0, &pf);
+                    kern[mr](out + m0 * ldo + n, ldo, x + m0 * ldx + k0, ldx, w + n * ldw + k0,
+                             ldw, kc, k0 > 0, &pf);
                 if (k0 + kc == K && (bias || act != BS_K_NONE))
                     for (size_t m = m0; m < m0 + mr; m++)
                         bias_act_avx2(out + m * ldo + n0, bias ? bias + n0 : NULL, 1, np, act);
@@ -553,7 +554,7 @@ AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_
     for (size_t n = N3; n < N; n++)
         for (size_t m = 0; m < M; m++) {
             float *o = out + m * ldo + n;
-            *o = dot_avx2(x + m * ldx, w + n * K, K);
+            *o = dot_avx2(x + m * ldx, w + n * ldw, K);
             bias_act_avx2(o, bias ? bias + n : NULL, 1, 1, act);
         }
 }
@@ -620,13 +621,14 @@ void bs_k_softmax_masked(float *p, const float *madd, size_t rows, size_t cols, 
 }
 
 void bs_k_linear_small(float *out, size_t ldo, const float *x, size_t ldx, const float *w,
-                       const float *bias, bs_kact act, size_t M, size_t N, size_t K)
+                       size_t ldw, const float *bias, bs_kact act, size_t M, size_t N,
+                       size_t K)
 {
 #if BS_HAVE_X86
     if (use_avx2()) {
-        linear_small_avx2(out, ldo, x, ldx, w, bias, act, M, N, K);
+        linear_small_avx2(out, ldo, x, ldx, w, ldw, bias, act, M, N, K);
         return;
     }
 #endif
-    bs_k_linear_small_scalar(out, ldo, x, ldx, w, bias, act, M, N, K);
+    bs_k_linear_small_scalar(out, ldo, x, ldx, w, ldw, bias, act, M, N, K);
 }

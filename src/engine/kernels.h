@@ -53,16 +53,17 @@ void bs_k_softmax_masked(float *p, const float *madd, size_t rows, size_t cols, 
 void bs_k_softmax_masked_scalar(float *p, const float *madd, size_t rows, size_t cols,
                                 float div);
 
-/* out[m * ldo + n] = act(sum_k x[m * ldx + k] * w[n * K + k] + bias[n]) for m < M,
- * n < N: the linear layer act(x W^T + b) on the [out, in] weights as stored (bias may
- * be NULL, act BS_K_NONE). For few rows (a batch of short sentences) this beats a
+/* out[m * ldo + n] = act(sum_k x[m * ldx + k] * w[n * ldw + k] + bias[n]) for m < M,
+ * n < N: the linear layer act(x W^T + b) on the [out, in] weights as stored (ldw = K;
+ * bias may be NULL, act BS_K_NONE). For few rows (a batch of short sentences) this beats a
  * general GEMM, which copies (packs) the whole weight matrix on every call: here each
  * weight row is read from memory once and used for all M rows while it sits in cache. */
 void bs_k_linear_small(float *out, size_t ldo, const float *x, size_t ldx, const float *w,
-                       const float *bias, bs_kact act, size_t M, size_t N, size_t K);
+                       size_t ldw, const float *bias, bs_kact act, size_t M, size_t N,
+                       size_t K);
 void bs_k_linear_small_scalar(float *out, size_t ldo, const float *x, size_t ldx,
-                              const float *w, const float *bias, bs_kact act, size_t M,
-                              size_t N, size_t K);
+                              const float *w, size_t ldw, const float *bias, bs_kact act,
+                              size_t M, size_t N, size_t K);
 
 /* Up to this many rows (B x T) bert.c's linear layers use bs_k_linear_small, above it
  * OpenBLAS: measured on bert-base at 1 and 2 threads, the small-row kernel is 5-25 %
