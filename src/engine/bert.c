@@ -59,6 +59,17 @@ struct bs_run {
 };
 
 
+/* Threads for a job of `macs` multiply-adds on the pool: as many as OpenBLAS uses
+ * (bs_set_threads), but one below PARALLEL_MIN_MACS, where handing out the parts costs
+ * more than it saves: the built-in models' 128-wide layers on a short sentence (16 x 128
+ * x 128 = 262k) take a few microseconds alone, and in the interface the other models'
+ * threads want the cores. */
+#define PARALLEL_MIN_MACS ((size_t)1 << 20)
+static int threads_for(size_t macs)
+{
+    return macs < PARALLEL_MIN_MACS ? 1 : openblas_get_num_threads();
+}
+
 typedef struct {
     float *out;
     const float *x, *w, *bias;
@@ -87,7 +98,7 @@ static void linear(float *out, const float *x, size_t N, size_t ldx, const bs_li
 {
     if (N <= BS_SMALL_ROWS) {
         small_job j = {out, x, l->w, l->b, act, ldx, N, (size_t)l->out, (size_t)l->in};
-        bs_parallel(small_part, &j, openblas_get_num_threads());
+        bs_parallel(small_part, &j, threads_for(N * j.N * j.K));
         return;
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, l->out, l->in, 1.0f, x,
@@ -319,7 +330,7 @@ static void encoder_layer(bs_run *r, const bs_layer *ly, const float *x, float *
      * sched_yield and take the second core from the pool). Behind OpenBLAS's own big
      * GEMMs it is the other way round, so there attention stays with OpenBLAS. */
     if (BT <= BS_SMALL_ROWS)
-        bs_parallel(attn_part, &aj, openblas_get_num_threads());
+        bs_parallel(attn_part, &aj, threads_for(2 * BT * (size_t)T * H));
     else
         attn_blas(&aj);
 

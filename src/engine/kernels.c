@@ -551,12 +551,36 @@ AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_
             }
         }
     }
-    for (size_t n = N3; n < N; n++)
-        for (size_t m = 0; m < M; m++) {
-            float *o = out + m * ldo + n;
-            *o = dot_avx2(x + m * ldx, w + n * ldw, K);
-            bias_act_avx2(o, bias ? bias + n : NULL, 1, 1, act);
+    if (N3 == N)
+        return;
+    if (N < 3) { /* one or two weight rows in all: dot products */
+        for (size_t n = 0; n < N; n++)
+            for (size_t m = 0; m < M; m++) {
+                float *o = out + m * ldo + n;
+                *o = dot_avx2(x + m * ldx, w + n * ldw, K);
+                bias_act_avx2(o, bias ? bias + n : NULL, 1, 1, act);
+            }
+        return;
+    }
+    /* The last N % 3 rows: the kernel on the last three rows (recomputing one or two
+     * already done) into a scratch tile, of which the last N % 3 columns are kept. */
+    size_t r = N - N3, nb = N - 3;
+    ls_prefetch none = {NULL, NULL, 1u << 30, 1u << 30};
+    for (size_t m0 = 0; m0 < M; m0 += 4) {
+        size_t mr = M - m0 < 4 ? M - m0 : 4;
+        float tile[4 * 3];
+        for (size_t k0 = 0; k0 < K; k0 += LS_KC) {
+            size_t kc = K - k0 < LS_KC ? K - k0 : LS_KC;
+            kern[mr](tile, 3, x + m0 * ldx + k0, ldx, w + nb * ldw + k0, ldw, kc, k0 > 0, &none);
         }
+        for (size_t m = 0; m < mr; m++) {
+            float *o = out + (m0 + m) * ldo + N3;
+            for (size_t j = 0; j < r; j++)
+                o[j] = tile[m * 3 + 3 - r + j];
+            if (bias || act != BS_K_NONE)
+                bias_act_avx2(o, bias ? bias + N3 : NULL, 1, r, act);
+        }
+    }
 }
 #endif /* BS_HAVE_X86 */
 
