@@ -245,6 +245,7 @@ REF_CASE(pair)
 REF_CASE(act_gelu_new)
 REF_CASE(act_relu)
 REF_CASE(act_silu)
+REF_CASE(long)
 
 static bs_model *load_case(const char *name)
 {
@@ -495,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_bert_act_gelu_new_matches_pytorch),
         cmocka_unit_test(test_bert_act_relu_matches_pytorch),
         cmocka_unit_test(test_bert_act_silu_matches_pytorch),
+        cmocka_unit_test(test_bert_long_matches_pytorch),
         cmocka_unit_test(test_bert_padded_row_matches_its_unpadded_run),
         cmocka_unit_test(test_bert_missing_mask_changes_padded_rows),
         cmocka_unit_test(test_bert_run_regrows_and_stays_exact),

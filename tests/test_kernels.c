@@ -343,6 +343,41 @@ static void test_kernels_linear_small_matches_scalar(void **state)
             }
 }
 
+static void test_kernels_linear_big_matches_scalar(void **state)
+{
+    (void)state;
+    if (!bs_k_linear_big_available())
+        skip();
+    /* M: every remainder of the 6-row blocks; N: full and partial 16-wide panels and more
+     * than one 256-row block; K: the 8-wide transpose tail and more than one 768 block */
+    const size_t Ms[] = {1, 5, 6, 13, 70}, Ns[] = {3, 16, 45, 300}, Ks[] = {1, 9, 64, 800};
+    const bs_kact acts[] = {BS_K_NONE, BS_K_GELU, BS_K_TANH};
+    float *scratch = NULL;
+    assert_int_equal(posix_memalign((void **)&scratch, 64,
+                                    bs_k_linear_big_scratch() * sizeof *scratch), 0);
+    for (size_t a = 0; a < 5; a++)
+        for (size_t b = 0; b < 4; b++)
+            for (size_t c = 0; c < 4; c++) {
+                size_t M = Ms[a], N = Ns[b], K = Ks[c], ldx = K + 1, ldo = N + 3;
+                size_t ldw = K + (a % 2) * 7;
+                bs_kact act = acts[(a + b + c) % 3];
+                float *x = rand_vec(M * ldx, -1, 1), *w = rand_vec(N * ldw, -1, 1);
+                float *bias = (b + c) % 2 ? rand_vec(N, -1, 1) : NULL;
+                float *o1 = calloc(M * ldo, sizeof *o1), *o2 = calloc(M * ldo, sizeof *o2);
+                bs_k_linear_big(o1, ldo, x, ldx, w, ldw, bias, act, M, N, K, scratch);
+                bs_k_linear_small_scalar(o2, ldo, x, ldx, w, ldw, bias, act, M, N, K);
+                char what[80];
+                snprintf(what, sizeof what, "linear_big %zux%zux%zu ldw %zu act %d", M, N, K,
+                         ldw, (int)act);
+                check_close(what, o1, o2, M * ldo, 1e-6f * (float)K + 1e-6f);
+                for (size_t m = 0; m < M; m++) /* the columns past N are left untouched */
+                    for (size_t n = N; n < ldo; n++)
+                        assert_true(o1[m * ldo + n] == 0.0f);
+                free(x), free(w), free(bias), free(o1), free(o2);
+            }
+    free(scratch);
+}
+
 /* [[1, 2, 3], [4, 5, 6]] . [[1, 0, -1], [2, 1, 0]]^T = [[-2, 4], [-2, 13]];
  * + bias [1, -1] = [[-1, 3], [-1, 12]]; relu of that = [[0, 3], [0, 12]] */
 static void test_kernels_linear_small_known_values(void **state)
@@ -399,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_kernels_softmax_known_values),
         cmocka_unit_test(test_kernels_linear_small_matches_scalar),
         cmocka_unit_test(test_kernels_linear_small_known_values),
+        cmocka_unit_test(test_kernels_linear_big_matches_scalar),
         cmocka_unit_test(test_kernels_portable_path_is_the_scalar_code),
     };
     printf("kernels: %s\n", bs_kernels_isa());

@@ -55,6 +55,11 @@ CASES = [
     ("act_relu", bt.BertForMaskedLM, dict(hidden_act="relu"), "F32", None, (2, 8), [8, 6], None),
     ("act_silu", bt.BertForSequenceClassification, dict(num_labels=2, hidden_act="silu"),
      "F32", None, (2, 8), [8, 4], None),
+    # 4 x 72 = 288 rows, past the engine's small-row limit (256), and T >= 64: the
+    # many-row linear kernel and attention paths, with padding
+    ("long", bt.BertForTokenClassification,
+     dict(num_labels=3, hidden_size=64, num_attention_heads=2, intermediate_size=96,
+          max_position_embeddings=80), "F32", None, (4, 72), [72, 70, 40, 65], None),
 ]
 
 

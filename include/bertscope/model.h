@@ -115,6 +115,7 @@ size_t bs_model_weight_bytes(const bs_model *m); /* bytes of weights as used (F3
 /* Threads used by GEMM (OpenBLAS is process-wide; the engine's own small-batch GEMM
  * follows the same count). n <= 0 = all cores. */
 void bs_set_threads(int n);
+int bs_get_threads(void);
 /* The SIMD path of the non-GEMM kernels, picked at run time: "avx2" or "portable". */
 const char *bs_kernels_isa(void);
 

@@ -23,6 +23,7 @@
 #include <float.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,8 @@ struct bs_run {
     float *pooled; /* (B, H) tanh pooler output */
     float *mlm;    /* (B, T, H) MLM transform output */
     float *logits; /* (B, C) seq, (B, T, C) tok, (B, T, V) mlm */
+    float *pack;   /* pack_parts scratch blocks for bs_k_linear_big, one per thread */
+    int pack_parts;
 
     bs_outputs out;
 };
@@ -67,7 +70,7 @@ struct bs_run {
 #define PARALLEL_MIN_MACS ((size_t)1 << 20)
 static int threads_for(size_t macs)
 {
-    return macs < PARALLEL_MIN_MACS ? 1 : openblas_get_num_threads();
+    return macs < PARALLEL_MIN_MACS ? 1 : bs_get_threads();
 }
 
 typedef struct {
@@ -75,6 +78,7 @@ typedef struct {
     const float *x, *w, *bias;
     bs_kact act;
     size_t ldx, rows, N, K;
+    float *pack; /* for big_part: one bs_k_linear_big_scratch() block per part */
 } small_job;
 
 /* Part p of nparts: a slice of the output columns (weight rows), in multiples of 3 so
@@ -90,21 +94,65 @@ static void small_part(void *ctx, int part, int nparts)
                           j->bias ? j->bias + n0 : NULL, j->act, j->rows, n1 - n0, j->K);
 }
 
+/* Part p of nparts of a big linear layer on our kernel: a slice of the weight rows (in
+ * multiples of 16, the kernel's panel width), all rows of x; each part packs only its
+ * own weights, into its own scratch block. */
+static void big_part(void *ctx, int part, int nparts)
+{
+    const small_job *j = ctx;
+    size_t per = (j->N + (size_t)nparts - 1) / (size_t)nparts;
+    size_t chunk = (per + 15) / 16 * 16;
+    size_t n0 = (size_t)part * chunk, n1 = n0 + chunk < j->N ? n0 + chunk : j->N;
+    if (n0 < n1)
+        bs_k_linear_big(j->out + n0, j->N, j->x, j->ldx, j->w + n0 * j->K, j->K,
+                        j->bias ? j->bias + n0 : NULL, j->act, j->rows, n1 - n0, j->K,
+                        j->pack + (size_t)part * bs_k_linear_big_scratch());
+}
+
+/* Part p of nparts of a big linear layer, through OpenBLAS on this thread alone, then
+ * its bias and activation while in cache. OpenBLAS packs both operands per call, so
+ * each part takes a slice of the bigger one and packs all of the smaller: a slice of
+ * the rows of x when the weights are the smaller (Q, K, V, the output dense layers),
+ * a slice of the weight rows when x is (the 3072-wide intermediate layer). */
+static void blas_part(void *ctx, int part, int nparts)
+{
+    const small_job *j = ctx;
+    int by_rows = j->rows >= j->N;
+    size_t total = by_rows ? j->rows : j->N;
+    size_t per = (total + (size_t)nparts - 1) / (size_t)nparts;
+    size_t chunk = (per + 15) / 16 * 16;
+    size_t a = (size_t)part * chunk, b = a + chunk < total ? a + chunk : total;
+    if (a >= b)
+        return;
+    size_t m0 = by_rows ? a : 0, m1 = by_rows ? b : j->rows;
+    size_t n0 = by_rows ? 0 : a, n1 = by_rows ? j->N : b;
+    float *out = j->out + m0 * j->N + n0;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(m1 - m0), (int)(n1 - n0),
+                (int)j->K, 1.0f, j->x + m0 * j->ldx, (int)j->ldx, j->w + n0 * j->K, (int)j->K,
+                0.0f, out, (int)j->N);
+    if (j->bias || j->act != BS_K_NONE)
+        for (size_t m = m0; m < m1; m++)
+            bs_k_bias_act(out + (m - m0) * j->N, j->bias ? j->bias + n0 : NULL, 1, n1 - n0,
+                          j->act);
+}
+
 /* out (N, l->out) = act(x (N, l->in; row stride ldx) . W^T + b). W is [out, in] as
  * Hugging Face stores it. The small-row kernel applies the bias and the activation to
  * each tile as it finishes it, on the pool's threads; after OpenBLAS, one more pass. */
-static void linear(float *out, const float *x, size_t N, size_t ldx, const bs_linear *l,
-                   bs_kact act)
+static void linear(const bs_run *r, float *out, const float *x, size_t N, size_t ldx,
+                   const bs_linear *l, bs_kact act)
 {
     if (N <= BS_SMALL_ROWS) {
-        small_job j = {out, x, l->w, l->b, act, ldx, N, (size_t)l->out, (size_t)l->in};
+        small_job j = {out, x, l->w, l->b, act, ldx, N, (size_t)l->out, (size_t)l->in, NULL};
         bs_parallel(small_part, &j, threads_for(N * j.N * j.K));
         return;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, l->out, l->in, 1.0f, x,
-                (int)ldx, l->w, l->in, 0.0f, out, l->out);
-    if (l->b || act != BS_K_NONE)
-        bs_k_bias_act(out, l->b, N, (size_t)l->out, act);
+    small_job j = {out, x, l->w, l->b, act, ldx, N, (size_t)l->out, (size_t)l->in, r->pack};
+    int parts = bs_get_threads() < r->pack_parts ? bs_get_threads() : r->pack_parts;
+    if (parts >= 1 && bs_k_linear_big_available())
+        bs_parallel(big_part, &j, parts);
+    else
+        bs_parallel(blas_part, &j, bs_get_threads());
 }
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; } /* 64-byte alignment */
@@ -189,6 +237,8 @@ static bs_status run_reserve(bs_run *r, int B, int T, bs_error *err)
     return BS_OK;
 }
 
+static void blas_one_thread(void) { openblas_set_num_threads(1); }
+
 bs_status bs_run_create(bs_run **out, const bs_model *m, bs_error *err)
 {
     *out = NULL;
@@ -199,6 +249,9 @@ bs_status bs_run_create(bs_run **out, const bs_model *m, bs_error *err)
         (m->head == BS_HEAD_MLM && (!m->mlm_decoder || !m->mlm_dense.w)))
         return bs_fail(err, BS_ERR_INTERNAL, "model head '%s' is missing its weights",
                        bs_head_name(m->head));
+    /* the engine splits work over its own threads; OpenBLAS runs each part on one */
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, blas_one_thread);
     bs_run *r = calloc(1, sizeof *r);
     if (!r)
         return bs_fail(err, BS_ERR_NOMEM, "out of memory");
@@ -212,6 +265,7 @@ void bs_run_free(bs_run *run)
     if (!run)
         return;
     free(run->mem);
+    free(run->pack);
     free(run);
 }
 
@@ -264,6 +318,8 @@ static bs_status check_inputs(const bs_model *m, const int32_t *ids, const int32
     return BS_OK;
 }
 
+#define ATTN_BIG_T 64
+
 typedef struct {
     bs_run *r;
     float *probs; /* this layer's (B, A, T, T) */
@@ -282,32 +338,62 @@ static void attn_part(void *ctx, int part, int nparts)
     size_t T = j->T, H = j->H, A = j->A, D = H / A, pairs = j->B * A;
     size_t p0 = pairs * (size_t)part / (size_t)nparts;
     size_t p1 = pairs * (size_t)(part + 1) / (size_t)nparts;
+    /* from 64 positions on, the many-row kernel (panels of K, and of V^T) is faster */
+    int simd = bs_k_linear_big_available(), big = T >= ATTN_BIG_T && part < r->pack_parts;
     for (size_t p = p0; p < p1; p++) {
         size_t b = p / A, a = p % A, off = b * T * H + a * D;
         float *probs = j->probs + p * T * T, *vt = r->vt + p * D * T;
-        bs_k_linear_small(probs, T, r->q + off, H, r->k + off, H, NULL, BS_K_NONE, T, T, D);
+        if (!simd) { /* no AVX2: OpenBLAS, on this thread */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)D, 1.0f,
+                        r->q + off, (int)H, r->k + off, (int)H, 0.0f, probs, (int)T);
+            bs_k_softmax_masked(probs, r->madd + b * T, T, T, j->div);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)D, (int)T,
+                        1.0f, probs, (int)T, r->v + off, (int)H, 0.0f, r->ctx + off, (int)H);
+            continue;
+        }
+        float *pack = big ? r->pack + (size_t)part * bs_k_linear_big_scratch() : NULL;
+        if (big)
+            bs_k_linear_big(probs, T, r->q + off, H, r->k + off, H, NULL, BS_K_NONE, T, T, D,
+                            pack);
+        else
+            bs_k_linear_small(probs, T, r->q + off, H, r->k + off, H, NULL, BS_K_NONE, T, T, D);
         bs_k_softmax_masked(probs, r->madd + b * T, T, T, j->div);
         for (size_t t = 0; t < T; t++)
             for (size_t d = 0; d < D; d++)
                 vt[d * T + t] = r->v[off + t * H + d];
-        bs_k_linear_small(r->ctx + off, H, probs, T, vt, T, NULL, BS_K_NONE, T, D, T);
+        if (big)
+            bs_k_linear_big(r->ctx + off, H, probs, T, vt, T, NULL, BS_K_NONE, T, D, T, pack);
+        else
+            bs_k_linear_small(r->ctx + off, H, probs, T, vt, T, NULL, BS_K_NONE, T, D, T);
     }
 }
 
-/* The same on OpenBLAS, one (sentence, head) pair after the other. */
-static void attn_blas(const attn_job *j)
+typedef struct {
+    float *y;
+    const float *res, *g, *b;
+    size_t rows, H;
+    float eps;
+} ln_job;
+
+static void ln_part(void *ctx, int part, int nparts)
 {
-    const bs_run *r = j->r;
-    size_t T = j->T, H = j->H, A = j->A, D = H / A;
-    for (size_t p = 0; p < j->B * A; p++) {
-        size_t b = p / A, a = p % A, off = b * T * H + a * D;
-        float *probs = j->probs + p * T * T;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)D, 1.0f,
-                    r->q + off, (int)H, r->k + off, (int)H, 0.0f, probs, (int)T);
-        bs_k_softmax_masked(probs, r->madd + b * T, T, T, j->div);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)D, (int)T, 1.0f,
-                    probs, (int)T, r->v + off, (int)H, 0.0f, r->ctx + off, (int)H);
-    }
+    const ln_job *j = ctx;
+    size_t r0 = j->rows * (size_t)part / (size_t)nparts;
+    size_t r1 = j->rows * (size_t)(part + 1) / (size_t)nparts;
+    float *y = j->y + r0 * j->H;
+    if (j->res)
+        bs_k_bias_residual_layernorm(y, y, NULL, j->res + r0 * j->H, j->g, j->b, r1 - r0, j->H,
+                                     j->eps);
+    else
+        bs_k_layernorm(y, y, j->g, j->b, r1 - r0, j->H, j->eps);
+}
+
+/* y = LayerNorm(y + res) in place (res may be NULL), rows split over the pool. */
+static void layernorm(float *y, const float *res, const bs_norm *n, size_t rows, size_t H,
+                      float eps)
+{
+    ln_job j = {y, res, n->g, n->b, rows, H, eps};
+    bs_parallel(ln_part, &j, threads_for(rows * H * 8));
 }
 
 /* One encoder layer: x (B*T, H) -> y (B*T, H); probs is this layer's (B, A, T, T). */
@@ -319,31 +405,38 @@ static void encoder_layer(bs_run *r, const bs_layer *ly, const float *x, float *
     size_t BT = (size_t)B * T;
     float eps = c->layer_norm_eps;
 
-    linear(r->q, x, BT, H, &ly->q, BS_K_NONE);
-    linear(r->k, x, BT, H, &ly->k, BS_K_NONE);
-    linear(r->v, x, BT, H, &ly->v, BS_K_NONE);
+    linear(r, r->q, x, BT, H, &ly->q, BS_K_NONE);
+    linear(r, r->k, x, BT, H, &ly->k, BS_K_NONE);
+    linear(r, r->v, x, BT, H, &ly->v, BS_K_NONE);
 
     /* HF: scores = Q K^T / sqrt(D) + extended_mask; probs = softmax(scores); ctx = P V */
     attn_job aj = {r, probs, (size_t)B, (size_t)T, H, A, sqrtf((float)D)};
-    /* With the small-row linear layers, attention runs on the same pool (at B=2, T=128
-     * 250 ms a pass instead of 316-359 ms with OpenBLAS, whose idle threads spin in
-     * sched_yield and take the second core from the pool). Behind OpenBLAS's own big
-     * GEMMs it is the other way round, so there attention stays with OpenBLAS. */
-    if (BT <= BS_SMALL_ROWS)
-        bs_parallel(attn_part, &aj, threads_for(2 * BT * (size_t)T * H));
-    else
-        attn_blas(&aj);
+    bs_parallel(attn_part, &aj, threads_for(2 * BT * (size_t)T * H));
 
     /* BertSelfOutput: LayerNorm(dense(ctx) + x) */
-    linear(r->mid, r->ctx, BT, H, &ly->attn_out, BS_K_NONE);
-    bs_k_bias_residual_layernorm(r->mid, r->mid, NULL, x, ly->attn_ln.g,
-                                 ly->attn_ln.b, BT, H, eps);
+    linear(r, r->mid, r->ctx, BT, H, &ly->attn_out, BS_K_NONE);
+    layernorm(r->mid, x, &ly->attn_ln, BT, H, eps);
     /* BertIntermediate: act(dense(mid)) */
-    linear(r->inter, r->mid, BT, H, &ly->inter, kact(c->act));
+    linear(r, r->inter, r->mid, BT, H, &ly->inter, kact(c->act));
     /* BertOutput: LayerNorm(dense(inter) + mid) */
-    linear(y, r->inter, BT, (size_t)ly->out.in, &ly->out, BS_K_NONE);
-    bs_k_bias_residual_layernorm(y, y, NULL, r->mid, ly->out_ln.g, ly->out_ln.b, BT, H,
-                                 eps);
+    linear(r, y, r->inter, BT, (size_t)ly->out.in, &ly->out, BS_K_NONE);
+    layernorm(y, r->mid, &ly->out_ln, BT, H, eps);
+}
+
+/* Scratch for bs_k_linear_big, one block per thread, when (B x T) takes that path. On
+ * failure pack_parts stays as it was and linear() falls back to OpenBLAS. */
+static void pack_reserve(bs_run *r, size_t rows, size_t T)
+{
+    int parts = bs_get_threads();
+    if ((rows <= BS_SMALL_ROWS && T < ATTN_BIG_T) || parts <= r->pack_parts ||
+        !bs_k_linear_big_available())
+        return;
+    void *mem = NULL;
+    if (posix_memalign(&mem, 64, (size_t)parts * bs_k_linear_big_scratch() * sizeof(float)))
+        return;
+    free(r->pack);
+    r->pack = mem;
+    r->pack_parts = parts;
 }
 
 bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *attention_mask,
@@ -356,6 +449,7 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
         return st;
     if ((st = run_reserve(run, B, T, err)) != BS_OK)
         return st;
+    pack_reserve(run, (size_t)B * T, (size_t)T);
 
     size_t L = (size_t)c->num_layers, H = (size_t)c->hidden_size, A = (size_t)c->num_heads;
     size_t BT = (size_t)B * T;
@@ -374,7 +468,7 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
         bs_k_add(row, m->type_emb + (size_t)tt * H, H);
         bs_k_add(row, m->pos_emb + t * H, H);
     }
-    bs_k_layernorm(h0, h0, m->emb_ln.g, m->emb_ln.b, BT, H, c->layer_norm_eps);
+    layernorm(h0, NULL, &m->emb_ln, BT, H, c->layer_norm_eps);
 
     for (size_t l = 0; l < L; l++)
         encoder_layer(run, &m->layers[l], run->hidden + l * BT * H,
@@ -391,19 +485,19 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
 
     if (head_has_pooler(m)) {
         /* BertPooler: tanh(dense(h[:, 0])); row stride T*H picks each [CLS] row */
-        linear(run->pooled, last, (size_t)B, (size_t)T * H, &m->pooler, BS_K_TANH);
+        linear(run, run->pooled, last, (size_t)B, (size_t)T * H, &m->pooler, BS_K_TANH);
         o->pooled = run->pooled;
     }
 
     switch (m->head) {
     case BS_HEAD_SEQ: /* classifier(pooled) */
-        linear(run->logits, run->pooled, (size_t)B, H, &m->classifier, BS_K_NONE);
+        linear(run, run->logits, run->pooled, (size_t)B, H, &m->classifier, BS_K_NONE);
         o->logits_rank = 2;
         o->logits_shape[0] = B;
         o->logits_shape[1] = m->classifier.out;
         break;
     case BS_HEAD_TOK: /* classifier(sequence_output) */
-        linear(run->logits, last, BT, H, &m->classifier, BS_K_NONE);
+        linear(run, run->logits, last, BT, H, &m->classifier, BS_K_NONE);
         o->logits_rank = 3;
         o->logits_shape[0] = B;
         o->logits_shape[1] = T;
@@ -412,10 +506,10 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
     case BS_HEAD_MLM: {
         /* BertPredictionHeadTransform: LayerNorm(act(dense(h))), then decoder h E^T + bias */
         size_t V = (size_t)c->vocab_size;
-        linear(run->mlm, last, BT, H, &m->mlm_dense, kact(c->act));
-        bs_k_layernorm(run->mlm, run->mlm, m->mlm_ln.g, m->mlm_ln.b, BT, H, c->layer_norm_eps);
+        linear(run, run->mlm, last, BT, H, &m->mlm_dense, kact(c->act));
+        layernorm(run->mlm, NULL, &m->mlm_ln, BT, H, c->layer_norm_eps);
         bs_linear dec = {m->mlm_decoder, m->mlm_bias, (int)V, (int)H};
-        linear(run->logits, run->mlm, BT, H, &dec, BS_K_NONE);
+        linear(run, run->logits, run->mlm, BT, H, &dec, BS_K_NONE);
         o->logits_rank = 3;
         o->logits_shape[0] = B;
         o->logits_shape[1] = T;
@@ -430,11 +524,18 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
     return BS_OK;
 }
 
+static atomic_int n_threads; /* 0: all cores */
+
 void bs_set_threads(int n)
 {
-    if (n <= 0)
-        n = openblas_get_num_procs();
-    openblas_set_num_threads(n);
+    atomic_store(&n_threads, n > 0 ? n : 0);
+    openblas_set_num_threads(1);
+}
+
+int bs_get_threads(void)
+{
+    int n = atomic_load(&n_threads);
+    return n > 0 ? n : openblas_get_num_procs();
 }
 
 double bs_forward_flops(const bs_config *cfg, bs_head head, int B, int T)

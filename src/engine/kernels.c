@@ -582,6 +582,140 @@ AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_
         }
     }
 }
+/* ---- the many-row linear layer -----------------------------------------------------
+ * The same product for hundreds of rows and more, GotoBLAS-style but packing only the
+ * weights: a block of LB_NC weight rows x LB_KC of K is copied transposed into 16-wide
+ * panels ([k][16], 768 KiB, held in L2), then every 6 rows of x run over it, reading x
+ * in place by broadcasts. The micro-kernel keeps a 6 x 16 tile of out in 12 ymm
+ * registers: per k, 2 panel loads and 6 broadcasts for 12 FMAs. Packing a block costs
+ * one read and one write per weight, amortised over all M rows; OpenBLAS also packs x,
+ * which is why this is a few per cent faster (docs/performance.md). */
+#define LB_KC 768 /* k per block */
+#define LB_NC 256 /* weight rows per block: a multiple of 16 */
+
+size_t bs_k_linear_big_scratch(void) { return (size_t)LB_KC * LB_NC; }
+
+/* 8 x 8 transpose: rows r[0..7] (8 floats each) -> columns, stored with stride ld */
+AVX2 static inline void lb_transpose8(float *dst, size_t ld, const float *src, size_t lds)
+{
+    __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + lds);
+    __m256 r2 = _mm256_loadu_ps(src + 2 * lds), r3 = _mm256_loadu_ps(src + 3 * lds);
+    __m256 r4 = _mm256_loadu_ps(src + 4 * lds), r5 = _mm256_loadu_ps(src + 5 * lds);
+    __m256 r6 = _mm256_loadu_ps(src + 6 * lds), r7 = _mm256_loadu_ps(src + 7 * lds);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_storeu_ps(dst, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(dst + ld, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(dst + 2 * ld, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(dst + 3 * ld, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(dst + 4 * ld, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(dst + 5 * ld, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(dst + 6 * ld, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(dst + 7 * ld, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+/* panels (nc rounded up to 16, kc) of w rows [0, nc), columns [0, kc); missing rows 0 */
+AVX2 static void lb_pack(float *bp, const float *w, size_t ldw, size_t nc, size_t kc)
+{
+    for (size_t p = 0; p < nc; p += 16) {
+        float *dst = bp + p * kc;
+        size_t rows = nc - p < 16 ? nc - p : 16, k = 0;
+        if (rows == 16)
+            for (; k + 8 <= kc; k += 8) {
+                lb_transpose8(dst + k * 16, 16, w + p * ldw + k, ldw);
+                lb_transpose8(dst + k * 16 + 8, 16, w + (p + 8) * ldw + k, ldw);
+            }
+        for (; k < kc; k++)
+            for (size_t j = 0; j < 16; j++)
+                dst[k * 16 + j] = j < rows ? w[(p + j) * ldw + k] : 0.0f;
+    }
+}
+
+#define LB_ROW(i)                                                                       \
+    do {                                                                                \
+        __m256 t = _mm256_broadcast_ss(x + (i) * ldx + k);                              \
+        c##i##0 = _mm256_fmadd_ps(t, b0, c##i##0);                                       \
+        c##i##1 = _mm256_fmadd_ps(t, b1, c##i##1);                                       \
+    } while (0)
+#define LB_INIT(i)                                                                      \
+    __m256 c##i##0 = add ? _mm256_loadu_ps(c + (i) * ldc) : _mm256_setzero_ps();        \
+    __m256 c##i##1 = add ? _mm256_loadu_ps(c + (i) * ldc + 8) : _mm256_setzero_ps()
+#define LB_SAVE(i)                                                                      \
+    do {                                                                                \
+        _mm256_storeu_ps(c + (i) * ldc, c##i##0);                                       \
+        _mm256_storeu_ps(c + (i) * ldc + 8, c##i##1);                                   \
+    } while (0)
+#define LB_KERNEL(NAME, INITS, ROWS, SAVES)                                             \
+    AVX2 static void NAME(float *c, size_t ldc, const float *x, size_t ldx,             \
+                          const float *b, size_t kc, int add)                           \
+    {                                                                                   \
+        INITS;                                                                          \
+        for (size_t k = 0; k < kc; k++) {                                               \
+            __m256 b0 = _mm256_load_ps(b + k * 16), b1 = _mm256_load_ps(b + k * 16 + 8); \
+            ROWS;                                                                       \
+        }                                                                               \
+        SAVES;                                                                          \
+    }
+/* c (R rows of stride ldc, 16) (+)= x (R rows of stride ldx, kc) . panel b (kc, 16) */
+LB_KERNEL(lb_6, LB_INIT(0); LB_INIT(1); LB_INIT(2); LB_INIT(3); LB_INIT(4); LB_INIT(5),
+          LB_ROW(0); LB_ROW(1); LB_ROW(2); LB_ROW(3); LB_ROW(4); LB_ROW(5),
+          LB_SAVE(0); LB_SAVE(1); LB_SAVE(2); LB_SAVE(3); LB_SAVE(4); LB_SAVE(5))
+LB_KERNEL(lb_5, LB_INIT(0); LB_INIT(1); LB_INIT(2); LB_INIT(3); LB_INIT(4),
+          LB_ROW(0); LB_ROW(1); LB_ROW(2); LB_ROW(3); LB_ROW(4),
+          LB_SAVE(0); LB_SAVE(1); LB_SAVE(2); LB_SAVE(3); LB_SAVE(4))
+LB_KERNEL(lb_4, LB_INIT(0); LB_INIT(1); LB_INIT(2); LB_INIT(3),
+          LB_ROW(0); LB_ROW(1); LB_ROW(2); LB_ROW(3),
+          LB_SAVE(0); LB_SAVE(1); LB_SAVE(2); LB_SAVE(3))
+LB_KERNEL(lb_3, LB_INIT(0); LB_INIT(1); LB_INIT(2), LB_ROW(0); LB_ROW(1); LB_ROW(2),
+          LB_SAVE(0); LB_SAVE(1); LB_SAVE(2))
+LB_KERNEL(lb_2, LB_INIT(0); LB_INIT(1), LB_ROW(0); LB_ROW(1), LB_SAVE(0); LB_SAVE(1))
+LB_KERNEL(lb_1, LB_INIT(0), LB_ROW(0), LB_SAVE(0))
+
+typedef void (*lb_kernel)(float *, size_t, const float *, size_t, const float *, size_t, int);
+
+AVX2 static void linear_big_avx2(float *out, size_t ldo, const float *x, size_t ldx,
+                                 const float *w, size_t ldw, const float *bias, bs_kact act,
+                                 size_t M, size_t N, size_t K, float *scratch)
+{
+    static const lb_kernel kern[7] = {NULL, lb_1, lb_2, lb_3, lb_4, lb_5, lb_6};
+    for (size_t k0 = 0; k0 < K; k0 += LB_KC) {
+        size_t kc = K - k0 < LB_KC ? K - k0 : LB_KC;
+        int last = k0 + kc == K;
+        for (size_t n0 = 0; n0 < N; n0 += LB_NC) {
+            size_t nc = N - n0 < LB_NC ? N - n0 : LB_NC;
+            lb_pack(scratch, w + n0 * ldw + k0, ldw, nc, kc);
+            for (size_t m0 = 0; m0 < M; m0 += 6) {
+                size_t mr = M - m0 < 6 ? M - m0 : 6;
+                float *c = out + m0 * ldo;
+                for (size_t p = 0; p < nc; p += 16) {
+                    const float *b = scratch + p * kc;
+                    if (nc - p >= 16) {
+                        kern[mr](c + n0 + p, ldo, x + m0 * ldx + k0, ldx, b, kc, k0 > 0);
+                    } else { /* the last, partial panel: through a 6 x 16 tile */
+                        float tile[6 * 16];
+                        size_t cols = nc - p;
+                        for (size_t i = 0; i < mr; i++)
+                            for (size_t j = 0; j < cols; j++)
+                                tile[i * 16 + j] = k0 > 0 ? c[i * ldo + n0 + p + j] : 0.0f;
+                        kern[mr](tile, 16, x + m0 * ldx + k0, ldx, b, kc, 1);
+                        for (size_t i = 0; i < mr; i++)
+                            for (size_t j = 0; j < cols; j++)
+                                c[i * ldo + n0 + p + j] = tile[i * 16 + j];
+                    }
+                }
+                if (last && (bias || act != BS_K_NONE))
+                    for (size_t i = 0; i < mr; i++)
+                        bias_act_avx2(c + i * ldo + n0, bias ? bias + n0 : NULL, 1, nc, act);
+            }
+        }
+    }
+}
 #endif /* BS_HAVE_X86 */
 
 /* ------------------------------------------------------------------- dispatch */
@@ -654,5 +788,21 @@ void bs_k_linear_small(float *out, size_t ldo, const float *x, size_t ldx, const
         return;
     }
 #endif
+    bs_k_linear_small_scalar(out, ldo, x, ldx, w, ldw, bias, act, M, N, K);
+}
+
+int bs_k_linear_big_available(void) { return use_avx2(); }
+
+void bs_k_linear_big(float *out, size_t ldo, const float *x, size_t ldx, const float *w,
+                     size_t ldw, const float *bias, bs_kact act, size_t M, size_t N, size_t K,
+                     float *scratch)
+{
+#if BS_HAVE_X86
+    if (use_avx2()) {
+        linear_big_avx2(out, ldo, x, ldx, w, ldw, bias, act, M, N, K, scratch);
+        return;
+    }
+#endif
+    (void)scratch;
     bs_k_linear_small_scalar(out, ldo, x, ldx, w, ldw, bias, act, M, N, K);
 }

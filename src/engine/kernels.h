@@ -65,6 +65,16 @@ void bs_k_linear_small_scalar(float *out, size_t ldo, const float *x, size_t ldx
                               const float *w, size_t ldw, const float *bias, bs_kact act,
                               size_t M, size_t N, size_t K);
 
+/* The same product (same arguments, bs_k_linear_small_scalar is its twin) for many rows:
+ * blocks of the weights are packed into scratch (bs_k_linear_big_scratch() floats, 32-byte
+ * aligned, one per thread) and x is read in place. Without AVX2 it is the scalar twin,
+ * so callers ask bs_k_linear_big_available() and use a BLAS when it says 0. */
+int bs_k_linear_big_available(void);
+void bs_k_linear_big(float *out, size_t ldo, const float *x, size_t ldx, const float *w,
+                    size_t ldw, const float *bias, bs_kact act, size_t M, size_t N, size_t K,
+                    float *scratch);
+size_t bs_k_linear_big_scratch(void);
+
 /* Up to this many rows (B x T) bert.c's linear layers use bs_k_linear_small, above it
  * OpenBLAS: measured on bert-base at 1 and 2 threads, the small-row kernel is 5-25 %
  * faster from 16 to 256 rows and 15 % slower at 384 (docs/performance.md). Building
