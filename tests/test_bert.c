@@ -247,6 +247,17 @@ REF_CASE(act_relu)
 REF_CASE(act_silu)
 REF_CASE(long)
 
+/* Without AVX2 the engine runs the scalar kernels and OpenBLAS (one thread per part):
+ * the same fixtures, small-row ('padded') and many-row ('long'), must match too. */
+static void test_bert_portable_path_matches_pytorch(void **state)
+{
+    (void)state;
+    bs_kernels_force_portable(1);
+    check_case("padded");
+    check_case("long");
+    bs_kernels_force_portable(0);
+}
+
 static bs_model *load_case(const char *name)
 {
     char dir[256];
@@ -377,9 +388,9 @@ static void test_bert_left_padding_changes_logits(void **state)
     free_ref(&rc);
 }
 
-/* A batch of more than BS_SMALL_ROWS rows (B x T) takes the OpenBLAS path of linear()
+/* A batch of more than BS_SMALL_ROWS rows (B x T) takes the many-row path of linear()
  * instead of the small-row kernel: the padded reference repeated until it has more
- * rows than that (297 for 256) must still match PyTorch row for row, hidden states and
+ * rows than that (132 for 128) must still match PyTorch row for row, hidden states and
  * logits. */
 static void test_bert_large_batch_matches_pytorch(void **state)
 {
@@ -497,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_bert_act_relu_matches_pytorch),
         cmocka_unit_test(test_bert_act_silu_matches_pytorch),
         cmocka_unit_test(test_bert_long_matches_pytorch),
+        cmocka_unit_test(test_bert_portable_path_matches_pytorch),
         cmocka_unit_test(test_bert_padded_row_matches_its_unpadded_run),
         cmocka_unit_test(test_bert_missing_mask_changes_padded_rows),
         cmocka_unit_test(test_bert_run_regrows_and_stays_exact),

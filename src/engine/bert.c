@@ -6,11 +6,13 @@
  *
  * Mirrors Hugging Face's modeling_bert.py (BertEmbeddings, BertSelfAttention,
  * BertSelfOutput, BertIntermediate, BertOutput, BertPooler, the task heads) in eval
- * mode: no dropout. Every GEMM on a weight goes through linear(): one
- * cblas_sgemm(RowMajor, NoTrans, Trans) on the [out, in] matrix as stored, or, for a
- * handful of rows, bs_k_linear_small on the same layout (see BS_SMALL_ROWS). Attention is
- * two products per (b, head) straight on the (B, T, H) Q/K/V buffers, so heads are
- * never copied out (attn_part, attn_blas). The run keeps every layer's hidden state and attention
+ * mode: no dropout. Every GEMM on a weight goes through linear(), on the [out, in]
+ * matrix as stored: bs_k_linear_small up to BS_SMALL_ROWS rows (B x T), bs_k_linear_big
+ * above (kernels.c), OpenBLAS only where there is no AVX2. Attention is two products
+ * per (b, head) straight on the (B, T, H) Q/K/V buffers, so heads are never copied out
+ * (attn_part). All of it is split over the engine's own thread pool (pool.c), which
+ * also runs LayerNorm; OpenBLAS is kept to one thread, so that its idle threads do not
+ * spin against the pool. The run keeps every layer's hidden state and attention
  * probabilities because the interface shows them.
  *
  * A run is sized for (B, T) in one allocation and only reallocated when a bigger batch
@@ -62,8 +64,7 @@ struct bs_run {
 };
 
 
-/* Threads for a job of `macs` multiply-adds on the pool: as many as OpenBLAS uses
- * (bs_set_threads), but one below PARALLEL_MIN_MACS, where handing out the parts costs
+/* Threads for a job of `macs` multiply-adds on the pool: bs_get_threads(), but one below PARALLEL_MIN_MACS, where handing out the parts costs
  * more than it saves: the built-in models' 128-wide layers on a short sentence (16 x 128
  * x 128 = 262k) take a few microseconds alone, and in the interface the other models'
  * threads want the cores. */
@@ -79,13 +80,13 @@ typedef struct {
     bs_kact act;
     size_t ldx, rows, N, K;
     float *pack; /* for big_part: one bs_k_linear_big_scratch() block per part */
-} small_job;
+} linear_job; /* one linear layer, split into parts by small_part, big_part, blas_part */
 
 /* Part p of nparts: a slice of the output columns (weight rows), in multiples of 3 so
  * every slice but the last runs the kernel's full 3-row blocks. */
 static void small_part(void *ctx, int part, int nparts)
 {
-    const small_job *j = ctx;
+    const linear_job *j = ctx;
     size_t per = (j->N + (size_t)nparts - 1) / (size_t)nparts;
     size_t chunk = (per + 2) / 3 * 3;
     size_t n0 = (size_t)part * chunk, n1 = n0 + chunk < j->N ? n0 + chunk : j->N;
@@ -99,7 +100,7 @@ static void small_part(void *ctx, int part, int nparts)
  * own weights, into its own scratch block. */
 static void big_part(void *ctx, int part, int nparts)
 {
-    const small_job *j = ctx;
+    const linear_job *j = ctx;
     size_t per = (j->N + (size_t)nparts - 1) / (size_t)nparts;
     size_t chunk = (per + 15) / 16 * 16;
     size_t n0 = (size_t)part * chunk, n1 = n0 + chunk < j->N ? n0 + chunk : j->N;
@@ -109,14 +110,14 @@ static void big_part(void *ctx, int part, int nparts)
                         j->pack + (size_t)part * bs_k_linear_big_scratch());
 }
 
-/* Part p of nparts of a big linear layer, through OpenBLAS on this thread alone, then
- * its bias and activation while in cache. OpenBLAS packs both operands per call, so
+/* Part p of nparts of a big linear layer where there is no AVX2 kernel: through OpenBLAS
+ * on this thread alone, then its bias and activation while in cache. OpenBLAS packs both operands per call, so
  * each part takes a slice of the bigger one and packs all of the smaller: a slice of
  * the rows of x when the weights are the smaller (Q, K, V, the output dense layers),
  * a slice of the weight rows when x is (the 3072-wide intermediate layer). */
 static void blas_part(void *ctx, int part, int nparts)
 {
-    const small_job *j = ctx;
+    const linear_job *j = ctx;
     int by_rows = j->rows >= j->N;
     size_t total = by_rows ? j->rows : j->N;
     size_t per = (total + (size_t)nparts - 1) / (size_t)nparts;
@@ -137,17 +138,17 @@ static void blas_part(void *ctx, int part, int nparts)
 }
 
 /* out (N, l->out) = act(x (N, l->in; row stride ldx) . W^T + b). W is [out, in] as
- * Hugging Face stores it. The small-row kernel applies the bias and the activation to
- * each tile as it finishes it, on the pool's threads; after OpenBLAS, one more pass. */
+ * Hugging Face stores it. Both kernels apply the bias and the activation to each tile
+ * as they finish it, on the pool's threads. */
 static void linear(const bs_run *r, float *out, const float *x, size_t N, size_t ldx,
                    const bs_linear *l, bs_kact act)
 {
     if (N <= BS_SMALL_ROWS) {
-        small_job j = {out, x, l->w, l->b, act, ldx, N, (size_t)l->out, (size_t)l->in, NULL};
+        linear_job j = {out, x, l->w, l->b, act, ldx, N, (size_t)l->out, (size_t)l->in, NULL};
         bs_parallel(small_part, &j, threads_for(N * j.N * j.K));
         return;
     }
-    small_job j = {out, x, l->w, l->b, act, ldx, N, (size_t)l->out, (size_t)l->in, r->pack};
+    linear_job j = {out, x, l->w, l->b, act, ldx, N, (size_t)l->out, (size_t)l->in, r->pack};
     int parts = bs_get_threads() < r->pack_parts ? bs_get_threads() : r->pack_parts;
     if (parts >= 1 && bs_k_linear_big_available())
         bs_parallel(big_part, &j, parts);

@@ -76,11 +76,12 @@ void bs_k_linear_big(float *out, size_t ldo, const float *x, size_t ldx, const f
 size_t bs_k_linear_big_scratch(void);
 
 /* Up to this many rows (B x T) bert.c's linear layers use bs_k_linear_small, above it
- * OpenBLAS: measured on bert-base at 1 and 2 threads, the small-row kernel is 5-25 %
- * faster from 16 to 256 rows and 15 % slower at 384 (docs/performance.md). Building
- * with -DBS_SMALL_ROWS=N moves the switch, for such measurements. */
+ * bs_k_linear_big. Measured on bert-base at 2 threads (median ms, small | big): 16 rows
+ * 18.9 | 25.5, 48 rows 46.2 | 52.3, 96 rows 88.9 | 89.9, 128 rows 118.6 | 120.6, 192 rows
+ * 180.5 | 174.8, 256 rows 244.5 | 225.1 (docs/performance.md). Building with
+ * -DBS_SMALL_ROWS=N moves the switch, for such measurements. */
 #ifndef BS_SMALL_ROWS
-#define BS_SMALL_ROWS 256
+#define BS_SMALL_ROWS 128
 #endif
 
 /* "avx2" or "portable": the code path the dispatched kernels use. */
