@@ -331,7 +331,8 @@ typedef struct {
 /* Part p of nparts: a share of the B x A (sentence, head) pairs. Each pair is two
  * products on the (B, T, H) buffers, where head a is columns a*D .. a*D+D-1 (so heads
  * are never copied out): scores = Q K^T with rows of stride H, the masked softmax, then
- * ctx = P V, computed as P (V^T)^T after transposing the head's V (T x D floats). */
+ * ctx = P V: for T >= ATTN_BIG_T on bs_k_linear_big as P (V^T)^T after transposing the
+ * head's V (T x D floats), else on OpenBLAS (one thread). */
 static void attn_part(void *ctx, int part, int nparts)
 {
     const attn_job *j = ctx;
@@ -339,12 +340,13 @@ static void attn_part(void *ctx, int part, int nparts)
     size_t T = j->T, H = j->H, A = j->A, D = H / A, pairs = j->B * A;
     size_t p0 = pairs * (size_t)part / (size_t)nparts;
     size_t p1 = pairs * (size_t)(part + 1) / (size_t)nparts;
-    /* from 64 positions on, the many-row kernel (panels of K, and of V^T) is faster */
-    int simd = bs_k_linear_big_available(), big = T >= ATTN_BIG_T && part < r->pack_parts;
+    /* from 64 positions on, the many-row kernel (panels of K, and of V^T) is faster than
+     * OpenBLAS; below, OpenBLAS's small-matrix kernels are (and where there is no AVX2) */
+    int big = T >= ATTN_BIG_T && part < r->pack_parts && bs_k_linear_big_available();
     for (size_t p = p0; p < p1; p++) {
         size_t b = p / A, a = p % A, off = b * T * H + a * D;
         float *probs = j->probs + p * T * T, *vt = r->vt + p * D * T;
-        if (!simd) { /* no AVX2: OpenBLAS, on this thread */
+        if (!big) { /* OpenBLAS, on this thread */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)D, 1.0f,
                         r->q + off, (int)H, r->k + off, (int)H, 0.0f, probs, (int)T);
             bs_k_softmax_masked(probs, r->madd + b * T, T, T, j->div);
@@ -352,20 +354,13 @@ static void attn_part(void *ctx, int part, int nparts)
                         1.0f, probs, (int)T, r->v + off, (int)H, 0.0f, r->ctx + off, (int)H);
             continue;
         }
-        float *pack = big ? r->pack + (size_t)part * bs_k_linear_big_scratch() : NULL;
-        if (big)
-            bs_k_linear_big(probs, T, r->q + off, H, r->k + off, H, NULL, BS_K_NONE, T, T, D,
-                            pack);
-        else
-            bs_k_linear_small(probs, T, r->q + off, H, r->k + off, H, NULL, BS_K_NONE, T, T, D);
+        float *pack = r->pack + (size_t)part * bs_k_linear_big_scratch();
+        bs_k_linear_big(probs, T, r->q + off, H, r->k + off, H, NULL, BS_K_NONE, T, T, D, pack);
         bs_k_softmax_masked(probs, r->madd + b * T, T, T, j->div);
         for (size_t t = 0; t < T; t++)
             for (size_t d = 0; d < D; d++)
                 vt[d * T + t] = r->v[off + t * H + d];
-        if (big)
-            bs_k_linear_big(r->ctx + off, H, probs, T, vt, T, NULL, BS_K_NONE, T, D, T, pack);
-        else
-            bs_k_linear_small(r->ctx + off, H, probs, T, vt, T, NULL, BS_K_NONE, T, D, T);
+        bs_k_linear_big(r->ctx + off, H, probs, T, vt, T, NULL, BS_K_NONE, T, D, T, pack);
     }
 }
 
