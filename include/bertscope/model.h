@@ -112,8 +112,10 @@ int bs_model_shape_only(const bs_model *m);     /* all weights random */
 const bs_warnings *bs_model_warnings(const bs_model *m);
 size_t bs_model_weight_bytes(const bs_model *m); /* bytes of weights as used (F32) */
 
-/* Threads used by GEMM (OpenBLAS is process-wide; the engine's own small-batch GEMM
- * follows the same count). n <= 0 = all cores. */
+/* Threads a forward pass is split over (process-wide; n <= 0 = all cores, the default).
+ * The engine runs its kernels on its own pool and keeps OpenBLAS to one thread, so
+ * that OpenBLAS's idle threads never spin against it. bs_get_threads() gives the count
+ * in use. */
 void bs_set_threads(int n);
 int bs_get_threads(void);
 /* The SIMD path of the non-GEMM kernels, picked at run time: "avx2" or "portable". */
