@@ -20,6 +20,7 @@
 #include "engine/pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
@@ -38,6 +39,8 @@ static struct {
     pthread_mutex_t mu;  /* for sleeping and waking only */
     pthread_cond_t wake, done;
     int started;             /* workers created (ids 1..started), under use */
+    pthread_t threads[POOL_MAX];
+    atomic_int quit;         /* set by pool_shutdown: workers return */
     atomic_ulong gen;        /* job counter: a change starts the workers */
     atomic_int remaining;    /* workers that have not finished the current job */
     atomic_int sleepers;     /* workers asleep or going to sleep on wake */
@@ -57,7 +60,20 @@ static long now_ns(void)
     return ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
-/* Spins until *v != old (ulong) for up to SPIN_NS; returns the value last seen. */
+/* One step of a wait loop: a pause for the first PAUSE_SPINS steps (the usual wait
+ * between two jobs is a few microseconds), then sched_yield, so that with more
+ * threads than cores (another model's thread in the interface, -t above the core
+ * count) a waiting thread gives its core to one with work. */
+#define PAUSE_SPINS 4096u
+static void spin_step(unsigned i)
+{
+    if (i < PAUSE_SPINS)
+        cpu_relax();
+    else
+        sched_yield();
+}
+
+/* Spins until pool.gen != old for up to SPIN_NS; returns the value last seen. */
 static unsigned long spin_gen(unsigned long old)
 {
     long t0 = now_ns();
@@ -65,7 +81,7 @@ static unsigned long spin_gen(unsigned long old)
         unsigned long g = atomic_load(&pool.gen);
         if (g != old || ((i & 255) == 0 && now_ns() - t0 > SPIN_NS))
             return g;
-        cpu_relax();
+        spin_step(i);
     }
 }
 
@@ -84,6 +100,8 @@ static void *pool_worker(void *arg)
             pthread_mutex_unlock(&pool.mu);
         }
         seen = g;
+        if (atomic_load(&pool.quit))
+            return NULL;
         int n = pool.nparts;
         if (id < n)
             pool.fn(pool.ctx, id, n);
@@ -107,10 +125,9 @@ void bs_parallel(bs_part_fn fn, void *ctx, int nparts)
         return;
     }
     while (pool.started < nparts - 1) {
-        pthread_t th;
-        if (pthread_create(&th, NULL, pool_worker, (void *)(intptr_t)(pool.started + 1)) != 0)
+        if (pthread_create(&pool.threads[pool.started], NULL, pool_worker,
+                           (void *)(intptr_t)(pool.started + 1)) != 0)
             break;
-        pthread_detach(th);
         pool.started++;
     }
     if (nparts > pool.started + 1)
@@ -144,7 +161,28 @@ void bs_parallel(bs_part_fn fn, void *ctx, int nparts)
             pthread_mutex_unlock(&pool.mu);
             break;
         }
-        cpu_relax();
+        spin_step(i);
+    }
+    pthread_mutex_unlock(&pool.use);
+}
+
+/* At exit, the workers are stopped and joined, so that nothing of theirs is left for
+ * leak checkers to find. If a job is still running on another thread (the process is
+ * exiting under it), they are left alone. */
+__attribute__((destructor)) static void pool_shutdown(void)
+{
+    if (pthread_mutex_trylock(&pool.use) != 0)
+        return;
+    if (pool.started > 0) {
+        atomic_store(&pool.quit, 1);
+        atomic_fetch_add(&pool.gen, 1);
+        pthread_mutex_lock(&pool.mu);
+        pthread_cond_broadcast(&pool.wake);
+        pthread_mutex_unlock(&pool.mu);
+        for (int i = 0; i < pool.started; i++)
+            pthread_join(pool.threads[i], NULL);
+        pool.started = 0;
+        atomic_store(&pool.quit, 0);
     }
     pthread_mutex_unlock(&pool.use);
 }

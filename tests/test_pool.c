@@ -1,0 +1,170 @@
+/*
+ * test_pool.c - the engine's thread pool (src/engine/pool.c): every part of a job runs
+ * exactly once, on as many threads as asked, many jobs in a row (the spinning hand-off),
+ * after the workers have gone to sleep (the condition-variable hand-off), and with
+ * two callers at once (the second works alone).
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "engine/pool.h"
+
+#define MAX_PARTS 64
+
+typedef struct {
+    atomic_int ran[MAX_PARTS]; /* times each part ran */
+    atomic_int calls;
+    int nparts_seen;           /* the nparts every call was given (or -1 if they differ) */
+    pthread_t who[MAX_PARTS];
+    atomic_int busy_ns;        /* each part spins this long, so the parts overlap */
+} job;
+
+static void spin_ns(long ns)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < ns);
+}
+
+static void part_fn(void *ctx, int part, int nparts)
+{
+    job *j = ctx;
+    assert_true(part >= 0 && part < nparts && nparts <= MAX_PARTS);
+    atomic_fetch_add(&j->ran[part], 1);
+    atomic_fetch_add(&j->calls, 1);
+    if (j->nparts_seen == 0)
+        j->nparts_seen = nparts;
+    else if (j->nparts_seen != nparts)
+        j->nparts_seen = -1;
+    j->who[part] = pthread_self();
+    spin_ns(atomic_load(&j->busy_ns));
+}
+
+static void check_once_each(job *j)
+{
+    assert_true(j->nparts_seen > 0);
+    for (int p = 0; p < j->nparts_seen; p++)
+        assert_int_equal(atomic_load(&j->ran[p]), 1);
+    assert_int_equal(atomic_load(&j->calls), j->nparts_seen);
+}
+
+static void test_pool_runs_every_part_once(void **state)
+{
+    (void)state;
+    for (int n = 1; n <= 4; n++) {
+        job j;
+        memset(&j, 0, sizeof j);
+        atomic_store(&j.busy_ns, 200000);
+        bs_parallel(part_fn, &j, n);
+        check_once_each(&j);
+        assert_int_equal(j.nparts_seen, n); /* 4 threads start fine on any machine */
+        assert_true(pthread_equal(j.who[0], pthread_self())); /* part 0 on the caller */
+        for (int p = 1; p < n; p++) /* the others on workers */
+            assert_false(pthread_equal(j.who[p], pthread_self()));
+    }
+}
+
+static void test_pool_many_jobs_in_a_row(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 2000; i++) {
+        job j;
+        memset(&j, 0, sizeof j);
+        bs_parallel(part_fn, &j, 2 + i % 3);
+        check_once_each(&j);
+    }
+}
+
+static void test_pool_wakes_sleeping_workers(void **state)
+{
+    (void)state;
+    job j;
+    memset(&j, 0, sizeof j);
+    bs_parallel(part_fn, &j, 3);
+    check_once_each(&j);
+    /* longer than the workers spin (1 ms): they are asleep on the condition variable */
+    struct timespec nap = {0, 20 * 1000 * 1000};
+    nanosleep(&nap, NULL);
+    memset(&j, 0, sizeof j);
+    bs_parallel(part_fn, &j, 3);
+    check_once_each(&j);
+    assert_int_equal(j.nparts_seen, 3);
+}
+
+/* A job on fewer parts than there are workers: the idle workers must not run it. */
+static void test_pool_fewer_parts_than_workers(void **state)
+{
+    (void)state;
+    job j;
+    memset(&j, 0, sizeof j);
+    bs_parallel(part_fn, &j, 4);
+    check_once_each(&j);
+    for (int i = 0; i < 200; i++) {
+        memset(&j, 0, sizeof j);
+        bs_parallel(part_fn, &j, 2);
+        check_once_each(&j);
+        assert_int_equal(j.nparts_seen, 2);
+    }
+}
+
+typedef struct {
+    job j;
+    int rounds, bad;
+} caller_arg;
+
+static void *caller(void *arg)
+{
+    caller_arg *c = arg;
+    for (int r = 0; r < c->rounds; r++) {
+        memset(&c->j, 0, sizeof c->j);
+        atomic_store(&c->j.busy_ns, 20000);
+        bs_parallel(part_fn, &c->j, 2);
+        int n = c->j.nparts_seen;
+        if (n < 1 || atomic_load(&c->j.calls) != n)
+            c->bad++;
+        for (int p = 0; p < n; p++)
+            if (atomic_load(&c->j.ran[p]) != 1)
+                c->bad++;
+    }
+    return NULL;
+}
+
+/* Two threads calling at once: one gets the pool, the other runs its job alone (one
+ * part), and neither job loses or repeats a part. */
+static void test_pool_two_callers(void **state)
+{
+    (void)state;
+    caller_arg a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    a.rounds = b.rounds = 300;
+    pthread_t ta, tb;
+    assert_int_equal(pthread_create(&ta, NULL, caller, &a), 0);
+    assert_int_equal(pthread_create(&tb, NULL, caller, &b), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    assert_int_equal(a.bad, 0);
+    assert_int_equal(b.bad, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pool_runs_every_part_once),
+        cmocka_unit_test(test_pool_many_jobs_in_a_row),
+        cmocka_unit_test(test_pool_wakes_sleeping_workers),
+        cmocka_unit_test(test_pool_fewer_parts_than_workers),
+        cmocka_unit_test(test_pool_two_callers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
