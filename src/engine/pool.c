@@ -40,6 +40,8 @@ static struct {
     pthread_cond_t wake, done;
     int started;             /* workers created (ids 1..started), under use */
     pthread_t threads[POOL_MAX];
+    unsigned long start_gen[POOL_MAX]; /* gen when worker i+1 was created: its first job
+                                        * is the next one, not one already done */
     atomic_int quit;         /* set by pool_shutdown: workers return */
     atomic_ulong gen;        /* job counter: a change starts the workers */
     atomic_int remaining;    /* workers that have not finished the current job */
@@ -88,7 +90,7 @@ static unsigned long spin_gen(unsigned long old)
 static void *pool_worker(void *arg)
 {
     int id = (int)(intptr_t)arg;
-    unsigned long seen = 0;
+    unsigned long seen = pool.start_gen[id - 1]; /* written before pthread_create */
     for (;;) {
         unsigned long g = spin_gen(seen);
         if (g == seen) {
@@ -125,6 +127,7 @@ void bs_parallel(bs_part_fn fn, void *ctx, int nparts)
         return;
     }
     while (pool.started < nparts - 1) {
+        pool.start_gen[pool.started] = atomic_load(&pool.gen);
         if (pthread_create(&pool.threads[pool.started], NULL, pool_worker,
                            (void *)(intptr_t)(pool.started + 1)) != 0)
             break;
