@@ -55,7 +55,7 @@ static void usage(FILE *f)
         "  -m PATH                 a model folder or config.json (default --config base)\n"
         "  --config NAME           a random model: tiny mini small base large\n"
         "  --batch B, --seq T      batch shape (default 1 x 128)\n"
-        "  -t N                    GEMM threads (default: all cores)\n"
+        "  -t N                    engine threads (default: all cores)\n"
         "  --runs R                timed runs (default 10)\n"
         "  --sgemm-peak            measure OpenBLAS sgemm GFLOP/s on a 1024x3072x768 GEMM\n"
         "  --write-checkpoint DIR  write a random F32 BertModel folder of the --config\n"

@@ -72,7 +72,7 @@ static void usage(FILE *f)
         "                     without [MASK] get no prediction and a warning\n"
         "  --json             each line is a JSON string, or [\"A\", \"B\"] for a pair\n"
         "  --no-logits        leave the logits (or last_hidden_state) out\n"
-        "  -t N               GEMM threads (default: all cores)\n"
+        "  -t N               engine threads (default: all cores)\n"
         "  --seed S           seed for newly initialised heads and random models\n"
         "\n"
         "Several documents (several -m, or --padding none) are printed one after another;\n"
