@@ -69,6 +69,15 @@ static void check_once_each(job *j)
     assert_int_equal(atomic_load(&j->calls), j->nparts_seen);
 }
 
+/* A fresh job of n parts, each busy for busy_ns, checked afterwards. */
+static void run_job(job *j, int n, int busy_ns)
+{
+    memset(j, 0, sizeof *j);
+    atomic_store(&j->busy_ns, busy_ns);
+    bs_parallel(part_fn, j, n);
+    check_once_each(j);
+}
+
 /* Must run first, while the pool has no workers: a job on 2 parts starts one worker,
  * then a job on 4 parts starts two more. Those must take the second job, not re-run
  * the first. (An earlier version handed new workers the last job already done; the
@@ -77,13 +86,8 @@ static void test_pool_new_workers_start_at_the_next_job(void **state)
 {
     (void)state;
     static job first, second;
-    memset(&first, 0, sizeof first);
-    bs_parallel(part_fn, &first, 2);
-    check_once_each(&first);
-    memset(&second, 0, sizeof second);
-    atomic_store(&second.busy_ns, 100000);
-    bs_parallel(part_fn, &second, 4);
-    check_once_each(&second);
+    run_job(&first, 2, 0);
+    run_job(&second, 4, 100000);
     assert_int_equal(second.nparts_seen, 4);
     assert_int_equal(atomic_load(&first.calls), 2); /* nobody ran the first job again */
     assert_int_equal(agreed_nparts(&first), 2);
@@ -94,10 +98,7 @@ static void test_pool_runs_every_part_once(void **state)
     (void)state;
     for (int n = 1; n <= 4; n++) {
         job j;
-        memset(&j, 0, sizeof j);
-        atomic_store(&j.busy_ns, 200000);
-        bs_parallel(part_fn, &j, n);
-        check_once_each(&j);
+        run_job(&j, n, 200000);
         assert_int_equal(j.nparts_seen, n); /* 4 threads start fine on any machine */
         assert_true(pthread_equal(j.who[0], pthread_self())); /* part 0 on the caller */
         for (int p = 1; p < n; p++) /* the others on workers */
@@ -110,9 +111,7 @@ static void test_pool_many_jobs_in_a_row(void **state)
     (void)state;
     for (int i = 0; i < 2000; i++) {
         job j;
-        memset(&j, 0, sizeof j);
-        bs_parallel(part_fn, &j, 2 + i % 3);
-        check_once_each(&j);
+        run_job(&j, 2 + i % 3, 0);
     }
 }
 
@@ -120,15 +119,11 @@ static void test_pool_wakes_sleeping_workers(void **state)
 {
     (void)state;
     job j;
-    memset(&j, 0, sizeof j);
-    bs_parallel(part_fn, &j, 3);
-    check_once_each(&j);
+    run_job(&j, 3, 0);
     /* longer than the workers spin (1 ms): they are asleep on the condition variable */
     struct timespec nap = {0, 20 * 1000 * 1000};
     nanosleep(&nap, NULL);
-    memset(&j, 0, sizeof j);
-    bs_parallel(part_fn, &j, 3);
-    check_once_each(&j);
+    run_job(&j, 3, 0);
     assert_int_equal(j.nparts_seen, 3);
 }
 
@@ -137,13 +132,9 @@ static void test_pool_fewer_parts_than_workers(void **state)
 {
     (void)state;
     job j;
-    memset(&j, 0, sizeof j);
-    bs_parallel(part_fn, &j, 4);
-    check_once_each(&j);
+    run_job(&j, 4, 0);
     for (int i = 0; i < 200; i++) {
-        memset(&j, 0, sizeof j);
-        bs_parallel(part_fn, &j, 2);
-        check_once_each(&j);
+        run_job(&j, 2, 0);
         assert_int_equal(j.nparts_seen, 2);
     }
 }

@@ -82,14 +82,23 @@ typedef struct {
     float *pack; /* for big_part: one bs_k_linear_big_scratch() block per part */
 } linear_job; /* one linear layer, split into parts by small_part, big_part, blas_part */
 
+/* Part p of nparts of [0, total) in multiples of unit (the last part takes the rest):
+ * [*a, *b), empty when there is less work than parts. */
+static void slice(size_t total, size_t unit, int part, int nparts, size_t *a, size_t *b)
+{
+    size_t per = (total + (size_t)nparts - 1) / (size_t)nparts;
+    size_t chunk = (per + unit - 1) / unit * unit;
+    *a = (size_t)part * chunk < total ? (size_t)part * chunk : total;
+    *b = *a + chunk < total ? *a + chunk : total;
+}
+
 /* Part p of nparts: a slice of the output columns (weight rows), in multiples of 3 so
  * every slice but the last runs the kernel's full 3-row blocks. */
 static void small_part(void *ctx, int part, int nparts)
 {
     const linear_job *j = ctx;
-    size_t per = (j->N + (size_t)nparts - 1) / (size_t)nparts;
-    size_t chunk = (per + 2) / 3 * 3;
-    size_t n0 = (size_t)part * chunk, n1 = n0 + chunk < j->N ? n0 + chunk : j->N;
+    size_t n0, n1;
+    slice(j->N, 3, part, nparts, &n0, &n1);
     if (n0 < n1)
         bs_k_linear_small(j->out + n0, j->N, j->x, j->ldx, j->w + n0 * j->K, j->K,
                           j->bias ? j->bias + n0 : NULL, j->act, j->rows, n1 - n0, j->K);
@@ -101,9 +110,8 @@ static void small_part(void *ctx, int part, int nparts)
 static void big_part(void *ctx, int part, int nparts)
 {
     const linear_job *j = ctx;
-    size_t per = (j->N + (size_t)nparts - 1) / (size_t)nparts;
-    size_t chunk = (per + 15) / 16 * 16;
-    size_t n0 = (size_t)part * chunk, n1 = n0 + chunk < j->N ? n0 + chunk : j->N;
+    size_t n0, n1;
+    slice(j->N, 16, part, nparts, &n0, &n1);
     if (n0 < n1)
         bs_k_linear_big(j->out + n0, j->N, j->x, j->ldx, j->w + n0 * j->K, j->K,
                         j->bias ? j->bias + n0 : NULL, j->act, j->rows, n1 - n0, j->K,
@@ -119,10 +127,8 @@ static void blas_part(void *ctx, int part, int nparts)
 {
     const linear_job *j = ctx;
     int by_rows = j->rows >= j->N;
-    size_t total = by_rows ? j->rows : j->N;
-    size_t per = (total + (size_t)nparts - 1) / (size_t)nparts;
-    size_t chunk = (per + 15) / 16 * 16;
-    size_t a = (size_t)part * chunk, b = a + chunk < total ? a + chunk : total;
+    size_t a, b;
+    slice(by_rows ? j->rows : j->N, 16, part, nparts, &a, &b);
     if (a >= b)
         return;
     size_t m0 = by_rows ? a : 0, m1 = by_rows ? b : j->rows;
