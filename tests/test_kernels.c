@@ -315,7 +315,8 @@ static void test_kernels_linear_small_matches_scalar(void **state)
     /* M covers every row-block remainder (1..4) and more than one block; N every
      * remainder of the 3-row blocks and more than one 48-row panel; K the tail of the
      * 8-wide steps and more than one 768 chunk (3072 + 5). */
-    const size_t Ms[] = {1, 2, 3, 4, 7, 16}, Ns[] = {1, 2, 5, 33, 100}, Ks[] = {1, 7, 33, 768, 3077};
+    const size_t Ms[] = {1, 2, 3, 4, 7, 16}, Ns[] = {1, 2, 5, 33, 100};
+    const size_t Ks[] = {1, 7, 33, 768, 3077};
     const bs_kact acts[] = {BS_K_NONE, BS_K_GELU, BS_K_TANH};
     for (size_t a = 0; a < 6; a++)
         for (size_t b = 0; b < 5; b++)

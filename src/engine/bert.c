@@ -64,10 +64,11 @@ struct bs_run {
 };
 
 
-/* Threads for a job of `macs` multiply-adds on the pool: bs_get_threads(), but one below PARALLEL_MIN_MACS, where handing out the parts costs
- * more than it saves: the built-in models' 128-wide layers on a short sentence (16 x 128
- * x 128 = 262k) take a few microseconds alone, and in the interface the other models'
- * threads want the cores. */
+/* Threads for a job of `macs` multiply-adds on the pool: bs_get_threads(), but one
+ * below PARALLEL_MIN_MACS, where handing out the parts costs more than it saves: the
+ * built-in models' 128-wide layers on a short sentence (16 x 128 x 128 = 262k) take a
+ * few microseconds alone, and in the interface the other models' threads want the
+ * cores. */
 #define PARALLEL_MIN_MACS ((size_t)1 << 20)
 static int threads_for(size_t macs)
 {
@@ -119,10 +120,11 @@ static void big_part(void *ctx, int part, int nparts)
 }
 
 /* Part p of nparts of a big linear layer where there is no AVX2 kernel: through OpenBLAS
- * on this thread alone, then its bias and activation while in cache. OpenBLAS packs both operands per call, so
- * each part takes a slice of the bigger one and packs all of the smaller: a slice of
- * the rows of x when the weights are the smaller (Q, K, V, the output dense layers),
- * a slice of the weight rows when x is (the 3072-wide intermediate layer). */
+ * on this thread alone, then its bias and activation while in cache. OpenBLAS packs
+ * both operands per call, so each part takes a slice of the bigger one and packs all of
+ * the smaller: a slice of the rows of x when the weights are the smaller (Q, K, V, the
+ * output dense layers), a slice of the weight rows when x is (the 3072-wide
+ * intermediate layer). */
 static void blas_part(void *ctx, int part, int nparts)
 {
     const linear_job *j = ctx;
