@@ -524,6 +524,9 @@ AVX2 static float dot_avx2(const float *a, const float *b, size_t K)
     return hsum8(acc);
 }
 
+AVX2 static void ls_tail(float *out, size_t ldo, const float *x, size_t ldx, const float *w,
+                         size_t ldw, size_t M, size_t N, size_t K);
+
 AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_t ldx,
                                    const float *w, size_t ldw, const float *bias, bs_kact act,
                                    size_t M, size_t N, size_t K)
@@ -545,21 +548,34 @@ AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_
                 for (size_t n = n0; n < n0 + np; n += 3)
                     kern[mr](out + m0 * ldo + n, ldo, x + m0 * ldx + k0, ldx, w + n * ldw + k0,
                              ldw, kc, k0 > 0, &pf);
-                if (k0 + kc == K && (bias || act != BS_K_NONE))
+                if (np == LS_NP && k0 + kc == K && (bias || act != BS_K_NONE))
                     for (size_t m = m0; m < m0 + mr; m++)
                         bias_act_avx2(out + m * ldo + n0, bias ? bias + n0 : NULL, 1, np, act);
             }
         }
     }
-    if (N3 == N)
-        return;
+    if (N3 < N)
+        ls_tail(out, ldo, x, ldx, w, ldw, M, N, K);
+    /* Bias and activation: on each full panel's tile as it finishes (above, in L1), on
+     * the columns after the last full panel in one pass per row here. Per-tile calls on
+     * a short last panel and the tail (masked lanes, more calls) made 128-wide layers
+     * measurably slower. */
+    size_t e0 = N3 - N3 % LS_NP;
+    if (e0 < N && (bias || act != BS_K_NONE))
+        for (size_t m = 0; m < M; m++)
+            bias_act_avx2(out + m * ldo + e0, bias ? bias + e0 : NULL, 1, N - e0, act);
+}
+
+/* The last N % 3 output columns of linear_small_avx2, without bias or activation. */
+AVX2 static void ls_tail(float *out, size_t ldo, const float *x, size_t ldx, const float *w,
+                         size_t ldw, size_t M, size_t N, size_t K)
+{
+    static const ls_kernel kern[5] = {NULL, ls_1x3, ls_2x3, ls_3x3, ls_4x3};
+    size_t N3 = N - N % 3;
     if (N < 3) { /* one or two weight rows in all: dot products */
         for (size_t n = 0; n < N; n++)
-            for (size_t m = 0; m < M; m++) {
-                float *o = out + m * ldo + n;
-                *o = dot_avx2(x + m * ldx, w + n * ldw, K);
-                bias_act_avx2(o, bias ? bias + n : NULL, 1, 1, act);
-            }
+            for (size_t m = 0; m < M; m++)
+                out[m * ldo + n] = dot_avx2(x + m * ldx, w + n * ldw, K);
         return;
     }
     /* The last N % 3 rows: the kernel on the last three rows (recomputing one or two
@@ -573,13 +589,9 @@ AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_
             size_t kc = K - k0 < LS_KC ? K - k0 : LS_KC;
             kern[mr](tile, 3, x + m0 * ldx + k0, ldx, w + nb * ldw + k0, ldw, kc, k0 > 0, &none);
         }
-        for (size_t m = 0; m < mr; m++) {
-            float *o = out + (m0 + m) * ldo + N3;
+        for (size_t m = 0; m < mr; m++)
             for (size_t j = 0; j < r; j++)
-                o[j] = tile[m * 3 + 3 - r + j];
-            if (bias || act != BS_K_NONE)
-                bias_act_avx2(o, bias ? bias + N3 : NULL, 1, r, act);
-        }
+                out[(m0 + m) * ldo + N3 + j] = tile[m * 3 + 3 - r + j];
     }
 }
 /* ---- the many-row linear layer -----------------------------------------------------
