@@ -1,5 +1,6 @@
 /*
- * kernels.c - the forward pass's non-GEMM kernels (see kernels.h).
+ * kernels.c - the forward pass's kernels (see kernels.h): the element-wise and
+ * row-wise ones, and the two GEMM kernels the linear layers and attention run on.
  *
  * Three layers per kernel: the scalar twin (`*_scalar`, the formula as Hugging Face
  * writes it, with libm's erff/tanhf/expf), an AVX2+FMA version compiled with
@@ -12,12 +13,14 @@
  *   exp  - Cephes' expf (range reduction by ln 2, degree-5 polynomial), 0 below -87.3
  *   erf  - a rational minimax fit on [-4, 4] (the one Eigen uses), +-1 outside
  *   tanh - (1 - e) / (1 + e) with e = exp(-2|x|), sign restored
- * bs_k_linear_small is the exception to "everything but GEMM": a weight-streaming
- * x W^T for a few rows, where OpenBLAS would spend most of its time packing W.
+ * The GEMM kernels, x W^T on the [out, in] weights as stored: bs_k_linear_small
+ * (dot products, weights streamed once, for up to BS_SMALL_ROWS rows) and
+ * bs_k_linear_big (weight blocks packed per call, x read in place, for more). Their
+ * scalar twin is bs_k_linear_small_scalar.
  *
- * AVX-512 is not used: the other kernels are a few percent of the run time (GEMM
- * dominates), and on the Zen 4 machine this was tuned on 512-bit FMAs run as two 256-bit
- * halves, so a second wide path would add test surface for no FLOPs.
+ * AVX-512 is not used: on the Zen 4 machine this was tuned on 512-bit FMAs run as two
+ * 256-bit halves; a 12 x 32 AVX-512 GEMM micro-kernel measured the same GFLOP/s as the
+ * 6 x 16 AVX2 one, so a second wide path would add test surface for no FLOPs.
  */
 #include "engine/kernels.h"
 

@@ -1,6 +1,6 @@
 /*
- * kernels.h - the element-wise and row-wise kernels of the forward pass (everything
- * that is not a GEMM): bias + activation, residual + LayerNorm, masked softmax.
+ * kernels.h - the kernels of the forward pass: bias + activation, residual + LayerNorm,
+ * masked softmax, and the two GEMM kernels (x W^T for few rows and for many).
  *
  * Each kernel has a vectorised version, picked once at run time (AVX2+FMA when the CPU
  * has it, otherwise the portable code), and a plain scalar twin `*_scalar` written as
