@@ -641,8 +641,8 @@ static void test_reducer_survives_random_input(void **unused)
         char bytes[64];
         if (pick < 45) {
             const app_binding *b = &app_keymap[(x >> 8) % (uint64_t)app_keymap_count];
-            if (b->action == A_QUIT || b->action == A_QUIT_NOW || b->action == A_SAVE ||
-                b->action == A_SAVE_W)
+            if (b->action == ACT_QUIT || b->action == ACT_QUIT_NOW || b->action == ACT_SAVE ||
+                b->action == ACT_SAVE_W)
                 continue; /* no files written, no early exit */
             ev = (app_event){.kind = EV_KEY, .key = (x >> 20) & 1 && b->key2 ? b->key2 : b->key};
         } else if (pick < 85) {

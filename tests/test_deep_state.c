@@ -26,8 +26,8 @@ static void test_deep_keys_map_back_and_are_free(void **state)
         assert_int_equal(b->action, i + 1);
         assert_int_equal(deep_key_action(b->key), b->action);
         /* Not bound in the main table, in either mode. */
-        assert_int_equal(app_key_action(b->key, 0), A_NONE);
-        assert_int_equal(app_key_action(b->key, 1), A_NONE);
+        assert_int_equal(app_key_action(b->key, 0), ACT_NONE);
+        assert_int_equal(app_key_action(b->key, 1), ACT_NONE);
         for (int j = 0; j < i; j++)
             assert_int_not_equal(deep_keymap[j].key, b->key);
         assert_true(b->help && b->help[0] && b->shown && b->shown[0]);

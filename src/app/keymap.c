@@ -19,5 +19,5 @@ app_action app_key_action(int key, int editing)
         if (b->key == key || (b->key2 && b->key2 == key))
             return b->action;
     }
-    return A_NONE;
+    return ACT_NONE;
 }

@@ -13,65 +13,65 @@
 #include "app/event.h"
 
 #define APP_KEYMAP(X)                                                                     \
-    X(A_QUIT_NOW, ANY, APP_KEY_CTRL_Q, APP_KEY_CTRL_C, "Ctrl-Q", "quit from anywhere")     \
-    X(A_HELP_F1, ANY, APP_KEY_F1, 0, "F1", "show or hide this help")                      \
-    X(A_FOCUS_NEXT, ANY, APP_KEY_TAB, 0, "Tab", "next panel: sentences, tokens, shapes")   \
-    X(A_FOCUS_PREV, ANY, APP_KEY_BTAB, 0, "Shift-Tab", "previous panel")                   \
-    X(A_SAVE, ANY, APP_KEY_CTRL_S, 0, "Ctrl-S", "save the sentences to the file")          \
-    X(A_QUIT, NAV, 'q', 0, "q", "quit")                                                    \
-    X(A_HELP, NAV, '?', 0, "?", "show or hide this help")                                  \
-    X(A_EDIT, NAV, APP_KEY_ENTER, 'e', "Enter e", "edit the selected sentence")            \
-    X(A_ADD, NAV, 'a', 'o', "a o", "add a sentence below and edit it")                     \
-    X(A_DELETE, NAV, 'd', APP_KEY_DELETE, "d Del", "delete the selected sentence")         \
-    X(A_MOVE_UP, NAV, 'K', APP_KEY_SUP, "K Shift-Up", "move the sentence up")              \
-    X(A_MOVE_DOWN, NAV, 'J', APP_KEY_SDOWN, "J Shift-Down", "move the sentence down")      \
-    X(A_PAIR, NAV, 'b', 0, "b", "pair (A, B) on or off for the sentence")      \
-    X(A_UP, NAV, APP_KEY_UP, 'k', "Up k", "previous sentence / scroll shapes")             \
-    X(A_DOWN, NAV, APP_KEY_DOWN, 'j', "Down j", "next sentence / scroll shapes")           \
-    X(A_LEFT, NAV, APP_KEY_LEFT, 'h', "Left h", "previous token (scrolls the grid)")       \
-    X(A_RIGHT, NAV, APP_KEY_RIGHT, 'l', "Right l", "next token")                           \
-    X(A_FIRST, NAV, APP_KEY_HOME, '0', "Home 0", "first token")                            \
-    X(A_LAST, NAV, APP_KEY_END, '$', "End $", "last token")                                \
-    X(A_PADDING, NAV, 'p', 0, "p", "padding: longest, max_length, none")                   \
-    X(A_SIDE, NAV, 's', 0, "s", "padding side: right or left")                             \
-    X(A_TRUNC, NAV, 't', 0, "t", "truncation: none, longest_first, only_first…") \
-    X(A_MAXLEN_UP, NAV, '+', '=', "+", "max_length + 1")                                   \
-    X(A_MAXLEN_DOWN, NAV, '-', '_', "-", "max_length - 1")                                 \
-    X(A_MAXLEN_SET, NAV, 'm', 0, "m", "type a max_length")                                 \
-    X(A_HEAD, NAV, 'f', 0, "f", "bring the next model's head to the front")                \
-    X(A_LAYER_NEXT, NAV, ']', 0, "]", "next encoder layer in the shape ledger")            \
-    X(A_LAYER_PREV, NAV, '[', 0, "[", "previous encoder layer")                            \
-    X(A_DETAIL, NAV, 'v', 0, "v", "detail: attention, tokenizer, words, Python")    \
-    X(A_ATTN_NEXT, NAV, '>', 0, ">", "attention: next head (then the mean)")               \
-    X(A_ATTN_PREV, NAV, '<', 0, "<", "attention: previous head")                           \
-    X(A_FIND, NAV, '/', 0, "/", "find a token (Enter finds, Esc cancels)")                 \
-    X(A_FIND_NEXT, NAV, 'n', 0, "n", "find the next match")                                \
-    X(A_PAGE_UP, NAV, APP_KEY_PGUP, 0, "PgUp", "scroll the focused panel up")              \
-    X(A_PAGE_DOWN, NAV, APP_KEY_PGDN, 0, "PgDn", "scroll the focused panel down")          \
-    X(A_SAVE_W, NAV, 'w', 0, "w", "save the sentences to the file")                        \
-    X(A_LEAVE, EDIT, APP_KEY_ESC, 0, "Esc", "stop typing (back to the tokens)")            \
-    X(A_NEWLINE, EDIT, APP_KEY_ENTER, 0, "Enter", "split here: a new sentence below")      \
-    X(A_PREV_LINE, EDIT, APP_KEY_UP, 0, "Up", "edit the sentence above")                   \
-    X(A_NEXT_LINE, EDIT, APP_KEY_DOWN, 0, "Down", "edit the sentence below")               \
-    X(A_CUR_LEFT, EDIT, APP_KEY_LEFT, 0, "Left", "cursor left")                            \
-    X(A_CUR_RIGHT, EDIT, APP_KEY_RIGHT, 0, "Right", "cursor right")                        \
-    X(A_CUR_HOME, EDIT, APP_KEY_HOME, APP_KEY_CTRL_A, "Home Ctrl-A", "start of the line")  \
-    X(A_CUR_END, EDIT, APP_KEY_END, APP_KEY_CTRL_E, "End Ctrl-E", "end of the line")       \
-    X(A_BACKSPACE, EDIT, APP_KEY_BACKSPACE, APP_KEY_BACKSPACE_H, "Backspace",              \
+    X(ACT_QUIT_NOW, ANY, APP_KEY_CTRL_Q, APP_KEY_CTRL_C, "Ctrl-Q", "quit from anywhere")     \
+    X(ACT_HELP_F1, ANY, APP_KEY_F1, 0, "F1", "show or hide this help")                      \
+    X(ACT_FOCUS_NEXT, ANY, APP_KEY_TAB, 0, "Tab", "next panel: sentences, tokens, shapes")   \
+    X(ACT_FOCUS_PREV, ANY, APP_KEY_BTAB, 0, "Shift-Tab", "previous panel")                   \
+    X(ACT_SAVE, ANY, APP_KEY_CTRL_S, 0, "Ctrl-S", "save the sentences to the file")          \
+    X(ACT_QUIT, NAV, 'q', 0, "q", "quit")                                                    \
+    X(ACT_HELP, NAV, '?', 0, "?", "show or hide this help")                                  \
+    X(ACT_EDIT, NAV, APP_KEY_ENTER, 'e', "Enter e", "edit the selected sentence")            \
+    X(ACT_ADD, NAV, 'a', 'o', "a o", "add a sentence below and edit it")                     \
+    X(ACT_DELETE, NAV, 'd', APP_KEY_DELETE, "d Del", "delete the selected sentence")         \
+    X(ACT_MOVE_UP, NAV, 'K', APP_KEY_SUP, "K Shift-Up", "move the sentence up")              \
+    X(ACT_MOVE_DOWN, NAV, 'J', APP_KEY_SDOWN, "J Shift-Down", "move the sentence down")      \
+    X(ACT_PAIR, NAV, 'b', 0, "b", "pair (A, B) on or off for the sentence")      \
+    X(ACT_UP, NAV, APP_KEY_UP, 'k', "Up k", "previous sentence / scroll shapes")             \
+    X(ACT_DOWN, NAV, APP_KEY_DOWN, 'j', "Down j", "next sentence / scroll shapes")           \
+    X(ACT_LEFT, NAV, APP_KEY_LEFT, 'h', "Left h", "previous token (scrolls the grid)")       \
+    X(ACT_RIGHT, NAV, APP_KEY_RIGHT, 'l', "Right l", "next token")                           \
+    X(ACT_FIRST, NAV, APP_KEY_HOME, '0', "Home 0", "first token")                            \
+    X(ACT_LAST, NAV, APP_KEY_END, '$', "End $", "last token")                                \
+    X(ACT_PADDING, NAV, 'p', 0, "p", "padding: longest, max_length, none")                   \
+    X(ACT_SIDE, NAV, 's', 0, "s", "padding side: right or left")                             \
+    X(ACT_TRUNC, NAV, 't', 0, "t", "truncation: none, longest_first, only_first…") \
+    X(ACT_MAXLEN_UP, NAV, '+', '=', "+", "max_length + 1")                                   \
+    X(ACT_MAXLEN_DOWN, NAV, '-', '_', "-", "max_length - 1")                                 \
+    X(ACT_MAXLEN_SET, NAV, 'm', 0, "m", "type a max_length")                                 \
+    X(ACT_HEAD, NAV, 'f', 0, "f", "bring the next model's head to the front")                \
+    X(ACT_LAYER_NEXT, NAV, ']', 0, "]", "next encoder layer in the shape ledger")            \
+    X(ACT_LAYER_PREV, NAV, '[', 0, "[", "previous encoder layer")                            \
+    X(ACT_DETAIL, NAV, 'v', 0, "v", "detail: attention, tokenizer, words, Python")    \
+    X(ACT_ATTN_NEXT, NAV, '>', 0, ">", "attention: next head (then the mean)")               \
+    X(ACT_ATTN_PREV, NAV, '<', 0, "<", "attention: previous head")                           \
+    X(ACT_FIND, NAV, '/', 0, "/", "find a token (Enter finds, Esc cancels)")                 \
+    X(ACT_FIND_NEXT, NAV, 'n', 0, "n", "find the next match")                                \
+    X(ACT_PAGE_UP, NAV, APP_KEY_PGUP, 0, "PgUp", "scroll the focused panel up")              \
+    X(ACT_PAGE_DOWN, NAV, APP_KEY_PGDN, 0, "PgDn", "scroll the focused panel down")          \
+    X(ACT_SAVE_W, NAV, 'w', 0, "w", "save the sentences to the file")                        \
+    X(ACT_LEAVE, EDIT, APP_KEY_ESC, 0, "Esc", "stop typing (back to the tokens)")            \
+    X(ACT_NEWLINE, EDIT, APP_KEY_ENTER, 0, "Enter", "split here: a new sentence below")      \
+    X(ACT_PREV_LINE, EDIT, APP_KEY_UP, 0, "Up", "edit the sentence above")                   \
+    X(ACT_NEXT_LINE, EDIT, APP_KEY_DOWN, 0, "Down", "edit the sentence below")               \
+    X(ACT_CUR_LEFT, EDIT, APP_KEY_LEFT, 0, "Left", "cursor left")                            \
+    X(ACT_CUR_RIGHT, EDIT, APP_KEY_RIGHT, 0, "Right", "cursor right")                        \
+    X(ACT_CUR_HOME, EDIT, APP_KEY_HOME, APP_KEY_CTRL_A, "Home Ctrl-A", "start of the line")  \
+    X(ACT_CUR_END, EDIT, APP_KEY_END, APP_KEY_CTRL_E, "End Ctrl-E", "end of the line")       \
+    X(ACT_BACKSPACE, EDIT, APP_KEY_BACKSPACE, APP_KEY_BACKSPACE_H, "Backspace",              \
       "delete the character before the cursor")                                           \
-    X(A_DEL_CHAR, EDIT, APP_KEY_DELETE, APP_KEY_CTRL_D, "Del Ctrl-D",                      \
+    X(ACT_DEL_CHAR, EDIT, APP_KEY_DELETE, APP_KEY_CTRL_D, "Del Ctrl-D",                      \
       "delete the character under the cursor")                                            \
-    X(A_KILL_END, EDIT, APP_KEY_CTRL_K, 0, "Ctrl-K", "delete to the end of the line")     \
-    X(A_KILL_START, EDIT, APP_KEY_CTRL_U, 0, "Ctrl-U", "delete to the start of the line") \
-    X(A_KILL_WORD, EDIT, APP_KEY_CTRL_W, 0, "Ctrl-W", "delete the word before the cursor") \
-    X(A_PAIR_SEP, EDIT, APP_KEY_CTRL_T, 0, "Ctrl-T", "split into a pair: A | B at the cursor")
+    X(ACT_KILL_END, EDIT, APP_KEY_CTRL_K, 0, "Ctrl-K", "delete to the end of the line")     \
+    X(ACT_KILL_START, EDIT, APP_KEY_CTRL_U, 0, "Ctrl-U", "delete to the start of the line") \
+    X(ACT_KILL_WORD, EDIT, APP_KEY_CTRL_W, 0, "Ctrl-W", "delete the word before the cursor") \
+    X(ACT_PAIR_SEP, EDIT, APP_KEY_CTRL_T, 0, "Ctrl-T", "split into a pair: A | B at the cursor")
 
 typedef enum {
-    A_NONE = 0,
+    ACT_NONE = 0,
 #define X(action, scope, k1, k2, shown, help) action,
     APP_KEYMAP(X)
 #undef X
-    A_COUNT
+    ACT_COUNT
 } app_action;
 
 typedef enum { SCOPE_ANY, SCOPE_NAV, SCOPE_EDIT } app_scope;
@@ -88,7 +88,7 @@ extern const app_binding app_keymap[];
 extern const int app_keymap_count;
 
 /* The action bound to key in the given mode (editing = typing into the editor), or
- * A_NONE. Bindings of scope ANY apply in both modes. */
+ * ACT_NONE. Bindings of scope ANY apply in both modes. */
 app_action app_key_action(int key, int editing);
 
 #endif

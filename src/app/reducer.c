@@ -67,19 +67,19 @@ static int mouse(app_state *st, const app_event *ev)
             st->detail_scroll = clamp(st->detail_scroll + 3 * d, 0, 10000);
             return APP_REDRAW;
         }
-        return app_apply_action(st, d < 0 ? A_UP : A_DOWN);
+        return app_apply_action(st, d < 0 ? ACT_UP : ACT_DOWN);
     }
     if (ev->sent < 0 || ev->sent >= st->n_lines)
         return 0;
     int editing = st->focus == FOCUS_EDITOR;
     if (editing && ev->sent != st->cur)
-        app_apply_action(st, A_LEAVE);
+        app_apply_action(st, ACT_LEAVE);
     st->cur = ev->sent;
     st->cursor = editing && st->focus == FOCUS_EDITOR ? st->cursor : 0;
     if (ev->pos >= 0) {
         st->sel_col = ev->pos;
         if (st->focus == FOCUS_EDITOR)
-            app_apply_action(st, A_LEAVE);
+            app_apply_action(st, ACT_LEAVE);
         st->focus = FOCUS_GRID;
     }
     st->note[0] = '\0';
@@ -288,43 +288,43 @@ int app_apply_action(app_state *st, app_action a)
 {
     app_line *l = cur_line(st);
     switch (a) {
-    case A_NONE:
-    case A_COUNT:
+    case ACT_NONE:
+    case ACT_COUNT:
         return 0;
-    case A_QUIT_NOW:
+    case ACT_QUIT_NOW:
         return APP_QUIT;
-    case A_QUIT:
+    case ACT_QUIT:
         if (st->dirty && st->path[0] && !st->quit_armed) {
             st->quit_armed = 1;
             note(st, 1, "unsaved edits to '%s': w saves, q again quits", st->path);
             return APP_REDRAW;
         }
         return APP_QUIT;
-    case A_HELP:
-    case A_HELP_F1:
+    case ACT_HELP:
+    case ACT_HELP_F1:
         st->help = !st->help;
         st->help_scroll = 0;
         return APP_REDRAW;
-    case A_FOCUS_NEXT:
-    case A_FOCUS_PREV:
-        st->focus = (app_focus)((st->focus + (a == A_FOCUS_NEXT ? 1 : FOCUS_COUNT - 1)) %
+    case ACT_FOCUS_NEXT:
+    case ACT_FOCUS_PREV:
+        st->focus = (app_focus)((st->focus + (a == ACT_FOCUS_NEXT ? 1 : FOCUS_COUNT - 1)) %
                                 FOCUS_COUNT);
         if (st->focus == FOCUS_EDITOR)
             enter_editor(st);
         return APP_REDRAW;
-    case A_SAVE:
-    case A_SAVE_W:
+    case ACT_SAVE:
+    case ACT_SAVE_W:
         return save(st);
-    case A_EDIT:
+    case ACT_EDIT:
         enter_editor(st);
         return APP_REDRAW;
-    case A_ADD:
+    case ACT_ADD:
         if (insert_line(st, st->cur + 1, "", 0) != 0)
             return APP_REDRAW;
         st->cur++;
         enter_editor(st);
         return changed(st);
-    case A_DELETE:
+    case ACT_DELETE:
         if (st->n_lines > 1) {
             delete_line(st, st->cur);
             if (st->cur >= st->n_lines)
@@ -335,9 +335,9 @@ int app_apply_action(app_state *st, app_action a)
             note(st, 0, "the batch keeps one sentence: it was emptied");
         }
         return changed(st);
-    case A_MOVE_UP:
-    case A_MOVE_DOWN: {
-        int to = st->cur + (a == A_MOVE_UP ? -1 : 1);
+    case ACT_MOVE_UP:
+    case ACT_MOVE_DOWN: {
+        int to = st->cur + (a == ACT_MOVE_UP ? -1 : 1);
         if (to < 0 || to >= st->n_lines)
             return 0;
         app_line t = st->lines[to];
@@ -346,7 +346,7 @@ int app_apply_action(app_state *st, app_action a)
         st->cur = to;
         return changed(st);
     }
-    case A_PAIR: {
+    case ACT_PAIR: {
         long tab = app_line_tab(l);
         if (tab >= 0) {
             l->s[tab] = ' '; /* back to one sentence; the text of B is kept */
@@ -359,30 +359,30 @@ int app_apply_action(app_state *st, app_action a)
         }
         return changed(st);
     }
-    case A_UP:
-    case A_DOWN:
+    case ACT_UP:
+    case ACT_DOWN:
         if (st->focus == FOCUS_LEDGER) {
-            st->ledger_scroll = clamp(st->ledger_scroll + (a == A_UP ? -1 : 1), 0, 200);
+            st->ledger_scroll = clamp(st->ledger_scroll + (a == ACT_UP ? -1 : 1), 0, 200);
         } else {
-            st->cur = clamp(st->cur + (a == A_UP ? -1 : 1), 0, st->n_lines - 1);
+            st->cur = clamp(st->cur + (a == ACT_UP ? -1 : 1), 0, st->n_lines - 1);
         }
         return APP_REDRAW;
-    case A_LEFT:
-    case A_RIGHT:
-        st->sel_col += a == A_LEFT ? -1 : 1;
+    case ACT_LEFT:
+    case ACT_RIGHT:
+        st->sel_col += a == ACT_LEFT ? -1 : 1;
         keep_col_visible(st);
         return APP_REDRAW;
-    case A_FIRST:
+    case ACT_FIRST:
         st->sel_col = 0;
         keep_col_visible(st);
         return APP_REDRAW;
-    case A_LAST:
+    case ACT_LAST:
         st->sel_col = current_T(st) - 1;
         keep_col_visible(st);
         return APP_REDRAW;
-    case A_PAGE_UP:
-    case A_PAGE_DOWN: {
-        int d = a == A_PAGE_UP ? -1 : 1;
+    case ACT_PAGE_UP:
+    case ACT_PAGE_DOWN: {
+        int d = a == ACT_PAGE_UP ? -1 : 1;
         if (st->focus == FOCUS_LEDGER)
             st->ledger_scroll = clamp(st->ledger_scroll + 10 * d, 0, 200);
         else if (st->detail != DETAIL_NONE)
@@ -393,89 +393,89 @@ int app_apply_action(app_state *st, app_action a)
         }
         return APP_REDRAW;
     }
-    case A_PADDING:
+    case ACT_PADDING:
         st->padding = st->padding == BS_PAD_LONGEST      ? BS_PAD_MAX_LENGTH
                       : st->padding == BS_PAD_MAX_LENGTH ? BS_PAD_NONE
                                                          : BS_PAD_LONGEST;
         if (st->padding == BS_PAD_MAX_LENGTH)
             ensure_max_length(st, 4);
         return options_changed(st);
-    case A_SIDE:
+    case ACT_SIDE:
         st->side = st->side == BS_SIDE_RIGHT ? BS_SIDE_LEFT : BS_SIDE_RIGHT;
         return options_changed(st);
-    case A_TRUNC:
+    case ACT_TRUNC:
         st->truncation = (bs_truncation)((st->truncation + 1) % 4);
         if (st->truncation != BS_TRUNC_NONE)
             ensure_max_length(st, 0);
         return options_changed(st);
-    case A_MAXLEN_UP:
-    case A_MAXLEN_DOWN:
+    case ACT_MAXLEN_UP:
+    case ACT_MAXLEN_DOWN:
         ensure_max_length(st, 0);
-        st->max_length = clamp(st->max_length + (a == A_MAXLEN_UP ? 1 : -1), 1, 512);
+        st->max_length = clamp(st->max_length + (a == ACT_MAXLEN_UP ? 1 : -1), 1, 512);
         return options_changed(st);
-    case A_MAXLEN_SET:
-    case A_FIND:
-        st->prompt = a == A_FIND ? PROMPT_FIND : PROMPT_MAXLEN;
+    case ACT_MAXLEN_SET:
+    case ACT_FIND:
+        st->prompt = a == ACT_FIND ? PROMPT_FIND : PROMPT_MAXLEN;
         st->prompt_len = 0;
         st->prompt_buf[0] = '\0';
         return APP_REDRAW;
-    case A_FIND_NEXT:
+    case ACT_FIND_NEXT:
         return find_next(st);
-    case A_DETAIL:
+    case ACT_DETAIL:
         st->detail = (app_detail)((st->detail + 1) % DETAIL_COUNT);
         st->detail_scroll = 0;
         return APP_REDRAW;
-    case A_ATTN_NEXT:
-    case A_ATTN_PREV: {
+    case ACT_ATTN_NEXT:
+    case ACT_ATTN_PREV: {
         /* Heads 0..A-1, then -1 for the mean; A from the front model's result. */
         const app_model_result *mr =
             st->result && st->front < st->result->n ? &st->result->m[st->front] : NULL;
         int A = mr && mr->attn_A > 0 ? mr->attn_A : 1;
         int h = st->attn_head + 1; /* 0 = mean, 1..A = heads */
-        h = (h + (a == A_ATTN_NEXT ? 1 : A)) % (A + 1);
+        h = (h + (a == ACT_ATTN_NEXT ? 1 : A)) % (A + 1);
         st->attn_head = h - 1;
         if (st->detail != DETAIL_ATTN)
             st->detail = DETAIL_ATTN;
         return APP_REDRAW;
     }
-    case A_HEAD:
+    case ACT_HEAD:
         if (st->n_models > 1) {
             st->front = (st->front + 1) % st->n_models;
             keep_col_visible(st);
         }
         return APP_REDRAW;
-    case A_LAYER_NEXT:
-    case A_LAYER_PREV:
-        st->layer = clamp(st->layer + (a == A_LAYER_NEXT ? 1 : -1), 0,
+    case ACT_LAYER_NEXT:
+    case ACT_LAYER_PREV:
+        st->layer = clamp(st->layer + (a == ACT_LAYER_NEXT ? 1 : -1), 0,
                           st->n_layers > 0 ? st->n_layers - 1 : 0);
         return APP_REDRAW;
-    case A_LEAVE:
+    case ACT_LEAVE:
         st->focus = FOCUS_GRID;
         return APP_REDRAW;
-    case A_NEWLINE:
+    case ACT_NEWLINE:
         return insert_text(st, "\n", 1);
-    case A_PREV_LINE:
-    case A_NEXT_LINE: {
-        int to = st->cur + (a == A_PREV_LINE ? -1 : 1);
+    case ACT_PREV_LINE:
+    case ACT_NEXT_LINE: {
+        int to = st->cur + (a == ACT_PREV_LINE ? -1 : 1);
         if (to < 0 || to >= st->n_lines)
             return 0;
         st->cur = to;
         st->cursor = line_boundary(cur_line(st), st->cursor);
         return APP_REDRAW;
     }
-    case A_CUR_LEFT:
+    case ACT_CUR_LEFT:
         st->cursor = line_prev(l, st->cursor);
         return APP_REDRAW;
-    case A_CUR_RIGHT:
+    case ACT_CUR_RIGHT:
         st->cursor = line_next(l, st->cursor);
         return APP_REDRAW;
-    case A_CUR_HOME:
+    case ACT_CUR_HOME:
         st->cursor = 0;
         return APP_REDRAW;
-    case A_CUR_END:
+    case ACT_CUR_END:
         st->cursor = l->len;
         return APP_REDRAW;
-    case A_BACKSPACE:
+    case ACT_BACKSPACE:
         if (st->cursor > 0) {
             size_t p = line_prev(l, st->cursor);
             line_delete(l, p, st->cursor);
@@ -497,7 +497,7 @@ int app_apply_action(app_state *st, app_action a)
             return changed(st);
         }
         return 0;
-    case A_DEL_CHAR:
+    case ACT_DEL_CHAR:
         if (st->cursor < l->len) {
             line_delete(l, st->cursor, line_next(l, st->cursor));
             return changed(st);
@@ -514,20 +514,20 @@ int app_apply_action(app_state *st, app_action a)
             return changed(st);
         }
         return 0;
-    case A_KILL_END:
+    case ACT_KILL_END:
         line_delete(l, st->cursor, l->len);
         return changed(st);
-    case A_KILL_START:
+    case ACT_KILL_START:
         line_delete(l, 0, st->cursor);
         st->cursor = 0;
         return changed(st);
-    case A_KILL_WORD: {
+    case ACT_KILL_WORD: {
         size_t from = line_word_start(l, st->cursor);
         line_delete(l, from, st->cursor);
         st->cursor = from;
         return changed(st);
     }
-    case A_PAIR_SEP:
+    case ACT_PAIR_SEP:
         if (app_line_tab(l) >= 0) {
             note(st, 1, "sentence %d is already a pair (one TAB splits A from B)", st->cur + 1);
             return APP_REDRAW;
@@ -622,10 +622,10 @@ static int apply(app_state *st, const app_event *ev)
     int key = ev->key;
     if (st->help) {
         app_action a = app_key_action(key, 0);
-        if (a == A_QUIT_NOW)
+        if (a == ACT_QUIT_NOW)
             return APP_QUIT;
-        if (a == A_UP || a == A_DOWN || a == A_PAGE_UP || a == A_PAGE_DOWN) {
-            int d = (a == A_UP ? -1 : a == A_DOWN ? 1 : a == A_PAGE_UP ? -10 : 10);
+        if (a == ACT_UP || a == ACT_DOWN || a == ACT_PAGE_UP || a == ACT_PAGE_DOWN) {
+            int d = (a == ACT_UP ? -1 : a == ACT_DOWN ? 1 : a == ACT_PAGE_UP ? -10 : 10);
             st->help_scroll = clamp(st->help_scroll + d, 0, app_keymap_count + deep_keymap_count + 4);
             return APP_REDRAW;
         }
@@ -636,14 +636,14 @@ static int apply(app_state *st, const app_event *ev)
         return prompt_key(st, key);
     int editing = st->focus == FOCUS_EDITOR;
     app_action a = app_key_action(key, editing);
-    if (a != A_QUIT)
-        st->quit_armed = a == A_NONE ? st->quit_armed : 0;
-    if (a != A_NONE) {
-        if (a != A_FIND_NEXT && a != A_QUIT)
+    if (a != ACT_QUIT)
+        st->quit_armed = a == ACT_NONE ? st->quit_armed : 0;
+    if (a != ACT_NONE) {
+        if (a != ACT_FIND_NEXT && a != ACT_QUIT)
             st->note[0] = '\0';
         int fl = app_apply_action(st, a);
         /* break it follows the model in front: its report is for one model */
-        if (a == A_HEAD && st->deep.brk_open)
+        if (a == ACT_HEAD && st->deep.brk_open)
             fl |= recompute(st);
         return fl;
     }

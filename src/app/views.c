@@ -1453,8 +1453,8 @@ static void draw_help(app_grid *g, const app_state *st)
         {SCOPE_EDIT, "Typing in the editor (letters are text)"},
     };
     int total = 0;
-    const char *items[A_COUNT + D_COUNT + 8];
-    int kinds[A_COUNT + D_COUNT + 8]; /* -1 title, keymap index, or -2 - deep_keymap index */
+    const char *items[ACT_COUNT + D_COUNT + 8];
+    int kinds[ACT_COUNT + D_COUNT + 8]; /* -1 title, keymap index, or -2 - deep_keymap index */
     for (size_t s = 0; s < 3; s++) {
         items[total] = sections[s].title;
         kinds[total++] = -1;
