@@ -98,7 +98,10 @@ int app_run_tty_hook(app_state *st, const app_env *env, app_event_hook hook, voi
                 tag_mouse(&ev, &g);
                 if (hook)
                     hook(ctx, &ev, st);
-                flags |= app_apply(st, &ev);
+                int f = app_apply(st, &ev);
+                if (f & APP_SAVE) /* now, before the next key changes the sentences */
+                    app_save_sentences(st);
+                flags |= f;
             }
             if (flags & APP_QUIT)
                 break;
@@ -165,6 +168,8 @@ int app_session_event(app_session *s, const app_event *ev)
     app_event e = *ev;
     tag_mouse(&e, &s->grid);
     int flags = app_apply(&s->st, &e);
+    if (flags & APP_SAVE)
+        app_save_sentences(&s->st);
     if (flags & APP_QUIT)
         s->quit = 1;
     if (flags & APP_RECOMPUTE)

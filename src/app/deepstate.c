@@ -1,24 +1,9 @@
 /*
- * deepstate.c - the deeper views' sub-reducer and key table (deepstate.h).
+ * deepstate.c - the deeper views' sub-reducer (deepstate.h).
  */
 #include "app/deepstate.h"
 
 #include <string.h>
-
-const deep_binding deep_keymap[] = {
-#define X(action, k1, k2, shown, help) {action, k1, k2, shown, help},
-    DEEP_KEYMAP(X)
-#undef X
-};
-const int deep_keymap_count = (int)(sizeof deep_keymap / sizeof deep_keymap[0]);
-
-deep_action deep_key_action(int key)
-{
-    for (int i = 0; i < deep_keymap_count; i++)
-        if (key && (deep_keymap[i].key == key || deep_keymap[i].key2 == key))
-            return deep_keymap[i].action;
-    return D_NONE;
-}
 
 void deep_state_init(deep_state *d)
 {
@@ -45,24 +30,24 @@ int deep_query(const deep_state *d, const deep_dims *m)
     return clampi(q, 0, m->T > 0 ? m->T - 1 : 0);
 }
 
-int deep_apply(deep_state *d, deep_action a, const deep_dims *m)
+int deep_apply(deep_state *d, app_action a, const deep_dims *m)
 {
     switch (a) {
-    case D_BREAK:
+    case ACT_BREAK:
         d->brk_open = !d->brk_open;
         return DEEP_REDRAW | (d->brk_open ? DEEP_COMPUTE : 0);
-    case D_SWITCH_NEXT: d->brk_switch = (d->brk_switch + 1) % BRK_COUNT; break;
-    case D_SWITCH_PREV: d->brk_switch = (d->brk_switch + BRK_COUNT - 1) % BRK_COUNT; break;
-    case D_ROWS_DOWN: d->brk_row++; break;
-    case D_ROWS_UP: d->brk_row--; break;
-    case D_HIDE_SPECIAL: d->hide_special = !d->hide_special; break;
-    case D_QUERY_UP: /* never below 0: -1 means "follow" */
+    case ACT_SWITCH_NEXT: d->brk_switch = (d->brk_switch + 1) % BRK_COUNT; break;
+    case ACT_SWITCH_PREV: d->brk_switch = (d->brk_switch + BRK_COUNT - 1) % BRK_COUNT; break;
+    case ACT_ROWS_DOWN: d->brk_row++; break;
+    case ACT_ROWS_UP: d->brk_row--; break;
+    case ACT_HIDE_SPECIAL: d->hide_special = !d->hide_special; break;
+    case ACT_QUERY_UP: /* never below 0: -1 means "follow" */
         d->qcur = deep_query(d, m) > 0 ? deep_query(d, m) - 1 : 0;
         break;
-    case D_QUERY_DOWN: d->qcur = deep_query(d, m) + 1; break;
-    case D_QUERY_FOLLOW: d->qcur = -1; break;
-    case D_AGG_NEXT: d->agg = (wa_strategy)((d->agg + 1) % WA_COUNT); break;
-    default: return 0;
+    case ACT_QUERY_DOWN: d->qcur = deep_query(d, m) + 1; break;
+    case ACT_QUERY_FOLLOW: d->qcur = -1; break;
+    case ACT_AGG_NEXT: d->agg = (wa_strategy)((d->agg + 1) % WA_COUNT); break;
+    default: return -1;
     }
     deep_clamp(d, m);
     return DEEP_REDRAW;

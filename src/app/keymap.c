@@ -12,11 +12,11 @@ app_action app_key_action(int key, int editing)
 {
     for (int i = 0; i < app_keymap_count; i++) {
         const app_binding *b = &app_keymap[i];
-        if (b->scope == SCOPE_NAV && editing)
+        if ((b->scope == SCOPE_NAV || b->scope == SCOPE_DEEP) && editing)
             continue;
         if (b->scope == SCOPE_EDIT && !editing)
             continue;
-        if (b->key == key || (b->key2 && b->key2 == key))
+        if (key && (b->key == key || (b->key2 && b->key2 == key)))
             return b->action;
     }
     return ACT_NONE;

@@ -5,7 +5,10 @@
  * X(action, scope, key, key2, keys as shown, help text)
  *   scope ANY   works in every focus, including while typing in the editor;
  *         NAV   works outside the editor (letters there are commands);
+ *         DEEP  works outside the editor, like NAV: the switches of the deeper views
+ *               (break it, attention, words; deepstate.h), listed apart in the help;
  *         EDIT  works while typing a sentence (letters there are text).
+ * Action names are ACT_*: curses defines A_LEFT, A_BOLD ... as attribute macros.
  */
 #ifndef BERTSCOPE_APP_KEYMAP_H
 #define BERTSCOPE_APP_KEYMAP_H
@@ -49,6 +52,16 @@
     X(ACT_PAGE_UP, NAV, APP_KEY_PGUP, 0, "PgUp", "scroll the focused panel up")              \
     X(ACT_PAGE_DOWN, NAV, APP_KEY_PGDN, 0, "PgDn", "scroll the focused panel down")          \
     X(ACT_SAVE_W, NAV, 'w', 0, "w", "save the sentences to the file")                        \
+    X(ACT_BREAK, DEEP, 'B', 0, "B", "break it: rerun the batch wrongly (B closes)")          \
+    X(ACT_SWITCH_NEXT, DEEP, 'S', 0, "S", "break it: next switch")                             \
+    X(ACT_SWITCH_PREV, DEEP, 'R', 0, "R", "break it: previous switch")                         \
+    X(ACT_ROWS_DOWN, DEEP, 'z', 0, "z", "break it: later sentences")                           \
+    X(ACT_ROWS_UP, DEEP, 'Z', 0, "Z", "break it: earlier sentences")                           \
+    X(ACT_HIDE_SPECIAL, DEEP, 'H', 0, "H", "attention: hide or show [CLS]/[SEP]")              \
+    X(ACT_QUERY_UP, DEEP, '{', 0, "{", "attention: previous query row")                        \
+    X(ACT_QUERY_DOWN, DEEP, '}', 0, "}", "attention: next query row")                          \
+    X(ACT_QUERY_FOLLOW, DEEP, '|', 0, "|", "attention: query row follows the token")           \
+    X(ACT_AGG_NEXT, DEEP, 'G', 0, "G", "words: aggregation first, average, max")               \
     X(ACT_LEAVE, EDIT, APP_KEY_ESC, 0, "Esc", "stop typing (back to the tokens)")            \
     X(ACT_NEWLINE, EDIT, APP_KEY_ENTER, 0, "Enter", "split here: a new sentence below")      \
     X(ACT_PREV_LINE, EDIT, APP_KEY_UP, 0, "Up", "edit the sentence above")                   \
@@ -74,7 +87,7 @@ typedef enum {
     ACT_COUNT
 } app_action;
 
-typedef enum { SCOPE_ANY, SCOPE_NAV, SCOPE_EDIT } app_scope;
+typedef enum { SCOPE_ANY, SCOPE_NAV, SCOPE_DEEP, SCOPE_EDIT, SCOPE_COUNT } app_scope;
 
 typedef struct app_binding {
     app_action action;

@@ -1,6 +1,7 @@
 /*
  * reducer.c - app_apply(): one event in, the new state and what to do out (redraw,
- * recompute, quit). Pure apart from the save action, which writes the sentence file.
+ * recompute, save, quit). Pure: saving the sentence file is a flag (APP_SAVE) that the
+ * caller acts on with app_save_sentences(), as htop's actions return reactions.
  *
  * Modes: in the editor, letters are text and only Esc, Tab and the Ctrl keys act; in
  * the other panels letters are commands (q quits, ? helps). A prompt (find, max_length)
@@ -44,7 +45,8 @@ static int changed(app_state *st)
     return APP_REDRAW | APP_RECOMPUTE;
 }
 
-/* New results are needed but the sentences did not change (not an unsaved edit). */
+/* New results are needed but the sentences did not change (not an unsaved edit): an
+ * option, or a view that is computed with the result (break it). */
 static int recompute(app_state *st)
 {
     st->gen++;
@@ -64,7 +66,8 @@ static int mouse(app_state *st, const app_event *ev)
     if (ev->button == 4 || ev->button == 5) {
         int d = ev->button == 4 ? -1 : 1;
         if (st->detail != DETAIL_NONE) {
-            st->detail_scroll = clamp(st->detail_scroll + 3 * d, 0, 10000);
+            st->detail_scroll = clamp(st->detail_scroll + APP_WHEEL_ROWS * d, 0,
+                                      APP_DETAIL_SCROLL_MAX);
             return APP_REDRAW;
         }
         return app_apply_action(st, d < 0 ? ACT_UP : ACT_DOWN);
@@ -86,39 +89,17 @@ static int mouse(app_state *st, const app_event *ev)
     return APP_REDRAW;
 }
 
-/* The keys of the deeper views (deepstate.h), tried when the main table has none. */
-static int deep_key(app_state *st, int key)
+/* The front model's result, or NULL before any. */
+static const app_model_result *front_result(const app_state *st)
 {
-    deep_action d = deep_key_action(key);
-    if (d == D_NONE)
-        return -1;
-    const app_model_result *mr =
-        st->result && st->front < st->result->n ? &st->result->m[st->front] : NULL;
-    deep_dims dims = {0, st->sel_col, 0};
-    if (mr && mr->ok_tokens) {
-        dims.T = mr->batch.T;
-        dims.B = mr->batch.B;
-    }
-    st->note[0] = '\0';
-    int fl = deep_apply(&st->deep, d, &dims);
-    if (fl & DEEP_COMPUTE)
-        return recompute(st);
-    return fl & DEEP_REDRAW ? APP_REDRAW : 0;
-}
-
-static int options_changed(app_state *st)
-{
-    st->gen++;
-    st->pending = 1;
-    return APP_REDRAW | APP_RECOMPUTE;
+    return st->result && st->front < st->result->n ? &st->result->m[st->front] : NULL;
 }
 
 /* The front model's token batch, or NULL before any result. */
 static const bs_batch *front_batch(const app_state *st)
 {
-    if (!st->result || st->front >= st->result->n || !st->result->m[st->front].ok_tokens)
-        return NULL;
-    return &st->result->m[st->front].batch;
+    const app_model_result *mr = front_result(st);
+    return mr && mr->ok_tokens ? &mr->batch : NULL;
 }
 
 static int current_T(const app_state *st)
@@ -156,21 +137,6 @@ static void enter_editor(app_state *st)
 {
     st->focus = FOCUS_EDITOR;
     st->cursor = cur_line(st)->len;
-}
-
-static int save(app_state *st)
-{
-    const char *path = st->path[0] ? st->path : "sentences.txt";
-    bs_error err = {0};
-    char p[1024];
-    snprintf(p, sizeof p, "%s", path);
-    if (app_state_save_file(st, p, &err) != 0)
-        note(st, 1, "%s", err.msg);
-    else
-        note(st, 0, "saved %d sentence%s to '%s'", st->n_lines, st->n_lines == 1 ? "" : "s",
-             p);
-    st->quit_armed = 0;
-    return APP_REDRAW;
 }
 
 /* Inserts text at the cursor; CR, LF and CRLF start new sentences below. */
@@ -284,13 +250,14 @@ static void ensure_max_length(app_state *st, int extra)
     }
 }
 
-int app_apply_action(app_state *st, app_action a)
+/* --- the reducers, one per part of the state ---------------------------------------
+ * Each takes the actions of its part and returns app_apply's flags, or -1 for an action
+ * that is not its own; app_apply_action tries them in turn. */
+
+/* Quitting, help, focus and saving: the session as a whole. */
+static int reduce_session(app_state *st, app_action a)
 {
-    app_line *l = cur_line(st);
     switch (a) {
-    case ACT_NONE:
-    case ACT_COUNT:
-        return 0;
     case ACT_QUIT_NOW:
         return APP_QUIT;
     case ACT_QUIT:
@@ -314,7 +281,19 @@ int app_apply_action(app_state *st, app_action a)
         return APP_REDRAW;
     case ACT_SAVE:
     case ACT_SAVE_W:
-        return save(st);
+        /* The caller writes the file (app_save_sentences) and the note says how it went. */
+        st->quit_armed = 0;
+        return APP_REDRAW | APP_SAVE;
+    default:
+        return -1;
+    }
+}
+
+/* The sentences of the batch, outside the editor: add, delete, reorder, pair. */
+static int reduce_batch(app_state *st, app_action a)
+{
+    app_line *l = cur_line(st);
+    switch (a) {
     case ACT_EDIT:
         enter_editor(st);
         return APP_REDRAW;
@@ -359,13 +338,22 @@ int app_apply_action(app_state *st, app_action a)
         }
         return changed(st);
     }
+    default:
+        return -1;
+    }
+}
+
+/* The selection (sentence, token) and the scrolling of the focused panel. */
+static int reduce_selection(app_state *st, app_action a)
+{
+    switch (a) {
     case ACT_UP:
     case ACT_DOWN:
-        if (st->focus == FOCUS_LEDGER) {
-            st->ledger_scroll = clamp(st->ledger_scroll + (a == ACT_UP ? -1 : 1), 0, 200);
-        } else {
+        if (st->focus == FOCUS_LEDGER)
+            st->ledger_scroll = clamp(st->ledger_scroll + (a == ACT_UP ? -1 : 1), 0,
+                                      APP_LEDGER_SCROLL_MAX);
+        else
             st->cur = clamp(st->cur + (a == ACT_UP ? -1 : 1), 0, st->n_lines - 1);
-        }
         return APP_REDRAW;
     case ACT_LEFT:
     case ACT_RIGHT:
@@ -384,43 +372,67 @@ int app_apply_action(app_state *st, app_action a)
     case ACT_PAGE_DOWN: {
         int d = a == ACT_PAGE_UP ? -1 : 1;
         if (st->focus == FOCUS_LEDGER)
-            st->ledger_scroll = clamp(st->ledger_scroll + 10 * d, 0, 200);
+            st->ledger_scroll = clamp(st->ledger_scroll + APP_PAGE_ROWS * d, 0,
+                                      APP_LEDGER_SCROLL_MAX);
         else if (st->detail != DETAIL_NONE)
-            st->detail_scroll = clamp(st->detail_scroll + 10 * d, 0, 10000);
+            st->detail_scroll = clamp(st->detail_scroll + APP_PAGE_ROWS * d, 0,
+                                      APP_DETAIL_SCROLL_MAX);
         else {
-            st->sel_col += 8 * d;
+            st->sel_col += APP_PAGE_TOKENS * d;
             keep_col_visible(st);
         }
         return APP_REDRAW;
     }
+    case ACT_FIND:
+        st->prompt = PROMPT_FIND;
+        st->prompt_len = 0;
+        st->prompt_buf[0] = '\0';
+        return APP_REDRAW;
+    case ACT_FIND_NEXT:
+        return find_next(st);
+    default:
+        return -1;
+    }
+}
+
+/* The encode options (padding, truncation, max_length): each one reruns the models. */
+static int reduce_options(app_state *st, app_action a)
+{
+    switch (a) {
     case ACT_PADDING:
         st->padding = st->padding == BS_PAD_LONGEST      ? BS_PAD_MAX_LENGTH
                       : st->padding == BS_PAD_MAX_LENGTH ? BS_PAD_NONE
                                                          : BS_PAD_LONGEST;
         if (st->padding == BS_PAD_MAX_LENGTH)
             ensure_max_length(st, 4);
-        return options_changed(st);
+        return recompute(st);
     case ACT_SIDE:
         st->side = st->side == BS_SIDE_RIGHT ? BS_SIDE_LEFT : BS_SIDE_RIGHT;
-        return options_changed(st);
+        return recompute(st);
     case ACT_TRUNC:
         st->truncation = (bs_truncation)((st->truncation + 1) % 4);
         if (st->truncation != BS_TRUNC_NONE)
             ensure_max_length(st, 0);
-        return options_changed(st);
+        return recompute(st);
     case ACT_MAXLEN_UP:
     case ACT_MAXLEN_DOWN:
         ensure_max_length(st, 0);
         st->max_length = clamp(st->max_length + (a == ACT_MAXLEN_UP ? 1 : -1), 1, 512);
-        return options_changed(st);
+        return recompute(st);
     case ACT_MAXLEN_SET:
-    case ACT_FIND:
-        st->prompt = a == ACT_FIND ? PROMPT_FIND : PROMPT_MAXLEN;
+        st->prompt = PROMPT_MAXLEN;
         st->prompt_len = 0;
         st->prompt_buf[0] = '\0';
         return APP_REDRAW;
-    case ACT_FIND_NEXT:
-        return find_next(st);
+    default:
+        return -1;
+    }
+}
+
+/* What is shown: the model in front, the ledger's layer, the detail panel. */
+static int reduce_view(app_state *st, app_action a)
+{
+    switch (a) {
     case ACT_DETAIL:
         st->detail = (app_detail)((st->detail + 1) % DETAIL_COUNT);
         st->detail_scroll = 0;
@@ -428,8 +440,7 @@ int app_apply_action(app_state *st, app_action a)
     case ACT_ATTN_NEXT:
     case ACT_ATTN_PREV: {
         /* Heads 0..A-1, then -1 for the mean; A from the front model's result. */
-        const app_model_result *mr =
-            st->result && st->front < st->result->n ? &st->result->m[st->front] : NULL;
+        const app_model_result *mr = front_result(st);
         int A = mr && mr->attn_A > 0 ? mr->attn_A : 1;
         int h = st->attn_head + 1; /* 0 = mean, 1..A = heads */
         h = (h + (a == ACT_ATTN_NEXT ? 1 : A)) % (A + 1);
@@ -442,6 +453,9 @@ int app_apply_action(app_state *st, app_action a)
         if (st->n_models > 1) {
             st->front = (st->front + 1) % st->n_models;
             keep_col_visible(st);
+            /* break it follows the model in front: its report is for one model */
+            if (st->deep.brk_open)
+                return recompute(st);
         }
         return APP_REDRAW;
     case ACT_LAYER_NEXT:
@@ -449,6 +463,33 @@ int app_apply_action(app_state *st, app_action a)
         st->layer = clamp(st->layer + (a == ACT_LAYER_NEXT ? 1 : -1), 0,
                           st->n_layers > 0 ? st->n_layers - 1 : 0);
         return APP_REDRAW;
+    default:
+        return -1;
+    }
+}
+
+/* The deeper views' switches (deepstate.h), clamped to the front model's batch. */
+static int reduce_deep(app_state *st, app_action a)
+{
+    const app_model_result *mr = front_result(st);
+    deep_dims dims = {0, st->sel_col, 0};
+    if (mr && mr->ok_tokens) {
+        dims.T = mr->batch.T;
+        dims.B = mr->batch.B;
+    }
+    int fl = deep_apply(&st->deep, a, &dims);
+    if (fl < 0)
+        return -1;
+    if (fl & DEEP_COMPUTE)
+        return recompute(st);
+    return fl & DEEP_REDRAW ? APP_REDRAW : 0;
+}
+
+/* Typing in the editor: the cursor, deleting, joining and splitting sentences. */
+static int reduce_editor(app_state *st, app_action a)
+{
+    app_line *l = cur_line(st);
+    switch (a) {
     case ACT_LEAVE:
         st->focus = FOCUS_GRID;
         return APP_REDRAW;
@@ -535,8 +576,23 @@ int app_apply_action(app_state *st, app_action a)
         if (line_insert(l, st->cursor, "\t", 1) == 1)
             st->cursor++;
         return changed(st);
+    default:
+        return -1;
     }
-    return 0;
+}
+
+int app_apply_action(app_state *st, app_action a)
+{
+    static int (*const reducers[])(app_state *, app_action) = {
+        reduce_session, reduce_batch, reduce_selection, reduce_options,
+        reduce_view,    reduce_deep,  reduce_editor,
+    };
+    for (size_t i = 0; i < sizeof reducers / sizeof reducers[0]; i++) {
+        int fl = reducers[i](st, a);
+        if (fl >= 0)
+            return fl;
+    }
+    return 0; /* ACT_NONE */
 }
 
 static int prompt_key(app_state *st, int key)
@@ -566,7 +622,7 @@ static int prompt_key(app_state *st, int key)
             return APP_REDRAW;
         }
         st->max_length = (int)v;
-        return options_changed(st);
+        return recompute(st);
     }
     if (key >= 32 && key != 127 && key < APP_KEY_BASE) {
         if (st->prompt == PROMPT_MAXLEN && !isdigit(key))
@@ -625,8 +681,8 @@ static int apply(app_state *st, const app_event *ev)
         if (a == ACT_QUIT_NOW)
             return APP_QUIT;
         if (a == ACT_UP || a == ACT_DOWN || a == ACT_PAGE_UP || a == ACT_PAGE_DOWN) {
-            int d = (a == ACT_UP ? -1 : a == ACT_DOWN ? 1 : a == ACT_PAGE_UP ? -10 : 10);
-            st->help_scroll = clamp(st->help_scroll + d, 0, app_keymap_count + deep_keymap_count + 4);
+            int d = a == ACT_UP ? -1 : a == ACT_DOWN ? 1 : a == ACT_PAGE_UP ? -APP_PAGE_ROWS : APP_PAGE_ROWS;
+            st->help_scroll = clamp(st->help_scroll + d, 0, app_keymap_count + SCOPE_COUNT);
             return APP_REDRAW;
         }
         st->help = 0;
@@ -641,16 +697,7 @@ static int apply(app_state *st, const app_event *ev)
     if (a != ACT_NONE) {
         if (a != ACT_FIND_NEXT && a != ACT_QUIT)
             st->note[0] = '\0';
-        int fl = app_apply_action(st, a);
-        /* break it follows the model in front: its report is for one model */
-        if (a == ACT_HEAD && st->deep.brk_open)
-            fl |= recompute(st);
-        return fl;
-    }
-    if (!editing) {
-        int fl = deep_key(st, key);
-        if (fl >= 0)
-            return fl;
+        return app_apply_action(st, a);
     }
     if (editing && key >= 32 && key != 127 && key < APP_KEY_BASE) {
         char enc[4];

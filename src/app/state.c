@@ -195,6 +195,21 @@ int app_state_save_file(app_state *st, const char *path, bs_error *err)
     return 0;
 }
 
+void app_save_sentences(app_state *st)
+{
+    char path[sizeof st->path];
+    snprintf(path, sizeof path, "%s", st->path[0] ? st->path : "sentences.txt");
+    bs_error err = {0};
+    if (app_state_save_file(st, path, &err) != 0) {
+        snprintf(st->note, sizeof st->note, "%.*s", (int)sizeof st->note - 1, err.msg);
+        st->note_error = 1;
+    } else {
+        snprintf(st->note, sizeof st->note, "saved %d sentence%s to '%.400s'", st->n_lines,
+                 st->n_lines == 1 ? "" : "s", path);
+        st->note_error = 0;
+    }
+}
+
 app_job *app_make_job(const app_state *st)
 {
     app_job *job = calloc(1, sizeof *job);

@@ -33,11 +33,20 @@ typedef enum {
     DETAIL_COUNT
 } app_detail;
 
+/* What app_apply() asks of its caller: the reducer changes the state and nothing else. */
 typedef enum {
     APP_REDRAW = 1 << 0,
     APP_RECOMPUTE = 1 << 1, /* the batch or options changed: run the models again */
-    APP_QUIT = 1 << 2
+    APP_QUIT = 1 << 2,
+    APP_SAVE = 1 << 3       /* write the sentences to their file: app_save_sentences() */
 } app_flags;
+
+/* Scrolling steps and limits of the reducer. */
+#define APP_WHEEL_ROWS 3            /* rows a detail panel scrolls per wheel notch */
+#define APP_PAGE_ROWS 10            /* rows PgUp/PgDn scroll the ledger, a detail, the help */
+#define APP_PAGE_TOKENS 8           /* positions PgUp/PgDn move the token selection */
+#define APP_LEDGER_SCROLL_MAX 200   /* the ledger never has more rows than this */
+#define APP_DETAIL_SCROLL_MAX 10000 /* views clamp further to what they have */
 
 typedef struct app_line {
     char *s; /* UTF-8 (not necessarily valid), NUL-terminated */
@@ -98,6 +107,9 @@ int app_state_set_lines(app_state *st, const char *const *lines, const size_t *l
  * kept as text, as Hugging Face keeps it). Fills err on failure. */
 int app_state_load_file(app_state *st, const char *path, bs_error *err);
 int app_state_save_file(app_state *st, const char *path, bs_error *err);
+/* Acts on APP_SAVE: writes the sentences to st->path ("sentences.txt" when none) and
+ * says in the note how it went. */
+void app_save_sentences(app_state *st);
 
 /* The reducer. */
 int app_apply(app_state *st, const app_event *ev);

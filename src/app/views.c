@@ -1444,33 +1444,19 @@ static void draw_help(app_grid *g, const app_state *st)
     grid_puts(g, 1, 0, right, " bertscope keys ", ST_TITLE);
     grid_puts(g, 18, 0, right, "any other key closes this help · ↑ ↓ scroll", ST_DIM);
     /* Lines: section titles and bindings, generated from the key table. */
-    static const struct {
-        app_scope scope;
-        const char *title;
-    } sections[] = {
-        {SCOPE_ANY, "Everywhere"},
-        {SCOPE_NAV, "Outside the editor (letters are commands)"},
-        {SCOPE_EDIT, "Typing in the editor (letters are text)"},
+    static const char *const titles[SCOPE_COUNT] = {
+        [SCOPE_ANY] = "Everywhere",
+        [SCOPE_NAV] = "Outside the editor (letters are commands)",
+        [SCOPE_DEEP] = "Deeper views (outside the editor)",
+        [SCOPE_EDIT] = "Typing in the editor (letters are text)",
     };
     int total = 0;
-    const char *items[ACT_COUNT + D_COUNT + 8];
-    int kinds[ACT_COUNT + D_COUNT + 8]; /* -1 title, keymap index, or -2 - deep_keymap index */
-    for (size_t s = 0; s < 3; s++) {
-        items[total] = sections[s].title;
-        kinds[total++] = -1;
+    int kinds[ACT_COUNT + SCOPE_COUNT]; /* keymap index, or -1 - scope for a title */
+    for (int s = 0; s < SCOPE_COUNT; s++) {
+        kinds[total++] = -1 - s;
         for (int i = 0; i < app_keymap_count; i++)
-            if (app_keymap[i].scope == sections[s].scope) {
-                items[total] = NULL;
+            if (app_keymap[i].scope == (app_scope)s)
                 kinds[total++] = i;
-            }
-        if (sections[s].scope == SCOPE_NAV) {
-            items[total] = "Deeper views (outside the editor)";
-            kinds[total++] = -1;
-            for (int i = 0; i < deep_keymap_count; i++) {
-                items[total] = NULL;
-                kinds[total++] = -2 - i;
-            }
-        }
     }
     int cols = g->w >= 110 ? 2 : 1;
     int colw = g->w / cols;
@@ -1485,18 +1471,12 @@ static void draw_help(app_grid *g, const app_state *st)
             if (idx >= total || first + i >= per_col)
                 break;
             int x = c * colw + 1, y = 2 + i;
-            if (kinds[idx] == -1) {
-                grid_puts(g, x, y, x + colw - 1, items[idx], ST_BOLD);
+            if (kinds[idx] < 0) {
+                grid_puts(g, x, y, x + colw - 1, titles[-1 - kinds[idx]], ST_BOLD);
                 continue;
             }
-            const char *shown, *help;
-            if (kinds[idx] <= -2) {
-                shown = deep_keymap[-2 - kinds[idx]].shown;
-                help = deep_keymap[-2 - kinds[idx]].help;
-            } else {
-                shown = app_keymap[kinds[idx]].shown;
-                help = app_keymap[kinds[idx]].help;
-            }
+            const char *shown = app_keymap[kinds[idx]].shown;
+            const char *help = app_keymap[kinds[idx]].help;
             grid_puts(g, x + 1, y, x + colw - 1, shown, ST_KEY);
             grid_puts(g, x + 15, y, x + colw - 1, help, ST_NORMAL);
         }
