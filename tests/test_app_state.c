@@ -417,7 +417,7 @@ static void test_pipeline_batch_matches_the_seed_article(void **unused)
     assert_true(mr->ok_forward);
     assert_int_equal(mr->batch.B, 3);
     assert_int_equal(mr->batch.T, 8);
-    /* BERT_FACTS 10: "This is a positive sentence." → 101 2023 2003 1037 3893 6251 1012 102 */
+    /* docs/hf-semantics.md, T10: "This is a positive sentence." → 101 2023 2003 1037 3893 6251 1012 102 */
     static const int32_t ids[] = {101, 2023, 2003, 1037, 3893, 6251, 1012, 102};
     for (int t = 0; t < 8; t++)
         assert_int_equal(mr->batch.input_ids[t], ids[t]);

@@ -351,7 +351,7 @@ static void test_bert_run_regrows_and_stays_exact(void **state)
     free_ref(&rc);
 }
 
-/* BERT_FACTS: positions are 0..T-1 whatever the padding, as in HF's BertEmbeddings
+/* docs/hf-semantics.md, M1: positions are 0..T-1 whatever the padding, as in HF's BertEmbeddings
  * (position_ids = arange(T)), so left padding moves a sentence to other positions and
  * changes its logits, while right padding (with the mask) does not. */
 static void test_bert_left_padding_changes_logits(void **state)

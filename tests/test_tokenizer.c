@@ -291,7 +291,7 @@ static void test_tokenizer_bert_facts_example(void **state)
     bs_tokenizer *t;
     bs_error err = {0};
     assert_int_equal(bs_tokenizer_load(&t, "weights/vocab", &err), BS_OK);
-    /* BERT_FACTS.md item 10: ids of bert-base-uncased */
+    /* docs/hf-semantics.md, T10: ids of bert-base-uncased */
     assert_int_equal(bs_tokenizer_pad_id(t), 0);
     assert_int_equal(bs_tokenizer_unk_id(t), 100);
     assert_int_equal(bs_tokenizer_cls_id(t), 101);

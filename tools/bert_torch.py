@@ -33,7 +33,7 @@ API (all plain functions and nn.Modules; /usr/bin/python3 has torch 1.13 + numpy
         # LayerNorm.gamma/beta names.
     model = load_hf_folder(dir)   # builds the class named in config.architectures
 
-Semantics pinned (see /work/shared/docs/BERT_FACTS.md): positions 0..T-1, extended mask
+Semantics pinned (see docs/hf-semantics.md): positions 0..T-1, extended mask
 (1 - mask) * finfo(float32).min added to the scaled scores, padded rows computed, pooler
 tanh on h[:, 0], MLM head dense -> act -> LayerNorm -> h E^T + bias. Dropout is kept as
 modules (so training works) and is inactive in eval(); call model.eval() for references.

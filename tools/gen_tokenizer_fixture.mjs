@@ -176,7 +176,7 @@ const X = (hex, s) => ({ hex, s });             // raw (possibly invalid) UTF-8 
 
 function textInputs(brown) {
   const t = [
-    // English and the BERT_FACTS example
+    // English and the example of docs/hf-semantics.md, T10
     'This is a positive sentence.', 'Hello, world!', "I can't believe it's not butter.",
     'The quick brown fox jumps over the lazy dog.', 'HELLO WORLD', 'MiXeD CaSe WoRdS',
     'unaffable', 'tokenization', 'supercalifragilisticexpialidocious', 'hyphen-ated words',

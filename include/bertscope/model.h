@@ -15,7 +15,7 @@
  *     bs_model_free(m);
  *
  * Legend: B batch, T positions, H hidden, A heads, D = H/A head size, I intermediate,
- * V vocab, C labels, L layers. Semantics follow ../shared/docs/BERT_FACTS.md and
+ * V vocab, C labels, L layers. Semantics follow docs/hf-semantics.md (M1-M6, S1) and
  * Hugging Face's modeling_bert.py. A model is read-only after loading and may be shared
  * by several runs (threads); a run belongs to one thread at a time.
  */

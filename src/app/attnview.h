@@ -11,8 +11,8 @@
  * A cell is two columns of one shade, ' ' <0.05, '░' <0.15, '▒' <0.35, '▓' <0.60, '█'
  * (so it reads in monochrome), styled dim/normal/bold for colour terminals. Keys whose
  * attention_mask is 0 are drawn "××": the model added float32_min to their scores, so
- * they get (almost exactly) nothing. Query rows of pads are computed too (BERT_FACTS:
- * "padded rows are computed too") and drawn dim, as junk to be ignored.
+ * they get (almost exactly) nothing. Query rows of pads are computed too
+ * (docs/hf-semantics.md, M4) and drawn dim, as junk to be ignored.
  */
 #ifndef BERTSCOPE_APP_ATTNVIEW_H
 #define BERTSCOPE_APP_ATTNVIEW_H

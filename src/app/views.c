@@ -618,7 +618,7 @@ static const char *label_name(const app_model *m, const app_model_result *mr, in
 }
 
 /* Hugging Face trains token heads with -100 at these positions: their predictions are
- * not meaningful (BERT_FACTS: pitfalls). */
+ * not meaningful (docs/hf-semantics.md, S2). */
 static int ignored_token(const bs_token *t)
 {
     return (t->flags & (BS_TOK_SPECIAL | BS_TOK_PAD | BS_TOK_CONTINUATION)) != 0;

@@ -563,7 +563,7 @@ static cJSON *tok_predictions(const bs_model *m, const bs_tokenizer *tok, const 
             softmax_d(logits + i * C, C, p);
             int best = argmax_d(p, C);
             /* HF token classification trains [CLS]/[SEP]/[PAD] and non-first pieces with
-             * label -100: their predictions are junk (BERT_FACTS, pitfalls) */
+             * label -100: their predictions are junk (docs/hf-semantics.md, S2) */
             int ignored = !bt->attention_mask[i] || tk->id == cls || tk->id == sep ||
                           tk->id == pad ||
                           (tk->flags & (BS_TOK_TEMPLATE | BS_TOK_PAD | BS_TOK_CONTINUATION));
