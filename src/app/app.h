@@ -16,6 +16,7 @@
 
 #include "app/grid.h"
 #include "app/pipeline.h"
+#include "app/reducer.h"
 #include "app/state.h"
 
 /* Runs the interface on the terminal until the user quits. st is initialised by the

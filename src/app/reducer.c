@@ -7,7 +7,7 @@
  * the other panels letters are commands (q quits, ? helps). A prompt (find, max_length)
  * takes every key until Enter or Esc. The help screen takes every key and closes.
  */
-#include "app/state.h"
+#include "app/reducer.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -1,8 +1,8 @@
 /*
  * state.h - everything the interface knows, as one plain struct: no globals, no curses.
  *
- * app_apply() is the reducer: it takes one event and returns what the loop must do
- * (redraw, recompute, quit). Views read the state and draw it; only the loop talks to
+ * app_apply() (reducer.h) is the reducer: it takes one event and returns what the loop
+ * must do (redraw, recompute, save, quit). Views read the state and draw it; only the loop talks to
  * the terminal and the worker. A sentence is one line of text; a TAB in it splits it
  * into a pair (A, B), exactly as in the sentence files.
  */
@@ -111,10 +111,6 @@ int app_state_save_file(app_state *st, const char *path, bs_error *err);
  * says in the note how it went. */
 void app_save_sentences(app_state *st);
 
-/* The reducer. */
-int app_apply(app_state *st, const app_event *ev);
-/* Applies one action as if its key was pressed (tests, replays). */
-int app_apply_action(app_state *st, app_action a);
 
 /* A job for the current sentences and options (gen = st->gen); NULL if out of memory. */
 app_job *app_make_job(const app_state *st);
