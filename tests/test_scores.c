@@ -372,47 +372,36 @@ static void check_agreement(const char *dir, int C, const char *fn, const char *
     cJSON_Delete(doc);
 }
 
-/* Regression with 3 outputs: the raw values in both (infer used to print a softmax). */
-static void test_regression_three_outputs_agree(void **state)
-{
-    (void)state;
-    char dir[PATH_MAX];
-    make_checkpoint(dir, sizeof dir, "regression3", "BertForSequenceClassification", 3,
-                    "\"problem_type\": \"regression\"");
-    check_agreement(dir, 3, "none", "regression");
-}
+/* The folders infer and the interface must agree on. */
+typedef struct agree_case {
+    const char *name;
+    int labels;
+    const char *problem_type; /* in config.json, NULL: none (infer then prints null) */
+    const char *fn;           /* prediction_function */
+} agree_case;
 
-/* Multi-label with one label: a sigmoid in both (both used to show the raw logit, infer
- * under the name "sigmoid"). */
-static void test_multi_label_one_label_agree(void **state)
-{
-    (void)state;
-    char dir[PATH_MAX];
-    make_checkpoint(dir, sizeof dir, "multi1", "BertForSequenceClassification", 1,
-                    "\"problem_type\": \"multi_label_classification\"");
-    check_agreement(dir, 1, "sigmoid", "multi_label_classification");
-}
+static const agree_case agree_cases[] = {
+    /* the raw values in both (infer used to print a softmax) */
+    {"regression3", 3, "regression", "none"},
+    /* a sigmoid in both (both used to show the raw logit, infer under "sigmoid") */
+    {"multi1", 1, "multi_label_classification", "sigmoid"},
+    /* the pipeline's sigmoid (both showed the raw logit), and infer does not claim
+     * "regression": HF's config.problem_type is None */
+    {"one", 1, NULL, "sigmoid"},
+    {"multi3", 3, "multi_label_classification", "sigmoid"},
+    {"single3", 3, NULL, "softmax"},
+};
 
-/* One label and no problem_type: the pipeline's sigmoid, and infer does not claim
- * "regression" (HF's config.problem_type is None). */
-static void test_one_label_without_problem_type_is_sigmoid(void **state)
+static void test_infer_and_interface_agree(void **state)
 {
-    (void)state;
-    char dir[PATH_MAX];
-    make_checkpoint(dir, sizeof dir, "one", "BertForSequenceClassification", 1, NULL);
-    check_agreement(dir, 1, "sigmoid", NULL);
-}
-
-/* Multi-label with 3 labels and plain single-label: unchanged, and still agreeing. */
-static void test_multi_and_single_label_agree(void **state)
-{
-    (void)state;
-    char dir[PATH_MAX];
-    make_checkpoint(dir, sizeof dir, "multi3", "BertForSequenceClassification", 3,
-                    "\"problem_type\": \"multi_label_classification\"");
-    check_agreement(dir, 3, "sigmoid", "multi_label_classification");
-    make_checkpoint(dir, sizeof dir, "single3", "BertForSequenceClassification", 3, NULL);
-    check_agreement(dir, 3, "softmax", NULL);
+    const agree_case *k = *state;
+    char dir[PATH_MAX], extra[128];
+    snprintf(extra, sizeof extra, "\"problem_type\": \"%s\"",
+             k->problem_type ? k->problem_type : "");
+    print_message("case %s\n", k->name);
+    make_checkpoint(dir, sizeof dir, k->name, "BertForSequenceClassification", k->labels,
+                    k->problem_type ? extra : NULL);
+    check_agreement(dir, k->labels, k->fn, k->problem_type);
 }
 
 /* ------------------------------------------------------------------------ break it */
@@ -477,10 +466,11 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_rule_table_is_the_pipelines),
         cmocka_unit_test(test_num_labels_override_gives_sigmoid),
-        cmocka_unit_test(test_regression_three_outputs_agree),
-        cmocka_unit_test(test_multi_label_one_label_agree),
-        cmocka_unit_test(test_one_label_without_problem_type_is_sigmoid),
-        cmocka_unit_test(test_multi_and_single_label_agree),
+        cmocka_unit_test_prestate(test_infer_and_interface_agree, (void *)&agree_cases[0]),
+        cmocka_unit_test_prestate(test_infer_and_interface_agree, (void *)&agree_cases[1]),
+        cmocka_unit_test_prestate(test_infer_and_interface_agree, (void *)&agree_cases[2]),
+        cmocka_unit_test_prestate(test_infer_and_interface_agree, (void *)&agree_cases[3]),
+        cmocka_unit_test_prestate(test_infer_and_interface_agree, (void *)&agree_cases[4]),
         cmocka_unit_test(test_break_it_reads_labels_as_the_pipelines),
     };
     return cmocka_run_group_tests(tests, make_root, remove_root);
