@@ -6,7 +6,6 @@
 #include "app/wordagg.h"
 #include "bertscope/model.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
