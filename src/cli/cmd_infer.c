@@ -527,7 +527,7 @@ static cJSON *seq_predictions(const bs_model *m, const float *logits, int B, int
 }
 
 static cJSON *tok_predictions(const bs_model *m, const bs_tokenizer *tok, const bs_batch *bt,
-                              const float *logits, int C)
+                              const float *logits, int C, bs_score_fn fn)
 {
     const bs_config *c = bs_model_config(m);
     int cls = bs_tokenizer_cls_id(tok), sep = bs_tokenizer_sep_id(tok);
@@ -541,7 +541,7 @@ static cJSON *tok_predictions(const bs_model *m, const bs_tokenizer *tok, const 
         for (int t = 0; t < bt->T; t++) {
             size_t i = (size_t)b * bt->T + t;
             const bs_token *tk = &bt->tokens[i];
-            bs_scores(BS_SCORE_SOFTMAX, logits + i * C, C, p);
+            bs_scores(fn, logits + i * C, C, p);
             int best = bs_scores_argmax(p, C);
             /* HF token classification trains [CLS]/[SEP]/[PAD] and non-first pieces with
              * label -100: their predictions are junk (BERT_FACTS, pitfalls) */
@@ -565,7 +565,8 @@ static cJSON *tok_predictions(const bs_model *m, const bs_tokenizer *tok, const 
 /* BertForMaskedLM as HF's fill-mask pipeline reads it: softmax over the vocabulary at
  * each [MASK] position, the top k. Lines without [MASK] get an empty list. */
 static cJSON *mlm_predictions(const bs_tokenizer *tok, const bs_batch *bt,
-                              const float *logits, int V, int k, bs_warnings *warn)
+                              const float *logits, int V, int k, bs_score_fn fn,
+                              bs_warnings *warn)
 {
     int mask_id = bs_tokenizer_mask_id(tok);
     cJSON *arr = cJSON_CreateArray();
@@ -586,7 +587,7 @@ static cJSON *mlm_predictions(const bs_tokenizer *tok, const bs_batch *bt,
             if (bt->input_ids[i] != mask_id || !bt->attention_mask[i])
                 continue;
             found++;
-            bs_scores(BS_SCORE_SOFTMAX, logits + i * V, V, p);
+            bs_scores(fn, logits + i * V, V, p);
             /* k passes of selection: k is small and V is ~30k */
             for (int j = 0; j < k; j++) {
                 int best = -1;
@@ -685,7 +686,7 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
         }
     }
 
-    bs_score_fn fn = bs_head_score_fn(c, head);
+    bs_score_fn fn = bs_head_score_fn(c, head); /* softmax for tok and mlm */
     switch (head) {
     case BS_HEAD_SEQ:
         cJSON_AddItemToObject(doc, "predictions",
@@ -693,12 +694,12 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
         break;
     case BS_HEAD_TOK:
         cJSON_AddItemToObject(doc, "predictions",
-                              tok_predictions(m, tok, bt, out->logits, out->logits_shape[2]));
+                              tok_predictions(m, tok, bt, out->logits, out->logits_shape[2], fn));
         break;
     case BS_HEAD_MLM:
         cJSON_AddItemToObject(doc, "predictions",
                               mlm_predictions(tok, bt, out->logits, out->logits_shape[2],
-                                              o->top_k, &own));
+                                              o->top_k, fn, &own));
         break;
     default:
         break;
