@@ -59,6 +59,10 @@ typedef struct bs_config {
     bs_act act;
     char hidden_act[32];     /* as written in config.json */
     char architecture[64];   /* architectures[0], or "" */
+    /* problem_type as config.json gives it; when it does not (Hugging Face's config then
+     * holds None), what BertForSequenceClassification.forward would pick for its loss:
+     * regression for one label, else single-label. Scores are NOT chosen on this
+     * derived value: see bs_config_score_fn. */
     bs_problem problem;
     int num_labels;          /* C; from id2label, else num_labels, else 2 */
     char **id2label;         /* num_labels owned strings ("LABEL_0" when absent) */
@@ -142,6 +146,24 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
 /* Valid until the next bs_forward or bs_run_free. */
 const bs_outputs *bs_run_outputs(const bs_run *run);
 void bs_run_free(bs_run *run);
+
+/* Scores from logits, as Hugging Face's pipelines show them (scores.c). */
+typedef enum { BS_SCORE_NONE = 0, BS_SCORE_SIGMOID, BS_SCORE_SOFTMAX } bs_score_fn;
+
+/* The function TextClassificationPipeline applies to a sequence head's logits by default:
+ * problem_type "regression" -> none; "multi_label_classification" or num_labels == 1 ->
+ * sigmoid; "single_label_classification" or num_labels > 1 -> softmax. problem_type counts
+ * only when config.json set it (problem_type_given): one label without it is a sigmoid. */
+bs_score_fn bs_config_score_fn(const bs_config *c);
+/* Per head: seq as bs_config_score_fn; tok and mlm softmax per position (token
+ * classification and fill-mask pipelines, whatever problem_type says); base none. */
+bs_score_fn bs_head_score_fn(const bs_config *c, bs_head h);
+const char *bs_score_fn_name(bs_score_fn f); /* "softmax", "sigmoid", "none" */
+/* out[0..n) = f(x[0..n)) for one row of logits, in double: softmax exp(x - max) / sum
+ * (numpy's shift by the row's maximum), sigmoid 1 / (1 + exp(-x)), none x itself. */
+void bs_scores(bs_score_fn f, const float *x, int n, double *out);
+/* Index of the largest score, the first on a tie (numpy's argmax); 0 when n <= 0. */
+int bs_scores_argmax(const double *s, int n);
 
 /* FLOPs of one forward pass at (B, T) (2 per multiply-add, GEMMs and attention). */
 double bs_forward_flops(const bs_config *cfg, bs_head head, int B, int T);

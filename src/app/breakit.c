@@ -131,12 +131,19 @@ static int compare_vec(const brk_report *r, brk_outcome *oc, const float *a, con
     if (r->head == BS_HEAD_BASE || r->regression)
         return 0;
     if (r->multi) {
-        /* Multi-label: each label is on when its sigmoid passes 0.5, i.e. logit > 0. */
-        for (int c = 0; c < r->C; c++)
-            if ((a[c] > 0) != (b[c] > 0) && add_flip(oc, row, index, pos, c, a[c] > 0, b[c] > 0))
+        /* Sigmoid scores (multi-label, or one label): each label is on when its score
+         * passes 0.5, as the text-classification pipeline's scores read. */
+        for (int c = 0; c < r->C; c++) {
+            double sa, sb;
+            bs_scores(BS_SCORE_SIGMOID, a + c, 1, &sa);
+            bs_scores(BS_SCORE_SIGMOID, b + c, 1, &sb);
+            int on_a = sa > 0.5, on_b = sb > 0.5;
+            if (on_a != on_b && add_flip(oc, row, index, pos, c, on_a, on_b))
                 return -1;
+        }
         return 0;
     }
+    /* Softmax scores: the argmax of the logits is the softmax's (it is monotonic). */
     int fa = argmax(a, r->C), fb = argmax(b, r->C);
     if (fa != fb && add_flip(oc, row, index, pos, -1, fa, fb))
         return -1;
@@ -287,10 +294,11 @@ int brk_compute(brk_report *r, const bs_model *m, const bs_tokenizer *tok, const
     r->C = r->head == BS_HEAD_MLM    ? r->cfg->vocab_size
            : r->head == BS_HEAD_BASE ? r->cfg->hidden_size
                                      : r->cfg->num_labels;
-    r->multi = r->head != BS_HEAD_BASE && r->head != BS_HEAD_MLM &&
-               r->cfg->problem == BS_PROBLEM_MULTI;
-    r->regression = r->head == BS_HEAD_SEQ &&
-                    (r->cfg->problem == BS_PROBLEM_REGRESSION || r->C == 1);
+    /* Flips follow the scores the pipelines show (bs_head_score_fn): per label for a
+     * sigmoid, the argmax for a softmax (token heads always), none for raw values. */
+    bs_score_fn fn = bs_head_score_fn(r->cfg, r->head);
+    r->multi = fn == BS_SCORE_SIGMOID;
+    r->regression = r->head == BS_HEAD_SEQ && fn == BS_SCORE_NONE;
     r->opt = *opt;
     if (r->opt.padding == BS_PAD_NONE)
         r->opt.padding = BS_PAD_LONGEST;

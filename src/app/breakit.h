@@ -69,8 +69,8 @@ typedef struct brk_report {
     int B;
     bs_head head;
     int C;                /* labels, vocab (MLM) or hidden size (base) */
-    int multi;            /* multi-label head: flips per label */
-    int regression;       /* one output value: no labels to flip */
+    int multi;            /* sigmoid scores (bs_head_score_fn): flips per label */
+    int regression;       /* raw scores (problem_type regression): no labels to flip */
     bs_batch ref;         /* the correct batch (owned) */
     bs_encode_options opt;/* options of the correct run */
     const bs_config *cfg; /* the model's (labels); valid while the model lives */

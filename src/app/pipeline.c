@@ -161,15 +161,15 @@ static void set_error(app_model_result *mr, const bs_error *err)
         snprintf(mr->error + n, sizeof mr->error - (size_t)n, " (hint: %s)", err->hint);
 }
 
-/* The k = APP_TOPK largest of x[0..C) (ties: lower id first), as softmax probabilities
- * given the row's maximum and sum of exp(x - max). */
-static void top_k(const float *x, int C, float max, double sum, int32_t *id, float *p)
+/* The k = APP_TOPK largest of the scores p[0..C) (ties: lower id first), as the
+ * fill-mask pipeline's probs.topk lists them. */
+static void top_k(const double *p, int C, int32_t *id, float *kp)
 {
     for (int j = 0; j < APP_TOPK; j++)
         id[j] = -1;
     for (int c = 0; c < C; c++) {
         int j = APP_TOPK;
-        while (j > 0 && (id[j - 1] < 0 || x[c] > x[id[j - 1]]))
+        while (j > 0 && (id[j - 1] < 0 || p[c] > p[id[j - 1]]))
             j--;
         if (j == APP_TOPK)
             continue;
@@ -177,14 +177,16 @@ static void top_k(const float *x, int C, float max, double sum, int32_t *id, flo
         id[j] = c;
     }
     for (int j = 0; j < APP_TOPK; j++)
-        p[j] = id[j] < 0 ? 0.0f : (float)(exp((double)(x[id[j]] - max)) / sum);
+        kp[j] = id[j] < 0 ? 0.0f : (float)p[id[j]];
 }
 
 /* Copies what the views need from rows [b0, b0 + nb) of a forward pass at length Tr
- * into the result's (B, T) arrays. Hugging Face: BertForSequenceClassification applies
- * softmax / sigmoid / nothing by problem_type; here only for display. */
-static void extract(app_model_result *mr, const bs_config *cfg, const bs_outputs *o, int b0,
-                    int nb, int Tr)
+ * into the result's (B, T) arrays, with the scores Hugging Face's pipelines show
+ * (bs_head_score_fn: softmax / sigmoid / nothing for a sequence head, softmax per
+ * position for the others), computed as `bertscope infer` prints them. Returns 0, or -1
+ * out of memory. */
+static int extract(app_model_result *mr, const bs_config *cfg, const bs_outputs *o, int b0,
+                   int nb, int Tr)
 {
     int T = mr->batch.T;
     mr->has_pooled = o->pooled != NULL;
@@ -205,7 +207,7 @@ static void extract(app_model_result *mr, const bs_config *cfg, const bs_outputs
                     }
     }
     if (!o->logits)
-        return;
+        return 0;
     if (mr->logits) {
         size_t per = o->logits_rank == 2 ? (size_t)o->logits_shape[1]
                                          : (size_t)Tr * (size_t)o->logits_shape[2];
@@ -214,47 +216,33 @@ static void extract(app_model_result *mr, const bs_config *cfg, const bs_outputs
             memcpy(mr->logits + (size_t)(b0 + b) * stride, o->logits + (size_t)b * per,
                    per * sizeof *mr->logits);
     }
+    int C = o->logits_rank == 2 ? o->logits_shape[1] : o->logits_shape[2];
+    bs_score_fn fn = bs_head_score_fn(cfg, mr->head);
+    double *p = malloc((size_t)(C > 0 ? C : 1) * sizeof *p);
+    if (!p)
+        return -1;
     if (o->logits_rank == 2) {
-        int C = o->logits_shape[1];
         for (int b = 0; b < nb; b++) {
-            const float *x = o->logits + (size_t)b * (size_t)C;
-            float *p = mr->probs + (size_t)(b0 + b) * (size_t)C;
-            if (cfg->problem == BS_PROBLEM_REGRESSION || C == 1) {
-                for (int c = 0; c < C; c++)
-                    p[c] = x[c];
-            } else if (cfg->problem == BS_PROBLEM_MULTI) {
-                for (int c = 0; c < C; c++)
-                    p[c] = 1.0f / (1.0f + expf(-x[c]));
-            } else {
-                float mx = x[0], sum = 0;
-                for (int c = 1; c < C; c++)
-                    mx = x[c] > mx ? x[c] : mx;
-                for (int c = 0; c < C; c++)
-                    sum += (p[c] = expf(x[c] - mx));
-                for (int c = 0; c < C; c++)
-                    p[c] /= sum;
-            }
+            float *dst = mr->probs + (size_t)(b0 + b) * (size_t)C;
+            bs_scores(fn, o->logits + (size_t)b * (size_t)C, C, p);
+            for (int c = 0; c < C; c++)
+                dst[c] = (float)p[c];
         }
     } else if (o->logits_rank == 3) {
-        int C = o->logits_shape[2];
         for (int b = 0; b < nb; b++)
             for (int t = 0; t < Tr; t++) {
                 const float *x = o->logits + ((size_t)b * (size_t)Tr + (size_t)t) * (size_t)C;
-                int best = 0;
-                for (int c = 1; c < C; c++)
-                    if (x[c] > x[best])
-                        best = c;
-                double sum = 0;
-                for (int c = 0; c < C; c++)
-                    sum += exp((double)(x[c] - x[best]));
+                bs_scores(fn, x, C, p);
+                int best = bs_scores_argmax(p, C);
                 size_t at = (size_t)(b0 + b) * (size_t)T + (size_t)t;
                 mr->tok_arg[at] = best;
-                mr->tok_prob[at] = (float)(1.0 / sum);
+                mr->tok_prob[at] = (float)p[best];
                 if (mr->topk_id && mr->batch.input_ids[at] == mr->mask_id)
-                    top_k(x, C, x[best], sum, mr->topk_id + at * APP_TOPK,
-                          mr->topk_p + at * APP_TOPK);
+                    top_k(p, C, mr->topk_id + at * APP_TOPK, mr->topk_p + at * APP_TOPK);
             }
     }
+    free(p);
+    return 0;
 }
 
 static void run_model(const app_model *am, app_model_result *mr, bs_run **run, double budget)
@@ -336,7 +324,8 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run, d
             set_error(mr, &err);
             return;
         }
-        extract(mr, cfg, bs_run_outputs(*run), 0, b->B, b->T);
+        if (extract(mr, cfg, bs_run_outputs(*run), 0, b->B, b->T))
+            goto nomem;
     } else {
         /* Rows of different lengths cannot be stacked into one (B, T) tensor (Hugging
          * Face refuses to build it without padding); run each row on its own, as a
@@ -349,7 +338,8 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run, d
                 set_error(mr, &err);
                 return;
             }
-            extract(mr, cfg, bs_run_outputs(*run), r, 1, len);
+            if (extract(mr, cfg, bs_run_outputs(*run), r, 1, len))
+                goto nomem;
         }
     }
     mr->ok_forward = 1;

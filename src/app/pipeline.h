@@ -84,7 +84,7 @@ typedef struct app_model_result {
     int logits_rank;        /* 0 none, 2 (B, C), 3 (B, T, C) or (B, T, V) */
     int logits_shape[3];
     int has_pooled;
-    float *probs;           /* seq: (B, C) softmax / sigmoid / raw value */
+    float *probs;           /* seq: (B, C) scores of bs_head_score_fn (as infer's) */
     int32_t *tok_arg;       /* tok, mlm: (B, T) argmax label or vocab id */
     float *tok_prob;        /* tok, mlm: (B, T) its probability */
     /* Raw outputs for the detailed views, padded to the batch's (B, T) even when rows

@@ -4,8 +4,8 @@
  */
 #include "app/sbuf.h"
 #include "app/wordagg.h"
+#include "bertscope/model.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,16 +108,18 @@ int wa_aggregate(wa_result *out, const float *logits, const bs_token *tokens, in
     out->groups = calloc((size_t)T, sizeof *out->groups);
     if (!prob || !out->words || !out->scores || !out->groups)
         goto oom;
-    /* Step 1: softmax per position, shifted by the max as the pipeline does in numpy. */
+    /* Step 1: softmax per position, shifted by the max as the pipeline does in numpy
+     * (the engine's bs_scores, as every other view and `infer` compute it). */
+    double *row = malloc((size_t)C * sizeof *row);
+    if (!row)
+        goto oom;
     for (int t = 0; t < T; t++) {
-        const float *x = logits + (size_t)t * (size_t)C;
         float *p = prob + (size_t)t * (size_t)C;
-        float mx = x[argmax(x, C)], sum = 0;
+        bs_scores(BS_SCORE_SOFTMAX, logits + (size_t)t * (size_t)C, C, row);
         for (int c = 0; c < C; c++)
-            sum += (p[c] = expf(x[c] - mx));
-        for (int c = 0; c < C; c++)
-            p[c] /= sum;
+            p[c] = (float)row[c];
     }
+    free(row);
     /* Steps 2-3: words from the pieces the pipeline keeps. */
     int n = 0;
     for (int t = 0; t < T; t++) {

@@ -76,11 +76,14 @@ static void usage(FILE *f)
         "  --seed S           seed for newly initialised heads and random models\n"
         "\n"
         "Several documents (several -m, or --padding none) are printed one after another;\n"
-        "`jq -s` reads them as one array. predictions: seq - label, score and probs per line\n"
-        "(softmax; sigmoid for multi_label_classification; the raw value when num_labels\n"
-        "is 1); tok - per position token, label, score, ignored (true for [CLS], [SEP],\n"
-        "[PAD] and ## continuations, whose labels HF training sets to -100); mlm - per\n"
-        "[MASK] the top-k tokens with softmax scores; base - none (last_hidden_state and\n"
+        "`jq -s` reads them as one array. predictions: seq - label, score and (more than\n"
+        "one label) probs per line, by the text-classification pipeline's rule, printed as\n"
+        "prediction_function: problem_type regression - the raw values (none);\n"
+        "multi_label_classification, or one label and no problem_type - sigmoid; else\n"
+        "softmax (model.problem_type is null unless config.json sets it); tok - per\n"
+        "position token, label, softmax score, ignored (true for [CLS], [SEP], [PAD] and\n"
+        "## continuations, whose labels HF training sets to -100); mlm - per [MASK] the\n"
+        "top-k tokens with softmax scores; base - none (last_hidden_state and\n"
         "pooler_output are printed instead of logits).\n");
 }
 
@@ -463,10 +466,15 @@ static cJSON *model_json(const bs_model *m)
     cJSON *labels = cJSON_AddArrayToObject(j, "labels");
     for (int i = 0; i < c->num_labels; i++)
         cJSON_AddItemToArray(labels, cJSON_CreateString(c->id2label ? c->id2label[i] : ""));
+    /* config.problem_type as Hugging Face holds it: null unless config.json set it (the
+     * function actually applied is the document's "prediction_function") */
     const char *problem = c->problem == BS_PROBLEM_MULTI        ? "multi_label_classification"
                           : c->problem == BS_PROBLEM_REGRESSION ? "regression"
                                                                 : "single_label_classification";
-    cJSON_AddStringToObject(j, "problem_type", problem);
+    if (c->problem_type_given)
+        cJSON_AddStringToObject(j, "problem_type", problem);
+    else
+        cJSON_AddNullToObject(j, "problem_type");
     cJSON_AddBoolToObject(j, "random_head", bs_model_random_head(m));
     cJSON_AddBoolToObject(j, "shape_only", bs_model_shape_only(m));
     return j;
@@ -481,26 +489,6 @@ static const char *label_name(const bs_config *c, int i, char *buf, size_t size)
     return buf;
 }
 
-static void softmax_d(const float *x, int n, double *p)
-{
-    double mx = -INFINITY, s = 0;
-    for (int i = 0; i < n; i++)
-        mx = x[i] > mx ? x[i] : mx;
-    for (int i = 0; i < n; i++)
-        s += (p[i] = exp((double)x[i] - mx));
-    for (int i = 0; i < n; i++)
-        p[i] /= s;
-}
-
-static int argmax_d(const double *p, int n)
-{
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (p[i] > p[best])
-            best = i;
-    return best;
-}
-
 static cJSON *num9(double v)
 {
     char tmp[32];
@@ -510,26 +498,19 @@ static cJSON *num9(double v)
     return cJSON_CreateRaw(tmp);
 }
 
-/* BertForSequenceClassification: HF's problem_type decides the function. */
+/* BertForSequenceClassification as the text-classification pipeline reads it: the
+ * function is bs_head_score_fn's (problem_type, else the label count). */
 static cJSON *seq_predictions(const bs_model *m, const float *logits, int B, int C,
-                              const char **fn)
+                              bs_score_fn fn)
 {
     const bs_config *c = bs_model_config(m);
     cJSON *arr = cJSON_CreateArray();
     double *p = malloc((size_t)C * sizeof *p);
     if (!p)
         return arr;
-    *fn = c->problem == BS_PROBLEM_MULTI ? "sigmoid" : C == 1 ? "none" : "softmax";
     for (int b = 0; b < B; b++) {
-        const float *x = logits + (size_t)b * C;
-        if (C == 1)
-            p[0] = x[0];
-        else if (c->problem == BS_PROBLEM_MULTI)
-            for (int i = 0; i < C; i++)
-                p[i] = 1.0 / (1.0 + exp(-(double)x[i]));
-        else
-            softmax_d(x, C, p);
-        int best = argmax_d(p, C);
+        bs_scores(fn, logits + (size_t)b * C, C, p);
+        int best = bs_scores_argmax(p, C);
         cJSON *o = cJSON_CreateObject();
         char lb[32];
         cJSON_AddStringToObject(o, "label", label_name(c, best, lb, sizeof lb));
@@ -546,7 +527,7 @@ static cJSON *seq_predictions(const bs_model *m, const float *logits, int B, int
 }
 
 static cJSON *tok_predictions(const bs_model *m, const bs_tokenizer *tok, const bs_batch *bt,
-                              const float *logits, int C)
+                              const float *logits, int C, bs_score_fn fn)
 {
     const bs_config *c = bs_model_config(m);
     int cls = bs_tokenizer_cls_id(tok), sep = bs_tokenizer_sep_id(tok);
@@ -560,8 +541,8 @@ static cJSON *tok_predictions(const bs_model *m, const bs_tokenizer *tok, const 
         for (int t = 0; t < bt->T; t++) {
             size_t i = (size_t)b * bt->T + t;
             const bs_token *tk = &bt->tokens[i];
-            softmax_d(logits + i * C, C, p);
-            int best = argmax_d(p, C);
+            bs_scores(fn, logits + i * C, C, p);
+            int best = bs_scores_argmax(p, C);
             /* HF token classification trains [CLS]/[SEP]/[PAD] and non-first pieces with
              * label -100: their predictions are junk (docs/hf-semantics.md, S2) */
             int ignored = !bt->attention_mask[i] || tk->id == cls || tk->id == sep ||
@@ -584,7 +565,8 @@ static cJSON *tok_predictions(const bs_model *m, const bs_tokenizer *tok, const 
 /* BertForMaskedLM as HF's fill-mask pipeline reads it: softmax over the vocabulary at
  * each [MASK] position, the top k. Lines without [MASK] get an empty list. */
 static cJSON *mlm_predictions(const bs_tokenizer *tok, const bs_batch *bt,
-                              const float *logits, int V, int k, bs_warnings *warn)
+                              const float *logits, int V, int k, bs_score_fn fn,
+                              bs_warnings *warn)
 {
     int mask_id = bs_tokenizer_mask_id(tok);
     cJSON *arr = cJSON_CreateArray();
@@ -605,7 +587,7 @@ static cJSON *mlm_predictions(const bs_tokenizer *tok, const bs_batch *bt,
             if (bt->input_ids[i] != mask_id || !bt->attention_mask[i])
                 continue;
             found++;
-            softmax_d(logits + i * V, V, p);
+            bs_scores(fn, logits + i * V, V, p);
             /* k passes of selection: k is small and V is ~30k */
             for (int j = 0; j < k; j++) {
                 int best = -1;
@@ -704,28 +686,26 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
         }
     }
 
-    const char *fn = NULL;
+    bs_score_fn fn = bs_head_score_fn(c, head); /* softmax for tok and mlm */
     switch (head) {
     case BS_HEAD_SEQ:
         cJSON_AddItemToObject(doc, "predictions",
-                              seq_predictions(m, out->logits, B, out->logits_shape[1], &fn));
+                              seq_predictions(m, out->logits, B, out->logits_shape[1], fn));
         break;
     case BS_HEAD_TOK:
-        fn = "softmax";
         cJSON_AddItemToObject(doc, "predictions",
-                              tok_predictions(m, tok, bt, out->logits, out->logits_shape[2]));
+                              tok_predictions(m, tok, bt, out->logits, out->logits_shape[2], fn));
         break;
     case BS_HEAD_MLM:
-        fn = "softmax";
         cJSON_AddItemToObject(doc, "predictions",
                               mlm_predictions(tok, bt, out->logits, out->logits_shape[2],
-                                              o->top_k, &own));
+                                              o->top_k, fn, &own));
         break;
     default:
         break;
     }
-    if (fn)
-        cJSON_AddStringToObject(doc, "prediction_function", fn);
+    if (head == BS_HEAD_SEQ || head == BS_HEAD_TOK || head == BS_HEAD_MLM)
+        cJSON_AddStringToObject(doc, "prediction_function", bs_score_fn_name(fn));
 
     add_warnings(warnings, bs_model_warnings(m));
     add_warnings(warnings, bs_tokenizer_warnings(tok));
