@@ -20,6 +20,7 @@
 
 #include "app/app.h"
 #include "app/grid.h"
+#include "app/sbuf.h"
 #include "app/views.h"
 #include "engine/model_internal.h"
 
@@ -408,6 +409,34 @@ static void test_grid_wide_chars_align(void **unused)
     grid_free(&g);
 }
 
+/* sb_printf and grid_printf take texts of any length: both once cut at 1 KiB. */
+static void test_printf_is_not_cut_at_1k(void **unused)
+{
+    char *big = malloc(5001);
+    assert_non_null(big);
+    for (int i = 0; i < 5000; i++)
+        big[i] = (char)('a' + i % 26);
+    big[5000] = '\0';
+    sbuf b = {0};
+    sb_printf(&b, "<%s>", big);
+    assert_false(b.oom);
+    assert_int_equal(b.len, 5002);
+    assert_int_equal(b.s[0], '<');
+    assert_memory_equal(b.s + 1, big, 5000);
+    assert_string_equal(b.s + 5001, ">");
+    sb_printf(&b, "%d", 42); /* appends after a long text */
+    assert_string_equal(b.s + 5001, ">42");
+    free(b.s);
+
+    app_grid g = {0};
+    assert_int_equal(grid_resize(&g, 2000, 1), 0);
+    int x = grid_printf(&g, 0, 0, 2000, ST_NORMAL, "%.1990s", big);
+    assert_int_equal(x, 1990);
+    assert_int_equal(g.cells[1989].cp, (uint32_t)big[1989]);
+    grid_free(&g);
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_too_long_batch_is_explained),
         cmocka_unit_test(test_detail_panels_cycle),
         cmocka_unit_test(test_grid_wide_chars_align),
+        cmocka_unit_test(test_printf_is_not_cut_at_1k),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
