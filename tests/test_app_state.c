@@ -805,6 +805,35 @@ static void test_mouse_click_selects_token_and_sentence(void **unused)
     app_session_free(&s);
 }
 
+/* The max_length prompt and + take what bs_max_length_parse (every subcommand's
+ * --max-length) takes, no more, no less: the interface once stopped at 512. */
+static void test_max_length_prompt_takes_the_engine_range(void **unused)
+{
+    static const char *const in[] = {"1", "511", "512", "513", "600", "65536", "65537", "0",
+                                     "99999999999999999999"};
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        app_state st;
+        app_state_init(&st, 80, 24);
+        st.max_length = 7;
+        int want = 7;
+        int ok = bs_max_length_parse(in[i], &want, NULL) == BS_OK;
+        key(&st, 'm');
+        type(&st, in[i]);
+        key(&st, APP_KEY_ENTER);
+        if (st.max_length != want)
+            fail_msg("prompt '%s': max_length %d, want %d (the engine %s it)", in[i],
+                     st.max_length, want, ok ? "accepts" : "refuses");
+        app_state_free(&st);
+    }
+    app_state st;
+    app_state_init(&st, 80, 24);
+    st.max_length = BS_MAX_LENGTH_MAX - 1;
+    key(&st, '+');
+    key(&st, '+');
+    assert_int_equal(st.max_length, BS_MAX_LENGTH_MAX);
+    app_state_free(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -822,6 +851,7 @@ int main(void)
         cmocka_unit_test(test_reducer_paste_splits_lines_and_bounds_them),
         cmocka_unit_test(test_reducer_paste_never_passes_the_sentence_limit),
         cmocka_unit_test(test_reducer_options_cycle),
+        cmocka_unit_test(test_max_length_prompt_takes_the_engine_range),
         cmocka_unit_test(test_reducer_unbound_letter_explains_modes),
         cmocka_unit_test(test_reducer_quit_with_unsaved_file_asks_once),
         cmocka_unit_test(test_file_save_and_load_round_trip),
