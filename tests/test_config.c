@@ -1,6 +1,6 @@
 /*
  * test_config.c - config.json parsing (bs_config_parse), the built-in geometries, and the
- * option parsers of model.h and tokenizer.h (head, seed, padding, truncation, ...).
+ * option parsers of model.h and tokenizer.h (head, seed, num_labels, padding, ...).
  * Defaults and refusals pin Hugging Face's BertConfig / PretrainedConfig behaviour.
  */
 #include <setjmp.h>
@@ -373,7 +373,7 @@ static void test_config_names(void **state)
 
 /* Every option parser (model.h, tokenizer.h) on one table: each documented spelling,
  * the edges of each range, and what each refuses, with its message. */
-enum { P_TRUNC, P_PAD, P_SIDE, P_MAXLEN, P_HEAD, P_SEED };
+enum { P_TRUNC, P_PAD, P_SIDE, P_MAXLEN, P_HEAD, P_SEED, P_LABELS };
 
 static bs_status parse_option(int parser, const char *s, uint64_t *out, bs_error *err)
 {
@@ -391,6 +391,7 @@ static bs_status parse_option(int parser, const char *s, uint64_t *out, bs_error
     case P_MAXLEN: st = bs_max_length_parse(s, &n, err), *out = (uint64_t)n; break;
     case P_HEAD: st = bs_head_parse(s, &h, err), *out = (uint64_t)h; break;
     case P_SEED: st = bs_seed_parse(s, &seed, err), *out = seed; break;
+    case P_LABELS: st = bs_num_labels_parse(s, &n, err), *out = (uint64_t)n; break;
     }
     return st;
 }
@@ -446,6 +447,10 @@ static void test_option_parsers(void **state)
         {P_SEED, "18446744073709551615", UINT64_MAX, 1},
         {P_SEED, "18446744073709551616", 13, 0},
         {P_SEED, "-1", 14, 0},
+        {P_LABELS, "1", 1, 1},
+        {P_LABELS, "100000", BS_MAX_LABELS, 1},
+        {P_LABELS, "0", 15, 0},
+        {P_LABELS, "100001", 16, 0},
     };
     static const char *const msgs[] = {
         "unknown truncation 'Longest_First' (expected longest_first, only_first, only_second "
@@ -464,6 +469,8 @@ static void test_option_parsers(void **state)
         "unknown head 'xyz' (expected auto, base, seq, tok or mlm)",
         "seed '18446744073709551616' is not a number from 0 to 18446744073709551615",
         "seed '-1' is not a number from 0 to 18446744073709551615",
+        "num_labels '0' is not a number from 1 to 100000",
+        "num_labels '100001' is not a number from 1 to 100000",
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         bs_error err = {0};

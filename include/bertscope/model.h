@@ -83,13 +83,18 @@ bs_load_options bs_load_defaults(void);
 
 /* Seeds are any uint64_t: every subcommand accepts 0 to BS_SEED_MAX. */
 #define BS_SEED_MAX UINT64_MAX
+/* The most labels a head may have, in config.json (id2label, num_labels) as in
+ * bs_load_options.num_labels. */
+#define BS_MAX_LABELS 100000
 
 /* Option values from text, as every subcommand and the interface read them (see the
  * parsers in tokenizer.h): a head is auto, base, seq, tok or mlm; a seed is a decimal
- * number from 0 to BS_SEED_MAX (digits only). On anything else they leave *out alone
- * and fail with BS_ERR_INPUT, naming the value and the valid ones. */
+ * number from 0 to BS_SEED_MAX, a number of labels one from 1 to BS_MAX_LABELS (digits
+ * only). On anything else they leave *out alone and fail with BS_ERR_INPUT, naming the
+ * value and the valid ones. */
 bs_status bs_head_parse(const char *s, bs_head *out, bs_error *err);
 bs_status bs_seed_parse(const char *s, uint64_t *out, bs_error *err);
+bs_status bs_num_labels_parse(const char *s, int *out, bs_error *err);
 
 typedef struct bs_model bs_model;
 

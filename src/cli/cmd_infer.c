@@ -128,10 +128,8 @@ static int parse_args(int argc, char **argv, infer_opts *o)
                 return -cli_bad_value("infer", a, &err);
         } else if (!strcmp(a, "--num-labels")) {
             NEED_VALUE();
-            if (cli_parse_int(val, 1, 100000, &n))
-                return usage_error("--num-labels expects a number from 1 to 100000, not '%s'",
-                                   val);
-            o->lo.num_labels = (int)n;
+            if (bs_num_labels_parse(val, &o->lo.num_labels, &err))
+                return -cli_bad_value("infer", a, &err);
         } else if (!strcmp(a, "--padding")) {
             NEED_VALUE();
             if (bs_padding_parse(val, &o->padding, &err))

@@ -126,7 +126,6 @@ int cmd_ui(int argc, char **argv)
             return EXIT_USAGE;
         }
         i++;
-        long num;
         if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
             if (n_models == APP_MAX_MODELS) {
                 cli_errorf("at most %d models at once", APP_MAX_MODELS);
@@ -140,11 +139,8 @@ int cmd_ui(int argc, char **argv)
                 return cli_bad_value(NULL, a, &bad);
             lo_after_last = 1;
         } else if (!strcmp(a, "--num-labels")) {
-            if (cli_parse_int(v, 1, 100000, &num)) {
-                cli_errorf("bad --num-labels '%s'", v);
-                return EXIT_USAGE;
-            }
-            lo.num_labels = (int)num;
+            if (bs_num_labels_parse(v, &lo.num_labels, &bad))
+                return cli_bad_value(NULL, a, &bad);
             lo_after_last = 1;
         } else if (!strcmp(a, "--seed")) {
             if (bs_seed_parse(v, &lo.seed, &bad))

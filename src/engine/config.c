@@ -25,7 +25,7 @@
 #define MAX_INTERMEDIATE 262144
 #define MAX_POSITIONS BS_MAX_LENGTH_MAX /* a max_length may ask for all of them */
 #define MAX_TYPES 1024
-#define MAX_LABELS 100000
+#define MAX_LABELS BS_MAX_LABELS
 #define MAX_CONFIG_VALUES (1 << 20) /* id2label + label2id of MAX_LABELS fit */
 
 const char *bs_head_name(bs_head h)
@@ -55,6 +55,15 @@ bs_status bs_head_parse(const char *s, bs_head *out, bs_error *err)
 bs_status bs_seed_parse(const char *s, uint64_t *out, bs_error *err)
 {
     return bs_parse_u64(s, 0, BS_SEED_MAX, "seed", out, err);
+}
+
+bs_status bs_num_labels_parse(const char *s, int *out, bs_error *err)
+{
+    uint64_t v;
+    bs_status st = bs_parse_u64(s, 1, BS_MAX_LABELS, "num_labels", &v, err);
+    if (st == BS_OK)
+        *out = (int)v;
+    return st;
 }
 
 const char *bs_act_name(bs_act a)

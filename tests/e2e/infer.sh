@@ -147,6 +147,12 @@ for s in -1 18446744073709551616; do
     expect_error "bench --seed $s" "seed '$s' is not a number" \
         "$BIN" bench --write-checkpoint "$TMP/ck" --config tiny --seed $s
 done
+for n in 0 100001; do
+    expect_error "infer --num-labels $n" "num_labels '$n' is not a number from 1 to 100000" \
+        sh -c "echo hi | '$BIN' infer -m '$REF/infer_seq' --num-labels $n"
+    expect_error "interface --num-labels $n" "num_labels '$n' is not a number from 1 to 100000" \
+        "$BIN" -m builtin:tiny --num-labels $n --screen 60x12
+done
 # The same spellings everywhere: HF's true for padding and truncation, auto for the head.
 if echo hi | "$BIN" infer -m "$REF/infer_seq" --padding true --truncation true --head auto \
        >/dev/null 2>"$TMP/err" &&
