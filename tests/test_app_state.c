@@ -19,6 +19,7 @@
 #include "app/app.h"
 #include "app/editor.h"
 #include "app/state.h"
+#include "lib/tensor_check.h"
 
 static app_env env;
 
@@ -557,12 +558,13 @@ static void test_result_keeps_logits_and_attention(void **unused)
     assert_int_equal(bs_forward(run, b->input_ids, b->attention_mask, b->token_type_ids, b->B,
                                 b->T, &err), BS_OK);
     const bs_outputs *o = bs_run_outputs(run);
-    size_t n = (size_t)b->B * (size_t)b->T * 5;
-    for (size_t i = 0; i < n; i++)
-        assert_float_equal(mr->logits[i], o->logits[i], 1e-5);
-    size_t na = (size_t)2 * (size_t)b->B * 2 * (size_t)b->T * (size_t)b->T;
-    for (size_t i = 0; i < na; i++)
-        assert_float_equal(mr->attn[i], o->attn[i], 1e-6);
+    int ldims[3] = {b->B, b->T, 5}, adims[5] = {2, b->B, 2, b->T, b->T};
+    if (tensor_check("pipeline logits", mr->logits, o->logits,
+                     (size_t)b->B * (size_t)b->T * 5, 1e-5f, ldims, 3, NULL) ||
+        tensor_check("pipeline attention", mr->attn, o->attn,
+                     (size_t)2 * (size_t)b->B * 2 * (size_t)b->T * (size_t)b->T, 1e-6f, adims, 5,
+                     NULL))
+        fail();
     bs_run_free(run);
 
     /* No padding: sentence 2 ran alone at its own length; the rest of its row is 0. */
@@ -577,11 +579,15 @@ static void test_result_keeps_logits_and_attention(void **unused)
     assert_int_equal(bs_forward(run, b->input_ids + T, b->attention_mask + T,
                                 b->token_type_ids + T, 1, len, &err), BS_OK);
     o = bs_run_outputs(run);
-    for (int t = 0; t < T; t++)
-        for (int c = 0; c < 5; c++) {
-            float want = t < len ? o->logits[t * 5 + c] : 0.0f;
-            assert_float_equal(mr->logits[((size_t)T + (size_t)t) * 5 + (size_t)c], want, 1e-5);
-        }
+    float *want = calloc((size_t)T * 5, sizeof *want); /* zeros past its length */
+    assert_non_null(want);
+    memcpy(want, o->logits, (size_t)len * 5 * sizeof *want);
+    int rdims[2] = {T, 5};
+    int rc = tensor_check("sentence 2 alone: logits", mr->logits + (size_t)T * 5, want,
+                          (size_t)T * 5, 1e-5f, rdims, 2, NULL);
+    free(want);
+    if (rc)
+        fail();
     /* Layer 1, sentence 2, head 0: its rows are the lone run's, each summing to 1. */
     for (int q = 0; q < len; q++) {
         double sum = 0;
@@ -812,6 +818,35 @@ static void test_mouse_click_selects_token_and_sentence(void **unused)
     app_session_free(&s);
 }
 
+/* The max_length prompt and + take what bs_max_length_parse (every subcommand's
+ * --max-length) takes, no more, no less: the interface once stopped at 512. */
+static void test_max_length_prompt_takes_the_engine_range(void **unused)
+{
+    static const char *const in[] = {"1", "511", "512", "513", "600", "65536", "65537", "0",
+                                     "99999999999999999999"};
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        app_state st;
+        app_state_init(&st, 80, 24);
+        st.max_length = 7;
+        int want = 7;
+        int ok = bs_max_length_parse(in[i], &want, NULL) == BS_OK;
+        key(&st, 'm');
+        type(&st, in[i]);
+        key(&st, APP_KEY_ENTER);
+        if (st.max_length != want)
+            fail_msg("prompt '%s': max_length %d, want %d (the engine %s it)", in[i],
+                     st.max_length, want, ok ? "accepts" : "refuses");
+        app_state_free(&st);
+    }
+    app_state st;
+    app_state_init(&st, 80, 24);
+    st.max_length = BS_MAX_LENGTH_MAX - 1;
+    key(&st, '+');
+    key(&st, '+');
+    assert_int_equal(st.max_length, BS_MAX_LENGTH_MAX);
+    app_state_free(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -829,6 +864,7 @@ int main(void)
         cmocka_unit_test(test_reducer_paste_splits_lines_and_bounds_them),
         cmocka_unit_test(test_reducer_paste_never_passes_the_sentence_limit),
         cmocka_unit_test(test_reducer_options_cycle),
+        cmocka_unit_test(test_max_length_prompt_takes_the_engine_range),
         cmocka_unit_test(test_reducer_unbound_letter_explains_modes),
         cmocka_unit_test(test_reducer_quit_with_unsaved_file_asks_once),
         cmocka_unit_test(test_file_save_and_load_round_trip),

@@ -15,13 +15,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "app/app.h"
 #include "app/grid.h"
+#include "app/sbuf.h"
 #include "app/views.h"
 #include "engine/model_internal.h"
+#include "lib/golden.h"
 
 static app_env env2;  /* token head + sequence head */
 
@@ -73,66 +76,17 @@ static int teardown(void **unused)
     return 0;
 }
 
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
-/* Compares the session's screen with a golden file, naming the first differing line. */
+/* Compares the session's screen with tests/fixtures/screens/NAME.txt (golden.h). */
 static void check_golden(app_session *s, const char *name)
 {
     char path[256];
     snprintf(path, sizeof path, "tests/fixtures/screens/%s.txt", name);
     char *got = app_session_dump(s, 1);
     assert_non_null(got);
-    const char *upd = getenv("BERTSCOPE_UPDATE_GOLDENS");
-    if (upd && *upd && strcmp(upd, "0")) {
-        FILE *f = fopen(path, "wb");
-        assert_non_null(f);
-        fputs(got, f);
-        fclose(f);
-        print_message("updated %s\n", path);
-        free(got);
-        return;
-    }
-    char *want = read_all(path);
-    if (!want)
-        fail_msg("missing golden %s (BERTSCOPE_UPDATE_GOLDENS=1 writes it)", path);
-    if (strcmp(got, want)) {
-        const char *a = got, *b = want;
-        int lineno = 1;
-        while (*a && *a == *b) {
-            if (*a == '\n')
-                lineno++;
-            a++, b++;
-        }
-        const char *ga = a, *wb = b;
-        while (ga > got && ga[-1] != '\n')
-            ga--;
-        while (wb > want && wb[-1] != '\n')
-            wb--;
-        print_error("%s differs at line %d\n  got:  %.*s\n  want: %.*s\n", path, lineno,
-                    (int)strcspn(ga, "\n"), ga, (int)strcspn(wb, "\n"), wb);
-        free(got);
-        free(want);
-        fail_msg("screen %s differs from its golden", name);
-    }
+    int rc = golden_check(path, got);
     free(got);
-    free(want);
+    if (rc)
+        fail_msg("screen %s differs from its golden", name);
 }
 
 static void keys(app_session *s, const char *k)
@@ -403,6 +357,53 @@ static void test_grid_wide_chars_align(void **unused)
     grid_free(&g);
 }
 
+/* sb_printf and grid_printf take texts of any length: both once cut at 1 KiB. */
+static void test_printf_is_not_cut_at_1k(void **unused)
+{
+    char *big = malloc(5001);
+    assert_non_null(big);
+    for (int i = 0; i < 5000; i++)
+        big[i] = (char)('a' + i % 26);
+    big[5000] = '\0';
+    sbuf b = {0};
+    sb_printf(&b, "<%s>", big);
+    assert_false(b.oom);
+    assert_int_equal(b.len, 5002);
+    assert_int_equal(b.s[0], '<');
+    assert_memory_equal(b.s + 1, big, 5000);
+    assert_string_equal(b.s + 5001, ">");
+    sb_printf(&b, "%d", 42); /* appends after a long text */
+    assert_string_equal(b.s + 5001, ">42");
+    free(b.s);
+
+    app_grid g = {0};
+    assert_int_equal(grid_resize(&g, 2000, 1), 0);
+    int x = grid_printf(&g, 0, 0, 2000, ST_NORMAL, "%.1990s", big);
+    assert_int_equal(x, 1990);
+    assert_int_equal(g.cells[1989].cp, (uint32_t)big[1989]);
+    grid_free(&g);
+    free(big);
+}
+
+/* The golden check every screen test uses (tests/lib/golden.c): equal passes, one
+ * changed character fails, a missing file fails, and the update mode writes. */
+static void test_golden_check_fails_where_it_should(void **unused)
+{
+    char path[] = "/tmp/bs-golden-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    setenv("BERTSCOPE_UPDATE_GOLDENS", "1", 1);
+    assert_int_equal(golden_check(path, "ab\ncd\n"), 0);
+    setenv("BERTSCOPE_UPDATE_GOLDENS", "0", 1);
+    assert_int_equal(golden_check(path, "ab\ncd\n"), 0);
+    assert_int_equal(golden_check(path, "ab\ncx\n"), -1);
+    assert_int_equal(golden_check(path, "ab\ncd"), -1);
+    unsetenv("BERTSCOPE_UPDATE_GOLDENS");
+    unlink(path);
+    assert_int_equal(golden_check(path, "ab\ncd\n"), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +422,8 @@ int main(void)
         cmocka_unit_test(test_too_long_batch_is_explained),
         cmocka_unit_test(test_detail_panels_cycle),
         cmocka_unit_test(test_grid_wide_chars_align),
+        cmocka_unit_test(test_printf_is_not_cut_at_1k),
+        cmocka_unit_test(test_golden_check_fails_where_it_should),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -23,6 +23,7 @@
 #include "bertscope/model.h"
 #include "engine/fileio.h"
 #include "engine/kernels.h"
+#include "lib/tensor_check.h"
 
 #define REF_DIR "tests/fixtures/ref"
 #define TOL 1e-4f
@@ -126,38 +127,17 @@ static void free_ref(ref_case *rc)
 
 static float worst_seen; /* the largest difference of the current case, for the log */
 
-/* Compares n floats; on failure prints the first index over TOL as coordinates of
- * dims (rank), four pairs from there, and the max difference. */
+/* Compares n floats to TOL (tensor_check: the first bad index as coordinates of dims,
+ * four pairs, the max difference) and keeps the case's largest difference. */
 static void check_tensor(const char *what, const float *got, const float *want, size_t n,
                          const int *dims, int rank)
 {
-    float maxd = 0.0f;
-    size_t first = n;
-    for (size_t i = 0; i < n; i++) {
-        float d = fabsf(got[i] - want[i]);
-        if (!(d <= TOL) && first == n)
-            first = i;
-        if (!(d <= maxd))
-            maxd = d;
-    }
-    if (maxd > worst_seen)
+    float maxd;
+    int rc = tensor_check(what, got, want, n, TOL, dims, rank, &maxd);
+    if (!(maxd <= worst_seen))
         worst_seen = maxd;
-    if (first == n)
-        return;
-    size_t idx[5] = {0}, rest = first;
-    for (int r = rank - 1; r >= 0; r--) {
-        idx[r] = rest % (size_t)dims[r];
-        rest /= (size_t)dims[r];
-    }
-    char coord[128];
-    int len = 0;
-    for (int r = 0; r < rank && len < (int)sizeof coord; r++)
-        len += snprintf(coord + len, sizeof coord - (size_t)len, "%s%zu", r ? ", " : "", idx[r]);
-    print_error("%s: first mismatch at [%s] (flat %zu of %zu), max |diff| %g > %g\n", what,
-                coord, first, n, (double)maxd, (double)TOL);
-    for (size_t i = first; i < n && i < first + 4; i++)
-        print_error("  [%zu] C %.9g  PyTorch %.9g\n", i, (double)got[i], (double)want[i]);
-    fail();
+    if (rc)
+        fail();
 }
 
 static void check_case(const char *name)
@@ -312,11 +292,8 @@ static void test_bert_missing_mask_changes_padded_rows(void **state)
     assert_int_equal(bs_forward(run, rc.ids, NULL, rc.types, rc.B, rc.T, &err), BS_OK);
     const bs_outputs *o = bs_run_outputs(run);
     int C = rc.logits_shape[1];
-    float d0 = 0, d2 = 0;
-    for (int c = 0; c < C; c++) {
-        d0 = fmaxf(d0, fabsf(o->logits[c] - rc.logits[c]));                 /* unpadded row */
-        d2 = fmaxf(d2, fabsf(o->logits[2 * C + c] - rc.logits[2 * C + c])); /* 8 pads */
-    }
+    float d0 = tensor_max_diff(o->logits, rc.logits, (size_t)C);                 /* unpadded row */
+    float d2 = tensor_max_diff(o->logits + 2 * C, rc.logits + 2 * C, (size_t)C); /* 8 pads */
     assert_true(d0 <= TOL);
     assert_true(d2 > 1e-3f);
     bs_run_free(run);
@@ -378,10 +355,7 @@ static void test_bert_left_padding_changes_logits(void **state)
     assert_int_equal(bs_run_create(&run, m, &err), BS_OK);
     assert_int_equal(bs_forward(run, ids, mask, NULL, 1, T, &err), BS_OK);
     const float *lg = bs_run_outputs(run)->logits;
-    float d = 0;
-    for (int c = 0; c < C; c++)
-        d = fmaxf(d, fabsf(lg[c] - rc.logits[2 * C + c]));
-    assert_true(d > 1e-3f);
+    assert_true(tensor_max_diff(lg, rc.logits + 2 * C, (size_t)C) > 1e-3f);
     free(ids), free(mask);
     bs_run_free(run);
     bs_model_free(m);

@@ -21,9 +21,10 @@
 #include "bertscope/model.h"
 #include "bertscope/tokenizer.h"
 #include "engine/fileio.h"
+#include "lib/tensor_check.h"
 
 #define FIX "tests/fixtures/brown"
-#define TOL 1e-4
+#define TOL 1e-4f
 
 typedef struct {
     bs_model *m;
@@ -144,21 +145,26 @@ static void check_logits(const char *dir, const char *file, int per_token)
                          BS_OK);
         const bs_outputs *o = bs_run_outputs(l.run);
         const cJSON *lg = cJSON_GetObjectItem(it, "logits");
-        int C = bs_model_config(l.m)->num_labels;
-        for (int t2 = 0; t2 < (per_token ? b.T : 1); t2++) {
+        int C = bs_model_config(l.m)->num_labels, rows_T = per_token ? b.T : 1;
+        float *want = malloc((size_t)rows_T * (size_t)C * sizeof *want);
+        assert_non_null(want);
+        for (int t2 = 0; t2 < rows_T; t2++) {
             const cJSON *rowj = per_token ? cJSON_GetArrayItem(lg, t2) : lg;
             assert_int_equal(cJSON_GetArraySize(rowj), C);
-            for (int c = 0; c < C; c++) {
-                double want = cJSON_GetArrayItem(rowj, c)->valuedouble;
-                double got = o->logits[(size_t)t2 * (size_t)C + (size_t)c];
-                double d = fabs(got - want);
-                if (d > worst)
-                    worst = d;
-                if (!(d <= TOL))
-                    fail_msg("%s row %d position %d label %d: C %.7g, PyTorch %.7g (|d| %.3g)",
-                             dir, id, t2, c, got, want, d);
-            }
+            for (int c = 0; c < C; c++)
+                want[t2 * C + c] = (float)cJSON_GetArrayItem(rowj, c)->valuedouble;
         }
+        char what[600];
+        snprintf(what, sizeof what, "%s row %d logits (position, label)", dir, id);
+        int dims[2] = {rows_T, C};
+        float d;
+        int rc = tensor_check(what, o->logits, want, (size_t)rows_T * (size_t)C, TOL, dims, 2,
+                              &d);
+        free(want);
+        if (!(d <= worst))
+            worst = d;
+        if (rc)
+            fail();
         bs_batch_free(&b);
     }
     print_message("%s: max |C - PyTorch| = %.3g over %d sentences\n", dir, worst,

@@ -1,5 +1,6 @@
 /*
- * test_config.c - config.json parsing (bs_config_parse) and the built-in geometries.
+ * test_config.c - config.json parsing (bs_config_parse), the built-in geometries, and the
+ * option parsers of model.h and tokenizer.h (head, seed, num_labels, padding, ...).
  * Defaults and refusals pin Hugging Face's BertConfig / PretrainedConfig behaviour.
  */
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "bertscope/model.h"
+#include "bertscope/tokenizer.h"
 
 static bs_status parse(bs_config *c, const char *json, bs_error *err)
 {
@@ -369,6 +371,139 @@ static void test_config_names(void **state)
     assert_string_equal(bs_dtype_name(BS_DTYPE_F32), "F32");
 }
 
+/* Every option parser (model.h, tokenizer.h) on one table: each documented spelling,
+ * the edges of each range, and what each refuses, with its message. */
+enum { P_TRUNC, P_PAD, P_SIDE, P_MAXLEN, P_HEAD, P_SEED, P_LABELS };
+
+static bs_status parse_option(int parser, const char *s, uint64_t *out, bs_error *err)
+{
+    bs_truncation t = (bs_truncation)99;
+    bs_padding p = (bs_padding)99;
+    bs_side d = (bs_side)99;
+    bs_head h = (bs_head)99;
+    int n = 99;
+    uint64_t seed = 99;
+    bs_status st = BS_ERR_INTERNAL;
+    switch (parser) {
+    case P_TRUNC: st = bs_truncation_parse(s, &t, err), *out = (uint64_t)t; break;
+    case P_PAD: st = bs_padding_parse(s, &p, err), *out = (uint64_t)p; break;
+    case P_SIDE: st = bs_side_parse(s, &d, err), *out = (uint64_t)d; break;
+    case P_MAXLEN: st = bs_max_length_parse(s, &n, err), *out = (uint64_t)n; break;
+    case P_HEAD: st = bs_head_parse(s, &h, err), *out = (uint64_t)h; break;
+    case P_SEED: st = bs_seed_parse(s, &seed, err), *out = seed; break;
+    case P_LABELS: st = bs_num_labels_parse(s, &n, err), *out = (uint64_t)n; break;
+    }
+    return st;
+}
+
+static void test_option_parsers(void **state)
+{
+    (void)state;
+    static const struct {
+        int parser;
+        const char *in;
+        uint64_t want; /* the value, or for a refusal the error message's index below */
+        int ok;
+    } rows[] = {
+        {P_TRUNC, "longest_first", BS_TRUNC_LONGEST_FIRST, 1},
+        {P_TRUNC, "true", BS_TRUNC_LONGEST_FIRST, 1},
+        {P_TRUNC, "only_first", BS_TRUNC_ONLY_FIRST, 1},
+        {P_TRUNC, "only_second", BS_TRUNC_ONLY_SECOND, 1},
+        {P_TRUNC, "none", BS_TRUNC_NONE, 1},
+        {P_TRUNC, "false", BS_TRUNC_NONE, 1},
+        {P_TRUNC, "do_not_truncate", BS_TRUNC_NONE, 1},
+        {P_TRUNC, "Longest_First", 0, 0},
+        {P_TRUNC, "", 1, 0},
+        {P_PAD, "longest", BS_PAD_LONGEST, 1},
+        {P_PAD, "true", BS_PAD_LONGEST, 1},
+        {P_PAD, "max_length", BS_PAD_MAX_LENGTH, 1},
+        {P_PAD, "none", BS_PAD_NONE, 1},
+        {P_PAD, "false", BS_PAD_NONE, 1},
+        {P_PAD, "do_not_pad", BS_PAD_NONE, 1},
+        {P_PAD, "max-length", 2, 0},
+        {P_SIDE, "right", BS_SIDE_RIGHT, 1},
+        {P_SIDE, "left", BS_SIDE_LEFT, 1},
+        {P_SIDE, "up", 3, 0},
+        {P_MAXLEN, "1", 1, 1},
+        {P_MAXLEN, "512", 512, 1},
+        {P_MAXLEN, "600", 600, 1}, /* past 512: the interface once refused it */
+        {P_MAXLEN, "65536", BS_MAX_LENGTH_MAX, 1},
+        {P_MAXLEN, "65537", 4, 0},
+        {P_MAXLEN, "0", 5, 0},
+        {P_MAXLEN, "-3", 6, 0},
+        {P_MAXLEN, "+3", 7, 0},
+        {P_MAXLEN, " 3", 8, 0},
+        {P_MAXLEN, "3x", 9, 0},
+        {P_MAXLEN, "", 10, 0},
+        {P_MAXLEN, "99999999999999999999999", 11, 0},
+        {P_HEAD, "auto", BS_HEAD_AUTO, 1},
+        {P_HEAD, "base", BS_HEAD_BASE, 1},
+        {P_HEAD, "seq", BS_HEAD_SEQ, 1},
+        {P_HEAD, "tok", BS_HEAD_TOK, 1},
+        {P_HEAD, "mlm", BS_HEAD_MLM, 1},
+        {P_HEAD, "xyz", 12, 0},
+        {P_SEED, "0", 0, 1},
+        {P_SEED, "4294967296", 4294967296ull, 1}, /* past 2^31 - 1: the interface's old limit */
+        {P_SEED, "18446744073709551615", UINT64_MAX, 1},
+        {P_SEED, "18446744073709551616", 13, 0},
+        {P_SEED, "-1", 14, 0},
+        {P_LABELS, "1", 1, 1},
+        {P_LABELS, "100000", BS_MAX_LABELS, 1},
+        {P_LABELS, "0", 15, 0},
+        {P_LABELS, "100001", 16, 0},
+    };
+    static const char *const msgs[] = {
+        "unknown truncation 'Longest_First' (expected longest_first, only_first, only_second "
+        "or none)",
+        "unknown truncation '' (expected longest_first, only_first, only_second or none)",
+        "unknown padding 'max-length' (expected longest, max_length or none)",
+        "unknown padding side 'up' (expected right or left)",
+        "max_length '65537' is not a number from 1 to 65536",
+        "max_length '0' is not a number from 1 to 65536",
+        "max_length '-3' is not a number from 1 to 65536",
+        "max_length '+3' is not a number from 1 to 65536",
+        "max_length ' 3' is not a number from 1 to 65536",
+        "max_length '3x' is not a number from 1 to 65536",
+        "max_length '' is not a number from 1 to 65536",
+        "max_length '99999999999999999999999' is not a number from 1 to 65536",
+        "unknown head 'xyz' (expected auto, base, seq, tok or mlm)",
+        "seed '18446744073709551616' is not a number from 0 to 18446744073709551615",
+        "seed '-1' is not a number from 0 to 18446744073709551615",
+        "num_labels '0' is not a number from 1 to 100000",
+        "num_labels '100001' is not a number from 1 to 100000",
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        bs_error err = {0};
+        uint64_t got;
+        bs_status st = parse_option(rows[i].parser, rows[i].in, &got, &err);
+        if (rows[i].ok) {
+            if (st != BS_OK || got != rows[i].want)
+                fail_msg("row %zu '%s': status %d value %llu, want %llu (%s)", i, rows[i].in,
+                         (int)st, (unsigned long long)got, (unsigned long long)rows[i].want,
+                         err.msg);
+        } else {
+            assert_int_equal(st, BS_ERR_INPUT);
+            assert_string_equal(err.msg, msgs[rows[i].want]);
+            assert_int_equal(got, 99); /* *out left alone */
+        }
+    }
+    /* Every name the engine prints reads back as its value. */
+    static const struct { int parser, lo, hi; } enums[] = {
+        {P_TRUNC, BS_TRUNC_NONE, BS_TRUNC_ONLY_SECOND}, {P_PAD, BS_PAD_NONE, BS_PAD_MAX_LENGTH},
+        {P_SIDE, BS_SIDE_RIGHT, BS_SIDE_LEFT},          {P_HEAD, BS_HEAD_AUTO, BS_HEAD_MLM}};
+    for (size_t e = 0; e < sizeof enums / sizeof enums[0]; e++)
+        for (int v = enums[e].lo; v <= enums[e].hi; v++) {
+            int p = enums[e].parser;
+            const char *name = p == P_TRUNC ? bs_truncation_name((bs_truncation)v)
+                               : p == P_PAD ? bs_padding_name((bs_padding)v)
+                               : p == P_SIDE ? bs_side_name((bs_side)v)
+                                             : bs_head_name((bs_head)v);
+            uint64_t got;
+            assert_int_equal(parse_option(p, name, &got, NULL), BS_OK);
+            assert_int_equal(got, (uint64_t)v);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_config_architectures),
         cmocka_unit_test(test_config_builtin_geometries),
         cmocka_unit_test(test_config_names),
+        cmocka_unit_test(test_option_parsers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "app/attnview.h"
-#include "lib/deep_golden.h"
+#include "lib/golden.h"
 
 enum { L = 2, B = 3, A = 2, T = 11 };
 #define DIR "tests/fixtures/ref/padded/"
@@ -194,7 +194,7 @@ static void golden(int w, int h, attn_view v, const char *name)
     app_grid g = {0};
     assert_int_equal(grid_resize(&g, w, h), 0);
     attn_draw(&g, 0, 0, w, h, &v);
-    assert_int_equal(deep_golden_check(&g, name), 0);
+    assert_int_equal(golden_check_grid(&g, "tests/fixtures/deep", name), 0);
     grid_free(&g);
 }
 

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "app/breakit.h"
-#include "lib/deep_golden.h"
+#include "lib/golden.h"
 #include "lib/ref_models.h"
 
 
@@ -257,7 +257,7 @@ static void golden(const bs_model *m, int w, int h, int sel, const char *name)
     app_grid g = {0};
     assert_int_equal(grid_resize(&g, w, h), 0);
     brk_draw(&g, 0, 0, w, h, &r, sel, 0);
-    assert_int_equal(deep_golden_check(&g, name), 0);
+    assert_int_equal(golden_check_grid(&g, "tests/fixtures/deep", name), 0);
     grid_free(&g);
     brk_report_free(&r);
 }

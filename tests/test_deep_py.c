@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "app/pyview.h"
-#include "lib/deep_golden.h"
+#include "lib/golden.h"
 #include "lib/ref_models.h"
 
 
@@ -268,7 +268,7 @@ static void golden(const bs_model *m, int w, int h, int scroll, const char *name
     app_grid gr = {0};
     assert_int_equal(grid_resize(&gr, w, h), 0);
     py_draw(&gr, 0, 0, w, h, g.text, scroll);
-    assert_int_equal(deep_golden_check(&gr, name), 0);
+    assert_int_equal(golden_check_grid(&gr, "tests/fixtures/deep", name), 0);
     grid_free(&gr);
     drop(&g);
 }

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "app/traceview.h"
-#include "lib/deep_golden.h"
+#include "lib/golden.h"
 
 static bs_tokenizer *tok;
 
@@ -41,7 +41,7 @@ static char *draw(const char *text, int w, int h, int sel, const char *golden)
     assert_int_equal(grid_resize(&g, w, h), 0);
     trace_draw(&g, 0, 0, w, h, &tr, tok, text, strlen(text), sel);
     if (golden)
-        assert_int_equal(deep_golden_check(&g, golden), 0);
+        assert_int_equal(golden_check_grid(&g, "tests/fixtures/deep", golden), 0);
     char *d = grid_dump(&g, 0);
     grid_free(&g);
     bs_trace_free(&tr);

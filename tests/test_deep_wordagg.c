@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "app/wordagg.h"
-#include "lib/deep_golden.h"
+#include "lib/golden.h"
 
 static const char vocab[] = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nplay\n##ing\nhello\n##s\n,\nnew\n"
                             "york\nann\n";
@@ -177,7 +177,7 @@ static void draw_golden(int w, int h, wa_strategy s, const char *name)
     wa_result r;
     run(&r, s);
     wa_draw(&g, 0, 0, w, h, &r, labels, s, 1);
-    assert_int_equal(deep_golden_check(&g, name), 0);
+    assert_int_equal(golden_check_grid(&g, "tests/fixtures/deep", name), 0);
     wa_result_free(&r);
     grid_free(&g);
 }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "engine/kernels.h"
+#include "lib/tensor_check.h"
 
 static const size_t sizes[] = {1, 7, 33, 768, 3072};
 #define NSIZES (sizeof sizes / sizeof sizes[0])
@@ -46,28 +47,12 @@ static float *dup(const float *x, size_t n)
     return v;
 }
 
-/* Fails with the first index over tol, a few pairs around it and the max difference. */
+/* Fails with the first index over tol, a few pairs from it and the max difference. */
 static void check_close(const char *what, const float *got, const float *want, size_t n,
                         float tol)
 {
-    float maxd = 0.0f;
-    size_t first = n, worst = 0;
-    for (size_t i = 0; i < n; i++) {
-        float d = fabsf(got[i] - want[i]);
-        if (!(d <= tol) && first == n)
-            first = i;
-        if (!(d <= maxd)) {
-            maxd = d;
-            worst = i;
-        }
-    }
-    if (first < n) {
-        print_error("%s: first mismatch at %zu of %zu, max |diff| %g at %zu (tol %g)\n", what,
-                    first, n, (double)maxd, worst, (double)tol);
-        for (size_t i = first; i < n && i < first + 4; i++)
-            print_error("  [%zu] got %.9g want %.9g\n", i, (double)got[i], (double)want[i]);
+    if (tensor_check(what, got, want, n, tol, NULL, 0, NULL))
         fail();
-    }
 }
 
 static void test_kernels_add_matches_scalar(void **state)
@@ -218,10 +203,7 @@ static void test_kernels_bias_residual_layernorm_matches_scalar(void **state)
         if (cols > 1) {
             float *zero = calloc(n, sizeof *zero);
             bs_k_bias_residual_layernorm(xi, x, bias, zero, g, b, rows, cols, 1e-12f);
-            float d = 0;
-            for (size_t i = 0; i < n; i++)
-                d = fmaxf(d, fabsf(xi[i] - y2[i]));
-            assert_true(d > 1e-3f);
+            assert_true(tensor_max_diff(xi, y2, n) > 1e-3f);
             free(zero);
         }
         free(x), free(res), free(bias), free(g), free(b), free(y), free(y2), free(xi);
@@ -289,11 +271,12 @@ static void test_kernels_softmax_all_masked_row_is_uniform(void **state)
         float *p = rand_vec(cols, -5, 5), *p2 = dup(p, cols);
         bs_k_softmax_masked(p, madd, 1, cols, 8.0f);
         bs_k_softmax_masked_scalar(p2, madd, 1, cols, 8.0f);
-        for (size_t c = 0; c < cols; c++) {
-            assert_true(fabsf(p[c] - 1.0f / (float)cols) < 1e-7f);
-            assert_true(fabsf(p2[c] - 1.0f / (float)cols) < 1e-7f);
-        }
-        free(madd), free(p), free(p2);
+        float *uniform = malloc(cols * sizeof *uniform);
+        for (size_t c = 0; c < cols; c++)
+            uniform[c] = 1.0f / (float)cols;
+        check_close("softmax of an all-masked row", p, uniform, cols, 1e-7f);
+        check_close("softmax of an all-masked row (scalar)", p2, uniform, cols, 1e-7f);
+        free(madd), free(p), free(p2), free(uniform);
     }
 }
 
@@ -415,9 +398,31 @@ static void test_kernels_portable_path_is_the_scalar_code(void **state)
     free(y), free(y2), free(bias);
 }
 
+/* The comparer every tensor test uses (tests/lib/tensor_check.c) passes at the
+ * tolerance, fails just over it and on a NaN, and reports the max difference. */
+static void test_tensor_check_fails_where_it_should(void **state)
+{
+    (void)state;
+    const float want[6] = {0, 1, 2, 3, 4, 5};
+    float got[6] = {0, 1, 2, 3, 4, 5.5f};
+    float d = -1;
+    int dims[2] = {2, 3};
+    assert_int_equal(tensor_check("at tol", got, want, 6, 0.5f, dims, 2, &d), 0);
+    assert_true(d == 0.5f);
+    assert_int_equal(tensor_check("over tol", got, want, 6, 0.49f, dims, 2, &d), -1);
+    got[1] = NAN;
+    assert_int_equal(tensor_check("nan", got, want, 6, 1e9f, NULL, 0, &d), -1);
+    assert_true(isnan(d));
+    assert_true(isnan(tensor_max_diff(got, want, 6)));
+    got[1] = 1;
+    assert_true(tensor_max_diff(got, want, 6) == 0.5f);
+    assert_true(tensor_max_diff(got, want, 5) == 0.0f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tensor_check_fails_where_it_should),
         cmocka_unit_test(test_kernels_add_matches_scalar),
         cmocka_unit_test(test_kernels_gelu_matches_scalar),
         cmocka_unit_test(test_kernels_gelu_tanh_matches_scalar),

@@ -1,4 +1,5 @@
-/* test_session.c - session file parsing, errors and round trips (src/app/session.c). */
+/* test_session.c - session file parsing, errors and round trips (src/app/session.c),
+ * and the asciicast frames of replays (src/app/replay.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,9 @@
 #include <unistd.h>
 
 #include "app/event.h"
+#include "app/replay.h"
 #include "app/session.h"
+#include "app/style.h"
 
 static int parse(app_script *s, const char *text, bs_error *err)
 {
@@ -248,6 +251,57 @@ static void test_session_recorder_keeps_typing_and_timing(void **state)
     remove(path);
 }
 
+/* The asciicast writer reads the table of looks the terminal reads (style.h): in a
+ * recorded frame, each style's run starts with the SGR of its colour and of its
+ * attributes with colour, as tty.c sets them (the cast once drew [CLS] cyan, the
+ * terminal magenta). */
+static void test_cast_uses_the_terminal_looks(void **state)
+{
+    (void)state;
+    app_grid g = {0};
+    assert_int_equal(grid_resize(&g, ST_COUNT, 1), 0);
+    for (int s = 0; s < ST_COUNT; s++) {
+        g.cells[s].cp = (uint32_t)('a' + s);
+        g.cells[s].style = (uint8_t)s;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    assert_non_null(m);
+    app_cast_frame(m, 0.0, &g);
+    fclose(m);
+    for (int s = 0; s < ST_COUNT; s++) {
+        /* the SGR right before the cell: \u001b[P;P;...m then the letter */
+        char cell[3] = {'m', (char)('a' + s), '\0'};
+        const char *at = strstr(buf, cell);
+        assert_non_null(at);
+        const char *p = at;
+        while (p > buf && p[-1] != '[')
+            p--;
+        assert_true(p - buf >= 7 && !strncmp(p - 7, "\\u001b[", 7));
+        unsigned attrs = 0;
+        int fg = APP_FG_DEFAULT, reset = 0;
+        for (char *q = (char *)p; q < at;) {
+            long v = strtol(q, &q, 10);
+            if (*q == ';')
+                q++;
+            if (v == 0)
+                reset = 1;
+            else if (v >= 30 && v <= 37)
+                fg = (int)v - 30;
+            else
+                attrs |= v == 1 ? APP_AT_BOLD : v == 2 ? APP_AT_DIM : v == 4 ? APP_AT_UNDERLINE
+                       : v == 7 ? APP_AT_REVERSE : 1u << 31;
+        }
+        if (!reset || fg != (int)app_looks[s].fg || attrs != app_looks[s].with)
+            fail_msg("style %d: the cast writes '%.*s' (colour %d, attributes %#x), the "
+                     "terminal colour %d, attributes %#x", s, (int)(at - p), p, fg, attrs,
+                     (int)app_looks[s].fg, app_looks[s].with);
+    }
+    free(buf);
+    grid_free(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_session_key_names_round_trip),
         cmocka_unit_test(test_session_load_refuses_missing_and_oversized_files),
         cmocka_unit_test(test_session_recorder_keeps_typing_and_timing),
+        cmocka_unit_test(test_cast_uses_the_terminal_looks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

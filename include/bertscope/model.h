@@ -41,7 +41,7 @@ typedef enum { BS_PROBLEM_SINGLE = 0, BS_PROBLEM_MULTI, BS_PROBLEM_REGRESSION } 
 
 typedef enum { BS_DTYPE_F32 = 0, BS_DTYPE_F16, BS_DTYPE_BF16 } bs_dtype;
 
-const char *bs_head_name(bs_head h);   /* "base", "seq", "tok", "mlm" */
+const char *bs_head_name(bs_head h);   /* "auto", "base", "seq", "tok", "mlm" */
 const char *bs_act_name(bs_act a);     /* "gelu", "gelu_new", "relu", "silu" */
 const char *bs_dtype_name(bs_dtype d); /* "F32", "F16", "BF16" */
 
@@ -84,6 +84,21 @@ typedef struct bs_load_options {
 } bs_load_options;
 
 bs_load_options bs_load_defaults(void);
+
+/* Seeds are any uint64_t: every subcommand accepts 0 to BS_SEED_MAX. */
+#define BS_SEED_MAX UINT64_MAX
+/* The most labels a head may have, in config.json (id2label, num_labels) as in
+ * bs_load_options.num_labels. */
+#define BS_MAX_LABELS 100000
+
+/* Option values from text, as every subcommand and the interface read them (see the
+ * parsers in tokenizer.h): a head is auto, base, seq, tok or mlm; a seed is a decimal
+ * number from 0 to BS_SEED_MAX, a number of labels one from 1 to BS_MAX_LABELS (digits
+ * only). On anything else they leave *out alone and fail with BS_ERR_INPUT, naming the
+ * value and the valid ones. */
+bs_status bs_head_parse(const char *s, bs_head *out, bs_error *err);
+bs_status bs_seed_parse(const char *s, uint64_t *out, bs_error *err);
+bs_status bs_num_labels_parse(const char *s, int *out, bs_error *err);
 
 typedef struct bs_model bs_model;
 

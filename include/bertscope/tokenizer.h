@@ -95,6 +95,27 @@ int bs_tokenizer_mask_id(const bs_tokenizer *tok);
 
 const char *bs_truncation_name(bs_truncation t); /* "none", "longest_first", ... */
 const char *bs_padding_name(bs_padding p);       /* "none", "longest", "max_length" */
+const char *bs_side_name(bs_side s);             /* "right", "left" */
+
+/* The largest max_length a caller may ask for: as many positions as the largest
+ * max_position_embeddings a config.json may declare (config.c), so no model the engine
+ * loads is ever cut short by it, while a padded batch stays far below the tokenizer's
+ * size limit. */
+#define BS_MAX_LENGTH_MAX 65536
+
+/* Option values from text, as every subcommand and the interface read them. Each
+ * accepts its name (above) and Hugging Face's other spellings of the same value:
+ * truncation: longest_first, only_first, only_second, none; also true (= longest_first),
+ *             false and do_not_truncate (= none);
+ * padding:    longest, max_length, none; also true (= longest), false and do_not_pad;
+ * side:       right, left;
+ * max_length: a decimal number from 1 to BS_MAX_LENGTH_MAX (digits only).
+ * On anything else they leave *out alone and fail with BS_ERR_INPUT, naming the value
+ * and the valid ones ("unknown padding 'x' (expected longest, max_length or none)"). */
+bs_status bs_truncation_parse(const char *s, bs_truncation *out, bs_error *err);
+bs_status bs_padding_parse(const char *s, bs_padding *out, bs_error *err);
+bs_status bs_side_parse(const char *s, bs_side *out, bs_error *err);
+bs_status bs_max_length_parse(const char *s, int *out, bs_error *err);
 
 typedef struct bs_encode_options {
     int max_length;           /* used by truncation and BS_PAD_MAX_LENGTH; 0 = default */

@@ -2,6 +2,7 @@
  * grid.c - the cell grid, its text drawing with utf8proc widths, and its text dump.
  */
 #include "app/grid.h"
+#include "app/sbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -201,14 +202,18 @@ int grid_puts(app_grid *g, int x, int y, int xmax, const char *s, int style)
 
 int grid_printf(app_grid *g, int x, int y, int xmax, int style, const char *fmt, ...)
 {
-    char buf[1024];
+    char buf[256];
+    size_t n;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    char *s = str_vformat(buf, sizeof buf, &n, fmt, ap);
     va_end(ap);
-    if (n < 0)
+    if (!s)
         return x;
-    return grid_put(g, x, y, xmax, buf, strlen(buf), style);
+    x = grid_put(g, x, y, xmax, s, strlen(s), style);
+    if (s != buf)
+        free(s);
+    return x;
 }
 
 void grid_fill(app_grid *g, int x, int y, int w, int h, uint32_t cp, int style)

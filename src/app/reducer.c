@@ -417,7 +417,8 @@ static int reduce_options(app_state *st, app_action a)
     case ACT_MAXLEN_UP:
     case ACT_MAXLEN_DOWN:
         ensure_max_length(st, 0);
-        st->max_length = clamp(st->max_length + (a == ACT_MAXLEN_UP ? 1 : -1), 1, 512);
+        st->max_length =
+            clamp(st->max_length + (a == ACT_MAXLEN_UP ? 1 : -1), 1, BS_MAX_LENGTH_MAX);
         return recompute(st);
     case ACT_MAXLEN_SET:
         st->prompt = PROMPT_MAXLEN;
@@ -617,8 +618,8 @@ static int prompt_key(app_state *st, int key)
             return find_next(st);
         }
         long v = strtol(st->prompt_buf, NULL, 10);
-        if (v < 1 || v > 512) {
-            note(st, 1, "max_length must be between 1 and 512");
+        if (v < 1 || v > BS_MAX_LENGTH_MAX) {
+            note(st, 1, "max_length must be between 1 and %d", BS_MAX_LENGTH_MAX);
             return APP_REDRAW;
         }
         st->max_length = (int)v;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "app/style.h"
 #include "app/tty.h"
 #include "app/views.h"
 #include "engine/fileio.h"
@@ -408,26 +409,7 @@ static void cast_string(FILE *f, const char *s, size_t len)
     fputc('"', f);
 }
 
-static const char *sgr(int style)
-{
-    switch (style) {
-    case ST_DIM: case ST_PAD: return "\x1b[0;2m";
-    case ST_BOLD: case ST_KEY: return "\x1b[0;1m";
-    case ST_TITLE: case ST_FOCUS: return "\x1b[0;1;36m";
-    case ST_SPECIAL: return "\x1b[0;36m";
-    case ST_CONT: return "\x1b[0;33m";
-    case ST_UNK: case ST_ERROR: return "\x1b[0;1;31m";
-    case ST_SELECT: case ST_CURSOR: return "\x1b[0;7m";
-    case ST_SOURCE: return "\x1b[0;4;7m";
-    case ST_WARN: return "\x1b[0;33m";
-    case ST_CHANGED: return "\x1b[0;1;32m";
-    case ST_BAR: return "\x1b[0;34m";
-    case ST_SEGB: return "\x1b[0;35m";
-    default: return "\x1b[0m";
-    }
-}
-
-static void cast_frame(FILE *f, double t, const app_grid *g)
+void app_cast_frame(FILE *f, double t, const app_grid *g)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -443,8 +425,9 @@ static void cast_frame(FILE *f, double t, const app_grid *g)
             if (c->cp == APP_WIDE_CONT)
                 continue;
             if (c->style != style) {
+                char sgr[32];
                 style = c->style;
-                fputs(sgr(style), m);
+                fputs(app_style_sgr(style, sgr, sizeof sgr), m); /* the terminal's looks */
             }
             char u[8];
             fwrite(u, 1, (size_t)utf8_encode(c->cp ? c->cp : ' ', u), m);
@@ -474,7 +457,7 @@ int app_replay_headless(app_replay *r, FILE *out, FILE *cast, app_snaps *snaps, 
         fprintf(cast, "{\"version\": 2, \"width\": %d, \"height\": %d, \"title\": ", r->w, r->h);
         cast_string(cast, r->path, strlen(r->path));
         fputs("}\n", cast);
-        cast_frame(cast, t, &x.s.grid);
+        app_cast_frame(cast, t, &x.s.grid);
     }
     int rc = 0;
     /* A recorded session ends with the key that quit; headless, the remaining
@@ -513,7 +496,7 @@ int app_replay_headless(app_replay *r, FILE *out, FILE *cast, app_snaps *snaps, 
             /* Hand-written files carry no timing: give keys a typing pace. */
             if (i == 0 || r->script.cmds[i - 1].kind != SC_WAIT)
                 t += (c->kind == SC_TYPE ? 0.05 * (double)c->len : 0.25) / r->opt.speed;
-            cast_frame(cast, t, &x.s.grid);
+            app_cast_frame(cast, t, &x.s.grid);
         }
     }
     app_session_free(&x.s);

@@ -60,6 +60,9 @@ void app_replay_close(app_replay *r);
 /* Runs every command headless; collects snapshots; writes each to out when out is
  * non-NULL; writes an asciicast v2 recording to cast when non-NULL. 0 or -1 (err). */
 int app_replay_headless(app_replay *r, FILE *out, FILE *cast, app_snaps *snaps, bs_error *err);
+/* Writes one asciicast v2 event line at t seconds: the whole grid, each run of cells
+ * with its style's SGR sequence (style.h, the looks the terminal uses). */
+void app_cast_frame(FILE *f, double t, const app_grid *g);
 
 /* Reads FOO.snap beside the session; 0, or -1 (err; missing file included). */
 int app_snaps_read(const char *snap_path, app_snaps *snaps, bs_error *err);

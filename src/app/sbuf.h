@@ -10,6 +10,7 @@
 #ifndef BERTSCOPE_APP_SBUF_H
 #define BERTSCOPE_APP_SBUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 typedef struct sbuf {
@@ -19,8 +20,14 @@ typedef struct sbuf {
 } sbuf;
 
 void sb_add(sbuf *b, const char *s, size_t n);
-/* Appends formatted text (at most 1023 bytes per call). */
+/* Appends formatted text of any length (out of memory sets oom). */
 void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Formats into buf (size bytes) when the text fits, else into a malloc'd string of the
+ * right size; sets *len to the text's length (without the NUL). Returns buf or the new
+ * string (the caller frees it when it is not buf), or NULL on a format error or out of
+ * memory. For printf-like functions that keep short texts off the heap. */
+char *str_vformat(char *buf, size_t size, size_t *len, const char *fmt, va_list ap);
 
 #define sb_lit(b, lit) sb_add((b), (lit), sizeof(lit) - 1)
 

@@ -3,12 +3,14 @@
  *
  * Colours use the terminal's default background (use_default_colors) and foreground
  * colours that read on dark and light themes; without colour (NO_COLOR, monochrome)
- * every style falls back to bold, dim, underline or reverse. Pasted text arrives
+ * every style falls back to bold, dim, underline or reverse. Both come from style.h,
+ * the table asciicast recordings use too. Pasted text arrives
  * between the bracketed-paste markers ESC[200~ and ESC[201~, which are mapped to
  * key codes of their own, and becomes one EV_TEXT event.
  */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include "app/tty.h"
+#include "app/style.h"
 
 #include <curses.h>
 #include <errno.h>
@@ -32,40 +34,26 @@ static short style_pair[ST_COUNT];
 static char *paste;
 static size_t paste_len;
 
+static attr_t curses_attr(unsigned at)
+{
+    return (at & APP_AT_BOLD ? A_BOLD : A_NORMAL) | (at & APP_AT_DIM ? A_DIM : A_NORMAL) |
+           (at & APP_AT_UNDERLINE ? A_UNDERLINE : A_NORMAL) |
+           (at & APP_AT_REVERSE ? A_REVERSE : A_NORMAL);
+}
+
+/* The looks of style.h (the table the asciicast writer reads too) as curses pairs. */
 static void set_styles(int colour)
 {
-    /* { style, colour (-1 none), attributes with colour, attributes without } */
-    static const struct {
-        int style;
-        short fg;
-        attr_t with, without;
-    } map[] = {
-        {ST_NORMAL, -1, A_NORMAL, A_NORMAL},
-        {ST_DIM, -1, A_DIM, A_DIM},
-        {ST_BOLD, -1, A_BOLD, A_BOLD},
-        {ST_TITLE, COLOR_BLUE, A_BOLD | A_REVERSE, A_BOLD | A_REVERSE},
-        {ST_FOCUS, COLOR_MAGENTA, A_BOLD | A_REVERSE, A_BOLD | A_REVERSE | A_UNDERLINE},
-        {ST_SPECIAL, COLOR_MAGENTA, A_BOLD, A_BOLD},
-        {ST_CONT, COLOR_CYAN, A_NORMAL, A_UNDERLINE},
-        {ST_PAD, -1, A_DIM, A_DIM},
-        {ST_UNK, COLOR_RED, A_BOLD, A_BOLD | A_UNDERLINE},
-        {ST_SELECT, -1, A_REVERSE, A_REVERSE},
-        {ST_CURSOR, -1, A_REVERSE | A_BOLD, A_REVERSE | A_BOLD},
-        {ST_SOURCE, COLOR_GREEN, A_UNDERLINE | A_BOLD, A_UNDERLINE | A_BOLD},
-        {ST_WARN, COLOR_RED, A_NORMAL, A_BOLD},
-        {ST_ERROR, COLOR_RED, A_BOLD, A_BOLD | A_REVERSE},
-        {ST_CHANGED, COLOR_GREEN, A_BOLD, A_BOLD | A_UNDERLINE},
-        {ST_BAR, COLOR_BLUE, A_NORMAL, A_NORMAL},
-        {ST_KEY, -1, A_BOLD, A_BOLD},
-        {ST_SEGB, COLOR_BLUE, A_NORMAL, A_UNDERLINE},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-        int s = map[i].style;
-        style_attr[s] = colour ? map[i].with : map[i].without;
+    static const short fg[] = {[APP_FG_RED] = COLOR_RED,   [APP_FG_GREEN] = COLOR_GREEN,
+                               [APP_FG_YELLOW] = COLOR_YELLOW, [APP_FG_BLUE] = COLOR_BLUE,
+                               [APP_FG_MAGENTA] = COLOR_MAGENTA, [APP_FG_CYAN] = COLOR_CYAN};
+    for (int s = 0; s < ST_COUNT; s++) {
+        const app_look *l = &app_looks[s];
+        style_attr[s] = curses_attr(colour ? l->with : l->without);
         style_pair[s] = 0;
-        if (colour && map[i].fg >= 0) {
-            short pair = (short)(i + 1);
-            init_pair(pair, map[i].fg, -1);
+        if (colour && l->fg != APP_FG_DEFAULT) {
+            short pair = (short)(s + 1);
+            init_pair(pair, fg[l->fg], -1);
             style_pair[s] = pair;
         }
     }

@@ -65,6 +65,30 @@ void cli_errorf(const char *fmt, ...)
     va_end(ap);
 }
 
+int cli_bad_value(const char *cmd, const char *option, const bs_error *err)
+{
+    fprintf(stderr, "bertscope: error: %s: %s\nhint: see 'bertscope %s%s--help'\n", option,
+            err->msg, cmd ? cmd : "", cmd ? " " : "");
+    return EXIT_USAGE;
+}
+
+int cli_truncation_option(const char *cmd, int argc, char **argv, int *i, bs_truncation *out)
+{
+    const char *a = argv[*i], *v = NULL;
+    if (!strncmp(a, "--truncation=", 13))
+        v = a + 13;
+    else if (strcmp(a, "--truncation"))
+        return 0;
+    else if (*i + 1 < argc && argv[*i + 1][0] != '-')
+        v = argv[++*i];
+    bs_error err = {0};
+    if (!v)
+        *out = BS_TRUNC_LONGEST_FIRST;
+    else if (bs_truncation_parse(v, out, &err))
+        return -cli_bad_value(cmd, "--truncation", &err);
+    return 1;
+}
+
 int cli_exit_code(bs_status st)
 {
     switch (st) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "bertscope/error.h"
+#include "bertscope/tokenizer.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -46,5 +47,17 @@ size_t cli_cut_utf8(const char *s, size_t len, size_t max);
 
 /* Parses a decimal int in [lo, hi]; returns 0 on success. */
 int cli_parse_int(const char *s, long lo, long hi, long *out);
+
+/* Reports an option value an engine parser (bs_padding_parse, ...) refused:
+ * "bertscope: error: OPTION: MSG" and "hint: see 'bertscope CMD --help'" (cmd NULL for
+ * the interface's own options). Returns EXIT_USAGE. */
+int cli_bad_value(const char *cmd, const char *option, const bs_error *err);
+
+/* Reads argv[*i] if it is --truncation [S] or --truncation=S, as tokenize and infer take
+ * it: alone it is Hugging Face's truncation=True (longest_first); the next argument,
+ * unless it starts with '-', is the strategy (bs_truncation_parse). Returns 0 when
+ * argv[*i] is another option, 1 after reading it (*i on its last argument), or
+ * -EXIT_USAGE after reporting a bad strategy (cli_bad_value). */
+int cli_truncation_option(const char *cmd, int argc, char **argv, int *i, bs_truncation *out);
 
 #endif

@@ -129,9 +129,11 @@ static int parse_args(int argc, char **argv, bench_opts *o)
                 goto bad_value;
             o->threads = (int)n;
         } else if (!strcmp(a, "--seed") && has) {
-            if (cli_parse_int(argv[++i], 0, LONG_MAX, &n))
-                goto bad_value;
-            o->seed = (uint64_t)n;
+            bs_error bad = {0};
+            if (bs_seed_parse(argv[++i], &o->seed, &bad)) {
+                cli_bad_value("bench", a, &bad);
+                return -1;
+            }
         } else {
             cli_errorf(a[0] == '-' && !has ? "option '%s' needs a value or is unknown"
                                            : "unknown option '%s'", a);

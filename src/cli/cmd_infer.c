@@ -95,33 +95,6 @@ static int usage_error(const char *fmt, const char *arg)
     return -EXIT_USAGE;
 }
 
-static int parse_head(const char *s, bs_head *h)
-{
-    const struct { const char *n; bs_head h; } t[] = {
-        {"seq", BS_HEAD_SEQ}, {"tok", BS_HEAD_TOK}, {"mlm", BS_HEAD_MLM}, {"base", BS_HEAD_BASE}};
-    for (size_t i = 0; i < 4; i++)
-        if (!strcmp(s, t[i].n)) {
-            *h = t[i].h;
-            return 0;
-        }
-    return -1;
-}
-
-static int parse_truncation(const char *s, bs_truncation *t)
-{
-    if (!strcmp(s, "longest_first") || !strcmp(s, "true"))
-        *t = BS_TRUNC_LONGEST_FIRST;
-    else if (!strcmp(s, "only_first"))
-        *t = BS_TRUNC_ONLY_FIRST;
-    else if (!strcmp(s, "only_second"))
-        *t = BS_TRUNC_ONLY_SECOND;
-    else if (!strcmp(s, "none") || !strcmp(s, "false") || !strcmp(s, "do_not_truncate"))
-        *t = BS_TRUNC_NONE;
-    else
-        return -1;
-    return 0;
-}
-
 /* Returns 0 to go on, 1 after --help, or -exitcode after printing an error. */
 static int parse_args(int argc, char **argv, infer_opts *o)
 {
@@ -133,6 +106,8 @@ static int parse_args(int argc, char **argv, infer_opts *o)
         const char *a = argv[i];
         const char *val = NULL;
         long n;
+        int r;
+        bs_error err = {0};
 #define NEED_VALUE()                                                   \
     do {                                                               \
         if (i + 1 >= argc)                                             \
@@ -152,43 +127,23 @@ static int parse_args(int argc, char **argv, infer_opts *o)
             o->config = val;
         } else if (!strcmp(a, "--head")) {
             NEED_VALUE();
-            if (parse_head(val, &o->lo.head))
-                return usage_error("unknown head '%s' (expected seq, tok, mlm or base)", val);
+            if (bs_head_parse(val, &o->lo.head, &err))
+                return -cli_bad_value("infer", a, &err);
         } else if (!strcmp(a, "--num-labels")) {
             NEED_VALUE();
-            if (cli_parse_int(val, 1, 100000, &n))
-                return usage_error("--num-labels expects a number from 1 to 100000, not '%s'",
-                                   val);
-            o->lo.num_labels = (int)n;
+            if (bs_num_labels_parse(val, &o->lo.num_labels, &err))
+                return -cli_bad_value("infer", a, &err);
         } else if (!strcmp(a, "--padding")) {
             NEED_VALUE();
-            if (!strcmp(val, "longest") || !strcmp(val, "true"))
-                o->padding = BS_PAD_LONGEST;
-            else if (!strcmp(val, "max_length"))
-                o->padding = BS_PAD_MAX_LENGTH;
-            else if (!strcmp(val, "none") || !strcmp(val, "false") ||
-                     !strcmp(val, "do_not_pad"))
-                o->padding = BS_PAD_NONE;
-            else
-                return usage_error("unknown padding '%s' (expected longest, max_length or none)",
-                                   val);
+            if (bs_padding_parse(val, &o->padding, &err))
+                return -cli_bad_value("infer", a, &err);
         } else if (!strcmp(a, "--max-length")) {
             NEED_VALUE();
-            if (cli_parse_int(val, 1, 1 << 20, &n))
-                return usage_error("--max-length expects a positive number, not '%s'", val);
-            o->max_length = (int)n;
-        } else if (!strcmp(a, "--truncation")) {
-            /* HF's truncation=True is longest_first; a strategy may follow */
-            o->truncation = BS_TRUNC_LONGEST_FIRST;
-            bs_truncation t;
-            if (i + 1 < argc && parse_truncation(argv[i + 1], &t) == 0) {
-                o->truncation = t;
-                i++;
-            }
-        } else if (!strncmp(a, "--truncation=", 13)) {
-            if (parse_truncation(a + 13, &o->truncation))
-                return usage_error("unknown truncation strategy '%s' (expected longest_first, "
-                                   "only_first or only_second)", a + 13);
+            if (bs_max_length_parse(val, &o->max_length, &err))
+                return -cli_bad_value("infer", a, &err);
+        } else if ((r = cli_truncation_option("infer", argc, argv, &i, &o->truncation))) {
+            if (r < 0)
+                return r;
         } else if (!strcmp(a, "--top-k")) {
             NEED_VALUE();
             if (cli_parse_int(val, 1, 1000, &n))
@@ -206,11 +161,8 @@ static int parse_args(int argc, char **argv, infer_opts *o)
             o->threads = (int)n;
         } else if (!strcmp(a, "--seed")) {
             NEED_VALUE();
-            char *end;
-            unsigned long long s = strtoull(val, &end, 10);
-            if (!*val || *end || *val == '-')
-                return usage_error("--seed expects a non-negative integer, not '%s'", val);
-            o->lo.seed = (uint64_t)s;
+            if (bs_seed_parse(val, &o->lo.seed, &err))
+                return -cli_bad_value("infer", a, &err);
         } else {
             return usage_error(a[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'",
                                a);

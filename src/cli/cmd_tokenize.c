@@ -361,29 +361,16 @@ static int bench(const bs_tokenizer *tok, const char *file)
     return EXIT_OK;
 }
 
-static int parse_truncation(const char *s, bs_truncation *t)
-{
-    if (!strcmp(s, "longest_first") || !strcmp(s, "true"))
-        *t = BS_TRUNC_LONGEST_FIRST;
-    else if (!strcmp(s, "only_first"))
-        *t = BS_TRUNC_ONLY_FIRST;
-    else if (!strcmp(s, "only_second"))
-        *t = BS_TRUNC_ONLY_SECOND;
-    else if (!strcmp(s, "none") || !strcmp(s, "do_not_truncate") || !strcmp(s, "false"))
-        *t = BS_TRUNC_NONE;
-    else
-        return -1;
-    return 0;
-}
-
 int cmd_tokenize(int argc, char **argv)
 {
     const char *model = NULL, *bench_file = NULL;
     int json = 0, pair = 0, no_special = 0;
-    long max_length = 0;
+    int max_length = 0, r;
     bs_truncation trunc = BS_TRUNC_NONE;
     bs_padding padding = BS_PAD_NONE;
-    int side = -1;
+    bs_side side = BS_SIDE_RIGHT;
+    int side_given = 0;
+    bs_error bad = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -401,48 +388,22 @@ int cmd_tokenize(int argc, char **argv)
             no_special = 1;
         } else if (!strcmp(a, "--max-length")) {
             if (!v) goto missing;
-            if (cli_parse_int(v, 0, 1 << 24, &max_length)) {
-                cli_errorf("--max-length: '%s' is not a number from 0 to %d", v, 1 << 24);
-                return EXIT_USAGE;
-            }
+            if (bs_max_length_parse(v, &max_length, &bad))
+                return cli_bad_value("tokenize", a, &bad);
             i++;
-        } else if (!strncmp(a, "--truncation=", 13)) {
-            if (parse_truncation(a + 13, &trunc))
-                goto bad_trunc;
-        } else if (!strcmp(a, "--truncation")) {
-            trunc = BS_TRUNC_LONGEST_FIRST;
-            if (v && v[0] != '-') { /* the strategy is optional */
-                if (parse_truncation(v, &trunc)) {
-                    a = v;
-                    goto bad_trunc;
-                }
-                i++;
-            }
+        } else if ((r = cli_truncation_option("tokenize", argc, argv, &i, &trunc))) {
+            if (r < 0)
+                return -r;
         } else if (!strcmp(a, "--padding")) {
             if (!v) goto missing;
-            if (!strcmp(v, "longest") || !strcmp(v, "true"))
-                padding = BS_PAD_LONGEST;
-            else if (!strcmp(v, "max_length"))
-                padding = BS_PAD_MAX_LENGTH;
-            else if (!strcmp(v, "none") || !strcmp(v, "false") || !strcmp(v, "do_not_pad"))
-                padding = BS_PAD_NONE;
-            else {
-                cli_errorf("--padding: unknown value '%s'", v);
-                fprintf(stderr, "hint: use longest, max_length or none\n");
-                return EXIT_USAGE;
-            }
+            if (bs_padding_parse(v, &padding, &bad))
+                return cli_bad_value("tokenize", a, &bad);
             i++;
         } else if (!strcmp(a, "--padding-side")) {
             if (!v) goto missing;
-            if (!strcmp(v, "right"))
-                side = BS_SIDE_RIGHT;
-            else if (!strcmp(v, "left"))
-                side = BS_SIDE_LEFT;
-            else {
-                cli_errorf("--padding-side: unknown value '%s'", v);
-                fprintf(stderr, "hint: use right or left\n");
-                return EXIT_USAGE;
-            }
+            if (bs_side_parse(v, &side, &bad))
+                return cli_bad_value("tokenize", a, &bad);
+            side_given = 1;
             i++;
         } else if (!strcmp(a, "--bench")) {
             if (!v) goto missing;
@@ -455,10 +416,6 @@ int cmd_tokenize(int argc, char **argv)
         continue;
     missing:
         cli_errorf("option '%s' needs a value", a);
-        return EXIT_USAGE;
-    bad_trunc:
-        cli_errorf("--truncation: unknown strategy '%s'", strchr(a, '=') ? strchr(a, '=') + 1 : a);
-        fprintf(stderr, "hint: use longest_first, only_first, only_second or none\n");
         return EXIT_USAGE;
     }
     if (json && pair) {
@@ -491,10 +448,10 @@ int cmd_tokenize(int argc, char **argv)
     bs_encode_options opt = bs_encode_defaults(tok);
     opt.padding = padding;
     opt.truncation = trunc;
-    opt.max_length = (int)max_length;
+    opt.max_length = max_length;
     opt.add_special_tokens = !no_special;
-    if (side >= 0)
-        opt.padding_side = (bs_side)side;
+    if (side_given)
+        opt.padding_side = side;
 
     char *buf = NULL;
     size_t cap = 0;

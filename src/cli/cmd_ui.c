@@ -86,14 +86,6 @@ static void record_hook(void *ctx, const app_event *ev, const app_state *st)
     app_recorder_event(&rc->rec, ev, now);
 }
 
-static int parse_enum(const char *v, const char *const *names, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (!strcmp(v, names[i]))
-            return i;
-    return -1;
-}
-
 int cmd_ui(int argc, char **argv)
 {
     const char *models[APP_MAX_MODELS];
@@ -101,8 +93,11 @@ int cmd_ui(int argc, char **argv)
     int n_models = 0, lo_after_last = 0;
     const char *file = NULL;
     bs_load_options lo = bs_load_defaults();
-    int padding = BS_PAD_LONGEST, side = BS_SIDE_RIGHT, trunc = BS_TRUNC_NONE;
-    long max_length = 0;
+    bs_padding padding = BS_PAD_LONGEST;
+    bs_side side = BS_SIDE_RIGHT;
+    bs_truncation trunc = BS_TRUNC_NONE;
+    int max_length = 0;
+    bs_error bad = {0};
     int bench = 0, screen_w = 0, screen_h = 0;
     const char *record = NULL;
 
@@ -131,7 +126,6 @@ int cmd_ui(int argc, char **argv)
             return EXIT_USAGE;
         }
         i++;
-        long num;
         if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
             if (n_models == APP_MAX_MODELS) {
                 cli_errorf("at most %d models at once", APP_MAX_MODELS);
@@ -141,56 +135,29 @@ int cmd_ui(int argc, char **argv)
             models[n_models++] = v;
             lo_after_last = 0;
         } else if (!strcmp(a, "--head")) {
-            static const char *const heads[] = {"auto", "base", "seq", "tok", "mlm"};
-            int h = parse_enum(v, heads, 5);
-            if (h < 0) {
-                cli_errorf("unknown head '%s'", v);
-                fprintf(stderr, "hint: one of seq, tok, mlm, base\n");
-                return EXIT_USAGE;
-            }
-            lo.head = (bs_head)h;
+            if (bs_head_parse(v, &lo.head, &bad))
+                return cli_bad_value(NULL, a, &bad);
             lo_after_last = 1;
         } else if (!strcmp(a, "--num-labels")) {
-            if (cli_parse_int(v, 1, 100000, &num)) {
-                cli_errorf("bad --num-labels '%s'", v);
-                return EXIT_USAGE;
-            }
-            lo.num_labels = (int)num;
+            if (bs_num_labels_parse(v, &lo.num_labels, &bad))
+                return cli_bad_value(NULL, a, &bad);
             lo_after_last = 1;
         } else if (!strcmp(a, "--seed")) {
-            if (cli_parse_int(v, 0, 2147483647L, &num)) {
-                cli_errorf("bad --seed '%s'", v);
-                return EXIT_USAGE;
-            }
-            lo.seed = (uint64_t)num;
+            if (bs_seed_parse(v, &lo.seed, &bad))
+                return cli_bad_value(NULL, a, &bad);
             lo_after_last = 1;
         } else if (!strcmp(a, "--padding")) {
-            static const char *const p[] = {"none", "longest", "max_length"};
-            if ((padding = parse_enum(v, p, 3)) < 0) {
-                cli_errorf("unknown padding '%s'", v);
-                fprintf(stderr, "hint: longest, max_length or none\n");
-                return EXIT_USAGE;
-            }
+            if (bs_padding_parse(v, &padding, &bad))
+                return cli_bad_value(NULL, a, &bad);
         } else if (!strcmp(a, "--side")) {
-            static const char *const s[] = {"right", "left"};
-            if ((side = parse_enum(v, s, 2)) < 0) {
-                cli_errorf("unknown padding side '%s'", v);
-                fprintf(stderr, "hint: right or left\n");
-                return EXIT_USAGE;
-            }
+            if (bs_side_parse(v, &side, &bad))
+                return cli_bad_value(NULL, a, &bad);
         } else if (!strcmp(a, "--truncation")) {
-            static const char *const t[] = {"none", "longest_first", "only_first",
-                                            "only_second"};
-            if ((trunc = parse_enum(v, t, 4)) < 0) {
-                cli_errorf("unknown truncation '%s'", v);
-                fprintf(stderr, "hint: none, longest_first, only_first or only_second\n");
-                return EXIT_USAGE;
-            }
+            if (bs_truncation_parse(v, &trunc, &bad))
+                return cli_bad_value(NULL, a, &bad);
         } else if (!strcmp(a, "--max-length")) {
-            if (cli_parse_int(v, 1, 512, &max_length)) {
-                cli_errorf("bad --max-length '%s' (1 to 512)", v);
-                return EXIT_USAGE;
-            }
+            if (bs_max_length_parse(v, &max_length, &bad))
+                return cli_bad_value(NULL, a, &bad);
         } else if (!strcmp(a, "--record")) {
             record = v;
         } else if (!strcmp(a, "--screen")) {
@@ -254,10 +221,10 @@ int cmd_ui(int argc, char **argv)
 
     app_state st;
     app_state_init(&st, 80, 24);
-    st.padding = (bs_padding)padding;
-    st.side = (bs_side)side;
-    st.truncation = (bs_truncation)trunc;
-    st.max_length = (int)max_length;
+    st.padding = padding;
+    st.side = side;
+    st.truncation = trunc;
+    st.max_length = max_length;
     if (file) {
         bs_error err = {0};
         if (app_state_load_file(&st, file, &err) != 0) {

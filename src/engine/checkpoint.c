@@ -35,7 +35,7 @@
 #endif
 
 #define MAX_CONFIG_BYTES (16u << 20)
-#define MAX_LABELS 100000
+#define MAX_LABELS BS_MAX_LABELS
 #define UNUSED_NAMES 5 /* names shown in the unused-weights warning */
 
 enum group { G_CORE, G_POOLER, G_HEAD };

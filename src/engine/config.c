@@ -8,6 +8,8 @@
  * way we do not implement (relative positions, decoder attention) are refused by name.
  */
 #include "bertscope/model.h"
+#include "bertscope/tokenizer.h"
+#include "engine/choice.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -21,9 +23,9 @@
 #define MAX_HIDDEN 65536
 #define MAX_LAYERS 256
 #define MAX_INTERMEDIATE 262144
-#define MAX_POSITIONS 65536
+#define MAX_POSITIONS BS_MAX_LENGTH_MAX /* a max_length may ask for all of them */
 #define MAX_TYPES 1024
-#define MAX_LABELS 100000
+#define MAX_LABELS BS_MAX_LABELS
 #define MAX_CONFIG_VALUES (1 << 20) /* id2label + label2id of MAX_LABELS fit */
 
 const char *bs_head_name(bs_head h)
@@ -36,6 +38,32 @@ const char *bs_head_name(bs_head h)
     case BS_HEAD_MLM: return "mlm";
     }
     return "?";
+}
+
+bs_status bs_head_parse(const char *s, bs_head *out, bs_error *err)
+{
+    static const bs_choice c[] = {{"auto", BS_HEAD_AUTO, 1}, {"base", BS_HEAD_BASE, 1},
+                                  {"seq", BS_HEAD_SEQ, 1},   {"tok", BS_HEAD_TOK, 1},
+                                  {"mlm", BS_HEAD_MLM, 1}};
+    int v;
+    bs_status st = bs_choose(s, c, (int)(sizeof c / sizeof c[0]), "head", &v, err);
+    if (st == BS_OK)
+        *out = (bs_head)v;
+    return st;
+}
+
+bs_status bs_seed_parse(const char *s, uint64_t *out, bs_error *err)
+{
+    return bs_parse_u64(s, 0, BS_SEED_MAX, "seed", out, err);
+}
+
+bs_status bs_num_labels_parse(const char *s, int *out, bs_error *err)
+{
+    uint64_t v;
+    bs_status st = bs_parse_u64(s, 1, BS_MAX_LABELS, "num_labels", &v, err);
+    if (st == BS_OK)
+        *out = (int)v;
+    return st;
 }
 
 const char *bs_act_name(bs_act a)

@@ -33,6 +33,7 @@
 
 #include <cJSON.h>
 
+#include "engine/choice.h"
 #include "engine/fileio.h"
 #include "engine/tokenizer_internal.h"
 
@@ -99,6 +100,57 @@ const char *bs_padding_name(bs_padding p)
     case BS_PAD_MAX_LENGTH: return "max_length";
     default: return "none";
     }
+}
+
+const char *bs_side_name(bs_side s)
+{
+    return s == BS_SIDE_LEFT ? "left" : "right";
+}
+
+bs_status bs_truncation_parse(const char *s, bs_truncation *out, bs_error *err)
+{
+    static const bs_choice c[] = {
+        {"longest_first", BS_TRUNC_LONGEST_FIRST, 1}, {"only_first", BS_TRUNC_ONLY_FIRST, 1},
+        {"only_second", BS_TRUNC_ONLY_SECOND, 1},     {"none", BS_TRUNC_NONE, 1},
+        {"true", BS_TRUNC_LONGEST_FIRST, 0},          {"false", BS_TRUNC_NONE, 0},
+        {"do_not_truncate", BS_TRUNC_NONE, 0}};
+    int v;
+    bs_status st = bs_choose(s, c, (int)(sizeof c / sizeof c[0]), "truncation", &v, err);
+    if (st == BS_OK)
+        *out = (bs_truncation)v;
+    return st;
+}
+
+bs_status bs_padding_parse(const char *s, bs_padding *out, bs_error *err)
+{
+    static const bs_choice c[] = {
+        {"longest", BS_PAD_LONGEST, 1}, {"max_length", BS_PAD_MAX_LENGTH, 1},
+        {"none", BS_PAD_NONE, 1},       {"true", BS_PAD_LONGEST, 0},
+        {"false", BS_PAD_NONE, 0},      {"do_not_pad", BS_PAD_NONE, 0}};
+    int v;
+    bs_status st = bs_choose(s, c, (int)(sizeof c / sizeof c[0]), "padding", &v, err);
+    if (st == BS_OK)
+        *out = (bs_padding)v;
+    return st;
+}
+
+bs_status bs_side_parse(const char *s, bs_side *out, bs_error *err)
+{
+    static const bs_choice c[] = {{"right", BS_SIDE_RIGHT, 1}, {"left", BS_SIDE_LEFT, 1}};
+    int v;
+    bs_status st = bs_choose(s, c, 2, "padding side", &v, err);
+    if (st == BS_OK)
+        *out = (bs_side)v;
+    return st;
+}
+
+bs_status bs_max_length_parse(const char *s, int *out, bs_error *err)
+{
+    uint64_t v;
+    bs_status st = bs_parse_u64(s, 1, BS_MAX_LENGTH_MAX, "max_length", &v, err);
+    if (st == BS_OK)
+        *out = (int)v;
+    return st;
 }
 
 /* ---- vocab --------------------------------------------------------------------- */

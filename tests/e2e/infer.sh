@@ -115,6 +115,59 @@ if echo "$long" | "$BIN" infer -m "$REF/infer_seq" --truncation >"$TMP/trunc.jso
    grep -q '"input_ids":	\[1, 12\]' "$TMP/trunc.json"; then ok "--truncation cuts to max_position 12"
 else fail "--truncation: $(cat "$TMP/err") $(grep -A1 '"shapes"' "$TMP/trunc.json")"; fi
 
+# One max_length range and one seed range for every subcommand (they once differed:
+# infer took 2^20, tokenize 0 to 2^24, the interface 1 to 512; seeds 2^64, 2^63, 2^31).
+for n in 1 600 65536; do
+    if echo hi | "$BIN" infer -m "$REF/infer_seq" --max-length $n >/dev/null 2>"$TMP/err" &&
+       echo hi | "$BIN" tokenize --max-length $n >/dev/null 2>>"$TMP/err" &&
+       "$BIN" -m builtin:tiny --max-length $n --screen 60x12 >/dev/null 2>>"$TMP/err"
+    then ok "--max-length $n: infer, tokenize and the interface take it"
+    else fail "--max-length $n: $(cat "$TMP/err")"; fi
+done
+for n in 0 65537 12x; do
+    expect_error "infer --max-length $n" "max_length '$n' is not a number from 1 to 65536" \
+        sh -c "echo hi | '$BIN' infer -m '$REF/infer_seq' --max-length $n"
+    expect_error "tokenize --max-length $n" "max_length '$n' is not a number from 1 to 65536" \
+        sh -c "echo hi | '$BIN' tokenize --max-length $n"
+    expect_error "interface --max-length $n" "max_length '$n' is not a number from 1 to 65536" \
+        "$BIN" -m builtin:tiny --max-length $n --screen 60x12
+done
+for s in 0 4294967296 18446744073709551615; do
+    if echo hi | "$BIN" infer -m "$REF/infer_seq" --seed $s >/dev/null 2>"$TMP/err" &&
+       "$BIN" -m builtin:tiny --seed $s --screen 60x12 >/dev/null 2>>"$TMP/err" &&
+       "$BIN" bench --write-checkpoint "$TMP/ck" --config tiny --seed $s >/dev/null 2>>"$TMP/err"
+    then ok "--seed $s: infer, bench and the interface take it"
+    else fail "--seed $s: $(cat "$TMP/err")"; fi
+done
+for s in -1 18446744073709551616; do
+    expect_error "infer --seed $s" "seed '$s' is not a number" \
+        sh -c "echo hi | '$BIN' infer -m '$REF/infer_seq' --seed $s"
+    expect_error "interface --seed $s" "seed '$s' is not a number" \
+        "$BIN" -m builtin:tiny --seed $s --screen 60x12
+    expect_error "bench --seed $s" "seed '$s' is not a number" \
+        "$BIN" bench --write-checkpoint "$TMP/ck" --config tiny --seed $s
+done
+for n in 0 100001; do
+    expect_error "infer --num-labels $n" "num_labels '$n' is not a number from 1 to 100000" \
+        sh -c "echo hi | '$BIN' infer -m '$REF/infer_seq' --num-labels $n"
+    expect_error "interface --num-labels $n" "num_labels '$n' is not a number from 1 to 100000" \
+        "$BIN" -m builtin:tiny --num-labels $n --screen 60x12
+done
+# The same spellings everywhere: HF's true for padding and truncation, auto for the head.
+if echo hi | "$BIN" infer -m "$REF/infer_seq" --padding true --truncation true --head auto \
+       >/dev/null 2>"$TMP/err" &&
+   echo hi | "$BIN" tokenize --padding true --truncation true >/dev/null 2>>"$TMP/err" &&
+   "$BIN" -m builtin:tiny --padding true --truncation true --head auto --screen 60x12 \
+       >/dev/null 2>>"$TMP/err"
+then ok "true and auto: every subcommand takes them"
+else fail "true and auto: $(cat "$TMP/err")"; fi
+expect_error "tokenize --padding-side" "unknown padding side 'up' (expected right or left)" \
+    sh -c "echo hi | '$BIN' tokenize --padding-side up"
+expect_error "interface --side" "unknown padding side 'up' (expected right or left)" \
+    "$BIN" -m builtin:tiny --side up --screen 60x12
+expect_error "infer --truncation" "unknown truncation 'longest'" \
+    sh -c "echo hi | '$BIN' infer -m '$REF/infer_seq' --truncation longest"
+
 echo
 [ "$fails" -eq 0 ] && echo "infer e2e: all passed" || echo "infer e2e: $fails failed"
 [ "$fails" -eq 0 ]

@@ -1,0 +1,70 @@
+/* golden.c - golden files for screens (golden.h). */
+#include "golden.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *s = NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (s = malloc((size_t)n + 1))) {
+        size_t got = fread(s, 1, (size_t)n, f);
+        s[got] = '\0';
+    }
+    fclose(f);
+    return s;
+}
+
+int golden_check(const char *path, const char *got)
+{
+    const char *upd = getenv("BERTSCOPE_UPDATE_GOLDENS");
+    if (upd && *upd && strcmp(upd, "0")) {
+        FILE *f = fopen(path, "wb");
+        int ok = f && fputs(got, f) >= 0;
+        if (f)
+            ok &= fclose(f) == 0;
+        fprintf(stderr, ok ? "updated %s\n" : "could not write %s\n", path);
+        return ok ? 0 : -1;
+    }
+    char *want = read_file(path);
+    if (!want) {
+        fprintf(stderr, "missing golden %s (BERTSCOPE_UPDATE_GOLDENS=1 writes it)\n", path);
+        return -1;
+    }
+    int rc = 0;
+    if (strcmp(want, got)) {
+        /* Name the first differing line, so a failure says where to look. */
+        const char *a = want, *b = got;
+        int line = 1;
+        while (*a && *a == *b) {
+            line += *a == '\n';
+            a++, b++;
+        }
+        while (a > want && a[-1] != '\n') /* the texts agree up to here */
+            a--, b--;
+        fprintf(stderr, "%s differs at line %d\n  got:  %.*s\n  want: %.*s\n", path, line,
+                (int)strcspn(b, "\n"), b, (int)strcspn(a, "\n"), a);
+        rc = -1;
+    }
+    free(want);
+    return rc;
+}
+
+int golden_check_grid(const app_grid *g, const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.txt", dir, name);
+    char *dump = grid_dump(g, 1);
+    if (!dump) {
+        fprintf(stderr, "%s: out of memory\n", path);
+        return -1;
+    }
+    int rc = golden_check(path, dump);
+    free(dump);
+    return rc;
+}

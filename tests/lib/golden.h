@@ -1,0 +1,23 @@
+/*
+ * golden.h - the one golden-file check of the tests: a text (a screen dump, grid_dump
+ * with its style layer) against a file under tests/fixtures/. With
+ * BERTSCOPE_UPDATE_GOLDENS set (to anything but "" or "0") the file is rewritten
+ * instead; read new goldens by eye before committing them.
+ *
+ *     if (golden_check_grid(&grid, "tests/fixtures/deep", "attn_padded_80x24"))
+ *         fail();
+ */
+#ifndef BERTSCOPE_TESTS_GOLDEN_H
+#define BERTSCOPE_TESTS_GOLDEN_H
+
+#include "app/grid.h"
+
+/* Compares got with the file at path. Returns 0 when they are equal (or the file was
+ * rewritten); else -1 after printing to stderr the first differing line of each, or
+ * that the file is missing or could not be written. */
+int golden_check(const char *path, const char *got);
+
+/* grid_dump(g, 1) against DIR/NAME.txt (text, "--", one style letter per cell). */
+int golden_check_grid(const app_grid *g, const char *dir, const char *name);
+
+#endif

@@ -1,0 +1,55 @@
+/* tensor_check.c - float tensor comparison with a report (tensor_check.h). */
+#include "tensor_check.h"
+
+#include <math.h>
+#include <stdio.h>
+
+float tensor_max_diff(const float *got, const float *want, size_t n)
+{
+    float maxd = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        float d = fabsf(got[i] - want[i]);
+        if (!(d <= maxd) && !isnan(maxd)) /* a NaN wins, and stays */
+            maxd = d;
+    }
+    return maxd;
+}
+
+int tensor_check(const char *what, const float *got, const float *want, size_t n, float tol,
+                 const int *dims, int rank, float *max_diff)
+{
+    float maxd = 0.0f;
+    size_t first = n, worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        float d = fabsf(got[i] - want[i]);
+        if (!(d <= tol) && first == n)
+            first = i;
+        if (!(d <= maxd) && !isnan(maxd)) {
+            maxd = d;
+            worst = i;
+        }
+    }
+    if (max_diff)
+        *max_diff = maxd;
+    if (first == n)
+        return 0;
+    char coord[160] = "";
+    if (rank > 0) {
+        size_t idx[8] = {0}, rest = first;
+        for (int r = (rank < 8 ? rank : 8) - 1; r >= 0; r--) {
+            idx[r] = rest % (size_t)dims[r];
+            rest /= (size_t)dims[r];
+        }
+        int len = snprintf(coord, sizeof coord, "[");
+        for (int r = 0; r < rank && r < 8 && len < (int)sizeof coord; r++)
+            len += snprintf(coord + len, sizeof coord - (size_t)len, "%s%zu", r ? ", " : "",
+                            idx[r]);
+        if (len < (int)sizeof coord)
+            snprintf(coord + len, sizeof coord - (size_t)len, "] ");
+    }
+    fprintf(stderr, "%s: first mismatch at %s(flat %zu of %zu), max |diff| %g at %zu > tol %g\n",
+            what, coord, first, n, (double)maxd, worst, (double)tol);
+    for (size_t i = first; i < n && i < first + 4; i++)
+        fprintf(stderr, "  [%zu] got %.9g  want %.9g\n", i, (double)got[i], (double)want[i]);
+    return -1;
+}
