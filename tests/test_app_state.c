@@ -17,6 +17,7 @@
 
 #include "app/app.h"
 #include "app/editor.h"
+#include "app/grid.h"
 #include "app/state.h"
 
 static app_env env;
@@ -187,24 +188,29 @@ static void test_editor_enter_splits_and_backspace_joins(void **unused)
     app_state_free(&st);
 }
 
-static void test_editor_invalid_utf8_is_edited_byte_by_byte(void **unused)
+/* The cursor steps over invalid bytes as the screen shows them: one U+FFFD per maximal
+ * ill-formed subpart (bs_utf8_next), so it never lands inside a replacement character. */
+static void test_editor_invalid_utf8_steps_as_displayed(void **unused)
 {
     app_line l = {0};
-    /* 0xFF is never valid; "\xE2\x82" is a truncated euro sign. */
-    line_set(&l, "a\xFF\xE2\x82z\xE2\x82\xAC", 8);
+    /* 0xFF is never valid; "\xE2\x82" is a truncated euro sign (one U+FFFD); 0x80 is a
+     * lone continuation byte. */
+    static const char s[] = "a\xFF\xE2\x82z\x80\xE2\x82\xAC";
+    line_set(&l, s, sizeof s - 1);
+    assert_int_equal(grid_text_width(s, sizeof s - 1), 6); /* a, U+FFFD x 3, z, euro */
     size_t at = l.len;
-    at = line_prev(&l, at); /* the whole euro sign */
-    assert_int_equal(at, 5);
-    at = line_prev(&l, at);
-    assert_int_equal(at, 4); /* z */
-    at = line_prev(&l, at);
-    assert_int_equal(at, 3);
-    at = line_prev(&l, at);
-    assert_int_equal(at, 2);
-    at = line_prev(&l, at);
-    assert_int_equal(at, 1);
-    assert_int_equal(line_next(&l, 1), 2);
-    assert_int_equal(line_next(&l, 5), 8);
+    static const size_t back[] = {6, 5, 4, 2, 1, 0};
+    for (int k = 0; k < 6; k++) {
+        at = line_prev(&l, at);
+        assert_int_equal(at, back[k]);
+    }
+    static const size_t fwd[] = {1, 2, 4, 5, 6, 9};
+    for (int k = 0; k < 6; k++) {
+        at = line_next(&l, at);
+        assert_int_equal(at, fwd[k]);
+    }
+    /* A position inside the truncated sequence snaps back to its start. */
+    assert_int_equal(line_boundary(&l, 3), 2);
     line_free(&l);
 }
 
@@ -817,7 +823,7 @@ int main(void)
         cmocka_unit_test(test_reducer_add_delete_reorder),
         cmocka_unit_test(test_editor_line_keys),
         cmocka_unit_test(test_editor_enter_splits_and_backspace_joins),
-        cmocka_unit_test(test_editor_invalid_utf8_is_edited_byte_by_byte),
+        cmocka_unit_test(test_editor_invalid_utf8_steps_as_displayed),
         cmocka_unit_test(test_editor_line_is_bounded),
         cmocka_unit_test(test_reducer_paste_splits_lines_and_bounds_them),
         cmocka_unit_test(test_reducer_paste_never_passes_the_sentence_limit),

@@ -17,6 +17,7 @@
 
 #include "app/editor.h"
 #include "app/grid.h"
+#include "bertscope/utf8.h"
 
 static app_line *cur_line(app_state *st)
 {
@@ -572,7 +573,7 @@ static int prompt_key(app_state *st, int key)
         if (st->prompt == PROMPT_MAXLEN && !isdigit(key))
             return 0;
         char enc[4];
-        int n = utf8_encode((uint32_t)key, enc);
+        int n = bs_utf8_encode((uint32_t)key, enc);
         if (st->prompt_len + (size_t)n < sizeof st->prompt_buf) {
             memcpy(st->prompt_buf + st->prompt_len, enc, (size_t)n);
             st->prompt_len += (size_t)n;
@@ -654,7 +655,7 @@ static int apply(app_state *st, const app_event *ev)
     }
     if (editing && key >= 32 && key != 127 && key < APP_KEY_BASE) {
         char enc[4];
-        int n = utf8_encode((uint32_t)key, enc);
+        int n = bs_utf8_encode((uint32_t)key, enc);
         long got = line_insert(cur_line(st), st->cursor, enc, (size_t)n);
         if (got <= 0) {
             note(st, 1, "sentence %d is full (%d bytes)", st->cur + 1, APP_MAX_LINE);

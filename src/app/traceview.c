@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bertscope/utf8.h"
+
 static int imax(int a, int b) { return a > b ? a : b; }
 
 #define LABEL_W 18
@@ -59,7 +61,7 @@ static int put_cps(app_grid *g, int x, int y, int xm, const char *s, int start, 
         if (i == n)
             break;
         uint32_t u;
-        i = utf8_next(s, n, i, &u);
+        i = bs_utf8_next(s, n, i, &u);
     }
     if (b0 > b1)
         b0 = b1;

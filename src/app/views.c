@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bertscope/utf8.h"
+
 typedef struct rect {
     int x, y, w, h;
 } rect;
@@ -277,58 +279,50 @@ static void draw_controls(app_grid *g, rect r, const app_state *st, const app_en
 
 /* --- sentence editor --------------------------------------------------------------- */
 
-/* Code-point span [c0, c1) of the selected token within the whole line (A TAB B), or
- * c0 = c1 = -1. The tokenizer's offsets are per segment, in code points (HF's
- * offset_mapping). */
-static void selected_span(const app_state *st, int row, long *c0, long *c1)
+/* Byte span [b0, b1) of the selected token within the whole line (A TAB B), or
+ * b0 = b1 = -1. The tokens carry byte offsets into their segment's original text
+ * beside HF's code-point offsets; bytes need no decoding to line up with the line. */
+static void selected_span(const app_state *st, int row, long *b0, long *b1)
 {
-    *c0 = *c1 = -1;
+    *b0 = *b1 = -1;
     const bs_batch *b = front_batch(st);
     if (!b || row != st->cur || row >= b->B || st->sel_col >= b->T)
         return;
     const bs_token *t = &b->tokens[(size_t)row * (size_t)b->T + (size_t)st->sel_col];
-    if (t->segment < 0 || t->char_end <= t->char_start)
+    if (t->segment < 0 || t->byte_end <= t->byte_start)
         return;
     long base = 0;
     if (t->segment == 1) {
-        const app_line *l = &st->lines[row];
-        long tab = app_line_tab(l);
+        long tab = app_line_tab(&st->lines[row]);
         if (tab < 0)
             return;
-        for (size_t i = 0; i < (size_t)tab;) {
-            uint32_t cp;
-            i = utf8_next(l->s, (size_t)tab, i, &cp);
-            base++;
-        }
-        base++; /* the TAB itself */
+        base = tab + 1; /* B starts after the TAB */
     }
-    *c0 = base + t->char_start;
-    *c1 = base + t->char_end;
+    *b0 = base + t->byte_start;
+    *b1 = base + t->byte_end;
 }
 
 static void draw_line_text(app_grid *g, int x0, int y, int xmax, const app_state *st, int row,
                            int editing)
 {
     const app_line *l = &st->lines[row];
-    long c0, c1;
-    selected_span(st, row, &c0, &c1);
+    long b0, b1;
+    selected_span(st, row, &b0, &b1);
     long tab = app_line_tab(l);
     int avail = xmax - x0;
     if (avail <= 0)
         return;
     /* Pick the first column so that the cursor (or the highlight) is visible. */
     int target = 0, col = 0;
-    long ci = 0;
     for (size_t i = 0; i < l->len;) {
         uint32_t cp;
-        size_t j = utf8_next(l->s, l->len, i, &cp);
+        size_t j = bs_utf8_next(l->s, l->len, i, &cp);
         int w = (long)i == tab ? 3 : grid_cp_width(cp);
         if (editing && i < st->cursor)
             target = col + w;
-        if (!editing && ci < c1)
+        if (!editing && (long)i < b1)
             target = col + w;
         col += w;
-        ci++;
         i = j;
     }
     int total = col + (editing ? 1 : 0);
@@ -336,11 +330,10 @@ static void draw_line_text(app_grid *g, int x0, int y, int xmax, const app_state
     if (total > avail && target >= avail - 1)
         off = target - avail + 2;
     col = 0;
-    ci = 0;
     int x = x0;
-    for (size_t i = 0; i <= l->len; ci++) {
+    for (size_t i = 0; i <= l->len;) {
         int style = (tab >= 0 && (long)i > tab) ? ST_SEGB : ST_NORMAL;
-        if (ci >= c0 && ci < c1)
+        if ((long)i >= b0 && (long)i < b1)
             style = ST_SOURCE;
         int at_cursor = editing && i == st->cursor;
         if (i == l->len) {
@@ -349,7 +342,7 @@ static void draw_line_text(app_grid *g, int x0, int y, int xmax, const app_state
             break;
         }
         uint32_t cp;
-        size_t j = utf8_next(l->s, l->len, i, &cp);
+        size_t j = bs_utf8_next(l->s, l->len, i, &cp);
         if ((long)i == tab) {
             if (col - off >= 0 && col - off + 3 <= avail) {
                 grid_puts(g, x0 + col - off, y, xmax, " │ ", at_cursor ? ST_CURSOR : ST_KEY);
