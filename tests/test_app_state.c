@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "app/app.h"
+#include "app/details.h"
 #include "app/editor.h"
 #include "app/grid.h"
 #include "app/state.h"
@@ -404,6 +405,66 @@ static void test_install_result_drops_stale(void **unused)
     assert_int_equal(r->m[0].batch.B, 4);
     app_job_free(old);
     app_job_free(now);
+    app_state_free(&st);
+}
+
+/* Computes and installs a result for the state as it is, as the loop does. */
+static void run_job(app_state *st)
+{
+    app_job *job = app_make_job(st);
+    assert_non_null(job);
+    assert_int_equal(app_install_result(st, app_compute(&env, job, NULL), &env), 1);
+    app_job_free(job);
+}
+
+/* The detail panels' data come with the result, for every sentence: opening a panel
+ * asks for them once (keeping what the last edit changed), moving the selection asks
+ * for nothing, and typing with every panel closed computes none. */
+static void test_detail_data_come_with_the_result(void **unused)
+{
+    app_state st;
+    app_state_init(&st, 80, 24);
+    run_job(&st);
+    assert_null(st.result->m[0].details);
+    key(&st, 'a'); /* an edit: B grows from 3 to 4 */
+    type(&st, "x");
+    key(&st, APP_KEY_ESC);
+    run_job(&st);
+    assert_null(st.result->m[0].details);
+    assert_int_equal(st.changed_B, 1);
+    char change[sizeof st.change];
+    strcpy(change, st.change);
+    assert_non_null(strstr(change, "B grew from 3 to 4"));
+
+    int f = key(&st, 'v');
+    assert_true(f & APP_RECOMPUTE);
+    run_job(&st);
+    assert_string_equal(st.change, change); /* no edit: the change note stays */
+    assert_int_equal(st.changed_B, 1);
+    const app_details *d = st.result->m[0].details;
+    assert_non_null(d);
+    assert_int_equal(d->B, 4);
+    for (int row = 0; row < d->B; row++) {
+        assert_null(d->trace_error[2 * row]);
+        assert_true(d->trace[2 * row].n_words > 0);
+        assert_int_equal(d->trace[2 * row + 1].n_words, 0); /* no B */
+        for (int s = 0; s < WA_COUNT; s++)
+            assert_true(d->words[s * d->B + row].n_words > 0);
+    }
+    assert_non_null(d->python);
+
+    for (int i = 0; i < 3; i++) { /* the selection moves, the panels change: no recompute */
+        assert_false(key(&st, 'j') & APP_RECOMPUTE);
+        assert_false(key(&st, 'l') & APP_RECOMPUTE);
+        assert_false(key(&st, 'v') & APP_RECOMPUTE);
+    }
+    assert_int_equal(st.detail, DETAIL_PYTHON);
+    assert_false(key(&st, 'v') & APP_RECOMPUTE); /* closed */
+    assert_int_equal(st.detail, DETAIL_NONE);
+    key(&st, 'a');
+    type(&st, "y");
+    run_job(&st);
+    assert_null(st.result->m[0].details);
     app_state_free(&st);
 }
 
@@ -833,6 +894,7 @@ int main(void)
         cmocka_unit_test(test_file_save_and_load_round_trip),
         cmocka_unit_test(test_pair_toggle_keeps_text),
         cmocka_unit_test(test_install_result_drops_stale),
+        cmocka_unit_test(test_detail_data_come_with_the_result),
         cmocka_unit_test(test_pipeline_batch_matches_the_seed_article),
         cmocka_unit_test(test_change_explains_T_growing),
         cmocka_unit_test(test_token_selection_and_find),

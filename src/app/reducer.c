@@ -674,7 +674,16 @@ static int apply(app_state *st, const app_event *ev)
 
 int app_apply(app_state *st, const app_event *ev)
 {
+    int detail_model = app_detail_model(st);
     int flags = apply(st, ev);
+    /* The detail panels draw data computed on the worker for the model in front
+     * (details.h): opening one, or bringing another model forward while one is open,
+     * asks for it. Moving the selection does not: it is there for every sentence. */
+    if (app_detail_model(st) != detail_model && app_detail_model(st) >= 0 &&
+        !(flags & APP_RECOMPUTE)) {
+        flags |= recompute(st);
+        st->refresh_gen = st->gen;
+    }
     /* Keep the cursor on a character boundary of the selected sentence whatever the
      * action did to the selection (delete, move, reorder outside the editor). */
     if (st->cur >= st->n_lines)

@@ -9,6 +9,7 @@
 #include "app/views.h"
 
 #include "app/attnview.h"
+#include "app/details.h"
 #include "app/pyview.h"
 #include "app/traceview.h"
 #include "app/wordagg.h"
@@ -1245,22 +1246,16 @@ static void detail_note(app_grid *g, rect r, const char *name, const char *msg)
     }
 }
 
-/* Text A or B of the selected sentence, whichever holds the selected token. */
-static bs_text selected_text(const app_state *st, int *segment)
+/* The detail panels' data for the model in front (details.h), or NULL with a note
+ * drawn: still computing, or out of memory. */
+static const app_details *front_details(app_grid *g, rect r, const app_state *st,
+                                        const char *name)
 {
-    const app_line *l = &st->lines[st->cur];
-    long tab = app_line_tab(l);
-    bs_text t = {l->s ? l->s : "", tab >= 0 ? (size_t)tab : l->len, NULL, 0};
-    if (tab >= 0) {
-        t.b = l->s + tab + 1;
-        t.b_len = l->len - (size_t)tab - 1;
-    }
-    *segment = 0;
-    const bs_batch *b = front_batch(st);
-    if (b && st->cur < b->B && st->sel_col < b->T &&
-        b->tokens[(size_t)st->cur * (size_t)b->T + (size_t)st->sel_col].segment == 1)
-        *segment = 1;
-    return t;
+    const app_model_result *mr = front_result(st);
+    if (mr && mr->details)
+        return mr->details;
+    detail_note(g, r, name, st->pending ? "computing…" : "out of memory");
+    return NULL;
 }
 
 static void draw_detail(app_grid *g, rect r, const app_state *st, const app_env *env)
@@ -1275,8 +1270,7 @@ static void draw_detail(app_grid *g, rect r, const app_state *st, const app_env 
         return;
     }
     int row = imin(st->cur, b->B - 1);
-    int seg;
-    bs_text text = selected_text(st, &seg);
+    const bs_token *tok = &b->tokens[(size_t)row * (size_t)b->T + (size_t)st->sel_col];
     if (st->deep.brk_open) {
         const app_result *res = st->result;
         if (!m->model)
@@ -1288,6 +1282,7 @@ static void draw_detail(app_grid *g, rect r, const app_state *st, const app_env 
         return;
     }
     deep_dims dd = {b->T, st->sel_col, b->B};
+    const app_details *d;
     switch (st->detail) {
     case DETAIL_ATTN: {
         if (!m->model || !mr->attn) {
@@ -1305,17 +1300,18 @@ static void draw_detail(app_grid *g, rect r, const app_state *st, const app_env 
         return;
     }
     case DETAIL_TRACE: {
-        bs_trace tr;
-        bs_error err = {0};
-        const char *s = seg ? text.b : text.a;
-        size_t n = seg ? text.b_len : text.a_len;
-        if (bs_tokenizer_trace(m->tok, s, n, &tr, &err) != BS_OK) {
-            detail_note(g, r, "Tokenizer steps", err.msg);
+        if (!(d = front_details(g, r, st, "Tokenizer steps")))
+            return;
+        /* The segment (A or B) that holds the selected token. */
+        int seg = tok->segment == 1 && d->texts[row].b ? 1 : 0;
+        if (d->trace_error[2 * row + seg]) {
+            detail_note(g, r, "Tokenizer steps", d->trace_error[2 * row + seg]);
             return;
         }
-        const bs_token *t = &b->tokens[(size_t)row * (size_t)b->T + (size_t)st->sel_col];
-        trace_draw(g, r.x, r.y, r.w, r.h, &tr, m->tok, s, n, t->segment >= 0 ? t->word : -1);
-        bs_trace_free(&tr);
+        const bs_text *t = &d->texts[row];
+        trace_draw(g, r.x, r.y, r.w, r.h, &d->trace[2 * row + seg], m->tok,
+                   seg ? t->b : t->a, seg ? t->b_len : t->a_len,
+                   tok->segment >= 0 ? tok->word : -1);
         return;
     }
     case DETAIL_WORDS: {
@@ -1324,20 +1320,19 @@ static void draw_detail(app_grid *g, rect r, const app_state *st, const app_env 
                                        "front (f brings the next model forward)");
             return;
         }
-        const bs_config *c = bs_model_config(m->model);
-        wa_result w;
-        if (wa_aggregate(&w, mr->logits + (size_t)row * (size_t)b->T * (size_t)mr->C,
-                         b->tokens + (size_t)row * (size_t)b->T, b->T, mr->C, &text,
-                         (const char *const *)c->id2label, st->deep.agg) != 0) {
+        if (!(d = front_details(g, r, st, "Words")))
+            return;
+        if (!d->words) {
             detail_note(g, r, "Words", "out of memory");
             return;
         }
+        const wa_result *w = &d->words[(int)st->deep.agg * d->B + row];
         int sel = -1;
-        for (int i = 0; i < w.n_words; i++)
-            if (st->sel_col >= w.words[i].tok_start && st->sel_col < w.words[i].tok_end)
+        for (int i = 0; i < w->n_words; i++)
+            if (st->sel_col >= w->words[i].tok_start && st->sel_col < w->words[i].tok_end)
                 sel = i;
-        wa_draw(g, r.x, r.y, r.w, r.h, &w, (const char *const *)c->id2label, st->deep.agg, sel);
-        wa_result_free(&w);
+        wa_draw(g, r.x, r.y, r.w, r.h, w,
+                (const char *const *)bs_model_config(m->model)->id2label, st->deep.agg, sel);
         return;
     }
     case DETAIL_PYTHON: {
@@ -1346,44 +1341,13 @@ static void draw_detail(app_grid *g, rect r, const app_state *st, const app_env 
                                         "transformers code for this screen");
             return;
         }
-        const char *lines[APP_MAX_SENTENCES];
-        size_t lens[APP_MAX_SENTENCES];
-        for (int i = 0; i < st->n_lines; i++) {
-            lines[i] = st->lines[i].s ? st->lines[i].s : "";
-            lens[i] = st->lines[i].len;
-        }
-        /* A built-in model is shown by its folder in the source tree, "weights/NAME",
-         * not the absolute path it was found at: the code reads the same everywhere
-         * (and replays stay byte-identical across machines). */
-        char mpath[300], tpath[300];
-        const char *model_path = bs_model_path(m->model), *tok_path = m->tok_dir;
-        size_t nl = strlen(m->name), pl = strlen(model_path), tl = tok_path ? strlen(tok_path) : 0;
-        if (!strchr(m->name, '/') && pl > nl && model_path[pl - nl - 1] == '/' &&
-            !strcmp(model_path + pl - nl, m->name)) {
-            snprintf(mpath, sizeof mpath, "weights/%s", m->name);
-            model_path = mpath;
-            if (tok_path && tl > nl && !strcmp(tok_path + tl - nl, m->name)) {
-                snprintf(tpath, sizeof tpath, "weights/%s", m->name);
-                tok_path = tpath;
-            }
-        }
-        py_spec ps = {
-            .model_path = model_path,
-            .tokenizer_path = tok_path,
-            .cfg = bs_model_config(m->model),
-            .head = bs_model_head(m->model),
-            .random_head = bs_model_random_head(m->model),
-            .n = st->n_lines, .lines = lines, .lens = lens,
-            .padding = st->padding, .side = st->side, .truncation = st->truncation,
-            .max_length = b->max_length, .batch = b,
-        };
-        char *code = py_generate(&ps);
-        if (!code) {
+        if (!(d = front_details(g, r, st, "Python")))
+            return;
+        if (!d->python) {
             detail_note(g, r, "Python", "out of memory");
             return;
         }
-        py_draw(g, r.x, r.y, r.w, r.h, code, st->detail_scroll);
-        free(code);
+        py_draw(g, r.x, r.y, r.w, r.h, d->python, st->detail_scroll);
         return;
     }
     default:
