@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "app/app.h"
+#include "app/details.h"
 #include "app/grid.h"
 #include "app/views.h"
 #include "engine/model_internal.h"
@@ -435,6 +436,41 @@ static void test_detail_panels_cycle(void **unused)
     app_session_free(&s);
 }
 
+/* The detail panels draw data that came with the result for every sentence: moving to
+ * another sentence shows its trace without a recompute; bringing the other model
+ * forward asks for its data. */
+static void test_detail_follows_the_selection(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env2, 120, 40);
+    app_session_key(&s, 'v');
+    app_session_key(&s, 'v');
+    assert_int_equal(s.st.detail, DETAIL_TRACE);
+    const app_result *r = s.st.result;
+    assert_non_null(r->m[0].details);
+    assert_null(r->m[1].details);
+    char *screen = app_session_dump(&s, 0);
+    assert_non_null(strstr(screen, "Tokenizer trace"));
+    assert_non_null(strstr(screen, "this is a positive sentence."));
+    assert_null(strstr(screen, "this is a negative sentence."));
+    free(screen);
+    app_session_key(&s, 'j');
+    assert_ptr_equal(s.st.result, r); /* no recompute */
+    screen = app_session_dump(&s, 0);
+    assert_non_null(strstr(screen, "this is a negative sentence."));
+    free(screen);
+    app_session_key(&s, 'f');
+    assert_int_equal(s.st.front, 1);
+    assert_ptr_not_equal(s.st.result, r);
+    assert_null(s.st.result->m[0].details);
+    assert_non_null(s.st.result->m[1].details);
+    screen = app_session_dump(&s, 0);
+    assert_null(strstr(screen, "computing"));
+    assert_non_null(strstr(screen, "this is a negative sentence."));
+    free(screen);
+    app_session_free(&s);
+}
+
 static void test_grid_wide_chars_align(void **unused)
 {
     app_grid g = {0};
@@ -477,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_render_any_size),
         cmocka_unit_test(test_too_long_batch_is_explained),
         cmocka_unit_test(test_detail_panels_cycle),
+        cmocka_unit_test(test_detail_follows_the_selection),
         cmocka_unit_test(test_grid_wide_chars_align),
         cmocka_unit_test(test_highlight_after_invalid_utf8),
     };

@@ -2,7 +2,8 @@
  * test_utf8.c - the shared UTF-8 decoder (src/engine/utf8.c): one U+FFFD per maximal
  * subpart of an ill-formed sequence, on the cases of Unicode 3.9 (Table 3-8) and the
  * WHATWG Encoding standard, which Python's bytes.decode("utf-8", "replace") agrees with;
- * and encoding, which writes U+FFFD for what is not a scalar value.
+ * validation by the same rules; and encoding, which writes U+FFFD for what is not a
+ * scalar value.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -132,6 +133,30 @@ static void test_utf8_stops_at_len(void **unused)
     assert_int_equal(cp, 0x20AC);
 }
 
+/* Validation stops at the first ill-formed subpart: where bs_utf8_next would write a
+ * U+FFFD that is not in the text. */
+static void test_utf8_valid_prefix(void **unused)
+{
+    static const struct {
+        const char *s;
+        size_t want;
+    } cases[] = {
+        {"", 0},
+        {"plain", 5},
+        {"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80", 14},
+        {"\xEF\xBF\xBD written", 11}, /* a U+FFFD in the text is valid */
+        {"{\"caf\xC3\":{}}", 5},
+        {"ab\xE2\x82", 2},
+        {"ab\xC0\x80", 2},
+        {"a\xED\xA0\x80", 1},
+        {"a\xF4\x90\x80\x80", 1},
+        {"\x80", 0},
+        {"ok\xFF", 2},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        assert_int_equal(bs_utf8_valid_prefix(cases[k].s, strlen(cases[k].s)), cases[k].want);
+}
+
 static void test_utf8_encode(void **unused)
 {
     char b[4];
@@ -162,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_utf8_ill_formed_one_per_byte),
         cmocka_unit_test(test_utf8_whatwg_example),
         cmocka_unit_test(test_utf8_stops_at_len),
+        cmocka_unit_test(test_utf8_valid_prefix),
         cmocka_unit_test(test_utf8_encode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,8 @@
  * standard), which is what Python's bytes.decode(errors="replace"), JavaScript's
  * TextDecoder and Hugging Face's tokenizers do. So "a\xE2\x82z" is three characters
  * (a, U+FFFD, z) everywhere: the tokenizer's code-point offsets, the editor's cursor
- * and the screen count the same characters.
+ * and the screen count the same characters. Validation (safetensors headers, key names
+ * in session files) uses the same rules.
  *
  *     for (size_t i = 0; i < len;) {
  *         uint32_t cp;
@@ -27,6 +28,11 @@
  * that could start a well-formed sequence (at least one byte) gives U+FFFD. Never reads
  * s[len] or beyond. */
 size_t bs_utf8_next(const char *s, size_t len, size_t i, uint32_t *cp);
+
+/* Offset of the first byte of s[0..len) that is not part of a well-formed sequence, or
+ * len when all of it is valid UTF-8 (where bs_utf8_next would first write a U+FFFD of
+ * its own). */
+size_t bs_utf8_valid_prefix(const char *s, size_t len);
 
 /* Writes cp as UTF-8 to out (room for 4 bytes) and returns the byte count; a value that
  * is not a Unicode scalar value (a surrogate or above U+10FFFF) is written as U+FFFD. */

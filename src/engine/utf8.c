@@ -1,10 +1,13 @@
 /* utf8.c - UTF-8 decoding with maximal-subpart replacement (see bertscope/utf8.h). */
 #include "bertscope/utf8.h"
 
-size_t bs_utf8_next(const char *str, size_t len, size_t i, uint32_t *cp)
+/* Decodes the character at s[i] (i < len) into *cp and returns the index after it;
+ * *valid says whether it was a well-formed sequence (a U+FFFD written in the text is
+ * one) or a replaced ill-formed subpart. */
+static size_t decode(const unsigned char *s, size_t len, size_t i, uint32_t *cp, int *valid)
 {
-    const unsigned char *s = (const unsigned char *)str;
     unsigned c = s[i];
+    *valid = 1;
     if (c < 0x80) {
         *cp = c;
         return i + 1;
@@ -30,14 +33,14 @@ size_t bs_utf8_next(const char *str, size_t len, size_t i, uint32_t *cp)
         if (c == 0xF4)
             hi = 0x8F;
     } else {
-        *cp = BS_UTF8_REPLACEMENT;
+        *cp = BS_UTF8_REPLACEMENT, *valid = 0;
         return i + 1;
     }
     size_t j = i + 1;
     for (int k = 0; k < need; k++, j++) {
         if (j >= len || s[j] < lo || s[j] > hi) {
             /* The maximal subpart ends before the byte that does not fit. */
-            *cp = BS_UTF8_REPLACEMENT;
+            *cp = BS_UTF8_REPLACEMENT, *valid = 0;
             return j;
         }
         lo = 0x80, hi = 0xBF;
@@ -45,6 +48,26 @@ size_t bs_utf8_next(const char *str, size_t len, size_t i, uint32_t *cp)
     }
     *cp = v;
     return j;
+}
+
+size_t bs_utf8_next(const char *s, size_t len, size_t i, uint32_t *cp)
+{
+    int valid;
+    return decode((const unsigned char *)s, len, i, cp, &valid);
+}
+
+size_t bs_utf8_valid_prefix(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        uint32_t cp;
+        int valid;
+        size_t j = decode((const unsigned char *)s, len, i, &cp, &valid);
+        if (!valid)
+            return i;
+        i = j;
+    }
+    return len;
 }
 
 int bs_utf8_encode(uint32_t cp, char *out)
