@@ -46,7 +46,6 @@ void detail_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         return;
     }
     int row = imin(st->cur, b->B - 1);
-    const bs_token *tok = &b->tokens[(size_t)row * (size_t)b->T + (size_t)st->sel_col];
     if (st->deep.brk_open) {
         const app_result *res = st->result;
         if (!m->model)
@@ -78,6 +77,8 @@ void detail_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     case DETAIL_TRACE: {
         if (!(d = front_details(g, r, st, "Tokenizer steps")))
             return;
+        const bs_token *tok =
+            &b->tokens[(size_t)row * (size_t)b->T + (size_t)imin(st->sel_col, b->T - 1)];
         /* The segment (A or B) that holds the selected token. */
         int seg = tok->segment == 1 && d->texts[row].b ? 1 : 0;
         if (d->trace_error[2 * row + seg]) {

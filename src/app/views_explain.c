@@ -5,7 +5,6 @@
 #include "app/views_panels.h"
 
 #include <stdio.h>
-#include <string.h>
 
 static void list_rows(char *out, size_t size, const int *idx, int n)
 {

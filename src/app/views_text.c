@@ -6,7 +6,6 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 
 const app_model_result *panel_front_result(const app_state *st)
 {
