@@ -17,7 +17,9 @@
 #include <cmocka.h>
 
 #include "app/app.h"
+#include "app/details.h"
 #include "app/editor.h"
+#include "app/grid.h"
 #include "app/state.h"
 #include "lib/tensor_check.h"
 
@@ -189,24 +191,29 @@ static void test_editor_enter_splits_and_backspace_joins(void **unused)
     app_state_free(&st);
 }
 
-static void test_editor_invalid_utf8_is_edited_byte_by_byte(void **unused)
+/* The cursor steps over invalid bytes as the screen shows them: one U+FFFD per maximal
+ * ill-formed subpart (bs_utf8_next), so it never lands inside a replacement character. */
+static void test_editor_invalid_utf8_steps_as_displayed(void **unused)
 {
     app_line l = {0};
-    /* 0xFF is never valid; "\xE2\x82" is a truncated euro sign. */
-    line_set(&l, "a\xFF\xE2\x82z\xE2\x82\xAC", 8);
+    /* 0xFF is never valid; "\xE2\x82" is a truncated euro sign (one U+FFFD); 0x80 is a
+     * lone continuation byte. */
+    static const char s[] = "a\xFF\xE2\x82z\x80\xE2\x82\xAC";
+    line_set(&l, s, sizeof s - 1);
+    assert_int_equal(grid_text_width(s, sizeof s - 1), 6); /* a, U+FFFD x 3, z, euro */
     size_t at = l.len;
-    at = line_prev(&l, at); /* the whole euro sign */
-    assert_int_equal(at, 5);
-    at = line_prev(&l, at);
-    assert_int_equal(at, 4); /* z */
-    at = line_prev(&l, at);
-    assert_int_equal(at, 3);
-    at = line_prev(&l, at);
-    assert_int_equal(at, 2);
-    at = line_prev(&l, at);
-    assert_int_equal(at, 1);
-    assert_int_equal(line_next(&l, 1), 2);
-    assert_int_equal(line_next(&l, 5), 8);
+    static const size_t back[] = {6, 5, 4, 2, 1, 0};
+    for (int k = 0; k < 6; k++) {
+        at = line_prev(&l, at);
+        assert_int_equal(at, back[k]);
+    }
+    static const size_t fwd[] = {1, 2, 4, 5, 6, 9};
+    for (int k = 0; k < 6; k++) {
+        at = line_next(&l, at);
+        assert_int_equal(at, fwd[k]);
+    }
+    /* A position inside the truncated sequence snaps back to its start. */
+    assert_int_equal(line_boundary(&l, 3), 2);
     line_free(&l);
 }
 
@@ -406,6 +413,66 @@ static void test_install_result_drops_stale(void **unused)
     assert_int_equal(r->m[0].batch.B, 4);
     app_job_free(old);
     app_job_free(now);
+    app_state_free(&st);
+}
+
+/* Computes and installs a result for the state as it is, as the loop does. */
+static void run_job(app_state *st)
+{
+    app_job *job = app_make_job(st);
+    assert_non_null(job);
+    assert_int_equal(app_install_result(st, app_compute(&env, job, NULL), &env), 1);
+    app_job_free(job);
+}
+
+/* The detail panels' data come with the result, for every sentence: opening a panel
+ * asks for them once (keeping what the last edit changed), moving the selection asks
+ * for nothing, and typing with every panel closed computes none. */
+static void test_detail_data_come_with_the_result(void **unused)
+{
+    app_state st;
+    app_state_init(&st, 80, 24);
+    run_job(&st);
+    assert_null(st.result->m[0].details);
+    key(&st, 'a'); /* an edit: B grows from 3 to 4 */
+    type(&st, "x");
+    key(&st, APP_KEY_ESC);
+    run_job(&st);
+    assert_null(st.result->m[0].details);
+    assert_int_equal(st.changed_B, 1);
+    char change[sizeof st.change];
+    strcpy(change, st.change);
+    assert_non_null(strstr(change, "B grew from 3 to 4"));
+
+    int f = key(&st, 'v');
+    assert_true(f & APP_RECOMPUTE);
+    run_job(&st);
+    assert_string_equal(st.change, change); /* no edit: the change note stays */
+    assert_int_equal(st.changed_B, 1);
+    const app_details *d = st.result->m[0].details;
+    assert_non_null(d);
+    assert_int_equal(d->B, 4);
+    for (int row = 0; row < d->B; row++) {
+        assert_null(d->trace_error[2 * row]);
+        assert_true(d->trace[2 * row].n_words > 0);
+        assert_int_equal(d->trace[2 * row + 1].n_words, 0); /* no B */
+        for (int s = 0; s < WA_COUNT; s++)
+            assert_true(d->words[s * d->B + row].n_words > 0);
+    }
+    assert_non_null(d->python);
+
+    for (int i = 0; i < 3; i++) { /* the selection moves, the panels change: no recompute */
+        assert_false(key(&st, 'j') & APP_RECOMPUTE);
+        assert_false(key(&st, 'l') & APP_RECOMPUTE);
+        assert_false(key(&st, 'v') & APP_RECOMPUTE);
+    }
+    assert_int_equal(st.detail, DETAIL_PYTHON);
+    assert_false(key(&st, 'v') & APP_RECOMPUTE); /* closed */
+    assert_int_equal(st.detail, DETAIL_NONE);
+    key(&st, 'a');
+    type(&st, "y");
+    run_job(&st);
+    assert_null(st.result->m[0].details);
     app_state_free(&st);
 }
 
@@ -859,7 +926,7 @@ int main(void)
         cmocka_unit_test(test_reducer_add_delete_reorder),
         cmocka_unit_test(test_editor_line_keys),
         cmocka_unit_test(test_editor_enter_splits_and_backspace_joins),
-        cmocka_unit_test(test_editor_invalid_utf8_is_edited_byte_by_byte),
+        cmocka_unit_test(test_editor_invalid_utf8_steps_as_displayed),
         cmocka_unit_test(test_editor_line_is_bounded),
         cmocka_unit_test(test_reducer_paste_splits_lines_and_bounds_them),
         cmocka_unit_test(test_reducer_paste_never_passes_the_sentence_limit),
@@ -870,6 +937,7 @@ int main(void)
         cmocka_unit_test(test_file_save_and_load_round_trip),
         cmocka_unit_test(test_pair_toggle_keeps_text),
         cmocka_unit_test(test_install_result_drops_stale),
+        cmocka_unit_test(test_detail_data_come_with_the_result),
         cmocka_unit_test(test_pipeline_batch_matches_the_seed_article),
         cmocka_unit_test(test_change_explains_T_growing),
         cmocka_unit_test(test_token_selection_and_find),

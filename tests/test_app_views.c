@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "app/app.h"
+#include "app/details.h"
 #include "app/grid.h"
 #include "app/sbuf.h"
 #include "app/views.h"
@@ -231,6 +232,58 @@ static void test_selected_token_highlights_its_source(void **unused)
     app_session_free(&s);
 }
 
+/* The cells in ST_SOURCE style, as a string of their code points (ASCII only). */
+static void source_cells(const app_grid *g, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (int i = 0; i < g->w * g->h; i++)
+        if (g->cells[i].style == ST_SOURCE && n + 1 < cap)
+            out[n++] = g->cells[i].cp < 0x80 ? (char)g->cells[i].cp : '?';
+    out[n] = '\0';
+}
+
+/* After invalid UTF-8 the highlight still sits under the selected token's characters:
+ * the tokenizer counts "\xE2\x82" as one U+FFFD (a maximal subpart), and so must the
+ * editor line that shows it. In A and in B of a pair. */
+static void test_highlight_after_invalid_utf8(void **unused)
+{
+    static const char *const texts[] = {"a\xE2\x82 zebra \x80\xF0\x9F\x98 dog",
+                                        "x\xE2\x82 y\tq\xE2\x82 zebra \x80\xF0\x9F\x98 dog"};
+    for (int k = 0; k < 2; k++) {
+        app_session s;
+        app_session_init(&s, &env2, 120, 40);
+        app_session_key(&s, 'a');
+        app_event ev = {.kind = EV_TEXT, .text = texts[k], .len = strlen(texts[k])};
+        if (k == 1) { /* a pair: A, Ctrl-T, B */
+            ev.len = (size_t)(strchr(texts[k], '\t') - texts[k]);
+            app_session_event(&s, &ev);
+            app_session_key(&s, APP_KEY_CTRL_T);
+            ev.text = strchr(texts[k], '\t') + 1;
+            ev.len = strlen(ev.text);
+        }
+        app_session_event(&s, &ev);
+        app_session_key(&s, APP_KEY_ESC);
+        const bs_batch *b = &s.st.result->m[0].batch;
+        int row = s.st.cur;
+        for (const char *want = "zebra"; want; want = strcmp(want, "zebra") ? NULL : "dog") {
+            int t = 0;
+            while (t < b->T && strcmp(b->tokens[(size_t)row * (size_t)b->T + (size_t)t].piece,
+                                      want))
+                t++;
+            assert_true(t < b->T);
+            app_session_key(&s, APP_KEY_HOME);
+            for (int i = 0; i < t; i++)
+                app_session_key(&s, 'l');
+            assert_int_equal(s.st.sel_col, t);
+            char got[64];
+            source_cells(&s.grid, got, sizeof got);
+            if (strcmp(got, want))
+                fail_msg("text %d: highlighted '%s' for the token '%s'", k, got, want);
+        }
+        app_session_free(&s);
+    }
+}
+
 /* Every size, with a pair, a wide-character sentence and invalid UTF-8, draws inside
  * the grid and never crashes (ASan watches the writes). */
 static void test_render_any_size(void **unused)
@@ -332,6 +385,41 @@ static void test_detail_panels_cycle(void **unused)
     app_session_free(&s);
 }
 
+/* The detail panels draw data that came with the result for every sentence: moving to
+ * another sentence shows its trace without a recompute; bringing the other model
+ * forward asks for its data. */
+static void test_detail_follows_the_selection(void **unused)
+{
+    app_session s;
+    app_session_init(&s, &env2, 120, 40);
+    app_session_key(&s, 'v');
+    app_session_key(&s, 'v');
+    assert_int_equal(s.st.detail, DETAIL_TRACE);
+    const app_result *r = s.st.result;
+    assert_non_null(r->m[0].details);
+    assert_null(r->m[1].details);
+    char *screen = app_session_dump(&s, 0);
+    assert_non_null(strstr(screen, "Tokenizer trace"));
+    assert_non_null(strstr(screen, "this is a positive sentence."));
+    assert_null(strstr(screen, "this is a negative sentence."));
+    free(screen);
+    app_session_key(&s, 'j');
+    assert_ptr_equal(s.st.result, r); /* no recompute */
+    screen = app_session_dump(&s, 0);
+    assert_non_null(strstr(screen, "this is a negative sentence."));
+    free(screen);
+    app_session_key(&s, 'f');
+    assert_int_equal(s.st.front, 1);
+    assert_ptr_not_equal(s.st.result, r);
+    assert_null(s.st.result->m[0].details);
+    assert_non_null(s.st.result->m[1].details);
+    screen = app_session_dump(&s, 0);
+    assert_null(strstr(screen, "computing"));
+    assert_non_null(strstr(screen, "this is a negative sentence."));
+    free(screen);
+    app_session_free(&s);
+}
+
 static void test_grid_wide_chars_align(void **unused)
 {
     app_grid g = {0};
@@ -421,9 +509,11 @@ int main(void)
         cmocka_unit_test(test_render_any_size),
         cmocka_unit_test(test_too_long_batch_is_explained),
         cmocka_unit_test(test_detail_panels_cycle),
+        cmocka_unit_test(test_detail_follows_the_selection),
         cmocka_unit_test(test_grid_wide_chars_align),
         cmocka_unit_test(test_printf_is_not_cut_at_1k),
         cmocka_unit_test(test_golden_check_fails_where_it_should),
+        cmocka_unit_test(test_highlight_after_invalid_utf8),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "app/attnview.h"
+#include "bertscope/utf8.h"
 #include "lib/golden.h"
 
 enum { L = 2, B = 3, A = 2, T = 11 };
@@ -87,7 +88,7 @@ static char *line_of(app_grid *g, int y)
         app_cell *c = grid_at(g, x, y);
         if (c->cp == APP_WIDE_CONT)
             continue;
-        n += (size_t)utf8_encode(c->cp, buf + n);
+        n += (size_t)bs_utf8_encode(c->cp, buf + n);
     }
     buf[n] = 0;
     return buf;

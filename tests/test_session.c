@@ -189,6 +189,23 @@ static void test_session_key_names_round_trip(void **state)
     }
     assert_int_equal(app_key_from_name("ab", 2), -1);
     assert_int_equal(app_key_from_name("\xff", 1), -1);
+    assert_int_equal(app_key_from_name("\xE2\x82", 2), -1); /* truncated: no key */
+    assert_int_equal(app_key_from_name("\xEF\xBF\xBD", 3), 0xFFFD); /* a real U+FFFD */
+}
+
+/* Every character a key can be is named as its UTF-8 and read back: the names are
+ * written and read with the shared encoder and decoder (bertscope/utf8.h). */
+static void test_session_every_character_key_round_trips(void **state)
+{
+    for (int k = 0x21; k < 0x110000; k++) {
+        if (k == 0x7f || (k >= 0xD800 && k <= 0xDFFF))
+            continue;
+        char name[32];
+        app_key_name(k, name, sizeof name);
+        if (app_key_from_name(name, strlen(name)) != k)
+            fail_msg("key U+%04X is named \"%s\" and read back as %d", k, name,
+                     app_key_from_name(name, strlen(name)));
+    }
 }
 
 static void test_session_load_refuses_missing_and_oversized_files(void **state)
@@ -310,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_session_refuses_newer_version_and_non_sessions),
         cmocka_unit_test(test_session_write_then_parse_round_trips),
         cmocka_unit_test(test_session_key_names_round_trip),
+        cmocka_unit_test(test_session_every_character_key_round_trips),
         cmocka_unit_test(test_session_load_refuses_missing_and_oversized_files),
         cmocka_unit_test(test_session_recorder_keeps_typing_and_timing),
         cmocka_unit_test(test_cast_uses_the_terminal_looks),

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bertscope/utf8.h"
+
 #define BRK_BUDGET 2e9 /* bytes one run of break it may use */
 
 static int imin(int a, int b) { return a < b ? a : b; }
@@ -493,7 +495,7 @@ static int wrap(app_grid *g, int x, int y, int xm, int max_rows, const char *s, 
         int cols = 0;
         while (end < n) {
             uint32_t cp;
-            size_t nx = utf8_next(s, n, end, &cp);
+            size_t nx = bs_utf8_next(s, n, end, &cp);
             int cw = grid_cp_width(cp);
             if (cols + cw > width)
                 break;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/grid.h"
+#include "bertscope/utf8.h"
 
 static int reserve(app_line *l, size_t need)
 {
@@ -29,7 +29,7 @@ static size_t fit(const char *s, size_t n, size_t room)
     size_t i = 0;
     while (i < n) {
         uint32_t cp;
-        size_t j = utf8_next(s, n, i, &cp);
+        size_t j = bs_utf8_next(s, n, i, &cp);
         if (j > room)
             break;
         i = j;
@@ -85,7 +85,7 @@ size_t line_next(const app_line *l, size_t at)
     if (at >= l->len)
         return l->len;
     uint32_t cp;
-    return utf8_next(l->s, l->len, at, &cp);
+    return bs_utf8_next(l->s, l->len, at, &cp);
 }
 
 size_t line_prev(const app_line *l, size_t at)
@@ -94,13 +94,13 @@ size_t line_prev(const app_line *l, size_t at)
         return 0;
     if (at > l->len)
         at = l->len;
-    /* Walk from the start so that invalid bytes are stepped exactly as utf8_next
+    /* Walk from the start so that invalid bytes are stepped exactly as bs_utf8_next
      * steps them (lines are at most APP_MAX_LINE bytes). */
     size_t i = 0, last = 0;
     while (i < at) {
         last = i;
         uint32_t cp;
-        i = utf8_next(l->s, l->len, i, &cp);
+        i = bs_utf8_next(l->s, l->len, i, &cp);
     }
     return last;
 }

@@ -1,8 +1,9 @@
 /*
  * editor.h - line editing on one sentence (app_line): insert, delete and the cursor
  * moves of readline (Ctrl-A/E/K/U/W), in bytes, always on UTF-8 character boundaries
- * as utf8_next() sees them, so invalid bytes are edited one at a time and never split
- * a valid character. A line never grows past APP_MAX_LINE bytes.
+ * as bs_utf8_next() sees them: the cursor steps over what the screen shows as one
+ * character (a valid one, or one U+FFFD for each maximal ill-formed subpart) and never
+ * splits it. A line never grows past APP_MAX_LINE bytes.
  */
 #ifndef BERTSCOPE_APP_EDITOR_H
 #define BERTSCOPE_APP_EDITOR_H

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "bertscope/utf8.h"
+
 static const char style_letters[ST_COUNT] = {
 #define X(name, letter) letter,
     APP_STYLES(X)
@@ -73,44 +75,6 @@ app_cell *grid_at(app_grid *g, int x, int y)
     return &g->cells[(size_t)y * (size_t)g->w + (size_t)x];
 }
 
-size_t utf8_next(const char *s, size_t len, size_t i, uint32_t *cp)
-{
-    utf8proc_int32_t c;
-    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
-                                          (utf8proc_ssize_t)(len - i), &c);
-    if (n <= 0) {
-        *cp = 0xFFFD;
-        return i + 1;
-    }
-    *cp = (uint32_t)c;
-    return i + (size_t)n;
-}
-
-size_t utf8_prev(const char *s, size_t i)
-{
-    /* The longest well-formed character ending exactly at i, else one byte, so that
-     * stepping back agrees with utf8_next on invalid input. */
-    for (size_t k = 4; k >= 2; k--) {
-        if (i < k)
-            continue;
-        uint32_t cp;
-        if (((unsigned char)s[i - k] & 0xC0) != 0x80 && utf8_next(s, i, i - k, &cp) == i &&
-            cp != 0xFFFD)
-            return i - k;
-    }
-    return i - 1;
-}
-
-int utf8_encode(uint32_t cp, char *out)
-{
-    utf8proc_ssize_t n = utf8proc_encode_char((utf8proc_int32_t)cp, (utf8proc_uint8_t *)out);
-    if (n <= 0) {
-        out[0] = (char)0xEF, out[1] = (char)0xBF, out[2] = (char)0xBD;
-        return 3;
-    }
-    return (int)n;
-}
-
 static int is_control(uint32_t cp)
 {
     return cp < 0x20 || (cp >= 0x7F && cp < 0xA0);
@@ -137,7 +101,7 @@ int grid_text_width(const char *s, size_t len)
     int w = 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        i = utf8_next(s, len, i, &cp);
+        i = bs_utf8_next(s, len, i, &cp);
         w += grid_cp_width(cp);
     }
     return w;
@@ -189,7 +153,7 @@ int grid_put(app_grid *g, int x, int y, int xmax, const char *s, size_t len, int
         xmax = g->w;
     for (size_t i = 0; i < len && x < xmax;) {
         uint32_t cp;
-        i = utf8_next(s, len, i, &cp);
+        i = bs_utf8_next(s, len, i, &cp);
         x = grid_putc(g, x, y, xmax, cp, style);
     }
     return x < xmax ? x : xmax;
@@ -245,9 +209,9 @@ char *grid_dump(const app_grid *g, int with_styles)
             const app_cell *c = &g->cells[(size_t)y * (size_t)g->w + (size_t)x];
             if (c->cp == APP_WIDE_CONT)
                 continue;
-            n += (size_t)utf8_encode(c->cp, out + n);
+            n += (size_t)bs_utf8_encode(c->cp, out + n);
             if (c->comb)
-                n += (size_t)utf8_encode(c->comb, out + n);
+                n += (size_t)bs_utf8_encode(c->comb, out + n);
         }
         out[n++] = '\n';
     }

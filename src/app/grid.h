@@ -88,12 +88,4 @@ app_cell *grid_at(app_grid *g, int x, int y); /* NULL outside */
  * with styles, a "--" line then h lines of style letters. Caller frees. */
 char *grid_dump(const app_grid *g, int with_styles);
 
-/* Decodes one UTF-8 character at s[i] (i < len); an invalid or truncated sequence
- * decodes to U+FFFD and consumes one byte. Returns the index after it. */
-size_t utf8_next(const char *s, size_t len, size_t i, uint32_t *cp);
-/* Index of the start of the character before i (i > 0). */
-size_t utf8_prev(const char *s, size_t i);
-/* Encodes cp into out (4 bytes room); returns the length. */
-int utf8_encode(uint32_t cp, char *out);
-
 #endif

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/details.h"
+
 static void add_note(app_env *env, const char *fmt, const char *a, const bs_error *err)
 {
     if (env->n_notes >= 4)
@@ -138,6 +140,7 @@ void app_result_free(app_result *r)
         free(m->topk_p);
         free(m->logits);
         free(m->attn);
+        app_details_free(m->details);
     }
     if (r->brk) {
         brk_report_free(r->brk);
@@ -454,6 +457,9 @@ app_result *app_compute(const app_env *env, const app_job *job, bs_run **runs)
             brk_compute(r->brk, am->model, am->tok, texts, job->n, &o, 0);
         r->brk_model = job->brk_model;
     }
+    if (job->detail_model >= 0 && job->detail_model < env->n)
+        r->m[job->detail_model].details = app_details_compute(
+            &env->models[job->detail_model], &r->m[job->detail_model], job, texts);
     free(texts);
     return r;
 }

@@ -68,9 +68,13 @@ typedef struct app_job {
     int max_length;         /* 0 = the model's default */
     int want_break;         /* also compute "break it" for model brk_model */
     int brk_model;
+    int detail_model;       /* also compute the detail panels' data (details.h) for this
+                               model, -1 for none */
 } app_job;
 
 void app_job_free(app_job *job);
+
+typedef struct app_details app_details; /* details.h */
 
 /* One model's view of the batch. */
 typedef struct app_model_result {
@@ -97,6 +101,8 @@ typedef struct app_model_result {
     int32_t *topk_id;       /* (B, T, APP_TOPK) */
     float *topk_p;          /* (B, T, APP_TOPK) softmax probabilities */
     int mask_id;            /* the tokenizer's [MASK] id, -1 if none */
+    app_details *details;   /* the detail panels' data when the job asked for this model
+                               (app_job.detail_model), else NULL; owned */
 } app_model_result;
 
 typedef struct app_result {

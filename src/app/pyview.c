@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bertscope/utf8.h"
+
 
 
 /* A Python string literal for UTF-8 bytes: escapes quotes, backslashes and controls;
@@ -19,7 +21,7 @@ static void py_str(sbuf *b, const char *s, size_t n)
     for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)s[i];
         uint32_t cp;
-        size_t j = utf8_next(s, n, i, &cp);
+        size_t j = bs_utf8_next(s, n, i, &cp);
         if (c == '"' || c == '\\') {
             sb_add(b, "\\", 1);
             sb_add(b, s + i, 1);
@@ -331,7 +333,7 @@ void py_draw(app_grid *g, int x, int y, int w, int h, const char *text, int scro
                 int col = c;
                 while (j < n) {
                     uint32_t cp;
-                    size_t nx = utf8_next(p, n, j, &cp);
+                    size_t nx = bs_utf8_next(p, n, j, &cp);
                     int cw = grid_cp_width(cp);
                     if (col + cw > xm && j > i)
                         break;

@@ -18,6 +18,7 @@
 
 #include "app/editor.h"
 #include "app/grid.h"
+#include "bertscope/utf8.h"
 
 static app_line *cur_line(app_state *st)
 {
@@ -629,7 +630,7 @@ static int prompt_key(app_state *st, int key)
         if (st->prompt == PROMPT_MAXLEN && !isdigit(key))
             return 0;
         char enc[4];
-        int n = utf8_encode((uint32_t)key, enc);
+        int n = bs_utf8_encode((uint32_t)key, enc);
         if (st->prompt_len + (size_t)n < sizeof st->prompt_buf) {
             memcpy(st->prompt_buf + st->prompt_len, enc, (size_t)n);
             st->prompt_len += (size_t)n;
@@ -702,7 +703,7 @@ static int apply(app_state *st, const app_event *ev)
     }
     if (editing && key >= 32 && key != 127 && key < APP_KEY_BASE) {
         char enc[4];
-        int n = utf8_encode((uint32_t)key, enc);
+        int n = bs_utf8_encode((uint32_t)key, enc);
         long got = line_insert(cur_line(st), st->cursor, enc, (size_t)n);
         if (got <= 0) {
             note(st, 1, "sentence %d is full (%d bytes)", st->cur + 1, APP_MAX_LINE);
@@ -721,7 +722,16 @@ static int apply(app_state *st, const app_event *ev)
 
 int app_apply(app_state *st, const app_event *ev)
 {
+    int detail_model = app_detail_model(st);
     int flags = apply(st, ev);
+    /* The detail panels draw data computed on the worker for the model in front
+     * (details.h): opening one, or bringing another model forward while one is open,
+     * asks for it. Moving the selection does not: it is there for every sentence. */
+    if (app_detail_model(st) != detail_model && app_detail_model(st) >= 0 &&
+        !(flags & APP_RECOMPUTE)) {
+        flags |= recompute(st);
+        st->refresh_gen = st->gen;
+    }
     /* Keep the cursor on a character boundary of the selected sentence whatever the
      * action did to the selection (delete, move, reorder outside the editor). */
     if (st->cur >= st->n_lines)

@@ -16,6 +16,7 @@
 #include "app/style.h"
 #include "app/tty.h"
 #include "app/views.h"
+#include "bertscope/utf8.h"
 #include "engine/fileio.h"
 
 #define DEFAULT_W 120
@@ -358,7 +359,7 @@ static int apply(run *x, const app_script_cmd *c, bs_error *err)
         size_t i = 0;
         while (i < c->len) {
             uint32_t cp;
-            i = utf8_next(c->str, c->len, i, &cp);
+            i = bs_utf8_next(c->str, c->len, i, &cp);
             app_session_key(&x->s, cp == '\n' ? APP_KEY_ENTER : (int)cp);
         }
         break;
@@ -430,9 +431,9 @@ void app_cast_frame(FILE *f, double t, const app_grid *g)
                 fputs(app_style_sgr(style, sgr, sizeof sgr), m); /* the terminal's looks */
             }
             char u[8];
-            fwrite(u, 1, (size_t)utf8_encode(c->cp ? c->cp : ' ', u), m);
+            fwrite(u, 1, (size_t)bs_utf8_encode(c->cp ? c->cp : ' ', u), m);
             if (c->comb)
-                fwrite(u, 1, (size_t)utf8_encode(c->comb, u), m);
+                fwrite(u, 1, (size_t)bs_utf8_encode(c->comb, u), m);
         }
         fputs("\x1b[0m", m);
     }

@@ -9,9 +9,9 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
 
 #include "app/event.h"
+#include "bertscope/utf8.h"
 #include "engine/fileio.h"
 
 static const struct {
@@ -34,11 +34,11 @@ int app_key_from_name(const char *name, size_t len)
             return key_names[i].key;
     if (len == 6 && !strncmp(name, "Ctrl-", 5) && isalpha((unsigned char)name[5]))
         return toupper((unsigned char)name[5]) - 'A' + 1;
-    /* A single printable character, as UTF-8. */
-    utf8proc_int32_t cp;
-    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)name, (utf8proc_ssize_t)len, &cp);
-    if (n > 0 && (size_t)n == len && cp >= 0x20 && cp != 0x7f)
-        return cp;
+    /* A single printable character, as well-formed UTF-8. */
+    uint32_t cp;
+    if (len > 0 && bs_utf8_valid_prefix(name, len) == len &&
+        bs_utf8_next(name, len, 0, &cp) == len && cp >= 0x20 && cp != 0x7f)
+        return (int)cp;
     return -1;
 }
 
@@ -54,9 +54,9 @@ const char *app_key_name(int key, char *buf, size_t size)
         return buf;
     }
     if (key > 0x20 && key < 0x110000 && key != 0x7f) {
-        utf8proc_uint8_t tmp[8];
-        utf8proc_ssize_t n = utf8proc_encode_char(key, tmp);
-        snprintf(buf, size, "%.*s", (int)n, (const char *)tmp);
+        char tmp[4];
+        int n = bs_utf8_encode((uint32_t)key, tmp);
+        snprintf(buf, size, "%.*s", n, tmp);
         return buf;
     }
     snprintf(buf, size, "Key-%d", key);
@@ -473,8 +473,8 @@ void app_recorder_event(app_recorder *r, const app_event *ev, double now_ms)
     switch (ev->kind) {
     case EV_KEY:
         if (printable) {
-            char u[8];
-            utf8proc_ssize_t n = utf8proc_encode_char(ev->key, (utf8proc_uint8_t *)u);
+            char u[4];
+            int n = bs_utf8_encode((uint32_t)ev->key, u);
             if (r->tlen + (size_t)n > r->tcap) {
                 size_t cap = r->tcap ? r->tcap * 2 : 64;
                 char *nb = realloc(r->typed, cap);

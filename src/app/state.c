@@ -210,6 +210,11 @@ void app_save_sentences(app_state *st)
     }
 }
 
+int app_detail_model(const app_state *st)
+{
+    return st->detail != DETAIL_NONE ? st->front : -1;
+}
+
 app_job *app_make_job(const app_state *st)
 {
     app_job *job = calloc(1, sizeof *job);
@@ -239,6 +244,7 @@ app_job *app_make_job(const app_state *st)
     job->max_length = st->max_length;
     job->want_break = st->deep.brk_open;
     job->brk_model = st->front;
+    job->detail_model = app_detail_model(st);
     return job;
 }
 
@@ -297,6 +303,10 @@ int app_install_result(app_state *st, app_result *r, const app_env *env)
         deep_dims dd = {mr->batch.T, st->sel_col, mr->batch.B};
         deep_clamp(&st->deep, &dd);
     }
+    /* A recompute that only fetched the detail panels' data is no edit: what changed in
+     * the shapes stays as the last edit left it. */
+    if (st->refresh_gen && r->gen == st->refresh_gen)
+        return 1;
     st->changed_B = st->changed_T = 0;
     if (!mr || !mr->ok_tokens)
         return 1; /* keep prev_B/T: the next good result is compared with the last one */

@@ -90,6 +90,8 @@ typedef struct app_state {
     int quit_armed;            /* q pressed once with unsaved edits */
 
     unsigned long gen;         /* bumped on every change that needs a recompute */
+    unsigned long refresh_gen; /* a gen that only asked for the detail panels' data (same
+                                  sentences and options), 0 for none */
     int pending;               /* a computation for gen is under way */
     app_result *result;        /* newest installed result (owned), or NULL */
     char change[512];          /* what changed in the shapes at the last result */
@@ -114,6 +116,9 @@ void app_save_sentences(app_state *st);
 
 /* A job for the current sentences and options (gen = st->gen); NULL if out of memory. */
 app_job *app_make_job(const app_state *st);
+/* The model whose detail panels' data the next job must compute (details.h): the one in
+ * front while a detail panel is open, else -1. */
+int app_detail_model(const app_state *st);
 /* Installs a result if it is for st->gen (takes ownership either way); computes what
  * changed since the previous one. Returns 1 if installed, 0 if dropped as stale. */
 int app_install_result(app_state *st, app_result *r, const app_env *env);

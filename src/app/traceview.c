@@ -7,17 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bertscope/utf8.h"
+
 static int imax(int a, int b) { return a > b ? a : b; }
 
 #define LABEL_W 18
-
-static int cp_count(const char *s)
-{
-    int n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
 
 int trace_pick_word(const bs_trace *tr, int sel_word)
 {
@@ -59,7 +53,7 @@ static int put_cps(app_grid *g, int x, int y, int xm, const char *s, int start, 
         if (i == n)
             break;
         uint32_t u;
-        i = utf8_next(s, n, i, &u);
+        i = bs_utf8_next(s, n, i, &u);
     }
     if (b0 > b1)
         b0 = b1;
@@ -153,7 +147,7 @@ void trace_draw(app_grid *g, int x, int y, int w, int h, const bs_trace *tr,
             c = grid_puts(g, c, row, xm, p ? p : "?", s0 > 0 ? ST_CONT : ST_NORMAL);
             c = imax(c + 2, x + 26);
             c = grid_printf(g, c, row, xm, ST_DIM, "id %-6d characters %d-%d", id, s0, s1);
-            int len = cp_count(wd->text);
+            int len = (int)bs_utf8_count(wd->text, strlen(wd->text));
             if (s1 < len) {
                 c = grid_puts(g, c, row, xm, "  rest: ", ST_DIM);
                 put_cps(g, c, row, xm, wd->text, s1, 1 << 30, ST_DIM);

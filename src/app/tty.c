@@ -22,6 +22,8 @@
 #include <sys/select.h>
 #include <unistd.h>
 
+#include "bertscope/utf8.h"
+
 #define KEY_PASTE_START (KEY_MAX + 1)
 #define KEY_PASTE_END (KEY_MAX + 2)
 #define KEY_SHIFT_UP (KEY_MAX + 3)
@@ -179,7 +181,7 @@ static void paste_add(wint_t k)
     size_t n = wcrtomb(buf, (wchar_t)k, &ps);
     if (n == (size_t)-1) {
         /* Not representable (a byte the locale could not decode): keep U+FFFD. */
-        n = (size_t)utf8_encode(0xFFFD, buf);
+        n = (size_t)bs_utf8_encode(0xFFFD, buf);
     }
     memcpy(paste + paste_len, buf, n);
     paste_len += n;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bertscope/utf8.h"
+
 const char *wa_strategy_name(wa_strategy s)
 {
     switch (s) {
@@ -21,14 +23,6 @@ const char *wa_strategy_name(wa_strategy s)
 }
 
 /* A growable string. */
-
-static int utf8_count(const char *s, size_t n)
-{
-    int c = 0;
-    for (size_t i = 0; i < n; i++)
-        c += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return c;
-}
 
 /* The WordPiece decoder's decode_chain (tokenizers decoders/wordpiece.rs): after the
  * first token, "##x" loses its prefix and any other token gets a leading space; then
@@ -130,7 +124,7 @@ int wa_aggregate(wa_result *out, const float *logits, const bs_token *tokens, in
         size_t pn;
         piece_text(tk, text, &ps, &pn);
         int sub = !(tk->flags & BS_TOK_UNK) &&
-                  utf8_count(ps, pn) != tk->char_end - tk->char_start;
+                  (long)bs_utf8_count(ps, pn) != tk->char_end - tk->char_start;
         /* A piece continues a word only if it directly follows that word's last piece
          * (the pipeline sees no specials in between: they were skipped). */
         if (sub && n > 0) {

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bertscope/utf8.h"
+
 static const struct {
     const char *name;
     int size;
@@ -66,40 +68,6 @@ static int json_uint(const cJSON *j, uint64_t *out)
         return -3;
     *out = (uint64_t)v;
     return 0;
-}
-
-/* Offset of the first byte that is not valid UTF-8, or len. */
-static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        size_t n;
-        unsigned min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            n = 1, min = 0x80, c &= 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 2, min = 0x800, c &= 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 3, min = 0x10000, c &= 0x07;
-        } else {
-            return i;
-        }
-        if (len - i <= n)
-            return i;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return i;
-            c = (c << 6) | (s[i + k] & 0x3F);
-        }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-            return i;
-        i += n + 1;
-    }
-    return len;
 }
 
 /* Walks the header text once, before any parser node is built, and refuses what would
@@ -309,7 +277,7 @@ bs_status bs_st_parse(bs_safetensors *st, const void *buf, size_t len, bs_error 
     const char *hdr = (const char *)p + 8;
     if (n == 0 || hdr[0] != '{')
         return bs_fail(err, BS_ERR_INPUT, "safetensors header does not start with '{'");
-    size_t bad = utf8_valid_prefix((const unsigned char *)hdr, (size_t)n);
+    size_t bad = bs_utf8_valid_prefix(hdr, (size_t)n);
     if (bad != n)
         return bs_fail(err, BS_ERR_INPUT, "safetensors header is not valid UTF-8 (byte %zu)", bad);
 

@@ -25,6 +25,7 @@
  * id; buffers live in one work struct per call, never per character.
  */
 #include "bertscope/tokenizer.h"
+#include "bertscope/utf8.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -737,69 +738,9 @@ static void work_free(work *w)
 
 /* ---- UTF-8 --------------------------------------------------------------------- */
 
-/* Decodes one code point at s[i..n). Invalid input yields U+FFFD for each maximal
- * subpart of an ill-formed sequence (Unicode 3.9 / WHATWG, what Python's "replace" and
- * JavaScript's TextDecoder do), so offsets agree with a decoded string. */
-static uint32_t utf8_next(const unsigned char *s, size_t n, size_t *i)
-{
-    unsigned c = s[*i];
-    if (c < 0x80) {
-        (*i)++;
-        return c;
-    }
-    int need;
-    uint32_t cp;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 1, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2, cp = c & 0x0F;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3, cp = c & 0x07;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else {
-        (*i)++;
-        return 0xFFFD;
-    }
-    size_t j = *i + 1;
-    for (int k = 0; k < need; k++, j++) {
-        if (j >= n || s[j] < lo || s[j] > hi) {
-            *i = j;
-            return 0xFFFD;
-        }
-        lo = 0x80, hi = 0xBF;
-        cp = (cp << 6) | (s[j] & 0x3F);
-    }
-    *i = j;
-    return cp;
-}
-
-static int utf8_put(char *o, uint32_t c)
-{
-    if (c < 0x80) {
-        o[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        o[0] = (char)(0xC0 | (c >> 6));
-        o[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        o[0] = (char)(0xE0 | (c >> 12));
-        o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (c >> 18));
-    o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
+/* Text is decoded with bs_utf8_next (bertscope/utf8.h): U+FFFD for each maximal subpart
+ * of an ill-formed sequence, as Python's "replace" does, so offsets agree with a decoded
+ * string and with the interface, which decodes the same way. */
 
 static bs_status decode(work *w, const char *text, size_t len, bs_error *err)
 {
@@ -808,15 +749,17 @@ static bs_status decode(work *w, const char *text, size_t len, bs_error *err)
     if (grow((void **)&w->cp, &w->cap_cp, (int)len + 1, sizeof *w->cp) ||
         grow((void **)&w->cpb, &w->cap_cpb, (int)len + 2, sizeof *w->cpb))
         return bs_fail(err, BS_ERR_NOMEM, "out of memory decoding text");
-    const unsigned char *s = (const unsigned char *)text;
     size_t i = 0;
     int n = 0;
     while (i < len) {
         w->cpb[n] = (int32_t)i;
-        if (s[i] < 0x80)
-            w->cp[n++] = s[i++];
-        else
-            w->cp[n++] = utf8_next(s, len, &i);
+        if ((unsigned char)text[i] < 0x80) {
+            w->cp[n++] = (unsigned char)text[i++];
+        } else {
+            uint32_t c;
+            i = bs_utf8_next(text, len, i, &c);
+            w->cp[n++] = c;
+        }
     }
     w->cpb[n] = (int32_t)len;
     w->n_cp = n;
@@ -1012,7 +955,7 @@ static char *utf8_of(const uint32_t *c, int n)
         return NULL;
     int k = 0;
     for (int i = 0; i < n; i++)
-        k += utf8_put(s + k, c[i]);
+        k += bs_utf8_encode(c[i], s + k);
     s[k] = '\0';
     return s;
 }
@@ -1063,7 +1006,7 @@ static bs_status wordpiece(const bs_tokenizer *t, work *w, int ws, int we, bs_er
             if (c < 0x80)
                 word_bytes[nb++] = (char)c;
             else
-                nb += utf8_put(word_bytes + nb, c), ascii = 0;
+                nb += bs_utf8_encode(c, word_bytes + nb), ascii = 0;
         }
         w->wcb[n] = nb;
         int start = 0;
@@ -1109,7 +1052,7 @@ static bs_status wordpiece(const bs_tokenizer *t, work *w, int ws, int we, bs_er
             }
             if (id < 0) {
                 char ch[8];
-                ch[utf8_put(ch, w->norm[ws + start])] = '\0';
+                ch[bs_utf8_encode(w->norm[ws + start], ch)] = '\0';
                 snprintf(why, sizeof why, "no piece in the vocab matches '%s%s' at character %d",
                          pre ? "##" : "", ch, start + 1);
                 w->n_tok = first;
@@ -1615,7 +1558,7 @@ static char *stage_text(const bs_tokenizer *t, const work *w, const char *text, 
         uint32_t o[16];
         int n = norm_char(t, stages, w->cp[i], o);
         for (int j = 0; j < n; j++)
-            k += (size_t)utf8_put(s + k, o[j]);
+            k += (size_t)bs_utf8_encode(o[j], s + k);
         i++;
     }
     s[k] = '\0';

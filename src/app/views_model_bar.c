@@ -1,0 +1,135 @@
+/*
+ * views_model_bar.c - the model bar: one line per loaded model (name, the class that
+ * runs, geometry, labels), then the warnings that make its outputs meaningless.
+ */
+#include "app/views_panels.h"
+
+#include <string.h>
+
+static const char *head_words(bs_head h)
+{
+    switch (h) {
+    case BS_HEAD_SEQ: return "per-sentence head";
+    case BS_HEAD_TOK: return "per-token head";
+    case BS_HEAD_MLM: return "masked-LM head";
+    case BS_HEAD_BASE: return "no head";
+    default: return "head";
+    }
+}
+
+/* Rows of the model bar: one per model, then the warnings (estimated from their
+ * length, at most max_warn rows). */
+int model_bar_lines(const app_env *env, int width, int max_warn)
+{
+    size_t chars = 0;
+    for (int i = 0; i < env->n_notes; i++)
+        chars += strlen(env->notes[i]) + 4;
+    for (int i = 0; i < env->n; i++) {
+        const app_model *m = &env->models[i];
+        if (m->model && (bs_model_shape_only(m->model) || bs_model_random_head(m->model)))
+            chars += 90;
+        if (m->model && !bs_model_shape_only(m->model))
+            for (int k = 0; k < bs_model_warnings(m->model)->count; k++)
+                chars += strlen(bs_model_warnings(m->model)->items[k]) + 20;
+        if (m->tok)
+            for (int k = 0; k < bs_tokenizer_warnings(m->tok)->count; k++)
+                chars += strlen(bs_tokenizer_warnings(m->tok)->items[k]) + 20;
+    }
+    int rows = width > 0 ? (int)((chars + (size_t)width - 1) / (size_t)width) : 0;
+    return imax(env->n, 1) + imin(rows, max_warn);
+}
+
+void model_bar_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *st,
+                    const app_env *env)
+{
+    rect r = {px, py, pw, ph};
+    int right = r.x + r.w;
+    /* Columns line up across models: the widest name, the widest class. */
+    static const char *const classes[] = {
+        [BS_HEAD_AUTO] = "BertModel", [BS_HEAD_BASE] = "BertModel",
+        [BS_HEAD_SEQ] = "BertForSequenceClassification",
+        [BS_HEAD_TOK] = "BertForTokenClassification", [BS_HEAD_MLM] = "BertForMaskedLM"};
+    int namew = 0, classw = 0;
+    for (int i = 0; i < env->n; i++) {
+        const app_model *m = &env->models[i];
+        namew = imax(namew, imin(grid_text_width(m->name, strlen(m->name)), 40));
+        if (m->model) {
+            bs_head h = bs_model_head(m->model);
+            const char *cl = h >= 0 && h <= BS_HEAD_MLM ? classes[h] : "BertModel";
+            classw = imax(classw, (int)strlen(cl));
+        }
+    }
+    for (int i = 0; i < env->n && i < r.h; i++) {
+        const app_model *m = &env->models[i];
+        int y = r.y + i;
+        int x = r.x;
+        if (i == 0)
+            x = grid_puts(g, x, y, right, " bertscope ", ST_TITLE);
+        else
+            x = grid_puts(g, x, y, right, "           ", ST_NORMAL);
+        x = grid_puts(g, x, y, right, i == st->front && env->n > 1 ? " ▶ " : "   ",
+                      ST_BOLD);
+        int x0 = x;
+        x = grid_printf(g, x, y, right, ST_BOLD, "%s", m->name);
+        x = imax(x, x0 + namew);
+        if (!m->model) {
+            grid_printf(g, x + 2, y, right, ST_DIM,
+                        "vocab %d · no model: tokens, ids and masks only",
+                        bs_tokenizer_vocab_size(m->tok));
+            continue;
+        }
+        const bs_config *c = bs_model_config(m->model);
+        bs_head h = bs_model_head(m->model);
+        /* The class the head makes it, which is what runs (config.json's
+         * architectures may name another when a head was asked for). */
+        if (r.w >= 100) { /* narrow: "per-token head" below says as much */
+            int xc = x + 2;
+            x = grid_printf(g, xc, y, right, ST_NORMAL, "%s",
+                            h >= 0 && h <= BS_HEAD_MLM ? classes[h] : "BertModel");
+            x = imax(x, xc + classw);
+        }
+        x = grid_printf(g, x + 2, y, right, ST_DIM, "L%d H%d A%d I%d V%d %s %s",
+                        c->num_layers, c->hidden_size, c->num_heads, c->intermediate_size,
+                        c->vocab_size, bs_dtype_name(bs_model_dtype(m->model)),
+                        bs_tokenizer_get_settings(m->tok)->do_lower_case ? "uncased"
+                                                                         : "cased");
+        if (h == BS_HEAD_SEQ || h == BS_HEAD_TOK) {
+            if (r.w >= 100) /* the class name already says which head */
+                x = grid_printf(g, x + 2, y, right, ST_NORMAL, "%d labels:", c->num_labels);
+            else
+                x = grid_printf(g, x + 2, y, right, ST_NORMAL, "%s, %d labels:",
+                                head_words(h), c->num_labels);
+            for (int k = 0; k < c->num_labels && x < right; k++)
+                x = grid_printf(g, x + 1, y, right, ST_DIM, "%s",
+                                c->id2label && c->id2label[k] ? c->id2label[k] : "?");
+        } else {
+            grid_printf(g, x + 2, y, right, ST_NORMAL, "%s", head_words(h));
+        }
+    }
+    if (r.h <= env->n)
+        return;
+    /* One line of warnings: failed loads first, then what makes outputs meaningless. */
+    flow f = flow_start(g, (rect){r.x + 1, r.y + env->n, r.w - 1, r.h - env->n});
+    for (int i = 0; i < env->n_notes; i++)
+        flow_addf(&f, ST_ERROR, "✗ %s ", env->notes[i]);
+    for (int i = 0; i < env->n; i++) {
+        const app_model *m = &env->models[i];
+        if (m->model && bs_model_shape_only(m->model))
+            flow_addf(&f, ST_WARN, "⚠ %s: shape-only model, all weights random: "
+                      "predictions mean nothing. ", m->name);
+        else if (m->model && bs_model_random_head(m->model) &&
+                 bs_model_warnings(m->model)->count == 0)
+            flow_addf(&f, ST_WARN, "⚠ %s: head newly initialised (random): predictions "
+                      "change from run to run. ", m->name);
+        if (m->tok) {
+            const bs_warnings *w = bs_tokenizer_warnings(m->tok);
+            for (int k = 0; k < w->count; k++)
+                flow_addf(&f, ST_WARN, "⚠ %s: %s. ", m->name, w->items[k]);
+        }
+        if (m->model && !bs_model_shape_only(m->model)) {
+            const bs_warnings *w = bs_model_warnings(m->model);
+            for (int k = 0; k < w->count; k++)
+                flow_addf(&f, ST_WARN, "⚠ %s: %s. ", m->name, w->items[k]);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+/*
+ * views_panels.h - the panels of the screen, one file each (views_*.c), and what they
+ * share. Internal to the views: views.c lays the panels out, app_render() is the entry.
+ *
+ * Every panel has the signature of the deeper views (attnview.h, traceview.h, ...):
+ *
+ *     void NAME_draw(app_grid *g, int x, int y, int w, int h,
+ *                    const app_state *st, const app_env *env[, what]);
+ *
+ * It draws the state and the newest result (st->result) inside the rectangle and clips
+ * there; it computes nothing that the worker could have (details.h), so drawing stays
+ * cheap at every frame. h <= 0 draws nothing. (The definitions name the rectangle px,
+ * py, pw, ph and keep it as a rect r.)
+ */
+#ifndef BERTSCOPE_APP_VIEWS_PANELS_H
+#define BERTSCOPE_APP_VIEWS_PANELS_H
+
+#include "app/grid.h"
+#include "app/pipeline.h"
+#include "app/state.h"
+
+/* The token grid and the per-token predictions under it share their columns: the
+ * same gutter (the sentence number and "id", "mask", "type") and piece width. */
+#define TOKENS_GUTTER 7
+#define PIECE_MAX 14
+
+typedef struct rect {
+    int x, y, w, h;
+} rect;
+
+static inline int imin(int a, int b) { return a < b ? a : b; }
+static inline int imax(int a, int b) { return a > b ? a : b; }
+
+/* --- shared (views_text.c) -------------------------------------------------------- */
+
+/* The result and the batch of the model in front, NULL before any (or when its
+ * tokenization failed, for the batch). */
+const app_model_result *panel_front_result(const app_state *st);
+const bs_batch *panel_front_batch(const app_state *st);
+/* The name of label k of model m: a class of its config, or a vocab piece for the
+ * masked-LM head ("?" when out of range). */
+const char *panel_label(const app_model *m, const app_model_result *mr, int k);
+/* Hugging Face trains token heads with -100 at these positions: their predictions are
+ * not meaningful. */
+int panel_ignored_token(const bs_token *t);
+/* Panel title line: the name (reverse when focused), then a dim hint. */
+void panel_title(app_grid *g, rect r, const char *name, int focused, const char *hint);
+
+/* Word-wrapped styled text inside a rectangle. */
+typedef struct flow {
+    app_grid *g;
+    rect r;
+    int x, y;
+} flow;
+
+flow flow_start(app_grid *g, rect r);
+void flow_newline(flow *f);
+/* Adds text word by word; a word wider than the line is cut at the edge. */
+void flow_add(flow *f, const char *s, int style);
+void flow_addf(flow *f, int style, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* --- the panels ----------------------------------------------------------------------- */
+
+/* views_model_bar.c: one line per model (name, class, geometry, labels), then its
+ * warnings. model_bar_lines gives the rows it takes at a width (at most max_warn rows of
+ * warnings). */
+int model_bar_lines(const app_env *env, int width, int max_warn);
+void model_bar_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
+                    const app_env *env);
+/* views_controls.c: padding, truncation, max_length, front model, layer. */
+void controls_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
+                   const app_env *env);
+/* views_sentences.c: the sentences, the cursor while editing, the selected token's
+ * characters. */
+void sentences_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
+                    const app_env *env);
+/* views_tokens.c: pieces, ids, attention_mask and token_type_ids of every sentence. */
+void tokens_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
+                 const app_env *env);
+/* The visible positions: from st->grid_scroll (moved right until the selected
+ * position fits), as many as fit in avail columns. Fills w[] (at most max) with their
+ * widths (extra_w, (B, T) or NULL, widens columns for labels drawn under them) and
+ * returns the count; *first_out gets the first position. */
+int tokens_visible_columns(const app_state *st, const bs_batch *b, int avail,
+                           const int *extra_w, int *w, int max, int *first_out);
+/* Draws a token's piece, cut at PIECE_MAX columns with an ellipsis. */
+void tokens_put_piece(app_grid *g, int x, int y, int xmax, const bs_token *t, int style);
+
+/* views_predictions.c: the front model's predictions, the others', or all (front
+ * first), stacked. predictions_want gives the rows they want (narrow: a per-token head
+ * shows the selected sentence only). */
+enum { PREDS_ALL, PREDS_FRONT, PREDS_OTHERS };
+int predictions_want(const app_state *st, int which, int narrow);
+void predictions_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
+                      const app_env *env, int which);
+/* views_ledger.c: the shape of every tensor of the forward pass, symbolic and concrete,
+ * or (compact) one flowing paragraph. ledger_rows gives the rows of the full ledger. */
+int ledger_rows(const app_state *st, const app_env *env);
+void ledger_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
+                 const app_env *env, int compact);
+/* views_explain.c: the shapes, the padding and the selected token in words. */
+void explain_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
+                  const app_env *env);
+/* views_detail.c: the detail panel chosen with v (attention, tokenizer steps, words,
+ * Python) or break it, in place of the token grid and predictions. */
+void detail_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
+                 const app_env *env);
+/* views_status.c: the status line: a prompt, a note, or the focused panel's keys. */
+void status_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
+                 const app_env *env);
+/* views_help.c: the key bindings, generated from the key tables, and the token styles. */
+void help_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
+               const app_env *env);
+
+#endif

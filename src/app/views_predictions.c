@@ -1,0 +1,293 @@
+/*
+ * views_predictions.c - what each head predicts: a label per token (and fill-mask
+ * candidates at each [MASK]) or a probability bar per class and sentence.
+ */
+#include "app/views_panels.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/views.h"
+
+static void draw_token_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
+                             const app_model_result *mr)
+{
+    const bs_batch *b = &mr->batch;
+    int right = r.x + r.w;
+    char hint[160];
+    if (mr->head == BS_HEAD_MLM)
+        snprintf(hint, sizeof hint, "logits (%d, %d, %d) · top piece per position · "
+                 "fill-mask: top %d at each [MASK]", mr->logits_shape[0], mr->logits_shape[1],
+                 mr->logits_shape[2], APP_TOPK);
+    else
+        snprintf(hint, sizeof hint, "logits (%d, %d, %d) · dim = ignored (-100)",
+                 mr->logits_shape[0], mr->logits_shape[1], mr->logits_shape[2]);
+    panel_title(g, r, m->name, 0, hint);
+    int body = r.h - 1;
+    if (body <= 0)
+        return;
+    /* Fill-mask: the likeliest pieces at each [MASK], listed below the rows, as
+     * Hugging Face's fill-mask pipeline gives them. */
+    int n_masks = 0;
+    if (mr->topk_id)
+        for (size_t i = 0; i < (size_t)b->B * (size_t)b->T; i++)
+            n_masks += mr->topk_id[i * APP_TOPK] >= 0;
+    int mask_lines = imin(n_masks, body / 2);
+    body -= mask_lines;
+    int per = body >= 2 ? 2 : 1;
+    int rows_fit = body / per;
+    int top = 0;
+    if (b->B > rows_fit)
+        top = imin(imax(st->cur - rows_fit / 2, 0), b->B - rows_fit);
+    int *lw = calloc((size_t)b->B * (size_t)b->T, sizeof *lw);
+    if (!lw)
+        return;
+    for (size_t i = 0; i < (size_t)b->B * (size_t)b->T; i++) {
+        const char *ln = panel_label(m, mr, mr->tok_arg[i]);
+        lw[i] = imin(grid_text_width(ln, strlen(ln)), PIECE_MAX);
+    }
+    const int gut = TOKENS_GUTTER; /* as the token grid's, so the columns line up */
+    int avail = r.w - gut;
+    int w[512], first = 0;
+    int n = avail > 4 ? tokens_visible_columns(st, b, avail, lw, w, 512, &first) : 0;
+    for (int i = 0; i < rows_fit && top + i < b->B; i++) {
+        int row = top + i;
+        int y0 = r.y + 1 + i * per;
+        grid_printf(g, r.x, y0, right, row == st->cur ? ST_SELECT : ST_DIM, "%2d", row + 1);
+        int x = r.x + gut;
+        for (int k = 0; k < n; k++) {
+            int t = first + k;
+            size_t at = (size_t)row * (size_t)b->T + (size_t)t;
+            const bs_token *tk = &b->tokens[at];
+            int ign = panel_ignored_token(tk);
+            int sel = row == st->cur && t == st->sel_col;
+            for (int j = 0; j < per; j++)
+                grid_tag(g, x, y0 + j, w[k], row, t);
+            if (per == 2) {
+                tokens_put_piece(g, x, y0, x + w[k] - 1, tk, sel ? ST_SELECT : app_token_style(tk));
+                grid_puts(g, x, y0 + 1, x + w[k] - 1, panel_label(m, mr, mr->tok_arg[at]),
+                          ign ? ST_DIM : ST_BOLD);
+            } else {
+                grid_puts(g, x, y0, x + w[k] - 1, panel_label(m, mr, mr->tok_arg[at]),
+                          ign ? ST_DIM : ST_BOLD);
+            }
+            x += w[k];
+        }
+    }
+    free(lw);
+    int y = r.y + 1 + imin(rows_fit, b->B - top) * per;
+    for (size_t i = 0; mask_lines > 0 && i < (size_t)b->B * (size_t)b->T; i++) {
+        const int32_t *id = mr->topk_id + i * APP_TOPK;
+        if (id[0] < 0)
+            continue;
+        int x = grid_printf(g, r.x, y, right, ST_DIM, "%2d [MASK] at %-3d",
+                            (int)(i / (size_t)b->T) + 1, (int)(i % (size_t)b->T));
+        for (int j = 0; j < APP_TOPK && id[j] >= 0; j++) {
+            x = grid_puts(g, x + 1, y, right, panel_label(m, mr, id[j]), j ? ST_NORMAL : ST_BOLD);
+            x = grid_printf(g, x + 1, y, right, ST_DIM, "%.2f", mr->topk_p[i * APP_TOPK + j]);
+        }
+        y++;
+        mask_lines--;
+    }
+}
+
+static void draw_bar(app_grid *g, int x, int y, int xmax, float p, int width)
+{
+    static const uint32_t eighths[] = {0x258F, 0x258E, 0x258D, 0x258C,
+                                       0x258B, 0x258A, 0x2589, 0x2588};
+    if (p < 0)
+        p = 0;
+    if (p > 1)
+        p = 1;
+    int units = (int)(p * (float)width * 8.0f + 0.5f);
+    for (int i = 0; i < width; i++) {
+        int u = units - i * 8;
+        if (u >= 8)
+            grid_putc(g, x + i, y, xmax, 0x2588, ST_BAR);
+        else if (u > 0)
+            grid_putc(g, x + i, y, xmax, eighths[u - 1], ST_BAR);
+        else
+            grid_putc(g, x + i, y, xmax, 0x00B7, ST_DIM);
+    }
+}
+
+static void draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
+                           const app_model_result *mr)
+{
+    const bs_batch *b = &mr->batch;
+    int right = r.x + r.w;
+    char hint[160];
+    snprintf(hint, sizeof hint, "logits (%d, %d): one row per sentence", mr->logits_shape[0],
+             mr->logits_shape[1]);
+    panel_title(g, r, m->name, 0, hint);
+    if (r.h < 2)
+        return;
+    int C = mr->C;
+    int namew = 4;
+    for (int c = 0; c < C; c++) {
+        const char *ln = panel_label(m, mr, c);
+        namew = imax(namew, imin(grid_text_width(ln, strlen(ln)), 14));
+    }
+    int gut = 3 + namew + 1;
+    /* A table: one column per class, a bar and the probability in each, the class
+     * names above (cut to the column). Compact (the best label and its probability)
+     * when a column would be narrower than a small bar and a number; inline (names on
+     * every row, no header line) when rows are short. */
+    int cw = C > 0 ? imin((r.w - gut) / C, imax(namew, 11) + 1) : 0;
+    int barw = imin(6, cw - 6);
+    int compact = cw < 9;
+    int inl = 0;
+    int inl_namew = imin(namew, 7); /* class names cut short on inline rows */
+    if (r.h - 2 < imin(b->B, 3)) {
+        barw = 3;
+        cw = inl_namew + barw + 7;
+        inl = gut + C * cw <= r.w;
+        compact = !inl;
+    }
+    if (compact)
+        barw = 6;
+    int y = r.y + 1;
+    if (!compact && !inl) {
+        int x = r.x + gut;
+        for (int c = 0; c < C; c++, x += cw) {
+            const char *ln = panel_label(m, mr, c);
+            int end = grid_puts(g, x, y, x + cw - 1, ln, ST_DIM);
+            if (grid_text_width(ln, strlen(ln)) > cw - 1)
+                grid_putc(g, end - 1, y, x + cw - 1, 0x2026, ST_DIM);
+        }
+        y++;
+    }
+    int rows_fit = r.y + r.h - y;
+    int top = 0;
+    if (b->B > rows_fit)
+        top = imin(imax(st->cur - rows_fit / 2, 0), b->B - rows_fit);
+    for (int i = 0; i < rows_fit && top + i < b->B; i++, y++) {
+        int row = top + i;
+        const float *p = mr->probs + (size_t)row * (size_t)C;
+        int best = 0;
+        for (int c = 1; c < C; c++)
+            if (p[c] > p[best])
+                best = c;
+        grid_printf(g, r.x, y, right, row == st->cur ? ST_SELECT : ST_DIM, "%2d", row + 1);
+        grid_puts(g, r.x + 3, y, imin(right, r.x + 3 + namew), panel_label(m, mr, best),
+                  ST_BOLD);
+        if (compact) {
+            int x = r.x + gut;
+            draw_bar(g, x, y, right, p[best], barw);
+            grid_printf(g, x + barw + 1, y, right, ST_NORMAL, "%.2f", p[best]);
+            continue;
+        }
+        int x = r.x + gut;
+        for (int c = 0; c < C; c++, x += cw) {
+            if (inl) {
+                int xx = grid_puts(g, x, y, imin(right, x + inl_namew), panel_label(m, mr, c),
+                                   ST_DIM);
+                draw_bar(g, xx + 1, y, right, p[c], barw);
+                grid_printf(g, xx + 1 + barw, y, imin(right, x + cw), c == best ? ST_BOLD : ST_DIM,
+                            "%5.2f", p[c]);
+                continue;
+            }
+            if (C == 1) {
+                grid_printf(g, x, y, right, ST_BOLD, "%.4f", p[c]);
+                continue;
+            }
+            draw_bar(g, x, y, right, p[c], barw);
+            grid_printf(g, x + barw, y, imin(right, x + cw), c == best ? ST_BOLD : ST_DIM,
+                        "%5.2f", p[c]);
+        }
+    }
+}
+
+static void draw_one_pred(app_grid *g, rect r, const app_state *st, const app_env *env, int i)
+{
+    const app_model *m = &env->models[i];
+    const app_model_result *mr = &st->result->m[i];
+    if (!m->model) {
+        panel_title(g, r, "Predictions", 0, "");
+        if (r.h > 1)
+            grid_puts(g, r.x + 1, r.y + 1, r.x + r.w,
+                      "no model loaded: tokens only (-m PATH loads a checkpoint)", ST_DIM);
+        return;
+    }
+    if (!mr->ok_forward) {
+        panel_title(g, r, m->name, 0, "");
+        if (r.h > 1) {
+            flow f = flow_start(g, (rect){r.x + 1, r.y + 1, r.w - 1, r.h - 1});
+            flow_addf(&f, ST_ERROR, "✗ %s", mr->error[0] ? mr->error : "not run");
+        }
+        return;
+    }
+    if (mr->head == BS_HEAD_SEQ)
+        draw_seq_preds(g, r, st, m, mr);
+    else if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM)
+        draw_token_preds(g, r, st, m, mr);
+    else {
+        panel_title(g, r, m->name, 0, "no head");
+        if (r.h > 1)
+            grid_printf(g, r.x + 1, r.y + 1, r.x + r.w, ST_DIM,
+                        "BertModel: last_hidden_state (B, T, H) and pooler_output (B, H)");
+    }
+}
+
+/* Rows model i's predictions want. */
+static int model_pred_want(const app_state *st, int i, int narrow)
+{
+    const app_model_result *mr = &st->result->m[i];
+    int B = mr->ok_tokens ? mr->batch.B : 1;
+    if (mr->head == BS_HEAD_SEQ)
+        return 2 + B;
+    if (mr->head == BS_HEAD_TOK)
+        return 1 + 2 * (narrow ? 1 : B);
+    if (mr->head == BS_HEAD_MLM) {
+        int masks = 0; /* one fill-mask line per [MASK] */
+        if (mr->topk_id)
+            for (size_t k = 0; k < (size_t)mr->batch.B * (size_t)mr->batch.T; k++)
+                masks += mr->topk_id[k * APP_TOPK] >= 0;
+        return 1 + 2 * (narrow ? 1 : B) + masks;
+    }
+    return 2;
+}
+
+int predictions_want(const app_state *st, int which, int narrow)
+{
+    if (!st->result || st->result->n == 0)
+        return 2;
+    int want = 0;
+    for (int i = 0; i < st->result->n; i++) {
+        if ((which == PREDS_FRONT && i != st->front) || (which == PREDS_OTHERS && i == st->front))
+            continue;
+        want += model_pred_want(st, i, narrow);
+    }
+    return want;
+}
+
+/* Predictions of the front model, the others, or all (front first), stacked: each
+ * gets the rows it wants, leaving every later one at least its title and one row. */
+void predictions_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *st,
+                      const app_env *env, int which)
+{
+    rect r = {px, py, pw, ph};
+    if (r.h <= 0 || !st->result || st->result->n == 0)
+        return;
+    int n = st->result->n;
+    int order[APP_MAX_MODELS], k = 0;
+    if (which != PREDS_OTHERS)
+        order[k++] = st->front;
+    if (which != PREDS_FRONT)
+        for (int i = 0; i < n; i++)
+            if (i != st->front)
+                order[k++] = i;
+    int y = r.y, left = r.h;
+    for (int i = 0; i < k && left > 0; i++) {
+        /* Stacked in one column (PREDS_ALL, the narrow layout): a per-token head shows
+         * the selected sentence only. */
+        int want = model_pred_want(st, order[i], which == PREDS_ALL);
+        int h = imin(want, imax(left - 2 * (k - 1 - i), 2));
+        if (i == k - 1)
+            h = left;
+        draw_one_pred(g, (rect){r.x, y, r.w, h}, st, env, order[i]);
+        y += h;
+        left -= h;
+    }
+}

@@ -1,0 +1,124 @@
+/*
+ * views_sentences.c - the sentences, as the editor shows them: the cursor while typing,
+ * " │ " for the TAB of a pair, the selected token's source characters underlined.
+ */
+#include "app/views_panels.h"
+
+#include <stdio.h>
+
+#include "bertscope/utf8.h"
+
+/* Byte span [b0, b1) of the selected token within the whole line (A TAB B), or
+ * b0 = b1 = -1. The tokens carry byte offsets into their segment's original text
+ * beside HF's code-point offsets; bytes need no decoding to line up with the line. */
+static void selected_span(const app_state *st, int row, long *b0, long *b1)
+{
+    *b0 = *b1 = -1;
+    const bs_batch *b = panel_front_batch(st);
+    if (!b || row != st->cur || row >= b->B || st->sel_col >= b->T)
+        return;
+    const bs_token *t = &b->tokens[(size_t)row * (size_t)b->T + (size_t)st->sel_col];
+    if (t->segment < 0 || t->byte_end <= t->byte_start)
+        return;
+    long base = 0;
+    if (t->segment == 1) {
+        long tab = app_line_tab(&st->lines[row]);
+        if (tab < 0)
+            return;
+        base = tab + 1; /* B starts after the TAB */
+    }
+    *b0 = base + t->byte_start;
+    *b1 = base + t->byte_end;
+}
+
+static void draw_line_text(app_grid *g, int x0, int y, int xmax, const app_state *st, int row,
+                           int editing)
+{
+    const app_line *l = &st->lines[row];
+    long b0, b1;
+    selected_span(st, row, &b0, &b1);
+    long tab = app_line_tab(l);
+    int avail = xmax - x0;
+    if (avail <= 0)
+        return;
+    /* Pick the first column so that the cursor (or the highlight) is visible. */
+    int target = 0, col = 0;
+    for (size_t i = 0; i < l->len;) {
+        uint32_t cp;
+        size_t j = bs_utf8_next(l->s, l->len, i, &cp);
+        int w = (long)i == tab ? 3 : grid_cp_width(cp);
+        if (editing && i < st->cursor)
+            target = col + w;
+        if (!editing && (long)i < b1)
+            target = col + w;
+        col += w;
+        i = j;
+    }
+    int total = col + (editing ? 1 : 0);
+    int off = 0;
+    if (total > avail && target >= avail - 1)
+        off = target - avail + 2;
+    col = 0;
+    int x = x0;
+    for (size_t i = 0; i <= l->len;) {
+        int style = (tab >= 0 && (long)i > tab) ? ST_SEGB : ST_NORMAL;
+        if ((long)i >= b0 && (long)i < b1)
+            style = ST_SOURCE;
+        int at_cursor = editing && i == st->cursor;
+        if (i == l->len) {
+            if (at_cursor && col - off >= 0 && col - off < avail)
+                grid_putc(g, x0 + col - off, y, xmax, ' ', ST_CURSOR);
+            break;
+        }
+        uint32_t cp;
+        size_t j = bs_utf8_next(l->s, l->len, i, &cp);
+        if ((long)i == tab) {
+            if (col - off >= 0 && col - off + 3 <= avail) {
+                grid_puts(g, x0 + col - off, y, xmax, " │ ", at_cursor ? ST_CURSOR : ST_KEY);
+            }
+            col += 3;
+        } else {
+            int w = grid_cp_width(cp);
+            if (w > 0 && col - off >= 0 && col - off + w <= avail)
+                grid_putc(g, x0 + col - off, y, xmax, cp, at_cursor ? ST_CURSOR : style);
+            else if (w == 0 && col - off > 0 && col - off <= avail)
+                grid_putc(g, x0 + col - off, y, xmax, cp, style);
+            col += w;
+        }
+        i = j;
+    }
+    x = x0 + avail - 1;
+    if (off > 0)
+        grid_putc(g, x0, y, xmax, 0x2026, ST_DIM);
+    if (total - off > avail)
+        grid_putc(g, x, y, xmax, 0x2026, ST_DIM);
+}
+
+void sentences_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *st,
+                    const app_env *env)
+{
+    rect r = {px, py, pw, ph};
+    if (r.h <= 0)
+        return;
+    int editing = st->focus == FOCUS_EDITOR;
+    char name[64];
+    snprintf(name, sizeof name, "Sentences (%d)", st->n_lines);
+    panel_title(g, r, name, editing,
+                editing ? "typing · Esc done · Enter splits · Ctrl-T pair"
+                        : "Enter edit · a add · d delete · J K move · b pair");
+    int rows = r.h - 1;
+    if (rows <= 0)
+        return;
+    int first = 0;
+    if (st->n_lines > rows)
+        first = imin(imax(st->cur - rows / 2, 0), st->n_lines - rows);
+    int numw = st->n_lines >= 100 ? 4 : st->n_lines >= 10 ? 3 : 2;
+    for (int i = 0; i < rows && first + i < st->n_lines; i++) {
+        int row = first + i;
+        int y = r.y + 1 + i;
+        int sel = row == st->cur;
+        grid_printf(g, r.x, y, r.x + r.w, sel ? ST_SELECT : ST_DIM, "%*d ", numw, row + 1);
+        draw_line_text(g, r.x + numw + 2, y, r.x + r.w, st, row, editing && sel);
+        grid_tag(g, r.x, y, r.w, row, -1);
+    }
+}

@@ -1,0 +1,98 @@
+/*
+ * views_text.c - what the panels share (views_panels.h): the model in front, label
+ * names, panel titles and word-wrapped text.
+ */
+#include "app/views_panels.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+const app_model_result *panel_front_result(const app_state *st)
+{
+    if (!st->result || st->front >= st->result->n)
+        return NULL;
+    return &st->result->m[st->front];
+}
+
+const bs_batch *panel_front_batch(const app_state *st)
+{
+    const app_model_result *mr = panel_front_result(st);
+    return mr && mr->ok_tokens ? &mr->batch : NULL;
+}
+
+const char *panel_label(const app_model *m, const app_model_result *mr, int k)
+{
+    if (mr->head == BS_HEAD_MLM) {
+        const char *p = bs_tokenizer_piece(m->tok, k);
+        return p ? p : "?";
+    }
+    const bs_config *c = bs_model_config(m->model);
+    if (k >= 0 && k < c->num_labels && c->id2label && c->id2label[k])
+        return c->id2label[k];
+    return "?";
+}
+
+int panel_ignored_token(const bs_token *t)
+{
+    return (t->flags & (BS_TOK_SPECIAL | BS_TOK_PAD | BS_TOK_CONTINUATION)) != 0;
+}
+
+flow flow_start(app_grid *g, rect r)
+{
+    return (flow){g, r, r.x, r.y};
+}
+
+void flow_newline(flow *f)
+{
+    if (f->x != f->r.x) {
+        f->x = f->r.x;
+        f->y++;
+    }
+}
+
+void flow_add(flow *f, const char *s, int style)
+{
+    const char *p = s;
+    while (*p && f->y < f->r.y + f->r.h) {
+        const char *sp = p;
+        while (*sp == ' ' || *sp == '\n')
+            sp++;
+        const char *e = sp;
+        while (*e && *e != ' ' && *e != '\n')
+            e++;
+        int lead = (int)(sp - p);
+        int ww = grid_text_width(sp, (size_t)(e - sp));
+        int right = f->r.x + f->r.w;
+        if (f->x > f->r.x && f->x + lead + ww > right) {
+            f->x = f->r.x;
+            f->y++;
+            lead = 0;
+            if (f->y >= f->r.y + f->r.h)
+                return;
+        }
+        if (f->x == f->r.x)
+            lead = 0;
+        f->x += lead;
+        f->x = grid_put(f->g, f->x, f->y, right, sp, (size_t)(e - sp), style);
+        p = e;
+    }
+}
+
+void flow_addf(flow *f, int style, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    flow_add(f, buf, style);
+}
+
+void panel_title(app_grid *g, rect r, const char *name, int focused, const char *hint)
+{
+    if (r.h <= 0)
+        return;
+    int x = grid_printf(g, r.x, r.y, r.x + r.w, focused ? ST_FOCUS : ST_TITLE, " %s ", name);
+    if (hint && *hint)
+        grid_printf(g, x + 1, r.y, r.x + r.w, ST_DIM, "%s", hint);
+}

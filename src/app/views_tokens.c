@@ -1,0 +1,210 @@
+/*
+ * views_tokens.c - the token grid: position ids, then for every sentence its pieces,
+ * input_ids, attention_mask and token_type_ids, one column per position.
+ */
+#include "app/views_panels.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/views.h"
+
+int app_token_style(const bs_token *t)
+{
+    if (t->flags & BS_TOK_PAD)
+        return ST_PAD;
+    if (t->flags & BS_TOK_UNK)
+        return ST_UNK;
+    if (t->flags & BS_TOK_SPECIAL)
+        return ST_SPECIAL;
+    if (t->flags & BS_TOK_CONTINUATION)
+        return ST_CONT;
+    if (t->segment == 1)
+        return ST_SEGB;
+    return ST_NORMAL;
+}
+
+static int piece_width(const bs_token *t)
+{
+    const char *p = t->piece ? t->piece : "?";
+    return imin(grid_text_width(p, strlen(p)), PIECE_MAX);
+}
+
+static int digits(long v)
+{
+    int n = 1;
+    if (v < 0)
+        n++, v = -v;
+    while (v >= 10)
+        v /= 10, n++;
+    return n;
+}
+
+/* Width of position t's column, gap included: the widest piece, id or extra label
+ * (extra_w, (B, T), may be NULL) in that column. */
+static int column_width(const bs_batch *b, int t, const int *extra_w)
+{
+    int cw = digits(t);
+    for (int r = 0; r < b->B; r++) {
+        size_t at = (size_t)r * (size_t)b->T + (size_t)t;
+        cw = imax(cw, piece_width(&b->tokens[at]));
+        cw = imax(cw, digits(b->input_ids[at]));
+        if (extra_w)
+            cw = imax(cw, extra_w[at]);
+    }
+    return cw + 1;
+}
+
+/* The visible columns: from the first one (st->grid_scroll, moved right until the
+ * selected position fits) as many as fit in avail. Fills w[] (at most max) and
+ * returns the count; *first_out gets the first position. O(B * visible) per call, so
+ * a 2000-token row costs no more than a short one. */
+int tokens_visible_columns(const app_state *st, const bs_batch *b, int avail,
+                           const int *extra_w, int *w, int max, int *first_out)
+{
+    int sel = imin(st->sel_col, imax(b->T - 1, 0));
+    int first = imin(st->grid_scroll, sel);
+    /* Walk left from the selection while columns fit: that is the furthest right the
+     * window must start. */
+    int used = 0, lo = sel;
+    for (int t = sel; t >= first; t--) {
+        int cw = column_width(b, t, extra_w);
+        if (used + cw > avail && t != sel)
+            break;
+        used += cw;
+        lo = t;
+    }
+    first = imax(first, lo);
+    int n = 0;
+    used = 0;
+    for (int t = first; t < b->T && n < max; t++) {
+        int cw = column_width(b, t, extra_w);
+        if (used + cw > avail && n > 0)
+            break;
+        w[n++] = cw;
+        used += cw;
+    }
+    *first_out = first;
+    return n;
+}
+
+void tokens_put_piece(app_grid *g, int x, int y, int xmax, const bs_token *t, int style)
+{
+    const char *p = t->piece ? t->piece : "?";
+    int w = grid_text_width(p, strlen(p));
+    if (w <= PIECE_MAX) {
+        grid_puts(g, x, y, xmax, p, style);
+        return;
+    }
+    int end = grid_puts(g, x, y, imin(xmax, x + PIECE_MAX - 1), p, style);
+    grid_putc(g, end, y, xmax, 0x2026, style);
+}
+
+/* Widths of the front per-token head's labels, (B, T), so that the token grid and the
+ * predictions under it share their columns; NULL when the front head is not per
+ * token. Caller frees. */
+static int *front_label_widths(const app_state *st, const app_env *env)
+{
+    const app_model_result *mr = panel_front_result(st);
+    if (!mr || !mr->ok_forward || !mr->tok_arg)
+        return NULL;
+    size_t n = (size_t)mr->batch.B * (size_t)mr->batch.T;
+    int *lw = calloc(n ? n : 1, sizeof *lw);
+    if (!lw)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *ln = panel_label(&env->models[st->front], mr, mr->tok_arg[i]);
+        lw[i] = imin(grid_text_width(ln, strlen(ln)), PIECE_MAX);
+    }
+    return lw;
+}
+
+void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *st,
+                 const app_env *env)
+{
+    rect r = {px, py, pw, ph};
+    if (r.h <= 0)
+        return;
+    const app_model_result *mr = panel_front_result(st);
+    const bs_batch *b = panel_front_batch(st);
+    char hint[160];
+    if (b)
+        snprintf(hint, sizeof hint, "input_ids (B, T) = (%d, %d) · ← → select · / find",
+                 b->B, b->T);
+    else
+        hint[0] = '\0';
+    panel_title(g, r, "Tokens", st->focus == FOCUS_GRID, hint);
+    if (!b) {
+        if (mr && mr->error[0]) {
+            flow f = flow_start(g, (rect){r.x + 1, r.y + 1, r.w - 1, r.h - 1});
+            flow_addf(&f, ST_ERROR, "✗ %s", mr->error);
+        } else if (r.h > 1) {
+            grid_puts(g, r.x + 1, r.y + 1, r.x + r.w, "computing…", ST_DIM);
+        }
+        return;
+    }
+    /* Lines per sentence: piece, id, mask, type while three sentences (or all of
+     * them) still fit; fewer when not; further sentences scroll. */
+    int body = r.h - 2;
+    int per = 4;
+    while (per > 1 && imin(b->B, 3) * per > body)
+        per--;
+    if (body <= 0)
+        return;
+    const int gut = TOKENS_GUTTER;
+    int avail = r.w - gut;
+    if (avail <= 4)
+        return;
+    int w[512], first;
+    int *lw = front_label_widths(st, env);
+    int n = tokens_visible_columns(st, b, avail, lw, w, 512, &first);
+    free(lw);
+    int y = r.y + 1;
+    int right = r.x + r.w;
+    /* Position ids: 0..T-1 for every row (Hugging Face's default position_ids). */
+    grid_puts(g, r.x, y, right, first > 0 ? "pos ◀" : "pos", ST_DIM);
+    int x = r.x + gut;
+    for (int k = 0; k < n; k++) {
+        grid_printf(g, x, y, right, first + k == st->sel_col ? ST_BOLD : ST_DIM, "%d",
+                    first + k);
+        x += w[k];
+    }
+    if (first + n < b->T)
+        grid_puts(g, right - 1, y, right, "▶", ST_DIM);
+    int rows_fit = body / per;
+    int top = 0;
+    if (b->B > rows_fit)
+        top = imin(imax(st->cur - rows_fit / 2, 0), b->B - rows_fit);
+    static const char *const labels[] = {"", "id", "mask", "type"};
+    for (int i = 0; i < rows_fit && top + i < b->B; i++) {
+        int row = top + i;
+        int y0 = y + 1 + i * per;
+        int sel_row = row == st->cur;
+        grid_printf(g, r.x, y0, right, sel_row ? ST_SELECT : ST_DIM, "%2d", row + 1);
+        for (int k = 1; k < per; k++)
+            grid_puts(g, r.x + 2, y0 + k, r.x + gut, labels[k], ST_DIM);
+        x = r.x + gut;
+        for (int k = 0; k < n; k++) {
+            int t = first + k;
+            size_t at = (size_t)row * (size_t)b->T + (size_t)t;
+            const bs_token *tk = &b->tokens[at];
+            int sel = sel_row && t == st->sel_col;
+            tokens_put_piece(g, x, y0, x + w[k] - 1, tk, sel ? ST_SELECT : app_token_style(tk));
+            for (int j = 0; j < per; j++)
+                grid_tag(g, x, y0 + j, w[k], row, t);
+            if (per > 1)
+                grid_printf(g, x, y0 + 1, x + w[k] - 1, sel ? ST_SELECT : ST_NORMAL, "%d",
+                            b->input_ids[at]);
+            if (per > 2)
+                grid_printf(g, x, y0 + 2, x + w[k] - 1,
+                            b->attention_mask[at] ? ST_NORMAL : ST_PAD, "%d",
+                            b->attention_mask[at]);
+            if (per > 3)
+                grid_printf(g, x, y0 + 3, x + w[k] - 1,
+                            b->token_type_ids[at] ? ST_SEGB : ST_NORMAL, "%d",
+                            b->token_type_ids[at]);
+            x += w[k];
+        }
+    }
+}
