@@ -14,8 +14,7 @@ void controls_draw(app_grid *g, int px, int py, int pw, int ph, const app_state 
     int x = grid_puts(g, r.x + 1, y, right, "padding ", ST_DIM);
     x = grid_printf(g, x, y, right, ST_BOLD, "%s", bs_padding_name(st->padding));
     if (st->padding != BS_PAD_NONE)
-        x = grid_printf(g, x, y, right, ST_BOLD, " %s",
-                        st->side == BS_SIDE_LEFT ? "left" : "right");
+        x = grid_printf(g, x, y, right, ST_BOLD, " %s", bs_side_name(st->side));
     x = grid_puts(g, x, y, right, " (p s) │ truncation ", ST_DIM);
     x = grid_printf(g, x, y, right, ST_BOLD, "%s", bs_truncation_name(st->truncation));
     x = grid_puts(g, x, y, right, " (t) │ max_length ", ST_DIM);

@@ -1,6 +1,8 @@
 /* args.c - subcommand dispatch, --version, --help and the helpers of cli.h. */
 #include "cli/cli.h"
 
+#include "bertscope/utf8.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -195,8 +197,11 @@ size_t cli_cut_utf8(const char *s, size_t len, size_t max)
 {
     if (len <= max)
         return len;
-    size_t n = max;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) /* never cut inside a character */
-        n--;
+    /* The last character boundary at or before max, as the tokenizer's decoder sees
+     * them (an ill-formed subpart is one character there too). */
+    size_t n = 0;
+    uint32_t cp;
+    for (size_t i = 0; i <= max; i = bs_utf8_next(s, len, i, &cp))
+        n = i;
     return n;
 }
