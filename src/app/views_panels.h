@@ -108,7 +108,7 @@ void detail_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
 /* views_status.c: the status line: a prompt, a note, or the focused panel's keys. */
 void status_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
                  const app_env *env);
-/* views_help.c: the key bindings, generated from the key tables, and the token styles. */
+/* views_help.c: the key bindings, generated from the key table, and the token styles. */
 void help_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
                const app_env *env);
 
