@@ -5,19 +5,22 @@
  *     bs_model *m;
  *     bs_error err = {0};
  *     if (bs_model_load(&m, "weights/brown-genre", &lo, &err) != BS_OK) ...
+ *     bs_pool *pool;                                // worker threads, all cores
+ *     bs_pool_create(&pool, 0, &err);
  *     bs_run *run;
- *     bs_run_create(&run, m, &err);
+ *     bs_run_create(&run, m, pool, &err);           // its passes are split over pool
  *     bs_forward(run, batch.input_ids, batch.attention_mask, batch.token_type_ids,
  *                batch.B, batch.T, &err);
- *     const bs_outputs *o = bs_run_outputs(run);  // valid until the next bs_forward
+ *     const bs_outputs *o = bs_run_outputs(run);    // valid until the next bs_forward
  *     ... o->logits[b * o->logits_shape[1] + c] ...
  *     bs_run_free(run);
+ *     bs_pool_free(pool);                           // after every run that uses it
  *     bs_model_free(m);
  *
  * Legend: B batch, T positions, H hidden, A heads, D = H/A head size, I intermediate,
- * V vocab, C labels, L layers. Semantics follow ../shared/docs/BERT_FACTS.md and
- * Hugging Face's modeling_bert.py. A model is read-only after loading and may be shared
- * by several runs (threads); a run belongs to one thread at a time.
+ * V vocab, C labels, L layers. Semantics follow Hugging Face's modeling_bert.py. A
+ * model is read-only after loading and may be shared by several runs (threads); a run
+ * belongs to one thread at a time.
  */
 #ifndef BERTSCOPE_MODEL_H
 #define BERTSCOPE_MODEL_H
@@ -112,12 +115,19 @@ int bs_model_shape_only(const bs_model *m);     /* all weights random */
 const bs_warnings *bs_model_warnings(const bs_model *m);
 size_t bs_model_weight_bytes(const bs_model *m); /* bytes of weights as used (F32) */
 
-/* Threads a forward pass is split over (process-wide; n <= 0 = all cores, the default).
- * The engine runs its kernels on its own pool and keeps OpenBLAS to one thread, so
- * that OpenBLAS's idle threads never spin against it. bs_get_threads() gives the count
- * in use. */
-void bs_set_threads(int n);
-int bs_get_threads(void);
+/* A pool of worker threads that forward passes are split over. The engine runs its
+ * kernels on its pools and keeps OpenBLAS to one thread, so that OpenBLAS's idle
+ * threads never spin against them. A pool runs one job at a time: give each run that
+ * computes at the same time as another its own pool (the interface has one per model,
+ * so two models computing at once each get all the cores); a run that finds its pool
+ * busy works alone. Workers start on the first job big enough to need them and sleep
+ * when idle, so an unused pool costs no thread.
+ * n_threads <= 0: as many as this process may use cores. bs_pool_threads() gives the
+ * count (1 for NULL). bs_pool_free() may only be called once no run is using the pool. */
+typedef struct bs_pool bs_pool;
+bs_status bs_pool_create(bs_pool **out, int n_threads, bs_error *err);
+int bs_pool_threads(const bs_pool *pool);
+void bs_pool_free(bs_pool *pool);
 /* The SIMD path of the non-GEMM kernels, picked at run time: "avx2" or "portable". */
 const char *bs_kernels_isa(void);
 
@@ -133,7 +143,9 @@ typedef struct bs_outputs {
 
 typedef struct bs_run bs_run;
 
-bs_status bs_run_create(bs_run **out, const bs_model *m, bs_error *err);
+/* A run of m whose passes are split over pool's threads (NULL: on the calling thread
+ * alone). Neither m nor pool is owned; both must outlive the run. */
+bs_status bs_run_create(bs_run **out, const bs_model *m, bs_pool *pool, bs_error *err);
 /* Runs the model on a (B, T) batch. Buffers grow as needed. attention_mask and
  * token_type_ids may be NULL (all ones / all zeros). Fails with BS_ERR_LIMIT when
  * T > max_position, BS_ERR_INPUT for an id out of range. */

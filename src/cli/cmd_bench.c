@@ -157,7 +157,8 @@ static int sgemm_peak(const bench_opts *o)
 {
     const int M = 1024, N = 3072, K = 768; /* bert-base FFN at B x T = 1024 */
     /* OpenBLAS's own threading, as many threads as the engine would use */
-    openblas_set_num_threads(bs_get_threads());
+    int threads = o->threads > 0 ? o->threads : openblas_get_num_procs();
+    openblas_set_num_threads(threads);
     float *a = malloc((size_t)M * K * sizeof *a), *b = malloc((size_t)N * K * sizeof *b);
     float *c = malloc((size_t)M * N * sizeof *c);
     if (!a || !b || !c) {
@@ -181,7 +182,7 @@ static int sgemm_peak(const bench_opts *o)
     double gflops = 2.0 * M * N * K / (best * 1e6);
     printf("{\"sgemm\": [%d, %d, %d], \"threads\": %d, \"best_ms\": %.3f, "
            "\"sgemm_peak_gflops\": %.1f}\n",
-           M, N, K, bs_get_threads(), best, gflops);
+           M, N, K, threads, best, gflops);
     free(a), free(b), free(c);
     return EXIT_OK;
 }
@@ -384,6 +385,7 @@ static int bench_forward(const bench_opts *o)
 {
     bs_error err = {0};
     bs_model *m = NULL;
+    bs_pool *pool = NULL;
     bs_run *run = NULL;
     bs_load_options lo = bs_load_defaults();
     lo.seed = o->seed;
@@ -414,7 +416,8 @@ static int bench_forward(const bench_opts *o)
         s ^= s << 13, s ^= s >> 7, s ^= s << 17;
         ids[i] = (int32_t)(s % (uint64_t)c->vocab_size);
     }
-    if ((st = bs_run_create(&run, m, &err)) != BS_OK ||
+    if ((st = bs_pool_create(&pool, o->threads, &err)) != BS_OK ||
+        (st = bs_run_create(&run, m, pool, &err)) != BS_OK ||
         (st = bs_forward(run, ids, NULL, NULL, o->batch, o->seq, &err)) != BS_OK) {
         cli_error(&err);
         rc = cli_exit_code(st);
@@ -438,7 +441,7 @@ static int bench_forward(const bench_opts *o)
            "\"min_ms\": %.3f, \"gflops\": %.2f, \"cpu_ms\": %.3f, \"load_ms\": %.1f, "
            "\"first_ms\": %.1f, "
            "\"peak_rss_mb\": %.1f, \"weights_mb\": %.1f, \"kernels\": \"%s\"}\n",
-           o->batch, o->seq, bs_get_threads(), o->runs, median, times[0],
+           o->batch, o->seq, bs_pool_threads(pool), o->runs, median, times[0],
            flops / (median * 1e6), cpu_median, load_ms, first_ms, peak_rss_mb(),
            bs_model_weight_bytes(m) / 1048576.0, bs_kernels_isa());
     rc = EXIT_OK;
@@ -446,6 +449,7 @@ out:
     free(ids);
     free(times);
     bs_run_free(run);
+    bs_pool_free(pool);
     bs_model_free(m);
     return rc;
 }
@@ -458,8 +462,6 @@ int cmd_bench(int argc, char **argv)
         return EXIT_OK;
     if (r < 0)
         return EXIT_USAGE;
-    if (o.threads)
-        bs_set_threads(o.threads);
     if (o.write_dir)
         return write_checkpoint(&o);
     if (o.sgemm_peak)
