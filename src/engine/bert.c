@@ -94,26 +94,26 @@ static void slice(size_t total, size_t unit, int part, int nparts, size_t *a, si
     *b = *a + chunk < total ? *a + chunk : total;
 }
 
-/* Part p of nparts: a slice of the output columns (weight rows), in multiples of 3 so
- * every slice but the last runs the kernel's full 3-row blocks. */
+/* Part p of nparts: a slice of the output columns (weight rows), in multiples of
+ * BS_K_SMALL_NR so every slice but the last runs the kernel's full blocks. */
 static void small_part(void *ctx, int part, int nparts)
 {
     const linear_job *j = ctx;
     size_t n0, n1;
-    slice(j->N, 3, part, nparts, &n0, &n1);
+    slice(j->N, BS_K_SMALL_NR, part, nparts, &n0, &n1);
     if (n0 < n1)
         bs_k_linear_small(j->out + n0, j->N, j->x, j->ldx, j->w + n0 * j->K, j->K,
                           j->bias ? j->bias + n0 : NULL, j->act, j->rows, n1 - n0, j->K);
 }
 
 /* Part p of nparts of a big linear layer on our kernel: a slice of the weight rows (in
- * multiples of 16, the kernel's panel width), all rows of x; each part packs only its
- * own weights, into its own scratch block. */
+ * multiples of BS_K_BIG_NR, the kernel's panel width), all rows of x; each part packs
+ * only its own weights, into its own scratch block. */
 static void big_part(void *ctx, int part, int nparts)
 {
     const linear_job *j = ctx;
     size_t n0, n1;
-    slice(j->N, 16, part, nparts, &n0, &n1);
+    slice(j->N, BS_K_BIG_NR, part, nparts, &n0, &n1);
     if (n0 < n1)
         bs_k_linear_big(j->out + n0, j->N, j->x, j->ldx, j->w + n0 * j->K, j->K,
                         j->bias ? j->bias + n0 : NULL, j->act, j->rows, n1 - n0, j->K,
@@ -125,13 +125,14 @@ static void big_part(void *ctx, int part, int nparts)
  * both operands per call, so each part takes a slice of the bigger one and packs all of
  * the smaller: a slice of the rows of x when the weights are the smaller (Q, K, V, the
  * output dense layers), a slice of the weight rows when x is (the 3072-wide
- * intermediate layer). */
+ * intermediate layer). Slices are whole multiples of BLAS_SLICE rows. */
+#define BLAS_SLICE 16
 static void blas_part(void *ctx, int part, int nparts)
 {
     const linear_job *j = ctx;
     int by_rows = j->rows >= j->N;
     size_t a, b;
-    slice(by_rows ? j->rows : j->N, 16, part, nparts, &a, &b);
+    slice(by_rows ? j->rows : j->N, BLAS_SLICE, part, nparts, &a, &b);
     if (a >= b)
         return;
     size_t m0 = by_rows ? a : 0, m1 = by_rows ? b : j->rows;
@@ -165,7 +166,13 @@ static void linear(const bs_run *r, float *out, const float *x, size_t N, size_t
         bs_parallel(r->pool, blas_part, &j, r->threads);
 }
 
-static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; } /* 64-byte alignment */
+/* Every buffer of a run (and each thread's packing scratch) starts on a cache line. */
+#define RUN_ALIGN 64                                    /* bytes */
+#define RUN_ALIGN_FLOATS (RUN_ALIGN / sizeof(float))
+static size_t round_up(size_t n) /* floats, to whole RUN_ALIGN */
+{
+    return (n + RUN_ALIGN_FLOATS - 1) / RUN_ALIGN_FLOATS * RUN_ALIGN_FLOATS;
+}
 
 static int head_has_pooler(const bs_model *m)
 {
@@ -192,11 +199,11 @@ static size_t run_floats(const bs_model *m, size_t B, size_t T)
     size_t rows = m->head == BS_HEAD_SEQ ? B : BT;
     double need = (double)(L + 1) * BT * H + (double)L * B * A * T * T + 6.0 * BT * H +
                   (double)BT * I + (double)BT + (double)B * H + (double)rows * logits_per_row(m) +
-                  16.0 * 13;
+                  13.0 * RUN_ALIGN_FLOATS; /* rounding up the 12 buffers, and to spare */
     if (need > (double)BS_MAX_RUN_FLOATS)
         return 0;
-    return round16((L + 1) * BT * H) + round16(L * B * A * T * T) + 6 * round16(BT * H) +
-           round16(BT * I) + round16(BT) + round16(B * H) + round16(rows * logits_per_row(m));
+    return round_up((L + 1) * BT * H) + round_up(L * B * A * T * T) + 6 * round_up(BT * H) +
+           round_up(BT * I) + round_up(BT) + round_up(B * H) + round_up(rows * logits_per_row(m));
 }
 
 /* Lays the buffers out for capacity (B, T). */
@@ -207,7 +214,7 @@ static void carve(bs_run *r, size_t B, size_t T)
     size_t I = (size_t)c->intermediate_size, BT = B * T;
     size_t rows = r->m->head == BS_HEAD_SEQ ? B : BT;
     float *p = r->mem;
-#define TAKE(ptr, n) (ptr = p, p += round16(n))
+#define TAKE(ptr, n) (ptr = p, p += round_up(n))
     TAKE(r->hidden, (L + 1) * BT * H);
     TAKE(r->attn, L * B * A * T * T);
     TAKE(r->q, BT * H);
@@ -236,7 +243,7 @@ static bs_status run_reserve(bs_run *r, int B, int T, bs_error *err)
                        "a batch of %zu x %zu positions needs more than %zu GiB of activations",
                        nb, nt, BS_MAX_RUN_FLOATS * sizeof(float) >> 30);
     void *mem = NULL;
-    if (posix_memalign(&mem, 64, n * sizeof(float)) != 0)
+    if (posix_memalign(&mem, RUN_ALIGN, n * sizeof(float)) != 0)
         return bs_fail(err, BS_ERR_NOMEM, "out of memory allocating %zu MiB of activations",
                        n * sizeof(float) >> 20);
     free(r->mem);
@@ -439,7 +446,8 @@ static void pack_reserve(bs_run *r, size_t rows, size_t T)
         !bs_k_linear_big_available())
         return;
     void *mem = NULL;
-    if (posix_memalign(&mem, 64, (size_t)parts * bs_k_linear_big_scratch() * sizeof(float)))
+    if (posix_memalign(&mem, RUN_ALIGN,
+                       (size_t)parts * bs_k_linear_big_scratch() * sizeof(float)))
         return;
     free(r->pack);
     r->pack = mem;
