@@ -45,6 +45,10 @@ typedef enum { BS_PROBLEM_SINGLE = 0, BS_PROBLEM_MULTI, BS_PROBLEM_REGRESSION } 
 typedef enum { BS_DTYPE_F32 = 0, BS_DTYPE_F16, BS_DTYPE_BF16 } bs_dtype;
 
 const char *bs_head_name(bs_head h);   /* "base", "seq", "tok", "mlm" */
+/* Hugging Face's class for a head, as its warnings and code name it:
+ * "BertForSequenceClassification", "BertForTokenClassification", "BertForMaskedLM",
+ * "BertModel" (base and auto). */
+const char *bs_head_class(bs_head h);
 const char *bs_act_name(bs_act a);     /* "gelu", "gelu_new", "relu", "silu" */
 const char *bs_dtype_name(bs_dtype d); /* "F32", "F16", "BF16" */
 

@@ -64,17 +64,6 @@ bs_load_options bs_load_defaults(void)
     return o;
 }
 
-/* Hugging Face's class for each head, used in its warnings. */
-static const char *head_class(bs_head h)
-{
-    switch (h) {
-    case BS_HEAD_SEQ: return "BertForSequenceClassification";
-    case BS_HEAD_TOK: return "BertForTokenClassification";
-    case BS_HEAD_MLM: return "BertForMaskedLM";
-    default: return "BertModel";
-    }
-}
-
 static bs_status add(table *tb, const char *name, const char *alt, int rank, uint64_t d0,
                      uint64_t d1, const float **dst, int group, int init, bs_error *err)
 {
@@ -424,7 +413,7 @@ static bs_status warn_unused(bs_model *m, const table *tb, const bs_safetensors 
         s = bs_warn(&m->warnings,
                     "Some weights of the model checkpoint at %s were not used when initializing "
                     "%s: %s",
-                    m->path, head_class(m->head), list);
+                    m->path, bs_head_class(m->head), list);
     }
 done:
     free(used);
@@ -470,7 +459,7 @@ static bs_status warn_random(bs_model *m, const table *tb, uint64_t seed)
                     "Some weights of %s were not initialized from the model checkpoint at %s and "
                     "are newly initialized: %s\nYou should probably TRAIN this model on a "
                     "down-stream task to be able to use it for predictions and inference.",
-                    head_class(m->head), m->path, list);
+                    bs_head_class(m->head), m->path, list);
     }
     /* The classifier replaced because its size differs, in HF's words. */
     char lines[640];
@@ -493,7 +482,7 @@ static bs_status warn_random(bs_model *m, const table *tb, uint64_t seed)
                     "are newly initialized because the shapes did not match:%s\nYou should "
                     "probably TRAIN this model on a down-stream task to be able to use it for "
                     "predictions and inference.",
-                    head_class(m->head), m->path, lines);
+                    bs_head_class(m->head), m->path, lines);
 done:
     free(names);
     free(shown);

@@ -38,6 +38,16 @@ const char *bs_head_name(bs_head h)
     return "?";
 }
 
+const char *bs_head_class(bs_head h)
+{
+    switch (h) {
+    case BS_HEAD_SEQ: return "BertForSequenceClassification";
+    case BS_HEAD_TOK: return "BertForTokenClassification";
+    case BS_HEAD_MLM: return "BertForMaskedLM";
+    default: return "BertModel";
+    }
+}
+
 const char *bs_act_name(bs_act a)
 {
     switch (a) {
