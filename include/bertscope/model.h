@@ -72,6 +72,39 @@ typedef struct bs_config {
     int problem_type_given;  /* problem_type was set in config.json (else derived from C) */
 } bs_config;
 
+/* A size in the config, for the tensor table below. */
+typedef enum {
+    BS_DIM_HIDDEN = 1,    /* hidden_size */
+    BS_DIM_INTERMEDIATE,  /* intermediate_size */
+    BS_DIM_VOCAB,         /* vocab_size */
+    BS_DIM_POSITIONS,     /* max_position_embeddings */
+    BS_DIM_TOKEN_TYPES,   /* type_vocab_size */
+} bs_dim;
+int bs_config_dim(const bs_config *cfg, bs_dim d);
+
+typedef enum {
+    BS_TENSOR_EMBEDDING,  /* NAME.weight (rows, cols) */
+    BS_TENSOR_LINEAR,     /* NAME.weight (rows, cols) = [out, in], NAME.bias (rows) */
+    BS_TENSOR_LAYERNORM,  /* NAME.weight (cols), NAME.bias (cols) */
+} bs_tensor_kind;
+
+typedef struct bs_tensor_info {
+    const char *name;    /* "embeddings.word_embeddings", "attention.self.query", ... */
+    int per_layer;       /* in every encoder layer N, as "encoder.layer.N." NAME */
+    bs_tensor_kind kind;
+    bs_dim rows, cols;
+} bs_tensor_info;
+
+/* BertModel's tensors as Hugging Face names them (the task models put "bert." before
+ * each), in the order the loader reads them: i = 0, 1, ... until NULL. The loader and
+ * `bertscope bench --write-checkpoint` both use this one list; the heads' tensors
+ * (classifier, cls.predictions) are not in it. */
+const bs_tensor_info *bs_bert_tensor(int i);
+/* t's name in encoder layer `layer` (ignored unless t->per_layer), without ".weight" /
+ * ".bias", into buf: "encoder.layer.3.attention.self.query", "pooler.dense". Returns
+ * what snprintf returns. */
+int bs_bert_tensor_name(const bs_tensor_info *t, int layer, char *buf, size_t size);
+
 /* Parses config.json bytes. Unknown position_embedding_type, non-dividing heads,
  * non-positive sizes and absurd sizes are errors naming the field. */
 bs_status bs_config_parse(bs_config *cfg, const char *json, size_t len, bs_error *err);

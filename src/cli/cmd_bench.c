@@ -223,9 +223,12 @@ static int write_checkpoint(const bench_opts *o)
         cli_error(&err);
         return EXIT_USAGE;
     }
-    long H = cfg.hidden_size, Ia = cfg.intermediate_size, V = cfg.vocab_size;
+    long H = cfg.hidden_size, V = cfg.vocab_size; /* the biggest tensor: V x H */
     int L = cfg.num_layers;
-    int cap = 8 + 16 * L, n = 0;
+    int cap = 0, n = 0; /* a weight and a bias per table entry and layer, at most */
+    const bs_tensor_info *t;
+    for (int i = 0; (t = bs_bert_tensor(i)) != NULL; i++)
+        cap += 2 * (t->per_layer ? L : 1);
     tspec *ts = calloc((size_t)cap, sizeof *ts);
     if (!ts) {
         bs_config_free(&cfg);
@@ -236,33 +239,23 @@ static int write_checkpoint(const bench_opts *o)
                          ts[n].shape[0] = a, ts[n].shape[1] = b, ts[n].kind = k, n++)
 #define T1(nm, a, k) (snprintf(ts[n].name, sizeof ts[n].name, "%s", nm), ts[n].rank = 1, \
                       ts[n].shape[0] = a, ts[n].kind = k, n++)
-    char nm[96];
-    T2("embeddings.word_embeddings.weight", V, H, 0);
-    T2("embeddings.position_embeddings.weight", (long)cfg.max_position, H, 0);
-    T2("embeddings.token_type_embeddings.weight", (long)cfg.type_vocab_size, H, 0);
-    T1("embeddings.LayerNorm.weight", H, 1);
-    T1("embeddings.LayerNorm.bias", H, 2);
-    for (int l = 0; l < L; l++) {
-        const char *lin[6] = {"attention.self.query", "attention.self.key",
-                              "attention.self.value", "attention.output.dense",
-                              "intermediate.dense", "output.dense"};
-        for (int j = 0; j < 6; j++) {
-            long out = j == 4 ? Ia : H, in = j == 5 ? Ia : H;
-            snprintf(nm, sizeof nm, "encoder.layer.%d.%s.weight", l, lin[j]);
-            T2(nm, out, in, 0);
-            snprintf(nm, sizeof nm, "encoder.layer.%d.%s.bias", l, lin[j]);
-            T1(nm, out, 2);
+    char nm[96], base[80];
+    /* BertModel's tensors, from the engine's table (the names the loader expects) */
+    for (int i = 0; (t = bs_bert_tensor(i)) != NULL; i++)
+        for (int l = 0; l < (t->per_layer ? L : 1); l++) {
+            bs_bert_tensor_name(t, l, base, sizeof base);
+            long rows = bs_config_dim(&cfg, t->rows), cols = bs_config_dim(&cfg, t->cols);
+            snprintf(nm, sizeof nm, "%s.weight", base);
+            if (t->kind == BS_TENSOR_LAYERNORM)
+                T1(nm, cols, 1);
+            else
+                T2(nm, rows, cols, 0);
+            snprintf(nm, sizeof nm, "%s.bias", base);
+            if (t->kind == BS_TENSOR_LINEAR)
+                T1(nm, rows, 2);
+            else if (t->kind == BS_TENSOR_LAYERNORM)
+                T1(nm, cols, 2);
         }
-        const char *ln[2] = {"attention.output.LayerNorm", "output.LayerNorm"};
-        for (int j = 0; j < 2; j++) {
-            snprintf(nm, sizeof nm, "encoder.layer.%d.%s.weight", l, ln[j]);
-            T1(nm, H, 1);
-            snprintf(nm, sizeof nm, "encoder.layer.%d.%s.bias", l, ln[j]);
-            T1(nm, H, 2);
-        }
-    }
-    T2("pooler.dense.weight", H, H, 0);
-    T1("pooler.dense.bias", H, 2);
 #undef T1
 #undef T2
     qsort(ts, (size_t)n, sizeof *ts, cmp_tspec);

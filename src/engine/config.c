@@ -48,6 +48,18 @@ const char *bs_head_class(bs_head h)
     }
 }
 
+int bs_config_dim(const bs_config *cfg, bs_dim d)
+{
+    switch (d) {
+    case BS_DIM_HIDDEN: return cfg->hidden_size;
+    case BS_DIM_INTERMEDIATE: return cfg->intermediate_size;
+    case BS_DIM_VOCAB: return cfg->vocab_size;
+    case BS_DIM_POSITIONS: return cfg->max_position;
+    case BS_DIM_TOKEN_TYPES: return cfg->type_vocab_size;
+    }
+    return 0;
+}
+
 const char *bs_act_name(bs_act a)
 {
     switch (a) {
