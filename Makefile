@@ -12,9 +12,20 @@ DESTDIR ?=
 VERSION := 0.1.0
 
 CC      ?= cc
-PKGS    := ncursesw openblas libutf8proc cmocka libcjson
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# Packages per layer (pkg-config names). The engine builds without curses; the app adds
+# ncursesw; only the test binaries link cmocka. tests/e2e/layers.sh checks it.
+ENGINE_PKGS := openblas libutf8proc libcjson
+APP_PKGS    := ncursesw
+TEST_PKGS   := cmocka
+pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
+ENGINE_CFLAGS := $(call pc_cflags,$(ENGINE_PKGS))
+APP_CFLAGS    := $(ENGINE_CFLAGS) $(call pc_cflags,$(APP_PKGS))
+ENGINE_LIBS   := $(call pc_libs,$(ENGINE_PKGS)) -lpthread -lm
+APP_LIBS      := $(call pc_libs,$(APP_PKGS)) $(ENGINE_LIBS)
+TEST_CFLAGS   := $(call pc_cflags,$(TEST_PKGS))
+TEST_LIBS     := $(call pc_libs,$(TEST_PKGS))
 
 ifeq ($(SANITIZE),1)
 BUILD   ?= build-san
@@ -28,23 +39,33 @@ endif
 
 CFLAGS  ?=
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter $(OPT) $(SANFLAGS) \
-           -Iinclude -Isrc -DBS_VERSION='"$(VERSION)"' -DBS_DATADIR='"$(DATADIR)"' \
-           -MMD -MP $(PKG_CFLAGS)
+           -Iinclude -Isrc -DBS_VERSION='"$(VERSION)"' -DBS_DATADIR='"$(DATADIR)"' -MMD -MP
 LDFLAGS ?=
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += $(PKG_LIBS) -lpthread -lm
+# LDLIBS (from the command line or the environment) is linked last, after the layers.
 
 ENGINE_SRC := $(wildcard src/engine/*.c)
 APP_SRC    := $(wildcard src/app/*.c)
 CLI_SRC    := $(wildcard src/cli/*.c)
 TEST_SRC   := $(wildcard tests/test_*.c)
-TESTLIB_SRC := $(wildcard tests/lib/*.c)
+# Tests of the engine alone (they include no src/app header): engine library only. A
+# test not listed here links the interface's library too.
+ENGINE_TESTS := test_bert test_brown test_checkpoint test_config test_hostile \
+                test_kernels test_pool test_safetensors test_tokenizer test_utf8
+# Test helpers: golden draws through app/grid.h; the others need the engine only.
+TESTLIB_APP_SRC    := tests/lib/golden.c
+TESTLIB_ENGINE_SRC := $(filter-out $(TESTLIB_APP_SRC),$(wildcard tests/lib/*.c))
 
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ    := $(APP_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
-TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/%.o)
+TESTLIB_ENGINE_OBJ := $(TESTLIB_ENGINE_SRC:%.c=$(BUILD)/%.o)
+TESTLIB_APP_OBJ    := $(TESTLIB_APP_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+ENGINE_TEST_BIN := $(filter $(ENGINE_TESTS:%=$(BUILD)/tests/%),$(TEST_BIN))
+APP_TEST_BIN    := $(filter-out $(ENGINE_TEST_BIN),$(TEST_BIN))
+ENGINE_TEST_OBJ := $(ENGINE_TEST_BIN:%=%.o)
+APP_TEST_OBJ    := $(APP_TEST_BIN:%=%.o)
 
 BIN := $(BUILD)/bertscope
 
@@ -54,9 +75,22 @@ BIN := $(BUILD)/bertscope
 
 all: $(BIN)
 
-$(BUILD)/%.o: %.c
+# Each layer compiles with its own packages' flags only.
+$(ENGINE_OBJ): $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(ENGINE_CFLAGS) -c $< -o $@
+
+$(APP_OBJ) $(CLI_OBJ): $(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(APP_CFLAGS) -c $< -o $@
+
+$(ENGINE_TEST_OBJ) $(TESTLIB_ENGINE_OBJ): $(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ENGINE_CFLAGS) $(TEST_CFLAGS) -c $< -o $@
+
+$(APP_TEST_OBJ) $(TESTLIB_APP_OBJ): $(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(APP_CFLAGS) $(TEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/libbsengine.a: $(ENGINE_OBJ)
 	@rm -f $@
@@ -67,11 +101,19 @@ $(BUILD)/libbsapp.a: $(APP_OBJ)
 	$(AR) rcs $@ $^
 
 $(BIN): $(CLI_OBJ) $(BUILD)/libbsapp.a $(BUILD)/libbsengine.a
-	$(CC) $(LDFLAGS) $(CLI_OBJ) $(BUILD)/libbsapp.a $(BUILD)/libbsengine.a $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $(CLI_OBJ) $(BUILD)/libbsapp.a $(BUILD)/libbsengine.a $(APP_LIBS) \
+	    $(LDLIBS) -o $@
 	@if [ "$(BUILD)" = build ]; then ln -sf build/bertscope bertscope 2>/dev/null || true; fi
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TESTLIB_OBJ) $(BUILD)/libbsapp.a $(BUILD)/libbsengine.a
-	$(CC) $(LDFLAGS) $< $(TESTLIB_OBJ) $(BUILD)/libbsapp.a $(BUILD)/libbsengine.a $(LDLIBS) -o $@
+$(ENGINE_TEST_BIN): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TESTLIB_ENGINE_OBJ) \
+                    $(BUILD)/libbsengine.a
+	$(CC) $(LDFLAGS) $< $(TESTLIB_ENGINE_OBJ) $(BUILD)/libbsengine.a $(ENGINE_LIBS) \
+	    $(TEST_LIBS) $(LDLIBS) -o $@
+
+$(APP_TEST_BIN): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TESTLIB_ENGINE_OBJ) $(TESTLIB_APP_OBJ) \
+                 $(BUILD)/libbsapp.a $(BUILD)/libbsengine.a
+	$(CC) $(LDFLAGS) $< $(TESTLIB_ENGINE_OBJ) $(TESTLIB_APP_OBJ) $(BUILD)/libbsapp.a \
+	    $(BUILD)/libbsengine.a $(APP_LIBS) $(TEST_LIBS) $(LDLIBS) -o $@
 
 deps:
 ifneq ($(NO_INSTALL),1)
@@ -113,4 +155,5 @@ endif
 clean:
 	rm -rf build build-san build-fuzz bertscope
 
--include $(ENGINE_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTLIB_OBJ:.o=.d) $(TEST_BIN:%=%.d)
+-include $(ENGINE_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTLIB_ENGINE_OBJ:.o=.d) \
+         $(TESTLIB_APP_OBJ:.o=.d) $(TEST_BIN:%=%.d)

@@ -32,10 +32,10 @@ static int setup_env(void **unused)
     lo.num_labels = 5;
     lo.seed = 7;
     memset(&env, 0, sizeof env);
-    bs_set_threads(1); /* tiny matrices: one thread is faster and the timing steadier */
     if (app_env_add_path(&env, "tiny", "builtin:tiny", "weights/vocab", &lo) != 0)
         return -1;
-    return 0;
+    /* tiny matrices: one thread is faster and the timing steadier */
+    return app_env_set_threads(&env, 1);
 }
 
 static int teardown_env(void **unused)
@@ -621,7 +621,7 @@ static void test_result_keeps_logits_and_attention(void **unused)
     assert_int_equal(mr->attn_A, 2);
     bs_run *run;
     bs_error err = {0};
-    assert_int_equal(bs_run_create(&run, env.models[0].model, &err), BS_OK);
+    assert_int_equal(bs_run_create(&run, env.models[0].model, NULL, &err), BS_OK);
     assert_int_equal(bs_forward(run, b->input_ids, b->attention_mask, b->token_type_ids, b->B,
                                 b->T, &err), BS_OK);
     const bs_outputs *o = bs_run_outputs(run);
@@ -642,7 +642,7 @@ static void test_result_keeps_logits_and_attention(void **unused)
     assert_true(mr->ragged);
     int len = b->length[1], T = b->T;
     assert_true(len < T);
-    assert_int_equal(bs_run_create(&run, env.models[0].model, &err), BS_OK);
+    assert_int_equal(bs_run_create(&run, env.models[0].model, NULL, &err), BS_OK);
     assert_int_equal(bs_forward(run, b->input_ids + T, b->attention_mask + T,
                                 b->token_type_ids + T, 1, len, &err), BS_OK);
     o = bs_run_outputs(run);

@@ -28,6 +28,21 @@
 #define REF_DIR "tests/fixtures/ref"
 #define TOL 1e-4f
 
+/* Every run is split over all cores, as `bertscope infer` does by default. */
+static bs_pool *pool;
+
+static int setup_pool(void **state)
+{
+    bs_error err = {0};
+    return bs_pool_create(&pool, 0, &err) == BS_OK ? 0 : -1;
+}
+
+static int teardown_pool(void **state)
+{
+    bs_pool_free(pool);
+    return 0;
+}
+
 typedef struct {
     int B, T, L, H, A;
     char head[8];
@@ -161,7 +176,7 @@ static void check_case(const char *name)
     assert_int_equal(c->hidden_size, rc.H);
 
     bs_run *run = NULL;
-    assert_int_equal(bs_run_create(&run, m, &err), BS_OK);
+    assert_int_equal(bs_run_create(&run, m, pool, &err), BS_OK);
     if (bs_forward(run, rc.ids, rc.mask, rc.types, rc.B, rc.T, &err) != BS_OK) {
         print_error("%s: %s\n", dir, err.msg);
         fail();
@@ -261,7 +276,7 @@ static void test_bert_padded_row_matches_its_unpadded_run(void **state)
     bs_model *m = load_case("padded");
     bs_run *run;
     bs_error err = {0};
-    assert_int_equal(bs_run_create(&run, m, &err), BS_OK);
+    assert_int_equal(bs_run_create(&run, m, pool, &err), BS_OK);
     int C = rc.logits_shape[1];
     for (int b = 0; b < rc.B; b++) {
         int n = 0;
@@ -288,7 +303,7 @@ static void test_bert_missing_mask_changes_padded_rows(void **state)
     bs_model *m = load_case("padded");
     bs_run *run;
     bs_error err = {0};
-    assert_int_equal(bs_run_create(&run, m, &err), BS_OK);
+    assert_int_equal(bs_run_create(&run, m, pool, &err), BS_OK);
     assert_int_equal(bs_forward(run, rc.ids, NULL, rc.types, rc.B, rc.T, &err), BS_OK);
     const bs_outputs *o = bs_run_outputs(run);
     int C = rc.logits_shape[1];
@@ -310,7 +325,7 @@ static void test_bert_run_regrows_and_stays_exact(void **state)
     bs_model *m = load_case("seq");
     bs_run *run;
     bs_error err = {0};
-    assert_int_equal(bs_run_create(&run, m, &err), BS_OK);
+    assert_int_equal(bs_run_create(&run, m, pool, &err), BS_OK);
     /* first a 1 x 3 batch, then the reference (2 x 9), then 1 x 3 again */
     assert_int_equal(bs_forward(run, rc.ids, NULL, NULL, 1, 3, &err), BS_OK);
     float small[8];
@@ -352,7 +367,7 @@ static void test_bert_left_padding_changes_logits(void **state)
         ids[t] = rc.ids[2 * T + n]; /* the pad id the right-padded row used */
     bs_run *run;
     bs_error err = {0};
-    assert_int_equal(bs_run_create(&run, m, &err), BS_OK);
+    assert_int_equal(bs_run_create(&run, m, pool, &err), BS_OK);
     assert_int_equal(bs_forward(run, ids, mask, NULL, 1, T, &err), BS_OK);
     const float *lg = bs_run_outputs(run)->logits;
     assert_true(tensor_max_diff(lg, rc.logits + 2 * C, (size_t)C) > 1e-3f);
@@ -384,7 +399,7 @@ static void test_bert_large_batch_matches_pytorch(void **state)
     }
     bs_run *run;
     bs_error err = {0};
-    assert_int_equal(bs_run_create(&run, m, &err), BS_OK);
+    assert_int_equal(bs_run_create(&run, m, pool, &err), BS_OK);
     assert_int_equal(bs_forward(run, ids, mask, types, REPEAT * rc.B, rc.T, &err), BS_OK);
     const bs_outputs *o = bs_run_outputs(run);
     int C = rc.logits_shape[1];
@@ -411,7 +426,7 @@ static void test_bert_rejects_sequence_longer_than_max_position(void **state)
     int32_t *ids = calloc((size_t)T, sizeof *ids);
     bs_run *run;
     bs_error err = {0};
-    assert_int_equal(bs_run_create(&run, m, &err), BS_OK);
+    assert_int_equal(bs_run_create(&run, m, pool, &err), BS_OK);
     assert_int_equal(bs_forward(run, ids, NULL, NULL, 1, T, &err), BS_ERR_LIMIT);
     assert_non_null(strstr(err.msg, "max_position_embeddings"));
     /* exactly max_position is fine */
@@ -429,7 +444,7 @@ static void test_bert_rejects_bad_ids_types_and_mask(void **state)
     int32_t ids[4] = {2, 7, 9, 3}, types[4] = {0, 0, 0, 0}, mask[4] = {1, 1, 1, 1};
     bs_run *run;
     bs_error err = {0};
-    assert_int_equal(bs_run_create(&run, m, &err), BS_OK);
+    assert_int_equal(bs_run_create(&run, m, pool, &err), BS_OK);
     ids[2] = c->vocab_size;
     assert_int_equal(bs_forward(run, ids, mask, types, 1, 4, &err), BS_ERR_INPUT);
     assert_non_null(strstr(err.msg, "outside the vocabulary"));
@@ -492,5 +507,5 @@ int main(void)
         cmocka_unit_test(test_bert_rejects_bad_ids_types_and_mask),
         cmocka_unit_test(test_bert_flops_counts_gemms),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup_pool, teardown_pool);
 }

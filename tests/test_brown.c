@@ -40,7 +40,7 @@ static void load(loaded *l, const char *dir)
         fail_msg("%s: %s", dir, err.msg);
     if (bs_tokenizer_load(&l->tok, dir, &err) != BS_OK)
         fail_msg("%s: %s", dir, err.msg);
-    if (bs_run_create(&l->run, l->m, &err) != BS_OK)
+    if (bs_run_create(&l->run, l->m, NULL, &err) != BS_OK)
         fail_msg("%s: %s", dir, err.msg);
 }
 
@@ -291,7 +291,6 @@ static void test_brown_genre_accuracy_matches_the_model_card(void **state)
 
 int main(void)
 {
-    bs_set_threads(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_brown_pos_logits_match_pytorch),
         cmocka_unit_test(test_brown_genre_logits_match_pytorch),

@@ -148,6 +148,62 @@ static void test_load_bert_prefix_f32_in_place(void **state)
     assert_int_equal(bs_model_weight_bytes(m), expected_floats(1) * sizeof(float));
 }
 
+/* The engine's one list of BertModel tensor names (bs_bert_tensor) against Hugging
+ * Face's state_dict of BertModel, written out here: names, kinds, sizes and order. */
+static void test_bert_tensor_table_is_hugging_faces(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int per_layer;
+        bs_tensor_kind kind;
+        bs_dim rows, cols;
+    } hf[] = {
+        {"embeddings.word_embeddings", 0, BS_TENSOR_EMBEDDING, BS_DIM_VOCAB, BS_DIM_HIDDEN},
+        {"embeddings.position_embeddings", 0, BS_TENSOR_EMBEDDING, BS_DIM_POSITIONS,
+         BS_DIM_HIDDEN},
+        {"embeddings.token_type_embeddings", 0, BS_TENSOR_EMBEDDING, BS_DIM_TOKEN_TYPES,
+         BS_DIM_HIDDEN},
+        {"embeddings.LayerNorm", 0, BS_TENSOR_LAYERNORM, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
+        {"attention.self.query", 1, BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
+        {"attention.self.key", 1, BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
+        {"attention.self.value", 1, BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
+        {"attention.output.dense", 1, BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
+        {"attention.output.LayerNorm", 1, BS_TENSOR_LAYERNORM, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
+        {"intermediate.dense", 1, BS_TENSOR_LINEAR, BS_DIM_INTERMEDIATE, BS_DIM_HIDDEN},
+        {"output.dense", 1, BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_INTERMEDIATE},
+        {"output.LayerNorm", 1, BS_TENSOR_LAYERNORM, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
+        {"pooler.dense", 0, BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
+    };
+    int n = (int)(sizeof hf / sizeof *hf);
+    for (int i = 0; i < n; i++) {
+        const bs_tensor_info *t = bs_bert_tensor(i);
+        assert_non_null(t);
+        assert_string_equal(t->name, hf[i].name);
+        assert_int_equal(t->per_layer, hf[i].per_layer);
+        assert_int_equal(t->kind, hf[i].kind);
+        assert_int_equal(t->cols, hf[i].cols);
+        if (t->kind != BS_TENSOR_LAYERNORM)
+            assert_int_equal(t->rows, hf[i].rows);
+    }
+    assert_null(bs_bert_tensor(n));
+    char name[64];
+    bs_bert_tensor_name(bs_bert_tensor(4), 11, name, sizeof name);
+    assert_string_equal(name, "encoder.layer.11.attention.self.query");
+    bs_bert_tensor_name(bs_bert_tensor(n - 1), 11, name, sizeof name);
+    assert_string_equal(name, "pooler.dense");
+    assert_null(bs_bert_tensor(-1));
+    bs_config c;
+    bs_error err = {0};
+    assert_int_equal(bs_config_builtin(&c, "base", &err), BS_OK);
+    assert_int_equal(bs_config_dim(&c, BS_DIM_HIDDEN), 768);
+    assert_int_equal(bs_config_dim(&c, BS_DIM_INTERMEDIATE), 3072);
+    assert_int_equal(bs_config_dim(&c, BS_DIM_VOCAB), 30522);
+    assert_int_equal(bs_config_dim(&c, BS_DIM_POSITIONS), 512);
+    assert_int_equal(bs_config_dim(&c, BS_DIM_TOKEN_TYPES), 2);
+    bs_config_free(&c);
+}
+
 static void test_load_no_prefix_base_model(void **state)
 {
     fixture *f = *state;
@@ -1195,6 +1251,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_load_bert_prefix_f32_in_place),
         T(test_load_no_prefix_base_model),
+        T(test_bert_tensor_table_is_hugging_faces),
         T(test_load_gamma_beta_and_position_ids),
         T(test_load_mlm_tied_decoder),
         T(test_load_mlm_stored_decoder_and_bias_spellings),

@@ -366,6 +366,11 @@ static void test_config_names(void **state)
     assert_string_equal(bs_head_name(BS_HEAD_TOK), "tok");
     assert_string_equal(bs_head_name(BS_HEAD_MLM), "mlm");
     assert_string_equal(bs_head_name(BS_HEAD_BASE), "base");
+    /* Hugging Face's class names, as warnings and the Python view print them */
+    assert_string_equal(bs_head_class(BS_HEAD_SEQ), "BertForSequenceClassification");
+    assert_string_equal(bs_head_class(BS_HEAD_TOK), "BertForTokenClassification");
+    assert_string_equal(bs_head_class(BS_HEAD_MLM), "BertForMaskedLM");
+    assert_string_equal(bs_head_class(BS_HEAD_BASE), "BertModel");
     assert_string_equal(bs_dtype_name(BS_DTYPE_BF16), "BF16");
     assert_string_equal(bs_dtype_name(BS_DTYPE_F16), "F16");
     assert_string_equal(bs_dtype_name(BS_DTYPE_F32), "F32");

@@ -41,7 +41,7 @@ static void compute(brk_report *r, const bs_model *m, const char *const *l, int 
 {
     texts(l, n);
     bs_encode_options o = bs_encode_defaults(tok);
-    assert_int_equal(brk_compute(r, m, tok, tx, n, &o, K), 0);
+    assert_int_equal(brk_compute(r, m, NULL, tok, tx, n, &o, K), 0);
     assert_true(r->ok);
 }
 
@@ -121,7 +121,7 @@ static void test_breakit_lowercase_off_only_for_capitals(void **state)
     assert_int_equal(bs_tokenizer_from_vocab(&cased, vocab, len, &s, &err), BS_OK);
     texts(lines, 3);
     bs_encode_options o = bs_encode_defaults(cased);
-    assert_int_equal(brk_compute(&r, seq, cased, tx, 3, &o, 0), 0);
+    assert_int_equal(brk_compute(&r, seq, NULL, cased, tx, 3, &o, 0), 0);
     assert_false(r.sw[BRK_NO_LOWER].ran);
     assert_non_null(strstr(r.sw[BRK_NO_LOWER].why, "does not lower-case"));
     brk_report_free(&r);
@@ -155,7 +155,7 @@ static void test_breakit_flips_are_argmax_changes(void **state)
     compute(&r, tokm, lines, 3, 0);
     bs_run *run;
     bs_error err = {0};
-    assert_int_equal(bs_run_create(&run, tokm, &err), BS_OK);
+    assert_int_equal(bs_run_create(&run, tokm, NULL, &err), BS_OK);
     assert_int_equal(bs_forward(run, r.ref.input_ids, r.ref.attention_mask, r.ref.token_type_ids,
                                 r.ref.B, r.ref.T, &err),
                      BS_OK);
@@ -184,7 +184,7 @@ static void test_breakit_error_is_reported(void **state)
     brk_report r;
     texts(longl, 1);
     bs_encode_options o = bs_encode_defaults(tok);
-    assert_int_equal(brk_compute(&r, seq, tok, tx, 1, &o, 0), -1);
+    assert_int_equal(brk_compute(&r, seq, NULL, tok, tx, 1, &o, 0), -1);
     assert_false(r.ok);
     assert_non_null(strstr(r.error, "correct run: "));
     app_grid g = {0};
@@ -204,7 +204,7 @@ static void test_breakit_one_switch_failing_keeps_the_others(void **state)
     texts(singles, 2);
     bs_encode_options o = bs_encode_defaults(tok);
     o.truncation = BS_TRUNC_ONLY_SECOND;
-    assert_int_equal(brk_compute(&r, seq, tok, tx, 2, &o, 4), 0);
+    assert_int_equal(brk_compute(&r, seq, NULL, tok, tx, 2, &o, 4), 0);
     assert_true(r.ok);
     assert_true(r.sw[BRK_NO_MASK].ran && r.sw[BRK_LEFT_PAD].ran);
     assert_false(r.sw[BRK_SHORT_MAX].ran);
@@ -243,7 +243,7 @@ static void test_breakit_refuses_huge_batches(void **state)
     o.truncation = BS_TRUNC_LONGEST_FIRST;
     o.max_length = 512;
     brk_report r;
-    assert_int_equal(brk_compute(&r, m, big, many, N, &o, 0), -1);
+    assert_int_equal(brk_compute(&r, m, NULL, big, many, N, &o, 0), -1);
     assert_non_null(strstr(r.error, "correct run: the batch (200, 512) needs about"));
     brk_report_free(&r);
     bs_tokenizer_free(big);

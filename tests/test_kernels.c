@@ -295,15 +295,21 @@ static void test_kernels_softmax_known_values(void **state)
 static void test_kernels_linear_small_matches_scalar(void **state)
 {
     (void)state;
-    /* M covers every row-block remainder (1..4) and more than one block; N every
-     * remainder of the 3-row blocks and more than one 48-row panel; K the tail of the
-     * 8-wide steps and more than one 768 chunk (3072 + 5). */
-    const size_t Ms[] = {1, 2, 3, 4, 7, 16}, Ns[] = {1, 2, 5, 33, 100};
-    const size_t Ks[] = {1, 7, 33, 768, 3077};
+    /* From the kernel's block sizes (kernels.h: 4 x 3 micro-kernel, 48-row panels, 768
+     * chunks, 8-wide steps). M: every remainder of the row blocks (1..MR) and several
+     * blocks; N: fewer weight rows than a block, every remainder of the blocks, more
+     * than two panels; K: shorter than a step, the tail of the steps, whole chunks and
+     * more than one chunk (1, 7, 33, 768, 3077 today). */
+    enum { MR = BS_K_SMALL_MR, NR = BS_K_SMALL_NR, NP = BS_K_SMALL_NP, KC = BS_K_SMALL_KC,
+           LN = BS_K_LANES };
+    const size_t Ms[] = {1, 2, 3, MR, 2 * MR - 1, 4 * MR};
+    const size_t Ns[] = {1, NR - 1, 2 * NR - 1, 11 * NR, 2 * NP + 4};
+    const size_t Ks[] = {1, LN - 1, 4 * LN + 1, KC, 4 * KC + 5};
+    _Static_assert(MR <= 4 && NR == 3, "Ms and Ns list every remainder of 4 x 3 blocks");
     const bs_kact acts[] = {BS_K_NONE, BS_K_GELU, BS_K_TANH};
-    for (size_t a = 0; a < 6; a++)
-        for (size_t b = 0; b < 5; b++)
-            for (size_t c = 0; c < 5; c++) {
+    for (size_t a = 0; a < sizeof Ms / sizeof *Ms; a++)
+        for (size_t b = 0; b < sizeof Ns / sizeof *Ns; b++)
+            for (size_t c = 0; c < sizeof Ks / sizeof *Ks; c++) {
                 size_t M = Ms[a], N = Ns[b], K = Ks[c], ldx = K + 3, ldo = N + 2;
                 size_t ldw = K + (b % 2) * 5; /* weight rows packed, or strided (attention) */
                 bs_kact act = acts[(a + b + c) % 3];
@@ -332,16 +338,23 @@ static void test_kernels_linear_big_matches_scalar(void **state)
     (void)state;
     if (!bs_k_linear_big_available())
         skip();
-    /* M: every remainder of the 6-row blocks; N: full and partial 16-wide panels and more
-     * than one 256-row block; K: the 8-wide transpose tail and more than one 768 block */
-    const size_t Ms[] = {1, 5, 6, 13, 70}, Ns[] = {3, 16, 45, 300}, Ks[] = {1, 9, 64, 800};
+    /* From the kernel's block sizes (kernels.h: 6 x 16 micro-kernel, blocks of 256 weight
+     * rows x 768 k, 8-wide transposes). M: every remainder of the row blocks (1..MR) and
+     * several blocks; N: less than a panel, one panel, a partial last panel, more than one
+     * block; K: shorter than a transpose, its tail, whole transposes, more than a block. */
+    enum { MR = BS_K_BIG_MR, NR = BS_K_BIG_NR, NC = BS_K_BIG_NC, KC = BS_K_BIG_KC,
+           LN = BS_K_LANES };
+    const size_t Ms[] = {1, 2, 3, 4, 5, MR, 2 * MR + 1, 11 * MR + 4};
+    const size_t Ns[] = {3, NR, 3 * NR - 3, NC + 44};
+    const size_t Ks[] = {1, LN + 1, 8 * LN, KC + 32};
+    _Static_assert(MR <= 6, "Ms lists every remainder of the row blocks");
     const bs_kact acts[] = {BS_K_NONE, BS_K_GELU, BS_K_TANH};
     float *scratch = NULL;
     assert_int_equal(posix_memalign((void **)&scratch, 64,
                                     bs_k_linear_big_scratch() * sizeof *scratch), 0);
-    for (size_t a = 0; a < 5; a++)
-        for (size_t b = 0; b < 4; b++)
-            for (size_t c = 0; c < 4; c++) {
+    for (size_t a = 0; a < sizeof Ms / sizeof *Ms; a++)
+        for (size_t b = 0; b < sizeof Ns / sizeof *Ns; b++)
+            for (size_t c = 0; c < sizeof Ks / sizeof *Ks; c++) {
                 size_t M = Ms[a], N = Ns[b], K = Ks[c], ldx = K + 1, ldo = N + 3;
                 size_t ldw = K + (a % 2) * 7;
                 bs_kact act = acts[(a + b + c) % 3];

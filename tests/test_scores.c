@@ -421,7 +421,7 @@ static void break_it(const char *dir, int *multi, int *regression)
         texts[i].a = lines[i], texts[i].a_len = strlen(lines[i]);
     bs_encode_options opt = bs_encode_defaults(tok);
     brk_report r;
-    assert_int_equal(brk_compute(&r, m, tok, texts, NLINES, &opt, 0), 0);
+    assert_int_equal(brk_compute(&r, m, NULL, tok, texts, NLINES, &opt, 0), 0);
     *multi = r.multi;
     *regression = r.regression;
     for (int s = 0; s < BRK_COUNT; s++)

@@ -5,13 +5,16 @@
  *     bs_model *m;
  *     bs_error err = {0};
  *     if (bs_model_load(&m, "weights/brown-genre", &lo, &err) != BS_OK) ...
+ *     bs_pool *pool;                                // worker threads, all cores
+ *     bs_pool_create(&pool, 0, &err);
  *     bs_run *run;
- *     bs_run_create(&run, m, &err);
+ *     bs_run_create(&run, m, pool, &err);           // its passes are split over pool
  *     bs_forward(run, batch.input_ids, batch.attention_mask, batch.token_type_ids,
  *                batch.B, batch.T, &err);
- *     const bs_outputs *o = bs_run_outputs(run);  // valid until the next bs_forward
+ *     const bs_outputs *o = bs_run_outputs(run);    // valid until the next bs_forward
  *     ... o->logits[b * o->logits_shape[1] + c] ...
  *     bs_run_free(run);
+ *     bs_pool_free(pool);                           // after every run that uses it
  *     bs_model_free(m);
  *
  * Legend: B batch, T positions, H hidden, A heads, D = H/A head size, I intermediate,
@@ -42,6 +45,10 @@ typedef enum { BS_PROBLEM_SINGLE = 0, BS_PROBLEM_MULTI, BS_PROBLEM_REGRESSION } 
 typedef enum { BS_DTYPE_F32 = 0, BS_DTYPE_F16, BS_DTYPE_BF16 } bs_dtype;
 
 const char *bs_head_name(bs_head h);   /* "auto", "base", "seq", "tok", "mlm" */
+/* Hugging Face's class for a head, as its warnings and code name it:
+ * "BertForSequenceClassification", "BertForTokenClassification", "BertForMaskedLM",
+ * "BertModel" (base and auto). */
+const char *bs_head_class(bs_head h);
 const char *bs_act_name(bs_act a);     /* "gelu", "gelu_new", "relu", "silu" */
 const char *bs_dtype_name(bs_dtype d); /* "F32", "F16", "BF16" */
 
@@ -68,6 +75,39 @@ typedef struct bs_config {
     char **id2label;         /* num_labels owned strings ("LABEL_0" when absent) */
     int problem_type_given;  /* problem_type was set in config.json (else derived from C) */
 } bs_config;
+
+/* A size in the config, for the tensor table below. */
+typedef enum {
+    BS_DIM_HIDDEN = 1,    /* hidden_size */
+    BS_DIM_INTERMEDIATE,  /* intermediate_size */
+    BS_DIM_VOCAB,         /* vocab_size */
+    BS_DIM_POSITIONS,     /* max_position_embeddings */
+    BS_DIM_TOKEN_TYPES,   /* type_vocab_size */
+} bs_dim;
+int bs_config_dim(const bs_config *cfg, bs_dim d);
+
+typedef enum {
+    BS_TENSOR_EMBEDDING,  /* NAME.weight (rows, cols) */
+    BS_TENSOR_LINEAR,     /* NAME.weight (rows, cols) = [out, in], NAME.bias (rows) */
+    BS_TENSOR_LAYERNORM,  /* NAME.weight (cols), NAME.bias (cols) */
+} bs_tensor_kind;
+
+typedef struct bs_tensor_info {
+    const char *name;    /* "embeddings.word_embeddings", "attention.self.query", ... */
+    int per_layer;       /* in every encoder layer N, as "encoder.layer.N." NAME */
+    bs_tensor_kind kind;
+    bs_dim rows, cols;
+} bs_tensor_info;
+
+/* BertModel's tensors as Hugging Face names them (the task models put "bert." before
+ * each), in the order the loader reads them: i = 0, 1, ... until NULL. The loader and
+ * `bertscope bench --write-checkpoint` both use this one list; the heads' tensors
+ * (classifier, cls.predictions) are not in it. */
+const bs_tensor_info *bs_bert_tensor(int i);
+/* t's name in encoder layer `layer` (ignored unless t->per_layer), without ".weight" /
+ * ".bias", into buf: "encoder.layer.3.attention.self.query", "pooler.dense". Returns
+ * what snprintf returns. */
+int bs_bert_tensor_name(const bs_tensor_info *t, int layer, char *buf, size_t size);
 
 /* Parses config.json bytes. Unknown position_embedding_type, non-dividing heads,
  * non-positive sizes and absurd sizes are errors naming the field. */
@@ -131,12 +171,19 @@ int bs_model_shape_only(const bs_model *m);     /* all weights random */
 const bs_warnings *bs_model_warnings(const bs_model *m);
 size_t bs_model_weight_bytes(const bs_model *m); /* bytes of weights as used (F32) */
 
-/* Threads a forward pass is split over (process-wide; n <= 0 = all cores, the default).
- * The engine runs its kernels on its own pool and keeps OpenBLAS to one thread, so
- * that OpenBLAS's idle threads never spin against it. bs_get_threads() gives the count
- * in use. */
-void bs_set_threads(int n);
-int bs_get_threads(void);
+/* A pool of worker threads that forward passes are split over. The engine runs its
+ * kernels on its pools and keeps OpenBLAS to one thread, so that OpenBLAS's idle
+ * threads never spin against them. A pool runs one job at a time: give each run that
+ * computes at the same time as another its own pool (the interface has one per model,
+ * so two models computing at once each get all the cores); a run that finds its pool
+ * busy works alone. Workers start on the first job big enough to need them and sleep
+ * when idle, so an unused pool costs no thread.
+ * n_threads <= 0: as many as this process may use cores. bs_pool_threads() gives the
+ * count (1 for NULL). bs_pool_free() may only be called once no run is using the pool. */
+typedef struct bs_pool bs_pool;
+bs_status bs_pool_create(bs_pool **out, int n_threads, bs_error *err);
+int bs_pool_threads(const bs_pool *pool);
+void bs_pool_free(bs_pool *pool);
 /* The SIMD path of the non-GEMM kernels, picked at run time: "avx2" or "portable". */
 const char *bs_kernels_isa(void);
 
@@ -152,7 +199,9 @@ typedef struct bs_outputs {
 
 typedef struct bs_run bs_run;
 
-bs_status bs_run_create(bs_run **out, const bs_model *m, bs_error *err);
+/* A run of m whose passes are split over pool's threads (NULL: on the calling thread
+ * alone). Neither m nor pool is owned; both must outlive the run. */
+bs_status bs_run_create(bs_run **out, const bs_model *m, bs_pool *pool, bs_error *err);
 /* Runs the model on a (B, T) batch. Buffers grow as needed. attention_mask and
  * token_type_ids may be NULL (all ones / all zeros). Fails with BS_ERR_LIMIT when
  * T > max_position, BS_ERR_INPUT for an id out of range. */

@@ -285,8 +285,9 @@ void brk_report_free(brk_report *r)
     memset(r, 0, sizeof *r);
 }
 
-int brk_compute(brk_report *r, const bs_model *m, const bs_tokenizer *tok, const bs_text *texts,
-                int B, const bs_encode_options *opt, int short_max_length)
+int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokenizer *tok,
+                const bs_text *texts, int B, const bs_encode_options *opt,
+                int short_max_length)
 {
     memset(r, 0, sizeof *r);
     r->B = B;
@@ -313,7 +314,7 @@ int brk_compute(brk_report *r, const bs_model *m, const bs_tokenizer *tok, const
     }
     bs_run *run = NULL;
     bs_error e = {0};
-    if (bs_run_create(&run, m, &e) != BS_OK) {
+    if (bs_run_create(&run, m, pool, &e) != BS_OK) {
         set_err(r, "correct run", &e);
         return -1;
     }

@@ -12,7 +12,7 @@
  * index of the token within its segment, [CLS]/[SEP]/[PAD] excluded), and one line on why.
  *
  *     brk_report r;
- *     brk_compute(&r, model, tok, texts, B, &opt, 0);   // opt: the user's encode options
+ *     brk_compute(&r, model, pool, tok, texts, B, &opt, 0);  // opt: the user's options
  *     brk_draw(g, x, y, w, h, &r, sel_switch, sel_row);
  *     brk_report_free(&r);
  *
@@ -78,10 +78,12 @@ typedef struct brk_report {
     brk_outcome sw[BRK_COUNT];
 } brk_report;
 
-/* Computes every switch. short_max_length: the max_length of BRK_SHORT_MAX, 0 = half
- * the longest row (at least the specials plus one). Returns 0, or -1 with r->error set. */
-int brk_compute(brk_report *r, const bs_model *m, const bs_tokenizer *tok, const bs_text *texts,
-                int B, const bs_encode_options *opt, int short_max_length);
+/* Computes every switch, the runs split over pool (NULL: this thread alone).
+ * short_max_length: the max_length of BRK_SHORT_MAX, 0 = half the longest row (at least
+ * the specials plus one). Returns 0, or -1 with r->error set. */
+int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokenizer *tok,
+                const bs_text *texts, int B, const bs_encode_options *opt,
+                int short_max_length);
 void brk_report_free(brk_report *r);
 
 /* The table of switches (sel_switch highlighted), its why-line, and per sentence the Δ

@@ -36,6 +36,9 @@ int app_env_add(app_env *env, const char *name, bs_model *model, bs_tokenizer *t
     snprintf(m->name, sizeof m->name, "%s", name);
     m->model = model;
     m->tok = tok;
+    bs_error err = {0};
+    if (model && bs_pool_create(&m->pool, 0, &err) != BS_OK)
+        m->pool = NULL; /* out of memory: its passes run on one thread */
     return 0;
 }
 
@@ -94,19 +97,34 @@ int app_env_ensure_tokenizer(app_env *env, const char *vocab_dir)
     return 0;
 }
 
-int app_env_pick_threads(const app_env *env)
+int app_env_set_threads(app_env *env, int n)
+{
+    int rc = 0;
+    for (int i = 0; i < env->n; i++) {
+        app_model *m = &env->models[i];
+        bs_pool_free(m->pool);
+        m->pool = NULL;
+        bs_error err = {0};
+        if (m->model && bs_pool_create(&m->pool, n, &err) != BS_OK)
+            rc = -1;
+    }
+    return rc;
+}
+
+int app_env_pick_threads(app_env *env)
 {
     int small = 1;
     for (int i = 0; i < env->n; i++)
         if (env->models[i].model && bs_model_config(env->models[i].model)->hidden_size > 512)
             small = 0;
-    bs_set_threads(small ? 1 : 0);
+    app_env_set_threads(env, small ? 1 : 0);
     return small ? 1 : 0;
 }
 
 void app_env_free(app_env *env)
 {
     for (int i = 0; i < env->n; i++) {
+        bs_pool_free(env->models[i].pool);
         bs_model_free(env->models[i].model);
         bs_tokenizer_free(env->models[i].tok);
     }
@@ -278,7 +296,7 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run, d
                  b->B, b->T, floats * 4.0 / 1e9, budget / 1e9);
         return;
     }
-    if (!*run && bs_run_create(run, am->model, &err) != BS_OK) {
+    if (!*run && bs_run_create(run, am->model, am->pool, &err) != BS_OK) {
         set_error(mr, &err);
         return;
     }
@@ -413,9 +431,9 @@ app_result *app_compute(const app_env *env, const app_job *job, bs_run **runs)
             if (mr->batch.length[b] != mr->batch.length[0])
                 mr->ragged = job->padding == BS_PAD_NONE;
     }
-    /* The models are independent: with two or more, each runs on its own thread (the
-     * interface's default shows two heads side by side, and the machine has cores to
-     * spare), so a keystroke costs the slowest model, not the sum. */
+    /* The models are independent: with two or more, each runs on its own thread and its
+     * own pool (the interface's default shows two heads side by side, and the machine
+     * has cores to spare), so a keystroke costs the slowest model, not the sum. */
     double t0 = now_ms();
     fwd_task tasks[APP_MAX_MODELS];
     pthread_t threads[APP_MAX_MODELS];
@@ -454,7 +472,7 @@ app_result *app_compute(const app_env *env, const app_job *job, bs_run **runs)
         o.max_length = job->max_length;
         r->brk = calloc(1, sizeof *r->brk);
         if (r->brk)
-            brk_compute(r->brk, am->model, am->tok, texts, job->n, &o, 0);
+            brk_compute(r->brk, am->model, am->pool, am->tok, texts, job->n, &o, 0);
         r->brk_model = job->brk_model;
     }
     if (job->detail_model >= 0 && job->detail_model < env->n)

@@ -24,6 +24,7 @@
 typedef struct app_model {
     char name[128];       /* as the user named it: "brown-pos", a path, "builtin:tiny" */
     bs_model *model;      /* NULL: tokenizer only (load_error says why when it failed) */
+    bs_pool *pool;        /* the threads its passes are split over, its own (NULL: one) */
     bs_tokenizer *tok;    /* never NULL in a usable entry */
     char tok_dir[1024];   /* the folder its vocab.txt came from */
     char load_error[1200];/* "" when loaded */
@@ -50,10 +51,15 @@ int app_env_ensure_tokenizer(app_env *env, const char *vocab_dir);
 /* Adds a model and tokenizer the caller built (the env takes ownership of both). */
 int app_env_add(app_env *env, const char *name, bs_model *model, bs_tokenizer *tok);
 void app_env_free(app_env *env);
-/* GEMM threads for interactive use: one when every model is small (hidden <= 512),
- * where the interface's few dozen tokens make threading pure overhead; else all cores.
- * Calls bs_set_threads (process-wide); returns the count chosen (0 = all). */
-int app_env_pick_threads(const app_env *env);
+/* Gives each model a pool of n threads of its own (n <= 0: all cores), replacing the
+ * one it had, so that models computing at the same time each get all n. app_env_add
+ * gives all cores. Call only while nothing computes on env. Returns 0, or -1 when out
+ * of memory (a model without a pool runs on one thread). */
+int app_env_set_threads(app_env *env, int n);
+/* Threads for interactive use: one when every model is small (hidden <= 512), where
+ * the interface's few dozen tokens make threading pure overhead; else all cores.
+ * Calls app_env_set_threads; returns the count chosen (0 = all). */
+int app_env_pick_threads(app_env *env);
 
 /* The settings of one computation: a copy of the sentences (A<TAB>B for a pair) and
  * the encode options as the user set them. */
@@ -114,8 +120,9 @@ typedef struct app_result {
     int brk_model;
 } app_result;
 
-/* Runs job on every model of env. runs (env->n entries, NULL allowed) are per-thread
- * forward-pass buffers kept between calls; app_compute creates them as needed.
+/* Runs job on every model of env, each model on its own thread and pool. runs (env->n
+ * entries, NULL allowed) are per-model forward-pass buffers kept between calls (on
+ * the model's pool); app_compute creates them as needed.
  * Returns NULL only when out of memory; per-model failures are in the result. */
 app_result *app_compute(const app_env *env, const app_job *job, bs_run **runs);
 void app_result_free(app_result *r);

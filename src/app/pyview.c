@@ -45,16 +45,6 @@ static void py_str(sbuf *b, const char *s, size_t n)
     sb_add(b, "\"", 1);
 }
 
-static const char *head_class(bs_head h)
-{
-    switch (h) {
-    case BS_HEAD_SEQ: return "BertForSequenceClassification";
-    case BS_HEAD_TOK: return "BertForTokenClassification";
-    case BS_HEAD_MLM: return "BertForMaskedLM";
-    default: return "BertModel";
-    }
-}
-
 int py_full_rows(const bs_batch *batch)
 {
     int k = 0;
@@ -114,7 +104,7 @@ char *py_generate(const py_spec *s)
 {
     sbuf b = {0};
     const bs_batch *bt = s->batch;
-    const char *cls = head_class(s->head);
+    const char *cls = bs_head_class(s->head);
     /* No model (tokenizer only): the tokenizer part alone. */
     int nomodel = !s->cfg;
     const char *mpath = s->model_path ? s->model_path : s->tokenizer_path;

@@ -159,7 +159,8 @@ static int sgemm_peak(const bench_opts *o)
 {
     const int M = 1024, N = 3072, K = 768; /* bert-base FFN at B x T = 1024 */
     /* OpenBLAS's own threading, as many threads as the engine would use */
-    openblas_set_num_threads(bs_get_threads());
+    int threads = o->threads > 0 ? o->threads : openblas_get_num_procs();
+    openblas_set_num_threads(threads);
     float *a = malloc((size_t)M * K * sizeof *a), *b = malloc((size_t)N * K * sizeof *b);
     float *c = malloc((size_t)M * N * sizeof *c);
     if (!a || !b || !c) {
@@ -183,7 +184,7 @@ static int sgemm_peak(const bench_opts *o)
     double gflops = 2.0 * M * N * K / (best * 1e6);
     printf("{\"sgemm\": [%d, %d, %d], \"threads\": %d, \"best_ms\": %.3f, "
            "\"sgemm_peak_gflops\": %.1f}\n",
-           M, N, K, bs_get_threads(), best, gflops);
+           M, N, K, threads, best, gflops);
     free(a), free(b), free(c);
     return EXIT_OK;
 }
@@ -224,9 +225,12 @@ static int write_checkpoint(const bench_opts *o)
         cli_error(&err);
         return EXIT_USAGE;
     }
-    long H = cfg.hidden_size, Ia = cfg.intermediate_size, V = cfg.vocab_size;
+    long H = cfg.hidden_size, V = cfg.vocab_size; /* the biggest tensor: V x H */
     int L = cfg.num_layers;
-    int cap = 8 + 16 * L, n = 0;
+    int cap = 0, n = 0; /* a weight and a bias per table entry and layer, at most */
+    const bs_tensor_info *t;
+    for (int i = 0; (t = bs_bert_tensor(i)) != NULL; i++)
+        cap += 2 * (t->per_layer ? L : 1);
     tspec *ts = calloc((size_t)cap, sizeof *ts);
     if (!ts) {
         bs_config_free(&cfg);
@@ -237,33 +241,23 @@ static int write_checkpoint(const bench_opts *o)
                          ts[n].shape[0] = a, ts[n].shape[1] = b, ts[n].kind = k, n++)
 #define T1(nm, a, k) (snprintf(ts[n].name, sizeof ts[n].name, "%s", nm), ts[n].rank = 1, \
                       ts[n].shape[0] = a, ts[n].kind = k, n++)
-    char nm[96];
-    T2("embeddings.word_embeddings.weight", V, H, 0);
-    T2("embeddings.position_embeddings.weight", (long)cfg.max_position, H, 0);
-    T2("embeddings.token_type_embeddings.weight", (long)cfg.type_vocab_size, H, 0);
-    T1("embeddings.LayerNorm.weight", H, 1);
-    T1("embeddings.LayerNorm.bias", H, 2);
-    for (int l = 0; l < L; l++) {
-        const char *lin[6] = {"attention.self.query", "attention.self.key",
-                              "attention.self.value", "attention.output.dense",
-                              "intermediate.dense", "output.dense"};
-        for (int j = 0; j < 6; j++) {
-            long out = j == 4 ? Ia : H, in = j == 5 ? Ia : H;
-            snprintf(nm, sizeof nm, "encoder.layer.%d.%s.weight", l, lin[j]);
-            T2(nm, out, in, 0);
-            snprintf(nm, sizeof nm, "encoder.layer.%d.%s.bias", l, lin[j]);
-            T1(nm, out, 2);
+    char nm[96], base[80];
+    /* BertModel's tensors, from the engine's table (the names the loader expects) */
+    for (int i = 0; (t = bs_bert_tensor(i)) != NULL; i++)
+        for (int l = 0; l < (t->per_layer ? L : 1); l++) {
+            bs_bert_tensor_name(t, l, base, sizeof base);
+            long rows = bs_config_dim(&cfg, t->rows), cols = bs_config_dim(&cfg, t->cols);
+            snprintf(nm, sizeof nm, "%s.weight", base);
+            if (t->kind == BS_TENSOR_LAYERNORM)
+                T1(nm, cols, 1);
+            else
+                T2(nm, rows, cols, 0);
+            snprintf(nm, sizeof nm, "%s.bias", base);
+            if (t->kind == BS_TENSOR_LINEAR)
+                T1(nm, rows, 2);
+            else if (t->kind == BS_TENSOR_LAYERNORM)
+                T1(nm, cols, 2);
         }
-        const char *ln[2] = {"attention.output.LayerNorm", "output.LayerNorm"};
-        for (int j = 0; j < 2; j++) {
-            snprintf(nm, sizeof nm, "encoder.layer.%d.%s.weight", l, ln[j]);
-            T1(nm, H, 1);
-            snprintf(nm, sizeof nm, "encoder.layer.%d.%s.bias", l, ln[j]);
-            T1(nm, H, 2);
-        }
-    }
-    T2("pooler.dense.weight", H, H, 0);
-    T1("pooler.dense.bias", H, 2);
 #undef T1
 #undef T2
     qsort(ts, (size_t)n, sizeof *ts, cmp_tspec);
@@ -386,6 +380,7 @@ static int bench_forward(const bench_opts *o)
 {
     bs_error err = {0};
     bs_model *m = NULL;
+    bs_pool *pool = NULL;
     bs_run *run = NULL;
     bs_load_options lo = bs_load_defaults();
     lo.seed = o->seed;
@@ -416,7 +411,8 @@ static int bench_forward(const bench_opts *o)
         s ^= s << 13, s ^= s >> 7, s ^= s << 17;
         ids[i] = (int32_t)(s % (uint64_t)c->vocab_size);
     }
-    if ((st = bs_run_create(&run, m, &err)) != BS_OK ||
+    if ((st = bs_pool_create(&pool, o->threads, &err)) != BS_OK ||
+        (st = bs_run_create(&run, m, pool, &err)) != BS_OK ||
         (st = bs_forward(run, ids, NULL, NULL, o->batch, o->seq, &err)) != BS_OK) {
         cli_error(&err);
         rc = cli_exit_code(st);
@@ -440,7 +436,7 @@ static int bench_forward(const bench_opts *o)
            "\"min_ms\": %.3f, \"gflops\": %.2f, \"cpu_ms\": %.3f, \"load_ms\": %.1f, "
            "\"first_ms\": %.1f, "
            "\"peak_rss_mb\": %.1f, \"weights_mb\": %.1f, \"kernels\": \"%s\"}\n",
-           o->batch, o->seq, bs_get_threads(), o->runs, median, times[0],
+           o->batch, o->seq, bs_pool_threads(pool), o->runs, median, times[0],
            flops / (median * 1e6), cpu_median, load_ms, first_ms, peak_rss_mb(),
            bs_model_weight_bytes(m) / 1048576.0, bs_kernels_isa());
     rc = EXIT_OK;
@@ -448,6 +444,7 @@ out:
     free(ids);
     free(times);
     bs_run_free(run);
+    bs_pool_free(pool);
     bs_model_free(m);
     return rc;
 }
@@ -460,8 +457,6 @@ int cmd_bench(int argc, char **argv)
         return EXIT_OK;
     if (r < 0)
         return EXIT_USAGE;
-    if (o.threads)
-        bs_set_threads(o.threads);
     if (o.write_dir)
         return write_checkpoint(&o);
     if (o.sgemm_peak)

@@ -723,6 +723,7 @@ static int run_model(const char *model_arg, const infer_opts *o, const line_t *l
     bs_error err = {0};
     bs_model *m = NULL;
     bs_tokenizer *tok = NULL;
+    bs_pool *pool = NULL;
     bs_run *run = NULL;
     bs_warnings extra = {0};
     bs_status st;
@@ -748,7 +749,8 @@ static int run_model(const char *model_arg, const infer_opts *o, const line_t *l
         goto fail;
     if ((st = load_tokenizer(mpath, &tok, &extra, &err)) != BS_OK)
         goto fail;
-    if ((st = bs_run_create(&run, m, &err)) != BS_OK)
+    if ((st = bs_pool_create(&pool, o->threads, &err)) != BS_OK ||
+        (st = bs_run_create(&run, m, pool, &err)) != BS_OK)
         goto fail;
     int tok_v = bs_tokenizer_vocab_size(tok), model_v = bs_model_config(m)->vocab_size;
     if (tok_v > model_v)
@@ -793,6 +795,7 @@ static int run_model(const char *model_arg, const infer_opts *o, const line_t *l
     if (st != BS_OK)
         goto fail;
     bs_run_free(run);
+    bs_pool_free(pool);
     bs_tokenizer_free(tok);
     bs_model_free(m);
     bs_warnings_free(&extra);
@@ -802,6 +805,7 @@ fail:
     fflush(stdout);
     cli_error(&err);
     bs_run_free(run);
+    bs_pool_free(pool);
     bs_tokenizer_free(tok);
     bs_model_free(m);
     bs_warnings_free(&extra);
@@ -816,8 +820,6 @@ int cmd_infer(int argc, char **argv)
         return EXIT_OK;
     if (r < 0)
         return -r;
-    if (o.threads)
-        bs_set_threads(o.threads);
     line_t *lines;
     int n;
     if (read_lines(&o, &lines, &n))

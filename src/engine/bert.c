@@ -10,9 +10,9 @@
  * matrix as stored: bs_k_linear_small up to BS_SMALL_ROWS rows (B x T), bs_k_linear_big
  * above (kernels.c), OpenBLAS only where there is no AVX2. Attention is two products
  * per (b, head) straight on the (B, T, H) Q/K/V buffers, so heads are never copied out
- * (attn_part). All of it is split over the engine's own thread pool (pool.c), which
- * also runs LayerNorm; OpenBLAS is kept to one thread, so that its idle threads do not
- * spin against the pool. The run keeps every layer's hidden state and attention
+ * (attn_part). All of it is split over the thread pool the run was given (pool.c),
+ * which also runs LayerNorm; OpenBLAS is kept to one thread, so that its idle threads
+ * do not spin against the pool. The run keeps every layer's hidden state and attention
  * probabilities because the interface shows them.
  *
  * A run is sized for (B, T) in one allocation and only reallocated when a bigger batch
@@ -25,7 +25,6 @@
 #include <float.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +40,8 @@
 
 struct bs_run {
     const bs_model *m;
+    bs_pool *pool;    /* not owned; NULL: everything on the calling thread */
+    int threads;      /* bs_pool_threads(pool) */
     int cap_B, cap_T; /* the buffers below hold (cap_B, cap_T); a pass uses (B, T) */
     float *mem;       /* the one allocation everything below points into */
 
@@ -64,15 +65,15 @@ struct bs_run {
 };
 
 
-/* Threads for a job of `macs` multiply-adds on the pool: bs_get_threads(), but one
+/* Threads for a job of `macs` multiply-adds on the run's pool: all of them, but one
  * below PARALLEL_MIN_MACS, where handing out the parts costs more than it saves: the
  * built-in models' 128-wide layers on a short sentence (16 x 128 x 128 = 262k) take a
  * few microseconds alone, and in the interface the other models' threads want the
  * cores. */
 #define PARALLEL_MIN_MACS ((size_t)1 << 20)
-static int threads_for(size_t macs)
+static int threads_for(const bs_run *r, size_t macs)
 {
-    return macs < PARALLEL_MIN_MACS ? 1 : bs_get_threads();
+    return macs < PARALLEL_MIN_MACS ? 1 : r->threads;
 }
 
 typedef struct {
@@ -93,26 +94,26 @@ static void slice(size_t total, size_t unit, int part, int nparts, size_t *a, si
     *b = *a + chunk < total ? *a + chunk : total;
 }
 
-/* Part p of nparts: a slice of the output columns (weight rows), in multiples of 3 so
- * every slice but the last runs the kernel's full 3-row blocks. */
+/* Part p of nparts: a slice of the output columns (weight rows), in multiples of
+ * BS_K_SMALL_NR so every slice but the last runs the kernel's full blocks. */
 static void small_part(void *ctx, int part, int nparts)
 {
     const linear_job *j = ctx;
     size_t n0, n1;
-    slice(j->N, 3, part, nparts, &n0, &n1);
+    slice(j->N, BS_K_SMALL_NR, part, nparts, &n0, &n1);
     if (n0 < n1)
         bs_k_linear_small(j->out + n0, j->N, j->x, j->ldx, j->w + n0 * j->K, j->K,
                           j->bias ? j->bias + n0 : NULL, j->act, j->rows, n1 - n0, j->K);
 }
 
 /* Part p of nparts of a big linear layer on our kernel: a slice of the weight rows (in
- * multiples of 16, the kernel's panel width), all rows of x; each part packs only its
- * own weights, into its own scratch block. */
+ * multiples of BS_K_BIG_NR, the kernel's panel width), all rows of x; each part packs
+ * only its own weights, into its own scratch block. */
 static void big_part(void *ctx, int part, int nparts)
 {
     const linear_job *j = ctx;
     size_t n0, n1;
-    slice(j->N, 16, part, nparts, &n0, &n1);
+    slice(j->N, BS_K_BIG_NR, part, nparts, &n0, &n1);
     if (n0 < n1)
         bs_k_linear_big(j->out + n0, j->N, j->x, j->ldx, j->w + n0 * j->K, j->K,
                         j->bias ? j->bias + n0 : NULL, j->act, j->rows, n1 - n0, j->K,
@@ -124,13 +125,14 @@ static void big_part(void *ctx, int part, int nparts)
  * both operands per call, so each part takes a slice of the bigger one and packs all of
  * the smaller: a slice of the rows of x when the weights are the smaller (Q, K, V, the
  * output dense layers), a slice of the weight rows when x is (the 3072-wide
- * intermediate layer). */
+ * intermediate layer). Slices are whole multiples of BLAS_SLICE rows. */
+#define BLAS_SLICE 16
 static void blas_part(void *ctx, int part, int nparts)
 {
     const linear_job *j = ctx;
     int by_rows = j->rows >= j->N;
     size_t a, b;
-    slice(by_rows ? j->rows : j->N, 16, part, nparts, &a, &b);
+    slice(by_rows ? j->rows : j->N, BLAS_SLICE, part, nparts, &a, &b);
     if (a >= b)
         return;
     size_t m0 = by_rows ? a : 0, m1 = by_rows ? b : j->rows;
@@ -153,18 +155,24 @@ static void linear(const bs_run *r, float *out, const float *x, size_t N, size_t
 {
     if (N <= BS_SMALL_ROWS) {
         linear_job j = {out, x, l->w, l->b, act, ldx, N, (size_t)l->out, (size_t)l->in, NULL};
-        bs_parallel(small_part, &j, threads_for(N * j.N * j.K));
+        bs_parallel(r->pool, small_part, &j, threads_for(r, N * j.N * j.K));
         return;
     }
     linear_job j = {out, x, l->w, l->b, act, ldx, N, (size_t)l->out, (size_t)l->in, r->pack};
-    int parts = bs_get_threads() < r->pack_parts ? bs_get_threads() : r->pack_parts;
+    int parts = r->threads < r->pack_parts ? r->threads : r->pack_parts;
     if (parts >= 1 && bs_k_linear_big_available())
-        bs_parallel(big_part, &j, parts);
+        bs_parallel(r->pool, big_part, &j, parts);
     else
-        bs_parallel(blas_part, &j, bs_get_threads());
+        bs_parallel(r->pool, blas_part, &j, r->threads);
 }
 
-static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; } /* 64-byte alignment */
+/* Every buffer of a run (and each thread's packing scratch) starts on a cache line. */
+#define RUN_ALIGN 64                                    /* bytes */
+#define RUN_ALIGN_FLOATS (RUN_ALIGN / sizeof(float))
+static size_t round_up(size_t n) /* floats, to whole RUN_ALIGN */
+{
+    return (n + RUN_ALIGN_FLOATS - 1) / RUN_ALIGN_FLOATS * RUN_ALIGN_FLOATS;
+}
 
 static int head_has_pooler(const bs_model *m)
 {
@@ -191,11 +199,11 @@ static size_t run_floats(const bs_model *m, size_t B, size_t T)
     size_t rows = m->head == BS_HEAD_SEQ ? B : BT;
     double need = (double)(L + 1) * BT * H + (double)L * B * A * T * T + 6.0 * BT * H +
                   (double)BT * I + (double)BT + (double)B * H + (double)rows * logits_per_row(m) +
-                  16.0 * 13;
+                  13.0 * RUN_ALIGN_FLOATS; /* rounding up the 12 buffers, and to spare */
     if (need > (double)BS_MAX_RUN_FLOATS)
         return 0;
-    return round16((L + 1) * BT * H) + round16(L * B * A * T * T) + 6 * round16(BT * H) +
-           round16(BT * I) + round16(BT) + round16(B * H) + round16(rows * logits_per_row(m));
+    return round_up((L + 1) * BT * H) + round_up(L * B * A * T * T) + 6 * round_up(BT * H) +
+           round_up(BT * I) + round_up(BT) + round_up(B * H) + round_up(rows * logits_per_row(m));
 }
 
 /* Lays the buffers out for capacity (B, T). */
@@ -206,7 +214,7 @@ static void carve(bs_run *r, size_t B, size_t T)
     size_t I = (size_t)c->intermediate_size, BT = B * T;
     size_t rows = r->m->head == BS_HEAD_SEQ ? B : BT;
     float *p = r->mem;
-#define TAKE(ptr, n) (ptr = p, p += round16(n))
+#define TAKE(ptr, n) (ptr = p, p += round_up(n))
     TAKE(r->hidden, (L + 1) * BT * H);
     TAKE(r->attn, L * B * A * T * T);
     TAKE(r->q, BT * H);
@@ -235,7 +243,7 @@ static bs_status run_reserve(bs_run *r, int B, int T, bs_error *err)
                        "a batch of %zu x %zu positions needs more than %zu GiB of activations",
                        nb, nt, BS_MAX_RUN_FLOATS * sizeof(float) >> 30);
     void *mem = NULL;
-    if (posix_memalign(&mem, 64, n * sizeof(float)) != 0)
+    if (posix_memalign(&mem, RUN_ALIGN, n * sizeof(float)) != 0)
         return bs_fail(err, BS_ERR_NOMEM, "out of memory allocating %zu MiB of activations",
                        n * sizeof(float) >> 20);
     free(r->mem);
@@ -248,7 +256,7 @@ static bs_status run_reserve(bs_run *r, int B, int T, bs_error *err)
 
 static void blas_one_thread(void) { openblas_set_num_threads(1); }
 
-bs_status bs_run_create(bs_run **out, const bs_model *m, bs_error *err)
+bs_status bs_run_create(bs_run **out, const bs_model *m, bs_pool *pool, bs_error *err)
 {
     *out = NULL;
     if (!m)
@@ -265,6 +273,8 @@ bs_status bs_run_create(bs_run **out, const bs_model *m, bs_error *err)
     if (!r)
         return bs_fail(err, BS_ERR_NOMEM, "out of memory");
     r->m = m;
+    r->pool = pool;
+    r->threads = bs_pool_threads(pool);
     *out = r;
     return BS_OK;
 }
@@ -392,12 +402,12 @@ static void ln_part(void *ctx, int part, int nparts)
         bs_k_layernorm(y, y, j->g, j->b, r1 - r0, j->H, j->eps);
 }
 
-/* y = LayerNorm(y + res) in place (res may be NULL), rows split over the pool. */
-static void layernorm(float *y, const float *res, const bs_norm *n, size_t rows, size_t H,
-                      float eps)
+/* y = LayerNorm(y + res) in place (res may be NULL), rows split over the run's pool. */
+static void layernorm(const bs_run *r, float *y, const float *res, const bs_norm *n,
+                      size_t rows, size_t H, float eps)
 {
     ln_job j = {y, res, n->g, n->b, rows, H, eps};
-    bs_parallel(ln_part, &j, threads_for(rows * H * 8));
+    bs_parallel(r->pool, ln_part, &j, threads_for(r, rows * H * 8));
 }
 
 /* One encoder layer: x (B*T, H) -> y (B*T, H); probs is this layer's (B, A, T, T). */
@@ -415,28 +425,29 @@ static void encoder_layer(bs_run *r, const bs_layer *ly, const float *x, float *
 
     /* HF: scores = Q K^T / sqrt(D) + extended_mask; probs = softmax(scores); ctx = P V */
     attn_job aj = {r, probs, (size_t)B, (size_t)T, H, A, sqrtf((float)D)};
-    bs_parallel(attn_part, &aj, threads_for(2 * BT * (size_t)T * H));
+    bs_parallel(r->pool, attn_part, &aj, threads_for(r, 2 * BT * (size_t)T * H));
 
     /* BertSelfOutput: LayerNorm(dense(ctx) + x) */
     linear(r, r->mid, r->ctx, BT, H, &ly->attn_out, BS_K_NONE);
-    layernorm(r->mid, x, &ly->attn_ln, BT, H, eps);
+    layernorm(r, r->mid, x, &ly->attn_ln, BT, H, eps);
     /* BertIntermediate: act(dense(mid)) */
     linear(r, r->inter, r->mid, BT, H, &ly->inter, kact(c->act));
     /* BertOutput: LayerNorm(dense(inter) + mid) */
     linear(r, y, r->inter, BT, (size_t)ly->out.in, &ly->out, BS_K_NONE);
-    layernorm(y, r->mid, &ly->out_ln, BT, H, eps);
+    layernorm(r, y, r->mid, &ly->out_ln, BT, H, eps);
 }
 
 /* Scratch for bs_k_linear_big, one block per thread, when (B x T) takes that path. On
  * failure pack_parts stays as it was and linear() falls back to OpenBLAS. */
 static void pack_reserve(bs_run *r, size_t rows, size_t T)
 {
-    int parts = bs_get_threads();
+    int parts = r->threads;
     if ((rows <= BS_SMALL_ROWS && T < ATTN_BIG_T) || parts <= r->pack_parts ||
         !bs_k_linear_big_available())
         return;
     void *mem = NULL;
-    if (posix_memalign(&mem, 64, (size_t)parts * bs_k_linear_big_scratch() * sizeof(float)))
+    if (posix_memalign(&mem, RUN_ALIGN,
+                       (size_t)parts * bs_k_linear_big_scratch() * sizeof(float)))
         return;
     free(r->pack);
     r->pack = mem;
@@ -472,7 +483,7 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
         bs_k_add(row, m->type_emb + (size_t)tt * H, H);
         bs_k_add(row, m->pos_emb + t * H, H);
     }
-    layernorm(h0, NULL, &m->emb_ln, BT, H, c->layer_norm_eps);
+    layernorm(run, h0, NULL, &m->emb_ln, BT, H, c->layer_norm_eps);
 
     for (size_t l = 0; l < L; l++)
         encoder_layer(run, &m->layers[l], run->hidden + l * BT * H,
@@ -511,7 +522,7 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
         /* BertPredictionHeadTransform: LayerNorm(act(dense(h))), then decoder h E^T + bias */
         size_t V = (size_t)c->vocab_size;
         linear(run, run->mlm, last, BT, H, &m->mlm_dense, kact(c->act));
-        layernorm(run->mlm, NULL, &m->mlm_ln, BT, H, c->layer_norm_eps);
+        layernorm(run, run->mlm, NULL, &m->mlm_ln, BT, H, c->layer_norm_eps);
         bs_linear dec = {m->mlm_decoder, m->mlm_bias, (int)V, (int)H};
         linear(run, run->logits, run->mlm, BT, H, &dec, BS_K_NONE);
         o->logits_rank = 3;
@@ -526,20 +537,6 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
     if (o->logits_rank)
         o->logits = run->logits;
     return BS_OK;
-}
-
-static atomic_int n_threads; /* 0: all cores */
-
-void bs_set_threads(int n)
-{
-    atomic_store(&n_threads, n > 0 ? n : 0);
-    openblas_set_num_threads(1);
-}
-
-int bs_get_threads(void)
-{
-    int n = atomic_load(&n_threads);
-    return n > 0 ? n : openblas_get_num_procs();
 }
 
 double bs_forward_flops(const bs_config *cfg, bs_head head, int B, int T)

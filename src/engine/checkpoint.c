@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,17 +63,6 @@ bs_load_options bs_load_defaults(void)
 {
     bs_load_options o = {.head = BS_HEAD_AUTO, .num_labels = 0, .seed = 0};
     return o;
-}
-
-/* Hugging Face's class for each head, used in its warnings. */
-static const char *head_class(bs_head h)
-{
-    switch (h) {
-    case BS_HEAD_SEQ: return "BertForSequenceClassification";
-    case BS_HEAD_TOK: return "BertForTokenClassification";
-    case BS_HEAD_MLM: return "BertForMaskedLM";
-    default: return "BertModel";
-    }
 }
 
 static bs_status add(table *tb, const char *name, const char *alt, int rank, uint64_t d0,
@@ -133,54 +123,105 @@ static const bs_st_tensor *find(const bs_safetensors *st, const char *name)
     return st && name[0] ? bs_st_find(st, name) : NULL;
 }
 
+/* BertModel's tensors as Hugging Face names them (below the "bert." prefix of the task
+ * models), in the order the loader draws random weights for them: the one list of these
+ * names. build_table() reads it, and bs_bert_tensor() gives it to writers of checkpoints
+ * (bertscope bench --write-checkpoint). `at` is the field each fills, in bs_model, or in
+ * each bs_layer for the per-layer ones. */
+static const struct bert_tensor {
+    bs_tensor_info info;
+    size_t at;
+    enum init init;    /* for an embedding (linear and LayerNorm tensors have their own) */
+    enum group group;
+} bert_tensors[] = {
+#define EMB(name, rows, field, init) \
+    {{name, 0, BS_TENSOR_EMBEDDING, rows, BS_DIM_HIDDEN}, offsetof(bs_model, field), init, G_CORE}
+#define LAYER(name, kind, rows, cols, field) \
+    {{name, 1, kind, rows, cols}, offsetof(bs_layer, field), I_NORMAL, G_CORE}
+    EMB("embeddings.word_embeddings", BS_DIM_VOCAB, word_emb, I_EMB_PAD),
+    EMB("embeddings.position_embeddings", BS_DIM_POSITIONS, pos_emb, I_NORMAL),
+    EMB("embeddings.token_type_embeddings", BS_DIM_TOKEN_TYPES, type_emb, I_NORMAL),
+    {{"embeddings.LayerNorm", 0, BS_TENSOR_LAYERNORM, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
+     offsetof(bs_model, emb_ln), I_NORMAL, G_CORE},
+    LAYER("attention.self.query", BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN, q),
+    LAYER("attention.self.key", BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN, k),
+    LAYER("attention.self.value", BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN, v),
+    LAYER("attention.output.dense", BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN, attn_out),
+    LAYER("attention.output.LayerNorm", BS_TENSOR_LAYERNORM, BS_DIM_HIDDEN, BS_DIM_HIDDEN,
+          attn_ln),
+    LAYER("intermediate.dense", BS_TENSOR_LINEAR, BS_DIM_INTERMEDIATE, BS_DIM_HIDDEN, inter),
+    LAYER("output.dense", BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_INTERMEDIATE, out),
+    LAYER("output.LayerNorm", BS_TENSOR_LAYERNORM, BS_DIM_HIDDEN, BS_DIM_HIDDEN, out_ln),
+    {{"pooler.dense", 0, BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
+     offsetof(bs_model, pooler), I_NORMAL, G_POOLER},
+#undef EMB
+#undef LAYER
+};
+#define N_BERT_TENSORS (int)(sizeof bert_tensors / sizeof *bert_tensors)
+
+const bs_tensor_info *bs_bert_tensor(int i)
+{
+    return i >= 0 && i < N_BERT_TENSORS ? &bert_tensors[i].info : NULL;
+}
+
+int bs_bert_tensor_name(const bs_tensor_info *t, int layer, char *buf, size_t size)
+{
+    if (t->per_layer)
+        return snprintf(buf, size, "encoder.layer.%d.%s", layer, t->name);
+    return snprintf(buf, size, "%s", t->name);
+}
+
+/* Adds bert_tensors[i] (of layer l when it is a per-layer one) to the table. */
+static bs_status add_bert_tensor(table *tb, bs_model *m, const char *pre, int i, int l,
+                                 bs_error *err)
+{
+    const struct bert_tensor *e = &bert_tensors[i];
+    const bs_tensor_info *t = &e->info;
+    char base[128], n[160];
+    bs_bert_tensor_name(t, l, base, sizeof base);
+    char *field = (t->per_layer ? (char *)&m->layers[l] : (char *)m) + e->at;
+    int rows = bs_config_dim(&m->cfg, t->rows), cols = bs_config_dim(&m->cfg, t->cols);
+    switch (t->kind) {
+    case BS_TENSOR_EMBEDDING:
+        snprintf(n, sizeof n, "%s%s.weight", pre, base);
+        return add(tb, n, NULL, 2, (uint64_t)rows, (uint64_t)cols, (const float **)field,
+                   e->group, e->init, err);
+    case BS_TENSOR_LINEAR:
+        return add_linear(tb, pre, base, rows, cols, (bs_linear *)field, e->group, err);
+    case BS_TENSOR_LAYERNORM:
+        return add_norm(tb, pre, base, cols, (bs_norm *)field, e->group, err);
+    }
+    return bs_fail(err, BS_ERR_INTERNAL, "unknown tensor kind for '%s'", base);
+}
+
 /* The tensors the model needs, in a fixed order (which is also the order in which
- * random weights are drawn, so a seed always gives the same weights). */
+ * random weights are drawn, so a seed always gives the same weights): bert_tensors
+ * (the per-layer ones once per layer, the pooler only when used), then the head's. */
 static bs_status build_table(table *tb, bs_model *m, const char *pre, int use_pooler,
                              const bs_safetensors *st, bs_error *err)
 {
     const bs_config *c = &m->cfg;
-    int H = c->hidden_size, I = c->intermediate_size, V = c->vocab_size;
-    char n[128];
+    int H = c->hidden_size, V = c->vocab_size;
     bs_status s;
 
-    snprintf(n, sizeof n, "%sembeddings.word_embeddings.weight", pre);
-    if ((s = add(tb, n, NULL, 2, (uint64_t)V, (uint64_t)H, &m->word_emb, G_CORE, I_EMB_PAD, err)))
-        return s;
-    snprintf(n, sizeof n, "%sembeddings.position_embeddings.weight", pre);
-    if ((s = add(tb, n, NULL, 2, (uint64_t)c->max_position, (uint64_t)H, &m->pos_emb, G_CORE,
-                 I_NORMAL, err)))
-        return s;
-    snprintf(n, sizeof n, "%sembeddings.token_type_embeddings.weight", pre);
-    if ((s = add(tb, n, NULL, 2, (uint64_t)c->type_vocab_size, (uint64_t)H, &m->type_emb, G_CORE,
-                 I_NORMAL, err)))
-        return s;
-    if ((s = add_norm(tb, pre, "embeddings.LayerNorm", H, &m->emb_ln, G_CORE, err)))
-        return s;
-
-    for (int l = 0; l < c->num_layers; l++) {
-        bs_layer *y = &m->layers[l];
-        char b[96];
-#define LIN(field, sub, o, i)                                                   \
-    snprintf(b, sizeof b, "encoder.layer.%d.%s", l, sub);                       \
-    if ((s = add_linear(tb, pre, b, o, i, &y->field, G_CORE, err)))             \
-        return s;
-        LIN(q, "attention.self.query", H, H)
-        LIN(k, "attention.self.key", H, H)
-        LIN(v, "attention.self.value", H, H)
-        LIN(attn_out, "attention.output.dense", H, H)
-        snprintf(b, sizeof b, "encoder.layer.%d.attention.output.LayerNorm", l);
-        if ((s = add_norm(tb, pre, b, H, &y->attn_ln, G_CORE, err)))
-            return s;
-        LIN(inter, "intermediate.dense", I, H)
-        LIN(out, "output.dense", H, I)
-#undef LIN
-        snprintf(b, sizeof b, "encoder.layer.%d.output.LayerNorm", l);
-        if ((s = add_norm(tb, pre, b, H, &y->out_ln, G_CORE, err)))
-            return s;
+    for (int i = 0; i < N_BERT_TENSORS; i++) {
+        if (!bert_tensors[i].info.per_layer) {
+            if (bert_tensors[i].group == G_POOLER && !use_pooler)
+                continue;
+            if ((s = add_bert_tensor(tb, m, pre, i, 0, err)))
+                return s;
+            continue;
+        }
+        /* the run of per-layer tensors, layer by layer */
+        int j = i;
+        while (j < N_BERT_TENSORS && bert_tensors[j].info.per_layer)
+            j++;
+        for (int l = 0; l < c->num_layers; l++)
+            for (int k = i; k < j; k++)
+                if ((s = add_bert_tensor(tb, m, pre, k, l, err)))
+                    return s;
+        i = j - 1;
     }
-
-    if (use_pooler && (s = add_linear(tb, pre, "pooler.dense", H, H, &m->pooler, G_POOLER, err)))
-        return s;
 
     switch (m->head) {
     case BS_HEAD_SEQ:
@@ -424,7 +465,7 @@ static bs_status warn_unused(bs_model *m, const table *tb, const bs_safetensors 
         s = bs_warn(&m->warnings,
                     "Some weights of the model checkpoint at %s were not used when initializing "
                     "%s: %s",
-                    m->path, head_class(m->head), list);
+                    m->path, bs_head_class(m->head), list);
     }
 done:
     free(used);
@@ -470,7 +511,7 @@ static bs_status warn_random(bs_model *m, const table *tb, uint64_t seed)
                     "Some weights of %s were not initialized from the model checkpoint at %s and "
                     "are newly initialized: %s\nYou should probably TRAIN this model on a "
                     "down-stream task to be able to use it for predictions and inference.",
-                    head_class(m->head), m->path, list);
+                    bs_head_class(m->head), m->path, list);
     }
     /* The classifier replaced because its size differs, in HF's words. */
     char lines[640];
@@ -493,7 +534,7 @@ static bs_status warn_random(bs_model *m, const table *tb, uint64_t seed)
                     "are newly initialized because the shapes did not match:%s\nYou should "
                     "probably TRAIN this model on a down-stream task to be able to use it for "
                     "predictions and inference.",
-                    head_class(m->head), m->path, lines);
+                    bs_head_class(m->head), m->path, lines);
 done:
     free(names);
     free(shown);

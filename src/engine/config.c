@@ -66,6 +66,28 @@ bs_status bs_num_labels_parse(const char *s, int *out, bs_error *err)
     return st;
 }
 
+const char *bs_head_class(bs_head h)
+{
+    switch (h) {
+    case BS_HEAD_SEQ: return "BertForSequenceClassification";
+    case BS_HEAD_TOK: return "BertForTokenClassification";
+    case BS_HEAD_MLM: return "BertForMaskedLM";
+    default: return "BertModel";
+    }
+}
+
+int bs_config_dim(const bs_config *cfg, bs_dim d)
+{
+    switch (d) {
+    case BS_DIM_HIDDEN: return cfg->hidden_size;
+    case BS_DIM_INTERMEDIATE: return cfg->intermediate_size;
+    case BS_DIM_VOCAB: return cfg->vocab_size;
+    case BS_DIM_POSITIONS: return cfg->max_position;
+    case BS_DIM_TOKEN_TYPES: return cfg->type_vocab_size;
+    }
+    return 0;
+}
+
 const char *bs_act_name(bs_act a)
 {
     switch (a) {

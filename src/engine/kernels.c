@@ -186,7 +186,7 @@ AVX2 static inline float hmax8(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
-/* Mask of the first n (< 8) lanes, for loads and stores of a row's tail. */
+/* Mask of the first n (< BS_K_LANES) lanes, for loads and stores of a row's tail. */
 AVX2 static inline __m256i tail_mask(size_t n)
 {
     const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -277,7 +277,7 @@ AVX2 static inline __m256 act8(__m256 x, bs_kact act)
 AVX2 static void add_avx2(float *y, const float *x, size_t n)
 {
     size_t i = 0;
-    for (; i + 8 <= n; i += 8)
+    for (; i + BS_K_LANES <= n; i += BS_K_LANES)
         _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_loadu_ps(x + i)));
     for (; i < n; i++)
         y[i] += x[i];
@@ -286,12 +286,12 @@ AVX2 static void add_avx2(float *y, const float *x, size_t n)
 AVX2 static void bias_act_avx2(float *y, const float *bias, size_t rows, size_t cols,
                                bs_kact act)
 {
-    size_t tail = cols % 8, body = cols - tail;
+    size_t tail = cols % BS_K_LANES, body = cols - tail;
     __m256i tm = tail_mask(tail);
     for (size_t r = 0; r < rows; r++) {
         float *row = y + r * cols;
         size_t c = 0;
-        for (; c < body; c += 8) {
+        for (; c < body; c += BS_K_LANES) {
             __m256 v = _mm256_loadu_ps(row + c);
             if (bias)
                 v = _mm256_add_ps(v, _mm256_loadu_ps(bias + c));
@@ -309,18 +309,18 @@ AVX2 static void bias_act_avx2(float *y, const float *bias, size_t rows, size_t 
 /* y holds the summed row; normalises it in place. */
 AVX2 static void ln_row_avx2(float *y, const float *g, const float *b, size_t n, float eps)
 {
-    size_t tail = n % 8, body = n - tail;
+    size_t tail = n % BS_K_LANES, body = n - tail;
     __m256i tm = tail_mask(tail);
     __m256 acc = _mm256_setzero_ps();
     size_t i = 0;
-    for (; i < body; i += 8)
+    for (; i < body; i += BS_K_LANES)
         acc = _mm256_add_ps(acc, _mm256_loadu_ps(y + i));
     if (tail)
         acc = _mm256_add_ps(acc, _mm256_maskload_ps(y + i, tm));
     float mean = hsum8(acc) / (float)n;
     __m256 vm = _mm256_set1_ps(mean);
     acc = _mm256_setzero_ps();
-    for (i = 0; i < body; i += 8) {
+    for (i = 0; i < body; i += BS_K_LANES) {
         __m256 d = _mm256_sub_ps(_mm256_loadu_ps(y + i), vm);
         acc = _mm256_fmadd_ps(d, d, acc);
     }
@@ -332,7 +332,7 @@ AVX2 static void ln_row_avx2(float *y, const float *g, const float *b, size_t n,
     }
     float var = hsum8(acc) / (float)n;
     __m256 rstd = _mm256_set1_ps(1.0f / sqrtf(var + eps));
-    for (i = 0; i < body; i += 8) {
+    for (i = 0; i < body; i += BS_K_LANES) {
         __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(y + i), vm), rstd);
         _mm256_storeu_ps(y + i, _mm256_fmadd_ps(d, _mm256_loadu_ps(g + i), _mm256_loadu_ps(b + i)));
     }
@@ -348,13 +348,13 @@ AVX2 static void bias_residual_layernorm_avx2(float *y, const float *x, const fl
                                               const float *b, size_t rows, size_t cols,
                                               float eps)
 {
-    size_t tail = cols % 8, body = cols - tail;
+    size_t tail = cols % BS_K_LANES, body = cols - tail;
     __m256i tm = tail_mask(tail);
     for (size_t r = 0; r < rows; r++) {
         float *yr = y + r * cols;
         const float *xr = x + r * cols, *rr = res ? res + r * cols : NULL;
         size_t c = 0;
-        for (; c < body; c += 8) {
+        for (; c < body; c += BS_K_LANES) {
             __m256 v = _mm256_loadu_ps(xr + c);
             if (bias)
                 v = _mm256_add_ps(v, _mm256_loadu_ps(bias + c));
@@ -377,7 +377,7 @@ AVX2 static void bias_residual_layernorm_avx2(float *y, const float *x, const fl
 AVX2 static void softmax_masked_avx2(float *p, const float *madd, size_t rows, size_t cols,
                                      float div)
 {
-    size_t tail = cols % 8, body = cols - tail;
+    size_t tail = cols % BS_K_LANES, body = cols - tail;
     __m256i tm = tail_mask(tail);
     __m256 vdiv = _mm256_set1_ps(div);
     __m256 ninf = _mm256_set1_ps(-INFINITY);
@@ -385,7 +385,7 @@ AVX2 static void softmax_masked_avx2(float *p, const float *madd, size_t rows, s
         float *row = p + r * cols;
         __m256 mx = ninf;
         size_t c = 0;
-        for (; c < body; c += 8) {
+        for (; c < body; c += BS_K_LANES) {
             __m256 v = _mm256_div_ps(_mm256_loadu_ps(row + c), vdiv);
             if (madd)
                 v = _mm256_add_ps(v, _mm256_loadu_ps(madd + c));
@@ -401,7 +401,7 @@ AVX2 static void softmax_masked_avx2(float *p, const float *madd, size_t rows, s
         }
         __m256 vmx = _mm256_set1_ps(hmax8(mx));
         __m256 sum = _mm256_setzero_ps();
-        for (c = 0; c < body; c += 8) {
+        for (c = 0; c < body; c += BS_K_LANES) {
             __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(row + c), vmx));
             _mm256_storeu_ps(row + c, e);
             sum = _mm256_add_ps(sum, e);
@@ -413,7 +413,7 @@ AVX2 static void softmax_masked_avx2(float *p, const float *madd, size_t rows, s
             sum = _mm256_add_ps(sum, e);
         }
         __m256 inv = _mm256_set1_ps(1.0f / hsum8(sum));
-        for (c = 0; c < body; c += 8)
+        for (c = 0; c < body; c += BS_K_LANES)
             _mm256_storeu_ps(row + c, _mm256_mul_ps(_mm256_loadu_ps(row + c), inv));
         if (tail)
             _mm256_maskstore_ps(row + c, tm, _mm256_mul_ps(_mm256_maskload_ps(row + c, tm), inv));
@@ -429,16 +429,19 @@ AVX2 static void softmax_masked_avx2(float *p, const float *madd, size_t rows, s
  * register are exactly the 16 ymm registers, and each step is 7 loads for 12 FMAs.
  *
  * Blocking (measured on bert-base's shapes, docs/performance.md): the weight rows are
- * taken in panels of LS_NP rows (48 x 768 x 4 B = 144 KiB, held in L2) and K in chunks
- * of LS_KC (the four x rows of a chunk, 12 KiB, held in L1); every x row block runs over
+ * taken in panels of BS_K_SMALL_NP rows (48 x 768 x 4 B = 144 KiB, held in L2) and K in chunks
+ * of BS_K_SMALL_KC (the four x rows of a chunk, 12 KiB, held in L1); every x row block runs over
  * the whole panel before the next one. While a panel is in use, the next panel is
  * prefetched into L2 a cache line at a time, spread evenly over the panel's work, so
- * that the DRAM reads overlap the FMAs instead of stalling them. A K longer than LS_KC
+ * that the DRAM reads overlap the FMAs instead of stalling them. A K longer than BS_K_SMALL_KC
  * (the 3072-wide output layer) is summed chunk by chunk into out. The bias and the
  * activation are applied to each finished (row block, panel) tile while it is in cache.
  */
-#define LS_NP 48  /* weight rows per panel: a multiple of 3 */
-#define LS_KC 768 /* k per chunk: a multiple of 8 */
+#define CACHE_LINE 64 /* bytes */
+/* The LS_ macros below spell out the micro-kernel's accumulators and loads. */
+_Static_assert(BS_K_SMALL_MR == 4 && BS_K_SMALL_NR == 3, "ls_4x3 and kin are written for 4 x 3");
+_Static_assert(BS_K_SMALL_NP % BS_K_SMALL_NR == 0 && BS_K_SMALL_KC % BS_K_LANES == 0,
+               "panels and chunks of whole micro-kernel steps");
 
 typedef struct {
     const char *p, *end; /* the next panel's bytes still to prefetch */
@@ -470,12 +473,12 @@ typedef struct {
 #define LS_LOADM(p) _mm256_maskload_ps(p, tm)
 #define LS_LOOP(BODY_U, BODY_M)                                                         \
     size_t k = 0;                                                                       \
-    for (; k + 8 <= kc; k += 8) {                                                       \
+    for (; k + BS_K_LANES <= kc; k += BS_K_LANES) {                                     \
         if (--pf->left == 0) {                                                          \
             pf->left = pf->every;                                                       \
             if (pf->p < pf->end) {                                                      \
                 _mm_prefetch(pf->p, _MM_HINT_T1);                                       \
-                pf->p += 64;                                                            \
+                pf->p += CACHE_LINE;                                                    \
             }                                                                           \
         }                                                                               \
         __m256 w0 = LS_LOADU(w + k), w1 = LS_LOADU(w + ldw + k);                        \
@@ -512,12 +515,12 @@ LS_KERNEL(ls_1x3, LS_ACC(0), {LS_FMA(0, LS_LOADU);}, {LS_FMA(0, LS_LOADM);}, LS_
 typedef void (*ls_kernel)(float *, size_t, const float *, size_t, const float *, size_t,
                           size_t, int, ls_prefetch *);
 
-/* One output: a dot product, for the last N % 3 weight rows. */
+/* One output: a dot product, for the last N % BS_K_SMALL_NR weight rows. */
 AVX2 static float dot_avx2(const float *a, const float *b, size_t K)
 {
     __m256 acc = _mm256_setzero_ps();
     size_t k = 0;
-    for (; k + 8 <= K; k += 8)
+    for (; k + BS_K_LANES <= K; k += BS_K_LANES)
         acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), acc);
     if (k < K) {
         __m256i tm = tail_mask(K - k);
@@ -534,24 +537,26 @@ AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_
                                    const float *w, size_t ldw, const float *bias, bs_kact act,
                                    size_t M, size_t N, size_t K)
 {
-    static const ls_kernel kern[5] = {NULL, ls_1x3, ls_2x3, ls_3x3, ls_4x3};
-    size_t N3 = N - N % 3;
-    for (size_t n0 = 0; n0 < N3; n0 += LS_NP) {
-        size_t np = N3 - n0 < LS_NP ? N3 - n0 : LS_NP;
-        size_t next0 = n0 + np, next1 = next0 + LS_NP < N3 ? next0 + LS_NP : N3;
+    static const ls_kernel kern[BS_K_SMALL_MR + 1] = {NULL, ls_1x3, ls_2x3, ls_3x3, ls_4x3};
+    size_t N3 = N - N % BS_K_SMALL_NR;
+    for (size_t n0 = 0; n0 < N3; n0 += BS_K_SMALL_NP) {
+        size_t np = N3 - n0 < BS_K_SMALL_NP ? N3 - n0 : BS_K_SMALL_NP;
+        size_t next0 = n0 + np, next1 = next0 + BS_K_SMALL_NP < N3 ? next0 + BS_K_SMALL_NP : N3;
         /* spread the next panel's lines over this panel's k-steps */
-        size_t lines = (next1 - next0) * K / 16, steps = (M + 3) / 4 * (np / 3) * (K / 8);
+        size_t lines = (next1 - next0) * K / (CACHE_LINE / sizeof(float));
+        size_t steps = (M + BS_K_SMALL_MR - 1) / BS_K_SMALL_MR * (np / BS_K_SMALL_NR) *
+                       (K / BS_K_LANES);
         ls_prefetch pf = {(const char *)(w + next0 * ldw), (const char *)(w + next1 * ldw), 1, 1};
         if (lines > 0 && steps / lines > 1)
             pf.every = pf.left = (unsigned)(steps / lines);
-        for (size_t k0 = 0; k0 < K; k0 += LS_KC) {
-            size_t kc = K - k0 < LS_KC ? K - k0 : LS_KC;
-            for (size_t m0 = 0; m0 < M; m0 += 4) {
-                size_t mr = M - m0 < 4 ? M - m0 : 4;
-                for (size_t n = n0; n < n0 + np; n += 3)
+        for (size_t k0 = 0; k0 < K; k0 += BS_K_SMALL_KC) {
+            size_t kc = K - k0 < BS_K_SMALL_KC ? K - k0 : BS_K_SMALL_KC;
+            for (size_t m0 = 0; m0 < M; m0 += BS_K_SMALL_MR) {
+                size_t mr = M - m0 < BS_K_SMALL_MR ? M - m0 : BS_K_SMALL_MR;
+                for (size_t n = n0; n < n0 + np; n += BS_K_SMALL_NR)
                     kern[mr](out + m0 * ldo + n, ldo, x + m0 * ldx + k0, ldx, w + n * ldw + k0,
                              ldw, kc, k0 > 0, &pf);
-                if (np == LS_NP && k0 + kc == K && (bias || act != BS_K_NONE))
+                if (np == BS_K_SMALL_NP && k0 + kc == K && (bias || act != BS_K_NONE))
                     for (size_t m = m0; m < m0 + mr; m++)
                         bias_act_avx2(out + m * ldo + n0, bias ? bias + n0 : NULL, 1, np, act);
             }
@@ -563,19 +568,20 @@ AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_
      * the columns after the last full panel in one pass per row here. Per-tile calls on
      * a short last panel and the tail (masked lanes, more calls) made 128-wide layers
      * measurably slower. */
-    size_t e0 = N3 - N3 % LS_NP;
+    size_t e0 = N3 - N3 % BS_K_SMALL_NP;
     if (e0 < N && (bias || act != BS_K_NONE))
         for (size_t m = 0; m < M; m++)
             bias_act_avx2(out + m * ldo + e0, bias ? bias + e0 : NULL, 1, N - e0, act);
 }
 
-/* The last N % 3 output columns of linear_small_avx2, without bias or activation. */
+/* The last N % BS_K_SMALL_NR output columns of linear_small_avx2, without bias or
+ * activation. */
 AVX2 static void ls_tail(float *out, size_t ldo, const float *x, size_t ldx, const float *w,
                          size_t ldw, size_t M, size_t N, size_t K)
 {
-    static const ls_kernel kern[5] = {NULL, ls_1x3, ls_2x3, ls_3x3, ls_4x3};
-    size_t N3 = N - N % 3;
-    if (N < 3) { /* one or two weight rows in all: dot products */
+    static const ls_kernel kern[BS_K_SMALL_MR + 1] = {NULL, ls_1x3, ls_2x3, ls_3x3, ls_4x3};
+    size_t N3 = N - N % BS_K_SMALL_NR;
+    if (N < BS_K_SMALL_NR) { /* one or two weight rows in all: dot products */
         for (size_t n = 0; n < N; n++)
             for (size_t m = 0; m < M; m++)
                 out[m * ldo + n] = dot_avx2(x + m * ldx, w + n * ldw, K);
@@ -583,34 +589,37 @@ AVX2 static void ls_tail(float *out, size_t ldo, const float *x, size_t ldx, con
     }
     /* The last N % 3 rows: the kernel on the last three rows (recomputing one or two
      * already done) into a scratch tile, of which the last N % 3 columns are kept. */
-    size_t r = N - N3, nb = N - 3;
+    size_t r = N - N3, nb = N - BS_K_SMALL_NR;
     ls_prefetch none = {NULL, NULL, 1u << 30, 1u << 30};
-    for (size_t m0 = 0; m0 < M; m0 += 4) {
-        size_t mr = M - m0 < 4 ? M - m0 : 4;
-        float tile[4 * 3];
-        for (size_t k0 = 0; k0 < K; k0 += LS_KC) {
-            size_t kc = K - k0 < LS_KC ? K - k0 : LS_KC;
-            kern[mr](tile, 3, x + m0 * ldx + k0, ldx, w + nb * ldw + k0, ldw, kc, k0 > 0, &none);
+    for (size_t m0 = 0; m0 < M; m0 += BS_K_SMALL_MR) {
+        size_t mr = M - m0 < BS_K_SMALL_MR ? M - m0 : BS_K_SMALL_MR;
+        float tile[BS_K_SMALL_MR * BS_K_SMALL_NR];
+        for (size_t k0 = 0; k0 < K; k0 += BS_K_SMALL_KC) {
+            size_t kc = K - k0 < BS_K_SMALL_KC ? K - k0 : BS_K_SMALL_KC;
+            kern[mr](tile, BS_K_SMALL_NR, x + m0 * ldx + k0, ldx, w + nb * ldw + k0, ldw, kc,
+                     k0 > 0, &none);
         }
         for (size_t m = 0; m < mr; m++)
             for (size_t j = 0; j < r; j++)
-                out[(m0 + m) * ldo + N3 + j] = tile[m * 3 + 3 - r + j];
+                out[(m0 + m) * ldo + N3 + j] = tile[m * BS_K_SMALL_NR + BS_K_SMALL_NR - r + j];
     }
 }
 /* ---- the many-row linear layer -----------------------------------------------------
  * The same product for hundreds of rows and more, GotoBLAS-style but packing only the
- * weights: a block of LB_NC weight rows x LB_KC of K is copied transposed into 16-wide
+ * weights: a block of BS_K_BIG_NC weight rows x BS_K_BIG_KC of K is copied transposed into 16-wide
  * panels ([k][16], 768 KiB, held in L2), then every 6 rows of x run over it, reading x
  * in place by broadcasts. The micro-kernel keeps a 6 x 16 tile of out in 12 ymm
  * registers: per k, 2 panel loads and 6 broadcasts for 12 FMAs. Packing a block costs
  * one read and one write per weight, amortised over all M rows; OpenBLAS also packs x,
  * which is why this is a few per cent faster (docs/performance.md). */
-#define LB_KC 768 /* k per block */
-#define LB_NC 256 /* weight rows per block: a multiple of 16 */
+/* The LB_ macros below spell out the micro-kernel's two vectors per panel row. */
+_Static_assert(BS_K_BIG_NR == 2 * BS_K_LANES && BS_K_BIG_MR == 6, "lb_6 is written for 6 x 16");
+_Static_assert(BS_K_BIG_NC % BS_K_BIG_NR == 0, "blocks of whole panels");
 
-size_t bs_k_linear_big_scratch(void) { return (size_t)LB_KC * LB_NC; }
+size_t bs_k_linear_big_scratch(void) { return (size_t)BS_K_BIG_KC * BS_K_BIG_NC; }
 
-/* 8 x 8 transpose: rows r[0..7] (8 floats each) -> columns, stored with stride ld */
+/* 8 x 8 transpose (BS_K_LANES): rows r[0..7] (8 floats each) -> columns, stored with
+ * stride ld */
 AVX2 static inline void lb_transpose8(float *dst, size_t ld, const float *src, size_t lds)
 {
     __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + lds);
@@ -635,20 +644,21 @@ AVX2 static inline void lb_transpose8(float *dst, size_t ld, const float *src, s
     _mm256_storeu_ps(dst + 7 * ld, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
-/* panels (nc rounded up to 16, kc) of w rows [0, nc), columns [0, kc); missing rows 0 */
+/* panels (nc rounded up to NR, kc) of w rows [0, nc), columns [0, kc); missing rows 0 */
 AVX2 static void lb_pack(float *bp, const float *w, size_t ldw, size_t nc, size_t kc)
 {
-    for (size_t p = 0; p < nc; p += 16) {
+    const size_t NR = BS_K_BIG_NR, H = BS_K_LANES; /* a panel row is two vectors */
+    for (size_t p = 0; p < nc; p += NR) {
         float *dst = bp + p * kc;
-        size_t rows = nc - p < 16 ? nc - p : 16, k = 0;
-        if (rows == 16)
-            for (; k + 8 <= kc; k += 8) {
-                lb_transpose8(dst + k * 16, 16, w + p * ldw + k, ldw);
-                lb_transpose8(dst + k * 16 + 8, 16, w + (p + 8) * ldw + k, ldw);
+        size_t rows = nc - p < NR ? nc - p : NR, k = 0;
+        if (rows == NR)
+            for (; k + H <= kc; k += H) {
+                lb_transpose8(dst + k * NR, NR, w + p * ldw + k, ldw);
+                lb_transpose8(dst + k * NR + H, NR, w + (p + H) * ldw + k, ldw);
             }
         for (; k < kc; k++)
-            for (size_t j = 0; j < 16; j++)
-                dst[k * 16 + j] = j < rows ? w[(p + j) * ldw + k] : 0.0f;
+            for (size_t j = 0; j < NR; j++)
+                dst[k * NR + j] = j < rows ? w[(p + j) * ldw + k] : 0.0f;
     }
 }
 
@@ -660,11 +670,11 @@ AVX2 static void lb_pack(float *bp, const float *w, size_t ldw, size_t nc, size_
     } while (0)
 #define LB_INIT(i)                                                                      \
     __m256 c##i##0 = add ? _mm256_loadu_ps(c + (i) * ldc) : _mm256_setzero_ps();        \
-    __m256 c##i##1 = add ? _mm256_loadu_ps(c + (i) * ldc + 8) : _mm256_setzero_ps()
+    __m256 c##i##1 = add ? _mm256_loadu_ps(c + (i) * ldc + BS_K_LANES) : _mm256_setzero_ps()
 #define LB_SAVE(i)                                                                      \
     do {                                                                                \
         _mm256_storeu_ps(c + (i) * ldc, c##i##0);                                       \
-        _mm256_storeu_ps(c + (i) * ldc + 8, c##i##1);                                   \
+        _mm256_storeu_ps(c + (i) * ldc + BS_K_LANES, c##i##1);                          \
     } while (0)
 #define LB_KERNEL(NAME, INITS, ROWS, SAVES)                                             \
     AVX2 static void NAME(float *c, size_t ldc, const float *x, size_t ldx,             \
@@ -672,7 +682,8 @@ AVX2 static void lb_pack(float *bp, const float *w, size_t ldw, size_t nc, size_
     {                                                                                   \
         INITS;                                                                          \
         for (size_t k = 0; k < kc; k++) {                                               \
-            __m256 b0 = _mm256_load_ps(b + k * 16), b1 = _mm256_load_ps(b + k * 16 + 8); \
+            const float *bk = b + k * BS_K_BIG_NR;                                      \
+            __m256 b0 = _mm256_load_ps(bk), b1 = _mm256_load_ps(bk + BS_K_LANES);       \
             ROWS;                                                                       \
         }                                                                               \
         SAVES;                                                                          \
@@ -698,30 +709,31 @@ AVX2 static void linear_big_avx2(float *out, size_t ldo, const float *x, size_t 
                                  const float *w, size_t ldw, const float *bias, bs_kact act,
                                  size_t M, size_t N, size_t K, float *scratch)
 {
-    static const lb_kernel kern[7] = {NULL, lb_1, lb_2, lb_3, lb_4, lb_5, lb_6};
-    for (size_t k0 = 0; k0 < K; k0 += LB_KC) {
-        size_t kc = K - k0 < LB_KC ? K - k0 : LB_KC;
+    static const lb_kernel kern[BS_K_BIG_MR + 1] = {NULL, lb_1, lb_2, lb_3, lb_4, lb_5, lb_6};
+    const size_t MR = BS_K_BIG_MR, NR = BS_K_BIG_NR;
+    for (size_t k0 = 0; k0 < K; k0 += BS_K_BIG_KC) {
+        size_t kc = K - k0 < BS_K_BIG_KC ? K - k0 : BS_K_BIG_KC;
         int last = k0 + kc == K;
-        for (size_t n0 = 0; n0 < N; n0 += LB_NC) {
-            size_t nc = N - n0 < LB_NC ? N - n0 : LB_NC;
+        for (size_t n0 = 0; n0 < N; n0 += BS_K_BIG_NC) {
+            size_t nc = N - n0 < BS_K_BIG_NC ? N - n0 : BS_K_BIG_NC;
             lb_pack(scratch, w + n0 * ldw + k0, ldw, nc, kc);
-            for (size_t m0 = 0; m0 < M; m0 += 6) {
-                size_t mr = M - m0 < 6 ? M - m0 : 6;
+            for (size_t m0 = 0; m0 < M; m0 += MR) {
+                size_t mr = M - m0 < MR ? M - m0 : MR;
                 float *c = out + m0 * ldo;
-                for (size_t p = 0; p < nc; p += 16) {
+                for (size_t p = 0; p < nc; p += NR) {
                     const float *b = scratch + p * kc;
-                    if (nc - p >= 16) {
+                    if (nc - p >= NR) {
                         kern[mr](c + n0 + p, ldo, x + m0 * ldx + k0, ldx, b, kc, k0 > 0);
-                    } else { /* the last, partial panel: through a 6 x 16 tile */
-                        float tile[6 * 16];
+                    } else { /* the last, partial panel: through an MR x NR tile */
+                        float tile[BS_K_BIG_MR * BS_K_BIG_NR];
                         size_t cols = nc - p;
                         for (size_t i = 0; i < mr; i++)
                             for (size_t j = 0; j < cols; j++)
-                                tile[i * 16 + j] = k0 > 0 ? c[i * ldo + n0 + p + j] : 0.0f;
-                        kern[mr](tile, 16, x + m0 * ldx + k0, ldx, b, kc, 1);
+                                tile[i * NR + j] = k0 > 0 ? c[i * ldo + n0 + p + j] : 0.0f;
+                        kern[mr](tile, NR, x + m0 * ldx + k0, ldx, b, kc, 1);
                         for (size_t i = 0; i < mr; i++)
                             for (size_t j = 0; j < cols; j++)
-                                c[i * ldo + n0 + p + j] = tile[i * 16 + j];
+                                c[i * ldo + n0 + p + j] = tile[i * NR + j];
                     }
                 }
                 if (last && (bias || act != BS_K_NONE))

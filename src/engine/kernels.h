@@ -75,6 +75,20 @@ void bs_k_linear_big(float *out, size_t ldo, const float *x, size_t ldx, const f
                     float *scratch);
 size_t bs_k_linear_big_scratch(void);
 
+/* The GEMM kernels' block sizes (one definition each; kernels.c explains the choices).
+ * bert.c splits a layer over threads in multiples of the micro-kernels' weight rows,
+ * and tests/test_kernels.c derives its sizes from these so that it reaches every
+ * remainder. */
+#define BS_K_LANES 8       /* floats per AVX2 vector: the k-step of both kernels */
+#define BS_K_SMALL_MR 4    /* bs_k_linear_small micro-kernel: x rows ... */
+#define BS_K_SMALL_NR 3    /* ... by weight rows */
+#define BS_K_SMALL_NP 48   /* weight rows per panel: a multiple of BS_K_SMALL_NR */
+#define BS_K_SMALL_KC 768  /* k per chunk: a multiple of BS_K_LANES */
+#define BS_K_BIG_MR 6      /* bs_k_linear_big micro-kernel: x rows ... */
+#define BS_K_BIG_NR 16     /* ... by weight rows, the packed panel width: 2 vectors */
+#define BS_K_BIG_NC 256    /* weight rows per packed block: a multiple of BS_K_BIG_NR */
+#define BS_K_BIG_KC 768    /* k per packed block */
+
 /* Up to this many rows (B x T) bert.c's linear layers use bs_k_linear_small, above it
  * bs_k_linear_big. Measured on bert-base at 2 threads (median ms, small | big): 16 rows
  * 18.9 | 25.5, 48 rows 46.2 | 52.3, 96 rows 88.9 | 89.9, 128 rows 118.6 | 120.6, 192 rows

@@ -1,15 +1,19 @@
 #!/bin/sh
-# tests/e2e/tsan_pool.sh - the thread pool (src/engine/pool.c) under ThreadSanitizer:
+# tests/e2e/tsan_pool.sh - the thread pools (src/engine/pool.c) under ThreadSanitizer:
 # tests/test_pool.c built with -fsanitize=thread must pass with no race reported. (ASan
 # and TSan cannot share a build, so this is its own small build, not SANITIZE=1's.) It
 # caught new workers reading the previous job's fields while the next was published.
+# test_pool also runs two models at once on two pools, so the whole engine is built
+# with TSan here (OpenBLAS, not instrumented, stays at one thread).
 set -u
 TMP=${TMPDIR:-/tmp}/bertscope-e2e-tsan.$$
 mkdir -p "$TMP"
 trap 'rm -rf "$TMP"' EXIT
 CC=${CC:-cc}
+ENGINE_PKGS="openblas libutf8proc libcjson"
 if ! $CC -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=thread -Iinclude -Isrc \
-        tests/test_pool.c src/engine/pool.c -lcmocka -lpthread -o "$TMP/test_pool" \
+        $(pkg-config --cflags $ENGINE_PKGS cmocka) tests/test_pool.c src/engine/*.c \
+        $(pkg-config --libs $ENGINE_PKGS cmocka) -lpthread -lm -o "$TMP/test_pool" \
         2>"$TMP/cc.log"; then
     echo "FAIL: cannot build test_pool with -fsanitize=thread:"
     cat "$TMP/cc.log"

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (bs_model_load_memory(&m, config, strlen(config), data, size, &lo, &err) != BS_OK)
         return 0;
     bs_run *run = NULL;
-    if (bs_run_create(&run, m, &err) == BS_OK) {
+    if (bs_run_create(&run, m, NULL, &err) == BS_OK) {
         int32_t ids[4] = {0, 1, 2, 3}, mask[4] = {1, 1, 1, 0}, tt[4] = {0, 0, 1, 1};
         bs_forward(run, ids, mask, tt, 1, 4, &err);
         bs_run_free(run);
