@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "app/app.h"
+#include "app/headless.h"
 #include "app/details.h"
 #include "app/editor.h"
 #include "app/grid.h"
@@ -478,8 +479,8 @@ static void test_detail_data_come_with_the_result(void **unused)
 
 static void test_pipeline_batch_matches_the_seed_article(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env, 120, 40);
+    app_headless s;
+    app_headless_init(&s, &env, 120, 40);
     const app_model_result *mr = &s.st.result->m[0];
     assert_true(mr->ok_tokens);
     assert_true(mr->ok_forward);
@@ -495,112 +496,112 @@ static void test_pipeline_batch_matches_the_seed_article(void **unused)
         assert_true(mr->tok_arg[i] >= 0 && mr->tok_arg[i] < 5);
         assert_true(mr->tok_prob[i] > 0.2f - 1e-6f && mr->tok_prob[i] <= 1.0f);
     }
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 static void test_change_explains_T_growing(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env, 120, 40);
-    app_session_key(&s, 'a');
+    app_headless s;
+    app_headless_init(&s, &env, 120, 40);
+    app_headless_key(&s, 'a');
     assert_string_equal(s.st.change, "B grew from 3 to 4: a sentence was added");
     assert_true(s.st.changed_B && !s.st.changed_T);
-    app_session_text(&s, "This sentence is clearly the longest one here.");
+    app_headless_text(&s, "This sentence is clearly the longest one here.");
     assert_int_equal(s.st.result->m[0].batch.T, 11);
     assert_string_equal(s.st.change, "T grew from 8 to 11: sentence 2 has 11 tokens and the "
                                      "batch pads to the longest");
     assert_true(s.st.changed_T && !s.st.changed_B);
-    app_session_key(&s, APP_KEY_LEFT); /* no edit: the note of the last change stays */
+    app_headless_key(&s, APP_KEY_LEFT); /* no edit: the note of the last change stays */
     assert_true(s.st.changed_T);
-    app_session_key(&s, 'x'); /* "here.x": one token more */
+    app_headless_key(&s, 'x'); /* "here.x": one token more */
     assert_int_equal(s.st.result->m[0].batch.T, 12);
-    app_session_key(&s, APP_KEY_BACKSPACE);
-    app_session_key(&s, APP_KEY_ESC);
-    app_session_key(&s, 'd');
+    app_headless_key(&s, APP_KEY_BACKSPACE);
+    app_headless_key(&s, APP_KEY_ESC);
+    app_headless_key(&s, 'd');
     assert_int_equal(s.st.result->m[0].batch.T, 8);
     assert_non_null(strstr(s.st.change, "T shrank from 11 to 8"));
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 static void test_token_selection_and_find(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env, 120, 40);
-    app_session_key(&s, APP_KEY_END);
+    app_headless s;
+    app_headless_init(&s, &env, 120, 40);
+    app_headless_key(&s, APP_KEY_END);
     assert_int_equal(s.st.sel_col, 7);
-    app_session_key(&s, APP_KEY_RIGHT); /* clamped to the last position */
+    app_headless_key(&s, APP_KEY_RIGHT); /* clamped to the last position */
     assert_int_equal(s.st.sel_col, 7);
-    app_session_key(&s, '/');
-    app_session_text(&s, "ignored while a prompt is open");
+    app_headless_key(&s, '/');
+    app_headless_text(&s, "ignored while a prompt is open");
     const char *q = "neutral";
     for (; *q; q++)
-        app_session_key(&s, *q);
-    app_session_key(&s, APP_KEY_ENTER);
+        app_headless_key(&s, *q);
+    app_headless_key(&s, APP_KEY_ENTER);
     assert_int_equal(s.st.cur, 2);
     assert_int_equal(s.st.sel_col, 4);
     assert_int_equal(s.st.n_lines, 3);
-    app_session_key(&s, '/');
-    app_session_key(&s, 'z');
-    app_session_key(&s, 'q');
-    app_session_key(&s, APP_KEY_ENTER);
+    app_headless_key(&s, '/');
+    app_headless_key(&s, 'z');
+    app_headless_key(&s, 'q');
+    app_headless_key(&s, APP_KEY_ENTER);
     assert_non_null(strstr(s.st.note, "no token matches 'zq'"));
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 static void test_truncation_and_max_length_padding_reach_the_batch(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env, 120, 40);
-    app_session_key(&s, 'p'); /* max_length: T + 4 */
+    app_headless s;
+    app_headless_init(&s, &env, 120, 40);
+    app_headless_key(&s, 'p'); /* max_length: T + 4 */
     const bs_batch *b = &s.st.result->m[0].batch;
     assert_int_equal(b->T, 12);
     assert_int_equal(b->attention_mask[11], 0);
-    app_session_key(&s, 'p');
-    app_session_key(&s, 'p'); /* back to longest */
-    app_session_key(&s, 't');
-    app_session_key(&s, '-');
-    app_session_key(&s, '-');
-    app_session_key(&s, '-');
-    app_session_key(&s, '-');
-    app_session_key(&s, '-');
+    app_headless_key(&s, 'p');
+    app_headless_key(&s, 'p'); /* back to longest */
+    app_headless_key(&s, 't');
+    app_headless_key(&s, '-');
+    app_headless_key(&s, '-');
+    app_headless_key(&s, '-');
+    app_headless_key(&s, '-');
+    app_headless_key(&s, '-');
     b = &s.st.result->m[0].batch;
     assert_int_equal(s.st.max_length, 7); /* from 12 (set by max_length padding) */
     assert_int_equal(b->T, 7);
     assert_int_equal(b->truncated[0], 1);
     assert_int_equal(b->input_ids[6], 102); /* [SEP] is kept */
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 static void test_padding_none_runs_rows_alone(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env, 120, 40);
-    app_session_key(&s, 'a');
-    app_session_text(&s, "Short.");
-    app_session_key(&s, APP_KEY_ESC);
-    app_session_key(&s, 'p');
-    app_session_key(&s, 'p');
+    app_headless s;
+    app_headless_init(&s, &env, 120, 40);
+    app_headless_key(&s, 'a');
+    app_headless_text(&s, "Short.");
+    app_headless_key(&s, APP_KEY_ESC);
+    app_headless_key(&s, 'p');
+    app_headless_key(&s, 'p');
     assert_int_equal(s.st.padding, BS_PAD_NONE);
     const app_model_result *mr = &s.st.result->m[0];
     assert_true(mr->ragged);
     assert_true(mr->ok_forward);
     assert_int_equal(mr->batch.length[1], 4);
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 static void test_forward_refuses_a_batch_past_the_memory_budget(void **unused)
 {
-    app_session s;
+    app_headless s;
     env.forward_budget = 1e4; /* bytes: the seed batch needs about 90 KB */
-    app_session_init(&s, &env, 120, 40);
+    app_headless_init(&s, &env, 120, 40);
     const app_model_result *mr = &s.st.result->m[0];
     assert_true(mr->ok_tokens); /* the tokens are still there to look at */
     assert_false(mr->ok_forward);
     assert_non_null(strstr(mr->error, "the batch (3, 8) needs about"));
-    char *screen = app_session_dump(&s, 0);
+    char *screen = app_headless_dump(&s, 0);
     assert_non_null(strstr(screen, "✗ the batch (3, 8) needs about"));
     free(screen);
-    app_session_free(&s);
+    app_headless_free(&s);
     env.forward_budget = 0;
 }
 
@@ -608,11 +609,11 @@ static void test_forward_refuses_a_batch_past_the_memory_budget(void **unused)
  * padded to (B, T) when rows ran alone. */
 static void test_result_keeps_logits_and_attention(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env, 120, 40);
-    app_session_key(&s, 'a');
-    app_session_text(&s, "Short.");
-    app_session_key(&s, APP_KEY_ESC);
+    app_headless s;
+    app_headless_init(&s, &env, 120, 40);
+    app_headless_key(&s, 'a');
+    app_headless_text(&s, "Short.");
+    app_headless_key(&s, APP_KEY_ESC);
     const app_model_result *mr = &s.st.result->m[0];
     const bs_batch *b = &mr->batch;
     assert_non_null(mr->logits);
@@ -635,8 +636,8 @@ static void test_result_keeps_logits_and_attention(void **unused)
     bs_run_free(run);
 
     /* No padding: sentence 2 ran alone at its own length; the rest of its row is 0. */
-    app_session_key(&s, 'p');
-    app_session_key(&s, 'p');
+    app_headless_key(&s, 'p');
+    app_headless_key(&s, 'p');
     mr = &s.st.result->m[0];
     b = &mr->batch;
     assert_true(mr->ragged);
@@ -668,7 +669,7 @@ static void test_result_keeps_logits_and_attention(void **unused)
         assert_float_equal(sum, 1.0, 1e-4);
     }
     bs_run_free(run);
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 static void test_worker_newest_job_wins(void **unused)
@@ -711,8 +712,8 @@ static void test_worker_newest_job_wins(void **unused)
  * crashes (the sanitizer build watches memory). */
 static void test_reducer_survives_random_input(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env, 100, 30);
+    app_headless s;
+    app_headless_init(&s, &env, 100, 30);
     uint64_t x = 0x9E3779B97F4A7C15ull;
     for (int i = 0; i < 1200; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
@@ -739,13 +740,13 @@ static void test_reducer_survives_random_input(void **unused)
         } else {
             ev = (app_event){.kind = EV_RESIZE, .w = (int)((x >> 8) % 140), .h = (int)((x >> 16) % 50)};
         }
-        app_session_event(&s, &ev);
+        app_headless_event(&s, &ev);
         if (s.st.n_lines > 12) { /* keep the batch small so the test stays fast */
-            app_session_key(&s, APP_KEY_ESC);
-            app_session_key(&s, 'd');
+            app_headless_key(&s, APP_KEY_ESC);
+            app_headless_key(&s, 'd');
         }
         if (s.st.lines[s.st.cur].len > 120 && s.st.focus == FOCUS_EDITOR)
-            app_session_key(&s, APP_KEY_CTRL_U);
+            app_headless_key(&s, APP_KEY_CTRL_U);
         const app_state *st = &s.st;
         assert_true(st->n_lines >= 1 && st->n_lines <= APP_MAX_SENTENCES);
         assert_true(st->cur >= 0 && st->cur < st->n_lines);
@@ -756,38 +757,38 @@ static void test_reducer_survives_random_input(void **unused)
         if (st->result && st->result->m[0].ok_tokens)
             assert_int_equal(st->result->m[0].batch.B, st->n_lines);
     }
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 /* B opens "break it": the worker computes the wrong runs for the model in front; S
  * picks another switch, f recomputes for the next model, B closes it again. */
 static void test_break_it_runs_on_demand_for_the_front_model(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env, 120, 40);
+    app_headless s;
+    app_headless_init(&s, &env, 120, 40);
     assert_null(s.st.result->brk);
-    app_session_key(&s, 'a');
-    app_session_text(&s, "A longer sentence, so that the others are padded.");
-    app_session_key(&s, APP_KEY_ESC);
+    app_headless_key(&s, 'a');
+    app_headless_text(&s, "A longer sentence, so that the others are padded.");
+    app_headless_key(&s, APP_KEY_ESC);
     assert_null(s.st.result->brk);
-    app_session_key(&s, 'B');
+    app_headless_key(&s, 'B');
     assert_true(s.st.deep.brk_open);
     assert_non_null(s.st.result->brk);
     assert_int_equal(s.st.result->brk_model, s.st.front);
     assert_true(s.st.result->brk->ok);
     assert_true(s.st.result->brk->sw[BRK_NO_MASK].ran);
     assert_true(s.st.result->brk->sw[BRK_NO_MASK].dmax > 0); /* rows are padded */
-    app_session_key(&s, 'S');
+    app_headless_key(&s, 'S');
     assert_int_equal(s.st.deep.brk_switch, BRK_LEFT_PAD);
     if (env.n > 1) {
-        app_session_key(&s, 'f');
+        app_headless_key(&s, 'f');
         assert_non_null(s.st.result->brk);
         assert_int_equal(s.st.result->brk_model, s.st.front);
     }
-    app_session_key(&s, 'B');
+    app_headless_key(&s, 'B');
     assert_false(s.st.deep.brk_open);
-    app_session_key(&s, 'x'); /* not a command: a note, no crash */
-    app_session_free(&s);
+    app_headless_key(&s, 'x'); /* not a command: a note, no crash */
+    app_headless_free(&s);
 }
 
 /* A masked-LM head lists the APP_TOPK likeliest pieces at each [MASK] (fill-mask), in
@@ -800,12 +801,12 @@ static void test_fill_mask_lists_top_pieces_at_each_mask(void **unused)
     lo.head = BS_HEAD_MLM;
     lo.seed = 3;
     assert_int_equal(app_env_add_path(&e, "tiny-mlm", "builtin:tiny", "weights/vocab", &lo), 0);
-    app_session s;
-    app_session_init(&s, &e, 120, 40);
+    app_headless s;
+    app_headless_init(&s, &e, 120, 40);
     const char *lines[] = {"The [MASK] sat on the [MASK]."};
     size_t lens[] = {strlen(lines[0])};
     app_state_set_lines(&s.st, lines, lens, 1);
-    app_session_refresh(&s);
+    app_headless_refresh(&s);
     const app_model_result *mr = &s.st.result->m[0];
     assert_true(mr->ok_forward);
     assert_non_null(mr->topk_id);
@@ -826,10 +827,10 @@ static void test_fill_mask_lists_top_pieces_at_each_mask(void **unused)
         }
     }
     assert_int_equal(masks, 2);
-    char *d = app_session_dump(&s, 0);
+    char *d = app_headless_dump(&s, 0);
     assert_non_null(strstr(d, "[MASK] at 2"));
     free(d);
-    app_session_free(&s);
+    app_headless_free(&s);
     app_env_free(&e);
 }
 
@@ -837,10 +838,10 @@ static void test_fill_mask_lists_top_pieces_at_each_mask(void **unused)
  * sentence in the editor selects it; the wheel moves through the sentences. */
 static void test_mouse_click_selects_token_and_sentence(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env, 120, 40);
+    app_headless s;
+    app_headless_init(&s, &env, 120, 40);
     /* Find "negative" in the token grid (below the editor, which shows it too). */
-    char *d = app_session_dump(&s, 0);
+    char *d = app_headless_dump(&s, 0);
     int x = -1, y = -1, line = 0;
     for (char *p = d; *p; line++) {
         char *nl = strchr(p, '\n');
@@ -855,12 +856,12 @@ static void test_mouse_click_selects_token_and_sentence(void **unused)
     free(d);
     assert_true(y >= 0);
     app_event click = {.kind = EV_MOUSE, .x = x, .y = y, .button = 1};
-    assert_true(app_session_event(&s, &click) & APP_REDRAW);
+    assert_true(app_headless_event(&s, &click) & APP_REDRAW);
     assert_int_equal(s.st.cur, 1);
     assert_int_equal(s.st.sel_col, 4); /* [CLS] this is a negative */
     assert_int_equal(s.st.focus, FOCUS_GRID);
     /* The editor row of sentence 3 */
-    d = app_session_dump(&s, 0);
+    d = app_headless_dump(&s, 0);
     line = 0, y = -1;
     for (char *p = d; *p; line++) {
         char *nl = strchr(p, '\n');
@@ -874,15 +875,15 @@ static void test_mouse_click_selects_token_and_sentence(void **unused)
     free(d);
     assert_true(y >= 0);
     app_event c2 = {.kind = EV_MOUSE, .x = 6, .y = y, .button = 1};
-    app_session_event(&s, &c2);
+    app_headless_event(&s, &c2);
     assert_int_equal(s.st.cur, 2);
     app_event wheel = {.kind = EV_MOUSE, .x = 0, .y = 0, .button = 4};
-    app_session_event(&s, &wheel);
+    app_headless_event(&s, &wheel);
     assert_int_equal(s.st.cur, 1);
     app_event nowhere = {.kind = EV_MOUSE, .x = 0, .y = 0, .button = 1};
-    app_session_event(&s, &nowhere); /* the model bar: nothing to select, no change */
+    app_headless_event(&s, &nowhere); /* the model bar: nothing to select, no change */
     assert_int_equal(s.st.cur, 1);
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 /* The max_length prompt and + take what bs_max_length_parse (every subcommand's

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "app/app.h"
+#include "app/headless.h"
 #include "app/details.h"
 #include "app/grid.h"
 #include "app/sbuf.h"
@@ -78,11 +79,11 @@ static int teardown(void **unused)
 }
 
 /* Compares the session's screen with tests/fixtures/screens/NAME.txt (golden.h). */
-static void check_golden(app_session *s, const char *name)
+static void check_golden(app_headless *s, const char *name)
 {
     char path[256];
     snprintf(path, sizeof path, "tests/fixtures/screens/%s.txt", name);
-    char *got = app_session_dump(s, 1);
+    char *got = app_headless_dump(s, 1);
     assert_non_null(got);
     int rc = golden_check(path, got);
     free(got);
@@ -90,105 +91,105 @@ static void check_golden(app_session *s, const char *name)
         fail_msg("screen %s differs from its golden", name);
 }
 
-static void keys(app_session *s, const char *k)
+static void keys(app_headless *s, const char *k)
 {
     for (; *k; k++)
-        app_session_key(s, (unsigned char)*k);
+        app_headless_key(s, (unsigned char)*k);
 }
 
 static void test_screen_seed_120x40(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env2, 120, 40);
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
     check_golden(&s, "seed_120x40");
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 static void test_screen_seed_80x24(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env2, 80, 24);
+    app_headless s;
+    app_headless_init(&s, &env2, 80, 24);
     check_golden(&s, "seed_80x24");
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 /* The seed article's moment: a longer sentence makes the batch pad the others. */
 static void test_screen_longer_sentence_pads_120x40(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env2, 120, 40);
-    app_session_key(&s, 'a');
-    app_session_text(&s, "Tokenization splits unbelievable words.");
-    app_session_key(&s, APP_KEY_ESC);
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    app_headless_key(&s, 'a');
+    app_headless_text(&s, "Tokenization splits unbelievable words.");
+    app_headless_key(&s, APP_KEY_ESC);
     keys(&s, "ll"); /* select "splits" */
     check_golden(&s, "longer_120x40");
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 static void test_screen_longer_sentence_pads_80x24(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env2, 80, 24);
-    app_session_key(&s, 'a');
-    app_session_text(&s, "Tokenization splits unbelievable words.");
+    app_headless s;
+    app_headless_init(&s, &env2, 80, 24);
+    app_headless_key(&s, 'a');
+    app_headless_text(&s, "Tokenization splits unbelievable words.");
     check_golden(&s, "longer_editing_80x24");
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 static void test_screen_pair_and_left_padding_120x40(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env2, 120, 40);
-    app_session_key(&s, 'b');
-    app_session_text(&s, "Is it?");
-    app_session_key(&s, APP_KEY_ESC);
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    app_headless_key(&s, 'b');
+    app_headless_text(&s, "Is it?");
+    app_headless_key(&s, APP_KEY_ESC);
     keys(&s, "sf]"); /* left side, token head in front... then the sequence head, layer 2 */
     check_golden(&s, "pair_left_120x40");
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 static void test_screen_truncation_max_length_80x24(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env2, 80, 24);
+    app_headless s;
+    app_headless_init(&s, &env2, 80, 24);
     keys(&s, "p"); /* max_length padding to T + 4 */
     keys(&s, "t-----");
     check_golden(&s, "truncation_80x24");
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 static void test_screen_help_120x40(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env2, 120, 40);
-    app_session_key(&s, '?');
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    app_headless_key(&s, '?');
     check_golden(&s, "help_120x40");
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 static void test_screen_tokenizer_only_80x24(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env_tok, 80, 24);
+    app_headless s;
+    app_headless_init(&s, &env_tok, 80, 24);
     check_golden(&s, "tokenizer_only_80x24");
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 static void test_screen_too_small_20x5(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env2, 20, 5);
+    app_headless s;
+    app_headless_init(&s, &env2, 20, 5);
     check_golden(&s, "too_small_20x5");
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 /* Every binding of the key table appears on the help screen with its help text. */
 static void test_help_lists_every_binding(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env2, 120, 60);
-    app_session_key(&s, APP_KEY_F1);
-    char *screen = app_session_dump(&s, 0);
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 60);
+    app_headless_key(&s, APP_KEY_F1);
+    char *screen = app_headless_dump(&s, 0);
     for (int i = 0; i < app_keymap_count; i++) {
         /* Two columns of help at 120 columns leave 44 cells per text. */
         assert_true(grid_text_width(app_keymap[i].help, strlen(app_keymap[i].help)) <= 44);
@@ -198,18 +199,18 @@ static void test_help_lists_every_binding(void **unused)
             fail_msg("help screen lacks key '%s'", app_keymap[i].shown);
     }
     free(screen);
-    app_session_key(&s, 'x'); /* any key closes it */
+    app_headless_key(&s, 'x'); /* any key closes it */
     assert_int_equal(s.st.help, 0);
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 /* The characters of the selected token are highlighted in the editor. */
 static void test_selected_token_highlights_its_source(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env2, 120, 40);
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
     keys(&s, "jlll"); /* sentence 2, position 1 + 3 = 4: "negative" */
-    char *d = app_session_dump(&s, 1);
+    char *d = app_headless_dump(&s, 1);
     char *styles = strstr(d, "\n--\n") + 4;
     /* Row of sentence 2 in the editor: find "negative" in the text part. */
     char *text_line = d;
@@ -229,7 +230,7 @@ static void test_selected_token_highlights_its_source(void **unused)
     assert_int_not_equal(style_line[col - 2], 'r');
     assert_int_not_equal(style_line[col + 8], 'r');
     free(d);
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 /* The cells in ST_SOURCE style, as a string of their code points (ASCII only). */
@@ -250,19 +251,19 @@ static void test_highlight_after_invalid_utf8(void **unused)
     static const char *const texts[] = {"a\xE2\x82 zebra \x80\xF0\x9F\x98 dog",
                                         "x\xE2\x82 y\tq\xE2\x82 zebra \x80\xF0\x9F\x98 dog"};
     for (int k = 0; k < 2; k++) {
-        app_session s;
-        app_session_init(&s, &env2, 120, 40);
-        app_session_key(&s, 'a');
+        app_headless s;
+        app_headless_init(&s, &env2, 120, 40);
+        app_headless_key(&s, 'a');
         app_event ev = {.kind = EV_TEXT, .text = texts[k], .len = strlen(texts[k])};
         if (k == 1) { /* a pair: A, Ctrl-T, B */
             ev.len = (size_t)(strchr(texts[k], '\t') - texts[k]);
-            app_session_event(&s, &ev);
-            app_session_key(&s, APP_KEY_CTRL_T);
+            app_headless_event(&s, &ev);
+            app_headless_key(&s, APP_KEY_CTRL_T);
             ev.text = strchr(texts[k], '\t') + 1;
             ev.len = strlen(ev.text);
         }
-        app_session_event(&s, &ev);
-        app_session_key(&s, APP_KEY_ESC);
+        app_headless_event(&s, &ev);
+        app_headless_key(&s, APP_KEY_ESC);
         const bs_batch *b = &s.st.result->m[0].batch;
         int row = s.st.cur;
         for (const char *want = "zebra"; want; want = strcmp(want, "zebra") ? NULL : "dog") {
@@ -271,16 +272,16 @@ static void test_highlight_after_invalid_utf8(void **unused)
                                       want))
                 t++;
             assert_true(t < b->T);
-            app_session_key(&s, APP_KEY_HOME);
+            app_headless_key(&s, APP_KEY_HOME);
             for (int i = 0; i < t; i++)
-                app_session_key(&s, 'l');
+                app_headless_key(&s, 'l');
             assert_int_equal(s.st.sel_col, t);
             char got[64];
             source_cells(&s.grid, got, sizeof got);
             if (strcmp(got, want))
                 fail_msg("text %d: highlighted '%s' for the token '%s'", k, got, want);
         }
-        app_session_free(&s);
+        app_headless_free(&s);
     }
 }
 
@@ -288,57 +289,57 @@ static void test_highlight_after_invalid_utf8(void **unused)
  * the grid and never crashes (ASan watches the writes). */
 static void test_render_any_size(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env2, 120, 40);
-    app_session_key(&s, 'a');
-    app_session_text(&s, "日本語のテキスト and emoji 😀 ok");
-    app_session_key(&s, APP_KEY_ESC);
-    app_session_key(&s, 'a');
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    app_headless_key(&s, 'a');
+    app_headless_text(&s, "日本語のテキスト and emoji 😀 ok");
+    app_headless_key(&s, APP_KEY_ESC);
+    app_headless_key(&s, 'a');
     static const char invalid[] = "bad \xFF\xFE bytes \xE2\x82";
     app_event bad = {.kind = EV_TEXT, .text = invalid, .len = sizeof invalid - 1};
-    app_session_event(&s, &bad);
-    app_session_key(&s, APP_KEY_CTRL_T);
-    app_session_text(&s, "second part");
+    app_headless_event(&s, &bad);
+    app_headless_key(&s, APP_KEY_CTRL_T);
+    app_headless_text(&s, "second part");
     assert_int_equal(s.st.n_lines, 5);
     for (int h = 0; h <= 45; h += (h < 12 ? 1 : 7))
         for (int w = 0; w <= 130; w += (w < 42 ? 1 : 11)) {
             app_event ev = {.kind = EV_RESIZE, .w = w, .h = h};
-            app_session_event(&s, &ev);
+            app_headless_event(&s, &ev);
             assert_int_equal(s.grid.w, w);
             assert_int_equal(s.grid.h, h);
         }
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 /* More tokens than BERT's 512 positions: the tokens stay, the ledger and the
  * explanation say why nothing ran, and truncation fixes it. */
 static void test_too_long_batch_is_explained(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env2, 120, 40);
-    app_session_key(&s, 'a');
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    app_headless_key(&s, 'a');
     char text[1300];
     for (int i = 0; i < 600; i++)
         memcpy(text + 2 * i, "a ", 2);
     text[1200] = '\0';
-    app_session_text(&s, text);
-    app_session_key(&s, APP_KEY_ESC);
-    char *screen = app_session_dump(&s, 0);
+    app_headless_text(&s, text);
+    app_headless_key(&s, APP_KEY_ESC);
+    char *screen = app_headless_dump(&s, 0);
     assert_non_null(strstr(screen, "input_ids (B, T) = (4, 602)"));
     assert_non_null(strstr(screen, "T = 602 is more than the 512 position"));
     assert_non_null(strstr(screen, "has 602 tokens but the model takes at most 512"));
     free(screen);
-    app_session_key(&s, 't'); /* truncation at max_length = T, still too long ... */
-    app_session_key(&s, 'm');
-    app_session_text(&s, "ignored");
-    app_session_key(&s, '6');
-    app_session_key(&s, '4');
-    app_session_key(&s, APP_KEY_ENTER);
+    app_headless_key(&s, 't'); /* truncation at max_length = T, still too long ... */
+    app_headless_key(&s, 'm');
+    app_headless_text(&s, "ignored");
+    app_headless_key(&s, '6');
+    app_headless_key(&s, '4');
+    app_headless_key(&s, APP_KEY_ENTER);
     assert_int_equal(s.st.max_length, 64);
     assert_true(s.st.result->m[0].ok_forward);
     assert_int_equal(s.st.result->m[0].batch.T, 64);
     assert_int_equal(s.st.result->m[0].batch.truncated[1], 602 - 64);
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 /* v cycles the detail panels (attention, tokenizer steps, words, Python) in place of
@@ -350,12 +351,12 @@ static void test_detail_panels_cycle(void **unused)
     int sizes[][2] = {{120, 40}, {80, 24}};
     for (int e = 0; e < 2; e++)
         for (int z = 0; z < 2; z++) {
-            app_session s;
-            app_session_init(&s, envs[e], sizes[z][0], sizes[z][1]);
+            app_headless s;
+            app_headless_init(&s, envs[e], sizes[z][0], sizes[z][1]);
             for (int d = 0; d < 4; d++) {
-                app_session_key(&s, 'v');
+                app_headless_key(&s, 'v');
                 assert_int_equal(s.st.detail, d + 1);
-                char *screen = app_session_dump(&s, 0);
+                char *screen = app_headless_dump(&s, 0);
                 assert_null(strstr(screen, "pos    0 ")); /* the grid is replaced */
                 if (e == 0 || d == 1 || d == 3) /* tokenizer only: no attention, no words */
                     if (!strstr(screen, want[d]))
@@ -363,26 +364,26 @@ static void test_detail_panels_cycle(void **unused)
                                  sizes[z][0], sizes[z][1], screen);
                 free(screen);
             }
-            app_session_key(&s, 'v');
+            app_headless_key(&s, 'v');
             assert_int_equal(s.st.detail, DETAIL_NONE);
-            app_session_free(&s);
+            app_headless_free(&s);
         }
-    app_session s;
-    app_session_init(&s, &env2, 120, 40);
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
     assert_int_equal(s.st.attn_head, -1); /* the mean over heads first */
-    app_session_key(&s, '>');
+    app_headless_key(&s, '>');
     assert_int_equal(s.st.detail, DETAIL_ATTN);
     assert_int_equal(s.st.attn_head, 0);
-    app_session_key(&s, '>');
-    app_session_key(&s, '>');
+    app_headless_key(&s, '>');
+    app_headless_key(&s, '>');
     assert_int_equal(s.st.attn_head, -1); /* tiny has 2 heads: 0, 1, then the mean */
-    app_session_key(&s, '<');
+    app_headless_key(&s, '<');
     assert_int_equal(s.st.attn_head, 1);
     for (int h = 1; h < 40; h += 3) { /* and at every height, nothing breaks */
         app_event ev = {.kind = EV_RESIZE, .w = 30 + h * 2, .h = h};
-        app_session_event(&s, &ev);
+        app_headless_event(&s, &ev);
     }
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 /* The detail panels draw data that came with the result for every sentence: moving to
@@ -390,34 +391,34 @@ static void test_detail_panels_cycle(void **unused)
  * forward asks for its data. */
 static void test_detail_follows_the_selection(void **unused)
 {
-    app_session s;
-    app_session_init(&s, &env2, 120, 40);
-    app_session_key(&s, 'v');
-    app_session_key(&s, 'v');
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    app_headless_key(&s, 'v');
+    app_headless_key(&s, 'v');
     assert_int_equal(s.st.detail, DETAIL_TRACE);
     const app_result *r = s.st.result;
     assert_non_null(r->m[0].details);
     assert_null(r->m[1].details);
-    char *screen = app_session_dump(&s, 0);
+    char *screen = app_headless_dump(&s, 0);
     assert_non_null(strstr(screen, "Tokenizer trace"));
     assert_non_null(strstr(screen, "this is a positive sentence."));
     assert_null(strstr(screen, "this is a negative sentence."));
     free(screen);
-    app_session_key(&s, 'j');
+    app_headless_key(&s, 'j');
     assert_ptr_equal(s.st.result, r); /* no recompute */
-    screen = app_session_dump(&s, 0);
+    screen = app_headless_dump(&s, 0);
     assert_non_null(strstr(screen, "this is a negative sentence."));
     free(screen);
-    app_session_key(&s, 'f');
+    app_headless_key(&s, 'f');
     assert_int_equal(s.st.front, 1);
     assert_ptr_not_equal(s.st.result, r);
     assert_null(s.st.result->m[0].details);
     assert_non_null(s.st.result->m[1].details);
-    screen = app_session_dump(&s, 0);
+    screen = app_headless_dump(&s, 0);
     assert_null(strstr(screen, "computing"));
     assert_non_null(strstr(screen, "this is a negative sentence."));
     free(screen);
-    app_session_free(&s);
+    app_headless_free(&s);
 }
 
 static void test_grid_wide_chars_align(void **unused)

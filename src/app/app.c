@@ -1,6 +1,7 @@
 /*
- * app.c - the event loop in the terminal, and the headless session used by tests and
- * the typing benchmark. Both drive the same reducer, pipeline and views.
+ * app.c - the event loop in the terminal: keys from tty.c, results from the worker
+ * thread, frames back to tty.c. headless.c drives the same reducer, pipeline and views
+ * synchronously.
  */
 #include "app/app.h"
 
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/headless.h"
 #include "app/tty.h"
 #include "app/views.h"
 
@@ -20,16 +22,6 @@ static volatile sig_atomic_t stop_signal;
 static void on_stop_signal(int sig)
 {
     stop_signal = sig;
-}
-
-/* A mouse event learns what is under it from the frame on screen. */
-static void tag_mouse(app_event *ev, app_grid *g)
-{
-    if (ev->kind != EV_MOUSE)
-        return;
-    const app_cell *c = grid_at(g, ev->x, ev->y);
-    ev->sent = c ? c->sent : -1;
-    ev->pos = c ? c->pos : -1;
 }
 
 int app_run_tty(app_state *st, const app_env *env, char *err, size_t err_size)
@@ -95,7 +87,7 @@ int app_run_tty_hook(app_state *st, const app_env *env, app_event_hook hook, voi
                 app_install_result(st, app_worker_take(w), env);
                 flags |= APP_REDRAW;
             } else {
-                tag_mouse(&ev, &g);
+                app_tag_mouse(&ev, &g);
                 if (hook)
                     hook(ctx, &ev, st);
                 int f = app_apply(st, &ev);
@@ -122,137 +114,5 @@ int app_run_tty_hook(app_state *st, const app_env *env, app_event_hook hook, voi
     close(fds[0]);
     close(fds[1]);
     grid_free(&g);
-    return 0;
-}
-
-/* --- headless ---------------------------------------------------------------------- */
-
-static void compute(app_session *s)
-{
-    app_job *job = app_make_job(&s->st);
-    if (!job)
-        return;
-    app_result *r = app_compute(s->env, job, s->runs);
-    app_job_free(job);
-    app_install_result(&s->st, r, s->env);
-}
-
-void app_session_refresh(app_session *s)
-{
-    s->st.gen++;
-    compute(s);
-    app_render(&s->grid, &s->st, s->env);
-}
-
-int app_session_init(app_session *s, const app_env *env, int w, int h)
-{
-    memset(s, 0, sizeof *s);
-    s->env = env;
-    app_state_init(&s->st, w, h);
-    compute(s);
-    return app_render(&s->grid, &s->st, s->env);
-}
-
-void app_session_free(app_session *s)
-{
-    app_state_free(&s->st);
-    grid_free(&s->grid);
-    for (int i = 0; i < APP_MAX_MODELS; i++)
-        if (s->runs[i])
-            bs_run_free(s->runs[i]);
-    memset(s, 0, sizeof *s);
-}
-
-int app_session_event(app_session *s, const app_event *ev)
-{
-    app_event e = *ev;
-    tag_mouse(&e, &s->grid);
-    int flags = app_apply(&s->st, &e);
-    if (flags & APP_SAVE)
-        app_save_sentences(&s->st);
-    if (flags & APP_QUIT)
-        s->quit = 1;
-    if (flags & APP_RECOMPUTE)
-        compute(s);
-    if (flags & (APP_REDRAW | APP_RECOMPUTE))
-        app_render(&s->grid, &s->st, s->env);
-    return flags;
-}
-
-int app_session_key(app_session *s, int key)
-{
-    app_event ev = {.kind = EV_KEY, .key = key};
-    return app_session_event(s, &ev);
-}
-
-int app_session_text(app_session *s, const char *text)
-{
-    app_event ev = {.kind = EV_TEXT, .text = text, .len = strlen(text)};
-    return app_session_event(s, &ev);
-}
-
-char *app_session_dump(app_session *s, int with_styles)
-{
-    return grid_dump(&s->grid, with_styles);
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-int app_bench_typing(const app_env *env, const char *text, int rounds, int w, int h,
-                     app_bench *out)
-{
-    memset(out, 0, sizeof *out);
-    size_t n = strlen(text);
-    double *lat = malloc((n + 2) * (size_t)(rounds > 0 ? rounds : 1) * sizeof *lat);
-    if (!lat)
-        return -1;
-    app_session s;
-    app_session_init(&s, env, w, h);
-    int k = 0;
-    for (int r = 0; r < rounds; r++) {
-        app_session_key(&s, 'a'); /* a new sentence, typed into */
-        for (size_t i = 0; i < n; i++) {
-            double t0 = now_ms();
-            app_session_key(&s, (unsigned char)text[i]);
-            lat[k++] = now_ms() - t0;
-            if (s.st.result) {
-                out->tokenize_ms += s.st.result->ms_tokenize;
-                out->forward_ms += s.st.result->ms_forward;
-                out->render_ms += lat[k - 1] - s.st.result->ms_tokenize -
-                                  s.st.result->ms_forward;
-            }
-        }
-        app_session_key(&s, APP_KEY_ESC);
-        app_session_key(&s, 'd');
-    }
-    app_session_free(&s);
-    if (k == 0) {
-        free(lat);
-        return 0;
-    }
-    double sum = 0;
-    for (int i = 0; i < k; i++)
-        sum += lat[i];
-    qsort(lat, (size_t)k, sizeof *lat, cmp_double);
-    out->keys = k;
-    out->p50_ms = lat[k / 2];
-    out->p99_ms = lat[(int)((k - 1) * 0.99)];
-    out->max_ms = lat[k - 1];
-    out->mean_ms = sum / k;
-    out->tokenize_ms /= k;
-    out->forward_ms /= k;
-    out->render_ms /= k;
-    free(lat);
     return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * replay.c - session files through the interface (see replay.h). Everything runs on
- * the headless app_session (synchronous computation), so a replay gives the same
- * screens on every run and machine; the terminal replay only adds timing, captions
+ * the headless interface (headless.h: synchronous computation), so a replay gives the
+ * same screens on every run and machine; the terminal replay only adds timing, captions
  * drawn large, and the presenter's keys. Stepping back re-runs the file from the start
  * up to the previous pause, which is exact because replays are deterministic.
  */
@@ -276,7 +276,7 @@ void app_replay_close(app_replay *r)
 
 typedef struct run {
     app_replay *r;
-    app_session s;
+    app_headless s;
     char caption[1024];
     int large;          /* draw captions large (presenter mode) */
 } run;
@@ -335,7 +335,7 @@ static int set_sentences(run *x, const app_script_cmd *c, bs_error *err)
     x->s.st.cur = 0;
     x->s.st.cursor = 0;
     x->s.st.dirty = 0;
-    app_session_refresh(&x->s);
+    app_headless_refresh(&x->s);
     return 0;
 }
 
@@ -344,7 +344,7 @@ static int run_init(run *x, app_replay *r, int large)
     memset(x, 0, sizeof *x);
     x->r = r;
     x->large = large;
-    return app_session_init(&x->s, &r->env, r->w, r->h);
+    return app_headless_init(&x->s, &r->env, r->w, r->h);
 }
 
 /* Applies command i. Returns 0, or -1 with err. Waits, pauses and snapshots are the
@@ -353,30 +353,30 @@ static int apply(run *x, const app_script_cmd *c, bs_error *err)
 {
     switch (c->kind) {
     case SC_KEY:
-        app_session_key(&x->s, c->key);
+        app_headless_key(&x->s, c->key);
         break;
     case SC_TYPE: {
         size_t i = 0;
         while (i < c->len) {
             uint32_t cp;
             i = bs_utf8_next(c->str, c->len, i, &cp);
-            app_session_key(&x->s, cp == '\n' ? APP_KEY_ENTER : (int)cp);
+            app_headless_key(&x->s, cp == '\n' ? APP_KEY_ENTER : (int)cp);
         }
         break;
     }
     case SC_PASTE: {
         app_event ev = {.kind = EV_TEXT, .text = c->str, .len = c->len};
-        app_session_event(&x->s, &ev);
+        app_headless_event(&x->s, &ev);
         break;
     }
     case SC_RESIZE: {
         app_event ev = {.kind = EV_RESIZE, .w = c->w, .h = c->h};
-        app_session_event(&x->s, &ev);
+        app_headless_event(&x->s, &ev);
         break;
     }
     case SC_CLICK: {
         app_event ev = {.kind = EV_MOUSE, .x = c->x, .y = c->y, .button = c->button};
-        app_session_event(&x->s, &ev);
+        app_headless_event(&x->s, &ev);
         break;
     }
     case SC_CAPTION:
@@ -476,7 +476,7 @@ int app_replay_headless(app_replay *r, FILE *out, FILE *cast, app_snaps *snaps, 
             continue;
         }
         if (c->kind == SC_SNAPSHOT) {
-            char *text = app_session_dump(&x.s, 0);
+            char *text = app_headless_dump(&x.s, 0);
             if (!text || snaps_push(snaps, c->str, x.s.grid.w, x.s.grid.h, text, c->line)) {
                 free(text);
                 bs_fail(err, BS_ERR_NOMEM, "out of memory taking a snapshot");
@@ -500,7 +500,7 @@ int app_replay_headless(app_replay *r, FILE *out, FILE *cast, app_snaps *snaps, 
             app_cast_frame(cast, t, &x.s.grid);
         }
     }
-    app_session_free(&x.s);
+    app_headless_free(&x.s);
     if (rc)
         app_snaps_free(snaps);
     return rc;
@@ -566,7 +566,7 @@ int app_replay_tty(app_replay *r, bs_error *err)
                 wait_ms = 1500 / r->opt.speed;
         } else if (c->kind != SC_SIZE && c->kind != SC_MODEL && c->kind != SC_SNAPSHOT) {
             if (apply(&x, c, err)) {
-                app_session_free(&x.s);
+                app_headless_free(&x.s);
                 tty_close();
                 return -1;
             }
@@ -584,7 +584,7 @@ int app_replay_tty(app_replay *r, bs_error *err)
                 break;
             app_event ev = tty_next_event(left, -1);
             if (ev.kind == EV_RESIZE) {
-                app_session_event(&x.s, &ev);
+                app_headless_event(&x.s, &ev);
                 refresh_frame(&x);
                 tty_draw(&x.s.grid);
             }
@@ -613,12 +613,12 @@ int app_replay_tty(app_replay *r, bs_error *err)
                         target = j;
                         break;
                     }
-                app_session_free(&x.s);
+                app_headless_free(&x.s);
                 run_init(&x, r, r->opt.step);
                 x.s.st.w = w;
                 x.s.st.h = h;
                 if (fast_forward(&x, target, err)) {
-                    app_session_free(&x.s);
+                    app_headless_free(&x.s);
                     tty_close();
                     return -1;
                 }
@@ -645,6 +645,6 @@ int app_replay_tty(app_replay *r, bs_error *err)
         if (rc)
             bs_fail(err, BS_ERR_IO, "%s", msg);
     }
-    app_session_free(&x.s);
+    app_headless_free(&x.s);
     return rc;
 }

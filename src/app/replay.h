@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "app/app.h"
+#include "app/headless.h"
 #include "app/session.h"
 
 typedef struct app_replay_options {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "app/app.h"
+#include "app/headless.h"
 #include "app/session.h"
 #include "app/state.h"
 #include "app/views.h"
@@ -242,19 +243,19 @@ int cmd_ui(int argc, char **argv)
 
     int rc = EXIT_OK;
     if (screen_w > 0) {
-        app_session s;
-        app_session_init(&s, &env, screen_w, screen_h);
+        app_headless s;
+        app_headless_init(&s, &env, screen_w, screen_h);
         /* Carry the options and sentences into the session. */
         app_state_free(&s.st);
         s.st = st;
         s.st.w = screen_w;
         s.st.h = screen_h;
-        app_session_refresh(&s);
-        char *dump = app_session_dump(&s, 0);
+        app_headless_refresh(&s);
+        char *dump = app_headless_dump(&s, 0);
         if (dump)
             fputs(dump, stdout);
         free(dump);
-        app_session_free(&s);
+        app_headless_free(&s);
     } else {
         char err[256];
         record_ctx rec = {.path = record, .models = models, .n_models = n_models};
