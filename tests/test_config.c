@@ -378,7 +378,7 @@ static void test_config_names(void **state)
 
 /* Every option parser (model.h, tokenizer.h) on one table: each documented spelling,
  * the edges of each range, and what each refuses, with its message. */
-enum { P_TRUNC, P_PAD, P_SIDE, P_MAXLEN, P_HEAD, P_SEED, P_LABELS };
+enum { P_TRUNC, P_PAD, P_SIDE, P_MAXLEN, P_HEAD, P_SEED, P_LABELS, P_THREADS };
 
 static bs_status parse_option(int parser, const char *s, uint64_t *out, bs_error *err)
 {
@@ -397,6 +397,7 @@ static bs_status parse_option(int parser, const char *s, uint64_t *out, bs_error
     case P_HEAD: st = bs_head_parse(s, &h, err), *out = (uint64_t)h; break;
     case P_SEED: st = bs_seed_parse(s, &seed, err), *out = seed; break;
     case P_LABELS: st = bs_num_labels_parse(s, &n, err), *out = (uint64_t)n; break;
+    case P_THREADS: st = bs_threads_parse(s, &n, err), *out = (uint64_t)n; break;
     }
     return st;
 }
@@ -456,6 +457,10 @@ static void test_option_parsers(void **state)
         {P_LABELS, "100000", BS_MAX_LABELS, 1},
         {P_LABELS, "0", 15, 0},
         {P_LABELS, "100001", 16, 0},
+        {P_THREADS, "1", 1, 1},
+        {P_THREADS, "64", BS_MAX_THREADS, 1},
+        {P_THREADS, "65", 17, 0}, /* infer and bench once took 1024 and ran 64 */
+        {P_THREADS, "0", 18, 0},
     };
     static const char *const msgs[] = {
         "unknown truncation 'Longest_First' (expected longest_first, only_first, only_second "
@@ -476,6 +481,8 @@ static void test_option_parsers(void **state)
         "seed '-1' is not a number from 0 to 18446744073709551615",
         "num_labels '0' is not a number from 1 to 100000",
         "num_labels '100001' is not a number from 1 to 100000",
+        "threads '65' is not a number from 1 to 64",
+        "threads '0' is not a number from 1 to 64",
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         bs_error err = {0};

@@ -181,7 +181,10 @@ size_t bs_model_weight_bytes(const bs_model *m); /* bytes of weights as used (F3
  * n_threads <= 0: as many as this process may use cores. bs_pool_threads() gives the
  * count (1 for NULL). bs_pool_free() may only be called once no run is using the pool. */
 typedef struct bs_pool bs_pool;
+#define BS_MAX_THREADS 64 /* threads of one pool, the caller included */
 bs_status bs_pool_create(bs_pool **out, int n_threads, bs_error *err);
+/* Reads a thread count (-t), 1..BS_MAX_THREADS, as the other bs_*_parse read theirs. */
+bs_status bs_threads_parse(const char *s, int *out, bs_error *err);
 int bs_pool_threads(const bs_pool *pool);
 void bs_pool_free(bs_pool *pool);
 /* The SIMD path of the non-GEMM kernels, picked at run time: "avx2" or "portable". */

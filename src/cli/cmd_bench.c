@@ -125,9 +125,11 @@ static int parse_args(int argc, char **argv, bench_opts *o)
                 goto bad_value;
             o->runs = (int)n;
         } else if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) && has) {
-            if (cli_parse_int(argv[++i], 1, 1024, &n))
-                goto bad_value;
-            o->threads = (int)n;
+            bs_error bad = {0};
+            if (bs_threads_parse(argv[++i], &o->threads, &bad)) {
+                cli_bad_value("bench", a, &bad);
+                return -1;
+            }
         } else if (!strcmp(a, "--seed") && has) {
             bs_error bad = {0};
             if (bs_seed_parse(argv[++i], &o->seed, &bad)) {

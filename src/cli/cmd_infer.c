@@ -155,10 +155,8 @@ static int parse_args(int argc, char **argv, infer_opts *o)
             o->no_logits = 1;
         } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
             NEED_VALUE();
-            if (cli_parse_int(val, 1, 1024, &n))
-                return usage_error("-t expects a number of threads from 1 to 1024, not '%s'",
-                                   val);
-            o->threads = (int)n;
+            if (bs_threads_parse(val, &o->threads, &err))
+                return -cli_bad_value("infer", a, &err);
         } else if (!strcmp(a, "--seed")) {
             NEED_VALUE();
             if (bs_seed_parse(val, &o->lo.seed, &err))

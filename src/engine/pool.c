@@ -22,6 +22,8 @@
  */
 #include "engine/pool.h"
 
+#include "engine/choice.h"
+
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -36,7 +38,7 @@
 #define cpu_relax() ((void)0)
 #endif
 
-#define POOL_MAX 64
+#define POOL_MAX BS_MAX_THREADS
 #define SPIN_NS 1000000L /* 1 ms: longer than any gap between two jobs of one pass */
 
 struct bs_pool {
@@ -227,4 +229,13 @@ void bs_pool_free(bs_pool *pool)
     pthread_cond_destroy(&pool->wake);
     pthread_cond_destroy(&pool->done);
     free(pool);
+}
+
+bs_status bs_threads_parse(const char *s, int *out, bs_error *err)
+{
+    uint64_t v;
+    bs_status st = bs_parse_u64(s, 1, BS_MAX_THREADS, "threads", &v, err);
+    if (st == BS_OK)
+        *out = (int)v;
+    return st;
 }
