@@ -4,7 +4,6 @@
  */
 #include "app/pipeline.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
