@@ -15,9 +15,9 @@
 
 #include "app/event.h"
 
-#define APP_KEYMAP(X)                                                                     \
+#define APP_KEYMAP(X)                                                                        \
     X(ACT_QUIT_NOW, ANY, APP_KEY_CTRL_Q, APP_KEY_CTRL_C, "Ctrl-Q", "quit from anywhere")     \
-    X(ACT_HELP_F1, ANY, APP_KEY_F1, 0, "F1", "show or hide this help")                      \
+    X(ACT_HELP_F1, ANY, APP_KEY_F1, 0, "F1", "show or hide this help")                       \
     X(ACT_FOCUS_NEXT, ANY, APP_KEY_TAB, 0, "Tab", "next panel: sentences, tokens, shapes")   \
     X(ACT_FOCUS_PREV, ANY, APP_KEY_BTAB, 0, "Shift-Tab", "previous panel")                   \
     X(ACT_SAVE, ANY, APP_KEY_CTRL_S, 0, "Ctrl-S", "save the sentences to the file")          \
@@ -28,7 +28,7 @@
     X(ACT_DELETE, NAV, 'd', APP_KEY_DELETE, "d Del", "delete the selected sentence")         \
     X(ACT_MOVE_UP, NAV, 'K', APP_KEY_SUP, "K Shift-Up", "move the sentence up")              \
     X(ACT_MOVE_DOWN, NAV, 'J', APP_KEY_SDOWN, "J Shift-Down", "move the sentence down")      \
-    X(ACT_PAIR, NAV, 'b', 0, "b", "pair (A, B) on or off for the sentence")      \
+    X(ACT_PAIR, NAV, 'b', 0, "b", "pair (A, B) on or off for the sentence")                  \
     X(ACT_UP, NAV, APP_KEY_UP, 'k', "Up k", "previous sentence / scroll shapes")             \
     X(ACT_DOWN, NAV, APP_KEY_DOWN, 'j', "Down j", "next sentence / scroll shapes")           \
     X(ACT_LEFT, NAV, APP_KEY_LEFT, 'h', "Left h", "previous token (scrolls the grid)")       \
@@ -37,14 +37,14 @@
     X(ACT_LAST, NAV, APP_KEY_END, '$', "End $", "last token")                                \
     X(ACT_PADDING, NAV, 'p', 0, "p", "padding: longest, max_length, none")                   \
     X(ACT_SIDE, NAV, 's', 0, "s", "padding side: right or left")                             \
-    X(ACT_TRUNC, NAV, 't', 0, "t", "truncation: none, longest_first, only_first…") \
+    X(ACT_TRUNC, NAV, 't', 0, "t", "truncation: none, longest_first, only_first…")           \
     X(ACT_MAXLEN_UP, NAV, '+', '=', "+", "max_length + 1")                                   \
     X(ACT_MAXLEN_DOWN, NAV, '-', '_', "-", "max_length - 1")                                 \
     X(ACT_MAXLEN_SET, NAV, 'm', 0, "m", "type a max_length")                                 \
     X(ACT_HEAD, NAV, 'f', 0, "f", "bring the next model's head to the front")                \
     X(ACT_LAYER_NEXT, NAV, ']', 0, "]", "next encoder layer in the shape ledger")            \
     X(ACT_LAYER_PREV, NAV, '[', 0, "[", "previous encoder layer")                            \
-    X(ACT_DETAIL, NAV, 'v', 0, "v", "detail: attention, tokenizer, words, Python")    \
+    X(ACT_DETAIL, NAV, 'v', 0, "v", "detail: attention, tokenizer, words, Python")           \
     X(ACT_ATTN_NEXT, NAV, '>', 0, ">", "attention: next head (then the mean)")               \
     X(ACT_ATTN_PREV, NAV, '<', 0, "<", "attention: previous head")                           \
     X(ACT_FIND, NAV, '/', 0, "/", "find a token (Enter finds, Esc cancels)")                 \
@@ -53,15 +53,15 @@
     X(ACT_PAGE_DOWN, NAV, APP_KEY_PGDN, 0, "PgDn", "scroll the focused panel down")          \
     X(ACT_SAVE_W, NAV, 'w', 0, "w", "save the sentences to the file")                        \
     X(ACT_BREAK, DEEP, 'B', 0, "B", "break it: rerun the batch wrongly (B closes)")          \
-    X(ACT_SWITCH_NEXT, DEEP, 'S', 0, "S", "break it: next switch")                             \
-    X(ACT_SWITCH_PREV, DEEP, 'R', 0, "R", "break it: previous switch")                         \
-    X(ACT_ROWS_DOWN, DEEP, 'z', 0, "z", "break it: later sentences")                           \
-    X(ACT_ROWS_UP, DEEP, 'Z', 0, "Z", "break it: earlier sentences")                           \
-    X(ACT_HIDE_SPECIAL, DEEP, 'H', 0, "H", "attention: hide or show [CLS]/[SEP]")              \
-    X(ACT_QUERY_UP, DEEP, '{', 0, "{", "attention: previous query row")                        \
-    X(ACT_QUERY_DOWN, DEEP, '}', 0, "}", "attention: next query row")                          \
-    X(ACT_QUERY_FOLLOW, DEEP, '|', 0, "|", "attention: query row follows the token")           \
-    X(ACT_AGG_NEXT, DEEP, 'G', 0, "G", "words: aggregation first, average, max")               \
+    X(ACT_SWITCH_NEXT, DEEP, 'S', 0, "S", "break it: next switch")                           \
+    X(ACT_SWITCH_PREV, DEEP, 'R', 0, "R", "break it: previous switch")                       \
+    X(ACT_ROWS_DOWN, DEEP, 'z', 0, "z", "break it: later sentences")                         \
+    X(ACT_ROWS_UP, DEEP, 'Z', 0, "Z", "break it: earlier sentences")                         \
+    X(ACT_HIDE_SPECIAL, DEEP, 'H', 0, "H", "attention: hide or show [CLS]/[SEP]")            \
+    X(ACT_QUERY_UP, DEEP, '{', 0, "{", "attention: previous query row")                      \
+    X(ACT_QUERY_DOWN, DEEP, '}', 0, "}", "attention: next query row")                        \
+    X(ACT_QUERY_FOLLOW, DEEP, '|', 0, "|", "attention: query row follows the token")         \
+    X(ACT_AGG_NEXT, DEEP, 'G', 0, "G", "words: aggregation first, average, max")             \
     X(ACT_LEAVE, EDIT, APP_KEY_ESC, 0, "Esc", "stop typing (back to the tokens)")            \
     X(ACT_NEWLINE, EDIT, APP_KEY_ENTER, 0, "Enter", "split here: a new sentence below")      \
     X(ACT_PREV_LINE, EDIT, APP_KEY_UP, 0, "Up", "edit the sentence above")                   \
@@ -71,11 +71,11 @@
     X(ACT_CUR_HOME, EDIT, APP_KEY_HOME, APP_KEY_CTRL_A, "Home Ctrl-A", "start of the line")  \
     X(ACT_CUR_END, EDIT, APP_KEY_END, APP_KEY_CTRL_E, "End Ctrl-E", "end of the line")       \
     X(ACT_BACKSPACE, EDIT, APP_KEY_BACKSPACE, APP_KEY_BACKSPACE_H, "Backspace",              \
-      "delete the character before the cursor")                                           \
+      "delete the character before the cursor")                                              \
     X(ACT_DEL_CHAR, EDIT, APP_KEY_DELETE, APP_KEY_CTRL_D, "Del Ctrl-D",                      \
-      "delete the character under the cursor")                                            \
-    X(ACT_KILL_END, EDIT, APP_KEY_CTRL_K, 0, "Ctrl-K", "delete to the end of the line")     \
-    X(ACT_KILL_START, EDIT, APP_KEY_CTRL_U, 0, "Ctrl-U", "delete to the start of the line") \
+      "delete the character under the cursor")                                               \
+    X(ACT_KILL_END, EDIT, APP_KEY_CTRL_K, 0, "Ctrl-K", "delete to the end of the line")      \
+    X(ACT_KILL_START, EDIT, APP_KEY_CTRL_U, 0, "Ctrl-U", "delete to the start of the line")  \
     X(ACT_KILL_WORD, EDIT, APP_KEY_CTRL_W, 0, "Ctrl-W", "delete the word before the cursor") \
     X(ACT_PAIR_SEP, EDIT, APP_KEY_CTRL_T, 0, "Ctrl-T", "split into a pair: A | B at the cursor")
 

@@ -683,7 +683,10 @@ static int apply(app_state *st, const app_event *ev)
         if (a == ACT_QUIT_NOW)
             return APP_QUIT;
         if (a == ACT_UP || a == ACT_DOWN || a == ACT_PAGE_UP || a == ACT_PAGE_DOWN) {
-            int d = a == ACT_UP ? -1 : a == ACT_DOWN ? 1 : a == ACT_PAGE_UP ? -APP_PAGE_ROWS : APP_PAGE_ROWS;
+            int d = a == ACT_UP        ? -1
+                    : a == ACT_DOWN    ? 1
+                    : a == ACT_PAGE_UP ? -APP_PAGE_ROWS
+                                       : APP_PAGE_ROWS;
             st->help_scroll = clamp(st->help_scroll + d, 0, app_keymap_count + SCOPE_COUNT);
             return APP_REDRAW;
         }
