@@ -17,7 +17,6 @@
 #include <strings.h>
 
 #include "app/editor.h"
-#include "app/grid.h"
 #include "bertscope/utf8.h"
 
 static app_line *cur_line(app_state *st)
