@@ -86,6 +86,21 @@ static void share(part *p, int n, int total)
             }
 }
 
+int app_token_style(const bs_token *t)
+{
+    if (t->flags & BS_TOK_PAD)
+        return ST_PAD;
+    if (t->flags & BS_TOK_UNK)
+        return ST_UNK;
+    if (t->flags & BS_TOK_SPECIAL)
+        return ST_SPECIAL;
+    if (t->flags & BS_TOK_CONTINUATION)
+        return ST_CONT;
+    if (t->segment == 1)
+        return ST_SEGB;
+    return ST_NORMAL;
+}
+
 int app_render(app_grid *g, const app_state *st, const app_env *env)
 {
     if (grid_resize(g, st->w, st->h) != 0)

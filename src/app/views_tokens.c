@@ -10,21 +10,6 @@
 
 #include "app/views.h"
 
-int app_token_style(const bs_token *t)
-{
-    if (t->flags & BS_TOK_PAD)
-        return ST_PAD;
-    if (t->flags & BS_TOK_UNK)
-        return ST_UNK;
-    if (t->flags & BS_TOK_SPECIAL)
-        return ST_SPECIAL;
-    if (t->flags & BS_TOK_CONTINUATION)
-        return ST_CONT;
-    if (t->segment == 1)
-        return ST_SEGB;
-    return ST_NORMAL;
-}
-
 static int piece_width(const bs_token *t)
 {
     const char *p = t->piece ? t->piece : "?";

@@ -13,6 +13,10 @@
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
+/* The program: picks the subcommand from argv (the interface when none is named), runs
+ * it and returns the exit code (0, 2 bad usage or input, 1 otherwise). */
+int cli_main(int argc, char **argv);
+
 /* Subcommands: argv[0] is the subcommand's name. Each handles --help. */
 int cmd_ui(int argc, char **argv);       /* bertscope [options] [FILE] (the interface) */
 int cmd_tokenize(int argc, char **argv); /* bertscope tokenize */

@@ -1,4 +1,4 @@
 /* main.c - the entry point: everything is in cli_main (args.c). */
-int cli_main(int argc, char **argv);
+#include "cli/cli.h"
 
 int main(int argc, char **argv) { return cli_main(argc, argv); }
