@@ -171,7 +171,7 @@ static void test_editor_line_keys(void **unused)
     app_state_free(&st);
 }
 
-static void test_editor_enter_splits_and_backspace_joins(void **unused)
+static void test_editor_split_key_splits_and_backspace_joins(void **unused)
 {
     app_state st;
     app_state_init(&st, 80, 24);
@@ -179,7 +179,7 @@ static void test_editor_enter_splits_and_backspace_joins(void **unused)
     key(&st, APP_KEY_HOME);
     for (int i = 0; i < 8; i++)
         key(&st, APP_KEY_RIGHT);
-    key(&st, APP_KEY_ENTER);
+    key(&st, APP_KEY_CTRL_O);
     assert_int_equal(st.n_lines, 4);
     assert_string_equal(line(&st, 0), "This is ");
     assert_string_equal(line(&st, 1), "a positive sentence.");
@@ -508,9 +508,11 @@ static void test_change_explains_T_growing(void **unused)
     assert_true(s.st.changed_B && !s.st.changed_T);
     app_headless_text(&s, "This sentence is clearly the longest one here.");
     assert_int_equal(s.st.result->m[0].batch.T, 11);
-    assert_string_equal(s.st.change, "T grew from 8 to 11: sentence 2 has 11 tokens and the "
-                                     "batch pads to the longest");
-    assert_true(s.st.changed_T && !s.st.changed_B);
+    /* One edit, measured from before it began: the added sentence and its text. */
+    assert_string_equal(s.st.change, "B grew from 3 to 4: a sentence was added; T grew from "
+                                     "8 to 11: sentence 2 has 11 tokens and the batch pads to "
+                                     "the longest");
+    assert_true(s.st.changed_T && s.st.changed_B);
     app_headless_key(&s, APP_KEY_LEFT); /* no edit: the note of the last change stays */
     assert_true(s.st.changed_T);
     app_headless_key(&s, 'x'); /* "here.x": one token more */
@@ -926,7 +928,7 @@ int main(void)
         cmocka_unit_test(test_reducer_tab_cycles_focus),
         cmocka_unit_test(test_reducer_add_delete_reorder),
         cmocka_unit_test(test_editor_line_keys),
-        cmocka_unit_test(test_editor_enter_splits_and_backspace_joins),
+        cmocka_unit_test(test_editor_split_key_splits_and_backspace_joins),
         cmocka_unit_test(test_editor_invalid_utf8_steps_as_displayed),
         cmocka_unit_test(test_editor_line_is_bounded),
         cmocka_unit_test(test_reducer_paste_splits_lines_and_bounds_them),

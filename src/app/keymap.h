@@ -62,8 +62,9 @@
     X(ACT_QUERY_DOWN, DEEP, '}', 0, "}", "attention: next query row")                        \
     X(ACT_QUERY_FOLLOW, DEEP, '|', 0, "|", "attention: query row follows the token")         \
     X(ACT_AGG_NEXT, DEEP, 'G', 0, "G", "words: aggregation first, average, max")             \
-    X(ACT_LEAVE, EDIT, APP_KEY_ESC, 0, "Esc", "stop typing (back to the tokens)")            \
-    X(ACT_NEWLINE, EDIT, APP_KEY_ENTER, 0, "Enter", "split here: a new sentence below")      \
+    X(ACT_LEAVE, EDIT, APP_KEY_ESC, APP_KEY_ENTER, "Esc Enter",                              \
+      "stop typing (back to the tokens)")                                                    \
+    X(ACT_NEWLINE, EDIT, APP_KEY_CTRL_O, 0, "Ctrl-O", "split here: a new sentence below")    \
     X(ACT_PREV_LINE, EDIT, APP_KEY_UP, 0, "Up", "edit the sentence above")                   \
     X(ACT_NEXT_LINE, EDIT, APP_KEY_DOWN, 0, "Down", "edit the sentence below")               \
     X(ACT_CUR_LEFT, EDIT, APP_KEY_LEFT, 0, "Left", "cursor left")                            \

@@ -726,6 +726,7 @@ int app_apply(app_state *st, const app_event *ev)
 {
     int detail_model = app_detail_model(st);
     int flags = apply(st, ev);
+    app_edit_streak(st, st->focus == FOCUS_EDITOR);
     /* The detail panels draw data computed on the worker for the model in front
      * (details.h): opening one, or bringing another model forward while one is open,
      * asks for it. Moving the selection does not: it is there for every sentence. */

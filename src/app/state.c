@@ -29,6 +29,7 @@ void app_state_init(app_state *st, int w, int h)
     st->side = BS_SIDE_RIGHT;
     st->truncation = BS_TRUNC_NONE;
     st->prev_B = st->prev_T = -1;
+    st->base_B = st->base_T = -1;
     st->n_models = 1;
     st->sel_col = 1; /* the first word, so its source characters light up at once */
     st->attn_head = -1; /* the mean over heads */
@@ -88,6 +89,9 @@ int app_state_set_lines(app_state *st, const char *const *lines, const size_t *l
     st->grid_scroll = 0;
     st->gen++;
     st->dirty = 1;
+    /* A new batch is no edit of the old one: its first screen reports no change. */
+    st->prev_B = st->prev_T = st->base_B = st->base_T = -1;
+    st->change[0] = '\0';
     if (cut || dropped) {
         snprintf(st->note, sizeof st->note,
                  "%d sentence(s) cut to %d bytes; %d line(s) past the %d-sentence limit "
@@ -248,6 +252,16 @@ app_job *app_make_job(const app_state *st)
     return job;
 }
 
+void app_edit_streak(app_state *st, int editing)
+{
+    if (editing && !st->edit_streak) {
+        /* The shapes the audience saw before the first keystroke. */
+        st->base_B = st->prev_B;
+        st->base_T = st->prev_T;
+    }
+    st->edit_streak = editing;
+}
+
 /* Explains a change of T in the seed article's terms. */
 static void explain_T(app_state *st, const bs_batch *b, int oldT)
 {
@@ -312,22 +326,31 @@ int app_install_result(app_state *st, app_result *r, const app_env *env)
         return 1; /* keep prev_B/T: the next good result is compared with the last one */
     const bs_batch *b = &mr->batch;
     st->change[0] = '\0';
-    if (st->prev_B >= 0 && b->B != st->prev_B) {
+    /* While typing, compare with the shapes before the edit began: at human speed each
+     * keystroke is its own result, and "T grew from 13 to 14" hides the 8 -> 14 the
+     * sentence made. A streak begun before any result takes its first one as base. */
+    if (st->edit_streak && st->base_B < 0) {
+        st->base_B = b->B;
+        st->base_T = b->T;
+    }
+    int oldB = st->edit_streak ? st->base_B : st->prev_B;
+    int oldT = st->edit_streak ? st->base_T : st->prev_T;
+    if (oldB >= 0 && b->B != oldB) {
         st->changed_B = 1;
-        int d = b->B > st->prev_B ? b->B - st->prev_B : st->prev_B - b->B;
-        const char *what = b->B > st->prev_B ? "added" : "deleted";
+        int d = b->B > oldB ? b->B - oldB : oldB - b->B;
+        const char *what = b->B > oldB ? "added" : "deleted";
         if (d == 1)
             snprintf(st->change, sizeof st->change, "B %s from %d to %d: a sentence was %s",
-                     b->B > st->prev_B ? "grew" : "shrank", st->prev_B, b->B, what);
+                     b->B > oldB ? "grew" : "shrank", oldB, b->B, what);
         else
             snprintf(st->change, sizeof st->change, "B %s from %d to %d: %d sentences were %s",
-                     b->B > st->prev_B ? "grew" : "shrank", st->prev_B, b->B, d, what);
+                     b->B > oldB ? "grew" : "shrank", oldB, b->B, d, what);
     }
-    if (st->prev_T >= 0 && b->T != st->prev_T) {
+    if (oldT >= 0 && b->T != oldT) {
         st->changed_T = 1;
         if (st->change[0])
             strncat(st->change, "; ", sizeof st->change - strlen(st->change) - 1);
-        explain_T(st, b, st->prev_T);
+        explain_T(st, b, oldT);
     }
     st->prev_B = b->B;
     st->prev_T = b->T;

@@ -94,9 +94,14 @@ typedef struct app_state {
                                   sentences and options), 0 for none */
     int pending;               /* a computation for gen is under way */
     app_result *result;        /* newest installed result (owned), or NULL */
-    char change[512];          /* what changed in the shapes at the last result */
+    char change[512];          /* what changed in the shapes since before the edit */
     int prev_B, prev_T;        /* dims of the previous result, -1 before any */
     int changed_B, changed_T;  /* which dims changed at the last result */
+    /* An edit streak: from entering the editor to leaving it, every keystroke installs
+     * a result, and "what changed" is measured from the dims before the streak began
+     * (base_B/T), not from the previous keystroke. -1: no result before the streak. */
+    int edit_streak;
+    int base_B, base_T;
 } app_state;
 
 /* The seed article's three sentences, focus on the tokens, padding longest. */
@@ -122,6 +127,10 @@ int app_detail_model(const app_state *st);
 /* Installs a result if it is for st->gen (takes ownership either way); computes what
  * changed since the previous one. Returns 1 if installed, 0 if dropped as stale. */
 int app_install_result(app_state *st, app_result *r, const app_env *env);
+
+/* Starts or ends an edit streak as the focus enters or leaves the editor
+ * (app_apply calls it after every event). */
+void app_edit_streak(app_state *st, int editing);
 
 /* Byte offset of the TAB that splits a pair, or -1 for a single sentence. */
 long app_line_tab(const app_line *l);
