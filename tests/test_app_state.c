@@ -289,7 +289,9 @@ static void test_reducer_options_cycle(void **unused)
     app_state_init(&st, 80, 24);
     assert_true(key(&st, 'p') & APP_RECOMPUTE);
     assert_int_equal(st.padding, BS_PAD_MAX_LENGTH);
-    assert_true(st.max_length > 0); /* a usable max_length, not 512 columns of pads */
+    /* Unset: pads to the tokenizer's model_max_length, as padding="max_length" does
+     * in Hugging Face (the screen says so; the grid scrolls). */
+    assert_int_equal(st.max_length, 0);
     key(&st, 'p');
     assert_int_equal(st.padding, BS_PAD_NONE);
     key(&st, 'p');
@@ -318,7 +320,7 @@ static void test_reducer_unbound_letter_explains_modes(void **unused)
 {
     app_state st;
     app_state_init(&st, 80, 24);
-    int f = key(&st, 'x');
+    int f = key(&st, 'y');
     assert_false(f & APP_RECOMPUTE);
     assert_non_null(strstr(st.note, "Enter edits"));
     app_state_free(&st);
@@ -554,20 +556,16 @@ static void test_truncation_and_max_length_padding_reach_the_batch(void **unused
 {
     app_headless s;
     app_headless_init(&s, &env, 120, 40);
-    app_headless_key(&s, 'p'); /* max_length: T + 4 */
+    app_headless_key(&s, 'p'); /* max_length: the tokenizer's model_max_length */
     const bs_batch *b = &s.st.result->m[0].batch;
-    assert_int_equal(b->T, 12);
-    assert_int_equal(b->attention_mask[11], 0);
+    assert_int_equal(b->T, 512);
+    assert_int_equal(b->attention_mask[511], 0);
     app_headless_key(&s, 'p');
     app_headless_key(&s, 'p'); /* back to longest */
     app_headless_key(&s, 't');
     app_headless_key(&s, '-');
-    app_headless_key(&s, '-');
-    app_headless_key(&s, '-');
-    app_headless_key(&s, '-');
-    app_headless_key(&s, '-');
     b = &s.st.result->m[0].batch;
-    assert_int_equal(s.st.max_length, 7); /* from 12 (set by max_length padding) */
+    assert_int_equal(s.st.max_length, 7); /* from 8 (set by truncation: the current T) */
     assert_int_equal(b->T, 7);
     assert_int_equal(b->truncated[0], 1);
     assert_int_equal(b->input_ids[6], 102); /* [SEP] is kept */

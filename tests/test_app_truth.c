@@ -52,12 +52,51 @@ static void keys(app_headless *s, const char *k)
         app_headless_key(s, (unsigned char)*k);
 }
 
-/* The screen as text, without styles; caller frees. */
-static char *screen(app_headless *s)
+/* The screen as text, without styles, its lines joined and runs of spaces squeezed, so
+ * that a phrase the flow wrapped over two lines is found whole; caller frees. */
+static char *squeeze(char *d)
+{
+    size_t k = 0;
+    for (size_t i = 0; d[i]; i++) {
+        char c = d[i] == '\n' ? ' ' : d[i];
+        if (c == ' ' && k > 0 && d[k - 1] == ' ')
+            continue;
+        d[k++] = c;
+    }
+    d[k] = '\0';
+    return d;
+}
+
+static char *flat(app_headless *s)
 {
     char *d = app_headless_dump(s, 0);
     assert_non_null(d);
-    return d;
+    return squeeze(d);
+}
+
+static void set_lines(app_headless *s, const char *const *lines, int n)
+{
+    size_t lens[16];
+    for (int i = 0; i < n; i++)
+        lens[i] = strlen(lines[i]);
+    assert_int_equal(app_state_set_lines(&s->st, lines, lens, n), 0);
+    app_headless_refresh(s);
+}
+
+static void assert_shows(app_headless *s, const char *want)
+{
+    char *t = flat(s);
+    if (!strstr(t, want))
+        fail_msg("the screen does not show '%s':\n%s", want, t);
+    free(t);
+}
+
+static void assert_hides(app_headless *s, const char *unwanted)
+{
+    char *t = flat(s);
+    if (strstr(t, unwanted))
+        fail_msg("the screen shows '%s':\n%s", unwanted, t);
+    free(t);
 }
 
 /* --- what changed ----------------------------------------------------------------- */
@@ -125,12 +164,195 @@ static void test_enter_while_typing_ends_the_edit(void **unused)
     app_headless_free(&s);
 }
 
+/* --- padding none: no [PAD], no (B, T) ------------------------------------------------ */
+
+static const char *const ragged2[] = {"The jury praised the city.", "Short one."};
+
+static void test_padding_none_draws_each_row_at_its_length(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    set_lines(&s, ragged2, 2);
+    keys(&s, "pp"); /* longest -> max_length -> none */
+    assert_int_equal(s.st.padding, BS_PAD_NONE);
+    const bs_batch *b = &s.st.result->m[0].batch;
+    int len2 = b->length[1];
+    assert_true(len2 < b->T);
+    /* No cell of sentence 2 is drawn (token, id, mask or prediction) past its length. */
+    for (int i = 0; i < s.grid.w * s.grid.h; i++)
+        if (s.grid.cells[i].sent == 1 && s.grid.cells[i].pos >= len2)
+            fail_msg("sentence 2 has %d tokens, yet position %d is drawn", len2,
+                     s.grid.cells[i].pos);
+    assert_hides(&s, "[SEP] [PAD]"); /* no [PAD] cells after a short row */
+    /* The ledger: one (1, Tᵢ) per sentence, no (B, T) = (2, 8). */
+    assert_shows(&s, "input_ids (1, Tᵢ) (1, 8)");
+    assert_hides(&s, "(2, 8)");
+    assert_shows(&s, "logits (1, Tᵢ, 5) each");
+    app_headless_key(&s, APP_KEY_DOWN); /* sentence 2: its own length */
+    assert_shows(&s, "input_ids (1, Tᵢ) (1, 5)");
+    app_headless_free(&s);
+}
+
+/* --- max_length: the tokenizer's model_max_length ---------------------------------------- */
+
+static void test_padding_max_length_uses_model_max_length(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    keys(&s, "p");
+    assert_int_equal(s.st.padding, BS_PAD_MAX_LENGTH);
+    assert_int_equal(s.st.result->m[0].batch.T, 512); /* not T + 4 */
+    assert_shows(&s, "max_length 512 model_max_length");
+    assert_shows(&s, "the tokenizer's model_max_length");
+    app_headless_free(&s);
+}
+
+/* --- ignored positions and what the numbers are ----------------------------------------- */
+
+static void test_ignored_positions_are_marked_in_the_text(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    assert_hides(&s, "dim = ignored");
+    assert_shows(&s, "(x): label -100");
+    /* [CLS] is position 0 of every row: its label is in parentheses, in the text. */
+    char lab[32];
+    snprintf(lab, sizeof lab, "(LABEL_%d)", s.st.result->m[0].tok_arg[0]);
+    assert_shows(&s, lab);
+    app_headless_free(&s);
+}
+
+static void test_scores_are_labelled_and_raw_logits_a_key_away(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    assert_shows(&s, "softmax scores of logits (3, 3)");
+    app_headless_key(&s, 'L');
+    assert_shows(&s, "raw logits (3, 3)");
+    const app_model_result *mr = &s.st.result->m[1];
+    assert_non_null(mr->logits);
+    for (int c = 0; c < 3; c++) {
+        char v[16];
+        snprintf(v, sizeof v, "%.2f", mr->logits[c]);
+        assert_shows(&s, v);
+    }
+    app_headless_key(&s, 'L');
+    assert_shows(&s, "softmax scores of logits (3, 3)");
+    app_headless_free(&s);
+}
+
+/* --- the explanation's own words ----------------------------------------------------------- */
+
+static const char *const ten[] = {
+    "The committee said the new plan would be ready by the end of the year.",
+    "One.", "Two.", "Three.", "Four.", "Five.", "Six.", "Seven.", "Eight.", "Nine.",
+};
+
+static void test_explanation_names_every_sentence_and_the_model(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    set_lines(&s, ten, 10);
+    app_headless_key(&s, 'x'); /* the whole explanation */
+    assert_shows(&s, "Sentences 2–10 were padded");
+    /* With two models, the (1, 3) of the seed article's pitfall is tiny-seq's. */
+    assert_shows(&s, "Note: tiny-seq's logits[attention_mask.bool().all(dim=1)] keeps only the "
+                     "unpadded sentences: (1, 3), not (10, 3).");
+    /* The token head: the later ## pieces are labelled -100, as the Python code drops. */
+    assert_shows(&s, "[CLS], [SEP], [PAD] and a word's later ## pieces are labelled -100");
+    app_headless_free(&s);
+}
+
+static void test_fill_mask_explanation_scores_only_the_masks(void **unused)
+{
+    app_env env = {0};
+    bs_load_options lo = bs_load_defaults();
+    lo.head = BS_HEAD_MLM;
+    lo.seed = 9;
+    assert_int_equal(app_env_add_path(&env, "tiny-mlm", "builtin:tiny", "weights/vocab", &lo), 0);
+    app_env_set_threads(&env, 1);
+    app_headless s;
+    app_headless_init(&s, &env, 120, 40);
+    const char *lines[] = {"The [MASK] praised the city."};
+    set_lines(&s, lines, 1);
+    app_headless_key(&s, 'x');
+    assert_shows(&s, "a masked LM is scored only at its [MASK] positions (labels -100 "
+                     "everywhere else)");
+    assert_hides(&s, "## pieces are ignored");
+    app_headless_free(&s);
+    app_env_free(&env);
+}
+
+/* --- nothing important cut ---------------------------------------------------------------- */
+
+/* The seed article's own situation: a masked-LM checkpoint loaded with a sequence head.
+ * Its "newly initialized ... TRAIN this model" warning is long: the model bar marks the
+ * cut, and the x page shows every warning whole. */
+static void check_warnings_whole(int w, int h)
+{
+    app_env env = {0};
+    bs_load_options lo = bs_load_defaults();
+    lo.head = BS_HEAD_SEQ;
+    lo.num_labels = 3;
+    assert_int_equal(app_env_add_path(&env, "brown-mlm", "weights/brown-mlm", NULL, &lo), 0);
+    app_env_set_threads(&env, 1);
+    app_headless s;
+    app_headless_init(&s, &env, w, h);
+    assert_shows(&s, "… x all");
+    app_headless_key(&s, 'x');
+    const bs_warnings *ws = bs_model_warnings(env.models[0].model);
+    assert_true(ws->count >= 2);
+    int train = 0;
+    for (int k = 0; k < ws->count; k++) {
+        /* The warning as flowed text: newlines are spaces, runs of spaces one. */
+        char *want = squeeze(strdup(ws->items[k]));
+        assert_shows(&s, want);
+        train |= strstr(want, "You should probably TRAIN this model") != NULL;
+        free(want);
+    }
+    assert_true(train);
+    app_headless_key(&s, 'x'); /* any key closes the page */
+    assert_false(s.st.notes);
+    app_headless_free(&s);
+    app_env_free(&env);
+}
+
+static void test_warnings_can_be_read_whole_120x40(void **unused)
+{
+    check_warnings_whole(120, 40);
+}
+
+static void test_warnings_can_be_read_whole_80x24(void **unused)
+{
+    check_warnings_whole(80, 24);
+}
+
+/* A long explanation keeps the Selected line; what it cuts ends in "… x all". */
+static void test_selected_line_survives_a_long_explanation(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    set_lines(&s, ten, 10);
+    assert_shows(&s, "… x all");
+    assert_shows(&s, "Selected: 'the' id 1996, sentence 1, position 1");
+    app_headless_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_screen_reports_no_change),
         cmocka_unit_test(test_change_is_measured_from_before_the_edit),
         cmocka_unit_test(test_enter_while_typing_ends_the_edit),
+        cmocka_unit_test(test_padding_none_draws_each_row_at_its_length),
+        cmocka_unit_test(test_padding_max_length_uses_model_max_length),
+        cmocka_unit_test(test_ignored_positions_are_marked_in_the_text),
+        cmocka_unit_test(test_scores_are_labelled_and_raw_logits_a_key_away),
+        cmocka_unit_test(test_explanation_names_every_sentence_and_the_model),
+        cmocka_unit_test(test_fill_mask_explanation_scores_only_the_masks),
+        cmocka_unit_test(test_warnings_can_be_read_whole_120x40),
+        cmocka_unit_test(test_warnings_can_be_read_whole_80x24),
+        cmocka_unit_test(test_selected_line_survives_a_long_explanation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -152,7 +152,7 @@ static void test_screen_truncation_max_length_80x24(void **unused)
 {
     app_headless s;
     app_headless_init(&s, &env2, 80, 24);
-    keys(&s, "p"); /* max_length padding to T + 4 */
+    keys(&s, "pm12\r"); /* max_length padding, max_length 12 */
     keys(&s, "t-----");
     check_golden(&s, "truncation_80x24");
     app_headless_free(&s);

@@ -98,16 +98,23 @@ static void test_py_tok_word_ids_per_sentence(void **state)
     snprintf(want, sizeof want, "print(outputs.logits.shape)  # torch.Size([3, %d, 5])\n",
              g.batch.T);
     expect(g.text, want);
-    expect(g.text, "keep = [t for t, w in enumerate(batch.word_ids(i)) if w is not None]\n");
-    int real = 0;
+    /* The first piece of each word, as the explanation says and HF's recipe labels:
+     * ## pieces are dropped with the specials. */
+    expect(g.text, "keep = [t for t, w in enumerate(ids) if w is not None and "
+                   "(t == 0 or ids[t - 1] != w)]\n");
+    int real = 0, pieces = 0;
     for (int b = 0; b < 3; b++) {
         int n = 0;
-        for (int t = 0; t < g.batch.T; t++)
-            n += !(g.batch.tokens[b * g.batch.T + t].flags & (BS_TOK_TEMPLATE | BS_TOK_PAD));
+        for (int t = 0; t < g.batch.T; t++) {
+            int fl = g.batch.tokens[b * g.batch.T + t].flags;
+            n += !(fl & (BS_TOK_TEMPLATE | BS_TOK_PAD | BS_TOK_CONTINUATION));
+            pieces += (fl & BS_TOK_CONTINUATION) != 0;
+        }
         snprintf(want, sizeof want, "# sentence %d: torch.Size([%d])\n", b + 1, n);
         expect(g.text, want);
         real += g.batch.length[b];
     }
+    assert_true(pieces > 0); /* the batch has ## pieces to drop */
     snprintf(want, sizeof want, "real = outputs.logits[batch[\"attention_mask\"].bool()]  "
                                 "# torch.Size([%d, 5])\n", real);
     expect(g.text, want);

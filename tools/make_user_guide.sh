@@ -50,28 +50,41 @@ From the top:
   I intermediate, V vocabulary), storage dtype, whether the tokenizer lower-cases, and
   the head with its labels. Warnings go here too: a randomly initialised head (Hugging
   Face's "newly initialized" warning), a shape-only model, lower-casing a cased vocab.
+  When they do not fit, the line ends in `… x all`: `x` opens a page with the whole
+  explanation and every warning, word for word (arrows scroll it, any other key closes).
   `▶` marks the model whose views are in front (`f` changes it).
 - **Controls**: padding (`p`: longest, max_length, none) and side (`s`), truncation
   (`t`), max_length (`+`, `-`, or `m` to type it), the model in front, the layer shown in
-  the ledger (`[` `]`).
+  the ledger (`[` `]`). Padding to max_length without a max_length pads to the
+  tokenizer's `model_max_length` (512 for BERT), as Hugging Face does; the controls say
+  `512 model_max_length` and the grid scrolls.
 - **Sentences**: the batch. `Enter` edits the selected sentence (then the usual
-  line-editing keys work: arrows, Home/End, Ctrl-A/E/K/U/W, Backspace/Delete; `Esc`
-  stops), `a` adds one, `d` deletes, `J`/`K` move, `b` makes it a pair (A, B) — or
-  Ctrl-T while editing splits it at the cursor.
+  line-editing keys work: arrows, Home/End, Ctrl-A/E/K/U/W, Backspace/Delete; `Enter` or
+  `Esc` stops), `a` adds one, `d` deletes, `J`/`K` move, `b` makes it a pair (A, B) — or
+  Ctrl-T while editing splits it into A and B at the cursor. Ctrl-O while editing splits
+  the sentence in two at the cursor (a pasted text with line breaks makes one sentence
+  per line).
 - **Tokens**: one column per position: the piece (specials, `##` continuations, `[PAD]`
   and `[UNK]` each styled apart), its id, attention_mask and token_type_ids. The selected
   token's source characters light up in the sentence. Left/Right select, `/` finds a
   piece.
 - **Predictions**: per token under each piece for a token head (ignored positions —
-  [CLS], [SEP], [PAD], `##` pieces, labelled -100 in training — dimmed); per sentence
-  with a bar per class for a sequence head; the top five pieces at each `[MASK]` for a
-  masked LM.
+  [CLS], [SEP], [PAD] and the later `##` pieces of a word, labelled -100 in training —
+  in parentheses: `(NOUN)`); per sentence with a bar per class for a sequence head; the
+  top five pieces at each `[MASK]` for a masked LM. The titles say what the numbers are:
+  `softmax scores of logits (3, 3)` (sigmoid for a multi-label head); `L` shows the raw
+  logits instead, the numbers `model(**batch).logits` prints. Without padding, rows of
+  different lengths are drawn at their own lengths: no `[PAD]`, no prediction where no
+  position exists.
 - **Shapes** (right): every tensor from `input_ids (B, T)` through the embeddings, each
   encoder layer's query/key/value, scores and attention probabilities `(B, A, T, T)`,
   the pooled output `(B, H)` to the logits, symbolic and concrete, with what changed at
   the last edit highlighted ("T grew from 8 to 14: sentence 2 has 14 tokens and the batch
-  pads to the longest").
-- **Explain** (bottom): the shapes in plain words, live.
+  pads to the longest"), measured from before the edit began (typing a sentence reports
+  8 → 14, not the last keystroke). Without padding no `(B, T)` tensor exists: the ledger
+  shows the selected sentence's `(1, Tᵢ)`.
+- **Explain** (bottom): the shapes in plain words, live, and the selected token, which
+  keeps its line when the explanation is long (the rest ends in `… x all`).
 
 ## Smaller terminals (80x24)
 
@@ -83,7 +96,8 @@ cat <<'EOF'
 
 ## Padding, truncation and pairs
 
-`p` cycles padding; with `max_length` every row is padded to max_length. `s` puts the
+`p` cycles padding; with `max_length` every row is padded to max_length (the tokenizer's
+`model_max_length`, 512, until `m` sets one). `s` puts the
 padding on the left — BERT's positions are absolute, so the real tokens move to other
 position embeddings and the predictions change (see "Break it").
 

@@ -45,6 +45,8 @@
     X(ACT_LAYER_NEXT, NAV, ']', 0, "]", "next encoder layer in the shape ledger")            \
     X(ACT_LAYER_PREV, NAV, '[', 0, "[", "previous encoder layer")                            \
     X(ACT_DETAIL, NAV, 'v', 0, "v", "detail: attention, tokenizer, words, Python")           \
+    X(ACT_NOTES, NAV, 'x', 0, "x", "the whole explanation and all warnings")                 \
+    X(ACT_LOGITS, NAV, 'L', 0, "L", "raw logits or softmax/sigmoid scores")                  \
     X(ACT_ATTN_NEXT, NAV, '>', 0, ">", "attention: next head (then the mean)")               \
     X(ACT_ATTN_PREV, NAV, '<', 0, "<", "attention: previous head")                           \
     X(ACT_FIND, NAV, '/', 0, "/", "find a token (Enter finds, Esc cancels)")                 \

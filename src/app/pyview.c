@@ -60,9 +60,13 @@ int py_full_rows(const bs_batch *batch)
 /* Tokens that transformers' word_ids() maps to a word (not [CLS]/[SEP]/[PAD]). */
 static int word_tokens(const bs_batch *batch, int b)
 {
+    /* The first piece of each word: what HF's token-classification recipe labels (the
+     * other pieces, like the specials and pads, get -100). */
     int n = 0;
+    const bs_token *row = batch->tokens + (size_t)b * (size_t)batch->T;
     for (int t = 0; t < batch->T; t++)
-        n += batch->tokens[(size_t)b * (size_t)batch->T + (size_t)t].word >= 0;
+        n += row[t].word >= 0 && (t == 0 || row[t - 1].word != row[t].word ||
+                                  row[t - 1].segment != row[t].segment);
     return n;
 }
 
@@ -256,10 +260,13 @@ char *py_generate(const py_spec *s)
         int real = 0;
         for (int i = 0; i < bt->B; i++)
             real += bt->length[i];
-        sb_lit(&b, "\n# Per-token predictions: drop [CLS], [SEP] and [PAD] per sentence (they are\n"
-                   "# the positions training labels -100); word_ids() is None exactly there\n");
+        sb_lit(&b, "\n# Per-word predictions, as Hugging Face's token-classification recipe labels\n"
+                   "# them: the first piece of each word. [CLS], [SEP], [PAD] (word_ids() None)\n"
+                   "# and the later ## pieces of a word are the positions labelled -100\n");
         sb_lit(&b, "for i in range(len(texts)):\n"
-                   "    keep = [t for t, w in enumerate(batch.word_ids(i)) if w is not None]\n"
+                   "    ids = batch.word_ids(i)\n"
+                   "    keep = [t for t, w in enumerate(ids) if w is not None and "
+                   "(t == 0 or ids[t - 1] != w)]\n"
                    "    pred = outputs.logits[i, keep].argmax(dim=-1)\n"
                    "    print(pred.shape)\n");
         for (int i = 0; i < bt->B; i++)

@@ -61,7 +61,7 @@ static int clamp(int v, int lo, int hi);
 
 static int mouse(app_state *st, const app_event *ev)
 {
-    if (st->help || st->prompt)
+    if (st->help || st->notes || st->prompt)
         return 0;
     if (ev->button == 4 || ev->button == 5) {
         int d = ev->button == 4 ? -1 : 1;
@@ -242,11 +242,11 @@ static void keep_col_visible(app_state *st)
 
 /* A max_length to start from when the user first needs one: the current T, so the
  * screen does not jump to 512 columns of padding. */
-static void ensure_max_length(app_state *st, int extra)
+static void ensure_max_length(app_state *st)
 {
     if (st->max_length == 0) {
         int T = current_T(st);
-        st->max_length = T > 0 ? T + extra : 16;
+        st->max_length = T > 0 ? T : 16;
     }
 }
 
@@ -403,8 +403,9 @@ static int reduce_options(app_state *st, app_action a)
         st->padding = st->padding == BS_PAD_LONGEST      ? BS_PAD_MAX_LENGTH
                       : st->padding == BS_PAD_MAX_LENGTH ? BS_PAD_NONE
                                                          : BS_PAD_LONGEST;
-        if (st->padding == BS_PAD_MAX_LENGTH)
-            ensure_max_length(st, 4);
+        /* max_length left unset pads to the tokenizer's model_max_length (512 for
+         * BERT), as padding="max_length" does in Hugging Face; the grid scrolls, and the
+         * controls and the explanation say where the number comes from. */
         return recompute(st);
     case ACT_SIDE:
         st->side = st->side == BS_SIDE_RIGHT ? BS_SIDE_LEFT : BS_SIDE_RIGHT;
@@ -412,11 +413,11 @@ static int reduce_options(app_state *st, app_action a)
     case ACT_TRUNC:
         st->truncation = (bs_truncation)((st->truncation + 1) % 4);
         if (st->truncation != BS_TRUNC_NONE)
-            ensure_max_length(st, 0);
+            ensure_max_length(st);
         return recompute(st);
     case ACT_MAXLEN_UP:
     case ACT_MAXLEN_DOWN:
-        ensure_max_length(st, 0);
+        ensure_max_length(st);
         st->max_length =
             clamp(st->max_length + (a == ACT_MAXLEN_UP ? 1 : -1), 1, BS_MAX_LENGTH_MAX);
         return recompute(st);
@@ -434,6 +435,15 @@ static int reduce_options(app_state *st, app_action a)
 static int reduce_view(app_state *st, app_action a)
 {
     switch (a) {
+    case ACT_NOTES:
+        st->notes = 1;
+        st->notes_scroll = 0;
+        return APP_REDRAW;
+    case ACT_LOGITS:
+        st->show_logits = !st->show_logits;
+        note(st, 0, st->show_logits ? "predictions show the raw logits (L: scores again)"
+                                    : "predictions show softmax/sigmoid scores (L: raw logits)");
+        return APP_REDRAW;
     case ACT_DETAIL:
         st->detail = (app_detail)((st->detail + 1) % DETAIL_COUNT);
         st->detail_scroll = 0;
@@ -640,6 +650,25 @@ static int prompt_key(app_state *st, int key)
     return 0;
 }
 
+/* A full-screen page (help, the x page): arrows and PgUp/PgDn scroll it, Ctrl-Q quits,
+ * any other key closes it (*open = 0). */
+static int page_key(int key, int *open, int *scroll, int max)
+{
+    app_action a = app_key_action(key, 0);
+    if (a == ACT_QUIT_NOW)
+        return APP_QUIT;
+    if (a == ACT_UP || a == ACT_DOWN || a == ACT_PAGE_UP || a == ACT_PAGE_DOWN) {
+        int d = a == ACT_UP        ? -1
+                : a == ACT_DOWN    ? 1
+                : a == ACT_PAGE_UP ? -APP_PAGE_ROWS
+                                   : APP_PAGE_ROWS;
+        *scroll = clamp(*scroll + d, 0, max);
+        return APP_REDRAW;
+    }
+    *open = 0;
+    return APP_REDRAW;
+}
+
 static int apply(app_state *st, const app_event *ev)
 {
     switch (ev->kind) {
@@ -654,7 +683,7 @@ static int apply(app_state *st, const app_event *ev)
     case EV_MOUSE:
         return mouse(st, ev);
     case EV_TEXT:
-        if (st->help || st->prompt)
+        if (st->help || st->notes || st->prompt)
             return 0;
     {
         st->note[0] = '\0';
@@ -677,21 +706,10 @@ static int apply(app_state *st, const app_event *ev)
         break;
     }
     int key = ev->key;
-    if (st->help) {
-        app_action a = app_key_action(key, 0);
-        if (a == ACT_QUIT_NOW)
-            return APP_QUIT;
-        if (a == ACT_UP || a == ACT_DOWN || a == ACT_PAGE_UP || a == ACT_PAGE_DOWN) {
-            int d = a == ACT_UP        ? -1
-                    : a == ACT_DOWN    ? 1
-                    : a == ACT_PAGE_UP ? -APP_PAGE_ROWS
-                                       : APP_PAGE_ROWS;
-            st->help_scroll = clamp(st->help_scroll + d, 0, app_keymap_count + SCOPE_COUNT);
-            return APP_REDRAW;
-        }
-        st->help = 0;
-        return APP_REDRAW;
-    }
+    if (st->help)
+        return page_key(key, &st->help, &st->help_scroll, app_keymap_count + SCOPE_COUNT);
+    if (st->notes) /* the x page scrolls like the help */
+        return page_key(key, &st->notes, &st->notes_scroll, APP_DETAIL_SCROLL_MAX);
     if (st->prompt)
         return prompt_key(st, key);
     int editing = st->focus == FOCUS_EDITOR;

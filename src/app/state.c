@@ -279,6 +279,10 @@ static void explain_T(app_state *st, const bs_batch *b, int oldT)
     if (st->truncation != BS_TRUNC_NONE && cut)
         snprintf(out, room, "T %s from %d to %d: truncation cuts the longest rows to "
                  "max_length %d", verb, oldT, b->T, b->max_length);
+    else if (st->padding == BS_PAD_MAX_LENGTH && st->max_length == 0)
+        snprintf(out, room, "T %s from %d to %d: every row is padded to max_length %d, the "
+                 "tokenizer's model_max_length, as in Hugging Face when max_length is not "
+                 "given (m sets one)", verb, oldT, b->T, b->T);
     else if (st->padding == BS_PAD_MAX_LENGTH)
         snprintf(out, room, "T %s from %d to %d: every row is padded to max_length %d", verb,
                  oldT, b->T, b->T);

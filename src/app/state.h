@@ -61,6 +61,7 @@ typedef struct app_state {
     size_t cursor;             /* byte offset in lines[cur] while editing */
     app_focus focus;
     int help, help_scroll;
+    int notes, notes_scroll;   /* the x page: the whole explanation and every warning */
 
     int sel_col, grid_scroll;  /* selected position and first visible position */
     int ledger_scroll;
@@ -69,6 +70,7 @@ typedef struct app_state {
     app_detail detail;         /* detail panel shown, DETAIL_NONE for the grid */
     deep_state deep;           /* break it, attention cursor, word aggregation */
     int attn_head;             /* head in the attention view, -1 = mean over heads */
+    int show_logits;           /* predictions show raw logits, not softmax/sigmoid scores */
     int detail_scroll;
     int n_models;              /* loaded models (for cycling the front) */
     int n_layers;              /* layers of the front model, 0 if none */

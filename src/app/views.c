@@ -122,6 +122,10 @@ int app_render(app_grid *g, const app_state *st, const app_env *env)
         help_draw(g, 0, 0, W, H, st, env);
         return 0;
     }
+    if (st->notes) {
+        notes_draw(g, 0, 0, W, H, st, env);
+        return 0;
+    }
     int wide = W >= WIDE_MIN_W && H >= WIDE_MIN_H;
     int mb = model_bar_lines(env, W - 2, wide ? MODEL_BAR_WARN_WIDE : MODEL_BAR_WARN_NARROW);
     int y = 0;

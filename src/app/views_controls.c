@@ -21,8 +21,9 @@ void controls_draw(app_grid *g, int px, int py, int pw, int ph, const app_state 
     const bs_batch *b = panel_front_batch(st);
     if (st->max_length > 0)
         x = grid_printf(g, x, y, right, ST_BOLD, "%d", st->max_length);
-    else if (b && b->max_length > 0)
-        x = grid_printf(g, x, y, right, ST_BOLD, "%d", b->max_length);
+    else if (b && b->max_length > 0) /* unset: the tokenizer's, as in Hugging Face */
+        x = grid_printf(g, grid_printf(g, x, y, right, ST_BOLD, "%d", b->max_length), y, right,
+                        ST_DIM, " model_max_length");
     else
         x = grid_puts(g, x, y, right, "default", ST_BOLD);
     x = grid_puts(g, x, y, right, " (+ - m)", ST_DIM);

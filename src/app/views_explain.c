@@ -6,50 +6,75 @@
 
 #include <stdio.h>
 
+/* "1, 2 and 5" or "2–10 and 12": every row, runs of four or more as ranges, so no
+ * sentence is left out; cut with "…" only past the buffer. */
 static void list_rows(char *out, size_t size, const int *idx, int n)
 {
+    /* Items first (a number or a range), then joined: "a, b and c". */
+    int lo[APP_MAX_SENTENCES], hi[APP_MAX_SENTENCES], items = 0;
+    for (int i = 0; i < n && items < APP_MAX_SENTENCES;) {
+        int j = i;
+        while (j + 1 < n && idx[j + 1] == idx[j] + 1)
+            j++;
+        if (j - i >= 3) {
+            lo[items] = idx[i];
+            hi[items++] = idx[j];
+        } else {
+            for (int k = i; k <= j && items < APP_MAX_SENTENCES; k++)
+                lo[items] = hi[items] = idx[k], items++;
+        }
+        i = j + 1;
+    }
     size_t k = 0;
     out[0] = '\0';
-    for (int i = 0; i < n && k + 16 < size; i++) {
-        const char *sep = i == 0 ? "" : (i == n - 1 ? " and " : ", ");
-        k += (size_t)snprintf(out + k, size - k, "%s%d", sep, idx[i] + 1);
+    for (int i = 0; i < items; i++) {
+        if (k + 24 >= size) {
+            snprintf(out + k, size - k, "…");
+            return;
+        }
+        const char *sep = i == 0 ? "" : (i == items - 1 ? " and " : ", ");
+        if (lo[i] == hi[i])
+            k += (size_t)snprintf(out + k, size - k, "%s%d", sep, lo[i] + 1);
+        else
+            k += (size_t)snprintf(out + k, size - k, "%s%d–%d", sep, lo[i] + 1, hi[i] + 1);
     }
 }
 
-void explain_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *st,
-                  const app_env *env)
+/* The explanation proper: what changed, the shapes in words, padding, truncation,
+ * pairs, the seed article's pitfall, the other heads. */
+static void explain_body(flow *f, const app_state *st, const app_env *env,
+                         const bs_batch *b, const app_model_result *mr)
 {
-    rect r = {px, py, pw, ph};
-    if (r.h <= 0)
-        return;
-    flow f = flow_start(g, (rect){r.x + 1, r.y, r.w - 1, r.h});
-    const bs_batch *b = panel_front_batch(st);
-    const app_model_result *mr = panel_front_result(st);
-    if (!b) {
-        if (mr && mr->error[0])
-            flow_addf(&f, ST_ERROR, "✗ %s", mr->error);
-        else
-            flow_add(&f, "Computing…", ST_DIM);
-        return;
-    }
     if (st->change[0])
-        flow_addf(&f, ST_CHANGED, "%s.", st->change);
+        flow_addf(f, ST_CHANGED, "%s.", st->change);
     if (env->models[st->front].model && !mr->ok_forward && mr->error[0])
-        flow_addf(&f, ST_ERROR, " ✗ %s.", mr->error);
+        flow_addf(f, ST_ERROR, " ✗ %s.", mr->error);
     /* Shapes in words: what one row and one column of each output mean. */
     const app_model *fm = &env->models[st->front];
-    if (mr->ok_forward && mr->logits_rank == 2) {
-        flow_addf(&f, ST_NORMAL, " %d sentence%s → logits (%d, %d): one row per sentence, one "
-                  "column per class.", b->B, b->B == 1 ? "" : "s", mr->logits_shape[0],
-                  mr->logits_shape[1]);
+    char shape[48];
+    panel_logits_shape(mr, shape, sizeof shape);
+    const char *s_ = b->B == 1 ? "" : "s";
+    if (mr->ok_forward && mr->logits_rank == 2 && mr->ragged) {
+        flow_addf(f, ST_NORMAL, " %d sentence%s, each run alone → one logits %s per sentence: "
+                  "one column per class.", b->B, s_, shape);
+    } else if (mr->ok_forward && mr->logits_rank == 2) {
+        flow_addf(f, ST_NORMAL, " %d sentence%s → logits %s: one row per sentence, one "
+                  "column per class.", b->B, s_, shape);
     } else if (mr->ok_forward && mr->logits_rank == 3) {
-        flow_addf(&f, ST_NORMAL, " %d sentence%s → logits (%d, %d, %d): one row of %d scores "
-                  "per token; [CLS], [SEP], [PAD] and ## pieces are ignored.",
-                  b->B, b->B == 1 ? "" : "s", mr->logits_shape[0], mr->logits_shape[1],
-                  mr->logits_shape[2], mr->logits_shape[2]);
+        flow_addf(f, ST_NORMAL, " %d sentence%s → logits %s%s: one row of %d scores per token",
+                  b->B, s_, shape, mr->ragged ? " per sentence" : "", mr->logits_shape[2]);
+        if (mr->head == BS_HEAD_MLM) /* DataCollatorForLanguageModeling's labels */
+            flow_add(f, "; a masked LM is scored only at its [MASK] positions (labels -100 "
+                        "everywhere else).", ST_NORMAL);
+        else /* the token-classification recipe: first piece of each word */
+            flow_add(f, "; [CLS], [SEP], [PAD] and a word's later ## pieces are labelled "
+                        "-100 (in parentheses).", ST_NORMAL);
+    } else if (mr->ragged) {
+        flow_addf(f, ST_NORMAL, " %d sentence%s → one input_ids (1, Tᵢ) per sentence: one "
+                  "column per position.", b->B, s_);
     } else {
-        flow_addf(&f, ST_NORMAL, " %d sentence%s → input_ids (%d, %d): one row per sentence, "
-                  "one column per position.", b->B, b->B == 1 ? "" : "s", b->B, b->T);
+        flow_addf(f, ST_NORMAL, " %d sentence%s → input_ids (%d, %d): one row per sentence, "
+                  "one column per position.", b->B, s_, b->B, b->T);
     }
     /* Padding, in the seed article's words. */
     int padded[APP_MAX_SENTENCES], npad = 0, pads[APP_MAX_SENTENCES];
@@ -58,46 +83,47 @@ void explain_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *
             pads[npad] = b->T - b->length[i];
             padded[npad++] = i;
         }
-    char list[256];
+    char list[512];
     if (mr->ragged) {
-        flow_add(&f, " No padding: the rows keep their own lengths, so they cannot be "
-                     "stacked into one tensor (Hugging Face refuses return_tensors without "
-                     "padding); each sentence runs alone.", ST_NORMAL);
+        flow_add(f, " No padding: the rows keep their own lengths, so they cannot be "
+                    "stacked into one tensor (Hugging Face refuses return_tensors without "
+                    "padding); each sentence runs alone.", ST_NORMAL);
     } else if (npad == 1) {
-        flow_addf(&f, ST_NORMAL, " Sentence %d was padded with %d [PAD] token%s; its mask is "
+        flow_addf(f, ST_NORMAL, " Sentence %d was padded with %d [PAD] token%s; its mask is "
                   "0 there.", padded[0] + 1, pads[0], pads[0] == 1 ? "" : "s");
     } else if (npad > 1) {
-        list_rows(list, sizeof list, padded, imin(npad, 8));
-        flow_addf(&f, ST_NORMAL, " Sentences %s%s were padded to T = %d with [PAD]; their "
-                  "mask is 0 there.", list, npad > 8 ? "…" : "", b->T);
+        list_rows(list, sizeof list, padded, npad);
+        flow_addf(f, ST_NORMAL, " Sentences %s were padded to T = %d with [PAD]; their "
+                  "mask is 0 there.", list, b->T);
     } else if (b->B > 1) {
-        flow_addf(&f, ST_NORMAL, " No sentence needed padding: all have %d tokens.", b->T);
+        flow_addf(f, ST_NORMAL, " No sentence needed padding: all have %d tokens.", b->T);
     }
-    if (st->side == BS_SIDE_LEFT && npad > 0)
-        flow_add(&f, " Left padding: position ids still count 0..T-1 from the left, so the "
-                     "real tokens move to other positions and BERT's outputs change.",
+    if (st->side == BS_SIDE_LEFT && npad > 0 && !mr->ragged)
+        flow_add(f, " Left padding: position ids still count 0..T-1 from the left, so the "
+                    "real tokens move to other positions and BERT's outputs change.",
                  ST_NORMAL);
     int trunc[APP_MAX_SENTENCES], ntr = 0;
     for (int i = 0; i < b->B; i++)
         if (b->truncated[i] > 0 && ntr < APP_MAX_SENTENCES)
             trunc[ntr++] = i;
     if (ntr == 1)
-        flow_addf(&f, ST_NORMAL, " Sentence %d lost %d token%s to truncation (max_length %d).",
+        flow_addf(f, ST_NORMAL, " Sentence %d lost %d token%s to truncation (max_length %d).",
                   trunc[0] + 1, b->truncated[trunc[0]], b->truncated[trunc[0]] == 1 ? "" : "s",
                   b->max_length);
     else if (ntr > 1) {
-        list_rows(list, sizeof list, trunc, imin(ntr, 8));
-        flow_addf(&f, ST_NORMAL, " Sentences %s were cut to max_length %d.", list,
+        list_rows(list, sizeof list, trunc, ntr);
+        flow_addf(f, ST_NORMAL, " Sentences %s were cut to max_length %d.", list,
                   b->max_length);
     }
     for (int i = 0; i < st->n_lines && i < b->B; i++)
         if (app_line_tab(&st->lines[i]) >= 0) {
-            flow_addf(&f, ST_NORMAL, " Sentence %d is a pair: token_type_ids are 0 through "
+            flow_addf(f, ST_NORMAL, " Sentence %d is a pair: token_type_ids are 0 through "
                       "the first [SEP] and 1 for B and its [SEP].", i + 1);
             break;
         }
     /* The seed article's Example 3 pitfall: filtering rows by an all-ones mask keeps
-     * only the sentences that were not padded. */
+     * only the sentences that were not padded. Named by model: with two loaded, the
+     * shapes are one head's. */
     for (int i = 0; st->result && i < st->result->n && npad > 0 && !mr->ragged; i++) {
         const app_model_result *o = &st->result->m[i];
         if (!o->ok_forward || o->logits_rank != 2)
@@ -105,55 +131,116 @@ void explain_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *
         int full = 0;
         for (int r = 0; r < o->batch.B; r++)
             full += o->batch.length[r] == o->batch.T;
-        flow_addf(&f, ST_NORMAL, " Note: logits[attention_mask.bool().all(dim=1)] keeps only "
-                  "the unpadded sentences: (%d, %d), not (%d, %d).", full, o->logits_shape[1],
-                  o->logits_shape[0], o->logits_shape[1]);
+        flow_addf(f, ST_NORMAL, " Note: %s's logits[attention_mask.bool().all(dim=1)] keeps "
+                  "only the unpadded sentences: (%d, %d), not (%d, %d).", env->models[i].name,
+                  full, o->logits_shape[1], o->logits_shape[0], o->logits_shape[1]);
         break;
     }
     /* The other heads, in one clause each. */
     for (int i = 0; st->result && i < st->result->n; i++) {
         const app_model_result *o = &st->result->m[i];
-        if (i == st->front || !o->ok_forward)
+        if (i == st->front || !o->ok_forward || o->logits_rank == 0)
             continue;
-        if (o->logits_rank == 2)
-            flow_addf(&f, ST_NORMAL, " %s gives logits (%d, %d): one row per sentence.",
-                      env->models[i].name, o->logits_shape[0], o->logits_shape[1]);
-        else if (o->logits_rank == 3)
-            flow_addf(&f, ST_NORMAL, " %s gives logits (%d, %d, %d): one row per token.",
-                      env->models[i].name, o->logits_shape[0], o->logits_shape[1],
-                      o->logits_shape[2]);
+        panel_logits_shape(o, shape, sizeof shape);
+        if (o->ragged)
+            flow_addf(f, ST_NORMAL, " %s gives one logits %s per sentence.",
+                      env->models[i].name, shape);
+        else
+            flow_addf(f, ST_NORMAL, " %s gives logits %s: one row per %s.", env->models[i].name,
+                      shape, o->logits_rank == 2 ? "sentence" : "token");
     }
     if (fm->model && bs_model_random_head(fm->model) && !bs_model_shape_only(fm->model))
-        flow_add(&f, " The head is newly initialised: its predictions are random.", ST_WARN);
-    /* The selected token. */
-    if (st->cur < b->B && st->sel_col < b->T) {
-        const bs_token *t = &b->tokens[(size_t)st->cur * (size_t)b->T + (size_t)st->sel_col];
-        flow_newline(&f);
-        flow_addf(&f, ST_DIM, "Selected: '%s' id %d, sentence %d, position %d, mask %d, "
-                  "type %d", t->piece ? t->piece : "?",
-                  b->input_ids[(size_t)st->cur * (size_t)b->T + (size_t)st->sel_col],
-                  st->cur + 1, st->sel_col,
-                  b->attention_mask[(size_t)st->cur * (size_t)b->T + (size_t)st->sel_col],
-                  b->token_type_ids[(size_t)st->cur * (size_t)b->T + (size_t)st->sel_col]);
-        if (t->char_end > t->char_start)
-            flow_addf(&f, ST_DIM, ", characters %d–%d of %s.", t->char_start, t->char_end,
-                      t->segment == 1 ? "B" : "the sentence");
-        else if (t->flags & BS_TOK_PAD)
-            flow_add(&f, ": padding, ignored through the mask.", ST_DIM);
-        else if (t->flags & BS_TOK_TEMPLATE)
-            flow_add(&f, ": added by the tokenizer's template.", ST_DIM);
-        else
-            flow_add(&f, ".", ST_DIM);
-        /* What each per-token head says there. */
-        for (int i = 0; st->result && i < st->result->n; i++) {
-            const app_model_result *o = &st->result->m[i];
-            if (!o->ok_forward || !o->tok_arg || st->cur >= o->batch.B ||
-                st->sel_col >= o->batch.T)
-                continue;
-            size_t at = (size_t)st->cur * (size_t)o->batch.T + (size_t)st->sel_col;
-            flow_addf(&f, ST_DIM, " %s: %s (p %.2f)%s.", env->models[i].name,
-                      panel_label(&env->models[i], o, o->tok_arg[at]), o->tok_prob[at],
-                      panel_ignored_token(&o->batch.tokens[at]) ? ", ignored" : "");
-        }
+        flow_add(f, " The head is newly initialised: its predictions are random.", ST_WARN);
+}
+
+/* The selected token, and what each per-token head says there. */
+static void explain_selected(flow *f, const app_state *st, const app_env *env,
+                             const bs_batch *b, const app_model_result *mr)
+{
+    if (st->cur >= b->B || st->sel_col >= b->T)
+        return;
+    size_t at = (size_t)st->cur * (size_t)b->T + (size_t)st->sel_col;
+    if (!panel_position_exists(mr, st->cur, st->sel_col)) {
+        flow_addf(f, ST_DIM, "Selected: sentence %d has no position %d: without padding it "
+                  "has %d tokens.", st->cur + 1, st->sel_col, b->length[st->cur]);
+        return;
     }
+    const bs_token *t = &b->tokens[at];
+    flow_addf(f, ST_DIM, "Selected: '%s' id %d, sentence %d, position %d, mask %d, type %d",
+              t->piece ? t->piece : "?", b->input_ids[at], st->cur + 1, st->sel_col,
+              b->attention_mask[at], b->token_type_ids[at]);
+    if (t->char_end > t->char_start)
+        flow_addf(f, ST_DIM, ", characters %d–%d of %s.", t->char_start, t->char_end,
+                  t->segment == 1 ? "B" : "the sentence");
+    else if (t->flags & BS_TOK_PAD)
+        flow_add(f, ": padding, ignored through the mask.", ST_DIM);
+    else if (t->flags & BS_TOK_TEMPLATE)
+        flow_add(f, ": added by the tokenizer's template.", ST_DIM);
+    else
+        flow_add(f, ".", ST_DIM);
+    for (int i = 0; st->result && i < st->result->n; i++) {
+        const app_model_result *o = &st->result->m[i];
+        if (!o->ok_forward || !o->tok_arg || st->cur >= o->batch.B ||
+            st->sel_col >= o->batch.T)
+            continue;
+        size_t oat = (size_t)st->cur * (size_t)o->batch.T + (size_t)st->sel_col;
+        int C = o->logits_rank == 3 ? o->logits_shape[2] : 0;
+        int k = o->tok_arg[oat];
+        char val[48];
+        if (st->show_logits && o->logits && k >= 0 && k < C)
+            snprintf(val, sizeof val, "logit %.2f", o->logits[oat * (size_t)C + (size_t)k]);
+        else
+            snprintf(val, sizeof val, "p %.2f", o->tok_prob[oat]);
+        int ign = o->head == BS_HEAD_TOK && panel_ignored_token(&o->batch.tokens[oat]);
+        flow_addf(f, ST_DIM, " %s: %s (%s)%s.", env->models[i].name,
+                  panel_label(&env->models[i], o, k), val, ign ? ", label -100: ignored" : "");
+    }
+}
+
+int explain_text(flow *f, const app_state *st, const app_env *env)
+{
+    const bs_batch *b = panel_front_batch(st);
+    const app_model_result *mr = panel_front_result(st);
+    if (!b)
+        return 0;
+    explain_body(f, st, env, b, mr);
+    flow_newline(f);
+    explain_selected(f, st, env, b, mr);
+    return 1;
+}
+
+void explain_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *st,
+                  const app_env *env)
+{
+    rect r = {px, py, pw, ph};
+    if (r.h <= 0)
+        return;
+    rect tr = {r.x + 1, r.y, r.w - 1, r.h};
+    const bs_batch *b = panel_front_batch(st);
+    const app_model_result *mr = panel_front_result(st);
+    if (!b) {
+        flow f = flow_start(g, tr);
+        if (mr && mr->error[0])
+            flow_addf(&f, ST_ERROR, "✗ %s", mr->error);
+        else
+            flow_add(&f, "Computing…", ST_DIM);
+        return;
+    }
+    /* The Selected line is what the user points at: it keeps its rows at the bottom,
+     * and the explanation above it, when longer than its rows, ends in "… x all". */
+    flow m = flow_start(NULL, (rect){tr.x, 0, tr.w, 1000});
+    explain_selected(&m, st, env, b, mr);
+    int sel_h = imin(flow_rows(&m), imax(r.h - 1, 0));
+    rect br = {tr.x, tr.y, tr.w, r.h - sel_h};
+    flow f = flow_start(NULL, br);
+    explain_body(&f, st, env, b, mr);
+    int cut = f.cut;
+    f = flow_start(g, br);
+    f.reserve = cut ? PANEL_MORE_W : 0;
+    explain_body(&f, st, env, b, mr);
+    if (cut)
+        panel_more(g, (rect){r.x, r.y, r.w, r.h - sel_h});
+    flow_newline(&f);
+    flow s = flow_start(g, (rect){tr.x, f.y, tr.w, r.y + r.h - f.y});
+    explain_selected(&s, st, env, b, mr);
 }

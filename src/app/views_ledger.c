@@ -31,7 +31,7 @@ static void put_dims(app_grid *g, int *x, int y, int xmax, const ledger_row *row
             *x = grid_puts(g, *x, y, xmax, ", ", ST_NORMAL);
         char sym = row->d[k].sym;
         if (!concrete) {
-            *x = grid_printf(g, *x, y, xmax, ST_DIM, "%c", sym);
+            *x = grid_printf(g, *x, y, xmax, ST_DIM, sym == 't' ? "Tᵢ" : "%c", sym);
         } else {
             int ch = (sym == 'B' && st->changed_B) || (sym == 'T' && st->changed_T);
             int over = sym == 'T' && t_limit > 0 && row->d[k].v > t_limit;
@@ -64,6 +64,13 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
         return 0;
     int B = b->B, T = b->T;
     dimv dB = {'B', B}, dT = {'T', T}, one = {'1', 1};
+    const app_model_result *fr = panel_front_result(st);
+    if (fr && fr->ragged) {
+        /* No padding and rows of different lengths: no (B, T) tensor exists; each
+         * sentence runs alone as (1, T_i). The selected sentence's shapes are shown. */
+        dB = one;
+        dT = (dimv){'t', b->length[imin(st->cur, B - 1)]};
+    }
     ROW("input_ids", 0, dB, dT);
     ROW("attention_mask", 0, dB, dT);
     ROW("token_type_ids", 0, dB, dT);
@@ -159,11 +166,14 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     /* BERT has max_position_embeddings positions (512): past that nothing runs. */
     int t_limit = m && m->model ? bs_model_config(m->model)->max_position : 0;
     int too_long = t_limit > 0 && b->T > t_limit;
-    if ((mr && mr->ragged) || too_long)
+    if (too_long)
         change_lines = 2;
+    else if (mr && mr->ragged)
+        change_lines = 3;
     int list_h = bottom - y - change_lines;
     int namew = imin(17, imax(r.w / 2 - 4, 8));
-    int symw = 13;
+    /* (1, A, Tᵢ, Tᵢ) is two columns wider than (B, A, T, T) */
+    int symw = mr && mr->ragged ? 15 : 13;
     int first = imin(st->ledger_scroll, imax(nr - list_h, 0));
     for (int i = first; i < nr && y < bottom - change_lines; i++, y++) {
         const ledger_row *row = &rows[i];
@@ -174,7 +184,7 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         if (is_layer)
             continue;
         x = r.x + 2 + namew;
-        if (r.w >= namew + symw + 17) {
+        if (r.w >= namew + 13 + 17) {
             put_dims(g, &x, y, right, row, st, 0, 0);
             x = imax(x + 1, r.x + 2 + namew + symw);
         }
@@ -185,27 +195,28 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         const app_model_result *o = &st->result->m[i];
         if (i == st->front || !o->ok_forward || o->logits_rank == 0)
             continue;
-        int col = r.x + 2 + namew + (r.w >= namew + symw + 17 ? symw : 0);
+        int col = r.x + 2 + namew + (r.w >= namew + 13 + 17 ? symw : 0);
         int x = grid_printf(g, r.x + 1, y, col - 1, ST_DIM, "logits of %s",
                             env->models[i].name);
         x = imax(x + 1, col);
-        if (o->logits_rank == 2)
-            grid_printf(g, x, y, right, ST_BOLD, "(%d, %d)", o->logits_shape[0],
-                        o->logits_shape[1]);
-        else
-            grid_printf(g, x, y, right, ST_BOLD, "(%d, %d, %d)", o->logits_shape[0],
-                        o->logits_shape[1], o->logits_shape[2]);
+        char shape[48];
+        grid_puts(g, x, y, right, panel_logits_shape(o, shape, sizeof shape), ST_BOLD);
         y++;
     }
     if (change_lines) {
-        flow f = flow_start(g, (rect){r.x + 1, bottom - change_lines, r.w - 1, change_lines});
-        if (too_long)
-            flow_addf(&f, ST_ERROR, "T = %d is more than the %d position embeddings: the "
-                      "model cannot run this batch (t truncates)", b->T, t_limit);
-        else if (mr && mr->ragged)
-            flow_add(&f, "no padding: rows differ in length, so no (B, T) tensor exists; "
-                         "each sentence runs alone", ST_WARN);
-        else
-            flow_add(&f, st->change, ST_CHANGED);
+        rect cr = {r.x + 1, bottom - change_lines, r.w - 1, change_lines};
+        char text[sizeof st->change + 160];
+        if (too_long) {
+            snprintf(text, sizeof text, "T = %d is more than the %d position embeddings: the "
+                     "model cannot run this batch (t truncates)", b->T, t_limit);
+            panel_text(g, cr, text, ST_ERROR);
+        } else if (mr && mr->ragged) {
+            snprintf(text, sizeof text, "no padding: rows differ in length, so no (B, T) "
+                     "tensor exists; each sentence runs alone. Shown: sentence %d, Tᵢ = %d.",
+                     imin(st->cur, b->B - 1) + 1, b->length[imin(st->cur, b->B - 1)]);
+            panel_text(g, cr, text, ST_WARN);
+        } else {
+            panel_text(g, cr, st->change, ST_CHANGED);
+        }
     }
 }

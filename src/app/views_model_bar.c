@@ -17,6 +17,16 @@ static const char *head_words(bs_head h)
     }
 }
 
+/* One warning, whole: flow_addf would cut it at 1 KiB (Hugging Face's "newly
+ * initialized" warning lists weights and can be longer). */
+static void warning(flow *f, const char *name, const char *text)
+{
+    flow_addf(f, ST_WARN, "⚠ %s:", name);
+    flow_add(f, " ", ST_WARN);
+    flow_add(f, text, ST_WARN);
+    flow_add(f, ". ", ST_WARN);
+}
+
 /* Rows of the model bar: one per model, then the warnings (estimated from their
  * length, at most max_warn rows). */
 int model_bar_lines(const app_env *env, int width, int max_warn)
@@ -108,28 +118,43 @@ void model_bar_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
     }
     if (r.h <= env->n)
         return;
-    /* One line of warnings: failed loads first, then what makes outputs meaningless. */
-    flow f = flow_start(g, (rect){r.x + 1, r.y + env->n, r.w - 1, r.h - env->n});
-    for (int i = 0; i < env->n_notes; i++)
-        flow_addf(&f, ST_ERROR, "✗ %s ", env->notes[i]);
+    /* The warnings: as many lines as the layout gives, "… x all" when cut. */
+    rect wr = {r.x + 1, r.y + env->n, r.w - 1, r.h - env->n};
+    flow f = flow_start(NULL, wr);
+    model_warnings(&f, env);
+    int cut = f.cut;
+    f = flow_start(g, wr);
+    f.reserve = cut ? PANEL_MORE_W : 0;
+    model_warnings(&f, env);
+    if (cut)
+        panel_more(g, (rect){r.x, wr.y, r.w, wr.h});
+}
+
+int model_warnings(flow *f, const app_env *env)
+{
+    int n = 0;
+    /* Failed loads first, then what makes outputs meaningless. */
+    for (int i = 0; i < env->n_notes; i++, n++)
+        flow_addf(f, ST_ERROR, "✗ %s ", env->notes[i]);
     for (int i = 0; i < env->n; i++) {
         const app_model *m = &env->models[i];
         if (m->model && bs_model_shape_only(m->model))
-            flow_addf(&f, ST_WARN, "⚠ %s: shape-only model, all weights random: "
-                      "predictions mean nothing. ", m->name);
+            flow_addf(f, ST_WARN, "⚠ %s: shape-only model, all weights random: "
+                      "predictions mean nothing. ", m->name), n++;
         else if (m->model && bs_model_random_head(m->model) &&
                  bs_model_warnings(m->model)->count == 0)
-            flow_addf(&f, ST_WARN, "⚠ %s: head newly initialised (random): predictions "
-                      "change from run to run. ", m->name);
+            flow_addf(f, ST_WARN, "⚠ %s: head newly initialised (random): predictions "
+                      "change from run to run. ", m->name), n++;
         if (m->tok) {
             const bs_warnings *w = bs_tokenizer_warnings(m->tok);
-            for (int k = 0; k < w->count; k++)
-                flow_addf(&f, ST_WARN, "⚠ %s: %s. ", m->name, w->items[k]);
+            for (int k = 0; k < w->count; k++, n++)
+                warning(f, m->name, w->items[k]);
         }
         if (m->model && !bs_model_shape_only(m->model)) {
             const bs_warnings *w = bs_model_warnings(m->model);
-            for (int k = 0; k < w->count; k++)
-                flow_addf(&f, ST_WARN, "⚠ %s: %s. ", m->name, w->items[k]);
+            for (int k = 0; k < w->count; k++, n++)
+                warning(f, m->name, w->items[k]);
         }
     }
+    return n;
 }

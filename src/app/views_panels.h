@@ -43,17 +43,42 @@ const char *panel_label(const app_model *m, const app_model_result *mr, int k);
 /* Hugging Face trains token heads with -100 at these positions: their predictions are
  * not meaningful. */
 int panel_ignored_token(const bs_token *t);
+/* Without padding rows keep their own lengths (mr->ragged): position t of row `row`
+ * exists only below that row's length. Padded batches have every position. */
+int panel_position_exists(const app_model_result *mr, int row, int t);
+/* The text a per-token head shows at flat position `at` (row * T + t) of its batch: the
+ * argmax label (a vocab piece for the masked LM) or, with st->show_logits, that label's
+ * raw logit; in parentheses where a token classifier is trained with label -100
+ * (panel_ignored_token), so the mark survives monochrome and text dumps. Writes into
+ * buf (size n) and returns it; "" at a position that does not exist. */
+const char *panel_pred_text(const app_state *st, const app_model *m,
+                            const app_model_result *mr, size_t at, char *buf, size_t n);
+/* The concrete shape of a head's logits, "(2, 3)" or "(2, 8, 12)"; without padding
+ * (mr->ragged) each sentence ran alone, so one "(1, 3)" or "(1, Tᵢ, 12)" per sentence:
+ * no (B, ...) tensor exists. Writes into buf (size n) and returns it. */
+const char *panel_logits_shape(const app_model_result *mr, char *buf, size_t n);
 /* Panel title line: the name (reverse when focused), then a dim hint. */
 void panel_title(app_grid *g, rect r, const char *name, int focused, const char *hint);
 
 /* Word-wrapped styled text inside a rectangle. */
 typedef struct flow {
-    app_grid *g;
+    app_grid *g; /* NULL: measure only (x and y advance, nothing is drawn) */
     rect r;
     int x, y;
+    int cut;     /* set when text was left out for want of room */
+    int reserve; /* columns kept free at the end of the last row (for panel_more) */
 } flow;
 
 flow flow_start(app_grid *g, rect r);
+/* Rows the flow has used so far (0 before any text). */
+int flow_rows(const flow *f);
+/* Marks the end of the last row of r with "… x all": what the rectangle shows is cut,
+ * and the x page (views_notes.c) has it whole. PANEL_MORE_W columns: a flow that will
+ * be cut reserves them (flow.reserve) so that no word stops under the mark. */
+#define PANEL_MORE_W 8
+void panel_more(app_grid *g, rect r);
+/* Flows text into r, ending in "… x all" when it does not fit. */
+void panel_text(app_grid *g, rect r, const char *text, int style);
 void flow_newline(flow *f);
 /* Adds text word by word; a word wider than the line is cut at the edge. */
 void flow_add(flow *f, const char *s, int style);
@@ -67,6 +92,11 @@ void flow_addf(flow *f, int style, const char *fmt, ...) __attribute__((format(p
 int model_bar_lines(const app_env *env, int width, int max_warn);
 void model_bar_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
                     const app_env *env);
+/* Flows every model warning, whole; returns how many there are. */
+int model_warnings(flow *f, const app_env *env);
+/* views_notes.c: the x page: the whole explanation and every warning, full screen. */
+void notes_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
+                const app_env *env);
 /* views_controls.c: padding, truncation, max_length, front model, layer. */
 void controls_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
                    const app_env *env);
@@ -98,7 +128,9 @@ void predictions_draw(app_grid *g, int x, int y, int w, int h, const app_state *
 int ledger_rows(const app_state *st, const app_env *env);
 void ledger_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
                  const app_env *env, int compact);
-/* views_explain.c: the shapes, the padding and the selected token in words. */
+/* views_explain.c: the shapes, the padding and the selected token in words.
+ * explain_text flows all of it (returns 0 before a batch exists). */
+int explain_text(flow *f, const app_state *st, const app_env *env);
 void explain_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
                   const app_env *env);
 /* views_detail.c: the detail panel chosen with v (attention, tokenizer steps, words,

@@ -15,14 +15,17 @@ static void draw_token_preds(app_grid *g, rect r, const app_state *st, const app
 {
     const bs_batch *b = &mr->batch;
     int right = r.x + r.w;
-    char hint[160];
+    char hint[200], shape[48];
+    panel_logits_shape(mr, shape, sizeof shape);
+    const char *shown = st->show_logits && mr->logits ? "raw logit of the argmax · L scores"
+                        : mr->head == BS_HEAD_MLM   ? "top piece per position"
+                                                    : "argmax label";
     if (mr->head == BS_HEAD_MLM)
-        snprintf(hint, sizeof hint, "logits (%d, %d, %d) · top piece per position · "
-                 "fill-mask: top %d at each [MASK]", mr->logits_shape[0], mr->logits_shape[1],
-                 mr->logits_shape[2], APP_TOPK);
-    else
-        snprintf(hint, sizeof hint, "logits (%d, %d, %d) · dim = ignored (-100)",
-                 mr->logits_shape[0], mr->logits_shape[1], mr->logits_shape[2]);
+        snprintf(hint, sizeof hint, "logits %s%s · %s · fill-mask: top %d softmax at each "
+                 "[MASK]", shape, mr->ragged ? " each" : "", shown, APP_TOPK);
+    else /* the mark of ignored positions first: it must not be cut */
+        snprintf(hint, sizeof hint, "(x): label -100 · logits %s%s · %s", shape,
+                 mr->ragged ? " each" : "", shown);
     panel_title(g, r, m->name, 0, hint);
     int body = r.h - 1;
     if (body <= 0)
@@ -43,8 +46,9 @@ static void draw_token_preds(app_grid *g, rect r, const app_state *st, const app
     int *lw = calloc((size_t)b->B * (size_t)b->T, sizeof *lw);
     if (!lw)
         return;
+    char buf[64];
     for (size_t i = 0; i < (size_t)b->B * (size_t)b->T; i++) {
-        const char *ln = panel_label(m, mr, mr->tok_arg[i]);
+        const char *ln = panel_pred_text(st, m, mr, i, buf, sizeof buf);
         lw[i] = imin(grid_text_width(ln, strlen(ln)), PIECE_MAX);
     }
     const int gut = TOKENS_GUTTER; /* as the token grid's, so the columns line up */
@@ -62,16 +66,16 @@ static void draw_token_preds(app_grid *g, rect r, const app_state *st, const app
             const bs_token *tk = &b->tokens[at];
             int ign = panel_ignored_token(tk);
             int sel = row == st->cur && t == st->sel_col;
+            if (!panel_position_exists(mr, row, t)) {
+                x += w[k]; /* no padding: no position t in this row, so no prediction */
+                continue;
+            }
             for (int j = 0; j < per; j++)
                 grid_tag(g, x, y0 + j, w[k], row, t);
-            if (per == 2) {
+            const char *txt = panel_pred_text(st, m, mr, at, buf, sizeof buf);
+            if (per == 2)
                 tokens_put_piece(g, x, y0, x + w[k] - 1, tk, sel ? ST_SELECT : app_token_style(tk));
-                grid_puts(g, x, y0 + 1, x + w[k] - 1, panel_label(m, mr, mr->tok_arg[at]),
-                          ign ? ST_DIM : ST_BOLD);
-            } else {
-                grid_puts(g, x, y0, x + w[k] - 1, panel_label(m, mr, mr->tok_arg[at]),
-                          ign ? ST_DIM : ST_BOLD);
-            }
+            grid_puts(g, x, y0 + per - 1, x + w[k] - 1, txt, ign ? ST_DIM : ST_BOLD);
             x += w[k];
         }
     }
@@ -117,13 +121,23 @@ static void draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_m
 {
     const bs_batch *b = &mr->batch;
     int right = r.x + r.w;
-    char hint[160];
-    snprintf(hint, sizeof hint, "logits (%d, %d): one row per sentence", mr->logits_shape[0],
-             mr->logits_shape[1]);
+    /* Say what the numbers are: the scores Hugging Face's pipeline shows (softmax, or
+     * sigmoid for multi-label) are not the logits a student's model(**inputs) prints. */
+    const char *fn = bs_score_fn_name(bs_head_score_fn(bs_model_config(m->model), mr->head));
+    int raw = st->show_logits && mr->logits;
+    char hint[200], shape[48];
+    panel_logits_shape(mr, shape, sizeof shape);
+    if (raw)
+        snprintf(hint, sizeof hint, "raw logits %s%s · L %s", shape, mr->ragged ? " each" : "",
+                 fn);
+    else
+        snprintf(hint, sizeof hint, "%s scores of logits %s%s · L raw logits", fn, shape,
+                 mr->ragged ? " each" : "");
     panel_title(g, r, m->name, 0, hint);
     if (r.h < 2)
         return;
     int C = mr->C;
+    const float *vals = raw ? mr->logits : mr->probs;
     int namew = 4;
     for (int c = 0; c < C; c++) {
         const char *ln = panel_label(m, mr, c);
@@ -164,7 +178,7 @@ static void draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_m
         top = imin(imax(st->cur - rows_fit / 2, 0), b->B - rows_fit);
     for (int i = 0; i < rows_fit && top + i < b->B; i++, y++) {
         int row = top + i;
-        const float *p = mr->probs + (size_t)row * (size_t)C;
+        const float *p = vals + (size_t)row * (size_t)C;
         int best = 0;
         for (int c = 1; c < C; c++)
             if (p[c] > p[best])
@@ -174,8 +188,9 @@ static void draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_m
                   ST_BOLD);
         if (compact) {
             int x = r.x + gut;
-            draw_bar(g, x, y, right, p[best], barw);
-            grid_printf(g, x + barw + 1, y, right, ST_NORMAL, "%.2f", p[best]);
+            if (!raw)
+                draw_bar(g, x, y, right, p[best], barw);
+            grid_printf(g, raw ? x : x + barw + 1, y, right, ST_NORMAL, "%.2f", p[best]);
             continue;
         }
         int x = r.x + gut;
@@ -183,7 +198,8 @@ static void draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_m
             if (inl) {
                 int xx = grid_puts(g, x, y, imin(right, x + inl_namew), panel_label(m, mr, c),
                                    ST_DIM);
-                draw_bar(g, xx + 1, y, right, p[c], barw);
+                if (!raw) /* a bar is a share of 1: raw logits have no such scale */
+                    draw_bar(g, xx + 1, y, right, p[c], barw);
                 grid_printf(g, xx + 1 + barw, y, imin(right, x + cw), c == best ? ST_BOLD : ST_DIM,
                             "%5.2f", p[c]);
                 continue;
@@ -192,7 +208,8 @@ static void draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_m
                 grid_printf(g, x, y, right, ST_BOLD, "%.4f", p[c]);
                 continue;
             }
-            draw_bar(g, x, y, right, p[c], barw);
+            if (!raw)
+                draw_bar(g, x, y, right, p[c], barw);
             grid_printf(g, x + barw, y, imin(right, x + cw), c == best ? ST_BOLD : ST_DIM,
                         "%5.2f", p[c]);
         }

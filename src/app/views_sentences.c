@@ -104,7 +104,7 @@ void sentences_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
     char name[64];
     snprintf(name, sizeof name, "Sentences (%d)", st->n_lines);
     panel_title(g, r, name, editing,
-                editing ? "typing · Esc done · Enter splits · Ctrl-T pair"
+                editing ? "typing · Enter done · Ctrl-O splits · Ctrl-T pair"
                         : "Enter edit · a add · d delete · J K move · b pair");
     int rows = r.h - 1;
     if (rows <= 0)

@@ -40,7 +40,7 @@ void status_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         return;
     }
     static const char *const hints[FOCUS_COUNT] = {
-        " Esc stop typing · Enter new sentence · Ctrl-T pair · Tab next panel",
+        " Enter or Esc stop typing · Ctrl-O split here · Ctrl-T pair · Tab next panel",
         " q quit · ? keys · Enter edit · a add · p padding · t truncation · v detail · / find",
         " q quit · ? help · ↑ ↓ scroll · [ ] layer · Tab next panel",
     };

@@ -37,9 +37,75 @@ int panel_ignored_token(const bs_token *t)
     return (t->flags & (BS_TOK_SPECIAL | BS_TOK_PAD | BS_TOK_CONTINUATION)) != 0;
 }
 
+int panel_position_exists(const app_model_result *mr, int row, int t)
+{
+    return !mr->ragged || (row < mr->batch.B && t < mr->batch.length[row]);
+}
+
+const char *panel_pred_text(const app_state *st, const app_model *m,
+                            const app_model_result *mr, size_t at, char *buf, size_t n)
+{
+    const bs_batch *b = &mr->batch;
+    int row = b->T > 0 ? (int)(at / (size_t)b->T) : 0;
+    int t = b->T > 0 ? (int)(at % (size_t)b->T) : 0;
+    if (!panel_position_exists(mr, row, t)) {
+        snprintf(buf, n, "%s", "");
+        return buf;
+    }
+    int ign = mr->head == BS_HEAD_TOK && panel_ignored_token(&b->tokens[at]);
+    const char *open = ign ? "(" : "", *close = ign ? ")" : "";
+    int C = mr->logits_rank == 3 ? mr->logits_shape[2] : 0;
+    int k = mr->tok_arg[at];
+    if (st->show_logits && mr->logits && k >= 0 && k < C)
+        snprintf(buf, n, "%s%.2f%s", open, mr->logits[at * (size_t)C + (size_t)k], close);
+    else
+        snprintf(buf, n, "%s%s%s", open, panel_label(m, mr, k), close);
+    return buf;
+}
+
+const char *panel_logits_shape(const app_model_result *mr, char *buf, size_t n)
+{
+    const int *d = mr->logits_shape;
+    if (mr->logits_rank == 2 && mr->ragged)
+        snprintf(buf, n, "(1, %d)", d[1]);
+    else if (mr->logits_rank == 2)
+        snprintf(buf, n, "(%d, %d)", d[0], d[1]);
+    else if (mr->logits_rank == 3 && mr->ragged)
+        snprintf(buf, n, "(1, Tᵢ, %d)", d[2]);
+    else if (mr->logits_rank == 3)
+        snprintf(buf, n, "(%d, %d, %d)", d[0], d[1], d[2]);
+    else
+        snprintf(buf, n, "%s", "");
+    return buf;
+}
+
 flow flow_start(app_grid *g, rect r)
 {
-    return (flow){g, r, r.x, r.y};
+    return (flow){g, r, r.x, r.y, 0, 0};
+}
+
+int flow_rows(const flow *f)
+{
+    return f->y - f->r.y + (f->x > f->r.x);
+}
+
+void panel_more(app_grid *g, rect r)
+{
+    if (r.h <= 0 || r.w < PANEL_MORE_W + 4)
+        return;
+    grid_puts(g, r.x + r.w - PANEL_MORE_W, r.y + r.h - 1, r.x + r.w, " … x all", ST_KEY);
+}
+
+void panel_text(app_grid *g, rect r, const char *text, int style)
+{
+    flow f = flow_start(NULL, r);
+    flow_add(&f, text, style);
+    int cut = f.cut;
+    f = flow_start(g, r);
+    f.reserve = cut ? PANEL_MORE_W : 0;
+    flow_add(&f, text, style);
+    if (cut)
+        panel_more(g, (rect){r.x - 1, r.y, r.w + 1, r.h});
 }
 
 void flow_newline(flow *f)
@@ -53,6 +119,8 @@ void flow_newline(flow *f)
 void flow_add(flow *f, const char *s, int style)
 {
     const char *p = s;
+    if (*p && f->y >= f->r.y + f->r.h)
+        f->cut = 1;
     while (*p && f->y < f->r.y + f->r.h) {
         const char *sp = p;
         while (*sp == ' ' || *sp == '\n')
@@ -62,18 +130,25 @@ void flow_add(flow *f, const char *s, int style)
             e++;
         int lead = (int)(sp - p);
         int ww = grid_text_width(sp, (size_t)(e - sp));
-        int right = f->r.x + f->r.w;
+        int right = f->r.x + f->r.w - (f->y == f->r.y + f->r.h - 1 ? f->reserve : 0);
         if (f->x > f->r.x && f->x + lead + ww > right) {
             f->x = f->r.x;
             f->y++;
             lead = 0;
-            if (f->y >= f->r.y + f->r.h)
+            if (f->y >= f->r.y + f->r.h) {
+                f->cut = 1;
                 return;
+            }
         }
         if (f->x == f->r.x)
             lead = 0;
         f->x += lead;
-        f->x = grid_put(f->g, f->x, f->y, right, sp, (size_t)(e - sp), style);
+        if (ww > right - f->x)
+            f->cut = 1; /* a word wider than the line: cut at the edge */
+        if (f->g)
+            f->x = grid_put(f->g, f->x, f->y, right, sp, (size_t)(e - sp), style);
+        else
+            f->x = imin(f->x + ww, right);
         p = e;
     }
 }

@@ -98,8 +98,9 @@ static int *front_label_widths(const app_state *st, const app_env *env)
     int *lw = calloc(n ? n : 1, sizeof *lw);
     if (!lw)
         return NULL;
+    char buf[64];
     for (size_t i = 0; i < n; i++) {
-        const char *ln = panel_label(&env->models[st->front], mr, mr->tok_arg[i]);
+        const char *ln = panel_pred_text(st, &env->models[st->front], mr, i, buf, sizeof buf);
         lw[i] = imin(grid_text_width(ln, strlen(ln)), PIECE_MAX);
     }
     return lw;
@@ -114,7 +115,10 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     const app_model_result *mr = panel_front_result(st);
     const bs_batch *b = panel_front_batch(st);
     char hint[160];
-    if (b)
+    if (b && mr->ragged)
+        snprintf(hint, sizeof hint, "no padding: %d rows of their own length, no (B, T) · ← → "
+                 "select · / find", b->B);
+    else if (b)
         snprintf(hint, sizeof hint, "input_ids (B, T) = (%d, %d) · ← → select · / find",
                  b->B, b->T);
     else
@@ -175,6 +179,10 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
             size_t at = (size_t)row * (size_t)b->T + (size_t)t;
             const bs_token *tk = &b->tokens[at];
             int sel = sel_row && t == st->sel_col;
+            if (!panel_position_exists(mr, row, t)) {
+                x += w[k]; /* no padding: this row has no position t, so nothing to draw */
+                continue;
+            }
             tokens_put_piece(g, x, y0, x + w[k] - 1, tk, sel ? ST_SELECT : app_token_style(tk));
             for (int j = 0; j < per; j++)
                 grid_tag(g, x, y0 + j, w[k], row, t);

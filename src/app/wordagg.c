@@ -265,8 +265,8 @@ void wa_draw(app_grid *g, int x, int y, int w, int h, const wa_result *r,
     if (sel_word >= 0 && word_rows > 1 && sel_word >= word_rows - 1)
         first = sel_word - (word_rows - 2);
     if (word_rows > 0 && row < ym)
-        grid_printf(g, x, row++, xm, ST_BOLD, "%-18s %-8s %-14s %s", "word", "pieces", "label",
-                    "score");
+        grid_printf(g, x, row++, xm, ST_BOLD, "%-18s %-9s %-14s %s", "word", "positions",
+                    "label", "score");
     for (int i = first; i < r->n_words && row < ym - group_rows; i++) {
         const wa_word *wd = &r->words[i];
         int st = i == sel_word ? ST_SELECT : ST_NORMAL;
@@ -285,11 +285,11 @@ void wa_draw(app_grid *g, int x, int y, int w, int h, const wa_result *r,
             snprintf(span, sizeof span, "%d", wd->tok_start);
         else
             snprintf(span, sizeof span, "%d-%d", wd->tok_start, wd->tok_end - 1);
-        grid_printf(g, x + 19, row, xm, ST_DIM, "%-8s", span);
-        grid_printf(g, x + 28, row, xm, ST_NORMAL, "%-14.14s", lab);
-        int bc = grid_printf(g, x + 43, row, xm, ST_NORMAL, "%.4f", wd->score);
+        grid_printf(g, x + 19, row, xm, ST_DIM, "%-9s", span);
+        grid_printf(g, x + 29, row, xm, ST_NORMAL, "%-14.14s", lab);
+        int bc = grid_printf(g, x + 44, row, xm, ST_NORMAL, "%.4f", wd->score);
         if (wd->from_pos >= 0 && wd->tok_end - wd->tok_start > 1)
-            grid_printf(g, bc + 1, row, xm, ST_DIM, "(from piece %d)", wd->from_pos);
+            grid_printf(g, bc + 1, row, xm, ST_DIM, "(from position %d)", wd->from_pos);
         row++;
     }
     if (group_rows <= 0)

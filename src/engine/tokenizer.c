@@ -1053,8 +1053,9 @@ static bs_status wordpiece(const bs_tokenizer *t, work *w, int ws, int we, bs_er
             if (id < 0) {
                 char ch[8];
                 ch[bs_utf8_encode(w->norm[ws + start], ch)] = '\0';
+                /* Characters count from 0, like positions and offsets everywhere. */
                 snprintf(why, sizeof why, "no piece in the vocab matches '%s%s' at character %d",
-                         pre ? "##" : "", ch, start + 1);
+                         pre ? "##" : "", ch, start);
                 w->n_tok = first;
                 ok = 0;
                 break;
@@ -1070,7 +1071,7 @@ static bs_status wordpiece(const bs_tokenizer *t, work *w, int ws, int we, bs_er
         int unk = t->special[SP_UNK];
         if (unk < 0)
             return bs_fail(err, BS_ERR_INPUT, "the vocab has no '[UNK]' piece for the word at "
-                           "character %d", w->orig[ws] + 1);
+                           "character %d", w->orig[ws]);
         if ((st = push_token(w, unk, t->pieces[unk], w->orig[ws], w->orig[we - 1] + 1, word,
                              BS_TOK_UNK, err)) != BS_OK)
             return st;

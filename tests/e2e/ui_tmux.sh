@@ -77,7 +77,11 @@ $T set-option -t e2e remain-on-exit on >/dev/null 2>&1
 
 wait_for "Sentences (2)"
 wait_for "input_ids (B, T) = (2, 9)"
+# The whole explanation is on the x page (the main screen ends it in "… x all").
+$T send-keys -t e2e x
 wait_for "Sentence 2 is a pair"
+$T send-keys -t e2e Escape
+wait_for "input_ids (B, T) = (2, 9)"
 
 # Add a sentence and type it: the batch grows and pads to the longest.
 $T send-keys -t e2e a
