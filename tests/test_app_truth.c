@@ -300,6 +300,7 @@ static void check_warnings_whole(int w, int h)
     app_headless_init(&s, &env, w, h);
     assert_shows(&s, "… x all");
     app_headless_key(&s, 'x');
+    assert_shows(&s, "brown-mlm's head is newly initialised"); /* which model's head */
     const bs_warnings *ws = bs_model_warnings(env.models[0].model);
     assert_true(ws->count >= 2);
     int train = 0;

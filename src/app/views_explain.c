@@ -150,7 +150,8 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
                       shape, o->logits_rank == 2 ? "sentence" : "token");
     }
     if (fm->model && bs_model_random_head(fm->model) && !bs_model_shape_only(fm->model))
-        flow_add(f, " The head is newly initialised: its predictions are random.", ST_WARN);
+        flow_addf(f, ST_WARN, " %s's head is newly initialised: its predictions are random.",
+                  fm->name);
 }
 
 /* The selected token, and what each per-token head says there. */
