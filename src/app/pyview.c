@@ -321,13 +321,15 @@ void py_draw(app_grid *g, int x, int y, int w, int h, const char *text, int scro
                     c = grid_puts(g, c, row, xm, "» ", ST_DIM);
                 size_t j = i;
                 int col = c;
+                uint32_t prev = 0;
                 while (j < n) {
                     uint32_t cp;
                     size_t nx = bs_utf8_next(p, n, j, &cp);
-                    int cw = grid_cp_width(cp);
+                    int cw = grid_cp_width_after(prev, cp);
                     if (col + cw > xm && j > i)
                         break;
                     col += cw;
+                    prev = cp;
                     j = nx;
                 }
                 grid_put(g, c, row++, xm, p + i, j - i, st);

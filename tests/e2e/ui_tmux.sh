@@ -141,6 +141,30 @@ grep -q '^type "a*Unbelievably long words appear here today."$' "$TMP/r.session"
     fail "recording lacks the typing: $(cat "$TMP/r.session")"
 grep -q '^key Esc$' "$TMP/r.session" || fail "recording lacks the keys"
 
+# Hangul: uncased BERT splits it into conjoining jamo, whose vowels and finals a
+# terminal draws with no width of their own. They must show (as escapes) and move no
+# column: on every row the panel divider is where it is on the title row, before and
+# after the selection scrolls the grid to its end (the columns a terminal counts: wc -L,
+# in UTF-8).
+printf '한국어 text\nplain words\n' >"$TMP/k.txt"
+$T -f /dev/null new-session -d -s e2e -x 100 -y 30 \
+    "TERM=xterm-256color $BIN -m builtin:tiny --head tok --num-labels 5 --seed 3 $TMP/k.txt" ||
+    fail "tmux could not start"
+$T set-option -t e2e remain-on-exit on >/dev/null 2>&1
+wait_for '##\u1161'
+divider_cols() { # the columns before the first divider on each row that has one
+    $T capture-pane -p -t e2e | grep '│' | grep -v '^ padding' | sed 's/│.*//' |
+        while IFS= read -r l; do
+            printf '%s\n' "$l" | LC_ALL=C.UTF-8 wc -L
+        done | sort -u
+}
+[ "$(divider_cols | wc -l)" -eq 1 ] || fail "the divider moves on Hangul rows: $(divider_cols)"
+$T send-keys -t e2e Tab Right Right Right Right Right Right Right Right Right Right
+wait_for 'pos ◀'
+[ "$(divider_cols | wc -l)" -eq 1 ] || fail "the divider moves after scrolling: $(divider_cols)"
+$T send-keys -t e2e q
+wait_exit
+
 # The default command opens even when a built-in model is missing or fails; with
 # NO_COLOR set it draws with attributes only (no colour escapes on the screen).
 $T -f /dev/null new-session -d -s e2e -x 100 -y 30 "NO_COLOR=1 TERM=xterm-256color $BIN" ||
