@@ -563,6 +563,118 @@ static void test_screen_hangul_pieces_100x30(void **unused)
     app_headless_free(&s);
 }
 
+/* ---- the seed article's lecture at projector sizes --------------------------------- */
+
+static app_env env_brown; /* brown-genre (3 genres) in front, brown-pos (12 tags) */
+
+static int load_brown(void)
+{
+    memset(&env_brown, 0, sizeof env_brown);
+    bs_load_options lo = bs_load_defaults();
+    if (app_env_add_path(&env_brown, "brown-genre", "weights/brown-genre", "weights/vocab",
+                         &lo) != 0)
+        return -1;
+    return app_env_add_path(&env_brown, "brown-pos", "weights/brown-pos", "weights/vocab", &lo);
+}
+
+/* Lines of the dump that start with s. */
+static int count_lines_starting(const char *dump, const char *s)
+{
+    int n = 0;
+    size_t k = strlen(s);
+    for (const char *p = dump; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (!strncmp(p, "--\n", 3))
+            break;
+        n += strncmp(p, s, k) == 0;
+    }
+    return n;
+}
+
+/* Rows that show brown-genre's three class probabilities ("0.89" three times). */
+static int rows_with_all_classes(const char *dump)
+{
+    int rows = 0;
+    for (const char *p = dump; p && *p;) {
+        const char *e = strchr(p, '\n');
+        if (!e || !strncmp(p, "--\n", 3))
+            break;
+        int probs = 0;
+        for (const char *q = p; q + 3 < e; q++)
+            probs += (q[0] == '0' || q[0] == '1') && q[1] == '.' && q[2] >= '0' &&
+                     q[2] <= '9' && q[3] >= '0' && q[3] <= '9' && (q == p || q[-1] == ' ');
+        rows += probs >= 3;
+        p = e + 1;
+    }
+    return rows;
+}
+
+/* What the lecture needs on every screen: each sentence's mask row (unless the
+ * Python pane is open), the front model's logits shape, and with brown-genre in front
+ * every class of every sentence. Then the golden. */
+static void check_lecture(app_headless *s, const char *step, int B, const char *logits)
+{
+    char *d = app_headless_dump(s, 0);
+    assert_non_null(d);
+    char name[96];
+    snprintf(name, sizeof name, "seed_%s_%dx%d", step, s->st.w, s->st.h);
+    if (s->st.detail == DETAIL_NONE) {
+        if (count_lines_starting(d, "  mask ") != B)
+            fail_msg("%s: %d mask rows for %d sentences", name,
+                     count_lines_starting(d, "  mask "), B);
+        if (s->st.front == 0 && rows_with_all_classes(d) < B)
+            fail_msg("%s: %d rows show all 3 classes, not %d", name, rows_with_all_classes(d),
+                     B);
+    }
+    if (!strstr(d, logits))
+        fail_msg("%s: the front model's %s is not on screen", name, logits);
+    assert_lines_are_columns(d, s->st.w, s->st.h);
+    free(d);
+    check_golden(s, name);
+}
+
+static const char *const seed_long[] = {
+    "This is a positive sentence.",
+    "This is another sentence that is much longer than the first.",
+};
+
+/* The seed demo's steps (demos/seed-article.session) built directly, at the sizes of a
+ * classroom projector (80x24, 100x30) and at 120x40. */
+static void test_seed_lecture_at_projector_sizes(void **unused)
+{
+    if (load_brown() != 0)
+        fail_msg("the built-in brown models did not load");
+    static const int sizes[][2] = {{80, 24}, {100, 30}, {120, 40}};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        app_headless s;
+        app_headless_init(&s, &env_brown, sizes[z][0], sizes[z][1]);
+        /* 1: three sentences, brown-genre in front: logits (3, 3). */
+        check_lecture(&s, "three", 3, "logits (3, 3)");
+        /* 2: one sentence, brown-pos in front: logits (1, 8, 12). */
+        size_t len0 = strlen(seed_long[0]);
+        assert_int_equal(app_state_set_lines(&s.st, seed_long, &len0, 1), 0);
+        app_headless_refresh(&s);
+        app_headless_key(&s, 'f');
+        check_lecture(&s, "token", 1, "logits (1, 8, 12)");
+        /* 3: a longer sentence pads the first; the selection at its last [PAD]. */
+        size_t lens[] = {strlen(seed_long[0]), strlen(seed_long[1])};
+        assert_int_equal(app_state_set_lines(&s.st, seed_long, lens, 2), 0);
+        app_headless_refresh(&s);
+        s.st.focus = FOCUS_GRID;
+        s.st.cur = 0;
+        app_headless_key(&s, APP_KEY_END);
+        check_lecture(&s, "padded_token", 2, "logits (2, 14, 12)");
+        /* 4: brown-genre in front again: logits (2, 3). */
+        app_headless_key(&s, 'f');
+        check_lecture(&s, "padded_sequence", 2, "logits (2, 3)");
+        /* 5: the Python pane. */
+        s.st.detail = DETAIL_PYTHON;
+        app_headless_refresh(&s);
+        check_lecture(&s, "python", 2, "logits (2, 3)");
+        app_headless_free(&s);
+    }
+    app_env_free(&env_brown);
+}
+
 /* sb_printf and grid_printf take texts of any length: both once cut at 1 KiB. */
 static void test_printf_is_not_cut_at_1k(void **unused)
 {
@@ -631,6 +743,7 @@ int main(void)
         cmocka_unit_test(test_grid_wide_chars_align),
         cmocka_unit_test(test_grid_zero_width_code_points),
         cmocka_unit_test(test_screen_hangul_pieces_100x30),
+        cmocka_unit_test(test_seed_lecture_at_projector_sizes),
         cmocka_unit_test(test_printf_is_not_cut_at_1k),
         cmocka_unit_test(test_golden_check_fails_where_it_should),
         cmocka_unit_test(test_highlight_after_invalid_utf8),

@@ -161,6 +161,28 @@ int grid_text_width(const char *s, size_t len)
     return w;
 }
 
+size_t grid_wrap_end(const char *s, size_t n, size_t i, int width, int at_words)
+{
+    size_t end = i, after_space = 0;
+    int cols = 0;
+    uint32_t prev = 0;
+    while (end < n) {
+        uint32_t cp;
+        size_t nx = bs_utf8_next(s, n, end, &cp);
+        int cw = grid_cp_width_after(prev, cp);
+        if (cols + cw > width)
+            break;
+        cols += cw;
+        prev = cp;
+        if (cp == ' ')
+            after_space = nx;
+        end = nx;
+    }
+    if (at_words && end < n && after_space > i)
+        end = after_space;
+    return end;
+}
+
 /* Draws one cell's worth: a plain code point of width 1 or 2, with a mark or not. */
 static int put_plain(app_grid *g, int x, int y, int xmax, uint32_t cp, uint32_t mark,
                      int style)

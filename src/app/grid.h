@@ -81,6 +81,11 @@ int grid_cp_width(uint32_t cp);
  * U+FFFD): what a view measures is what it draws. */
 int grid_text_width(const char *s, size_t len);
 
+/* Where a line of at most width columns that starts at byte i of s[0..n) ends (a byte
+ * offset), measured as grid_put draws: the longest run that fits, or with at_words the
+ * end of its last whole word and the space after it (a word wider than the line is
+ * cut). Returns i when not even one character fits. */
+size_t grid_wrap_end(const char *s, size_t n, size_t i, int width, int at_words);
 /* Draws UTF-8 text at (x, y), never past column xmax (exclusive, clipped to w).
  * Returns the column after the last cell drawn. */
 int grid_put(app_grid *g, int x, int y, int xmax, const char *s, size_t len, int style);

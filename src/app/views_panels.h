@@ -45,6 +45,10 @@ const char *panel_label(const app_model *m, const app_model_result *mr, int k);
 int panel_ignored_token(const bs_token *t);
 /* Panel title line: the name (reverse when focused), then a dim hint. */
 void panel_title(app_grid *g, rect r, const char *name, int focused, const char *hint);
+/* The "more" mark of a panel that cannot show all its rows ("rows 1-2 of 3 ↕"):
+ * printf-style text drawn at the right end of the title line (r.y), over the hint, so
+ * that nothing is cut without a sign on screen. */
+void panel_more(app_grid *g, rect r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Word-wrapped styled text inside a rectangle. */
 typedef struct flow {
@@ -83,6 +87,9 @@ void tokens_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
  * returns the count; *first_out gets the first position. */
 int tokens_visible_columns(const app_state *st, const bs_batch *b, int avail,
                            const int *extra_w, int *w, int max, int *first_out);
+/* Lines per sentence the grid keeps at every size that has room for one sentence:
+ * piece, id and attention_mask, and token_type_ids when the batch holds a pair. */
+int tokens_lines_needed(const bs_batch *b);
 /* Draws a token's piece, cut at PIECE_MAX columns with an ellipsis. */
 void tokens_put_piece(app_grid *g, int x, int y, int xmax, const bs_token *t, int style);
 
@@ -91,6 +98,9 @@ void tokens_put_piece(app_grid *g, int x, int y, int xmax, const bs_token *t, in
  * shows the selected sentence only). */
 enum { PREDS_ALL, PREDS_FRONT, PREDS_OTHERS };
 int predictions_want(const app_state *st, int which, int narrow);
+/* Rows the first model of `which` needs (all class columns of a pooled head, one
+ * sentence of a per-token head): the layout gives it these before optional rows. */
+int predictions_need(const app_state *st, int which);
 void predictions_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
                       const app_env *env, int which);
 /* views_ledger.c: the shape of every tensor of the forward pass, symbolic and concrete,

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 const app_model_result *panel_front_result(const app_state *st)
 {
@@ -95,4 +96,20 @@ void panel_title(app_grid *g, rect r, const char *name, int focused, const char 
     int x = grid_printf(g, r.x, r.y, r.x + r.w, focused ? ST_FOCUS : ST_TITLE, " %s ", name);
     if (hint && *hint)
         grid_printf(g, x + 1, r.y, r.x + r.w, ST_DIM, "%s", hint);
+}
+
+void panel_more(app_grid *g, rect r, const char *fmt, ...)
+{
+    if (r.h <= 0 || r.w <= 0)
+        return;
+    char buf[96];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    int tw = grid_text_width(buf, strlen(buf)) + 2;
+    int x = imax(r.x, r.x + r.w - tw);
+    x = grid_puts(g, x, r.y, r.x + r.w, " ", ST_NORMAL);
+    x = grid_puts(g, x, r.y, r.x + r.w, buf, ST_BOLD);
+    grid_puts(g, x, r.y, r.x + r.w, " ", ST_NORMAL);
 }
