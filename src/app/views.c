@@ -232,6 +232,15 @@ int app_render_reserved(app_grid *g, const app_state *st, const app_env *env, in
         {EXPLAIN_MIN_H_NARROW, EXPLAIN_MIN_H_NARROW, EXPLAIN_WANT_H_NARROW, PRIO_EXPLAIN, 0},
     };
     share(p, 5, avail);
+    /* The grid draws whole sentences: rows short of one more go to the predictions. */
+    if (fb && !detail && p[1].h > GRID_HEAD_H && p[2].h > 0) {
+        int per = tokens_lines_needed(fb);
+        int whole = GRID_HEAD_H + per * imin((p[1].h - GRID_HEAD_H) / per, B);
+        if (whole > GRID_HEAD_H && whole < p[1].h) {
+            p[2].h += p[1].h - whole;
+            p[1].h = whole;
+        }
+    }
     int yy = y;
     sentences_draw(g, 0, yy, W, p[0].h, st, env);
     yy += p[0].h;

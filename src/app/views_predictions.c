@@ -19,8 +19,10 @@ static void preds_rows_mark(app_grid *g, rect r, int top, int shown, int B)
         panel_more(g, r, "sentence %d of %d ↕", top + 1, B);
 }
 
-static void draw_token_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
-                             const app_model_result *mr)
+/* Each draw function returns 1 when it could not show all its rows (its title then
+ * carries a mark), else 0. */
+static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
+                            const app_model_result *mr)
 {
     const bs_batch *b = &mr->batch;
     int right = r.x + r.w;
@@ -35,7 +37,7 @@ static void draw_token_preds(app_grid *g, rect r, const app_state *st, const app
     panel_title(g, r, m->name, 0, hint);
     int body = r.h - 1;
     if (body <= 0)
-        return;
+        return 1;
     /* Fill-mask: the likeliest pieces at each [MASK], listed below the rows, as
      * Hugging Face's fill-mask pipeline gives them. */
     int n_masks = 0;
@@ -55,7 +57,7 @@ static void draw_token_preds(app_grid *g, rect r, const app_state *st, const app
         preds_rows_mark(g, r, top, rows_fit, b->B);
     int *lw = calloc((size_t)b->B * (size_t)b->T, sizeof *lw);
     if (!lw)
-        return;
+        return 0;
     for (size_t i = 0; i < (size_t)b->B * (size_t)b->T; i++) {
         const char *ln = panel_label(m, mr, mr->tok_arg[i]);
         lw[i] = imin(grid_text_width(ln, strlen(ln)), PIECE_MAX);
@@ -103,6 +105,7 @@ static void draw_token_preds(app_grid *g, rect r, const app_state *st, const app
         y++;
         mask_lines--;
     }
+    return n_masks > mask_lines || b->B > rows_fit;
 }
 
 static void draw_bar(app_grid *g, int x, int y, int xmax, float p, int width)
@@ -163,8 +166,8 @@ static seq_layout seq_layout_fit(rect r, int C, int namew, int rows_wanted)
     return L;
 }
 
-static void draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
-                           const app_model_result *mr)
+static int draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
+                          const app_model_result *mr)
 {
     const bs_batch *b = &mr->batch;
     int right = r.x + r.w;
@@ -173,7 +176,7 @@ static void draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_m
              mr->logits_shape[1]);
     panel_title(g, r, m->name, 0, hint);
     if (r.h < 2)
-        return;
+        return 1;
     int C = mr->C;
     int namew = 4;
     for (int c = 0; c < C; c++) {
@@ -238,9 +241,10 @@ static void draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_m
                         "%5.2f", p[c]);
         }
     }
+    return compact || b->B > rows_fit;
 }
 
-static void draw_one_pred(app_grid *g, rect r, const app_state *st, const app_env *env, int i)
+static int draw_one_pred(app_grid *g, rect r, const app_state *st, const app_env *env, int i)
 {
     const app_model *m = &env->models[i];
     const app_model_result *mr = &st->result->m[i];
@@ -249,7 +253,7 @@ static void draw_one_pred(app_grid *g, rect r, const app_state *st, const app_en
         if (r.h > 1)
             grid_puts(g, r.x + 1, r.y + 1, r.x + r.w,
                       "no model loaded: tokens only (-m PATH loads a checkpoint)", ST_DIM);
-        return;
+        return 0;
     }
     if (!mr->ok_forward) {
         panel_title(g, r, m->name, 0, "");
@@ -257,18 +261,17 @@ static void draw_one_pred(app_grid *g, rect r, const app_state *st, const app_en
             flow f = flow_start(g, (rect){r.x + 1, r.y + 1, r.w - 1, r.h - 1});
             flow_addf(&f, ST_ERROR, "✗ %s", mr->error[0] ? mr->error : "not run");
         }
-        return;
+        return 0;
     }
     if (mr->head == BS_HEAD_SEQ)
-        draw_seq_preds(g, r, st, m, mr);
-    else if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM)
-        draw_token_preds(g, r, st, m, mr);
-    else {
-        panel_title(g, r, m->name, 0, "no head");
-        if (r.h > 1)
-            grid_printf(g, r.x + 1, r.y + 1, r.x + r.w, ST_DIM,
-                        "BertModel: last_hidden_state (B, T, H) and pooler_output (B, H)");
-    }
+        return draw_seq_preds(g, r, st, m, mr);
+    if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM)
+        return draw_token_preds(g, r, st, m, mr);
+    panel_title(g, r, m->name, 0, "no head");
+    if (r.h > 1)
+        grid_printf(g, r.x + 1, r.y + 1, r.x + r.w, ST_DIM,
+                    "BertModel: last_hidden_state (B, T, H) and pooler_output (B, H)");
+    return 0;
 }
 
 /* Rows model i's predictions want. */
@@ -368,7 +371,7 @@ void predictions_draw(app_grid *g, int px, int py, int pw, int ph, const app_sta
             last = i;
     if (last >= 0)
         h[last] += left; /* the spare rows under the last one drawn */
-    int y = r.y, hidden = 0;
+    int y = r.y, hidden = 0, cut = 0;
     const char *hidden_name = NULL;
     for (int i = 0; i < k; i++) {
         if (!h[i]) {
@@ -376,14 +379,15 @@ void predictions_draw(app_grid *g, int px, int py, int pw, int ph, const app_sta
             hidden_name = env->models[order[i]].name;
             continue;
         }
-        draw_one_pred(g, (rect){r.x, y, r.w, h[i]}, st, env, order[i]);
+        cut = draw_one_pred(g, (rect){r.x, y, r.w, h[i]}, st, env, order[i]);
         y += h[i];
     }
     if (hidden && last >= 0) {
+        /* Over the last panel's own mark: say that its rows are cut too. */
         rect lr = {r.x, y - h[last], r.w, h[last]};
         if (hidden == 1)
-            panel_more(g, lr, "more: %s (f)", hidden_name);
+            panel_more(g, lr, "%smore: %s (f)", cut ? "rows ↕ · " : "", hidden_name);
         else
-            panel_more(g, lr, "more: %d heads (f)", hidden);
+            panel_more(g, lr, "%smore: %d heads (f)", cut ? "rows ↕ · " : "", hidden);
     }
 }
