@@ -49,6 +49,9 @@ void panel_title(app_grid *g, rect r, const char *name, int focused, const char 
  * printf-style text drawn at the right end of the title line (r.y), over the hint, so
  * that nothing is cut without a sign on screen. */
 void panel_more(app_grid *g, rect r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The mark of a panel that shows `shown` of `total` sentences from `first` (0-based):
+ * "sentences 3-5 of 6 ↕"; nothing when all are shown. */
+void panel_rows_mark(app_grid *g, rect r, int first, int shown, int total);
 
 /* Word-wrapped styled text inside a rectangle. */
 typedef struct flow {

@@ -10,15 +10,6 @@
 
 #include "app/views.h"
 
-/* The mark of a panel whose sentence rows scroll. */
-static void preds_rows_mark(app_grid *g, rect r, int top, int shown, int B)
-{
-    if (shown > 1)
-        panel_more(g, r, "sentences %d-%d of %d ↕", top + 1, top + shown, B);
-    else if (shown == 1)
-        panel_more(g, r, "sentence %d of %d ↕", top + 1, B);
-}
-
 /* Each draw function returns 1 when it could not show all its rows (its title then
  * carries a mark), else 0. */
 static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
@@ -53,8 +44,8 @@ static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_
         top = imin(imax(st->cur - rows_fit / 2, 0), b->B - rows_fit);
     if (n_masks > mask_lines)
         panel_more(g, r, "[MASK] %d of %d shown", mask_lines, n_masks);
-    else if (b->B > rows_fit)
-        preds_rows_mark(g, r, top, rows_fit, b->B);
+    else
+        panel_rows_mark(g, r, top, imin(rows_fit, b->B), b->B);
     int *lw = calloc((size_t)b->B * (size_t)b->T, sizeof *lw);
     if (!lw)
         return 0;
@@ -203,8 +194,8 @@ static int draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_mo
     int top = 0;
     if (b->B > rows_fit)
         top = imin(imax(st->cur - rows_fit / 2, 0), b->B - rows_fit);
-    if (b->B > rows_fit && !compact)
-        preds_rows_mark(g, r, top, rows_fit, b->B);
+    if (!compact)
+        panel_rows_mark(g, r, top, imin(rows_fit, b->B), b->B);
     for (int i = 0; i < rows_fit && top + i < b->B; i++, y++) {
         int row = top + i;
         const float *p = mr->probs + (size_t)row * (size_t)C;

@@ -120,10 +120,7 @@ void sentences_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
     int first = 0;
     if (st->n_lines > rows)
         first = imin(imax(st->cur - rows / 2, 0), st->n_lines - rows);
-    if (st->n_lines > rows && rows > 1)
-        panel_more(g, r, "sentences %d-%d of %d ↕", first + 1, first + rows, st->n_lines);
-    else if (st->n_lines > rows)
-        panel_more(g, r, "sentence %d of %d ↕", first + 1, st->n_lines);
+    panel_rows_mark(g, r, first, imin(rows, st->n_lines), st->n_lines);
     int numw = st->n_lines >= 100 ? 4 : st->n_lines >= 10 ? 3 : 2;
     for (int i = 0; i < rows && first + i < st->n_lines; i++) {
         int row = first + i;

@@ -113,3 +113,13 @@ void panel_more(app_grid *g, rect r, const char *fmt, ...)
     x = grid_puts(g, x, r.y, r.x + r.w, buf, ST_BOLD);
     grid_puts(g, x, r.y, r.x + r.w, " ", ST_NORMAL);
 }
+
+void panel_rows_mark(app_grid *g, rect r, int first, int shown, int total)
+{
+    if (shown >= total || shown <= 0)
+        return;
+    if (shown > 1)
+        panel_more(g, r, "sentences %d-%d of %d ↕", first + 1, first + shown, total);
+    else
+        panel_more(g, r, "sentence %d of %d ↕", first + 1, total);
+}

@@ -101,10 +101,8 @@ static void tokens_more_mark(app_grid *g, rect r, int B, int top, int rows_fit, 
 {
     if (per < need)
         panel_more(g, r, "%s rows left out: too short", per < 3 ? "mask" : "type");
-    else if (B > rows_fit && rows_fit > 1)
-        panel_more(g, r, "sentences %d-%d of %d ↕", top + 1, top + rows_fit, B);
-    else if (B > rows_fit)
-        panel_more(g, r, "sentence %d of %d ↕", top + 1, B);
+    else
+        panel_rows_mark(g, r, top, imin(rows_fit, B), B);
 }
 
 /* Widths of the front per-token head's labels, (B, T), so that the token grid and the
