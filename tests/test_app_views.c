@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <locale.h>
+#include <wchar.h>
 
 #include <cmocka.h>
 
@@ -27,6 +29,7 @@
 #include "app/views.h"
 #include "engine/model_internal.h"
 #include "lib/golden.h"
+#include "bertscope/utf8.h"
 
 static app_env env2;  /* token head + sequence head */
 
@@ -446,6 +449,232 @@ static void test_grid_wide_chars_align(void **unused)
     grid_free(&g);
 }
 
+/* Columns of a UTF-8 line as a terminal advances its cursor: the C library's wcwidth,
+ * which curses uses. -1 when the locale has no UTF-8 (the check is then skipped). */
+static int terminal_width(const char *s, size_t len)
+{
+    int w = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        i = bs_utf8_next(s, len, i, &cp);
+        int cw = wcwidth((wchar_t)cp);
+        if (cw < 0)
+            return -1;
+        w += cw;
+    }
+    return w;
+}
+
+/* Every line of a dump is exactly w columns wide for the terminal: nothing drawn
+ * moves a later column (a zero-width code point in a cell of its own would). */
+static void assert_lines_are_columns(const char *dump, int w, int h)
+{
+    const char *p = dump;
+    for (int y = 0; y < h; y++) {
+        const char *e = strchr(p, '\n');
+        assert_non_null(e);
+        int tw = terminal_width(p, (size_t)(e - p));
+        if (tw >= 0 && tw != w)
+            fail_msg("line %d is %d columns for a terminal, not %d: %.*s", y, tw, w,
+                     (int)(e - p), p);
+        p = e + 1;
+    }
+}
+
+/* Zero-width and combining code points are drawn visibly and in the columns the
+ * grid counts for them: a Hangul vowel or final jamo (utf8proc: 1 column, a terminal:
+ * 0) and invisible ones as Python escapes, a combining mark alone on a dotted circle,
+ * a mark after a letter with it. grid_text_width is what grid_put draws. */
+static void test_grid_zero_width_code_points(void **unused)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"##\xE1\x85\xA1", "##\\u1161"},            /* ##ᅡ  (jamo A) */
+        {"\xE1\x84\x92\xE1\x85\xA1\xE1\x86\xAB", "\xE1\x84\x92\\u1161\\u11ab"}, /* 한 NFD */
+        {"##\xCC\x81", "##\xE2\x97\x8C\xCC\x81"},   /* ## + U+0301 alone: on ◌ */
+        {"e\xCC\x81", "e\xCC\x81"},                 /* é: the mark on its letter */
+        {"e\xCC\x81\xCC\x82", "e\xCC\x81\xE2\x97\x8C\xCC\x82"}, /* a second mark: ◌ */
+        {"a\xE2\x80\x8D" "b", "a\\u200db"},           /* ZWJ */
+        {"\xE2\x9D\xA4\xEF\xB8\x8F", "\xE2\x9D\xA4\\ufe0f"}, /* ❤ + VS16 */
+        {"\xF3\xA0\x84\x80", "\\U000e0100"},         /* VS17 */
+        {"\xE0\xA4\x95\xE0\xA4\xBF", "\xE0\xA4\x95\\u093f"}, /* कि: a spacing mark */
+    };
+    app_grid g = {0};
+    assert_int_equal(grid_resize(&g, 30, 1), 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        grid_clear(&g);
+        int tw = grid_text_width(cases[i].in, strlen(cases[i].in));
+        int x = grid_puts(&g, 0, 0, 30, cases[i].in, ST_NORMAL);
+        assert_int_equal(x, tw);
+        char *d = grid_dump(&g, 0);
+        assert_non_null(d);
+        size_t n = strlen(cases[i].out);
+        if (strncmp(d, cases[i].out, n) != 0 || d[n] != ' ')
+            fail_msg("case %zu: drawn as '%s'", i, d);
+        assert_lines_are_columns(d, 30, 1);
+        free(d);
+    }
+    /* Code point by code point, as the sentence editor draws: the same columns. */
+    grid_clear(&g);
+    const char *s = "##\xE1\x85\xA1\xCC\x81";
+    uint32_t prev = 0;
+    int x = 0, w = 0;
+    for (size_t i = 0; s[i];) {
+        uint32_t cp;
+        i = bs_utf8_next(s, strlen(s), i, &cp);
+        w += grid_cp_width_after(prev, cp);
+        x = grid_putc_after(&g, x, 0, 30, prev, cp, ST_NORMAL);
+        prev = cp;
+    }
+    assert_int_equal(x, w);
+    assert_int_equal(x, grid_text_width(s, strlen(s)));
+    grid_free(&g);
+}
+
+/* A Hangul sentence: uncased BERT splits 한국어 into conjoining jamo (ᄒ ##ᅡ ##ᆫ ...).
+ * Every piece is visible, in the grid and the predictions under it, and no line
+ * of the screen is wider or narrower for a terminal than the screen. */
+static void test_screen_hangul_pieces_100x30(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 100, 30);
+    static const char *const lines[] = {"한국어 text", "Caf\xC3\xA9 \xCC\x81" "alone"};
+    const size_t lens[] = {strlen(lines[0]), strlen(lines[1])};
+    assert_int_equal(app_state_set_lines(&s.st, lines, lens, 2), 0);
+    app_headless_refresh(&s);
+    char *d = app_headless_dump(&s, 0);
+    assert_non_null(d);
+    assert_lines_are_columns(d, 100, 30);
+    assert_non_null(strstr(d, "##\\u1161"));
+    assert_non_null(strstr(d, "##\\u11ab"));
+    free(d);
+    check_golden(&s, "hangul_100x30");
+    /* End scrolls to the last pieces; every detail view draws them too. */
+    app_headless_key(&s, APP_KEY_TAB);
+    app_headless_key(&s, APP_KEY_END);
+    for (int v = 0; v < 5; v++) {
+        d = app_headless_dump(&s, 0);
+        assert_non_null(d);
+        assert_lines_are_columns(d, 100, 30);
+        free(d);
+        app_headless_key(&s, 'v');
+    }
+    app_headless_free(&s);
+}
+
+/* ---- the seed article's lecture at projector sizes --------------------------------- */
+
+static app_env env_brown; /* brown-genre (3 genres) in front, brown-pos (12 tags) */
+
+static int load_brown(void)
+{
+    memset(&env_brown, 0, sizeof env_brown);
+    bs_load_options lo = bs_load_defaults();
+    if (app_env_add_path(&env_brown, "brown-genre", "weights/brown-genre", "weights/vocab",
+                         &lo) != 0)
+        return -1;
+    return app_env_add_path(&env_brown, "brown-pos", "weights/brown-pos", "weights/vocab", &lo);
+}
+
+/* Lines of the dump that start with s. */
+static int count_lines_starting(const char *dump, const char *s)
+{
+    int n = 0;
+    size_t k = strlen(s);
+    for (const char *p = dump; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (!strncmp(p, "--\n", 3))
+            break;
+        n += strncmp(p, s, k) == 0;
+    }
+    return n;
+}
+
+/* Rows that show brown-genre's three class probabilities ("0.89" three times). */
+static int rows_with_all_classes(const char *dump)
+{
+    int rows = 0;
+    for (const char *p = dump; p && *p;) {
+        const char *e = strchr(p, '\n');
+        if (!e || !strncmp(p, "--\n", 3))
+            break;
+        int probs = 0;
+        for (const char *q = p; q + 3 < e; q++)
+            probs += (q[0] == '0' || q[0] == '1') && q[1] == '.' && q[2] >= '0' &&
+                     q[2] <= '9' && q[3] >= '0' && q[3] <= '9' && (q == p || q[-1] == ' ');
+        rows += probs >= 3;
+        p = e + 1;
+    }
+    return rows;
+}
+
+/* What the lecture needs on every screen: each sentence's mask row (unless the
+ * Python pane is open), the front model's logits shape, and with brown-genre in front
+ * every class of every sentence. Then the golden. */
+static void check_lecture(app_headless *s, const char *step, int B, const char *logits)
+{
+    char *d = app_headless_dump(s, 0);
+    assert_non_null(d);
+    char name[96];
+    snprintf(name, sizeof name, "seed_%s_%dx%d", step, s->st.w, s->st.h);
+    if (s->st.detail == DETAIL_NONE) {
+        if (count_lines_starting(d, "  mask ") != B)
+            fail_msg("%s: %d mask rows for %d sentences", name,
+                     count_lines_starting(d, "  mask "), B);
+        if (s->st.front == 0 && rows_with_all_classes(d) < B)
+            fail_msg("%s: %d rows show all 3 classes, not %d", name, rows_with_all_classes(d),
+                     B);
+    }
+    if (!strstr(d, logits))
+        fail_msg("%s: the front model's %s is not on screen", name, logits);
+    assert_lines_are_columns(d, s->st.w, s->st.h);
+    free(d);
+    check_golden(s, name);
+}
+
+static const char *const seed_long[] = {
+    "This is a positive sentence.",
+    "This is another sentence that is much longer than the first.",
+};
+
+/* The seed demo's steps (demos/seed-article.session) built directly, at the sizes of a
+ * classroom projector (80x24, 100x30) and at 120x40. */
+static void test_seed_lecture_at_projector_sizes(void **unused)
+{
+    if (load_brown() != 0)
+        fail_msg("the built-in brown models did not load");
+    static const int sizes[][2] = {{80, 24}, {100, 30}, {120, 40}};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        app_headless s;
+        app_headless_init(&s, &env_brown, sizes[z][0], sizes[z][1]);
+        /* 1: three sentences, brown-genre in front: logits (3, 3). */
+        check_lecture(&s, "three", 3, "logits (3, 3)");
+        /* 2: one sentence, brown-pos in front: logits (1, 8, 12). */
+        size_t len0 = strlen(seed_long[0]);
+        assert_int_equal(app_state_set_lines(&s.st, seed_long, &len0, 1), 0);
+        app_headless_refresh(&s);
+        app_headless_key(&s, 'f');
+        check_lecture(&s, "token", 1, "logits (1, 8, 12)");
+        /* 3: a longer sentence pads the first; the selection at its last [PAD]. */
+        size_t lens[] = {strlen(seed_long[0]), strlen(seed_long[1])};
+        assert_int_equal(app_state_set_lines(&s.st, seed_long, lens, 2), 0);
+        app_headless_refresh(&s);
+        s.st.focus = FOCUS_GRID;
+        s.st.cur = 0;
+        app_headless_key(&s, APP_KEY_END);
+        check_lecture(&s, "padded_token", 2, "logits (2, 14, 12)");
+        /* 4: brown-genre in front again: logits (2, 3). */
+        app_headless_key(&s, 'f');
+        check_lecture(&s, "padded_sequence", 2, "logits (2, 3)");
+        /* 5: the Python pane. */
+        s.st.detail = DETAIL_PYTHON;
+        app_headless_refresh(&s);
+        check_lecture(&s, "python", 2, "logits (2, 3)");
+        app_headless_free(&s);
+    }
+    app_env_free(&env_brown);
+}
+
 /* sb_printf and grid_printf take texts of any length: both once cut at 1 KiB. */
 static void test_printf_is_not_cut_at_1k(void **unused)
 {
@@ -512,9 +741,15 @@ int main(void)
         cmocka_unit_test(test_detail_panels_cycle),
         cmocka_unit_test(test_detail_follows_the_selection),
         cmocka_unit_test(test_grid_wide_chars_align),
+        cmocka_unit_test(test_grid_zero_width_code_points),
+        cmocka_unit_test(test_screen_hangul_pieces_100x30),
+        cmocka_unit_test(test_seed_lecture_at_projector_sizes),
         cmocka_unit_test(test_printf_is_not_cut_at_1k),
         cmocka_unit_test(test_golden_check_fails_where_it_should),
         cmocka_unit_test(test_highlight_after_invalid_utf8),
     };
+    /* terminal_width measures as a terminal would: UTF-8 wcwidth. */
+    if (!setlocale(LC_CTYPE, "C.UTF-8"))
+        setlocale(LC_CTYPE, "en_US.UTF-8");
     return cmocka_run_group_tests(tests, setup, teardown);
 }

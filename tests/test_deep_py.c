@@ -87,6 +87,13 @@ static void test_py_seq_padding_true_and_filter_contrast(void **state)
                    "# torch.Size([1, 3])\n");
     expect(g.text, "# dropped: sentences 2, 3 (padded), so 1 of 3 rows are left\n");
     assert_null(strstr(g.text, "word_ids")); /* a sequence head has no per-token step */
+    /* The right way for a sequence classifier, before the filter: every row. */
+    const char *right = strstr(g.text, "pred = outputs.logits.argmax(dim=-1)  "
+                                       "# torch.Size([3]): one class per sentence\n");
+    if (!right)
+        fail_msg("no right way for a sequence classifier in:\n%s", g.text);
+    assert_true(right < strstr(g.text, "wrong = "));
+    expect(g.text, "print([model.config.id2label[i] for i in pred.tolist()])\n");
     drop(&g);
 }
 

@@ -272,6 +272,46 @@ static void test_session_recorder_keeps_typing_and_timing(void **state)
  * recorded frame, each style's run starts with the SGR of its colour and of its
  * attributes with colour, as tty.c sets them (the cast once drew [CLS] cyan, the
  * terminal magenta). */
+/* A caption longer than the screen is wide wraps over up to three lines, whole (its
+ * last word is the punchline), and the panels are laid out above it: the compact
+ * shapes line keeps its logits. */
+static void test_caption_wraps_whole_above_the_status(void **state)
+{
+    char path[] = "/tmp/bs-test-caption-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("bertscope-session 1\nsize 80x24\nmodel brown-genre\n"
+          "caption \"brown-genre is a sequence classifier: logits (3, 3) = one row per "
+          "sentence, one column per class, and that is the punchline.\"\n"
+          "snapshot s\n", f);
+    fclose(f);
+    app_replay_options opt = {.weights_dir = "weights", .vocab_dir = "weights/vocab"};
+    app_replay r;
+    bs_error err = {0};
+    assert_int_equal(app_replay_open(&r, path, &opt, &err), 0);
+    app_snaps snaps = {0};
+    assert_int_equal(app_replay_headless(&r, NULL, NULL, &snaps, &err), 0);
+    assert_int_equal(snaps.n, 1);
+    const char *t = snaps.items[0].text;
+    /* The last two lines: "▶ brown-genre ..." then the rest, indented. */
+    const char *last = t + strlen(t) - 1;
+    while (last > t && last[-1] != '\n')
+        last--;
+    const char *prev = last - 1;
+    while (prev > t && prev[-1] != '\n')
+        prev--;
+    if (strncmp(prev, "\xe2\x96\xb6 brown-genre is a sequence classifier", 40) != 0 ||
+        !strstr(last, "the punchline.") || strncmp(last, "  ", 2) != 0)
+        fail_msg("caption not wrapped whole:\n%s", t);
+    /* Above it: the shapes line with the logits, not covered. */
+    if (!strstr(t, "logits (3, 3)\n") && !strstr(t, "logits (3, 3) "))
+        fail_msg("no logits shape above the caption:\n%s", t);
+    app_snaps_free(&snaps);
+    app_replay_close(&r);
+    remove(path);
+}
+
 static void test_cast_uses_the_terminal_looks(void **state)
 {
     (void)state;
@@ -331,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_session_load_refuses_missing_and_oversized_files),
         cmocka_unit_test(test_session_recorder_keeps_typing_and_timing),
         cmocka_unit_test(test_cast_uses_the_terminal_looks),
+        cmocka_unit_test(test_caption_wraps_whole_above_the_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

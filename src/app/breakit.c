@@ -492,21 +492,7 @@ static int wrap(app_grid *g, int x, int y, int xm, int max_rows, const char *s, 
     int rows = 0, width = xm - x;
     size_t n = strlen(s), i = 0;
     while (i < n && rows < max_rows && width > 0) {
-        size_t end = i, last_space = 0;
-        int cols = 0;
-        while (end < n) {
-            uint32_t cp;
-            size_t nx = bs_utf8_next(s, n, end, &cp);
-            int cw = grid_cp_width(cp);
-            if (cols + cw > width)
-                break;
-            cols += cw;
-            if (cp == ' ')
-                last_space = nx;
-            end = nx;
-        }
-        if (end < n && last_space > i)
-            end = last_space;
+        size_t end = grid_wrap_end(s, n, i, width, 1);
         grid_put(g, x, y + rows, xm, s + i, end - i, style);
         rows++;
         i = end;

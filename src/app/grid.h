@@ -3,7 +3,9 @@
  *
  * Views draw here; tty.c blits it to the terminal and grid_dump() writes it as text
  * for golden tests. A wide character (utf8proc_charwidth 2) takes two cells: the
- * first holds it, the second holds APP_WIDE_CONT. Drawing clips at the grid's edge and
+ * first holds it, the second holds APP_WIDE_CONT. No cell holds a zero-width code
+ * point except as the mark of a visible one (grid_cp_width_after), so the terminal's
+ * cursor moves exactly as the grid's columns do. Drawing clips at the grid's edge and
  * at the caller's right limit, so no view can write out of bounds at any size.
  */
 #ifndef BERTSCOPE_APP_GRID_H
@@ -62,19 +64,38 @@ int grid_resize(app_grid *g, int w, int h);
 void grid_free(app_grid *g);
 void grid_clear(app_grid *g);
 
-/* Display width of a code point as the grid lays it out (0, 1 or 2). Controls count
- * 1: they are drawn as U+FFFD. */
+/* Columns a code point takes as the grid draws it after prev (the code point drawn
+ * before it in the same text, 0 for none). Every code point stays visible and takes
+ * the columns it is drawn in, whatever the terminal's own width table says:
+ *   - a combining mark (Mn, Me) after a visible character: 0, drawn with it;
+ *   - a combining mark alone (first in a piece, after a space or another mark): 1,
+ *     drawn on a dotted circle U+25CC;
+ *   - invisible or disputed code points (ZWJ, variation selectors and every other
+ *     default-ignorable one, Hangul vowel and final jamo U+1160-U+11FF, spacing
+ *     marks Mc): written as a Python escape, "\u1161" (6) or "\U000e0100" (10);
+ *   - controls: 1, drawn as U+FFFD; anything else its utf8proc width, 1 or 2.
+ * grid_cp_width(cp) is the width of cp alone (prev 0). */
+int grid_cp_width_after(uint32_t prev, uint32_t cp);
 int grid_cp_width(uint32_t cp);
-/* Width in columns of UTF-8 bytes (invalid bytes count as U+FFFD). */
+/* Width in columns of UTF-8 bytes as grid_put draws them (invalid bytes count as
+ * U+FFFD): what a view measures is what it draws. */
 int grid_text_width(const char *s, size_t len);
 
+/* Where a line of at most width columns that starts at byte i of s[0..n) ends (a byte
+ * offset), measured as grid_put draws: the longest run that fits, or with at_words the
+ * end of its last whole word and the space after it (a word wider than the line is
+ * cut). Returns i when not even one character fits. */
+size_t grid_wrap_end(const char *s, size_t n, size_t i, int width, int at_words);
 /* Draws UTF-8 text at (x, y), never past column xmax (exclusive, clipped to w).
  * Returns the column after the last cell drawn. */
 int grid_put(app_grid *g, int x, int y, int xmax, const char *s, size_t len, int style);
 int grid_puts(app_grid *g, int x, int y, int xmax, const char *s, int style);
 int grid_printf(app_grid *g, int x, int y, int xmax, int style, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
-/* Draws one code point; returns the next column. */
+/* Draws one code point (after prev, as grid_cp_width_after); returns the next column.
+ * grid_putc draws it alone. */
+int grid_putc_after(app_grid *g, int x, int y, int xmax, uint32_t prev, uint32_t cp,
+                    int style);
 int grid_putc(app_grid *g, int x, int y, int xmax, uint32_t cp, int style);
 /* Fills a rectangle with a code point. */
 void grid_fill(app_grid *g, int x, int y, int w, int h, uint32_t cp, int style);

@@ -104,6 +104,19 @@ static void call_args(sbuf *b, const py_spec *s, int with_padding)
         sb_printf(b, ", max_length=%d", s->max_length);
 }
 
+/* How to read a sequence classifier's logits: every row, one per sentence. Inside the
+ * model the attention_mask keeps [PAD] out of every attention, so a padded sentence's
+ * row is its prediction as if it ran alone; nothing is to be filtered. */
+static void seq_right_way(sbuf *b, int B)
+{
+    sb_lit(b, "\n# A sequence classifier gives one row per sentence: keep every row. The\n"
+              "# attention_mask already kept [PAD] out of the model, so a padded sentence's\n"
+              "# row is its prediction as if it ran alone\n");
+    sb_printf(b, "pred = outputs.logits.argmax(dim=-1)  # torch.Size([%d]): one class per "
+                 "sentence\n", B);
+    sb_lit(b, "print([model.config.id2label[i] for i in pred.tolist()])\n");
+}
+
 char *py_generate(const py_spec *s)
 {
     sbuf b = {0};
@@ -276,6 +289,8 @@ char *py_generate(const py_spec *s)
                       "# torch.Size([%d, %d])\n",
                   real, out_dim(s));
     }
+    if (s->head == BS_HEAD_SEQ)
+        seq_right_way(&b, bt->B);
     int k = py_full_rows(bt);
     if (k != bt->B) {
         sb_lit(&b, "\n# Not this (the seed article's filter): .all(dim=1) keeps only the sentences\n"
@@ -304,6 +319,22 @@ char *py_generate(const py_spec *s)
     return r;
 }
 
+/* The mark of code left below the panel (rest: what was not drawn), at the right end
+ * of the title line, so the end of the code (the filter, the right way) is known to be
+ * there. */
+static void py_more_mark(app_grid *g, int x, int y, int xm, const char *rest)
+{
+    if (!*rest)
+        return;
+    int lines = 1;
+    for (const char *q = rest; *q; q++)
+        lines += *q == '\n' && q[1];
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, " %d more line%s: PgDn ↓ ", lines, lines > 1 ? "s" : "");
+    int tw = grid_text_width(buf, (size_t)n);
+    grid_puts(g, xm - tw > x ? xm - tw : x, y, xm, buf, ST_BOLD);
+}
+
 void py_draw(app_grid *g, int x, int y, int w, int h, const char *text, int scroll)
 {
     if (w <= 0 || h <= 0)
@@ -326,16 +357,10 @@ void py_draw(app_grid *g, int x, int y, int w, int h, const char *text, int scro
                 int c = x;
                 if (!first)
                     c = grid_puts(g, c, row, xm, "» ", ST_DIM);
-                size_t j = i;
-                int col = c;
-                while (j < n) {
+                size_t j = grid_wrap_end(p, n, i, xm - c, 0);
+                if (j == i && i < n) { /* one character wider than the panel: cut */
                     uint32_t cp;
-                    size_t nx = bs_utf8_next(p, n, j, &cp);
-                    int cw = grid_cp_width(cp);
-                    if (col + cw > xm && j > i)
-                        break;
-                    col += cw;
-                    j = nx;
+                    j = bs_utf8_next(p, n, i, &cp);
                 }
                 grid_put(g, c, row++, xm, p + i, j - i, st);
                 if (j == i)
@@ -346,4 +371,5 @@ void py_draw(app_grid *g, int x, int y, int w, int h, const char *text, int scro
         }
         p = e ? e + 1 : p + n;
     }
+    py_more_mark(g, x, y, xm, p);
 }

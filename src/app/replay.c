@@ -281,35 +281,97 @@ typedef struct run {
     int large;          /* draw captions large (presenter mode) */
 } run;
 
-/* Draws the caption over the bottom rows of the frame: one line normally, a framed
- * three-line banner in presenter mode. */
+/* A caption takes up to CAPTION_MAX_LINES lines, word-wrapped, so its punchline is
+ * never cut; a longer one ends in "…". */
+#define CAPTION_MAX_LINES 3
+
+/* Breaks s into lines of at most w columns at spaces (a word wider than a line is cut
+ * there). Fills start[] and end[] (byte offsets, at most max lines) and returns the
+ * lines; *cut is set when text was left over. */
+static int caption_wrap(const char *s, int w, int max, size_t *start, size_t *end, int *cut)
+{
+    size_t n = strlen(s), i = 0;
+    int lines = 0;
+    *cut = 0;
+    while (i < n && s[i] == ' ')
+        i++;
+    while (i < n && lines < max && w > 0) {
+        size_t j = grid_wrap_end(s, n, i, w, 1);
+        if (j == i) /* not even one character fits */
+            break;
+        start[lines] = i;
+        end[lines] = j;
+        while (end[lines] > i && s[end[lines] - 1] == ' ')
+            end[lines]--;
+        lines++;
+        i = j;
+        while (i < n && s[i] == ' ')
+            i++;
+    }
+    *cut = i < n;
+    return lines;
+}
+
+/* Rows the caption takes at the bottom of the frame (0 without one): its lines, and
+ * in presenter mode the rules and the keys line around them. */
+static int caption_rows(const run *x, int w, int h)
+{
+    if (!x->caption[0] || w < 4 || h < 2)
+        return 0;
+    size_t st[CAPTION_MAX_LINES], en[CAPTION_MAX_LINES];
+    int cut;
+    if (x->large && h >= 8)
+        return caption_wrap(x->caption, w - 4, CAPTION_MAX_LINES, st, en, &cut) + 3;
+    int n = caption_wrap(x->caption, w - 2, CAPTION_MAX_LINES, st, en, &cut);
+    return n > 1 ? n : 1;
+}
+
+/* Draws the caption over the bottom rows of the frame (which app_render_reserved
+ * left to it): its lines after a "▶", or in presenter mode a framed banner of them
+ * centred, with the keys under them. */
 static void draw_caption(run *x)
 {
     app_grid *g = &x->s.grid;
-    if (!x->caption[0] || g->w < 4 || g->h < 2)
+    int rows = caption_rows(x, g->w, g->h);
+    if (!rows)
         return;
+    size_t st[CAPTION_MAX_LINES], en[CAPTION_MAX_LINES];
+    int cut, y = g->h - rows;
     if (x->large && g->h >= 8) {
-        int y = g->h - 4;
-        grid_fill(g, 0, y, g->w, 4, ' ', ST_TITLE);
+        int n = caption_wrap(x->caption, g->w - 4, CAPTION_MAX_LINES, st, en, &cut);
+        grid_fill(g, 0, y, g->w, rows, ' ', ST_TITLE);
         for (int i = 0; i < g->w; i++) {
             grid_putc(g, i, y, g->w, 0x2500, ST_TITLE);
-            grid_putc(g, i, y + 3, g->w, 0x2500, ST_TITLE);
+            grid_putc(g, i, y + rows - 1, g->w, 0x2500, ST_TITLE);
         }
-        int tw = grid_text_width(x->caption, strlen(x->caption));
-        int cx = tw < g->w - 4 ? (g->w - tw) / 2 : 2;
-        grid_put(g, cx, y + 1, g->w - 2, x->caption, strlen(x->caption), ST_BOLD);
-        grid_puts(g, 2, y + 2, g->w - 2, "space: next   b: back   t: take over   q: quit", ST_DIM);
-    } else {
-        int y = g->h - 1;
-        grid_fill(g, 0, y, g->w, 1, ' ', ST_TITLE);
-        int cx = grid_puts(g, 0, y, g->w, "\xe2\x96\xb6 ", ST_TITLE);
-        grid_put(g, cx, y, g->w, x->caption, strlen(x->caption), ST_TITLE);
+        for (int i = 0; i < n; i++) {
+            int tw = grid_text_width(x->caption + st[i], en[i] - st[i]);
+            int cx = tw < g->w - 4 ? (g->w - tw) / 2 : 2;
+            int e = grid_put(g, cx, y + 1 + i, g->w - 2, x->caption + st[i], en[i] - st[i],
+                             ST_BOLD);
+            if (cut && i == n - 1)
+                grid_putc(g, e < g->w - 2 ? e : g->w - 3, y + 1 + i, g->w - 2, 0x2026, ST_BOLD);
+        }
+        grid_puts(g, 2, y + rows - 2, g->w - 2, "space: next   b: back   t: take over   q: quit",
+                  ST_DIM);
+        return;
+    }
+    int n = caption_wrap(x->caption, g->w - 2, CAPTION_MAX_LINES, st, en, &cut);
+    grid_fill(g, 0, y, g->w, rows, ' ', ST_TITLE);
+    grid_puts(g, 0, y, g->w, "\xe2\x96\xb6 ", ST_TITLE);
+    for (int i = 0; i < n; i++) {
+        int e = grid_put(g, 2, y + i, g->w, x->caption + st[i], en[i] - st[i], ST_TITLE);
+        if (cut && i == n - 1)
+            grid_putc(g, e < g->w ? e : g->w - 1, y + i, g->w, 0x2026, ST_TITLE);
     }
 }
 
 static void refresh_frame(run *x)
 {
-    app_render(&x->s.grid, &x->s.st, x->s.env);
+    /* The caption's rows are left out of the layout (its first covers the status line),
+     * so no panel hides under it. */
+    int rows = caption_rows(x, x->s.st.w, x->s.st.h);
+    app_render_reserved(&x->s.grid, &x->s.st, x->s.env, rows > 1 ? rows - 1 : 0);
     draw_caption(x);
 }
 

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/select.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "bertscope/utf8.h"
 
@@ -124,16 +125,31 @@ void tty_draw(const app_grid *g)
     for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
             const app_cell *c = &g->cells[(size_t)y * (size_t)g->w + (size_t)x];
-            if (c->cp == APP_WIDE_CONT)
-                continue;
-            wchar_t wc[3] = {(wchar_t)c->cp, (wchar_t)c->comb, 0};
-            if (!c->comb)
-                wc[1] = 0;
-            /* A wide character in the last column cannot be drawn. */
-            if (x == w - 1 && grid_cp_width(c->cp) == 2)
-                wc[0] = L' ';
-            cchar_t cc;
             int st = c->style < ST_COUNT ? c->style : ST_NORMAL;
+            cchar_t cc;
+            if (c->cp == APP_WIDE_CONT) {
+                /* The right half of a wide character the terminal would not draw
+                 * wide (below): a blank, so nothing stale stays there. */
+                const app_cell *l = x > 0 ? c - 1 : NULL;
+                if (l && l->cp != APP_WIDE_CONT && wcwidth((wchar_t)l->cp) != 2) {
+                    wchar_t sp[2] = {L' ', 0};
+                    setcchar(&cc, sp, style_attr[st], style_pair[st], NULL);
+                    mvadd_wch(y, x, &cc);
+                }
+                continue;
+            }
+            wchar_t wc[3] = {(wchar_t)c->cp, (wchar_t)c->comb, 0};
+            /* curses advances by the C library's wcwidth: a cell whose character it
+             * measures otherwise than the grid did (or a mark it would not treat as
+             * zero-width) would move every later column, so it is drawn as U+FFFD. */
+            int gw = grid_cp_width(c->cp);
+            if (!c->comb || wcwidth(wc[1]) != 0)
+                wc[1] = 0;
+            if (wcwidth(wc[0]) != gw)
+                wc[0] = 0xFFFD, wc[1] = 0;
+            /* A wide character in the last column cannot be drawn. */
+            if (x == w - 1 && gw == 2)
+                wc[0] = L' ';
             setcchar(&cc, wc, style_attr[st], style_pair[st], NULL);
             mvadd_wch(y, x, &cc);
         }

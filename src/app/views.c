@@ -32,15 +32,14 @@
 #define EXPLAIN_MIN_H 2
 #define EXPLAIN_MAX_H 5
 
-/* Panel heights: a title line, then one line per sentence (editor), TOKEN_LINES per
- * sentence under the position ids (token grid: piece, id, mask, type; the narrow layout
- * wants TOKEN_LINES_NARROW), one row per sentence and head (predictions). The layout
- * asks for room for SENTENCES_SHOWN sentences (the editor, when wide, for
- * EDITOR_SENTENCES_WIDE); more scroll. */
+/* Panel heights: a title line, then one line per sentence (editor), up to TOKEN_LINES
+ * per sentence under the position ids (token grid: piece, id, mask, type; it needs
+ * tokens_lines_needed(): the mask always, the type with a pair), one row per sentence
+ * and head (predictions). The layout asks for room for SENTENCES_SHOWN sentences (the
+ * editor, when wide, for EDITOR_SENTENCES_WIDE); more scroll, with a mark. */
 #define TITLE_H 1
 #define GRID_HEAD_H 2 /* title and position ids */
 #define TOKEN_LINES 4
-#define TOKEN_LINES_NARROW 2
 #define SENTENCES_SHOWN 3
 #define EDITOR_SENTENCES_WIDE 8
 #define EDITOR_MIN_H (TITLE_H + 1)
@@ -60,12 +59,28 @@
 /* Who gets rows first when there are not enough: lower first. */
 enum { PRIO_EDITOR, PRIO_GRID, PRIO_PREDS, PRIO_EXPLAIN, PRIO_SHAPES, PRIO_COUNT };
 
+/* A part's rows: at least min (or nothing), then what it needs for the lecture (the
+ * mask rows, every class column), then what it wants. */
 typedef struct part {
-    int min, want, prio, h;
+    int min, need, want, prio, h;
 } part;
 
+static void grow(part *p, int n, int *left, int which)
+{
+    for (int pr = 0; pr < PRIO_COUNT; pr++)
+        for (int i = 0; i < n; i++)
+            if (p[i].prio == pr && p[i].h > 0) {
+                int add = imin((which ? p[i].want : p[i].need) - p[i].h, *left);
+                if (add > 0) {
+                    p[i].h += add;
+                    *left -= add;
+                }
+            }
+}
+
 /* Shares `total` rows among parts: minimums by priority (a part that cannot have its
- * minimum gets nothing), then the rest up to each want, by priority. */
+ * minimum gets nothing), then the rest up to each need, by priority, then up to each
+ * want, by priority. */
 static void share(part *p, int n, int total)
 {
     int left = total;
@@ -75,15 +90,8 @@ static void share(part *p, int n, int total)
                 p[i].h = p[i].min <= left ? p[i].min : 0;
                 left -= p[i].h;
             }
-    for (int pr = 0; pr < PRIO_COUNT; pr++)
-        for (int i = 0; i < n; i++)
-            if (p[i].prio == pr && p[i].h > 0) {
-                int add = imin(p[i].want - p[i].h, left);
-                if (add > 0) {
-                    p[i].h += add;
-                    left -= add;
-                }
-            }
+    grow(p, n, &left, 0);
+    grow(p, n, &left, 1);
 }
 
 int app_token_style(const bs_token *t)
@@ -103,9 +111,16 @@ int app_token_style(const bs_token *t)
 
 int app_render(app_grid *g, const app_state *st, const app_env *env)
 {
+    return app_render_reserved(g, st, env, 0);
+}
+
+int app_render_reserved(app_grid *g, const app_state *st, const app_env *env, int reserve)
+{
     if (grid_resize(g, st->w, st->h) != 0)
         return -1;
-    int W = g->w, H = g->h;
+    int W = g->w, H = g->h - imax(reserve, 0);
+    if (H < APP_MIN_H && g->h >= APP_MIN_H)
+        H = APP_MIN_H; /* the reserved rows are drawn over then */
     if (W <= 0 || H <= 0)
         return 0;
     if (W < APP_MIN_W || H < APP_MIN_H) {
@@ -126,7 +141,9 @@ int app_render(app_grid *g, const app_state *st, const app_env *env)
         notes_draw(g, 0, 0, W, H, st, env);
         return 0;
     }
-    int wide = W >= WIDE_MIN_W && H >= WIDE_MIN_H;
+    /* Decided on the whole screen, so a replay's caption of two lines does not switch
+     * the layout between two steps. */
+    int wide = W >= WIDE_MIN_W && g->h >= WIDE_MIN_H;
     int mb = model_bar_lines(env, W - 2, wide ? MODEL_BAR_WARN_WIDE : MODEL_BAR_WARN_NARROW);
     int y = 0;
     model_bar_draw(g, 0, y, W, mb, st, env);
@@ -140,15 +157,36 @@ int app_render(app_grid *g, const app_state *st, const app_env *env)
         return 0;
     int B = st->n_lines;
     int detail = st->detail != DETAIL_NONE || st->deep.brk_open;
+    /* The Python pane takes the whole width: code wrapped at a half-screen column is
+     * hard to read on a projector, and its shapes are in its comments. */
+    int python_wide = st->detail == DETAIL_PYTHON && !st->deep.brk_open;
+    /* Rows per sentence the grid needs: piece, id, mask (and type with a pair). */
+    const bs_batch *fb = panel_front_batch(st);
+    int grid_need = GRID_HEAD_H + (fb ? tokens_lines_needed(fb) : 3) * imin(B, SENTENCES_SHOWN);
+    if (wide && python_wide) {
+        int explain_h = imin(EXPLAIN_MAX_H, imax(avail / EXPLAIN_SHARE, EXPLAIN_MIN_H));
+        int body = avail - explain_h;
+        int eh = imin(TITLE_H + imin(B, SENTENCES_SHOWN), imax(body - GRID_MIN_H, 0));
+        sentences_draw(g, 0, y, W, eh, st, env);
+        detail_draw(g, 0, y + eh, W, body - eh - SHAPES_MIN_H, st, env);
+        ledger_draw(g, 0, y + body - SHAPES_MIN_H, W, SHAPES_MIN_H, st, env, 1);
+        for (int x = 0; x < W; x++)
+            grid_putc(g, x, y + body, W, 0x2500, ST_DIM);
+        explain_draw(g, 0, y + body + 1, W, explain_h - 1, st, env);
+        return 0;
+    }
     if (wide) {
         int explain_h = imin(EXPLAIN_MAX_H, imax(avail / EXPLAIN_SHARE, EXPLAIN_MIN_H));
         int body = avail - explain_h;
         int rw = imax(RIGHT_MIN_W, imin(RIGHT_MAX_W, W * RIGHT_PCT / 100));
         int lw = W - rw - 1;
+        /* The grid wants its type rows only with what is left (below). */
         part p[3] = {
-            {EDITOR_MIN_H, TITLE_H + imin(B, EDITOR_SENTENCES_WIDE), PRIO_EDITOR, 0},
-            {GRID_MIN_H, GRID_HEAD_H + TOKEN_LINES * imin(B, SENTENCES_SHOWN), PRIO_GRID, 0},
-            {PREDS_MIN_H, predictions_want(st, PREDS_FRONT, 0), PRIO_PREDS, 0},
+            {EDITOR_MIN_H, EDITOR_MIN_H, TITLE_H + imin(B, EDITOR_SENTENCES_WIDE), PRIO_EDITOR,
+             0},
+            {GRID_MIN_H, grid_need, grid_need, PRIO_GRID, 0},
+            {PREDS_MIN_H, predictions_need(st, PREDS_FRONT), predictions_want(st, PREDS_FRONT, 0),
+             PRIO_PREDS, 0},
         };
         share(p, 3, body);
         int used = p[0].h + p[1].h + p[2].h;
@@ -187,23 +225,37 @@ int app_render(app_grid *g, const app_state *st, const app_env *env)
         explain_draw(g, 0, y + body + 1, W, explain_h - 1, st, env);
         return 0;
     }
+    /* Projector sizes (80x24): the grid's mask rows and the front head's class columns
+     * come before more sentences in the editor and before the explanation. */
     part p[5] = {
-        {EDITOR_MIN_H, TITLE_H + imin(B, SENTENCES_SHOWN), PRIO_EDITOR, 0},
-        {GRID_MIN_H, GRID_HEAD_H + TOKEN_LINES_NARROW * imin(B, SENTENCES_SHOWN), PRIO_GRID,
-         0},
-        {PREDS_MIN_H, predictions_want(st, PREDS_ALL, 1), PRIO_PREDS, 0},
-        {SHAPES_MIN_H, SHAPES_WANT_H, PRIO_SHAPES, 0},
-        {EXPLAIN_MIN_H_NARROW, EXPLAIN_WANT_H_NARROW, PRIO_EXPLAIN, 0},
+        {EDITOR_MIN_H, EDITOR_MIN_H, TITLE_H + imin(B, SENTENCES_SHOWN), PRIO_EDITOR, 0},
+        {GRID_MIN_H, grid_need, grid_need, PRIO_GRID, 0},
+        {PREDS_MIN_H, predictions_need(st, PREDS_ALL), predictions_want(st, PREDS_ALL, 1),
+         PRIO_PREDS, 0},
+        {SHAPES_MIN_H, SHAPES_MIN_H, SHAPES_WANT_H, PRIO_SHAPES, 0},
+        {EXPLAIN_MIN_H_NARROW, EXPLAIN_MIN_H_NARROW, EXPLAIN_WANT_H_NARROW, PRIO_EXPLAIN, 0},
     };
     share(p, 5, avail);
+    /* The grid draws whole sentences: rows short of one more go to the predictions. */
+    if (fb && !detail && p[1].h > GRID_HEAD_H && p[2].h > 0) {
+        int per = tokens_lines_needed(fb);
+        int whole = GRID_HEAD_H + per * imin((p[1].h - GRID_HEAD_H) / per, B);
+        if (whole > GRID_HEAD_H && whole < p[1].h) {
+            p[2].h += p[1].h - whole;
+            p[1].h = whole;
+        }
+    }
     int yy = y;
     sentences_draw(g, 0, yy, W, p[0].h, st, env);
     yy += p[0].h;
     if (detail) {
-        /* The detail takes the grid's, the predictions' and the shapes' rows. */
-        int dh = p[1].h + p[2].h + p[3].h;
+        /* The detail takes the grid's and the predictions' rows; the shapes stay, so
+         * the logits' shape is on screen beside any detail. */
+        int dh = p[1].h + p[2].h;
         detail_draw(g, 0, yy, W, dh, st, env);
         yy += dh;
+        ledger_draw(g, 0, yy, W, p[3].h, st, env, 1);
+        yy += p[3].h;
         explain_draw(g, 0, yy, W, avail - (yy - y), st, env);
         return 0;
     }

@@ -24,5 +24,9 @@ int app_token_style(const bs_token *t);
 
 /* Resizes g to st->w x st->h and draws everything. Returns 0, or -1 if out of memory. */
 int app_render(app_grid *g, const app_state *st, const app_env *env);
+/* The same, laid out in the top st->h - reserve rows: the bottom `reserve` rows stay
+ * blank for the caller (a replay's caption over two or three lines), so no panel is
+ * hidden under them without its "more" mark. */
+int app_render_reserved(app_grid *g, const app_state *st, const app_env *env, int reserve);
 
 #endif

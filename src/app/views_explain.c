@@ -240,7 +240,7 @@ void explain_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *
     f.reserve = cut ? PANEL_MORE_W : 0;
     explain_body(&f, st, env, b, mr);
     if (cut)
-        panel_more(g, (rect){r.x, r.y, r.w, r.h - sel_h});
+        panel_cut_mark(g, (rect){r.x, r.y, r.w, r.h - sel_h});
     flow_newline(&f);
     flow s = flow_start(g, (rect){tr.x, f.y, tr.w, r.y + r.h - f.y});
     explain_selected(&s, st, env, b, mr);

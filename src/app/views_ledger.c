@@ -5,7 +5,10 @@
 #include "app/views_panels.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "app/sbuf.h"
 
 #define LEDGER_MAX_ROWS 40
 
@@ -105,6 +108,165 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
     return nr;
 }
 
+/* Rows of the compact ledger, in the order they are dropped when the paragraph does
+ * not fit: the encoder's inside first, the input and the logits never. */
+static const char *const compact_drop[] = {"attention probs", "pooler_output", "embeddings",
+                                           "last_hidden_state"};
+#define COMPACT_DROPS (int)(sizeof compact_drop / sizeof compact_drop[0])
+
+/* Lines a flow of these words takes at width w (as flow_add breaks them), after a
+ * first line that starts at column x0. */
+static int flow_lines(const char *s, int w, int x0)
+{
+    int lines = 1, x = x0;
+    const char *p = s;
+    while (*p) {
+        const char *sp = p;
+        while (*sp == ' ')
+            sp++;
+        const char *e = sp;
+        while (*e && *e != ' ')
+            e++;
+        int lead = (int)(sp - p), ww = grid_text_width(sp, (size_t)(e - sp));
+        if (x > 0 && x + lead + ww > w) {
+            lines++;
+            x = 0;
+            lead = 0;
+        }
+        x += (x ? lead : 0) + ww;
+        p = e;
+    }
+    return lines;
+}
+
+static int compact_kept(const ledger_row *row, const char *layer_title, int drops)
+{
+    if (row->name == layer_title || !strcmp(row->name, "extended mask"))
+        return 0;
+    if (row->indent && strcmp(row->name, "attention probs"))
+        return 0;
+    if (!strcmp(row->name, "attention_mask") || !strcmp(row->name, "token_type_ids") ||
+        !strcmp(row->name, "position_ids"))
+        return 0; /* the masks and position ids are (B, T) like input_ids */
+    for (int k = 0; k < drops; k++)
+        if (!strcmp(row->name, compact_drop[k]))
+            return 0;
+    return 1;
+}
+
+/* The text of one compact row ("→ logits (3, 3)"): name part and dims part. */
+static void compact_row_text(const ledger_row *row, const app_state *st, int first,
+                             int skipped, char *name, size_t ns, char *dims, size_t ds)
+{
+    const char *arrow = first ? "" : skipped ? " → … →" : " →";
+    if (!strcmp(row->name, "attention probs"))
+        snprintf(name, ns, "%s %d× layer: attention", arrow, st->n_layers);
+    else
+        snprintf(name, ns, "%s %s", arrow, row->name);
+    int n = snprintf(dims, ds, " (");
+    for (int k = 0; k < row->n && n < (int)ds - 12; k++)
+        n += snprintf(dims + n, ds - (size_t)n, "%s%d", k ? ", " : "", row->d[k].v);
+    snprintf(dims + n, ds - (size_t)n, ")");
+}
+
+/* The compact paragraph with `drops` rows of compact_drop[] left out: drawn into f,
+ * or (f NULL) written as plain text into t, to measure it. */
+static void compact_emit(const ledger_row *rows, int nr, const app_state *st,
+                         const char *layer_title, int drops, flow *f, sbuf *t)
+{
+    int first = 1, skipped = 0;
+    int changed = st->changed_B || st->changed_T;
+    for (int i = 0; i < nr; i++) {
+        if (!compact_kept(&rows[i], layer_title, drops)) {
+            skipped |= !first && compact_kept(&rows[i], layer_title, 0);
+            continue;
+        }
+        char name[96], dims[96];
+        compact_row_text(&rows[i], st, first, skipped, name, sizeof name, dims, sizeof dims);
+        if (f) {
+            flow_add(f, name, ST_DIM);
+            flow_add(f, dims, changed ? ST_CHANGED : ST_BOLD);
+        } else {
+            sb_printf(t, "%s%s", name, dims);
+        }
+        first = skipped = 0;
+    }
+}
+
+/* The ledger as one flowing paragraph (the narrow layout): input_ids (3, 8) → ... →
+ * logits (3, 3). When it does not fit its lines, the encoder's inside goes first and
+ * the gap shows as "→ … →": the logits' shape is always there. */
+static void ledger_draw_compact(app_grid *g, rect r, const app_state *st,
+                                const ledger_row *rows, int nr, const char *layer_title)
+{
+    flow f = flow_start(g, r);
+    flow_add(&f, " Shapes ", st->focus == FOCUS_LEDGER ? ST_FOCUS : ST_TITLE);
+    f.x++;
+    if (!rows)
+        return;
+    int drops = 0;
+    for (; drops < COMPACT_DROPS; drops++) {
+        sbuf t = {0};
+        compact_emit(rows, nr, st, layer_title, drops, NULL, &t);
+        int lines = t.s ? flow_lines(t.s, r.w, f.x - r.x) : 1;
+        free(t.s);
+        if (lines <= r.h)
+            break;
+    }
+    compact_emit(rows, nr, st, layer_title, drops, &f, NULL);
+}
+
+/* The rows the full ledger draws in list_h lines: from the scroll position when
+ * scrolled (the last line then holds the logits); at the top, every row when they
+ * fit, else the encoder's inside is left out
+ * first (in the order below), so the inputs, the attention probabilities, the last
+ * hidden state and the logits stay on screen. Fills show[] with row indices in order
+ * and returns their count. */
+static int ledger_pick_rows(const ledger_row *rows, int nr, int list_h, int scroll,
+                            const char *layer_title, int *show)
+{
+    static const char *const drop[] = {
+        "attn out + norm", "output + norm", "intermediate", "context", "query key value",
+        "scores QKᵀ/√D", "extended mask", "position_ids", "embeddings", "pooler_output",
+        "token_type_ids", "attention probs", "last_hidden_state"};
+    int n = 0;
+    if (list_h <= 0)
+        return 0;
+    if (scroll > 0 || nr <= list_h) {
+        for (int i = imin(scroll, imax(nr - list_h, 0)); i < nr && n < list_h; i++)
+            show[n++] = i;
+        if (show[n - 1] != nr - 1)
+            show[n - 1] = nr - 1; /* the logits stay, under the rows scrolled to */
+        return n;
+    }
+    int hide[LEDGER_MAX_ROWS] = {0}, left = nr;
+    for (size_t d = 0; d < sizeof drop / sizeof drop[0] && left > list_h; d++)
+        for (int i = 0; i < nr; i++)
+            if (!hide[i] && !strcmp(rows[i].name, drop[d])) {
+                hide[i] = 1;
+                left--;
+            }
+    /* The layer's title goes with the last of its rows. */
+    int inner = 0, title = -1;
+    for (int i = 0; i < nr; i++) {
+        if (rows[i].name == layer_title)
+            title = i;
+        else if (rows[i].indent && !hide[i])
+            inner = 1;
+    }
+    if (title >= 0 && !inner && !hide[title]) {
+        hide[title] = 1;
+        left--;
+    }
+    for (int i = 0; i < nr && n < list_h; i++)
+        if (!hide[i])
+            show[n++] = i;
+    /* Still too many (a very short panel): the first rows, then the logits. */
+    if (left > list_h)
+        show[n - 1] = nr - 1;
+    return n;
+}
+
 int ledger_rows(const app_state *st, const app_env *env)
 {
     ledger_row rows[LEDGER_MAX_ROWS];
@@ -125,34 +287,7 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     const app_model *m = st->front < env->n ? &env->models[st->front] : NULL;
     int right = r.x + r.w;
     if (compact) {
-        /* One flowing paragraph: Shapes: input_ids (3, 8) → embeddings ... → logits. */
-        flow f = flow_start(g, (rect){r.x, r.y, r.w, r.h});
-        flow_add(&f, " Shapes ", st->focus == FOCUS_LEDGER ? ST_FOCUS : ST_TITLE);
-        f.x++;
-        if (!b)
-            return;
-        for (int i = 0; i < nr; i++) {
-            const ledger_row *row = &rows[i];
-            if (row->indent && strcmp(row->name, "attention probs"))
-                continue;
-            if (row->name == layer_title || (i >= 1 && i <= 3) ||
-                !strcmp(row->name, "extended mask"))
-                continue; /* the masks and position ids are (B, T) like input_ids */
-            char dims[96];
-            int n = snprintf(dims, sizeof dims, "(");
-            for (int k = 0; k < row->n && n < (int)sizeof dims - 12; k++)
-                n += snprintf(dims + n, sizeof dims - (size_t)n, "%s%d", k ? ", " : "",
-                              row->d[k].v);
-            snprintf(dims + n, sizeof dims - (size_t)n, ")");
-            if (i > 0)
-                flow_add(&f, " →", ST_DIM);
-            if (!strcmp(row->name, "attention probs"))
-                flow_addf(&f, ST_DIM, " %d× layer: attention", st->n_layers);
-            else
-                flow_addf(&f, ST_DIM, " %s", row->name);
-            int changed = (st->changed_B || st->changed_T);
-            flow_addf(&f, changed ? ST_CHANGED : ST_BOLD, " %s", dims);
-        }
+        ledger_draw_compact(g, r, st, b ? rows : NULL, b ? nr : 0, layer_title);
         return;
     }
     panel_title(g, r, "Shapes", st->focus == FOCUS_LEDGER,
@@ -174,9 +309,14 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     int namew = imin(17, imax(r.w / 2 - 4, 8));
     /* (1, A, Tᵢ, Tᵢ) is two columns wider than (B, A, T, T) */
     int symw = mr && mr->ragged ? 15 : 13;
-    int first = imin(st->ledger_scroll, imax(nr - list_h, 0));
-    for (int i = first; i < nr && y < bottom - change_lines; i++, y++) {
-        const ledger_row *row = &rows[i];
+    int show[LEDGER_MAX_ROWS];
+    int ns = ledger_pick_rows(rows, nr, list_h, st->ledger_scroll, layer_title, show);
+    if (ns < nr && st->ledger_scroll == 0)
+        panel_more(g, r, "%d row%s hidden ↓", nr - ns, nr - ns > 1 ? "s" : "");
+    else if (ns < nr && ns > 1)
+        panel_more(g, r, "rows %d-%d of %d ↕", show[0] + 1, show[ns - 2] + 1, nr);
+    for (int k = 0; k < ns && y < bottom - change_lines; k++, y++) {
+        const ledger_row *row = &rows[show[k]];
         int x = r.x + 1 + row->indent * 2;
         int is_layer = row->name == layer_title;
         grid_puts(g, x, y, is_layer ? right : imin(right, r.x + 1 + namew), row->name,

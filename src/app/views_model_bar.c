@@ -127,7 +127,7 @@ void model_bar_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
     f.reserve = cut ? PANEL_MORE_W : 0;
     model_warnings(&f, env);
     if (cut)
-        panel_more(g, (rect){r.x, wr.y, r.w, wr.h});
+        panel_cut_mark(g, (rect){r.x, wr.y, r.w, wr.h});
 }
 
 int model_warnings(flow *f, const app_env *env)

@@ -59,6 +59,13 @@ const char *panel_pred_text(const app_state *st, const app_model *m,
 const char *panel_logits_shape(const app_model_result *mr, char *buf, size_t n);
 /* Panel title line: the name (reverse when focused), then a dim hint. */
 void panel_title(app_grid *g, rect r, const char *name, int focused, const char *hint);
+/* The "more" mark of a panel that cannot show all its rows ("rows 1-2 of 3 ↕"):
+ * printf-style text drawn at the right end of the title line (r.y), over the hint, so
+ * that nothing is cut without a sign on screen. */
+void panel_more(app_grid *g, rect r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The mark of a panel that shows `shown` of `total` sentences from `first` (0-based):
+ * "sentences 3-5 of 6 ↕"; nothing when all are shown. */
+void panel_rows_mark(app_grid *g, rect r, int first, int shown, int total);
 
 /* Word-wrapped styled text inside a rectangle. */
 typedef struct flow {
@@ -66,7 +73,7 @@ typedef struct flow {
     rect r;
     int x, y;
     int cut;     /* set when text was left out for want of room */
-    int reserve; /* columns kept free at the end of the last row (for panel_more) */
+    int reserve; /* columns kept free at the end of the last row (for panel_cut_mark) */
 } flow;
 
 flow flow_start(app_grid *g, rect r);
@@ -76,7 +83,7 @@ int flow_rows(const flow *f);
  * and the x page (views_notes.c) has it whole. PANEL_MORE_W columns: a flow that will
  * be cut reserves them (flow.reserve) so that no word stops under the mark. */
 #define PANEL_MORE_W 8
-void panel_more(app_grid *g, rect r);
+void panel_cut_mark(app_grid *g, rect r);
 /* Flows text into r, ending in "… x all" when it does not fit. */
 void panel_text(app_grid *g, rect r, const char *text, int style);
 void flow_newline(flow *f);
@@ -113,6 +120,9 @@ void tokens_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
  * returns the count; *first_out gets the first position. */
 int tokens_visible_columns(const app_state *st, const bs_batch *b, int avail,
                            const int *extra_w, int *w, int max, int *first_out);
+/* Lines per sentence the grid keeps at every size that has room for one sentence:
+ * piece, id and attention_mask, and token_type_ids when the batch holds a pair. */
+int tokens_lines_needed(const bs_batch *b);
 /* Draws a token's piece, cut at PIECE_MAX columns with an ellipsis. */
 void tokens_put_piece(app_grid *g, int x, int y, int xmax, const bs_token *t, int style);
 
@@ -121,6 +131,9 @@ void tokens_put_piece(app_grid *g, int x, int y, int xmax, const bs_token *t, in
  * shows the selected sentence only). */
 enum { PREDS_ALL, PREDS_FRONT, PREDS_OTHERS };
 int predictions_want(const app_state *st, int which, int narrow);
+/* Rows the first model of `which` needs (all class columns of a pooled head, one
+ * sentence of a per-token head): the layout gives it these before optional rows. */
+int predictions_need(const app_state *st, int which);
 void predictions_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
                       const app_env *env, int which);
 /* views_ledger.c: the shape of every tensor of the forward pass, symbolic and concrete,

@@ -10,8 +10,10 @@
 
 #include "app/views.h"
 
-static void draw_token_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
-                             const app_model_result *mr)
+/* Each draw function returns 1 when it could not show all its rows (its title then
+ * carries a mark), else 0. */
+static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
+                            const app_model_result *mr)
 {
     const bs_batch *b = &mr->batch;
     int right = r.x + r.w;
@@ -29,7 +31,7 @@ static void draw_token_preds(app_grid *g, rect r, const app_state *st, const app
     panel_title(g, r, m->name, 0, hint);
     int body = r.h - 1;
     if (body <= 0)
-        return;
+        return 1;
     /* Fill-mask: the likeliest pieces at each [MASK], listed below the rows, as
      * Hugging Face's fill-mask pipeline gives them. */
     int n_masks = 0;
@@ -43,9 +45,13 @@ static void draw_token_preds(app_grid *g, rect r, const app_state *st, const app
     int top = 0;
     if (b->B > rows_fit)
         top = imin(imax(st->cur - rows_fit / 2, 0), b->B - rows_fit);
+    if (n_masks > mask_lines)
+        panel_more(g, r, "[MASK] %d of %d shown", mask_lines, n_masks);
+    else
+        panel_rows_mark(g, r, top, imin(rows_fit, b->B), b->B);
     int *lw = calloc((size_t)b->B * (size_t)b->T, sizeof *lw);
     if (!lw)
-        return;
+        return 0;
     char buf[64];
     for (size_t i = 0; i < (size_t)b->B * (size_t)b->T; i++) {
         const char *ln = panel_pred_text(st, m, mr, i, buf, sizeof buf);
@@ -94,6 +100,7 @@ static void draw_token_preds(app_grid *g, rect r, const app_state *st, const app
         y++;
         mask_lines--;
     }
+    return n_masks > mask_lines || b->B > rows_fit;
 }
 
 static void draw_bar(app_grid *g, int x, int y, int xmax, float p, int width)
@@ -116,8 +123,46 @@ static void draw_bar(app_grid *g, int x, int y, int xmax, float p, int width)
     }
 }
 
-static void draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
-                           const app_model_result *mr)
+/* How a pooled head's table fits: one column per class (a bar and the probability),
+ * the class names above (a header line, when rows_wanted rows fit under it) or on
+ * every row (inline), and the winning class in a column of its own when there is room
+ * for it (it is also the bold number). Compact (the winner alone, with a mark) only
+ * when not even inline columns without the winner's fit. */
+typedef struct seq_layout {
+    int gut, cw, barw, inl_namew, inl, compact, show_best;
+} seq_layout;
+
+static seq_layout seq_layout_fit(rect r, int C, int namew, int rows_wanted)
+{
+    seq_layout L = {0};
+    L.inl = r.h - 2 < rows_wanted;
+    for (L.show_best = 1; L.show_best >= 0; L.show_best--) {
+        L.gut = L.show_best ? 3 + namew + 1 : 3;
+        int room = C > 0 ? (r.w - L.gut) / C : 0;
+        if (!L.inl) {
+            L.cw = imin(room, imax(namew, 11) + 1);
+            L.barw = imin(6, L.cw - 6);
+            if (L.cw >= 9)
+                return L;
+            continue;
+        }
+        /* Inline: a name cut to 3..7 columns, a bar of 1..3, " 0.00", a gap. */
+        L.barw = 3;
+        L.inl_namew = imin(namew, 7);
+        while (L.inl_namew + L.barw + 7 > room && L.barw > 1)
+            L.barw--;
+        while (L.inl_namew + L.barw + 7 > room && L.inl_namew > 3)
+            L.inl_namew--;
+        L.cw = L.inl_namew + L.barw + 7;
+        if (L.cw <= room)
+            return L;
+    }
+    L = (seq_layout){.gut = 3 + namew + 1, .barw = 6, .compact = 1, .show_best = 1};
+    return L;
+}
+
+static int draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
+                          const app_model_result *mr)
 {
     const bs_batch *b = &mr->batch;
     int right = r.x + r.w;
@@ -135,7 +180,7 @@ static void draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_m
                  mr->ragged ? " each" : "");
     panel_title(g, r, m->name, 0, hint);
     if (r.h < 2)
-        return;
+        return 1;
     int C = mr->C;
     const float *vals = raw ? mr->logits : mr->probs;
     int namew = 4;
@@ -143,24 +188,11 @@ static void draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_m
         const char *ln = panel_label(m, mr, c);
         namew = imax(namew, imin(grid_text_width(ln, strlen(ln)), 14));
     }
-    int gut = 3 + namew + 1;
-    /* A table: one column per class, a bar and the probability in each, the class
-     * names above (cut to the column). Compact (the best label and its probability)
-     * when a column would be narrower than a small bar and a number; inline (names on
-     * every row, no header line) when rows are short. */
-    int cw = C > 0 ? imin((r.w - gut) / C, imax(namew, 11) + 1) : 0;
-    int barw = imin(6, cw - 6);
-    int compact = cw < 9;
-    int inl = 0;
-    int inl_namew = imin(namew, 7); /* class names cut short on inline rows */
-    if (r.h - 2 < imin(b->B, 3)) {
-        barw = 3;
-        cw = inl_namew + barw + 7;
-        inl = gut + C * cw <= r.w;
-        compact = !inl;
-    }
+    seq_layout L = seq_layout_fit(r, C, namew, imin(b->B, 3));
+    int gut = L.gut, cw = L.cw, barw = L.barw, compact = L.compact, inl = L.inl;
+    int inl_namew = L.inl_namew;
     if (compact)
-        barw = 6;
+        panel_more(g, r, "best of %d classes: too narrow for all", C);
     int y = r.y + 1;
     if (!compact && !inl) {
         int x = r.x + gut;
@@ -176,6 +208,8 @@ static void draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_m
     int top = 0;
     if (b->B > rows_fit)
         top = imin(imax(st->cur - rows_fit / 2, 0), b->B - rows_fit);
+    if (!compact)
+        panel_rows_mark(g, r, top, imin(rows_fit, b->B), b->B);
     for (int i = 0; i < rows_fit && top + i < b->B; i++, y++) {
         int row = top + i;
         const float *p = vals + (size_t)row * (size_t)C;
@@ -184,8 +218,9 @@ static void draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_m
             if (p[c] > p[best])
                 best = c;
         grid_printf(g, r.x, y, right, row == st->cur ? ST_SELECT : ST_DIM, "%2d", row + 1);
-        grid_puts(g, r.x + 3, y, imin(right, r.x + 3 + namew), panel_label(m, mr, best),
-                  ST_BOLD);
+        if (L.show_best)
+            grid_puts(g, r.x + 3, y, imin(right, r.x + 3 + namew), panel_label(m, mr, best),
+                      ST_BOLD);
         if (compact) {
             int x = r.x + gut;
             if (!raw)
@@ -214,9 +249,10 @@ static void draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_m
                         "%5.2f", p[c]);
         }
     }
+    return compact || b->B > rows_fit;
 }
 
-static void draw_one_pred(app_grid *g, rect r, const app_state *st, const app_env *env, int i)
+static int draw_one_pred(app_grid *g, rect r, const app_state *st, const app_env *env, int i)
 {
     const app_model *m = &env->models[i];
     const app_model_result *mr = &st->result->m[i];
@@ -225,7 +261,7 @@ static void draw_one_pred(app_grid *g, rect r, const app_state *st, const app_en
         if (r.h > 1)
             grid_puts(g, r.x + 1, r.y + 1, r.x + r.w,
                       "no model loaded: tokens only (-m PATH loads a checkpoint)", ST_DIM);
-        return;
+        return 0;
     }
     if (!mr->ok_forward) {
         panel_title(g, r, m->name, 0, "");
@@ -233,18 +269,17 @@ static void draw_one_pred(app_grid *g, rect r, const app_state *st, const app_en
             flow f = flow_start(g, (rect){r.x + 1, r.y + 1, r.w - 1, r.h - 1});
             flow_addf(&f, ST_ERROR, "✗ %s", mr->error[0] ? mr->error : "not run");
         }
-        return;
+        return 0;
     }
     if (mr->head == BS_HEAD_SEQ)
-        draw_seq_preds(g, r, st, m, mr);
-    else if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM)
-        draw_token_preds(g, r, st, m, mr);
-    else {
-        panel_title(g, r, m->name, 0, "no head");
-        if (r.h > 1)
-            grid_printf(g, r.x + 1, r.y + 1, r.x + r.w, ST_DIM,
-                        "BertModel: last_hidden_state (B, T, H) and pooler_output (B, H)");
-    }
+        return draw_seq_preds(g, r, st, m, mr);
+    if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM)
+        return draw_token_preds(g, r, st, m, mr);
+    panel_title(g, r, m->name, 0, "no head");
+    if (r.h > 1)
+        grid_printf(g, r.x + 1, r.y + 1, r.x + r.w, ST_DIM,
+                    "BertModel: last_hidden_state (B, T, H) and pooler_output (B, H)");
+    return 0;
 }
 
 /* Rows model i's predictions want. */
@@ -279,8 +314,31 @@ int predictions_want(const app_state *st, int which, int narrow)
     return want;
 }
 
+/* Rows model i's predictions need to say what the lecture needs: a pooled head every
+ * class column of up to three sentences (names inline), a per-token head one sentence
+ * with its labels. */
+static int model_pred_need(const app_state *st, int i)
+{
+    const app_model_result *mr = &st->result->m[i];
+    int B = mr->ok_tokens ? mr->batch.B : 1;
+    if (mr->head == BS_HEAD_SEQ)
+        return 1 + imin(B, 3);
+    if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM)
+        return 3;
+    return 2;
+}
+
+int predictions_need(const app_state *st, int which)
+{
+    if (!st->result || st->result->n == 0)
+        return 2;
+    int i = which == PREDS_OTHERS ? (st->front == 0 ? 1 : 0) : st->front;
+    return i < st->result->n ? model_pred_need(st, i) : 2;
+}
+
 /* Predictions of the front model, the others, or all (front first), stacked: each
- * gets the rows it wants, leaving every later one at least its title and one row. */
+ * gets the rows it needs in that order, then the rows it wants; a model left without
+ * room is named in a mark on the title of the last one drawn. */
 void predictions_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *st,
                       const app_env *env, int which)
 {
@@ -295,16 +353,49 @@ void predictions_draw(app_grid *g, int px, int py, int pw, int ph, const app_sta
         for (int i = 0; i < n; i++)
             if (i != st->front)
                 order[k++] = i;
-    int y = r.y, left = r.h;
+    /* Stacked in one column (PREDS_ALL, the narrow layout): a per-token head shows the
+     * selected sentence only. */
+    int h[APP_MAX_MODELS] = {0}, left = r.h;
+    for (int i = 0; i < k; i++) {
+        int need = imin(model_pred_need(st, order[i]), model_pred_want(st, order[i],
+                                                                       which == PREDS_ALL));
+        if (left >= 2) { /* a title and one row at least */
+            h[i] = imin(need, left);
+            left -= h[i];
+        }
+    }
     for (int i = 0; i < k && left > 0; i++) {
-        /* Stacked in one column (PREDS_ALL, the narrow layout): a per-token head shows
-         * the selected sentence only. */
-        int want = model_pred_want(st, order[i], which == PREDS_ALL);
-        int h = imin(want, imax(left - 2 * (k - 1 - i), 2));
-        if (i == k - 1)
-            h = left;
-        draw_one_pred(g, (rect){r.x, y, r.w, h}, st, env, order[i]);
-        y += h;
-        left -= h;
+        if (!h[i])
+            continue;
+        int add = imin(model_pred_want(st, order[i], which == PREDS_ALL) - h[i], left);
+        if (add > 0) {
+            h[i] += add;
+            left -= add;
+        }
+    }
+    int last = -1;
+    for (int i = 0; i < k; i++)
+        if (h[i])
+            last = i;
+    if (last >= 0)
+        h[last] += left; /* the spare rows under the last one drawn */
+    int y = r.y, hidden = 0, cut = 0;
+    const char *hidden_name = NULL;
+    for (int i = 0; i < k; i++) {
+        if (!h[i]) {
+            hidden++;
+            hidden_name = env->models[order[i]].name;
+            continue;
+        }
+        cut = draw_one_pred(g, (rect){r.x, y, r.w, h[i]}, st, env, order[i]);
+        y += h[i];
+    }
+    if (hidden && last >= 0) {
+        /* Over the last panel's own mark: say that its rows are cut too. */
+        rect lr = {r.x, y - h[last], r.w, h[last]};
+        if (hidden == 1)
+            panel_more(g, lr, "%smore: %s (f)", cut ? "rows ↕ · " : "", hidden_name);
+        else
+            panel_more(g, lr, "%smore: %d heads (f)", cut ? "rows ↕ · " : "", hidden);
     }
 }

@@ -43,10 +43,12 @@ static void draw_line_text(app_grid *g, int x0, int y, int xmax, const app_state
         return;
     /* Pick the first column so that the cursor (or the highlight) is visible. */
     int target = 0, col = 0;
+    uint32_t prev = 0;
     for (size_t i = 0; i < l->len;) {
         uint32_t cp;
         size_t j = bs_utf8_next(l->s, l->len, i, &cp);
-        int w = (long)i == tab ? 3 : grid_cp_width(cp);
+        int w = (long)i == tab ? 3 : grid_cp_width_after(prev, cp);
+        prev = (long)i == tab ? 0 : cp;
         if (editing && i < st->cursor)
             target = col + w;
         if (!editing && (long)i < b1)
@@ -59,6 +61,7 @@ static void draw_line_text(app_grid *g, int x0, int y, int xmax, const app_state
     if (total > avail && target >= avail - 1)
         off = target - avail + 2;
     col = 0;
+    prev = 0;
     int x = x0;
     for (size_t i = 0; i <= l->len;) {
         int style = (tab >= 0 && (long)i > tab) ? ST_SEGB : ST_NORMAL;
@@ -77,13 +80,18 @@ static void draw_line_text(app_grid *g, int x0, int y, int xmax, const app_state
                 grid_puts(g, x0 + col - off, y, xmax, " │ ", at_cursor ? ST_CURSOR : ST_KEY);
             }
             col += 3;
+            prev = 0;
         } else {
-            int w = grid_cp_width(cp);
+            /* A mark joins the character before it (w 0); anything else the grid
+             * cannot draw in place comes as a dotted circle or an escape (grid.h). */
+            int w = grid_cp_width_after(prev, cp);
             if (w > 0 && col - off >= 0 && col - off + w <= avail)
-                grid_putc(g, x0 + col - off, y, xmax, cp, at_cursor ? ST_CURSOR : style);
+                grid_putc_after(g, x0 + col - off, y, xmax, prev, cp,
+                                at_cursor ? ST_CURSOR : style);
             else if (w == 0 && col - off > 0 && col - off <= avail)
-                grid_putc(g, x0 + col - off, y, xmax, cp, style);
+                grid_putc_after(g, x0 + col - off, y, xmax, prev, cp, style);
             col += w;
+            prev = cp;
         }
         i = j;
     }
@@ -112,6 +120,7 @@ void sentences_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
     int first = 0;
     if (st->n_lines > rows)
         first = imin(imax(st->cur - rows / 2, 0), st->n_lines - rows);
+    panel_rows_mark(g, r, first, imin(rows, st->n_lines), st->n_lines);
     int numw = st->n_lines >= 100 ? 4 : st->n_lines >= 10 ? 3 : 2;
     for (int i = 0; i < rows && first + i < st->n_lines; i++) {
         int row = first + i;

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 const app_model_result *panel_front_result(const app_state *st)
 {
@@ -89,7 +90,7 @@ int flow_rows(const flow *f)
     return f->y - f->r.y + (f->x > f->r.x);
 }
 
-void panel_more(app_grid *g, rect r)
+void panel_cut_mark(app_grid *g, rect r)
 {
     if (r.h <= 0 || r.w < PANEL_MORE_W + 4)
         return;
@@ -105,7 +106,7 @@ void panel_text(app_grid *g, rect r, const char *text, int style)
     f.reserve = cut ? PANEL_MORE_W : 0;
     flow_add(&f, text, style);
     if (cut)
-        panel_more(g, (rect){r.x - 1, r.y, r.w + 1, r.h});
+        panel_cut_mark(g, (rect){r.x - 1, r.y, r.w + 1, r.h});
 }
 
 void flow_newline(flow *f)
@@ -170,4 +171,30 @@ void panel_title(app_grid *g, rect r, const char *name, int focused, const char 
     int x = grid_printf(g, r.x, r.y, r.x + r.w, focused ? ST_FOCUS : ST_TITLE, " %s ", name);
     if (hint && *hint)
         grid_printf(g, x + 1, r.y, r.x + r.w, ST_DIM, "%s", hint);
+}
+
+void panel_more(app_grid *g, rect r, const char *fmt, ...)
+{
+    if (r.h <= 0 || r.w <= 0)
+        return;
+    char buf[96];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    int tw = grid_text_width(buf, strlen(buf)) + 2;
+    int x = imax(r.x, r.x + r.w - tw);
+    x = grid_puts(g, x, r.y, r.x + r.w, " ", ST_NORMAL);
+    x = grid_puts(g, x, r.y, r.x + r.w, buf, ST_BOLD);
+    grid_puts(g, x, r.y, r.x + r.w, " ", ST_NORMAL);
+}
+
+void panel_rows_mark(app_grid *g, rect r, int first, int shown, int total)
+{
+    if (shown >= total || shown <= 0)
+        return;
+    if (shown > 1)
+        panel_more(g, r, "sentences %d-%d of %d ↕", first + 1, first + shown, total);
+    else
+        panel_more(g, r, "sentence %d of %d ↕", first + 1, total);
 }

@@ -86,6 +86,25 @@ void tokens_put_piece(app_grid *g, int x, int y, int xmax, const bs_token *t, in
     grid_putc(g, end, y, xmax, 0x2026, style);
 }
 
+int tokens_lines_needed(const bs_batch *b)
+{
+    size_t n = (size_t)b->B * (size_t)b->T;
+    for (size_t i = 0; i < n; i++)
+        if (b->token_type_ids[i])
+            return 4;
+    return 3;
+}
+
+/* The title's mark when sentences scroll out of the grid or lines are left out. */
+static void tokens_more_mark(app_grid *g, rect r, int B, int top, int rows_fit, int per,
+                             int need)
+{
+    if (per < need)
+        panel_more(g, r, "%s rows left out: too short", per < 3 ? "mask" : "type");
+    else
+        panel_rows_mark(g, r, top, imin(rows_fit, B), B);
+}
+
 /* Widths of the front per-token head's labels, (B, T), so that the token grid and the
  * predictions under it share their columns; NULL when the front head is not per
  * token. Caller frees. */
@@ -134,10 +153,14 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         return;
     }
     /* Lines per sentence: piece, id, mask, type while three sentences (or all of
-     * them) still fit; fewer when not; further sentences scroll. */
+     * them) still fit; never fewer than tokens_lines_needed (the mask, and the type
+     * with a pair) unless not even one sentence would fit; further sentences scroll,
+     * with a mark. */
     int body = r.h - 2;
-    int per = 4;
-    while (per > 1 && imin(b->B, 3) * per > body)
+    int per = 4, need = tokens_lines_needed(b);
+    while (per > need && imin(b->B, 3) * per > body)
+        per--;
+    while (per > 1 && per > body)
         per--;
     if (body <= 0)
         return;
@@ -165,6 +188,7 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     int top = 0;
     if (b->B > rows_fit)
         top = imin(imax(st->cur - rows_fit / 2, 0), b->B - rows_fit);
+    tokens_more_mark(g, r, b->B, top, rows_fit, per, need);
     static const char *const labels[] = {"", "id", "mask", "type"};
     for (int i = 0; i < rows_fit && top + i < b->B; i++) {
         int row = top + i;

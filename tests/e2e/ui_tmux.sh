@@ -69,11 +69,15 @@ wait_exit() {
     fail "the program did not quit"
 }
 
+# Starts the program in a W x H pane that stays on screen after it exits: start W H CMD.
+start() {
+    $T -f /dev/null new-session -d -s e2e -x "$1" -y "$2" "$3" || fail "tmux could not start"
+    $T set-option -t e2e remain-on-exit on >/dev/null 2>&1
+}
+
 printf 'This is a positive sentence.\nIs it raining?\tNo.\n' >"$TMP/s.txt"
-$T -f /dev/null new-session -d -s e2e -x 120 -y 40 \
-    "TERM=xterm-256color $BIN -m builtin:tiny --head tok --num-labels 5 --seed 3 --record $TMP/r.session $TMP/s.txt" ||
-    fail "tmux could not start"
-$T set-option -t e2e remain-on-exit on >/dev/null 2>&1
+start 120 40 \
+    "TERM=xterm-256color $BIN -m builtin:tiny --head tok --num-labels 5 --seed 3 --record $TMP/r.session $TMP/s.txt"
 
 wait_for "Sentences (2)"
 wait_for "input_ids (B, T) = (2, 9)"
@@ -145,11 +149,30 @@ grep -q '^type "a*Unbelievably long words appear here today."$' "$TMP/r.session"
     fail "recording lacks the typing: $(cat "$TMP/r.session")"
 grep -q '^key Esc$' "$TMP/r.session" || fail "recording lacks the keys"
 
+# Hangul: uncased BERT splits it into conjoining jamo, whose vowels and finals a
+# terminal draws with no width of their own. They must show (as escapes) and move no
+# column: on every row the panel divider is where it is on the title row, before and
+# after the selection scrolls the grid to its end (the columns a terminal counts: wc -L,
+# in UTF-8).
+printf '한국어 text\nplain words\n' >"$TMP/k.txt"
+start 100 30 "TERM=xterm-256color $BIN -m builtin:tiny --head tok --num-labels 5 --seed 3 $TMP/k.txt"
+wait_for '##\u1161'
+divider_cols() { # the columns before the first divider on each row that has one
+    $T capture-pane -p -t e2e | grep '│' | grep -v '^ padding' | sed 's/│.*//' |
+        while IFS= read -r l; do
+            printf '%s\n' "$l" | LC_ALL=C.UTF-8 wc -L
+        done | sort -u
+}
+[ "$(divider_cols | wc -l)" -eq 1 ] || fail "the divider moves on Hangul rows: $(divider_cols)"
+$T send-keys -t e2e Tab Right Right Right Right Right Right Right Right Right Right
+wait_for 'pos ◀'
+[ "$(divider_cols | wc -l)" -eq 1 ] || fail "the divider moves after scrolling: $(divider_cols)"
+$T send-keys -t e2e q
+wait_exit
+
 # The default command opens even when a built-in model is missing or fails; with
 # NO_COLOR set it draws with attributes only (no colour escapes on the screen).
-$T -f /dev/null new-session -d -s e2e -x 100 -y 30 "NO_COLOR=1 TERM=xterm-256color $BIN" ||
-    fail "tmux could not start"
-$T set-option -t e2e remain-on-exit on >/dev/null 2>&1
+start 100 30 "NO_COLOR=1 TERM=xterm-256color $BIN"
 wait_for "bertscope"
 wait_for "Sentences (3)"
 if $T capture-pane -e -p -t e2e | grep -q "$(printf '\033')\[[0-9;]*3[0-7]m"; then
