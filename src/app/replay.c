@@ -2,8 +2,9 @@
  * replay.c - session files through the interface (see replay.h). Everything runs on
  * the headless interface (headless.h: synchronous computation), so a replay gives the
  * same screens on every run and machine; the terminal replay only adds timing, the
- * presenter's caption banner (a framed bold line at the bottom) and the presenter's keys. Stepping back re-runs the file from the start
- * up to the previous pause, which is exact because replays are deterministic.
+ * presenter's caption banner (a framed bold line at the bottom) and the presenter's
+ * keys. Stepping back re-runs the file from the start up to the previous pause, which
+ * is exact because replays are deterministic.
  */
 #include "app/replay.h"
 
@@ -311,7 +312,8 @@ double app_caption_read_ms(const char *s, size_t len)
  * caption (the conclusion) stays whole where it was. */
 static void draw_end_mark(run *x)
 {
-    static const char mark[] = " \xe2\x96\xa0 end of the session: q quits, b goes back, t takes over ";
+    static const char mark[] =
+        " \xe2\x96\xa0 end of the session: q quits, b goes back, t takes over ";
     app_grid *g = &x->s.grid;
     int mw = grid_text_width(mark, strlen(mark));
     if (!x->at_end || g->h < 1)
@@ -413,8 +415,12 @@ static int apply_select(run *x, const app_script_cmd *c, bs_error *err)
     }
     int n = row_positions(st, c->sent - 1);
     if (c->pos >= 0 && c->pos >= n) {
-        bs_fail(err, BS_ERR_INPUT, "%s:%d: select: sentence %d has no position %d "
-                "(positions 0 to %d)", x->r->path, c->line, c->sent, c->pos, n - 1);
+        if (n > 0)
+            bs_fail(err, BS_ERR_INPUT, "%s:%d: select: sentence %d has no position %d "
+                    "(positions 0 to %d)", x->r->path, c->line, c->sent, c->pos, n - 1);
+        else
+            bs_fail(err, BS_ERR_INPUT, "%s:%d: select: sentence %d has no tokens on screen "
+                    "(the batch could not be encoded)", x->r->path, c->line, c->sent);
         return -1;
     }
     app_event ev = {.kind = EV_MOUSE, .button = 1, .x = -1, .y = -1,

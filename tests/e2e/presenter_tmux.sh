@@ -22,7 +22,8 @@ cleanup() { $T kill-server >/dev/null 2>&1; rm -rf "$TMP"; }
 trap cleanup EXIT INT TERM
 # A session that outlives the others keeps the server up: a new session started right
 # after the last one closed could meet the old server on its way out.
-$T -f /dev/null new-session -d -s keep "sleep 3600" || { echo "FAIL: tmux could not start"; exit 1; }
+$T -f /dev/null new-session -d -s keep "sleep 3600" ||
+    { echo "FAIL: tmux could not start"; exit 1; }
 
 fail() {
     echo "FAIL: $1"

@@ -21,7 +21,8 @@ cleanup() { $T kill-server >/dev/null 2>&1; rm -rf "$TMP"; }
 trap cleanup EXIT INT TERM
 # A session that outlives the others keeps the server up: a new session started right
 # after the last one closed could meet the old server on its way out.
-$T -f /dev/null new-session -d -s keep "sleep 3600" || { echo "FAIL: tmux could not start"; exit 1; }
+$T -f /dev/null new-session -d -s keep "sleep 3600" ||
+    { echo "FAIL: tmux could not start"; exit 1; }
 
 fail() {
     echo "FAIL: $1"
@@ -106,7 +107,8 @@ pid=$($T display-message -p -t e2e '#{pane_pid}')
 kill -TERM "$pid"
 rec="$TMP/home/.local/state/bertscope/unsaved.txt"
 wait_file "$rec"
-grep -qx "No file for this one." "$rec" || fail "the recovery file lacks the sentence: $(cat "$rec")"
+grep -qx "No file for this one." "$rec" ||
+    fail "the recovery file lacks the sentence: $(cat "$rec")"
 $T kill-session -t e2e 2>/dev/null
 start
 wait_for "unsaved sentences of an interrupted session are in '$rec'"
