@@ -8,38 +8,7 @@
 set -u
 BUILD="${BUILD:-build}"
 BIN="$(cd "$(dirname "$BUILD/bertscope")" && pwd)/bertscope"
-if ! command -v tmux >/dev/null 2>&1; then
-    echo "SKIP: tmux is not installed (apt-get install tmux)"
-    exit 0
-fi
-[ -x "$BIN" ] || { echo "FAIL: $BIN is missing (make first)"; exit 1; }
-
-SOCK="bertscope-recover-$$"
-TMP="$(mktemp -d)"
-T="tmux -u -L $SOCK"
-cleanup() { $T kill-server >/dev/null 2>&1; rm -rf "$TMP"; }
-trap cleanup EXIT INT TERM
-# A session that outlives the others keeps the server up: a new session started right
-# after the last one closed could meet the old server on its way out.
-$T -f /dev/null new-session -d -s keep "sleep 3600" ||
-    { echo "FAIL: tmux could not start"; exit 1; }
-
-fail() {
-    echo "FAIL: $1"
-    echo "--- screen:"
-    $T capture-pane -p -t e2e 2>/dev/null
-    exit 1
-}
-
-wait_for() {
-    i=0
-    while [ $i -lt 100 ]; do
-        $T capture-pane -p -J -t e2e 2>/dev/null | grep -qF -- "$1" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    fail "timed out waiting for '$1'"
-}
+. "$(dirname "$0")/lib/tmux.sh"
 
 # Waits up to 10 s for a file to exist.
 wait_file() {
