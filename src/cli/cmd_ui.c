@@ -241,9 +241,10 @@ int cmd_ui(int argc, char **argv)
             snprintf(st.note, sizeof st.note, "'%s' does not exist yet: w saves to it", file);
         }
     }
-    /* A session before this one was killed with unsaved edits: say where they are. */
+    /* A session before this one was killed with unsaved edits: say where they are (in
+     * the interface; --screen prints what a fixed state looks like). */
     char recover[1200];
-    if (app_recover_find(file, recover, sizeof recover)) {
+    if (screen_w == 0 && app_recover_find(file, recover, sizeof recover)) {
         snprintf(st.note, sizeof st.note, "unsaved sentences of an interrupted session are in "
                  "'%.200s' (open it with: bertscope %.200s)", recover, recover);
         st.note_error = 1;
