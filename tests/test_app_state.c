@@ -93,6 +93,61 @@ static void test_reducer_q_quits_only_outside_the_editor(void **unused)
     app_state_free(&st);
 }
 
+/* u brings back the last deleted sentence at its place, and selects it; deleting the
+ * only sentence empties it, and u gives the text back. Nothing deleted: a note only. */
+static void test_reducer_u_undoes_a_deletion(void **unused)
+{
+    app_state st;
+    app_state_init(&st, 80, 24);
+    assert_false(key(&st, 'u') & APP_RECOMPUTE);
+    assert_non_null(strstr(st.note, "nothing to undo"));
+    assert_int_equal(st.n_lines, 3);
+
+    key(&st, APP_KEY_DOWN);
+    key(&st, 'd');
+    assert_int_equal(st.n_lines, 2);
+    assert_string_equal(line(&st, 1), "This is a neutral sentence.");
+    key(&st, APP_KEY_UP); /* the selection moved since */
+    assert_true(key(&st, 'u') & APP_RECOMPUTE);
+    assert_int_equal(st.n_lines, 3);
+    assert_string_equal(line(&st, 0), "This is a positive sentence.");
+    assert_string_equal(line(&st, 1), "This is a negative sentence.");
+    assert_string_equal(line(&st, 2), "This is a neutral sentence.");
+    assert_int_equal(st.cur, 1);
+    assert_true(st.dirty);
+    /* one step: a second u has nothing left to bring back */
+    assert_false(key(&st, 'u') & APP_RECOMPUTE);
+    assert_int_equal(st.n_lines, 3);
+
+    /* the last sentence, then the only one */
+    key(&st, APP_KEY_DOWN);
+    key(&st, 'd');
+    key(&st, 'u');
+    assert_int_equal(st.n_lines, 3);
+    assert_string_equal(line(&st, 2), "This is a neutral sentence.");
+    key(&st, 'd');
+    key(&st, 'd');
+    key(&st, 'd');
+    assert_int_equal(st.n_lines, 1);
+    assert_string_equal(line(&st, 0), "");
+    key(&st, 'u');
+    assert_int_equal(st.n_lines, 1);
+    assert_string_equal(line(&st, 0), "This is a positive sentence.");
+
+    /* a pair keeps its TAB */
+    key(&st, 'a');
+    type(&st, "Is it?");
+    key(&st, APP_KEY_CTRL_T);
+    type(&st, "Yes.");
+    key(&st, APP_KEY_ESC);
+    key(&st, 'd');
+    assert_int_equal(st.n_lines, 1);
+    key(&st, 'u');
+    assert_int_equal(st.n_lines, 2);
+    assert_string_equal(line(&st, 1), "Is it?\tYes.");
+    app_state_free(&st);
+}
+
 static void test_reducer_tab_cycles_focus(void **unused)
 {
     app_state st;
@@ -948,6 +1003,7 @@ int main(void)
         cmocka_unit_test(test_result_keeps_logits_and_attention),
         cmocka_unit_test(test_worker_newest_job_wins),
         cmocka_unit_test(test_reducer_survives_random_input),
+        cmocka_unit_test(test_reducer_u_undoes_a_deletion),
     };
     return cmocka_run_group_tests(tests, setup_env, teardown_env);
 }

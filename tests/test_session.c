@@ -359,6 +359,166 @@ static void test_cast_uses_the_terminal_looks(void **state)
     grid_free(&g);
 }
 
+/* select and focus name what a demo shows without counting key presses from wherever
+ * the focus is: sentence from 1 as on screen, position from 0 as the grid's "pos" row. */
+static void test_session_parses_select_and_focus(void **state)
+{
+    (void)state;
+    const char *text = "bertscope-session 1\n"
+                       "select 2 5\n"
+                       "select 3\n"
+                       "select\t1\t0 \r\n"
+                       "focus tokens\n"
+                       "focus shapes\n"
+                       "focus sentences\n";
+    app_script s;
+    bs_error err = {0};
+    assert_int_equal(parse(&s, text, &err), 0);
+    assert_int_equal(s.n, 6);
+    assert_int_equal(s.cmds[0].kind, SC_SELECT);
+    assert_int_equal(s.cmds[0].sent, 2);
+    assert_int_equal(s.cmds[0].pos, 5);
+    assert_int_equal(s.cmds[0].line, 2);
+    assert_int_equal(s.cmds[1].sent, 3);
+    assert_int_equal(s.cmds[1].pos, -1);
+    assert_int_equal(s.cmds[2].sent, 1);
+    assert_int_equal(s.cmds[2].pos, 0);
+    assert_int_equal(s.cmds[3].kind, SC_FOCUS);
+    assert_int_equal(s.cmds[3].panel, SC_PANEL_TOKENS);
+    assert_int_equal(s.cmds[4].panel, SC_PANEL_SHAPES);
+    assert_int_equal(s.cmds[5].panel, SC_PANEL_SENTENCES);
+
+    /* written back, they read the same */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fputs("bertscope-session 1\n", f);
+    for (int i = 0; i < s.n; i++)
+        app_script_write_cmd(f, &s.cmds[i]);
+    fclose(f);
+    assert_string_equal(buf, "bertscope-session 1\nselect 2 5\nselect 3\nselect 1 0\n"
+                             "focus tokens\nfocus shapes\nfocus sentences\n");
+    free(buf);
+    app_script_free(&s);
+
+    expect_error("bertscope-session 1\nselect\n", "t.session:2: 'select' expects a sentence");
+    expect_error("bertscope-session 1\nselect 0 1\n", "'select' expects a sentence from 1");
+    expect_error("bertscope-session 1\nselect -1\n", "'select' expects");
+    expect_error("bertscope-session 1\nselect 2 -1\n", "'select' expects");
+    expect_error("bertscope-session 1\nselect +2\n", "'select' expects");
+    expect_error("bertscope-session 1\nselect 1 0x3\n", "'select' expects");
+    expect_error("bertscope-session 1\nselect 1 2 3\n", "got '1 2 3'");
+    expect_error("bertscope-session 1\nselect 99999999999999999999\n", "'select' expects");
+    expect_error("bertscope-session 1\nselect 1 100001\n", "'select' expects");
+    expect_error("bertscope-session 1\nfocus\n", "t.session:2: 'focus' expects sentences, tokens");
+    expect_error("bertscope-session 1\nfocus grid\n", "got 'grid'");
+}
+
+/* A caption stays long enough to be read when nobody presses space: longer for more
+ * characters (counted as characters, not bytes), never under 2 s, 0 for no caption. */
+static void test_caption_read_time_grows_with_its_length(void **state)
+{
+    (void)state;
+    const char *shortc = "B = 2.";
+    const char *longc = "brown-genre is a sequence classifier: logits (3, 3) = one row per "
+                        "sentence, one column per class.";
+    assert_true(app_caption_read_ms("", 0) == 0);
+    assert_true(app_caption_read_ms(shortc, strlen(shortc)) >= 2000);
+    double l = app_caption_read_ms(longc, strlen(longc));
+    assert_true(l > app_caption_read_ms(shortc, strlen(shortc)));
+    assert_true(l >= 60.0 * (double)strlen(longc)); /* about 15 characters a second */
+    /* 한국어 is 3 characters in 9 bytes: as long as "abc" */
+    assert_true(app_caption_read_ms("\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4", 9) ==
+                app_caption_read_ms("abc", 3));
+}
+
+/* Replays a session text headless with the built-in models; returns 0 or -1 (err). */
+static int replay_text(const char *text, app_snaps *snaps, bs_error *err)
+{
+    char path[] = "/tmp/bertscope-test-XXXXXX.session";
+    int fd = mkstemps(path, 8);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    app_replay_options opt = {.weights_dir = "weights", .vocab_dir = "weights/vocab",
+                              .speed = 1};
+    app_replay r;
+    int rc = app_replay_open(&r, path, &opt, err);
+    if (rc == 0) {
+        rc = app_replay_headless(&r, NULL, NULL, snaps, err);
+        app_replay_close(&r);
+    }
+    unlink(path);
+    return rc;
+}
+
+static int snap_has(const app_snaps *s, int i, const char *what)
+{
+    return i < s->n && strstr(s->items[i].text, what) != NULL;
+}
+
+/* select picks the token whatever panel has the focus (a key Tab first used to send the
+ * arrows to the Shapes panel), and refuses what is not on screen. */
+static void test_replay_select_ignores_focus_and_checks_bounds(void **state)
+{
+    (void)state;
+    app_snaps snaps;
+    bs_error err = {0};
+    assert_int_equal(replay_text("bertscope-session 1\nmodel brown-pos\n"
+                                 "sentences \"One.\" \"This is a positive sentence.\"\n"
+                                 "key Tab\nselect 2 4\nsnapshot a\n"
+                                 "focus sentences\nselect 1 1\nsnapshot b\n"
+                                 "focus shapes\nselect 2\nsnapshot c\n",
+                                 &snaps, &err), 0);
+    assert_int_equal(snaps.n, 3);
+    assert_true(snap_has(&snaps, 0, "Selected: 'positive' id 3893, sentence 2, position 4"));
+    /* from the editor too: the click leaves it and selects */
+    assert_true(snap_has(&snaps, 1, "Selected: 'one' id 2028, sentence 1, position 1"));
+    /* a sentence alone keeps the position */
+    assert_true(snap_has(&snaps, 2, "sentence 2, position 1"));
+    app_snaps_free(&snaps);
+
+    assert_int_equal(replay_text("bertscope-session 1\nmodel brown-pos\n"
+                                 "sentences \"One.\" \"Two.\"\nselect 3 0\n", &snaps, &err), -1);
+    assert_non_null(strstr(err.msg, ":4: select: there is no sentence 3 (the batch has 2)"));
+    assert_int_equal(replay_text("bertscope-session 1\nmodel brown-pos\n"
+                                 "sentences \"One.\" \"Two.\"\nselect 1 4\n", &snaps, &err), -1);
+    assert_non_null(strstr(err.msg, ":4: select: sentence 1 has no position 4 (positions 0 to 3)"));
+}
+
+/* --check flags a snapshot whose screen did not change although keys were pressed
+ * since the one before (a caption claiming a change that never shows); a caption alone,
+ * or a key that shows, is not flagged. */
+static void test_replay_flags_snapshots_that_show_nothing_new(void **state)
+{
+    (void)state;
+    app_snaps snaps;
+    bs_error err = {0};
+    assert_int_equal(replay_text("bertscope-session 1\nmodel brown-pos\n"
+                                 "sentences \"One.\" \"Two.\"\n"
+                                 "focus tokens\nselect 1 0\n"
+                                 "caption \"first\"\nsnapshot a\n"
+                                 "caption \"Home selects the first token\"\n"
+                                 "key Home\nsnapshot b\n"
+                                 "caption \"only the caption changes\"\nsnapshot c\n"
+                                 "caption \"p pads to max_length\"\nkey p\nsnapshot d\n",
+                                 &snaps, &err), 0);
+    assert_int_equal(snaps.n, 4);
+    assert_int_equal(snaps.items[0].stale_line, 0);
+    assert_int_equal(snaps.items[1].stale_line, 9); /* key Home: position 0 already */
+    assert_int_equal(snaps.items[2].stale_line, 0);
+    assert_int_equal(snaps.items[3].stale_line, 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(app_snaps_report_stale(&snaps, "t.session", f), 1);
+    fclose(f);
+    assert_non_null(strstr(buf, "t.session:10: snapshot 'b' shows the same screen as 'a' "
+                                "(the caption aside), although line 9 changed something"));
+    free(buf);
+    app_snaps_free(&snaps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +532,10 @@ int main(void)
         cmocka_unit_test(test_session_recorder_keeps_typing_and_timing),
         cmocka_unit_test(test_cast_uses_the_terminal_looks),
         cmocka_unit_test(test_caption_wraps_whole_above_the_status),
+        cmocka_unit_test(test_session_parses_select_and_focus),
+        cmocka_unit_test(test_caption_read_time_grows_with_its_length),
+        cmocka_unit_test(test_replay_select_ignores_focus_and_checks_bounds),
+        cmocka_unit_test(test_replay_flags_snapshots_that_show_nothing_new),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

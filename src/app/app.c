@@ -13,11 +13,18 @@
 #include <unistd.h>
 
 #include "app/headless.h"
+#include "app/recover.h"
 #include "app/tty.h"
 #include "app/views.h"
 
 /* SIGTERM and SIGHUP end the loop so that the terminal is restored on the way out. */
 static volatile sig_atomic_t stop_signal;
+static char recovered[1200]; /* the recovery file the last run wrote, "" if none */
+
+const char *app_tty_recovered(void)
+{
+    return recovered;
+}
 
 static void on_stop_signal(int sig)
 {
@@ -39,6 +46,7 @@ int app_run_tty_hook(app_state *st, const app_env *env, app_event_hook hook, voi
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     stop_signal = 0;
+    recovered[0] = '\0';
     int fds[2];
     if (pipe(fds) != 0) {
         snprintf(err, err_size, "cannot create a pipe for the worker");
@@ -109,6 +117,10 @@ int app_run_tty_hook(app_state *st, const app_env *env, app_event_hook hook, voi
         if (flags & (APP_REDRAW | APP_RECOMPUTE))
             redraw = 1;
     }
+    /* Killed or hung up with unsaved edits (a closed terminal): the sentences go to a
+     * recovery file first, before anything can fail on a terminal that is gone. */
+    if (stop_signal && st->dirty && app_recover_write(st, recovered, sizeof recovered) != 0)
+        recovered[0] = '\0';
     tty_close();
     app_worker_stop(w);
     close(fds[0]);

@@ -25,4 +25,8 @@ typedef void (*app_event_hook)(void *ctx, const app_event *ev, const app_state *
 int app_run_tty_hook(app_state *st, const app_env *env, app_event_hook hook, void *ctx,
                      char *err, size_t err_size);
 
+/* When the last app_run_tty ended on SIGHUP or SIGTERM with unsaved edits, the path of
+ * the recovery file it wrote the sentences to (recover.h); else "". */
+const char *app_tty_recovered(void);
+
 #endif

@@ -26,6 +26,7 @@
     X(ACT_EDIT, NAV, APP_KEY_ENTER, 'e', "Enter e", "edit the selected sentence")            \
     X(ACT_ADD, NAV, 'a', 'o', "a o", "add a sentence below and edit it")                     \
     X(ACT_DELETE, NAV, 'd', APP_KEY_DELETE, "d Del", "delete the selected sentence")         \
+    X(ACT_UNDO, NAV, 'u', 0, "u", "undo: bring back the last deleted sentence")              \
     X(ACT_MOVE_UP, NAV, 'K', APP_KEY_SUP, "K Shift-Up", "move the sentence up")              \
     X(ACT_MOVE_DOWN, NAV, 'J', APP_KEY_SDOWN, "J Shift-Down", "move the sentence down")      \
     X(ACT_PAIR, NAV, 'b', 0, "b", "pair (A, B) on or off for the sentence")                  \

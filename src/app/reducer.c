@@ -304,16 +304,41 @@ static int reduce_batch(app_state *st, app_action a)
         enter_editor(st);
         return changed(st);
     case ACT_DELETE:
+        /* Kept for u: a sentence typed by hand is not lost to one key press. */
+        st->undo_len = l->len < sizeof st->undo_text ? l->len : sizeof st->undo_text - 1;
+        memcpy(st->undo_text, l->s ? l->s : "", st->undo_len);
+        st->undo_text[st->undo_len] = '\0';
+        st->undo_at = st->cur;
+        st->undo_ok = 1;
+        st->undo_emptied = st->n_lines == 1;
         if (st->n_lines > 1) {
             delete_line(st, st->cur);
             if (st->cur >= st->n_lines)
                 st->cur = st->n_lines - 1;
-            note(st, 0, "deleted a sentence (%d left)", st->n_lines);
+            note(st, 0, "deleted a sentence (%d left): u brings it back", st->n_lines);
         } else {
             line_set(l, "", 0);
-            note(st, 0, "the batch keeps one sentence: it was emptied");
+            note(st, 0, "the batch keeps one sentence: it was emptied (u brings it back)");
         }
         return changed(st);
+    case ACT_UNDO: {
+        if (!st->undo_ok) {
+            note(st, 0, "nothing to undo: u brings back the last deleted sentence");
+            return APP_REDRAW;
+        }
+        int at = st->undo_at < st->n_lines ? st->undo_at : st->n_lines;
+        if (st->undo_emptied && st->n_lines == 1 && st->lines[0].len == 0) {
+            at = 0; /* the emptied sentence gets its text back */
+            if (line_set(&st->lines[0], st->undo_text, st->undo_len) < 0)
+                return APP_REDRAW;
+        } else if (insert_line(st, at, st->undo_text, st->undo_len) != 0) {
+            return APP_REDRAW; /* the batch is full: the note says so, the text is kept */
+        }
+        st->undo_ok = 0;
+        st->cur = at;
+        note(st, 0, "sentence %d is back", at + 1);
+        return changed(st);
+    }
     case ACT_MOVE_UP:
     case ACT_MOVE_DOWN: {
         int to = st->cur + (a == ACT_MOVE_UP ? -1 : 1);

@@ -1,9 +1,10 @@
 /*
  * replay.c - session files through the interface (see replay.h). Everything runs on
  * the headless interface (headless.h: synchronous computation), so a replay gives the
- * same screens on every run and machine; the terminal replay only adds timing, captions
- * drawn large, and the presenter's keys. Stepping back re-runs the file from the start
- * up to the previous pause, which is exact because replays are deterministic.
+ * same screens on every run and machine; the terminal replay only adds timing, the
+ * presenter's caption banner (a framed bold line at the bottom) and the presenter's
+ * keys. Stepping back re-runs the file from the start up to the previous pause, which
+ * is exact because replays are deterministic.
  */
 #include "app/replay.h"
 
@@ -34,7 +35,8 @@ void app_snaps_free(app_snaps *s)
     memset(s, 0, sizeof *s);
 }
 
-static int snaps_push(app_snaps *s, const char *name, int w, int h, char *text, int line)
+static int snaps_push(app_snaps *s, const char *name, int w, int h, char *text, int line,
+                      int stale_line)
 {
     if (s->n == s->cap) {
         int cap = s->cap ? s->cap * 2 : 8;
@@ -47,7 +49,7 @@ static int snaps_push(app_snaps *s, const char *name, int w, int h, char *text, 
     char *nm = strdup(name);
     if (!nm)
         return -1;
-    s->items[s->n++] = (app_snap){nm, w, h, text, line};
+    s->items[s->n++] = (app_snap){nm, w, h, text, line, stale_line};
     return 0;
 }
 
@@ -114,7 +116,7 @@ int app_snaps_read(const char *snap_path, app_snaps *snaps, bs_error *err)
             lineno++;
         }
         char *text = strndup(buf + start, pos - start);
-        if (!text || snaps_push(snaps, name, w, h, text, 0)) {
+        if (!text || snaps_push(snaps, name, w, h, text, 0, 0)) {
             free(text);
             bs_fail(err, BS_ERR_NOMEM, "out of memory reading '%s'", snap_path);
             goto bad;
@@ -178,6 +180,21 @@ int app_snaps_compare(const app_snaps *want, const app_snaps *got, FILE *out)
         }
     }
     return bad;
+}
+
+int app_snaps_report_stale(const app_snaps *got, const char *session_path, FILE *out)
+{
+    int n = 0;
+    for (int i = 1; i < got->n; i++) {
+        const app_snap *b = &got->items[i];
+        if (b->stale_line <= 0)
+            continue;
+        fprintf(out, "%s:%d: snapshot '%s' shows the same screen as '%s' (the caption aside), "
+                "although line %d changed something in between\n", session_path, b->line, b->name,
+                got->items[i - 1].name, b->stale_line);
+        n++;
+    }
+    return n;
 }
 
 /* ---- opening ---------------------------------------------------------------------- */
@@ -279,6 +296,7 @@ typedef struct run {
     app_headless s;
     char caption[1024];
     int large;          /* draw captions large (presenter mode) */
+    int at_end;         /* the terminal replay ran every command: mark it on screen */
 } run;
 
 /* A caption takes up to CAPTION_MAX_LINES lines, word-wrapped, so its punchline is
@@ -324,6 +342,30 @@ static int caption_rows(const run *x, int w, int h)
         return caption_wrap(x->caption, w - 4, CAPTION_MAX_LINES, st, en, &cut) + 3;
     int n = caption_wrap(x->caption, w - 2, CAPTION_MAX_LINES, st, en, &cut);
     return n > 1 ? n : 1;
+}
+
+double app_caption_read_ms(const char *s, size_t len)
+{
+    if (!len)
+        return 0;
+    /* characters, not bytes: a caption in Hangul is not three times slower to read */
+    double ms = 1000.0 + 60.0 * (double)bs_utf8_count(s, len);
+    return ms < 2000.0 ? 2000.0 : ms;
+}
+
+/* The end of a terminal replay is marked at the right of the top row, so the last
+ * caption (the conclusion) stays whole where it was. */
+static void draw_end_mark(run *x)
+{
+    static const char mark[] =
+        " \xe2\x96\xa0 end of the session: q quits, b goes back, t takes over ";
+    app_grid *g = &x->s.grid;
+    int mw = grid_text_width(mark, strlen(mark));
+    if (!x->at_end || g->h < 1)
+        return;
+    int mx = g->w > mw ? g->w - mw : 0;
+    grid_fill(g, mx, 0, g->w - mx, 1, ' ', ST_FOCUS);
+    grid_puts(g, mx, 0, g->w, mark, ST_FOCUS);
 }
 
 /* Draws the caption over the bottom rows of the frame (which app_render_reserved
@@ -373,6 +415,7 @@ static void refresh_frame(run *x)
     int rows = caption_rows(x, x->s.st.w, x->s.st.h);
     app_render_reserved(&x->s.grid, &x->s.st, x->s.env, rows > 1 ? rows - 1 : 0);
     draw_caption(x);
+    draw_end_mark(x);
 }
 
 static int set_sentences(run *x, const app_script_cmd *c, bs_error *err)
@@ -409,6 +452,63 @@ static int run_init(run *x, app_replay *r, int large)
     return app_headless_init(&x->s, &r->env, r->w, r->h);
 }
 
+/* The positions sentence b (0-based) has on screen in the front model's batch: T when
+ * the rows are padded, the row's own length without padding; 0 before any result. */
+static int row_positions(const app_state *st, int b)
+{
+    if (!st->result || st->front >= st->result->n || !st->result->m[st->front].ok_tokens)
+        return 0;
+    const bs_batch *bt = &st->result->m[st->front].batch;
+    if (b >= bt->B)
+        return 0;
+    return st->padding == BS_PAD_NONE && bt->length ? bt->length[b] : bt->T;
+}
+
+/* `select S P`: what a click on that token does (the reducer's mouse case), so a demo
+ * shows the same screen a presenter's click would. A sentence or position that is not
+ * on screen is an error: a demo must not silently show another token than it says. */
+static int apply_select(run *x, const app_script_cmd *c, bs_error *err)
+{
+    app_state *st = &x->s.st;
+    if (c->sent > st->n_lines) {
+        bs_fail(err, BS_ERR_INPUT, "%s:%d: select: there is no sentence %d (the batch has %d)",
+                x->r->path, c->line, c->sent, st->n_lines);
+        return -1;
+    }
+    int n = row_positions(st, c->sent - 1);
+    if (c->pos >= 0 && c->pos >= n) {
+        if (n > 0)
+            bs_fail(err, BS_ERR_INPUT, "%s:%d: select: sentence %d has no position %d "
+                    "(positions 0 to %d)", x->r->path, c->line, c->sent, c->pos, n - 1);
+        else
+            bs_fail(err, BS_ERR_INPUT, "%s:%d: select: sentence %d has no tokens on screen "
+                    "(the batch could not be encoded)", x->r->path, c->line, c->sent);
+        return -1;
+    }
+    app_event ev = {.kind = EV_MOUSE, .button = 1, .x = -1, .y = -1,
+                    .sent = c->sent - 1, .pos = c->pos};
+    if (app_apply(st, &ev) & APP_RECOMPUTE)
+        app_headless_refresh(&x->s);
+    return 0;
+}
+
+/* `focus PANEL`: leaving the editor and entering it go through the reducer's own
+ * actions (Esc, Enter), so an edit ends as it does when the user leaves it. */
+static void apply_focus(run *x, int panel)
+{
+    app_state *st = &x->s.st;
+    static const app_focus focus_of[SC_PANEL_COUNT] = {FOCUS_EDITOR, FOCUS_GRID, FOCUS_LEDGER};
+    app_focus want = focus_of[panel];
+    int fl = 0;
+    if (st->focus == FOCUS_EDITOR && want != FOCUS_EDITOR)
+        fl |= app_apply_action(st, ACT_LEAVE);
+    if (want == FOCUS_EDITOR && st->focus != FOCUS_EDITOR)
+        fl |= app_apply_action(st, ACT_EDIT);
+    st->focus = want;
+    if (fl & APP_RECOMPUTE)
+        app_headless_refresh(&x->s);
+}
+
 /* Applies command i. Returns 0, or -1 with err. Waits, pauses and snapshots are the
  * caller's business and do nothing here. */
 static int apply(run *x, const app_script_cmd *c, bs_error *err)
@@ -441,6 +541,13 @@ static int apply(run *x, const app_script_cmd *c, bs_error *err)
         app_headless_event(&x->s, &ev);
         break;
     }
+    case SC_SELECT:
+        if (apply_select(x, c, err))
+            return -1;
+        break;
+    case SC_FOCUS:
+        apply_focus(x, c->panel);
+        break;
     case SC_CAPTION:
         snprintf(x->caption, sizeof x->caption, "%.*s", (int)c->len, c->str);
         break;
@@ -523,6 +630,9 @@ int app_replay_headless(app_replay *r, FILE *out, FILE *cast, app_snaps *snaps, 
         app_cast_frame(cast, t, &x.s.grid);
     }
     int rc = 0;
+    char *prev_bare = NULL; /* the previous snapshot's screen without the caption */
+    int changed_line = 0;   /* first command since then that may change the screen */
+    double caption_t = 0, caption_need = 0; /* cast: when the caption came, its reading time */
     /* A recorded session ends with the key that quit; headless, the remaining
      * snapshots (the recorder's final one) are still taken. */
     for (int i = 0; i < r->script.n && rc == 0; i++) {
@@ -538,23 +648,42 @@ int app_replay_headless(app_replay *r, FILE *out, FILE *cast, app_snaps *snaps, 
             continue;
         }
         if (c->kind == SC_SNAPSHOT) {
+            /* The screen without the caption tells whether anything since the previous
+             * snapshot showed (a caption always differs). */
+            app_render(&x.s.grid, &x.s.st, x.s.env);
+            char *bare = app_headless_dump(&x.s, 0);
+            int stale = changed_line > 0 && bare && prev_bare && !strcmp(bare, prev_bare);
+            free(prev_bare);
+            prev_bare = bare;
+            refresh_frame(&x);
             char *text = app_headless_dump(&x.s, 0);
-            if (!text || snaps_push(snaps, c->str, x.s.grid.w, x.s.grid.h, text, c->line)) {
+            if (!text || !bare ||
+                snaps_push(snaps, c->str, x.s.grid.w, x.s.grid.h, text, c->line,
+                           stale ? changed_line : 0)) {
                 free(text);
                 bs_fail(err, BS_ERR_NOMEM, "out of memory taking a snapshot");
                 rc = -1;
                 break;
             }
+            changed_line = 0;
             if (out) {
                 fprintf(out, "=== snapshot %s %dx%d\n", c->str, x.s.grid.w, x.s.grid.h);
                 fputs(text, out);
             }
             continue;
         }
+        if (cast && c->kind == SC_CAPTION && t < caption_t + caption_need)
+            t = caption_t + caption_need; /* the previous caption stays until read */
         if (apply(&x, c, err) != 0) {
             rc = -1;
             break;
         }
+        if (c->kind == SC_CAPTION) {
+            caption_t = t;
+            caption_need = app_caption_read_ms(c->str, c->len) / 1000.0 / r->opt.speed;
+        }
+        if (c->kind != SC_CAPTION && !changed_line)
+            changed_line = c->line;
         if (cast) {
             /* Hand-written files carry no timing: give keys a typing pace. */
             if (i == 0 || r->script.cmds[i - 1].kind != SC_WAIT)
@@ -562,6 +691,7 @@ int app_replay_headless(app_replay *r, FILE *out, FILE *cast, app_snaps *snaps, 
             app_cast_frame(cast, t, &x.s.grid);
         }
     }
+    free(prev_bare);
     app_headless_free(&x.s);
     if (rc)
         app_snaps_free(snaps);
@@ -591,6 +721,20 @@ static int fast_forward(run *x, int upto, bs_error *err)
     return 0;
 }
 
+/* Starts the replay over and runs it silently up to command target (stepping back). */
+static int restart_at(run *x, int target, int w, int h, bs_error *err)
+{
+    app_replay *r = x->r;
+    app_headless_free(&x->s);
+    if (run_init(x, r, r->opt.step) != 0) {
+        bs_fail(err, BS_ERR_NOMEM, "out of memory going back");
+        return -1;
+    }
+    x->s.st.w = w;
+    x->s.st.h = h;
+    return fast_forward(x, target, err);
+}
+
 int app_replay_tty(app_replay *r, bs_error *err)
 {
     if (tty_open() != 0) {
@@ -608,33 +752,56 @@ int app_replay_tty(app_replay *r, bs_error *err)
         bs_fail(err, BS_ERR_NOMEM, "out of memory starting the replay");
         return -1;
     }
-    int paused = 0, take_over = 0, quit = 0;
+    /* paused: p, or standing where b went back to, until space.
+     * hurry: a space while the replay was playing by itself (an animation, a wait). It is
+     * never dropped: the waits up to the next pause are skipped, and that pause stops
+     * only if the screen changed after the key (hurry_shown), so the audience sees where
+     * the animation ends; otherwise the key was meant for that pause and goes past it. */
+    int paused = 0, hurry = 0, hurry_shown = 0, take_over = 0, quit = 0, failed = 0;
+    double caption_at = 0, caption_need = 0; /* when the caption came, how long it needs */
     int i = 0;
     refresh_frame(&x);
     tty_draw(&x.s.grid);
     while (!quit && !x.s.quit) {
         const app_script_cmd *c = i < r->script.n ? &r->script.cmds[i] : NULL;
         double wait_ms = 0;
-        int stop_here = 0;
+        int stop_here = 0, next = i + 1;
+        x.at_end = !c;
         if (!c) {
-            snprintf(x.caption, sizeof x.caption, "%s",
-                     "end of the session: t takes over, b goes back, q quits");
+            /* The last caption is the lesson's conclusion: it stays, with a mark that
+             * the session is over, until the presenter quits, goes back or takes over. */
             stop_here = 1;
+            next = i;
         } else if (c->kind == SC_WAIT) {
             wait_ms = (double)c->ms / r->opt.speed;
         } else if (c->kind == SC_PAUSE) {
-            stop_here = r->opt.step;
-            if (!stop_here)
+            /* A space that came when the screen already showed what this pause shows
+             * is the presenter's space for this pause. */
+            int passed = hurry && !hurry_shown;
+            stop_here = r->opt.step && !passed;
+            if (!r->opt.step && !passed)
                 wait_ms = 1500 / r->opt.speed;
+            hurry = hurry_shown = 0;
+        } else if (c->kind == SC_CAPTION && !r->opt.step && !hurry &&
+                   now_ms() < caption_at + caption_need) {
+            /* Without a presenter, the previous caption stays until it can be read. */
+            wait_ms = caption_at + caption_need - now_ms();
+            next = i;
         } else if (c->kind != SC_SIZE && c->kind != SC_MODEL && c->kind != SC_SNAPSHOT) {
             if (apply(&x, c, err)) {
-                app_headless_free(&x.s);
-                tty_close();
-                return -1;
+                failed = 1;
+                break;
+            }
+            hurry_shown |= hurry;
+            if (c->kind == SC_CAPTION) {
+                caption_at = now_ms();
+                caption_need = app_caption_read_ms(c->str, c->len) / r->opt.speed;
             }
             if (i == 0 || r->script.cmds[i - 1].kind != SC_WAIT)
                 wait_ms = (c->kind == SC_TYPE ? 50.0 * (double)c->len : 250.0) / r->opt.speed;
         }
+        if (hurry)
+            wait_ms = 0;
         refresh_frame(&x);
         tty_draw(&x.s.grid);
         /* Wait for the command's time, or until space when stopped or paused. */
@@ -655,10 +822,14 @@ int app_replay_tty(app_replay *r, bs_error *err)
             if (ev.key == ' ' || ev.key == APP_KEY_ENTER) {
                 if (paused) {
                     paused = 0;
-                    continue;
+                    if (!stop_here)
+                        continue;
                 }
-                if (stop_here)
-                    break;
+                if (!c)
+                    continue; /* the end stays until q, b or t */
+                if (!stop_here)
+                    hurry = 1;
+                break;
             } else if (ev.key == 'p') {
                 paused = !paused;
             } else if (ev.key == 'q' || ev.key == APP_KEY_CTRL_Q || ev.key == APP_KEY_CTRL_C) {
@@ -670,39 +841,38 @@ int app_replay_tty(app_replay *r, bs_error *err)
             } else if (ev.key == 'b') {
                 /* back to the pause before the current position */
                 int target = 0;
-                for (int j = (c ? i : r->script.n) - 1; j >= 0; j--)
+                for (int j = i - 1; j >= 0; j--)
                     if (r->script.cmds[j].kind == SC_PAUSE) {
                         target = j;
                         break;
                     }
-                app_headless_free(&x.s);
-                run_init(&x, r, r->opt.step);
-                x.s.st.w = w;
-                x.s.st.h = h;
-                if (fast_forward(&x, target, err)) {
-                    app_headless_free(&x.s);
-                    tty_close();
-                    return -1;
+                if (restart_at(&x, target, w, h, err)) {
+                    failed = 1;
+                    break;
                 }
-                i = target - 1; /* stands on the pause again */
-                paused = 1;
+                /* It stands on the pause again; in step mode the pause itself waits for
+                 * space, so the next space goes on (it used to only unpause). Elsewhere
+                 * (no pause before, or playing by itself) it waits paused. */
+                next = target;
+                paused = !(r->opt.step && r->script.cmds[target].kind == SC_PAUSE);
+                hurry = hurry_shown = 0;
+                caption_at = caption_need = 0;
+                x.at_end = 0;
                 refresh_frame(&x);
                 tty_draw(&x.s.grid);
                 break;
             }
         }
-        if (take_over || quit)
+        if (take_over || quit || failed)
             break;
-        if (c)
-            i++;
-        else if (!paused)
-            break;
+        i = next;
     }
     tty_close();
-    int rc = 0;
+    int rc = failed ? -1 : 0;
     if (take_over) {
         char msg[512] = "";
         x.caption[0] = '\0';
+        x.at_end = 0;
         rc = app_run_tty(&x.s.st, &r->env, msg, sizeof msg);
         if (rc)
             bs_fail(err, BS_ERR_IO, "%s", msg);

@@ -43,6 +43,9 @@ typedef struct app_snap {
     int w, h;
     char *text;               /* h lines, each ending in '\n' */
     int line;                 /* line of the snapshot command (0 when read from .snap) */
+    int stale_line;           /* > 0: the screen, caption aside, is the previous snapshot's
+                                 although the command on this session line (and maybe
+                                 later ones) changed something in between; 0 otherwise */
 } app_snap;
 
 typedef struct app_snaps {
@@ -74,9 +77,22 @@ const char *app_snap_path(const char *session_path, char *buf, size_t size);
  * differing or missing snapshots. */
 int app_snaps_compare(const app_snaps *want, const app_snaps *got, FILE *out);
 
-/* Replays in the terminal. Keys: space continues (after a pause, or in step mode),
- * p pauses or resumes, b goes back to the previous pause, t takes over (the session
- * goes on interactively from here), q quits. 0, or -1 (err) if no terminal. */
+/* Writes one line for each snapshot whose screen did not change although the session
+ * changed something before it (stale_line): a caption that claims a change the screen
+ * does not show, or a key that acts on another panel than the author thought. Returns
+ * how many. */
+int app_snaps_report_stale(const app_snaps *got, const char *session_path, FILE *out);
+
+/* How long a caption of len bytes needs on screen to be read, in milliseconds at speed
+ * 1: a second plus 60 ms a character, at least 2 s; 0 for "" (no caption). Without a
+ * presenter (no --step, and in casts) a caption stays at least this long. */
+double app_caption_read_ms(const char *s, size_t len);
+
+/* Replays in the terminal. Keys: space continues (after a pause, or in step mode;
+ * while the replay plays by itself it skips the waits up to the next stop), p pauses
+ * or resumes, b goes back to the previous pause (one space then goes on from there),
+ * t takes over (the session goes on interactively from here), q quits. The last
+ * caption stays, marked as the end, until q, b or t. 0, or -1 (err) if no terminal. */
 int app_replay_tty(app_replay *r, bs_error *err);
 
 #endif

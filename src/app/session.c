@@ -63,6 +63,21 @@ const char *app_key_name(int key, char *buf, size_t size)
     return buf;
 }
 
+static const char *const panel_names[SC_PANEL_COUNT] = {"sentences", "tokens", "shapes"};
+
+int app_panel_from_name(const char *name)
+{
+    for (int i = 0; i < SC_PANEL_COUNT; i++)
+        if (!strcmp(name, panel_names[i]))
+            return i;
+    return -1;
+}
+
+const char *app_panel_name(int panel)
+{
+    return panel >= 0 && panel < SC_PANEL_COUNT ? panel_names[panel] : "?";
+}
+
 /* ---- parsing ------------------------------------------------------------------- */
 
 typedef struct {
@@ -242,6 +257,34 @@ static int parse_line(app_script *s, ctx *c, const char *line)
                                          : "'wheel' expects up or down, a column and a row (wheel down 12 5), got '%s'%s",
                         bare, "");
         needs_end = 0;
+    } else if (!strcmp(cmd, "select")) {
+        sc->kind = SC_SELECT;
+        /* Decimal digits only (no sign, no "0x"), bounded before strtol can overflow. */
+        long v[2] = {0, -1};
+        int n = 0;
+        const char *q = bare;
+        while (*q && n < 2) {
+            const char *d = q;
+            while (isdigit((unsigned char)*q))
+                q++;
+            if (q == d || q - d > 6 || (*q && *q != ' ' && *q != '\t'))
+                break;
+            v[n++] = strtol(d, NULL, 10);
+            q = skip_ws(q);
+        }
+        if (n == 0 || *q || v[0] < 1 || v[0] > APP_SESSION_MAX_SELECT ||
+            v[1] > APP_SESSION_MAX_SELECT)
+            return fail(c, "'select' expects a sentence from 1 and optionally a position from 0 "
+                        "(select 2 5), got '%s'%s", bare, "");
+        sc->sent = (int)v[0];
+        sc->pos = (int)v[1];
+        needs_end = 0;
+    } else if (!strcmp(cmd, "focus")) {
+        sc->kind = SC_FOCUS;
+        sc->panel = app_panel_from_name(bare);
+        if (sc->panel < 0)
+            return fail(c, "'focus' expects sentences, tokens or shapes, got '%s'%s", bare, "");
+        needs_end = 0;
     } else if (!strcmp(cmd, "pause")) {
         sc->kind = SC_PAUSE;
         if (*bare)
@@ -250,7 +293,8 @@ static int parse_line(app_script *s, ctx *c, const char *line)
     } else {
         s->n--;
         return fail(c, "unknown command '%s'%s", cmd,
-                    " (known: size model open sentences key type paste wait caption pause snapshot resize click wheel)");
+                    " (known: size model open sentences key type paste wait caption pause"
+                    " snapshot resize click wheel select focus)");
     }
     if (needs_end) {
         arg = skip_ws(arg);
@@ -411,6 +455,13 @@ void app_script_write_cmd(FILE *f, const app_script_cmd *c)
         else
             fprintf(f, "click %d %d\n", c->x, c->y);
         break;
+    case SC_SELECT:
+        if (c->pos >= 0)
+            fprintf(f, "select %d %d\n", c->sent, c->pos);
+        else
+            fprintf(f, "select %d\n", c->sent);
+        break;
+    case SC_FOCUS: fprintf(f, "focus %s\n", app_panel_name(c->panel)); break;
     }
 }
 

@@ -20,6 +20,17 @@
  *     resize 80x24                    the terminal changes size
  *     click 12 5                      a mouse click at column 12, row 5 (0-based)
  *     wheel down 12 5                 the mouse wheel, up or down
+ *     select 2 5                      select sentence 2 (numbered from 1, as on screen)
+ *                                     and its position 5 (from 0, as the grid's "pos"
+ *                                     row), as a click on that token would; "select 2"
+ *                                     selects the sentence and keeps the position
+ *     focus tokens                    give the focus to a panel: sentences (the editor,
+ *                                     typing into the selected sentence), tokens or shapes
+ *
+ * Keys act on the focused panel (Down selects the next sentence, but scrolls Shapes), so
+ * a demo that must show a given token says so with select and focus instead of counting
+ * key presses from wherever the focus happens to be. A replay refuses a select beyond
+ * the batch ("line 9: select: there is no sentence 5 (the batch has 3)").
  *
  *     app_script s;
  *     if (app_script_parse(&s, text, len, "demo.session", &err) != 0) ... err.msg
@@ -54,8 +65,24 @@ typedef enum {
     SC_PAUSE,
     SC_SNAPSHOT,  /* str: name */
     SC_RESIZE,    /* w, h */
-    SC_CLICK      /* x, y, button: "click X Y" (1), "wheel up|down X Y" (4, 5) */
+    SC_CLICK,     /* x, y, button: "click X Y" (1), "wheel up|down X Y" (4, 5) */
+    SC_SELECT,    /* sent (1-based), pos (0-based, -1 = keep the position) */
+    SC_FOCUS      /* panel */
 } app_script_kind;
+
+/* The panels a `focus` command names (the order of Tab). */
+typedef enum {
+    SC_PANEL_SENTENCES,
+    SC_PANEL_TOKENS,
+    SC_PANEL_SHAPES,
+    SC_PANEL_COUNT
+} app_script_panel;
+
+#define APP_SESSION_MAX_SELECT 100000 /* bound on select's numbers (the replay checks more) */
+
+/* "sentences", "tokens", "shapes" -> SC_PANEL_* (or -1); and back. */
+int app_panel_from_name(const char *name);
+const char *app_panel_name(int panel);
 
 typedef struct app_script_cmd {
     app_script_kind kind;
@@ -63,6 +90,8 @@ typedef struct app_script_cmd {
     int key;         /* SC_KEY: an event.h key code */
     int w, h;        /* SC_SIZE, SC_RESIZE */
     int x, y, button;/* SC_CLICK: screen cell (0-based) and button */
+    int sent, pos;   /* SC_SELECT: sentence (1-based) and position (0-based, -1 none) */
+    int panel;       /* SC_FOCUS: an app_script_panel */
     long ms;         /* SC_WAIT */
     char *str;       /* owned; length in len (may hold NUL bytes from \u0000) */
     size_t len;

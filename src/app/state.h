@@ -90,6 +90,12 @@ typedef struct app_state {
     char path[1024];           /* the sentence file, "" if none */
     int dirty;
     int quit_armed;            /* q pressed once with unsaved edits */
+    /* The last deleted sentence, for u (one step of undo). */
+    char undo_text[APP_MAX_LINE + 1];
+    size_t undo_len;
+    int undo_at;               /* where it was (0-based) */
+    int undo_ok;               /* 1 while there is a deletion to undo */
+    int undo_emptied;          /* it was the only sentence, so d emptied it */
 
     unsigned long gen;         /* bumped on every change that needs a recompute */
     unsigned long refresh_gen; /* a gen that only asked for the detail panels' data (same

@@ -17,16 +17,20 @@ static void usage(FILE *f)
             "Replays a recorded or hand-written session (see docs/teaching.md).\n"
             "\n"
             "      --speed X     play X times faster (default 1)\n"
-            "      --step        presenter mode: stop at each pause until space; captions large\n"
+            "      --step        presenter mode: stop at each pause until space; the caption\n"
+            "                    in bold in a framed banner at the bottom\n"
             "      --headless    no terminal: print each snapshot as text (fixed size from the\n"
             "                    file's 'size' line, default 120x40)\n"
             "      --check       headless, and compare the snapshots with FILE.snap;\n"
-            "                    exit 1 with a diff on any difference\n"
+            "                    exit 1 with a diff on any difference, or when a snapshot\n"
+            "                    shows the same screen as the one before it although the\n"
+            "                    session pressed keys in between (its caption would lie)\n"
             "      --update      headless, and write the snapshots to FILE.snap\n"
             "      --cast OUT    write an asciicast v2 recording of the replay to OUT\n"
             "\n"
-            "In the terminal: space continues, p pauses, b goes back to the previous pause,\n"
-            "t takes over (go on interactively from here), q quits.\n");
+            "In the terminal: space continues (while the replay plays, it skips to the next\n"
+            "pause), p pauses, b goes back to the previous pause, t takes over (go on\n"
+            "interactively from here), q quits. The last caption stays until q, b or t.\n");
 }
 
 int cmd_replay(int argc, char **argv)
@@ -125,6 +129,10 @@ int cmd_replay(int argc, char **argv)
     }
     char snap_path[1100];
     app_snap_path(file, snap_path, sizeof snap_path);
+    /* A snapshot that shows nothing new although keys were pressed is a demo that says
+     * one thing and shows another: --check fails on it, --update warns. */
+    int stale = (check || update) ? app_snaps_report_stale(&got, file, check ? stdout : stderr)
+                                  : 0;
     if (update) {
         if (app_snaps_write(snap_path, &got, &err) != 0) {
             cli_error(&err);
@@ -141,6 +149,12 @@ int cmd_replay(int argc, char **argv)
             rc = EXIT_USAGE;
         } else {
             int bad = app_snaps_compare(&want, &got, stdout);
+            if (stale) {
+                printf("%s: %d snapshot%s unchanged although the session changed something "
+                       "before %s\n", file, stale, stale == 1 ? "" : "s",
+                       stale == 1 ? "it" : "them");
+                rc = EXIT_FAIL;
+            }
             if (bad) {
                 printf("%s: %d of %d snapshot%s differ\n", file, bad, want.n > got.n ? want.n : got.n,
                        (want.n > got.n ? want.n : got.n) == 1 ? "" : "s");

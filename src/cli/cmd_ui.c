@@ -17,6 +17,7 @@
 
 #include "app/app.h"
 #include "app/headless.h"
+#include "app/recover.h"
 #include "app/session.h"
 #include "app/state.h"
 #include "app/views.h"
@@ -240,6 +241,14 @@ int cmd_ui(int argc, char **argv)
             snprintf(st.note, sizeof st.note, "'%s' does not exist yet: w saves to it", file);
         }
     }
+    /* A session before this one was killed with unsaved edits: say where they are (in
+     * the interface; --screen prints what a fixed state looks like). */
+    char recover[1200];
+    if (screen_w == 0 && app_recover_find(file, recover, sizeof recover)) {
+        snprintf(st.note, sizeof st.note, "unsaved sentences of an interrupted session are in "
+                 "'%.200s' (open it with: bertscope %.200s)", recover, recover);
+        st.note_error = 1;
+    }
 
     int rc = EXIT_OK;
     if (screen_w > 0) {
@@ -265,6 +274,9 @@ int cmd_ui(int argc, char **argv)
             fprintf(stderr, "hint: 'bertscope tokenize' and 'bertscope infer' work in pipes\n");
             rc = EXIT_FAIL;
         }
+        if (app_tty_recovered()[0])
+            fprintf(stderr, "bertscope: stopped by a signal: the unsaved sentences are in '%s'\n",
+                    app_tty_recovered());
         if (rec.opened && app_recorder_close(&rec.rec, &rec.err) != 0)
             rec.failed = 1;
         if (rec.failed) {
