@@ -15,10 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "app/headless.h"
+#include "app/reducer.h"
+#include "app/replay.h"
 #include "app/state.h"
 
 static app_env env2; /* tiny-tok (5 labels) + tiny-seq (3 labels) */
@@ -136,6 +139,67 @@ static void test_change_is_measured_from_before_the_edit(void **unused)
                                      "from 16 to 8: sentence 1 has 8 tokens and the batch pads "
                                      "to the longest");
     app_headless_free(&s);
+}
+
+/* Typing that stops ends the edit as leaving the editor does (EV_IDLE, sent by the
+ * loop after APP_EDIT_PAUSE_MS without a key, or by a session's long wait): the next
+ * burst of typing is measured from the shapes the pause left on screen. An idle that
+ * comes while a result is pending waits for it, so an edit is never cut before its
+ * last result. */
+static void test_typing_that_stops_ends_the_edit(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    app_headless_key(&s, APP_KEY_ENTER);
+    app_headless_key(&s, APP_KEY_END);
+    keys(&s, " It goes on and on and on.");
+    assert_int_equal(s.st.result->m[0].batch.T, 16);
+    app_event idle = {.kind = EV_IDLE};
+    s.st.pending = 1; /* a result still on its way: the edit goes on */
+    assert_int_equal(app_apply(&s.st, &idle), 0);
+    assert_true(s.st.edit_streak);
+    s.st.pending = 0;
+    app_headless_event(&s, &idle);
+    assert_false(s.st.edit_streak);
+    assert_int_equal(s.st.focus, FOCUS_EDITOR); /* still typing, only the edit ended */
+    keys(&s, " More");
+    assert_int_equal(s.st.result->m[0].batch.T, 17);
+    assert_string_equal(s.st.change, "T grew from 16 to 17: sentence 1 has 17 tokens and the "
+                                     "batch pads to the longest");
+    app_headless_free(&s);
+}
+
+/* A session file replays the pause as it was recorded: a wait of APP_EDIT_PAUSE_MS or
+ * more between two bursts of typing ends the first edit. */
+static void test_session_wait_ends_the_edit(void **unused)
+{
+    char dir[] = "/tmp/bertscope-idle-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/idle.session", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "bertscope-session 1\nsize 120x40\n"
+               "sentences \"This is a positive sentence.\"\n"
+               "key Enter\nkey End\ntype \" It goes on and on and on.\"\n"
+               "wait %d\ntype \" More\"\nsnapshot after\n",
+            APP_EDIT_PAUSE_MS);
+    fclose(f);
+    app_replay r;
+    app_replay_options o = {.weights_dir = "weights", .vocab_dir = "weights/vocab",
+                            .speed = 1};
+    bs_error err = {0};
+    assert_int_equal(app_replay_open(&r, path, &o, &err), 0);
+    app_snaps snaps = {0};
+    FILE *out = fopen("/dev/null", "w");
+    assert_int_equal(app_replay_headless(&r, out, NULL, &snaps, &err), 0);
+    fclose(out);
+    assert_int_equal(snaps.n, 1);
+    assert_non_null(strstr(snaps.items[0].text, "T grew from 16 to 17"));
+    app_snaps_free(&snaps);
+    app_replay_close(&r);
+    unlink(path);
+    rmdir(dir);
 }
 
 /* --- Enter ends the edit ---------------------------------------------------------- */
@@ -344,6 +408,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_screen_reports_no_change),
         cmocka_unit_test(test_change_is_measured_from_before_the_edit),
+        cmocka_unit_test(test_typing_that_stops_ends_the_edit),
+        cmocka_unit_test(test_session_wait_ends_the_edit),
         cmocka_unit_test(test_enter_while_typing_ends_the_edit),
         cmocka_unit_test(test_padding_none_draws_each_row_at_its_length),
         cmocka_unit_test(test_padding_max_length_uses_model_max_length),

@@ -81,7 +81,8 @@ From the top:
   the pooled output `(B, H)` to the logits, symbolic and concrete, with what changed at
   the last edit highlighted ("T grew from 8 to 14: sentence 2 has 14 tokens and the batch
   pads to the longest"), measured from before the edit began (typing a sentence reports
-  8 → 14, not the last keystroke). Without padding no `(B, T)` tensor exists: the ledger
+  8 → 14, not the last keystroke). An edit ends when you leave the editor or stop typing
+  for 1.5 seconds (a session's `wait` of as long does the same). Without padding no `(B, T)` tensor exists: the ledger
   shows the selected sentence's `(1, Tᵢ)`.
 - **Explain** (bottom): the shapes in plain words, live, and the selected token, which
   keeps its line when the explanation is long (the rest ends in `… x all`).

@@ -31,6 +31,13 @@ static void on_stop_signal(int sig)
     stop_signal = sig;
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 int app_run_tty(app_state *st, const app_env *env, char *err, size_t err_size)
 {
     return app_run_tty_hook(st, env, NULL, NULL, err, err_size);
@@ -80,6 +87,7 @@ int app_run_tty_hook(app_state *st, const app_env *env, app_event_hook hook, voi
         app_worker_submit(w, job);
     }
     int redraw = 1;
+    double last_input = now_ms();
     while (!stop_signal) {
         if (redraw) {
             app_render(&g, st, env);
@@ -90,11 +98,19 @@ int app_run_tty_hook(app_state *st, const app_env *env, app_event_hook hook, voi
          * or drawing, so that fast typing and key repeat do not queue frames. */
         int flags = 0;
         app_event ev = tty_next_event(250, fds[0]);
+        /* Typing that stopped ends the edit ("what changed" is measured per edit). */
+        if (ev.kind == EV_NONE && st->edit_streak &&
+            now_ms() - last_input >= APP_EDIT_PAUSE_MS) {
+            app_event idle = {.kind = EV_IDLE};
+            app_apply(st, &idle);
+        }
         for (int n = 0; ev.kind != EV_NONE && n < 512; n++) {
             if (ev.kind == EV_RESULT) {
                 app_install_result(st, app_worker_take(w), env);
                 flags |= APP_REDRAW;
             } else {
+                if (ev.kind == EV_KEY || ev.kind == EV_TEXT || ev.kind == EV_MOUSE)
+                    last_input = now_ms();
                 app_tag_mouse(&ev, &g);
                 if (hook)
                     hook(ctx, &ev, st);

@@ -28,6 +28,8 @@ typedef enum {
     EV_TEXT,   /* text, len: pasted text (bracketed paste); lines become sentences */
     EV_RESIZE, /* w, h: the terminal's new size */
     EV_RESULT, /* gen: a model result is ready (the loop installs it) */
+    EV_IDLE,   /* no key or paste for APP_EDIT_PAUSE_MS while typing: the edit has ended
+                  (the loop's clock, or a session's long `wait`) */
     EV_MOUSE   /* x, y, button (1 left click, 4 wheel up, 5 wheel down); the loop fills
                   sent, pos from the grid cell under it (what a click there selects) */
 } app_event_kind;

@@ -705,6 +705,8 @@ static int apply(app_state *st, const app_event *ev)
         return APP_REDRAW;
     case EV_RESULT:
         return APP_REDRAW;
+    case EV_IDLE: /* handled by app_apply */
+        return 0;
     case EV_MOUSE:
         return mouse(st, ev);
     case EV_TEXT:
@@ -767,9 +769,17 @@ static int apply(app_state *st, const app_event *ev)
 
 int app_apply(app_state *st, const app_event *ev)
 {
+    if (ev->kind == EV_IDLE) {
+        /* Typing stopped: the edit ends once its last result is in, so that the change
+         * it made is measured whole; the next keystroke begins another. */
+        if (!st->pending)
+            app_edit_streak(st, 0);
+        return 0;
+    }
     int detail_model = app_detail_model(st);
     int flags = apply(st, ev);
-    app_edit_streak(st, st->focus == FOCUS_EDITOR);
+    if (ev->kind == EV_KEY || ev->kind == EV_TEXT || ev->kind == EV_MOUSE)
+        app_edit_streak(st, st->focus == FOCUS_EDITOR);
     /* The detail panels draw data computed on the worker for the model in front
      * (details.h): opening one, or bringing another model forward while one is open,
      * asks for it. Moving the selection does not: it is there for every sentence. */

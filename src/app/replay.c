@@ -613,6 +613,16 @@ void app_cast_frame(FILE *f, double t, const app_grid *g)
     free(buf);
 }
 
+/* A long wait in a session is typing that stopped: the edit ends as it does live
+ * (APP_EDIT_PAUSE_MS, EV_IDLE), so a replay measures "what changed" as the user saw it. */
+static void wait_idle(run *x, const app_script_cmd *c)
+{
+    if (c->kind == SC_WAIT && (double)c->ms >= APP_EDIT_PAUSE_MS) {
+        app_event ev = {.kind = EV_IDLE};
+        app_headless_event(&x->s, &ev);
+    }
+}
+
 int app_replay_headless(app_replay *r, FILE *out, FILE *cast, app_snaps *snaps, bs_error *err)
 {
     run x;
@@ -640,6 +650,7 @@ int app_replay_headless(app_replay *r, FILE *out, FILE *cast, app_snaps *snaps, 
         if (c->kind == SC_SIZE || c->kind == SC_MODEL)
             continue;
         if (c->kind == SC_WAIT) {
+            wait_idle(&x, c);
             t += (double)c->ms / 1000.0 / r->opt.speed;
             continue;
         }
@@ -712,6 +723,7 @@ static int fast_forward(run *x, int upto, bs_error *err)
 {
     for (int i = 0; i < upto; i++) {
         const app_script_cmd *c = &x->r->script.cmds[i];
+        wait_idle(x, c);
         if (c->kind == SC_SIZE || c->kind == SC_MODEL || c->kind == SC_WAIT ||
             c->kind == SC_PAUSE || c->kind == SC_SNAPSHOT)
             continue;
@@ -774,6 +786,7 @@ int app_replay_tty(app_replay *r, bs_error *err)
             next = i;
         } else if (c->kind == SC_WAIT) {
             wait_ms = (double)c->ms / r->opt.speed;
+            wait_idle(&x, c);
         } else if (c->kind == SC_PAUSE) {
             /* A space that came when the screen already showed what this pause shows
              * is the presenter's space for this pause. */

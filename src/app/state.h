@@ -41,6 +41,10 @@ typedef enum {
     APP_SAVE = 1 << 3       /* write the sentences to their file: app_save_sentences() */
 } app_flags;
 
+/* Typing that stops this long ends an edit, as leaving the editor does: "what changed"
+ * is measured again from the next keystroke's shapes (EV_IDLE). */
+#define APP_EDIT_PAUSE_MS 1500
+
 /* Scrolling steps and limits of the reducer. */
 #define APP_WHEEL_ROWS 3            /* rows a detail panel scrolls per wheel notch */
 #define APP_PAGE_ROWS 10            /* rows PgUp/PgDn scroll the ledger, a detail, the help */
