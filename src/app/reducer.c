@@ -240,8 +240,8 @@ static void keep_col_visible(app_state *st)
         st->grid_scroll = st->sel_col;
 }
 
-/* A max_length to start from when the user first needs one: the current T, so the
- * screen does not jump to 512 columns of padding. */
+/* A max_length to start from when the user steps it with + or -: the current T, so
+ * one step changes the batch by one position. */
 static void ensure_max_length(app_state *st)
 {
     if (st->max_length == 0) {
@@ -436,9 +436,9 @@ static int reduce_options(app_state *st, app_action a)
         st->side = st->side == BS_SIDE_RIGHT ? BS_SIDE_LEFT : BS_SIDE_RIGHT;
         return recompute(st);
     case ACT_TRUNC:
+        /* As truncation=True does: without a max_length of the user's, the limit is the
+         * tokenizer's model_max_length (the controls say so); + - m set one. */
         st->truncation = (bs_truncation)((st->truncation + 1) % 4);
-        if (st->truncation != BS_TRUNC_NONE)
-            ensure_max_length(st);
         return recompute(st);
     case ACT_MAXLEN_UP:
     case ACT_MAXLEN_DOWN:
