@@ -85,7 +85,7 @@ static void test_py_seq_padding_true_and_filter_contrast(void **state)
     assert_int_equal(py_full_rows(&g.batch), 1);
     expect(g.text, "wrong = outputs.logits[batch[\"attention_mask\"].bool().all(dim=1)]  "
                    "# torch.Size([1, 3])\n");
-    expect(g.text, "# dropped: sentences 2, 3 (padded), so 1 of 3 rows are left\n");
+    expect(g.text, "# dropped: sentences 2, 3 (padded), so 1 of 3 rows is left\n");
     assert_null(strstr(g.text, "word_ids")); /* a sequence head has no per-token step */
     /* The right way for a sequence classifier, before the filter: every row. */
     const char *right = strstr(g.text, "pred = outputs.logits.argmax(dim=-1)  "

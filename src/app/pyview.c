@@ -311,7 +311,7 @@ char *py_generate(const py_spec *s)
                 first = 0;
             }
         }
-        sb_printf(&b, " (padded), so %d of %d rows are left\n", k, bt->B);
+        sb_printf(&b, " (padded), so %d of %d rows %s left\n", k, bt->B, k == 1 ? "is" : "are");
     }
     char *r = b.oom ? NULL : b.s;
     if (!r)
