@@ -24,6 +24,7 @@
 #include "engine/fileio.h"
 
 #define REFERENCE "tests/fixtures/tokenizer/reference.json"
+#define ADDED "tests/fixtures/tokenizer/added.json"
 #define UNCASED_VOCAB "weights/vocab/vocab.txt"
 #define CASED_VOCAB "tests/fixtures/tokenizer/cased_vocab.txt"
 
@@ -93,8 +94,9 @@ static void put_file(const char *dir, const char *name, const char *text)
 
 static void rm_dir(char *dir)
 {
-    const char *names[] = {"vocab.txt", "tokenizer_config.json", "tokenizer.json"};
-    for (int i = 0; i < 3; i++) {
+    const char *names[] = {"vocab.txt", "tokenizer_config.json", "tokenizer.json",
+                           "added_tokens.json", "special_tokens_map.json"};
+    for (int i = 0; i < 5; i++) {
         char p[512];
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
         unlink(p);
@@ -591,9 +593,255 @@ static void test_tokenizer_default_max_length(void **state)
     assert_int_equal(bs_tokenizer_default_max_length(t, 1024), 512);
     bs_tokenizer_free(t);
     t = load_vocab(UNCASED_VOCAB, NULL);
-    assert_int_equal(bs_tokenizer_default_max_length(t, 0), 0);
+    assert_int_equal(bs_tokenizer_default_max_length(t, 0), BS_MAX_LENGTH_UNSET);
     assert_int_equal(bs_tokenizer_default_max_length(t, 64), 64);
     bs_tokenizer_free(t);
+}
+
+
+/* ---- max_length as transformers resolves it ------------------------------------------ */
+
+static int has_warning(const bs_batch *b, const char *text)
+{
+    for (int i = 0; i < b->warnings.count; i++)
+        if (strstr(b->warnings.items[i], text))
+            return 1;
+    return 0;
+}
+
+static bs_status encode_opt(const bs_tokenizer *t, const char *a, const bs_encode_options *o,
+                            bs_batch *out)
+{
+    bs_text x = {a, strlen(a), NULL, 0};
+    bs_error err = {0};
+    return bs_encode_batch(t, &x, 1, o, out, &err);
+}
+
+/* _get_padding_truncation_strategies: no length known means a warning and nothing done. */
+static void test_tokenizer_no_max_length_known(void **state)
+{
+    bs_tokenizer *none = load_vocab(UNCASED_VOCAB, NULL); /* no model_max_length */
+    bs_tokenizer *placeholder;
+    bs_error err = {0};
+    char *d = scratch_dir();
+    size_t len;
+    char *v = slurp(UNCASED_VOCAB, &len);
+    put_file(d, "vocab.txt", v);
+    free(v);
+    put_file(d, "tokenizer_config.json", "{\"model_max_length\": 1000000000000000019884624838656}");
+    assert_int_equal(bs_tokenizer_load(&placeholder, d, &err), BS_OK);
+    bs_tokenizer *both[2] = {none, placeholder};
+    for (int i = 0; i < 2; i++) {
+        bs_encode_options o = bs_encode_defaults(both[i]);
+        o.truncation = BS_TRUNC_LONGEST_FIRST;
+        o.padding = BS_PAD_NONE;
+        bs_batch b;
+        assert_int_equal(encode_opt(both[i], "one two three four five", &o, &b), BS_OK);
+        assert_int_equal(b.length[0], 7); /* nothing cut */
+        assert_int_equal(b.max_length, BS_MAX_LENGTH_UNSET);
+        assert_true(has_warning(&b, "Asking to truncate to max_length but no maximum length is "
+                                    "provided and the model has no predefined maximum length. "
+                                    "Default to no truncation."));
+        bs_batch_free(&b);
+        o = bs_encode_defaults(both[i]);
+        o.padding = BS_PAD_MAX_LENGTH;
+        assert_int_equal(encode_opt(both[i], "one two", &o, &b), BS_OK);
+        assert_int_equal(b.T, 4); /* not padded */
+        assert_true(has_warning(&b, "Asking to pad to max_length but no maximum length is "
+                                    "provided and the model has no predefined maximum length. "
+                                    "Default to no padding."));
+        bs_batch_free(&b);
+    }
+    bs_tokenizer_free(none);
+    bs_tokenizer_free(placeholder);
+    rm_dir(d);
+}
+
+/* max_length without truncation, max_length 0, and the too-long warning. */
+static void test_tokenizer_max_length_semantics(void **state)
+{
+    bs_tokenizer *t;
+    bs_error err = {0};
+    assert_int_equal(bs_tokenizer_load(&t, "weights/vocab", &err), BS_OK); /* 512 */
+    int v = -1;
+    assert_int_equal(bs_max_length_parse("0", &v, &err), BS_OK);
+    assert_int_equal(v, 0);
+    assert_int_equal(bs_max_length_parse("65537", &v, &err), BS_ERR_INPUT);
+
+    /* truncation not passed, padding False, max_length 4: longest_first, and HF says so */
+    bs_encode_options o = bs_encode_defaults(t);
+    o.padding = BS_PAD_NONE;
+    o.max_length = 4;
+    o.truncation_unset = 1;
+    bs_batch b;
+    assert_int_equal(encode_opt(t, "one two three four five", &o, &b), BS_OK);
+    assert_int_equal(b.length[0], 4);
+    assert_int_equal(b.max_length, 4);
+    assert_true(has_warning(&b, "Truncation was not explicitly activated but `max_length` is "
+                                "provided a specific value"));
+    bs_batch_free(&b);
+    /* an explicit truncation=False (do_not_truncate) keeps the row, silently */
+    o.truncation_unset = 0;
+    assert_int_equal(encode_opt(t, "one two three four five", &o, &b), BS_OK);
+    assert_int_equal(b.length[0], 7);
+    assert_int_equal(b.warnings.count, 0);
+    bs_batch_free(&b);
+
+    /* max_length=0 is a length: the crate's max_length - 2 wraps, so with [CLS]/[SEP]
+     * nothing is cut; without them everything is (checked against tokenizers 0.22) */
+    o = bs_encode_defaults(t);
+    o.padding = BS_PAD_NONE;
+    o.truncation = BS_TRUNC_LONGEST_FIRST;
+    o.max_length = 0;
+    assert_int_equal(encode_opt(t, "hello world this", &o, &b), BS_OK);
+    assert_int_equal(b.length[0], 5);
+    assert_int_equal(b.max_length, 0);
+    bs_batch_free(&b);
+    o.add_special_tokens = 0;
+    assert_int_equal(encode_opt(t, "hello world this", &o, &b), BS_OK);
+    assert_int_equal(b.length[0], 0);
+    bs_batch_free(&b);
+
+    /* longer than model_max_length, not truncated: HF's warning with both numbers */
+    size_t n = 600 * 4;
+    char *text = malloc(n + 1);
+    for (size_t i = 0; i < n; i += 4)
+        memcpy(text + i, "cat ", 4);
+    text[n - 1] = '\0';
+    o = bs_encode_defaults(t);
+    o.padding = BS_PAD_NONE;
+    assert_int_equal(encode_opt(t, text, &o, &b), BS_OK);
+    assert_true(has_warning(&b, "Token indices sequence length is longer than the specified "
+                                "maximum sequence length for this model (602 > 512). Running "
+                                "this sequence through the model will result in indexing errors"));
+    bs_batch_free(&b);
+    o.truncation = BS_TRUNC_LONGEST_FIRST; /* resolved to model_max_length: no warning */
+    assert_int_equal(encode_opt(t, text, &o, &b), BS_OK);
+    assert_int_equal(b.length[0], 512);
+    assert_int_equal(b.warnings.count, 0);
+    bs_batch_free(&b);
+    free(text);
+    bs_tokenizer_free(t);
+}
+
+/* ---- added tokens --------------------------------------------------------------------- */
+
+/* tests/fixtures/tokenizer/added.json (tools/gen_tokenizer_fixture.mjs added): model
+ * folders with added tokens in every file Hugging Face reads them from, and the Rust
+ * crate's ids and offsets for texts holding them. */
+static void test_tokenizer_added_tokens_match_hf(void **state)
+{
+    size_t len;
+    char *json = slurp(ADDED, &len);
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    free(json);
+    assert_non_null(root);
+    const cJSON *tks = cJSON_GetObjectItem(root, "tokenizers");
+    int n_tok = cJSON_GetArraySize(tks), k = 0, failed = 0, n = 0;
+    bs_tokenizer **toks = calloc((size_t)n_tok, sizeof *toks);
+    char **dirs = calloc((size_t)n_tok, sizeof *dirs);
+    for (const cJSON *d = tks->child; d; d = d->next, k++) {
+        dirs[k] = scratch_dir();
+        const cJSON *v = cJSON_GetObjectItem(d, "vocab_txt");
+        if (cJSON_IsString(v)) {
+            char *text = slurp(v->valuestring, &len);
+            put_file(dirs[k], "vocab.txt", text);
+            free(text);
+        }
+        for (const cJSON *f = cJSON_GetObjectItem(d, "files")->child; f; f = f->next)
+            put_file(dirs[k], f->string, f->valuestring);
+        bs_error err = {0};
+        if (bs_tokenizer_load(&toks[k], dirs[k], &err) != BS_OK)
+            fail_msg("%s: %s", d->string, err.msg);
+    }
+    for (const cJSON *c = cJSON_GetObjectItem(root, "cases")->child; c; c = c->next, n++) {
+        const char *name = cJSON_GetObjectItem(c, "tokenizer")->valuestring;
+        k = 0;
+        for (const cJSON *d = tks->child; d && strcmp(d->string, name); d = d->next)
+            k++;
+        assert_true(k < n_tok);
+        size_t na, nb = 0;
+        char *a = unhex(cJSON_GetObjectItem(c, "a")->valuestring, &na), *b = NULL;
+        const cJSON *bj = cJSON_GetObjectItem(c, "b");
+        if (bj)
+            b = unhex(bj->valuestring, &nb);
+        bs_text x = {a, na, b, nb};
+        bs_encode_options o = bs_encode_defaults(toks[k]);
+        o.padding = BS_PAD_NONE;
+        bs_batch out;
+        bs_error err = {0};
+        assert_int_equal(bs_encode_batch(toks[k], &x, 1, &o, &out, &err), BS_OK);
+        const cJSON *ids = cJSON_GetObjectItem(c, "ids"), *offs = cJSON_GetObjectItem(c, "offsets");
+        int want = cJSON_GetArraySize(ids), bad = want != out.length[0];
+        for (int i = 0; i < want && !bad; i++) {
+            const cJSON *of = cJSON_GetArrayItem(offs, i);
+            const cJSON *types = cJSON_GetObjectItem(c, "types"); /* pairs only */
+            bad = out.input_ids[i] != int_at(ids, i) || out.tokens[i].char_start != int_at(of, 0) ||
+                  out.tokens[i].char_end != int_at(of, 1) ||
+                  (types && out.token_type_ids[i] != int_at(types, i));
+        }
+        if (bad) {
+            failed++;
+            fprintf(stderr, "added case %d (%s):\n", n, name);
+            print_input("a", a, na);
+            for (int i = 0; i < want || i < out.length[0]; i++) {
+                const cJSON *of = cJSON_GetArrayItem(offs, i);
+                fprintf(stderr, "    %3d  want %6d (%d, %d)  got %6d (%d, %d) %s\n", i,
+                        i < want ? int_at(ids, i) : -1, i < want ? int_at(of, 0) : -1,
+                        i < want ? int_at(of, 1) : -1, i < out.length[0] ? out.input_ids[i] : -1,
+                        i < out.length[0] ? out.tokens[i].char_start : -1,
+                        i < out.length[0] ? out.tokens[i].char_end : -1,
+                        i < out.length[0] ? out.tokens[i].piece : "");
+            }
+        }
+        bs_batch_free(&out);
+        free(a);
+        free(b);
+    }
+    fprintf(stderr, "added tokens: %d cases, %d failed\n", n, failed);
+    assert_true(n >= 30);
+    assert_int_equal(failed, 0);
+    for (k = 0; k < n_tok; k++) {
+        bs_tokenizer_free(toks[k]);
+        rm_dir(dirs[k]);
+    }
+    free(toks);
+    free(dirs);
+    cJSON_Delete(root);
+}
+
+/* What the files say besides ids: len(tokenizer), the flags, names, never_split. */
+static void test_tokenizer_added_tokens_files(void **state)
+{
+    bs_tokenizer *t;
+    bs_error err = {0};
+    char *d = scratch_dir();
+    size_t len;
+    char *v = slurp(UNCASED_VOCAB, &len);
+    put_file(d, "vocab.txt", v);
+    free(v);
+    /* added_tokens.json states an id the fast tokenizer does not give: a warning */
+    put_file(d, "added_tokens.json", "{\"[E1]\": 30600}");
+    put_file(d, "tokenizer_config.json", "{\"never_split\": [\"[E1]\"]}");
+    assert_int_equal(bs_tokenizer_load(&t, d, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_vocab_size(t), 30523);
+    assert_int_equal(bs_tokenizer_id(t, "[E1]"), 30522);
+    assert_string_equal(bs_tokenizer_piece(t, 30522), "[e1]"); /* normalized: as HF names it */
+    const bs_warnings *w = bs_tokenizer_warnings(t);
+    int said_id = 0, said_never = 0;
+    for (int i = 0; i < w->count; i++) {
+        said_id |= strstr(w->items[i], "30600") != NULL;
+        said_never |= strstr(w->items[i], "never_split") != NULL;
+    }
+    assert_true(said_id && said_never);
+    bs_batch b = encode1(t, "[E1] [MASK]", NULL);
+    assert_int_equal(b.length[0], 4);
+    assert_int_equal(b.tokens[1].flags & (BS_TOK_ADDED | BS_TOK_SPECIAL), BS_TOK_ADDED);
+    assert_int_equal(b.tokens[2].flags & (BS_TOK_ADDED | BS_TOK_SPECIAL),
+                     BS_TOK_ADDED | BS_TOK_SPECIAL);
+    bs_batch_free(&b);
+    bs_tokenizer_free(t);
+    rm_dir(d);
 }
 
 /* ---- trace -------------------------------------------------------------------------- */
@@ -657,6 +905,10 @@ int main(void)
         cmocka_unit_test(test_tokenizer_missing_unk),
         cmocka_unit_test(test_tokenizer_default_max_length),
         cmocka_unit_test(test_tokenizer_trace_contents),
+        cmocka_unit_test(test_tokenizer_added_tokens_match_hf),
+        cmocka_unit_test(test_tokenizer_added_tokens_files),
+        cmocka_unit_test(test_tokenizer_no_max_length_known),
+        cmocka_unit_test(test_tokenizer_max_length_semantics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

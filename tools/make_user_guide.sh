@@ -165,6 +165,32 @@ echo "This is a positive sentence." | "$BIN" tokenize
 cat <<'EOF'
 ```
 
+**Added tokens.** A checkpoint's added tokens (entity markers such as `[E1]`, domain
+tokens such as `<ent>`) are read where Hugging Face reads them: `tokenizer.json`'s
+`added_tokens`, `tokenizer_config.json`'s `added_tokens_decoder` (or, in older folders,
+`added_tokens.json`), and `additional_special_tokens`. Each one written in a text is one
+token with its own id (`[E1]` is 30522 after bert-base-uncased's 30522 pieces, not
+`[ e ##1 ]`), with its `lstrip`, `rstrip`, `single_word` and `normalized` flags: a
+normalized token is matched after lower-casing (`[e1]` matches `[E1]`), a stripping one
+takes the spaces beside it into its offsets. `len(tokenizer)`, and so the model's
+`vocab_size`, counts them. When a folder has `tokenizer.json`, its vocab is the one used
+(as BertTokenizerFast loads it), not `vocab.txt`. `never_split` is read only by the slow
+BertTokenizer: a warning says that it is ignored.
+
+**max_length.** `--max-length N` (0 included) is the length `--truncation` and
+`--padding max_length` use; without it they use `model_max_length` from
+`tokenizer_config.json`. When the tokenizer has none (no key, or transformers' "no limit"
+placeholder `1000000000000000019884624838656`), Hugging Face neither truncates nor pads
+to max_length and says so; bertscope does the same, with the same warnings on stderr
+(`tokenize`) or in the document's `warnings` (`infer`). `--max-length N` without
+`--truncation` and without padding truncates longest_first, with transformers' warning
+"Truncation was not explicitly activated but `max_length` is provided a specific
+value...". A row longer than `model_max_length` that nothing truncates gets "Token
+indices sequence length is longer than the specified maximum sequence length for this
+model (N > M)". With `--max-length 0`, as in Hugging Face, a row keeps all its tokens when
+[CLS] and [SEP] are added (the crate's length minus 2 wraps around) and loses all of them
+without (`--no-special-tokens`).
+
 `bertscope infer` runs a batch and prints one JSON document (model, warnings, tokens,
 ids, masks, shapes, logits, predictions):
 

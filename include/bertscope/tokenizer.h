@@ -18,8 +18,11 @@
  * immutable after loading and may be shared between threads. The character classes are
  * the crate's own (src/engine/tokenizer_tables.c, extracted from it), and
  * tests/fixtures/tokenizer/reference.json pins ids, type ids, masks and offsets to it.
- * Special tokens written in the text are the five of BERT ([PAD] [UNK] [CLS] [SEP]
- * [MASK]) that exist in the vocab; other added tokens of a tokenizer.json are not read.
+ * Added tokens (tokenizer/added_vocabulary.rs) come from tokenizer.json "added_tokens",
+ * tokenizer_config.json "added_tokens_decoder" (or added_tokens.json),
+ * "additional_special_tokens" and BERT's five specials ([PAD] [UNK] [CLS] [SEP] [MASK]) that
+ * the vocab holds, with their lstrip / rstrip / single_word / normalized flags; each one
+ * written in the text is one token (BS_TOK_ADDED, and BS_TOK_SPECIAL when special).
  */
 #ifndef BERTSCOPE_TOKENIZER_H
 #define BERTSCOPE_TOKENIZER_H
@@ -65,13 +68,17 @@ typedef struct bs_tokenizer_settings {
     bs_source src_padding_side;
 } bs_tokenizer_settings;
 
-/* Loads dir/vocab.txt, dir/tokenizer_config.json and dir/tokenizer.json when present.
+/* Loads dir/vocab.txt, dir/tokenizer_config.json and dir/tokenizer.json when present, and
+ * the added tokens (special_tokens_map.json, added_tokens.json: see the file comment).
  * Warnings (cased vocab with lower-casing on, ...) are kept on the tokenizer.
  * Precedence, as BertTokenizerFast.__init__ does it: tokenizer.json's BertNormalizer flags
  * are the base, then do_lower_case / strip_accents / tokenize_chinese_chars from
  * tokenizer_config.json (or their __init__ defaults true / None / true when absent)
  * replace them wherever they differ; clean_text comes only from tokenizer.json. The
- * vocab comes from vocab.txt, or from tokenizer.json's WordPiece "vocab" without it. */
+ * vocab comes from tokenizer.json's WordPiece "vocab" when there is one (as
+ * BertTokenizerFast loads it), else from vocab.txt. Added tokens missing from the vocab
+ * get the ids after it, in the order they are added, whatever id a file states (a
+ * differing one is a warning), as the Rust crate assigns them. */
 bs_status bs_tokenizer_load(bs_tokenizer **out, const char *dir, bs_error *err);
 
 /* Builds a tokenizer from vocab.txt bytes (one piece a line, line number = id) and
@@ -83,9 +90,10 @@ void bs_tokenizer_free(bs_tokenizer *tok);
 
 const bs_tokenizer_settings *bs_tokenizer_get_settings(const bs_tokenizer *tok);
 const bs_warnings *bs_tokenizer_warnings(const bs_tokenizer *tok);
+/* The vocab and the added tokens with ids past it: len(tokenizer) in Hugging Face. */
 int bs_tokenizer_vocab_size(const bs_tokenizer *tok);
 const char *bs_tokenizer_piece(const bs_tokenizer *tok, int id); /* NULL if out of range */
-int bs_tokenizer_id(const bs_tokenizer *tok, const char *piece); /* -1 if absent */
+int bs_tokenizer_id(const bs_tokenizer *tok, const char *piece); /* added first; -1 if absent */
 /* Special ids, looked up in the vocab ([PAD], [UNK], [CLS], [SEP], [MASK]); -1 if absent. */
 int bs_tokenizer_pad_id(const bs_tokenizer *tok);
 int bs_tokenizer_unk_id(const bs_tokenizer *tok);
@@ -102,6 +110,8 @@ const char *bs_side_name(bs_side s);             /* "right", "left" */
  * loads is ever cut short by it, while a padded batch stays far below the tokenizer's
  * size limit. */
 #define BS_MAX_LENGTH_MAX 65536
+/* bs_encode_options.max_length when the caller gives none (HF's max_length=None). */
+#define BS_MAX_LENGTH_UNSET (-1)
 
 /* Option values from text, as every subcommand and the interface read them. Each
  * accepts its name (above) and Hugging Face's other spellings of the same value:
@@ -109,7 +119,8 @@ const char *bs_side_name(bs_side s);             /* "right", "left" */
  *             false and do_not_truncate (= none);
  * padding:    longest, max_length, none; also true (= longest), false and do_not_pad;
  * side:       right, left;
- * max_length: a decimal number from 1 to BS_MAX_LENGTH_MAX (digits only).
+ * max_length: a decimal number from 0 to BS_MAX_LENGTH_MAX (digits only); 0 is a
+ *             length like any other (HF's max_length=0), not "unset".
  * On anything else they leave *out alone and fail with BS_ERR_INPUT, naming the value
  * and the valid ones ("unknown padding 'x' (expected longest, max_length or none)"). */
 bs_status bs_truncation_parse(const char *s, bs_truncation *out, bs_error *err);
@@ -118,17 +129,24 @@ bs_status bs_side_parse(const char *s, bs_side *out, bs_error *err);
 bs_status bs_max_length_parse(const char *s, int *out, bs_error *err);
 
 typedef struct bs_encode_options {
-    int max_length;           /* used by truncation and BS_PAD_MAX_LENGTH; 0 = default */
+    /* used by truncation and BS_PAD_MAX_LENGTH; BS_MAX_LENGTH_UNSET = not given, then
+     * model_max_length when the tokenizer has one (0 and up are lengths as given) */
+    int max_length;
     bs_truncation truncation;
+    /* 1: the caller passed no truncation at all (HF's truncation=None), so that, as in
+     * transformers, a max_length given without padding truncates longest_first, with
+     * Hugging Face's warning. 0 (the default): truncation is exactly as set. */
+    int truncation_unset;
     bs_padding padding;
     bs_side padding_side;
     int add_special_tokens;   /* default 1 */
 } bs_encode_options;
 
-/* Defaults: no truncation, padding longest, right side, special tokens on, max_length 0
- * (resolved to bs_tokenizer_default_max_length when needed). */
+/* Defaults: no truncation, padding longest, right side, special tokens on, max_length
+ * unset (model_max_length when truncation or padding to max_length needs one). */
 bs_encode_options bs_encode_defaults(const bs_tokenizer *tok);
-/* The smaller of model_max_length and max_position_embeddings (pass 0 if unknown). */
+/* The smaller of model_max_length and max_position_embeddings (pass 0 if unknown);
+ * BS_MAX_LENGTH_UNSET when neither is known (model_max_length absent or HF's 1e30). */
 int bs_tokenizer_default_max_length(const bs_tokenizer *tok, int max_position_embeddings);
 
 /* One input row: text A and optional text B (b == NULL for a single sequence). Bytes
@@ -145,7 +163,8 @@ enum {
     BS_TOK_CONTINUATION = 1u << 1, /* a ## piece */
     BS_TOK_PAD = 1u << 2,          /* padding */
     BS_TOK_UNK = 1u << 3,          /* [UNK] */
-    BS_TOK_TEMPLATE = 1u << 4      /* added by the template ([CLS]/[SEP]), not in the text */
+    BS_TOK_TEMPLATE = 1u << 4,     /* added by the template ([CLS]/[SEP]), not in the text */
+    BS_TOK_ADDED = 1u << 5         /* an added token written in the text (special or not) */
 };
 
 typedef struct bs_token {
@@ -172,10 +191,20 @@ typedef struct bs_batch {
     int *truncated;          /* (B) tokens removed by truncation (all segments) */
     int *overflow_a;         /* (B) tokens removed from A */
     int *overflow_b;         /* (B) tokens removed from B */
-    int max_length;          /* the resolved max_length used (0 if none applied) */
+    /* the resolved max_length used, BS_MAX_LENGTH_UNSET when neither truncation nor
+     * padding to max_length applied */
+    int max_length;
+    /* Hugging Face's warnings for this call (owned), in its words: a max_length without
+     * truncation, truncation or padding to max_length with no length known (then not
+     * done), a row longer than model_max_length that is not truncated. */
+    bs_warnings warnings;
 } bs_batch;
 
-/* Encodes B rows. Without padding, rows keep their own lengths and T is the longest;
+/* Encodes B rows. First the arguments are resolved as transformers'
+ * _get_padding_truncation_strategies does (docs/hf-semantics.md, T8): with max_length unset,
+ * truncation and padding to max_length use model_max_length, and when the tokenizer has
+ * none (absent, or the 1e30 placeholder) they are not done and say so in warnings.
+ * Without padding, rows keep their own lengths and T is the longest;
  * positions past a row's length are filled as pads (mask 0) so the arrays stay (B, T):
  * callers that want unpadded rows use length[b]. Returns BS_ERR_INPUT when
  * truncation cannot satisfy max_length (as HF errors), BS_ERR_LIMIT for absurd sizes.

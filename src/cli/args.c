@@ -91,6 +91,19 @@ int cli_truncation_option(const char *cmd, int argc, char **argv, int *i, bs_tru
     return 1;
 }
 
+void cli_warn_once(const bs_warnings *w, bs_warnings *seen)
+{
+    for (int i = 0; i < w->count; i++) {
+        int k = 0;
+        while (k < seen->count && strncmp(seen->items[k], w->items[i], 24))
+            k++;
+        if (k < seen->count)
+            continue;
+        fprintf(stderr, "bertscope: warning: %s\n", w->items[i]);
+        bs_warn(seen, "%s", w->items[i]);
+    }
+}
+
 int cli_exit_code(bs_status st)
 {
     switch (st) {

@@ -64,4 +64,9 @@ int cli_bad_value(const char *cmd, const char *option, const bs_error *err);
  * -EXIT_USAGE after reporting a bad strategy (cli_bad_value). */
 int cli_truncation_option(const char *cmd, int argc, char **argv, int *i, bs_truncation *out);
 
+/* Prints each of a batch's warnings ("bertscope: warning: ...") to stderr the first time
+ * its kind is seen (its first 24 characters), as transformers logs each once per
+ * tokenizer; *seen keeps what was printed (free with bs_warnings_free). */
+void cli_warn_once(const bs_warnings *w, bs_warnings *seen);
+
 #endif

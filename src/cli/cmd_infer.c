@@ -30,7 +30,8 @@ typedef struct {
     bs_load_options lo;
     bs_padding padding;
     bs_truncation truncation;
-    int max_length;
+    int max_length;      /* BS_MAX_LENGTH_UNSET unless --max-length */
+    int truncation_given;
     int top_k;
     int json_input;
     int no_logits;
@@ -65,9 +66,12 @@ static void usage(FILE *f)
         "                     initialised (and said so in warnings)\n"
         "  --padding P        longest (default), max_length, or none: with none every line\n"
         "                     is its own batch of one and gets its own JSON document\n"
-        "  --max-length N     for --padding max_length and --truncation (default: the\n"
-        "                     smaller of model_max_length and max_position_embeddings)\n"
-        "  --truncation [S]   longest_first (default), only_first or only_second\n"
+        "  --max-length N     for --padding max_length and --truncation, 0 included\n"
+        "                     (default: model_max_length); with --padding none and no\n"
+        "                     --truncation it truncates longest_first, with a warning\n"
+        "  --truncation [S]   longest_first (default), only_first or only_second; with no\n"
+        "                     length known (model_max_length absent or 1e30) it is not\n"
+        "                     done, and a warning says so, as in Hugging Face\n"
         "  --top-k K          mlm: the K best tokens for every [MASK] (default 5); lines\n"
         "                     without [MASK] get no prediction and a warning\n"
         "  --json             each line is a JSON string, or [\"A\", \"B\"] for a pair\n"
@@ -99,6 +103,7 @@ static int usage_error(const char *fmt, const char *arg)
 static int parse_args(int argc, char **argv, infer_opts *o)
 {
     memset(o, 0, sizeof *o);
+    o->max_length = BS_MAX_LENGTH_UNSET;
     o->lo = bs_load_defaults();
     o->padding = BS_PAD_LONGEST;
     o->top_k = 5;
@@ -144,6 +149,7 @@ static int parse_args(int argc, char **argv, infer_opts *o)
         } else if ((r = cli_truncation_option("infer", argc, argv, &i, &o->truncation))) {
             if (r < 0)
                 return r;
+            o->truncation_given = 1;
         } else if (!strcmp(a, "--top-k")) {
             NEED_VALUE();
             if (cli_parse_int(val, 1, 1000, &n))
@@ -660,6 +666,7 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     add_warnings(warnings, bs_model_warnings(m));
     add_warnings(warnings, bs_tokenizer_warnings(tok));
     add_warnings(warnings, extra);
+    add_warnings(warnings, &bt->warnings);
     add_warnings(warnings, &own);
     bs_warnings_free(&own);
 
@@ -758,9 +765,9 @@ static int run_model(const char *model_arg, const infer_opts *o, const line_t *l
     bs_encode_options eo = bs_encode_defaults(tok);
     eo.padding = o->padding;
     eo.truncation = o->truncation;
+    /* as transformers resolves them: an unset max_length is model_max_length, or none */
     eo.max_length = o->max_length;
-    if (!eo.max_length && (o->padding == BS_PAD_MAX_LENGTH || o->truncation != BS_TRUNC_NONE))
-        eo.max_length = bs_tokenizer_default_max_length(tok, bs_model_config(m)->max_position);
+    eo.truncation_unset = !o->truncation_given;
 
     bs_text *texts = calloc((size_t)n, sizeof *texts);
     if (!texts) {
@@ -785,6 +792,9 @@ static int run_model(const char *model_arg, const infer_opts *o, const line_t *l
         }
         if (st == BS_OK)
             rc = print_document(m, tok, &bt, bs_run_outputs(run), o, &extra, i);
+        else /* no document to carry them: why the tokens were not cut, say, is on stderr */
+            for (int k = 0; k < bt.warnings.count; k++)
+                fprintf(stderr, "bertscope: warning: %s\n", bt.warnings.items[k]);
         bs_batch_free(&bt);
         if (st != BS_OK)
             break;

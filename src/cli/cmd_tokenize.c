@@ -36,8 +36,12 @@ static void usage(FILE *f)
         "                     bert-base-uncased vocab\n"
         "  --json             each line is a JSON string, or [\"text A\", \"text B\"] for a pair\n"
         "  --pair             each raw line is a pair: text A, a tab, text B\n"
-        "  --max-length N     the length to truncate or pad to (default: model_max_length)\n"
-        "  --truncation [S]   longest_first (the default S), only_first, only_second, none\n"
+        "  --max-length N     the length to truncate or pad to, 0 included (default:\n"
+        "                     model_max_length); without --truncation and --padding it\n"
+        "                     truncates longest_first, with Hugging Face's warning\n"
+        "  --truncation [S]   longest_first (the default S), only_first, only_second, none;\n"
+        "                     with no length known (model_max_length absent or 1e30) it is\n"
+        "                     not done, and a warning says so, as in Hugging Face\n"
         "  --padding P        longest, max_length or none (default: none); with padding all\n"
         "                     lines form one batch\n"
         "  --padding-side D   right (default) or left\n"
@@ -365,7 +369,7 @@ int cmd_tokenize(int argc, char **argv)
 {
     const char *model = NULL, *bench_file = NULL;
     int json = 0, pair = 0, no_special = 0;
-    int max_length = 0, r;
+    int max_length = BS_MAX_LENGTH_UNSET, r, trunc_given = 0;
     bs_truncation trunc = BS_TRUNC_NONE;
     bs_padding padding = BS_PAD_NONE;
     bs_side side = BS_SIDE_RIGHT;
@@ -394,6 +398,7 @@ int cmd_tokenize(int argc, char **argv)
         } else if ((r = cli_truncation_option("tokenize", argc, argv, &i, &trunc))) {
             if (r < 0)
                 return -r;
+            trunc_given = 1;
         } else if (!strcmp(a, "--padding")) {
             if (!v) goto missing;
             if (bs_padding_parse(v, &padding, &bad))
@@ -448,7 +453,9 @@ int cmd_tokenize(int argc, char **argv)
     bs_encode_options opt = bs_encode_defaults(tok);
     opt.padding = padding;
     opt.truncation = trunc;
+    opt.truncation_unset = !trunc_given;
     opt.max_length = max_length;
+    bs_warnings seen = {0};
     opt.add_special_tokens = !no_special;
     if (side_given)
         opt.padding_side = side;
@@ -483,6 +490,7 @@ int cmd_tokenize(int argc, char **argv)
                 rc = cli_exit_code(st);
                 break;
             }
+            cli_warn_once(&b.warnings, &seen);
             print_row(stdout, &b, 0, 0);
             fflush(stdout);
             bs_batch_free(&b);
@@ -514,6 +522,7 @@ int cmd_tokenize(int argc, char **argv)
                 cli_error(&err);
                 rc = cli_exit_code(st);
             } else {
+                cli_warn_once(&b.warnings, &seen);
                 for (int r = 0; r < b.B; r++)
                     print_row(stdout, &b, r, 1);
                 bs_batch_free(&b);
@@ -525,6 +534,7 @@ int cmd_tokenize(int argc, char **argv)
         free(lines[i].text);
     free(lines);
     free(buf);
+    bs_warnings_free(&seen);
     bs_tokenizer_free(tok);
     return rc;
 }

@@ -111,27 +111,44 @@ expect_error "bad --json line" "not a JSON string" sh -c "echo '{}' | '$BIN' inf
 long="the cat sat on the mat the cat sat on the mat the cat"
 expect_error "too long" "max_position_embeddings" sh -c "echo '$long' | '$BIN' infer -m '$REF/infer_seq'"
 if grep -q "^hint: .*--truncation" "$TMP/err"; then ok "too long: hint names --truncation"; else fail "too long: no hint"; fi
-if echo "$long" | "$BIN" infer -m "$REF/infer_seq" --truncation >"$TMP/trunc.json" 2>"$TMP/err" &&
-   grep -q '"input_ids":	\[1, 12\]' "$TMP/trunc.json"; then ok "--truncation cuts to max_position 12"
+if echo "$long" | "$BIN" infer -m "$REF/infer_seq" --truncation --max-length 12 >"$TMP/trunc.json" 2>"$TMP/err" &&
+   grep -q '"input_ids":	\[1, 12\]' "$TMP/trunc.json"; then ok "--truncation --max-length 12 cuts to 12"
 else fail "--truncation: $(cat "$TMP/err") $(grep -A1 '"shapes"' "$TMP/trunc.json")"; fi
+# no model_max_length: as transformers, --truncation alone warns and cuts nothing
+expect_error "--truncation, no length known" "max_position_embeddings" \
+    sh -c "echo '$long' | '$BIN' infer -m '$REF/infer_seq' --truncation"
+if grep -q "^bertscope: warning: Asking to truncate to max_length but no maximum length" "$TMP/err"
+then ok "--truncation, no length known: Hugging Face's warning"; else fail "no warning: $(cat "$TMP/err")"; fi
+# --max-length without --truncation (padding none): truncates, with Hugging Face's warning
+if echo "$long" | "$BIN" infer -m "$REF/infer_seq" --padding none --max-length 5 >"$TMP/ml.json" 2>"$TMP/err" &&
+   grep -q '"input_ids":	\[1, 5\]' "$TMP/ml.json" &&
+   grep -q 'Truncation was not explicitly activated' "$TMP/ml.json"
+then ok "--max-length 5 alone truncates and warns"; else fail "--max-length alone: $(cat "$TMP/err")"; fi
 
 # One max_length range and one seed range for every subcommand (they once differed:
 # infer took 2^20, tokenize 0 to 2^24, the interface 1 to 512; seeds 2^64, 2^63, 2^31).
-for n in 1 600 65536; do
+for n in 0 1 600 65536; do
     if echo hi | "$BIN" infer -m "$REF/infer_seq" --max-length $n >/dev/null 2>"$TMP/err" &&
        echo hi | "$BIN" tokenize --max-length $n >/dev/null 2>>"$TMP/err" &&
-       "$BIN" -m builtin:tiny --max-length $n --screen 60x12 >/dev/null 2>>"$TMP/err"
+       { [ $n = 0 ] || "$BIN" -m builtin:tiny --max-length $n --screen 60x12 >/dev/null 2>>"$TMP/err"; }
     then ok "--max-length $n: infer, tokenize and the interface take it"
     else fail "--max-length $n: $(cat "$TMP/err")"; fi
 done
-for n in 0 65537 12x; do
-    expect_error "infer --max-length $n" "max_length '$n' is not a number from 1 to 65536" \
+for n in 65537 12x; do
+    expect_error "infer --max-length $n" "max_length '$n' is not a number from 0 to 65536" \
         sh -c "echo hi | '$BIN' infer -m '$REF/infer_seq' --max-length $n"
-    expect_error "tokenize --max-length $n" "max_length '$n' is not a number from 1 to 65536" \
+    expect_error "tokenize --max-length $n" "max_length '$n' is not a number from 0 to 65536" \
         sh -c "echo hi | '$BIN' tokenize --max-length $n"
-    expect_error "interface --max-length $n" "max_length '$n' is not a number from 1 to 65536" \
+    expect_error "interface --max-length $n" "max_length '$n' is not a number from 0 to 65536" \
         "$BIN" -m builtin:tiny --max-length $n --screen 60x12
 done
+# max_length=0 is a length (HF: with [CLS]/[SEP] nothing is cut, without them all is)
+if [ "$(echo 'hello world' | "$BIN" tokenize --max-length 0 --no-special-tokens 2>/dev/null)" = \
+     '{"tokens": [], "input_ids": [], "token_type_ids": [], "attention_mask": [], "offsets": []}' ]
+then ok "tokenize --max-length 0: an empty row without special tokens"
+else fail "tokenize --max-length 0 --no-special-tokens"; fi
+expect_error "interface --max-length 0" "the interface takes a max_length from 1" \
+    "$BIN" -m builtin:tiny --max-length 0 --screen 60x12
 for s in 0 4294967296 18446744073709551615; do
     if echo hi | "$BIN" infer -m "$REF/infer_seq" --seed $s >/dev/null 2>"$TMP/err" &&
        "$BIN" -m builtin:tiny --seed $s --screen 60x12 >/dev/null 2>>"$TMP/err" &&
