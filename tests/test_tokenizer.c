@@ -25,6 +25,7 @@
 
 #define REFERENCE "tests/fixtures/tokenizer/reference.json"
 #define ADDED "tests/fixtures/tokenizer/added.json"
+#define OPTIONS "tests/fixtures/tokenizer/options.json"
 #define UNCASED_VOCAB "weights/vocab/vocab.txt"
 #define CASED_VOCAB "tests/fixtures/tokenizer/cased_vocab.txt"
 
@@ -724,6 +725,134 @@ static void test_tokenizer_max_length_semantics(void **state)
     bs_tokenizer_free(t);
 }
 
+/* ---- options that change a shape ------------------------------------------------------ */
+
+static int nullable_at(const cJSON *arr, int i)
+{
+    const cJSON *v = cJSON_GetArrayItem(arr, i);
+    return cJSON_IsNumber(v) ? v->valueint : -1;
+}
+
+/* tests/fixtures/tokenizer/options.json (tools/gen_tokenizer_fixture.mjs options): the
+ * crate's truncation direction, pad_to_multiple_of, word_ids, sequence_ids and
+ * special_tokens_mask, with ids, types, masks and offsets. */
+static void test_tokenizer_options_match_hf(void **state)
+{
+    size_t len;
+    char *json = slurp(OPTIONS, &len);
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    free(json);
+    assert_non_null(root);
+    bs_tokenizer *t = load_vocab(UNCASED_VOCAB, NULL);
+    int n = 0, failed = 0;
+    for (const cJSON *c = cJSON_GetObjectItem(root, "cases")->child; c; c = c->next, n++) {
+        const cJSON *inputs = cJSON_GetObjectItem(c, "inputs");
+        int B = cJSON_GetArraySize(inputs);
+        bs_text x[8];
+        assert_true(B <= 8);
+        for (int r = 0; r < B; r++) {
+            const cJSON *in = cJSON_GetArrayItem(inputs, r), *b = cJSON_GetObjectItem(in, "b");
+            const char *a = cJSON_GetObjectItem(in, "a")->valuestring;
+            x[r] = (bs_text){a, strlen(a), b ? b->valuestring : NULL, b ? strlen(b->valuestring) : 0};
+        }
+        bs_encode_options o = bs_encode_defaults(t);
+        const cJSON *v;
+        o.padding = BS_PAD_NONE;
+        if ((v = cJSON_GetObjectItem(c, "padding")))
+            assert_int_equal(bs_padding_parse(v->valuestring, &o.padding, NULL), BS_OK);
+        if ((v = cJSON_GetObjectItem(c, "truncation")))
+            assert_int_equal(bs_truncation_parse(v->valuestring, &o.truncation, NULL), BS_OK);
+        if ((v = cJSON_GetObjectItem(c, "truncation_side")))
+            assert_int_equal(bs_truncation_side_parse(v->valuestring, &o.truncation_side, NULL), BS_OK);
+        if ((v = cJSON_GetObjectItem(c, "side")))
+            assert_int_equal(bs_side_parse(v->valuestring, &o.padding_side, NULL), BS_OK);
+        if ((v = cJSON_GetObjectItem(c, "max_length")))
+            o.max_length = v->valueint;
+        if ((v = cJSON_GetObjectItem(c, "pad_to_multiple_of")))
+            o.pad_to_multiple_of = v->valueint;
+        if ((v = cJSON_GetObjectItem(c, "special")))
+            o.add_special_tokens = cJSON_IsTrue(v);
+        const char *name = cJSON_GetObjectItem(c, "name")->valuestring;
+        bs_batch out;
+        bs_error err = {0};
+        bs_status st = bs_encode_batch(t, x, B, &o, &out, &err);
+        if (cJSON_GetObjectItem(c, "error")) {
+            if (st != BS_ERR_INPUT) {
+                fprintf(stderr, "options case %d (%s): HF fails, we gave %d\n", n, name, st);
+                failed++;
+            }
+            if (st == BS_OK)
+                bs_batch_free(&out);
+            continue;
+        }
+        if (st != BS_OK) {
+            fprintf(stderr, "options case %d (%s): %s\n", n, name, err.msg);
+            failed++;
+            continue;
+        }
+        for (int r = 0; r < B; r++) {
+            const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "expect"), r);
+            const cJSON *ids = cJSON_GetObjectItem(e, "ids"), *ty = cJSON_GetObjectItem(e, "types");
+            const cJSON *mask = cJSON_GetObjectItem(e, "mask"), *of = cJSON_GetObjectItem(e, "offsets");
+            const cJSON *wi = cJSON_GetObjectItem(e, "word_ids");
+            const cJSON *si = cJSON_GetObjectItem(e, "sequence_ids");
+            const cJSON *sm = cJSON_GetObjectItem(e, "special_tokens_mask");
+            int want = cJSON_GetArraySize(ids);
+            int got = o.padding == BS_PAD_NONE ? out.length[r] : out.T, bad = want != got;
+            for (int i = 0; i < want && !bad; i++) {
+                size_t k = (size_t)r * out.T + i;
+                const bs_token *tk = &out.tokens[k];
+                const cJSON *oi = cJSON_GetArrayItem(of, i);
+                bad = out.input_ids[k] != int_at(ids, i) || out.token_type_ids[k] != int_at(ty, i) ||
+                      out.attention_mask[k] != int_at(mask, i) ||
+                      tk->char_start != int_at(oi, 0) || tk->char_end != int_at(oi, 1) ||
+                      tk->word != nullable_at(wi, i) || tk->segment != nullable_at(si, i) ||
+                      BS_SPECIAL_TOKENS_MASK(tk) != int_at(sm, i);
+                if (bad)
+                    fprintf(stderr, "options case %d (%s) row %d pos %d: want id %d word %d seq %d "
+                            "special %d, got %d %d %d %d\n", n, name, r, i, int_at(ids, i),
+                            nullable_at(wi, i), nullable_at(si, i), int_at(sm, i),
+                            out.input_ids[k], tk->word, tk->segment, BS_SPECIAL_TOKENS_MASK(tk));
+            }
+            if (bad) {
+                fprintf(stderr, "options case %d (%s) row %d: %d tokens expected, %d got\n", n,
+                        name, r, want, got);
+                failed++;
+            }
+        }
+        bs_batch_free(&out);
+    }
+    fprintf(stderr, "options: %d cases, %d failed\n", n, failed);
+    assert_true(n >= 50);
+    assert_int_equal(failed, 0);
+    bs_tokenizer_free(t);
+    cJSON_Delete(root);
+}
+
+/* transformers refuses a truncation length that padding would round past. */
+static void test_tokenizer_pad_multiple_error(void **state)
+{
+    bs_tokenizer *t = load_vocab(UNCASED_VOCAB, NULL);
+    bs_encode_options o = bs_encode_defaults(t);
+    o.truncation = BS_TRUNC_LONGEST_FIRST;
+    o.max_length = 10;
+    o.pad_to_multiple_of = 8;
+    bs_batch b;
+    bs_text x = {"hello", 5, NULL, 0};
+    bs_error err = {0};
+    assert_int_equal(bs_encode_batch(t, &x, 1, &o, &b, &err), BS_ERR_INPUT);
+    assert_string_equal(err.msg, "Truncation and padding are both activated but truncation "
+                                 "length (10) is not a multiple of pad_to_multiple_of (8).");
+    int m = 0;
+    assert_int_equal(bs_pad_multiple_parse("0", &m, &err), BS_ERR_INPUT);
+    assert_int_equal(bs_pad_multiple_parse("8", &m, &err), BS_OK);
+    assert_int_equal(m, 8);
+    bs_side side = BS_SIDE_RIGHT;
+    assert_int_equal(bs_truncation_side_parse("middle", &side, &err), BS_ERR_INPUT);
+    assert_string_equal(err.msg, "unknown truncation side 'middle' (expected right or left)");
+    bs_tokenizer_free(t);
+}
+
 /* ---- added tokens --------------------------------------------------------------------- */
 
 /* tests/fixtures/tokenizer/added.json (tools/gen_tokenizer_fixture.mjs added): model
@@ -909,6 +1038,8 @@ int main(void)
         cmocka_unit_test(test_tokenizer_added_tokens_files),
         cmocka_unit_test(test_tokenizer_no_max_length_known),
         cmocka_unit_test(test_tokenizer_max_length_semantics),
+        cmocka_unit_test(test_tokenizer_options_match_hf),
+        cmocka_unit_test(test_tokenizer_pad_multiple_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

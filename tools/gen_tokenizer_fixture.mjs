@@ -5,6 +5,7 @@
 //   node tools/gen_tokenizer_fixture.mjs tables    > src/engine/tokenizer_tables.c
 //   node tools/gen_tokenizer_fixture.mjs fixtures  (writes tests/fixtures/tokenizer/*)
 //   node tools/gen_tokenizer_fixture.mjs added     (writes tests/fixtures/tokenizer/added.json)
+//   node tools/gen_tokenizer_fixture.mjs options   (writes tests/fixtures/tokenizer/options.json)
 //
 // `tables` asks the crate's BertNormalizer and BertPreTokenizer about every code point
 // and writes the character classes as C range tables. The crate pins old Unicode data
@@ -533,8 +534,81 @@ async function added() {
   console.error(`wrote ${file}: ${cases.length} cases`);
 }
 
+// ---- options that change a shape ---------------------------------------------------------
+// truncation direction, pad_to_multiple_of, and the per-token outputs (word_ids,
+// sequence_ids, special_tokens_mask) on bert-base-uncased's vocab, batches through
+// setTruncation / setPadding / encodeBatch as PreTrainedTokenizerFast drives the crate.
+async function options() {
+  const uncased = readVocab(path.join(root, 'weights/vocab/vocab.txt'));
+  const base = { clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true };
+  const t = buildTokenizer(uncased.vocab, base);
+  const cases = [];
+  const row = (e) => ({ ids: e.getIds(), types: e.getTypeIds(), mask: e.getAttentionMask(), offsets: e.getOffsets(),
+    word_ids: e.getWordIds().map((w) => (w === undefined ? null : w)),
+    sequence_ids: e.getSequenceIds().map((w) => (w === undefined ? null : w)),
+    special_tokens_mask: e.getSpecialTokensMask() });
+  async function one(name, inputs, opt) {
+    const c = { name, inputs: inputs.map(([a, b]) => (b === undefined ? { a } : { a, b })), ...opt };
+    if (opt.truncation) t.setTruncation(opt.max_length, { strategy: { longest_first: 'LongestFirst', only_first: 'OnlyFirst',
+      only_second: 'OnlySecond' }[opt.truncation], direction: opt.truncation_side || 'right' });
+    else t.disableTruncation();
+    if (opt.padding) t.setPadding({ maxLength: opt.padding === 'max_length' ? opt.max_length : undefined,
+      padToMultipleOf: opt.pad_to_multiple_of, direction: opt.side || 'right', padId: 0, padToken: '[PAD]' });
+    else t.disablePadding();
+    let encs;
+    try {
+    if (inputs.every(([, b]) => b === undefined)) { // the crate pads the batch itself
+      encs = await t.encodeBatch(inputs.map(([a]) => a), { addSpecialTokens: opt.special !== false });
+    } else { // the binding's encodeBatch takes no pairs: encode each, pad to the longest
+      t.disablePadding();
+      encs = [];
+      for (const [a, b] of inputs) encs.push(await t.encode(a, b === undefined ? null : b, { addSpecialTokens: opt.special !== false }));
+      if (opt.padding === 'longest' && !opt.pad_to_multiple_of) {
+        const n = Math.max(...encs.map((e) => e.getLength()));
+        for (const e of encs) e.pad(n, { direction: opt.side || 'right', padId: 0, padToken: '[PAD]', padTypeId: 0 });
+      } else if (opt.padding) throw new Error('pairs: only padding longest');
+    }
+    c.expect = encs.map(row);
+    } catch (e) {
+      c.error = String(e.message || e);
+    }
+    cases.push(c);
+  }
+  const long = 'one two three four five six seven eight nine ten';
+  const mix = 'hello [MASK] unaffable, world';
+  for (const side of ['right', 'left']) {
+    for (const m of [3, 5, 8, 12]) {
+      await one(`truncation_side ${side}, single`, [[long]], { truncation: 'longest_first', max_length: m, truncation_side: side });
+      await one(`truncation_side ${side}, pair longest_first`, [[long, 'alpha beta gamma delta']], { truncation: 'longest_first', max_length: m, truncation_side: side });
+      await one(`truncation_side ${side}, pair only_first`, [['a b c d e f g h', 'x y']], { truncation: 'only_first', max_length: m, truncation_side: side });
+      await one(`truncation_side ${side}, pair only_second`, [['x y', 'a b c d e f g h']], { truncation: 'only_second', max_length: m, truncation_side: side });
+    }
+    await one(`truncation_side ${side}, words`, [[mix]], { truncation: 'longest_first', max_length: 5, truncation_side: side });
+  }
+  const batch = [['Hello world'], ['This is a much longer sentence with more tokens.'], [''], ['短'], [mix]];
+  for (const side of ['right', 'left'])
+    for (const mult of [1, 4, 8, 16]) {
+      await one(`pad_to_multiple_of ${mult} longest ${side}`, batch, { padding: 'longest', pad_to_multiple_of: mult, side });
+      await one(`pad_to_multiple_of ${mult} max_length 13 ${side}`, batch, { padding: 'max_length', max_length: 13, pad_to_multiple_of: mult, side });
+    }
+  await one('pad_to_multiple_of 8 with truncation 16', batch, { padding: 'longest', pad_to_multiple_of: 8, truncation: 'longest_first', max_length: 16 });
+  await one('pad_to_multiple_of 8, no special tokens', batch, { padding: 'longest', pad_to_multiple_of: 8, special: false });
+  await one('word and sequence ids of a pair', [[mix, 'x [SEP] y'], ['a', 'b c']], { padding: 'longest' });
+  await one('word ids without special tokens', [[mix, 'x y']], { special: false });
+  const fixture = {
+    generator: 'tools/gen_tokenizer_fixture.mjs options',
+    reference: 'Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0: setTruncation(direction), setPadding(padToMultipleOf), encodeBatch',
+    note: 'vocab weights/vocab/vocab.txt, BertNormalizer lowercase; inputs as text; offsets in code points; null = None',
+    cases,
+  };
+  const file = path.join(FIX, 'options.json');
+  fs.writeFileSync(file, JSON.stringify(fixture) + '\n');
+  console.error(`wrote ${file}: ${cases.length} cases`);
+}
+
 const mode = process.argv[2];
 if (mode === 'tables') tables();
 else if (mode === 'fixtures') await fixtures();
 else if (mode === 'added') await added();
-else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added'); process.exit(2); }
+else if (mode === 'options') await options();
+else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options'); process.exit(2); }

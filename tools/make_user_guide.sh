@@ -191,6 +191,21 @@ model (N > M)". With `--max-length 0`, as in Hugging Face, a row keeps all its t
 [CLS] and [SEP] are added (the crate's length minus 2 wraps around) and loses all of them
 without (`--no-special-tokens`).
 
+**Options that change a shape.** `--truncation-side left` keeps the end of a text
+instead of its start (`one two three four five six` with `--truncation --max-length 5`
+gives `[CLS] four five six [SEP]`, offsets 14..27). `--pad-to-multiple-of M` rounds the
+padded length up: with `--padding longest` a batch whose longest row is T = 13 becomes
+T = 16 for M = 8, every `(B, T)` tensor with it; with `--padding max_length` max_length is
+rounded; with truncation and padding both on, a max_length that is not a multiple of M
+is Hugging Face's ValueError. Every row also carries `word_ids` (the word each token
+comes from: an added token in the text is a word; `null` for [CLS], [SEP] and pads),
+`sequence_ids` (0 for text A, 1 for text B, `null` for them) and `special_tokens_mask`
+(1 for [CLS], [SEP] and pads, 0 for text, a [MASK] written in it included), as the fast
+tokenizer's `word_ids()`, `sequence_ids()` and `return_special_tokens_mask` give them.
+`--return-length` adds `length`, which is `len(input_ids)` with the pads, as
+`return_length=True` counts it. `infer` takes the same options and prints the same
+fields as `(B, T)` matrices.
+
 `bertscope infer` runs a batch and prints one JSON document (model, warnings, tokens,
 ids, masks, shapes, logits, predictions):
 

@@ -127,6 +127,10 @@ bs_status bs_truncation_parse(const char *s, bs_truncation *out, bs_error *err);
 bs_status bs_padding_parse(const char *s, bs_padding *out, bs_error *err);
 bs_status bs_side_parse(const char *s, bs_side *out, bs_error *err);
 bs_status bs_max_length_parse(const char *s, int *out, bs_error *err);
+/* truncation side: right or left ("unknown truncation side 'x' (expected right or left)") */
+bs_status bs_truncation_side_parse(const char *s, bs_side *out, bs_error *err);
+/* pad_to_multiple_of: a decimal number from 1 to BS_MAX_LENGTH_MAX */
+bs_status bs_pad_multiple_parse(const char *s, int *out, bs_error *err);
 
 typedef struct bs_encode_options {
     /* used by truncation and BS_PAD_MAX_LENGTH; BS_MAX_LENGTH_UNSET = not given, then
@@ -139,6 +143,12 @@ typedef struct bs_encode_options {
     int truncation_unset;
     bs_padding padding;
     bs_side padding_side;
+    /* which end truncation cuts: right (default) keeps the start, left keeps the end
+     * (HF's truncation_side; the crate's TruncationDirection) */
+    bs_side truncation_side;
+    /* padding rounds the padded length up to a multiple of this (0 = off); with
+     * truncation and padding both on, max_length must be a multiple of it (HF's error) */
+    int pad_to_multiple_of;
     int add_special_tokens;   /* default 1 */
 } bs_encode_options;
 
@@ -167,6 +177,11 @@ enum {
     BS_TOK_ADDED = 1u << 5         /* an added token written in the text (special or not) */
 };
 
+/* Hugging Face's special_tokens_mask of a token: 1 for what the template added ([CLS],
+ * [SEP]) and for pads, 0 for text, special tokens written in the text included. Its
+ * word_ids() is bs_token.word (None when -1) and its sequence_ids() bs_token.segment. */
+#define BS_SPECIAL_TOKENS_MASK(k) (((k)->flags & (BS_TOK_TEMPLATE | BS_TOK_PAD)) != 0)
+
 typedef struct bs_token {
     int32_t id;
     const char *piece;    /* points into the tokenizer's vocab; valid while it lives */
@@ -174,7 +189,8 @@ typedef struct bs_token {
     int32_t char_end;     /*   (0, 0) for template specials and pads, as HF does */
     int32_t byte_start;   /* byte span into its segment's original bytes */
     int32_t byte_end;
-    int32_t word;         /* word index within the segment, -1 for template specials/pads */
+    int32_t word;         /* word index within the segment (an added token in the text is a
+                             word), -1 for template specials/pads */
     int8_t segment;       /* 0 = A, 1 = B, -1 = template special or pad */
     uint8_t flags;        /* BS_TOK_* */
 } bs_token;

@@ -32,6 +32,9 @@ typedef struct {
     bs_truncation truncation;
     int max_length;      /* BS_MAX_LENGTH_UNSET unless --max-length */
     int truncation_given;
+    bs_side truncation_side;
+    int pad_to_multiple_of; /* 0 = off */
+    int return_length;
     int top_k;
     int json_input;
     int no_logits;
@@ -50,7 +53,8 @@ static void usage(FILE *f)
         "usage: bertscope infer [-m PATH]... [--config NAME] [--head seq|tok|mlm|base]\n"
         "                       [--num-labels N] [--padding longest|max_length|none]\n"
         "                       [--max-length N] [--truncation [STRATEGY]] [--top-k K]\n"
-        "                       [--json] [--no-logits] [-t N] [--seed S]\n"
+        "                       [--truncation-side right|left] [--pad-to-multiple-of M]\n"
+        "                       [--return-length] [--json] [--no-logits] [-t N] [--seed S]\n"
         "\n"
         "Reads a batch from stdin, one sentence a line, runs the model and prints JSON:\n"
         "model, warnings, tokens, input_ids, attention_mask, token_type_ids, shapes,\n"
@@ -72,6 +76,11 @@ static void usage(FILE *f)
         "  --truncation [S]   longest_first (default), only_first or only_second; with no\n"
         "                     length known (model_max_length absent or 1e30) it is not\n"
         "                     done, and a warning says so, as in Hugging Face\n"
+        "  --truncation-side D  right (default: keep the start) or left (keep the end)\n"
+        "  --pad-to-multiple-of M  padding rounds T up to a multiple of M (T 13 -> 16\n"
+        "                     with M 8): every (B, T) tensor grows; with truncation,\n"
+        "                     max_length must be a multiple of M\n"
+        "  --return-length    add \"length\": each row's length, pads included\n"
         "  --top-k K          mlm: the K best tokens for every [MASK] (default 5); lines\n"
         "                     without [MASK] get no prediction and a warning\n"
         "  --json             each line is a JSON string, or [\"A\", \"B\"] for a pair\n"
@@ -150,6 +159,16 @@ static int parse_args(int argc, char **argv, infer_opts *o)
             if (r < 0)
                 return r;
             o->truncation_given = 1;
+        } else if (!strcmp(a, "--truncation-side")) {
+            NEED_VALUE();
+            if (bs_truncation_side_parse(val, &o->truncation_side, &err))
+                return -cli_bad_value("infer", a, &err);
+        } else if (!strcmp(a, "--pad-to-multiple-of")) {
+            NEED_VALUE();
+            if (bs_pad_multiple_parse(val, &o->pad_to_multiple_of, &err))
+                return -cli_bad_value("infer", a, &err);
+        } else if (!strcmp(a, "--return-length")) {
+            o->return_length = 1;
         } else if (!strcmp(a, "--top-k")) {
             NEED_VALUE();
             if (cli_parse_int(val, 1, 1000, &n))
@@ -617,6 +636,29 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     cJSON_AddItemToObject(doc, "input_ids", int_matrix(bt->input_ids, B, T));
     cJSON_AddItemToObject(doc, "attention_mask", int_matrix(bt->attention_mask, B, T));
     cJSON_AddItemToObject(doc, "token_type_ids", int_matrix(bt->token_type_ids, B, T));
+    /* word_ids() and sequence_ids() per row (null for specials and pads), and
+     * special_tokens_mask; with --return-length, each row's len(input_ids) */
+    cJSON *words = cJSON_AddArrayToObject(doc, "word_ids");
+    cJSON *seqs = cJSON_AddArrayToObject(doc, "sequence_ids");
+    cJSON *smask = cJSON_AddArrayToObject(doc, "special_tokens_mask");
+    for (int b = 0; b < B; b++) {
+        cJSON *w = cJSON_CreateArray(), *q = cJSON_CreateArray(), *m = cJSON_CreateArray();
+        for (int t = 0; t < T; t++) {
+            const bs_token *k = &bt->tokens[(size_t)b * T + t];
+            cJSON_AddItemToArray(w, k->word < 0 ? cJSON_CreateNull() : cJSON_CreateNumber(k->word));
+            cJSON_AddItemToArray(q, k->segment < 0 ? cJSON_CreateNull()
+                                                   : cJSON_CreateNumber(k->segment));
+            cJSON_AddItemToArray(m, cJSON_CreateNumber(BS_SPECIAL_TOKENS_MASK(k)));
+        }
+        cJSON_AddItemToArray(words, w);
+        cJSON_AddItemToArray(seqs, q);
+        cJSON_AddItemToArray(smask, m);
+    }
+    if (o->return_length) {
+        cJSON *lens = cJSON_AddArrayToObject(doc, "length");
+        for (int b = 0; b < B; b++) /* the rows are (B, T): T each, pads included */
+            cJSON_AddItemToArray(lens, cJSON_CreateNumber(T));
+    }
 
     int bt_dims[2] = {B, T}, bth[3] = {B, T, H}, bh[2] = {B, H};
     cJSON *shapes = cJSON_AddObjectToObject(doc, "shapes");
@@ -768,6 +810,8 @@ static int run_model(const char *model_arg, const infer_opts *o, const line_t *l
     /* as transformers resolves them: an unset max_length is model_max_length, or none */
     eo.max_length = o->max_length;
     eo.truncation_unset = !o->truncation_given;
+    eo.truncation_side = o->truncation_side;
+    eo.pad_to_multiple_of = o->pad_to_multiple_of;
 
     bs_text *texts = calloc((size_t)n, sizeof *texts);
     if (!texts) {

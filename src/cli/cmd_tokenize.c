@@ -23,13 +23,16 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: bertscope tokenize [-m PATH] [--json] [--pair] [--max-length N]\n"
         "                          [--truncation [STRATEGY]] [--padding longest|max_length|none]\n"
-        "                          [--padding-side right|left] [--no-special-tokens]\n"
+        "                          [--padding-side right|left] [--truncation-side right|left]\n"
+        "                          [--pad-to-multiple-of M] [--return-length]\n"
+        "                          [--no-special-tokens]\n"
         "       bertscope tokenize [-m PATH] --bench FILE\n"
         "\n"
         "Reads lines of text on stdin and prints, for each, what Hugging Face's\n"
         "BertTokenizerFast gives: one JSON object a line with tokens, input_ids,\n"
-        "token_type_ids, attention_mask and offsets ([start, end] in code points of the\n"
-        "line; [0, 0] for [CLS], [SEP] and pads).\n"
+        "token_type_ids, attention_mask, offsets ([start, end] in code points of the\n"
+        "line; [0, 0] for [CLS], [SEP] and pads), word_ids and sequence_ids (null for\n"
+        "[CLS], [SEP] and pads) and special_tokens_mask (1 for them).\n"
         "\n"
         "  -m PATH            a model folder (vocab.txt, tokenizer_config.json, tokenizer.json)\n"
         "                     or a built-in model name; default: the built-in\n"
@@ -45,6 +48,12 @@ static void usage(FILE *f)
         "  --padding P        longest, max_length or none (default: none); with padding all\n"
         "                     lines form one batch\n"
         "  --padding-side D   right (default) or left\n"
+        "  --truncation-side D  right (default: keep the start) or left (keep the end)\n"
+        "  --pad-to-multiple-of M  padding rounds the row length T up to a multiple of M\n"
+        "                     (T 13 -> 16 with M 8); with truncation, max_length must be\n"
+        "                     a multiple of M (Hugging Face's error otherwise)\n"
+        "  --return-length    add \"length\": the row's length, pads included, as\n"
+        "                     return_length=True gives it\n"
         "  --no-special-tokens  no [CLS]/[SEP] (add_special_tokens=False)\n"
         "  --bench FILE       time the tokenizer over FILE's lines and print MB/s\n");
 }
@@ -202,7 +211,7 @@ static void put_json_string(FILE *f, const char *s)
 }
 
 /* Prints row r; with all_T the padded width, else the row's own length. */
-static void print_row(FILE *f, const bs_batch *b, int r, int all_T)
+static void print_row(FILE *f, const bs_batch *b, int r, int all_T, int with_length)
 {
     int n = all_T ? b->T : b->length[r];
     const char *names[] = {"input_ids", "token_type_ids", "attention_mask"};
@@ -224,7 +233,21 @@ static void print_row(FILE *f, const bs_batch *b, int r, int all_T)
     fputs(", \"offsets\": [", f);
     for (int i = 0; i < n; i++)
         fprintf(f, i ? ", [%d, %d]" : "[%d, %d]", tok[i].char_start, tok[i].char_end);
-    fputs("]}\n", f);
+    /* word_ids(), sequence_ids() (None for specials and pads) and special_tokens_mask */
+    fputs("], \"word_ids\": [", f);
+    for (int i = 0; i < n; i++)
+        tok[i].word < 0 ? fputs(i ? ", null" : "null", f) : fprintf(f, i ? ", %d" : "%d", tok[i].word);
+    fputs("], \"sequence_ids\": [", f);
+    for (int i = 0; i < n; i++)
+        tok[i].segment < 0 ? fputs(i ? ", null" : "null", f)
+                           : fprintf(f, i ? ", %d" : "%d", tok[i].segment);
+    fputs("], \"special_tokens_mask\": [", f);
+    for (int i = 0; i < n; i++)
+        fprintf(f, i ? ", %d" : "%d", BS_SPECIAL_TOKENS_MASK(&tok[i]));
+    fputc(']', f);
+    if (with_length) /* return_length: len(input_ids), pads included, as transformers counts */
+        fprintf(f, ", \"length\": %d", n);
+    fputs("}\n", f);
 }
 
 /* ---- the command ------------------------------------------------------------------- */
@@ -372,8 +395,8 @@ int cmd_tokenize(int argc, char **argv)
     int max_length = BS_MAX_LENGTH_UNSET, r, trunc_given = 0;
     bs_truncation trunc = BS_TRUNC_NONE;
     bs_padding padding = BS_PAD_NONE;
-    bs_side side = BS_SIDE_RIGHT;
-    int side_given = 0;
+    bs_side side = BS_SIDE_RIGHT, trunc_side = BS_SIDE_RIGHT;
+    int side_given = 0, multiple = 0, with_length = 0;
     bs_error bad = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -410,6 +433,18 @@ int cmd_tokenize(int argc, char **argv)
                 return cli_bad_value("tokenize", a, &bad);
             side_given = 1;
             i++;
+        } else if (!strcmp(a, "--truncation-side")) {
+            if (!v) goto missing;
+            if (bs_truncation_side_parse(v, &trunc_side, &bad))
+                return cli_bad_value("tokenize", a, &bad);
+            i++;
+        } else if (!strcmp(a, "--pad-to-multiple-of")) {
+            if (!v) goto missing;
+            if (bs_pad_multiple_parse(v, &multiple, &bad))
+                return cli_bad_value("tokenize", a, &bad);
+            i++;
+        } else if (!strcmp(a, "--return-length")) {
+            with_length = 1;
         } else if (!strcmp(a, "--bench")) {
             if (!v) goto missing;
             bench_file = v, i++;
@@ -454,6 +489,8 @@ int cmd_tokenize(int argc, char **argv)
     opt.padding = padding;
     opt.truncation = trunc;
     opt.truncation_unset = !trunc_given;
+    opt.truncation_side = trunc_side;
+    opt.pad_to_multiple_of = multiple;
     opt.max_length = max_length;
     bs_warnings seen = {0};
     opt.add_special_tokens = !no_special;
@@ -491,7 +528,7 @@ int cmd_tokenize(int argc, char **argv)
                 break;
             }
             cli_warn_once(&b.warnings, &seen);
-            print_row(stdout, &b, 0, 0);
+            print_row(stdout, &b, 0, 0, with_length);
             fflush(stdout);
             bs_batch_free(&b);
             continue;
@@ -524,7 +561,7 @@ int cmd_tokenize(int argc, char **argv)
             } else {
                 cli_warn_once(&b.warnings, &seen);
                 for (int r = 0; r < b.B; r++)
-                    print_row(stdout, &b, r, 1);
+                    print_row(stdout, &b, r, 1, with_length);
                 bs_batch_free(&b);
             }
             free(texts);

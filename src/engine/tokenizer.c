@@ -165,6 +165,25 @@ bs_status bs_side_parse(const char *s, bs_side *out, bs_error *err)
     return st;
 }
 
+bs_status bs_truncation_side_parse(const char *s, bs_side *out, bs_error *err)
+{
+    static const bs_choice c[] = {{"right", BS_SIDE_RIGHT, 1}, {"left", BS_SIDE_LEFT, 1}};
+    int v;
+    bs_status st = bs_choose(s, c, 2, "truncation side", &v, err);
+    if (st == BS_OK)
+        *out = (bs_side)v;
+    return st;
+}
+
+bs_status bs_pad_multiple_parse(const char *s, int *out, bs_error *err)
+{
+    uint64_t v;
+    bs_status st = bs_parse_u64(s, 1, BS_MAX_LENGTH_MAX, "pad_to_multiple_of", &v, err);
+    if (st == BS_OK)
+        *out = (int)v;
+    return st;
+}
+
 bs_status bs_max_length_parse(const char *s, int *out, bs_error *err)
 {
     uint64_t v;
@@ -1665,7 +1684,24 @@ typedef struct {
 
 /* utils/truncation.rs truncate_encodings(), direction right; max is max_length minus
  * the template's special tokens. Returns BS_ERR_INPUT with HF's reasons. */
-static bs_status truncate(seg *a, seg *b, int max, bs_truncation strategy, bs_error *err)
+static bs_status truncate_right(seg *a, seg *b, int max, bs_truncation strategy, bs_error *err);
+
+/* Truncation from the given side: Encoding::truncate with TruncationDirection::Left
+ * keeps each text's last tokens, so the kept ones start further in. */
+static bs_status truncate(seg *a, seg *b, int max, bs_truncation strategy, bs_side side,
+                          bs_error *err)
+{
+    int na = a->n, nb = b ? b->n : 0;
+    bs_status st = truncate_right(a, b, max, strategy, err);
+    if (st == BS_OK && side == BS_SIDE_LEFT) {
+        a->tok += na - a->n;
+        if (b)
+            b->tok += nb - b->n;
+    }
+    return st;
+}
+
+static bs_status truncate_right(seg *a, seg *b, int max, bs_truncation strategy, bs_error *err)
 {
     int total = a->n + (b ? b->n : 0);
     if (max == 0) {
@@ -1786,6 +1822,20 @@ static bs_status resolve_lengths(const bs_tokenizer *t, bs_encode_options *o, bs
     return st;
 }
 
+/* The ValueError at the end of _get_padding_truncation_strategies. */
+static bs_status check_multiple(const bs_encode_options *o, bs_error *err)
+{
+    if (o->truncation == BS_TRUNC_NONE || o->padding == BS_PAD_NONE ||
+        o->pad_to_multiple_of <= 0 || o->max_length < 0 ||
+        o->max_length % o->pad_to_multiple_of == 0)
+        return BS_OK;
+    bs_fail(err, BS_ERR_INPUT, "Truncation and padding are both activated but truncation length "
+            "(%d) is not a multiple of pad_to_multiple_of (%d).", o->max_length,
+            o->pad_to_multiple_of);
+    bs_hint(err, "Hugging Face raises the same ValueError; pick a max_length that is a multiple");
+    return BS_ERR_INPUT;
+}
+
 bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
                           const bs_encode_options *opt, bs_batch *out, bs_error *err)
 {
@@ -1799,6 +1849,10 @@ bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
     if (st != BS_OK) {
         bs_warnings_free(&warn);
         return bs_fail(err, st, "out of memory encoding a batch");
+    }
+    if ((st = check_multiple(&o, err)) != BS_OK) {
+        bs_warnings_free(&warn);
+        return st;
     }
     int special = o.add_special_tokens;
     if (special && (t->special[SP_CLS] < 0 || t->special[SP_SEP] < 0)) {
@@ -1854,7 +1908,8 @@ bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
         /* tokenizer.rs post_process: max_length - added tokens; when that is negative the
          * crate's usize wraps around and nothing is truncated, which we mirror. */
         if (o.truncation != BS_TRUNC_NONE && max_length >= added &&
-            (st = truncate(&a, pair ? &b : NULL, max_length - added, o.truncation, err)) != BS_OK)
+            (st = truncate(&a, pair ? &b : NULL, max_length - added, o.truncation,
+                           o.truncation_side, err)) != BS_OK)
             goto row_fail;
         out->overflow_a[r] = na - a.n;
         out->overflow_b[r] = nb - b.n;
@@ -1900,8 +1955,12 @@ row_fail:
     for (int r = 0; r < B; r++)
         if (out->length[r] > T)
             T = out->length[r];
-    if (o.padding == BS_PAD_MAX_LENGTH && max_length > T)
-        T = max_length;
+    int pad_to = o.padding == BS_PAD_MAX_LENGTH ? max_length : T;
+    int m = o.pad_to_multiple_of; /* utils/padding.rs: round the padded length up */
+    if (o.padding != BS_PAD_NONE && m > 0 && pad_to % m)
+        pad_to += m - pad_to % m;
+    if (o.padding != BS_PAD_NONE && pad_to > T)
+        T = pad_to;
     out->B = B;
     out->T = T;
     out->max_length = (o.truncation != BS_TRUNC_NONE || o.padding == BS_PAD_MAX_LENGTH)

@@ -144,11 +144,38 @@ for n in 65537 12x; do
 done
 # max_length=0 is a length (HF: with [CLS]/[SEP] nothing is cut, without them all is)
 if [ "$(echo 'hello world' | "$BIN" tokenize --max-length 0 --no-special-tokens 2>/dev/null)" = \
-     '{"tokens": [], "input_ids": [], "token_type_ids": [], "attention_mask": [], "offsets": []}' ]
+     '{"tokens": [], "input_ids": [], "token_type_ids": [], "attention_mask": [], "offsets": [], "word_ids": [], "sequence_ids": [], "special_tokens_mask": []}' ]
 then ok "tokenize --max-length 0: an empty row without special tokens"
 else fail "tokenize --max-length 0 --no-special-tokens"; fi
 expect_error "interface --max-length 0" "the interface takes a max_length from 1" \
     "$BIN" -m builtin:tiny --max-length 0 --screen 60x12
+
+# added tokens: a folder with added_tokens.json gives [E1] its own id (not [ e ##1 ])
+mkdir -p "$TMP/added"
+cp weights/vocab/vocab.txt "$TMP/added/"
+echo '{"[E1]": 30522}' >"$TMP/added/added_tokens.json"
+if echo '[E1] was born' | "$BIN" tokenize -m "$TMP/added" 2>/dev/null |
+   grep -q '"input_ids": \[101, 30522, 2001, 2141, 102\]'
+then ok "tokenize: an added token is one id"; else fail "tokenize: added token"; fi
+# options that change a shape: pad_to_multiple_of, truncation_side, return_length
+out=$(printf 'hello [MASK] world\nshort\n' | "$BIN" tokenize --padding longest --pad-to-multiple-of 8 --return-length)
+if [ "$(echo "$out" | grep -c '"length": 8}$')" = 2 ] &&
+   echo "$out" | head -n 1 | grep -q '"word_ids": \[null, 0, 1, 2, null, null, null, null\], "sequence_ids": \[null, 0, 0, 0, null, null, null, null\], "special_tokens_mask": \[1, 0, 0, 0, 1, 1, 1, 1\]'
+then ok "tokenize --pad-to-multiple-of 8: T 5 -> 8, word_ids, sequence_ids, special_tokens_mask"
+else fail "tokenize --pad-to-multiple-of: $out"; fi
+if echo 'one two three four five six' | "$BIN" tokenize --truncation --max-length 5 --truncation-side left |
+   grep -q '"tokens": \["\[CLS\]", "four", "five", "six", "\[SEP\]"\]'
+then ok "tokenize --truncation-side left keeps the end"; else fail "tokenize --truncation-side left"; fi
+expect_error "tokenize --pad-to-multiple-of 0" "pad_to_multiple_of '0' is not a number from 1" \
+    sh -c "echo hi | '$BIN' tokenize --pad-to-multiple-of 0"
+expect_error "tokenize multiple vs max_length" "is not a multiple of pad_to_multiple_of (8)" \
+    sh -c "echo hi | '$BIN' tokenize --padding longest --truncation --max-length 10 --pad-to-multiple-of 8"
+if printf 'the cat\nsat\n' | "$BIN" infer -m "$REF/infer_seq" --pad-to-multiple-of 8 --return-length >"$TMP/pm.json" 2>"$TMP/err" &&
+   grep -q '"input_ids":	\[2, 8\]' "$TMP/pm.json" && grep -q '"length":	\[8, 8\]' "$TMP/pm.json"
+then ok "infer --pad-to-multiple-of 8: (2, 8), length 8 each"; else fail "infer --pad-to-multiple-of: $(cat "$TMP/err")"; fi
+if echo 'the cat sat on the mat the cat sat on the mat' | "$BIN" infer -m "$REF/infer_seq" --truncation --max-length 4 --truncation-side left >"$TMP/tl.json" 2>"$TMP/err" &&
+   tr -d ' \t\n' <"$TMP/tl.json" | grep -q '"tokens":\[\["\[CLS\]","the","mat","\[SEP\]"\]\]'
+then ok "infer --truncation-side left keeps the end"; else fail "infer --truncation-side left: $(cat "$TMP/err")"; fi
 for s in 0 4294967296 18446744073709551615; do
     if echo hi | "$BIN" infer -m "$REF/infer_seq" --seed $s >/dev/null 2>"$TMP/err" &&
        "$BIN" -m builtin:tiny --seed $s --screen 60x12 >/dev/null 2>>"$TMP/err" &&
