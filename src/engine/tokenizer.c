@@ -155,24 +155,24 @@ bs_status bs_padding_parse(const char *s, bs_padding *out, bs_error *err)
     return st;
 }
 
-bs_status bs_side_parse(const char *s, bs_side *out, bs_error *err)
+static bs_status side_parse(const char *s, const char *what, bs_side *out, bs_error *err)
 {
     static const bs_choice c[] = {{"right", BS_SIDE_RIGHT, 1}, {"left", BS_SIDE_LEFT, 1}};
     int v;
-    bs_status st = bs_choose(s, c, 2, "padding side", &v, err);
+    bs_status st = bs_choose(s, c, 2, what, &v, err);
     if (st == BS_OK)
         *out = (bs_side)v;
     return st;
 }
 
+bs_status bs_side_parse(const char *s, bs_side *out, bs_error *err)
+{
+    return side_parse(s, "padding side", out, err);
+}
+
 bs_status bs_truncation_side_parse(const char *s, bs_side *out, bs_error *err)
 {
-    static const bs_choice c[] = {{"right", BS_SIDE_RIGHT, 1}, {"left", BS_SIDE_LEFT, 1}};
-    int v;
-    bs_status st = bs_choose(s, c, 2, "truncation side", &v, err);
-    if (st == BS_OK)
-        *out = (bs_side)v;
-    return st;
+    return side_parse(s, "truncation side", out, err);
 }
 
 bs_status bs_pad_multiple_parse(const char *s, int *out, bs_error *err)
