@@ -557,7 +557,21 @@ async function options() {
     else t.disablePadding();
     let encs;
     try {
-    if (inputs.every(([, b]) => b === undefined)) { // the crate pads the batch itself
+    if (opt.stride !== undefined) t.setTruncation(opt.max_length, { strategy: { longest_first: 'LongestFirst', only_first: 'OnlyFirst',
+      only_second: 'OnlySecond' }[opt.truncation], direction: opt.truncation_side || 'right', stride: opt.stride });
+    if (opt.return_overflowing_tokens) { // transformers: [e] + e.overflowing per input
+      t.disablePadding();
+      encs = [];
+      c.overflow_to_sample_mapping = [];
+      for (const [i, [a, b]] of inputs.entries()) {
+        const e = await t.encode(a, b === undefined ? null : b, { addSpecialTokens: opt.special !== false });
+        for (const x of [e, ...e.getOverflowing()]) { encs.push(x); c.overflow_to_sample_mapping.push(i); }
+      }
+      if (opt.padding === 'longest') {
+        const n = Math.max(...encs.map((e) => e.getLength()));
+        for (const e of encs) e.pad(n, { direction: opt.side || 'right', padId: 0, padToken: '[PAD]', padTypeId: 0 });
+      } else if (opt.padding) throw new Error('overflow: only padding longest');
+    } else if (inputs.every(([, b]) => b === undefined)) { // the crate pads the batch itself
       encs = await t.encodeBatch(inputs.map(([a]) => a), { addSpecialTokens: opt.special !== false });
     } else { // the binding's encodeBatch takes no pairs: encode each, pad to the longest
       t.disablePadding();
@@ -595,6 +609,27 @@ async function options() {
   await one('pad_to_multiple_of 8, no special tokens', batch, { padding: 'longest', pad_to_multiple_of: 8, special: false });
   await one('word and sequence ids of a pair', [[mix, 'x [SEP] y'], ['a', 'b c']], { padding: 'longest' });
   await one('word ids without special tokens', [[mix, 'x y']], { special: false });
+  // stride with return_overflowing_tokens: rows, overlap, overflow_to_sample_mapping
+  const doc = 'the quick brown fox jumps over the lazy dog and then runs far away into the woods';
+  for (const side of ['right', 'left'])
+    for (const [m, st] of [[8, 2], [8, 0], [10, 3], [6, 3], [12, 9], [40, 5]]) {
+      await one(`stride ${st} max_length ${m} single ${side}`, [[doc], ['short one']],
+        { truncation: 'longest_first', max_length: m, stride: st, return_overflowing_tokens: true, truncation_side: side });
+      await one(`stride ${st} max_length ${m} pair only_first ${side}`, [[doc, 'what runs?']],
+        { truncation: 'only_first', max_length: m + 4, stride: st, return_overflowing_tokens: true, truncation_side: side });
+      await one(`stride ${st} max_length ${m} pair only_second ${side}`, [['what runs?', doc]],
+        { truncation: 'only_second', max_length: m + 4, stride: st, return_overflowing_tokens: true, truncation_side: side });
+      // (each half must stay above the stride: the crate panics otherwise, which cannot
+      // be recorded; bertscope fails with the panic's words, see test_tokenizer.c)
+      if (st < Math.floor((m + 1) / 2)) await one(`stride ${st} max_length ${m} pair longest_first ${side}`,
+        [[doc, 'a b c d e f g h i j']],
+        { truncation: 'longest_first', max_length: m + 4, stride: st, return_overflowing_tokens: true, truncation_side: side });
+    }
+  await one('stride 2, padded longest', [[doc], ['tiny']], { truncation: 'longest_first', max_length: 8, stride: 2,
+    return_overflowing_tokens: true, padding: 'longest' });
+  await one('stride 2, not returned: one row each', [[doc], ['tiny']], { truncation: 'longest_first', max_length: 8, stride: 2 });
+  // (a stride past max_length minus the specials is TruncationParamError in the crate,
+  // which this binding unwraps into a panic: tested in test_tokenizer.c instead)
   const fixture = {
     generator: 'tools/gen_tokenizer_fixture.mjs options',
     reference: 'Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0: setTruncation(direction), setPadding(padToMultipleOf), encodeBatch',

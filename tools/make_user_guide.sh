@@ -206,6 +206,16 @@ tokenizer's `word_ids()`, `sequence_ids()` and `return_special_tokens_mask` give
 `return_length=True` counts it. `infer` takes the same options and prints the same
 fields as `(B, T)` matrices.
 
+`--return-overflowing-tokens` keeps what truncation cuts as rows of their own, the way
+question answering and long-document pipelines read a long text: with `--truncation
+--max-length 6 --stride 2`, "the quick brown fox jumps over the lazy dog" gives 4 rows of
+at most 6 tokens (`[CLS] the quick brown fox [SEP]`, `[CLS] brown fox jumps over
+[SEP]`, ...), each repeating the last 2 tokens of the one before, so a batch of 2 lines
+becomes B = 5 rows, and `overflow_to_sample_mapping` says which input line each row
+comes from. For a pair, every part of the truncated text meets every part of the other,
+as the Rust crate merges them; a stride that leaves no room (max_length minus 2 or
+less) is Hugging Face's error.
+
 `bertscope infer` runs a batch and prints one JSON document (model, warnings, tokens,
 ids, masks, shapes, logits, predictions):
 

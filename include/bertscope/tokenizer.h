@@ -131,6 +131,8 @@ bs_status bs_max_length_parse(const char *s, int *out, bs_error *err);
 bs_status bs_truncation_side_parse(const char *s, bs_side *out, bs_error *err);
 /* pad_to_multiple_of: a decimal number from 1 to BS_MAX_LENGTH_MAX */
 bs_status bs_pad_multiple_parse(const char *s, int *out, bs_error *err);
+/* stride: a decimal number from 0 to BS_MAX_LENGTH_MAX */
+bs_status bs_stride_parse(const char *s, int *out, bs_error *err);
 
 typedef struct bs_encode_options {
     /* used by truncation and BS_PAD_MAX_LENGTH; BS_MAX_LENGTH_UNSET = not given, then
@@ -149,6 +151,11 @@ typedef struct bs_encode_options {
     /* padding rounds the padded length up to a multiple of this (0 = off); with
      * truncation and padding both on, max_length must be a multiple of it (HF's error) */
     int pad_to_multiple_of;
+    /* return_overflowing_tokens: what truncation cuts becomes rows of its own, each
+     * overlapping the one before by stride tokens (Encoding::truncate); for a pair every
+     * part of A meets every part of B. Off: the cut tokens are dropped. */
+    int return_overflowing_tokens;
+    int stride;               /* 0 .. ; must stay below the room truncation leaves */
     int add_special_tokens;   /* default 1 */
 } bs_encode_options;
 
@@ -195,7 +202,7 @@ typedef struct bs_token {
     uint8_t flags;        /* BS_TOK_* */
 } bs_token;
 
-/* A padded batch, row-major (B, T). All arrays are owned by the batch and live in two
+/* A padded batch, row-major (B, T); B counts the overflowing rows too. All arrays are owned by the batch and live in two
  * blocks (the (B, T) arrays, the (B) arrays): release them only with bs_batch_free. */
 typedef struct bs_batch {
     int B, T;
@@ -207,6 +214,7 @@ typedef struct bs_batch {
     int *truncated;          /* (B) tokens removed by truncation (all segments) */
     int *overflow_a;         /* (B) tokens removed from A */
     int *overflow_b;         /* (B) tokens removed from B */
+    int *overflow_to_sample_mapping; /* (B) the input row each row comes from */
     /* the resolved max_length used, BS_MAX_LENGTH_UNSET when neither truncation nor
      * padding to max_length applied */
     int max_length;

@@ -35,6 +35,8 @@ typedef struct {
     bs_side truncation_side;
     int pad_to_multiple_of; /* 0 = off */
     int return_length;
+    int return_overflowing_tokens;
+    int stride;
     int top_k;
     int json_input;
     int no_logits;
@@ -54,7 +56,8 @@ static void usage(FILE *f)
         "                       [--num-labels N] [--padding longest|max_length|none]\n"
         "                       [--max-length N] [--truncation [STRATEGY]] [--top-k K]\n"
         "                       [--truncation-side right|left] [--pad-to-multiple-of M]\n"
-        "                       [--return-length] [--json] [--no-logits] [-t N] [--seed S]\n"
+        "                       [--return-length] [--return-overflowing-tokens [--stride S]]\n"
+        "                       [--json] [--no-logits] [-t N] [--seed S]\n"
         "\n"
         "Reads a batch from stdin, one sentence a line, runs the model and prints JSON:\n"
         "model, warnings, tokens, input_ids, attention_mask, token_type_ids, shapes,\n"
@@ -81,6 +84,10 @@ static void usage(FILE *f)
         "                     with M 8): every (B, T) tensor grows; with truncation,\n"
         "                     max_length must be a multiple of M\n"
         "  --return-length    add \"length\": each row's length, pads included\n"
+        "  --return-overflowing-tokens  what truncation cuts becomes rows of its own: B\n"
+        "                     grows (3 lines may give 5 rows), with\n"
+        "                     overflow_to_sample_mapping (each row's input line, from 0)\n"
+        "  --stride S         overflowing rows overlap the one before by S tokens\n"
         "  --top-k K          mlm: the K best tokens for every [MASK] (default 5); lines\n"
         "                     without [MASK] get no prediction and a warning\n"
         "  --json             each line is a JSON string, or [\"A\", \"B\"] for a pair\n"
@@ -169,6 +176,12 @@ static int parse_args(int argc, char **argv, infer_opts *o)
                 return -cli_bad_value("infer", a, &err);
         } else if (!strcmp(a, "--return-length")) {
             o->return_length = 1;
+        } else if (!strcmp(a, "--return-overflowing-tokens")) {
+            o->return_overflowing_tokens = 1;
+        } else if (!strcmp(a, "--stride")) {
+            NEED_VALUE();
+            if (bs_stride_parse(val, &o->stride, &err))
+                return -cli_bad_value("infer", a, &err);
         } else if (!strcmp(a, "--top-k")) {
             NEED_VALUE();
             if (cli_parse_int(val, 1, 1000, &n))
@@ -590,7 +603,8 @@ static cJSON *mlm_predictions(const bs_tokenizer *tok, const bs_batch *bt,
         }
         if (!found)
             bs_warn(warn, "line %d has no [MASK]: nothing for the masked-LM head to predict "
-                    "(write [MASK] where a word should be guessed)", b + 1);
+                    "(write [MASK] where a word should be guessed)",
+                    bt->overflow_to_sample_mapping[b] + 1);
         cJSON_AddItemToArray(arr, row);
     }
     free(p);
@@ -653,6 +667,11 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
         cJSON_AddItemToArray(words, w);
         cJSON_AddItemToArray(seqs, q);
         cJSON_AddItemToArray(smask, m);
+    }
+    if (o->return_overflowing_tokens) { /* the input line (from 0) of each row */
+        cJSON *map = cJSON_AddArrayToObject(doc, "overflow_to_sample_mapping");
+        for (int b = 0; b < B; b++)
+            cJSON_AddItemToArray(map, cJSON_CreateNumber(line_base + bt->overflow_to_sample_mapping[b]));
     }
     if (o->return_length) {
         cJSON *lens = cJSON_AddArrayToObject(doc, "length");
@@ -812,6 +831,8 @@ static int run_model(const char *model_arg, const infer_opts *o, const line_t *l
     eo.truncation_unset = !o->truncation_given;
     eo.truncation_side = o->truncation_side;
     eo.pad_to_multiple_of = o->pad_to_multiple_of;
+    eo.stride = o->stride;
+    eo.return_overflowing_tokens = o->return_overflowing_tokens;
 
     bs_text *texts = calloc((size_t)n, sizeof *texts);
     if (!texts) {

@@ -25,6 +25,7 @@ static void usage(FILE *f)
         "                          [--truncation [STRATEGY]] [--padding longest|max_length|none]\n"
         "                          [--padding-side right|left] [--truncation-side right|left]\n"
         "                          [--pad-to-multiple-of M] [--return-length]\n"
+        "                          [--return-overflowing-tokens [--stride S]]\n"
         "                          [--no-special-tokens]\n"
         "       bertscope tokenize [-m PATH] --bench FILE\n"
         "\n"
@@ -54,6 +55,12 @@ static void usage(FILE *f)
         "                     a multiple of M (Hugging Face's error otherwise)\n"
         "  --return-length    add \"length\": the row's length, pads included, as\n"
         "                     return_length=True gives it\n"
+        "  --return-overflowing-tokens  what truncation cuts becomes rows of its own (a\n"
+        "                     line may give several), each with overflow_to_sample_mapping\n"
+        "                     (its input line, from 0); for a pair every part of A meets\n"
+        "                     every part of B\n"
+        "  --stride S         each overflowing row repeats the last S tokens of the one\n"
+        "                     before (default 0); S must be below max_length minus 2\n"
         "  --no-special-tokens  no [CLS]/[SEP] (add_special_tokens=False)\n"
         "  --bench FILE       time the tokenizer over FILE's lines and print MB/s\n");
 }
@@ -211,7 +218,9 @@ static void put_json_string(FILE *f, const char *s)
 }
 
 /* Prints row r; with all_T the padded width, else the row's own length. */
-static void print_row(FILE *f, const bs_batch *b, int r, int all_T, int with_length)
+/* One row as a JSON object; sample >= 0 adds overflow_to_sample_mapping (the input line,
+ * from 0, the row comes from). */
+static void print_row(FILE *f, const bs_batch *b, int r, int all_T, int with_length, long sample)
 {
     int n = all_T ? b->T : b->length[r];
     const char *names[] = {"input_ids", "token_type_ids", "attention_mask"};
@@ -247,6 +256,8 @@ static void print_row(FILE *f, const bs_batch *b, int r, int all_T, int with_len
     fputc(']', f);
     if (with_length) /* return_length: len(input_ids), pads included, as transformers counts */
         fprintf(f, ", \"length\": %d", n);
+    if (sample >= 0)
+        fprintf(f, ", \"overflow_to_sample_mapping\": %ld", sample);
     fputs("}\n", f);
 }
 
@@ -396,7 +407,7 @@ int cmd_tokenize(int argc, char **argv)
     bs_truncation trunc = BS_TRUNC_NONE;
     bs_padding padding = BS_PAD_NONE;
     bs_side side = BS_SIDE_RIGHT, trunc_side = BS_SIDE_RIGHT;
-    int side_given = 0, multiple = 0, with_length = 0;
+    int side_given = 0, multiple = 0, with_length = 0, overflow = 0, stride = 0;
     bs_error bad = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -445,6 +456,13 @@ int cmd_tokenize(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--return-length")) {
             with_length = 1;
+        } else if (!strcmp(a, "--return-overflowing-tokens")) {
+            overflow = 1;
+        } else if (!strcmp(a, "--stride")) {
+            if (!v) goto missing;
+            if (bs_stride_parse(v, &stride, &bad))
+                return cli_bad_value("tokenize", a, &bad);
+            i++;
         } else if (!strcmp(a, "--bench")) {
             if (!v) goto missing;
             bench_file = v, i++;
@@ -491,6 +509,8 @@ int cmd_tokenize(int argc, char **argv)
     opt.truncation_unset = !trunc_given;
     opt.truncation_side = trunc_side;
     opt.pad_to_multiple_of = multiple;
+    opt.stride = stride;
+    opt.return_overflowing_tokens = overflow;
     opt.max_length = max_length;
     bs_warnings seen = {0};
     opt.add_special_tokens = !no_special;
@@ -528,7 +548,8 @@ int cmd_tokenize(int argc, char **argv)
                 break;
             }
             cli_warn_once(&b.warnings, &seen);
-            print_row(stdout, &b, 0, 0, with_length);
+            for (int r = 0; r < b.B; r++) /* an overflowing line gives several rows */
+                print_row(stdout, &b, r, 0, with_length, overflow ? lineno - 1 : -1);
             fflush(stdout);
             bs_batch_free(&b);
             continue;
@@ -561,7 +582,8 @@ int cmd_tokenize(int argc, char **argv)
             } else {
                 cli_warn_once(&b.warnings, &seen);
                 for (int r = 0; r < b.B; r++)
-                    print_row(stdout, &b, r, 1, with_length);
+                    print_row(stdout, &b, r, 1, with_length,
+                              overflow ? b.overflow_to_sample_mapping[r] : -1);
                 bs_batch_free(&b);
             }
             free(texts);

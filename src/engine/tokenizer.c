@@ -175,6 +175,15 @@ bs_status bs_truncation_side_parse(const char *s, bs_side *out, bs_error *err)
     return side_parse(s, "truncation side", out, err);
 }
 
+bs_status bs_stride_parse(const char *s, int *out, bs_error *err)
+{
+    uint64_t v;
+    bs_status st = bs_parse_u64(s, 0, BS_MAX_LENGTH_MAX, "stride", &v, err);
+    if (st == BS_OK)
+        *out = (int)v;
+    return st;
+}
+
 bs_status bs_pad_multiple_parse(const char *s, int *out, bs_error *err)
 {
     uint64_t v;
@@ -1764,6 +1773,62 @@ static bs_status truncate_right(seg *a, seg *b, int max, bs_truncation strategy,
     return BS_ERR_INPUT;
 }
 
+/* One part of a text after Encoding::truncate: tokens [start, start + n). */
+typedef struct {
+    int start, n;
+} seg_part;
+
+/* Encoding::truncate(keep, stride, side) on a text of len tokens: the part kept, then the
+ * overflowing ones, each starting keep - stride after the one before (right) or ending
+ * so before it (left), the last reaching the text's end (start). One part [0, len) when
+ * nothing was cut. The crate asserts stride < keep; we fail with its words instead. */
+static bs_status split_parts(int len, int keep, int stride, bs_side side, seg_part **parts,
+                             int *cap, int *n, bs_error *err)
+{
+    *n = 0;
+    if (grow((void **)parts, cap, 1, sizeof **parts))
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+    if (keep >= len) {
+        (*parts)[(*n)++] = (seg_part){0, len};
+        return BS_OK;
+    }
+    if (keep == 0) { /* everything overflows as one part */
+        (*parts)[(*n)++] = (seg_part){side == BS_SIDE_LEFT ? len : 0, 0};
+        if (grow((void **)parts, cap, 2, sizeof **parts))
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+        (*parts)[(*n)++] = (seg_part){0, len};
+        return BS_OK;
+    }
+    if (stride >= keep) {
+        bs_fail(err, BS_ERR_INPUT, "`stride` must be strictly less than `max_len=%d` (note that "
+                "`max_len` may be shorter than the max length of the original model, as it "
+                "subtracts the number of special characters", keep);
+        bs_hint(err, "Hugging Face panics the same way; use a smaller stride");
+        return BS_ERR_INPUT;
+    }
+    int step = keep - stride;
+    if (side == BS_SIDE_RIGHT) {
+        for (int start = 0;; start += step) {
+            int stop = start + keep < len ? start + keep : len;
+            if (grow((void **)parts, cap, *n + 1, sizeof **parts))
+                return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+            (*parts)[(*n)++] = (seg_part){start, stop - start};
+            if (stop == len)
+                break;
+        }
+    } else {
+        for (int stop = len;; stop -= step) {
+            int start = stop > keep ? stop - keep : 0;
+            if (grow((void **)parts, cap, *n + 1, sizeof **parts))
+                return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+            (*parts)[(*n)++] = (seg_part){start, stop - start};
+            if (start == 0 || stop <= step)
+                break;
+        }
+    }
+    return BS_OK;
+}
+
 void bs_batch_free(bs_batch *b)
 {
     if (!b)
@@ -1822,6 +1887,21 @@ static bs_status resolve_lengths(const bs_tokenizer *t, bs_encode_options *o, bs
     return st;
 }
 
+/* TokenizerImpl::with_truncation: the stride must leave room in max_length minus the
+ * template's specials for a single text (2), or the crate refuses the settings. */
+static bs_status check_stride(const bs_encode_options *o, bs_error *err)
+{
+    if (o->stride < 0)
+        return bs_fail(err, BS_ERR_INPUT, "stride %d is negative", o->stride);
+    if (o->truncation == BS_TRUNC_NONE || o->max_length < 2 || o->max_length - 2 >= o->stride)
+        return BS_OK;
+    bs_fail(err, BS_ERR_INPUT, "tokenizer stride set to %d, which is greater than or equal to "
+            "its effective max length of %d (= %d original max length - 2 added special "
+            "tokens)", o->stride, o->max_length - 2, o->max_length);
+    bs_hint(err, "Hugging Face's tokenizers refuses the same settings; use a smaller stride");
+    return BS_ERR_INPUT;
+}
+
 /* The ValueError at the end of _get_padding_truncation_strategies. */
 static bs_status check_multiple(const bs_encode_options *o, bs_error *err)
 {
@@ -1850,7 +1930,7 @@ bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
         bs_warnings_free(&warn);
         return bs_fail(err, st, "out of memory encoding a batch");
     }
-    if ((st = check_multiple(&o, err)) != BS_OK) {
+    if ((st = check_multiple(&o, err)) != BS_OK || (st = check_stride(&o, err)) != BS_OK) {
         bs_warnings_free(&warn);
         return st;
     }
@@ -1864,25 +1944,19 @@ bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
         bs_warnings_free(&warn);
         return bs_fail(err, BS_ERR_INPUT, "the vocab has no '[PAD]' piece to pad with");
     }
-    /* the per-row arrays share one block (freed through length), b_start is scratch */
-    bs_token **rows = calloc((size_t)B, sizeof *rows);
-    out->length = calloc((size_t)B * 5, sizeof *out->length);
-    int *b_start = NULL; /* (B) first position of type 1 */
-    if (out->length) {
-        out->truncated = out->length + B;
-        out->overflow_a = out->length + 2 * B;
-        out->overflow_b = out->length + 3 * B;
-        b_start = out->length + 4 * B;
-    }
+    /* Output rows grow as they come (an input may overflow into several); their
+     * (R) facts are gathered in meta, one row of META_N ints each, copied out at the end. */
+    enum { M_LEN, M_TRUNC, M_OVA, M_OVB, M_SAMPLE, M_BSTART, META_N };
+    bs_token **rows = NULL;
+    int *meta = NULL, R = 0, cap_rows = 0, cap_meta = 0;
+    size_t row_tokens = 0;
     work w;
     memset(&w, 0, sizeof w);
     out->warnings = warn;
-    if (!rows || !out->length) {
-        st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
-        goto done;
-    }
     bs_token *ta = NULL;
     int cap_a = 0;
+    seg_part *pa = NULL, *pb = NULL;
+    int cap_pa = 0, cap_pb = 0;
     for (int r = 0; r < B; r++) {
         seg a = {0}, b = {0};
         if ((st = encode_segment(t, &w, texts[r].a ? texts[r].a : "", texts[r].a ? texts[r].a_len : 0,
@@ -1903,7 +1977,7 @@ bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
             b.tok = w.tok;
             b.n = w.n_tok;
         }
-        int na = a.n, nb = b.n;
+        seg a_all = a, b_all = b;
         int added = special ? (pair ? 3 : 2) : 0;
         /* tokenizer.rs post_process: max_length - added tokens; when that is negative the
          * crate's usize wraps around and nothing is truncated, which we mirror. */
@@ -1911,35 +1985,73 @@ bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
             (st = truncate(&a, pair ? &b : NULL, max_length - added, o.truncation,
                            o.truncation_side, err)) != BS_OK)
             goto row_fail;
-        out->overflow_a[r] = na - a.n;
-        out->overflow_b[r] = nb - b.n;
-        out->truncated[r] = out->overflow_a[r] + out->overflow_b[r];
-        int len = a.n + b.n + added;
-        bs_token *row = malloc(((size_t)len + 1) * sizeof *row);
-        if (!row) {
-            st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+        /* Encoding::truncate: the kept part first, then (for return_overflowing_tokens)
+         * the overflowing ones, each overlapping the one before by stride tokens */
+        int n_pa, n_pb;
+        if ((st = split_parts(a_all.n, a.n, o.stride, o.truncation_side, &pa, &cap_pa, &n_pa,
+                              err)) != BS_OK ||
+            (st = split_parts(b_all.n, b.n, o.stride, o.truncation_side, &pb, &cap_pb, &n_pb,
+                              err)) != BS_OK)
             goto row_fail;
+        if (!o.return_overflowing_tokens)
+            n_pa = n_pb = 1;
+        /* Encoding::merge_with: (A0, B0), then each overflowing Ai with B0 and every Bj,
+         * then A0 with every overflowing Bj */
+        int combos = n_pa * n_pb;
+        for (int q = 0; q < combos; q++) {
+            int ia, ib;
+            if (q == 0)
+                ia = 0, ib = 0;
+            else if (q <= (n_pa - 1) * n_pb)
+                ia = 1 + (q - 1) / n_pb, ib = (q - 1) % n_pb;
+            else
+                ia = 0, ib = q - (n_pa - 1) * n_pb;
+            seg sa = {a_all.tok + pa[ia].start, pa[ia].n}, sb = {b_all.tok + pb[ib].start, pb[ib].n};
+            int len = sa.n + sb.n + added;
+            row_tokens += (size_t)len;
+            if (row_tokens > 2 * BATCH_MAX_CELLS) {
+                st = bs_fail(err, BS_ERR_LIMIT, "the overflowing rows hold more than %zu tokens",
+                             2 * BATCH_MAX_CELLS);
+                bs_hint(err, "use a smaller stride or a larger max_length");
+                goto row_fail;
+            }
+            if (grow((void **)&rows, &cap_rows, R + 1, sizeof *rows) ||
+                grow((void **)&meta, &cap_meta, (R + 1) * META_N, sizeof *meta)) {
+                st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+                goto row_fail;
+            }
+            bs_token *row = malloc(((size_t)len + 1) * sizeof *row);
+            if (!row) {
+                st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+                goto row_fail;
+            }
+            int k = 0;
+            /* processors/template.rs: [CLS] $A:0 [SEP]:0 $B:1 [SEP]:1 */
+            if (special)
+                row[k++] = template_token(t, SP_CLS);
+            for (int i = 0; i < sa.n; i++) {
+                row[k] = sa.tok[i];
+                row[k++].segment = 0;
+            }
+            if (special)
+                row[k++] = template_token(t, SP_SEP);
+            for (int i = 0; i < sb.n; i++) {
+                row[k] = sb.tok[i];
+                row[k++].segment = 1;
+            }
+            if (special && pair)
+                row[k++] = template_token(t, SP_SEP);
+            rows[R] = row;
+            int *mr = meta + (size_t)R * META_N;
+            mr[M_LEN] = len;
+            mr[M_OVA] = a_all.n - sa.n;
+            mr[M_OVB] = b_all.n - sb.n;
+            mr[M_TRUNC] = mr[M_OVA] + mr[M_OVB];
+            mr[M_SAMPLE] = r;
+            /* token_type_ids: 0 through the first [SEP], 1 for B and its [SEP] */
+            mr[M_BSTART] = pair ? sa.n + (special ? 2 : 0) : len;
+            R++;
         }
-        int k = 0;
-        /* processors/template.rs: [CLS] $A:0 [SEP]:0 $B:1 [SEP]:1 */
-        if (special)
-            row[k++] = template_token(t, SP_CLS);
-        for (int i = 0; i < a.n; i++) {
-            row[k] = a.tok[i];
-            row[k++].segment = 0;
-        }
-        if (special)
-            row[k++] = template_token(t, SP_SEP);
-        for (int i = 0; i < b.n; i++) {
-            row[k] = b.tok[i];
-            row[k++].segment = 1;
-        }
-        if (special && pair)
-            row[k++] = template_token(t, SP_SEP);
-        rows[r] = row;
-        out->length[r] = len;
-        /* token_type_ids: 0 through the first [SEP], 1 for B and its [SEP] */
-        b_start[r] = pair ? a.n + (special ? 2 : 0) : len;
         continue;
 row_fail:
         if (B > 1 && st == BS_ERR_INPUT) {
@@ -1947,10 +2059,34 @@ row_fail:
             snprintf(m, sizeof m, "row %d: %.900s", r + 1, err->msg);
             memcpy(err->msg, m, sizeof m);
         }
-        free(ta);
-        goto done;
+        break;
     }
     free(ta);
+    free(pa);
+    free(pb);
+    if (st != BS_OK)
+        goto done;
+    /* the per-row arrays share one block (freed through length); b_start is scratch */
+    out->length = calloc((size_t)R * 6, sizeof *out->length);
+    if (!out->length) {
+        st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+        goto done;
+    }
+    out->truncated = out->length + R;
+    out->overflow_a = out->length + 2 * R;
+    out->overflow_b = out->length + 3 * R;
+    out->overflow_to_sample_mapping = out->length + 4 * R;
+    int *b_start = out->length + 5 * R;
+    for (int r = 0; r < R; r++) {
+        const int *mr = meta + (size_t)r * META_N;
+        out->length[r] = mr[M_LEN];
+        out->truncated[r] = mr[M_TRUNC];
+        out->overflow_a[r] = mr[M_OVA];
+        out->overflow_b[r] = mr[M_OVB];
+        out->overflow_to_sample_mapping[r] = mr[M_SAMPLE];
+        b_start[r] = mr[M_BSTART];
+    }
+    B = R;
     int T = 0;
     for (int r = 0; r < B; r++)
         if (out->length[r] > T)
@@ -2028,10 +2164,10 @@ row_fail:
         }
     }
 done:
-    for (int r = 0; r < B; r++)
-        if (rows)
-            free(rows[r]);
+    for (int r = 0; r < R; r++)
+        free(rows[r]);
     free(rows);
+    free(meta);
     work_free(&w);
     if (st != BS_OK)
         bs_batch_free(out);

@@ -173,6 +173,20 @@ expect_error "tokenize multiple vs max_length" "is not a multiple of pad_to_mult
 if printf 'the cat\nsat\n' | "$BIN" infer -m "$REF/infer_seq" --pad-to-multiple-of 8 --return-length >"$TMP/pm.json" 2>"$TMP/err" &&
    grep -q '"input_ids":	\[2, 8\]' "$TMP/pm.json" && grep -q '"length":	\[8, 8\]' "$TMP/pm.json"
 then ok "infer --pad-to-multiple-of 8: (2, 8), length 8 each"; else fail "infer --pad-to-multiple-of: $(cat "$TMP/err")"; fi
+# stride + return_overflowing_tokens: one long line becomes 4 rows overlapping by 2
+out=$(printf 'the quick brown fox jumps over the lazy dog\nshort\n' |
+      "$BIN" tokenize --truncation --max-length 6 --stride 2 --return-overflowing-tokens)
+if [ "$(echo "$out" | grep -o '"overflow_to_sample_mapping": [0-9]*' | tr -d ' ' | tr '\n' ' ')" = \
+     '"overflow_to_sample_mapping":0 "overflow_to_sample_mapping":0 "overflow_to_sample_mapping":0 "overflow_to_sample_mapping":0 "overflow_to_sample_mapping":1 ' ] &&
+   echo "$out" | sed -n 2p | grep -q '"tokens": \["\[CLS\]", "brown", "fox", "jumps", "over", "\[SEP\]"\]'
+then ok "tokenize --stride 2 --return-overflowing-tokens: 2 lines -> 5 rows"
+else fail "tokenize --return-overflowing-tokens: $out"; fi
+if printf 'the cat sat on the mat the cat sat on\nsat\n' | "$BIN" infer -m "$REF/infer_seq" --truncation --max-length 6 --stride 1 --return-overflowing-tokens --no-logits >"$TMP/ov.json" 2>"$TMP/err" &&
+   grep -q '"input_ids":	\[4, 6\]' "$TMP/ov.json" && tr -d ' \t\n' <"$TMP/ov.json" | grep -q '"overflow_to_sample_mapping":\[0,0,0,1\]'
+then ok "infer --return-overflowing-tokens: B 2 -> 4, with overflow_to_sample_mapping"
+else fail "infer --return-overflowing-tokens: $(cat "$TMP/err")"; fi
+expect_error "tokenize stride past the room" "tokenizer stride set to 7" \
+    sh -c "echo 'a b c d e f g h i j' | '$BIN' tokenize --truncation --max-length 8 --stride 7 --return-overflowing-tokens"
 if echo 'the cat sat on the mat the cat sat on the mat' | "$BIN" infer -m "$REF/infer_seq" --truncation --max-length 4 --truncation-side left >"$TMP/tl.json" 2>"$TMP/err" &&
    tr -d ' \t\n' <"$TMP/tl.json" | grep -q '"tokens":\[\["\[CLS\]","the","mat","\[SEP\]"\]\]'
 then ok "infer --truncation-side left keeps the end"; else fail "infer --truncation-side left: $(cat "$TMP/err")"; fi
