@@ -65,7 +65,7 @@ static bs_tokenizer_settings settings(int lower, int strip)
 
 static bs_batch encode1(const bs_tokenizer *t, const char *a, const char *b)
 {
-    bs_text x = {a, strlen(a), b, b ? strlen(b) : 0};
+    bs_text x = {.a = a, .a_len = strlen(a), .b = b, .b_len = b ? strlen(b) : 0};
     bs_encode_options o = bs_encode_defaults(t);
     o.padding = BS_PAD_NONE;
     bs_batch out;
@@ -370,7 +370,7 @@ static void test_tokenizer_100kb_line(void **state)
 static void test_tokenizer_left_padding(void **state)
 {
     bs_tokenizer *t = load_vocab(UNCASED_VOCAB, NULL);
-    bs_text x[2] = {{"a", 1, NULL, 0}, {"a b c", 5, "d", 1}};
+    bs_text x[2] = {{.a = "a", .a_len = 1}, {.a = "a b c", .a_len = 5, .b = "d", .b_len = 1}};
     bs_encode_options o = bs_encode_defaults(t);
     o.padding_side = BS_SIDE_LEFT;
     bs_batch b;
@@ -400,7 +400,7 @@ static void test_tokenizer_left_padding(void **state)
 static void test_tokenizer_truncation_errors(void **state)
 {
     bs_tokenizer *t = load_vocab(UNCASED_VOCAB, NULL);
-    bs_text one = {"a b c d", 7, NULL, 0};
+    bs_text one = {.a = "a b c d", .a_len = 7, .b = NULL, .b_len = 0};
     bs_encode_options o = bs_encode_defaults(t);
     o.truncation = BS_TRUNC_ONLY_SECOND;
     o.max_length = 4;
@@ -408,7 +408,7 @@ static void test_tokenizer_truncation_errors(void **state)
     bs_error err = {0};
     assert_int_equal(bs_encode_batch(t, &one, 1, &o, &b, &err), BS_ERR_INPUT);
     assert_non_null(strstr(err.msg, "pair"));
-    bs_text pair = {"a b c d", 7, "e", 1};
+    bs_text pair = {.a = "a b c d", .a_len = 7, .b = "e", .b_len = 1};
     assert_int_equal(bs_encode_batch(t, &pair, 1, &o, &b, &err), BS_ERR_INPUT);
     assert_non_null(strstr(err.msg, "only_second"));
     assert_non_null(strstr(err.hint, "longest_first"));
@@ -575,7 +575,7 @@ static void test_tokenizer_missing_unk(void **state)
     const char v[] = "[CLS]\n[SEP]\nhello\n";
     assert_int_equal(bs_tokenizer_from_vocab(&t, v, sizeof v - 1, NULL, &err), BS_OK);
     assert_int_equal(bs_tokenizer_unk_id(t), -1);
-    bs_text x = {"hello zzz", 9, NULL, 0};
+    bs_text x = {.a = "hello zzz", .a_len = 9, .b = NULL, .b_len = 0};
     bs_encode_options o = bs_encode_defaults(t);
     o.padding = BS_PAD_NONE;
     bs_batch b;
@@ -613,7 +613,7 @@ static int has_warning(const bs_batch *b, const char *text)
 static bs_status encode_opt(const bs_tokenizer *t, const char *a, const bs_encode_options *o,
                             bs_batch *out)
 {
-    bs_text x = {a, strlen(a), NULL, 0};
+    bs_text x = {.a = a, .a_len = strlen(a), .b = NULL, .b_len = 0};
     bs_error err = {0};
     return bs_encode_batch(t, &x, 1, o, out, &err);
 }
@@ -749,11 +749,38 @@ static void test_tokenizer_options_match_hf(void **state)
         const cJSON *inputs = cJSON_GetObjectItem(c, "inputs");
         int B = cJSON_GetArraySize(inputs);
         bs_text x[8];
+        char words_buf[2][512];
+        size_t spans[2][64];
         assert_true(B <= 8);
         for (int r = 0; r < B; r++) {
             const cJSON *in = cJSON_GetArrayItem(inputs, r), *b = cJSON_GetObjectItem(in, "b");
+            if (cJSON_GetObjectItem(in, "a_words")) { /* is_split_into_words: one row */
+                memset(&x[r], 0, sizeof x[r]);
+                for (int side = 0; side < 2; side++) {
+                    const cJSON *ws = cJSON_GetObjectItem(in, side ? "b_words" : "a_words");
+                    if (!ws)
+                        continue;
+                    size_t at = 0;
+                    int k = 0;
+                    for (const cJSON *wd = ws->child; wd; wd = wd->next, k++) {
+                        size_t l = strlen(wd->valuestring);
+                        assert_true(at + l < sizeof words_buf[side] && k < 32);
+                        memcpy(words_buf[side] + at, wd->valuestring, l);
+                        spans[side][2 * k] = at;
+                        spans[side][2 * k + 1] = at += l;
+                    }
+                    if (side)
+                        x[r].b = words_buf[1], x[r].b_len = at, x[r].b_words = spans[1],
+                        x[r].n_b_words = k;
+                    else
+                        x[r].a = words_buf[0], x[r].a_len = at, x[r].a_words = spans[0],
+                        x[r].n_a_words = k;
+                }
+                continue;
+            }
             const char *a = cJSON_GetObjectItem(in, "a")->valuestring;
-            x[r] = (bs_text){a, strlen(a), b ? b->valuestring : NULL, b ? strlen(b->valuestring) : 0};
+            x[r] = (bs_text){.a = a, .a_len = strlen(a), .b = b ? b->valuestring : NULL,
+                             .b_len = b ? strlen(b->valuestring) : 0};
         }
         bs_encode_options o = bs_encode_defaults(t);
         const cJSON *v;
@@ -823,7 +850,8 @@ static void test_tokenizer_options_match_hf(void **state)
                 bad = out.input_ids[k] != int_at(ids, i) || out.token_type_ids[k] != int_at(ty, i) ||
                       out.attention_mask[k] != int_at(mask, i) ||
                       tk->char_start != int_at(oi, 0) || tk->char_end != int_at(oi, 1) ||
-                      tk->word != nullable_at(wi, i) || tk->segment != nullable_at(si, i) ||
+                      tk->word != nullable_at(wi, i) ||
+                      (si && tk->segment != nullable_at(si, i)) ||
                       BS_SPECIAL_TOKENS_MASK(tk) != int_at(sm, i);
                 if (bad)
                     fprintf(stderr, "options case %d (%s) row %d pos %d: want id %d word %d seq %d "
@@ -855,7 +883,7 @@ static void test_tokenizer_pad_multiple_error(void **state)
     o.max_length = 10;
     o.pad_to_multiple_of = 8;
     bs_batch b;
-    bs_text x = {"hello", 5, NULL, 0};
+    bs_text x = {.a = "hello", .a_len = 5, .b = NULL, .b_len = 0};
     bs_error err = {0};
     assert_int_equal(bs_encode_batch(t, &x, 1, &o, &b, &err), BS_ERR_INPUT);
     assert_string_equal(err.msg, "Truncation and padding are both activated but truncation "
@@ -872,7 +900,8 @@ static void test_tokenizer_pad_multiple_error(void **state)
                                  "its effective max length of 6 (= 8 original max length - 2 "
                                  "added special tokens)");
     /* Encoding::truncate's assert: a pair's halves (3 and 4 here) must exceed the stride */
-    bs_text p2 = {"one two three four five six", 27, "a b c d e f", 11};
+    bs_text p2 = {.a = "one two three four five six", .a_len = 27, .b = "a b c d e f",
+                  .b_len = 11};
     o.max_length = 10;
     o.stride = 3;
     assert_int_equal(bs_encode_batch(t, &p2, 1, &o, &b, &err), BS_ERR_INPUT);
@@ -929,7 +958,7 @@ static void test_tokenizer_added_tokens_match_hf(void **state)
         const cJSON *bj = cJSON_GetObjectItem(c, "b");
         if (bj)
             b = unhex(bj->valuestring, &nb);
-        bs_text x = {a, na, b, nb};
+        bs_text x = {.a = a, .a_len = na, .b = b, .b_len = nb};
         bs_encode_options o = bs_encode_defaults(toks[k]);
         o.padding = BS_PAD_NONE;
         bs_batch out;

@@ -628,6 +628,33 @@ async function options() {
   await one('stride 2, padded longest', [[doc], ['tiny']], { truncation: 'longest_first', max_length: 8, stride: 2,
     return_overflowing_tokens: true, padding: 'longest' });
   await one('stride 2, not returned: one row each', [[doc], ['tiny']], { truncation: 'longest_first', max_length: 8, stride: 2 });
+  // is_split_into_words: encode_single_sequence(PreTokenized) encodes each word on its own
+  // with word_idx = Some(i) and merges them without moving offsets; the binding takes no
+  // word lists, so each word goes through encode, then mergeEncodings(.., false) and
+  // postProcess, and the word ids are the words' indices (the crate's rule)
+  const splitCases = [
+    [['Hello,', 'unaffable', '[MASK]', '', 'x'], ['b', 'c']],
+    [['New', 'York', 'is', 'big.'], undefined],
+    [['naïve', 'café', '中国', 'e.g.'], undefined],
+    [['', ''], ['only', 'B']],
+    [['[CLS]', 'x[SEP]y'], undefined],
+  ];
+  for (const [wa, wb] of splitCases) {
+    const words = async (ws) => { const es = [], ids = [];
+      for (const [i, w] of ws.entries()) { const e = await t.encode(w, null, { addSpecialTokens: false }); es.push(e); ids.push(...e.getIds().map(() => i)); }
+      return [tk.mergeEncodings(es, false), ids]; };
+    t.disableTruncation();
+    t.disablePadding();
+    const [ea, ia] = await words(wa);
+    const [eb, ib] = wb ? await words(wb) : [null, []];
+    const e = t.postProcess(ea, eb, true);
+    const r = row(e);
+    const own = [...ia, ...ib];
+    r.word_ids = r.word_ids.map((w) => (w === null ? null : own.shift()));
+    delete r.sequence_ids; // lost by mergeEncodings in this binding: not a reference here
+    cases.push({ name: `is_split_into_words ${JSON.stringify([wa, wb])}`, split_words: true,
+      inputs: [wb ? { a_words: wa, b_words: wb } : { a_words: wa }], expect: [r] });
+  }
   // (a stride past max_length minus the specials is TruncationParamError in the crate,
   // which this binding unwraps into a panic: tested in test_tokenizer.c instead)
   const fixture = {

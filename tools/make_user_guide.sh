@@ -216,6 +216,15 @@ comes from. For a pair, every part of the truncated text meets every part of the
 as the Rust crate merges them; a stride that leaves no room (max_length minus 2 or
 less) is Hugging Face's error.
 
+`--is-split-into-words` takes each text as a list of words, its space-separated fields
+(`is_split_into_words=True` with `text.split(" ")`; with `--pair` or `--json` each of
+the two texts is split): each word is normalized, split at punctuation and WordPiece'd on
+its own, `word_ids` number the words of the list (`Hello, unaffable world` gives
+`[null, 0, 0, 1, 1, 1, 2, null]`: `,` stays in word 0), and offsets count within each
+word, as the fast tokenizer returns them for pre-split input. This is how
+token-classification labels are aligned: a word's label goes to the pieces whose
+word_id is its index.
+
 `bertscope infer` runs a batch and prints one JSON document (model, warnings, tokens,
 ids, masks, shapes, logits, predictions):
 

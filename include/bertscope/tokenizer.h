@@ -173,6 +173,15 @@ typedef struct bs_text {
     size_t a_len;
     const char *b;
     size_t b_len;
+    /* is_split_into_words: when a_words is set, text A is n_a_words words, the byte spans
+     * [a_words[2i], a_words[2i + 1]) of a. Each word is tokenized on its own (normalized,
+     * split at punctuation, WordPiece), its pieces take the word's index as word id and
+     * offsets within the word, as the fast tokenizer encodes pre-split input. NULL: A is
+     * one text. b_words likewise for B. */
+    const size_t *a_words;
+    int n_a_words;
+    const size_t *b_words;
+    int n_b_words;
 } bs_text;
 
 enum {

@@ -37,6 +37,7 @@ typedef struct {
     int return_length;
     int return_overflowing_tokens;
     int stride;
+    int split_words;     /* --is-split-into-words */
     int top_k;
     int json_input;
     int no_logits;
@@ -57,7 +58,8 @@ static void usage(FILE *f)
         "                       [--max-length N] [--truncation [STRATEGY]] [--top-k K]\n"
         "                       [--truncation-side right|left] [--pad-to-multiple-of M]\n"
         "                       [--return-length] [--return-overflowing-tokens [--stride S]]\n"
-        "                       [--json] [--no-logits] [-t N] [--seed S]\n"
+        "                       [--is-split-into-words] [--json] [--no-logits] [-t N]\n"
+        "                       [--seed S]\n"
         "\n"
         "Reads a batch from stdin, one sentence a line, runs the model and prints JSON:\n"
         "model, warnings, tokens, input_ids, attention_mask, token_type_ids, shapes,\n"
@@ -88,6 +90,8 @@ static void usage(FILE *f)
         "                     grows (3 lines may give 5 rows), with\n"
         "                     overflow_to_sample_mapping (each row's input line, from 0)\n"
         "  --stride S         overflowing rows overlap the one before by S tokens\n"
+        "  --is-split-into-words  each line is a list of words, its space-separated\n"
+        "                     fields, tokenized one by one: word_ids number the words\n"
         "  --top-k K          mlm: the K best tokens for every [MASK] (default 5); lines\n"
         "                     without [MASK] get no prediction and a warning\n"
         "  --json             each line is a JSON string, or [\"A\", \"B\"] for a pair\n"
@@ -178,6 +182,8 @@ static int parse_args(int argc, char **argv, infer_opts *o)
             o->return_length = 1;
         } else if (!strcmp(a, "--return-overflowing-tokens")) {
             o->return_overflowing_tokens = 1;
+        } else if (!strcmp(a, "--is-split-into-words")) {
+            o->split_words = 1;
         } else if (!strcmp(a, "--stride")) {
             NEED_VALUE();
             if (bs_stride_parse(val, &o->stride, &err))
@@ -839,12 +845,18 @@ static int run_model(const char *model_arg, const infer_opts *o, const line_t *l
         st = bs_fail(&err, BS_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    for (int i = 0; i < n; i++)
-        texts[i] = (bs_text){lines[i].a, lines[i].a_len, lines[i].b, lines[i].b_len};
+    /* with --is-split-into-words, spans[i] holds line i's word spans */
+    size_t **spans = o->split_words ? calloc((size_t)n, sizeof *spans) : NULL;
+    for (int i = 0; i < n; i++) {
+        texts[i] = (bs_text){.a = lines[i].a, .a_len = lines[i].a_len, .b = lines[i].b,
+                             .b_len = lines[i].b_len};
+        if (o->split_words && (!spans || !(spans[i] = cli_split_words(&texts[i]))))
+            st = bs_fail(&err, BS_ERR_NOMEM, "out of memory");
+    }
 
     /* padding none: each line alone (B = 1); otherwise the whole batch at once */
     int step = o->padding == BS_PAD_NONE ? 1 : n;
-    for (int i = 0; i < n && rc == EXIT_OK; i += step) {
+    for (int i = 0; i < n && rc == EXIT_OK && st == BS_OK; i += step) {
         bs_batch bt = {0};
         st = bs_encode_batch(tok, texts + i, step, &eo, &bt, &err);
         if (st == BS_OK) {
@@ -864,6 +876,9 @@ static int run_model(const char *model_arg, const infer_opts *o, const line_t *l
         if (st != BS_OK)
             break;
     }
+    for (int i = 0; spans && i < n; i++)
+        free(spans[i]);
+    free(spans);
     free(texts);
     if (st != BS_OK)
         goto fail;

@@ -26,6 +26,7 @@ static void usage(FILE *f)
         "                          [--padding-side right|left] [--truncation-side right|left]\n"
         "                          [--pad-to-multiple-of M] [--return-length]\n"
         "                          [--return-overflowing-tokens [--stride S]]\n"
+        "                          [--is-split-into-words]\n"
         "                          [--no-special-tokens]\n"
         "       bertscope tokenize [-m PATH] --bench FILE\n"
         "\n"
@@ -61,6 +62,10 @@ static void usage(FILE *f)
         "                     every part of B\n"
         "  --stride S         each overflowing row repeats the last S tokens of the one\n"
         "                     before (default 0); S must be below max_length minus 2\n"
+        "  --is-split-into-words  each text is a list of words, its space-separated\n"
+        "                     fields: each word is tokenized on its own, word_ids number\n"
+        "                     the words and offsets count within each word, as with\n"
+        "                     is_split_into_words=True\n"
         "  --no-special-tokens  no [CLS]/[SEP] (add_special_tokens=False)\n"
         "  --bench FILE       time the tokenizer over FILE's lines and print MB/s\n");
 }
@@ -265,6 +270,7 @@ static void print_row(FILE *f, const bs_batch *b, int r, int all_T, int with_len
 
 typedef struct {
     char *text;  /* owned: the decoded text(s) of one line */
+    size_t *words; /* owned: the word spans with --is-split-into-words, else NULL */
     bs_text t;
 } line_in;
 
@@ -369,7 +375,7 @@ static int bench(const bs_tokenizer *tok, const char *file)
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
         tokens = 0;
         for (size_t i = 0; i < n; i++) {
-            bs_text t = {lines[i], lens[i], NULL, 0};
+            bs_text t = {.a = lines[i], .a_len = lens[i], .b = NULL, .b_len = 0};
             bs_batch b;
             bs_error err = {0};
             if (bs_encode_batch(tok, &t, 1, &opt, &b, &err) != BS_OK) {
@@ -408,6 +414,7 @@ int cmd_tokenize(int argc, char **argv)
     bs_padding padding = BS_PAD_NONE;
     bs_side side = BS_SIDE_RIGHT, trunc_side = BS_SIDE_RIGHT;
     int side_given = 0, multiple = 0, with_length = 0, overflow = 0, stride = 0;
+    int split_words = 0;
     bs_error bad = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -458,6 +465,8 @@ int cmd_tokenize(int argc, char **argv)
             with_length = 1;
         } else if (!strcmp(a, "--return-overflowing-tokens")) {
             overflow = 1;
+        } else if (!strcmp(a, "--is-split-into-words")) {
+            split_words = 1;
         } else if (!strcmp(a, "--stride")) {
             if (!v) goto missing;
             if (bs_stride_parse(v, &stride, &bad))
@@ -528,16 +537,23 @@ int cmd_tokenize(int argc, char **argv)
         int r = read_input(stdin, json, pair, ++lineno, &buf, &cap, &li);
         if (r == 1)
             break;
+        li.words = NULL;
+        if (r == 0 && split_words && !(li.words = cli_split_words(&li.t))) {
+            free(li.text);
+            cli_errorf("out of memory");
+            rc = EXIT_FAIL;
+            break;
+        }
         if (r < 0) {
             if (r == -2)
-                free(li.text);
+                free(li.text), free(li.words);
             rc = r == -2 ? EXIT_USAGE : EXIT_FAIL;
             break;
         }
         if (padding == BS_PAD_NONE) { /* streaming: encode and print now */
             bs_batch b;
             st = bs_encode_batch(tok, &li.t, 1, &opt, &b, &err);
-            free(li.text);
+            free(li.text), free(li.words);
             if (st != BS_OK) {
                 fflush(stdout);
                 char m[sizeof err.msg];
@@ -590,7 +606,7 @@ int cmd_tokenize(int argc, char **argv)
         }
     }
     for (size_t i = 0; i < n; i++)
-        free(lines[i].text);
+        free(lines[i].text), free(lines[i].words);
     free(lines);
     free(buf);
     bs_warnings_free(&seen);

@@ -787,6 +787,8 @@ typedef struct {
     uint32_t whash[MAX_INPUT_CHARS_PER_WORD + 1];/* hash of the candidate ending at each */
     bs_token *tok;  /* (n_tok) output of the segment */
     int n_tok, cap_tok;
+    bs_token *acc;  /* (n_acc) pre-split words: the tokens of the words so far */
+    int n_acc, cap_acc;
     int word;       /* next word index */
     bs_trace *trace;/* when tracing: words are appended here */
     /* An all-ASCII segment skips decoding: code point i is byte i of text */
@@ -802,6 +804,7 @@ static void work_free(work *w)
     free(w->norm);
     free(w->orig);
     free(w->tok);
+    free(w->acc);
 }
 
 /* ---- UTF-8 --------------------------------------------------------------------- */
@@ -1684,6 +1687,38 @@ static bs_status encode_segment(const bs_tokenizer *t, work *w, const char *text
     return BS_OK;
 }
 
+/* A text, or with words (is_split_into_words) each word on its own: encode_single_sequence
+ * with word_idx = i for word i, merged without moving offsets (Encoding::merge(.., false)).
+ * The tokens end up in w->tok as for one text. */
+static bs_status encode_text(const bs_tokenizer *t, work *w, const char *text, size_t len,
+                             const size_t *words, int n_words, bs_error *err)
+{
+    if (!words)
+        return encode_segment(t, w, text, len, err);
+    bs_status st;
+    w->n_acc = 0;
+    for (int i = 0; i < n_words; i++) {
+        size_t s = words[2 * i], e = words[2 * i + 1];
+        if (s > e || e > len)
+            return bs_fail(err, BS_ERR_INPUT, "word %d spans bytes %zu..%zu of a text of %zu",
+                           i + 1, s, e, len);
+        if ((st = encode_segment(t, w, text + s, e - s, err)) != BS_OK)
+            return st;
+        if (grow((void **)&w->acc, &w->cap_acc, w->n_acc + w->n_tok + 1, sizeof *w->acc))
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding words");
+        for (int k = 0; k < w->n_tok; k++) {
+            w->acc[w->n_acc] = w->tok[k];
+            w->acc[w->n_acc++].word = i;
+        }
+    }
+    if (grow((void **)&w->tok, &w->cap_tok, w->n_acc + 1, sizeof *w->tok))
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding words");
+    if (w->n_acc)
+        memcpy(w->tok, w->acc, (size_t)w->n_acc * sizeof *w->tok);
+    w->n_tok = w->n_acc;
+    return BS_OK;
+}
+
 /* ---- truncation, template, padding ----------------------------------------------- */
 
 typedef struct {
@@ -1959,8 +1994,8 @@ bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
     int cap_pa = 0, cap_pb = 0;
     for (int r = 0; r < B; r++) {
         seg a = {0}, b = {0};
-        if ((st = encode_segment(t, &w, texts[r].a ? texts[r].a : "", texts[r].a ? texts[r].a_len : 0,
-                                 err)) != BS_OK)
+        if ((st = encode_text(t, &w, texts[r].a ? texts[r].a : "", texts[r].a ? texts[r].a_len : 0,
+                              texts[r].a_words, texts[r].n_a_words, err)) != BS_OK)
             goto row_fail;
         if (grow((void **)&ta, &cap_a, w.n_tok + 1, sizeof *ta)) {
             st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
@@ -1972,7 +2007,8 @@ bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
         a.n = w.n_tok;
         int pair = texts[r].b != NULL;
         if (pair) {
-            if ((st = encode_segment(t, &w, texts[r].b, texts[r].b_len, err)) != BS_OK)
+            if ((st = encode_text(t, &w, texts[r].b, texts[r].b_len, texts[r].b_words,
+                                  texts[r].n_b_words, err)) != BS_OK)
                 goto row_fail;
             b.tok = w.tok;
             b.n = w.n_tok;

@@ -185,6 +185,15 @@ if printf 'the cat sat on the mat the cat sat on\nsat\n' | "$BIN" infer -m "$REF
    grep -q '"input_ids":	\[4, 6\]' "$TMP/ov.json" && tr -d ' \t\n' <"$TMP/ov.json" | grep -q '"overflow_to_sample_mapping":\[0,0,0,1\]'
 then ok "infer --return-overflowing-tokens: B 2 -> 4, with overflow_to_sample_mapping"
 else fail "infer --return-overflowing-tokens: $(cat "$TMP/err")"; fi
+# is_split_into_words: words are the space-separated fields, each tokenized alone
+if printf 'Hello, unaffable world\n' | "$BIN" tokenize --is-split-into-words |
+   grep -q '"offsets": \[\[0, 0\], \[0, 5\], \[5, 6\], \[0, 3\], \[3, 6\], \[6, 9\], \[0, 5\], \[0, 0\]\], "word_ids": \[null, 0, 0, 1, 1, 1, 2, null\]'
+then ok "tokenize --is-split-into-words: offsets within each word, word_ids by word"
+else fail "tokenize --is-split-into-words"; fi
+if printf '["the cat", "sat"]\n' | "$BIN" infer -m "$REF/infer_seq" --json --is-split-into-words --no-logits >"$TMP/sw.json" 2>"$TMP/err" &&
+   tr -d ' \t\n' <"$TMP/sw.json" | grep -q '"word_ids":\[\[null,0,1,null,0,null\]\]'
+then ok "infer --is-split-into-words with a pair: word_ids per text"
+else fail "infer --is-split-into-words: $(cat "$TMP/err")"; fi
 expect_error "tokenize stride past the room" "tokenizer stride set to 7" \
     sh -c "echo 'a b c d e f g h i j' | '$BIN' tokenize --truncation --max-length 8 --stride 7 --return-overflowing-tokens"
 if echo 'the cat sat on the mat the cat sat on the mat' | "$BIN" infer -m "$REF/infer_seq" --truncation --max-length 4 --truncation-side left >"$TMP/tl.json" 2>"$TMP/err" &&
