@@ -26,6 +26,7 @@
 #define REFERENCE "tests/fixtures/tokenizer/reference.json"
 #define ADDED "tests/fixtures/tokenizer/added.json"
 #define OPTIONS "tests/fixtures/tokenizer/options.json"
+#define HF_TESTS "tests/fixtures/tokenizer/hf_tests.json"
 #define UNCASED_VOCAB "weights/vocab/vocab.txt"
 #define CASED_VOCAB "tests/fixtures/tokenizer/cased_vocab.txt"
 
@@ -917,6 +918,157 @@ static void test_tokenizer_pad_multiple_error(void **state)
     bs_tokenizer_free(t);
 }
 
+/* ---- Hugging Face's own tests, as data ------------------------------------------------ */
+
+/* A model folder for one hf_tests.json case: vocab.txt, and tokenizer_config.json with the
+ * case's flags and added tokens (ids after the vocab, in order). */
+static void hf_case_dir(const char *d, const cJSON *c)
+{
+    const cJSON *v = cJSON_GetObjectItem(c, "vocab");
+    int n_vocab = 0;
+    if (cJSON_IsString(v)) {
+        size_t len;
+        char *text = slurp(v->valuestring, &len);
+        put_file(d, "vocab.txt", text);
+        for (size_t i = 0; i < len; i++)
+            n_vocab += text[i] == '\n';
+        free(text);
+    } else {
+        char buf[4096] = "";
+        for (const cJSON *e = v->child; e; e = e->next, n_vocab++) {
+            strcat(buf, e->valuestring);
+            strcat(buf, "\n");
+        }
+        put_file(d, "vocab.txt", buf);
+    }
+    cJSON *cfg = cJSON_CreateObject();
+    const cJSON *lower = cJSON_GetObjectItem(c, "lower"), *strip = cJSON_GetObjectItem(c, "strip_accents");
+    const cJSON *chinese = cJSON_GetObjectItem(c, "chinese");
+    cJSON_AddBoolToObject(cfg, "do_lower_case", !cJSON_IsFalse(lower));
+    if (strip)
+        cJSON_AddItemToObject(cfg, "strip_accents", cJSON_Duplicate(strip, 1));
+    cJSON_AddBoolToObject(cfg, "tokenize_chinese_chars", !cJSON_IsFalse(chinese));
+    const cJSON *added = cJSON_GetObjectItem(c, "added");
+    if (added) {
+        cJSON *dec = cJSON_AddObjectToObject(cfg, "added_tokens_decoder");
+        int id = n_vocab;
+        for (const cJSON *a = added->child; a; a = a->next) {
+            char key[16];
+            snprintf(key, sizeof key, "%d", id++);
+            cJSON *tok = cJSON_Duplicate(a, 1);
+            int special = cJSON_IsTrue(cJSON_GetObjectItem(a, "special"));
+            if (!cJSON_GetObjectItem(tok, "normalized")) /* AddedToken's default */
+                cJSON_AddBoolToObject(tok, "normalized", !special);
+            cJSON_AddItemToObject(dec, key, tok);
+        }
+    }
+    char *text = cJSON_PrintUnformatted(cfg);
+    put_file(d, "tokenizer_config.json", text);
+    free(text);
+    cJSON_Delete(cfg);
+}
+
+/* Returns 1 when the case fails (after saying why). */
+static int hf_case(int ci, const cJSON *c)
+{
+    const char *source = cJSON_GetObjectItem(c, "source")->valuestring;
+    char *d = scratch_dir();
+    hf_case_dir(d, c);
+    bs_tokenizer *t;
+    bs_error err = {0};
+    int bad = 0;
+    if (bs_tokenizer_load(&t, d, &err) != BS_OK) {
+        fprintf(stderr, "hf case %d (%s): %s\n", ci, source, err.msg);
+        rm_dir(d);
+        return 1;
+    }
+    const char *text = cJSON_GetObjectItem(c, "text")->valuestring;
+    const cJSON *pair = cJSON_GetObjectItem(c, "pair"), *words = cJSON_GetObjectItem(c, "expect_words");
+    if (words) { /* the pre-tokenized words after normalization */
+        bs_trace tr;
+        assert_int_equal(bs_tokenizer_trace(t, text, strlen(text), &tr, &err), BS_OK);
+        bad = tr.n_words != cJSON_GetArraySize(words);
+        for (int i = 0; i < tr.n_words && !bad; i++)
+            bad = strcmp(tr.words[i].text, cJSON_GetArrayItem(words, i)->valuestring) != 0;
+        if (bad)
+            fprintf(stderr, "hf case %d (%s): %d words, want %d\n", ci, source, tr.n_words,
+                    cJSON_GetArraySize(words));
+        bs_trace_free(&tr);
+    }
+    const cJSON *tokens = cJSON_GetObjectItem(c, "expect_tokens"), *ids = cJSON_GetObjectItem(c, "expect_ids");
+    const cJSON *offs = cJSON_GetObjectItem(c, "expect_offsets"), *v;
+    if (tokens || ids || offs) {
+        bs_text x = {.a = text, .a_len = strlen(text), .b = pair ? pair->valuestring : NULL,
+                     .b_len = pair ? strlen(pair->valuestring) : 0};
+        bs_encode_options o = bs_encode_defaults(t);
+        o.padding = BS_PAD_NONE;
+        o.add_special_tokens = !cJSON_IsFalse(cJSON_GetObjectItem(c, "special"));
+        if ((v = cJSON_GetObjectItem(c, "truncation")))
+            assert_int_equal(bs_truncation_parse(v->valuestring, &o.truncation, NULL), BS_OK);
+        if ((v = cJSON_GetObjectItem(c, "max_length")))
+            o.max_length = v->valueint;
+        if ((v = cJSON_GetObjectItem(c, "truncation_side")))
+            assert_int_equal(bs_truncation_side_parse(v->valuestring, &o.truncation_side, NULL), BS_OK);
+        if ((v = cJSON_GetObjectItem(c, "stride")))
+            o.stride = v->valueint;
+        o.return_overflowing_tokens = cJSON_IsTrue(cJSON_GetObjectItem(c, "return_overflowing_tokens"));
+        bs_batch b;
+        assert_int_equal(bs_encode_batch(t, &x, 1, &o, &b, &err), BS_OK);
+        if (ids && b.B != cJSON_GetArraySize(ids))
+            bad = 1;
+        for (int r = 0; r < b.B && !bad; r++) {
+            const bs_token *k = b.tokens + (size_t)r * b.T;
+            const cJSON *row = ids ? cJSON_GetArrayItem(ids, r) : NULL;
+            if (row && cJSON_GetArraySize(row) != b.length[r])
+                bad = 1;
+            for (int i = 0; row && i < b.length[r] && !bad; i++)
+                bad = k[i].id != int_at(row, i);
+            if (r > 0)
+                continue;
+            if (tokens && cJSON_GetArraySize(tokens) != b.length[0])
+                bad = 1;
+            for (int i = 0; tokens && i < b.length[0] && !bad; i++)
+                bad = strcmp(k[i].piece, cJSON_GetArrayItem(tokens, i)->valuestring) != 0;
+            if (offs && cJSON_GetArraySize(offs) != b.length[0])
+                bad = 1;
+            for (int i = 0; offs && i < b.length[0] && !bad; i++) {
+                const cJSON *of = cJSON_GetArrayItem(offs, i);
+                bad = k[i].char_start != int_at(of, 0) || k[i].char_end != int_at(of, 1);
+            }
+        }
+        if (bad) {
+            fprintf(stderr, "hf case %d (%s): got %d rows, row 0:", ci, source, b.B);
+            for (int i = 0; b.B && i < b.length[0]; i++)
+                fprintf(stderr, " %s/%d(%d,%d)", b.tokens[i].piece, b.tokens[i].id,
+                        b.tokens[i].char_start, b.tokens[i].char_end);
+            fputc('\n', stderr);
+        }
+        bs_batch_free(&b);
+    }
+    bs_tokenizer_free(t);
+    rm_dir(d);
+    return bad;
+}
+
+/* tests/fixtures/tokenizer/hf_tests.json: transformers' BERT tokenizer tests and the common
+ * tokenizer tests that apply to a BERT fast tokenizer, each case naming its test. */
+static void test_tokenizer_hf_tests_as_data(void **state)
+{
+    size_t len;
+    char *json = slurp(HF_TESTS, &len);
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    free(json);
+    assert_non_null(root);
+    int n = 0, failed = 0;
+    for (const cJSON *c = cJSON_GetObjectItem(root, "cases")->child; c; c = c->next)
+        failed += hf_case(n++, c);
+    fprintf(stderr, "Hugging Face tests: %d cases, %d failed, %d not ported (see the fixture)\n",
+            n, failed, cJSON_GetArraySize(cJSON_GetObjectItem(root, "unsupported")));
+    assert_true(n >= 50);
+    assert_int_equal(failed, 0);
+    cJSON_Delete(root);
+}
+
 /* ---- added tokens --------------------------------------------------------------------- */
 
 /* tests/fixtures/tokenizer/added.json (tools/gen_tokenizer_fixture.mjs added): model
@@ -1104,6 +1256,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer_max_length_semantics),
         cmocka_unit_test(test_tokenizer_options_match_hf),
         cmocka_unit_test(test_tokenizer_pad_multiple_error),
+        cmocka_unit_test(test_tokenizer_hf_tests_as_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

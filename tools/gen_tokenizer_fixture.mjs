@@ -6,6 +6,7 @@
 //   node tools/gen_tokenizer_fixture.mjs fixtures  (writes tests/fixtures/tokenizer/*)
 //   node tools/gen_tokenizer_fixture.mjs added     (writes tests/fixtures/tokenizer/added.json)
 //   node tools/gen_tokenizer_fixture.mjs options   (writes tests/fixtures/tokenizer/options.json)
+//   node tools/gen_tokenizer_fixture.mjs hf        (writes tests/fixtures/tokenizer/hf_tests.json)
 //
 // `tables` asks the crate's BertNormalizer and BertPreTokenizer about every code point
 // and writes the character classes as C range tables. The crate pins old Unicode data
@@ -668,9 +669,142 @@ async function options() {
   console.error(`wrote ${file}: ${cases.length} cases`);
 }
 
+// ---- Hugging Face's own tests, as data --------------------------------------------------
+// Cases of transformers' tests/models/bert/test_tokenization_bert.py (expectations copied
+// from the test) and tests/test_tokenization_common.py (the ones that apply to a BERT fast
+// tokenizer; their assertions compare the fast tokenizer with itself or with relations,
+// so the values come from the crate, with the test's relation checked here). Each case
+// names its source test; `unsupported` lists what is deliberately not ported, and why.
+async function hf() {
+  const V1 = ['[UNK]', '[CLS]', '[SEP]', '[PAD]', '[MASK]', 'want', '##want', '##ed', 'wa', 'un', 'runn', '##ing', ',', 'low', 'lowest'];
+  const V2 = ['[UNK]', '[CLS]', '[SEP]', 'want', '##want', '##ed', 'wa', 'un', 'runn', '##ing'];
+  const BERT = 'weights/vocab/vocab.txt';
+  const uncased = readVocab(path.join(root, BERT));
+  const T = 'transformers tests/models/bert/test_tokenization_bert.py::';
+  const C = 'transformers tests/test_tokenization_common.py::';
+  const cases = [];
+  const vocabOf = (v) => (typeof v === 'string' ? uncased.vocab : Object.fromEntries(v.map((x, i) => [x, i])));
+  function crate(c) {
+    const cfg = { clean_text: true, handle_chinese_chars: c.chinese !== false, strip_accents: c.strip_accents ?? null, lowercase: c.lower !== false };
+    const vocab = vocabOf(c.vocab);
+    const t = new tk.Tokenizer(tk.WordPiece.init(vocab, { unkToken: '[UNK]', continuingSubwordPrefix: '##', maxInputCharsPerWord: 100 }));
+    t.setNormalizer(tk.bertNormalizer({ cleanText: true, handleChineseChars: cfg.handle_chinese_chars,
+      stripAccents: cfg.strip_accents === null ? cfg.lowercase : cfg.strip_accents, lowercase: cfg.lowercase }));
+    t.setPreTokenizer(tk.bertPreTokenizer());
+    if (vocab['[CLS]'] !== undefined)
+      t.setPostProcessor(tk.templateProcessing('[CLS] $A [SEP]', '[CLS] $A [SEP] $B:1 [SEP]:1', [['[CLS]', vocab['[CLS]']], ['[SEP]', vocab['[SEP]']]]));
+    t.addSpecialTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].filter((x) => vocab[x] !== undefined));
+    if (c.added) t.addAddedTokens(c.added.map((a) => new tk.AddedToken(a.content, !!a.special,
+      { singleWord: false, leftStrip: !!a.lstrip, rightStrip: !!a.rstrip, normalized: a.normalized ?? !a.special })));
+    return t;
+  }
+  // a case from the test's own literal expectation
+  const lit = (source, c) => cases.push({ source, ...c });
+  // a case whose values the crate gives (the test compares relations)
+  async function run(source, c, check) {
+    const t = crate(c);
+    if (c.truncation) t.setTruncation(c.max_length, { direction: c.truncation_side || 'right', stride: c.stride || 0 });
+    const e = await t.encode(c.text, c.pair ?? null, { addSpecialTokens: c.special !== false });
+    const rows = [e, ...(c.return_overflowing_tokens ? e.getOverflowing() : [])];
+    c.expect_ids = rows.map((r) => r.getIds());
+    if (check && !check(c.expect_ids)) throw new Error('relation of ' + source + ' does not hold');
+    cases.push({ source, ...c });
+  }
+  // test_tokenization_bert.py, values from the test
+  lit(T + 'test_full_tokenizer', { vocab: V1, text: 'UNwant\u00E9d,running', special: false,
+    expect_tokens: ['un', '##want', '##ed', ',', 'runn', '##ing'], expect_ids: [[9, 6, 7, 12, 10, 11]] });
+  lit(T + 'test_chinese', { vocab: V1, text: 'ah\u535A\u63A8zz', expect_words: ['ah', '\u535A', '\u63A8', 'zz'] });
+  const hello = ' \tHeLLo!how  \n Are yoU?  ', hallo = ' \tHäLLo!how  \n Are yoU?  ';
+  lit(T + 'test_basic_tokenizer_lower', { vocab: V1, text: hello, expect_words: ['hello', '!', 'how', 'are', 'you', '?'] });
+  lit(T + 'test_basic_tokenizer_lower', { vocab: V1, text: 'H\u00E9llo', expect_words: ['hello'] });
+  lit(T + 'test_basic_tokenizer_lower_strip_accents_false', { vocab: V1, strip_accents: false, text: hallo, expect_words: ['hällo', '!', 'how', 'are', 'you', '?'] });
+  lit(T + 'test_basic_tokenizer_lower_strip_accents_false', { vocab: V1, strip_accents: false, text: 'H\u00E9llo', expect_words: ['h\u00E9llo'] });
+  lit(T + 'test_basic_tokenizer_lower_strip_accents_true', { vocab: V1, strip_accents: true, text: hallo, expect_words: ['hallo', '!', 'how', 'are', 'you', '?'] });
+  lit(T + 'test_basic_tokenizer_lower_strip_accents_true', { vocab: V1, strip_accents: true, text: 'H\u00E9llo', expect_words: ['hello'] });
+  lit(T + 'test_basic_tokenizer_lower_strip_accents_default', { vocab: V1, text: hallo, expect_words: ['hallo', '!', 'how', 'are', 'you', '?'] });
+  lit(T + 'test_basic_tokenizer_lower_strip_accents_default', { vocab: V1, text: 'H\u00E9llo', expect_words: ['hello'] });
+  lit(T + 'test_basic_tokenizer_no_lower', { vocab: V1, lower: false, text: hello, expect_words: ['HeLLo', '!', 'how', 'Are', 'yoU', '?'] });
+  lit(T + 'test_basic_tokenizer_no_lower_strip_accents_false', { vocab: V1, lower: false, strip_accents: false, text: hallo, expect_words: ['HäLLo', '!', 'how', 'Are', 'yoU', '?'] });
+  lit(T + 'test_basic_tokenizer_no_lower_strip_accents_true', { vocab: V1, lower: false, strip_accents: true, text: hallo, expect_words: ['HaLLo', '!', 'how', 'Are', 'yoU', '?'] });
+  lit(T + 'test_basic_tokenizer_respects_never_split_tokens', { vocab: V1, lower: false, text: hello.trimEnd() + ' [UNK]',
+    expect_words: ['HeLLo', '!', 'how', 'Are', 'yoU', '?', '[UNK]'],
+    note: 'the fast tokenizer keeps [UNK] whole as a special added token, not through never_split' });
+  lit(T + 'test_basic_tokenizer_splits_on_punctuation', { vocab: V1, text: "a\n'll !!to?'d of, can't.",
+    expect_words: ['a', "'", 'll', '!', '!', 'to', '?', "'", 'd', 'of', ',', 'can', "'", 't', '.'] });
+  lit(T + 'test_basic_tokenizer_remove_control_chars_true', { vocab: V1, text: '\u200E\u200F', expect_words: [] });
+  lit(T + 'test_wordpiece_tokenizer', { vocab: V2, lower: false, strip_accents: false, text: '', special: false, expect_tokens: [] });
+  lit(T + 'test_wordpiece_tokenizer', { vocab: V2, lower: false, strip_accents: false, text: 'unwanted running', special: false,
+    expect_tokens: ['un', '##want', '##ed', 'runn', '##ing'] });
+  lit(T + 'test_wordpiece_tokenizer', { vocab: V2, lower: false, strip_accents: false, text: 'unwantedX running', special: false,
+    expect_tokens: ['[UNK]', 'runn', '##ing'] });
+  for (const c of [' ', '\t', '\r', '\n', '\u00A0'])
+    lit(T + 'test_is_whitespace', { vocab: V1, text: `x${c}y`, expect_words: ['x', 'y'] });
+  for (const c of ['A', '-'])
+    lit(T + 'test_is_whitespace (false)', { vocab: V1, lower: false, text: `x${c}y`, expect_words: c === '-' ? ['x', '-', 'y'] : ['xAy'] });
+  lit(T + 'test_is_control', { vocab: V1, text: 'x\u0005y', expect_words: ['xy'] });
+  for (const c of ['A', ' ', '\t', '\r'])
+    lit(T + 'test_is_control (false)', { vocab: V1, lower: false, text: `x${c}y`, expect_words: c === 'A' ? ['xAy'] : ['x', 'y'] });
+  for (const c of ['-', '$', '`', '.'])
+    lit(T + 'test_is_punctuation', { vocab: V1, text: `x${c}y`, expect_words: ['x', c, 'y'] });
+  for (const c of ['A', ' '])
+    lit(T + 'test_is_punctuation (false)', { vocab: V1, lower: false, text: `x${c}y`, expect_words: c === 'A' ? ['xAy'] : ['x', 'y'] });
+  lit(T + 'test_clean_text', { vocab: V1, text: 'Test', special: false, expect_tokens: ['[UNK]'] });
+  lit(T + 'test_clean_text', { vocab: V1, text: '\xad', special: false, expect_tokens: [] });
+  lit(T + 'test_clean_text', { vocab: V1, text: 'test', special: false, expect_tokens: ['[UNK]'] });
+  lit(T + 'test_offsets_with_special_characters (do_lower_case)', { vocab: BERT, text: 'A, naïve [MASK] AllenNLP sentence.',
+    expect_tokens: ['[CLS]', 'a', ',', 'naive', '[MASK]', 'allen', '##nl', '##p', 'sentence', '.', '[SEP]'],
+    expect_offsets: [[0, 0], [0, 1], [1, 2], [3, 8], [9, 15], [16, 21], [21, 23], [23, 24], [25, 33], [33, 34], [0, 0]] });
+  lit(T + 'test_change_tokenize_chinese_chars', { vocab: BERT, text: '的人有', special: false, expect_tokens: ['的', '人', '有'] });
+  lit(T + 'test_change_tokenize_chinese_chars', { vocab: BERT, chinese: false, text: '的人有', special: false, expect_tokens: ['的', '##人', '##有'] });
+  await run(T + 'test_rust_and_python_full_tokenizers', { vocab: V1, text: 'UNwant\u00E9d,running' },
+    (r) => JSON.stringify(r[0]) === JSON.stringify([1, 9, 6, 7, 12, 10, 11, 2]));
+  // test_tokenization_common.py, values from the crate, the test's relations checked
+  const lowerAdded = ['aaaaa bbbbbb', 'cccccccccdddddddd', 'AAAAA BBBBBB', 'CCCCCCCCCDDDDDDDD'].map((content) => ({ content, lstrip: true, rstrip: true }));
+  const ids1 = [], ids2 = [];
+  await run(C + 'test_added_tokens_do_lower_case', { vocab: V1, added: lowerAdded, text: '[UNK] aaaaa bbbbbb low cccccccccdddddddd l [UNK]', special: false },
+    (r) => ids1.push(...r[0]) >= 0);
+  await run(C + 'test_added_tokens_do_lower_case', { vocab: V1, added: lowerAdded, text: '[UNK] AAAAA BBBBBB low CCCCCCCCCDDDDDDDD l [UNK]', special: false },
+    (r) => ids2.push(...r[0]) >= 0 && JSON.stringify(ids1) === JSON.stringify(ids2));
+  await run(C + 'test_add_tokens_tokenizer', { vocab: V1, added: [{ content: 'aaaaa bbbbbb' }, { content: 'cccccccccdddddddd' },
+    { content: '>>>>|||<||<<|<<', special: true }, { content: '<<<<<|||>|>>>>|>', special: true }],
+    text: '>>>>|||<||<<|<< aaaaabbbbbb low cccccccccdddddddd <<<<<|||>|>>>>|> l', special: false },
+    (r) => r[0].length >= 6 && r[0][0] > V1.length - 1 && r[0][r[0].length - 2] > V1.length - 1);
+  await run(C + 'test_number_of_added_tokens', { vocab: BERT, text: 'This is a test', special: true }, (r) => r[0].length === 6);
+  await run(C + 'test_number_of_added_tokens', { vocab: BERT, text: 'This is a test', pair: 'Another one', special: true }, (r) => r[0].length === 9);
+  for (const side of ['right', 'left'])
+    await run(C + 'test_right_and_left_truncation', { vocab: BERT, text: 'This is a test of truncation', special: false,
+      truncation: 'longest_first', max_length: 3, truncation_side: side },
+      (r) => r[0].length === 3);
+  // total_length 9 here; max_length total - 2 and stride 2: two rows, the second the last
+  // 2 + stride tokens
+  await run(C + 'test_maximum_encoding_length_single_input (overflowing tokens)', { vocab: BERT,
+    text: 'Test this method with more words in it.', special: false,
+    truncation: 'longest_first', max_length: 7, stride: 2, return_overflowing_tokens: true },
+    (r) => r.length === 2 && r[0].length === 7 && r[1].length === 4 && r[1][0] === r[0][5]);
+  const unsupported = [
+    { source: T + 'test_basic_tokenizer_remove_control_chars_false', reason: 'remove_control_chars is an option of the slow BasicTokenizer only; BertTokenizerFast always cleans' },
+    { source: T + 'test_offsets_with_special_characters (cased)', reason: 'needs bert-base-cased\'s vocab, which is not available offline here' },
+    { source: T + 'test_sequence_builders', reason: 'slow test on a downloaded bert-base-uncased with no literal ids; the template is pinned by reference.json' },
+    { source: C + 'test_save_and_load_tokenizer, test_pickle_*, test_get_vocab, test_conversion_reversible', reason: 'saving, pickling and vocabulary round trips: bertscope only reads tokenizers' },
+    { source: C + 'test_encode_decode_with_spaces, test_decode_*, test_batch_decode', reason: 'decoding ids back to text is not something bertscope does' },
+    { source: C + 'test_prepare_seq2seq_batch, test_torch_encode_plus_sent_to_model, test_np_*', reason: 'seq2seq and framework tensors: not part of a BERT fast tokenizer in bertscope' },
+    { source: C + 'test_maximum_encoding_length_pair_input (slow branch)', reason: 'the slow tokenizer returns overflowing_tokens differently; bertscope follows the fast one (options.json has pairs)' },
+  ];
+  const fixture = {
+    generator: 'tools/gen_tokenizer_fixture.mjs hf',
+    reference: 'expectations from the named tests; values of the common tests from Hugging Face tokenizers 0.22.2 via npm @anush008/tokenizers 0.6.0',
+    note: 'vocab: a list of pieces (line number = id) or a file; expect_words: the pre-tokenized words (BasicTokenizer / BertPreTokenizer after BertNormalizer); expect_ids: one list per row',
+    cases, unsupported,
+  };
+  const file = path.join(FIX, 'hf_tests.json');
+  fs.writeFileSync(file, JSON.stringify(fixture, null, 1) + '\n');
+  console.error(`wrote ${file}: ${cases.length} cases, ${unsupported.length} unsupported`);
+}
+
 const mode = process.argv[2];
 if (mode === 'tables') tables();
 else if (mode === 'fixtures') await fixtures();
 else if (mode === 'added') await added();
 else if (mode === 'options') await options();
-else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options'); process.exit(2); }
+else if (mode === 'hf') await hf();
+else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options|hf'); process.exit(2); }
