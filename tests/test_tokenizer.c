@@ -791,7 +791,8 @@ static void test_tokenizer_options_match_hf(void **state)
         if ((v = cJSON_GetObjectItem(c, "truncation")))
             assert_int_equal(bs_truncation_parse(v->valuestring, &o.truncation, NULL), BS_OK);
         if ((v = cJSON_GetObjectItem(c, "truncation_side")))
-            assert_int_equal(bs_truncation_side_parse(v->valuestring, &o.truncation_side, NULL), BS_OK);
+            assert_int_equal(bs_truncation_side_parse(v->valuestring, &o.truncation_side, NULL),
+                             BS_OK);
         if ((v = cJSON_GetObjectItem(c, "side")))
             assert_int_equal(bs_side_parse(v->valuestring, &o.padding_side, NULL), BS_OK);
         if ((v = cJSON_GetObjectItem(c, "max_length")))
@@ -802,7 +803,8 @@ static void test_tokenizer_options_match_hf(void **state)
             o.add_special_tokens = cJSON_IsTrue(v);
         if ((v = cJSON_GetObjectItem(c, "stride")))
             o.stride = v->valueint;
-        o.return_overflowing_tokens = cJSON_IsTrue(cJSON_GetObjectItem(c, "return_overflowing_tokens"));
+        o.return_overflowing_tokens =
+            cJSON_IsTrue(cJSON_GetObjectItem(c, "return_overflowing_tokens"));
         const char *name = cJSON_GetObjectItem(c, "name")->valuestring;
         bs_batch out;
         bs_error err = {0};
@@ -838,7 +840,8 @@ static void test_tokenizer_options_match_hf(void **state)
                 failed++;
             }
             const cJSON *ids = cJSON_GetObjectItem(e, "ids"), *ty = cJSON_GetObjectItem(e, "types");
-            const cJSON *mask = cJSON_GetObjectItem(e, "mask"), *of = cJSON_GetObjectItem(e, "offsets");
+            const cJSON *mask = cJSON_GetObjectItem(e, "mask");
+            const cJSON *of = cJSON_GetObjectItem(e, "offsets");
             const cJSON *wi = cJSON_GetObjectItem(e, "word_ids");
             const cJSON *si = cJSON_GetObjectItem(e, "sequence_ids");
             const cJSON *sm = cJSON_GetObjectItem(e, "special_tokens_mask");
@@ -848,7 +851,8 @@ static void test_tokenizer_options_match_hf(void **state)
                 size_t k = (size_t)r * out.T + i;
                 const bs_token *tk = &out.tokens[k];
                 const cJSON *oi = cJSON_GetArrayItem(of, i);
-                bad = out.input_ids[k] != int_at(ids, i) || out.token_type_ids[k] != int_at(ty, i) ||
+                bad = out.input_ids[k] != int_at(ids, i) ||
+                      out.token_type_ids[k] != int_at(ty, i) ||
                       out.attention_mask[k] != int_at(mask, i) ||
                       tk->char_start != int_at(oi, 0) || tk->char_end != int_at(oi, 1) ||
                       tk->word != nullable_at(wi, i) ||
@@ -942,7 +946,8 @@ static void hf_case_dir(const char *d, const cJSON *c)
         put_file(d, "vocab.txt", buf);
     }
     cJSON *cfg = cJSON_CreateObject();
-    const cJSON *lower = cJSON_GetObjectItem(c, "lower"), *strip = cJSON_GetObjectItem(c, "strip_accents");
+    const cJSON *lower = cJSON_GetObjectItem(c, "lower");
+    const cJSON *strip = cJSON_GetObjectItem(c, "strip_accents");
     const cJSON *chinese = cJSON_GetObjectItem(c, "chinese");
     cJSON_AddBoolToObject(cfg, "do_lower_case", !cJSON_IsFalse(lower));
     if (strip)
@@ -983,7 +988,8 @@ static int hf_case(int ci, const cJSON *c)
         return 1;
     }
     const char *text = cJSON_GetObjectItem(c, "text")->valuestring;
-    const cJSON *pair = cJSON_GetObjectItem(c, "pair"), *words = cJSON_GetObjectItem(c, "expect_words");
+    const cJSON *pair = cJSON_GetObjectItem(c, "pair");
+    const cJSON *words = cJSON_GetObjectItem(c, "expect_words");
     if (words) { /* the pre-tokenized words after normalization */
         bs_trace tr;
         assert_int_equal(bs_tokenizer_trace(t, text, strlen(text), &tr, &err), BS_OK);
@@ -995,7 +1001,8 @@ static int hf_case(int ci, const cJSON *c)
                     cJSON_GetArraySize(words));
         bs_trace_free(&tr);
     }
-    const cJSON *tokens = cJSON_GetObjectItem(c, "expect_tokens"), *ids = cJSON_GetObjectItem(c, "expect_ids");
+    const cJSON *tokens = cJSON_GetObjectItem(c, "expect_tokens");
+    const cJSON *ids = cJSON_GetObjectItem(c, "expect_ids");
     const cJSON *offs = cJSON_GetObjectItem(c, "expect_offsets"), *v;
     if (tokens || ids || offs) {
         bs_text x = {.a = text, .a_len = strlen(text), .b = pair ? pair->valuestring : NULL,
@@ -1008,10 +1015,12 @@ static int hf_case(int ci, const cJSON *c)
         if ((v = cJSON_GetObjectItem(c, "max_length")))
             o.max_length = v->valueint;
         if ((v = cJSON_GetObjectItem(c, "truncation_side")))
-            assert_int_equal(bs_truncation_side_parse(v->valuestring, &o.truncation_side, NULL), BS_OK);
+            assert_int_equal(bs_truncation_side_parse(v->valuestring, &o.truncation_side, NULL),
+                             BS_OK);
         if ((v = cJSON_GetObjectItem(c, "stride")))
             o.stride = v->valueint;
-        o.return_overflowing_tokens = cJSON_IsTrue(cJSON_GetObjectItem(c, "return_overflowing_tokens"));
+        o.return_overflowing_tokens =
+            cJSON_IsTrue(cJSON_GetObjectItem(c, "return_overflowing_tokens"));
         bs_batch b;
         assert_int_equal(bs_encode_batch(t, &x, 1, &o, &b, &err), BS_OK);
         if (ids && b.B != cJSON_GetArraySize(ids))

@@ -17,7 +17,9 @@
  * (BertNormalizer, BertPreTokenizer, WordPiece, TemplateProcessing). A tokenizer is
  * immutable after loading and may be shared between threads. The character classes are
  * the crate's own (src/engine/tokenizer_tables.c, extracted from it), and
- * tests/fixtures/tokenizer/reference.json pins ids, type ids, masks and offsets to it.
+ * tests/fixtures/tokenizer/reference.json pins ids, type ids, masks and offsets to it;
+ * added.json the added tokens, options.json the options below, hf_tests.json Hugging
+ * Face's own tokenizer tests.
  * Added tokens (tokenizer/added_vocabulary.rs) come from tokenizer.json "added_tokens",
  * tokenizer_config.json "added_tokens_decoder" (or added_tokens.json),
  * "additional_special_tokens" and BERT's five specials ([PAD] [UNK] [CLS] [SEP] [MASK]) that
@@ -211,7 +213,8 @@ typedef struct bs_token {
     uint8_t flags;        /* BS_TOK_* */
 } bs_token;
 
-/* A padded batch, row-major (B, T); B counts the overflowing rows too. All arrays are owned by the batch and live in two
+/* A padded batch, row-major (B, T); B counts the overflowing rows too. All arrays are
+ * owned by the batch and live in two
  * blocks (the (B, T) arrays, the (B) arrays): release them only with bs_batch_free. */
 typedef struct bs_batch {
     int B, T;

@@ -677,7 +677,8 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     if (o->return_overflowing_tokens) { /* the input line (from 0) of each row */
         cJSON *map = cJSON_AddArrayToObject(doc, "overflow_to_sample_mapping");
         for (int b = 0; b < B; b++)
-            cJSON_AddItemToArray(map, cJSON_CreateNumber(line_base + bt->overflow_to_sample_mapping[b]));
+            cJSON_AddItemToArray(
+                map, cJSON_CreateNumber(line_base + bt->overflow_to_sample_mapping[b]));
     }
     if (o->return_length) {
         cJSON *lens = cJSON_AddArrayToObject(doc, "length");

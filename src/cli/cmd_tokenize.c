@@ -250,7 +250,8 @@ static void print_row(FILE *f, const bs_batch *b, int r, int all_T, int with_len
     /* word_ids(), sequence_ids() (None for specials and pads) and special_tokens_mask */
     fputs("], \"word_ids\": [", f);
     for (int i = 0; i < n; i++)
-        tok[i].word < 0 ? fputs(i ? ", null" : "null", f) : fprintf(f, i ? ", %d" : "%d", tok[i].word);
+        tok[i].word < 0 ? fputs(i ? ", null" : "null", f)
+                        : fprintf(f, i ? ", %d" : "%d", tok[i].word);
     fputs("], \"sequence_ids\": [", f);
     for (int i = 0; i < n; i++)
         tok[i].segment < 0 ? fputs(i ? ", null" : "null", f)

@@ -1216,12 +1216,12 @@ static bs_status load_added(bs_tokenizer *t, const cJSON *cfg, const cJSON *tj, 
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "id");
         int got = t->added[t->n_added - 1].id;
         if (cJSON_IsNumber(id) && id->valuedouble != got)
-            bs_warn(&t->warnings, "tokenizer.json: added token '%s' says id %.0f but gets %d, as in "
-                    "Hugging Face (ids follow the vocab in order)",
+            bs_warn(&t->warnings, "tokenizer.json: added token '%s' says id %.0f but gets %d, "
+                    "as in Hugging Face (ids follow the vocab in order)",
                     t->added[t->n_added - 1].content, id->valuedouble, got);
     }
-    const cJSON *additional = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "additional_special_tokens")
-                                  : NULL;
+    const cJSON *additional =
+        cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "additional_special_tokens") : NULL;
     if (dir) {
         snprintf(path, sizeof path, "%s/special_tokens_map.json", dir);
         if (!cJSON_IsArray(additional) && bs_file_exists(path)) {
@@ -2042,7 +2042,8 @@ bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
                 ia = 1 + (q - 1) / n_pb, ib = (q - 1) % n_pb;
             else
                 ia = 0, ib = q - (n_pa - 1) * n_pb;
-            seg sa = {a_all.tok + pa[ia].start, pa[ia].n}, sb = {b_all.tok + pb[ib].start, pb[ib].n};
+            seg sa = {a_all.tok + pa[ia].start, pa[ia].n};
+            seg sb = {b_all.tok + pb[ib].start, pb[ib].n};
             int len = sa.n + sb.n + added;
             row_tokens += (size_t)len;
             if (row_tokens > 2 * BATCH_MAX_CELLS) {
