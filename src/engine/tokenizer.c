@@ -43,6 +43,7 @@
 #define VOCAB_MAX_PIECES (4 << 20)
 #define VOCAB_MAX_LINE 1024
 #define JSON_MAX_BYTES ((size_t)512 << 20)
+#define ADDED_MAX 16384
 #define MAX_INPUT_CHARS_PER_WORD 100 /* WordPiece's max_input_chars_per_word in BERT */
 #define TEXT_MAX_BYTES ((size_t)INT32_MAX / 2)
 #define ROW_MAX_TOKENS (1 << 26)
@@ -85,6 +86,8 @@ struct bs_tokenizer {
     int n_added, cap_added;
     int n_raw, n_norm;       /* how many of each kind */
     int raw_first;           /* the byte every raw token starts with (memchr), or -1 */
+    uint8_t first_ascii[2][128]; /* [normalized][c]: some token of that kind starts with c */
+    uint8_t first_other[2];      /* some token of that kind starts past ASCII */
     /* ASCII fast path, from the settings: the normalized byte (ASCII_DROP = removed) and
      * the pre-tokenizer class of each normalized byte */
     uint8_t ascii_norm[128];
@@ -1035,8 +1038,10 @@ static bs_status add_token(bs_tokenizer *t, const char *content, int special, in
         free(a->pat);
         a->pat = NULL;
     } else {
-        if (t->n_added >= VOCAB_MAX_PIECES)
-            return bs_fail(err, BS_ERR_LIMIT, "more than %d added tokens", VOCAB_MAX_PIECES);
+        /* each add looks the content up among the others: a bound keeps that quadratic
+         * cost small (BERT checkpoints add a handful; the largest known a few thousand) */
+        if (t->n_added >= ADDED_MAX)
+            return bs_fail(err, BS_ERR_LIMIT, "more than %d added tokens", ADDED_MAX);
         if (grow((void **)&t->added, &t->cap_added, t->n_added + 1, sizeof *t->added))
             return bs_fail(err, BS_ERR_NOMEM, "out of memory adding tokens");
         a = &t->added[t->n_added];
@@ -1088,25 +1093,38 @@ static bs_status add_token(bs_tokenizer *t, const char *content, int special, in
         t->pieces[a->id] = a->name;
         t->piece_len[a->id] = (uint32_t)strlen(a->name);
     }
-    /* the kinds, and the first byte shared by every raw token, for the scan */
+    for (int s = 0; s < SP_COUNT; s++)
+        if (!strcmp(content, special_names[s]))
+            t->special[s] = a->id;
+    return BS_OK;
+}
+
+/* After the last add: the count of each kind, the first byte shared by every raw token
+ * (memchr jumps to it), and which first characters start some token of each kind (a
+ * position starting with none is skipped at once). */
+static void refresh_added(bs_tokenizer *t)
+{
     t->n_raw = t->n_norm = 0;
     t->raw_first = -2;
+    memset(t->first_ascii, 0, sizeof t->first_ascii);
+    t->first_other[0] = t->first_other[1] = 0;
     for (int i = 0; i < t->n_added; i++) {
         const added_token *x = &t->added[i];
         if (x->n_pat == 0)
             continue; /* normalizes to nothing: never matches */
+        uint32_t c = x->pat[0];
+        if (c < 0x80)
+            t->first_ascii[x->normalized][c] = 1;
+        else
+            t->first_other[x->normalized] = 1;
         if (x->normalized) {
             t->n_norm++;
             continue;
         }
         t->n_raw++;
-        int f = x->pat[0] < 0x80 ? (int)x->pat[0] : -1;
+        int f = c < 0x80 ? (int)c : -1;
         t->raw_first = t->raw_first == -2 ? f : t->raw_first == f ? f : -1;
     }
-    for (int s = 0; s < SP_COUNT; s++)
-        if (!strcmp(content, special_names[s]))
-            t->special[s] = a->id;
-    return BS_OK;
 }
 
 /* AddedToken(**dict): missing flags are false, normalized defaults to not special (the
@@ -1271,6 +1289,7 @@ static bs_status load_added(bs_tokenizer *t, const cJSON *cfg, const cJSON *tj, 
             (st = add_token_json(t, e, 1, "additional_special_tokens", err)) != BS_OK)
             goto out;
     }
+    refresh_added(t);
     const cJSON *ns = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "never_split") : NULL;
     if (cJSON_IsArray(ns) && cJSON_GetArraySize(ns) > 0)
         bs_warn(&t->warnings, "tokenizer_config.json: \"never_split\" (%d entries) is read only by "
@@ -1301,6 +1320,8 @@ static int added_at(const bs_tokenizer *t, int normalized, const cpseq *s, int i
 {
     int best = -1, best_n = 0;
     uint32_t c0 = cp_at(s, i);
+    if (c0 < 0x80 ? !t->first_ascii[normalized][c0] : !t->first_other[normalized])
+        return -1;
     for (int k = 0; k < t->n_added; k++) {
         const added_token *a = &t->added[k];
         if (a->normalized != normalized || a->n_pat <= best_n || a->pat[0] != c0 ||
