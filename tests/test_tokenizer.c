@@ -41,6 +41,18 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
+/* A JSON fixture, parsed (cJSON_Delete it). */
+static cJSON *read_fixture(const char *path)
+{
+    size_t len;
+    char *json = slurp(path, &len);
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    free(json);
+    if (!root)
+        fail_msg("%s is not JSON", path);
+    return root;
+}
+
 static bs_tokenizer *load_vocab(const char *path, const bs_tokenizer_settings *s)
 {
     size_t len;
@@ -92,6 +104,15 @@ static void put_file(const char *dir, const char *name, const char *text)
     assert_non_null(f);
     fputs(text, f);
     fclose(f);
+}
+
+/* dir/vocab.txt, a copy of the file at path. */
+static void copy_vocab(const char *dir, const char *path)
+{
+    size_t len;
+    char *text = slurp(path, &len);
+    put_file(dir, "vocab.txt", text);
+    free(text);
 }
 
 static void rm_dir(char *dir)
@@ -249,11 +270,7 @@ static int check_case(int ci, const cJSON *c, bs_tokenizer *t)
 
 static void test_tokenizer_matches_hf_reference(void **state)
 {
-    size_t len;
-    char *json = slurp(REFERENCE, &len);
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    free(json);
-    assert_non_null(root);
+    cJSON *root = read_fixture(REFERENCE);
     const cJSON *configs = cJSON_GetObjectItem(root, "configs");
     const cJSON *cases = cJSON_GetObjectItem(root, "cases");
     int n_cfg = cJSON_GetArraySize(configs);
@@ -626,10 +643,7 @@ static void test_tokenizer_no_max_length_known(void **state)
     bs_tokenizer *placeholder;
     bs_error err = {0};
     char *d = scratch_dir();
-    size_t len;
-    char *v = slurp(UNCASED_VOCAB, &len);
-    put_file(d, "vocab.txt", v);
-    free(v);
+    copy_vocab(d, UNCASED_VOCAB);
     put_file(d, "tokenizer_config.json", "{\"model_max_length\": 1000000000000000019884624838656}");
     assert_int_equal(bs_tokenizer_load(&placeholder, d, &err), BS_OK);
     bs_tokenizer *both[2] = {none, placeholder};
@@ -739,11 +753,7 @@ static int nullable_at(const cJSON *arr, int i)
  * special_tokens_mask, with ids, types, masks and offsets. */
 static void test_tokenizer_options_match_hf(void **state)
 {
-    size_t len;
-    char *json = slurp(OPTIONS, &len);
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    free(json);
-    assert_non_null(root);
+    cJSON *root = read_fixture(OPTIONS);
     bs_tokenizer *t = load_vocab(UNCASED_VOCAB, NULL);
     int n = 0, failed = 0;
     for (const cJSON *c = cJSON_GetObjectItem(root, "cases")->child; c; c = c->next, n++) {
@@ -1063,11 +1073,7 @@ static int hf_case(int ci, const cJSON *c)
  * tokenizer tests that apply to a BERT fast tokenizer, each case naming its test. */
 static void test_tokenizer_hf_tests_as_data(void **state)
 {
-    size_t len;
-    char *json = slurp(HF_TESTS, &len);
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    free(json);
-    assert_non_null(root);
+    cJSON *root = read_fixture(HF_TESTS);
     int n = 0, failed = 0;
     for (const cJSON *c = cJSON_GetObjectItem(root, "cases")->child; c; c = c->next)
         failed += hf_case(n++, c);
@@ -1085,11 +1091,7 @@ static void test_tokenizer_hf_tests_as_data(void **state)
  * crate's ids and offsets for texts holding them. */
 static void test_tokenizer_added_tokens_match_hf(void **state)
 {
-    size_t len;
-    char *json = slurp(ADDED, &len);
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    free(json);
-    assert_non_null(root);
+    cJSON *root = read_fixture(ADDED);
     const cJSON *tks = cJSON_GetObjectItem(root, "tokenizers");
     int n_tok = cJSON_GetArraySize(tks), k = 0, failed = 0, n = 0;
     bs_tokenizer **toks = calloc((size_t)n_tok, sizeof *toks);
@@ -1097,11 +1099,8 @@ static void test_tokenizer_added_tokens_match_hf(void **state)
     for (const cJSON *d = tks->child; d; d = d->next, k++) {
         dirs[k] = scratch_dir();
         const cJSON *v = cJSON_GetObjectItem(d, "vocab_txt");
-        if (cJSON_IsString(v)) {
-            char *text = slurp(v->valuestring, &len);
-            put_file(dirs[k], "vocab.txt", text);
-            free(text);
-        }
+        if (cJSON_IsString(v))
+            copy_vocab(dirs[k], v->valuestring);
         for (const cJSON *f = cJSON_GetObjectItem(d, "files")->child; f; f = f->next)
             put_file(dirs[k], f->string, f->valuestring);
         bs_error err = {0};
@@ -1170,10 +1169,7 @@ static void test_tokenizer_added_tokens_files(void **state)
     bs_tokenizer *t;
     bs_error err = {0};
     char *d = scratch_dir();
-    size_t len;
-    char *v = slurp(UNCASED_VOCAB, &len);
-    put_file(d, "vocab.txt", v);
-    free(v);
+    copy_vocab(d, UNCASED_VOCAB);
     /* added_tokens.json states an id the fast tokenizer does not give: a warning */
     put_file(d, "added_tokens.json", "{\"[E1]\": 30600}");
     put_file(d, "tokenizer_config.json", "{\"never_split\": [\"[E1]\"]}");
