@@ -57,9 +57,9 @@ static void usage(FILE *f)
         "                       [--num-labels N] [--padding longest|max_length|none]\n"
         "                       [--max-length N] [--truncation [STRATEGY]] [--top-k K]\n"
         "                       [--truncation-side right|left] [--pad-to-multiple-of M]\n"
-        "                       [--return-length] [--return-overflowing-tokens [--stride S]]\n"
-        "                       [--is-split-into-words] [--json] [--no-logits] [-t N]\n"
-        "                       [--seed S]\n"
+        "                       [--return-length] [--return-overflowing-tokens]\n"
+        "                       [--stride S] [--is-split-into-words] [--json]\n"
+        "                       [--no-logits] [-t N] [--seed S]\n"
         "\n"
         "Reads a batch from stdin, one sentence a line, runs the model and prints JSON:\n"
         "model, warnings, tokens, input_ids, attention_mask, token_type_ids, shapes,\n"
@@ -78,9 +78,9 @@ static void usage(FILE *f)
         "  --max-length N     for --padding max_length and --truncation, 0 included\n"
         "                     (default: model_max_length); with --padding none and no\n"
         "                     --truncation it truncates longest_first, with a warning\n"
-        "  --truncation [S]   longest_first (default), only_first or only_second; with no\n"
-        "                     length known (model_max_length absent or 1e30) it is not\n"
-        "                     done, and a warning says so, as in Hugging Face\n"
+        "  --truncation [S]   longest_first (default), only_first or only_second; with\n"
+        "                     no length known (model_max_length absent or 1e30) it is\n"
+        "                     not done, and a warning says so, as in Hugging Face\n"
         "  --truncation-side D  right (default: keep the start) or left (keep the end)\n"
         "  --pad-to-multiple-of M  padding rounds T up to a multiple of M (T 13 -> 16\n"
         "                     with M 8): every (B, T) tensor grows; with truncation,\n"
@@ -640,7 +640,16 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     cJSON *enc = cJSON_AddObjectToObject(doc, "encoding");
     cJSON_AddStringToObject(enc, "padding", bs_padding_name(o->padding));
     cJSON_AddStringToObject(enc, "truncation", bs_truncation_name(o->truncation));
-    cJSON_AddNumberToObject(enc, "max_length", bt->max_length);
+    if (bt->max_length >= 0) /* null: neither truncation nor max_length padding applied */
+        cJSON_AddNumberToObject(enc, "max_length", bt->max_length);
+    else
+        cJSON_AddNullToObject(enc, "max_length");
+    cJSON_AddStringToObject(enc, "truncation_side", bs_side_name(o->truncation_side));
+    if (o->pad_to_multiple_of)
+        cJSON_AddNumberToObject(enc, "pad_to_multiple_of", o->pad_to_multiple_of);
+    if (o->return_overflowing_tokens)
+        cJSON_AddNumberToObject(enc, "stride", o->stride);
+    cJSON_AddBoolToObject(enc, "is_split_into_words", o->split_words);
     if (o->padding == BS_PAD_NONE)
         cJSON_AddNumberToObject(enc, "line", line_base + 1);
 
