@@ -955,6 +955,8 @@ static void test_max_length_prompt_takes_the_engine_range(void **unused)
         st.max_length = 7;
         int want = 7;
         int ok = bs_max_length_parse(in[i], &want, NULL) == BS_OK;
+        if (ok && want == 0) /* the interface keeps 0 for "not set": it refuses it */
+            want = 7, ok = 0;
         key(&st, 'm');
         type(&st, in[i]);
         key(&st, APP_KEY_ENTER);

@@ -24,6 +24,9 @@
 #include "engine/fileio.h"
 
 #define REFERENCE "tests/fixtures/tokenizer/reference.json"
+#define ADDED "tests/fixtures/tokenizer/added.json"
+#define OPTIONS "tests/fixtures/tokenizer/options.json"
+#define HF_TESTS "tests/fixtures/tokenizer/hf_tests.json"
 #define UNCASED_VOCAB "weights/vocab/vocab.txt"
 #define CASED_VOCAB "tests/fixtures/tokenizer/cased_vocab.txt"
 
@@ -36,6 +39,18 @@ static char *slurp(const char *path, size_t *len)
     if (bs_read_file(path, (size_t)64 << 20, &buf, len, &err) != BS_OK)
         fail_msg("%s", err.msg);
     return buf;
+}
+
+/* A JSON fixture, parsed (cJSON_Delete it). */
+static cJSON *read_fixture(const char *path)
+{
+    size_t len;
+    char *json = slurp(path, &len);
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    free(json);
+    if (!root)
+        fail_msg("%s is not JSON", path);
+    return root;
 }
 
 static bs_tokenizer *load_vocab(const char *path, const bs_tokenizer_settings *s)
@@ -63,7 +78,7 @@ static bs_tokenizer_settings settings(int lower, int strip)
 
 static bs_batch encode1(const bs_tokenizer *t, const char *a, const char *b)
 {
-    bs_text x = {a, strlen(a), b, b ? strlen(b) : 0};
+    bs_text x = {.a = a, .a_len = strlen(a), .b = b, .b_len = b ? strlen(b) : 0};
     bs_encode_options o = bs_encode_defaults(t);
     o.padding = BS_PAD_NONE;
     bs_batch out;
@@ -91,10 +106,20 @@ static void put_file(const char *dir, const char *name, const char *text)
     fclose(f);
 }
 
+/* dir/vocab.txt, a copy of the file at path. */
+static void copy_vocab(const char *dir, const char *path)
+{
+    size_t len;
+    char *text = slurp(path, &len);
+    put_file(dir, "vocab.txt", text);
+    free(text);
+}
+
 static void rm_dir(char *dir)
 {
-    const char *names[] = {"vocab.txt", "tokenizer_config.json", "tokenizer.json"};
-    for (int i = 0; i < 3; i++) {
+    const char *names[] = {"vocab.txt", "tokenizer_config.json", "tokenizer.json",
+                           "added_tokens.json", "special_tokens_map.json"};
+    for (int i = 0; i < 5; i++) {
         char p[512];
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
         unlink(p);
@@ -245,11 +270,7 @@ static int check_case(int ci, const cJSON *c, bs_tokenizer *t)
 
 static void test_tokenizer_matches_hf_reference(void **state)
 {
-    size_t len;
-    char *json = slurp(REFERENCE, &len);
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    free(json);
-    assert_non_null(root);
+    cJSON *root = read_fixture(REFERENCE);
     const cJSON *configs = cJSON_GetObjectItem(root, "configs");
     const cJSON *cases = cJSON_GetObjectItem(root, "cases");
     int n_cfg = cJSON_GetArraySize(configs);
@@ -367,7 +388,7 @@ static void test_tokenizer_100kb_line(void **state)
 static void test_tokenizer_left_padding(void **state)
 {
     bs_tokenizer *t = load_vocab(UNCASED_VOCAB, NULL);
-    bs_text x[2] = {{"a", 1, NULL, 0}, {"a b c", 5, "d", 1}};
+    bs_text x[2] = {{.a = "a", .a_len = 1}, {.a = "a b c", .a_len = 5, .b = "d", .b_len = 1}};
     bs_encode_options o = bs_encode_defaults(t);
     o.padding_side = BS_SIDE_LEFT;
     bs_batch b;
@@ -397,7 +418,7 @@ static void test_tokenizer_left_padding(void **state)
 static void test_tokenizer_truncation_errors(void **state)
 {
     bs_tokenizer *t = load_vocab(UNCASED_VOCAB, NULL);
-    bs_text one = {"a b c d", 7, NULL, 0};
+    bs_text one = {.a = "a b c d", .a_len = 7, .b = NULL, .b_len = 0};
     bs_encode_options o = bs_encode_defaults(t);
     o.truncation = BS_TRUNC_ONLY_SECOND;
     o.max_length = 4;
@@ -405,7 +426,7 @@ static void test_tokenizer_truncation_errors(void **state)
     bs_error err = {0};
     assert_int_equal(bs_encode_batch(t, &one, 1, &o, &b, &err), BS_ERR_INPUT);
     assert_non_null(strstr(err.msg, "pair"));
-    bs_text pair = {"a b c d", 7, "e", 1};
+    bs_text pair = {.a = "a b c d", .a_len = 7, .b = "e", .b_len = 1};
     assert_int_equal(bs_encode_batch(t, &pair, 1, &o, &b, &err), BS_ERR_INPUT);
     assert_non_null(strstr(err.msg, "only_second"));
     assert_non_null(strstr(err.hint, "longest_first"));
@@ -572,7 +593,7 @@ static void test_tokenizer_missing_unk(void **state)
     const char v[] = "[CLS]\n[SEP]\nhello\n";
     assert_int_equal(bs_tokenizer_from_vocab(&t, v, sizeof v - 1, NULL, &err), BS_OK);
     assert_int_equal(bs_tokenizer_unk_id(t), -1);
-    bs_text x = {"hello zzz", 9, NULL, 0};
+    bs_text x = {.a = "hello zzz", .a_len = 9, .b = NULL, .b_len = 0};
     bs_encode_options o = bs_encode_defaults(t);
     o.padding = BS_PAD_NONE;
     bs_batch b;
@@ -591,9 +612,586 @@ static void test_tokenizer_default_max_length(void **state)
     assert_int_equal(bs_tokenizer_default_max_length(t, 1024), 512);
     bs_tokenizer_free(t);
     t = load_vocab(UNCASED_VOCAB, NULL);
-    assert_int_equal(bs_tokenizer_default_max_length(t, 0), 0);
+    assert_int_equal(bs_tokenizer_default_max_length(t, 0), BS_MAX_LENGTH_UNSET);
     assert_int_equal(bs_tokenizer_default_max_length(t, 64), 64);
     bs_tokenizer_free(t);
+}
+
+
+/* ---- max_length as transformers resolves it ------------------------------------------ */
+
+static int has_warning(const bs_batch *b, const char *text)
+{
+    for (int i = 0; i < b->warnings.count; i++)
+        if (strstr(b->warnings.items[i], text))
+            return 1;
+    return 0;
+}
+
+static bs_status encode_opt(const bs_tokenizer *t, const char *a, const bs_encode_options *o,
+                            bs_batch *out)
+{
+    bs_text x = {.a = a, .a_len = strlen(a), .b = NULL, .b_len = 0};
+    bs_error err = {0};
+    return bs_encode_batch(t, &x, 1, o, out, &err);
+}
+
+/* _get_padding_truncation_strategies: no length known means a warning and nothing done. */
+static void test_tokenizer_no_max_length_known(void **state)
+{
+    bs_tokenizer *none = load_vocab(UNCASED_VOCAB, NULL); /* no model_max_length */
+    bs_tokenizer *placeholder;
+    bs_error err = {0};
+    char *d = scratch_dir();
+    copy_vocab(d, UNCASED_VOCAB);
+    put_file(d, "tokenizer_config.json", "{\"model_max_length\": 1000000000000000019884624838656}");
+    assert_int_equal(bs_tokenizer_load(&placeholder, d, &err), BS_OK);
+    bs_tokenizer *both[2] = {none, placeholder};
+    for (int i = 0; i < 2; i++) {
+        bs_encode_options o = bs_encode_defaults(both[i]);
+        o.truncation = BS_TRUNC_LONGEST_FIRST;
+        o.padding = BS_PAD_NONE;
+        bs_batch b;
+        assert_int_equal(encode_opt(both[i], "one two three four five", &o, &b), BS_OK);
+        assert_int_equal(b.length[0], 7); /* nothing cut */
+        assert_int_equal(b.max_length, BS_MAX_LENGTH_UNSET);
+        assert_true(has_warning(&b, "Asking to truncate to max_length but no maximum length is "
+                                    "provided and the model has no predefined maximum length. "
+                                    "Default to no truncation."));
+        bs_batch_free(&b);
+        o = bs_encode_defaults(both[i]);
+        o.padding = BS_PAD_MAX_LENGTH;
+        assert_int_equal(encode_opt(both[i], "one two", &o, &b), BS_OK);
+        assert_int_equal(b.T, 4); /* not padded */
+        assert_true(has_warning(&b, "Asking to pad to max_length but no maximum length is "
+                                    "provided and the model has no predefined maximum length. "
+                                    "Default to no padding."));
+        bs_batch_free(&b);
+    }
+    bs_tokenizer_free(none);
+    bs_tokenizer_free(placeholder);
+    rm_dir(d);
+}
+
+/* max_length without truncation, max_length 0, and the too-long warning. */
+static void test_tokenizer_max_length_semantics(void **state)
+{
+    bs_tokenizer *t;
+    bs_error err = {0};
+    assert_int_equal(bs_tokenizer_load(&t, "weights/vocab", &err), BS_OK); /* 512 */
+    int v = -1;
+    assert_int_equal(bs_max_length_parse("0", &v, &err), BS_OK);
+    assert_int_equal(v, 0);
+    assert_int_equal(bs_max_length_parse("65537", &v, &err), BS_ERR_INPUT);
+
+    /* truncation not passed, padding False, max_length 4: longest_first, and HF says so */
+    bs_encode_options o = bs_encode_defaults(t);
+    o.padding = BS_PAD_NONE;
+    o.max_length = 4;
+    o.truncation_unset = 1;
+    bs_batch b;
+    assert_int_equal(encode_opt(t, "one two three four five", &o, &b), BS_OK);
+    assert_int_equal(b.length[0], 4);
+    assert_int_equal(b.max_length, 4);
+    assert_true(has_warning(&b, "Truncation was not explicitly activated but `max_length` is "
+                                "provided a specific value"));
+    bs_batch_free(&b);
+    /* an explicit truncation=False (do_not_truncate) keeps the row, silently */
+    o.truncation_unset = 0;
+    assert_int_equal(encode_opt(t, "one two three four five", &o, &b), BS_OK);
+    assert_int_equal(b.length[0], 7);
+    assert_int_equal(b.warnings.count, 0);
+    bs_batch_free(&b);
+
+    /* max_length=0 is a length: the crate's max_length - 2 wraps, so with [CLS]/[SEP]
+     * nothing is cut; without them everything is (checked against tokenizers 0.22) */
+    o = bs_encode_defaults(t);
+    o.padding = BS_PAD_NONE;
+    o.truncation = BS_TRUNC_LONGEST_FIRST;
+    o.max_length = 0;
+    assert_int_equal(encode_opt(t, "hello world this", &o, &b), BS_OK);
+    assert_int_equal(b.length[0], 5);
+    assert_int_equal(b.max_length, 0);
+    bs_batch_free(&b);
+    o.add_special_tokens = 0;
+    assert_int_equal(encode_opt(t, "hello world this", &o, &b), BS_OK);
+    assert_int_equal(b.length[0], 0);
+    bs_batch_free(&b);
+
+    /* longer than model_max_length, not truncated: HF's warning with both numbers */
+    size_t n = 600 * 4;
+    char *text = malloc(n + 1);
+    for (size_t i = 0; i < n; i += 4)
+        memcpy(text + i, "cat ", 4);
+    text[n - 1] = '\0';
+    o = bs_encode_defaults(t);
+    o.padding = BS_PAD_NONE;
+    assert_int_equal(encode_opt(t, text, &o, &b), BS_OK);
+    assert_true(has_warning(&b, "Token indices sequence length is longer than the specified "
+                                "maximum sequence length for this model (602 > 512). Running "
+                                "this sequence through the model will result in indexing errors"));
+    bs_batch_free(&b);
+    o.truncation = BS_TRUNC_LONGEST_FIRST; /* resolved to model_max_length: no warning */
+    assert_int_equal(encode_opt(t, text, &o, &b), BS_OK);
+    assert_int_equal(b.length[0], 512);
+    assert_int_equal(b.warnings.count, 0);
+    bs_batch_free(&b);
+    free(text);
+    bs_tokenizer_free(t);
+}
+
+/* ---- options that change a shape ------------------------------------------------------ */
+
+static int nullable_at(const cJSON *arr, int i)
+{
+    const cJSON *v = cJSON_GetArrayItem(arr, i);
+    return cJSON_IsNumber(v) ? v->valueint : -1;
+}
+
+/* tests/fixtures/tokenizer/options.json (tools/gen_tokenizer_fixture.mjs options): the
+ * crate's truncation direction, pad_to_multiple_of, word_ids, sequence_ids and
+ * special_tokens_mask, with ids, types, masks and offsets. */
+static void test_tokenizer_options_match_hf(void **state)
+{
+    cJSON *root = read_fixture(OPTIONS);
+    bs_tokenizer *t = load_vocab(UNCASED_VOCAB, NULL);
+    int n = 0, failed = 0;
+    for (const cJSON *c = cJSON_GetObjectItem(root, "cases")->child; c; c = c->next, n++) {
+        const cJSON *inputs = cJSON_GetObjectItem(c, "inputs");
+        int B = cJSON_GetArraySize(inputs);
+        bs_text x[8];
+        char words_buf[2][512];
+        size_t spans[2][64];
+        assert_true(B <= 8);
+        for (int r = 0; r < B; r++) {
+            const cJSON *in = cJSON_GetArrayItem(inputs, r), *b = cJSON_GetObjectItem(in, "b");
+            if (cJSON_GetObjectItem(in, "a_words")) { /* is_split_into_words: one row */
+                memset(&x[r], 0, sizeof x[r]);
+                for (int side = 0; side < 2; side++) {
+                    const cJSON *ws = cJSON_GetObjectItem(in, side ? "b_words" : "a_words");
+                    if (!ws)
+                        continue;
+                    size_t at = 0;
+                    int k = 0;
+                    for (const cJSON *wd = ws->child; wd; wd = wd->next, k++) {
+                        size_t l = strlen(wd->valuestring);
+                        assert_true(at + l < sizeof words_buf[side] && k < 32);
+                        memcpy(words_buf[side] + at, wd->valuestring, l);
+                        spans[side][2 * k] = at;
+                        spans[side][2 * k + 1] = at += l;
+                    }
+                    if (side)
+                        x[r].b = words_buf[1], x[r].b_len = at, x[r].b_words = spans[1],
+                        x[r].n_b_words = k;
+                    else
+                        x[r].a = words_buf[0], x[r].a_len = at, x[r].a_words = spans[0],
+                        x[r].n_a_words = k;
+                }
+                continue;
+            }
+            const char *a = cJSON_GetObjectItem(in, "a")->valuestring;
+            x[r] = (bs_text){.a = a, .a_len = strlen(a), .b = b ? b->valuestring : NULL,
+                             .b_len = b ? strlen(b->valuestring) : 0};
+        }
+        bs_encode_options o = bs_encode_defaults(t);
+        const cJSON *v;
+        o.padding = BS_PAD_NONE;
+        if ((v = cJSON_GetObjectItem(c, "padding")))
+            assert_int_equal(bs_padding_parse(v->valuestring, &o.padding, NULL), BS_OK);
+        if ((v = cJSON_GetObjectItem(c, "truncation")))
+            assert_int_equal(bs_truncation_parse(v->valuestring, &o.truncation, NULL), BS_OK);
+        if ((v = cJSON_GetObjectItem(c, "truncation_side")))
+            assert_int_equal(bs_truncation_side_parse(v->valuestring, &o.truncation_side, NULL),
+                             BS_OK);
+        if ((v = cJSON_GetObjectItem(c, "side")))
+            assert_int_equal(bs_side_parse(v->valuestring, &o.padding_side, NULL), BS_OK);
+        if ((v = cJSON_GetObjectItem(c, "max_length")))
+            o.max_length = v->valueint;
+        if ((v = cJSON_GetObjectItem(c, "pad_to_multiple_of")))
+            o.pad_to_multiple_of = v->valueint;
+        if ((v = cJSON_GetObjectItem(c, "special")))
+            o.add_special_tokens = cJSON_IsTrue(v);
+        if ((v = cJSON_GetObjectItem(c, "stride")))
+            o.stride = v->valueint;
+        o.return_overflowing_tokens =
+            cJSON_IsTrue(cJSON_GetObjectItem(c, "return_overflowing_tokens"));
+        const char *name = cJSON_GetObjectItem(c, "name")->valuestring;
+        bs_batch out;
+        bs_error err = {0};
+        bs_status st = bs_encode_batch(t, x, B, &o, &out, &err);
+        if (cJSON_GetObjectItem(c, "error")) {
+            if (st != BS_ERR_INPUT) {
+                fprintf(stderr, "options case %d (%s): HF fails, we gave %d\n", n, name, st);
+                failed++;
+            }
+            if (st == BS_OK)
+                bs_batch_free(&out);
+            continue;
+        }
+        if (st != BS_OK) {
+            fprintf(stderr, "options case %d (%s): %s\n", n, name, err.msg);
+            failed++;
+            continue;
+        }
+        const cJSON *expect = cJSON_GetObjectItem(c, "expect");
+        const cJSON *mapping = cJSON_GetObjectItem(c, "overflow_to_sample_mapping");
+        if (out.B != cJSON_GetArraySize(expect)) {
+            fprintf(stderr, "options case %d (%s): %d rows expected, %d got\n", n, name,
+                    cJSON_GetArraySize(expect), out.B);
+            failed++;
+            bs_batch_free(&out);
+            continue;
+        }
+        for (int r = 0; r < out.B; r++) {
+            const cJSON *e = cJSON_GetArrayItem(expect, r);
+            if (mapping && out.overflow_to_sample_mapping[r] != int_at(mapping, r)) {
+                fprintf(stderr, "options case %d (%s) row %d: from input %d, want %d\n", n, name,
+                        r, out.overflow_to_sample_mapping[r], int_at(mapping, r));
+                failed++;
+            }
+            const cJSON *ids = cJSON_GetObjectItem(e, "ids"), *ty = cJSON_GetObjectItem(e, "types");
+            const cJSON *mask = cJSON_GetObjectItem(e, "mask");
+            const cJSON *of = cJSON_GetObjectItem(e, "offsets");
+            const cJSON *wi = cJSON_GetObjectItem(e, "word_ids");
+            const cJSON *si = cJSON_GetObjectItem(e, "sequence_ids");
+            const cJSON *sm = cJSON_GetObjectItem(e, "special_tokens_mask");
+            int want = cJSON_GetArraySize(ids);
+            int got = o.padding == BS_PAD_NONE ? out.length[r] : out.T, bad = want != got;
+            for (int i = 0; i < want && !bad; i++) {
+                size_t k = (size_t)r * out.T + i;
+                const bs_token *tk = &out.tokens[k];
+                const cJSON *oi = cJSON_GetArrayItem(of, i);
+                bad = out.input_ids[k] != int_at(ids, i) ||
+                      out.token_type_ids[k] != int_at(ty, i) ||
+                      out.attention_mask[k] != int_at(mask, i) ||
+                      tk->char_start != int_at(oi, 0) || tk->char_end != int_at(oi, 1) ||
+                      tk->word != nullable_at(wi, i) ||
+                      (si && tk->segment != nullable_at(si, i)) ||
+                      BS_SPECIAL_TOKENS_MASK(tk) != int_at(sm, i);
+                if (bad)
+                    fprintf(stderr, "options case %d (%s) row %d pos %d: want id %d word %d seq %d "
+                            "special %d, got %d %d %d %d\n", n, name, r, i, int_at(ids, i),
+                            nullable_at(wi, i), nullable_at(si, i), int_at(sm, i),
+                            out.input_ids[k], tk->word, tk->segment, BS_SPECIAL_TOKENS_MASK(tk));
+            }
+            if (bad) {
+                fprintf(stderr, "options case %d (%s) row %d: %d tokens expected, %d got\n", n,
+                        name, r, want, got);
+                failed++;
+            }
+        }
+        bs_batch_free(&out);
+    }
+    fprintf(stderr, "options: %d cases, %d failed\n", n, failed);
+    assert_true(n >= 90);
+    assert_int_equal(failed, 0);
+    bs_tokenizer_free(t);
+    cJSON_Delete(root);
+}
+
+/* transformers refuses a truncation length that padding would round past. */
+static void test_tokenizer_pad_multiple_error(void **state)
+{
+    bs_tokenizer *t = load_vocab(UNCASED_VOCAB, NULL);
+    bs_encode_options o = bs_encode_defaults(t);
+    o.truncation = BS_TRUNC_LONGEST_FIRST;
+    o.max_length = 10;
+    o.pad_to_multiple_of = 8;
+    bs_batch b;
+    bs_text x = {.a = "hello", .a_len = 5, .b = NULL, .b_len = 0};
+    bs_error err = {0};
+    assert_int_equal(bs_encode_batch(t, &x, 1, &o, &b, &err), BS_ERR_INPUT);
+    assert_string_equal(err.msg, "Truncation and padding are both activated but truncation "
+                                 "length (10) is not a multiple of pad_to_multiple_of (8).");
+    /* TokenizerImpl::with_truncation's TruncationParamError (the npm binding panics on
+     * it, so it is not in options.json): 8 - 2 leaves no room for a stride of 7 */
+    o = bs_encode_defaults(t);
+    o.truncation = BS_TRUNC_LONGEST_FIRST;
+    o.max_length = 8;
+    o.stride = 7;
+    o.return_overflowing_tokens = 1;
+    assert_int_equal(bs_encode_batch(t, &x, 1, &o, &b, &err), BS_ERR_INPUT);
+    assert_string_equal(err.msg, "tokenizer stride set to 7, which is greater than or equal to "
+                                 "its effective max length of 6 (= 8 original max length - 2 "
+                                 "added special tokens)");
+    /* Encoding::truncate's assert: a pair's halves (3 and 4 here) must exceed the stride */
+    bs_text p2 = {.a = "one two three four five six", .a_len = 27, .b = "a b c d e f",
+                  .b_len = 11};
+    o.max_length = 10;
+    o.stride = 3;
+    assert_int_equal(bs_encode_batch(t, &p2, 1, &o, &b, &err), BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "`stride` must be strictly less than `max_len=3`"));
+    int m = 0;
+    assert_int_equal(bs_stride_parse("0", &m, &err), BS_OK);
+    assert_int_equal(bs_pad_multiple_parse("0", &m, &err), BS_ERR_INPUT);
+    assert_int_equal(bs_pad_multiple_parse("8", &m, &err), BS_OK);
+    assert_int_equal(m, 8);
+    bs_side side = BS_SIDE_RIGHT;
+    assert_int_equal(bs_truncation_side_parse("middle", &side, &err), BS_ERR_INPUT);
+    assert_string_equal(err.msg, "unknown truncation side 'middle' (expected right or left)");
+    bs_tokenizer_free(t);
+}
+
+/* ---- Hugging Face's own tests, as data ------------------------------------------------ */
+
+/* A model folder for one hf_tests.json case: vocab.txt, and tokenizer_config.json with the
+ * case's flags and added tokens (ids after the vocab, in order). */
+static void hf_case_dir(const char *d, const cJSON *c)
+{
+    const cJSON *v = cJSON_GetObjectItem(c, "vocab");
+    int n_vocab = 0;
+    if (cJSON_IsString(v)) {
+        size_t len;
+        char *text = slurp(v->valuestring, &len);
+        put_file(d, "vocab.txt", text);
+        for (size_t i = 0; i < len; i++)
+            n_vocab += text[i] == '\n';
+        free(text);
+    } else {
+        char buf[4096] = "";
+        for (const cJSON *e = v->child; e; e = e->next, n_vocab++) {
+            strcat(buf, e->valuestring);
+            strcat(buf, "\n");
+        }
+        put_file(d, "vocab.txt", buf);
+    }
+    cJSON *cfg = cJSON_CreateObject();
+    const cJSON *lower = cJSON_GetObjectItem(c, "lower");
+    const cJSON *strip = cJSON_GetObjectItem(c, "strip_accents");
+    const cJSON *chinese = cJSON_GetObjectItem(c, "chinese");
+    cJSON_AddBoolToObject(cfg, "do_lower_case", !cJSON_IsFalse(lower));
+    if (strip)
+        cJSON_AddItemToObject(cfg, "strip_accents", cJSON_Duplicate(strip, 1));
+    cJSON_AddBoolToObject(cfg, "tokenize_chinese_chars", !cJSON_IsFalse(chinese));
+    const cJSON *added = cJSON_GetObjectItem(c, "added");
+    if (added) {
+        cJSON *dec = cJSON_AddObjectToObject(cfg, "added_tokens_decoder");
+        int id = n_vocab;
+        for (const cJSON *a = added->child; a; a = a->next) {
+            char key[16];
+            snprintf(key, sizeof key, "%d", id++);
+            cJSON *tok = cJSON_Duplicate(a, 1);
+            int special = cJSON_IsTrue(cJSON_GetObjectItem(a, "special"));
+            if (!cJSON_GetObjectItem(tok, "normalized")) /* AddedToken's default */
+                cJSON_AddBoolToObject(tok, "normalized", !special);
+            cJSON_AddItemToObject(dec, key, tok);
+        }
+    }
+    char *text = cJSON_PrintUnformatted(cfg);
+    put_file(d, "tokenizer_config.json", text);
+    free(text);
+    cJSON_Delete(cfg);
+}
+
+/* Returns 1 when the case fails (after saying why). */
+static int hf_case(int ci, const cJSON *c)
+{
+    const char *source = cJSON_GetObjectItem(c, "source")->valuestring;
+    char *d = scratch_dir();
+    hf_case_dir(d, c);
+    bs_tokenizer *t;
+    bs_error err = {0};
+    int bad = 0;
+    if (bs_tokenizer_load(&t, d, &err) != BS_OK) {
+        fprintf(stderr, "hf case %d (%s): %s\n", ci, source, err.msg);
+        rm_dir(d);
+        return 1;
+    }
+    const char *text = cJSON_GetObjectItem(c, "text")->valuestring;
+    const cJSON *pair = cJSON_GetObjectItem(c, "pair");
+    const cJSON *words = cJSON_GetObjectItem(c, "expect_words");
+    if (words) { /* the pre-tokenized words after normalization */
+        bs_trace tr;
+        assert_int_equal(bs_tokenizer_trace(t, text, strlen(text), &tr, &err), BS_OK);
+        bad = tr.n_words != cJSON_GetArraySize(words);
+        for (int i = 0; i < tr.n_words && !bad; i++)
+            bad = strcmp(tr.words[i].text, cJSON_GetArrayItem(words, i)->valuestring) != 0;
+        if (bad)
+            fprintf(stderr, "hf case %d (%s): %d words, want %d\n", ci, source, tr.n_words,
+                    cJSON_GetArraySize(words));
+        bs_trace_free(&tr);
+    }
+    const cJSON *tokens = cJSON_GetObjectItem(c, "expect_tokens");
+    const cJSON *ids = cJSON_GetObjectItem(c, "expect_ids");
+    const cJSON *offs = cJSON_GetObjectItem(c, "expect_offsets"), *v;
+    if (tokens || ids || offs) {
+        bs_text x = {.a = text, .a_len = strlen(text), .b = pair ? pair->valuestring : NULL,
+                     .b_len = pair ? strlen(pair->valuestring) : 0};
+        bs_encode_options o = bs_encode_defaults(t);
+        o.padding = BS_PAD_NONE;
+        o.add_special_tokens = !cJSON_IsFalse(cJSON_GetObjectItem(c, "special"));
+        if ((v = cJSON_GetObjectItem(c, "truncation")))
+            assert_int_equal(bs_truncation_parse(v->valuestring, &o.truncation, NULL), BS_OK);
+        if ((v = cJSON_GetObjectItem(c, "max_length")))
+            o.max_length = v->valueint;
+        if ((v = cJSON_GetObjectItem(c, "truncation_side")))
+            assert_int_equal(bs_truncation_side_parse(v->valuestring, &o.truncation_side, NULL),
+                             BS_OK);
+        if ((v = cJSON_GetObjectItem(c, "stride")))
+            o.stride = v->valueint;
+        o.return_overflowing_tokens =
+            cJSON_IsTrue(cJSON_GetObjectItem(c, "return_overflowing_tokens"));
+        bs_batch b;
+        assert_int_equal(bs_encode_batch(t, &x, 1, &o, &b, &err), BS_OK);
+        if (ids && b.B != cJSON_GetArraySize(ids))
+            bad = 1;
+        for (int r = 0; r < b.B && !bad; r++) {
+            const bs_token *k = b.tokens + (size_t)r * b.T;
+            const cJSON *row = ids ? cJSON_GetArrayItem(ids, r) : NULL;
+            if (row && cJSON_GetArraySize(row) != b.length[r])
+                bad = 1;
+            for (int i = 0; row && i < b.length[r] && !bad; i++)
+                bad = k[i].id != int_at(row, i);
+            if (r > 0)
+                continue;
+            if (tokens && cJSON_GetArraySize(tokens) != b.length[0])
+                bad = 1;
+            for (int i = 0; tokens && i < b.length[0] && !bad; i++)
+                bad = strcmp(k[i].piece, cJSON_GetArrayItem(tokens, i)->valuestring) != 0;
+            if (offs && cJSON_GetArraySize(offs) != b.length[0])
+                bad = 1;
+            for (int i = 0; offs && i < b.length[0] && !bad; i++) {
+                const cJSON *of = cJSON_GetArrayItem(offs, i);
+                bad = k[i].char_start != int_at(of, 0) || k[i].char_end != int_at(of, 1);
+            }
+        }
+        if (bad) {
+            fprintf(stderr, "hf case %d (%s): got %d rows, row 0:", ci, source, b.B);
+            for (int i = 0; b.B && i < b.length[0]; i++)
+                fprintf(stderr, " %s/%d(%d,%d)", b.tokens[i].piece, b.tokens[i].id,
+                        b.tokens[i].char_start, b.tokens[i].char_end);
+            fputc('\n', stderr);
+        }
+        bs_batch_free(&b);
+    }
+    bs_tokenizer_free(t);
+    rm_dir(d);
+    return bad;
+}
+
+/* tests/fixtures/tokenizer/hf_tests.json: transformers' BERT tokenizer tests and the common
+ * tokenizer tests that apply to a BERT fast tokenizer, each case naming its test. */
+static void test_tokenizer_hf_tests_as_data(void **state)
+{
+    cJSON *root = read_fixture(HF_TESTS);
+    int n = 0, failed = 0;
+    for (const cJSON *c = cJSON_GetObjectItem(root, "cases")->child; c; c = c->next)
+        failed += hf_case(n++, c);
+    fprintf(stderr, "Hugging Face tests: %d cases, %d failed, %d not ported (see the fixture)\n",
+            n, failed, cJSON_GetArraySize(cJSON_GetObjectItem(root, "unsupported")));
+    assert_true(n >= 50);
+    assert_int_equal(failed, 0);
+    cJSON_Delete(root);
+}
+
+/* ---- added tokens --------------------------------------------------------------------- */
+
+/* tests/fixtures/tokenizer/added.json (tools/gen_tokenizer_fixture.mjs added): model
+ * folders with added tokens in every file Hugging Face reads them from, and the Rust
+ * crate's ids and offsets for texts holding them. */
+static void test_tokenizer_added_tokens_match_hf(void **state)
+{
+    cJSON *root = read_fixture(ADDED);
+    const cJSON *tks = cJSON_GetObjectItem(root, "tokenizers");
+    int n_tok = cJSON_GetArraySize(tks), k = 0, failed = 0, n = 0;
+    bs_tokenizer **toks = calloc((size_t)n_tok, sizeof *toks);
+    char **dirs = calloc((size_t)n_tok, sizeof *dirs);
+    for (const cJSON *d = tks->child; d; d = d->next, k++) {
+        dirs[k] = scratch_dir();
+        const cJSON *v = cJSON_GetObjectItem(d, "vocab_txt");
+        if (cJSON_IsString(v))
+            copy_vocab(dirs[k], v->valuestring);
+        for (const cJSON *f = cJSON_GetObjectItem(d, "files")->child; f; f = f->next)
+            put_file(dirs[k], f->string, f->valuestring);
+        bs_error err = {0};
+        if (bs_tokenizer_load(&toks[k], dirs[k], &err) != BS_OK)
+            fail_msg("%s: %s", d->string, err.msg);
+    }
+    for (const cJSON *c = cJSON_GetObjectItem(root, "cases")->child; c; c = c->next, n++) {
+        const char *name = cJSON_GetObjectItem(c, "tokenizer")->valuestring;
+        k = 0;
+        for (const cJSON *d = tks->child; d && strcmp(d->string, name); d = d->next)
+            k++;
+        assert_true(k < n_tok);
+        size_t na, nb = 0;
+        char *a = unhex(cJSON_GetObjectItem(c, "a")->valuestring, &na), *b = NULL;
+        const cJSON *bj = cJSON_GetObjectItem(c, "b");
+        if (bj)
+            b = unhex(bj->valuestring, &nb);
+        bs_text x = {.a = a, .a_len = na, .b = b, .b_len = nb};
+        bs_encode_options o = bs_encode_defaults(toks[k]);
+        o.padding = BS_PAD_NONE;
+        bs_batch out;
+        bs_error err = {0};
+        assert_int_equal(bs_encode_batch(toks[k], &x, 1, &o, &out, &err), BS_OK);
+        const cJSON *ids = cJSON_GetObjectItem(c, "ids"), *offs = cJSON_GetObjectItem(c, "offsets");
+        int want = cJSON_GetArraySize(ids), bad = want != out.length[0];
+        for (int i = 0; i < want && !bad; i++) {
+            const cJSON *of = cJSON_GetArrayItem(offs, i);
+            const cJSON *types = cJSON_GetObjectItem(c, "types"); /* pairs only */
+            bad = out.input_ids[i] != int_at(ids, i) || out.tokens[i].char_start != int_at(of, 0) ||
+                  out.tokens[i].char_end != int_at(of, 1) ||
+                  (types && out.token_type_ids[i] != int_at(types, i));
+        }
+        if (bad) {
+            failed++;
+            fprintf(stderr, "added case %d (%s):\n", n, name);
+            print_input("a", a, na);
+            for (int i = 0; i < want || i < out.length[0]; i++) {
+                const cJSON *of = cJSON_GetArrayItem(offs, i);
+                fprintf(stderr, "    %3d  want %6d (%d, %d)  got %6d (%d, %d) %s\n", i,
+                        i < want ? int_at(ids, i) : -1, i < want ? int_at(of, 0) : -1,
+                        i < want ? int_at(of, 1) : -1, i < out.length[0] ? out.input_ids[i] : -1,
+                        i < out.length[0] ? out.tokens[i].char_start : -1,
+                        i < out.length[0] ? out.tokens[i].char_end : -1,
+                        i < out.length[0] ? out.tokens[i].piece : "");
+            }
+        }
+        bs_batch_free(&out);
+        free(a);
+        free(b);
+    }
+    fprintf(stderr, "added tokens: %d cases, %d failed\n", n, failed);
+    assert_true(n >= 30);
+    assert_int_equal(failed, 0);
+    for (k = 0; k < n_tok; k++) {
+        bs_tokenizer_free(toks[k]);
+        rm_dir(dirs[k]);
+    }
+    free(toks);
+    free(dirs);
+    cJSON_Delete(root);
+}
+
+/* What the files say besides ids: len(tokenizer), the flags, names, never_split. */
+static void test_tokenizer_added_tokens_files(void **state)
+{
+    bs_tokenizer *t;
+    bs_error err = {0};
+    char *d = scratch_dir();
+    copy_vocab(d, UNCASED_VOCAB);
+    /* added_tokens.json states an id the fast tokenizer does not give: a warning */
+    put_file(d, "added_tokens.json", "{\"[E1]\": 30600}");
+    put_file(d, "tokenizer_config.json", "{\"never_split\": [\"[E1]\"]}");
+    assert_int_equal(bs_tokenizer_load(&t, d, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_vocab_size(t), 30523);
+    assert_int_equal(bs_tokenizer_id(t, "[E1]"), 30522);
+    assert_string_equal(bs_tokenizer_piece(t, 30522), "[e1]"); /* normalized: as HF names it */
+    const bs_warnings *w = bs_tokenizer_warnings(t);
+    int said_id = 0, said_never = 0;
+    for (int i = 0; i < w->count; i++) {
+        said_id |= strstr(w->items[i], "30600") != NULL;
+        said_never |= strstr(w->items[i], "never_split") != NULL;
+    }
+    assert_true(said_id && said_never);
+    bs_batch b = encode1(t, "[E1] [MASK]", NULL);
+    assert_int_equal(b.length[0], 4);
+    assert_int_equal(b.tokens[1].flags & (BS_TOK_ADDED | BS_TOK_SPECIAL), BS_TOK_ADDED);
+    assert_int_equal(b.tokens[2].flags & (BS_TOK_ADDED | BS_TOK_SPECIAL),
+                     BS_TOK_ADDED | BS_TOK_SPECIAL);
+    bs_batch_free(&b);
+    bs_tokenizer_free(t);
+    rm_dir(d);
 }
 
 /* ---- trace -------------------------------------------------------------------------- */
@@ -657,6 +1255,13 @@ int main(void)
         cmocka_unit_test(test_tokenizer_missing_unk),
         cmocka_unit_test(test_tokenizer_default_max_length),
         cmocka_unit_test(test_tokenizer_trace_contents),
+        cmocka_unit_test(test_tokenizer_added_tokens_match_hf),
+        cmocka_unit_test(test_tokenizer_added_tokens_files),
+        cmocka_unit_test(test_tokenizer_no_max_length_known),
+        cmocka_unit_test(test_tokenizer_max_length_semantics),
+        cmocka_unit_test(test_tokenizer_options_match_hf),
+        cmocka_unit_test(test_tokenizer_pad_multiple_error),
+        cmocka_unit_test(test_tokenizer_hf_tests_as_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -180,6 +180,66 @@ echo "This is a positive sentence." | "$BIN" tokenize
 cat <<'EOF'
 ```
 
+**Added tokens.** A checkpoint's added tokens (entity markers such as `[E1]`, domain
+tokens such as `<ent>`) are read where Hugging Face reads them: `tokenizer.json`'s
+`added_tokens`, `tokenizer_config.json`'s `added_tokens_decoder` (or, in older folders,
+`added_tokens.json`), and `additional_special_tokens`. Each one written in a text is one
+token with its own id (`[E1]` is 30522 after bert-base-uncased's 30522 pieces, not
+`[ e ##1 ]`), with its `lstrip`, `rstrip`, `single_word` and `normalized` flags: a
+normalized token is matched after lower-casing (`[e1]` matches `[E1]`), a stripping one
+takes the spaces beside it into its offsets. `len(tokenizer)`, and so the model's
+`vocab_size`, counts them. When a folder has `tokenizer.json`, its vocab is the one used
+(as BertTokenizerFast loads it), not `vocab.txt`. `never_split` is read only by the slow
+BertTokenizer: a warning says that it is ignored.
+
+**max_length.** `--max-length N` (0 included) is the length `--truncation` and
+`--padding max_length` use; without it they use `model_max_length` from
+`tokenizer_config.json`. When the tokenizer has none (no key, or transformers' "no limit"
+placeholder `1000000000000000019884624838656`), Hugging Face neither truncates nor pads
+to max_length and says so; bertscope does the same, with the same warnings on stderr
+(`tokenize`) or in the document's `warnings` (`infer`). `--max-length N` without
+`--truncation` and without padding truncates longest_first, with transformers' warning
+"Truncation was not explicitly activated but `max_length` is provided a specific
+value...". A row longer than `model_max_length` that nothing truncates gets "Token
+indices sequence length is longer than the specified maximum sequence length for this
+model (N > M)". With `--max-length 0`, as in Hugging Face, a row keeps all its tokens when
+[CLS] and [SEP] are added (the crate's length minus 2 wraps around) and loses all of them
+without (`--no-special-tokens`).
+
+**Options that change a shape.** `--truncation-side left` keeps the end of a text
+instead of its start (`one two three four five six` with `--truncation --max-length 5`
+gives `[CLS] four five six [SEP]`, offsets 14..27). `--pad-to-multiple-of M` rounds the
+padded length up: with `--padding longest` a batch whose longest row is T = 13 becomes
+T = 16 for M = 8, every `(B, T)` tensor with it; with `--padding max_length` max_length is
+rounded; with truncation and padding both on, a max_length that is not a multiple of M
+is Hugging Face's ValueError. Every row also carries `word_ids` (the word each token
+comes from: an added token in the text is a word; `null` for [CLS], [SEP] and pads),
+`sequence_ids` (0 for text A, 1 for text B, `null` for them) and `special_tokens_mask`
+(1 for [CLS], [SEP] and pads, 0 for text, a [MASK] written in it included), as the fast
+tokenizer's `word_ids()`, `sequence_ids()` and `return_special_tokens_mask` give them.
+`--return-length` adds `length`, which is `len(input_ids)` with the pads, as
+`return_length=True` counts it. `infer` takes the same options and prints the same
+fields as `(B, T)` matrices.
+
+`--return-overflowing-tokens` keeps what truncation cuts as rows of their own, the way
+question answering and long-document pipelines read a long text: with `--truncation
+--max-length 6 --stride 2`, "the quick brown fox jumps over the lazy dog" gives 4 rows of
+at most 6 tokens (`[CLS] the quick brown fox [SEP]`, `[CLS] brown fox jumps over
+[SEP]`, ...), each repeating the last 2 tokens of the one before, so a batch of 2 lines
+becomes B = 5 rows, and `overflow_to_sample_mapping` says which input line each row
+comes from. For a pair, every part of the truncated text meets every part of the other,
+as the Rust crate merges them; a stride that leaves no room (max_length minus 2 or
+less) is Hugging Face's error.
+
+`--is-split-into-words` takes each text as a list of words, its space-separated fields
+(`is_split_into_words=True` with `text.split(" ")`; with `--pair` or `--json` each of
+the two texts is split): each word is normalized, split at punctuation and WordPiece'd on
+its own, `word_ids` number the words of the list (`Hello, unaffable world` gives
+`[null, 0, 0, 1, 1, 1, 2, null]`: `,` stays in word 0), and offsets count within each
+word, as the fast tokenizer returns them for pre-split input. This is how
+token-classification labels are aligned: a word's label goes to the pieces whose
+word_id is its index.
+
 `bertscope infer` runs a batch and prints one JSON document (model, warnings, tokens,
 ids, masks, shapes, logits, predictions):
 

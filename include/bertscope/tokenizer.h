@@ -17,9 +17,14 @@
  * (BertNormalizer, BertPreTokenizer, WordPiece, TemplateProcessing). A tokenizer is
  * immutable after loading and may be shared between threads. The character classes are
  * the crate's own (src/engine/tokenizer_tables.c, extracted from it), and
- * tests/fixtures/tokenizer/reference.json pins ids, type ids, masks and offsets to it.
- * Special tokens written in the text are the five of BERT ([PAD] [UNK] [CLS] [SEP]
- * [MASK]) that exist in the vocab; other added tokens of a tokenizer.json are not read.
+ * tests/fixtures/tokenizer/reference.json pins ids, type ids, masks and offsets to it;
+ * added.json the added tokens, options.json the options below, hf_tests.json Hugging
+ * Face's own tokenizer tests.
+ * Added tokens (tokenizer/added_vocabulary.rs) come from tokenizer.json "added_tokens",
+ * tokenizer_config.json "added_tokens_decoder" (or added_tokens.json),
+ * "additional_special_tokens" and BERT's five specials ([PAD] [UNK] [CLS] [SEP] [MASK]) that
+ * the vocab holds, with their lstrip / rstrip / single_word / normalized flags; each one
+ * written in the text is one token (BS_TOK_ADDED, and BS_TOK_SPECIAL when special).
  */
 #ifndef BERTSCOPE_TOKENIZER_H
 #define BERTSCOPE_TOKENIZER_H
@@ -65,13 +70,17 @@ typedef struct bs_tokenizer_settings {
     bs_source src_padding_side;
 } bs_tokenizer_settings;
 
-/* Loads dir/vocab.txt, dir/tokenizer_config.json and dir/tokenizer.json when present.
+/* Loads dir/vocab.txt, dir/tokenizer_config.json and dir/tokenizer.json when present, and
+ * the added tokens (special_tokens_map.json, added_tokens.json: see the file comment).
  * Warnings (cased vocab with lower-casing on, ...) are kept on the tokenizer.
  * Precedence, as BertTokenizerFast.__init__ does it: tokenizer.json's BertNormalizer flags
  * are the base, then do_lower_case / strip_accents / tokenize_chinese_chars from
  * tokenizer_config.json (or their __init__ defaults true / None / true when absent)
  * replace them wherever they differ; clean_text comes only from tokenizer.json. The
- * vocab comes from vocab.txt, or from tokenizer.json's WordPiece "vocab" without it. */
+ * vocab comes from tokenizer.json's WordPiece "vocab" when there is one (as
+ * BertTokenizerFast loads it), else from vocab.txt. Added tokens missing from the vocab
+ * get the ids after it, in the order they are added, whatever id a file states (a
+ * differing one is a warning), as the Rust crate assigns them. */
 bs_status bs_tokenizer_load(bs_tokenizer **out, const char *dir, bs_error *err);
 
 /* Builds a tokenizer from vocab.txt bytes (one piece a line, line number = id) and
@@ -83,9 +92,10 @@ void bs_tokenizer_free(bs_tokenizer *tok);
 
 const bs_tokenizer_settings *bs_tokenizer_get_settings(const bs_tokenizer *tok);
 const bs_warnings *bs_tokenizer_warnings(const bs_tokenizer *tok);
+/* The vocab and the added tokens with ids past it: len(tokenizer) in Hugging Face. */
 int bs_tokenizer_vocab_size(const bs_tokenizer *tok);
 const char *bs_tokenizer_piece(const bs_tokenizer *tok, int id); /* NULL if out of range */
-int bs_tokenizer_id(const bs_tokenizer *tok, const char *piece); /* -1 if absent */
+int bs_tokenizer_id(const bs_tokenizer *tok, const char *piece); /* added first; -1 if absent */
 /* Special ids, looked up in the vocab ([PAD], [UNK], [CLS], [SEP], [MASK]); -1 if absent. */
 int bs_tokenizer_pad_id(const bs_tokenizer *tok);
 int bs_tokenizer_unk_id(const bs_tokenizer *tok);
@@ -102,6 +112,8 @@ const char *bs_side_name(bs_side s);             /* "right", "left" */
  * loads is ever cut short by it, while a padded batch stays far below the tokenizer's
  * size limit. */
 #define BS_MAX_LENGTH_MAX 65536
+/* bs_encode_options.max_length when the caller gives none (HF's max_length=None). */
+#define BS_MAX_LENGTH_UNSET (-1)
 
 /* Option values from text, as every subcommand and the interface read them. Each
  * accepts its name (above) and Hugging Face's other spellings of the same value:
@@ -109,26 +121,51 @@ const char *bs_side_name(bs_side s);             /* "right", "left" */
  *             false and do_not_truncate (= none);
  * padding:    longest, max_length, none; also true (= longest), false and do_not_pad;
  * side:       right, left;
- * max_length: a decimal number from 1 to BS_MAX_LENGTH_MAX (digits only).
+ * max_length: a decimal number from 0 to BS_MAX_LENGTH_MAX (digits only); 0 is a
+ *             length like any other (HF's max_length=0), not "unset".
  * On anything else they leave *out alone and fail with BS_ERR_INPUT, naming the value
  * and the valid ones ("unknown padding 'x' (expected longest, max_length or none)"). */
 bs_status bs_truncation_parse(const char *s, bs_truncation *out, bs_error *err);
 bs_status bs_padding_parse(const char *s, bs_padding *out, bs_error *err);
 bs_status bs_side_parse(const char *s, bs_side *out, bs_error *err);
 bs_status bs_max_length_parse(const char *s, int *out, bs_error *err);
+/* truncation side: right or left ("unknown truncation side 'x' (expected right or left)") */
+bs_status bs_truncation_side_parse(const char *s, bs_side *out, bs_error *err);
+/* pad_to_multiple_of: a decimal number from 1 to BS_MAX_LENGTH_MAX */
+bs_status bs_pad_multiple_parse(const char *s, int *out, bs_error *err);
+/* stride: a decimal number from 0 to BS_MAX_LENGTH_MAX */
+bs_status bs_stride_parse(const char *s, int *out, bs_error *err);
 
 typedef struct bs_encode_options {
-    int max_length;           /* used by truncation and BS_PAD_MAX_LENGTH; 0 = default */
+    /* used by truncation and BS_PAD_MAX_LENGTH; BS_MAX_LENGTH_UNSET = not given, then
+     * model_max_length when the tokenizer has one (0 and up are lengths as given) */
+    int max_length;
     bs_truncation truncation;
+    /* 1: the caller passed no truncation at all (HF's truncation=None), so that, as in
+     * transformers, a max_length given without padding truncates longest_first, with
+     * Hugging Face's warning. 0 (the default): truncation is exactly as set. */
+    int truncation_unset;
     bs_padding padding;
     bs_side padding_side;
+    /* which end truncation cuts: right (default) keeps the start, left keeps the end
+     * (HF's truncation_side; the crate's TruncationDirection) */
+    bs_side truncation_side;
+    /* padding rounds the padded length up to a multiple of this (0 = off); with
+     * truncation and padding both on, max_length must be a multiple of it (HF's error) */
+    int pad_to_multiple_of;
+    /* return_overflowing_tokens: what truncation cuts becomes rows of its own, each
+     * overlapping the one before by stride tokens (Encoding::truncate); for a pair every
+     * part of A meets every part of B. Off: the cut tokens are dropped. */
+    int return_overflowing_tokens;
+    int stride;               /* 0 .. ; must stay below the room truncation leaves */
     int add_special_tokens;   /* default 1 */
 } bs_encode_options;
 
-/* Defaults: no truncation, padding longest, right side, special tokens on, max_length 0
- * (resolved to bs_tokenizer_default_max_length when needed). */
+/* Defaults: no truncation, padding longest, right side, special tokens on, max_length
+ * unset (model_max_length when truncation or padding to max_length needs one). */
 bs_encode_options bs_encode_defaults(const bs_tokenizer *tok);
-/* The smaller of model_max_length and max_position_embeddings (pass 0 if unknown). */
+/* The smaller of model_max_length and max_position_embeddings (pass 0 if unknown);
+ * BS_MAX_LENGTH_UNSET when neither is known (model_max_length absent or HF's 1e30). */
 int bs_tokenizer_default_max_length(const bs_tokenizer *tok, int max_position_embeddings);
 
 /* One input row: text A and optional text B (b == NULL for a single sequence). Bytes
@@ -138,6 +175,15 @@ typedef struct bs_text {
     size_t a_len;
     const char *b;
     size_t b_len;
+    /* is_split_into_words: when a_words is set, text A is n_a_words words, the byte spans
+     * [a_words[2i], a_words[2i + 1]) of a. Each word is tokenized on its own (normalized,
+     * split at punctuation, WordPiece), its pieces take the word's index as word id and
+     * offsets within the word, as the fast tokenizer encodes pre-split input. NULL: A is
+     * one text. b_words likewise for B. */
+    const size_t *a_words;
+    int n_a_words;
+    const size_t *b_words;
+    int n_b_words;
 } bs_text;
 
 enum {
@@ -145,8 +191,14 @@ enum {
     BS_TOK_CONTINUATION = 1u << 1, /* a ## piece */
     BS_TOK_PAD = 1u << 2,          /* padding */
     BS_TOK_UNK = 1u << 3,          /* [UNK] */
-    BS_TOK_TEMPLATE = 1u << 4      /* added by the template ([CLS]/[SEP]), not in the text */
+    BS_TOK_TEMPLATE = 1u << 4,     /* added by the template ([CLS]/[SEP]), not in the text */
+    BS_TOK_ADDED = 1u << 5         /* an added token written in the text (special or not) */
 };
+
+/* Hugging Face's special_tokens_mask of a token: 1 for what the template added ([CLS],
+ * [SEP]) and for pads, 0 for text, special tokens written in the text included. Its
+ * word_ids() is bs_token.word (None when -1) and its sequence_ids() bs_token.segment. */
+#define BS_SPECIAL_TOKENS_MASK(k) (((k)->flags & (BS_TOK_TEMPLATE | BS_TOK_PAD)) != 0)
 
 typedef struct bs_token {
     int32_t id;
@@ -155,12 +207,14 @@ typedef struct bs_token {
     int32_t char_end;     /*   (0, 0) for template specials and pads, as HF does */
     int32_t byte_start;   /* byte span into its segment's original bytes */
     int32_t byte_end;
-    int32_t word;         /* word index within the segment, -1 for template specials/pads */
+    int32_t word;         /* word index within the segment (an added token in the text is a
+                             word), -1 for template specials/pads */
     int8_t segment;       /* 0 = A, 1 = B, -1 = template special or pad */
     uint8_t flags;        /* BS_TOK_* */
 } bs_token;
 
-/* A padded batch, row-major (B, T). All arrays are owned by the batch and live in two
+/* A padded batch, row-major (B, T); B counts the overflowing rows too. All arrays are
+ * owned by the batch and live in two
  * blocks (the (B, T) arrays, the (B) arrays): release them only with bs_batch_free. */
 typedef struct bs_batch {
     int B, T;
@@ -172,10 +226,21 @@ typedef struct bs_batch {
     int *truncated;          /* (B) tokens removed by truncation (all segments) */
     int *overflow_a;         /* (B) tokens removed from A */
     int *overflow_b;         /* (B) tokens removed from B */
-    int max_length;          /* the resolved max_length used (0 if none applied) */
+    int *overflow_to_sample_mapping; /* (B) the input row each row comes from */
+    /* the resolved max_length used, BS_MAX_LENGTH_UNSET when neither truncation nor
+     * padding to max_length applied */
+    int max_length;
+    /* Hugging Face's warnings for this call (owned), in its words: a max_length without
+     * truncation, truncation or padding to max_length with no length known (then not
+     * done), a row longer than model_max_length that is not truncated. */
+    bs_warnings warnings;
 } bs_batch;
 
-/* Encodes B rows. Without padding, rows keep their own lengths and T is the longest;
+/* Encodes B rows. First the arguments are resolved as transformers'
+ * _get_padding_truncation_strategies does (docs/hf-semantics.md, T8): with max_length unset,
+ * truncation and padding to max_length use model_max_length, and when the tokenizer has
+ * none (absent, or the 1e30 placeholder) they are not done and say so in warnings.
+ * Without padding, rows keep their own lengths and T is the longest;
  * positions past a row's length are filled as pads (mask 0) so the arrays stay (B, T):
  * callers that want unpadded rows use length[b]. Returns BS_ERR_INPUT when
  * truncation cannot satisfy max_length (as HF errors), BS_ERR_LIMIT for absurd sizes.

@@ -91,6 +91,55 @@ int cli_truncation_option(const char *cmd, int argc, char **argv, int *i, bs_tru
     return 1;
 }
 
+static int count_fields(const char *s, size_t n)
+{
+    int k = 1;
+    for (size_t i = 0; i < n; i++)
+        k += s[i] == ' ';
+    return k;
+}
+
+static int split_fields(const char *s, size_t n, size_t *spans)
+{
+    int k = 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++)
+        if (i == n || s[i] == ' ') {
+            spans[2 * k] = start;
+            spans[2 * k++ + 1] = i;
+            start = i + 1;
+        }
+    return k;
+}
+
+size_t *cli_split_words(bs_text *t)
+{
+    int na = count_fields(t->a, t->a_len), nb = t->b ? count_fields(t->b, t->b_len) : 0;
+    size_t *spans = malloc(((size_t)na + (size_t)nb) * 2 * sizeof *spans);
+    if (!spans)
+        return NULL;
+    t->n_a_words = split_fields(t->a, t->a_len, spans);
+    t->a_words = spans;
+    if (t->b) {
+        t->n_b_words = split_fields(t->b, t->b_len, spans + 2 * na);
+        t->b_words = spans + 2 * na;
+    }
+    return spans;
+}
+
+void cli_warn_once(const bs_warnings *w, bs_warnings *seen)
+{
+    for (int i = 0; i < w->count; i++) {
+        int k = 0;
+        while (k < seen->count && strncmp(seen->items[k], w->items[i], 24))
+            k++;
+        if (k < seen->count)
+            continue;
+        fprintf(stderr, "bertscope: warning: %s\n", w->items[i]);
+        bs_warn(seen, "%s", w->items[i]);
+    }
+}
+
 int cli_exit_code(bs_status st)
 {
     switch (st) {

@@ -64,4 +64,16 @@ int cli_bad_value(const char *cmd, const char *option, const bs_error *err);
  * -EXIT_USAGE after reporting a bad strategy (cli_bad_value). */
 int cli_truncation_option(const char *cmd, int argc, char **argv, int *i, bs_truncation *out);
 
+/* is_split_into_words as the command line writes it: the words of a text are its
+ * space-separated fields (two spaces make an empty word, as an empty string in a list
+ * would be). Fills t->a_words / t->b_words (t->b_words only for a pair) with byte spans
+ * in one malloc'd block, returned (free it after the last use of t), or NULL when out of
+ * memory. */
+size_t *cli_split_words(bs_text *t);
+
+/* Prints each of a batch's warnings ("bertscope: warning: ...") to stderr the first time
+ * its kind is seen (its first 24 characters), as transformers logs each once per
+ * tokenizer; *seen keeps what was printed (free with bs_warnings_free). */
+void cli_warn_once(const bs_warnings *w, bs_warnings *seen);
+
 #endif

@@ -30,7 +30,14 @@ typedef struct {
     bs_load_options lo;
     bs_padding padding;
     bs_truncation truncation;
-    int max_length;
+    int max_length;      /* BS_MAX_LENGTH_UNSET unless --max-length */
+    int truncation_given;
+    bs_side truncation_side;
+    int pad_to_multiple_of; /* 0 = off */
+    int return_length;
+    int return_overflowing_tokens;
+    int stride;
+    int split_words;     /* --is-split-into-words */
     int top_k;
     int json_input;
     int no_logits;
@@ -49,7 +56,10 @@ static void usage(FILE *f)
         "usage: bertscope infer [-m PATH]... [--config NAME] [--head seq|tok|mlm|base]\n"
         "                       [--num-labels N] [--padding longest|max_length|none]\n"
         "                       [--max-length N] [--truncation [STRATEGY]] [--top-k K]\n"
-        "                       [--json] [--no-logits] [-t N] [--seed S]\n"
+        "                       [--truncation-side right|left] [--pad-to-multiple-of M]\n"
+        "                       [--return-length] [--return-overflowing-tokens]\n"
+        "                       [--stride S] [--is-split-into-words] [--json]\n"
+        "                       [--no-logits] [-t N] [--seed S]\n"
         "\n"
         "Reads a batch from stdin, one sentence a line, runs the model and prints JSON:\n"
         "model, warnings, tokens, input_ids, attention_mask, token_type_ids, shapes,\n"
@@ -65,9 +75,23 @@ static void usage(FILE *f)
         "                     initialised (and said so in warnings)\n"
         "  --padding P        longest (default), max_length, or none: with none every line\n"
         "                     is its own batch of one and gets its own JSON document\n"
-        "  --max-length N     for --padding max_length and --truncation (default: the\n"
-        "                     smaller of model_max_length and max_position_embeddings)\n"
-        "  --truncation [S]   longest_first (default), only_first or only_second\n"
+        "  --max-length N     for --padding max_length and --truncation, 0 included\n"
+        "                     (default: model_max_length); with --padding none and no\n"
+        "                     --truncation it truncates longest_first, with a warning\n"
+        "  --truncation [S]   longest_first (default), only_first or only_second; with\n"
+        "                     no length known (model_max_length absent or 1e30) it is\n"
+        "                     not done, and a warning says so, as in Hugging Face\n"
+        "  --truncation-side D  right (default: keep the start) or left (keep the end)\n"
+        "  --pad-to-multiple-of M  padding rounds T up to a multiple of M (T 13 -> 16\n"
+        "                     with M 8): every (B, T) tensor grows; with truncation,\n"
+        "                     max_length must be a multiple of M\n"
+        "  --return-length    add \"length\": each row's length, pads included\n"
+        "  --return-overflowing-tokens  what truncation cuts becomes rows of its own: B\n"
+        "                     grows (3 lines may give 5 rows), with\n"
+        "                     overflow_to_sample_mapping (each row's input line, from 0)\n"
+        "  --stride S         overflowing rows overlap the one before by S tokens\n"
+        "  --is-split-into-words  each line is a list of words, its space-separated\n"
+        "                     fields, tokenized one by one: word_ids number the words\n"
         "  --top-k K          mlm: the K best tokens for every [MASK] (default 5); lines\n"
         "                     without [MASK] get no prediction and a warning\n"
         "  --json             each line is a JSON string, or [\"A\", \"B\"] for a pair\n"
@@ -99,6 +123,7 @@ static int usage_error(const char *fmt, const char *arg)
 static int parse_args(int argc, char **argv, infer_opts *o)
 {
     memset(o, 0, sizeof *o);
+    o->max_length = BS_MAX_LENGTH_UNSET;
     o->lo = bs_load_defaults();
     o->padding = BS_PAD_LONGEST;
     o->top_k = 5;
@@ -144,6 +169,25 @@ static int parse_args(int argc, char **argv, infer_opts *o)
         } else if ((r = cli_truncation_option("infer", argc, argv, &i, &o->truncation))) {
             if (r < 0)
                 return r;
+            o->truncation_given = 1;
+        } else if (!strcmp(a, "--truncation-side")) {
+            NEED_VALUE();
+            if (bs_truncation_side_parse(val, &o->truncation_side, &err))
+                return -cli_bad_value("infer", a, &err);
+        } else if (!strcmp(a, "--pad-to-multiple-of")) {
+            NEED_VALUE();
+            if (bs_pad_multiple_parse(val, &o->pad_to_multiple_of, &err))
+                return -cli_bad_value("infer", a, &err);
+        } else if (!strcmp(a, "--return-length")) {
+            o->return_length = 1;
+        } else if (!strcmp(a, "--return-overflowing-tokens")) {
+            o->return_overflowing_tokens = 1;
+        } else if (!strcmp(a, "--is-split-into-words")) {
+            o->split_words = 1;
+        } else if (!strcmp(a, "--stride")) {
+            NEED_VALUE();
+            if (bs_stride_parse(val, &o->stride, &err))
+                return -cli_bad_value("infer", a, &err);
         } else if (!strcmp(a, "--top-k")) {
             NEED_VALUE();
             if (cli_parse_int(val, 1, 1000, &n))
@@ -565,7 +609,8 @@ static cJSON *mlm_predictions(const bs_tokenizer *tok, const bs_batch *bt,
         }
         if (!found)
             bs_warn(warn, "line %d has no [MASK]: nothing for the masked-LM head to predict "
-                    "(write [MASK] where a word should be guessed)", b + 1);
+                    "(write [MASK] where a word should be guessed)",
+                    bt->overflow_to_sample_mapping[b] + 1);
         cJSON_AddItemToArray(arr, row);
     }
     free(p);
@@ -595,7 +640,16 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     cJSON *enc = cJSON_AddObjectToObject(doc, "encoding");
     cJSON_AddStringToObject(enc, "padding", bs_padding_name(o->padding));
     cJSON_AddStringToObject(enc, "truncation", bs_truncation_name(o->truncation));
-    cJSON_AddNumberToObject(enc, "max_length", bt->max_length);
+    if (bt->max_length >= 0) /* null: neither truncation nor max_length padding applied */
+        cJSON_AddNumberToObject(enc, "max_length", bt->max_length);
+    else
+        cJSON_AddNullToObject(enc, "max_length");
+    cJSON_AddStringToObject(enc, "truncation_side", bs_side_name(o->truncation_side));
+    if (o->pad_to_multiple_of)
+        cJSON_AddNumberToObject(enc, "pad_to_multiple_of", o->pad_to_multiple_of);
+    if (o->return_overflowing_tokens)
+        cJSON_AddNumberToObject(enc, "stride", o->stride);
+    cJSON_AddBoolToObject(enc, "is_split_into_words", o->split_words);
     if (o->padding == BS_PAD_NONE)
         cJSON_AddNumberToObject(enc, "line", line_base + 1);
 
@@ -611,6 +665,35 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     cJSON_AddItemToObject(doc, "input_ids", int_matrix(bt->input_ids, B, T));
     cJSON_AddItemToObject(doc, "attention_mask", int_matrix(bt->attention_mask, B, T));
     cJSON_AddItemToObject(doc, "token_type_ids", int_matrix(bt->token_type_ids, B, T));
+    /* word_ids() and sequence_ids() per row (null for specials and pads), and
+     * special_tokens_mask; with --return-length, each row's len(input_ids) */
+    cJSON *words = cJSON_AddArrayToObject(doc, "word_ids");
+    cJSON *seqs = cJSON_AddArrayToObject(doc, "sequence_ids");
+    cJSON *smask = cJSON_AddArrayToObject(doc, "special_tokens_mask");
+    for (int b = 0; b < B; b++) {
+        cJSON *w = cJSON_CreateArray(), *q = cJSON_CreateArray(), *m = cJSON_CreateArray();
+        for (int t = 0; t < T; t++) {
+            const bs_token *k = &bt->tokens[(size_t)b * T + t];
+            cJSON_AddItemToArray(w, k->word < 0 ? cJSON_CreateNull() : cJSON_CreateNumber(k->word));
+            cJSON_AddItemToArray(q, k->segment < 0 ? cJSON_CreateNull()
+                                                   : cJSON_CreateNumber(k->segment));
+            cJSON_AddItemToArray(m, cJSON_CreateNumber(BS_SPECIAL_TOKENS_MASK(k)));
+        }
+        cJSON_AddItemToArray(words, w);
+        cJSON_AddItemToArray(seqs, q);
+        cJSON_AddItemToArray(smask, m);
+    }
+    if (o->return_overflowing_tokens) { /* the input line (from 0) of each row */
+        cJSON *map = cJSON_AddArrayToObject(doc, "overflow_to_sample_mapping");
+        for (int b = 0; b < B; b++)
+            cJSON_AddItemToArray(
+                map, cJSON_CreateNumber(line_base + bt->overflow_to_sample_mapping[b]));
+    }
+    if (o->return_length) {
+        cJSON *lens = cJSON_AddArrayToObject(doc, "length");
+        for (int b = 0; b < B; b++) /* the rows are (B, T): T each, pads included */
+            cJSON_AddItemToArray(lens, cJSON_CreateNumber(T));
+    }
 
     int bt_dims[2] = {B, T}, bth[3] = {B, T, H}, bh[2] = {B, H};
     cJSON *shapes = cJSON_AddObjectToObject(doc, "shapes");
@@ -660,6 +743,7 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     add_warnings(warnings, bs_model_warnings(m));
     add_warnings(warnings, bs_tokenizer_warnings(tok));
     add_warnings(warnings, extra);
+    add_warnings(warnings, &bt->warnings);
     add_warnings(warnings, &own);
     bs_warnings_free(&own);
 
@@ -758,21 +842,31 @@ static int run_model(const char *model_arg, const infer_opts *o, const line_t *l
     bs_encode_options eo = bs_encode_defaults(tok);
     eo.padding = o->padding;
     eo.truncation = o->truncation;
+    /* as transformers resolves them: an unset max_length is model_max_length, or none */
     eo.max_length = o->max_length;
-    if (!eo.max_length && (o->padding == BS_PAD_MAX_LENGTH || o->truncation != BS_TRUNC_NONE))
-        eo.max_length = bs_tokenizer_default_max_length(tok, bs_model_config(m)->max_position);
+    eo.truncation_unset = !o->truncation_given;
+    eo.truncation_side = o->truncation_side;
+    eo.pad_to_multiple_of = o->pad_to_multiple_of;
+    eo.stride = o->stride;
+    eo.return_overflowing_tokens = o->return_overflowing_tokens;
 
     bs_text *texts = calloc((size_t)n, sizeof *texts);
     if (!texts) {
         st = bs_fail(&err, BS_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    for (int i = 0; i < n; i++)
-        texts[i] = (bs_text){lines[i].a, lines[i].a_len, lines[i].b, lines[i].b_len};
+    /* with --is-split-into-words, spans[i] holds line i's word spans */
+    size_t **spans = o->split_words ? calloc((size_t)n, sizeof *spans) : NULL;
+    for (int i = 0; i < n; i++) {
+        texts[i] = (bs_text){.a = lines[i].a, .a_len = lines[i].a_len, .b = lines[i].b,
+                             .b_len = lines[i].b_len};
+        if (o->split_words && (!spans || !(spans[i] = cli_split_words(&texts[i]))))
+            st = bs_fail(&err, BS_ERR_NOMEM, "out of memory");
+    }
 
     /* padding none: each line alone (B = 1); otherwise the whole batch at once */
     int step = o->padding == BS_PAD_NONE ? 1 : n;
-    for (int i = 0; i < n && rc == EXIT_OK; i += step) {
+    for (int i = 0; i < n && rc == EXIT_OK && st == BS_OK; i += step) {
         bs_batch bt = {0};
         st = bs_encode_batch(tok, texts + i, step, &eo, &bt, &err);
         if (st == BS_OK) {
@@ -785,10 +879,16 @@ static int run_model(const char *model_arg, const infer_opts *o, const line_t *l
         }
         if (st == BS_OK)
             rc = print_document(m, tok, &bt, bs_run_outputs(run), o, &extra, i);
+        else /* no document to carry them: why the tokens were not cut, say, is on stderr */
+            for (int k = 0; k < bt.warnings.count; k++)
+                fprintf(stderr, "bertscope: warning: %s\n", bt.warnings.items[k]);
         bs_batch_free(&bt);
         if (st != BS_OK)
             break;
     }
+    for (int i = 0; spans && i < n; i++)
+        free(spans[i]);
+    free(spans);
     free(texts);
     if (st != BS_OK)
         goto fail;

@@ -23,24 +23,50 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: bertscope tokenize [-m PATH] [--json] [--pair] [--max-length N]\n"
         "                          [--truncation [STRATEGY]] [--padding longest|max_length|none]\n"
-        "                          [--padding-side right|left] [--no-special-tokens]\n"
+        "                          [--padding-side right|left]\n"
+        "                          [--truncation-side right|left]\n"
+        "                          [--pad-to-multiple-of M] [--return-length]\n"
+        "                          [--return-overflowing-tokens] [--stride S]\n"
+        "                          [--is-split-into-words]\n"
+        "                          [--no-special-tokens]\n"
         "       bertscope tokenize [-m PATH] --bench FILE\n"
         "\n"
         "Reads lines of text on stdin and prints, for each, what Hugging Face's\n"
         "BertTokenizerFast gives: one JSON object a line with tokens, input_ids,\n"
-        "token_type_ids, attention_mask and offsets ([start, end] in code points of the\n"
-        "line; [0, 0] for [CLS], [SEP] and pads).\n"
+        "token_type_ids, attention_mask, offsets ([start, end] in code points of the\n"
+        "line; [0, 0] for [CLS], [SEP] and pads), word_ids and sequence_ids (null for\n"
+        "[CLS], [SEP] and pads) and special_tokens_mask (1 for them).\n"
         "\n"
         "  -m PATH            a model folder (vocab.txt, tokenizer_config.json, tokenizer.json)\n"
         "                     or a built-in model name; default: the built-in\n"
         "                     bert-base-uncased vocab\n"
         "  --json             each line is a JSON string, or [\"text A\", \"text B\"] for a pair\n"
         "  --pair             each raw line is a pair: text A, a tab, text B\n"
-        "  --max-length N     the length to truncate or pad to (default: model_max_length)\n"
-        "  --truncation [S]   longest_first (the default S), only_first, only_second, none\n"
+        "  --max-length N     the length to truncate or pad to, 0 included (default:\n"
+        "                     model_max_length); without --truncation and --padding it\n"
+        "                     truncates longest_first, with Hugging Face's warning\n"
+        "  --truncation [S]   longest_first (the default S), only_first, only_second, none;\n"
+        "                     with no length known (model_max_length absent or 1e30)\n"
+        "                     it is not done, and a warning says so, as in Hugging Face\n"
         "  --padding P        longest, max_length or none (default: none); with padding all\n"
         "                     lines form one batch\n"
         "  --padding-side D   right (default) or left\n"
+        "  --truncation-side D  right (default: keep the start) or left (keep the end)\n"
+        "  --pad-to-multiple-of M  padding rounds the row length T up to a multiple of M\n"
+        "                     (T 13 -> 16 with M 8); with truncation, max_length must be\n"
+        "                     a multiple of M (Hugging Face's error otherwise)\n"
+        "  --return-length    add \"length\": the row's length, pads included, as\n"
+        "                     return_length=True gives it\n"
+        "  --return-overflowing-tokens  what truncation cuts becomes rows of its own\n"
+        "                     (a line may give several), each with\n"
+        "                     overflow_to_sample_mapping (its input line, from 0); for a\n"
+        "                     pair every part of A meets every part of B\n"
+        "  --stride S         each overflowing row repeats the last S tokens of the one\n"
+        "                     before (default 0); S must be below max_length minus 2\n"
+        "  --is-split-into-words  each text is a list of words, its space-separated\n"
+        "                     fields: each word is tokenized on its own, word_ids number\n"
+        "                     the words and offsets count within each word, as with\n"
+        "                     is_split_into_words=True\n"
         "  --no-special-tokens  no [CLS]/[SEP] (add_special_tokens=False)\n"
         "  --bench FILE       time the tokenizer over FILE's lines and print MB/s\n");
 }
@@ -198,7 +224,9 @@ static void put_json_string(FILE *f, const char *s)
 }
 
 /* Prints row r; with all_T the padded width, else the row's own length. */
-static void print_row(FILE *f, const bs_batch *b, int r, int all_T)
+/* One row as a JSON object; sample >= 0 adds overflow_to_sample_mapping (the input line,
+ * from 0, the row comes from). */
+static void print_row(FILE *f, const bs_batch *b, int r, int all_T, int with_length, long sample)
 {
     int n = all_T ? b->T : b->length[r];
     const char *names[] = {"input_ids", "token_type_ids", "attention_mask"};
@@ -220,13 +248,31 @@ static void print_row(FILE *f, const bs_batch *b, int r, int all_T)
     fputs(", \"offsets\": [", f);
     for (int i = 0; i < n; i++)
         fprintf(f, i ? ", [%d, %d]" : "[%d, %d]", tok[i].char_start, tok[i].char_end);
-    fputs("]}\n", f);
+    /* word_ids(), sequence_ids() (None for specials and pads) and special_tokens_mask */
+    fputs("], \"word_ids\": [", f);
+    for (int i = 0; i < n; i++)
+        tok[i].word < 0 ? fputs(i ? ", null" : "null", f)
+                        : fprintf(f, i ? ", %d" : "%d", tok[i].word);
+    fputs("], \"sequence_ids\": [", f);
+    for (int i = 0; i < n; i++)
+        tok[i].segment < 0 ? fputs(i ? ", null" : "null", f)
+                           : fprintf(f, i ? ", %d" : "%d", tok[i].segment);
+    fputs("], \"special_tokens_mask\": [", f);
+    for (int i = 0; i < n; i++)
+        fprintf(f, i ? ", %d" : "%d", BS_SPECIAL_TOKENS_MASK(&tok[i]));
+    fputc(']', f);
+    if (with_length) /* return_length: len(input_ids), pads included, as transformers counts */
+        fprintf(f, ", \"length\": %d", n);
+    if (sample >= 0)
+        fprintf(f, ", \"overflow_to_sample_mapping\": %ld", sample);
+    fputs("}\n", f);
 }
 
 /* ---- the command ------------------------------------------------------------------- */
 
 typedef struct {
     char *text;  /* owned: the decoded text(s) of one line */
+    size_t *words; /* owned: the word spans with --is-split-into-words, else NULL */
     bs_text t;
 } line_in;
 
@@ -331,7 +377,7 @@ static int bench(const bs_tokenizer *tok, const char *file)
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
         tokens = 0;
         for (size_t i = 0; i < n; i++) {
-            bs_text t = {lines[i], lens[i], NULL, 0};
+            bs_text t = {.a = lines[i], .a_len = lens[i], .b = NULL, .b_len = 0};
             bs_batch b;
             bs_error err = {0};
             if (bs_encode_batch(tok, &t, 1, &opt, &b, &err) != BS_OK) {
@@ -365,11 +411,12 @@ int cmd_tokenize(int argc, char **argv)
 {
     const char *model = NULL, *bench_file = NULL;
     int json = 0, pair = 0, no_special = 0;
-    int max_length = 0, r;
+    int max_length = BS_MAX_LENGTH_UNSET, r, trunc_given = 0;
     bs_truncation trunc = BS_TRUNC_NONE;
     bs_padding padding = BS_PAD_NONE;
-    bs_side side = BS_SIDE_RIGHT;
-    int side_given = 0;
+    bs_side side = BS_SIDE_RIGHT, trunc_side = BS_SIDE_RIGHT;
+    int side_given = 0, multiple = 0, with_length = 0, overflow = 0, stride = 0;
+    int split_words = 0;
     bs_error bad = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -394,6 +441,7 @@ int cmd_tokenize(int argc, char **argv)
         } else if ((r = cli_truncation_option("tokenize", argc, argv, &i, &trunc))) {
             if (r < 0)
                 return -r;
+            trunc_given = 1;
         } else if (!strcmp(a, "--padding")) {
             if (!v) goto missing;
             if (bs_padding_parse(v, &padding, &bad))
@@ -404,6 +452,27 @@ int cmd_tokenize(int argc, char **argv)
             if (bs_side_parse(v, &side, &bad))
                 return cli_bad_value("tokenize", a, &bad);
             side_given = 1;
+            i++;
+        } else if (!strcmp(a, "--truncation-side")) {
+            if (!v) goto missing;
+            if (bs_truncation_side_parse(v, &trunc_side, &bad))
+                return cli_bad_value("tokenize", a, &bad);
+            i++;
+        } else if (!strcmp(a, "--pad-to-multiple-of")) {
+            if (!v) goto missing;
+            if (bs_pad_multiple_parse(v, &multiple, &bad))
+                return cli_bad_value("tokenize", a, &bad);
+            i++;
+        } else if (!strcmp(a, "--return-length")) {
+            with_length = 1;
+        } else if (!strcmp(a, "--return-overflowing-tokens")) {
+            overflow = 1;
+        } else if (!strcmp(a, "--is-split-into-words")) {
+            split_words = 1;
+        } else if (!strcmp(a, "--stride")) {
+            if (!v) goto missing;
+            if (bs_stride_parse(v, &stride, &bad))
+                return cli_bad_value("tokenize", a, &bad);
             i++;
         } else if (!strcmp(a, "--bench")) {
             if (!v) goto missing;
@@ -448,7 +517,13 @@ int cmd_tokenize(int argc, char **argv)
     bs_encode_options opt = bs_encode_defaults(tok);
     opt.padding = padding;
     opt.truncation = trunc;
+    opt.truncation_unset = !trunc_given;
+    opt.truncation_side = trunc_side;
+    opt.pad_to_multiple_of = multiple;
+    opt.stride = stride;
+    opt.return_overflowing_tokens = overflow;
     opt.max_length = max_length;
+    bs_warnings seen = {0};
     opt.add_special_tokens = !no_special;
     if (side_given)
         opt.padding_side = side;
@@ -464,16 +539,23 @@ int cmd_tokenize(int argc, char **argv)
         int r = read_input(stdin, json, pair, ++lineno, &buf, &cap, &li);
         if (r == 1)
             break;
+        li.words = NULL;
+        if (r == 0 && split_words && !(li.words = cli_split_words(&li.t))) {
+            free(li.text);
+            cli_errorf("out of memory");
+            rc = EXIT_FAIL;
+            break;
+        }
         if (r < 0) {
             if (r == -2)
-                free(li.text);
+                free(li.text), free(li.words);
             rc = r == -2 ? EXIT_USAGE : EXIT_FAIL;
             break;
         }
         if (padding == BS_PAD_NONE) { /* streaming: encode and print now */
             bs_batch b;
             st = bs_encode_batch(tok, &li.t, 1, &opt, &b, &err);
-            free(li.text);
+            free(li.text), free(li.words);
             if (st != BS_OK) {
                 fflush(stdout);
                 char m[sizeof err.msg];
@@ -483,7 +565,9 @@ int cmd_tokenize(int argc, char **argv)
                 rc = cli_exit_code(st);
                 break;
             }
-            print_row(stdout, &b, 0, 0);
+            cli_warn_once(&b.warnings, &seen);
+            for (int r = 0; r < b.B; r++) /* an overflowing line gives several rows */
+                print_row(stdout, &b, r, 0, with_length, overflow ? lineno - 1 : -1);
             fflush(stdout);
             bs_batch_free(&b);
             continue;
@@ -514,17 +598,20 @@ int cmd_tokenize(int argc, char **argv)
                 cli_error(&err);
                 rc = cli_exit_code(st);
             } else {
+                cli_warn_once(&b.warnings, &seen);
                 for (int r = 0; r < b.B; r++)
-                    print_row(stdout, &b, r, 1);
+                    print_row(stdout, &b, r, 1, with_length,
+                              overflow ? b.overflow_to_sample_mapping[r] : -1);
                 bs_batch_free(&b);
             }
             free(texts);
         }
     }
     for (size_t i = 0; i < n; i++)
-        free(lines[i].text);
+        free(lines[i].text), free(lines[i].words);
     free(lines);
     free(buf);
+    bs_warnings_free(&seen);
     bs_tokenizer_free(tok);
     return rc;
 }

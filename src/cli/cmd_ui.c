@@ -160,6 +160,11 @@ int cmd_ui(int argc, char **argv)
         } else if (!strcmp(a, "--max-length")) {
             if (bs_max_length_parse(v, &max_length, &bad))
                 return cli_bad_value(NULL, a, &bad);
+            if (max_length == 0) { /* the interface keeps 0 for "not set" */
+                bs_fail(&bad, BS_ERR_INPUT, "the interface takes a max_length from 1 to %d",
+                        BS_MAX_LENGTH_MAX);
+                return cli_bad_value(NULL, a, &bad);
+            }
         } else if (!strcmp(a, "--record")) {
             record = v;
         } else if (!strcmp(a, "--screen")) {

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include <cJSON.h>
+#include <utf8proc.h>
 
 #include "engine/choice.h"
 #include "engine/fileio.h"
@@ -42,6 +43,7 @@
 #define VOCAB_MAX_PIECES (4 << 20)
 #define VOCAB_MAX_LINE 1024
 #define JSON_MAX_BYTES ((size_t)512 << 20)
+#define ADDED_MAX 16384
 #define MAX_INPUT_CHARS_PER_WORD 100 /* WordPiece's max_input_chars_per_word in BERT */
 #define TEXT_MAX_BYTES ((size_t)INT32_MAX / 2)
 #define ROW_MAX_TOKENS (1 << 26)
@@ -54,6 +56,17 @@ enum { SP_PAD, SP_UNK, SP_CLS, SP_SEP, SP_MASK, SP_COUNT };
 enum { ASCII_DROP = 0xFF, CL_WORD = 0, CL_SPACE = 1, CL_PUNCT = 2 };
 static const char *const special_names[SP_COUNT] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
 
+/* One added token: AddedToken's content and flags, its id, and the code points it is
+ * matched as (its content, or for normalized=true the content after BertNormalizer). */
+typedef struct {
+    char *content;     /* owned, NUL-terminated */
+    char *name;        /* owned: what id_to_token gives, the content or its normalized form */
+    uint32_t *pat;     /* owned, n_pat code points */
+    int n_pat;
+    int id;
+    uint8_t special, lstrip, rstrip, single_word, normalized;
+} added_token;
+
 struct bs_tokenizer {
     bs_tokenizer_settings s;
     int strip;               /* resolved strip_accents */
@@ -65,6 +78,16 @@ struct bs_tokenizer {
     uint32_t mask;
     int max_piece_bytes;
     int special[SP_COUNT];   /* ids, -1 when absent */
+    int n_total;             /* n_pieces + added tokens with new ids (len(tokenizer)) */
+    /* Added tokens (tokenizer/added_vocabulary.rs), in the order they were added. Raw
+     * ones (normalized=false) are matched on the original text before anything else;
+     * normalized ones on the normalized text of what lies between. */
+    added_token *added;
+    int n_added, cap_added;
+    int n_raw, n_norm;       /* how many of each kind */
+    int raw_first;           /* the byte every raw token starts with (memchr), or -1 */
+    uint8_t first_ascii[2][128]; /* [normalized][c]: some token of that kind starts with c */
+    uint8_t first_other[2];      /* some token of that kind starts past ASCII */
     /* ASCII fast path, from the settings: the normalized byte (ASCII_DROP = removed) and
      * the pre-tokenizer class of each normalized byte */
     uint8_t ascii_norm[128];
@@ -135,20 +158,48 @@ bs_status bs_padding_parse(const char *s, bs_padding *out, bs_error *err)
     return st;
 }
 
-bs_status bs_side_parse(const char *s, bs_side *out, bs_error *err)
+static bs_status side_parse(const char *s, const char *what, bs_side *out, bs_error *err)
 {
     static const bs_choice c[] = {{"right", BS_SIDE_RIGHT, 1}, {"left", BS_SIDE_LEFT, 1}};
     int v;
-    bs_status st = bs_choose(s, c, 2, "padding side", &v, err);
+    bs_status st = bs_choose(s, c, 2, what, &v, err);
     if (st == BS_OK)
         *out = (bs_side)v;
+    return st;
+}
+
+bs_status bs_side_parse(const char *s, bs_side *out, bs_error *err)
+{
+    return side_parse(s, "padding side", out, err);
+}
+
+bs_status bs_truncation_side_parse(const char *s, bs_side *out, bs_error *err)
+{
+    return side_parse(s, "truncation side", out, err);
+}
+
+bs_status bs_stride_parse(const char *s, int *out, bs_error *err)
+{
+    uint64_t v;
+    bs_status st = bs_parse_u64(s, 0, BS_MAX_LENGTH_MAX, "stride", &v, err);
+    if (st == BS_OK)
+        *out = (int)v;
+    return st;
+}
+
+bs_status bs_pad_multiple_parse(const char *s, int *out, bs_error *err)
+{
+    uint64_t v;
+    bs_status st = bs_parse_u64(s, 1, BS_MAX_LENGTH_MAX, "pad_to_multiple_of", &v, err);
+    if (st == BS_OK)
+        *out = (int)v;
     return st;
 }
 
 bs_status bs_max_length_parse(const char *s, int *out, bs_error *err)
 {
     uint64_t v;
-    bs_status st = bs_parse_u64(s, 1, BS_MAX_LENGTH_MAX, "max_length", &v, err);
+    bs_status st = bs_parse_u64(s, 0, BS_MAX_LENGTH_MAX, "max_length", &v, err);
     if (st == BS_OK)
         *out = (int)v;
     return st;
@@ -265,7 +316,7 @@ static bs_status vocab_parse(bs_tokenizer *t, const char *data, size_t len, bs_e
         t->piece_len[id] = (uint32_t)(end - start);
         start = end + 1;
     }
-    t->n_pieces = n;
+    t->n_pieces = t->n_total = n;
     if (crlf)
         bs_warn(&t->warnings,
                 "vocab.txt has Windows line endings on %d lines; Hugging Face keeps the '\\r' "
@@ -307,7 +358,7 @@ static bs_status vocab_from_json(bs_tokenizer *t, const cJSON *vocab, bs_error *
         t->piece_len[id] = (uint32_t)l;
         off += l + 1;
     }
-    t->n_pieces = n;
+    t->n_pieces = t->n_total = n;
     return vocab_index(t, err);
 }
 
@@ -384,13 +435,14 @@ static bs_status apply_config(bs_tokenizer_settings *s, config_flags *cf, const 
     if (m && !cJSON_IsNull(m)) {
         if (!cJSON_IsNumber(m) || m->valuedouble < 0)
             return bs_fail(err, BS_ERR_INPUT, "'%s': \"model_max_length\" is not a number >= 0", path);
-        /* transformers writes VERY_LARGE_INTEGER (int(1e30)) when a model has no limit;
-         * anything beyond 1e15 (or an int) is treated as that placeholder. */
-        if (m->valuedouble >= 1e15 || m->valuedouble > INT_MAX) {
+        /* transformers writes VERY_LARGE_INTEGER (int(1e30)) when a model has no limit,
+         * and treats anything above LARGE_INTEGER (int(1e20)) as "no predefined maximum
+         * length"; a limit below that but past an int is never reached: INT_MAX. */
+        if (m->valuedouble > 1e20) {
             s->model_max_length = 0;
             s->max_length_unlimited = 1;
         } else {
-            s->model_max_length = (int)m->valuedouble;
+            s->model_max_length = m->valuedouble > INT_MAX ? INT_MAX : (int)m->valuedouble;
         }
         s->src_max_length = BS_FROM_TOKENIZER_CONFIG;
     }
@@ -531,6 +583,9 @@ static void warn_cased_vocab(bs_tokenizer *t)
 
 static int is_split_ws(uint32_t c);
 static int is_punct(uint32_t c);
+static int added_find(const bs_tokenizer *t, const char *content);
+static bs_status load_added(bs_tokenizer *t, const cJSON *cfg, const cJSON *tj, const char *dir,
+                            bs_error *err);
 
 static void finish_settings(bs_tokenizer *t)
 {
@@ -575,6 +630,10 @@ bs_status bs_tokenizer_from_vocab(bs_tokenizer **out, const char *vocab, size_t 
         return st;
     }
     finish_settings(t);
+    if ((st = load_added(t, NULL, NULL, NULL, err)) != BS_OK) {
+        bs_tokenizer_free(t);
+        return st;
+    }
     *out = t;
     return BS_OK;
 }
@@ -606,8 +665,13 @@ bs_status bs_tokenizer_load(bs_tokenizer **out, const char *dir, bs_error *err)
     }
     apply_init_override(t, &cf, have_json);
 
+    /* BertTokenizerFast loads tokenizer.json when there is one: its vocab wins over
+     * vocab.txt, which only a folder without tokenizer.json is converted from */
     snprintf(path, sizeof path, "%s/vocab.txt", dir);
-    if (bs_file_exists(path)) {
+    if (json_vocab) {
+        if ((st = vocab_from_json(t, json_vocab, err)) != BS_OK)
+            goto fail;
+    } else if (bs_file_exists(path)) {
         char *buf;
         size_t len;
         if ((st = bs_read_file(path, VOCAB_MAX_BYTES, &buf, &len, err)) != BS_OK)
@@ -616,15 +680,14 @@ bs_status bs_tokenizer_load(bs_tokenizer **out, const char *dir, bs_error *err)
         free(buf);
         if (st != BS_OK)
             goto fail;
-    } else if (json_vocab) {
-        if ((st = vocab_from_json(t, json_vocab, err)) != BS_OK)
-            goto fail;
     } else {
         st = bs_fail(err, BS_ERR_IO, "no tokenizer in '%s': neither vocab.txt nor tokenizer.json", dir);
         bs_hint(err, "a BERT checkpoint folder holds vocab.txt (one piece a line)");
         goto fail;
     }
     finish_settings(t);
+    if ((st = load_added(t, cfg, tj, dir, err)) != BS_OK)
+        goto fail;
     cJSON_Delete(cfg);
     cJSON_Delete(tj);
     *out = t;
@@ -644,13 +707,19 @@ void bs_tokenizer_free(bs_tokenizer *t)
     free(t->piece_len);
     free(t->piece_buf);
     free(t->slots);
+    for (int i = 0; i < t->n_added; i++) {
+        free(t->added[i].content);
+        free(t->added[i].name);
+        free(t->added[i].pat);
+    }
+    free(t->added);
     bs_warnings_free(&t->warnings);
     free(t);
 }
 
 const bs_tokenizer_settings *bs_tokenizer_get_settings(const bs_tokenizer *t) { return &t->s; }
 const bs_warnings *bs_tokenizer_warnings(const bs_tokenizer *t) { return &t->warnings; }
-int bs_tokenizer_vocab_size(const bs_tokenizer *t) { return t->n_pieces; }
+int bs_tokenizer_vocab_size(const bs_tokenizer *t) { return t->n_total; }
 int bs_tokenizer_pad_id(const bs_tokenizer *t) { return t->special[SP_PAD]; }
 int bs_tokenizer_unk_id(const bs_tokenizer *t) { return t->special[SP_UNK]; }
 int bs_tokenizer_cls_id(const bs_tokenizer *t) { return t->special[SP_CLS]; }
@@ -659,18 +728,20 @@ int bs_tokenizer_mask_id(const bs_tokenizer *t) { return t->special[SP_MASK]; }
 
 const char *bs_tokenizer_piece(const bs_tokenizer *t, int id)
 {
-    return id >= 0 && id < t->n_pieces ? t->pieces[id] : NULL;
+    return id >= 0 && id < t->n_total ? t->pieces[id] : NULL;
 }
 
 int bs_tokenizer_id(const bs_tokenizer *t, const char *piece)
 {
-    return vocab_lookup(t, piece, strlen(piece));
+    int k = added_find(t, piece); /* token_to_id: the added tokens first, then the vocab */
+    return k >= 0 ? t->added[k].id : vocab_lookup(t, piece, strlen(piece));
 }
 
 bs_encode_options bs_encode_defaults(const bs_tokenizer *t)
 {
     bs_encode_options o;
     memset(&o, 0, sizeof o);
+    o.max_length = BS_MAX_LENGTH_UNSET;
     o.truncation = BS_TRUNC_NONE;
     o.padding = BS_PAD_LONGEST;
     o.padding_side = t ? t->s.padding_side : BS_SIDE_RIGHT;
@@ -683,7 +754,7 @@ int bs_tokenizer_default_max_length(const bs_tokenizer *t, int max_position_embe
     int m = t->s.model_max_length;
     if (m > 0 && max_position_embeddings > 0)
         return m < max_position_embeddings ? m : max_position_embeddings;
-    return m > 0 ? m : max_position_embeddings > 0 ? max_position_embeddings : 0;
+    return m > 0 ? m : max_position_embeddings > 0 ? max_position_embeddings : BS_MAX_LENGTH_UNSET;
 }
 
 /* ---- growable arrays and the per-call workspace ---------------------------------- */
@@ -719,6 +790,8 @@ typedef struct {
     uint32_t whash[MAX_INPUT_CHARS_PER_WORD + 1];/* hash of the candidate ending at each */
     bs_token *tok;  /* (n_tok) output of the segment */
     int n_tok, cap_tok;
+    bs_token *acc;  /* (n_acc) pre-split words: the tokens of the words so far */
+    int n_acc, cap_acc;
     int word;       /* next word index */
     bs_trace *trace;/* when tracing: words are appended here */
     /* An all-ASCII segment skips decoding: code point i is byte i of text */
@@ -734,6 +807,7 @@ static void work_free(work *w)
     free(w->norm);
     free(w->orig);
     free(w->tok);
+    free(w->acc);
 }
 
 /* ---- UTF-8 --------------------------------------------------------------------- */
@@ -911,6 +985,403 @@ static bs_status normalize_span(const bs_tokenizer *t, work *w, int a, int b, bs
     return BS_OK;
 }
 
+/* ---- added tokens (tokenizer/added_vocabulary.rs) -------------------------------- */
+
+/* Rust regex \w (Unicode): letters, marks, decimal digits, letter numbers, connector
+ * punctuation and the joiners; single_word looks at the character beside a match. */
+static char *utf8_of(const uint32_t *c, int n);
+
+static int is_word_char(uint32_t c)
+{
+    if (c < 0x80)
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               c == '_';
+    if (c == 0x200C || c == 0x200D)
+        return 1;
+    switch (utf8proc_category((utf8proc_int32_t)c)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME: case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_PC:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int added_find(const bs_tokenizer *t, const char *content)
+{
+    for (int i = 0; i < t->n_added; i++)
+        if (!strcmp(t->added[i].content, content))
+            return i;
+    return -1;
+}
+
+/* AddedVocabulary::add_tokens for one token: an empty content is ignored; a content
+ * already added keeps its id and takes the new flags; otherwise the id is the vocab's,
+ * or the next one past the vocab and the added ids. The pattern is the content, or for
+ * normalized=true the content after BertNormalizer (so '[E1]' matches '[e1]' when
+ * lower-casing). Returns BS_OK or BS_ERR_NOMEM / BS_ERR_LIMIT. */
+static bs_status add_token(bs_tokenizer *t, const char *content, int special, int lstrip,
+                           int rstrip, int single_word, int normalized, bs_error *err)
+{
+    size_t len = strlen(content);
+    if (len == 0)
+        return BS_OK;
+    if (len > VOCAB_MAX_LINE)
+        return bs_fail(err, BS_ERR_LIMIT, "an added token is %zu bytes long, more than %d", len,
+                       VOCAB_MAX_LINE);
+    int k = added_find(t, content);
+    added_token *a;
+    if (k >= 0) {
+        a = &t->added[k];
+        free(a->pat);
+        a->pat = NULL;
+    } else {
+        /* each add looks the content up among the others: a bound keeps that quadratic
+         * cost small (BERT checkpoints add a handful; the largest known a few thousand) */
+        if (t->n_added >= ADDED_MAX)
+            return bs_fail(err, BS_ERR_LIMIT, "more than %d added tokens", ADDED_MAX);
+        if (grow((void **)&t->added, &t->cap_added, t->n_added + 1, sizeof *t->added))
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory adding tokens");
+        a = &t->added[t->n_added];
+        memset(a, 0, sizeof *a);
+        if (!(a->content = strdup(content)))
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory adding tokens");
+        t->n_added++;
+        int id = vocab_lookup(t, content, len);
+        if (id < 0) {
+            /* a new id: appended to the pieces, so bs_tokenizer_piece() names it */
+            id = t->n_total;
+            char **p = realloc(t->pieces, ((size_t)id + 1) * sizeof *p);
+            if (p)
+                t->pieces = p;
+            uint32_t *l = p ? realloc(t->piece_len, ((size_t)id + 1) * sizeof *l) : NULL;
+            if (l)
+                t->piece_len = l;
+            if (!p || !l)
+                return bs_fail(err, BS_ERR_NOMEM, "out of memory adding tokens");
+            t->pieces[id] = NULL; /* set to its name below */
+            t->piece_len[id] = 0;
+            t->n_total++;
+        }
+        a->id = id;
+    }
+    a->special = (uint8_t)special;
+    a->lstrip = (uint8_t)lstrip;
+    a->rstrip = (uint8_t)rstrip;
+    a->single_word = (uint8_t)single_word;
+    a->normalized = (uint8_t)normalized;
+    a->pat = malloc((len * 16 + 1) * sizeof *a->pat);
+    if (!a->pat)
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory adding tokens");
+    int n = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t c;
+        i = bs_utf8_next(content, len, i, &c);
+        if (normalized)
+            n += norm_char(t, ST_ALL, c, a->pat + n);
+        else
+            a->pat[n++] = c;
+    }
+    a->n_pat = n;
+    free(a->name);
+    a->name = normalized ? utf8_of(a->pat, n) : strdup(content);
+    if (!a->name)
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory adding tokens");
+    if (a->id >= t->n_pieces) { /* a new id: named as the crate's id_to_token names it */
+        t->pieces[a->id] = a->name;
+        t->piece_len[a->id] = (uint32_t)strlen(a->name);
+    }
+    for (int s = 0; s < SP_COUNT; s++)
+        if (!strcmp(content, special_names[s]))
+            t->special[s] = a->id;
+    return BS_OK;
+}
+
+/* After the last add: the count of each kind, the first byte shared by every raw token
+ * (memchr jumps to it), and which first characters start some token of each kind (a
+ * position starting with none is skipped at once). */
+static void refresh_added(bs_tokenizer *t)
+{
+    t->n_raw = t->n_norm = 0;
+    t->raw_first = -2;
+    memset(t->first_ascii, 0, sizeof t->first_ascii);
+    t->first_other[0] = t->first_other[1] = 0;
+    for (int i = 0; i < t->n_added; i++) {
+        const added_token *x = &t->added[i];
+        if (x->n_pat == 0)
+            continue; /* normalizes to nothing: never matches */
+        uint32_t c = x->pat[0];
+        if (c < 0x80)
+            t->first_ascii[x->normalized][c] = 1;
+        else
+            t->first_other[x->normalized] = 1;
+        if (x->normalized) {
+            t->n_norm++;
+            continue;
+        }
+        t->n_raw++;
+        int f = c < 0x80 ? (int)c : -1;
+        t->raw_first = t->raw_first == -2 ? f : t->raw_first == f ? f : -1;
+    }
+}
+
+/* AddedToken(**dict): missing flags are false, normalized defaults to not special (the
+ * tokenizers binding's default). force_special: added as a special token. */
+static bs_status add_token_json(bs_tokenizer *t, const cJSON *o, int force_special,
+                                const char *where, bs_error *err)
+{
+    if (cJSON_IsString(o))
+        return add_token(t, o->valuestring, force_special, 0, 0, 0, !force_special, err);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "content");
+    if (!cJSON_IsObject(o) || !cJSON_IsString(c))
+        return bs_fail(err, BS_ERR_INPUT, "%s: an added token has no \"content\" string", where);
+    int special = force_special, v;
+    if (!force_special && json_flag(o, "special", &v) && v >= 0)
+        special = v;
+    int lstrip = json_flag(o, "lstrip", &v) && v > 0;
+    int rstrip = json_flag(o, "rstrip", &v) && v > 0;
+    int single = json_flag(o, "single_word", &v) && v > 0;
+    int normalized = !special;
+    if (json_flag(o, "normalized", &v) && v >= 0)
+        normalized = v;
+    return add_token(t, c->valuestring, special, lstrip, rstrip, single, normalized, err);
+}
+
+/* Whether a JSON list holds s as a string or as an object's "content". */
+static int name_list_has(const cJSON *list, const char *s)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, list) {
+        const cJSON *c = cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "content") : e;
+        if (cJSON_IsString(c) && !strcmp(c->valuestring, s))
+            return 1;
+    }
+    return 0;
+}
+
+typedef struct {
+    int id;
+    const cJSON *item;
+} id_item;
+
+static int by_id(const void *a, const void *b)
+{
+    const id_item *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The entries of an {"id": ..., "token": id} style object, sorted by id. key_is_id: the
+ * key is the id ("added_tokens_decoder"); else the value is ("added_tokens.json"). */
+static bs_status sorted_entries(const cJSON *obj, int key_is_id, const char *where,
+                                id_item **out, int *n, bs_error *err)
+{
+    int cnt = cJSON_GetArraySize(obj);
+    *out = NULL;
+    *n = 0;
+    if (cnt <= 0)
+        return BS_OK;
+    if (cnt > VOCAB_MAX_PIECES)
+        return bs_fail(err, BS_ERR_LIMIT, "%s lists %d added tokens", where, cnt);
+    id_item *v = malloc((size_t)cnt * sizeof *v);
+    if (!v)
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory reading %s", where);
+    int k = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, obj) {
+        double d = key_is_id ? strtod(e->string ? e->string : "x", NULL) : e->valuedouble;
+        if ((!key_is_id && !cJSON_IsNumber(e)) || d < 0 || d > INT_MAX || d != (double)(int)d) {
+            free(v);
+            return bs_fail(err, BS_ERR_INPUT, "%s: '%s' has no valid id", where,
+                           e->string ? e->string : "?");
+        }
+        v[k].id = (int)d;
+        v[k++].item = e;
+    }
+    qsort(v, (size_t)k, sizeof *v, by_id);
+    *out = v;
+    *n = k;
+    return BS_OK;
+}
+
+/* Every source of added tokens, in the order transformers' PreTrainedTokenizerFast
+ * ends up adding them (each add is AddedVocabulary::add_tokens, so ids come from the
+ * vocab or follow it, whatever id a file states; a differing stated id is a warning):
+ *   1. tokenizer.json "added_tokens" (the Tokenizer's own);
+ *   2. tokenizer_config.json "added_tokens_decoder" sorted by id; or, in older folders
+ *      without it, added_tokens.json sorted by id, special when named as a special
+ *      token, normalized when not;
+ *   3. the special tokens: BERT's five that the vocab holds, then
+ *      "additional_special_tokens" (tokenizer_config.json, else special_tokens_map.json);
+ *      special, not normalized.
+ * cfg and tj may be NULL. */
+static bs_status load_added(bs_tokenizer *t, const cJSON *cfg, const cJSON *tj, const char *dir,
+                            bs_error *err)
+{
+    bs_status st;
+    char path[4096];
+    cJSON *stm = NULL, *atj = NULL;
+    id_item *items = NULL;
+    int n = 0;
+    const cJSON *list = tj ? cJSON_GetObjectItemCaseSensitive(tj, "added_tokens") : NULL;
+    const cJSON *e;
+    if (!cJSON_IsArray(list))
+        list = NULL;
+    cJSON_ArrayForEach(e, list) {
+        if ((st = add_token_json(t, e, 0, "tokenizer.json", err)) != BS_OK)
+            goto out;
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "id");
+        int got = t->added[t->n_added - 1].id;
+        if (cJSON_IsNumber(id) && id->valuedouble != got)
+            bs_warn(&t->warnings, "tokenizer.json: added token '%s' says id %.0f but gets %d, "
+                    "as in Hugging Face (ids follow the vocab in order)",
+                    t->added[t->n_added - 1].content, id->valuedouble, got);
+    }
+    const cJSON *additional =
+        cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "additional_special_tokens") : NULL;
+    if (dir) {
+        snprintf(path, sizeof path, "%s/special_tokens_map.json", dir);
+        if (!cJSON_IsArray(additional) && bs_file_exists(path)) {
+            if ((st = read_json(path, &stm, err)) != BS_OK)
+                goto out;
+            additional = cJSON_GetObjectItemCaseSensitive(stm, "additional_special_tokens");
+        }
+    }
+    const cJSON *dec = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "added_tokens_decoder") : NULL;
+    if (cJSON_IsObject(dec)) {
+        if ((st = sorted_entries(dec, 1, "tokenizer_config.json \"added_tokens_decoder\"", &items,
+                                 &n, err)) != BS_OK)
+            goto out;
+        for (int i = 0; i < n; i++)
+            if ((st = add_token_json(t, items[i].item, 0, "tokenizer_config.json", err)) != BS_OK)
+                goto out;
+    } else if (dir) {
+        snprintf(path, sizeof path, "%s/added_tokens.json", dir);
+        if (bs_file_exists(path)) {
+            if ((st = read_json(path, &atj, err)) != BS_OK ||
+                (st = sorted_entries(atj, 0, "added_tokens.json", &items, &n, err)) != BS_OK)
+                goto out;
+            for (int i = 0; i < n; i++) {
+                const char *s = items[i].item->string;
+                int special = cJSON_IsArray(additional) && name_list_has(additional, s);
+                for (int k = 0; k < SP_COUNT; k++)
+                    special |= !strcmp(s, special_names[k]);
+                if ((st = add_token(t, s, special, 0, 0, 0, !special, err)) != BS_OK)
+                    goto out;
+                if (t->added[added_find(t, s)].id != items[i].id)
+                    bs_warn(&t->warnings, "added_tokens.json: '%s' says id %d but gets %d, as in "
+                            "Hugging Face's fast tokenizer (ids follow the vocab in order)", s,
+                            items[i].id, t->added[added_find(t, s)].id);
+            }
+        }
+    }
+    for (int k = 0; k < SP_COUNT; k++)
+        if (added_find(t, special_names[k]) < 0 &&
+            vocab_lookup(t, special_names[k], strlen(special_names[k])) >= 0 &&
+            (st = add_token(t, special_names[k], 1, 0, 0, 0, 0, err)) != BS_OK)
+            goto out;
+    if (!cJSON_IsArray(additional))
+        additional = NULL;
+    cJSON_ArrayForEach(e, additional) {
+        const cJSON *c = cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "content") : e;
+        if (cJSON_IsString(c) && added_find(t, c->valuestring) < 0 &&
+            (st = add_token_json(t, e, 1, "additional_special_tokens", err)) != BS_OK)
+            goto out;
+    }
+    refresh_added(t);
+    const cJSON *ns = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "never_split") : NULL;
+    if (cJSON_IsArray(ns) && cJSON_GetArraySize(ns) > 0)
+        bs_warn(&t->warnings, "tokenizer_config.json: \"never_split\" (%d entries) is read only by "
+                "the slow BertTokenizer; BertTokenizerFast, which bertscope follows, ignores it "
+                "(add them as added tokens to keep them whole)", cJSON_GetArraySize(ns));
+    st = BS_OK;
+out:
+    free(items);
+    cJSON_Delete(stm);
+    cJSON_Delete(atj);
+    return st;
+}
+
+/* Leftmost-longest: the added token of the given kind whose pattern is longest at s[i],
+ * or -1. s is code points (c) or, for an all-ASCII segment, bytes (b). */
+typedef struct {
+    const uint32_t *c;
+    const unsigned char *b;
+    int n;
+} cpseq;
+
+static inline uint32_t cp_at(const cpseq *s, int i)
+{
+    return s->c ? s->c[i] : s->b[i];
+}
+
+static int added_at(const bs_tokenizer *t, int normalized, const cpseq *s, int i)
+{
+    int best = -1, best_n = 0;
+    uint32_t c0 = cp_at(s, i);
+    if (c0 < 0x80 ? !t->first_ascii[normalized][c0] : !t->first_other[normalized])
+        return -1;
+    for (int k = 0; k < t->n_added; k++) {
+        const added_token *a = &t->added[k];
+        if (a->normalized != normalized || a->n_pat <= best_n || a->pat[0] != c0 ||
+            i + a->n_pat > s->n)
+            continue;
+        int j = 1;
+        while (j < a->n_pat && a->pat[j] == cp_at(s, i + j))
+            j++;
+        if (j == a->n_pat)
+            best = k, best_n = a->n_pat;
+    }
+    return best;
+}
+
+/* find_matches() on the split s (the whole text for raw tokens, one normalized span for
+ * normalized ones): the next added token kept at or after *pos (below to), after
+ * single_word, lstrip and rstrip; [*start, *stop) is its span with any stripped spaces,
+ * never before gap_start (the end of the previous match). Returns its index or -1. */
+static int added_next(const bs_tokenizer *t, int normalized, const cpseq *s, int *pos, int to,
+                      int gap_start, int *start, int *stop)
+{
+    for (int i = *pos; i < to;) {
+        if (!normalized && t->raw_first >= 0) { /* every raw token starts with this byte */
+            if (s->b) {
+                const void *q = memchr(s->b + i, t->raw_first, (size_t)(to - i));
+                if (!q)
+                    break;
+                i = (int)((const unsigned char *)q - s->b);
+            } else if (s->c[i] != (uint32_t)t->raw_first) {
+                i++;
+                continue;
+            }
+        }
+        int k = added_at(t, normalized, s, i);
+        if (k < 0) {
+            i++;
+            continue;
+        }
+        const added_token *a = &t->added[k];
+        int b = i, e = i + a->n_pat;
+        i = e; /* the matcher moves past a match even when it is dropped */
+        if (a->single_word && ((b > 0 && is_word_char(cp_at(s, b - 1))) ||
+                               (e < s->n && is_word_char(cp_at(s, e)))))
+            continue;
+        if (a->lstrip) {
+            while (b > gap_start && is_split_ws(cp_at(s, b - 1)))
+                b--;
+        }
+        if (a->rstrip)
+            while (e < s->n && is_split_ws(cp_at(s, e)))
+                e++;
+        *pos = i > e ? i : e;
+        *start = b;
+        *stop = e;
+        return k;
+    }
+    *pos = to;
+    return -1;
+}
+
 /* ---- BertPreTokenizer and WordPiece ---------------------------------------------- */
 
 static int is_split_ws(uint32_t c)
@@ -1085,12 +1556,12 @@ static bs_status wordpiece(const bs_tokenizer *t, work *w, int ws, int we, bs_er
     return BS_OK;
 }
 
-/* BertPreTokenizer over w->norm, then WordPiece on each word. */
-static bs_status pretokenize(const bs_tokenizer *t, work *w, bs_error *err)
+/* BertPreTokenizer over w->norm[from, to), then WordPiece on each word. */
+static bs_status pretokenize(const bs_tokenizer *t, work *w, int from, int to, bs_error *err)
 {
     bs_status st;
     int ws = -1;
-    for (int i = 0; i < w->n_norm; i++) {
+    for (int i = from; i < to; i++) {
         uint32_t c = w->norm[i];
         int cl = c < 0x80 ? t->ascii_class[c] : is_split_ws(c) ? CL_SPACE
                                             : is_punct(c) ? CL_PUNCT : CL_WORD;
@@ -1110,28 +1581,33 @@ static bs_status pretokenize(const bs_tokenizer *t, work *w, bs_error *err)
         }
     }
     if (ws >= 0)
-        return wordpiece(t, w, ws, w->n_norm, err);
+        return wordpiece(t, w, ws, to, err);
     return BS_OK;
 }
 
-/* Length of the special token written at original code point i, or 0. Specials are
- * ASCII, so matching the raw bytes matches whole code points. */
-static int special_at(const bs_tokenizer *t, const work *w, const char *text, size_t len, int i,
-                      int *which)
+/* An added token found in the text: one token and one word of its own. cs/ce are
+ * original code points (with any stripped spaces). */
+static bs_status push_added(const bs_tokenizer *t, work *w, const added_token *a, int cs, int ce,
+                            bs_error *err)
 {
-    size_t b = w->ascii ? (size_t)i : (size_t)w->cpb[i];
-    if (text[b] != '[')
-        return 0;
-    for (int k = 0; k < SP_COUNT; k++) {
-        if (t->special[k] < 0)
-            continue;
-        size_t l = strlen(special_names[k]);
-        if (b + l <= len && memcmp(text + b, special_names[k], l) == 0) {
-            *which = k;
-            return (int)l;
-        }
+    bs_status st;
+    uint8_t flags = BS_TOK_ADDED | (a->special ? BS_TOK_SPECIAL : 0);
+    if ((st = push_token(w, a->id, t->pieces[a->id], cs, ce, w->word++, flags, err)) != BS_OK)
+        return st;
+    if (w->trace) {
+        if (grow((void **)&w->trace->words, &w->cap_words, w->trace->n_words + 1,
+                 sizeof *w->trace->words))
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+        bs_trace_word *tw = &w->trace->words[w->trace->n_words++];
+        memset(tw, 0, sizeof *tw);
+        if (!(tw->text = strdup(a->content)))
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+        tw->char_start = cs;
+        tw->char_end = ce;
+        tw->first_token = w->n_tok - 1;
+        tw->n_tokens = 1;
     }
-    return 0;
+    return BS_OK;
 }
 
 /* normalize_span + pretokenize for an all-ASCII segment in one pass (same tables, same
@@ -1183,16 +1659,29 @@ static int is_ascii(const unsigned char *s, size_t n)
     return 1;
 }
 
-/* Normalizes, pre-tokenizes and WordPieces original code points [a, b). */
+/* Normalizes, pre-tokenizes and WordPieces original code points [a, b); the normalized
+ * added tokens are split off the normalized text first (extract_and_normalize, step 2). */
 static bs_status do_span(const bs_tokenizer *t, work *w, int a, int b, bs_error *err)
 {
     if (w->ascii)
         return span_ascii(t, w, a, b, err);
     bs_status st = normalize_span(t, w, a, b, err);
-    return st != BS_OK ? st : pretokenize(t, w, err);
+    if (st != BS_OK || !t->n_norm)
+        return st != BS_OK ? st : pretokenize(t, w, 0, w->n_norm, err);
+    cpseq s = {w->norm, NULL, w->n_norm};
+    int pos = 0, gap = 0, ms, me, k;
+    while ((k = added_next(t, 1, &s, &pos, s.n, gap, &ms, &me)) >= 0) {
+        if (ms > gap && (st = pretokenize(t, w, gap, ms, err)) != BS_OK)
+            return st;
+        if ((st = push_added(t, w, &t->added[k], w->orig[ms], w->orig[me - 1] + 1, err)) != BS_OK)
+            return st;
+        gap = me;
+    }
+    return gap < s.n ? pretokenize(t, w, gap, s.n, err) : BS_OK;
 }
 
-/* Tokenizes one segment (no template) into w->tok. */
+/* Tokenizes one segment (no template) into w->tok: the raw added tokens first, on the
+ * original text (extract_and_normalize, step 1), then each span between them. */
 static bs_status encode_segment(const bs_tokenizer *t, work *w, const char *text, size_t len,
                                 bs_error *err)
 {
@@ -1200,52 +1689,55 @@ static bs_status encode_segment(const bs_tokenizer *t, work *w, const char *text
     w->n_tok = 0;
     w->word = 0;
     w->text = (const unsigned char *)text;
-    w->ascii = !w->trace && len <= TEXT_MAX_BYTES && is_ascii(w->text, len);
+    /* normalized added tokens need the decoded code points: no ASCII shortcut then */
+    w->ascii = !w->trace && !t->n_norm && len <= TEXT_MAX_BYTES && is_ascii(w->text, len);
     if (w->ascii)
         w->n_cp = (int)len;
     else if ((st = decode(w, text, len, err)) != BS_OK)
         return st;
-    int span = 0;
-    for (int i = 0; i < w->n_cp;) {
-        if (w->ascii) { /* jump to the next '[' */
-            const char *q = memchr(text + i, '[', len - (size_t)i);
-            if (!q)
-                break;
-            i = (int)(q - text);
-        } else if (w->cp[i] != '[') {
-            i++;
-            continue;
-        }
-        int which, l = special_at(t, w, text, len, i, &which);
-        if (!l) {
-            i++;
-            continue;
-        }
-        /* added_vocabulary.rs: the text around an added special token is normalized and
-         * pre-tokenized on its own; the token itself is kept as written. */
-        if (i > span && (st = do_span(t, w, span, i, err)) != BS_OK)
+    cpseq s = {w->ascii ? NULL : w->cp, w->ascii ? w->text : NULL, w->n_cp};
+    int pos = 0, span = 0, ms, me, k;
+    while (t->n_raw && (k = added_next(t, 0, &s, &pos, s.n, span, &ms, &me)) >= 0) {
+        if (ms > span && (st = do_span(t, w, span, ms, err)) != BS_OK)
             return st;
-        int id = t->special[which], word = w->word++;
-        if ((st = push_token(w, id, t->pieces[id], i, i + l, word, BS_TOK_SPECIAL, err)) != BS_OK)
+        if ((st = push_added(t, w, &t->added[k], ms, me, err)) != BS_OK)
             return st;
-        if (w->trace) {
-            if (grow((void **)&w->trace->words, &w->cap_words, w->trace->n_words + 1,
-                     sizeof *w->trace->words))
-                return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
-            bs_trace_word *tw = &w->trace->words[w->trace->n_words++];
-            memset(tw, 0, sizeof *tw);
-            if (!(tw->text = strdup(special_names[which])))
-                return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
-            tw->char_start = i;
-            tw->char_end = i + l;
-            tw->first_token = w->n_tok - 1;
-            tw->n_tokens = 1;
-        }
-        i += l;
-        span = i;
+        span = me;
     }
     if (w->n_cp > span)
         return do_span(t, w, span, w->n_cp, err);
+    return BS_OK;
+}
+
+/* A text, or with words (is_split_into_words) each word on its own: encode_single_sequence
+ * with word_idx = i for word i, merged without moving offsets (Encoding::merge(.., false)).
+ * The tokens end up in w->tok as for one text. */
+static bs_status encode_text(const bs_tokenizer *t, work *w, const char *text, size_t len,
+                             const size_t *words, int n_words, bs_error *err)
+{
+    if (!words)
+        return encode_segment(t, w, text, len, err);
+    bs_status st;
+    w->n_acc = 0;
+    for (int i = 0; i < n_words; i++) {
+        size_t s = words[2 * i], e = words[2 * i + 1];
+        if (s > e || e > len)
+            return bs_fail(err, BS_ERR_INPUT, "word %d spans bytes %zu..%zu of a text of %zu",
+                           i + 1, s, e, len);
+        if ((st = encode_segment(t, w, text + s, e - s, err)) != BS_OK)
+            return st;
+        if (grow((void **)&w->acc, &w->cap_acc, w->n_acc + w->n_tok + 1, sizeof *w->acc))
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding words");
+        for (int k = 0; k < w->n_tok; k++) {
+            w->acc[w->n_acc] = w->tok[k];
+            w->acc[w->n_acc++].word = i;
+        }
+    }
+    if (grow((void **)&w->tok, &w->cap_tok, w->n_acc + 1, sizeof *w->tok))
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding words");
+    if (w->n_acc)
+        memcpy(w->tok, w->acc, (size_t)w->n_acc * sizeof *w->tok);
+    w->n_tok = w->n_acc;
     return BS_OK;
 }
 
@@ -1258,7 +1750,24 @@ typedef struct {
 
 /* utils/truncation.rs truncate_encodings(), direction right; max is max_length minus
  * the template's special tokens. Returns BS_ERR_INPUT with HF's reasons. */
-static bs_status truncate(seg *a, seg *b, int max, bs_truncation strategy, bs_error *err)
+static bs_status truncate_right(seg *a, seg *b, int max, bs_truncation strategy, bs_error *err);
+
+/* Truncation from the given side: Encoding::truncate with TruncationDirection::Left
+ * keeps each text's last tokens, so the kept ones start further in. */
+static bs_status truncate(seg *a, seg *b, int max, bs_truncation strategy, bs_side side,
+                          bs_error *err)
+{
+    int na = a->n, nb = b ? b->n : 0;
+    bs_status st = truncate_right(a, b, max, strategy, err);
+    if (st == BS_OK && side == BS_SIDE_LEFT) {
+        a->tok += na - a->n;
+        if (b)
+            b->tok += nb - b->n;
+    }
+    return st;
+}
+
+static bs_status truncate_right(seg *a, seg *b, int max, bs_truncation strategy, bs_error *err)
 {
     int total = a->n + (b ? b->n : 0);
     if (max == 0) {
@@ -1321,12 +1830,69 @@ static bs_status truncate(seg *a, seg *b, int max, bs_truncation strategy, bs_er
     return BS_ERR_INPUT;
 }
 
+/* One part of a text after Encoding::truncate: tokens [start, start + n). */
+typedef struct {
+    int start, n;
+} seg_part;
+
+/* Encoding::truncate(keep, stride, side) on a text of len tokens: the part kept, then the
+ * overflowing ones, each starting keep - stride after the one before (right) or ending
+ * so before it (left), the last reaching the text's end (start). One part [0, len) when
+ * nothing was cut. The crate asserts stride < keep; we fail with its words instead. */
+static bs_status split_parts(int len, int keep, int stride, bs_side side, seg_part **parts,
+                             int *cap, int *n, bs_error *err)
+{
+    *n = 0;
+    if (grow((void **)parts, cap, 1, sizeof **parts))
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+    if (keep >= len) {
+        (*parts)[(*n)++] = (seg_part){0, len};
+        return BS_OK;
+    }
+    if (keep == 0) { /* everything overflows as one part */
+        (*parts)[(*n)++] = (seg_part){side == BS_SIDE_LEFT ? len : 0, 0};
+        if (grow((void **)parts, cap, 2, sizeof **parts))
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+        (*parts)[(*n)++] = (seg_part){0, len};
+        return BS_OK;
+    }
+    if (stride >= keep) {
+        bs_fail(err, BS_ERR_INPUT, "`stride` must be strictly less than `max_len=%d` (note that "
+                "`max_len` may be shorter than the max length of the original model, as it "
+                "subtracts the number of special characters", keep);
+        bs_hint(err, "Hugging Face panics the same way; use a smaller stride");
+        return BS_ERR_INPUT;
+    }
+    int step = keep - stride;
+    if (side == BS_SIDE_RIGHT) {
+        for (int start = 0;; start += step) {
+            int stop = start + keep < len ? start + keep : len;
+            if (grow((void **)parts, cap, *n + 1, sizeof **parts))
+                return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+            (*parts)[(*n)++] = (seg_part){start, stop - start};
+            if (stop == len)
+                break;
+        }
+    } else {
+        for (int stop = len;; stop -= step) {
+            int start = stop > keep ? stop - keep : 0;
+            if (grow((void **)parts, cap, *n + 1, sizeof **parts))
+                return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+            (*parts)[(*n)++] = (seg_part){start, stop - start};
+            if (start == 0 || stop <= step)
+                break;
+        }
+    }
+    return BS_OK;
+}
+
 void bs_batch_free(bs_batch *b)
 {
     if (!b)
         return;
     free(b->tokens);  /* also holds input_ids, attention_mask, token_type_ids */
     free(b->length);  /* also holds truncated, overflow_a, overflow_b */
+    bs_warnings_free(&b->warnings);
     memset(b, 0, sizeof *b);
 }
 
@@ -1342,6 +1908,71 @@ static bs_token template_token(const bs_tokenizer *t, int which)
     return k;
 }
 
+/* transformers' _get_padding_truncation_strategies on the caller's arguments, in place;
+ * its warnings (in its words) go to *warn. Returns BS_ERR_NOMEM or BS_OK. */
+static bs_status resolve_lengths(const bs_tokenizer *t, bs_encode_options *o, bs_warnings *warn)
+{
+    bs_status st = BS_OK;
+    if (o->max_length < 0)
+        o->max_length = BS_MAX_LENGTH_UNSET;
+    if (o->max_length >= 0 && o->padding == BS_PAD_NONE && o->truncation_unset &&
+        o->truncation == BS_TRUNC_NONE) {
+        st = bs_warn(warn, "Truncation was not explicitly activated but `max_length` is provided a "
+                     "specific value, please use `truncation=True` to explicitly truncate examples "
+                     "to max length. Defaulting to 'longest_first' truncation strategy. If you "
+                     "encode pairs of sequences (GLUE-style) with the tokenizer you can select "
+                     "this strategy more precisely by providing a specific strategy to "
+                     "`truncation`.");
+        o->truncation = BS_TRUNC_LONGEST_FIRST;
+    }
+    if (o->max_length >= 0)
+        return st;
+    /* model_max_length absent or above LARGE_INTEGER (1e20): "no predefined maximum" */
+    int limit = bs_tokenizer_default_max_length(t, 0);
+    if (o->padding == BS_PAD_MAX_LENGTH && limit < 0 && st == BS_OK) {
+        st = bs_warn(warn, "Asking to pad to max_length but no maximum length is provided and the "
+                     "model has no predefined maximum length. Default to no padding.");
+        o->padding = BS_PAD_NONE;
+    }
+    if (o->truncation != BS_TRUNC_NONE && limit < 0 && st == BS_OK) {
+        st = bs_warn(warn, "Asking to truncate to max_length but no maximum length is provided and "
+                     "the model has no predefined maximum length. Default to no truncation.");
+        o->truncation = BS_TRUNC_NONE;
+    }
+    if (o->padding == BS_PAD_MAX_LENGTH || o->truncation != BS_TRUNC_NONE)
+        o->max_length = limit;
+    return st;
+}
+
+/* TokenizerImpl::with_truncation: the stride must leave room in max_length minus the
+ * template's specials for a single text (2), or the crate refuses the settings. */
+static bs_status check_stride(const bs_encode_options *o, bs_error *err)
+{
+    if (o->stride < 0)
+        return bs_fail(err, BS_ERR_INPUT, "stride %d is negative", o->stride);
+    if (o->truncation == BS_TRUNC_NONE || o->max_length < 2 || o->max_length - 2 >= o->stride)
+        return BS_OK;
+    bs_fail(err, BS_ERR_INPUT, "tokenizer stride set to %d, which is greater than or equal to "
+            "its effective max length of %d (= %d original max length - 2 added special "
+            "tokens)", o->stride, o->max_length - 2, o->max_length);
+    bs_hint(err, "Hugging Face's tokenizers refuses the same settings; use a smaller stride");
+    return BS_ERR_INPUT;
+}
+
+/* The ValueError at the end of _get_padding_truncation_strategies. */
+static bs_status check_multiple(const bs_encode_options *o, bs_error *err)
+{
+    if (o->truncation == BS_TRUNC_NONE || o->padding == BS_PAD_NONE ||
+        o->pad_to_multiple_of <= 0 || o->max_length < 0 ||
+        o->max_length % o->pad_to_multiple_of == 0)
+        return BS_OK;
+    bs_fail(err, BS_ERR_INPUT, "Truncation and padding are both activated but truncation length "
+            "(%d) is not a multiple of pad_to_multiple_of (%d).", o->max_length,
+            o->pad_to_multiple_of);
+    bs_hint(err, "Hugging Face raises the same ValueError; pick a max_length that is a multiple");
+    return BS_ERR_INPUT;
+}
+
 bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
                           const bs_encode_options *opt, bs_batch *out, bs_error *err)
 {
@@ -1349,42 +1980,44 @@ bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
     if (B <= 0 || B > (1 << 24))
         return bs_fail(err, BS_ERR_LIMIT, "batch of %d rows is out of range", B);
     bs_encode_options o = opt ? *opt : bs_encode_defaults(t);
-    int max_length = o.max_length > 0 ? o.max_length : bs_tokenizer_default_max_length(t, 0);
+    bs_warnings warn = {0};
+    bs_status st = resolve_lengths(t, &o, &warn);
+    int max_length = o.max_length;
+    if (st != BS_OK) {
+        bs_warnings_free(&warn);
+        return bs_fail(err, st, "out of memory encoding a batch");
+    }
+    if ((st = check_multiple(&o, err)) != BS_OK || (st = check_stride(&o, err)) != BS_OK) {
+        bs_warnings_free(&warn);
+        return st;
+    }
     int special = o.add_special_tokens;
-    if (special && (t->special[SP_CLS] < 0 || t->special[SP_SEP] < 0))
+    if (special && (t->special[SP_CLS] < 0 || t->special[SP_SEP] < 0)) {
+        bs_warnings_free(&warn);
         return bs_fail(err, BS_ERR_INPUT, "the vocab has no '%s' piece for the [CLS] A [SEP] template",
                        t->special[SP_CLS] < 0 ? "[CLS]" : "[SEP]");
-    if (o.padding != BS_PAD_NONE && t->special[SP_PAD] < 0)
+    }
+    if (o.padding != BS_PAD_NONE && t->special[SP_PAD] < 0) {
+        bs_warnings_free(&warn);
         return bs_fail(err, BS_ERR_INPUT, "the vocab has no '[PAD]' piece to pad with");
-    if ((o.truncation != BS_TRUNC_NONE || o.padding == BS_PAD_MAX_LENGTH) && max_length <= 0) {
-        bs_fail(err, BS_ERR_INPUT, "%s needs a max_length, and the tokenizer has no "
-                "model_max_length", o.truncation != BS_TRUNC_NONE ? "truncation" : "padding to max_length");
-        bs_hint(err, "pass a max_length");
-        return BS_ERR_INPUT;
     }
-    /* the per-row arrays share one block (freed through length), b_start is scratch */
-    bs_token **rows = calloc((size_t)B, sizeof *rows);
-    out->length = calloc((size_t)B * 5, sizeof *out->length);
-    int *b_start = NULL; /* (B) first position of type 1 */
-    if (out->length) {
-        out->truncated = out->length + B;
-        out->overflow_a = out->length + 2 * B;
-        out->overflow_b = out->length + 3 * B;
-        b_start = out->length + 4 * B;
-    }
+    /* Output rows grow as they come (an input may overflow into several); their
+     * (R) facts are gathered in meta, one row of META_N ints each, copied out at the end. */
+    enum { M_LEN, M_TRUNC, M_OVA, M_OVB, M_SAMPLE, M_BSTART, META_N };
+    bs_token **rows = NULL;
+    int *meta = NULL, R = 0, cap_rows = 0, cap_meta = 0;
+    size_t row_tokens = 0;
     work w;
     memset(&w, 0, sizeof w);
-    bs_status st = BS_OK;
-    if (!rows || !out->length) {
-        st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
-        goto done;
-    }
+    out->warnings = warn;
     bs_token *ta = NULL;
     int cap_a = 0;
+    seg_part *pa = NULL, *pb = NULL;
+    int cap_pa = 0, cap_pb = 0;
     for (int r = 0; r < B; r++) {
         seg a = {0}, b = {0};
-        if ((st = encode_segment(t, &w, texts[r].a ? texts[r].a : "", texts[r].a ? texts[r].a_len : 0,
-                                 err)) != BS_OK)
+        if ((st = encode_text(t, &w, texts[r].a ? texts[r].a : "", texts[r].a ? texts[r].a_len : 0,
+                              texts[r].a_words, texts[r].n_a_words, err)) != BS_OK)
             goto row_fail;
         if (grow((void **)&ta, &cap_a, w.n_tok + 1, sizeof *ta)) {
             st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
@@ -1396,47 +2029,88 @@ bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
         a.n = w.n_tok;
         int pair = texts[r].b != NULL;
         if (pair) {
-            if ((st = encode_segment(t, &w, texts[r].b, texts[r].b_len, err)) != BS_OK)
+            if ((st = encode_text(t, &w, texts[r].b, texts[r].b_len, texts[r].b_words,
+                                  texts[r].n_b_words, err)) != BS_OK)
                 goto row_fail;
             b.tok = w.tok;
             b.n = w.n_tok;
         }
-        int na = a.n, nb = b.n;
+        seg a_all = a, b_all = b;
         int added = special ? (pair ? 3 : 2) : 0;
         /* tokenizer.rs post_process: max_length - added tokens; when that is negative the
          * crate's usize wraps around and nothing is truncated, which we mirror. */
         if (o.truncation != BS_TRUNC_NONE && max_length >= added &&
-            (st = truncate(&a, pair ? &b : NULL, max_length - added, o.truncation, err)) != BS_OK)
+            (st = truncate(&a, pair ? &b : NULL, max_length - added, o.truncation,
+                           o.truncation_side, err)) != BS_OK)
             goto row_fail;
-        out->overflow_a[r] = na - a.n;
-        out->overflow_b[r] = nb - b.n;
-        out->truncated[r] = out->overflow_a[r] + out->overflow_b[r];
-        int len = a.n + b.n + added;
-        bs_token *row = malloc(((size_t)len + 1) * sizeof *row);
-        if (!row) {
-            st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+        /* Encoding::truncate: the kept part first, then (for return_overflowing_tokens)
+         * the overflowing ones, each overlapping the one before by stride tokens */
+        int n_pa, n_pb;
+        if ((st = split_parts(a_all.n, a.n, o.stride, o.truncation_side, &pa, &cap_pa, &n_pa,
+                              err)) != BS_OK ||
+            (st = split_parts(b_all.n, b.n, o.stride, o.truncation_side, &pb, &cap_pb, &n_pb,
+                              err)) != BS_OK)
             goto row_fail;
+        if (!o.return_overflowing_tokens)
+            n_pa = n_pb = 1;
+        /* Encoding::merge_with: (A0, B0), then each overflowing Ai with B0 and every Bj,
+         * then A0 with every overflowing Bj */
+        int combos = n_pa * n_pb;
+        for (int q = 0; q < combos; q++) {
+            int ia, ib;
+            if (q == 0)
+                ia = 0, ib = 0;
+            else if (q <= (n_pa - 1) * n_pb)
+                ia = 1 + (q - 1) / n_pb, ib = (q - 1) % n_pb;
+            else
+                ia = 0, ib = q - (n_pa - 1) * n_pb;
+            seg sa = {a_all.tok + pa[ia].start, pa[ia].n};
+            seg sb = {b_all.tok + pb[ib].start, pb[ib].n};
+            int len = sa.n + sb.n + added;
+            row_tokens += (size_t)len;
+            if (row_tokens > 2 * BATCH_MAX_CELLS) {
+                st = bs_fail(err, BS_ERR_LIMIT, "the overflowing rows hold more than %zu tokens",
+                             2 * BATCH_MAX_CELLS);
+                bs_hint(err, "use a smaller stride or a larger max_length");
+                goto row_fail;
+            }
+            if (grow((void **)&rows, &cap_rows, R + 1, sizeof *rows) ||
+                grow((void **)&meta, &cap_meta, (R + 1) * META_N, sizeof *meta)) {
+                st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+                goto row_fail;
+            }
+            bs_token *row = malloc(((size_t)len + 1) * sizeof *row);
+            if (!row) {
+                st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+                goto row_fail;
+            }
+            int k = 0;
+            /* processors/template.rs: [CLS] $A:0 [SEP]:0 $B:1 [SEP]:1 */
+            if (special)
+                row[k++] = template_token(t, SP_CLS);
+            for (int i = 0; i < sa.n; i++) {
+                row[k] = sa.tok[i];
+                row[k++].segment = 0;
+            }
+            if (special)
+                row[k++] = template_token(t, SP_SEP);
+            for (int i = 0; i < sb.n; i++) {
+                row[k] = sb.tok[i];
+                row[k++].segment = 1;
+            }
+            if (special && pair)
+                row[k++] = template_token(t, SP_SEP);
+            rows[R] = row;
+            int *mr = meta + (size_t)R * META_N;
+            mr[M_LEN] = len;
+            mr[M_OVA] = a_all.n - sa.n;
+            mr[M_OVB] = b_all.n - sb.n;
+            mr[M_TRUNC] = mr[M_OVA] + mr[M_OVB];
+            mr[M_SAMPLE] = r;
+            /* token_type_ids: 0 through the first [SEP], 1 for B and its [SEP] */
+            mr[M_BSTART] = pair ? sa.n + (special ? 2 : 0) : len;
+            R++;
         }
-        int k = 0;
-        /* processors/template.rs: [CLS] $A:0 [SEP]:0 $B:1 [SEP]:1 */
-        if (special)
-            row[k++] = template_token(t, SP_CLS);
-        for (int i = 0; i < a.n; i++) {
-            row[k] = a.tok[i];
-            row[k++].segment = 0;
-        }
-        if (special)
-            row[k++] = template_token(t, SP_SEP);
-        for (int i = 0; i < b.n; i++) {
-            row[k] = b.tok[i];
-            row[k++].segment = 1;
-        }
-        if (special && pair)
-            row[k++] = template_token(t, SP_SEP);
-        rows[r] = row;
-        out->length[r] = len;
-        /* token_type_ids: 0 through the first [SEP], 1 for B and its [SEP] */
-        b_start[r] = pair ? a.n + (special ? 2 : 0) : len;
         continue;
 row_fail:
         if (B > 1 && st == BS_ERR_INPUT) {
@@ -1444,19 +2118,58 @@ row_fail:
             snprintf(m, sizeof m, "row %d: %.900s", r + 1, err->msg);
             memcpy(err->msg, m, sizeof m);
         }
-        free(ta);
-        goto done;
+        break;
     }
     free(ta);
+    free(pa);
+    free(pb);
+    if (st != BS_OK)
+        goto done;
+    /* the per-row arrays share one block (freed through length); b_start is scratch */
+    out->length = calloc((size_t)R * 6, sizeof *out->length);
+    if (!out->length) {
+        st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
+        goto done;
+    }
+    out->truncated = out->length + R;
+    out->overflow_a = out->length + 2 * R;
+    out->overflow_b = out->length + 3 * R;
+    out->overflow_to_sample_mapping = out->length + 4 * R;
+    int *b_start = out->length + 5 * R;
+    for (int r = 0; r < R; r++) {
+        const int *mr = meta + (size_t)r * META_N;
+        out->length[r] = mr[M_LEN];
+        out->truncated[r] = mr[M_TRUNC];
+        out->overflow_a[r] = mr[M_OVA];
+        out->overflow_b[r] = mr[M_OVB];
+        out->overflow_to_sample_mapping[r] = mr[M_SAMPLE];
+        b_start[r] = mr[M_BSTART];
+    }
+    B = R;
     int T = 0;
     for (int r = 0; r < B; r++)
         if (out->length[r] > T)
             T = out->length[r];
-    if (o.padding == BS_PAD_MAX_LENGTH && max_length > T)
-        T = max_length;
+    int pad_to = o.padding == BS_PAD_MAX_LENGTH ? max_length : T;
+    int m = o.pad_to_multiple_of; /* utils/padding.rs: round the padded length up */
+    if (o.padding != BS_PAD_NONE && m > 0 && pad_to % m)
+        pad_to += m - pad_to % m;
+    if (o.padding != BS_PAD_NONE && pad_to > T)
+        T = pad_to;
     out->B = B;
     out->T = T;
-    out->max_length = (o.truncation != BS_TRUNC_NONE || o.padding == BS_PAD_MAX_LENGTH) ? max_length : 0;
+    out->max_length = (o.truncation != BS_TRUNC_NONE || o.padding == BS_PAD_MAX_LENGTH)
+                          ? max_length : BS_MAX_LENGTH_UNSET;
+    /* _eventual_warn_about_too_long_sequence: only when no max_length is in play, for the
+     * first row past model_max_length */
+    int limit = bs_tokenizer_default_max_length(t, 0);
+    for (int r = 0; r < B && max_length < 0 && limit > 0; r++)
+        if (out->length[r] > limit) {
+            bs_warn(&out->warnings, "Token indices sequence length is longer than the specified "
+                    "maximum sequence length for this model (%d > %d). Running this sequence "
+                    "through the model will result in indexing errors", out->length[r], limit);
+            break;
+        }
     /* the (B, T) arrays share one block, freed through tokens */
     size_t cells = (size_t)B * (size_t)(T ? T : 1), real = 0;
     for (int r = 0; r < B; r++)
@@ -1510,10 +2223,10 @@ row_fail:
         }
     }
 done:
-    for (int r = 0; r < B; r++)
-        if (rows)
-            free(rows[r]);
+    for (int r = 0; r < R; r++)
+        free(rows[r]);
     free(rows);
+    free(meta);
     work_free(&w);
     if (st != BS_OK)
         bs_batch_free(out);
@@ -1540,27 +2253,31 @@ void bs_trace_free(bs_trace *tr)
     memset(tr, 0, sizeof *tr);
 }
 
-/* The text after the given stages, special tokens written in the text kept as they are. */
-static char *stage_text(const bs_tokenizer *t, const work *w, const char *text, size_t len,
-                        int stages)
+/* The text after the given stages, the raw added tokens written in the text kept as
+ * they are (the normalized ones are normalized with the rest). */
+static char *stage_text(const bs_tokenizer *t, const work *w, int stages)
 {
     size_t cap = (size_t)w->n_cp * 4 * 16 + 1, k = 0;
     char *s = malloc(cap);
     if (!s)
         return NULL;
-    for (int i = 0; i < w->n_cp;) {
-        int which, l = special_at(t, w, text, len, i, &which);
-        if (l) {
-            memcpy(s + k, special_names[which], (size_t)l);
-            k += (size_t)l;
-            i += l;
-            continue;
+    cpseq q = {w->cp, NULL, w->n_cp};
+    int pos = 0, span = 0, ms = w->n_cp, me = w->n_cp, next;
+    for (;;) {
+        next = t->n_raw ? added_next(t, 0, &q, &pos, q.n, span, &ms, &me) : -1;
+        if (next < 0)
+            ms = me = w->n_cp;
+        for (int i = span; i < ms; i++) {
+            uint32_t o[16];
+            int n = norm_char(t, stages, w->cp[i], o);
+            for (int j = 0; j < n; j++)
+                k += (size_t)bs_utf8_encode(o[j], s + k);
         }
-        uint32_t o[16];
-        int n = norm_char(t, stages, w->cp[i], o);
-        for (int j = 0; j < n; j++)
-            k += (size_t)bs_utf8_encode(o[j], s + k);
-        i++;
+        for (int i = ms; i < me; i++)
+            k += (size_t)bs_utf8_encode(w->cp[i], s + k);
+        if (next < 0)
+            break;
+        span = me;
     }
     s[k] = '\0';
     return s;
@@ -1577,10 +2294,10 @@ bs_status bs_tokenizer_trace(const bs_tokenizer *t, const char *text, size_t len
     if (st == BS_OK) {
         out->n_tokens = w.n_tok;
         out->tokens = malloc(((size_t)w.n_tok + 1) * sizeof *out->tokens);
-        out->cleaned = stage_text(t, &w, text, len, ST_CLEAN);
-        out->cjk_spaced = stage_text(t, &w, text, len, ST_CLEAN | ST_CJK);
-        out->accent_stripped = stage_text(t, &w, text, len, ST_CLEAN | ST_CJK | ST_STRIP);
-        out->lowercased = stage_text(t, &w, text, len, ST_ALL);
+        out->cleaned = stage_text(t, &w, ST_CLEAN);
+        out->cjk_spaced = stage_text(t, &w, ST_CLEAN | ST_CJK);
+        out->accent_stripped = stage_text(t, &w, ST_CLEAN | ST_CJK | ST_STRIP);
+        out->lowercased = stage_text(t, &w, ST_ALL);
         if (!out->tokens || !out->cleaned || !out->cjk_spaced || !out->accent_stripped ||
             !out->lowercased)
             st = bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");

@@ -111,27 +111,94 @@ expect_error "bad --json line" "not a JSON string" sh -c "echo '{}' | '$BIN' inf
 long="the cat sat on the mat the cat sat on the mat the cat"
 expect_error "too long" "max_position_embeddings" sh -c "echo '$long' | '$BIN' infer -m '$REF/infer_seq'"
 if grep -q "^hint: .*--truncation" "$TMP/err"; then ok "too long: hint names --truncation"; else fail "too long: no hint"; fi
-if echo "$long" | "$BIN" infer -m "$REF/infer_seq" --truncation >"$TMP/trunc.json" 2>"$TMP/err" &&
-   grep -q '"input_ids":	\[1, 12\]' "$TMP/trunc.json"; then ok "--truncation cuts to max_position 12"
+if echo "$long" | "$BIN" infer -m "$REF/infer_seq" --truncation --max-length 12 >"$TMP/trunc.json" 2>"$TMP/err" &&
+   grep -q '"input_ids":	\[1, 12\]' "$TMP/trunc.json"; then ok "--truncation --max-length 12 cuts to 12"
 else fail "--truncation: $(cat "$TMP/err") $(grep -A1 '"shapes"' "$TMP/trunc.json")"; fi
+# no model_max_length: as transformers, --truncation alone warns and cuts nothing
+expect_error "--truncation, no length known" "max_position_embeddings" \
+    sh -c "echo '$long' | '$BIN' infer -m '$REF/infer_seq' --truncation"
+if grep -q "^bertscope: warning: Asking to truncate to max_length but no maximum length" "$TMP/err"
+then ok "--truncation, no length known: Hugging Face's warning"; else fail "no warning: $(cat "$TMP/err")"; fi
+# --max-length without --truncation (padding none): truncates, with Hugging Face's warning
+if echo "$long" | "$BIN" infer -m "$REF/infer_seq" --padding none --max-length 5 >"$TMP/ml.json" 2>"$TMP/err" &&
+   grep -q '"input_ids":	\[1, 5\]' "$TMP/ml.json" &&
+   grep -q 'Truncation was not explicitly activated' "$TMP/ml.json"
+then ok "--max-length 5 alone truncates and warns"; else fail "--max-length alone: $(cat "$TMP/err")"; fi
 
 # One max_length range and one seed range for every subcommand (they once differed:
 # infer took 2^20, tokenize 0 to 2^24, the interface 1 to 512; seeds 2^64, 2^63, 2^31).
-for n in 1 600 65536; do
+for n in 0 1 600 65536; do
     if echo hi | "$BIN" infer -m "$REF/infer_seq" --max-length $n >/dev/null 2>"$TMP/err" &&
        echo hi | "$BIN" tokenize --max-length $n >/dev/null 2>>"$TMP/err" &&
-       "$BIN" -m builtin:tiny --max-length $n --screen 60x12 >/dev/null 2>>"$TMP/err"
+       { [ $n = 0 ] || "$BIN" -m builtin:tiny --max-length $n --screen 60x12 >/dev/null 2>>"$TMP/err"; }
     then ok "--max-length $n: infer, tokenize and the interface take it"
     else fail "--max-length $n: $(cat "$TMP/err")"; fi
 done
-for n in 0 65537 12x; do
-    expect_error "infer --max-length $n" "max_length '$n' is not a number from 1 to 65536" \
+for n in 65537 12x; do
+    expect_error "infer --max-length $n" "max_length '$n' is not a number from 0 to 65536" \
         sh -c "echo hi | '$BIN' infer -m '$REF/infer_seq' --max-length $n"
-    expect_error "tokenize --max-length $n" "max_length '$n' is not a number from 1 to 65536" \
+    expect_error "tokenize --max-length $n" "max_length '$n' is not a number from 0 to 65536" \
         sh -c "echo hi | '$BIN' tokenize --max-length $n"
-    expect_error "interface --max-length $n" "max_length '$n' is not a number from 1 to 65536" \
+    expect_error "interface --max-length $n" "max_length '$n' is not a number from 0 to 65536" \
         "$BIN" -m builtin:tiny --max-length $n --screen 60x12
 done
+# max_length=0 is a length (HF: with [CLS]/[SEP] nothing is cut, without them all is)
+if [ "$(echo 'hello world' | "$BIN" tokenize --max-length 0 --no-special-tokens 2>/dev/null)" = \
+     '{"tokens": [], "input_ids": [], "token_type_ids": [], "attention_mask": [], "offsets": [], "word_ids": [], "sequence_ids": [], "special_tokens_mask": []}' ]
+then ok "tokenize --max-length 0: an empty row without special tokens"
+else fail "tokenize --max-length 0 --no-special-tokens"; fi
+expect_error "interface --max-length 0" "the interface takes a max_length from 1" \
+    "$BIN" -m builtin:tiny --max-length 0 --screen 60x12
+
+# added tokens: a folder with added_tokens.json gives [E1] its own id (not [ e ##1 ])
+mkdir -p "$TMP/added"
+cp weights/vocab/vocab.txt "$TMP/added/"
+echo '{"[E1]": 30522}' >"$TMP/added/added_tokens.json"
+if echo '[E1] was born' | "$BIN" tokenize -m "$TMP/added" 2>/dev/null |
+   grep -q '"input_ids": \[101, 30522, 2001, 2141, 102\]'
+then ok "tokenize: an added token is one id"; else fail "tokenize: added token"; fi
+# options that change a shape: pad_to_multiple_of, truncation_side, return_length
+out=$(printf 'hello [MASK] world\nshort\n' | "$BIN" tokenize --padding longest --pad-to-multiple-of 8 --return-length)
+if [ "$(echo "$out" | grep -c '"length": 8}$')" = 2 ] &&
+   echo "$out" | head -n 1 | grep -q '"word_ids": \[null, 0, 1, 2, null, null, null, null\], "sequence_ids": \[null, 0, 0, 0, null, null, null, null\], "special_tokens_mask": \[1, 0, 0, 0, 1, 1, 1, 1\]'
+then ok "tokenize --pad-to-multiple-of 8: T 5 -> 8, word_ids, sequence_ids, special_tokens_mask"
+else fail "tokenize --pad-to-multiple-of: $out"; fi
+if echo 'one two three four five six' | "$BIN" tokenize --truncation --max-length 5 --truncation-side left |
+   grep -q '"tokens": \["\[CLS\]", "four", "five", "six", "\[SEP\]"\]'
+then ok "tokenize --truncation-side left keeps the end"; else fail "tokenize --truncation-side left"; fi
+expect_error "tokenize --pad-to-multiple-of 0" "pad_to_multiple_of '0' is not a number from 1" \
+    sh -c "echo hi | '$BIN' tokenize --pad-to-multiple-of 0"
+expect_error "tokenize multiple vs max_length" "is not a multiple of pad_to_multiple_of (8)" \
+    sh -c "echo hi | '$BIN' tokenize --padding longest --truncation --max-length 10 --pad-to-multiple-of 8"
+if printf 'the cat\nsat\n' | "$BIN" infer -m "$REF/infer_seq" --pad-to-multiple-of 8 --return-length >"$TMP/pm.json" 2>"$TMP/err" &&
+   grep -q '"input_ids":	\[2, 8\]' "$TMP/pm.json" && grep -q '"length":	\[8, 8\]' "$TMP/pm.json"
+then ok "infer --pad-to-multiple-of 8: (2, 8), length 8 each"; else fail "infer --pad-to-multiple-of: $(cat "$TMP/err")"; fi
+# stride + return_overflowing_tokens: one long line becomes 4 rows overlapping by 2
+out=$(printf 'the quick brown fox jumps over the lazy dog\nshort\n' |
+      "$BIN" tokenize --truncation --max-length 6 --stride 2 --return-overflowing-tokens)
+if [ "$(echo "$out" | grep -o '"overflow_to_sample_mapping": [0-9]*' | tr -d ' ' | tr '\n' ' ')" = \
+     '"overflow_to_sample_mapping":0 "overflow_to_sample_mapping":0 "overflow_to_sample_mapping":0 "overflow_to_sample_mapping":0 "overflow_to_sample_mapping":1 ' ] &&
+   echo "$out" | sed -n 2p | grep -q '"tokens": \["\[CLS\]", "brown", "fox", "jumps", "over", "\[SEP\]"\]'
+then ok "tokenize --stride 2 --return-overflowing-tokens: 2 lines -> 5 rows"
+else fail "tokenize --return-overflowing-tokens: $out"; fi
+if printf 'the cat sat on the mat the cat sat on\nsat\n' | "$BIN" infer -m "$REF/infer_seq" --truncation --max-length 6 --stride 1 --return-overflowing-tokens --no-logits >"$TMP/ov.json" 2>"$TMP/err" &&
+   grep -q '"input_ids":	\[4, 6\]' "$TMP/ov.json" && tr -d ' \t\n' <"$TMP/ov.json" | grep -q '"overflow_to_sample_mapping":\[0,0,0,1\]'
+then ok "infer --return-overflowing-tokens: B 2 -> 4, with overflow_to_sample_mapping"
+else fail "infer --return-overflowing-tokens: $(cat "$TMP/err")"; fi
+# is_split_into_words: words are the space-separated fields, each tokenized alone
+if printf 'Hello, unaffable world\n' | "$BIN" tokenize --is-split-into-words |
+   grep -q '"offsets": \[\[0, 0\], \[0, 5\], \[5, 6\], \[0, 3\], \[3, 6\], \[6, 9\], \[0, 5\], \[0, 0\]\], "word_ids": \[null, 0, 0, 1, 1, 1, 2, null\]'
+then ok "tokenize --is-split-into-words: offsets within each word, word_ids by word"
+else fail "tokenize --is-split-into-words"; fi
+if printf '["the cat", "sat"]\n' | "$BIN" infer -m "$REF/infer_seq" --json --is-split-into-words --no-logits >"$TMP/sw.json" 2>"$TMP/err" &&
+   tr -d ' \t\n' <"$TMP/sw.json" | grep -q '"word_ids":\[\[null,0,1,null,0,null\]\]'
+then ok "infer --is-split-into-words with a pair: word_ids per text"
+else fail "infer --is-split-into-words: $(cat "$TMP/err")"; fi
+expect_error "tokenize stride past the room" "tokenizer stride set to 7" \
+    sh -c "echo 'a b c d e f g h i j' | '$BIN' tokenize --truncation --max-length 8 --stride 7 --return-overflowing-tokens"
+if echo 'the cat sat on the mat the cat sat on the mat' | "$BIN" infer -m "$REF/infer_seq" --truncation --max-length 4 --truncation-side left >"$TMP/tl.json" 2>"$TMP/err" &&
+   tr -d ' \t\n' <"$TMP/tl.json" | grep -q '"tokens":\[\["\[CLS\]","the","mat","\[SEP\]"\]\]'
+then ok "infer --truncation-side left keeps the end"; else fail "infer --truncation-side left: $(cat "$TMP/err")"; fi
 for s in 0 4294967296 18446744073709551615; do
     if echo hi | "$BIN" infer -m "$REF/infer_seq" --seed $s >/dev/null 2>"$TMP/err" &&
        "$BIN" -m builtin:tiny --seed $s --screen 60x12 >/dev/null 2>>"$TMP/err" &&

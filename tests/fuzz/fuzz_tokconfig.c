@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bs_tokenizer *tok = NULL;
     bs_error err;
     if (bs_tokenizer_load(&tok, dir, &err) == BS_OK) {
-        bs_text t = {"Hello worlds.", 13, "hello", 5};
+        bs_text t = {.a = "Hello worlds.", .a_len = 13, .b = "hello", .b_len = 5};
         bs_encode_options opt = bs_encode_defaults(tok);
         bs_batch out = {0};
         if (bs_encode_batch(tok, &t, 1, &opt, &out, &err) == BS_OK)

@@ -44,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bs_error err;
     if (bs_tokenizer_load(&tok, tj_dir, &err) == BS_OK) {
         int V = bs_tokenizer_vocab_size(tok);
-        bs_text t = {"Hello worlds, [MASK] caf\xc3\xa9!", 26, "\xe4\xbd\xa0 ok", 6};
+        bs_text t = {.a = "Hello worlds, [MASK] caf\xc3\xa9!", .a_len = 26, .b = "\xe4\xbd\xa0 ok",
+                     .b_len = 6};
         bs_encode_options opt = bs_encode_defaults(tok);
         bs_batch out = {0};
         if (bs_encode_batch(tok, &t, 1, &opt, &out, &err) == BS_OK)

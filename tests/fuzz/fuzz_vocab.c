@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     int V = bs_tokenizer_vocab_size(tok);
 
-    bs_text t = {text, len, NULL, 0};
+    bs_text t = {.a = text, .a_len = len};
     const char *split = memchr(text, 0x01, len);
     if (split && (sel & 0x20)) {
         t.a_len = (size_t)(split - text);
@@ -42,9 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     bs_encode_options opt = bs_encode_defaults(tok);
     opt.truncation = (sel & 0x40) ? BS_TRUNC_LONGEST_FIRST : BS_TRUNC_NONE;
-    opt.max_length = (sel & 0x40) ? 5 : 0;
+    opt.max_length = (sel & 0x40) ? 5 : BS_MAX_LENGTH_UNSET;
     opt.padding = (sel & 0x80) ? BS_PAD_MAX_LENGTH : BS_PAD_LONGEST;
-    if (opt.padding == BS_PAD_MAX_LENGTH && !opt.max_length)
+    if (opt.padding == BS_PAD_MAX_LENGTH && opt.max_length < 0)
         opt.max_length = 16;
     opt.add_special_tokens = !(sel & 0x80 && sel & 0x01);
     bs_batch out = {0};
