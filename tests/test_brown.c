@@ -127,7 +127,7 @@ static void check_logits(const char *dir, const char *file, int per_token)
     {
         int id = cJSON_GetObjectItem(it, "id")->valueint;
         assert_true(id >= 0 && id < n_rows);
-        bs_text t = {rows[id].words, strlen(rows[id].words), NULL, 0};
+        bs_text t = {.a = rows[id].words, .a_len = strlen(rows[id].words)};
         bs_encode_options opt = bs_encode_defaults(l.tok);
         opt.padding = BS_PAD_NONE;
         bs_batch b = {0};
@@ -208,7 +208,7 @@ static void test_brown_pos_accuracy_matches_the_model_card(void **state)
     const bs_config *cfg = bs_model_config(l.m);
     long words = 0, correct = 0;
     for (int r = 0; r < n; r++) {
-        bs_text t = {rows[r].words, strlen(rows[r].words), NULL, 0};
+        bs_text t = {.a = rows[r].words, .a_len = strlen(rows[r].words)};
         bs_encode_options opt = bs_encode_defaults(l.tok);
         opt.padding = BS_PAD_NONE;
         bs_batch b = {0};
@@ -222,7 +222,7 @@ static void test_brown_pos_accuracy_matches_the_model_card(void **state)
         char *ws = NULL, *ts = NULL;
         char *w = strtok_r(rows[r].words, " ", &ws), *tag = strtok_r(rows[r].upos, " ", &ts);
         for (; w && tag; w = strtok_r(NULL, " ", &ws), tag = strtok_r(NULL, " ", &ts)) {
-            bs_text one = {w, strlen(w), NULL, 0};
+            bs_text one = {.a = w, .a_len = strlen(w)};
             bs_encode_options o1 = opt;
             o1.add_special_tokens = 0;
             bs_batch wb = {0};
@@ -262,7 +262,7 @@ static void test_brown_genre_accuracy_matches_the_model_card(void **state)
         int B = n - r0 < 16 ? n - r0 : 16;
         bs_text t[16];
         for (int i = 0; i < B; i++)
-            t[i] = (bs_text){rows[r0 + i].words, strlen(rows[r0 + i].words), NULL, 0};
+            t[i] = (bs_text){.a = rows[r0 + i].words, .a_len = strlen(rows[r0 + i].words)};
         bs_encode_options opt = bs_encode_defaults(l.tok);
         bs_batch b = {0};
         bs_error err = {0};

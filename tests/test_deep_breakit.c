@@ -32,8 +32,8 @@ static void texts(const char *const *l, int n)
 {
     for (int i = 0; i < n; i++) {
         const char *tab = strchr(l[i], '\t');
-        tx[i] = (bs_text){l[i], tab ? (size_t)(tab - l[i]) : strlen(l[i]), tab ? tab + 1 : NULL,
-                          tab ? strlen(tab + 1) : 0};
+        tx[i] = (bs_text){.a = l[i], .a_len = tab ? (size_t)(tab - l[i]) : strlen(l[i]),
+                          .b = tab ? tab + 1 : NULL, .b_len = tab ? strlen(tab + 1) : 0};
     }
 }
 
@@ -238,7 +238,7 @@ static void test_breakit_refuses_huge_batches(void **state)
         n += (size_t)snprintf(line + n, sizeof line - n, "the ");
     bs_text many[N];
     for (int i = 0; i < N; i++)
-        many[i] = (bs_text){line, n, NULL, 0};
+        many[i] = (bs_text){.a = line, .a_len = n};
     bs_encode_options o = bs_encode_defaults(big);
     o.truncation = BS_TRUNC_LONGEST_FIRST;
     o.max_length = 512;

@@ -37,8 +37,8 @@ static gen make(const bs_model *m, const char *const *lines, int n, bs_padding p
     for (int i = 0; i < n; i++) {
         lens[i] = strlen(lines[i]);
         const char *tab = strchr(lines[i], '\t');
-        tx[i] = (bs_text){lines[i], tab ? (size_t)(tab - lines[i]) : lens[i], tab ? tab + 1 : NULL,
-                          tab ? strlen(tab + 1) : 0};
+        tx[i] = (bs_text){.a = lines[i], .a_len = tab ? (size_t)(tab - lines[i]) : lens[i],
+                          .b = tab ? tab + 1 : NULL, .b_len = tab ? strlen(tab + 1) : 0};
     }
     bs_encode_options o = bs_encode_defaults(tok);
     o.padding = pad, o.padding_side = side, o.truncation = tr, o.max_length = max_length;
@@ -251,7 +251,7 @@ static void test_py_tokenizer_only(void **state)
 {
     const char *const l[] = {"the cat sat", "a dog"};
     size_t lens[2] = {11, 5};
-    bs_text tx[2] = {{l[0], 11, NULL, 0}, {l[1], 5, NULL, 0}};
+    bs_text tx[2] = {{.a = l[0], .a_len = 11}, {.a = l[1], .a_len = 5}};
     bs_encode_options o = bs_encode_defaults(tok);
     bs_batch bt = {0};
     bs_error err = {0};

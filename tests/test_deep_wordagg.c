@@ -52,7 +52,7 @@ static int setup(void **state)
     bs_error err = {0};
     if (bs_tokenizer_from_vocab(&tok, vocab, sizeof vocab - 1, NULL, &err) != BS_OK)
         return -1;
-    tx = (bs_text){text, strlen(text), NULL, 0};
+    tx = (bs_text){.a = text, .a_len = strlen(text)};
     bs_encode_options o = bs_encode_defaults(tok);
     if (bs_encode_batch(tok, &tx, 1, &o, &batch, &err) != BS_OK || batch.T != 11)
         return -1;
