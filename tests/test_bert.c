@@ -466,6 +466,99 @@ static void test_bert_rejects_bad_ids_types_and_mask(void **state)
 
 /* FLOPs scale linearly in B, and the bert-base count at (1, 128) is the textbook
  * 12 x (2 x 128 x 7.08M + 4 x 128^2 x 768) plus the pooler and a 2-label classifier. */
+/* Copies of one pass's outputs, to compare with later passes on the same run. */
+typedef struct {
+    float *hidden, *attn, *pooled, *logits;
+} pass_copy;
+
+static float *copy_floats(const float *x, size_t n)
+{
+    if (!x)
+        return NULL;
+    float *c = malloc(n * sizeof *c);
+    assert_non_null(c);
+    memcpy(c, x, n * sizeof *c);
+    return c;
+}
+
+/* The interface copies unchanged sentences' rows from an earlier pass instead of running
+ * them again (app/pipeline.c, app_runs); bs_run_rows_exact says when that is exact. Where
+ * it says so, each row of a (B, T) pass must be the same bits as that row run alone at
+ * (1, T): every layer's hidden state, every attention matrix, the pooled output and the
+ * logits. Shapes: all on the small-row kernel (threads split differently at 4 x 20 rows
+ * than at 20), all on the many-row kernel (T = 130), and past the switch at B x T only
+ * (where it must say no: the kernels' summation orders differ). */
+static void check_rows_alone(bs_head head, int B, int T, int want_exact)
+{
+    bs_load_options lo = bs_load_defaults();
+    lo.head = head;
+    lo.num_labels = 5;
+    lo.seed = 11;
+    bs_model *m = NULL;
+    bs_error err = {0};
+    assert_int_equal(bs_model_from_builtin(&m, "tiny", &lo, &err), BS_OK);
+    const bs_config *c = bs_model_config(m);
+    size_t L = (size_t)c->num_layers, H = (size_t)c->hidden_size, A = (size_t)c->num_heads;
+    size_t n = (size_t)B * (size_t)T;
+    int32_t *ids = malloc(n * sizeof *ids), *mask = malloc(n * sizeof *mask);
+    int32_t *types = malloc(n * sizeof *types);
+    assert_true(ids && mask && types);
+    for (size_t i = 0; i < n; i++) {
+        size_t b = i / (size_t)T, t = i % (size_t)T;
+        ids[i] = (int32_t)((i * 7919u + 13u) % (size_t)c->vocab_size);
+        mask[i] = t < (size_t)T - b ? 1 : 0; /* row b padded by b positions */
+        types[i] = t > (size_t)T / 2 ? 1 : 0;
+    }
+    bs_run *run;
+    assert_int_equal(bs_run_create(&run, m, pool, &err), BS_OK);
+    assert_int_equal(bs_forward(run, ids, mask, types, B, T, &err), BS_OK);
+    assert_int_equal(bs_run_rows_exact(run, B, T), want_exact);
+    if (!want_exact) {
+        bs_run_free(run);
+        bs_model_free(m);
+        free(ids), free(mask), free(types);
+        return;
+    }
+    const bs_outputs *o = bs_run_outputs(run);
+    size_t per_logits = o->logits_rank == 2 ? (size_t)o->logits_shape[1]
+                        : o->logits_rank == 3 ? (size_t)T * (size_t)o->logits_shape[2] : 0;
+    pass_copy all = {copy_floats(o->hidden, (L + 1) * n * H),
+                     copy_floats(o->attn, L * (size_t)B * A * (size_t)T * (size_t)T),
+                     copy_floats(o->pooled, (size_t)B * H),
+                     copy_floats(o->logits, (size_t)B * per_logits)};
+    size_t tt = (size_t)T * (size_t)T;
+    for (int b = 0; b < B; b++) {
+        size_t off = (size_t)b * (size_t)T;
+        assert_int_equal(bs_forward(run, ids + off, mask + off, types + off, 1, T, &err), BS_OK);
+        o = bs_run_outputs(run);
+        for (size_t l = 0; l <= L; l++)
+            assert_memory_equal(o->hidden + l * (size_t)T * H, all.hidden + (l * n + off) * H,
+                                (size_t)T * H * sizeof(float));
+        for (size_t l = 0; l < L; l++)
+            assert_memory_equal(o->attn + l * A * tt, all.attn + (l * (size_t)B + b) * A * tt,
+                                A * tt * sizeof(float));
+        if (all.pooled)
+            assert_memory_equal(o->pooled, all.pooled + (size_t)b * H, H * sizeof(float));
+        if (all.logits)
+            assert_memory_equal(o->logits, all.logits + (size_t)b * per_logits,
+                                per_logits * sizeof(float));
+    }
+    free(all.hidden), free(all.attn), free(all.pooled), free(all.logits);
+    bs_run_free(run);
+    bs_model_free(m);
+    free(ids), free(mask), free(types);
+}
+
+static void test_bert_rows_alone_match_the_batch(void **state)
+{
+    (void)state;
+    check_rows_alone(BS_HEAD_SEQ, 4, 20, 1);  /* 80 rows: small-row kernel, pooler */
+    check_rows_alone(BS_HEAD_TOK, 6, 21, 1);  /* 126 rows */
+    check_rows_alone(BS_HEAD_MLM, 3, 16, 1);
+    check_rows_alone(BS_HEAD_TOK, 2, 130, 1); /* many-row kernel both ways, T >= 64 */
+    check_rows_alone(BS_HEAD_SEQ, 7, 20, 0);  /* 140 rows: many-row kernel, 20: small */
+}
+
 static void test_bert_flops_counts_gemms(void **state)
 {
     (void)state;
@@ -506,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_bert_rejects_sequence_longer_than_max_position),
         cmocka_unit_test(test_bert_rejects_bad_ids_types_and_mask),
         cmocka_unit_test(test_bert_flops_counts_gemms),
+        cmocka_unit_test(test_bert_rows_alone_match_the_batch),
     };
     return cmocka_run_group_tests(tests, setup_pool, teardown_pool);
 }

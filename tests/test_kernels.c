@@ -375,6 +375,67 @@ static void test_kernels_linear_big_matches_scalar(void **state)
     free(scratch);
 }
 
+/* One linear layer through `big` (bs_k_linear_big) or the small-row kernel on rows
+ * [m0, m1) and columns [n0, n1) of out (M, N), as bert.c hands parts to threads. */
+static void linear_part(int big, float *out, const float *x, const float *w, const float *bias,
+                        size_t m0, size_t m1, size_t n0, size_t n1, size_t N, size_t K,
+                        float *scratch)
+{
+    if (big)
+        bs_k_linear_big(out + m0 * N + n0, N, x + m0 * K, K, w + n0 * K, K,
+                        bias ? bias + n0 : NULL, BS_K_GELU, m1 - m0, n1 - n0, K, scratch);
+    else
+        bs_k_linear_small(out + m0 * N + n0, N, x + m0 * K, K, w + n0 * K, K,
+                          bias ? bias + n0 : NULL, BS_K_GELU, m1 - m0, n1 - n0, K);
+}
+
+/* The interface reuses a sentence's rows from an earlier pass (app/pipeline.c), which is
+ * only right if a row's outputs are the same bits whether it ran alone or among others:
+ * each kernel, on every row alone and on every split of the columns over threads (down
+ * to slices of one or two columns, the small kernel's dot-product path, with K over one
+ * chunk), must reproduce the whole call exactly. */
+static void test_kernels_linear_rows_are_independent(void **state)
+{
+    (void)state;
+    const size_t Ms[] = {BS_K_SMALL_MR + 3, 2 * BS_K_BIG_MR + 1};
+    const size_t Ns[] = {8, 2 * BS_K_SMALL_NP + 5, BS_K_BIG_NC + 20};
+    const size_t Ks[] = {33, BS_K_SMALL_KC + 256};
+    float *scratch = NULL;
+    assert_int_equal(posix_memalign((void **)&scratch, 64,
+                                    bs_k_linear_big_scratch() * sizeof *scratch), 0);
+    for (int big = 0; big < 2; big++) {
+        if (big && !bs_k_linear_big_available())
+            break;
+        for (size_t a = 0; a < 2; a++)
+            for (size_t b = 0; b < 3; b++)
+                for (size_t c = 0; c < 2; c++) {
+                    size_t M = Ms[a], N = Ns[b], K = Ks[c];
+                    float *x = rand_vec(M * K, -1, 1), *w = rand_vec(N * K, -1, 1);
+                    float *bias = rand_vec(N, -1, 1);
+                    float *all = calloc(M * N, sizeof *all), *part = calloc(M * N, sizeof *part);
+                    linear_part(big, all, x, w, bias, 0, M, 0, N, N, K, scratch);
+                    for (size_t m = 0; m < M; m++) /* each row alone */
+                        linear_part(big, part, x, w, bias, m, m + 1, 0, N, N, K, scratch);
+                    assert_memory_equal(all, part, M * N * sizeof *all);
+                    /* columns in slices of 1, 2, 5 and N - 2 (the rest) */
+                    const size_t widths[] = {1, 2, 5, N > 2 ? N - 2 : 1};
+                    for (size_t i = 0; i < 4; i++) {
+                        memset(part, 0, M * N * sizeof *part);
+                        for (size_t n0 = 0; n0 < N; n0 += widths[i]) {
+                            size_t n1 = n0 + widths[i] < N ? n0 + widths[i] : N;
+                            linear_part(big, part, x, w, bias, 0, M, n0, n1, N, K, scratch);
+                        }
+                        if (memcmp(all, part, M * N * sizeof *all))
+                            fail_msg("%s kernel, %zu x %zu x %zu: columns in slices of %zu "
+                                     "differ from the whole call", big ? "many-row" : "small-row",
+                                     M, N, K, widths[i]);
+                    }
+                    free(x), free(w), free(bias), free(all), free(part);
+                }
+    }
+    free(scratch);
+}
+
 /* [[1, 2, 3], [4, 5, 6]] . [[1, 0, -1], [2, 1, 0]]^T = [[-2, 4], [-2, 13]];
  * + bias [1, -1] = [[-1, 3], [-1, 12]]; relu of that = [[0, 3], [0, 12]] */
 static void test_kernels_linear_small_known_values(void **state)
@@ -454,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_kernels_linear_small_matches_scalar),
         cmocka_unit_test(test_kernels_linear_small_known_values),
         cmocka_unit_test(test_kernels_linear_big_matches_scalar),
+        cmocka_unit_test(test_kernels_linear_rows_are_independent),
         cmocka_unit_test(test_kernels_portable_path_is_the_scalar_code),
     };
     printf("kernels: %s\n", bs_kernels_isa());

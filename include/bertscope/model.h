@@ -212,6 +212,14 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
                      const int32_t *token_type_ids, int B, int T, bs_error *err);
 /* Valid until the next bs_forward or bs_run_free. */
 const bs_outputs *bs_run_outputs(const bs_run *run);
+/* 1 when every output row of a pass at (B, T) on this run (hidden states, attention,
+ * pooled output, logits) is bit-identical to the same row's outputs in a pass at (1, T)
+ * or at any (B', T) with B' <= B: batch rows never interact in BERT, and the kernels this
+ * run would use sum in an order independent of the number of rows. 0 when some layer
+ * would change kernel with the row count (B x T above 128 rows while T alone is not, a
+ * sequence head's pooler on more than 128 sentences) or runs on OpenBLAS. Callers that
+ * keep rows from earlier passes (the interface's row cache) reuse them only then. */
+int bs_run_rows_exact(const bs_run *run, int B, int T);
 void bs_run_free(bs_run *run);
 
 /* Scores from logits, as Hugging Face's pipelines show them (scores.c). */

@@ -27,7 +27,7 @@ static void compute(app_headless *s)
     app_job *job = app_make_job(&s->st);
     if (!job)
         return;
-    app_result *r = app_compute(s->env, job, s->runs);
+    app_result *r = app_compute(s->env, job, &s->runs);
     app_job_free(job);
     app_install_result(&s->st, r, s->env);
 }
@@ -52,9 +52,7 @@ void app_headless_free(app_headless *s)
 {
     app_state_free(&s->st);
     grid_free(&s->grid);
-    for (int i = 0; i < APP_MAX_MODELS; i++)
-        if (s->runs[i])
-            bs_run_free(s->runs[i]);
+    app_runs_free(&s->runs);
     memset(s, 0, sizeof *s);
 }
 

@@ -26,7 +26,7 @@ typedef struct app_headless {
     app_state st;
     const app_env *env;
     app_grid grid;
-    bs_run *runs[APP_MAX_MODELS];
+    app_runs runs; /* forward buffers and row cache, kept between keys */
     int quit;
 } app_headless;
 

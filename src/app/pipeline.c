@@ -200,14 +200,15 @@ static void top_k(const double *p, int C, int32_t *id, float *kp)
         kp[j] = id[j] < 0 ? 0.0f : (float)p[id[j]];
 }
 
-/* Copies what the views need from rows [b0, b0 + nb) of a forward pass at length Tr
- * into the result's (B, T) arrays, with the scores Hugging Face's pipelines show
- * (bs_head_score_fn: softmax / sigmoid / nothing for a sequence head, softmax per
- * position for the others), computed as `bertscope infer` prints them. Returns 0, or -1
- * out of memory. */
-static int extract(app_model_result *mr, const bs_config *cfg, const bs_outputs *o, int b0,
-                   int nb, int Tr)
+/* Copies what the views need from the nb rows of a forward pass at length Tr into rows
+ * at[0..nb) of the result's (B, T) arrays (at NULL: rows 0..nb), with the scores Hugging
+ * Face's pipelines show (bs_head_score_fn: softmax / sigmoid / nothing for a sequence
+ * head, softmax per position for the others), computed as `bertscope infer` prints them.
+ * Returns 0, or -1 out of memory. */
+static int extract(app_model_result *mr, const bs_config *cfg, const bs_outputs *o,
+                   const int *at, int nb, int Tr)
 {
+#define ROW(b) (at ? at[b] : (b))
     int T = mr->batch.T;
     mr->has_pooled = o->pooled != NULL;
     /* Attention rows of this pass into the (L, B, A, T, T) copy. */
@@ -221,7 +222,7 @@ static int extract(app_model_result *mr, const bs_config *cfg, const bs_outputs 
                             o->attn + ((((size_t)l * (size_t)nb + (size_t)b) * (size_t)A +
                                         (size_t)a) * (size_t)Tr + (size_t)q) * (size_t)Tr;
                         float *dst = mr->attn + ((((size_t)l * (size_t)mr->batch.B +
-                                                   (size_t)(b0 + b)) * (size_t)A + (size_t)a) *
+                                                   (size_t)ROW(b)) * (size_t)A + (size_t)a) *
                                                      (size_t)T + (size_t)q) * (size_t)T;
                         memcpy(dst, src, (size_t)Tr * sizeof *dst);
                     }
@@ -233,7 +234,7 @@ static int extract(app_model_result *mr, const bs_config *cfg, const bs_outputs 
                                          : (size_t)Tr * (size_t)o->logits_shape[2];
         size_t stride = o->logits_rank == 2 ? per : (size_t)T * (size_t)o->logits_shape[2];
         for (int b = 0; b < nb; b++)
-            memcpy(mr->logits + (size_t)(b0 + b) * stride, o->logits + (size_t)b * per,
+            memcpy(mr->logits + (size_t)ROW(b) * stride, o->logits + (size_t)b * per,
                    per * sizeof *mr->logits);
     }
     int C = o->logits_rank == 2 ? o->logits_shape[1] : o->logits_shape[2];
@@ -243,7 +244,7 @@ static int extract(app_model_result *mr, const bs_config *cfg, const bs_outputs 
         return -1;
     if (o->logits_rank == 2) {
         for (int b = 0; b < nb; b++) {
-            float *dst = mr->probs + (size_t)(b0 + b) * (size_t)C;
+            float *dst = mr->probs + (size_t)ROW(b) * (size_t)C;
             bs_scores(fn, o->logits + (size_t)b * (size_t)C, C, p);
             for (int c = 0; c < C; c++)
                 dst[c] = (float)p[c];
@@ -254,18 +255,246 @@ static int extract(app_model_result *mr, const bs_config *cfg, const bs_outputs 
                 const float *x = o->logits + ((size_t)b * (size_t)Tr + (size_t)t) * (size_t)C;
                 bs_scores(fn, x, C, p);
                 int best = bs_scores_argmax(p, C);
-                size_t at = (size_t)(b0 + b) * (size_t)T + (size_t)t;
-                mr->tok_arg[at] = best;
-                mr->tok_prob[at] = (float)p[best];
-                if (mr->topk_id && mr->batch.input_ids[at] == mr->mask_id)
-                    top_k(p, C, mr->topk_id + at * APP_TOPK, mr->topk_p + at * APP_TOPK);
+                size_t i = (size_t)ROW(b) * (size_t)T + (size_t)t;
+                mr->tok_arg[i] = best;
+                mr->tok_prob[i] = (float)p[best];
+                if (mr->topk_id && mr->batch.input_ids[i] == mr->mask_id)
+                    top_k(p, C, mr->topk_id + i * APP_TOPK, mr->topk_p + i * APP_TOPK);
             }
     }
     free(p);
     return 0;
+#undef ROW
 }
 
-static void run_model(const app_model *am, app_model_result *mr, bs_run **run, double budget)
+/* --- the row cache ------------------------------------------------------------------ */
+
+/* The last result's rows of one model, with the inputs they came from. */
+struct app_row_cache {
+    const bs_model *model;
+    const char *isa;        /* bs_kernels_isa() when computed: the kernels' sums differ */
+    int B, T, ragged, has_pooled;
+    int32_t *ids, *mask, *types; /* (B, T) */
+    int *length;            /* (B) */
+    app_model_result r;     /* only its output arrays and sizes are used, at (B, T) */
+};
+
+static void cache_clear(app_row_cache *c)
+{
+    free(c->ids);
+    free(c->mask);
+    free(c->types);
+    free(c->length);
+    free(c->r.probs);
+    free(c->r.tok_arg);
+    free(c->r.tok_prob);
+    free(c->r.topk_id);
+    free(c->r.topk_p);
+    free(c->r.logits);
+    free(c->r.attn);
+    memset(c, 0, sizeof *c);
+}
+
+void app_runs_free(app_runs *runs)
+{
+    for (int i = 0; i < APP_MAX_MODELS; i++) {
+        bs_run_free(runs->run[i]);
+        if (runs->rows[i])
+            cache_clear(runs->rows[i]);
+        free(runs->rows[i]);
+    }
+    memset(runs, 0, sizeof *runs);
+}
+
+/* Copies row bs of s (B = Bs) into row bd of d (B = Bd): every output array d has, at
+ * the same T, C and attention geometry. */
+static void copy_row(app_model_result *d, int Bd, int bd, const app_model_result *s, int Bs,
+                     int bs, int T)
+{
+    size_t t = (size_t)T, c = (size_t)d->C;
+#define COPY(f, n)                                                                         \
+    if (d->f && s->f)                                                                      \
+        memcpy(d->f + (size_t)bd * (n), s->f + (size_t)bs * (n), (n) * sizeof *d->f)
+    COPY(probs, c);
+    COPY(tok_arg, t);
+    COPY(tok_prob, t);
+    COPY(topk_id, t * APP_TOPK);
+    COPY(topk_p, t * APP_TOPK);
+    COPY(logits, d->logits_rank == 2 ? c : t * c);
+#undef COPY
+    if (d->attn && s->attn) {
+        size_t blk = (size_t)d->attn_A * t * t; /* one row's heads in one layer */
+        for (int l = 0; l < d->attn_L; l++)
+            memcpy(d->attn + ((size_t)l * (size_t)Bd + (size_t)bd) * blk,
+                   s->attn + ((size_t)l * (size_t)Bs + (size_t)bs) * blk, blk * sizeof *d->attn);
+    }
+}
+
+/* Whether c's rows can stand for rows of mr (same model, kernels, T and mode, and every
+ * output array mr keeps is kept in c too). */
+static int cache_fits(const app_row_cache *c, const bs_model *model, const app_model_result *mr)
+{
+    return c && c->B > 0 && c->model == model && c->isa == bs_kernels_isa() &&
+           c->T == mr->batch.T && c->ragged == mr->ragged &&
+           (!mr->logits || c->r.logits) && (!mr->attn || c->r.attn);
+}
+
+static int same_row(const app_row_cache *c, int cb, const bs_batch *b, int bb)
+{
+    size_t t = (size_t)b->T, co = (size_t)cb * t, bo = (size_t)bb * t;
+    return c->length[cb] == b->length[bb] &&
+           !memcmp(c->ids + co, b->input_ids + bo, t * sizeof *c->ids) &&
+           !memcmp(c->mask + co, b->attention_mask + bo, t * sizeof *c->mask) &&
+           !memcmp(c->types + co, b->token_type_ids + bo, t * sizeof *c->types);
+}
+
+/* The cached row with the inputs of row bb of b (the same index first: an edit keeps
+ * the others in place; an added or deleted sentence shifts them), or -1. */
+static int find_row(const app_row_cache *c, const bs_batch *b, int bb)
+{
+    if (bb < c->B && same_row(c, bb, b, bb))
+        return bb;
+    for (int cb = 0; cb < c->B; cb++)
+        if (cb != bb && same_row(c, cb, b, bb))
+            return cb;
+    return -1;
+}
+
+static int dup_array(void *dst, const void *src, size_t bytes)
+{
+    void **d = dst;
+    *d = NULL;
+    if (!src)
+        return 0;
+    *d = malloc(bytes ? bytes : 1);
+    if (!*d)
+        return -1;
+    memcpy(*d, src, bytes);
+    return 0;
+}
+
+/* Keeps mr's rows for the next call. from[b] is the cached row that row b was copied
+ * from, -1 for a row computed now. When the rows stayed in place only the computed ones
+ * are copied in; otherwise c is rebuilt from mr. Rows that a later pass could not
+ * reproduce bit for bit (exact 0) are not kept. */
+static void cache_store(app_row_cache *c, const bs_model *model, const app_model_result *mr,
+                        int exact, const int *from)
+{
+    const bs_batch *b = &mr->batch;
+    size_t bt = (size_t)b->B * (size_t)b->T;
+    int in_place = cache_fits(c, model, mr) && c->B == b->B &&
+                   (!c->r.logits == !mr->logits) && (!c->r.attn == !mr->attn);
+    for (int i = 0; in_place && i < b->B; i++)
+        in_place = from[i] < 0 || from[i] == i;
+    if (!exact) {
+        cache_clear(c);
+        return;
+    }
+    if (in_place) {
+        for (int i = 0; i < b->B; i++)
+            if (from[i] < 0) {
+                size_t o = (size_t)i * (size_t)b->T, t = (size_t)b->T;
+                memcpy(c->ids + o, b->input_ids + o, t * sizeof *c->ids);
+                memcpy(c->mask + o, b->attention_mask + o, t * sizeof *c->mask);
+                memcpy(c->types + o, b->token_type_ids + o, t * sizeof *c->types);
+                c->length[i] = b->length[i];
+                copy_row(&c->r, b->B, i, mr, b->B, i, b->T);
+            }
+        c->has_pooled = mr->has_pooled;
+        return;
+    }
+    cache_clear(c);
+    size_t C = (size_t)mr->C, T = (size_t)b->T, B = (size_t)b->B;
+    size_t nlog = mr->logits_rank == 2 ? B * C : bt * C;
+    size_t natt = (size_t)mr->attn_L * B * (size_t)mr->attn_A * T * T;
+    c->r.C = mr->C;
+    c->r.logits_rank = mr->logits_rank;
+    c->r.attn_L = mr->attn_L;
+    c->r.attn_A = mr->attn_A;
+    if (dup_array(&c->ids, b->input_ids, bt * sizeof *c->ids) ||
+        dup_array(&c->mask, b->attention_mask, bt * sizeof *c->mask) ||
+        dup_array(&c->types, b->token_type_ids, bt * sizeof *c->types) ||
+        dup_array(&c->length, b->length, B * sizeof *c->length) ||
+        dup_array(&c->r.probs, mr->probs, B * C * sizeof *mr->probs) ||
+        dup_array(&c->r.tok_arg, mr->tok_arg, bt * sizeof *mr->tok_arg) ||
+        dup_array(&c->r.tok_prob, mr->tok_prob, bt * sizeof *mr->tok_prob) ||
+        dup_array(&c->r.topk_id, mr->topk_id, bt * APP_TOPK * sizeof *mr->topk_id) ||
+        dup_array(&c->r.topk_p, mr->topk_p, bt * APP_TOPK * sizeof *mr->topk_p) ||
+        dup_array(&c->r.logits, mr->logits, nlog * sizeof *mr->logits) ||
+        dup_array(&c->r.attn, mr->attn, natt * sizeof *mr->attn) || !c->ids) {
+        cache_clear(c); /* out of memory: the next call computes every row */
+        return;
+    }
+    c->model = model;
+    c->isa = bs_kernels_isa();
+    c->B = b->B;
+    c->T = b->T;
+    c->ragged = mr->ragged;
+    c->has_pooled = mr->has_pooled;
+}
+
+/* Runs the rows of mr's batch that are not in the cache (from[b] < 0): padded rows
+ * together as one (n, T) batch, ragged rows each alone at its own length, as a loop over
+ * sentences would. Returns 0, 1 after a forward error (in mr->error), -1 out of memory. */
+static int run_rows(bs_run *run, app_model_result *mr, const bs_config *cfg, const int *from,
+                    int n)
+{
+    const bs_batch *b = &mr->batch;
+    bs_error err = {0};
+    if (mr->ragged) {
+        for (int r = 0; r < b->B; r++) {
+            if (from[r] >= 0)
+                continue;
+            size_t off = (size_t)r * (size_t)b->T;
+            int len = b->length[r] > 0 ? b->length[r] : 1;
+            if (bs_forward(run, b->input_ids + off, b->attention_mask + off,
+                           b->token_type_ids + off, 1, len, &err) != BS_OK) {
+                set_error(mr, &err);
+                return 1;
+            }
+            if (extract(mr, cfg, bs_run_outputs(run), &r, 1, len))
+                return -1;
+        }
+        return 0;
+    }
+    if (n == b->B) { /* every row: the batch as it is */
+        if (bs_forward(run, b->input_ids, b->attention_mask, b->token_type_ids, b->B, b->T,
+                       &err) != BS_OK) {
+            set_error(mr, &err);
+            return 1;
+        }
+        return extract(mr, cfg, bs_run_outputs(run), NULL, b->B, b->T) ? -1 : 0;
+    }
+    size_t t = (size_t)b->T;
+    int *at = malloc((size_t)n * sizeof *at);
+    int32_t *ids = malloc((size_t)n * t * 3 * sizeof *ids);
+    if (!at || !ids) {
+        free(at);
+        free(ids);
+        return -1;
+    }
+    int32_t *mask = ids + (size_t)n * t, *types = mask + (size_t)n * t;
+    for (int r = 0, k = 0; r < b->B; r++)
+        if (from[r] < 0) {
+            memcpy(ids + (size_t)k * t, b->input_ids + (size_t)r * t, t * sizeof *ids);
+            memcpy(mask + (size_t)k * t, b->attention_mask + (size_t)r * t, t * sizeof *ids);
+            memcpy(types + (size_t)k * t, b->token_type_ids + (size_t)r * t, t * sizeof *ids);
+            at[k++] = r;
+        }
+    int rc = 0;
+    if (bs_forward(run, ids, mask, types, n, b->T, &err) != BS_OK) {
+        set_error(mr, &err);
+        rc = 1;
+    } else if (extract(mr, cfg, bs_run_outputs(run), at, n, b->T)) {
+        rc = -1;
+    }
+    free(at);
+    free(ids);
+    return rc;
+}
+
+static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
+                      app_row_cache *cache, double budget)
 {
     const bs_config *cfg = bs_model_config(am->model);
     const bs_batch *b = &mr->batch;
@@ -338,30 +567,33 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run, d
         mr->attn_L = cfg->num_layers;
         mr->attn_A = cfg->num_heads;
     }
-    if (!mr->ragged) {
-        if (bs_forward(*run, b->input_ids, b->attention_mask, b->token_type_ids, b->B, b->T,
-                       &err) != BS_OK) {
-            set_error(mr, &err);
-            return;
-        }
-        if (extract(mr, cfg, bs_run_outputs(*run), 0, b->B, b->T))
+    /* Rows whose inputs are unchanged come from the cache, when the kernels reproduce
+     * rows bit for bit whatever the batch around them (ragged rows always run alone). */
+    int exact = mr->ragged || bs_run_rows_exact(*run, b->B, b->T);
+    int *from = malloc((size_t)b->B * sizeof *from);
+    if (!from)
+        goto nomem;
+    int n = 0;
+    int reuse = exact && cache_fits(cache, am->model, mr);
+    for (int r = 0; r < b->B; r++)
+        if ((from[r] = reuse ? find_row(cache, b, r) : -1) < 0)
+            n++;
+    int rc = n > 0 ? run_rows(*run, mr, cfg, from, n) : 0;
+    if (rc != 0) {
+        free(from);
+        if (rc < 0)
             goto nomem;
-    } else {
-        /* Rows of different lengths cannot be stacked into one (B, T) tensor (Hugging
-         * Face refuses to build it without padding); run each row on its own, as a
-         * loop over sentences would. */
-        for (int r = 0; r < b->B; r++) {
-            size_t off = (size_t)r * (size_t)b->T;
-            int len = b->length[r] > 0 ? b->length[r] : 1;
-            if (bs_forward(*run, b->input_ids + off, b->attention_mask + off,
-                           b->token_type_ids + off, 1, len, &err) != BS_OK) {
-                set_error(mr, &err);
-                return;
-            }
-            if (extract(mr, cfg, bs_run_outputs(*run), r, 1, len))
-                goto nomem;
-        }
+        return;
     }
+    for (int r = 0; r < b->B; r++)
+        if (from[r] >= 0)
+            copy_row(mr, b->B, r, &cache->r, cache->B, from[r], b->T);
+    if (n == 0)
+        mr->has_pooled = cache->has_pooled;
+    mr->rows_run = n;
+    if (cache)
+        cache_store(cache, am->model, mr, exact, from);
+    free(from);
     mr->ok_forward = 1;
     return;
 nomem:
@@ -372,17 +604,18 @@ typedef struct fwd_task {
     const app_model *am;
     app_model_result *mr;
     bs_run **run;
+    app_row_cache *cache; /* NULL: no rows kept between calls */
     double budget;
 } fwd_task;
 
 static void *fwd_main(void *arg)
 {
     fwd_task *t = arg;
-    run_model(t->am, t->mr, t->run, t->budget);
+    run_model(t->am, t->mr, t->run, t->cache, t->budget);
     return NULL;
 }
 
-app_result *app_compute(const app_env *env, const app_job *job, bs_run **runs)
+app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs)
 {
     app_result *r = calloc(1, sizeof *r);
     if (!r)
@@ -444,7 +677,10 @@ app_result *app_compute(const app_env *env, const app_job *job, bs_run **runs)
         if (env->models[i].model && r->m[i].ok_tokens)
             last = i;
     for (int i = 0; i < env->n; i++) {
-        tasks[i] = (fwd_task){&env->models[i], &r->m[i], runs ? &runs[i] : &locals[i], budget};
+        if (runs && !runs->rows[i])
+            runs->rows[i] = calloc(1, sizeof *runs->rows[i]); /* NULL: no cache, no harm */
+        tasks[i] = (fwd_task){&env->models[i], &r->m[i], runs ? &runs->run[i] : &locals[i],
+                              runs ? runs->rows[i] : NULL, budget};
         if (!env->models[i].model || !r->m[i].ok_tokens)
             continue;
         if (i != last && pthread_create(&threads[i], NULL, fwd_main, &tasks[i]) == 0)
@@ -492,7 +728,7 @@ struct app_worker {
     int stop;
     const app_env *env;
     int fd;
-    bs_run *runs[APP_MAX_MODELS];
+    app_runs runs; /* the worker's alone */
 };
 
 static void *worker_main(void *arg)
@@ -510,7 +746,7 @@ static void *worker_main(void *arg)
         w->job = NULL;
         pthread_mutex_unlock(&w->mu);
 
-        app_result *r = app_compute(w->env, job, w->runs);
+        app_result *r = app_compute(w->env, job, &w->runs);
         app_job_free(job);
 
         pthread_mutex_lock(&w->mu);
@@ -573,9 +809,7 @@ void app_worker_stop(app_worker *w)
     pthread_join(w->thread, NULL);
     app_job_free(w->job);
     app_result_free(w->result);
-    for (int i = 0; i < APP_MAX_MODELS; i++)
-        if (w->runs[i])
-            bs_run_free(w->runs[i]);
+    app_runs_free(&w->runs);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     free(w);

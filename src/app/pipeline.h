@@ -109,6 +109,8 @@ typedef struct app_model_result {
     int mask_id;            /* the tokenizer's [MASK] id, -1 if none */
     app_details *details;   /* the detail panels' data when the job asked for this model
                                (app_job.detail_model), else NULL; owned */
+    int rows_run;           /* rows the forward pass computed: B, or fewer when the others
+                               were taken from the last result (app_runs' row cache) */
 } app_model_result;
 
 typedef struct app_result {
@@ -120,11 +122,26 @@ typedef struct app_result {
     int brk_model;
 } app_result;
 
-/* Runs job on every model of env, each model on its own thread and pool. runs (env->n
- * entries, NULL allowed) are per-model forward-pass buffers kept between calls (on
- * the model's pool); app_compute creates them as needed.
+/* What app_compute keeps from one call to the next, per model: the forward pass's
+ * buffers (on the model's pool) and the rows of the last result. Batch rows never
+ * interact in BERT, so a row whose ids, mask and token types are unchanged at the same T
+ * is copied from the last result instead of computed again: typing into one sentence
+ * runs that sentence alone (B = 1). Rows are reused only where bs_run_rows_exact says
+ * the kernels make that bit-identical to running the whole batch again; otherwise, and
+ * when T changes, every row runs. Zero-initialise; app_runs_free() frees the contents.
+ * One thread at a time. */
+typedef struct app_row_cache app_row_cache; /* pipeline.c */
+typedef struct app_runs {
+    bs_run *run[APP_MAX_MODELS];
+    app_row_cache *rows[APP_MAX_MODELS];
+} app_runs;
+void app_runs_free(app_runs *runs);
+
+/* Runs job on every model of env, each model on its own thread and pool. runs (NULL
+ * allowed: everything computed from scratch) is kept between calls by the caller;
+ * app_compute fills it as needed. The result is the same, bit for bit, with or without.
  * Returns NULL only when out of memory; per-model failures are in the result. */
-app_result *app_compute(const app_env *env, const app_job *job, bs_run **runs);
+app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs);
 void app_result_free(app_result *r);
 
 /* The worker thread: app_worker_submit() replaces any job not yet started;

@@ -539,6 +539,37 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
     return BS_OK;
 }
 
+/* The kernel a linear layer of `rows` rows runs on (see linear()): 0 the small-row
+ * kernel, 1 the many-row kernel, 2 OpenBLAS (no AVX2, or no packing scratch), whose
+ * summation order may depend on the number of rows. */
+static int linear_path(const bs_run *r, size_t rows)
+{
+    if (rows <= BS_SMALL_ROWS)
+        return 0;
+    return r->pack_parts >= 1 && bs_k_linear_big_available() ? 1 : 2;
+}
+
+int bs_run_rows_exact(const bs_run *run, int B, int T)
+{
+    if (B < 1 || T < 1)
+        return 0;
+    size_t rows = (size_t)B * (size_t)T;
+    /* Every layer on B x T rows (encoder, token and MLM heads), and the pooler and
+     * classifier on B rows, must take the same kernel as on one row's T or 1 rows; both
+     * kernels sum each output in an order independent of the row count (kernels.h).
+     * Attention, LayerNorm, softmax and the embeddings work row by row (attention per
+     * (sentence, head), on T alone); from ATTN_BIG_T on attention needs the packing
+     * scratch, whose absence would send it to OpenBLAS instead. */
+    int p = linear_path(run, rows);
+    if (p == 2 || p != linear_path(run, (size_t)T))
+        return 0;
+    if (head_has_pooler(run->m) && linear_path(run, (size_t)B) != linear_path(run, 1))
+        return 0;
+    if (T >= ATTN_BIG_T && bs_k_linear_big_available() && run->pack_parts < 1)
+        return 0;
+    return 1;
+}
+
 double bs_forward_flops(const bs_config *cfg, bs_head head, int B, int T)
 {
     double b = B, t = T, H = cfg->hidden_size, I = cfg->intermediate_size;

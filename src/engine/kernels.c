@@ -581,10 +581,18 @@ AVX2 static void ls_tail(float *out, size_t ldo, const float *x, size_t ldx, con
 {
     static const ls_kernel kern[BS_K_SMALL_MR + 1] = {NULL, ls_1x3, ls_2x3, ls_3x3, ls_4x3};
     size_t N3 = N - N % BS_K_SMALL_NR;
-    if (N < BS_K_SMALL_NR) { /* one or two weight rows in all: dot products */
+    if (N < BS_K_SMALL_NR) {
+        /* One or two weight rows in all (a thread's slice can be that narrow): dot
+         * products, summed chunk by chunk as the micro-kernel sums them, so that a column
+         * comes out the same bits whichever way the columns were sliced over threads (a
+         * row's result must not depend on how many rows shared the pass). */
         for (size_t n = 0; n < N; n++)
             for (size_t m = 0; m < M; m++)
-                out[m * ldo + n] = dot_avx2(x + m * ldx, w + n * ldw, K);
+                for (size_t k0 = 0; k0 < K; k0 += BS_K_SMALL_KC) {
+                    size_t kc = K - k0 < BS_K_SMALL_KC ? K - k0 : BS_K_SMALL_KC;
+                    float d = dot_avx2(x + m * ldx + k0, w + n * ldw + k0, kc);
+                    out[m * ldo + n] = k0 > 0 ? out[m * ldo + n] + d : d;
+                }
         return;
     }
     /* The last N % 3 rows: the kernel on the last three rows (recomputing one or two

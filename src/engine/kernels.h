@@ -89,6 +89,14 @@ size_t bs_k_linear_big_scratch(void);
 #define BS_K_BIG_NC 256    /* weight rows per packed block: a multiple of BS_K_BIG_NR */
 #define BS_K_BIG_KC 768    /* k per packed block */
 
+/* Rows are independent in both kernels: each output is summed in an order set by K alone
+ * (the small kernel: 8 lanes per chunk of BS_K_SMALL_KC, then across the lanes; the big
+ * one: k by k per block of BS_K_BIG_KC), never by M or by which columns a call covers,
+ * so a row comes out the same bits whether it is computed alone or among many, and
+ * whichever way the columns are sliced over threads. The two kernels' orders differ from
+ * each other: a row is only reproduced by the same kernel (bs_run_rows_exact, bert.c).
+ * tests/test_kernels.c checks both. */
+
 /* Up to this many rows (B x T) bert.c's linear layers use bs_k_linear_small, above it
  * bs_k_linear_big. Measured on bert-base at 2 threads (median ms, small | big): 16 rows
  * 18.9 | 25.5, 48 rows 46.2 | 52.3, 96 rows 88.9 | 89.9, 128 rows 118.6 | 120.6, 192 rows
