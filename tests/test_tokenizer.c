@@ -1194,6 +1194,36 @@ static void test_tokenizer_added_tokens_files(void **state)
     rm_dir(d);
 }
 
+/* tokenizer.json's added_tokens as the crate takes them: an empty content adds nothing
+ * and a content seen before updates that token. The warning about a stated id names the
+ * token the entry is about (found by the fuzzer: an empty first entry crashed the loader,
+ * and a repeated content was reported under the last token's name). */
+static void test_tokenizer_added_tokens_empty_and_repeated(void **state)
+{
+    bs_tokenizer *t;
+    bs_error err = {0};
+    char *d = scratch_dir();
+    copy_vocab(d, UNCASED_VOCAB);
+    put_file(d, "tokenizer.json",
+             "{\"added_tokens\": [{\"content\": \"\", \"id\": 5},"
+             " {\"content\": \"[E1]\", \"id\": 30522}, {\"content\": \"[E2]\", \"id\": 30523},"
+             " {\"content\": \"[E1]\", \"id\": 40000}]}");
+    assert_int_equal(bs_tokenizer_load(&t, d, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_id(t, "[E1]"), 30522);
+    assert_int_equal(bs_tokenizer_id(t, "[E2]"), 30523);
+    assert_int_equal(bs_tokenizer_vocab_size(t), 30524);
+    const bs_warnings *w = bs_tokenizer_warnings(t);
+    int right = 0, wrong = 0;
+    for (int i = 0; i < w->count; i++) {
+        right |= strstr(w->items[i], "'[E1]' says id 40000 but gets 30522") != NULL;
+        wrong |= strstr(w->items[i], "'[E2]' says id 40000") != NULL;
+    }
+    assert_true(right);
+    assert_false(wrong);
+    bs_tokenizer_free(t);
+    rm_dir(d);
+}
+
 /* ---- trace -------------------------------------------------------------------------- */
 
 static void test_tokenizer_trace_contents(void **state)
@@ -1257,6 +1287,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer_trace_contents),
         cmocka_unit_test(test_tokenizer_added_tokens_match_hf),
         cmocka_unit_test(test_tokenizer_added_tokens_files),
+        cmocka_unit_test(test_tokenizer_added_tokens_empty_and_repeated),
         cmocka_unit_test(test_tokenizer_no_max_length_known),
         cmocka_unit_test(test_tokenizer_max_length_semantics),
         cmocka_unit_test(test_tokenizer_options_match_hf),

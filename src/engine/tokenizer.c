@@ -1231,12 +1231,15 @@ static bs_status load_added(bs_tokenizer *t, const cJSON *cfg, const cJSON *tj, 
     cJSON_ArrayForEach(e, list) {
         if ((st = add_token_json(t, e, 0, "tokenizer.json", err)) != BS_OK)
             goto out;
+        /* The token this entry added or updated: an empty content adds none, and a
+         * content seen before updates the earlier one, not the last. */
+        const cJSON *c = cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "content") : e;
+        int k = cJSON_IsString(c) ? added_find(t, c->valuestring) : -1;
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "id");
-        int got = t->added[t->n_added - 1].id;
-        if (cJSON_IsNumber(id) && id->valuedouble != got)
+        if (k >= 0 && cJSON_IsNumber(id) && id->valuedouble != t->added[k].id)
             bs_warn(&t->warnings, "tokenizer.json: added token '%s' says id %.0f but gets %d, "
                     "as in Hugging Face (ids follow the vocab in order)",
-                    t->added[t->n_added - 1].content, id->valuedouble, got);
+                    t->added[k].content, id->valuedouble, t->added[k].id);
     }
     const cJSON *additional =
         cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "additional_special_tokens") : NULL;
