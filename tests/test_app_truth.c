@@ -202,6 +202,36 @@ static void test_session_wait_ends_the_edit(void **unused)
     rmdir(dir);
 }
 
+/* Opening a detail panel while an edit's result is still on its way: the new job
+ * carries the edit too (the edit's own result is dropped as stale), so its change must
+ * still be reported when that job's result lands. */
+static void test_panel_opened_before_the_edit_lands_keeps_its_change(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    app_event ev = {.kind = EV_KEY, .key = APP_KEY_ENTER};
+    app_apply(&s.st, &ev); /* the reducer alone: no result computed, as in the terminal */
+    ev.key = APP_KEY_END;
+    app_apply(&s.st, &ev);
+    for (const char *p = " It goes on and on and on."; *p; p++) {
+        ev.key = (unsigned char)*p;
+        app_apply(&s.st, &ev);
+    }
+    ev.key = APP_KEY_ESC;
+    app_apply(&s.st, &ev);
+    ev.key = 'v';
+    assert_true(app_apply(&s.st, &ev) & APP_RECOMPUTE);
+    app_job *job = app_make_job(&s.st);
+    assert_non_null(job);
+    app_result *r = app_compute(&env2, job, NULL);
+    app_job_free(job);
+    assert_int_equal(app_install_result(&s.st, r, &env2), 1);
+    assert_int_equal(s.st.result->m[0].batch.T, 16);
+    assert_string_equal(s.st.change, "T grew from 8 to 16: sentence 1 has 16 tokens and the "
+                                     "batch pads to the longest");
+    app_headless_free(&s);
+}
+
 /* --- Enter ends the edit ---------------------------------------------------------- */
 
 static void test_enter_while_typing_ends_the_edit(void **unused)
@@ -410,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_change_is_measured_from_before_the_edit),
         cmocka_unit_test(test_typing_that_stops_ends_the_edit),
         cmocka_unit_test(test_session_wait_ends_the_edit),
+        cmocka_unit_test(test_panel_opened_before_the_edit_lands_keeps_its_change),
         cmocka_unit_test(test_enter_while_typing_ends_the_edit),
         cmocka_unit_test(test_padding_none_draws_each_row_at_its_length),
         cmocka_unit_test(test_padding_max_length_uses_model_max_length),

@@ -785,8 +785,13 @@ int app_apply(app_state *st, const app_event *ev)
      * asks for it. Moving the selection does not: it is there for every sentence. */
     if (app_detail_model(st) != detail_model && app_detail_model(st) >= 0 &&
         !(flags & APP_RECOMPUTE)) {
+        /* An edit whose result is still on its way is in this job too (its own result
+         * will be dropped as stale): then this is no mere refresh, and what changed is
+         * reported when it lands. */
+        int edit_pending = st->pending;
         flags |= recompute(st);
-        st->refresh_gen = st->gen;
+        if (!edit_pending)
+            st->refresh_gen = st->gen;
     }
     /* Keep the cursor on a character boundary of the selected sentence whatever the
      * action did to the selection (delete, move, reorder outside the editor). */
