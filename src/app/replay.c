@@ -505,6 +505,7 @@ static void apply_focus(run *x, int panel)
     if (want == FOCUS_EDITOR && st->focus != FOCUS_EDITOR)
         fl |= app_apply_action(st, ACT_EDIT);
     st->focus = want;
+    app_edit_streak(st, want == FOCUS_EDITOR); /* leaving the editor ends the edit */
     if (fl & APP_RECOMPUTE)
         app_headless_refresh(&x->s);
 }
