@@ -954,6 +954,13 @@ static int norm_char(const bs_tokenizer *t, int stages, uint32_t c, uint32_t *o)
 /* Normalizes original code points [a, b) into w->norm / w->orig. */
 static bs_status normalize_span(const bs_tokenizer *t, work *w, int a, int b, bs_error *err)
 {
+    /* 4 output code points per input one covers nearly every character; the rare longer
+     * expansion (at most 16) grows the buffers below. Every size here must stay in int
+     * range, or an overflowed one would not grow them at all: 16 per character, plus
+     * need, below INT_MAX. */
+    if (b - a > INT_MAX / 32)
+        return bs_fail(err, BS_ERR_LIMIT, "a text of %d characters is too long to normalize",
+                       b - a);
     int need = (b - a) * 4 + 16;
     if (grow((void **)&w->norm, &w->cap_norm, need, sizeof *w->norm) ||
         grow((void **)&w->orig, &w->cap_orig, need, sizeof *w->orig))
