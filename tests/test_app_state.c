@@ -622,7 +622,7 @@ static void test_truncation_and_max_length_padding_reach_the_batch(void **unused
     app_headless_key(&s, 't');
     app_headless_key(&s, '-');
     b = &s.st.result->m[0].batch;
-    assert_int_equal(s.st.max_length, 7); /* from 8 (set by truncation: the current T) */
+    assert_int_equal(s.st.max_length, 7); /* - steps from the current T, 8 */
     assert_int_equal(b->T, 7);
     assert_int_equal(b->truncated[0], 1);
     assert_int_equal(b->input_ids[6], 102); /* [SEP] is kept */

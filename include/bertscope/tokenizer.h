@@ -13,7 +13,7 @@
  *     bs_batch_free(&batch);
  *     bs_tokenizer_free(tok);
  *
- * Semantics follow docs/hf-semantics.md (T1-T10) and Hugging Face's `tokenizers` crate
+ * Semantics follow docs/hf-semantics.md (T1-T11) and Hugging Face's `tokenizers` crate
  * (BertNormalizer, BertPreTokenizer, WordPiece, TemplateProcessing). A tokenizer is
  * immutable after loading and may be shared between threads. The character classes are
  * the crate's own (src/engine/tokenizer_tables.c, extracted from it), and

@@ -324,7 +324,8 @@ static bs_status vocab_parse(bs_tokenizer *t, const char *data, size_t len, bs_e
     return vocab_index(t, err);
 }
 
-/* tokenizer.json's WordPiece vocab {"piece": id, ...}, used only without vocab.txt. */
+/* tokenizer.json's WordPiece vocab {"piece": id, ...}: when tokenizer.json has one it wins
+ * over vocab.txt, as BertTokenizerFast loads tokenizer.json first. */
 static bs_status vocab_from_json(bs_tokenizer *t, const cJSON *vocab, bs_error *err)
 {
     int n = cJSON_GetArraySize(vocab);
