@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "app/headless.h"
@@ -29,13 +28,6 @@ const char *app_tty_recovered(void)
 static void on_stop_signal(int sig)
 {
     stop_signal = sig;
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 int app_run_tty(app_state *st, const app_env *env, char *err, size_t err_size)
@@ -87,7 +79,7 @@ int app_run_tty_hook(app_state *st, const app_env *env, app_event_hook hook, voi
         app_worker_submit(w, job);
     }
     int redraw = 1;
-    double last_input = now_ms();
+    double last_input = app_now_ms();
     while (!stop_signal) {
         if (redraw) {
             app_render(&g, st, env);
@@ -100,7 +92,7 @@ int app_run_tty_hook(app_state *st, const app_env *env, app_event_hook hook, voi
         app_event ev = tty_next_event(250, fds[0]);
         /* Typing that stopped ends the edit ("what changed" is measured per edit). */
         if (ev.kind == EV_NONE && st->edit_streak &&
-            now_ms() - last_input >= APP_EDIT_PAUSE_MS) {
+            app_now_ms() - last_input >= APP_EDIT_PAUSE_MS) {
             app_event idle = {.kind = EV_IDLE};
             app_apply(st, &idle);
         }
@@ -110,7 +102,7 @@ int app_run_tty_hook(app_state *st, const app_env *env, app_event_hook hook, voi
                 flags |= APP_REDRAW;
             } else {
                 if (ev.kind == EV_KEY || ev.kind == EV_TEXT || ev.kind == EV_MOUSE)
-                    last_input = now_ms();
+                    last_input = app_now_ms();
                 app_tag_mouse(&ev, &g);
                 if (hook)
                     hook(ctx, &ev, st);

@@ -7,7 +7,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "app/reducer.h"
 #include "app/views.h"
@@ -89,13 +88,6 @@ char *app_headless_dump(app_headless *s, int with_styles)
     return grid_dump(&s->grid, with_styles);
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -116,9 +108,9 @@ int app_bench_typing(const app_env *env, const char *text, int rounds, int w, in
     for (int r = 0; r < rounds; r++) {
         app_headless_key(&s, 'a'); /* a new sentence, typed into */
         for (size_t i = 0; i < n; i++) {
-            double t0 = now_ms();
+            double t0 = app_now_ms();
             app_headless_key(&s, (unsigned char)text[i]);
-            lat[k++] = now_ms() - t0;
+            lat[k++] = app_now_ms() - t0;
             if (s.st.result) {
                 out->tokenize_ms += s.st.result->ms_tokenize;
                 out->forward_ms += s.st.result->ms_forward;

@@ -167,7 +167,7 @@ void app_result_free(app_result *r)
     free(r);
 }
 
-static double now_ms(void)
+double app_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -650,14 +650,14 @@ app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs)
                              ? job->max_length
                              : bs_tokenizer_default_max_length(am->tok, maxpos);
         bs_error err = {0};
-        double t0 = now_ms();
+        double t0 = app_now_ms();
         if (bs_encode_batch(am->tok, texts, job->n, &opt, &mr->batch, &err) != BS_OK) {
             memset(&mr->batch, 0, sizeof mr->batch);
             set_error(mr, &err);
-            r->ms_tokenize += now_ms() - t0;
+            r->ms_tokenize += app_now_ms() - t0;
             continue;
         }
-        r->ms_tokenize += now_ms() - t0;
+        r->ms_tokenize += app_now_ms() - t0;
         mr->ok_tokens = 1;
         for (int b = 1; b < mr->batch.B; b++)
             if (mr->batch.length[b] != mr->batch.length[0])
@@ -666,7 +666,7 @@ app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs)
     /* The models are independent: with two or more, each runs on its own thread and its
      * own pool (the interface's default shows two heads side by side, and the machine
      * has cores to spare), so a keystroke costs the slowest model, not the sum. */
-    double t0 = now_ms();
+    double t0 = app_now_ms();
     fwd_task tasks[APP_MAX_MODELS];
     pthread_t threads[APP_MAX_MODELS];
     int started[APP_MAX_MODELS] = {0};
@@ -694,7 +694,7 @@ app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs)
         if (locals[i])
             bs_run_free(locals[i]);
     }
-    r->ms_forward += now_ms() - t0;
+    r->ms_forward += app_now_ms() - t0;
     /* "Break it" reruns the batch up to six times: only when its panel is open, and on
      * this (worker) thread, never on the input path. */
     if (job->want_break && job->brk_model >= 0 && job->brk_model < env->n &&

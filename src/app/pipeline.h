@@ -144,6 +144,10 @@ void app_runs_free(app_runs *runs);
 app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs);
 void app_result_free(app_result *r);
 
+/* Milliseconds on the monotonic clock: the interface's one clock (timings, the typing
+ * pause, replays' waits). */
+double app_now_ms(void);
+
 /* The worker thread: app_worker_submit() replaces any job not yet started;
  * when a result is ready the worker writes one byte to notify_fd (a pipe the event
  * loop watches) and app_worker_take() hands it over. */

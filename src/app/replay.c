@@ -712,13 +712,6 @@ int app_replay_headless(app_replay *r, FILE *out, FILE *cast, app_snaps *snaps, 
 
 /* ---- in the terminal -------------------------------------------------------------- */
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Replays commands [0, upto) silently (for stepping back). */
 static int fast_forward(run *x, int upto, bs_error *err)
 {
@@ -797,9 +790,9 @@ int app_replay_tty(app_replay *r, bs_error *err)
                 wait_ms = 1500 / r->opt.speed;
             hurry = hurry_shown = 0;
         } else if (c->kind == SC_CAPTION && !r->opt.step && !hurry &&
-                   now_ms() < caption_at + caption_need) {
+                   app_now_ms() < caption_at + caption_need) {
             /* Without a presenter, the previous caption stays until it can be read. */
-            wait_ms = caption_at + caption_need - now_ms();
+            wait_ms = caption_at + caption_need - app_now_ms();
             next = i;
         } else if (c->kind != SC_SIZE && c->kind != SC_MODEL && c->kind != SC_SNAPSHOT) {
             if (apply(&x, c, err)) {
@@ -808,7 +801,7 @@ int app_replay_tty(app_replay *r, bs_error *err)
             }
             hurry_shown |= hurry;
             if (c->kind == SC_CAPTION) {
-                caption_at = now_ms();
+                caption_at = app_now_ms();
                 caption_need = app_caption_read_ms(c->str, c->len) / r->opt.speed;
             }
             if (i == 0 || r->script.cmds[i - 1].kind != SC_WAIT)
@@ -819,10 +812,10 @@ int app_replay_tty(app_replay *r, bs_error *err)
         refresh_frame(&x);
         tty_draw(&x.s.grid);
         /* Wait for the command's time, or until space when stopped or paused. */
-        double until = now_ms() + wait_ms;
+        double until = app_now_ms() + wait_ms;
         for (;;) {
             int block = stop_here || paused;
-            int left = block ? 250 : (int)(until - now_ms());
+            int left = block ? 250 : (int)(until - app_now_ms());
             if (!block && left <= 0)
                 break;
             app_event ev = tty_next_event(left, -1);

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "app/pipeline.h"
 #include "bertscope/model.h"
 #include "cli/cli.h"
 
@@ -60,13 +61,6 @@ static void usage(FILE *f)
         "  --sgemm-peak            measure OpenBLAS sgemm GFLOP/s on a 1024x3072x768 GEMM\n"
         "  --write-checkpoint DIR  write a random F32 BertModel folder of the --config\n"
         "                          geometry (default base), for load-time measurements\n");
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 /* CPU time of the whole process (all threads). On a busy machine wall time includes
@@ -176,10 +170,10 @@ static int sgemm_peak(const bench_opts *o)
         b[i] = (float)((i * 104729) % 1000) * 1e-3f - 0.5f;
     double best = 1e30;
     for (int r = 0; r < 6; r++) { /* first is the warm-up; the best of the rest */
-        double t0 = now_ms();
+        double t0 = app_now_ms();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, a, K, b, K, 0.0f,
                     c, N);
-        double dt = now_ms() - t0;
+        double dt = app_now_ms() - t0;
         if (r && dt < best)
             best = dt;
     }
@@ -386,7 +380,7 @@ static int bench_forward(const bench_opts *o)
     bs_run *run = NULL;
     bs_load_options lo = bs_load_defaults();
     lo.seed = o->seed;
-    double t0 = now_ms();
+    double t0 = app_now_ms();
     bs_status st;
     if (o->model) {
         char path[PATH_MAX];
@@ -398,7 +392,7 @@ static int bench_forward(const bench_opts *o)
         cli_error(&err);
         return cli_exit_code(st);
     }
-    double load_ms = now_ms() - t0;
+    double load_ms = app_now_ms() - t0;
     const bs_config *c = bs_model_config(m);
     size_t BT = (size_t)o->batch * o->seq;
     int32_t *ids = malloc(BT * sizeof *ids);
@@ -420,12 +414,12 @@ static int bench_forward(const bench_opts *o)
         rc = cli_exit_code(st);
         goto out;
     }
-    double first_ms = now_ms() - t0;
+    double first_ms = app_now_ms() - t0;
     double *cpu = times + o->runs;
     for (int r = 0; r < o->runs; r++) {
-        double a = now_ms(), c0 = cpu_ms();
+        double a = app_now_ms(), c0 = cpu_ms();
         bs_forward(run, ids, NULL, NULL, o->batch, o->seq, &err);
-        times[r] = now_ms() - a;
+        times[r] = app_now_ms() - a;
         cpu[r] = cpu_ms() - c0;
     }
     qsort(times, (size_t)o->runs, sizeof *times, cmp_double);

@@ -65,9 +65,7 @@ typedef struct record_ctx {
 static void record_hook(void *ctx, const app_event *ev, const app_state *st)
 {
     record_ctx *rc = ctx;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double now = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    double now = app_now_ms();
     if (rc->failed)
         return;
     if (!rc->opened) {
