@@ -12,7 +12,6 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "app/style.h"
 #include "app/tty.h"
