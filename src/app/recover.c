@@ -76,13 +76,7 @@ static int write_new(const app_state *st, const char *file, const char *dir, cha
             unlink(out);
             return -1;
         }
-        for (int i = 0; i < st->n_lines; i++) {
-            fwrite(st->lines[i].s ? st->lines[i].s : "", 1, st->lines[i].len, f);
-            fputc('\n', f);
-        }
-        int bad = ferror(f);
-        bad |= fclose(f) != 0;
-        if (bad) {
+        if (app_state_write_lines(st, f) != 0) {
             unlink(out);
             return -1;
         }

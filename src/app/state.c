@@ -175,6 +175,17 @@ int app_state_load_file(app_state *st, const char *path, bs_error *err)
     return rc;
 }
 
+int app_state_write_lines(const app_state *st, FILE *f)
+{
+    for (int i = 0; i < st->n_lines; i++) {
+        fwrite(st->lines[i].s ? st->lines[i].s : "", 1, st->lines[i].len, f);
+        fputc('\n', f);
+    }
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    return bad ? -1 : 0;
+}
+
 int app_state_save_file(app_state *st, const char *path, bs_error *err)
 {
     /* Write a temporary file and rename it, so a failed save never truncates the
@@ -184,13 +195,7 @@ int app_state_save_file(app_state *st, const char *path, bs_error *err)
     FILE *f = fopen(tmp, "wb");
     if (!f)
         return bs_fail(err, BS_ERR_IO, "cannot write '%s': %s", path, strerror(errno)), -1;
-    for (int i = 0; i < st->n_lines; i++) {
-        fwrite(st->lines[i].s, 1, st->lines[i].len, f);
-        fputc('\n', f);
-    }
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
+    if (app_state_write_lines(st, f) != 0 || rename(tmp, path) != 0) {
         remove(tmp);
         return bs_fail(err, BS_ERR_IO, "cannot write '%s': %s", path, strerror(errno)), -1;
     }

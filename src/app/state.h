@@ -10,6 +10,7 @@
 #define BERTSCOPE_APP_STATE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "app/event.h"
 #include "app/keymap.h"
@@ -126,6 +127,9 @@ int app_state_set_lines(app_state *st, const char *const *lines, const size_t *l
  * kept as text, as Hugging Face keeps it). Fills err on failure. */
 int app_state_load_file(app_state *st, const char *path, bs_error *err);
 int app_state_save_file(app_state *st, const char *path, bs_error *err);
+/* Writes the sentences to f, one a line as the sentence files hold them, and closes f.
+ * Returns 0, or -1 when a write or the close failed. */
+int app_state_write_lines(const app_state *st, FILE *f);
 /* Acts on APP_SAVE: writes the sentences to st->path ("sentences.txt" when none) and
  * says in the note how it went. */
 void app_save_sentences(app_state *st);
