@@ -89,22 +89,9 @@ static int mouse(app_state *st, const app_event *ev)
     return APP_REDRAW;
 }
 
-/* The front model's result, or NULL before any. */
-static const app_model_result *front_result(const app_state *st)
-{
-    return st->result && st->front < st->result->n ? &st->result->m[st->front] : NULL;
-}
-
-/* The front model's token batch, or NULL before any result. */
-static const bs_batch *front_batch(const app_state *st)
-{
-    const app_model_result *mr = front_result(st);
-    return mr && mr->ok_tokens ? &mr->batch : NULL;
-}
-
 static int current_T(const app_state *st)
 {
-    const bs_batch *b = front_batch(st);
+    const bs_batch *b = app_front_batch(st);
     return b ? b->T : 0;
 }
 
@@ -205,7 +192,7 @@ static int token_matches(const bs_token *t, const char *q)
 
 static int find_next(app_state *st)
 {
-    const bs_batch *b = front_batch(st);
+    const bs_batch *b = app_front_batch(st);
     if (!st->find[0])
         return APP_REDRAW;
     if (!b || b->B == 0 || b->T == 0) {
@@ -476,7 +463,7 @@ static int reduce_view(app_state *st, app_action a)
     case ACT_ATTN_NEXT:
     case ACT_ATTN_PREV: {
         /* Heads 0..A-1, then -1 for the mean; A from the front model's result. */
-        const app_model_result *mr = front_result(st);
+        const app_model_result *mr = app_front_result(st);
         int A = mr && mr->attn_A > 0 ? mr->attn_A : 1;
         int h = st->attn_head + 1; /* 0 = mean, 1..A = heads */
         h = (h + (a == ACT_ATTN_NEXT ? 1 : A)) % (A + 1);
@@ -507,7 +494,7 @@ static int reduce_view(app_state *st, app_action a)
 /* The deeper views' switches (deepstate.h), clamped to the front model's batch. */
 static int reduce_deep(app_state *st, app_action a)
 {
-    const app_model_result *mr = front_result(st);
+    const app_model_result *mr = app_front_result(st);
     deep_dims dims = {0, st->sel_col, 0};
     if (mr && mr->ok_tokens) {
         dims.T = mr->batch.T;

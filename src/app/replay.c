@@ -455,10 +455,8 @@ static int run_init(run *x, app_replay *r, int large)
  * the rows are padded, the row's own length without padding; 0 before any result. */
 static int row_positions(const app_state *st, int b)
 {
-    if (!st->result || st->front >= st->result->n || !st->result->m[st->front].ok_tokens)
-        return 0;
-    const bs_batch *bt = &st->result->m[st->front].batch;
-    if (b >= bt->B)
+    const bs_batch *bt = app_front_batch(st);
+    if (!bt || b >= bt->B)
         return 0;
     return st->padding == BS_PAD_NONE && bt->length ? bt->length[b] : bt->T;
 }

@@ -224,6 +224,17 @@ int app_detail_model(const app_state *st)
     return st->detail != DETAIL_NONE ? st->front : -1;
 }
 
+const app_model_result *app_front_result(const app_state *st)
+{
+    return st->result && st->front < st->result->n ? &st->result->m[st->front] : NULL;
+}
+
+const bs_batch *app_front_batch(const app_state *st)
+{
+    const app_model_result *mr = app_front_result(st);
+    return mr && mr->ok_tokens ? &mr->batch : NULL;
+}
+
 app_job *app_make_job(const app_state *st)
 {
     app_job *job = calloc(1, sizeof *job);

@@ -135,6 +135,11 @@ int app_state_write_lines(const app_state *st, FILE *f);
 void app_save_sentences(app_state *st);
 
 
+/* The newest result of the model in front, NULL before any; its batch, NULL too when
+ * its tokenization failed. */
+const app_model_result *app_front_result(const app_state *st);
+const bs_batch *app_front_batch(const app_state *st);
+
 /* A job for the current sentences and options (gen = st->gen); NULL if out of memory. */
 app_job *app_make_job(const app_state *st);
 /* The model whose detail panels' data the next job must compute (details.h): the one in

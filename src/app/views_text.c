@@ -10,15 +10,12 @@
 
 const app_model_result *panel_front_result(const app_state *st)
 {
-    if (!st->result || st->front >= st->result->n)
-        return NULL;
-    return &st->result->m[st->front];
+    return app_front_result(st);
 }
 
 const bs_batch *panel_front_batch(const app_state *st)
 {
-    const app_model_result *mr = panel_front_result(st);
-    return mr && mr->ok_tokens ? &mr->batch : NULL;
+    return app_front_batch(st);
 }
 
 const char *panel_label(const app_model *m, const app_model_result *mr, int k)
