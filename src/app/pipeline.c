@@ -615,6 +615,20 @@ static void *fwd_main(void *arg)
     return NULL;
 }
 
+/* The encode options of a job for one model, as the user set them; max_length unset
+ * is the tokenizer's default (model_max_length, else the model's positions). */
+static bs_encode_options job_options(const app_model *am, const app_job *job)
+{
+    bs_encode_options o = bs_encode_defaults(am->tok);
+    o.padding = job->padding;
+    o.padding_side = job->side;
+    o.truncation = job->truncation;
+    int maxpos = am->model ? bs_model_config(am->model)->max_position : 0;
+    o.max_length = job->max_length > 0 ? job->max_length
+                                       : bs_tokenizer_default_max_length(am->tok, maxpos);
+    return o;
+}
+
 app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs)
 {
     app_result *r = calloc(1, sizeof *r);
@@ -641,14 +655,7 @@ app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs)
     for (int i = 0; i < env->n; i++) {
         const app_model *am = &env->models[i];
         app_model_result *mr = &r->m[i];
-        bs_encode_options opt = bs_encode_defaults(am->tok);
-        opt.padding = job->padding;
-        opt.padding_side = job->side;
-        opt.truncation = job->truncation;
-        int maxpos = am->model ? bs_model_config(am->model)->max_position : 0;
-        opt.max_length = job->max_length > 0
-                             ? job->max_length
-                             : bs_tokenizer_default_max_length(am->tok, maxpos);
+        bs_encode_options opt = job_options(am, job);
         bs_error err = {0};
         double t0 = app_now_ms();
         if (bs_encode_batch(am->tok, texts, job->n, &opt, &mr->batch, &err) != BS_OK) {
@@ -700,11 +707,7 @@ app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs)
     if (job->want_break && job->brk_model >= 0 && job->brk_model < env->n &&
         env->models[job->brk_model].model && r->m[job->brk_model].ok_tokens) {
         const app_model *am = &env->models[job->brk_model];
-        bs_encode_options o = bs_encode_defaults(am->tok);
-        o.padding = job->padding;
-        o.padding_side = job->side;
-        o.truncation = job->truncation;
-        o.max_length = job->max_length;
+        bs_encode_options o = job_options(am, job);
         r->brk = calloc(1, sizeof *r->brk);
         if (r->brk)
             brk_compute(r->brk, am->model, am->pool, am->tok, texts, job->n, &o, 0);
