@@ -691,8 +691,8 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     }
     if (o->return_length) {
         cJSON *lens = cJSON_AddArrayToObject(doc, "length");
-        for (int b = 0; b < B; b++) /* the rows are (B, T): T each, pads included */
-            cJSON_AddItemToArray(lens, cJSON_CreateNumber(T));
+        for (int b = 0; b < B; b++) /* pads included; unpadded rows may differ */
+            cJSON_AddItemToArray(lens, cJSON_CreateNumber(cli_row_length(bt, b, o->padding)));
     }
 
     int bt_dims[2] = {B, T}, bth[3] = {B, T, H}, bh[2] = {B, H};

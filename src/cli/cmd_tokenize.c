@@ -223,12 +223,13 @@ static void put_json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* Prints row r; with all_T the padded width, else the row's own length. */
-/* One row as a JSON object; sample >= 0 adds overflow_to_sample_mapping (the input line,
- * from 0, the row comes from). */
-static void print_row(FILE *f, const bs_batch *b, int r, int all_T, int with_length, long sample)
+/* Row r as one JSON object: its own length unpadded, else the padded width (as
+ * cli_row_length); sample >= 0 adds overflow_to_sample_mapping (the input line, from 0,
+ * the row comes from). */
+static void print_row(FILE *f, const bs_batch *b, int r, bs_padding padding, int with_length,
+                      long sample)
 {
-    int n = all_T ? b->T : b->length[r];
+    int n = cli_row_length(b, r, padding);
     const char *names[] = {"input_ids", "token_type_ids", "attention_mask"};
     const int32_t *arrs[] = {b->input_ids, b->token_type_ids, b->attention_mask};
     const bs_token *tok = b->tokens + (size_t)r * b->T;
@@ -567,7 +568,7 @@ int cmd_tokenize(int argc, char **argv)
             }
             cli_warn_once(&b.warnings, &seen);
             for (int r = 0; r < b.B; r++) /* an overflowing line gives several rows */
-                print_row(stdout, &b, r, 0, with_length, overflow ? lineno - 1 : -1);
+                print_row(stdout, &b, r, padding, with_length, overflow ? lineno - 1 : -1);
             fflush(stdout);
             bs_batch_free(&b);
             continue;
@@ -600,7 +601,7 @@ int cmd_tokenize(int argc, char **argv)
             } else {
                 cli_warn_once(&b.warnings, &seen);
                 for (int r = 0; r < b.B; r++)
-                    print_row(stdout, &b, r, 1, with_length,
+                    print_row(stdout, &b, r, padding, with_length,
                               overflow ? b.overflow_to_sample_mapping[r] : -1);
                 bs_batch_free(&b);
             }

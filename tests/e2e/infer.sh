@@ -185,6 +185,15 @@ if printf 'the cat sat on the mat the cat sat on\nsat\n' | "$BIN" infer -m "$REF
    grep -q '"input_ids":	\[4, 6\]' "$TMP/ov.json" && tr -d ' \t\n' <"$TMP/ov.json" | grep -q '"overflow_to_sample_mapping":\[0,0,0,1\]'
 then ok "infer --return-overflowing-tokens: B 2 -> 4, with overflow_to_sample_mapping"
 else fail "infer --return-overflowing-tokens: $(cat "$TMP/err")"; fi
+# --return-length without padding: each row's own length, as tokenize prints it
+if printf 'the cat sat on the mat the\n' |
+   "$BIN" infer -m "$REF/infer_seq" --padding none --truncation --max-length 6 \
+        --return-overflowing-tokens --return-length --no-logits \
+       >"$TMP/len.json" 2>"$TMP/err" &&
+   tr -d ' \t\n' <"$TMP/len.json" | grep -q '"length":\[6,5\]'
+then ok "infer --return-length --padding none: each row's own length"
+else fail "infer --return-length --padding none: $(tr -d ' \t\n' <"$TMP/len.json" |
+                                                   grep -o '"length":[^]]*]')"; fi
 # is_split_into_words: words are the space-separated fields, each tokenized alone
 if printf 'Hello, unaffable world\n' | "$BIN" tokenize --is-split-into-words |
    grep -q '"offsets": \[\[0, 0\], \[0, 5\], \[5, 6\], \[0, 3\], \[3, 6\], \[6, 9\], \[0, 5\], \[0, 0\]\], "word_ids": \[null, 0, 0, 1, 1, 1, 2, null\]'
