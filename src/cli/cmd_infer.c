@@ -557,10 +557,11 @@ static cJSON *tok_predictions(const bs_model *m, const bs_tokenizer *tok, const 
 }
 
 /* BertForMaskedLM as HF's fill-mask pipeline reads it: softmax over the vocabulary at
- * each [MASK] position, the top k. Lines without [MASK] get an empty list. */
+ * each [MASK] position, the top k. Lines without [MASK] get an empty list; line_base is
+ * the input line (from 0) of the batch's first text, as print_document takes it. */
 static cJSON *mlm_predictions(const bs_tokenizer *tok, const bs_batch *bt,
                               const float *logits, int V, int k, bs_score_fn fn,
-                              bs_warnings *warn)
+                              bs_warnings *warn, int line_base)
 {
     int mask_id = bs_tokenizer_mask_id(tok);
     cJSON *arr = cJSON_CreateArray();
@@ -610,7 +611,7 @@ static cJSON *mlm_predictions(const bs_tokenizer *tok, const bs_batch *bt,
         if (!found)
             bs_warn(warn, "line %d has no [MASK]: nothing for the masked-LM head to predict "
                     "(write [MASK] where a word should be guessed)",
-                    bt->overflow_to_sample_mapping[b] + 1);
+                    line_base + bt->overflow_to_sample_mapping[b] + 1);
         cJSON_AddItemToArray(arr, row);
     }
     free(p);
@@ -732,7 +733,7 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     case BS_HEAD_MLM:
         cJSON_AddItemToObject(doc, "predictions",
                               mlm_predictions(tok, bt, out->logits, out->logits_shape[2],
-                                              o->top_k, fn, &own));
+                                              o->top_k, fn, &own, line_base));
         break;
     default:
         break;

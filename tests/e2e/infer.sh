@@ -85,6 +85,14 @@ if [ -n "$want" ] && [ "$got" = "$want" ]; then ok "mlm top-1 at [MASK] is id $w
 else fail "mlm top-1: got '$got', PyTorch's argmax is '$want'"; fi
 if grep -q 'line 1 has no \[MASK\]' "$TMP/infer_mlm.json"; then ok "mlm warns about lines without [MASK]"
 else fail "mlm warning for a line without [MASK]"; fi
+# with --padding none each line is its own document: its warning names its own line
+if printf 'The cat sat.\nDogs like playing!\n' | "$BIN" infer -m "$REF/infer_mlm" --padding none \
+       >"$TMP/mlm_none.json" 2>"$TMP/err" &&
+   [ "$(grep -o 'line [0-9]* has no \[MASK\]' "$TMP/mlm_none.json" | tr '\n' ' ')" = \
+     'line 1 has no [MASK] line 2 has no [MASK] ' ]
+then ok "mlm --padding none: each document's warning names its line"
+else fail "mlm --padding none warning lines: $(grep -o 'line [0-9]* has no' "$TMP/mlm_none.json")"
+fi
 
 # --padding none: one document per line, each unpadded
 n=$("$BIN" infer -m "$REF/infer_seq" --padding none <"$REF/infer_seq/input.txt" | grep -c '^	"model":')
