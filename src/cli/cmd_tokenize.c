@@ -14,10 +14,6 @@
 #include "bertscope/tokenizer.h"
 #include "cli/cli.h"
 
-/* Bytes of one text (A or B) that are tokenized: the tokenizer's working memory is
- * some 36 bytes per input byte, so longer texts are cut (at a character boundary) with
- * a note on stderr rather than grown into gigabytes. */
-
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -414,7 +410,7 @@ int cmd_tokenize(int argc, char **argv)
 {
     const char *model = NULL, *bench_file = NULL;
     int json = 0, pair = 0, no_special = 0;
-    int max_length = BS_MAX_LENGTH_UNSET, r, trunc_given = 0;
+    int max_length = BS_MAX_LENGTH_UNSET, trunc_given = 0;
     bs_truncation trunc = BS_TRUNC_NONE;
     bs_padding padding = BS_PAD_NONE;
     bs_side side = BS_SIDE_RIGHT, trunc_side = BS_SIDE_RIGHT;
@@ -424,6 +420,7 @@ int cmd_tokenize(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int got; /* cli_truncation_option's answer */
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return EXIT_OK;
@@ -441,9 +438,9 @@ int cmd_tokenize(int argc, char **argv)
             if (bs_max_length_parse(v, &max_length, &bad))
                 return cli_bad_value("tokenize", a, &bad);
             i++;
-        } else if ((r = cli_truncation_option("tokenize", argc, argv, &i, &trunc))) {
-            if (r < 0)
-                return -r;
+        } else if ((got = cli_truncation_option("tokenize", argc, argv, &i, &trunc))) {
+            if (got < 0)
+                return -got;
             trunc_given = 1;
         } else if (!strcmp(a, "--padding")) {
             if (!v) goto missing;
@@ -539,20 +536,20 @@ int cmd_tokenize(int argc, char **argv)
     size_t n = 0, ncap = 0;
     for (;;) {
         line_in li;
-        int r = read_input(stdin, json, pair, ++lineno, &buf, &cap, &li);
-        if (r == 1)
+        int rd = read_input(stdin, json, pair, ++lineno, &buf, &cap, &li);
+        if (rd == 1)
             break;
         li.words = NULL;
-        if (r == 0 && split_words && !(li.words = cli_split_words(&li.t))) {
+        if (rd == 0 && split_words && !(li.words = cli_split_words(&li.t))) {
             free(li.text);
             cli_errorf("out of memory");
             rc = EXIT_FAIL;
             break;
         }
-        if (r < 0) {
-            if (r == -2)
+        if (rd < 0) {
+            if (rd == -2)
                 free(li.text), free(li.words);
-            rc = r == -2 ? EXIT_USAGE : EXIT_FAIL;
+            rc = rd == -2 ? EXIT_USAGE : EXIT_FAIL;
             break;
         }
         if (padding == BS_PAD_NONE) { /* streaming: encode and print now */
