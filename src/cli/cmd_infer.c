@@ -111,11 +111,10 @@ static void usage(FILE *f)
         "pooler_output are printed instead of logits).\n");
 }
 
-static int usage_error(const char *fmt, const char *arg)
+/* The hint after a usage error (printed with cli_errorf); returns -EXIT_USAGE. */
+static int see_help(void)
 {
-    fputs("bertscope: error: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\nhint: see 'bertscope infer --help'\n", stderr);
+    fputs("hint: see 'bertscope infer --help'\n", stderr);
     return -EXIT_USAGE;
 }
 
@@ -135,8 +134,10 @@ static int parse_args(int argc, char **argv, infer_opts *o)
         bs_error err = {0};
 #define NEED_VALUE()                                                   \
     do {                                                               \
-        if (i + 1 >= argc)                                             \
-            return usage_error("option '%s' needs a value", a);        \
+        if (i + 1 >= argc) {                                           \
+            cli_errorf("option '%s' needs a value", a);                \
+            return see_help();                                         \
+        }                                                              \
         val = argv[++i];                                               \
     } while (0)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -144,8 +145,10 @@ static int parse_args(int argc, char **argv, infer_opts *o)
             return 1;
         } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
             NEED_VALUE();
-            if (o->n_models == MAX_MODELS)
-                return usage_error("at most 16 models (-m) at once, not more%s", "");
+            if (o->n_models == MAX_MODELS) {
+                cli_errorf("at most %d models (-m) at once, not more", MAX_MODELS);
+                return see_help();
+            }
             o->models[o->n_models++] = val;
         } else if (!strcmp(a, "--config")) {
             NEED_VALUE();
@@ -190,8 +193,10 @@ static int parse_args(int argc, char **argv, infer_opts *o)
                 return -cli_bad_value("infer", a, &err);
         } else if (!strcmp(a, "--top-k")) {
             NEED_VALUE();
-            if (cli_parse_int(val, 1, 1000, &n))
-                return usage_error("--top-k expects a number from 1 to 1000, not '%s'", val);
+            if (cli_parse_int(val, 1, 1000, &n)) {
+                cli_errorf("--top-k expects a number from 1 to 1000, not '%s'", val);
+                return see_help();
+            }
             o->top_k = (int)n;
         } else if (!strcmp(a, "--json")) {
             o->json_input = 1;
@@ -206,13 +211,15 @@ static int parse_args(int argc, char **argv, infer_opts *o)
             if (bs_seed_parse(val, &o->lo.seed, &err))
                 return -cli_bad_value("infer", a, &err);
         } else {
-            return usage_error(a[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'",
-                               a);
+            cli_errorf(a[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'", a);
+            return see_help();
         }
 #undef NEED_VALUE
     }
-    if (o->config && o->n_models)
-        return usage_error("--config and -m cannot be combined%s", "");
+    if (o->config && o->n_models) {
+        cli_errorf("--config and -m cannot be combined");
+        return see_help();
+    }
     return 0;
 }
 
