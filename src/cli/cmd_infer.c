@@ -887,9 +887,12 @@ static int run_model(const char *model_arg, const infer_opts *o, const line_t *l
         }
         if (st == BS_OK)
             rc = print_document(m, tok, &bt, bs_run_outputs(run), o, &extra, i);
-        else /* no document to carry them: why the tokens were not cut, say, is on stderr */
-            for (int k = 0; k < bt.warnings.count; k++)
-                fprintf(stderr, "bertscope: warning: %s\n", bt.warnings.items[k]);
+        else { /* no document to carry them: why the tokens were not cut, say, is on stderr
+                * (a batch holds each kind of warning once, so all of them are printed) */
+            bs_warnings seen = {0};
+            cli_warn_once(&bt.warnings, &seen);
+            bs_warnings_free(&seen);
+        }
         bs_batch_free(&bt);
         if (st != BS_OK)
             break;
