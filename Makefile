@@ -69,7 +69,7 @@ APP_TEST_OBJ    := $(APP_TEST_BIN:%=%.o)
 
 BIN := $(BUILD)/bertscope
 
-.PHONY: all run check bench install uninstall clean deps fuzz
+.PHONY: all run check bench install uninstall clean deps fuzz FORCE
 # Keep test objects between runs (they are intermediate files to make).
 .SECONDARY:
 
@@ -154,6 +154,12 @@ endif
 
 clean:
 	rm -rf build build-san build-fuzz bertscope
+
+# `make -s print-VAR` prints a variable, so scripts read the lists above instead of
+# copying them (tests/e2e/layers.sh, tsan_pool.sh). FORCE: a file print-VAR is ignored.
+print-%: FORCE
+	@echo $($*)
+FORCE:
 
 -include $(ENGINE_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTLIB_ENGINE_OBJ:.o=.d) \
          $(TESTLIB_APP_OBJ:.o=.d) $(TEST_BIN:%=%.d)

@@ -254,3 +254,8 @@ size_t cli_cut_utf8(const char *s, size_t len, size_t max)
         n = i;
     return n;
 }
+
+int cli_row_length(const bs_batch *b, int r, bs_padding padding)
+{
+    return padding == BS_PAD_NONE ? b->length[r] : b->T;
+}

@@ -71,6 +71,10 @@ int cli_truncation_option(const char *cmd, int argc, char **argv, int *i, bs_tru
  * memory. */
 size_t *cli_split_words(bs_text *t);
 
+/* len(input_ids) of row r as return_length gives it: the row's own length when the
+ * batch is not padded (padding none: rows may differ), else the padded width T. */
+int cli_row_length(const bs_batch *b, int r, bs_padding padding);
+
 /* Prints each of a batch's warnings ("bertscope: warning: ...") to stderr the first time
  * its kind is seen (its first 24 characters), as transformers logs each once per
  * tokenizer; *seen keeps what was printed (free with bs_warnings_free). */

@@ -111,11 +111,10 @@ static void usage(FILE *f)
         "pooler_output are printed instead of logits).\n");
 }
 
-static int usage_error(const char *fmt, const char *arg)
+/* The hint after a usage error (printed with cli_errorf); returns -EXIT_USAGE. */
+static int see_help(void)
 {
-    fputs("bertscope: error: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\nhint: see 'bertscope infer --help'\n", stderr);
+    fputs("hint: see 'bertscope infer --help'\n", stderr);
     return -EXIT_USAGE;
 }
 
@@ -135,8 +134,10 @@ static int parse_args(int argc, char **argv, infer_opts *o)
         bs_error err = {0};
 #define NEED_VALUE()                                                   \
     do {                                                               \
-        if (i + 1 >= argc)                                             \
-            return usage_error("option '%s' needs a value", a);        \
+        if (i + 1 >= argc) {                                           \
+            cli_errorf("option '%s' needs a value", a);                \
+            return see_help();                                         \
+        }                                                              \
         val = argv[++i];                                               \
     } while (0)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -144,8 +145,10 @@ static int parse_args(int argc, char **argv, infer_opts *o)
             return 1;
         } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
             NEED_VALUE();
-            if (o->n_models == MAX_MODELS)
-                return usage_error("at most 16 models (-m) at once, not more%s", "");
+            if (o->n_models == MAX_MODELS) {
+                cli_errorf("at most %d models (-m) at once, not more", MAX_MODELS);
+                return see_help();
+            }
             o->models[o->n_models++] = val;
         } else if (!strcmp(a, "--config")) {
             NEED_VALUE();
@@ -190,8 +193,10 @@ static int parse_args(int argc, char **argv, infer_opts *o)
                 return -cli_bad_value("infer", a, &err);
         } else if (!strcmp(a, "--top-k")) {
             NEED_VALUE();
-            if (cli_parse_int(val, 1, 1000, &n))
-                return usage_error("--top-k expects a number from 1 to 1000, not '%s'", val);
+            if (cli_parse_int(val, 1, 1000, &n)) {
+                cli_errorf("--top-k expects a number from 1 to 1000, not '%s'", val);
+                return see_help();
+            }
             o->top_k = (int)n;
         } else if (!strcmp(a, "--json")) {
             o->json_input = 1;
@@ -206,13 +211,15 @@ static int parse_args(int argc, char **argv, infer_opts *o)
             if (bs_seed_parse(val, &o->lo.seed, &err))
                 return -cli_bad_value("infer", a, &err);
         } else {
-            return usage_error(a[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'",
-                               a);
+            cli_errorf(a[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'", a);
+            return see_help();
         }
 #undef NEED_VALUE
     }
-    if (o->config && o->n_models)
-        return usage_error("--config and -m cannot be combined%s", "");
+    if (o->config && o->n_models) {
+        cli_errorf("--config and -m cannot be combined");
+        return see_help();
+    }
     return 0;
 }
 
@@ -557,10 +564,11 @@ static cJSON *tok_predictions(const bs_model *m, const bs_tokenizer *tok, const 
 }
 
 /* BertForMaskedLM as HF's fill-mask pipeline reads it: softmax over the vocabulary at
- * each [MASK] position, the top k. Lines without [MASK] get an empty list. */
+ * each [MASK] position, the top k. Lines without [MASK] get an empty list; line_base is
+ * the input line (from 0) of the batch's first text, as print_document takes it. */
 static cJSON *mlm_predictions(const bs_tokenizer *tok, const bs_batch *bt,
                               const float *logits, int V, int k, bs_score_fn fn,
-                              bs_warnings *warn)
+                              bs_warnings *warn, int line_base)
 {
     int mask_id = bs_tokenizer_mask_id(tok);
     cJSON *arr = cJSON_CreateArray();
@@ -610,7 +618,7 @@ static cJSON *mlm_predictions(const bs_tokenizer *tok, const bs_batch *bt,
         if (!found)
             bs_warn(warn, "line %d has no [MASK]: nothing for the masked-LM head to predict "
                     "(write [MASK] where a word should be guessed)",
-                    bt->overflow_to_sample_mapping[b] + 1);
+                    line_base + bt->overflow_to_sample_mapping[b] + 1);
         cJSON_AddItemToArray(arr, row);
     }
     free(p);
@@ -691,8 +699,8 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     }
     if (o->return_length) {
         cJSON *lens = cJSON_AddArrayToObject(doc, "length");
-        for (int b = 0; b < B; b++) /* the rows are (B, T): T each, pads included */
-            cJSON_AddItemToArray(lens, cJSON_CreateNumber(T));
+        for (int b = 0; b < B; b++) /* pads included; unpadded rows may differ */
+            cJSON_AddItemToArray(lens, cJSON_CreateNumber(cli_row_length(bt, b, o->padding)));
     }
 
     int bt_dims[2] = {B, T}, bth[3] = {B, T, H}, bh[2] = {B, H};
@@ -732,7 +740,7 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     case BS_HEAD_MLM:
         cJSON_AddItemToObject(doc, "predictions",
                               mlm_predictions(tok, bt, out->logits, out->logits_shape[2],
-                                              o->top_k, fn, &own));
+                                              o->top_k, fn, &own, line_base));
         break;
     default:
         break;
@@ -879,9 +887,12 @@ static int run_model(const char *model_arg, const infer_opts *o, const line_t *l
         }
         if (st == BS_OK)
             rc = print_document(m, tok, &bt, bs_run_outputs(run), o, &extra, i);
-        else /* no document to carry them: why the tokens were not cut, say, is on stderr */
-            for (int k = 0; k < bt.warnings.count; k++)
-                fprintf(stderr, "bertscope: warning: %s\n", bt.warnings.items[k]);
+        else { /* no document to carry them: why the tokens were not cut, say, is on stderr
+                * (a batch holds each kind of warning once, so all of them are printed) */
+            bs_warnings seen = {0};
+            cli_warn_once(&bt.warnings, &seen);
+            bs_warnings_free(&seen);
+        }
         bs_batch_free(&bt);
         if (st != BS_OK)
             break;

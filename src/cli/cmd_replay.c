@@ -130,10 +130,10 @@ int cmd_replay(int argc, char **argv)
     char snap_path[1100];
     app_snap_path(file, snap_path, sizeof snap_path);
     /* A snapshot that shows nothing new although keys were pressed is a demo that says
-     * one thing and shows another: --check fails on it, --update warns. */
-    int stale = (check || update) ? app_snaps_report_stale(&got, file, check ? stdout : stderr)
-                                  : 0;
+     * one thing and shows another: --check fails on it (once the .snap file is read),
+     * --update warns. */
     if (update) {
+        app_snaps_report_stale(&got, file, stderr);
         if (app_snaps_write(snap_path, &got, &err) != 0) {
             cli_error(&err);
             rc = EXIT_FAIL;
@@ -148,6 +148,7 @@ int cmd_replay(int argc, char **argv)
                     file);
             rc = EXIT_USAGE;
         } else {
+            int stale = app_snaps_report_stale(&got, file, stdout);
             int bad = app_snaps_compare(&want, &got, stdout);
             if (stale) {
                 printf("%s: %d snapshot%s unchanged although the session changed something "
@@ -159,6 +160,9 @@ int cmd_replay(int argc, char **argv)
                 printf("%s: %d of %d snapshot%s differ\n", file, bad, want.n > got.n ? want.n : got.n,
                        (want.n > got.n ? want.n : got.n) == 1 ? "" : "s");
                 rc = EXIT_FAIL;
+            } else if (stale) {
+                printf("%s: %d snapshot%s match the .snap file, but %d %s stale\n", file,
+                       got.n, got.n == 1 ? "" : "s", stale, stale == 1 ? "is" : "are");
             } else {
                 printf("%s: %d snapshot%s match\n", file, got.n, got.n == 1 ? "" : "s");
             }

@@ -14,10 +14,6 @@
 #include "bertscope/tokenizer.h"
 #include "cli/cli.h"
 
-/* Bytes of one text (A or B) that are tokenized: the tokenizer's working memory is
- * some 36 bytes per input byte, so longer texts are cut (at a character boundary) with
- * a note on stderr rather than grown into gigabytes. */
-
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -62,7 +58,9 @@ static void usage(FILE *f)
         "                     overflow_to_sample_mapping (its input line, from 0); for a\n"
         "                     pair every part of A meets every part of B\n"
         "  --stride S         each overflowing row repeats the last S tokens of the one\n"
-        "                     before (default 0); S must be below max_length minus 2\n"
+        "                     before (default 0); S must be below max_length minus 2,\n"
+        "                     and below what a cut text keeps: for a pair the two texts\n"
+        "                     share max_length minus 3\n"
         "  --is-split-into-words  each text is a list of words, its space-separated\n"
         "                     fields: each word is tokenized on its own, word_ids number\n"
         "                     the words and offsets count within each word, as with\n"
@@ -223,12 +221,13 @@ static void put_json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* Prints row r; with all_T the padded width, else the row's own length. */
-/* One row as a JSON object; sample >= 0 adds overflow_to_sample_mapping (the input line,
- * from 0, the row comes from). */
-static void print_row(FILE *f, const bs_batch *b, int r, int all_T, int with_length, long sample)
+/* Row r as one JSON object: its own length unpadded, else the padded width (as
+ * cli_row_length); sample >= 0 adds overflow_to_sample_mapping (the input line, from 0,
+ * the row comes from). */
+static void print_row(FILE *f, const bs_batch *b, int r, bs_padding padding, int with_length,
+                      long sample)
 {
-    int n = all_T ? b->T : b->length[r];
+    int n = cli_row_length(b, r, padding);
     const char *names[] = {"input_ids", "token_type_ids", "attention_mask"};
     const int32_t *arrs[] = {b->input_ids, b->token_type_ids, b->attention_mask};
     const bs_token *tok = b->tokens + (size_t)r * b->T;
@@ -411,7 +410,7 @@ int cmd_tokenize(int argc, char **argv)
 {
     const char *model = NULL, *bench_file = NULL;
     int json = 0, pair = 0, no_special = 0;
-    int max_length = BS_MAX_LENGTH_UNSET, r, trunc_given = 0;
+    int max_length = BS_MAX_LENGTH_UNSET, trunc_given = 0;
     bs_truncation trunc = BS_TRUNC_NONE;
     bs_padding padding = BS_PAD_NONE;
     bs_side side = BS_SIDE_RIGHT, trunc_side = BS_SIDE_RIGHT;
@@ -421,6 +420,7 @@ int cmd_tokenize(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int got; /* cli_truncation_option's answer */
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return EXIT_OK;
@@ -438,9 +438,9 @@ int cmd_tokenize(int argc, char **argv)
             if (bs_max_length_parse(v, &max_length, &bad))
                 return cli_bad_value("tokenize", a, &bad);
             i++;
-        } else if ((r = cli_truncation_option("tokenize", argc, argv, &i, &trunc))) {
-            if (r < 0)
-                return -r;
+        } else if ((got = cli_truncation_option("tokenize", argc, argv, &i, &trunc))) {
+            if (got < 0)
+                return -got;
             trunc_given = 1;
         } else if (!strcmp(a, "--padding")) {
             if (!v) goto missing;
@@ -536,20 +536,20 @@ int cmd_tokenize(int argc, char **argv)
     size_t n = 0, ncap = 0;
     for (;;) {
         line_in li;
-        int r = read_input(stdin, json, pair, ++lineno, &buf, &cap, &li);
-        if (r == 1)
+        int rd = read_input(stdin, json, pair, ++lineno, &buf, &cap, &li);
+        if (rd == 1)
             break;
         li.words = NULL;
-        if (r == 0 && split_words && !(li.words = cli_split_words(&li.t))) {
+        if (rd == 0 && split_words && !(li.words = cli_split_words(&li.t))) {
             free(li.text);
             cli_errorf("out of memory");
             rc = EXIT_FAIL;
             break;
         }
-        if (r < 0) {
-            if (r == -2)
+        if (rd < 0) {
+            if (rd == -2)
                 free(li.text), free(li.words);
-            rc = r == -2 ? EXIT_USAGE : EXIT_FAIL;
+            rc = rd == -2 ? EXIT_USAGE : EXIT_FAIL;
             break;
         }
         if (padding == BS_PAD_NONE) { /* streaming: encode and print now */
@@ -567,7 +567,7 @@ int cmd_tokenize(int argc, char **argv)
             }
             cli_warn_once(&b.warnings, &seen);
             for (int r = 0; r < b.B; r++) /* an overflowing line gives several rows */
-                print_row(stdout, &b, r, 0, with_length, overflow ? lineno - 1 : -1);
+                print_row(stdout, &b, r, padding, with_length, overflow ? lineno - 1 : -1);
             fflush(stdout);
             bs_batch_free(&b);
             continue;
@@ -600,7 +600,7 @@ int cmd_tokenize(int argc, char **argv)
             } else {
                 cli_warn_once(&b.warnings, &seen);
                 for (int r = 0; r < b.B; r++)
-                    print_row(stdout, &b, r, 1, with_length,
+                    print_row(stdout, &b, r, padding, with_length,
                               overflow ? b.overflow_to_sample_mapping[r] : -1);
                 bs_batch_free(&b);
             }

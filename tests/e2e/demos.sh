@@ -32,5 +32,21 @@ done
     { echo "FAIL: the error does not name the file, line and command"; status=1; }
 "$BIN" replay "$tmp/new.session" --headless 2>&1 | grep -q "version 9 is newer" ||
     { echo "FAIL: a newer version is not refused clearly"; status=1; }
+# --check with a stale snapshot (key Home changes nothing at position 0): the stale report
+# comes only once the .snap file is read, and the summary says stale, not "match"
+printf '%s\n' 'bertscope-session 1' 'model brown-pos' 'sentences "One." "Two."' 'focus tokens' \
+    'select 1 0' 'snapshot a' 'key Home' 'snapshot b' > "$tmp/stale.session"
+"$BIN" replay "$tmp/stale.session" --check > "$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -ne 2 ] || grep -q 'shows the same screen' "$tmp/out"; then
+    echo "FAIL: --check without a .snap file: exit $rc, or a stale report:"; cat "$tmp/out"; status=1
+fi
+"$BIN" replay "$tmp/stale.session" --update > /dev/null 2>&1
+"$BIN" replay "$tmp/stale.session" --check > "$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -ne 1 ] || ! grep -q "stale.session:8: snapshot 'b' shows the same screen" "$tmp/out" ||
+   ! tail -n 1 "$tmp/out" | grep -q 'stale' || grep -q 'snapshots match$' "$tmp/out"; then
+    echo "FAIL: --check with a stale snapshot: exit $rc:"; cat "$tmp/out"; status=1
+fi
 [ $status -eq 0 ] && echo "demos: all snapshots match"
 exit $status

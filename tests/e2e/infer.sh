@@ -85,6 +85,14 @@ if [ -n "$want" ] && [ "$got" = "$want" ]; then ok "mlm top-1 at [MASK] is id $w
 else fail "mlm top-1: got '$got', PyTorch's argmax is '$want'"; fi
 if grep -q 'line 1 has no \[MASK\]' "$TMP/infer_mlm.json"; then ok "mlm warns about lines without [MASK]"
 else fail "mlm warning for a line without [MASK]"; fi
+# with --padding none each line is its own document: its warning names its own line
+if printf 'The cat sat.\nDogs like playing!\n' | "$BIN" infer -m "$REF/infer_mlm" --padding none \
+       >"$TMP/mlm_none.json" 2>"$TMP/err" &&
+   [ "$(grep -o 'line [0-9]* has no \[MASK\]' "$TMP/mlm_none.json" | tr '\n' ' ')" = \
+     'line 1 has no [MASK] line 2 has no [MASK] ' ]
+then ok "mlm --padding none: each document's warning names its line"
+else fail "mlm --padding none warning lines: $(grep -o 'line [0-9]* has no' "$TMP/mlm_none.json")"
+fi
 
 # --padding none: one document per line, each unpadded
 n=$("$BIN" infer -m "$REF/infer_seq" --padding none <"$REF/infer_seq/input.txt" | grep -c '^	"model":')
@@ -185,6 +193,15 @@ if printf 'the cat sat on the mat the cat sat on\nsat\n' | "$BIN" infer -m "$REF
    grep -q '"input_ids":	\[4, 6\]' "$TMP/ov.json" && tr -d ' \t\n' <"$TMP/ov.json" | grep -q '"overflow_to_sample_mapping":\[0,0,0,1\]'
 then ok "infer --return-overflowing-tokens: B 2 -> 4, with overflow_to_sample_mapping"
 else fail "infer --return-overflowing-tokens: $(cat "$TMP/err")"; fi
+# --return-length without padding: each row's own length, as tokenize prints it
+if printf 'the cat sat on the mat the\n' |
+   "$BIN" infer -m "$REF/infer_seq" --padding none --truncation --max-length 6 \
+        --return-overflowing-tokens --return-length --no-logits \
+       >"$TMP/len.json" 2>"$TMP/err" &&
+   tr -d ' \t\n' <"$TMP/len.json" | grep -q '"length":\[6,5\]'
+then ok "infer --return-length --padding none: each row's own length"
+else fail "infer --return-length --padding none: $(tr -d ' \t\n' <"$TMP/len.json" |
+                                                   grep -o '"length":[^]]*]')"; fi
 # is_split_into_words: words are the space-separated fields, each tokenized alone
 if printf 'Hello, unaffable world\n' | "$BIN" tokenize --is-split-into-words |
    grep -q '"offsets": \[\[0, 0\], \[0, 5\], \[5, 6\], \[0, 3\], \[3, 6\], \[6, 9\], \[0, 5\], \[0, 0\]\], "word_ids": \[null, 0, 0, 1, 1, 1, 2, null\]'

@@ -15,9 +15,13 @@ BUILD=${BUILD:-build}
 CC=${CC:-cc}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/bertscope-e2e-layers.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
-ENGINE_PKGS="openblas libutf8proc libcjson"
-ENGINE_TESTS="test_bert test_brown test_checkpoint test_config test_hostile test_kernels test_pool
-              test_safetensors test_tokenizer"
+# the Makefile's lists, as make itself reads them
+ENGINE_PKGS=$(make -s --no-print-directory print-ENGINE_PKGS)
+ENGINE_TESTS=$(make -s --no-print-directory print-ENGINE_TESTS)
+if [ -z "$ENGINE_PKGS" ] || [ -z "$ENGINE_TESTS" ]; then
+    echo "FAIL: make print-ENGINE_PKGS / print-ENGINE_TESTS gave nothing"
+    exit 1
+fi
 fails=0
 fail() {
     echo "FAIL: $*"

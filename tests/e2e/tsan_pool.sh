@@ -10,7 +10,11 @@ TMP=${TMPDIR:-/tmp}/bertscope-e2e-tsan.$$
 mkdir -p "$TMP"
 trap 'rm -rf "$TMP"' EXIT
 CC=${CC:-cc}
-ENGINE_PKGS="openblas libutf8proc libcjson"
+ENGINE_PKGS=$(make -s --no-print-directory print-ENGINE_PKGS) # the Makefile's list
+if [ -z "$ENGINE_PKGS" ]; then
+    echo "FAIL: make print-ENGINE_PKGS gave nothing"
+    exit 1
+fi
 if ! $CC -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=thread -Iinclude -Isrc \
         $(pkg-config --cflags $ENGINE_PKGS cmocka) tests/test_pool.c src/engine/*.c \
         $(pkg-config --libs $ENGINE_PKGS cmocka) -lpthread -lm -o "$TMP/test_pool" \

@@ -2,7 +2,10 @@
  * bert-base-uncased vocabulary (loaded once), as a single text, as a pair split at the
  * first 0x01 byte, with truncation and padding (either side, overflowing rows with a
  * stride, a multiple), a second row pre-split into words, plus the trace. The first
- * byte picks the options. */
+ * byte picks the original options (pair, truncation, padding and its side, max_length);
+ * the second, each with bits of its own, the later ones (truncation side, overflowing
+ * rows, stride, truncation_unset, pre-split words, pad_to_multiple_of); the text is the
+ * rest. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,9 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
-    unsigned sel = data[0];
-    const char *text = (const char *)data + 1;
-    size_t len = size - 1;
+    unsigned sel = data[0], sel2 = size > 1 ? data[1] : 0;
+    const char *text = (const char *)data + (size > 1 ? 2 : 1);
+    size_t len = size > 1 ? size - 2 : 0;
     bs_text t = {.a = text, .a_len = len};
     const char *split = memchr(text, 0x01, len);
     if (split && (sel & 1)) {
@@ -40,13 +43,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     opt.padding = (bs_padding)((sel >> 3) % 3);
     opt.padding_side = (bs_side)((sel >> 5) & 1);
     opt.max_length = (sel & 0x40) ? 3 + (int)(sel & 7) : BS_MAX_LENGTH_UNSET;
-    /* the options that change a shape, from the same byte: overflowing rows with a
-     * stride (errors when it leaves no room are fine), the truncation side, a multiple */
-    opt.truncation_side = (bs_side)((sel >> 7) & 1);
-    opt.return_overflowing_tokens = (sel & 0x80) != 0;
-    opt.stride = (int)(sel & 3);
-    opt.pad_to_multiple_of = (sel & 0x10) ? 1 + (int)(sel & 7) : 0;
-    opt.truncation_unset = (sel & 0x20) != 0;
+    /* the later options, from the second byte (all off when it is 0): the truncation
+     * side, overflowing rows with a stride (errors when it leaves no room are fine),
+     * truncation_unset, a multiple to pad to */
+    static const int multiples[4] = {0, 2, 3, 8};
+    opt.truncation_side = (bs_side)(sel2 & 1);
+    opt.return_overflowing_tokens = (sel2 & 0x02) != 0;
+    opt.stride = (int)((sel2 >> 2) & 3);
+    opt.truncation_unset = (sel2 & 0x10) != 0;
+    opt.pad_to_multiple_of = multiples[(sel2 >> 6) & 3];
     /* pre-split words for the second row: its space-separated fields */
     size_t spans[2 * 64];
     int n_words = 0;
@@ -58,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             start = i + 1;
         }
     bs_text batch[2] = {t, {.a = text, .a_len = half}};
-    if (sel & 0x08) {
+    if (sel2 & 0x20) {
         batch[1].a_words = spans;
         batch[1].n_a_words = n_words;
     }
