@@ -49,18 +49,12 @@ static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_
         panel_more(g, r, "[MASK] %d of %d shown", mask_lines, n_masks);
     else
         panel_rows_mark(g, r, top, imin(rows_fit, b->B), b->B);
-    int *lw = calloc((size_t)b->B * (size_t)b->T, sizeof *lw);
-    if (!lw)
-        return 0;
+    pred_labels pl = {st, m, mr};
     char buf[64];
-    for (size_t i = 0; i < (size_t)b->B * (size_t)b->T; i++) {
-        const char *ln = panel_pred_text(st, m, mr, i, buf, sizeof buf);
-        lw[i] = imin(grid_text_width(ln, strlen(ln)), PIECE_MAX);
-    }
     const int gut = TOKENS_GUTTER; /* as the token grid's, so the columns line up */
     int avail = r.w - gut;
     int w[512], first = 0;
-    int n = avail > 4 ? tokens_visible_columns(st, b, avail, lw, w, 512, &first) : 0;
+    int n = avail > 4 ? tokens_visible_columns(st, b, avail, &pl, w, 512, &first) : 0;
     for (int i = 0; i < rows_fit && top + i < b->B; i++) {
         int row = top + i;
         int y0 = r.y + 1 + i * per;
@@ -85,7 +79,6 @@ static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_
             x += w[k];
         }
     }
-    free(lw);
     int y = r.y + 1 + imin(rows_fit, b->B - top) * per;
     for (size_t i = 0; mask_lines > 0 && i < (size_t)b->B * (size_t)b->T; i++) {
         const int32_t *id = mr->topk_id + i * APP_TOPK;

@@ -64,6 +64,13 @@ const char *panel_pred_text(const app_state *st, const app_model *m,
     return buf;
 }
 
+int panel_pred_width(const pred_labels *pl, size_t at)
+{
+    char buf[64];
+    const char *ln = panel_pred_text(pl->st, pl->m, pl->mr, at, buf, sizeof buf);
+    return imin(grid_text_width(ln, strlen(ln)), PIECE_MAX);
+}
+
 const char *panel_logits_shape(const app_model_result *mr, char *buf, size_t n)
 {
     const int *d = mr->logits_shape;
