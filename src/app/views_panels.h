@@ -74,6 +74,9 @@ void panel_more(app_grid *g, rect r, const char *fmt, ...) __attribute__((format
 /* The mark of a panel that shows `shown` of `total` sentences from `first` (0-based):
  * "sentences 3-5 of 6 ↕"; nothing when all are shown. */
 void panel_rows_mark(app_grid *g, rect r, int first, int shown, int total);
+/* The first of `shown` rows of `total` that keeps row cur near the middle: 0 when all
+ * fit, never past the last full window. */
+int panel_first_row(int cur, int shown, int total);
 
 /* Word-wrapped styled text inside a rectangle. */
 typedef struct flow {

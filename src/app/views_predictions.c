@@ -42,9 +42,7 @@ static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_
     body -= mask_lines;
     int per = body >= 2 ? 2 : 1;
     int rows_fit = body / per;
-    int top = 0;
-    if (b->B > rows_fit)
-        top = imin(imax(st->cur - rows_fit / 2, 0), b->B - rows_fit);
+    int top = panel_first_row(st->cur, rows_fit, b->B);
     if (n_masks > mask_lines)
         panel_more(g, r, "[MASK] %d of %d shown", mask_lines, n_masks);
     else
@@ -198,9 +196,7 @@ static int draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_mo
         y++;
     }
     int rows_fit = r.y + r.h - y;
-    int top = 0;
-    if (b->B > rows_fit)
-        top = imin(imax(st->cur - rows_fit / 2, 0), b->B - rows_fit);
+    int top = panel_first_row(st->cur, rows_fit, b->B);
     if (!compact)
         panel_rows_mark(g, r, top, imin(rows_fit, b->B), b->B);
     for (int i = 0; i < rows_fit && top + i < b->B; i++, y++) {

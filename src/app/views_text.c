@@ -205,3 +205,10 @@ void panel_rows_mark(app_grid *g, rect r, int first, int shown, int total)
     else
         panel_more(g, r, "sentence %d of %d ↕", first + 1, total);
 }
+
+int panel_first_row(int cur, int shown, int total)
+{
+    if (total <= shown)
+        return 0;
+    return imin(imax(cur - shown / 2, 0), total - shown);
+}

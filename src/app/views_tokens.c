@@ -167,9 +167,7 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     if (first + n < b->T)
         grid_puts(g, right - 1, y, right, "▶", ST_DIM);
     int rows_fit = body / per;
-    int top = 0;
-    if (b->B > rows_fit)
-        top = imin(imax(st->cur - rows_fit / 2, 0), b->B - rows_fit);
+    int top = panel_first_row(st->cur, rows_fit, b->B);
     tokens_more_mark(g, r, b->B, top, rows_fit, per, need);
     static const char *const labels[] = {"", "id", "mask", "type"};
     for (int i = 0; i < rows_fit && top + i < b->B; i++) {
