@@ -34,10 +34,7 @@ static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_
         return 1;
     /* Fill-mask: the likeliest pieces at each [MASK], listed below the rows, as
      * Hugging Face's fill-mask pipeline gives them. */
-    int n_masks = 0;
-    if (mr->topk_id)
-        for (size_t i = 0; i < (size_t)b->B * (size_t)b->T; i++)
-            n_masks += mr->topk_id[i * APP_TOPK] >= 0;
+    int n_masks = mr->n_masks;
     int mask_lines = imin(n_masks, body / 2);
     body -= mask_lines;
     int per = body >= 2 ? 2 : 1;
@@ -281,11 +278,7 @@ static int model_pred_want(const app_state *st, int i, int narrow)
     if (mr->head == BS_HEAD_TOK)
         return 1 + 2 * (narrow ? 1 : B);
     if (mr->head == BS_HEAD_MLM) {
-        int masks = 0; /* one fill-mask line per [MASK] */
-        if (mr->topk_id)
-            for (size_t k = 0; k < (size_t)mr->batch.B * (size_t)mr->batch.T; k++)
-                masks += mr->topk_id[k * APP_TOPK] >= 0;
-        return 1 + 2 * (narrow ? 1 : B) + masks;
+        return 1 + 2 * (narrow ? 1 : B) + mr->n_masks; /* a fill-mask line per [MASK] */
     }
     return 2;
 }
