@@ -884,6 +884,7 @@ static void test_fill_mask_lists_top_pieces_at_each_mask(void **unused)
         }
     }
     assert_int_equal(masks, 2);
+    assert_int_equal(mr->n_masks, 2);
     char *d = app_headless_dump(&s, 0);
     assert_non_null(strstr(d, "[MASK] at 2"));
     free(d);

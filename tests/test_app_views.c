@@ -450,7 +450,7 @@ static void test_grid_wide_chars_align(void **unused)
 }
 
 /* Columns of a UTF-8 line as a terminal advances its cursor: the C library's wcwidth,
- * which curses uses. -1 when the locale has no UTF-8 (the check is then skipped). */
+ * which curses uses (main sets a UTF-8 locale). -1 when a code point has no width. */
 static int terminal_width(const char *s, size_t len)
 {
     int w = 0;
@@ -474,7 +474,10 @@ static void assert_lines_are_columns(const char *dump, int w, int h)
         const char *e = strchr(p, '\n');
         assert_non_null(e);
         int tw = terminal_width(p, (size_t)(e - p));
-        if (tw >= 0 && tw != w)
+        if (tw < 0)
+            fail_msg("line %d has a code point without a terminal width: %.*s", y,
+                     (int)(e - p), p);
+        if (tw != w)
             fail_msg("line %d is %d columns for a terminal, not %d: %.*s", y, tw, w,
                      (int)(e - p), p);
         p = e + 1;
@@ -489,16 +492,17 @@ static void test_grid_zero_width_code_points(void **unused)
 {
     static const struct {
         const char *in, *out;
+        int cols; /* columns drawn: an escape \uXXXX 6, \UXXXXXXXX 10 */
     } cases[] = {
-        {"##\xE1\x85\xA1", "##\\u1161"},            /* ##ᅡ  (jamo A) */
-        {"\xE1\x84\x92\xE1\x85\xA1\xE1\x86\xAB", "\xE1\x84\x92\\u1161\\u11ab"}, /* 한 NFD */
-        {"##\xCC\x81", "##\xE2\x97\x8C\xCC\x81"},   /* ## + U+0301 alone: on ◌ */
-        {"e\xCC\x81", "e\xCC\x81"},                 /* é: the mark on its letter */
-        {"e\xCC\x81\xCC\x82", "e\xCC\x81\xE2\x97\x8C\xCC\x82"}, /* a second mark: ◌ */
-        {"a\xE2\x80\x8D" "b", "a\\u200db"},           /* ZWJ */
-        {"\xE2\x9D\xA4\xEF\xB8\x8F", "\xE2\x9D\xA4\\ufe0f"}, /* ❤ + VS16 */
-        {"\xF3\xA0\x84\x80", "\\U000e0100"},         /* VS17 */
-        {"\xE0\xA4\x95\xE0\xA4\xBF", "\xE0\xA4\x95\\u093f"}, /* कि: a spacing mark */
+        {"##\xE1\x85\xA1", "##\\u1161", 8},            /* ##ᅡ  (jamo A) */
+        {"\xE1\x84\x92\xE1\x85\xA1\xE1\x86\xAB", "\xE1\x84\x92\\u1161\\u11ab", 14}, /* 한 NFD */
+        {"##\xCC\x81", "##\xE2\x97\x8C\xCC\x81", 3},   /* ## + U+0301 alone: on ◌ */
+        {"e\xCC\x81", "e\xCC\x81", 1},                 /* é: the mark on its letter */
+        {"e\xCC\x81\xCC\x82", "e\xCC\x81\xE2\x97\x8C\xCC\x82", 2}, /* a second mark: ◌ */
+        {"a\xE2\x80\x8D" "b", "a\\u200db", 8},           /* ZWJ */
+        {"\xE2\x9D\xA4\xEF\xB8\x8F", "\xE2\x9D\xA4\\ufe0f", 7}, /* ❤ + VS16 */
+        {"\xF3\xA0\x84\x80", "\\U000e0100", 10},         /* VS17 */
+        {"\xE0\xA4\x95\xE0\xA4\xBF", "\xE0\xA4\x95\\u093f", 7}, /* कि: a spacing mark */
     };
     app_grid g = {0};
     assert_int_equal(grid_resize(&g, 30, 1), 0);
@@ -507,6 +511,7 @@ static void test_grid_zero_width_code_points(void **unused)
         int tw = grid_text_width(cases[i].in, strlen(cases[i].in));
         int x = grid_puts(&g, 0, 0, 30, cases[i].in, ST_NORMAL);
         assert_int_equal(x, tw);
+        assert_int_equal(tw, cases[i].cols);
         char *d = grid_dump(&g, 0);
         assert_non_null(d);
         size_t n = strlen(cases[i].out);
@@ -529,6 +534,22 @@ static void test_grid_zero_width_code_points(void **unused)
     }
     assert_int_equal(x, w);
     assert_int_equal(x, grid_text_width(s, strlen(s)));
+    assert_int_equal(x, 9); /* ##, \u1161, the mark alone on ◌ */
+    /* And every case, against the columns the table expects. */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        grid_clear(&g);
+        const char *in = cases[i].in;
+        prev = 0, x = 0, w = 0;
+        for (size_t k = 0; in[k];) {
+            uint32_t cp;
+            k = bs_utf8_next(in, strlen(in), k, &cp);
+            w += grid_cp_width_after(prev, cp);
+            x = grid_putc_after(&g, x, 0, 30, prev, cp, ST_NORMAL);
+            prev = cp;
+        }
+        assert_int_equal(x, cases[i].cols);
+        assert_int_equal(w, cases[i].cols);
+    }
     grid_free(&g);
 }
 
@@ -711,6 +732,9 @@ static void test_golden_check_fails_where_it_should(void **unused)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
+    const char *was = getenv("BERTSCOPE_UPDATE_GOLDENS");
+    char *saved = was ? strdup(was) : NULL;
+    assert_true(!was || saved);
     setenv("BERTSCOPE_UPDATE_GOLDENS", "1", 1);
     assert_int_equal(golden_check(path, "ab\ncd\n"), 0);
     setenv("BERTSCOPE_UPDATE_GOLDENS", "0", 1);
@@ -720,6 +744,9 @@ static void test_golden_check_fails_where_it_should(void **unused)
     unsetenv("BERTSCOPE_UPDATE_GOLDENS");
     unlink(path);
     assert_int_equal(golden_check(path, "ab\ncd\n"), -1);
+    if (saved) /* as the run had it: BERTSCOPE_UPDATE_GOLDENS=1 updates later tests too */
+        setenv("BERTSCOPE_UPDATE_GOLDENS", saved, 1);
+    free(saved);
 }
 
 int main(void)
@@ -748,8 +775,12 @@ int main(void)
         cmocka_unit_test(test_golden_check_fails_where_it_should),
         cmocka_unit_test(test_highlight_after_invalid_utf8),
     };
-    /* terminal_width measures as a terminal would: UTF-8 wcwidth. */
-    if (!setlocale(LC_CTYPE, "C.UTF-8"))
-        setlocale(LC_CTYPE, "en_US.UTF-8");
+    /* terminal_width measures as a terminal would: UTF-8 wcwidth. Without a UTF-8
+     * locale it cannot, and the column checks would pass for nothing. */
+    if (!setlocale(LC_CTYPE, "C.UTF-8") && !setlocale(LC_CTYPE, "en_US.UTF-8")) {
+        fprintf(stderr, "test_app_views: neither C.UTF-8 nor en_US.UTF-8 can be set: the "
+                "terminal column checks need a UTF-8 locale\n");
+        return 1;
+    }
     return cmocka_run_group_tests(tests, setup, teardown);
 }

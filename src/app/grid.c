@@ -135,10 +135,7 @@ int grid_cp_width_after(uint32_t prev, uint32_t cp)
 {
     switch (cp_form(cp)) {
     case FORM_MARK: return takes_mark(prev) ? 0 : 1;
-    case FORM_ESCAPE: {
-        char buf[16];
-        return escape_text(cp, buf, sizeof buf);
-    }
+    case FORM_ESCAPE: return cp > 0xFFFF ? 10 : 6; /* escape_text: \U%08x or \u%04x */
     default: return plain_width(cp);
     }
 }

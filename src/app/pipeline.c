@@ -594,6 +594,9 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
     if (cache)
         cache_store(cache, am->model, mr, exact, from);
     free(from);
+    mr->n_masks = 0; /* counted once here, for the views */
+    for (size_t i = 0; mr->topk_id && i < (size_t)b->B * (size_t)b->T; i++)
+        mr->n_masks += mr->topk_id[i * APP_TOPK] >= 0;
     mr->ok_forward = 1;
     return;
 nomem:

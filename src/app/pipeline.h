@@ -107,6 +107,7 @@ typedef struct app_model_result {
     int32_t *topk_id;       /* (B, T, APP_TOPK) */
     float *topk_p;          /* (B, T, APP_TOPK) softmax probabilities */
     int mask_id;            /* the tokenizer's [MASK] id, -1 if none */
+    int n_masks;            /* positions with fill-mask candidates (topk_id[0] >= 0) */
     app_details *details;   /* the detail panels' data when the job asked for this model
                                (app_job.detail_model), else NULL; owned */
     int rows_run;           /* rows the forward pass computed: B, or fewer when the others

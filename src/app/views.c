@@ -144,7 +144,7 @@ int app_render_reserved(app_grid *g, const app_state *st, const app_env *env, in
     /* Decided on the whole screen, so a replay's caption of two lines does not switch
      * the layout between two steps. */
     int wide = W >= WIDE_MIN_W && g->h >= WIDE_MIN_H;
-    int mb = model_bar_lines(env, W - 2, wide ? MODEL_BAR_WARN_WIDE : MODEL_BAR_WARN_NARROW);
+    int mb = model_bar_lines(env, W, wide ? MODEL_BAR_WARN_WIDE : MODEL_BAR_WARN_NARROW);
     int y = 0;
     model_bar_draw(g, 0, y, W, mb, st, env);
     y += mb;

@@ -27,26 +27,13 @@ static void warning(flow *f, const char *name, const char *text)
     flow_add(f, ". ", ST_WARN);
 }
 
-/* Rows of the model bar: one per model, then the warnings (estimated from their
- * length, at most max_warn rows). */
+/* Rows of the model bar: one per model, then the warnings as model_bar_draw flows
+ * them at this width (at most max_warn rows). */
 int model_bar_lines(const app_env *env, int width, int max_warn)
 {
-    size_t chars = 0;
-    for (int i = 0; i < env->n_notes; i++)
-        chars += strlen(env->notes[i]) + 4;
-    for (int i = 0; i < env->n; i++) {
-        const app_model *m = &env->models[i];
-        if (m->model && (bs_model_shape_only(m->model) || bs_model_random_head(m->model)))
-            chars += 90;
-        if (m->model && !bs_model_shape_only(m->model))
-            for (int k = 0; k < bs_model_warnings(m->model)->count; k++)
-                chars += strlen(bs_model_warnings(m->model)->items[k]) + 20;
-        if (m->tok)
-            for (int k = 0; k < bs_tokenizer_warnings(m->tok)->count; k++)
-                chars += strlen(bs_tokenizer_warnings(m->tok)->items[k]) + 20;
-    }
-    int rows = width > 0 ? (int)((chars + (size_t)width - 1) / (size_t)width) : 0;
-    return imax(env->n, 1) + imin(rows, max_warn);
+    flow f = flow_start(NULL, (rect){1, 0, width - 1, imax(max_warn, 0)});
+    model_warnings(&f, env);
+    return imax(env->n, 1) + flow_rows(&f);
 }
 
 void model_bar_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *st,
@@ -55,19 +42,12 @@ void model_bar_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
     rect r = {px, py, pw, ph};
     int right = r.x + r.w;
     /* Columns line up across models: the widest name, the widest class. */
-    static const char *const classes[] = {
-        [BS_HEAD_AUTO] = "BertModel", [BS_HEAD_BASE] = "BertModel",
-        [BS_HEAD_SEQ] = "BertForSequenceClassification",
-        [BS_HEAD_TOK] = "BertForTokenClassification", [BS_HEAD_MLM] = "BertForMaskedLM"};
     int namew = 0, classw = 0;
     for (int i = 0; i < env->n; i++) {
         const app_model *m = &env->models[i];
         namew = imax(namew, imin(grid_text_width(m->name, strlen(m->name)), 40));
-        if (m->model) {
-            bs_head h = bs_model_head(m->model);
-            const char *cl = h >= 0 && h <= BS_HEAD_MLM ? classes[h] : "BertModel";
-            classw = imax(classw, (int)strlen(cl));
-        }
+        if (m->model)
+            classw = imax(classw, (int)strlen(bs_head_class(bs_model_head(m->model))));
     }
     for (int i = 0; i < env->n && i < r.h; i++) {
         const app_model *m = &env->models[i];
@@ -94,8 +74,7 @@ void model_bar_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
          * architectures may name another when a head was asked for). */
         if (r.w >= 100) { /* narrow: "per-token head" below says as much */
             int xc = x + 2;
-            x = grid_printf(g, xc, y, right, ST_NORMAL, "%s",
-                            h >= 0 && h <= BS_HEAD_MLM ? classes[h] : "BertModel");
+            x = grid_printf(g, xc, y, right, ST_NORMAL, "%s", bs_head_class(h));
             x = imax(x, xc + classw);
         }
         x = grid_printf(g, x + 2, y, right, ST_DIM, "L%d H%d A%d I%d V%d %s %s",

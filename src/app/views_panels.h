@@ -53,6 +53,14 @@ int panel_position_exists(const app_model_result *mr, int row, int t);
  * buf (size n) and returns it; "" at a position that does not exist. */
 const char *panel_pred_text(const app_state *st, const app_model *m,
                             const app_model_result *mr, size_t at, char *buf, size_t n);
+/* A per-token head's labels, which widen the columns they share with the token grid. */
+typedef struct pred_labels {
+    const app_state *st;
+    const app_model *m;
+    const app_model_result *mr;
+} pred_labels;
+/* Columns of panel_pred_text at flat position `at`, at most PIECE_MAX. */
+int panel_pred_width(const pred_labels *pl, size_t at);
 /* The concrete shape of a head's logits, "(2, 3)" or "(2, 8, 12)"; without padding
  * (mr->ragged) each sentence ran alone, so one "(1, 3)" or "(1, Tᵢ, 12)" per sentence:
  * no (B, ...) tensor exists. Writes into buf (size n) and returns it. */
@@ -66,6 +74,9 @@ void panel_more(app_grid *g, rect r, const char *fmt, ...) __attribute__((format
 /* The mark of a panel that shows `shown` of `total` sentences from `first` (0-based):
  * "sentences 3-5 of 6 ↕"; nothing when all are shown. */
 void panel_rows_mark(app_grid *g, rect r, int first, int shown, int total);
+/* The first of `shown` rows of `total` that keeps row cur near the middle: 0 when all
+ * fit, never past the last full window. */
+int panel_first_row(int cur, int shown, int total);
 
 /* Word-wrapped styled text inside a rectangle. */
 typedef struct flow {
@@ -116,10 +127,11 @@ void tokens_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
                  const app_env *env);
 /* The visible positions: from st->grid_scroll (moved right until the selected
  * position fits), as many as fit in avail columns. Fills w[] (at most max) with their
- * widths (extra_w, (B, T) or NULL, widens columns for labels drawn under them) and
- * returns the count; *first_out gets the first position. */
+ * widths (labels, NULL or a per-token head on batch b, widens columns for the labels
+ * drawn under them; measured for the columns looked at only) and returns the count;
+ * *first_out gets the first position. */
 int tokens_visible_columns(const app_state *st, const bs_batch *b, int avail,
-                           const int *extra_w, int *w, int max, int *first_out);
+                           const pred_labels *labels, int *w, int max, int *first_out);
 /* Lines per sentence the grid keeps at every size that has room for one sentence:
  * piece, id and attention_mask, and token_type_ids when the batch holds a pair. */
 int tokens_lines_needed(const bs_batch *b);

@@ -34,33 +34,22 @@ static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_
         return 1;
     /* Fill-mask: the likeliest pieces at each [MASK], listed below the rows, as
      * Hugging Face's fill-mask pipeline gives them. */
-    int n_masks = 0;
-    if (mr->topk_id)
-        for (size_t i = 0; i < (size_t)b->B * (size_t)b->T; i++)
-            n_masks += mr->topk_id[i * APP_TOPK] >= 0;
+    int n_masks = mr->n_masks;
     int mask_lines = imin(n_masks, body / 2);
     body -= mask_lines;
     int per = body >= 2 ? 2 : 1;
     int rows_fit = body / per;
-    int top = 0;
-    if (b->B > rows_fit)
-        top = imin(imax(st->cur - rows_fit / 2, 0), b->B - rows_fit);
+    int top = panel_first_row(st->cur, rows_fit, b->B);
     if (n_masks > mask_lines)
         panel_more(g, r, "[MASK] %d of %d shown", mask_lines, n_masks);
     else
         panel_rows_mark(g, r, top, imin(rows_fit, b->B), b->B);
-    int *lw = calloc((size_t)b->B * (size_t)b->T, sizeof *lw);
-    if (!lw)
-        return 0;
+    pred_labels pl = {st, m, mr};
     char buf[64];
-    for (size_t i = 0; i < (size_t)b->B * (size_t)b->T; i++) {
-        const char *ln = panel_pred_text(st, m, mr, i, buf, sizeof buf);
-        lw[i] = imin(grid_text_width(ln, strlen(ln)), PIECE_MAX);
-    }
     const int gut = TOKENS_GUTTER; /* as the token grid's, so the columns line up */
     int avail = r.w - gut;
     int w[512], first = 0;
-    int n = avail > 4 ? tokens_visible_columns(st, b, avail, lw, w, 512, &first) : 0;
+    int n = avail > 4 ? tokens_visible_columns(st, b, avail, &pl, w, 512, &first) : 0;
     for (int i = 0; i < rows_fit && top + i < b->B; i++) {
         int row = top + i;
         int y0 = r.y + 1 + i * per;
@@ -85,7 +74,6 @@ static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_
             x += w[k];
         }
     }
-    free(lw);
     int y = r.y + 1 + imin(rows_fit, b->B - top) * per;
     for (size_t i = 0; mask_lines > 0 && i < (size_t)b->B * (size_t)b->T; i++) {
         const int32_t *id = mr->topk_id + i * APP_TOPK;
@@ -205,9 +193,7 @@ static int draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_mo
         y++;
     }
     int rows_fit = r.y + r.h - y;
-    int top = 0;
-    if (b->B > rows_fit)
-        top = imin(imax(st->cur - rows_fit / 2, 0), b->B - rows_fit);
+    int top = panel_first_row(st->cur, rows_fit, b->B);
     if (!compact)
         panel_rows_mark(g, r, top, imin(rows_fit, b->B), b->B);
     for (int i = 0; i < rows_fit && top + i < b->B; i++, y++) {
@@ -292,11 +278,7 @@ static int model_pred_want(const app_state *st, int i, int narrow)
     if (mr->head == BS_HEAD_TOK)
         return 1 + 2 * (narrow ? 1 : B);
     if (mr->head == BS_HEAD_MLM) {
-        int masks = 0; /* one fill-mask line per [MASK] */
-        if (mr->topk_id)
-            for (size_t k = 0; k < (size_t)mr->batch.B * (size_t)mr->batch.T; k++)
-                masks += mr->topk_id[k * APP_TOPK] >= 0;
-        return 1 + 2 * (narrow ? 1 : B) + masks;
+        return 1 + 2 * (narrow ? 1 : B) + mr->n_masks; /* a fill-mask line per [MASK] */
     }
     return 2;
 }

@@ -117,9 +117,7 @@ void sentences_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
     int rows = r.h - 1;
     if (rows <= 0)
         return;
-    int first = 0;
-    if (st->n_lines > rows)
-        first = imin(imax(st->cur - rows / 2, 0), st->n_lines - rows);
+    int first = panel_first_row(st->cur, rows, st->n_lines);
     panel_rows_mark(g, r, first, imin(rows, st->n_lines), st->n_lines);
     int numw = st->n_lines >= 100 ? 4 : st->n_lines >= 10 ? 3 : 2;
     for (int i = 0; i < rows && first + i < st->n_lines; i++) {

@@ -61,6 +61,13 @@ const char *panel_pred_text(const app_state *st, const app_model *m,
     return buf;
 }
 
+int panel_pred_width(const pred_labels *pl, size_t at)
+{
+    char buf[64];
+    const char *ln = panel_pred_text(pl->st, pl->m, pl->mr, at, buf, sizeof buf);
+    return imin(grid_text_width(ln, strlen(ln)), PIECE_MAX);
+}
+
 const char *panel_logits_shape(const app_model_result *mr, char *buf, size_t n)
 {
     const int *d = mr->logits_shape;
@@ -194,4 +201,11 @@ void panel_rows_mark(app_grid *g, rect r, int first, int shown, int total)
         panel_more(g, r, "sentences %d-%d of %d ↕", first + 1, first + shown, total);
     else
         panel_more(g, r, "sentence %d of %d ↕", first + 1, total);
+}
+
+int panel_first_row(int cur, int shown, int total)
+{
+    if (total <= shown)
+        return 0;
+    return imin(imax(cur - shown / 2, 0), total - shown);
 }

@@ -26,17 +26,17 @@ static int digits(long v)
     return n;
 }
 
-/* Width of position t's column, gap included: the widest piece, id or extra label
- * (extra_w, (B, T), may be NULL) in that column. */
-static int column_width(const bs_batch *b, int t, const int *extra_w)
+/* Width of position t's column, gap included: the widest piece, id or label (labels
+ * may be NULL) in that column. */
+static int column_width(const bs_batch *b, int t, const pred_labels *labels)
 {
     int cw = digits(t);
     for (int r = 0; r < b->B; r++) {
         size_t at = (size_t)r * (size_t)b->T + (size_t)t;
         cw = imax(cw, piece_width(&b->tokens[at]));
         cw = imax(cw, digits(b->input_ids[at]));
-        if (extra_w)
-            cw = imax(cw, extra_w[at]);
+        if (labels)
+            cw = imax(cw, panel_pred_width(labels, at));
     }
     return cw + 1;
 }
@@ -46,7 +46,7 @@ static int column_width(const bs_batch *b, int t, const int *extra_w)
  * returns the count; *first_out gets the first position. O(B * visible) per call, so
  * a 2000-token row costs no more than a short one. */
 int tokens_visible_columns(const app_state *st, const bs_batch *b, int avail,
-                           const int *extra_w, int *w, int max, int *first_out)
+                           const pred_labels *labels, int *w, int max, int *first_out)
 {
     int sel = imin(st->sel_col, imax(b->T - 1, 0));
     int first = imin(st->grid_scroll, sel);
@@ -54,7 +54,7 @@ int tokens_visible_columns(const app_state *st, const bs_batch *b, int avail,
      * window must start. */
     int used = 0, lo = sel;
     for (int t = sel; t >= first; t--) {
-        int cw = column_width(b, t, extra_w);
+        int cw = column_width(b, t, labels);
         if (used + cw > avail && t != sel)
             break;
         used += cw;
@@ -64,7 +64,7 @@ int tokens_visible_columns(const app_state *st, const bs_batch *b, int avail,
     int n = 0;
     used = 0;
     for (int t = first; t < b->T && n < max; t++) {
-        int cw = column_width(b, t, extra_w);
+        int cw = column_width(b, t, labels);
         if (used + cw > avail && n > 0)
             break;
         w[n++] = cw;
@@ -103,26 +103,6 @@ static void tokens_more_mark(app_grid *g, rect r, int B, int top, int rows_fit, 
         panel_more(g, r, "%s rows left out: too short", per < 3 ? "mask" : "type");
     else
         panel_rows_mark(g, r, top, imin(rows_fit, B), B);
-}
-
-/* Widths of the front per-token head's labels, (B, T), so that the token grid and the
- * predictions under it share their columns; NULL when the front head is not per
- * token. Caller frees. */
-static int *front_label_widths(const app_state *st, const app_env *env)
-{
-    const app_model_result *mr = panel_front_result(st);
-    if (!mr || !mr->ok_forward || !mr->tok_arg)
-        return NULL;
-    size_t n = (size_t)mr->batch.B * (size_t)mr->batch.T;
-    int *lw = calloc(n ? n : 1, sizeof *lw);
-    if (!lw)
-        return NULL;
-    char buf[64];
-    for (size_t i = 0; i < n; i++) {
-        const char *ln = panel_pred_text(st, &env->models[st->front], mr, i, buf, sizeof buf);
-        lw[i] = imin(grid_text_width(ln, strlen(ln)), PIECE_MAX);
-    }
-    return lw;
 }
 
 void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *st,
@@ -169,9 +149,11 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     if (avail <= 4)
         return;
     int w[512], first;
-    int *lw = front_label_widths(st, env);
-    int n = tokens_visible_columns(st, b, avail, lw, w, 512, &first);
-    free(lw);
+    /* The front per-token head's labels widen the columns, so that the token grid and
+     * the predictions under it share them. */
+    pred_labels pl = {st, &env->models[st->front], mr};
+    int per_token = mr->ok_forward && mr->tok_arg;
+    int n = tokens_visible_columns(st, b, avail, per_token ? &pl : NULL, w, 512, &first);
     int y = r.y + 1;
     int right = r.x + r.w;
     /* Position ids: 0..T-1 for every row (Hugging Face's default position_ids). */
@@ -185,9 +167,7 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     if (first + n < b->T)
         grid_puts(g, right - 1, y, right, "▶", ST_DIM);
     int rows_fit = body / per;
-    int top = 0;
-    if (b->B > rows_fit)
-        top = imin(imax(st->cur - rows_fit / 2, 0), b->B - rows_fit);
+    int top = panel_first_row(st->cur, rows_fit, b->B);
     tokens_more_mark(g, r, b->B, top, rows_fit, per, need);
     static const char *const labels[] = {"", "id", "mask", "type"};
     for (int i = 0; i < rows_fit && top + i < b->B; i++) {

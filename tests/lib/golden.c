@@ -5,20 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *s = NULL;
-    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (s = malloc((size_t)n + 1))) {
-        size_t got = fread(s, 1, (size_t)n, f);
-        s[got] = '\0';
-    }
-    fclose(f);
-    return s;
-}
+#include "engine/fileio.h"
 
 int golden_check(const char *path, const char *got)
 {
@@ -31,9 +18,12 @@ int golden_check(const char *path, const char *got)
         fprintf(stderr, ok ? "updated %s\n" : "could not write %s\n", path);
         return ok ? 0 : -1;
     }
-    char *want = read_file(path);
-    if (!want) {
-        fprintf(stderr, "missing golden %s (BERTSCOPE_UPDATE_GOLDENS=1 writes it)\n", path);
+    char *want = NULL;
+    size_t len;
+    bs_error err = {0};
+    if (bs_read_file(path, (size_t)64 << 20, &want, &len, &err) != BS_OK) {
+        fprintf(stderr, "missing golden %s: %s (BERTSCOPE_UPDATE_GOLDENS=1 writes it)\n",
+                path, err.msg);
         return -1;
     }
     int rc = 0;
