@@ -161,7 +161,7 @@ int app_render_reserved(app_grid *g, const app_state *st, const app_env *env, in
      * hard to read on a projector, and its shapes are in its comments. */
     int python_wide = st->detail == DETAIL_PYTHON && !st->deep.brk_open;
     /* Rows per sentence the grid needs: piece, id, mask (and type with a pair). */
-    const bs_batch *fb = panel_front_batch(st);
+    const bs_batch *fb = app_front_batch(st);
     int grid_need = GRID_HEAD_H + (fb ? tokens_lines_needed(fb) : 3) * imin(B, SENTENCES_SHOWN);
     if (wide && python_wide) {
         int explain_h = imin(EXPLAIN_MAX_H, imax(avail / EXPLAIN_SHARE, EXPLAIN_MIN_H));

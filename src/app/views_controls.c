@@ -18,7 +18,7 @@ void controls_draw(app_grid *g, int px, int py, int pw, int ph, const app_state 
     x = grid_puts(g, x, y, right, " (p s) │ truncation ", ST_DIM);
     x = grid_printf(g, x, y, right, ST_BOLD, "%s", bs_truncation_name(st->truncation));
     x = grid_puts(g, x, y, right, " (t) │ max_length ", ST_DIM);
-    const bs_batch *b = panel_front_batch(st);
+    const bs_batch *b = app_front_batch(st);
     if (st->max_length > 0)
         x = grid_printf(g, x, y, right, ST_BOLD, "%d", st->max_length);
     else if (b && b->max_length > 0) /* unset: the tokenizer's, as in Hugging Face */

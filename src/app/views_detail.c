@@ -25,7 +25,7 @@ static void detail_note(app_grid *g, rect r, const char *name, const char *msg)
 static const app_details *front_details(app_grid *g, rect r, const app_state *st,
                                         const char *name)
 {
-    const app_model_result *mr = panel_front_result(st);
+    const app_model_result *mr = app_front_result(st);
     if (mr && mr->details)
         return mr->details;
     detail_note(g, r, name, st->pending ? "computing…" : "out of memory");
@@ -39,8 +39,8 @@ void detail_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     if (r.h <= 0)
         return;
     const app_model *m = &env->models[st->front];
-    const app_model_result *mr = panel_front_result(st);
-    const bs_batch *b = panel_front_batch(st);
+    const app_model_result *mr = app_front_result(st);
+    const bs_batch *b = app_front_batch(st);
     if (!b) {
         detail_note(g, r, "Detail", mr && mr->error[0] ? mr->error : "computing…");
         return;

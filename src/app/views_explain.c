@@ -200,8 +200,8 @@ static void explain_selected(flow *f, const app_state *st, const app_env *env,
 
 int explain_text(flow *f, const app_state *st, const app_env *env)
 {
-    const bs_batch *b = panel_front_batch(st);
-    const app_model_result *mr = panel_front_result(st);
+    const bs_batch *b = app_front_batch(st);
+    const app_model_result *mr = app_front_result(st);
     if (!b)
         return 0;
     explain_body(f, st, env, b, mr);
@@ -217,8 +217,8 @@ void explain_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *
     if (r.h <= 0)
         return;
     rect tr = {r.x + 1, r.y, r.w - 1, r.h};
-    const bs_batch *b = panel_front_batch(st);
-    const app_model_result *mr = panel_front_result(st);
+    const bs_batch *b = app_front_batch(st);
+    const app_model_result *mr = app_front_result(st);
     if (!b) {
         flow f = flow_start(g, tr);
         if (mr && mr->error[0])

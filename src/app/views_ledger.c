@@ -62,12 +62,12 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
                         char *layer_title, size_t lt_size)
 {
     int nr = 0;
-    const bs_batch *b = panel_front_batch(st);
+    const bs_batch *b = app_front_batch(st);
     if (!b)
         return 0;
     int B = b->B, T = b->T;
     dimv dB = {'B', B}, dT = {'T', T}, one = {'1', 1};
-    const app_model_result *fr = panel_front_result(st);
+    const app_model_result *fr = app_front_result(st);
     if (fr && fr->ragged) {
         /* No padding and rows of different lengths: no (B, T) tensor exists; each
          * sentence runs alone as (1, T_i). The selected sentence's shapes are shown. */
@@ -79,7 +79,7 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
     ROW("token_type_ids", 0, dB, dT);
     ROW("position_ids", 0, one, dT);
     const app_model *m = &env->models[st->front];
-    const app_model_result *mr = panel_front_result(st);
+    const app_model_result *mr = app_front_result(st);
     if (!m->model)
         return nr;
     const bs_config *c = bs_model_config(m->model);
@@ -280,7 +280,7 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     rect r = {px, py, pw, ph};
     if (r.h <= 0)
         return;
-    const bs_batch *b = panel_front_batch(st);
+    const bs_batch *b = app_front_batch(st);
     ledger_row rows[LEDGER_MAX_ROWS];
     char layer_title[64];
     int nr = build_ledger(rows, st, env, layer_title, sizeof layer_title);
@@ -297,7 +297,7 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     int y = r.y + 1;
     int bottom = r.y + r.h;
     int change_lines = st->change[0] ? 2 : 0;
-    const app_model_result *mr = panel_front_result(st);
+    const app_model_result *mr = app_front_result(st);
     /* BERT has max_position_embeddings positions (512): past that nothing runs. */
     int t_limit = m && m->model ? bs_model_config(m->model)->max_position : 0;
     int too_long = t_limit > 0 && b->T > t_limit;

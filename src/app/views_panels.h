@@ -33,10 +33,6 @@ static inline int imax(int a, int b) { return a > b ? a : b; }
 
 /* --- shared (views_text.c) -------------------------------------------------------- */
 
-/* The result and the batch of the model in front, NULL before any (or when its
- * tokenization failed, for the batch). */
-const app_model_result *panel_front_result(const app_state *st);
-const bs_batch *panel_front_batch(const app_state *st);
 /* The name of label k of model m: a class of its config, or a vocab piece for the
  * masked-LM head ("?" when out of range). */
 const char *panel_label(const app_model *m, const app_model_result *mr, int k);

@@ -14,7 +14,7 @@
 static void selected_span(const app_state *st, int row, long *b0, long *b1)
 {
     *b0 = *b1 = -1;
-    const bs_batch *b = panel_front_batch(st);
+    const bs_batch *b = app_front_batch(st);
     if (!b || row != st->cur || row >= b->B || st->sel_col >= b->T)
         return;
     const bs_token *t = &b->tokens[(size_t)row * (size_t)b->T + (size_t)st->sel_col];

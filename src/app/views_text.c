@@ -8,16 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const app_model_result *panel_front_result(const app_state *st)
-{
-    return app_front_result(st);
-}
-
-const bs_batch *panel_front_batch(const app_state *st)
-{
-    return app_front_batch(st);
-}
-
 const char *panel_label(const app_model *m, const app_model_result *mr, int k)
 {
     if (mr->head == BS_HEAD_MLM) {

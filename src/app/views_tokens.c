@@ -111,8 +111,8 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     rect r = {px, py, pw, ph};
     if (r.h <= 0)
         return;
-    const app_model_result *mr = panel_front_result(st);
-    const bs_batch *b = panel_front_batch(st);
+    const app_model_result *mr = app_front_result(st);
+    const bs_batch *b = app_front_batch(st);
     char hint[160];
     if (b && mr->ragged)
         snprintf(hint, sizeof hint, "no padding: %d rows of their own length, no (B, T) · ← → "
