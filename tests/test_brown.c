@@ -1,9 +1,11 @@
 /*
- * test_brown.c - the built-in models (weights/brown-pos, weights/brown-genre) through
- * the C engine: the same ids and, to 1e-4, the same logits as PyTorch on held-out
- * sentences (tests/fixtures/brown/logits_*.json, written by tools/train_brown.py from the
- * F16 weights widened to F32), and the same held-out accuracy as the model cards to
- * within one point on the committed 300-sentence sample (heldout.tsv, metrics.json).
+ * test_brown.c - the built-in models through the C engine: the same ids and, to 1e-4,
+ * the same logits as PyTorch.  brown-pos and brown-genre on held-out sentences
+ * (tests/fixtures/brown/logits_*.json, written by tools/train_brown.py from the F16
+ * weights widened to F32), with the same held-out accuracy as the model cards to within
+ * one point on the committed 300-sentence sample (heldout.tsv, metrics.json);
+ * brown-mlm on the cloze sentences (cloze_mlm.json) and brown-sentiment on the
+ * hand-labelled set (sentiment_hand.json), both written by tools/train_mlm_sentiment.py.
  * The fixture's README describes the files.
  */
 #include <math.h>
@@ -289,6 +291,117 @@ static void test_brown_genre_accuracy_matches_the_model_card(void **state)
     unload(&l);
 }
 
+/* Encodes text as one unpadded row, checks its ids against the fixture's and runs it. */
+static const bs_outputs *run_text(loaded *l, const char *text, const cJSON *want_ids)
+{
+    bs_text t = {.a = text, .a_len = strlen(text)};
+    bs_encode_options opt = bs_encode_defaults(l->tok);
+    opt.padding = BS_PAD_NONE;
+    bs_batch b = {0};
+    bs_error err = {0};
+    assert_int_equal(bs_encode_batch(l->tok, &t, 1, &opt, &b, &err), BS_OK);
+    if (cJSON_GetArraySize(want_ids) != b.T)
+        fail_msg("%s: %d ids, PyTorch used %d", text, b.T, cJSON_GetArraySize(want_ids));
+    for (int k = 0; k < b.T; k++)
+        if (b.input_ids[k] != cJSON_GetArrayItem(want_ids, k)->valueint)
+            fail_msg("%s: position %d: id %d, PyTorch used %d", text, k, b.input_ids[k],
+                     cJSON_GetArrayItem(want_ids, k)->valueint);
+    if (bs_forward(l->run, b.input_ids, b.attention_mask, b.token_type_ids, 1, b.T, &err))
+        fail_msg("%s: %s", text, err.msg);
+    bs_batch_free(&b);
+    return bs_run_outputs(l->run);
+}
+
+/* At each cloze sentence's [MASK]: PyTorch's ten highest logits, and the same five
+ * best guesses in the same order (where PyTorch's neighbours are not within TOL). */
+static void test_brown_mlm_cloze_matches_pytorch(void **state)
+{
+    loaded l = {0};
+    load(&l, "weights/brown-mlm");
+    cJSON *j = read_json(FIX "/cloze_mlm.json");
+    const int V = bs_model_config(l.m)->vocab_size;
+    double worst = 0;
+    int n = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(j, "items"))
+    {
+        const char *text = cJSON_GetObjectItem(it, "text")->valuestring;
+        const bs_outputs *o = run_text(&l, text, cJSON_GetObjectItem(it, "input_ids"));
+        const float *x = o->logits + (size_t)cJSON_GetObjectItem(it, "mask_position")->valueint *
+                                         (size_t)V;
+        const cJSON *top = cJSON_GetObjectItem(it, "top");
+        int mine[5] = {0};
+        for (int r = 0; r < 5; r++) { /* C's own top 5, by a selection over V */
+            int best = -1;
+            for (int v = 0; v < V; v++) {
+                int taken = 0;
+                for (int q = 0; q < r; q++)
+                    taken |= mine[q] == v;
+                if (!taken && (best < 0 || x[v] > x[best]))
+                    best = v;
+            }
+            mine[r] = best;
+        }
+        for (int r = 0; r < cJSON_GetArraySize(top); r++) {
+            const cJSON *p = cJSON_GetArrayItem(top, r);
+            int id = cJSON_GetArrayItem(p, 0)->valueint;
+            double want = cJSON_GetArrayItem(p, 1)->valuedouble, d = fabs(x[id] - want);
+            if (d > worst)
+                worst = d;
+            if (!(d <= TOL))
+                fail_msg("%s: logit of id %d is %.6f, PyTorch %.6f", text, id, x[id], want);
+            if (r < 5) {
+                double next = cJSON_GetArrayItem(cJSON_GetArrayItem(top, r + 1), 1)->valuedouble;
+                if (want - next > 2 * TOL && mine[r] != id)
+                    fail_msg("%s: guess %d is id %d, PyTorch's is %d", text, r + 1, mine[r], id);
+            }
+        }
+        n++;
+    }
+    assert_true(n >= 20);
+    print_message("brown-mlm: max |C - PyTorch| = %.3g over %d cloze sentences\n", worst, n);
+    cJSON_Delete(j);
+    unload(&l);
+}
+
+/* Every logit of the hand-labelled set, and the same number right as PyTorch counted. */
+static void test_brown_sentiment_matches_pytorch(void **state)
+{
+    loaded l = {0};
+    load(&l, "weights/brown-sentiment");
+    cJSON *j = read_json(FIX "/sentiment_hand.json");
+    const bs_config *cfg = bs_model_config(l.m);
+    assert_int_equal(cfg->num_labels, 3);
+    double worst = 0;
+    int n = 0, correct = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(j, "items"))
+    {
+        const char *text = cJSON_GetObjectItem(it, "text")->valuestring;
+        const bs_outputs *o = run_text(&l, text, cJSON_GetObjectItem(it, "input_ids"));
+        const cJSON *lg = cJSON_GetObjectItem(it, "logits");
+        int best = 0;
+        for (int c = 0; c < 3; c++) {
+            double d = fabs(o->logits[c] - cJSON_GetArrayItem(lg, c)->valuedouble);
+            if (d > worst)
+                worst = d;
+            if (!(d <= TOL))
+                fail_msg("%s: logit %d is %.6f, PyTorch %.6f", text, c, o->logits[c],
+                         cJSON_GetArrayItem(lg, c)->valuedouble);
+            if (o->logits[c] > o->logits[best])
+                best = c;
+        }
+        correct += !strcmp(cfg->id2label[best], cJSON_GetObjectItem(it, "gold")->valuestring);
+        n++;
+    }
+    assert_true(n >= 60);
+    print_message("brown-sentiment: %d of %d hand-labelled sentences right, max |C - PyTorch| "
+                  "= %.3g\n", correct, n, worst);
+    assert_int_equal(correct, cJSON_GetObjectItem(j, "correct")->valueint);
+    cJSON_Delete(j);
+    unload(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +409,8 @@ int main(void)
         cmocka_unit_test(test_brown_genre_logits_match_pytorch),
         cmocka_unit_test(test_brown_pos_accuracy_matches_the_model_card),
         cmocka_unit_test(test_brown_genre_accuracy_matches_the_model_card),
+        cmocka_unit_test(test_brown_mlm_cloze_matches_pytorch),
+        cmocka_unit_test(test_brown_sentiment_matches_pytorch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

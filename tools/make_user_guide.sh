@@ -28,15 +28,16 @@ sessions. Every capture below is a real screen, replayed headless.
 
 ## Starting
 
-    bertscope                         # brown-pos and brown-genre side by side
+    bertscope                         # brown-pos and brown-sentiment side by side
     bertscope sentences.txt           # your sentences (one a line, A<TAB>B for a pair)
     bertscope -m ~/models/bert-base-uncased --head seq --num-labels 3
     bertscope -m brown-mlm            # fill-mask with the built-in masked LM
     bertscope -m path/to/config.json  # a shape-only model of that geometry
 
 With no `-m`, bertscope opens the built-in token classifier (brown-pos, 12 universal POS
-tags) and sequence classifier (brown-genre: press, general prose, fiction) on the seed
-article's three sentences.
+tags) and sequence classifier (brown-sentiment: negative, neutral, positive) on the seed
+article's three sentences. brown-genre (press, general prose, fiction) is the other
+built-in sequence classifier.
 
 ## The main screen (120x40)
 

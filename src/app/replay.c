@@ -263,7 +263,7 @@ int app_replay_open(app_replay *r, const char *path, const app_replay_options *o
         }
     }
     if (n_models == 0) {
-        const char *defaults[] = {"brown-pos", "brown-genre"};
+        const char *defaults[] = {"brown-pos", "brown-sentiment"};
         for (int i = 0; i < 2; i++) {
             char buf[2400];
             snprintf(buf, sizeof buf, "%s/%s", r->opt.weights_dir, defaults[i]);

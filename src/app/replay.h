@@ -55,7 +55,7 @@ typedef struct app_snaps {
 
 void app_snaps_free(app_snaps *s);
 
-/* Parses the file and loads its models (default: brown-pos and brown-genre). A model
+/* Parses the file and loads its models (default: brown-pos and brown-sentiment). A model
  * that fails to load becomes a note on screen, as in the interface. 0 or -1 (err). */
 int app_replay_open(app_replay *r, const char *path, const app_replay_options *opt,
                     bs_error *err);

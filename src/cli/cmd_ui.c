@@ -3,7 +3,7 @@
  *
  *     bertscope [-m PATH]... [options] [FILE]
  *
- * Without -m it opens the built-in brown-pos and brown-genre together. A model that
+ * Without -m it opens the built-in brown-pos and brown-sentiment together. A model that
  * fails to load is reported inside the interface, which opens with whatever loaded
  * (or the tokenizer alone). Headless entries for scripts and `make bench`:
  * --bench-typing prints one JSON line of keystroke-to-frame latencies, and
@@ -32,8 +32,9 @@ static void usage(FILE *f)
             "type. FILE holds sentences, one a line (A<TAB>B for a pair); w saves it.\n"
             "\n"
             "  -m, --model PATH     a checkpoint folder or a built-in name (brown-pos,\n"
-            "                       brown-genre); twice for two heads side by side.\n"
-            "                       Default: brown-pos and brown-genre\n"
+            "                       brown-sentiment, brown-genre, brown-mlm); twice for two\n"
+            "                       heads side by side.\n"
+            "                       Default: brown-pos and brown-sentiment\n"
             "      --head KIND      seq, tok, mlm or base (default: from config.json);\n"
             "                       head options apply to the -m after them\n"
             "      --num-labels N   a head with N labels (new heads start random)\n"
@@ -185,7 +186,7 @@ int cmd_ui(int argc, char **argv)
         model_lo[n_models] = lo;
         models[n_models++] = "brown-pos";
         model_lo[n_models] = lo;
-        models[n_models++] = "brown-genre";
+        models[n_models++] = "brown-sentiment";
     } else if (lo_after_last) {
         /* Head options apply to the -m that follow them; written after the last -m,
          * they apply to every model. */
