@@ -21,6 +21,9 @@ torch.save, so the test can compare every tensor bit for bit and the logits of b
   malicious/          a state dict whose value's __reduce__ is os.system: must be refused
   legacy/             ref/seq saved with _use_new_zipfile_serialization=False
 
+It also writes the seed corpus of the fuzz target, tests/fuzz/corpus/fuzz_torchbin/: tiny
+archives (a few elements each) of every form above.
+
 Needs torch (Debian's python3-torch); safetensors files are read and written here by hand
 (an 8-byte header length, a JSON header, the data), so no safetensors package is needed.
 
@@ -187,6 +190,23 @@ def main():
     torch.save(evil, os.path.join(folder(out, "malicious", "seq"), "pytorch_model.bin"))
     torch.save(seq, os.path.join(folder(out, "legacy", "seq"), "pytorch_model.bin"),
                _use_new_zipfile_serialization=False)
+    seeds(os.path.join(HERE, "..", "tests", "fuzz", "corpus", "fuzz_torchbin"))
+
+
+def seeds(out):
+    """Tiny archives for fuzz_torchbin: each form the reader knows, in a few hundred bytes."""
+    os.makedirs(out, exist_ok=True)
+    x = torch.arange(6, dtype=torch.float32).reshape(2, 3)
+    sd = collections.OrderedDict([("a", x), ("h", x.half()[1]), ("b", x.bfloat16().t()),
+                                  ("tied", x), ("i", torch.arange(3))])
+    sd._metadata = collections.OrderedDict({"": {"version": 1}})
+    torch.save(sd, os.path.join(out, "state_dict.bin"))
+    torch.save({"p": torch.nn.Parameter(x[:, 1:], requires_grad=False)},
+               os.path.join(out, "parameter.bin"))
+    torch.save({"e": torch.zeros(0, 3), "s": torch.tensor(1.5)}, os.path.join(out, "empty.bin"))
+    torch.save({"x": Evil()}, os.path.join(out, "malicious.bin"))
+    torch.save({"x": x}, os.path.join(out, "legacy.bin"), _use_new_zipfile_serialization=False)
+    zip64_repack(os.path.join(out, "parameter.bin"), os.path.join(out, "zip64.bin"))
 
 
 if __name__ == "__main__":

@@ -811,6 +811,15 @@ static bs_status check_tensor(vm *m, const char *name, const tensor *t, uint64_t
     }
     if (zero && t->offset > s->numel)
         goto too_big;
+    /* A view never holds more elements than its storage unless its strides overlap
+     * (expand()'s stride 0), which no saved weight does: refused before the copy would
+     * cost more memory than the file. */
+    if (!*contig && *elements > s->numel) {
+        bs_fail(m->err, BS_ERR_INPUT, "%s: tensor '%s' has overlapping strides (%llu elements "
+                "from a storage of %llu)", m->a->file, name, (unsigned long long)*elements,
+                (unsigned long long)s->numel);
+        return BS_ERR_INPUT;
+    }
     return BS_OK;
 too_big:
     bs_fail(m->err, BS_ERR_INPUT, "%s: tensor '%s' has sizes or strides outside its storage",
