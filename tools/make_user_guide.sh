@@ -38,6 +38,28 @@ With no `-m`, bertscope opens the built-in token classifier (brown-pos, 12 unive
 tags) and sequence classifier (brown-genre: press, general prose, fiction) on the seed
 article's three sentences.
 
+### Loading checkpoints
+
+`-m` takes a checkpoint folder, one of its weight files, or a config.json. In a folder
+the weights are looked for in transformers' order: `model.safetensors`, then
+`model.safetensors.index.json` (shards), `pytorch_model.bin`, `pytorch_model.bin.index.json`.
+A `pytorch_model.bin` (the zip format torch has written since 1.6) is read without
+running its pickle: only the tensor-rebuild functions, `OrderedDict` and the float and
+integer storage types are understood, and any other global is refused by name
+(`refusing to load global 'posix.system'`), so a malicious file cannot run code. Legacy
+`.bin` files (torch before 1.6), `tf_model.h5` and `flax_model.msgpack` are refused with
+the command that converts them. Sharded checkpoints load every shard listed in the
+index; a missing shard, or a tensor the index puts in a shard that lacks it, is named.
+
+The head comes from `--head`, else from `architectures` in config.json. A head bertscope
+cannot build yet (BertForQuestionAnswering, BertForMultipleChoice,
+BertForNextSentencePrediction) is an error whose hint names `--head base`; another
+family's class with `"model_type": "bert"` (DistilBertForSequenceClassification) names
+the BERT head of the same kind. Every warning transformers would print on loading
+(weights not used, weights newly initialised, BertForPreTraining loaded as its
+masked-LM half, a sentence-transformers folder whose pooling is not built) is shown in
+the model bar and on the x page.
+
 ## The main screen (120x40)
 
 EOF
