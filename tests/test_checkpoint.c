@@ -659,6 +659,9 @@ static void test_load_unbuildable_head_is_an_error_naming_the_head(void **state)
     assert_int_equal(load(f, "\"architectures\": [\"RobertaForTokenClassification\"]", NULL),
                      BS_ERR_INPUT);
     assert_non_null(strstr(f->err.hint, "--head tok"));
+    /* The longest suffix decides: BertLMHeadModel is the MLM head, not BertModel. */
+    assert_int_equal(load(f, "\"architectures\": [\"BertLMHeadModel\"]", NULL), BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_MLM);
     /* A class of no known head at all. */
     assert_int_equal(load(f, "\"architectures\": [\"MyBertThing\"]", NULL), BS_ERR_INPUT);
     assert_string_equal(f->err.msg, "config.json: architecture 'MyBertThing' is not one "

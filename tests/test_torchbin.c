@@ -221,6 +221,20 @@ static void test_legacy_format_refused(void **state)
     assert_non_null(strstr(err.hint, "torch.save(torch.load("));
 }
 
+/* expand()'s stride 0: more elements than the storage, which no weight has. */
+static void test_overlapping_strides_refused(void **state)
+{
+    size_t len;
+    char *buf = slurp(TB "/expand.bin", &len);
+    bs_safetensors st;
+    bs_error err = {0};
+    assert_int_equal(bs_tb_parse(&st, buf, len, "expand.bin", &err), BS_ERR_INPUT);
+    assert_string_equal(err.msg, "expand.bin: tensor 'x' has overlapping strides (12 elements "
+                        "from a storage of 6)");
+    bs_st_free(&st);
+    free(buf);
+}
+
 /* f32's archive, changed in memory: each change gives its own message. */
 typedef struct patched {
     char *buf;
@@ -437,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_sharded),
         cmocka_unit_test(test_malicious_pickle_refused),
         cmocka_unit_test(test_legacy_format_refused),
+        cmocka_unit_test(test_overlapping_strides_refused),
         cmocka_unit_test(test_hostile_archives),
         cmocka_unit_test(test_sharded_errors),
         cmocka_unit_test(test_sentence_transformers_folder),

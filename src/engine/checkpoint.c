@@ -572,20 +572,25 @@ static bs_status pick_head(bs_model *m, const bs_safetensors *st, const char *pr
     };
     const char *a = m->cfg.architecture;
     if (a[0]) {
-        size_t n = strlen(a);
+        /* The longest suffix that matches: BertLMHeadModel is not a "...Model". */
+        size_t n = strlen(a), best = SIZE_MAX, best_len = 0;
         for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++) {
             size_t k = strlen(archs[i].suffix);
-            if (n < k || strcmp(a + n - k, archs[i].suffix))
-                continue;
-            int bert = n == k + 4 && !strncmp(a, "Bert", 4);
-            bs_head h = archs[i].head;
+            if (n >= k && k > best_len && !strcmp(a + n - k, archs[i].suffix)) {
+                best = i;
+                best_len = k;
+            }
+        }
+        if (best != SIZE_MAX) {
+            int bert = n == best_len + 4 && !strncmp(a, "Bert", 4);
+            bs_head h = archs[best].head;
             if (bert && h != BS_HEAD_AUTO) {
                 *out = h;
                 return BS_OK;
             }
             if (h == BS_HEAD_AUTO) {
                 bs_fail(err, BS_ERR_INPUT, "config.json: architecture '%s' has a head bertscope "
-                        "cannot build yet (%s)", a, archs[i].what);
+                        "cannot build yet (%s)", a, archs[best].what);
                 bs_hint(err, "pass --head base to see its encoder (hidden states and pooler) "
                         "without that head; its head weights are then listed as unused");
                 return BS_ERR_INPUT;
