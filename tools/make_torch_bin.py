@@ -16,6 +16,8 @@ torch.save, so the test can compare every tensor bit for bit and the logits of b
                       for the precedence test (safetensors wins, as in transformers)
   sharded_bin/        ref/seq in two .bin shards + pytorch_model.bin.index.json
   sharded_st/         ref/seq in two .safetensors shards + model.safetensors.index.json
+  infer_seq/          ref/infer_seq as a .bin with its vocab.txt and tokenizer_config.json,
+                      for tests/e2e/infer.sh (infer must print the same document)
   expand.bin          a tensor with a stride-0 dimension (expand()), refused: its copy
                       would hold more elements than its storage
   zip64/              f32/'s archive repacked with every size and offset in zip64 records
@@ -192,6 +194,12 @@ def main():
     torch.save(evil, os.path.join(folder(out, "malicious", "seq"), "pytorch_model.bin"))
     torch.save(seq, os.path.join(folder(out, "legacy", "seq"), "pytorch_model.bin"),
                _use_new_zipfile_serialization=False)
+    d = folder(out, "infer_seq", "infer_seq")
+    for name in ("vocab.txt", "tokenizer_config.json"):
+        shutil.copy(os.path.join(REF, "infer_seq", name), d)
+    torch.save(read_st(os.path.join(REF, "infer_seq", "model.safetensors")),
+               os.path.join(d, "pytorch_model.bin"))
+
     x = torch.arange(6, dtype=torch.float32)
     torch.save({"x": x[:3].expand(4, 3)}, os.path.join(out, "expand.bin"))
     seeds(os.path.join(HERE, "..", "tests", "fuzz", "corpus", "fuzz_torchbin"))

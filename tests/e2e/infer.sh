@@ -252,6 +252,16 @@ expect_error "interface --side" "unknown padding side 'up' (expected right or le
 expect_error "infer --truncation" "unknown truncation 'longest'" \
     sh -c "echo hi | '$BIN' infer -m '$REF/infer_seq' --truncation longest"
 
+# pytorch_model.bin: the same document as the safetensors it was saved from (the model
+# path aside), sharded or not
+tb=tests/fixtures/torchbin/infer_seq
+if "$BIN" infer -m "$tb" <"$REF/infer_seq/input.txt" >"$TMP/bin.json" 2>"$TMP/err" &&
+   sed "s|$tb|$REF/infer_seq|" "$TMP/bin.json" | cmp -s - "$TMP/infer_seq.json"
+then ok "pytorch_model.bin: infer prints what model.safetensors gives"
+else fail "pytorch_model.bin: $(cat "$TMP/err"; diff "$TMP/bin.json" "$TMP/infer_seq.json" | head -5)"; fi
+expect_error "malicious .bin" "refusing to load global 'posix.system'" \
+    sh -c "echo hi | '$BIN' infer -m tests/fixtures/torchbin/malicious"
+
 echo
 [ "$fails" -eq 0 ] && echo "infer e2e: all passed" || echo "infer e2e: $fails failed"
 [ "$fails" -eq 0 ]
