@@ -989,6 +989,8 @@ static bs_status weights_merge(weights *w, const char *path, bs_error *err)
     if (count > 0 && !(w->all.tensors = malloc((size_t)count * sizeof *w->all.tensors)))
         return bs_fail(err, BS_ERR_NOMEM, "out of memory reading '%s'", path);
     for (int i = 0; i < w->n; i++) {
+        if (w->parts[i].count == 0)
+            continue; /* no array to copy from (a file of no tensors) */
         memcpy(w->all.tensors + w->all.count, w->parts[i].tensors,
                (size_t)w->parts[i].count * sizeof *w->all.tensors);
         w->all.count += w->parts[i].count;
