@@ -274,7 +274,7 @@ static void test_padding_none_draws_each_row_at_its_length(void **unused)
     assert_true(len2 < b->T);
     /* No cell of sentence 2 is drawn (token, id, mask or prediction) past its length. */
     for (int i = 0; i < s.grid.w * s.grid.h; i++)
-        if (s.grid.cells[i].sent == 1 && s.grid.cells[i].pos >= len2)
+        if (s.grid.cells[i].sent == APP_TAG_ROW + 1 && s.grid.cells[i].pos >= len2)
             fail_msg("sentence 2 has %d tokens, yet position %d is drawn", len2,
                      s.grid.cells[i].pos);
     assert_hides(&s, "[SEP] [PAD]"); /* no [PAD] cells after a short row */

@@ -26,6 +26,12 @@
  *                                     selects the sentence and keeps the position
  *     focus tokens                    give the focus to a panel: sentences (the editor,
  *                                     typing into the selected sentence), tokens or shapes
+ *     set stride 8                    set an encode option by Hugging Face's name, as the
+ *                                     command line reads its value: padding, padding_side,
+ *                                     truncation, truncation_side, max_length (none: the
+ *                                     model's), pad_to_multiple_of (none: off), stride,
+ *                                     return_overflowing_tokens and is_split_into_words
+ *                                     (on or off); a bad value stops the replay
  *
  * Keys act on the focused panel (Down selects the next sentence, but scrolls Shapes), so
  * a demo that must show a given token says so with select and focus instead of counting
@@ -67,7 +73,8 @@ typedef enum {
     SC_RESIZE,    /* w, h */
     SC_CLICK,     /* x, y, button: "click X Y" (1), "wheel up|down X Y" (4, 5) */
     SC_SELECT,    /* sent (1-based), pos (0-based, -1 = keep the position) */
-    SC_FOCUS      /* panel */
+    SC_FOCUS,     /* panel */
+    SC_SET        /* str: option name, strs[0]: its value (nstr 1) */
 } app_script_kind;
 
 /* The panels a `focus` command names (the order of Tab). */

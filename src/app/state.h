@@ -84,6 +84,17 @@ typedef struct app_state {
     bs_side side;
     bs_truncation truncation;
     int max_length;            /* 0 = the model's default */
+    /* The options that change a shape (docs/hf-semantics.md T11), as HF names them. */
+    bs_side truncation_side;   /* right keeps the start, left the end */
+    int pad_multiple;          /* pad_to_multiple_of, 0 = off */
+    int overflow;              /* return_overflowing_tokens: cut tokens become rows */
+    int stride;                /* overlap of overflowing rows */
+    int split_words;           /* is_split_into_words: sentences split on spaces */
+    /* The selected row among a sentence's overflowing rows (0 = its first): with
+     * overflow the batch has more rows than sentences, and app_sel_row() maps
+     * (cur, part) to the row; never read cur as a row. */
+    int part;
+    int part_chosen;           /* set by the action that chose part (app_apply's own) */
 
     app_prompt prompt;
     char prompt_buf[64];
@@ -109,6 +120,7 @@ typedef struct app_state {
     app_result *result;        /* newest installed result (owned), or NULL */
     char change[512];          /* what changed in the shapes since before the edit */
     int prev_B, prev_T;        /* dims of the previous result, -1 before any */
+    int prev_overflowed;       /* it had more rows than sentences (overflowing tokens) */
     int changed_B, changed_T;  /* which dims changed at the last result */
     /* An edit streak: from entering the editor to leaving it, every keystroke installs
      * a result, and "what changed" is measured from the dims before the streak began
@@ -139,6 +151,22 @@ void app_save_sentences(app_state *st);
  * its tokenization failed. */
 const app_model_result *app_front_result(const app_state *st);
 const bs_batch *app_front_batch(const app_state *st);
+
+/* The batch row shown as selected: the row of sentence cur's part-th overflowing row
+ * (cur itself when nothing overflows), clamped to the front batch; -1 before a batch.
+ * Every view that indexes the batch by the selection goes through it. */
+int app_sel_row(const app_state *st);
+/* Rows of the front batch that come from sentence s, and the first of them (*first);
+ * 1 and s when the batch has no overflow mapping. */
+int app_sentence_rows(const app_state *st, int s, int *first);
+/* The sentence batch row r comes from (overflow_to_sample_mapping), r without one. */
+int app_row_sentence(const app_state *st, int r);
+
+/* With return_overflowing_tokens: which sentences of the front batch overflowed, in
+ * words ("sentence 2 overflowed into 3 rows of at most 32 tokens, overlapping by 8";
+ * three at most, then a count). Writes into out (size bytes) and returns its length: 0
+ * when overflow is off or no sentence overflowed. */
+size_t app_overflow_text(const app_state *st, char *out, size_t size);
 
 /* A job for the current sentences and options (gen = st->gen); NULL if out of memory. */
 app_job *app_make_job(const app_state *st);
