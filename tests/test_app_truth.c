@@ -433,6 +433,144 @@ static void test_selected_line_survives_a_long_explanation(void **unused)
     app_headless_free(&s);
 }
 
+
+/* Sets an option as a session's `set` does; the option must be accepted. */
+static void set_opt(app_headless *s, const char *name, const char *value)
+{
+    bs_error err = {0};
+    if (app_set_option(&s->st, name, value, &err) != 0)
+        fail_msg("set %s %s: %s", name, value, err.msg);
+    app_headless_refresh(s);
+}
+
+/* return_overflowing_tokens: the long sentence becomes 4 rows of at most 8 tokens
+ * (6 of text each, stepping by 8 - 2 - 2 = 4), B = 6 for 3 sentences, and the
+ * explanation names the sentence, the rows, the length and the overlap. */
+static const char *const ov3[] = {
+    "Short one.", "The quick brown fox jumps over the lazy dog near the bank of the river.",
+    "Another short."};
+
+static void test_overflow_grows_B_and_says_why(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    set_lines(&s, ov3, 3);
+    set_opt(&s, "truncation", "longest_first");
+    set_opt(&s, "max_length", "8");
+    set_opt(&s, "stride", "2");
+    app_headless_key(&s, 'O'); /* return_overflowing_tokens on */
+    assert_int_equal(s.st.overflow, 1);
+    const bs_batch *b = app_front_batch(&s.st);
+    assert_non_null(b);
+    assert_int_equal(b->B, 6);
+    static const int map[] = {0, 1, 1, 1, 1, 2};
+    assert_memory_equal(b->overflow_to_sample_mapping, map, sizeof map);
+    /* Both models see the 6 rows: predictions per row. */
+    assert_int_equal(s.st.result->m[1].batch.B, 6);
+    assert_int_equal(s.st.result->m[1].logits_shape[0], 6);
+    assert_string_equal(s.st.change, "B grew from 3 to 6: sentence 2 overflowed into 4 rows "
+                                     "of at most 8 tokens, overlapping by 2");
+    keys(&s, "x"); /* the whole explanation */
+    assert_shows(&s, "With return_overflowing_tokens, sentence 2 overflowed into 4 rows of at "
+                     "most 8 tokens, overlapping by 2: overflow_to_sample_mapping "
+                     "[0, 1, 1, 1, 1, 2].");
+    assert_shows(&s, "6 rows from 3 sentences → logits (6, 8, 5)");
+    app_headless_key(&s, APP_KEY_ESC);
+    assert_shows(&s, "Sentences (3 → 6 rows)");
+    assert_shows(&s, "input_ids (B, T) = (6, 8)"); /* the grid's title */
+    /* the rows of sentence 2 are named by it */
+    assert_shows(&s, "2a [CLS] the quick brown fox");
+    assert_shows(&s, "2b [CLS] jumps over the lazy");
+    /* Off again: one row per sentence, and the change says so (no sentence deleted). */
+    app_headless_key(&s, 'O');
+    assert_int_equal(app_front_batch(&s.st)->B, 3);
+    assert_string_equal(s.st.change, "B shrank from 6 to 3: 3 sentences, one row each");
+    app_headless_free(&s);
+}
+
+/* The selection is a sentence and one of its rows: Down walks through the rows of an
+ * overflowing sentence before the next sentence, Up comes back to its last row, and a
+ * click on a row's token selects that row (its tag is the row, not a sentence). */
+static void test_overflow_selection_walks_rows(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    set_lines(&s, ov3, 3);
+    set_opt(&s, "truncation", "longest_first");
+    set_opt(&s, "max_length", "8");
+    set_opt(&s, "stride", "2");
+    set_opt(&s, "return_overflowing_tokens", "on");
+    assert_int_equal(s.st.focus, FOCUS_GRID);
+    int want_row[] = {1, 2, 3, 4, 5}, want_cur[] = {1, 1, 1, 1, 2};
+    for (int i = 0; i < 5; i++) {
+        app_headless_key(&s, APP_KEY_DOWN);
+        assert_int_equal(app_sel_row(&s.st), want_row[i]);
+        assert_int_equal(s.st.cur, want_cur[i]);
+    }
+    app_headless_key(&s, APP_KEY_UP); /* back to sentence 2's last row */
+    assert_int_equal(s.st.cur, 1);
+    assert_int_equal(app_sel_row(&s.st), 4);
+    assert_shows(&s, "row 2d of sentence 2");
+    /* a click on a cell of row 2b (batch row 2) */
+    int at = -1;
+    for (int i = 0; i < s.grid.w * s.grid.h && at < 0; i++)
+        if (s.grid.cells[i].sent == APP_TAG_ROW + 2 && s.grid.cells[i].pos == 3)
+            at = i;
+    assert_true(at >= 0);
+    app_event click = {.kind = EV_MOUSE, .x = at % s.grid.w, .y = at / s.grid.w, .button = 1};
+    app_headless_event(&s, &click);
+    assert_int_equal(s.st.cur, 1);
+    assert_int_equal(app_sel_row(&s.st), 2);
+    assert_int_equal(s.st.sel_col, 3);
+    /* Another sentence chosen in the editor's list: its first row. */
+    app_headless_key(&s, APP_KEY_DOWN);
+    app_headless_key(&s, APP_KEY_DOWN);
+    app_headless_key(&s, APP_KEY_DOWN); /* sentence 3 */
+    assert_int_equal(s.st.cur, 2);
+    assert_int_equal(app_sel_row(&s.st), 5);
+    app_headless_free(&s);
+}
+
+/* pad_to_multiple_of rounds T up: the seed's 8 tokens to 16 with P P (off, 8, 16). */
+static void test_pad_to_multiple_of_explained(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    keys(&s, "P"); /* 8: T = 8 already a multiple */
+    assert_int_equal(s.st.pad_multiple, 8);
+    assert_int_equal(app_front_batch(&s.st)->T, 8);
+    keys(&s, "P");
+    assert_int_equal(s.st.pad_multiple, 16);
+    assert_int_equal(app_front_batch(&s.st)->T, 16);
+    assert_string_equal(s.st.change, "T grew from 8 to 16: pad_to_multiple_of=16 rounds the "
+                                     "longest row's 8 tokens up to 16");
+    assert_shows(&s, "pad_to_multiple_of 16 (P)");
+    keys(&s, "x");
+    assert_shows(&s, "T 8 → 16: pad_to_multiple_of=16 rounds the longest row up");
+    app_headless_free(&s);
+}
+
+/* truncation_side=left keeps the end of each cut sentence. */
+static void test_truncation_side_left_keeps_the_end(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    const char *one[] = {"This is a positive sentence."};
+    set_lines(&s, one, 1);
+    set_opt(&s, "truncation", "longest_first");
+    set_opt(&s, "max_length", "5");
+    keys(&s, "T");
+    assert_int_equal(s.st.truncation_side, BS_SIDE_LEFT);
+    const bs_batch *b = app_front_batch(&s.st);
+    assert_int_equal(b->T, 5); /* [CLS] positive sentence . [SEP] */
+    assert_string_equal(b->tokens[1].piece, "positive");
+    assert_shows(&s, "truncation_side left (T)");
+    keys(&s, "x");
+    assert_shows(&s, "Sentence 1 lost 3 tokens to truncation (max_length 5). truncation_side="
+                     "left keeps the end: 3 tokens dropped from the start.");
+    app_headless_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +589,10 @@ int main(void)
         cmocka_unit_test(test_warnings_can_be_read_whole_120x40),
         cmocka_unit_test(test_warnings_can_be_read_whole_80x24),
         cmocka_unit_test(test_selected_line_survives_a_long_explanation),
+        cmocka_unit_test(test_overflow_grows_B_and_says_why),
+        cmocka_unit_test(test_overflow_selection_walks_rows),
+        cmocka_unit_test(test_pad_to_multiple_of_explained),
+        cmocka_unit_test(test_truncation_side_left_keeps_the_end),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -126,11 +126,13 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
     char ov[400];
     if (st->overflow && app_overflow_text(st, ov, sizeof ov) > 0) {
         /* nothing is lost: what truncation cut is in the rows that follow */
-        flow_addf(f, ST_NORMAL, " With return_overflowing_tokens, %s: overflow_to_sample_"
-                  "mapping [", ov);
+        char map[128];
+        size_t k = 0;
         for (int i = 0; i < b->B && i < 12; i++)
-            flow_addf(f, ST_NORMAL, "%s%d", i ? ", " : "", b->overflow_to_sample_mapping[i]);
-        flow_add(f, b->B > 12 ? ", …]." : "].", ST_NORMAL);
+            k += (size_t)snprintf(map + k, sizeof map - k, "%s%d", i ? ", " : "",
+                                  b->overflow_to_sample_mapping[i]);
+        flow_addf(f, ST_NORMAL, " With return_overflowing_tokens, %s: overflow_to_sample_"
+                  "mapping [%s%s].", ov, map, b->B > 12 ? ", …" : "");
     } else if (ntr == 1) {
         flow_addf(f, ST_NORMAL, " Sentence %d lost %d token%s to truncation (max_length %d).",
                   trunc[0] + 1, b->truncated[trunc[0]], b->truncated[trunc[0]] == 1 ? "" : "s",

@@ -117,9 +117,6 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     if (b && mr->ragged)
         snprintf(hint, sizeof hint, "no padding: %d rows of their own length, no (B, T) · ← → "
                  "select · / find", b->B);
-    else if (b && panel_overflowed(st, b)) /* the rows' names say whose they are */
-        snprintf(hint, sizeof hint, "input_ids (B, T) = (%d, %d): %d rows from %d sentences "
-                 "· ← → select", b->B, b->T, b->B, st->n_lines);
     else if (b)
         snprintf(hint, sizeof hint, "input_ids (B, T) = (%d, %d) · ← → select · / find",
                  b->B, b->T);
