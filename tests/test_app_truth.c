@@ -20,9 +20,11 @@
 #include <cmocka.h>
 
 #include "app/headless.h"
+#include "app/labelview.h"
 #include "app/reducer.h"
 #include "app/replay.h"
 #include "app/state.h"
+#include "bertscope/labels.h"
 
 static app_env env2; /* tiny-tok (5 labels) + tiny-seq (3 labels) */
 
@@ -571,6 +573,54 @@ static void test_truncation_side_left_keeps_the_end(void **unused)
     app_headless_free(&s);
 }
 
+
+/* The label view (A) and its labels (E): run_ner.py's two conventions on the selected
+ * row, expected by hand from its rules (docs/hf-semantics.md T12): "Huggingface" is
+ * hugging ##face, "Paris." is paris and "." (one word, split on spaces). */
+static void test_label_view_aligns_typed_labels(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    const char *one[] = {"John Huggingface lives in Paris.", "Another sentence."};
+    set_lines(&s, one, 2);
+    set_opt(&s, "is_split_into_words", "on");
+    keys(&s, "E");
+    assert_int_equal(s.st.prompt, PROMPT_LABELS);
+    assert_int_equal(s.st.detail, DETAIL_LABELS);
+    keys(&s, "B-PER B-ORG O O B-LOC\r");
+    assert_string_equal(s.st.lines[0].labels, "B-PER B-ORG O O B-LOC");
+    label_rows lr;
+    assert_int_equal(label_rows_compute(&lr, &s.st, &env2, 0), 0);
+    static const char *const first[] = {"-100", "B-PER", "B-ORG", "-100", "O", "O", "B-LOC",
+                                        "-100", "-100"};
+    static const char *const all[] = {"-100", "B-PER", "B-ORG", "I-ORG", "O", "O", "B-LOC",
+                                      "I-LOC", "-100"};
+    assert_int_equal(app_front_batch(&s.st)->T, 9);
+    for (int t = 0; t < 9; t++) {
+        const char *f = lr.first[t] == BS_LABEL_IGNORE ? "-100" : lr.names[lr.first[t]];
+        const char *a = lr.all[t] == BS_LABEL_IGNORE ? "-100" : lr.names[lr.all[t]];
+        assert_string_equal(f, first[t]);
+        assert_string_equal(a, all[t]);
+    }
+    label_rows_free(&lr);
+    assert_shows(&s, "first -100 B-PER B-ORG -100 O O B-LOC");
+    assert_shows(&s, "all -100 B-PER B-ORG I-ORG O O B-LOC");
+    /* Typing into the sentence keeps its labels; words split by punctuation do not fit. */
+    set_opt(&s, "is_split_into_words", "off");
+    assert_shows(&s, "word 5 has no label (5 labels given)");
+    /* Sentence 2 has none: the per-token head's predictions, said to be such. */
+    app_headless_key(&s, APP_KEY_DOWN);
+    assert_shows(&s, "Sentence 2: no labels typed; these are tiny-tok's predictions");
+    /* v goes on to the detail views, A closes */
+    keys(&s, "A");
+    assert_int_equal(s.st.detail, DETAIL_NONE);
+    /* a sentence replaced (deleted, then undone) loses them: they were the old text's */
+    app_headless_key(&s, APP_KEY_UP);
+    keys(&s, "du");
+    assert_null(s.st.lines[0].labels);
+    app_headless_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -593,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_overflow_selection_walks_rows),
         cmocka_unit_test(test_pad_to_multiple_of_explained),
         cmocka_unit_test(test_truncation_side_left_keeps_the_end),
+        cmocka_unit_test(test_label_view_aligns_typed_labels),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -779,9 +779,30 @@ static void test_screen_overflow_120x40(void **unused)
     overflow_screen(120, 40, "overflow_120x40");
 }
 
+
+/* The label view (A) with typed labels on pre-split words: tokens, word_ids and both of
+ * run_ner.py's conventions must fit, or say where they are cut. */
+static void label_screen(int w, int h, const char *name)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, w, h);
+    const char *lines[] = {"John Huggingface lives in Paris.", "EU rejects German call."};
+    size_t lens[2] = {strlen(lines[0]), strlen(lines[1])};
+    assert_int_equal(app_state_set_lines(&s.st, lines, lens, 2), 0);
+    assert_int_equal(app_set_labels(&s.st, 0, "B-PER B-ORG O O B-LOC", 21), 0);
+    keys(&s, "WA"); /* is_split_into_words, the label view */
+    check_golden(&s, name);
+    app_headless_free(&s);
+}
+
+static void test_screen_labels_80x24(void **unused) { label_screen(80, 24, "labels_80x24"); }
+static void test_screen_labels_120x40(void **unused) { label_screen(120, 40, "labels_120x40"); }
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_screen_labels_80x24),
+        cmocka_unit_test(test_screen_labels_120x40),
         cmocka_unit_test(test_screen_overflow_80x24),
         cmocka_unit_test(test_screen_overflow_120x40),
         cmocka_unit_test(test_screen_seed_120x40),

@@ -535,6 +535,11 @@ static void test_set_command(void **unused)
     assert_string_equal(s.cmds[0].strs[0], "8");
     assert_string_equal(s.cmds[1].strs[0], "on");
     app_script_free(&s);
+    assert_int_equal(parse(&s, "bertscope-session 1\nlabel \"B-PER O\"\n", &err), 0);
+    assert_int_equal(s.cmds[0].kind, SC_LABEL);
+    assert_string_equal(s.cmds[0].str, "B-PER O");
+    app_script_free(&s);
+    assert_int_equal(parse(&s, "bertscope-session 1\nlabel B-PER\n", &err), -1);
     assert_int_equal(parse(&s, "bertscope-session 1\nset strid 8\n", &err), -1);
     assert_non_null(strstr(err.msg, "unknown option 'strid'"));
     assert_int_equal(parse(&s, "bertscope-session 1\nset stride\n", &err), -1);

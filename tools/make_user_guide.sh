@@ -140,6 +140,24 @@ EOF
 cap overflow 80 24 'sentences "Short one." "The quick brown fox jumps over the lazy dog near the bank." "Another short."' "set max_length 8" "key t" "key )" "key )" "key O" "key Down" "key Down"
 cat <<'EOF'
 
+## Word labels for token classification
+
+A dataset for token classification gives one label per word; the model is trained on one
+label per piece. `A` shows, for the selected row, its pieces, `word_ids()` and the labels
+under transformers' two conventions (`run_ner.py`): **first**, the word's label on its
+first piece and -100 (ignored by the loss) on [CLS], [SEP], pads and later pieces; and
+**all** (`label_all_tokens`), every piece labelled, B-X becoming I-X after the first.
+`E` types the sentence's labels, one per word (a session uses `label "B-PER O ..."`);
+`W` splits sentences on spaces as a dataset's words are given. Without typed labels and
+with a per-token head in front, the view shows that model's own predictions, marked as
+such. `bertscope tokenize --json --is-split-into-words` reads dataset rows,
+`{"tokens": [...], "ner_tags": [...]}`, and prints "labels" the same way
+(`--label-all-tokens` for the second convention).
+
+EOF
+cap labels 80 24 'sentences "John Huggingface lives in Paris." "EU rejects German call."' 'label "B-PER B-ORG O O B-LOC"' "key W" "key A"
+cat <<'EOF'
+
 ## Deeper views
 
 `v` replaces the tokens and predictions with a detail panel, in turn: attention, the

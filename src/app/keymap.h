@@ -48,6 +48,8 @@
     X(ACT_STRIDE_UP, NAV, ')', 0, ")", "stride + 1: overlap of overflowing rows")                \
     X(ACT_STRIDE_DOWN, NAV, '(', 0, "(", "stride - 1")                                           \
     X(ACT_SPLIT_WORDS, NAV, 'W', 0, "W", "is_split_into_words: split on spaces")                 \
+    X(ACT_LABELS, NAV, 'A', 0, "A", "labels: word labels aligned to the pieces")                 \
+    X(ACT_LABELS_SET, NAV, 'E', 0, "E", "type the word labels of the sentence")                  \
     X(ACT_HEAD, NAV, 'f', 0, "f", "bring the next model's head to the front")                \
     X(ACT_LAYER_NEXT, NAV, ']', 0, "]", "next encoder layer in the shape ledger")            \
     X(ACT_LAYER_PREV, NAV, '[', 0, "[", "previous encoder layer")                            \

@@ -583,10 +583,24 @@ static int reduce_view(app_state *st, app_action a)
         note(st, 0, st->show_logits ? "predictions show the raw logits (L: scores again)"
                                     : "predictions show softmax/sigmoid scores (L: raw logits)");
         return APP_REDRAW;
-    case ACT_DETAIL:
-        st->detail = (app_detail)((st->detail + 1) % DETAIL_COUNT);
+    case ACT_DETAIL: /* from the label view (A), the first of v's */
+        st->detail = st->detail >= DETAIL_COUNT ? DETAIL_ATTN
+                                                : (app_detail)((st->detail + 1) % DETAIL_COUNT);
         st->detail_scroll = 0;
         return APP_REDRAW;
+    case ACT_LABELS:
+        st->detail = st->detail == DETAIL_LABELS ? DETAIL_NONE : DETAIL_LABELS;
+        st->detail_scroll = 0;
+        return APP_REDRAW;
+    case ACT_LABELS_SET: {
+        /* the prompt starts from the labels the sentence has, to be corrected */
+        const char *l = st->lines[st->cur].labels;
+        snprintf(st->prompt_buf, sizeof st->prompt_buf, "%s", l ? l : "");
+        st->prompt_len = strlen(st->prompt_buf);
+        st->prompt = PROMPT_LABELS;
+        st->detail = DETAIL_LABELS;
+        return APP_REDRAW;
+    }
     case ACT_ATTN_NEXT:
     case ACT_ATTN_PREV: {
         /* Heads 0..A-1, then -1 for the mean; A from the front model's result. */
@@ -753,7 +767,8 @@ static int prompt_key(app_state *st, int key)
     }
     if (key == APP_KEY_BACKSPACE || key == APP_KEY_BACKSPACE_H) {
         if (st->prompt_len > 0) {
-            app_line tmp = {st->prompt_buf, st->prompt_len, sizeof st->prompt_buf};
+            app_line tmp = {.s = st->prompt_buf, .len = st->prompt_len,
+                            .cap = sizeof st->prompt_buf};
             st->prompt_len = line_prev(&tmp, st->prompt_len);
             st->prompt_buf[st->prompt_len] = '\0';
         }
@@ -763,8 +778,13 @@ static int prompt_key(app_state *st, int key)
         app_prompt p = st->prompt;
         st->prompt = PROMPT_NONE;
         if (p == PROMPT_FIND) {
-            snprintf(st->find, sizeof st->find, "%s", st->prompt_buf);
+            snprintf(st->find, sizeof st->find, "%.*s", (int)sizeof st->find - 1, st->prompt_buf);
             return find_next(st);
+        }
+        if (p == PROMPT_LABELS) {
+            if (app_set_labels(st, st->cur, st->prompt_buf, st->prompt_len))
+                note(st, 1, "out of memory for the labels");
+            return APP_REDRAW;
         }
         long v = strtol(st->prompt_buf, NULL, 10);
         if (v < 1 || v > BS_MAX_LENGTH_MAX) {

@@ -548,6 +548,12 @@ static int apply(run *x, const app_script_cmd *c, bs_error *err)
     case SC_FOCUS:
         apply_focus(x, c->panel);
         break;
+    case SC_LABEL:
+        if (app_set_labels(&x->s.st, x->s.st.cur, c->str, c->len)) {
+            bs_fail(err, BS_ERR_NOMEM, "%s:%d: label: out of memory", x->r->path, c->line);
+            return -1;
+        }
+        break;
     case SC_SET: {
         bs_error e = {0};
         if (app_set_option(&x->s.st, c->str, c->strs[0], &e)) {

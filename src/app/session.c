@@ -205,8 +205,10 @@ static int parse_line(app_script *s, ctx *c, const char *line)
                     return fail(c, "snapshot name '%s' may hold only letters, digits, '-', '_' and '.'",
                                 sc->str, "");
         }
-    } else if (!strcmp(cmd, "type") || !strcmp(cmd, "paste") || !strcmp(cmd, "caption")) {
-        sc->kind = !strcmp(cmd, "type") ? SC_TYPE : !strcmp(cmd, "paste") ? SC_PASTE : SC_CAPTION;
+    } else if (!strcmp(cmd, "type") || !strcmp(cmd, "paste") || !strcmp(cmd, "caption") ||
+               !strcmp(cmd, "label")) {
+        sc->kind = !strcmp(cmd, "type") ? SC_TYPE : !strcmp(cmd, "paste") ? SC_PASTE
+                   : !strcmp(cmd, "label") ? SC_LABEL : SC_CAPTION;
         if (parse_string(c, &arg, cmd, &sc->str, &sc->len))
             return -1;
     } else if (!strcmp(cmd, "sentences")) {
@@ -321,7 +323,7 @@ static int parse_line(app_script *s, ctx *c, const char *line)
         s->n--;
         return fail(c, "unknown command '%s'%s", cmd,
                     " (known: size model open sentences key type paste wait caption pause"
-                    " snapshot resize click wheel select focus set)");
+                    " snapshot resize click wheel select focus set label)");
     }
     if (needs_end) {
         arg = skip_ws(arg);
@@ -490,6 +492,7 @@ void app_script_write_cmd(FILE *f, const app_script_cmd *c)
         break;
     case SC_FOCUS: fprintf(f, "focus %s\n", app_panel_name(c->panel)); break;
     case SC_SET: fprintf(f, "set %s %s\n", c->str, c->strs[0]); break;
+    case SC_LABEL: fputs("label ", f); app_script_write_string(f, c->str, c->len); fputc('\n', f); break;
     }
 }
 

@@ -32,6 +32,8 @@
  *                                     model's), pad_to_multiple_of (none: off), stride,
  *                                     return_overflowing_tokens and is_split_into_words
  *                                     (on or off); a bad value stops the replay
+ *     label "B-PER O O B-LOC"         the selected sentence's word labels, one per word
+ *                                     (A shows them aligned to the pieces; "" clears)
  *
  * Keys act on the focused panel (Down selects the next sentence, but scrolls Shapes), so
  * a demo that must show a given token says so with select and focus instead of counting
@@ -74,7 +76,8 @@ typedef enum {
     SC_CLICK,     /* x, y, button: "click X Y" (1), "wheel up|down X Y" (4, 5) */
     SC_SELECT,    /* sent (1-based), pos (0-based, -1 = keep the position) */
     SC_FOCUS,     /* panel */
-    SC_SET        /* str: option name, strs[0]: its value (nstr 1) */
+    SC_SET,       /* str: option name, strs[0]: its value (nstr 1) */
+    SC_LABEL      /* str: the selected sentence's word labels, space-separated */
 } app_script_kind;
 
 /* The panels a `focus` command names (the order of Tab). */

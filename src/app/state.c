@@ -50,6 +50,23 @@ void app_state_free(app_state *st)
     st->n_lines = 0;
 }
 
+int app_set_labels(app_state *st, int s, const char *text, size_t n)
+{
+    app_line *l = &st->lines[s];
+    while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\n' || text[n - 1] == '\r'))
+        n--;
+    char *c = n ? malloc(n + 1) : NULL;
+    if (n && !c)
+        return -1;
+    if (c) {
+        memcpy(c, text, n);
+        c[n] = '\0';
+    }
+    free(l->labels);
+    l->labels = c;
+    return 0;
+}
+
 long app_line_tab(const app_line *l)
 {
     if (!l->s)
@@ -221,7 +238,8 @@ void app_save_sentences(app_state *st)
 
 int app_detail_model(const app_state *st)
 {
-    return st->detail != DETAIL_NONE ? st->front : -1;
+    /* the label view draws from the batch alone */
+    return st->detail != DETAIL_NONE && st->detail != DETAIL_LABELS ? st->front : -1;
 }
 
 const app_model_result *app_front_result(const app_state *st)

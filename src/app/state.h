@@ -19,10 +19,11 @@
 
 #define APP_MAX_SENTENCES 256
 #define APP_MAX_LINE 2000 /* bytes per sentence: longer pastes are cut with a note */
+#define APP_PROMPT_MAX 512
 
 typedef enum { FOCUS_EDITOR = 0, FOCUS_GRID, FOCUS_LEDGER, FOCUS_COUNT } app_focus;
 
-typedef enum { PROMPT_NONE = 0, PROMPT_FIND, PROMPT_MAXLEN } app_prompt;
+typedef enum { PROMPT_NONE = 0, PROMPT_FIND, PROMPT_MAXLEN, PROMPT_LABELS } app_prompt;
 
 /* The detail panel that replaces the token grid and predictions (v cycles). */
 typedef enum {
@@ -31,7 +32,8 @@ typedef enum {
     DETAIL_TRACE,  /* the tokenizer's steps on the selected sentence (traceview.h) */
     DETAIL_WORDS,  /* word-level predictions, as HF's pipeline (wordagg.h) */
     DETAIL_PYTHON, /* the transformers code for what is on screen (pyview.h) */
-    DETAIL_COUNT
+    DETAIL_COUNT,  /* v cycles the ones above; A opens the one below */
+    DETAIL_LABELS  /* word labels aligned to the selected row's pieces (labelview.h) */
 } app_detail;
 
 /* What app_apply() asks of its caller: the reducer changes the state and nothing else. */
@@ -56,6 +58,10 @@ typedef enum {
 typedef struct app_line {
     char *s; /* UTF-8 (not necessarily valid), NUL-terminated */
     size_t len, cap;
+    /* The sentence's word labels for token classification, space-separated, one per
+     * word (owned, NULL for none; app_set_labels). They stay while the text is edited
+     * and go when line_set replaces the text (a new, deleted or reloaded sentence). */
+    char *labels;
 } app_line;
 
 typedef struct app_state {
@@ -97,7 +103,7 @@ typedef struct app_state {
     int part_chosen;           /* set by the action that chose part (app_apply's own) */
 
     app_prompt prompt;
-    char prompt_buf[64];
+    char prompt_buf[APP_PROMPT_MAX]; /* a find, a max_length, a sentence's word labels */
     size_t prompt_len;
     char find[64];             /* last search */
 
@@ -180,6 +186,10 @@ int app_install_result(app_state *st, app_result *r, const app_env *env);
 /* Starts or ends an edit streak as the focus enters or leaves the editor
  * (app_apply calls it after every event). */
 void app_edit_streak(app_state *st, int editing);
+
+/* Sets sentence s's word labels to text (n bytes, space-separated; empty clears them).
+ * Returns 0, or -1 when out of memory. */
+int app_set_labels(app_state *st, int s, const char *text, size_t n);
 
 /* Byte offset of the TAB that splits a pair, or -1 for a single sentence. */
 long app_line_tab(const app_line *l);

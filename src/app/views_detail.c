@@ -6,6 +6,7 @@
 #include "app/views_panels.h"
 
 #include "app/attnview.h"
+#include "app/labelview.h"
 #include "app/details.h"
 #include "app/pyview.h"
 #include "app/traceview.h"
@@ -130,6 +131,9 @@ void detail_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         py_draw(g, r.x, r.y, r.w, r.h, d->python, st->detail_scroll);
         return;
     }
+    case DETAIL_LABELS:
+        labels_draw(g, r.x, r.y, r.w, r.h, st, env);
+        return;
     default:
         return;
     }
