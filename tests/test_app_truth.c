@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "app/details.h"
 #include "app/headless.h"
 #include "app/labelview.h"
 #include "app/reducer.h"
@@ -621,6 +622,41 @@ static void test_label_view_aligns_typed_labels(void **unused)
     app_headless_free(&s);
 }
 
+
+/* With overflowing rows the detail panels' data is per row (B rows, not the sentences'
+ * count): row 2c's tokenizer steps are sentence 2's, and break it, which compares one
+ * row per sentence, says why it does not run instead of comparing across rows. */
+static void test_overflow_details_per_row(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    set_lines(&s, ov3, 3);
+    set_opt(&s, "truncation", "longest_first");
+    set_opt(&s, "max_length", "8");
+    set_opt(&s, "return_overflowing_tokens", "on");
+    keys(&s, "vv"); /* the tokenizer's steps */
+    assert_int_equal(s.st.detail, DETAIL_TRACE);
+    const app_model_result *mr = app_front_result(&s.st);
+    assert_non_null(mr->details);
+    assert_int_equal(mr->details->B, mr->batch.B);
+    for (int r = 0; r < mr->batch.B; r++) {
+        const bs_text *t = &mr->details->texts[r];
+        const char *want = ov3[mr->batch.overflow_to_sample_mapping[r]];
+        assert_int_equal(t->a_len, strlen(want));
+        assert_memory_equal(t->a, want, t->a_len);
+    }
+    app_headless_key(&s, APP_KEY_DOWN);
+    app_headless_key(&s, APP_KEY_DOWN);
+    app_headless_key(&s, APP_KEY_DOWN); /* row 2c */
+    assert_int_equal(app_sel_row(&s.st), 3);
+    assert_shows(&s, "the quick brown fox");
+    keys(&s, "B");
+    assert_shows(&s, "break it compares one row per sentence, and return_overflowing_tokens");
+    assert_non_null(s.st.result->brk);
+    assert_false(s.st.result->brk->ok);
+    app_headless_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -644,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_pad_to_multiple_of_explained),
         cmocka_unit_test(test_truncation_side_left_keeps_the_end),
         cmocka_unit_test(test_label_view_aligns_typed_labels),
+        cmocka_unit_test(test_overflow_details_per_row),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
