@@ -453,14 +453,23 @@ static const char *const ov3[] = {
     "Short one.", "The quick brown fox jumps over the lazy dog near the bank of the river.",
     "Another short."};
 
+/* ov3 at 120x40 with truncation to max_length 8 and overflowing rows overlapping by
+ * stride: sentence 2 becomes several rows. */
+static void overflow_setup(app_headless *s, int stride)
+{
+    char v[16];
+    app_headless_init(s, &env2, 120, 40);
+    set_lines(s, ov3, 3);
+    set_opt(s, "truncation", "longest_first");
+    set_opt(s, "max_length", "8");
+    snprintf(v, sizeof v, "%d", stride);
+    set_opt(s, "stride", v);
+}
+
 static void test_overflow_grows_B_and_says_why(void **unused)
 {
     app_headless s;
-    app_headless_init(&s, &env2, 120, 40);
-    set_lines(&s, ov3, 3);
-    set_opt(&s, "truncation", "longest_first");
-    set_opt(&s, "max_length", "8");
-    set_opt(&s, "stride", "2");
+    overflow_setup(&s, 2);
     app_headless_key(&s, 'O'); /* return_overflowing_tokens on */
     assert_int_equal(s.st.overflow, 1);
     const bs_batch *b = app_front_batch(&s.st);
@@ -497,11 +506,7 @@ static void test_overflow_grows_B_and_says_why(void **unused)
 static void test_overflow_selection_walks_rows(void **unused)
 {
     app_headless s;
-    app_headless_init(&s, &env2, 120, 40);
-    set_lines(&s, ov3, 3);
-    set_opt(&s, "truncation", "longest_first");
-    set_opt(&s, "max_length", "8");
-    set_opt(&s, "stride", "2");
+    overflow_setup(&s, 2);
     set_opt(&s, "return_overflowing_tokens", "on");
     assert_int_equal(s.st.focus, FOCUS_GRID);
     int want_row[] = {1, 2, 3, 4, 5}, want_cur[] = {1, 1, 1, 1, 2};
@@ -629,10 +634,7 @@ static void test_label_view_aligns_typed_labels(void **unused)
 static void test_overflow_details_per_row(void **unused)
 {
     app_headless s;
-    app_headless_init(&s, &env2, 120, 40);
-    set_lines(&s, ov3, 3);
-    set_opt(&s, "truncation", "longest_first");
-    set_opt(&s, "max_length", "8");
+    overflow_setup(&s, 0);
     set_opt(&s, "return_overflowing_tokens", "on");
     keys(&s, "vv"); /* the tokenizer's steps */
     assert_int_equal(s.st.detail, DETAIL_TRACE);
