@@ -493,6 +493,11 @@ static void test_overflow_grows_B_and_says_why(void **unused)
     /* the rows of sentence 2 are named by it */
     assert_shows(&s, "2a [CLS] the quick brown fox");
     assert_shows(&s, "2b [CLS] jumps over the lazy");
+    /* Another change (the padding side): the ledger still says what B counts. */
+    keys(&s, "s");
+    assert_string_equal(s.st.change, "");
+    assert_shows(&s, "B = 6 rows from 3 sentences: overflowing tokens");
+    keys(&s, "s");
     /* Off again: one row per sentence, and the change says so (no sentence deleted). */
     app_headless_key(&s, 'O');
     assert_int_equal(app_front_batch(&s.st)->B, 3);

@@ -296,7 +296,7 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         return;
     int y = r.y + 1;
     int bottom = r.y + r.h;
-    int change_lines = st->change[0] ? 2 : 0;
+    int change_lines = st->change[0] || panel_overflowed(st, b) ? 2 : 0;
     const app_model_result *mr = app_front_result(st);
     /* BERT has max_position_embeddings positions (512): past that nothing runs. */
     int t_limit = m && m->model ? bs_model_config(m->model)->max_position : 0;
@@ -357,6 +357,12 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
                      "tensor exists; each sentence runs alone. Shown: sentence %s, Tᵢ = %d.",
                      panel_row_name(st, row, name, sizeof name), b->length[row]);
             panel_text(g, cr, text, ST_WARN);
+        } else if (panel_overflowed(st, b) && strncmp(st->change, "B ", 2)) {
+            /* B is rows, not sentences: said whatever the last change was */
+            snprintf(text, sizeof text, "B = %d rows from %d sentences: overflowing tokens "
+                     "(x explains)%s%s", b->B, st->n_lines, st->change[0] ? ". " : "",
+                     st->change);
+            panel_text(g, cr, text, ST_CHANGED);
         } else {
             panel_text(g, cr, st->change, ST_CHANGED);
         }
