@@ -798,9 +798,27 @@ static void label_screen(int w, int h, const char *name)
 static void test_screen_labels_80x24(void **unused) { label_screen(80, 24, "labels_80x24"); }
 static void test_screen_labels_120x40(void **unused) { label_screen(120, 40, "labels_120x40"); }
 
+
+/* Every shape option at once at 80x24: the line below the controls wraps rather than
+ * cut an option, and truncation_side=left keeps each sentence's end. */
+static void test_screen_shape_options_80x24(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 80, 24);
+    const char *lines[] = {"This is a much longer positive sentence.", "Short."};
+    size_t lens[2] = {strlen(lines[0]), strlen(lines[1])};
+    assert_int_equal(app_state_set_lines(&s.st, lines, lens, 2), 0);
+    bs_error err = {0};
+    assert_int_equal(app_set_option(&s.st, "max_length", "8", &err), 0);
+    keys(&s, "tTPO)W");
+    check_golden(&s, "shape_options_80x24");
+    app_headless_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_screen_shape_options_80x24),
         cmocka_unit_test(test_screen_labels_80x24),
         cmocka_unit_test(test_screen_labels_120x40),
         cmocka_unit_test(test_screen_overflow_80x24),

@@ -222,19 +222,24 @@ char *py_generate(const py_spec *s)
     if (loop) {
         sb_lit(&b, "# padding off and rows of different lengths: one tensor cannot hold them\n"
                    "# (return_tensors=\"pt\" raises), so run one sentence at a time\n");
+        if (s->overflow) /* a sentence's own rows differ in length too */
+            sb_lit(&b, "# NOTE: with return_overflowing_tokens a long sentence gives rows of\n"
+                       "# different lengths, and return_tensors=\"pt\" raises for it as well:\n"
+                       "# pad (padding=True) to run them; the rows below are bertscope's\n");
         sb_printf(&b, "for i, text in enumerate(texts):\n    inputs = tokenizer(text%s",
                   n_pairs ? ", pairs[i]" : "");
         call_args(&b, s, 0);
         if (nomodel) {
             sb_lit(&b, ", return_tensors=\"pt\")\n    print(inputs[\"input_ids\"].shape)\n");
             for (int i = 0; i < bt->B; i++)
-                sb_printf(&b, "# sentence %d: torch.Size([1, %d])\n", i + 1, bt->length[i]);
+                sb_printf(&b, "# %s %d: torch.Size([1, %d])\n", s->overflow ? "row" : "sentence",
+                          i + 1, bt->length[i]);
         } else {
             sb_lit(&b, ", return_tensors=\"pt\")\n    with torch.no_grad():\n"
                        "        outputs = model(**inputs)\n");
             sb_printf(&b, "    print(outputs.%s.shape)\n", out);
             for (int i = 0; i < bt->B; i++) {
-                sb_printf(&b, "# sentence %d: ", i + 1);
+                sb_printf(&b, "# %s %d: ", s->overflow ? "row" : "sentence", i + 1);
                 shape(&b, s, 1, bt->length[i]);
                 sb_lit(&b, "\n");
             }
