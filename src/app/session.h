@@ -23,7 +23,9 @@
  *     select 2 5                      select sentence 2 (numbered from 1, as on screen)
  *                                     and its position 5 (from 0, as the grid's "pos"
  *                                     row), as a click on that token would; "select 2"
- *                                     selects the sentence and keeps the position
+ *                                     selects the sentence and keeps the position;
+ *                                     with overflowing tokens, the sentence's first row
+ *                                     (key Down walks on through its rows)
  *     focus tokens                    give the focus to a panel: sentences (the editor,
  *                                     typing into the selected sentence), tokens or shapes
  *     set stride 8                    set an encode option by Hugging Face's name, as the
