@@ -136,6 +136,50 @@ EOF
 cap pair 120 40 'sentences "Who wrote it?\tThe committee wrote the report in March." "A single sentence."' "key t" "key m" "key Backspace" "key Backspace" "key Backspace" 'type "10"' "key Enter"
 cat <<'EOF'
 
+## Options that change a shape
+
+Four more options, each under Hugging Face's name, show on a line below the controls
+while set (a session sets them with `set NAME VALUE`, e.g. `set stride 8`):
+
+- `T` **truncation_side**: right (the default) keeps the start of a cut text, left keeps
+  its end; the explanation says "truncation_side=left keeps the end: 5 tokens dropped
+  from the start". T does not change; which tokens survive does.
+- `P` **pad_to_multiple_of**: off, 8, 16, 32, 64; the padded length T is rounded up to a
+  multiple ("T 13 → 16: pad_to_multiple_of=8"). With truncation and padding both on,
+  max_length must be a multiple, or Hugging Face's ValueError is shown.
+- `O` **return_overflowing_tokens**, with `)` and `(` for **stride**: what truncation
+  cuts becomes rows of its own, each repeating the last `stride` tokens of the one before.
+  B grows past the number of sentences: input_ids (B', T) with B' rows. The grids name
+  each row by its sentence (2a, 2b, 2c), Up and Down walk through them, the Sentences
+  title says "3 → 5 rows", the predictions are per row, and the explanation says, for
+  example, "sentence 2 overflowed into 3 rows of at most 8 tokens, overlapping by 2",
+  with overflow_to_sample_mapping. The Python pane pops `overflow_to_sample_mapping`
+  from the batch before calling the model, whose forward() does not take it.
+- `W` **is_split_into_words**: each sentence is split on spaces into a list of words,
+  each tokenized on its own (word_ids() number them).
+
+EOF
+cap overflow 80 24 'sentences "Short one." "The quick brown fox jumps over the lazy dog near the bank." "Another short."' "set max_length 8" "key t" "key )" "key )" "key O" "key Down" "key Down"
+cat <<'EOF'
+
+## Word labels for token classification
+
+A dataset for token classification gives one label per word; the model is trained on one
+label per piece. `A` shows, for the selected row, its pieces, `word_ids()` and the labels
+under transformers' two conventions (`run_ner.py`): **first**, the word's label on its
+first piece and -100 (ignored by the loss) on [CLS], [SEP], pads and later pieces; and
+**all** (`label_all_tokens`), every piece labelled, B-X becoming I-X after the first.
+`E` types the sentence's labels, one per word (a session uses `label "B-PER O ..."`);
+`W` splits sentences on spaces as a dataset's words are given. Without typed labels and
+with a per-token head in front, the view shows that model's own predictions, marked as
+such. `bertscope tokenize --json --is-split-into-words` reads dataset rows,
+`{"tokens": [...], "ner_tags": [...]}`, and prints "labels" the same way
+(`--label-all-tokens` for the second convention).
+
+EOF
+cap labels 80 24 'sentences "John Huggingface lives in Paris." "EU rejects German call."' 'label "B-PER B-ORG O O B-LOC"' "key W" "key A"
+cat <<'EOF'
+
 ## Deeper views
 
 `v` replaces the tokens and predictions with a detail panel, in turn: attention, the

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
+#include "bertscope/labels.h"
 #include "bertscope/tokenizer.h"
 #include "cli/cli.h"
 
@@ -23,7 +26,7 @@ static void usage(FILE *f)
         "                          [--truncation-side right|left]\n"
         "                          [--pad-to-multiple-of M] [--return-length]\n"
         "                          [--return-overflowing-tokens] [--stride S]\n"
-        "                          [--is-split-into-words]\n"
+        "                          [--is-split-into-words] [--label-all-tokens]\n"
         "                          [--no-special-tokens]\n"
         "       bertscope tokenize [-m PATH] --bench FILE\n"
         "\n"
@@ -36,7 +39,13 @@ static void usage(FILE *f)
         "  -m PATH            a model folder (vocab.txt, tokenizer_config.json, tokenizer.json)\n"
         "                     or a built-in model name; default: the built-in\n"
         "                     bert-base-uncased vocab\n"
-        "  --json             each line is a JSON string, or [\"text A\", \"text B\"] for a pair\n"
+        "  --json             each line is a JSON string, or [\"text A\", \"text B\"] for a pair,\n"
+        "                     or a dataset row of words and their labels,\n"
+        "                     {\"tokens\": [\"EU\", \"rejects\"], \"ner_tags\": [3, 0]}\n"
+        "                     (or \"labels\"; integers or strings, one per word; with\n"
+        "                     --is-split-into-words): each row then gets \"labels\", one per\n"
+        "                     position, as run_ner.py aligns them: the word's label on its\n"
+        "                     first piece, -100 on later pieces, [CLS], [SEP] and pads\n"
         "  --pair             each raw line is a pair: text A, a tab, text B\n"
         "  --max-length N     the length to truncate or pad to, 0 included (default:\n"
         "                     model_max_length); without --truncation and --padding it\n"
@@ -65,6 +74,9 @@ static void usage(FILE *f)
         "                     fields: each word is tokenized on its own, word_ids number\n"
         "                     the words and offsets count within each word, as with\n"
         "                     is_split_into_words=True\n"
+        "  --label-all-tokens  with labelled rows: every piece of a word carries its\n"
+        "                     label, B-X becoming I-X on the later pieces (string labels;\n"
+        "                     integers carry no names and are repeated as they are)\n"
         "  --no-special-tokens  no [CLS]/[SEP] (add_special_tokens=False)\n"
         "  --bench FILE       time the tokenizer over FILE's lines and print MB/s\n");
 }
@@ -224,8 +236,12 @@ static void put_json_string(FILE *f, const char *s)
 /* Row r as one JSON object: its own length unpadded, else the padded width (as
  * cli_row_length); sample >= 0 adds overflow_to_sample_mapping (the input line, from 0,
  * the row comes from). */
+typedef struct line_in line_in;
+static void print_labels(FILE *f, const bs_batch *b, int r, int n, const line_in *li,
+                         int label_all);
+
 static void print_row(FILE *f, const bs_batch *b, int r, bs_padding padding, int with_length,
-                      long sample)
+                      long sample, const line_in *li, int label_all)
 {
     int n = cli_row_length(b, r, padding);
     const char *names[] = {"input_ids", "token_type_ids", "attention_mask"};
@@ -264,16 +280,143 @@ static void print_row(FILE *f, const bs_batch *b, int r, bs_padding padding, int
         fprintf(f, ", \"length\": %d", n);
     if (sample >= 0)
         fprintf(f, ", \"overflow_to_sample_mapping\": %ld", sample);
+    if (li) /* nothing unless the line carried labels */
+        print_labels(f, b, r, n, li, label_all);
     fputs("}\n", f);
 }
 
 /* ---- the command ------------------------------------------------------------------- */
 
-typedef struct {
+struct line_in {
     char *text;  /* owned: the decoded text(s) of one line */
     size_t *words; /* owned: the word spans with --is-split-into-words, else NULL */
     bs_text t;
-} line_in;
+    /* A {"tokens": [...], "ner_tags": [...]} line: one label id per word (owned, NULL
+     * otherwise); string labels are named by names[id] (owned, NULL for integers). */
+    int *labels;
+    char **names;
+    int n_names;
+};
+
+static void line_in_free(line_in *li)
+{
+    for (int i = 0; li->names && i < li->n_names; i++)
+        free(li->names[i]);
+    free(li->text), free(li->words), free(li->labels), free(li->names);
+}
+
+/* A dataset row as a --json line: {"tokens": ["EU", "rejects"], "ner_tags": [3, 0]}
+ * (or "labels"), the words and one label per word, integers or strings, as
+ * run_ner.py reads them. Fills li (the text is the words joined by spaces, with their
+ * spans); 0, or -1 with a message on stderr. */
+static int parse_labeled_row(const char *line, line_in *li, long lineno)
+{
+    cJSON *o = cJSON_Parse(line);
+    cJSON *words = cJSON_GetObjectItemCaseSensitive(o, "tokens");
+    cJSON *tags = cJSON_GetObjectItemCaseSensitive(o, "ner_tags");
+    if (!tags)
+        tags = cJSON_GetObjectItemCaseSensitive(o, "labels");
+    int n = cJSON_GetArraySize(words), ok = cJSON_IsArray(words) && cJSON_IsArray(tags) &&
+                                            cJSON_GetArraySize(tags) == n;
+    size_t bytes = 1;
+    for (cJSON *w = words ? words->child : NULL; ok && w; w = w->next)
+        ok = cJSON_IsString(w) && !strchr(w->valuestring, ' ') &&
+             (bytes += strlen(w->valuestring) + 1) < CLI_TEXT_MAX;
+    int strings = ok && n > 0 && cJSON_IsString(tags->child);
+    for (cJSON *t = tags ? tags->child : NULL; ok && t; t = t->next)
+        ok = strings ? cJSON_IsString(t) : cJSON_IsNumber(t) && t->valuedouble >= 0 &&
+                                           t->valuedouble < 1e6;
+    if (!ok) {
+        cJSON_Delete(o);
+        cli_errorf("line %ld: a JSON object needs \"tokens\" (words without spaces) and "
+                   "\"ner_tags\" or \"labels\" (one integer or string per word)", lineno);
+        return -1;
+    }
+    li->text = malloc(bytes);
+    li->words = malloc(((size_t)n + 1) * 2 * sizeof *li->words);
+    li->labels = malloc(((size_t)n + 1) * sizeof *li->labels);
+    li->names = strings ? calloc((size_t)n + 1, sizeof *li->names) : NULL;
+    if (!li->text || !li->words || !li->labels || (strings && !li->names)) {
+        cJSON_Delete(o);
+        cli_errorf("out of memory");
+        return -1;
+    }
+    size_t at = 0;
+    int k = 0;
+    for (cJSON *w = words->child, *t = tags->child; w; w = w->next, t = t->next, k++) {
+        size_t len = strlen(w->valuestring);
+        li->words[2 * k] = at, li->words[2 * k + 1] = at + len;
+        memcpy(li->text + at, w->valuestring, len);
+        at += len;
+        li->text[at++] = ' ';
+        if (!strings) {
+            li->labels[k] = (int)t->valuedouble;
+            continue;
+        }
+        /* string labels: ids in order of first appearance in the line */
+        int id = 0;
+        while (id < li->n_names && strcmp(li->names[id], t->valuestring))
+            id++;
+        if (id == li->n_names && !(li->names[li->n_names++] = strdup(t->valuestring))) {
+            cJSON_Delete(o);
+            cli_errorf("out of memory");
+            return -1;
+        }
+        li->labels[k] = id;
+    }
+    li->text[at ? at - 1 : 0] = '\0';
+    memset(&li->t, 0, sizeof li->t);
+    li->t.a = li->text, li->t.a_len = at ? at - 1 : 0;
+    li->t.a_words = li->words, li->t.n_a_words = n;
+    cJSON_Delete(o);
+    return 0;
+}
+
+/* "labels" of row r of b under run_ner.py's rule (T12): ids for integer tags, names
+ * for string ones (b_to_i over the line's own names), -100 where ignored. */
+static void print_labels(FILE *f, const bs_batch *b, int r, int n, const line_in *li,
+                         int label_all)
+{
+    if (!li->labels)
+        return;
+    /* The label list: the line's names, each B-X with its I-X (a BIO-tagged dataset's
+     * list holds both, and run_ner.py maps B-X to I-X when it does). */
+    int nn = li->n_names, cap = 2 * nn;
+    int *out = malloc((size_t)b->T * sizeof *out);
+    int *b_to_i = li->names ? malloc((size_t)cap * sizeof *b_to_i) : NULL;
+    char **names = li->names ? calloc((size_t)cap, sizeof *names) : NULL;
+    bs_error err = {0};
+    int ok = out && (!li->names || (b_to_i && names));
+    for (int i = 0; ok && i < li->n_names; i++)
+        names[i] = li->names[i];
+    for (int i = 0; ok && i < li->n_names; i++) {
+        if (strncmp(li->names[i], "B-", 2))
+            continue;
+        int k = 0;
+        while (k < nn && (strncmp(names[k], "I-", 2) || strcmp(names[k] + 2, li->names[i] + 2)))
+            k++;
+        if (k == nn && (ok = (names[nn] = strdup(li->names[i])) != NULL))
+            names[nn++][0] = 'I';
+    }
+    if (ok && b_to_i)
+        bs_b_to_i((const char *const *)names, nn, b_to_i);
+    if (ok && !bs_align_labels(b, r, li->labels, li->t.n_a_words, label_all, b_to_i, out,
+                               &err)) {
+        fputs(", \"labels\": [", f);
+        for (int i = 0; i < n; i++) {
+            if (i)
+                fputs(", ", f);
+            if (names && out[i] != BS_LABEL_IGNORE)
+                put_json_string(f, names[out[i]]);
+            else
+                fprintf(f, "%d", out[i]);
+        }
+        fputc(']', f);
+    }
+    for (int i = li->n_names; names && i < nn; i++)
+        free(names[i]);
+    free(out), free(b_to_i), free(names);
+}
 
 
 static void bound_text(line_in *li, long lineno)
@@ -298,6 +441,12 @@ static int read_input(FILE *in, int json, int pair, long lineno, char **buf, siz
     if (!out->text) {
         cli_errorf("out of memory");
         return -1;
+    }
+    out->labels = NULL, out->names = NULL, out->n_names = 0, out->words = NULL;
+    if (json && *skip_ws(*buf) == '{') { /* a dataset row: words and their labels */
+        free(out->text);
+        out->text = NULL;
+        return parse_labeled_row(*buf, out, lineno) ? -2 : 0;
     }
     if (json) {
         if (parse_json_line(*buf, out->text, &out->t)) {
@@ -415,7 +564,7 @@ int cmd_tokenize(int argc, char **argv)
     bs_padding padding = BS_PAD_NONE;
     bs_side side = BS_SIDE_RIGHT, trunc_side = BS_SIDE_RIGHT;
     int side_given = 0, multiple = 0, with_length = 0, overflow = 0, stride = 0;
-    int split_words = 0;
+    int split_words = 0, label_all = 0;
     bs_error bad = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -469,6 +618,8 @@ int cmd_tokenize(int argc, char **argv)
             overflow = 1;
         } else if (!strcmp(a, "--is-split-into-words")) {
             split_words = 1;
+        } else if (!strcmp(a, "--label-all-tokens")) {
+            label_all = 1;
         } else if (!strcmp(a, "--stride")) {
             if (!v) goto missing;
             if (bs_stride_parse(v, &stride, &bad))
@@ -539,8 +690,14 @@ int cmd_tokenize(int argc, char **argv)
         int rd = read_input(stdin, json, pair, ++lineno, &buf, &cap, &li);
         if (rd == 1)
             break;
-        li.words = NULL;
-        if (rd == 0 && split_words && !(li.words = cli_split_words(&li.t))) {
+        if (rd == 0 && li.labels && !split_words) { /* run_ner.py passes it too */
+            cli_errorf("line %ld: a {\"tokens\": ...} row is a list of words: add "
+                       "--is-split-into-words", lineno);
+            line_in_free(&li);
+            rc = EXIT_USAGE;
+            break;
+        }
+        if (rd == 0 && split_words && !li.labels && !(li.words = cli_split_words(&li.t))) {
             free(li.text);
             cli_errorf("out of memory");
             rc = EXIT_FAIL;
@@ -548,15 +705,15 @@ int cmd_tokenize(int argc, char **argv)
         }
         if (rd < 0) {
             if (rd == -2)
-                free(li.text), free(li.words);
+                line_in_free(&li);
             rc = rd == -2 ? EXIT_USAGE : EXIT_FAIL;
             break;
         }
         if (padding == BS_PAD_NONE) { /* streaming: encode and print now */
             bs_batch b;
             st = bs_encode_batch(tok, &li.t, 1, &opt, &b, &err);
-            free(li.text), free(li.words);
             if (st != BS_OK) {
+                line_in_free(&li);
                 fflush(stdout);
                 char m[sizeof err.msg];
                 snprintf(m, sizeof m, "line %ld: %.900s", lineno, err.msg);
@@ -567,9 +724,11 @@ int cmd_tokenize(int argc, char **argv)
             }
             cli_warn_once(&b.warnings, &seen);
             for (int r = 0; r < b.B; r++) /* an overflowing line gives several rows */
-                print_row(stdout, &b, r, padding, with_length, overflow ? lineno - 1 : -1);
+                print_row(stdout, &b, r, padding, with_length, overflow ? lineno - 1 : -1,
+                          &li, label_all);
             fflush(stdout);
             bs_batch_free(&b);
+            line_in_free(&li);
             continue;
         }
         if (n == ncap) {
@@ -601,14 +760,15 @@ int cmd_tokenize(int argc, char **argv)
                 cli_warn_once(&b.warnings, &seen);
                 for (int r = 0; r < b.B; r++)
                     print_row(stdout, &b, r, padding, with_length,
-                              overflow ? b.overflow_to_sample_mapping[r] : -1);
+                              overflow ? b.overflow_to_sample_mapping[r] : -1,
+                              &lines[b.overflow_to_sample_mapping[r]], label_all);
                 bs_batch_free(&b);
             }
             free(texts);
         }
     }
     for (size_t i = 0; i < n; i++)
-        free(lines[i].text), free(lines[i].words);
+        line_in_free(&lines[i]);
     free(lines);
     free(buf);
     bs_warnings_free(&seen);

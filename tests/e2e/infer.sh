@@ -174,6 +174,22 @@ else fail "tokenize --pad-to-multiple-of: $out"; fi
 if echo 'one two three four five six' | "$BIN" tokenize --truncation --max-length 5 --truncation-side left |
    grep -q '"tokens": \["\[CLS\]", "four", "five", "six", "\[SEP\]"\]'
 then ok "tokenize --truncation-side left keeps the end"; else fail "tokenize --truncation-side left"; fi
+# Label alignment (docs/hf-semantics.md T12, run_ner.py): a dataset row in, "labels" out;
+# expected by hand from run_ner.py's rules (hugging ##face is one word, "paris ." too)
+row='{"tokens": ["John", "Huggingface", "lives", "in", "Paris."], "ner_tags": ["B-PER", "B-ORG", "O", "O", "B-LOC"]}'
+if echo "$row" | "$BIN" tokenize --json --is-split-into-words |
+   grep -q '"labels": \[-100, "B-PER", "B-ORG", -100, "O", "O", "B-LOC", -100, -100\]' &&
+   echo "$row" | "$BIN" tokenize --json --is-split-into-words --label-all-tokens |
+   grep -q '"labels": \[-100, "B-PER", "B-ORG", "I-ORG", "O", "O", "B-LOC", "I-LOC", -100\]' &&
+   echo '{"tokens": ["EU", "Huggingface"], "ner_tags": [3, 0]}' |
+   "$BIN" tokenize --json --is-split-into-words --padding max_length --max-length 6 |
+   grep -q '"labels": \[-100, 3, 0, -100, -100, -100\]'
+then ok "tokenize: word labels aligned to pieces, first piece and --label-all-tokens"
+else fail "tokenize: label alignment"; fi
+expect_error "tokenize labels without words" "add --is-split-into-words" \
+    sh -c "echo '$row' | '$BIN' tokenize --json"
+expect_error "tokenize labels count" "one integer or string per word" \
+    sh -c "echo '{\"tokens\": [\"a\", \"b\"], \"ner_tags\": [1]}' | '$BIN' tokenize --json --is-split-into-words"
 expect_error "tokenize --pad-to-multiple-of 0" "pad_to_multiple_of '0' is not a number from 1" \
     sh -c "echo hi | '$BIN' tokenize --pad-to-multiple-of 0"
 expect_error "tokenize multiple vs max_length" "is not a multiple of pad_to_multiple_of (8)" \
