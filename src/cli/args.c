@@ -259,3 +259,90 @@ int cli_row_length(const bs_batch *b, int r, bs_padding padding)
 {
     return padding == BS_PAD_NONE ? b->length[r] : b->T;
 }
+
+void cli_encode_args_init(cli_encode_args *a, bs_padding padding)
+{
+    memset(a, 0, sizeof *a);
+    a->padding = padding;
+    a->max_length = BS_MAX_LENGTH_UNSET;
+}
+
+int cli_encode_option(const char *cmd, int argc, char **argv, int *i, cli_encode_args *a)
+{
+    const char *o = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    bs_error err = {0};
+    int r;
+    bs_status st = BS_OK;
+    /* the flags */
+    int *flag = !strcmp(o, "--return-length")               ? &a->return_length
+                : !strcmp(o, "--return-overflowing-tokens") ? &a->return_overflowing_tokens
+                : !strcmp(o, "--is-split-into-words")       ? &a->split_words
+                : !strcmp(o, "--no-special-tokens")         ? &a->no_special_tokens
+                : !strcmp(o, "--json")                      ? &a->json
+                : !strcmp(o, "--pair")                      ? &a->pair
+                                                            : NULL;
+    if (flag) {
+        *flag = 1;
+        return 1;
+    }
+    if ((r = cli_truncation_option(cmd, argc, argv, i, &a->truncation))) {
+        if (r > 0)
+            a->truncation_given = 1;
+        return r;
+    }
+    /* the options with a value */
+    if (strcmp(o, "--padding") && strcmp(o, "--padding-side") && strcmp(o, "--max-length") &&
+        strcmp(o, "--truncation-side") && strcmp(o, "--pad-to-multiple-of") &&
+        strcmp(o, "--stride"))
+        return 0;
+    if (!v) {
+        cli_errorf("option '%s' needs a value", o);
+        fprintf(stderr, "hint: see 'bertscope %s --help'\n", cmd);
+        return -EXIT_USAGE;
+    }
+    if (!strcmp(o, "--padding"))
+        st = bs_padding_parse(v, &a->padding, &err);
+    else if (!strcmp(o, "--padding-side")) {
+        st = bs_side_parse(v, &a->padding_side, &err);
+        a->padding_side_given = 1;
+    } else if (!strcmp(o, "--max-length"))
+        st = bs_max_length_parse(v, &a->max_length, &err);
+    else if (!strcmp(o, "--truncation-side"))
+        st = bs_truncation_side_parse(v, &a->truncation_side, &err);
+    else if (!strcmp(o, "--pad-to-multiple-of"))
+        st = bs_pad_multiple_parse(v, &a->pad_to_multiple_of, &err);
+    else
+        st = bs_stride_parse(v, &a->stride, &err);
+    if (st != BS_OK)
+        return -cli_bad_value(cmd, o, &err);
+    ++*i;
+    return 1;
+}
+
+int cli_encode_check(const cli_encode_args *a)
+{
+    if (a->json && a->pair) {
+        cli_errorf("--json and --pair do not go together");
+        fprintf(stderr, "hint: with --json, write a pair as [\"text A\", \"text B\"]\n");
+        return -EXIT_USAGE;
+    }
+    return 0;
+}
+
+bs_encode_options cli_encode_apply(const cli_encode_args *a, const bs_tokenizer *tok)
+{
+    bs_encode_options eo = bs_encode_defaults(tok);
+    eo.padding = a->padding;
+    eo.truncation = a->truncation;
+    /* as transformers resolves them: an unset max_length is model_max_length, or none */
+    eo.max_length = a->max_length;
+    eo.truncation_unset = !a->truncation_given;
+    eo.truncation_side = a->truncation_side;
+    eo.pad_to_multiple_of = a->pad_to_multiple_of;
+    eo.stride = a->stride;
+    eo.return_overflowing_tokens = a->return_overflowing_tokens;
+    eo.add_special_tokens = !a->no_special_tokens;
+    if (a->padding_side_given)
+        eo.padding_side = a->padding_side;
+    return eo;
+}
