@@ -32,6 +32,53 @@ static void usage(FILE *f)
                "see also man bertscope\n");
 }
 
+/* Levenshtein distance of a and b, both short (command names), capped at 9. */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 31 || lb > 31)
+        return 9;
+    int d[32][32];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            /* a swap of two neighbours ("infre") is one typo, not two */
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+/* The command arg is probably a typo of, or NULL. A bare argument is the interface's
+ * sentence file, which may not exist yet (w creates it): only a word that is no file,
+ * has no '/' or '.', and is within two typos of a command counts. */
+static const char *mistyped_command(const char *arg)
+{
+    struct stat st;
+    if (arg[0] == '-' || strchr(arg, '/') || strchr(arg, '.') || stat(arg, &st) == 0)
+        return NULL;
+    const char *best = NULL;
+    int best_d = 3;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        int d = edit_distance(arg, commands[i].name);
+        if (d < best_d) {
+            best_d = d;
+            best = commands[i].name;
+        }
+    }
+    return best;
+}
+
 int cli_main(int argc, char **argv)
 {
     if (argc >= 2) {
@@ -46,6 +93,13 @@ int cli_main(int argc, char **argv)
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
             if (!strcmp(argv[1], commands[i].name))
                 return commands[i].fn(argc - 1, argv + 1);
+        const char *near = mistyped_command(argv[1]);
+        if (near) {
+            cli_errorf("unknown command '%s'; did you mean '%s'?", argv[1], near);
+            fprintf(stderr, "hint: 'bertscope --help' lists the commands; a sentence file "
+                            "of that name opens in the interface once it exists\n");
+            return EXIT_USAGE;
+        }
     }
     return cmd_ui(argc, argv);
 }
