@@ -50,6 +50,7 @@ typedef struct {
     int default_model;   /* no -m given: the built-in brown-genre */
     out_format format;
     int batch_size;
+    int batch_size_given; /* --format json: one document per batch instead of one */
     int bucket;          /* --bucket W: sort each window of W lines by length; 0 off */
     const char *save_path; /* --save-tensors FILE */
     int save_hidden, save_attn;
@@ -227,6 +228,7 @@ static int parse_args(int argc, char **argv, infer_opts *o)
                 return see_help();
             }
             *(!strcmp(a, "--bucket") ? &o->bucket : &o->batch_size) = (int)n;
+            o->batch_size_given |= !strcmp(a, "--batch-size");
         } else if (!strcmp(a, "--top-k")) {
             NEED_VALUE();
             if (cli_parse_int(val, 1, 1000, &n)) {
@@ -279,6 +281,10 @@ static int parse_args(int argc, char **argv, infer_opts *o)
                         : "hint: run infer once per model, each with its own FILE\n",
               stderr);
         return -EXIT_USAGE;
+    }
+    if (o->bucket && o->format == FORMAT_JSON) {
+        cli_errorf("--bucket needs --format jsonl (a json document keeps its rows in order)");
+        return see_help();
     }
     if (o->bucket && o->bucket < o->batch_size)
         o->bucket = o->batch_size; /* a window smaller than a batch sorts nothing */
@@ -983,91 +989,6 @@ static void report_skipped(const skipped_lines *sk)
     fputs(sk->count > 10 ? " ...\n" : "\n", stderr);
 }
 
-/* The json format: all of stdin one batch (with --padding none, a batch per line), one
- * document per batch and model. */
-static int run_json(const infer_opts *o)
-{
-    cli_reader rd = {.in = stdin, .args = &o->enc, .strict_utf8 = 1};
-    skipped_lines sk = {0};
-    cli_line *lines = NULL;
-    bs_text *texts = NULL;
-    long *linenos = NULL;
-    int n = 0, cap = 0, rc = EXIT_OK;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            cli_line *nl = realloc(lines, (size_t)cap * sizeof *nl);
-            if (!nl) {
-                cli_errorf("out of memory reading stdin");
-                rc = EXIT_FAIL;
-                break;
-            }
-            lines = nl;
-        }
-        int r = next_line(&rd, o, &lines[n], &sk);
-        if (r == CLI_READ_EOF)
-            break;
-        if (r < 0) {
-            rc = -r;
-            break;
-        }
-        n++;
-    }
-    cli_reader_free(&rd);
-    if (rc == EXIT_OK && n == 0) {
-        cli_errorf("no input: %s", sk.count ? "every line was bad" : "stdin is empty");
-        fprintf(stderr, "hint: echo 'This is a positive sentence.' | bertscope infer\n");
-        rc = EXIT_USAGE;
-    }
-    if (rc == EXIT_OK) {
-        texts = calloc((size_t)n, sizeof *texts);
-        linenos = calloc((size_t)n, sizeof *linenos);
-        if (!texts || !linenos) {
-            cli_errorf("out of memory");
-            rc = EXIT_FAIL;
-        }
-    }
-    for (int i = 0; rc == EXIT_OK && i < n; i++) {
-        texts[i] = lines[i].t;
-        linenos[i] = lines[i].lineno;
-    }
-    int n_models = o->config ? 1 : o->n_models, stop = 0;
-    for (int k = 0; k < n_models && rc == EXIT_OK && !stop; k++) {
-        model_ctx c;
-        if ((rc = ctx_open(&c, o->config ? NULL : o->models[k], o)))
-            break;
-        /* padding none: each line alone (B = 1); otherwise the whole input at once */
-        int step = o->enc.padding == BS_PAD_NONE ? 1 : n;
-        for (int i = 0; i < n && rc == EXIT_OK && !stop; i += step) {
-            bs_batch bt;
-            bs_error err = {0};
-            bs_status st = run_batch(&c, o, texts + i, step, linenos + i, &bt, &err);
-            if (st != BS_OK) {
-                fflush(stdout);
-                cli_error(&err);
-                rc = cli_exit_code(st);
-                break;
-            }
-            rc = print_document(c.m, c.tok, &bt, bs_run_outputs(c.run), o, &c.eo, &c.extra,
-                                linenos + i);
-            bs_batch_free(&bt);
-            int w = rc == EXIT_OK ? out_status() : 0;
-            if (w) { /* a failed write, or a reader gone: stop either way */
-                rc = w < 0 ? EXIT_FAIL : EXIT_OK;
-                stop = 1;
-            }
-        }
-        ctx_close(&c);
-    }
-    if (!stop)
-        report_skipped(&sk);
-    for (int i = 0; i < n; i++)
-        cli_line_free(&lines[i]);
-    free(lines);
-    free(texts);
-    free(linenos);
-    return rc;
-}
 /* ----------------------------------------------------------- --save-tensors */
 
 /* The tensors of --save-tensors, declared at the first batch, whose T every later batch
@@ -1164,6 +1085,142 @@ static int saver_batch(saver *sv, const infer_opts *o, const bs_model *m, const 
     return 0;
 }
 
+/* Opens --save-tensors' file, when asked, for the model of c. Returns 0 or an exit code
+ * after reporting. */
+static int saver_open(saver *sv, const infer_opts *o, const model_ctx *c)
+{
+    char why[512];
+    if (!o->save_path)
+        return 0;
+    if (!(sv->f = cli_tf_create(o->save_path, why, sizeof why))) {
+        cli_errorf("--save-tensors: %s", why);
+        return EXIT_USAGE;
+    }
+    cli_tf_metadata(sv->f, "format", "pt");
+    cli_tf_metadata(sv->f, "model", bs_model_path(c->m));
+    cli_tf_metadata(sv->f, "padding", bs_padding_name(o->enc.padding));
+    return 0;
+}
+
+/* Turns saver_batch's answer r for bt (n texts, input lines linenos) into an exit code,
+ * reporting a failure. */
+static int saver_report(const saver *sv, int r, const bs_batch *bt, const long *linenos, int n,
+                        const char *why)
+{
+    if (r == -2) {
+        fflush(stdout);
+        cli_errorf("--save-tensors: lines %ld-%ld make a batch of T %d, but the first batch "
+                   "had T %d: a file holds one T", linenos[0], linenos[n - 1], bt->T, sv->T);
+        fprintf(stderr, "hint: --padding max_length --max-length N gives every batch the same "
+                        "T (or a --batch-size above the number of lines makes one batch)\n");
+        return EXIT_USAGE;
+    }
+    if (r) {
+        cli_errorf("--save-tensors: %s", why);
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+/* The json format: all of stdin one batch (with --padding none, a batch per line; with
+ * --batch-size, that many lines), one document per batch and model. */
+static int run_json(const infer_opts *o)
+{
+    cli_reader rd = {.in = stdin, .args = &o->enc, .strict_utf8 = 1};
+    skipped_lines sk = {0};
+    cli_line *lines = NULL;
+    bs_text *texts = NULL;
+    long *linenos = NULL;
+    int n = 0, cap = 0, rc = EXIT_OK;
+    saver sv = {0};
+    char why[512];
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            cli_line *nl = realloc(lines, (size_t)cap * sizeof *nl);
+            if (!nl) {
+                cli_errorf("out of memory reading stdin");
+                rc = EXIT_FAIL;
+                break;
+            }
+            lines = nl;
+        }
+        int r = next_line(&rd, o, &lines[n], &sk);
+        if (r == CLI_READ_EOF)
+            break;
+        if (r < 0) {
+            rc = -r;
+            break;
+        }
+        n++;
+    }
+    cli_reader_free(&rd);
+    if (rc == EXIT_OK && n == 0) {
+        cli_errorf("no input: %s", sk.count ? "every line was bad" : "stdin is empty");
+        fprintf(stderr, "hint: echo 'This is a positive sentence.' | bertscope infer\n");
+        rc = EXIT_USAGE;
+    }
+    if (rc == EXIT_OK) {
+        texts = calloc((size_t)n, sizeof *texts);
+        linenos = calloc((size_t)n, sizeof *linenos);
+        if (!texts || !linenos) {
+            cli_errorf("out of memory");
+            rc = EXIT_FAIL;
+        }
+    }
+    for (int i = 0; rc == EXIT_OK && i < n; i++) {
+        texts[i] = lines[i].t;
+        linenos[i] = lines[i].lineno;
+    }
+    int n_models = o->config ? 1 : o->n_models, stop = 0;
+    for (int k = 0; k < n_models && rc == EXIT_OK && !stop; k++) {
+        model_ctx c;
+        if ((rc = ctx_open(&c, o->config ? NULL : o->models[k], o)) ||
+            (rc = saver_open(&sv, o, &c)))
+            break;
+        /* padding none: each line alone (B = 1); otherwise the whole input at once, or
+         * --batch-size lines a document */
+        int step = o->enc.padding == BS_PAD_NONE ? 1 : o->batch_size_given ? o->batch_size : n;
+        for (int i = 0; i < n && rc == EXIT_OK && !stop; i += step) {
+            bs_batch bt;
+            bs_error err = {0};
+            int m = n - i < step ? n - i : step;
+            bs_status st = run_batch(&c, o, texts + i, m, linenos + i, &bt, &err);
+            if (st != BS_OK) {
+                fflush(stdout);
+                cli_error(&err);
+                rc = cli_exit_code(st);
+                break;
+            }
+            rc = print_document(c.m, c.tok, &bt, bs_run_outputs(c.run), o, &c.eo, &c.extra,
+                                linenos + i);
+            if (rc == EXIT_OK && sv.f)
+                rc = saver_report(&sv, saver_batch(&sv, o, c.m, &bt, bs_run_outputs(c.run),
+                                                   linenos + i, why, sizeof why),
+                                  &bt, linenos + i, m, why);
+            bs_batch_free(&bt);
+            int w = rc == EXIT_OK ? out_status() : 0;
+            if (w) { /* a failed write, or a reader gone: stop either way */
+                rc = w < 0 ? EXIT_FAIL : EXIT_OK;
+                stop = 1;
+            }
+        }
+        ctx_close(&c);
+    }
+    if (rc == EXIT_OK && !stop && sv.f && sv.T && cli_tf_finish(sv.f, why, sizeof why)) {
+        cli_errorf("--save-tensors: %s", why);
+        rc = EXIT_FAIL;
+    }
+    cli_tf_free(sv.f);
+    if (!stop)
+        report_skipped(&sk);
+    for (int i = 0; i < n; i++)
+        cli_line_free(&lines[i]);
+    free(lines);
+    free(texts);
+    free(linenos);
+    return rc;
+}
 /* ------------------------------------------------------------- the jsonl format */
 
 /* The first line for a model: what it is and how lines are encoded and batched. */
@@ -1299,16 +1356,8 @@ static int run_jsonl(const infer_opts *o)
     for (int k = 0; k < n_models && rc == EXIT_OK; k++)
         if (!(rc = ctx_open(&ctx[k], o->config ? NULL : o->models[k], o)))
             opened++;
-    if (rc == EXIT_OK && o->save_path) {
-        if (!(sv.f = cli_tf_create(o->save_path, why, sizeof why))) {
-            cli_errorf("--save-tensors: %s", why);
-            rc = EXIT_USAGE;
-        } else {
-            cli_tf_metadata(sv.f, "format", "pt");
-            cli_tf_metadata(sv.f, "model", bs_model_path(ctx[0].m));
-            cli_tf_metadata(sv.f, "padding", bs_padding_name(o->enc.padding));
-        }
-    }
+    if (rc == EXIT_OK && opened)
+        rc = saver_open(&sv, o, &ctx[0]);
     for (int k = 0; k < opened && rc == EXIT_OK; k++)
         rc = print_description(&ctx[k], o, n_models > 1 ? k : -1);
     if (rc == EXIT_OK && (stop = out_status()))
@@ -1381,23 +1430,11 @@ static int run_jsonl(const infer_opts *o)
                     rc = print_row(w.outf[w.order[s + at]], &ctx[k], o, &bt, r, w.linenos[at],
                                    batch_no, n_models > 1 ? k : -1);
                 }
-                int saved = rc == EXIT_OK && sv.f
-                                ? saver_batch(&sv, o, ctx[k].m, &bt, bs_run_outputs(ctx[k].run),
-                                              w.linenos, why, sizeof why)
-                                : 0;
-                if (saved == -2) {
-                    fflush(stdout);
-                    cli_errorf("--save-tensors: lines %ld-%ld make a batch of T %d, but the "
-                               "first batch had T %d: a file holds one T", w.linenos[0],
-                               w.linenos[m - 1], bt.T, sv.T);
-                    fprintf(stderr, "hint: --padding max_length --max-length N gives every "
-                                    "batch the same T (or a --batch-size above the number "
-                                    "of lines makes one batch)\n");
-                    rc = EXIT_USAGE;
-                } else if (saved) {
-                    cli_errorf("--save-tensors: %s", why);
-                    rc = EXIT_FAIL;
-                }
+                if (rc == EXIT_OK && sv.f)
+                    rc = saver_report(&sv, saver_batch(&sv, o, ctx[k].m, &bt,
+                                                       bs_run_outputs(ctx[k].run), w.linenos,
+                                                       why, sizeof why),
+                                      &bt, w.linenos, m, why);
                 bs_batch_free(&bt);
                 batch_no++;
             }
@@ -1422,12 +1459,10 @@ static int run_jsonl(const infer_opts *o)
         fprintf(stderr, "hint: echo 'This is a positive sentence.' | bertscope infer\n");
         rc = EXIT_USAGE;
     }
-    if (rc == EXIT_OK && !stop && sv.f) {
-        if (!sv.T) { /* no batch ran */
-        } else if (cli_tf_finish(sv.f, why, sizeof why)) {
-            cli_errorf("--save-tensors: %s", why);
-            rc = EXIT_FAIL;
-        }
+    /* (a file no batch reached is removed by cli_tf_free) */
+    if (rc == EXIT_OK && !stop && sv.f && sv.T && cli_tf_finish(sv.f, why, sizeof why)) {
+        cli_errorf("--save-tensors: %s", why);
+        rc = EXIT_FAIL;
     }
     for (int k = 0; k < opened; k++) {
         if (ctx[k].no_mask && !stop)
