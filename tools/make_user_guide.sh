@@ -263,7 +263,7 @@ BertTokenizer: a warning says that it is ignored.
 `tokenizer_config.json`. When the tokenizer has none (no key, or transformers' "no limit"
 placeholder `1000000000000000019884624838656`), Hugging Face neither truncates nor pads
 to max_length and says so; bertscope does the same, with the same warnings on stderr
-(`tokenize`) or in the document's `warnings` (`infer`). `--max-length N` without
+(`tokenize`, `infer`) or in the document's `warnings` (`infer --format json`). `--max-length N` without
 `--truncation` and without padding truncates longest_first, with transformers' warning
 "Truncation was not explicitly activated but `max_length` is provided a specific
 value...". A row longer than `model_max_length` that nothing truncates gets "Token
@@ -285,7 +285,7 @@ comes from: an added token in the text is a word; `null` for [CLS], [SEP] and pa
 tokenizer's `word_ids()`, `sequence_ids()` and `return_special_tokens_mask` give them.
 `--return-length` adds `length`, which is `len(input_ids)` with the pads, as
 `return_length=True` counts it. `infer` takes the same options and prints the same
-fields as `(B, T)` matrices.
+fields per row (as `(B, T)` matrices with `--format json`).
 
 `--return-overflowing-tokens` keeps what truncation cuts as rows of their own, the way
 question answering and long-document pipelines read a long text: with `--truncation
@@ -306,13 +306,17 @@ word, as the fast tokenizer returns them for pre-split input. This is how
 token-classification labels are aligned: a word's label goes to the pieces whose
 word_id is its index.
 
-`bertscope infer` runs a batch and prints one JSON document (model, warnings, tokens,
-ids, masks, shapes, logits, predictions):
+`bertscope infer` runs the model over stdin lines a batch at a time (`--batch-size`,
+default 32) and prints JSON Lines: the model first, then one object per line (tokens,
+ids, masks, predictions, `--logits` on request); see the README's "Scripting with
+infer" for jq and Python recipes and `--save-tensors`. `--format json` prints one
+document for a small input instead (model, warnings, tokens, ids, masks, shapes,
+predictions):
 
 ```
-$ printf 'This is a positive sentence.\nShort.\n' | bertscope infer -m brown-genre --no-logits | jq -c .shapes
+$ printf 'This is a positive sentence.\nShort.\n' | bertscope infer -m brown-genre --format json | jq -c .shapes
 EOF
-printf 'This is a positive sentence.\nShort.\n' | "$BIN" infer -m brown-genre --no-logits | tr -d '\n\t ' | sed 's/.*"shapes":\({[^}]*}\).*/\1/'
+printf 'This is a positive sentence.\nShort.\n' | "$BIN" infer -m brown-genre --format json | tr -d '\n\t ' | sed 's/.*"shapes":\({[^}]*}\).*/\1/'
 echo
 cat <<'EOF'
 ```
