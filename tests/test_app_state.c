@@ -975,9 +975,78 @@ static void test_max_length_prompt_takes_the_engine_range(void **unused)
     app_state_free(&st);
 }
 
+
+/* The keys of the options that change a shape, and app_set_option (session `set`). */
+static void test_shape_option_keys_and_set(void **unused)
+{
+    app_state st;
+    app_state_init(&st, 80, 24);
+    unsigned long g = st.gen;
+    assert_true(app_apply_action(&st, ACT_TRUNC_SIDE) & APP_RECOMPUTE);
+    assert_int_equal(st.truncation_side, BS_SIDE_LEFT);
+    app_apply_action(&st, ACT_TRUNC_SIDE);
+    assert_int_equal(st.truncation_side, BS_SIDE_RIGHT);
+    static const int cycle[] = {8, 16, 32, 64, 0};
+    for (int i = 0; i < 5; i++) {
+        assert_true(app_apply_action(&st, ACT_PAD_MULTIPLE) & APP_RECOMPUTE);
+        assert_int_equal(st.pad_multiple, cycle[i]);
+    }
+    app_apply_action(&st, ACT_OVERFLOW);
+    assert_int_equal(st.overflow, 1);
+    assert_non_null(strstr(st.note, "turn truncation on (t)"));
+    app_apply_action(&st, ACT_STRIDE_UP);
+    app_apply_action(&st, ACT_STRIDE_UP);
+    app_apply_action(&st, ACT_STRIDE_DOWN);
+    assert_int_equal(st.stride, 1);
+    app_apply_action(&st, ACT_STRIDE_DOWN);
+    app_apply_action(&st, ACT_STRIDE_DOWN); /* never below 0 */
+    assert_int_equal(st.stride, 0);
+    app_apply_action(&st, ACT_SPLIT_WORDS);
+    assert_int_equal(st.split_words, 1);
+    assert_true(st.gen > g);
+    /* the keys are in the one table */
+    assert_int_equal(app_key_action('T', 0), ACT_TRUNC_SIDE);
+    assert_int_equal(app_key_action('P', 0), ACT_PAD_MULTIPLE);
+    assert_int_equal(app_key_action('O', 0), ACT_OVERFLOW);
+    assert_int_equal(app_key_action(')', 0), ACT_STRIDE_UP);
+    assert_int_equal(app_key_action('(', 0), ACT_STRIDE_DOWN);
+    assert_int_equal(app_key_action('W', 0), ACT_SPLIT_WORDS);
+    assert_int_equal(app_key_action('W', 1), ACT_NONE); /* text in the editor */
+    /* set: Hugging Face's names and values, read by the engine's parsers */
+    bs_error err = {0};
+    assert_int_equal(app_set_option(&st, "truncation_side", "left", &err), 0);
+    assert_int_equal(st.truncation_side, BS_SIDE_LEFT);
+    assert_int_equal(app_set_option(&st, "pad_to_multiple_of", "8", &err), 0);
+    assert_int_equal(st.pad_multiple, 8);
+    assert_int_equal(app_set_option(&st, "pad_to_multiple_of", "none", &err), 0);
+    assert_int_equal(st.pad_multiple, 0);
+    assert_int_equal(app_set_option(&st, "stride", "16", &err), 0);
+    assert_int_equal(st.stride, 16);
+    assert_int_equal(app_set_option(&st, "return_overflowing_tokens", "off", &err), 0);
+    assert_int_equal(st.overflow, 0);
+    assert_int_equal(app_set_option(&st, "is_split_into_words", "off", &err), 0);
+    assert_int_equal(st.split_words, 0);
+    assert_int_equal(app_set_option(&st, "padding", "max_length", &err), 0);
+    assert_int_equal(st.padding, BS_PAD_MAX_LENGTH);
+    assert_int_equal(app_set_option(&st, "max_length", "32", &err), 0);
+    assert_int_equal(st.max_length, 32);
+    /* refused, the state unchanged */
+    assert_int_equal(app_set_option(&st, "truncation_side", "middle", &err), -1);
+    assert_non_null(strstr(err.msg, "unknown truncation side 'middle'"));
+    assert_int_equal(app_set_option(&st, "stride", "-1", &err), -1);
+    assert_int_equal(st.stride, 16);
+    assert_int_equal(app_set_option(&st, "return_overflowing_tokens", "maybe", &err), -1);
+    assert_int_equal(app_set_option(&st, "max_length", "0", &err), -1);
+    assert_int_equal(st.max_length, 32);
+    assert_int_equal(app_set_option(&st, "truncate", "on", &err), -1);
+    assert_non_null(strstr(err.msg, "unknown option 'truncate'"));
+    app_state_free(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shape_option_keys_and_set),
         cmocka_unit_test(test_break_it_runs_on_demand_for_the_front_model),
         cmocka_unit_test(test_fill_mask_lists_top_pieces_at_each_mask),
         cmocka_unit_test(test_mouse_click_selects_token_and_sentence),

@@ -19,10 +19,13 @@
 
 #include <cmocka.h>
 
+#include "app/details.h"
 #include "app/headless.h"
+#include "app/labelview.h"
 #include "app/reducer.h"
 #include "app/replay.h"
 #include "app/state.h"
+#include "bertscope/labels.h"
 
 static app_env env2; /* tiny-tok (5 labels) + tiny-seq (3 labels) */
 
@@ -274,7 +277,7 @@ static void test_padding_none_draws_each_row_at_its_length(void **unused)
     assert_true(len2 < b->T);
     /* No cell of sentence 2 is drawn (token, id, mask or prediction) past its length. */
     for (int i = 0; i < s.grid.w * s.grid.h; i++)
-        if (s.grid.cells[i].sent == 1 && s.grid.cells[i].pos >= len2)
+        if (s.grid.cells[i].sent == APP_TAG_ROW + 1 && s.grid.cells[i].pos >= len2)
             fail_msg("sentence 2 has %d tokens, yet position %d is drawn", len2,
                      s.grid.cells[i].pos);
     assert_hides(&s, "[SEP] [PAD]"); /* no [PAD] cells after a short row */
@@ -433,6 +436,234 @@ static void test_selected_line_survives_a_long_explanation(void **unused)
     app_headless_free(&s);
 }
 
+
+/* Sets an option as a session's `set` does; the option must be accepted. */
+static void set_opt(app_headless *s, const char *name, const char *value)
+{
+    bs_error err = {0};
+    if (app_set_option(&s->st, name, value, &err) != 0)
+        fail_msg("set %s %s: %s", name, value, err.msg);
+    app_headless_refresh(s);
+}
+
+/* return_overflowing_tokens: the long sentence becomes 4 rows of at most 8 tokens
+ * (6 of text each, stepping by 8 - 2 - 2 = 4), B = 6 for 3 sentences, and the
+ * explanation names the sentence, the rows, the length and the overlap. */
+static const char *const ov3[] = {
+    "Short one.", "The quick brown fox jumps over the lazy dog near the bank of the river.",
+    "Another short."};
+
+/* ov3 at 120x40 with truncation to max_length 8 and overflowing rows overlapping by
+ * stride: sentence 2 becomes several rows. */
+static void overflow_setup(app_headless *s, int stride)
+{
+    char v[16];
+    app_headless_init(s, &env2, 120, 40);
+    set_lines(s, ov3, 3);
+    set_opt(s, "truncation", "longest_first");
+    set_opt(s, "max_length", "8");
+    snprintf(v, sizeof v, "%d", stride);
+    set_opt(s, "stride", v);
+}
+
+static void test_overflow_grows_B_and_says_why(void **unused)
+{
+    app_headless s;
+    overflow_setup(&s, 2);
+    app_headless_key(&s, 'O'); /* return_overflowing_tokens on */
+    assert_int_equal(s.st.overflow, 1);
+    const bs_batch *b = app_front_batch(&s.st);
+    assert_non_null(b);
+    assert_int_equal(b->B, 6);
+    static const int map[] = {0, 1, 1, 1, 1, 2};
+    assert_memory_equal(b->overflow_to_sample_mapping, map, sizeof map);
+    /* Both models see the 6 rows: predictions per row. */
+    assert_int_equal(s.st.result->m[1].batch.B, 6);
+    assert_int_equal(s.st.result->m[1].logits_shape[0], 6);
+    assert_string_equal(s.st.change, "B grew from 3 to 6: sentence 2 overflowed into 4 rows "
+                                     "of at most 8 tokens, overlapping by 2");
+    keys(&s, "x"); /* the whole explanation */
+    assert_shows(&s, "With return_overflowing_tokens, sentence 2 overflowed into 4 rows of at "
+                     "most 8 tokens, overlapping by 2: overflow_to_sample_mapping "
+                     "[0, 1, 1, 1, 1, 2].");
+    assert_shows(&s, "6 rows from 3 sentences → logits (6, 8, 5)");
+    app_headless_key(&s, APP_KEY_ESC);
+    assert_shows(&s, "Sentences (3 → 6 rows)");
+    assert_shows(&s, "input_ids (B, T) = (6, 8)"); /* the grid's title */
+    /* the rows of sentence 2 are named by it */
+    assert_shows(&s, "2a [CLS] the quick brown fox");
+    assert_shows(&s, "2b [CLS] jumps over the lazy");
+    /* Another change (the padding side): the ledger still says what B counts. */
+    keys(&s, "s");
+    assert_string_equal(s.st.change, "");
+    assert_shows(&s, "B = 6 rows from 3 sentences: overflowing tokens");
+    keys(&s, "s");
+    /* Off again: one row per sentence, and the change says so (no sentence deleted). */
+    app_headless_key(&s, 'O');
+    assert_int_equal(app_front_batch(&s.st)->B, 3);
+    assert_string_equal(s.st.change, "B shrank from 6 to 3: 3 sentences, one row each");
+    app_headless_free(&s);
+}
+
+/* The selection is a sentence and one of its rows: Down walks through the rows of an
+ * overflowing sentence before the next sentence, Up comes back to its last row, and a
+ * click on a row's token selects that row (its tag is the row, not a sentence). */
+static void test_overflow_selection_walks_rows(void **unused)
+{
+    app_headless s;
+    overflow_setup(&s, 2);
+    set_opt(&s, "return_overflowing_tokens", "on");
+    assert_int_equal(s.st.focus, FOCUS_GRID);
+    int want_row[] = {1, 2, 3, 4, 5}, want_cur[] = {1, 1, 1, 1, 2};
+    for (int i = 0; i < 5; i++) {
+        app_headless_key(&s, APP_KEY_DOWN);
+        assert_int_equal(app_sel_row(&s.st), want_row[i]);
+        assert_int_equal(s.st.cur, want_cur[i]);
+    }
+    app_headless_key(&s, APP_KEY_UP); /* back to sentence 2's last row */
+    assert_int_equal(s.st.cur, 1);
+    assert_int_equal(app_sel_row(&s.st), 4);
+    assert_shows(&s, "row 2d of sentence 2");
+    /* a click on a cell of row 2b (batch row 2) */
+    int at = -1;
+    for (int i = 0; i < s.grid.w * s.grid.h && at < 0; i++)
+        if (s.grid.cells[i].sent == APP_TAG_ROW + 2 && s.grid.cells[i].pos == 3)
+            at = i;
+    assert_true(at >= 0);
+    app_event click = {.kind = EV_MOUSE, .x = at % s.grid.w, .y = at / s.grid.w, .button = 1};
+    app_headless_event(&s, &click);
+    assert_int_equal(s.st.cur, 1);
+    assert_int_equal(app_sel_row(&s.st), 2);
+    assert_int_equal(s.st.sel_col, 3);
+    /* Another sentence chosen in the editor's list: its first row. */
+    app_headless_key(&s, APP_KEY_DOWN);
+    app_headless_key(&s, APP_KEY_DOWN);
+    app_headless_key(&s, APP_KEY_DOWN); /* sentence 3 */
+    assert_int_equal(s.st.cur, 2);
+    assert_int_equal(app_sel_row(&s.st), 5);
+    app_headless_free(&s);
+}
+
+/* pad_to_multiple_of rounds T up: the seed's 8 tokens to 16 with P P (off, 8, 16). */
+static void test_pad_to_multiple_of_explained(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    keys(&s, "P"); /* 8: T = 8 already a multiple */
+    assert_int_equal(s.st.pad_multiple, 8);
+    assert_int_equal(app_front_batch(&s.st)->T, 8);
+    keys(&s, "P");
+    assert_int_equal(s.st.pad_multiple, 16);
+    assert_int_equal(app_front_batch(&s.st)->T, 16);
+    assert_string_equal(s.st.change, "T grew from 8 to 16: pad_to_multiple_of=16 rounds the "
+                                     "longest row's 8 tokens up to 16");
+    assert_shows(&s, "pad_to_multiple_of 16 (P)");
+    keys(&s, "x");
+    assert_shows(&s, "T 8 → 16: pad_to_multiple_of=16 rounds the longest row up");
+    app_headless_free(&s);
+}
+
+/* truncation_side=left keeps the end of each cut sentence. */
+static void test_truncation_side_left_keeps_the_end(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    const char *one[] = {"This is a positive sentence."};
+    set_lines(&s, one, 1);
+    set_opt(&s, "truncation", "longest_first");
+    set_opt(&s, "max_length", "5");
+    keys(&s, "T");
+    assert_int_equal(s.st.truncation_side, BS_SIDE_LEFT);
+    const bs_batch *b = app_front_batch(&s.st);
+    assert_int_equal(b->T, 5); /* [CLS] positive sentence . [SEP] */
+    assert_string_equal(b->tokens[1].piece, "positive");
+    assert_shows(&s, "truncation_side left (T)");
+    keys(&s, "x");
+    assert_shows(&s, "Sentence 1 lost 3 tokens to truncation (max_length 5). truncation_side="
+                     "left keeps the end: 3 tokens dropped from the start.");
+    app_headless_free(&s);
+}
+
+
+/* The label view (A) and its labels (E): run_ner.py's two conventions on the selected
+ * row, expected by hand from its rules (docs/hf-semantics.md T12): "Huggingface" is
+ * hugging ##face, "Paris." is paris and "." (one word, split on spaces). */
+static void test_label_view_aligns_typed_labels(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 120, 40);
+    const char *one[] = {"John Huggingface lives in Paris.", "Another sentence."};
+    set_lines(&s, one, 2);
+    set_opt(&s, "is_split_into_words", "on");
+    keys(&s, "E");
+    assert_int_equal(s.st.prompt, PROMPT_LABELS);
+    assert_int_equal(s.st.detail, DETAIL_LABELS);
+    keys(&s, "B-PER B-ORG O O B-LOC\r");
+    assert_string_equal(s.st.lines[0].labels, "B-PER B-ORG O O B-LOC");
+    label_rows lr;
+    assert_int_equal(label_rows_compute(&lr, &s.st, &env2, 0), 0);
+    static const char *const first[] = {"-100", "B-PER", "B-ORG", "-100", "O", "O", "B-LOC",
+                                        "-100", "-100"};
+    static const char *const all[] = {"-100", "B-PER", "B-ORG", "I-ORG", "O", "O", "B-LOC",
+                                      "I-LOC", "-100"};
+    assert_int_equal(app_front_batch(&s.st)->T, 9);
+    for (int t = 0; t < 9; t++) {
+        const char *f = lr.first[t] == BS_LABEL_IGNORE ? "-100" : lr.names[lr.first[t]];
+        const char *a = lr.all[t] == BS_LABEL_IGNORE ? "-100" : lr.names[lr.all[t]];
+        assert_string_equal(f, first[t]);
+        assert_string_equal(a, all[t]);
+    }
+    label_rows_free(&lr);
+    assert_shows(&s, "first -100 B-PER B-ORG -100 O O B-LOC");
+    assert_shows(&s, "all -100 B-PER B-ORG I-ORG O O B-LOC");
+    /* Typing into the sentence keeps its labels; words split by punctuation do not fit. */
+    set_opt(&s, "is_split_into_words", "off");
+    assert_shows(&s, "word 5 has no label (5 labels given)");
+    /* Sentence 2 has none: the per-token head's predictions, said to be such. */
+    app_headless_key(&s, APP_KEY_DOWN);
+    assert_shows(&s, "Sentence 2: no labels typed; these are tiny-tok's predictions");
+    /* v goes on to the detail views, A closes */
+    keys(&s, "A");
+    assert_int_equal(s.st.detail, DETAIL_NONE);
+    /* a sentence replaced (deleted, then undone) loses them: they were the old text's */
+    app_headless_key(&s, APP_KEY_UP);
+    keys(&s, "du");
+    assert_null(s.st.lines[0].labels);
+    app_headless_free(&s);
+}
+
+
+/* With overflowing rows the detail panels' data is per row (B rows, not the sentences'
+ * count): row 2c's tokenizer steps are sentence 2's, and break it, which compares one
+ * row per sentence, says why it does not run instead of comparing across rows. */
+static void test_overflow_details_per_row(void **unused)
+{
+    app_headless s;
+    overflow_setup(&s, 0);
+    set_opt(&s, "return_overflowing_tokens", "on");
+    keys(&s, "vv"); /* the tokenizer's steps */
+    assert_int_equal(s.st.detail, DETAIL_TRACE);
+    const app_model_result *mr = app_front_result(&s.st);
+    assert_non_null(mr->details);
+    assert_int_equal(mr->details->B, mr->batch.B);
+    for (int r = 0; r < mr->batch.B; r++) {
+        const bs_text *t = &mr->details->texts[r];
+        const char *want = ov3[mr->batch.overflow_to_sample_mapping[r]];
+        assert_int_equal(t->a_len, strlen(want));
+        assert_memory_equal(t->a, want, t->a_len);
+    }
+    app_headless_key(&s, APP_KEY_DOWN);
+    app_headless_key(&s, APP_KEY_DOWN);
+    app_headless_key(&s, APP_KEY_DOWN); /* row 2c */
+    assert_int_equal(app_sel_row(&s.st), 3);
+    assert_shows(&s, "the quick brown fox");
+    keys(&s, "B");
+    assert_shows(&s, "break it compares one row per sentence, and return_overflowing_tokens");
+    assert_non_null(s.st.result->brk);
+    assert_false(s.st.result->brk->ok);
+    app_headless_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +682,12 @@ int main(void)
         cmocka_unit_test(test_warnings_can_be_read_whole_120x40),
         cmocka_unit_test(test_warnings_can_be_read_whole_80x24),
         cmocka_unit_test(test_selected_line_survives_a_long_explanation),
+        cmocka_unit_test(test_overflow_grows_B_and_says_why),
+        cmocka_unit_test(test_overflow_selection_walks_rows),
+        cmocka_unit_test(test_pad_to_multiple_of_explained),
+        cmocka_unit_test(test_truncation_side_left_keeps_the_end),
+        cmocka_unit_test(test_label_view_aligns_typed_labels),
+        cmocka_unit_test(test_overflow_details_per_row),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -23,6 +23,7 @@
 
 #include "app/app.h"
 #include "app/headless.h"
+#include "app/reducer.h"
 #include "app/details.h"
 #include "app/grid.h"
 #include "app/sbuf.h"
@@ -749,9 +750,79 @@ static void test_golden_check_fails_where_it_should(void **unused)
     free(saved);
 }
 
+
+/* Overflowing tokens: B grows past the sentences, the rows are named 2a 2b ..., the
+ * shape options show below the controls (read the goldens: nothing cut untruthfully). */
+static void overflow_screen(int w, int h, const char *name)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, w, h);
+    const char *lines[] = {"Short one.",
+                           "The quick brown fox jumps over the lazy dog near the bank.",
+                           "Another short."};
+    size_t lens[3];
+    for (int i = 0; i < 3; i++)
+        lens[i] = strlen(lines[i]);
+    assert_int_equal(app_state_set_lines(&s.st, lines, lens, 3), 0);
+    bs_error err = {0};
+    assert_int_equal(app_set_option(&s.st, "max_length", "8", &err), 0);
+    keys(&s, "t))PO"); /* truncation, stride 2, pad_to_multiple_of 8, overflow */
+    app_headless_key(&s, APP_KEY_DOWN); /* row 2a */
+    app_headless_key(&s, APP_KEY_DOWN); /* row 2b */
+    check_golden(&s, name);
+    app_headless_free(&s);
+}
+
+static void test_screen_overflow_80x24(void **unused) { overflow_screen(80, 24, "overflow_80x24"); }
+static void test_screen_overflow_120x40(void **unused)
+{
+    overflow_screen(120, 40, "overflow_120x40");
+}
+
+
+/* The label view (A) with typed labels on pre-split words: tokens, word_ids and both of
+ * run_ner.py's conventions must fit, or say where they are cut. */
+static void label_screen(int w, int h, const char *name)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, w, h);
+    const char *lines[] = {"John Huggingface lives in Paris.", "EU rejects German call."};
+    size_t lens[2] = {strlen(lines[0]), strlen(lines[1])};
+    assert_int_equal(app_state_set_lines(&s.st, lines, lens, 2), 0);
+    assert_int_equal(app_set_labels(&s.st, 0, "B-PER B-ORG O O B-LOC", 21), 0);
+    keys(&s, "WA"); /* is_split_into_words, the label view */
+    check_golden(&s, name);
+    app_headless_free(&s);
+}
+
+static void test_screen_labels_80x24(void **unused) { label_screen(80, 24, "labels_80x24"); }
+static void test_screen_labels_120x40(void **unused) { label_screen(120, 40, "labels_120x40"); }
+
+
+/* Every shape option at once at 80x24: the line below the controls wraps rather than
+ * cut an option, and truncation_side=left keeps each sentence's end. */
+static void test_screen_shape_options_80x24(void **unused)
+{
+    app_headless s;
+    app_headless_init(&s, &env2, 80, 24);
+    const char *lines[] = {"This is a much longer positive sentence.", "Short."};
+    size_t lens[2] = {strlen(lines[0]), strlen(lines[1])};
+    assert_int_equal(app_state_set_lines(&s.st, lines, lens, 2), 0);
+    bs_error err = {0};
+    assert_int_equal(app_set_option(&s.st, "max_length", "8", &err), 0);
+    keys(&s, "tTPO)W");
+    check_golden(&s, "shape_options_80x24");
+    app_headless_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_screen_shape_options_80x24),
+        cmocka_unit_test(test_screen_labels_80x24),
+        cmocka_unit_test(test_screen_labels_120x40),
+        cmocka_unit_test(test_screen_overflow_80x24),
+        cmocka_unit_test(test_screen_overflow_120x40),
         cmocka_unit_test(test_screen_seed_120x40),
         cmocka_unit_test(test_screen_seed_80x24),
         cmocka_unit_test(test_screen_longer_sentence_pads_120x40),

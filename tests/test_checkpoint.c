@@ -65,6 +65,24 @@ static bs_status load(fixture *f, const char *extra, const bs_load_options *o)
     return bs_model_load_memory(&f->m, f->cfg, strlen(f->cfg), f->file, f->len, o, &f->err);
 }
 
+/* What a BertForPreTraining checkpoint loaded as its MLM half says first. */
+#define PRETRAINING_LINE                                                                     \
+    "architecture BertForPreTraining: bertscope builds its masked-LM half (BertForMaskedLM); " \
+    "its next-sentence head (cls.seq_relationship.*) is not built, so its weights are unused"
+
+/* Hugging Face's unused-weights warning (modeling_utils), its first line word for word:
+ * what bertscope must show for a checkpoint at `path` loaded as `cls`, with `list` as
+ * Python prints it. */
+static void assert_unused_warning(const char *got, const char *path, const char *cls,
+                                  const char *list)
+{
+    char want[2048];
+    snprintf(want, sizeof want,
+             "Some weights of the model checkpoint at %s were not used when initializing %s: %s",
+             path, cls, list);
+    assert_string_equal(got, want);
+}
+
 static void add_bert(fixture *f, st_bert_opts o)
 {
     st_add_bert(&f->b, V, H, L, I, P, TYPES, &o);
@@ -289,12 +307,17 @@ static void test_load_pretraining_extras_reported_unused(void **state)
     assert_int_equal(bs_model_head(f->m), BS_HEAD_MLM);
     assert_true(bs_model_has_pooler(f->m));
     const bs_warnings *w = bs_model_warnings(f->m);
-    assert_int_equal(w->count, 1);
+    assert_int_equal(w->count, 2);
+    /* Loaded as its MLM half, and said so: */
+    assert_string_equal(w->items[0], PRETRAINING_LINE);
     /* modeling_utils's wording, as `BertForMaskedLM.from_pretrained("bert-base-uncased")`. */
-    assert_string_equal(w->items[0],
-                        "Some weights of the model checkpoint at (memory) were not used when "
-                        "initializing BertForMaskedLM: ['cls.seq_relationship.bias', "
-                        "'cls.seq_relationship.weight']");
+    assert_unused_warning(w->items[1], "(memory)", "BertForMaskedLM",
+                          "['cls.seq_relationship.bias', 'cls.seq_relationship.weight']");
+    /* Asked for by --head mlm: no architecture to explain. */
+    bs_load_options lo = bs_load_defaults();
+    lo.head = BS_HEAD_MLM;
+    assert_int_equal(load(f, "\"architectures\": [\"BertForPreTraining\"]", &lo), BS_OK);
+    assert_int_equal(bs_model_warnings(f->m)->count, 1);
 }
 
 static void test_load_unused_gamma_beta_named_as_hf(void **state)
@@ -308,13 +331,12 @@ static void test_load_unused_gamma_beta_named_as_hf(void **state)
     lo.head = BS_HEAD_BASE;
     assert_int_equal(load(f, NULL, &lo), BS_OK);
     /* HF renames gamma/beta before listing keys: its list says weight/bias, sorted. */
-    assert_string_equal(bs_model_warnings(f->m)->items[0],
-                        "Some weights of the model checkpoint at (memory) were not used when "
-                        "initializing BertModel: ['cls.predictions.bias', "
-                        "'cls.predictions.transform.LayerNorm.bias', "
-                        "'cls.predictions.transform.LayerNorm.weight', "
-                        "'cls.predictions.transform.dense.bias', "
-                        "'cls.predictions.transform.dense.weight']");
+    assert_unused_warning(bs_model_warnings(f->m)->items[0], "(memory)", "BertModel",
+                          "['cls.predictions.bias', "
+                          "'cls.predictions.transform.LayerNorm.bias', "
+                          "'cls.predictions.transform.LayerNorm.weight', "
+                          "'cls.predictions.transform.dense.bias', "
+                          "'cls.predictions.transform.dense.weight']");
 }
 
 static void test_load_unknown_extras_listed_with_count(void **state)
@@ -329,10 +351,8 @@ static void test_load_unknown_extras_listed_with_count(void **state)
     assert_int_equal(load(f, NULL, NULL), BS_OK);
     const bs_warnings *w = bs_model_warnings(f->m);
     assert_int_equal(w->count, 1);
-    assert_string_equal(w->items[0],
-                        "Some weights of the model checkpoint at (memory) were not used when "
-                        "initializing BertModel: ['extra.0', 'extra.1', 'extra.2', 'extra.3', "
-                        "'extra.4', ... 2 more]");
+    assert_unused_warning(w->items[0], "(memory)", "BertModel",
+                          "['extra.0', 'extra.1', 'extra.2', 'extra.3', 'extra.4', ... 2 more]");
 }
 
 static void check_half(fixture *f, const char *name, const float *got, int bf16)
@@ -597,20 +617,55 @@ static void test_load_head_guess_without_architecture(void **state)
                            "'classifier.weight']"));
 }
 
-static void test_load_unsupported_architecture_warns(void **state)
+/* Hugging Face's Auto classes: model_type picks the family, architectures the head. A
+ * head bertscope cannot build is an error naming the --head that works, not a quiet
+ * BertModel with predictions null. */
+static void test_load_unbuildable_head_is_an_error_naming_the_head(void **state)
 {
     fixture *f = *state;
     add_bert(f, st_bert_defaults());
     st_add_f32(&f->b, "qa_outputs.weight", 2, H, NULL);
     st_add_f32(&f->b, "qa_outputs.bias", 2, 0, NULL);
-    assert_int_equal(load(f, "\"architectures\": [\"BertForQuestionAnswering\"]", NULL), BS_OK);
+    static const char *const heads[] = {"BertForQuestionAnswering", "BertForMultipleChoice",
+                                        "BertForNextSentencePrediction"};
+    for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+        char extra[128], want[256];
+        snprintf(extra, sizeof extra, "\"architectures\": [\"%s\"]", heads[i]);
+        assert_int_equal(load(f, extra, NULL), BS_ERR_INPUT);
+        snprintf(want, sizeof want, "config.json: architecture '%s' has a head bertscope "
+                 "cannot build yet", heads[i]);
+        assert_non_null(strstr(f->err.msg, want));
+        assert_non_null(strstr(f->err.hint, "--head base"));
+        assert_null(f->m);
+    }
+    /* With the head asked for, the encoder loads and the head's weights are listed. */
+    bs_load_options lo = bs_load_defaults();
+    lo.head = BS_HEAD_BASE;
+    assert_int_equal(load(f, "\"architectures\": [\"BertForQuestionAnswering\"]", &lo), BS_OK);
     assert_int_equal(bs_model_head(f->m), BS_HEAD_BASE);
     const bs_warnings *w = bs_model_warnings(f->m);
-    assert_int_equal(w->count, 2);
-    assert_string_equal(w->items[0], "architecture 'BertForQuestionAnswering' is not supported; "
-                                     "showing the base model (hidden states and pooler) without "
-                                     "its head");
-    assert_non_null(strstr(w->items[1], "['qa_outputs.bias', 'qa_outputs.weight']"));
+    assert_int_equal(w->count, 1);
+    assert_unused_warning(w->items[0], "(memory)", "BertModel",
+                          "['qa_outputs.bias', 'qa_outputs.weight']");
+
+    /* Another family's class with model_type bert: the head it names, in BERT. */
+    assert_int_equal(load(f, "\"architectures\": [\"DistilBertForSequenceClassification\"]",
+                          NULL), BS_ERR_INPUT);
+    assert_string_equal(f->err.msg, "config.json: architecture "
+                        "'DistilBertForSequenceClassification' is not a BERT class, but "
+                        "model_type is \"bert\"");
+    assert_non_null(strstr(f->err.hint, "pass --head seq to load it as "
+                                        "BertForSequenceClassification"));
+    assert_int_equal(load(f, "\"architectures\": [\"RobertaForTokenClassification\"]", NULL),
+                     BS_ERR_INPUT);
+    assert_non_null(strstr(f->err.hint, "--head tok"));
+    /* The longest suffix decides: BertLMHeadModel is the MLM head, not BertModel. */
+    assert_int_equal(load(f, "\"architectures\": [\"BertLMHeadModel\"]", NULL), BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_MLM);
+    /* A class of no known head at all. */
+    assert_int_equal(load(f, "\"architectures\": [\"MyBertThing\"]", NULL), BS_ERR_INPUT);
+    assert_string_equal(f->err.msg, "config.json: architecture 'MyBertThing' is not one "
+                        "bertscope knows");
 }
 
 static void test_load_num_labels_resizes_classifier(void **state)
@@ -919,6 +974,13 @@ static void write_file(const char *dir, const char *name, const void *data, size
     fclose(fp);
 }
 
+static void rm_file(const char *dir, const char *name)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    assert_int_equal(unlink(p), 0);
+}
+
 /* A valid tiny checkpoint folder. */
 static void write_checkpoint(fixture *f, tmpdir *t)
 {
@@ -948,11 +1010,12 @@ static void test_file_folder_is_mapped(void **state)
     assert_int_equal(load_path(f, "%s", t.path), BS_OK);
     bs_model *m = f->m;
     assert_string_equal(bs_model_path(m), t.path);
-    assert_non_null(m->map);
-    assert_int_equal(m->map_len, f->len);
+    assert_int_equal(m->n_maps, 1);
+    assert_true(m->maps[0].mapped);
+    assert_int_equal(m->maps[0].len, f->len);
     /* In place in the mapping. */
-    const unsigned char *p = (const unsigned char *)m->word_emb, *base = m->map;
-    assert_true(p >= base && p < base + m->map_len);
+    const unsigned char *p = (const unsigned char *)m->word_emb, *base = m->maps[0].p;
+    assert_true(p >= base && p < base + m->maps[0].len);
     assert_same_f32(f, "bert.embeddings.word_embeddings.weight", m->word_emb);
     /* The weights file itself, with its sibling config.json. */
     assert_int_equal(load_path(f, "%s/model.safetensors", t.path), BS_OK);
@@ -967,12 +1030,12 @@ static void test_file_folder_is_mapped(void **state)
     f->file = st_finish(&f->b, &f->len);
     write_file(t.path, "model.safetensors", f->file, f->len);
     assert_int_equal(load_path(f, "%s", t.path), BS_OK);
-    assert_null(f->m->map);
+    assert_int_equal(f->m->n_maps, 0);
     check_half(f, "bert.encoder.layer.1.output.dense.weight", f->m->layers[1].out.w, 0);
     /* config.json alone: shape-only. */
     assert_int_equal(load_path(f, "%s/config.json", t.path), BS_OK);
     assert_true(bs_model_shape_only(f->m));
-    assert_null(f->m->map);
+    assert_int_equal(f->m->n_maps, 0);
     tmp_remove(&t);
 }
 
@@ -1009,23 +1072,35 @@ static void test_file_error_directory_instead_of_file(void **state)
     tmp_remove(&t);
 }
 
-static void test_file_error_pytorch_bin_only(void **state)
+/* pytorch_model.bin is read (tests/test_torchbin.c loads real ones); what remains
+ * refused says why and what to do, and no hint asks for Python's safetensors package. */
+static void test_file_error_bin_and_other_frameworks(void **state)
 {
     fixture *f = *state;
     tmpdir t;
     tmp_make(&t);
-    write_file(t.path, "config.json", "{}", 2);
+    write_file(t.path, "config.json", "{\"model_type\": \"bert\"}", 22);
     write_file(t.path, "pytorch_model.bin", "PK\003\004", 4);
     assert_int_equal(load_path(f, "%s", t.path), BS_ERR_INPUT);
-    char want[512];
-    snprintf(want, sizeof want, "'%s' has pytorch_model.bin but no model.safetensors; bertscope "
-             "reads safetensors only (a pickle can run code)", t.path);
-    assert_string_equal(f->err.msg, want);
-    assert_non_null(strstr(f->err.hint, "from safetensors.torch import save_file"));
-    assert_non_null(strstr(f->err.hint, "huggingface-cli download"));
-    /* The .bin itself, named directly. */
+    assert_string_equal(f->err.msg, "pytorch_model.bin: too short for a zip archive");
+    assert_null(strstr(f->err.hint, "safetensors"));
+    /* Named directly, the same. */
     assert_int_equal(load_path(f, "%s/pytorch_model.bin", t.path), BS_ERR_INPUT);
-    assert_non_null(strstr(f->err.msg, "has pytorch_model.bin but no model.safetensors"));
+    assert_string_equal(f->err.msg, "pytorch_model.bin: too short for a zip archive");
+    rm_file(t.path, "pytorch_model.bin");
+
+    char want[512];
+    write_file(t.path, "tf_model.h5", "\x89HDF", 4);
+    assert_int_equal(load_path(f, "%s", t.path), BS_ERR_INPUT);
+    snprintf(want, sizeof want, "'%s' holds TensorFlow weights only (tf_model.h5), which "
+             "bertscope does not read", t.path);
+    assert_string_equal(f->err.msg, want);
+    assert_non_null(strstr(f->err.hint, "from_tf=True"));
+    rm_file(t.path, "tf_model.h5");
+    write_file(t.path, "flax_model.msgpack", "\x80", 1);
+    assert_int_equal(load_path(f, "%s", t.path), BS_ERR_INPUT);
+    assert_non_null(strstr(f->err.msg, "holds Flax weights only (flax_model.msgpack)"));
+    assert_non_null(strstr(f->err.hint, "from_flax=True"));
     tmp_remove(&t);
 }
 
@@ -1060,7 +1135,7 @@ static void test_file_error_missing_pieces(void **state)
     snprintf(want, sizeof want, "'%s' has no config.json", t.path);
     assert_string_equal(f->err.msg, want);
 
-    write_file(t.path, "config.json", "{}", 2);
+    write_file(t.path, "config.json", "{\"model_type\": \"bert\"}", 22);
     assert_int_equal(load_path(f, "%s", t.path), BS_ERR_INPUT);
     snprintf(want, sizeof want, "'%s' has no model.safetensors", t.path);
     assert_string_equal(f->err.msg, want);
@@ -1070,9 +1145,10 @@ static void test_file_error_missing_pieces(void **state)
 
     write_file(t.path, "model.safetensors.index.json", "{}", 2);
     assert_int_equal(load_path(f, "%s", t.path), BS_ERR_INPUT);
-    snprintf(want, sizeof want, "'%s' holds a sharded checkpoint (model.safetensors.index.json), "
-             "which is not supported", t.path);
+    snprintf(want, sizeof want, "%s/model.safetensors.index.json: no \"weight_map\" object",
+             t.path);
     assert_string_equal(f->err.msg, want);
+    rm_file(t.path, "model.safetensors.index.json");
 
     write_file(t.path, "tokenizer_config.json", "{}", 2);
     assert_int_equal(load_path(f, "%s/tokenizer_config.json", t.path), BS_ERR_INPUT);
@@ -1081,8 +1157,8 @@ static void test_file_error_missing_pieces(void **state)
 
     write_file(t.path, "weights.txt", "x", 1);
     assert_int_equal(load_path(f, "%s/weights.txt", t.path), BS_ERR_INPUT);
-    snprintf(want, sizeof want, "'%s/weights.txt' is not a checkpoint folder, config.json or "
-             "model.safetensors", t.path);
+    snprintf(want, sizeof want, "'%s/weights.txt' is not a checkpoint folder, config.json, "
+             "model.safetensors or pytorch_model.bin", t.path);
     assert_string_equal(f->err.msg, want);
     tmp_remove(&t);
 }
@@ -1221,12 +1297,10 @@ static void test_fixture_pytorch_pretraining_f16(void **state)
     assert_true(bs_model_has_pooler(m));
     assert_ptr_equal(m->mlm_decoder, m->word_emb);
     const bs_warnings *w = bs_model_warnings(m);
-    assert_int_equal(w->count, 1);
-    char want[512];
-    snprintf(want, sizeof want, "Some weights of the model checkpoint at %s were not used when "
-             "initializing BertForMaskedLM: ['cls.seq_relationship.bias', "
-             "'cls.seq_relationship.weight']", dir);
-    assert_string_equal(w->items[0], want);
+    assert_int_equal(w->count, 2);
+    assert_string_equal(w->items[0], PRETRAINING_LINE);
+    assert_unused_warning(w->items[1], dir, "BertForMaskedLM",
+                          "['cls.seq_relationship.bias', 'cls.seq_relationship.weight']");
     /* 182 lines, 6 of them for the NSP head (4 weight, 2 bias values). */
     assert_int_equal(compare_with_pytorch(m, dir, "cls.seq_relationship."), 182 - 6);
 }
@@ -1268,7 +1342,7 @@ int main(void)
         T(test_load_seq_without_pooler_gets_random_pooler),
         T(test_load_head_from_architecture_and_tensors),
         T(test_load_head_guess_without_architecture),
-        T(test_load_unsupported_architecture_warns),
+        T(test_load_unbuildable_head_is_an_error_naming_the_head),
         T(test_load_num_labels_resizes_classifier),
         T(test_load_num_labels_override_matches),
         T(test_load_error_wrong_shape),
@@ -1286,7 +1360,7 @@ int main(void)
         T(test_file_folder_is_mapped),
         T(test_file_error_zero_length),
         T(test_file_error_directory_instead_of_file),
-        T(test_file_error_pytorch_bin_only),
+        T(test_file_error_bin_and_other_frameworks),
         T(test_file_error_symlink_loop),
         T(test_file_error_missing_pieces),
         T(test_file_error_truncated),

@@ -46,7 +46,7 @@ static gen make(const bs_model *m, const char *const *lines, int n, bs_padding p
     assert_int_equal(bs_encode_batch(tok, tx, n, &o, &g.batch, &err), BS_OK);
     py_spec s = {bs_model_path(m), "tests/fixtures/ref/infer_seq", bs_model_config(m),
                  bs_model_head(m), bs_model_random_head(m), n, lines, lens, pad, side, tr,
-                 max_length, &g.batch};
+                 max_length, &g.batch, .truncation_side = BS_SIDE_RIGHT};
     g.text = py_generate(&s);
     assert_non_null(g.text);
     return g;
@@ -276,6 +276,47 @@ static void test_py_tokenizer_only(void **state)
     bs_batch_free(&bt);
 }
 
+
+/* The options that change a shape become the tokenizer call's own kwargs, and the
+ * overflow mapping is popped before the model sees the batch (forward() rejects it). */
+static void test_py_shape_options(void **state)
+{
+    static const char *const lines[] = {"The quick brown fox jumps over the lazy dog.", "Hi."};
+    size_t lens[2] = {strlen(lines[0]), strlen(lines[1])};
+    bs_text tx[2] = {{.a = lines[0], .a_len = lens[0]}, {.a = lines[1], .a_len = lens[1]}};
+    bs_encode_options o = bs_encode_defaults(tok);
+    o.padding = BS_PAD_LONGEST, o.truncation = BS_TRUNC_LONGEST_FIRST, o.max_length = 8;
+    o.truncation_side = BS_SIDE_LEFT, o.pad_to_multiple_of = 8;
+    o.return_overflowing_tokens = 1, o.stride = 2;
+    bs_batch b;
+    bs_error err = {0};
+    assert_int_equal(bs_encode_batch(tok, tx, 2, &o, &b, &err), BS_OK);
+    assert_true(b.B > 2);
+    py_spec s = {bs_model_path(tokm), "tests/fixtures/ref/infer_seq", bs_model_config(tokm),
+                 bs_model_head(tokm), bs_model_random_head(tokm), 2, lines, lens,
+                 BS_PAD_LONGEST, BS_SIDE_RIGHT, BS_TRUNC_LONGEST_FIRST, 8, &b,
+                 .truncation_side = BS_SIDE_LEFT, .pad_multiple = 8, .overflow = 1,
+                 .stride = 2, .split_words = 1};
+    char *text = py_generate(&s);
+    assert_non_null(text);
+    expect(text, "tokenizer.truncation_side = \"left\"");
+    expect(text, "texts = [t.split(\" \") for t in texts]");
+    expect(text, "batch = tokenizer(texts, padding=True, truncation=True, max_length=8, "
+                 "pad_to_multiple_of=8, stride=2, return_overflowing_tokens=True, "
+                 "is_split_into_words=True, return_tensors=\"pt\")");
+    char want[160];
+    int k = snprintf(want, sizeof want, "sample = batch.pop(\"overflow_to_sample_mapping\")  "
+                     "# row -> sentence: [");
+    for (int i = 0; i < b.B; i++)
+        k += snprintf(want + k, sizeof want - (size_t)k, "%s%d", i ? ", " : "",
+                      b.overflow_to_sample_mapping[i]);
+    snprintf(want + k, sizeof want - (size_t)k, "]\n\nwith torch.no_grad()");
+    expect(text, want);
+    expect(text, "for i in range(len(batch[\"input_ids\"])):  # rows\n");
+    free(text);
+    bs_batch_free(&b);
+}
+
 static void golden(const bs_model *m, int w, int h, int scroll, const char *name)
 {
     gen g = make(m, seed3, 3, BS_PAD_LONGEST, BS_SIDE_RIGHT, BS_TRUNC_NONE, 0);
@@ -323,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_py_draw_any_size),
         cmocka_unit_test(test_py_screen_seq_80x24),
         cmocka_unit_test(test_py_screen_tok_scrolled_120x40),
+        cmocka_unit_test(test_py_shape_options),
     };
     return cmocka_run_group_tests(tests, ref_models_setup, ref_models_teardown);
 }

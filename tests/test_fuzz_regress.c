@@ -56,6 +56,9 @@
 #include "../tests/fuzz/fuzz_tokjson.c"
 #undef LLVMFuzzerTestOneInput
 #undef LLVMFuzzerInitialize
+#define LLVMFuzzerTestOneInput fuzz_torchbin_one
+#include "../tests/fuzz/fuzz_torchbin.c"
+#undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_vocab_one
 #include "../tests/fuzz/fuzz_vocab.c"
 #undef LLVMFuzzerTestOneInput
@@ -74,6 +77,7 @@ static const target targets[] = {
     {"fuzz_tokconfig", fuzz_tokconfig_init, fuzz_tokconfig_one},
     {"fuzz_tokenizer", fuzz_tokenizer_init, fuzz_tokenizer_one},
     {"fuzz_tokjson", fuzz_tokjson_init, fuzz_tokjson_one},
+    {"fuzz_torchbin", NULL, fuzz_torchbin_one},
     {"fuzz_vocab", NULL, fuzz_vocab_one},
 };
 enum { NTARGETS = sizeof targets / sizeof targets[0] };

@@ -789,8 +789,12 @@ static const hostile_case cases[] = {
     {.name = "tokenize_padded_batch_huge", .build = c_nothing,
      .want = "positions, more than the limit", .input = lines400, /* 400 x 65536 > 2^24 */
      .args = {"tokenize", "--padding", "max_length", "--max-length", "65536"}},
-    {.name = "infer_padded_batch_huge", .build = c_nothing,
+    {.name = "infer_padded_batch_huge", .build = c_nothing, /* the json format: one batch */
      .want = "positions, more than the limit", .input = lines400,
+     .args = {"infer", "--format", "json", "--padding", "max_length", "--max-length", "65536"}},
+    /* streamed, a batch (32 rows) fits the tokenizer: the model's positions refuse it */
+    {.name = "infer_stream_batch_huge", .build = c_nothing,
+     .want = "lines 1-32: sequence length 65536 exceeds max_position_embeddings", .input = lines400,
      .args = {"infer", "--config", "tiny", "--padding", "max_length", "--max-length", "65536"}},
     {.name = "sequence_too_long", .build = c_sequence_too_long, .want = "max_position", .input =
      "hello world hello world hello world hello world hello world hello world hello world "

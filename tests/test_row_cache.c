@@ -109,10 +109,17 @@ static void check_same(const app_result *a, const app_result *b, const char *ste
 
 /* Computes lines with the cache and afresh, compares, and checks that every model ran
  * `rows` rows (-1: all of them). Returns B of the first model. */
+static int run_job(app_runs *runs, const char *name, app_job *job, int rows);
+
 static int step(app_runs *runs, const char *name, const char *const *lines, int n,
                 bs_padding pad, bs_side side, int rows)
 {
-    app_job *job = make_job(lines, n, pad, side);
+    return run_job(runs, name, make_job(lines, n, pad, side), rows);
+}
+
+/* step() for a job already made (and freed here). */
+static int run_job(app_runs *runs, const char *name, app_job *job, int rows)
+{
     app_result *cached = app_compute(&env, job, runs);
     app_result *fresh = app_compute(&env, job, NULL);
     assert_non_null(cached);
@@ -162,6 +169,36 @@ static void test_row_cache_typing_matches_full_reruns(void **unused)
     app_runs_free(&runs);
 }
 
+/* return_overflowing_tokens: a sentence gives several rows (B > sentences), matched in
+ * the cache by their ids like any row, so the rows of one sentence that an edit leaves
+ * alone are reused and the result stays bit for bit a fresh computation's. */
+static int overflow_step(app_runs *runs, const char *name, const char *const *lines, int n,
+                         int rows)
+{
+    app_job *job = make_job(lines, n, BS_PAD_LONGEST, BS_SIDE_RIGHT);
+    job->truncation = BS_TRUNC_LONGEST_FIRST;
+    job->max_length = 8;
+    job->overflow = 1;
+    job->stride = 2;
+    return run_job(runs, name, job, rows);
+}
+
+static void test_row_cache_overflowing_rows(void **unused)
+{
+    app_runs runs = {0};
+    const char *s0[] = {"Short one.",
+                        "The quick brown fox jumps over the lazy dog near the bank of the river.",
+                        "Another short."};
+    assert_int_equal(overflow_step(&runs, "first", s0, 3, -1), 6); /* B 6 for 3 sentences */
+    /* sentence 1 changes: its one row runs, sentence 2's rows come from the cache */
+    const char *s1[] = {"Short two.", s0[1], s0[2]};
+    overflow_step(&runs, "edit a short sentence", s1, 3, 1);
+    /* a sentence inserted before the long one shifts its rows: found by content */
+    const char *s2[] = {s1[0], "New.", s1[1], s1[2]};
+    overflow_step(&runs, "insert before the overflowing one", s2, 4, 1);
+    app_runs_free(&runs);
+}
+
 /* Past 128 rows (B x T) the layers switch to the many-row kernel, whose sums are in
  * another order than the one-row pass's: there every edit must rerun the whole batch. */
 static void test_row_cache_reruns_all_past_the_kernel_switch(void **unused)
@@ -189,6 +226,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_row_cache_typing_matches_full_reruns),
         cmocka_unit_test(test_row_cache_reruns_all_past_the_kernel_switch),
+        cmocka_unit_test(test_row_cache_overflowing_rows),
     };
     return cmocka_run_group_tests(tests, setup_env, teardown_env);
 }

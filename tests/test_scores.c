@@ -246,7 +246,8 @@ static cJSON *run_infer(const char *dir)
     int k = snprintf(cmd, sizeof cmd, "printf '");
     for (int i = 0; i < NLINES; i++)
         k += snprintf(cmd + k, sizeof cmd - (size_t)k, "%s\\n", lines[i]);
-    snprintf(cmd + k, sizeof cmd - (size_t)k, "' | '%s/bertscope' infer -m '%s' 2>/dev/null",
+    snprintf(cmd + k, sizeof cmd - (size_t)k,
+             "' | '%s/bertscope' infer --format json --logits -m '%s' 2>/dev/null",
              build && *build ? build : "build", dir);
     FILE *f = popen(cmd, "r");
     assert_non_null(f);

@@ -519,9 +519,37 @@ static void test_replay_flags_snapshots_that_show_nothing_new(void **state)
     app_snaps_free(&snaps);
 }
 
+
+/* `set NAME VALUE`: the option name is checked when parsing, written back as read. */
+static void test_set_command(void **unused)
+{
+    const char *text = "bertscope-session 1\n"
+                       "set stride 8\n"
+                       "set return_overflowing_tokens on\n";
+    app_script s;
+    bs_error err = {0};
+    assert_int_equal(parse(&s, text, &err), 0);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.cmds[0].kind, SC_SET);
+    assert_string_equal(s.cmds[0].str, "stride");
+    assert_string_equal(s.cmds[0].strs[0], "8");
+    assert_string_equal(s.cmds[1].strs[0], "on");
+    app_script_free(&s);
+    assert_int_equal(parse(&s, "bertscope-session 1\nlabel \"B-PER O\"\n", &err), 0);
+    assert_int_equal(s.cmds[0].kind, SC_LABEL);
+    assert_string_equal(s.cmds[0].str, "B-PER O");
+    app_script_free(&s);
+    assert_int_equal(parse(&s, "bertscope-session 1\nlabel B-PER\n", &err), -1);
+    assert_int_equal(parse(&s, "bertscope-session 1\nset strid 8\n", &err), -1);
+    assert_non_null(strstr(err.msg, "unknown option 'strid'"));
+    assert_int_equal(parse(&s, "bertscope-session 1\nset stride\n", &err), -1);
+    assert_non_null(strstr(err.msg, "'set' expects an option and a value"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_set_command),
         cmocka_unit_test(test_session_parses_every_command),
         cmocka_unit_test(test_session_errors_name_file_line_and_command),
         cmocka_unit_test(test_session_refuses_newer_version_and_non_sessions),

@@ -43,6 +43,7 @@ dict_for() {
     case "$1" in
         fuzz_session) echo tests/fuzz/dict/session.dict ;;
         fuzz_tokenizer) echo tests/fuzz/dict/tokenizer.dict ;;
+        fuzz_torchbin) echo tests/fuzz/dict/torchbin.dict ;;
         *) echo tests/fuzz/dict/json.dict ;;
     esac
 }

@@ -7,10 +7,11 @@
 #   libcjson-dev                 cJSON (config.json, tokenizer files, safetensors headers)
 #   libcmocka-dev                cmocka (tests)
 #   tmux                         the end-to-end interface test
+#   jq time                      end-to-end checks of JSON Lines and peak memory
 #   clang libclang-rt-14-dev     only for `make fuzz` (libFuzzer), with the argument "fuzz"
 # Skip with NO_INSTALL=1 (make run NO_INSTALL=1).
 set -e
-pkgs="build-essential pkg-config libncurses-dev libopenblas-dev libutf8proc-dev libcjson-dev libcmocka-dev tmux"
+pkgs="build-essential pkg-config libncurses-dev libopenblas-dev libutf8proc-dev libcjson-dev libcmocka-dev tmux jq time"
 [ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do

@@ -39,6 +39,28 @@ tags) and sequence classifier (brown-sentiment: negative, neutral, positive) on 
 article's three sentences. brown-genre (press, general prose, fiction) is the other
 built-in sequence classifier.
 
+### Loading checkpoints
+
+`-m` takes a checkpoint folder, one of its weight files, or a config.json. In a folder
+the weights are looked for in transformers' order: `model.safetensors`, then
+`model.safetensors.index.json` (shards), `pytorch_model.bin`, `pytorch_model.bin.index.json`.
+A `pytorch_model.bin` (the zip format torch has written since 1.6) is read without
+running its pickle: only the tensor-rebuild functions, `OrderedDict` and the float and
+integer storage types are understood, and any other global is refused by name
+(`refusing to load global 'posix.system'`), so a malicious file cannot run code. Legacy
+`.bin` files (torch before 1.6), `tf_model.h5` and `flax_model.msgpack` are refused with
+the command that converts them. Sharded checkpoints load every shard listed in the
+index; a missing shard, or a tensor the index puts in a shard that lacks it, is named.
+
+The head comes from `--head`, else from `architectures` in config.json. A head bertscope
+cannot build yet (BertForQuestionAnswering, BertForMultipleChoice,
+BertForNextSentencePrediction) is an error whose hint names `--head base`; another
+family's class with `"model_type": "bert"` (DistilBertForSequenceClassification) names
+the BERT head of the same kind. Every warning transformers would print on loading
+(weights not used, weights newly initialised, BertForPreTraining loaded as its
+masked-LM half, a sentence-transformers folder whose pooling is not built) is shown in
+the model bar and on the x page.
+
 ## The main screen (120x40)
 
 EOF
@@ -113,6 +135,50 @@ towards max_length.
 
 EOF
 cap pair 120 40 'sentences "Who wrote it?\tThe committee wrote the report in March." "A single sentence."' "key t" "key m" "key Backspace" "key Backspace" "key Backspace" 'type "10"' "key Enter"
+cat <<'EOF'
+
+## Options that change a shape
+
+Four more options, each under Hugging Face's name, show on a line below the controls
+while set (a session sets them with `set NAME VALUE`, e.g. `set stride 8`):
+
+- `T` **truncation_side**: right (the default) keeps the start of a cut text, left keeps
+  its end; the explanation says "truncation_side=left keeps the end: 5 tokens dropped
+  from the start". T does not change; which tokens survive does.
+- `P` **pad_to_multiple_of**: off, 8, 16, 32, 64; the padded length T is rounded up to a
+  multiple ("T 13 → 16: pad_to_multiple_of=8"). With truncation and padding both on,
+  max_length must be a multiple, or Hugging Face's ValueError is shown.
+- `O` **return_overflowing_tokens**, with `)` and `(` for **stride**: what truncation
+  cuts becomes rows of its own, each repeating the last `stride` tokens of the one before.
+  B grows past the number of sentences: input_ids (B', T) with B' rows. The grids name
+  each row by its sentence (2a, 2b, 2c), Up and Down walk through them, the Sentences
+  title says "3 → 5 rows", the predictions are per row, and the explanation says, for
+  example, "sentence 2 overflowed into 3 rows of at most 8 tokens, overlapping by 2",
+  with overflow_to_sample_mapping. The Python pane pops `overflow_to_sample_mapping`
+  from the batch before calling the model, whose forward() does not take it.
+- `W` **is_split_into_words**: each sentence is split on spaces into a list of words,
+  each tokenized on its own (word_ids() number them).
+
+EOF
+cap overflow 80 24 'sentences "Short one." "The quick brown fox jumps over the lazy dog near the bank." "Another short."' "set max_length 8" "key t" "key )" "key )" "key O" "key Down" "key Down"
+cat <<'EOF'
+
+## Word labels for token classification
+
+A dataset for token classification gives one label per word; the model is trained on one
+label per piece. `A` shows, for the selected row, its pieces, `word_ids()` and the labels
+under transformers' two conventions (`run_ner.py`): **first**, the word's label on its
+first piece and -100 (ignored by the loss) on [CLS], [SEP], pads and later pieces; and
+**all** (`label_all_tokens`), every piece labelled, B-X becoming I-X after the first.
+`E` types the sentence's labels, one per word (a session uses `label "B-PER O ..."`);
+`W` splits sentences on spaces as a dataset's words are given. Without typed labels and
+with a per-token head in front, the view shows that model's own predictions, marked as
+such. `bertscope tokenize --json --is-split-into-words` reads dataset rows,
+`{"tokens": [...], "ner_tags": [...]}`, and prints "labels" the same way
+(`--label-all-tokens` for the second convention).
+
+EOF
+cap labels 80 24 'sentences "John Huggingface lives in Paris." "EU rejects German call."' 'label "B-PER B-ORG O O B-LOC"' "key W" "key A"
 cat <<'EOF'
 
 ## Deeper views
@@ -198,7 +264,7 @@ BertTokenizer: a warning says that it is ignored.
 `tokenizer_config.json`. When the tokenizer has none (no key, or transformers' "no limit"
 placeholder `1000000000000000019884624838656`), Hugging Face neither truncates nor pads
 to max_length and says so; bertscope does the same, with the same warnings on stderr
-(`tokenize`) or in the document's `warnings` (`infer`). `--max-length N` without
+(`tokenize`, `infer`) or in the document's `warnings` (`infer --format json`). `--max-length N` without
 `--truncation` and without padding truncates longest_first, with transformers' warning
 "Truncation was not explicitly activated but `max_length` is provided a specific
 value...". A row longer than `model_max_length` that nothing truncates gets "Token
@@ -220,7 +286,7 @@ comes from: an added token in the text is a word; `null` for [CLS], [SEP] and pa
 tokenizer's `word_ids()`, `sequence_ids()` and `return_special_tokens_mask` give them.
 `--return-length` adds `length`, which is `len(input_ids)` with the pads, as
 `return_length=True` counts it. `infer` takes the same options and prints the same
-fields as `(B, T)` matrices.
+fields per row (as `(B, T)` matrices with `--format json`).
 
 `--return-overflowing-tokens` keeps what truncation cuts as rows of their own, the way
 question answering and long-document pipelines read a long text: with `--truncation
@@ -241,13 +307,17 @@ word, as the fast tokenizer returns them for pre-split input. This is how
 token-classification labels are aligned: a word's label goes to the pieces whose
 word_id is its index.
 
-`bertscope infer` runs a batch and prints one JSON document (model, warnings, tokens,
-ids, masks, shapes, logits, predictions):
+`bertscope infer` runs the model over stdin lines a batch at a time (`--batch-size`,
+default 32) and prints JSON Lines: the model first, then one object per line (tokens,
+ids, masks, predictions, `--logits` on request); see the README's "Scripting with
+infer" for jq and Python recipes and `--save-tensors`. `--format json` prints one
+document for a small input instead (model, warnings, tokens, ids, masks, shapes,
+predictions):
 
 ```
-$ printf 'This is a positive sentence.\nShort.\n' | bertscope infer -m brown-genre --no-logits | jq -c .shapes
+$ printf 'This is a positive sentence.\nShort.\n' | bertscope infer -m brown-genre --format json | jq -c .shapes
 EOF
-printf 'This is a positive sentence.\nShort.\n' | "$BIN" infer -m brown-genre --no-logits | tr -d '\n\t ' | sed 's/.*"shapes":\({[^}]*}\).*/\1/'
+printf 'This is a positive sentence.\nShort.\n' | "$BIN" infer -m brown-genre --format json | tr -d '\n\t ' | sed 's/.*"shapes":\({[^}]*}\).*/\1/'
 echo
 cat <<'EOF'
 ```

@@ -74,6 +74,11 @@ typedef struct bs_config {
     int num_labels;          /* C; from id2label, else num_labels, else 2 */
     char **id2label;         /* num_labels owned strings ("LABEL_0" when absent) */
     int problem_type_given;  /* problem_type was set in config.json (else derived from C) */
+    /* model_type "bert" or one of BertConfig's size keys is present. The loader refuses
+     * a config.json file without (AutoConfig's "Unrecognized model"); bs_config_parse
+     * alone accepts it, as BertConfig(**{}) does. */
+    int recognized;
+    int st_pooling;          /* it looks like sentence-transformers' 1_Pooling/config.json */
 } bs_config;
 
 /* A size in the config, for the tensor table below. */

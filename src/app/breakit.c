@@ -312,6 +312,13 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
         snprintf(r->error, sizeof r->error, "no sentences to break");
         return -1;
     }
+    /* Its comparisons go sentence by sentence, one row each; overflowing tokens give a
+     * sentence several rows, which the switches would then compare across. */
+    if (opt->return_overflowing_tokens) {
+        snprintf(r->error, sizeof r->error, "break it compares one row per sentence, and "
+                 "return_overflowing_tokens is on (O turns it off)");
+        return -1;
+    }
     bs_run *run = NULL;
     bs_error e = {0};
     if (bs_run_create(&run, m, pool, &e) != BS_OK) {

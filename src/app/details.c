@@ -10,19 +10,29 @@
 #include "app/pyview.h"
 
 /* Copies the sentences so the details outlive the job (the trace panel draws the text
- * its trace was made from, even after the sentences have changed again). */
-static int copy_texts(app_details *d, const bs_text *texts, int n)
+ * its trace was made from, even after the sentences have changed again): one per batch
+ * row, the row's sentence by overflow_to_sample_mapping (with overflowing tokens a
+ * sentence gives several rows). The word spans of is_split_into_words are not kept:
+ * they die with the job. */
+static int copy_texts(app_details *d, const bs_text *sent, const bs_batch *b)
 {
+    int n = d->B;
     size_t total = 1;
-    for (int i = 0; i < n; i++)
-        total += texts[i].a_len + texts[i].b_len + 2;
+    for (int i = 0; i < n; i++) {
+        const bs_text *t = &sent[b->overflow_to_sample_mapping[i]];
+        total += t->a_len + t->b_len + 2;
+    }
     d->text_buf = malloc(total);
     d->texts = calloc((size_t)(n > 0 ? n : 1), sizeof *d->texts);
     if (!d->text_buf || !d->texts)
         return -1;
     char *p = d->text_buf;
     for (int i = 0; i < n; i++) {
+        const bs_text *texts = sent + b->overflow_to_sample_mapping[i] - i;
         d->texts[i] = texts[i];
+        d->split_words |= texts[i].a_words != NULL;
+        d->texts[i].a_words = d->texts[i].b_words = NULL;
+        d->texts[i].n_a_words = d->texts[i].n_b_words = 0;
         memcpy(p, texts[i].a, texts[i].a_len);
         d->texts[i].a = p;
         p += texts[i].a_len;
@@ -62,6 +72,10 @@ static int compute_traces(app_details *d, const bs_tokenizer *tok)
 static void compute_words(app_details *d, const app_model *am, const app_model_result *mr)
 {
     if (!am->model || !mr->ok_forward || !mr->logits || mr->head != BS_HEAD_TOK)
+        return;
+    /* Pre-split words give offsets within each word, not into the sentence, which is
+     * what the aggregation reads the words' text from: not shown (the view says so). */
+    if (d->split_words)
         return;
     const bs_batch *b = &mr->batch;
     const char *const *id2label = (const char *const *)bs_model_config(am->model)->id2label;
@@ -113,6 +127,8 @@ static void compute_python(app_details *d, const app_model *am, const app_model_
         .n = job->n, .lines = (const char *const *)job->lines, .lens = job->lens,
         .padding = job->padding, .side = job->side, .truncation = job->truncation,
         .max_length = mr->batch.max_length, .batch = &mr->batch,
+        .truncation_side = job->truncation_side, .pad_multiple = job->pad_multiple,
+        .overflow = job->overflow, .stride = job->stride, .split_words = job->split_words,
     };
     d->python = py_generate(&ps);
 }
@@ -126,7 +142,7 @@ app_details *app_details_compute(const app_model *am, const app_model_result *mr
     if (!d)
         return NULL;
     d->B = mr->batch.B;
-    if (copy_texts(d, texts, d->B) != 0 || compute_traces(d, am->tok) != 0) {
+    if (copy_texts(d, texts, &mr->batch) != 0 || compute_traces(d, am->tok) != 0) {
         app_details_free(d);
         return NULL;
     }

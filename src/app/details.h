@@ -19,9 +19,11 @@
 #include "bertscope/tokenizer.h"
 
 struct app_details {
-    int B;                    /* sentences, = the batch's B */
+    int B;                    /* rows, = the batch's B (more than the sentences when
+                                 overflowing tokens make rows of their own) */
     char *text_buf;           /* the job's sentences (owned): texts point into it */
-    bs_text *texts;           /* (B) A and B of each sentence, as tokenized */
+    bs_text *texts;           /* (B) A and B of each row's sentence, as tokenized */
+    int split_words;          /* the job split the sentences into words: words stays NULL */
     bs_trace *trace;          /* (B, 2) the tokenizer's steps on A and on B; zeroed
                                  where a sentence has no B or the trace failed */
     char **trace_error;       /* (B, 2) why a trace failed (owned), NULL where it did not */

@@ -39,6 +39,8 @@ static size_t fit(const char *s, size_t n, size_t room)
 
 long line_set(app_line *l, const char *s, size_t n)
 {
+    free(l->labels); /* another sentence: its labels were the old one's */
+    l->labels = NULL;
     l->len = 0;
     if (reserve(l, 0))
         return -1;
@@ -77,6 +79,7 @@ void line_delete(app_line *l, size_t from, size_t to)
 void line_free(app_line *l)
 {
     free(l->s);
+    free(l->labels);
     *l = (app_line){0};
 }
 

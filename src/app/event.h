@@ -45,4 +45,8 @@ typedef struct app_event {
     int sent, pos;    /* EV_MOUSE: the clicked cell's tags, -1 for none */
 } app_event;
 
+/* A cell tag's sent is a sentence, or APP_TAG_ROW + r for batch row r (the grids: with
+ * overflowing tokens a sentence has several rows, so a row is no sentence index). */
+#define APP_TAG_ROW 0x4000 /* rows past 0x7fff - 0x4000 are not tagged (grid.h int16) */
+
 #endif

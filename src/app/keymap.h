@@ -42,6 +42,14 @@
     X(ACT_MAXLEN_UP, NAV, '+', '=', "+", "max_length + 1")                                   \
     X(ACT_MAXLEN_DOWN, NAV, '-', '_', "-", "max_length - 1")                                 \
     X(ACT_MAXLEN_SET, NAV, 'm', 0, "m", "type a max_length")                                 \
+    X(ACT_TRUNC_SIDE, NAV, 'T', 0, "T", "truncation side: left keeps the end")                   \
+    X(ACT_PAD_MULTIPLE, NAV, 'P', 0, "P", "pad_to_multiple_of: off, 8, 16, 32, 64")              \
+    X(ACT_OVERFLOW, NAV, 'O', 0, "O", "overflowing tokens: rows of their own")                   \
+    X(ACT_STRIDE_UP, NAV, ')', 0, ")", "stride + 1: overlap of overflowing rows")                \
+    X(ACT_STRIDE_DOWN, NAV, '(', 0, "(", "stride - 1")                                           \
+    X(ACT_SPLIT_WORDS, NAV, 'W', 0, "W", "is_split_into_words: split on spaces")                 \
+    X(ACT_LABELS, NAV, 'A', 0, "A", "labels: word labels aligned to the pieces")                 \
+    X(ACT_LABELS_SET, NAV, 'E', 0, "E", "type the word labels of the sentence")                  \
     X(ACT_HEAD, NAV, 'f', 0, "f", "bring the next model's head to the front")                \
     X(ACT_LAYER_NEXT, NAV, ']', 0, "]", "next encoder layer in the shape ledger")            \
     X(ACT_LAYER_PREV, NAV, '[', 0, "[", "previous encoder layer")                            \

@@ -629,7 +629,59 @@ static bs_encode_options job_options(const app_model *am, const app_job *job)
     int maxpos = am->model ? bs_model_config(am->model)->max_position : 0;
     o.max_length = job->max_length > 0 ? job->max_length
                                        : bs_tokenizer_default_max_length(am->tok, maxpos);
+    o.truncation_side = job->truncation_side;
+    o.pad_to_multiple_of = job->pad_multiple;
+    o.return_overflowing_tokens = job->overflow;
+    o.stride = job->stride;
     return o;
+}
+
+/* is_split_into_words as the interface offers it: a text's words are its fields
+ * between single spaces (Python's text.split(" "), what the Python pane writes), so
+ * two spaces make an empty word, which gives no token. Fills spans (room for
+ * 2 * (spaces + 1)) and returns the count. */
+static int space_fields(const char *s, size_t n, size_t *spans)
+{
+    int k = 0;
+    spans[0] = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == ' ') {
+            spans[2 * k + 1] = i;
+            spans[2 * ++k] = i + 1;
+        }
+    spans[2 * k + 1] = n;
+    return k + 1;
+}
+
+/* Word spans for every text of a job with split_words (one block, owned by the caller;
+ * NULL when off or out of memory, *nomem telling which). */
+static size_t *split_texts(bs_text *texts, int n, int *nomem)
+{
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        total += 2;
+        for (size_t j = 0; j < texts[i].a_len; j++)
+            total += texts[i].a[j] == ' ';
+        if (texts[i].b) {
+            total += 1;
+            for (size_t j = 0; j < texts[i].b_len; j++)
+                total += texts[i].b[j] == ' ';
+        }
+    }
+    size_t *spans = malloc(total * 2 * sizeof *spans);
+    *nomem = !spans;
+    size_t *at = spans;
+    for (int i = 0; spans && i < n; i++) {
+        texts[i].a_words = at;
+        texts[i].n_a_words = space_fields(texts[i].a, texts[i].a_len, at);
+        at += 2 * (size_t)texts[i].n_a_words;
+        if (texts[i].b) {
+            texts[i].b_words = at;
+            texts[i].n_b_words = space_fields(texts[i].b, texts[i].b_len, at);
+            at += 2 * (size_t)texts[i].n_b_words;
+        }
+    }
+    return spans;
 }
 
 app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs)
@@ -654,6 +706,14 @@ app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs)
         texts[i].a_len = tab ? (size_t)(tab - s) : job->lens[i];
         texts[i].b = tab ? tab + 1 : NULL;
         texts[i].b_len = tab ? job->lens[i] - (size_t)(tab - s) - 1 : 0;
+    }
+    int nomem = 0;
+    size_t *spans = job->split_words ? split_texts(texts, job->n, &nomem) : NULL;
+    if (nomem) {
+        free(texts);
+        free(r->m);
+        free(r);
+        return NULL;
     }
     for (int i = 0; i < env->n; i++) {
         const app_model *am = &env->models[i];
@@ -719,6 +779,7 @@ app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs)
     if (job->detail_model >= 0 && job->detail_model < env->n)
         r->m[job->detail_model].details = app_details_compute(
             &env->models[job->detail_model], &r->m[job->detail_model], job, texts);
+    free(spans);
     free(texts);
     return r;
 }

@@ -72,6 +72,11 @@ typedef struct app_job {
     bs_side side;
     bs_truncation truncation;
     int max_length;         /* 0 = the model's default */
+    bs_side truncation_side;
+    int pad_multiple;       /* pad_to_multiple_of, 0 = off */
+    int overflow;           /* return_overflowing_tokens */
+    int stride;
+    int split_words;        /* is_split_into_words: each text split on spaces */
     int want_break;         /* also compute "break it" for model brk_model */
     int brk_model;
     int detail_model;       /* also compute the detail panels' data (details.h) for this

@@ -102,6 +102,12 @@ static void call_args(sbuf *b, const py_spec *s, int with_padding)
     if (s->max_length > 0 &&
         (s->truncation != BS_TRUNC_NONE || (with_padding && s->padding == BS_PAD_MAX_LENGTH)))
         sb_printf(b, ", max_length=%d", s->max_length);
+    if (with_padding && s->padding != BS_PAD_NONE && s->pad_multiple > 0)
+        sb_printf(b, ", pad_to_multiple_of=%d", s->pad_multiple);
+    if (s->overflow)
+        sb_printf(b, ", stride=%d, return_overflowing_tokens=True", s->stride);
+    if (s->split_words)
+        sb_lit(b, ", is_split_into_words=True");
 }
 
 /* How to read a sequence classifier's logits: every row, one per sentence. Inside the
@@ -179,6 +185,8 @@ char *py_generate(const py_spec *s)
         sb_lit(&b, "model.eval()  # dropout off\n");
     if (s->side == BS_SIDE_LEFT && s->padding != BS_PAD_NONE)
         sb_lit(&b, "tokenizer.padding_side = \"left\"\n");
+    if (s->truncation_side == BS_SIDE_LEFT && s->truncation != BS_TRUNC_NONE)
+        sb_lit(&b, "tokenizer.truncation_side = \"left\"  # keep the end of a cut text\n");
     sb_lit(&b, "\n");
 
     /* The sentences: A in texts, B in pairs (None for a single sentence). */
@@ -203,25 +211,35 @@ char *py_generate(const py_spec *s)
         }
         sb_lit(&b, "]\n");
     }
+    if (s->split_words) {
+        sb_lit(&b, "texts = [t.split(\" \") for t in texts]  # is_split_into_words: word lists\n");
+        if (n_pairs)
+            sb_lit(&b, "pairs = [p.split(\" \") if p is not None else None for p in pairs]\n");
+    }
     sb_lit(&b, "\n");
 
     const char *out = s->head == BS_HEAD_BASE ? "last_hidden_state" : "logits";
     if (loop) {
         sb_lit(&b, "# padding off and rows of different lengths: one tensor cannot hold them\n"
                    "# (return_tensors=\"pt\" raises), so run one sentence at a time\n");
+        if (s->overflow) /* a sentence's own rows differ in length too */
+            sb_lit(&b, "# NOTE: with return_overflowing_tokens a long sentence gives rows of\n"
+                       "# different lengths, and return_tensors=\"pt\" raises for it as well:\n"
+                       "# pad (padding=True) to run them; the rows below are bertscope's\n");
         sb_printf(&b, "for i, text in enumerate(texts):\n    inputs = tokenizer(text%s",
                   n_pairs ? ", pairs[i]" : "");
         call_args(&b, s, 0);
         if (nomodel) {
             sb_lit(&b, ", return_tensors=\"pt\")\n    print(inputs[\"input_ids\"].shape)\n");
             for (int i = 0; i < bt->B; i++)
-                sb_printf(&b, "# sentence %d: torch.Size([1, %d])\n", i + 1, bt->length[i]);
+                sb_printf(&b, "# %s %d: torch.Size([1, %d])\n", s->overflow ? "row" : "sentence",
+                          i + 1, bt->length[i]);
         } else {
             sb_lit(&b, ", return_tensors=\"pt\")\n    with torch.no_grad():\n"
                        "        outputs = model(**inputs)\n");
             sb_printf(&b, "    print(outputs.%s.shape)\n", out);
             for (int i = 0; i < bt->B; i++) {
-                sb_printf(&b, "# sentence %d: ", i + 1);
+                sb_printf(&b, "# %s %d: ", s->overflow ? "row" : "sentence", i + 1);
                 shape(&b, s, 1, bt->length[i]);
                 sb_lit(&b, "\n");
             }
@@ -254,6 +272,12 @@ char *py_generate(const py_spec *s)
             free(b.s);
         return r;
     }
+    if (s->overflow) { /* not an input of the model: forward() would refuse it */
+        sb_lit(&b, "sample = batch.pop(\"overflow_to_sample_mapping\")  # row -> sentence: [");
+        for (int i = 0; i < bt->B && i < 16; i++)
+            sb_printf(&b, "%s%d", i ? ", " : "", bt->overflow_to_sample_mapping[i]);
+        sb_printf(&b, "%s", bt->B > 16 ? ", ...]\n" : "]\n");
+    }
     sb_lit(&b, "\nwith torch.no_grad():\n    outputs = model(**batch)\n");
     sb_printf(&b, "print(outputs.%s.shape)  # ", out);
     shape(&b, s, bt->B, bt->T);
@@ -276,14 +300,16 @@ char *py_generate(const py_spec *s)
         sb_lit(&b, "\n# Per-word predictions, as Hugging Face's token-classification recipe labels\n"
                    "# them: the first piece of each word. [CLS], [SEP], [PAD] (word_ids() None)\n"
                    "# and the later ## pieces of a word are the positions labelled -100\n");
-        sb_lit(&b, "for i in range(len(texts)):\n"
-                   "    ids = batch.word_ids(i)\n"
+        sb_printf(&b, "%s", s->overflow ? "for i in range(len(batch[\"input_ids\"])):  # rows\n"
+                                        : "for i in range(len(texts)):\n");
+        sb_lit(&b, "    ids = batch.word_ids(i)\n"
                    "    keep = [t for t, w in enumerate(ids) if w is not None and "
                    "(t == 0 or ids[t - 1] != w)]\n"
                    "    pred = outputs.logits[i, keep].argmax(dim=-1)\n"
                    "    print(pred.shape)\n");
         for (int i = 0; i < bt->B; i++)
-            sb_printf(&b, "# sentence %d: torch.Size([%d])\n", i + 1, word_tokens(bt, i));
+            sb_printf(&b, "# %s %d: torch.Size([%d])\n", s->overflow ? "row" : "sentence",
+                      i + 1, word_tokens(bt, i));
         sb_lit(&b, "# or every real position at once (specials included), flattened:\n");
         sb_printf(&b, "real = outputs.logits[batch[\"attention_mask\"].bool()]  "
                       "# torch.Size([%d, %d])\n",

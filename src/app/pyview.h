@@ -42,6 +42,13 @@ typedef struct py_spec {
     bs_truncation truncation;
     int max_length;              /* resolved max_length (used when truncating or padding to it) */
     const bs_batch *batch;       /* the batch these options produced (shapes, masks) */
+    /* The options that change a shape, written as the tokenizer's keyword arguments:
+     * truncation_side (an attribute, as padding_side), pad_to_multiple_of,
+     * return_overflowing_tokens with stride, is_split_into_words (texts split on " "). */
+    bs_side truncation_side;
+    int pad_multiple;
+    int overflow, stride;
+    int split_words;
 } py_spec;
 
 /* Rows of the batch that the article's filter keeps (attention_mask all ones). */

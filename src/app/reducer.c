@@ -58,6 +58,7 @@ static int recompute(app_state *st)
  * since every view reads the same selection. The wheel moves through the sentences,
  * or scrolls a detail panel. */
 static int clamp(int v, int lo, int hi);
+static void select_row(app_state *st, int r);
 
 static int mouse(app_state *st, const app_event *ev)
 {
@@ -72,12 +73,19 @@ static int mouse(app_state *st, const app_event *ev)
         }
         return app_apply_action(st, d < 0 ? ACT_UP : ACT_DOWN);
     }
-    if (ev->sent < 0 || ev->sent >= st->n_lines)
+    /* A cell of a batch row (the grids) names the row: its sentence, and which of its
+     * overflowing rows (views.h, APP_TAG_ROW). */
+    int row = ev->sent >= APP_TAG_ROW ? ev->sent - APP_TAG_ROW : -1;
+    int sent = row >= 0 ? app_row_sentence(st, row) : ev->sent;
+    if (sent < 0 || sent >= st->n_lines)
         return 0;
     int editing = st->focus == FOCUS_EDITOR;
-    if (editing && ev->sent != st->cur)
+    if (editing && sent != st->cur)
         app_apply_action(st, ACT_LEAVE);
-    st->cur = ev->sent;
+    if (row >= 0)
+        select_row(st, row);
+    else
+        st->cur = sent;
     st->cursor = editing && st->focus == FOCUS_EDITOR ? st->cursor : 0;
     if (ev->pos >= 0) {
         st->sel_col = ev->pos;
@@ -190,6 +198,17 @@ static int token_matches(const bs_token *t, const char *q)
     return 0;
 }
 
+/* Selects batch row r: its sentence (overflow_to_sample_mapping) and which of that
+ * sentence's rows it is. */
+static void select_row(app_state *st, int r)
+{
+    int first;
+    st->cur = app_row_sentence(st, r);
+    app_sentence_rows(st, st->cur, &first);
+    st->part = r - first;
+    st->part_chosen = 1;
+}
+
 static int find_next(app_state *st)
 {
     const bs_batch *b = app_front_batch(st);
@@ -200,11 +219,12 @@ static int find_next(app_state *st)
         return APP_REDRAW;
     }
     int total = b->B * b->T;
-    int start = st->cur * b->T + st->sel_col;
+    int sel = app_sel_row(st);
+    int start = (sel > 0 ? sel : 0) * b->T + st->sel_col;
     for (int k = 1; k <= total; k++) {
         int idx = (start + k) % total;
         if (token_matches(&b->tokens[idx], st->find)) {
-            st->cur = idx / b->T;
+            select_row(st, idx / b->T);
             st->sel_col = idx % b->T;
             note(st, 0, "'%s': sentence %d, position %d", st->find, st->cur + 1, st->sel_col);
             return APP_REDRAW;
@@ -355,6 +375,25 @@ static int reduce_batch(app_state *st, app_action a)
     }
 }
 
+/* Up and Down in the grid: to the next batch row, which with overflowing tokens is
+ * the next row of the same sentence before the next sentence; elsewhere (and without
+ * overflow) to the next sentence. */
+static void step_rows(app_state *st, int d)
+{
+    int first, n = app_sentence_rows(st, st->cur, &first);
+    int part = clamp(st->part, 0, n - 1);
+    if (st->focus == FOCUS_GRID && part + d >= 0 && part + d < n) {
+        st->part = part + d;
+    } else if (st->cur + d >= 0 && st->cur + d < st->n_lines) {
+        st->cur += d;
+        n = app_sentence_rows(st, st->cur, &first);
+        st->part = d < 0 && st->focus == FOCUS_GRID ? n - 1 : 0;
+    } else {
+        st->part = part;
+    }
+    st->part_chosen = 1;
+}
+
 /* The selection (sentence, token) and the scrolling of the focused panel. */
 static int reduce_selection(app_state *st, app_action a)
 {
@@ -365,7 +404,7 @@ static int reduce_selection(app_state *st, app_action a)
             st->ledger_scroll = clamp(st->ledger_scroll + (a == ACT_UP ? -1 : 1), 0,
                                       APP_LEDGER_SCROLL_MAX);
         else
-            st->cur = clamp(st->cur + (a == ACT_UP ? -1 : 1), 0, st->n_lines - 1);
+            step_rows(st, a == ACT_UP ? -1 : 1);
         return APP_REDRAW;
     case ACT_LEFT:
     case ACT_RIGHT:
@@ -438,9 +477,97 @@ static int reduce_options(app_state *st, app_action a)
         st->prompt_len = 0;
         st->prompt_buf[0] = '\0';
         return APP_REDRAW;
+    case ACT_TRUNC_SIDE:
+        st->truncation_side = st->truncation_side == BS_SIDE_RIGHT ? BS_SIDE_LEFT
+                                                                   : BS_SIDE_RIGHT;
+        if (st->truncation == BS_TRUNC_NONE)
+            note(st, 0, "truncation_side=%s applies once truncation is on (t)",
+                 bs_side_name(st->truncation_side));
+        return recompute(st);
+    case ACT_PAD_MULTIPLE: {
+        /* Multiples people pick: 8 for tensor cores (fp16), 64 for TPUs. */
+        static const int steps[] = {0, 8, 16, 32, 64};
+        int k = 0;
+        while (k < 5 && steps[k] != st->pad_multiple)
+            k++;
+        st->pad_multiple = steps[k < 5 ? (k + 1) % 5 : 0];
+        if (st->pad_multiple && st->padding == BS_PAD_NONE)
+            note(st, 0, "pad_to_multiple_of=%d applies once padding is on (p)",
+                 st->pad_multiple);
+        return recompute(st);
+    }
+    case ACT_OVERFLOW:
+        st->overflow = !st->overflow;
+        st->part = 0;
+        if (st->overflow && st->truncation == BS_TRUNC_NONE)
+            note(st, 0, "return_overflowing_tokens makes rows of what truncation cuts: turn "
+                        "truncation on (t) and set a max_length (+ - m)");
+        return recompute(st);
+    case ACT_STRIDE_UP:
+    case ACT_STRIDE_DOWN:
+        st->stride = clamp(st->stride + (a == ACT_STRIDE_UP ? 1 : -1), 0, BS_MAX_LENGTH_MAX);
+        if (!st->overflow)
+            note(st, 0, "stride %d applies to overflowing rows: O turns them on", st->stride);
+        return recompute(st);
+    case ACT_SPLIT_WORDS:
+        st->split_words = !st->split_words;
+        return recompute(st);
     default:
         return -1;
     }
+}
+
+int app_set_option(app_state *st, const char *name, const char *value, bs_error *err)
+{
+    bs_status rc = BS_OK;
+    int on = -1;
+    if (!strcmp(value, "on") || !strcmp(value, "true") || !strcmp(value, "True"))
+        on = 1;
+    else if (!strcmp(value, "off") || !strcmp(value, "false") || !strcmp(value, "False"))
+        on = 0;
+    if (!strcmp(name, "padding")) {
+        rc = bs_padding_parse(value, &st->padding, err);
+    } else if (!strcmp(name, "padding_side")) {
+        rc = bs_side_parse(value, &st->side, err);
+    } else if (!strcmp(name, "truncation")) {
+        rc = bs_truncation_parse(value, &st->truncation, err);
+    } else if (!strcmp(name, "truncation_side")) {
+        rc = bs_truncation_side_parse(value, &st->truncation_side, err);
+    } else if (!strcmp(name, "max_length")) {
+        /* "none" is the interface's unset (the model's default), as max_length=None */
+        int v = 0;
+        if (strcmp(value, "none") && (rc = bs_max_length_parse(value, &v, err)) == BS_OK &&
+            v == 0)
+            rc = bs_fail(err, BS_ERR_INPUT, "max_length 0 is not offered here: none is the "
+                         "model's default, 1 and up a length");
+        if (rc == BS_OK)
+            st->max_length = v;
+    } else if (!strcmp(name, "pad_to_multiple_of")) {
+        int v = 0;
+        if (strcmp(value, "none") && strcmp(value, "0"))
+            rc = bs_pad_multiple_parse(value, &v, err);
+        if (rc == BS_OK)
+            st->pad_multiple = v;
+    } else if (!strcmp(name, "stride")) {
+        rc = bs_stride_parse(value, &st->stride, err);
+    } else if (!strcmp(name, "return_overflowing_tokens") ||
+               !strcmp(name, "is_split_into_words")) {
+        if (on < 0) {
+            bs_fail(err, BS_ERR_INPUT, "%s takes on or off, not '%s'", name, value);
+            return -1;
+        }
+        *(!strcmp(name, "is_split_into_words") ? &st->split_words : &st->overflow) = on;
+        st->part = 0;
+    } else {
+        bs_fail(err, BS_ERR_INPUT, "unknown option '%s' (expected padding, padding_side, "
+                "truncation, truncation_side, max_length, pad_to_multiple_of, stride, "
+                "return_overflowing_tokens or is_split_into_words)", name);
+        return -1;
+    }
+    if (rc != BS_OK)
+        return -1;
+    recompute(st);
+    return 0;
 }
 
 /* What is shown: the model in front, the ledger's layer, the detail panel. */
@@ -456,10 +583,24 @@ static int reduce_view(app_state *st, app_action a)
         note(st, 0, st->show_logits ? "predictions show the raw logits (L: scores again)"
                                     : "predictions show softmax/sigmoid scores (L: raw logits)");
         return APP_REDRAW;
-    case ACT_DETAIL:
-        st->detail = (app_detail)((st->detail + 1) % DETAIL_COUNT);
+    case ACT_DETAIL: /* from the label view (A), the first of v's */
+        st->detail = st->detail >= DETAIL_COUNT ? DETAIL_ATTN
+                                                : (app_detail)((st->detail + 1) % DETAIL_COUNT);
         st->detail_scroll = 0;
         return APP_REDRAW;
+    case ACT_LABELS:
+        st->detail = st->detail == DETAIL_LABELS ? DETAIL_NONE : DETAIL_LABELS;
+        st->detail_scroll = 0;
+        return APP_REDRAW;
+    case ACT_LABELS_SET: {
+        /* the prompt starts from the labels the sentence has, to be corrected */
+        const char *l = st->lines[st->cur].labels;
+        snprintf(st->prompt_buf, sizeof st->prompt_buf, "%s", l ? l : "");
+        st->prompt_len = strlen(st->prompt_buf);
+        st->prompt = PROMPT_LABELS;
+        st->detail = DETAIL_LABELS;
+        return APP_REDRAW;
+    }
     case ACT_ATTN_NEXT:
     case ACT_ATTN_PREV: {
         /* Heads 0..A-1, then -1 for the mean; A from the front model's result. */
@@ -626,7 +767,8 @@ static int prompt_key(app_state *st, int key)
     }
     if (key == APP_KEY_BACKSPACE || key == APP_KEY_BACKSPACE_H) {
         if (st->prompt_len > 0) {
-            app_line tmp = {st->prompt_buf, st->prompt_len, sizeof st->prompt_buf};
+            app_line tmp = {.s = st->prompt_buf, .len = st->prompt_len,
+                            .cap = sizeof st->prompt_buf};
             st->prompt_len = line_prev(&tmp, st->prompt_len);
             st->prompt_buf[st->prompt_len] = '\0';
         }
@@ -636,8 +778,13 @@ static int prompt_key(app_state *st, int key)
         app_prompt p = st->prompt;
         st->prompt = PROMPT_NONE;
         if (p == PROMPT_FIND) {
-            snprintf(st->find, sizeof st->find, "%s", st->prompt_buf);
+            snprintf(st->find, sizeof st->find, "%.*s", (int)sizeof st->find - 1, st->prompt_buf);
             return find_next(st);
+        }
+        if (p == PROMPT_LABELS) {
+            if (app_set_labels(st, st->cur, st->prompt_buf, st->prompt_len))
+                note(st, 1, "out of memory for the labels");
+            return APP_REDRAW;
         }
         long v = strtol(st->prompt_buf, NULL, 10);
         if (v < 1 || v > BS_MAX_LENGTH_MAX) {
@@ -764,7 +911,12 @@ int app_apply(app_state *st, const app_event *ev)
         return 0;
     }
     int detail_model = app_detail_model(st);
+    int cur0 = st->cur;
+    st->part_chosen = 0;
     int flags = apply(st, ev);
+    /* Another sentence selected without choosing its row: its first. */
+    if (st->cur != cur0 && !st->part_chosen)
+        st->part = 0;
     if (ev->kind == EV_KEY || ev->kind == EV_TEXT || ev->kind == EV_MOUSE)
         app_edit_streak(st, st->focus == FOCUS_EDITOR);
     /* The detail panels draw data computed on the worker for the model in front

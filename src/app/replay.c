@@ -456,9 +456,11 @@ static int run_init(run *x, app_replay *r, int large)
 static int row_positions(const app_state *st, int b)
 {
     const bs_batch *bt = app_front_batch(st);
-    if (!bt || b >= bt->B)
+    int first;
+    app_sentence_rows(st, b, &first); /* its first row: overflow makes rows no sentences */
+    if (!bt || first >= bt->B)
         return 0;
-    return st->padding == BS_PAD_NONE && bt->length ? bt->length[b] : bt->T;
+    return st->padding == BS_PAD_NONE && bt->length ? bt->length[first] : bt->T;
 }
 
 /* `select S P`: what a click on that token does (the reducer's mouse case), so a demo
@@ -546,6 +548,21 @@ static int apply(run *x, const app_script_cmd *c, bs_error *err)
     case SC_FOCUS:
         apply_focus(x, c->panel);
         break;
+    case SC_LABEL:
+        if (app_set_labels(&x->s.st, x->s.st.cur, c->str, c->len)) {
+            bs_fail(err, BS_ERR_NOMEM, "%s:%d: label: out of memory", x->r->path, c->line);
+            return -1;
+        }
+        break;
+    case SC_SET: {
+        bs_error e = {0};
+        if (app_set_option(&x->s.st, c->str, c->strs[0], &e)) {
+            bs_fail(err, BS_ERR_INPUT, "%s:%d: set: %s", x->r->path, c->line, e.msg);
+            return -1;
+        }
+        app_headless_refresh(&x->s);
+        break;
+    }
     case SC_CAPTION:
         snprintf(x->caption, sizeof x->caption, "%.*s", (int)c->len, c->str);
         break;

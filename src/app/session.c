@@ -205,8 +205,10 @@ static int parse_line(app_script *s, ctx *c, const char *line)
                     return fail(c, "snapshot name '%s' may hold only letters, digits, '-', '_' and '.'",
                                 sc->str, "");
         }
-    } else if (!strcmp(cmd, "type") || !strcmp(cmd, "paste") || !strcmp(cmd, "caption")) {
-        sc->kind = !strcmp(cmd, "type") ? SC_TYPE : !strcmp(cmd, "paste") ? SC_PASTE : SC_CAPTION;
+    } else if (!strcmp(cmd, "type") || !strcmp(cmd, "paste") || !strcmp(cmd, "caption") ||
+               !strcmp(cmd, "label")) {
+        sc->kind = !strcmp(cmd, "type") ? SC_TYPE : !strcmp(cmd, "paste") ? SC_PASTE
+                   : !strcmp(cmd, "label") ? SC_LABEL : SC_CAPTION;
         if (parse_string(c, &arg, cmd, &sc->str, &sc->len))
             return -1;
     } else if (!strcmp(cmd, "sentences")) {
@@ -285,6 +287,33 @@ static int parse_line(app_script *s, ctx *c, const char *line)
         if (sc->panel < 0)
             return fail(c, "'focus' expects sentences, tokens or shapes, got '%s'%s", bare, "");
         needs_end = 0;
+    } else if (!strcmp(cmd, "set")) {
+        /* set NAME VALUE: the name is checked here, the value when the replay applies it
+         * (by the engine's parsers, app_set_option) */
+        static const char *const names[] = {
+            "padding", "padding_side", "truncation", "truncation_side", "max_length",
+            "pad_to_multiple_of", "stride", "return_overflowing_tokens", "is_split_into_words"};
+        char name[32], value[64], tail;
+        int k = 0;
+        if (sscanf(bare, "%31s %63s %c", name, value, &tail) != 2)
+            return fail(c, "'set' expects an option and a value (set stride 8), got '%s'%s",
+                        bare, "");
+        while (k < 9 && strcmp(names[k], name))
+            k++;
+        if (k == 9)
+            return fail(c, "unknown option '%s' (known: padding padding_side truncation "
+                        "truncation_side max_length pad_to_multiple_of stride "
+                        "return_overflowing_tokens is_split_into_words)%s", name, "");
+        sc->kind = SC_SET;
+        sc->str = strdup(name);
+        sc->strs = malloc(sizeof *sc->strs);
+        sc->lens = malloc(sizeof *sc->lens);
+        if (!sc->str || !sc->strs || !sc->lens || !(sc->strs[0] = strdup(value)))
+            return fail(c, "out of memory%s%s", "", "");
+        sc->len = strlen(name);
+        sc->lens[0] = strlen(value);
+        sc->nstr = 1;
+        needs_end = 0;
     } else if (!strcmp(cmd, "pause")) {
         sc->kind = SC_PAUSE;
         if (*bare)
@@ -294,7 +323,7 @@ static int parse_line(app_script *s, ctx *c, const char *line)
         s->n--;
         return fail(c, "unknown command '%s'%s", cmd,
                     " (known: size model open sentences key type paste wait caption pause"
-                    " snapshot resize click wheel select focus)");
+                    " snapshot resize click wheel select focus set label)");
     }
     if (needs_end) {
         arg = skip_ws(arg);
@@ -462,6 +491,8 @@ void app_script_write_cmd(FILE *f, const app_script_cmd *c)
             fprintf(f, "select %d\n", c->sent);
         break;
     case SC_FOCUS: fprintf(f, "focus %s\n", app_panel_name(c->panel)); break;
+    case SC_SET: fprintf(f, "set %s %s\n", c->str, c->strs[0]); break;
+    case SC_LABEL: fputs("label ", f); app_script_write_string(f, c->str, c->len); fputc('\n', f); break;
     }
 }
 

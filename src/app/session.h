@@ -23,9 +23,19 @@
  *     select 2 5                      select sentence 2 (numbered from 1, as on screen)
  *                                     and its position 5 (from 0, as the grid's "pos"
  *                                     row), as a click on that token would; "select 2"
- *                                     selects the sentence and keeps the position
+ *                                     selects the sentence and keeps the position;
+ *                                     with overflowing tokens, the sentence's first row
+ *                                     (key Down walks on through its rows)
  *     focus tokens                    give the focus to a panel: sentences (the editor,
  *                                     typing into the selected sentence), tokens or shapes
+ *     set stride 8                    set an encode option by Hugging Face's name, as the
+ *                                     command line reads its value: padding, padding_side,
+ *                                     truncation, truncation_side, max_length (none: the
+ *                                     model's), pad_to_multiple_of (none: off), stride,
+ *                                     return_overflowing_tokens and is_split_into_words
+ *                                     (on or off); a bad value stops the replay
+ *     label "B-PER O O B-LOC"         the selected sentence's word labels, one per word
+ *                                     (A shows them aligned to the pieces; "" clears)
  *
  * Keys act on the focused panel (Down selects the next sentence, but scrolls Shapes), so
  * a demo that must show a given token says so with select and focus instead of counting
@@ -67,7 +77,9 @@ typedef enum {
     SC_RESIZE,    /* w, h */
     SC_CLICK,     /* x, y, button: "click X Y" (1), "wheel up|down X Y" (4, 5) */
     SC_SELECT,    /* sent (1-based), pos (0-based, -1 = keep the position) */
-    SC_FOCUS      /* panel */
+    SC_FOCUS,     /* panel */
+    SC_SET,       /* str: option name, strs[0]: its value (nstr 1) */
+    SC_LABEL      /* str: the selected sentence's word labels, space-separated */
 } app_script_kind;
 
 /* The panels a `focus` command names (the order of Tab). */

@@ -50,6 +50,23 @@ void app_state_free(app_state *st)
     st->n_lines = 0;
 }
 
+int app_set_labels(app_state *st, int s, const char *text, size_t n)
+{
+    app_line *l = &st->lines[s];
+    while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\n' || text[n - 1] == '\r'))
+        n--;
+    char *c = n ? malloc(n + 1) : NULL;
+    if (n && !c)
+        return -1;
+    if (c) {
+        memcpy(c, text, n);
+        c[n] = '\0';
+    }
+    free(l->labels);
+    l->labels = c;
+    return 0;
+}
+
 long app_line_tab(const app_line *l)
 {
     if (!l->s)
@@ -221,7 +238,8 @@ void app_save_sentences(app_state *st)
 
 int app_detail_model(const app_state *st)
 {
-    return st->detail != DETAIL_NONE ? st->front : -1;
+    /* the label view draws from the batch alone */
+    return st->detail != DETAIL_NONE && st->detail != DETAIL_LABELS ? st->front : -1;
 }
 
 const app_model_result *app_front_result(const app_state *st)
@@ -262,10 +280,83 @@ app_job *app_make_job(const app_state *st)
     job->side = st->side;
     job->truncation = st->truncation;
     job->max_length = st->max_length;
+    job->truncation_side = st->truncation_side;
+    job->pad_multiple = st->pad_multiple;
+    job->overflow = st->overflow;
+    job->stride = st->stride;
+    job->split_words = st->split_words;
     job->want_break = st->deep.brk_open;
     job->brk_model = st->front;
     job->detail_model = app_detail_model(st);
     return job;
+}
+
+int app_sentence_rows(const app_state *st, int s, int *first)
+{
+    const bs_batch *b = app_front_batch(st);
+    *first = s;
+    if (!b || !b->overflow_to_sample_mapping || b->B == 0)
+        return 1;
+    int n = 0;
+    for (int r = 0; r < b->B; r++)
+        if (b->overflow_to_sample_mapping[r] == s && n++ == 0)
+            *first = r;
+    return n > 0 ? n : 1;
+}
+
+int app_row_sentence(const app_state *st, int r)
+{
+    const bs_batch *b = app_front_batch(st);
+    if (!b || !b->overflow_to_sample_mapping || r < 0 || r >= b->B)
+        return r;
+    return b->overflow_to_sample_mapping[r];
+}
+
+int app_sel_row(const app_state *st)
+{
+    const bs_batch *b = app_front_batch(st);
+    if (!b || b->B == 0)
+        return -1;
+    int first, n = app_sentence_rows(st, st->cur, &first);
+    int part = st->part < 0 ? 0 : st->part >= n ? n - 1 : st->part;
+    int r = first + part;
+    return r < b->B ? r : b->B - 1;
+}
+
+size_t app_overflow_text(const app_state *st, char *out, size_t size)
+{
+    const bs_batch *b = app_front_batch(st);
+    size_t k = 0;
+    int listed = 0, more = 0;
+    out[0] = '\0';
+    if (!b || !st->overflow)
+        return 0;
+    for (int s = 0; s < st->n_lines; s++) {
+        int first, n = app_sentence_rows(st, s, &first);
+        if (n < 2)
+            continue;
+        if (listed == 3) { /* the rest counted, so that the line stays readable */
+            more++;
+            continue;
+        }
+        char overlap[48];
+        if (st->stride > 0)
+            snprintf(overlap, sizeof overlap, "overlapping by %d", st->stride);
+        else
+            snprintf(overlap, sizeof overlap, "not overlapping (stride 0)");
+        int w = snprintf(out + k, size - k, "%ssentence %d overflowed into %d rows of at most "
+                         "%d tokens, %s", listed ? "; " : "", s + 1, n, b->max_length, overlap);
+        if (w < 0 || (size_t)w >= size - k)
+            break;
+        k += (size_t)w;
+        listed++;
+    }
+    if (more && k < size) {
+        int w = snprintf(out + k, size - k, "; %d more sentence%s overflowed", more,
+                         more == 1 ? "" : "s");
+        k += w > 0 && (size_t)w < size - k ? (size_t)w : 0;
+    }
+    return k;
 }
 
 void app_edit_streak(app_state *st, int editing)
@@ -292,7 +383,12 @@ static void explain_T(app_state *st, const bs_batch *b, int oldT)
     int cut = 0;
     for (int i = 0; i < b->B; i++)
         cut |= b->truncated[i] > 0;
-    if (st->truncation != BS_TRUNC_NONE && cut)
+    if (st->pad_multiple > 0 && st->padding != BS_PAD_NONE &&
+        b->T > b->length[longest] && b->T % st->pad_multiple == 0)
+        snprintf(out, room, "T %s from %d to %d: pad_to_multiple_of=%d rounds the longest "
+                 "row's %d tokens up to %d", verb, oldT, b->T, st->pad_multiple,
+                 b->length[longest], b->T);
+    else if (st->truncation != BS_TRUNC_NONE && cut)
         snprintf(out, room, "T %s from %d to %d: truncation cuts the longest rows to "
                  "max_length %d", verb, oldT, b->T, b->max_length);
     else if (st->padding == BS_PAD_MAX_LENGTH && st->max_length == 0)
@@ -359,7 +455,16 @@ int app_install_result(app_state *st, app_result *r, const app_env *env)
         st->changed_B = 1;
         int d = b->B > oldB ? b->B - oldB : oldB - b->B;
         const char *what = b->B > oldB ? "added" : "deleted";
-        if (d == 1)
+        const char *verb = b->B > oldB ? "grew" : "shrank";
+        char ov[400];
+        /* With overflowing tokens rows are not sentences: say which made rows. */
+        if (st->overflow && app_overflow_text(st, ov, sizeof ov) > 0)
+            snprintf(st->change, sizeof st->change, "B %s from %d to %d: %s", verb, oldB, b->B,
+                     ov);
+        else if (st->overflow || st->prev_overflowed)
+            snprintf(st->change, sizeof st->change, "B %s from %d to %d: %d sentence%s, one row "
+                     "each", verb, oldB, b->B, st->n_lines, st->n_lines == 1 ? "" : "s");
+        else if (d == 1)
             snprintf(st->change, sizeof st->change, "B %s from %d to %d: a sentence was %s",
                      b->B > oldB ? "grew" : "shrank", oldB, b->B, what);
         else
@@ -374,6 +479,7 @@ int app_install_result(app_state *st, app_result *r, const app_env *env)
     }
     st->prev_B = b->B;
     st->prev_T = b->T;
+    st->prev_overflowed = b->B > st->n_lines;
     if (st->sel_col >= b->T)
         st->sel_col = b->T > 0 ? b->T - 1 : 0;
     if (st->grid_scroll > st->sel_col)

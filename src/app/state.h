@@ -19,10 +19,11 @@
 
 #define APP_MAX_SENTENCES 256
 #define APP_MAX_LINE 2000 /* bytes per sentence: longer pastes are cut with a note */
+#define APP_PROMPT_MAX 512
 
 typedef enum { FOCUS_EDITOR = 0, FOCUS_GRID, FOCUS_LEDGER, FOCUS_COUNT } app_focus;
 
-typedef enum { PROMPT_NONE = 0, PROMPT_FIND, PROMPT_MAXLEN } app_prompt;
+typedef enum { PROMPT_NONE = 0, PROMPT_FIND, PROMPT_MAXLEN, PROMPT_LABELS } app_prompt;
 
 /* The detail panel that replaces the token grid and predictions (v cycles). */
 typedef enum {
@@ -31,7 +32,8 @@ typedef enum {
     DETAIL_TRACE,  /* the tokenizer's steps on the selected sentence (traceview.h) */
     DETAIL_WORDS,  /* word-level predictions, as HF's pipeline (wordagg.h) */
     DETAIL_PYTHON, /* the transformers code for what is on screen (pyview.h) */
-    DETAIL_COUNT
+    DETAIL_COUNT,  /* v cycles the ones above; A opens the one below */
+    DETAIL_LABELS  /* word labels aligned to the selected row's pieces (labelview.h) */
 } app_detail;
 
 /* What app_apply() asks of its caller: the reducer changes the state and nothing else. */
@@ -56,6 +58,10 @@ typedef enum {
 typedef struct app_line {
     char *s; /* UTF-8 (not necessarily valid), NUL-terminated */
     size_t len, cap;
+    /* The sentence's word labels for token classification, space-separated, one per
+     * word (owned, NULL for none; app_set_labels). They stay while the text is edited
+     * and go when line_set replaces the text (a new, deleted or reloaded sentence). */
+    char *labels;
 } app_line;
 
 typedef struct app_state {
@@ -84,9 +90,20 @@ typedef struct app_state {
     bs_side side;
     bs_truncation truncation;
     int max_length;            /* 0 = the model's default */
+    /* The options that change a shape (docs/hf-semantics.md T11), as HF names them. */
+    bs_side truncation_side;   /* right keeps the start, left the end */
+    int pad_multiple;          /* pad_to_multiple_of, 0 = off */
+    int overflow;              /* return_overflowing_tokens: cut tokens become rows */
+    int stride;                /* overlap of overflowing rows */
+    int split_words;           /* is_split_into_words: sentences split on spaces */
+    /* The selected row among a sentence's overflowing rows (0 = its first): with
+     * overflow the batch has more rows than sentences, and app_sel_row() maps
+     * (cur, part) to the row; never read cur as a row. */
+    int part;
+    int part_chosen;           /* set by the action that chose part (app_apply's own) */
 
     app_prompt prompt;
-    char prompt_buf[64];
+    char prompt_buf[APP_PROMPT_MAX]; /* a find, a max_length, a sentence's word labels */
     size_t prompt_len;
     char find[64];             /* last search */
 
@@ -109,6 +126,7 @@ typedef struct app_state {
     app_result *result;        /* newest installed result (owned), or NULL */
     char change[512];          /* what changed in the shapes since before the edit */
     int prev_B, prev_T;        /* dims of the previous result, -1 before any */
+    int prev_overflowed;       /* it had more rows than sentences (overflowing tokens) */
     int changed_B, changed_T;  /* which dims changed at the last result */
     /* An edit streak: from entering the editor to leaving it, every keystroke installs
      * a result, and "what changed" is measured from the dims before the streak began
@@ -140,6 +158,22 @@ void app_save_sentences(app_state *st);
 const app_model_result *app_front_result(const app_state *st);
 const bs_batch *app_front_batch(const app_state *st);
 
+/* The batch row shown as selected: the row of sentence cur's part-th overflowing row
+ * (cur itself when nothing overflows), clamped to the front batch; -1 before a batch.
+ * Every view that indexes the batch by the selection goes through it. */
+int app_sel_row(const app_state *st);
+/* Rows of the front batch that come from sentence s, and the first of them (*first);
+ * 1 and s when the batch has no overflow mapping. */
+int app_sentence_rows(const app_state *st, int s, int *first);
+/* The sentence batch row r comes from (overflow_to_sample_mapping), r without one. */
+int app_row_sentence(const app_state *st, int r);
+
+/* With return_overflowing_tokens: which sentences of the front batch overflowed, in
+ * words ("sentence 2 overflowed into 3 rows of at most 32 tokens, overlapping by 8";
+ * three at most, then a count). Writes into out (size bytes) and returns its length: 0
+ * when overflow is off or no sentence overflowed. */
+size_t app_overflow_text(const app_state *st, char *out, size_t size);
+
 /* A job for the current sentences and options (gen = st->gen); NULL if out of memory. */
 app_job *app_make_job(const app_state *st);
 /* The model whose detail panels' data the next job must compute (details.h): the one in
@@ -152,6 +186,10 @@ int app_install_result(app_state *st, app_result *r, const app_env *env);
 /* Starts or ends an edit streak as the focus enters or leaves the editor
  * (app_apply calls it after every event). */
 void app_edit_streak(app_state *st, int editing);
+
+/* Sets sentence s's word labels to text (n bytes, space-separated; empty clears them).
+ * Returns 0, or -1 when out of memory. */
+int app_set_labels(app_state *st, int s, const char *text, size_t n);
 
 /* Byte offset of the TAB that splits a pair, or -1 for a single sentence. */
 long app_line_tab(const app_line *l);

@@ -148,8 +148,9 @@ int app_render_reserved(app_grid *g, const app_state *st, const app_env *env, in
     int y = 0;
     model_bar_draw(g, 0, y, W, mb, st, env);
     y += mb;
-    controls_draw(g, 0, y, W, 1, st, env);
-    y += 1;
+    int cl = controls_lines(st, W);
+    controls_draw(g, 0, y, W, cl, st, env);
+    y += cl;
     int bottom = H - 1; /* status line */
     status_draw(g, 0, bottom, W, 1, st, env);
     int avail = bottom - y;

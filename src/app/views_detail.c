@@ -6,6 +6,7 @@
 #include "app/views_panels.h"
 
 #include "app/attnview.h"
+#include "app/labelview.h"
 #include "app/details.h"
 #include "app/pyview.h"
 #include "app/traceview.h"
@@ -45,7 +46,7 @@ void detail_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         detail_note(g, r, "Detail", mr && mr->error[0] ? mr->error : "computing…");
         return;
     }
-    int row = imin(st->cur, b->B - 1);
+    int row = app_sel_row(st);
     if (st->deep.brk_open) {
         const app_result *res = st->result;
         if (!m->model)
@@ -100,7 +101,10 @@ void detail_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         if (!(d = front_details(g, r, st, "Words")))
             return;
         if (!d->words) {
-            detail_note(g, r, "Words", "out of memory");
+            detail_note(g, r, "Words", d->split_words
+                        ? "words are pre-split (W): their offsets count within each word, "
+                          "so the pipeline's words are not rebuilt here; W joins them again"
+                        : "out of memory");
             return;
         }
         const wa_result *w = &d->words[(int)st->deep.agg * d->B + row];
@@ -127,6 +131,9 @@ void detail_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         py_draw(g, r.x, r.y, r.w, r.h, d->python, st->detail_scroll);
         return;
     }
+    case DETAIL_LABELS:
+        labels_draw(g, r.x, r.y, r.w, r.h, st, env);
+        return;
     default:
         return;
     }

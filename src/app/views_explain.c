@@ -53,16 +53,22 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
     const app_model *fm = &env->models[st->front];
     char shape[48];
     panel_logits_shape(mr, shape, sizeof shape);
-    const char *s_ = b->B == 1 ? "" : "s";
+    /* "3 sentences", or "6 rows from 3 sentences" when overflowing tokens made rows */
+    char nb[64];
+    if (panel_overflowed(st, b))
+        snprintf(nb, sizeof nb, "%d rows from %d sentences", b->B, st->n_lines);
+    else
+        snprintf(nb, sizeof nb, "%d sentence%s", b->B, b->B == 1 ? "" : "s");
+    const char *per_row = panel_overflowed(st, b) ? "row" : "sentence";
     if (mr->ok_forward && mr->logits_rank == 2 && mr->ragged) {
-        flow_addf(f, ST_NORMAL, " %d sentence%s, each run alone → one logits %s per sentence: "
-                  "one column per class.", b->B, s_, shape);
+        flow_addf(f, ST_NORMAL, " %s, each run alone → one logits %s per sentence: "
+                  "one column per class.", nb, shape);
     } else if (mr->ok_forward && mr->logits_rank == 2) {
-        flow_addf(f, ST_NORMAL, " %d sentence%s → logits %s: one row per sentence, one "
-                  "column per class.", b->B, s_, shape);
+        flow_addf(f, ST_NORMAL, " %s → logits %s: one row per %s, one "
+                  "column per class.", nb, shape, per_row);
     } else if (mr->ok_forward && mr->logits_rank == 3) {
-        flow_addf(f, ST_NORMAL, " %d sentence%s → logits %s%s: one row of %d scores per token",
-                  b->B, s_, shape, mr->ragged ? " per sentence" : "", mr->logits_shape[2]);
+        flow_addf(f, ST_NORMAL, " %s → logits %s%s: one row of %d scores per token",
+                  nb, shape, mr->ragged ? " per sentence" : "", mr->logits_shape[2]);
         if (mr->head == BS_HEAD_MLM) /* DataCollatorForLanguageModeling's labels */
             flow_add(f, "; a masked LM is scored only at its [MASK] positions (labels -100 "
                         "everywhere else).", ST_NORMAL);
@@ -70,11 +76,11 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
             flow_add(f, "; [CLS], [SEP], [PAD] and a word's later ## pieces are labelled "
                         "-100 (in parentheses).", ST_NORMAL);
     } else if (mr->ragged) {
-        flow_addf(f, ST_NORMAL, " %d sentence%s → one input_ids (1, Tᵢ) per sentence: one "
-                  "column per position.", b->B, s_);
+        flow_addf(f, ST_NORMAL, " %s → one input_ids (1, Tᵢ) per sentence: one "
+                  "column per position.", nb);
     } else {
-        flow_addf(f, ST_NORMAL, " %d sentence%s → input_ids (%d, %d): one row per sentence, "
-                  "one column per position.", b->B, s_, b->B, b->T);
+        flow_addf(f, ST_NORMAL, " %s → input_ids (%d, %d): one row per %s, "
+                  "one column per position.", nb, b->B, b->T, per_row);
     }
     /* Padding, in the seed article's words. */
     int padded[APP_MAX_SENTENCES], npad = 0, pads[APP_MAX_SENTENCES];
@@ -84,7 +90,18 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
             padded[npad++] = i;
         }
     char list[512];
-    if (mr->ragged) {
+    int ovf = panel_overflowed(st, b); /* then rows are named "2a", not sentences */
+    if (ovf && npad > 0 && !mr->ragged) {
+        size_t k = 0;
+        for (int i = 0; i < npad && k + 24 < sizeof list; i++) {
+            char name[16];
+            k += (size_t)snprintf(list + k, sizeof list - k, "%s%s",
+                                  i == 0 ? "" : i == npad - 1 ? " and " : ", ",
+                                  panel_row_name(st, padded[i], name, sizeof name));
+        }
+        flow_addf(f, ST_NORMAL, " Row%s %s %s padded to T = %d with [PAD]; mask 0 there.",
+                  npad == 1 ? "" : "s", list, npad == 1 ? "was" : "were", b->T);
+    } else if (mr->ragged) {
         flow_add(f, " No padding: the rows keep their own lengths, so they cannot be "
                     "stacked into one tensor (Hugging Face refuses return_tensors without "
                     "padding); each sentence runs alone.", ST_NORMAL);
@@ -106,15 +123,42 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
     for (int i = 0; i < b->B; i++)
         if (b->truncated[i] > 0 && ntr < APP_MAX_SENTENCES)
             trunc[ntr++] = i;
-    if (ntr == 1)
+    char ov[400];
+    if (st->overflow && app_overflow_text(st, ov, sizeof ov) > 0) {
+        /* nothing is lost: what truncation cut is in the rows that follow */
+        char map[128];
+        size_t k = 0;
+        for (int i = 0; i < b->B && i < 12; i++)
+            k += (size_t)snprintf(map + k, sizeof map - k, "%s%d", i ? ", " : "",
+                                  b->overflow_to_sample_mapping[i]);
+        flow_addf(f, ST_NORMAL, " With return_overflowing_tokens, %s: overflow_to_sample_"
+                  "mapping [%s%s].", ov, map, b->B > 12 ? ", …" : "");
+    } else if (ntr == 1) {
         flow_addf(f, ST_NORMAL, " Sentence %d lost %d token%s to truncation (max_length %d).",
                   trunc[0] + 1, b->truncated[trunc[0]], b->truncated[trunc[0]] == 1 ? "" : "s",
                   b->max_length);
-    else if (ntr > 1) {
+        if (st->truncation_side == BS_SIDE_LEFT)
+            flow_addf(f, ST_NORMAL, " truncation_side=left keeps the end: %d token%s dropped "
+                      "from the start.", b->truncated[trunc[0]],
+                      b->truncated[trunc[0]] == 1 ? "" : "s");
+    } else if (ntr > 1) {
         list_rows(list, sizeof list, trunc, ntr);
         flow_addf(f, ST_NORMAL, " Sentences %s were cut to max_length %d.", list,
                   b->max_length);
+        if (st->truncation_side == BS_SIDE_LEFT)
+            flow_add(f, " truncation_side=left keeps the end: tokens dropped from the start.",
+                     ST_NORMAL);
     }
+    /* pad_to_multiple_of: the padded length rounded up past the longest row */
+    int longest = 0;
+    for (int i = 0; i < b->B; i++)
+        longest = imax(longest, b->length[i]);
+    if (st->pad_multiple > 0 && !mr->ragged && st->padding != BS_PAD_NONE && b->T > longest)
+        flow_addf(f, ST_NORMAL, " T %d → %d: pad_to_multiple_of=%d rounds the longest row up "
+                  "to a multiple of %d.", longest, b->T, st->pad_multiple, st->pad_multiple);
+    if (st->split_words)
+        flow_add(f, " is_split_into_words: each sentence is a list of words (split on spaces), "
+                    "each word tokenized on its own; word_ids() number them.", ST_NORMAL);
     for (int i = 0; i < st->n_lines && i < b->B; i++)
         if (app_line_tab(&st->lines[i]) >= 0) {
             flow_addf(f, ST_NORMAL, " Sentence %d is a pair: token_type_ids are 0 through "
@@ -158,17 +202,26 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
 static void explain_selected(flow *f, const app_state *st, const app_env *env,
                              const bs_batch *b, const app_model_result *mr)
 {
-    if (st->cur >= b->B || st->sel_col >= b->T)
+    int row = app_sel_row(st);
+    if (row < 0 || st->sel_col >= b->T)
         return;
-    size_t at = (size_t)st->cur * (size_t)b->T + (size_t)st->sel_col;
-    if (!panel_position_exists(mr, st->cur, st->sel_col)) {
-        flow_addf(f, ST_DIM, "Selected: sentence %d has no position %d: without padding it "
-                  "has %d tokens.", st->cur + 1, st->sel_col, b->length[st->cur]);
+    /* "sentence 2", or "row 2b (of sentence 2)" among a sentence's overflowing rows */
+    char who[48], name[16];
+    int first;
+    if (app_sentence_rows(st, st->cur, &first) > 1)
+        snprintf(who, sizeof who, "row %s of sentence %d",
+                 panel_row_name(st, row, name, sizeof name), st->cur + 1);
+    else
+        snprintf(who, sizeof who, "sentence %d", st->cur + 1);
+    size_t at = (size_t)row * (size_t)b->T + (size_t)st->sel_col;
+    if (!panel_position_exists(mr, row, st->sel_col)) {
+        flow_addf(f, ST_DIM, "Selected: %s has no position %d: without padding it "
+                  "has %d tokens.", who, st->sel_col, b->length[row]);
         return;
     }
     const bs_token *t = &b->tokens[at];
-    flow_addf(f, ST_DIM, "Selected: '%s' id %d, sentence %d, position %d, mask %d, type %d",
-              t->piece ? t->piece : "?", b->input_ids[at], st->cur + 1, st->sel_col,
+    flow_addf(f, ST_DIM, "Selected: '%s' id %d, %s, position %d, mask %d, type %d",
+              t->piece ? t->piece : "?", b->input_ids[at], who, st->sel_col,
               b->attention_mask[at], b->token_type_ids[at]);
     if (t->char_end > t->char_start)
         flow_addf(f, ST_DIM, ", characters %d–%d of %s.", t->char_start, t->char_end,
@@ -181,10 +234,10 @@ static void explain_selected(flow *f, const app_state *st, const app_env *env,
         flow_add(f, ".", ST_DIM);
     for (int i = 0; st->result && i < st->result->n; i++) {
         const app_model_result *o = &st->result->m[i];
-        if (!o->ok_forward || !o->tok_arg || st->cur >= o->batch.B ||
+        if (!o->ok_forward || !o->tok_arg || row >= o->batch.B ||
             st->sel_col >= o->batch.T)
             continue;
-        size_t oat = (size_t)st->cur * (size_t)o->batch.T + (size_t)st->sel_col;
+        size_t oat = (size_t)row * (size_t)o->batch.T + (size_t)st->sel_col;
         int C = o->logits_rank == 3 ? o->logits_shape[2] : 0;
         int k = o->tok_arg[oat];
         char val[48];

@@ -72,7 +72,7 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
         /* No padding and rows of different lengths: no (B, T) tensor exists; each
          * sentence runs alone as (1, T_i). The selected sentence's shapes are shown. */
         dB = one;
-        dT = (dimv){'t', b->length[imin(st->cur, B - 1)]};
+        dT = (dimv){'t', b->length[imax(app_sel_row(st), 0)]};
     }
     ROW("input_ids", 0, dB, dT);
     ROW("attention_mask", 0, dB, dT);
@@ -296,7 +296,7 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         return;
     int y = r.y + 1;
     int bottom = r.y + r.h;
-    int change_lines = st->change[0] ? 2 : 0;
+    int change_lines = st->change[0] || panel_overflowed(st, b) ? 2 : 0;
     const app_model_result *mr = app_front_result(st);
     /* BERT has max_position_embeddings positions (512): past that nothing runs. */
     int t_limit = m && m->model ? bs_model_config(m->model)->max_position : 0;
@@ -351,10 +351,18 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
                      "model cannot run this batch (t truncates)", b->T, t_limit);
             panel_text(g, cr, text, ST_ERROR);
         } else if (mr && mr->ragged) {
+            char name[16];
+            int row = imax(app_sel_row(st), 0);
             snprintf(text, sizeof text, "no padding: rows differ in length, so no (B, T) "
-                     "tensor exists; each sentence runs alone. Shown: sentence %d, Tᵢ = %d.",
-                     imin(st->cur, b->B - 1) + 1, b->length[imin(st->cur, b->B - 1)]);
+                     "tensor exists; each sentence runs alone. Shown: sentence %s, Tᵢ = %d.",
+                     panel_row_name(st, row, name, sizeof name), b->length[row]);
             panel_text(g, cr, text, ST_WARN);
+        } else if (panel_overflowed(st, b) && strncmp(st->change, "B ", 2)) {
+            /* B is rows, not sentences: said whatever the last change was */
+            snprintf(text, sizeof text, "B = %d rows from %d sentences: overflowing tokens "
+                     "(x explains)%s%s", b->B, st->n_lines, st->change[0] ? ". " : "",
+                     st->change);
+            panel_text(g, cr, text, ST_CHANGED);
         } else {
             panel_text(g, cr, st->change, ST_CHANGED);
         }

@@ -70,6 +70,17 @@ void panel_more(app_grid *g, rect r, const char *fmt, ...) __attribute__((format
 /* The mark of a panel that shows `shown` of `total` sentences from `first` (0-based):
  * "sentences 3-5 of 6 ↕"; nothing when all are shown. */
 void panel_rows_mark(app_grid *g, rect r, int first, int shown, int total);
+/* With return_overflowing_tokens a sentence may give several rows of the batch (B is
+ * then more than the sentences): 1 when the front batch b has such rows. */
+int panel_overflowed(const app_state *st, const bs_batch *b);
+/* The name of batch row `row` as the grids show it: its sentence's number, followed by
+ * a, b, c, ... when that sentence overflowed into several rows ("2a", "2b"; "2+" past
+ * z). Writes into buf (size n) and returns it. */
+const char *panel_row_name(const app_state *st, int row, char *buf, size_t n);
+/* panel_rows_mark for the rows of a batch: "rows 3-5 of 6 ↕" when they are not the
+ * sentences (panel_overflowed). */
+void panel_batch_rows_mark(app_grid *g, rect r, const app_state *st, const bs_batch *b,
+                           int first, int shown);
 /* The first of `shown` rows of `total` that keeps row cur near the middle: 0 when all
  * fit, never past the last full window. */
 int panel_first_row(int cur, int shown, int total);
@@ -111,7 +122,9 @@ int model_warnings(flow *f, const app_env *env);
 /* views_notes.c: the x page: the whole explanation and every warning, full screen. */
 void notes_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
                 const app_env *env);
-/* views_controls.c: padding, truncation, max_length, front model, layer. */
+/* views_controls.c: padding, truncation, max_length, front model, layer; below, while
+ * set, the options that change a shape. controls_lines: the lines it needs at width w. */
+int controls_lines(const app_state *st, int w);
 void controls_draw(app_grid *g, int x, int y, int w, int h, const app_state *st,
                    const app_env *env);
 /* views_sentences.c: the sentences, the cursor while editing, the selected token's

@@ -39,11 +39,12 @@ static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_
     body -= mask_lines;
     int per = body >= 2 ? 2 : 1;
     int rows_fit = body / per;
-    int top = panel_first_row(st->cur, rows_fit, b->B);
+    int selrow = app_sel_row(st);
+    int top = panel_first_row(selrow, rows_fit, b->B);
     if (n_masks > mask_lines)
         panel_more(g, r, "[MASK] %d of %d shown", mask_lines, n_masks);
     else
-        panel_rows_mark(g, r, top, imin(rows_fit, b->B), b->B);
+        panel_batch_rows_mark(g, r, st, b, top, imin(rows_fit, b->B));
     pred_labels pl = {st, m, mr};
     char buf[64];
     const int gut = TOKENS_GUTTER; /* as the token grid's, so the columns line up */
@@ -53,20 +54,22 @@ static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_
     for (int i = 0; i < rows_fit && top + i < b->B; i++) {
         int row = top + i;
         int y0 = r.y + 1 + i * per;
-        grid_printf(g, r.x, y0, right, row == st->cur ? ST_SELECT : ST_DIM, "%2d", row + 1);
+        char name[16];
+        grid_printf(g, r.x, y0, right, row == selrow ? ST_SELECT : ST_DIM, "%2s",
+                  panel_row_name(st, row, name, sizeof name));
         int x = r.x + gut;
         for (int k = 0; k < n; k++) {
             int t = first + k;
             size_t at = (size_t)row * (size_t)b->T + (size_t)t;
             const bs_token *tk = &b->tokens[at];
             int ign = panel_ignored_token(tk);
-            int sel = row == st->cur && t == st->sel_col;
+            int sel = row == selrow && t == st->sel_col;
             if (!panel_position_exists(mr, row, t)) {
                 x += w[k]; /* no padding: no position t in this row, so no prediction */
                 continue;
             }
             for (int j = 0; j < per; j++)
-                grid_tag(g, x, y0 + j, w[k], row, t);
+                grid_tag(g, x, y0 + j, w[k], APP_TAG_ROW + row, t);
             const char *txt = panel_pred_text(st, m, mr, at, buf, sizeof buf);
             if (per == 2)
                 tokens_put_piece(g, x, y0, x + w[k] - 1, tk, sel ? ST_SELECT : app_token_style(tk));
@@ -193,9 +196,10 @@ static int draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_mo
         y++;
     }
     int rows_fit = r.y + r.h - y;
-    int top = panel_first_row(st->cur, rows_fit, b->B);
+    int selrow = app_sel_row(st);
+    int top = panel_first_row(selrow, rows_fit, b->B);
     if (!compact)
-        panel_rows_mark(g, r, top, imin(rows_fit, b->B), b->B);
+        panel_batch_rows_mark(g, r, st, b, top, imin(rows_fit, b->B));
     for (int i = 0; i < rows_fit && top + i < b->B; i++, y++) {
         int row = top + i;
         const float *p = vals + (size_t)row * (size_t)C;
@@ -203,7 +207,9 @@ static int draw_seq_preds(app_grid *g, rect r, const app_state *st, const app_mo
         for (int c = 1; c < C; c++)
             if (p[c] > p[best])
                 best = c;
-        grid_printf(g, r.x, y, right, row == st->cur ? ST_SELECT : ST_DIM, "%2d", row + 1);
+        char name[16];
+        grid_printf(g, r.x, y, right, row == selrow ? ST_SELECT : ST_DIM, "%2s",
+                  panel_row_name(st, row, name, sizeof name));
         if (L.show_best)
             grid_puts(g, r.x + 3, y, imin(right, r.x + 3 + namew), panel_label(m, mr, best),
                       ST_BOLD);

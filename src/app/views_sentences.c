@@ -15,9 +15,10 @@ static void selected_span(const app_state *st, int row, long *b0, long *b1)
 {
     *b0 = *b1 = -1;
     const bs_batch *b = app_front_batch(st);
-    if (!b || row != st->cur || row >= b->B || st->sel_col >= b->T)
+    int selrow = app_sel_row(st); /* the batch row, which overflow makes no sentence index */
+    if (!b || row != st->cur || selrow < 0 || st->sel_col >= b->T)
         return;
-    const bs_token *t = &b->tokens[(size_t)row * (size_t)b->T + (size_t)st->sel_col];
+    const bs_token *t = &b->tokens[(size_t)selrow * (size_t)b->T + (size_t)st->sel_col];
     if (t->segment < 0 || t->byte_end <= t->byte_start)
         return;
     long base = 0;
@@ -110,7 +111,11 @@ void sentences_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
         return;
     int editing = st->focus == FOCUS_EDITOR;
     char name[64];
-    snprintf(name, sizeof name, "Sentences (%d)", st->n_lines);
+    const bs_batch *fb = app_front_batch(st);
+    if (panel_overflowed(st, fb)) /* overflowing tokens made rows of their own */
+        snprintf(name, sizeof name, "Sentences (%d → %d rows)", st->n_lines, fb->B);
+    else
+        snprintf(name, sizeof name, "Sentences (%d)", st->n_lines);
     panel_title(g, r, name, editing,
                 editing ? "typing · Enter done · Ctrl-O splits · Ctrl-T pair"
                         : "Enter edit · a add · d delete · J K move · b pair");

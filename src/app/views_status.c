@@ -28,9 +28,18 @@ void status_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         rx = right;
     int lim = rx - 1;
     if (st->prompt) {
-        int x = grid_puts(g, r.x, y, lim, st->prompt == PROMPT_FIND ? " find: " : " max_length: ",
-                          ST_BOLD);
-        x = grid_put(g, x, y, lim, st->prompt_buf, st->prompt_len, ST_NORMAL);
+        const char *what = st->prompt == PROMPT_FIND     ? " find: "
+                           : st->prompt == PROMPT_LABELS ? " word labels, one per word: "
+                                                         : " max_length: ";
+        int x = grid_puts(g, r.x, y, lim, what, ST_BOLD);
+        /* a long line of labels shows its end, where the typing is */
+        size_t from = 0;
+        while (from < st->prompt_len &&
+               grid_text_width(st->prompt_buf + from, st->prompt_len - from) > lim - x - 24)
+            from++;
+        while (from < st->prompt_len && (st->prompt_buf[from] & 0xC0) == 0x80)
+            from++;
+        x = grid_put(g, x, y, lim, st->prompt_buf + from, st->prompt_len - from, ST_NORMAL);
         grid_putc(g, x, y, lim, ' ', ST_CURSOR);
         grid_puts(g, x + 2, y, lim, "Enter ok · Esc cancel", ST_DIM);
         return;

@@ -193,6 +193,33 @@ void panel_rows_mark(app_grid *g, rect r, int first, int shown, int total)
         panel_more(g, r, "sentence %d of %d ↕", first + 1, total);
 }
 
+int panel_overflowed(const app_state *st, const bs_batch *b)
+{
+    return b && b->B > st->n_lines;
+}
+
+const char *panel_row_name(const app_state *st, int row, char *buf, size_t n)
+{
+    int s = app_row_sentence(st, row), first;
+    int rows = app_sentence_rows(st, s, &first);
+    if (rows <= 1)
+        snprintf(buf, n, "%d", s + 1);
+    else if (row - first < 26)
+        snprintf(buf, n, "%d%c", s + 1, 'a' + (row - first));
+    else
+        snprintf(buf, n, "%d+", s + 1);
+    return buf;
+}
+
+void panel_batch_rows_mark(app_grid *g, rect r, const app_state *st, const bs_batch *b,
+                           int first, int shown)
+{
+    if (!panel_overflowed(st, b))
+        panel_rows_mark(g, r, first, shown, b->B);
+    else if (shown < b->B)
+        panel_more(g, r, "rows %d-%d of %d ↕", first + 1, first + shown, b->B);
+}
+
 int panel_first_row(int cur, int shown, int total)
 {
     if (total <= shown)

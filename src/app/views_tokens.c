@@ -96,13 +96,13 @@ int tokens_lines_needed(const bs_batch *b)
 }
 
 /* The title's mark when sentences scroll out of the grid or lines are left out. */
-static void tokens_more_mark(app_grid *g, rect r, int B, int top, int rows_fit, int per,
-                             int need)
+static void tokens_more_mark(app_grid *g, rect r, const app_state *st, const bs_batch *b,
+                             int top, int rows_fit, int per, int need)
 {
     if (per < need)
         panel_more(g, r, "%s rows left out: too short", per < 3 ? "mask" : "type");
     else
-        panel_rows_mark(g, r, top, imin(rows_fit, B), B);
+        panel_batch_rows_mark(g, r, st, b, top, imin(rows_fit, b->B));
 }
 
 void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *st,
@@ -167,14 +167,17 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     if (first + n < b->T)
         grid_puts(g, right - 1, y, right, "▶", ST_DIM);
     int rows_fit = body / per;
-    int top = panel_first_row(st->cur, rows_fit, b->B);
-    tokens_more_mark(g, r, b->B, top, rows_fit, per, need);
+    int selrow = app_sel_row(st);
+    int top = panel_first_row(selrow, rows_fit, b->B);
+    tokens_more_mark(g, r, st, b, top, rows_fit, per, need);
     static const char *const labels[] = {"", "id", "mask", "type"};
     for (int i = 0; i < rows_fit && top + i < b->B; i++) {
         int row = top + i;
         int y0 = y + 1 + i * per;
-        int sel_row = row == st->cur;
-        grid_printf(g, r.x, y0, right, sel_row ? ST_SELECT : ST_DIM, "%2d", row + 1);
+        int sel_row = row == selrow;
+        char name[16];
+        grid_printf(g, r.x, y0, right, sel_row ? ST_SELECT : ST_DIM, "%2s",
+                  panel_row_name(st, row, name, sizeof name));
         for (int k = 1; k < per; k++)
             grid_puts(g, r.x + 2, y0 + k, r.x + gut, labels[k], ST_DIM);
         x = r.x + gut;
@@ -189,7 +192,7 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
             }
             tokens_put_piece(g, x, y0, x + w[k] - 1, tk, sel ? ST_SELECT : app_token_style(tk));
             for (int j = 0; j < per; j++)
-                grid_tag(g, x, y0 + j, w[k], row, t);
+                grid_tag(g, x, y0 + j, w[k], APP_TAG_ROW + row, t);
             if (per > 1)
                 grid_printf(g, x, y0 + 1, x + w[k] - 1, sel ? ST_SELECT : ST_NORMAL, "%d",
                             b->input_ids[at]);

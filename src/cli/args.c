@@ -32,6 +32,53 @@ static void usage(FILE *f)
                "see also man bertscope\n");
 }
 
+/* Levenshtein distance of a and b, both short (command names), capped at 9. */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 31 || lb > 31)
+        return 9;
+    int d[32][32];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            /* a swap of two neighbours ("infre") is one typo, not two */
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+/* The command arg is probably a typo of, or NULL. A bare argument is the interface's
+ * sentence file, which may not exist yet (w creates it): only a word that is no file,
+ * has no '/' or '.', and is within two typos of a command counts. */
+static const char *mistyped_command(const char *arg)
+{
+    struct stat st;
+    if (arg[0] == '-' || strchr(arg, '/') || strchr(arg, '.') || stat(arg, &st) == 0)
+        return NULL;
+    const char *best = NULL;
+    int best_d = 3;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        int d = edit_distance(arg, commands[i].name);
+        if (d < best_d) {
+            best_d = d;
+            best = commands[i].name;
+        }
+    }
+    return best;
+}
+
 int cli_main(int argc, char **argv)
 {
     if (argc >= 2) {
@@ -46,6 +93,13 @@ int cli_main(int argc, char **argv)
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
             if (!strcmp(argv[1], commands[i].name))
                 return commands[i].fn(argc - 1, argv + 1);
+        const char *near = mistyped_command(argv[1]);
+        if (near) {
+            cli_errorf("unknown command '%s'; did you mean '%s'?", argv[1], near);
+            fprintf(stderr, "hint: 'bertscope --help' lists the commands; a sentence file "
+                            "of that name opens in the interface once it exists\n");
+            return EXIT_USAGE;
+        }
     }
     return cmd_ui(argc, argv);
 }
@@ -258,4 +312,91 @@ size_t cli_cut_utf8(const char *s, size_t len, size_t max)
 int cli_row_length(const bs_batch *b, int r, bs_padding padding)
 {
     return padding == BS_PAD_NONE ? b->length[r] : b->T;
+}
+
+void cli_encode_args_init(cli_encode_args *a, bs_padding padding)
+{
+    memset(a, 0, sizeof *a);
+    a->padding = padding;
+    a->max_length = BS_MAX_LENGTH_UNSET;
+}
+
+int cli_encode_option(const char *cmd, int argc, char **argv, int *i, cli_encode_args *a)
+{
+    const char *o = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    bs_error err = {0};
+    int r;
+    bs_status st = BS_OK;
+    /* the flags */
+    int *flag = !strcmp(o, "--return-length")               ? &a->return_length
+                : !strcmp(o, "--return-overflowing-tokens") ? &a->return_overflowing_tokens
+                : !strcmp(o, "--is-split-into-words")       ? &a->split_words
+                : !strcmp(o, "--no-special-tokens")         ? &a->no_special_tokens
+                : !strcmp(o, "--json")                      ? &a->json
+                : !strcmp(o, "--pair")                      ? &a->pair
+                                                            : NULL;
+    if (flag) {
+        *flag = 1;
+        return 1;
+    }
+    if ((r = cli_truncation_option(cmd, argc, argv, i, &a->truncation))) {
+        if (r > 0)
+            a->truncation_given = 1;
+        return r;
+    }
+    /* the options with a value */
+    if (strcmp(o, "--padding") && strcmp(o, "--padding-side") && strcmp(o, "--max-length") &&
+        strcmp(o, "--truncation-side") && strcmp(o, "--pad-to-multiple-of") &&
+        strcmp(o, "--stride"))
+        return 0;
+    if (!v) {
+        cli_errorf("option '%s' needs a value", o);
+        fprintf(stderr, "hint: see 'bertscope %s --help'\n", cmd);
+        return -EXIT_USAGE;
+    }
+    if (!strcmp(o, "--padding"))
+        st = bs_padding_parse(v, &a->padding, &err);
+    else if (!strcmp(o, "--padding-side")) {
+        st = bs_side_parse(v, &a->padding_side, &err);
+        a->padding_side_given = 1;
+    } else if (!strcmp(o, "--max-length"))
+        st = bs_max_length_parse(v, &a->max_length, &err);
+    else if (!strcmp(o, "--truncation-side"))
+        st = bs_truncation_side_parse(v, &a->truncation_side, &err);
+    else if (!strcmp(o, "--pad-to-multiple-of"))
+        st = bs_pad_multiple_parse(v, &a->pad_to_multiple_of, &err);
+    else
+        st = bs_stride_parse(v, &a->stride, &err);
+    if (st != BS_OK)
+        return -cli_bad_value(cmd, o, &err);
+    ++*i;
+    return 1;
+}
+
+int cli_encode_check(const cli_encode_args *a)
+{
+    if (a->json && a->pair) {
+        cli_errorf("--json and --pair do not go together");
+        fprintf(stderr, "hint: with --json, write a pair as [\"text A\", \"text B\"]\n");
+        return -EXIT_USAGE;
+    }
+    return 0;
+}
+
+bs_encode_options cli_encode_apply(const cli_encode_args *a, const bs_tokenizer *tok)
+{
+    bs_encode_options eo = bs_encode_defaults(tok);
+    eo.padding = a->padding;
+    eo.truncation = a->truncation;
+    /* as transformers resolves them: an unset max_length is model_max_length, or none */
+    eo.max_length = a->max_length;
+    eo.truncation_unset = !a->truncation_given;
+    eo.truncation_side = a->truncation_side;
+    eo.pad_to_multiple_of = a->pad_to_multiple_of;
+    eo.stride = a->stride;
+    eo.return_overflowing_tokens = a->return_overflowing_tokens;
+    eo.add_special_tokens = !a->no_special_tokens;
+    if (a->padding_side_given)
+        eo.padding_side = a->padding_side;
+    return eo;
 }

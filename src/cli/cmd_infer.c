@@ -1,16 +1,26 @@
 /*
- * cmd_infer.c - `bertscope infer`: stdin lines -> tokenizer -> forward pass -> one JSON
- * document with everything a beginner compares against Hugging Face: tokens, ids, masks,
- * the shape of every tensor, the logits (printed "%.9g") and readable predictions.
+ * cmd_infer.c - `bertscope infer`: stdin lines -> tokenizer -> forward pass -> what a
+ * beginner compares against Hugging Face: tokens, ids, masks, readable predictions, the
+ * logits on request, and the tensors themselves for Python (--save-tensors).
  *
- * Output is a stream of JSON documents, one per run: one per -m model, and with
- * --padding none one per input line (a ragged batch cannot go through the model as
- * one tensor, exactly as HF's tokenizer(..., padding=False) cannot be stacked).
- * `jq -s` reads the stream as an array.
+ * Two output formats:
+ * - jsonl (the default): streaming. Lines are read, run and printed --batch-size at a
+ *   time, so memory stays one batch whatever the input's length, and the first results
+ *   come out before the input ends. The first output line describes the model (an
+ *   object with a "model" key), then one object per row (an input line, or each of its
+ *   rows with --return-overflowing-tokens), in input order, each with its "line".
+ *   Padding is per batch, as a DataLoader's collate pads: with --padding longest each
+ *   batch has its own T (each row says its batch and T); max_length gives every batch
+ *   the same T. --bucket W sorts each window of W lines by length before batching, so
+ *   that one long line does not widen 31 short ones; the output stays in input order.
+ * - json: the former single document per model (all of stdin one batch; with --padding
+ *   none one document per line), for small inputs; `jq -s` reads the stream as an array.
  */
 #include <cJSON.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,61 +30,81 @@
 #include "bertscope/model.h"
 #include "bertscope/tokenizer.h"
 #include "cli/cli.h"
+#include "cli/tensorfile.h"
 
 #define MAX_MODELS 16
+#define DEFAULT_BATCH 32
+#define MAX_BATCH 65536
+
+typedef enum { FORMAT_JSONL = 0, FORMAT_JSON } out_format;
 
 typedef struct {
     const char *models[MAX_MODELS];
     int n_models;
     const char *config;  /* --config NAME: a shape-only built-in geometry */
     bs_load_options lo;
-    bs_padding padding;
-    bs_truncation truncation;
-    int max_length;      /* BS_MAX_LENGTH_UNSET unless --max-length */
-    int truncation_given;
-    bs_side truncation_side;
-    int pad_to_multiple_of; /* 0 = off */
-    int return_length;
-    int return_overflowing_tokens;
-    int stride;
-    int split_words;     /* --is-split-into-words */
+    cli_encode_args enc; /* the tokenizer's options, shared with tokenize */
     int top_k;
-    int json_input;
-    int no_logits;
+    int logits;          /* --logits: print the head's output tensor */
     int threads;
-    int default_model; /* no -m given: the built-in brown-genre */
+    int default_model;   /* no -m given: the built-in brown-genre */
+    out_format format;
+    int batch_size;
+    int batch_size_given; /* --format json: one document per batch instead of one */
+    int bucket;          /* --bucket W: sort each window of W lines by length; 0 off */
+    const char *save_path; /* --save-tensors FILE */
+    int save_hidden, save_attn;
+    int skip_bad;        /* --skip-bad-lines */
 } infer_opts;
-
-typedef struct {
-    char *a, *b; /* owned; b NULL for a single sequence */
-    size_t a_len, b_len;
-} line_t;
 
 static void usage(FILE *f)
 {
     fprintf(f,
         "usage: bertscope infer [-m PATH]... [--config NAME] [--head seq|tok|mlm|base]\n"
-        "                       [--num-labels N] [--padding longest|max_length|none]\n"
-        "                       [--max-length N] [--truncation [STRATEGY]] [--top-k K]\n"
-        "                       [--truncation-side right|left] [--pad-to-multiple-of M]\n"
-        "                       [--return-length] [--return-overflowing-tokens]\n"
-        "                       [--stride S] [--is-split-into-words] [--json]\n"
-        "                       [--no-logits] [-t N] [--seed S]\n"
+        "                       [--num-labels N] [--format jsonl|json] [--batch-size N]\n"
+        "                       [--bucket W] [--padding longest|max_length|none]\n"
+        "                       [--padding-side right|left] [--max-length N]\n"
+        "                       [--truncation [STRATEGY]] [--truncation-side right|left]\n"
+        "                       [--pad-to-multiple-of M] [--return-length]\n"
+        "                       [--return-overflowing-tokens] [--stride S]\n"
+        "                       [--is-split-into-words] [--no-special-tokens]\n"
+        "                       [--json | --pair] [--top-k K] [--logits]\n"
+        "                       [--save-tensors FILE [--save-hidden-states]\n"
+        "                       [--save-attentions]] [--skip-bad-lines] [-t N] [--seed S]\n"
         "\n"
-        "Reads a batch from stdin, one sentence a line, runs the model and prints JSON:\n"
-        "model, warnings, tokens, input_ids, attention_mask, token_type_ids, shapes,\n"
-        "logits (the whole padded tensor) and predictions. The tokenizer is the model\n"
-        "folder's (vocab.txt, tokenizer_config.json), else bert-base-uncased's.\n"
+        "Reads sentences from stdin, one a line, runs the model and prints JSON. The\n"
+        "tokenizer is the model folder's (vocab.txt, tokenizer_config.json), else\n"
+        "bert-base-uncased's.\n"
         "\n"
-        "  -m PATH            a Hugging Face folder (config.json + model.safetensors), a\n"
-        "                     config.json alone (random weights), or a built-in model name;\n"
-        "                     repeat to run several models (default: brown-genre)\n"
+        "Output (--format jsonl, the default): JSON Lines, printed batch by batch as the\n"
+        "input is read (memory stays one batch). The first line describes the model: an\n"
+        "object with a \"model\" key (path, architecture, head, geometry, labels), the\n"
+        "encoding options, batch_size, prediction_function and warnings. Then one object\n"
+        "per row, in input order: line (from 1), batch (from 0), T (the batch's width),\n"
+        "tokens, input_ids, attention_mask, token_type_ids, word_ids, sequence_ids,\n"
+        "special_tokens_mask, predictions, and logits with --logits. With --format json\n"
+        "all of stdin is one batch and one document (the shapes of every tensor\n"
+        "included), for small inputs; with --batch-size too, a document per batch.\n"
+        "\n"
+        "  -m PATH            a Hugging Face folder (config.json + model.safetensors or\n"
+        "                     pytorch_model.bin, sharded or not), a config.json alone\n"
+        "                     (random weights), or a built-in model name; repeat to run\n"
+        "                     several models (default: brown-genre); in jsonl each model\n"
+        "                     gets a first line and rows say model_index\n"
         "  --config NAME      a random model of a built-in geometry: tiny mini small base large\n"
         "  --head H           seq, tok, mlm or base (default: from config.architectures)\n"
         "  --num-labels N     labels of a seq/tok head; a head of another size is newly\n"
         "                     initialised (and said so in warnings)\n"
-        "  --padding P        longest (default), max_length, or none: with none every line\n"
-        "                     is its own batch of one and gets its own JSON document\n"
+        "  --format F         jsonl (default) or json, as above\n"
+        "  --batch-size N     lines per forward pass (default %d); lower it when a batch\n"
+        "                     does not fit in memory; the last batch may be shorter\n"
+        "  --bucket W         read W lines at a time and batch them shortest first, so\n"
+        "                     lines of like length share a batch and T; rows still come\n"
+        "                     out in input order, each with its batch's T\n"
+        "  --padding P        longest (default: each batch to its longest row),\n"
+        "                     max_length (every batch to --max-length), or none (every\n"
+        "                     line alone, unpadded; in json its own document)\n"
+        "  --padding-side D   right (default, or tokenizer.json's) or left\n"
         "  --max-length N     for --padding max_length and --truncation, 0 included\n"
         "                     (default: model_max_length); with --padding none and no\n"
         "                     --truncation it truncates longest_first, with a warning\n"
@@ -83,32 +113,50 @@ static void usage(FILE *f)
         "                     not done, and a warning says so, as in Hugging Face\n"
         "  --truncation-side D  right (default: keep the start) or left (keep the end)\n"
         "  --pad-to-multiple-of M  padding rounds T up to a multiple of M (T 13 -> 16\n"
-        "                     with M 8): every (B, T) tensor grows; with truncation,\n"
-        "                     max_length must be a multiple of M\n"
+        "                     with M 8); with truncation, max_length must be a multiple of M\n"
         "  --return-length    add \"length\": each row's length, pads included\n"
-        "  --return-overflowing-tokens  what truncation cuts becomes rows of its own: B\n"
-        "                     grows (3 lines may give 5 rows), with\n"
-        "                     overflow_to_sample_mapping (each row's input line, from 0)\n"
+        "  --return-overflowing-tokens  what truncation cuts becomes rows of its own (a\n"
+        "                     line may give several), with overflow_to_sample_mapping\n"
+        "                     (the row's input line, from 0)\n"
         "  --stride S         overflowing rows overlap the one before by S tokens\n"
         "  --is-split-into-words  each line is a list of words, its space-separated\n"
         "                     fields, tokenized one by one: word_ids number the words\n"
-        "  --top-k K          mlm: the K best tokens for every [MASK] (default 5); lines\n"
-        "                     without [MASK] get no prediction and a warning\n"
+        "  --no-special-tokens  no [CLS]/[SEP] (add_special_tokens=False)\n"
         "  --json             each line is a JSON string, or [\"A\", \"B\"] for a pair\n"
-        "  --no-logits        leave the logits (or last_hidden_state) out\n"
+        "  --pair             each line is a pair: text A, a tab, text B (token_type_ids\n"
+        "                     1 for B); without it a tab is whitespace inside one text\n"
+        "  --top-k K          mlm: the K best tokens for every [MASK] (default 5, as the\n"
+        "                     fill-mask pipeline); lines without [MASK] get none\n"
+        "  --logits           print the head's output too: seq (C), tok (T, C), mlm\n"
+        "                     (T, V) per row (large: V is ~30k), base last_hidden_state\n"
+        "                     and pooler_output; --no-logits (leave them out) is the default\n"
+        "  --save-tensors FILE  write input_ids, attention_mask, token_type_ids (I64) and\n"
+        "                     the head's outputs (F32: logits, or last_hidden_state and\n"
+        "                     pooler_output) to FILE.safetensors, rows in input order,\n"
+        "                     as transformers names them; every batch must have the same\n"
+        "                     T (--padding max_length, or one batch), and not --bucket\n"
+        "  --save-hidden-states  also hidden_states.0 (embeddings) .. hidden_states.L,\n"
+        "                     each (N, T, H)\n"
+        "  --save-attentions  also attentions.0 .. attentions.L-1, each (N, A, T, T)\n"
+        "  --skip-bad-lines   skip a line that is not valid UTF-8 (or, with --json or\n"
+        "                     --pair, not in that form), list the skipped lines on stderr\n"
+        "                     at the end and exit 0; without it a bad line stops with\n"
+        "                     exit 2, naming its line number\n"
         "  -t N               engine threads (default: all cores)\n"
         "  --seed S           seed for newly initialised heads and random models\n"
         "\n"
-        "Several documents (several -m, or --padding none) are printed one after another;\n"
-        "`jq -s` reads them as one array. predictions: seq - label, score and (more than\n"
-        "one label) probs per line, by the text-classification pipeline's rule, printed as\n"
-        "prediction_function: problem_type regression - the raw values (none);\n"
-        "multi_label_classification, or one label and no problem_type - sigmoid; else\n"
-        "softmax (model.problem_type is null unless config.json sets it); tok - per\n"
-        "position token, label, softmax score, ignored (true for [CLS], [SEP], [PAD] and\n"
-        "## continuations, whose labels HF training sets to -100); mlm - per [MASK] the\n"
-        "top-k tokens with softmax scores; base - none (last_hidden_state and\n"
-        "pooler_output are printed instead of logits).\n");
+        "predictions: seq - label, score and (more than one label) probs per line, by the\n"
+        "text-classification pipeline's rule, printed as prediction_function:\n"
+        "problem_type regression - the raw values (none); multi_label_classification, or\n"
+        "one label and no problem_type - sigmoid; else softmax (model.problem_type is null\n"
+        "unless config.json sets it); tok - per position token, label, softmax score,\n"
+        "ignored (true for [CLS], [SEP], [PAD] and ## continuations, whose labels HF\n"
+        "training sets to -100); mlm - per [MASK] its position and the top-k tokens with\n"
+        "softmax scores; base - none.\n"
+        "\n"
+        "Exit status: 0 success (a closed pipe, as with | head, included), 2 bad usage or\n"
+        "a bad line, 1 any other failure (a write that fails, out of memory).\n",
+        DEFAULT_BATCH);
 }
 
 /* The hint after a usage error (printed with cli_errorf); returns -EXIT_USAGE. */
@@ -122,15 +170,15 @@ static int see_help(void)
 static int parse_args(int argc, char **argv, infer_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->max_length = BS_MAX_LENGTH_UNSET;
     o->lo = bs_load_defaults();
-    o->padding = BS_PAD_LONGEST;
+    cli_encode_args_init(&o->enc, BS_PAD_LONGEST);
     o->top_k = 5;
+    o->batch_size = DEFAULT_BATCH;
+    int r;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = NULL;
         long n;
-        int r;
         bs_error err = {0};
 #define NEED_VALUE()                                                   \
     do {                                                               \
@@ -143,6 +191,9 @@ static int parse_args(int argc, char **argv, infer_opts *o)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 1;
+        } else if ((r = cli_encode_option("infer", argc, argv, &i, &o->enc))) {
+            if (r < 0)
+                return r;
         } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
             NEED_VALUE();
             if (o->n_models == MAX_MODELS) {
@@ -161,36 +212,24 @@ static int parse_args(int argc, char **argv, infer_opts *o)
             NEED_VALUE();
             if (bs_num_labels_parse(val, &o->lo.num_labels, &err))
                 return -cli_bad_value("infer", a, &err);
-        } else if (!strcmp(a, "--padding")) {
+        } else if (!strcmp(a, "--format")) {
             NEED_VALUE();
-            if (bs_padding_parse(val, &o->padding, &err))
-                return -cli_bad_value("infer", a, &err);
-        } else if (!strcmp(a, "--max-length")) {
+            if (!strcmp(val, "jsonl"))
+                o->format = FORMAT_JSONL;
+            else if (!strcmp(val, "json"))
+                o->format = FORMAT_JSON;
+            else {
+                cli_errorf("--format: unknown format '%s' (expected jsonl or json)", val);
+                return see_help();
+            }
+        } else if (!strcmp(a, "--batch-size") || !strcmp(a, "--bucket")) {
             NEED_VALUE();
-            if (bs_max_length_parse(val, &o->max_length, &err))
-                return -cli_bad_value("infer", a, &err);
-        } else if ((r = cli_truncation_option("infer", argc, argv, &i, &o->truncation))) {
-            if (r < 0)
-                return r;
-            o->truncation_given = 1;
-        } else if (!strcmp(a, "--truncation-side")) {
-            NEED_VALUE();
-            if (bs_truncation_side_parse(val, &o->truncation_side, &err))
-                return -cli_bad_value("infer", a, &err);
-        } else if (!strcmp(a, "--pad-to-multiple-of")) {
-            NEED_VALUE();
-            if (bs_pad_multiple_parse(val, &o->pad_to_multiple_of, &err))
-                return -cli_bad_value("infer", a, &err);
-        } else if (!strcmp(a, "--return-length")) {
-            o->return_length = 1;
-        } else if (!strcmp(a, "--return-overflowing-tokens")) {
-            o->return_overflowing_tokens = 1;
-        } else if (!strcmp(a, "--is-split-into-words")) {
-            o->split_words = 1;
-        } else if (!strcmp(a, "--stride")) {
-            NEED_VALUE();
-            if (bs_stride_parse(val, &o->stride, &err))
-                return -cli_bad_value("infer", a, &err);
+            if (cli_parse_int(val, 1, MAX_BATCH, &n)) {
+                cli_errorf("%s expects a number from 1 to %d, not '%s'", a, MAX_BATCH, val);
+                return see_help();
+            }
+            *(!strcmp(a, "--bucket") ? &o->bucket : &o->batch_size) = (int)n;
+            o->batch_size_given |= !strcmp(a, "--batch-size");
         } else if (!strcmp(a, "--top-k")) {
             NEED_VALUE();
             if (cli_parse_int(val, 1, 1000, &n)) {
@@ -198,10 +237,19 @@ static int parse_args(int argc, char **argv, infer_opts *o)
                 return see_help();
             }
             o->top_k = (int)n;
-        } else if (!strcmp(a, "--json")) {
-            o->json_input = 1;
+        } else if (!strcmp(a, "--logits")) {
+            o->logits = 1;
         } else if (!strcmp(a, "--no-logits")) {
-            o->no_logits = 1;
+            o->logits = 0;
+        } else if (!strcmp(a, "--save-tensors")) {
+            NEED_VALUE();
+            o->save_path = val;
+        } else if (!strcmp(a, "--save-hidden-states")) {
+            o->save_hidden = 1;
+        } else if (!strcmp(a, "--save-attentions")) {
+            o->save_attn = 1;
+        } else if (!strcmp(a, "--skip-bad-lines")) {
+            o->skip_bad = 1;
         } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
             NEED_VALUE();
             if (bs_threads_parse(val, &o->threads, &err))
@@ -216,123 +264,33 @@ static int parse_args(int argc, char **argv, infer_opts *o)
         }
 #undef NEED_VALUE
     }
+    if ((r = cli_encode_check(&o->enc)))
+        return r;
     if (o->config && o->n_models) {
         cli_errorf("--config and -m cannot be combined");
         return see_help();
     }
+    if ((o->save_hidden || o->save_attn) && !o->save_path) {
+        cli_errorf("--save-hidden-states and --save-attentions need --save-tensors FILE");
+        return see_help();
+    }
+    if (o->save_path && (o->n_models > 1 || o->bucket)) {
+        cli_errorf(o->bucket ? "--save-tensors and --bucket do not go together"
+                             : "--save-tensors takes one model (-m) at a time");
+        fputs(o->bucket ? "hint: the saved rows are in input order with one T for all: "
+                          "bucketing would change neither\n"
+                        : "hint: run infer once per model, each with its own FILE\n",
+              stderr);
+        return -EXIT_USAGE;
+    }
+    if (o->bucket && o->format == FORMAT_JSON) {
+        cli_errorf("--bucket needs --format jsonl (a json document keeps its rows in order)");
+        return see_help();
+    }
+    if (o->bucket && o->bucket < o->batch_size)
+        o->bucket = o->batch_size; /* a window smaller than a batch sorts nothing */
     return 0;
 }
-
-/* ------------------------------------------------------------------- input lines */
-
-static void free_lines(line_t *lines, int n)
-{
-    for (int i = 0; i < n; i++) {
-        free(lines[i].a);
-        free(lines[i].b);
-    }
-    free(lines);
-}
-
-static char *dup_bytes(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-/* Parses a --json line: "text" or ["A", "B"]. Returns 0, or -1 after printing an error. */
-static int parse_json_line(const char *buf, long len, int lineno, line_t *out)
-{
-    cJSON *j = cJSON_ParseWithLength(buf, (size_t)len);
-    int ok = 0;
-    if (cJSON_IsString(j)) {
-        out->a = strdup(j->valuestring);
-        out->a_len = strlen(j->valuestring);
-        ok = out->a != NULL;
-    } else if (cJSON_IsArray(j) && cJSON_GetArraySize(j) == 2 &&
-               cJSON_IsString(cJSON_GetArrayItem(j, 0)) &&
-               cJSON_IsString(cJSON_GetArrayItem(j, 1))) {
-        const char *a = cJSON_GetArrayItem(j, 0)->valuestring;
-        const char *b = cJSON_GetArrayItem(j, 1)->valuestring;
-        out->a = strdup(a);
-        out->b = strdup(b);
-        out->a_len = strlen(a);
-        out->b_len = strlen(b);
-        ok = out->a && out->b;
-    } else {
-        cli_errorf("stdin line %d is not a JSON string or a two-string array", lineno);
-        fprintf(stderr, "hint: with --json write \"a sentence\" or "
-                        "[\"sentence A\", \"sentence B\"]\n");
-        cJSON_Delete(j);
-        return -1;
-    }
-    cJSON_Delete(j);
-    if (!ok) {
-        cli_errorf("out of memory reading stdin");
-        return -1;
-    }
-    return 0;
-}
-
-static int read_lines(const infer_opts *o, line_t **out, int *count)
-{
-    char *buf = NULL;
-    size_t cap = 0;
-    long len;
-    int n = 0, lcap = 0;
-    line_t *lines = NULL;
-    while ((len = cli_read_line(stdin, &buf, &cap)) >= 0) {
-        if (n == lcap) {
-            lcap = lcap ? 2 * lcap : 16;
-            line_t *nl = realloc(lines, (size_t)lcap * sizeof *nl);
-            if (!nl) {
-                cli_errorf("out of memory reading stdin");
-                goto fail;
-            }
-            lines = nl;
-        }
-        line_t *l = &lines[n];
-        memset(l, 0, sizeof *l);
-        n++;
-        if (o->json_input) {
-            if (parse_json_line(buf, len, n, l))
-                goto fail;
-        } else {
-            l->a = dup_bytes(buf, (size_t)len);
-            l->a_len = (size_t)len;
-            if (!l->a) {
-                cli_errorf("out of memory reading stdin");
-                goto fail;
-            }
-        }
-        size_t a = l->a_len, b = l->b ? l->b_len : 0;
-        l->a_len = cli_cut_utf8(l->a, a, CLI_TEXT_MAX);
-        if (l->b)
-            l->b_len = cli_cut_utf8(l->b, b, CLI_TEXT_MAX);
-        if (l->a_len != a || (l->b && l->b_len != b))
-            fprintf(stderr, "bertscope: note: line %d: a text of %zu bytes is cut to its first "
-                    "%zu\n", n, l->a_len != a ? a : b, l->a_len != a ? l->a_len : l->b_len);
-    }
-    free(buf);
-    if (n == 0) {
-        cli_errorf("no input: stdin is empty");
-        fprintf(stderr, "hint: echo 'This is a positive sentence.' | bertscope infer\n");
-        free(lines);
-        return -1;
-    }
-    *out = lines;
-    *count = n;
-    return 0;
-fail:
-    free(buf);
-    free_lines(lines, n);
-    return -1;
-}
-
 /* ------------------------------------------------------------------------- JSON */
 
 /* Tensors are streamed, not built into the cJSON tree: an MLM batch holds B x T x V
@@ -350,6 +308,7 @@ typedef struct {
 typedef struct {
     tensor_ref t[MAX_TENSORS];
     int n;
+    int compact; /* one line (JSON Lines), else one innermost row a line */
 } tensor_list;
 
 static void put_float(FILE *f, float v)
@@ -361,7 +320,7 @@ static void put_float(FILE *f, float v)
 }
 
 /* A nested list of floats, "%.9g" each (float precision, not cJSON's double digits),
- * one innermost row a line, indented like cJSON's objects. */
+ * one innermost row a line, indented like cJSON's objects; depth < 0: all on one line. */
 static void put_nested(FILE *f, const float *x, const int *dims, int rank, int depth)
 {
     fputc('[', f);
@@ -372,10 +331,11 @@ static void put_nested(FILE *f, const float *x, const int *dims, int rank, int d
         if (i)
             fputc(',', f);
         if (rank > 1) {
-            fputc('\n', f);
+            if (depth >= 0)
+                fputc('\n', f);
             for (int d = 0; d <= depth; d++)
                 fputc('\t', f);
-            put_nested(f, x + (size_t)i * inner, dims + 1, rank - 1, depth + 1);
+            put_nested(f, x + (size_t)i * inner, dims + 1, rank - 1, depth < 0 ? -1 : depth + 1);
         } else {
             if (i)
                 fputc(' ', f);
@@ -411,7 +371,7 @@ static void print_json(FILE *f, const char *text, const tensor_list *tl)
         int idx = atoi(q + 1);
         const char *end = strchr(q + 1, '\x01');
         if (idx >= 0 && idx < tl->n)
-            put_nested(f, tl->t[idx].x, tl->t[idx].dims, tl->t[idx].rank, 1);
+            put_nested(f, tl->t[idx].x, tl->t[idx].dims, tl->t[idx].rank, tl->compact ? -1 : 1);
         p = end ? end + 1 : q + strlen(q);
     }
 }
@@ -421,15 +381,19 @@ static cJSON *shape_json(const int *dims, int rank)
     return cJSON_CreateIntArray(dims, rank);
 }
 
+static cJSON *int_row(const int32_t *x, int T)
+{
+    cJSON *row = cJSON_CreateArray();
+    for (int t = 0; t < T; t++)
+        cJSON_AddItemToArray(row, cJSON_CreateNumber(x[t]));
+    return row;
+}
+
 static cJSON *int_matrix(const int32_t *x, int B, int T)
 {
     cJSON *rows = cJSON_CreateArray();
-    for (int b = 0; b < B; b++) {
-        cJSON *row = cJSON_CreateArray();
-        for (int t = 0; t < T; t++)
-            cJSON_AddItemToArray(row, cJSON_CreateNumber(x[(size_t)b * T + t]));
-        cJSON_AddItemToArray(rows, row);
-    }
+    for (int b = 0; b < B; b++)
+        cJSON_AddItemToArray(rows, int_row(x + (size_t)b * T, T));
     return rows;
 }
 
@@ -499,131 +463,144 @@ static cJSON *num9(double v)
     return cJSON_CreateRaw(tmp);
 }
 
-/* BertForSequenceClassification as the text-classification pipeline reads it: the
- * function is bs_head_score_fn's (problem_type, else the label count). */
-static cJSON *seq_predictions(const bs_model *m, const float *logits, int B, int C,
-                              bs_score_fn fn)
+/* ------------------------------------------------------------------ predictions */
+
+/* BertForSequenceClassification as the text-classification pipeline reads it, for one
+ * row of C logits: the function is bs_head_score_fn's (problem_type, else the label
+ * count). p holds C doubles of scratch. */
+static cJSON *seq_prediction(const bs_config *c, const float *logits, int C, bs_score_fn fn,
+                             double *p)
 {
-    const bs_config *c = bs_model_config(m);
-    cJSON *arr = cJSON_CreateArray();
-    double *p = malloc((size_t)C * sizeof *p);
-    if (!p)
-        return arr;
-    for (int b = 0; b < B; b++) {
-        bs_scores(fn, logits + (size_t)b * C, C, p);
+    bs_scores(fn, logits, C, p);
+    int best = bs_scores_argmax(p, C);
+    cJSON *o = cJSON_CreateObject();
+    char lb[32];
+    cJSON_AddStringToObject(o, "label", label_name(c, best, lb, sizeof lb));
+    cJSON_AddItemToObject(o, "score", num9(p[best]));
+    if (C > 1) {
+        cJSON *probs = cJSON_AddArrayToObject(o, "probs");
+        for (int i = 0; i < C; i++)
+            cJSON_AddItemToArray(probs, num9(p[i]));
+    }
+    return o;
+}
+
+/* Row b of a token-classification head: per position token, label, score, ignored. */
+static cJSON *tok_prediction(const bs_config *c, const bs_tokenizer *tok, const bs_batch *bt,
+                             int b, const float *logits, int C, bs_score_fn fn, double *p)
+{
+    int cls = bs_tokenizer_cls_id(tok), sep = bs_tokenizer_sep_id(tok);
+    int pad = bs_tokenizer_pad_id(tok);
+    cJSON *row = cJSON_CreateArray();
+    for (int t = 0; t < bt->T; t++) {
+        size_t i = (size_t)b * bt->T + t;
+        const bs_token *tk = &bt->tokens[i];
+        bs_scores(fn, logits + i * C, C, p);
         int best = bs_scores_argmax(p, C);
+        /* HF token classification trains [CLS]/[SEP]/[PAD] and non-first pieces with
+         * label -100: their predictions are junk (docs/hf-semantics.md, S2) */
+        int ignored = !bt->attention_mask[i] || tk->id == cls || tk->id == sep ||
+                      tk->id == pad ||
+                      (tk->flags & (BS_TOK_TEMPLATE | BS_TOK_PAD | BS_TOK_CONTINUATION));
         cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "token", piece_of(tok, tk));
         char lb[32];
         cJSON_AddStringToObject(o, "label", label_name(c, best, lb, sizeof lb));
         cJSON_AddItemToObject(o, "score", num9(p[best]));
-        if (C > 1) {
-            cJSON *probs = cJSON_AddArrayToObject(o, "probs");
-            for (int i = 0; i < C; i++)
-                cJSON_AddItemToArray(probs, num9(p[i]));
-        }
-        cJSON_AddItemToArray(arr, o);
+        cJSON_AddBoolToObject(o, "ignored", ignored);
+        cJSON_AddItemToArray(row, o);
     }
-    free(p);
-    return arr;
+    return row;
 }
 
-static cJSON *tok_predictions(const bs_model *m, const bs_tokenizer *tok, const bs_batch *bt,
-                              const float *logits, int C, bs_score_fn fn)
-{
-    const bs_config *c = bs_model_config(m);
-    int cls = bs_tokenizer_cls_id(tok), sep = bs_tokenizer_sep_id(tok);
-    int pad = bs_tokenizer_pad_id(tok);
-    cJSON *arr = cJSON_CreateArray();
-    double *p = malloc((size_t)C * sizeof *p);
-    if (!p)
-        return arr;
-    for (int b = 0; b < bt->B; b++) {
-        cJSON *row = cJSON_CreateArray();
-        for (int t = 0; t < bt->T; t++) {
-            size_t i = (size_t)b * bt->T + t;
-            const bs_token *tk = &bt->tokens[i];
-            bs_scores(fn, logits + i * C, C, p);
-            int best = bs_scores_argmax(p, C);
-            /* HF token classification trains [CLS]/[SEP]/[PAD] and non-first pieces with
-             * label -100: their predictions are junk (docs/hf-semantics.md, S2) */
-            int ignored = !bt->attention_mask[i] || tk->id == cls || tk->id == sep ||
-                          tk->id == pad ||
-                          (tk->flags & (BS_TOK_TEMPLATE | BS_TOK_PAD | BS_TOK_CONTINUATION));
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "token", piece_of(tok, tk));
-            char lb[32];
-            cJSON_AddStringToObject(o, "label", label_name(c, best, lb, sizeof lb));
-            cJSON_AddItemToObject(o, "score", num9(p[best]));
-            cJSON_AddBoolToObject(o, "ignored", ignored);
-            cJSON_AddItemToArray(row, o);
-        }
-        cJSON_AddItemToArray(arr, row);
-    }
-    free(p);
-    return arr;
-}
-
-/* BertForMaskedLM as HF's fill-mask pipeline reads it: softmax over the vocabulary at
- * each [MASK] position, the top k. Lines without [MASK] get an empty list; line_base is
- * the input line (from 0) of the batch's first text, as print_document takes it. */
-static cJSON *mlm_predictions(const bs_tokenizer *tok, const bs_batch *bt,
-                              const float *logits, int V, int k, bs_score_fn fn,
-                              bs_warnings *warn, int line_base)
+/* Row b of BertForMaskedLM as HF's fill-mask pipeline reads it: softmax over the
+ * vocabulary at each [MASK] position, the top k. A row without [MASK] gets an empty
+ * list and *no_mask = 1. p holds V doubles, top k ints of scratch. */
+static cJSON *mlm_prediction(const bs_tokenizer *tok, const bs_batch *bt, int b,
+                             const float *logits, int V, int k, bs_score_fn fn, double *p,
+                             int *top, int *no_mask)
 {
     int mask_id = bs_tokenizer_mask_id(tok);
-    cJSON *arr = cJSON_CreateArray();
-    double *p = malloc((size_t)V * sizeof *p);
-    int *top = malloc((size_t)k * sizeof *top);
-    if (!p || !top) {
-        free(p);
-        free(top);
-        return arr;
-    }
+    cJSON *row = cJSON_CreateArray();
+    int found = 0;
     if (k > V)
         k = V;
-    for (int b = 0; b < bt->B; b++) {
-        cJSON *row = cJSON_CreateArray();
-        int found = 0;
-        for (int t = 0; t < bt->T; t++) {
-            size_t i = (size_t)b * bt->T + t;
-            if (bt->input_ids[i] != mask_id || !bt->attention_mask[i])
-                continue;
-            found++;
-            bs_scores(fn, logits + i * V, V, p);
-            /* k passes of selection: k is small and V is ~30k */
-            for (int j = 0; j < k; j++) {
-                int best = -1;
-                for (int v = 0; v < V; v++) {
-                    int taken = 0;
-                    for (int q = 0; q < j && !taken; q++)
-                        taken = top[q] == v;
-                    if (!taken && (best < 0 || p[v] > p[best]))
-                        best = v;
-                }
-                top[j] = best;
+    for (int t = 0; t < bt->T; t++) {
+        size_t i = (size_t)b * bt->T + t;
+        if (bt->input_ids[i] != mask_id || !bt->attention_mask[i])
+            continue;
+        found++;
+        bs_scores(fn, logits + i * V, V, p);
+        /* k passes of selection: k is small and V is ~30k */
+        for (int j = 0; j < k; j++) {
+            int best = -1;
+            for (int v = 0; v < V; v++) {
+                int taken = 0;
+                for (int q = 0; q < j && !taken; q++)
+                    taken = top[q] == v;
+                if (!taken && (best < 0 || p[v] > p[best]))
+                    best = v;
             }
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddNumberToObject(o, "position", t);
-            cJSON *list = cJSON_AddArrayToObject(o, "top");
-            for (int j = 0; j < k; j++) {
-                cJSON *e = cJSON_CreateObject();
-                const char *piece = bs_tokenizer_piece(tok, top[j]);
-                cJSON_AddStringToObject(e, "token", piece ? piece : "");
-                cJSON_AddNumberToObject(e, "id", top[j]);
-                cJSON_AddItemToObject(e, "score", num9(p[top[j]]));
-                cJSON_AddItemToArray(list, e);
-            }
-            cJSON_AddItemToArray(row, o);
+            top[j] = best;
         }
-        if (!found)
-            bs_warn(warn, "line %d has no [MASK]: nothing for the masked-LM head to predict "
-                    "(write [MASK] where a word should be guessed)",
-                    line_base + bt->overflow_to_sample_mapping[b] + 1);
-        cJSON_AddItemToArray(arr, row);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "position", t);
+        cJSON *list = cJSON_AddArrayToObject(o, "top");
+        for (int j = 0; j < k; j++) {
+            cJSON *e = cJSON_CreateObject();
+            const char *piece = bs_tokenizer_piece(tok, top[j]);
+            cJSON_AddStringToObject(e, "token", piece ? piece : "");
+            cJSON_AddNumberToObject(e, "id", top[j]);
+            cJSON_AddItemToObject(e, "score", num9(p[top[j]]));
+            cJSON_AddItemToArray(list, e);
+        }
+        cJSON_AddItemToArray(row, o);
     }
-    free(p);
-    free(top);
-    return arr;
+    *no_mask = !found;
+    return row;
+}
+
+/* Scratch for the predictions of one model: V (or C) doubles and top-k ints. */
+typedef struct {
+    double *p;
+    int *top;
+} scratch;
+
+static int scratch_init(scratch *s, const bs_config *c, int k)
+{
+    int n = c->vocab_size > c->num_labels ? c->vocab_size : c->num_labels;
+    s->p = malloc((size_t)(n > 0 ? n : 1) * sizeof *s->p);
+    s->top = malloc((size_t)k * sizeof *s->top);
+    return s->p && s->top ? 0 : -1;
+}
+
+static void scratch_free(scratch *s)
+{
+    free(s->p);
+    free(s->top);
+}
+
+/* Row b's predictions for the head (NULL for base). *no_mask as mlm_prediction. */
+static cJSON *row_prediction(const bs_model *m, const bs_tokenizer *tok, const bs_batch *bt,
+                             int b, const bs_outputs *out, int k, scratch *s, int *no_mask)
+{
+    const bs_config *c = bs_model_config(m);
+    bs_head head = bs_model_head(m);
+    bs_score_fn fn = bs_head_score_fn(c, head); /* softmax for tok and mlm */
+    *no_mask = 0;
+    switch (head) {
+    case BS_HEAD_SEQ: {
+        int C = out->logits_shape[1];
+        return seq_prediction(c, out->logits + (size_t)b * C, C, fn, s->p);
+    }
+    case BS_HEAD_TOK:
+        return tok_prediction(c, tok, bt, b, out->logits, out->logits_shape[2], fn, s->p);
+    case BS_HEAD_MLM:
+        return mlm_prediction(tok, bt, b, out->logits, out->logits_shape[2], k, fn, s->p,
+                              s->top, no_mask);
+    default:
+        return NULL;
+    }
 }
 
 static void add_warnings(cJSON *arr, const bs_warnings *w)
@@ -632,75 +609,125 @@ static void add_warnings(cJSON *arr, const bs_warnings *w)
         cJSON_AddItemToArray(arr, cJSON_CreateString(w->items[i]));
 }
 
-/* Builds and prints one document for a forward pass over bt. */
+/* word_ids(), sequence_ids() (null for specials and pads) and special_tokens_mask of
+ * row b, added to obj. */
+static void add_row_ids(cJSON *obj, const bs_batch *bt, int b)
+{
+    cJSON *w = cJSON_AddArrayToObject(obj, "word_ids");
+    cJSON *q = cJSON_AddArrayToObject(obj, "sequence_ids");
+    cJSON *m = cJSON_AddArrayToObject(obj, "special_tokens_mask");
+    for (int t = 0; t < bt->T; t++) {
+        const bs_token *k = &bt->tokens[(size_t)b * bt->T + t];
+        cJSON_AddItemToArray(w, k->word < 0 ? cJSON_CreateNull() : cJSON_CreateNumber(k->word));
+        cJSON_AddItemToArray(q, k->segment < 0 ? cJSON_CreateNull()
+                                               : cJSON_CreateNumber(k->segment));
+        cJSON_AddItemToArray(m, cJSON_CreateNumber(BS_SPECIAL_TOKENS_MASK(k)));
+    }
+}
+
+static cJSON *token_row(const bs_tokenizer *tok, const bs_batch *bt, int b)
+{
+    cJSON *row = cJSON_CreateArray();
+    for (int t = 0; t < bt->T; t++)
+        cJSON_AddItemToArray(row,
+                             cJSON_CreateString(piece_of(tok, &bt->tokens[(size_t)b * bt->T + t])));
+    return row;
+}
+
+/* The encoding options as a document or a description line states them. */
+static cJSON *encoding_json(const infer_opts *o, const bs_encode_options *eo, int max_length)
+{
+    cJSON *enc = cJSON_CreateObject();
+    cJSON_AddStringToObject(enc, "padding", bs_padding_name(o->enc.padding));
+    cJSON_AddStringToObject(enc, "padding_side", bs_side_name(eo->padding_side));
+    cJSON_AddStringToObject(enc, "truncation", bs_truncation_name(o->enc.truncation));
+    if (max_length >= 0) /* null: neither truncation nor max_length padding applied */
+        cJSON_AddNumberToObject(enc, "max_length", max_length);
+    else
+        cJSON_AddNullToObject(enc, "max_length");
+    cJSON_AddStringToObject(enc, "truncation_side", bs_side_name(o->enc.truncation_side));
+    if (o->enc.pad_to_multiple_of)
+        cJSON_AddNumberToObject(enc, "pad_to_multiple_of", o->enc.pad_to_multiple_of);
+    if (o->enc.return_overflowing_tokens)
+        cJSON_AddNumberToObject(enc, "stride", o->enc.stride);
+    cJSON_AddBoolToObject(enc, "is_split_into_words", o->enc.split_words);
+    cJSON_AddBoolToObject(enc, "add_special_tokens", !o->enc.no_special_tokens);
+    return enc;
+}
+
+/* Prints cJSON's text of j (compact: on one line) with its tensors, and frees j. */
+static int emit(FILE *f, cJSON *j, tensor_list *tl, int compact)
+{
+    char *text = compact ? cJSON_PrintUnformatted(j) : cJSON_Print(j);
+    cJSON_Delete(j);
+    if (!text) {
+        cli_errorf("out of memory printing JSON");
+        return EXIT_FAIL;
+    }
+    tl->compact = compact;
+    print_json(f, text, tl);
+    fputc('\n', f);
+    free(text);
+    return EXIT_OK;
+}
+/* -------------------------------------------------------------- the json format */
+
+/* Builds and prints one document for a forward pass over bt; linenos[i] is the input
+ * line (from 1) of the batch's text i. */
 static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_batch *bt,
-                          const bs_outputs *out, const infer_opts *o, const bs_warnings *extra,
-                          int line_base)
+                          const bs_outputs *out, const infer_opts *o,
+                          const bs_encode_options *eo, const bs_warnings *extra,
+                          const long *linenos)
 {
     const bs_config *c = bs_model_config(m);
     bs_head head = bs_model_head(m);
     int B = bt->B, T = bt->T, H = c->hidden_size;
     bs_warnings own = {0};
     tensor_list tl = {0};
+    scratch s;
+    if (scratch_init(&s, c, o->top_k)) {
+        scratch_free(&s);
+        cli_errorf("out of memory");
+        return EXIT_FAIL;
+    }
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddItemToObject(doc, "model", model_json(m));
     cJSON *warnings = cJSON_AddArrayToObject(doc, "warnings"); /* filled at the end */
-    cJSON *enc = cJSON_AddObjectToObject(doc, "encoding");
-    cJSON_AddStringToObject(enc, "padding", bs_padding_name(o->padding));
-    cJSON_AddStringToObject(enc, "truncation", bs_truncation_name(o->truncation));
-    if (bt->max_length >= 0) /* null: neither truncation nor max_length padding applied */
-        cJSON_AddNumberToObject(enc, "max_length", bt->max_length);
-    else
-        cJSON_AddNullToObject(enc, "max_length");
-    cJSON_AddStringToObject(enc, "truncation_side", bs_side_name(o->truncation_side));
-    if (o->pad_to_multiple_of)
-        cJSON_AddNumberToObject(enc, "pad_to_multiple_of", o->pad_to_multiple_of);
-    if (o->return_overflowing_tokens)
-        cJSON_AddNumberToObject(enc, "stride", o->stride);
-    cJSON_AddBoolToObject(enc, "is_split_into_words", o->split_words);
-    if (o->padding == BS_PAD_NONE)
-        cJSON_AddNumberToObject(enc, "line", line_base + 1);
+    cJSON *enc = encoding_json(o, eo, bt->max_length);
+    cJSON_AddItemToObject(doc, "encoding", enc);
+    if (o->enc.padding == BS_PAD_NONE)
+        cJSON_AddNumberToObject(enc, "line", linenos[0]);
 
-    cJSON *tokens = cJSON_CreateArray();
-    for (int b = 0; b < B; b++) {
-        cJSON *row = cJSON_CreateArray();
-        for (int t = 0; t < T; t++)
-            cJSON_AddItemToArray(
-                row, cJSON_CreateString(piece_of(tok, &bt->tokens[(size_t)b * T + t])));
-        cJSON_AddItemToArray(tokens, row);
-    }
-    cJSON_AddItemToObject(doc, "tokens", tokens);
+    cJSON *tokens = cJSON_AddArrayToObject(doc, "tokens");
+    for (int b = 0; b < B; b++)
+        cJSON_AddItemToArray(tokens, token_row(tok, bt, b));
     cJSON_AddItemToObject(doc, "input_ids", int_matrix(bt->input_ids, B, T));
     cJSON_AddItemToObject(doc, "attention_mask", int_matrix(bt->attention_mask, B, T));
     cJSON_AddItemToObject(doc, "token_type_ids", int_matrix(bt->token_type_ids, B, T));
     /* word_ids() and sequence_ids() per row (null for specials and pads), and
      * special_tokens_mask; with --return-length, each row's len(input_ids) */
-    cJSON *words = cJSON_AddArrayToObject(doc, "word_ids");
-    cJSON *seqs = cJSON_AddArrayToObject(doc, "sequence_ids");
-    cJSON *smask = cJSON_AddArrayToObject(doc, "special_tokens_mask");
+    cJSON *rows[3] = {cJSON_AddArrayToObject(doc, "word_ids"),
+                      cJSON_AddArrayToObject(doc, "sequence_ids"),
+                      cJSON_AddArrayToObject(doc, "special_tokens_mask")};
     for (int b = 0; b < B; b++) {
-        cJSON *w = cJSON_CreateArray(), *q = cJSON_CreateArray(), *m = cJSON_CreateArray();
-        for (int t = 0; t < T; t++) {
-            const bs_token *k = &bt->tokens[(size_t)b * T + t];
-            cJSON_AddItemToArray(w, k->word < 0 ? cJSON_CreateNull() : cJSON_CreateNumber(k->word));
-            cJSON_AddItemToArray(q, k->segment < 0 ? cJSON_CreateNull()
-                                                   : cJSON_CreateNumber(k->segment));
-            cJSON_AddItemToArray(m, cJSON_CreateNumber(BS_SPECIAL_TOKENS_MASK(k)));
-        }
-        cJSON_AddItemToArray(words, w);
-        cJSON_AddItemToArray(seqs, q);
-        cJSON_AddItemToArray(smask, m);
+        cJSON *tmp = cJSON_CreateObject();
+        add_row_ids(tmp, bt, b);
+        cJSON_AddItemToArray(rows[0], cJSON_DetachItemFromObject(tmp, "word_ids"));
+        cJSON_AddItemToArray(rows[1], cJSON_DetachItemFromObject(tmp, "sequence_ids"));
+        cJSON_AddItemToArray(rows[2], cJSON_DetachItemFromObject(tmp, "special_tokens_mask"));
+        cJSON_Delete(tmp);
     }
-    if (o->return_overflowing_tokens) { /* the input line (from 0) of each row */
+    if (o->enc.return_overflowing_tokens) { /* the input line (from 0) of each row */
         cJSON *map = cJSON_AddArrayToObject(doc, "overflow_to_sample_mapping");
         for (int b = 0; b < B; b++)
             cJSON_AddItemToArray(
-                map, cJSON_CreateNumber(line_base + bt->overflow_to_sample_mapping[b]));
+                map, cJSON_CreateNumber((double)linenos[bt->overflow_to_sample_mapping[b]] - 1));
     }
-    if (o->return_length) {
+    if (o->enc.return_length) {
         cJSON *lens = cJSON_AddArrayToObject(doc, "length");
         for (int b = 0; b < B; b++) /* pads included; unpadded rows may differ */
-            cJSON_AddItemToArray(lens, cJSON_CreateNumber(cli_row_length(bt, b, o->padding)));
+            cJSON_AddItemToArray(lens,
+                                 cJSON_CreateNumber(cli_row_length(bt, b, o->enc.padding)));
     }
 
     int bt_dims[2] = {B, T}, bth[3] = {B, T, H}, bh[2] = {B, H};
@@ -715,7 +742,7 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
         cJSON_AddItemToObject(shapes, "logits", shape_json(out->logits_shape, out->logits_rank));
 
     const float *last = out->hidden + (size_t)c->num_layers * B * T * H;
-    if (!o->no_logits) {
+    if (o->logits) {
         if (out->logits)
             cJSON_AddItemToObject(doc, "logits", float_tensor(&tl, out->logits, out->logits_shape,
                                                               out->logits_rank));
@@ -727,26 +754,21 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
         }
     }
 
-    bs_score_fn fn = bs_head_score_fn(c, head); /* softmax for tok and mlm */
-    switch (head) {
-    case BS_HEAD_SEQ:
-        cJSON_AddItemToObject(doc, "predictions",
-                              seq_predictions(m, out->logits, B, out->logits_shape[1], fn));
-        break;
-    case BS_HEAD_TOK:
-        cJSON_AddItemToObject(doc, "predictions",
-                              tok_predictions(m, tok, bt, out->logits, out->logits_shape[2], fn));
-        break;
-    case BS_HEAD_MLM:
-        cJSON_AddItemToObject(doc, "predictions",
-                              mlm_predictions(tok, bt, out->logits, out->logits_shape[2],
-                                              o->top_k, fn, &own, line_base));
-        break;
-    default:
-        break;
+    if (head == BS_HEAD_SEQ || head == BS_HEAD_TOK || head == BS_HEAD_MLM) {
+        cJSON *preds = cJSON_AddArrayToObject(doc, "predictions");
+        for (int b = 0; b < B; b++) {
+            int no_mask;
+            cJSON_AddItemToArray(preds, row_prediction(m, tok, bt, b, out, o->top_k, &s,
+                                                       &no_mask));
+            if (no_mask)
+                bs_warn(&own, "line %ld has no [MASK]: nothing for the masked-LM head to "
+                        "predict (write [MASK] where a word should be guessed)",
+                        linenos[bt->overflow_to_sample_mapping[b]]);
+        }
+        cJSON_AddStringToObject(doc, "prediction_function",
+                                bs_score_fn_name(bs_head_score_fn(c, head)));
     }
-    if (head == BS_HEAD_SEQ || head == BS_HEAD_TOK || head == BS_HEAD_MLM)
-        cJSON_AddStringToObject(doc, "prediction_function", bs_score_fn_name(fn));
+    scratch_free(&s);
 
     add_warnings(warnings, bs_model_warnings(m));
     add_warnings(warnings, bs_tokenizer_warnings(tok));
@@ -754,19 +776,8 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     add_warnings(warnings, &bt->warnings);
     add_warnings(warnings, &own);
     bs_warnings_free(&own);
-
-    char *text = cJSON_Print(doc);
-    cJSON_Delete(doc);
-    if (!text) {
-        cli_errorf("out of memory printing JSON");
-        return EXIT_FAIL;
-    }
-    print_json(stdout, text, &tl);
-    fputc('\n', stdout);
-    free(text);
-    return EXIT_OK;
+    return emit(stdout, doc, &tl, 0);
 }
-
 /* -------------------------------------------------------------------------- runs */
 
 static int is_dir(const char *p)
@@ -808,21 +819,43 @@ static bs_status load_tokenizer(const char *model_path, bs_tokenizer **tok, bs_w
     return bs_tokenizer_load(tok, fallback, err);
 }
 
-static int run_model(const char *model_arg, const infer_opts *o, const line_t *lines, int n)
+/* One model ready to run: its tokenizer, thread pool and activations. */
+typedef struct {
+    bs_model *m;
+    bs_tokenizer *tok;
+    bs_pool *pool;
+    bs_run *run;
+    bs_warnings extra;    /* warnings of the setup (tokenizer fallback, vocab size) */
+    bs_warnings seen;     /* the batch warnings already printed to stderr */
+    bs_encode_options eo;
+    int tok_v, model_v;
+    scratch s;
+    long no_mask, first_no_mask; /* mlm rows without [MASK]: how many, the first line */
+} model_ctx;
+
+static void ctx_close(model_ctx *c)
+{
+    bs_run_free(c->run);
+    bs_pool_free(c->pool);
+    bs_tokenizer_free(c->tok);
+    bs_model_free(c->m);
+    bs_warnings_free(&c->extra);
+    bs_warnings_free(&c->seen);
+    scratch_free(&c->s);
+    memset(c, 0, sizeof *c);
+}
+
+/* Loads model_arg (NULL with --config) and its tokenizer. Returns 0, or an exit code
+ * after printing the error. */
+static int ctx_open(model_ctx *c, const char *model_arg, const infer_opts *o)
 {
     bs_error err = {0};
-    bs_model *m = NULL;
-    bs_tokenizer *tok = NULL;
-    bs_pool *pool = NULL;
-    bs_run *run = NULL;
-    bs_warnings extra = {0};
     bs_status st;
     char path[PATH_MAX];
     const char *mpath = NULL;
-    int rc = EXIT_OK;
-
+    memset(c, 0, sizeof *c);
     if (o->config) {
-        st = bs_model_from_builtin(&m, o->config, &o->lo, &err);
+        st = bs_model_from_builtin(&c->m, o->config, &o->lo, &err);
     } else {
         mpath = cli_model_path(model_arg, path, sizeof path);
         if (o->default_model && !is_dir(mpath)) {
@@ -830,95 +863,622 @@ static int run_model(const char *model_arg, const infer_opts *o, const line_t *l
             cli_errorf("the built-in model '%s' is not in '%s'", model_arg, cli_weights_dir());
             fprintf(stderr, "hint: pass -m PATH for a checkpoint folder, or --config NAME "
                             "for a random model of a built-in geometry\n");
-            bs_warnings_free(&extra);
             return EXIT_FAIL;
         }
-        st = bs_model_load(&m, mpath, &o->lo, &err);
+        st = bs_model_load(&c->m, mpath, &o->lo, &err);
     }
-    if (st != BS_OK)
-        goto fail;
-    if ((st = load_tokenizer(mpath, &tok, &extra, &err)) != BS_OK)
-        goto fail;
-    if ((st = bs_pool_create(&pool, o->threads, &err)) != BS_OK ||
-        (st = bs_run_create(&run, m, pool, &err)) != BS_OK)
-        goto fail;
-    int tok_v = bs_tokenizer_vocab_size(tok), model_v = bs_model_config(m)->vocab_size;
-    if (tok_v > model_v)
-        bs_warn(&extra, "the tokenizer has %d pieces but the model's vocab_size is %d: ids "
-                "from %d up cannot go through the model", tok_v, model_v, model_v);
-
-    bs_encode_options eo = bs_encode_defaults(tok);
-    eo.padding = o->padding;
-    eo.truncation = o->truncation;
-    /* as transformers resolves them: an unset max_length is model_max_length, or none */
-    eo.max_length = o->max_length;
-    eo.truncation_unset = !o->truncation_given;
-    eo.truncation_side = o->truncation_side;
-    eo.pad_to_multiple_of = o->pad_to_multiple_of;
-    eo.stride = o->stride;
-    eo.return_overflowing_tokens = o->return_overflowing_tokens;
-
-    bs_text *texts = calloc((size_t)n, sizeof *texts);
-    if (!texts) {
+    if (st == BS_OK)
+        st = load_tokenizer(mpath, &c->tok, &c->extra, &err);
+    if (st == BS_OK && (st = bs_pool_create(&c->pool, o->threads, &err)) == BS_OK)
+        st = bs_run_create(&c->run, c->m, c->pool, &err);
+    if (st == BS_OK && scratch_init(&c->s, bs_model_config(c->m), o->top_k))
         st = bs_fail(&err, BS_ERR_NOMEM, "out of memory");
-        goto fail;
+    if (st != BS_OK) {
+        fflush(stdout);
+        cli_error(&err);
+        ctx_close(c);
+        return cli_exit_code(st);
     }
-    /* with --is-split-into-words, spans[i] holds line i's word spans */
-    size_t **spans = o->split_words ? calloc((size_t)n, sizeof *spans) : NULL;
-    for (int i = 0; i < n; i++) {
-        texts[i] = (bs_text){.a = lines[i].a, .a_len = lines[i].a_len, .b = lines[i].b,
-                             .b_len = lines[i].b_len};
-        if (o->split_words && (!spans || !(spans[i] = cli_split_words(&texts[i]))))
-            st = bs_fail(&err, BS_ERR_NOMEM, "out of memory");
-    }
+    c->tok_v = bs_tokenizer_vocab_size(c->tok);
+    c->model_v = bs_model_config(c->m)->vocab_size;
+    if (c->tok_v > c->model_v)
+        bs_warn(&c->extra, "the tokenizer has %d pieces but the model's vocab_size is %d: ids "
+                "from %d up cannot go through the model", c->tok_v, c->model_v, c->model_v);
+    c->eo = cli_encode_apply(&o->enc, c->tok);
+    return 0;
+}
 
-    /* padding none: each line alone (B = 1); otherwise the whole batch at once */
-    int step = o->padding == BS_PAD_NONE ? 1 : n;
-    for (int i = 0; i < n && rc == EXIT_OK && st == BS_OK; i += step) {
-        bs_batch bt = {0};
-        st = bs_encode_batch(tok, texts + i, step, &eo, &bt, &err);
-        if (st == BS_OK) {
-            st = bs_forward(run, bt.input_ids, bt.attention_mask, bt.token_type_ids, bt.B, bt.T,
-                            &err);
-            if (st == BS_ERR_INPUT && tok_v > model_v)
-                bs_hint(&err, "the tokenizer (%d pieces) does not belong to this model "
-                        "(vocab_size %d); put the model's vocab.txt next to its config.json",
-                        tok_v, model_v);
+/* Encodes texts[0..n) (input lines linenos[]) and runs the model on them. On failure
+ * the error names the line at fault where one is, and says which option fixes a batch
+ * too big for memory; the batch's warnings are printed (no output carries them). */
+static bs_status run_batch(model_ctx *c, const infer_opts *o, const bs_text *texts, int n,
+                           const long *linenos, bs_batch *bt, bs_error *err)
+{
+    memset(bt, 0, sizeof *bt);
+    bs_status st = bs_encode_batch(c->tok, texts, n, &c->eo, bt, err);
+    if (st == BS_OK) {
+        st = bs_forward(c->run, bt->input_ids, bt->attention_mask, bt->token_type_ids, bt->B,
+                        bt->T, err);
+        if (st == BS_ERR_INPUT && c->tok_v > c->model_v)
+            bs_hint(err, "the tokenizer (%d pieces) does not belong to this model "
+                    "(vocab_size %d); put the model's vocab.txt next to its config.json",
+                    c->tok_v, c->model_v);
+    }
+    if (st == BS_OK)
+        return st;
+    /* name the line: the first row too long for the model, else the batch's lines */
+    int max_pos = bs_model_config(c->m)->max_position, row = -1;
+    for (int r = 0; bt->length && r < bt->B && row < 0; r++)
+        if (bt->length[r] > max_pos)
+            row = r;
+    char m[sizeof err->msg];
+    if (row >= 0)
+        snprintf(m, sizeof m, "line %ld: %.900s", linenos[bt->overflow_to_sample_mapping[row]],
+                 err->msg);
+    else if (n == 1)
+        snprintf(m, sizeof m, "line %ld: %.900s", linenos[0], err->msg);
+    else
+        snprintf(m, sizeof m, "lines %ld-%ld: %.900s", linenos[0], linenos[n - 1], err->msg);
+    memcpy(err->msg, m, sizeof m);
+    if ((st == BS_ERR_NOMEM || st == BS_ERR_LIMIT) && !err->hint[0])
+        bs_hint(err, "a batch of %d rows x %d positions is too big: lower --batch-size (now "
+                "%d), or cut the rows with --truncation --max-length N%s", bt->B, bt->T,
+                o->enc.padding == BS_PAD_NONE ? 1 : o->batch_size,
+                o->format == FORMAT_JSON ? "; --format jsonl runs a batch at a time" : "");
+    cli_warn_once(&bt->warnings, &c->seen);
+    bs_batch_free(bt);
+    return st;
+}
+
+/* Checks stdout after a batch's output. Returns 0 to go on, 1 when the reader closed
+ * the pipe (as `| head` does: stop quietly, exit 0), or -1 after reporting a write that
+ * failed (a full disk: exit 1). */
+static int out_status(void)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return 0;
+    if (errno == EPIPE)
+        return 1;
+    cli_errorf("cannot write the output: %s", errno ? strerror(errno) : "write error");
+    return -1;
+}
+
+/* The lines skipped by --skip-bad-lines, reported at the end. */
+typedef struct {
+    long count;
+    long first[10];
+} skipped_lines;
+
+/* Reads the next good line. Returns CLI_READ_OK or CLI_READ_EOF, or -exitcode after
+ * reporting a bad line (without --skip-bad-lines) or a lack of memory. */
+static int next_line(cli_reader *rd, const infer_opts *o, cli_line *li, skipped_lines *sk)
+{
+    for (;;) {
+        char why[160];
+        int r = cli_reader_next(rd, li, why, sizeof why);
+        if (r == CLI_READ_OK || r == CLI_READ_EOF)
+            return r;
+        if (r == CLI_READ_NOMEM) {
+            cli_errorf("out of memory reading line %ld", rd->lineno);
+            return -EXIT_FAIL;
         }
-        if (st == BS_OK)
-            rc = print_document(m, tok, &bt, bs_run_outputs(run), o, &extra, i);
-        else { /* no document to carry them: why the tokens were not cut, say, is on stderr
-                * (a batch holds each kind of warning once, so all of them are printed) */
-            bs_warnings seen = {0};
-            cli_warn_once(&bt.warnings, &seen);
-            bs_warnings_free(&seen);
+        if (!o->skip_bad) {
+            fflush(stdout);
+            cli_errorf("line %ld: %s", rd->lineno, why);
+            fputs(o->enc.json ? "hint: with --json write \"a sentence\" or [\"sentence A\", "
+                                "\"sentence B\"]; --skip-bad-lines skips such lines\n"
+                              : "hint: --skip-bad-lines skips such lines and lists them at "
+                                "the end\n",
+                  stderr);
+            return -EXIT_USAGE;
         }
-        bs_batch_free(&bt);
-        if (st != BS_OK)
+        if (sk->count < 10)
+            sk->first[sk->count] = rd->lineno;
+        sk->count++;
+    }
+}
+
+static void report_skipped(const skipped_lines *sk)
+{
+    if (!sk->count)
+        return;
+    fprintf(stderr, "bertscope: warning: skipped %ld bad line%s (--skip-bad-lines):",
+            sk->count, sk->count == 1 ? "" : "s");
+    for (long i = 0; i < sk->count && i < 10; i++)
+        fprintf(stderr, " %ld", sk->first[i]);
+    fputs(sk->count > 10 ? " ...\n" : "\n", stderr);
+}
+
+/* ----------------------------------------------------------- --save-tensors */
+
+/* The tensors of --save-tensors, declared at the first batch, whose T every later batch
+ * must share: one file holds (N, T, ...) tensors, as one HF call on all the lines would
+ * return them. */
+typedef struct {
+    cli_tensor_file *f;
+    int T;          /* 0 until the first batch */
+    int ids, mask, types, map, logits, last, pooled, hidden, attn;
+    int L;
+} saver;
+
+/* Declares the tensors for bt's shapes. Returns 0 or -1 with why. */
+static int saver_declare(saver *sv, const infer_opts *o, const bs_model *m, const bs_batch *bt,
+                         const bs_outputs *out, char *why, size_t n)
+{
+    const bs_config *c = bs_model_config(m);
+    int T = bt->T, H = c->hidden_size, A = c->num_heads;
+    int t1[1] = {T}, th[2] = {T, H}, h1[1] = {H}, att[3] = {A, T, T};
+    sv->T = T;
+    sv->L = c->num_layers;
+    sv->map = sv->logits = sv->last = sv->pooled = sv->hidden = sv->attn = -1;
+    if ((sv->ids = cli_tf_tensor(sv->f, "input_ids", 1, t1, 1, why, n)) < 0 ||
+        (sv->mask = cli_tf_tensor(sv->f, "attention_mask", 1, t1, 1, why, n)) < 0 ||
+        (sv->types = cli_tf_tensor(sv->f, "token_type_ids", 1, t1, 1, why, n)) < 0)
+        return -1;
+    if (o->enc.return_overflowing_tokens &&
+        (sv->map = cli_tf_tensor(sv->f, "overflow_to_sample_mapping", 1, NULL, 0, why, n)) < 0)
+        return -1;
+    if (out->logits) {
+        if ((sv->logits = cli_tf_tensor(sv->f, "logits", 0, out->logits_shape + 1,
+                                        out->logits_rank - 1, why, n)) < 0)
+            return -1;
+    } else {
+        if ((sv->last = cli_tf_tensor(sv->f, "last_hidden_state", 0, th, 2, why, n)) < 0)
+            return -1;
+        if (out->pooled &&
+            (sv->pooled = cli_tf_tensor(sv->f, "pooler_output", 0, h1, 1, why, n)) < 0)
+            return -1;
+    }
+    char name[32];
+    for (int l = 0; o->save_hidden && l <= sv->L; l++) { /* output_hidden_states=True */
+        snprintf(name, sizeof name, "hidden_states.%d", l);
+        int k = cli_tf_tensor(sv->f, name, 0, th, 2, why, n);
+        if (k < 0)
+            return -1;
+        if (l == 0)
+            sv->hidden = k;
+    }
+    for (int l = 0; o->save_attn && l < sv->L; l++) { /* output_attentions=True */
+        snprintf(name, sizeof name, "attentions.%d", l);
+        int k = cli_tf_tensor(sv->f, name, 0, att, 3, why, n);
+        if (k < 0)
+            return -1;
+        if (l == 0)
+            sv->attn = k;
+    }
+    return 0;
+}
+
+/* Appends a batch's rows. Returns 0, -1 with why (a write failed), or -2 when bt's T is
+ * not the file's. */
+static int saver_batch(saver *sv, const infer_opts *o, const bs_model *m, const bs_batch *bt,
+                       const bs_outputs *out, const long *linenos, char *why, size_t n)
+{
+    if (!sv->T && saver_declare(sv, o, m, bt, out, why, n))
+        return -1;
+    if (bt->T != sv->T)
+        return -2;
+    const bs_config *c = bs_model_config(m);
+    size_t B = (size_t)bt->B, T = (size_t)bt->T, H = (size_t)c->hidden_size;
+    size_t A = (size_t)c->num_heads;
+    if (cli_tf_append(sv->f, sv->ids, bt->input_ids, B, why, n) ||
+        cli_tf_append(sv->f, sv->mask, bt->attention_mask, B, why, n) ||
+        cli_tf_append(sv->f, sv->types, bt->token_type_ids, B, why, n))
+        return -1;
+    if (sv->map >= 0)
+        for (size_t r = 0; r < B; r++) { /* the input line, from 0, as tokenize prints it */
+            int32_t line = (int32_t)(linenos[bt->overflow_to_sample_mapping[r]] - 1);
+            if (cli_tf_append(sv->f, sv->map, &line, 1, why, n))
+                return -1;
+        }
+    const float *last = out->hidden + (size_t)sv->L * B * T * H;
+    if ((sv->logits >= 0 && cli_tf_append(sv->f, sv->logits, out->logits, B, why, n)) ||
+        (sv->last >= 0 && cli_tf_append(sv->f, sv->last, last, B, why, n)) ||
+        (sv->pooled >= 0 && cli_tf_append(sv->f, sv->pooled, out->pooled, B, why, n)))
+        return -1;
+    for (int l = 0; sv->hidden >= 0 && l <= sv->L; l++)
+        if (cli_tf_append(sv->f, sv->hidden + l, out->hidden + (size_t)l * B * T * H, B, why, n))
+            return -1;
+    for (int l = 0; sv->attn >= 0 && l < sv->L; l++)
+        if (cli_tf_append(sv->f, sv->attn + l, out->attn + (size_t)l * B * A * T * T, B, why, n))
+            return -1;
+    return 0;
+}
+
+/* Opens --save-tensors' file, when asked, for the model of c. Returns 0 or an exit code
+ * after reporting. */
+static int saver_open(saver *sv, const infer_opts *o, const model_ctx *c)
+{
+    char why[512];
+    if (!o->save_path)
+        return 0;
+    if (!(sv->f = cli_tf_create(o->save_path, why, sizeof why))) {
+        cli_errorf("--save-tensors: %s", why);
+        return EXIT_USAGE;
+    }
+    cli_tf_metadata(sv->f, "format", "pt");
+    cli_tf_metadata(sv->f, "model", bs_model_path(c->m));
+    cli_tf_metadata(sv->f, "padding", bs_padding_name(o->enc.padding));
+    return 0;
+}
+
+/* Turns saver_batch's answer r for bt (n texts, input lines linenos) into an exit code,
+ * reporting a failure. */
+static int saver_report(const saver *sv, int r, const bs_batch *bt, const long *linenos, int n,
+                        const char *why)
+{
+    if (r == -2) {
+        fflush(stdout);
+        cli_errorf("--save-tensors: lines %ld-%ld make a batch of T %d, but the first batch "
+                   "had T %d: a file holds one T", linenos[0], linenos[n - 1], bt->T, sv->T);
+        fprintf(stderr, "hint: --padding max_length --max-length N gives every batch the same "
+                        "T (or a --batch-size above the number of lines makes one batch)\n");
+        return EXIT_USAGE;
+    }
+    if (r) {
+        cli_errorf("--save-tensors: %s", why);
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+/* The json format: all of stdin one batch (with --padding none, a batch per line; with
+ * --batch-size, that many lines), one document per batch and model. */
+static int run_json(const infer_opts *o)
+{
+    cli_reader rd = {.in = stdin, .args = &o->enc, .strict_utf8 = 1};
+    skipped_lines sk = {0};
+    cli_line *lines = NULL;
+    bs_text *texts = NULL;
+    long *linenos = NULL;
+    int n = 0, cap = 0, rc = EXIT_OK;
+    saver sv = {0};
+    char why[512];
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            cli_line *nl = realloc(lines, (size_t)cap * sizeof *nl);
+            if (!nl) {
+                cli_errorf("out of memory reading stdin");
+                rc = EXIT_FAIL;
+                break;
+            }
+            lines = nl;
+        }
+        int r = next_line(&rd, o, &lines[n], &sk);
+        if (r == CLI_READ_EOF)
             break;
+        if (r < 0) {
+            rc = -r;
+            break;
+        }
+        n++;
     }
-    for (int i = 0; spans && i < n; i++)
-        free(spans[i]);
-    free(spans);
+    cli_reader_free(&rd);
+    if (rc == EXIT_OK && n == 0) {
+        cli_errorf("no input: %s", sk.count ? "every line was bad" : "stdin is empty");
+        fprintf(stderr, "hint: echo 'This is a positive sentence.' | bertscope infer\n");
+        rc = EXIT_USAGE;
+    }
+    if (rc == EXIT_OK) {
+        texts = calloc((size_t)n, sizeof *texts);
+        linenos = calloc((size_t)n, sizeof *linenos);
+        if (!texts || !linenos) {
+            cli_errorf("out of memory");
+            rc = EXIT_FAIL;
+        }
+    }
+    for (int i = 0; rc == EXIT_OK && i < n; i++) {
+        texts[i] = lines[i].t;
+        linenos[i] = lines[i].lineno;
+    }
+    int n_models = o->config ? 1 : o->n_models, stop = 0;
+    for (int k = 0; k < n_models && rc == EXIT_OK && !stop; k++) {
+        model_ctx c;
+        if ((rc = ctx_open(&c, o->config ? NULL : o->models[k], o)) ||
+            (rc = saver_open(&sv, o, &c)))
+            break;
+        /* padding none: each line alone (B = 1); otherwise the whole input at once, or
+         * --batch-size lines a document */
+        int step = o->enc.padding == BS_PAD_NONE ? 1 : o->batch_size_given ? o->batch_size : n;
+        for (int i = 0; i < n && rc == EXIT_OK && !stop; i += step) {
+            bs_batch bt;
+            bs_error err = {0};
+            int m = n - i < step ? n - i : step;
+            bs_status st = run_batch(&c, o, texts + i, m, linenos + i, &bt, &err);
+            if (st != BS_OK) {
+                fflush(stdout);
+                cli_error(&err);
+                rc = cli_exit_code(st);
+                break;
+            }
+            rc = print_document(c.m, c.tok, &bt, bs_run_outputs(c.run), o, &c.eo, &c.extra,
+                                linenos + i);
+            if (rc == EXIT_OK && sv.f)
+                rc = saver_report(&sv, saver_batch(&sv, o, c.m, &bt, bs_run_outputs(c.run),
+                                                   linenos + i, why, sizeof why),
+                                  &bt, linenos + i, m, why);
+            bs_batch_free(&bt);
+            int w = rc == EXIT_OK ? out_status() : 0;
+            if (w) { /* a failed write, or a reader gone: stop either way */
+                rc = w < 0 ? EXIT_FAIL : EXIT_OK;
+                stop = 1;
+            }
+        }
+        ctx_close(&c);
+    }
+    if (rc == EXIT_OK && !stop && sv.f && sv.T && cli_tf_finish(sv.f, why, sizeof why)) {
+        cli_errorf("--save-tensors: %s", why);
+        rc = EXIT_FAIL;
+    }
+    cli_tf_free(sv.f);
+    if (!stop)
+        report_skipped(&sk);
+    for (int i = 0; i < n; i++)
+        cli_line_free(&lines[i]);
+    free(lines);
     free(texts);
-    if (st != BS_OK)
-        goto fail;
-    bs_run_free(run);
-    bs_pool_free(pool);
-    bs_tokenizer_free(tok);
-    bs_model_free(m);
-    bs_warnings_free(&extra);
+    free(linenos);
     return rc;
+}
+/* ------------------------------------------------------------- the jsonl format */
 
-fail:
-    fflush(stdout);
-    cli_error(&err);
-    bs_run_free(run);
-    bs_pool_free(pool);
-    bs_tokenizer_free(tok);
-    bs_model_free(m);
-    bs_warnings_free(&extra);
-    return cli_exit_code(st);
+/* The first line for a model: what it is and how lines are encoded and batched. */
+static int print_description(const model_ctx *c, const infer_opts *o, int index)
+{
+    const bs_config *cfg = bs_model_config(c->m);
+    bs_head head = bs_model_head(c->m);
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddItemToObject(d, "model", model_json(c->m));
+    if (index >= 0)
+        cJSON_AddNumberToObject(d, "model_index", index);
+    cJSON_AddStringToObject(d, "format", "jsonl");
+    /* the max_length transformers resolves: the one given, else model_max_length when
+     * truncation or max_length padding needs one */
+    int ml = o->enc.max_length;
+    int need = o->enc.truncation_given ? o->enc.truncation != BS_TRUNC_NONE
+                                       : o->enc.padding == BS_PAD_MAX_LENGTH;
+    if (ml < 0 && need)
+        ml = bs_tokenizer_get_settings(c->tok)->model_max_length > 0
+                 ? bs_tokenizer_get_settings(c->tok)->model_max_length : -1;
+    cJSON_AddItemToObject(d, "encoding", encoding_json(o, &c->eo, ml));
+    cJSON_AddNumberToObject(d, "batch_size", o->enc.padding == BS_PAD_NONE ? 1 : o->batch_size);
+    if (o->bucket)
+        cJSON_AddNumberToObject(d, "bucket", o->bucket);
+    else
+        cJSON_AddNullToObject(d, "bucket");
+    if (head == BS_HEAD_SEQ || head == BS_HEAD_TOK || head == BS_HEAD_MLM)
+        cJSON_AddStringToObject(d, "prediction_function",
+                                bs_score_fn_name(bs_head_score_fn(cfg, head)));
+    if (head == BS_HEAD_MLM)
+        cJSON_AddNumberToObject(d, "top_k", o->top_k);
+    cJSON_AddBoolToObject(d, "logits", o->logits);
+    cJSON *w = cJSON_AddArrayToObject(d, "warnings");
+    add_warnings(w, bs_model_warnings(c->m));
+    add_warnings(w, bs_tokenizer_warnings(c->tok));
+    add_warnings(w, &c->extra);
+    tensor_list tl = {0};
+    return emit(stdout, d, &tl, 1);
+}
+
+/* Row b of a batch as one JSON line into f. */
+static int print_row(FILE *f, model_ctx *c, const infer_opts *o, const bs_batch *bt, int b,
+                     long lineno, long batch_no, int index)
+{
+    const bs_outputs *out = bs_run_outputs(c->run);
+    const bs_config *cfg = bs_model_config(c->m);
+    int T = bt->T, H = cfg->hidden_size;
+    tensor_list tl = {0};
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "line", (double)lineno);
+    if (index >= 0)
+        cJSON_AddNumberToObject(j, "model_index", index);
+    cJSON_AddNumberToObject(j, "batch", (double)batch_no);
+    cJSON_AddNumberToObject(j, "T", T);
+    cJSON_AddItemToObject(j, "tokens", token_row(c->tok, bt, b));
+    cJSON_AddItemToObject(j, "input_ids", int_row(bt->input_ids + (size_t)b * T, T));
+    cJSON_AddItemToObject(j, "attention_mask", int_row(bt->attention_mask + (size_t)b * T, T));
+    cJSON_AddItemToObject(j, "token_type_ids", int_row(bt->token_type_ids + (size_t)b * T, T));
+    add_row_ids(j, bt, b);
+    if (o->enc.return_length)
+        cJSON_AddNumberToObject(j, "length", cli_row_length(bt, b, o->enc.padding));
+    if (o->enc.return_overflowing_tokens)
+        cJSON_AddNumberToObject(j, "overflow_to_sample_mapping", (double)lineno - 1);
+    int no_mask;
+    cJSON *pred = row_prediction(c->m, c->tok, bt, b, out, o->top_k, &c->s, &no_mask);
+    if (pred)
+        cJSON_AddItemToObject(j, "predictions", pred);
+    if (no_mask && c->no_mask++ == 0)
+        c->first_no_mask = lineno;
+    if (o->logits) {
+        if (out->logits) { /* this row's slice of the head's output */
+            size_t row = 1;
+            for (int d = 1; d < out->logits_rank; d++)
+                row *= (size_t)out->logits_shape[d];
+            cJSON_AddItemToObject(j, "logits",
+                                  float_tensor(&tl, out->logits + (size_t)b * row,
+                                               out->logits_shape + 1, out->logits_rank - 1));
+        } else {
+            int th[2] = {T, H};
+            const float *last = out->hidden + ((size_t)cfg->num_layers * bt->B + b) * T * H;
+            cJSON_AddItemToObject(j, "last_hidden_state", float_tensor(&tl, last, th, 2));
+            if (out->pooled)
+                cJSON_AddItemToObject(j, "pooler_output",
+                                      float_tensor(&tl, out->pooled + (size_t)b * H, &H, 1));
+        }
+    }
+    return emit(f, j, &tl, 1);
+}
+
+/* One window of input lines and the output of each, kept until the window is done so
+ * that rows come out in input order whatever order the batches ran in. */
+typedef struct {
+    cli_line *lines;
+    int *order;    /* the lines in the order they are batched */
+    char **out;    /* each line's rows (open_memstream) */
+    size_t *out_len;
+    FILE **outf;
+    bs_text *texts;
+    long *linenos;
+} window;
+
+static void window_free(window *w, int cap)
+{
+    for (int i = 0; w->lines && i < cap; i++)
+        cli_line_free(&w->lines[i]);
+    free(w->lines);
+    free(w->order);
+    free(w->out);
+    free(w->out_len);
+    free(w->outf);
+    free(w->texts);
+    free(w->linenos);
+}
+
+static const cli_line *sort_lines; /* qsort has no context argument in C11 */
+static int by_length(const void *x, const void *y)
+{
+    const cli_line *a = &sort_lines[*(const int *)x], *b = &sort_lines[*(const int *)y];
+    size_t la = a->t.a_len + a->t.b_len, lb = b->t.a_len + b->t.b_len;
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    return a->lineno < b->lineno ? -1 : a->lineno > b->lineno; /* stable */
+}
+
+/* The jsonl format: windows of lines read, batched, run through each model and printed
+ * in input order, one window at a time. */
+static int run_jsonl(const infer_opts *o)
+{
+    int n_models = o->config ? 1 : o->n_models, opened = 0, rc = EXIT_OK, stop = 0;
+    model_ctx ctx[MAX_MODELS];
+    saver sv = {0};
+    char why[512];
+    for (int k = 0; k < n_models && rc == EXIT_OK; k++)
+        if (!(rc = ctx_open(&ctx[k], o->config ? NULL : o->models[k], o)))
+            opened++;
+    if (rc == EXIT_OK && opened)
+        rc = saver_open(&sv, o, &ctx[0]);
+    for (int k = 0; k < opened && rc == EXIT_OK; k++)
+        rc = print_description(&ctx[k], o, n_models > 1 ? k : -1);
+    if (rc == EXIT_OK && (stop = out_status()))
+        rc = stop < 0 ? EXIT_FAIL : EXIT_OK;
+
+    int per = o->enc.padding == BS_PAD_NONE ? 1 : o->batch_size;
+    int W = o->bucket ? o->bucket : per;
+    window w = {0};
+    w.lines = calloc((size_t)W, sizeof *w.lines);
+    w.order = calloc((size_t)W, sizeof *w.order);
+    w.out = calloc((size_t)W, sizeof *w.out);
+    w.out_len = calloc((size_t)W, sizeof *w.out_len);
+    w.outf = calloc((size_t)W, sizeof *w.outf);
+    w.texts = calloc((size_t)per, sizeof *w.texts);
+    w.linenos = calloc((size_t)per, sizeof *w.linenos);
+    if (!w.lines || !w.order || !w.out || !w.out_len || !w.outf || !w.texts || !w.linenos) {
+        cli_errorf("out of memory");
+        rc = EXIT_FAIL;
+    }
+    cli_reader rd = {.in = stdin, .args = &o->enc, .strict_utf8 = 1};
+    skipped_lines sk = {0};
+    long batch_no = 0;
+    int bad_rc = EXIT_OK; /* a bad line: the lines before it are still run */
+    while (rc == EXIT_OK && !stop && bad_rc == EXIT_OK) {
+        int n = 0;
+        while (n < W) {
+            int r = next_line(&rd, o, &w.lines[n], &sk);
+            if (r == CLI_READ_EOF)
+                break;
+            if (r < 0) {
+                bad_rc = -r;
+                break;
+            }
+            n++;
+        }
+        if (n == 0)
+            break;
+        for (int i = 0; i < n; i++)
+            w.order[i] = i;
+        if (o->bucket) {
+            sort_lines = w.lines;
+            qsort(w.order, (size_t)n, sizeof *w.order, by_length);
+        }
+        for (int i = 0; i < n && rc == EXIT_OK; i++)
+            if (!(w.outf[i] = open_memstream(&w.out[i], &w.out_len[i]))) {
+                cli_errorf("out of memory");
+                rc = EXIT_FAIL;
+            }
+        long base = batch_no;
+        for (int k = 0; k < opened && rc == EXIT_OK; k++) {
+            batch_no = base; /* every model sees the same batches */
+            for (int s = 0; s < n && rc == EXIT_OK; s += per) {
+                int m = n - s < per ? n - s : per;
+                for (int j = 0; j < m; j++) {
+                    w.texts[j] = w.lines[w.order[s + j]].t;
+                    w.linenos[j] = w.lines[w.order[s + j]].lineno;
+                }
+                bs_batch bt;
+                bs_error err = {0};
+                bs_status st = run_batch(&ctx[k], o, w.texts, m, w.linenos, &bt, &err);
+                if (st != BS_OK) {
+                    fflush(stdout);
+                    cli_error(&err);
+                    rc = cli_exit_code(st);
+                    break;
+                }
+                cli_warn_once(&bt.warnings, &ctx[k].seen);
+                for (int r = 0; r < bt.B && rc == EXIT_OK; r++) {
+                    int at = bt.overflow_to_sample_mapping[r];
+                    rc = print_row(w.outf[w.order[s + at]], &ctx[k], o, &bt, r, w.linenos[at],
+                                   batch_no, n_models > 1 ? k : -1);
+                }
+                if (rc == EXIT_OK && sv.f)
+                    rc = saver_report(&sv, saver_batch(&sv, o, ctx[k].m, &bt,
+                                                       bs_run_outputs(ctx[k].run), w.linenos,
+                                                       why, sizeof why),
+                                      &bt, w.linenos, m, why);
+                bs_batch_free(&bt);
+                batch_no++;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (w.outf[i] && fclose(w.outf[i]) && rc == EXIT_OK) {
+                cli_errorf("out of memory");
+                rc = EXIT_FAIL;
+            }
+            w.outf[i] = NULL;
+            if (rc == EXIT_OK && w.out[i])
+                fwrite(w.out[i], 1, w.out_len[i], stdout);
+            free(w.out[i]);
+            w.out[i] = NULL;
+            cli_line_free(&w.lines[i]);
+        }
+        if (rc == EXIT_OK && (stop = out_status()))
+            rc = stop < 0 ? EXIT_FAIL : EXIT_OK;
+    }
+    if (rc == EXIT_OK && !stop && bad_rc == EXIT_OK && rd.lineno == sk.count) {
+        cli_errorf("no input: %s", sk.count ? "every line was bad" : "stdin is empty");
+        fprintf(stderr, "hint: echo 'This is a positive sentence.' | bertscope infer\n");
+        rc = EXIT_USAGE;
+    }
+    /* (a file no batch reached is removed by cli_tf_free) */
+    if (rc == EXIT_OK && !stop && sv.f && sv.T && cli_tf_finish(sv.f, why, sizeof why)) {
+        cli_errorf("--save-tensors: %s", why);
+        rc = EXIT_FAIL;
+    }
+    for (int k = 0; k < opened; k++) {
+        if (ctx[k].no_mask && !stop)
+            fprintf(stderr, "bertscope: warning: %ld row%s had no [MASK] (the first: line %ld): "
+                    "nothing for the masked-LM head to predict there (write [MASK] where a "
+                    "word should be guessed)\n", ctx[k].no_mask, ctx[k].no_mask == 1 ? "" : "s",
+                    ctx[k].first_no_mask);
+        ctx_close(&ctx[k]);
+    }
+    if (!stop)
+        report_skipped(&sk);
+    cli_tf_free(sv.f);
+    window_free(&w, W);
+    cli_reader_free(&rd);
+    return rc != EXIT_OK ? rc : bad_rc;
 }
 
 int cmd_infer(int argc, char **argv)
@@ -929,19 +1489,11 @@ int cmd_infer(int argc, char **argv)
         return EXIT_OK;
     if (r < 0)
         return -r;
-    line_t *lines;
-    int n;
-    if (read_lines(&o, &lines, &n))
-        return EXIT_USAGE;
     if (!o.config && o.n_models == 0) {
         o.models[o.n_models++] = "brown-genre";
         o.default_model = 1;
     }
-    int rc = EXIT_OK;
-    if (o.config)
-        rc = run_model(NULL, &o, lines, n);
-    for (int i = 0; i < o.n_models && rc == EXIT_OK; i++)
-        rc = run_model(o.models[i], &o, lines, n);
-    free_lines(lines, n);
-    return rc;
+    /* a closed pipe is an EPIPE write error to handle, not a signal that kills */
+    signal(SIGPIPE, SIG_IGN);
+    return o.format == FORMAT_JSON ? run_json(&o) : run_jsonl(&o);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bertscope/labels.h"
 #include "bertscope/tokenizer.h"
 #include "cli/cli.h"
 
@@ -71,141 +72,6 @@ static void usage(FILE *f)
 
 /* ---- JSON in and out -------------------------------------------------------------- */
 
-static void put_utf8(char **o, unsigned c)
-{
-    unsigned char *p = (unsigned char *)*o;
-    if (c < 0x80) {
-        *p++ = (unsigned char)c;
-    } else if (c < 0x800) {
-        *p++ = (unsigned char)(0xC0 | (c >> 6));
-        *p++ = (unsigned char)(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-        *p++ = (unsigned char)(0xE0 | (c >> 12));
-        *p++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-        *p++ = (unsigned char)(0x80 | (c & 0x3F));
-    } else {
-        *p++ = (unsigned char)(0xF0 | (c >> 18));
-        *p++ = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
-        *p++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-        *p++ = (unsigned char)(0x80 | (c & 0x3F));
-    }
-    *o = (char *)p;
-}
-
-static int hex4(const char *s, unsigned *v)
-{
-    *v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = s[i];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (d < 0)
-            return -1;
-        *v = *v * 16 + (unsigned)d;
-    }
-    return 0;
-}
-
-static const char *skip_ws(const char *p)
-{
-    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-        p++;
-    return p;
-}
-
-/* Parses a JSON string at *p (which points at the opening quote) into dst, which must
- * hold at least as many bytes as the source; keeps U+0000 (cJSON would cut there) and
- * turns a lone surrogate into U+FFFD, as Python's json + encode("utf-8", "replace")
- * would not but every tokenizer does in the end. Returns the length or -1. */
-static long parse_json_string(const char **p, char *dst)
-{
-    const char *s = *p;
-    if (*s != '"')
-        return -1;
-    s++;
-    char *o = dst;
-    while (*s && *s != '"') {
-        if ((unsigned char)*s < 0x20)
-            return -1;
-        if (*s != '\\') {
-            *o++ = *s++;
-            continue;
-        }
-        s++;
-        switch (*s) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '/': *o++ = '/'; break;
-        case 'b': *o++ = '\b'; break;
-        case 'f': *o++ = '\f'; break;
-        case 'n': *o++ = '\n'; break;
-        case 'r': *o++ = '\r'; break;
-        case 't': *o++ = '\t'; break;
-        case 'u': {
-            unsigned c;
-            if (hex4(s + 1, &c))
-                return -1;
-            s += 4;
-            if (c >= 0xD800 && c <= 0xDBFF && s[1] == '\\' && s[2] == 'u') {
-                unsigned lo;
-                if (!hex4(s + 3, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
-                    c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
-                    s += 6;
-                }
-            }
-            if (c >= 0xD800 && c <= 0xDFFF)
-                c = 0xFFFD;
-            put_utf8(&o, c);
-            break;
-        }
-        default:
-            return -1;
-        }
-        s++;
-    }
-    if (*s != '"')
-        return -1;
-    *p = s + 1;
-    return (long)(o - dst);
-}
-
-/* A --json line: "text" or ["text A", "text B"]. dst needs 2 * strlen(line) + 2 bytes. */
-static int parse_json_line(const char *line, char *dst, bs_text *t)
-{
-    const char *p = skip_ws(line);
-    memset(t, 0, sizeof *t);
-    if (*p == '"') {
-        long n = parse_json_string(&p, dst);
-        if (n < 0 || *skip_ws(p))
-            return -1;
-        t->a = dst;
-        t->a_len = (size_t)n;
-        return 0;
-    }
-    if (*p != '[')
-        return -1;
-    p = skip_ws(p + 1);
-    long na = parse_json_string(&p, dst);
-    if (na < 0)
-        return -1;
-    p = skip_ws(p);
-    if (*p != ',')
-        return -1;
-    p = skip_ws(p + 1);
-    char *db = dst + na + 1;
-    long nb = parse_json_string(&p, db);
-    if (nb < 0)
-        return -1;
-    p = skip_ws(p);
-    if (*p != ']' || *skip_ws(p + 1))
-        return -1;
-    t->a = dst;
-    t->a_len = (size_t)na;
-    t->b = db;
-    t->b_len = (size_t)nb;
-    return 0;
-}
-
 static void put_json_string(FILE *f, const char *s)
 {
     fputc('"', f);
@@ -224,8 +90,11 @@ static void put_json_string(FILE *f, const char *s)
 /* Row r as one JSON object: its own length unpadded, else the padded width (as
  * cli_row_length); sample >= 0 adds overflow_to_sample_mapping (the input line, from 0,
  * the row comes from). */
+static void print_labels(FILE *f, const bs_batch *b, int r, int n, const cli_line *li,
+                         int label_all);
+
 static void print_row(FILE *f, const bs_batch *b, int r, bs_padding padding, int with_length,
-                      long sample)
+                      long sample, const cli_line *li, int label_all)
 {
     int n = cli_row_length(b, r, padding);
     const char *names[] = {"input_ids", "token_type_ids", "attention_mask"};
@@ -264,71 +133,58 @@ static void print_row(FILE *f, const bs_batch *b, int r, bs_padding padding, int
         fprintf(f, ", \"length\": %d", n);
     if (sample >= 0)
         fprintf(f, ", \"overflow_to_sample_mapping\": %ld", sample);
+    if (li) /* nothing unless the line carried labels */
+        print_labels(f, b, r, n, li, label_all);
     fputs("}\n", f);
 }
 
+/* "labels" of row r of b under run_ner.py's rule (T12): ids for integer tags, names
+ * for string ones (b_to_i over the line's own names), -100 where ignored. */
+static void print_labels(FILE *f, const bs_batch *b, int r, int n, const cli_line *li,
+                         int label_all)
+{
+    if (!li->labels)
+        return;
+    /* The label list: the line's names, each B-X with its I-X (a BIO-tagged dataset's
+     * list holds both, and run_ner.py maps B-X to I-X when it does). */
+    int nn = li->n_names, cap = 2 * nn;
+    int *out = malloc((size_t)b->T * sizeof *out);
+    int *b_to_i = li->names ? malloc((size_t)cap * sizeof *b_to_i) : NULL;
+    char **names = li->names ? calloc((size_t)cap, sizeof *names) : NULL;
+    bs_error err = {0};
+    int ok = out && (!li->names || (b_to_i && names));
+    for (int i = 0; ok && i < li->n_names; i++)
+        names[i] = li->names[i];
+    for (int i = 0; ok && i < li->n_names; i++) {
+        if (strncmp(li->names[i], "B-", 2))
+            continue;
+        int k = 0;
+        while (k < nn && (strncmp(names[k], "I-", 2) || strcmp(names[k] + 2, li->names[i] + 2)))
+            k++;
+        if (k == nn && (ok = (names[nn] = strdup(li->names[i])) != NULL))
+            names[nn++][0] = 'I';
+    }
+    if (ok && b_to_i)
+        bs_b_to_i((const char *const *)names, nn, b_to_i);
+    if (ok && !bs_align_labels(b, r, li->labels, li->t.n_a_words, label_all, b_to_i, out,
+                               &err)) {
+        fputs(", \"labels\": [", f);
+        for (int i = 0; i < n; i++) {
+            if (i)
+                fputs(", ", f);
+            if (names && out[i] != BS_LABEL_IGNORE)
+                put_json_string(f, names[out[i]]);
+            else
+                fprintf(f, "%d", out[i]);
+        }
+        fputc(']', f);
+    }
+    for (int i = li->n_names; names && i < nn; i++)
+        free(names[i]);
+    free(out), free(b_to_i), free(names);
+}
+
 /* ---- the command ------------------------------------------------------------------- */
-
-typedef struct {
-    char *text;  /* owned: the decoded text(s) of one line */
-    size_t *words; /* owned: the word spans with --is-split-into-words, else NULL */
-    bs_text t;
-} line_in;
-
-
-static void bound_text(line_in *li, long lineno)
-{
-    size_t a = li->t.a_len, b = li->t.b ? li->t.b_len : 0;
-    li->t.a_len = cli_cut_utf8(li->t.a, a, CLI_TEXT_MAX);
-    if (li->t.b)
-        li->t.b_len = cli_cut_utf8(li->t.b, b, CLI_TEXT_MAX);
-    if (li->t.a_len != a || (li->t.b && li->t.b_len != b))
-        fprintf(stderr, "bertscope: note: line %ld: text %s is %zu bytes; only its first %zu "
-                "are tokenized\n", lineno, li->t.a_len != a ? "A" : "B",
-                li->t.a_len != a ? a : b, li->t.a_len != a ? li->t.a_len : li->t.b_len);
-}
-
-static int read_input(FILE *in, int json, int pair, long lineno, char **buf, size_t *cap,
-                      line_in *out)
-{
-    long n = cli_read_line(in, buf, cap);
-    if (n < 0)
-        return 1;
-    out->text = malloc((size_t)n * 2 + 2);
-    if (!out->text) {
-        cli_errorf("out of memory");
-        return -1;
-    }
-    if (json) {
-        if (parse_json_line(*buf, out->text, &out->t)) {
-            cli_errorf("line %ld: not a JSON string or a [\"text A\", \"text B\"] pair", lineno);
-            return -2;
-        }
-        if (memchr(*buf, '\0', (size_t)n)) {
-            cli_errorf("line %ld: a raw NUL byte in a JSON line", lineno);
-            return -2;
-        }
-        bound_text(out, lineno);
-        return 0;
-    }
-    memcpy(out->text, *buf, (size_t)n);
-    out->text[n] = '\0';
-    memset(&out->t, 0, sizeof out->t);
-    out->t.a = out->text;
-    out->t.a_len = (size_t)n;
-    if (pair) {
-        char *tab = memchr(out->text, '\t', (size_t)n);
-        if (!tab) {
-            cli_errorf("line %ld: --pair needs text A and text B separated by a tab", lineno);
-            return -2;
-        }
-        out->t.a_len = (size_t)(tab - out->text);
-        out->t.b = tab + 1;
-        out->t.b_len = (size_t)n - out->t.a_len - 1;
-    }
-    bound_text(out, lineno);
-    return 0;
-}
 
 static int bench(const bs_tokenizer *tok, const char *file)
 {
@@ -409,71 +265,24 @@ static int bench(const bs_tokenizer *tok, const char *file)
 int cmd_tokenize(int argc, char **argv)
 {
     const char *model = NULL, *bench_file = NULL;
-    int json = 0, pair = 0, no_special = 0;
-    int max_length = BS_MAX_LENGTH_UNSET, trunc_given = 0;
-    bs_truncation trunc = BS_TRUNC_NONE;
-    bs_padding padding = BS_PAD_NONE;
-    bs_side side = BS_SIDE_RIGHT, trunc_side = BS_SIDE_RIGHT;
-    int side_given = 0, multiple = 0, with_length = 0, overflow = 0, stride = 0;
-    int split_words = 0;
-    bs_error bad = {0};
+    cli_encode_args ea;
+    cli_encode_args_init(&ea, BS_PAD_NONE);
+    int label_all = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int got; /* cli_truncation_option's answer */
+        int got; /* cli_encode_option's answer */
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return EXIT_OK;
+        } else if ((got = cli_encode_option("tokenize", argc, argv, &i, &ea))) {
+            if (got < 0)
+                return -got;
         } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
             if (!v) goto missing;
             model = v, i++;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--pair")) {
-            pair = 1;
-        } else if (!strcmp(a, "--no-special-tokens")) {
-            no_special = 1;
-        } else if (!strcmp(a, "--max-length")) {
-            if (!v) goto missing;
-            if (bs_max_length_parse(v, &max_length, &bad))
-                return cli_bad_value("tokenize", a, &bad);
-            i++;
-        } else if ((got = cli_truncation_option("tokenize", argc, argv, &i, &trunc))) {
-            if (got < 0)
-                return -got;
-            trunc_given = 1;
-        } else if (!strcmp(a, "--padding")) {
-            if (!v) goto missing;
-            if (bs_padding_parse(v, &padding, &bad))
-                return cli_bad_value("tokenize", a, &bad);
-            i++;
-        } else if (!strcmp(a, "--padding-side")) {
-            if (!v) goto missing;
-            if (bs_side_parse(v, &side, &bad))
-                return cli_bad_value("tokenize", a, &bad);
-            side_given = 1;
-            i++;
-        } else if (!strcmp(a, "--truncation-side")) {
-            if (!v) goto missing;
-            if (bs_truncation_side_parse(v, &trunc_side, &bad))
-                return cli_bad_value("tokenize", a, &bad);
-            i++;
-        } else if (!strcmp(a, "--pad-to-multiple-of")) {
-            if (!v) goto missing;
-            if (bs_pad_multiple_parse(v, &multiple, &bad))
-                return cli_bad_value("tokenize", a, &bad);
-            i++;
-        } else if (!strcmp(a, "--return-length")) {
-            with_length = 1;
-        } else if (!strcmp(a, "--return-overflowing-tokens")) {
-            overflow = 1;
-        } else if (!strcmp(a, "--is-split-into-words")) {
-            split_words = 1;
-        } else if (!strcmp(a, "--stride")) {
-            if (!v) goto missing;
-            if (bs_stride_parse(v, &stride, &bad))
-                return cli_bad_value("tokenize", a, &bad);
-            i++;
+        } else if (!strcmp(a, "--label-all-tokens")) {
+            label_all = 1;
         } else if (!strcmp(a, "--bench")) {
             if (!v) goto missing;
             bench_file = v, i++;
@@ -487,11 +296,9 @@ int cmd_tokenize(int argc, char **argv)
         cli_errorf("option '%s' needs a value", a);
         return EXIT_USAGE;
     }
-    if (json && pair) {
-        cli_errorf("--json and --pair do not go together");
-        fprintf(stderr, "hint: with --json, write a pair as [\"text A\", \"text B\"]\n");
-        return EXIT_USAGE;
-    }
+    int bad_combination = cli_encode_check(&ea);
+    if (bad_combination)
+        return -bad_combination;
 
     char path[4096];
     if (model)
@@ -514,49 +321,35 @@ int cmd_tokenize(int argc, char **argv)
         return rc;
     }
 
-    bs_encode_options opt = bs_encode_defaults(tok);
-    opt.padding = padding;
-    opt.truncation = trunc;
-    opt.truncation_unset = !trunc_given;
-    opt.truncation_side = trunc_side;
-    opt.pad_to_multiple_of = multiple;
-    opt.stride = stride;
-    opt.return_overflowing_tokens = overflow;
-    opt.max_length = max_length;
+    bs_encode_options opt = cli_encode_apply(&ea, tok);
+    bs_padding padding = ea.padding;
+    int with_length = ea.return_length, overflow = ea.return_overflowing_tokens;
     bs_warnings seen = {0};
-    opt.add_special_tokens = !no_special;
-    if (side_given)
-        opt.padding_side = side;
 
-    char *buf = NULL;
-    size_t cap = 0;
+    cli_reader rd = {.in = stdin, .args = &ea, .dataset_rows = 1};
     int rc = EXIT_OK;
-    long lineno = 0;
-    line_in *lines = NULL;
+    cli_line *lines = NULL;
     size_t n = 0, ncap = 0;
     for (;;) {
-        line_in li;
-        int rd = read_input(stdin, json, pair, ++lineno, &buf, &cap, &li);
-        if (rd == 1)
+        cli_line li;
+        char why[160];
+        int got = cli_reader_next(&rd, &li, why, sizeof why);
+        long lineno = rd.lineno;
+        if (got == CLI_READ_EOF)
             break;
-        li.words = NULL;
-        if (rd == 0 && split_words && !(li.words = cli_split_words(&li.t))) {
-            free(li.text);
-            cli_errorf("out of memory");
-            rc = EXIT_FAIL;
-            break;
-        }
-        if (rd < 0) {
-            if (rd == -2)
-                free(li.text), free(li.words);
-            rc = rd == -2 ? EXIT_USAGE : EXIT_FAIL;
+        if (got == CLI_READ_NOMEM || got == CLI_READ_BAD) {
+            if (got == CLI_READ_BAD)
+                cli_errorf("line %ld: %s", lineno, why);
+            else
+                cli_errorf("out of memory");
+            rc = got == CLI_READ_BAD ? EXIT_USAGE : EXIT_FAIL;
             break;
         }
         if (padding == BS_PAD_NONE) { /* streaming: encode and print now */
             bs_batch b;
             st = bs_encode_batch(tok, &li.t, 1, &opt, &b, &err);
-            free(li.text), free(li.words);
             if (st != BS_OK) {
+                cli_line_free(&li);
                 fflush(stdout);
                 char m[sizeof err.msg];
                 snprintf(m, sizeof m, "line %ld: %.900s", lineno, err.msg);
@@ -567,15 +360,18 @@ int cmd_tokenize(int argc, char **argv)
             }
             cli_warn_once(&b.warnings, &seen);
             for (int r = 0; r < b.B; r++) /* an overflowing line gives several rows */
-                print_row(stdout, &b, r, padding, with_length, overflow ? lineno - 1 : -1);
+                print_row(stdout, &b, r, padding, with_length, overflow ? lineno - 1 : -1, &li,
+                          label_all);
             fflush(stdout);
             bs_batch_free(&b);
+            cli_line_free(&li);
             continue;
         }
         if (n == ncap) {
             ncap = ncap ? ncap * 2 : 64;
-            line_in *nl = realloc(lines, ncap * sizeof *nl);
+            cli_line *nl = realloc(lines, ncap * sizeof *nl);
             if (!nl) {
+                cli_line_free(&li);
                 cli_errorf("out of memory");
                 rc = EXIT_FAIL;
                 break;
@@ -601,16 +397,17 @@ int cmd_tokenize(int argc, char **argv)
                 cli_warn_once(&b.warnings, &seen);
                 for (int r = 0; r < b.B; r++)
                     print_row(stdout, &b, r, padding, with_length,
-                              overflow ? b.overflow_to_sample_mapping[r] : -1);
+                              overflow ? b.overflow_to_sample_mapping[r] : -1,
+                              &lines[b.overflow_to_sample_mapping[r]], label_all);
                 bs_batch_free(&b);
             }
             free(texts);
         }
     }
     for (size_t i = 0; i < n; i++)
-        free(lines[i].text), free(lines[i].words);
+        cli_line_free(&lines[i]);
     free(lines);
-    free(buf);
+    cli_reader_free(&rd);
     bs_warnings_free(&seen);
     bs_tokenizer_free(tok);
     return rc;

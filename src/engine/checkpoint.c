@@ -28,8 +28,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
+#include "engine/fileio.h"
 #include "engine/rng.h"
 #include "engine/safetensors.h"
+#include "engine/torchbin.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "F32 tensors are used in place: safetensors is little-endian, so is this code"
@@ -461,7 +465,8 @@ static bs_status warn_unused(bs_model *m, const table *tb, const bs_safetensors 
         qsort(names, (size_t)n, sizeof *names, cmp_str);
         char list[768];
         name_list(list, sizeof list, names, n, UNUSED_NAMES);
-        /* modeling_utils._load_pretrained_model's warning, first line. */
+        /* modeling_utils._load_pretrained_model's warning, first line (the two lines
+         * after it, "This IS (NOT) expected if...", are the same for every checkpoint). */
         s = bs_warn(&m->warnings,
                     "Some weights of the model checkpoint at %s were not used when initializing "
                     "%s: %s",
@@ -541,37 +546,79 @@ done:
     return s;
 }
 
-/* Head from config.architectures[0] (the class the checkpoint was saved from),
- * else from the tensors present. */
-static bs_head pick_head(bs_model *m, const bs_safetensors *st, const char *pre)
+/* Head from config.architectures[0] (the class the checkpoint was saved from), else from
+ * the tensors present. As transformers' Auto classes: model_type (here always "bert")
+ * chooses the family and the architecture's suffix the head; a head bertscope cannot
+ * build is an error that names the --head that would load the checkpoint, never a quiet
+ * fallback. */
+static bs_status pick_head(bs_model *m, const bs_safetensors *st, const char *pre,
+                           bs_head *out, bs_error *err)
 {
     static const struct {
-        const char *arch;
-        bs_head head;
+        const char *suffix; /* after the family's name, "Bert" */
+        bs_head head;       /* BS_HEAD_AUTO: cannot be built */
+        const char *what;   /* what the head computes, for the message */
     } archs[] = {
-        {"BertModel", BS_HEAD_BASE},
-        {"BertForSequenceClassification", BS_HEAD_SEQ},
-        {"BertForTokenClassification", BS_HEAD_TOK},
-        {"BertForMaskedLM", BS_HEAD_MLM},
-        {"BertForPreTraining", BS_HEAD_MLM}, /* its MLM half; NSP is reported unused */
-        {"BertLMHeadModel", BS_HEAD_MLM},    /* same head; is_decoder configs are refused */
+        {"Model", BS_HEAD_BASE, NULL},
+        {"ForSequenceClassification", BS_HEAD_SEQ, NULL},
+        {"ForTokenClassification", BS_HEAD_TOK, NULL},
+        {"ForMaskedLM", BS_HEAD_MLM, NULL},
+        {"ForPreTraining", BS_HEAD_MLM, NULL}, /* its MLM half, with a warning below */
+        {"LMHeadModel", BS_HEAD_MLM, NULL},    /* same head; is_decoder configs are refused */
+        {"ForQuestionAnswering", BS_HEAD_AUTO, "start and end logits (qa_outputs)"},
+        {"ForMultipleChoice", BS_HEAD_AUTO, "a score per choice (classifier on (B*K, T))"},
+        {"ForNextSentencePrediction", BS_HEAD_AUTO, "is-next logits (cls.seq_relationship)"},
+        {"ForCausalLM", BS_HEAD_AUTO, "next-token logits"},
     };
     const char *a = m->cfg.architecture;
-    for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++)
-        if (!strcmp(a, archs[i].arch))
-            return archs[i].head;
     if (a[0]) {
-        bs_warn(&m->warnings, "architecture '%s' is not supported; showing the base model "
-                "(hidden states and pooler) without its head", a);
-        return BS_HEAD_BASE;
+        /* The longest suffix that matches: BertLMHeadModel is not a "...Model". */
+        size_t n = strlen(a), best = SIZE_MAX, best_len = 0;
+        for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++) {
+            size_t k = strlen(archs[i].suffix);
+            if (n >= k && k > best_len && !strcmp(a + n - k, archs[i].suffix)) {
+                best = i;
+                best_len = k;
+            }
+        }
+        if (best != SIZE_MAX) {
+            int bert = n == best_len + 4 && !strncmp(a, "Bert", 4);
+            bs_head h = archs[best].head;
+            if (bert && h != BS_HEAD_AUTO) {
+                *out = h;
+                return BS_OK;
+            }
+            if (h == BS_HEAD_AUTO) {
+                bs_fail(err, BS_ERR_INPUT, "config.json: architecture '%s' has a head bertscope "
+                        "cannot build yet (%s)", a, archs[best].what);
+                bs_hint(err, "pass --head base to see its encoder (hidden states and pooler) "
+                        "without that head; its head weights are then listed as unused");
+                return BS_ERR_INPUT;
+            }
+            /* DistilBertForSequenceClassification with model_type "bert": the Auto
+             * class builds the BERT model of that head. */
+            bs_fail(err, BS_ERR_INPUT, "config.json: architecture '%s' is not a BERT class, but "
+                    "model_type is \"bert\"", a);
+            bs_hint(err, "transformers' Auto classes build the model from model_type: pass "
+                    "--head %s to load it as %s", bs_head_name(h), bs_head_class(h));
+            return BS_ERR_INPUT;
+        }
+        bs_fail(err, BS_ERR_INPUT, "config.json: architecture '%s' is not one bertscope knows",
+                a);
+        bs_hint(err, "pass --head base to see the encoder (hidden states and pooler), or "
+                "--head seq, tok or mlm for one of the heads bertscope builds");
+        return BS_ERR_INPUT;
     }
     char n[96];
     snprintf(n, sizeof n, "%spooler.dense.weight", pre);
     if (find(st, "classifier.weight"))
-        return find(st, n) ? BS_HEAD_SEQ : BS_HEAD_TOK; /* token heads have no pooler */
-    if (find(st, "cls.predictions.bias") || find(st, "cls.predictions.transform.dense.weight"))
-        return BS_HEAD_MLM;
-    return BS_HEAD_BASE;
+        *out = find(st, n) ? BS_HEAD_SEQ : BS_HEAD_TOK; /* token heads have no pooler */
+    else if (find(st, "cls.predictions.bias") ||
+             find(st, "cls.predictions.transform.dense.weight"))
+        *out = BS_HEAD_MLM;
+    else
+        *out = BS_HEAD_BASE;
+    return BS_OK;
 }
 
 /* Random tensors to draw: N(0, std), then a zero row (padding_idx) if any. */
@@ -697,7 +744,9 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
             return BS_ERR_INPUT;
         }
     }
-    m->head = opt->head != BS_HEAD_AUTO ? opt->head : pick_head(m, st, pre);
+    m->head = opt->head;
+    if (opt->head == BS_HEAD_AUTO && (s = pick_head(m, st, pre, &m->head, err)))
+        return s;
     /* Labels asked for a checkpoint without a classifier mean "classify sequences", as
      * in the seed article's BertForSequenceClassification(bert-base-uncased, num_labels=3). */
     if (opt->head == BS_HEAD_AUTO && opt->num_labels > 0 && m->head != BS_HEAD_SEQ &&
@@ -705,6 +754,14 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
         m->head = BS_HEAD_SEQ;
     if (!st && m->head == BS_HEAD_BASE)
         pre = ""; /* names as BertModel has them, for messages */
+    /* Hugging Face loads it as itself; bertscope as BertForMaskedLM, which is honest only
+     * when said. */
+    if (opt->head == BS_HEAD_AUTO && m->head == BS_HEAD_MLM &&
+        !strcmp(c->architecture, "BertForPreTraining") &&
+        bs_warn(&m->warnings, "architecture BertForPreTraining: bertscope builds its masked-LM "
+                "half (BertForMaskedLM); its next-sentence head (cls.seq_relationship.*) is "
+                "not built, so its weights are unused"))
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory for warnings");
 
     if (opt->num_labels > 0 && (m->head == BS_HEAD_SEQ || m->head == BS_HEAD_TOK) &&
         (s = set_num_labels(c, opt->num_labels, err)))
@@ -712,7 +769,9 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
 
     /* The pooler: BertForSequenceClassification needs it (random when absent); the token
      * and MLM classes are built without one (add_pooling_layer=False) and BertModel with
-     * one; from a file, any head but seq uses the pooler only if the file has it. */
+     * one; from a file, any head but seq uses the pooler only if the file has it. (Hugging
+     * Face's token and MLM classes ignore a stored pooler: _keys_to_ignore_on_load_unexpected
+     * = [r"pooler"], so it is never listed unused.) */
     char pn[96];
     snprintf(pn, sizeof pn, "%spooler.dense.weight", pre);
     int use_pooler;
@@ -855,9 +914,97 @@ done:
     return s;
 }
 
-/* Takes ownership of cfg (and of map when set), whatever the outcome. */
-static bs_status finish(bs_model **out, bs_config *cfg, const char *path, const void *st_buf,
-                        size_t st_len, int have_st, void *map, size_t map_len,
+/* ---- weight files ---- */
+
+/* The checkpoint's weight files, read: each file's own table, the buffers its views
+ * point into, and one table of every tensor (borrowed names) that assemble() reads. */
+typedef struct weights {
+    bs_safetensors *parts;
+    int n;
+    bs_mapping *keep; /* mappings and owned copies; handed to the model */
+    int n_keep;
+    bs_safetensors all;
+} weights;
+
+/* Unmaps or frees each of maps[0..n), then the array. */
+static void release(bs_mapping *maps, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (maps[i].mapped)
+            munmap(maps[i].p, maps[i].len);
+        else
+            free(maps[i].p);
+    free(maps);
+}
+
+static void weights_free(weights *w)
+{
+    for (int i = 0; i < w->n; i++)
+        bs_st_free(&w->parts[i]);
+    free(w->parts);
+    release(w->keep, w->n_keep);
+    free(w->all.tensors);
+    memset(w, 0, sizeof *w);
+}
+
+enum wformat { W_SAFETENSORS, W_TORCH };
+
+/* Parses buf (len bytes, kept alive by the caller) as one more part. */
+static bs_status weights_add(weights *w, const void *buf, size_t len, enum wformat f,
+                             const char *file, bs_error *err)
+{
+    bs_safetensors *p = realloc(w->parts, (size_t)(w->n + 1) * sizeof *p);
+    if (!p)
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory reading '%s'", file);
+    w->parts = p;
+    bs_status s = f == W_TORCH ? bs_tb_parse(&p[w->n], buf, len, file, err)
+                               : bs_st_parse(&p[w->n], buf, len, err);
+    if (s)
+        return s;
+    w->n++;
+    return BS_OK;
+}
+
+static bs_status keep(weights *w, void *p, size_t len, int mapped, bs_error *err)
+{
+    bs_mapping *k = realloc(w->keep, (size_t)(w->n_keep + 1) * sizeof *k);
+    if (!k) {
+        if (mapped)
+            munmap(p, len);
+        else
+            free(p);
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory");
+    }
+    w->keep = k;
+    w->keep[w->n_keep++] = (bs_mapping){p, len, mapped};
+    return BS_OK;
+}
+
+/* One table of every part's tensors; a name in two shards is refused. */
+static bs_status weights_merge(weights *w, const char *path, bs_error *err)
+{
+    int count = 0;
+    for (int i = 0; i < w->n; i++)
+        count += w->parts[i].count;
+    if (count > 0 && !(w->all.tensors = malloc((size_t)count * sizeof *w->all.tensors)))
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory reading '%s'", path);
+    for (int i = 0; i < w->n; i++) {
+        if (w->parts[i].count == 0)
+            continue; /* no array to copy from (a file of no tensors) */
+        memcpy(w->all.tensors + w->all.count, w->parts[i].tensors,
+               (size_t)w->parts[i].count * sizeof *w->all.tensors);
+        w->all.count += w->parts[i].count;
+    }
+    if (w->n == 1)
+        return BS_OK; /* already sorted and checked */
+    char where[PATH_MAX + 32];
+    snprintf(where, sizeof where, "in the shards of '%s'", path);
+    return bs_st_sort(&w->all, where, err);
+}
+
+/* Takes ownership of cfg, and of w's buffers (NULL: a shape-only model), whatever the
+ * outcome. */
+static bs_status finish(bs_model **out, bs_config *cfg, const char *path, weights *w,
                         const bs_load_options *opt, bs_error *err)
 {
     bs_load_options defaults = bs_load_defaults();
@@ -867,36 +1014,32 @@ static bs_status finish(bs_model **out, bs_config *cfg, const char *path, const 
     bs_model *m = calloc(1, sizeof *m);
     if (!m) {
         bs_config_free(cfg);
-        if (map)
-            munmap(map, map_len);
+        if (w)
+            weights_free(w);
         return bs_fail(err, BS_ERR_NOMEM, "out of memory for the model");
     }
     m->cfg = *cfg;
-    m->map = map;
-    m->map_len = map_len;
     m->dtype = BS_DTYPE_F32;
     bs_status s = BS_OK;
     if (!(m->path = strdup(path))) {
         s = bs_fail(err, BS_ERR_NOMEM, "out of memory for the model");
         goto fail;
     }
-    if (have_st) {
-        bs_safetensors st;
-        if ((s = bs_st_parse(&st, st_buf, st_len, err)))
-            goto fail;
-        int views = 0;
-        s = assemble(m, &st, opt, &views, err);
-        bs_st_free(&st);
-        /* Everything was widened or copied (F16/BF16): the mapping is no longer read. */
-        if (s == BS_OK && views == 0 && m->map) {
-            munmap(m->map, m->map_len);
-            m->map = NULL;
-            m->map_len = 0;
+    int views = 0;
+    if (w) {
+        s = assemble(m, &w->all, opt, &views, err);
+        /* The buffers go to the model unless everything was widened or copied
+         * (F16/BF16): then nothing points into them any more. */
+        if (s == BS_OK && views > 0) {
+            m->maps = w->keep;
+            m->n_maps = w->n_keep;
+            w->keep = NULL;
+            w->n_keep = 0;
         }
+        weights_free(w);
     } else {
         m->shape_only = 1;
         m->random_head = 1;
-        int views = 0;
         s = assemble(m, NULL, opt, &views, err);
     }
     if (s)
@@ -917,8 +1060,16 @@ bs_status bs_model_load_memory(bs_model **out, const char *config_json, size_t c
     bs_status s = bs_config_parse(&cfg, config_json, config_len, err);
     if (s)
         return s;
-    return finish(out, &cfg, "(memory)", safetensors, st_len, safetensors != NULL, NULL, 0, opt,
-                  err);
+    if (!safetensors)
+        return finish(out, &cfg, "(memory)", NULL, opt, err);
+    weights w = {0};
+    if ((s = weights_add(&w, safetensors, st_len, W_SAFETENSORS, "(memory)", err)) ||
+        (s = weights_merge(&w, "(memory)", err))) {
+        weights_free(&w);
+        bs_config_free(&cfg);
+        return s;
+    }
+    return finish(out, &cfg, "(memory)", &w, opt, err);
 }
 
 bs_status bs_model_from_builtin(bs_model **out, const char *name, const bs_load_options *opt,
@@ -931,7 +1082,7 @@ bs_status bs_model_from_builtin(bs_model **out, const char *name, const bs_load_
         return s;
     char path[96];
     snprintf(path, sizeof path, "builtin:%s", name);
-    return finish(out, &cfg, path, NULL, 0, 0, NULL, 0, opt, err);
+    return finish(out, &cfg, path, NULL, opt, err);
 }
 
 /* ---- files ---- */
@@ -979,6 +1130,125 @@ static bs_status open_regular(const char *path, int *fd_out, size_t *size, bs_er
     return BS_OK;
 }
 
+/* Maps one weight file read-only and parses it as one more part of w. */
+static bs_status weights_file(weights *w, const char *path, enum wformat f, bs_error *err)
+{
+    int fd;
+    size_t size;
+    bs_status s = open_regular(path, &fd, &size, err);
+    if (s)
+        return s;
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int e = errno;
+    close(fd);
+    if (map == MAP_FAILED)
+        return bs_fail(err, BS_ERR_IO, "cannot map '%s': %s", path, strerror(e));
+    if ((s = keep(w, map, size, 1, err)))
+        return s;
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    if ((s = weights_add(w, map, size, f, base, err)))
+        return s;
+    /* torchbin's copies of strided tensors, which views may point into */
+    bs_safetensors *p = &w->parts[w->n - 1];
+    if (p->owned) {
+        s = keep(w, p->owned, 0, 0, err);
+        p->owned = NULL;
+    }
+    return s;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+#define MAX_INDEX_BYTES (64u << 20)
+#define MAX_SHARDS 10000
+
+/* A sharded checkpoint: index names the JSON file whose "weight_map" maps each tensor
+ * to its shard, a file beside it (transformers' load_sharded_checkpoint). Every shard
+ * is loaded and validated; a missing shard, or a tensor the map puts in a shard that
+ * lacks it, is an error naming both. */
+static bs_status weights_sharded(weights *w, const char *index, enum wformat f, bs_error *err)
+{
+    char *text;
+    size_t len;
+    bs_status s = bs_read_file(index, MAX_INDEX_BYTES, &text, &len, err);
+    if (s)
+        return s;
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    free(text);
+    const cJSON *map = root ? cJSON_GetObjectItemCaseSensitive(root, "weight_map") : NULL;
+    const char *base = strrchr(index, '/') ? strrchr(index, '/') + 1 : index;
+    size_t dir_len = (size_t)(base - index);
+    char **files = NULL;
+    int nfiles = 0;
+    if (!cJSON_IsObject(map)) {
+        s = bs_fail(err, BS_ERR_INPUT, "%s: no \"weight_map\" object", index);
+        goto done;
+    }
+    /* The shards in the order the map first names them. */
+    for (const cJSON *e = map->child; e; e = e->next) {
+        if (!cJSON_IsString(e) || !e->valuestring[0] || strchr(e->valuestring, '/') ||
+            !strcmp(e->valuestring, "..")) {
+            s = bs_fail(err, BS_ERR_INPUT, "%s: tensor '%.100s' maps to something that is not "
+                        "a file name beside the index", index, e->string);
+            goto done;
+        }
+        int k = 0;
+        while (k < nfiles && strcmp(files[k], e->valuestring))
+            k++;
+        if (k < nfiles)
+            continue;
+        if (nfiles == MAX_SHARDS) {
+            s = bs_fail(err, BS_ERR_LIMIT, "%s: more than %d shards", index, MAX_SHARDS);
+            goto done;
+        }
+        char **nf = realloc(files, (size_t)(nfiles + 1) * sizeof *nf);
+        if (!nf || !(nf[nfiles] = strdup(e->valuestring))) {
+            if (nf)
+                files = nf;
+            s = bs_fail(err, BS_ERR_NOMEM, "out of memory reading '%s'", index);
+            goto done;
+        }
+        files = nf;
+        nfiles++;
+    }
+    if (nfiles == 0) {
+        s = bs_fail(err, BS_ERR_INPUT, "%s: the weight_map is empty", index);
+        goto done;
+    }
+    char path[PATH_MAX];
+    for (int k = 0; k < nfiles; k++) {
+        snprintf(path, sizeof path, "%.*s%s", (int)dir_len, index, files[k]);
+        struct stat sb;
+        if (stat(path, &sb) != 0 && errno == ENOENT) {
+            s = bs_fail(err, BS_ERR_INPUT, "shard '%s' named in %s is missing", files[k], base);
+            bs_hint(err, "download every shard the index lists");
+            goto done;
+        }
+        if ((s = weights_file(w, path, f, err)))
+            goto done;
+    }
+    for (const cJSON *e = map->child; e; e = e->next) {
+        int k = 0;
+        while (strcmp(files[k], e->valuestring))
+            k++;
+        if (!bs_st_find(&w->parts[k], e->string)) {
+            s = bs_fail(err, BS_ERR_INPUT, "tensor '%.200s' is in %s's weight_map for shard "
+                        "'%s' but not in that shard", e->string, base, files[k]);
+            goto done;
+        }
+    }
+done:
+    for (int k = 0; k < nfiles; k++)
+        free(files[k]);
+    free(files);
+    cJSON_Delete(root);
+    return s;
+}
+
 static bs_status read_config(bs_config *cfg, const char *path, bs_error *err)
 {
     int fd;
@@ -1014,6 +1284,22 @@ static bs_status read_config(bs_config *cfg, const char *path, bs_error *err)
     free(buf);
     if (s && err && strncmp(err->msg, "config.json", 11) == 0 && !err->hint[0])
         bs_hint(err, "in '%s'", path);
+    if (s == BS_OK && !cfg->recognized) {
+        /* AutoConfig.from_pretrained raises "Unrecognized model" for a config.json with
+         * no model_type (unless the path names a model type); BertConfig's defaults
+         * would make it a bert-base nobody asked for. */
+        int pooling = cfg->st_pooling;
+        bs_config_free(cfg);
+        bs_fail(err, BS_ERR_INPUT, "'%s' is not a model config: it has no model_type and none "
+                "of BERT's keys", path);
+        if (pooling)
+            bs_hint(err, "it is a sentence-transformers Pooling config (1_Pooling/config.json); "
+                    "pass the model's folder, the one with modules.json");
+        else
+            bs_hint(err, "transformers' AutoConfig refuses it too; a BERT config.json has "
+                    "\"model_type\": \"bert\"");
+        return BS_ERR_INPUT;
+    }
     return s;
 }
 
@@ -1023,22 +1309,47 @@ static int exists(const char *path)
     return stat(path, &sb) == 0 || errno != ENOENT;
 }
 
-static int ends_with(const char *s, const char *suffix)
+/* The weight files of a folder in the order transformers' from_pretrained looks for
+ * them (safetensors first, as with use_safetensors=None), and those it reads only with
+ * from_tf / from_flax, which bertscope refuses with what to do. */
+static const struct weight_name {
+    const char *name;
+    enum wformat format;
+    int sharded, refused;
+} weight_names[] = {
+    {"model.safetensors", W_SAFETENSORS, 0, 0},
+    {"model.safetensors.index.json", W_SAFETENSORS, 1, 0},
+    {"pytorch_model.bin", W_TORCH, 0, 0},
+    {"pytorch_model.bin.index.json", W_TORCH, 1, 0},
+    {"tf_model.h5", 0, 0, 1},
+    {"flax_model.msgpack", 0, 0, 1},
+};
+enum { N_WEIGHT_NAMES = sizeof weight_names / sizeof weight_names[0] };
+
+static bs_status refuse_other_framework(const char *path, const char *file, bs_error *err)
 {
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && !strcmp(s + n - k, suffix);
+    int tf = strstr(file, ".h5") != NULL;
+    bs_fail(err, BS_ERR_INPUT, "'%s' holds %s weights only (%s), which bertscope does not "
+            "read", path, tf ? "TensorFlow" : "Flax", file);
+    bs_hint(err, "convert them once with transformers: BertModel.from_pretrained(folder, %s)"
+            ".save_pretrained(folder) writes model.safetensors (use the checkpoint's own "
+            "class, e.g. BertForSequenceClassification)", tf ? "from_tf=True" : "from_flax=True");
+    return BS_ERR_INPUT;
 }
 
-static bs_status refuse_bin(const char *dir, bs_error *err)
+/* A folder that is a sentence-transformers model: warned on load. */
+static bs_status warn_sentence_transformers(bs_model *m, const char *dir)
 {
-    bs_fail(err, BS_ERR_INPUT, "'%s' has pytorch_model.bin but no model.safetensors; bertscope "
-            "reads safetensors only (a pickle can run code)", dir);
-    bs_hint(err, "convert it once: python3 -c \"import torch; from safetensors.torch import "
-            "save_file; sd = torch.load('pytorch_model.bin', map_location='cpu'); "
-            "save_file({k: v.clone().contiguous() for k, v in sd.items()}, 'model.safetensors', "
-            "metadata={'format': 'pt'})\" in that folder, or huggingface-cli download the repo's "
-            "model.safetensors");
-    return BS_ERR_INPUT;
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/modules.json", dir);
+    if (!exists(p))
+        return BS_OK;
+    return bs_warn(&m->warnings,
+                   "%s is a sentence-transformers model (modules.json): bertscope builds its "
+                   "Transformer module only, not the sentence embedding (the Pooling module, "
+                   "then Dense or Normalize if listed), so pooler_output is BERT's [CLS] "
+                   "pooler, not what SentenceTransformer.encode returns",
+                   m->path);
 }
 
 bs_status bs_model_load(bs_model **out, const char *path, const bs_load_options *opt,
@@ -1050,97 +1361,127 @@ bs_status bs_model_load(bs_model **out, const char *path, const bs_load_options 
         return open_fail(path, errno, err);
 
     size_t n = strlen(path);
-    char *cfg_path = malloc(n + 32), *st_path = malloc(n + 32);
-    if (!cfg_path || !st_path) {
+    char *cfg_path = malloc(n + 40), *w_path = malloc(n + 40), *dir = malloc(n + 2);
+    if (!cfg_path || !w_path || !dir) {
         free(cfg_path);
-        free(st_path);
+        free(w_path);
+        free(dir);
         return bs_fail(err, BS_ERR_NOMEM, "out of memory");
     }
     bs_status s = BS_OK;
     int shape_only = 0;
+    const struct weight_name *wn = NULL;
     if (S_ISDIR(sb.st_mode)) {
         const char *sep = n && path[n - 1] == '/' ? "" : "/";
+        sprintf(dir, "%s%s", path, sep);
+        dir[strlen(dir) - 1] = '\0';
         sprintf(cfg_path, "%s%sconfig.json", path, sep);
-        sprintf(st_path, "%s%smodel.safetensors", path, sep);
         if (!exists(cfg_path)) {
             s = bs_fail(err, BS_ERR_INPUT, "'%s' has no config.json", path);
-            bs_hint(err, "a Hugging Face checkpoint folder holds config.json and "
-                         "model.safetensors");
+            sprintf(w_path, "%s%smodules.json", path, sep);
+            if (exists(w_path))
+                bs_hint(err, "a sentence-transformers folder of the old layout keeps its "
+                        "BERT in a subfolder (0_Transformer/ or similar): pass that one");
+            else
+                bs_hint(err, "a Hugging Face checkpoint folder holds config.json and "
+                        "model.safetensors (or pytorch_model.bin)");
             goto out;
         }
-        if (!exists(st_path)) {
-            char other[PATH_MAX];
-            snprintf(other, sizeof other, "%s%spytorch_model.bin", path, sep);
-            if (exists(other)) {
-                s = refuse_bin(path, err);
-                goto out;
-            }
-            snprintf(other, sizeof other, "%s%smodel.safetensors.index.json", path, sep);
-            if (exists(other)) {
-                s = bs_fail(err, BS_ERR_INPUT, "'%s' holds a sharded checkpoint "
-                            "(model.safetensors.index.json), which is not supported", path);
-                bs_hint(err, "merge the shards into one model.safetensors");
-                goto out;
-            }
+        for (int i = 0; i < N_WEIGHT_NAMES && !wn; i++) {
+            sprintf(w_path, "%s%s%s", path, sep, weight_names[i].name);
+            if (exists(w_path))
+                wn = &weight_names[i];
+        }
+        if (!wn) {
             s = bs_fail(err, BS_ERR_INPUT, "'%s' has no model.safetensors", path);
             bs_hint(err, "pass '%s' itself for a shape-only model with random weights", cfg_path);
             goto out;
         }
-    } else if (ends_with(path, ".json")) {
-        /* Other JSON files of a checkpoint folder would parse as an all-defaults config
-         * (BertConfig accepts {}): a bert-base of random weights nobody asked for. */
-        static const char *const not_configs[] = {"tokenizer.json", "tokenizer_config.json",
-                                                  "special_tokens_map.json",
-                                                  "model.safetensors.index.json"};
-        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-        for (size_t i = 0; i < sizeof not_configs / sizeof not_configs[0]; i++)
-            if (!strcmp(base, not_configs[i])) {
-                s = bs_fail(err, BS_ERR_INPUT, "'%s' is not a model config", path);
-                bs_hint(err, "pass the checkpoint folder, or its config.json");
-                goto out;
-            }
-        strcpy(cfg_path, path);
-        shape_only = 1;
-    } else if (ends_with(path, ".safetensors")) {
-        /* The config is the sibling config.json. */
-        strcpy(st_path, path);
-        strcpy(cfg_path, path);
-        char *slash = strrchr(cfg_path, '/');
-        strcpy(slash ? slash + 1 : cfg_path, "config.json");
-    } else if (ends_with(path, ".bin")) {
-        s = refuse_bin(path, err);
-        goto out;
+        if (wn->refused) {
+            s = refuse_other_framework(path, wn->name, err);
+            goto out;
+        }
     } else {
-        s = bs_fail(err, BS_ERR_INPUT, "'%s' is not a checkpoint folder, config.json or "
-                    "model.safetensors", path);
-        goto out;
+        /* A file: its folder holds config.json. */
+        strcpy(dir, path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            slash[1] = '\0';
+        else
+            dir[0] = '\0';
+        sprintf(cfg_path, "%sconfig.json", dir);
+        if (slash)
+            *slash = '\0';
+        else
+            strcpy(dir, ".");
+        strcpy(w_path, path);
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        static const struct weight_name bin = {"pytorch_model.bin", W_TORCH, 0, 0},
+                                        st = {"model.safetensors", W_SAFETENSORS, 0, 0},
+                                        st_index = {"model.safetensors.index.json",
+                                                    W_SAFETENSORS, 1, 0},
+                                        bin_index = {"pytorch_model.bin.index.json", W_TORCH,
+                                                     1, 0};
+        if (ends_with(path, ".safetensors.index.json"))
+            wn = &st_index;
+        else if (ends_with(path, ".bin.index.json"))
+            wn = &bin_index;
+        else if (ends_with(path, ".safetensors"))
+            wn = &st;
+        else if (ends_with(path, ".bin"))
+            wn = &bin;
+        else if (ends_with(path, ".h5") || ends_with(path, ".msgpack")) {
+            s = refuse_other_framework(path, base, err);
+            goto out;
+        } else if (ends_with(path, ".json")) {
+            /* Other JSON files of a checkpoint folder would parse as an all-defaults
+             * config (BertConfig accepts {}): a bert-base of random weights nobody asked
+             * for. */
+            static const char *const not_configs[] = {"tokenizer.json", "tokenizer_config.json",
+                                                      "special_tokens_map.json", "modules.json"};
+            for (size_t i = 0; i < sizeof not_configs / sizeof not_configs[0]; i++)
+                if (!strcmp(base, not_configs[i])) {
+                    s = bs_fail(err, BS_ERR_INPUT, "'%s' is not a model config", path);
+                    bs_hint(err, "pass the checkpoint folder, or its config.json");
+                    goto out;
+                }
+            strcpy(cfg_path, path);
+            shape_only = 1;
+        } else {
+            s = bs_fail(err, BS_ERR_INPUT, "'%s' is not a checkpoint folder, config.json, "
+                        "model.safetensors or pytorch_model.bin", path);
+            goto out;
+        }
     }
 
     bs_config cfg;
     if ((s = read_config(&cfg, cfg_path, err)))
         goto out;
     if (shape_only) {
-        s = finish(out, &cfg, path, NULL, 0, 0, NULL, 0, opt, err);
+        s = finish(out, &cfg, path, NULL, opt, err);
         goto out;
     }
-    int fd;
-    size_t size;
-    if ((s = open_regular(st_path, &fd, &size, err))) {
+    weights w = {0};
+    if (wn->sharded)
+        s = weights_sharded(&w, w_path, wn->format, err);
+    else
+        s = weights_file(&w, w_path, wn->format, err);
+    if (s || (s = weights_merge(&w, w_path, err))) {
+        weights_free(&w);
         bs_config_free(&cfg);
         goto out;
     }
-    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int e = errno;
-    close(fd);
-    if (map == MAP_FAILED) {
-        bs_config_free(&cfg);
-        s = bs_fail(err, BS_ERR_IO, "cannot map '%s': %s", st_path, strerror(e));
+    if ((s = finish(out, &cfg, path, &w, opt, err)))
         goto out;
+    if (warn_sentence_transformers(*out, dir)) {
+        bs_model_free(*out);
+        *out = NULL;
+        s = bs_fail(err, BS_ERR_NOMEM, "out of memory for warnings");
     }
-    s = finish(out, &cfg, path, map, size, 1, map, size, opt, err);
 out:
     free(cfg_path);
-    free(st_path);
+    free(w_path);
+    free(dir);
     return s;
 }
 
@@ -1153,8 +1494,7 @@ void bs_model_free(bs_model *m)
     free(m->layers);
     free(m->arena);
     bs_warnings_free(&m->warnings);
-    if (m->map)
-        munmap(m->map, m->map_len);
+    release(m->maps, m->n_maps);
     free(m);
 }
 

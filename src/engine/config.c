@@ -283,6 +283,13 @@ static bs_status parse_root(bs_config *cfg, const cJSON *root, bs_error *err)
             return BS_ERR_INPUT;
         }
     }
+    static const char *const bert_keys[] = {
+        "model_type", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
+        "intermediate_size", "max_position_embeddings", "type_vocab_size", "architectures"};
+    for (size_t i = 0; i < sizeof bert_keys / sizeof bert_keys[0]; i++)
+        if (cJSON_GetObjectItemCaseSensitive(root, bert_keys[i]))
+            cfg->recognized = 1;
+    cfg->st_pooling = cJSON_GetObjectItemCaseSensitive(root, "word_embedding_dimension") != NULL;
     if ((s = get_int(root, "vocab_size", 1, MAX_VOCAB, &cfg->vocab_size, err)) ||
         (s = get_int(root, "hidden_size", 1, MAX_HIDDEN, &cfg->hidden_size, err)) ||
         (s = get_int(root, "num_hidden_layers", 1, MAX_LAYERS, &cfg->num_layers, err)) ||

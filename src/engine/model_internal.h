@@ -32,6 +32,13 @@ typedef struct bs_layer {
     bs_norm out_ln;
 } bs_layer;
 
+/* A buffer the model keeps: mmap'd (munmap) or malloc'd (free). */
+typedef struct bs_mapping {
+    void *p;
+    size_t len;
+    int mapped;
+} bs_mapping;
+
 struct bs_model {
     bs_config cfg;
     bs_head head;
@@ -58,8 +65,8 @@ struct bs_model {
     int shape_only;  /* every weight random */
     bs_warnings warnings;
 
-    void *map;       /* mmap'd model.safetensors, or NULL */
-    size_t map_len;
+    bs_mapping *maps; /* what F32 views point into: mmap'd weight files (one per shard) */
+    int n_maps;       /* and copies of strided tensors; none once everything was widened */
     float *arena;    /* owned F32 storage for converted and random weights */
     size_t arena_len;     /* floats */
     size_t weight_floats; /* floats of weights in use */

@@ -146,6 +146,17 @@ static int by_name(const void *a, const void *b)
     return strcmp(((const bs_st_tensor *)a)->name, ((const bs_st_tensor *)b)->name);
 }
 
+bs_status bs_st_sort(bs_safetensors *st, const char *where, bs_error *err)
+{
+    if (st->count > 0)
+        qsort(st->tensors, (size_t)st->count, sizeof *st->tensors, by_name);
+    for (int i = 1; i < st->count; i++)
+        if (!strcmp(st->tensors[i - 1].name, st->tensors[i].name))
+            return bs_fail(err, BS_ERR_INPUT, "tensor '%s' appears twice %s",
+                           st->tensors[i].name, where);
+    return BS_OK;
+}
+
 static int by_offset(const void *a, const void *b)
 {
     const bs_st_tensor *x = *(const bs_st_tensor *const *)a, *y = *(const bs_st_tensor *const *)b;
@@ -251,6 +262,7 @@ void bs_st_free(bs_safetensors *st)
     for (int i = 0; i < st->count; i++)
         free(st->tensors[i].name);
     free(st->tensors);
+    free(st->owned);
     memset(st, 0, sizeof *st);
 }
 
@@ -348,13 +360,8 @@ bs_status bs_st_parse(bs_safetensors *st, const void *buf, size_t len, bs_error 
     }
 
     if (st->count > 0) {
-        qsort(st->tensors, (size_t)st->count, sizeof *st->tensors, by_name);
-        for (int i = 1; i < st->count; i++)
-            if (!strcmp(st->tensors[i - 1].name, st->tensors[i].name)) {
-                s = bs_fail(err, BS_ERR_INPUT, "tensor '%s' appears twice in the header",
-                            st->tensors[i].name);
-                goto done;
-            }
+        if ((s = bs_st_sort(st, "in the header", err)))
+            goto done;
         order = malloc((size_t)st->count * sizeof *order);
         if (!order) {
             s = bs_fail(err, BS_ERR_NOMEM, "out of memory reading the safetensors header");

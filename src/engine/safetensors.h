@@ -56,11 +56,17 @@ typedef struct bs_safetensors {
     const unsigned char *data;         /* start of the data region */
     size_t data_len;
     size_t header_len;                 /* N */
+    void *owned;                       /* copies the table owns (torchbin.c's gathered
+                                        * non-contiguous tensors), freed by bs_st_free */
 } bs_safetensors;
 
 /* Parses and validates buf[0..len). On success st->tensors point into buf, which must
  * outlive st. On failure st is left empty (safe to bs_st_free). */
 bs_status bs_st_parse(bs_safetensors *st, const void *buf, size_t len, bs_error *err);
+/* Sorts st->tensors by name, as bs_st_find needs, and refuses a name that appears twice
+ * ("tensor 'x' appears twice WHERE"). For the other readers that build a table
+ * (torchbin.c, sharded checkpoints). */
+bs_status bs_st_sort(bs_safetensors *st, const char *where, bs_error *err);
 /* The tensor of that exact name, or NULL. */
 const bs_st_tensor *bs_st_find(const bs_safetensors *st, const char *name);
 void bs_st_free(bs_safetensors *st);

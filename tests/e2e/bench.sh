@@ -34,7 +34,7 @@ rc=$?
 for f in config.json model.safetensors vocab.txt; do
     [ -s "$TMP/tiny/$f" ] || fail "write-checkpoint: no $f"
 done
-if echo "This is a positive sentence." | "$BIN" infer -m "$TMP/tiny" --no-logits >"$TMP/out.json" 2>"$TMP/err" &&
+if echo "This is a positive sentence." | "$BIN" infer --format json -m "$TMP/tiny" --no-logits >"$TMP/out.json" 2>"$TMP/err" &&
    grep -q '"input_ids":	\[\[101, 2023, 2003, 1037, 3893, 6251, 1012, 102\]\]' "$TMP/out.json" &&
    grep -q '"last_hidden_state":	\[1, 8, 128\]' "$TMP/out.json"; then
     ok "written checkpoint loads and runs through infer"

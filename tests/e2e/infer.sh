@@ -54,7 +54,7 @@ od_ints() { od -An -v -i "$1" | tr -s ' \t' '\n' | sed '/^$/d'; }
 
 for case in infer_seq infer_mlm; do
     d=$REF/$case
-    if ! "$BIN" infer -m "$d" <"$d/input.txt" >"$TMP/$case.json" 2>"$TMP/$case.err"; then
+    if ! "$BIN" infer --format json --logits -m "$d" <"$d/input.txt" >"$TMP/$case.json" 2>"$TMP/$case.err"; then
         fail "$case: infer exited $? ($(cat "$TMP/$case.err"))"
         continue
     fi
@@ -86,7 +86,7 @@ else fail "mlm top-1: got '$got', PyTorch's argmax is '$want'"; fi
 if grep -q 'line 1 has no \[MASK\]' "$TMP/infer_mlm.json"; then ok "mlm warns about lines without [MASK]"
 else fail "mlm warning for a line without [MASK]"; fi
 # with --padding none each line is its own document: its warning names its own line
-if printf 'The cat sat.\nDogs like playing!\n' | "$BIN" infer -m "$REF/infer_mlm" --padding none \
+if printf 'The cat sat.\nDogs like playing!\n' | "$BIN" infer --format json -m "$REF/infer_mlm" --padding none \
        >"$TMP/mlm_none.json" 2>"$TMP/err" &&
    [ "$(grep -o 'line [0-9]* has no \[MASK\]' "$TMP/mlm_none.json" | tr '\n' ' ')" = \
      'line 1 has no [MASK] line 2 has no [MASK] ' ]
@@ -95,11 +95,11 @@ else fail "mlm --padding none warning lines: $(grep -o 'line [0-9]* has no' "$TM
 fi
 
 # --padding none: one document per line, each unpadded
-n=$("$BIN" infer -m "$REF/infer_seq" --padding none <"$REF/infer_seq/input.txt" | grep -c '^	"model":')
+n=$("$BIN" infer --format json -m "$REF/infer_seq" --padding none <"$REF/infer_seq/input.txt" | grep -c '^	"model":')
 if [ "$n" = 3 ]; then ok "--padding none prints one document per line"; else fail "--padding none: $n documents"; fi
 
 # --json pairs: token_type_ids 1 for the second segment
-echo '["the cat", "the dog"]' | "$BIN" infer -m "$REF/infer_seq" --json >"$TMP/pair.json"
+echo '["the cat", "the dog"]' | "$BIN" infer --format json -m "$REF/infer_seq" --json >"$TMP/pair.json"
 if grep -q '"token_type_ids":	\[\[0, 0, 0, 0, 1, 1, 1\]\]' "$TMP/pair.json"; then ok "--json pair gets token_type_ids 1"
 else fail "--json pair: $(grep token_type_ids "$TMP/pair.json")"; fi
 
@@ -111,24 +111,24 @@ expect_error() { # WHAT EXPECTED_TEXT CMD...
     if [ $rc -eq 2 ] && grep -q "^bertscope: error: .*$text" "$TMP/err"; then ok "$what: exit 2, '$text'"
     else fail "$what: exit $rc, stderr: $(cat "$TMP/err")"; fi
 }
-expect_error "unknown option" "unknown option" "$BIN" infer --bogus
-expect_error "bad head" "unknown head" "$BIN" infer --head xyz -m "$REF/infer_seq"
-expect_error "empty stdin" "stdin is empty" sh -c "'$BIN' infer -m '$REF/infer_seq' </dev/null"
-expect_error "missing model" "" sh -c "echo hi | '$BIN' infer -m '$TMP/no-such-model'"
-expect_error "bad --json line" "not a JSON string" sh -c "echo '{}' | '$BIN' infer --json -m '$REF/infer_seq'"
+expect_error "unknown option" "unknown option" "$BIN" infer --format json --bogus
+expect_error "bad head" "unknown head" "$BIN" infer --format json --head xyz -m "$REF/infer_seq"
+expect_error "empty stdin" "stdin is empty" sh -c "'$BIN' infer --format json -m '$REF/infer_seq' </dev/null"
+expect_error "missing model" "" sh -c "echo hi | '$BIN' infer --format json -m '$TMP/no-such-model'"
+expect_error "bad --json line" "not a JSON string" sh -c "echo '{}' | '$BIN' infer --format json --json -m '$REF/infer_seq'"
 long="the cat sat on the mat the cat sat on the mat the cat"
-expect_error "too long" "max_position_embeddings" sh -c "echo '$long' | '$BIN' infer -m '$REF/infer_seq'"
+expect_error "too long" "max_position_embeddings" sh -c "echo '$long' | '$BIN' infer --format json -m '$REF/infer_seq'"
 if grep -q "^hint: .*--truncation" "$TMP/err"; then ok "too long: hint names --truncation"; else fail "too long: no hint"; fi
-if echo "$long" | "$BIN" infer -m "$REF/infer_seq" --truncation --max-length 12 >"$TMP/trunc.json" 2>"$TMP/err" &&
+if echo "$long" | "$BIN" infer --format json -m "$REF/infer_seq" --truncation --max-length 12 >"$TMP/trunc.json" 2>"$TMP/err" &&
    grep -q '"input_ids":	\[1, 12\]' "$TMP/trunc.json"; then ok "--truncation --max-length 12 cuts to 12"
 else fail "--truncation: $(cat "$TMP/err") $(grep -A1 '"shapes"' "$TMP/trunc.json")"; fi
 # no model_max_length: as transformers, --truncation alone warns and cuts nothing
 expect_error "--truncation, no length known" "max_position_embeddings" \
-    sh -c "echo '$long' | '$BIN' infer -m '$REF/infer_seq' --truncation"
+    sh -c "echo '$long' | '$BIN' infer --format json -m '$REF/infer_seq' --truncation"
 if grep -q "^bertscope: warning: Asking to truncate to max_length but no maximum length" "$TMP/err"
 then ok "--truncation, no length known: Hugging Face's warning"; else fail "no warning: $(cat "$TMP/err")"; fi
 # --max-length without --truncation (padding none): truncates, with Hugging Face's warning
-if echo "$long" | "$BIN" infer -m "$REF/infer_seq" --padding none --max-length 5 >"$TMP/ml.json" 2>"$TMP/err" &&
+if echo "$long" | "$BIN" infer --format json -m "$REF/infer_seq" --padding none --max-length 5 >"$TMP/ml.json" 2>"$TMP/err" &&
    grep -q '"input_ids":	\[1, 5\]' "$TMP/ml.json" &&
    grep -q 'Truncation was not explicitly activated' "$TMP/ml.json"
 then ok "--max-length 5 alone truncates and warns"; else fail "--max-length alone: $(cat "$TMP/err")"; fi
@@ -136,7 +136,7 @@ then ok "--max-length 5 alone truncates and warns"; else fail "--max-length alon
 # One max_length range and one seed range for every subcommand (they once differed:
 # infer took 2^20, tokenize 0 to 2^24, the interface 1 to 512; seeds 2^64, 2^63, 2^31).
 for n in 0 1 600 65536; do
-    if echo hi | "$BIN" infer -m "$REF/infer_seq" --max-length $n >/dev/null 2>"$TMP/err" &&
+    if echo hi | "$BIN" infer --format json -m "$REF/infer_seq" --max-length $n >/dev/null 2>"$TMP/err" &&
        echo hi | "$BIN" tokenize --max-length $n >/dev/null 2>>"$TMP/err" &&
        { [ $n = 0 ] || "$BIN" -m builtin:tiny --max-length $n --screen 60x12 >/dev/null 2>>"$TMP/err"; }
     then ok "--max-length $n: infer, tokenize and the interface take it"
@@ -144,7 +144,7 @@ for n in 0 1 600 65536; do
 done
 for n in 65537 12x; do
     expect_error "infer --max-length $n" "max_length '$n' is not a number from 0 to 65536" \
-        sh -c "echo hi | '$BIN' infer -m '$REF/infer_seq' --max-length $n"
+        sh -c "echo hi | '$BIN' infer --format json -m '$REF/infer_seq' --max-length $n"
     expect_error "tokenize --max-length $n" "max_length '$n' is not a number from 0 to 65536" \
         sh -c "echo hi | '$BIN' tokenize --max-length $n"
     expect_error "interface --max-length $n" "max_length '$n' is not a number from 0 to 65536" \
@@ -174,11 +174,27 @@ else fail "tokenize --pad-to-multiple-of: $out"; fi
 if echo 'one two three four five six' | "$BIN" tokenize --truncation --max-length 5 --truncation-side left |
    grep -q '"tokens": \["\[CLS\]", "four", "five", "six", "\[SEP\]"\]'
 then ok "tokenize --truncation-side left keeps the end"; else fail "tokenize --truncation-side left"; fi
+# Label alignment (docs/hf-semantics.md T12, run_ner.py): a dataset row in, "labels" out;
+# expected by hand from run_ner.py's rules (hugging ##face is one word, "paris ." too)
+row='{"tokens": ["John", "Huggingface", "lives", "in", "Paris."], "ner_tags": ["B-PER", "B-ORG", "O", "O", "B-LOC"]}'
+if echo "$row" | "$BIN" tokenize --json --is-split-into-words |
+   grep -q '"labels": \[-100, "B-PER", "B-ORG", -100, "O", "O", "B-LOC", -100, -100\]' &&
+   echo "$row" | "$BIN" tokenize --json --is-split-into-words --label-all-tokens |
+   grep -q '"labels": \[-100, "B-PER", "B-ORG", "I-ORG", "O", "O", "B-LOC", "I-LOC", -100\]' &&
+   echo '{"tokens": ["EU", "Huggingface"], "ner_tags": [3, 0]}' |
+   "$BIN" tokenize --json --is-split-into-words --padding max_length --max-length 6 |
+   grep -q '"labels": \[-100, 3, 0, -100, -100, -100\]'
+then ok "tokenize: word labels aligned to pieces, first piece and --label-all-tokens"
+else fail "tokenize: label alignment"; fi
+expect_error "tokenize labels without words" "add --is-split-into-words" \
+    sh -c "echo '$row' | '$BIN' tokenize --json"
+expect_error "tokenize labels count" "one integer or string per word" \
+    sh -c "echo '{\"tokens\": [\"a\", \"b\"], \"ner_tags\": [1]}' | '$BIN' tokenize --json --is-split-into-words"
 expect_error "tokenize --pad-to-multiple-of 0" "pad_to_multiple_of '0' is not a number from 1" \
     sh -c "echo hi | '$BIN' tokenize --pad-to-multiple-of 0"
 expect_error "tokenize multiple vs max_length" "is not a multiple of pad_to_multiple_of (8)" \
     sh -c "echo hi | '$BIN' tokenize --padding longest --truncation --max-length 10 --pad-to-multiple-of 8"
-if printf 'the cat\nsat\n' | "$BIN" infer -m "$REF/infer_seq" --pad-to-multiple-of 8 --return-length >"$TMP/pm.json" 2>"$TMP/err" &&
+if printf 'the cat\nsat\n' | "$BIN" infer --format json -m "$REF/infer_seq" --pad-to-multiple-of 8 --return-length >"$TMP/pm.json" 2>"$TMP/err" &&
    grep -q '"input_ids":	\[2, 8\]' "$TMP/pm.json" && grep -q '"length":	\[8, 8\]' "$TMP/pm.json"
 then ok "infer --pad-to-multiple-of 8: (2, 8), length 8 each"; else fail "infer --pad-to-multiple-of: $(cat "$TMP/err")"; fi
 # stride + return_overflowing_tokens: one long line becomes 4 rows overlapping by 2
@@ -189,13 +205,13 @@ if [ "$(echo "$out" | grep -o '"overflow_to_sample_mapping": [0-9]*' | tr -d ' '
    echo "$out" | sed -n 2p | grep -q '"tokens": \["\[CLS\]", "brown", "fox", "jumps", "over", "\[SEP\]"\]'
 then ok "tokenize --stride 2 --return-overflowing-tokens: 2 lines -> 5 rows"
 else fail "tokenize --return-overflowing-tokens: $out"; fi
-if printf 'the cat sat on the mat the cat sat on\nsat\n' | "$BIN" infer -m "$REF/infer_seq" --truncation --max-length 6 --stride 1 --return-overflowing-tokens --no-logits >"$TMP/ov.json" 2>"$TMP/err" &&
+if printf 'the cat sat on the mat the cat sat on\nsat\n' | "$BIN" infer --format json -m "$REF/infer_seq" --truncation --max-length 6 --stride 1 --return-overflowing-tokens --no-logits >"$TMP/ov.json" 2>"$TMP/err" &&
    grep -q '"input_ids":	\[4, 6\]' "$TMP/ov.json" && tr -d ' \t\n' <"$TMP/ov.json" | grep -q '"overflow_to_sample_mapping":\[0,0,0,1\]'
 then ok "infer --return-overflowing-tokens: B 2 -> 4, with overflow_to_sample_mapping"
 else fail "infer --return-overflowing-tokens: $(cat "$TMP/err")"; fi
 # --return-length without padding: each row's own length, as tokenize prints it
 if printf 'the cat sat on the mat the\n' |
-   "$BIN" infer -m "$REF/infer_seq" --padding none --truncation --max-length 6 \
+   "$BIN" infer --format json -m "$REF/infer_seq" --padding none --truncation --max-length 6 \
         --return-overflowing-tokens --return-length --no-logits \
        >"$TMP/len.json" 2>"$TMP/err" &&
    tr -d ' \t\n' <"$TMP/len.json" | grep -q '"length":\[6,5\]'
@@ -207,17 +223,17 @@ if printf 'Hello, unaffable world\n' | "$BIN" tokenize --is-split-into-words |
    grep -q '"offsets": \[\[0, 0\], \[0, 5\], \[5, 6\], \[0, 3\], \[3, 6\], \[6, 9\], \[0, 5\], \[0, 0\]\], "word_ids": \[null, 0, 0, 1, 1, 1, 2, null\]'
 then ok "tokenize --is-split-into-words: offsets within each word, word_ids by word"
 else fail "tokenize --is-split-into-words"; fi
-if printf '["the cat", "sat"]\n' | "$BIN" infer -m "$REF/infer_seq" --json --is-split-into-words --no-logits >"$TMP/sw.json" 2>"$TMP/err" &&
+if printf '["the cat", "sat"]\n' | "$BIN" infer --format json -m "$REF/infer_seq" --json --is-split-into-words --no-logits >"$TMP/sw.json" 2>"$TMP/err" &&
    tr -d ' \t\n' <"$TMP/sw.json" | grep -q '"word_ids":\[\[null,0,1,null,0,null\]\]'
 then ok "infer --is-split-into-words with a pair: word_ids per text"
 else fail "infer --is-split-into-words: $(cat "$TMP/err")"; fi
 expect_error "tokenize stride past the room" "tokenizer stride set to 7" \
     sh -c "echo 'a b c d e f g h i j' | '$BIN' tokenize --truncation --max-length 8 --stride 7 --return-overflowing-tokens"
-if echo 'the cat sat on the mat the cat sat on the mat' | "$BIN" infer -m "$REF/infer_seq" --truncation --max-length 4 --truncation-side left >"$TMP/tl.json" 2>"$TMP/err" &&
+if echo 'the cat sat on the mat the cat sat on the mat' | "$BIN" infer --format json -m "$REF/infer_seq" --truncation --max-length 4 --truncation-side left >"$TMP/tl.json" 2>"$TMP/err" &&
    tr -d ' \t\n' <"$TMP/tl.json" | grep -q '"tokens":\[\["\[CLS\]","the","mat","\[SEP\]"\]\]'
 then ok "infer --truncation-side left keeps the end"; else fail "infer --truncation-side left: $(cat "$TMP/err")"; fi
 for s in 0 4294967296 18446744073709551615; do
-    if echo hi | "$BIN" infer -m "$REF/infer_seq" --seed $s >/dev/null 2>"$TMP/err" &&
+    if echo hi | "$BIN" infer --format json -m "$REF/infer_seq" --seed $s >/dev/null 2>"$TMP/err" &&
        "$BIN" -m builtin:tiny --seed $s --screen 60x12 >/dev/null 2>>"$TMP/err" &&
        "$BIN" bench --write-checkpoint "$TMP/ck" --config tiny --seed $s >/dev/null 2>>"$TMP/err"
     then ok "--seed $s: infer, bench and the interface take it"
@@ -225,7 +241,7 @@ for s in 0 4294967296 18446744073709551615; do
 done
 for s in -1 18446744073709551616; do
     expect_error "infer --seed $s" "seed '$s' is not a number" \
-        sh -c "echo hi | '$BIN' infer -m '$REF/infer_seq' --seed $s"
+        sh -c "echo hi | '$BIN' infer --format json -m '$REF/infer_seq' --seed $s"
     expect_error "interface --seed $s" "seed '$s' is not a number" \
         "$BIN" -m builtin:tiny --seed $s --screen 60x12
     expect_error "bench --seed $s" "seed '$s' is not a number" \
@@ -233,12 +249,12 @@ for s in -1 18446744073709551616; do
 done
 for n in 0 100001; do
     expect_error "infer --num-labels $n" "num_labels '$n' is not a number from 1 to 100000" \
-        sh -c "echo hi | '$BIN' infer -m '$REF/infer_seq' --num-labels $n"
+        sh -c "echo hi | '$BIN' infer --format json -m '$REF/infer_seq' --num-labels $n"
     expect_error "interface --num-labels $n" "num_labels '$n' is not a number from 1 to 100000" \
         "$BIN" -m builtin:tiny --num-labels $n --screen 60x12
 done
 # The same spellings everywhere: HF's true for padding and truncation, auto for the head.
-if echo hi | "$BIN" infer -m "$REF/infer_seq" --padding true --truncation true --head auto \
+if echo hi | "$BIN" infer --format json -m "$REF/infer_seq" --padding true --truncation true --head auto \
        >/dev/null 2>"$TMP/err" &&
    echo hi | "$BIN" tokenize --padding true --truncation true >/dev/null 2>>"$TMP/err" &&
    "$BIN" -m builtin:tiny --padding true --truncation true --head auto --screen 60x12 \
@@ -250,7 +266,17 @@ expect_error "tokenize --padding-side" "unknown padding side 'up' (expected righ
 expect_error "interface --side" "unknown padding side 'up' (expected right or left)" \
     "$BIN" -m builtin:tiny --side up --screen 60x12
 expect_error "infer --truncation" "unknown truncation 'longest'" \
-    sh -c "echo hi | '$BIN' infer -m '$REF/infer_seq' --truncation longest"
+    sh -c "echo hi | '$BIN' infer --format json -m '$REF/infer_seq' --truncation longest"
+
+# pytorch_model.bin: the same document as the safetensors it was saved from (the model
+# path aside), sharded or not
+tb=tests/fixtures/torchbin/infer_seq
+if "$BIN" infer --format json --logits -m "$tb" <"$REF/infer_seq/input.txt" >"$TMP/bin.json" 2>"$TMP/err" &&
+   sed "s|$tb|$REF/infer_seq|" "$TMP/bin.json" | cmp -s - "$TMP/infer_seq.json"
+then ok "pytorch_model.bin: infer prints what model.safetensors gives"
+else fail "pytorch_model.bin: $(cat "$TMP/err"; diff "$TMP/bin.json" "$TMP/infer_seq.json" | head -5)"; fi
+expect_error "malicious .bin" "refusing to load global 'posix.system'" \
+    sh -c "echo hi | '$BIN' infer -m tests/fixtures/torchbin/malicious"
 
 echo
 [ "$fails" -eq 0 ] && echo "infer e2e: all passed" || echo "infer e2e: $fails failed"

@@ -18,9 +18,8 @@ if ! command -v tmux >/dev/null 2>&1; then
 fi
 [ -x "$BIN" ] || { echo "FAIL: $BIN is missing (make first)"; exit 1; }
 
-SOCK="bertscope-stress-$$"
 TMP="$(mktemp -d)"
-T="tmux -L $SOCK"
+T="tmux -S $TMP/tmux.sock" # our own socket folder: no stale socket can be met
 cleanup() { $T kill-server >/dev/null 2>&1; rm -rf "$TMP"; }
 trap cleanup EXIT INT TERM
 

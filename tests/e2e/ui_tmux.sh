@@ -2,7 +2,7 @@
 # ui_tmux.sh - the visualizer end to end, as a person uses it: run the real binary in
 # tmux, type, read the screen with capture-pane, resize, save, quit.
 #
-# Uses its own tmux server (-L) so it never touches the user's sessions; every wait is
+# Uses its own tmux server (-S) so it never touches the user's sessions; every wait is
 # bounded. Skips (exit 0) only when tmux is not installed.
 set -u
 BUILD="${BUILD:-build}"
@@ -13,11 +13,16 @@ if ! command -v tmux >/dev/null 2>&1; then
 fi
 [ -x "$BIN" ] || { echo "FAIL: $BIN is missing (make first)"; exit 1; }
 
-SOCK="bertscope-e2e-$$"
 TMP="$(mktemp -d)"
-T="tmux -u -L $SOCK" # -u: UTF-8 even when the locale is unset
+# The socket lives in our own fresh folder, never in /tmp/tmux-UID where a killed run
+# may have left one; -u: UTF-8 even when the locale is unset.
+T="tmux -u -S $TMP/tmux.sock"
 cleanup() { $T kill-server >/dev/null 2>&1; rm -rf "$TMP"; }
 trap cleanup EXIT INT TERM
+# A session that outlives the others keeps the server up: a new session started right
+# after the last one closed could meet the old server on its way out.
+$T -f /dev/null new-session -d -s keep "sleep 3600" ||
+    { echo "FAIL: tmux could not start"; exit 1; }
 
 fail() {
     echo "FAIL: $1"

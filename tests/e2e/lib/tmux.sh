@@ -8,8 +8,11 @@ if ! command -v tmux >/dev/null 2>&1; then
 fi
 [ -x "$BIN" ] || { echo "FAIL: $BIN is missing (make first)"; exit 1; }
 
-T="tmux -u -L bertscope-$(basename "$0" .sh)-$$" # -u: UTF-8 even when the locale is unset
 TMP="$(mktemp -d)"
+# The server's socket lives in our own fresh folder (-S), so a socket left behind by a
+# killed run elsewhere in /tmp/tmux-UID can never be met again; -u: UTF-8 even when the
+# locale is unset.
+T="tmux -u -S $TMP/tmux.sock"
 cleanup() { $T kill-server >/dev/null 2>&1; rm -rf "$TMP"; }
 trap cleanup EXIT INT TERM
 # A session that outlives the others keeps the server up: a new session started right
