@@ -47,7 +47,7 @@ typedef struct {
     int top_k;
     int logits;          /* --logits: print the head's output tensor */
     int threads;
-    int default_model;   /* no -m given: the built-in brown-genre */
+    int default_model;   /* no -m given: the built-in brown-sentiment */
     out_format format;
     int batch_size;
     int batch_size_given; /* --format json: one document per batch instead of one */
@@ -89,8 +89,8 @@ static void usage(FILE *f)
         "  -m PATH            a Hugging Face folder (config.json + model.safetensors or\n"
         "                     pytorch_model.bin, sharded or not), a config.json alone\n"
         "                     (random weights), or a built-in model name; repeat to run\n"
-        "                     several models (default: brown-genre); in jsonl each model\n"
-        "                     gets a first line and rows say model_index\n"
+        "                     several models (default: brown-sentiment); in jsonl each\n"
+        "                     model gets a first line and rows say model_index\n"
         "  --config NAME      a random model of a built-in geometry: tiny mini small base large\n"
         "  --head H           seq, tok, mlm or base (default: from config.architectures)\n"
         "  --num-labels N     labels of a seq/tok head; a head of another size is newly\n"
@@ -1490,7 +1490,7 @@ int cmd_infer(int argc, char **argv)
     if (r < 0)
         return -r;
     if (!o.config && o.n_models == 0) {
-        o.models[o.n_models++] = "brown-genre";
+        o.models[o.n_models++] = "brown-sentiment";
         o.default_model = 1;
     }
     /* a closed pipe is an EPIPE write error to handle, not a signal that kills */
