@@ -8,6 +8,7 @@ For each case, tests/fixtures/ref/<case>/ gets:
   attn.bin                         float32 (L, B, A, T, T) softmaxed attention
   pooled.bin                       float32 (B, H) when the model has a pooler
   logits.bin                       float32 head output when there is a head
+  start_logits.bin, end_logits.bin float32 (B, T) each, question answering
   manifest.json                    {"B", "T", "L", "H", "A", "head", "dtype", "files":
                                     {name: shape}} so the C test needs no numpy format
 
@@ -60,6 +61,8 @@ CASES = [
     ("long", bt.BertForTokenClassification,
      dict(num_labels=3, hidden_size=64, num_attention_heads=2, intermediate_size=96,
           max_position_embeddings=80), "F32", None, (4, 72), [72, 70, 40, 65], None),
+    # question + context pairs, one padded: qa_outputs on every position
+    ("qa", bt.BertForQuestionAnswering, {}, "F32", None, (2, 12), [12, 9], [6, 4]),
 ]
 
 
@@ -215,9 +218,13 @@ def main():
         if o.pooler_output is not None:
             put("pooled.bin", o.pooler_output)
         head = {bt.BertModel: "base", bt.BertForSequenceClassification: "seq",
-                bt.BertForTokenClassification: "tok", bt.BertForMaskedLM: "mlm"}[cls]
+                bt.BertForTokenClassification: "tok", bt.BertForMaskedLM: "mlm",
+                bt.BertForQuestionAnswering: "qa"}[cls]
         if o.logits is not None:
             put("logits.bin", o.logits)
+        if getattr(o, "start_logits", None) is not None:
+            put("start_logits.bin", o.start_logits)
+            put("end_logits.bin", o.end_logits)
         man = dict(B=B, T=T, L=c.num_hidden_layers, H=c.hidden_size, A=c.num_attention_heads,
                    head=head, dtype=dtype, hidden_act=c.hidden_act, files=files)
         with open(os.path.join(d, "manifest.json"), "w") as f:

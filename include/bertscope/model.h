@@ -38,16 +38,17 @@ typedef enum {
     BS_HEAD_SEQ,      /* BertForSequenceClassification: logits (B, C) */
     BS_HEAD_TOK,      /* BertForTokenClassification: logits (B, T, C) */
     BS_HEAD_MLM,      /* BertForMaskedLM (and BertForPreTraining's MLM part): (B, T, V) */
+    BS_HEAD_QA,       /* BertForQuestionAnswering: qa_outputs (B, T, 2) -> start, end (B, T) */
 } bs_head;
 
 typedef enum { BS_PROBLEM_SINGLE = 0, BS_PROBLEM_MULTI, BS_PROBLEM_REGRESSION } bs_problem;
 
 typedef enum { BS_DTYPE_F32 = 0, BS_DTYPE_F16, BS_DTYPE_BF16 } bs_dtype;
 
-const char *bs_head_name(bs_head h);   /* "auto", "base", "seq", "tok", "mlm" */
+const char *bs_head_name(bs_head h);   /* "auto", "base", "seq", "tok", "mlm", "qa" */
 /* Hugging Face's class for a head, as its warnings and code name it:
  * "BertForSequenceClassification", "BertForTokenClassification", "BertForMaskedLM",
- * "BertModel" (base and auto). */
+ * "BertForQuestionAnswering", "BertModel" (base and auto). */
 const char *bs_head_class(bs_head h);
 const char *bs_act_name(bs_act a);     /* "gelu", "gelu_new", "relu", "silu" */
 const char *bs_dtype_name(bs_dtype d); /* "F32", "F16", "BF16" */
@@ -137,7 +138,7 @@ bs_load_options bs_load_defaults(void);
 #define BS_MAX_LABELS 100000
 
 /* Option values from text, as every subcommand and the interface read them (see the
- * parsers in tokenizer.h): a head is auto, base, seq, tok or mlm; a seed is a decimal
+ * parsers in tokenizer.h): a head is auto, base, seq, tok, mlm or qa; a seed is a decimal
  * number from 0 to BS_SEED_MAX, a number of labels one from 1 to BS_MAX_LABELS (digits
  * only). On anything else they leave *out alone and fail with BS_ERR_INPUT, naming the
  * value and the valid ones. */
@@ -201,8 +202,13 @@ typedef struct bs_outputs {
     const float *attn;    /* (L, B, A, T, T) softmaxed probabilities, row = query */
     const float *pooled;  /* (B, H) tanh pooler output, NULL without a pooler */
     const float *logits;  /* head output, NULL for BS_HEAD_BASE */
-    int logits_rank;      /* 2: (B, C); 3: (B, T, C) or (B, T, V) */
+    int logits_rank;      /* 2: (B, C); 3: (B, T, C), (B, T, V) or qa's (B, T, 2) */
     int logits_shape[3];
+    /* BS_HEAD_QA: logits.split(1, dim=-1) squeezed, as BertForQuestionAnswering returns
+     * them: start_logits = logits[..., 0], end_logits = logits[..., 1], (B, T) each
+     * (contiguous copies); NULL for the other heads */
+    const float *start_logits;
+    const float *end_logits;
 } bs_outputs;
 
 typedef struct bs_run bs_run;

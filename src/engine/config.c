@@ -36,6 +36,7 @@ const char *bs_head_name(bs_head h)
     case BS_HEAD_SEQ: return "seq";
     case BS_HEAD_TOK: return "tok";
     case BS_HEAD_MLM: return "mlm";
+    case BS_HEAD_QA: return "qa";
     }
     return "?";
 }
@@ -44,7 +45,7 @@ bs_status bs_head_parse(const char *s, bs_head *out, bs_error *err)
 {
     static const bs_choice c[] = {{"auto", BS_HEAD_AUTO, 1}, {"base", BS_HEAD_BASE, 1},
                                   {"seq", BS_HEAD_SEQ, 1},   {"tok", BS_HEAD_TOK, 1},
-                                  {"mlm", BS_HEAD_MLM, 1}};
+                                  {"mlm", BS_HEAD_MLM, 1},   {"qa", BS_HEAD_QA, 1}};
     int v;
     bs_status st = bs_choose(s, c, (int)(sizeof c / sizeof c[0]), "head", &v, err);
     if (st == BS_OK)
@@ -72,6 +73,7 @@ const char *bs_head_class(bs_head h)
     case BS_HEAD_SEQ: return "BertForSequenceClassification";
     case BS_HEAD_TOK: return "BertForTokenClassification";
     case BS_HEAD_MLM: return "BertForMaskedLM";
+    case BS_HEAD_QA: return "BertForQuestionAnswering";
     default: return "BertModel";
     }
 }
