@@ -18,7 +18,9 @@ mask or a swapped transpose could pass). For F16/BF16 cases the reference is com
 from the stored weights widened back to float32, as the C loader widens them.
 
 infer_seq/ and infer_mlm/ add vocab.txt, tokenizer_config.json, input.txt (the stdin of
-tests/e2e/infer.sh) and the ids, mask and logits PyTorch gives for it.
+tests/e2e/infer.sh) and the ids, mask and logits PyTorch gives for it; infer_qa/ the same
+for question<TAB>context lines (tests/e2e/infer_qa.sh), with start_logits.bin,
+end_logits.bin and expected.json, the answers tools/qa_pipeline.py picks.
 
 usage: tools/make_reference.py [OUTDIR]   (default tests/fixtures/ref; deterministic)
 """
@@ -182,6 +184,100 @@ def make_infer_case(out, name, cls, over, seed):
     print("%-13s %-30s F32  B=%d T=%d (infer end-to-end)" % (name, cls.__name__, len(rows), T))
 
 
+INFER_QA_LINES = [("what sat on the mat?", "The cat sat on the mat."),
+                  ("what is good?", "A very good movie, and a bad film."),
+                  ("who walked?", "The dog walked and the cats played!")]
+
+
+def wordpiece_words(text, segment):
+    """wordpiece() with what the fast tokenizer adds for the question-answering pipeline:
+    each piece's word index (word_ids), code-point offsets and sequence id."""
+    vocab = {p: i for i, p in enumerate(INFER_VOCAB)}
+    words, pos = [], 0
+    for w in text.split(" "):  # the lines have single spaces
+        cur, start = "", pos
+        for i, ch in enumerate(w):
+            if ch in ".,!?":
+                if cur:
+                    words.append((cur, start))
+                words.append((ch, pos + i))
+                cur, start = "", pos + i + 1
+            else:
+                cur += ch.lower()
+        if cur:
+            words.append((cur, start))
+        pos += len(w) + 1
+    out = []
+    for wi, (w, ws) in enumerate(words):
+        start, pieces = 0, []
+        while start < len(w):
+            end = len(w)
+            while end > start:
+                piece = w[start:end] if start == 0 else "##" + w[start:end]
+                if piece in vocab:
+                    break
+                end -= 1
+            if end == start:
+                pieces = [(vocab["[UNK]"], 0, len(w))]
+                break
+            pieces.append((vocab[piece], start, end))
+            start = end
+        for pid, a, b in pieces:
+            out.append(dict(id=pid, segment=segment, word=wi, offsets=[ws + a, ws + b],
+                            bytes=[ws + a, ws + b]))
+    return out
+
+
+def make_infer_qa_case(out, seed):
+    """infer_qa/: a question-answering model, question<TAB>context lines, PyTorch's start
+    and end logits and the answers tools/qa_pipeline.py (the pipeline's postprocess)
+    picks from them (expected.json), for tests/e2e/infer_qa.sh."""
+    import qa_pipeline
+    gen = torch.Generator().manual_seed(seed)
+    cfg = dict(SMALL, hidden_size=16, intermediate_size=32, max_position_embeddings=64)
+    model = bt.BertForQuestionAnswering(bt.BertConfig(**cfg)).eval()
+    reinit(model, gen)
+    d = os.path.join(out, "infer_qa")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "vocab.txt"), "w") as f:
+        f.write("\n".join(INFER_VOCAB) + "\n")
+    bt.write_hf_folder(d, model, tokenizer_config={"do_lower_case": True})
+    special = dict(segment=None, word=None, offsets=[0, 0], bytes=[0, 0])
+    rows = []
+    for q, c in INFER_QA_LINES:
+        rows.append([dict(special, id=2)] + wordpiece_words(q, 0) + [dict(special, id=3)] +
+                    wordpiece_words(c, 1) + [dict(special, id=3)])
+    T = max(len(r) for r in rows)
+    ids = torch.zeros(len(rows), T, dtype=torch.int64)
+    mask = torch.zeros(len(rows), T, dtype=torch.int64)
+    types = torch.zeros(len(rows), T, dtype=torch.int64)
+    for b, r in enumerate(rows):
+        ids[b, :len(r)] = torch.tensor([t["id"] for t in r])
+        mask[b, :len(r)] = 1
+        types[b, :len(r)] = torch.tensor([1 if t["segment"] == 1 or (k == len(r) - 1)
+                                          else 0 for k, t in enumerate(r)])
+        r += [dict(special, id=0)] * (T - len(r))
+    with torch.no_grad():
+        o = model(ids, mask, types)
+    dump(os.path.join(d, "ids.bin"), ids, "<i4")
+    dump(os.path.join(d, "start_logits.bin"), o.start_logits, "<f4")
+    dump(os.path.join(d, "end_logits.bin"), o.end_logits, "<f4")
+    expected = []
+    for b, (r, (q, c)) in enumerate(zip(rows, INFER_QA_LINES)):
+        a = qa_pipeline.answers(o.start_logits[b].numpy(), o.end_logits[b].numpy(), r,
+                                ids[b].tolist(), mask[b].tolist(), 2)[0]
+        expected.append(dict(score=a["score"], start=a["start"], end=a["end"],
+                             answer=c[a["start"]:a["end"]], start_token=a["start_token"],
+                             end_token=a["end_token"]))
+    with open(os.path.join(d, "expected.json"), "w") as f:
+        json.dump(expected, f, indent=1)
+        f.write("\n")
+    with open(os.path.join(d, "input.txt"), "w") as f:
+        f.write("".join("%s\t%s\n" % qc for qc in INFER_QA_LINES))
+    print("%-13s %-30s F32  B=%d T=%d (infer end-to-end) %s" % (
+        "infer_qa", "BertForQuestionAnswering", len(rows), T, [e["answer"] for e in expected]))
+
+
 def dump(path, t, dtype):
     t.detach().contiguous().numpy().astype(dtype).tofile(path)
 
@@ -236,6 +332,7 @@ def main():
                          id2label={0: "negative", 1: "neutral", 2: "positive"}), 99)
     make_infer_case(out, "infer_mlm", bt.BertForMaskedLM,
                     dict(hidden_size=16, intermediate_size=32), 98)
+    make_infer_qa_case(out, 97)
 
 
 if __name__ == "__main__":
