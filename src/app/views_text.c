@@ -40,6 +40,14 @@ const char *panel_pred_text(const app_state *st, const app_model *m,
         snprintf(buf, n, "%s", "");
         return buf;
     }
+    if (mr->head == BS_HEAD_QA) { /* the wider of its two logits: a column holds both */
+        char e[32];
+        qa_logit_text(mr, at, 0, buf, n);
+        qa_logit_text(mr, at, 1, e, sizeof e);
+        if (strlen(e) > strlen(buf))
+            snprintf(buf, n, "%s", e);
+        return buf;
+    }
     int ign = mr->head == BS_HEAD_TOK && panel_ignored_token(&b->tokens[at]);
     const char *open = ign ? "(" : "", *close = ign ? ")" : "";
     int C = mr->logits_rank == 3 ? mr->logits_shape[2] : 0;
