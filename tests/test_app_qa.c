@@ -19,6 +19,7 @@
 
 #include "app/breakit.h"
 #include "app/headless.h"
+#include "app/pyview.h"
 #include "engine/fileio.h"
 #include "lib/golden.h"
 
@@ -111,6 +112,45 @@ static void test_qa_break_it_refuses(void **unused)
     brk_report_free(&r);
 }
 
+/* The Python pane: AutoModelForQuestionAnswering, the two outputs' shapes, the pipeline
+ * call and the answers bertscope shows. */
+static void test_qa_python_pane(void **unused)
+{
+    app_headless s;
+    assert_int_equal(app_headless_init(&s, &env, 120, 40), 0);
+    set_pairs(&s);
+    const app_model_result *mr = app_front_result(&s.st);
+    const char *lines[3];
+    size_t lens[3];
+    for (int i = 0; i < 3; i++) {
+        lines[i] = s.st.lines[i].s;
+        lens[i] = s.st.lines[i].len;
+    }
+    py_spec ps = {.model_path = QA_DIR, .tokenizer_path = QA_DIR,
+                  .cfg = bs_model_config(env.models[0].model), .head = BS_HEAD_QA, .n = 3,
+                  .lines = lines, .lens = lens, .padding = BS_PAD_LONGEST,
+                  .max_length = mr->batch.max_length, .batch = &mr->batch, .qa = mr->qa,
+                  .qa_found = mr->qa_found, .qa_text = mr->qa_text};
+    char *py = py_generate(&ps);
+    assert_non_null(py);
+    static const char *const want[] = {
+        "from transformers import AutoTokenizer, AutoModelForQuestionAnswering\n",
+        "model = AutoModelForQuestionAnswering.from_pretrained(\"" QA_DIR "\")\n",
+        "batch = tokenizer(texts, text_pair=pairs, padding=True, return_tensors=\"pt\")\n",
+        "print(outputs.start_logits.shape)  # torch.Size([3, 18])\n",
+        "print(outputs.end_logits.shape)  # torch.Size([3, 18])\n",
+        "qa = pipeline(\"question-answering\", model=model, tokenizer=tokenizer)\n",
+        "# sentence 1 (bertscope): score 0.0996, start 0, end 7, answer \"The cat\"\n",
+        "# sentence 3 (bertscope): score 0.0780, start 28, end 35, answer \"played!\"\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(py, want[i]))
+            fail_msg("the Python pane lacks %s---\n%s", want[i], py);
+    assert_null(strstr(py, "outputs.logits"));
+    free(py);
+    app_headless_free(&s);
+}
+
 static void qa_screen(int w, int h, const char *name)
 {
     app_headless s;
@@ -136,6 +176,7 @@ int main(void)
         cmocka_unit_test(test_qa_answers_are_the_pipelines),
         cmocka_unit_test(test_qa_without_context_says_so),
         cmocka_unit_test(test_qa_break_it_refuses),
+        cmocka_unit_test(test_qa_python_pane),
         cmocka_unit_test(test_screen_qa_120x40),
         cmocka_unit_test(test_screen_qa_80x24),
     };
