@@ -94,7 +94,7 @@ static void usage(FILE *f)
         "                     several models (default: brown-genre); in jsonl each model\n"
         "                     gets a first line and rows say model_index\n"
         "  --config NAME      a random model of a built-in geometry: tiny mini small base large\n"
-        "  --head H           seq, tok, mlm or base (default: from config.architectures)\n"
+        "  --head H           seq, tok, mlm, qa or base (default: from config.architectures)\n"
         "  --num-labels N     labels of a seq/tok head; a head of another size is newly\n"
         "                     initialised (and said so in warnings)\n"
         "  --format F         jsonl (default) or json, as above\n"
