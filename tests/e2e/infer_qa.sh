@@ -26,8 +26,10 @@ close() { # GOT WANT TOL
             if (d > tol) { print "  row " NR ": " $1 " vs " $2; bad = 1 } } END { exit bad }'
 }
 
-if ! "$BIN" infer -m "$D" --pair --logits <"$D/input.txt" >"$TMP/out.jsonl" 2>"$TMP/err"; then
-    fail "infer exited $? ($(cat "$TMP/err"))"
+"$BIN" infer -m "$D" --pair --logits <"$D/input.txt" >"$TMP/out.jsonl" 2>"$TMP/err"
+rc=$?
+if [ $rc -ne 0 ]; then
+    fail "infer exited $rc ($(cat "$TMP/err"))"
 else
     tail -n +2 "$TMP/out.jsonl" >"$TMP/rows.jsonl"
     jq -r '.input_ids[]' "$TMP/rows.jsonl" >"$TMP/ids.got"
@@ -57,14 +59,18 @@ else
 fi
 
 # --top-k 2: a list of answers, best first; --format json: shapes of the split logits
-if "$BIN" infer -m "$D" --pair --top-k 2 <"$D/input.txt" 2>"$TMP/err" | tail -n +2 |
-    jq -e -s 'all(.[]; (.predictions | length) == 2 and
-                      .predictions[0].score >= .predictions[1].score)' >/dev/null; then
+# (outputs go to files first: jq must not judge an empty stream)
+if "$BIN" infer -m "$D" --pair --top-k 2 <"$D/input.txt" >"$TMP/k2.jsonl" 2>"$TMP/err" &&
+    tail -n +2 "$TMP/k2.jsonl" |
+    jq -e -s 'length == 3 and all(.[]; (.predictions | length) == 2 and
+                                  .predictions[0].score >= .predictions[1].score)' >/dev/null
+then
     ok "--top-k 2 gives two answers, best first"
 else fail "--top-k 2 ($(cat "$TMP/err"))"; fi
-if "$BIN" infer -m "$D" --pair --format json <"$D/input.txt" 2>"$TMP/err" |
+if "$BIN" infer -m "$D" --pair --format json <"$D/input.txt" >"$TMP/doc.json" 2>"$TMP/err" &&
     jq -e '.shapes.start_logits == [3, 18] and .shapes.end_logits == [3, 18] and
-           (.shapes | has("logits") | not) and (.predictions | length) == 3' >/dev/null; then
+           (.shapes | has("logits") | not) and (.predictions | length) == 3' \
+        "$TMP/doc.json" >/dev/null; then
     ok "--format json: start_logits and end_logits (3, 18), three answers"
 else fail "--format json ($(cat "$TMP/err"))"; fi
 
