@@ -256,6 +256,7 @@ REF_CASE(padded)
 REF_CASE(pair)
 REF_CASE(act_gelu_new)
 REF_CASE(qa)
+REF_CASE(nsp)
 REF_CASE(act_relu)
 REF_CASE(act_silu)
 REF_CASE(long)
@@ -622,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_bert_act_silu_matches_pytorch),
         cmocka_unit_test(test_bert_long_matches_pytorch),
         cmocka_unit_test(test_bert_qa_matches_pytorch),
+        cmocka_unit_test(test_bert_nsp_matches_pytorch),
         cmocka_unit_test(test_bert_portable_path_matches_pytorch),
         cmocka_unit_test(test_bert_padded_row_matches_its_unpadded_run),
         cmocka_unit_test(test_bert_missing_mask_changes_padded_rows),

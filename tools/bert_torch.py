@@ -16,7 +16,8 @@ API (all plain functions and nn.Modules; /usr/bin/python3 has torch 1.13 + numpy
     cfg = BertConfig.from_dict(json.load(open("config.json")))
     model = BertForSequenceClassification(cfg)   # or BertModel, BertForTokenClassification,
                                                  #    BertForMaskedLM (decoder tied to E),
-                                                 #    BertForQuestionAnswering
+                                                 #    BertForQuestionAnswering,
+                                                 #    BertForNextSentencePrediction
     out = model(input_ids, attention_mask=None, token_type_ids=None)
     out.logits             # (B, C) / (B, T, C) / (B, T, V) / QA (B, T, 2); absent for BertModel
     out.start_logits, out.end_logits   # BertForQuestionAnswering: (B, T) each
@@ -399,6 +400,31 @@ class BertForQuestionAnswering(BertPreTrainedModel):
         return out
 
 
+class BertOnlyNSPHead(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.seq_relationship = nn.Linear(config.hidden_size, 2)
+
+    def forward(self, pooled):
+        return self.seq_relationship(pooled)
+
+
+class BertForNextSentencePrediction(BertPreTrainedModel):
+    """cls.seq_relationship = Linear(H, 2) on the pooled output: logits (B, 2), index 0
+    "B follows A" (isNext), 1 "B is random" (notNext), as modeling_bert.py."""
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.bert = BertModel(config)
+        self.cls = BertOnlyNSPHead(config)
+        self.post_init()
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.bert(input_ids, attention_mask, token_type_ids)
+        out.logits = self.cls(out.pooler_output)
+        return out
+
+
 class BertPredictionHeadTransform(nn.Module):
     def __init__(self, config):
         super().__init__()
@@ -457,6 +483,7 @@ ARCHITECTURES = {
     "BertForTokenClassification": BertForTokenClassification,
     "BertForMaskedLM": BertForMaskedLM,
     "BertForQuestionAnswering": BertForQuestionAnswering,
+    "BertForNextSentencePrediction": BertForNextSentencePrediction,
 }
 
 # ------------------------------------------------------------------------ safetensors

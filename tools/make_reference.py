@@ -20,7 +20,8 @@ from the stored weights widened back to float32, as the C loader widens them.
 infer_seq/ and infer_mlm/ add vocab.txt, tokenizer_config.json, input.txt (the stdin of
 tests/e2e/infer.sh) and the ids, mask and logits PyTorch gives for it; infer_qa/ the same
 for question<TAB>context lines (tests/e2e/infer_qa.sh), with start_logits.bin,
-end_logits.bin and expected.json, the answers tools/qa_pipeline.py picks.
+end_logits.bin and expected.json, the answers tools/qa_pipeline.py picks; infer_nsp/ for
+A<TAB>B lines and next-sentence logits (tests/e2e/infer_nsp.sh).
 
 usage: tools/make_reference.py [OUTDIR]   (default tests/fixtures/ref; deterministic)
 """
@@ -65,6 +66,8 @@ CASES = [
           max_position_embeddings=80), "F32", None, (4, 72), [72, 70, 40, 65], None),
     # question + context pairs, one padded: qa_outputs on every position
     ("qa", bt.BertForQuestionAnswering, {}, "F32", None, (2, 12), [12, 9], [6, 4]),
+    # sentence pairs, one padded: cls.seq_relationship on the pooled output
+    ("nsp", bt.BertForNextSentencePrediction, {}, "F32", None, (3, 11), [11, 8, 6], [5, 3, 2]),
 ]
 
 
@@ -278,6 +281,42 @@ def make_infer_qa_case(out, seed):
         "infer_qa", "BertForQuestionAnswering", len(rows), T, [e["answer"] for e in expected]))
 
 
+INFER_NSP_LINES = [("the cat sat on the mat.", "the dog ran!"),
+                   ("hello world", "what a good movie."),
+                   ("i like it.", "it was very bad, and not good.")]
+
+
+def make_infer_nsp_case(out, seed):
+    """infer_nsp/: a next-sentence-prediction model, A<TAB>B lines, and the ids and
+    logits (B, 2) PyTorch gives for them, for tests/e2e/infer_nsp.sh."""
+    gen = torch.Generator().manual_seed(seed)
+    cfg = dict(SMALL, hidden_size=16, intermediate_size=32, max_position_embeddings=32)
+    model = bt.BertForNextSentencePrediction(bt.BertConfig(**cfg)).eval()
+    reinit(model, gen)
+    d = os.path.join(out, "infer_nsp")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "vocab.txt"), "w") as f:
+        f.write("\n".join(INFER_VOCAB) + "\n")
+    bt.write_hf_folder(d, model, tokenizer_config={"do_lower_case": True})
+    rows = [(wordpiece(a), wordpiece(b)[1:]) for a, b in INFER_NSP_LINES]  # B without [CLS]
+    T = max(len(a) + len(b) for a, b in rows)
+    ids = torch.zeros(len(rows), T, dtype=torch.int64)
+    mask = torch.zeros(len(rows), T, dtype=torch.int64)
+    types = torch.zeros(len(rows), T, dtype=torch.int64)
+    for r, (a, b) in enumerate(rows):
+        ids[r, :len(a) + len(b)] = torch.tensor(a + b)
+        mask[r, :len(a) + len(b)] = 1
+        types[r, len(a):len(a) + len(b)] = 1
+    with torch.no_grad():
+        o = model(ids, mask, types)
+    dump(os.path.join(d, "ids.bin"), ids, "<i4")
+    dump(os.path.join(d, "logits.bin"), o.logits, "<f4")
+    with open(os.path.join(d, "input.txt"), "w") as f:
+        f.write("".join("%s\t%s\n" % ab for ab in INFER_NSP_LINES))
+    print("%-13s %-30s F32  B=%d T=%d (infer end-to-end)" % (
+        "infer_nsp", "BertForNextSentencePrediction", len(rows), T))
+
+
 def dump(path, t, dtype):
     t.detach().contiguous().numpy().astype(dtype).tofile(path)
 
@@ -315,7 +354,7 @@ def main():
             put("pooled.bin", o.pooler_output)
         head = {bt.BertModel: "base", bt.BertForSequenceClassification: "seq",
                 bt.BertForTokenClassification: "tok", bt.BertForMaskedLM: "mlm",
-                bt.BertForQuestionAnswering: "qa"}[cls]
+                bt.BertForQuestionAnswering: "qa", bt.BertForNextSentencePrediction: "nsp"}[cls]
         if o.logits is not None:
             put("logits.bin", o.logits)
         if getattr(o, "start_logits", None) is not None:
@@ -333,6 +372,7 @@ def main():
     make_infer_case(out, "infer_mlm", bt.BertForMaskedLM,
                     dict(hidden_size=16, intermediate_size=32), 98)
     make_infer_qa_case(out, 97)
+    make_infer_nsp_case(out, 96)
 
 
 if __name__ == "__main__":

@@ -536,10 +536,11 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
         return;
     }
     /* Output sizes from the head, so the arrays exist before the first pass. */
-    int C = mr->head == BS_HEAD_MLM ? cfg->vocab_size : mr->head == BS_HEAD_QA ? 2
-                                                                               : cfg->num_labels;
+    int C = mr->head == BS_HEAD_MLM                             ? cfg->vocab_size
+            : mr->head == BS_HEAD_QA || mr->head == BS_HEAD_NSP ? 2
+                                                                : cfg->num_labels;
     mr->C = mr->head == BS_HEAD_BASE ? 0 : C;
-    if (mr->head == BS_HEAD_SEQ) {
+    if (mr->head == BS_HEAD_SEQ || mr->head == BS_HEAD_NSP) {
         mr->logits_rank = 2;
         mr->logits_shape[0] = b->B, mr->logits_shape[1] = C;
         mr->probs = calloc((size_t)b->B * (size_t)C, sizeof *mr->probs);

@@ -77,6 +77,8 @@ static int out_dim(const py_spec *s)
         return s->cfg->vocab_size;
     if (s->head == BS_HEAD_BASE)
         return s->cfg->hidden_size;
+    if (s->head == BS_HEAD_NSP)
+        return 2;
     return s->cfg->num_labels;
 }
 
@@ -84,7 +86,7 @@ static void shape(sbuf *b, const py_spec *s, int B, int T)
 {
     if (s->head == BS_HEAD_QA) /* start_logits and end_logits alike */
         sb_printf(b, "torch.Size([%d, %d])", B, T);
-    else if (s->head == BS_HEAD_SEQ)
+    else if (s->head == BS_HEAD_SEQ || s->head == BS_HEAD_NSP)
         sb_printf(b, "torch.Size([%d, %d])", B, out_dim(s));
     else
         sb_printf(b, "torch.Size([%d, %d, %d])", B, T, out_dim(s));
@@ -366,6 +368,11 @@ char *py_generate(const py_spec *s)
     }
     if (s->head == BS_HEAD_SEQ)
         seq_right_way(&b, bt->B);
+    if (s->head == BS_HEAD_NSP)
+        sb_printf(&b, "\n# Index 0 says B follows A (isNext), 1 that B is a random sentence "
+                      "(notNext)\npred = outputs.logits.softmax(dim=-1)  # torch.Size([%d, 2])\n"
+                      "print([\"isNext\" if p[0] >= p[1] else \"notNext\" for p in pred])\n",
+                  bt->B);
     int k = py_full_rows(bt);
     if (k != bt->B) {
         sb_lit(&b, "\n# Not this (the seed article's filter): .all(dim=1) keeps only the sentences\n"

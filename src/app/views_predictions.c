@@ -263,7 +263,7 @@ static int draw_one_pred(app_grid *g, rect r, const app_state *st, const app_env
         }
         return 0;
     }
-    if (mr->head == BS_HEAD_SEQ)
+    if (mr->head == BS_HEAD_SEQ || mr->head == BS_HEAD_NSP)
         return draw_seq_preds(g, r, st, m, mr);
     if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM)
         return draw_token_preds(g, r, st, m, mr);
@@ -281,7 +281,7 @@ static int model_pred_want(const app_state *st, int i, int narrow)
 {
     const app_model_result *mr = &st->result->m[i];
     int B = mr->ok_tokens ? mr->batch.B : 1;
-    if (mr->head == BS_HEAD_SEQ)
+    if (mr->head == BS_HEAD_SEQ || mr->head == BS_HEAD_NSP)
         return 2 + B;
     if (mr->head == BS_HEAD_TOK)
         return 1 + 2 * (narrow ? 1 : B);
@@ -313,7 +313,7 @@ static int model_pred_need(const app_state *st, int i)
 {
     const app_model_result *mr = &st->result->m[i];
     int B = mr->ok_tokens ? mr->batch.B : 1;
-    if (mr->head == BS_HEAD_SEQ)
+    if (mr->head == BS_HEAD_SEQ || mr->head == BS_HEAD_NSP)
         return 1 + imin(B, 3);
     if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM)
         return 3;

@@ -14,6 +14,8 @@ const char *panel_label(const app_model *m, const app_model_result *mr, int k)
         const char *p = bs_tokenizer_piece(m->tok, k);
         return p ? p : "?";
     }
+    if (mr->head == BS_HEAD_NSP) /* two fixed classes, whatever config.json names */
+        return bs_nsp_label(k) ? bs_nsp_label(k) : "?";
     const bs_config *c = bs_model_config(m->model);
     if (k >= 0 && k < c->num_labels && c->id2label && c->id2label[k])
         return c->id2label[k];

@@ -62,7 +62,7 @@ typedef struct {
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: bertscope infer [-m PATH]... [--config NAME] [--head seq|tok|mlm|qa|base]\n"
+        "usage: bertscope infer [-m PATH]... [--config NAME] [--head seq|tok|mlm|qa|nsp|base]\n"
         "                       [--num-labels N] [--format jsonl|json] [--batch-size N]\n"
         "                       [--bucket W] [--padding longest|max_length|none]\n"
         "                       [--padding-side right|left] [--max-length N]\n"
@@ -94,7 +94,7 @@ static void usage(FILE *f)
         "                     several models (default: brown-genre); in jsonl each model\n"
         "                     gets a first line and rows say model_index\n"
         "  --config NAME      a random model of a built-in geometry: tiny mini small base large\n"
-        "  --head H           seq, tok, mlm, qa or base (default: from config.architectures)\n"
+        "  --head H           seq, tok, mlm, qa, nsp or base (default: config.architectures)\n"
         "  --num-labels N     labels of a seq/tok head; a head of another size is newly\n"
         "                     initialised (and said so in warnings)\n"
         "  --format F         jsonl (default) or json, as above\n"
@@ -159,7 +159,8 @@ static void usage(FILE *f)
         "softmax scores; qa (--pair: question, a tab, context) - the answer as the\n"
         "question-answering pipeline picks it: score, start and end (code points in the\n"
         "context, widened to whole words), answer, start_token and end_token, null when\n"
-        "no span of the context qualifies (max_answer_len 15); base - none.\n"
+        "no span of the context qualifies (max_answer_len 15); nsp (--pair) - label\n"
+        "isNext (B follows A, index 0) or notNext, softmax score and probs; base - none.\n"
         "\n"
         "Exit status: 0 success (a closed pipe, as with | head, included), 2 bad usage or\n"
         "a bad line, 1 any other failure (a write that fails, out of memory).\n",
@@ -434,8 +435,13 @@ static cJSON *model_json(const bs_model *m)
     cJSON_AddStringToObject(j, "dtype", bs_dtype_name(bs_model_dtype(m)));
     cJSON_AddNumberToObject(j, "num_labels", c->num_labels);
     cJSON *labels = cJSON_AddArrayToObject(j, "labels");
-    for (int i = 0; i < c->num_labels; i++)
-        cJSON_AddItemToArray(labels, cJSON_CreateString(c->id2label ? c->id2label[i] : ""));
+    if (bs_model_head(m) == BS_HEAD_NSP) /* its two classes, whatever config.json says */
+        for (int i = 0; i < 2; i++)
+            cJSON_AddItemToArray(labels, cJSON_CreateString(bs_nsp_label(i)));
+    else
+        for (int i = 0; i < c->num_labels; i++)
+            cJSON_AddItemToArray(labels,
+                                 cJSON_CreateString(c->id2label ? c->id2label[i] : ""));
     /* config.problem_type as Hugging Face holds it: null unless config.json set it (the
      * function actually applied is the document's "prediction_function") */
     const char *problem = c->problem == BS_PROBLEM_MULTI        ? "multi_label_classification"
@@ -472,15 +478,17 @@ static cJSON *num9(double v)
 
 /* BertForSequenceClassification as the text-classification pipeline reads it, for one
  * row of C logits: the function is bs_head_score_fn's (problem_type, else the label
- * count). p holds C doubles of scratch. */
+ * count). With nsp, BertForNextSentencePrediction's two classes (bs_nsp_label) under
+ * the same softmax. p holds C doubles of scratch. */
 static cJSON *seq_prediction(const bs_config *c, const float *logits, int C, bs_score_fn fn,
-                             double *p)
+                             int nsp, double *p)
 {
     bs_scores(fn, logits, C, p);
     int best = bs_scores_argmax(p, C);
     cJSON *o = cJSON_CreateObject();
     char lb[32];
-    cJSON_AddStringToObject(o, "label", label_name(c, best, lb, sizeof lb));
+    cJSON_AddStringToObject(o, "label",
+                            nsp ? bs_nsp_label(best) : label_name(c, best, lb, sizeof lb));
     cJSON_AddItemToObject(o, "score", num9(p[best]));
     if (C > 1) {
         cJSON *probs = cJSON_AddArrayToObject(o, "probs");
@@ -636,9 +644,11 @@ static cJSON *row_prediction(const bs_model *m, const bs_tokenizer *tok, const b
     bs_score_fn fn = bs_head_score_fn(c, head); /* softmax for tok and mlm */
     *no_mask = 0;
     switch (head) {
-    case BS_HEAD_SEQ: {
+    case BS_HEAD_SEQ:
+    case BS_HEAD_NSP: {
         int C = out->logits_shape[1];
-        return seq_prediction(c, out->logits + (size_t)b * C, C, fn, s->p);
+        return seq_prediction(c, out->logits + (size_t)b * C, C, fn, head == BS_HEAD_NSP,
+                              s->p);
     }
     case BS_HEAD_TOK:
         return tok_prediction(c, tok, bt, b, out->logits, out->logits_shape[2], fn, s->p);
@@ -1324,7 +1334,8 @@ static int print_description(const model_ctx *c, const infer_opts *o, int index)
         cJSON_AddNumberToObject(d, "bucket", o->bucket);
     else
         cJSON_AddNullToObject(d, "bucket");
-    if (head == BS_HEAD_SEQ || head == BS_HEAD_TOK || head == BS_HEAD_MLM)
+    if (head == BS_HEAD_SEQ || head == BS_HEAD_TOK || head == BS_HEAD_MLM ||
+        head == BS_HEAD_NSP)
         cJSON_AddStringToObject(d, "prediction_function",
                                 bs_score_fn_name(bs_head_score_fn(cfg, head)));
     if (head == BS_HEAD_MLM)
