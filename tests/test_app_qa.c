@@ -100,6 +100,25 @@ static void test_qa_without_context_says_so(void **unused)
     app_headless_free(&s);
 }
 
+/* Split into words (W), offsets are within each word: no answer, and the panel says so
+ * rather than cut a wrong span out of the context. */
+static void test_qa_split_words_gives_no_answer(void **unused)
+{
+    app_headless s;
+    assert_int_equal(app_headless_init(&s, &env, 120, 40), 0);
+    set_pairs(&s);
+    app_headless_key(&s, 'W');
+    assert_true(s.st.split_words);
+    const app_model_result *mr = app_front_result(&s.st);
+    assert_true(mr->ok_forward);
+    for (int r = 0; r < mr->batch.B; r++)
+        assert_false(mr->qa_found[r]);
+    char *screen = app_headless_dump(&s, 0);
+    assert_non_null(strstr(screen, "none: the pipeline reads plain text"));
+    free(screen);
+    app_headless_free(&s);
+}
+
 /* "Break it" compares labels: it must refuse a span head rather than misread it. */
 static void test_qa_break_it_refuses(void **unused)
 {
@@ -176,6 +195,7 @@ int main(void)
         cmocka_unit_test(test_qa_answers_are_the_pipelines),
         cmocka_unit_test(test_qa_without_context_says_so),
         cmocka_unit_test(test_qa_break_it_refuses),
+        cmocka_unit_test(test_qa_split_words_gives_no_answer),
         cmocka_unit_test(test_qa_python_pane),
         cmocka_unit_test(test_screen_qa_120x40),
         cmocka_unit_test(test_screen_qa_80x24),

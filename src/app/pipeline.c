@@ -720,6 +720,8 @@ static int qa_answers_compute(app_model_result *mr, const bs_tokenizer *tok,
         size_t o = (size_t)r * T;
         bs_error err = {0};
         const bs_text *tx = &texts[b->overflow_to_sample_mapping[r]];
+        if (tx->b_words) /* offsets within pre-split words: no span of the context */
+            continue;
         if (bs_qa_answers(se, se + T, b->tokens + o, b->input_ids + o, b->attention_mask + o,
                           Tr, bs_tokenizer_cls_id(tok), BS_QA_MAX_ANSWER_LEN, 1, &mr->qa[r],
                           &n, &err) == BS_OK &&

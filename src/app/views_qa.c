@@ -26,12 +26,17 @@ const char *qa_logit_text(const app_model_result *mr, size_t at, int end, char *
 
 /* One sentence's answer line: the pipeline's dict (score, start, end, answer) and the
  * tokens it spans, or why there is none. */
-static void answer_line(app_grid *g, int x, int y, int right, const app_model_result *mr,
-                        int row, const bs_batch *b)
+static void answer_line(app_grid *g, int x, int y, int right, const app_state *st,
+                        const app_model_result *mr, int row, const bs_batch *b)
 {
     x = grid_puts(g, x, y, right, "answer ", ST_DIM);
     if (!mr->logits) {
         grid_puts(g, x, y, right, "not kept: the batch is too large to show", ST_DIM);
+        return;
+    }
+    if (st->split_words) {
+        grid_puts(g, x, y, right, "none: the pipeline reads plain text, not split words (W)",
+                  ST_WARN);
         return;
     }
     if (!mr->qa_found || !mr->qa_found[row]) {
@@ -129,7 +134,7 @@ int qa_draw_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
             }
             x += w[k];
         }
-        answer_line(g, r.x + 1, y0 + y_answer, right, mr, row, b);
+        answer_line(g, r.x + 1, y0 + y_answer, right, st, mr, row, b);
     }
     return b->B > rows_fit;
 }

@@ -952,6 +952,14 @@ static int ctx_open(model_ctx *c, const char *model_arg, const infer_opts *o)
         bs_hint(&err, "pass --pair and write the question, a tab, then the context (or "
                 "--json with [\"question\", \"context\"])");
     }
+    /* pre-split words carry offsets within each word, not within the context: the
+     * pipeline's character span could not be cut from them */
+    if (st == BS_OK && bs_model_head(c->m) == BS_HEAD_QA && o->enc.split_words) {
+        st = bs_fail(&err, BS_ERR_INPUT, "the question-answering head reads plain text, not "
+                     "--is-split-into-words");
+        bs_hint(&err, "leave --is-split-into-words out: the pipeline tokenizes the question "
+                "and the context as text");
+    }
     if (st != BS_OK) {
         fflush(stdout);
         cli_error(&err);

@@ -92,6 +92,14 @@ elif [ $? -eq 2 ] && grep -q "question and its context" "$TMP/err" && grep -q --
 then ok "a head without --pair is refused (exit 2) with a hint"
 else fail "without --pair: $(cat "$TMP/err")"; fi
 
+# pre-split words carry offsets within each word: no character span of the context
+if "$BIN" infer -m "$D" --pair --is-split-into-words <"$D/input.txt" >/dev/null 2>"$TMP/err"
+then
+    fail "--is-split-into-words was accepted"
+elif [ $? -eq 2 ] && grep -q "reads plain text" "$TMP/err"; then
+    ok "--is-split-into-words is refused (exit 2)"
+else fail "--is-split-into-words: $(cat "$TMP/err")"; fi
+
 echo
 [ "$fails" -eq 0 ] && echo "infer qa e2e: all passed" || echo "infer qa e2e: $fails failed"
 [ "$fails" -eq 0 ]
