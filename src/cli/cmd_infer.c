@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 
 #include "bertscope/model.h"
+#include "bertscope/qa.h"
 #include "bertscope/tokenizer.h"
 #include "cli/cli.h"
 #include "cli/tensorfile.h"
@@ -45,6 +46,7 @@ typedef struct {
     bs_load_options lo;
     cli_encode_args enc; /* the tokenizer's options, shared with tokenize */
     int top_k;
+    int top_k_given;     /* else qa gives one answer, as the pipeline */
     int logits;          /* --logits: print the head's output tensor */
     int threads;
     int default_model;   /* no -m given: the built-in brown-genre */
@@ -60,7 +62,7 @@ typedef struct {
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: bertscope infer [-m PATH]... [--config NAME] [--head seq|tok|mlm|base]\n"
+        "usage: bertscope infer [-m PATH]... [--config NAME] [--head seq|tok|mlm|qa|nsp|base]\n"
         "                       [--num-labels N] [--format jsonl|json] [--batch-size N]\n"
         "                       [--bucket W] [--padding longest|max_length|none]\n"
         "                       [--padding-side right|left] [--max-length N]\n"
@@ -92,7 +94,7 @@ static void usage(FILE *f)
         "                     several models (default: brown-genre); in jsonl each model\n"
         "                     gets a first line and rows say model_index\n"
         "  --config NAME      a random model of a built-in geometry: tiny mini small base large\n"
-        "  --head H           seq, tok, mlm or base (default: from config.architectures)\n"
+        "  --head H           seq, tok, mlm, qa, nsp or base (default: config.architectures)\n"
         "  --num-labels N     labels of a seq/tok head; a head of another size is newly\n"
         "                     initialised (and said so in warnings)\n"
         "  --format F         jsonl (default) or json, as above\n"
@@ -127,8 +129,10 @@ static void usage(FILE *f)
         "                     1 for B); without it a tab is whitespace inside one text\n"
         "  --top-k K          mlm: the K best tokens for every [MASK] (default 5, as the\n"
         "                     fill-mask pipeline); lines without [MASK] get none\n"
+        "                     qa: the K best answers (default 1, as the pipeline)\n"
         "  --logits           print the head's output too: seq (C), tok (T, C), mlm\n"
-        "                     (T, V) per row (large: V is ~30k), base last_hidden_state\n"
+        "                     (T, V) per row (large: V is ~30k), qa start_logits and\n"
+        "                     end_logits (T each), base last_hidden_state\n"
         "                     and pooler_output; --no-logits (leave them out) is the default\n"
         "  --save-tensors FILE  write input_ids, attention_mask, token_type_ids (I64) and\n"
         "                     the head's outputs (F32: logits, or last_hidden_state and\n"
@@ -152,7 +156,11 @@ static void usage(FILE *f)
         "unless config.json sets it); tok - per position token, label, softmax score,\n"
         "ignored (true for [CLS], [SEP], [PAD] and ## continuations, whose labels HF\n"
         "training sets to -100); mlm - per [MASK] its position and the top-k tokens with\n"
-        "softmax scores; base - none.\n"
+        "softmax scores; qa (--pair: question, a tab, context) - the answer as the\n"
+        "question-answering pipeline picks it: score, start and end (code points in the\n"
+        "context, widened to whole words), answer, start_token and end_token, null when\n"
+        "no span of the context qualifies (max_answer_len 15); nsp (--pair) - label\n"
+        "isNext (B follows A, index 0) or notNext, softmax score and probs; base - none.\n"
         "\n"
         "Exit status: 0 success (a closed pipe, as with | head, included), 2 bad usage or\n"
         "a bad line, 1 any other failure (a write that fails, out of memory).\n",
@@ -237,6 +245,7 @@ static int parse_args(int argc, char **argv, infer_opts *o)
                 return see_help();
             }
             o->top_k = (int)n;
+            o->top_k_given = 1;
         } else if (!strcmp(a, "--logits")) {
             o->logits = 1;
         } else if (!strcmp(a, "--no-logits")) {
@@ -411,12 +420,9 @@ static cJSON *model_json(const bs_model *m)
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "path", bs_model_path(m));
     /* a shape-only model has no config.architectures: name HF's class for the head */
-    static const char *const cls[] = {"BertModel", "BertModel", "BertForSequenceClassification",
-                                      "BertForTokenClassification", "BertForMaskedLM"};
-    bs_head h = bs_model_head(m);
-    cJSON_AddStringToObject(j, "architecture",
-                            c->architecture[0] || (int)h < 0 || (int)h > BS_HEAD_MLM
-                                ? c->architecture : cls[h]);
+    cJSON_AddStringToObject(j, "architecture", c->architecture[0]
+                                                   ? c->architecture
+                                                   : bs_head_class(bs_model_head(m)));
     cJSON_AddStringToObject(j, "head", bs_head_name(bs_model_head(m)));
     cJSON *g = cJSON_AddObjectToObject(j, "geometry");
     cJSON_AddNumberToObject(g, "L", c->num_layers);
@@ -429,8 +435,13 @@ static cJSON *model_json(const bs_model *m)
     cJSON_AddStringToObject(j, "dtype", bs_dtype_name(bs_model_dtype(m)));
     cJSON_AddNumberToObject(j, "num_labels", c->num_labels);
     cJSON *labels = cJSON_AddArrayToObject(j, "labels");
-    for (int i = 0; i < c->num_labels; i++)
-        cJSON_AddItemToArray(labels, cJSON_CreateString(c->id2label ? c->id2label[i] : ""));
+    if (bs_model_head(m) == BS_HEAD_NSP) /* its two classes, whatever config.json says */
+        for (int i = 0; i < 2; i++)
+            cJSON_AddItemToArray(labels, cJSON_CreateString(bs_nsp_label(i)));
+    else
+        for (int i = 0; i < c->num_labels; i++)
+            cJSON_AddItemToArray(labels,
+                                 cJSON_CreateString(c->id2label ? c->id2label[i] : ""));
     /* config.problem_type as Hugging Face holds it: null unless config.json set it (the
      * function actually applied is the document's "prediction_function") */
     const char *problem = c->problem == BS_PROBLEM_MULTI        ? "multi_label_classification"
@@ -467,15 +478,17 @@ static cJSON *num9(double v)
 
 /* BertForSequenceClassification as the text-classification pipeline reads it, for one
  * row of C logits: the function is bs_head_score_fn's (problem_type, else the label
- * count). p holds C doubles of scratch. */
+ * count). With nsp, BertForNextSentencePrediction's two classes (bs_nsp_label) under
+ * the same softmax. p holds C doubles of scratch. */
 static cJSON *seq_prediction(const bs_config *c, const float *logits, int C, bs_score_fn fn,
-                             double *p)
+                             int nsp, double *p)
 {
     bs_scores(fn, logits, C, p);
     int best = bs_scores_argmax(p, C);
     cJSON *o = cJSON_CreateObject();
     char lb[32];
-    cJSON_AddStringToObject(o, "label", label_name(c, best, lb, sizeof lb));
+    cJSON_AddStringToObject(o, "label",
+                            nsp ? bs_nsp_label(best) : label_name(c, best, lb, sizeof lb));
     cJSON_AddItemToObject(o, "score", num9(p[best]));
     if (C > 1) {
         cJSON *probs = cJSON_AddArrayToObject(o, "probs");
@@ -560,10 +573,47 @@ static cJSON *mlm_prediction(const bs_tokenizer *tok, const bs_batch *bt, int b,
     return row;
 }
 
+/* Row b of BertForQuestionAnswering as the question-answering pipeline reads it: the k
+ * best spans of the context (text B of the row's input, `text`), each with the
+ * pipeline's keys (score, start, end, answer: code points and text of the context) and
+ * the tokens it spans; one object for k = 1 as the pipeline returns one dict, null when
+ * no span qualifies. ans holds k answers of scratch. */
+static cJSON *qa_prediction(const bs_tokenizer *tok, const bs_batch *bt, int b,
+                            const bs_outputs *out, const bs_text *text, int k,
+                            bs_qa_answer *ans)
+{
+    size_t at = (size_t)b * bt->T;
+    int n = 0;
+    bs_error err = {0};
+    if (bs_qa_answers(out->start_logits + at, out->end_logits + at, bt->tokens + at,
+                      bt->input_ids + at, bt->attention_mask + at, bt->T,
+                      bs_tokenizer_cls_id(tok), BS_QA_MAX_ANSWER_LEN, k, ans, &n, &err) ||
+        n == 0 || !text->b)
+        return cJSON_CreateNull();
+    cJSON *list = k > 1 ? cJSON_CreateArray() : NULL;
+    for (int i = 0; i < n; i++) {
+        const bs_qa_answer *a = &ans[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToObject(o, "score", num9(a->score));
+        cJSON_AddNumberToObject(o, "start", a->char_start);
+        cJSON_AddNumberToObject(o, "end", a->char_end);
+        char *s = strndup(text->b + a->byte_start, (size_t)(a->byte_end - a->byte_start));
+        cJSON_AddStringToObject(o, "answer", s ? s : "");
+        free(s);
+        cJSON_AddNumberToObject(o, "start_token", a->start_token);
+        cJSON_AddNumberToObject(o, "end_token", a->end_token);
+        if (!list)
+            return o;
+        cJSON_AddItemToArray(list, o);
+    }
+    return list;
+}
+
 /* Scratch for the predictions of one model: V (or C) doubles and top-k ints. */
 typedef struct {
     double *p;
     int *top;
+    bs_qa_answer *qa; /* top-k answers */
 } scratch;
 
 static int scratch_init(scratch *s, const bs_config *c, int k)
@@ -571,33 +621,42 @@ static int scratch_init(scratch *s, const bs_config *c, int k)
     int n = c->vocab_size > c->num_labels ? c->vocab_size : c->num_labels;
     s->p = malloc((size_t)(n > 0 ? n : 1) * sizeof *s->p);
     s->top = malloc((size_t)k * sizeof *s->top);
-    return s->p && s->top ? 0 : -1;
+    s->qa = malloc((size_t)k * sizeof *s->qa);
+    return s->p && s->top && s->qa ? 0 : -1;
 }
 
 static void scratch_free(scratch *s)
 {
     free(s->p);
     free(s->top);
+    free(s->qa);
 }
 
-/* Row b's predictions for the head (NULL for base). *no_mask as mlm_prediction. */
+/* Row b's predictions for the head (NULL for base); text is the row's input (qa reads
+ * its context). *no_mask as mlm_prediction. */
 static cJSON *row_prediction(const bs_model *m, const bs_tokenizer *tok, const bs_batch *bt,
-                             int b, const bs_outputs *out, int k, scratch *s, int *no_mask)
+                             int b, const bs_text *text, const bs_outputs *out,
+                             const infer_opts *o, scratch *s, int *no_mask)
 {
+    int k = o->top_k;
     const bs_config *c = bs_model_config(m);
     bs_head head = bs_model_head(m);
     bs_score_fn fn = bs_head_score_fn(c, head); /* softmax for tok and mlm */
     *no_mask = 0;
     switch (head) {
-    case BS_HEAD_SEQ: {
+    case BS_HEAD_SEQ:
+    case BS_HEAD_NSP: {
         int C = out->logits_shape[1];
-        return seq_prediction(c, out->logits + (size_t)b * C, C, fn, s->p);
+        return seq_prediction(c, out->logits + (size_t)b * C, C, fn, head == BS_HEAD_NSP,
+                              s->p);
     }
     case BS_HEAD_TOK:
         return tok_prediction(c, tok, bt, b, out->logits, out->logits_shape[2], fn, s->p);
     case BS_HEAD_MLM:
         return mlm_prediction(tok, bt, b, out->logits, out->logits_shape[2], k, fn, s->p,
                               s->top, no_mask);
+    case BS_HEAD_QA:
+        return qa_prediction(tok, bt, b, out, text, o->top_k_given ? k : 1, s->qa);
     default:
         return NULL;
     }
@@ -672,10 +731,10 @@ static int emit(FILE *f, cJSON *j, tensor_list *tl, int compact)
 }
 /* -------------------------------------------------------------- the json format */
 
-/* Builds and prints one document for a forward pass over bt; linenos[i] is the input
- * line (from 1) of the batch's text i. */
+/* Builds and prints one document for a forward pass over bt; texts[i] is the batch's
+ * text i and linenos[i] its input line (from 1). */
 static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_batch *bt,
-                          const bs_outputs *out, const infer_opts *o,
+                          const bs_text *texts, const bs_outputs *out, const infer_opts *o,
                           const bs_encode_options *eo, const bs_warnings *extra,
                           const long *linenos)
 {
@@ -738,12 +797,20 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     cJSON_AddItemToObject(shapes, "last_hidden_state", shape_json(bth, 3));
     if (out->pooled)
         cJSON_AddItemToObject(shapes, "pooler_output", shape_json(bh, 2));
-    if (out->logits)
+    if (out->start_logits) { /* BertForQuestionAnswering returns the split, not logits */
+        cJSON_AddItemToObject(shapes, "start_logits", shape_json(bt_dims, 2));
+        cJSON_AddItemToObject(shapes, "end_logits", shape_json(bt_dims, 2));
+    } else if (out->logits)
         cJSON_AddItemToObject(shapes, "logits", shape_json(out->logits_shape, out->logits_rank));
 
     const float *last = out->hidden + (size_t)c->num_layers * B * T * H;
     if (o->logits) {
-        if (out->logits)
+        if (out->start_logits) {
+            cJSON_AddItemToObject(doc, "start_logits",
+                                  float_tensor(&tl, out->start_logits, bt_dims, 2));
+            cJSON_AddItemToObject(doc, "end_logits",
+                                  float_tensor(&tl, out->end_logits, bt_dims, 2));
+        } else if (out->logits)
             cJSON_AddItemToObject(doc, "logits", float_tensor(&tl, out->logits, out->logits_shape,
                                                               out->logits_rank));
         else {
@@ -754,19 +821,24 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
         }
     }
 
-    if (head == BS_HEAD_SEQ || head == BS_HEAD_TOK || head == BS_HEAD_MLM) {
+    if (head != BS_HEAD_BASE) {
         cJSON *preds = cJSON_AddArrayToObject(doc, "predictions");
         for (int b = 0; b < B; b++) {
             int no_mask;
-            cJSON_AddItemToArray(preds, row_prediction(m, tok, bt, b, out, o->top_k, &s,
+            cJSON_AddItemToArray(preds, row_prediction(m, tok, bt, b,
+                                                       &texts[bt->overflow_to_sample_mapping[b]],
+                                                       out, o, &s,
                                                        &no_mask));
             if (no_mask)
                 bs_warn(&own, "line %ld has no [MASK]: nothing for the masked-LM head to "
                         "predict (write [MASK] where a word should be guessed)",
                         linenos[bt->overflow_to_sample_mapping[b]]);
         }
-        cJSON_AddStringToObject(doc, "prediction_function",
-                                bs_score_fn_name(bs_head_score_fn(c, head)));
+        if (head != BS_HEAD_QA)
+            cJSON_AddStringToObject(doc, "prediction_function",
+                                    bs_score_fn_name(bs_head_score_fn(c, head)));
+        else
+            cJSON_AddNumberToObject(doc, "max_answer_len", BS_QA_MAX_ANSWER_LEN);
     }
     scratch_free(&s);
 
@@ -873,6 +945,21 @@ static int ctx_open(model_ctx *c, const char *model_arg, const infer_opts *o)
         st = bs_run_create(&c->run, c->m, c->pool, &err);
     if (st == BS_OK && scratch_init(&c->s, bs_model_config(c->m), o->top_k))
         st = bs_fail(&err, BS_ERR_NOMEM, "out of memory");
+    /* the pipeline answers from a context: a question alone has no span to pick */
+    if (st == BS_OK && bs_model_head(c->m) == BS_HEAD_QA && !o->enc.pair && !o->enc.json) {
+        st = bs_fail(&err, BS_ERR_INPUT, "the question-answering head reads a question and "
+                     "its context on each line");
+        bs_hint(&err, "pass --pair and write the question, a tab, then the context (or "
+                "--json with [\"question\", \"context\"])");
+    }
+    /* pre-split words carry offsets within each word, not within the context: the
+     * pipeline's character span could not be cut from them */
+    if (st == BS_OK && bs_model_head(c->m) == BS_HEAD_QA && o->enc.split_words) {
+        st = bs_fail(&err, BS_ERR_INPUT, "the question-answering head reads plain text, not "
+                     "--is-split-into-words");
+        bs_hint(&err, "leave --is-split-into-words out: the pipeline tokenizes the question "
+                "and the context as text");
+    }
     if (st != BS_OK) {
         fflush(stdout);
         cli_error(&err);
@@ -999,6 +1086,7 @@ typedef struct {
     cli_tensor_file *f;
     int T;          /* 0 until the first batch */
     int ids, mask, types, map, logits, last, pooled, hidden, attn;
+    int qa; /* start_logits, then end_logits at qa + 1 (question answering) */
     int L;
 } saver;
 
@@ -1011,7 +1099,7 @@ static int saver_declare(saver *sv, const infer_opts *o, const bs_model *m, cons
     int t1[1] = {T}, th[2] = {T, H}, h1[1] = {H}, att[3] = {A, T, T};
     sv->T = T;
     sv->L = c->num_layers;
-    sv->map = sv->logits = sv->last = sv->pooled = sv->hidden = sv->attn = -1;
+    sv->map = sv->logits = sv->last = sv->pooled = sv->hidden = sv->attn = sv->qa = -1;
     if ((sv->ids = cli_tf_tensor(sv->f, "input_ids", 1, t1, 1, why, n)) < 0 ||
         (sv->mask = cli_tf_tensor(sv->f, "attention_mask", 1, t1, 1, why, n)) < 0 ||
         (sv->types = cli_tf_tensor(sv->f, "token_type_ids", 1, t1, 1, why, n)) < 0)
@@ -1019,7 +1107,11 @@ static int saver_declare(saver *sv, const infer_opts *o, const bs_model *m, cons
     if (o->enc.return_overflowing_tokens &&
         (sv->map = cli_tf_tensor(sv->f, "overflow_to_sample_mapping", 1, NULL, 0, why, n)) < 0)
         return -1;
-    if (out->logits) {
+    if (out->start_logits) { /* BertForQuestionAnswering's outputs, as it names them */
+        if ((sv->qa = cli_tf_tensor(sv->f, "start_logits", 0, t1, 1, why, n)) < 0 ||
+            cli_tf_tensor(sv->f, "end_logits", 0, t1, 1, why, n) < 0)
+            return -1;
+    } else if (out->logits) {
         if ((sv->logits = cli_tf_tensor(sv->f, "logits", 0, out->logits_shape + 1,
                                         out->logits_rank - 1, why, n)) < 0)
             return -1;
@@ -1074,6 +1166,8 @@ static int saver_batch(saver *sv, const infer_opts *o, const bs_model *m, const 
         }
     const float *last = out->hidden + (size_t)sv->L * B * T * H;
     if ((sv->logits >= 0 && cli_tf_append(sv->f, sv->logits, out->logits, B, why, n)) ||
+        (sv->qa >= 0 && (cli_tf_append(sv->f, sv->qa, out->start_logits, B, why, n) ||
+                         cli_tf_append(sv->f, sv->qa + 1, out->end_logits, B, why, n))) ||
         (sv->last >= 0 && cli_tf_append(sv->f, sv->last, last, B, why, n)) ||
         (sv->pooled >= 0 && cli_tf_append(sv->f, sv->pooled, out->pooled, B, why, n)))
         return -1;
@@ -1193,8 +1287,8 @@ static int run_json(const infer_opts *o)
                 rc = cli_exit_code(st);
                 break;
             }
-            rc = print_document(c.m, c.tok, &bt, bs_run_outputs(c.run), o, &c.eo, &c.extra,
-                                linenos + i);
+            rc = print_document(c.m, c.tok, &bt, texts + i, bs_run_outputs(c.run), o, &c.eo,
+                                &c.extra, linenos + i);
             if (rc == EXIT_OK && sv.f)
                 rc = saver_report(&sv, saver_batch(&sv, o, c.m, &bt, bs_run_outputs(c.run),
                                                    linenos + i, why, sizeof why),
@@ -1248,11 +1342,16 @@ static int print_description(const model_ctx *c, const infer_opts *o, int index)
         cJSON_AddNumberToObject(d, "bucket", o->bucket);
     else
         cJSON_AddNullToObject(d, "bucket");
-    if (head == BS_HEAD_SEQ || head == BS_HEAD_TOK || head == BS_HEAD_MLM)
+    if (head == BS_HEAD_SEQ || head == BS_HEAD_TOK || head == BS_HEAD_MLM ||
+        head == BS_HEAD_NSP)
         cJSON_AddStringToObject(d, "prediction_function",
                                 bs_score_fn_name(bs_head_score_fn(cfg, head)));
     if (head == BS_HEAD_MLM)
         cJSON_AddNumberToObject(d, "top_k", o->top_k);
+    if (head == BS_HEAD_QA) {
+        cJSON_AddNumberToObject(d, "top_k", o->top_k_given ? o->top_k : 1);
+        cJSON_AddNumberToObject(d, "max_answer_len", BS_QA_MAX_ANSWER_LEN);
+    }
     cJSON_AddBoolToObject(d, "logits", o->logits);
     cJSON *w = cJSON_AddArrayToObject(d, "warnings");
     add_warnings(w, bs_model_warnings(c->m));
@@ -1264,7 +1363,7 @@ static int print_description(const model_ctx *c, const infer_opts *o, int index)
 
 /* Row b of a batch as one JSON line into f. */
 static int print_row(FILE *f, model_ctx *c, const infer_opts *o, const bs_batch *bt, int b,
-                     long lineno, long batch_no, int index)
+                     const bs_text *text, long lineno, long batch_no, int index)
 {
     const bs_outputs *out = bs_run_outputs(c->run);
     const bs_config *cfg = bs_model_config(c->m);
@@ -1286,13 +1385,18 @@ static int print_row(FILE *f, model_ctx *c, const infer_opts *o, const bs_batch 
     if (o->enc.return_overflowing_tokens)
         cJSON_AddNumberToObject(j, "overflow_to_sample_mapping", (double)lineno - 1);
     int no_mask;
-    cJSON *pred = row_prediction(c->m, c->tok, bt, b, out, o->top_k, &c->s, &no_mask);
+    cJSON *pred = row_prediction(c->m, c->tok, bt, b, text, out, o, &c->s, &no_mask);
     if (pred)
         cJSON_AddItemToObject(j, "predictions", pred);
     if (no_mask && c->no_mask++ == 0)
         c->first_no_mask = lineno;
     if (o->logits) {
-        if (out->logits) { /* this row's slice of the head's output */
+        if (out->start_logits) {
+            cJSON_AddItemToObject(j, "start_logits", float_tensor(&tl, out->start_logits +
+                                                                  (size_t)b * T, &T, 1));
+            cJSON_AddItemToObject(j, "end_logits", float_tensor(&tl, out->end_logits +
+                                                                (size_t)b * T, &T, 1));
+        } else if (out->logits) { /* this row's slice of the head's output */
             size_t row = 1;
             for (int d = 1; d < out->logits_rank; d++)
                 row *= (size_t)out->logits_shape[d];
@@ -1428,8 +1532,8 @@ static int run_jsonl(const infer_opts *o)
                 cli_warn_once(&bt.warnings, &ctx[k].seen);
                 for (int r = 0; r < bt.B && rc == EXIT_OK; r++) {
                     int at = bt.overflow_to_sample_mapping[r];
-                    rc = print_row(w.outf[w.order[s + at]], &ctx[k], o, &bt, r, w.linenos[at],
-                                   batch_no, n_models > 1 ? k : -1);
+                    rc = print_row(w.outf[w.order[s + at]], &ctx[k], o, &bt, r, &w.texts[at],
+                                   w.linenos[at], batch_no, n_models > 1 ? k : -1);
                 }
                 if (rc == EXIT_OK && sv.f)
                     rc = saver_report(&sv, saver_batch(&sv, o, ctx[k].m, &bt,
