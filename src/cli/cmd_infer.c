@@ -143,9 +143,12 @@ static void usage(FILE *f)
         "                     each (N, T, H)\n"
         "  --save-attentions  also attentions.0 .. attentions.L-1, each (N, A, T, T)\n"
         "  --skip-bad-lines   skip a line that is not valid UTF-8 (or, with --json or\n"
-        "                     --pair, not in that form), list the skipped lines on stderr\n"
-        "                     at the end and exit 0; without it a bad line stops with\n"
-        "                     exit 2, naming its line number\n"
+        "                     --pair, not in that form), or whose tokens are more than\n"
+        "                     the model takes (max_position_embeddings; the rest of its\n"
+        "                     batch runs without it); list the skipped lines on stderr\n"
+        "                     at the end, each with why, and exit 0; without it a bad\n"
+        "                     line stops with exit 2, naming its line number (the rows\n"
+        "                     computed before it are printed first)\n"
         "  -t N               engine threads (default: all cores)\n"
         "  --seed S           seed for newly initialised heads and random models\n"
         "\n"
@@ -975,14 +978,94 @@ static int ctx_open(model_ctx *c, const char *model_arg, const infer_opts *o)
     return 0;
 }
 
-/* Encodes texts[0..n) (input lines linenos[]) and runs the model on them. On failure
+/* The lines skipped by --skip-bad-lines, reported at the end: how many, and the first
+ * ten in input order with why. A line too long for the model is found after the lines
+ * read after it (when its batch is encoded; with --bucket, in length order), so the list
+ * is kept sorted rather than appended to. */
+#define SKIP_LISTED 10
+typedef struct {
+    long count;
+    int listed;
+    long first[SKIP_LISTED];
+    char why[SKIP_LISTED][200];
+} skipped_lines;
+
+static void skip_add(skipped_lines *sk, long lineno, const char *why)
+{
+    sk->count++;
+    int at = sk->listed;
+    while (at > 0 && sk->first[at - 1] > lineno)
+        at--;
+    if (at == SKIP_LISTED)
+        return;
+    int last = sk->listed < SKIP_LISTED ? sk->listed : SKIP_LISTED - 1;
+    memmove(&sk->first[at + 1], &sk->first[at], (size_t)(last - at) * sizeof sk->first[0]);
+    memmove(&sk->why[at + 1], &sk->why[at], (size_t)(last - at) * sizeof sk->why[0]);
+    sk->first[at] = lineno;
+    snprintf(sk->why[at], sizeof sk->why[at], "%s", why);
+    if (sk->listed < SKIP_LISTED)
+        sk->listed++;
+}
+
+/* With --skip-bad-lines: drops from texts[0..*n) (and linenos[], idx[] when not NULL,
+ * kept parallel) the lines with a row longer than the model takes, recording each in sk
+ * and, with gone, setting gone[idx[i]] (the caller's lines to leave out from now on).
+ * bt is their encoding; the caller encodes again what is left, so that the batch's T is
+ * the longest kept row's. Only a row's own length counts: T past the limit through
+ * --padding max_length or --pad-to-multiple-of is the options' fault, not a line's, and
+ * stays an error. Returns the number dropped. */
+static int drop_too_long(const model_ctx *c, const infer_opts *o, const bs_batch *bt,
+                         bs_text *texts, long *linenos, int *idx, char *gone, int *n,
+                         skipped_lines *sk)
+{
+    int max_pos = bs_model_config(c->m)->max_position, dropped = 0, k = 0;
+    for (int i = 0; i < *n; i++) {
+        int len = 0; /* the longest row of line i (several with overflowing tokens) */
+        for (int r = 0; r < bt->B; r++)
+            if (bt->overflow_to_sample_mapping[r] == i && bt->length[r] > len)
+                len = bt->length[r];
+        if (len > max_pos) {
+            char why[200];
+            int multi = o->config ? 0 : o->n_models > 1;
+            snprintf(why, sizeof why, "%d tokens, the model%s%.80s takes at most %d: %s", len,
+                     multi ? " " : "", multi ? bs_model_path(c->m) : "", max_pos,
+                     o->enc.truncation_given && o->enc.truncation != BS_TRUNC_NONE
+                         ? "a smaller --max-length cuts it" : "--truncation cuts it");
+            skip_add(sk, linenos[i], why);
+            if (idx && gone)
+                gone[idx[i]] = 1;
+            dropped++;
+            continue;
+        }
+        texts[k] = texts[i];
+        linenos[k] = linenos[i];
+        if (idx)
+            idx[k] = idx[i];
+        k++;
+    }
+    *n = k;
+    return dropped;
+}
+
+/* Encodes texts[0..*n) (input lines linenos[]) and runs the model on them. On failure
  * the error names the line at fault where one is, and says which option fixes a batch
- * too big for memory; the batch's warnings are printed (no output carries them). */
-static bs_status run_batch(model_ctx *c, const infer_opts *o, const bs_text *texts, int n,
-                           const long *linenos, bs_batch *bt, bs_error *err)
+ * too big for memory; the batch's warnings are printed (no output carries them).
+ * With sk (--skip-bad-lines) the lines too long for the model are first dropped from
+ * texts, linenos and idx, and marked in gone (see drop_too_long), and *n lowered; when
+ * none is left, bt is empty (B 0) and BS_OK returned. */
+static bs_status run_batch(model_ctx *c, const infer_opts *o, bs_text *texts, int *n,
+                           long *linenos, int *idx, char *gone, skipped_lines *sk,
+                           bs_batch *bt, bs_error *err)
 {
     memset(bt, 0, sizeof *bt);
-    bs_status st = bs_encode_batch(c->tok, texts, n, &c->eo, bt, err);
+    bs_status st = bs_encode_batch(c->tok, texts, *n, &c->eo, bt, err);
+    if (st == BS_OK && sk && drop_too_long(c, o, bt, texts, linenos, idx, gone, n, sk)) {
+        bs_batch_free(bt);
+        memset(bt, 0, sizeof *bt);
+        if (*n == 0)
+            return BS_OK;
+        st = bs_encode_batch(c->tok, texts, *n, &c->eo, bt, err);
+    }
     if (st == BS_OK) {
         st = bs_forward(c->run, bt->input_ids, bt->attention_mask, bt->token_type_ids, bt->B,
                         bt->T, err);
@@ -1002,10 +1085,10 @@ static bs_status run_batch(model_ctx *c, const infer_opts *o, const bs_text *tex
     if (row >= 0)
         snprintf(m, sizeof m, "line %ld: %.900s", linenos[bt->overflow_to_sample_mapping[row]],
                  err->msg);
-    else if (n == 1)
+    else if (*n == 1)
         snprintf(m, sizeof m, "line %ld: %.900s", linenos[0], err->msg);
     else
-        snprintf(m, sizeof m, "lines %ld-%ld: %.900s", linenos[0], linenos[n - 1], err->msg);
+        snprintf(m, sizeof m, "lines %ld-%ld: %.900s", linenos[0], linenos[*n - 1], err->msg);
     memcpy(err->msg, m, sizeof m);
     if ((st == BS_ERR_NOMEM || st == BS_ERR_LIMIT) && !err->hint[0])
         bs_hint(err, "a batch of %d rows x %d positions is too big: lower --batch-size (now "
@@ -1031,12 +1114,6 @@ static int out_status(void)
     return -1;
 }
 
-/* The lines skipped by --skip-bad-lines, reported at the end. */
-typedef struct {
-    long count;
-    long first[10];
-} skipped_lines;
-
 /* Reads the next good line. Returns CLI_READ_OK or CLI_READ_EOF, or -exitcode after
  * reporting a bad line (without --skip-bad-lines) or a lack of memory. */
 static int next_line(cli_reader *rd, const infer_opts *o, cli_line *li, skipped_lines *sk)
@@ -1060,9 +1137,7 @@ static int next_line(cli_reader *rd, const infer_opts *o, cli_line *li, skipped_
                   stderr);
             return -EXIT_USAGE;
         }
-        if (sk->count < 10)
-            sk->first[sk->count] = rd->lineno;
-        sk->count++;
+        skip_add(sk, rd->lineno, why);
     }
 }
 
@@ -1072,9 +1147,11 @@ static void report_skipped(const skipped_lines *sk)
         return;
     fprintf(stderr, "bertscope: warning: skipped %ld bad line%s (--skip-bad-lines):",
             sk->count, sk->count == 1 ? "" : "s");
-    for (long i = 0; i < sk->count && i < 10; i++)
+    for (int i = 0; i < sk->listed; i++)
         fprintf(stderr, " %ld", sk->first[i]);
-    fputs(sk->count > 10 ? " ...\n" : "\n", stderr);
+    fputs(sk->count > sk->listed ? " ...\n" : "\n", stderr);
+    for (int i = 0; i < sk->listed; i++)
+        fprintf(stderr, "bertscope: note: line %ld skipped: %s\n", sk->first[i], sk->why[i]);
 }
 
 /* ----------------------------------------------------------- --save-tensors */
@@ -1224,9 +1301,11 @@ static int run_json(const infer_opts *o)
     cli_reader rd = {.in = stdin, .args = &o->enc, .strict_utf8 = 1};
     skipped_lines sk = {0};
     cli_line *lines = NULL;
-    bs_text *texts = NULL;
-    long *linenos = NULL;
-    int n = 0, cap = 0, rc = EXIT_OK;
+    bs_text *texts = NULL, *bx = NULL;
+    long *linenos = NULL, *bl = NULL;
+    int *bi = NULL;
+    char *gone = NULL; /* lines too long for a model: left out from that model on */
+    int n = 0, cap = 0, rc = EXIT_OK, ran = 0;
     saver sv = {0};
     char why[512];
     for (;;) {
@@ -1258,7 +1337,11 @@ static int run_json(const infer_opts *o)
     if (rc == EXIT_OK) {
         texts = calloc((size_t)n, sizeof *texts);
         linenos = calloc((size_t)n, sizeof *linenos);
-        if (!texts || !linenos) {
+        bx = calloc((size_t)n, sizeof *bx); /* a batch's lines, less those skipped */
+        bl = calloc((size_t)n, sizeof *bl);
+        bi = calloc((size_t)n, sizeof *bi);
+        gone = calloc((size_t)n, 1);
+        if (!texts || !linenos || !bx || !bl || !bi || !gone) {
             cli_errorf("out of memory");
             rc = EXIT_FAIL;
         }
@@ -1279,20 +1362,31 @@ static int run_json(const infer_opts *o)
         for (int i = 0; i < n && rc == EXIT_OK && !stop; i += step) {
             bs_batch bt;
             bs_error err = {0};
-            int m = n - i < step ? n - i : step;
-            bs_status st = run_batch(&c, o, texts + i, m, linenos + i, &bt, &err);
+            int m = 0;
+            for (int j = i; j < n && j < i + step; j++)
+                if (!gone[j]) {
+                    bx[m] = texts[j];
+                    bl[m] = linenos[j];
+                    bi[m++] = j;
+                }
+            bs_status st = m ? run_batch(&c, o, bx, &m, bl, bi, gone, o->skip_bad ? &sk : NULL,
+                                         &bt, &err)
+                             : BS_OK;
             if (st != BS_OK) {
                 fflush(stdout);
                 cli_error(&err);
                 rc = cli_exit_code(st);
                 break;
             }
-            rc = print_document(c.m, c.tok, &bt, texts + i, bs_run_outputs(c.run), o, &c.eo,
-                                &c.extra, linenos + i);
+            if (m == 0) /* every line of the batch skipped: no document */
+                continue;
+            ran = 1;
+            rc = print_document(c.m, c.tok, &bt, bx, bs_run_outputs(c.run), o, &c.eo,
+                                &c.extra, bl);
             if (rc == EXIT_OK && sv.f)
                 rc = saver_report(&sv, saver_batch(&sv, o, c.m, &bt, bs_run_outputs(c.run),
-                                                   linenos + i, why, sizeof why),
-                                  &bt, linenos + i, m, why);
+                                                   bl, why, sizeof why),
+                                  &bt, bl, m, why);
             bs_batch_free(&bt);
             int w = rc == EXIT_OK ? out_status() : 0;
             if (w) { /* a failed write, or a reader gone: stop either way */
@@ -1301,6 +1395,10 @@ static int run_json(const infer_opts *o)
             }
         }
         ctx_close(&c);
+    }
+    if (rc == EXIT_OK && !stop && !ran) { /* every line too long for the model */
+        cli_errorf("no input: every line was bad");
+        rc = EXIT_USAGE;
     }
     if (rc == EXIT_OK && !stop && sv.f && sv.T && cli_tf_finish(sv.f, why, sizeof why)) {
         cli_errorf("--save-tensors: %s", why);
@@ -1314,6 +1412,10 @@ static int run_json(const infer_opts *o)
     free(lines);
     free(texts);
     free(linenos);
+    free(bx);
+    free(bl);
+    free(bi);
+    free(gone);
     return rc;
 }
 /* ------------------------------------------------------------- the jsonl format */
@@ -1423,8 +1525,10 @@ typedef struct {
     char **out;    /* each line's rows (open_memstream) */
     size_t *out_len;
     FILE **outf;
-    bs_text *texts;
+    bs_text *texts; /* a batch's lines, less those skipped */
     long *linenos;
+    int *slot;      /* where each of them is in lines */
+    char *gone;     /* lines too long for a model: left out for every model */
 } window;
 
 static void window_free(window *w, int cap)
@@ -1438,6 +1542,44 @@ static void window_free(window *w, int cap)
     free(w->outf);
     free(w->texts);
     free(w->linenos);
+    free(w->slot);
+    free(w->gone);
+}
+
+/* Gathers into w->texts, linenos and slot the lines of the batch at s (up to per of
+ * the n lines, in batching order) that are not gone. Returns how many. */
+static int window_batch(window *w, int s, int n, int per)
+{
+    int m = 0;
+    for (int j = s; j < n && j < s + per; j++) {
+        int i = w->order[j];
+        if (w->gone[i])
+            continue;
+        w->slot[m] = i;
+        w->texts[m] = w->lines[i].t;
+        w->linenos[m++] = w->lines[i].lineno;
+    }
+    return m;
+}
+
+/* --skip-bad-lines with several models: a line too long for any of them is left out for
+ * all, so that each line gets a row from every model or from none. Models 1.. are
+ * checked here, before model 0 runs the window (model 0 checks its batches as it runs
+ * them, and later models then see the same batches). A batch that cannot be encoded is
+ * passed over: running it reports why. */
+static void window_precheck(window *w, model_ctx *ctx, int opened, const infer_opts *o,
+                            int n, int per, skipped_lines *sk)
+{
+    for (int k = 1; k < opened; k++)
+        for (int s = 0; s < n; s += per) {
+            int m = window_batch(w, s, n, per);
+            bs_batch bt;
+            bs_error err = {0};
+            memset(&bt, 0, sizeof bt);
+            if (m && bs_encode_batch(ctx[k].tok, w->texts, m, &ctx[k].eo, &bt, &err) == BS_OK)
+                drop_too_long(&ctx[k], o, &bt, w->texts, w->linenos, w->slot, w->gone, &m, sk);
+            bs_batch_free(&bt);
+        }
 }
 
 static const cli_line *sort_lines; /* qsort has no context argument in C11 */
@@ -1478,7 +1620,10 @@ static int run_jsonl(const infer_opts *o)
     w.outf = calloc((size_t)W, sizeof *w.outf);
     w.texts = calloc((size_t)per, sizeof *w.texts);
     w.linenos = calloc((size_t)per, sizeof *w.linenos);
-    if (!w.lines || !w.order || !w.out || !w.out_len || !w.outf || !w.texts || !w.linenos) {
+    w.slot = calloc((size_t)per, sizeof *w.slot);
+    w.gone = calloc((size_t)W, 1);
+    if (!w.lines || !w.order || !w.out || !w.out_len || !w.outf || !w.texts || !w.linenos ||
+        !w.slot || !w.gone) {
         cli_errorf("out of memory");
         rc = EXIT_FAIL;
     }
@@ -1486,6 +1631,11 @@ static int run_jsonl(const infer_opts *o)
     skipped_lines sk = {0};
     long batch_no = 0;
     int bad_rc = EXIT_OK; /* a bad line: the lines before it are still run */
+    int ran = 0;          /* a row came out */
+    /* a batch that failed: the rows of the window's earlier batches (and models) still
+     * come out, in input order, before its error */
+    bs_error fail = {0};
+    int failed = 0;
     while (rc == EXIT_OK && !stop && bad_rc == EXIT_OK) {
         int n = 0;
         while (n < W) {
@@ -1500,8 +1650,10 @@ static int run_jsonl(const infer_opts *o)
         }
         if (n == 0)
             break;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             w.order[i] = i;
+            w.gone[i] = 0;
+        }
         if (o->bucket) {
             sort_lines = w.lines;
             qsort(w.order, (size_t)n, sizeof *w.order, by_length);
@@ -1511,28 +1663,31 @@ static int run_jsonl(const infer_opts *o)
                 cli_errorf("out of memory");
                 rc = EXIT_FAIL;
             }
+        if (o->skip_bad && opened > 1 && rc == EXIT_OK)
+            window_precheck(&w, ctx, opened, o, n, per, &sk);
         long base = batch_no;
         for (int k = 0; k < opened && rc == EXIT_OK; k++) {
             batch_no = base; /* every model sees the same batches */
             for (int s = 0; s < n && rc == EXIT_OK; s += per) {
-                int m = n - s < per ? n - s : per;
-                for (int j = 0; j < m; j++) {
-                    w.texts[j] = w.lines[w.order[s + j]].t;
-                    w.linenos[j] = w.lines[w.order[s + j]].lineno;
-                }
+                int m = window_batch(&w, s, n, per);
                 bs_batch bt;
                 bs_error err = {0};
-                bs_status st = run_batch(&ctx[k], o, w.texts, m, w.linenos, &bt, &err);
+                bs_status st = m ? run_batch(&ctx[k], o, w.texts, &m, w.linenos, w.slot, w.gone,
+                                             o->skip_bad ? &sk : NULL, &bt, &err)
+                                 : BS_OK;
                 if (st != BS_OK) {
-                    fflush(stdout);
-                    cli_error(&err);
+                    fail = err;
+                    failed = 1;
                     rc = cli_exit_code(st);
                     break;
                 }
+                if (m == 0) /* every line of the batch skipped: no batch */
+                    continue;
+                ran = 1;
                 cli_warn_once(&bt.warnings, &ctx[k].seen);
                 for (int r = 0; r < bt.B && rc == EXIT_OK; r++) {
                     int at = bt.overflow_to_sample_mapping[r];
-                    rc = print_row(w.outf[w.order[s + at]], &ctx[k], o, &bt, r, &w.texts[at],
+                    rc = print_row(w.outf[w.slot[at]], &ctx[k], o, &bt, r, &w.texts[at],
                                    w.linenos[at], batch_no, n_models > 1 ? k : -1);
                 }
                 if (rc == EXIT_OK && sv.f)
@@ -1550,17 +1705,21 @@ static int run_jsonl(const infer_opts *o)
                 rc = EXIT_FAIL;
             }
             w.outf[i] = NULL;
-            if (rc == EXIT_OK && w.out[i])
+            if ((rc == EXIT_OK || failed) && w.out[i])
                 fwrite(w.out[i], 1, w.out_len[i], stdout);
             free(w.out[i]);
             w.out[i] = NULL;
             cli_line_free(&w.lines[i]);
         }
-        if (rc == EXIT_OK && (stop = out_status()))
+        if (failed) {
+            fflush(stdout);
+            cli_error(&fail);
+        } else if (rc == EXIT_OK && (stop = out_status())) {
             rc = stop < 0 ? EXIT_FAIL : EXIT_OK;
+        }
     }
-    if (rc == EXIT_OK && !stop && bad_rc == EXIT_OK && rd.lineno == sk.count) {
-        cli_errorf("no input: %s", sk.count ? "every line was bad" : "stdin is empty");
+    if (rc == EXIT_OK && !stop && bad_rc == EXIT_OK && !ran) {
+        cli_errorf("no input: %s", rd.lineno ? "every line was bad" : "stdin is empty");
         fprintf(stderr, "hint: echo 'This is a positive sentence.' | bertscope infer\n");
         rc = EXIT_USAGE;
     }
