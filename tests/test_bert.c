@@ -48,6 +48,7 @@ typedef struct {
     char head[8];
     int32_t *ids, *mask, *types; /* (B, T) */
     float *hidden, *attn, *pooled, *logits;
+    float *start, *end; /* (B, T) question answering's split logits */
     int logits_rank, logits_shape[3];
 } ref_case;
 
@@ -121,6 +122,10 @@ static void load_ref(ref_case *rc, const char *dir)
             rc->attn = p;
         else if (!strcmp(f->string, "pooled.bin"))
             rc->pooled = p;
+        else if (!strcmp(f->string, "start_logits.bin"))
+            rc->start = p;
+        else if (!strcmp(f->string, "end_logits.bin"))
+            rc->end = p;
         else if (!strcmp(f->string, "logits.bin")) {
             rc->logits = p;
             rc->logits_rank = rank;
@@ -138,6 +143,7 @@ static void free_ref(ref_case *rc)
 {
     free(rc->ids), free(rc->mask), free(rc->types);
     free(rc->hidden), free(rc->attn), free(rc->pooled), free(rc->logits);
+    free(rc->start), free(rc->end);
 }
 
 static float worst_seen; /* the largest difference of the current case, for the log */
@@ -216,6 +222,17 @@ static void check_case(const char *name)
     } else {
         assert_null(o->logits);
     }
+    if (rc.start) { /* BertForQuestionAnswering's start_logits and end_logits, (B, T) */
+        int bt[2] = {rc.B, rc.T};
+        assert_non_null(o->start_logits);
+        assert_non_null(o->end_logits);
+        snprintf(what, sizeof what, "%s: start_logits", name);
+        check_tensor(what, o->start_logits, rc.start, (size_t)rc.B * rc.T, bt, 2);
+        snprintf(what, sizeof what, "%s: end_logits", name);
+        check_tensor(what, o->end_logits, rc.end, (size_t)rc.B * rc.T, bt, 2);
+    } else {
+        assert_null(o->start_logits);
+    }
     print_message("%s: max |C - PyTorch| %.3g over every tensor\n", name, (double)worst_seen);
     bs_run_free(run);
     bs_model_free(m);
@@ -238,6 +255,8 @@ REF_CASE(odd)
 REF_CASE(padded)
 REF_CASE(pair)
 REF_CASE(act_gelu_new)
+REF_CASE(qa)
+REF_CASE(nsp)
 REF_CASE(act_relu)
 REF_CASE(act_silu)
 REF_CASE(long)
@@ -603,6 +622,8 @@ int main(void)
         cmocka_unit_test(test_bert_act_relu_matches_pytorch),
         cmocka_unit_test(test_bert_act_silu_matches_pytorch),
         cmocka_unit_test(test_bert_long_matches_pytorch),
+        cmocka_unit_test(test_bert_qa_matches_pytorch),
+        cmocka_unit_test(test_bert_nsp_matches_pytorch),
         cmocka_unit_test(test_bert_portable_path_matches_pytorch),
         cmocka_unit_test(test_bert_padded_row_matches_its_unpadded_run),
         cmocka_unit_test(test_bert_missing_mask_changes_padded_rows),

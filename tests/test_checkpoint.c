@@ -617,6 +617,52 @@ static void test_load_head_guess_without_architecture(void **state)
                            "'classifier.weight']"));
 }
 
+/* BertForQuestionAnswering: qa_outputs (2, H) read by name, from architectures or, without
+ * them, from the tensors; any other size than 2 is refused (its split into start and end
+ * logits needs 2). */
+static void test_load_question_answering_head(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    st_add_f32(&f->b, "qa_outputs.weight", 2, H, NULL);
+    st_add_f32(&f->b, "qa_outputs.bias", 2, 0, NULL);
+    assert_int_equal(load(f, "\"architectures\": [\"BertForQuestionAnswering\"]", NULL),
+                     BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_QA);
+    assert_false(bs_model_random_head(f->m));
+    assert_int_equal(load(f, NULL, NULL), BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_QA);
+    assert_int_equal(bs_model_warnings(f->m)->count, 0);
+
+    st_remove(&f->b, "qa_outputs.weight");
+    st_remove(&f->b, "qa_outputs.bias");
+    st_add_f32(&f->b, "qa_outputs.weight", 3, H, NULL);
+    st_add_f32(&f->b, "qa_outputs.bias", 3, 0, NULL);
+    assert_int_equal(load(f, "\"architectures\": [\"BertForQuestionAnswering\"]", NULL),
+                     BS_ERR_INPUT);
+    assert_non_null(strstr(f->err.msg, "qa_outputs.weight"));
+}
+
+/* BertForNextSentencePrediction: the pooler and cls.seq_relationship (2, H), from
+ * architectures or from the tensors (without cls.predictions, which would make it
+ * BertForPreTraining's); softmax scores over its two fixed classes. */
+static void test_load_next_sentence_head(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    st_add_f32(&f->b, "cls.seq_relationship.weight", 2, H, NULL);
+    st_add_f32(&f->b, "cls.seq_relationship.bias", 2, 0, NULL);
+    assert_int_equal(load(f, "\"architectures\": [\"BertForNextSentencePrediction\"]",
+                          NULL), BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_NSP);
+    assert_true(bs_model_has_pooler(f->m));
+    assert_false(bs_model_random_head(f->m));
+    assert_int_equal(bs_head_score_fn(bs_model_config(f->m), BS_HEAD_NSP), BS_SCORE_SOFTMAX);
+    assert_int_equal(load(f, NULL, NULL), BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_NSP);
+    assert_int_equal(bs_model_warnings(f->m)->count, 0);
+}
+
 /* Hugging Face's Auto classes: model_type picks the family, architectures the head. A
  * head bertscope cannot build is an error naming the --head that works, not a quiet
  * BertModel with predictions null. */
@@ -626,8 +672,7 @@ static void test_load_unbuildable_head_is_an_error_naming_the_head(void **state)
     add_bert(f, st_bert_defaults());
     st_add_f32(&f->b, "qa_outputs.weight", 2, H, NULL);
     st_add_f32(&f->b, "qa_outputs.bias", 2, 0, NULL);
-    static const char *const heads[] = {"BertForQuestionAnswering", "BertForMultipleChoice",
-                                        "BertForNextSentencePrediction"};
+    static const char *const heads[] = {"BertForMultipleChoice"};
     for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
         char extra[128], want[256];
         snprintf(extra, sizeof extra, "\"architectures\": [\"%s\"]", heads[i]);
@@ -641,7 +686,7 @@ static void test_load_unbuildable_head_is_an_error_naming_the_head(void **state)
     /* With the head asked for, the encoder loads and the head's weights are listed. */
     bs_load_options lo = bs_load_defaults();
     lo.head = BS_HEAD_BASE;
-    assert_int_equal(load(f, "\"architectures\": [\"BertForQuestionAnswering\"]", &lo), BS_OK);
+    assert_int_equal(load(f, "\"architectures\": [\"BertForMultipleChoice\"]", &lo), BS_OK);
     assert_int_equal(bs_model_head(f->m), BS_HEAD_BASE);
     const bs_warnings *w = bs_model_warnings(f->m);
     assert_int_equal(w->count, 1);
@@ -1343,6 +1388,8 @@ int main(void)
         T(test_load_head_from_architecture_and_tensors),
         T(test_load_head_guess_without_architecture),
         T(test_load_unbuildable_head_is_an_error_naming_the_head),
+        T(test_load_question_answering_head),
+        T(test_load_next_sentence_head),
         T(test_load_num_labels_resizes_classifier),
         T(test_load_num_labels_override_matches),
         T(test_load_error_wrong_shape),

@@ -15,9 +15,12 @@ API (all plain functions and nn.Modules; /usr/bin/python3 has torch 1.13 + numpy
                      hidden_act="gelu", num_labels=3)     # any HF config.json key
     cfg = BertConfig.from_dict(json.load(open("config.json")))
     model = BertForSequenceClassification(cfg)   # or BertModel, BertForTokenClassification,
-                                                 #    BertForMaskedLM (decoder tied to E)
+                                                 #    BertForMaskedLM (decoder tied to E),
+                                                 #    BertForQuestionAnswering,
+                                                 #    BertForNextSentencePrediction
     out = model(input_ids, attention_mask=None, token_type_ids=None)
-    out.logits             # (B, C) / (B, T, C) / (B, T, V); absent for BertModel
+    out.logits             # (B, C) / (B, T, C) / (B, T, V) / QA (B, T, 2); absent for BertModel
+    out.start_logits, out.end_logits   # BertForQuestionAnswering: (B, T) each
     out.last_hidden_state  # (B, T, H)
     out.pooler_output      # (B, H) or None
     out.hidden_states      # tuple of L+1 tensors (B, T, H): embeddings, then each layer
@@ -377,6 +380,51 @@ class BertForTokenClassification(BertPreTrainedModel):
         return out
 
 
+class BertForQuestionAnswering(BertPreTrainedModel):
+    """qa_outputs = Linear(H, num_labels) on every position; logits.split(1, dim=-1) gives
+    start_logits and end_logits (B, T), as modeling_bert.py (num_labels must be 2)."""
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.bert = BertModel(config, add_pooling_layer=False)
+        self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)
+        self.post_init()
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.bert(input_ids, attention_mask, token_type_ids)
+        out.logits = self.qa_outputs(out.last_hidden_state)
+        start_logits, end_logits = out.logits.split(1, dim=-1)
+        out.start_logits = start_logits.squeeze(-1).contiguous()
+        out.end_logits = end_logits.squeeze(-1).contiguous()
+        return out
+
+
+class BertOnlyNSPHead(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.seq_relationship = nn.Linear(config.hidden_size, 2)
+
+    def forward(self, pooled):
+        return self.seq_relationship(pooled)
+
+
+class BertForNextSentencePrediction(BertPreTrainedModel):
+    """cls.seq_relationship = Linear(H, 2) on the pooled output: logits (B, 2), index 0
+    "B follows A" (isNext), 1 "B is random" (notNext), as modeling_bert.py."""
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.bert = BertModel(config)
+        self.cls = BertOnlyNSPHead(config)
+        self.post_init()
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.bert(input_ids, attention_mask, token_type_ids)
+        out.logits = self.cls(out.pooler_output)
+        return out
+
+
 class BertPredictionHeadTransform(nn.Module):
     def __init__(self, config):
         super().__init__()
@@ -434,6 +482,8 @@ ARCHITECTURES = {
     "BertForSequenceClassification": BertForSequenceClassification,
     "BertForTokenClassification": BertForTokenClassification,
     "BertForMaskedLM": BertForMaskedLM,
+    "BertForQuestionAnswering": BertForQuestionAnswering,
+    "BertForNextSentencePrediction": BertForNextSentencePrediction,
 }
 
 # ------------------------------------------------------------------------ safetensors
@@ -580,7 +630,8 @@ def load_hf_folder(folder, cls=None):
             continue
         if cls is BertModel and k.startswith("bert."):
             k = k[5:]
-        elif cls is not BertModel and not k.startswith(("bert.", "cls.", "classifier.")):
+        elif cls is not BertModel and not k.startswith(("bert.", "cls.", "classifier.",
+                                                        "qa_outputs.")):
             k = "bert." + k
         fixed[k] = v.to(torch.float32) if v.is_floating_point() else v
     missing, unexpected = model.load_state_dict(fixed, strict=False)

@@ -8,6 +8,7 @@ For each case, tests/fixtures/ref/<case>/ gets:
   attn.bin                         float32 (L, B, A, T, T) softmaxed attention
   pooled.bin                       float32 (B, H) when the model has a pooler
   logits.bin                       float32 head output when there is a head
+  start_logits.bin, end_logits.bin float32 (B, T) each, question answering
   manifest.json                    {"B", "T", "L", "H", "A", "head", "dtype", "files":
                                     {name: shape}} so the C test needs no numpy format
 
@@ -17,7 +18,10 @@ mask or a swapped transpose could pass). For F16/BF16 cases the reference is com
 from the stored weights widened back to float32, as the C loader widens them.
 
 infer_seq/ and infer_mlm/ add vocab.txt, tokenizer_config.json, input.txt (the stdin of
-tests/e2e/infer.sh) and the ids, mask and logits PyTorch gives for it.
+tests/e2e/infer.sh) and the ids, mask and logits PyTorch gives for it; infer_qa/ the same
+for question<TAB>context lines (tests/e2e/infer_qa.sh), with start_logits.bin,
+end_logits.bin and expected.json, the answers tools/qa_pipeline.py picks; infer_nsp/ for
+A<TAB>B lines and next-sentence logits (tests/e2e/infer_nsp.sh).
 
 usage: tools/make_reference.py [OUTDIR]   (default tests/fixtures/ref; deterministic)
 """
@@ -60,6 +64,10 @@ CASES = [
     ("long", bt.BertForTokenClassification,
      dict(num_labels=3, hidden_size=64, num_attention_heads=2, intermediate_size=96,
           max_position_embeddings=80), "F32", None, (4, 72), [72, 70, 40, 65], None),
+    # question + context pairs, one padded: qa_outputs on every position
+    ("qa", bt.BertForQuestionAnswering, {}, "F32", None, (2, 12), [12, 9], [6, 4]),
+    # sentence pairs, one padded: cls.seq_relationship on the pooled output
+    ("nsp", bt.BertForNextSentencePrediction, {}, "F32", None, (3, 11), [11, 8, 6], [5, 3, 2]),
 ]
 
 
@@ -179,6 +187,136 @@ def make_infer_case(out, name, cls, over, seed):
     print("%-13s %-30s F32  B=%d T=%d (infer end-to-end)" % (name, cls.__name__, len(rows), T))
 
 
+INFER_QA_LINES = [("what sat on the mat?", "The cat sat on the mat."),
+                  ("what is good?", "A very good movie, and a bad film."),
+                  ("who walked?", "The dog walked and the cats played!")]
+
+
+def wordpiece_words(text, segment):
+    """wordpiece() with what the fast tokenizer adds for the question-answering pipeline:
+    each piece's word index (word_ids), code-point offsets and sequence id."""
+    vocab = {p: i for i, p in enumerate(INFER_VOCAB)}
+    words, pos = [], 0
+    for w in text.split(" "):  # the lines have single spaces
+        cur, start = "", pos
+        for i, ch in enumerate(w):
+            if ch in ".,!?":
+                if cur:
+                    words.append((cur, start))
+                words.append((ch, pos + i))
+                cur, start = "", pos + i + 1
+            else:
+                cur += ch.lower()
+        if cur:
+            words.append((cur, start))
+        pos += len(w) + 1
+    out = []
+    for wi, (w, ws) in enumerate(words):
+        start, pieces = 0, []
+        while start < len(w):
+            end = len(w)
+            while end > start:
+                piece = w[start:end] if start == 0 else "##" + w[start:end]
+                if piece in vocab:
+                    break
+                end -= 1
+            if end == start:
+                pieces = [(vocab["[UNK]"], 0, len(w))]
+                break
+            pieces.append((vocab[piece], start, end))
+            start = end
+        for pid, a, b in pieces:
+            out.append(dict(id=pid, segment=segment, word=wi, offsets=[ws + a, ws + b],
+                            bytes=[ws + a, ws + b]))
+    return out
+
+
+def make_infer_qa_case(out, seed):
+    """infer_qa/: a question-answering model, question<TAB>context lines, PyTorch's start
+    and end logits and the answers tools/qa_pipeline.py (the pipeline's postprocess)
+    picks from them (expected.json), for tests/e2e/infer_qa.sh."""
+    import qa_pipeline
+    gen = torch.Generator().manual_seed(seed)
+    cfg = dict(SMALL, hidden_size=16, intermediate_size=32, max_position_embeddings=64)
+    model = bt.BertForQuestionAnswering(bt.BertConfig(**cfg)).eval()
+    reinit(model, gen)
+    d = os.path.join(out, "infer_qa")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "vocab.txt"), "w") as f:
+        f.write("\n".join(INFER_VOCAB) + "\n")
+    bt.write_hf_folder(d, model, tokenizer_config={"do_lower_case": True})
+    special = dict(segment=None, word=None, offsets=[0, 0], bytes=[0, 0])
+    rows = []
+    for q, c in INFER_QA_LINES:
+        rows.append([dict(special, id=2)] + wordpiece_words(q, 0) + [dict(special, id=3)] +
+                    wordpiece_words(c, 1) + [dict(special, id=3)])
+    T = max(len(r) for r in rows)
+    ids = torch.zeros(len(rows), T, dtype=torch.int64)
+    mask = torch.zeros(len(rows), T, dtype=torch.int64)
+    types = torch.zeros(len(rows), T, dtype=torch.int64)
+    for b, r in enumerate(rows):
+        ids[b, :len(r)] = torch.tensor([t["id"] for t in r])
+        mask[b, :len(r)] = 1
+        types[b, :len(r)] = torch.tensor([1 if t["segment"] == 1 or (k == len(r) - 1)
+                                          else 0 for k, t in enumerate(r)])
+        r += [dict(special, id=0)] * (T - len(r))
+    with torch.no_grad():
+        o = model(ids, mask, types)
+    dump(os.path.join(d, "ids.bin"), ids, "<i4")
+    dump(os.path.join(d, "start_logits.bin"), o.start_logits, "<f4")
+    dump(os.path.join(d, "end_logits.bin"), o.end_logits, "<f4")
+    expected = []
+    for b, (r, (q, c)) in enumerate(zip(rows, INFER_QA_LINES)):
+        a = qa_pipeline.answers(o.start_logits[b].numpy(), o.end_logits[b].numpy(), r,
+                                ids[b].tolist(), mask[b].tolist(), 2)[0]
+        expected.append(dict(score=a["score"], start=a["start"], end=a["end"],
+                             answer=c[a["start"]:a["end"]], start_token=a["start_token"],
+                             end_token=a["end_token"]))
+    with open(os.path.join(d, "expected.json"), "w") as f:
+        json.dump(expected, f, indent=1)
+        f.write("\n")
+    with open(os.path.join(d, "input.txt"), "w") as f:
+        f.write("".join("%s\t%s\n" % qc for qc in INFER_QA_LINES))
+    print("%-13s %-30s F32  B=%d T=%d (infer end-to-end) %s" % (
+        "infer_qa", "BertForQuestionAnswering", len(rows), T, [e["answer"] for e in expected]))
+
+
+INFER_NSP_LINES = [("the cat sat on the mat.", "the dog ran!"),
+                   ("hello world", "what a good movie."),
+                   ("i like it.", "it was very bad, and not good.")]
+
+
+def make_infer_nsp_case(out, seed):
+    """infer_nsp/: a next-sentence-prediction model, A<TAB>B lines, and the ids and
+    logits (B, 2) PyTorch gives for them, for tests/e2e/infer_nsp.sh."""
+    gen = torch.Generator().manual_seed(seed)
+    cfg = dict(SMALL, hidden_size=16, intermediate_size=32, max_position_embeddings=32)
+    model = bt.BertForNextSentencePrediction(bt.BertConfig(**cfg)).eval()
+    reinit(model, gen)
+    d = os.path.join(out, "infer_nsp")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "vocab.txt"), "w") as f:
+        f.write("\n".join(INFER_VOCAB) + "\n")
+    bt.write_hf_folder(d, model, tokenizer_config={"do_lower_case": True})
+    rows = [(wordpiece(a), wordpiece(b)[1:]) for a, b in INFER_NSP_LINES]  # B without [CLS]
+    T = max(len(a) + len(b) for a, b in rows)
+    ids = torch.zeros(len(rows), T, dtype=torch.int64)
+    mask = torch.zeros(len(rows), T, dtype=torch.int64)
+    types = torch.zeros(len(rows), T, dtype=torch.int64)
+    for r, (a, b) in enumerate(rows):
+        ids[r, :len(a) + len(b)] = torch.tensor(a + b)
+        mask[r, :len(a) + len(b)] = 1
+        types[r, len(a):len(a) + len(b)] = 1
+    with torch.no_grad():
+        o = model(ids, mask, types)
+    dump(os.path.join(d, "ids.bin"), ids, "<i4")
+    dump(os.path.join(d, "logits.bin"), o.logits, "<f4")
+    with open(os.path.join(d, "input.txt"), "w") as f:
+        f.write("".join("%s\t%s\n" % ab for ab in INFER_NSP_LINES))
+    print("%-13s %-30s F32  B=%d T=%d (infer end-to-end)" % (
+        "infer_nsp", "BertForNextSentencePrediction", len(rows), T))
+
+
 def dump(path, t, dtype):
     t.detach().contiguous().numpy().astype(dtype).tofile(path)
 
@@ -215,9 +353,13 @@ def main():
         if o.pooler_output is not None:
             put("pooled.bin", o.pooler_output)
         head = {bt.BertModel: "base", bt.BertForSequenceClassification: "seq",
-                bt.BertForTokenClassification: "tok", bt.BertForMaskedLM: "mlm"}[cls]
+                bt.BertForTokenClassification: "tok", bt.BertForMaskedLM: "mlm",
+                bt.BertForQuestionAnswering: "qa", bt.BertForNextSentencePrediction: "nsp"}[cls]
         if o.logits is not None:
             put("logits.bin", o.logits)
+        if getattr(o, "start_logits", None) is not None:
+            put("start_logits.bin", o.start_logits)
+            put("end_logits.bin", o.end_logits)
         man = dict(B=B, T=T, L=c.num_hidden_layers, H=c.hidden_size, A=c.num_attention_heads,
                    head=head, dtype=dtype, hidden_act=c.hidden_act, files=files)
         with open(os.path.join(d, "manifest.json"), "w") as f:
@@ -229,6 +371,8 @@ def main():
                          id2label={0: "negative", 1: "neutral", 2: "positive"}), 99)
     make_infer_case(out, "infer_mlm", bt.BertForMaskedLM,
                     dict(hidden_size=16, intermediate_size=32), 98)
+    make_infer_qa_case(out, 97)
+    make_infer_nsp_case(out, 96)
 
 
 if __name__ == "__main__":

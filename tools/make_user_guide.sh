@@ -53,13 +53,29 @@ the command that converts them. Sharded checkpoints load every shard listed in t
 index; a missing shard, or a tensor the index puts in a shard that lacks it, is named.
 
 The head comes from `--head`, else from `architectures` in config.json. A head bertscope
-cannot build yet (BertForQuestionAnswering, BertForMultipleChoice,
-BertForNextSentencePrediction) is an error whose hint names `--head base`; another
-family's class with `"model_type": "bert"` (DistilBertForSequenceClassification) names
-the BERT head of the same kind. Every warning transformers would print on loading
+cannot build yet (BertForMultipleChoice) is an error whose hint names `--head base`;
+another family's class with `"model_type": "bert"` (DistilBertForSequenceClassification)
+names the BERT head of the same kind. Every warning transformers would print on loading
 (weights not used, weights newly initialised, BertForPreTraining loaded as its
 masked-LM half, a sentence-transformers folder whose pooling is not built) is shown in
 the model bar and on the x page.
+
+A question-answering checkpoint (BertForQuestionAnswering, `--head qa`) reads each
+sentence as a question, a tab (`b` makes a pair), then the context. Its predictions
+panel shows, per sentence, the pieces with the answer marked, the rows of start_logits
+and end_logits under them (dim where the pipeline masks them: the question, the
+specials, the pads) and the answer as the question-answering pipeline picks it: the
+best span of the context, start before end, at most 15 tokens, scored
+softmax(start)[s] × softmax(end)[e] over the context and [CLS], widened to whole words,
+with its score, tokens and characters; the sentence shows the answer marked in its
+context. The ledger splits logits (B, T, 2) into start_logits and end_logits (B, T), and
+the Python pane loads AutoModelForQuestionAnswering and calls the pipeline.
+`bertscope infer --pair` prints the same answer per line (`--top-k K` for K of them).
+
+A next-sentence-prediction checkpoint (BertForNextSentencePrediction, `--head nsp`)
+reads A<TAB>B sentences and gives logits (B, 2) from the pooled [CLS] vector: index 0
+says B follows A (isNext), 1 that B is a random sentence (notNext). The predictions
+panel shows both classes' softmax scores per sentence, as for a sequence classifier.
 
 ## The main screen (120x40)
 

@@ -38,18 +38,25 @@ typedef enum {
     BS_HEAD_SEQ,      /* BertForSequenceClassification: logits (B, C) */
     BS_HEAD_TOK,      /* BertForTokenClassification: logits (B, T, C) */
     BS_HEAD_MLM,      /* BertForMaskedLM (and BertForPreTraining's MLM part): (B, T, V) */
+    BS_HEAD_QA,       /* BertForQuestionAnswering: qa_outputs (B, T, 2) -> start, end (B, T) */
+    BS_HEAD_NSP,      /* BertForNextSentencePrediction: cls.seq_relationship, logits (B, 2) */
 } bs_head;
 
 typedef enum { BS_PROBLEM_SINGLE = 0, BS_PROBLEM_MULTI, BS_PROBLEM_REGRESSION } bs_problem;
 
 typedef enum { BS_DTYPE_F32 = 0, BS_DTYPE_F16, BS_DTYPE_BF16 } bs_dtype;
 
-const char *bs_head_name(bs_head h);   /* "auto", "base", "seq", "tok", "mlm" */
+const char *bs_head_name(bs_head h);   /* "auto", "base", "seq", "tok", "mlm", "qa", "nsp" */
 /* Hugging Face's class for a head, as its warnings and code name it:
  * "BertForSequenceClassification", "BertForTokenClassification", "BertForMaskedLM",
- * "BertModel" (base and auto). */
+ * "BertForQuestionAnswering", "BertForNextSentencePrediction", "BertModel" (base and
+ * auto). */
 const char *bs_head_class(bs_head h);
 const char *bs_act_name(bs_act a);     /* "gelu", "gelu_new", "relu", "silu" */
+/* The name of class i of next-sentence prediction (BS_HEAD_NSP), whose two classes are
+ * fixed whatever config.json's labels say: 0 "isNext" (B follows A), 1 "notNext" (B is
+ * a random sentence), as Hugging Face's documentation reads them; NULL otherwise. */
+const char *bs_nsp_label(int i);
 const char *bs_dtype_name(bs_dtype d); /* "F32", "F16", "BF16" */
 
 typedef struct bs_config {
@@ -137,7 +144,7 @@ bs_load_options bs_load_defaults(void);
 #define BS_MAX_LABELS 100000
 
 /* Option values from text, as every subcommand and the interface read them (see the
- * parsers in tokenizer.h): a head is auto, base, seq, tok or mlm; a seed is a decimal
+ * parsers in tokenizer.h): a head is auto, base, seq, tok, mlm, qa or nsp; a seed is a decimal
  * number from 0 to BS_SEED_MAX, a number of labels one from 1 to BS_MAX_LABELS (digits
  * only). On anything else they leave *out alone and fail with BS_ERR_INPUT, naming the
  * value and the valid ones. */
@@ -201,8 +208,14 @@ typedef struct bs_outputs {
     const float *attn;    /* (L, B, A, T, T) softmaxed probabilities, row = query */
     const float *pooled;  /* (B, H) tanh pooler output, NULL without a pooler */
     const float *logits;  /* head output, NULL for BS_HEAD_BASE */
-    int logits_rank;      /* 2: (B, C); 3: (B, T, C) or (B, T, V) */
+    int logits_rank;      /* 2: (B, C) or nsp's (B, 2); 3: (B, T, C), (B, T, V) or qa's
+                             (B, T, 2) */
     int logits_shape[3];
+    /* BS_HEAD_QA: logits.split(1, dim=-1) squeezed, as BertForQuestionAnswering returns
+     * them: start_logits = logits[..., 0], end_logits = logits[..., 1], (B, T) each
+     * (contiguous copies); NULL for the other heads */
+    const float *start_logits;
+    const float *end_logits;
 } bs_outputs;
 
 typedef struct bs_run bs_run;
@@ -236,7 +249,8 @@ typedef enum { BS_SCORE_NONE = 0, BS_SCORE_SIGMOID, BS_SCORE_SOFTMAX } bs_score_
  * only when config.json set it (problem_type_given): one label without it is a sigmoid. */
 bs_score_fn bs_config_score_fn(const bs_config *c);
 /* Per head: seq as bs_config_score_fn; tok and mlm softmax per position (token
- * classification and fill-mask pipelines, whatever problem_type says); base none. */
+ * classification and fill-mask pipelines, whatever problem_type says); nsp softmax over
+ * its two classes; base and qa none (qa.h picks a span). */
 bs_score_fn bs_head_score_fn(const bs_config *c, bs_head h);
 const char *bs_score_fn_name(bs_score_fn f); /* "softmax", "sigmoid", "none" */
 /* out[0..n) = f(x[0..n)) for one row of logits, in double: softmax exp(x - max) / sum

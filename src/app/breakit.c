@@ -312,6 +312,18 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
         snprintf(r->error, sizeof r->error, "no sentences to break");
         return -1;
     }
+    /* Its switches compare labels per sentence or per token; a question-answering head's
+     * prediction is a span, which they would misread as two labels per token. */
+    if (r->head == BS_HEAD_QA) {
+        snprintf(r->error, sizeof r->error, "break it compares labels, and a "
+                 "question-answering head predicts a span: not covered yet");
+        return -1;
+    }
+    if (r->head == BS_HEAD_NSP) { /* its labels are not the config's: not wired here */
+        snprintf(r->error, sizeof r->error, "break it does not cover next-sentence "
+                 "prediction yet");
+        return -1;
+    }
     /* Its comparisons go sentence by sentence, one row each; overflowing tokens give a
      * sentence several rows, which the switches would then compare across. */
     if (opt->return_overflowing_tokens) {

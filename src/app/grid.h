@@ -36,7 +36,8 @@
     X(ST_CHANGED, 'g')  /* a dimension that changed since the last edit */  \
     X(ST_BAR, 'B')      /* probability bars */                              \
     X(ST_KEY, 'k')      /* key names in help and hints */                   \
-    X(ST_SEGB, '2')     /* tokens of the second segment (token_type 1) */
+    X(ST_SEGB, '2')     /* tokens of the second segment (token_type 1) */     \
+    X(ST_ANSWER, 'A')   /* a question-answering head's answer span */
 
 typedef enum {
 #define X(name, letter) name,

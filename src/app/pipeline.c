@@ -148,6 +148,11 @@ void app_result_free(app_result *r)
         return;
     for (int i = 0; i < r->n; i++) {
         app_model_result *m = &r->m[i];
+        for (int b = 0; m->qa_text && b < m->batch.B; b++) /* before the batch goes */
+            free(m->qa_text[b]);
+        free(m->qa_text);
+        free(m->qa);
+        free(m->qa_found);
         if (m->ok_tokens)
             bs_batch_free(&m->batch);
         free(m->probs);
@@ -237,6 +242,8 @@ static int extract(app_model_result *mr, const bs_config *cfg, const bs_outputs 
             memcpy(mr->logits + (size_t)ROW(b) * stride, o->logits + (size_t)b * per,
                    per * sizeof *mr->logits);
     }
+    if (mr->head == BS_HEAD_QA)
+        return 0; /* no per-position scores: the answer is picked from the whole row */
     int C = o->logits_rank == 2 ? o->logits_shape[1] : o->logits_shape[2];
     bs_score_fn fn = bs_head_score_fn(cfg, mr->head);
     double *p = malloc((size_t)(C > 0 ? C : 1) * sizeof *p);
@@ -529,9 +536,11 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
         return;
     }
     /* Output sizes from the head, so the arrays exist before the first pass. */
-    int C = mr->head == BS_HEAD_MLM ? cfg->vocab_size : cfg->num_labels;
+    int C = mr->head == BS_HEAD_MLM                             ? cfg->vocab_size
+            : mr->head == BS_HEAD_QA || mr->head == BS_HEAD_NSP ? 2
+                                                                : cfg->num_labels;
     mr->C = mr->head == BS_HEAD_BASE ? 0 : C;
-    if (mr->head == BS_HEAD_SEQ) {
+    if (mr->head == BS_HEAD_SEQ || mr->head == BS_HEAD_NSP) {
         mr->logits_rank = 2;
         mr->logits_shape[0] = b->B, mr->logits_shape[1] = C;
         mr->probs = calloc((size_t)b->B * (size_t)C, sizeof *mr->probs);
@@ -554,6 +563,9 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
             for (size_t i = 0; i < n; i++)
                 mr->topk_id[i] = -1;
         }
+    } else if (mr->head == BS_HEAD_QA) { /* (B, T, 2): start and end logits */
+        mr->logits_rank = 3;
+        mr->logits_shape[0] = b->B, mr->logits_shape[1] = b->T, mr->logits_shape[2] = 2;
     }
     /* Copies for the detailed views, when small enough (zeros where rows ran shorter). */
     size_t nlog = mr->logits_rank == 2 ? (size_t)b->B * (size_t)C
@@ -684,6 +696,48 @@ static size_t *split_texts(bs_text *texts, int n, int *nomem)
     return spans;
 }
 
+/* The answer of every row of a question-answering head (bs_qa_answers, as `bertscope
+ * infer` prints it), from the (B, T, 2) logits the views keep; the text is cut from the
+ * context (text B) of the row's sentence. Returns 0, or -1 out of memory. */
+static int qa_answers_compute(app_model_result *mr, const bs_tokenizer *tok,
+                              const bs_text *texts)
+{
+    const bs_batch *b = &mr->batch;
+    size_t T = (size_t)b->T;
+    mr->qa = calloc((size_t)b->B, sizeof *mr->qa);
+    mr->qa_found = calloc((size_t)b->B, sizeof *mr->qa_found);
+    mr->qa_text = calloc((size_t)b->B, sizeof *mr->qa_text);
+    float *se = malloc(2 * (T ? T : 1) * sizeof *se);
+    int rc = mr->qa && mr->qa_found && mr->qa_text && se ? 0 : -1;
+    for (int r = 0; rc == 0 && mr->logits && r < b->B; r++) {
+        const float *x = mr->logits + (size_t)r * T * 2;
+        for (size_t t = 0; t < T; t++) { /* logits.split(1, dim=-1) */
+            se[t] = x[2 * t];
+            se[T + t] = x[2 * t + 1];
+        }
+        /* without padding a row runs at its own length: its positions past it are not */
+        int Tr = mr->ragged ? b->length[r] : b->T, n = 0;
+        size_t o = (size_t)r * T;
+        bs_error err = {0};
+        const bs_text *tx = &texts[b->overflow_to_sample_mapping[r]];
+        if (tx->b_words) /* offsets within pre-split words: no span of the context */
+            continue;
+        if (bs_qa_answers(se, se + T, b->tokens + o, b->input_ids + o, b->attention_mask + o,
+                          Tr, bs_tokenizer_cls_id(tok), BS_QA_MAX_ANSWER_LEN, 1, &mr->qa[r],
+                          &n, &err) == BS_OK &&
+            n == 1 && tx->b) {
+            const bs_qa_answer *a = &mr->qa[r];
+            mr->qa_found[r] = 1;
+            mr->qa_text[r] = strndup(tx->b + a->byte_start,
+                                     (size_t)(a->byte_end - a->byte_start));
+            if (!mr->qa_text[r])
+                rc = -1;
+        }
+    }
+    free(se);
+    return rc;
+}
+
 app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs)
 {
     app_result *r = calloc(1, sizeof *r);
@@ -765,6 +819,12 @@ app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs)
             bs_run_free(locals[i]);
     }
     r->ms_forward += app_now_ms() - t0;
+    for (int i = 0; i < env->n; i++)
+        if (r->m[i].ok_forward && r->m[i].head == BS_HEAD_QA &&
+            qa_answers_compute(&r->m[i], env->models[i].tok, texts)) {
+            r->m[i].ok_forward = 0;
+            snprintf(r->m[i].error, sizeof r->m[i].error, "out of memory for the answers");
+        }
     /* "Break it" reruns the batch up to six times: only when its panel is open, and on
      * this (worker) thread, never on the input path. */
     if (job->want_break && job->brk_model >= 0 && job->brk_model < env->n &&

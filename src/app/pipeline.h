@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "bertscope/model.h"
+#include "bertscope/qa.h"
 #include "app/breakit.h"
 #include "bertscope/tokenizer.h"
 
@@ -95,8 +96,8 @@ typedef struct app_model_result {
     bs_batch batch;         /* (B, T) ids, masks, token detail; owned */
     int ragged;             /* padding none and rows of different lengths */
     bs_head head;
-    int C;                  /* labels (seq, tok), V (mlm), 0 (base) */
-    int logits_rank;        /* 0 none, 2 (B, C), 3 (B, T, C) or (B, T, V) */
+    int C;                  /* labels (seq, tok), V (mlm), 2 (qa), 0 (base) */
+    int logits_rank;        /* 0 none, 2 (B, C), 3 (B, T, C), (B, T, V) or qa's (B, T, 2) */
     int logits_shape[3];
     int has_pooled;
     float *probs;           /* seq: (B, C) scores of bs_head_score_fn (as infer's) */
@@ -113,6 +114,12 @@ typedef struct app_model_result {
     float *topk_p;          /* (B, T, APP_TOPK) softmax probabilities */
     int mask_id;            /* the tokenizer's [MASK] id, -1 if none */
     int n_masks;            /* positions with fill-mask candidates (topk_id[0] >= 0) */
+    /* Question answering (qa head): each row's answer as the pipeline picks it from
+     * logits[..., 0] (start) and [..., 1] (end), found 0 when no span qualifies (or the
+     * logits were too large to keep), and its text cut from the row's context (owned). */
+    bs_qa_answer *qa;       /* (B) */
+    int *qa_found;          /* (B) */
+    char **qa_text;         /* (B) */
     app_details *details;   /* the detail panels' data when the job asked for this model
                                (app_job.detail_model), else NULL; owned */
     int rows_run;           /* rows the forward pass computed: B, or fewer when the others

@@ -77,12 +77,16 @@ static int out_dim(const py_spec *s)
         return s->cfg->vocab_size;
     if (s->head == BS_HEAD_BASE)
         return s->cfg->hidden_size;
+    if (s->head == BS_HEAD_NSP)
+        return 2;
     return s->cfg->num_labels;
 }
 
 static void shape(sbuf *b, const py_spec *s, int B, int T)
 {
-    if (s->head == BS_HEAD_SEQ)
+    if (s->head == BS_HEAD_QA) /* start_logits and end_logits alike */
+        sb_printf(b, "torch.Size([%d, %d])", B, T);
+    else if (s->head == BS_HEAD_SEQ || s->head == BS_HEAD_NSP)
         sb_printf(b, "torch.Size([%d, %d])", B, out_dim(s));
     else
         sb_printf(b, "torch.Size([%d, %d, %d])", B, T, out_dim(s));
@@ -123,11 +127,52 @@ static void seq_right_way(sbuf *b, int B)
     sb_lit(b, "print([model.config.id2label[i] for i in pred.tolist()])\n");
 }
 
+/* A question-answering model's answers: the pipeline that picks them from start_logits
+ * and end_logits, and bertscope's answers (bs_qa_answers) for comparison. */
+static void qa_answers_code(sbuf *b, const py_spec *s, int n_pairs)
+{
+    const bs_batch *bt = s->batch;
+    sb_lit(b, "print(outputs.end_logits.shape)  # ");
+    shape(b, s, bt->B, bt->T);
+    if (!n_pairs) {
+        sb_lit(b, "\n\n# A question-answering model answers a question from a context: write\n"
+                  "# the question, a tab, then the context (text_pair)\n");
+        return;
+    }
+    sb_printf(b, "\n\n# The answer as the question-answering pipeline picks it from the logits:\n"
+                 "# the best span of the context (start <= end, at most max_answer_len=%d\n"
+                 "# tokens), score softmax(start)[s] * softmax(end)[e], both softmaxes over the\n"
+                 "# context tokens and [CLS] alone, widened to whole words\n"
+                 "from transformers import pipeline\n\n"
+                 "qa = pipeline(\"question-answering\", model=model, tokenizer=tokenizer)\n"
+                 "for question, context in zip(texts, pairs):\n"
+                 "    if context is not None:\n"
+                 "        print(qa(question=question, context=context))\n",
+              BS_QA_MAX_ANSWER_LEN);
+    for (int i = 0; s->qa && i < bt->B; i++) {
+        sb_printf(b, "# %s %d (bertscope): ", s->overflow ? "row" : "sentence", i + 1);
+        if (!s->qa_found[i]) {
+            sb_lit(b, "no answer (no context)\n");
+            continue;
+        }
+        const bs_qa_answer *a = &s->qa[i];
+        sb_printf(b, "score %.4f, start %d, end %d, answer ", a->score, a->char_start,
+                  a->char_end);
+        py_str(b, s->qa_text[i], strlen(s->qa_text[i]));
+        sb_lit(b, "\n");
+    }
+    if (s->overflow || s->truncation != BS_TRUNC_NONE)
+        sb_lit(b, "# (the pipeline cuts long contexts its own way: max_seq_len 384, doc_stride\n"
+                  "# 128, only_second; the rows above are this batch's)\n");
+}
+
 char *py_generate(const py_spec *s)
 {
     sbuf b = {0};
     const bs_batch *bt = s->batch;
-    const char *cls = bs_head_class(s->head);
+    /* QuestionAnsweringPipeline's own class; the others by their Bert class */
+    const char *cls = s->head == BS_HEAD_QA ? "AutoModelForQuestionAnswering"
+                                            : bs_head_class(s->head);
     /* No model (tokenizer only): the tokenizer part alone. */
     int nomodel = !s->cfg;
     const char *mpath = s->model_path ? s->model_path : s->tokenizer_path;
@@ -163,7 +208,9 @@ char *py_generate(const py_spec *s)
                   c->hidden_size, c->num_layers, c->num_heads, c->intermediate_size);
         if (s->head == BS_HEAD_SEQ || s->head == BS_HEAD_TOK)
             sb_printf(&b, ", num_labels=%d", c->num_labels);
-        sb_printf(&b, ")\nmodel = %s(config)\n", cls);
+        sb_printf(&b, ")\nmodel = %s(config)\n", s->head == BS_HEAD_QA
+                                                      ? "AutoModelForQuestionAnswering.from_config"
+                                                      : cls);
     } else {
         sb_lit(&b, "tokenizer = AutoTokenizer.from_pretrained(");
         py_str(&b, s->tokenizer_path, strlen(s->tokenizer_path));
@@ -218,7 +265,9 @@ char *py_generate(const py_spec *s)
     }
     sb_lit(&b, "\n");
 
-    const char *out = s->head == BS_HEAD_BASE ? "last_hidden_state" : "logits";
+    const char *out = s->head == BS_HEAD_BASE ? "last_hidden_state"
+                      : s->head == BS_HEAD_QA ? "start_logits" /* QuestionAnsweringModelOutput */
+                                              : "logits";
     if (loop) {
         sb_lit(&b, "# padding off and rows of different lengths: one tensor cannot hold them\n"
                    "# (return_tensors=\"pt\" raises), so run one sentence at a time\n");
@@ -282,6 +331,8 @@ char *py_generate(const py_spec *s)
     sb_printf(&b, "print(outputs.%s.shape)  # ", out);
     shape(&b, s, bt->B, bt->T);
     sb_lit(&b, "\n");
+    if (s->head == BS_HEAD_QA)
+        qa_answers_code(&b, s, n_pairs);
 
     if (s->head == BS_HEAD_MLM) {
         /* A masked LM is read where the input says [MASK] (written in the text). */
@@ -317,6 +368,11 @@ char *py_generate(const py_spec *s)
     }
     if (s->head == BS_HEAD_SEQ)
         seq_right_way(&b, bt->B);
+    if (s->head == BS_HEAD_NSP)
+        sb_printf(&b, "\n# Index 0 says B follows A (isNext), 1 that B is a random sentence "
+                      "(notNext)\npred = outputs.logits.softmax(dim=-1)  # torch.Size([%d, 2])\n"
+                      "print([\"isNext\" if p[0] >= p[1] else \"notNext\" for p in pred])\n",
+                  bt->B);
     int k = py_full_rows(bt);
     if (k != bt->B) {
         sb_lit(&b, "\n# Not this (the seed article's filter): .all(dim=1) keeps only the sentences\n"

@@ -23,6 +23,7 @@
 
 #include "app/grid.h"
 #include "bertscope/model.h"
+#include "bertscope/qa.h"
 #include "bertscope/tokenizer.h"
 
 typedef struct py_spec {
@@ -49,6 +50,11 @@ typedef struct py_spec {
     int pad_multiple;
     int overflow, stride;
     int split_words;
+    /* A question-answering head's answers per batch row (as infer prints them), quoted
+     * under the pipeline call; NULL otherwise. */
+    const bs_qa_answer *qa;
+    const int *qa_found;
+    char *const *qa_text;
 } py_spec;
 
 /* Rows of the batch that the article's filter keeps (attention_mask all ones). */

@@ -26,6 +26,7 @@ const app_look app_looks[ST_COUNT] = {
     [ST_BAR] = {APP_FG_BLUE, 0, 0},
     [ST_KEY] = {APP_FG_DEFAULT, APP_AT_BOLD, APP_AT_BOLD},
     [ST_SEGB] = {APP_FG_BLUE, 0, APP_AT_UNDERLINE},
+    [ST_ANSWER] = {APP_FG_YELLOW, APP_AT_BOLD | APP_AT_REVERSE, APP_AT_BOLD | APP_AT_REVERSE},
 };
 
 const char *app_style_sgr(int style, char *buf, size_t size)

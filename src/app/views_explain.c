@@ -66,6 +66,14 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
     } else if (mr->ok_forward && mr->logits_rank == 2) {
         flow_addf(f, ST_NORMAL, " %s → logits %s: one row per %s, one "
                   "column per class.", nb, shape, per_row);
+    } else if (mr->ok_forward && mr->head == BS_HEAD_QA) {
+        /* BertForQuestionAnswering: qa_outputs then logits.split(1, dim=-1) */
+        flow_addf(f, ST_NORMAL, " %s → logits %s%s split into start_logits and end_logits, "
+                  "one score per token each; the answer is the best span of the context "
+                  "(text B) with start ≤ end and at most %d tokens, scored "
+                  "softmax(start)[s] × softmax(end)[e], each softmax over the context and "
+                  "[CLS] alone.", nb, shape,
+                  mr->ragged ? " per sentence" : "", BS_QA_MAX_ANSWER_LEN);
     } else if (mr->ok_forward && mr->logits_rank == 3) {
         flow_addf(f, ST_NORMAL, " %s → logits %s%s: one row of %d scores per token",
                   nb, shape, mr->ragged ? " per sentence" : "", mr->logits_shape[2]);

@@ -100,9 +100,13 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
     ROW("last_hidden_state", 0, dB, dT, dH);
     if (bs_model_has_pooler(m->model))
         ROW("pooler_output", 0, dB, dH);
-    if (mr && mr->logits_rank == 2)
-        ROW("logits", 0, dB, ((dimv){'C', mr->logits_shape[1]}));
-    else if (mr && mr->logits_rank == 3)
+    if (mr && mr->logits_rank == 2) /* next-sentence prediction: 2 classes, fixed */
+        ROW("logits", 0, dB, ((dimv){mr->head == BS_HEAD_NSP ? '2' : 'C', mr->logits_shape[1]}));
+    else if (mr && mr->head == BS_HEAD_QA) { /* qa_outputs, then logits.split(1, dim=-1) */
+        ROW("logits", 0, dB, dT, ((dimv){'2', 2}));
+        ROW("start_logits", 0, dB, dT);
+        ROW("end_logits", 0, dB, dT);
+    } else if (mr && mr->logits_rank == 3)
         ROW("logits", 0, dB, dT,
             ((dimv){mr->head == BS_HEAD_MLM ? 'V' : 'C', mr->logits_shape[2]}));
     return nr;

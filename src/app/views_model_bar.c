@@ -12,6 +12,8 @@ static const char *head_words(bs_head h)
     case BS_HEAD_SEQ: return "per-sentence head";
     case BS_HEAD_TOK: return "per-token head";
     case BS_HEAD_MLM: return "masked-LM head";
+    case BS_HEAD_QA: return "question-answering head";
+    case BS_HEAD_NSP: return "next-sentence head";
     case BS_HEAD_BASE: return "no head";
     default: return "head";
     }

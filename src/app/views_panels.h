@@ -49,6 +49,17 @@ int panel_position_exists(const app_model_result *mr, int row, int t);
  * buf (size n) and returns it; "" at a position that does not exist. */
 const char *panel_pred_text(const app_state *st, const app_model *m,
                             const app_model_result *mr, size_t at, char *buf, size_t n);
+/* A question-answering head's start (end 0) or end (end 1) logit at flat position `at`,
+ * "%.1f" into buf (size n); "" where the logits were not kept or the position does not
+ * exist (views_qa.c). */
+const char *qa_logit_text(const app_model_result *mr, size_t at, int end, char *buf, size_t n);
+/* The predictions of a question-answering head (views_qa.c): per sentence its pieces
+ * with the answer span marked, the start and end logits under them (dim where the
+ * pipeline masks them) and the answer. Returns 1 when not every sentence fits. */
+int qa_draw_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
+                  const app_model_result *mr);
+#define QA_ROW_LINES 4 /* pieces, start, end, answer */
+
 /* A per-token head's labels, which widen the columns they share with the token grid. */
 typedef struct pred_labels {
     const app_state *st;

@@ -263,10 +263,12 @@ static int draw_one_pred(app_grid *g, rect r, const app_state *st, const app_env
         }
         return 0;
     }
-    if (mr->head == BS_HEAD_SEQ)
+    if (mr->head == BS_HEAD_SEQ || mr->head == BS_HEAD_NSP)
         return draw_seq_preds(g, r, st, m, mr);
     if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM)
         return draw_token_preds(g, r, st, m, mr);
+    if (mr->head == BS_HEAD_QA)
+        return qa_draw_preds(g, r, st, m, mr);
     panel_title(g, r, m->name, 0, "no head");
     if (r.h > 1)
         grid_printf(g, r.x + 1, r.y + 1, r.x + r.w, ST_DIM,
@@ -279,13 +281,15 @@ static int model_pred_want(const app_state *st, int i, int narrow)
 {
     const app_model_result *mr = &st->result->m[i];
     int B = mr->ok_tokens ? mr->batch.B : 1;
-    if (mr->head == BS_HEAD_SEQ)
+    if (mr->head == BS_HEAD_SEQ || mr->head == BS_HEAD_NSP)
         return 2 + B;
     if (mr->head == BS_HEAD_TOK)
         return 1 + 2 * (narrow ? 1 : B);
     if (mr->head == BS_HEAD_MLM) {
         return 1 + 2 * (narrow ? 1 : B) + mr->n_masks; /* a fill-mask line per [MASK] */
     }
+    if (mr->head == BS_HEAD_QA)
+        return 1 + QA_ROW_LINES * (narrow ? 1 : B);
     return 2;
 }
 
@@ -309,10 +313,12 @@ static int model_pred_need(const app_state *st, int i)
 {
     const app_model_result *mr = &st->result->m[i];
     int B = mr->ok_tokens ? mr->batch.B : 1;
-    if (mr->head == BS_HEAD_SEQ)
+    if (mr->head == BS_HEAD_SEQ || mr->head == BS_HEAD_NSP)
         return 1 + imin(B, 3);
     if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM)
         return 3;
+    if (mr->head == BS_HEAD_QA)
+        return 1 + QA_ROW_LINES;
     return 2;
 }
 

@@ -5,6 +5,7 @@
 #include "app/views_panels.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "bertscope/utf8.h"
 
@@ -32,6 +33,24 @@ static void selected_span(const app_state *st, int row, long *b0, long *b1)
     *b1 = base + t->byte_end;
 }
 
+/* The bytes of line `row` that the front question-answering head answers with (its
+ * first batch row's answer, in the context after the tab), when the line still holds
+ * that text there (a result may be older than the line being typed); else 0. */
+static int answer_span(const app_state *st, int row, long tab, long *a0, long *a1)
+{
+    const app_model_result *mr = app_front_result(st);
+    int first;
+    if (tab < 0 || !mr || !mr->ok_forward || mr->head != BS_HEAD_QA || !mr->qa_found ||
+        app_sentence_rows(st, row, &first) < 1 || first >= mr->batch.B || !mr->qa_found[first])
+        return 0;
+    const app_line *l = &st->lines[row];
+    const bs_qa_answer *a = &mr->qa[first];
+    size_t n = strlen(mr->qa_text[first]);
+    *a0 = tab + 1 + a->byte_start;
+    *a1 = *a0 + (long)n;
+    return *a1 <= (long)l->len && !memcmp(l->s + *a0, mr->qa_text[first], n);
+}
+
 static void draw_line_text(app_grid *g, int x0, int y, int xmax, const app_state *st, int row,
                            int editing)
 {
@@ -39,6 +58,9 @@ static void draw_line_text(app_grid *g, int x0, int y, int xmax, const app_state
     long b0, b1;
     selected_span(st, row, &b0, &b1);
     long tab = app_line_tab(l);
+    long a0 = -1, a1 = -1;
+    if (!editing && !answer_span(st, row, tab, &a0, &a1))
+        a0 = a1 = -1;
     int avail = xmax - x0;
     if (avail <= 0)
         return;
@@ -66,6 +88,8 @@ static void draw_line_text(app_grid *g, int x0, int y, int xmax, const app_state
     int x = x0;
     for (size_t i = 0; i <= l->len;) {
         int style = (tab >= 0 && (long)i > tab) ? ST_SEGB : ST_NORMAL;
+        if ((long)i >= a0 && (long)i < a1)
+            style = ST_ANSWER;
         if ((long)i >= b0 && (long)i < b1)
             style = ST_SOURCE;
         int at_cursor = editing && i == st->cursor;

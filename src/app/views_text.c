@@ -14,6 +14,8 @@ const char *panel_label(const app_model *m, const app_model_result *mr, int k)
         const char *p = bs_tokenizer_piece(m->tok, k);
         return p ? p : "?";
     }
+    if (mr->head == BS_HEAD_NSP) /* two fixed classes, whatever config.json names */
+        return bs_nsp_label(k) ? bs_nsp_label(k) : "?";
     const bs_config *c = bs_model_config(m->model);
     if (k >= 0 && k < c->num_labels && c->id2label && c->id2label[k])
         return c->id2label[k];
@@ -38,6 +40,14 @@ const char *panel_pred_text(const app_state *st, const app_model *m,
     int t = b->T > 0 ? (int)(at % (size_t)b->T) : 0;
     if (!panel_position_exists(mr, row, t)) {
         snprintf(buf, n, "%s", "");
+        return buf;
+    }
+    if (mr->head == BS_HEAD_QA) { /* the wider of its two logits: a column holds both */
+        char e[32];
+        qa_logit_text(mr, at, 0, buf, n);
+        qa_logit_text(mr, at, 1, e, sizeof e);
+        if (strlen(e) > strlen(buf))
+            snprintf(buf, n, "%s", e);
         return buf;
     }
     int ign = mr->head == BS_HEAD_TOK && panel_ignored_token(&b->tokens[at]);

@@ -152,7 +152,7 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     /* The front per-token head's labels widen the columns, so that the token grid and
      * the predictions under it share them. */
     pred_labels pl = {st, &env->models[st->front], mr};
-    int per_token = mr->ok_forward && mr->tok_arg;
+    int per_token = mr->ok_forward && (mr->tok_arg || mr->head == BS_HEAD_QA);
     int n = tokens_visible_columns(st, b, avail, per_token ? &pl : NULL, w, 512, &first);
     int y = r.y + 1;
     int right = r.x + r.w;

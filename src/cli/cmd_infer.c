@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 
 #include "bertscope/model.h"
+#include "bertscope/qa.h"
 #include "bertscope/tokenizer.h"
 #include "cli/cli.h"
 #include "cli/tensorfile.h"
@@ -45,6 +46,7 @@ typedef struct {
     bs_load_options lo;
     cli_encode_args enc; /* the tokenizer's options, shared with tokenize */
     int top_k;
+    int top_k_given;     /* else qa gives one answer, as the pipeline */
     int logits;          /* --logits: print the head's output tensor */
     int threads;
     int default_model;   /* no -m given: the built-in brown-sentiment */
@@ -60,7 +62,7 @@ typedef struct {
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: bertscope infer [-m PATH]... [--config NAME] [--head seq|tok|mlm|base]\n"
+        "usage: bertscope infer [-m PATH]... [--config NAME] [--head seq|tok|mlm|qa|nsp|base]\n"
         "                       [--num-labels N] [--format jsonl|json] [--batch-size N]\n"
         "                       [--bucket W] [--padding longest|max_length|none]\n"
         "                       [--padding-side right|left] [--max-length N]\n"
@@ -92,7 +94,7 @@ static void usage(FILE *f)
         "                     several models (default: brown-sentiment); in jsonl each\n"
         "                     model gets a first line and rows say model_index\n"
         "  --config NAME      a random model of a built-in geometry: tiny mini small base large\n"
-        "  --head H           seq, tok, mlm or base (default: from config.architectures)\n"
+        "  --head H           seq, tok, mlm, qa, nsp or base (default: config.architectures)\n"
         "  --num-labels N     labels of a seq/tok head; a head of another size is newly\n"
         "                     initialised (and said so in warnings)\n"
         "  --format F         jsonl (default) or json, as above\n"
@@ -127,8 +129,10 @@ static void usage(FILE *f)
         "                     1 for B); without it a tab is whitespace inside one text\n"
         "  --top-k K          mlm: the K best tokens for every [MASK] (default 5, as the\n"
         "                     fill-mask pipeline); lines without [MASK] get none\n"
+        "                     qa: the K best answers (default 1, as the pipeline)\n"
         "  --logits           print the head's output too: seq (C), tok (T, C), mlm\n"
-        "                     (T, V) per row (large: V is ~30k), base last_hidden_state\n"
+        "                     (T, V) per row (large: V is ~30k), qa start_logits and\n"
+        "                     end_logits (T each), base last_hidden_state\n"
         "                     and pooler_output; --no-logits (leave them out) is the default\n"
         "  --save-tensors FILE  write input_ids, attention_mask, token_type_ids (I64) and\n"
         "                     the head's outputs (F32: logits, or last_hidden_state and\n"
@@ -139,9 +143,12 @@ static void usage(FILE *f)
         "                     each (N, T, H)\n"
         "  --save-attentions  also attentions.0 .. attentions.L-1, each (N, A, T, T)\n"
         "  --skip-bad-lines   skip a line that is not valid UTF-8 (or, with --json or\n"
-        "                     --pair, not in that form), list the skipped lines on stderr\n"
-        "                     at the end and exit 0; without it a bad line stops with\n"
-        "                     exit 2, naming its line number\n"
+        "                     --pair, not in that form), or whose tokens are more than\n"
+        "                     the model takes (max_position_embeddings; the rest of its\n"
+        "                     batch runs without it); list the skipped lines on stderr\n"
+        "                     at the end, each with why, and exit 0; without it a bad\n"
+        "                     line stops with exit 2, naming its line number (the rows\n"
+        "                     computed before it are printed first)\n"
         "  -t N               engine threads (default: all cores)\n"
         "  --seed S           seed for newly initialised heads and random models\n"
         "\n"
@@ -152,7 +159,11 @@ static void usage(FILE *f)
         "unless config.json sets it); tok - per position token, label, softmax score,\n"
         "ignored (true for [CLS], [SEP], [PAD] and ## continuations, whose labels HF\n"
         "training sets to -100); mlm - per [MASK] its position and the top-k tokens with\n"
-        "softmax scores; base - none.\n"
+        "softmax scores; qa (--pair: question, a tab, context) - the answer as the\n"
+        "question-answering pipeline picks it: score, start and end (code points in the\n"
+        "context, widened to whole words), answer, start_token and end_token, null when\n"
+        "no span of the context qualifies (max_answer_len 15); nsp (--pair) - label\n"
+        "isNext (B follows A, index 0) or notNext, softmax score and probs; base - none.\n"
         "\n"
         "Exit status: 0 success (a closed pipe, as with | head, included), 2 bad usage or\n"
         "a bad line, 1 any other failure (a write that fails, out of memory).\n",
@@ -237,6 +248,7 @@ static int parse_args(int argc, char **argv, infer_opts *o)
                 return see_help();
             }
             o->top_k = (int)n;
+            o->top_k_given = 1;
         } else if (!strcmp(a, "--logits")) {
             o->logits = 1;
         } else if (!strcmp(a, "--no-logits")) {
@@ -411,12 +423,9 @@ static cJSON *model_json(const bs_model *m)
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "path", bs_model_path(m));
     /* a shape-only model has no config.architectures: name HF's class for the head */
-    static const char *const cls[] = {"BertModel", "BertModel", "BertForSequenceClassification",
-                                      "BertForTokenClassification", "BertForMaskedLM"};
-    bs_head h = bs_model_head(m);
-    cJSON_AddStringToObject(j, "architecture",
-                            c->architecture[0] || (int)h < 0 || (int)h > BS_HEAD_MLM
-                                ? c->architecture : cls[h]);
+    cJSON_AddStringToObject(j, "architecture", c->architecture[0]
+                                                   ? c->architecture
+                                                   : bs_head_class(bs_model_head(m)));
     cJSON_AddStringToObject(j, "head", bs_head_name(bs_model_head(m)));
     cJSON *g = cJSON_AddObjectToObject(j, "geometry");
     cJSON_AddNumberToObject(g, "L", c->num_layers);
@@ -429,8 +438,13 @@ static cJSON *model_json(const bs_model *m)
     cJSON_AddStringToObject(j, "dtype", bs_dtype_name(bs_model_dtype(m)));
     cJSON_AddNumberToObject(j, "num_labels", c->num_labels);
     cJSON *labels = cJSON_AddArrayToObject(j, "labels");
-    for (int i = 0; i < c->num_labels; i++)
-        cJSON_AddItemToArray(labels, cJSON_CreateString(c->id2label ? c->id2label[i] : ""));
+    if (bs_model_head(m) == BS_HEAD_NSP) /* its two classes, whatever config.json says */
+        for (int i = 0; i < 2; i++)
+            cJSON_AddItemToArray(labels, cJSON_CreateString(bs_nsp_label(i)));
+    else
+        for (int i = 0; i < c->num_labels; i++)
+            cJSON_AddItemToArray(labels,
+                                 cJSON_CreateString(c->id2label ? c->id2label[i] : ""));
     /* config.problem_type as Hugging Face holds it: null unless config.json set it (the
      * function actually applied is the document's "prediction_function") */
     const char *problem = c->problem == BS_PROBLEM_MULTI        ? "multi_label_classification"
@@ -467,15 +481,17 @@ static cJSON *num9(double v)
 
 /* BertForSequenceClassification as the text-classification pipeline reads it, for one
  * row of C logits: the function is bs_head_score_fn's (problem_type, else the label
- * count). p holds C doubles of scratch. */
+ * count). With nsp, BertForNextSentencePrediction's two classes (bs_nsp_label) under
+ * the same softmax. p holds C doubles of scratch. */
 static cJSON *seq_prediction(const bs_config *c, const float *logits, int C, bs_score_fn fn,
-                             double *p)
+                             int nsp, double *p)
 {
     bs_scores(fn, logits, C, p);
     int best = bs_scores_argmax(p, C);
     cJSON *o = cJSON_CreateObject();
     char lb[32];
-    cJSON_AddStringToObject(o, "label", label_name(c, best, lb, sizeof lb));
+    cJSON_AddStringToObject(o, "label",
+                            nsp ? bs_nsp_label(best) : label_name(c, best, lb, sizeof lb));
     cJSON_AddItemToObject(o, "score", num9(p[best]));
     if (C > 1) {
         cJSON *probs = cJSON_AddArrayToObject(o, "probs");
@@ -560,10 +576,47 @@ static cJSON *mlm_prediction(const bs_tokenizer *tok, const bs_batch *bt, int b,
     return row;
 }
 
+/* Row b of BertForQuestionAnswering as the question-answering pipeline reads it: the k
+ * best spans of the context (text B of the row's input, `text`), each with the
+ * pipeline's keys (score, start, end, answer: code points and text of the context) and
+ * the tokens it spans; one object for k = 1 as the pipeline returns one dict, null when
+ * no span qualifies. ans holds k answers of scratch. */
+static cJSON *qa_prediction(const bs_tokenizer *tok, const bs_batch *bt, int b,
+                            const bs_outputs *out, const bs_text *text, int k,
+                            bs_qa_answer *ans)
+{
+    size_t at = (size_t)b * bt->T;
+    int n = 0;
+    bs_error err = {0};
+    if (bs_qa_answers(out->start_logits + at, out->end_logits + at, bt->tokens + at,
+                      bt->input_ids + at, bt->attention_mask + at, bt->T,
+                      bs_tokenizer_cls_id(tok), BS_QA_MAX_ANSWER_LEN, k, ans, &n, &err) ||
+        n == 0 || !text->b)
+        return cJSON_CreateNull();
+    cJSON *list = k > 1 ? cJSON_CreateArray() : NULL;
+    for (int i = 0; i < n; i++) {
+        const bs_qa_answer *a = &ans[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToObject(o, "score", num9(a->score));
+        cJSON_AddNumberToObject(o, "start", a->char_start);
+        cJSON_AddNumberToObject(o, "end", a->char_end);
+        char *s = strndup(text->b + a->byte_start, (size_t)(a->byte_end - a->byte_start));
+        cJSON_AddStringToObject(o, "answer", s ? s : "");
+        free(s);
+        cJSON_AddNumberToObject(o, "start_token", a->start_token);
+        cJSON_AddNumberToObject(o, "end_token", a->end_token);
+        if (!list)
+            return o;
+        cJSON_AddItemToArray(list, o);
+    }
+    return list;
+}
+
 /* Scratch for the predictions of one model: V (or C) doubles and top-k ints. */
 typedef struct {
     double *p;
     int *top;
+    bs_qa_answer *qa; /* top-k answers */
 } scratch;
 
 static int scratch_init(scratch *s, const bs_config *c, int k)
@@ -571,33 +624,42 @@ static int scratch_init(scratch *s, const bs_config *c, int k)
     int n = c->vocab_size > c->num_labels ? c->vocab_size : c->num_labels;
     s->p = malloc((size_t)(n > 0 ? n : 1) * sizeof *s->p);
     s->top = malloc((size_t)k * sizeof *s->top);
-    return s->p && s->top ? 0 : -1;
+    s->qa = malloc((size_t)k * sizeof *s->qa);
+    return s->p && s->top && s->qa ? 0 : -1;
 }
 
 static void scratch_free(scratch *s)
 {
     free(s->p);
     free(s->top);
+    free(s->qa);
 }
 
-/* Row b's predictions for the head (NULL for base). *no_mask as mlm_prediction. */
+/* Row b's predictions for the head (NULL for base); text is the row's input (qa reads
+ * its context). *no_mask as mlm_prediction. */
 static cJSON *row_prediction(const bs_model *m, const bs_tokenizer *tok, const bs_batch *bt,
-                             int b, const bs_outputs *out, int k, scratch *s, int *no_mask)
+                             int b, const bs_text *text, const bs_outputs *out,
+                             const infer_opts *o, scratch *s, int *no_mask)
 {
+    int k = o->top_k;
     const bs_config *c = bs_model_config(m);
     bs_head head = bs_model_head(m);
     bs_score_fn fn = bs_head_score_fn(c, head); /* softmax for tok and mlm */
     *no_mask = 0;
     switch (head) {
-    case BS_HEAD_SEQ: {
+    case BS_HEAD_SEQ:
+    case BS_HEAD_NSP: {
         int C = out->logits_shape[1];
-        return seq_prediction(c, out->logits + (size_t)b * C, C, fn, s->p);
+        return seq_prediction(c, out->logits + (size_t)b * C, C, fn, head == BS_HEAD_NSP,
+                              s->p);
     }
     case BS_HEAD_TOK:
         return tok_prediction(c, tok, bt, b, out->logits, out->logits_shape[2], fn, s->p);
     case BS_HEAD_MLM:
         return mlm_prediction(tok, bt, b, out->logits, out->logits_shape[2], k, fn, s->p,
                               s->top, no_mask);
+    case BS_HEAD_QA:
+        return qa_prediction(tok, bt, b, out, text, o->top_k_given ? k : 1, s->qa);
     default:
         return NULL;
     }
@@ -672,10 +734,10 @@ static int emit(FILE *f, cJSON *j, tensor_list *tl, int compact)
 }
 /* -------------------------------------------------------------- the json format */
 
-/* Builds and prints one document for a forward pass over bt; linenos[i] is the input
- * line (from 1) of the batch's text i. */
+/* Builds and prints one document for a forward pass over bt; texts[i] is the batch's
+ * text i and linenos[i] its input line (from 1). */
 static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_batch *bt,
-                          const bs_outputs *out, const infer_opts *o,
+                          const bs_text *texts, const bs_outputs *out, const infer_opts *o,
                           const bs_encode_options *eo, const bs_warnings *extra,
                           const long *linenos)
 {
@@ -738,12 +800,20 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     cJSON_AddItemToObject(shapes, "last_hidden_state", shape_json(bth, 3));
     if (out->pooled)
         cJSON_AddItemToObject(shapes, "pooler_output", shape_json(bh, 2));
-    if (out->logits)
+    if (out->start_logits) { /* BertForQuestionAnswering returns the split, not logits */
+        cJSON_AddItemToObject(shapes, "start_logits", shape_json(bt_dims, 2));
+        cJSON_AddItemToObject(shapes, "end_logits", shape_json(bt_dims, 2));
+    } else if (out->logits)
         cJSON_AddItemToObject(shapes, "logits", shape_json(out->logits_shape, out->logits_rank));
 
     const float *last = out->hidden + (size_t)c->num_layers * B * T * H;
     if (o->logits) {
-        if (out->logits)
+        if (out->start_logits) {
+            cJSON_AddItemToObject(doc, "start_logits",
+                                  float_tensor(&tl, out->start_logits, bt_dims, 2));
+            cJSON_AddItemToObject(doc, "end_logits",
+                                  float_tensor(&tl, out->end_logits, bt_dims, 2));
+        } else if (out->logits)
             cJSON_AddItemToObject(doc, "logits", float_tensor(&tl, out->logits, out->logits_shape,
                                                               out->logits_rank));
         else {
@@ -754,19 +824,24 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
         }
     }
 
-    if (head == BS_HEAD_SEQ || head == BS_HEAD_TOK || head == BS_HEAD_MLM) {
+    if (head != BS_HEAD_BASE) {
         cJSON *preds = cJSON_AddArrayToObject(doc, "predictions");
         for (int b = 0; b < B; b++) {
             int no_mask;
-            cJSON_AddItemToArray(preds, row_prediction(m, tok, bt, b, out, o->top_k, &s,
+            cJSON_AddItemToArray(preds, row_prediction(m, tok, bt, b,
+                                                       &texts[bt->overflow_to_sample_mapping[b]],
+                                                       out, o, &s,
                                                        &no_mask));
             if (no_mask)
                 bs_warn(&own, "line %ld has no [MASK]: nothing for the masked-LM head to "
                         "predict (write [MASK] where a word should be guessed)",
                         linenos[bt->overflow_to_sample_mapping[b]]);
         }
-        cJSON_AddStringToObject(doc, "prediction_function",
-                                bs_score_fn_name(bs_head_score_fn(c, head)));
+        if (head != BS_HEAD_QA)
+            cJSON_AddStringToObject(doc, "prediction_function",
+                                    bs_score_fn_name(bs_head_score_fn(c, head)));
+        else
+            cJSON_AddNumberToObject(doc, "max_answer_len", BS_QA_MAX_ANSWER_LEN);
     }
     scratch_free(&s);
 
@@ -873,6 +948,21 @@ static int ctx_open(model_ctx *c, const char *model_arg, const infer_opts *o)
         st = bs_run_create(&c->run, c->m, c->pool, &err);
     if (st == BS_OK && scratch_init(&c->s, bs_model_config(c->m), o->top_k))
         st = bs_fail(&err, BS_ERR_NOMEM, "out of memory");
+    /* the pipeline answers from a context: a question alone has no span to pick */
+    if (st == BS_OK && bs_model_head(c->m) == BS_HEAD_QA && !o->enc.pair && !o->enc.json) {
+        st = bs_fail(&err, BS_ERR_INPUT, "the question-answering head reads a question and "
+                     "its context on each line");
+        bs_hint(&err, "pass --pair and write the question, a tab, then the context (or "
+                "--json with [\"question\", \"context\"])");
+    }
+    /* pre-split words carry offsets within each word, not within the context: the
+     * pipeline's character span could not be cut from them */
+    if (st == BS_OK && bs_model_head(c->m) == BS_HEAD_QA && o->enc.split_words) {
+        st = bs_fail(&err, BS_ERR_INPUT, "the question-answering head reads plain text, not "
+                     "--is-split-into-words");
+        bs_hint(&err, "leave --is-split-into-words out: the pipeline tokenizes the question "
+                "and the context as text");
+    }
     if (st != BS_OK) {
         fflush(stdout);
         cli_error(&err);
@@ -888,14 +978,94 @@ static int ctx_open(model_ctx *c, const char *model_arg, const infer_opts *o)
     return 0;
 }
 
-/* Encodes texts[0..n) (input lines linenos[]) and runs the model on them. On failure
+/* The lines skipped by --skip-bad-lines, reported at the end: how many, and the first
+ * ten in input order with why. A line too long for the model is found after the lines
+ * read after it (when its batch is encoded; with --bucket, in length order), so the list
+ * is kept sorted rather than appended to. */
+#define SKIP_LISTED 10
+typedef struct {
+    long count;
+    int listed;
+    long first[SKIP_LISTED];
+    char why[SKIP_LISTED][200];
+} skipped_lines;
+
+static void skip_add(skipped_lines *sk, long lineno, const char *why)
+{
+    sk->count++;
+    int at = sk->listed;
+    while (at > 0 && sk->first[at - 1] > lineno)
+        at--;
+    if (at == SKIP_LISTED)
+        return;
+    int last = sk->listed < SKIP_LISTED ? sk->listed : SKIP_LISTED - 1;
+    memmove(&sk->first[at + 1], &sk->first[at], (size_t)(last - at) * sizeof sk->first[0]);
+    memmove(&sk->why[at + 1], &sk->why[at], (size_t)(last - at) * sizeof sk->why[0]);
+    sk->first[at] = lineno;
+    snprintf(sk->why[at], sizeof sk->why[at], "%s", why);
+    if (sk->listed < SKIP_LISTED)
+        sk->listed++;
+}
+
+/* With --skip-bad-lines: drops from texts[0..*n) (and linenos[], idx[] when not NULL,
+ * kept parallel) the lines with a row longer than the model takes, recording each in sk
+ * and, with gone, setting gone[idx[i]] (the caller's lines to leave out from now on).
+ * bt is their encoding; the caller encodes again what is left, so that the batch's T is
+ * the longest kept row's. Only a row's own length counts: T past the limit through
+ * --padding max_length or --pad-to-multiple-of is the options' fault, not a line's, and
+ * stays an error. Returns the number dropped. */
+static int drop_too_long(const model_ctx *c, const infer_opts *o, const bs_batch *bt,
+                         bs_text *texts, long *linenos, int *idx, char *gone, int *n,
+                         skipped_lines *sk)
+{
+    int max_pos = bs_model_config(c->m)->max_position, dropped = 0, k = 0;
+    for (int i = 0; i < *n; i++) {
+        int len = 0; /* the longest row of line i (several with overflowing tokens) */
+        for (int r = 0; r < bt->B; r++)
+            if (bt->overflow_to_sample_mapping[r] == i && bt->length[r] > len)
+                len = bt->length[r];
+        if (len > max_pos) {
+            char why[200];
+            int multi = o->config ? 0 : o->n_models > 1;
+            snprintf(why, sizeof why, "%d tokens, the model%s%.80s takes at most %d: %s", len,
+                     multi ? " " : "", multi ? bs_model_path(c->m) : "", max_pos,
+                     o->enc.truncation_given && o->enc.truncation != BS_TRUNC_NONE
+                         ? "a smaller --max-length cuts it" : "--truncation cuts it");
+            skip_add(sk, linenos[i], why);
+            if (idx && gone)
+                gone[idx[i]] = 1;
+            dropped++;
+            continue;
+        }
+        texts[k] = texts[i];
+        linenos[k] = linenos[i];
+        if (idx)
+            idx[k] = idx[i];
+        k++;
+    }
+    *n = k;
+    return dropped;
+}
+
+/* Encodes texts[0..*n) (input lines linenos[]) and runs the model on them. On failure
  * the error names the line at fault where one is, and says which option fixes a batch
- * too big for memory; the batch's warnings are printed (no output carries them). */
-static bs_status run_batch(model_ctx *c, const infer_opts *o, const bs_text *texts, int n,
-                           const long *linenos, bs_batch *bt, bs_error *err)
+ * too big for memory; the batch's warnings are printed (no output carries them).
+ * With sk (--skip-bad-lines) the lines too long for the model are first dropped from
+ * texts, linenos and idx, and marked in gone (see drop_too_long), and *n lowered; when
+ * none is left, bt is empty (B 0) and BS_OK returned. */
+static bs_status run_batch(model_ctx *c, const infer_opts *o, bs_text *texts, int *n,
+                           long *linenos, int *idx, char *gone, skipped_lines *sk,
+                           bs_batch *bt, bs_error *err)
 {
     memset(bt, 0, sizeof *bt);
-    bs_status st = bs_encode_batch(c->tok, texts, n, &c->eo, bt, err);
+    bs_status st = bs_encode_batch(c->tok, texts, *n, &c->eo, bt, err);
+    if (st == BS_OK && sk && drop_too_long(c, o, bt, texts, linenos, idx, gone, n, sk)) {
+        bs_batch_free(bt);
+        memset(bt, 0, sizeof *bt);
+        if (*n == 0)
+            return BS_OK;
+        st = bs_encode_batch(c->tok, texts, *n, &c->eo, bt, err);
+    }
     if (st == BS_OK) {
         st = bs_forward(c->run, bt->input_ids, bt->attention_mask, bt->token_type_ids, bt->B,
                         bt->T, err);
@@ -915,10 +1085,10 @@ static bs_status run_batch(model_ctx *c, const infer_opts *o, const bs_text *tex
     if (row >= 0)
         snprintf(m, sizeof m, "line %ld: %.900s", linenos[bt->overflow_to_sample_mapping[row]],
                  err->msg);
-    else if (n == 1)
+    else if (*n == 1)
         snprintf(m, sizeof m, "line %ld: %.900s", linenos[0], err->msg);
     else
-        snprintf(m, sizeof m, "lines %ld-%ld: %.900s", linenos[0], linenos[n - 1], err->msg);
+        snprintf(m, sizeof m, "lines %ld-%ld: %.900s", linenos[0], linenos[*n - 1], err->msg);
     memcpy(err->msg, m, sizeof m);
     if ((st == BS_ERR_NOMEM || st == BS_ERR_LIMIT) && !err->hint[0])
         bs_hint(err, "a batch of %d rows x %d positions is too big: lower --batch-size (now "
@@ -944,12 +1114,6 @@ static int out_status(void)
     return -1;
 }
 
-/* The lines skipped by --skip-bad-lines, reported at the end. */
-typedef struct {
-    long count;
-    long first[10];
-} skipped_lines;
-
 /* Reads the next good line. Returns CLI_READ_OK or CLI_READ_EOF, or -exitcode after
  * reporting a bad line (without --skip-bad-lines) or a lack of memory. */
 static int next_line(cli_reader *rd, const infer_opts *o, cli_line *li, skipped_lines *sk)
@@ -973,9 +1137,7 @@ static int next_line(cli_reader *rd, const infer_opts *o, cli_line *li, skipped_
                   stderr);
             return -EXIT_USAGE;
         }
-        if (sk->count < 10)
-            sk->first[sk->count] = rd->lineno;
-        sk->count++;
+        skip_add(sk, rd->lineno, why);
     }
 }
 
@@ -985,9 +1147,11 @@ static void report_skipped(const skipped_lines *sk)
         return;
     fprintf(stderr, "bertscope: warning: skipped %ld bad line%s (--skip-bad-lines):",
             sk->count, sk->count == 1 ? "" : "s");
-    for (long i = 0; i < sk->count && i < 10; i++)
+    for (int i = 0; i < sk->listed; i++)
         fprintf(stderr, " %ld", sk->first[i]);
-    fputs(sk->count > 10 ? " ...\n" : "\n", stderr);
+    fputs(sk->count > sk->listed ? " ...\n" : "\n", stderr);
+    for (int i = 0; i < sk->listed; i++)
+        fprintf(stderr, "bertscope: note: line %ld skipped: %s\n", sk->first[i], sk->why[i]);
 }
 
 /* ----------------------------------------------------------- --save-tensors */
@@ -999,6 +1163,7 @@ typedef struct {
     cli_tensor_file *f;
     int T;          /* 0 until the first batch */
     int ids, mask, types, map, logits, last, pooled, hidden, attn;
+    int qa; /* start_logits, then end_logits at qa + 1 (question answering) */
     int L;
 } saver;
 
@@ -1011,7 +1176,7 @@ static int saver_declare(saver *sv, const infer_opts *o, const bs_model *m, cons
     int t1[1] = {T}, th[2] = {T, H}, h1[1] = {H}, att[3] = {A, T, T};
     sv->T = T;
     sv->L = c->num_layers;
-    sv->map = sv->logits = sv->last = sv->pooled = sv->hidden = sv->attn = -1;
+    sv->map = sv->logits = sv->last = sv->pooled = sv->hidden = sv->attn = sv->qa = -1;
     if ((sv->ids = cli_tf_tensor(sv->f, "input_ids", 1, t1, 1, why, n)) < 0 ||
         (sv->mask = cli_tf_tensor(sv->f, "attention_mask", 1, t1, 1, why, n)) < 0 ||
         (sv->types = cli_tf_tensor(sv->f, "token_type_ids", 1, t1, 1, why, n)) < 0)
@@ -1019,7 +1184,11 @@ static int saver_declare(saver *sv, const infer_opts *o, const bs_model *m, cons
     if (o->enc.return_overflowing_tokens &&
         (sv->map = cli_tf_tensor(sv->f, "overflow_to_sample_mapping", 1, NULL, 0, why, n)) < 0)
         return -1;
-    if (out->logits) {
+    if (out->start_logits) { /* BertForQuestionAnswering's outputs, as it names them */
+        if ((sv->qa = cli_tf_tensor(sv->f, "start_logits", 0, t1, 1, why, n)) < 0 ||
+            cli_tf_tensor(sv->f, "end_logits", 0, t1, 1, why, n) < 0)
+            return -1;
+    } else if (out->logits) {
         if ((sv->logits = cli_tf_tensor(sv->f, "logits", 0, out->logits_shape + 1,
                                         out->logits_rank - 1, why, n)) < 0)
             return -1;
@@ -1074,6 +1243,8 @@ static int saver_batch(saver *sv, const infer_opts *o, const bs_model *m, const 
         }
     const float *last = out->hidden + (size_t)sv->L * B * T * H;
     if ((sv->logits >= 0 && cli_tf_append(sv->f, sv->logits, out->logits, B, why, n)) ||
+        (sv->qa >= 0 && (cli_tf_append(sv->f, sv->qa, out->start_logits, B, why, n) ||
+                         cli_tf_append(sv->f, sv->qa + 1, out->end_logits, B, why, n))) ||
         (sv->last >= 0 && cli_tf_append(sv->f, sv->last, last, B, why, n)) ||
         (sv->pooled >= 0 && cli_tf_append(sv->f, sv->pooled, out->pooled, B, why, n)))
         return -1;
@@ -1130,9 +1301,11 @@ static int run_json(const infer_opts *o)
     cli_reader rd = {.in = stdin, .args = &o->enc, .strict_utf8 = 1};
     skipped_lines sk = {0};
     cli_line *lines = NULL;
-    bs_text *texts = NULL;
-    long *linenos = NULL;
-    int n = 0, cap = 0, rc = EXIT_OK;
+    bs_text *texts = NULL, *bx = NULL;
+    long *linenos = NULL, *bl = NULL;
+    int *bi = NULL;
+    char *gone = NULL; /* lines too long for a model: left out from that model on */
+    int n = 0, cap = 0, rc = EXIT_OK, ran = 0;
     saver sv = {0};
     char why[512];
     for (;;) {
@@ -1164,7 +1337,11 @@ static int run_json(const infer_opts *o)
     if (rc == EXIT_OK) {
         texts = calloc((size_t)n, sizeof *texts);
         linenos = calloc((size_t)n, sizeof *linenos);
-        if (!texts || !linenos) {
+        bx = calloc((size_t)n, sizeof *bx); /* a batch's lines, less those skipped */
+        bl = calloc((size_t)n, sizeof *bl);
+        bi = calloc((size_t)n, sizeof *bi);
+        gone = calloc((size_t)n, 1);
+        if (!texts || !linenos || !bx || !bl || !bi || !gone) {
             cli_errorf("out of memory");
             rc = EXIT_FAIL;
         }
@@ -1185,20 +1362,31 @@ static int run_json(const infer_opts *o)
         for (int i = 0; i < n && rc == EXIT_OK && !stop; i += step) {
             bs_batch bt;
             bs_error err = {0};
-            int m = n - i < step ? n - i : step;
-            bs_status st = run_batch(&c, o, texts + i, m, linenos + i, &bt, &err);
+            int m = 0;
+            for (int j = i; j < n && j < i + step; j++)
+                if (!gone[j]) {
+                    bx[m] = texts[j];
+                    bl[m] = linenos[j];
+                    bi[m++] = j;
+                }
+            bs_status st = m ? run_batch(&c, o, bx, &m, bl, bi, gone, o->skip_bad ? &sk : NULL,
+                                         &bt, &err)
+                             : BS_OK;
             if (st != BS_OK) {
                 fflush(stdout);
                 cli_error(&err);
                 rc = cli_exit_code(st);
                 break;
             }
-            rc = print_document(c.m, c.tok, &bt, bs_run_outputs(c.run), o, &c.eo, &c.extra,
-                                linenos + i);
+            if (m == 0) /* every line of the batch skipped: no document */
+                continue;
+            ran = 1;
+            rc = print_document(c.m, c.tok, &bt, bx, bs_run_outputs(c.run), o, &c.eo,
+                                &c.extra, bl);
             if (rc == EXIT_OK && sv.f)
                 rc = saver_report(&sv, saver_batch(&sv, o, c.m, &bt, bs_run_outputs(c.run),
-                                                   linenos + i, why, sizeof why),
-                                  &bt, linenos + i, m, why);
+                                                   bl, why, sizeof why),
+                                  &bt, bl, m, why);
             bs_batch_free(&bt);
             int w = rc == EXIT_OK ? out_status() : 0;
             if (w) { /* a failed write, or a reader gone: stop either way */
@@ -1207,6 +1395,10 @@ static int run_json(const infer_opts *o)
             }
         }
         ctx_close(&c);
+    }
+    if (rc == EXIT_OK && !stop && !ran) { /* every line too long for the model */
+        cli_errorf("no input: every line was bad");
+        rc = EXIT_USAGE;
     }
     if (rc == EXIT_OK && !stop && sv.f && sv.T && cli_tf_finish(sv.f, why, sizeof why)) {
         cli_errorf("--save-tensors: %s", why);
@@ -1220,6 +1412,10 @@ static int run_json(const infer_opts *o)
     free(lines);
     free(texts);
     free(linenos);
+    free(bx);
+    free(bl);
+    free(bi);
+    free(gone);
     return rc;
 }
 /* ------------------------------------------------------------- the jsonl format */
@@ -1248,11 +1444,16 @@ static int print_description(const model_ctx *c, const infer_opts *o, int index)
         cJSON_AddNumberToObject(d, "bucket", o->bucket);
     else
         cJSON_AddNullToObject(d, "bucket");
-    if (head == BS_HEAD_SEQ || head == BS_HEAD_TOK || head == BS_HEAD_MLM)
+    if (head == BS_HEAD_SEQ || head == BS_HEAD_TOK || head == BS_HEAD_MLM ||
+        head == BS_HEAD_NSP)
         cJSON_AddStringToObject(d, "prediction_function",
                                 bs_score_fn_name(bs_head_score_fn(cfg, head)));
     if (head == BS_HEAD_MLM)
         cJSON_AddNumberToObject(d, "top_k", o->top_k);
+    if (head == BS_HEAD_QA) {
+        cJSON_AddNumberToObject(d, "top_k", o->top_k_given ? o->top_k : 1);
+        cJSON_AddNumberToObject(d, "max_answer_len", BS_QA_MAX_ANSWER_LEN);
+    }
     cJSON_AddBoolToObject(d, "logits", o->logits);
     cJSON *w = cJSON_AddArrayToObject(d, "warnings");
     add_warnings(w, bs_model_warnings(c->m));
@@ -1264,7 +1465,7 @@ static int print_description(const model_ctx *c, const infer_opts *o, int index)
 
 /* Row b of a batch as one JSON line into f. */
 static int print_row(FILE *f, model_ctx *c, const infer_opts *o, const bs_batch *bt, int b,
-                     long lineno, long batch_no, int index)
+                     const bs_text *text, long lineno, long batch_no, int index)
 {
     const bs_outputs *out = bs_run_outputs(c->run);
     const bs_config *cfg = bs_model_config(c->m);
@@ -1286,13 +1487,18 @@ static int print_row(FILE *f, model_ctx *c, const infer_opts *o, const bs_batch 
     if (o->enc.return_overflowing_tokens)
         cJSON_AddNumberToObject(j, "overflow_to_sample_mapping", (double)lineno - 1);
     int no_mask;
-    cJSON *pred = row_prediction(c->m, c->tok, bt, b, out, o->top_k, &c->s, &no_mask);
+    cJSON *pred = row_prediction(c->m, c->tok, bt, b, text, out, o, &c->s, &no_mask);
     if (pred)
         cJSON_AddItemToObject(j, "predictions", pred);
     if (no_mask && c->no_mask++ == 0)
         c->first_no_mask = lineno;
     if (o->logits) {
-        if (out->logits) { /* this row's slice of the head's output */
+        if (out->start_logits) {
+            cJSON_AddItemToObject(j, "start_logits", float_tensor(&tl, out->start_logits +
+                                                                  (size_t)b * T, &T, 1));
+            cJSON_AddItemToObject(j, "end_logits", float_tensor(&tl, out->end_logits +
+                                                                (size_t)b * T, &T, 1));
+        } else if (out->logits) { /* this row's slice of the head's output */
             size_t row = 1;
             for (int d = 1; d < out->logits_rank; d++)
                 row *= (size_t)out->logits_shape[d];
@@ -1319,8 +1525,10 @@ typedef struct {
     char **out;    /* each line's rows (open_memstream) */
     size_t *out_len;
     FILE **outf;
-    bs_text *texts;
+    bs_text *texts; /* a batch's lines, less those skipped */
     long *linenos;
+    int *slot;      /* where each of them is in lines */
+    char *gone;     /* lines too long for a model: left out for every model */
 } window;
 
 static void window_free(window *w, int cap)
@@ -1334,6 +1542,44 @@ static void window_free(window *w, int cap)
     free(w->outf);
     free(w->texts);
     free(w->linenos);
+    free(w->slot);
+    free(w->gone);
+}
+
+/* Gathers into w->texts, linenos and slot the lines of the batch at s (up to per of
+ * the n lines, in batching order) that are not gone. Returns how many. */
+static int window_batch(window *w, int s, int n, int per)
+{
+    int m = 0;
+    for (int j = s; j < n && j < s + per; j++) {
+        int i = w->order[j];
+        if (w->gone[i])
+            continue;
+        w->slot[m] = i;
+        w->texts[m] = w->lines[i].t;
+        w->linenos[m++] = w->lines[i].lineno;
+    }
+    return m;
+}
+
+/* --skip-bad-lines with several models: a line too long for any of them is left out for
+ * all, so that each line gets a row from every model or from none. Models 1.. are
+ * checked here, before model 0 runs the window (model 0 checks its batches as it runs
+ * them, and later models then see the same batches). A batch that cannot be encoded is
+ * passed over: running it reports why. */
+static void window_precheck(window *w, model_ctx *ctx, int opened, const infer_opts *o,
+                            int n, int per, skipped_lines *sk)
+{
+    for (int k = 1; k < opened; k++)
+        for (int s = 0; s < n; s += per) {
+            int m = window_batch(w, s, n, per);
+            bs_batch bt;
+            bs_error err = {0};
+            memset(&bt, 0, sizeof bt);
+            if (m && bs_encode_batch(ctx[k].tok, w->texts, m, &ctx[k].eo, &bt, &err) == BS_OK)
+                drop_too_long(&ctx[k], o, &bt, w->texts, w->linenos, w->slot, w->gone, &m, sk);
+            bs_batch_free(&bt);
+        }
 }
 
 static const cli_line *sort_lines; /* qsort has no context argument in C11 */
@@ -1374,7 +1620,10 @@ static int run_jsonl(const infer_opts *o)
     w.outf = calloc((size_t)W, sizeof *w.outf);
     w.texts = calloc((size_t)per, sizeof *w.texts);
     w.linenos = calloc((size_t)per, sizeof *w.linenos);
-    if (!w.lines || !w.order || !w.out || !w.out_len || !w.outf || !w.texts || !w.linenos) {
+    w.slot = calloc((size_t)per, sizeof *w.slot);
+    w.gone = calloc((size_t)W, 1);
+    if (!w.lines || !w.order || !w.out || !w.out_len || !w.outf || !w.texts || !w.linenos ||
+        !w.slot || !w.gone) {
         cli_errorf("out of memory");
         rc = EXIT_FAIL;
     }
@@ -1382,6 +1631,11 @@ static int run_jsonl(const infer_opts *o)
     skipped_lines sk = {0};
     long batch_no = 0;
     int bad_rc = EXIT_OK; /* a bad line: the lines before it are still run */
+    int ran = 0;          /* a row came out */
+    /* a batch that failed: the rows of the window's earlier batches (and models) still
+     * come out, in input order, before its error */
+    bs_error fail = {0};
+    int failed = 0;
     while (rc == EXIT_OK && !stop && bad_rc == EXIT_OK) {
         int n = 0;
         while (n < W) {
@@ -1396,8 +1650,10 @@ static int run_jsonl(const infer_opts *o)
         }
         if (n == 0)
             break;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             w.order[i] = i;
+            w.gone[i] = 0;
+        }
         if (o->bucket) {
             sort_lines = w.lines;
             qsort(w.order, (size_t)n, sizeof *w.order, by_length);
@@ -1407,29 +1663,32 @@ static int run_jsonl(const infer_opts *o)
                 cli_errorf("out of memory");
                 rc = EXIT_FAIL;
             }
+        if (o->skip_bad && opened > 1 && rc == EXIT_OK)
+            window_precheck(&w, ctx, opened, o, n, per, &sk);
         long base = batch_no;
         for (int k = 0; k < opened && rc == EXIT_OK; k++) {
             batch_no = base; /* every model sees the same batches */
             for (int s = 0; s < n && rc == EXIT_OK; s += per) {
-                int m = n - s < per ? n - s : per;
-                for (int j = 0; j < m; j++) {
-                    w.texts[j] = w.lines[w.order[s + j]].t;
-                    w.linenos[j] = w.lines[w.order[s + j]].lineno;
-                }
+                int m = window_batch(&w, s, n, per);
                 bs_batch bt;
                 bs_error err = {0};
-                bs_status st = run_batch(&ctx[k], o, w.texts, m, w.linenos, &bt, &err);
+                bs_status st = m ? run_batch(&ctx[k], o, w.texts, &m, w.linenos, w.slot, w.gone,
+                                             o->skip_bad ? &sk : NULL, &bt, &err)
+                                 : BS_OK;
                 if (st != BS_OK) {
-                    fflush(stdout);
-                    cli_error(&err);
+                    fail = err;
+                    failed = 1;
                     rc = cli_exit_code(st);
                     break;
                 }
+                if (m == 0) /* every line of the batch skipped: no batch */
+                    continue;
+                ran = 1;
                 cli_warn_once(&bt.warnings, &ctx[k].seen);
                 for (int r = 0; r < bt.B && rc == EXIT_OK; r++) {
                     int at = bt.overflow_to_sample_mapping[r];
-                    rc = print_row(w.outf[w.order[s + at]], &ctx[k], o, &bt, r, w.linenos[at],
-                                   batch_no, n_models > 1 ? k : -1);
+                    rc = print_row(w.outf[w.slot[at]], &ctx[k], o, &bt, r, &w.texts[at],
+                                   w.linenos[at], batch_no, n_models > 1 ? k : -1);
                 }
                 if (rc == EXIT_OK && sv.f)
                     rc = saver_report(&sv, saver_batch(&sv, o, ctx[k].m, &bt,
@@ -1446,17 +1705,21 @@ static int run_jsonl(const infer_opts *o)
                 rc = EXIT_FAIL;
             }
             w.outf[i] = NULL;
-            if (rc == EXIT_OK && w.out[i])
+            if ((rc == EXIT_OK || failed) && w.out[i])
                 fwrite(w.out[i], 1, w.out_len[i], stdout);
             free(w.out[i]);
             w.out[i] = NULL;
             cli_line_free(&w.lines[i]);
         }
-        if (rc == EXIT_OK && (stop = out_status()))
+        if (failed) {
+            fflush(stdout);
+            cli_error(&fail);
+        } else if (rc == EXIT_OK && (stop = out_status())) {
             rc = stop < 0 ? EXIT_FAIL : EXIT_OK;
+        }
     }
-    if (rc == EXIT_OK && !stop && bad_rc == EXIT_OK && rd.lineno == sk.count) {
-        cli_errorf("no input: %s", sk.count ? "every line was bad" : "stdin is empty");
+    if (rc == EXIT_OK && !stop && bad_rc == EXIT_OK && !ran) {
+        cli_errorf("no input: %s", rd.lineno ? "every line was bad" : "stdin is empty");
         fprintf(stderr, "hint: echo 'This is a positive sentence.' | bertscope infer\n");
         rc = EXIT_USAGE;
     }

@@ -35,7 +35,7 @@ static void usage(FILE *f)
             "                       brown-sentiment, brown-genre, brown-mlm); twice for two\n"
             "                       heads side by side.\n"
             "                       Default: brown-pos and brown-sentiment\n"
-            "      --head KIND      seq, tok, mlm or base (default: from config.json);\n"
+            "      --head KIND      seq, tok, mlm, qa, nsp or base (default: config.json);\n"
             "                       head options apply to the -m after them\n"
             "      --num-labels N   a head with N labels (new heads start random)\n"
             "      --seed N         seed for random heads (default 0)\n"

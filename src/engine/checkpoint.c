@@ -231,6 +231,11 @@ static bs_status build_table(table *tb, bs_model *m, const char *pre, int use_po
     case BS_HEAD_SEQ:
     case BS_HEAD_TOK:
         return add_linear(tb, "", "classifier", c->num_labels, H, &m->classifier, G_HEAD, err);
+    case BS_HEAD_QA: /* Linear(H, num_labels) in HF, whose split(1, dim=-1) into start and
+                      * end logits only works for 2: any other size is refused */
+        return add_linear(tb, "", "qa_outputs", 2, H, &m->classifier, G_HEAD, err);
+    case BS_HEAD_NSP: /* BertOnlyNSPHead: Linear(H, 2) on the pooled output */
+        return add_linear(tb, "", "cls.seq_relationship", 2, H, &m->classifier, G_HEAD, err);
     case BS_HEAD_MLM:
         if ((s = add_linear(tb, "", "cls.predictions.transform.dense", H, H, &m->mlm_dense,
                             G_HEAD, err)) ||
@@ -565,9 +570,9 @@ static bs_status pick_head(bs_model *m, const bs_safetensors *st, const char *pr
         {"ForMaskedLM", BS_HEAD_MLM, NULL},
         {"ForPreTraining", BS_HEAD_MLM, NULL}, /* its MLM half, with a warning below */
         {"LMHeadModel", BS_HEAD_MLM, NULL},    /* same head; is_decoder configs are refused */
-        {"ForQuestionAnswering", BS_HEAD_AUTO, "start and end logits (qa_outputs)"},
+        {"ForQuestionAnswering", BS_HEAD_QA, NULL},
         {"ForMultipleChoice", BS_HEAD_AUTO, "a score per choice (classifier on (B*K, T))"},
-        {"ForNextSentencePrediction", BS_HEAD_AUTO, "is-next logits (cls.seq_relationship)"},
+        {"ForNextSentencePrediction", BS_HEAD_NSP, NULL},
         {"ForCausalLM", BS_HEAD_AUTO, "next-token logits"},
     };
     const char *a = m->cfg.architecture;
@@ -606,13 +611,17 @@ static bs_status pick_head(bs_model *m, const bs_safetensors *st, const char *pr
         bs_fail(err, BS_ERR_INPUT, "config.json: architecture '%s' is not one bertscope knows",
                 a);
         bs_hint(err, "pass --head base to see the encoder (hidden states and pooler), or "
-                "--head seq, tok or mlm for one of the heads bertscope builds");
+                "--head seq, tok, mlm, qa or nsp for one of the heads bertscope builds");
         return BS_ERR_INPUT;
     }
     char n[96];
     snprintf(n, sizeof n, "%spooler.dense.weight", pre);
     if (find(st, "classifier.weight"))
         *out = find(st, n) ? BS_HEAD_SEQ : BS_HEAD_TOK; /* token heads have no pooler */
+    else if (find(st, "qa_outputs.weight"))
+        *out = BS_HEAD_QA;
+    else if (find(st, "cls.seq_relationship.weight") && !find(st, "cls.predictions.bias"))
+        *out = BS_HEAD_NSP; /* with cls.predictions too it is BertForPreTraining's */
     else if (find(st, "cls.predictions.bias") ||
              find(st, "cls.predictions.transform.dense.weight"))
         *out = BS_HEAD_MLM;
@@ -721,7 +730,7 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
     float *f16 = NULL; /* F16 -> float table, when the file holds F16 */
     init_pool pool = {0};
 
-    if ((unsigned)opt->head > BS_HEAD_MLM)
+    if ((unsigned)opt->head > BS_HEAD_NSP)
         return bs_fail(err, BS_ERR_INPUT, "unknown head %d", (int)opt->head);
     if (opt->num_labels < 0 || opt->num_labels > MAX_LABELS)
         return bs_fail(err, BS_ERR_INPUT, "num_labels %d is outside [1, %d]", opt->num_labels,
@@ -775,7 +784,7 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
     char pn[96];
     snprintf(pn, sizeof pn, "%spooler.dense.weight", pre);
     int use_pooler;
-    if (m->head == BS_HEAD_SEQ)
+    if (m->head == BS_HEAD_SEQ || m->head == BS_HEAD_NSP)
         use_pooler = 1;
     else if (st)
         use_pooler = bs_st_find(st, pn) != NULL;

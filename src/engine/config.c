@@ -36,6 +36,8 @@ const char *bs_head_name(bs_head h)
     case BS_HEAD_SEQ: return "seq";
     case BS_HEAD_TOK: return "tok";
     case BS_HEAD_MLM: return "mlm";
+    case BS_HEAD_QA: return "qa";
+    case BS_HEAD_NSP: return "nsp";
     }
     return "?";
 }
@@ -44,7 +46,8 @@ bs_status bs_head_parse(const char *s, bs_head *out, bs_error *err)
 {
     static const bs_choice c[] = {{"auto", BS_HEAD_AUTO, 1}, {"base", BS_HEAD_BASE, 1},
                                   {"seq", BS_HEAD_SEQ, 1},   {"tok", BS_HEAD_TOK, 1},
-                                  {"mlm", BS_HEAD_MLM, 1}};
+                                  {"mlm", BS_HEAD_MLM, 1},   {"qa", BS_HEAD_QA, 1},
+                                  {"nsp", BS_HEAD_NSP, 1}};
     int v;
     bs_status st = bs_choose(s, c, (int)(sizeof c / sizeof c[0]), "head", &v, err);
     if (st == BS_OK)
@@ -66,12 +69,19 @@ bs_status bs_num_labels_parse(const char *s, int *out, bs_error *err)
     return st;
 }
 
+const char *bs_nsp_label(int i)
+{
+    return i == 0 ? "isNext" : i == 1 ? "notNext" : NULL;
+}
+
 const char *bs_head_class(bs_head h)
 {
     switch (h) {
     case BS_HEAD_SEQ: return "BertForSequenceClassification";
     case BS_HEAD_TOK: return "BertForTokenClassification";
     case BS_HEAD_MLM: return "BertForMaskedLM";
+    case BS_HEAD_QA: return "BertForQuestionAnswering";
+    case BS_HEAD_NSP: return "BertForNextSentencePrediction";
     default: return "BertModel";
     }
 }

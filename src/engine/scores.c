@@ -36,7 +36,8 @@ bs_score_fn bs_head_score_fn(const bs_config *c, bs_head h)
     switch (h) {
     case BS_HEAD_SEQ: return bs_config_score_fn(c);
     case BS_HEAD_TOK:
-    case BS_HEAD_MLM: return BS_SCORE_SOFTMAX;
+    case BS_HEAD_MLM:
+    case BS_HEAD_NSP: return BS_SCORE_SOFTMAX;
     default: return BS_SCORE_NONE;
     }
 }

@@ -152,6 +152,81 @@ printf 'the cat\nthe cat sat on the mat the cat sat on the mat the cat\n' |
 if grep -q "^bertscope: error: line 2: sequence length .* max_position_embeddings" "$TMP/err" &&
    grep -q "^hint: .*--truncation" "$TMP/err"
 then ok "too long: the line named, --truncation hinted"; else fail "too long: $(cat "$TMP/err")"; fi
+# --skip-bad-lines skips a line too long for the model too (after tokenizing it, before
+# its batch is padded): the rest of its batch runs with a T of its own, in input order,
+# and the line is listed at the end with why; without the option it stays an error (above)
+LONG='the cat sat on the mat the cat sat on the mat the cat'
+rows() { tail -n +"$2" "$1" | jq -c "$3" | tr -d '\n'; } # FILE FIRST-LINE JQ-FILTER
+printf 'the cat\n%s\nthe dog\n' "$LONG" >"$TMP/long.txt"
+"$BIN" infer -m "$SEQ" --skip-bad-lines <"$TMP/long.txt" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+if [ $rc = 0 ] && [ "$(rows "$TMP/out" 2 '[.line, .batch, .T]')" = '[1,0,4][3,0,4]' ] &&
+   grep -q "^bertscope: warning: skipped 1 bad line (--skip-bad-lines): 2$" "$TMP/err" &&
+   grep -q "^bertscope: note: line 2 skipped: 16 tokens, the model takes at most 12: \
+--truncation cuts it$" "$TMP/err"
+then ok "--skip-bad-lines: a line too long skipped and named with why, its batch T 4, exit 0"
+else fail "--skip-bad-lines too long: exit $rc, $(cat "$TMP/err") $(head -c 300 "$TMP/out")"; fi
+# found when its batch is encoded, after a bad line read later: still listed in order
+printf 'the cat\n%s\n\377x\nthe dog\n' "$LONG" |
+    "$BIN" infer -m "$SEQ" --skip-bad-lines >"$TMP/out" 2>"$TMP/err"
+rc=$?
+if [ $rc = 0 ] && [ "$(tail -n +2 "$TMP/out" | jq -r .line | tr '\n' ' ')" = "1 4 " ] &&
+   grep -q "^bertscope: warning: skipped 2 bad lines (--skip-bad-lines): 2 3$" "$TMP/err" &&
+   grep -q "^bertscope: note: line 3 skipped: not valid UTF-8" "$TMP/err"
+then ok "--skip-bad-lines: a long line and a bad one listed in input order, each with why"
+else fail "--skip-bad-lines order: exit $rc, $(cat "$TMP/err")"; fi
+# with --bucket, a batch left empty, --pair, --format json and --save-tensors
+printf 'a b c d e f g\n%s\nthe\n%s\ncat\n' "$LONG" "$LONG" |
+    "$BIN" infer -m "$SEQ" --skip-bad-lines --batch-size 2 --bucket 5 2>"$TMP/err" |
+    tail -n +2 | jq -c '[.line, .batch, .T]' | tr -d '\n' >"$TMP/bucket"
+printf 'the cat\tdog\nthe cat sat on\tthe mat the cat sat on the mat\nmat\tdogs\n' |
+    "$BIN" infer -m "$SEQ" --pair --skip-bad-lines 2>/dev/null | tail -n +2 |
+    jq -c '[.line, .token_type_ids]' | tr -d '\n' >"$TMP/pair"
+"$BIN" infer -m "$SEQ" --skip-bad-lines --format json <"$TMP/long.txt" 2>/dev/null |
+    jq -c '.shapes.input_ids' >"$TMP/doc"
+"$BIN" infer -m "$SEQ" --skip-bad-lines --padding max_length --max-length 10 --batch-size 2 \
+    --save-tensors "$TMP/s.safetensors" <"$TMP/long.txt" >/dev/null 2>&1
+n=$(od -An -t u8 -N 8 "$TMP/s.safetensors" 2>/dev/null | tr -d ' ')
+saved=$(dd if="$TMP/s.safetensors" bs=1 skip=8 count="${n:-0}" 2>/dev/null |
+            jq -c '[.input_ids.shape, .logits.shape]')
+# (bucket: the/cat batch 0; "a b c d e f g" alone in batch 1 with its own T 9, the long
+# line beside it skipped; the last batch, the other long line only, not run at all)
+if [ "$(cat "$TMP/bucket")" = '[1,1,9][3,0,3][5,0,3]' ] &&
+   grep -q "skipped 2 bad lines (--skip-bad-lines): 2 4$" "$TMP/err" &&
+   [ "$(cat "$TMP/pair")" = '[1,[0,0,0,0,1,1]][3,[0,0,0,1,1,1]]' ] &&
+   [ "$(cat "$TMP/doc")" = '[2,4]' ] && [ "$saved" = '[[2,10],[2,3]]' ]
+then ok "--skip-bad-lines too long: with --bucket, --pair, --format json, --save-tensors"
+else fail "--skip-bad-lines too long: bucket $(cat "$TMP/bucket"), pair $(cat "$TMP/pair"),
+          json $(cat "$TMP/doc"), saved $saved"; fi
+# overflowing rows fit by construction; a --max-length past the model's limit does not
+printf 'the cat\n%s\n' "$LONG" | "$BIN" infer -m "$SEQ" --skip-bad-lines --truncation \
+    --max-length 8 --return-overflowing-tokens 2>"$TMP/err" | tail -n +2 | jq -r .line |
+    tr '\n' ' ' >"$TMP/ov8"
+printf 'the cat\n%s\n' "$LONG" | "$BIN" infer -m "$SEQ" --skip-bad-lines --truncation \
+    --max-length 14 --return-overflowing-tokens 2>"$TMP/err14" | tail -n +2 | jq -r .line |
+    tr '\n' ' ' >"$TMP/ov14"
+if [ "$(cat "$TMP/ov8")" = "1 2 2 2 " ] && [ ! -s "$TMP/err" ] && [ "$(cat "$TMP/ov14")" = "1 " ] &&
+   grep -q "^bertscope: note: line 2 skipped: 14 tokens, the model takes at most 12: \
+a smaller --max-length cuts it$" "$TMP/err14"
+then ok "--skip-bad-lines, overflowing rows: kept when they fit, else skipped, --max-length hinted"
+else fail "--skip-bad-lines overflow: '$(cat "$TMP/ov8")' '$(cat "$TMP/ov14")'
+          $(cat "$TMP/err" "$TMP/err14")"; fi
+# several models: a line too long for one is left out for all, and listed once
+"$BIN" infer -m "$SEQ" -m "$SEQ" --skip-bad-lines --batch-size 2 <"$TMP/long.txt" \
+    >"$TMP/out" 2>"$TMP/err"
+if [ "$(rows "$TMP/out" 3 '[.line, .model_index]')" = '[1,0][1,1][3,0][3,1]' ] &&
+   grep -q "skipped 1 bad line (--skip-bad-lines): 2$" "$TMP/err"
+then ok "--skip-bad-lines with two models: the long line left out for both, listed once"
+else fail "--skip-bad-lines two models: $(cat "$TMP/err")"; fi
+# --bucket: a batch that fails does not take the window's earlier batches with it: their
+# rows come out, in input order, then the error
+printf 'a b c d e f g\nthe\ncat\n%s\n' "$LONG" |
+    "$BIN" infer -m "$SEQ" --batch-size 2 --bucket 4 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+if [ $rc = 2 ] && [ "$(rows "$TMP/out" 2 '[.line, .batch]')" = '[2,0][3,0]' ] &&
+   grep -q "^bertscope: error: line 4: sequence length 16 exceeds" "$TMP/err"
+then ok "--bucket: a failing batch, the window's rows computed before it printed, exit 2"
+else fail "--bucket failing batch: exit $rc, $(head -c 300 "$TMP/out") $(cat "$TMP/err")"; fi
 # a batch too big for memory says which options make it smaller (not under ASan, which
 # cannot start with its address space limited)
 if [ "$(uname)" = Linux ] && ! nm "$BIN" 2>/dev/null | grep -q __asan_init; then
