@@ -313,19 +313,28 @@ def train_genre(mlm, train_ex, tok, args):
     w, counts = class_weights(train_ex, len(bd.DIVISIONS), args.genre_weight_power)
     log("genre: train sentences per class %s, loss weights %s"
         % (counts, ["%.3f" % x for x in w]))
-    weight = torch.tensor(w)
-    lengths = [len(e["ids"]) for e in train_ex]
     per_epoch = math.ceil(len(train_ex) / args.ft_batch)
     steps = args.genre_steps or int(per_epoch * args.genre_epochs)
-    opt, sched = make_optimizer(model, args.genre_lr, steps)
+    t = fine_tune_sequence(model, train_ex, "division", w, steps, args.genre_lr, args.ft_batch,
+                           tok, rng, "genre")
+    return model, t, counts
+
+
+def fine_tune_sequence(model, train_ex, key, w, steps, lr, batch_size, tok, rng, name):
+    """Fine-tunes a sequence classifier on examples' "ids" and label e[key] (weighted
+    cross-entropy, batches of similar length, AdamW with warm-up and linear decay);
+    returns the seconds it took."""
+    weight = torch.tensor(w)
+    lengths = [len(e["ids"]) for e in train_ex]
+    opt, sched = make_optimizer(model, lr, steps)
     t0, step, run = time.time(), 0, 0.0
     while step < steps:
-        for batch in length_batches(len(train_ex), lengths, args.ft_batch, rng):
+        for batch in length_batches(len(train_ex), lengths, batch_size, rng):
             if step >= steps:
                 break
             exs = [train_ex[i] for i in batch]
             ids, mask, _ = pad_batch([e["ids"] for e in exs], tok.pad_id)
-            y = torch.tensor([e["division"] for e in exs])
+            y = torch.tensor([e[key] for e in exs])
             loss = F.cross_entropy(model(ids, mask).logits, y, weight=weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -334,10 +343,10 @@ def train_genre(mlm, train_ex, tok, args):
             sched.step()
             run = loss.item() if step == 0 else 0.98 * run + 0.02 * loss.item()
             if step % 100 == 0 or step == steps - 1:
-                log("genre step %d/%d loss %.4f (smoothed %.4f) %.1fs"
-                    % (step, steps, loss.item(), run, time.time() - t0))
+                log("%s step %d/%d loss %.4f (smoothed %.4f) %.1fs"
+                    % (name, step, steps, loss.item(), run, time.time() - t0))
             step += 1
-    return model, time.time() - t0, counts
+    return time.time() - t0
 
 
 # ------------------------------------------------------------------------- evaluation

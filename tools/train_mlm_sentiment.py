@@ -301,30 +301,9 @@ def train_sentiment(mlm, train_ex, tok, args):
     w = [(len(train_ex) / (3 * c)) ** args.weight_power for c in counts]
     log("sentiment: train sentences per class %s, loss weights %s"
         % (counts, ["%.3f" % x for x in w]))
-    weight = torch.tensor(w)
-    lengths = [len(e["ids"]) for e in train_ex]
-    steps = args.sent_steps
-    opt, sched = tb.make_optimizer(model, args.sent_lr, steps)
-    t0, step, run = time.time(), 0, 0.0
-    while step < steps:
-        for batch in tb.length_batches(len(train_ex), lengths, args.ft_batch, rng):
-            if step >= steps:
-                break
-            exs = [train_ex[i] for i in batch]
-            ids, mask, _ = tb.pad_batch([e["ids"] for e in exs], tok.pad_id)
-            y = torch.tensor([e["label"] for e in exs])
-            loss = F.cross_entropy(model(ids, mask).logits, y, weight=weight)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            run = loss.item() if step == 0 else 0.98 * run + 0.02 * loss.item()
-            if step % 100 == 0 or step == steps - 1:
-                log("sentiment step %d/%d loss %.4f (smoothed %.4f) %.1fs"
-                    % (step, steps, loss.item(), run, time.time() - t0))
-            step += 1
-    return model, time.time() - t0, counts
+    t = tb.fine_tune_sequence(model, train_ex, "label", w, args.sent_steps, args.sent_lr,
+                              args.ft_batch, tok, rng, "sentiment")
+    return model, t, counts
 
 
 def classify(model, tok, texts):
