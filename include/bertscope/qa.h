@@ -40,8 +40,9 @@ int bs_qa_candidate(const bs_token *tok, int32_t id, int32_t mask, int cls_id);
 
 /* Up to top_k answers of one row of T positions, best first, into out[0..*n): the
  * pipeline's select_starts_ends and decode_spans. Logits of non-candidate positions
- * become -10000 before a softmax over the row; position 0's probabilities are then set
- * to 0 (it is [CLS]); a span (s, e) has s <= e <= s + max_answer_len - 1, both ends
+ * become -10000 before a softmax over the row; the probabilities of the row's first
+ * unmasked position (its [CLS]: position 0 unless the row is padded on the left) are then
+ * set to 0; a span (s, e) has s <= e <= s + max_answer_len - 1, both ends
  * candidates, and score start[s] * end[e]. Spans of score 0 are never answers (numpy
  * would order them arbitrarily). Ties keep the first span in (s, e) order, as argmax. */
 bs_status bs_qa_answers(const float *start_logits, const float *end_logits,

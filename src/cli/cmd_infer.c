@@ -1294,6 +1294,32 @@ static int saver_report(const saver *sv, int r, const bs_batch *bt, const long *
     return EXIT_OK;
 }
 
+/* The end of --save-tensors: the file is finished only after a run that read all its
+ * input and had no bad line; otherwise any earlier file at the path stays as it was. A
+ * reader that closed the output (| head) stops the run quietly, but the tensors asked
+ * for were not written, which is said and exits 1. Returns the run's exit status. */
+static int save_finish(saver *sv, const infer_opts *o, int rc, int stop, int bad_rc)
+{
+    char why[512];
+    if (!sv->f)
+        return rc;
+    if (rc == EXIT_OK && stop) {
+        cli_errorf("--save-tensors: the output was closed before the input ended, so %s "
+                   "was not written", o->save_path);
+        fprintf(stderr, "hint: send the rows to a file (> rows.jsonl) or to /dev/null to "
+                        "save every line's tensors\n");
+        return EXIT_FAIL;
+    }
+    if (rc == EXIT_OK && bad_rc != EXIT_OK)
+        fprintf(stderr, "bertscope: note: %s was not written: a line was bad (--skip-bad-lines "
+                "leaves such lines out)\n", o->save_path);
+    if (rc == EXIT_OK && bad_rc == EXIT_OK && sv->T && cli_tf_finish(sv->f, why, sizeof why)) {
+        cli_errorf("--save-tensors: %s", why);
+        return EXIT_FAIL;
+    }
+    return rc;
+}
+
 /* The json format: all of stdin one batch (with --padding none, a batch per line; with
  * --batch-size, that many lines), one document per batch and model. */
 static int run_json(const infer_opts *o)
@@ -1400,10 +1426,7 @@ static int run_json(const infer_opts *o)
         cli_errorf("no input: every line was bad");
         rc = EXIT_USAGE;
     }
-    if (rc == EXIT_OK && !stop && sv.f && sv.T && cli_tf_finish(sv.f, why, sizeof why)) {
-        cli_errorf("--save-tensors: %s", why);
-        rc = EXIT_FAIL;
-    }
+    rc = save_finish(&sv, o, rc, stop, EXIT_OK);
     cli_tf_free(sv.f);
     if (!stop)
         report_skipped(&sk);
@@ -1724,10 +1747,7 @@ static int run_jsonl(const infer_opts *o)
         rc = EXIT_USAGE;
     }
     /* (a file no batch reached is removed by cli_tf_free) */
-    if (rc == EXIT_OK && !stop && sv.f && sv.T && cli_tf_finish(sv.f, why, sizeof why)) {
-        cli_errorf("--save-tensors: %s", why);
-        rc = EXIT_FAIL;
-    }
+    rc = save_finish(&sv, o, rc, stop, bad_rc);
     for (int k = 0; k < opened; k++) {
         if (ctx[k].no_mask && !stop)
             fprintf(stderr, "bertscope: warning: %ld row%s had no [MASK] (the first: line %ld): "

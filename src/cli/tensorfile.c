@@ -41,7 +41,8 @@ struct cli_tensor_file {
     char path[PATH_MAX];
     char dir[PATH_MAX];
     FILE *out;
-    int regular;              /* path is a regular file: removed when not finished */
+    int regular;              /* written to tmp_path, renamed over path when finished */
+    char tmp_path[PATH_MAX + 32];
     tf_tensor t[TF_MAX_TENSORS];
     int n;
     char meta[512];           /* "key": "value" pairs for __metadata__, JSON-escaped */
@@ -61,25 +62,49 @@ cli_tensor_file *cli_tf_create(const char *path, char *why, size_t why_size)
         return NULL;
     }
     snprintf(f->path, sizeof f->path, "%s", path);
-    /* opened now, so that a path that cannot be written fails before any work */
-    if (!(f->out = fopen(path, "wb"))) {
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) {
+            errno = EISDIR;
+            io_fail(why, why_size, "cannot write", path);
+            free(f);
+            return NULL;
+        }
+        /* a device or a pipe: written in place; no file is ever created beside it */
+        if (!(f->out = fopen(path, "wb"))) {
+            io_fail(why, why_size, "cannot write", path);
+            free(f);
+            return NULL;
+        }
+        const char *tmp = getenv("TMPDIR");
+        snprintf(f->dir, sizeof f->dir, "%s", tmp && *tmp ? tmp : "/tmp");
+        return f;
+    }
+    /* A file is written beside its destination under a temporary name and renamed over
+     * it when finished: a run that fails never leaves half a file, and never removes a
+     * file the user had. Created now, so that a path that cannot be written fails before
+     * any work. */
+    f->regular = 1;
+    snprintf(f->dir, sizeof f->dir, "%s", path);
+    char *slash = strrchr(f->dir, '/');
+    if (slash)
+        slash[slash == f->dir] = '\0'; /* "/x" -> "/" */
+    else
+        snprintf(f->dir, sizeof f->dir, ".");
+    snprintf(f->tmp_path, sizeof f->tmp_path, "%s/.bertscope-save.XXXXXX", f->dir);
+    int fd = mkstemp(f->tmp_path);
+    if (fd < 0 || !(f->out = fdopen(fd, "wb"))) {
         io_fail(why, why_size, "cannot write", path);
+        if (fd >= 0) {
+            close(fd);
+            unlink(f->tmp_path);
+        }
         free(f);
         return NULL;
     }
-    struct stat st;
-    f->regular = fstat(fileno(f->out), &st) == 0 && S_ISREG(st.st_mode);
-    if (f->regular) { /* the temporary files on the destination's disk */
-        snprintf(f->dir, sizeof f->dir, "%s", path);
-        char *slash = strrchr(f->dir, '/');
-        if (slash)
-            slash[slash == f->dir] = '\0'; /* "/x" -> "/" */
-        else
-            snprintf(f->dir, sizeof f->dir, ".");
-    } else { /* a device or a pipe: never create files beside it */
-        const char *tmp = getenv("TMPDIR");
-        snprintf(f->dir, sizeof f->dir, "%s", tmp && *tmp ? tmp : "/tmp");
-    }
+    mode_t mask = umask(0); /* mkstemp makes 0600; an output file gets 0666 & ~umask */
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
     return f;
 }
 
@@ -90,6 +115,10 @@ void cli_tf_metadata(cli_tensor_file *f, const char *key, const char *value)
     size_t k = 0;
     for (const char *s = value; *s && k + 7 < sizeof esc; s++) {
         unsigned char c = (unsigned char)*s;
+        /* a value cut short is cut between characters: the header must stay UTF-8 */
+        int seq = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        if (k + (size_t)seq + 7 >= sizeof esc)
+            break;
         if (c == '"' || c == '\\')
             k += (size_t)snprintf(esc + k, sizeof esc - k, "\\%c", c);
         else if (c < 0x20)
@@ -210,7 +239,12 @@ int cli_tf_finish(cli_tensor_file *f, char *why, size_t why_size)
     if (fclose(out) || bad) { /* fclose flushes: a full disk may show only here */
         io_fail(why, why_size, "cannot write", f->path);
         if (f->regular)
-            unlink(f->path);
+            unlink(f->tmp_path);
+        return -1;
+    }
+    if (f->regular && rename(f->tmp_path, f->path)) {
+        io_fail(why, why_size, "cannot write", f->path);
+        unlink(f->tmp_path);
         return -1;
     }
     return 0;
@@ -226,7 +260,7 @@ void cli_tf_free(cli_tensor_file *f)
     if (f->out) { /* not finished: no half-written file is left behind */
         fclose(f->out);
         if (f->regular)
-            unlink(f->path);
+            unlink(f->tmp_path);
     }
     free(f);
 }

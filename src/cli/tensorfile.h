@@ -18,7 +18,9 @@
 
 typedef struct cli_tensor_file cli_tensor_file;
 
-/* Opens path for writing now (so a bad path fails before any work). NULL on failure. */
+/* Starts the file now (so a bad path fails before any work): a regular file is written
+ * under a temporary name beside it and renamed over path by cli_tf_finish, so a run that
+ * fails leaves any earlier file at path as it was. NULL on failure. */
 cli_tensor_file *cli_tf_create(const char *path, char *why, size_t why_size);
 /* Adds "key": "value" to the header's __metadata__ (strings only, as the format says). */
 void cli_tf_metadata(cli_tensor_file *f, const char *key, const char *value);
@@ -31,10 +33,10 @@ long long cli_tf_row_dim(const cli_tensor_file *f, int idx, int i);
 /* Appends n_rows rows (int32 for an I64 tensor, float for F32). */
 int cli_tf_append(cli_tensor_file *f, int idx, const void *rows, size_t n_rows, char *why,
                   size_t why_size);
-/* Writes the header and every tensor's rows, and closes the file; on failure the file is
- * removed. */
+/* Writes the header and every tensor's rows, closes the file and puts it at path; on
+ * failure nothing is left behind. */
 int cli_tf_finish(cli_tensor_file *f, char *why, size_t why_size);
-/* Frees f; a file not finished is removed. NULL is fine. */
+/* Frees f; a file not finished is removed (never path itself). NULL is fine. */
 void cli_tf_free(cli_tensor_file *f);
 
 #endif

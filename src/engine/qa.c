@@ -75,7 +75,14 @@ bs_status bs_qa_answers(const float *start_logits, const float *end_logits,
                                            attention_mask ? attention_mask[t] : 1, cls_id);
     masked_softmax(start_logits, cand, T, ps);
     masked_softmax(end_logits, cand, T, pe);
-    ps[0] = pe[0] = 0.0; /* "Mask CLS": position 0, after the softmax */
+    /* "Mask CLS": the pipeline zeroes position 0 after the softmax. It tokenizes each
+     * example alone, unpadded, so position 0 is always the template's [CLS]; in a batch
+     * padded on the left that [CLS] sits after the pads, so the first position the mask
+     * keeps is zeroed instead, and a row's answer does not depend on its neighbours. */
+    int first = 0;
+    while (attention_mask && first < T - 1 && !attention_mask[first])
+        first++;
+    ps[first] = pe[first] = 0.0;
 
     /* decode_spans: the upper band of the outer product, e - s < max_answer_len, best
      * first; scanning in (s, e) order and inserting after equal scores keeps argmax's

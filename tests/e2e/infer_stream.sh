@@ -294,6 +294,29 @@ if [ -w /dev/full ]; then
     then ok "--save-tensors /dev/full: exit 1"; else fail "--save-tensors /dev/full: exit $rc, $(cat "$TMP/err")"; fi
 fi
 
+# --save-tensors never leaves half a file, and never removes one the user had: a bad line
+# keeps the old file as it was (the new one is written under a temporary name and renamed
+# only when finished); a reader that closes the rows early is told the file was not written
+echo keep >"$TMP/keep.st"
+printf 'good\nfine\n\377\nlater\n' |
+    "$BIN" infer -m "$SEQ" --batch-size 2 --save-tensors "$TMP/keep.st" >/dev/null 2>"$TMP/err"
+rc=$?
+if [ $rc -eq 2 ] && [ "$(cat "$TMP/keep.st")" = keep ] && grep -q "keep.st was not written" "$TMP/err" &&
+   [ -z "$(ls -A "$TMP" | grep '^\.bertscope-save')" ]
+then ok "--save-tensors: a bad line keeps the earlier file and leaves no temporary file"
+else fail "--save-tensors and a bad line: rc $rc, file '$(head -c 20 "$TMP/keep.st")', $(cat "$TMP/err")"; fi
+printf 'a\nb\n' | "$BIN" infer -m "$SEQ" --save-tensors "$TMP/keep.st" >/dev/null 2>"$TMP/err"
+rc=$?
+if [ $rc -eq 0 ] && [ "$(head -c 4 "$TMP/keep.st")" != keep ] && [ -s "$TMP/keep.st" ]
+then ok "--save-tensors: a finished run replaces the file"
+else fail "--save-tensors replace: rc $rc, $(cat "$TMP/err")"; fi
+rm -f "$TMP/pipe.st"
+yes 'the cat sat' | head -200 | "$BIN" infer -m "$SEQ" --batch-size 4 --save-tensors "$TMP/pipe.st" \
+    2>"$TMP/err" | head -1 >/dev/null
+if [ ! -e "$TMP/pipe.st" ] && grep -q "output was closed before the input ended" "$TMP/err"
+then ok "--save-tensors with | head: the file is not written, and that is said"
+else fail "--save-tensors with a closed pipe: $(ls "$TMP/pipe.st" 2>&1), $(cat "$TMP/err")"; fi
+
 echo
 [ "$fails" -eq 0 ] && echo "infer stream e2e: all passed" || echo "infer stream e2e: $fails failed"
 [ "$fails" -eq 0 ]
