@@ -80,19 +80,33 @@ static void rows_over_batches(void **state)
     unlink(path);
 }
 
+/* An error stopped the run: no half file is left, and a file the user had at the path
+ * is kept as it was (the new one is written under a temporary name beside it). */
 static void unfinished_file_removed(void **state)
 {
     (void)state;
-    char path[512], why[256];
+    char path[512], why[256], tmp[sizeof ((cli_tensor_file *)0)->tmp_path];
     tmp_path(path, sizeof path, "b.safetensors");
+    FILE *old = fopen(path, "w");
+    assert_non_null(old);
+    fputs("keep", old);
+    fclose(old);
     cli_tensor_file *f = cli_tf_create(path, why, sizeof why);
     assert_non_null(f);
-    assert_int_equal(access(path, F_OK), 0);
+    snprintf(tmp, sizeof tmp, "%s", f->tmp_path);
+    assert_int_equal(access(tmp, F_OK), 0);
     int ids = cli_tf_tensor(f, "input_ids", 1, (int[]){1}, 1, why, sizeof why);
     int32_t one = 1;
     assert_int_equal(cli_tf_append(f, ids, &one, 1, why, sizeof why), 0);
-    cli_tf_free(f); /* an error stopped the run: no half file */
-    assert_int_not_equal(access(path, F_OK), 0);
+    cli_tf_free(f);
+    assert_int_not_equal(access(tmp, F_OK), 0);
+    char buf[16] = {0};
+    FILE *r = fopen(path, "r");
+    assert_non_null(r);
+    assert_non_null(fgets(buf, sizeof buf, r));
+    fclose(r);
+    assert_string_equal(buf, "keep");
+    unlink(path);
 }
 
 static void unwritable_path(void **state)
