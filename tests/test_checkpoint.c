@@ -641,6 +641,18 @@ static void test_load_question_answering_head(void **state)
     assert_int_equal(load(f, "\"architectures\": [\"BertForQuestionAnswering\"]", NULL),
                      BS_ERR_INPUT);
     assert_non_null(strstr(f->err.msg, "qa_outputs.weight"));
+
+    /* (2, H) weights but a config of 3 labels: HF's Linear(H, 3) cannot take them, and
+     * its split into start and end needs 2; not loaded as if the config said 2 */
+    st_remove(&f->b, "qa_outputs.weight");
+    st_remove(&f->b, "qa_outputs.bias");
+    st_add_f32(&f->b, "qa_outputs.weight", 2, H, NULL);
+    st_add_f32(&f->b, "qa_outputs.bias", 2, 0, NULL);
+    assert_int_equal(load(f, "\"architectures\": [\"BertForQuestionAnswering\"], "
+                             "\"id2label\": {\"0\": \"a\", \"1\": \"b\", \"2\": \"c\"}",
+                          NULL),
+                     BS_ERR_INPUT);
+    assert_non_null(strstr(f->err.msg, "question answering needs num_labels 2"));
 }
 
 /* BertForNextSentencePrediction: the pooler and cls.seq_relationship (2, H), from

@@ -235,6 +235,20 @@ static void test_overlapping_strides_refused(void **state)
     free(buf);
 }
 
+/* Many views of one storage, each needing its own copy: refused before the copies
+ * (200 x 16 kB from a 32 kB file; the cost must stay what a checkpoint's would). */
+static void test_copy_amplification_refused(void **state)
+{
+    size_t len;
+    char *buf = slurp(TB "/amplify.bin", &len);
+    bs_safetensors st;
+    bs_error err = {0};
+    assert_int_equal(bs_tb_parse(&st, buf, len, "amplify.bin", &err), BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "would copy more bytes than the file holds"));
+    bs_st_free(&st);
+    free(buf);
+}
+
 /* f32's archive, changed in memory: each change gives its own message. */
 typedef struct patched {
     char *buf;
@@ -452,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_malicious_pickle_refused),
         cmocka_unit_test(test_legacy_format_refused),
         cmocka_unit_test(test_overlapping_strides_refused),
+        cmocka_unit_test(test_copy_amplification_refused),
         cmocka_unit_test(test_hostile_archives),
         cmocka_unit_test(test_sharded_errors),
         cmocka_unit_test(test_sentence_transformers_folder),

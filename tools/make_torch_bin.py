@@ -18,6 +18,8 @@ torch.save, so the test can compare every tensor bit for bit and the logits of b
   sharded_st/         ref/seq in two .safetensors shards + model.safetensors.index.json
   infer_seq/          ref/infer_seq as a .bin with its vocab.txt and tokenizer_config.json,
                       for tests/e2e/infer.sh (infer must print the same document)
+  amplify.bin         200 transposed views of one storage, refused: their copies would
+                      be 160 times the file
   expand.bin          a tensor with a stride-0 dimension (expand()), refused: its copy
                       would hold more elements than its storage
   zip64/              f32/'s archive repacked with every size and offset in zip64 records
@@ -202,6 +204,10 @@ def main():
 
     x = torch.arange(6, dtype=torch.float32)
     torch.save({"x": x[:3].expand(4, 3)}, os.path.join(out, "expand.bin"))
+    # 200 transposed views of one 64x64 storage: each would be copied on its own, 3.2 MB
+    # from a file of ~20 kB; refused
+    big = torch.arange(64 * 64, dtype=torch.float32).reshape(64, 64)
+    torch.save({"v%d" % i: big.t() for i in range(200)}, os.path.join(out, "amplify.bin"))
     seeds(os.path.join(HERE, "..", "tests", "fuzz", "corpus", "fuzz_torchbin"))
 
 

@@ -233,6 +233,11 @@ static bs_status build_table(table *tb, bs_model *m, const char *pre, int use_po
         return add_linear(tb, "", "classifier", c->num_labels, H, &m->classifier, G_HEAD, err);
     case BS_HEAD_QA: /* Linear(H, num_labels) in HF, whose split(1, dim=-1) into start and
                       * end logits only works for 2: any other size is refused */
+        if (c->num_labels != 2)
+            return bs_fail(err, BS_ERR_INPUT, "question answering needs num_labels 2 (start "
+                           "and end logits), but the config gives %d (id2label/num_labels); "
+                           "transformers cannot run it either (--num-labels 2 makes a new "
+                           "head of 2)", c->num_labels);
         return add_linear(tb, "", "qa_outputs", 2, H, &m->classifier, G_HEAD, err);
     case BS_HEAD_NSP: /* BertOnlyNSPHead: Linear(H, 2) on the pooled output */
         return add_linear(tb, "", "cls.seq_relationship", 2, H, &m->classifier, G_HEAD, err);

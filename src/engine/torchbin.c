@@ -445,6 +445,9 @@ static bs_status persistent(vm *m)
         if ((int)m->st[k].dtype != type->dtype || m->st[k].numel != numel)
             return bad_pickle(m, "one storage key with two types or sizes");
     } else {
+        /* the scan above is linear: the cap keeps a hostile archive's cost bounded */
+        if (m->nst >= BS_ST_MAX_TENSORS)
+            return bad_pickle(m, "more storages than a checkpoint holds");
         if (grow((void **)&m->st, &m->capst, m->nst + 1, sizeof *m->st, MAX_VALUES))
             return bs_fail(m->err, BS_ERR_NOMEM, "out of memory reading the pickle");
         char name[512];
@@ -901,6 +904,8 @@ static bs_status to_table(vm *m, int root, bs_safetensors *st)
             owned += out->nbytes;
         }
     }
+    if (!s && owned > m->a->len) /* views of one storage, each copied: refuse the blow-up */
+        s = refuse(m, "its strided tensors would copy more bytes than the file holds%s", "");
     if (!s && owned) {
         /* Views (w.t(), a slice) are saved with their whole storage and strides: copied
          * row-major, as torch.load(...).contiguous() would give them. */
