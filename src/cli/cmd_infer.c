@@ -1117,7 +1117,11 @@ static int out_status(void)
 
 /* Reads the next good line. Returns CLI_READ_OK or CLI_READ_EOF, or -exitcode after
  * reporting a bad line (without --skip-bad-lines) or a lack of memory. */
-static int next_line(cli_reader *rd, const infer_opts *o, cli_line *li, skipped_lines *sk)
+/* The next good line. A bad one, without --skip-bad-lines, ends the reading with
+ * -EXIT_USAGE; its error (and hint) goes to stderr now, or, when pending is given, into
+ * pending[] to be printed once the rows read before it are out. */
+static int next_line(cli_reader *rd, const infer_opts *o, cli_line *li, skipped_lines *sk,
+                     char *pending, size_t pending_size)
 {
     for (;;) {
         char why[160];
@@ -1129,13 +1133,19 @@ static int next_line(cli_reader *rd, const infer_opts *o, cli_line *li, skipped_
             return -EXIT_FAIL;
         }
         if (!o->skip_bad) {
-            fflush(stdout);
-            cli_errorf("line %ld: %s", rd->lineno, why);
-            fputs(o->enc.json ? "hint: with --json write \"a sentence\" or [\"sentence A\", "
-                                "\"sentence B\"]; --skip-bad-lines skips such lines\n"
-                              : "hint: --skip-bad-lines skips such lines and lists them at "
-                                "the end\n",
-                  stderr);
+            const char *hint = o->enc.json
+                                   ? "hint: with --json write \"a sentence\" or [\"sentence A\", "
+                                     "\"sentence B\"]; --skip-bad-lines skips such lines\n"
+                                   : "hint: --skip-bad-lines skips such lines and lists them at "
+                                     "the end\n";
+            if (pending) {
+                snprintf(pending, pending_size, "bertscope: error: line %ld: %s\n%s",
+                         rd->lineno, why, hint);
+            } else {
+                fflush(stdout);
+                cli_errorf("line %ld: %s", rd->lineno, why);
+                fputs(hint, stderr);
+            }
             return -EXIT_USAGE;
         }
         skip_add(sk, rd->lineno, why);
@@ -1346,7 +1356,7 @@ static int run_json(const infer_opts *o)
             }
             lines = nl;
         }
-        int r = next_line(&rd, o, &lines[n], &sk);
+        int r = next_line(&rd, o, &lines[n], &sk, NULL, 0);
         if (r == CLI_READ_EOF)
             break;
         if (r < 0) {
@@ -1655,6 +1665,7 @@ static int run_jsonl(const infer_opts *o)
     skipped_lines sk = {0};
     long batch_no = 0;
     int bad_rc = EXIT_OK; /* a bad line: the lines before it are still run */
+    char pending[512] = ""; /* its error, printed after their rows */
     int ran = 0;          /* a row came out */
     /* a batch that failed: the rows of the window's earlier batches (and models) still
      * come out, in input order, before its error */
@@ -1663,7 +1674,7 @@ static int run_jsonl(const infer_opts *o)
     while (rc == EXIT_OK && !stop && bad_rc == EXIT_OK) {
         int n = 0;
         while (n < W) {
-            int r = next_line(&rd, o, &w.lines[n], &sk);
+            int r = next_line(&rd, o, &w.lines[n], &sk, pending, sizeof pending);
             if (r == CLI_READ_EOF)
                 break;
             if (r < 0) {
@@ -1741,6 +1752,10 @@ static int run_jsonl(const infer_opts *o)
         } else if (rc == EXIT_OK && (stop = out_status())) {
             rc = stop < 0 ? EXIT_FAIL : EXIT_OK;
         }
+    }
+    if (pending[0]) {
+        fflush(stdout);
+        fputs(pending, stderr);
     }
     if (rc == EXIT_OK && !stop && bad_rc == EXIT_OK && !ran) {
         cli_errorf("no input: %s", rd.lineno ? "every line was bad" : "stdin is empty");

@@ -317,6 +317,12 @@ if [ ! -e "$TMP/pipe.st" ] && grep -q "output was closed before the input ended"
 then ok "--save-tensors with | head: the file is not written, and that is said"
 else fail "--save-tensors with a closed pipe: $(ls "$TMP/pipe.st" 2>&1), $(cat "$TMP/err")"; fi
 
+# a bad line's error comes after the rows read before it, also on one stream (2>&1)
+printf 'good one\nalso good\n\377 bad\n' | "$BIN" infer -m "$SEQ" >"$TMP/both" 2>&1
+if [ "$(grep -n '"line":2' "$TMP/both" | cut -d: -f1)" -lt "$(grep -n 'error: line 3' "$TMP/both" | cut -d: -f1)" ] 2>/dev/null
+then ok "a bad line's error follows the rows before it"
+else fail "error order: $(cut -c1-40 "$TMP/both")"; fi
+
 echo
 [ "$fails" -eq 0 ] && echo "infer stream e2e: all passed" || echo "infer stream e2e: $fails failed"
 [ "$fails" -eq 0 ]
