@@ -12,16 +12,7 @@ D=tests/fixtures/ref/infer_nsp
 TMP=${TMPDIR:-/tmp}/bertscope-e2e-infer-nsp.$$
 mkdir -p "$TMP"
 trap 'rm -rf "$TMP"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-od_floats() { od -An -v -f "$1" | tr -s ' \t' '\n' | sed '/^$/d'; }
-od_ints() { od -An -v -i "$1" | tr -s ' \t' '\n' | sed '/^$/d'; }
-close() { # GOT WANT TOL
-    [ "$(wc -l <"$1")" -eq "$(wc -l <"$2")" ] &&
-        paste "$1" "$2" | awk -v tol="$3" '{ d = $1 - $2; if (d < 0) d = -d;
-            if (d > tol) { print "  row " NR ": " $1 " vs " $2; bad = 1 } } END { exit bad }'
-}
+. tests/e2e/lib/check.sh
 
 "$BIN" infer -m "$D" --pair --logits <"$D/input.txt" >"$TMP/out.jsonl" 2>"$TMP/err"
 rc=$?
