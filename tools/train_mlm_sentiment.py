@@ -390,8 +390,7 @@ def write_fixtures(fix_dir, mlm, sent, tok, args):
 
 # --------------------------------------------------------------------------- cards
 
-def pct(x):
-    return tb.pct(x)
+pct = tb.pct
 
 
 def conf_table(c):

@@ -2,47 +2,13 @@
 # ui_tmux.sh - the visualizer end to end, as a person uses it: run the real binary in
 # tmux, type, read the screen with capture-pane, resize, save, quit.
 #
-# Uses its own tmux server (-S) so it never touches the user's sessions; every wait is
-# bounded. Skips (exit 0) only when tmux is not installed.
+# Uses its own tmux server (lib/tmux.sh) so it never touches the user's sessions; every
+# wait is bounded. Skips (exit 0) only when tmux is not installed.
 set -u
 BUILD="${BUILD:-build}"
 BIN="$BUILD/bertscope"
-if ! command -v tmux >/dev/null 2>&1; then
-    echo "SKIP: tmux is not installed (apt-get install tmux)"
-    exit 0
-fi
-[ -x "$BIN" ] || { echo "FAIL: $BIN is missing (make first)"; exit 1; }
-
-TMP="$(mktemp -d)"
-# The socket lives in our own fresh folder, never in /tmp/tmux-UID where a killed run
-# may have left one; -u: UTF-8 even when the locale is unset.
-T="tmux -u -S $TMP/tmux.sock"
-cleanup() { $T kill-server >/dev/null 2>&1; rm -rf "$TMP"; }
-trap cleanup EXIT INT TERM
-# A session that outlives the others keeps the server up: a new session started right
-# after the last one closed could meet the old server on its way out.
-$T -f /dev/null new-session -d -s keep "sleep 3600" ||
-    { echo "FAIL: tmux could not start"; exit 1; }
-
-fail() {
-    echo "FAIL: $1"
-    echo "--- screen:"
-    $T capture-pane -p -t e2e 2>/dev/null
-    exit 1
-}
-
-# Waits up to 10 s for a fixed string on the screen.
-wait_for() {
-    i=0
-    while [ $i -lt 100 ]; do
-        if $T capture-pane -p -t e2e 2>/dev/null | grep -qF -- "$1"; then
-            return 0
-        fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    fail "timed out waiting for '$1'"
-}
+# tmux, its own server and folder ($T, $TMP), fail and wait_for
+. "$(dirname "$0")/lib/tmux.sh"
 
 # Waits up to 10 s for the program to end, then checks it exited with status 0 (under
 # the sanitizer build a leak or an error would make it non-zero), and closes the session.

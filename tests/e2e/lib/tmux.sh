@@ -1,5 +1,5 @@
 # tmux.sh - sourced by end-to-end scripts that drive bertscope in a real terminal: a tmux
-# server of their own (-L, so the user's sessions are never touched), a temporary folder,
+# server of their own (-S, so the user's sessions are never touched), a temporary folder,
 # and bounded waits on what the screen shows. The caller sets BIN (the binary) first and
 # names its tmux session e2e. Exits 0 (skip) when tmux is not installed.
 if ! command -v tmux >/dev/null 2>&1; then
