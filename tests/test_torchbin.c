@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "bertscope/sbert.h"
 #include "engine/fileio.h"
 #include "engine/model_internal.h"
 #include "engine/safetensors.h"
@@ -410,17 +411,22 @@ static void test_sentence_transformers_folder(void **state)
     put(p, "config.json", "{\"word_embedding_dimension\": 32, \"pooling_mode_cls_token\": false, "
         "\"pooling_mode_mean_tokens\": true, \"pooling_mode_max_tokens\": false}");
 
-    /* It loads (the Transformer module), with a warning that the embedding is not built. */
+    /* It loads as SentenceTransformer does: the BERT with AutoModel (BertModel, whatever
+     * "architectures" says: this sequence classifier's head is unused, in Hugging Face's
+     * words), then its Pooling module (tests/test_sbert.c checks the values). */
     bs_model *m = load_ok(d);
     const bs_warnings *w = bs_model_warnings(m);
     assert_int_equal(w->count, 1);
-    char want[1024];
-    snprintf(want, sizeof want, "%s is a sentence-transformers model (modules.json): bertscope "
-             "builds its Transformer module only, not the sentence embedding (the Pooling "
-             "module, then Dense or Normalize if listed), so pooler_output is BERT's [CLS] "
-             "pooler, not what SentenceTransformer.encode returns", d);
-    assert_string_equal(w->items[0], want);
+    assert_non_null(strstr(w->items[0], "were not used when initializing BertModel: "
+                                        "['classifier.bias', 'classifier.weight']"));
+    assert_int_equal(bs_model_head(m), BS_HEAD_BASE);
+    const bs_sbert *sb = bs_model_sbert(m);
+    assert_non_null(sb);
+    assert_int_equal(bs_sbert_steps(sb), 1);
+    assert_int_equal(bs_sbert_step_at(sb, 0)->pooling, BS_POOLING_MEAN);
+    assert_int_equal(bs_sbert_dim(sb), 32);
     bs_model_free(m);
+    char want[1024];
 
     /* The Pooling config is no BERT config. */
     bs_error err;

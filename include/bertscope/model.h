@@ -216,6 +216,11 @@ typedef struct bs_outputs {
      * (contiguous copies); NULL for the other heads */
     const float *start_logits;
     const float *end_logits;
+    /* A sentence-transformers model (bertscope/sbert.h): its modules after the BERT on
+     * last_hidden_state (its token_embeddings) and the mask, (B, sentence_dim); NULL
+     * otherwise */
+    const float *sentence_embedding;
+    int sentence_dim;
 } bs_outputs;
 
 typedef struct bs_run bs_run;

@@ -31,6 +31,7 @@
 
 #include "engine/kernels.h"
 #include "engine/model_internal.h"
+#include "bertscope/sbert.h"
 #include "engine/pool.h"
 
 /* Hard bounds on one forward pass, far above any real use, so that every size below
@@ -59,6 +60,8 @@ struct bs_run {
     float *mlm;    /* (B, T, H) MLM transform output */
     float *logits; /* (B, C) seq, (B, T, C) tok, (B, T, V) mlm, (B, T, 2) qa */
     float *qa;     /* qa: start_logits (B, T), then end_logits (B, T) */
+    float *sent;   /* sentence-transformers' modules: bs_sbert_embed's scratch */
+    size_t sent_cap; /* floats */
     float *pack;   /* pack_parts scratch blocks for bs_k_linear_big, one per thread */
     int pack_parts;
 
@@ -299,6 +302,7 @@ void bs_run_free(bs_run *run)
     if (!run)
         return;
     free(run->mem);
+    free(run->sent);
     free(run->pack);
     free(run);
 }
@@ -566,6 +570,18 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
     }
     if (o->logits_rank)
         o->logits = run->logits;
+    if (m->sbert) { /* Pooling (Dense, Normalize) on the token embeddings */
+        size_t need = bs_sbert_scratch_floats(m->sbert, B);
+        if (need > run->sent_cap) {
+            float *p = realloc(run->sent, need * sizeof *p);
+            if (!p)
+                return bs_fail(err, BS_ERR_NOMEM, "out of memory for the sentence embedding");
+            run->sent = p;
+            run->sent_cap = need;
+        }
+        o->sentence_embedding = bs_sbert_embed(m->sbert, last, attention_mask, B, T, run->sent);
+        o->sentence_dim = bs_sbert_dim(m->sbert);
+    }
     return BS_OK;
 }
 

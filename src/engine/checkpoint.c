@@ -338,8 +338,7 @@ static int in_place(const bs_st_tensor *t)
     return t && t->dtype == BS_ST_F32 && ((uintptr_t)t->data % sizeof(float)) == 0;
 }
 
-/* Exact: every F16 value is a float. */
-static float half_to_float(uint16_t h)
+float bs_half_to_float(uint16_t h)
 {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
     uint32_t exp = (h >> 10) & 0x1fu, man = h & 0x3ffu, bits;
@@ -847,7 +846,7 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
                 goto done;
             }
             for (uint32_t h = 0; h < 65536; h++)
-                f16[h] = half_to_float((uint16_t)h);
+                f16[h] = bs_half_to_float((uint16_t)h);
         }
     pool.std = c->initializer_range;
     if (!(pool.jobs = malloc((size_t)tb.n * sizeof *pool.jobs))) {
@@ -1351,23 +1350,16 @@ static bs_status refuse_other_framework(const char *path, const char *file, bs_e
     return BS_ERR_INPUT;
 }
 
-/* A folder that is a sentence-transformers model: warned on load. */
-static bs_status warn_sentence_transformers(bs_model *m, const char *dir)
-{
-    char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s/modules.json", dir);
-    if (!exists(p))
-        return BS_OK;
-    return bs_warn(&m->warnings,
-                   "%s is a sentence-transformers model (modules.json): bertscope builds its "
-                   "Transformer module only, not the sentence embedding (the Pooling module, "
-                   "then Dense or Normalize if listed), so pooler_output is BERT's [CLS] "
-                   "pooler, not what SentenceTransformer.encode returns",
-                   m->path);
-}
-
 bs_status bs_model_load(bs_model **out, const char *path, const bs_load_options *opt,
                         bs_error *err)
+{
+    if (bs_sbert_folder(path))
+        return bs_sbert_load(out, path, opt, err);
+    return bs_model_load_plain(out, path, opt, err);
+}
+
+bs_status bs_model_load_plain(bs_model **out, const char *path, const bs_load_options *opt,
+                              bs_error *err)
 {
     *out = NULL;
     struct stat sb;
@@ -1485,13 +1477,7 @@ bs_status bs_model_load(bs_model **out, const char *path, const bs_load_options 
         bs_config_free(&cfg);
         goto out;
     }
-    if ((s = finish(out, &cfg, path, &w, opt, err)))
-        goto out;
-    if (warn_sentence_transformers(*out, dir)) {
-        bs_model_free(*out);
-        *out = NULL;
-        s = bs_fail(err, BS_ERR_NOMEM, "out of memory for warnings");
-    }
+    s = finish(out, &cfg, path, &w, opt, err);
 out:
     free(cfg_path);
     free(w_path);
@@ -1504,6 +1490,7 @@ void bs_model_free(bs_model *m)
     if (!m)
         return;
     bs_config_free(&m->cfg);
+    bs_sbert_free(m->sbert);
     free(m->path);
     free(m->layers);
     free(m->arena);

@@ -61,6 +61,8 @@ struct bs_model {
     const float *mlm_decoder; /* (V, H): word_emb when tied */
     const float *mlm_bias;    /* (V) cls.predictions.bias */
 
+    struct bs_sbert *sbert; /* sentence-transformers' modules after the BERT, or NULL */
+
     int random_head; /* head weights newly initialised */
     int shape_only;  /* every weight random */
     bs_warnings warnings;
@@ -71,5 +73,21 @@ struct bs_model {
     size_t arena_len;     /* floats */
     size_t weight_floats; /* floats of weights in use */
 };
+
+/* checkpoint.c: bs_model_load without the modules.json step (a folder, config.json or
+ * weight file of one BERT). */
+bs_status bs_model_load_plain(bs_model **out, const char *path, const bs_load_options *opt,
+                              bs_error *err);
+/* Exact: every F16 value is a float. */
+float bs_half_to_float(uint16_t h);
+
+/* sbert.c: path is a folder with modules.json. */
+int bs_sbert_folder(const char *path);
+/* Loads such a folder as SentenceTransformer(path) would: its Transformer module
+ * (through bs_model_load_plain, head base unless opt asks for another), then the modules
+ * after it, kept on the model (m->sbert). */
+bs_status bs_sbert_load(bs_model **out, const char *dir, const bs_load_options *opt,
+                        bs_error *err);
+void bs_sbert_free(struct bs_sbert *s);
 
 #endif
