@@ -12,7 +12,8 @@ around a tiny BertModel with Hugging Face's tensor names, plus:
 
 The mean case also has vocab.txt, tokenizer_config.json and input.txt: the lines
 `infer` reads in the end-to-end test, whose ids (truncated to max_seq_length as encode
-truncates them) and embeddings are input_ids.bin and input_sentence.bin.
+truncates them), embeddings and cosine similarities (util.cos_sim) are input_ids.bin,
+input_sentence.bin and input_similarity.bin.
 
 usage: tools/make_sbert_reference.py [OUTDIR]   (default tests/fixtures/sbert)
 """
@@ -136,6 +137,9 @@ def main():
                 eemb, _ = encode(bert, modules, eids, emask, torch.zeros_like(eids))
             put("input_ids.bin", eids, "<i4")
             put("input_sentence.bin", eemb)
+            # util.cos_sim: normalize each row, then a @ b.T
+            nrm = torch.nn.functional.normalize(eemb, p=2, dim=1)
+            put("input_similarity.bin", nrm @ nrm.T)
             with open(os.path.join(d, "input.txt"), "w") as f:
                 f.write("\n".join(E2E_LINES) + "\n")
         pooling = [m for m in modules if isinstance(m, Pooling)][0]

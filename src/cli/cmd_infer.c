@@ -29,6 +29,7 @@
 
 #include "bertscope/model.h"
 #include "bertscope/qa.h"
+#include "bertscope/sbert.h"
 #include "bertscope/tokenizer.h"
 #include "cli/cli.h"
 #include "cli/tensorfile.h"
@@ -36,6 +37,7 @@
 #define MAX_MODELS 16
 #define DEFAULT_BATCH 32
 #define MAX_BATCH 65536
+#define MAX_SIMILARITY 1000 /* rows of --similarity's matrix */
 
 typedef enum { FORMAT_JSONL = 0, FORMAT_JSON } out_format;
 
@@ -57,6 +59,7 @@ typedef struct {
     const char *save_path; /* --save-tensors FILE */
     int save_hidden, save_attn;
     int skip_bad;        /* --skip-bad-lines */
+    int similarity;      /* --similarity: the cosine matrix of the rows' sentence embeddings */
 } infer_opts;
 
 static void usage(FILE *f)
@@ -72,7 +75,8 @@ static void usage(FILE *f)
         "                       [--is-split-into-words] [--no-special-tokens]\n"
         "                       [--json | --pair] [--top-k K] [--logits]\n"
         "                       [--save-tensors FILE [--save-hidden-states]\n"
-        "                       [--save-attentions]] [--skip-bad-lines] [-t N] [--seed S]\n"
+        "                       [--save-attentions]] [--skip-bad-lines] [--similarity]\n"
+        "                       [-t N] [--seed S]\n"
         "\n"
         "Reads sentences from stdin, one a line, runs the model and prints JSON. The\n"
         "tokenizer is the model folder's (vocab.txt, tokenizer_config.json), else\n"
@@ -136,9 +140,11 @@ static void usage(FILE *f)
         "                     and pooler_output; --no-logits (leave them out) is the default\n"
         "  --save-tensors FILE  write input_ids, attention_mask, token_type_ids (I64) and\n"
         "                     the head's outputs (F32: logits, or last_hidden_state and\n"
-        "                     pooler_output) to FILE.safetensors, rows in input order,\n"
-        "                     as transformers names them; every batch must have the same\n"
-        "                     T (--padding max_length, or one batch), and not --bucket\n"
+        "                     pooler_output, and a sentence-transformers model's\n"
+        "                     sentence_embedding) to FILE.safetensors, rows in input\n"
+        "                     order, as transformers names them; every batch must have\n"
+        "                     the same T (--padding max_length, or one batch), and not\n"
+        "                     --bucket\n"
         "  --save-hidden-states  also hidden_states.0 (embeddings) .. hidden_states.L,\n"
         "                     each (N, T, H)\n"
         "  --save-attentions  also attentions.0 .. attentions.L-1, each (N, A, T, T)\n"
@@ -150,6 +156,11 @@ static void usage(FILE *f)
         "                     was bad: there was nothing to run); without it a bad\n"
         "                     line stops with exit 2, naming its line number (the rows\n"
         "                     computed before it are printed first)\n"
+        "  --similarity       sentence-transformers models: after the rows, one more line\n"
+        "                     {\"similarity\": {\"function\": \"cosine\", \"lines\",\n"
+        "                     \"matrix\"}}, the cosine similarity of every two lines'\n"
+        "                     sentence embeddings (util.cos_sim), at most %d lines; in\n"
+        "                     json, in the document\n"
         "  -t N               engine threads (default: all cores)\n"
         "  --seed S           seed for newly initialised heads and random models\n"
         "\n"
@@ -165,10 +176,14 @@ static void usage(FILE *f)
         "context, widened to whole words), answer, start_token and end_token, null when\n"
         "no span of the context qualifies (max_answer_len 15); nsp (--pair) - label\n"
         "isNext (B follows A, index 0) or notNext, softmax score and probs; base - none.\n"
+        "A sentence-transformers folder (modules.json) runs its modules after the BERT,\n"
+        "as SentenceTransformer.encode does: each row gets sentence_embedding (D values)\n"
+        "and its norm; lines are cut to sentence_bert_config.json's max_seq_length\n"
+        "(truncation longest_first) unless --truncation or --max-length say otherwise.\n"
         "\n"
         "Exit status: 0 success (a closed pipe, as with | head, included), 2 bad usage or\n"
         "a bad line, 1 any other failure (a write that fails, out of memory).\n",
-        DEFAULT_BATCH);
+        DEFAULT_BATCH, MAX_SIMILARITY);
 }
 
 /* The hint after a usage error (printed with cli_errorf); returns -EXIT_USAGE. */
@@ -252,6 +267,8 @@ static int parse_args(int argc, char **argv, infer_opts *o)
             o->top_k_given = 1;
         } else if (!strcmp(a, "--logits")) {
             o->logits = 1;
+        } else if (!strcmp(a, "--similarity")) {
+            o->similarity = 1;
         } else if (!strcmp(a, "--no-logits")) {
             o->logits = 0;
         } else if (!strcmp(a, "--save-tensors")) {
@@ -298,6 +315,11 @@ static int parse_args(int argc, char **argv, infer_opts *o)
     }
     if (o->bucket && o->format == FORMAT_JSON) {
         cli_errorf("--bucket needs --format jsonl (a json document keeps its rows in order)");
+        return see_help();
+    }
+    if (o->similarity && o->enc.return_overflowing_tokens) {
+        cli_errorf("--similarity compares lines: it does not go with "
+                   "--return-overflowing-tokens (a line may give several rows)");
         return see_help();
     }
     if (o->bucket && o->bucket < o->batch_size)
@@ -733,6 +755,86 @@ static int emit(FILE *f, cJSON *j, tensor_list *tl, int compact)
     free(text);
     return EXIT_OK;
 }
+/* ------------------------------------------------------- sentence embeddings */
+
+/* The modules after the BERT, for the description: what turns (B, T, H) into (B, D). */
+static cJSON *sbert_json(const bs_sbert *sb)
+{
+    static const char *const types[] = {"Pooling", "Dense", "Normalize"};
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "dim", bs_sbert_dim(sb));
+    cJSON_AddBoolToObject(j, "normalized", bs_sbert_normalized(sb));
+    if (bs_sbert_max_seq_length(sb) >= 0)
+        cJSON_AddNumberToObject(j, "max_seq_length", bs_sbert_max_seq_length(sb));
+    else
+        cJSON_AddNullToObject(j, "max_seq_length");
+    cJSON *mods = cJSON_AddArrayToObject(j, "modules");
+    for (int i = 0; i < bs_sbert_steps(sb); i++) {
+        const bs_sbert_step *st = bs_sbert_step_at(sb, i);
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "path", st->path);
+        cJSON_AddStringToObject(m, "type", types[st->kind]);
+        cJSON_AddNumberToObject(m, "in", st->in);
+        cJSON_AddNumberToObject(m, "out", st->out);
+        if (st->kind == BS_SBERT_POOLING) {
+            char name[128];
+            bs_pooling_name(st->pooling, name, sizeof name);
+            cJSON_AddStringToObject(m, "pooling", name);
+        } else if (st->kind == BS_SBERT_DENSE) {
+            cJSON_AddStringToObject(m, "activation", st->activation);
+            cJSON_AddBoolToObject(m, "bias", st->bias);
+        }
+        cJSON_AddItemToArray(mods, m);
+    }
+    return j;
+}
+
+/* util.cos_sim: each row normalized (F.normalize, eps 1e-12), then their dot products;
+ * e is (n, D), sim (n, n). */
+static void cosine_matrix(const float *e, int n, int D, float *sim)
+{
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < n; k++) {
+            double dot = 0, a = 0, b = 0;
+            for (int d = 0; d < D; d++) {
+                dot += (double)e[(size_t)i * D + d] * e[(size_t)k * D + d];
+                a += (double)e[(size_t)i * D + d] * e[(size_t)i * D + d];
+                b += (double)e[(size_t)k * D + d] * e[(size_t)k * D + d];
+            }
+            a = sqrt(a) < 1e-12 ? 1e-12 : sqrt(a);
+            b = sqrt(b) < 1e-12 ? 1e-12 : sqrt(b);
+            sim[(size_t)i * n + k] = (float)(dot / (a * b));
+        }
+}
+
+/* "similarity": {"function": "cosine", "lines": [...], "matrix": [[...]]} of e (n, D)
+ * into obj;
+ * *sim (n x n floats, the caller frees it after emit) holds the matrix. */
+static int add_similarity(cJSON *obj, tensor_list *tl, const float *e, const long *lines,
+                          int n, int D, float **sim)
+{
+    *sim = malloc((size_t)n * n * sizeof **sim + 1);
+    if (!*sim)
+        return -1;
+    cosine_matrix(e, n, D, *sim);
+    obj = cJSON_AddObjectToObject(obj, "similarity");
+    cJSON_AddStringToObject(obj, "function", "cosine");
+    cJSON *ls = cJSON_AddArrayToObject(obj, "lines");
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(ls, cJSON_CreateNumber((double)lines[i]));
+    int dims[2] = {n, n};
+    cJSON_AddItemToObject(obj, "matrix", float_tensor(tl, *sim, dims, 2));
+    return 0;
+}
+
+static double norm_of(const float *x, int n)
+{
+    double sq = 0;
+    for (int i = 0; i < n; i++)
+        sq += (double)x[i] * x[i];
+    return sqrt(sq);
+}
+
 /* -------------------------------------------------------------- the json format */
 
 /* Builds and prints one document for a forward pass over bt; texts[i] is the batch's
@@ -757,6 +859,9 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     cJSON_AddItemToObject(doc, "model", model_json(m));
     cJSON *warnings = cJSON_AddArrayToObject(doc, "warnings"); /* filled at the end */
     cJSON *enc = encoding_json(o, eo, bt->max_length);
+    if (bs_model_sbert(m)) /* encode's truncation, not the command line's */
+        cJSON_ReplaceItemInObject(enc, "truncation",
+                                  cJSON_CreateString(bs_truncation_name(eo->truncation)));
     cJSON_AddItemToObject(doc, "encoding", enc);
     if (o->enc.padding == BS_PAD_NONE)
         cJSON_AddNumberToObject(enc, "line", linenos[0]);
@@ -806,6 +911,30 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
         cJSON_AddItemToObject(shapes, "end_logits", shape_json(bt_dims, 2));
     } else if (out->logits)
         cJSON_AddItemToObject(shapes, "logits", shape_json(out->logits_shape, out->logits_rank));
+    int bd[2] = {B, out->sentence_dim};
+    float *sim = NULL;
+    if (out->sentence_embedding) { /* SentenceTransformer.encode's output */
+        cJSON_AddItemToObject(shapes, "sentence_embedding", shape_json(bd, 2));
+        cJSON_AddItemToObject(doc, "sentence_embedding",
+                              float_tensor(&tl, out->sentence_embedding, bd, 2));
+        cJSON *norms = cJSON_AddArrayToObject(doc, "norm");
+        for (int b = 0; b < B; b++)
+            cJSON_AddItemToArray(norms, num9(norm_of(out->sentence_embedding +
+                                                     (size_t)b * bd[1], bd[1])));
+        cJSON_AddItemToObject(doc, "sentence_transformers", sbert_json(bs_model_sbert(m)));
+        long *rows_lines = o->similarity ? malloc((size_t)B * sizeof *rows_lines) : NULL;
+        for (int b = 0; rows_lines && b < B; b++)
+            rows_lines[b] = linenos[bt->overflow_to_sample_mapping[b]];
+        if (o->similarity && (!rows_lines || add_similarity(doc, &tl, out->sentence_embedding,
+                                                            rows_lines, B, bd[1], &sim))) {
+            free(rows_lines);
+            cJSON_Delete(doc);
+            scratch_free(&s);
+            cli_errorf("out of memory");
+            return EXIT_FAIL;
+        }
+        free(rows_lines);
+    }
 
     const float *last = out->hidden + (size_t)c->num_layers * B * T * H;
     if (o->logits) {
@@ -852,7 +981,9 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     add_warnings(warnings, &bt->warnings);
     add_warnings(warnings, &own);
     bs_warnings_free(&own);
-    return emit(stdout, doc, &tl, 0);
+    int rc = emit(stdout, doc, &tl, 0);
+    free(sim);
+    return rc;
 }
 /* -------------------------------------------------------------------------- runs */
 
@@ -907,6 +1038,10 @@ typedef struct {
     int tok_v, model_v;
     scratch s;
     long no_mask, first_no_mask; /* mlm rows without [MASK]: how many, the first line */
+    int st_max_length;    /* sentence-transformers: the max_length encode truncates to */
+    float *sim;           /* --similarity: the rows' sentence embeddings, (sim_n, D) */
+    long *sim_lines;      /* and their input lines */
+    int sim_n;
 } model_ctx;
 
 static void ctx_close(model_ctx *c)
@@ -918,7 +1053,32 @@ static void ctx_close(model_ctx *c)
     bs_warnings_free(&c->extra);
     bs_warnings_free(&c->seen);
     scratch_free(&c->s);
+    free(c->sim);
+    free(c->sim_lines);
     memset(c, 0, sizeof *c);
+}
+
+/* SentenceTransformer.encode tokenizes with truncation="longest_first" and
+ * max_length=max_seq_length (sentence_bert_config.json's, else the smaller of
+ * max_position_embeddings and model_max_length): the defaults here too, unless
+ * --truncation or --max-length are given. do_lower_case lowercases the text first, which
+ * bertscope does not do: said when the tokenizer does not lowercase anyway. */
+static void sbert_defaults(model_ctx *c, const infer_opts *o, const bs_sbert *sb)
+{
+    int ml = bs_sbert_max_seq_length(sb);
+    if (ml < 0)
+        ml = bs_tokenizer_default_max_length(c->tok, bs_model_config(c->m)->max_position);
+    if (!o->enc.truncation_given) {
+        c->eo.truncation = BS_TRUNC_LONGEST_FIRST;
+        c->eo.truncation_unset = 0;
+    }
+    if (o->enc.max_length == BS_MAX_LENGTH_UNSET)
+        c->eo.max_length = ml;
+    c->st_max_length = c->eo.truncation != BS_TRUNC_NONE ? c->eo.max_length : -1;
+    if (bs_sbert_do_lower_case(sb) && !bs_tokenizer_get_settings(c->tok)->do_lower_case)
+        bs_warn(&c->extra, "sentence_bert_config.json sets do_lower_case, which "
+                "sentence-transformers applies to the text before tokenizing; bertscope "
+                "does not: write the lines in lower case");
 }
 
 /* Loads model_arg (NULL with --config) and its tokenizer. Returns 0, or an exit code
@@ -943,6 +1103,12 @@ static int ctx_open(model_ctx *c, const char *model_arg, const infer_opts *o)
         }
         st = bs_model_load(&c->m, mpath, &o->lo, &err);
     }
+    char tdir[PATH_MAX];
+    const bs_sbert *sb = st == BS_OK ? bs_model_sbert(c->m) : NULL;
+    if (sb && bs_sbert_transformer_path(sb)[0]) { /* the old layout: 0_Transformer/ */
+        snprintf(tdir, sizeof tdir, "%s/%s", mpath, bs_sbert_transformer_path(sb));
+        mpath = tdir;
+    }
     if (st == BS_OK)
         st = load_tokenizer(mpath, &c->tok, &c->extra, &err);
     if (st == BS_OK && (st = bs_pool_create(&c->pool, o->threads, &err)) == BS_OK)
@@ -964,6 +1130,11 @@ static int ctx_open(model_ctx *c, const char *model_arg, const infer_opts *o)
         bs_hint(&err, "leave --is-split-into-words out: the pipeline tokenizes the question "
                 "and the context as text");
     }
+    if (st == BS_OK && o->similarity && !sb) {
+        st = bs_fail(&err, BS_ERR_INPUT, "--similarity compares sentence embeddings: '%s' is "
+                     "not a sentence-transformers model", bs_model_path(c->m));
+        bs_hint(&err, "a sentence-transformers folder has modules.json and 1_Pooling/");
+    }
     if (st != BS_OK) {
         fflush(stdout);
         cli_error(&err);
@@ -976,6 +1147,8 @@ static int ctx_open(model_ctx *c, const char *model_arg, const infer_opts *o)
         bs_warn(&c->extra, "the tokenizer has %d pieces but the model's vocab_size is %d: ids "
                 "from %d up cannot go through the model", c->tok_v, c->model_v, c->model_v);
     c->eo = cli_encode_apply(&o->enc, c->tok);
+    if (sb)
+        sbert_defaults(c, o, sb);
     return 0;
 }
 
@@ -1173,7 +1346,7 @@ static void report_skipped(const skipped_lines *sk)
 typedef struct {
     cli_tensor_file *f;
     int T;          /* 0 until the first batch */
-    int ids, mask, types, map, logits, last, pooled, hidden, attn;
+    int ids, mask, types, map, logits, last, pooled, hidden, attn, sent;
     int qa; /* start_logits, then end_logits at qa + 1 (question answering) */
     int L;
 } saver;
@@ -1188,6 +1361,7 @@ static int saver_declare(saver *sv, const infer_opts *o, const bs_model *m, cons
     sv->T = T;
     sv->L = c->num_layers;
     sv->map = sv->logits = sv->last = sv->pooled = sv->hidden = sv->attn = sv->qa = -1;
+    sv->sent = -1;
     if ((sv->ids = cli_tf_tensor(sv->f, "input_ids", 1, t1, 1, why, n)) < 0 ||
         (sv->mask = cli_tf_tensor(sv->f, "attention_mask", 1, t1, 1, why, n)) < 0 ||
         (sv->types = cli_tf_tensor(sv->f, "token_type_ids", 1, t1, 1, why, n)) < 0)
@@ -1210,6 +1384,10 @@ static int saver_declare(saver *sv, const infer_opts *o, const bs_model *m, cons
             (sv->pooled = cli_tf_tensor(sv->f, "pooler_output", 0, h1, 1, why, n)) < 0)
             return -1;
     }
+    int d1[1] = {out->sentence_dim}; /* what SentenceTransformer.encode returns */
+    if (out->sentence_embedding &&
+        (sv->sent = cli_tf_tensor(sv->f, "sentence_embedding", 0, d1, 1, why, n)) < 0)
+        return -1;
     char name[32];
     for (int l = 0; o->save_hidden && l <= sv->L; l++) { /* output_hidden_states=True */
         snprintf(name, sizeof name, "hidden_states.%d", l);
@@ -1257,7 +1435,8 @@ static int saver_batch(saver *sv, const infer_opts *o, const bs_model *m, const 
         (sv->qa >= 0 && (cli_tf_append(sv->f, sv->qa, out->start_logits, B, why, n) ||
                          cli_tf_append(sv->f, sv->qa + 1, out->end_logits, B, why, n))) ||
         (sv->last >= 0 && cli_tf_append(sv->f, sv->last, last, B, why, n)) ||
-        (sv->pooled >= 0 && cli_tf_append(sv->f, sv->pooled, out->pooled, B, why, n)))
+        (sv->pooled >= 0 && cli_tf_append(sv->f, sv->pooled, out->pooled, B, why, n)) ||
+        (sv->sent >= 0 && cli_tf_append(sv->f, sv->sent, out->sentence_embedding, B, why, n)))
         return -1;
     for (int l = 0; sv->hidden >= 0 && l <= sv->L; l++)
         if (cli_tf_append(sv->f, sv->hidden + l, out->hidden + (size_t)l * B * T * H, B, why, n))
@@ -1472,7 +1651,16 @@ static int print_description(const model_ctx *c, const infer_opts *o, int index)
     if (ml < 0 && need)
         ml = bs_tokenizer_get_settings(c->tok)->model_max_length > 0
                  ? bs_tokenizer_get_settings(c->tok)->model_max_length : -1;
-    cJSON_AddItemToObject(d, "encoding", encoding_json(o, &c->eo, ml));
+    const bs_sbert *sb = bs_model_sbert(c->m);
+    if (sb)
+        ml = c->st_max_length;
+    cJSON *enc = encoding_json(o, &c->eo, ml);
+    if (sb) /* encode's truncation, not the command line's */
+        cJSON_ReplaceItemInObject(enc, "truncation",
+                                  cJSON_CreateString(bs_truncation_name(c->eo.truncation)));
+    cJSON_AddItemToObject(d, "encoding", enc);
+    if (sb)
+        cJSON_AddItemToObject(d, "sentence_transformers", sbert_json(sb));
     cJSON_AddNumberToObject(d, "batch_size", o->enc.padding == BS_PAD_NONE ? 1 : o->batch_size);
     if (o->bucket)
         cJSON_AddNumberToObject(d, "bucket", o->bucket);
@@ -1495,6 +1683,72 @@ static int print_description(const model_ctx *c, const infer_opts *o, int index)
     add_warnings(w, &c->extra);
     tensor_list tl = {0};
     return emit(stdout, d, &tl, 1);
+}
+
+/* Keeps row e (D values) of input line lineno for --similarity's matrix. Returns 0, or
+ * an exit code after printing the error. */
+static int keep_for_similarity(model_ctx *c, const float *e, int D, long lineno)
+{
+    if (c->sim_n == MAX_SIMILARITY) {
+        cli_errorf("--similarity compares at most %d lines (line %ld is one more)",
+                   MAX_SIMILARITY, lineno);
+        fprintf(stderr, "hint: the matrix has a row and a column per line; run it on "
+                        "fewer lines\n");
+        return EXIT_USAGE;
+    }
+    if (!c->sim && (!(c->sim = malloc((size_t)MAX_SIMILARITY * D * sizeof *c->sim)) ||
+                    !(c->sim_lines = malloc(MAX_SIMILARITY * sizeof *c->sim_lines)))) {
+        cli_errorf("out of memory");
+        return EXIT_FAIL;
+    }
+    memcpy(c->sim + (size_t)c->sim_n * D, e, (size_t)D * sizeof *e);
+    c->sim_lines[c->sim_n++] = lineno;
+    return 0;
+}
+
+static const long *sort_sim_lines; /* qsort has no context argument in C11 */
+static int by_line(const void *x, const void *y)
+{
+    long a = sort_sim_lines[*(const int *)x], b = sort_sim_lines[*(const int *)y];
+    return (a > b) - (a < b);
+}
+
+/* --similarity's last line for a model: its rows in input order (batches may have run
+ * them in another, with --bucket), then their cosine matrix. */
+static int print_similarity(model_ctx *c, int index)
+{
+    int n = c->sim_n, D = bs_sbert_dim(bs_model_sbert(c->m));
+    int *order = malloc((size_t)(n ? n : 1) * sizeof *order);
+    float *e = malloc((size_t)(n ? n : 1) * D * sizeof *e);
+    long *lines = malloc((size_t)(n ? n : 1) * sizeof *lines);
+    float *sim = NULL;
+    tensor_list tl = {0};
+    cJSON *j = cJSON_CreateObject();
+    int rc = order && e && lines && j ? EXIT_OK : EXIT_FAIL;
+    for (int i = 0; rc == EXIT_OK && i < n; i++)
+        order[i] = i;
+    sort_sim_lines = c->sim_lines;
+    if (rc == EXIT_OK && n)
+        qsort(order, (size_t)n, sizeof *order, by_line);
+    for (int i = 0; rc == EXIT_OK && i < n; i++) {
+        memcpy(e + (size_t)i * D, c->sim + (size_t)order[i] * D, (size_t)D * sizeof *e);
+        lines[i] = c->sim_lines[order[i]];
+    }
+    if (rc == EXIT_OK && index >= 0)
+        cJSON_AddNumberToObject(j, "model_index", index);
+    if (rc == EXIT_OK && add_similarity(j, &tl, e, lines, n, D, &sim))
+        rc = EXIT_FAIL;
+    if (rc == EXIT_OK)
+        rc = emit(stdout, j, &tl, 1);
+    else {
+        cJSON_Delete(j);
+        cli_errorf("out of memory");
+    }
+    free(sim);
+    free(order);
+    free(e);
+    free(lines);
+    return rc;
 }
 
 /* Row b of a batch as one JSON line into f. */
@@ -1526,6 +1780,16 @@ static int print_row(FILE *f, model_ctx *c, const infer_opts *o, const bs_batch 
         cJSON_AddItemToObject(j, "predictions", pred);
     if (no_mask && c->no_mask++ == 0)
         c->first_no_mask = lineno;
+    if (out->sentence_embedding) { /* the vector encode() returns, and its length */
+        int D = out->sentence_dim;
+        const float *e = out->sentence_embedding + (size_t)b * D;
+        cJSON_AddItemToObject(j, "sentence_embedding", float_tensor(&tl, e, &D, 1));
+        cJSON_AddItemToObject(j, "norm", num9(norm_of(e, D)));
+        if (o->similarity && keep_for_similarity(c, e, D, lineno)) {
+            cJSON_Delete(j);
+            return EXIT_USAGE;
+        }
+    }
     if (o->logits) {
         if (out->start_logits) {
             cJSON_AddItemToObject(j, "start_logits", float_tensor(&tl, out->start_logits +
@@ -1762,6 +2026,11 @@ static int run_jsonl(const infer_opts *o)
         fprintf(stderr, "hint: echo 'This is a positive sentence.' | bertscope infer\n");
         rc = EXIT_USAGE;
     }
+    for (int k = 0; o->similarity && rc == EXIT_OK && !stop && bad_rc == EXIT_OK && k < opened;
+         k++)
+        if (ctx[k].sim_n && (rc = print_similarity(&ctx[k], n_models > 1 ? k : -1)) == EXIT_OK &&
+            (stop = out_status()))
+            rc = stop < 0 ? EXIT_FAIL : EXIT_OK;
     /* (a file no batch reached is removed by cli_tf_free) */
     rc = save_finish(&sv, o, rc, stop, bad_rc);
     for (int k = 0; k < opened; k++) {

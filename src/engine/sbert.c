@@ -695,6 +695,13 @@ bs_status bs_sbert_load(bs_model **out, const char *dir, const bs_load_options *
     } else {
         m->sbert = sb;
     }
+    char *given = strdup(dir); /* the folder the user named, not 0_Transformer/ in it */
+    if (!given) {
+        bs_model_free(m);
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory");
+    }
+    free(m->path);
+    m->path = given;
     *out = m;
     return BS_OK;
 }
