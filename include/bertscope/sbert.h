@@ -83,4 +83,8 @@ size_t bs_sbert_scratch_floats(const bs_sbert *s, int B);
 const float *bs_sbert_embed(const bs_sbert *s, const float *tok, const int32_t *mask, int B,
                             int T, float *scratch);
 
+/* sentence_transformers.util.cos_sim of e (n, D) with itself into sim (n, n): each row
+ * divided by max(|row|, 1e-12) (F.normalize), then every two rows' dot product. */
+void bs_cosine_similarity(const float *e, int n, int D, float *sim);
+
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bertscope/sbert.h"
 #include "bertscope/utf8.h"
 
 #define BRK_BUDGET 2e9 /* bytes one run of break it may use */
@@ -26,6 +27,7 @@ const char *brk_switch_name(brk_switch s)
     case BRK_TYPES_ZERO: return "token_type_ids all 0";
     case BRK_NO_LOWER: return "lower-casing off";
     case BRK_SHORT_MAX: return "short max_length";
+    case BRK_POOL_NO_MASK: return "pooling without mask";
     default: return "?";
     }
 }
@@ -50,11 +52,14 @@ static void set_err(brk_report *r, const char *what, const bs_error *e)
         snprintf(r->error + n, sizeof r->error - (size_t)n, " (hint: %s)", e->hint);
 }
 
-/* Encodes with o, runs (without the mask / with types 0 when asked) and copies the
- * outputs. Returns 0, or -1 with r->error set. */
+/* How a run is broken: the encoder without attention_mask, token_type_ids all 0, or
+ * (a sentence-transformers model) its pooling without the mask, the encoder with it. */
+enum { RUN_NO_MASK = 1, RUN_NO_TYPES = 2, RUN_POOL_NO_MASK = 4 };
+
+/* Encodes with o, runs (broken as `how` says) and copies the outputs. Returns 0, or -1
+ * with r->error set. */
 static int do_run(brk_report *r, bs_run *run, const bs_tokenizer *tok, const bs_text *texts,
-                  int B, const bs_encode_options *o, int no_mask, int no_types, run_out *out,
-                  const char *what)
+                  int B, const bs_encode_options *o, int how, run_out *out, const char *what)
 {
     bs_error e = {0};
     memset(out, 0, sizeof *out);
@@ -79,20 +84,34 @@ static int do_run(brk_report *r, bs_run *run, const bs_tokenizer *tok, const bs_
                  what, b->B, b->T, floats * 4.0 / 1e9, BRK_BUDGET / 1e9);
         return -1;
     }
-    if (bs_forward(run, b->input_ids, no_mask ? NULL : b->attention_mask,
-                   no_types ? NULL : b->token_type_ids, b->B, b->T, &e) != BS_OK) {
+    if (bs_forward(run, b->input_ids, how & RUN_NO_MASK ? NULL : b->attention_mask,
+                   how & RUN_NO_TYPES ? NULL : b->token_type_ids, b->B, b->T, &e) != BS_OK) {
         set_err(r, what, &e);
         return -1;
     }
     const bs_outputs *ou = bs_run_outputs(run);
-    size_t n = r->head == BS_HEAD_SEQ ? (size_t)b->B * (size_t)r->C
-                                      : (size_t)b->B * (size_t)b->T * (size_t)r->C;
+    size_t n = r->head == BS_HEAD_SEQ || r->sentence
+                   ? (size_t)b->B * (size_t)r->C
+                   : (size_t)b->B * (size_t)b->T * (size_t)r->C;
     out->y = malloc((n ? n : 1) * sizeof *out->y);
     if (!out->y) {
         snprintf(r->error, sizeof r->error, "%s: out of memory", what);
         return -1;
     }
-    if (r->head == BS_HEAD_BASE) {
+    if (r->sentence && (how & RUN_POOL_NO_MASK)) {
+        /* the modules after the BERT on its last_hidden_state, as if mask were all 1 */
+        size_t H = (size_t)c->hidden_size, L = (size_t)c->num_layers;
+        float *scratch = malloc(bs_sbert_scratch_floats(r->sbert, b->B) * sizeof *scratch);
+        if (!scratch) {
+            snprintf(r->error, sizeof r->error, "%s: out of memory", what);
+            return -1;
+        }
+        memcpy(out->y, bs_sbert_embed(r->sbert, ou->hidden + L * b->B * b->T * H, NULL, b->B,
+                                      b->T, scratch), n * sizeof *out->y);
+        free(scratch);
+    } else if (r->sentence) {
+        memcpy(out->y, ou->sentence_embedding, n * sizeof *out->y);
+    } else if (r->head == BS_HEAD_BASE) {
         /* last_hidden_state: the last of the (L+1) hidden layers. */
         int L = r->cfg->num_layers;
         memcpy(out->y, ou->hidden + (size_t)L * n, n * sizeof *out->y);
@@ -175,7 +194,7 @@ static int compare(brk_report *r, brk_outcome *oc, const run_out *ok, const run_
     const bs_batch *ba = &ok->batch, *bb = &bad->batch;
     for (int b = 0; b < B; b++) {
         float d = 0;
-        if (r->head == BS_HEAD_SEQ) {
+        if (r->head == BS_HEAD_SEQ || r->sentence) {
             if (compare_vec(r, oc, ok->y + (size_t)b * (size_t)r->C,
                             bad->y + (size_t)b * (size_t)r->C, b, -1, -1, &d))
                 return -1;
@@ -256,10 +275,10 @@ static bs_tokenizer *cased_twin(const bs_tokenizer *tok)
  * the model's positions): that is reported on the switch's own line, not as a failure of
  * the whole panel; -1 when out of memory. */
 static int wrong_run(brk_report *r, brk_outcome *oc, bs_run *run, const bs_tokenizer *tok,
-                     const bs_text *texts, int B, const bs_encode_options *o, int no_mask,
-                     int no_types, const run_out *ok, run_out *bad, const char *what)
+                     const bs_text *texts, int B, const bs_encode_options *o, int how,
+                     const run_out *ok, run_out *bad, const char *what)
 {
-    if (do_run(r, run, tok, texts, B, o, no_mask, no_types, bad, what)) {
+    if (do_run(r, run, tok, texts, B, o, how, bad, what)) {
         snprintf(oc->why, sizeof oc->why, "could not run: %.480s", r->error);
         oc->failed = 1;
         r->error[0] = 0;
@@ -302,6 +321,10 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
     bs_score_fn fn = bs_head_score_fn(r->cfg, r->head);
     r->multi = fn == BS_SCORE_SIGMOID;
     r->regression = r->head == BS_HEAD_SEQ && fn == BS_SCORE_NONE;
+    if ((r->sbert = bs_model_sbert(m))) {
+        r->sentence = 1;
+        r->C = bs_sbert_dim(r->sbert);
+    }
     r->opt = *opt;
     if (r->opt.padding == BS_PAD_NONE)
         r->opt.padding = BS_PAD_LONGEST;
@@ -338,7 +361,7 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
         return -1;
     }
     run_out ok = {0}, bad = {0};
-    if (do_run(r, run, tok, texts, B, &r->opt, 0, 0, &ok, "correct run"))
+    if (do_run(r, run, tok, texts, B, &r->opt, 0, &ok, "correct run"))
         goto fail;
     const bs_batch *ref = &ok.batch;
     int npad = padded_rows(ref);
@@ -348,7 +371,7 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
 
     /* 1. No attention mask: the pads become keys every token attends to. */
     brk_outcome *oc = &r->sw[BRK_NO_MASK];
-    int rc = wrong_run(r, oc, run, tok, texts, B, &r->opt, 1, 0, &ok, &bad,
+    int rc = wrong_run(r, oc, run, tok, texts, B, &r->opt, RUN_NO_MASK, &ok, &bad,
                        "without attention_mask");
     if (rc < 0)
         goto fail;
@@ -368,7 +391,7 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
     oc = &r->sw[BRK_LEFT_PAD];
     bs_encode_options lo = r->opt;
     lo.padding_side = BS_SIDE_LEFT;
-    rc = wrong_run(r, oc, run, tok, texts, B, &lo, 0, 0, &ok, &bad, "left padding");
+    rc = wrong_run(r, oc, run, tok, texts, B, &lo, 0, &ok, &bad, "left padding");
     if (rc < 0)
         goto fail;
     run_free(&bad);
@@ -385,7 +408,8 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
 
     /* 3. token_type_ids all 0: segment B loses its embedding. */
     oc = &r->sw[BRK_TYPES_ZERO];
-    rc = wrong_run(r, oc, run, tok, texts, B, &r->opt, 0, 1, &ok, &bad, "token_type_ids all 0");
+    rc = wrong_run(r, oc, run, tok, texts, B, &r->opt, RUN_NO_TYPES, &ok, &bad,
+                   "token_type_ids all 0");
     if (rc < 0)
         goto fail;
     run_free(&bad);
@@ -410,7 +434,7 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
             snprintf(r->error, sizeof r->error, "lower-casing off: out of memory");
             goto fail;
         }
-        rc = wrong_run(r, oc, run, cased, texts, B, &r->opt, 0, 0, &ok, &bad,
+        rc = wrong_run(r, oc, run, cased, texts, B, &r->opt, 0, &ok, &bad,
                        "lower-casing off");
         bs_tokenizer_free(cased);
         if (rc < 0)
@@ -452,7 +476,7 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
     so.max_length = K;
     if (so.truncation == BS_TRUNC_NONE)
         so.truncation = BS_TRUNC_LONGEST_FIRST;
-    rc = wrong_run(r, oc, run, tok, texts, B, &so, 0, 0, &ok, &bad, "short max_length");
+    rc = wrong_run(r, oc, run, tok, texts, B, &so, 0, &ok, &bad, "short max_length");
     if (rc < 0)
         goto fail;
     int cut = 0, rows_cut = 0;
@@ -471,6 +495,36 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
     else if (rc == 0)
         snprintf(oc->why, sizeof oc->why,
                  "every sentence fits in max_length %d: nothing is cut", K);
+
+    /* 6. A sentence-transformers model's pooling without the mask: the encoder ran
+     * right, but the pads' vectors join the average (or the max). */
+    oc = &r->sw[BRK_POOL_NO_MASK];
+    if (!r->sentence) {
+        snprintf(oc->why, sizeof oc->why, "not a sentence-transformers model: there is no "
+                 "pooling step (BertModel's pooler reads [CLS] alone)");
+    } else {
+        rc = wrong_run(r, oc, run, tok, texts, B, &r->opt, RUN_POOL_NO_MASK, &ok, &bad,
+                       "pooling without mask");
+        run_free(&bad);
+        if (rc < 0)
+            goto fail;
+        int modes = bs_sbert_step_at(r->sbert, 0)->pooling;
+        char name[96];
+        bs_pooling_name(modes, name, sizeof name);
+        oc->changes_input = npad > 0 && modes != BS_POOLING_CLS;
+        if (rc == 0 && modes == BS_POOLING_CLS)
+            snprintf(oc->why, sizeof oc->why, "cls pooling takes position 0 alone: the mask "
+                     "changes nothing (hand-written mean pooling is where it matters)");
+        else if (rc == 0 && npad)
+            snprintf(oc->why, sizeof oc->why,
+                     "%s pooling without attention_mask counts the [PAD] positions' vectors "
+                     "as words: the %d padded sentence%s change%s (the pads dilute the "
+                     "average), rows without padding do not; the encoder itself had the mask",
+                     name, npad, npad == 1 ? "" : "s", npad == 1 ? "s" : "");
+        else if (rc == 0)
+            snprintf(oc->why, sizeof oc->why, "no sentence is padded here: every position is "
+                     "a token, so pooling with or without the mask is the same");
+    }
 
     r->ref = ok.batch;
     memset(&ok.batch, 0, sizeof ok.batch);
@@ -540,12 +594,15 @@ void brk_draw(app_grid *g, int x, int y, int w, int h, const brk_report *r, int 
                  "correct run: padding %s on the right, truncation %s, max_length %d; "
                  "Δ = largest |%s difference|",
                  bs_padding_name(r->opt.padding), bs_truncation_name(r->opt.truncation),
-                 r->opt.max_length, r->head == BS_HEAD_BASE ? "hidden" : "logit");
+                 r->opt.max_length, r->sentence              ? "sentence_embedding"
+                                    : r->head == BS_HEAD_BASE ? "hidden"
+                                                              : "logit");
         row += wrap(g, x, row, xm, imin(2, ym - row), line, ST_DIM);
     }
     if (row < ym)
         grid_printf(g, x, row++, xm, ST_BOLD, "  %-24s Δ max      %s", "switch",
-                    r->head == BS_HEAD_SEQ ? "labels that flip" : "token labels that flip");
+                    r->sentence ? "" : r->head == BS_HEAD_SEQ ? "labels that flip"
+                                                              : "token labels that flip");
     for (int i = 0; i < BRK_COUNT && row < ym; i++) {
         const brk_outcome *oc = &r->sw[i];
         int st = i == sel_switch ? ST_SELECT : ST_NORMAL;

@@ -1,12 +1,15 @@
 /*
  * breakit.h - "Break it": run the same batch the wrong way and show what changes
- * against the correct run. Five switches, each a mistake beginners make:
+ * against the correct run. Six switches, each a mistake beginners make:
  *   no attention mask      forward without attention_mask (pads become visible keys);
  *   left padding           pads before the text (BERT's absolute positions move);
  *   token_type_ids all 0   segment B reads as segment A;
  *   lower-casing off       an uncased model fed cased text (a tokenizer built with
  *                          do_lower_case=False on the same vocab);
- *   max_length K           truncation to a short max_length.
+ *   max_length K           truncation to a short max_length;
+ *   pooling without mask   a sentence-transformers model's pooling fed no
+ *                          attention_mask (the classic bug of hand-written mean
+ *                          pooling: the pads' vectors dilute the average).
  * For each: Δlogits (the largest |difference|, overall and per sentence), the labels that
  * flip (per sentence for a sequence head; per token for a token head, aligned by the
  * index of the token within its segment, [CLS]/[SEP]/[PAD] excluded), and one line on why.
@@ -19,7 +22,8 @@
  * The correct run is the user's options, with padding "longest" when padding is off (the
  * rows must share one tensor to compare; pads are masked, so the numbers are the same)
  * and padding on the right (the side Hugging Face uses for BERT). A base model compares
- * last_hidden_state (no labels to flip). Runs the model up to 6 times (the correct run and
+ * last_hidden_state (no labels to flip), a sentence-transformers model its
+ * sentence_embedding per sentence. Runs the model up to 7 times (the correct run and
  * one per switch): call it on demand (a key),
  * not on every keystroke.
  */
@@ -36,6 +40,7 @@ typedef enum {
     BRK_TYPES_ZERO,
     BRK_NO_LOWER,
     BRK_SHORT_MAX,
+    BRK_POOL_NO_MASK,
     BRK_COUNT
 } brk_switch;
 
@@ -71,6 +76,9 @@ typedef struct brk_report {
     int C;                /* labels, vocab (MLM) or hidden size (base) */
     int multi;            /* sigmoid scores (bs_head_score_fn): flips per label */
     int regression;       /* raw scores (problem_type regression): no labels to flip */
+    int sentence;         /* a sentence-transformers model: compares sentence_embedding,
+                             C = its width, per sentence */
+    const struct bs_sbert *sbert; /* its modules then; valid while the model lives */
     bs_batch ref;         /* the correct batch (owned) */
     bs_encode_options opt;/* options of the correct run */
     const bs_config *cfg; /* the model's (labels); valid while the model lives */

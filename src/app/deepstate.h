@@ -37,8 +37,8 @@ typedef struct deep_dims {
 
 void deep_state_init(deep_state *d);
 /* Applies one action of scope DEEP; returns -1 for any other action, else DEEP_REDRAW,
- * plus DEEP_COMPUTE when break it opens (its report is computed on demand: five
- * forward passes). */
+ * plus DEEP_COMPUTE when break it opens (its report is computed on demand: a
+ * forward pass per switch). */
 int deep_apply(deep_state *d, app_action a, const deep_dims *dims);
 /* Clamps the cursors to dims (call after a new result). Returns 1 if one moved. */
 int deep_clamp(deep_state *d, const deep_dims *dims);

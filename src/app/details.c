@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "app/pyview.h"
+#include "bertscope/sbert.h"
 
 /* Copies the sentences so the details outlive the job (the trace panel draws the text
  * its trace was made from, even after the sentences have changed again): one per batch
@@ -130,7 +131,14 @@ static void compute_python(app_details *d, const app_model *am, const app_model_
         .truncation_side = job->truncation_side, .pad_multiple = job->pad_multiple,
         .overflow = job->overflow, .stride = job->stride, .split_words = job->split_words,
         .qa = mr->qa, .qa_found = mr->qa_found, .qa_text = mr->qa_text,
+        .sbert = bs_model_sbert(am->model), .sbert_path = model_path,
     };
+    char tf_path[600]; /* the old layout keeps the BERT in 0_Transformer/ */
+    if (ps.sbert && bs_sbert_transformer_path(ps.sbert)[0]) {
+        snprintf(tf_path, sizeof tf_path, "%s/%s", model_path,
+                 bs_sbert_transformer_path(ps.sbert));
+        ps.model_path = tf_path;
+    }
     d->python = py_generate(&ps);
 }
 

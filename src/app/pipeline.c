@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "app/details.h"
+#include "bertscope/sbert.h"
 
 static void add_note(app_env *env, const char *fmt, const char *a, const bs_error *err)
 {
@@ -64,7 +65,13 @@ int app_env_add_path(app_env *env, const char *name, const char *path,
     bs_tokenizer *tok = NULL;
     bs_error terr = {0};
     const char *tok_dir = path;
-    if (!strncmp(path, "builtin:", 8) || bs_tokenizer_load(&tok, path, &terr) != BS_OK) {
+    char sub[1024];
+    const bs_sbert *sb = bs_model_sbert(model);
+    if (sb && bs_sbert_transformer_path(sb)[0]) { /* the old layout: 0_Transformer/ */
+        snprintf(sub, sizeof sub, "%s/%s", path, bs_sbert_transformer_path(sb));
+        tok_dir = sub;
+    }
+    if (!strncmp(path, "builtin:", 8) || bs_tokenizer_load(&tok, tok_dir, &terr) != BS_OK) {
         bs_error ferr = {0};
         if (!fallback_vocab_dir ||
             bs_tokenizer_load(&tok, fallback_vocab_dir, &ferr) != BS_OK) {
@@ -162,6 +169,7 @@ void app_result_free(app_result *r)
         free(m->topk_p);
         free(m->logits);
         free(m->attn);
+        free(m->sent);
         app_details_free(m->details);
     }
     if (r->brk) {
@@ -232,6 +240,10 @@ static int extract(app_model_result *mr, const bs_config *cfg, const bs_outputs 
                         memcpy(dst, src, (size_t)Tr * sizeof *dst);
                     }
     }
+    for (int b = 0; mr->sent && o->sentence_embedding && b < nb; b++)
+        memcpy(mr->sent + (size_t)ROW(b) * mr->sent_dim,
+               o->sentence_embedding + (size_t)b * mr->sent_dim,
+               (size_t)mr->sent_dim * sizeof *mr->sent);
     if (!o->logits)
         return 0;
     if (mr->logits) {
@@ -299,6 +311,7 @@ static void cache_clear(app_row_cache *c)
     free(c->r.topk_p);
     free(c->r.logits);
     free(c->r.attn);
+    free(c->r.sent);
     memset(c, 0, sizeof *c);
 }
 
@@ -328,6 +341,7 @@ static void copy_row(app_model_result *d, int Bd, int bd, const app_model_result
     COPY(topk_id, t * APP_TOPK);
     COPY(topk_p, t * APP_TOPK);
     COPY(logits, d->logits_rank == 2 ? c : t * c);
+    COPY(sent, (size_t)d->sent_dim);
 #undef COPY
     if (d->attn && s->attn) {
         size_t blk = (size_t)d->attn_A * t * t; /* one row's heads in one layer */
@@ -343,7 +357,8 @@ static int cache_fits(const app_row_cache *c, const bs_model *model, const app_m
 {
     return c && c->B > 0 && c->model == model && c->isa == bs_kernels_isa() &&
            c->T == mr->batch.T && c->ragged == mr->ragged &&
-           (!mr->logits || c->r.logits) && (!mr->attn || c->r.attn);
+           (!mr->logits || c->r.logits) && (!mr->attn || c->r.attn) &&
+           (!mr->sent || c->r.sent);
 }
 
 static int same_row(const app_row_cache *c, int cb, const bs_batch *b, int bb)
@@ -418,6 +433,7 @@ static void cache_store(app_row_cache *c, const bs_model *model, const app_model
     c->r.logits_rank = mr->logits_rank;
     c->r.attn_L = mr->attn_L;
     c->r.attn_A = mr->attn_A;
+    c->r.sent_dim = mr->sent_dim;
     if (dup_array(&c->ids, b->input_ids, bt * sizeof *c->ids) ||
         dup_array(&c->mask, b->attention_mask, bt * sizeof *c->mask) ||
         dup_array(&c->types, b->token_type_ids, bt * sizeof *c->types) ||
@@ -428,7 +444,9 @@ static void cache_store(app_row_cache *c, const bs_model *model, const app_model
         dup_array(&c->r.topk_id, mr->topk_id, bt * APP_TOPK * sizeof *mr->topk_id) ||
         dup_array(&c->r.topk_p, mr->topk_p, bt * APP_TOPK * sizeof *mr->topk_p) ||
         dup_array(&c->r.logits, mr->logits, nlog * sizeof *mr->logits) ||
-        dup_array(&c->r.attn, mr->attn, natt * sizeof *mr->attn) || !c->ids) {
+        dup_array(&c->r.attn, mr->attn, natt * sizeof *mr->attn) ||
+        dup_array(&c->r.sent, mr->sent, B * (size_t)mr->sent_dim * sizeof *mr->sent) ||
+        !c->ids) {
         cache_clear(c); /* out of memory: the next call computes every row */
         return;
     }
@@ -572,6 +590,13 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
                   : mr->logits_rank == 3 ? (size_t)b->B * (size_t)b->T * (size_t)C : 0;
     if (nlog > 0 && nlog <= APP_COPY_MAX)
         mr->logits = calloc(nlog, sizeof *mr->logits);
+    const bs_sbert *sb = bs_model_sbert(am->model);
+    if (sb) { /* small: (B, D) */
+        mr->sent_dim = bs_sbert_dim(sb);
+        mr->sent_max_len = bs_sbert_max_seq_length(sb);
+        if (!(mr->sent = calloc((size_t)b->B * (size_t)mr->sent_dim, sizeof *mr->sent)))
+            goto nomem;
+    }
     size_t natt = (size_t)cfg->num_layers * (size_t)b->B * (size_t)cfg->num_heads *
                   (size_t)b->T * (size_t)b->T;
     if (natt > 0 && natt <= APP_COPY_MAX) {
@@ -641,6 +666,10 @@ static bs_encode_options job_options(const app_model *am, const app_job *job)
     int maxpos = am->model ? bs_model_config(am->model)->max_position : 0;
     o.max_length = job->max_length > 0 ? job->max_length
                                        : bs_tokenizer_default_max_length(am->tok, maxpos);
+    /* a sentence-transformers model's own length: the one encode truncates to */
+    const bs_sbert *sb = am->model ? bs_model_sbert(am->model) : NULL;
+    if (sb && job->max_length <= 0 && bs_sbert_max_seq_length(sb) >= 0)
+        o.max_length = bs_sbert_max_seq_length(sb);
     o.truncation_side = job->truncation_side;
     o.pad_to_multiple_of = job->pad_multiple;
     o.return_overflowing_tokens = job->overflow;

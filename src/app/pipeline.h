@@ -120,6 +120,11 @@ typedef struct app_model_result {
     bs_qa_answer *qa;       /* (B) */
     int *qa_found;          /* (B) */
     char **qa_text;         /* (B) */
+    /* A sentence-transformers model (bertscope/sbert.h): each row's sentence_embedding,
+     * (B, sent_dim), as SentenceTransformer.encode returns it; NULL otherwise. */
+    float *sent;
+    int sent_dim;
+    int sent_max_len;       /* its max_seq_length (what encode() cuts to), -1 none */
     app_details *details;   /* the detail panels' data when the job asked for this model
                                (app_job.detail_model), else NULL; owned */
     int rows_run;           /* rows the forward pass computed: B, or fewer when the others

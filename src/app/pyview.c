@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bertscope/sbert.h"
 #include "bertscope/utf8.h"
 
 
@@ -112,6 +113,115 @@ static void call_args(sbuf *b, const py_spec *s, int with_padding)
         sb_printf(b, ", stride=%d, return_overflowing_tokens=True", s->stride);
     if (s->split_words)
         sb_lit(b, ", is_split_into_words=True");
+}
+
+/* One pooling mode as users write it with transformers on `h` (last_hidden_state) and
+ * `mask` (attention_mask.unsqueeze(-1).float()), as sentence-transformers' Pooling
+ * computes it. */
+static void pooling_code(sbuf *b, int mode, int B, int H)
+{
+    switch (mode) {
+    case BS_POOLING_CLS:
+        sb_printf(b, "emb = h[:, 0]  # the [CLS] position: torch.Size([%d, %d])\n", B, H);
+        break;
+    case BS_POOLING_MAX:
+        sb_printf(b, "emb = h.masked_fill(mask == 0, -1e9).max(dim=1).values  # pads can "
+                     "never win: torch.Size([%d, %d])\n", B, H);
+        break;
+    case BS_POOLING_MEAN_SQRT:
+        sb_printf(b, "emb = (h * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9).sqrt()"
+                     "  # torch.Size([%d, %d])\n", B, H);
+        break;
+    case BS_POOLING_WEIGHTED:
+        sb_lit(b, "w = mask * torch.arange(1, h.shape[1] + 1).view(1, -1, 1)  # position t "
+                  "weighs t + 1\n");
+        sb_printf(b, "emb = (h * w).sum(dim=1) / w.sum(dim=1).clamp(min=1e-9)  # "
+                     "torch.Size([%d, %d])\n", B, H);
+        break;
+    case BS_POOLING_LAST:
+        sb_lit(b, "last = batch[\"attention_mask\"].flip(1).argmax(dim=1)  # from the end\n");
+        sb_printf(b, "emb = h[torch.arange(h.shape[0]), h.shape[1] - 1 - last]  # the last "
+                     "real token: torch.Size([%d, %d])\n", B, H);
+        break;
+    default: /* mean */
+        sb_printf(b, "emb = (h * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)  "
+                     "# torch.Size([%d, %d])\n", B, H);
+        break;
+    }
+}
+
+/* A sentence-transformers model: SentenceTransformer(folder).encode, then the same
+ * embedding with transformers alone (the pooling by hand, with the mask; Dense from its
+ * weights; Normalize), and the mistake break it shows (the mean without the mask). */
+static void sbert_code(sbuf *b, const py_spec *s, const bs_batch *bt)
+{
+    const bs_sbert *sb = s->sbert;
+    int B = bt->B, H = s->cfg->hidden_size, D = bs_sbert_dim(sb);
+    char mods[256] = "";
+    for (int i = 0, at = 0; i < bs_sbert_steps(sb) && at < (int)sizeof mods; i++) {
+        const bs_sbert_step *st = bs_sbert_step_at(sb, i);
+        char name[96];
+        bs_pooling_name(st->pooling, name, sizeof name);
+        at += snprintf(mods + at, sizeof mods - (size_t)at, "%s%s", i ? ", " : "",
+                       st->kind == BS_SBERT_POOLING ? "Pooling "
+                       : st->kind == BS_SBERT_DENSE ? "Dense" : "Normalize");
+        if (st->kind == BS_SBERT_POOLING && at < (int)sizeof mods)
+            at += snprintf(mods + at, sizeof mods - (size_t)at, "%s", name);
+    }
+    sb_printf(b, "\n# A sentence-transformers folder (modules.json: %s): what\n"
+                 "# SentenceTransformer.encode returns\n"
+                 "from sentence_transformers import SentenceTransformer\n"
+                 "st_model = SentenceTransformer(", mods);
+    py_str(b, s->sbert_path, strlen(s->sbert_path));
+    sb_printf(b, ")\nembeddings = st_model.encode(texts, convert_to_tensor=True)  "
+                 "# torch.Size([%d, %d])\n", B, D);
+    sb_printf(b, "print(st_model.similarity(embeddings, embeddings))  # cosine, "
+                 "torch.Size([%d, %d])\n", B, B);
+    if (bs_sbert_max_seq_length(sb) >= 0)
+        sb_printf(b, "# encode() cuts each text to max_seq_length %d (truncation=True, "
+                     "max_length=%d)\n", bs_sbert_max_seq_length(sb),
+                  bs_sbert_max_seq_length(sb));
+    sb_lit(b, "\n# The same with transformers alone, on the outputs above:\n"
+              "h = outputs.last_hidden_state\n");
+    sb_printf(b, "mask = batch[\"attention_mask\"].unsqueeze(-1).float()  # torch.Size([%d, "
+                 "%d, 1])\n", B, bt->T);
+    for (int i = 0; i < bs_sbert_steps(sb); i++) {
+        const bs_sbert_step *st = bs_sbert_step_at(sb, i);
+        if (st->kind == BS_SBERT_POOLING) {
+            int single = 0;
+            for (int m = 1; m <= BS_POOLING_LAST; m <<= 1)
+                single += (st->pooling & m) != 0;
+            if (single == 1) {
+                pooling_code(b, st->pooling, B, H);
+            } else { /* Pooling concatenates its modes, in its forward's order */
+                sb_lit(b, "parts = []\n");
+                for (int m = 1; m <= BS_POOLING_LAST; m <<= 1)
+                    if (st->pooling & m) {
+                        pooling_code(b, m, B, H);
+                        sb_lit(b, "parts.append(emb)\n");
+                    }
+                sb_printf(b, "emb = torch.cat(parts, dim=1)  # torch.Size([%d, %d])\n", B,
+                          st->out);
+            }
+        } else if (st->kind == BS_SBERT_DENSE) {
+            sb_lit(b, "from safetensors.torch import load_file  # (torch.load for a "
+                      "pytorch_model.bin)\n");
+            sb_printf(b, "dense = torch.nn.Linear(%d, %d, bias=%s)  # %s/config.json\n",
+                      st->in, st->out, st->bias ? "True" : "False", st->path);
+            sb_printf(b, "dense.load_state_dict({k.removeprefix(\"linear.\"): v for k, v in "
+                         "load_file(\"%s/%s/model.safetensors\").items()})\n",
+                      s->sbert_path, st->path);
+            sb_printf(b, "emb = torch.nn.%s()(dense(emb))  # torch.Size([%d, %d])\n",
+                      st->activation, B, st->out);
+        } else {
+            sb_printf(b, "emb = torch.nn.functional.normalize(emb, p=2, dim=1)  # unit "
+                         "length: torch.Size([%d, %d])\n", B, st->in);
+        }
+    }
+    if (bs_sbert_step_at(sb, 0)->pooling & (BS_POOLING_MEAN | BS_POOLING_MEAN_SQRT |
+                                           BS_POOLING_WEIGHTED | BS_POOLING_MAX))
+        sb_lit(b, "# Not h.mean(dim=1): without the mask the [PAD] positions are averaged in\n"
+                  "# (break it, v, shows by how much)\n");
 }
 
 /* How to read a sequence classifier's logits: every row, one per sentence. Inside the
@@ -368,6 +478,8 @@ char *py_generate(const py_spec *s)
     }
     if (s->head == BS_HEAD_SEQ)
         seq_right_way(&b, bt->B);
+    if (s->sbert)
+        sbert_code(&b, s, bt);
     if (s->head == BS_HEAD_NSP)
         sb_printf(&b, "\n# Index 0 says B follows A (isNext), 1 that B is a random sentence "
                       "(notNext)\npred = outputs.logits.softmax(dim=-1)  # torch.Size([%d, 2])\n"

@@ -55,6 +55,12 @@ typedef struct py_spec {
     const bs_qa_answer *qa;
     const int *qa_found;
     char *const *qa_text;
+    /* A sentence-transformers model (bertscope/sbert.h): its folder, as
+     * SentenceTransformer takes it (model_path is then its Transformer's folder); the
+     * encode() call and the same embedding in plain transformers follow the model's
+     * code. NULL otherwise. */
+    const struct bs_sbert *sbert;
+    const char *sbert_path;
 } py_spec;
 
 /* Rows of the batch that the article's filter keeps (attention_mask all ones). */

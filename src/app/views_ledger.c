@@ -9,11 +9,12 @@
 #include <string.h>
 
 #include "app/sbuf.h"
+#include "bertscope/sbert.h"
 
 #define LEDGER_MAX_ROWS 40
 
 typedef struct dimv {
-    char sym; /* B T H A D I C V L, or '1' */
+    char sym; /* B T H A D I C V L, P (pooled: H per pooling mode), E (embedding), or '1' */
     int v;
 } dimv;
 
@@ -23,6 +24,8 @@ typedef struct ledger_row {
     int n;
     dimv d[5];
     const char *note;
+    int sbert_mid; /* a sentence-transformers module before the last: the compact form
+                      leaves it out first */
 } ledger_row;
 
 static void put_dims(app_grid *g, int *x, int y, int xmax, const ledger_row *row,
@@ -54,9 +57,43 @@ static void put_dims(app_grid *g, int *x, int y, int xmax, const ledger_row *row
             rows[nr].n = (int)(sizeof tmp_ / sizeof tmp_[0]);                         \
             memcpy(rows[nr].d, tmp_, sizeof tmp_);                                    \
             rows[nr].note = NULL;                                                     \
+            rows[nr].sbert_mid = 0;                                                   \
             nr++;                                                                     \
         }                                                                             \
     } while (0)
+
+/* One module after the BERT: the pooling, which reads last_hidden_state (B, T, H) with
+ * attention_mask (B, T) (cls alone ignores the mask), a Dense layer or Normalize. */
+static int sbert_row(ledger_row *rows, int nr, const bs_sbert_step *s, dimv dB)
+{
+    static const struct {
+        int modes;
+        const char *name;
+    } pools[] = {
+        {BS_POOLING_MEAN, "mean pool + mask"}, {BS_POOLING_CLS, "cls pooling"},
+        {BS_POOLING_MAX, "max pool + mask"}, {BS_POOLING_MEAN_SQRT, "mean/√n + mask"},
+        {BS_POOLING_WEIGHTED, "wmean + mask"}, {BS_POOLING_LAST, "last tok + mask"},
+    };
+    static const struct {
+        const char *act, *name;
+    } dense[] = {{"Tanh", "Dense + tanh"}, {"Identity", "Dense"}, {"ReLU", "Dense + relu"},
+                 {"Sigmoid", "Dense + sigmoid"}, {"GELU", "Dense + gelu"}};
+    const char *name = "Normalize (L2)";
+    if (s->kind == BS_SBERT_POOLING) {
+        name = "pooling + mask"; /* several modes, concatenated */
+        for (size_t k = 0; k < sizeof pools / sizeof pools[0]; k++)
+            if (s->pooling == pools[k].modes)
+                name = pools[k].name;
+        ROW(name, 0, dB, ((dimv){s->out == s->in ? 'H' : 'P', s->out}));
+    } else {
+        for (size_t k = 0; s->kind == BS_SBERT_DENSE && k < sizeof dense / sizeof dense[0]; k++)
+            if (!strcmp(s->activation, dense[k].act))
+                name = dense[k].name;
+        ROW(name, 0, dB, ((dimv){s->kind == BS_SBERT_DENSE || s->out != s->in ? 'E' : 'H',
+                                 s->out}));
+    }
+    return nr;
+}
 
 static int build_ledger(ledger_row *rows, const app_state *st, const app_env *env,
                         char *layer_title, size_t lt_size)
@@ -100,6 +137,11 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
     ROW("last_hidden_state", 0, dB, dT, dH);
     if (bs_model_has_pooler(m->model))
         ROW("pooler_output", 0, dB, dH);
+    const bs_sbert *sb = bs_model_sbert(m->model);
+    for (int i = 0; sb && i < bs_sbert_steps(sb); i++) { /* sentence-transformers' modules */
+        nr = sbert_row(rows, nr, bs_sbert_step_at(sb, i), dB);
+        rows[nr - 1].sbert_mid = i + 1 < bs_sbert_steps(sb);
+    }
     if (mr && mr->logits_rank == 2) /* next-sentence prediction: 2 classes, fixed */
         ROW("logits", 0, dB, ((dimv){mr->head == BS_HEAD_NSP ? '2' : 'C', mr->logits_shape[1]}));
     else if (mr && mr->head == BS_HEAD_QA) { /* qa_outputs, then logits.split(1, dim=-1) */
@@ -112,10 +154,11 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
     return nr;
 }
 
+#define SBERT_MID "" /* the empty name stands for every row with sbert_mid */
 /* Rows of the compact ledger, in the order they are dropped when the paragraph does
  * not fit: the encoder's inside first, the input and the logits never. */
 static const char *const compact_drop[] = {"attention probs", "pooler_output", "embeddings",
-                                           "last_hidden_state"};
+                                           "last_hidden_state", SBERT_MID};
 #define COMPACT_DROPS (int)(sizeof compact_drop / sizeof compact_drop[0])
 
 /* Lines a flow of these words takes at width w (as flow_add breaks them), after a
@@ -153,7 +196,7 @@ static int compact_kept(const ledger_row *row, const char *layer_title, int drop
         !strcmp(row->name, "position_ids"))
         return 0; /* the masks and position ids are (B, T) like input_ids */
     for (int k = 0; k < drops; k++)
-        if (!strcmp(row->name, compact_drop[k]))
+        if (!compact_drop[k][0] ? row->sbert_mid : !strcmp(row->name, compact_drop[k]))
             return 0;
     return 1;
 }

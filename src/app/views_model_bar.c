@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "bertscope/sbert.h"
+
 static const char *head_words(bs_head h)
 {
     switch (h) {
@@ -94,7 +96,9 @@ void model_bar_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
                 x = grid_printf(g, x + 1, y, right, ST_DIM, "%s",
                                 c->id2label && c->id2label[k] ? c->id2label[k] : "?");
         } else {
-            grid_printf(g, x + 2, y, right, ST_NORMAL, "%s", head_words(h));
+            /* a sentence-transformers folder: BertModel, then its modules */
+            grid_printf(g, x + 2, y, right, ST_NORMAL, "%s",
+                        bs_model_sbert(m->model) ? "sentence embedding" : head_words(h));
         }
     }
     if (r.h <= env->n)

@@ -59,6 +59,16 @@ const char *qa_logit_text(const app_model_result *mr, size_t at, int end, char *
 int qa_draw_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
                   const app_model_result *mr);
 #define QA_ROW_LINES 4 /* pieces, start, end, answer */
+/* The predictions of a sentence-transformers model (views_sim.c): sentence_embedding's
+ * shape and the modules that made it, then the cosine similarity of every two
+ * sentences as a heatmap (a shade and the value per cell). Returns 1 when not every
+ * sentence fits. */
+int sim_draw_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
+                   const app_model_result *mr);
+#define SIM_EXTRA_LINES 3 /* title, the embedding line, the column heads */
+/* The first row longer than the model's max_seq_length (SentenceTransformer.encode
+ * would cut it; the interface truncates only when asked), or -1. */
+int sim_rows_longer(const app_model_result *mr);
 
 /* A per-token head's labels, which widen the columns they share with the token grid. */
 typedef struct pred_labels {

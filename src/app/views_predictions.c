@@ -269,6 +269,8 @@ static int draw_one_pred(app_grid *g, rect r, const app_state *st, const app_env
         return draw_token_preds(g, r, st, m, mr);
     if (mr->head == BS_HEAD_QA)
         return qa_draw_preds(g, r, st, m, mr);
+    if (mr->sent)
+        return sim_draw_preds(g, r, st, m, mr);
     panel_title(g, r, m->name, 0, "no head");
     if (r.h > 1)
         grid_printf(g, r.x + 1, r.y + 1, r.x + r.w, ST_DIM,
@@ -290,6 +292,8 @@ static int model_pred_want(const app_state *st, int i, int narrow)
     }
     if (mr->head == BS_HEAD_QA)
         return 1 + QA_ROW_LINES * (narrow ? 1 : B);
+    if (mr->sent)
+        return SIM_EXTRA_LINES + B + (sim_rows_longer(mr) >= 0);
     return 2;
 }
 
@@ -319,6 +323,8 @@ static int model_pred_need(const app_state *st, int i)
         return 3;
     if (mr->head == BS_HEAD_QA)
         return 1 + QA_ROW_LINES;
+    if (mr->sent) /* the matrix of two sentences at least */
+        return SIM_EXTRA_LINES + imin(B, 2) + (sim_rows_longer(mr) >= 0);
     return 2;
 }
 

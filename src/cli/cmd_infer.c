@@ -789,24 +789,6 @@ static cJSON *sbert_json(const bs_sbert *sb)
     return j;
 }
 
-/* util.cos_sim: each row normalized (F.normalize, eps 1e-12), then their dot products;
- * e is (n, D), sim (n, n). */
-static void cosine_matrix(const float *e, int n, int D, float *sim)
-{
-    for (int i = 0; i < n; i++)
-        for (int k = 0; k < n; k++) {
-            double dot = 0, a = 0, b = 0;
-            for (int d = 0; d < D; d++) {
-                dot += (double)e[(size_t)i * D + d] * e[(size_t)k * D + d];
-                a += (double)e[(size_t)i * D + d] * e[(size_t)i * D + d];
-                b += (double)e[(size_t)k * D + d] * e[(size_t)k * D + d];
-            }
-            a = sqrt(a) < 1e-12 ? 1e-12 : sqrt(a);
-            b = sqrt(b) < 1e-12 ? 1e-12 : sqrt(b);
-            sim[(size_t)i * n + k] = (float)(dot / (a * b));
-        }
-}
-
 /* "similarity": {"function": "cosine", "lines": [...], "matrix": [[...]]} of e (n, D)
  * into obj;
  * *sim (n x n floats, the caller frees it after emit) holds the matrix. */
@@ -816,7 +798,7 @@ static int add_similarity(cJSON *obj, tensor_list *tl, const float *e, const lon
     *sim = malloc((size_t)n * n * sizeof **sim + 1);
     if (!*sim)
         return -1;
-    cosine_matrix(e, n, D, *sim);
+    bs_cosine_similarity(e, n, D, *sim);
     obj = cJSON_AddObjectToObject(obj, "similarity");
     cJSON_AddStringToObject(obj, "function", "cosine");
     cJSON *ls = cJSON_AddArrayToObject(obj, "lines");

@@ -245,6 +245,22 @@ const float *bs_sbert_embed(const bs_sbert *s, const float *tok, const int32_t *
     return cur;
 }
 
+void bs_cosine_similarity(const float *e, int n, int D, float *sim)
+{
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < n; k++) {
+            double dot = 0, a = 0, b = 0;
+            for (int d = 0; d < D; d++) {
+                dot += (double)e[(size_t)i * D + d] * e[(size_t)k * D + d];
+                a += (double)e[(size_t)i * D + d] * e[(size_t)i * D + d];
+                b += (double)e[(size_t)k * D + d] * e[(size_t)k * D + d];
+            }
+            a = sqrt(a) < 1e-12 ? 1e-12 : sqrt(a);
+            b = sqrt(b) < 1e-12 ? 1e-12 : sqrt(b);
+            sim[(size_t)i * n + k] = (float)(dot / (a * b));
+        }
+}
+
 /* ------------------------------------------------------------------------ loading */
 
 /* dir/name (dir alone for an empty name) into buf of PATH_MAX; 0 when it does not fit. */
@@ -278,6 +294,18 @@ static bs_status read_json(const char *path, cJSON **out, bs_error *err)
     return BS_OK;
 }
 
+/* A module's config.json: a JSON object. */
+static bs_status read_object(const char *path, cJSON **out, bs_error *err)
+{
+    bs_status s = read_json(path, out, err);
+    if (s == BS_OK && !cJSON_IsObject(*out)) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        return bs_fail(err, BS_ERR_INPUT, "%s: expected an object", path);
+    }
+    return s;
+}
+
 /* A whole number in [lo, hi]. */
 static bs_status json_int(const cJSON *v, const char *file, const char *key, int lo, int hi,
                           int *out, bs_error *err)
@@ -296,13 +324,9 @@ static bs_status read_pooling(module *md, const char *path, int H, bs_warnings *
                               bs_error *err)
 {
     cJSON *j;
-    bs_status s = read_json(path, &j, err);
+    bs_status s = read_object(path, &j, err);
     if (s)
         return s;
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        return bs_fail(err, BS_ERR_INPUT, "%s: expected an object", path);
-    }
     int modes = BS_POOLING_MEAN, dim = -1;
     const char *by_name = NULL;
     for (const cJSON *v = j->child; v && !s; v = v->next) {
@@ -457,13 +481,9 @@ static bs_status read_dense(module *md, const char *dir, const char *cfg_path, i
                             bs_error *err)
 {
     cJSON *j;
-    bs_status s = read_json(cfg_path, &j, err);
+    bs_status s = read_object(cfg_path, &j, err);
     if (s)
         return s;
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        return bs_fail(err, BS_ERR_INPUT, "%s: expected an object", cfg_path);
-    }
     int in = -1, out = -1, bias = 1, act = -1;
     const char *act_name = NULL;
     for (const cJSON *v = j->child; v && !s; v = v->next) {
