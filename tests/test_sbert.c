@@ -310,6 +310,26 @@ static void test_pooling_mode_string(void **state)
     bs_model_free(m);
 }
 
+/* What encode() does beyond the modules and bertscope does not, said. */
+static void test_prompt_and_similarity_warned(void **state)
+{
+    bs_model *m = load_ok(variant("mean", "config_sentence_transformers.json",
+                                  "{\"prompts\": {\"query\": \"query: \"}, "
+                                  "\"default_prompt_name\": \"query\", "
+                                  "\"similarity_fn_name\": \"dot\"}"), NULL);
+    const bs_warnings *w = bs_model_warnings(m);
+    assert_int_equal(w->count, 2);
+    assert_string_equal(w->items[0], "config_sentence_transformers.json names a default "
+                        "prompt ('query': \"query: \") that SentenceTransformer.encode puts "
+                        "before every text; bertscope does not: write it at the start of each "
+                        "sentence");
+    assert_string_equal(w->items[1], "config_sentence_transformers.json sets "
+                        "similarity_fn_name 'dot' (what model.similarity computes); "
+                        "bertscope's similarity is cosine");
+    assert_non_null(bs_model_sbert(m));
+    bs_model_free(m);
+}
+
 /* A head asked for replaces the pipeline, with a warning saying so. */
 static void test_other_head_warns(void **state)
 {
@@ -349,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_unknown_modules_refused),
         cmocka_unit_test(test_bad_module_configs_refused),
         cmocka_unit_test(test_pooling_mode_string),
+        cmocka_unit_test(test_prompt_and_similarity_warned),
         cmocka_unit_test(test_other_head_warns),
     };
     return cmocka_run_group_tests(tests, make_tmp, remove_tmp);

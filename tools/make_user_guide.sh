@@ -57,8 +57,7 @@ cannot build yet (BertForMultipleChoice) is an error whose hint names `--head ba
 another family's class with `"model_type": "bert"` (DistilBertForSequenceClassification)
 names the BERT head of the same kind. Every warning transformers would print on loading
 (weights not used, weights newly initialised, BertForPreTraining loaded as its
-masked-LM half, a sentence-transformers folder whose pooling is not built) is shown in
-the model bar and on the x page.
+masked-LM half) is shown in the model bar and on the x page.
 
 A question-answering checkpoint (BertForQuestionAnswering, `--head qa`) reads each
 sentence as a question, a tab (`b` makes a pair), then the context. Its predictions
@@ -71,6 +70,31 @@ with its score, tokens and characters; the sentence shows the answer marked in i
 context. The ledger splits logits (B, T, 2) into start_logits and end_logits (B, T), and
 the Python pane loads AutoModelForQuestionAnswering and calls the pipeline.
 `bertscope infer --pair` prints the same answer per line (`--top-k K` for K of them).
+
+A sentence-transformers folder (one with `modules.json`, such as all-MiniLM-L6-v2's)
+loads as `SentenceTransformer(folder)` loads it: its BERT as BertModel, then the modules
+listed after it, Pooling (cls, max, mean, mean_sqrt_len_tokens, weightedmean,
+lasttoken), Dense and Normalize (any other module type is refused by name). The ledger
+continues past last_hidden_state with them: the pooling reads (B, T, H) and the
+attention_mask (B, T) and gives (B, H), a Dense layer (B, E) with E its out_features,
+Normalize keeps the shape.
+The predictions panel gives sentence_embedding's shape and the cosine similarity of
+every two sentences of the batch (`util.cos_sim`), a shade and the value per cell
+(█ from .8, ▓ .6, ▒ .4, ░ .2). `encode()` cuts every text to `max_seq_length`
+(sentence_bert_config.json); the interface truncates only when `t` asks (max_length is
+then max_seq_length) and says when a sentence is longer. Break it adds "pooling without
+mask": the classic hand-written `last_hidden_state.mean(dim=1)`, where the pads' vectors
+dilute the average of the padded sentences. The Python pane writes
+`SentenceTransformer(folder).encode(texts)` and the same embedding with transformers
+alone (the pooling by hand, with the mask). `bertscope infer` prints each line's
+`sentence_embedding` and its norm, cuts lines to max_seq_length as encode does
+(`--truncation` / `--max-length` override it), and `--similarity` adds a last line with
+the cosine matrix of the lines (here the tiny test folder of the source tree):
+
+```
+$ bertscope infer -m tests/fixtures/sbert/mean --similarity <tests/fixtures/sbert/mean/input.txt | tail -1
+{"similarity":{"function":"cosine","lines":[1,2,3],"matrix":[[1, 0.952088058, 0.722610235],[0.952088058, 1, 0.548708916],[0.722610235, 0.548708916, 1]]}}
+```
 
 A next-sentence-prediction checkpoint (BertForNextSentencePrediction, `--head nsp`)
 reads A<TAB>B sentences and gives logits (B, 2) from the pooled [CLS] vector: index 0
@@ -232,7 +256,8 @@ cap python 120 40 'sentences "This is a positive sentence." "This is another sen
 cat <<'EOF'
 
 **Break it** (`B`): the same batch run the wrong ways — no attention mask, left padding,
-token_type_ids all 0, lower-casing off, a short max_length — against the correct run:
+token_type_ids all 0, lower-casing off, a short max_length, and for a sentence-transformers
+model its pooling without the mask — against the correct run:
 the largest logit difference, the labels that flip, and why. `S`/`R` pick a switch,
 `z`/`Z` scroll its sentences. It runs on the worker thread, never on the typing path.
 

@@ -50,6 +50,8 @@ typedef struct bs_sbert_step {
     int pooling;          /* BS_POOLING_* flags (pooling) */
     int bias;             /* dense: has a bias */
     char activation[64];  /* dense: "Tanh", "Identity", ... (the class's own name) */
+    char weights[32];     /* dense: the file its weights came from, "model.safetensors" or
+                             "pytorch_model.bin" */
 } bs_sbert_step;
 
 typedef struct bs_sbert bs_sbert;

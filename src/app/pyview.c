@@ -181,6 +181,7 @@ static void sbert_code(sbuf *b, const py_spec *s, const bs_batch *bt)
         sb_printf(b, "# encode() cuts each text to max_seq_length %d (truncation=True, "
                      "max_length=%d)\n", bs_sbert_max_seq_length(sb),
                   bs_sbert_max_seq_length(sb));
+    int imported = 0; /* load_file */
     sb_lit(b, "\n# The same with transformers alone, on the outputs above:\n"
               "h = outputs.last_hidden_state\n");
     sb_printf(b, "mask = batch[\"attention_mask\"].unsqueeze(-1).float()  # torch.Size([%d, "
@@ -204,13 +205,14 @@ static void sbert_code(sbuf *b, const py_spec *s, const bs_batch *bt)
                           st->out);
             }
         } else if (st->kind == BS_SBERT_DENSE) {
-            sb_lit(b, "from safetensors.torch import load_file  # (torch.load for a "
-                      "pytorch_model.bin)\n");
+            int bin = !strcmp(st->weights, "pytorch_model.bin");
+            if (!bin && !imported++)
+                sb_lit(b, "from safetensors.torch import load_file\n");
             sb_printf(b, "dense = torch.nn.Linear(%d, %d, bias=%s)  # %s/config.json\n",
                       st->in, st->out, st->bias ? "True" : "False", st->path);
             sb_printf(b, "dense.load_state_dict({k.removeprefix(\"linear.\"): v for k, v in "
-                         "load_file(\"%s/%s/model.safetensors\").items()})\n",
-                      s->sbert_path, st->path);
+                         "%s(\"%s/%s/%s\"%s).items()})\n", bin ? "torch.load" : "load_file",
+                      s->sbert_path, st->path, st->weights, bin ? ", weights_only=True" : "");
             sb_printf(b, "emb = torch.nn.%s()(dense(emb))  # torch.Size([%d, %d])\n",
                       st->activation, B, st->out);
         } else {

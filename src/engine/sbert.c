@@ -429,6 +429,8 @@ static bs_status read_dense_weights(module *md, const char *dir, bs_error *err)
     bs_status s = bs_read_file(path, MAX_DENSE_FILE, &buf, &len, err);
     if (s)
         return s;
+    snprintf(md->info.weights, sizeof md->info.weights, "%s",
+             torch ? "pytorch_model.bin" : "model.safetensors");
     bs_safetensors st = {0};
     s = torch ? bs_tb_parse(&st, buf, len, "pytorch_model.bin", err)
               : bs_st_parse(&st, buf, len, err);
@@ -571,6 +573,37 @@ static bs_status read_transformer_config(bs_sbert *s, const char *dir, bs_error 
     return BS_OK;
 }
 
+/* config_sentence_transformers.json: what encode() and similarity() do beyond the
+ * modules, said where bertscope does otherwise. A default prompt is put before every
+ * text by encode() (bertscope adds none); a similarity function other than cosine is
+ * what model.similarity() computes (bertscope shows cosine). */
+static bs_status read_st_config(const char *dir, bs_warnings *warns, bs_error *err)
+{
+    char path[PATH_MAX];
+    if (!join(path, dir, "config_sentence_transformers.json") || !bs_file_exists(path))
+        return BS_OK;
+    cJSON *j;
+    bs_status s = read_json(path, &j, err);
+    if (s)
+        return s;
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "default_prompt_name");
+    const cJSON *prompts = cJSON_GetObjectItemCaseSensitive(j, "prompts");
+    const cJSON *sim = cJSON_GetObjectItemCaseSensitive(j, "similarity_fn_name");
+    if (cJSON_IsString(name)) {
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(prompts, name->valuestring);
+        s = bs_warn(warns, "config_sentence_transformers.json names a default prompt ('%.40s'"
+                    ": \"%.80s\") that SentenceTransformer.encode puts before every text; "
+                    "bertscope does not: write it at the start of each sentence",
+                    name->valuestring, cJSON_IsString(p) ? p->valuestring : "");
+    }
+    if (!s && cJSON_IsString(sim) && strcmp(sim->valuestring, "cosine"))
+        s = bs_warn(warns, "config_sentence_transformers.json sets similarity_fn_name '%.40s' "
+                    "(what model.similarity computes); bertscope's similarity is cosine",
+                    sim->valuestring);
+    cJSON_Delete(j);
+    return s ? bs_fail(err, BS_ERR_NOMEM, "out of memory") : BS_OK;
+}
+
 static const char *const type_prefix = "sentence_transformers.models.";
 
 /* A "path" of modules.json as a folder under the model's: relative, no "..". */
@@ -702,6 +735,11 @@ bs_status bs_sbert_load(bs_model **out, const char *dir, const bs_load_options *
         return s;
     }
     sb->dim = width;
+    if ((s = read_st_config(dir, &m->warnings, err))) {
+        bs_sbert_free(sb);
+        bs_model_free(m);
+        return s;
+    }
     if (bs_model_head(m) != BS_HEAD_BASE) {
         /* the head asked for replaces SentenceTransformer's pipeline */
         bs_sbert_free(sb);
