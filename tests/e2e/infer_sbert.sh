@@ -57,6 +57,16 @@ fi
 if [ "$(jq -c .input_ids "$TMP/row3")" = "[2,13,27,23,3]" ]; then ok "--max-length 5 cuts to 5"
 else fail "--max-length: $(cat "$TMP/row3")"; fi
 
+# --bucket runs the lines shortest first (here 2, 1, 3): the matrix stays in input order
+"$BIN" infer -m "$D" --max-length 20 --similarity <"$D/input.txt" 2>/dev/null | tail -1 \
+    >"$TMP/sim_plain"
+"$BIN" infer -m "$D" --max-length 20 --similarity --bucket 4 --batch-size 1 \
+    <"$D/input.txt" 2>/dev/null | tail -1 >"$TMP/sim_bucket"
+if [ -s "$TMP/sim_plain" ] && cmp -s "$TMP/sim_plain" "$TMP/sim_bucket" &&
+        jq -e '.similarity.matrix[0][1] != .similarity.matrix[0][2]' "$TMP/sim_plain" >/dev/null
+then ok "--similarity with --bucket: the same matrix, lines in input order"
+else fail "--bucket similarity: $(cat "$TMP/sim_bucket") vs $(cat "$TMP/sim_plain")"; fi
+
 # --similarity needs a sentence-transformers model
 "$BIN" infer -m tests/fixtures/ref/infer_seq --similarity </dev/null >/dev/null 2>"$TMP/err2"
 rc=$?
