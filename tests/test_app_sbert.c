@@ -93,6 +93,19 @@ static void test_embeddings_are_pytorchs(void **unused)
     assert_float_equal(sim[1], want_sim[1], 1e-5);
     assert_float_equal(sim[0], 1.0f, 1e-6);
     assert_int_equal(sim_rows_longer(mr), 1);
+    /* an edit of sentence 3 runs it alone; the others' embeddings come from the row
+     * cache, still PyTorch's */
+    static const char *const edited[] = {"Dogs like playing!", "The cat sat on the mat.",
+                                         "The dog sat on a mat."};
+    size_t lens[3] = {18, 23, 21};
+    assert_int_equal(app_state_set_lines(&s.st, edited, lens, 3), 0);
+    app_headless_refresh(&s);
+    mr = app_front_result(&s.st);
+    assert_true(mr->ok_forward);
+    assert_int_equal(mr->rows_run, 1);
+    if (tensor_check("cached sentence_embedding", mr->sent, want + 16, 16, 1e-4f, dims, 1,
+                     NULL))
+        fail();
     free(want);
     free(want_sim);
     app_headless_free(&s);
