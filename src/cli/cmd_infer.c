@@ -160,7 +160,7 @@ static void usage(FILE *f)
         "                     {\"similarity\": {\"function\": \"cosine\", \"lines\",\n"
         "                     \"matrix\"}}, the cosine similarity of every two lines'\n"
         "                     sentence embeddings (util.cos_sim), at most %d lines; in\n"
-        "                     json, in the document\n"
+        "                     json, in each document, of its rows\n"
         "  -t N               engine threads (default: all cores)\n"
         "  --seed S           seed for newly initialised heads and random models\n"
         "\n"
@@ -316,6 +316,13 @@ static int parse_args(int argc, char **argv, infer_opts *o)
     if (o->bucket && o->format == FORMAT_JSON) {
         cli_errorf("--bucket needs --format jsonl (a json document keeps its rows in order)");
         return see_help();
+    }
+    if (o->similarity && o->format == FORMAT_JSON && o->enc.padding == BS_PAD_NONE) {
+        cli_errorf("--similarity with --format json needs the lines in one document, and "
+                   "--padding none makes a document of each line");
+        fputs("hint: leave --padding none out, or use --format jsonl (its last line holds "
+              "the matrix of every line)\n", stderr);
+        return -EXIT_USAGE;
     }
     if (o->similarity && o->enc.return_overflowing_tokens) {
         cli_errorf("--similarity compares lines: it does not go with "

@@ -74,6 +74,14 @@ if [ $rc -eq 2 ] && grep -q "is not a sentence-transformers model" "$TMP/err2"; 
     ok "--similarity on a classifier is refused (exit 2)"
 else fail "--similarity on a classifier: rc $rc, $(cat "$TMP/err2")"; fi
 
+# json with --padding none makes a document per line: a matrix of one is refused
+"$BIN" infer -m "$D" --format json --padding none --similarity </dev/null >/dev/null \
+    2>"$TMP/err3"
+rc=$?
+if [ $rc -eq 2 ] && grep -q "needs the lines in one document" "$TMP/err3"; then
+    ok "--similarity --format json --padding none is refused (exit 2)"
+else fail "json + padding none: rc $rc, $(cat "$TMP/err3")"; fi
+
 # the json format: one document with every row's embedding and the matrix
 "$BIN" infer -m "$D" --format json --similarity <"$D/input.txt" >"$TMP/doc.json" 2>/dev/null
 jq -r '.sentence_embedding[][]' "$TMP/doc.json" >"$TMP/emb2.got"
