@@ -38,6 +38,11 @@
 #define LLVMFuzzerTestOneInput fuzz_safetensors_one
 #include "../tests/fuzz/fuzz_safetensors.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_sbert_one
+#define LLVMFuzzerInitialize fuzz_sbert_init
+#include "../tests/fuzz/fuzz_sbert.c"
+#undef LLVMFuzzerTestOneInput
+#undef LLVMFuzzerInitialize
 #define LLVMFuzzerTestOneInput fuzz_session_one
 #include "../tests/fuzz/fuzz_session.c"
 #undef LLVMFuzzerTestOneInput
@@ -73,6 +78,7 @@ static const target targets[] = {
     {"fuzz_config", NULL, fuzz_config_one},
     {"fuzz_model", NULL, fuzz_model_one},
     {"fuzz_safetensors", NULL, fuzz_safetensors_one},
+    {"fuzz_sbert", fuzz_sbert_init, fuzz_sbert_one},
     {"fuzz_session", NULL, fuzz_session_one},
     {"fuzz_tokconfig", fuzz_tokconfig_init, fuzz_tokconfig_one},
     {"fuzz_tokenizer", fuzz_tokenizer_init, fuzz_tokenizer_one},
