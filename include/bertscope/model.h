@@ -156,7 +156,8 @@ typedef struct bs_model bs_model;
 
 /* path is a Hugging Face folder (config.json + model.safetensors), or a config.json
  * alone (a shape-only model with seeded random weights and a warning), or a
- * model.safetensors (its sibling config.json is read).
+ * model.safetensors (its sibling config.json is read). A folder with modules.json is a
+ * sentence-transformers model: its BERT and the modules after it (bertscope/sbert.h).
  * Head: opt->head, else config.architectures[0], else guessed from the tensors; labels
  * asked for (opt->num_labels) on a checkpoint without a classifier give a seq head.
  * Head weights the file lacks (or a classifier of another size than opt->num_labels)
@@ -236,7 +237,7 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
 /* Valid until the next bs_forward or bs_run_free. */
 const bs_outputs *bs_run_outputs(const bs_run *run);
 /* 1 when every output row of a pass at (B, T) on this run (hidden states, attention,
- * pooled output, logits) is bit-identical to the same row's outputs in a pass at (1, T)
+ * pooled output, logits, sentence embedding) is bit-identical to the same row's outputs in a pass at (1, T)
  * or at any (B', T) with B' <= B: batch rows never interact in BERT, and the kernels this
  * run would use sum in an order independent of the number of rows. 0 when some layer
  * would change kernel with the row count (B x T above 128 rows while T alone is not, a

@@ -796,9 +796,9 @@ static cJSON *sbert_json(const bs_sbert *sb)
     return j;
 }
 
-/* "similarity": {"function": "cosine", "lines": [...], "matrix": [[...]]} of e (n, D)
- * into obj;
- * *sim (n x n floats, the caller frees it after emit) holds the matrix. */
+/* Adds "similarity": {"function": "cosine", "lines": [...], "matrix": [[...]]} of e
+ * (n, D) to obj; the matrix is streamed from *sim (n x n floats), which the caller frees
+ * after emit. Returns 0, or -1 out of memory. */
 static int add_similarity(cJSON *obj, tensor_list *tl, const float *e, const long *lines,
                           int n, int D, float **sim)
 {
@@ -902,6 +902,15 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
         cJSON_AddItemToObject(shapes, "logits", shape_json(out->logits_shape, out->logits_rank));
     int bd[2] = {B, out->sentence_dim};
     float *sim = NULL;
+    if (o->similarity && B > MAX_SIMILARITY) {
+        cJSON_Delete(doc);
+        scratch_free(&s);
+        cli_errorf("--similarity compares at most %d lines, and this document has %d rows",
+                   MAX_SIMILARITY, B);
+        fprintf(stderr, "hint: --batch-size N makes a document (and a matrix) of every N "
+                        "lines\n");
+        return EXIT_USAGE;
+    }
     if (out->sentence_embedding) { /* SentenceTransformer.encode's output */
         cJSON_AddItemToObject(shapes, "sentence_embedding", shape_json(bd, 2));
         cJSON_AddItemToObject(doc, "sentence_embedding",
@@ -1685,8 +1694,11 @@ static int keep_for_similarity(model_ctx *c, const float *e, int D, long lineno)
                         "fewer lines\n");
         return EXIT_USAGE;
     }
-    if (!c->sim && (!(c->sim = malloc((size_t)MAX_SIMILARITY * D * sizeof *c->sim)) ||
-                    !(c->sim_lines = malloc(MAX_SIMILARITY * sizeof *c->sim_lines)))) {
+    if (!c->sim)
+        c->sim = malloc((size_t)MAX_SIMILARITY * D * sizeof *c->sim);
+    if (!c->sim_lines)
+        c->sim_lines = malloc(MAX_SIMILARITY * sizeof *c->sim_lines);
+    if (!c->sim || !c->sim_lines) {
         cli_errorf("out of memory");
         return EXIT_FAIL;
     }

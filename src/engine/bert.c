@@ -29,9 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bertscope/sbert.h"
 #include "engine/kernels.h"
 #include "engine/model_internal.h"
-#include "bertscope/sbert.h"
 #include "engine/pool.h"
 
 /* Hard bounds on one forward pass, far above any real use, so that every size below

@@ -74,6 +74,15 @@ if [ $rc -eq 2 ] && grep -q "is not a sentence-transformers model" "$TMP/err2"; 
     ok "--similarity on a classifier is refused (exit 2)"
 else fail "--similarity on a classifier: rc $rc, $(cat "$TMP/err2")"; fi
 
+# the matrix is bounded: line 1001 is refused, after the rows before it
+awk 'BEGIN { for (i = 0; i < 1001; i++) print "The cat sat." }' >"$TMP/many.txt"
+"$BIN" infer -m "$D" --similarity <"$TMP/many.txt" >"$TMP/many.out" 2>"$TMP/err4"
+rc=$?
+if [ $rc -eq 2 ] && grep -q "at most 1000 lines (line 1001 is one more)" "$TMP/err4" &&
+        ! grep -q '"similarity"' "$TMP/many.out"; then
+    ok "--similarity stops at line 1001 (exit 2, no matrix)"
+else fail "--similarity cap: rc $rc, $(cat "$TMP/err4")"; fi
+
 # json with --padding none makes a document per line: a matrix of one is refused
 "$BIN" infer -m "$D" --format json --padding none --similarity </dev/null >/dev/null \
     2>"$TMP/err3"
