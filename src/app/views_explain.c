@@ -6,6 +6,8 @@
 
 #include <stdio.h>
 
+#include "bertscope/sbert.h"
+
 /* "1, 2 and 5" or "2–10 and 12": every row, runs of four or more as ranges, so no
  * sentence is left out; cut with "…" only past the buffer. */
 static void list_rows(char *out, size_t size, const int *idx, int n)
@@ -83,6 +85,16 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
         else /* the token-classification recipe: first piece of each word */
             flow_add(f, "; [CLS], [SEP], [PAD] and a word's later ## pieces are labelled "
                         "-100 (in parentheses).", ST_NORMAL);
+    } else if (mr->ok_forward && mr->sent && fm->model) {
+        /* a sentence-transformers model: Pooling (Dense, Normalize) after the BERT; cls
+         * pooling alone reads position 0 and no mask */
+        const bs_sbert_step *pool = bs_sbert_step_at(bs_model_sbert(fm->model), 0);
+        flow_addf(f, ST_NORMAL, " %s → sentence_embedding (%d, %d): one vector per %s, %s.",
+                  nb, b->B, mr->sent_dim, per_row,
+                  pool && pool->pooling == BS_POOLING_CLS
+                      ? "the [CLS] position's vector of last_hidden_state"
+                      : "pooled from last_hidden_state with the attention_mask, so a padded "
+                        "sentence's [PAD] positions count for nothing");
     } else if (mr->ragged) {
         flow_addf(f, ST_NORMAL, " %s → one input_ids (1, Tᵢ) per sentence: one "
                   "column per position.", nb);
