@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bertscope/labels.h"
 #include "bertscope/tokenizer.h"
@@ -308,6 +309,13 @@ int cmd_tokenize(int argc, char **argv)
     bs_tokenizer *tok;
     bs_error err = {0};
     bs_status st = bs_tokenizer_load(&tok, path, &err);
+    char modules[4096 + 16];
+    snprintf(modules, sizeof modules, "%s/modules.json", path);
+    if (st != BS_OK && model && access(modules, F_OK) == 0)
+        /* sentence-transformers before v1 kept the BERT and its tokenizer in a subfolder */
+        bs_hint(&err, "'%s' has modules.json: a sentence-transformers folder of the layout "
+                "before v1 keeps its BERT and tokenizer in the Transformer's subfolder "
+                "(0_Transformer/): pass that folder", path);
     if (st != BS_OK) {
         cli_error(&err);
         return cli_exit_code(st);

@@ -67,6 +67,19 @@ if [ -s "$TMP/sim_plain" ] && cmp -s "$TMP/sim_plain" "$TMP/sim_bucket" &&
 then ok "--similarity with --bucket: the same matrix, lines in input order"
 else fail "--bucket similarity: $(cat "$TMP/sim_bucket") vs $(cat "$TMP/sim_plain")"; fi
 
+# the layout before v1: the BERT and its tokenizer in 0_Transformer/
+cp -r tests/fixtures/sbert/old_layout "$TMP/old"
+cp "$D/vocab.txt" "$D/tokenizer_config.json" "$TMP/old/0_Transformer/"
+if echo "Dogs like playing!" | "$BIN" infer -m "$TMP/old" 2>/dev/null | sed -n 2p |
+        jq -e '.input_ids == [2, 10, 38, 30, 36, 39, 19, 3] and
+               (.sentence_embedding | length) == 16' >/dev/null; then
+    ok "old layout: the tokenizer and BERT of 0_Transformer/, the modules of the folder"
+else fail "old layout infer"; fi
+echo "x" | "$BIN" tokenize -m "$TMP/old" >/dev/null 2>"$TMP/err5"
+if grep -q "pass that folder" "$TMP/err5"; then
+    ok "tokenize on the old layout says where the tokenizer is"
+else fail "tokenize old layout: $(cat "$TMP/err5")"; fi
+
 # --similarity needs a sentence-transformers model
 "$BIN" infer -m tests/fixtures/ref/infer_seq --similarity </dev/null >/dev/null 2>"$TMP/err2"
 rc=$?
