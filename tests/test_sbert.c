@@ -125,6 +125,7 @@ static void test_lasttoken_left_padded(void **state) { check_case("lasttoken", 1
 static void test_several_modes_left_padded(void **state) { check_case("multi", 1); }
 static void test_dense_normalize(void **state) { check_case("dense", 3); }
 static void test_two_dense_from_bin(void **state) { check_case("dense_bin", 3); }
+static void test_dense_f16_gelu(void **state) { check_case("dense_f16", 2); }
 static void test_old_layout(void **state) { check_case("old_layout", 2); }
 
 /* What the interface's ledger and infer's description read. */
@@ -363,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_several_modes_left_padded),
         cmocka_unit_test(test_dense_normalize),
         cmocka_unit_test(test_two_dense_from_bin),
+        cmocka_unit_test(test_dense_f16_gelu),
         cmocka_unit_test(test_old_layout),
         cmocka_unit_test(test_steps_describe_the_pipeline),
         cmocka_unit_test(test_mean_without_mask_dilutes_padded_rows),

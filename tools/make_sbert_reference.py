@@ -55,6 +55,9 @@ CASES = [
                            Dense(H, 12, bias=False, activation="Identity"),
                            Dense(12, 6, activation="ReLU")], "right",
      {"dense_format": "bin"}),
+    # Dense weights stored as F16 (widened at load, as the BERT's are)
+    ("dense_f16", lambda: [Pooling(H, pooling_mode="max"), Dense(H, 8, activation="GELU")],
+     "right", {"dense_dtype": "F16"}),
     # the layout of sentence-transformers before v1: the BERT in 0_Transformer/
     ("old_layout", lambda: [Pooling(H), Normalize()], "right",
      {"transformer_path": "0_Transformer"}),
@@ -92,6 +95,10 @@ def main():
         mr.reinit(bert, gen)
         modules = build()
         reseed_modules(modules, gen)
+        if opts.get("dense_dtype") == "F16":  # the reference runs on the stored values
+            with torch.no_grad():
+                for p in (p for m in modules for p in m.parameters()):
+                    p.copy_(p.half().float())
         d = os.path.join(out, name)
         hf = {}
         if name == "mean":

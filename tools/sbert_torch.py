@@ -143,15 +143,17 @@ def encode(bert, modules, ids, mask, types):
 
 
 def write_st_folder(folder, bert, modules, max_seq_length=None, do_lower_case=False,
-                    transformer_path="", dense_format="safetensors", **hf):
+                    transformer_path="", dense_format="safetensors", dense_dtype="F32", **hf):
     """A folder as SentenceTransformer.save writes it: the Transformer at the root (or in
     transformer_path, the old layout), each other module in "<idx>_<Class>", modules.json
     with idx/name/path/type, sentence_bert_config.json, config_sentence_transformers.json.
+    dense_format "bin" writes Dense weights with torch.save, dense_dtype "F16"/"BF16"
+    stores them narrower (the caller rounds them first, so the reference sees the same).
     hf: write_hf_folder's arguments (vocab_path, tokenizer_config)."""
     os.makedirs(folder, exist_ok=True)
     tdir = os.path.join(folder, transformer_path)
     bt.write_hf_folder(tdir, bert, **hf)
-    with open(os.path.join(tdir, "sentence_bert_config.json"), "w") as f:
+    with open(os.path.join(tdir, "sentence_bert_config.json"), "w") as f:  # Module.save_config
         json.dump({"max_seq_length": max_seq_length, "do_lower_case": do_lower_case}, f,
                   indent=4)
     entries = [{"idx": 0, "name": "0", "path": transformer_path,
@@ -168,7 +170,7 @@ def write_st_folder(folder, bert, modules, max_seq_length=None, do_lower_case=Fa
             if dense_format == "bin":
                 torch.save(sd, os.path.join(d, "pytorch_model.bin"))
             else:
-                bt.save_safetensors(os.path.join(d, "model.safetensors"), sd)
+                bt.save_safetensors(os.path.join(d, "model.safetensors"), sd, dense_dtype)
         entries.append({"idx": idx, "name": str(idx), "path": path,
                         "type": "sentence_transformers.models." + type(mod).__name__})
     with open(os.path.join(folder, "modules.json"), "w") as f:
