@@ -45,7 +45,8 @@ static int teardown_pool(void **state)
 
 typedef struct {
     int B, T, L, H, A;
-    char head[8];
+    int choices; /* multiple choice: K; B counts the flattened rows, examples x K */
+    char head[16];
     int32_t *ids, *mask, *types; /* (B, T) */
     float *hidden, *attn, *pooled, *logits;
     float *start, *end; /* (B, T) question answering's split logits */
@@ -104,6 +105,8 @@ static void load_ref(ref_case *rc, const char *dir)
     rc->H = cJSON_GetObjectItem(man, "H")->valueint;
     rc->A = cJSON_GetObjectItem(man, "A")->valueint;
     snprintf(rc->head, sizeof rc->head, "%s", cJSON_GetObjectItem(man, "head")->valuestring);
+    const cJSON *k = cJSON_GetObjectItem(man, "choices");
+    rc->choices = cJSON_IsNumber(k) ? k->valueint : 0;
     const cJSON *files = cJSON_GetObjectItem(man, "files"), *f;
     cJSON_ArrayForEach(f, files)
     {
@@ -209,7 +212,17 @@ static void check_case(const char *name)
         snprintf(what, sizeof what, "%s: pooler output", name);
         check_tensor(what, o->pooled, rc.pooled, (size_t)rc.B * rc.H, pdims, 2);
     }
-    if (rc.logits) {
+    if (rc.logits && rc.choices) {
+        /* BertForMultipleChoice's (B, K) logits are the engine's (B*K, 1), row-major */
+        assert_non_null(o->logits);
+        assert_int_equal(o->logits_rank, 2);
+        assert_int_equal(o->logits_shape[0], rc.B);
+        assert_int_equal(o->logits_shape[1], 1);
+        assert_int_equal(rc.logits_shape[0] * rc.choices, rc.B);
+        assert_int_equal(rc.logits_shape[1], rc.choices);
+        snprintf(what, sizeof what, "%s: logits (B, K)", name);
+        check_tensor(what, o->logits, rc.logits, (size_t)rc.B, rc.logits_shape, 2);
+    } else if (rc.logits) {
         assert_non_null(o->logits);
         assert_int_equal(o->logits_rank, rc.logits_rank);
         size_t n = 1;
@@ -257,6 +270,7 @@ REF_CASE(pair)
 REF_CASE(act_gelu_new)
 REF_CASE(qa)
 REF_CASE(nsp)
+REF_CASE(mc)
 REF_CASE(act_relu)
 REF_CASE(act_silu)
 REF_CASE(long)
@@ -624,6 +638,7 @@ int main(void)
         cmocka_unit_test(test_bert_long_matches_pytorch),
         cmocka_unit_test(test_bert_qa_matches_pytorch),
         cmocka_unit_test(test_bert_nsp_matches_pytorch),
+        cmocka_unit_test(test_bert_mc_matches_pytorch),
         cmocka_unit_test(test_bert_portable_path_matches_pytorch),
         cmocka_unit_test(test_bert_padded_row_matches_its_unpadded_run),
         cmocka_unit_test(test_bert_missing_mask_changes_padded_rows),

@@ -675,6 +675,42 @@ static void test_load_next_sentence_head(void **state)
     assert_int_equal(bs_model_warnings(f->m)->count, 0);
 }
 
+/* BertForMultipleChoice: the pooler and classifier Linear(H, 1), whatever num_labels
+ * says; softmax over each example's choices. A classifier of another size is another
+ * head's, and labels asked for do not apply. */
+static void test_load_multiple_choice_head(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    st_add_f32(&f->b, "classifier.weight", 1, H, NULL);
+    st_add_f32(&f->b, "classifier.bias", 1, 0, NULL);
+    assert_int_equal(load(f, "\"architectures\": [\"BertForMultipleChoice\"]", NULL), BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_MC);
+    assert_true(bs_model_has_pooler(f->m));
+    assert_false(bs_model_random_head(f->m));
+    assert_int_equal(f->m->classifier.out, 1);
+    assert_int_equal(bs_model_warnings(f->m)->count, 0);
+    assert_int_equal(bs_head_score_fn(bs_model_config(f->m), BS_HEAD_MC), BS_SCORE_SOFTMAX);
+    /* config.json's two default labels do not size it */
+    assert_int_equal(bs_model_config(f->m)->num_labels, 2);
+
+    bs_load_options lo = bs_load_defaults();
+    lo.num_labels = 4;
+    lo.head = BS_HEAD_MC;
+    assert_int_equal(load(f, NULL, &lo), BS_ERR_INPUT);
+    assert_non_null(strstr(f->err.msg, "num_labels does not apply"));
+
+    /* a sequence classifier's (2, H) read as multiple choice */
+    st_remove(&f->b, "classifier.weight");
+    st_remove(&f->b, "classifier.bias");
+    st_add_f32(&f->b, "classifier.weight", 2, H, NULL);
+    st_add_f32(&f->b, "classifier.bias", 2, 0, NULL);
+    lo.num_labels = 0;
+    assert_int_equal(load(f, NULL, &lo), BS_ERR_INPUT);
+    assert_non_null(strstr(f->err.msg, "'classifier.weight': expected shape [1, 8]"));
+    assert_non_null(strstr(f->err.hint, "Linear(hidden_size, 1)"));
+}
+
 /* Hugging Face's Auto classes: model_type picks the family, architectures the head. A
  * head bertscope cannot build is an error naming the --head that works, not a quiet
  * BertModel with predictions null. */
@@ -684,7 +720,7 @@ static void test_load_unbuildable_head_is_an_error_naming_the_head(void **state)
     add_bert(f, st_bert_defaults());
     st_add_f32(&f->b, "qa_outputs.weight", 2, H, NULL);
     st_add_f32(&f->b, "qa_outputs.bias", 2, 0, NULL);
-    static const char *const heads[] = {"BertForMultipleChoice"};
+    static const char *const heads[] = {"BertForCausalLM"};
     for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
         char extra[128], want[256];
         snprintf(extra, sizeof extra, "\"architectures\": [\"%s\"]", heads[i]);
@@ -698,7 +734,7 @@ static void test_load_unbuildable_head_is_an_error_naming_the_head(void **state)
     /* With the head asked for, the encoder loads and the head's weights are listed. */
     bs_load_options lo = bs_load_defaults();
     lo.head = BS_HEAD_BASE;
-    assert_int_equal(load(f, "\"architectures\": [\"BertForMultipleChoice\"]", &lo), BS_OK);
+    assert_int_equal(load(f, "\"architectures\": [\"BertForCausalLM\"]", &lo), BS_OK);
     assert_int_equal(bs_model_head(f->m), BS_HEAD_BASE);
     const bs_warnings *w = bs_model_warnings(f->m);
     assert_int_equal(w->count, 1);
@@ -1402,6 +1438,7 @@ int main(void)
         T(test_load_unbuildable_head_is_an_error_naming_the_head),
         T(test_load_question_answering_head),
         T(test_load_next_sentence_head),
+        T(test_load_multiple_choice_head),
         T(test_load_num_labels_resizes_classifier),
         T(test_load_num_labels_override_matches),
         T(test_load_error_wrong_shape),

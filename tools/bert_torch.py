@@ -17,8 +17,10 @@ API (all plain functions and nn.Modules; /usr/bin/python3 has torch 1.13 + numpy
     model = BertForSequenceClassification(cfg)   # or BertModel, BertForTokenClassification,
                                                  #    BertForMaskedLM (decoder tied to E),
                                                  #    BertForQuestionAnswering,
-                                                 #    BertForNextSentencePrediction
+                                                 #    BertForNextSentencePrediction,
+                                                 #    BertForMultipleChoice
     out = model(input_ids, attention_mask=None, token_type_ids=None)
+                           # BertForMultipleChoice: each of them (B, K, T), logits (B, K)
     out.logits             # (B, C) / (B, T, C) / (B, T, V) / QA (B, T, 2); absent for BertModel
     out.start_logits, out.end_logits   # BertForQuestionAnswering: (B, T) each
     out.last_hidden_state  # (B, T, H)
@@ -425,6 +427,29 @@ class BertForNextSentencePrediction(BertPreTrainedModel):
         return out
 
 
+class BertForMultipleChoice(BertPreTrainedModel):
+    """classifier = Linear(H, 1) on the pooled output, as modeling_bert.py: the inputs
+    (B, K, T) are flattened to (B*K, T) with view(-1, T), BertModel runs on those rows
+    (so hidden_states and pooler_output are (B*K, ...)), and the (B*K, 1) logits are
+    viewed back as (B, K), one score per choice. num_labels plays no part."""
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.bert = BertModel(config)
+        drop = getattr(config, "classifier_dropout", None)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob if drop is None else drop)
+        self.classifier = nn.Linear(config.hidden_size, 1)
+        self.post_init()
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        num_choices = input_ids.shape[1]
+        flat = lambda t: t.view(-1, t.size(-1)) if t is not None else None  # noqa: E731
+        out = self.bert(flat(input_ids), flat(attention_mask), flat(token_type_ids))
+        logits = self.classifier(self.dropout(out.pooler_output))
+        out.logits = logits.view(-1, num_choices)
+        return out
+
+
 class BertPredictionHeadTransform(nn.Module):
     def __init__(self, config):
         super().__init__()
@@ -484,6 +509,7 @@ ARCHITECTURES = {
     "BertForMaskedLM": BertForMaskedLM,
     "BertForQuestionAnswering": BertForQuestionAnswering,
     "BertForNextSentencePrediction": BertForNextSentencePrediction,
+    "BertForMultipleChoice": BertForMultipleChoice,
 }
 
 # ------------------------------------------------------------------------ safetensors

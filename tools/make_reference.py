@@ -12,6 +12,10 @@ For each case, tests/fixtures/ref/<case>/ gets:
   manifest.json                    {"B", "T", "L", "H", "A", "head", "dtype", "files":
                                     {name: shape}} so the C test needs no numpy format
 
+A multiple-choice case (CHOICES) runs the model on (B, K, T) inputs: its B is the B*K
+flattened rows (the ids and every activation are of those rows), its manifest says
+"choices": K and its logits.bin is BertForMultipleChoice's (B, K).
+
 The weights are re-drawn with larger scales than HF's initializer (std 0.02 would make
 every attention row nearly uniform and every layer nearly the identity, which a wrong
 mask or a swapped transpose could pass). For F16/BF16 cases the reference is computed
@@ -68,7 +72,14 @@ CASES = [
     ("qa", bt.BertForQuestionAnswering, {}, "F32", None, (2, 12), [12, 9], [6, 4]),
     # sentence pairs, one padded: cls.seq_relationship on the pooled output
     ("nsp", bt.BertForNextSentencePrediction, {}, "F32", None, (3, 11), [11, 8, 6], [5, 3, 2]),
+    # 2 examples x 3 choices = 6 (prompt, choice) rows, padded: classifier (1, H) on the
+    # pooled output, logits (2, 3)
+    ("mc", bt.BertForMultipleChoice, {}, "F32", None, (6, 10), [10, 8, 7, 9, 10, 6],
+     [3, 2, 3, 4, 5, 2]),
 ]
+
+# cases whose rows are K choices of each example (B above counts rows: examples x K)
+CHOICES = {"mc": 3}
 
 
 def reinit(model, gen):
@@ -337,8 +348,12 @@ def main():
         model = bt.load_hf_folder(d)  # the weights as stored (F16/BF16 widened)
         c = model.config
         ids, mask, types = make_inputs(gen, c.vocab_size, B, T, lengths, pair_b)
+        K = CHOICES.get(name)
         with torch.no_grad():
-            o = model(ids, mask, types)
+            if K:  # (examples, K, T), as a multiple-choice collator stacks them
+                o = model(*(t.view(B // K, K, T) for t in (ids, mask, types)))
+            else:
+                o = model(ids, mask, types)
         files = {}
 
         def put(fname, t, npdtype="<f4"):
@@ -354,7 +369,8 @@ def main():
             put("pooled.bin", o.pooler_output)
         head = {bt.BertModel: "base", bt.BertForSequenceClassification: "seq",
                 bt.BertForTokenClassification: "tok", bt.BertForMaskedLM: "mlm",
-                bt.BertForQuestionAnswering: "qa", bt.BertForNextSentencePrediction: "nsp"}[cls]
+                bt.BertForQuestionAnswering: "qa", bt.BertForNextSentencePrediction: "nsp",
+                bt.BertForMultipleChoice: "mc"}[cls]
         if o.logits is not None:
             put("logits.bin", o.logits)
         if getattr(o, "start_logits", None) is not None:
@@ -362,6 +378,8 @@ def main():
             put("end_logits.bin", o.end_logits)
         man = dict(B=B, T=T, L=c.num_hidden_layers, H=c.hidden_size, A=c.num_attention_heads,
                    head=head, dtype=dtype, hidden_act=c.hidden_act, files=files)
+        if K:
+            man["choices"] = K
         with open(os.path.join(d, "manifest.json"), "w") as f:
             json.dump(man, f, indent=1, sort_keys=True)
             f.write("\n")

@@ -177,8 +177,7 @@ static size_t round_up(size_t n) /* floats, to whole RUN_ALIGN */
 
 static int head_has_pooler(const bs_model *m)
 {
-    return m->has_pooler &&
-           (m->head == BS_HEAD_SEQ || m->head == BS_HEAD_NSP || m->head == BS_HEAD_BASE);
+    return m->has_pooler && (bs_head_pooled(m->head) || m->head == BS_HEAD_BASE);
 }
 
 static size_t logits_per_row(const bs_model *m)
@@ -186,6 +185,7 @@ static size_t logits_per_row(const bs_model *m)
     switch (m->head) {
     case BS_HEAD_SEQ:
     case BS_HEAD_NSP:
+    case BS_HEAD_MC:
     case BS_HEAD_TOK: return (size_t)m->classifier.out;
     case BS_HEAD_MLM: return (size_t)m->cfg.vocab_size;
     case BS_HEAD_QA: return 2;
@@ -206,7 +206,7 @@ static size_t run_floats(const bs_model *m, size_t B, size_t T)
     const bs_config *c = &m->cfg;
     size_t L = (size_t)c->num_layers, H = (size_t)c->hidden_size, A = (size_t)c->num_heads;
     size_t I = (size_t)c->intermediate_size, BT = B * T;
-    size_t rows = m->head == BS_HEAD_SEQ || m->head == BS_HEAD_NSP ? B : BT;
+    size_t rows = bs_head_pooled(m->head) ? B : BT;
     double need = (double)(L + 1) * BT * H + (double)L * B * A * T * T + 6.0 * BT * H +
                   (double)BT * I + (double)BT + (double)B * H + (double)rows * logits_per_row(m) +
                   (double)qa_floats(m, BT) +
@@ -224,7 +224,7 @@ static void carve(bs_run *r, size_t B, size_t T)
     const bs_config *c = &r->m->cfg;
     size_t L = (size_t)c->num_layers, H = (size_t)c->hidden_size, A = (size_t)c->num_heads;
     size_t I = (size_t)c->intermediate_size, BT = B * T;
-    size_t rows = r->m->head == BS_HEAD_SEQ || r->m->head == BS_HEAD_NSP ? B : BT;
+    size_t rows = bs_head_pooled(r->m->head) ? B : BT;
     float *p = r->mem;
 #define TAKE(ptr, n) (ptr = p, p += round_up(n))
     TAKE(r->hidden, (L + 1) * BT * H);
@@ -274,9 +274,8 @@ bs_status bs_run_create(bs_run **out, const bs_model *m, bs_pool *pool, bs_error
     *out = NULL;
     if (!m)
         return bs_fail(err, BS_ERR_INTERNAL, "no model given to bs_run_create");
-    if (((m->head == BS_HEAD_SEQ || m->head == BS_HEAD_NSP) && !m->has_pooler) ||
-        ((m->head == BS_HEAD_SEQ || m->head == BS_HEAD_TOK || m->head == BS_HEAD_QA ||
-          m->head == BS_HEAD_NSP) &&
+    if ((bs_head_pooled(m->head) && !m->has_pooler) ||
+        ((bs_head_pooled(m->head) || m->head == BS_HEAD_TOK || m->head == BS_HEAD_QA) &&
          !m->classifier.w) ||
         (m->head == BS_HEAD_MLM && (!m->mlm_decoder || !m->mlm_dense.w)))
         return bs_fail(err, BS_ERR_INTERNAL, "model head '%s' is missing its weights",
@@ -522,6 +521,7 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
     switch (m->head) {
     case BS_HEAD_SEQ: /* classifier(pooled) */
     case BS_HEAD_NSP: /* cls.seq_relationship(pooled) */
+    case BS_HEAD_MC:  /* classifier(pooled) on the flattened (B*K) rows: (B*K, 1) */
         linear(run, run->logits, run->pooled, (size_t)B, H, &m->classifier, BS_K_NONE);
         o->logits_rank = 2;
         o->logits_shape[0] = B;
@@ -613,6 +613,7 @@ double bs_forward_flops(const bs_config *cfg, bs_head head, int B, int T)
     case BS_HEAD_TOK: f += 2.0 * b * t * H * C; break;
     case BS_HEAD_QA: f += 2.0 * b * t * H * 2.0; break;
     case BS_HEAD_NSP: f += 2.0 * b * H * H + 2.0 * b * H * 2.0; break;
+    case BS_HEAD_MC: f += 2.0 * b * H * H + 2.0 * b * H; break; /* b = examples x K */
     case BS_HEAD_MLM: f += 2.0 * b * t * (H * H + H * V); break;
     default: break;
     }
