@@ -25,7 +25,9 @@ infer_seq/ and infer_mlm/ add vocab.txt, tokenizer_config.json, input.txt (the s
 tests/e2e/infer.sh) and the ids, mask and logits PyTorch gives for it; infer_qa/ the same
 for question<TAB>context lines (tests/e2e/infer_qa.sh), with start_logits.bin,
 end_logits.bin and expected.json, the answers tools/qa_pipeline.py picks; infer_nsp/ for
-A<TAB>B lines and next-sentence logits (tests/e2e/infer_nsp.sh).
+A<TAB>B lines and next-sentence logits (tests/e2e/infer_nsp.sh); infer_mc/ for
+prompt<TAB>choice lines, 3 to an example, and multiple-choice logits (B, K)
+(tests/e2e/infer_mc.sh).
 
 usage: tools/make_reference.py [OUTDIR]   (default tests/fixtures/ref; deterministic)
 """
@@ -328,6 +330,50 @@ def make_infer_nsp_case(out, seed):
         "infer_nsp", "BertForNextSentencePrediction", len(rows), T))
 
 
+# 2 examples of 3 choices; the second's prompts differ inside it, which the model takes
+# as given (each row is its own (prompt, choice) pair)
+INFER_MC_LINES = [("the cat sat on the mat.", "the dog ran!"),
+                  ("the cat sat on the mat.", "it was a good movie."),
+                  ("the cat sat on the mat.", "hello"),
+                  ("i like it.", "it was very bad, and not good."),
+                  ("i like it.", "what a good film!"),
+                  ("i like this movie.", "the cat is not good.")]
+INFER_MC_K = 3
+
+
+def make_infer_mc_case(out, seed):
+    """infer_mc/: a multiple-choice model, prompt<TAB>choice lines (K = 3 a example),
+    and the ids (B*K, T), padded to the longest of all rows as run_swag.py's collator
+    pads, and the logits (B, K) PyTorch gives for them, for tests/e2e/infer_mc.sh."""
+    gen = torch.Generator().manual_seed(seed)
+    cfg = dict(SMALL, hidden_size=16, intermediate_size=32, max_position_embeddings=32)
+    model = bt.BertForMultipleChoice(bt.BertConfig(**cfg)).eval()
+    reinit(model, gen)
+    d = os.path.join(out, "infer_mc")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "vocab.txt"), "w") as f:
+        f.write("\n".join(INFER_VOCAB) + "\n")
+    bt.write_hf_folder(d, model, tokenizer_config={"do_lower_case": True})
+    rows = [(wordpiece(a), wordpiece(b)[1:]) for a, b in INFER_MC_LINES]  # B without [CLS]
+    N, K = len(rows), INFER_MC_K
+    T = max(len(a) + len(b) for a, b in rows)
+    ids = torch.zeros(N, T, dtype=torch.int64)
+    mask = torch.zeros(N, T, dtype=torch.int64)
+    types = torch.zeros(N, T, dtype=torch.int64)
+    for r, (a, b) in enumerate(rows):
+        ids[r, :len(a) + len(b)] = torch.tensor(a + b)
+        mask[r, :len(a) + len(b)] = 1
+        types[r, len(a):len(a) + len(b)] = 1
+    with torch.no_grad():  # {k: v.view(B, K, -1)}, as the multiple-choice examples do
+        o = model(ids.view(N // K, K, T), mask.view(N // K, K, T), types.view(N // K, K, T))
+    dump(os.path.join(d, "ids.bin"), ids, "<i4")
+    dump(os.path.join(d, "logits.bin"), o.logits, "<f4")
+    with open(os.path.join(d, "input.txt"), "w") as f:
+        f.write("".join("%s\t%s\n" % ab for ab in INFER_MC_LINES))
+    print("%-13s %-30s F32  B=%d K=%d T=%d (infer end-to-end)" % (
+        "infer_mc", "BertForMultipleChoice", N // K, K, T))
+
+
 def dump(path, t, dtype):
     t.detach().contiguous().numpy().astype(dtype).tofile(path)
 
@@ -391,6 +437,7 @@ def main():
                     dict(hidden_size=16, intermediate_size=32), 98)
     make_infer_qa_case(out, 97)
     make_infer_nsp_case(out, 96)
+    make_infer_mc_case(out, 95)
 
 
 if __name__ == "__main__":
