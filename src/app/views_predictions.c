@@ -114,6 +114,11 @@ static void draw_bar(app_grid *g, int x, int y, int xmax, float p, int width)
     }
 }
 
+void panel_bar(app_grid *g, int x, int y, int xmax, float p, int width)
+{
+    draw_bar(g, x, y, xmax, p, width);
+}
+
 /* How a pooled head's table fits: one column per class (a bar and the probability),
  * the class names above (a header line, when rows_wanted rows fit under it) or on
  * every row (inline), and the winning class in a column of its own when there is room
@@ -269,6 +274,8 @@ static int draw_one_pred(app_grid *g, rect r, const app_state *st, const app_env
         return draw_token_preds(g, r, st, m, mr);
     if (mr->head == BS_HEAD_QA)
         return qa_draw_preds(g, r, st, m, mr);
+    if (mr->head == BS_HEAD_MC)
+        return mc_draw_preds(g, r, st, m, mr);
     panel_title(g, r, m->name, 0, "no head");
     if (r.h > 1)
         grid_printf(g, r.x + 1, r.y + 1, r.x + r.w, ST_DIM,
@@ -290,6 +297,8 @@ static int model_pred_want(const app_state *st, int i, int narrow)
     }
     if (mr->head == BS_HEAD_QA)
         return 1 + QA_ROW_LINES * (narrow ? 1 : B);
+    if (mr->head == BS_HEAD_MC && mr->choices > 0) /* a line per example and per choice */
+        return 1 + (narrow ? 1 + mr->choices : B / mr->choices + B);
     return 2;
 }
 
@@ -319,6 +328,8 @@ static int model_pred_need(const app_state *st, int i)
         return 3;
     if (mr->head == BS_HEAD_QA)
         return 1 + QA_ROW_LINES;
+    if (mr->head == BS_HEAD_MC && mr->choices > 0) /* one example and its choices */
+        return 2 + imin(mr->choices, 4);
     return 2;
 }
 
