@@ -294,6 +294,29 @@ def make_infer_qa_case(out, seed):
         "infer_qa", "BertForQuestionAnswering", len(rows), T, [e["answer"] for e in expected]))
 
 
+def write_infer_folder(d, model):
+    """An end-to-end case's folder: the model with INFER_VOCAB as its vocab.txt."""
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "vocab.txt"), "w") as f:
+        f.write("\n".join(INFER_VOCAB) + "\n")
+    bt.write_hf_folder(d, model, tokenizer_config={"do_lower_case": True})
+
+
+def pair_batch(lines):
+    """ids, mask and token types (N, T) of (A, B) lines, as the tokenizer encodes pairs
+    and pads them to the longest (right): [CLS] A [SEP] B [SEP], types 1 for B."""
+    rows = [(wordpiece(a), wordpiece(b)[1:]) for a, b in lines]  # B without [CLS]
+    T = max(len(a) + len(b) for a, b in rows)
+    ids = torch.zeros(len(rows), T, dtype=torch.int64)
+    mask = torch.zeros(len(rows), T, dtype=torch.int64)
+    types = torch.zeros(len(rows), T, dtype=torch.int64)
+    for r, (a, b) in enumerate(rows):
+        ids[r, :len(a) + len(b)] = torch.tensor(a + b)
+        mask[r, :len(a) + len(b)] = 1
+        types[r, len(a):len(a) + len(b)] = 1
+    return ids, mask, types
+
+
 INFER_NSP_LINES = [("the cat sat on the mat.", "the dog ran!"),
                    ("hello world", "what a good movie."),
                    ("i like it.", "it was very bad, and not good.")]
@@ -307,19 +330,8 @@ def make_infer_nsp_case(out, seed):
     model = bt.BertForNextSentencePrediction(bt.BertConfig(**cfg)).eval()
     reinit(model, gen)
     d = os.path.join(out, "infer_nsp")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "vocab.txt"), "w") as f:
-        f.write("\n".join(INFER_VOCAB) + "\n")
-    bt.write_hf_folder(d, model, tokenizer_config={"do_lower_case": True})
-    rows = [(wordpiece(a), wordpiece(b)[1:]) for a, b in INFER_NSP_LINES]  # B without [CLS]
-    T = max(len(a) + len(b) for a, b in rows)
-    ids = torch.zeros(len(rows), T, dtype=torch.int64)
-    mask = torch.zeros(len(rows), T, dtype=torch.int64)
-    types = torch.zeros(len(rows), T, dtype=torch.int64)
-    for r, (a, b) in enumerate(rows):
-        ids[r, :len(a) + len(b)] = torch.tensor(a + b)
-        mask[r, :len(a) + len(b)] = 1
-        types[r, len(a):len(a) + len(b)] = 1
+    write_infer_folder(d, model)
+    ids, mask, types = pair_batch(INFER_NSP_LINES)
     with torch.no_grad():
         o = model(ids, mask, types)
     dump(os.path.join(d, "ids.bin"), ids, "<i4")
@@ -327,7 +339,7 @@ def make_infer_nsp_case(out, seed):
     with open(os.path.join(d, "input.txt"), "w") as f:
         f.write("".join("%s\t%s\n" % ab for ab in INFER_NSP_LINES))
     print("%-13s %-30s F32  B=%d T=%d (infer end-to-end)" % (
-        "infer_nsp", "BertForNextSentencePrediction", len(rows), T))
+        "infer_nsp", "BertForNextSentencePrediction", ids.shape[0], ids.shape[1]))
 
 
 # 2 examples of 3 choices; the second's prompts differ inside it, which the model takes
@@ -350,20 +362,9 @@ def make_infer_mc_case(out, seed):
     model = bt.BertForMultipleChoice(bt.BertConfig(**cfg)).eval()
     reinit(model, gen)
     d = os.path.join(out, "infer_mc")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "vocab.txt"), "w") as f:
-        f.write("\n".join(INFER_VOCAB) + "\n")
-    bt.write_hf_folder(d, model, tokenizer_config={"do_lower_case": True})
-    rows = [(wordpiece(a), wordpiece(b)[1:]) for a, b in INFER_MC_LINES]  # B without [CLS]
-    N, K = len(rows), INFER_MC_K
-    T = max(len(a) + len(b) for a, b in rows)
-    ids = torch.zeros(N, T, dtype=torch.int64)
-    mask = torch.zeros(N, T, dtype=torch.int64)
-    types = torch.zeros(N, T, dtype=torch.int64)
-    for r, (a, b) in enumerate(rows):
-        ids[r, :len(a) + len(b)] = torch.tensor(a + b)
-        mask[r, :len(a) + len(b)] = 1
-        types[r, len(a):len(a) + len(b)] = 1
+    write_infer_folder(d, model)
+    ids, mask, types = pair_batch(INFER_MC_LINES)
+    (N, T), K = ids.shape, INFER_MC_K
     with torch.no_grad():  # {k: v.view(B, K, -1)}, as the multiple-choice examples do
         o = model(ids.view(N // K, K, T), mask.view(N // K, K, T), types.view(N // K, K, T))
     dump(os.path.join(d, "ids.bin"), ids, "<i4")
