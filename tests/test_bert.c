@@ -50,6 +50,7 @@ typedef struct {
     int32_t *ids, *mask, *types; /* (B, T) */
     float *hidden, *attn, *pooled, *logits;
     float *start, *end; /* (B, T) question answering's split logits */
+    float *nsp;         /* (B, 2) BertForPreTraining's seq_relationship_logits */
     int logits_rank, logits_shape[3];
 } ref_case;
 
@@ -129,6 +130,8 @@ static void load_ref(ref_case *rc, const char *dir)
             rc->start = p;
         else if (!strcmp(f->string, "end_logits.bin"))
             rc->end = p;
+        else if (!strcmp(f->string, "seq_relationship_logits.bin"))
+            rc->nsp = p;
         else if (!strcmp(f->string, "logits.bin")) {
             rc->logits = p;
             rc->logits_rank = rank;
@@ -146,7 +149,7 @@ static void free_ref(ref_case *rc)
 {
     free(rc->ids), free(rc->mask), free(rc->types);
     free(rc->hidden), free(rc->attn), free(rc->pooled), free(rc->logits);
-    free(rc->start), free(rc->end);
+    free(rc->start), free(rc->end), free(rc->nsp);
 }
 
 static float worst_seen; /* the largest difference of the current case, for the log */
@@ -246,6 +249,14 @@ static void check_case(const char *name)
     } else {
         assert_null(o->start_logits);
     }
+    if (rc.nsp) { /* BertForPreTraining's second output, beside prediction_logits */
+        int b2[2] = {rc.B, 2};
+        assert_non_null(o->seq_relationship_logits);
+        snprintf(what, sizeof what, "%s: seq_relationship_logits", name);
+        check_tensor(what, o->seq_relationship_logits, rc.nsp, (size_t)rc.B * 2, b2, 2);
+    } else {
+        assert_null(o->seq_relationship_logits);
+    }
     print_message("%s: max |C - PyTorch| %.3g over every tensor\n", name, (double)worst_seen);
     bs_run_free(run);
     bs_model_free(m);
@@ -271,6 +282,7 @@ REF_CASE(act_gelu_new)
 REF_CASE(qa)
 REF_CASE(nsp)
 REF_CASE(mc)
+REF_CASE(pretraining)
 REF_CASE(act_relu)
 REF_CASE(act_silu)
 REF_CASE(long)
@@ -639,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_bert_qa_matches_pytorch),
         cmocka_unit_test(test_bert_nsp_matches_pytorch),
         cmocka_unit_test(test_bert_mc_matches_pytorch),
+        cmocka_unit_test(test_bert_pretraining_matches_pytorch),
         cmocka_unit_test(test_bert_portable_path_matches_pytorch),
         cmocka_unit_test(test_bert_padded_row_matches_its_unpadded_run),
         cmocka_unit_test(test_bert_missing_mask_changes_padded_rows),

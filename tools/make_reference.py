@@ -9,6 +9,8 @@ For each case, tests/fixtures/ref/<case>/ gets:
   pooled.bin                       float32 (B, H) when the model has a pooler
   logits.bin                       float32 head output when there is a head
   start_logits.bin, end_logits.bin float32 (B, T) each, question answering
+  seq_relationship_logits.bin      float32 (B, 2), BertForPreTraining (whose
+                                   prediction_logits are logits.bin)
   manifest.json                    {"B", "T", "L", "H", "A", "head", "dtype", "files":
                                     {name: shape}} so the C test needs no numpy format
 
@@ -27,7 +29,8 @@ for question<TAB>context lines (tests/e2e/infer_qa.sh), with start_logits.bin,
 end_logits.bin and expected.json, the answers tools/qa_pipeline.py picks; infer_nsp/ for
 A<TAB>B lines and next-sentence logits (tests/e2e/infer_nsp.sh); infer_mc/ for
 prompt<TAB>choice lines, 3 to an example, and multiple-choice logits (B, K)
-(tests/e2e/infer_mc.sh).
+(tests/e2e/infer_mc.sh); infer_pretraining/ for A<TAB>B lines with [MASK] and both
+outputs of BertForPreTraining (tests/e2e/infer_pretraining.sh).
 
 usage: tools/make_reference.py [OUTDIR]   (default tests/fixtures/ref; deterministic)
 """
@@ -78,6 +81,9 @@ CASES = [
     # pooled output, logits (2, 3)
     ("mc", bt.BertForMultipleChoice, {}, "F32", None, (6, 10), [10, 8, 7, 9, 10, 6],
      [3, 2, 3, 4, 5, 2]),
+    # sentence pairs, one padded: both heads, cls.predictions (tied decoder) and
+    # cls.seq_relationship on the pooled output
+    ("pretraining", bt.BertForPreTraining, {}, "F32", None, (2, 11), [11, 8], [5, 3]),
 ]
 
 # cases whose rows are K choices of each example (B above counts rows: examples x K)
@@ -294,12 +300,22 @@ def make_infer_qa_case(out, seed):
         "infer_qa", "BertForQuestionAnswering", len(rows), T, [e["answer"] for e in expected]))
 
 
-def write_infer_folder(d, model):
-    """An end-to-end case's folder: the model with INFER_VOCAB as its vocab.txt."""
+def make_pair_case(out, name, cls, lines, seed):
+    """The start of an end-to-end case of A<TAB>B lines: a small model of cls re-drawn
+    from seed, written to out/name with INFER_VOCAB as its vocab.txt, and the lines
+    as input.txt. Returns the model, the folder and pair_batch(lines)."""
+    gen = torch.Generator().manual_seed(seed)
+    cfg = dict(SMALL, hidden_size=16, intermediate_size=32, max_position_embeddings=32)
+    model = cls(bt.BertConfig(**cfg)).eval()
+    reinit(model, gen)
+    d = os.path.join(out, name)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "vocab.txt"), "w") as f:
         f.write("\n".join(INFER_VOCAB) + "\n")
     bt.write_hf_folder(d, model, tokenizer_config={"do_lower_case": True})
+    with open(os.path.join(d, "input.txt"), "w") as f:
+        f.write("".join("%s\t%s\n" % ab for ab in lines))
+    return (model, d) + pair_batch(lines)
 
 
 def pair_batch(lines):
@@ -325,19 +341,13 @@ INFER_NSP_LINES = [("the cat sat on the mat.", "the dog ran!"),
 def make_infer_nsp_case(out, seed):
     """infer_nsp/: a next-sentence-prediction model, A<TAB>B lines, and the ids and
     logits (B, 2) PyTorch gives for them, for tests/e2e/infer_nsp.sh."""
-    gen = torch.Generator().manual_seed(seed)
-    cfg = dict(SMALL, hidden_size=16, intermediate_size=32, max_position_embeddings=32)
-    model = bt.BertForNextSentencePrediction(bt.BertConfig(**cfg)).eval()
-    reinit(model, gen)
-    d = os.path.join(out, "infer_nsp")
-    write_infer_folder(d, model)
-    ids, mask, types = pair_batch(INFER_NSP_LINES)
+    model, d, ids, mask, types = make_pair_case(out, "infer_nsp",
+                                                bt.BertForNextSentencePrediction,
+                                                INFER_NSP_LINES, seed)
     with torch.no_grad():
         o = model(ids, mask, types)
     dump(os.path.join(d, "ids.bin"), ids, "<i4")
     dump(os.path.join(d, "logits.bin"), o.logits, "<f4")
-    with open(os.path.join(d, "input.txt"), "w") as f:
-        f.write("".join("%s\t%s\n" % ab for ab in INFER_NSP_LINES))
     print("%-13s %-30s F32  B=%d T=%d (infer end-to-end)" % (
         "infer_nsp", "BertForNextSentencePrediction", ids.shape[0], ids.shape[1]))
 
@@ -357,22 +367,35 @@ def make_infer_mc_case(out, seed):
     """infer_mc/: a multiple-choice model, prompt<TAB>choice lines (K = 3 a example),
     and the ids (B*K, T), padded to the longest of all rows as run_swag.py's collator
     pads, and the logits (B, K) PyTorch gives for them, for tests/e2e/infer_mc.sh."""
-    gen = torch.Generator().manual_seed(seed)
-    cfg = dict(SMALL, hidden_size=16, intermediate_size=32, max_position_embeddings=32)
-    model = bt.BertForMultipleChoice(bt.BertConfig(**cfg)).eval()
-    reinit(model, gen)
-    d = os.path.join(out, "infer_mc")
-    write_infer_folder(d, model)
-    ids, mask, types = pair_batch(INFER_MC_LINES)
+    model, d, ids, mask, types = make_pair_case(out, "infer_mc", bt.BertForMultipleChoice,
+                                                INFER_MC_LINES, seed)
     (N, T), K = ids.shape, INFER_MC_K
     with torch.no_grad():  # {k: v.view(B, K, -1)}, as the multiple-choice examples do
         o = model(ids.view(N // K, K, T), mask.view(N // K, K, T), types.view(N // K, K, T))
     dump(os.path.join(d, "ids.bin"), ids, "<i4")
     dump(os.path.join(d, "logits.bin"), o.logits, "<f4")
-    with open(os.path.join(d, "input.txt"), "w") as f:
-        f.write("".join("%s\t%s\n" % ab for ab in INFER_MC_LINES))
     print("%-13s %-30s F32  B=%d K=%d T=%d (infer end-to-end)" % (
         "infer_mc", "BertForMultipleChoice", N // K, K, T))
+
+
+INFER_PT_LINES = [("the [MASK] sat on the mat.", "the dog ran!"),
+                  ("hello world", "what a [MASK] movie."),
+                  ("i like it.", "it was very bad, and not good.")]
+
+
+def make_infer_pretraining_case(out, seed):
+    """infer_pretraining/: a BertForPreTraining model, A<TAB>B lines (two with [MASK]),
+    and the ids, prediction_logits (B, T, V) and seq_relationship_logits (B, 2) PyTorch
+    gives for them, for tests/e2e/infer_pretraining.sh."""
+    model, d, ids, mask, types = make_pair_case(out, "infer_pretraining", bt.BertForPreTraining,
+                                                INFER_PT_LINES, seed)
+    with torch.no_grad():
+        o = model(ids, mask, types)
+    dump(os.path.join(d, "ids.bin"), ids, "<i4")
+    dump(os.path.join(d, "prediction_logits.bin"), o.prediction_logits, "<f4")
+    dump(os.path.join(d, "seq_relationship_logits.bin"), o.seq_relationship_logits, "<f4")
+    print("%-13s %-30s F32  B=%d T=%d (infer end-to-end)" % (
+        "infer_pt", "BertForPreTraining", ids.shape[0], ids.shape[1]))
 
 
 def dump(path, t, dtype):
@@ -417,9 +440,12 @@ def main():
         head = {bt.BertModel: "base", bt.BertForSequenceClassification: "seq",
                 bt.BertForTokenClassification: "tok", bt.BertForMaskedLM: "mlm",
                 bt.BertForQuestionAnswering: "qa", bt.BertForNextSentencePrediction: "nsp",
-                bt.BertForMultipleChoice: "mc"}[cls]
+                bt.BertForMultipleChoice: "mc", bt.BertForPreTraining: "pretraining"}[cls]
         if o.logits is not None:
             put("logits.bin", o.logits)
+        if getattr(o, "prediction_logits", None) is not None:  # the engine's logits
+            put("logits.bin", o.prediction_logits)
+            put("seq_relationship_logits.bin", o.seq_relationship_logits)
         if getattr(o, "start_logits", None) is not None:
             put("start_logits.bin", o.start_logits)
             put("end_logits.bin", o.end_logits)
@@ -439,6 +465,7 @@ def main():
     make_infer_qa_case(out, 97)
     make_infer_nsp_case(out, 96)
     make_infer_mc_case(out, 95)
+    make_infer_pretraining_case(out, 94)
 
 
 if __name__ == "__main__":

@@ -156,6 +156,8 @@ void app_result_free(app_result *r)
         if (m->ok_tokens)
             bs_batch_free(&m->batch);
         free(m->probs);
+        free(m->nsp_logits);
+        free(m->nsp_probs);
         free(m->tok_arg);
         free(m->tok_prob);
         free(m->topk_id);
@@ -234,6 +236,15 @@ static int extract(app_model_result *mr, const bs_config *cfg, const bs_outputs 
     }
     if (!o->logits)
         return 0;
+    for (int b = 0; o->seq_relationship_logits && mr->nsp_logits && b < nb; b++) {
+        double p[2]; /* BertForPreTraining's second output: isNext, notNext */
+        const float *x = o->seq_relationship_logits + (size_t)b * 2;
+        bs_scores(BS_SCORE_SOFTMAX, x, 2, p);
+        for (int c = 0; c < 2; c++) {
+            mr->nsp_logits[(size_t)ROW(b) * 2 + (size_t)c] = x[c];
+            mr->nsp_probs[(size_t)ROW(b) * 2 + (size_t)c] = (float)p[c];
+        }
+    }
     if (mr->logits) {
         size_t per = o->logits_rank == 2 ? (size_t)o->logits_shape[1]
                                          : (size_t)Tr * (size_t)o->logits_shape[2];
@@ -575,7 +586,7 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
     if (mr->head == BS_HEAD_MC && mr->choices <= 0)
         return; /* the sentences make no (B, K, T) block: app_compute said why */
     /* Output sizes from the head, so the arrays exist before the first pass. */
-    int C = mr->head == BS_HEAD_MLM                             ? cfg->vocab_size
+    int C = bs_head_masked_lm(mr->head)                         ? cfg->vocab_size
             : mr->head == BS_HEAD_QA || mr->head == BS_HEAD_NSP ? 2
             : mr->head == BS_HEAD_MC                            ? 1
                                                                 : cfg->num_labels;
@@ -586,7 +597,7 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
         mr->probs = calloc((size_t)b->B * (size_t)C, sizeof *mr->probs);
         if (!mr->probs)
             goto nomem;
-    } else if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM) {
+    } else if (mr->head == BS_HEAD_TOK || bs_head_masked_lm(mr->head)) {
         mr->logits_rank = 3;
         mr->logits_shape[0] = b->B, mr->logits_shape[1] = b->T, mr->logits_shape[2] = C;
         mr->tok_arg = calloc((size_t)b->B * (size_t)b->T, sizeof *mr->tok_arg);
@@ -594,7 +605,7 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
         if (!mr->tok_arg || !mr->tok_prob)
             goto nomem;
         mr->mask_id = bs_tokenizer_mask_id(am->tok);
-        if (mr->head == BS_HEAD_MLM && mr->mask_id >= 0) {
+        if (bs_head_masked_lm(mr->head) && mr->mask_id >= 0) {
             size_t n = (size_t)b->B * (size_t)b->T * APP_TOPK;
             mr->topk_id = malloc(n * sizeof *mr->topk_id);
             mr->topk_p = calloc(n, sizeof *mr->topk_p);
@@ -619,9 +630,17 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
         mr->attn_L = cfg->num_layers;
         mr->attn_A = cfg->num_heads;
     }
+    if (mr->head == BS_HEAD_PRETRAINING) {
+        mr->nsp_logits = calloc((size_t)b->B * 2, sizeof *mr->nsp_logits);
+        mr->nsp_probs = calloc((size_t)b->B * 2, sizeof *mr->nsp_probs);
+        if (!mr->nsp_logits || !mr->nsp_probs)
+            goto nomem;
+    }
     /* Rows whose inputs are unchanged come from the cache, when the kernels reproduce
-     * rows bit for bit whatever the batch around them (ragged rows always run alone). */
-    int exact = mr->ragged || bs_run_rows_exact(*run, b->B, b->T);
+     * rows bit for bit whatever the batch around them (ragged rows always run alone).
+     * The cache keeps one output per head: BertForPreTraining's two always run. */
+    int exact = (mr->ragged || bs_run_rows_exact(*run, b->B, b->T)) &&
+                mr->head != BS_HEAD_PRETRAINING;
     int *from = malloc((size_t)b->B * sizeof *from);
     if (!from)
         goto nomem;

@@ -130,6 +130,11 @@ typedef struct app_model_result {
      * logits (B, 1) are logits.view(-1, K), and probs (B, 1) each row's softmax over its
      * example's K logits. 0 for the other heads. */
     int choices;
+    /* BertForPreTraining (pretraining head): its seq_relationship_logits (B, 2) and their
+     * softmax (isNext, notNext) per row, beside the fill-mask fields above, which read its
+     * prediction_logits; NULL for the other heads. */
+    float *nsp_logits;
+    float *nsp_probs;
 } app_model_result;
 
 typedef struct app_result {

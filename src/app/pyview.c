@@ -73,7 +73,7 @@ static int word_tokens(const bs_batch *batch, int b)
 /* The output's last dimension and its name. */
 static int out_dim(const py_spec *s)
 {
-    if (s->head == BS_HEAD_MLM)
+    if (bs_head_masked_lm(s->head))
         return s->cfg->vocab_size;
     if (s->head == BS_HEAD_BASE)
         return s->cfg->hidden_size;
@@ -305,7 +305,8 @@ char *py_generate(const py_spec *s)
 
     const char *out = s->head == BS_HEAD_BASE ? "last_hidden_state"
                       : s->head == BS_HEAD_QA ? "start_logits" /* QuestionAnsweringModelOutput */
-                                              : "logits";
+                      : s->head == BS_HEAD_PRETRAINING ? "prediction_logits" /* and no logits */
+                                                       : "logits";
     if (loop) {
         sb_lit(&b, "# padding off and rows of different lengths: one tensor cannot hold them\n"
                    "# (return_tensors=\"pt\" raises), so run one sentence at a time\n");
@@ -373,17 +374,21 @@ char *py_generate(const py_spec *s)
     sb_printf(&b, "print(outputs.%s.shape)  # ", out);
     shape(&b, s, bt->B, bt->T);
     sb_lit(&b, "\n");
+    if (s->head == BS_HEAD_PRETRAINING) /* BertForPreTrainingOutput's second output */
+        sb_printf(&b, "print(outputs.seq_relationship_logits.shape)  # torch.Size([%d, 2])\n",
+                  bt->B);
     if (s->head == BS_HEAD_QA)
         qa_answers_code(&b, s, n_pairs);
 
-    if (s->head == BS_HEAD_MLM) {
+    if (bs_head_masked_lm(s->head)) {
         /* A masked LM is read where the input says [MASK] (written in the text). */
         int n_mask = 0;
         for (size_t i = 0; i < (size_t)bt->B * (size_t)bt->T; i++)
             n_mask += (bt->tokens[i].flags & BS_TOK_SPECIAL) && bt->tokens[i].piece &&
                       strcmp(bt->tokens[i].piece, "[MASK]") == 0;
-        sb_lit(&b, "\n# A masked LM is read at the [MASK] positions:\n"
-                   "masked = outputs.logits[batch[\"input_ids\"] == tokenizer.mask_token_id]");
+        sb_printf(&b, "\n# A masked LM is read at the [MASK] positions:\n"
+                      "masked = outputs.%s[batch[\"input_ids\"] == tokenizer.mask_token_id]",
+                  out);
         sb_printf(&b, "  # torch.Size([%d, %d])\n", n_mask, out_dim(s));
         sb_lit(&b, "print(tokenizer.convert_ids_to_tokens(masked.argmax(dim=-1).tolist()))\n");
     } else if (s->head == BS_HEAD_TOK) {
@@ -410,11 +415,11 @@ char *py_generate(const py_spec *s)
     }
     if (s->head == BS_HEAD_SEQ)
         seq_right_way(&b, bt->B);
-    if (s->head == BS_HEAD_NSP)
+    if (s->head == BS_HEAD_NSP || s->head == BS_HEAD_PRETRAINING)
         sb_printf(&b, "\n# Index 0 says B follows A (isNext), 1 that B is a random sentence "
-                      "(notNext)\npred = outputs.logits.softmax(dim=-1)  # torch.Size([%d, 2])\n"
+                      "(notNext)\npred = outputs.%s.softmax(dim=-1)  # torch.Size([%d, 2])\n"
                       "print([\"isNext\" if p[0] >= p[1] else \"notNext\" for p in pred])\n",
-                  bt->B);
+                  s->head == BS_HEAD_NSP ? "logits" : "seq_relationship_logits", bt->B);
     int k = py_full_rows(bt);
     if (k != bt->B) {
         sb_lit(&b, "\n# Not this (the seed article's filter): .all(dim=1) keeps only the sentences\n"

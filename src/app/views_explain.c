@@ -84,9 +84,13 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
                   "[CLS] alone.", nb, shape,
                   mr->ragged ? " per sentence" : "", BS_QA_MAX_ANSWER_LEN);
     } else if (mr->ok_forward && mr->logits_rank == 3) {
-        flow_addf(f, ST_NORMAL, " %s → logits %s%s: one row of %d scores per token",
-                  nb, shape, mr->ragged ? " per sentence" : "", mr->logits_shape[2]);
-        if (mr->head == BS_HEAD_MLM) /* DataCollatorForLanguageModeling's labels */
+        flow_addf(f, ST_NORMAL, " %s → %s %s%s: one row of %d scores per token",
+                  nb, mr->head == BS_HEAD_PRETRAINING ? "prediction_logits" : "logits", shape,
+                  mr->ragged ? " per sentence" : "", mr->logits_shape[2]);
+        if (mr->head == BS_HEAD_PRETRAINING) /* BertPreTrainingHeads' second output */
+            flow_addf(f, ST_NORMAL, ", and seq_relationship_logits (%d, 2) from the pooled "
+                      "[CLS] vector: 0 isNext (B follows A), 1 notNext", b->B);
+        if (bs_head_masked_lm(mr->head)) /* DataCollatorForLanguageModeling's labels */
             flow_add(f, "; a masked LM is scored only at its [MASK] positions (labels -100 "
                         "everywhere else).", ST_NORMAL);
         else /* the token-classification recipe: first piece of each word */

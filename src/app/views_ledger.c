@@ -118,9 +118,12 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
         ROW("logits", 0, dB, dT, ((dimv){'2', 2}));
         ROW("start_logits", 0, dB, dT);
         ROW("end_logits", 0, dB, dT);
+    } else if (mr && mr->head == BS_HEAD_PRETRAINING) { /* BertForPreTrainingOutput */
+        ROW("prediction_logits", 0, dB, dT, ((dimv){'V', mr->logits_shape[2]}));
+        ROW("seq_relationship_logits", 0, dB, ((dimv){'2', 2}));
     } else if (mr && mr->logits_rank == 3)
         ROW("logits", 0, dB, dT,
-            ((dimv){mr->head == BS_HEAD_MLM ? 'V' : 'C', mr->logits_shape[2]}));
+            ((dimv){bs_head_masked_lm(mr->head) ? 'V' : 'C', mr->logits_shape[2]}));
     return nr;
 }
 
@@ -323,6 +326,8 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         change_lines = 3;
     int list_h = bottom - y - change_lines;
     int namew = imin(17, imax(r.w / 2 - 4, 8));
+    if (mr && mr->head == BS_HEAD_PRETRAINING) /* seq_relationship_logits, whole */
+        namew = imax(namew, imin(23, r.w - 16));
     /* (1, A, Tᵢ, Tᵢ) is two columns wider than (B, A, T, T) */
     /* (B·K, 1, 1, T) is multiple choice's widest */
     int symw = mr && mr->ragged ? 15 : mr && mr->head == BS_HEAD_MC && mr->choices ? 16 : 13;

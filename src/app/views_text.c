@@ -10,7 +10,7 @@
 
 const char *panel_label(const app_model *m, const app_model_result *mr, int k)
 {
-    if (mr->head == BS_HEAD_MLM) {
+    if (bs_head_masked_lm(mr->head)) {
         const char *p = bs_tokenizer_piece(m->tok, k);
         return p ? p : "?";
     }

@@ -65,7 +65,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: bertscope infer [-m PATH]... [--config NAME]\n"
-        "                       [--head seq|tok|mlm|qa|nsp|mc|base] [--choices K]\n"
+        "                       [--head seq|tok|mlm|qa|nsp|mc|pretraining|base]\n"
+        "                       [--choices K]\n"
         "                       [--num-labels N] [--format jsonl|json] [--batch-size N]\n"
         "                       [--bucket W] [--padding longest|max_length|none]\n"
         "                       [--padding-side right|left] [--max-length N]\n"
@@ -97,7 +98,7 @@ static void usage(FILE *f)
         "                     several models (default: brown-sentiment); in jsonl each\n"
         "                     model gets a first line and rows say model_index\n"
         "  --config NAME      a random model of a built-in geometry: tiny mini small base large\n"
-        "  --head H           seq, tok, mlm, qa, nsp, mc or base (default:\n"
+        "  --head H           seq, tok, mlm, qa, nsp, mc, pretraining or base (default:\n"
         "                     config.architectures)\n"
         "  --choices K        multiple choice (mc, which needs it): every K lines, each\n"
         "                     prompt<TAB>choice (--pair) or [\"prompt\", \"choice\"] (--json),\n"
@@ -177,7 +178,10 @@ static void usage(FILE *f)
         "K) - per example its K choices (line, text, tokens, ids), logits (K), and\n"
         "predictions: the chosen index (from 0), its line and text, softmax score over\n"
         "the K choices and probs (each line's own prompt is used: a group's prompts may\n"
-        "differ); base - none.\n"
+        "differ); pretraining (BertForPreTraining, a sentence or --pair) - masked: the\n"
+        "mlm predictions from prediction_logits, and next_sentence: the nsp prediction\n"
+        "from seq_relationship_logits (--logits and --save-tensors give both, as\n"
+        "transformers names them); base - none.\n"
         "\n"
         "Exit status: 0 success (a closed pipe, as with | head, included), 2 bad usage or\n"
         "a bad line, 1 any other failure (a write that fails, out of memory).\n",
@@ -521,6 +525,13 @@ static cJSON *num9(double v)
     return cJSON_CreateRaw(tmp);
 }
 
+/* The name transformers gives the head's logits: BertForPreTraining's output has
+ * prediction_logits (beside seq_relationship_logits) and no logits. */
+static const char *logits_name(const bs_model *m)
+{
+    return bs_model_head(m) == BS_HEAD_PRETRAINING ? "prediction_logits" : "logits";
+}
+
 /* ------------------------------------------------------------------ predictions */
 
 /* BertForSequenceClassification as the text-classification pipeline reads it, for one
@@ -704,6 +715,16 @@ static cJSON *row_prediction(const bs_model *m, const bs_tokenizer *tok, const b
                               s->top, no_mask);
     case BS_HEAD_QA:
         return qa_prediction(tok, bt, b, out, text, o->top_k_given ? k : 1, s->qa);
+    case BS_HEAD_PRETRAINING: { /* both heads of BertForPreTrainingOutput */
+        cJSON *both = cJSON_CreateObject();
+        cJSON_AddItemToObject(both, "masked",
+                              mlm_prediction(tok, bt, b, out->logits, out->logits_shape[2], k,
+                                             fn, s->p, s->top, no_mask));
+        cJSON_AddItemToObject(both, "next_sentence",
+                              seq_prediction(c, out->seq_relationship_logits + (size_t)b * 2, 2,
+                                             fn, 1, s->p));
+        return both;
+    }
     default:
         return NULL;
     }
@@ -848,7 +869,11 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
         cJSON_AddItemToObject(shapes, "start_logits", shape_json(bt_dims, 2));
         cJSON_AddItemToObject(shapes, "end_logits", shape_json(bt_dims, 2));
     } else if (out->logits)
-        cJSON_AddItemToObject(shapes, "logits", shape_json(out->logits_shape, out->logits_rank));
+        cJSON_AddItemToObject(shapes, logits_name(m),
+                              shape_json(out->logits_shape, out->logits_rank));
+    int b2[2] = {B, 2};
+    if (out->seq_relationship_logits)
+        cJSON_AddItemToObject(shapes, "seq_relationship_logits", shape_json(b2, 2));
 
     const float *last = out->hidden + (size_t)c->num_layers * B * T * H;
     if (o->logits) {
@@ -857,10 +882,14 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
                                   float_tensor(&tl, out->start_logits, bt_dims, 2));
             cJSON_AddItemToObject(doc, "end_logits",
                                   float_tensor(&tl, out->end_logits, bt_dims, 2));
-        } else if (out->logits)
-            cJSON_AddItemToObject(doc, "logits", float_tensor(&tl, out->logits, out->logits_shape,
-                                                              out->logits_rank));
-        else {
+        } else if (out->logits) {
+            cJSON_AddItemToObject(doc, logits_name(m), float_tensor(&tl, out->logits,
+                                                                   out->logits_shape,
+                                                                   out->logits_rank));
+            if (out->seq_relationship_logits)
+                cJSON_AddItemToObject(doc, "seq_relationship_logits",
+                                      float_tensor(&tl, out->seq_relationship_logits, b2, 2));
+        } else {
             cJSON_AddItemToObject(doc, "last_hidden_state", float_tensor(&tl, last, bth, 3));
             if (out->pooled)
                 cJSON_AddItemToObject(doc, "pooler_output",
@@ -1232,6 +1261,7 @@ typedef struct {
     int T;          /* 0 until the first batch */
     int ids, mask, types, map, logits, last, pooled, hidden, attn;
     int qa; /* start_logits, then end_logits at qa + 1 (question answering) */
+    int nsp; /* seq_relationship_logits (BertForPreTraining) */
     int L;
 } saver;
 
@@ -1245,6 +1275,7 @@ static int saver_declare(saver *sv, const infer_opts *o, const bs_model *m, cons
     sv->T = T;
     sv->L = c->num_layers;
     sv->map = sv->logits = sv->last = sv->pooled = sv->hidden = sv->attn = sv->qa = -1;
+    sv->nsp = -1;
     if ((sv->ids = cli_tf_tensor(sv->f, "input_ids", 1, t1, 1, why, n)) < 0 ||
         (sv->mask = cli_tf_tensor(sv->f, "attention_mask", 1, t1, 1, why, n)) < 0 ||
         (sv->types = cli_tf_tensor(sv->f, "token_type_ids", 1, t1, 1, why, n)) < 0)
@@ -1257,8 +1288,13 @@ static int saver_declare(saver *sv, const infer_opts *o, const bs_model *m, cons
             cli_tf_tensor(sv->f, "end_logits", 0, t1, 1, why, n) < 0)
             return -1;
     } else if (out->logits) {
-        if ((sv->logits = cli_tf_tensor(sv->f, "logits", 0, out->logits_shape + 1,
+        int two = 2;
+        if ((sv->logits = cli_tf_tensor(sv->f, logits_name(m), 0, out->logits_shape + 1,
                                         out->logits_rank - 1, why, n)) < 0)
+            return -1;
+        if (out->seq_relationship_logits &&
+            (sv->nsp = cli_tf_tensor(sv->f, "seq_relationship_logits", 0, &two, 1, why, n)) <
+                0)
             return -1;
     } else {
         if ((sv->last = cli_tf_tensor(sv->f, "last_hidden_state", 0, th, 2, why, n)) < 0)
@@ -1311,6 +1347,8 @@ static int saver_batch(saver *sv, const infer_opts *o, const bs_model *m, const 
         }
     const float *last = out->hidden + (size_t)sv->L * B * T * H;
     if ((sv->logits >= 0 && cli_tf_append(sv->f, sv->logits, out->logits, B, why, n)) ||
+        (sv->nsp >= 0 &&
+         cli_tf_append(sv->f, sv->nsp, out->seq_relationship_logits, B, why, n)) ||
         (sv->qa >= 0 && (cli_tf_append(sv->f, sv->qa, out->start_logits, B, why, n) ||
                          cli_tf_append(sv->f, sv->qa + 1, out->end_logits, B, why, n))) ||
         (sv->last >= 0 && cli_tf_append(sv->f, sv->last, last, B, why, n)) ||
@@ -1536,7 +1574,7 @@ static int print_description(const model_ctx *c, const infer_opts *o, int index)
     else
         cJSON_AddNullToObject(d, "bucket");
     if (head == BS_HEAD_SEQ || head == BS_HEAD_TOK || head == BS_HEAD_MLM ||
-        head == BS_HEAD_NSP || head == BS_HEAD_MC)
+        head == BS_HEAD_NSP || head == BS_HEAD_MC || head == BS_HEAD_PRETRAINING)
         cJSON_AddStringToObject(d, "prediction_function",
                                 bs_score_fn_name(bs_head_score_fn(cfg, head)));
     if (head == BS_HEAD_MC) { /* over each example's K choices: logits.view(-1, K) */
@@ -1545,7 +1583,7 @@ static int print_description(const model_ctx *c, const infer_opts *o, int index)
                                 "pooler_output (B*K, H) -> classifier (B*K, 1) -> "
                                 "view(-1, K) logits (B, K)");
     }
-    if (head == BS_HEAD_MLM)
+    if (head == BS_HEAD_MLM || head == BS_HEAD_PRETRAINING)
         cJSON_AddNumberToObject(d, "top_k", o->top_k);
     if (head == BS_HEAD_QA) {
         cJSON_AddNumberToObject(d, "top_k", o->top_k_given ? o->top_k : 1);
@@ -1599,9 +1637,14 @@ static int print_row(FILE *f, model_ctx *c, const infer_opts *o, const bs_batch 
             size_t row = 1;
             for (int d = 1; d < out->logits_rank; d++)
                 row *= (size_t)out->logits_shape[d];
-            cJSON_AddItemToObject(j, "logits",
+            cJSON_AddItemToObject(j, logits_name(c->m),
                                   float_tensor(&tl, out->logits + (size_t)b * row,
                                                out->logits_shape + 1, out->logits_rank - 1));
+            int two = 2;
+            if (out->seq_relationship_logits)
+                cJSON_AddItemToObject(j, "seq_relationship_logits",
+                                      float_tensor(&tl, out->seq_relationship_logits +
+                                                            (size_t)b * 2, &two, 1));
         } else {
             int th[2] = {T, H};
             const float *last = out->hidden + ((size_t)cfg->num_layers * bt->B + b) * T * H;

@@ -44,7 +44,8 @@ else
         print i, 1 / s }' >"$TMP/pred.want"
     jq -r '.predictions | "\(.choice) \(.score)"' "$TMP/rows.jsonl" >"$TMP/pred.got"
     if [ "$(cut -d' ' -f1 "$TMP/pred.got")" = "$(cut -d' ' -f1 "$TMP/pred.want")" ] &&
-        cut -d' ' -f2 "$TMP/pred.got" >"$TMP/s.got" && cut -d' ' -f2 "$TMP/pred.want" >"$TMP/s.want" &&
+        cut -d' ' -f2 "$TMP/pred.got" >"$TMP/s.got" &&
+        cut -d' ' -f2 "$TMP/pred.want" >"$TMP/s.want" &&
         close "$TMP/s.got" "$TMP/s.want" 1e-4; then
         ok "the chosen index and its softmax over the K choices as PyTorch's logits give them"
     else fail "predictions: $(cat "$TMP/pred.got") vs $(cat "$TMP/pred.want")"; fi
