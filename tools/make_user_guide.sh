@@ -56,9 +56,8 @@ The head comes from `--head`, else from `architectures` in config.json. A head b
 cannot build is an error whose hint names `--head base`;
 another family's class with `"model_type": "bert"` (DistilBertForSequenceClassification)
 names the BERT head of the same kind. Every warning transformers would print on loading
-(weights not used, weights newly initialised, BertForPreTraining loaded as its
-masked-LM half, a sentence-transformers folder whose pooling is not built) is shown in
-the model bar and on the x page.
+(weights not used, weights newly initialised, a sentence-transformers folder whose
+pooling is not built) is shown in the model bar and on the x page.
 
 A question-answering checkpoint (BertForQuestionAnswering, `--head qa`) reads each
 sentence as a question, a tab (`b` makes a pair), then the context. Its predictions
@@ -95,6 +94,18 @@ chosen index, its line and text, the softmax score and probs); each line keeps i
 prompt, so an example whose prompts differ runs as written; an input that ends inside
 an example is an error naming the line, and `--skip-bad-lines` skips that example, as
 it skips an example with a bad line, whole.
+
+A BertForPreTraining checkpoint (`--head pretraining`, from its architecture) loads as
+itself, both heads of BertPreTrainingHeads: `cls.predictions` on every position,
+prediction_logits (B, T, V), and `cls.seq_relationship` on the pooled [CLS] vector,
+seq_relationship_logits (B, 2). The predictions panel shows the fill-mask rows of the
+first (the top piece per position, the top 5 at each [MASK]) and, under them, isNext or
+notNext per sentence from the second; the ledger, the notes and the Python pane
+(BertForPreTraining, `outputs.prediction_logits`, `outputs.seq_relationship_logits`: its
+output has no `logits`) name both. `--head mlm` or `--head nsp` loads one half and lists
+the other's weights as unused, as transformers does. `bertscope infer` prints
+predictions.masked and predictions.next_sentence per line; `--logits` and
+`--save-tensors` give both outputs by their names.
 
 ## The main screen (120x40)
 
