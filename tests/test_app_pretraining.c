@@ -4,8 +4,8 @@
  * seq_relationship_logits, both equal to PyTorch's (prediction_logits.bin and
  * seq_relationship_logits.bin in tests/fixtures/ref/infer_pretraining); the Python
  * pane prints both outputs under their names (BertForPreTrainingOutput has no logits); break it refuses the
- * head; the screen matches its golden (tests/fixtures/screens/pretraining_120x40.txt;
- * BERTSCOPE_UPDATE_GOLDENS=1 rewrites it).
+ * head; the screens match their goldens (tests/fixtures/screens/pretraining_*.txt;
+ * BERTSCOPE_UPDATE_GOLDENS=1 rewrites them).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -145,18 +145,29 @@ static void test_pretraining_python_pane_and_break_it(void **unused)
     app_headless_free(&s);
 }
 
-static void test_screen_pretraining_120x40(void **unused)
+static void screen(int w, int h, const char *golden)
 {
     app_headless s;
-    assert_int_equal(app_headless_init(&s, &env, 120, 40), 0);
+    assert_int_equal(app_headless_init(&s, &env, w, h), 0);
     set_pairs(&s);
     char *got = app_headless_dump(&s, 1);
     assert_non_null(got);
-    int rc = golden_check("tests/fixtures/screens/pretraining_120x40.txt", got);
+    int rc = golden_check(golden, got);
     free(got);
     app_headless_free(&s);
     if (rc)
-        fail_msg("screen pretraining_120x40 differs from its golden");
+        fail_msg("screen %s differs from its golden", golden);
+}
+
+static void test_screen_pretraining_120x40(void **unused)
+{
+    screen(120, 40, "tests/fixtures/screens/pretraining_120x40.txt");
+}
+
+/* narrow: the one-line ledger keeps seq_relationship_logits, the last output */
+static void test_screen_pretraining_80x24(void **unused)
+{
+    screen(80, 24, "tests/fixtures/screens/pretraining_80x24.txt");
 }
 
 int main(void)
@@ -165,6 +176,7 @@ int main(void)
         cmocka_unit_test(test_pretraining_outputs_are_pytorchs),
         cmocka_unit_test(test_pretraining_python_pane_and_break_it),
         cmocka_unit_test(test_screen_pretraining_120x40),
+        cmocka_unit_test(test_screen_pretraining_80x24),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

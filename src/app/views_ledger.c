@@ -128,9 +128,10 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
 }
 
 /* Rows of the compact ledger, in the order they are dropped when the paragraph does
- * not fit: the encoder's inside first, the input and the logits never. */
+ * not fit: the encoder's inside first, the input and the last output never (of
+ * BertForPreTraining's two, prediction_logits goes last, when nothing else is left). */
 static const char *const compact_drop[] = {"attention probs", "pooler_output", "embeddings",
-                                           "last_hidden_state"};
+                                           "last_hidden_state", "prediction_logits"};
 #define COMPACT_DROPS (int)(sizeof compact_drop / sizeof compact_drop[0])
 
 /* Lines a flow of these words takes at width w (as flow_add breaks them), after a

@@ -274,7 +274,7 @@ static int draw_one_pred(app_grid *g, rect r, const app_state *st, const app_env
     if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM)
         return draw_token_preds(g, r, st, m, mr);
     if (mr->head == BS_HEAD_PRETRAINING) { /* the MLM half above, the NSP half below */
-        int nsp = imin(pretraining_nsp_lines(mr, r.w), imax(r.h - 3, 0));
+        int nsp = imin(pretraining_nsp_lines(mr, r.w), imax(r.h - 3, 1));
         int cut = draw_token_preds(g, (rect){r.x, r.y, r.w, r.h - nsp}, st, m, mr);
         pretraining_draw_nsp(g, (rect){r.x, r.y + r.h - nsp, r.w, nsp}, st, mr);
         return cut;

@@ -40,14 +40,19 @@ void pretraining_draw_nsp(app_grid *g, rect r, const app_state *st, const app_mo
 {
     if (r.h <= 0 || !mr->nsp_probs)
         return;
-    int right = r.x + r.w;
-    grid_printf(g, r.x, r.y, right, ST_DIM, "seq_relationship_logits (%d, 2) · %s · 0 isNext, "
-                "1 notNext", mr->batch.B, st->show_logits ? "raw logit of the argmax" : "softmax");
-    int x = r.x, y = r.y + 1;
+    int right = r.x + r.w, x = r.x, y = r.y + 1;
+    if (r.h == 1) { /* one line: a short title, the sentences after it */
+        x = grid_printf(g, r.x, r.y, right, ST_DIM, "seq_relationship_logits (%d, 2): ",
+                        mr->batch.B);
+        y = r.y;
+    } else
+        grid_printf(g, r.x, r.y, right, ST_DIM, "seq_relationship_logits (%d, 2) · %s · 0 "
+                    "isNext, 1 notNext", mr->batch.B,
+                    st->show_logits ? "raw logit of the argmax" : "softmax");
     char buf[64];
     for (int row = 0; row < mr->batch.B && y < r.y + r.h; row++) {
         int n = entry(buf, sizeof buf, st, mr, row);
-        if (x + n > right && x > r.x) {
+        if (x + n > right && x > r.x && r.h > 1) {
             x = r.x;
             y++;
             if (y >= r.y + r.h)
