@@ -174,6 +174,13 @@ static void test_mc_python_pane_and_break_it(void **unused)
             fail_msg("the Python pane lacks %s---\n%s", want[i], py);
     assert_null(strstr(py, "all(dim=1)")); /* the filter lesson is not this head's */
     free(py);
+    /* padding off, rows of different lengths: no (B, K, T), so no model call either */
+    ps.padding = BS_PAD_NONE;
+    py = py_generate(&ps);
+    assert_non_null(py);
+    assert_non_null(strstr(py, "padding off leaves rows of different lengths, so nothing runs"));
+    assert_null(strstr(py, "model(**"));
+    free(py);
     const app_model *m = &env.models[0];
     bs_text t = {.a = "the cat sat.", .a_len = 12, .b = "the dog ran.", .b_len = 12};
     bs_encode_options o = bs_encode_defaults(m->tok);

@@ -307,6 +307,15 @@ char *py_generate(const py_spec *s)
                       : s->head == BS_HEAD_QA ? "start_logits" /* QuestionAnsweringModelOutput */
                       : s->head == BS_HEAD_PRETRAINING ? "prediction_logits" /* and no logits */
                                                        : "logits";
+    if (loop && s->head == BS_HEAD_MC && !nomodel) { /* no (B, K, T) to run, as on screen */
+        sb_lit(&b, "# multiple choice stacks each example's choices into one (B, K, T) tensor:\n"
+                   "# padding off leaves rows of different lengths, so nothing runs\n"
+                   "# (padding=True pads them to one T)\n");
+        char *r = b.oom ? NULL : b.s;
+        if (!r)
+            free(b.s);
+        return r;
+    }
     if (loop) {
         sb_lit(&b, "# padding off and rows of different lengths: one tensor cannot hold them\n"
                    "# (return_tensors=\"pt\" raises), so run one sentence at a time\n");

@@ -1989,18 +1989,25 @@ static int print_example(FILE *f, model_ctx *c, const infer_opts *o, const bs_ba
         cJSON_AddItemToArray(choices, ch);
     }
     cJSON_AddItemToObject(j, "logits", float_tensor(&tl, logits, &K, 1));
-    bs_scores(BS_SCORE_SOFTMAX, logits, K, c->s.p);
-    int best = bs_scores_argmax(c->s.p, K);
+    double *p = malloc((size_t)K * sizeof *p); /* K may pass the vocabulary's size */
+    if (!p) {
+        cJSON_Delete(j);
+        cli_errorf("out of memory");
+        return EXIT_FAIL;
+    }
+    bs_scores(BS_SCORE_SOFTMAX, logits, K, p);
+    int best = bs_scores_argmax(p, K);
     cJSON *pred = cJSON_AddObjectToObject(j, "predictions");
     cJSON_AddNumberToObject(pred, "choice", best);
     cJSON_AddNumberToObject(pred, "line", (double)g[best].lineno);
     char *bt_text = g[best].t.b ? strndup(g[best].t.b, g[best].t.b_len) : NULL;
     cJSON_AddStringToObject(pred, "text", bt_text ? bt_text : "");
     free(bt_text);
-    cJSON_AddItemToObject(pred, "score", num9(c->s.p[best]));
+    cJSON_AddItemToObject(pred, "score", num9(p[best]));
     cJSON *probs = cJSON_AddArrayToObject(pred, "probs");
     for (int k = 0; k < K; k++)
-        cJSON_AddItemToArray(probs, num9(c->s.p[k]));
+        cJSON_AddItemToArray(probs, num9(p[k]));
+    free(p);
     return emit(f, j, &tl, 1);
 }
 
@@ -2088,11 +2095,11 @@ static int run_choices(const infer_opts *o)
         }
         if (n == 0)
             break;
-        for (int k = 0; k < opened && rc == EXIT_OK; k++) {
-            if (o->skip_bad)
-                drop_long_examples(&ctx[k], o, g, &n, &sk);
-            if (n == 0)
-                break;
+        /* an example too long for any model is left out for all, so that each gets a row
+         * from every model or from none */
+        for (int k = 0; o->skip_bad && k < opened && n > 0; k++)
+            drop_long_examples(&ctx[k], o, g, &n, &sk);
+        for (int k = 0; k < opened && rc == EXIT_OK && n > 0; k++) {
             for (int i = 0; i < n; i++) {
                 texts[i] = g[i].t;
                 linenos[i] = g[i].lineno;

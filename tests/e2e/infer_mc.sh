@@ -88,6 +88,15 @@ if [ $rc -eq 0 ] && tail -n +2 "$TMP/o" | jq -e '.lines == [4, 5, 6]' >/dev/null
     ok "a bad line inside an example skips that example whole; the next keeps its lines"
 else fail "bad line inside an example: rc $rc, $(cat "$TMP/e")"; fi
 
+# K past the vocabulary's size (100 here): the softmax over K needs K numbers
+awk 'BEGIN { for (i = 1; i <= 150; i++) print "the cat\tchoice w" i % 50 }' |
+    "$BIN" infer -m "$D" --pair --choices 150 >"$TMP/o" 2>"$TMP/e"
+rc=$?
+if [ $rc -eq 0 ] && tail -n +2 "$TMP/o" | jq -e '(.predictions.probs | length) == 150 and
+        ((.predictions.probs | add) - 1 | fabs) < 1e-6' >/dev/null; then
+    ok "150 choices, more than the vocabulary's 100 pieces: one softmax over all of them"
+else fail "150 choices: rc $rc, $(head -c 600 "$TMP/e")"; fi
+
 # the head and --choices go together
 "$BIN" infer -m "$D" --pair <"$D/input.txt" >/dev/null 2>"$TMP/e"
 rc=$?
