@@ -3,8 +3,8 @@
  * itself: its fill-mask rows read prediction_logits and its next-sentence line reads
  * seq_relationship_logits, both equal to PyTorch's (prediction_logits.bin and
  * seq_relationship_logits.bin in tests/fixtures/ref/infer_pretraining); the Python
- * pane prints both outputs under their names (BertForPreTrainingOutput has no logits); break it refuses the
- * head; the screens match their goldens (tests/fixtures/screens/pretraining_*.txt;
+ * pane prints both outputs under their names (BertForPreTrainingOutput has no logits);
+ * break it refuses the head; the screens match their goldens (tests/fixtures/screens/pretraining_*.txt;
  * BERTSCOPE_UPDATE_GOLDENS=1 rewrites them).
  */
 #include <math.h>

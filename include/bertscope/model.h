@@ -159,8 +159,8 @@ bs_load_options bs_load_defaults(void);
 /* Option values from text, as every subcommand and the interface read them (see the
  * parsers in tokenizer.h): a head is auto, base, seq, tok, mlm, qa, nsp, mc or pretraining;
  * a seed is a decimal number from 0 to BS_SEED_MAX, a number of labels one from 1 to
- * BS_MAX_LABELS (digits only). On anything else they leave *out alone and fail with BS_ERR_INPUT, naming the
- * value and the valid ones. */
+ * BS_MAX_LABELS (digits only). On anything else they leave *out alone and fail with
+ * BS_ERR_INPUT, naming the value and the valid ones. */
 bs_status bs_head_parse(const char *s, bs_head *out, bs_error *err);
 bs_status bs_seed_parse(const char *s, uint64_t *out, bs_error *err);
 bs_status bs_num_labels_parse(const char *s, int *out, bs_error *err);
@@ -270,8 +270,9 @@ bs_score_fn bs_config_score_fn(const bs_config *c);
 /* Per head: seq as bs_config_score_fn; tok and mlm softmax per position (token
  * classification and fill-mask pipelines, whatever problem_type says); nsp softmax over
  * its two classes (and pretraining, for its prediction_logits per position like mlm;
- * its seq_relationship_logits are nsp's); mc softmax over each example's K choices (its logits viewed as (B, K),
- * never over one row's single logit); base and qa none (qa.h picks a span). */
+ * its seq_relationship_logits are nsp's); mc softmax over each example's K choices (its
+ * logits viewed as (B, K), never over one row's single logit); base and qa none (qa.h
+ * picks a span). */
 bs_score_fn bs_head_score_fn(const bs_config *c, bs_head h);
 const char *bs_score_fn_name(bs_score_fn f); /* "softmax", "sigmoid", "none" */
 /* out[0..n) = f(x[0..n)) for one row of logits, in double: softmax exp(x - max) / sum

@@ -34,8 +34,8 @@ static void put_dims(app_grid *g, int *x, int y, int xmax, const ledger_row *row
             *x = grid_puts(g, *x, y, xmax, ", ", ST_NORMAL);
         char sym = row->d[k].sym;
         if (!concrete) {
-            *x = grid_printf(g, *x, y, xmax, ST_DIM, sym == 't' ? "Tᵢ" : sym == 'R' ? "B·K" : "%c",
-                             sym);
+            const char *fmt = sym == 't' ? "Tᵢ" : sym == 'R' ? "B·K" : "%c";
+            *x = grid_printf(g, *x, y, xmax, ST_DIM, fmt, sym);
         } else {
             int ch = ((sym == 'B' || sym == 'R') && st->changed_B) ||
                      (sym == 'T' && st->changed_T);

@@ -1040,7 +1040,8 @@ static int ctx_open(model_ctx *c, const char *model_arg, const infer_opts *o)
     if (st == BS_OK && (bs_model_head(c->m) == BS_HEAD_MC) != (o->choices > 0)) {
         if (o->choices) {
             st = bs_fail(&err, BS_ERR_INPUT, "--choices needs a multiple-choice head, but "
-                         "%s has a %s head", bs_model_path(c->m), bs_head_name(bs_model_head(c->m)));
+                         "%s has a %s head", bs_model_path(c->m),
+                         bs_head_name(bs_model_head(c->m)));
             bs_hint(&err, "pass --head mc to score each example's choices with it (its "
                     "classifier is then newly initialised), or leave --choices out");
         } else {
