@@ -45,10 +45,12 @@ static int teardown_pool(void **state)
 
 typedef struct {
     int B, T, L, H, A;
-    char head[8];
+    int choices; /* multiple choice: K; B counts the flattened rows, examples x K */
+    char head[16];
     int32_t *ids, *mask, *types; /* (B, T) */
     float *hidden, *attn, *pooled, *logits;
     float *start, *end; /* (B, T) question answering's split logits */
+    float *nsp;         /* (B, 2) BertForPreTraining's seq_relationship_logits */
     int logits_rank, logits_shape[3];
 } ref_case;
 
@@ -104,6 +106,8 @@ static void load_ref(ref_case *rc, const char *dir)
     rc->H = cJSON_GetObjectItem(man, "H")->valueint;
     rc->A = cJSON_GetObjectItem(man, "A")->valueint;
     snprintf(rc->head, sizeof rc->head, "%s", cJSON_GetObjectItem(man, "head")->valuestring);
+    const cJSON *k = cJSON_GetObjectItem(man, "choices");
+    rc->choices = cJSON_IsNumber(k) ? k->valueint : 0;
     const cJSON *files = cJSON_GetObjectItem(man, "files"), *f;
     cJSON_ArrayForEach(f, files)
     {
@@ -126,6 +130,8 @@ static void load_ref(ref_case *rc, const char *dir)
             rc->start = p;
         else if (!strcmp(f->string, "end_logits.bin"))
             rc->end = p;
+        else if (!strcmp(f->string, "seq_relationship_logits.bin"))
+            rc->nsp = p;
         else if (!strcmp(f->string, "logits.bin")) {
             rc->logits = p;
             rc->logits_rank = rank;
@@ -143,7 +149,7 @@ static void free_ref(ref_case *rc)
 {
     free(rc->ids), free(rc->mask), free(rc->types);
     free(rc->hidden), free(rc->attn), free(rc->pooled), free(rc->logits);
-    free(rc->start), free(rc->end);
+    free(rc->start), free(rc->end), free(rc->nsp);
 }
 
 static float worst_seen; /* the largest difference of the current case, for the log */
@@ -209,7 +215,17 @@ static void check_case(const char *name)
         snprintf(what, sizeof what, "%s: pooler output", name);
         check_tensor(what, o->pooled, rc.pooled, (size_t)rc.B * rc.H, pdims, 2);
     }
-    if (rc.logits) {
+    if (rc.logits && rc.choices) {
+        /* BertForMultipleChoice's (B, K) logits are the engine's (B*K, 1), row-major */
+        assert_non_null(o->logits);
+        assert_int_equal(o->logits_rank, 2);
+        assert_int_equal(o->logits_shape[0], rc.B);
+        assert_int_equal(o->logits_shape[1], 1);
+        assert_int_equal(rc.logits_shape[0] * rc.choices, rc.B);
+        assert_int_equal(rc.logits_shape[1], rc.choices);
+        snprintf(what, sizeof what, "%s: logits (B, K)", name);
+        check_tensor(what, o->logits, rc.logits, (size_t)rc.B, rc.logits_shape, 2);
+    } else if (rc.logits) {
         assert_non_null(o->logits);
         assert_int_equal(o->logits_rank, rc.logits_rank);
         size_t n = 1;
@@ -232,6 +248,14 @@ static void check_case(const char *name)
         check_tensor(what, o->end_logits, rc.end, (size_t)rc.B * rc.T, bt, 2);
     } else {
         assert_null(o->start_logits);
+    }
+    if (rc.nsp) { /* BertForPreTraining's second output, beside prediction_logits */
+        int b2[2] = {rc.B, 2};
+        assert_non_null(o->seq_relationship_logits);
+        snprintf(what, sizeof what, "%s: seq_relationship_logits", name);
+        check_tensor(what, o->seq_relationship_logits, rc.nsp, (size_t)rc.B * 2, b2, 2);
+    } else {
+        assert_null(o->seq_relationship_logits);
     }
     print_message("%s: max |C - PyTorch| %.3g over every tensor\n", name, (double)worst_seen);
     bs_run_free(run);
@@ -257,6 +281,8 @@ REF_CASE(pair)
 REF_CASE(act_gelu_new)
 REF_CASE(qa)
 REF_CASE(nsp)
+REF_CASE(mc)
+REF_CASE(pretraining)
 REF_CASE(act_relu)
 REF_CASE(act_silu)
 REF_CASE(long)
@@ -624,6 +650,8 @@ int main(void)
         cmocka_unit_test(test_bert_long_matches_pytorch),
         cmocka_unit_test(test_bert_qa_matches_pytorch),
         cmocka_unit_test(test_bert_nsp_matches_pytorch),
+        cmocka_unit_test(test_bert_mc_matches_pytorch),
+        cmocka_unit_test(test_bert_pretraining_matches_pytorch),
         cmocka_unit_test(test_bert_portable_path_matches_pytorch),
         cmocka_unit_test(test_bert_padded_row_matches_its_unpadded_run),
         cmocka_unit_test(test_bert_missing_mask_changes_padded_rows),

@@ -367,6 +367,8 @@ static void test_config_names(void **state)
     assert_string_equal(bs_head_name(BS_HEAD_MLM), "mlm");
     assert_string_equal(bs_head_name(BS_HEAD_QA), "qa");
     assert_string_equal(bs_head_name(BS_HEAD_NSP), "nsp");
+    assert_string_equal(bs_head_name(BS_HEAD_MC), "mc");
+    assert_string_equal(bs_head_name(BS_HEAD_PRETRAINING), "pretraining");
     assert_string_equal(bs_nsp_label(0), "isNext");
     assert_string_equal(bs_nsp_label(1), "notNext");
     assert_null(bs_nsp_label(2));
@@ -377,6 +379,8 @@ static void test_config_names(void **state)
     assert_string_equal(bs_head_class(BS_HEAD_MLM), "BertForMaskedLM");
     assert_string_equal(bs_head_class(BS_HEAD_QA), "BertForQuestionAnswering");
     assert_string_equal(bs_head_class(BS_HEAD_NSP), "BertForNextSentencePrediction");
+    assert_string_equal(bs_head_class(BS_HEAD_MC), "BertForMultipleChoice");
+    assert_string_equal(bs_head_class(BS_HEAD_PRETRAINING), "BertForPreTraining");
     assert_string_equal(bs_head_class(BS_HEAD_BASE), "BertModel");
     assert_string_equal(bs_dtype_name(BS_DTYPE_BF16), "BF16");
     assert_string_equal(bs_dtype_name(BS_DTYPE_F16), "F16");
@@ -483,7 +487,7 @@ static void test_option_parsers(void **state)
         "max_length '3x' is not a number from 0 to 65536",
         "max_length '' is not a number from 0 to 65536",
         "max_length '99999999999999999999999' is not a number from 0 to 65536",
-        "unknown head 'xyz' (expected auto, base, seq, tok, mlm, qa or nsp)",
+        "unknown head 'xyz' (expected auto, base, seq, tok, mlm, qa, nsp, mc or pretraining)",
         "seed '18446744073709551616' is not a number from 0 to 18446744073709551615",
         "seed '-1' is not a number from 0 to 18446744073709551615",
         "num_labels '0' is not a number from 1 to 100000",

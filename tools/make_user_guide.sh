@@ -53,12 +53,11 @@ the command that converts them. Sharded checkpoints load every shard listed in t
 index; a missing shard, or a tensor the index puts in a shard that lacks it, is named.
 
 The head comes from `--head`, else from `architectures` in config.json. A head bertscope
-cannot build yet (BertForMultipleChoice) is an error whose hint names `--head base`;
+cannot build is an error whose hint names `--head base`;
 another family's class with `"model_type": "bert"` (DistilBertForSequenceClassification)
 names the BERT head of the same kind. Every warning transformers would print on loading
-(weights not used, weights newly initialised, BertForPreTraining loaded as its
-masked-LM half, a sentence-transformers folder whose pooling is not built) is shown in
-the model bar and on the x page.
+(weights not used, weights newly initialised, a sentence-transformers folder whose
+pooling is not built) is shown in the model bar and on the x page.
 
 A question-answering checkpoint (BertForQuestionAnswering, `--head qa`) reads each
 sentence as a question, a tab (`b` makes a pair), then the context. Its predictions
@@ -76,6 +75,37 @@ A next-sentence-prediction checkpoint (BertForNextSentencePrediction, `--head ns
 reads A<TAB>B sentences and gives logits (B, 2) from the pooled [CLS] vector: index 0
 says B follows A (isNext), 1 that B is a random sentence (notNext). The predictions
 panel shows both classes' softmax scores per sentence, as for a sequence classifier.
+
+A multiple-choice checkpoint (BertForMultipleChoice, `--head mc`) scores K choices per
+example. Each sentence is prompt<TAB>choice and every K sentences are one example
+(`bertscope --choices K`, or `set choices K` in a session; the default, all, makes every
+sentence a choice of one example). The K rows are padded together to one T, as
+run_swag.py's collator pads them: input_ids (B, K, T) is viewed as (B·K, T) for the
+encoder, the classifier Linear(H, 1) turns the pooled [CLS] vectors into (B·K, 1), and
+logits.view(-1, K) gives (B, K), whose softmax over a row picks the choice. The sentence
+list brackets each example (┌ │ └), the ledger shows both views, the predictions panel
+each example's winner with its probability and every choice's bar (raw logits with L),
+and the Python pane loads AutoModelForMultipleChoice, calls the tokenizer on the flat
+lists and reshapes with `{k: v.view(B, K, -1) for k, v in batch.items()}`. Sentences
+that do not make whole examples, padding none and overflowing rows are refused with
+why; break it does not cover the head yet. `bertscope infer --pair --choices K` prints
+one JSON line per example (its lines, each choice's tokens and ids, the logits (K), the
+chosen index, its line and text, the softmax score and probs); each line keeps its own
+prompt, so an example whose prompts differ runs as written; an input that ends inside
+an example is an error naming the line, and `--skip-bad-lines` skips that example, as
+it skips an example with a bad line, whole.
+
+A BertForPreTraining checkpoint (`--head pretraining`, from its architecture) loads as
+itself, both heads of BertPreTrainingHeads: `cls.predictions` on every position,
+prediction_logits (B, T, V), and `cls.seq_relationship` on the pooled [CLS] vector,
+seq_relationship_logits (B, 2). The predictions panel shows the fill-mask rows of the
+first (the top piece per position, the top 5 at each [MASK]) and, under them, isNext or
+notNext per sentence from the second; the ledger, the notes and the Python pane
+(BertForPreTraining, `outputs.prediction_logits`, `outputs.seq_relationship_logits`: its
+output has no `logits`) name both. `--head mlm` or `--head nsp` loads one half and lists
+the other's weights as unused, as transformers does. `bertscope infer` prints
+predictions.masked and predictions.next_sentence per line; `--logits` and
+`--save-tensors` give both outputs by their names.
 
 ## The main screen (120x40)
 

@@ -37,23 +37,36 @@ typedef enum {
     BS_HEAD_BASE,     /* BertModel: last_hidden_state (B, T, H), pooler_output (B, H) */
     BS_HEAD_SEQ,      /* BertForSequenceClassification: logits (B, C) */
     BS_HEAD_TOK,      /* BertForTokenClassification: logits (B, T, C) */
-    BS_HEAD_MLM,      /* BertForMaskedLM (and BertForPreTraining's MLM part): (B, T, V) */
+    BS_HEAD_MLM,      /* BertForMaskedLM: logits (B, T, V) */
     BS_HEAD_QA,       /* BertForQuestionAnswering: qa_outputs (B, T, 2) -> start, end (B, T) */
     BS_HEAD_NSP,      /* BertForNextSentencePrediction: cls.seq_relationship, logits (B, 2) */
+    BS_HEAD_MC,       /* BertForMultipleChoice: classifier Linear(H, 1) on the pooled output of
+                       * the flattened (B*K, T) rows: logits (B*K, 1), viewed as (B, K) */
+    BS_HEAD_PRETRAINING, /* BertForPreTraining: cls.predictions, prediction_logits (B, T, V),
+                          * and cls.seq_relationship on the pooled output,
+                          * seq_relationship_logits (B, 2) */
 } bs_head;
 
 typedef enum { BS_PROBLEM_SINGLE = 0, BS_PROBLEM_MULTI, BS_PROBLEM_REGRESSION } bs_problem;
 
 typedef enum { BS_DTYPE_F32 = 0, BS_DTYPE_F16, BS_DTYPE_BF16 } bs_dtype;
 
-const char *bs_head_name(bs_head h);   /* "auto", "base", "seq", "tok", "mlm", "qa", "nsp" */
+/* "auto", "base", "seq", "tok", "mlm", "qa", "nsp", "mc", "pretraining" */
+const char *bs_head_name(bs_head h);
 /* Hugging Face's class for a head, as its warnings and code name it:
  * "BertForSequenceClassification", "BertForTokenClassification", "BertForMaskedLM",
- * "BertForQuestionAnswering", "BertForNextSentencePrediction", "BertModel" (base and
- * auto). */
+ * "BertForQuestionAnswering", "BertForNextSentencePrediction", "BertForMultipleChoice",
+ * "BertForPreTraining", "BertModel" (base and auto). */
 const char *bs_head_class(bs_head h);
+/* 1 for the heads whose logits are one row per input row, computed from the pooled output
+ * (seq, nsp, mc): they need the pooler, and their logits are (rows, C). */
+int bs_head_pooled(bs_head h);
+/* 1 for the heads with a masked-LM output, logits (B, T, V) read by the fill-mask rule
+ * (mlm, and pretraining's prediction_logits). */
+int bs_head_masked_lm(bs_head h);
 const char *bs_act_name(bs_act a);     /* "gelu", "gelu_new", "relu", "silu" */
-/* The name of class i of next-sentence prediction (BS_HEAD_NSP), whose two classes are
+/* The name of class i of next-sentence prediction (BS_HEAD_NSP, and BS_HEAD_PRETRAINING's
+ * seq_relationship_logits), whose two classes are
  * fixed whatever config.json's labels say: 0 "isNext" (B follows A), 1 "notNext" (B is
  * a random sentence), as Hugging Face's documentation reads them; NULL otherwise. */
 const char *bs_nsp_label(int i);
@@ -144,10 +157,10 @@ bs_load_options bs_load_defaults(void);
 #define BS_MAX_LABELS 100000
 
 /* Option values from text, as every subcommand and the interface read them (see the
- * parsers in tokenizer.h): a head is auto, base, seq, tok, mlm, qa or nsp; a seed is a decimal
- * number from 0 to BS_SEED_MAX, a number of labels one from 1 to BS_MAX_LABELS (digits
- * only). On anything else they leave *out alone and fail with BS_ERR_INPUT, naming the
- * value and the valid ones. */
+ * parsers in tokenizer.h): a head is auto, base, seq, tok, mlm, qa, nsp, mc or pretraining;
+ * a seed is a decimal number from 0 to BS_SEED_MAX, a number of labels one from 1 to
+ * BS_MAX_LABELS (digits only). On anything else they leave *out alone and fail with
+ * BS_ERR_INPUT, naming the value and the valid ones. */
 bs_status bs_head_parse(const char *s, bs_head *out, bs_error *err);
 bs_status bs_seed_parse(const char *s, uint64_t *out, bs_error *err);
 bs_status bs_num_labels_parse(const char *s, int *out, bs_error *err);
@@ -208,14 +221,17 @@ typedef struct bs_outputs {
     const float *attn;    /* (L, B, A, T, T) softmaxed probabilities, row = query */
     const float *pooled;  /* (B, H) tanh pooler output, NULL without a pooler */
     const float *logits;  /* head output, NULL for BS_HEAD_BASE */
-    int logits_rank;      /* 2: (B, C) or nsp's (B, 2); 3: (B, T, C), (B, T, V) or qa's
-                             (B, T, 2) */
+    int logits_rank;      /* 2: (B, C), nsp's (B, 2) or mc's (B*K, 1); 3: (B, T, C),
+                             (B, T, V) or qa's (B, T, 2) */
     int logits_shape[3];
     /* BS_HEAD_QA: logits.split(1, dim=-1) squeezed, as BertForQuestionAnswering returns
      * them: start_logits = logits[..., 0], end_logits = logits[..., 1], (B, T) each
      * (contiguous copies); NULL for the other heads */
     const float *start_logits;
     const float *end_logits;
+    /* BS_HEAD_PRETRAINING: cls.seq_relationship(pooled), (B, 2), beside logits, which hold
+     * its prediction_logits (B, T, V); NULL for the other heads */
+    const float *seq_relationship_logits;
 } bs_outputs;
 
 typedef struct bs_run bs_run;
@@ -223,7 +239,10 @@ typedef struct bs_run bs_run;
 /* A run of m whose passes are split over pool's threads (NULL: on the calling thread
  * alone). Neither m nor pool is owned; both must outlive the run. */
 bs_status bs_run_create(bs_run **out, const bs_model *m, bs_pool *pool, bs_error *err);
-/* Runs the model on a (B, T) batch. Buffers grow as needed. attention_mask and
+/* Runs the model on a (B, T) batch. Buffers grow as needed. For BS_HEAD_MC the caller
+ * passes the choices already flattened, as BertForMultipleChoice's view(-1, T) does: B
+ * here is examples x K, K consecutive rows per example, and logits (B*K, 1) read row-major
+ * are its reshaped logits (examples, K). attention_mask and
  * token_type_ids may be NULL (all ones / all zeros). Fails with BS_ERR_LIMIT when
  * T > max_position, BS_ERR_INPUT for an id out of range. */
 bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *attention_mask,
@@ -250,7 +269,10 @@ typedef enum { BS_SCORE_NONE = 0, BS_SCORE_SIGMOID, BS_SCORE_SOFTMAX } bs_score_
 bs_score_fn bs_config_score_fn(const bs_config *c);
 /* Per head: seq as bs_config_score_fn; tok and mlm softmax per position (token
  * classification and fill-mask pipelines, whatever problem_type says); nsp softmax over
- * its two classes; base and qa none (qa.h picks a span). */
+ * its two classes (and pretraining, for its prediction_logits per position like mlm;
+ * its seq_relationship_logits are nsp's); mc softmax over each example's K choices (its
+ * logits viewed as (B, K), never over one row's single logit); base and qa none (qa.h
+ * picks a span). */
 bs_score_fn bs_head_score_fn(const bs_config *c, bs_head h);
 const char *bs_score_fn_name(bs_score_fn f); /* "softmax", "sigmoid", "none" */
 /* out[0..n) = f(x[0..n)) for one row of logits, in double: softmax exp(x - max) / sum

@@ -319,6 +319,15 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
                  "question-answering head predicts a span: not covered yet");
         return -1;
     }
+    if (r->head == BS_HEAD_PRETRAINING) { /* two outputs: not wired here */
+        snprintf(r->error, sizeof r->error, "break it does not cover BertForPreTraining's two "
+                 "outputs yet (--head mlm or nsp loads one of them)");
+        return -1;
+    }
+    if (r->head == BS_HEAD_MC) { /* a softmax across rows: its comparison is per example */
+        snprintf(r->error, sizeof r->error, "break it does not cover multiple choice yet");
+        return -1;
+    }
     if (r->head == BS_HEAD_NSP) { /* its labels are not the config's: not wired here */
         snprintf(r->error, sizeof r->error, "break it does not cover next-sentence "
                  "prediction yet");

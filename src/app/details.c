@@ -130,6 +130,7 @@ static void compute_python(app_details *d, const app_model *am, const app_model_
         .truncation_side = job->truncation_side, .pad_multiple = job->pad_multiple,
         .overflow = job->overflow, .stride = job->stride, .split_words = job->split_words,
         .qa = mr->qa, .qa_found = mr->qa_found, .qa_text = mr->qa_text,
+        .choices = mr->choices, .probs = mr->probs,
     };
     d->python = py_generate(&ps);
 }

@@ -55,6 +55,11 @@ typedef struct py_spec {
     const bs_qa_answer *qa;
     const int *qa_found;
     char *const *qa_text;
+    /* A multiple-choice head's K (batch rows per example; 0: the sentences do not make
+     * examples, and only the tokenizer part is written) and each row's softmax over its
+     * example's choices, quoted under the code; 0 and NULL otherwise. */
+    int choices;
+    const float *probs;
 } py_spec;
 
 /* Rows of the batch that the article's filter keeps (attention_mask all ones). */

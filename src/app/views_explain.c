@@ -60,7 +60,16 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
     else
         snprintf(nb, sizeof nb, "%d sentence%s", b->B, b->B == 1 ? "" : "s");
     const char *per_row = panel_overflowed(st, b) ? "row" : "sentence";
-    if (mr->ok_forward && mr->logits_rank == 2 && mr->ragged) {
+    if (mr->ok_forward && mr->head == BS_HEAD_MC && mr->choices > 0) {
+        /* BertForMultipleChoice: view(-1, T) in, view(-1, K) out */
+        int K = mr->choices;
+        flow_addf(f, ST_NORMAL, " %d sentences = %d example%s × %d choices: input_ids (%d, "
+                  "%d, %d) run as (%d, %d) → pooler_output (%d, H) → classifier (%d, 1) → "
+                  "logits.view(-1, %d) %s: one row per example, one column per choice; the "
+                  "softmax over a row picks the choice.", b->B, b->B / K,
+                  b->B / K == 1 ? "" : "s", K, b->B / K, K, b->T, b->B, b->T, b->B, b->B, K,
+                  shape);
+    } else if (mr->ok_forward && mr->logits_rank == 2 && mr->ragged) {
         flow_addf(f, ST_NORMAL, " %s, each run alone → one logits %s per sentence: "
                   "one column per class.", nb, shape);
     } else if (mr->ok_forward && mr->logits_rank == 2) {
@@ -75,9 +84,13 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
                   "[CLS] alone.", nb, shape,
                   mr->ragged ? " per sentence" : "", BS_QA_MAX_ANSWER_LEN);
     } else if (mr->ok_forward && mr->logits_rank == 3) {
-        flow_addf(f, ST_NORMAL, " %s → logits %s%s: one row of %d scores per token",
-                  nb, shape, mr->ragged ? " per sentence" : "", mr->logits_shape[2]);
-        if (mr->head == BS_HEAD_MLM) /* DataCollatorForLanguageModeling's labels */
+        flow_addf(f, ST_NORMAL, " %s → %s %s%s: one row of %d scores per token",
+                  nb, mr->head == BS_HEAD_PRETRAINING ? "prediction_logits" : "logits", shape,
+                  mr->ragged ? " per sentence" : "", mr->logits_shape[2]);
+        if (mr->head == BS_HEAD_PRETRAINING) /* BertPreTrainingHeads' second output */
+            flow_addf(f, ST_NORMAL, ", and seq_relationship_logits (%d, 2) from the pooled "
+                      "[CLS] vector: 0 isNext (B follows A), 1 notNext", b->B);
+        if (bs_head_masked_lm(mr->head)) /* DataCollatorForLanguageModeling's labels */
             flow_add(f, "; a masked LM is scored only at its [MASK] positions (labels -100 "
                         "everywhere else).", ST_NORMAL);
         else /* the token-classification recipe: first piece of each word */
@@ -178,7 +191,7 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
      * shapes are one head's. */
     for (int i = 0; st->result && i < st->result->n && npad > 0 && !mr->ragged; i++) {
         const app_model_result *o = &st->result->m[i];
-        if (!o->ok_forward || o->logits_rank != 2)
+        if (!o->ok_forward || o->logits_rank != 2 || o->head == BS_HEAD_MC)
             continue;
         int full = 0;
         for (int r = 0; r < o->batch.B; r++)
@@ -199,7 +212,8 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
                       env->models[i].name, shape);
         else
             flow_addf(f, ST_NORMAL, " %s gives logits %s: one row per %s.", env->models[i].name,
-                      shape, o->logits_rank == 2 ? "sentence" : "token");
+                      shape, o->head == BS_HEAD_MC ? "example" : o->logits_rank == 2 ? "sentence"
+                                                                                  : "token");
     }
     if (fm->model && bs_model_random_head(fm->model) && !bs_model_shape_only(fm->model))
         flow_addf(f, ST_WARN, " %s's head is newly initialised: its predictions are random.",

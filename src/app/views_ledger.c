@@ -13,7 +13,7 @@
 #define LEDGER_MAX_ROWS 40
 
 typedef struct dimv {
-    char sym; /* B T H A D I C V L, or '1' */
+    char sym; /* B T H A D I C V L K, '1', or 'R' for multiple choice's B·K rows */
     int v;
 } dimv;
 
@@ -34,9 +34,11 @@ static void put_dims(app_grid *g, int *x, int y, int xmax, const ledger_row *row
             *x = grid_puts(g, *x, y, xmax, ", ", ST_NORMAL);
         char sym = row->d[k].sym;
         if (!concrete) {
-            *x = grid_printf(g, *x, y, xmax, ST_DIM, sym == 't' ? "Tᵢ" : "%c", sym);
+            const char *fmt = sym == 't' ? "Tᵢ" : sym == 'R' ? "B·K" : "%c";
+            *x = grid_printf(g, *x, y, xmax, ST_DIM, fmt, sym);
         } else {
-            int ch = (sym == 'B' && st->changed_B) || (sym == 'T' && st->changed_T);
+            int ch = ((sym == 'B' || sym == 'R') && st->changed_B) ||
+                     (sym == 'T' && st->changed_T);
             int over = sym == 'T' && t_limit > 0 && row->d[k].v > t_limit;
             *x = grid_printf(g, *x, y, xmax, over ? ST_ERROR : ch ? ST_CHANGED : ST_BOLD, "%d",
                              row->d[k].v);
@@ -74,7 +76,14 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
         dB = one;
         dT = (dimv){'t', b->length[imax(app_sel_row(st), 0)]};
     }
-    ROW("input_ids", 0, dB, dT);
+    const app_model_result *mc = app_front_result(st);
+    int K = mc && mc->head == BS_HEAD_MC && !mc->ragged ? mc->choices : 0;
+    if (K > 0) { /* BertForMultipleChoice: (B, K, T) in, flattened to (B·K, T) rows */
+        ROW("input_ids", 0, ((dimv){'B', B / K}), ((dimv){'K', K}), dT);
+        ROW("view(-1, T)", 1, ((dimv){'R', B}), dT);
+        dB = (dimv){'R', B};
+    } else
+        ROW("input_ids", 0, dB, dT);
     ROW("attention_mask", 0, dB, dT);
     ROW("token_type_ids", 0, dB, dT);
     ROW("position_ids", 0, one, dT);
@@ -100,22 +109,29 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
     ROW("last_hidden_state", 0, dB, dT, dH);
     if (bs_model_has_pooler(m->model))
         ROW("pooler_output", 0, dB, dH);
-    if (mr && mr->logits_rank == 2) /* next-sentence prediction: 2 classes, fixed */
+    if (mr && K > 0) { /* classifier Linear(H, 1) per row, then logits.view(-1, K) */
+        ROW("classifier", 0, dB, one);
+        ROW("logits", 0, ((dimv){'B', B / K}), ((dimv){'K', K}));
+    } else if (mr && mr->logits_rank == 2) /* next-sentence prediction: 2 classes, fixed */
         ROW("logits", 0, dB, ((dimv){mr->head == BS_HEAD_NSP ? '2' : 'C', mr->logits_shape[1]}));
     else if (mr && mr->head == BS_HEAD_QA) { /* qa_outputs, then logits.split(1, dim=-1) */
         ROW("logits", 0, dB, dT, ((dimv){'2', 2}));
         ROW("start_logits", 0, dB, dT);
         ROW("end_logits", 0, dB, dT);
+    } else if (mr && mr->head == BS_HEAD_PRETRAINING) { /* BertForPreTrainingOutput */
+        ROW("prediction_logits", 0, dB, dT, ((dimv){'V', mr->logits_shape[2]}));
+        ROW("seq_relationship_logits", 0, dB, ((dimv){'2', 2}));
     } else if (mr && mr->logits_rank == 3)
         ROW("logits", 0, dB, dT,
-            ((dimv){mr->head == BS_HEAD_MLM ? 'V' : 'C', mr->logits_shape[2]}));
+            ((dimv){bs_head_masked_lm(mr->head) ? 'V' : 'C', mr->logits_shape[2]}));
     return nr;
 }
 
 /* Rows of the compact ledger, in the order they are dropped when the paragraph does
- * not fit: the encoder's inside first, the input and the logits never. */
+ * not fit: the encoder's inside first, the input and the last output never (of
+ * BertForPreTraining's two, prediction_logits goes last, when nothing else is left). */
 static const char *const compact_drop[] = {"attention probs", "pooler_output", "embeddings",
-                                           "last_hidden_state"};
+                                           "last_hidden_state", "prediction_logits"};
 #define COMPACT_DROPS (int)(sizeof compact_drop / sizeof compact_drop[0])
 
 /* Lines a flow of these words takes at width w (as flow_add breaks them), after a
@@ -311,8 +327,11 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         change_lines = 3;
     int list_h = bottom - y - change_lines;
     int namew = imin(17, imax(r.w / 2 - 4, 8));
+    if (mr && mr->head == BS_HEAD_PRETRAINING) /* seq_relationship_logits, whole */
+        namew = imax(namew, imin(23, r.w - 16));
     /* (1, A, Tᵢ, Tᵢ) is two columns wider than (B, A, T, T) */
-    int symw = mr && mr->ragged ? 15 : 13;
+    /* (B·K, 1, 1, T) is multiple choice's widest */
+    int symw = mr && mr->ragged ? 15 : mr && mr->head == BS_HEAD_MC && mr->choices ? 16 : 13;
     int show[LEDGER_MAX_ROWS];
     int ns = ledger_pick_rows(rows, nr, list_h, st->ledger_scroll, layer_title, show);
     if (ns < nr && st->ledger_scroll == 0)

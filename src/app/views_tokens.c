@@ -117,6 +117,9 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     if (b && mr->ragged)
         snprintf(hint, sizeof hint, "no padding: %d rows of their own length, no (B, T) · ← → "
                  "select · / find", b->B);
+    else if (b && mr->head == BS_HEAD_MC && mr->choices > 0) /* the rows of view(-1, T) */
+        snprintf(hint, sizeof hint, "input_ids (B·K, T) = (%d, %d) · ← → select · / find",
+                 b->B, b->T);
     else if (b)
         snprintf(hint, sizeof hint, "input_ids (B, T) = (%d, %d) · ← → select · / find",
                  b->B, b->T);

@@ -59,6 +59,7 @@ struct bs_run {
     float *mlm;    /* (B, T, H) MLM transform output */
     float *logits; /* (B, C) seq, (B, T, C) tok, (B, T, V) mlm, (B, T, 2) qa */
     float *qa;     /* qa: start_logits (B, T), then end_logits (B, T) */
+    float *nsp;    /* pretraining: seq_relationship_logits (B, 2) */
     float *pack;   /* pack_parts scratch blocks for bs_k_linear_big, one per thread */
     int pack_parts;
 
@@ -177,8 +178,8 @@ static size_t round_up(size_t n) /* floats, to whole RUN_ALIGN */
 
 static int head_has_pooler(const bs_model *m)
 {
-    return m->has_pooler &&
-           (m->head == BS_HEAD_SEQ || m->head == BS_HEAD_NSP || m->head == BS_HEAD_BASE);
+    return m->has_pooler && (bs_head_pooled(m->head) || m->head == BS_HEAD_BASE ||
+                             m->head == BS_HEAD_PRETRAINING);
 }
 
 static size_t logits_per_row(const bs_model *m)
@@ -186,8 +187,10 @@ static size_t logits_per_row(const bs_model *m)
     switch (m->head) {
     case BS_HEAD_SEQ:
     case BS_HEAD_NSP:
+    case BS_HEAD_MC:
     case BS_HEAD_TOK: return (size_t)m->classifier.out;
-    case BS_HEAD_MLM: return (size_t)m->cfg.vocab_size;
+    case BS_HEAD_MLM:
+    case BS_HEAD_PRETRAINING: return (size_t)m->cfg.vocab_size;
     case BS_HEAD_QA: return 2;
     default: return 0;
     }
@@ -199,6 +202,12 @@ static size_t qa_floats(const bs_model *m, size_t BT)
     return m->head == BS_HEAD_QA ? 2 * BT : 0;
 }
 
+/* BertForPreTraining's seq_relationship_logits (B, 2), beside its prediction_logits. */
+static size_t nsp_floats(const bs_model *m, size_t B)
+{
+    return m->head == BS_HEAD_PRETRAINING ? 2 * B : 0;
+}
+
 /* Floats the run needs for (B, T), or 0 if that exceeds BS_MAX_RUN_FLOATS. Each term is
  * bounded before it is multiplied, so nothing here can overflow. */
 static size_t run_floats(const bs_model *m, size_t B, size_t T)
@@ -206,16 +215,16 @@ static size_t run_floats(const bs_model *m, size_t B, size_t T)
     const bs_config *c = &m->cfg;
     size_t L = (size_t)c->num_layers, H = (size_t)c->hidden_size, A = (size_t)c->num_heads;
     size_t I = (size_t)c->intermediate_size, BT = B * T;
-    size_t rows = m->head == BS_HEAD_SEQ || m->head == BS_HEAD_NSP ? B : BT;
+    size_t rows = bs_head_pooled(m->head) ? B : BT;
     double need = (double)(L + 1) * BT * H + (double)L * B * A * T * T + 6.0 * BT * H +
                   (double)BT * I + (double)BT + (double)B * H + (double)rows * logits_per_row(m) +
-                  (double)qa_floats(m, BT) +
-                  14.0 * RUN_ALIGN_FLOATS; /* rounding up the 13 buffers, and to spare */
+                  (double)qa_floats(m, BT) + (double)nsp_floats(m, B) +
+                  15.0 * RUN_ALIGN_FLOATS; /* rounding up the 14 buffers, and to spare */
     if (need > (double)BS_MAX_RUN_FLOATS)
         return 0;
     return round_up((L + 1) * BT * H) + round_up(L * B * A * T * T) + 6 * round_up(BT * H) +
            round_up(BT * I) + round_up(BT) + round_up(B * H) + round_up(rows * logits_per_row(m)) +
-           round_up(qa_floats(m, BT));
+           round_up(qa_floats(m, BT)) + round_up(nsp_floats(m, B));
 }
 
 /* Lays the buffers out for capacity (B, T). */
@@ -224,7 +233,7 @@ static void carve(bs_run *r, size_t B, size_t T)
     const bs_config *c = &r->m->cfg;
     size_t L = (size_t)c->num_layers, H = (size_t)c->hidden_size, A = (size_t)c->num_heads;
     size_t I = (size_t)c->intermediate_size, BT = B * T;
-    size_t rows = r->m->head == BS_HEAD_SEQ || r->m->head == BS_HEAD_NSP ? B : BT;
+    size_t rows = bs_head_pooled(r->m->head) ? B : BT;
     float *p = r->mem;
 #define TAKE(ptr, n) (ptr = p, p += round_up(n))
     TAKE(r->hidden, (L + 1) * BT * H);
@@ -240,6 +249,7 @@ static void carve(bs_run *r, size_t B, size_t T)
     TAKE(r->pooled, B * H);
     TAKE(r->logits, rows * logits_per_row(r->m));
     TAKE(r->qa, qa_floats(r->m, BT));
+    TAKE(r->nsp, nsp_floats(r->m, B));
 #undef TAKE
     r->mlm = r->ctx; /* the MLM transform runs after the last layer: ctx is free */
 }
@@ -274,11 +284,13 @@ bs_status bs_run_create(bs_run **out, const bs_model *m, bs_pool *pool, bs_error
     *out = NULL;
     if (!m)
         return bs_fail(err, BS_ERR_INTERNAL, "no model given to bs_run_create");
-    if (((m->head == BS_HEAD_SEQ || m->head == BS_HEAD_NSP) && !m->has_pooler) ||
-        ((m->head == BS_HEAD_SEQ || m->head == BS_HEAD_TOK || m->head == BS_HEAD_QA ||
-          m->head == BS_HEAD_NSP) &&
+    if ((bs_head_pooled(m->head) && !m->has_pooler) ||
+        (m->head == BS_HEAD_PRETRAINING && !m->has_pooler) ||
+        ((bs_head_pooled(m->head) || m->head == BS_HEAD_TOK || m->head == BS_HEAD_QA ||
+          m->head == BS_HEAD_PRETRAINING) &&
          !m->classifier.w) ||
-        (m->head == BS_HEAD_MLM && (!m->mlm_decoder || !m->mlm_dense.w)))
+        ((m->head == BS_HEAD_MLM || m->head == BS_HEAD_PRETRAINING) &&
+         (!m->mlm_decoder || !m->mlm_dense.w)))
         return bs_fail(err, BS_ERR_INTERNAL, "model head '%s' is missing its weights",
                        bs_head_name(m->head));
     /* the engine splits work over its own threads; OpenBLAS runs each part on one */
@@ -522,6 +534,7 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
     switch (m->head) {
     case BS_HEAD_SEQ: /* classifier(pooled) */
     case BS_HEAD_NSP: /* cls.seq_relationship(pooled) */
+    case BS_HEAD_MC:  /* classifier(pooled) on the flattened (B*K) rows: (B*K, 1) */
         linear(run, run->logits, run->pooled, (size_t)B, H, &m->classifier, BS_K_NONE);
         o->logits_rank = 2;
         o->logits_shape[0] = B;
@@ -548,6 +561,10 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
         o->end_logits = run->qa + BT;
         break;
     }
+    case BS_HEAD_PRETRAINING: /* BertPreTrainingHeads: the MLM head below, and this */
+        linear(run, run->nsp, run->pooled, (size_t)B, H, &m->classifier, BS_K_NONE);
+        o->seq_relationship_logits = run->nsp;
+        /* fall through */
     case BS_HEAD_MLM: {
         /* BertPredictionHeadTransform: LayerNorm(act(dense(h))), then decoder h E^T + bias */
         size_t V = (size_t)c->vocab_size;
@@ -613,7 +630,11 @@ double bs_forward_flops(const bs_config *cfg, bs_head head, int B, int T)
     case BS_HEAD_TOK: f += 2.0 * b * t * H * C; break;
     case BS_HEAD_QA: f += 2.0 * b * t * H * 2.0; break;
     case BS_HEAD_NSP: f += 2.0 * b * H * H + 2.0 * b * H * 2.0; break;
+    case BS_HEAD_MC: f += 2.0 * b * H * H + 2.0 * b * H; break; /* b = examples x K */
     case BS_HEAD_MLM: f += 2.0 * b * t * (H * H + H * V); break;
+    case BS_HEAD_PRETRAINING:
+        f += 2.0 * b * t * (H * H + H * V) + 2.0 * b * H * H + 2.0 * b * H * 2.0;
+        break;
     default: break;
     }
     return f;

@@ -241,6 +241,13 @@ static bs_status build_table(table *tb, bs_model *m, const char *pre, int use_po
         return add_linear(tb, "", "qa_outputs", 2, H, &m->classifier, G_HEAD, err);
     case BS_HEAD_NSP: /* BertOnlyNSPHead: Linear(H, 2) on the pooled output */
         return add_linear(tb, "", "cls.seq_relationship", 2, H, &m->classifier, G_HEAD, err);
+    case BS_HEAD_MC: /* Linear(H, 1) whatever num_labels says: one score per choice row */
+        return add_linear(tb, "", "classifier", 1, H, &m->classifier, G_HEAD, err);
+    case BS_HEAD_PRETRAINING: /* BertPreTrainingHeads: cls.predictions, then this */
+        if ((s = add_linear(tb, "", "cls.seq_relationship", 2, H, &m->classifier, G_HEAD,
+                            err)))
+            return s;
+        /* fall through */
     case BS_HEAD_MLM:
         if ((s = add_linear(tb, "", "cls.predictions.transform.dense", H, H, &m->mlm_dense,
                             G_HEAD, err)) ||
@@ -311,7 +318,11 @@ static bs_status match(table *tb, const bs_safetensors *st, const bs_model *m, i
             bs_fail(err, BS_ERR_INPUT, "tensor '%s': expected shape %s, got %s", t->name,
                     bs_st_shape_str(e, sizeof e, w->shape, w->rank),
                     bs_st_shape_str(g, sizeof g, t->shape, t->rank));
-            if (is_classifier && t->rank == w->rank && (w->rank == 1 || t->shape[1] == w->shape[1]))
+            if (is_classifier && m->head == BS_HEAD_MC)
+                bs_hint(err, "BertForMultipleChoice's classifier is Linear(hidden_size, 1), one "
+                        "logit per choice; is this checkpoint of another head (--head seq)?");
+            else if (is_classifier && t->rank == w->rank &&
+                     (w->rank == 1 || t->shape[1] == w->shape[1]))
                 bs_hint(err, "the checkpoint's classifier has %llu labels but config.json says %d",
                         (unsigned long long)t->shape[0], m->cfg.num_labels);
             else
@@ -448,7 +459,7 @@ static bs_status warn_unused(bs_model *m, const table *tb, const bs_safetensors 
         if (tb->w[i].mismatch) /* reported as mismatched, not as unused */
             used[tb->w[i].mismatch - st->tensors] = 1;
     }
-    if (m->head == BS_HEAD_MLM) {
+    if (m->head == BS_HEAD_MLM || m->head == BS_HEAD_PRETRAINING) {
         /* Both spellings of the tied MLM bias may be stored; one is read. */
         const bs_st_tensor *t = bs_st_find(st, "cls.predictions.decoder.bias");
         if (t)
@@ -573,10 +584,10 @@ static bs_status pick_head(bs_model *m, const bs_safetensors *st, const char *pr
         {"ForSequenceClassification", BS_HEAD_SEQ, NULL},
         {"ForTokenClassification", BS_HEAD_TOK, NULL},
         {"ForMaskedLM", BS_HEAD_MLM, NULL},
-        {"ForPreTraining", BS_HEAD_MLM, NULL}, /* its MLM half, with a warning below */
+        {"ForPreTraining", BS_HEAD_PRETRAINING, NULL},
         {"LMHeadModel", BS_HEAD_MLM, NULL},    /* same head; is_decoder configs are refused */
         {"ForQuestionAnswering", BS_HEAD_QA, NULL},
-        {"ForMultipleChoice", BS_HEAD_AUTO, "a score per choice (classifier on (B*K, T))"},
+        {"ForMultipleChoice", BS_HEAD_MC, NULL},
         {"ForNextSentencePrediction", BS_HEAD_NSP, NULL},
         {"ForCausalLM", BS_HEAD_AUTO, "next-token logits"},
     };
@@ -616,7 +627,8 @@ static bs_status pick_head(bs_model *m, const bs_safetensors *st, const char *pr
         bs_fail(err, BS_ERR_INPUT, "config.json: architecture '%s' is not one bertscope knows",
                 a);
         bs_hint(err, "pass --head base to see the encoder (hidden states and pooler), or "
-                "--head seq, tok, mlm, qa or nsp for one of the heads bertscope builds");
+                "--head seq, tok, mlm, qa, nsp, mc or pretraining for one of the heads bertscope "
+                "builds");
         return BS_ERR_INPUT;
     }
     char n[96];
@@ -625,8 +637,8 @@ static bs_status pick_head(bs_model *m, const bs_safetensors *st, const char *pr
         *out = find(st, n) ? BS_HEAD_SEQ : BS_HEAD_TOK; /* token heads have no pooler */
     else if (find(st, "qa_outputs.weight"))
         *out = BS_HEAD_QA;
-    else if (find(st, "cls.seq_relationship.weight") && !find(st, "cls.predictions.bias"))
-        *out = BS_HEAD_NSP; /* with cls.predictions too it is BertForPreTraining's */
+    else if (find(st, "cls.seq_relationship.weight"))
+        *out = find(st, "cls.predictions.bias") ? BS_HEAD_PRETRAINING : BS_HEAD_NSP;
     else if (find(st, "cls.predictions.bias") ||
              find(st, "cls.predictions.transform.dense.weight"))
         *out = BS_HEAD_MLM;
@@ -735,7 +747,7 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
     float *f16 = NULL; /* F16 -> float table, when the file holds F16 */
     init_pool pool = {0};
 
-    if ((unsigned)opt->head > BS_HEAD_NSP)
+    if ((unsigned)opt->head > BS_HEAD_PRETRAINING)
         return bs_fail(err, BS_ERR_INPUT, "unknown head %d", (int)opt->head);
     if (opt->num_labels < 0 || opt->num_labels > MAX_LABELS)
         return bs_fail(err, BS_ERR_INPUT, "num_labels %d is outside [1, %d]", opt->num_labels,
@@ -768,14 +780,14 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
         m->head = BS_HEAD_SEQ;
     if (!st && m->head == BS_HEAD_BASE)
         pre = ""; /* names as BertModel has them, for messages */
-    /* Hugging Face loads it as itself; bertscope as BertForMaskedLM, which is honest only
-     * when said. */
-    if (opt->head == BS_HEAD_AUTO && m->head == BS_HEAD_MLM &&
-        !strcmp(c->architecture, "BertForPreTraining") &&
-        bs_warn(&m->warnings, "architecture BertForPreTraining: bertscope builds its masked-LM "
-                "half (BertForMaskedLM); its next-sentence head (cls.seq_relationship.*) is "
-                "not built, so its weights are unused"))
-        return bs_fail(err, BS_ERR_NOMEM, "out of memory for warnings");
+    /* BertForMultipleChoice ignores num_labels (Linear(H, 1)); asked for, it would read as
+     * K choices or as a classifier of N labels, neither of which it is. */
+    if (m->head == BS_HEAD_MC && opt->num_labels > 0) {
+        bs_fail(err, BS_ERR_INPUT, "a multiple-choice head has one logit per choice "
+                "(classifier Linear(hidden_size, 1)): num_labels does not apply");
+        bs_hint(err, "drop --num-labels (the choices per example are infer's --choices K)");
+        return BS_ERR_INPUT;
+    }
 
     if (opt->num_labels > 0 && (m->head == BS_HEAD_SEQ || m->head == BS_HEAD_TOK) &&
         (s = set_num_labels(c, opt->num_labels, err)))
@@ -789,7 +801,7 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
     char pn[96];
     snprintf(pn, sizeof pn, "%spooler.dense.weight", pre);
     int use_pooler;
-    if (m->head == BS_HEAD_SEQ || m->head == BS_HEAD_NSP)
+    if (bs_head_pooled(m->head) || m->head == BS_HEAD_PRETRAINING)
         use_pooler = 1;
     else if (st)
         use_pooler = bs_st_find(st, pn) != NULL;
@@ -911,7 +923,7 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
         }
     }
     run_init_jobs(&pool);
-    if (m->head == BS_HEAD_MLM && !m->mlm_decoder)
+    if ((m->head == BS_HEAD_MLM || m->head == BS_HEAD_PRETRAINING) && !m->mlm_decoder)
         m->mlm_decoder = m->word_emb; /* tie_word_embeddings */
 
     if (st) {

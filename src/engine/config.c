@@ -38,6 +38,8 @@ const char *bs_head_name(bs_head h)
     case BS_HEAD_MLM: return "mlm";
     case BS_HEAD_QA: return "qa";
     case BS_HEAD_NSP: return "nsp";
+    case BS_HEAD_MC: return "mc";
+    case BS_HEAD_PRETRAINING: return "pretraining";
     }
     return "?";
 }
@@ -47,7 +49,8 @@ bs_status bs_head_parse(const char *s, bs_head *out, bs_error *err)
     static const bs_choice c[] = {{"auto", BS_HEAD_AUTO, 1}, {"base", BS_HEAD_BASE, 1},
                                   {"seq", BS_HEAD_SEQ, 1},   {"tok", BS_HEAD_TOK, 1},
                                   {"mlm", BS_HEAD_MLM, 1},   {"qa", BS_HEAD_QA, 1},
-                                  {"nsp", BS_HEAD_NSP, 1}};
+                                  {"nsp", BS_HEAD_NSP, 1},   {"mc", BS_HEAD_MC, 1},
+                                  {"pretraining", BS_HEAD_PRETRAINING, 1}};
     int v;
     bs_status st = bs_choose(s, c, (int)(sizeof c / sizeof c[0]), "head", &v, err);
     if (st == BS_OK)
@@ -82,8 +85,20 @@ const char *bs_head_class(bs_head h)
     case BS_HEAD_MLM: return "BertForMaskedLM";
     case BS_HEAD_QA: return "BertForQuestionAnswering";
     case BS_HEAD_NSP: return "BertForNextSentencePrediction";
+    case BS_HEAD_MC: return "BertForMultipleChoice";
+    case BS_HEAD_PRETRAINING: return "BertForPreTraining";
     default: return "BertModel";
     }
+}
+
+int bs_head_masked_lm(bs_head h)
+{
+    return h == BS_HEAD_MLM || h == BS_HEAD_PRETRAINING;
+}
+
+int bs_head_pooled(bs_head h)
+{
+    return h == BS_HEAD_SEQ || h == BS_HEAD_NSP || h == BS_HEAD_MC;
 }
 
 int bs_config_dim(const bs_config *cfg, bs_dim d)
