@@ -152,6 +152,50 @@ static void test_screen_pair_and_left_padding_120x40(void **unused)
     app_headless_free(&s);
 }
 
+/* DistilBERT: no token_type_ids in the grid (a pair shows ids and masks only, and the
+ * title says why), in the ledger (where the row would be) and in the words; its
+ * sequence head's pre_classifier in place of a pooler. */
+static void test_screen_distilbert_pair_120x40(void **unused)
+{
+    app_env env = {0};
+    bs_load_options lo = bs_load_defaults();
+    assert_int_equal(app_env_add_path(&env, "distilbert", "tests/fixtures/ref/infer_distilbert",
+                                      NULL, &lo), 0);
+    app_headless s;
+    app_headless_init(&s, &env, 120, 40);
+    app_headless_key(&s, 'b');
+    app_headless_text(&s, "Is it?");
+    app_headless_key(&s, APP_KEY_ESC);
+    check_golden(&s, "distilbert_pair_120x40");
+    app_headless_free(&s);
+    app_env_free(&env);
+}
+
+/* RoBERTa: each row's own position ids (pos, from padding_idx + 1), position_ids
+ * (B, T) and token_type_ids of zeros in the ledger, classifier.dense for the pooler.
+ * Its BPE tokenizer is not bertscope's yet: the 100-piece WordPiece vocabulary of the
+ * fixtures stands in, so that the ids fit the tiny model (pads are then id 0, not
+ * padding_idx 1, and take positions, exactly as Hugging Face numbers such ids). */
+static void test_screen_roberta_positions_120x40(void **unused)
+{
+    app_env env = {0};
+    bs_load_options lo = bs_load_defaults();
+    bs_model *m = NULL;
+    bs_tokenizer *tok = NULL;
+    bs_error err = {0};
+    assert_int_equal(bs_model_load(&m, "tests/fixtures/ref/roberta_seq", &lo, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_load(&tok, "tests/fixtures/ref/infer_distilbert", &err), BS_OK);
+    assert_int_equal(app_env_add(&env, "roberta", m, tok), 0);
+    app_headless s;
+    app_headless_init(&s, &env, 120, 40);
+    app_headless_key(&s, 'a');
+    app_headless_text(&s, "the cat sat");
+    app_headless_key(&s, APP_KEY_ESC);
+    check_golden(&s, "roberta_positions_120x40");
+    app_headless_free(&s);
+    app_env_free(&env);
+}
+
 static void test_screen_truncation_max_length_80x24(void **unused)
 {
     app_headless s;
@@ -824,6 +868,8 @@ int main(void)
         cmocka_unit_test(test_screen_overflow_80x24),
         cmocka_unit_test(test_screen_overflow_120x40),
         cmocka_unit_test(test_screen_seed_120x40),
+        cmocka_unit_test(test_screen_distilbert_pair_120x40),
+        cmocka_unit_test(test_screen_roberta_positions_120x40),
         cmocka_unit_test(test_screen_seed_80x24),
         cmocka_unit_test(test_screen_longer_sentence_pads_120x40),
         cmocka_unit_test(test_screen_longer_sentence_pads_80x24),

@@ -877,7 +877,7 @@ static void test_load_error_not_bert(void **state)
     assert_string_equal(f->err.msg, "missing tensor 'bert.embeddings.word_embeddings.weight'");
     assert_string_equal(f->err.hint, "found no BERT embeddings among its 1 tensors (the first is "
                                      "'roberta.embeddings.word_embeddings.weight'); is this a BERT "
-                                     "checkpoint?");
+                                     "checkpoint (config.json's model_type is \"bert\")?");
 }
 
 static void test_load_error_bad_config_and_file(void **state)

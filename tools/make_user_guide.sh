@@ -60,6 +60,21 @@ names the BERT head of the same kind. Every warning transformers would print on 
 masked-LM half, a sentence-transformers folder whose pooling is not built) is shown in
 the model bar and on the x page.
 
+The family comes from `model_type`: `bert`, `distilbert`, `roberta`, `xlm-roberta` or
+`camembert` (any other, `deberta` say, is refused with that list). Each shows its own
+shape lessons. DistilBERT's tokenizer returns no token_type_ids and its model has no
+token types: the grid shows ids and masks only ("no token_type_ids (DistilBERT)" in its
+title), the ledger says "no token_type_ids: DistilBERT takes none" where the row would
+be, `infer` prints and saves none, and a pair is told apart by its [SEP] alone. It has
+no pooler: its sequence head is `pre_classifier` + ReLU on [CLS], shown in the ledger in
+place of pooler_output. RoBERTa (and XLM-RoBERTa, CamemBERT) numbers positions from the
+ids: padding_idx + 1 for the first token and padding_idx for each pad, so the grid
+starts its columns with `t` and adds a `pos` line per sentence, the ledger shows
+position_ids (B, T), and 514 position embeddings leave 512 tokens; its sequence head is
+`classifier.dense` + tanh on `<s>`. RoBERTa's byte-level BPE and XLM-R's sentencepiece
+tokenizers are not read yet: such a folder without a tokenizer bertscope reads is
+refused rather than given bert-base-uncased's ids.
+
 A question-answering checkpoint (BertForQuestionAnswering, `--head qa`) reads each
 sentence as a question, a tab (`b` makes a pair), then the context. Its predictions
 panel shows, per sentence, the pieces with the answer marked, the rows of start_logits

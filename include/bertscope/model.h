@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "bertscope/error.h"
+#include "bertscope/family.h"
 
 typedef enum { BS_ACT_GELU = 0, BS_ACT_GELU_TANH, BS_ACT_RELU, BS_ACT_SILU } bs_act;
 
@@ -52,6 +53,9 @@ const char *bs_head_name(bs_head h);   /* "auto", "base", "seq", "tok", "mlm", "
  * "BertForQuestionAnswering", "BertForNextSentencePrediction", "BertModel" (base and
  * auto). */
 const char *bs_head_class(bs_head h);
+/* The same class in family f (NULL: BERT), into buf: "DistilBertForMaskedLM",
+ * "XLMRobertaModel". Returns buf. */
+const char *bs_family_head_class(const bs_family *f, bs_head h, char *buf, size_t size);
 const char *bs_act_name(bs_act a);     /* "gelu", "gelu_new", "relu", "silu" */
 /* The name of class i of next-sentence prediction (BS_HEAD_NSP), whose two classes are
  * fixed whatever config.json's labels say: 0 "isNext" (B follows A), 1 "notNext" (B is
@@ -86,6 +90,11 @@ typedef struct bs_config {
      * alone accepts it, as BertConfig(**{}) does. */
     int recognized;
     int st_pooling;          /* it looks like sentence-transformers' 1_Pooling/config.json */
+    /* model_type's family (family.h): BERT when config.json names none, as BertConfig.
+     * DistilBERT's keys (dim, n_layers, n_heads, hidden_dim, activation) fill the same
+     * fields; it has no token types (type_vocab_size 0) and a fixed layer_norm_eps. */
+    const bs_family *family;
+    int sinusoidal;          /* DistilBERT's sinusoidal_pos_embds */
 } bs_config;
 
 /* A size in the config, for the tensor table below. */
@@ -177,7 +186,21 @@ const bs_config *bs_model_config(const bs_model *m);
 bs_head bs_model_head(const bs_model *m);
 bs_dtype bs_model_dtype(const bs_model *m);     /* storage dtype of the checkpoint */
 const char *bs_model_path(const bs_model *m);   /* as given, or "builtin:NAME" */
+/* The base model's pooler (pooler_output) is built: BERT's and RoBERTa's pooler, never
+ * DistilBERT's (it has none) nor a sequence head's own first layer (DistilBERT's
+ * pre_classifier, RoBERTa's classifier.dense). */
 int bs_model_has_pooler(const bs_model *m);
+/* The model's family (config.json's model_type; never NULL). */
+const bs_family *bs_model_family(const bs_model *m);
+/* Hugging Face's class of the model as loaded: "DistilBertForSequenceClassification",
+ * "RobertaModel", ... (bs_head_class names BERT's). */
+const char *bs_model_class(const bs_model *m);
+/* The position_ids the model uses for input_ids (B, T) when none are given, into out
+ * (B, T): 0..T-1 per row (BERT, DistilBERT), or RoBERTa's padding_idx + 1 + the index
+ * among the row's non-pad ids, padding_idx at pads (create_position_ids_from_input_ids:
+ * from input_ids, not from the attention mask). */
+void bs_model_position_ids(const bs_model *m, const int32_t *input_ids, int B, int T,
+                           int32_t *out);
 int bs_model_random_head(const bs_model *m);    /* head newly initialised */
 int bs_model_shape_only(const bs_model *m);     /* all weights random */
 const bs_warnings *bs_model_warnings(const bs_model *m);
@@ -206,7 +229,8 @@ typedef struct bs_outputs {
     int B, T;
     const float *hidden;  /* (L+1, B, T, H): embeddings output, then each layer's output */
     const float *attn;    /* (L, B, A, T, T) softmaxed probabilities, row = query */
-    const float *pooled;  /* (B, H) tanh pooler output, NULL without a pooler */
+    const float *pooled;  /* (B, H) tanh pooler output, NULL without a pooler (and for
+                             a sequence head that has its own: DistilBERT, RoBERTa) */
     const float *logits;  /* head output, NULL for BS_HEAD_BASE */
     int logits_rank;      /* 2: (B, C) or nsp's (B, 2); 3: (B, T, C), (B, T, V) or qa's
                              (B, T, 2) */
@@ -224,8 +248,12 @@ typedef struct bs_run bs_run;
  * alone). Neither m nor pool is owned; both must outlive the run. */
 bs_status bs_run_create(bs_run **out, const bs_model *m, bs_pool *pool, bs_error *err);
 /* Runs the model on a (B, T) batch. Buffers grow as needed. attention_mask and
- * token_type_ids may be NULL (all ones / all zeros). Fails with BS_ERR_LIMIT when
- * T > max_position, BS_ERR_INPUT for an id out of range. */
+ * token_type_ids may be NULL (all ones / all zeros); a family whose tokenizer returns
+ * no token_type_ids (DistilBERT, RoBERTa: family.h) ignores them, as Hugging Face's
+ * model never gets any from it (DistilBERT has no token types, RoBERTa uses zeros).
+ * Fails with BS_ERR_LIMIT when a position id would reach max_position (T >
+ * max_position, or for RoBERTa more than max_position - padding_idx - 1 non-pad ids),
+ * BS_ERR_INPUT for an id out of range. */
 bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *attention_mask,
                      const int32_t *token_type_ids, int B, int T, bs_error *err);
 /* Valid until the next bs_forward or bs_run_free. */

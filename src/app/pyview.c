@@ -170,9 +170,13 @@ char *py_generate(const py_spec *s)
 {
     sbuf b = {0};
     const bs_batch *bt = s->batch;
-    /* QuestionAnsweringPipeline's own class; the others by their Bert class */
-    const char *cls = s->head == BS_HEAD_QA ? "AutoModelForQuestionAnswering"
-                                            : bs_head_class(s->head);
+    /* QuestionAnsweringPipeline's own class; the others by their family's class
+     * (DistilBertForSequenceClassification, XLMRobertaForMaskedLM, ...) */
+    char fcls[96];
+    const char *cls = s->head == BS_HEAD_QA
+                          ? "AutoModelForQuestionAnswering"
+                          : bs_family_head_class(s->cfg ? s->cfg->family : NULL, s->head, fcls,
+                                                 sizeof fcls);
     /* No model (tokenizer only): the tokenizer part alone. */
     int nomodel = !s->cfg;
     const char *mpath = s->model_path ? s->model_path : s->tokenizer_path;
@@ -315,6 +319,9 @@ char *py_generate(const py_spec *s)
         sb_lit(&b, ", return_tensors=\"pt\")\n");
     }
     sb_printf(&b, "print(batch[\"input_ids\"].shape)  # torch.Size([%d, %d])\n", bt->B, bt->T);
+    if (s->cfg && !s->cfg->family->token_type_ids) /* model_input_names (family.h) */
+        sb_printf(&b, "print(list(batch.keys()))  # ['input_ids', 'attention_mask']: %s "
+                      "takes no token_type_ids\n", s->cfg->family->name);
     if (nomodel) {
         char *r = b.oom ? NULL : b.s;
         if (!r)

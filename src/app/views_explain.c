@@ -167,12 +167,27 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
     if (st->split_words)
         flow_add(f, " is_split_into_words: each sentence is a list of words (split on spaces), "
                     "each word tokenized on its own; word_ids() number them.", ST_NORMAL);
+    const bs_family *fam = fm->model ? bs_model_family(fm->model) : NULL;
     for (int i = 0; i < st->n_lines && i < b->B; i++)
-        if (app_line_tab(&st->lines[i]) >= 0) {
+        if (app_line_tab(&st->lines[i]) >= 0 && fam && !fam->token_type_ids) {
+            flow_addf(f, ST_NORMAL, " Sentence %d is a pair, but %s takes no token_type_ids "
+                      "(its tokenizer returns none): only the separator tells A from B.",
+                      i + 1, fam->name);
+            break;
+        } else if (app_line_tab(&st->lines[i]) >= 0) {
             flow_addf(f, ST_NORMAL, " Sentence %d is a pair: token_type_ids are 0 through "
                       "the first [SEP] and 1 for B and its [SEP].", i + 1);
             break;
         }
+    /* RoBERTa's positions: from the ids, so each row has its own */
+    if (fam && fam->positions == BS_POS_FROM_PADDING)
+        flow_addf(f, ST_NORMAL, " %s numbers positions (pos) from input_ids: padding_idx "
+                  "%d + 1 for the first token, padding_idx itself for each id equal to it "
+                  "(its pads), so left padding shifts no position; %d of the %d position "
+                  "embeddings can be used.", fam->name, bs_model_config(fm->model)->pad_token_id,
+                  bs_model_config(fm->model)->max_position -
+                      bs_model_config(fm->model)->pad_token_id - 1,
+                  bs_model_config(fm->model)->max_position);
     /* The seed article's Example 3 pitfall: filtering rows by an all-ones mask keeps
      * only the sentences that were not padded. Named by model: with two loaded, the
      * shapes are one head's. */
@@ -228,9 +243,12 @@ static void explain_selected(flow *f, const app_state *st, const app_env *env,
         return;
     }
     const bs_token *t = &b->tokens[at];
-    flow_addf(f, ST_DIM, "Selected: '%s' id %d, %s, position %d, mask %d, type %d",
+    const bs_model *fm = env->models[st->front].model;
+    flow_addf(f, ST_DIM, "Selected: '%s' id %d, %s, position %d, mask %d",
               t->piece ? t->piece : "?", b->input_ids[at], who, st->sel_col,
-              b->attention_mask[at], b->token_type_ids[at]);
+              b->attention_mask[at]);
+    if (!fm || bs_model_family(fm)->token_type_ids)
+        flow_addf(f, ST_DIM, ", type %d", b->token_type_ids[at]);
     if (t->char_end > t->char_start)
         flow_addf(f, ST_DIM, ", characters %d–%d of %s.", t->char_start, t->char_end,
                   t->segment == 1 ? "B" : "the sentence");

@@ -49,7 +49,7 @@ void model_bar_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
         const app_model *m = &env->models[i];
         namew = imax(namew, imin(grid_text_width(m->name, strlen(m->name)), 40));
         if (m->model)
-            classw = imax(classw, (int)strlen(bs_head_class(bs_model_head(m->model))));
+            classw = imax(classw, (int)strlen(bs_model_class(m->model)));
     }
     for (int i = 0; i < env->n && i < r.h; i++) {
         const app_model *m = &env->models[i];
@@ -76,7 +76,7 @@ void model_bar_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
          * architectures may name another when a head was asked for). */
         if (r.w >= 100) { /* narrow: "per-token head" below says as much */
             int xc = x + 2;
-            x = grid_printf(g, xc, y, right, ST_NORMAL, "%s", bs_head_class(h));
+            x = grid_printf(g, xc, y, right, ST_NORMAL, "%s", bs_model_class(m->model));
             x = imax(x, xc + classw);
         }
         x = grid_printf(g, x + 2, y, right, ST_DIM, "L%d H%d A%d I%d V%d %s %s",

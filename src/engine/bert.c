@@ -175,10 +175,18 @@ static size_t round_up(size_t n) /* floats, to whole RUN_ALIGN */
     return (n + RUN_ALIGN_FLOATS - 1) / RUN_ALIGN_FLOATS * RUN_ALIGN_FLOATS;
 }
 
+/* The base model's pooler runs (pooler_output): BertModel, and the BERT heads on it. */
 static int head_has_pooler(const bs_model *m)
 {
-    return m->has_pooler &&
+    return m->has_pooler && !m->seq_pool.w &&
            (m->head == BS_HEAD_SEQ || m->head == BS_HEAD_NSP || m->head == BS_HEAD_BASE);
+}
+
+/* A layer runs on the first token of each row, B rows: the pooler or the sequence head's
+ * own first layer. */
+static int head_pools(const bs_model *m)
+{
+    return head_has_pooler(m) || (m->head == BS_HEAD_SEQ && m->seq_pool.w);
 }
 
 static size_t logits_per_row(const bs_model *m)
@@ -274,7 +282,8 @@ bs_status bs_run_create(bs_run **out, const bs_model *m, bs_pool *pool, bs_error
     *out = NULL;
     if (!m)
         return bs_fail(err, BS_ERR_INTERNAL, "no model given to bs_run_create");
-    if (((m->head == BS_HEAD_SEQ || m->head == BS_HEAD_NSP) && !m->has_pooler) ||
+    if ((m->head == BS_HEAD_SEQ && !m->has_pooler && !m->seq_pool.w) ||
+        (m->head == BS_HEAD_NSP && !m->has_pooler) ||
         ((m->head == BS_HEAD_SEQ || m->head == BS_HEAD_TOK || m->head == BS_HEAD_QA ||
           m->head == BS_HEAD_NSP) &&
          !m->classifier.w) ||
@@ -327,12 +336,31 @@ static bs_status check_inputs(const bs_model *m, const int32_t *ids, const int32
     if (B > BS_MAX_BATCH)
         return bs_fail(err, BS_ERR_LIMIT, "batch of %d rows exceeds the limit of %d", B,
                        BS_MAX_BATCH);
-    if (T > c->max_position) {
+    if (c->family->positions == BS_POS_ARANGE && T > c->max_position) {
         bs_fail(err, BS_ERR_LIMIT,
                 "sequence length %d exceeds max_position_embeddings %d", T, c->max_position);
         bs_hint(err, "truncate the input, e.g. --truncation --max-length %d", c->max_position);
         return BS_ERR_LIMIT;
     }
+    if (c->family->positions == BS_POS_FROM_PADDING) {
+        /* positions run from padding_idx + 1: max_position - padding_idx - 1 usable */
+        int usable = c->max_position - c->pad_token_id - 1;
+        for (int b = 0; b < B; b++) {
+            int n = 0;
+            for (int t = 0; t < T; t++)
+                n += ids[(size_t)b * T + t] != c->pad_token_id;
+            if (n > usable) {
+                bs_fail(err, BS_ERR_LIMIT, "row %d has %d tokens, but %s's position ids start "
+                        "at padding_idx + 1 = %d: max_position_embeddings %d leaves %d", b, n,
+                        c->family->name, c->pad_token_id + 1, c->max_position, usable);
+                bs_hint(err, "truncate the input, e.g. --truncation --max-length %d",
+                        usable > 0 ? usable : 1);
+                return BS_ERR_LIMIT;
+            }
+        }
+    }
+    if (!c->family->token_type_ids)
+        types = NULL; /* the family's tokenizer gives none: ignored (see bs_forward) */
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) {
             size_t i = (size_t)b * T + t;
@@ -350,6 +378,31 @@ static bs_status check_inputs(const bs_model *m, const int32_t *ids, const int32
                                mask[i], b, t);
         }
     return BS_OK;
+}
+
+/* The position id of position t of a row whose id is `id`; *count holds the row's
+ * non-pad ids so far (0 before its first): t, or RoBERTa's
+ * create_position_ids_from_input_ids, padding_idx + cumsum(id != padding_idx) at
+ * non-pads and padding_idx at pads. */
+static inline int32_t position_at(const bs_config *c, int32_t id, int t, int32_t *count)
+{
+    if (c->family->positions == BS_POS_ARANGE)
+        return t;
+    if (id == c->pad_token_id)
+        return c->pad_token_id;
+    return c->pad_token_id + ++*count;
+}
+
+void bs_model_position_ids(const bs_model *m, const int32_t *input_ids, int B, int T,
+                           int32_t *out)
+{
+    for (int b = 0; b < B; b++) {
+        int32_t count = 0;
+        for (int t = 0; t < T; t++) {
+            size_t i = (size_t)b * T + t;
+            out[i] = position_at(&m->cfg, input_ids[i], t, &count);
+        }
+    }
 }
 
 #define ATTN_BIG_T 64
@@ -477,6 +530,10 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
     bs_status st = check_inputs(m, input_ids, attention_mask, token_type_ids, B, T, err);
     if (st != BS_OK)
         return st;
+    /* DistilBERT's and RoBERTa's tokenizers return no token_type_ids, so the model never
+     * gets any: DistilBERT has no token types, RoBERTa takes its buffer of zeros */
+    if (!c->family->token_type_ids)
+        token_type_ids = NULL;
     if ((st = run_reserve(run, B, T, err)) != BS_OK)
         return st;
     pack_reserve(run, (size_t)B * T, (size_t)T);
@@ -488,15 +545,22 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
     for (size_t i = 0; i < BT; i++)
         run->madd[i] = attention_mask ? (1.0f - (float)attention_mask[i]) * -FLT_MAX : 0.0f;
 
-    /* BertEmbeddings: (word + token_type) + position[0..T-1], then LayerNorm */
+    /* BertEmbeddings: (word + token_type) + position, then LayerNorm; DistilBERT's
+     * Embeddings have no token types; RoBERTa's positions come from input_ids */
     float *h0 = run->hidden;
-    for (size_t i = 0; i < BT; i++) {
-        size_t t = i % (size_t)T;
-        float *row = h0 + i * H;
-        int tt = token_type_ids ? token_type_ids[i] : 0;
-        memcpy(row, m->word_emb + (size_t)input_ids[i] * H, H * sizeof(float));
-        bs_k_add(row, m->type_emb + (size_t)tt * H, H);
-        bs_k_add(row, m->pos_emb + t * H, H);
+    for (int b = 0; b < B; b++) {
+        int32_t count = 0;
+        for (int t = 0; t < T; t++) {
+            size_t i = (size_t)b * T + t;
+            float *row = h0 + i * H;
+            memcpy(row, m->word_emb + (size_t)input_ids[i] * H, H * sizeof(float));
+            if (m->type_emb) {
+                int tt = token_type_ids ? token_type_ids[i] : 0;
+                bs_k_add(row, m->type_emb + (size_t)tt * H, H);
+            }
+            int32_t pos = position_at(c, input_ids[i], t, &count);
+            bs_k_add(row, m->pos_emb + (size_t)pos * H, H);
+        }
     }
     layernorm(run, h0, NULL, &m->emb_ln, BT, H, c->layer_norm_eps);
 
@@ -517,6 +581,11 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
         /* BertPooler: tanh(dense(h[:, 0])); row stride T*H picks each [CLS] row */
         linear(run, run->pooled, last, (size_t)B, (size_t)T * H, &m->pooler, BS_K_TANH);
         o->pooled = run->pooled;
+    } else if (m->head == BS_HEAD_SEQ && m->seq_pool.w) {
+        /* DistilBERT: ReLU(pre_classifier(h[:, 0])); RoBERTa: tanh(classifier.dense(h[:, 0]))
+         * on <s>; not a pooler_output, so not an output */
+        linear(run, run->pooled, last, (size_t)B, (size_t)T * H, &m->seq_pool,
+               m->seq_pool_relu ? BS_K_RELU : BS_K_TANH);
     }
 
     switch (m->head) {
@@ -551,7 +620,8 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
     case BS_HEAD_MLM: {
         /* BertPredictionHeadTransform: LayerNorm(act(dense(h))), then decoder h E^T + bias */
         size_t V = (size_t)c->vocab_size;
-        linear(run, run->mlm, last, BT, H, &m->mlm_dense, kact(c->act));
+        bs_kact act = bs_family_heads_of(c->family)->mlm_gelu ? BS_K_GELU : kact(c->act);
+        linear(run, run->mlm, last, BT, H, &m->mlm_dense, act);
         layernorm(run, run->mlm, NULL, &m->mlm_ln, BT, H, c->layer_norm_eps);
         bs_linear dec = {m->mlm_decoder, m->mlm_bias, (int)V, (int)H};
         linear(run, run->logits, run->mlm, BT, H, &dec, BS_K_NONE);
@@ -593,7 +663,7 @@ int bs_run_rows_exact(const bs_run *run, int B, int T)
     int p = linear_path(run, rows);
     if (p == 2 || p != linear_path(run, (size_t)T))
         return 0;
-    if (head_has_pooler(run->m) && linear_path(run, (size_t)B) != linear_path(run, 1))
+    if (head_pools(run->m) && linear_path(run, (size_t)B) != linear_path(run, 1))
         return 0;
     if (T >= ATTN_BIG_T && bs_k_linear_big_available() && run->pack_parts < 1)
         return 0;

@@ -1,0 +1,376 @@
+#!/usr/bin/python3
+"""family_torch.py - DistilBERT and RoBERTa (XLM-RoBERTa, CamemBERT) in PyTorch, written
+from Hugging Face's modeling_distilbert.py and modeling_roberta.py, as tools/bert_torch.py
+is from modeling_bert.py. It is the reference the C engine's other families are checked
+against (tools/make_family_reference.py). Module and parameter names are Hugging Face's,
+so state_dict() keys are exactly those of a checkpoint saved by transformers, and the
+configs write the keys each configuration_*.py writes.
+
+    cfg = DistilBertConfig(vocab_size=100, dim=32, n_layers=2, n_heads=2, hidden_dim=48)
+    model = DistilBertForSequenceClassification(cfg)   # Model, ForTokenClassification,
+                                                       # ForMaskedLM, ForQuestionAnswering
+    cfg = RobertaConfig(model_type="xlm-roberta", ...)  # roberta, xlm-roberta, camembert
+    model = RobertaForSequenceClassification(cfg)      # same heads
+    out = model(input_ids, attention_mask)             # as bert_torch's outputs
+
+What differs from BERT (pinned by the fixtures):
+  DistilBERT: no token_type embeddings; positions 0..T-1; LayerNorm eps 1e-12 always;
+    q / sqrt(D) before Q K^T, masked_fill(finfo.min); no pooler; the sequence head is
+    classifier(ReLU(pre_classifier(h[:, 0]))); the MLM head vocab_projector(
+    vocab_layer_norm(act(vocab_transform(h)))) tied to the word embeddings.
+  RoBERTa: positions padding_idx + cumsum(input_ids != padding_idx) (padding_idx at
+    pads); the sequence head out_proj(tanh(dense(h[:, 0]))) with no pooler; the LM head
+    decoder(layer_norm(gelu(dense(h)))) + bias, GELU whatever hidden_act says.
+"""
+import math
+import os
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bert_torch as bt  # noqa: E402
+
+# ------------------------------------------------------------------------- DistilBERT
+
+_DISTIL_DEFAULTS = dict(vocab_size=30522, max_position_embeddings=512,
+                        sinusoidal_pos_embds=False, n_layers=6, n_heads=12, dim=768,
+                        hidden_dim=3072, dropout=0.1, attention_dropout=0.1,
+                        activation="gelu", initializer_range=0.02, qa_dropout=0.1,
+                        seq_classif_dropout=0.2, pad_token_id=0, model_type="distilbert")
+
+
+class DistilBertConfig(bt.BertConfig):
+    """DistilBertConfig's keys (dim, n_layers, ...), written as it writes them."""
+
+    def __init__(self, **kw):
+        d = dict(_DISTIL_DEFAULTS)
+        d.update(kw)
+        # BertConfig's checks read these names; they are not written (to_dict)
+        d.update(hidden_size=d["dim"], num_attention_heads=d["n_heads"],
+                 position_embedding_type="absolute")
+        bt.BertConfig.__init__(self, **d)
+        for k in [k for k in bt._DEFAULTS if k not in d and k != "problem_type"]:
+            delattr(self, k)
+
+    def to_dict(self):
+        d = bt.BertConfig.to_dict(self)
+        for k in ("hidden_size", "num_attention_heads", "position_embedding_type"):
+            d.pop(k, None)
+        return d
+
+
+def create_sinusoidal_embeddings(n_pos, dim, out):
+    position_enc = np.array([[pos / np.power(10000, 2 * (j // 2) / dim) for j in range(dim)]
+                             for pos in range(n_pos)])
+    with torch.no_grad():
+        out[:, 0::2] = torch.FloatTensor(np.sin(position_enc[:, 0::2]))
+        out[:, 1::2] = torch.FloatTensor(np.cos(position_enc[:, 1::2]))
+
+
+class Embeddings(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(config.vocab_size, config.dim,
+                                            padding_idx=config.pad_token_id)
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.dim)
+        if config.sinusoidal_pos_embds:
+            create_sinusoidal_embeddings(config.max_position_embeddings, config.dim,
+                                         self.position_embeddings.weight)
+        self.LayerNorm = nn.LayerNorm(config.dim, eps=1e-12)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, input_ids):
+        T = input_ids.shape[1]
+        pos = torch.arange(T, dtype=torch.long)[None, :]
+        emb = self.word_embeddings(input_ids) + self.position_embeddings(pos)
+        return self.dropout(self.LayerNorm(emb))
+
+
+class MultiHeadSelfAttention(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.n_heads, self.dim = config.n_heads, config.dim
+        self.dropout = nn.Dropout(p=config.attention_dropout)
+        self.q_lin = nn.Linear(config.dim, config.dim)
+        self.k_lin = nn.Linear(config.dim, config.dim)
+        self.v_lin = nn.Linear(config.dim, config.dim)
+        self.out_lin = nn.Linear(config.dim, config.dim)
+
+    def forward(self, x, mask):
+        B, T, _ = x.shape
+        D = self.dim // self.n_heads
+
+        def shape(t):
+            return t.view(B, -1, self.n_heads, D).transpose(1, 2)
+
+        q = shape(self.q_lin(x)) / math.sqrt(D)
+        k = shape(self.k_lin(x))
+        v = shape(self.v_lin(x))
+        scores = torch.matmul(q, k.transpose(2, 3))
+        masked = (mask == 0).view(B, 1, 1, T).expand_as(scores)
+        scores = scores.masked_fill(masked, torch.tensor(torch.finfo(scores.dtype).min))
+        weights = nn.functional.softmax(scores, dim=-1)
+        ctx = torch.matmul(self.dropout(weights), v)
+        ctx = ctx.transpose(1, 2).contiguous().view(B, -1, self.n_heads * D)
+        return self.out_lin(ctx), weights
+
+
+class FFN(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.dropout = nn.Dropout(p=config.dropout)
+        self.lin1 = nn.Linear(config.dim, config.hidden_dim)
+        self.lin2 = nn.Linear(config.hidden_dim, config.dim)
+        self.activation = bt.get_activation(config.activation)
+
+    def forward(self, x):
+        return self.dropout(self.lin2(self.activation(self.lin1(x))))
+
+
+class TransformerBlock(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.attention = MultiHeadSelfAttention(config)
+        self.sa_layer_norm = nn.LayerNorm(config.dim, eps=1e-12)
+        self.ffn = FFN(config)
+        self.output_layer_norm = nn.LayerNorm(config.dim, eps=1e-12)
+
+    def forward(self, x, mask):
+        sa, w = self.attention(x, mask)
+        sa = self.sa_layer_norm(sa + x)
+        return self.output_layer_norm(self.ffn(sa) + sa), w
+
+
+class Transformer(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.layer = nn.ModuleList([TransformerBlock(config) for _ in range(config.n_layers)])
+
+    def forward(self, x, mask):
+        hidden, attn = [x], []
+        for layer in self.layer:
+            x, w = layer(x, mask)
+            hidden.append(x)
+            attn.append(w)
+        return x, tuple(hidden), tuple(attn)
+
+
+class DistilBertModel(bt.BertPreTrainedModel):
+    base_model_prefix = "distilbert"
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.embeddings = Embeddings(config)
+        self.transformer = Transformer(config)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        if token_type_ids is not None:
+            raise TypeError("DistilBertModel.forward() takes no token_type_ids")
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        last, hidden, attn = self.transformer(self.embeddings(input_ids), attention_mask)
+        return SimpleNamespace(last_hidden_state=last, pooler_output=None,
+                               hidden_states=hidden, attentions=attn, logits=None)
+
+
+class DistilBertForSequenceClassification(bt.BertPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.distilbert = DistilBertModel(config)
+        self.pre_classifier = nn.Linear(config.dim, config.dim)
+        self.classifier = nn.Linear(config.dim, config.num_labels)
+        self.dropout = nn.Dropout(config.seq_classif_dropout)
+
+    def forward(self, input_ids, attention_mask=None):
+        out = self.distilbert(input_ids, attention_mask)
+        pooled = nn.ReLU()(self.pre_classifier(out.last_hidden_state[:, 0]))
+        out.logits = self.classifier(self.dropout(pooled))
+        return out
+
+
+class DistilBertForTokenClassification(bt.BertPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.distilbert = DistilBertModel(config)
+        self.dropout = nn.Dropout(config.dropout)
+        self.classifier = nn.Linear(config.dim, config.num_labels)
+
+    def forward(self, input_ids, attention_mask=None):
+        out = self.distilbert(input_ids, attention_mask)
+        out.logits = self.classifier(self.dropout(out.last_hidden_state))
+        return out
+
+
+class DistilBertForQuestionAnswering(bt.BertPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.distilbert = DistilBertModel(config)
+        self.qa_outputs = nn.Linear(config.dim, config.num_labels)
+        self.dropout = nn.Dropout(config.qa_dropout)
+
+    def forward(self, input_ids, attention_mask=None):
+        out = self.distilbert(input_ids, attention_mask)
+        out.logits = self.qa_outputs(self.dropout(out.last_hidden_state))
+        start, end = out.logits.split(1, dim=-1)
+        out.start_logits, out.end_logits = start.squeeze(-1), end.squeeze(-1)
+        return out
+
+
+class DistilBertForMaskedLM(bt.BertPreTrainedModel):
+    _tied_weights_keys = ["vocab_projector.weight"]
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.activation = bt.get_activation(config.activation)
+        self.distilbert = DistilBertModel(config)
+        self.vocab_transform = nn.Linear(config.dim, config.dim)
+        self.vocab_layer_norm = nn.LayerNorm(config.dim, eps=1e-12)
+        self.vocab_projector = nn.Linear(config.dim, config.vocab_size)
+        self.tie_weights()
+
+    def tie_weights(self):
+        self.vocab_projector.weight = self.distilbert.embeddings.word_embeddings.weight
+
+    def forward(self, input_ids, attention_mask=None):
+        out = self.distilbert(input_ids, attention_mask)
+        x = self.vocab_layer_norm(self.activation(self.vocab_transform(out.last_hidden_state)))
+        out.logits = self.vocab_projector(x)
+        return out
+
+
+# ---------------------------------------------------------------------------- RoBERTa
+
+class RobertaConfig(bt.BertConfig):
+    """RobertaConfig (XLMRobertaConfig, CamembertConfig): BertConfig's keys, pad 1."""
+
+    def __init__(self, **kw):
+        d = dict(pad_token_id=1, bos_token_id=0, eos_token_id=2, model_type="roberta")
+        d.update(kw)
+        bt.BertConfig.__init__(self, **d)
+
+
+def create_position_ids_from_input_ids(input_ids, padding_idx):
+    mask = input_ids.ne(padding_idx).int()
+    incremental = torch.cumsum(mask, dim=1).type_as(mask) * mask
+    return incremental.long() + padding_idx
+
+
+class RobertaEmbeddings(bt.BertEmbeddings):
+    def __init__(self, config):
+        super().__init__(config)
+        self.padding_idx = config.pad_token_id
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings,
+                                                config.hidden_size,
+                                                padding_idx=self.padding_idx)
+
+    def forward(self, input_ids, token_type_ids):
+        pos = create_position_ids_from_input_ids(input_ids, self.padding_idx)
+        emb = self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
+        emb = emb + self.position_embeddings(pos)
+        return self.dropout(self.LayerNorm(emb))
+
+
+class RobertaModel(bt.BertModel):
+    base_model_prefix = "roberta"
+
+    def __init__(self, config, add_pooling_layer=True):
+        super().__init__(config, add_pooling_layer)
+        self.embeddings = RobertaEmbeddings(config)
+
+
+class RobertaClassificationHead(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.out_proj = nn.Linear(config.hidden_size, config.num_labels)
+
+    def forward(self, features):
+        x = torch.tanh(self.dense(self.dropout(features[:, 0, :])))
+        return self.out_proj(self.dropout(x))
+
+
+class RobertaForSequenceClassification(bt.BertPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.roberta = RobertaModel(config, add_pooling_layer=False)
+        self.classifier = RobertaClassificationHead(config)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.roberta(input_ids, attention_mask, token_type_ids)
+        out.logits = self.classifier(out.last_hidden_state)
+        return out
+
+
+class RobertaForTokenClassification(bt.BertPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.roberta = RobertaModel(config, add_pooling_layer=False)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.roberta(input_ids, attention_mask, token_type_ids)
+        out.logits = self.classifier(self.dropout(out.last_hidden_state))
+        return out
+
+
+class RobertaForQuestionAnswering(bt.BertPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.roberta = RobertaModel(config, add_pooling_layer=False)
+        self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.roberta(input_ids, attention_mask, token_type_ids)
+        out.logits = self.qa_outputs(out.last_hidden_state)
+        start, end = out.logits.split(1, dim=-1)
+        out.start_logits, out.end_logits = start.squeeze(-1), end.squeeze(-1)
+        return out
+
+
+class RobertaLMHead(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.decoder = nn.Linear(config.hidden_size, config.vocab_size)
+        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+        self.decoder.bias = self.bias
+
+    def forward(self, features):
+        x = nn.functional.gelu(self.dense(features))  # activations.gelu: erf, always
+        return self.decoder(self.layer_norm(x))
+
+
+class RobertaForMaskedLM(bt.BertPreTrainedModel):
+    _tied_weights_keys = ["lm_head.decoder.weight", "lm_head.decoder.bias"]
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.roberta = RobertaModel(config, add_pooling_layer=False)
+        self.lm_head = RobertaLMHead(config)
+        self.tie_weights()
+
+    def tie_weights(self):
+        self.lm_head.decoder.weight = self.roberta.embeddings.word_embeddings.weight
+        self.lm_head.decoder.bias = self.lm_head.bias
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.roberta(input_ids, attention_mask, token_type_ids)
+        out.logits = self.lm_head(out.last_hidden_state)
+        return out
+
+
+def class_name(model):
+    """The class name transformers writes in architectures: XLMRoberta..., Camembert...
+    for those model_types (the same modules)."""
+    n = type(model).__name__
+    mt = getattr(model.config, "model_type", "")
+    if n.startswith("Roberta") and mt in ("xlm-roberta", "camembert"):
+        n = {"xlm-roberta": "XLMRoberta", "camembert": "Camembert"}[mt] + n[len("Roberta"):]
+    return n
