@@ -274,6 +274,11 @@ REF_CASE(roberta_qa)
 REF_CASE(roberta_base)
 REF_CASE(xlmr_seq)
 REF_CASE(camembert_mlm)
+REF_CASE(electra_seq)
+REF_CASE(electra_tok)
+REF_CASE(electra_mlm)
+REF_CASE(electra_qa)
+REF_CASE(electra_base)
 
 /* Without AVX2 the engine runs the scalar kernels and OpenBLAS (one thread per part):
  * the same fixtures, small-row ('padded') and many-row ('long'), must match too. */
@@ -556,6 +561,31 @@ static void test_bert_family_loading(void **state)
     bs_run_free(run);
     bs_model_free(m);
 
+    /* ElectraForPreTraining is the discriminator, not BERT's pre-training masked LM */
+    char *cfg = NULL, *st = NULL;
+    size_t cfg_len = 0, st_len = 0;
+    assert_int_equal(bs_read_file(REF_DIR "/electra_base/config.json", 1 << 20, &cfg, &cfg_len,
+                                  &err), BS_OK);
+    assert_int_equal(bs_read_file(REF_DIR "/electra_base/model.safetensors", 1 << 24, &st,
+                                  &st_len, &err), BS_OK);
+    char *arch = strstr(cfg, "\"ElectraModel\"");
+    assert_non_null(arch);
+    char json[8192];
+    snprintf(json, sizeof json, "%.*s\"ElectraForPreTraining\"%s", (int)(arch - cfg), cfg,
+             arch + strlen("\"ElectraModel\""));
+    lo.head = BS_HEAD_AUTO;
+    assert_int_equal(bs_model_load_memory(&m, json, strlen(json), st, st_len, &lo, &err),
+                     BS_ERR_INPUT);
+    assert_string_equal(err.msg, "config.json: architecture 'ElectraForPreTraining' has a head "
+                                 "bertscope cannot build yet (the discriminator: one logit per "
+                                 "token, (B, T))");
+    lo.head = BS_HEAD_BASE;
+    assert_int_equal(bs_model_load_memory(&m, json, strlen(json), st, st_len, &lo, &err), BS_OK);
+    assert_string_equal(bs_model_class(m), "ElectraModel");
+    bs_model_free(m);
+    free(cfg);
+    free(st);
+
     snprintf(dir, sizeof dir, "%s/distilbert_base", REF_DIR);
     lo.head = BS_HEAD_NSP;
     assert_int_equal(bs_model_load(&m, dir, &lo, &err), BS_ERR_INPUT);
@@ -750,6 +780,11 @@ int main(void)
         cmocka_unit_test(test_bert_roberta_base_matches_pytorch),
         cmocka_unit_test(test_bert_xlmr_seq_matches_pytorch),
         cmocka_unit_test(test_bert_camembert_mlm_matches_pytorch),
+        cmocka_unit_test(test_bert_electra_seq_matches_pytorch),
+        cmocka_unit_test(test_bert_electra_tok_matches_pytorch),
+        cmocka_unit_test(test_bert_electra_mlm_matches_pytorch),
+        cmocka_unit_test(test_bert_electra_qa_matches_pytorch),
+        cmocka_unit_test(test_bert_electra_base_matches_pytorch),
         cmocka_unit_test(test_bert_portable_path_matches_pytorch),
         cmocka_unit_test(test_bert_padded_row_matches_its_unpadded_run),
         cmocka_unit_test(test_bert_missing_mask_changes_padded_rows),

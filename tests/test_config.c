@@ -276,7 +276,7 @@ static void test_config_refuses_other_models(void **state)
                  "config.json: model_type 'deberta-v2' is not supported");
     assert_int_equal(parse(&c, "{\"model_type\": \"deberta\"}", &err), BS_ERR_INPUT);
     assert_string_equal(err.hint, "bertscope runs these model types: bert, distilbert, "
-                                  "roberta, xlm-roberta, camembert");
+                                  "roberta, xlm-roberta, camembert, electra");
     expect_error("{\"is_decoder\": true}", BS_ERR_INPUT,
                  "config.json: 'is_decoder' is true; only encoder BERT is supported");
     expect_error("{\"add_cross_attention\": true}", BS_ERR_INPUT,
@@ -356,6 +356,32 @@ static void test_config_roberta_family(void **state)
     assert_string_equal(bs_family_class(bs_family_find("xlm-roberta"), "ForMaskedLM", cls,
                                         sizeof cls), "XLMRobertaForMaskedLM");
     assert_null(bs_family_find("deberta"));
+}
+
+/* ElectraConfig: BertConfig's keys, embedding_size (default 128) and its own defaults. */
+static void test_config_electra(void **state)
+{
+    (void)state;
+    bs_config c;
+    bs_error err;
+    assert_int_equal(parse(&c, "{\"model_type\": \"electra\"}", &err), BS_OK);
+    assert_int_equal(c.embedding_size, 128);
+    assert_int_equal(bs_config_dim(&c, BS_DIM_EMBEDDING), 128);
+    assert_int_equal(c.hidden_size, 256);
+    assert_int_equal(c.num_heads, 4);
+    assert_int_equal(c.intermediate_size, 1024);
+    assert_int_equal(c.num_layers, 12);
+    assert_int_equal(c.family->token_type_ids, 1);
+    bs_config_free(&c);
+    assert_int_equal(parse(&c, "{\"model_type\": \"electra\", \"embedding_size\": 768, "
+                               "\"hidden_size\": 768}", &err), BS_OK);
+    assert_int_equal(bs_config_dim(&c, BS_DIM_EMBEDDING), 768);
+    bs_config_free(&c);
+    /* elsewhere the embeddings are H wide, whatever the key says */
+    assert_int_equal(parse(&c, "{\"model_type\": \"bert\", \"embedding_size\": 7}", &err),
+                     BS_OK);
+    assert_int_equal(bs_config_dim(&c, BS_DIM_EMBEDDING), 768);
+    bs_config_free(&c);
 }
 
 static void test_config_invalid_json(void **state)
@@ -621,6 +647,7 @@ int main(void)
         cmocka_unit_test(test_config_refuses_other_models),
         cmocka_unit_test(test_config_distilbert_keys),
         cmocka_unit_test(test_config_roberta_family),
+        cmocka_unit_test(test_config_electra),
         cmocka_unit_test(test_config_invalid_json),
         cmocka_unit_test(test_config_many_keys_and_values),
         cmocka_unit_test(test_config_architectures),

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""family_torch.py - DistilBERT and RoBERTa (XLM-RoBERTa, CamemBERT) in PyTorch, written
-from Hugging Face's modeling_distilbert.py and modeling_roberta.py, as tools/bert_torch.py
-is from modeling_bert.py. It is the reference the C engine's other families are checked
+"""family_torch.py - DistilBERT, RoBERTa (XLM-RoBERTa, CamemBERT) and ELECTRA in PyTorch,
+written from Hugging Face's modeling_distilbert.py, modeling_roberta.py and
+modeling_electra.py, as tools/bert_torch.py is from modeling_bert.py. It is the reference the C engine's other families are checked
 against (tools/make_family_reference.py). Module and parameter names are Hugging Face's,
 so state_dict() keys are exactly those of a checkpoint saved by transformers, and the
 configs write the keys each configuration_*.py writes.
@@ -21,6 +21,9 @@ What differs from BERT (pinned by the fixtures):
   RoBERTa: positions padding_idx + cumsum(input_ids != padding_idx) (padding_idx at
     pads); the sequence head out_proj(tanh(dense(h[:, 0]))) with no pooler; the LM head
     decoder(layer_norm(gelu(dense(h)))) + bias, GELU whatever hidden_act says.
+  ELECTRA: embeddings embedding_size (E) wide, embeddings_project to H when E != H;
+    no pooler; the sequence head out_proj(gelu(dense(h[:, 0]))); the generator's MLM
+    head generator_lm_head(LayerNorm_E(gelu(dense_H->E(h)))) tied to the embeddings.
 """
 import math
 import os
@@ -374,3 +377,135 @@ def class_name(model):
     if n.startswith("Roberta") and mt in ("xlm-roberta", "camembert"):
         n = {"xlm-roberta": "XLMRoberta", "camembert": "Camembert"}[mt] + n[len("Roberta"):]
     return n
+
+
+# ---------------------------------------------------------------------------- ELECTRA
+
+class ElectraConfig(bt.BertConfig):
+    """ElectraConfig: BertConfig's keys plus embedding_size, its own defaults."""
+
+    def __init__(self, **kw):
+        d = dict(embedding_size=128, hidden_size=256, num_attention_heads=4,
+                 intermediate_size=1024, model_type="electra")
+        d.update(kw)
+        bt.BertConfig.__init__(self, **d)
+
+
+class ElectraEmbeddings(bt.BertEmbeddings):
+    """BertEmbeddings at embedding_size E: word, position and token type (E wide) and a
+    LayerNorm(E)."""
+
+    def __init__(self, config):
+        nn.Module.__init__(self)
+        E = config.embedding_size
+        self.word_embeddings = nn.Embedding(config.vocab_size, E, padding_idx=config.pad_token_id)
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, E)
+        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, E)
+        self.LayerNorm = nn.LayerNorm(E, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.register_buffer("position_ids",
+                             torch.arange(config.max_position_embeddings).expand((1, -1)),
+                             persistent=False)
+
+
+class ElectraModel(bt.BertPreTrainedModel):
+    base_model_prefix = "electra"
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.embeddings = ElectraEmbeddings(config)
+        if config.embedding_size != config.hidden_size:
+            self.embeddings_project = nn.Linear(config.embedding_size, config.hidden_size)
+        self.encoder = bt.BertEncoder(config)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        attention_mask, token_type_ids = bt._prepare(input_ids, attention_mask, token_type_ids)
+        h = self.embeddings(input_ids, token_type_ids)
+        if hasattr(self, "embeddings_project"):
+            h = self.embeddings_project(h)  # (B, T, E) -> (B, T, H): hidden_states[0]
+        ext = bt.extended_attention_mask(attention_mask, h.dtype)
+        last, hidden, attn = self.encoder(h, ext)
+        return SimpleNamespace(last_hidden_state=last, pooler_output=None,
+                               hidden_states=hidden, attentions=attn, logits=None)
+
+
+class ElectraClassificationHead(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.out_proj = nn.Linear(config.hidden_size, config.num_labels)
+
+    def forward(self, features):
+        x = nn.functional.gelu(self.dense(self.dropout(features[:, 0, :])))  # gelu, not tanh
+        return self.out_proj(self.dropout(x))
+
+
+class ElectraForSequenceClassification(bt.BertPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.electra = ElectraModel(config)
+        self.classifier = ElectraClassificationHead(config)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.electra(input_ids, attention_mask, token_type_ids)
+        out.logits = self.classifier(out.last_hidden_state)
+        return out
+
+
+class ElectraForTokenClassification(bt.BertPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.electra = ElectraModel(config)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.electra(input_ids, attention_mask, token_type_ids)
+        out.logits = self.classifier(self.dropout(out.last_hidden_state))
+        return out
+
+
+class ElectraForQuestionAnswering(bt.BertPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.electra = ElectraModel(config)
+        self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.electra(input_ids, attention_mask, token_type_ids)
+        out.logits = self.qa_outputs(out.last_hidden_state)
+        start, end = out.logits.split(1, dim=-1)
+        out.start_logits, out.end_logits = start.squeeze(-1), end.squeeze(-1)
+        return out
+
+
+class ElectraGeneratorPredictions(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.LayerNorm = nn.LayerNorm(config.embedding_size, eps=config.layer_norm_eps)
+        self.dense = nn.Linear(config.hidden_size, config.embedding_size)
+
+    def forward(self, h):
+        return self.LayerNorm(nn.functional.gelu(self.dense(h)))  # get_activation("gelu")
+
+
+class ElectraForMaskedLM(bt.BertPreTrainedModel):
+    """The generator: (B, T, H) -> dense to E, GELU, LayerNorm(E), then the word
+    embeddings (V, E) transposed + bias."""
+    _tied_weights_keys = ["generator_lm_head.weight"]
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.electra = ElectraModel(config)
+        self.generator_predictions = ElectraGeneratorPredictions(config)
+        self.generator_lm_head = nn.Linear(config.embedding_size, config.vocab_size)
+        self.tie_weights()
+
+    def tie_weights(self):
+        self.generator_lm_head.weight = self.electra.embeddings.word_embeddings.weight
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.electra(input_ids, attention_mask, token_type_ids)
+        out.logits = self.generator_lm_head(self.generator_predictions(out.last_hidden_state))
+        return out

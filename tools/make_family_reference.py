@@ -4,7 +4,7 @@
 For each case, tests/fixtures/ref/<case>/ gets what tools/make_reference.py writes for
 BERT (config.json, model.safetensors, ids/mask/types.bin, hidden.bin, attn.bin,
 pooled.bin when there is a pooler_output, logits.bin, start/end_logits.bin,
-manifest.json), from tools/family_torch.py's DistilBERT and RoBERTa: Hugging Face's
+manifest.json), from tools/family_torch.py's DistilBERT, RoBERTa and ELECTRA: Hugging Face's
 tensor names and config keys, the inputs a tokenizer of the family gives (RoBERTa:
 <s>=0, </s>=2, pad=1; pairs as <s> A </s></s> B </s>, no token types), weights re-drawn
 at scales where every layer does visible work. tests/test_bert.c checks every tensor to
@@ -31,6 +31,10 @@ DISTIL = dict(vocab_size=100, dim=32, n_layers=2, n_heads=2, hidden_dim=48,
 ROBERTA = dict(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                intermediate_size=48, max_position_embeddings=14, type_vocab_size=1,
                layer_norm_eps=1e-5)
+
+# E != H: embeddings_project (B, T, E) -> (B, T, H)
+ELECTRA = dict(vocab_size=100, embedding_size=16, hidden_size=32, num_hidden_layers=2,
+               num_attention_heads=2, intermediate_size=48, max_position_embeddings=12)
 
 # name, class, config class, config overrides, (B, T), lengths, pair split, drop
 CASES = [
@@ -61,6 +65,17 @@ CASES = [
      dict(model_type="xlm-roberta", num_labels=2), (2, 9), [9, 5], [3, 2], None),
     ("camembert_mlm", ft.RobertaForMaskedLM, ft.RobertaConfig, dict(model_type="camembert"),
      (2, 7), [7, 4], None, None),
+    ("electra_seq", ft.ElectraForSequenceClassification, ft.ElectraConfig, dict(num_labels=3),
+     (3, 10), [10, 6, 4], [4, 2, 1], None),
+    # E == H: no embeddings_project
+    ("electra_tok", ft.ElectraForTokenClassification, ft.ElectraConfig,
+     dict(num_labels=4, embedding_size=32), (2, 8), [8, 5], None, None),
+    # a generator wider in E than in H: dense H -> E, decoder (V, E)
+    ("electra_mlm", ft.ElectraForMaskedLM, ft.ElectraConfig,
+     dict(embedding_size=40, hidden_act="gelu_new"), (2, 9), [9, 6], None, None),
+    ("electra_qa", ft.ElectraForQuestionAnswering, ft.ElectraConfig, {}, (2, 11), [11, 8],
+     [5, 3], None),
+    ("electra_base", ft.ElectraModel, ft.ElectraConfig, {}, (1, 7), None, None, None),
 ]
 
 
@@ -94,7 +109,8 @@ def write_all(out):
     for i, (name, cls, cfg_cls, over, (B, T), lengths, pair_b, drop) in enumerate(CASES):
         gen = torch.Generator().manual_seed(4321 + i)
         roberta = cfg_cls is ft.RobertaConfig
-        cfg = dict(ROBERTA if roberta else DISTIL)
+        electra = cfg_cls is ft.ElectraConfig
+        cfg = dict(ROBERTA if roberta else ELECTRA if electra else DISTIL)
         cfg.update(over)
         model = cls(cfg_cls(**cfg)).eval()
         reinit(model, gen)
@@ -113,8 +129,11 @@ def write_all(out):
             bt.save_safetensors(os.path.join(d, "model.safetensors"), sd)
         ids, mask, types = make_inputs(gen, model.config.vocab_size, B, T, lengths, pair_b,
                                        roberta)
+        if electra and pair_b:  # ElectraTokenizer is BERT's: B's tokens are type 1
+            for b in range(B):
+                types[b, lengths[b] - pair_b[b]:lengths[b]] = 1
         with torch.no_grad():
-            o = model(ids, mask)
+            o = model(ids, mask, types) if electra else model(ids, mask)
         cn = ft.class_name(model)
         head = next(h for s, h in HEADS.items() if cn.endswith(s))
         write_case(d, ids, mask, types, o, B=B, T=T, L=len(o.attentions),

@@ -60,8 +60,8 @@ names the BERT head of the same kind. Every warning transformers would print on 
 masked-LM half, a sentence-transformers folder whose pooling is not built) is shown in
 the model bar and on the x page.
 
-The family comes from `model_type`: `bert`, `distilbert`, `roberta`, `xlm-roberta` or
-`camembert` (any other, `deberta` say, is refused with that list). Each shows its own
+The family comes from `model_type`: `bert`, `distilbert`, `roberta`, `xlm-roberta`,
+`camembert` or `electra` (any other, `deberta` say, is refused with that list). Each shows its own
 shape lessons. DistilBERT's tokenizer returns no token_type_ids and its model has no
 token types: the grid shows ids and masks only ("no token_type_ids (DistilBERT)" in its
 title), the ledger says "no token_type_ids: DistilBERT takes none" where the row would
@@ -73,7 +73,12 @@ starts its columns with `t` and adds a `pos` line per sentence, the ledger shows
 position_ids (B, T), and 514 position embeddings leave 512 tokens; its sequence head is
 `classifier.dense` + tanh on `<s>`. RoBERTa's byte-level BPE and XLM-R's sentencepiece
 tokenizers are not read yet: such a folder without a tokenizer bertscope reads is
-refused rather than given bert-base-uncased's ids.
+refused rather than given bert-base-uncased's ids. ELECTRA's embeddings are
+`embedding_size` (E) wide: the ledger shows embeddings (B, T, E), then `project E→H`
+(B, T, H), and the model bar its E; its sequence head is `classifier.dense` + GELU, its
+masked LM the generator's (dense H→E, GELU, LayerNorm(E), the word embeddings); the
+discriminator (ElectraForPreTraining, one logit per token) is not built yet, and
+`--head base` loads its encoder.
 
 A question-answering checkpoint (BertForQuestionAnswering, `--head qa`) reads each
 sentence as a question, a tab (`b` makes a pair), then the context. Its predictions

@@ -1,6 +1,7 @@
 /*
  * family.h - the encoder families bertscope runs: what differs between BERT,
- * DistilBERT and RoBERTa (with XLM-RoBERTa and CamemBERT, the same architecture), as
+ * DistilBERT, RoBERTa (with XLM-RoBERTa and CamemBERT, the same architecture) and
+ * ELECTRA, as
  * one table (src/engine/family.c) that the config parser, the loader, the forward pass,
  * `infer`, the interface and the Python pane all read.
  *
@@ -23,7 +24,11 @@ typedef enum {
     BS_ARCH_BERT = 0,   /* modeling_bert.py */
     BS_ARCH_DISTILBERT, /* modeling_distilbert.py: no token types, no pooler */
     BS_ARCH_ROBERTA,    /* modeling_roberta.py (xlm_roberta, camembert copy it) */
+    BS_ARCH_ELECTRA,    /* modeling_electra.py: embeddings of embedding_size, projected */
 } bs_arch;
+
+/* The activation after a sequence head's own first layer (bs_family_heads.seq_pool). */
+typedef enum { BS_POOL_TANH = 0, BS_POOL_RELU, BS_POOL_GELU } bs_pool_act;
 
 /* How position_ids are made when the caller passes none (Hugging Face's default). */
 typedef enum {
@@ -51,7 +56,7 @@ typedef struct bs_family {
 } bs_family;
 
 /* The family of a model_type ("bert", "distilbert", "roberta", "xlm-roberta",
- * "camembert"), or NULL. */
+ * "camembert", "electra"), or NULL. */
 const bs_family *bs_family_find(const char *model_type);
 /* Family i of the table (0 is BERT), NULL past the end. */
 const bs_family *bs_family_at(int i);
@@ -78,11 +83,14 @@ int bs_family_layer_name(const bs_family *f, int layer, const char *name, char *
 /* The heads' tensor names (below no prefix) of an architecture. */
 typedef struct bs_family_heads {
     /* the sequence head's first layer on the first token, or NULL where it is BERT's
-     * pooler: "pre_classifier" (then ReLU), "classifier.dense" (then tanh) */
+     * pooler: "pre_classifier" (then ReLU), "classifier.dense" (then tanh, or GELU) */
     const char *seq_pool;
-    int seq_pool_relu;           /* 1: ReLU after seq_pool, 0: tanh */
+    bs_pool_act seq_pool_act;
     const char *seq_classifier;  /* "classifier", "classifier.out_proj" */
-    const char *mlm_dense;       /* "cls.predictions.transform.dense", "vocab_transform", ... */
+    /* "cls.predictions.transform.dense", "vocab_transform", ...: (E, H), E the
+     * embedding width (ELECTRA's embedding_size, H elsewhere), then the norm over E and
+     * the decoder (V, E) */
+    const char *mlm_dense;
     const char *mlm_norm;
     const char *mlm_decoder;     /* its weight, tied to the word embeddings unless stored */
     const char *mlm_bias;        /* the output bias, full tensor name */

@@ -95,6 +95,9 @@ typedef struct bs_config {
      * fields; it has no token types (type_vocab_size 0) and a fixed layer_norm_eps. */
     const bs_family *family;
     int sinusoidal;          /* DistilBERT's sinusoidal_pos_embds */
+    /* E: ELECTRA's embedding_size (its embeddings are E wide, then projected to H by
+     * embeddings_project when E != H); 0 elsewhere, meaning H (bs_config_dim) */
+    int embedding_size;
 } bs_config;
 
 /* A size in the config, for the tensor table below. */
@@ -104,6 +107,7 @@ typedef enum {
     BS_DIM_VOCAB,         /* vocab_size */
     BS_DIM_POSITIONS,     /* max_position_embeddings */
     BS_DIM_TOKEN_TYPES,   /* type_vocab_size */
+    BS_DIM_EMBEDDING,     /* the embeddings' width E: hidden_size but for ELECTRA */
 } bs_dim;
 int bs_config_dim(const bs_config *cfg, bs_dim d);
 

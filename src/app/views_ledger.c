@@ -100,7 +100,13 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
     dimv dH = {'H', c->hidden_size}, dA = {'A', c->num_heads},
          dD = {'D', c->hidden_size / (c->num_heads > 0 ? c->num_heads : 1)},
          dI = {'I', c->intermediate_size};
-    ROW("embeddings", 0, dB, dT, dH);
+    int E = bs_config_dim(c, BS_DIM_EMBEDDING);
+    if (E != c->hidden_size) { /* ELECTRA: E wide, then embeddings_project to H */
+        ROW("embeddings", 0, dB, dT, ((dimv){'E', E}));
+        ROW("project E→H", 0, dB, dT, dH);
+    } else {
+        ROW("embeddings", 0, dB, dT, dH);
+    }
     ROW("extended mask", 0, dB, one, one, dT);
     snprintf(layer_title, lt_size, "encoder layer %d of %d", st->layer + 1, c->num_layers);
     ROW(layer_title, 0, dB, dT, dH);
@@ -131,7 +137,7 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
 /* Rows of the compact ledger, in the order they are dropped when the paragraph does
  * not fit: the encoder's inside first, the input and the logits never. */
 static const char *const compact_drop[] = {"attention probs", "pooler_output", "embeddings",
-                                           "last_hidden_state"};
+                                           "project E→H", "last_hidden_state"};
 #define COMPACT_DROPS (int)(sizeof compact_drop / sizeof compact_drop[0])
 
 /* Lines a flow of these words takes at width w (as flow_add breaks them), after a
@@ -249,7 +255,8 @@ static int ledger_pick_rows(const ledger_row *rows, int nr, int list_h, int scro
 {
     static const char *const drop[] = {
         "attn out + norm", "output + norm", "intermediate", "context", "query key value",
-        "scores QKᵀ/√D", "extended mask", "position_ids", "embeddings", "pooler_output",
+        "scores QKᵀ/√D", "extended mask", "position_ids", "embeddings", "project E→H",
+        "pooler_output",
         "token_type_ids", "token_type_ids 0", NO_TYPES, "attention probs", "last_hidden_state"};
     int n = 0;
     if (list_h <= 0)

@@ -50,7 +50,7 @@ struct bs_run {
     float *q;      /* (B, T, H) queries; head a is columns a*D .. a*D+D-1 */
     float *k;      /* (B, T, H) keys */
     float *v;      /* (B, T, H) values */
-    float *ctx;    /* (B, T, H) attention context, heads concatenated */
+    float *ctx;    /* (B, T, H) attention context, heads concatenated (max(H, E) wide) */
     float *vt;     /* (B, A, D, T) each head's values transposed, for P V */
     float *mid;    /* (B, T, H) attention block output (after its LayerNorm) */
     float *inter;  /* (B, T, I) intermediate activations */
@@ -59,6 +59,7 @@ struct bs_run {
     float *mlm;    /* (B, T, H) MLM transform output */
     float *logits; /* (B, C) seq, (B, T, C) tok, (B, T, V) mlm, (B, T, 2) qa */
     float *qa;     /* qa: start_logits (B, T), then end_logits (B, T) */
+    float *emb;    /* (B, T, E) ELECTRA's embeddings before embeddings_project (E != H) */
     float *pack;   /* pack_parts scratch blocks for bs_k_linear_big, one per thread */
     int pack_parts;
 
@@ -207,6 +208,21 @@ static size_t qa_floats(const bs_model *m, size_t BT)
     return m->head == BS_HEAD_QA ? 2 * BT : 0;
 }
 
+/* ELECTRA's embeddings are E wide: their (B, T, E) before embeddings_project, when
+ * E != H (0 floats a row otherwise), and ctx, which the MLM transform's (B, T, E)
+ * reuses, is max(H, E) wide. */
+static size_t emb_floats(const bs_config *c)
+{
+    size_t E = (size_t)bs_config_dim(c, BS_DIM_EMBEDDING);
+    return E != (size_t)c->hidden_size ? E : 0;
+}
+
+static size_t ctx_width(const bs_config *c)
+{
+    size_t E = (size_t)bs_config_dim(c, BS_DIM_EMBEDDING), H = (size_t)c->hidden_size;
+    return E > H ? E : H;
+}
+
 /* Floats the run needs for (B, T), or 0 if that exceeds BS_MAX_RUN_FLOATS. Each term is
  * bounded before it is multiplied, so nothing here can overflow. */
 static size_t run_floats(const bs_model *m, size_t B, size_t T)
@@ -214,14 +230,17 @@ static size_t run_floats(const bs_model *m, size_t B, size_t T)
     const bs_config *c = &m->cfg;
     size_t L = (size_t)c->num_layers, H = (size_t)c->hidden_size, A = (size_t)c->num_heads;
     size_t I = (size_t)c->intermediate_size, BT = B * T;
+    size_t X = ctx_width(c), E0 = emb_floats(c);
     size_t rows = m->head == BS_HEAD_SEQ || m->head == BS_HEAD_NSP ? B : BT;
-    double need = (double)(L + 1) * BT * H + (double)L * B * A * T * T + 6.0 * BT * H +
+    double need = (double)(L + 1) * BT * H + (double)L * B * A * T * T + 5.0 * BT * H +
+                  (double)BT * X + (double)BT * E0 +
                   (double)BT * I + (double)BT + (double)B * H + (double)rows * logits_per_row(m) +
                   (double)qa_floats(m, BT) +
-                  14.0 * RUN_ALIGN_FLOATS; /* rounding up the 13 buffers, and to spare */
+                  15.0 * RUN_ALIGN_FLOATS; /* rounding up the 14 buffers, and to spare */
     if (need > (double)BS_MAX_RUN_FLOATS)
         return 0;
-    return round_up((L + 1) * BT * H) + round_up(L * B * A * T * T) + 6 * round_up(BT * H) +
+    return round_up((L + 1) * BT * H) + round_up(L * B * A * T * T) + 5 * round_up(BT * H) +
+           round_up(BT * X) + round_up(BT * E0) +
            round_up(BT * I) + round_up(BT) + round_up(B * H) + round_up(rows * logits_per_row(m)) +
            round_up(qa_floats(m, BT));
 }
@@ -240,7 +259,7 @@ static void carve(bs_run *r, size_t B, size_t T)
     TAKE(r->q, BT * H);
     TAKE(r->k, BT * H);
     TAKE(r->v, BT * H);
-    TAKE(r->ctx, BT * H);
+    TAKE(r->ctx, BT * ctx_width(c));
     TAKE(r->vt, BT * H);
     TAKE(r->mid, BT * H);
     TAKE(r->inter, BT * I);
@@ -248,6 +267,7 @@ static void carve(bs_run *r, size_t B, size_t T)
     TAKE(r->pooled, B * H);
     TAKE(r->logits, rows * logits_per_row(r->m));
     TAKE(r->qa, qa_floats(r->m, BT));
+    TAKE(r->emb, BT * emb_floats(c));
 #undef TAKE
     r->mlm = r->ctx; /* the MLM transform runs after the last layer: ctx is free */
 }
@@ -547,22 +567,27 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
 
     /* BertEmbeddings: (word + token_type) + position, then LayerNorm; DistilBERT's
      * Embeddings have no token types; RoBERTa's positions come from input_ids */
+    /* ELECTRA's are E wide, then embeddings_project gives (B, T, H) */
     float *h0 = run->hidden;
+    size_t E = (size_t)bs_config_dim(c, BS_DIM_EMBEDDING);
+    float *e0 = m->emb_project.w ? run->emb : h0;
     for (int b = 0; b < B; b++) {
         int32_t count = 0;
         for (int t = 0; t < T; t++) {
             size_t i = (size_t)b * T + t;
-            float *row = h0 + i * H;
-            memcpy(row, m->word_emb + (size_t)input_ids[i] * H, H * sizeof(float));
+            float *row = e0 + i * E;
+            memcpy(row, m->word_emb + (size_t)input_ids[i] * E, E * sizeof(float));
             if (m->type_emb) {
                 int tt = token_type_ids ? token_type_ids[i] : 0;
-                bs_k_add(row, m->type_emb + (size_t)tt * H, H);
+                bs_k_add(row, m->type_emb + (size_t)tt * E, E);
             }
             int32_t pos = position_at(c, input_ids[i], t, &count);
-            bs_k_add(row, m->pos_emb + (size_t)pos * H, H);
+            bs_k_add(row, m->pos_emb + (size_t)pos * E, E);
         }
     }
-    layernorm(run, h0, NULL, &m->emb_ln, BT, H, c->layer_norm_eps);
+    layernorm(run, e0, NULL, &m->emb_ln, BT, E, c->layer_norm_eps);
+    if (m->emb_project.w)
+        linear(run, h0, e0, BT, E, &m->emb_project, BS_K_NONE);
 
     for (size_t l = 0; l < L; l++)
         encoder_layer(run, &m->layers[l], run->hidden + l * BT * H,
@@ -585,7 +610,9 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
         /* DistilBERT: ReLU(pre_classifier(h[:, 0])); RoBERTa: tanh(classifier.dense(h[:, 0]))
          * on <s>; not a pooler_output, so not an output */
         linear(run, run->pooled, last, (size_t)B, (size_t)T * H, &m->seq_pool,
-               m->seq_pool_relu ? BS_K_RELU : BS_K_TANH);
+               m->seq_pool_act == BS_POOL_RELU   ? BS_K_RELU
+               : m->seq_pool_act == BS_POOL_GELU ? BS_K_GELU
+                                                 : BS_K_TANH);
     }
 
     switch (m->head) {
@@ -620,11 +647,12 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
     case BS_HEAD_MLM: {
         /* BertPredictionHeadTransform: LayerNorm(act(dense(h))), then decoder h E^T + bias */
         size_t V = (size_t)c->vocab_size;
+        /* E wide for ELECTRA's generator (dense H -> E, decoder the (V, E) embeddings) */
         bs_kact act = bs_family_heads_of(c->family)->mlm_gelu ? BS_K_GELU : kact(c->act);
         linear(run, run->mlm, last, BT, H, &m->mlm_dense, act);
-        layernorm(run, run->mlm, NULL, &m->mlm_ln, BT, H, c->layer_norm_eps);
-        bs_linear dec = {m->mlm_decoder, m->mlm_bias, (int)V, (int)H};
-        linear(run, run->logits, run->mlm, BT, H, &dec, BS_K_NONE);
+        layernorm(run, run->mlm, NULL, &m->mlm_ln, BT, E, c->layer_norm_eps);
+        bs_linear dec = {m->mlm_decoder, m->mlm_bias, (int)V, (int)E};
+        linear(run, run->logits, run->mlm, BT, E, &dec, BS_K_NONE);
         o->logits_rank = 3;
         o->logits_shape[0] = B;
         o->logits_shape[1] = T;

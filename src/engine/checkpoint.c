@@ -140,13 +140,14 @@ static const struct bert_tensor {
     enum group group;
 } bert_tensors[] = {
 #define EMB(name, rows, field, init) \
-    {{name, 0, BS_TENSOR_EMBEDDING, rows, BS_DIM_HIDDEN}, offsetof(bs_model, field), init, G_CORE}
+    {{name, 0, BS_TENSOR_EMBEDDING, rows, BS_DIM_EMBEDDING}, offsetof(bs_model, field), init, \
+     G_CORE}
 #define LAYER(name, kind, rows, cols, field) \
     {{name, 1, kind, rows, cols}, offsetof(bs_layer, field), I_NORMAL, G_CORE}
     EMB("embeddings.word_embeddings", BS_DIM_VOCAB, word_emb, I_EMB_PAD),
     EMB("embeddings.position_embeddings", BS_DIM_POSITIONS, pos_emb, I_NORMAL),
     EMB("embeddings.token_type_embeddings", BS_DIM_TOKEN_TYPES, type_emb, I_NORMAL),
-    {{"embeddings.LayerNorm", 0, BS_TENSOR_LAYERNORM, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
+    {{"embeddings.LayerNorm", 0, BS_TENSOR_LAYERNORM, BS_DIM_EMBEDDING, BS_DIM_EMBEDDING},
      offsetof(bs_model, emb_ln), I_NORMAL, G_CORE},
     LAYER("attention.self.query", BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN, q),
     LAYER("attention.self.key", BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN, k),
@@ -212,9 +213,13 @@ static bs_status build_table(table *tb, bs_model *m, const char *pre, int use_po
                              const bs_safetensors *st, bs_error *err)
 {
     const bs_config *c = &m->cfg;
-    int H = c->hidden_size, V = c->vocab_size;
+    int H = c->hidden_size, V = c->vocab_size, E = bs_config_dim(c, BS_DIM_EMBEDDING);
     bs_status s;
 
+    /* ELECTRA's embeddings are E wide: embeddings_project maps them to H */
+    if (E != H && (s = add_linear(tb, pre, "embeddings_project", H, E, &m->emb_project, G_CORE,
+                                  err)))
+        return s;
     for (int i = 0; i < N_BERT_TENSORS; i++) {
         if (!bert_tensors[i].info.per_layer) {
             if (bert_tensors[i].group == G_POOLER && !use_pooler)
@@ -238,7 +243,7 @@ static bs_status build_table(table *tb, bs_model *m, const char *pre, int use_po
     switch (m->head) {
     case BS_HEAD_SEQ:
         if (fh->seq_pool) { /* the family's own layer on the first token */
-            m->seq_pool_relu = fh->seq_pool_relu;
+            m->seq_pool_act = fh->seq_pool_act;
             if ((s = add_linear(tb, "", fh->seq_pool, H, H, &m->seq_pool, G_HEAD, err)))
                 return s;
         }
@@ -258,8 +263,8 @@ static bs_status build_table(table *tb, bs_model *m, const char *pre, int use_po
         return add_linear(tb, "", "cls.seq_relationship", 2, H, &m->classifier, G_HEAD, err);
     case BS_HEAD_MLM: {
         char dn[128];
-        if ((s = add_linear(tb, "", fh->mlm_dense, H, H, &m->mlm_dense, G_HEAD, err)) ||
-            (s = add_norm(tb, "", fh->mlm_norm, H, &m->mlm_ln, G_HEAD, err)))
+        if ((s = add_linear(tb, "", fh->mlm_dense, E, H, &m->mlm_dense, G_HEAD, err)) ||
+            (s = add_norm(tb, "", fh->mlm_norm, E, &m->mlm_ln, G_HEAD, err)))
             return s;
         /* BertLMPredictionHead and RobertaLMHead tie decoder.bias to the head's bias;
          * files hold one or both. */
@@ -269,7 +274,7 @@ static bs_status build_table(table *tb, bs_model *m, const char *pre, int use_po
         /* The decoder is tied to the word embeddings unless the file stores its own. */
         snprintf(dn, sizeof dn, "%s.weight", fh->mlm_decoder);
         if (find(st, dn))
-            return add(tb, dn, NULL, 2, (uint64_t)V, (uint64_t)H, &m->mlm_decoder, G_HEAD,
+            return add(tb, dn, NULL, 2, (uint64_t)V, (uint64_t)E, &m->mlm_decoder, G_HEAD,
                        I_NORMAL, err);
         return BS_OK;
     }
@@ -620,15 +625,21 @@ static bs_status pick_head(bs_model *m, const bs_safetensors *st, const char *pr
         if (best != SIZE_MAX) {
             int bert = n == best_len + fl && !strncmp(a, f->class_prefix, fl);
             bs_head h = archs[best].head;
+            const char *what = archs[best].what;
             if (h == BS_HEAD_NSP && !f->nsp)
                 h = BS_HEAD_AUTO;
+            if (h == BS_HEAD_MLM && f->arch == BS_ARCH_ELECTRA &&
+                !strcmp(archs[best].suffix, "ForPreTraining")) {
+                h = BS_HEAD_AUTO; /* ELECTRA's is the discriminator, not a masked LM */
+                what = "the discriminator: one logit per token, (B, T)";
+            }
             if (bert && h != BS_HEAD_AUTO) {
                 *out = h;
                 return BS_OK;
             }
             if (h == BS_HEAD_AUTO) {
                 bs_fail(err, BS_ERR_INPUT, "config.json: architecture '%s' has a head bertscope "
-                        "cannot build yet (%s)", a, archs[best].what);
+                        "cannot build yet (%s)", a, what ? what : "another family's head");
                 bs_hint(err, "pass --head base to see its encoder (hidden states and pooler) "
                         "without that head; its head weights are then listed as unused");
                 return BS_ERR_INPUT;

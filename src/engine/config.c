@@ -99,6 +99,7 @@ int bs_config_dim(const bs_config *cfg, bs_dim d)
     case BS_DIM_VOCAB: return cfg->vocab_size;
     case BS_DIM_POSITIONS: return cfg->max_position;
     case BS_DIM_TOKEN_TYPES: return cfg->type_vocab_size;
+    case BS_DIM_EMBEDDING: return cfg->embedding_size ? cfg->embedding_size : cfg->hidden_size;
     }
     return 0;
 }
@@ -320,6 +321,12 @@ static bs_status parse_root(bs_config *cfg, const cJSON *root, bs_error *err)
         cfg->type_vocab_size = 0;
     } else if (cfg->family->arch == BS_ARCH_ROBERTA) {
         cfg->pad_token_id = 1; /* RobertaConfig (and XLM-R's, CamemBERT's) */
+    } else if (cfg->family->arch == BS_ARCH_ELECTRA) {
+        /* ElectraConfig's defaults (electra-small's encoder) */
+        cfg->embedding_size = 128;
+        cfg->hidden_size = 256;
+        cfg->num_heads = 4;
+        cfg->intermediate_size = 1024;
     }
     static const char *const bert_keys[] = {
         "model_type", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
@@ -337,7 +344,9 @@ static bs_status parse_root(bs_config *cfg, const cJSON *root, bs_error *err)
         (s = get_int(root, "max_position_embeddings", 1, MAX_POSITIONS, &cfg->max_position,
                      err)) ||
         (cfg->family->type_embeddings &&
-         (s = get_int(root, "type_vocab_size", 1, MAX_TYPES, &cfg->type_vocab_size, err))))
+         (s = get_int(root, "type_vocab_size", 1, MAX_TYPES, &cfg->type_vocab_size, err))) ||
+        (cfg->family->arch == BS_ARCH_ELECTRA &&
+         (s = get_int(root, "embedding_size", 1, MAX_HIDDEN, &cfg->embedding_size, err))))
         return s;
     if ((j = cJSON_GetObjectItemCaseSensitive(root, "sinusoidal_pos_embds")) &&
         cfg->family->arch == BS_ARCH_DISTILBERT) {

@@ -2,10 +2,10 @@
  * family.c - the table of encoder families (see bertscope/family.h).
  *
  * Read from Hugging Face's modeling_bert.py, modeling_distilbert.py,
- * modeling_roberta.py (which modeling_xlm_roberta.py and modeling_camembert.py copy)
- * and their configuration_*.py and tokenization_*.py: each row is what one
- * model_type's classes and tokenizer do differently; each architecture's tensor names
- * and heads are below it, once.
+ * modeling_roberta.py (which modeling_xlm_roberta.py and modeling_camembert.py copy),
+ * modeling_electra.py and their configuration_*.py and tokenization_*.py: each row is
+ * what one model_type's classes and tokenizer do differently; each architecture's
+ * tensor names and heads are below it, once.
  */
 #include "bertscope/family.h"
 
@@ -26,6 +26,9 @@ static const bs_family families[] = {
      "roberta.", 0, 1, BS_POS_FROM_PADDING, 0, 1, 0},
     {"camembert", "CamemBERT", "Camembert", "CamembertTokenizerFast", BS_ARCH_ROBERTA,
      "roberta.", 0, 1, BS_POS_FROM_PADDING, 0, 1, 0},
+    /* ElectraTokenizer is BertTokenizer: WordPiece, token_type_ids */
+    {"electra", "ELECTRA", "Electra", "ElectraTokenizerFast", BS_ARCH_ELECTRA, "electra.", 1, 1,
+     BS_POS_ARANGE, 1, 0, 0},
 };
 #define N_FAMILIES (int)(sizeof families / sizeof families[0])
 
@@ -110,19 +113,25 @@ int bs_family_layer_name(const bs_family *f, int layer, const char *name, char *
 }
 
 static const bs_family_heads heads[] = {
-    [BS_ARCH_BERT] = {NULL, 0, "classifier", "cls.predictions.transform.dense",
+    [BS_ARCH_BERT] = {NULL, BS_POOL_TANH, "classifier", "cls.predictions.transform.dense",
                       "cls.predictions.transform.LayerNorm", "cls.predictions.decoder",
                       "cls.predictions.bias", "cls.predictions.decoder.bias", 0},
     /* DistilBertForSequenceClassification: classifier(ReLU(pre_classifier(h[:, 0])));
      * DistilBertForMaskedLM: vocab_projector(vocab_layer_norm(act(vocab_transform(h)))) */
-    [BS_ARCH_DISTILBERT] = {"pre_classifier", 1, "classifier", "vocab_transform",
+    [BS_ARCH_DISTILBERT] = {"pre_classifier", BS_POOL_RELU, "classifier", "vocab_transform",
                             "vocab_layer_norm", "vocab_projector", "vocab_projector.bias", NULL,
                             0},
     /* RobertaClassificationHead: out_proj(tanh(dense(h[:, 0]))); RobertaLMHead:
      * decoder(layer_norm(gelu(dense(h)))) + bias, gelu whatever hidden_act says */
-    [BS_ARCH_ROBERTA] = {"classifier.dense", 0, "classifier.out_proj", "lm_head.dense",
-                         "lm_head.layer_norm", "lm_head.decoder", "lm_head.bias",
-                         "lm_head.decoder.bias", 1},
+    [BS_ARCH_ROBERTA] = {"classifier.dense", BS_POOL_TANH, "classifier.out_proj",
+                         "lm_head.dense", "lm_head.layer_norm", "lm_head.decoder",
+                         "lm_head.bias", "lm_head.decoder.bias", 1},
+    /* ElectraClassificationHead: out_proj(gelu(dense(h[:, 0]))); the generator
+     * (ElectraForMaskedLM): generator_lm_head(LayerNorm(gelu(dense(h)))), dense H -> E
+     * and the head tied to the (V, E) word embeddings */
+    [BS_ARCH_ELECTRA] = {"classifier.dense", BS_POOL_GELU, "classifier.out_proj",
+                         "generator_predictions.dense", "generator_predictions.LayerNorm",
+                         "generator_lm_head", "generator_lm_head.bias", NULL, 1},
 };
 
 const bs_family_heads *bs_family_heads_of(const bs_family *f)

@@ -58,7 +58,9 @@ struct bs_model {
      * has one in place of the pooler: DistilBERT's pre_classifier (then ReLU), RoBERTa's
      * classifier.dense (then tanh); w NULL otherwise */
     bs_linear seq_pool;
-    int seq_pool_relu;
+    bs_pool_act seq_pool_act;
+
+    bs_linear emb_project; /* (H, E) ELECTRA's embeddings_project; w NULL when E == H */
 
     bs_linear classifier;  /* (C, H): BS_HEAD_SEQ on the pooled vector, BS_HEAD_TOK per token */
 
