@@ -297,45 +297,6 @@ class RobertaClassificationHead(nn.Module):
         return self.out_proj(self.dropout(x))
 
 
-class RobertaForSequenceClassification(bt.BertPreTrainedModel):
-    def __init__(self, config):
-        super().__init__(config)
-        self.roberta = RobertaModel(config, add_pooling_layer=False)
-        self.classifier = RobertaClassificationHead(config)
-
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        out = self.roberta(input_ids, attention_mask, token_type_ids)
-        out.logits = self.classifier(out.last_hidden_state)
-        return out
-
-
-class RobertaForTokenClassification(bt.BertPreTrainedModel):
-    def __init__(self, config):
-        super().__init__(config)
-        self.roberta = RobertaModel(config, add_pooling_layer=False)
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
-
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        out = self.roberta(input_ids, attention_mask, token_type_ids)
-        out.logits = self.classifier(self.dropout(out.last_hidden_state))
-        return out
-
-
-class RobertaForQuestionAnswering(bt.BertPreTrainedModel):
-    def __init__(self, config):
-        super().__init__(config)
-        self.roberta = RobertaModel(config, add_pooling_layer=False)
-        self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)
-
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        out = self.roberta(input_ids, attention_mask, token_type_ids)
-        out.logits = self.qa_outputs(out.last_hidden_state)
-        start, end = out.logits.split(1, dim=-1)
-        out.start_logits, out.end_logits = start.squeeze(-1), end.squeeze(-1)
-        return out
-
-
 class RobertaLMHead(nn.Module):
     def __init__(self, config):
         super().__init__()
@@ -441,45 +402,6 @@ class ElectraClassificationHead(nn.Module):
         return self.out_proj(self.dropout(x))
 
 
-class ElectraForSequenceClassification(bt.BertPreTrainedModel):
-    def __init__(self, config):
-        super().__init__(config)
-        self.electra = ElectraModel(config)
-        self.classifier = ElectraClassificationHead(config)
-
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        out = self.electra(input_ids, attention_mask, token_type_ids)
-        out.logits = self.classifier(out.last_hidden_state)
-        return out
-
-
-class ElectraForTokenClassification(bt.BertPreTrainedModel):
-    def __init__(self, config):
-        super().__init__(config)
-        self.electra = ElectraModel(config)
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
-
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        out = self.electra(input_ids, attention_mask, token_type_ids)
-        out.logits = self.classifier(self.dropout(out.last_hidden_state))
-        return out
-
-
-class ElectraForQuestionAnswering(bt.BertPreTrainedModel):
-    def __init__(self, config):
-        super().__init__(config)
-        self.electra = ElectraModel(config)
-        self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)
-
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        out = self.electra(input_ids, attention_mask, token_type_ids)
-        out.logits = self.qa_outputs(out.last_hidden_state)
-        start, end = out.logits.split(1, dim=-1)
-        out.start_logits, out.end_logits = start.squeeze(-1), end.squeeze(-1)
-        return out
-
-
 class ElectraGeneratorPredictions(nn.Module):
     def __init__(self, config):
         super().__init__()
@@ -509,3 +431,85 @@ class ElectraForMaskedLM(bt.BertPreTrainedModel):
         out = self.electra(input_ids, attention_mask, token_type_ids)
         out.logits = self.generator_lm_head(self.generator_predictions(out.last_hidden_state))
         return out
+
+
+# ---------------------------------------------------------- heads on a BERT-like encoder
+
+class _OnEncoder(bt.BertPreTrainedModel):
+    """A task model on RoBERTa's or ELECTRA's encoder, registered first under its
+    base_model_prefix (so state_dict names and parameter order are transformers')."""
+    encoder = None  # (attribute, class, keyword arguments)
+
+    def __init__(self, config):
+        super().__init__(config)
+        attr, cls, kw = self.encoder
+        setattr(self, attr, cls(config, **kw))
+
+    def encode(self, input_ids, attention_mask, token_type_ids):
+        return getattr(self, self.encoder[0])(input_ids, attention_mask, token_type_ids)
+
+
+class _ForSequenceClassification(_OnEncoder):
+    head = None  # RobertaClassificationHead or ElectraClassificationHead
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.classifier = self.head(config)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.encode(input_ids, attention_mask, token_type_ids)
+        out.logits = self.classifier(out.last_hidden_state)
+        return out
+
+
+class _ForTokenClassification(_OnEncoder):
+    def __init__(self, config):
+        super().__init__(config)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.encode(input_ids, attention_mask, token_type_ids)
+        out.logits = self.classifier(self.dropout(out.last_hidden_state))
+        return out
+
+
+class _ForQuestionAnswering(_OnEncoder):
+    def __init__(self, config):
+        super().__init__(config)
+        self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.encode(input_ids, attention_mask, token_type_ids)
+        out.logits = self.qa_outputs(out.last_hidden_state)
+        start, end = out.logits.split(1, dim=-1)
+        out.start_logits, out.end_logits = start.squeeze(-1), end.squeeze(-1)
+        return out
+
+
+_ROBERTA = ("roberta", RobertaModel, dict(add_pooling_layer=False))
+_ELECTRA = ("electra", ElectraModel, {})
+
+
+class RobertaForSequenceClassification(_ForSequenceClassification):
+    encoder, head = _ROBERTA, RobertaClassificationHead
+
+
+class RobertaForTokenClassification(_ForTokenClassification):
+    encoder = _ROBERTA
+
+
+class RobertaForQuestionAnswering(_ForQuestionAnswering):
+    encoder = _ROBERTA
+
+
+class ElectraForSequenceClassification(_ForSequenceClassification):
+    encoder, head = _ELECTRA, ElectraClassificationHead
+
+
+class ElectraForTokenClassification(_ForTokenClassification):
+    encoder = _ELECTRA
+
+
+class ElectraForQuestionAnswering(_ForQuestionAnswering):
+    encoder = _ELECTRA
