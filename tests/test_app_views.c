@@ -199,21 +199,34 @@ static void test_screen_roberta_positions_120x40(void **unused)
 /* ELECTRA: embeddings (B, T, E) projected to (B, T, H) in the ledger, E in the model
  * bar, the classification head's classifier.dense (GELU) in place of a pooler.
  * ElectraTokenizer is BERT's WordPiece: the fixtures' 100-piece vocabulary. */
-static void test_screen_electra_projection_120x40(void **unused)
+static void screen_with_wordpiece(const char *dir, const char *name, const char *golden)
 {
     app_env env = {0};
     bs_load_options lo = bs_load_defaults();
     bs_model *m = NULL;
     bs_tokenizer *tok = NULL;
     bs_error err = {0};
-    assert_int_equal(bs_model_load(&m, "tests/fixtures/ref/electra_seq", &lo, &err), BS_OK);
+    assert_int_equal(bs_model_load(&m, dir, &lo, &err), BS_OK);
     assert_int_equal(bs_tokenizer_load(&tok, "tests/fixtures/ref/infer_distilbert", &err), BS_OK);
-    assert_int_equal(app_env_add(&env, "electra", m, tok), 0);
+    assert_int_equal(app_env_add(&env, name, m, tok), 0);
     app_headless s;
     app_headless_init(&s, &env, 120, 40);
-    check_golden(&s, "electra_projection_120x40");
+    check_golden(&s, golden);
     app_headless_free(&s);
     app_env_free(&env);
+}
+
+static void test_screen_electra_projection_120x40(void **unused)
+{
+    screen_with_wordpiece("tests/fixtures/ref/electra_seq", "electra", "electra_projection_120x40");
+}
+
+/* ALBERT: 4 layers on 2 sets of weights in the layer's title, the projection E -> H,
+ * BERT's pooler and classifier. Its sentencepiece tokenizer is not bertscope's yet: the
+ * WordPiece vocabulary of the fixtures stands in, as for RoBERTa. */
+static void test_screen_albert_shared_layers_120x40(void **unused)
+{
+    screen_with_wordpiece("tests/fixtures/ref/albert_seq", "albert", "albert_shared_120x40");
 }
 
 static void test_screen_truncation_max_length_80x24(void **unused)
@@ -891,6 +904,7 @@ int main(void)
         cmocka_unit_test(test_screen_distilbert_pair_120x40),
         cmocka_unit_test(test_screen_roberta_positions_120x40),
         cmocka_unit_test(test_screen_electra_projection_120x40),
+        cmocka_unit_test(test_screen_albert_shared_layers_120x40),
         cmocka_unit_test(test_screen_seed_80x24),
         cmocka_unit_test(test_screen_longer_sentence_pads_120x40),
         cmocka_unit_test(test_screen_longer_sentence_pads_80x24),

@@ -279,6 +279,11 @@ REF_CASE(electra_tok)
 REF_CASE(electra_mlm)
 REF_CASE(electra_qa)
 REF_CASE(electra_base)
+REF_CASE(albert_seq)
+REF_CASE(albert_tok)
+REF_CASE(albert_mlm)
+REF_CASE(albert_qa)
+REF_CASE(albert_base)
 
 /* Without AVX2 the engine runs the scalar kernels and OpenBLAS (one thread per part):
  * the same fixtures, small-row ('padded') and many-row ('long'), must match too. */
@@ -585,6 +590,11 @@ static void test_bert_family_loading(void **state)
     bs_model_free(m);
     free(cfg);
     free(st);
+    /* ALBERT: its sequence head is BERT's, on its pooler */
+    m = load_case("albert_seq");
+    assert_string_equal(bs_model_class(m), "AlbertForSequenceClassification");
+    assert_int_equal(bs_model_has_pooler(m), 1);
+    bs_model_free(m);
 
     snprintf(dir, sizeof dir, "%s/distilbert_base", REF_DIR);
     lo.head = BS_HEAD_NSP;
@@ -785,6 +795,11 @@ int main(void)
         cmocka_unit_test(test_bert_electra_mlm_matches_pytorch),
         cmocka_unit_test(test_bert_electra_qa_matches_pytorch),
         cmocka_unit_test(test_bert_electra_base_matches_pytorch),
+        cmocka_unit_test(test_bert_albert_seq_matches_pytorch),
+        cmocka_unit_test(test_bert_albert_tok_matches_pytorch),
+        cmocka_unit_test(test_bert_albert_mlm_matches_pytorch),
+        cmocka_unit_test(test_bert_albert_qa_matches_pytorch),
+        cmocka_unit_test(test_bert_albert_base_matches_pytorch),
         cmocka_unit_test(test_bert_portable_path_matches_pytorch),
         cmocka_unit_test(test_bert_padded_row_matches_its_unpadded_run),
         cmocka_unit_test(test_bert_missing_mask_changes_padded_rows),

@@ -276,7 +276,7 @@ static void test_config_refuses_other_models(void **state)
                  "config.json: model_type 'deberta-v2' is not supported");
     assert_int_equal(parse(&c, "{\"model_type\": \"deberta\"}", &err), BS_ERR_INPUT);
     assert_string_equal(err.hint, "bertscope runs these model types: bert, distilbert, "
-                                  "roberta, xlm-roberta, camembert, electra");
+                                  "roberta, xlm-roberta, camembert, electra, albert");
     expect_error("{\"is_decoder\": true}", BS_ERR_INPUT,
                  "config.json: 'is_decoder' is true; only encoder BERT is supported");
     expect_error("{\"add_cross_attention\": true}", BS_ERR_INPUT,
@@ -381,6 +381,44 @@ static void test_config_electra(void **state)
     assert_int_equal(parse(&c, "{\"model_type\": \"bert\", \"embedding_size\": 7}", &err),
                      BS_OK);
     assert_int_equal(bs_config_dim(&c, BS_DIM_EMBEDDING), 768);
+    bs_config_free(&c);
+}
+
+/* AlbertConfig: embedding_size, num_hidden_groups (layers sharing weights), its defaults;
+ * inner_group_num other than 1 is refused. */
+static void test_config_albert(void **state)
+{
+    (void)state;
+    bs_config c;
+    bs_error err;
+    assert_int_equal(parse(&c, "{\"model_type\": \"albert\"}", &err), BS_OK);
+    assert_int_equal(bs_config_dim(&c, BS_DIM_EMBEDDING), 128);
+    assert_int_equal(c.hidden_size, 4096);
+    assert_int_equal(c.num_heads, 64);
+    assert_int_equal(c.intermediate_size, 16384);
+    assert_int_equal(c.num_layers, 12);
+    assert_int_equal(c.num_groups, 1);
+    assert_int_equal(c.act, BS_ACT_GELU_TANH);
+    bs_config_free(&c);
+    /* albert-base-v2's config.json */
+    assert_int_equal(parse(&c, "{\"model_type\": \"albert\", \"embedding_size\": 128, "
+                               "\"hidden_size\": 768, \"num_attention_heads\": 12, "
+                               "\"intermediate_size\": 3072, \"num_hidden_layers\": 12, "
+                               "\"num_hidden_groups\": 1, \"inner_group_num\": 1, "
+                               "\"hidden_act\": \"gelu_new\", \"vocab_size\": 30000}", &err),
+                     BS_OK);
+    assert_int_equal(c.num_groups, 1);
+    assert_int_equal(c.hidden_size, 768);
+    bs_config_free(&c);
+    expect_error("{\"model_type\": \"albert\", \"inner_group_num\": 2}", BS_ERR_INPUT,
+                 "config.json: inner_group_num 2 is not supported (every released ALBERT has "
+                 "1: one layer per group)");
+    expect_error("{\"model_type\": \"albert\", \"num_hidden_layers\": 2, "
+                 "\"num_hidden_groups\": 3}", BS_ERR_LIMIT,
+                 "config.json: 'num_hidden_groups' is 3, outside [1, 2]");
+    /* BERT: a set of weights per layer */
+    assert_int_equal(parse(&c, "{\"num_hidden_layers\": 3}", &err), BS_OK);
+    assert_int_equal(c.num_groups, 3);
     bs_config_free(&c);
 }
 
@@ -648,6 +686,7 @@ int main(void)
         cmocka_unit_test(test_config_distilbert_keys),
         cmocka_unit_test(test_config_roberta_family),
         cmocka_unit_test(test_config_electra),
+        cmocka_unit_test(test_config_albert),
         cmocka_unit_test(test_config_invalid_json),
         cmocka_unit_test(test_config_many_keys_and_values),
         cmocka_unit_test(test_config_architectures),

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""family_torch.py - DistilBERT, RoBERTa (XLM-RoBERTa, CamemBERT) and ELECTRA in PyTorch,
-written from Hugging Face's modeling_distilbert.py, modeling_roberta.py and
-modeling_electra.py, as tools/bert_torch.py is from modeling_bert.py. It is the reference the C engine's other families are checked
+"""family_torch.py - DistilBERT, RoBERTa (XLM-RoBERTa, CamemBERT), ELECTRA and ALBERT in
+PyTorch, written from Hugging Face's modeling_distilbert.py, modeling_roberta.py,
+modeling_electra.py and modeling_albert.py, as tools/bert_torch.py is from
+modeling_bert.py. It is the reference the C engine's other families are checked
 against (tools/make_family_reference.py). Module and parameter names are Hugging Face's,
 so state_dict() keys are exactly those of a checkpoint saved by transformers, and the
 configs write the keys each configuration_*.py writes.
@@ -24,6 +25,9 @@ What differs from BERT (pinned by the fixtures):
   ELECTRA: embeddings embedding_size (E) wide, embeddings_project to H when E != H;
     no pooler; the sequence head out_proj(gelu(dense(h[:, 0]))); the generator's MLM
     head generator_lm_head(LayerNorm_E(gelu(dense_H->E(h)))) tied to the embeddings.
+  ALBERT: the same E-wide embeddings, embedding_hidden_mapping_in always; layer i runs
+    layer group int(i / (L / num_hidden_groups)): layers share weights; a Linear
+    pooler; the MLM head predictions.decoder(LayerNorm_E(act(dense(h)))) + bias.
 """
 import math
 import os
@@ -311,25 +315,6 @@ class RobertaLMHead(nn.Module):
         return self.decoder(self.layer_norm(x))
 
 
-class RobertaForMaskedLM(bt.BertPreTrainedModel):
-    _tied_weights_keys = ["lm_head.decoder.weight", "lm_head.decoder.bias"]
-
-    def __init__(self, config):
-        super().__init__(config)
-        self.roberta = RobertaModel(config, add_pooling_layer=False)
-        self.lm_head = RobertaLMHead(config)
-        self.tie_weights()
-
-    def tie_weights(self):
-        self.lm_head.decoder.weight = self.roberta.embeddings.word_embeddings.weight
-        self.lm_head.decoder.bias = self.lm_head.bias
-
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        out = self.roberta(input_ids, attention_mask, token_type_ids)
-        out.logits = self.lm_head(out.last_hidden_state)
-        return out
-
-
 def class_name(model):
     """The class name transformers writes in architectures: XLMRoberta..., Camembert...
     for those model_types (the same modules)."""
@@ -487,6 +472,27 @@ class _ForQuestionAnswering(_OnEncoder):
         return out
 
 
+class _ForMaskedLM(_OnEncoder):
+    """An LM head (RobertaLMHead, AlbertMLMHead) whose decoder is tied to the word
+    embeddings and its bias to the head's bias."""
+    lm = None  # (attribute, class)
+
+    def __init__(self, config):
+        super().__init__(config)
+        setattr(self, self.lm[0], self.lm[1](config))
+        self.tie_weights()
+
+    def tie_weights(self):
+        head = getattr(self, self.lm[0])
+        head.decoder.weight = getattr(self, self.encoder[0]).embeddings.word_embeddings.weight
+        head.decoder.bias = head.bias
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.encode(input_ids, attention_mask, token_type_ids)
+        out.logits = getattr(self, self.lm[0])(out.last_hidden_state)
+        return out
+
+
 _ROBERTA = ("roberta", RobertaModel, dict(add_pooling_layer=False))
 _ELECTRA = ("electra", ElectraModel, {})
 
@@ -503,6 +509,11 @@ class RobertaForQuestionAnswering(_ForQuestionAnswering):
     encoder = _ROBERTA
 
 
+class RobertaForMaskedLM(_ForMaskedLM):
+    encoder, lm = _ROBERTA, ("lm_head", RobertaLMHead)
+    _tied_weights_keys = ["lm_head.decoder.weight", "lm_head.decoder.bias"]
+
+
 class ElectraForSequenceClassification(_ForSequenceClassification):
     encoder, head = _ELECTRA, ElectraClassificationHead
 
@@ -513,3 +524,155 @@ class ElectraForTokenClassification(_ForTokenClassification):
 
 class ElectraForQuestionAnswering(_ForQuestionAnswering):
     encoder = _ELECTRA
+
+
+# ----------------------------------------------------------------------------- ALBERT
+
+class AlbertConfig(bt.BertConfig):
+    """AlbertConfig: BertConfig's keys plus embedding_size, num_hidden_groups,
+    inner_group_num (1 here), its own defaults."""
+
+    def __init__(self, **kw):
+        d = dict(embedding_size=128, hidden_size=4096, num_attention_heads=64,
+                 intermediate_size=16384, num_hidden_groups=1, inner_group_num=1,
+                 hidden_act="gelu_new", model_type="albert", bos_token_id=2, eos_token_id=3)
+        d.update(kw)
+        bt.BertConfig.__init__(self, **d)
+
+
+class AlbertAttention(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.num_attention_heads = config.num_attention_heads
+        self.attention_head_size = config.hidden_size // config.num_attention_heads
+        self.query = nn.Linear(config.hidden_size, config.hidden_size)
+        self.key = nn.Linear(config.hidden_size, config.hidden_size)
+        self.value = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+    def forward(self, h, ext_mask):
+        B, T, H = h.shape
+        A, D = self.num_attention_heads, self.attention_head_size
+
+        def heads(x):
+            return x.view(B, T, A, D).permute(0, 2, 1, 3)
+
+        q, k, v = heads(self.query(h)), heads(self.key(h)), heads(self.value(h))
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(D) + ext_mask
+        probs = nn.functional.softmax(scores, dim=-1)
+        ctx = torch.matmul(probs, v).transpose(2, 1).flatten(2)
+        return self.LayerNorm(h + self.dense(ctx)), probs
+
+
+class AlbertLayer(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.full_layer_layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.attention = AlbertAttention(config)
+        self.ffn = nn.Linear(config.hidden_size, config.intermediate_size)
+        self.ffn_output = nn.Linear(config.intermediate_size, config.hidden_size)
+        self.activation = bt.get_activation(config.hidden_act)
+
+    def forward(self, h, ext_mask):
+        a, probs = self.attention(h, ext_mask)
+        f = self.ffn_output(self.activation(self.ffn(a)))
+        return self.full_layer_layer_norm(f + a), probs
+
+
+class AlbertLayerGroup(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.albert_layers = nn.ModuleList([AlbertLayer(config)
+                                            for _ in range(config.inner_group_num)])
+
+    def forward(self, h, ext_mask):
+        for layer in self.albert_layers:
+            h, probs = layer(h, ext_mask)
+        return h, probs
+
+
+class AlbertTransformer(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.embedding_hidden_mapping_in = nn.Linear(config.embedding_size, config.hidden_size)
+        self.albert_layer_groups = nn.ModuleList([AlbertLayerGroup(config)
+                                                  for _ in range(config.num_hidden_groups)])
+
+    def forward(self, h, ext_mask):
+        h = self.embedding_hidden_mapping_in(h)
+        hidden, attn = [h], []
+        L, G = self.config.num_hidden_layers, self.config.num_hidden_groups
+        for i in range(L):  # one set of weights for L / G layers
+            h, probs = self.albert_layer_groups[int(i / (L / G))](h, ext_mask)
+            hidden.append(h)
+            attn.append(probs)
+        return h, tuple(hidden), tuple(attn)
+
+
+class AlbertModel(bt.BertPreTrainedModel):
+    base_model_prefix = "albert"
+
+    def __init__(self, config, add_pooling_layer=True):
+        super().__init__(config)
+        self.embeddings = ElectraEmbeddings(config)  # AlbertEmbeddings: the same, E wide
+        self.encoder = AlbertTransformer(config)
+        if add_pooling_layer:
+            self.pooler = nn.Linear(config.hidden_size, config.hidden_size)
+            self.pooler_activation = nn.Tanh()
+        else:
+            self.pooler = None
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        attention_mask, token_type_ids = bt._prepare(input_ids, attention_mask, token_type_ids)
+        h = self.embeddings(input_ids, token_type_ids)
+        ext = bt.extended_attention_mask(attention_mask, h.dtype)
+        last, hidden, attn = self.encoder(h, ext)
+        pooled = self.pooler_activation(self.pooler(last[:, 0])) if self.pooler else None
+        return SimpleNamespace(last_hidden_state=last, pooler_output=pooled,
+                               hidden_states=hidden, attentions=attn, logits=None)
+
+
+class AlbertForSequenceClassification(_OnEncoder):
+    encoder = ("albert", AlbertModel, {})
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.encode(input_ids, attention_mask, token_type_ids)
+        out.logits = self.classifier(self.dropout(out.pooler_output))
+        return out
+
+
+_ALBERT = ("albert", AlbertModel, dict(add_pooling_layer=False))
+
+
+class AlbertForTokenClassification(_ForTokenClassification):
+    encoder = _ALBERT
+
+
+class AlbertForQuestionAnswering(_ForQuestionAnswering):
+    encoder = _ALBERT
+
+
+class AlbertMLMHead(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.LayerNorm = nn.LayerNorm(config.embedding_size, eps=config.layer_norm_eps)
+        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+        self.dense = nn.Linear(config.hidden_size, config.embedding_size)
+        self.decoder = nn.Linear(config.embedding_size, config.vocab_size)
+        self.activation = bt.get_activation(config.hidden_act)
+        self.decoder.bias = self.bias
+
+    def forward(self, h):
+        return self.decoder(self.LayerNorm(self.activation(self.dense(h))))
+
+
+class AlbertForMaskedLM(_ForMaskedLM):
+    encoder, lm = _ALBERT, ("predictions", AlbertMLMHead)
+    _tied_weights_keys = ["predictions.decoder.bias", "predictions.decoder.weight"]

@@ -4,10 +4,10 @@
 For each case, tests/fixtures/ref/<case>/ gets what tools/make_reference.py writes for
 BERT (config.json, model.safetensors, ids/mask/types.bin, hidden.bin, attn.bin,
 pooled.bin when there is a pooler_output, logits.bin, start/end_logits.bin,
-manifest.json), from tools/family_torch.py's DistilBERT, RoBERTa and ELECTRA: Hugging Face's
-tensor names and config keys, the inputs a tokenizer of the family gives (RoBERTa:
-<s>=0, </s>=2, pad=1; pairs as <s> A </s></s> B </s>, no token types), weights re-drawn
-at scales where every layer does visible work. tests/test_bert.c checks every tensor to
+manifest.json), from tools/family_torch.py's DistilBERT, RoBERTa, ELECTRA and ALBERT:
+Hugging Face's tensor names and config keys, the inputs a tokenizer of the family gives
+(RoBERTa: <s>=0, </s>=2, pad=1; pairs as <s> A </s></s> B </s>, no token types),
+weights re-drawn at scales where every layer does visible work. tests/test_bert.c checks every tensor to
 1e-4, pads included.
 
 usage: tools/make_family_reference.py [OUTDIR]   (default tests/fixtures/ref;
@@ -35,6 +35,11 @@ ROBERTA = dict(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attentio
 # E != H: embeddings_project (B, T, E) -> (B, T, H)
 ELECTRA = dict(vocab_size=100, embedding_size=16, hidden_size=32, num_hidden_layers=2,
                num_attention_heads=2, intermediate_size=48, max_position_embeddings=12)
+
+# 4 layers on 2 sets of weights (num_hidden_groups): layers 0-1 share one, 2-3 the other
+ALBERT = dict(vocab_size=100, embedding_size=16, hidden_size=32, num_hidden_layers=4,
+              num_hidden_groups=2, num_attention_heads=2, intermediate_size=48,
+              max_position_embeddings=12)
 
 # name, class, config class, config overrides, (B, T), lengths, pair split, drop
 CASES = [
@@ -76,6 +81,17 @@ CASES = [
     ("electra_qa", ft.ElectraForQuestionAnswering, ft.ElectraConfig, {}, (2, 11), [11, 8],
      [5, 3], None),
     ("electra_base", ft.ElectraModel, ft.ElectraConfig, {}, (1, 7), None, None, None),
+    ("albert_seq", ft.AlbertForSequenceClassification, ft.AlbertConfig, dict(num_labels=3),
+     (3, 10), [10, 6, 4], [4, 2, 1], None),
+    # one set of weights for all 3 layers, as albert-base; E == H still projects
+    ("albert_tok", ft.AlbertForTokenClassification, ft.AlbertConfig,
+     dict(num_labels=4, num_hidden_layers=3, num_hidden_groups=1, embedding_size=32),
+     (2, 8), [8, 5], None, None),
+    ("albert_mlm", ft.AlbertForMaskedLM, ft.AlbertConfig, dict(hidden_act="relu"), (2, 9),
+     [9, 6], None, None),
+    ("albert_qa", ft.AlbertForQuestionAnswering, ft.AlbertConfig, {}, (2, 11), [11, 8], [5, 3],
+     None),
+    ("albert_base", ft.AlbertModel, ft.AlbertConfig, {}, (1, 7), None, None, None),
 ]
 
 
@@ -109,8 +125,9 @@ def write_all(out):
     for i, (name, cls, cfg_cls, over, (B, T), lengths, pair_b, drop) in enumerate(CASES):
         gen = torch.Generator().manual_seed(4321 + i)
         roberta = cfg_cls is ft.RobertaConfig
-        electra = cfg_cls is ft.ElectraConfig
-        cfg = dict(ROBERTA if roberta else ELECTRA if electra else DISTIL)
+        electra = cfg_cls in (ft.ElectraConfig, ft.AlbertConfig)  # BERT-like inputs, types
+        cfg = dict(ROBERTA if roberta else ELECTRA if cfg_cls is ft.ElectraConfig
+                   else ALBERT if electra else DISTIL)
         cfg.update(over)
         model = cls(cfg_cls(**cfg)).eval()
         reinit(model, gen)

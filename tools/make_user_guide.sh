@@ -61,7 +61,8 @@ masked-LM half, a sentence-transformers folder whose pooling is not built) is sh
 the model bar and on the x page.
 
 The family comes from `model_type`: `bert`, `distilbert`, `roberta`, `xlm-roberta`,
-`camembert` or `electra` (any other, `deberta` say, is refused with that list). Each shows its own
+`camembert`, `electra` or `albert` (any other, `deberta` say, is refused with that
+list). Each shows its own
 shape lessons. DistilBERT's tokenizer returns no token_type_ids and its model has no
 token types: the grid shows ids and masks only ("no token_type_ids (DistilBERT)" in its
 title), the ledger says "no token_type_ids: DistilBERT takes none" where the row would
@@ -78,7 +79,11 @@ refused rather than given bert-base-uncased's ids. ELECTRA's embeddings are
 (B, T, H), and the model bar its E; its sequence head is `classifier.dense` + GELU, its
 masked LM the generator's (dense H→E, GELU, LayerNorm(E), the word embeddings); the
 discriminator (ElectraForPreTraining, one logit per token) is not built yet, and
-`--head base` loads its encoder.
+`--head base` loads its encoder. ALBERT projects its E-wide embeddings the same way
+(`encoder.embedding_hidden_mapping_in`, even when E is H) and runs one set of layer
+weights many times: the ledger's layer title says "encoder layer 1 of 12, 1 set of
+weights" (`num_hidden_groups` sets); its tokenizer is sentencepiece, not read yet, so
+its folders are refused as RoBERTa's are.
 
 A question-answering checkpoint (BertForQuestionAnswering, `--head qa`) reads each
 sentence as a question, a tab (`b` makes a pair), then the context. Its predictions

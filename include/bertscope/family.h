@@ -1,7 +1,7 @@
 /*
  * family.h - the encoder families bertscope runs: what differs between BERT,
- * DistilBERT, RoBERTa (with XLM-RoBERTa and CamemBERT, the same architecture) and
- * ELECTRA, as
+ * DistilBERT, RoBERTa (with XLM-RoBERTa and CamemBERT, the same architecture), ELECTRA
+ * and ALBERT, as
  * one table (src/engine/family.c) that the config parser, the loader, the forward pass,
  * `infer`, the interface and the Python pane all read.
  *
@@ -25,6 +25,7 @@ typedef enum {
     BS_ARCH_DISTILBERT, /* modeling_distilbert.py: no token types, no pooler */
     BS_ARCH_ROBERTA,    /* modeling_roberta.py (xlm_roberta, camembert copy it) */
     BS_ARCH_ELECTRA,    /* modeling_electra.py: embeddings of embedding_size, projected */
+    BS_ARCH_ALBERT,     /* modeling_albert.py: projected embeddings, layers sharing weights */
 } bs_arch;
 
 /* The activation after a sequence head's own first layer (bs_family_heads.seq_pool). */
@@ -56,7 +57,7 @@ typedef struct bs_family {
 } bs_family;
 
 /* The family of a model_type ("bert", "distilbert", "roberta", "xlm-roberta",
- * "camembert", "electra"), or NULL. */
+ * "camembert", "electra", "albert"), or NULL. */
 const bs_family *bs_family_find(const char *model_type);
 /* Family i of the table (0 is BERT), NULL past the end. */
 const bs_family *bs_family_at(int i);
@@ -76,7 +77,9 @@ const char *bs_family_class(const bs_family *f, const char *suffix, char *buf, s
  * tensor (DistilBERT's token_type_embeddings, its pooler). Per-layer tensors are
  * named within their layer; bs_family_layer_name puts the layer's path before. */
 const char *bs_family_tensor(const bs_family *f, const char *bert_name);
-/* "encoder.layer.3." (BERT, RoBERTa) or "transformer.layer.3." (DistilBERT) + name. */
+/* "encoder.layer.3." (BERT, RoBERTa) or "transformer.layer.3." (DistilBERT) + name;
+ * ALBERT's layer groups "encoder.albert_layer_groups.G.albert_layers.0." (layer is then
+ * the group: its layers share one set of weights). */
 int bs_family_layer_name(const bs_family *f, int layer, const char *name, char *buf,
                          size_t size);
 
@@ -97,6 +100,11 @@ typedef struct bs_family_heads {
     const char *mlm_bias_alt;    /* its tied second spelling, or NULL */
     int mlm_gelu;                /* 1: the transform's activation is always GELU (erf),
                                   * 0: config's hidden_act / activation */
+    /* the Linear(E, H) from the embeddings to the encoder, below the prefix:
+     * "embeddings_project" (ELECTRA, when E != H), "encoder.embedding_hidden_mapping_in"
+     * (ALBERT, always); NULL: none (E is H) */
+    const char *project;
+    int project_always;
 } bs_family_heads;
 const bs_family_heads *bs_family_heads_of(const bs_family *f);
 

@@ -98,6 +98,9 @@ typedef struct bs_config {
     /* E: ELECTRA's embedding_size (its embeddings are E wide, then projected to H by
      * embeddings_project when E != H); 0 elsewhere, meaning H (bs_config_dim) */
     int embedding_size;
+    /* Sets of layer weights: num_hidden_layers, or ALBERT's num_hidden_groups (layer l
+     * runs set l / (L / G), so one set serves all 12 layers of albert-base) */
+    int num_groups;
 } bs_config;
 
 /* A size in the config, for the tensor table below. */

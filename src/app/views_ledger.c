@@ -108,7 +108,11 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
         ROW("embeddings", 0, dB, dT, dH);
     }
     ROW("extended mask", 0, dB, one, one, dT);
-    snprintf(layer_title, lt_size, "encoder layer %d of %d", st->layer + 1, c->num_layers);
+    if (c->num_groups > 0 && c->num_groups < c->num_layers) /* ALBERT: shared weights */
+        snprintf(layer_title, lt_size, "encoder layer %d of %d, %d set%s of weights",
+                 st->layer + 1, c->num_layers, c->num_groups, c->num_groups > 1 ? "s" : "");
+    else
+        snprintf(layer_title, lt_size, "encoder layer %d of %d", st->layer + 1, c->num_layers);
     ROW(layer_title, 0, dB, dT, dH);
     ROW("query key value", 1, dB, dA, dT, dD);
     ROW("scores QKᵀ/√D", 1, dB, dA, dT, dT);
@@ -299,7 +303,7 @@ static int ledger_pick_rows(const ledger_row *rows, int nr, int list_h, int scro
 int ledger_rows(const app_state *st, const app_env *env)
 {
     ledger_row rows[LEDGER_MAX_ROWS];
-    char layer_title[64];
+    char layer_title[96];
     return build_ledger(rows, st, env, layer_title, sizeof layer_title);
 }
 
@@ -311,7 +315,7 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         return;
     const bs_batch *b = app_front_batch(st);
     ledger_row rows[LEDGER_MAX_ROWS];
-    char layer_title[64];
+    char layer_title[96];
     int nr = build_ledger(rows, st, env, layer_title, sizeof layer_title);
     const app_model *m = st->front < env->n ? &env->models[st->front] : NULL;
     int right = r.x + r.w;

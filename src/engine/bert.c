@@ -214,7 +214,8 @@ static size_t qa_floats(const bs_model *m, size_t BT)
 static size_t emb_floats(const bs_config *c)
 {
     size_t E = (size_t)bs_config_dim(c, BS_DIM_EMBEDDING);
-    return E != (size_t)c->hidden_size ? E : 0;
+    const bs_family_heads *fh = bs_family_heads_of(c->family);
+    return fh->project && (fh->project_always || E != (size_t)c->hidden_size) ? E : 0;
 }
 
 static size_t ctx_width(const bs_config *c)

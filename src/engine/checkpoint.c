@@ -216,9 +216,10 @@ static bs_status build_table(table *tb, bs_model *m, const char *pre, int use_po
     int H = c->hidden_size, V = c->vocab_size, E = bs_config_dim(c, BS_DIM_EMBEDDING);
     bs_status s;
 
-    /* ELECTRA's embeddings are E wide: embeddings_project maps them to H */
-    if (E != H && (s = add_linear(tb, pre, "embeddings_project", H, E, &m->emb_project, G_CORE,
-                                  err)))
+    /* ELECTRA's and ALBERT's embeddings are E wide: a Linear(E, H) maps them to H */
+    const bs_family_heads *fh = bs_family_heads_of(c->family);
+    if (fh->project && (fh->project_always || E != H) &&
+        (s = add_linear(tb, pre, fh->project, H, E, &m->emb_project, G_CORE, err)))
         return s;
     for (int i = 0; i < N_BERT_TENSORS; i++) {
         if (!bert_tensors[i].info.per_layer) {
@@ -232,14 +233,16 @@ static bs_status build_table(table *tb, bs_model *m, const char *pre, int use_po
         int j = i;
         while (j < N_BERT_TENSORS && bert_tensors[j].info.per_layer)
             j++;
-        for (int l = 0; l < c->num_layers; l++)
+        /* one set per layer; ALBERT's groups, shared by layers (share_layers) */
+        int sets = c->num_groups > 0 && c->num_groups < c->num_layers ? c->num_groups
+                                                                       : c->num_layers;
+        for (int l = 0; l < sets; l++)
             for (int k = i; k < j; k++)
                 if ((s = add_bert_tensor(tb, m, pre, k, l, err)))
                     return s;
         i = j - 1;
     }
 
-    const bs_family_heads *fh = bs_family_heads_of(c->family);
     switch (m->head) {
     case BS_HEAD_SEQ:
         if (fh->seq_pool) { /* the family's own layer on the first token */
@@ -668,7 +671,8 @@ static bs_status pick_head(bs_model *m, const bs_safetensors *st, const char *pr
     if (fh->seq_pool)
         snprintf(n, sizeof n, "%s.weight", fh->seq_pool);
     else
-        snprintf(n, sizeof n, "%spooler.dense.weight", pre);
+        snprintf(n, sizeof n, "%s%s.weight", pre,
+                 bs_family_tensor(m->cfg.family, "pooler.dense")); /* ALBERT's "pooler" */
     snprintf(c, sizeof c, "%s.weight", fh->seq_classifier);
     snprintf(d, sizeof d, "%s.weight", fh->mlm_dense);
     if (find(st, c) && find(st, n))
@@ -763,6 +767,18 @@ static void sinusoidal(float *out, int n_pos, int dim)
         }
 }
 
+/* ALBERT: layer l runs the weights of group l / (L / G), as AlbertTransformer's
+ * int(i / (num_hidden_layers / num_hidden_groups)); build_table filled layers[0..G).
+ * Downwards, so that each group's set is read before its slot is overwritten. */
+static void share_layers(bs_model *m)
+{
+    int L = m->cfg.num_layers, G = m->cfg.num_groups;
+    if (G <= 0 || G >= L)
+        return;
+    for (int l = L - 1; l >= 0; l--)
+        m->layers[l] = m->layers[(int)(l / ((double)L / G))];
+}
+
 /* opt->num_labels replaces C; as PretrainedConfig's num_labels setter does, a label
  * count that changes resets the names to LABEL_i. */
 static bs_status set_num_labels(bs_config *c, int n, bs_error *err)
@@ -853,6 +869,12 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
                 "half (BertForMaskedLM); its next-sentence head (cls.seq_relationship.*) is "
                 "not built, so its weights are unused"))
         return bs_fail(err, BS_ERR_NOMEM, "out of memory for warnings");
+    if (opt->head == BS_HEAD_AUTO && m->head == BS_HEAD_MLM &&
+        !strcmp(c->architecture, "AlbertForPreTraining") &&
+        bs_warn(&m->warnings, "architecture AlbertForPreTraining: bertscope builds its "
+                "masked-LM half (AlbertForMaskedLM); its sentence-order head "
+                "(sop_classifier.*) is not built, so its weights are unused"))
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory for warnings");
 
     if (opt->num_labels > 0 && (m->head == BS_HEAD_SEQ || m->head == BS_HEAD_TOK) &&
         (s = set_num_labels(c, opt->num_labels, err)))
@@ -864,7 +886,8 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
      * Face's token and MLM classes ignore a stored pooler: _keys_to_ignore_on_load_unexpected
      * = [r"pooler"], so it is never listed unused.) */
     char pn[96];
-    snprintf(pn, sizeof pn, "%spooler.dense.weight", pre);
+    const char *pooler_name = bs_family_tensor(fam, "pooler.dense"); /* ALBERT: "pooler" */
+    snprintf(pn, sizeof pn, "%s%s.weight", pre, pooler_name ? pooler_name : "pooler.dense");
     int use_pooler;
     if (!fam->pooler)
         use_pooler = 0; /* DistilBERT has none */
@@ -999,6 +1022,7 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
         }
     }
     run_init_jobs(&pool);
+    share_layers(m);
     if (m->head == BS_HEAD_MLM && !m->mlm_decoder)
         m->mlm_decoder = m->word_emb; /* tie_word_embeddings */
 

@@ -321,6 +321,14 @@ static bs_status parse_root(bs_config *cfg, const cJSON *root, bs_error *err)
         cfg->type_vocab_size = 0;
     } else if (cfg->family->arch == BS_ARCH_ROBERTA) {
         cfg->pad_token_id = 1; /* RobertaConfig (and XLM-R's, CamemBERT's) */
+    } else if (cfg->family->arch == BS_ARCH_ALBERT) {
+        /* AlbertConfig's defaults (albert-xxlarge's geometry) */
+        cfg->embedding_size = 128;
+        cfg->hidden_size = 4096;
+        cfg->num_heads = 64;
+        cfg->intermediate_size = 16384;
+        cfg->act = BS_ACT_GELU_TANH;
+        snprintf(cfg->hidden_act, sizeof cfg->hidden_act, "gelu_new");
     } else if (cfg->family->arch == BS_ARCH_ELECTRA) {
         /* ElectraConfig's defaults (electra-small's encoder) */
         cfg->embedding_size = 128;
@@ -345,9 +353,20 @@ static bs_status parse_root(bs_config *cfg, const cJSON *root, bs_error *err)
                      err)) ||
         (cfg->family->type_embeddings &&
          (s = get_int(root, "type_vocab_size", 1, MAX_TYPES, &cfg->type_vocab_size, err))) ||
-        (cfg->family->arch == BS_ARCH_ELECTRA &&
+        ((cfg->family->arch == BS_ARCH_ELECTRA || cfg->family->arch == BS_ARCH_ALBERT) &&
          (s = get_int(root, "embedding_size", 1, MAX_HIDDEN, &cfg->embedding_size, err))))
         return s;
+    cfg->num_groups = cfg->num_layers;
+    if (cfg->family->arch == BS_ARCH_ALBERT) {
+        int inner = 1;
+        cfg->num_groups = 1;
+        if ((s = get_int(root, "num_hidden_groups", 1, cfg->num_layers, &cfg->num_groups, err)) ||
+            (s = get_int(root, "inner_group_num", 1, MAX_LAYERS, &inner, err)))
+            return s;
+        if (inner != 1)
+            return bs_fail(err, BS_ERR_INPUT, "config.json: inner_group_num %d is not supported "
+                           "(every released ALBERT has 1: one layer per group)", inner);
+    }
     if ((j = cJSON_GetObjectItemCaseSensitive(root, "sinusoidal_pos_embds")) &&
         cfg->family->arch == BS_ARCH_DISTILBERT) {
         if (!cJSON_IsBool(j))

@@ -3,9 +3,9 @@
  *
  * Read from Hugging Face's modeling_bert.py, modeling_distilbert.py,
  * modeling_roberta.py (which modeling_xlm_roberta.py and modeling_camembert.py copy),
- * modeling_electra.py and their configuration_*.py and tokenization_*.py: each row is
- * what one model_type's classes and tokenizer do differently; each architecture's
- * tensor names and heads are below it, once.
+ * modeling_electra.py, modeling_albert.py and their configuration_*.py and
+ * tokenization_*.py: each row is what one model_type's classes and tokenizer do
+ * differently; each architecture's tensor names and heads are below it, once.
  */
 #include "bertscope/family.h"
 
@@ -29,6 +29,10 @@ static const bs_family families[] = {
     /* ElectraTokenizer is BertTokenizer: WordPiece, token_type_ids */
     {"electra", "ELECTRA", "Electra", "ElectraTokenizerFast", BS_ARCH_ELECTRA, "electra.", 1, 1,
      BS_POS_ARANGE, 1, 0, 0},
+    /* AlbertTokenizer: sentencepiece Unigram, with token_type_ids; sentence-order
+     * prediction, not next-sentence */
+    {"albert", "ALBERT", "Albert", "AlbertTokenizerFast", BS_ARCH_ALBERT, "albert.", 1, 1,
+     BS_POS_ARANGE, 0, 1, 0},
 };
 #define N_FAMILIES (int)(sizeof families / sizeof families[0])
 
@@ -65,7 +69,7 @@ bs_status bs_family_fallback_vocab(const bs_family *f, const char *path, bs_erro
     bs_fail(err, BS_ERR_INPUT, "'%s' has no tokenizer bertscope reads, and %s's ids are not "
             "bert-base-uncased's: its %s is %s", path, f->name, f->tokenizer_class,
             bpe ? "a byte-level BPE (vocab.json + merges.txt, or tokenizer.json)"
-                : "a sentencepiece Unigram (sentencepiece.bpe.model, or tokenizer.json)");
+                : "a sentencepiece model (a .model file, or tokenizer.json)");
     bs_hint(err, "bertscope reads WordPiece tokenizers (vocab.txt, or a WordPiece "
             "tokenizer.json) today");
     return BS_ERR_INPUT;
@@ -78,36 +82,40 @@ const char *bs_family_class(const bs_family *f, const char *suffix, char *buf, s
 }
 
 /* BertModel's tensor names (bs_bert_tensor) as DistilBERT's Transformer names them
- * (modeling_distilbert.py: Embeddings, MultiHeadSelfAttention, FFN, TransformerBlock);
- * NULL: absent. RoBERTa's are BERT's. */
+ * (modeling_distilbert.py: Embeddings, MultiHeadSelfAttention, FFN, TransformerBlock)
+ * and ALBERT's (modeling_albert.py: AlbertAttention, AlbertLayer, a Linear pooler);
+ * NULL: absent. RoBERTa's and ELECTRA's are BERT's. */
 static const struct {
-    const char *bert, *distilbert;
+    const char *bert, *distilbert, *albert;
 } renames[] = {
-    {"embeddings.token_type_embeddings", NULL},
-    {"attention.self.query", "attention.q_lin"},
-    {"attention.self.key", "attention.k_lin"},
-    {"attention.self.value", "attention.v_lin"},
-    {"attention.output.dense", "attention.out_lin"},
-    {"attention.output.LayerNorm", "sa_layer_norm"},
-    {"intermediate.dense", "ffn.lin1"},
-    {"output.dense", "ffn.lin2"},
-    {"output.LayerNorm", "output_layer_norm"},
-    {"pooler.dense", NULL},
+    {"embeddings.token_type_embeddings", NULL, "embeddings.token_type_embeddings"},
+    {"attention.self.query", "attention.q_lin", "attention.query"},
+    {"attention.self.key", "attention.k_lin", "attention.key"},
+    {"attention.self.value", "attention.v_lin", "attention.value"},
+    {"attention.output.dense", "attention.out_lin", "attention.dense"},
+    {"attention.output.LayerNorm", "sa_layer_norm", "attention.LayerNorm"},
+    {"intermediate.dense", "ffn.lin1", "ffn"},
+    {"output.dense", "ffn.lin2", "ffn_output"},
+    {"output.LayerNorm", "output_layer_norm", "full_layer_layer_norm"},
+    {"pooler.dense", NULL, "pooler"},
 };
 
 const char *bs_family_tensor(const bs_family *f, const char *bert_name)
 {
-    if (!f || f->arch != BS_ARCH_DISTILBERT)
+    if (!f || (f->arch != BS_ARCH_DISTILBERT && f->arch != BS_ARCH_ALBERT))
         return bert_name;
     for (size_t i = 0; i < sizeof renames / sizeof renames[0]; i++)
         if (!strcmp(bert_name, renames[i].bert))
-            return renames[i].distilbert;
+            return f->arch == BS_ARCH_ALBERT ? renames[i].albert : renames[i].distilbert;
     return bert_name; /* the embeddings and their LayerNorm keep BERT's names */
 }
 
 int bs_family_layer_name(const bs_family *f, int layer, const char *name, char *buf,
                          size_t size)
 {
+    if (f && f->arch == BS_ARCH_ALBERT)
+        return snprintf(buf, size, "encoder.albert_layer_groups.%d.albert_layers.0.%s", layer,
+                        name);
     const char *stack = f && f->arch == BS_ARCH_DISTILBERT ? "transformer" : "encoder";
     return snprintf(buf, size, "%s.layer.%d.%s", stack, layer, name);
 }
@@ -131,7 +139,14 @@ static const bs_family_heads heads[] = {
      * and the head tied to the (V, E) word embeddings */
     [BS_ARCH_ELECTRA] = {"classifier.dense", BS_POOL_GELU, "classifier.out_proj",
                          "generator_predictions.dense", "generator_predictions.LayerNorm",
-                         "generator_lm_head", "generator_lm_head.bias", NULL, 1},
+                         "generator_lm_head", "generator_lm_head.bias", NULL, 1,
+                         "embeddings_project", 0},
+    /* AlbertForSequenceClassification: classifier(pooler) as BERT's; AlbertMLMHead:
+     * decoder(LayerNorm_E(act(dense_H->E(h)))) + bias, act the config's hidden_act */
+    [BS_ARCH_ALBERT] = {NULL, BS_POOL_TANH, "classifier", "predictions.dense",
+                        "predictions.LayerNorm", "predictions.decoder", "predictions.bias",
+                        "predictions.decoder.bias", 0, "encoder.embedding_hidden_mapping_in",
+                        1},
 };
 
 const bs_family_heads *bs_family_heads_of(const bs_family *f)

@@ -62,7 +62,7 @@ printf '{"model_type": "deberta"}\n' >"$TMP/config.json"
 echo hi | "$BIN" infer -m "$TMP/config.json" >/dev/null 2>"$TMP/err"
 rc=$?
 if [ $rc -eq 2 ] && grep -q "model_type 'deberta' is not supported" "$TMP/err" &&
-   grep -q "bert, distilbert, roberta, xlm-roberta, camembert, electra" "$TMP/err"
+   grep -q "bert, distilbert, roberta, xlm-roberta, camembert, electra, albert" "$TMP/err"
 then ok "deberta refused, naming the supported model types"
 else fail "deberta: exit $rc, $(cat "$TMP/err")"; fi
 
