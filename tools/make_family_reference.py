@@ -157,37 +157,48 @@ def write_all(out):
                    H=o.hidden_states[0].shape[-1], A=o.attentions[0].shape[1], head=head,
                    dtype="F32", model_type=model.config.model_type)
         print("%-17s %-38s B=%d T=%d" % (name, cn, B, T))
-    make_infer_distilbert(out, 4399)
+    make_infer_cases(out)
 
 
 def main():
     write_all(sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/ref")
 
 
-def make_infer_distilbert(out, seed):
-    """infer_distilbert/: a DistilBERT sequence classifier with the 100-piece WordPiece
-    vocabulary of make_reference.py's infer cases, DistilBertTokenizer's
-    tokenizer_config.json, input.txt and PyTorch's ids, mask and logits for it, for
-    tests/e2e/infer_family.sh (no token_type_ids anywhere)."""
+def make_infer_case(out, name, model, tokenizer_class, seed, **call):
+    """NAME/: a tiny model of the family with the 100-piece WordPiece vocabulary of
+    make_reference.py's infer cases, its tokenizer class's tokenizer_config.json,
+    input.txt and PyTorch's ids, mask and logits for it, for tests/e2e/infer_family.sh.
+    `model` is built then re-drawn from seed; `call` adds forward() arguments."""
     gen = torch.Generator().manual_seed(seed)
-    cfg = dict(DISTIL, dim=16, hidden_dim=32, id2label={0: "NEGATIVE", 1: "POSITIVE"})
-    model = ft.DistilBertForSequenceClassification(ft.DistilBertConfig(**cfg)).eval()
+    model = model.eval()
     reinit(model, gen)
-    d = os.path.join(out, "infer_distilbert")
+    d = os.path.join(out, name)
     if os.path.isdir(d):
         shutil.rmtree(d)
     os.makedirs(d)
     with open(os.path.join(d, "vocab.txt"), "w") as f:
         f.write("\n".join(INFER_VOCAB) + "\n")
     bt.write_hf_folder(d, model, tokenizer_config={"do_lower_case": True,
-                                                   "tokenizer_class": "DistilBertTokenizer"})
+                                                   "tokenizer_class": tokenizer_class},
+                       extra_config={"architectures": [ft.class_name(model)]})
     ids, mask = infer_rows()
     with torch.no_grad():
-        o = model(ids, mask)
+        o = model(ids, mask, **{k: v(ids) for k, v in call.items()})
     write_infer_files(d, ids, mask, o.logits)
-    print("%-17s %-38s B=%d T=%d (infer end-to-end)" % ("infer_distilbert",
-                                                       "DistilBertForSequenceClassification",
-                                                       *ids.shape))
+    print("%-17s %-38s B=%d T=%d (infer end-to-end)" % (name, ft.class_name(model), *ids.shape))
+
+
+def make_infer_cases(out):
+    """infer_distilbert/ (no token_type_ids anywhere) and infer_electra/ (E-wide
+    embeddings projected; ElectraTokenizer is BERT's, with token_type_ids)."""
+    labels = {0: "NEGATIVE", 1: "POSITIVE"}
+    make_infer_case(out, "infer_distilbert", ft.DistilBertForSequenceClassification(
+        ft.DistilBertConfig(**dict(DISTIL, dim=16, hidden_dim=32, id2label=labels))),
+        "DistilBertTokenizer", 4399)
+    make_infer_case(out, "infer_electra", ft.ElectraForTokenClassification(
+        ft.ElectraConfig(**dict(ELECTRA, embedding_size=8, hidden_size=16,
+                                intermediate_size=32, num_labels=3))),
+        "ElectraTokenizer", 4398, token_type_ids=torch.zeros_like)
 
 
 if __name__ == "__main__":

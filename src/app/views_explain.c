@@ -179,6 +179,17 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
                       "the first [SEP] and 1 for B and its [SEP].", i + 1);
             break;
         }
+    /* ELECTRA's and ALBERT's factorized embeddings; ALBERT's shared layers */
+    const bs_config *fc = fm->model ? bs_model_config(fm->model) : NULL;
+    if (fc && bs_config_dim(fc, BS_DIM_EMBEDDING) != fc->hidden_size)
+        flow_addf(f, ST_NORMAL, " %s's embeddings are E = %d wide: a Linear projects "
+                  "(B, T, %d) to (B, T, H = %d) before the first layer.", fam->name,
+                  bs_config_dim(fc, BS_DIM_EMBEDDING), bs_config_dim(fc, BS_DIM_EMBEDDING),
+                  fc->hidden_size);
+    if (fc && fc->num_groups > 0 && fc->num_groups < fc->num_layers)
+        flow_addf(f, ST_NORMAL, " Its %d layers share %d set%s of weights, each run for "
+                  "%g layers in a row.", fc->num_layers, fc->num_groups,
+                  fc->num_groups > 1 ? "s" : "", (double)fc->num_layers / fc->num_groups);
     /* RoBERTa's positions: from the ids, so each row has its own */
     if (fam && fam->positions == BS_POS_FROM_PADDING)
         flow_addf(f, ST_NORMAL, " %s numbers positions (pos) from input_ids: padding_idx "

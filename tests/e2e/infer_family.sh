@@ -6,7 +6,8 @@
 # mask and logits PyTorch gives for it. infer must reproduce them, and, as
 # DistilBertTokenizer returns no token_type_ids, print and save none. A RoBERTa folder
 # without a tokenizer bertscope reads is refused (its ids are not bert-base-uncased's),
-# and a model_type bertscope does not run is refused naming those it does.
+# and a model_type bertscope does not run is refused naming those it does. infer_electra/
+# (an ELECTRA token classifier, E-wide embeddings, BERT's tokenizer) must match too.
 set -u
 BUILD=${BUILD:-build}
 BIN=$BUILD/bertscope
@@ -47,6 +48,27 @@ fi
 if [ "$(jq -r 'has("token_type_ids"), (.shapes | has("token_type_ids"))' "$TMP/doc.json" |
         sort -u)" = false ]
 then ok "distilbert --format json: no token_type_ids"; else fail "distilbert json document"; fi
+
+# ELECTRA (ElectraTokenizer is BERT's): a token head on embeddings projected from E to H
+E=$REF/infer_electra
+if "$BIN" infer -m "$E" --logits <"$E/input.txt" >"$TMP/el.jsonl" 2>"$TMP/err"; then
+    tail -n +2 "$TMP/el.jsonl" >"$TMP/el_rows.jsonl"
+    jq -r '.input_ids[]' "$TMP/el_rows.jsonl" >"$TMP/el_ids.got"
+    od_ints "$E/ids.bin" >"$TMP/el_ids.want"
+    if cmp -s "$TMP/el_ids.got" "$TMP/el_ids.want"; then ok "electra: input_ids match PyTorch's"
+    else fail "electra: input_ids differ"; fi
+    jq -r '.logits[][]' "$TMP/el_rows.jsonl" >"$TMP/el_logits.got"
+    od_floats "$E/logits.bin" >"$TMP/el_logits.want"
+    if close "$TMP/el_logits.got" "$TMP/el_logits.want" 1e-4
+    then ok "electra: token logits within 1e-4 at every position"
+    else fail "electra: logits"; fi
+    if [ "$(jq -r '.model.architecture' "$TMP/el.jsonl" | head -1)" = \
+         ElectraForTokenClassification ] && grep -q token_type_ids "$TMP/el_rows.jsonl"
+    then ok "electra: its class, and token_type_ids (its tokenizer returns them)"
+    else fail "electra: header or token_type_ids"; fi
+else
+    fail "electra: infer exited ($(cat "$TMP/err"))"
+fi
 
 # RoBERTa without a tokenizer it can read: refused, never bert-base-uncased's ids
 mkdir -p "$TMP/rb"
