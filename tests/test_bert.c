@@ -590,6 +590,26 @@ static void test_bert_family_loading(void **state)
     bs_model_free(m);
     free(cfg);
     free(st);
+    /* AlbertForPreTraining: its masked-LM half, said; its sop_classifier unused */
+    assert_int_equal(bs_read_file(REF_DIR "/albert_mlm/config.json", 1 << 20, &cfg, &cfg_len,
+                                  &err), BS_OK);
+    assert_int_equal(bs_read_file(REF_DIR "/albert_mlm/model.safetensors", 1 << 24, &st,
+                                  &st_len, &err), BS_OK);
+    arch = strstr(cfg, "\"AlbertForMaskedLM\"");
+    assert_non_null(arch);
+    snprintf(json, sizeof json, "%.*s\"AlbertForPreTraining\"%s", (int)(arch - cfg), cfg,
+             arch + strlen("\"AlbertForMaskedLM\""));
+    lo.head = BS_HEAD_AUTO;
+    assert_int_equal(bs_model_load_memory(&m, json, strlen(json), st, st_len, &lo, &err), BS_OK);
+    assert_string_equal(bs_model_class(m), "AlbertForMaskedLM");
+    assert_int_equal(bs_model_warnings(m)->count, 1);
+    assert_string_equal(bs_model_warnings(m)->items[0],
+                        "architecture AlbertForPreTraining: bertscope builds its masked-LM half "
+                        "(AlbertForMaskedLM); its sentence-order head (sop_classifier.*) is not "
+                        "built, so its weights are unused");
+    bs_model_free(m);
+    free(cfg);
+    free(st);
     /* ALBERT: its sequence head is BERT's, on its pooler */
     m = load_case("albert_seq");
     assert_string_equal(bs_model_class(m), "AlbertForSequenceClassification");

@@ -861,19 +861,17 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
     if (!st && m->head == BS_HEAD_BASE)
         pre = ""; /* names as BertModel has them, for messages */
     bs_family_head_class(fam, m->head, m->class_name, sizeof m->class_name);
-    /* Hugging Face loads it as itself; bertscope as BertForMaskedLM, which is honest only
-     * when said. */
-    if (opt->head == BS_HEAD_AUTO && m->head == BS_HEAD_MLM &&
-        !strcmp(c->architecture, "BertForPreTraining") &&
-        bs_warn(&m->warnings, "architecture BertForPreTraining: bertscope builds its masked-LM "
-                "half (BertForMaskedLM); its next-sentence head (cls.seq_relationship.*) is "
-                "not built, so its weights are unused"))
-        return bs_fail(err, BS_ERR_NOMEM, "out of memory for warnings");
-    if (opt->head == BS_HEAD_AUTO && m->head == BS_HEAD_MLM &&
-        !strcmp(c->architecture, "AlbertForPreTraining") &&
-        bs_warn(&m->warnings, "architecture AlbertForPreTraining: bertscope builds its "
-                "masked-LM half (AlbertForMaskedLM); its sentence-order head "
-                "(sop_classifier.*) is not built, so its weights are unused"))
+    /* Hugging Face loads BertForPreTraining and AlbertForPreTraining as themselves;
+     * bertscope as their masked-LM half (BertForMaskedLM, AlbertForMaskedLM), which is
+     * honest only when said. */
+    size_t al = strlen(c->architecture), pl = strlen("ForPreTraining");
+    if (opt->head == BS_HEAD_AUTO && m->head == BS_HEAD_MLM && al > pl &&
+        !strcmp(c->architecture + al - pl, "ForPreTraining") &&
+        (fam->arch == BS_ARCH_BERT || fam->arch == BS_ARCH_ALBERT) &&
+        bs_warn(&m->warnings, "architecture %s: bertscope builds its masked-LM half (%s); its "
+                "%s is not built, so its weights are unused", c->architecture, m->class_name,
+                fam->nsp ? "next-sentence head (cls.seq_relationship.*)"
+                         : "sentence-order head (sop_classifier.*)"))
         return bs_fail(err, BS_ERR_NOMEM, "out of memory for warnings");
 
     if (opt->num_labels > 0 && (m->head == BS_HEAD_SEQ || m->head == BS_HEAD_TOK) &&
