@@ -192,8 +192,43 @@ static void test_screen_roberta_positions_120x40(void **unused)
     app_headless_text(&s, "the cat sat");
     app_headless_key(&s, APP_KEY_ESC);
     check_golden(&s, "roberta_positions_120x40");
+    /* left padding with pads of id 0, not padding_idx 1: they take positions */
+    app_headless_key(&s, 's');
+    char *got = app_headless_dump(&s, 0);
+    assert_non_null(strstr(got, "the pad id 0 is not RoBERTa's padding_idx 1"));
+    free(got);
     app_headless_free(&s);
     app_env_free(&env);
+
+    /* the same vocabulary with [PAD] at id 1, RoBERTa's <pad>: left pads take
+     * padding_idx, and each row's pos line keeps its positions */
+    char dir[] = "/tmp/bertscope-views-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    FILE *in = fopen("tests/fixtures/ref/infer_distilbert/vocab.txt", "r");
+    assert_non_null(in);
+    snprintf(path, sizeof path, "%s/vocab.txt", dir);
+    FILE *out = fopen(path, "w");
+    assert_non_null(out);
+    char line[64];
+    for (int i = 0; fgets(line, sizeof line, in); i++)
+        fputs(i == 0 ? "[UNK]\n" : i == 1 ? "[PAD]\n" : line, out);
+    fclose(in);
+    fclose(out);
+    memset(&env, 0, sizeof env);
+    assert_int_equal(bs_model_load(&m, "tests/fixtures/ref/roberta_seq", &lo, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_load(&tok, dir, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_pad_id(tok), 1);
+    assert_int_equal(app_env_add(&env, "roberta", m, tok), 0);
+    app_headless_init(&s, &env, 120, 40);
+    app_headless_key(&s, 'a');
+    app_headless_text(&s, "the cat sat");
+    app_headless_key(&s, APP_KEY_ESC);
+    app_headless_key(&s, 's');
+    check_golden(&s, "roberta_left_padding_120x40");
+    app_headless_free(&s);
+    app_env_free(&env);
+    remove(path);
+    rmdir(dir);
 }
 
 /* ELECTRA: embeddings (B, T, E) projected to (B, T, H) in the ledger, E in the model

@@ -123,10 +123,25 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
     } else if (b->B > 1) {
         flow_addf(f, ST_NORMAL, " No sentence needed padding: all have %d tokens.", b->T);
     }
-    if (st->side == BS_SIDE_LEFT && npad > 0 && !mr->ragged)
-        flow_add(f, " Left padding: position ids still count 0..T-1 from the left, so the "
-                    "real tokens move to other positions and BERT's outputs change.",
-                 ST_NORMAL);
+    /* RoBERTa's positions skip pads of its padding_idx: left padding moves none */
+    const app_model *lm = &env->models[st->front];
+    const bs_config *lc = lm->model ? bs_model_config(lm->model) : NULL;
+    int skip_pads = lc && lc->family->positions == BS_POS_FROM_PADDING && lm->tok &&
+                    bs_tokenizer_pad_id(lm->tok) == lc->pad_token_id;
+    if (st->side == BS_SIDE_LEFT && npad > 0 && !mr->ragged && skip_pads)
+        flow_addf(f, ST_NORMAL, " Left padding: %s's position ids skip its pads "
+                  "(padding_idx), so the real tokens keep their positions; a head on "
+                  "position 0 now reads a pad.", lc->family->name);
+    else if (st->side == BS_SIDE_LEFT && npad > 0 && !mr->ragged && lc &&
+             lc->family->positions == BS_POS_FROM_PADDING)
+        flow_addf(f, ST_NORMAL, " Left padding: the pad id %d is not %s's padding_idx %d, so "
+                  "the pads take positions and the real tokens move to other ones: the "
+                  "outputs change.", bs_tokenizer_pad_id(lm->tok), lc->family->name,
+                  lc->pad_token_id);
+    else if (st->side == BS_SIDE_LEFT && npad > 0 && !mr->ragged)
+        flow_addf(f, ST_NORMAL, " Left padding: position ids still count 0..T-1 from the "
+                  "left, so the real tokens move to other positions and %s's outputs change.",
+                  lc ? lc->family->name : "BERT");
     int trunc[APP_MAX_SENTENCES], ntr = 0;
     for (int i = 0; i < b->B; i++)
         if (b->truncated[i] > 0 && ntr < APP_MAX_SENTENCES)
