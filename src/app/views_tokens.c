@@ -109,10 +109,11 @@ static int fourth_line(const bs_model *m)
 
 /* The title's mark when sentences scroll out of the grid or lines are left out. */
 static void tokens_more_mark(app_grid *g, rect r, const app_state *st, const bs_batch *b,
-                             int top, int rows_fit, int per, int need)
+                             int top, int rows_fit, int per, int need, int fourth)
 {
     if (per < need)
-        panel_more(g, r, "%s rows left out: too short", per < 3 ? "mask" : "type");
+        panel_more(g, r, "%s rows left out: too short",
+                   per < 3 ? "mask" : fourth == LINE4_POS ? "pos" : "type");
     else
         panel_batch_rows_mark(g, r, st, b, top, imin(rows_fit, b->B));
 }
@@ -185,7 +186,7 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     int rows_fit = body / per;
     int selrow = app_sel_row(st);
     int top = panel_first_row(selrow, rows_fit, b->B);
-    tokens_more_mark(g, r, st, b, top, rows_fit, per, need);
+    tokens_more_mark(g, r, st, b, top, rows_fit, per, need, fourth);
     static const char *const labels[] = {"", "id", "mask", "type"};
     int32_t *pos = NULL;
     if (fourth == LINE4_POS && per > 3 && !(pos = malloc((size_t)b->T * sizeof *pos)))
