@@ -172,12 +172,13 @@ static void test_bert_tensor_table_is_hugging_faces(void **state)
         bs_tensor_kind kind;
         bs_dim rows, cols;
     } hf[] = {
-        {"embeddings.word_embeddings", 0, BS_TENSOR_EMBEDDING, BS_DIM_VOCAB, BS_DIM_HIDDEN},
+        /* E: hidden_size in BERT, ELECTRA's embedding_size */
+        {"embeddings.word_embeddings", 0, BS_TENSOR_EMBEDDING, BS_DIM_VOCAB, BS_DIM_EMBEDDING},
         {"embeddings.position_embeddings", 0, BS_TENSOR_EMBEDDING, BS_DIM_POSITIONS,
-         BS_DIM_HIDDEN},
+         BS_DIM_EMBEDDING},
         {"embeddings.token_type_embeddings", 0, BS_TENSOR_EMBEDDING, BS_DIM_TOKEN_TYPES,
-         BS_DIM_HIDDEN},
-        {"embeddings.LayerNorm", 0, BS_TENSOR_LAYERNORM, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
+         BS_DIM_EMBEDDING},
+        {"embeddings.LayerNorm", 0, BS_TENSOR_LAYERNORM, BS_DIM_EMBEDDING, BS_DIM_EMBEDDING},
         {"attention.self.query", 1, BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
         {"attention.self.key", 1, BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
         {"attention.self.value", 1, BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
@@ -919,7 +920,7 @@ static void test_load_error_not_bert(void **state)
     assert_string_equal(f->err.msg, "missing tensor 'bert.embeddings.word_embeddings.weight'");
     assert_string_equal(f->err.hint, "found no BERT embeddings among its 1 tensors (the first is "
                                      "'roberta.embeddings.word_embeddings.weight'); is this a BERT "
-                                     "checkpoint?");
+                                     "checkpoint (config.json's model_type is \"bert\")?");
 }
 
 static void test_load_error_bad_config_and_file(void **state)

@@ -32,7 +32,8 @@ prompt<TAB>choice lines, 3 to an example, and multiple-choice logits (B, K)
 (tests/e2e/infer_mc.sh); infer_pretraining/ for A<TAB>B lines with [MASK] and both
 outputs of BertForPreTraining (tests/e2e/infer_pretraining.sh).
 
-usage: tools/make_reference.py [OUTDIR]   (default tests/fixtures/ref; deterministic)
+usage: tools/make_reference.py [OUTDIR]   (default tests/fixtures/ref; deterministic; it
+also runs tools/make_family_reference.py's cases into the same folder)
 """
 import json
 import os
@@ -91,12 +92,14 @@ CHOICES = {"mc": 3}
 
 
 def reinit(model, gen):
-    """Scales that make every layer do visible work (see the module comment)."""
+    """Scales that make every layer do visible work (see the module comment): LayerNorm
+    weights (any family's spelling: LayerNorm, sa_layer_norm, lm_head.layer_norm) near 1,
+    biases small, embeddings N(0, 1), Linear weights 1.5 / sqrt(in)."""
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if "LayerNorm.weight" in name:
+            if p.dim() == 1 and "norm" in name.lower() and name.endswith(".weight"):
                 p.copy_(1.0 + 0.2 * torch.randn(p.shape, generator=gen))
-            elif "LayerNorm.bias" in name or name.endswith(".bias") or name == "cls.predictions.bias":
+            elif p.dim() == 1:  # biases, cls.predictions.bias
                 p.copy_(0.1 * torch.randn(p.shape, generator=gen))
             elif "embeddings" in name:
                 p.copy_(torch.randn(p.shape, generator=gen))
@@ -177,6 +180,27 @@ def wordpiece(text):
     return ids + [vocab["[SEP]"]]
 
 
+def infer_rows():
+    """INFER_LINES as wordpiece() tokenizes them, padded with 0: ids and mask (B, T)."""
+    rows = [wordpiece(t) for t in INFER_LINES]
+    T = max(len(r) for r in rows)
+    ids = torch.zeros(len(rows), T, dtype=torch.int64)
+    mask = torch.zeros(len(rows), T, dtype=torch.int64)
+    for b, r in enumerate(rows):
+        ids[b, :len(r)] = torch.tensor(r)
+        mask[b, :len(r)] = 1
+    return ids, mask
+
+
+def write_infer_files(d, ids, mask, logits):
+    """An infer case's ids.bin, mask.bin, logits.bin and input.txt (INFER_LINES)."""
+    dump(os.path.join(d, "ids.bin"), ids, "<i4")
+    dump(os.path.join(d, "mask.bin"), mask, "<i4")
+    dump(os.path.join(d, "logits.bin"), logits, "<f4")
+    with open(os.path.join(d, "input.txt"), "w") as f:
+        f.write("\n".join(INFER_LINES) + "\n")
+
+
 def make_infer_case(out, name, cls, over, seed):
     gen = torch.Generator().manual_seed(seed)
     cfg = dict(SMALL)
@@ -189,21 +213,11 @@ def make_infer_case(out, name, cls, over, seed):
     with open(vocab, "w") as f:
         f.write("\n".join(INFER_VOCAB) + "\n")
     bt.write_hf_folder(d, model, tokenizer_config={"do_lower_case": True})
-    rows = [wordpiece(t) for t in INFER_LINES]
-    T = max(len(r) for r in rows)
-    ids = torch.zeros(len(rows), T, dtype=torch.int64)
-    mask = torch.zeros(len(rows), T, dtype=torch.int64)
-    for b, r in enumerate(rows):
-        ids[b, :len(r)] = torch.tensor(r)
-        mask[b, :len(r)] = 1
+    ids, mask = infer_rows()
     with torch.no_grad():
         o = model(ids, mask, torch.zeros_like(ids))
-    dump(os.path.join(d, "ids.bin"), ids, "<i4")
-    dump(os.path.join(d, "mask.bin"), mask, "<i4")
-    dump(os.path.join(d, "logits.bin"), o.logits, "<f4")
-    with open(os.path.join(d, "input.txt"), "w") as f:
-        f.write("\n".join(INFER_LINES) + "\n")
-    print("%-13s %-30s F32  B=%d T=%d (infer end-to-end)" % (name, cls.__name__, len(rows), T))
+    write_infer_files(d, ids, mask, o.logits)
+    print("%-13s %-30s F32  B=%d T=%d (infer end-to-end)" % (name, cls.__name__, *ids.shape))
 
 
 INFER_QA_LINES = [("what sat on the mat?", "The cat sat on the mat."),
@@ -402,6 +416,35 @@ def dump(path, t, dtype):
     t.detach().contiguous().numpy().astype(dtype).tofile(path)
 
 
+def write_case(d, ids, mask, types, o, **manifest):
+    """Writes one case's inputs, PyTorch's outputs o and manifest.json (`manifest` plus
+    the files and their shapes) into folder d, as the module comment lists them."""
+    files = {}
+
+    def put(fname, t, npdtype="<f4"):
+        dump(os.path.join(d, fname), t, npdtype)
+        files[fname] = list(t.shape)
+
+    put("ids.bin", ids, "<i4")
+    put("mask.bin", mask, "<i4")
+    put("types.bin", types, "<i4")
+    put("hidden.bin", torch.stack(o.hidden_states))
+    put("attn.bin", torch.stack(o.attentions))
+    if o.pooler_output is not None:
+        put("pooled.bin", o.pooler_output)
+    if getattr(o, "logits", None) is not None:
+        put("logits.bin", o.logits)
+    if getattr(o, "prediction_logits", None) is not None:  # the engine's logits
+        put("logits.bin", o.prediction_logits)
+        put("seq_relationship_logits.bin", o.seq_relationship_logits)
+    if getattr(o, "start_logits", None) is not None:
+        put("start_logits.bin", o.start_logits)
+        put("end_logits.bin", o.end_logits)
+    with open(os.path.join(d, "manifest.json"), "w") as f:
+        json.dump(dict(manifest, files=files), f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/ref"
     torch.manual_seed(0)
@@ -424,38 +467,14 @@ def main():
                 o = model(*(t.view(B // K, K, T) for t in (ids, mask, types)))
             else:
                 o = model(ids, mask, types)
-        files = {}
-
-        def put(fname, t, npdtype="<f4"):
-            dump(os.path.join(d, fname), t, npdtype)
-            files[fname] = list(t.shape)
-
-        put("ids.bin", ids, "<i4")
-        put("mask.bin", mask, "<i4")
-        put("types.bin", types, "<i4")
-        put("hidden.bin", torch.stack(o.hidden_states))
-        put("attn.bin", torch.stack(o.attentions))
-        if o.pooler_output is not None:
-            put("pooled.bin", o.pooler_output)
         head = {bt.BertModel: "base", bt.BertForSequenceClassification: "seq",
                 bt.BertForTokenClassification: "tok", bt.BertForMaskedLM: "mlm",
                 bt.BertForQuestionAnswering: "qa", bt.BertForNextSentencePrediction: "nsp",
                 bt.BertForMultipleChoice: "mc", bt.BertForPreTraining: "pretraining"}[cls]
-        if o.logits is not None:
-            put("logits.bin", o.logits)
-        if getattr(o, "prediction_logits", None) is not None:  # the engine's logits
-            put("logits.bin", o.prediction_logits)
-            put("seq_relationship_logits.bin", o.seq_relationship_logits)
-        if getattr(o, "start_logits", None) is not None:
-            put("start_logits.bin", o.start_logits)
-            put("end_logits.bin", o.end_logits)
-        man = dict(B=B, T=T, L=c.num_hidden_layers, H=c.hidden_size, A=c.num_attention_heads,
-                   head=head, dtype=dtype, hidden_act=c.hidden_act, files=files)
-        if K:
-            man["choices"] = K
-        with open(os.path.join(d, "manifest.json"), "w") as f:
-            json.dump(man, f, indent=1, sort_keys=True)
-            f.write("\n")
+        extra = dict(choices=K) if K else {}
+        write_case(d, ids, mask, types, o, B=B, T=T, L=c.num_hidden_layers, H=c.hidden_size,
+                   A=c.num_attention_heads, head=head, dtype=dtype, hidden_act=c.hidden_act,
+                   **extra)
         print("%-13s %-30s %-4s B=%d T=%d" % (name, cls.__name__, dtype, B, T))
     make_infer_case(out, "infer_seq", bt.BertForSequenceClassification,
                     dict(hidden_size=16, intermediate_size=32,
@@ -466,6 +485,9 @@ def main():
     make_infer_nsp_case(out, 96)
     make_infer_mc_case(out, 95)
     make_infer_pretraining_case(out, 94)
+    # the other families' cases live in the same folder, which was emptied above
+    import make_family_reference
+    make_family_reference.write_all(out)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,31 @@ names the BERT head of the same kind. Every warning transformers would print on 
 (weights not used, weights newly initialised, a sentence-transformers folder whose
 pooling is not built) is shown in the model bar and on the x page.
 
+The family comes from `model_type`: `bert`, `distilbert`, `roberta`, `xlm-roberta`,
+`camembert`, `electra` or `albert` (any other, `deberta` say, is refused with that
+list). Each shows its own
+shape lessons. DistilBERT's tokenizer returns no token_type_ids and its model has no
+token types: the grid shows ids and masks only ("no token_type_ids (DistilBERT)" in its
+title), the ledger says "no token_type_ids: DistilBERT takes none" where the row would
+be, `infer` prints and saves none, and a pair is told apart by its [SEP] alone. It has
+no pooler: its sequence head is `pre_classifier` + ReLU on [CLS], shown in the ledger in
+place of pooler_output. RoBERTa (and XLM-RoBERTa, CamemBERT) numbers positions from the
+ids: padding_idx + 1 for the first token and padding_idx for each pad, so the grid
+starts its columns with `t` and adds a `pos` line per sentence, the ledger shows
+position_ids (B, T), and 514 position embeddings leave 512 tokens; its sequence head is
+`classifier.dense` + tanh on `<s>`. RoBERTa's byte-level BPE and XLM-R's sentencepiece
+tokenizers are not read yet: such a folder without a tokenizer bertscope reads is
+refused rather than given bert-base-uncased's ids. ELECTRA's embeddings are
+`embedding_size` (E) wide: the ledger shows embeddings (B, T, E), then `project E→H`
+(B, T, H), and the model bar its E; its sequence head is `classifier.dense` + GELU, its
+masked LM the generator's (dense H→E, GELU, LayerNorm(E), the word embeddings); the
+discriminator (ElectraForPreTraining, one logit per token) is not built yet, and
+`--head base` loads its encoder. ALBERT projects its E-wide embeddings the same way
+(`encoder.embedding_hidden_mapping_in`, even when E is H) and runs one set of layer
+weights many times: the ledger's layer title says "encoder layer 1 of 12, 1 set of
+weights" (`num_hidden_groups` sets); its tokenizer is sentencepiece, not read yet, so
+its folders are refused as RoBERTa's are.
+
 A question-answering checkpoint (BertForQuestionAnswering, `--head qa`) reads each
 sentence as a question, a tab (`b` makes a pair), then the context. Its predictions
 panel shows, per sentence, the pieces with the answer marked, the rows of start_logits

@@ -66,6 +66,10 @@ int app_env_add_path(app_env *env, const char *name, const char *path,
     const char *tok_dir = path;
     if (!strncmp(path, "builtin:", 8) || bs_tokenizer_load(&tok, path, &terr) != BS_OK) {
         bs_error ferr = {0};
+        /* bert-base-uncased's WordPiece only stands in for a WordPiece family's own */
+        if (strncmp(path, "builtin:", 8) &&
+            bs_family_fallback_vocab(bs_model_family(model), path, &terr) != BS_OK)
+            fallback_vocab_dir = NULL;
         if (!fallback_vocab_dir ||
             bs_tokenizer_load(&tok, fallback_vocab_dir, &ferr) != BS_OK) {
             add_note(env, "'%s' has no usable tokenizer: %s", name, &terr);

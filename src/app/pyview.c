@@ -205,11 +205,14 @@ char *py_generate(const py_spec *s)
 {
     sbuf b = {0};
     const bs_batch *bt = s->batch;
-    /* QuestionAnsweringPipeline's own class, run_swag.py's; the others by their Bert
-     * class */
+    /* QuestionAnsweringPipeline's own class, run_swag.py's; the others by their family's
+     * class (DistilBertForSequenceClassification, XLMRobertaForMaskedLM, ...) */
+    char fcls[96];
     const char *cls = s->head == BS_HEAD_QA   ? "AutoModelForQuestionAnswering"
                       : s->head == BS_HEAD_MC ? "AutoModelForMultipleChoice"
-                                              : bs_head_class(s->head);
+                                              : bs_family_head_class(s->cfg ? s->cfg->family
+                                                                            : NULL,
+                                                                     s->head, fcls, sizeof fcls);
     /* No model (tokenizer only): the tokenizer part alone. */
     int nomodel = !s->cfg;
     const char *mpath = s->model_path ? s->model_path : s->tokenizer_path;
@@ -367,6 +370,9 @@ char *py_generate(const py_spec *s)
         mc_code(&b, s);
         nomodel = 1; /* done: the generic outputs and filter below are not this head's */
     }
+    if (s->cfg && !s->cfg->family->token_type_ids) /* model_input_names (family.h) */
+        sb_printf(&b, "print(list(batch.keys()))  # ['input_ids', 'attention_mask']: %s "
+                      "takes no token_type_ids\n", s->cfg->family->name);
     if (nomodel) {
         char *r = b.oom ? NULL : b.s;
         if (!r)

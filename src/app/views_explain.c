@@ -136,10 +136,25 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
     } else if (b->B > 1) {
         flow_addf(f, ST_NORMAL, " No sentence needed padding: all have %d tokens.", b->T);
     }
-    if (st->side == BS_SIDE_LEFT && npad > 0 && !mr->ragged)
-        flow_add(f, " Left padding: position ids still count 0..T-1 from the left, so the "
-                    "real tokens move to other positions and BERT's outputs change.",
-                 ST_NORMAL);
+    /* RoBERTa's positions skip pads of its padding_idx: left padding moves none */
+    const app_model *lm = &env->models[st->front];
+    const bs_config *lc = lm->model ? bs_model_config(lm->model) : NULL;
+    int skip_pads = lc && lc->family->positions == BS_POS_FROM_PADDING && lm->tok &&
+                    bs_tokenizer_pad_id(lm->tok) == lc->pad_token_id;
+    if (st->side == BS_SIDE_LEFT && npad > 0 && !mr->ragged && skip_pads)
+        flow_addf(f, ST_NORMAL, " Left padding: %s's position ids skip its pads "
+                  "(padding_idx), so the real tokens keep their positions; a head on "
+                  "position 0 now reads a pad.", lc->family->name);
+    else if (st->side == BS_SIDE_LEFT && npad > 0 && !mr->ragged && lc &&
+             lc->family->positions == BS_POS_FROM_PADDING)
+        flow_addf(f, ST_NORMAL, " Left padding: the pad id %d is not %s's padding_idx %d, so "
+                  "the pads take positions and the real tokens move to other ones: the "
+                  "outputs change.", bs_tokenizer_pad_id(lm->tok), lc->family->name,
+                  lc->pad_token_id);
+    else if (st->side == BS_SIDE_LEFT && npad > 0 && !mr->ragged)
+        flow_addf(f, ST_NORMAL, " Left padding: position ids still count 0..T-1 from the "
+                  "left, so the real tokens move to other positions and %s's outputs change.",
+                  lc ? lc->family->name : "BERT");
     int trunc[APP_MAX_SENTENCES], ntr = 0;
     for (int i = 0; i < b->B; i++)
         if (b->truncated[i] > 0 && ntr < APP_MAX_SENTENCES)
@@ -180,12 +195,38 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
     if (st->split_words)
         flow_add(f, " is_split_into_words: each sentence is a list of words (split on spaces), "
                     "each word tokenized on its own; word_ids() number them.", ST_NORMAL);
+    const bs_family *fam = fm->model ? bs_model_family(fm->model) : NULL;
     for (int i = 0; i < st->n_lines && i < b->B; i++)
-        if (app_line_tab(&st->lines[i]) >= 0) {
+        if (app_line_tab(&st->lines[i]) >= 0 && fam && !fam->token_type_ids) {
+            flow_addf(f, ST_NORMAL, " Sentence %d is a pair, but %s takes no token_type_ids "
+                      "(its tokenizer returns none): only the separator tells A from B.",
+                      i + 1, fam->name);
+            break;
+        } else if (app_line_tab(&st->lines[i]) >= 0) {
             flow_addf(f, ST_NORMAL, " Sentence %d is a pair: token_type_ids are 0 through "
                       "the first [SEP] and 1 for B and its [SEP].", i + 1);
             break;
         }
+    /* ELECTRA's and ALBERT's factorized embeddings; ALBERT's shared layers */
+    const bs_config *fc = fm->model ? bs_model_config(fm->model) : NULL;
+    if (fc && bs_config_dim(fc, BS_DIM_EMBEDDING) != fc->hidden_size)
+        flow_addf(f, ST_NORMAL, " %s's embeddings are E = %d wide: a Linear projects "
+                  "(B, T, %d) to (B, T, H = %d) before the first layer.", fam->name,
+                  bs_config_dim(fc, BS_DIM_EMBEDDING), bs_config_dim(fc, BS_DIM_EMBEDDING),
+                  fc->hidden_size);
+    if (fc && fc->num_groups > 0 && fc->num_groups < fc->num_layers)
+        flow_addf(f, ST_NORMAL, " Its %d layers share %d set%s of weights, each run for "
+                  "%g layers in a row.", fc->num_layers, fc->num_groups,
+                  fc->num_groups > 1 ? "s" : "", (double)fc->num_layers / fc->num_groups);
+    /* RoBERTa's positions: from the ids, so each row has its own */
+    if (fam && fam->positions == BS_POS_FROM_PADDING)
+        flow_addf(f, ST_NORMAL, " %s numbers positions (pos) from input_ids: padding_idx "
+                  "%d + 1 for the first token, padding_idx itself for each id equal to it "
+                  "(its pads), so left padding shifts no position; %d of the %d position "
+                  "embeddings can be used.", fam->name, bs_model_config(fm->model)->pad_token_id,
+                  bs_model_config(fm->model)->max_position -
+                      bs_model_config(fm->model)->pad_token_id - 1,
+                  bs_model_config(fm->model)->max_position);
     /* The seed article's Example 3 pitfall: filtering rows by an all-ones mask keeps
      * only the sentences that were not padded. Named by model: with two loaded, the
      * shapes are one head's. */
@@ -242,9 +283,12 @@ static void explain_selected(flow *f, const app_state *st, const app_env *env,
         return;
     }
     const bs_token *t = &b->tokens[at];
-    flow_addf(f, ST_DIM, "Selected: '%s' id %d, %s, position %d, mask %d, type %d",
+    const bs_model *fm = env->models[st->front].model;
+    flow_addf(f, ST_DIM, "Selected: '%s' id %d, %s, position %d, mask %d",
               t->piece ? t->piece : "?", b->input_ids[at], who, st->sel_col,
-              b->attention_mask[at], b->token_type_ids[at]);
+              b->attention_mask[at]);
+    if (!fm || bs_model_family(fm)->token_type_ids)
+        flow_addf(f, ST_DIM, ", type %d", b->token_type_ids[at]);
     if (t->char_end > t->char_start)
         flow_addf(f, ST_DIM, ", characters %d–%d of %s.", t->char_start, t->char_end,
                   t->segment == 1 ? "B" : "the sentence");

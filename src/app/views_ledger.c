@@ -11,6 +11,8 @@
 #include "app/sbuf.h"
 
 #define LEDGER_MAX_ROWS 40
+/* The row in place of token_type_ids for a family without them: a name, no shape. */
+#define NO_TYPES "no token_type_ids"
 
 typedef struct dimv {
     char sym; /* B T H A D I C V L K, '1', or 'R' for multiple choice's B·K rows */
@@ -76,6 +78,8 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
         dB = one;
         dT = (dimv){'t', b->length[imax(app_sel_row(st), 0)]};
     }
+    const app_model *m = &env->models[st->front];
+    const bs_family *fam = m->model ? bs_model_family(m->model) : NULL;
     const app_model_result *mc = app_front_result(st);
     int K = mc && mc->head == BS_HEAD_MC && !mc->ragged ? mc->choices : 0;
     if (K > 0) { /* BertForMultipleChoice: (B, K, T) in, flattened to (B·K, T) rows */
@@ -85,9 +89,19 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
     } else
         ROW("input_ids", 0, dB, dT);
     ROW("attention_mask", 0, dB, dT);
-    ROW("token_type_ids", 0, dB, dT);
-    ROW("position_ids", 0, one, dT);
-    const app_model *m = &env->models[st->front];
+    /* The family's tokenizer decides: DistilBERT's returns no token_type_ids and its
+     * model has no token types; RoBERTa's returns none and its model takes zeros. */
+    if (!fam || fam->token_type_ids)
+        ROW("token_type_ids", 0, dB, dT);
+    else if (fam->type_embeddings)
+        ROW("token_type_ids 0", 0, dB, dT);
+    else
+        ROW(NO_TYPES, 0, one);
+    /* RoBERTa makes its positions per row from input_ids: (B, T), from padding_idx + 1 */
+    if (fam && fam->positions == BS_POS_FROM_PADDING)
+        ROW("position_ids", 0, dB, dT);
+    else
+        ROW("position_ids", 0, one, dT);
     const app_model_result *mr = app_front_result(st);
     if (!m->model)
         return nr;
@@ -95,9 +109,19 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
     dimv dH = {'H', c->hidden_size}, dA = {'A', c->num_heads},
          dD = {'D', c->hidden_size / (c->num_heads > 0 ? c->num_heads : 1)},
          dI = {'I', c->intermediate_size};
-    ROW("embeddings", 0, dB, dT, dH);
+    int E = bs_config_dim(c, BS_DIM_EMBEDDING);
+    if (E != c->hidden_size) { /* ELECTRA: E wide, then embeddings_project to H */
+        ROW("embeddings", 0, dB, dT, ((dimv){'E', E}));
+        ROW("project E→H", 0, dB, dT, dH);
+    } else {
+        ROW("embeddings", 0, dB, dT, dH);
+    }
     ROW("extended mask", 0, dB, one, one, dT);
-    snprintf(layer_title, lt_size, "encoder layer %d of %d", st->layer + 1, c->num_layers);
+    if (c->num_groups > 0 && c->num_groups < c->num_layers) /* ALBERT: shared weights */
+        snprintf(layer_title, lt_size, "encoder layer %d of %d, %d set%s of weights",
+                 st->layer + 1, c->num_layers, c->num_groups, c->num_groups > 1 ? "s" : "");
+    else
+        snprintf(layer_title, lt_size, "encoder layer %d of %d", st->layer + 1, c->num_layers);
     ROW(layer_title, 0, dB, dT, dH);
     ROW("query key value", 1, dB, dA, dT, dD);
     ROW("scores QKᵀ/√D", 1, dB, dA, dT, dT);
@@ -109,6 +133,8 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
     ROW("last_hidden_state", 0, dB, dT, dH);
     if (bs_model_has_pooler(m->model))
         ROW("pooler_output", 0, dB, dH);
+    else if (mr && mr->head == BS_HEAD_SEQ && bs_family_heads_of(fam)->seq_pool)
+        ROW(bs_family_heads_of(fam)->seq_pool, 0, dB, dH); /* no pooler: the head's own */
     if (mr && K > 0) { /* classifier Linear(H, 1) per row, then logits.view(-1, K) */
         ROW("classifier", 0, dB, one);
         ROW("logits", 0, ((dimv){'B', B / K}), ((dimv){'K', K}));
@@ -131,7 +157,8 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
  * not fit: the encoder's inside first, the input and the last output never (of
  * BertForPreTraining's two, prediction_logits goes last, when nothing else is left). */
 static const char *const compact_drop[] = {"attention probs", "pooler_output", "embeddings",
-                                           "last_hidden_state", "prediction_logits"};
+                                           "project E→H", "last_hidden_state",
+                                           "prediction_logits"};
 #define COMPACT_DROPS (int)(sizeof compact_drop / sizeof compact_drop[0])
 
 /* Lines a flow of these words takes at width w (as flow_add breaks them), after a
@@ -164,6 +191,8 @@ static int compact_kept(const ledger_row *row, const char *layer_title, int drop
     if (row->name == layer_title || !strcmp(row->name, "extended mask"))
         return 0;
     if (row->indent && strcmp(row->name, "attention probs"))
+        return 0;
+    if (!strcmp(row->name, NO_TYPES) || !strcmp(row->name, "token_type_ids 0"))
         return 0;
     if (!strcmp(row->name, "attention_mask") || !strcmp(row->name, "token_type_ids") ||
         !strcmp(row->name, "position_ids"))
@@ -247,8 +276,9 @@ static int ledger_pick_rows(const ledger_row *rows, int nr, int list_h, int scro
 {
     static const char *const drop[] = {
         "attn out + norm", "output + norm", "intermediate", "context", "query key value",
-        "scores QKᵀ/√D", "extended mask", "position_ids", "embeddings", "pooler_output",
-        "token_type_ids", "attention probs", "last_hidden_state"};
+        "scores QKᵀ/√D", "extended mask", "position_ids", "embeddings", "project E→H",
+        "pooler_output",
+        "token_type_ids", "token_type_ids 0", NO_TYPES, "attention probs", "last_hidden_state"};
     int n = 0;
     if (list_h <= 0)
         return 0;
@@ -290,7 +320,7 @@ static int ledger_pick_rows(const ledger_row *rows, int nr, int list_h, int scro
 int ledger_rows(const app_state *st, const app_env *env)
 {
     ledger_row rows[LEDGER_MAX_ROWS];
-    char layer_title[64];
+    char layer_title[96];
     return build_ledger(rows, st, env, layer_title, sizeof layer_title);
 }
 
@@ -302,7 +332,7 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         return;
     const bs_batch *b = app_front_batch(st);
     ledger_row rows[LEDGER_MAX_ROWS];
-    char layer_title[64];
+    char layer_title[96];
     int nr = build_ledger(rows, st, env, layer_title, sizeof layer_title);
     const app_model *m = st->front < env->n ? &env->models[st->front] : NULL;
     int right = r.x + r.w;
@@ -318,8 +348,13 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     int bottom = r.y + r.h;
     int change_lines = st->change[0] || panel_overflowed(st, b) ? 2 : 0;
     const app_model_result *mr = app_front_result(st);
-    /* BERT has max_position_embeddings positions (512): past that nothing runs. */
-    int t_limit = m && m->model ? bs_model_config(m->model)->max_position : 0;
+    /* BERT has max_position_embeddings positions (512): past that nothing runs.
+     * RoBERTa's start at padding_idx + 1: 514 of them leave 512. */
+    const bs_config *mc = m && m->model ? bs_model_config(m->model) : NULL;
+    int t_limit = !mc ? 0
+                  : mc->family->positions == BS_POS_FROM_PADDING
+                      ? mc->max_position - mc->pad_token_id - 1
+                      : mc->max_position;
     int too_long = t_limit > 0 && b->T > t_limit;
     if (too_long)
         change_lines = 2;
@@ -342,6 +377,11 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         const ledger_row *row = &rows[show[k]];
         int x = r.x + 1 + row->indent * 2;
         int is_layer = row->name == layer_title;
+        if (!strcmp(row->name, NO_TYPES)) { /* where the user looks for them */
+            grid_printf(g, x, y, right, ST_DIM, "%s: %s takes none", row->name,
+                        m && m->model ? bs_model_family(m->model)->name : "");
+            continue;
+        }
         grid_puts(g, x, y, is_layer ? right : imin(right, r.x + 1 + namew), row->name,
                   is_layer ? ST_BOLD : ST_NORMAL);
         if (is_layer)
@@ -370,8 +410,9 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         rect cr = {r.x + 1, bottom - change_lines, r.w - 1, change_lines};
         char text[sizeof st->change + 160];
         if (too_long) {
-            snprintf(text, sizeof text, "T = %d is more than the %d position embeddings: the "
-                     "model cannot run this batch (t truncates)", b->T, t_limit);
+            snprintf(text, sizeof text, "T = %d is more than the %d position embeddings%s: the "
+                     "model cannot run this batch (t truncates)", b->T, t_limit,
+                     t_limit < mc->max_position ? " left after padding_idx" : "");
             panel_text(g, cr, text, ST_ERROR);
         } else if (mr && mr->ragged) {
             char name[16];

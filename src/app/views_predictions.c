@@ -285,8 +285,9 @@ static int draw_one_pred(app_grid *g, rect r, const app_state *st, const app_env
         return mc_draw_preds(g, r, st, m, mr);
     panel_title(g, r, m->name, 0, "no head");
     if (r.h > 1)
-        grid_printf(g, r.x + 1, r.y + 1, r.x + r.w, ST_DIM,
-                    "BertModel: last_hidden_state (B, T, H) and pooler_output (B, H)");
+        grid_printf(g, r.x + 1, r.y + 1, r.x + r.w, ST_DIM, "%s: last_hidden_state (B, T, H)%s",
+                    bs_model_class(m->model),
+                    bs_model_has_pooler(m->model) ? " and pooler_output (B, H)" : "");
     return 0;
 }
 

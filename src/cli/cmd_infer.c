@@ -88,7 +88,8 @@ static void usage(FILE *f)
         "encoding options, batch_size, prediction_function and warnings. Then one object\n"
         "per row, in input order: line (from 1), batch (from 0), T (the batch's width),\n"
         "tokens, input_ids, attention_mask, token_type_ids, word_ids, sequence_ids,\n"
-        "special_tokens_mask, predictions, and logits with --logits. With --format json\n"
+        "special_tokens_mask, predictions, and logits with --logits (no token_type_ids\n"
+        "for DistilBERT and RoBERTa: their tokenizers return none). With --format json\n"
         "all of stdin is one batch and one document (the shapes of every tensor\n"
         "included), for small inputs; with --batch-size too, a document per batch.\n"
         "\n"
@@ -463,15 +464,23 @@ static const char *piece_of(const bs_tokenizer *tok, const bs_token *t)
     return p ? p : "";
 }
 
+/* The batch's token_type_ids as the model is given them: none when the family's
+ * tokenizer does not return them (DistilBERT, RoBERTa: model_input_names holds
+ * input_ids and attention_mask only), and then none are printed or saved either. */
+static const int32_t *model_types(const bs_model *m, const bs_batch *bt)
+{
+    return bs_model_family(m)->token_type_ids ? bt->token_type_ids : NULL;
+}
+
 static cJSON *model_json(const bs_model *m)
 {
     const bs_config *c = bs_model_config(m);
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "path", bs_model_path(m));
     /* a shape-only model has no config.architectures: name HF's class for the head */
-    cJSON_AddStringToObject(j, "architecture", c->architecture[0]
-                                                   ? c->architecture
-                                                   : bs_head_class(bs_model_head(m)));
+    cJSON_AddStringToObject(j, "architecture", c->architecture[0] ? c->architecture
+                                                                  : bs_model_class(m));
+    cJSON_AddStringToObject(j, "model_type", bs_model_family(m)->model_type);
     cJSON_AddStringToObject(j, "head", bs_head_name(bs_model_head(m)));
     cJSON *g = cJSON_AddObjectToObject(j, "geometry");
     cJSON_AddNumberToObject(g, "L", c->num_layers);
@@ -830,7 +839,8 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
         cJSON_AddItemToArray(tokens, token_row(tok, bt, b));
     cJSON_AddItemToObject(doc, "input_ids", int_matrix(bt->input_ids, B, T));
     cJSON_AddItemToObject(doc, "attention_mask", int_matrix(bt->attention_mask, B, T));
-    cJSON_AddItemToObject(doc, "token_type_ids", int_matrix(bt->token_type_ids, B, T));
+    if (model_types(m, bt))
+        cJSON_AddItemToObject(doc, "token_type_ids", int_matrix(bt->token_type_ids, B, T));
     /* word_ids() and sequence_ids() per row (null for specials and pads), and
      * special_tokens_mask; with --return-length, each row's len(input_ids) */
     cJSON *rows[3] = {cJSON_AddArrayToObject(doc, "word_ids"),
@@ -861,7 +871,8 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     cJSON *shapes = cJSON_AddObjectToObject(doc, "shapes");
     cJSON_AddItemToObject(shapes, "input_ids", shape_json(bt_dims, 2));
     cJSON_AddItemToObject(shapes, "attention_mask", shape_json(bt_dims, 2));
-    cJSON_AddItemToObject(shapes, "token_type_ids", shape_json(bt_dims, 2));
+    if (model_types(m, bt))
+        cJSON_AddItemToObject(shapes, "token_type_ids", shape_json(bt_dims, 2));
     cJSON_AddItemToObject(shapes, "last_hidden_state", shape_json(bth, 3));
     if (out->pooled)
         cJSON_AddItemToObject(shapes, "pooler_output", shape_json(bh, 2));
@@ -943,9 +954,10 @@ static int has_file(const char *dir, const char *name)
 }
 
 /* The model folder's tokenizer when it has vocab.txt or tokenizer.json, else
- * bert-base-uncased's (with a warning when a model path was given). */
-static bs_status load_tokenizer(const char *model_path, bs_tokenizer **tok, bs_warnings *w,
-                                bs_error *err)
+ * bert-base-uncased's (with a warning when a model path was given), unless the model's
+ * family tokenizes otherwise (RoBERTa's BPE): then an error. */
+static bs_status load_tokenizer(const char *model_path, const bs_model *m, bs_tokenizer **tok,
+                                bs_warnings *w, bs_error *err)
 {
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", model_path ? model_path : "");
@@ -958,6 +970,8 @@ static bs_status load_tokenizer(const char *model_path, bs_tokenizer **tok, bs_w
     }
     if (model_path && (has_file(dir, "vocab.txt") || has_file(dir, "tokenizer.json")))
         return bs_tokenizer_load(tok, dir, err);
+    if (model_path && bs_family_fallback_vocab(bs_model_family(m), model_path, err))
+        return BS_ERR_INPUT;
     char fallback[PATH_MAX + 16];
     snprintf(fallback, sizeof fallback, "%s/vocab", cli_weights_dir());
     if (model_path)
@@ -1016,7 +1030,7 @@ static int ctx_open(model_ctx *c, const char *model_arg, const infer_opts *o)
         st = bs_model_load(&c->m, mpath, &o->lo, &err);
     }
     if (st == BS_OK)
-        st = load_tokenizer(mpath, &c->tok, &c->extra, &err);
+        st = load_tokenizer(mpath, c->m, &c->tok, &c->extra, &err);
     if (st == BS_OK && (st = bs_pool_create(&c->pool, o->threads, &err)) == BS_OK)
         st = bs_run_create(&c->run, c->m, c->pool, &err);
     if (st == BS_OK && scratch_init(&c->s, bs_model_config(c->m), o->top_k))
@@ -1155,7 +1169,7 @@ static bs_status run_batch(model_ctx *c, const infer_opts *o, bs_text *texts, in
         st = bs_encode_batch(c->tok, texts, *n, &c->eo, bt, err);
     }
     if (st == BS_OK) {
-        st = bs_forward(c->run, bt->input_ids, bt->attention_mask, bt->token_type_ids, bt->B,
+        st = bs_forward(c->run, bt->input_ids, bt->attention_mask, model_types(c->m, bt), bt->B,
                         bt->T, err);
         if (st == BS_ERR_INPUT && c->tok_v > c->model_v)
             bs_hint(err, "the tokenizer (%d pieces) does not belong to this model "
@@ -1277,9 +1291,11 @@ static int saver_declare(saver *sv, const infer_opts *o, const bs_model *m, cons
     sv->L = c->num_layers;
     sv->map = sv->logits = sv->last = sv->pooled = sv->hidden = sv->attn = sv->qa = -1;
     sv->nsp = -1;
+    sv->types = -1;
     if ((sv->ids = cli_tf_tensor(sv->f, "input_ids", 1, t1, 1, why, n)) < 0 ||
         (sv->mask = cli_tf_tensor(sv->f, "attention_mask", 1, t1, 1, why, n)) < 0 ||
-        (sv->types = cli_tf_tensor(sv->f, "token_type_ids", 1, t1, 1, why, n)) < 0)
+        (model_types(m, bt) &&
+         (sv->types = cli_tf_tensor(sv->f, "token_type_ids", 1, t1, 1, why, n)) < 0))
         return -1;
     if (o->enc.return_overflowing_tokens &&
         (sv->map = cli_tf_tensor(sv->f, "overflow_to_sample_mapping", 1, NULL, 0, why, n)) < 0)
@@ -1338,7 +1354,7 @@ static int saver_batch(saver *sv, const infer_opts *o, const bs_model *m, const 
     size_t A = (size_t)c->num_heads;
     if (cli_tf_append(sv->f, sv->ids, bt->input_ids, B, why, n) ||
         cli_tf_append(sv->f, sv->mask, bt->attention_mask, B, why, n) ||
-        cli_tf_append(sv->f, sv->types, bt->token_type_ids, B, why, n))
+        (sv->types >= 0 && cli_tf_append(sv->f, sv->types, bt->token_type_ids, B, why, n)))
         return -1;
     if (sv->map >= 0)
         for (size_t r = 0; r < B; r++) { /* the input line, from 0, as tokenize prints it */
@@ -1616,7 +1632,9 @@ static int print_row(FILE *f, model_ctx *c, const infer_opts *o, const bs_batch 
     cJSON_AddItemToObject(j, "tokens", token_row(c->tok, bt, b));
     cJSON_AddItemToObject(j, "input_ids", int_row(bt->input_ids + (size_t)b * T, T));
     cJSON_AddItemToObject(j, "attention_mask", int_row(bt->attention_mask + (size_t)b * T, T));
-    cJSON_AddItemToObject(j, "token_type_ids", int_row(bt->token_type_ids + (size_t)b * T, T));
+    if (model_types(c->m, bt))
+        cJSON_AddItemToObject(j, "token_type_ids",
+                              int_row(bt->token_type_ids + (size_t)b * T, T));
     add_row_ids(j, bt, b);
     if (o->enc.return_length)
         cJSON_AddNumberToObject(j, "length", cli_row_length(bt, b, o->enc.padding));
