@@ -152,6 +152,118 @@ static void test_screen_pair_and_left_padding_120x40(void **unused)
     app_headless_free(&s);
 }
 
+/* DistilBERT: no token_type_ids in the grid (a pair shows ids and masks only, and the
+ * title says why), in the ledger (where the row would be) and in the words; its
+ * sequence head's pre_classifier in place of a pooler. */
+static void test_screen_distilbert_pair_120x40(void **unused)
+{
+    app_env env = {0};
+    bs_load_options lo = bs_load_defaults();
+    assert_int_equal(app_env_add_path(&env, "distilbert", "tests/fixtures/ref/infer_distilbert",
+                                      NULL, &lo), 0);
+    app_headless s;
+    app_headless_init(&s, &env, 120, 40);
+    app_headless_key(&s, 'b');
+    app_headless_text(&s, "Is it?");
+    app_headless_key(&s, APP_KEY_ESC);
+    check_golden(&s, "distilbert_pair_120x40");
+    app_headless_free(&s);
+    app_env_free(&env);
+}
+
+/* RoBERTa: each row's own position ids (pos, from padding_idx + 1), position_ids
+ * (B, T) and token_type_ids of zeros in the ledger, classifier.dense for the pooler.
+ * Its BPE tokenizer is not bertscope's yet: the 100-piece WordPiece vocabulary of the
+ * fixtures stands in, so that the ids fit the tiny model (pads are then id 0, not
+ * padding_idx 1, and take positions, exactly as Hugging Face numbers such ids). */
+static void test_screen_roberta_positions_120x40(void **unused)
+{
+    app_env env = {0};
+    bs_load_options lo = bs_load_defaults();
+    bs_model *m = NULL;
+    bs_tokenizer *tok = NULL;
+    bs_error err = {0};
+    assert_int_equal(bs_model_load(&m, "tests/fixtures/ref/roberta_seq", &lo, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_load(&tok, "tests/fixtures/ref/infer_distilbert", &err), BS_OK);
+    assert_int_equal(app_env_add(&env, "roberta", m, tok), 0);
+    app_headless s;
+    app_headless_init(&s, &env, 120, 40);
+    app_headless_key(&s, 'a');
+    app_headless_text(&s, "the cat sat");
+    app_headless_key(&s, APP_KEY_ESC);
+    check_golden(&s, "roberta_positions_120x40");
+    /* left padding with pads of id 0, not padding_idx 1: they take positions */
+    app_headless_key(&s, 's');
+    char *got = app_headless_dump(&s, 0);
+    assert_non_null(strstr(got, "the pad id 0 is not RoBERTa's padding_idx 1"));
+    free(got);
+    app_headless_free(&s);
+    app_env_free(&env);
+
+    /* the same vocabulary with [PAD] at id 1, RoBERTa's <pad>: left pads take
+     * padding_idx, and each row's pos line keeps its positions */
+    char dir[] = "/tmp/bertscope-views-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    FILE *in = fopen("tests/fixtures/ref/infer_distilbert/vocab.txt", "r");
+    assert_non_null(in);
+    snprintf(path, sizeof path, "%s/vocab.txt", dir);
+    FILE *out = fopen(path, "w");
+    assert_non_null(out);
+    char line[64];
+    for (int i = 0; fgets(line, sizeof line, in); i++)
+        fputs(i == 0 ? "[UNK]\n" : i == 1 ? "[PAD]\n" : line, out);
+    fclose(in);
+    fclose(out);
+    memset(&env, 0, sizeof env);
+    assert_int_equal(bs_model_load(&m, "tests/fixtures/ref/roberta_seq", &lo, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_load(&tok, dir, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_pad_id(tok), 1);
+    assert_int_equal(app_env_add(&env, "roberta", m, tok), 0);
+    app_headless_init(&s, &env, 120, 40);
+    app_headless_key(&s, 'a');
+    app_headless_text(&s, "the cat sat");
+    app_headless_key(&s, APP_KEY_ESC);
+    app_headless_key(&s, 's');
+    check_golden(&s, "roberta_left_padding_120x40");
+    app_headless_free(&s);
+    app_env_free(&env);
+    remove(path);
+    rmdir(dir);
+}
+
+/* ELECTRA: embeddings (B, T, E) projected to (B, T, H) in the ledger, E in the model
+ * bar, the classification head's classifier.dense (GELU) in place of a pooler.
+ * ElectraTokenizer is BERT's WordPiece: the fixtures' 100-piece vocabulary. */
+static void screen_with_wordpiece(const char *dir, const char *name, const char *golden)
+{
+    app_env env = {0};
+    bs_load_options lo = bs_load_defaults();
+    bs_model *m = NULL;
+    bs_tokenizer *tok = NULL;
+    bs_error err = {0};
+    assert_int_equal(bs_model_load(&m, dir, &lo, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_load(&tok, "tests/fixtures/ref/infer_distilbert", &err), BS_OK);
+    assert_int_equal(app_env_add(&env, name, m, tok), 0);
+    app_headless s;
+    app_headless_init(&s, &env, 120, 40);
+    check_golden(&s, golden);
+    app_headless_free(&s);
+    app_env_free(&env);
+}
+
+static void test_screen_electra_projection_120x40(void **unused)
+{
+    screen_with_wordpiece("tests/fixtures/ref/electra_seq", "electra", "electra_projection_120x40");
+}
+
+/* ALBERT: 4 layers on 2 sets of weights in the layer's title, the projection E -> H,
+ * BERT's pooler and classifier. Its sentencepiece tokenizer is not bertscope's yet: the
+ * WordPiece vocabulary of the fixtures stands in, as for RoBERTa. */
+static void test_screen_albert_shared_layers_120x40(void **unused)
+{
+    screen_with_wordpiece("tests/fixtures/ref/albert_seq", "albert", "albert_shared_120x40");
+}
+
 static void test_screen_truncation_max_length_80x24(void **unused)
 {
     app_headless s;
@@ -824,6 +936,10 @@ int main(void)
         cmocka_unit_test(test_screen_overflow_80x24),
         cmocka_unit_test(test_screen_overflow_120x40),
         cmocka_unit_test(test_screen_seed_120x40),
+        cmocka_unit_test(test_screen_distilbert_pair_120x40),
+        cmocka_unit_test(test_screen_roberta_positions_120x40),
+        cmocka_unit_test(test_screen_electra_projection_120x40),
+        cmocka_unit_test(test_screen_albert_shared_layers_120x40),
         cmocka_unit_test(test_screen_seed_80x24),
         cmocka_unit_test(test_screen_longer_sentence_pads_120x40),
         cmocka_unit_test(test_screen_longer_sentence_pads_80x24),

@@ -45,10 +45,12 @@ static int teardown_pool(void **state)
 
 typedef struct {
     int B, T, L, H, A;
-    char head[8];
+    int choices; /* multiple choice: K; B counts the flattened rows, examples x K */
+    char head[16];
     int32_t *ids, *mask, *types; /* (B, T) */
     float *hidden, *attn, *pooled, *logits;
     float *start, *end; /* (B, T) question answering's split logits */
+    float *nsp;         /* (B, 2) BertForPreTraining's seq_relationship_logits */
     int logits_rank, logits_shape[3];
 } ref_case;
 
@@ -104,6 +106,8 @@ static void load_ref(ref_case *rc, const char *dir)
     rc->H = cJSON_GetObjectItem(man, "H")->valueint;
     rc->A = cJSON_GetObjectItem(man, "A")->valueint;
     snprintf(rc->head, sizeof rc->head, "%s", cJSON_GetObjectItem(man, "head")->valuestring);
+    const cJSON *k = cJSON_GetObjectItem(man, "choices");
+    rc->choices = cJSON_IsNumber(k) ? k->valueint : 0;
     const cJSON *files = cJSON_GetObjectItem(man, "files"), *f;
     cJSON_ArrayForEach(f, files)
     {
@@ -126,6 +130,8 @@ static void load_ref(ref_case *rc, const char *dir)
             rc->start = p;
         else if (!strcmp(f->string, "end_logits.bin"))
             rc->end = p;
+        else if (!strcmp(f->string, "seq_relationship_logits.bin"))
+            rc->nsp = p;
         else if (!strcmp(f->string, "logits.bin")) {
             rc->logits = p;
             rc->logits_rank = rank;
@@ -143,7 +149,7 @@ static void free_ref(ref_case *rc)
 {
     free(rc->ids), free(rc->mask), free(rc->types);
     free(rc->hidden), free(rc->attn), free(rc->pooled), free(rc->logits);
-    free(rc->start), free(rc->end);
+    free(rc->start), free(rc->end), free(rc->nsp);
 }
 
 static float worst_seen; /* the largest difference of the current case, for the log */
@@ -209,7 +215,17 @@ static void check_case(const char *name)
         snprintf(what, sizeof what, "%s: pooler output", name);
         check_tensor(what, o->pooled, rc.pooled, (size_t)rc.B * rc.H, pdims, 2);
     }
-    if (rc.logits) {
+    if (rc.logits && rc.choices) {
+        /* BertForMultipleChoice's (B, K) logits are the engine's (B*K, 1), row-major */
+        assert_non_null(o->logits);
+        assert_int_equal(o->logits_rank, 2);
+        assert_int_equal(o->logits_shape[0], rc.B);
+        assert_int_equal(o->logits_shape[1], 1);
+        assert_int_equal(rc.logits_shape[0] * rc.choices, rc.B);
+        assert_int_equal(rc.logits_shape[1], rc.choices);
+        snprintf(what, sizeof what, "%s: logits (B, K)", name);
+        check_tensor(what, o->logits, rc.logits, (size_t)rc.B, rc.logits_shape, 2);
+    } else if (rc.logits) {
         assert_non_null(o->logits);
         assert_int_equal(o->logits_rank, rc.logits_rank);
         size_t n = 1;
@@ -232,6 +248,14 @@ static void check_case(const char *name)
         check_tensor(what, o->end_logits, rc.end, (size_t)rc.B * rc.T, bt, 2);
     } else {
         assert_null(o->start_logits);
+    }
+    if (rc.nsp) { /* BertForPreTraining's second output, beside prediction_logits */
+        int b2[2] = {rc.B, 2};
+        assert_non_null(o->seq_relationship_logits);
+        snprintf(what, sizeof what, "%s: seq_relationship_logits", name);
+        check_tensor(what, o->seq_relationship_logits, rc.nsp, (size_t)rc.B * 2, b2, 2);
+    } else {
+        assert_null(o->seq_relationship_logits);
     }
     print_message("%s: max |C - PyTorch| %.3g over every tensor\n", name, (double)worst_seen);
     bs_run_free(run);
@@ -257,9 +281,35 @@ REF_CASE(pair)
 REF_CASE(act_gelu_new)
 REF_CASE(qa)
 REF_CASE(nsp)
+REF_CASE(mc)
+REF_CASE(pretraining)
 REF_CASE(act_relu)
 REF_CASE(act_silu)
 REF_CASE(long)
+/* the other families (tools/make_family_reference.py) */
+REF_CASE(distilbert_seq)
+REF_CASE(distilbert_tok)
+REF_CASE(distilbert_mlm)
+REF_CASE(distilbert_qa)
+REF_CASE(distilbert_base)
+REF_CASE(distilbert_sinus)
+REF_CASE(roberta_seq)
+REF_CASE(roberta_tok)
+REF_CASE(roberta_mlm)
+REF_CASE(roberta_qa)
+REF_CASE(roberta_base)
+REF_CASE(xlmr_seq)
+REF_CASE(camembert_mlm)
+REF_CASE(electra_seq)
+REF_CASE(electra_tok)
+REF_CASE(electra_mlm)
+REF_CASE(electra_qa)
+REF_CASE(electra_base)
+REF_CASE(albert_seq)
+REF_CASE(albert_tok)
+REF_CASE(albert_mlm)
+REF_CASE(albert_qa)
+REF_CASE(albert_base)
 
 /* Without AVX2 the engine runs the scalar kernels and OpenBLAS (one thread per part):
  * the same fixtures, small-row ('padded') and many-row ('long'), must match too. */
@@ -455,6 +505,167 @@ static void test_bert_rejects_sequence_longer_than_max_position(void **state)
     bs_model_free(m);
 }
 
+/* RoBERTa's position ids start at padding_idx + 1 (create_position_ids_from_input_ids,
+ * counted from input_ids): max_position_embeddings 14 with padding_idx 1 leaves 12
+ * tokens a row, whatever T is, since pads take position padding_idx. */
+static void test_bert_roberta_positions_from_padding(void **state)
+{
+    (void)state;
+    bs_model *m = load_case("roberta_seq"); /* max_position_embeddings 14, pad 1 */
+    int32_t ids[2 * 14], pos[2 * 14];
+    for (int i = 0; i < 2 * 14; i++)
+        ids[i] = 7;
+    ids[0] = 0;
+    ids[3] = 1; /* a pad inside the row keeps padding_idx and does not count */
+    for (int t = 10; t < 14; t++)
+        ids[14 + t] = 1;
+    bs_model_position_ids(m, ids, 2, 14, pos);
+    int32_t want0[5] = {2, 3, 4, 1, 5}, want1[14] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 1, 1, 1};
+    assert_memory_equal(pos, want0, sizeof want0);
+    assert_memory_equal(pos + 14, want1, sizeof want1);
+    bs_run *run;
+    bs_error err = {0};
+    assert_int_equal(bs_run_create(&run, m, pool, &err), BS_OK);
+    /* row 0 has 13 non-pad ids: position 14 does not exist */
+    assert_int_equal(bs_forward(run, ids, NULL, NULL, 2, 14, &err), BS_ERR_LIMIT);
+    assert_string_equal(err.msg, "row 0 has 13 tokens, but RoBERTa's position ids start at "
+                                 "padding_idx + 1 = 2: max_position_embeddings 14 leaves 12");
+    assert_non_null(strstr(err.hint, "--max-length 12"));
+    /* 12 real ids and T = 14 (two pads) is fine: more positions than BERT's rule allows */
+    ids[3] = 1;
+    ids[13] = 1;
+    assert_int_equal(bs_forward(run, ids, NULL, NULL, 2, 14, &err), BS_OK);
+    bs_run_free(run);
+    bs_model_free(m);
+}
+
+/* What differs by family in loading: the class in Hugging Face's warnings, RoBERTa's
+ * sequence head without the pooler (a stored one is unused), DistilBERT without token
+ * types (given ones are ignored, as its tokenizer never returns them) or next-sentence
+ * head. */
+static void test_bert_family_loading(void **state)
+{
+    (void)state;
+    char dir[256];
+    bs_load_options lo = bs_load_defaults();
+    lo.head = BS_HEAD_SEQ;
+    bs_model *m = NULL;
+    bs_error err = {0};
+    snprintf(dir, sizeof dir, "%s/roberta_base", REF_DIR);
+    assert_int_equal(bs_model_load(&m, dir, &lo, &err), BS_OK);
+    assert_string_equal(bs_model_class(m), "RobertaForSequenceClassification");
+    assert_int_equal(bs_model_has_pooler(m), 0);
+    const bs_warnings *w = bs_model_warnings(m);
+    assert_int_equal(w->count, 2);
+    assert_non_null(strstr(w->items[0], "not used when initializing "
+                           "RobertaForSequenceClassification: ['pooler.dense.bias', "
+                           "'pooler.dense.weight']"));
+    assert_non_null(strstr(w->items[1], "Some weights of RobertaForSequenceClassification were "
+                           "not initialized from the model checkpoint at " REF_DIR "/roberta_base "
+                           "and are newly initialized: ['classifier.dense.bias', "
+                           "'classifier.dense.weight', 'classifier.out_proj.bias', "
+                           "'classifier.out_proj.weight']"));
+    bs_model_free(m);
+    /* multiple choice and BERT's pre-training heads are BERT's alone so far */
+    lo.head = BS_HEAD_MC;
+    assert_int_equal(bs_model_load(&m, dir, &lo, &err), BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "multiple-choice head for BERT alone so far, not for"));
+    lo.head = BS_HEAD_PRETRAINING;
+    assert_int_equal(bs_model_load(&m, dir, &lo, &err), BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "has no next-sentence prediction head"));
+
+    m = load_case("roberta_base");
+    assert_string_equal(bs_model_class(m), "RobertaModel");
+    assert_int_equal(bs_model_has_pooler(m), 1);
+    bs_model_free(m);
+    m = load_case("xlmr_seq");
+    assert_string_equal(bs_model_class(m), "XLMRobertaForSequenceClassification");
+    assert_string_equal(bs_model_family(m)->tokenizer_class, "XLMRobertaTokenizerFast");
+    bs_model_free(m);
+
+    m = load_case("distilbert_seq");
+    assert_string_equal(bs_model_class(m), "DistilBertForSequenceClassification");
+    assert_int_equal(bs_model_has_pooler(m), 0);
+    assert_int_equal(bs_model_warnings(m)->count, 0);
+    bs_run *run;
+    assert_int_equal(bs_run_create(&run, m, pool, &err), BS_OK);
+    int32_t ids[4] = {2, 7, 9, 3}, types[4] = {0, 0, 1, 5};
+    assert_int_equal(bs_forward(run, ids, NULL, types, 1, 4, &err), BS_OK);
+    assert_null(bs_run_outputs(run)->pooled); /* pre_classifier is no pooler_output */
+    float with[3];
+    memcpy(with, bs_run_outputs(run)->logits, sizeof with);
+    assert_int_equal(bs_forward(run, ids, NULL, NULL, 1, 4, &err), BS_OK);
+    assert_memory_equal(with, bs_run_outputs(run)->logits, sizeof with);
+    bs_run_free(run);
+    bs_model_free(m);
+
+    /* ElectraForPreTraining is the discriminator, not BERT's pre-training masked LM */
+    char *cfg = NULL, *st = NULL;
+    size_t cfg_len = 0, st_len = 0;
+    assert_int_equal(bs_read_file(REF_DIR "/electra_base/config.json", 1 << 20, &cfg, &cfg_len,
+                                  &err), BS_OK);
+    assert_int_equal(bs_read_file(REF_DIR "/electra_base/model.safetensors", 1 << 24, &st,
+                                  &st_len, &err), BS_OK);
+    char *arch = strstr(cfg, "\"ElectraModel\"");
+    assert_non_null(arch);
+    char json[8192];
+    snprintf(json, sizeof json, "%.*s\"ElectraForPreTraining\"%s", (int)(arch - cfg), cfg,
+             arch + strlen("\"ElectraModel\""));
+    lo.head = BS_HEAD_AUTO;
+    assert_int_equal(bs_model_load_memory(&m, json, strlen(json), st, st_len, &lo, &err),
+                     BS_ERR_INPUT);
+    assert_string_equal(err.msg, "config.json: architecture 'ElectraForPreTraining' has a head "
+                                 "bertscope cannot build yet (the discriminator: one logit per "
+                                 "token, (B, T))");
+    snprintf(json, sizeof json, "%.*s\"ElectraForMultipleChoice\"%s", (int)(arch - cfg), cfg,
+             arch + strlen("\"ElectraModel\""));
+    assert_int_equal(bs_model_load_memory(&m, json, strlen(json), st, st_len, &lo, &err),
+                     BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "cannot build yet (multiple choice, built for BERT alone"));
+    lo.head = BS_HEAD_BASE;
+    assert_int_equal(bs_model_load_memory(&m, json, strlen(json), st, st_len, &lo, &err), BS_OK);
+    assert_string_equal(bs_model_class(m), "ElectraModel");
+    bs_model_free(m);
+    free(cfg);
+    free(st);
+    /* AlbertForPreTraining: its masked-LM half, said; its sop_classifier unused */
+    assert_int_equal(bs_read_file(REF_DIR "/albert_mlm/config.json", 1 << 20, &cfg, &cfg_len,
+                                  &err), BS_OK);
+    assert_int_equal(bs_read_file(REF_DIR "/albert_mlm/model.safetensors", 1 << 24, &st,
+                                  &st_len, &err), BS_OK);
+    arch = strstr(cfg, "\"AlbertForMaskedLM\"");
+    assert_non_null(arch);
+    snprintf(json, sizeof json, "%.*s\"AlbertForPreTraining\"%s", (int)(arch - cfg), cfg,
+             arch + strlen("\"AlbertForMaskedLM\""));
+    lo.head = BS_HEAD_AUTO;
+    assert_int_equal(bs_model_load_memory(&m, json, strlen(json), st, st_len, &lo, &err), BS_OK);
+    assert_string_equal(bs_model_class(m), "AlbertForMaskedLM");
+    assert_int_equal(bs_model_warnings(m)->count, 1);
+    assert_string_equal(bs_model_warnings(m)->items[0],
+                        "architecture AlbertForPreTraining: bertscope builds its masked-LM half "
+                        "(AlbertForMaskedLM); its sentence-order head (sop_classifier.*) is not "
+                        "built, so its weights are unused");
+    bs_model_free(m);
+    free(cfg);
+    free(st);
+    /* ALBERT: its sequence head is BERT's, on its pooler */
+    m = load_case("albert_seq");
+    assert_string_equal(bs_model_class(m), "AlbertForSequenceClassification");
+    assert_int_equal(bs_model_has_pooler(m), 1);
+    bs_model_free(m);
+
+    snprintf(dir, sizeof dir, "%s/distilbert_base", REF_DIR);
+    lo.head = BS_HEAD_NSP;
+    assert_int_equal(bs_model_load(&m, dir, &lo, &err), BS_ERR_INPUT);
+    assert_string_equal(err.msg, "DistilBERT has no next-sentence prediction head");
+    /* without architectures, the head from the tensors by the family's names */
+    lo.head = BS_HEAD_AUTO;
+    snprintf(dir, sizeof dir, "%s/roberta_seq/model.safetensors", REF_DIR);
+    assert_int_equal(bs_model_load(&m, dir, &lo, &err), BS_OK);
+    assert_int_equal(bs_model_head(m), BS_HEAD_SEQ);
+    bs_model_free(m);
+}
+
 static void test_bert_rejects_bad_ids_types_and_mask(void **state)
 {
     (void)state;
@@ -624,6 +835,31 @@ int main(void)
         cmocka_unit_test(test_bert_long_matches_pytorch),
         cmocka_unit_test(test_bert_qa_matches_pytorch),
         cmocka_unit_test(test_bert_nsp_matches_pytorch),
+        cmocka_unit_test(test_bert_mc_matches_pytorch),
+        cmocka_unit_test(test_bert_pretraining_matches_pytorch),
+        cmocka_unit_test(test_bert_distilbert_seq_matches_pytorch),
+        cmocka_unit_test(test_bert_distilbert_tok_matches_pytorch),
+        cmocka_unit_test(test_bert_distilbert_mlm_matches_pytorch),
+        cmocka_unit_test(test_bert_distilbert_qa_matches_pytorch),
+        cmocka_unit_test(test_bert_distilbert_base_matches_pytorch),
+        cmocka_unit_test(test_bert_distilbert_sinus_matches_pytorch),
+        cmocka_unit_test(test_bert_roberta_seq_matches_pytorch),
+        cmocka_unit_test(test_bert_roberta_tok_matches_pytorch),
+        cmocka_unit_test(test_bert_roberta_mlm_matches_pytorch),
+        cmocka_unit_test(test_bert_roberta_qa_matches_pytorch),
+        cmocka_unit_test(test_bert_roberta_base_matches_pytorch),
+        cmocka_unit_test(test_bert_xlmr_seq_matches_pytorch),
+        cmocka_unit_test(test_bert_camembert_mlm_matches_pytorch),
+        cmocka_unit_test(test_bert_electra_seq_matches_pytorch),
+        cmocka_unit_test(test_bert_electra_tok_matches_pytorch),
+        cmocka_unit_test(test_bert_electra_mlm_matches_pytorch),
+        cmocka_unit_test(test_bert_electra_qa_matches_pytorch),
+        cmocka_unit_test(test_bert_electra_base_matches_pytorch),
+        cmocka_unit_test(test_bert_albert_seq_matches_pytorch),
+        cmocka_unit_test(test_bert_albert_tok_matches_pytorch),
+        cmocka_unit_test(test_bert_albert_mlm_matches_pytorch),
+        cmocka_unit_test(test_bert_albert_qa_matches_pytorch),
+        cmocka_unit_test(test_bert_albert_base_matches_pytorch),
         cmocka_unit_test(test_bert_portable_path_matches_pytorch),
         cmocka_unit_test(test_bert_padded_row_matches_its_unpadded_run),
         cmocka_unit_test(test_bert_missing_mask_changes_padded_rows),
@@ -632,6 +868,8 @@ int main(void)
         cmocka_unit_test(test_bert_left_padding_changes_logits),
         cmocka_unit_test(test_bert_rejects_sequence_longer_than_max_position),
         cmocka_unit_test(test_bert_rejects_bad_ids_types_and_mask),
+        cmocka_unit_test(test_bert_roberta_positions_from_padding),
+        cmocka_unit_test(test_bert_family_loading),
         cmocka_unit_test(test_bert_flops_counts_gemms),
         cmocka_unit_test(test_bert_rows_alone_match_the_batch),
         cmocka_unit_test(test_bert_rows_alone_match_the_batch_portable),

@@ -65,11 +65,6 @@ static bs_status load(fixture *f, const char *extra, const bs_load_options *o)
     return bs_model_load_memory(&f->m, f->cfg, strlen(f->cfg), f->file, f->len, o, &f->err);
 }
 
-/* What a BertForPreTraining checkpoint loaded as its MLM half says first. */
-#define PRETRAINING_LINE                                                                     \
-    "architecture BertForPreTraining: bertscope builds its masked-LM half (BertForMaskedLM); " \
-    "its next-sentence head (cls.seq_relationship.*) is not built, so its weights are unused"
-
 /* Hugging Face's unused-weights warning (modeling_utils), its first line word for word:
  * what bertscope must show for a checkpoint at `path` loaded as `cls`, with `list` as
  * Python prints it. */
@@ -177,12 +172,13 @@ static void test_bert_tensor_table_is_hugging_faces(void **state)
         bs_tensor_kind kind;
         bs_dim rows, cols;
     } hf[] = {
-        {"embeddings.word_embeddings", 0, BS_TENSOR_EMBEDDING, BS_DIM_VOCAB, BS_DIM_HIDDEN},
+        /* E: hidden_size in BERT, ELECTRA's embedding_size */
+        {"embeddings.word_embeddings", 0, BS_TENSOR_EMBEDDING, BS_DIM_VOCAB, BS_DIM_EMBEDDING},
         {"embeddings.position_embeddings", 0, BS_TENSOR_EMBEDDING, BS_DIM_POSITIONS,
-         BS_DIM_HIDDEN},
+         BS_DIM_EMBEDDING},
         {"embeddings.token_type_embeddings", 0, BS_TENSOR_EMBEDDING, BS_DIM_TOKEN_TYPES,
-         BS_DIM_HIDDEN},
-        {"embeddings.LayerNorm", 0, BS_TENSOR_LAYERNORM, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
+         BS_DIM_EMBEDDING},
+        {"embeddings.LayerNorm", 0, BS_TENSOR_LAYERNORM, BS_DIM_EMBEDDING, BS_DIM_EMBEDDING},
         {"attention.self.query", 1, BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
         {"attention.self.key", 1, BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
         {"attention.self.value", 1, BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
@@ -294,7 +290,11 @@ static void test_load_mlm_stored_decoder_and_bias_spellings(void **state)
     assert_int_equal(bs_model_warnings(f->m)->count, 0);
 }
 
-static void test_load_pretraining_extras_reported_unused(void **state)
+/* BertForPreTraining loads as itself: the pooler, cls.predictions (decoder tied) and
+ * cls.seq_relationship, every tensor used; from architectures or from the tensors (both
+ * heads' present). Loaded as one of its halves, the other half's weights are unused, in
+ * modeling_utils's words (as `BertForMaskedLM.from_pretrained("bert-base-uncased")`). */
+static void test_load_pretraining_as_itself_or_a_half(void **state)
 {
     fixture *f = *state;
     st_bert_opts o = st_bert_defaults();
@@ -304,20 +304,27 @@ static void test_load_pretraining_extras_reported_unused(void **state)
     o.gamma_beta = 1;
     add_bert(f, o);
     assert_int_equal(load(f, "\"architectures\": [\"BertForPreTraining\"]", NULL), BS_OK);
-    assert_int_equal(bs_model_head(f->m), BS_HEAD_MLM);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_PRETRAINING);
     assert_true(bs_model_has_pooler(f->m));
-    const bs_warnings *w = bs_model_warnings(f->m);
-    assert_int_equal(w->count, 2);
-    /* Loaded as its MLM half, and said so: */
-    assert_string_equal(w->items[0], PRETRAINING_LINE);
-    /* modeling_utils's wording, as `BertForMaskedLM.from_pretrained("bert-base-uncased")`. */
-    assert_unused_warning(w->items[1], "(memory)", "BertForMaskedLM",
-                          "['cls.seq_relationship.bias', 'cls.seq_relationship.weight']");
-    /* Asked for by --head mlm: no architecture to explain. */
+    assert_ptr_equal(f->m->mlm_decoder, f->m->word_emb);
+    assert_int_equal(f->m->classifier.out, 2);
+    assert_false(bs_model_random_head(f->m));
+    assert_int_equal(bs_model_warnings(f->m)->count, 0);
+    assert_int_equal(load(f, NULL, NULL), BS_OK); /* no architectures: both heads' tensors */
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_PRETRAINING);
     bs_load_options lo = bs_load_defaults();
     lo.head = BS_HEAD_MLM;
     assert_int_equal(load(f, "\"architectures\": [\"BertForPreTraining\"]", &lo), BS_OK);
-    assert_int_equal(bs_model_warnings(f->m)->count, 1);
+    const bs_warnings *w = bs_model_warnings(f->m);
+    assert_int_equal(w->count, 1);
+    assert_unused_warning(w->items[0], "(memory)", "BertForMaskedLM",
+                          "['cls.seq_relationship.bias', 'cls.seq_relationship.weight']");
+    lo.head = BS_HEAD_NSP;
+    assert_int_equal(load(f, "\"architectures\": [\"BertForPreTraining\"]", &lo), BS_OK);
+    w = bs_model_warnings(f->m);
+    assert_int_equal(w->count, 1);
+    assert_non_null(strstr(w->items[0], "initializing BertForNextSentencePrediction: "
+                                        "['cls.predictions.bias', "));
 }
 
 static void test_load_unused_gamma_beta_named_as_hf(void **state)
@@ -675,6 +682,42 @@ static void test_load_next_sentence_head(void **state)
     assert_int_equal(bs_model_warnings(f->m)->count, 0);
 }
 
+/* BertForMultipleChoice: the pooler and classifier Linear(H, 1), whatever num_labels
+ * says; softmax over each example's choices. A classifier of another size is another
+ * head's, and labels asked for do not apply. */
+static void test_load_multiple_choice_head(void **state)
+{
+    fixture *f = *state;
+    add_bert(f, st_bert_defaults());
+    st_add_f32(&f->b, "classifier.weight", 1, H, NULL);
+    st_add_f32(&f->b, "classifier.bias", 1, 0, NULL);
+    assert_int_equal(load(f, "\"architectures\": [\"BertForMultipleChoice\"]", NULL), BS_OK);
+    assert_int_equal(bs_model_head(f->m), BS_HEAD_MC);
+    assert_true(bs_model_has_pooler(f->m));
+    assert_false(bs_model_random_head(f->m));
+    assert_int_equal(f->m->classifier.out, 1);
+    assert_int_equal(bs_model_warnings(f->m)->count, 0);
+    assert_int_equal(bs_head_score_fn(bs_model_config(f->m), BS_HEAD_MC), BS_SCORE_SOFTMAX);
+    /* config.json's two default labels do not size it */
+    assert_int_equal(bs_model_config(f->m)->num_labels, 2);
+
+    bs_load_options lo = bs_load_defaults();
+    lo.num_labels = 4;
+    lo.head = BS_HEAD_MC;
+    assert_int_equal(load(f, NULL, &lo), BS_ERR_INPUT);
+    assert_non_null(strstr(f->err.msg, "num_labels does not apply"));
+
+    /* a sequence classifier's (2, H) read as multiple choice */
+    st_remove(&f->b, "classifier.weight");
+    st_remove(&f->b, "classifier.bias");
+    st_add_f32(&f->b, "classifier.weight", 2, H, NULL);
+    st_add_f32(&f->b, "classifier.bias", 2, 0, NULL);
+    lo.num_labels = 0;
+    assert_int_equal(load(f, NULL, &lo), BS_ERR_INPUT);
+    assert_non_null(strstr(f->err.msg, "'classifier.weight': expected shape [1, 8]"));
+    assert_non_null(strstr(f->err.hint, "Linear(hidden_size, 1)"));
+}
+
 /* Hugging Face's Auto classes: model_type picks the family, architectures the head. A
  * head bertscope cannot build is an error naming the --head that works, not a quiet
  * BertModel with predictions null. */
@@ -684,7 +727,7 @@ static void test_load_unbuildable_head_is_an_error_naming_the_head(void **state)
     add_bert(f, st_bert_defaults());
     st_add_f32(&f->b, "qa_outputs.weight", 2, H, NULL);
     st_add_f32(&f->b, "qa_outputs.bias", 2, 0, NULL);
-    static const char *const heads[] = {"BertForMultipleChoice"};
+    static const char *const heads[] = {"BertForCausalLM"};
     for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
         char extra[128], want[256];
         snprintf(extra, sizeof extra, "\"architectures\": [\"%s\"]", heads[i]);
@@ -698,7 +741,7 @@ static void test_load_unbuildable_head_is_an_error_naming_the_head(void **state)
     /* With the head asked for, the encoder loads and the head's weights are listed. */
     bs_load_options lo = bs_load_defaults();
     lo.head = BS_HEAD_BASE;
-    assert_int_equal(load(f, "\"architectures\": [\"BertForMultipleChoice\"]", &lo), BS_OK);
+    assert_int_equal(load(f, "\"architectures\": [\"BertForCausalLM\"]", &lo), BS_OK);
     assert_int_equal(bs_model_head(f->m), BS_HEAD_BASE);
     const bs_warnings *w = bs_model_warnings(f->m);
     assert_int_equal(w->count, 1);
@@ -877,7 +920,7 @@ static void test_load_error_not_bert(void **state)
     assert_string_equal(f->err.msg, "missing tensor 'bert.embeddings.word_embeddings.weight'");
     assert_string_equal(f->err.hint, "found no BERT embeddings among its 1 tensors (the first is "
                                      "'roberta.embeddings.word_embeddings.weight'); is this a BERT "
-                                     "checkpoint?");
+                                     "checkpoint (config.json's model_type is \"bert\")?");
 }
 
 static void test_load_error_bad_config_and_file(void **state)
@@ -1307,6 +1350,8 @@ static const float *model_tensor(const bs_model *m, const char *name)
         {"cls.predictions.transform.LayerNorm.bias", offsetof(bs_model, mlm_ln.b)},
         {"cls.predictions.transform.LayerNorm.beta", offsetof(bs_model, mlm_ln.b)},
         {"cls.predictions.bias", offsetof(bs_model, mlm_bias)},
+        {"cls.seq_relationship.weight", offsetof(bs_model, classifier.w)},
+        {"cls.seq_relationship.bias", offsetof(bs_model, classifier.b)},
     };
     for (size_t i = 0; i < sizeof top / sizeof top[0]; i++)
         if (!strcmp(name, top[i].name))
@@ -1349,17 +1394,13 @@ static void test_fixture_pytorch_pretraining_f16(void **state)
     const char *dir = "tests/fixtures/checkpoint/pretraining-f16";
     assert_int_equal(load_path(f, "%s", dir), BS_OK);
     bs_model *m = f->m;
-    assert_int_equal(bs_model_head(m), BS_HEAD_MLM);
+    assert_int_equal(bs_model_head(m), BS_HEAD_PRETRAINING);
     assert_int_equal(bs_model_dtype(m), BS_DTYPE_F16);
     assert_true(bs_model_has_pooler(m));
     assert_ptr_equal(m->mlm_decoder, m->word_emb);
-    const bs_warnings *w = bs_model_warnings(m);
-    assert_int_equal(w->count, 2);
-    assert_string_equal(w->items[0], PRETRAINING_LINE);
-    assert_unused_warning(w->items[1], dir, "BertForMaskedLM",
-                          "['cls.seq_relationship.bias', 'cls.seq_relationship.weight']");
-    /* 182 lines, 6 of them for the NSP head (4 weight, 2 bias values). */
-    assert_int_equal(compare_with_pytorch(m, dir, "cls.seq_relationship."), 182 - 6);
+    assert_int_equal(bs_model_warnings(m)->count, 0); /* every tensor used */
+    /* 182 lines, the NSP head's 6 (4 weight, 2 bias values) included */
+    assert_int_equal(compare_with_pytorch(m, dir, NULL), 182);
 }
 
 static void test_fixture_pytorch_base_bf16(void **state)
@@ -1386,7 +1427,7 @@ int main(void)
         T(test_load_gamma_beta_and_position_ids),
         T(test_load_mlm_tied_decoder),
         T(test_load_mlm_stored_decoder_and_bias_spellings),
-        T(test_load_pretraining_extras_reported_unused),
+        T(test_load_pretraining_as_itself_or_a_half),
         T(test_load_unused_gamma_beta_named_as_hf),
         T(test_load_unknown_extras_listed_with_count),
         T(test_load_f16_widening_exact),
@@ -1402,6 +1443,7 @@ int main(void)
         T(test_load_unbuildable_head_is_an_error_naming_the_head),
         T(test_load_question_answering_head),
         T(test_load_next_sentence_head),
+        T(test_load_multiple_choice_head),
         T(test_load_num_labels_resizes_classifier),
         T(test_load_num_labels_override_matches),
         T(test_load_error_wrong_shape),

@@ -270,12 +270,156 @@ static void test_config_problem_type(void **state)
 static void test_config_refuses_other_models(void **state)
 {
     (void)state;
-    expect_error("{\"model_type\": \"roberta\"}", BS_ERR_INPUT,
-                 "config.json: model_type 'roberta' is not supported");
+    bs_config c;
+    bs_error err;
+    expect_error("{\"model_type\": \"deberta-v2\"}", BS_ERR_INPUT,
+                 "config.json: model_type 'deberta-v2' is not supported");
+    assert_int_equal(parse(&c, "{\"model_type\": \"deberta\"}", &err), BS_ERR_INPUT);
+    assert_string_equal(err.hint, "bertscope runs these model types: bert, distilbert, "
+                                  "roberta, xlm-roberta, camembert, electra, albert");
     expect_error("{\"is_decoder\": true}", BS_ERR_INPUT,
                  "config.json: 'is_decoder' is true; only encoder BERT is supported");
     expect_error("{\"add_cross_attention\": true}", BS_ERR_INPUT,
                  "config.json: 'add_cross_attention' is true; only encoder BERT is supported");
+}
+
+/* The Hub's default sentiment model, distilbert-base-uncased-finetuned-sst-2-english:
+ * its config.json as transformers writes it loads with DistilBertConfig's keys. */
+static void test_config_distilbert_keys(void **state)
+{
+    (void)state;
+    static const char sst2[] =
+        "{\"activation\": \"gelu\", \"architectures\": "
+        "[\"DistilBertForSequenceClassification\"], \"attention_dropout\": 0.1, \"dim\": 768, "
+        "\"dropout\": 0.1, \"finetuning_task\": \"sst-2\", \"hidden_dim\": 3072, "
+        "\"id2label\": {\"0\": \"NEGATIVE\", \"1\": \"POSITIVE\"}, \"initializer_range\": 0.02, "
+        "\"label2id\": {\"NEGATIVE\": 0, \"POSITIVE\": 1}, \"max_position_embeddings\": 512, "
+        "\"model_type\": \"distilbert\", \"n_heads\": 12, \"n_layers\": 6, "
+        "\"output_past\": true, \"pad_token_id\": 0, \"qa_dropout\": 0.1, "
+        "\"seq_classif_dropout\": 0.2, \"sinusoidal_pos_embds\": false, \"tie_weights_\": true, "
+        "\"transformers_version\": \"4.53.3\", \"vocab_size\": 30522}";
+    bs_config c;
+    bs_error err;
+    assert_int_equal(parse(&c, sst2, &err), BS_OK);
+    assert_string_equal(c.family->model_type, "distilbert");
+    assert_int_equal(c.family->token_type_ids, 0);
+    assert_int_equal(c.hidden_size, 768);
+    assert_int_equal(c.num_layers, 6);
+    assert_int_equal(c.num_heads, 12);
+    assert_int_equal(c.intermediate_size, 3072);
+    assert_int_equal(c.type_vocab_size, 0);
+    assert_int_equal(c.sinusoidal, 0);
+    assert_true(c.layer_norm_eps == 1e-12f);
+    assert_string_equal(c.id2label[1], "POSITIVE");
+    bs_config_free(&c);
+    /* DistilBertConfig's defaults: 6 layers; its own key names in messages; eps fixed */
+    assert_int_equal(parse(&c, "{\"model_type\": \"distilbert\", \"dim\": 64, \"n_heads\": 4, "
+                               "\"activation\": \"relu\", \"sinusoidal_pos_embds\": true, "
+                               "\"layer_norm_eps\": 0.5, \"hidden_size\": 99}", &err), BS_OK);
+    assert_int_equal(c.num_layers, 6);
+    assert_int_equal(c.hidden_size, 64);
+    assert_int_equal(c.act, BS_ACT_RELU);
+    assert_int_equal(c.sinusoidal, 1);
+    assert_true(c.layer_norm_eps == 1e-12f);
+    bs_config_free(&c);
+    expect_error("{\"model_type\": \"distilbert\", \"dim\": 30, \"n_heads\": 4}",
+                 BS_ERR_INPUT, "config.json: dim 30 is not a multiple of n_heads 4");
+    expect_error("{\"model_type\": \"distilbert\", \"activation\": \"tanh\"}", BS_ERR_INPUT,
+                 "config.json: activation 'tanh' is not supported");
+}
+
+/* RobertaConfig (XLM-R's, CamemBERT's): BertConfig's keys, pad_token_id 1, which the
+ * position ids count from, so it may not be null. */
+static void test_config_roberta_family(void **state)
+{
+    (void)state;
+    static const char *const types[] = {"roberta", "xlm-roberta", "camembert"};
+    for (int i = 0; i < 3; i++) {
+        char json[160];
+        snprintf(json, sizeof json, "{\"model_type\": \"%s\", \"max_position_embeddings\": "
+                 "514, \"type_vocab_size\": 1, \"layer_norm_eps\": 1e-05}", types[i]);
+        bs_config c;
+        bs_error err;
+        assert_int_equal(parse(&c, json, &err), BS_OK);
+        assert_string_equal(c.family->model_type, types[i]);
+        assert_int_equal(c.family->positions, BS_POS_FROM_PADDING);
+        assert_int_equal(c.pad_token_id, 1);
+        assert_int_equal(c.max_position, 514);
+        assert_int_equal(c.type_vocab_size, 1);
+        assert_true(c.layer_norm_eps == 1e-5f);
+        bs_config_free(&c);
+    }
+    expect_error("{\"model_type\": \"roberta\", \"pad_token_id\": null}", BS_ERR_INPUT,
+                 "config.json: 'pad_token_id' is null, but RoBERTa counts its position ids "
+                 "from it (padding_idx)");
+    char cls[96];
+    assert_string_equal(bs_family_class(bs_family_find("xlm-roberta"), "ForMaskedLM", cls,
+                                        sizeof cls), "XLMRobertaForMaskedLM");
+    assert_null(bs_family_find("deberta"));
+}
+
+/* ElectraConfig: BertConfig's keys, embedding_size (default 128) and its own defaults. */
+static void test_config_electra(void **state)
+{
+    (void)state;
+    bs_config c;
+    bs_error err;
+    assert_int_equal(parse(&c, "{\"model_type\": \"electra\"}", &err), BS_OK);
+    assert_int_equal(c.embedding_size, 128);
+    assert_int_equal(bs_config_dim(&c, BS_DIM_EMBEDDING), 128);
+    assert_int_equal(c.hidden_size, 256);
+    assert_int_equal(c.num_heads, 4);
+    assert_int_equal(c.intermediate_size, 1024);
+    assert_int_equal(c.num_layers, 12);
+    assert_int_equal(c.family->token_type_ids, 1);
+    bs_config_free(&c);
+    assert_int_equal(parse(&c, "{\"model_type\": \"electra\", \"embedding_size\": 768, "
+                               "\"hidden_size\": 768}", &err), BS_OK);
+    assert_int_equal(bs_config_dim(&c, BS_DIM_EMBEDDING), 768);
+    bs_config_free(&c);
+    /* elsewhere the embeddings are H wide, whatever the key says */
+    assert_int_equal(parse(&c, "{\"model_type\": \"bert\", \"embedding_size\": 7}", &err),
+                     BS_OK);
+    assert_int_equal(bs_config_dim(&c, BS_DIM_EMBEDDING), 768);
+    bs_config_free(&c);
+}
+
+/* AlbertConfig: embedding_size, num_hidden_groups (layers sharing weights), its defaults;
+ * inner_group_num other than 1 is refused. */
+static void test_config_albert(void **state)
+{
+    (void)state;
+    bs_config c;
+    bs_error err;
+    assert_int_equal(parse(&c, "{\"model_type\": \"albert\"}", &err), BS_OK);
+    assert_int_equal(bs_config_dim(&c, BS_DIM_EMBEDDING), 128);
+    assert_int_equal(c.hidden_size, 4096);
+    assert_int_equal(c.num_heads, 64);
+    assert_int_equal(c.intermediate_size, 16384);
+    assert_int_equal(c.num_layers, 12);
+    assert_int_equal(c.num_groups, 1);
+    assert_int_equal(c.act, BS_ACT_GELU_TANH);
+    bs_config_free(&c);
+    /* albert-base-v2's config.json */
+    assert_int_equal(parse(&c, "{\"model_type\": \"albert\", \"embedding_size\": 128, "
+                               "\"hidden_size\": 768, \"num_attention_heads\": 12, "
+                               "\"intermediate_size\": 3072, \"num_hidden_layers\": 12, "
+                               "\"num_hidden_groups\": 1, \"inner_group_num\": 1, "
+                               "\"hidden_act\": \"gelu_new\", \"vocab_size\": 30000}", &err),
+                     BS_OK);
+    assert_int_equal(c.num_groups, 1);
+    assert_int_equal(c.hidden_size, 768);
+    bs_config_free(&c);
+    expect_error("{\"model_type\": \"albert\", \"inner_group_num\": 2}", BS_ERR_INPUT,
+                 "config.json: inner_group_num 2 is not supported (every released ALBERT has "
+                 "1: one layer per group)");
+    expect_error("{\"model_type\": \"albert\", \"num_hidden_layers\": 2, "
+                 "\"num_hidden_groups\": 3}", BS_ERR_LIMIT,
+                 "config.json: 'num_hidden_groups' is 3, outside [1, 2]");
+    /* BERT: a set of weights per layer */
+    assert_int_equal(parse(&c, "{\"num_hidden_layers\": 3}", &err), BS_OK);
+    assert_int_equal(c.num_groups, 3);
+    bs_config_free(&c);
 }
 
 static void test_config_invalid_json(void **state)
@@ -367,6 +511,8 @@ static void test_config_names(void **state)
     assert_string_equal(bs_head_name(BS_HEAD_MLM), "mlm");
     assert_string_equal(bs_head_name(BS_HEAD_QA), "qa");
     assert_string_equal(bs_head_name(BS_HEAD_NSP), "nsp");
+    assert_string_equal(bs_head_name(BS_HEAD_MC), "mc");
+    assert_string_equal(bs_head_name(BS_HEAD_PRETRAINING), "pretraining");
     assert_string_equal(bs_nsp_label(0), "isNext");
     assert_string_equal(bs_nsp_label(1), "notNext");
     assert_null(bs_nsp_label(2));
@@ -377,6 +523,8 @@ static void test_config_names(void **state)
     assert_string_equal(bs_head_class(BS_HEAD_MLM), "BertForMaskedLM");
     assert_string_equal(bs_head_class(BS_HEAD_QA), "BertForQuestionAnswering");
     assert_string_equal(bs_head_class(BS_HEAD_NSP), "BertForNextSentencePrediction");
+    assert_string_equal(bs_head_class(BS_HEAD_MC), "BertForMultipleChoice");
+    assert_string_equal(bs_head_class(BS_HEAD_PRETRAINING), "BertForPreTraining");
     assert_string_equal(bs_head_class(BS_HEAD_BASE), "BertModel");
     assert_string_equal(bs_dtype_name(BS_DTYPE_BF16), "BF16");
     assert_string_equal(bs_dtype_name(BS_DTYPE_F16), "F16");
@@ -483,7 +631,7 @@ static void test_option_parsers(void **state)
         "max_length '3x' is not a number from 0 to 65536",
         "max_length '' is not a number from 0 to 65536",
         "max_length '99999999999999999999999' is not a number from 0 to 65536",
-        "unknown head 'xyz' (expected auto, base, seq, tok, mlm, qa or nsp)",
+        "unknown head 'xyz' (expected auto, base, seq, tok, mlm, qa, nsp, mc or pretraining)",
         "seed '18446744073709551616' is not a number from 0 to 18446744073709551615",
         "seed '-1' is not a number from 0 to 18446744073709551615",
         "num_labels '0' is not a number from 1 to 100000",
@@ -539,6 +687,10 @@ int main(void)
         cmocka_unit_test(test_config_num_labels),
         cmocka_unit_test(test_config_problem_type),
         cmocka_unit_test(test_config_refuses_other_models),
+        cmocka_unit_test(test_config_distilbert_keys),
+        cmocka_unit_test(test_config_roberta_family),
+        cmocka_unit_test(test_config_electra),
+        cmocka_unit_test(test_config_albert),
         cmocka_unit_test(test_config_invalid_json),
         cmocka_unit_test(test_config_many_keys_and_values),
         cmocka_unit_test(test_config_architectures),

@@ -15,10 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "app/breakit.h"
+#include "engine/fileio.h"
 #include "lib/golden.h"
 #include "lib/ref_models.h"
 
@@ -94,6 +96,65 @@ static void test_breakit_types_zero_changes_only_pairs(void **state)
     assert_false(r.sw[BRK_TYPES_ZERO].changes_input);
     assert_true(r.sw[BRK_TYPES_ZERO].dmax == 0.0f);
     brk_report_free(&r);
+}
+
+/* The families' own truths: DistilBERT has no token_type_ids to zero; RoBERTa's
+ * positions count from its padding_idx, so left pads of another id still move them. */
+static void test_breakit_families(void **state)
+{
+    bs_load_options lo = bs_load_defaults();
+    bs_model *m = NULL;
+    bs_error err = {0};
+    assert_int_equal(bs_model_load(&m, "tests/fixtures/ref/infer_distilbert", &lo, &err), BS_OK);
+    brk_report r;
+    compute(&r, m, lines, 3, 0);
+    assert_false(r.sw[BRK_TYPES_ZERO].changes_input);
+    assert_true(r.sw[BRK_TYPES_ZERO].dmax == 0.0f);
+    assert_string_equal(r.sw[BRK_TYPES_ZERO].why, "DistilBERT takes no token_type_ids (its "
+                                                  "tokenizer returns none): nothing to zero");
+    brk_report_free(&r);
+    bs_model_free(m);
+    /* RoBERTa with the fixtures' WordPiece ids: pad id 0, padding_idx 1 */
+    assert_int_equal(bs_model_load(&m, "tests/fixtures/ref/roberta_seq", &lo, &err), BS_OK);
+    const char *const short_lines[] = {"the cat sat on the mat", "a dog"};
+    compute(&r, m, short_lines, 2, 0);
+    const brk_outcome *oc = &r.sw[BRK_LEFT_PAD];
+    assert_true(oc->drow[1] > 1e-4f);
+    assert_non_null(strstr(oc->why, "the pad id 0 is not RoBERTa's padding_idx 1"));
+    brk_report_free(&r);
+    /* the same vocabulary with [PAD] at id 1 (RoBERTa's <pad>): left pads take padding_idx
+     * and every real token keeps its position; the sequence head still changes, as it
+     * reads position 0 */
+    char dir[] = "/tmp/bertscope-breakit-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    char *vocab = NULL;
+    size_t len = 0;
+    assert_int_equal(bs_read_file("tests/fixtures/ref/infer_distilbert/vocab.txt", 1 << 20,
+                                  &vocab, &len, &err), BS_OK);
+    assert_true(!strncmp(vocab, "[PAD]\n[UNK]\n", 12));
+    snprintf(path, sizeof path, "%s/vocab.txt", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "[UNK]\n[PAD]\n%s", vocab + 12);
+    fclose(f);
+    free(vocab);
+    bs_tokenizer *tok1 = NULL;
+    assert_int_equal(bs_tokenizer_load(&tok1, dir, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_pad_id(tok1), 1);
+    texts(short_lines, 2);
+    bs_encode_options o = bs_encode_defaults(tok1);
+    assert_int_equal(brk_compute(&r, m, NULL, tok1, tx, 2, &o, 0), 0);
+    oc = &r.sw[BRK_LEFT_PAD];
+    assert_true(oc->changes_input);
+    assert_true(oc->drow[0] < 1e-6f && oc->drow[1] > 1e-4f);
+    assert_non_null(strstr(oc->why, "RoBERTa numbers positions from the ids: its pads take "
+                                    "padding_idx, so left padding moves no token's position; "
+                                    "but the sequence head reads position 0"));
+    brk_report_free(&r);
+    bs_tokenizer_free(tok1);
+    remove(path);
+    rmdir(dir);
+    bs_model_free(m);
 }
 
 static void test_breakit_lowercase_off_only_for_capitals(void **state)
@@ -292,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_breakit_no_mask_changes_only_padded_rows),
         cmocka_unit_test(test_breakit_left_padding_moves_positions),
         cmocka_unit_test(test_breakit_types_zero_changes_only_pairs),
+        cmocka_unit_test(test_breakit_families),
         cmocka_unit_test(test_breakit_lowercase_off_only_for_capitals),
         cmocka_unit_test(test_breakit_short_max_length_compares_kept_tokens),
         cmocka_unit_test(test_breakit_flips_are_argmax_changes),

@@ -71,6 +71,7 @@ static void test_py_seq_padding_true_and_filter_contrast(void **state)
 {
     gen g = make(seq, seed3, 3, BS_PAD_LONGEST, BS_SIDE_RIGHT, BS_TRUNC_NONE, 0);
     expect(g.text, "from transformers import AutoTokenizer, BertForSequenceClassification\n");
+    assert_null(strstr(g.text, "batch.keys()")); /* BERT's tokenizer gives token_type_ids */
     expect(g.text, "model = BertForSequenceClassification.from_pretrained(\"tests/fixtures/ref/infer_seq\")\n");
     expect(g.text, "batch = tokenizer(texts, padding=True, return_tensors=\"pt\")\n");
     char want[128];
@@ -95,6 +96,36 @@ static void test_py_seq_padding_true_and_filter_contrast(void **state)
     assert_true(right < strstr(g.text, "wrong = "));
     expect(g.text, "print([model.config.id2label[i] for i in pred.tolist()])\n");
     drop(&g);
+}
+
+/* The family's own class (architectures), as AutoModelFor... would build it. */
+static void test_py_family_classes(void **state)
+{
+    static const struct {
+        const char *dir, *cls;
+    } cases[] = {
+        {"tests/fixtures/ref/infer_distilbert", "DistilBertForSequenceClassification"},
+        {"tests/fixtures/ref/xlmr_seq", "XLMRobertaForSequenceClassification"},
+        {"tests/fixtures/ref/camembert_mlm", "CamembertForMaskedLM"},
+        {"tests/fixtures/ref/roberta_tok", "RobertaForTokenClassification"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bs_load_options lo = bs_load_defaults();
+        bs_model *m = NULL;
+        bs_error err = {0};
+        assert_int_equal(bs_model_load(&m, cases[i].dir, &lo, &err), BS_OK);
+        gen g = make(m, seed3, 2, BS_PAD_LONGEST, BS_SIDE_RIGHT, BS_TRUNC_NONE, 0);
+        char want[160];
+        snprintf(want, sizeof want, "from transformers import AutoTokenizer, %s\n", cases[i].cls);
+        expect(g.text, want);
+        snprintf(want, sizeof want, "model = %s.from_pretrained(\"%s\")\n", cases[i].cls,
+                 cases[i].dir);
+        expect(g.text, want);
+        /* their tokenizers return input_ids and attention_mask only */
+        expect(g.text, "print(list(batch.keys()))  # ['input_ids', 'attention_mask']: ");
+        drop(&g);
+        bs_model_free(m);
+    }
 }
 
 static void test_py_tok_word_ids_per_sentence(void **state)
@@ -351,6 +382,7 @@ static void test_py_draw_any_size(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_py_family_classes),
         cmocka_unit_test(test_py_seq_padding_true_and_filter_contrast),
         cmocka_unit_test(test_py_tok_word_ids_per_sentence),
         cmocka_unit_test(test_py_no_contrast_without_padding),

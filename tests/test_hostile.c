@@ -254,7 +254,7 @@ static void c_config_positions_mismatch(const char *d) { config_with(d, V, H, L,
 static void c_config_layers_mismatch(const char *d) { config_with(d, V, H, 2, A, I, P, NULL); }
 static void c_config_model_type(const char *d)
 {
-    put_text(d, "config.json", "{\"model_type\": \"roberta\", \"vocab_size\": 40}");
+    put_text(d, "config.json", "{\"model_type\": \"deberta\", \"vocab_size\": 40}");
 }
 static void c_config_act(const char *d) { config_with(d, V, H, L, A, I, P, "\"hidden_act\": \"quick_gelu\""); }
 static void c_config_position_type(const char *d)
@@ -708,7 +708,7 @@ static const hostile_case cases[] = {
     CASE(config_vocab_mismatch, "word_embeddings.weight': expected shape [50, 8], got [40, 8]"),
     CASE(config_positions_mismatch, "position_embeddings.weight': expected shape [32, 8]"),
     CASE(config_layers_mismatch, "missing tensor 'bert.encoder.layer.1."),
-    CASE(config_model_type, "model_type 'roberta' is not supported"),
+    CASE(config_model_type, "model_type 'deberta' is not supported"),
     CASE(config_act, "hidden_act 'quick_gelu' is not supported"),
     CASE(config_position_type, "position_embedding_type 'relative_key'"),
     CASE(config_decoder, "'is_decoder' is true"),

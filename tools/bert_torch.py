@@ -17,10 +17,15 @@ API (all plain functions and nn.Modules; /usr/bin/python3 has torch 1.13 + numpy
     model = BertForSequenceClassification(cfg)   # or BertModel, BertForTokenClassification,
                                                  #    BertForMaskedLM (decoder tied to E),
                                                  #    BertForQuestionAnswering,
-                                                 #    BertForNextSentencePrediction
+                                                 #    BertForNextSentencePrediction,
+                                                 #    BertForMultipleChoice,
+                                                 #    BertForPreTraining
     out = model(input_ids, attention_mask=None, token_type_ids=None)
+                           # BertForMultipleChoice: each of them (B, K, T), logits (B, K)
     out.logits             # (B, C) / (B, T, C) / (B, T, V) / QA (B, T, 2); absent for BertModel
     out.start_logits, out.end_logits   # BertForQuestionAnswering: (B, T) each
+    out.prediction_logits, out.seq_relationship_logits  # BertForPreTraining: (B, T, V),
+                                                        # (B, 2); no logits
     out.last_hidden_state  # (B, T, H)
     out.pooler_output      # (B, H) or None
     out.hidden_states      # tuple of L+1 tensors (B, T, H): embeddings, then each layer
@@ -425,6 +430,29 @@ class BertForNextSentencePrediction(BertPreTrainedModel):
         return out
 
 
+class BertForMultipleChoice(BertPreTrainedModel):
+    """classifier = Linear(H, 1) on the pooled output, as modeling_bert.py: the inputs
+    (B, K, T) are flattened to (B*K, T) with view(-1, T), BertModel runs on those rows
+    (so hidden_states and pooler_output are (B*K, ...)), and the (B*K, 1) logits are
+    viewed back as (B, K), one score per choice. num_labels plays no part."""
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.bert = BertModel(config)
+        drop = getattr(config, "classifier_dropout", None)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob if drop is None else drop)
+        self.classifier = nn.Linear(config.hidden_size, 1)
+        self.post_init()
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        num_choices = input_ids.shape[1]
+        flat = lambda t: t.view(-1, t.size(-1)) if t is not None else None  # noqa: E731
+        out = self.bert(flat(input_ids), flat(attention_mask), flat(token_type_ids))
+        logits = self.classifier(self.dropout(out.pooler_output))
+        out.logits = logits.view(-1, num_choices)
+        return out
+
+
 class BertPredictionHeadTransform(nn.Module):
     def __init__(self, config):
         super().__init__()
@@ -457,6 +485,12 @@ class BertOnlyMLMHead(nn.Module):
         return self.predictions(h)
 
 
+def tie_decoder(model):
+    """The MLM decoder shares the word embeddings, and its bias cls.predictions.bias."""
+    model.cls.predictions.decoder.weight = model.bert.embeddings.word_embeddings.weight
+    model.cls.predictions.decoder.bias = model.cls.predictions.bias
+
+
 class BertForMaskedLM(BertPreTrainedModel):
     # save_pretrained drops these: they are the same storage as the word embeddings / bias.
     _tied_weights_keys = ["cls.predictions.decoder.weight", "cls.predictions.decoder.bias"]
@@ -468,12 +502,44 @@ class BertForMaskedLM(BertPreTrainedModel):
         self.post_init()
 
     def tie_weights(self):
-        self.cls.predictions.decoder.weight = self.bert.embeddings.word_embeddings.weight
-        self.cls.predictions.decoder.bias = self.cls.predictions.bias
+        tie_decoder(self)
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None):
         out = self.bert(input_ids, attention_mask, token_type_ids)
         out.logits = self.cls(out.last_hidden_state)
+        return out
+
+
+class BertPreTrainingHeads(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.predictions = BertLMPredictionHead(config)
+        self.seq_relationship = nn.Linear(config.hidden_size, 2)
+
+    def forward(self, sequence_output, pooled_output):
+        return self.predictions(sequence_output), self.seq_relationship(pooled_output)
+
+
+class BertForPreTraining(BertPreTrainedModel):
+    """BertModel with its pooler, cls.predictions (the masked-LM head, decoder tied to
+    the word embeddings) on every position and cls.seq_relationship = Linear(H, 2) on the
+    pooled output, as modeling_bert.py: prediction_logits (B, T, V) and
+    seq_relationship_logits (B, 2) (index 0 isNext); its output has no `logits`."""
+    _tied_weights_keys = ["cls.predictions.decoder.weight", "cls.predictions.decoder.bias"]
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.bert = BertModel(config)
+        self.cls = BertPreTrainingHeads(config)
+        self.post_init()
+
+    def tie_weights(self):
+        tie_decoder(self)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.bert(input_ids, attention_mask, token_type_ids)
+        out.prediction_logits, out.seq_relationship_logits = self.cls(out.last_hidden_state,
+                                                                      out.pooler_output)
         return out
 
 
@@ -484,6 +550,8 @@ ARCHITECTURES = {
     "BertForMaskedLM": BertForMaskedLM,
     "BertForQuestionAnswering": BertForQuestionAnswering,
     "BertForNextSentencePrediction": BertForNextSentencePrediction,
+    "BertForMultipleChoice": BertForMultipleChoice,
+    "BertForPreTraining": BertForPreTraining,
 }
 
 # ------------------------------------------------------------------------ safetensors

@@ -9,8 +9,14 @@ For each case, tests/fixtures/ref/<case>/ gets:
   pooled.bin                       float32 (B, H) when the model has a pooler
   logits.bin                       float32 head output when there is a head
   start_logits.bin, end_logits.bin float32 (B, T) each, question answering
+  seq_relationship_logits.bin      float32 (B, 2), BertForPreTraining (whose
+                                   prediction_logits are logits.bin)
   manifest.json                    {"B", "T", "L", "H", "A", "head", "dtype", "files":
                                     {name: shape}} so the C test needs no numpy format
+
+A multiple-choice case (CHOICES) runs the model on (B, K, T) inputs: its B is the B*K
+flattened rows (the ids and every activation are of those rows), its manifest says
+"choices": K and its logits.bin is BertForMultipleChoice's (B, K).
 
 The weights are re-drawn with larger scales than HF's initializer (std 0.02 would make
 every attention row nearly uniform and every layer nearly the identity, which a wrong
@@ -21,9 +27,13 @@ infer_seq/ and infer_mlm/ add vocab.txt, tokenizer_config.json, input.txt (the s
 tests/e2e/infer.sh) and the ids, mask and logits PyTorch gives for it; infer_qa/ the same
 for question<TAB>context lines (tests/e2e/infer_qa.sh), with start_logits.bin,
 end_logits.bin and expected.json, the answers tools/qa_pipeline.py picks; infer_nsp/ for
-A<TAB>B lines and next-sentence logits (tests/e2e/infer_nsp.sh).
+A<TAB>B lines and next-sentence logits (tests/e2e/infer_nsp.sh); infer_mc/ for
+prompt<TAB>choice lines, 3 to an example, and multiple-choice logits (B, K)
+(tests/e2e/infer_mc.sh); infer_pretraining/ for A<TAB>B lines with [MASK] and both
+outputs of BertForPreTraining (tests/e2e/infer_pretraining.sh).
 
-usage: tools/make_reference.py [OUTDIR]   (default tests/fixtures/ref; deterministic)
+usage: tools/make_reference.py [OUTDIR]   (default tests/fixtures/ref; deterministic; it
+also runs tools/make_family_reference.py's cases into the same folder)
 """
 import json
 import os
@@ -68,16 +78,28 @@ CASES = [
     ("qa", bt.BertForQuestionAnswering, {}, "F32", None, (2, 12), [12, 9], [6, 4]),
     # sentence pairs, one padded: cls.seq_relationship on the pooled output
     ("nsp", bt.BertForNextSentencePrediction, {}, "F32", None, (3, 11), [11, 8, 6], [5, 3, 2]),
+    # 2 examples x 3 choices = 6 (prompt, choice) rows, padded: classifier (1, H) on the
+    # pooled output, logits (2, 3)
+    ("mc", bt.BertForMultipleChoice, {}, "F32", None, (6, 10), [10, 8, 7, 9, 10, 6],
+     [3, 2, 3, 4, 5, 2]),
+    # sentence pairs, one padded: both heads, cls.predictions (tied decoder) and
+    # cls.seq_relationship on the pooled output
+    ("pretraining", bt.BertForPreTraining, {}, "F32", None, (2, 11), [11, 8], [5, 3]),
 ]
+
+# cases whose rows are K choices of each example (B above counts rows: examples x K)
+CHOICES = {"mc": 3}
 
 
 def reinit(model, gen):
-    """Scales that make every layer do visible work (see the module comment)."""
+    """Scales that make every layer do visible work (see the module comment): LayerNorm
+    weights (any family's spelling: LayerNorm, sa_layer_norm, lm_head.layer_norm) near 1,
+    biases small, embeddings N(0, 1), Linear weights 1.5 / sqrt(in)."""
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if "LayerNorm.weight" in name:
+            if p.dim() == 1 and "norm" in name.lower() and name.endswith(".weight"):
                 p.copy_(1.0 + 0.2 * torch.randn(p.shape, generator=gen))
-            elif "LayerNorm.bias" in name or name.endswith(".bias") or name == "cls.predictions.bias":
+            elif p.dim() == 1:  # biases, cls.predictions.bias
                 p.copy_(0.1 * torch.randn(p.shape, generator=gen))
             elif "embeddings" in name:
                 p.copy_(torch.randn(p.shape, generator=gen))
@@ -158,6 +180,27 @@ def wordpiece(text):
     return ids + [vocab["[SEP]"]]
 
 
+def infer_rows():
+    """INFER_LINES as wordpiece() tokenizes them, padded with 0: ids and mask (B, T)."""
+    rows = [wordpiece(t) for t in INFER_LINES]
+    T = max(len(r) for r in rows)
+    ids = torch.zeros(len(rows), T, dtype=torch.int64)
+    mask = torch.zeros(len(rows), T, dtype=torch.int64)
+    for b, r in enumerate(rows):
+        ids[b, :len(r)] = torch.tensor(r)
+        mask[b, :len(r)] = 1
+    return ids, mask
+
+
+def write_infer_files(d, ids, mask, logits):
+    """An infer case's ids.bin, mask.bin, logits.bin and input.txt (INFER_LINES)."""
+    dump(os.path.join(d, "ids.bin"), ids, "<i4")
+    dump(os.path.join(d, "mask.bin"), mask, "<i4")
+    dump(os.path.join(d, "logits.bin"), logits, "<f4")
+    with open(os.path.join(d, "input.txt"), "w") as f:
+        f.write("\n".join(INFER_LINES) + "\n")
+
+
 def make_infer_case(out, name, cls, over, seed):
     gen = torch.Generator().manual_seed(seed)
     cfg = dict(SMALL)
@@ -170,21 +213,11 @@ def make_infer_case(out, name, cls, over, seed):
     with open(vocab, "w") as f:
         f.write("\n".join(INFER_VOCAB) + "\n")
     bt.write_hf_folder(d, model, tokenizer_config={"do_lower_case": True})
-    rows = [wordpiece(t) for t in INFER_LINES]
-    T = max(len(r) for r in rows)
-    ids = torch.zeros(len(rows), T, dtype=torch.int64)
-    mask = torch.zeros(len(rows), T, dtype=torch.int64)
-    for b, r in enumerate(rows):
-        ids[b, :len(r)] = torch.tensor(r)
-        mask[b, :len(r)] = 1
+    ids, mask = infer_rows()
     with torch.no_grad():
         o = model(ids, mask, torch.zeros_like(ids))
-    dump(os.path.join(d, "ids.bin"), ids, "<i4")
-    dump(os.path.join(d, "mask.bin"), mask, "<i4")
-    dump(os.path.join(d, "logits.bin"), o.logits, "<f4")
-    with open(os.path.join(d, "input.txt"), "w") as f:
-        f.write("\n".join(INFER_LINES) + "\n")
-    print("%-13s %-30s F32  B=%d T=%d (infer end-to-end)" % (name, cls.__name__, len(rows), T))
+    write_infer_files(d, ids, mask, o.logits)
+    print("%-13s %-30s F32  B=%d T=%d (infer end-to-end)" % (name, cls.__name__, *ids.shape))
 
 
 INFER_QA_LINES = [("what sat on the mat?", "The cat sat on the mat."),
@@ -281,24 +314,28 @@ def make_infer_qa_case(out, seed):
         "infer_qa", "BertForQuestionAnswering", len(rows), T, [e["answer"] for e in expected]))
 
 
-INFER_NSP_LINES = [("the cat sat on the mat.", "the dog ran!"),
-                   ("hello world", "what a good movie."),
-                   ("i like it.", "it was very bad, and not good.")]
-
-
-def make_infer_nsp_case(out, seed):
-    """infer_nsp/: a next-sentence-prediction model, A<TAB>B lines, and the ids and
-    logits (B, 2) PyTorch gives for them, for tests/e2e/infer_nsp.sh."""
+def make_pair_case(out, name, cls, lines, seed):
+    """The start of an end-to-end case of A<TAB>B lines: a small model of cls re-drawn
+    from seed, written to out/name with INFER_VOCAB as its vocab.txt, and the lines
+    as input.txt. Returns the model, the folder and pair_batch(lines)."""
     gen = torch.Generator().manual_seed(seed)
     cfg = dict(SMALL, hidden_size=16, intermediate_size=32, max_position_embeddings=32)
-    model = bt.BertForNextSentencePrediction(bt.BertConfig(**cfg)).eval()
+    model = cls(bt.BertConfig(**cfg)).eval()
     reinit(model, gen)
-    d = os.path.join(out, "infer_nsp")
+    d = os.path.join(out, name)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "vocab.txt"), "w") as f:
         f.write("\n".join(INFER_VOCAB) + "\n")
     bt.write_hf_folder(d, model, tokenizer_config={"do_lower_case": True})
-    rows = [(wordpiece(a), wordpiece(b)[1:]) for a, b in INFER_NSP_LINES]  # B without [CLS]
+    with open(os.path.join(d, "input.txt"), "w") as f:
+        f.write("".join("%s\t%s\n" % ab for ab in lines))
+    return (model, d) + pair_batch(lines)
+
+
+def pair_batch(lines):
+    """ids, mask and token types (N, T) of (A, B) lines, as the tokenizer encodes pairs
+    and pads them to the longest (right): [CLS] A [SEP] B [SEP], types 1 for B."""
+    rows = [(wordpiece(a), wordpiece(b)[1:]) for a, b in lines]  # B without [CLS]
     T = max(len(a) + len(b) for a, b in rows)
     ids = torch.zeros(len(rows), T, dtype=torch.int64)
     mask = torch.zeros(len(rows), T, dtype=torch.int64)
@@ -307,18 +344,105 @@ def make_infer_nsp_case(out, seed):
         ids[r, :len(a) + len(b)] = torch.tensor(a + b)
         mask[r, :len(a) + len(b)] = 1
         types[r, len(a):len(a) + len(b)] = 1
+    return ids, mask, types
+
+
+INFER_NSP_LINES = [("the cat sat on the mat.", "the dog ran!"),
+                   ("hello world", "what a good movie."),
+                   ("i like it.", "it was very bad, and not good.")]
+
+
+def make_infer_nsp_case(out, seed):
+    """infer_nsp/: a next-sentence-prediction model, A<TAB>B lines, and the ids and
+    logits (B, 2) PyTorch gives for them, for tests/e2e/infer_nsp.sh."""
+    model, d, ids, mask, types = make_pair_case(out, "infer_nsp",
+                                                bt.BertForNextSentencePrediction,
+                                                INFER_NSP_LINES, seed)
     with torch.no_grad():
         o = model(ids, mask, types)
     dump(os.path.join(d, "ids.bin"), ids, "<i4")
     dump(os.path.join(d, "logits.bin"), o.logits, "<f4")
-    with open(os.path.join(d, "input.txt"), "w") as f:
-        f.write("".join("%s\t%s\n" % ab for ab in INFER_NSP_LINES))
     print("%-13s %-30s F32  B=%d T=%d (infer end-to-end)" % (
-        "infer_nsp", "BertForNextSentencePrediction", len(rows), T))
+        "infer_nsp", "BertForNextSentencePrediction", ids.shape[0], ids.shape[1]))
+
+
+# 2 examples of 3 choices; the second's prompts differ inside it, which the model takes
+# as given (each row is its own (prompt, choice) pair)
+INFER_MC_LINES = [("the cat sat on the mat.", "the dog ran!"),
+                  ("the cat sat on the mat.", "it was a good movie."),
+                  ("the cat sat on the mat.", "hello"),
+                  ("i like it.", "it was very bad, and not good."),
+                  ("i like it.", "what a good film!"),
+                  ("i like this movie.", "the cat is not good.")]
+INFER_MC_K = 3
+
+
+def make_infer_mc_case(out, seed):
+    """infer_mc/: a multiple-choice model, prompt<TAB>choice lines (K = 3 a example),
+    and the ids (B*K, T), padded to the longest of all rows as run_swag.py's collator
+    pads, and the logits (B, K) PyTorch gives for them, for tests/e2e/infer_mc.sh."""
+    model, d, ids, mask, types = make_pair_case(out, "infer_mc", bt.BertForMultipleChoice,
+                                                INFER_MC_LINES, seed)
+    (N, T), K = ids.shape, INFER_MC_K
+    with torch.no_grad():  # {k: v.view(B, K, -1)}, as the multiple-choice examples do
+        o = model(ids.view(N // K, K, T), mask.view(N // K, K, T), types.view(N // K, K, T))
+    dump(os.path.join(d, "ids.bin"), ids, "<i4")
+    dump(os.path.join(d, "logits.bin"), o.logits, "<f4")
+    print("%-13s %-30s F32  B=%d K=%d T=%d (infer end-to-end)" % (
+        "infer_mc", "BertForMultipleChoice", N // K, K, T))
+
+
+INFER_PT_LINES = [("the [MASK] sat on the mat.", "the dog ran!"),
+                  ("hello world", "what a [MASK] movie."),
+                  ("i like it.", "it was very bad, and not good.")]
+
+
+def make_infer_pretraining_case(out, seed):
+    """infer_pretraining/: a BertForPreTraining model, A<TAB>B lines (two with [MASK]),
+    and the ids, prediction_logits (B, T, V) and seq_relationship_logits (B, 2) PyTorch
+    gives for them, for tests/e2e/infer_pretraining.sh."""
+    model, d, ids, mask, types = make_pair_case(out, "infer_pretraining", bt.BertForPreTraining,
+                                                INFER_PT_LINES, seed)
+    with torch.no_grad():
+        o = model(ids, mask, types)
+    dump(os.path.join(d, "ids.bin"), ids, "<i4")
+    dump(os.path.join(d, "prediction_logits.bin"), o.prediction_logits, "<f4")
+    dump(os.path.join(d, "seq_relationship_logits.bin"), o.seq_relationship_logits, "<f4")
+    print("%-13s %-30s F32  B=%d T=%d (infer end-to-end)" % (
+        "infer_pt", "BertForPreTraining", ids.shape[0], ids.shape[1]))
 
 
 def dump(path, t, dtype):
     t.detach().contiguous().numpy().astype(dtype).tofile(path)
+
+
+def write_case(d, ids, mask, types, o, **manifest):
+    """Writes one case's inputs, PyTorch's outputs o and manifest.json (`manifest` plus
+    the files and their shapes) into folder d, as the module comment lists them."""
+    files = {}
+
+    def put(fname, t, npdtype="<f4"):
+        dump(os.path.join(d, fname), t, npdtype)
+        files[fname] = list(t.shape)
+
+    put("ids.bin", ids, "<i4")
+    put("mask.bin", mask, "<i4")
+    put("types.bin", types, "<i4")
+    put("hidden.bin", torch.stack(o.hidden_states))
+    put("attn.bin", torch.stack(o.attentions))
+    if o.pooler_output is not None:
+        put("pooled.bin", o.pooler_output)
+    if getattr(o, "logits", None) is not None:
+        put("logits.bin", o.logits)
+    if getattr(o, "prediction_logits", None) is not None:  # the engine's logits
+        put("logits.bin", o.prediction_logits)
+        put("seq_relationship_logits.bin", o.seq_relationship_logits)
+    if getattr(o, "start_logits", None) is not None:
+        put("start_logits.bin", o.start_logits)
+        put("end_logits.bin", o.end_logits)
+    with open(os.path.join(d, "manifest.json"), "w") as f:
+        json.dump(dict(manifest, files=files), f, indent=1, sort_keys=True)
+        f.write("\n")
 
 
 def main():
@@ -337,34 +461,20 @@ def main():
         model = bt.load_hf_folder(d)  # the weights as stored (F16/BF16 widened)
         c = model.config
         ids, mask, types = make_inputs(gen, c.vocab_size, B, T, lengths, pair_b)
+        K = CHOICES.get(name)
         with torch.no_grad():
-            o = model(ids, mask, types)
-        files = {}
-
-        def put(fname, t, npdtype="<f4"):
-            dump(os.path.join(d, fname), t, npdtype)
-            files[fname] = list(t.shape)
-
-        put("ids.bin", ids, "<i4")
-        put("mask.bin", mask, "<i4")
-        put("types.bin", types, "<i4")
-        put("hidden.bin", torch.stack(o.hidden_states))
-        put("attn.bin", torch.stack(o.attentions))
-        if o.pooler_output is not None:
-            put("pooled.bin", o.pooler_output)
+            if K:  # (examples, K, T), as a multiple-choice collator stacks them
+                o = model(*(t.view(B // K, K, T) for t in (ids, mask, types)))
+            else:
+                o = model(ids, mask, types)
         head = {bt.BertModel: "base", bt.BertForSequenceClassification: "seq",
                 bt.BertForTokenClassification: "tok", bt.BertForMaskedLM: "mlm",
-                bt.BertForQuestionAnswering: "qa", bt.BertForNextSentencePrediction: "nsp"}[cls]
-        if o.logits is not None:
-            put("logits.bin", o.logits)
-        if getattr(o, "start_logits", None) is not None:
-            put("start_logits.bin", o.start_logits)
-            put("end_logits.bin", o.end_logits)
-        man = dict(B=B, T=T, L=c.num_hidden_layers, H=c.hidden_size, A=c.num_attention_heads,
-                   head=head, dtype=dtype, hidden_act=c.hidden_act, files=files)
-        with open(os.path.join(d, "manifest.json"), "w") as f:
-            json.dump(man, f, indent=1, sort_keys=True)
-            f.write("\n")
+                bt.BertForQuestionAnswering: "qa", bt.BertForNextSentencePrediction: "nsp",
+                bt.BertForMultipleChoice: "mc", bt.BertForPreTraining: "pretraining"}[cls]
+        extra = dict(choices=K) if K else {}
+        write_case(d, ids, mask, types, o, B=B, T=T, L=c.num_hidden_layers, H=c.hidden_size,
+                   A=c.num_attention_heads, head=head, dtype=dtype, hidden_act=c.hidden_act,
+                   **extra)
         print("%-13s %-30s %-4s B=%d T=%d" % (name, cls.__name__, dtype, B, T))
     make_infer_case(out, "infer_seq", bt.BertForSequenceClassification,
                     dict(hidden_size=16, intermediate_size=32,
@@ -373,6 +483,11 @@ def main():
                     dict(hidden_size=16, intermediate_size=32), 98)
     make_infer_qa_case(out, 97)
     make_infer_nsp_case(out, 96)
+    make_infer_mc_case(out, 95)
+    make_infer_pretraining_case(out, 94)
+    # the other families' cases live in the same folder, which was emptied above
+    import make_family_reference
+    make_family_reference.write_all(out)
 
 
 if __name__ == "__main__":

@@ -53,11 +53,36 @@ the command that converts them. Sharded checkpoints load every shard listed in t
 index; a missing shard, or a tensor the index puts in a shard that lacks it, is named.
 
 The head comes from `--head`, else from `architectures` in config.json. A head bertscope
-cannot build yet (BertForMultipleChoice) is an error whose hint names `--head base`;
+cannot build is an error whose hint names `--head base`;
 another family's class with `"model_type": "bert"` (DistilBertForSequenceClassification)
 names the BERT head of the same kind. Every warning transformers would print on loading
-(weights not used, weights newly initialised, BertForPreTraining loaded as its
-masked-LM half) is shown in the model bar and on the x page.
+(weights not used, weights newly initialised) is shown in the model bar and on the x
+page.
+
+The family comes from `model_type`: `bert`, `distilbert`, `roberta`, `xlm-roberta`,
+`camembert`, `electra` or `albert` (any other, `deberta` say, is refused with that
+list). Each shows its own
+shape lessons. DistilBERT's tokenizer returns no token_type_ids and its model has no
+token types: the grid shows ids and masks only ("no token_type_ids (DistilBERT)" in its
+title), the ledger says "no token_type_ids: DistilBERT takes none" where the row would
+be, `infer` prints and saves none, and a pair is told apart by its [SEP] alone. It has
+no pooler: its sequence head is `pre_classifier` + ReLU on [CLS], shown in the ledger in
+place of pooler_output. RoBERTa (and XLM-RoBERTa, CamemBERT) numbers positions from the
+ids: padding_idx + 1 for the first token and padding_idx for each pad, so the grid
+starts its columns with `t` and adds a `pos` line per sentence, the ledger shows
+position_ids (B, T), and 514 position embeddings leave 512 tokens; its sequence head is
+`classifier.dense` + tanh on `<s>`. RoBERTa's byte-level BPE and XLM-R's sentencepiece
+tokenizers are not read yet: such a folder without a tokenizer bertscope reads is
+refused rather than given bert-base-uncased's ids. ELECTRA's embeddings are
+`embedding_size` (E) wide: the ledger shows embeddings (B, T, E), then `project E→H`
+(B, T, H), and the model bar its E; its sequence head is `classifier.dense` + GELU, its
+masked LM the generator's (dense H→E, GELU, LayerNorm(E), the word embeddings); the
+discriminator (ElectraForPreTraining, one logit per token) is not built yet, and
+`--head base` loads its encoder. ALBERT projects its E-wide embeddings the same way
+(`encoder.embedding_hidden_mapping_in`, even when E is H) and runs one set of layer
+weights many times: the ledger's layer title says "encoder layer 1 of 12, 1 set of
+weights" (`num_hidden_groups` sets); its tokenizer is sentencepiece, not read yet, so
+its folders are refused as RoBERTa's are.
 
 A question-answering checkpoint (BertForQuestionAnswering, `--head qa`) reads each
 sentence as a question, a tab (`b` makes a pair), then the context. Its predictions
@@ -72,7 +97,8 @@ the Python pane loads AutoModelForQuestionAnswering and calls the pipeline.
 `bertscope infer --pair` prints the same answer per line (`--top-k K` for K of them).
 
 A sentence-transformers folder (one with `modules.json`, such as all-MiniLM-L6-v2's)
-loads as `SentenceTransformer(folder)` loads it: its BERT as BertModel, then the modules
+loads as `SentenceTransformer(folder)` loads it: its Transformer module as AutoModel
+loads it (BertModel, or DistilBertModel, ...: the family's base model), then the modules
 listed after it, Pooling (cls, max, mean, mean_sqrt_len_tokens, weightedmean,
 lasttoken), Dense and Normalize (any other module type is refused by name). The ledger
 continues past last_hidden_state with them: the pooling reads (B, T, H) and the
@@ -100,6 +126,37 @@ A next-sentence-prediction checkpoint (BertForNextSentencePrediction, `--head ns
 reads A<TAB>B sentences and gives logits (B, 2) from the pooled [CLS] vector: index 0
 says B follows A (isNext), 1 that B is a random sentence (notNext). The predictions
 panel shows both classes' softmax scores per sentence, as for a sequence classifier.
+
+A multiple-choice checkpoint (BertForMultipleChoice, `--head mc`) scores K choices per
+example. Each sentence is prompt<TAB>choice and every K sentences are one example
+(`bertscope --choices K`, or `set choices K` in a session; the default, all, makes every
+sentence a choice of one example). The K rows are padded together to one T, as
+run_swag.py's collator pads them: input_ids (B, K, T) is viewed as (B·K, T) for the
+encoder, the classifier Linear(H, 1) turns the pooled [CLS] vectors into (B·K, 1), and
+logits.view(-1, K) gives (B, K), whose softmax over a row picks the choice. The sentence
+list brackets each example (┌ │ └), the ledger shows both views, the predictions panel
+each example's winner with its probability and every choice's bar (raw logits with L),
+and the Python pane loads AutoModelForMultipleChoice, calls the tokenizer on the flat
+lists and reshapes with `{k: v.view(B, K, -1) for k, v in batch.items()}`. Sentences
+that do not make whole examples, padding none and overflowing rows are refused with
+why; break it does not cover the head yet. `bertscope infer --pair --choices K` prints
+one JSON line per example (its lines, each choice's tokens and ids, the logits (K), the
+chosen index, its line and text, the softmax score and probs); each line keeps its own
+prompt, so an example whose prompts differ runs as written; an input that ends inside
+an example is an error naming the line, and `--skip-bad-lines` skips that example, as
+it skips an example with a bad line, whole.
+
+A BertForPreTraining checkpoint (`--head pretraining`, from its architecture) loads as
+itself, both heads of BertPreTrainingHeads: `cls.predictions` on every position,
+prediction_logits (B, T, V), and `cls.seq_relationship` on the pooled [CLS] vector,
+seq_relationship_logits (B, 2). The predictions panel shows the fill-mask rows of the
+first (the top piece per position, the top 5 at each [MASK]) and, under them, isNext or
+notNext per sentence from the second; the ledger, the notes and the Python pane
+(BertForPreTraining, `outputs.prediction_logits`, `outputs.seq_relationship_logits`: its
+output has no `logits`) name both. `--head mlm` or `--head nsp` loads one half and lists
+the other's weights as unused, as transformers does. `bertscope infer` prints
+predictions.masked and predictions.next_sentence per line; `--logits` and
+`--save-tensors` give both outputs by their names.
 
 ## The main screen (120x40)
 

@@ -169,13 +169,18 @@ def train_mlm(train_docs, tok, args):
     long = chunks_with_words(train_docs, tok, 510)
     log("mlm: %d chunks of <=128, %d of <=512 pieces" % (len(short), len(long)))
     torch.manual_seed(args.seed)
-    model = bt.BertForMaskedLM(bt.BertConfig(**tb.GEOMETRY))
+    if args.init:  # a further phase from saved weights (fresh optimizer and schedule)
+        model = bt.load_hf_folder(args.init, bt.BertForMaskedLM)
+        log("mlm: starting from the weights in %s" % args.init)
+    else:
+        model = bt.BertForMaskedLM(bt.BertConfig(**tb.GEOMETRY))
     tb.set_dropout(model, 0.0)
     model.train()
     steps = args.mlm_steps
     opt, sched = tb.make_optimizer(model, args.mlm_lr, steps, warmup_frac=args.warmup)
-    gen = torch.Generator().manual_seed(args.seed)
-    rng = random.Random(args.seed)
+    order = args.seed if args.order_seed is None else args.order_seed
+    gen = torch.Generator().manual_seed(order)
+    rng = random.Random(order)
     step, spent = 0, 0.0
     if os.path.exists(args.state):
         st = torch.load(args.state)
@@ -534,6 +539,11 @@ def main():
     ap.add_argument("--mlm-lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=float, default=0.04)
     ap.add_argument("--save-every", type=int, default=100)
+    ap.add_argument("--init", help="start mlm from this folder's weights (a further phase) "
+                    "instead of a random initialisation")
+    ap.add_argument("--order-seed", type=int,
+                    help="seed of the mlm data order and masks (default --seed, which also "
+                    "picks the held-out documents); give a further phase its own")
     ap.add_argument("--state", default="/tmp/brown-mlm.state.pt",
                     help="resumable training state of the mlm run")
     ap.add_argument("--band", type=float, default=0.05,

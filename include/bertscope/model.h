@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "bertscope/error.h"
+#include "bertscope/family.h"
 
 typedef enum { BS_ACT_GELU = 0, BS_ACT_GELU_TANH, BS_ACT_RELU, BS_ACT_SILU } bs_act;
 
@@ -37,23 +38,39 @@ typedef enum {
     BS_HEAD_BASE,     /* BertModel: last_hidden_state (B, T, H), pooler_output (B, H) */
     BS_HEAD_SEQ,      /* BertForSequenceClassification: logits (B, C) */
     BS_HEAD_TOK,      /* BertForTokenClassification: logits (B, T, C) */
-    BS_HEAD_MLM,      /* BertForMaskedLM (and BertForPreTraining's MLM part): (B, T, V) */
+    BS_HEAD_MLM,      /* BertForMaskedLM: logits (B, T, V) */
     BS_HEAD_QA,       /* BertForQuestionAnswering: qa_outputs (B, T, 2) -> start, end (B, T) */
     BS_HEAD_NSP,      /* BertForNextSentencePrediction: cls.seq_relationship, logits (B, 2) */
+    BS_HEAD_MC,       /* BertForMultipleChoice: classifier Linear(H, 1) on the pooled output of
+                       * the flattened (B*K, T) rows: logits (B*K, 1), viewed as (B, K) */
+    BS_HEAD_PRETRAINING, /* BertForPreTraining: cls.predictions, prediction_logits (B, T, V),
+                          * and cls.seq_relationship on the pooled output,
+                          * seq_relationship_logits (B, 2) */
 } bs_head;
 
 typedef enum { BS_PROBLEM_SINGLE = 0, BS_PROBLEM_MULTI, BS_PROBLEM_REGRESSION } bs_problem;
 
 typedef enum { BS_DTYPE_F32 = 0, BS_DTYPE_F16, BS_DTYPE_BF16 } bs_dtype;
 
-const char *bs_head_name(bs_head h);   /* "auto", "base", "seq", "tok", "mlm", "qa", "nsp" */
+/* "auto", "base", "seq", "tok", "mlm", "qa", "nsp", "mc", "pretraining" */
+const char *bs_head_name(bs_head h);
 /* Hugging Face's class for a head, as its warnings and code name it:
  * "BertForSequenceClassification", "BertForTokenClassification", "BertForMaskedLM",
- * "BertForQuestionAnswering", "BertForNextSentencePrediction", "BertModel" (base and
- * auto). */
+ * "BertForQuestionAnswering", "BertForNextSentencePrediction", "BertForMultipleChoice",
+ * "BertForPreTraining", "BertModel" (base and auto). */
 const char *bs_head_class(bs_head h);
+/* 1 for the heads whose logits are one row per input row, computed from the pooled output
+ * (seq, nsp, mc): they need the pooler, and their logits are (rows, C). */
+int bs_head_pooled(bs_head h);
+/* 1 for the heads with a masked-LM output, logits (B, T, V) read by the fill-mask rule
+ * (mlm, and pretraining's prediction_logits). */
+int bs_head_masked_lm(bs_head h);
+/* The same class in family f (NULL: BERT), into buf: "DistilBertForMaskedLM",
+ * "XLMRobertaModel". Returns buf. */
+const char *bs_family_head_class(const bs_family *f, bs_head h, char *buf, size_t size);
 const char *bs_act_name(bs_act a);     /* "gelu", "gelu_new", "relu", "silu" */
-/* The name of class i of next-sentence prediction (BS_HEAD_NSP), whose two classes are
+/* The name of class i of next-sentence prediction (BS_HEAD_NSP, and BS_HEAD_PRETRAINING's
+ * seq_relationship_logits), whose two classes are
  * fixed whatever config.json's labels say: 0 "isNext" (B follows A), 1 "notNext" (B is
  * a random sentence), as Hugging Face's documentation reads them; NULL otherwise. */
 const char *bs_nsp_label(int i);
@@ -86,6 +103,17 @@ typedef struct bs_config {
      * alone accepts it, as BertConfig(**{}) does. */
     int recognized;
     int st_pooling;          /* it looks like sentence-transformers' 1_Pooling/config.json */
+    /* model_type's family (family.h): BERT when config.json names none, as BertConfig.
+     * DistilBERT's keys (dim, n_layers, n_heads, hidden_dim, activation) fill the same
+     * fields; it has no token types (type_vocab_size 0) and a fixed layer_norm_eps. */
+    const bs_family *family;
+    int sinusoidal;          /* DistilBERT's sinusoidal_pos_embds */
+    /* E: ELECTRA's embedding_size (its embeddings are E wide, then projected to H by
+     * embeddings_project when E != H); 0 elsewhere, meaning H (bs_config_dim) */
+    int embedding_size;
+    /* Sets of layer weights: num_hidden_layers, or ALBERT's num_hidden_groups (layer l
+     * runs set l / (L / G), so one set serves all 12 layers of albert-base) */
+    int num_groups;
 } bs_config;
 
 /* A size in the config, for the tensor table below. */
@@ -95,6 +123,7 @@ typedef enum {
     BS_DIM_VOCAB,         /* vocab_size */
     BS_DIM_POSITIONS,     /* max_position_embeddings */
     BS_DIM_TOKEN_TYPES,   /* type_vocab_size */
+    BS_DIM_EMBEDDING,     /* the embeddings' width E: hidden_size but for ELECTRA */
 } bs_dim;
 int bs_config_dim(const bs_config *cfg, bs_dim d);
 
@@ -144,10 +173,10 @@ bs_load_options bs_load_defaults(void);
 #define BS_MAX_LABELS 100000
 
 /* Option values from text, as every subcommand and the interface read them (see the
- * parsers in tokenizer.h): a head is auto, base, seq, tok, mlm, qa or nsp; a seed is a decimal
- * number from 0 to BS_SEED_MAX, a number of labels one from 1 to BS_MAX_LABELS (digits
- * only). On anything else they leave *out alone and fail with BS_ERR_INPUT, naming the
- * value and the valid ones. */
+ * parsers in tokenizer.h): a head is auto, base, seq, tok, mlm, qa, nsp, mc or pretraining;
+ * a seed is a decimal number from 0 to BS_SEED_MAX, a number of labels one from 1 to
+ * BS_MAX_LABELS (digits only). On anything else they leave *out alone and fail with
+ * BS_ERR_INPUT, naming the value and the valid ones. */
 bs_status bs_head_parse(const char *s, bs_head *out, bs_error *err);
 bs_status bs_seed_parse(const char *s, uint64_t *out, bs_error *err);
 bs_status bs_num_labels_parse(const char *s, int *out, bs_error *err);
@@ -178,7 +207,21 @@ const bs_config *bs_model_config(const bs_model *m);
 bs_head bs_model_head(const bs_model *m);
 bs_dtype bs_model_dtype(const bs_model *m);     /* storage dtype of the checkpoint */
 const char *bs_model_path(const bs_model *m);   /* as given, or "builtin:NAME" */
+/* The base model's pooler (pooler_output) is built: BERT's and RoBERTa's pooler, never
+ * DistilBERT's (it has none) nor a sequence head's own first layer (DistilBERT's
+ * pre_classifier, RoBERTa's classifier.dense). */
 int bs_model_has_pooler(const bs_model *m);
+/* The model's family (config.json's model_type; never NULL). */
+const bs_family *bs_model_family(const bs_model *m);
+/* Hugging Face's class of the model as loaded: "DistilBertForSequenceClassification",
+ * "RobertaModel", ... (bs_head_class names BERT's). */
+const char *bs_model_class(const bs_model *m);
+/* The position_ids the model uses for input_ids (B, T) when none are given, into out
+ * (B, T): 0..T-1 per row (BERT, DistilBERT), or RoBERTa's padding_idx + 1 + the index
+ * among the row's non-pad ids, padding_idx at pads (create_position_ids_from_input_ids:
+ * from input_ids, not from the attention mask). */
+void bs_model_position_ids(const bs_model *m, const int32_t *input_ids, int B, int T,
+                           int32_t *out);
 int bs_model_random_head(const bs_model *m);    /* head newly initialised */
 int bs_model_shape_only(const bs_model *m);     /* all weights random */
 const bs_warnings *bs_model_warnings(const bs_model *m);
@@ -207,10 +250,11 @@ typedef struct bs_outputs {
     int B, T;
     const float *hidden;  /* (L+1, B, T, H): embeddings output, then each layer's output */
     const float *attn;    /* (L, B, A, T, T) softmaxed probabilities, row = query */
-    const float *pooled;  /* (B, H) tanh pooler output, NULL without a pooler */
+    const float *pooled;  /* (B, H) tanh pooler output, NULL without a pooler (and for
+                             a sequence head that has its own: DistilBERT, RoBERTa) */
     const float *logits;  /* head output, NULL for BS_HEAD_BASE */
-    int logits_rank;      /* 2: (B, C) or nsp's (B, 2); 3: (B, T, C), (B, T, V) or qa's
-                             (B, T, 2) */
+    int logits_rank;      /* 2: (B, C), nsp's (B, 2) or mc's (B*K, 1); 3: (B, T, C),
+                             (B, T, V) or qa's (B, T, 2) */
     int logits_shape[3];
     /* BS_HEAD_QA: logits.split(1, dim=-1) squeezed, as BertForQuestionAnswering returns
      * them: start_logits = logits[..., 0], end_logits = logits[..., 1], (B, T) each
@@ -222,6 +266,9 @@ typedef struct bs_outputs {
      * otherwise */
     const float *sentence_embedding;
     int sentence_dim;
+    /* BS_HEAD_PRETRAINING: cls.seq_relationship(pooled), (B, 2), beside logits, which hold
+     * its prediction_logits (B, T, V); NULL for the other heads */
+    const float *seq_relationship_logits;
 } bs_outputs;
 
 typedef struct bs_run bs_run;
@@ -229,9 +276,15 @@ typedef struct bs_run bs_run;
 /* A run of m whose passes are split over pool's threads (NULL: on the calling thread
  * alone). Neither m nor pool is owned; both must outlive the run. */
 bs_status bs_run_create(bs_run **out, const bs_model *m, bs_pool *pool, bs_error *err);
-/* Runs the model on a (B, T) batch. Buffers grow as needed. attention_mask and
- * token_type_ids may be NULL (all ones / all zeros). Fails with BS_ERR_LIMIT when
- * T > max_position, BS_ERR_INPUT for an id out of range. */
+/* Runs the model on a (B, T) batch. Buffers grow as needed. For BS_HEAD_MC the caller
+ * passes the choices already flattened, as BertForMultipleChoice's view(-1, T) does: B
+ * here is examples x K, K consecutive rows per example, and logits (B*K, 1) read row-major
+ * are its reshaped logits (examples, K). attention_mask and token_type_ids may be NULL
+ * (all ones / all zeros); a family whose tokenizer returns no token_type_ids (DistilBERT,
+ * RoBERTa: family.h) ignores them, as Hugging Face's model never gets any from it
+ * (DistilBERT has no token types, RoBERTa uses zeros). Fails with BS_ERR_LIMIT when a
+ * position id would reach max_position (T > max_position, or for RoBERTa more than
+ * max_position - padding_idx - 1 non-pad ids), BS_ERR_INPUT for an id out of range. */
 bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *attention_mask,
                      const int32_t *token_type_ids, int B, int T, bs_error *err);
 /* Valid until the next bs_forward or bs_run_free. */
@@ -256,7 +309,10 @@ typedef enum { BS_SCORE_NONE = 0, BS_SCORE_SIGMOID, BS_SCORE_SOFTMAX } bs_score_
 bs_score_fn bs_config_score_fn(const bs_config *c);
 /* Per head: seq as bs_config_score_fn; tok and mlm softmax per position (token
  * classification and fill-mask pipelines, whatever problem_type says); nsp softmax over
- * its two classes; base and qa none (qa.h picks a span). */
+ * its two classes (and pretraining, for its prediction_logits per position like mlm;
+ * its seq_relationship_logits are nsp's); mc softmax over each example's K choices (its
+ * logits viewed as (B, K), never over one row's single logit); base and qa none (qa.h
+ * picks a span). */
 bs_score_fn bs_head_score_fn(const bs_config *c, bs_head h);
 const char *bs_score_fn_name(bs_score_fn f); /* "softmax", "sigmoid", "none" */
 /* out[0..n) = f(x[0..n)) for one row of logits, in double: softmax exp(x - max) / sum

@@ -342,6 +342,15 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
                  "question-answering head predicts a span: not covered yet");
         return -1;
     }
+    if (r->head == BS_HEAD_PRETRAINING) { /* two outputs: not wired here */
+        snprintf(r->error, sizeof r->error, "break it does not cover BertForPreTraining's two "
+                 "outputs yet (--head mlm or nsp loads one of them)");
+        return -1;
+    }
+    if (r->head == BS_HEAD_MC) { /* a softmax across rows: its comparison is per example */
+        snprintf(r->error, sizeof r->error, "break it does not cover multiple choice yet");
+        return -1;
+    }
     if (r->head == BS_HEAD_NSP) { /* its labels are not the config's: not wired here */
         snprintf(r->error, sizeof r->error, "break it does not cover next-sentence "
                  "prediction yet");
@@ -396,12 +405,34 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
         goto fail;
     run_free(&bad);
     oc->changes_input = npad > 0;
-    if (rc == 0 && npad)
+    /* RoBERTa counts positions from its pad id (padding_idx): left pads of that id take
+     * padding_idx and move no token's position */
+    const bs_family *fam = bs_model_family(m);
+    int pads_keep = fam->positions == BS_POS_FROM_PADDING &&
+                    bs_tokenizer_pad_id(tok) == r->cfg->pad_token_id;
+    if (rc == 0 && npad && pads_keep && r->head == BS_HEAD_SEQ)
         snprintf(oc->why, sizeof oc->why,
-                 "BERT's positions are absolute (0..T-1 from the left edge, Hugging Face does "
+                 "%s numbers positions from the ids: its pads take padding_idx, so left "
+                 "padding moves no token's position; but the sequence head reads position 0, "
+                 "which in the %d padded sentence%s is now a pad", fam->name, npad,
+                 npad == 1 ? "" : "s");
+    else if (rc == 0 && npad && pads_keep)
+        snprintf(oc->why, sizeof oc->why,
+                 "%s numbers positions from the ids: its pads take padding_idx, so left "
+                 "padding moves no token's position (the %d padded sentence%s change by float "
+                 "noise at most)", fam->name, npad, npad == 1 ? "" : "s");
+    else if (rc == 0 && npad && fam->positions == BS_POS_FROM_PADDING)
+        snprintf(oc->why, sizeof oc->why,
+                 "the pad id %d is not %s's padding_idx %d, so its pads count as tokens: left "
+                 "padding moves the tokens of the %d padded sentence%s to other position "
+                 "embeddings", bs_tokenizer_pad_id(tok), fam->name, r->cfg->pad_token_id, npad,
+                 npad == 1 ? "" : "s");
+    else if (rc == 0 && npad)
+        snprintf(oc->why, sizeof oc->why,
+                 "%s's positions are absolute (0..T-1 from the left edge, Hugging Face does "
                  "not shift them): left padding moves the tokens of the %d padded sentence%s "
                  "to other position embeddings",
-                 npad, npad == 1 ? "" : "s");
+                 fam->name, npad, npad == 1 ? "" : "s");
     else if (rc == 0)
         snprintf(oc->why, sizeof oc->why,
                  "no sentence is padded here: left and right padding give the same batch");
@@ -413,8 +444,12 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
     if (rc < 0)
         goto fail;
     run_free(&bad);
-    oc->changes_input = npairs > 0;
-    if (rc == 0 && npairs)
+    oc->changes_input = npairs > 0 && fam->token_type_ids;
+    if (rc == 0 && !fam->token_type_ids)
+        snprintf(oc->why, sizeof oc->why,
+                 "%s takes no token_type_ids (its tokenizer returns none): nothing to zero",
+                 fam->name);
+    else if (rc == 0 && npairs)
         snprintf(oc->why, sizeof oc->why,
                  "segment B of the %d pair%s loses the token_type 1 embedding and reads as "
                  "part of segment A",

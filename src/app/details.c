@@ -132,6 +132,7 @@ static void compute_python(app_details *d, const app_model *am, const app_model_
         .overflow = job->overflow, .stride = job->stride, .split_words = job->split_words,
         .qa = mr->qa, .qa_found = mr->qa_found, .qa_text = mr->qa_text,
         .sbert = bs_model_sbert(am->model), .sbert_path = model_path,
+        .choices = mr->choices, .probs = mr->probs,
     };
     char tf_path[600]; /* the old layout keeps the BERT in 0_Transformer/ */
     if (ps.sbert && bs_sbert_transformer_path(ps.sbert)[0]) {

@@ -73,6 +73,10 @@ int app_env_add_path(app_env *env, const char *name, const char *path,
     }
     if (!strncmp(path, "builtin:", 8) || bs_tokenizer_load(&tok, tok_dir, &terr) != BS_OK) {
         bs_error ferr = {0};
+        /* bert-base-uncased's WordPiece only stands in for a WordPiece family's own */
+        if (strncmp(path, "builtin:", 8) &&
+            bs_family_fallback_vocab(bs_model_family(model), path, &terr) != BS_OK)
+            fallback_vocab_dir = NULL;
         if (!fallback_vocab_dir ||
             bs_tokenizer_load(&tok, fallback_vocab_dir, &ferr) != BS_OK) {
             add_note(env, "'%s' has no usable tokenizer: %s", name, &terr);
@@ -163,6 +167,8 @@ void app_result_free(app_result *r)
         if (m->ok_tokens)
             bs_batch_free(&m->batch);
         free(m->probs);
+        free(m->nsp_logits);
+        free(m->nsp_probs);
         free(m->tok_arg);
         free(m->tok_prob);
         free(m->topk_id);
@@ -246,6 +252,15 @@ static int extract(app_model_result *mr, const bs_config *cfg, const bs_outputs 
                (size_t)mr->sent_dim * sizeof *mr->sent);
     if (!o->logits)
         return 0;
+    for (int b = 0; o->seq_relationship_logits && mr->nsp_logits && b < nb; b++) {
+        double p[2]; /* BertForPreTraining's second output: isNext, notNext */
+        const float *x = o->seq_relationship_logits + (size_t)b * 2;
+        bs_scores(BS_SCORE_SOFTMAX, x, 2, p);
+        for (int c = 0; c < 2; c++) {
+            mr->nsp_logits[(size_t)ROW(b) * 2 + (size_t)c] = x[c];
+            mr->nsp_probs[(size_t)ROW(b) * 2 + (size_t)c] = (float)p[c];
+        }
+    }
     if (mr->logits) {
         size_t per = o->logits_rank == 2 ? (size_t)o->logits_shape[1]
                                          : (size_t)Tr * (size_t)o->logits_shape[2];
@@ -254,8 +269,9 @@ static int extract(app_model_result *mr, const bs_config *cfg, const bs_outputs 
             memcpy(mr->logits + (size_t)ROW(b) * stride, o->logits + (size_t)b * per,
                    per * sizeof *mr->logits);
     }
-    if (mr->head == BS_HEAD_QA)
-        return 0; /* no per-position scores: the answer is picked from the whole row */
+    if (mr->head == BS_HEAD_QA || mr->head == BS_HEAD_MC)
+        return 0; /* no per-row scores: the answer is picked from the whole row, the
+                   * choice from its example's K rows (mc_scores) */
     int C = o->logits_rank == 2 ? o->logits_shape[1] : o->logits_shape[2];
     bs_score_fn fn = bs_head_score_fn(cfg, mr->head);
     double *p = malloc((size_t)(C > 0 ? C : 1) * sizeof *p);
@@ -518,6 +534,42 @@ static int run_rows(bs_run *run, app_model_result *mr, const bs_config *cfg, con
     return rc;
 }
 
+/* Multiple choice: each row's probability is the softmax of its example's K logits
+ * (logits.view(-1, K).softmax(-1)), not of its own one logit. */
+static void mc_scores(app_model_result *mr)
+{
+    int K = mr->choices;
+    double *p = malloc((size_t)(K > 0 ? K : 1) * sizeof *p);
+    for (int e = 0; p && mr->logits && K > 0 && (e + 1) * K <= mr->batch.B; e++) {
+        bs_scores(BS_SCORE_SOFTMAX, mr->logits + (size_t)e * K, K, p);
+        for (int k = 0; k < K; k++)
+            mr->probs[e * K + k] = (float)p[k];
+    }
+    free(p); /* out of memory: probs stay 0, and the panel shows the logits' argmax */
+}
+
+/* Multiple choice reads the batch as (B/K, K, T): K from the job (0: every sentence is a
+ * choice of one example). Sets mr->choices, or leaves it 0 with the reason in mr->error
+ * when the sentences do not stack that way. */
+static void mc_group(app_model_result *mr, const app_job *job)
+{
+    const bs_batch *b = &mr->batch;
+    int K = job->choices > 0 ? job->choices : job->n;
+    if (job->overflow)
+        snprintf(mr->error, sizeof mr->error, "multiple choice gives each choice one row: "
+                 "return_overflowing_tokens would split a choice into rows (hint: O turns it "
+                 "off)");
+    else if (mr->ragged)
+        snprintf(mr->error, sizeof mr->error, "the choices stack into input_ids (B, K, T), one "
+                 "T for all: padding none leaves rows of different lengths (hint: p pads them)");
+    else if (K < 1 || b->B % K)
+        snprintf(mr->error, sizeof mr->error, "%d sentences are not examples of %d choices "
+                 "each: %d left over (hint: set choices K, or add or delete sentences)", b->B,
+                 K, K > 0 ? b->B % K : b->B);
+    else
+        mr->choices = K;
+}
+
 static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
                       app_row_cache *cache, double budget)
 {
@@ -553,18 +605,21 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
         set_error(mr, &err);
         return;
     }
+    if (mr->head == BS_HEAD_MC && mr->choices <= 0)
+        return; /* the sentences make no (B, K, T) block: app_compute said why */
     /* Output sizes from the head, so the arrays exist before the first pass. */
-    int C = mr->head == BS_HEAD_MLM                             ? cfg->vocab_size
+    int C = bs_head_masked_lm(mr->head)                         ? cfg->vocab_size
             : mr->head == BS_HEAD_QA || mr->head == BS_HEAD_NSP ? 2
+            : mr->head == BS_HEAD_MC                            ? 1
                                                                 : cfg->num_labels;
     mr->C = mr->head == BS_HEAD_BASE ? 0 : C;
-    if (mr->head == BS_HEAD_SEQ || mr->head == BS_HEAD_NSP) {
+    if (bs_head_pooled(mr->head)) {
         mr->logits_rank = 2;
         mr->logits_shape[0] = b->B, mr->logits_shape[1] = C;
         mr->probs = calloc((size_t)b->B * (size_t)C, sizeof *mr->probs);
         if (!mr->probs)
             goto nomem;
-    } else if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM) {
+    } else if (mr->head == BS_HEAD_TOK || bs_head_masked_lm(mr->head)) {
         mr->logits_rank = 3;
         mr->logits_shape[0] = b->B, mr->logits_shape[1] = b->T, mr->logits_shape[2] = C;
         mr->tok_arg = calloc((size_t)b->B * (size_t)b->T, sizeof *mr->tok_arg);
@@ -572,7 +627,7 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
         if (!mr->tok_arg || !mr->tok_prob)
             goto nomem;
         mr->mask_id = bs_tokenizer_mask_id(am->tok);
-        if (mr->head == BS_HEAD_MLM && mr->mask_id >= 0) {
+        if (bs_head_masked_lm(mr->head) && mr->mask_id >= 0) {
             size_t n = (size_t)b->B * (size_t)b->T * APP_TOPK;
             mr->topk_id = malloc(n * sizeof *mr->topk_id);
             mr->topk_p = calloc(n, sizeof *mr->topk_p);
@@ -604,9 +659,17 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
         mr->attn_L = cfg->num_layers;
         mr->attn_A = cfg->num_heads;
     }
+    if (mr->head == BS_HEAD_PRETRAINING) {
+        mr->nsp_logits = calloc((size_t)b->B * 2, sizeof *mr->nsp_logits);
+        mr->nsp_probs = calloc((size_t)b->B * 2, sizeof *mr->nsp_probs);
+        if (!mr->nsp_logits || !mr->nsp_probs)
+            goto nomem;
+    }
     /* Rows whose inputs are unchanged come from the cache, when the kernels reproduce
-     * rows bit for bit whatever the batch around them (ragged rows always run alone). */
-    int exact = mr->ragged || bs_run_rows_exact(*run, b->B, b->T);
+     * rows bit for bit whatever the batch around them (ragged rows always run alone).
+     * The cache keeps one output per head: BertForPreTraining's two always run. */
+    int exact = (mr->ragged || bs_run_rows_exact(*run, b->B, b->T)) &&
+                mr->head != BS_HEAD_PRETRAINING;
     int *from = malloc((size_t)b->B * sizeof *from);
     if (!from)
         goto nomem;
@@ -631,6 +694,8 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
     if (cache)
         cache_store(cache, am->model, mr, exact, from);
     free(from);
+    if (mr->head == BS_HEAD_MC)
+        mc_scores(mr);
     mr->n_masks = 0; /* counted once here, for the views */
     for (size_t i = 0; mr->topk_id && i < (size_t)b->B * (size_t)b->T; i++)
         mr->n_masks += mr->topk_id[i * APP_TOPK] >= 0;
@@ -815,6 +880,8 @@ app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs)
         for (int b = 1; b < mr->batch.B; b++)
             if (mr->batch.length[b] != mr->batch.length[0])
                 mr->ragged = job->padding == BS_PAD_NONE;
+        if (am->model && bs_model_head(am->model) == BS_HEAD_MC)
+            mc_group(mr, job);
     }
     /* The models are independent: with two or more, each runs on its own thread and its
      * own pool (the interface's default shows two heads side by side, and the machine

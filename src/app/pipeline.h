@@ -78,6 +78,7 @@ typedef struct app_job {
     int overflow;           /* return_overflowing_tokens */
     int stride;
     int split_words;        /* is_split_into_words: each text split on spaces */
+    int choices;            /* multiple choice: sentences per example, 0 all of them */
     int want_break;         /* also compute "break it" for model brk_model */
     int brk_model;
     int detail_model;       /* also compute the detail panels' data (details.h) for this
@@ -129,6 +130,16 @@ typedef struct app_model_result {
                                (app_job.detail_model), else NULL; owned */
     int rows_run;           /* rows the forward pass computed: B, or fewer when the others
                                were taken from the last result (app_runs' row cache) */
+    /* Multiple choice (mc head): K, the choices per example; the batch's B rows are the
+     * B/K examples' choices, K consecutive rows each ((B/K, K, T) viewed as (B, T)), the
+     * logits (B, 1) are logits.view(-1, K), and probs (B, 1) each row's softmax over its
+     * example's K logits. 0 for the other heads. */
+    int choices;
+    /* BertForPreTraining (pretraining head): its seq_relationship_logits (B, 2) and their
+     * softmax (isNext, notNext) per row, beside the fill-mask fields above, which read its
+     * prediction_logits; NULL for the other heads. */
+    float *nsp_logits;
+    float *nsp_probs;
 } app_model_result;
 
 typedef struct app_result {

@@ -74,7 +74,7 @@ static int word_tokens(const bs_batch *batch, int b)
 /* The output's last dimension and its name. */
 static int out_dim(const py_spec *s)
 {
-    if (s->head == BS_HEAD_MLM)
+    if (bs_head_masked_lm(s->head))
         return s->cfg->vocab_size;
     if (s->head == BS_HEAD_BASE)
         return s->cfg->hidden_size;
@@ -278,13 +278,53 @@ static void qa_answers_code(sbuf *b, const py_spec *s, int n_pairs)
                   "# 128, only_second; the rows above are this batch's)\n");
 }
 
+/* BertForMultipleChoice after the tokenizer call on the flat lists (every choice a
+ * (prompt, choice) row, all padded together), as run_swag.py's collator and the model
+ * docs write it: the rows viewed as (B, K, T), the (B, K) logits, softmax per example. */
+static void mc_code(sbuf *b, const py_spec *s)
+{
+    const bs_batch *bt = s->batch;
+    int K = s->choices;
+    if (K <= 0 || bt->B % K) {
+        sb_lit(b, "# the sentences do not make examples of equal numbers of choices: the\n"
+                  "# (B, K, T) view below needs them (set choices K)\n");
+        return;
+    }
+    int E = bt->B / K;
+    sb_printf(b, "# every %d rows are one example's choices: view them as (B, K, T)\n"
+                 "batch = {k: v.view(%d, %d, -1) for k, v in batch.items()}\n"
+                 "print(batch[\"input_ids\"].shape)  # torch.Size([%d, %d, %d])\n",
+              K, E, K, E, K, bt->T);
+    sb_printf(b, "\nwith torch.no_grad():\n    outputs = model(**batch)  # inside: view(-1, %d) "
+                 "-> (%d, %d), classifier -> (%d, 1)\n", bt->T, bt->B, bt->T, bt->B);
+    sb_printf(b, "print(outputs.logits.shape)  # torch.Size([%d, %d])\n", E, K);
+    sb_lit(b, "probs = outputs.logits.softmax(dim=-1)  # over each example's choices\n"
+              "print(probs.argmax(dim=-1).tolist())  # the chosen choice of each example\n");
+    for (int e = 0; s->probs && e < E; e++) {
+        int best = 0;
+        for (int k = 1; k < K; k++)
+            if (s->probs[e * K + k] > s->probs[e * K + best])
+                best = k;
+        sb_printf(b, "# example %d (bertscope): choice %d (index %d), probs [", e + 1, best + 1,
+                  best);
+        for (int k = 0; k < K; k++)
+            sb_printf(b, "%s%.4f", k ? ", " : "", s->probs[e * K + k]);
+        sb_lit(b, "]\n");
+    }
+}
+
 char *py_generate(const py_spec *s)
 {
     sbuf b = {0};
     const bs_batch *bt = s->batch;
-    /* QuestionAnsweringPipeline's own class; the others by their Bert class */
-    const char *cls = s->head == BS_HEAD_QA ? "AutoModelForQuestionAnswering"
-                                            : bs_head_class(s->head);
+    /* QuestionAnsweringPipeline's own class, run_swag.py's; the others by their family's
+     * class (DistilBertForSequenceClassification, XLMRobertaForMaskedLM, ...) */
+    char fcls[96];
+    const char *cls = s->head == BS_HEAD_QA   ? "AutoModelForQuestionAnswering"
+                      : s->head == BS_HEAD_MC ? "AutoModelForMultipleChoice"
+                                              : bs_family_head_class(s->cfg ? s->cfg->family
+                                                                            : NULL,
+                                                                     s->head, fcls, sizeof fcls);
     /* No model (tokenizer only): the tokenizer part alone. */
     int nomodel = !s->cfg;
     const char *mpath = s->model_path ? s->model_path : s->tokenizer_path;
@@ -320,9 +360,10 @@ char *py_generate(const py_spec *s)
                   c->hidden_size, c->num_layers, c->num_heads, c->intermediate_size);
         if (s->head == BS_HEAD_SEQ || s->head == BS_HEAD_TOK)
             sb_printf(&b, ", num_labels=%d", c->num_labels);
-        sb_printf(&b, ")\nmodel = %s(config)\n", s->head == BS_HEAD_QA
-                                                      ? "AutoModelForQuestionAnswering.from_config"
-                                                      : cls);
+        sb_printf(&b, ")\nmodel = %s(config)\n",
+                  s->head == BS_HEAD_QA   ? "AutoModelForQuestionAnswering.from_config"
+                  : s->head == BS_HEAD_MC ? "AutoModelForMultipleChoice.from_config"
+                                          : cls);
     } else {
         sb_lit(&b, "tokenizer = AutoTokenizer.from_pretrained(");
         py_str(&b, s->tokenizer_path, strlen(s->tokenizer_path));
@@ -379,7 +420,17 @@ char *py_generate(const py_spec *s)
 
     const char *out = s->head == BS_HEAD_BASE ? "last_hidden_state"
                       : s->head == BS_HEAD_QA ? "start_logits" /* QuestionAnsweringModelOutput */
-                                              : "logits";
+                      : s->head == BS_HEAD_PRETRAINING ? "prediction_logits" /* and no logits */
+                                                       : "logits";
+    if (loop && s->head == BS_HEAD_MC && !nomodel) { /* no (B, K, T) to run, as on screen */
+        sb_lit(&b, "# multiple choice stacks each example's choices into one (B, K, T) tensor:\n"
+                   "# padding off leaves rows of different lengths, so nothing runs\n"
+                   "# (padding=True pads them to one T)\n");
+        char *r = b.oom ? NULL : b.s;
+        if (!r)
+            free(b.s);
+        return r;
+    }
     if (loop) {
         sb_lit(&b, "# padding off and rows of different lengths: one tensor cannot hold them\n"
                    "# (return_tensors=\"pt\" raises), so run one sentence at a time\n");
@@ -427,6 +478,13 @@ char *py_generate(const py_spec *s)
         sb_lit(&b, ", return_tensors=\"pt\")\n");
     }
     sb_printf(&b, "print(batch[\"input_ids\"].shape)  # torch.Size([%d, %d])\n", bt->B, bt->T);
+    if (!nomodel && s->head == BS_HEAD_MC) {
+        mc_code(&b, s);
+        nomodel = 1; /* done: the generic outputs and filter below are not this head's */
+    }
+    if (s->cfg && !s->cfg->family->token_type_ids) /* model_input_names (family.h) */
+        sb_printf(&b, "print(list(batch.keys()))  # ['input_ids', 'attention_mask']: %s "
+                      "takes no token_type_ids\n", s->cfg->family->name);
     if (nomodel) {
         char *r = b.oom ? NULL : b.s;
         if (!r)
@@ -443,17 +501,21 @@ char *py_generate(const py_spec *s)
     sb_printf(&b, "print(outputs.%s.shape)  # ", out);
     shape(&b, s, bt->B, bt->T);
     sb_lit(&b, "\n");
+    if (s->head == BS_HEAD_PRETRAINING) /* BertForPreTrainingOutput's second output */
+        sb_printf(&b, "print(outputs.seq_relationship_logits.shape)  # torch.Size([%d, 2])\n",
+                  bt->B);
     if (s->head == BS_HEAD_QA)
         qa_answers_code(&b, s, n_pairs);
 
-    if (s->head == BS_HEAD_MLM) {
+    if (bs_head_masked_lm(s->head)) {
         /* A masked LM is read where the input says [MASK] (written in the text). */
         int n_mask = 0;
         for (size_t i = 0; i < (size_t)bt->B * (size_t)bt->T; i++)
             n_mask += (bt->tokens[i].flags & BS_TOK_SPECIAL) && bt->tokens[i].piece &&
                       strcmp(bt->tokens[i].piece, "[MASK]") == 0;
-        sb_lit(&b, "\n# A masked LM is read at the [MASK] positions:\n"
-                   "masked = outputs.logits[batch[\"input_ids\"] == tokenizer.mask_token_id]");
+        sb_printf(&b, "\n# A masked LM is read at the [MASK] positions:\n"
+                      "masked = outputs.%s[batch[\"input_ids\"] == tokenizer.mask_token_id]",
+                  out);
         sb_printf(&b, "  # torch.Size([%d, %d])\n", n_mask, out_dim(s));
         sb_lit(&b, "print(tokenizer.convert_ids_to_tokens(masked.argmax(dim=-1).tolist()))\n");
     } else if (s->head == BS_HEAD_TOK) {
@@ -482,11 +544,11 @@ char *py_generate(const py_spec *s)
         seq_right_way(&b, bt->B);
     if (s->sbert)
         sbert_code(&b, s, bt);
-    if (s->head == BS_HEAD_NSP)
+    if (s->head == BS_HEAD_NSP || s->head == BS_HEAD_PRETRAINING)
         sb_printf(&b, "\n# Index 0 says B follows A (isNext), 1 that B is a random sentence "
-                      "(notNext)\npred = outputs.logits.softmax(dim=-1)  # torch.Size([%d, 2])\n"
+                      "(notNext)\npred = outputs.%s.softmax(dim=-1)  # torch.Size([%d, 2])\n"
                       "print([\"isNext\" if p[0] >= p[1] else \"notNext\" for p in pred])\n",
-                  bt->B);
+                  s->head == BS_HEAD_NSP ? "logits" : "seq_relationship_logits", bt->B);
     int k = py_full_rows(bt);
     if (k != bt->B) {
         sb_lit(&b, "\n# Not this (the seed article's filter): .all(dim=1) keeps only the sentences\n"

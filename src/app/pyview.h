@@ -61,6 +61,11 @@ typedef struct py_spec {
      * code. NULL otherwise. */
     const struct bs_sbert *sbert;
     const char *sbert_path;
+    /* A multiple-choice head's K (batch rows per example; 0: the sentences do not make
+     * examples, and only the tokenizer part is written) and each row's softmax over its
+     * example's choices, quoted under the code; 0 and NULL otherwise. */
+    int choices;
+    const float *probs;
 } py_spec;
 
 /* Rows of the batch that the article's filter keeps (attention_mask all ones). */

@@ -550,6 +550,19 @@ int app_set_option(app_state *st, const char *name, const char *value, bs_error 
             st->pad_multiple = v;
     } else if (!strcmp(name, "stride")) {
         rc = bs_stride_parse(value, &st->stride, err);
+    } else if (!strcmp(name, "choices")) {
+        /* "all" (or 0): every sentence a choice of one example */
+        long v = 0;
+        size_t n = strlen(value);
+        if (strcmp(value, "all")) {
+            if (n == 0 || n > 6 || strspn(value, "0123456789") != n ||
+                (v = strtol(value, NULL, 10)) > APP_MAX_SENTENCES) {
+                bs_fail(err, BS_ERR_INPUT, "choices '%s' is not a number from 0 to %d, or all",
+                        value, APP_MAX_SENTENCES);
+                return -1;
+            }
+        }
+        st->choices = (int)v;
     } else if (!strcmp(name, "return_overflowing_tokens") ||
                !strcmp(name, "is_split_into_words")) {
         if (on < 0) {
@@ -561,7 +574,7 @@ int app_set_option(app_state *st, const char *name, const char *value, bs_error 
     } else {
         bs_fail(err, BS_ERR_INPUT, "unknown option '%s' (expected padding, padding_side, "
                 "truncation, truncation_side, max_length, pad_to_multiple_of, stride, "
-                "return_overflowing_tokens or is_split_into_words)", name);
+                "return_overflowing_tokens, is_split_into_words or choices)", name);
         return -1;
     }
     if (rc != BS_OK)

@@ -292,18 +292,20 @@ static int parse_line(app_script *s, ctx *c, const char *line)
          * (by the engine's parsers, app_set_option) */
         static const char *const names[] = {
             "padding", "padding_side", "truncation", "truncation_side", "max_length",
-            "pad_to_multiple_of", "stride", "return_overflowing_tokens", "is_split_into_words"};
+            "pad_to_multiple_of", "stride", "return_overflowing_tokens", "is_split_into_words",
+            "choices"};
         char name[32], value[64], tail;
         int k = 0;
         if (sscanf(bare, "%31s %63s %c", name, value, &tail) != 2)
             return fail(c, "'set' expects an option and a value (set stride 8), got '%s'%s",
                         bare, "");
-        while (k < 9 && strcmp(names[k], name))
+        int n_names = (int)(sizeof names / sizeof names[0]);
+        while (k < n_names && strcmp(names[k], name))
             k++;
-        if (k == 9)
+        if (k == n_names)
             return fail(c, "unknown option '%s' (known: padding padding_side truncation "
                         "truncation_side max_length pad_to_multiple_of stride "
-                        "return_overflowing_tokens is_split_into_words)%s", name, "");
+                        "return_overflowing_tokens is_split_into_words choices)%s", name, "");
         sc->kind = SC_SET;
         sc->str = strdup(name);
         sc->strs = malloc(sizeof *sc->strs);

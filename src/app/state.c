@@ -285,6 +285,7 @@ app_job *app_make_job(const app_state *st)
     job->overflow = st->overflow;
     job->stride = st->stride;
     job->split_words = st->split_words;
+    job->choices = st->choices;
     job->want_break = st->deep.brk_open;
     job->brk_model = st->front;
     job->detail_model = app_detail_model(st);

@@ -96,6 +96,10 @@ typedef struct app_state {
     int overflow;              /* return_overflowing_tokens: cut tokens become rows */
     int stride;                /* overlap of overflowing rows */
     int split_words;           /* is_split_into_words: sentences split on spaces */
+    /* Multiple choice: every `choices` sentences (prompt<TAB>choice) are one example, as
+     * infer --choices K reads lines; 0: all the sentences are the choices of one example
+     * (B 1, K = the number of sentences). Only a multiple-choice head reads it. */
+    int choices;
     /* The selected row among a sentence's overflowing rows (0 = its first): with
      * overflow the batch has more rows than sentences, and app_sel_row() maps
      * (cur, part) to the row; never read cur as a row. */

@@ -62,7 +62,16 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
     else
         snprintf(nb, sizeof nb, "%d sentence%s", b->B, b->B == 1 ? "" : "s");
     const char *per_row = panel_overflowed(st, b) ? "row" : "sentence";
-    if (mr->ok_forward && mr->logits_rank == 2 && mr->ragged) {
+    if (mr->ok_forward && mr->head == BS_HEAD_MC && mr->choices > 0) {
+        /* BertForMultipleChoice: view(-1, T) in, view(-1, K) out */
+        int K = mr->choices;
+        flow_addf(f, ST_NORMAL, " %d sentences = %d example%s × %d choices: input_ids (%d, "
+                  "%d, %d) run as (%d, %d) → pooler_output (%d, H) → classifier (%d, 1) → "
+                  "logits.view(-1, %d) %s: one row per example, one column per choice; the "
+                  "softmax over a row picks the choice.", b->B, b->B / K,
+                  b->B / K == 1 ? "" : "s", K, b->B / K, K, b->T, b->B, b->T, b->B, b->B, K,
+                  shape);
+    } else if (mr->ok_forward && mr->logits_rank == 2 && mr->ragged) {
         flow_addf(f, ST_NORMAL, " %s, each run alone → one logits %s per sentence: "
                   "one column per class.", nb, shape);
     } else if (mr->ok_forward && mr->logits_rank == 2) {
@@ -77,9 +86,13 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
                   "[CLS] alone.", nb, shape,
                   mr->ragged ? " per sentence" : "", BS_QA_MAX_ANSWER_LEN);
     } else if (mr->ok_forward && mr->logits_rank == 3) {
-        flow_addf(f, ST_NORMAL, " %s → logits %s%s: one row of %d scores per token",
-                  nb, shape, mr->ragged ? " per sentence" : "", mr->logits_shape[2]);
-        if (mr->head == BS_HEAD_MLM) /* DataCollatorForLanguageModeling's labels */
+        flow_addf(f, ST_NORMAL, " %s → %s %s%s: one row of %d scores per token",
+                  nb, mr->head == BS_HEAD_PRETRAINING ? "prediction_logits" : "logits", shape,
+                  mr->ragged ? " per sentence" : "", mr->logits_shape[2]);
+        if (mr->head == BS_HEAD_PRETRAINING) /* BertPreTrainingHeads' second output */
+            flow_addf(f, ST_NORMAL, ", and seq_relationship_logits (%d, 2) from the pooled "
+                      "[CLS] vector: 0 isNext (B follows A), 1 notNext", b->B);
+        if (bs_head_masked_lm(mr->head)) /* DataCollatorForLanguageModeling's labels */
             flow_add(f, "; a masked LM is scored only at its [MASK] positions (labels -100 "
                         "everywhere else).", ST_NORMAL);
         else /* the token-classification recipe: first piece of each word */
@@ -135,10 +148,25 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
     } else if (b->B > 1) {
         flow_addf(f, ST_NORMAL, " No sentence needed padding: all have %d tokens.", b->T);
     }
-    if (st->side == BS_SIDE_LEFT && npad > 0 && !mr->ragged)
-        flow_add(f, " Left padding: position ids still count 0..T-1 from the left, so the "
-                    "real tokens move to other positions and BERT's outputs change.",
-                 ST_NORMAL);
+    /* RoBERTa's positions skip pads of its padding_idx: left padding moves none */
+    const app_model *lm = &env->models[st->front];
+    const bs_config *lc = lm->model ? bs_model_config(lm->model) : NULL;
+    int skip_pads = lc && lc->family->positions == BS_POS_FROM_PADDING && lm->tok &&
+                    bs_tokenizer_pad_id(lm->tok) == lc->pad_token_id;
+    if (st->side == BS_SIDE_LEFT && npad > 0 && !mr->ragged && skip_pads)
+        flow_addf(f, ST_NORMAL, " Left padding: %s's position ids skip its pads "
+                  "(padding_idx), so the real tokens keep their positions; a head on "
+                  "position 0 now reads a pad.", lc->family->name);
+    else if (st->side == BS_SIDE_LEFT && npad > 0 && !mr->ragged && lc &&
+             lc->family->positions == BS_POS_FROM_PADDING)
+        flow_addf(f, ST_NORMAL, " Left padding: the pad id %d is not %s's padding_idx %d, so "
+                  "the pads take positions and the real tokens move to other ones: the "
+                  "outputs change.", bs_tokenizer_pad_id(lm->tok), lc->family->name,
+                  lc->pad_token_id);
+    else if (st->side == BS_SIDE_LEFT && npad > 0 && !mr->ragged)
+        flow_addf(f, ST_NORMAL, " Left padding: position ids still count 0..T-1 from the "
+                  "left, so the real tokens move to other positions and %s's outputs change.",
+                  lc ? lc->family->name : "BERT");
     int trunc[APP_MAX_SENTENCES], ntr = 0;
     for (int i = 0; i < b->B; i++)
         if (b->truncated[i] > 0 && ntr < APP_MAX_SENTENCES)
@@ -179,18 +207,44 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
     if (st->split_words)
         flow_add(f, " is_split_into_words: each sentence is a list of words (split on spaces), "
                     "each word tokenized on its own; word_ids() number them.", ST_NORMAL);
+    const bs_family *fam = fm->model ? bs_model_family(fm->model) : NULL;
     for (int i = 0; i < st->n_lines && i < b->B; i++)
-        if (app_line_tab(&st->lines[i]) >= 0) {
+        if (app_line_tab(&st->lines[i]) >= 0 && fam && !fam->token_type_ids) {
+            flow_addf(f, ST_NORMAL, " Sentence %d is a pair, but %s takes no token_type_ids "
+                      "(its tokenizer returns none): only the separator tells A from B.",
+                      i + 1, fam->name);
+            break;
+        } else if (app_line_tab(&st->lines[i]) >= 0) {
             flow_addf(f, ST_NORMAL, " Sentence %d is a pair: token_type_ids are 0 through "
                       "the first [SEP] and 1 for B and its [SEP].", i + 1);
             break;
         }
+    /* ELECTRA's and ALBERT's factorized embeddings; ALBERT's shared layers */
+    const bs_config *fc = fm->model ? bs_model_config(fm->model) : NULL;
+    if (fc && bs_config_dim(fc, BS_DIM_EMBEDDING) != fc->hidden_size)
+        flow_addf(f, ST_NORMAL, " %s's embeddings are E = %d wide: a Linear projects "
+                  "(B, T, %d) to (B, T, H = %d) before the first layer.", fam->name,
+                  bs_config_dim(fc, BS_DIM_EMBEDDING), bs_config_dim(fc, BS_DIM_EMBEDDING),
+                  fc->hidden_size);
+    if (fc && fc->num_groups > 0 && fc->num_groups < fc->num_layers)
+        flow_addf(f, ST_NORMAL, " Its %d layers share %d set%s of weights, each run for "
+                  "%g layers in a row.", fc->num_layers, fc->num_groups,
+                  fc->num_groups > 1 ? "s" : "", (double)fc->num_layers / fc->num_groups);
+    /* RoBERTa's positions: from the ids, so each row has its own */
+    if (fam && fam->positions == BS_POS_FROM_PADDING)
+        flow_addf(f, ST_NORMAL, " %s numbers positions (pos) from input_ids: padding_idx "
+                  "%d + 1 for the first token, padding_idx itself for each id equal to it "
+                  "(its pads), so left padding shifts no position; %d of the %d position "
+                  "embeddings can be used.", fam->name, bs_model_config(fm->model)->pad_token_id,
+                  bs_model_config(fm->model)->max_position -
+                      bs_model_config(fm->model)->pad_token_id - 1,
+                  bs_model_config(fm->model)->max_position);
     /* The seed article's Example 3 pitfall: filtering rows by an all-ones mask keeps
      * only the sentences that were not padded. Named by model: with two loaded, the
      * shapes are one head's. */
     for (int i = 0; st->result && i < st->result->n && npad > 0 && !mr->ragged; i++) {
         const app_model_result *o = &st->result->m[i];
-        if (!o->ok_forward || o->logits_rank != 2)
+        if (!o->ok_forward || o->logits_rank != 2 || o->head == BS_HEAD_MC)
             continue;
         int full = 0;
         for (int r = 0; r < o->batch.B; r++)
@@ -211,7 +265,8 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
                       env->models[i].name, shape);
         else
             flow_addf(f, ST_NORMAL, " %s gives logits %s: one row per %s.", env->models[i].name,
-                      shape, o->logits_rank == 2 ? "sentence" : "token");
+                      shape, o->head == BS_HEAD_MC ? "example" : o->logits_rank == 2 ? "sentence"
+                                                                                  : "token");
     }
     if (fm->model && bs_model_random_head(fm->model) && !bs_model_shape_only(fm->model))
         flow_addf(f, ST_WARN, " %s's head is newly initialised: its predictions are random.",
@@ -240,9 +295,12 @@ static void explain_selected(flow *f, const app_state *st, const app_env *env,
         return;
     }
     const bs_token *t = &b->tokens[at];
-    flow_addf(f, ST_DIM, "Selected: '%s' id %d, %s, position %d, mask %d, type %d",
+    const bs_model *fm = env->models[st->front].model;
+    flow_addf(f, ST_DIM, "Selected: '%s' id %d, %s, position %d, mask %d",
               t->piece ? t->piece : "?", b->input_ids[at], who, st->sel_col,
-              b->attention_mask[at], b->token_type_ids[at]);
+              b->attention_mask[at]);
+    if (!fm || bs_model_family(fm)->token_type_ids)
+        flow_addf(f, ST_DIM, ", type %d", b->token_type_ids[at]);
     if (t->char_end > t->char_start)
         flow_addf(f, ST_DIM, ", characters %d–%d of %s.", t->char_start, t->char_end,
                   t->segment == 1 ? "B" : "the sentence");

@@ -12,9 +12,12 @@
 #include "bertscope/sbert.h"
 
 #define LEDGER_MAX_ROWS 40
+/* The row in place of token_type_ids for a family without them: a name, no shape. */
+#define NO_TYPES "no token_type_ids"
 
 typedef struct dimv {
-    char sym; /* B T H A D I C V L, P (pooled: H per pooling mode), E (embedding), or '1' */
+    char sym; /* B T H A D I C V L K, '1', 'R' for multiple choice's B·K rows, P (pooled:
+                 H per pooling mode), E (embedding) */
     int v;
 } dimv;
 
@@ -37,9 +40,11 @@ static void put_dims(app_grid *g, int *x, int y, int xmax, const ledger_row *row
             *x = grid_puts(g, *x, y, xmax, ", ", ST_NORMAL);
         char sym = row->d[k].sym;
         if (!concrete) {
-            *x = grid_printf(g, *x, y, xmax, ST_DIM, sym == 't' ? "Tᵢ" : "%c", sym);
+            const char *fmt = sym == 't' ? "Tᵢ" : sym == 'R' ? "B·K" : "%c";
+            *x = grid_printf(g, *x, y, xmax, ST_DIM, fmt, sym);
         } else {
-            int ch = (sym == 'B' && st->changed_B) || (sym == 'T' && st->changed_T);
+            int ch = ((sym == 'B' || sym == 'R') && st->changed_B) ||
+                     (sym == 'T' && st->changed_T);
             int over = sym == 'T' && t_limit > 0 && row->d[k].v > t_limit;
             *x = grid_printf(g, *x, y, xmax, over ? ST_ERROR : ch ? ST_CHANGED : ST_BOLD, "%d",
                              row->d[k].v);
@@ -111,11 +116,30 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
         dB = one;
         dT = (dimv){'t', b->length[imax(app_sel_row(st), 0)]};
     }
-    ROW("input_ids", 0, dB, dT);
-    ROW("attention_mask", 0, dB, dT);
-    ROW("token_type_ids", 0, dB, dT);
-    ROW("position_ids", 0, one, dT);
     const app_model *m = &env->models[st->front];
+    const bs_family *fam = m->model ? bs_model_family(m->model) : NULL;
+    const app_model_result *mc = app_front_result(st);
+    int K = mc && mc->head == BS_HEAD_MC && !mc->ragged ? mc->choices : 0;
+    if (K > 0) { /* BertForMultipleChoice: (B, K, T) in, flattened to (B·K, T) rows */
+        ROW("input_ids", 0, ((dimv){'B', B / K}), ((dimv){'K', K}), dT);
+        ROW("view(-1, T)", 1, ((dimv){'R', B}), dT);
+        dB = (dimv){'R', B};
+    } else
+        ROW("input_ids", 0, dB, dT);
+    ROW("attention_mask", 0, dB, dT);
+    /* The family's tokenizer decides: DistilBERT's returns no token_type_ids and its
+     * model has no token types; RoBERTa's returns none and its model takes zeros. */
+    if (!fam || fam->token_type_ids)
+        ROW("token_type_ids", 0, dB, dT);
+    else if (fam->type_embeddings)
+        ROW("token_type_ids 0", 0, dB, dT);
+    else
+        ROW(NO_TYPES, 0, one);
+    /* RoBERTa makes its positions per row from input_ids: (B, T), from padding_idx + 1 */
+    if (fam && fam->positions == BS_POS_FROM_PADDING)
+        ROW("position_ids", 0, dB, dT);
+    else
+        ROW("position_ids", 0, one, dT);
     const app_model_result *mr = app_front_result(st);
     if (!m->model)
         return nr;
@@ -123,9 +147,19 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
     dimv dH = {'H', c->hidden_size}, dA = {'A', c->num_heads},
          dD = {'D', c->hidden_size / (c->num_heads > 0 ? c->num_heads : 1)},
          dI = {'I', c->intermediate_size};
-    ROW("embeddings", 0, dB, dT, dH);
+    int E = bs_config_dim(c, BS_DIM_EMBEDDING);
+    if (E != c->hidden_size) { /* ELECTRA: E wide, then embeddings_project to H */
+        ROW("embeddings", 0, dB, dT, ((dimv){'E', E}));
+        ROW("project E→H", 0, dB, dT, dH);
+    } else {
+        ROW("embeddings", 0, dB, dT, dH);
+    }
     ROW("extended mask", 0, dB, one, one, dT);
-    snprintf(layer_title, lt_size, "encoder layer %d of %d", st->layer + 1, c->num_layers);
+    if (c->num_groups > 0 && c->num_groups < c->num_layers) /* ALBERT: shared weights */
+        snprintf(layer_title, lt_size, "encoder layer %d of %d, %d set%s of weights",
+                 st->layer + 1, c->num_layers, c->num_groups, c->num_groups > 1 ? "s" : "");
+    else
+        snprintf(layer_title, lt_size, "encoder layer %d of %d", st->layer + 1, c->num_layers);
     ROW(layer_title, 0, dB, dT, dH);
     ROW("query key value", 1, dB, dA, dT, dD);
     ROW("scores QKᵀ/√D", 1, dB, dA, dT, dT);
@@ -137,28 +171,38 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
     ROW("last_hidden_state", 0, dB, dT, dH);
     if (bs_model_has_pooler(m->model))
         ROW("pooler_output", 0, dB, dH);
+    else if (mr && mr->head == BS_HEAD_SEQ && bs_family_heads_of(fam)->seq_pool)
+        ROW(bs_family_heads_of(fam)->seq_pool, 0, dB, dH); /* no pooler: the head's own */
     const bs_sbert *sb = bs_model_sbert(m->model);
     for (int i = 0; sb && i < bs_sbert_steps(sb); i++) { /* sentence-transformers' modules */
         nr = sbert_row(rows, nr, bs_sbert_step_at(sb, i), dB);
         rows[nr - 1].sbert_mid = i + 1 < bs_sbert_steps(sb);
     }
-    if (mr && mr->logits_rank == 2) /* next-sentence prediction: 2 classes, fixed */
+    if (mr && K > 0) { /* classifier Linear(H, 1) per row, then logits.view(-1, K) */
+        ROW("classifier", 0, dB, one);
+        ROW("logits", 0, ((dimv){'B', B / K}), ((dimv){'K', K}));
+    } else if (mr && mr->logits_rank == 2) /* next-sentence prediction: 2 classes, fixed */
         ROW("logits", 0, dB, ((dimv){mr->head == BS_HEAD_NSP ? '2' : 'C', mr->logits_shape[1]}));
     else if (mr && mr->head == BS_HEAD_QA) { /* qa_outputs, then logits.split(1, dim=-1) */
         ROW("logits", 0, dB, dT, ((dimv){'2', 2}));
         ROW("start_logits", 0, dB, dT);
         ROW("end_logits", 0, dB, dT);
+    } else if (mr && mr->head == BS_HEAD_PRETRAINING) { /* BertForPreTrainingOutput */
+        ROW("prediction_logits", 0, dB, dT, ((dimv){'V', mr->logits_shape[2]}));
+        ROW("seq_relationship_logits", 0, dB, ((dimv){'2', 2}));
     } else if (mr && mr->logits_rank == 3)
         ROW("logits", 0, dB, dT,
-            ((dimv){mr->head == BS_HEAD_MLM ? 'V' : 'C', mr->logits_shape[2]}));
+            ((dimv){bs_head_masked_lm(mr->head) ? 'V' : 'C', mr->logits_shape[2]}));
     return nr;
 }
 
 #define SBERT_MID "" /* the empty name stands for every row with sbert_mid */
 /* Rows of the compact ledger, in the order they are dropped when the paragraph does
- * not fit: the encoder's inside first, the input and the logits never. */
+ * not fit: the encoder's inside first, the input and the last output never (of
+ * BertForPreTraining's two, prediction_logits goes last, when nothing else is left). */
 static const char *const compact_drop[] = {"attention probs", "pooler_output", "embeddings",
-                                           "last_hidden_state", SBERT_MID};
+                                           "project E→H", "last_hidden_state",
+                                           "prediction_logits", SBERT_MID};
 #define COMPACT_DROPS (int)(sizeof compact_drop / sizeof compact_drop[0])
 
 /* Lines a flow of these words takes at width w (as flow_add breaks them), after a
@@ -191,6 +235,8 @@ static int compact_kept(const ledger_row *row, const char *layer_title, int drop
     if (row->name == layer_title || !strcmp(row->name, "extended mask"))
         return 0;
     if (row->indent && strcmp(row->name, "attention probs"))
+        return 0;
+    if (!strcmp(row->name, NO_TYPES) || !strcmp(row->name, "token_type_ids 0"))
         return 0;
     if (!strcmp(row->name, "attention_mask") || !strcmp(row->name, "token_type_ids") ||
         !strcmp(row->name, "position_ids"))
@@ -274,8 +320,9 @@ static int ledger_pick_rows(const ledger_row *rows, int nr, int list_h, int scro
 {
     static const char *const drop[] = {
         "attn out + norm", "output + norm", "intermediate", "context", "query key value",
-        "scores QKᵀ/√D", "extended mask", "position_ids", "embeddings", "pooler_output",
-        "token_type_ids", "attention probs", "last_hidden_state"};
+        "scores QKᵀ/√D", "extended mask", "position_ids", "embeddings", "project E→H",
+        "pooler_output",
+        "token_type_ids", "token_type_ids 0", NO_TYPES, "attention probs", "last_hidden_state"};
     int n = 0;
     if (list_h <= 0)
         return 0;
@@ -317,7 +364,7 @@ static int ledger_pick_rows(const ledger_row *rows, int nr, int list_h, int scro
 int ledger_rows(const app_state *st, const app_env *env)
 {
     ledger_row rows[LEDGER_MAX_ROWS];
-    char layer_title[64];
+    char layer_title[96];
     return build_ledger(rows, st, env, layer_title, sizeof layer_title);
 }
 
@@ -329,7 +376,7 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         return;
     const bs_batch *b = app_front_batch(st);
     ledger_row rows[LEDGER_MAX_ROWS];
-    char layer_title[64];
+    char layer_title[96];
     int nr = build_ledger(rows, st, env, layer_title, sizeof layer_title);
     const app_model *m = st->front < env->n ? &env->models[st->front] : NULL;
     int right = r.x + r.w;
@@ -345,8 +392,13 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     int bottom = r.y + r.h;
     int change_lines = st->change[0] || panel_overflowed(st, b) ? 2 : 0;
     const app_model_result *mr = app_front_result(st);
-    /* BERT has max_position_embeddings positions (512): past that nothing runs. */
-    int t_limit = m && m->model ? bs_model_config(m->model)->max_position : 0;
+    /* BERT has max_position_embeddings positions (512): past that nothing runs.
+     * RoBERTa's start at padding_idx + 1: 514 of them leave 512. */
+    const bs_config *mc = m && m->model ? bs_model_config(m->model) : NULL;
+    int t_limit = !mc ? 0
+                  : mc->family->positions == BS_POS_FROM_PADDING
+                      ? mc->max_position - mc->pad_token_id - 1
+                      : mc->max_position;
     int too_long = t_limit > 0 && b->T > t_limit;
     if (too_long)
         change_lines = 2;
@@ -354,8 +406,11 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         change_lines = 3;
     int list_h = bottom - y - change_lines;
     int namew = imin(17, imax(r.w / 2 - 4, 8));
+    if (mr && mr->head == BS_HEAD_PRETRAINING) /* seq_relationship_logits, whole */
+        namew = imax(namew, imin(23, r.w - 16));
     /* (1, A, Tᵢ, Tᵢ) is two columns wider than (B, A, T, T) */
-    int symw = mr && mr->ragged ? 15 : 13;
+    /* (B·K, 1, 1, T) is multiple choice's widest */
+    int symw = mr && mr->ragged ? 15 : mr && mr->head == BS_HEAD_MC && mr->choices ? 16 : 13;
     int show[LEDGER_MAX_ROWS];
     int ns = ledger_pick_rows(rows, nr, list_h, st->ledger_scroll, layer_title, show);
     if (ns < nr && st->ledger_scroll == 0)
@@ -366,6 +421,11 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         const ledger_row *row = &rows[show[k]];
         int x = r.x + 1 + row->indent * 2;
         int is_layer = row->name == layer_title;
+        if (!strcmp(row->name, NO_TYPES)) { /* where the user looks for them */
+            grid_printf(g, x, y, right, ST_DIM, "%s: %s takes none", row->name,
+                        m && m->model ? bs_model_family(m->model)->name : "");
+            continue;
+        }
         grid_puts(g, x, y, is_layer ? right : imin(right, r.x + 1 + namew), row->name,
                   is_layer ? ST_BOLD : ST_NORMAL);
         if (is_layer)
@@ -394,8 +454,9 @@ void ledger_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         rect cr = {r.x + 1, bottom - change_lines, r.w - 1, change_lines};
         char text[sizeof st->change + 160];
         if (too_long) {
-            snprintf(text, sizeof text, "T = %d is more than the %d position embeddings: the "
-                     "model cannot run this batch (t truncates)", b->T, t_limit);
+            snprintf(text, sizeof text, "T = %d is more than the %d position embeddings%s: the "
+                     "model cannot run this batch (t truncates)", b->T, t_limit,
+                     t_limit < mc->max_position ? " left after padding_idx" : "");
             panel_text(g, cr, text, ST_ERROR);
         } else if (mr && mr->ragged) {
             char name[16];

@@ -16,6 +16,8 @@ static const char *head_words(bs_head h)
     case BS_HEAD_MLM: return "masked-LM head";
     case BS_HEAD_QA: return "question-answering head";
     case BS_HEAD_NSP: return "next-sentence head";
+    case BS_HEAD_MC: return "multiple-choice head";
+    case BS_HEAD_PRETRAINING: return "pre-training heads (MLM + NSP)";
     case BS_HEAD_BASE: return "no head";
     default: return "head";
     }
@@ -51,7 +53,7 @@ void model_bar_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
         const app_model *m = &env->models[i];
         namew = imax(namew, imin(grid_text_width(m->name, strlen(m->name)), 40));
         if (m->model)
-            classw = imax(classw, (int)strlen(bs_head_class(bs_model_head(m->model))));
+            classw = imax(classw, (int)strlen(bs_model_class(m->model)));
     }
     for (int i = 0; i < env->n && i < r.h; i++) {
         const app_model *m = &env->models[i];
@@ -78,11 +80,15 @@ void model_bar_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
          * architectures may name another when a head was asked for). */
         if (r.w >= 100) { /* narrow: "per-token head" below says as much */
             int xc = x + 2;
-            x = grid_printf(g, xc, y, right, ST_NORMAL, "%s", bs_head_class(h));
+            x = grid_printf(g, xc, y, right, ST_NORMAL, "%s", bs_model_class(m->model));
             x = imax(x, xc + classw);
         }
-        x = grid_printf(g, x + 2, y, right, ST_DIM, "L%d H%d A%d I%d V%d %s %s",
-                        c->num_layers, c->hidden_size, c->num_heads, c->intermediate_size,
+        /* E only where the embeddings are narrower or wider than H (ELECTRA) */
+        char e[24] = "";
+        if (bs_config_dim(c, BS_DIM_EMBEDDING) != c->hidden_size)
+            snprintf(e, sizeof e, " E%d", bs_config_dim(c, BS_DIM_EMBEDDING));
+        x = grid_printf(g, x + 2, y, right, ST_DIM, "L%d H%d%s A%d I%d V%d %s %s",
+                        c->num_layers, c->hidden_size, e, c->num_heads, c->intermediate_size,
                         c->vocab_size, bs_dtype_name(bs_model_dtype(m->model)),
                         bs_tokenizer_get_settings(m->tok)->do_lower_case ? "uncased"
                                                                          : "cased");

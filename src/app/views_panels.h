@@ -69,6 +69,18 @@ int sim_draw_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
 /* The first row longer than the model's max_seq_length (SentenceTransformer.encode
  * would cut it; the interface truncates only when asked), or -1. */
 int sim_rows_longer(const app_model_result *mr);
+/* The predictions of a multiple-choice head (views_mc.c): per example (K sentences) the
+ * choice that wins with its probability, then each choice's softmax over the example's
+ * K logits (its logit with L) and its text. Returns 1 when not every example fits. */
+int mc_draw_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
+                  const app_model_result *mr);
+/* BertForPreTraining's second output under its fill-mask rows (views_pretraining.c):
+ * seq_relationship_logits (B, 2) read as isNext / notNext per sentence, softmax scores
+ * (the raw logits with L). pretraining_nsp_lines: the lines that takes at width w. */
+int pretraining_nsp_lines(const app_model_result *mr, int w);
+void pretraining_draw_nsp(app_grid *g, rect r, const app_state *st, const app_model_result *mr);
+/* A bar of `width` cells for a share p of 1, in eighths (views_predictions.c). */
+void panel_bar(app_grid *g, int x, int y, int xmax, float p, int width);
 
 /* A per-token head's labels, which widen the columns they share with the token grid. */
 typedef struct pred_labels {

@@ -20,11 +20,12 @@ static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_
     char hint[200], shape[48];
     panel_logits_shape(mr, shape, sizeof shape);
     const char *shown = st->show_logits && mr->logits ? "raw logit of the argmax · L scores"
-                        : mr->head == BS_HEAD_MLM   ? "top piece per position"
-                                                    : "argmax label";
-    if (mr->head == BS_HEAD_MLM)
-        snprintf(hint, sizeof hint, "logits %s%s · %s · fill-mask: top %d softmax at each "
-                 "[MASK]", shape, mr->ragged ? " each" : "", shown, APP_TOPK);
+                        : bs_head_masked_lm(mr->head) ? "top piece per position"
+                                                      : "argmax label";
+    if (bs_head_masked_lm(mr->head)) /* BertForPreTraining names its MLM output so */
+        snprintf(hint, sizeof hint, "%s %s%s · %s · fill-mask: top %d softmax at each "
+                 "[MASK]", mr->head == BS_HEAD_PRETRAINING ? "prediction_logits" : "logits",
+                 shape, mr->ragged ? " each" : "", shown, APP_TOPK);
     else /* the mark of ignored positions first: it must not be cut */
         snprintf(hint, sizeof hint, "(x): label -100 · logits %s%s · %s", shape,
                  mr->ragged ? " each" : "", shown);
@@ -112,6 +113,11 @@ static void draw_bar(app_grid *g, int x, int y, int xmax, float p, int width)
         else
             grid_putc(g, x + i, y, xmax, 0x00B7, ST_DIM);
     }
+}
+
+void panel_bar(app_grid *g, int x, int y, int xmax, float p, int width)
+{
+    draw_bar(g, x, y, xmax, p, width);
 }
 
 /* How a pooled head's table fits: one column per class (a bar and the probability),
@@ -267,14 +273,23 @@ static int draw_one_pred(app_grid *g, rect r, const app_state *st, const app_env
         return draw_seq_preds(g, r, st, m, mr);
     if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM)
         return draw_token_preds(g, r, st, m, mr);
+    if (mr->head == BS_HEAD_PRETRAINING) { /* the MLM half above, the NSP half below */
+        int nsp = imin(pretraining_nsp_lines(mr, r.w), imax(r.h - 3, 1));
+        int cut = draw_token_preds(g, (rect){r.x, r.y, r.w, r.h - nsp}, st, m, mr);
+        pretraining_draw_nsp(g, (rect){r.x, r.y + r.h - nsp, r.w, nsp}, st, mr);
+        return cut;
+    }
     if (mr->head == BS_HEAD_QA)
         return qa_draw_preds(g, r, st, m, mr);
+    if (mr->head == BS_HEAD_MC)
+        return mc_draw_preds(g, r, st, m, mr);
     if (mr->sent)
         return sim_draw_preds(g, r, st, m, mr);
     panel_title(g, r, m->name, 0, "no head");
     if (r.h > 1)
-        grid_printf(g, r.x + 1, r.y + 1, r.x + r.w, ST_DIM,
-                    "BertModel: last_hidden_state (B, T, H) and pooler_output (B, H)");
+        grid_printf(g, r.x + 1, r.y + 1, r.x + r.w, ST_DIM, "%s: last_hidden_state (B, T, H)%s",
+                    bs_model_class(m->model),
+                    bs_model_has_pooler(m->model) ? " and pooler_output (B, H)" : "");
     return 0;
 }
 
@@ -287,11 +302,13 @@ static int model_pred_want(const app_state *st, int i, int narrow)
         return 2 + B;
     if (mr->head == BS_HEAD_TOK)
         return 1 + 2 * (narrow ? 1 : B);
-    if (mr->head == BS_HEAD_MLM) {
-        return 1 + 2 * (narrow ? 1 : B) + mr->n_masks; /* a fill-mask line per [MASK] */
-    }
+    if (bs_head_masked_lm(mr->head)) /* a fill-mask line per [MASK] (and NSP's lines) */
+        return 1 + 2 * (narrow ? 1 : B) + mr->n_masks +
+               (mr->head == BS_HEAD_PRETRAINING ? pretraining_nsp_lines(mr, 80) : 0);
     if (mr->head == BS_HEAD_QA)
         return 1 + QA_ROW_LINES * (narrow ? 1 : B);
+    if (mr->head == BS_HEAD_MC && mr->choices > 0) /* a line per example and per choice */
+        return 1 + (narrow ? 1 + mr->choices : B / mr->choices + B);
     if (mr->sent)
         return SIM_EXTRA_LINES + B + (sim_rows_longer(mr) >= 0);
     return 2;
@@ -321,8 +338,12 @@ static int model_pred_need(const app_state *st, int i)
         return 1 + imin(B, 3);
     if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM)
         return 3;
+    if (mr->head == BS_HEAD_PRETRAINING) /* and the next-sentence title and line */
+        return 5;
     if (mr->head == BS_HEAD_QA)
         return 1 + QA_ROW_LINES;
+    if (mr->head == BS_HEAD_MC && mr->choices > 0) /* one example and its choices */
+        return 2 + imin(mr->choices, 4);
     if (mr->sent) /* the matrix of two sentences at least */
         return SIM_EXTRA_LINES + imin(B, 2) + (sim_rows_longer(mr) >= 0);
     return 2;

@@ -136,8 +136,13 @@ void sentences_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
     int editing = st->focus == FOCUS_EDITOR;
     char name[64];
     const bs_batch *fb = app_front_batch(st);
+    const app_model_result *fr = app_front_result(st);
+    int K = fr && fr->head == BS_HEAD_MC ? fr->choices : 0; /* examples of K choices */
     if (panel_overflowed(st, fb)) /* overflowing tokens made rows of their own */
         snprintf(name, sizeof name, "Sentences (%d → %d rows)", st->n_lines, fb->B);
+    else if (K > 0 && fb && fb->B == st->n_lines)
+        snprintf(name, sizeof name, "Sentences (%d = %d example%s × %d choices)", st->n_lines,
+                 st->n_lines / K, st->n_lines / K == 1 ? "" : "s", K);
     else
         snprintf(name, sizeof name, "Sentences (%d)", st->n_lines);
     panel_title(g, r, name, editing,
@@ -154,6 +159,11 @@ void sentences_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
         int y = r.y + 1 + i;
         int sel = row == st->cur;
         grid_printf(g, r.x, y, r.x + r.w, sel ? ST_SELECT : ST_DIM, "%*d ", numw, row + 1);
+        if (K > 0 && row < fb->B) /* the example's bracket: ┌ │ └ over its K sentences */
+            grid_putc(g, r.x + numw + 1, y, r.x + r.w,
+                      K == 1 ? 0x2576 : row % K == 0 ? 0x250C : row % K == K - 1 ? 0x2514
+                                                                                 : 0x2502,
+                      ST_DIM);
         draw_line_text(g, r.x + numw + 2, y, r.x + r.w, st, row, editing && sel);
         grid_tag(g, r.x, y, r.w, row, -1);
     }

@@ -10,7 +10,7 @@
 
 const char *panel_label(const app_model *m, const app_model_result *mr, int k)
 {
-    if (mr->head == BS_HEAD_MLM) {
+    if (bs_head_masked_lm(mr->head)) {
         const char *p = bs_tokenizer_piece(m->tok, k);
         return p ? p : "?";
     }
@@ -71,7 +71,9 @@ int panel_pred_width(const pred_labels *pl, size_t at)
 const char *panel_logits_shape(const app_model_result *mr, char *buf, size_t n)
 {
     const int *d = mr->logits_shape;
-    if (mr->logits_rank == 2 && mr->ragged)
+    if (mr->head == BS_HEAD_MC && mr->choices > 0) /* the (B*K, 1) rows viewed as (B, K) */
+        snprintf(buf, n, "(%d, %d)", d[0] / mr->choices, mr->choices);
+    else if (mr->logits_rank == 2 && mr->ragged)
         snprintf(buf, n, "(1, %d)", d[1]);
     else if (mr->logits_rank == 2)
         snprintf(buf, n, "(%d, %d)", d[0], d[1]);

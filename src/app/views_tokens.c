@@ -95,12 +95,25 @@ int tokens_lines_needed(const bs_batch *b)
     return 3;
 }
 
+/* What a sentence's fourth line shows: token_type_ids where the family's tokenizer
+ * returns them (BERT), the row's own position ids where the model makes them from the
+ * ids and the tokenizer returns no types (RoBERTa), nothing otherwise (DistilBERT). */
+enum { LINE4_TYPES, LINE4_POS, LINE4_NONE };
+static int fourth_line(const bs_model *m)
+{
+    const bs_family *f = m ? bs_model_family(m) : NULL;
+    if (!f || f->token_type_ids)
+        return LINE4_TYPES;
+    return f->positions == BS_POS_FROM_PADDING ? LINE4_POS : LINE4_NONE;
+}
+
 /* The title's mark when sentences scroll out of the grid or lines are left out. */
 static void tokens_more_mark(app_grid *g, rect r, const app_state *st, const bs_batch *b,
-                             int top, int rows_fit, int per, int need)
+                             int top, int rows_fit, int per, int need, int fourth)
 {
     if (per < need)
-        panel_more(g, r, "%s rows left out: too short", per < 3 ? "mask" : "type");
+        panel_more(g, r, "%s rows left out: too short",
+                   per < 3 ? "mask" : fourth == LINE4_POS ? "pos" : "type");
     else
         panel_batch_rows_mark(g, r, st, b, top, imin(rows_fit, b->B));
 }
@@ -113,13 +126,18 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         return;
     const app_model_result *mr = app_front_result(st);
     const bs_batch *b = app_front_batch(st);
-    char hint[160];
+    const bs_model *model = env->models[st->front].model;
+    int fourth = fourth_line(model);
+    char hint[200];
     if (b && mr->ragged)
         snprintf(hint, sizeof hint, "no padding: %d rows of their own length, no (B, T) · ← → "
                  "select · / find", b->B);
-    else if (b)
-        snprintf(hint, sizeof hint, "input_ids (B, T) = (%d, %d) · ← → select · / find",
+    else if (b && mr->head == BS_HEAD_MC && mr->choices > 0) /* the rows of view(-1, T) */
+        snprintf(hint, sizeof hint, "input_ids (B·K, T) = (%d, %d) · ← → select · / find",
                  b->B, b->T);
+    else if (b)
+        snprintf(hint, sizeof hint, "input_ids (B, T) = (%d, %d)%s · ← → select · / find",
+                 b->B, b->T, fourth == LINE4_NONE ? " · no token_type_ids (DistilBERT)" : "");
     else
         hint[0] = '\0';
     panel_title(g, r, "Tokens", st->focus == FOCUS_GRID, hint);
@@ -137,7 +155,7 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
      * with a pair) unless not even one sentence would fit; further sentences scroll,
      * with a mark. */
     int body = r.h - 2;
-    int per = 4, need = tokens_lines_needed(b);
+    int per = fourth == LINE4_NONE ? 3 : 4, need = imin(tokens_lines_needed(b), per);
     while (per > need && imin(b->B, 3) * per > body)
         per--;
     while (per > 1 && per > body)
@@ -156,8 +174,10 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     int n = tokens_visible_columns(st, b, avail, per_token ? &pl : NULL, w, 512, &first);
     int y = r.y + 1;
     int right = r.x + r.w;
-    /* Position ids: 0..T-1 for every row (Hugging Face's default position_ids). */
-    grid_puts(g, r.x, y, right, first > 0 ? "pos ◀" : "pos", ST_DIM);
+    /* Position ids: 0..T-1 for every row (Hugging Face's default position_ids), or,
+     * where each row has its own (RoBERTa), the column index t and a "pos" line. */
+    const char *head = fourth == LINE4_POS ? "t" : "pos";
+    grid_printf(g, r.x, y, right, ST_DIM, first > 0 ? "%s ◀" : "%s", head);
     int x = r.x + gut;
     for (int k = 0; k < n; k++) {
         grid_printf(g, x, y, right, first + k == st->sel_col ? ST_BOLD : ST_DIM, "%d",
@@ -169,17 +189,22 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     int rows_fit = body / per;
     int selrow = app_sel_row(st);
     int top = panel_first_row(selrow, rows_fit, b->B);
-    tokens_more_mark(g, r, st, b, top, rows_fit, per, need);
+    tokens_more_mark(g, r, st, b, top, rows_fit, per, need, fourth);
     static const char *const labels[] = {"", "id", "mask", "type"};
+    int32_t *pos = NULL;
+    if (fourth == LINE4_POS && per > 3 && !(pos = malloc((size_t)b->T * sizeof *pos)))
+        per = 3; /* out of memory: the line is left out */
     for (int i = 0; i < rows_fit && top + i < b->B; i++) {
         int row = top + i;
+        if (pos)
+            bs_model_position_ids(model, b->input_ids + (size_t)row * b->T, 1, b->T, pos);
         int y0 = y + 1 + i * per;
         int sel_row = row == selrow;
         char name[16];
         grid_printf(g, r.x, y0, right, sel_row ? ST_SELECT : ST_DIM, "%2s",
                   panel_row_name(st, row, name, sizeof name));
         for (int k = 1; k < per; k++)
-            grid_puts(g, r.x + 2, y0 + k, r.x + gut, labels[k], ST_DIM);
+            grid_puts(g, r.x + 2, y0 + k, r.x + gut, k == 3 && pos ? "pos" : labels[k], ST_DIM);
         x = r.x + gut;
         for (int k = 0; k < n; k++) {
             int t = first + k;
@@ -200,11 +225,15 @@ void tokens_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
                 grid_printf(g, x, y0 + 2, x + w[k] - 1,
                             b->attention_mask[at] ? ST_NORMAL : ST_PAD, "%d",
                             b->attention_mask[at]);
-            if (per > 3)
+            if (per > 3 && pos)
+                grid_printf(g, x, y0 + 3, x + w[k] - 1,
+                            b->attention_mask[at] ? ST_NORMAL : ST_PAD, "%d", pos[t]);
+            else if (per > 3)
                 grid_printf(g, x, y0 + 3, x + w[k] - 1,
                             b->token_type_ids[at] ? ST_SEGB : ST_NORMAL, "%d",
                             b->token_type_ids[at]);
             x += w[k];
         }
     }
+    free(pos);
 }

@@ -38,6 +38,7 @@
 #define DEFAULT_BATCH 32
 #define MAX_BATCH 65536
 #define MAX_SIMILARITY 1000 /* rows of --similarity's matrix */
+#define MAX_CHOICES 1024
 
 typedef enum { FORMAT_JSONL = 0, FORMAT_JSON } out_format;
 
@@ -60,12 +61,15 @@ typedef struct {
     int save_hidden, save_attn;
     int skip_bad;        /* --skip-bad-lines */
     int similarity;      /* --similarity: the cosine matrix of the rows' sentence embeddings */
+    int choices;         /* --choices K: every K lines are one multiple-choice example */
 } infer_opts;
 
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: bertscope infer [-m PATH]... [--config NAME] [--head seq|tok|mlm|qa|nsp|base]\n"
+        "usage: bertscope infer [-m PATH]... [--config NAME]\n"
+        "                       [--head seq|tok|mlm|qa|nsp|mc|pretraining|base]\n"
+        "                       [--choices K]\n"
         "                       [--num-labels N] [--format jsonl|json] [--batch-size N]\n"
         "                       [--bucket W] [--padding longest|max_length|none]\n"
         "                       [--padding-side right|left] [--max-length N]\n"
@@ -88,7 +92,8 @@ static void usage(FILE *f)
         "encoding options, batch_size, prediction_function and warnings. Then one object\n"
         "per row, in input order: line (from 1), batch (from 0), T (the batch's width),\n"
         "tokens, input_ids, attention_mask, token_type_ids, word_ids, sequence_ids,\n"
-        "special_tokens_mask, predictions, and logits with --logits. With --format json\n"
+        "special_tokens_mask, predictions, and logits with --logits (no token_type_ids\n"
+        "for DistilBERT and RoBERTa: their tokenizers return none). With --format json\n"
         "all of stdin is one batch and one document (the shapes of every tensor\n"
         "included), for small inputs; with --batch-size too, a document per batch.\n"
         "\n"
@@ -98,7 +103,13 @@ static void usage(FILE *f)
         "                     several models (default: brown-sentiment); in jsonl each\n"
         "                     model gets a first line and rows say model_index\n"
         "  --config NAME      a random model of a built-in geometry: tiny mini small base large\n"
-        "  --head H           seq, tok, mlm, qa, nsp or base (default: config.architectures)\n"
+        "  --head H           seq, tok, mlm, qa, nsp, mc, pretraining or base (default:\n"
+        "                     config.architectures)\n"
+        "  --choices K        multiple choice (mc, which needs it): every K lines, each\n"
+        "                     prompt<TAB>choice (--pair) or [\"prompt\", \"choice\"] (--json),\n"
+        "                     are one example: its K rows are padded together to one T,\n"
+        "                     input_ids (B, K, T) run as (B*K, T), logits (B, K); one\n"
+        "                     output line per example; --batch-size counts examples\n"
         "  --num-labels N     labels of a seq/tok head; a head of another size is newly\n"
         "                     initialised (and said so in warnings)\n"
         "  --format F         jsonl (default) or json, as above\n"
@@ -175,7 +186,14 @@ static void usage(FILE *f)
         "question-answering pipeline picks it: score, start and end (code points in the\n"
         "context, widened to whole words), answer, start_token and end_token, null when\n"
         "no span of the context qualifies (max_answer_len 15); nsp (--pair) - label\n"
-        "isNext (B follows A, index 0) or notNext, softmax score and probs; base - none.\n"
+        "isNext (B follows A, index 0) or notNext, softmax score and probs; mc (--choices\n"
+        "K) - per example its K choices (line, text, tokens, ids), logits (K), and\n"
+        "predictions: the chosen index (from 0), its line and text, softmax score over\n"
+        "the K choices and probs (each line's own prompt is used: a group's prompts may\n"
+        "differ); pretraining (BertForPreTraining, a sentence or --pair) - masked: the\n"
+        "mlm predictions from prediction_logits, and next_sentence: the nsp prediction\n"
+        "from seq_relationship_logits (--logits and --save-tensors give both, as\n"
+        "transformers names them); base - none.\n"
         "A sentence-transformers folder (modules.json) runs its modules after the BERT,\n"
         "as SentenceTransformer.encode does: each row gets sentence_embedding (D values)\n"
         "and its norm; lines are cut to sentence_bert_config.json's max_seq_length\n"
@@ -280,6 +298,13 @@ static int parse_args(int argc, char **argv, infer_opts *o)
             o->save_attn = 1;
         } else if (!strcmp(a, "--skip-bad-lines")) {
             o->skip_bad = 1;
+        } else if (!strcmp(a, "--choices")) {
+            NEED_VALUE();
+            if (cli_parse_int(val, 1, MAX_CHOICES, &n)) {
+                cli_errorf("--choices expects a number from 1 to %d, not '%s'", MAX_CHOICES, val);
+                return see_help();
+            }
+            o->choices = (int)n;
         } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
             NEED_VALUE();
             if (bs_threads_parse(val, &o->threads, &err))
@@ -331,6 +356,27 @@ static int parse_args(int argc, char **argv, infer_opts *o)
     }
     if (o->bucket && o->bucket < o->batch_size)
         o->bucket = o->batch_size; /* a window smaller than a batch sorts nothing */
+    if (o->choices) {
+        /* an example's K rows share one T and one batch, and come out as one line */
+        const char *no = o->format == FORMAT_JSON                 ? "--format json"
+                         : o->bucket                              ? "--bucket"
+                         : o->enc.padding == BS_PAD_NONE          ? "--padding none"
+                         : o->enc.return_overflowing_tokens       ? "--return-overflowing-tokens"
+                         : o->save_path                           ? "--save-tensors"
+                                                                  : NULL;
+        if (no) {
+            cli_errorf("--choices and %s do not go together", no);
+            fputs("hint: an example's K choices are padded together into one (K, T) block "
+                  "and printed as one JSON line\n", stderr);
+            return -EXIT_USAGE;
+        }
+        if (!o->enc.pair && !o->enc.json) {
+            cli_errorf("--choices reads a prompt and a choice on each line");
+            fputs("hint: pass --pair and write the prompt, a tab, then the choice (or --json "
+                  "with [\"prompt\", \"choice\"])\n", stderr);
+            return -EXIT_USAGE;
+        }
+    }
     return 0;
 }
 /* ------------------------------------------------------------------------- JSON */
@@ -447,15 +493,23 @@ static const char *piece_of(const bs_tokenizer *tok, const bs_token *t)
     return p ? p : "";
 }
 
+/* The batch's token_type_ids as the model is given them: none when the family's
+ * tokenizer does not return them (DistilBERT, RoBERTa: model_input_names holds
+ * input_ids and attention_mask only), and then none are printed or saved either. */
+static const int32_t *model_types(const bs_model *m, const bs_batch *bt)
+{
+    return bs_model_family(m)->token_type_ids ? bt->token_type_ids : NULL;
+}
+
 static cJSON *model_json(const bs_model *m)
 {
     const bs_config *c = bs_model_config(m);
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "path", bs_model_path(m));
     /* a shape-only model has no config.architectures: name HF's class for the head */
-    cJSON_AddStringToObject(j, "architecture", c->architecture[0]
-                                                   ? c->architecture
-                                                   : bs_head_class(bs_model_head(m)));
+    cJSON_AddStringToObject(j, "architecture", c->architecture[0] ? c->architecture
+                                                                  : bs_model_class(m));
+    cJSON_AddStringToObject(j, "model_type", bs_model_family(m)->model_type);
     cJSON_AddStringToObject(j, "head", bs_head_name(bs_model_head(m)));
     cJSON *g = cJSON_AddObjectToObject(j, "geometry");
     cJSON_AddNumberToObject(g, "L", c->num_layers);
@@ -471,6 +525,8 @@ static cJSON *model_json(const bs_model *m)
     if (bs_model_head(m) == BS_HEAD_NSP) /* its two classes, whatever config.json says */
         for (int i = 0; i < 2; i++)
             cJSON_AddItemToArray(labels, cJSON_CreateString(bs_nsp_label(i)));
+    else if (bs_model_head(m) == BS_HEAD_MC)
+        ; /* a score per choice: config.json's labels name nothing */
     else
         for (int i = 0; i < c->num_labels; i++)
             cJSON_AddItemToArray(labels,
@@ -505,6 +561,13 @@ static cJSON *num9(double v)
         return cJSON_CreateNull();
     snprintf(tmp, sizeof tmp, "%.9g", v);
     return cJSON_CreateRaw(tmp);
+}
+
+/* The name transformers gives the head's logits: BertForPreTraining's output has
+ * prediction_logits (beside seq_relationship_logits) and no logits. */
+static const char *logits_name(const bs_model *m)
+{
+    return bs_model_head(m) == BS_HEAD_PRETRAINING ? "prediction_logits" : "logits";
 }
 
 /* ------------------------------------------------------------------ predictions */
@@ -690,6 +753,16 @@ static cJSON *row_prediction(const bs_model *m, const bs_tokenizer *tok, const b
                               s->top, no_mask);
     case BS_HEAD_QA:
         return qa_prediction(tok, bt, b, out, text, o->top_k_given ? k : 1, s->qa);
+    case BS_HEAD_PRETRAINING: { /* both heads of BertForPreTrainingOutput */
+        cJSON *both = cJSON_CreateObject();
+        cJSON_AddItemToObject(both, "masked",
+                              mlm_prediction(tok, bt, b, out->logits, out->logits_shape[2], k,
+                                             fn, s->p, s->top, no_mask));
+        cJSON_AddItemToObject(both, "next_sentence",
+                              seq_prediction(c, out->seq_relationship_logits + (size_t)b * 2, 2,
+                                             fn, 1, s->p));
+        return both;
+    }
     default:
         return NULL;
     }
@@ -860,7 +933,8 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
         cJSON_AddItemToArray(tokens, token_row(tok, bt, b));
     cJSON_AddItemToObject(doc, "input_ids", int_matrix(bt->input_ids, B, T));
     cJSON_AddItemToObject(doc, "attention_mask", int_matrix(bt->attention_mask, B, T));
-    cJSON_AddItemToObject(doc, "token_type_ids", int_matrix(bt->token_type_ids, B, T));
+    if (model_types(m, bt))
+        cJSON_AddItemToObject(doc, "token_type_ids", int_matrix(bt->token_type_ids, B, T));
     /* word_ids() and sequence_ids() per row (null for specials and pads), and
      * special_tokens_mask; with --return-length, each row's len(input_ids) */
     cJSON *rows[3] = {cJSON_AddArrayToObject(doc, "word_ids"),
@@ -891,7 +965,8 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
     cJSON *shapes = cJSON_AddObjectToObject(doc, "shapes");
     cJSON_AddItemToObject(shapes, "input_ids", shape_json(bt_dims, 2));
     cJSON_AddItemToObject(shapes, "attention_mask", shape_json(bt_dims, 2));
-    cJSON_AddItemToObject(shapes, "token_type_ids", shape_json(bt_dims, 2));
+    if (model_types(m, bt))
+        cJSON_AddItemToObject(shapes, "token_type_ids", shape_json(bt_dims, 2));
     cJSON_AddItemToObject(shapes, "last_hidden_state", shape_json(bth, 3));
     if (out->pooled)
         cJSON_AddItemToObject(shapes, "pooler_output", shape_json(bh, 2));
@@ -899,7 +974,11 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
         cJSON_AddItemToObject(shapes, "start_logits", shape_json(bt_dims, 2));
         cJSON_AddItemToObject(shapes, "end_logits", shape_json(bt_dims, 2));
     } else if (out->logits)
-        cJSON_AddItemToObject(shapes, "logits", shape_json(out->logits_shape, out->logits_rank));
+        cJSON_AddItemToObject(shapes, logits_name(m),
+                              shape_json(out->logits_shape, out->logits_rank));
+    int b2[2] = {B, 2};
+    if (out->seq_relationship_logits)
+        cJSON_AddItemToObject(shapes, "seq_relationship_logits", shape_json(b2, 2));
     int bd[2] = {B, out->sentence_dim};
     float *sim = NULL;
     if (o->similarity && B > MAX_SIMILARITY) {
@@ -941,10 +1020,14 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
                                   float_tensor(&tl, out->start_logits, bt_dims, 2));
             cJSON_AddItemToObject(doc, "end_logits",
                                   float_tensor(&tl, out->end_logits, bt_dims, 2));
-        } else if (out->logits)
-            cJSON_AddItemToObject(doc, "logits", float_tensor(&tl, out->logits, out->logits_shape,
-                                                              out->logits_rank));
-        else {
+        } else if (out->logits) {
+            cJSON_AddItemToObject(doc, logits_name(m), float_tensor(&tl, out->logits,
+                                                                   out->logits_shape,
+                                                                   out->logits_rank));
+            if (out->seq_relationship_logits)
+                cJSON_AddItemToObject(doc, "seq_relationship_logits",
+                                      float_tensor(&tl, out->seq_relationship_logits, b2, 2));
+        } else {
             cJSON_AddItemToObject(doc, "last_hidden_state", float_tensor(&tl, last, bth, 3));
             if (out->pooled)
                 cJSON_AddItemToObject(doc, "pooler_output",
@@ -1000,9 +1083,10 @@ static int has_file(const char *dir, const char *name)
 }
 
 /* The model folder's tokenizer when it has vocab.txt or tokenizer.json, else
- * bert-base-uncased's (with a warning when a model path was given). */
-static bs_status load_tokenizer(const char *model_path, bs_tokenizer **tok, bs_warnings *w,
-                                bs_error *err)
+ * bert-base-uncased's (with a warning when a model path was given), unless the model's
+ * family tokenizes otherwise (RoBERTa's BPE): then an error. */
+static bs_status load_tokenizer(const char *model_path, const bs_model *m, bs_tokenizer **tok,
+                                bs_warnings *w, bs_error *err)
 {
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", model_path ? model_path : "");
@@ -1015,6 +1099,8 @@ static bs_status load_tokenizer(const char *model_path, bs_tokenizer **tok, bs_w
     }
     if (model_path && (has_file(dir, "vocab.txt") || has_file(dir, "tokenizer.json")))
         return bs_tokenizer_load(tok, dir, err);
+    if (model_path && bs_family_fallback_vocab(bs_model_family(m), model_path, err))
+        return BS_ERR_INPUT;
     char fallback[PATH_MAX + 16];
     snprintf(fallback, sizeof fallback, "%s/vocab", cli_weights_dir());
     if (model_path)
@@ -1108,7 +1194,7 @@ static int ctx_open(model_ctx *c, const char *model_arg, const infer_opts *o)
         mpath = tdir;
     }
     if (st == BS_OK)
-        st = load_tokenizer(mpath, &c->tok, &c->extra, &err);
+        st = load_tokenizer(mpath, c->m, &c->tok, &c->extra, &err);
     if (st == BS_OK && (st = bs_pool_create(&c->pool, o->threads, &err)) == BS_OK)
         st = bs_run_create(&c->run, c->m, c->pool, &err);
     if (st == BS_OK && scratch_init(&c->s, bs_model_config(c->m), o->top_k))
@@ -1132,6 +1218,21 @@ static int ctx_open(model_ctx *c, const char *model_arg, const infer_opts *o)
         st = bs_fail(&err, BS_ERR_INPUT, "--similarity compares sentence embeddings: '%s' is "
                      "not a sentence-transformers model", bs_model_path(c->m));
         bs_hint(&err, "a sentence-transformers folder has modules.json and 1_Pooling/");
+    }
+    /* BertForMultipleChoice's input is (B, K, T): K must be known to group the lines */
+    if (st == BS_OK && (bs_model_head(c->m) == BS_HEAD_MC) != (o->choices > 0)) {
+        if (o->choices) {
+            st = bs_fail(&err, BS_ERR_INPUT, "--choices needs a multiple-choice head, but "
+                         "%s has a %s head", bs_model_path(c->m),
+                         bs_head_name(bs_model_head(c->m)));
+            bs_hint(&err, "pass --head mc to score each example's choices with it (its "
+                    "classifier is then newly initialised), or leave --choices out");
+        } else {
+            st = bs_fail(&err, BS_ERR_INPUT, "the multiple-choice head reads an example as K "
+                         "lines, one per choice");
+            bs_hint(&err, "pass --choices K and --pair, with every K lines prompt<TAB>choice "
+                    "(SWAG's examples have 4 choices: --choices 4)");
+        }
     }
     if (st != BS_OK) {
         fflush(stdout);
@@ -1239,7 +1340,7 @@ static bs_status run_batch(model_ctx *c, const infer_opts *o, bs_text *texts, in
         st = bs_encode_batch(c->tok, texts, *n, &c->eo, bt, err);
     }
     if (st == BS_OK) {
-        st = bs_forward(c->run, bt->input_ids, bt->attention_mask, bt->token_type_ids, bt->B,
+        st = bs_forward(c->run, bt->input_ids, bt->attention_mask, model_types(c->m, bt), bt->B,
                         bt->T, err);
         if (st == BS_ERR_INPUT && c->tok_v > c->model_v)
             bs_hint(err, "the tokenizer (%d pieces) does not belong to this model "
@@ -1346,6 +1447,7 @@ typedef struct {
     int T;          /* 0 until the first batch */
     int ids, mask, types, map, logits, last, pooled, hidden, attn, sent;
     int qa; /* start_logits, then end_logits at qa + 1 (question answering) */
+    int nsp; /* seq_relationship_logits (BertForPreTraining) */
     int L;
 } saver;
 
@@ -1360,9 +1462,12 @@ static int saver_declare(saver *sv, const infer_opts *o, const bs_model *m, cons
     sv->L = c->num_layers;
     sv->map = sv->logits = sv->last = sv->pooled = sv->hidden = sv->attn = sv->qa = -1;
     sv->sent = -1;
+    sv->nsp = -1;
+    sv->types = -1;
     if ((sv->ids = cli_tf_tensor(sv->f, "input_ids", 1, t1, 1, why, n)) < 0 ||
         (sv->mask = cli_tf_tensor(sv->f, "attention_mask", 1, t1, 1, why, n)) < 0 ||
-        (sv->types = cli_tf_tensor(sv->f, "token_type_ids", 1, t1, 1, why, n)) < 0)
+        (model_types(m, bt) &&
+         (sv->types = cli_tf_tensor(sv->f, "token_type_ids", 1, t1, 1, why, n)) < 0))
         return -1;
     if (o->enc.return_overflowing_tokens &&
         (sv->map = cli_tf_tensor(sv->f, "overflow_to_sample_mapping", 1, NULL, 0, why, n)) < 0)
@@ -1372,8 +1477,13 @@ static int saver_declare(saver *sv, const infer_opts *o, const bs_model *m, cons
             cli_tf_tensor(sv->f, "end_logits", 0, t1, 1, why, n) < 0)
             return -1;
     } else if (out->logits) {
-        if ((sv->logits = cli_tf_tensor(sv->f, "logits", 0, out->logits_shape + 1,
+        int two = 2;
+        if ((sv->logits = cli_tf_tensor(sv->f, logits_name(m), 0, out->logits_shape + 1,
                                         out->logits_rank - 1, why, n)) < 0)
+            return -1;
+        if (out->seq_relationship_logits &&
+            (sv->nsp = cli_tf_tensor(sv->f, "seq_relationship_logits", 0, &two, 1, why, n)) <
+                0)
             return -1;
     } else {
         if ((sv->last = cli_tf_tensor(sv->f, "last_hidden_state", 0, th, 2, why, n)) < 0)
@@ -1420,7 +1530,7 @@ static int saver_batch(saver *sv, const infer_opts *o, const bs_model *m, const 
     size_t A = (size_t)c->num_heads;
     if (cli_tf_append(sv->f, sv->ids, bt->input_ids, B, why, n) ||
         cli_tf_append(sv->f, sv->mask, bt->attention_mask, B, why, n) ||
-        cli_tf_append(sv->f, sv->types, bt->token_type_ids, B, why, n))
+        (sv->types >= 0 && cli_tf_append(sv->f, sv->types, bt->token_type_ids, B, why, n)))
         return -1;
     if (sv->map >= 0)
         for (size_t r = 0; r < B; r++) { /* the input line, from 0, as tokenize prints it */
@@ -1430,6 +1540,8 @@ static int saver_batch(saver *sv, const infer_opts *o, const bs_model *m, const 
         }
     const float *last = out->hidden + (size_t)sv->L * B * T * H;
     if ((sv->logits >= 0 && cli_tf_append(sv->f, sv->logits, out->logits, B, why, n)) ||
+        (sv->nsp >= 0 &&
+         cli_tf_append(sv->f, sv->nsp, out->seq_relationship_logits, B, why, n)) ||
         (sv->qa >= 0 && (cli_tf_append(sv->f, sv->qa, out->start_logits, B, why, n) ||
                          cli_tf_append(sv->f, sv->qa + 1, out->end_logits, B, why, n))) ||
         (sv->last >= 0 && cli_tf_append(sv->f, sv->last, last, B, why, n)) ||
@@ -1665,10 +1777,16 @@ static int print_description(const model_ctx *c, const infer_opts *o, int index)
     else
         cJSON_AddNullToObject(d, "bucket");
     if (head == BS_HEAD_SEQ || head == BS_HEAD_TOK || head == BS_HEAD_MLM ||
-        head == BS_HEAD_NSP)
+        head == BS_HEAD_NSP || head == BS_HEAD_MC || head == BS_HEAD_PRETRAINING)
         cJSON_AddStringToObject(d, "prediction_function",
                                 bs_score_fn_name(bs_head_score_fn(cfg, head)));
-    if (head == BS_HEAD_MLM)
+    if (head == BS_HEAD_MC) { /* over each example's K choices: logits.view(-1, K) */
+        cJSON_AddNumberToObject(d, "choices", o->choices);
+        cJSON_AddStringToObject(d, "shapes", "input_ids (B, K, T) -> view(-1, T) (B*K, T) -> "
+                                "pooler_output (B*K, H) -> classifier (B*K, 1) -> "
+                                "view(-1, K) logits (B, K)");
+    }
+    if (head == BS_HEAD_MLM || head == BS_HEAD_PRETRAINING)
         cJSON_AddNumberToObject(d, "top_k", o->top_k);
     if (head == BS_HEAD_QA) {
         cJSON_AddNumberToObject(d, "top_k", o->top_k_given ? o->top_k : 1);
@@ -1769,7 +1887,9 @@ static int print_row(FILE *f, model_ctx *c, const infer_opts *o, const bs_batch 
     cJSON_AddItemToObject(j, "tokens", token_row(c->tok, bt, b));
     cJSON_AddItemToObject(j, "input_ids", int_row(bt->input_ids + (size_t)b * T, T));
     cJSON_AddItemToObject(j, "attention_mask", int_row(bt->attention_mask + (size_t)b * T, T));
-    cJSON_AddItemToObject(j, "token_type_ids", int_row(bt->token_type_ids + (size_t)b * T, T));
+    if (model_types(c->m, bt))
+        cJSON_AddItemToObject(j, "token_type_ids",
+                              int_row(bt->token_type_ids + (size_t)b * T, T));
     add_row_ids(j, bt, b);
     if (o->enc.return_length)
         cJSON_AddNumberToObject(j, "length", cli_row_length(bt, b, o->enc.padding));
@@ -1801,9 +1921,14 @@ static int print_row(FILE *f, model_ctx *c, const infer_opts *o, const bs_batch 
             size_t row = 1;
             for (int d = 1; d < out->logits_rank; d++)
                 row *= (size_t)out->logits_shape[d];
-            cJSON_AddItemToObject(j, "logits",
+            cJSON_AddItemToObject(j, logits_name(c->m),
                                   float_tensor(&tl, out->logits + (size_t)b * row,
                                                out->logits_shape + 1, out->logits_rank - 1));
+            int two = 2;
+            if (out->seq_relationship_logits)
+                cJSON_AddItemToObject(j, "seq_relationship_logits",
+                                      float_tensor(&tl, out->seq_relationship_logits +
+                                                            (size_t)b * 2, &two, 1));
         } else {
             int th[2] = {T, H};
             const float *last = out->hidden + ((size_t)cfg->num_layers * bt->B + b) * T * H;
@@ -2050,6 +2175,273 @@ static int run_jsonl(const infer_opts *o)
     return rc != EXIT_OK ? rc : bad_rc;
 }
 
+/* ---------------------------------------------------------- multiple choice */
+
+/* Drops the n lines of an example that cannot run (freed; each listed in sk with why). */
+static void drop_example(cli_line *g, int n, skipped_lines *sk, const char *why)
+{
+    for (int i = 0; i < n; i++) {
+        skip_add(sk, g[i].lineno, why);
+        cli_line_free(&g[i]);
+    }
+}
+
+/* Reads the next example into g[0..K): the K lines numbered (e*K + 1) .. (e*K + K) for
+ * some e, so that examples stay where the input put them whatever lines are skipped.
+ * With --skip-bad-lines an example that lost a line (a bad line, or the input ending
+ * inside it) is skipped whole; without, the input ending inside an example is an error
+ * naming its lines (into pending, printed after the rows before it). Returns
+ * CLI_READ_OK, CLI_READ_EOF or -exitcode. */
+static int next_example(cli_reader *rd, const infer_opts *o, cli_line *g, skipped_lines *sk,
+                        char *pending, size_t pending_size)
+{
+    int K = o->choices, n = 0;
+    long group = -1;
+    char why[160];
+    for (;;) {
+        cli_line li;
+        int r = next_line(rd, o, &li, sk, pending, pending_size);
+        if (r < 0 || (r == CLI_READ_EOF && n && !o->skip_bad)) {
+            if (r == CLI_READ_EOF)
+                snprintf(pending, pending_size, "bertscope: error: line %ld: the input ends "
+                         "inside an example: %d of its %d choices (lines %ld-%ld)\nhint: "
+                         "every --choices %d lines are one example; --skip-bad-lines skips "
+                         "an incomplete one\n", g[n - 1].lineno, n, K, group * K + 1,
+                         group * K + K, K);
+            for (int i = 0; i < n; i++)
+                cli_line_free(&g[i]);
+            return r < 0 ? r : -EXIT_USAGE;
+        }
+        if (r == CLI_READ_EOF) {
+            if (n) {
+                snprintf(why, sizeof why, "its example (lines %ld-%ld) has %d of %d choices",
+                         group * K + 1, group * K + K, n, K);
+                drop_example(g, n, sk, why);
+            }
+            return CLI_READ_EOF;
+        }
+        long e = (li.lineno - 1) / K;
+        if (n && e != group) { /* a line of this example was bad and skipped: the line
+                                * read is the next example's */
+            snprintf(why, sizeof why, "its example (lines %ld-%ld) lost a bad line",
+                     group * K + 1, group * K + K);
+            drop_example(g, n, sk, why);
+            n = 0;
+        }
+        group = e;
+        g[n++] = li;
+        if (n == K) /* K lines of one example: all of them */
+            return CLI_READ_OK;
+    }
+}
+
+/* One example (rows e*K .. e*K + K - 1 of bt, lines g[0..K)) as a JSON line into f. The
+ * logits are this example's row of logits.view(-1, K). */
+static int print_example(FILE *f, model_ctx *c, const infer_opts *o, const bs_batch *bt,
+                         int e, const cli_line *g, long batch_no, int index)
+{
+    const bs_outputs *out = bs_run_outputs(c->run);
+    int K = o->choices, T = bt->T;
+    const float *logits = out->logits + (size_t)e * K; /* (B*K, 1) read as (B, K) */
+    tensor_list tl = {0};
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "example", (double)((g[0].lineno - 1) / K));
+    cJSON *lines = cJSON_AddArrayToObject(j, "lines");
+    for (int k = 0; k < K; k++)
+        cJSON_AddItemToArray(lines, cJSON_CreateNumber((double)g[k].lineno));
+    if (index >= 0)
+        cJSON_AddNumberToObject(j, "model_index", index);
+    cJSON_AddNumberToObject(j, "batch", (double)batch_no);
+    cJSON_AddNumberToObject(j, "T", T);
+    cJSON *choices = cJSON_AddArrayToObject(j, "choices");
+    for (int k = 0; k < K; k++) {
+        int b = e * K + k;
+        cJSON *ch = cJSON_CreateObject();
+        cJSON_AddNumberToObject(ch, "line", (double)g[k].lineno);
+        cJSON *text = cJSON_AddArrayToObject(ch, "text"); /* [prompt, choice] */
+        char *a = strndup(g[k].t.a ? g[k].t.a : "", g[k].t.a_len);
+        cJSON_AddItemToArray(text, cJSON_CreateString(a ? a : ""));
+        free(a);
+        if (g[k].t.b) {
+            char *bb = strndup(g[k].t.b, g[k].t.b_len);
+            cJSON_AddItemToArray(text, cJSON_CreateString(bb ? bb : ""));
+            free(bb);
+        }
+        cJSON_AddItemToObject(ch, "tokens", token_row(c->tok, bt, b));
+        cJSON_AddItemToObject(ch, "input_ids", int_row(bt->input_ids + (size_t)b * T, T));
+        cJSON_AddItemToObject(ch, "attention_mask",
+                              int_row(bt->attention_mask + (size_t)b * T, T));
+        cJSON_AddItemToObject(ch, "token_type_ids",
+                              int_row(bt->token_type_ids + (size_t)b * T, T));
+        if (o->enc.return_length)
+            cJSON_AddNumberToObject(ch, "length", cli_row_length(bt, b, o->enc.padding));
+        cJSON_AddItemToArray(choices, ch);
+    }
+    cJSON_AddItemToObject(j, "logits", float_tensor(&tl, logits, &K, 1));
+    double *p = malloc((size_t)K * sizeof *p); /* K may pass the vocabulary's size */
+    if (!p) {
+        cJSON_Delete(j);
+        cli_errorf("out of memory");
+        return EXIT_FAIL;
+    }
+    bs_scores(BS_SCORE_SOFTMAX, logits, K, p);
+    int best = bs_scores_argmax(p, K);
+    cJSON *pred = cJSON_AddObjectToObject(j, "predictions");
+    cJSON_AddNumberToObject(pred, "choice", best);
+    cJSON_AddNumberToObject(pred, "line", (double)g[best].lineno);
+    char *bt_text = g[best].t.b ? strndup(g[best].t.b, g[best].t.b_len) : NULL;
+    cJSON_AddStringToObject(pred, "text", bt_text ? bt_text : "");
+    free(bt_text);
+    cJSON_AddItemToObject(pred, "score", num9(p[best]));
+    cJSON *probs = cJSON_AddArrayToObject(pred, "probs");
+    for (int k = 0; k < K; k++)
+        cJSON_AddItemToArray(probs, num9(p[k]));
+    free(p);
+    return emit(f, j, &tl, 1);
+}
+
+/* With --skip-bad-lines, leaves out of g[0..*n) (whole examples of K lines) every example
+ * with a row too long for the model, listing its lines in sk. Returns how many lines
+ * went; the caller runs what is left. */
+static int drop_long_examples(const model_ctx *c, const infer_opts *o, cli_line *g, int *n,
+                              skipped_lines *sk)
+{
+    int K = o->choices, max_pos = bs_model_config(c->m)->max_position, k = 0, dropped = 0;
+    bs_text *texts = malloc((size_t)*n * sizeof *texts);
+    bs_batch bt;
+    bs_error err = {0};
+    memset(&bt, 0, sizeof bt);
+    if (!texts)
+        return 0;
+    for (int i = 0; i < *n; i++)
+        texts[i] = g[i].t;
+    if (bs_encode_batch(c->tok, texts, *n, &c->eo, &bt, &err) != BS_OK) {
+        free(texts);
+        return 0; /* running the batch reports why */
+    }
+    for (int e = 0; e < *n / K; e++) {
+        int worst = -1;
+        for (int r = e * K; r < e * K + K; r++)
+            if (bt.length[r] > max_pos)
+                worst = r;
+        if (worst < 0) {
+            for (int r = e * K; r < e * K + K; r++)
+                g[k++] = g[r];
+            continue;
+        }
+        char why[200];
+        snprintf(why, sizeof why, "its example (lines %ld-%ld) has line %ld of %d tokens, the "
+                 "model takes at most %d", g[e * K].lineno, g[e * K + K - 1].lineno,
+                 g[worst].lineno, bt.length[worst], max_pos);
+        drop_example(&g[e * K], K, sk, why);
+        dropped += K;
+    }
+    *n = k;
+    bs_batch_free(&bt);
+    free(texts);
+    return dropped;
+}
+
+/* --choices K: examples of K lines, --batch-size examples a batch, each batch padded to
+ * its longest row (or max_length) so that it stacks to (B, K, T), run as the (B*K, T)
+ * rows BertForMultipleChoice's view(-1, T) gives, and printed an example a line. */
+static int run_choices(const infer_opts *o)
+{
+    int n_models = o->config ? 1 : o->n_models, opened = 0, rc = EXIT_OK, stop = 0;
+    int K = o->choices, per = o->batch_size;
+    model_ctx ctx[MAX_MODELS];
+    for (int k = 0; k < n_models && rc == EXIT_OK; k++)
+        if (!(rc = ctx_open(&ctx[k], o->config ? NULL : o->models[k], o)))
+            opened++;
+    for (int k = 0; k < opened && rc == EXIT_OK; k++)
+        rc = print_description(&ctx[k], o, n_models > 1 ? k : -1);
+    if (rc == EXIT_OK && (stop = out_status()))
+        rc = stop < 0 ? EXIT_FAIL : EXIT_OK;
+    size_t cap = (size_t)per * (size_t)K;
+    cli_line *g = calloc(cap, sizeof *g);
+    bs_text *texts = calloc(cap, sizeof *texts);
+    long *linenos = calloc(cap, sizeof *linenos);
+    if (!g || !texts || !linenos) {
+        cli_errorf("out of memory");
+        rc = EXIT_FAIL;
+    }
+    cli_reader rd = {.in = stdin, .args = &o->enc, .strict_utf8 = 1};
+    skipped_lines sk = {0};
+    char pending[512] = "";
+    int bad_rc = EXIT_OK, ran = 0, n = 0;
+    long batch_no = 0;
+    while (rc == EXIT_OK && !stop && bad_rc == EXIT_OK) {
+        n = 0;
+        while (n < (int)cap) {
+            int r = next_example(&rd, o, g + n, &sk, pending, sizeof pending);
+            if (r == CLI_READ_EOF)
+                break;
+            if (r < 0) {
+                bad_rc = -r;
+                break;
+            }
+            n += K;
+        }
+        if (n == 0)
+            break;
+        /* an example too long for any model is left out for all, so that each gets a row
+         * from every model or from none */
+        for (int k = 0; o->skip_bad && k < opened && n > 0; k++)
+            drop_long_examples(&ctx[k], o, g, &n, &sk);
+        for (int k = 0; k < opened && rc == EXIT_OK && n > 0; k++) {
+            for (int i = 0; i < n; i++) {
+                texts[i] = g[i].t;
+                linenos[i] = g[i].lineno;
+            }
+            bs_batch bt;
+            bs_error err = {0};
+            int m = n;
+            bs_status st = run_batch(&ctx[k], o, texts, &m, linenos, NULL, NULL, NULL, &bt,
+                                     &err);
+            if (st != BS_OK) {
+                fflush(stdout);
+                cli_error(&err);
+                rc = cli_exit_code(st);
+                break;
+            }
+            ran = 1;
+            cli_warn_once(&bt.warnings, &ctx[k].seen);
+            for (int e = 0; e < n / K && rc == EXIT_OK; e++)
+                rc = print_example(stdout, &ctx[k], o, &bt, e, g + e * K, batch_no,
+                                   n_models > 1 ? k : -1);
+            bs_batch_free(&bt);
+        }
+        batch_no++;
+        for (int i = 0; i < n; i++)
+            cli_line_free(&g[i]);
+        n = 0;
+        if (rc == EXIT_OK && (stop = out_status()))
+            rc = stop < 0 ? EXIT_FAIL : EXIT_OK;
+    }
+    for (int i = 0; i < n; i++)
+        cli_line_free(&g[i]);
+    if (pending[0]) {
+        fflush(stdout);
+        fputs(pending, stderr);
+    }
+    if (rc == EXIT_OK && !stop && bad_rc == EXIT_OK && !ran) {
+        cli_errorf("no input: %s", rd.lineno ? "no example was complete and good"
+                                             : "stdin is empty");
+        fprintf(stderr, "hint: printf 'A man sits.\\tHe reads.\\nA man sits.\\tHe flies.\\n' | "
+                        "bertscope infer -m MODEL --pair --choices 2\n");
+        rc = EXIT_USAGE;
+    }
+    for (int k = 0; k < opened; k++)
+        ctx_close(&ctx[k]);
+    if (!stop)
+        report_skipped(&sk);
+    free(g);
+    free(texts);
+    free(linenos);
+    cli_reader_free(&rd);
+    return rc != EXIT_OK ? rc : bad_rc;
+}
+
 int cmd_infer(int argc, char **argv)
 {
     infer_opts o;
@@ -2064,5 +2456,7 @@ int cmd_infer(int argc, char **argv)
     }
     /* a closed pipe is an EPIPE write error to handle, not a signal that kills */
     signal(SIGPIPE, SIG_IGN);
+    if (o.choices)
+        return run_choices(&o);
     return o.format == FORMAT_JSON ? run_json(&o) : run_jsonl(&o);
 }

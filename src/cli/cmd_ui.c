@@ -35,8 +35,12 @@ static void usage(FILE *f)
             "                       brown-sentiment, brown-genre, brown-mlm); twice for two\n"
             "                       heads side by side.\n"
             "                       Default: brown-pos and brown-sentiment\n"
-            "      --head KIND      seq, tok, mlm, qa, nsp or base (default: config.json);\n"
-            "                       head options apply to the -m after them\n"
+            "      --head KIND      seq, tok, mlm, qa, nsp, mc, pretraining or base\n"
+            "                       (default: config.json); head options apply to the -m\n"
+            "                       after them\n"
+            "      --choices K      multiple choice (mc): every K sentences, each\n"
+            "                       prompt<TAB>choice, are one example (default all: the\n"
+            "                       sentences are the choices of one example)\n"
             "      --num-labels N   a head with N labels (new heads start random)\n"
             "      --seed N         seed for random heads (default 0)\n"
             "      --padding P      longest (default), max_length or none\n"
@@ -97,6 +101,7 @@ int cmd_ui(int argc, char **argv)
     bs_side side = BS_SIDE_RIGHT;
     bs_truncation trunc = BS_TRUNC_NONE;
     int max_length = 0;
+    long choices = 0;
     bs_error bad = {0};
     int bench = 0, screen_w = 0, screen_h = 0;
     const char *record = NULL;
@@ -146,6 +151,12 @@ int cmd_ui(int argc, char **argv)
             if (bs_seed_parse(v, &lo.seed, &bad))
                 return cli_bad_value(NULL, a, &bad);
             lo_after_last = 1;
+        } else if (!strcmp(a, "--choices")) {
+            if (strcmp(v, "all") && cli_parse_int(v, 0, APP_MAX_SENTENCES, &choices)) {
+                cli_errorf("--choices expects a number from 0 to %d, or all, not '%s'",
+                           APP_MAX_SENTENCES, v);
+                return EXIT_USAGE;
+            }
         } else if (!strcmp(a, "--padding")) {
             if (bs_padding_parse(v, &padding, &bad))
                 return cli_bad_value(NULL, a, &bad);
@@ -230,6 +241,7 @@ int cmd_ui(int argc, char **argv)
     st.side = side;
     st.truncation = trunc;
     st.max_length = max_length;
+    st.choices = (int)choices;
     if (file) {
         bs_error err = {0};
         if (app_state_load_file(&st, file, &err) != 0) {

@@ -51,7 +51,7 @@ struct bs_run {
     float *q;      /* (B, T, H) queries; head a is columns a*D .. a*D+D-1 */
     float *k;      /* (B, T, H) keys */
     float *v;      /* (B, T, H) values */
-    float *ctx;    /* (B, T, H) attention context, heads concatenated */
+    float *ctx;    /* (B, T, H) attention context, heads concatenated (max(H, E) wide) */
     float *vt;     /* (B, A, D, T) each head's values transposed, for P V */
     float *mid;    /* (B, T, H) attention block output (after its LayerNorm) */
     float *inter;  /* (B, T, I) intermediate activations */
@@ -62,6 +62,8 @@ struct bs_run {
     float *qa;     /* qa: start_logits (B, T), then end_logits (B, T) */
     float *sent;   /* sentence-transformers' modules: bs_sbert_embed's scratch */
     size_t sent_cap; /* floats */
+    float *nsp;    /* pretraining: seq_relationship_logits (B, 2) */
+    float *emb;    /* (B, T, E) ELECTRA's embeddings before embeddings_project (E != H) */
     float *pack;   /* pack_parts scratch blocks for bs_k_linear_big, one per thread */
     int pack_parts;
 
@@ -178,10 +180,19 @@ static size_t round_up(size_t n) /* floats, to whole RUN_ALIGN */
     return (n + RUN_ALIGN_FLOATS - 1) / RUN_ALIGN_FLOATS * RUN_ALIGN_FLOATS;
 }
 
+/* The base model's pooler runs (pooler_output): BertModel, and the BERT heads on it. */
 static int head_has_pooler(const bs_model *m)
 {
-    return m->has_pooler &&
-           (m->head == BS_HEAD_SEQ || m->head == BS_HEAD_NSP || m->head == BS_HEAD_BASE);
+    return m->has_pooler && !m->seq_pool.w &&
+           (bs_head_pooled(m->head) || m->head == BS_HEAD_BASE ||
+            m->head == BS_HEAD_PRETRAINING);
+}
+
+/* A layer runs on the first token of each row, B rows: the pooler or the sequence head's
+ * own first layer. */
+static int head_pools(const bs_model *m)
+{
+    return head_has_pooler(m) || (m->head == BS_HEAD_SEQ && m->seq_pool.w);
 }
 
 static size_t logits_per_row(const bs_model *m)
@@ -189,8 +200,10 @@ static size_t logits_per_row(const bs_model *m)
     switch (m->head) {
     case BS_HEAD_SEQ:
     case BS_HEAD_NSP:
+    case BS_HEAD_MC:
     case BS_HEAD_TOK: return (size_t)m->classifier.out;
-    case BS_HEAD_MLM: return (size_t)m->cfg.vocab_size;
+    case BS_HEAD_MLM:
+    case BS_HEAD_PRETRAINING: return (size_t)m->cfg.vocab_size;
     case BS_HEAD_QA: return 2;
     default: return 0;
     }
@@ -202,6 +215,28 @@ static size_t qa_floats(const bs_model *m, size_t BT)
     return m->head == BS_HEAD_QA ? 2 * BT : 0;
 }
 
+/* BertForPreTraining's seq_relationship_logits (B, 2), beside its prediction_logits. */
+static size_t nsp_floats(const bs_model *m, size_t B)
+{
+    return m->head == BS_HEAD_PRETRAINING ? 2 * B : 0;
+}
+
+/* ELECTRA's embeddings are E wide: their (B, T, E) before embeddings_project, when
+ * E != H (0 floats a row otherwise), and ctx, which the MLM transform's (B, T, E)
+ * reuses, is max(H, E) wide. */
+static size_t emb_floats(const bs_config *c)
+{
+    size_t E = (size_t)bs_config_dim(c, BS_DIM_EMBEDDING);
+    const bs_family_heads *fh = bs_family_heads_of(c->family);
+    return fh->project && (fh->project_always || E != (size_t)c->hidden_size) ? E : 0;
+}
+
+static size_t ctx_width(const bs_config *c)
+{
+    size_t E = (size_t)bs_config_dim(c, BS_DIM_EMBEDDING), H = (size_t)c->hidden_size;
+    return E > H ? E : H;
+}
+
 /* Floats the run needs for (B, T), or 0 if that exceeds BS_MAX_RUN_FLOATS. Each term is
  * bounded before it is multiplied, so nothing here can overflow. */
 static size_t run_floats(const bs_model *m, size_t B, size_t T)
@@ -209,16 +244,19 @@ static size_t run_floats(const bs_model *m, size_t B, size_t T)
     const bs_config *c = &m->cfg;
     size_t L = (size_t)c->num_layers, H = (size_t)c->hidden_size, A = (size_t)c->num_heads;
     size_t I = (size_t)c->intermediate_size, BT = B * T;
-    size_t rows = m->head == BS_HEAD_SEQ || m->head == BS_HEAD_NSP ? B : BT;
-    double need = (double)(L + 1) * BT * H + (double)L * B * A * T * T + 6.0 * BT * H +
+    size_t X = ctx_width(c), E0 = emb_floats(c);
+    size_t rows = bs_head_pooled(m->head) ? B : BT;
+    double need = (double)(L + 1) * BT * H + (double)L * B * A * T * T + 5.0 * BT * H +
+                  (double)BT * X + (double)BT * E0 +
                   (double)BT * I + (double)BT + (double)B * H + (double)rows * logits_per_row(m) +
-                  (double)qa_floats(m, BT) +
-                  14.0 * RUN_ALIGN_FLOATS; /* rounding up the 13 buffers, and to spare */
+                  (double)qa_floats(m, BT) + (double)nsp_floats(m, B) +
+                  16.0 * RUN_ALIGN_FLOATS; /* rounding up the 15 buffers, and to spare */
     if (need > (double)BS_MAX_RUN_FLOATS)
         return 0;
-    return round_up((L + 1) * BT * H) + round_up(L * B * A * T * T) + 6 * round_up(BT * H) +
+    return round_up((L + 1) * BT * H) + round_up(L * B * A * T * T) + 5 * round_up(BT * H) +
+           round_up(BT * X) + round_up(BT * E0) +
            round_up(BT * I) + round_up(BT) + round_up(B * H) + round_up(rows * logits_per_row(m)) +
-           round_up(qa_floats(m, BT));
+           round_up(qa_floats(m, BT)) + round_up(nsp_floats(m, B));
 }
 
 /* Lays the buffers out for capacity (B, T). */
@@ -227,7 +265,7 @@ static void carve(bs_run *r, size_t B, size_t T)
     const bs_config *c = &r->m->cfg;
     size_t L = (size_t)c->num_layers, H = (size_t)c->hidden_size, A = (size_t)c->num_heads;
     size_t I = (size_t)c->intermediate_size, BT = B * T;
-    size_t rows = r->m->head == BS_HEAD_SEQ || r->m->head == BS_HEAD_NSP ? B : BT;
+    size_t rows = bs_head_pooled(r->m->head) ? B : BT;
     float *p = r->mem;
 #define TAKE(ptr, n) (ptr = p, p += round_up(n))
     TAKE(r->hidden, (L + 1) * BT * H);
@@ -235,7 +273,7 @@ static void carve(bs_run *r, size_t B, size_t T)
     TAKE(r->q, BT * H);
     TAKE(r->k, BT * H);
     TAKE(r->v, BT * H);
-    TAKE(r->ctx, BT * H);
+    TAKE(r->ctx, BT * ctx_width(c));
     TAKE(r->vt, BT * H);
     TAKE(r->mid, BT * H);
     TAKE(r->inter, BT * I);
@@ -243,6 +281,8 @@ static void carve(bs_run *r, size_t B, size_t T)
     TAKE(r->pooled, B * H);
     TAKE(r->logits, rows * logits_per_row(r->m));
     TAKE(r->qa, qa_floats(r->m, BT));
+    TAKE(r->nsp, nsp_floats(r->m, B));
+    TAKE(r->emb, BT * emb_floats(c));
 #undef TAKE
     r->mlm = r->ctx; /* the MLM transform runs after the last layer: ctx is free */
 }
@@ -277,11 +317,14 @@ bs_status bs_run_create(bs_run **out, const bs_model *m, bs_pool *pool, bs_error
     *out = NULL;
     if (!m)
         return bs_fail(err, BS_ERR_INTERNAL, "no model given to bs_run_create");
-    if (((m->head == BS_HEAD_SEQ || m->head == BS_HEAD_NSP) && !m->has_pooler) ||
-        ((m->head == BS_HEAD_SEQ || m->head == BS_HEAD_TOK || m->head == BS_HEAD_QA ||
-          m->head == BS_HEAD_NSP) &&
+    if ((m->head == BS_HEAD_SEQ && !m->has_pooler && !m->seq_pool.w) ||
+        ((m->head == BS_HEAD_NSP || m->head == BS_HEAD_MC || m->head == BS_HEAD_PRETRAINING) &&
+         !m->has_pooler) ||
+        ((bs_head_pooled(m->head) || m->head == BS_HEAD_TOK || m->head == BS_HEAD_QA ||
+          m->head == BS_HEAD_PRETRAINING) &&
          !m->classifier.w) ||
-        (m->head == BS_HEAD_MLM && (!m->mlm_decoder || !m->mlm_dense.w)))
+        ((m->head == BS_HEAD_MLM || m->head == BS_HEAD_PRETRAINING) &&
+         (!m->mlm_decoder || !m->mlm_dense.w)))
         return bs_fail(err, BS_ERR_INTERNAL, "model head '%s' is missing its weights",
                        bs_head_name(m->head));
     /* the engine splits work over its own threads; OpenBLAS runs each part on one */
@@ -331,12 +374,31 @@ static bs_status check_inputs(const bs_model *m, const int32_t *ids, const int32
     if (B > BS_MAX_BATCH)
         return bs_fail(err, BS_ERR_LIMIT, "batch of %d rows exceeds the limit of %d", B,
                        BS_MAX_BATCH);
-    if (T > c->max_position) {
+    if (c->family->positions == BS_POS_ARANGE && T > c->max_position) {
         bs_fail(err, BS_ERR_LIMIT,
                 "sequence length %d exceeds max_position_embeddings %d", T, c->max_position);
         bs_hint(err, "truncate the input, e.g. --truncation --max-length %d", c->max_position);
         return BS_ERR_LIMIT;
     }
+    if (c->family->positions == BS_POS_FROM_PADDING) {
+        /* positions run from padding_idx + 1: max_position - padding_idx - 1 usable */
+        int usable = c->max_position - c->pad_token_id - 1;
+        for (int b = 0; b < B; b++) {
+            int n = 0;
+            for (int t = 0; t < T; t++)
+                n += ids[(size_t)b * T + t] != c->pad_token_id;
+            if (n > usable) {
+                bs_fail(err, BS_ERR_LIMIT, "row %d has %d tokens, but %s's position ids start "
+                        "at padding_idx + 1 = %d: max_position_embeddings %d leaves %d", b, n,
+                        c->family->name, c->pad_token_id + 1, c->max_position, usable);
+                bs_hint(err, "truncate the input, e.g. --truncation --max-length %d",
+                        usable > 0 ? usable : 1);
+                return BS_ERR_LIMIT;
+            }
+        }
+    }
+    if (!c->family->token_type_ids)
+        types = NULL; /* the family's tokenizer gives none: ignored (see bs_forward) */
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) {
             size_t i = (size_t)b * T + t;
@@ -354,6 +416,31 @@ static bs_status check_inputs(const bs_model *m, const int32_t *ids, const int32
                                mask[i], b, t);
         }
     return BS_OK;
+}
+
+/* The position id of position t of a row whose id is `id`; *count holds the row's
+ * non-pad ids so far (0 before its first): t, or RoBERTa's
+ * create_position_ids_from_input_ids, padding_idx + cumsum(id != padding_idx) at
+ * non-pads and padding_idx at pads. */
+static inline int32_t position_at(const bs_config *c, int32_t id, int t, int32_t *count)
+{
+    if (c->family->positions == BS_POS_ARANGE)
+        return t;
+    if (id == c->pad_token_id)
+        return c->pad_token_id;
+    return c->pad_token_id + ++*count;
+}
+
+void bs_model_position_ids(const bs_model *m, const int32_t *input_ids, int B, int T,
+                           int32_t *out)
+{
+    for (int b = 0; b < B; b++) {
+        int32_t count = 0;
+        for (int t = 0; t < T; t++) {
+            size_t i = (size_t)b * T + t;
+            out[i] = position_at(&m->cfg, input_ids[i], t, &count);
+        }
+    }
 }
 
 #define ATTN_BIG_T 64
@@ -481,6 +568,10 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
     bs_status st = check_inputs(m, input_ids, attention_mask, token_type_ids, B, T, err);
     if (st != BS_OK)
         return st;
+    /* DistilBERT's and RoBERTa's tokenizers return no token_type_ids, so the model never
+     * gets any: DistilBERT has no token types, RoBERTa takes its buffer of zeros */
+    if (!c->family->token_type_ids)
+        token_type_ids = NULL;
     if ((st = run_reserve(run, B, T, err)) != BS_OK)
         return st;
     pack_reserve(run, (size_t)B * T, (size_t)T);
@@ -492,17 +583,29 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
     for (size_t i = 0; i < BT; i++)
         run->madd[i] = attention_mask ? (1.0f - (float)attention_mask[i]) * -FLT_MAX : 0.0f;
 
-    /* BertEmbeddings: (word + token_type) + position[0..T-1], then LayerNorm */
+    /* BertEmbeddings: (word + token_type) + position, then LayerNorm; DistilBERT's
+     * Embeddings have no token types; RoBERTa's positions come from input_ids */
+    /* ELECTRA's are E wide, then embeddings_project gives (B, T, H) */
     float *h0 = run->hidden;
-    for (size_t i = 0; i < BT; i++) {
-        size_t t = i % (size_t)T;
-        float *row = h0 + i * H;
-        int tt = token_type_ids ? token_type_ids[i] : 0;
-        memcpy(row, m->word_emb + (size_t)input_ids[i] * H, H * sizeof(float));
-        bs_k_add(row, m->type_emb + (size_t)tt * H, H);
-        bs_k_add(row, m->pos_emb + t * H, H);
+    size_t E = (size_t)bs_config_dim(c, BS_DIM_EMBEDDING);
+    float *e0 = m->emb_project.w ? run->emb : h0;
+    for (int b = 0; b < B; b++) {
+        int32_t count = 0;
+        for (int t = 0; t < T; t++) {
+            size_t i = (size_t)b * T + t;
+            float *row = e0 + i * E;
+            memcpy(row, m->word_emb + (size_t)input_ids[i] * E, E * sizeof(float));
+            if (m->type_emb) {
+                int tt = token_type_ids ? token_type_ids[i] : 0;
+                bs_k_add(row, m->type_emb + (size_t)tt * E, E);
+            }
+            int32_t pos = position_at(c, input_ids[i], t, &count);
+            bs_k_add(row, m->pos_emb + (size_t)pos * E, E);
+        }
     }
-    layernorm(run, h0, NULL, &m->emb_ln, BT, H, c->layer_norm_eps);
+    layernorm(run, e0, NULL, &m->emb_ln, BT, E, c->layer_norm_eps);
+    if (m->emb_project.w)
+        linear(run, h0, e0, BT, E, &m->emb_project, BS_K_NONE);
 
     for (size_t l = 0; l < L; l++)
         encoder_layer(run, &m->layers[l], run->hidden + l * BT * H,
@@ -521,11 +624,19 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
         /* BertPooler: tanh(dense(h[:, 0])); row stride T*H picks each [CLS] row */
         linear(run, run->pooled, last, (size_t)B, (size_t)T * H, &m->pooler, BS_K_TANH);
         o->pooled = run->pooled;
+    } else if (m->head == BS_HEAD_SEQ && m->seq_pool.w) {
+        /* DistilBERT: ReLU(pre_classifier(h[:, 0])); RoBERTa: tanh(classifier.dense(h[:, 0]))
+         * on <s>; not a pooler_output, so not an output */
+        linear(run, run->pooled, last, (size_t)B, (size_t)T * H, &m->seq_pool,
+               m->seq_pool_act == BS_POOL_RELU   ? BS_K_RELU
+               : m->seq_pool_act == BS_POOL_GELU ? BS_K_GELU
+                                                 : BS_K_TANH);
     }
 
     switch (m->head) {
     case BS_HEAD_SEQ: /* classifier(pooled) */
     case BS_HEAD_NSP: /* cls.seq_relationship(pooled) */
+    case BS_HEAD_MC:  /* classifier(pooled) on the flattened (B*K) rows: (B*K, 1) */
         linear(run, run->logits, run->pooled, (size_t)B, H, &m->classifier, BS_K_NONE);
         o->logits_rank = 2;
         o->logits_shape[0] = B;
@@ -552,13 +663,19 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
         o->end_logits = run->qa + BT;
         break;
     }
+    case BS_HEAD_PRETRAINING: /* BertPreTrainingHeads: the MLM head below, and this */
+        linear(run, run->nsp, run->pooled, (size_t)B, H, &m->classifier, BS_K_NONE);
+        o->seq_relationship_logits = run->nsp;
+        /* fall through */
     case BS_HEAD_MLM: {
         /* BertPredictionHeadTransform: LayerNorm(act(dense(h))), then decoder h E^T + bias */
         size_t V = (size_t)c->vocab_size;
-        linear(run, run->mlm, last, BT, H, &m->mlm_dense, kact(c->act));
-        layernorm(run, run->mlm, NULL, &m->mlm_ln, BT, H, c->layer_norm_eps);
-        bs_linear dec = {m->mlm_decoder, m->mlm_bias, (int)V, (int)H};
-        linear(run, run->logits, run->mlm, BT, H, &dec, BS_K_NONE);
+        /* E wide for ELECTRA's generator (dense H -> E, decoder the (V, E) embeddings) */
+        bs_kact act = bs_family_heads_of(c->family)->mlm_gelu ? BS_K_GELU : kact(c->act);
+        linear(run, run->mlm, last, BT, H, &m->mlm_dense, act);
+        layernorm(run, run->mlm, NULL, &m->mlm_ln, BT, E, c->layer_norm_eps);
+        bs_linear dec = {m->mlm_decoder, m->mlm_bias, (int)V, (int)E};
+        linear(run, run->logits, run->mlm, BT, E, &dec, BS_K_NONE);
         o->logits_rank = 3;
         o->logits_shape[0] = B;
         o->logits_shape[1] = T;
@@ -609,7 +726,7 @@ int bs_run_rows_exact(const bs_run *run, int B, int T)
     int p = linear_path(run, rows);
     if (p == 2 || p != linear_path(run, (size_t)T))
         return 0;
-    if (head_has_pooler(run->m) && linear_path(run, (size_t)B) != linear_path(run, 1))
+    if (head_pools(run->m) && linear_path(run, (size_t)B) != linear_path(run, 1))
         return 0;
     if (T >= ATTN_BIG_T && bs_k_linear_big_available() && run->pack_parts < 1)
         return 0;
@@ -629,7 +746,11 @@ double bs_forward_flops(const bs_config *cfg, bs_head head, int B, int T)
     case BS_HEAD_TOK: f += 2.0 * b * t * H * C; break;
     case BS_HEAD_QA: f += 2.0 * b * t * H * 2.0; break;
     case BS_HEAD_NSP: f += 2.0 * b * H * H + 2.0 * b * H * 2.0; break;
+    case BS_HEAD_MC: f += 2.0 * b * H * H + 2.0 * b * H; break; /* b = examples x K */
     case BS_HEAD_MLM: f += 2.0 * b * t * (H * H + H * V); break;
+    case BS_HEAD_PRETRAINING:
+        f += 2.0 * b * t * (H * H + H * V) + 2.0 * b * H * H + 2.0 * b * H * 2.0;
+        break;
     default: break;
     }
     return f;

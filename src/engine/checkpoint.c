@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -139,13 +140,14 @@ static const struct bert_tensor {
     enum group group;
 } bert_tensors[] = {
 #define EMB(name, rows, field, init) \
-    {{name, 0, BS_TENSOR_EMBEDDING, rows, BS_DIM_HIDDEN}, offsetof(bs_model, field), init, G_CORE}
+    {{name, 0, BS_TENSOR_EMBEDDING, rows, BS_DIM_EMBEDDING}, offsetof(bs_model, field), init, \
+     G_CORE}
 #define LAYER(name, kind, rows, cols, field) \
     {{name, 1, kind, rows, cols}, offsetof(bs_layer, field), I_NORMAL, G_CORE}
     EMB("embeddings.word_embeddings", BS_DIM_VOCAB, word_emb, I_EMB_PAD),
     EMB("embeddings.position_embeddings", BS_DIM_POSITIONS, pos_emb, I_NORMAL),
     EMB("embeddings.token_type_embeddings", BS_DIM_TOKEN_TYPES, type_emb, I_NORMAL),
-    {{"embeddings.LayerNorm", 0, BS_TENSOR_LAYERNORM, BS_DIM_HIDDEN, BS_DIM_HIDDEN},
+    {{"embeddings.LayerNorm", 0, BS_TENSOR_LAYERNORM, BS_DIM_EMBEDDING, BS_DIM_EMBEDDING},
      offsetof(bs_model, emb_ln), I_NORMAL, G_CORE},
     LAYER("attention.self.query", BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN, q),
     LAYER("attention.self.key", BS_TENSOR_LINEAR, BS_DIM_HIDDEN, BS_DIM_HIDDEN, k),
@@ -182,7 +184,13 @@ static bs_status add_bert_tensor(table *tb, bs_model *m, const char *pre, int i,
     const struct bert_tensor *e = &bert_tensors[i];
     const bs_tensor_info *t = &e->info;
     char base[128], n[160];
-    bs_bert_tensor_name(t, l, base, sizeof base);
+    const char *fname = bs_family_tensor(m->cfg.family, t->name);
+    if (!fname)
+        return BS_OK; /* the family has no such tensor (DistilBERT's token types) */
+    if (t->per_layer)
+        bs_family_layer_name(m->cfg.family, l, fname, base, sizeof base);
+    else
+        snprintf(base, sizeof base, "%s", fname);
     char *field = (t->per_layer ? (char *)&m->layers[l] : (char *)m) + e->at;
     int rows = bs_config_dim(&m->cfg, t->rows), cols = bs_config_dim(&m->cfg, t->cols);
     switch (t->kind) {
@@ -205,9 +213,14 @@ static bs_status build_table(table *tb, bs_model *m, const char *pre, int use_po
                              const bs_safetensors *st, bs_error *err)
 {
     const bs_config *c = &m->cfg;
-    int H = c->hidden_size, V = c->vocab_size;
+    int H = c->hidden_size, V = c->vocab_size, E = bs_config_dim(c, BS_DIM_EMBEDDING);
     bs_status s;
 
+    /* ELECTRA's and ALBERT's embeddings are E wide: a Linear(E, H) maps them to H */
+    const bs_family_heads *fh = bs_family_heads_of(c->family);
+    if (fh->project && (fh->project_always || E != H) &&
+        (s = add_linear(tb, pre, fh->project, H, E, &m->emb_project, G_CORE, err)))
+        return s;
     for (int i = 0; i < N_BERT_TENSORS; i++) {
         if (!bert_tensors[i].info.per_layer) {
             if (bert_tensors[i].group == G_POOLER && !use_pooler)
@@ -220,7 +233,10 @@ static bs_status build_table(table *tb, bs_model *m, const char *pre, int use_po
         int j = i;
         while (j < N_BERT_TENSORS && bert_tensors[j].info.per_layer)
             j++;
-        for (int l = 0; l < c->num_layers; l++)
+        /* one set per layer; ALBERT's groups, shared by layers (share_layers) */
+        int sets = c->num_groups > 0 && c->num_groups < c->num_layers ? c->num_groups
+                                                                       : c->num_layers;
+        for (int l = 0; l < sets; l++)
             for (int k = i; k < j; k++)
                 if ((s = add_bert_tensor(tb, m, pre, k, l, err)))
                     return s;
@@ -229,6 +245,13 @@ static bs_status build_table(table *tb, bs_model *m, const char *pre, int use_po
 
     switch (m->head) {
     case BS_HEAD_SEQ:
+        if (fh->seq_pool) { /* the family's own layer on the first token */
+            m->seq_pool_act = fh->seq_pool_act;
+            if ((s = add_linear(tb, "", fh->seq_pool, H, H, &m->seq_pool, G_HEAD, err)))
+                return s;
+        }
+        return add_linear(tb, "", fh->seq_classifier, c->num_labels, H, &m->classifier, G_HEAD,
+                          err);
     case BS_HEAD_TOK:
         return add_linear(tb, "", "classifier", c->num_labels, H, &m->classifier, G_HEAD, err);
     case BS_HEAD_QA: /* Linear(H, num_labels) in HF, whose split(1, dim=-1) into start and
@@ -241,22 +264,30 @@ static bs_status build_table(table *tb, bs_model *m, const char *pre, int use_po
         return add_linear(tb, "", "qa_outputs", 2, H, &m->classifier, G_HEAD, err);
     case BS_HEAD_NSP: /* BertOnlyNSPHead: Linear(H, 2) on the pooled output */
         return add_linear(tb, "", "cls.seq_relationship", 2, H, &m->classifier, G_HEAD, err);
-    case BS_HEAD_MLM:
-        if ((s = add_linear(tb, "", "cls.predictions.transform.dense", H, H, &m->mlm_dense,
-                            G_HEAD, err)) ||
-            (s = add_norm(tb, "", "cls.predictions.transform.LayerNorm", H, &m->mlm_ln, G_HEAD,
-                          err)))
+    case BS_HEAD_MC: /* Linear(H, 1) whatever num_labels says: one score per choice row */
+        return add_linear(tb, "", "classifier", 1, H, &m->classifier, G_HEAD, err);
+    case BS_HEAD_PRETRAINING: /* BertPreTrainingHeads: cls.predictions, then this */
+        if ((s = add_linear(tb, "", "cls.seq_relationship", 2, H, &m->classifier, G_HEAD,
+                            err)))
             return s;
-        /* BertLMPredictionHead ties decoder.bias to cls.predictions.bias; files hold one
-         * or both. */
-        if ((s = add(tb, "cls.predictions.bias", "cls.predictions.decoder.bias", 1, (uint64_t)V,
-                     0, &m->mlm_bias, G_HEAD, I_ZERO, err)))
+        /* fall through */
+    case BS_HEAD_MLM: {
+        char dn[128];
+        if ((s = add_linear(tb, "", fh->mlm_dense, E, H, &m->mlm_dense, G_HEAD, err)) ||
+            (s = add_norm(tb, "", fh->mlm_norm, E, &m->mlm_ln, G_HEAD, err)))
+            return s;
+        /* BertLMPredictionHead and RobertaLMHead tie decoder.bias to the head's bias;
+         * files hold one or both. */
+        if ((s = add(tb, fh->mlm_bias, fh->mlm_bias_alt, 1, (uint64_t)V, 0, &m->mlm_bias,
+                     G_HEAD, I_ZERO, err)))
             return s;
         /* The decoder is tied to the word embeddings unless the file stores its own. */
-        if (find(st, "cls.predictions.decoder.weight"))
-            return add(tb, "cls.predictions.decoder.weight", NULL, 2, (uint64_t)V, (uint64_t)H,
-                       &m->mlm_decoder, G_HEAD, I_NORMAL, err);
+        snprintf(dn, sizeof dn, "%s.weight", fh->mlm_decoder);
+        if (find(st, dn))
+            return add(tb, dn, NULL, 2, (uint64_t)V, (uint64_t)E, &m->mlm_decoder, G_HEAD,
+                       I_NORMAL, err);
         return BS_OK;
+    }
     default:
         return BS_OK;
     }
@@ -282,7 +313,9 @@ static bs_status match(table *tb, const bs_safetensors *st, const bs_model *m, i
         if (!w->t)
             w->t = find(st, w->alt);
         if (!w->t) {
-            if (st && w->group == G_CORE) {
+            /* DistilBERT computes sinusoidal positions when the file has none */
+            int computed = w->dst == &m->pos_emb && m->cfg.sinusoidal;
+            if (st && w->group == G_CORE && !computed) {
                 if (first_missing < 0)
                     first_missing = i;
                 missing++;
@@ -311,7 +344,11 @@ static bs_status match(table *tb, const bs_safetensors *st, const bs_model *m, i
             bs_fail(err, BS_ERR_INPUT, "tensor '%s': expected shape %s, got %s", t->name,
                     bs_st_shape_str(e, sizeof e, w->shape, w->rank),
                     bs_st_shape_str(g, sizeof g, t->shape, t->rank));
-            if (is_classifier && t->rank == w->rank && (w->rank == 1 || t->shape[1] == w->shape[1]))
+            if (is_classifier && m->head == BS_HEAD_MC)
+                bs_hint(err, "BertForMultipleChoice's classifier is Linear(hidden_size, 1), one "
+                        "logit per choice; is this checkpoint of another head (--head seq)?");
+            else if (is_classifier && t->rank == w->rank &&
+                     (w->rank == 1 || t->shape[1] == w->shape[1]))
                 bs_hint(err, "the checkpoint's classifier has %llu labels but config.json says %d",
                         (unsigned long long)t->shape[0], m->cfg.num_labels);
             else
@@ -422,11 +459,15 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static int is_ignored_buffer(const char *name)
+static int is_ignored_buffer(const bs_model *m, const char *name)
 {
-    /* BertEmbeddings registers position_ids as a buffer; older files saved it. */
+    /* The embeddings register position_ids (and RoBERTa token_type_ids) as buffers;
+     * older files saved them. */
+    size_t n = strlen(m->cfg.family->prefix);
+    if (!strncmp(name, m->cfg.family->prefix, n))
+        name += n;
     return !strcmp(name, "embeddings.position_ids") ||
-           !strcmp(name, "bert.embeddings.position_ids");
+           !strcmp(name, "embeddings.token_type_ids");
 }
 
 static bs_status warn_unused(bs_model *m, const table *tb, const bs_safetensors *st)
@@ -447,16 +488,17 @@ static bs_status warn_unused(bs_model *m, const table *tb, const bs_safetensors 
         if (tb->w[i].mismatch) /* reported as mismatched, not as unused */
             used[tb->w[i].mismatch - st->tensors] = 1;
     }
-    if (m->head == BS_HEAD_MLM) {
+    const char *alt = bs_family_heads_of(m->cfg.family)->mlm_bias_alt;
+    if (bs_head_masked_lm(m->head) && alt) {
         /* Both spellings of the tied MLM bias may be stored; one is read. */
-        const bs_st_tensor *t = bs_st_find(st, "cls.predictions.decoder.bias");
+        const bs_st_tensor *t = bs_st_find(st, alt);
         if (t)
             used[t - st->tensors] = 1;
     }
     int n = 0;
     for (int i = 0; i < st->count; i++) {
         const char *name = st->tensors[i].name;
-        if (used[i] || is_ignored_buffer(name))
+        if (used[i] || is_ignored_buffer(m, name))
             continue;
         /* modeling_utils renames LayerNorm.gamma/beta to weight/bias before comparing
          * keys, so its list shows the new names. */
@@ -479,7 +521,7 @@ static bs_status warn_unused(bs_model *m, const table *tb, const bs_safetensors 
         s = bs_warn(&m->warnings,
                     "Some weights of the model checkpoint at %s were not used when initializing "
                     "%s: %s",
-                    m->path, bs_head_class(m->head), list);
+                    m->path, m->class_name, list);
     }
 done:
     free(used);
@@ -510,9 +552,10 @@ static bs_status warn_random(bs_model *m, const table *tb, uint64_t seed)
             continue;
         /* Named as the task model's state dict names them: a pooler missing from a
          * BertModel file saved without the prefix is still 'bert.pooler...'. */
+        const char *pre = m->cfg.family->prefix;
         int add_prefix = w->group != G_HEAD && m->head != BS_HEAD_BASE &&
-                         strncmp(w->name, "bert.", 5) != 0;
-        snprintf(shown[n], sizeof shown[n], "%s%s", add_prefix ? "bert." : "", w->name);
+                         strncmp(w->name, pre, strlen(pre)) != 0;
+        snprintf(shown[n], sizeof shown[n], "%s%s", add_prefix ? pre : "", w->name);
         names[n] = shown[n];
         n++;
     }
@@ -525,7 +568,7 @@ static bs_status warn_random(bs_model *m, const table *tb, uint64_t seed)
                     "Some weights of %s were not initialized from the model checkpoint at %s and "
                     "are newly initialized: %s\nYou should probably TRAIN this model on a "
                     "down-stream task to be able to use it for predictions and inference.",
-                    bs_head_class(m->head), m->path, list);
+                    m->class_name, m->path, list);
     }
     /* The classifier replaced because its size differs, in HF's words. */
     char lines[640];
@@ -548,7 +591,7 @@ static bs_status warn_random(bs_model *m, const table *tb, uint64_t seed)
                     "are newly initialized because the shapes did not match:%s\nYou should "
                     "probably TRAIN this model on a down-stream task to be able to use it for "
                     "predictions and inference.",
-                    bs_head_class(m->head), m->path, lines);
+                    m->class_name, m->path, lines);
 done:
     free(names);
     free(shown);
@@ -572,10 +615,10 @@ static bs_status pick_head(bs_model *m, const bs_safetensors *st, const char *pr
         {"ForSequenceClassification", BS_HEAD_SEQ, NULL},
         {"ForTokenClassification", BS_HEAD_TOK, NULL},
         {"ForMaskedLM", BS_HEAD_MLM, NULL},
-        {"ForPreTraining", BS_HEAD_MLM, NULL}, /* its MLM half, with a warning below */
+        {"ForPreTraining", BS_HEAD_PRETRAINING, NULL},
         {"LMHeadModel", BS_HEAD_MLM, NULL},    /* same head; is_decoder configs are refused */
         {"ForQuestionAnswering", BS_HEAD_QA, NULL},
-        {"ForMultipleChoice", BS_HEAD_AUTO, "a score per choice (classifier on (B*K, T))"},
+        {"ForMultipleChoice", BS_HEAD_MC, NULL},
         {"ForNextSentencePrediction", BS_HEAD_NSP, NULL},
         {"ForCausalLM", BS_HEAD_AUTO, "next-token logits"},
     };
@@ -590,44 +633,73 @@ static bs_status pick_head(bs_model *m, const bs_safetensors *st, const char *pr
                 best_len = k;
             }
         }
+        const bs_family *f = m->cfg.family;
+        size_t fl = strlen(f->class_prefix);
         if (best != SIZE_MAX) {
-            int bert = n == best_len + 4 && !strncmp(a, "Bert", 4);
+            int bert = n == best_len + fl && !strncmp(a, f->class_prefix, fl);
             bs_head h = archs[best].head;
+            const char *what = archs[best].what;
+            if (h == BS_HEAD_NSP && !f->nsp)
+                h = BS_HEAD_AUTO;
+            if (h == BS_HEAD_PRETRAINING && f->arch == BS_ARCH_ELECTRA) {
+                h = BS_HEAD_AUTO; /* ELECTRA's is the discriminator, not a masked LM */
+                what = "the discriminator: one logit per token, (B, T)";
+            } else if (h == BS_HEAD_PRETRAINING && f->arch != BS_ARCH_BERT) {
+                h = BS_HEAD_MLM; /* AlbertForPreTraining: its masked-LM half, said below */
+            }
+            if (h == BS_HEAD_MC && f->arch != BS_ARCH_BERT) {
+                h = BS_HEAD_AUTO;
+                what = "multiple choice, built for BERT alone so far";
+            }
             if (bert && h != BS_HEAD_AUTO) {
                 *out = h;
                 return BS_OK;
             }
             if (h == BS_HEAD_AUTO) {
                 bs_fail(err, BS_ERR_INPUT, "config.json: architecture '%s' has a head bertscope "
-                        "cannot build yet (%s)", a, archs[best].what);
+                        "cannot build yet (%s)", a, what ? what : "another family's head");
                 bs_hint(err, "pass --head base to see its encoder (hidden states and pooler) "
                         "without that head; its head weights are then listed as unused");
                 return BS_ERR_INPUT;
             }
             /* DistilBertForSequenceClassification with model_type "bert": the Auto
-             * class builds the BERT model of that head. */
-            bs_fail(err, BS_ERR_INPUT, "config.json: architecture '%s' is not a BERT class, but "
-                    "model_type is \"bert\"", a);
+             * class builds the model_type's model of that head. */
+            char cls[96];
+            bs_fail(err, BS_ERR_INPUT, "config.json: architecture '%s' is not a %s class, but "
+                    "model_type is \"%s\"", a, f->name, f->model_type);
             bs_hint(err, "transformers' Auto classes build the model from model_type: pass "
-                    "--head %s to load it as %s", bs_head_name(h), bs_head_class(h));
+                    "--head %s to load it as %s", bs_head_name(h),
+                    bs_family_class(f, archs[best].suffix, cls, sizeof cls));
             return BS_ERR_INPUT;
         }
         bs_fail(err, BS_ERR_INPUT, "config.json: architecture '%s' is not one bertscope knows",
                 a);
         bs_hint(err, "pass --head base to see the encoder (hidden states and pooler), or "
-                "--head seq, tok, mlm, qa or nsp for one of the heads bertscope builds");
+                "--head seq, tok, mlm, qa, nsp, mc or pretraining for one of the heads bertscope "
+                "builds");
         return BS_ERR_INPUT;
     }
-    char n[96];
-    snprintf(n, sizeof n, "%spooler.dense.weight", pre);
-    if (find(st, "classifier.weight"))
-        *out = find(st, n) ? BS_HEAD_SEQ : BS_HEAD_TOK; /* token heads have no pooler */
+    /* From the tensors, by the family's head names (family.h): a sequence head is its
+     * classifier and the layer before it (BERT's pooler), a token head a classifier
+     * alone. */
+    const bs_family_heads *fh = bs_family_heads_of(m->cfg.family);
+    char n[96], c[96], d[96];
+    if (fh->seq_pool)
+        snprintf(n, sizeof n, "%s.weight", fh->seq_pool);
+    else
+        snprintf(n, sizeof n, "%s%s.weight", pre,
+                 bs_family_tensor(m->cfg.family, "pooler.dense")); /* ALBERT's "pooler" */
+    snprintf(c, sizeof c, "%s.weight", fh->seq_classifier);
+    snprintf(d, sizeof d, "%s.weight", fh->mlm_dense);
+    if (find(st, c) && find(st, n))
+        *out = BS_HEAD_SEQ;
+    else if (find(st, "classifier.weight"))
+        *out = BS_HEAD_TOK; /* token heads have no pooler */
     else if (find(st, "qa_outputs.weight"))
         *out = BS_HEAD_QA;
-    else if (find(st, "cls.seq_relationship.weight") && !find(st, "cls.predictions.bias"))
-        *out = BS_HEAD_NSP; /* with cls.predictions too it is BertForPreTraining's */
-    else if (find(st, "cls.predictions.bias") ||
-             find(st, "cls.predictions.transform.dense.weight"))
+    else if (m->cfg.family->nsp && find(st, "cls.seq_relationship.weight"))
+        *out = find(st, fh->mlm_bias) || find(st, d) ? BS_HEAD_PRETRAINING : BS_HEAD_NSP;
+    else if (find(st, fh->mlm_bias) || find(st, d))
         *out = BS_HEAD_MLM;
     else
         *out = BS_HEAD_BASE;
@@ -697,6 +769,31 @@ static uint64_t name_hash(const char *name)
     return h;
 }
 
+/* DistilBERT's create_sinusoidal_embeddings, for sinusoidal_pos_embds when the file has
+ * no position embeddings (a shape-only model): row pos, column j is
+ * pos / 10000^(2 (j / 2) / dim), sine in even columns and cosine in odd ones, computed
+ * in double as numpy does, then rounded to float. */
+static void sinusoidal(float *out, int n_pos, int dim)
+{
+    for (int pos = 0; pos < n_pos; pos++)
+        for (int j = 0; j < dim; j++) {
+            double a = pos / pow(10000.0, 2.0 * (j / 2) / dim);
+            out[(size_t)pos * dim + j] = (float)(j % 2 ? cos(a) : sin(a));
+        }
+}
+
+/* ALBERT: layer l runs the weights of group l / (L / G), as AlbertTransformer's
+ * int(i / (num_hidden_layers / num_hidden_groups)); build_table filled layers[0..G).
+ * Downwards, so that each group's set is read before its slot is overwritten. */
+static void share_layers(bs_model *m)
+{
+    int L = m->cfg.num_layers, G = m->cfg.num_groups;
+    if (G <= 0 || G >= L)
+        return;
+    for (int l = L - 1; l >= 0; l--)
+        m->layers[l] = m->layers[(int)(l / ((double)L / G))];
+}
+
 /* opt->num_labels replaces C; as PretrainedConfig's num_labels setter does, a label
  * count that changes resets the names to LABEL_i. */
 static bs_status set_num_labels(bs_config *c, int n, bs_error *err)
@@ -734,28 +831,46 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
     float *f16 = NULL; /* F16 -> float table, when the file holds F16 */
     init_pool pool = {0};
 
-    if ((unsigned)opt->head > BS_HEAD_NSP)
+    if ((unsigned)opt->head > BS_HEAD_PRETRAINING)
         return bs_fail(err, BS_ERR_INPUT, "unknown head %d", (int)opt->head);
     if (opt->num_labels < 0 || opt->num_labels > MAX_LABELS)
         return bs_fail(err, BS_ERR_INPUT, "num_labels %d is outside [1, %d]", opt->num_labels,
                        MAX_LABELS);
 
-    /* Task checkpoints prefix the encoder with "bert."; BertModel saved alone does not. */
-    const char *pre = "bert.";
+    /* Task checkpoints prefix the encoder with "bert." (the family's base_model_prefix);
+     * the base model saved alone does not. */
+    const bs_family *fam = c->family;
+    const char *pre = fam->prefix;
     if (st) {
-        if (bs_st_find(st, "bert.embeddings.word_embeddings.weight"))
-            pre = "bert.";
+        char wn[96];
+        snprintf(wn, sizeof wn, "%sembeddings.word_embeddings.weight", fam->prefix);
+        if (bs_st_find(st, wn))
+            pre = fam->prefix;
         else if (bs_st_find(st, "embeddings.word_embeddings.weight"))
             pre = "";
         else {
-            bs_fail(err, BS_ERR_INPUT, "missing tensor 'bert.embeddings.word_embeddings.weight'");
+            bs_fail(err, BS_ERR_INPUT, "missing tensor '%s'", wn);
             if (st->count > 0)
-                bs_hint(err, "found no BERT embeddings among its %d tensors (the first is "
-                        "'%.100s'); is this a BERT checkpoint?", st->count, st->tensors[0].name);
+                bs_hint(err, "found no %s embeddings among its %d tensors (the first is "
+                        "'%.100s'); is this a %s checkpoint (config.json's model_type is "
+                        "\"%s\")?", fam->name, st->count, st->tensors[0].name, fam->name,
+                        fam->model_type);
             else
                 bs_hint(err, "the file holds no tensors");
             return BS_ERR_INPUT;
         }
+    }
+    if ((opt->head == BS_HEAD_NSP || opt->head == BS_HEAD_PRETRAINING) && !fam->nsp) {
+        bs_fail(err, BS_ERR_INPUT, "%s has no next-sentence prediction head", fam->name);
+        bs_hint(err, "only BERT was pre-trained with one (BertForNextSentencePrediction, "
+                "BertForPreTraining); --head mlm loads a masked-LM head");
+        return BS_ERR_INPUT;
+    }
+    if (opt->head == BS_HEAD_MC && fam->arch != BS_ARCH_BERT) {
+        bs_fail(err, BS_ERR_INPUT, "bertscope builds the multiple-choice head for BERT alone "
+                "so far, not for %s", fam->name);
+        bs_hint(err, "--head base loads its encoder");
+        return BS_ERR_INPUT;
     }
     m->head = opt->head;
     if (opt->head == BS_HEAD_AUTO && (s = pick_head(m, st, pre, &m->head, err)))
@@ -767,13 +882,23 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
         m->head = BS_HEAD_SEQ;
     if (!st && m->head == BS_HEAD_BASE)
         pre = ""; /* names as BertModel has them, for messages */
-    /* Hugging Face loads it as itself; bertscope as BertForMaskedLM, which is honest only
-     * when said. */
-    if (opt->head == BS_HEAD_AUTO && m->head == BS_HEAD_MLM &&
-        !strcmp(c->architecture, "BertForPreTraining") &&
-        bs_warn(&m->warnings, "architecture BertForPreTraining: bertscope builds its masked-LM "
-                "half (BertForMaskedLM); its next-sentence head (cls.seq_relationship.*) is "
-                "not built, so its weights are unused"))
+    /* BertForMultipleChoice ignores num_labels (Linear(H, 1)); asked for, it would read as
+     * K choices or as a classifier of N labels, neither of which it is. */
+    if (m->head == BS_HEAD_MC && opt->num_labels > 0) {
+        bs_fail(err, BS_ERR_INPUT, "a multiple-choice head has one logit per choice "
+                "(classifier Linear(hidden_size, 1)): num_labels does not apply");
+        bs_hint(err, "drop --num-labels (the choices per example are infer's --choices K)");
+        return BS_ERR_INPUT;
+    }
+    bs_family_head_class(fam, m->head, m->class_name, sizeof m->class_name);
+    /* Hugging Face loads AlbertForPreTraining as itself; bertscope as its masked-LM half
+     * (AlbertForMaskedLM), which is honest only when said. */
+    size_t al = strlen(c->architecture), pl = strlen("ForPreTraining");
+    if (opt->head == BS_HEAD_AUTO && m->head == BS_HEAD_MLM && al > pl &&
+        !strcmp(c->architecture + al - pl, "ForPreTraining") && fam->arch == BS_ARCH_ALBERT &&
+        bs_warn(&m->warnings, "architecture %s: bertscope builds its masked-LM half (%s); its "
+                "sentence-order head (sop_classifier.*) is not built, so its weights are unused",
+                c->architecture, m->class_name))
         return bs_fail(err, BS_ERR_NOMEM, "out of memory for warnings");
 
     if (opt->num_labels > 0 && (m->head == BS_HEAD_SEQ || m->head == BS_HEAD_TOK) &&
@@ -786,9 +911,15 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
      * Face's token and MLM classes ignore a stored pooler: _keys_to_ignore_on_load_unexpected
      * = [r"pooler"], so it is never listed unused.) */
     char pn[96];
-    snprintf(pn, sizeof pn, "%spooler.dense.weight", pre);
+    const char *pooler_name = bs_family_tensor(fam, "pooler.dense"); /* ALBERT: "pooler" */
+    snprintf(pn, sizeof pn, "%s%s.weight", pre, pooler_name ? pooler_name : "pooler.dense");
     int use_pooler;
-    if (m->head == BS_HEAD_SEQ || m->head == BS_HEAD_NSP)
+    if (!fam->pooler)
+        use_pooler = 0; /* DistilBERT has none */
+    else if (m->head == BS_HEAD_SEQ && bs_family_heads_of(fam)->seq_pool)
+        use_pooler = 0; /* RobertaForSequenceClassification: add_pooling_layer=False, and a
+                         * stored pooler is listed unused */
+    else if (bs_head_pooled(m->head) || m->head == BS_HEAD_PRETRAINING)
         use_pooler = 1;
     else if (st)
         use_pooler = bs_st_find(st, pn) != NULL;
@@ -868,6 +999,12 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
             /* BertPreTrainedModel._init_weights: Linear and Embedding weights normal(0,
              * initializer_range), biases 0, LayerNorm weight 1 bias 0, and the word
              * embedding row of padding_idx zero. */
+            if (w->dst == &m->pos_emb && c->sinusoidal) {
+                sinusoidal(next, c->max_position, c->hidden_size);
+                *w->dst = next;
+                next += e;
+                continue;
+            }
             switch (w->init) {
             case I_NORMAL:
             case I_EMB_PAD: {
@@ -910,7 +1047,8 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
         }
     }
     run_init_jobs(&pool);
-    if (m->head == BS_HEAD_MLM && !m->mlm_decoder)
+    share_layers(m);
+    if (bs_head_masked_lm(m->head) && !m->mlm_decoder)
         m->mlm_decoder = m->word_emb; /* tie_word_embeddings */
 
     if (st) {
@@ -1504,6 +1642,8 @@ bs_head bs_model_head(const bs_model *m) { return m->head; }
 bs_dtype bs_model_dtype(const bs_model *m) { return m->dtype; }
 const char *bs_model_path(const bs_model *m) { return m->path; }
 int bs_model_has_pooler(const bs_model *m) { return m->has_pooler; }
+const bs_family *bs_model_family(const bs_model *m) { return m->cfg.family; }
+const char *bs_model_class(const bs_model *m) { return m->class_name; }
 int bs_model_random_head(const bs_model *m) { return m->random_head; }
 int bs_model_shape_only(const bs_model *m) { return m->shape_only; }
 const bs_warnings *bs_model_warnings(const bs_model *m) { return &m->warnings; }

@@ -38,6 +38,8 @@ const char *bs_head_name(bs_head h)
     case BS_HEAD_MLM: return "mlm";
     case BS_HEAD_QA: return "qa";
     case BS_HEAD_NSP: return "nsp";
+    case BS_HEAD_MC: return "mc";
+    case BS_HEAD_PRETRAINING: return "pretraining";
     }
     return "?";
 }
@@ -47,7 +49,8 @@ bs_status bs_head_parse(const char *s, bs_head *out, bs_error *err)
     static const bs_choice c[] = {{"auto", BS_HEAD_AUTO, 1}, {"base", BS_HEAD_BASE, 1},
                                   {"seq", BS_HEAD_SEQ, 1},   {"tok", BS_HEAD_TOK, 1},
                                   {"mlm", BS_HEAD_MLM, 1},   {"qa", BS_HEAD_QA, 1},
-                                  {"nsp", BS_HEAD_NSP, 1}};
+                                  {"nsp", BS_HEAD_NSP, 1},   {"mc", BS_HEAD_MC, 1},
+                                  {"pretraining", BS_HEAD_PRETRAINING, 1}};
     int v;
     bs_status st = bs_choose(s, c, (int)(sizeof c / sizeof c[0]), "head", &v, err);
     if (st == BS_OK)
@@ -82,8 +85,25 @@ const char *bs_head_class(bs_head h)
     case BS_HEAD_MLM: return "BertForMaskedLM";
     case BS_HEAD_QA: return "BertForQuestionAnswering";
     case BS_HEAD_NSP: return "BertForNextSentencePrediction";
+    case BS_HEAD_MC: return "BertForMultipleChoice";
+    case BS_HEAD_PRETRAINING: return "BertForPreTraining";
     default: return "BertModel";
     }
+}
+
+int bs_head_masked_lm(bs_head h)
+{
+    return h == BS_HEAD_MLM || h == BS_HEAD_PRETRAINING;
+}
+
+int bs_head_pooled(bs_head h)
+{
+    return h == BS_HEAD_SEQ || h == BS_HEAD_NSP || h == BS_HEAD_MC;
+}
+
+const char *bs_family_head_class(const bs_family *f, bs_head h, char *buf, size_t size)
+{
+    return bs_family_class(f, bs_head_class(h) + strlen("Bert"), buf, size);
 }
 
 int bs_config_dim(const bs_config *cfg, bs_dim d)
@@ -94,6 +114,7 @@ int bs_config_dim(const bs_config *cfg, bs_dim d)
     case BS_DIM_VOCAB: return cfg->vocab_size;
     case BS_DIM_POSITIONS: return cfg->max_position;
     case BS_DIM_TOKEN_TYPES: return cfg->type_vocab_size;
+    case BS_DIM_EMBEDDING: return cfg->embedding_size ? cfg->embedding_size : cfg->hidden_size;
     }
     return 0;
 }
@@ -151,9 +172,23 @@ static const char *json_type(const cJSON *j)
     return "invalid";
 }
 
+/* The config.json keys of the sizes: BertConfig's, or DistilBertConfig's own names
+ * (which its attribute_map only aliases when read back, never when written). */
+static const struct family_keys {
+    const char *hidden, *layers, *heads, *intermediate, *act;
+} bert_names = {"hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                "hidden_act"},
+  distilbert_names = {"dim", "n_layers", "n_heads", "hidden_dim", "activation"};
+
+static const struct family_keys *keys_of(const bs_family *f)
+{
+    return f->arch == BS_ARCH_DISTILBERT ? &distilbert_names : &bert_names;
+}
+
 static void set_defaults(bs_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
+    cfg->family = bs_family_at(0);
     cfg->vocab_size = 30522;
     cfg->hidden_size = 768;
     cfg->num_layers = 12;
@@ -286,12 +321,35 @@ static bs_status parse_root(bs_config *cfg, const cJSON *root, bs_error *err)
         if (!cJSON_IsString(j))
             return bs_fail(err, BS_ERR_INPUT, "config.json: 'model_type' must be a string, got %s",
                            json_type(j));
-        if (strcmp(j->valuestring, "bert") != 0) {
+        if (!(cfg->family = bs_family_find(j->valuestring))) {
             bs_fail(err, BS_ERR_INPUT, "config.json: model_type '%.60s' is not supported",
                     j->valuestring);
-            bs_hint(err, "bertscope runs BERT checkpoints (model_type \"bert\")");
+            bs_hint(err, "bertscope runs these model types: %s", bs_family_list());
             return BS_ERR_INPUT;
         }
+    }
+    const struct family_keys *k = keys_of(cfg->family);
+    if (cfg->family->arch == BS_ARCH_DISTILBERT) {
+        /* DistilBertConfig's defaults: 6 layers of dim 768, hidden_dim 4 * 768; no token
+         * types; every LayerNorm is nn.LayerNorm(dim, eps=1e-12), whatever the config */
+        cfg->num_layers = 6;
+        cfg->type_vocab_size = 0;
+    } else if (cfg->family->arch == BS_ARCH_ROBERTA) {
+        cfg->pad_token_id = 1; /* RobertaConfig (and XLM-R's, CamemBERT's) */
+    } else if (cfg->family->arch == BS_ARCH_ALBERT) {
+        /* AlbertConfig's defaults (albert-xxlarge's geometry) */
+        cfg->embedding_size = 128;
+        cfg->hidden_size = 4096;
+        cfg->num_heads = 64;
+        cfg->intermediate_size = 16384;
+        cfg->act = BS_ACT_GELU_TANH;
+        snprintf(cfg->hidden_act, sizeof cfg->hidden_act, "gelu_new");
+    } else if (cfg->family->arch == BS_ARCH_ELECTRA) {
+        /* ElectraConfig's defaults (electra-small's encoder) */
+        cfg->embedding_size = 128;
+        cfg->hidden_size = 256;
+        cfg->num_heads = 4;
+        cfg->intermediate_size = 1024;
     }
     static const char *const bert_keys[] = {
         "model_type", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
@@ -301,41 +359,67 @@ static bs_status parse_root(bs_config *cfg, const cJSON *root, bs_error *err)
             cfg->recognized = 1;
     cfg->st_pooling = cJSON_GetObjectItemCaseSensitive(root, "word_embedding_dimension") != NULL;
     if ((s = get_int(root, "vocab_size", 1, MAX_VOCAB, &cfg->vocab_size, err)) ||
-        (s = get_int(root, "hidden_size", 1, MAX_HIDDEN, &cfg->hidden_size, err)) ||
-        (s = get_int(root, "num_hidden_layers", 1, MAX_LAYERS, &cfg->num_layers, err)) ||
-        (s = get_int(root, "num_attention_heads", 1, MAX_HIDDEN, &cfg->num_heads, err)) ||
-        (s = get_int(root, "intermediate_size", 1, MAX_INTERMEDIATE, &cfg->intermediate_size,
+        (s = get_int(root, k->hidden, 1, MAX_HIDDEN, &cfg->hidden_size, err)) ||
+        (s = get_int(root, k->layers, 1, MAX_LAYERS, &cfg->num_layers, err)) ||
+        (s = get_int(root, k->heads, 1, MAX_HIDDEN, &cfg->num_heads, err)) ||
+        (s = get_int(root, k->intermediate, 1, MAX_INTERMEDIATE, &cfg->intermediate_size,
                      err)) ||
         (s = get_int(root, "max_position_embeddings", 1, MAX_POSITIONS, &cfg->max_position,
                      err)) ||
-        (s = get_int(root, "type_vocab_size", 1, MAX_TYPES, &cfg->type_vocab_size, err)))
+        (cfg->family->type_embeddings &&
+         (s = get_int(root, "type_vocab_size", 1, MAX_TYPES, &cfg->type_vocab_size, err))) ||
+        ((cfg->family->arch == BS_ARCH_ELECTRA || cfg->family->arch == BS_ARCH_ALBERT) &&
+         (s = get_int(root, "embedding_size", 1, MAX_HIDDEN, &cfg->embedding_size, err))))
         return s;
-    /* BertSelfAttention raises the same ValueError. */
+    cfg->num_groups = cfg->num_layers;
+    if (cfg->family->arch == BS_ARCH_ALBERT) {
+        int inner = 1;
+        cfg->num_groups = 1;
+        if ((s = get_int(root, "num_hidden_groups", 1, cfg->num_layers, &cfg->num_groups, err)) ||
+            (s = get_int(root, "inner_group_num", 1, MAX_LAYERS, &inner, err)))
+            return s;
+        if (inner != 1)
+            return bs_fail(err, BS_ERR_INPUT, "config.json: inner_group_num %d is not supported "
+                           "(every released ALBERT has 1: one layer per group)", inner);
+    }
+    if ((j = cJSON_GetObjectItemCaseSensitive(root, "sinusoidal_pos_embds")) &&
+        cfg->family->arch == BS_ARCH_DISTILBERT) {
+        if (!cJSON_IsBool(j))
+            return bs_fail(err, BS_ERR_INPUT,
+                           "config.json: 'sinusoidal_pos_embds' must be a boolean, got %s",
+                           json_type(j));
+        cfg->sinusoidal = cJSON_IsTrue(j);
+    }
+    /* MultiHeadSelfAttention raises the same ValueError. */
     if (cfg->hidden_size % cfg->num_heads != 0)
         return bs_fail(err, BS_ERR_INPUT,
-                       "config.json: hidden_size %d is not a multiple of num_attention_heads %d",
-                       cfg->hidden_size, cfg->num_heads);
+                       "config.json: %s %d is not a multiple of %s %d", k->hidden,
+                       cfg->hidden_size, k->heads, cfg->num_heads);
 
     j = cJSON_GetObjectItemCaseSensitive(root, "pad_token_id");
+    if (j && cJSON_IsNull(j) && cfg->family->positions == BS_POS_FROM_PADDING)
+        return bs_fail(err, BS_ERR_INPUT, "config.json: 'pad_token_id' is null, but %s counts "
+                       "its position ids from it (padding_idx)", cfg->family->name);
     if (j && cJSON_IsNull(j))
         cfg->pad_token_id = -1; /* nn.Embedding(padding_idx=None): no zeroed row */
     else if ((s = get_int(root, "pad_token_id", 0, cfg->vocab_size - 1, &cfg->pad_token_id, err)))
         return s;
 
-    if ((s = get_float(root, "layer_norm_eps", 0.0, 1.0, 1, &cfg->layer_norm_eps, err)) ||
+    if ((cfg->family->arch != BS_ARCH_DISTILBERT &&
+         (s = get_float(root, "layer_norm_eps", 0.0, 1.0, 1, &cfg->layer_norm_eps, err))) ||
         (s = get_float(root, "initializer_range", 0.0, 10.0, 0, &cfg->initializer_range, err)))
         return s;
 
-    if ((j = cJSON_GetObjectItemCaseSensitive(root, "hidden_act"))) {
+    if ((j = cJSON_GetObjectItemCaseSensitive(root, k->act))) {
         if (!cJSON_IsString(j))
-            return bs_fail(err, BS_ERR_INPUT, "config.json: 'hidden_act' must be a string, got %s",
-                           json_type(j));
+            return bs_fail(err, BS_ERR_INPUT, "config.json: '%s' must be a string, got %s",
+                           k->act, json_type(j));
         int found = -1;
         for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++)
             if (!strcmp(j->valuestring, acts[i].name))
                 found = (int)i;
         if (found < 0) {
-            bs_fail(err, BS_ERR_INPUT, "config.json: hidden_act '%.60s' is not supported",
+            bs_fail(err, BS_ERR_INPUT, "config.json: %s '%.60s' is not supported", k->act,
                     j->valuestring);
             bs_hint(err, "supported: gelu, gelu_python, gelu_new, gelu_pytorch_tanh, "
                          "gelu_python_tanh, gelu_fast, gelu_accurate, relu, silu, swish");

@@ -54,14 +54,23 @@ struct bs_model {
     int has_pooler;
     bs_linear pooler;      /* (H, H) */
 
+    /* (H, H) a sequence head's own first layer on the first token, where the family
+     * has one in place of the pooler: DistilBERT's pre_classifier (then ReLU), RoBERTa's
+     * classifier.dense (then tanh); w NULL otherwise */
+    bs_linear seq_pool;
+    bs_pool_act seq_pool_act;
+
+    bs_linear emb_project; /* (H, E) ELECTRA's embeddings_project; w NULL when E == H */
+
     bs_linear classifier;  /* (C, H): BS_HEAD_SEQ on the pooled vector, BS_HEAD_TOK per token */
 
-    bs_linear mlm_dense;   /* (H, H) cls.predictions.transform.dense */
+    bs_linear mlm_dense;   /* (H, H) cls.predictions.transform.dense (family.h's names) */
     bs_norm mlm_ln;        /* cls.predictions.transform.LayerNorm */
     const float *mlm_decoder; /* (V, H): word_emb when tied */
     const float *mlm_bias;    /* (V) cls.predictions.bias */
 
     struct bs_sbert *sbert; /* sentence-transformers' modules after the BERT, or NULL */
+    char class_name[96];   /* Hugging Face's class as loaded: "RobertaForMaskedLM" */
 
     int random_head; /* head weights newly initialised */
     int shape_only;  /* every weight random */

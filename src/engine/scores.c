@@ -37,7 +37,9 @@ bs_score_fn bs_head_score_fn(const bs_config *c, bs_head h)
     case BS_HEAD_SEQ: return bs_config_score_fn(c);
     case BS_HEAD_TOK:
     case BS_HEAD_MLM:
-    case BS_HEAD_NSP: return BS_SCORE_SOFTMAX;
+    case BS_HEAD_PRETRAINING:
+    case BS_HEAD_NSP:
+    case BS_HEAD_MC: return BS_SCORE_SOFTMAX; /* over an example's K choices */
     default: return BS_SCORE_NONE;
     }
 }

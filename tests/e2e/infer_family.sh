@@ -1,0 +1,91 @@
+#!/bin/sh
+# tests/e2e/infer_family.sh - `bertscope infer` on the families other than BERT.
+#
+# tests/fixtures/ref/infer_distilbert/ (tools/make_family_reference.py) holds a tiny
+# DistilBertForSequenceClassification with a WordPiece vocab.txt, input.txt and the ids,
+# mask and logits PyTorch gives for it. infer must reproduce them, and, as
+# DistilBertTokenizer returns no token_type_ids, print and save none. A RoBERTa folder
+# without a tokenizer bertscope reads is refused (its ids are not bert-base-uncased's),
+# and a model_type bertscope does not run is refused naming those it does. infer_electra/
+# (an ELECTRA token classifier, E-wide embeddings, BERT's tokenizer) must match too.
+set -u
+BUILD=${BUILD:-build}
+BIN=$BUILD/bertscope
+REF=tests/fixtures/ref
+D=$REF/infer_distilbert
+TMP=${TMPDIR:-/tmp}/bertscope-e2e-infer-family.$$
+mkdir -p "$TMP"
+trap 'rm -rf "$TMP"' EXIT
+. tests/e2e/lib/check.sh
+
+if "$BIN" infer -m "$D" --logits --save-tensors "$TMP/t.safetensors" <"$D/input.txt" \
+       >"$TMP/out.jsonl" 2>"$TMP/err"; then
+    tail -n +2 "$TMP/out.jsonl" >"$TMP/rows.jsonl"
+    jq -r '.input_ids[]' "$TMP/rows.jsonl" >"$TMP/ids.got"
+    od_ints "$D/ids.bin" >"$TMP/ids.want"
+    jq -r '.attention_mask[]' "$TMP/rows.jsonl" >"$TMP/mask.got"
+    od_ints "$D/mask.bin" >"$TMP/mask.want"
+    if cmp -s "$TMP/ids.got" "$TMP/ids.want" && cmp -s "$TMP/mask.got" "$TMP/mask.want"
+    then ok "distilbert: input_ids and attention_mask match PyTorch's"
+    else fail "distilbert: input_ids or attention_mask differ"; fi
+    jq -r '.logits[]' "$TMP/rows.jsonl" >"$TMP/logits.got"
+    od_floats "$D/logits.bin" >"$TMP/logits.want"
+    if close "$TMP/logits.got" "$TMP/logits.want" 1e-4; then ok "distilbert: logits within 1e-4"
+    else fail "distilbert: logits"; fi
+    if [ "$(jq -r '.model.model_type' "$TMP/out.jsonl" | head -1)" = distilbert ] &&
+       [ "$(jq -r '.predictions.label' "$TMP/rows.jsonl" | sort -u)" != "" ]
+    then ok "distilbert: model_type and labels printed"; else fail "distilbert: header"; fi
+    if grep -q token_type_ids "$TMP/out.jsonl"; then fail "distilbert: token_type_ids printed"
+    else ok "distilbert: no token_type_ids in the output"; fi
+    if grep -aq token_type_ids "$TMP/t.safetensors"; then fail "distilbert: token_type_ids saved"
+    else ok "distilbert: no token_type_ids in --save-tensors"; fi
+else
+    fail "distilbert: infer exited ($(cat "$TMP/err"))"
+fi
+
+# the JSON document: no token_type_ids in the tensors nor in the shapes
+"$BIN" infer -m "$D" --format json <"$D/input.txt" >"$TMP/doc.json" 2>"$TMP/err"
+if [ "$(jq -r 'has("token_type_ids"), (.shapes | has("token_type_ids"))' "$TMP/doc.json" |
+        sort -u)" = false ]
+then ok "distilbert --format json: no token_type_ids"; else fail "distilbert json document"; fi
+
+# ELECTRA (ElectraTokenizer is BERT's): a token head on embeddings projected from E to H
+E=$REF/infer_electra
+if "$BIN" infer -m "$E" --logits <"$E/input.txt" >"$TMP/el.jsonl" 2>"$TMP/err"; then
+    tail -n +2 "$TMP/el.jsonl" >"$TMP/el_rows.jsonl"
+    jq -r '.input_ids[]' "$TMP/el_rows.jsonl" >"$TMP/el_ids.got"
+    od_ints "$E/ids.bin" >"$TMP/el_ids.want"
+    if cmp -s "$TMP/el_ids.got" "$TMP/el_ids.want"; then ok "electra: input_ids match PyTorch's"
+    else fail "electra: input_ids differ"; fi
+    jq -r '.logits[][]' "$TMP/el_rows.jsonl" >"$TMP/el_logits.got"
+    od_floats "$E/logits.bin" >"$TMP/el_logits.want"
+    if close "$TMP/el_logits.got" "$TMP/el_logits.want" 1e-4
+    then ok "electra: token logits within 1e-4 at every position"
+    else fail "electra: logits"; fi
+    if [ "$(jq -r '.model.architecture' "$TMP/el.jsonl" | head -1)" = \
+         ElectraForTokenClassification ] && grep -q token_type_ids "$TMP/el_rows.jsonl"
+    then ok "electra: its class, and token_type_ids (its tokenizer returns them)"
+    else fail "electra: header or token_type_ids"; fi
+else
+    fail "electra: infer exited ($(cat "$TMP/err"))"
+fi
+
+# RoBERTa without a tokenizer it can read: refused, never bert-base-uncased's ids
+mkdir -p "$TMP/rb"
+cp "$REF/roberta_seq/config.json" "$REF/roberta_seq/model.safetensors" "$TMP/rb/"
+echo hello | "$BIN" infer -m "$TMP/rb" >/dev/null 2>"$TMP/err"
+rc=$?
+if [ $rc -eq 2 ] && grep -q "RoBERTa's ids are not bert-base-uncased's" "$TMP/err"
+then ok "roberta without a tokenizer: refused"
+else fail "roberta without a tokenizer: exit $rc, $(cat "$TMP/err")"; fi
+
+# a model_type of no supported family
+printf '{"model_type": "deberta"}\n' >"$TMP/config.json"
+echo hi | "$BIN" infer -m "$TMP/config.json" >/dev/null 2>"$TMP/err"
+rc=$?
+if [ $rc -eq 2 ] && grep -q "model_type 'deberta' is not supported" "$TMP/err" &&
+   grep -q "bert, distilbert, roberta, xlm-roberta, camembert, electra, albert" "$TMP/err"
+then ok "deberta refused, naming the supported model types"
+else fail "deberta: exit $rc, $(cat "$TMP/err")"; fi
+
+[ "$fails" -eq 0 ]
