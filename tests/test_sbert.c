@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cJSON.h>
@@ -247,6 +248,57 @@ static void refused(const char *path, const char *msg_part, const char *hint_par
 #define POOL "{\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", " \
              "\"type\": \"sentence_transformers.models.Pooling\"}"
 
+/* Another family's Transformer (DistilBERT, which SentenceTransformer loads with
+ * AutoModel as DistilBertModel): the mean of PyTorch's own last hidden state
+ * (tests/fixtures/ref/distilbert_base), normalized. */
+static void test_distilbert_transformer(void **state)
+{
+    const char *d = variant("../ref/distilbert_base", "modules.json",
+                            "[" T0 ", " POOL ", {\"idx\": 2, \"name\": \"2\", \"path\": "
+                            "\"2_Normalize\", \"type\": "
+                            "\"sentence_transformers.models.Normalize\"}]");
+    char p[256];
+    snprintf(p, sizeof p, "%s/1_Pooling", d);
+    assert_int_equal(mkdir(p, 0700), 0);
+    snprintf(p, sizeof p, "%s/1_Pooling/config.json", d);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("{\"word_embedding_dimension\": 32, \"pooling_mode_mean_tokens\": true}", f);
+    fclose(f);
+    int T = 7, H = 32, L = 2;
+    int32_t *ids = read_bin(d, "ids.bin", (size_t)T * 4);
+    int32_t *mask = read_bin(d, "mask.bin", (size_t)T * 4);
+    float *hidden = read_bin(d, "hidden.bin", (size_t)(L + 1) * T * H * 4);
+    float want[32] = {0};
+    double n = 0, sq = 0;
+    for (int t = 0; t < T; t++)
+        n += mask[t];
+    for (int h = 0; h < H; h++) {
+        double acc = 0;
+        for (int t = 0; t < T; t++)
+            acc += (double)hidden[((size_t)L * T + t) * H + h] * mask[t];
+        want[h] = (float)(acc / n);
+        sq += (double)want[h] * want[h];
+    }
+    for (int h = 0; h < H; h++)
+        want[h] = (float)(want[h] / sqrt(sq));
+    bs_model *m = load_ok(d, NULL);
+    assert_non_null(bs_model_sbert(m));
+    bs_run *run;
+    bs_error err = {0};
+    assert_int_equal(bs_run_create(&run, m, NULL, &err), BS_OK);
+    assert_int_equal(bs_forward(run, ids, mask, NULL, 1, T, &err), BS_OK);
+    int dims[1] = {H};
+    if (tensor_check("distilbert sentence_embedding", bs_run_outputs(run)->sentence_embedding,
+                     want, (size_t)H, 1e-4f, dims, 1, NULL))
+        fail();
+    bs_run_free(run);
+    bs_model_free(m);
+    free(ids);
+    free(mask);
+    free(hidden);
+}
+
 static void test_unknown_modules_refused(void **state)
 {
     refused(variant("mean", "modules.json", "[" T0 ", " POOL ", {\"idx\": 2, \"name\": \"2\", "
@@ -366,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_two_dense_from_bin),
         cmocka_unit_test(test_dense_f16_gelu),
         cmocka_unit_test(test_old_layout),
+        cmocka_unit_test(test_distilbert_transformer),
         cmocka_unit_test(test_steps_describe_the_pipeline),
         cmocka_unit_test(test_mean_without_mask_dilutes_padded_rows),
         cmocka_unit_test(test_unknown_modules_refused),
