@@ -39,6 +39,8 @@ static void usage(FILE *f)
             "                       head options apply to the -m after them\n"
             "      --num-labels N   a head with N labels (new heads start random)\n"
             "      --seed N         seed for random heads (default 0)\n"
+            "      --precision P    f32 (default, as PyTorch), bf16 or int8: the linear\n"
+            "                       layers' arithmetic, shown in the model bar\n"
             "      --padding P      longest (default), max_length or none\n"
             "      --side S         right (default) or left\n"
             "      --truncation T   none (default), longest_first, only_first, only_second\n"
@@ -144,6 +146,10 @@ int cmd_ui(int argc, char **argv)
             lo_after_last = 1;
         } else if (!strcmp(a, "--seed")) {
             if (bs_seed_parse(v, &lo.seed, &bad))
+                return cli_bad_value(NULL, a, &bad);
+            lo_after_last = 1;
+        } else if (!strcmp(a, "--precision")) {
+            if (bs_precision_parse(v, &lo.precision, &bad))
                 return cli_bad_value(NULL, a, &bad);
             lo_after_last = 1;
         } else if (!strcmp(a, "--padding")) {
