@@ -41,6 +41,9 @@ static void usage(FILE *f)
             "      --seed N         seed for random heads (default 0)\n"
             "      --precision P    f32 (default, as PyTorch), bf16 or int8: the linear\n"
             "                       layers' arithmetic, shown in the model bar\n"
+            "      --compare-f32    with bf16 or int8: each batch also runs in f32 (loaded\n"
+            "                       on the first batch) and the model bar shows the\n"
+            "                       largest logit difference and argmax agreement\n"
             "      --padding P      longest (default), max_length or none\n"
             "      --side S         right (default) or left\n"
             "      --truncation T   none (default), longest_first, only_first, only_second\n"
@@ -100,7 +103,7 @@ int cmd_ui(int argc, char **argv)
     bs_truncation trunc = BS_TRUNC_NONE;
     int max_length = 0;
     bs_error bad = {0};
-    int bench = 0, screen_w = 0, screen_h = 0;
+    int bench = 0, screen_w = 0, screen_h = 0, compare = 0;
     const char *record = NULL;
 
     for (int i = 1; i < argc; i++) {
@@ -112,6 +115,10 @@ int cmd_ui(int argc, char **argv)
         }
         if (!strcmp(a, "--bench-typing")) {
             bench = 1;
+            continue;
+        }
+        if (!strcmp(a, "--compare-f32")) {
+            compare = 1;
             continue;
         }
         if (a[0] != '-' || !strcmp(a, "-")) {
@@ -186,6 +193,7 @@ int cmd_ui(int argc, char **argv)
     }
 
     app_env env = {0};
+    env.compare_f32 = compare;
     char buf[4096], vocab[4096];
     snprintf(vocab, sizeof vocab, "%s/vocab", cli_weights_dir());
     if (n_models == 0) {

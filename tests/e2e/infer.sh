@@ -309,6 +309,10 @@ if "$BIN" -m brown-pos --precision int8 --screen 120x12 >"$TMP/screen" 2>"$TMP/e
    ! "$BIN" -m brown-pos --screen 120x12 | grep -q "compute"
 then ok "interface --precision int8: the model bar says so"
 else fail "interface --precision: $(cat "$TMP/err"; head -3 "$TMP/screen")"; fi
+if "$BIN" -m brown-pos --precision bf16 --compare-f32 --screen 160x14 >"$TMP/screen" 2>"$TMP/err" &&
+   grep -q "bf16 compute, vs f32: max |Δlogit| [0-9.e-]*, argmax [0-9]*/[0-9]*" "$TMP/screen"
+then ok "interface --compare-f32: the model bar shows the deviation"
+else fail "interface --compare-f32: $(cat "$TMP/err"; head -2 "$TMP/screen")"; fi
 
 echo
 [ "$fails" -eq 0 ] && echo "infer e2e: all passed" || echo "infer e2e: $fails failed"
