@@ -144,7 +144,11 @@ void bs_lp_pack(bs_lpw *dst, bs_precision prec, const float *w, size_t N, size_t
                 if (n >= N)
                     continue;
                 for (size_t j = 0; j < g && k + j < K; j++) {
-                    float q = nearbyintf(w[n * K + k + j] / dst->scale[n]);
+                    /* round half to even, as nearbyintf but inline: |w / scale| <= 127
+                     * (plus a rounding), far below 2^22, where adding and taking away
+                     * 1.5 x 2^23 leaves exactly the rounded integer */
+                    float v = w[n * K + k + j] / dst->scale[n];
+                    float q = (v + 12582912.0f) - 12582912.0f;
                     q = q < -127.0f ? -127.0f : q > 127.0f ? 127.0f : q;
                     p[j] = (int8_t)q;
                     dst->colsum[n] += (int32_t)q;

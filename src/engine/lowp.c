@@ -13,6 +13,8 @@
  * than F32 plus packed.
  */
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +107,40 @@ static void drop_pages(const bs_model *m, const void *p, size_t bytes)
     }
 }
 
+/* The packing of every layer, shared out over threads: one pass over the F32 weights
+ * (bert-base: 85 M of them) is most of the time a conversion adds to loading. */
+typedef struct {
+    bs_model *m;
+    bs_linear **lins;
+    char **at;         /* where each layer's packed weights go */
+    const bs_linear *decoder;
+    bs_precision prec;
+    int n, part, parts;
+} pack_job;
+
+static void *pack_main(void *arg)
+{
+    const pack_job *j = arg;
+    for (int i = j->part; i < j->n; i += j->parts) {
+        bs_linear *l = j->lins[i];
+        bs_lp_pack(&j->m->lpws[i], j->prec, l->w, (size_t)l->out, (size_t)l->in, j->at[i]);
+        if (l != j->decoder) /* the tied decoder's are the word embeddings, still in use */
+            drop_pages(j->m, l->w, (size_t)l->out * (size_t)l->in * sizeof(float));
+    }
+    return NULL;
+}
+
+#define PACK_THREADS 8
+
+static int cores(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return 1;
+    int n = CPU_COUNT(&set);
+    return n < 1 ? 1 : n > PACK_THREADS ? PACK_THREADS : n;
+}
+
 bs_status bs_model_lowp_convert(bs_model *m, bs_precision prec, bs_error *err)
 {
     m->precision = BS_PRECISION_F32;
@@ -139,17 +175,39 @@ bs_status bs_model_lowp_convert(bs_model *m, bs_precision prec, bs_error *err)
     m->lowp_mem = mem;
     m->lowp_bytes = total;
     m->n_lpws = n;
+    char **at = calloc((size_t)(n ? n : 1), sizeof *at);
+    if (!at) {
+        free(lins);
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory converting to %s",
+                       bs_precision_name(prec));
+    }
     char *p = mem;
     for (int i = 0; i < n; i++) {
-        bs_linear *l = lins[i];
-        bs_lp_pack(&m->lpws[i], prec, l->w, (size_t)l->out, (size_t)l->in, p);
-        p += bs_lp_pack_bytes(prec, (size_t)l->out, (size_t)l->in);
-        l->lp = &m->lpws[i];
-        if (l == &decoder) /* tied to the word embeddings, which stay in use */
-            m->mlm_decoder_lp = l->lp;
-        else
-            drop_pages(m, l->w, (size_t)l->out * (size_t)l->in * sizeof(float));
+        at[i] = p;
+        p += bs_lp_pack_bytes(prec, (size_t)lins[i]->out, (size_t)lins[i]->in);
     }
+    /* layers dealt round-robin (each encoder layer's six differ in size, so every thread
+     * gets a like mix); a thread that cannot start leaves its share to this one */
+    pack_job jobs[PACK_THREADS];
+    pthread_t th[PACK_THREADS];
+    int parts = cores() < n ? cores() : (n > 0 ? n : 1), started[PACK_THREADS] = {0};
+    for (int t = 0; t < parts; t++)
+        jobs[t] = (pack_job){m, lins, at, &decoder, prec, n, t, parts};
+    for (int t = 1; t < parts; t++)
+        started[t] = pthread_create(&th[t], NULL, pack_main, &jobs[t]) == 0;
+    pack_main(&jobs[0]);
+    for (int t = 1; t < parts; t++) {
+        if (started[t])
+            pthread_join(th[t], NULL);
+        else
+            pack_main(&jobs[t]);
+    }
+    for (int i = 0; i < n; i++) {
+        lins[i]->lp = &m->lpws[i];
+        if (lins[i] == &decoder)
+            m->mlm_decoder_lp = lins[i]->lp;
+    }
+    free(at);
     free(lins);
     m->precision = prec;
     return BS_OK;
