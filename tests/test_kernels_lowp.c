@@ -111,7 +111,7 @@ static void test_lowp_prepare_matches_scalar(void **state)
             bs_lpx_layout(&b, &lw, M, m2);
             bs_lpx_rows(&a, &lw, x, ldx, 0, M);
             bs_lpx_rows_scalar(&b, &lw, x, ldx, 0, M);
-            size_t el = precs[p] == BS_PRECISION_BF16 ? 2 : 1;
+            size_t el = precs[p] == BS_PRECISION_BF16 ? sizeof(float) : 1;
             assert_memory_equal(a.q, b.q, M * lw.Kp * el);
             if (precs[p] == BS_PRECISION_INT8) {
                 assert_memory_equal(a.scale, b.scale, M * sizeof(float));

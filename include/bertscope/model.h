@@ -196,8 +196,8 @@ size_t bs_model_weight_bytes(const bs_model *m); /* bytes of the F32 weights */
 bs_precision bs_model_precision(const bs_model *m); /* what its linear layers run in */
 /* Bytes of the low-precision copies of the linear layers (0 in F32). */
 size_t bs_model_lowp_bytes(const bs_model *m);
-/* The code the linear layers run on: bs_kernels_isa() in F32, else "avx512-bf16",
- * "avx512-vnni" or "portable" (the scalar twins, on a CPU without those instructions). */
+/* The code the linear layers run on: bs_kernels_isa() in F32, else "avx512f" (bf16),
+ * "avx512-vnni" (int8) or "portable" (the scalar twins, on a CPU without those). */
 const char *bs_model_kernels(const bs_model *m);
 
 /* A pool of worker threads that forward passes are split over. The engine runs its

@@ -2,12 +2,15 @@
  * kernels_lowp.h - the low-precision linear layers (--precision bf16 | int8): weights
  * packed once at load, activations converted per call, x W^T with F32 (BF16) or int32
  * (INT8) accumulation, and a scalar twin of each that is bit-identical to the vector
- * code (tests/test_kernels.c checks it).
+ * code (tests/test_kernels_lowp.c checks it).
  *
- * BF16: w and x are rounded to BF16 (round to nearest even, as torch's .to(bfloat16)),
- * products summed in F32 by vdpbf16ps: for each pair of k, acc += x[k+1] w[k+1], then
- * acc += x[k] w[k], each add rounded to F32 (the order the hardware uses, checked on
- * this CPU). Like vdpbf16ps the twin treats subnormal inputs as zero.
+ * BF16: w and x are rounded to BF16 (round to nearest even, as torch's .to(bfloat16);
+ * subnormals become zero, as vcvtneps2bf16 does), and for each pair of k the sum takes
+ * acc += x[k+1] w[k+1], then acc += x[k] w[k], each add rounded to F32: what vdpbf16ps
+ * computes (that order checked against the instruction on this CPU). The vector code
+ * does it with F32 FMAs on the BF16 values widened in registers: a product of two BF16
+ * values is exact in F32, so an FMA rounds as the instruction's add does; vdpbf16ps
+ * itself measured several times slower than an FMA here (docs/performance.md).
  *
  * INT8: ONNX Runtime's quantize_dynamic scheme for a MatMul, with its per_channel
  * option: symmetric INT8 weights per output channel (scale = max|w| / 127, range
@@ -62,7 +65,7 @@ float bs_bf16_float(uint16_t h);
 /* Activations prepared for one product: BF16 rows, or UINT8 rows with a scale and zero
  * point each. Rows are Kp long (zeros past K). */
 typedef struct bs_lpx {
-    void *q;         /* (M, Kp) uint16_t BF16 bits or uint8_t */
+    void *q;         /* (M, Kp) F32 holding BF16 values (low 16 bits 0), or uint8_t */
     float *scale;    /* INT8: (M) */
     int32_t *zp;     /* INT8: (M) */
     size_t M, Kp;
@@ -87,9 +90,9 @@ void bs_k_linear_lp(float *out, size_t ldo, const bs_lpx *x, const bs_lpw *w,
 void bs_k_linear_lp_scalar(float *out, size_t ldo, const bs_lpx *x, const bs_lpw *w,
                            const float *bias, size_t n0, size_t n1);
 
-/* "avx512-bf16", "avx512-vnni" or "portable": the code bs_k_linear_lp and bs_lpx_prepare
- * run for prec (portable: the scalar twins, where the CPU lacks the instructions or
- * bs_kernels_force_portable is on). */
+/* "avx512f" (BF16), "avx512-vnni" (INT8) or "portable": the code bs_k_linear_lp and
+ * bs_lpx_rows run for prec (portable: the scalar twins, where the CPU lacks the
+ * instructions or bs_kernels_force_portable is on); bs_kernels_isa() for F32. */
 const char *bs_lp_isa(bs_precision prec);
 
 #endif
