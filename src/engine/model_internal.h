@@ -12,10 +12,14 @@
 
 #include "bertscope/model.h"
 
+struct bs_lpw;
+
 typedef struct bs_linear {
     const float *w; /* (out, in) */
     const float *b; /* (out) */
     int out, in;
+    const struct bs_lpw *lp; /* the packed BF16/INT8 weights bert.c uses instead of w, or
+                                NULL (F32) */
 } bs_linear;
 
 typedef struct bs_norm {
@@ -80,6 +84,17 @@ struct bs_model {
     float *arena;    /* owned F32 storage for converted and random weights */
     size_t arena_len;     /* floats */
     size_t weight_floats; /* floats of weights in use */
+
+    bs_precision precision;  /* of the linear layers (lowp.c) */
+    struct bs_lpw *lpws;     /* the packed linear layers, one per converted layer */
+    int n_lpws;
+    const struct bs_lpw *mlm_decoder_lp; /* the MLM decoder's, when converted */
+    void *lowp_mem;          /* what lpws point into */
+    size_t lowp_bytes;
 };
+
+/* Converts m's linear layers to prec (lowp.c): packed copies the forward pass uses. */
+bs_status bs_model_lowp_convert(bs_model *m, bs_precision prec, bs_error *err);
+void bs_model_lowp_free(bs_model *m);
 
 #endif
