@@ -308,13 +308,10 @@ static void test_tokenizer_matches_hf_reference(void **state)
     cJSON_Delete(root);
 }
 
-/* tests/fixtures/tokenizer/bpe.json (tools/gen_tokenizer_fixture.mjs bpe): byte-level BPE
- * folders trained on Brown by the crate's BpeTrainer (RoBERTa's layout and post-processor,
- * add_prefix_space, no trimming, a TemplateProcessing with NFKC + Lowercase) and the
- * crate's ids, type ids, masks, offsets and special tokens masks. */
-static void test_tokenizer_bpe_matches_hf(void **state)
+/* Replays a fixture of model folders ("configs") and cases; returns the failures. */
+static int replay_folders(const char *path, const char *model, int min_cases)
 {
-    cJSON *root = read_fixture("tests/fixtures/tokenizer/bpe.json");
+    cJSON *root = read_fixture(path);
     const cJSON *configs = cJSON_GetObjectItem(root, "configs");
     int n_cfg = cJSON_GetArraySize(configs), i = 0;
     bs_tokenizer **toks = calloc((size_t)n_cfg, sizeof *toks);
@@ -322,7 +319,7 @@ static void test_tokenizer_bpe_matches_hf(void **state)
         bs_error err = {0};
         if (bs_tokenizer_load(&toks[i], cfg->valuestring, &err) != BS_OK)
             fail_msg("%s: %s", cfg->valuestring, err.msg);
-        assert_string_equal(bs_tokenizer_model(toks[i]), "BPE");
+        assert_string_equal(bs_tokenizer_model(toks[i]), model);
     }
     int n = 0, failed = 0;
     for (const cJSON *c = cJSON_GetObjectItem(root, "cases")->child; c; c = c->next, n++) {
@@ -333,13 +330,32 @@ static void test_tokenizer_bpe_matches_hf(void **state)
         assert_true(k < n_cfg);
         failed += check_case(n, c, toks[k]);
     }
-    fprintf(stderr, "bpe reference: %d cases, %d failed\n", n, failed);
-    assert_true(n >= 1000);
-    assert_int_equal(failed, 0);
+    fprintf(stderr, "%s: %d cases, %d failed\n", path, n, failed);
+    assert_true(n >= min_cases);
     for (i = 0; i < n_cfg; i++)
         bs_tokenizer_free(toks[i]);
     free(toks);
     cJSON_Delete(root);
+    return failed;
+}
+
+/* tests/fixtures/tokenizer/bpe.json (tools/gen_tokenizer_fixture.mjs bpe): byte-level BPE
+ * folders trained on Brown by the crate's BpeTrainer (RoBERTa's layout and post-processor,
+ * add_prefix_space, no trimming, a TemplateProcessing with NFKC + Lowercase) and the
+ * crate's ids, type ids, masks, offsets and special tokens masks. */
+static void test_tokenizer_bpe_matches_hf(void **state)
+{
+    assert_int_equal(replay_folders("tests/fixtures/tokenizer/bpe.json", "BPE", 1000), 0);
+}
+
+/* tests/fixtures/tokenizer/unigram.json (tools/gen_tokenizer_fixture.mjs unigram): a
+ * unigram sentencepiece model trained on Brown (nmt_nfkc, so a real precompiled charsmap)
+ * as XLM-RoBERTa's tokenizer.json (Precompiled + Replace, Metaspace, <s> A </s></s> B
+ * </s>), an ALBERT-like one (NFKD, StripAccents, Lowercase, WhitespaceSplit + Metaspace,
+ * B typed 1) and Metaspace prepend_scheme "first"; the crate's encodings. */
+static void test_tokenizer_unigram_matches_hf(void **state)
+{
+    assert_int_equal(replay_folders("tests/fixtures/tokenizer/unigram.json", "Unigram", 1000), 0);
 }
 
 /* ---- ids, offsets and the documented example ----------------------------------------- */
@@ -1312,6 +1328,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokenizer_matches_hf_reference),
         cmocka_unit_test(test_tokenizer_bpe_matches_hf),
+        cmocka_unit_test(test_tokenizer_unigram_matches_hf),
         cmocka_unit_test(test_tokenizer_bert_facts_example),
         cmocka_unit_test(test_tokenizer_invalid_utf8_offsets),
         cmocka_unit_test(test_tokenizer_100kb_line),

@@ -7,6 +7,9 @@
 //   node tools/gen_tokenizer_fixture.mjs added     (writes tests/fixtures/tokenizer/added.json)
 //   node tools/gen_tokenizer_fixture.mjs options   (writes tests/fixtures/tokenizer/options.json)
 //   node tools/gen_tokenizer_fixture.mjs hf        (writes tests/fixtures/tokenizer/hf_tests.json)
+//   node tools/gen_tokenizer_fixture.mjs bpe       (writes tests/fixtures/tokenizer/bpe.json, bpe_*/)
+//   node tools/gen_tokenizer_fixture.mjs unigram   (writes tests/fixtures/tokenizer/unigram.json, uni_*/;
+//                                                   needs Debian's python3-sentencepiece)
 //
 // `tables` asks the crate's BertNormalizer and BertPreTokenizer about every code point
 // and writes the character classes as C range tables. The crate pins old Unicode data
@@ -801,6 +804,57 @@ async function hf() {
   console.error(`wrote ${file}: ${cases.length} cases, ${unsupported.length} unsupported`);
 }
 
+// One case of bpe.json / unigram.json: the crate's encodings of the rows, after
+// setTruncation and Encoding.pad as PreTrainedTokenizerFast drives them (or its error).
+async function encodeCase(cases, crate, config, pairs, opt, padId, padToken) {
+  const t = crate[config];
+  const hexOf = (inp) => bytesOf(inp).toString('hex');
+  const c = { config, inputs: pairs.map(([a, b]) => (b === undefined ? { a: hexOf(a) } : { a: hexOf(a), b: hexOf(b) })),
+    truncation: opt.truncation || 'none', max_length: opt.max_length || 0, padding: opt.padding || 'none',
+    side: opt.side || 'right', special: opt.special !== false };
+  if (opt.truncation) t.setTruncation(opt.max_length, { strategy: { longest_first: 'LongestFirst',
+    only_first: 'OnlyFirst', only_second: 'OnlySecond' }[opt.truncation] });
+  else t.disableTruncation();
+  try {
+    const encs = [];
+    for (const [a, b] of pairs)
+      encs.push(await t.encode(strOf(a), b === undefined ? null : strOf(b), { addSpecialTokens: c.special }));
+    if (c.padding !== 'none') {
+      const target = c.padding === 'longest' ? Math.max(...encs.map((e) => e.getLength())) : c.max_length;
+      for (const e of encs) e.pad(target, { direction: c.side, padId, padToken, padTypeId: 0 });
+    }
+    c.expect = encs.map((e) => ({ ids: e.getIds(), types: e.getTypeIds(), mask: e.getAttentionMask(),
+      offsets: e.getOffsets(), special_tokens_mask: e.getSpecialTokensMask() }));
+  } catch (e) {
+    c.error = String(e.message || e);
+  }
+  t.disableTruncation();
+  cases.push(c);
+}
+
+// Writes each tokenizer.json (and its tokenizer_config.json) as a model folder under the
+// fixtures and loads it back into the crate; returns the folders and the crate tokenizers.
+function writeFolders(configs, configFile) {
+  const dirs = {}, crate = {};
+  for (const [name, tj] of Object.entries(configs)) {
+    const dir = path.join(FIX, name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tj) + '\n');
+    fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(configFile(name, tj), null, 2) + '\n');
+    dirs[name] = path.relative(root, dir);
+    crate[name] = tk.Tokenizer.fromString(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8'));
+  }
+  return { dirs, crate };
+}
+
+function writeFixture(mode, reference, dirs, cases, what) {
+  const fixture = { generator: `tools/gen_tokenizer_fixture.mjs ${mode}`, reference,
+    note: 'configs: model folders; inputs are UTF-8 bytes in hex; offsets in code points', configs: dirs, cases };
+  const file = path.join(FIX, `${mode}.json`);
+  fs.writeFileSync(file, JSON.stringify(fixture) + '\n');
+  console.error(`wrote ${file}: ${cases.length} cases, ${what}`);
+}
+
 // ---- byte-level BPE (RoBERTa) ------------------------------------------------------------
 // Trains a byte-level BPE on Brown text with the crate's own BpeTrainer (through
 // Tokenizer.train), keeps its first BPE_MERGES merges (the trainer merges greedily in
@@ -883,18 +937,9 @@ async function bpe() {
         { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '</s>', type_id: 1 } }],
       special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } } } }),
   };
-  const dirs = {};
-  const crate = {};
-  for (const [name, tj] of Object.entries(configs)) {
-    const dir = path.join(FIX, name);
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tj) + '\n');
-    const cfg = { ...robertaConfig, add_prefix_space: tj.pre_tokenizer.add_prefix_space };
-    if (name === 'bpe_template') cfg.tokenizer_class = 'PreTrainedTokenizerFast';
-    fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(cfg, null, 2) + '\n');
-    dirs[name] = path.relative(root, dir);
-    crate[name] = tk.Tokenizer.fromString(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8'));
-  }
+  const { dirs, crate } = writeFolders(configs, (name, tj) => ({ ...robertaConfig,
+    add_prefix_space: tj.pre_tokenizer.add_prefix_space,
+    ...(name === 'bpe_template' ? { tokenizer_class: 'PreTrainedTokenizerFast' } : {}) }));
   const inputs = textInputs(brownSentences());
   const extra = ['<mask>', 'Hello <mask>!', 'Hello<mask>', '  <mask>  x', '<s>hello</s>', 'a</s></s>b',
     '<pad><unk>', 'The Brown corpus', 'Brown Browns brown', 'x <ent> y', 'x<ent>y', "it's they're we've I'm you'll he'd",
@@ -902,32 +947,7 @@ async function bpe() {
     'über naïve 😀😀 café', '—', 'Ġ Ċ', '\u00a0x \u3000y'].map(A);
   const all = [...inputs, ...extra];
   const cases = [];
-  const row = (e) => ({ ids: e.getIds(), types: e.getTypeIds(), mask: e.getAttentionMask(), offsets: e.getOffsets(),
-    special_tokens_mask: e.getSpecialTokensMask() });
-  const hexOf = (inp) => bytesOf(inp).toString('hex');
-  async function one(config, pairs, opt = {}) {
-    const t = crate[config];
-    const c = { config, inputs: pairs.map(([a, b]) => (b === undefined ? { a: hexOf(a) } : { a: hexOf(a), b: hexOf(b) })),
-      truncation: opt.truncation || 'none', max_length: opt.max_length || 0, padding: opt.padding || 'none',
-      side: opt.side || 'right', special: opt.special !== false };
-    if (opt.truncation) t.setTruncation(opt.max_length, { strategy: { longest_first: 'LongestFirst',
-      only_first: 'OnlyFirst', only_second: 'OnlySecond' }[opt.truncation] });
-    else t.disableTruncation();
-    try {
-      const encs = [];
-      for (const [a, b] of pairs)
-        encs.push(await t.encode(strOf(a), b === undefined ? null : strOf(b), { addSpecialTokens: c.special }));
-      if (c.padding !== 'none') {
-        const target = c.padding === 'longest' ? Math.max(...encs.map((e) => e.getLength())) : c.max_length;
-        for (const e of encs) e.pad(target, { direction: c.side, padId: 1, padToken: '<pad>', padTypeId: 0 });
-      }
-      c.expect = encs.map(row);
-    } catch (e) {
-      c.error = String(e.message || e);
-    }
-    t.disableTruncation();
-    cases.push(c);
-  }
+  const one = (config, pairs, opt = {}) => encodeCase(cases, crate, config, pairs, opt, 1, '<pad>');
   for (const inp of all) await one('bpe_roberta', [[inp]]);
   const some = all.filter((_, i) => i % 3 === 0 || /^\s|[^\x00-\x7f]|</.test(strOf(all[i])));
   for (const inp of some) await one('bpe_prefix', [[inp]]);
@@ -955,15 +975,135 @@ async function bpe() {
     await one('bpe_roberta', batch, { padding: 'max_length', max_length: 16, side });
     await one('bpe_roberta', [[sA, sB], [sC, A('')]], { padding: 'longest', side });
   }
-  const fixture = {
-    generator: 'tools/gen_tokenizer_fixture.mjs bpe',
-    reference: 'Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0: BpeTrainer on Brown, Tokenizer.fromString, encode, Encoding.pad',
-    note: 'configs: model folders; inputs are UTF-8 bytes in hex; offsets in code points',
-    configs: dirs, cases,
+  writeFixture('bpe', 'Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0: BpeTrainer on Brown, Tokenizer.fromString, encode, Encoding.pad',
+    dirs, cases, `vocab ${Object.keys(vocab).length}`);
+}
+
+// ---- Unigram (sentencepiece: XLM-RoBERTa, ALBERT) -------------------------------------------
+// Trains a unigram sentencepiece model on Brown text with Debian's python3-sentencepiece
+// (nmt_nfkc normalization, so the model carries a real precompiled charsmap), reads its
+// protobuf by hand (pieces, scores, normalizer_spec.precompiled_charsmap) and writes
+// tokenizer.json folders as transformers' convert_slow_tokenizer does for XLM-RoBERTa
+// (Precompiled + Replace(" {2,}"), Metaspace, <s> A </s></s> B </s>), plus variants
+// (NFKC + Lowercase with WhitespaceSplit + Metaspace and an ALBERT-like template; Metaspace
+// prepend_scheme "first"). The crate loads each one back and its encodings go to
+// tests/fixtures/tokenizer/unigram.json.
+function protoFields(buf) {
+  const out = [];
+  let i = 0;
+  const varint = () => { let v = 0n, s = 0n; for (;;) { const b = buf[i++]; v |= BigInt(b & 0x7f) << s; s += 7n; if (!(b & 0x80)) return v; } };
+  while (i < buf.length) {
+    const key = Number(varint()), field = key >> 3, wt = key & 7;
+    if (wt === 0) out.push({ field, value: varint() });
+    else if (wt === 1) { out.push({ field, bytes: buf.subarray(i, i + 8) }); i += 8; }
+    else if (wt === 2) { const n = Number(varint()); out.push({ field, bytes: buf.subarray(i, i + n) }); i += n; }
+    else if (wt === 5) { out.push({ field, bytes: buf.subarray(i, i + 4) }); i += 4; }
+    else throw new Error('wire type ' + wt);
+  }
+  return out;
+}
+
+function readSpm(file) {
+  const buf = fs.readFileSync(file);
+  const pieces = [];
+  let charsmap = null;
+  for (const f of protoFields(buf)) {
+    if (f.field === 1) {
+      const p = { piece: '', score: 0, type: 1 };
+      for (const g of protoFields(f.bytes)) {
+        if (g.field === 1) p.piece = Buffer.from(g.bytes).toString('utf8');
+        else if (g.field === 2) p.score = Buffer.from(g.bytes).readFloatLE(0);
+        else if (g.field === 3) p.type = Number(g.value);
+      }
+      pieces.push(p);
+    } else if (f.field === 3) {
+      for (const g of protoFields(f.bytes)) if (g.field === 2) charsmap = Buffer.from(g.bytes).toString('base64');
+    }
+  }
+  return { pieces, charsmap };
+}
+
+async function unigram() {
+  const { execFileSync } = require('child_process');
+  const corpus = '/tmp/bs_brown_train.txt';
+  fs.writeFileSync(corpus, brownText(60));
+  const prefix = '/tmp/bs_spm_unigram';
+  const py = process.env.SPM_PYTHON || '/usr/bin/python3';
+  execFileSync(py, ['-c', `import sentencepiece as s
+s.SentencePieceTrainer.train(input='${corpus}', model_prefix='${prefix}', vocab_size=3000, model_type='unigram',
+  normalization_rule_name='nmt_nfkc', character_coverage=1.0, bos_id=0, pad_id=1, eos_id=2, unk_id=3,
+  minloglevel=2)`]);
+  const { pieces, charsmap } = readSpm(prefix + '.model');
+  if (!charsmap) throw new Error('no precompiled_charsmap in the model');
+  // XLMRobertaConverter: <s> <pad> </s> <unk> score 0, the pieces, <mask> last
+  const vocab = pieces.map((p, i) => [p.piece, i < 4 ? 0 : p.score]);
+  vocab.push(['<mask>', 0]);
+  const maskId = vocab.length - 1;
+  const sp = (content, id, extra = {}) => ({ id, content, single_word: false, lstrip: false, rstrip: false,
+    normalized: false, special: true, ...extra });
+  const tpl = (pairType) => ({ type: 'TemplateProcessing',
+    single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+    pair: pairType ? [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } },
+      { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '</s>', type_id: 1 } }]
+      : [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } },
+        { SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+    special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } } });
+  const json = (normalizer, pre, post, extra = []) => ({
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: [sp('<s>', 0), sp('<pad>', 1), sp('</s>', 2), sp('<unk>', 3), sp('<mask>', maskId, { lstrip: true }), ...extra],
+    normalizer, pre_tokenizer: pre, post_processor: post,
+    decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    model: { type: 'Unigram', unk_id: 3, vocab, byte_fallback: false },
+  });
+  const precompiled = { type: 'Sequence', normalizers: [{ type: 'Precompiled', precompiled_charsmap: charsmap },
+    { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] };
+  const meta = (scheme, split) => ({ type: 'Metaspace', replacement: '▁', prepend_scheme: scheme, split });
+  const configs = {
+    uni_xlmr: json(precompiled, meta('always', true), tpl(false)),
+    uni_albert: json({ type: 'Sequence', normalizers: [{ type: 'Replace', pattern: { String: '``' }, content: '"' },
+      { type: 'Replace', pattern: { String: "''" }, content: '"' }, { type: 'NFKD' }, { type: 'StripAccents' },
+      { type: 'Lowercase' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
+      { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, meta('always', true)] }, tpl(true),
+      [{ id: vocab.length, content: 'Brown', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false }]),
+    uni_first: json({ type: 'Sequence', normalizers: [{ type: 'Precompiled', precompiled_charsmap: charsmap }, { type: 'Strip', strip_left: true, strip_right: true }] },
+      meta('first', false), tpl(false)),
   };
-  const file = path.join(FIX, 'bpe.json');
-  fs.writeFileSync(file, JSON.stringify(fixture) + '\n');
-  console.error(`wrote ${file}: ${cases.length} cases, vocab ${Object.keys(vocab).length}`);
+  const cfgFiles = {
+    uni_xlmr: { tokenizer_class: 'XLMRobertaTokenizer', model_max_length: 512, bos_token: '<s>', eos_token: '</s>',
+      sep_token: '</s>', cls_token: '<s>', unk_token: '<unk>', pad_token: '<pad>',
+      mask_token: { content: '<mask>', lstrip: true, rstrip: false, normalized: false, single_word: false, __type: 'AddedToken' } },
+    uni_albert: { tokenizer_class: 'AlbertTokenizer', model_max_length: 512, do_lower_case: true, keep_accents: false,
+      bos_token: '<s>', eos_token: '</s>', sep_token: '</s>', cls_token: '<s>', unk_token: '<unk>', pad_token: '<pad>', mask_token: '<mask>' },
+    uni_first: { model_max_length: 512, pad_token: '<pad>', unk_token: '<unk>', mask_token: '<mask>' },
+  };
+  const { dirs, crate } = writeFolders(configs, (name) => cfgFiles[name]);
+  const inputs = textInputs(brownSentences());
+  const extra = ['<mask>', 'Hello <mask>!', 'Hello<mask>', '  <mask>  x', '<s>hello</s>', 'a</s></s>b', '<unk>',
+    'The Brown corpus', 'Brown Browns brown', "``quoted'' text", 'a  b   c    d', ' a', '  a', '   a  ', '\n', ' \n ',
+    '▁', 'x▁y', '▁▁', 'ＡＢＣ１２３', 'Ａ\u0301', 'e\u0301\u0301', '①②③', '㍻ ㈱', 'ﬁ ﬂ ﬀ', '\u200b\u200bx', 'x\u200b',
+    '\u00a0\u00a0x', 'ア゙', 'ｶﾞｷﾞ', '한국어', '\u1100\u1161\u11a8', 'Å Å', '😀 qqq zzz'].map(A);
+  const all = [...inputs, ...extra];
+  const cases = [];
+  for (const inp of all) await encodeCase(cases, crate, 'uni_xlmr', [[inp]], {}, 1, '<pad>');
+  const some = all.filter((_, i) => i % 3 === 0 || /^\s|[^\x00-\x7f]|<|`/.test(strOf(all[i])));
+  for (const inp of some) await encodeCase(cases, crate, 'uni_albert', [[inp]], {}, 1, '<pad>');
+  for (const inp of some) await encodeCase(cases, crate, 'uni_first', [[inp]], {}, 1, '<pad>');
+  const rand = randomInputs(200, 20261202);
+  for (const inp of rand.slice(0, 120)) await encodeCase(cases, crate, 'uni_xlmr', [[inp]], {}, 1, '<pad>');
+  for (let i = 120; i + 1 < 200; i += 2)
+    await encodeCase(cases, crate, i % 4 ? 'uni_xlmr' : 'uni_albert', [[rand[i], rand[i + 1]]], {}, 1, '<pad>');
+  const short = all.filter((i) => strOf(i).length < 60);
+  for (let i = 0; i + 1 < short.length; i += 7) await encodeCase(cases, crate, 'uni_xlmr', [[short[i], short[i + 1]]], {}, 1, '<pad>');
+  for (let i = 2; i + 1 < short.length; i += 13) await encodeCase(cases, crate, 'uni_albert', [[short[i], short[i + 1]]], {}, 1, '<pad>');
+  const sA = A('one two three four five six seven'), sB = A('alpha beta gamma delta');
+  for (const strat of ['longest_first', 'only_first', 'only_second'])
+    for (const m of [3, 5, 6, 7, 9, 12, 40])
+      await encodeCase(cases, crate, 'uni_xlmr', [[sA, sB]], { truncation: strat, max_length: m }, 1, '<pad>');
+  for (const side of ['right', 'left'])
+    await encodeCase(cases, crate, 'uni_xlmr', [[A('Hello world')], [A('This is a much longer sentence.')], [A('')]],
+      { padding: 'longest', side }, 1, '<pad>');
+  writeFixture('unigram', 'sentencepiece 0.1.97 (python3-sentencepiece) unigram trainer on Brown with nmt_nfkc; encodings from Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0',
+    dirs, cases, `vocab ${vocab.length}`);
 }
 
 const mode = process.argv[2];
@@ -973,4 +1113,5 @@ else if (mode === 'added') await added();
 else if (mode === 'options') await options();
 else if (mode === 'hf') await hf();
 else if (mode === 'bpe') await bpe();
-else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options|hf|bpe'); process.exit(2); }
+else if (mode === 'unigram') await unigram();
+else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options|hf|bpe|unigram'); process.exit(2); }

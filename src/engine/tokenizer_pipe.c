@@ -48,6 +48,7 @@ typedef struct {
     int left, right;         /* Strip */
     uint32_t *pat, *rep;     /* Replace pattern/content, Prepend text (rep) */
     int n_pat, n_rep;
+    int min_run;             /* Replace with the regex "X{n,}": runs of n or more X */
     /* Precompiled: the double-array trie and the replacement strings */
     uint32_t *trie;
     int n_trie;
@@ -81,6 +82,7 @@ struct bs_pipe {
     /* Unigram */
     double *score;           /* (n_pieces) */
     double min_score;
+    int max_piece_bytes;
     /* post-processor */
     int has_post, trim, trim_prefix;
     bs_tpl_item tpl[2][TPL_MAX];
@@ -260,15 +262,24 @@ static int norm_replace(const norm_op *op, const bs_pbuf *in, bs_pbuf *out)
         return -1;
     out->n = 0;
     for (int i = 0; i < in->n;) {
-        if (op->n_pat > 0 && i + op->n_pat <= in->n &&
-            !memcmp(in->c + i, op->pat, (size_t)op->n_pat * sizeof *op->pat)) {
+        int len = 0;
+        if (op->min_run > 0) { /* "X{n,}": the whole run when it is long enough */
+            while (i + len < in->n && in->c[i + len] == op->pat[0])
+                len++;
+            if (len < op->min_run)
+                len = 0;
+        } else if (op->n_pat > 0 && i + op->n_pat <= in->n &&
+                   !memcmp(in->c + i, op->pat, (size_t)op->n_pat * sizeof *op->pat)) {
+            len = op->n_pat;
+        }
+        if (len > 0) {
             /* transform_range(match, content chars each with change 1, removed = match):
              * an added character takes the alignment of the byte before it, i.e. the
-             * last character of the match for the first one */
-            int32_t s = in->os[i + op->n_pat - 1], e = in->oe[i + op->n_pat - 1];
+             * last character of the match */
+            int32_t s = in->os[i + len - 1], e = in->oe[i + len - 1];
             for (int k = 0; k < op->n_rep; k++)
                 pbuf_put(out, op->rep[k], s, e);
-            i += op->n_pat;
+            i += len;
         } else {
             pbuf_put(out, in->c[i], in->os[i], in->oe[i]);
             i++;
@@ -299,9 +310,11 @@ static int norm_strip_accents(const bs_pbuf *in, bs_pbuf *out)
     if (pbuf_reserve(out, in->n + 1))
         return -1;
     out->n = 0;
-    for (int i = 0; i < in->n; i++)
-        if (utf8proc_category((utf8proc_int32_t)in->c[i]) != UTF8PROC_CATEGORY_MN)
+    for (int i = 0; i < in->n; i++) { /* is_combining_mark: Mn, Mc and Me */
+        utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)in->c[i]);
+        if (k != UTF8PROC_CATEGORY_MN && k != UTF8PROC_CATEGORY_MC && k != UTF8PROC_CATEGORY_ME)
             pbuf_put(out, in->c[i], in->os[i], in->oe[i]);
+    }
     return 0;
 }
 
@@ -379,112 +392,154 @@ uint32_t *bs_pipe_normalize_str(const bs_pipe *p, const char *s, int *n)
     return o;
 }
 
+/* NormalizedString::transform on in (initial offset 0): each new character c[i] with its
+ * change chg[i] (0 replaces the next old character and takes its span, 1 is inserted and
+ * shares the span of the old character before it, -n also swallows the n old characters
+ * after the one it replaces). Old characters nothing consumes are dropped. */
+static int apply_changes(const bs_pbuf *in, const uint32_t *c, const int *chg, int n, bs_pbuf *out)
+{
+    if (pbuf_reserve(out, n + 1))
+        return -1;
+    out->n = 0;
+    int idx = 0;
+    for (int i = 0; i < n; i++) {
+        int32_t os, oe;
+        if (chg[i] > 0) {
+            int q = idx > 0 ? idx - 1 : 0;
+            os = in->n ? in->os[q] : 0;
+            oe = in->n ? (idx > 0 ? in->oe[q] : in->os[q]) : 0;
+        } else {
+            int q = idx < in->n ? idx : in->n - 1;
+            os = q >= 0 ? in->os[q] : 0;
+            oe = q >= 0 ? in->oe[q] : 0;
+            idx += 1 - chg[i];
+        }
+        pbuf_put(out, c[i], os, oe);
+    }
+    return 0;
+}
+
 /* ---- Precompiled: sentencepiece's normalization charsmap -----------------------------
  * The blob (base64 in tokenizer.json) is a little-endian u32 trie size in bytes, a
  * darts-clone double-array trie of that size, then NUL-separated replacement strings.
- * Each trie value is an offset into those strings. As the crate (spm_precompiled) does:
- * at each position take the longest prefix (of one grapheme's bytes) the trie knows and
- * emit its replacement, else keep the character. */
+ * As the crate (normalizers/precompiled.rs, spm_precompiled) does: a grapheme of fewer
+ * than 6 bytes is looked up whole, else (or when it is not found) each of its characters;
+ * a lookup takes the FIRST (shortest) key that is a prefix of the chunk and replaces the
+ * whole chunk by that key's string. */
 
-static int trie_longest(const norm_op *op, const unsigned char *key, int len, uint32_t *value)
+static int trie_first(const norm_op *op, const unsigned char *key, int len, uint32_t *value)
 {
     /* darts-clone units: has_leaf = bit 8, value = low 31 bits, label = bits 0-7 (and
      * bit 31), offset = (unit >> 10) << ((unit & (1 << 9)) >> 6) */
     const uint32_t *u = op->trie;
-    int n = op->n_trie, best = 0;
-    uint32_t node = 0;
+    uint32_t n = (uint32_t)op->n_trie, node = 0;
     if (n == 0)
         return 0;
-    uint32_t unit = u[node];
+    uint32_t unit = u[0];
     node ^= (unit >> 10) << ((unit & (1u << 9)) >> 6);
-    for (int i = 0; i < len; i++) {
+    for (int i = 0; i < len && key[i]; i++) {
         node ^= key[i];
-        if (node >= (uint32_t)n)
-            break;
+        if (node >= n)
+            return 0;
         unit = u[node];
         if ((unit & ((1u << 31) | 0xFF)) != key[i])
-            break;
+            return 0;
         node ^= (unit >> 10) << ((unit & (1u << 9)) >> 6);
-        if (node >= (uint32_t)n)
-            break;
+        if (node >= n)
+            return 0;
         if (unit & (1u << 8)) {
             *value = u[node] & 0x7FFFFFFFu;
-            best = i + 1;
+            return *value < (uint32_t)op->n_normalized;
         }
     }
-    return best;
+    return 0;
+}
+
+typedef struct {
+    uint32_t *c;
+    int *chg;
+    int n, cap_c, cap_chg;
+} change_list;
+
+static int changes_push(change_list *l, uint32_t c, int chg)
+{
+    if (bs_tok_grow((void **)&l->c, &l->cap_c, l->n + 1, sizeof *l->c) ||
+        bs_tok_grow((void **)&l->chg, &l->cap_chg, l->n + 1, sizeof *l->chg))
+        return -1;
+    l->c[l->n] = c;
+    l->chg[l->n++] = chg;
+    return 0;
+}
+
+/* precompiled.rs replace(): the new characters replace the old ones one for one; extra
+ * new ones are insertions, and fewer new ones make the last change so far (possibly an
+ * earlier chunk's) swallow the rest. */
+static int changes_replace(change_list *l, int old_count, const char *r, size_t rl)
+{
+    int m;
+    uint32_t *rc = cps_of(r, rl, &m);
+    if (!rc)
+        return -1;
+    for (int k = 0; k < m; k++)
+        if (changes_push(l, rc[k], 0)) {
+            free(rc);
+            return -1;
+        }
+    free(rc);
+    int diff = m - old_count;
+    if (diff > 0)
+        for (int k = l->n - diff; k < l->n; k++)
+            l->chg[k] = 1;
+    else if (diff < 0 && l->n > 0)
+        l->chg[l->n - 1] += diff;
+    return 0;
 }
 
 static int norm_precompiled(const norm_op *op, const bs_pbuf *in, bs_pbuf *out)
 {
-    /* the crate walks graphemes: a grapheme of under 6 bytes is looked up whole first,
-     * then (or for longer ones) character by character */
-    out->n = 0;
-    if (pbuf_reserve(out, in->n * 2 + 16))
-        return -1;
+    change_list l = {0};
     unsigned char key[64];
-    int i = 0;
-    while (i < in->n) {
-        /* one grapheme: i .. g */
-        int g = i + 1;
+    int modified = 0, rc = 0;
+    for (int i = 0; i < in->n && !rc;) {
+        int g = i + 1; /* the grapheme [i, g) */
         utf8proc_int32_t state = 0;
         while (g < in->n && !utf8proc_grapheme_break_stateful((utf8proc_int32_t)in->c[g - 1],
                                                               (utf8proc_int32_t)in->c[g], &state))
             g++;
-        int nb = 0, fits = 1;
-        for (int k = i; k < g; k++) {
-            if (nb + 4 > (int)sizeof key) {
-                fits = 0;
-                break;
-            }
+        int nb = 0;
+        for (int k = i; k < g && nb + 4 <= (int)sizeof key; k++)
             nb += bs_utf8_encode(in->c[k], (char *)key + nb);
-        }
-        uint32_t v = 0;
-        int done = 0;
-        if (fits && nb < 6 && trie_longest(op, key, nb, &v) == nb &&
-            v < (uint32_t)op->n_normalized) {
-            /* the whole grapheme is replaced: its characters' spans, in order, to the new
-             * characters (the crate's transform with the grapheme's char count) */
+        uint32_t v;
+        if (nb < 6 && trie_first(op, key, nb, &v)) {
             const char *r = op->normalized + v;
-            size_t rl = strnlen(r, (size_t)(op->n_normalized - (int)v));
-            int m;
-            uint32_t *rc = cps_of(r, rl, &m);
-            if (!rc || pbuf_reserve(out, out->n + m + 1)) {
-                free(rc);
-                return -1;
-            }
-            for (int k = 0; k < m; k++) {
-                int src = i + (k < g - i ? k : g - i - 1);
-                pbuf_put(out, rc[k], in->os[src], in->oe[src]);
-            }
-            free(rc);
-            done = 1;
-        }
-        if (!done) {
-            for (int k = i; k < g; k++) {
+            rc = changes_replace(&l, g - i, r, strnlen(r, (size_t)(op->n_normalized - (int)v)));
+            modified = 1;
+        } else {
+            for (int k = i; k < g && !rc; k++) {
                 int cb = bs_utf8_encode(in->c[k], (char *)key);
-                if (trie_longest(op, key, cb, &v) == cb && v < (uint32_t)op->n_normalized) {
+                if (trie_first(op, key, cb, &v)) {
                     const char *r = op->normalized + v;
-                    size_t rl = strnlen(r, (size_t)(op->n_normalized - (int)v));
-                    int m;
-                    uint32_t *rc = cps_of(r, rl, &m);
-                    if (!rc || pbuf_reserve(out, out->n + m + 1)) {
-                        free(rc);
-                        return -1;
-                    }
-                    for (int q = 0; q < m; q++)
-                        pbuf_put(out, rc[q], in->os[k], in->oe[k]);
-                    free(rc);
+                    rc = changes_replace(&l, 1, r, strnlen(r, (size_t)(op->n_normalized - (int)v)));
+                    modified = 1;
                 } else {
-                    if (pbuf_reserve(out, out->n + 2))
-                        return -1;
-                    pbuf_put(out, in->c[k], in->os[k], in->oe[k]);
+                    rc = changes_push(&l, in->c[k], 0);
                 }
             }
         }
         i = g;
     }
-    return 0;
+    if (!rc) {
+        if (modified) {
+            rc = apply_changes(in, l.c, l.chg, l.n, out);
+        } else if (!(rc = pbuf_reserve(out, in->n + 1))) {
+            out->n = 0;
+            for (int i = 0; i < in->n; i++)
+                pbuf_put(out, in->c[i], in->os[i], in->oe[i]);
+        }
+    }
+    free(l.c);
+    free(l.chg);
+    return rc;
 }
 
 static int b64val(int c)
@@ -1134,49 +1189,59 @@ static int bpe_word(const bs_pipe *p, const bs_tokenizer *t, const bs_pbuf *b, i
 
 /* ---- Unigram ------------------------------------------------------------------------------ */
 
-/* models/unigram/model.rs encode_optimized: Viterbi over the characters of the word, each
- * node the best score of a path ending there; a piece is any vocab entry that is not
- * the unk; a character no piece starts with becomes unk (score min_score - 10), and
- * consecutive unks fuse into one. Ties keep the first candidate found. */
+/* models/unigram/model.rs encode_optimized: Viterbi over the characters of the word; at
+ * each character every vocab piece starting there (any entry, the unk piece included)
+ * extends the best path ending there, the first of equal scores kept; a character that
+ * starts no one-character piece may also be unk (score min_score - 10). The best path is
+ * read back with consecutive unks fused into one string, then tokenize(): a string in the
+ * vocab is its piece, else (byte_fallback) <0xXX> pieces for all its bytes if they all
+ * exist, else the unk. */
 typedef struct {
     double score;
-    int32_t start, id; /* best piece ending here: its start position and id */
+    int32_t start, id; /* best piece ending here: its start position and id; start -1 unset */
 } lat_node;
 
-/* Characters [a, z) no piece covers: one unk token (fused), or with byte_fallback one
- * <0xXX> token per byte, unk for a byte the vocab lacks. */
+/* One fused unk run, characters [a, z) of b. */
 static int unigram_unk(const bs_pipe *p, const bs_tokenizer *t, const bs_pbuf *b, int a, int z,
-                       int word, bs_pipe_work *w)
+                       int word, bs_pipe_work *w, char *key)
 {
-    if (!p->byte_fallback)
-        return push_ptok(w, t, p->unk_id, b->os[a], b->oe[z - 1], word, 1);
-    for (int q = a; q < z; q++) {
-        char u[4], name[8];
-        int m = bs_utf8_encode(b->c[q], u);
-        for (int r = 0; r < m; r++) {
-            snprintf(name, sizeof name, "<0x%02X>", (unsigned char)u[r]);
-            int bid = bs_tok_vocab_id(t, name, strlen(name));
-            if (push_ptok(w, t, bid >= 0 ? bid : p->unk_id, b->os[q], b->oe[q], word, bid < 0))
+    int nb = 0;
+    for (int q = a; q < z; q++)
+        nb += bs_utf8_encode(b->c[q], key + nb);
+    int id = bs_tok_vocab_id(t, key, (size_t)nb);
+    if (id >= 0)
+        return push_ptok(w, t, id, b->os[a], b->oe[z - 1], word, 0);
+    if (p->byte_fallback) {
+        int ok = 1;
+        for (int r = 0; r < nb && ok; r++) {
+            char name[8];
+            snprintf(name, sizeof name, "<0x%02X>", (unsigned char)key[r]);
+            ok = bs_tok_vocab_id(t, name, strlen(name)) >= 0;
+        }
+        for (int r = 0; ok && r < nb; r++) {
+            char name[8];
+            snprintf(name, sizeof name, "<0x%02X>", (unsigned char)key[r]);
+            if (push_ptok(w, t, bs_tok_vocab_id(t, name, strlen(name)), b->os[a], b->oe[z - 1],
+                          word, 0))
                 return -1;
         }
+        if (ok)
+            return 0;
     }
-    return 0;
+    return push_ptok(w, t, p->unk_id, b->os[a], b->oe[z - 1], word, 1);
 }
 
 static int unigram_word(const bs_pipe *p, const bs_tokenizer *t, const bs_pbuf *b, int s, int e,
                         int word, bs_pipe_work *w)
 {
     int n = e - s;
-    if (bs_tok_grow(&w->lat, &w->cap_lat, (n + 1) * (int)sizeof(lat_node) + 1, 1))
+    bpe_work *bw = w->bpe;
+    if (bs_tok_grow(&w->lat, &w->cap_lat, (n + 1) * (int)sizeof(lat_node), 1) ||
+        bs_tok_grow((void **)&bw->key, &bw->cap_key, n * 4 + 1, 1) ||
+        bs_tok_grow((void **)&bw->sym, &bw->cap_sym, n + 1, sizeof *bw->sym))
         return -1;
     lat_node *nd = w->lat;
-    bpe_work *bw = w->bpe;
-    /* byte offsets of each character, for the key */
-    if (bs_tok_grow((void **)&bw->key, &bw->cap_key, n * 4 + 1, 1))
-        return -1;
-    if (bs_tok_grow((void **)&bw->sym, &bw->cap_sym, n + 1, sizeof *bw->sym))
-        return -1;
-    int *cb = (int *)bw->sym; /* (n + 1) byte offsets; sym has room for 5n ints */
+    int *cb = (int *)bw->sym; /* (n + 1) byte offsets of the characters in key */
     int nb = 0;
     for (int i = 0; i < n; i++) {
         cb[i] = nb;
@@ -1185,20 +1250,17 @@ static int unigram_word(const bs_pipe *p, const bs_tokenizer *t, const bs_pbuf *
     cb[n] = nb;
     double unk_score = p->min_score - 10.0;
     for (int i = 0; i <= n; i++) {
-        nd[i].score = i == 0 ? 0.0 : -INFINITY;
+        nd[i].score = 0.0;
         nd[i].start = -1;
         nd[i].id = -1;
     }
     for (int i = 0; i < n; i++) {
-        if (i > 0 && nd[i].start < 0)
-            continue; /* unreachable */
-        int found_one_char = 0;
-        for (int j = i + 1; j <= n; j++) {
+        int single = 0;
+        for (int j = i + 1; j <= n && cb[j] - cb[i] <= p->max_piece_bytes; j++) {
             int id = bs_tok_vocab_id(t, bw->key + cb[i], (size_t)(cb[j] - cb[i]));
-            if (id < 0 || id == p->unk_id)
+            if (id < 0)
                 continue;
-            if (j == i + 1)
-                found_one_char = 1;
+            single |= j == i + 1;
             double sc = nd[i].score + p->score[id];
             if (nd[j].start < 0 || sc > nd[j].score) {
                 nd[j].score = sc;
@@ -1206,38 +1268,38 @@ static int unigram_word(const bs_pipe *p, const bs_tokenizer *t, const bs_pbuf *
                 nd[j].id = id;
             }
         }
-        if (!found_one_char) {
+        if (!single) {
+            if (p->unk_id < 0)
+                return -2;
             double sc = nd[i].score + unk_score;
             if (nd[i + 1].start < 0 || sc > nd[i + 1].score) {
                 nd[i + 1].score = sc;
                 nd[i + 1].start = i;
-                nd[i + 1].id = -1; /* unk */
+                nd[i + 1].id = p->unk_id;
             }
         }
     }
-    /* walk back, then emit in order, fusing unks */
-    int *path = cb; /* reuse: positions from the end */
-    int np = 0;
+    /* the path, back to front, into cb's room (cb is no longer needed) */
+    int *path = cb, np = 0;
     for (int j = n; j > 0; j = nd[j].start)
         path[np++] = j;
-    int prev_unk_start = -1, prev_unk_end = -1;
+    char *key = bw->key; /* free again too: unk strings are rebuilt from b */
+    int unk_a = -1, unk_z = -1;
     for (int k = np - 1; k >= 0; k--) {
         int j = path[k], i = nd[j].start, id = nd[j].id;
-        if (id < 0) {
-            if (prev_unk_start < 0)
-                prev_unk_start = i;
-            prev_unk_end = j;
+        if (id == p->unk_id) {
+            if (unk_a < 0)
+                unk_a = i;
+            unk_z = j;
             continue;
         }
-        if (prev_unk_start >= 0) {
-            if (unigram_unk(p, t, b, s + prev_unk_start, s + prev_unk_end, word, w))
-                return -1;
-            prev_unk_start = -1;
-        }
+        if (unk_a >= 0 && unigram_unk(p, t, b, s + unk_a, s + unk_z, word, w, key))
+            return -1;
+        unk_a = -1;
         if (push_ptok(w, t, id, b->os[s + i], b->oe[s + j - 1], word, 0))
             return -1;
     }
-    if (prev_unk_start >= 0 && unigram_unk(p, t, b, s + prev_unk_start, s + prev_unk_end, word, w))
+    if (unk_a >= 0 && unigram_unk(p, t, b, s + unk_a, s + unk_z, word, w, key))
         return -1;
     return 0;
 }
@@ -1285,6 +1347,9 @@ bs_status bs_pipe_tokenize(const bs_pipe *p, const bs_tokenizer *t, const bs_pbu
         int rc = p->model == M_BPE
                      ? bpe_word(p, t, b, w->wd[k][q], w->wd[k][q + 1], q / 2, w)
                      : unigram_word(p, t, b, w->wd[k][q], w->wd[k][q + 1], q / 2, w);
+        if (rc == -2) /* the crate's MissingUnkId */
+            return bs_fail(err, BS_ERR_INPUT, "no Unigram piece covers character %d and the "
+                           "model has no unk_id", b->os[w->wd[k][q]]);
         if (rc)
             return bs_fail(err, BS_ERR_NOMEM, "out of memory tokenizing");
     }
@@ -1339,14 +1404,23 @@ static bs_status str_cps(const char *s, uint32_t **out, int *n, bs_error *err)
     return *out ? BS_OK : bs_fail(err, BS_ERR_NOMEM, "out of memory reading tokenizer.json");
 }
 
-/* A Replace/Split "pattern": {"String": s} is supported, {"Regex": r} is not. */
-static bs_status pattern_of(const cJSON *o, const char *what, uint32_t **pat, int *n, bs_error *err)
+/* A Replace/Split "pattern": {"String": s}, or for Replace the one regex the Hub's
+ * sentencepiece conversions write, " {2,}" (convert_slow_tokenizer's runs of spaces),
+ * as "X{n,}" with *min_run = n. Other regexes are refused. */
+static bs_status pattern_of(const cJSON *o, const char *what, uint32_t **pat, int *n, int *min_run,
+                            bs_error *err)
 {
     const cJSON *pt = cJSON_GetObjectItemCaseSensitive(o, "pattern");
     const char *s = jstr(pt, "String");
     if (s)
         return str_cps(s, pat, n, err);
     const char *r = jstr(pt, "Regex");
+    int k = 0, used = 0;
+    if (r && min_run && sscanf(r, " {%d,}%n", &k, &used) == 1 && r[0] == ' ' && r[used] == '\0' &&
+        k >= 1) {
+        *min_run = k;
+        return str_cps(" ", pat, n, err);
+    }
     if (r) {
         bs_fail(err, BS_ERR_INPUT, "tokenizer.json: %s with the regex pattern '%.80s' is not "
                 "supported (only string patterns are)", what, r);
@@ -1389,7 +1463,8 @@ static bs_status load_norm(bs_pipe *p, const cJSON *o, bs_error *err)
     } else if (!strcmp(type, "Replace")) {
         op->kind = N_REPLACE;
         const char *content = jstr(o, "content");
-        if ((st = pattern_of(o, "the Replace normalizer", &op->pat, &op->n_pat, err)) != BS_OK)
+        if ((st = pattern_of(o, "the Replace normalizer", &op->pat, &op->n_pat, &op->min_run,
+                             err)) != BS_OK)
             return st;
         if ((st = str_cps(content ? content : "", &op->rep, &op->n_rep, err)) != BS_OK)
             return st;
@@ -1469,7 +1544,7 @@ static bs_status load_pre(bs_pipe *p, const cJSON *o, bs_error *err)
         op->kind = P_WSSPLIT;
     } else if (!strcmp(type, "Split")) {
         op->kind = P_SPLIT;
-        bs_status st = pattern_of(o, "the Split pre-tokenizer", &op->pat, &op->n_pat, err);
+        bs_status st = pattern_of(o, "the Split pre-tokenizer", &op->pat, &op->n_pat, NULL, err);
         if (st != BS_OK)
             return st;
         op->behavior = behavior_of(jstr(o, "behavior"));
@@ -1742,6 +1817,10 @@ static bs_status load_unigram(bs_pipe *p, const bs_tokenizer *t, const cJSON *m,
     cJSON_ArrayForEach(e, v) {
         const cJSON *sc = cJSON_GetArrayItem(e, 1);
         p->score[i] = cJSON_IsNumber(sc) ? sc->valuedouble : 0.0;
+        const cJSON *pc = cJSON_GetArrayItem(e, 0);
+        int l = cJSON_IsString(pc) ? (int)strlen(pc->valuestring) : 0;
+        if (l > p->max_piece_bytes)
+            p->max_piece_bytes = l;
         if (p->score[i] < p->min_score)
             p->min_score = p->score[i];
         i++;
