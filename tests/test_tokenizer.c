@@ -358,6 +358,50 @@ static void test_tokenizer_unigram_matches_hf(void **state)
     assert_int_equal(replay_folders("tests/fixtures/tokenizer/unigram.json", "Unigram", 1000), 0);
 }
 
+/* What a RoBERTa-like and an XLM-R-like folder say about themselves: the special ids the
+ * config names, no token_type_ids, and a trace whose words are the pre-tokenized ones and
+ * whose stage texts are tokenizer.json's normalizer, never BertNormalizer's. */
+static void test_tokenizer_pipe_facts_and_trace(void **state)
+{
+    bs_tokenizer *t;
+    bs_error err = {0};
+    assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/bpe_roberta", &err), BS_OK);
+    assert_int_equal(bs_tokenizer_cls_id(t), 0);
+    assert_int_equal(bs_tokenizer_pad_id(t), 1);
+    assert_int_equal(bs_tokenizer_sep_id(t), 2);
+    assert_int_equal(bs_tokenizer_mask_id(t), bs_tokenizer_id(t, "<mask>"));
+    assert_int_equal(bs_tokenizer_returns_type_ids(t), 0);
+    bs_trace tr;
+    const char *text = "Hello <mask> world";
+    assert_int_equal(bs_tokenizer_trace(t, text, strlen(text), &tr, &err), BS_OK);
+    assert_string_equal(tr.cleaned, text); /* no normalizer */
+    assert_int_equal(tr.n_words, 3);
+    assert_string_equal(tr.words[0].text, "Hello");
+    assert_string_equal(tr.words[1].text, "<mask>");
+    assert_string_equal(tr.words[2].text, "\xc4\xa0world"); /* Ġworld */
+    assert_int_equal(tr.words[2].char_start, 12);
+    assert_int_equal(tr.words[2].char_end, 18);
+    int n = 0;
+    for (int i = 0; i < tr.n_words; i++)
+        n += tr.words[i].n_tokens;
+    assert_int_equal(n, tr.n_tokens);
+    bs_trace_free(&tr);
+    bs_tokenizer_free(t);
+
+    assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/uni_albert", &err), BS_OK);
+    assert_string_equal(bs_tokenizer_model(t), "Unigram");
+    assert_int_equal(bs_tokenizer_returns_type_ids(t), 1); /* AlbertTokenizer */
+    text = "Caf\xc3\xa9  ``Brown''";
+    assert_int_equal(bs_tokenizer_trace(t, text, strlen(text), &tr, &err), BS_OK);
+    /* "Brown" is a normalized added token: matched on the normalized text, kept whole */
+    assert_string_equal(tr.cleaned, "cafe \"brown\"");
+    assert_int_equal(tr.n_words, 4);
+    assert_string_equal(tr.words[0].text, "\xe2\x96\x81" "cafe"); /* ▁cafe */
+    assert_string_equal(tr.words[2].text, "Brown");
+    bs_trace_free(&tr);
+    bs_tokenizer_free(t);
+}
+
 /* ---- ids, offsets and the documented example ----------------------------------------- */
 
 static void test_tokenizer_bert_facts_example(void **state)
@@ -1329,6 +1373,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer_matches_hf_reference),
         cmocka_unit_test(test_tokenizer_bpe_matches_hf),
         cmocka_unit_test(test_tokenizer_unigram_matches_hf),
+        cmocka_unit_test(test_tokenizer_pipe_facts_and_trace),
         cmocka_unit_test(test_tokenizer_bert_facts_example),
         cmocka_unit_test(test_tokenizer_invalid_utf8_offsets),
         cmocka_unit_test(test_tokenizer_100kb_line),

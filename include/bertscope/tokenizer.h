@@ -283,6 +283,9 @@ typedef struct bs_trace_word {
     struct { int start, end; int id; } *steps; /* code-point span within the word (owned) */
 } bs_trace_word;
 
+/* For a BPE/Unigram tokenizer (bs_tokenizer_model not "WordPiece") the four stage texts
+ * are all the text after tokenizer.json's normalizer, the words are the pre-tokenized
+ * words as the model sees them ("Ġworld", "▁world"), and words have no steps. */
 typedef struct bs_trace {
     char *cleaned;        /* after dropping controls and mapping whitespace */
     char *cjk_spaced;     /* after spacing CJK ideographs */

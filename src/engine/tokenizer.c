@@ -1941,12 +1941,44 @@ static void trim_last(const bs_tokenizer *t, work *w, int lead, int trail)
     }
 }
 
+/* Trace words for what the pipeline just tokenized: each pre-tokenized word (its
+ * characters as the model saw them, e.g. "Ġworld" or "▁world") with its tokens, which
+ * start at token index first of the segment. */
+static bs_status pipe_trace_words(work *w, int first, bs_error *err)
+{
+    const bs_pipe_work *pw = &w->pw;
+    const bs_pbuf *b = &pw->s[pw->last];
+    const int *wd = pw->wd[pw->last];
+    int k = first;
+    for (int q = 0; q < pw->n_wd[pw->last]; q += 2) {
+        if (bs_tok_grow((void **)&w->trace->words, &w->cap_words, w->trace->n_words + 1,
+                        sizeof *w->trace->words))
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+        bs_trace_word *tw = &w->trace->words[w->trace->n_words++];
+        memset(tw, 0, sizeof *tw);
+        if (!(tw->text = utf8_of(b->c + wd[q], wd[q + 1] - wd[q])))
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+        tw->char_start = b->os[wd[q]];
+        tw->char_end = b->oe[wd[q + 1] - 1];
+        tw->first_token = k;
+        for (; k < w->n_tok && pw->tok[k - first].word == q / 2; k++)
+            if (w->tok[k].flags & BS_TOK_UNK) {
+                tw->unk = 1;
+                if (!tw->unk_reason && !(tw->unk_reason = strdup("no vocab piece covers a "
+                                                                 "character")))
+                    return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+            }
+        tw->n_tokens = k - tw->first_token;
+    }
+    return BS_OK;
+}
+
 /* The pipeline's tokens for the normalized characters [from, to) of w->pn. */
 static bs_status pipe_words(const bs_tokenizer *t, work *w, int from, int to, bs_error *err)
 {
     w->pw.n_tok = 0;
     bs_status st = bs_pipe_tokenize(t->pipe, t, &w->pn, from, to, &w->pw, err);
-    int base = w->word, last = -1;
+    int base = w->word, last = -1, first = w->n_tok;
     for (int i = 0; i < w->pw.n_tok && st == BS_OK; i++) {
         const bs_ptok *p = &w->pw.tok[i];
         if ((st = push_token(w, p->id, t->pieces[p->id], p->os, p->oe, base + p->word,
@@ -1956,6 +1988,8 @@ static bs_status pipe_words(const bs_tokenizer *t, work *w, int from, int to, bs
         last = p->word;
     }
     w->word = base + last + 1;
+    if (st == BS_OK && w->trace)
+        st = pipe_trace_words(w, first, err);
     return st;
 }
 
@@ -2644,6 +2678,43 @@ static char *stage_text(const bs_tokenizer *t, const work *w, int stages)
     return s;
 }
 
+/* A BPE/Unigram tokenizer's normalized text (tokenizer.json's normalizer), the raw added
+ * tokens written in the text kept as they are; NULL when out of memory. */
+static char *pipe_stage_text(const bs_tokenizer *t, work *w)
+{
+    size_t cap = 64, k = 0;
+    char *s = malloc(cap);
+    cpseq q = {w->cp, NULL, w->n_cp};
+    int pos = 0, span = 0, ms, me, next;
+    bs_error err = {0};
+    while (s) {
+        next = t->n_raw ? added_next(t, 0, &q, &pos, q.n, span, &ms, &me) : -1;
+        if (next < 0)
+            ms = me = w->n_cp;
+        if (bs_pipe_normalize(t->pipe, w->cp + span, ms - span, span, &w->pn, &err) != BS_OK)
+            break;
+        size_t need = k + ((size_t)w->pn.n + (size_t)(me - ms)) * 4 + 1;
+        if (need > cap) {
+            char *ns = realloc(s, need * 2);
+            if (!ns)
+                break;
+            s = ns;
+            cap = need * 2;
+        }
+        for (int i = 0; i < w->pn.n; i++)
+            k += (size_t)bs_utf8_encode(w->pn.c[i], s + k);
+        for (int i = ms; i < me; i++)
+            k += (size_t)bs_utf8_encode(w->cp[i], s + k);
+        if (next < 0) {
+            s[k] = '\0';
+            return s;
+        }
+        span = me;
+    }
+    free(s);
+    return NULL;
+}
+
 bs_status bs_tokenizer_trace(const bs_tokenizer *t, const char *text, size_t len, bs_trace *out,
                              bs_error *err)
 {
@@ -2655,10 +2726,17 @@ bs_status bs_tokenizer_trace(const bs_tokenizer *t, const char *text, size_t len
     if (st == BS_OK) {
         out->n_tokens = w.n_tok;
         out->tokens = malloc(((size_t)w.n_tok + 1) * sizeof *out->tokens);
-        out->cleaned = stage_text(t, &w, ST_CLEAN);
-        out->cjk_spaced = stage_text(t, &w, ST_CLEAN | ST_CJK);
-        out->accent_stripped = stage_text(t, &w, ST_CLEAN | ST_CJK | ST_STRIP);
-        out->lowercased = stage_text(t, &w, ST_ALL);
+        if (t->pipe) { /* one stage: tokenizer.json's normalizer, whatever it holds */
+            out->cleaned = pipe_stage_text(t, &w);
+            out->cjk_spaced = out->cleaned ? strdup(out->cleaned) : NULL;
+            out->accent_stripped = out->cleaned ? strdup(out->cleaned) : NULL;
+            out->lowercased = out->cleaned ? strdup(out->cleaned) : NULL;
+        } else {
+            out->cleaned = stage_text(t, &w, ST_CLEAN);
+            out->cjk_spaced = stage_text(t, &w, ST_CLEAN | ST_CJK);
+            out->accent_stripped = stage_text(t, &w, ST_CLEAN | ST_CJK | ST_STRIP);
+            out->lowercased = stage_text(t, &w, ST_ALL);
+        }
         if (!out->tokens || !out->cleaned || !out->cjk_spaced || !out->accent_stripped ||
             !out->lowercased)
             st = bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");

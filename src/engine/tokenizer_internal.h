@@ -78,6 +78,8 @@ typedef struct {
     int cap_bpe;
     void *lat;           /* Unigram lattice */
     int cap_lat;
+    int last;            /* after bs_pipe_tokenize: the pre-tokenized words are
+                            wd[last] (start, end pairs) into s[last] */
 } bs_pipe_work;
 
 /* One element of a post-processor's template: a special token (seq -1) or sequence A / B. */

@@ -1311,6 +1311,7 @@ bs_status bs_pipe_tokenize(const bs_pipe *p, const bs_tokenizer *t, const bs_pbu
 {
     if (!w->bpe && !(w->bpe = calloc(1, sizeof(bpe_work))))
         return bs_fail(err, BS_ERR_NOMEM, "out of memory tokenizing");
+    w->n_wd[w->last] = 0;
     if (to <= from)
         return BS_OK;
     /* the span is the one word the pre-tokenizers start from, in s[0] */
@@ -1343,6 +1344,7 @@ bs_status bs_pipe_tokenize(const bs_pipe *p, const bs_tokenizer *t, const bs_pbu
         k = 1 - k;
     }
     const bs_pbuf *b = &w->s[k];
+    w->last = k;
     for (int q = 0; q < w->n_wd[k]; q += 2) {
         int rc = p->model == M_BPE
                      ? bpe_word(p, t, b, w->wd[k][q], w->wd[k][q + 1], q / 2, w)
