@@ -419,6 +419,11 @@ static void c_tokjson_bpe_regex(const char *d)
              "\"merges\": []}, \"pre_tokenizer\": {\"type\": \"Split\", \"pattern\": "
              "{\"Regex\": \"\\\\s+\"}, \"behavior\": \"Removed\"}}");
 }
+static void c_merges_txt_bad(const char *d)
+{
+    put_text(d, "vocab.json", "{\"<s>\": 0, \"</s>\": 1, \"a\": 2}");
+    put_text(d, "merges.txt", "#version: 0.2\na b c\n");
+}
 static void c_tokjson_bpe_merge(const char *d)
 {
     put_text(d, "tokenizer.json", "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, "
@@ -758,6 +763,7 @@ static const hostile_case cases[] = {
     CASE(tokjson_wordlevel, "model 'WordLevel' is not supported"),
     CASE(tokjson_bpe_regex, "regex pattern"),
     CASE(tokjson_bpe_merge, "merge 1 ('a' 'b') uses a piece that is not in the vocab"),
+    CASE(merges_txt_bad, "merges.txt line 2 is not two pieces"),
     CASE(st_short, "too short"),
     CASE(st_header_absurd, "exceeds the limit"),
     CASE(st_header_over_limit, "exceeds the limit of 100000000 bytes"),

@@ -308,8 +308,10 @@ static void test_tokenizer_matches_hf_reference(void **state)
     cJSON_Delete(root);
 }
 
-/* Replays a fixture of model folders ("configs") and cases; returns the failures. */
-static int replay_folders(const char *path, const char *model, int min_cases)
+/* Replays a fixture of model folders ("configs") and cases; returns the failures. With
+ * only set, just the cases of that config, on the folder other instead of its own. */
+static int replay_folders(const char *path, const char *model, int min_cases, const char *only,
+                          const char *other)
 {
     cJSON *root = read_fixture(path);
     const cJSON *configs = cJSON_GetObjectItem(root, "configs");
@@ -317,8 +319,9 @@ static int replay_folders(const char *path, const char *model, int min_cases)
     bs_tokenizer **toks = calloc((size_t)n_cfg, sizeof *toks);
     for (const cJSON *cfg = configs->child; cfg; cfg = cfg->next, i++) {
         bs_error err = {0};
-        if (bs_tokenizer_load(&toks[i], cfg->valuestring, &err) != BS_OK)
-            fail_msg("%s: %s", cfg->valuestring, err.msg);
+        const char *dir = only && !strcmp(cfg->string, only) ? other : cfg->valuestring;
+        if (bs_tokenizer_load(&toks[i], dir, &err) != BS_OK)
+            fail_msg("%s: %s", dir, err.msg);
         assert_string_equal(bs_tokenizer_model(toks[i]), model);
     }
     int n = 0, failed = 0;
@@ -328,9 +331,14 @@ static int replay_folders(const char *path, const char *model, int min_cases)
         for (const cJSON *cfg = configs->child; cfg && strcmp(cfg->string, config); cfg = cfg->next)
             k++;
         assert_true(k < n_cfg);
+        if (only && strcmp(config, only)) {
+            n--;
+            continue;
+        }
         failed += check_case(n, c, toks[k]);
     }
-    fprintf(stderr, "%s: %d cases, %d failed\n", path, n, failed);
+    fprintf(stderr, "%s%s%s: %d cases, %d failed\n", path, other ? " on " : "", other ? other : "",
+            n, failed);
     assert_true(n >= min_cases);
     for (i = 0; i < n_cfg; i++)
         bs_tokenizer_free(toks[i]);
@@ -345,7 +353,16 @@ static int replay_folders(const char *path, const char *model, int min_cases)
  * crate's ids, type ids, masks, offsets and special tokens masks. */
 static void test_tokenizer_bpe_matches_hf(void **state)
 {
-    assert_int_equal(replay_folders("tests/fixtures/tokenizer/bpe.json", "BPE", 1000), 0);
+    assert_int_equal(replay_folders("tests/fixtures/tokenizer/bpe.json", "BPE", 1000, NULL, NULL),
+                     0);
+}
+
+/* RoBERTa's slow files (vocab.json, merges.txt, no tokenizer.json) make the tokenizer
+ * RobertaConverter makes: bpe_roberta's cases give the same ids and offsets from them. */
+static void test_tokenizer_roberta_slow_files(void **state)
+{
+    assert_int_equal(replay_folders("tests/fixtures/tokenizer/bpe.json", "BPE", 600, "bpe_roberta",
+                                    "tests/fixtures/tokenizer/bpe_roberta_slow"), 0);
 }
 
 /* tests/fixtures/tokenizer/unigram.json (tools/gen_tokenizer_fixture.mjs unigram): a
@@ -355,7 +372,8 @@ static void test_tokenizer_bpe_matches_hf(void **state)
  * B typed 1) and Metaspace prepend_scheme "first"; the crate's encodings. */
 static void test_tokenizer_unigram_matches_hf(void **state)
 {
-    assert_int_equal(replay_folders("tests/fixtures/tokenizer/unigram.json", "Unigram", 1000), 0);
+    assert_int_equal(
+        replay_folders("tests/fixtures/tokenizer/unigram.json", "Unigram", 1000, NULL, NULL), 0);
 }
 
 /* What a RoBERTa-like and an XLM-R-like folder say about themselves: the special ids the
@@ -1373,6 +1391,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer_matches_hf_reference),
         cmocka_unit_test(test_tokenizer_bpe_matches_hf),
         cmocka_unit_test(test_tokenizer_unigram_matches_hf),
+        cmocka_unit_test(test_tokenizer_roberta_slow_files),
         cmocka_unit_test(test_tokenizer_pipe_facts_and_trace),
         cmocka_unit_test(test_tokenizer_bert_facts_example),
         cmocka_unit_test(test_tokenizer_invalid_utf8_offsets),

@@ -940,6 +940,15 @@ async function bpe() {
   const { dirs, crate } = writeFolders(configs, (name, tj) => ({ ...robertaConfig,
     add_prefix_space: tj.pre_tokenizer.add_prefix_space,
     ...(name === 'bpe_template' ? { tokenizer_class: 'PreTrainedTokenizerFast' } : {}) }));
+  // the same tokenizer as RoBERTa's slow files (vocab.json, merges.txt): transformers'
+  // RobertaConverter builds exactly bpe_roberta's tokenizer.json from them, so the C test
+  // replays bpe_roberta's cases on this folder too
+  const slow = path.join(FIX, 'bpe_roberta_slow');
+  fs.mkdirSync(slow, { recursive: true });
+  fs.writeFileSync(path.join(slow, 'vocab.json'), JSON.stringify(vocab) + '\n');
+  fs.writeFileSync(path.join(slow, 'merges.txt'), '#version: 0.2\n' + merges.map((m) => m.join(' ')).join('\n') + '\n');
+  fs.writeFileSync(path.join(slow, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'RobertaTokenizer',
+    model_max_length: 512, add_prefix_space: false, trim_offsets: true, errors: 'replace' }, null, 2) + '\n');
   const inputs = textInputs(brownSentences());
   const extra = ['<mask>', 'Hello <mask>!', 'Hello<mask>', '  <mask>  x', '<s>hello</s>', 'a</s></s>b',
     '<pad><unk>', 'The Brown corpus', 'Brown Browns brown', 'x <ent> y', 'x<ent>y', "it's they're we've I'm you'll he'd",

@@ -820,6 +820,131 @@ static bs_status load_pipe(bs_tokenizer *t, const cJSON *tj, const cJSON *vocab,
     return BS_OK;
 }
 
+/* A special token's name in tokenizer_config.json / special_tokens_map.json, else dflt. */
+static const char *special_or(const cJSON *cfg, const cJSON *stm, const char *key, const char *dflt)
+{
+    const char *s = special_name(cfg, stm, key, NULL);
+    return s ? s : dflt;
+}
+
+/* RoBERTa's slow files, vocab.json and merges.txt, as the tokenizer.json transformers'
+ * RobertaConverter makes of them: BPE without unk, ByteLevel with the config's
+ * add_prefix_space (default false), RobertaProcessing with trim_offsets (default true),
+ * and the special tokens RobertaTokenizer adds (<mask> with lstrip). merges.txt is read
+ * as the slow tokenizer reads it: its first line ("#version: 0.2") and what follows its
+ * last newline are not merges. A config naming GPT-2's class gets GPT2Converter's
+ * ByteLevel post-processor (no specials, no trimming) instead. */
+static bs_status slow_bpe_json(const char *dir, const cJSON *cfg, cJSON **out, bs_error *err)
+{
+    char path[4096];
+    cJSON *stm = NULL, *vocab = NULL, *root = NULL;
+    char *buf = NULL;
+    size_t len;
+    bs_status st;
+    snprintf(path, sizeof path, "%s/special_tokens_map.json", dir);
+    if (bs_file_exists(path) && (st = read_json(path, &stm, err)) != BS_OK)
+        return st;
+    snprintf(path, sizeof path, "%s/vocab.json", dir);
+    if ((st = read_json(path, &vocab, err)) != BS_OK)
+        goto done;
+    snprintf(path, sizeof path, "%s/merges.txt", dir);
+    if ((st = bs_read_file(path, JSON_MAX_BYTES, &buf, &len, err)) != BS_OK)
+        goto done;
+    root = cJSON_CreateObject();
+    cJSON *model = cJSON_AddObjectToObject(root, "model");
+    cJSON *merges = model ? cJSON_AddArrayToObject(model, "merges") : NULL;
+    if (!merges) {
+        st = bs_fail(err, BS_ERR_NOMEM, "out of memory reading merges.txt");
+        goto done;
+    }
+    cJSON_AddStringToObject(model, "type", "BPE");
+    cJSON_AddItemToObject(model, "vocab", vocab);
+    vocab = NULL;
+    char *line = memchr(buf, '\n', len);
+    int lineno = 1;
+    for (char *p = line ? line + 1 : buf + len; p < buf + len; lineno++) {
+        char *nl = memchr(p, '\n', (size_t)(buf + len - p));
+        if (!nl)
+            break; /* split("\n")[1:-1]: text after the last newline is no merge */
+        *nl = '\0';
+        char a[VOCAB_MAX_LINE + 1], b[VOCAB_MAX_LINE + 1], rest[2];
+        if (nl - p > 2 * VOCAB_MAX_LINE ||
+            sscanf(p, "%1024s %1024s %1s", a, b, rest) != 2) {
+            st = bs_fail(err, BS_ERR_INPUT, "merges.txt line %d is not two pieces", lineno + 1);
+            goto done;
+        }
+        cJSON *pair = cJSON_CreateArray();
+        cJSON_AddItemToArray(pair, cJSON_CreateString(a));
+        cJSON_AddItemToArray(pair, cJSON_CreateString(b));
+        cJSON_AddItemToArray(merges, pair);
+        p = nl + 1;
+    }
+    const cJSON *cls = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "tokenizer_class") : NULL;
+    int gpt2 = cJSON_IsString(cls) && !strncmp(cls->valuestring, "GPT2", 4);
+    int v, prefix = cfg && json_flag(cfg, "add_prefix_space", &v) && v > 0;
+    int trim = !(cfg && json_flag(cfg, "trim_offsets", &v) && v == 0);
+    cJSON *pre = cJSON_AddObjectToObject(root, "pre_tokenizer");
+    cJSON_AddStringToObject(pre, "type", "ByteLevel");
+    cJSON_AddBoolToObject(pre, "add_prefix_space", prefix);
+    cJSON *post = cJSON_AddObjectToObject(root, "post_processor");
+    cJSON *added = cJSON_AddArrayToObject(root, "added_tokens");
+    if (gpt2) {
+        cJSON_AddStringToObject(post, "type", "ByteLevel");
+        cJSON_AddBoolToObject(post, "trim_offsets", 0);
+    } else {
+        const char *cls_t = special_or(cfg, stm, "cls_token", "<s>");
+        const char *sep_t = special_or(cfg, stm, "sep_token", "</s>");
+        const cJSON *mv = cJSON_GetObjectItemCaseSensitive(model, "vocab");
+        const cJSON *ci = cJSON_GetObjectItemCaseSensitive(mv, cls_t);
+        const cJSON *si = cJSON_GetObjectItemCaseSensitive(mv, sep_t);
+        if (!cJSON_IsNumber(ci) || !cJSON_IsNumber(si)) {
+            st = bs_fail(err, BS_ERR_INPUT, "vocab.json has no '%s' for the <s> A </s> template",
+                         cJSON_IsNumber(ci) ? sep_t : cls_t);
+            goto done;
+        }
+        cJSON_AddStringToObject(post, "type", "RobertaProcessing");
+        cJSON *c = cJSON_AddArrayToObject(post, "cls"), *s = cJSON_AddArrayToObject(post, "sep");
+        cJSON_AddItemToArray(c, cJSON_CreateString(cls_t));
+        cJSON_AddItemToArray(c, cJSON_CreateNumber(ci->valuedouble));
+        cJSON_AddItemToArray(s, cJSON_CreateString(sep_t));
+        cJSON_AddItemToArray(s, cJSON_CreateNumber(si->valuedouble));
+        cJSON_AddBoolToObject(post, "trim_offsets", trim);
+        cJSON_AddBoolToObject(post, "add_prefix_space", prefix);
+        /* RobertaTokenizer.__init__: the mask token strips the space before it */
+        const cJSON *mo;
+        const char *mask = special_name(cfg, stm, "mask_token", &mo);
+        if (!cJSON_IsObject(mo)) {
+            cJSON *m = cJSON_CreateObject();
+            cJSON_AddStringToObject(m, "content", mask ? mask : "<mask>");
+            cJSON_AddBoolToObject(m, "lstrip", 1);
+            cJSON_AddBoolToObject(m, "normalized", 0);
+            cJSON_AddBoolToObject(m, "special", 1);
+            cJSON_AddItemToArray(added, m);
+        }
+        static const char *const keys[] = {"bos_token", "eos_token", "unk_token", "sep_token",
+                                           "pad_token", "cls_token"};
+        static const char *const dflt[] = {"<s>", "</s>", "<unk>", "</s>", "<pad>", "<s>"};
+        for (int k = 0; k < 6; k++) {
+            if (special_name(cfg, stm, keys[k], NULL))
+                continue; /* load_pipe adds what the config names */
+            cJSON *m = cJSON_CreateObject();
+            cJSON_AddStringToObject(m, "content", dflt[k]);
+            cJSON_AddBoolToObject(m, "normalized", 0);
+            cJSON_AddBoolToObject(m, "special", 1);
+            cJSON_AddItemToArray(added, m);
+        }
+    }
+    *out = root;
+    root = NULL;
+    st = BS_OK;
+done:
+    cJSON_Delete(root);
+    cJSON_Delete(vocab);
+    cJSON_Delete(stm);
+    free(buf);
+    return st;
+}
+
 bs_status bs_tokenizer_load(bs_tokenizer **out, const char *dir, bs_error *err)
 {
     *out = NULL;
@@ -844,6 +969,17 @@ bs_status bs_tokenizer_load(bs_tokenizer **out, const char *dir, bs_error *err)
         if ((st = read_json(path, &tj, err)) != BS_OK ||
             (st = apply_tokenizer_json(t, tj, &json_vocab, &pipe_model, err)) != BS_OK)
             goto fail;
+    }
+    char vj[4096], mt[4096];
+    snprintf(vj, sizeof vj, "%s/vocab.json", dir);
+    snprintf(mt, sizeof mt, "%s/merges.txt", dir);
+    if (!have_json && bs_file_exists(vj) && bs_file_exists(mt)) {
+        /* no tokenizer.json: RoBERTa's slow files, converted as transformers does */
+        if ((st = slow_bpe_json(dir, cfg, &tj, err)) != BS_OK)
+            goto fail;
+        pipe_model = 1;
+        json_vocab = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(tj, "model"), "vocab");
     }
     if (pipe_model) {
         if ((st = load_pipe(t, tj, json_vocab, cfg, dir, err)) != BS_OK)
