@@ -357,6 +357,28 @@ static void test_tokenizer_bpe_matches_hf(void **state)
                      0);
 }
 
+/* tests/fixtures/tokenizer/spm.json (tools/gen_tokenizer_fixture.mjs spm): folders with
+ * only a sentencepiece model (XLM-R's sentencepiece.bpe.model in fairseq layout, ALBERT's
+ * spiece.model with [CLS]/[SEP]/[MASK] control pieces) read as transformers converts
+ * them; the crate's encodings of that conversion. */
+static void test_tokenizer_spm_model_files(void **state)
+{
+    assert_int_equal(
+        replay_folders("tests/fixtures/tokenizer/spm.json", "Unigram", 300, NULL, NULL), 0);
+    bs_tokenizer *t;
+    bs_error err = {0};
+    assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/spm_xlmr", &err), BS_OK);
+    assert_int_equal(bs_tokenizer_returns_type_ids(t), 0);
+    assert_int_equal(bs_tokenizer_mask_id(t), bs_tokenizer_vocab_size(t) - 1); /* <mask> last */
+    bs_tokenizer_free(t);
+    assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/spm_albert", &err), BS_OK);
+    assert_int_equal(bs_tokenizer_returns_type_ids(t), 1);
+    assert_int_equal(bs_tokenizer_cls_id(t), 2);
+    assert_int_equal(bs_tokenizer_sep_id(t), 3);
+    assert_int_equal(bs_tokenizer_pad_id(t), 0);
+    bs_tokenizer_free(t);
+}
+
 /* RoBERTa's slow files (vocab.json, merges.txt, no tokenizer.json) make the tokenizer
  * RobertaConverter makes: bpe_roberta's cases give the same ids and offsets from them. */
 static void test_tokenizer_roberta_slow_files(void **state)
@@ -1392,6 +1414,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer_bpe_matches_hf),
         cmocka_unit_test(test_tokenizer_unigram_matches_hf),
         cmocka_unit_test(test_tokenizer_roberta_slow_files),
+        cmocka_unit_test(test_tokenizer_spm_model_files),
         cmocka_unit_test(test_tokenizer_pipe_facts_and_trace),
         cmocka_unit_test(test_tokenizer_bert_facts_example),
         cmocka_unit_test(test_tokenizer_invalid_utf8_offsets),

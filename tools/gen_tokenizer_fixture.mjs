@@ -10,6 +10,7 @@
 //   node tools/gen_tokenizer_fixture.mjs bpe       (writes tests/fixtures/tokenizer/bpe.json, bpe_*/)
 //   node tools/gen_tokenizer_fixture.mjs unigram   (writes tests/fixtures/tokenizer/unigram.json, uni_*/;
 //                                                   needs Debian's python3-sentencepiece)
+//   node tools/gen_tokenizer_fixture.mjs spm       (writes tests/fixtures/tokenizer/spm.json, spm_*/: .model files)
 //
 // `tables` asks the crate's BertNormalizer and BertPreTokenizer about every code point
 // and writes the character classes as C range tables. The crate pins old Unicode data
@@ -1115,6 +1116,92 @@ s.SentencePieceTrainer.train(input='${corpus}', model_prefix='${prefix}', vocab_
     dirs, cases, `vocab ${vocab.length}`);
 }
 
+// ---- sentencepiece .model files (slow XLM-RoBERTa and ALBERT folders) -----------------------
+// Folders holding only sentencepiece.bpe.model / spiece.model and tokenizer_config.json, as
+// older checkpoints ship them. transformers converts them (convert_slow_tokenizer.py,
+// XLMRobertaConverter and AlbertConverter on SpmConverter); this mode writes that
+// conversion's tokenizer.json by the same rules, lets the crate load it and records its
+// encodings in tests/fixtures/tokenizer/spm.json, which the C test replays on the .model
+// folders. Models: trained here with python3-sentencepiece on Brown, with XLM-R's fairseq
+// layout (<unk> <s> </s>, sentencepiece's defaults) and ALBERT's (<pad> <unk> [CLS] [SEP]
+// [MASK]).
+function spmNormalizerDefault(charsmap) {
+  const n = [{ type: 'Strip', strip_left: false, strip_right: true }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: '▁' }];
+  return { type: 'Sequence', normalizers: charsmap ? [{ type: 'Precompiled', precompiled_charsmap: charsmap }, ...n] : n };
+}
+
+async function spm() {
+  const { execFileSync } = require('child_process');
+  const corpus = '/tmp/bs_brown_train.txt';
+  fs.writeFileSync(corpus, brownText(60));
+  const py = process.env.SPM_PYTHON || '/usr/bin/python3';
+  const train = (prefix, extra) => execFileSync(py, ['-c', `import sentencepiece as s
+s.SentencePieceTrainer.train(input='${corpus}', model_prefix='${prefix}', vocab_size=2000, model_type='unigram',
+  normalization_rule_name='nmt_nfkc', character_coverage=1.0, minloglevel=2${extra})`]);
+  train('/tmp/bs_spm_xlmr', '');
+  train('/tmp/bs_spm_albert', ", pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, control_symbols=['[CLS]','[SEP]','[MASK]']");
+  const x = readSpm('/tmp/bs_spm_xlmr.model'), al = readSpm('/tmp/bs_spm_albert.model');
+  const meta = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true };
+  const added = (list) => list.map(([id, content, special, extra]) => ({ id, content, single_word: false, lstrip: false,
+    rstrip: false, normalized: false, special, ...(extra || {}) }));
+  // XLMRobertaConverter: fairseq ids (<s> <pad> </s> <unk>, the pieces after the first
+  // three, <mask>), unk 3; control pieces <s> </s> become special added tokens, then
+  // XLMRobertaTokenizerFast adds its specials (<mask> with lstrip)
+  const xv = [['<s>', 0], ['<pad>', 0], ['</s>', 0], ['<unk>', 0], ...x.pieces.slice(3).map((p) => [p.piece, p.score]), ['<mask>', 0]];
+  const xlmr = { version: '1.0', truncation: null, padding: null,
+    added_tokens: added([[0, '<s>', true], [2, '</s>', true], [3, '<unk>', true], [1, '<pad>', true], [xv.length - 1, '<mask>', true, { lstrip: true }]]),
+    normalizer: spmNormalizerDefault(x.charsmap), pre_tokenizer: meta,
+    post_processor: { type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } },
+        { SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+      special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } } },
+    decoder: null, model: { type: 'Unigram', unk_id: 3, vocab: xv, byte_fallback: false } };
+  // AlbertConverter: the pieces as they are (a "<digit>," piece loses 100), unk from the
+  // trainer spec, ``/'' to ", NFKD + StripAccents (keep_accents false), Lowercase
+  // (do_lower_case true), the charsmap, runs of spaces to one; [CLS]/[SEP] template;
+  // AlbertTokenizerFast's [MASK] strips the space before it
+  const numComma = (p) => p.length < 2 || p[p.length - 1] !== ',' || !/\p{Nd}/u.test(p[p.length - 2]);
+  const av = al.pieces.map((p) => [p.piece, numComma(p.piece) ? p.score : p.score - 100]);
+  const id = (p) => av.findIndex(([q]) => q === p);
+  const albert = { version: '1.0', truncation: null, padding: null,
+    added_tokens: added([[id('[CLS]'), '[CLS]', true], [id('[SEP]'), '[SEP]', true], [id('[MASK]'), '[MASK]', true, { lstrip: true }],
+      [id('<unk>'), '<unk>', true], [id('<pad>'), '<pad>', true]]),
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'Replace', pattern: { String: '``' }, content: '"' },
+      { type: 'Replace', pattern: { String: "''" }, content: '"' }, { type: 'NFKD' }, { type: 'StripAccents' }, { type: 'Lowercase' },
+      { type: 'Precompiled', precompiled_charsmap: al.charsmap }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
+    pre_tokenizer: meta,
+    post_processor: { type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } }],
+      special_tokens: { '[CLS]': { id: '[CLS]', ids: [id('[CLS]')], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [id('[SEP]')], tokens: ['[SEP]'] } } },
+    decoder: null, model: { type: 'Unigram', unk_id: id('<unk>'), vocab: av, byte_fallback: false } };
+  const crate = { spm_xlmr: tk.Tokenizer.fromString(JSON.stringify(xlmr)), spm_albert: tk.Tokenizer.fromString(JSON.stringify(albert)) };
+  const dirs = { spm_xlmr: 'tests/fixtures/tokenizer/spm_xlmr', spm_albert: 'tests/fixtures/tokenizer/spm_albert' };
+  for (const [name, file, model, cfg] of [
+    ['spm_xlmr', 'sentencepiece.bpe.model', '/tmp/bs_spm_xlmr.model', { tokenizer_class: 'XLMRobertaTokenizer', model_max_length: 512 }],
+    ['spm_albert', 'spiece.model', '/tmp/bs_spm_albert.model', { tokenizer_class: 'AlbertTokenizer', model_max_length: 512,
+      do_lower_case: true, keep_accents: false, remove_space: true }]]) {
+    const dir = path.join(root, dirs[name]);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(model, path.join(dir, file));
+    fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(cfg, null, 2) + '\n');
+  }
+  const all = [...textInputs(brownSentences()), ...['<mask> [MASK] [CLS]', "``Quoted''  text   here", ' lead', 'trail  ', 'Ａ１,',
+    '2, 3,', 'naïve Café', '①②', 'x\u200by'].map(A)];
+  const cases = [];
+  for (const inp of all.filter((_, i) => i % 2 === 0)) await encodeCase(cases, crate, 'spm_xlmr', [[inp]], {}, 1, '<pad>');
+  for (const inp of all.filter((_, i) => i % 2 === 1)) await encodeCase(cases, crate, 'spm_albert', [[inp]], {}, id('<pad>'), '<pad>');
+  const short = all.filter((i) => strOf(i).length < 60);
+  for (let i = 0; i + 1 < short.length; i += 9) {
+    await encodeCase(cases, crate, 'spm_xlmr', [[short[i], short[i + 1]]], {}, 1, '<pad>');
+    await encodeCase(cases, crate, 'spm_albert', [[short[i + 1], short[i]]], {}, id('<pad>'), '<pad>');
+  }
+  writeFixture('spm', 'sentencepiece 0.1.97 (python3-sentencepiece) unigram models on Brown; their conversion as transformers\' convert_slow_tokenizer.py (XLMRobertaConverter, AlbertConverter) writes it, encoded by Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0',
+    dirs, cases, `vocab ${xv.length} and ${av.length}`);
+}
+
 const mode = process.argv[2];
 if (mode === 'tables') tables();
 else if (mode === 'fixtures') await fixtures();
@@ -1123,4 +1210,5 @@ else if (mode === 'options') await options();
 else if (mode === 'hf') await hf();
 else if (mode === 'bpe') await bpe();
 else if (mode === 'unigram') await unigram();
-else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options|hf|bpe|unigram'); process.exit(2); }
+else if (mode === 'spm') await spm();
+else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options|hf|bpe|unigram|spm'); process.exit(2); }

@@ -945,6 +945,314 @@ done:
     return st;
 }
 
+/* ---- sentencepiece .model files (slow XLM-RoBERTa and ALBERT folders) ------------ */
+
+/* One protobuf field at *p (below end): its number, wire type, varint value or bytes.
+ * Returns 0, or -1 on malformed input. */
+static int pb_next(const unsigned char **p, const unsigned char *end, int *field, int *wt,
+                   uint64_t *v, const unsigned char **data, size_t *len)
+{
+    uint64_t key = 0;
+    for (int sh = 0;; sh += 7) {
+        if (*p >= end || sh > 63)
+            return -1;
+        key |= (uint64_t)(**p & 0x7F) << sh;
+        if (!(*(*p)++ & 0x80))
+            break;
+    }
+    *field = (int)(key >> 3);
+    *wt = (int)(key & 7);
+    if (*wt == 0 || *wt == 2) {
+        *v = 0;
+        for (int sh = 0;; sh += 7) {
+            if (*p >= end || sh > 63)
+                return -1;
+            *v |= (uint64_t)(**p & 0x7F) << sh;
+            if (!(*(*p)++ & 0x80))
+                break;
+        }
+        if (*wt == 2) {
+            if (*v > (uint64_t)(end - *p))
+                return -1;
+            *data = *p;
+            *len = (size_t)*v;
+            *p += *v;
+        }
+        return 0;
+    }
+    size_t n = *wt == 1 ? 8 : *wt == 5 ? 4 : 0;
+    if (!n || (size_t)(end - *p) < n)
+        return -1;
+    *data = *p;
+    *len = n;
+    *p += n;
+    return 0;
+}
+
+static char *base64_of(const unsigned char *d, size_t n)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *o = malloc((n + 2) / 3 * 4 + 1);
+    size_t k = 0;
+    for (size_t i = 0; o && i < n; i += 3) {
+        uint32_t v = (uint32_t)d[i] << 16 | (i + 1 < n ? (uint32_t)d[i + 1] << 8 : 0) |
+                     (i + 2 < n ? d[i + 2] : 0);
+        o[k++] = tab[v >> 18];
+        o[k++] = tab[(v >> 12) & 63];
+        o[k++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        o[k++] = i + 2 < n ? tab[v & 63] : '=';
+    }
+    if (o)
+        o[k] = '\0';
+    return o;
+}
+
+static cJSON *spm_added(const char *content, int special, int lstrip)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "content", content);
+    cJSON_AddBoolToObject(m, "lstrip", lstrip);
+    cJSON_AddBoolToObject(m, "normalized", 0);
+    cJSON_AddBoolToObject(m, "special", special);
+    return m;
+}
+
+/* A TemplateProcessing item: {"SpecialToken": {...}} or {"Sequence": {...}}. */
+static cJSON *spm_item(const char *kind, const char *id, int type)
+{
+    cJSON *o = cJSON_CreateObject(), *inner = cJSON_AddObjectToObject(o, kind);
+    cJSON_AddStringToObject(inner, "id", id);
+    cJSON_AddNumberToObject(inner, "type_id", type);
+    return o;
+}
+
+static void add_norm(cJSON *list, const char *type, const char *pat, int regex, const char *to)
+{
+    cJSON *n = cJSON_CreateObject();
+    cJSON_AddStringToObject(n, "type", type);
+    if (pat) {
+        cJSON *pt = cJSON_AddObjectToObject(n, "pattern");
+        cJSON_AddStringToObject(pt, regex ? "Regex" : "String", pat);
+        cJSON_AddStringToObject(n, "content", to);
+    }
+    cJSON_AddItemToArray(list, n);
+}
+
+/* A sentencepiece model (ALBERT's spiece.model, XLM-R's sentencepiece.bpe.model) as the
+ * tokenizer.json transformers' convert_slow_tokenizer.py makes of it: only the pieces,
+ * their scores and types, the trainer's model type and unk id and the normalizer's
+ * precompiled charsmap are read. XLMRobertaConverter: fairseq ids (<s> <pad> </s> <unk>,
+ * the pieces after the first three, <mask>), SpmConverter's normalizer (charsmap, strip
+ * right, runs of spaces to one ▁), <s> A </s></s> B </s>. AlbertConverter: the pieces as
+ * they are ("<digit>," pieces lose 100), ``/'' to ", NFKD + StripAccents unless
+ * keep_accents, Lowercase when do_lower_case, the charsmap, runs of spaces to one space,
+ * [CLS] A [SEP] B:1 [SEP]:1. Both: Metaspace (always), control pieces special added
+ * tokens, user-defined ones plain, the mask token with lstrip. The class comes from
+ * tokenizer_config.json, else from the file name. */
+static bs_status slow_spm_json(const char *dir, const char *file, const cJSON *cfg, cJSON **out,
+                               bs_error *err)
+{
+    char path[4096];
+    char *buf = NULL;
+    size_t len;
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    bs_status st = bs_read_file(path, JSON_MAX_BYTES, &buf, &len, err);
+    if (st != BS_OK)
+        return st;
+    const cJSON *cls = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "tokenizer_class") : NULL;
+    int albert = cJSON_IsString(cls) ? !strncmp(cls->valuestring, "Albert", 6)
+                                     : !strcmp(file, "spiece.model");
+    int xlmr = cJSON_IsString(cls) ? !strncmp(cls->valuestring, "XLMRoberta", 10) : !albert;
+    cJSON *root = cJSON_CreateObject(), *model = cJSON_AddObjectToObject(root, "model");
+    cJSON *vocab = cJSON_AddArrayToObject(model, "vocab");
+    cJSON *added = cJSON_AddArrayToObject(root, "added_tokens");
+    const unsigned char *p = (const unsigned char *)buf, *end = p + len, *d, *charsmap = NULL;
+    size_t dl, charsmap_len = 0;
+    uint64_t v, model_type = 1, unk_id = 0;
+    int field, wt, n = 0;
+    if (!albert && !xlmr) {
+        st = bs_fail(err, BS_ERR_INPUT, "'%s': a sentencepiece model for tokenizer class '%s' is "
+                     "not supported", path, cls->valuestring);
+        bs_hint(err, "supported without tokenizer.json: XLM-RoBERTa's and ALBERT's sentencepiece "
+                "models (a tokenizer.json of any class is read)");
+        goto done;
+    }
+    if (xlmr) {
+        static const char *const head[] = {"<s>", "<pad>", "</s>", "<unk>"};
+        for (int i = 0; i < 4; i++) {
+            cJSON *e = cJSON_CreateArray();
+            cJSON_AddItemToArray(e, cJSON_CreateString(head[i]));
+            cJSON_AddItemToArray(e, cJSON_CreateNumber(0));
+            cJSON_AddItemToArray(vocab, e);
+        }
+    }
+    while (p < end) {
+        if (pb_next(&p, end, &field, &wt, &v, &d, &dl)) {
+            st = bs_fail(err, BS_ERR_INPUT, "'%s' is not a sentencepiece model (bad protobuf)",
+                         path);
+            goto done;
+        }
+        if (wt != 2)
+            continue;
+        const unsigned char *q = d, *qe = d + dl, *sd;
+        size_t sl;
+        int f2, w2;
+        uint64_t v2;
+        if (field == 1) { /* SentencePiece: piece 1, score 2, type 3 */
+            char piece[VOCAB_MAX_LINE + 1] = "";
+            float score = 0;
+            uint64_t type = 1;
+            while (q < qe) {
+                if (pb_next(&q, qe, &f2, &w2, &v2, &sd, &sl))
+                    break;
+                if (f2 == 1 && w2 == 2 && sl <= VOCAB_MAX_LINE) {
+                    memcpy(piece, sd, sl);
+                    piece[sl] = '\0';
+                } else if (f2 == 2 && w2 == 5) {
+                    uint32_t u = (uint32_t)sd[0] | (uint32_t)sd[1] << 8 | (uint32_t)sd[2] << 16 |
+                                 (uint32_t)sd[3] << 24;
+                    memcpy(&score, &u, 4);
+                } else if (f2 == 3 && w2 == 0) {
+                    type = v2;
+                }
+            }
+            if (!xlmr || n >= 3) {
+                double sc = score;
+                size_t pl = strlen(piece);
+                /* check_number_comma: a "<digit>," piece is pushed down */
+                if (albert && pl >= 2 && piece[pl - 1] == ',' && piece[pl - 2] >= '0' &&
+                    piece[pl - 2] <= '9')
+                    sc -= 100;
+                cJSON *e = cJSON_CreateArray();
+                cJSON_AddItemToArray(e, cJSON_CreateString(piece));
+                cJSON_AddItemToArray(e, cJSON_CreateNumber(sc));
+                cJSON_AddItemToArray(vocab, e);
+            }
+            if (type == 3 || type == 4) /* control: special; user-defined: plain */
+                cJSON_AddItemToArray(added, spm_added(piece, type == 3, 0));
+            n++;
+        } else if (field == 2) { /* TrainerSpec: model_type 3, unk_id 40 */
+            while (q < qe && !pb_next(&q, qe, &f2, &w2, &v2, &sd, &sl)) {
+                if (f2 == 3 && w2 == 0)
+                    model_type = v2;
+                else if (f2 == 40 && w2 == 0)
+                    unk_id = v2;
+            }
+        } else if (field == 3) { /* NormalizerSpec: precompiled_charsmap 2 */
+            while (q < qe && !pb_next(&q, qe, &f2, &w2, &v2, &sd, &sl))
+                if (f2 == 2 && w2 == 2) {
+                    charsmap = sd;
+                    charsmap_len = sl;
+                }
+        }
+    }
+    if (model_type != 1 || n == 0) {
+        st = bs_fail(err, BS_ERR_INPUT, "'%s': %s", path, n == 0 ? "no pieces" :
+                     "a sentencepiece BPE model (only unigram models are supported)");
+        goto done;
+    }
+    if (xlmr) {
+        cJSON *e = cJSON_CreateArray();
+        cJSON_AddItemToArray(e, cJSON_CreateString("<mask>"));
+        cJSON_AddItemToArray(e, cJSON_CreateNumber(0));
+        cJSON_AddItemToArray(vocab, e);
+    }
+    cJSON_AddStringToObject(model, "type", "Unigram");
+    cJSON_AddNumberToObject(model, "unk_id", xlmr ? 3 : (double)unk_id);
+    char *b64 = charsmap_len ? base64_of(charsmap, charsmap_len) : NULL;
+    cJSON *norm = cJSON_AddObjectToObject(root, "normalizer");
+    cJSON_AddStringToObject(norm, "type", "Sequence");
+    cJSON *nl = cJSON_AddArrayToObject(norm, "normalizers");
+    int v1;
+    if (albert) {
+        add_norm(nl, "Replace", "``", 0, "\"");
+        add_norm(nl, "Replace", "''", 0, "\"");
+        if (!(cfg && json_flag(cfg, "keep_accents", &v1) && v1 > 0)) {
+            add_norm(nl, "NFKD", NULL, 0, NULL);
+            add_norm(nl, "StripAccents", NULL, 0, NULL);
+        }
+        if (!(cfg && json_flag(cfg, "do_lower_case", &v1) && v1 == 0))
+            add_norm(nl, "Lowercase", NULL, 0, NULL);
+    }
+    if (b64) {
+        cJSON *pc = cJSON_CreateObject();
+        cJSON_AddStringToObject(pc, "type", "Precompiled");
+        cJSON_AddStringToObject(pc, "precompiled_charsmap", b64);
+        cJSON_AddItemToArray(nl, pc);
+        free(b64);
+    }
+    if (xlmr) {
+        cJSON *strip = cJSON_CreateObject();
+        cJSON_AddStringToObject(strip, "type", "Strip");
+        cJSON_AddBoolToObject(strip, "strip_left", 0);
+        cJSON_AddBoolToObject(strip, "strip_right", 1);
+        cJSON_AddItemToArray(nl, strip);
+    }
+    add_norm(nl, "Replace", " {2,}", 1, xlmr ? "\xe2\x96\x81" : " ");
+    cJSON *pre = cJSON_AddObjectToObject(root, "pre_tokenizer");
+    cJSON_AddStringToObject(pre, "type", "Metaspace");
+    cJSON_AddStringToObject(pre, "replacement", "\xe2\x96\x81");
+    cJSON_AddStringToObject(pre, "prepend_scheme", "always");
+    cJSON_AddBoolToObject(pre, "split", 1);
+    /* the template, its special tokens looked up in the new vocab */
+    const char *c_t = xlmr ? "<s>" : "[CLS]", *s_t = xlmr ? "</s>" : "[SEP]";
+    int c_id = -1, s_id = -1, i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, vocab) {
+        const char *piece = cJSON_GetArrayItem(e, 0)->valuestring;
+        if (c_id < 0 && !strcmp(piece, c_t))
+            c_id = i;
+        if (s_id < 0 && !strcmp(piece, s_t))
+            s_id = i;
+        i++;
+    }
+    if (c_id < 0 || s_id < 0) {
+        st = bs_fail(err, BS_ERR_INPUT, "'%s' has no '%s' piece for the template", path,
+                     c_id < 0 ? c_t : s_t);
+        goto done;
+    }
+    cJSON *post = cJSON_AddObjectToObject(root, "post_processor");
+    cJSON_AddStringToObject(post, "type", "TemplateProcessing");
+    cJSON *single = cJSON_AddArrayToObject(post, "single");
+    cJSON *pair = cJSON_AddArrayToObject(post, "pair");
+    cJSON_AddItemToArray(single, spm_item("SpecialToken", c_t, 0));
+    cJSON_AddItemToArray(single, spm_item("Sequence", "A", 0));
+    cJSON_AddItemToArray(single, spm_item("SpecialToken", s_t, 0));
+    cJSON_AddItemToArray(pair, spm_item("SpecialToken", c_t, 0));
+    cJSON_AddItemToArray(pair, spm_item("Sequence", "A", 0));
+    cJSON_AddItemToArray(pair, spm_item("SpecialToken", s_t, 0));
+    if (xlmr)
+        cJSON_AddItemToArray(pair, spm_item("SpecialToken", s_t, 0));
+    cJSON_AddItemToArray(pair, spm_item("Sequence", "B", xlmr ? 0 : 1));
+    cJSON_AddItemToArray(pair, spm_item("SpecialToken", s_t, xlmr ? 0 : 1));
+    cJSON *sp = cJSON_AddObjectToObject(post, "special_tokens");
+    for (int k = 0; k < 2; k++) {
+        const char *name = k ? s_t : c_t;
+        cJSON *o = cJSON_AddObjectToObject(sp, name), *ids = cJSON_AddArrayToObject(o, "ids");
+        cJSON_AddStringToObject(o, "id", name);
+        cJSON_AddItemToArray(ids, cJSON_CreateNumber(k ? s_id : c_id));
+    }
+    /* XLMRobertaTokenizer's and AlbertTokenizer's mask token strips the space before it */
+    const cJSON *mo;
+    const char *mask = special_name(cfg, NULL, "mask_token", &mo);
+    if (!cJSON_IsObject(mo))
+        cJSON_AddItemToArray(added, spm_added(mask ? mask : xlmr ? "<mask>" : "[MASK]", 1, 1));
+    static const char *const keys[] = {"bos_token", "eos_token", "unk_token", "sep_token",
+                                       "pad_token", "cls_token"};
+    static const char *const dx[] = {"<s>", "</s>", "<unk>", "</s>", "<pad>", "<s>"};
+    static const char *const da[] = {"[CLS]", "[SEP]", "<unk>", "[SEP]", "<pad>", "[CLS]"};
+    for (int k = 0; k < 6; k++)
+        if (!special_name(cfg, NULL, keys[k], NULL))
+            cJSON_AddItemToArray(added, spm_added(xlmr ? dx[k] : da[k], 1, 0));
+    *out = root;
+    root = NULL;
+    st = BS_OK;
+done:
+    cJSON_Delete(root);
+    free(buf);
+    return st;
+}
+
 bs_status bs_tokenizer_load(bs_tokenizer **out, const char *dir, bs_error *err)
 {
     *out = NULL;
@@ -973,9 +1281,19 @@ bs_status bs_tokenizer_load(bs_tokenizer **out, const char *dir, bs_error *err)
     char vj[4096], mt[4096];
     snprintf(vj, sizeof vj, "%s/vocab.json", dir);
     snprintf(mt, sizeof mt, "%s/merges.txt", dir);
-    if (!have_json && bs_file_exists(vj) && bs_file_exists(mt)) {
-        /* no tokenizer.json: RoBERTa's slow files, converted as transformers does */
-        if ((st = slow_bpe_json(dir, cfg, &tj, err)) != BS_OK)
+    static const char *const spm_files[] = {"sentencepiece.bpe.model", "spiece.model"};
+    const char *spm = NULL;
+    for (int k = 0; k < 2 && !have_json; k++) {
+        char sp[4096];
+        snprintf(sp, sizeof sp, "%s/%s", dir, spm_files[k]);
+        if (!spm && bs_file_exists(sp))
+            spm = spm_files[k];
+    }
+    if (!have_json && ((bs_file_exists(vj) && bs_file_exists(mt)) || spm)) {
+        /* no tokenizer.json: RoBERTa's or sentencepiece's slow files, converted as
+         * transformers does */
+        if ((st = spm ? slow_spm_json(dir, spm, cfg, &tj, err)
+                      : slow_bpe_json(dir, cfg, &tj, err)) != BS_OK)
             goto fail;
         pipe_model = 1;
         json_vocab = cJSON_GetObjectItemCaseSensitive(
