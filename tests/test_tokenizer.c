@@ -411,6 +411,7 @@ static void test_tokenizer_pipe_facts_and_trace(void **state)
     assert_int_equal(bs_tokenizer_sep_id(t), 2);
     assert_int_equal(bs_tokenizer_mask_id(t), bs_tokenizer_id(t, "<mask>"));
     assert_int_equal(bs_tokenizer_returns_type_ids(t), 0);
+    assert_int_equal(bs_tokenizer_get_settings(t)->do_lower_case, 0); /* no Lowercase step */
     bs_trace tr;
     const char *text = "Hello <mask> world";
     assert_int_equal(bs_tokenizer_trace(t, text, strlen(text), &tr, &err), BS_OK);
@@ -431,6 +432,8 @@ static void test_tokenizer_pipe_facts_and_trace(void **state)
     assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/uni_albert", &err), BS_OK);
     assert_string_equal(bs_tokenizer_model(t), "Unigram");
     assert_int_equal(bs_tokenizer_returns_type_ids(t), 1); /* AlbertTokenizer */
+    assert_int_equal(bs_tokenizer_get_settings(t)->do_lower_case, 1);
+    assert_int_equal(bs_tokenizer_get_settings(t)->strip_accents, 1);
     text = "Caf\xc3\xa9  ``Brown''";
     assert_int_equal(bs_tokenizer_trace(t, text, strlen(text), &tr, &err), BS_OK);
     /* "Brown" is a normalized added token: matched on the normalized text, kept whole */

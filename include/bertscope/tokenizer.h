@@ -90,6 +90,8 @@ bs_status bs_tokenizer_from_vocab(bs_tokenizer **out, const char *vocab, size_t 
 
 void bs_tokenizer_free(bs_tokenizer *tok);
 
+/* For a BPE/Unigram tokenizer, do_lower_case and strip_accents say whether its
+ * tokenizer.json normalizer has a Lowercase / StripAccents step; the other flags are 0. */
 const bs_tokenizer_settings *bs_tokenizer_get_settings(const bs_tokenizer *tok);
 const bs_warnings *bs_tokenizer_warnings(const bs_tokenizer *tok);
 /* The vocab and the added tokens with ids past it: len(tokenizer) in Hugging Face. */

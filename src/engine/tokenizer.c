@@ -762,6 +762,13 @@ static bs_status load_pipe(bs_tokenizer *t, const cJSON *tj, const cJSON *vocab,
                                         : vocab_from_json(t, vocab, err);
     if (st != BS_OK || (st = bs_pipe_load(&t->pipe, t, tj, err)) != BS_OK)
         return st;
+    /* the BERT settings, as far as they mean anything here: whether tokenizer.json's
+     * normalizer lower-cases and strips accents; no cleaning or CJK spacing */
+    t->s.do_lower_case = bs_pipe_has_normalizer(t->pipe, "Lowercase");
+    t->s.strip_accents = bs_pipe_has_normalizer(t->pipe, "StripAccents");
+    t->s.tokenize_chinese_chars = t->s.clean_text = 0;
+    t->s.src_lower_case = t->s.src_strip_accents = t->s.src_chinese = t->s.src_clean =
+        BS_FROM_TOKENIZER_JSON;
     finish_settings(t);
     if ((st = load_added(t, cfg, tj, dir, err)) != BS_OK)
         return st;

@@ -108,6 +108,8 @@ int bs_pipe_template(const bs_pipe *p, int pair, const bs_tpl_item **items);
 /* 1 when the post-processor trims offsets (RobertaProcessing, ByteLevel), with its
  * add_prefix_space in *prefix. */
 int bs_pipe_trims(const bs_pipe *p, int *prefix);
+/* 1 when the normalizer holds a "Lowercase" or "StripAccents" step. */
+int bs_pipe_has_normalizer(const bs_pipe *p, const char *type);
 /* The model's unk id (-1 if none) and a short name ("BPE", "Unigram"). */
 int bs_pipe_unk_id(const bs_pipe *p);
 const char *bs_pipe_model_name(const bs_pipe *p);

@@ -1388,6 +1388,16 @@ int bs_pipe_trims(const bs_pipe *p, int *prefix)
     return p->trim;
 }
 
+int bs_pipe_has_normalizer(const bs_pipe *p, const char *type)
+{
+    int kind = !strcmp(type, "Lowercase") ? N_LOWER : !strcmp(type, "StripAccents")
+                                                          ? N_STRIP_ACCENTS : -1;
+    for (int i = 0; i < p->n_norm; i++)
+        if (p->norm[i].kind == kind)
+            return 1;
+    return 0;
+}
+
 int bs_pipe_unk_id(const bs_pipe *p)
 {
     return p->unk_id;
@@ -1770,8 +1780,9 @@ static bs_status load_bpe(bs_pipe *p, const bs_tokenizer *t, const cJSON *m, bs_
                            rank + 1);
         }
         int ia = bs_tok_vocab_id(t, a, la), ib = bs_tok_vocab_id(t, b, lb);
-        /* the merged piece: a + b, without b's continuing_subword_prefix */
-        size_t skip = lp && lb >= lp && !memcmp(b, p->prefix, lp) ? lp : 0;
+        /* the merged piece: a + b less its first prefix-length bytes (b's
+         * continuing_subword_prefix: the crate cuts them without looking) */
+        size_t skip = lb >= lp ? lp : 0;
         if (la + lb + 1 > cap_buf) {
             cap_buf = (la + lb + 1) * 2;
             char *nb = realloc(buf, cap_buf);
