@@ -2206,7 +2206,8 @@ static bs_status wordpiece(const bs_tokenizer *t, work *w, int ws, int we, bs_er
             if (pre)
                 key[0] = save0, key[1] = save1;
             if (tw) {
-                if (bs_tok_grow((void **)&tw->steps, &steps_cap, tw->n_steps + 1, sizeof *tw->steps))
+                if (bs_tok_grow((void **)&tw->steps, &steps_cap, tw->n_steps + 1,
+                                sizeof *tw->steps))
                     return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
                 tw->steps[tw->n_steps].start = start;
                 tw->steps[tw->n_steps].end = id >= 0 ? end : start;

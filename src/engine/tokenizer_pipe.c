@@ -1491,6 +1491,7 @@ static bs_status load_norm(bs_pipe *p, const cJSON *o, bs_error *err)
         if (!s)
             return bs_fail(err, BS_ERR_INPUT, "tokenizer.json: Precompiled has no "
                            "\"precompiled_charsmap\"");
+        /* an empty one is refused too, as the crate refuses it ("Cannot parse") */
         return load_precompiled(op, s, err);
     } else {
         bs_fail(err, BS_ERR_INPUT, "tokenizer.json: normalizer '%s' is not supported", type);

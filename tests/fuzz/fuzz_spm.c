@@ -53,8 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bs_tokenizer *tok = NULL;
     bs_error err;
     if (bs_tokenizer_load(&tok, spm_dir, &err) == BS_OK) {
-        static const char b[] = "\xe4\xbd\xa0 ok  <mask>\xe2\x96\x81x [MASK] \xef\xbc\xa1\xcc\x81 1,";
-        bs_text t = {.a = "Hello worlds, caf\xc3\xa9!  ", .a_len = 22, .b = b, .b_len = sizeof b - 1};
+        static const char b[] =
+            "\xe4\xbd\xa0 ok  <mask>\xe2\x96\x81x [MASK] \xef\xbc\xa1\xcc\x81 1,";
+        bs_text t = {.a = "Hello worlds, caf\xc3\xa9!  ", .a_len = 22, .b = b,
+                     .b_len = sizeof b - 1};
         bs_encode_options opt = bs_encode_defaults(tok);
         bs_batch out = {0};
         int V = bs_tokenizer_vocab_size(tok);

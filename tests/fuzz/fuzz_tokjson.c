@@ -46,7 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bs_error err;
     if (bs_tokenizer_load(&tok, tj_dir, &err) == BS_OK) {
         int V = bs_tokenizer_vocab_size(tok);
-        static const char b[] = "\xe4\xbd\xa0 ok  <mask>\xe2\x96\x81x \xf0\x9f\x98\x80 it's\tA\xef\xac\x81";
+        static const char b[] =
+            "\xe4\xbd\xa0 ok  <mask>\xe2\x96\x81x \xf0\x9f\x98\x80 it's\tA\xef\xac\x81";
         bs_text t = {.a = "Hello worlds, [MASK] caf\xc3\xa9!", .a_len = 26, .b = b,
                      .b_len = sizeof b - 1};
         bs_encode_options opt = bs_encode_defaults(tok);
