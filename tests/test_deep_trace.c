@@ -124,7 +124,8 @@ static void test_trace_screen_unk_120x40(void **state)
 }
 
 /* A byte-level BPE folder (RoBERTa's layout): no BERT stages, the words as the model
- * sees them ("Ġworld"), the selected word's pieces with ids and offsets. */
+ * sees them ("Ġworld"), the selected word's merges in order and its pieces with ids and
+ * offsets. */
 static void test_trace_screen_bpe_80x24(void **state)
 {
     bs_tokenizer *bpe;
@@ -141,6 +142,9 @@ static void test_trace_screen_bpe_80x24(void **state)
     assert_null(strstr(d, "CJK"));
     assert_null(strstr(d, "WordPiece"));
     assert_non_null(strstr(d, "BPE of word 3 \xc4\xa0" "wonderful"));
+    /* the merges end in the pieces: on + d makes ond, which the model keeps */
+    assert_non_null(strstr(d, "on + d -> ond"));
+    assert_non_null(strstr(d, "  ond                     id "));
     free(d);
     grid_free(&g);
     bs_trace_free(&tr);

@@ -426,6 +426,20 @@ static void test_tokenizer_pipe_facts_and_trace(void **state)
     for (int i = 0; i < tr.n_words; i++)
         n += tr.words[i].n_tokens;
     assert_int_equal(n, tr.n_tokens);
+    /* the merges of Ġworld, replayed from its characters, end in its pieces */
+    const bs_trace_word *ww = &tr.words[2];
+    int end_of[8] = {0};
+    assert_true(ww->n_steps > 0 && ww->n_steps < 8);
+    for (int i = 0; i < ww->n_steps; i++) {
+        char joined[64];
+        snprintf(joined, sizeof joined, "%s%s", bs_tokenizer_piece(t, ww->steps[i].left),
+                 bs_tokenizer_piece(t, ww->steps[i].right));
+        assert_string_equal(joined, bs_tokenizer_piece(t, ww->steps[i].id));
+        end_of[i] = ww->steps[i].end;
+    }
+    assert_int_equal(end_of[ww->n_steps - 1] - ww->steps[ww->n_steps - 1].start,
+                     6); /* the last merge makes the whole word: one piece */
+    assert_int_equal(ww->n_tokens, 1);
     bs_trace_free(&tr);
     bs_tokenizer_free(t);
 

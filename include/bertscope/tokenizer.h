@@ -282,7 +282,11 @@ typedef struct bs_trace_word {
      * a failed step (no piece at all) has id -1 and end == start and is the last one.
      * No steps for special tokens and for words over 100 characters. */
     int n_steps;
-    struct { int start, end; int id; } *steps; /* code-point span within the word (owned) */
+    struct { int start, end; int id; int left, right; } *steps; /* code-point span within
+                                                                   the word (owned) */
+    /* BPE: the steps are the merges in the order the model applies them (lowest rank
+     * first): the characters [start, end) of the word as the model sees it ("Ġworld")
+     * become piece id, joining pieces left and right. WordPiece: left = right = -1. */
 } bs_trace_word;
 
 /* For a BPE/Unigram tokenizer (bs_tokenizer_model not "WordPiece") the four stage texts

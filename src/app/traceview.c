@@ -85,7 +85,8 @@ static void draw_words(app_grid *g, int x, int row, int xm, const bs_trace *tr, 
 }
 
 /* A BPE or Unigram tokenizer (tokenizer.json): the normalizer's output, the pre-tokenized
- * words as the model sees them, and the pieces of the selected word with their ids. */
+ * words as the model sees them, the selected word's BPE merges in the order the model
+ * made them, and its pieces with their ids and offsets. */
 static void trace_draw_pipe(app_grid *g, int x, int y, int w, int h, const bs_trace *tr,
                             const bs_tokenizer *tok, const char *text, size_t len, int sel_word)
 {
@@ -110,6 +111,26 @@ static void trace_draw_pipe(app_grid *g, int x, int y, int w, int h, const bs_tr
     c = grid_puts(g, c, row, xm, wd->text, ST_SELECT);
     grid_printf(g, c, row++, xm, ST_DIM, "  (characters %d-%d of the original)",
                 wd->char_start, wd->char_end);
+    /* BPE: the merges, lowest rank first, from single symbols to the pieces */
+    if (wd->n_steps > 0 && row < ym)
+        grid_puts(g, x + 2, row++, xm, "merges, the lowest-ranked pair first (characters of "
+                  "the word):", ST_DIM);
+    for (int i = 0; i < wd->n_steps && row < ym; i++) {
+        const char *l = bs_tokenizer_piece(tok, wd->steps[i].left);
+        const char *r = bs_tokenizer_piece(tok, wd->steps[i].right);
+        const char *m = bs_tokenizer_piece(tok, wd->steps[i].id);
+        c = grid_printf(g, x + 2, row, xm, ST_DIM, "%2d  ", i + 1);
+        c = grid_puts(g, c, row, xm, l ? l : "?", ST_NORMAL);
+        c = grid_puts(g, c, row, xm, " + ", ST_DIM);
+        c = grid_puts(g, c, row, xm, r ? r : "?", ST_NORMAL);
+        c = grid_puts(g, c, row, xm, " -> ", ST_DIM);
+        c = grid_puts(g, c, row, xm, m ? m : "?", ST_BOLD);
+        c = imax(c + 2, x + 40);
+        grid_printf(g, c, row++, xm, ST_DIM, "characters %d-%d", wd->steps[i].start,
+                    wd->steps[i].end);
+    }
+    if (row < ym)
+        grid_puts(g, x + 2, row++, xm, "pieces:", ST_DIM);
     for (int i = 0; i < wd->n_tokens && row < ym; i++) {
         const bs_token *t = &tr->tokens[wd->first_token + i];
         c = grid_puts(g, x + 2, row, xm, t->piece ? t->piece : "?",

@@ -2211,6 +2211,7 @@ static bs_status wordpiece(const bs_tokenizer *t, work *w, int ws, int we, bs_er
                     return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
                 tw->steps[tw->n_steps].start = start;
                 tw->steps[tw->n_steps].end = id >= 0 ? end : start;
+                tw->steps[tw->n_steps].left = tw->steps[tw->n_steps].right = -1;
                 tw->steps[tw->n_steps++].id = id;
             }
             if (id < 0) {
@@ -2431,6 +2432,22 @@ static bs_status pipe_trace_words(work *w, int first, bs_error *err)
                     return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
             }
         tw->n_tokens = k - tw->first_token;
+        /* the merges the model made in this word, in order */
+        int n = 0;
+        for (int m = 0; m < pw->n_mrg; m++)
+            n += pw->mrg[6 * m] == q / 2;
+        if (n && !(tw->steps = malloc((size_t)n * sizeof *tw->steps)))
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+        for (int m = 0; m < pw->n_mrg; m++) {
+            const int32_t *r = pw->mrg + 6 * m;
+            if (r[0] != q / 2)
+                continue;
+            tw->steps[tw->n_steps].start = r[1];
+            tw->steps[tw->n_steps].end = r[2];
+            tw->steps[tw->n_steps].id = r[3];
+            tw->steps[tw->n_steps].left = r[4];
+            tw->steps[tw->n_steps++].right = r[5];
+        }
     }
     return BS_OK;
 }
@@ -2439,6 +2456,7 @@ static bs_status pipe_trace_words(work *w, int first, bs_error *err)
 static bs_status pipe_words(const bs_tokenizer *t, work *w, int from, int to, bs_error *err)
 {
     w->pw.n_tok = 0;
+    w->pw.trace = w->trace != NULL;
     bs_status st = bs_pipe_tokenize(t->pipe, t, &w->pn, from, to, &w->pw, err);
     int base = w->word, last = -1, first = w->n_tok;
     for (int i = 0; i < w->pw.n_tok && st == BS_OK; i++) {

@@ -80,6 +80,9 @@ typedef struct {
     int cap_lat;
     int last;            /* after bs_pipe_tokenize: the pre-tokenized words are
                             wd[last] (start, end pairs) into s[last] */
+    int trace;           /* set by the caller: record the BPE merges */
+    int32_t *mrg;        /* (n_mrg) x 6: word, start, end, merged id, left id, right id */
+    int n_mrg, cap_mrg;
 } bs_pipe_work;
 
 /* One element of a post-processor's template: a special token (seq -1) or sequence A / B. */

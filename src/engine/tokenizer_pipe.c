@@ -1153,6 +1153,17 @@ static int bpe_word(const bs_pipe *p, const bs_tokenizer *t, const bs_pbuf *b, i
         bpe_sym *y = &bw->sym[x->next];
         if (!merge_get(p, x->id, y->id, &rank, &nid) || nid != top.id)
             continue; /* an expired entry */
+        if (w->trace) { /* the trace shows each merge: word, span, merged, left, right */
+            if (bs_tok_grow((void **)&w->mrg, &w->cap_mrg, (w->n_mrg + 1) * 6, sizeof *w->mrg))
+                return -1;
+            int32_t *r = w->mrg + 6 * w->n_mrg++;
+            r[0] = word;
+            r[1] = x->start;
+            r[2] = x->start + x->len + y->len;
+            r[3] = (int32_t)top.id;
+            r[4] = x->id;
+            r[5] = y->id;
+        }
         x->id = (int32_t)top.id;
         x->len += y->len;
         int yn = y->next;
@@ -1312,6 +1323,7 @@ bs_status bs_pipe_tokenize(const bs_pipe *p, const bs_tokenizer *t, const bs_pbu
     if (!w->bpe && !(w->bpe = calloc(1, sizeof(bpe_work))))
         return bs_fail(err, BS_ERR_NOMEM, "out of memory tokenizing");
     w->n_wd[w->last] = 0;
+    w->n_mrg = 0;
     if (to <= from)
         return BS_OK;
     /* the span is the one word the pre-tokenizers start from, in s[0] */
@@ -1373,6 +1385,7 @@ void bs_pipe_work_free(bs_pipe_work *w)
         free(bw);
     }
     free(w->lat);
+    free(w->mrg);
     memset(w, 0, sizeof *w);
 }
 
