@@ -25,6 +25,10 @@
  * "additional_special_tokens" and BERT's five specials ([PAD] [UNK] [CLS] [SEP] [MASK]) that
  * the vocab holds, with their lstrip / rstrip / single_word / normalized flags; each one
  * written in the text is one token (BS_TOK_ADDED, and BS_TOK_SPECIAL when special).
+ * A tokenizer.json whose model is BPE or Unigram (RoBERTa, XLM-R, ALBERT, CamemBERT), or
+ * a folder with only their slow files (vocab.json + merges.txt, a sentencepiece .model),
+ * goes through the same API with that tokenizer.json's pipeline (docs/hf-semantics.md,
+ * T13); bpe.json, unigram.json and spm.json pin it to the crate.
  */
 #ifndef BERTSCOPE_TOKENIZER_H
 #define BERTSCOPE_TOKENIZER_H
@@ -291,7 +295,8 @@ typedef struct bs_trace_word {
 
 /* For a BPE/Unigram tokenizer (bs_tokenizer_model not "WordPiece") the four stage texts
  * are all the text after tokenizer.json's normalizer, the words are the pre-tokenized
- * words as the model sees them ("Ġworld", "▁world"), and words have no steps. */
+ * words as the model sees them ("Ġworld", "▁world"), a BPE word's steps are its merges
+ * and a Unigram word has none. */
 typedef struct bs_trace {
     char *cleaned;        /* after dropping controls and mapping whitespace */
     char *cjk_spaced;     /* after spacing CJK ideographs */
