@@ -162,6 +162,18 @@ expect_error "interface --max-length 0" "the interface takes a max_length from 1
 mkdir -p "$TMP/added"
 cp weights/vocab/vocab.txt "$TMP/added/"
 echo '{"[E1]": 30522}' >"$TMP/added/added_tokens.json"
+# A RoBERTa-like folder (byte-level BPE trained on Brown): <s> A </s></s> B </s>, no
+# token_type_ids key (RobertaTokenizerFast's model_input_names), trimmed offsets; the
+# ids and offsets are the crate's (npm @anush008/tokenizers on the same tokenizer.json).
+out=$(printf '["Hello world", "it is"]\n' | "$BIN" tokenize --json -m tests/fixtures/tokenizer/bpe_roberta)
+case $out in
+*'"input_ids": [0, 43, 503, 82, 790, 2, 2, 278, 329, 2]'*'"offsets": [[0, 0], [0, 1], [1, 4], [4, 5], [6, 11], [0, 0], [0, 0], [0, 2], [3, 5], [0, 0]]'*)
+    case $out in
+    *token_type_ids*) fail "tokenize: a RoBERTa tokenizer prints token_type_ids: $out" ;;
+    *) ok "tokenize: a BPE tokenizer.json (RoBERTa): ids, pair template, offsets, no token_type_ids" ;;
+    esac ;;
+*) fail "tokenize -m bpe_roberta: $out" ;;
+esac
 if echo '[E1] was born' | "$BIN" tokenize -m "$TMP/added" 2>/dev/null |
    grep -q '"input_ids": \[101, 30522, 2001, 2141, 102\]'
 then ok "tokenize: an added token is one id"; else fail "tokenize: added token"; fi
