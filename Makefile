@@ -52,7 +52,7 @@ TEST_SRC   := $(wildcard tests/test_*.c)
 # test not listed here links the interface's library too.
 ENGINE_TESTS := test_bert test_brown test_checkpoint test_config test_hostile test_torchbin test_qa \
                 test_sbert \
-                test_kernels test_labels test_pool test_safetensors test_tokenizer test_utf8
+                test_kernels test_kernels_lowp test_labels test_pool test_safetensors test_tokenizer test_utf8
 # Test helpers: golden draws through app/grid.h; the others need the engine only.
 TESTLIB_APP_SRC    := tests/lib/golden.c
 TESTLIB_ENGINE_SRC := $(filter-out $(TESTLIB_APP_SRC),$(wildcard tests/lib/*.c))

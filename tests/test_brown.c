@@ -34,10 +34,11 @@ typedef struct {
     bs_run *run;
 } loaded;
 
-static void load(loaded *l, const char *dir)
+static void load_in(loaded *l, const char *dir, bs_precision prec)
 {
     bs_error err = {0};
     bs_load_options lo = bs_load_defaults();
+    lo.precision = prec;
     if (bs_model_load(&l->m, dir, &lo, &err) != BS_OK)
         fail_msg("%s: %s", dir, err.msg);
     if (bs_tokenizer_load(&l->tok, dir, &err) != BS_OK)
@@ -45,6 +46,8 @@ static void load(loaded *l, const char *dir)
     if (bs_run_create(&l->run, l->m, NULL, &err) != BS_OK)
         fail_msg("%s: %s", dir, err.msg);
 }
+
+static void load(loaded *l, const char *dir) { load_in(l, dir, BS_PRECISION_F32); }
 
 static void unload(loaded *l)
 {
@@ -201,10 +204,10 @@ static double metric(const char *model, const char *field)
 /* Word accuracy at each word's first piece (Hugging Face's convention): the pieces of
  * word i start after those of words 0..i-1, each word tokenized on its own (Brown words
  * hold no spaces, so this is exactly how the joined sentence splits). */
-static void test_brown_pos_accuracy_matches_the_model_card(void **state)
+static double pos_accuracy(bs_precision prec, long *n_words)
 {
     loaded l = {0};
-    load(&l, "weights/brown-pos");
+    load_in(&l, "weights/brown-pos", prec);
     row *rows;
     int n = read_tsv(&rows);
     const bs_config *cfg = bs_model_config(l.m);
@@ -243,19 +246,39 @@ static void test_brown_pos_accuracy_matches_the_model_card(void **state)
         assert_int_equal(pos, b.T - 1); /* every piece accounted for, up to [SEP] */
         bs_batch_free(&b);
     }
-    double acc = (double)correct / (double)words, want = metric("pos", "word_accuracy");
-    print_message("brown-pos: %ld of %ld words, %.2f%% (model card sample %.2f%%)\n", correct,
-                  words, 100 * acc, 100 * want);
-    assert_true(fabs(acc - want) <= 0.01);
     free_rows(rows, n);
     unload(&l);
+    *n_words = words;
+    return (double)correct / (double)words;
+}
+
+static void test_brown_pos_accuracy_matches_the_model_card(void **state)
+{
+    long words;
+    double acc = pos_accuracy(BS_PRECISION_F32, &words), want = metric("pos", "word_accuracy");
+    print_message("brown-pos: %.0f of %ld words, %.2f%% (model card sample %.2f%%)\n",
+                  acc * (double)words, words, 100 * acc, 100 * want);
+    assert_true(fabs(acc - want) <= 0.01);
+}
+
+/* --precision bf16 and int8 keep the word accuracy within 0.3 points of F32's. */
+static void test_brown_pos_lowp_accuracy_near_f32(void **state)
+{
+    long words;
+    double f32 = pos_accuracy(BS_PRECISION_F32, &words);
+    double bf16 = pos_accuracy(BS_PRECISION_BF16, &words);
+    double int8 = pos_accuracy(BS_PRECISION_INT8, &words);
+    print_message("brown-pos word accuracy on %ld words: f32 %.2f%%, bf16 %.2f%%, "
+                  "int8 %.2f%%\n", words, 100 * f32, 100 * bf16, 100 * int8);
+    assert_true(fabs(bf16 - f32) <= 0.003);
+    assert_true(fabs(int8 - f32) <= 0.003);
 }
 
 /* Sentence accuracy, run as padded batches of 16 (the mask keeps padding out). */
-static void test_brown_genre_accuracy_matches_the_model_card(void **state)
+static int genre_labels(bs_precision prec, int *labels, int *n_rows)
 {
     loaded l = {0};
-    load(&l, "weights/brown-genre");
+    load_in(&l, "weights/brown-genre", prec);
     row *rows;
     int n = read_tsv(&rows);
     const bs_config *cfg = bs_model_config(l.m);
@@ -280,15 +303,42 @@ static void test_brown_genre_accuracy_matches_the_model_card(void **state)
                 if (x[c] > x[best])
                     best = c;
             correct += !strcmp(cfg->id2label[best], rows[r0 + i].genre);
+            if (labels)
+                labels[r0 + i] = best;
         }
         bs_batch_free(&b);
     }
+    free_rows(rows, n);
+    unload(&l);
+    *n_rows = n;
+    return correct;
+}
+
+static void test_brown_genre_accuracy_matches_the_model_card(void **state)
+{
+    int n, correct = genre_labels(BS_PRECISION_F32, NULL, &n);
     double acc = (double)correct / n, want = metric("genre", "sentence_accuracy");
     print_message("brown-genre: %d of %d sentences, %.2f%% (model card sample %.2f%%)\n",
                   correct, n, 100 * acc, 100 * want);
     assert_true(fabs(acc - want) <= 0.01);
-    free_rows(rows, n);
-    unload(&l);
+}
+
+/* --precision bf16 and int8 change the genre label of at most 1 sentence in 100. */
+static void test_brown_genre_lowp_labels_agree(void **state)
+{
+    int f32[512], lp[512], n;
+    genre_labels(BS_PRECISION_F32, f32, &n);
+    assert_true(n <= 512);
+    bs_precision precs[2] = {BS_PRECISION_BF16, BS_PRECISION_INT8};
+    for (int p = 0; p < 2; p++) {
+        genre_labels(precs[p], lp, &n);
+        int differ = 0;
+        for (int i = 0; i < n; i++)
+            differ += lp[i] != f32[i];
+        print_message("brown-genre %s: %d of %d labels differ from f32\n",
+                      bs_precision_name(precs[p]), differ, n);
+        assert_true(differ * 100 <= n);
+    }
 }
 
 /* Encodes text as one unpadded row, checks its ids against the fixture's and runs it. */
@@ -409,6 +459,8 @@ int main(void)
         cmocka_unit_test(test_brown_genre_logits_match_pytorch),
         cmocka_unit_test(test_brown_pos_accuracy_matches_the_model_card),
         cmocka_unit_test(test_brown_genre_accuracy_matches_the_model_card),
+        cmocka_unit_test(test_brown_pos_lowp_accuracy_near_f32),
+        cmocka_unit_test(test_brown_genre_lowp_labels_agree),
         cmocka_unit_test(test_brown_mlm_cloze_matches_pytorch),
         cmocka_unit_test(test_brown_sentiment_matches_pytorch),
     };

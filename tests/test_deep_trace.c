@@ -123,6 +123,34 @@ static void test_trace_screen_unk_120x40(void **state)
     free(draw("What a [MASK] movie, the catz walked slowly", 120, 40, -1, "trace_unk_120x40"));
 }
 
+/* A byte-level BPE folder (RoBERTa's layout): no BERT stages, the words as the model
+ * sees them ("Ġworld"), the selected word's merges in order and its pieces with ids and
+ * offsets. */
+static void test_trace_screen_bpe_80x24(void **state)
+{
+    bs_tokenizer *bpe;
+    bs_error err = {0};
+    assert_int_equal(bs_tokenizer_load(&bpe, "tests/fixtures/tokenizer/bpe_roberta", &err), BS_OK);
+    const char *text = "Hello <mask> wonderful world";
+    bs_trace tr;
+    assert_int_equal(bs_tokenizer_trace(bpe, text, strlen(text), &tr, &err), BS_OK);
+    app_grid g = {0};
+    assert_int_equal(grid_resize(&g, 80, 24), 0);
+    trace_draw(&g, 0, 0, 80, 24, &tr, bpe, text, strlen(text), 2);
+    assert_int_equal(golden_check_grid(&g, "tests/fixtures/deep", "trace_bpe_80x24"), 0);
+    char *d = grid_dump(&g, 0);
+    assert_null(strstr(d, "CJK"));
+    assert_null(strstr(d, "WordPiece"));
+    assert_non_null(strstr(d, "BPE of word 3 \xc4\xa0" "wonderful"));
+    /* the merges end in the pieces: on + d makes ond, which the model keeps */
+    assert_non_null(strstr(d, "on + d -> ond"));
+    assert_non_null(strstr(d, "  ond                     id "));
+    free(d);
+    grid_free(&g);
+    bs_trace_free(&tr);
+    bs_tokenizer_free(bpe);
+}
+
 static void test_trace_draw_any_size(void **state)
 {
     for (int w = 0; w < 50; w += 7)
@@ -140,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_trace_screen_accents_cjk_80x24),
         cmocka_unit_test(test_trace_screen_unk_120x40),
         cmocka_unit_test(test_trace_draw_any_size),
+        cmocka_unit_test(test_trace_screen_bpe_80x24),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

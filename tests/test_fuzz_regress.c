@@ -46,6 +46,11 @@
 #define LLVMFuzzerTestOneInput fuzz_session_one
 #include "../tests/fuzz/fuzz_session.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_spm_one
+#define LLVMFuzzerInitialize fuzz_spm_init
+#include "../tests/fuzz/fuzz_spm.c"
+#undef LLVMFuzzerTestOneInput
+#undef LLVMFuzzerInitialize
 #define LLVMFuzzerTestOneInput fuzz_tokconfig_one
 #define LLVMFuzzerInitialize fuzz_tokconfig_init
 #include "../tests/fuzz/fuzz_tokconfig.c"
@@ -80,6 +85,7 @@ static const target targets[] = {
     {"fuzz_safetensors", NULL, fuzz_safetensors_one},
     {"fuzz_sbert", fuzz_sbert_init, fuzz_sbert_one},
     {"fuzz_session", NULL, fuzz_session_one},
+    {"fuzz_spm", fuzz_spm_init, fuzz_spm_one},
     {"fuzz_tokconfig", fuzz_tokconfig_init, fuzz_tokconfig_one},
     {"fuzz_tokenizer", fuzz_tokenizer_init, fuzz_tokenizer_one},
     {"fuzz_tokjson", fuzz_tokjson_init, fuzz_tokjson_one},
@@ -204,6 +210,7 @@ static int teardown(void **state)
         }
         remove(dirs[d]);
     }
+    spm_cleanup(); /* fuzz_spm's folder */
     bs_tokenizer_free(tok);
     tok = NULL;
     return 0;

@@ -409,6 +409,35 @@ static void c_tokjson_bpe(const char *d)
 {
     put_text(d, "tokenizer.json", "{\"model\": {\"type\": \"BPE\", \"vocab\": {}}}");
 }
+static void c_tokjson_wordlevel(const char *d)
+{
+    put_text(d, "tokenizer.json", "{\"model\": {\"type\": \"WordLevel\", \"vocab\": {\"a\": 0}}}");
+}
+static void c_tokjson_bpe_regex(const char *d)
+{
+    put_text(d, "tokenizer.json", "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, "
+             "\"merges\": []}, \"pre_tokenizer\": {\"type\": \"Split\", \"pattern\": "
+             "{\"Regex\": \"\\\\s+\"}, \"behavior\": \"Removed\"}}");
+}
+static void c_merges_txt_bad(const char *d)
+{
+    put_text(d, "vocab.json", "{\"<s>\": 0, \"</s>\": 1, \"a\": 2}");
+    put_text(d, "merges.txt", "#version: 0.2\na b c\n");
+}
+static void c_spiece_garbage(const char *d)
+{
+    put_text(d, "spiece.model", "\x0a\xff\xff\xff\xff\x0f");
+}
+static void c_spiece_bpe(const char *d)
+{
+    /* one piece "a", then trainer_spec { model_type: BPE (2) } */
+    put_file(d, "spiece.model", "\x0a\x03\x0a\x01\x61\x12\x02\x18\x02", 9);
+}
+static void c_tokjson_bpe_merge(const char *d)
+{
+    put_text(d, "tokenizer.json", "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, "
+             "\"merges\": [\"a b\"]}}");
+}
 
 /* safetensors framing */
 static void c_st_short(const char *d) { put_file(d, "model.safetensors", "\x10\0\0\0\0", 5); }
@@ -739,7 +768,13 @@ static const hostile_case cases[] = {
     CASE(vocab_long_line, "vocab.txt line 41"),
     {.name = "vocab_larger", .build = c_vocab_larger, .want = "vocab", .input = "hello w45\n"},
     CASE(tokconfig_bad, "tokenizer_config.json"),
-    CASE(tokjson_bpe, "not WordPiece"),
+    CASE(tokjson_bpe, "\"model.vocab\" has 0 entries"),
+    CASE(tokjson_wordlevel, "model 'WordLevel' is not supported"),
+    CASE(tokjson_bpe_regex, "regex pattern"),
+    CASE(tokjson_bpe_merge, "merge 1 ('a' 'b') uses a piece that is not in the vocab"),
+    CASE(merges_txt_bad, "merges.txt line 2 is not two pieces"),
+    CASE(spiece_garbage, "is not a sentencepiece model (bad protobuf)"),
+    CASE(spiece_bpe, "a sentencepiece BPE model (only unigram models are supported)"),
     CASE(st_short, "too short"),
     CASE(st_header_absurd, "exceeds the limit"),
     CASE(st_header_over_limit, "exceeds the limit of 100000000 bytes"),

@@ -20,6 +20,7 @@
 #include "app/pipeline.h"
 
 static app_env env;
+static app_env *cur_env = &env; /* the models run_job computes on */
 
 static int setup_env(void **unused)
 {
@@ -104,6 +105,9 @@ static void check_same(const app_result *a, const app_result *b, const char *ste
         SAME("attention", x->attn, y->attn,
              (size_t)x->attn_L * (size_t)B * (size_t)x->attn_A * (size_t)T * (size_t)T);
         assert_int_equal(y->rows_run, B); /* the fresh computation ran every row */
+        assert_int_equal(x->dev_ok, y->dev_ok); /* --compare-f32 */
+        assert_true(x->dev.max_abs == y->dev.max_abs);
+        assert_true(x->dev.agree == y->dev.agree && x->dev.total == y->dev.total);
     }
 }
 
@@ -120,16 +124,16 @@ static int step(app_runs *runs, const char *name, const char *const *lines, int 
 /* step() for a job already made (and freed here). */
 static int run_job(app_runs *runs, const char *name, app_job *job, int rows)
 {
-    app_result *cached = app_compute(&env, job, runs);
-    app_result *fresh = app_compute(&env, job, NULL);
+    app_result *cached = app_compute(cur_env, job, runs);
+    app_result *fresh = app_compute(cur_env, job, NULL);
     assert_non_null(cached);
     assert_non_null(fresh);
     check_same(cached, fresh, name);
     for (int i = 0; i < cached->n; i++) {
         int want = rows < 0 ? cached->m[i].batch.B : rows;
         if (cached->m[i].rows_run != want)
-            fail_msg("step '%s', model %s: ran %d rows, expected %d", name, env.models[i].name,
-                     cached->m[i].rows_run, want);
+            fail_msg("step '%s', model %s: ran %d rows, expected %d", name,
+                     cur_env->models[i].name, cached->m[i].rows_run, want);
     }
     int B = cached->m[0].batch.B;
     app_result_free(cached);
@@ -221,12 +225,72 @@ static void test_row_cache_reruns_all_past_the_kernel_switch(void **unused)
     app_runs_free(&runs);
 }
 
+/* --precision bf16 and int8: one kernel at every row count, so rows are reused past the
+ * 128-row switch too, bit for bit a fresh computation; with --compare-f32 each result
+ * holds its deviation from the model in F32, the same with the cache as without. */
+static void test_row_cache_lowp_with_compare_f32(void **unused)
+{
+    app_env lp = {0};
+    bs_load_options lo = bs_load_defaults();
+    lo.seed = 5;
+    lo.num_labels = 3;
+    lo.head = BS_HEAD_SEQ;
+    lo.precision = BS_PRECISION_BF16;
+    assert_int_equal(app_env_add_path(&lp, "tiny-seq", "builtin:tiny", "weights/vocab", &lo), 0);
+    bs_load_options mlm = bs_load_defaults();
+    mlm.precision = BS_PRECISION_INT8;
+    assert_int_equal(app_env_add_path(&lp, "brown-mlm", "weights/brown-mlm", "weights/vocab",
+                                      &mlm), 0);
+    lp.compare_f32 = 1;
+    cur_env = &lp;
+    app_runs runs = {0};
+    const char *s[10];
+    char buf[10][64];
+    for (int i = 0; i < 10; i++) {
+        snprintf(buf[i], sizeof buf[i], "Sentence [MASK] %d is here with a few more words.", i);
+        s[i] = buf[i];
+    }
+    assert_int_equal(step(&runs, "ten sentences", s, 10, BS_PAD_LONGEST, BS_SIDE_RIGHT, -1),
+                     10);
+    snprintf(buf[4], sizeof buf[4], "Sentence [MASK] four is here with a few more words.");
+    step(&runs, "an edit past the switch", s, 10, BS_PAD_LONGEST, BS_SIDE_RIGHT, 1);
+    app_job *job = make_job(s, 10, BS_PAD_LONGEST, BS_SIDE_RIGHT);
+    app_result *r = app_compute(&lp, job, &runs);
+    assert_non_null(r);
+    const app_model_result *seq = &r->m[0], *fill = &r->m[1];
+    assert_true(seq->dev_ok && fill->dev_ok);
+    assert_int_equal(seq->dev.total, 10); /* one label a sentence */
+    long positions = 0;                   /* mlm: every unpadded position */
+    for (int i = 0; i < fill->batch.B * fill->batch.T; i++)
+        positions += fill->batch.attention_mask[i];
+    assert_int_equal(fill->dev.total, positions);
+    assert_true(seq->dev.max_abs > 0 && seq->dev.max_abs < 0.05);
+    assert_true(fill->dev.max_abs > 0 && fill->dev.max_abs < 1.0);
+    assert_true(fill->dev.agree * 10 >= fill->dev.total * 9);
+    app_result_free(r);
+    app_job_free(job);
+    /* F32 models have nothing to compare */
+    env.compare_f32 = 1;
+    app_job *j2 = make_job(s, 2, BS_PAD_LONGEST, BS_SIDE_RIGHT);
+    app_result *r2 = app_compute(&env, j2, NULL);
+    assert_non_null(r2);
+    for (int i = 0; i < r2->n; i++)
+        assert_false(r2->m[i].dev_ok);
+    app_result_free(r2);
+    app_job_free(j2);
+    env.compare_f32 = 0;
+    app_runs_free(&runs);
+    cur_env = &env;
+    app_env_free(&lp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_row_cache_typing_matches_full_reruns),
         cmocka_unit_test(test_row_cache_reruns_all_past_the_kernel_switch),
         cmocka_unit_test(test_row_cache_overflowing_rows),
+        cmocka_unit_test(test_row_cache_lowp_with_compare_f32),
     };
     return cmocka_run_group_tests(tests, setup_env, teardown_env);
 }

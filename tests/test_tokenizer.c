@@ -222,6 +222,7 @@ static int check_case(int ci, const cJSON *c, bs_tokenizer *t)
             const cJSON *e = cJSON_GetArrayItem(expect, r);
             const cJSON *ids = cJSON_GetObjectItem(e, "ids"), *types = cJSON_GetObjectItem(e, "types");
             const cJSON *mask = cJSON_GetObjectItem(e, "mask"), *offs = cJSON_GetObjectItem(e, "offsets");
+            const cJSON *stm = cJSON_GetObjectItem(e, "special_tokens_mask"); /* bpe.json */
             int n = cJSON_GetArraySize(ids);
             int got_n = o.padding == BS_PAD_NONE ? out.length[r] : out.T;
             int row_bad = n != got_n;
@@ -230,7 +231,9 @@ static int check_case(int ci, const cJSON *c, bs_tokenizer *t)
                 const cJSON *of = cJSON_GetArrayItem(offs, i);
                 if (out.input_ids[k] != int_at(ids, i) || out.token_type_ids[k] != int_at(types, i) ||
                     out.attention_mask[k] != int_at(mask, i) ||
-                    out.tokens[k].char_start != int_at(of, 0) || out.tokens[k].char_end != int_at(of, 1))
+                    out.tokens[k].char_start != int_at(of, 0) ||
+                    out.tokens[k].char_end != int_at(of, 1) ||
+                    (stm && BS_SPECIAL_TOKENS_MASK(&out.tokens[k]) != int_at(stm, i)))
                     row_bad = 1;
             }
             if (!row_bad)
@@ -303,6 +306,157 @@ static void test_tokenizer_matches_hf_reference(void **state)
     free(toks);
     free(names);
     cJSON_Delete(root);
+}
+
+/* Replays a fixture of model folders ("configs") and cases; returns the failures. With
+ * only set, just the cases of that config, on the folder other instead of its own. */
+static int replay_folders(const char *path, const char *model, int min_cases, const char *only,
+                          const char *other)
+{
+    cJSON *root = read_fixture(path);
+    const cJSON *configs = cJSON_GetObjectItem(root, "configs");
+    int n_cfg = cJSON_GetArraySize(configs), i = 0;
+    bs_tokenizer **toks = calloc((size_t)n_cfg, sizeof *toks);
+    for (const cJSON *cfg = configs->child; cfg; cfg = cfg->next, i++) {
+        bs_error err = {0};
+        const char *dir = only && !strcmp(cfg->string, only) ? other : cfg->valuestring;
+        if (bs_tokenizer_load(&toks[i], dir, &err) != BS_OK)
+            fail_msg("%s: %s", dir, err.msg);
+        assert_string_equal(bs_tokenizer_model(toks[i]), model);
+    }
+    int n = 0, failed = 0;
+    for (const cJSON *c = cJSON_GetObjectItem(root, "cases")->child; c; c = c->next, n++) {
+        const char *config = cJSON_GetObjectItem(c, "config")->valuestring;
+        int k = 0;
+        for (const cJSON *cfg = configs->child; cfg && strcmp(cfg->string, config); cfg = cfg->next)
+            k++;
+        assert_true(k < n_cfg);
+        if (only && strcmp(config, only)) {
+            n--;
+            continue;
+        }
+        failed += check_case(n, c, toks[k]);
+    }
+    fprintf(stderr, "%s%s%s: %d cases, %d failed\n", path, other ? " on " : "", other ? other : "",
+            n, failed);
+    assert_true(n >= min_cases);
+    for (i = 0; i < n_cfg; i++)
+        bs_tokenizer_free(toks[i]);
+    free(toks);
+    cJSON_Delete(root);
+    return failed;
+}
+
+/* tests/fixtures/tokenizer/bpe.json (tools/gen_tokenizer_fixture.mjs bpe): byte-level BPE
+ * folders trained on Brown by the crate's BpeTrainer (RoBERTa's layout and post-processor,
+ * add_prefix_space, no trimming, a TemplateProcessing with NFKC + Lowercase) and the
+ * crate's ids, type ids, masks, offsets and special tokens masks. */
+static void test_tokenizer_bpe_matches_hf(void **state)
+{
+    assert_int_equal(replay_folders("tests/fixtures/tokenizer/bpe.json", "BPE", 1000, NULL, NULL),
+                     0);
+}
+
+/* tests/fixtures/tokenizer/spm.json (tools/gen_tokenizer_fixture.mjs spm): folders with
+ * only a sentencepiece model (XLM-R's sentencepiece.bpe.model in fairseq layout, ALBERT's
+ * spiece.model with [CLS]/[SEP]/[MASK] control pieces) read as transformers converts
+ * them; the crate's encodings of that conversion. */
+static void test_tokenizer_spm_model_files(void **state)
+{
+    assert_int_equal(
+        replay_folders("tests/fixtures/tokenizer/spm.json", "Unigram", 300, NULL, NULL), 0);
+    bs_tokenizer *t;
+    bs_error err = {0};
+    assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/spm_xlmr", &err), BS_OK);
+    assert_int_equal(bs_tokenizer_returns_type_ids(t), 0);
+    assert_int_equal(bs_tokenizer_mask_id(t), bs_tokenizer_vocab_size(t) - 1); /* <mask> last */
+    bs_tokenizer_free(t);
+    assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/spm_albert", &err), BS_OK);
+    assert_int_equal(bs_tokenizer_returns_type_ids(t), 1);
+    assert_int_equal(bs_tokenizer_cls_id(t), 2);
+    assert_int_equal(bs_tokenizer_sep_id(t), 3);
+    assert_int_equal(bs_tokenizer_pad_id(t), 0);
+    bs_tokenizer_free(t);
+}
+
+/* RoBERTa's slow files (vocab.json, merges.txt, no tokenizer.json) make the tokenizer
+ * RobertaConverter makes: bpe_roberta's cases give the same ids and offsets from them. */
+static void test_tokenizer_roberta_slow_files(void **state)
+{
+    assert_int_equal(replay_folders("tests/fixtures/tokenizer/bpe.json", "BPE", 600, "bpe_roberta",
+                                    "tests/fixtures/tokenizer/bpe_roberta_slow"), 0);
+}
+
+/* tests/fixtures/tokenizer/unigram.json (tools/gen_tokenizer_fixture.mjs unigram): a
+ * unigram sentencepiece model trained on Brown (nmt_nfkc, so a real precompiled charsmap)
+ * as XLM-RoBERTa's tokenizer.json (Precompiled + Replace, Metaspace, <s> A </s></s> B
+ * </s>), an ALBERT-like one (NFKD, StripAccents, Lowercase, WhitespaceSplit + Metaspace,
+ * B typed 1) and Metaspace prepend_scheme "first"; the crate's encodings. */
+static void test_tokenizer_unigram_matches_hf(void **state)
+{
+    assert_int_equal(
+        replay_folders("tests/fixtures/tokenizer/unigram.json", "Unigram", 1000, NULL, NULL), 0);
+}
+
+/* What a RoBERTa-like and an XLM-R-like folder say about themselves: the special ids the
+ * config names, no token_type_ids, and a trace whose words are the pre-tokenized ones and
+ * whose stage texts are tokenizer.json's normalizer, never BertNormalizer's. */
+static void test_tokenizer_pipe_facts_and_trace(void **state)
+{
+    bs_tokenizer *t;
+    bs_error err = {0};
+    assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/bpe_roberta", &err), BS_OK);
+    assert_int_equal(bs_tokenizer_cls_id(t), 0);
+    assert_int_equal(bs_tokenizer_pad_id(t), 1);
+    assert_int_equal(bs_tokenizer_sep_id(t), 2);
+    assert_int_equal(bs_tokenizer_mask_id(t), bs_tokenizer_id(t, "<mask>"));
+    assert_int_equal(bs_tokenizer_returns_type_ids(t), 0);
+    assert_int_equal(bs_tokenizer_get_settings(t)->do_lower_case, 0); /* no Lowercase step */
+    bs_trace tr;
+    const char *text = "Hello <mask> world";
+    assert_int_equal(bs_tokenizer_trace(t, text, strlen(text), &tr, &err), BS_OK);
+    assert_string_equal(tr.cleaned, text); /* no normalizer */
+    assert_int_equal(tr.n_words, 3);
+    assert_string_equal(tr.words[0].text, "Hello");
+    assert_string_equal(tr.words[1].text, "<mask>");
+    assert_string_equal(tr.words[2].text, "\xc4\xa0world"); /* Ġworld */
+    assert_int_equal(tr.words[2].char_start, 12);
+    assert_int_equal(tr.words[2].char_end, 18);
+    int n = 0;
+    for (int i = 0; i < tr.n_words; i++)
+        n += tr.words[i].n_tokens;
+    assert_int_equal(n, tr.n_tokens);
+    /* the merges of Ġworld, replayed from its characters, end in its pieces */
+    const bs_trace_word *ww = &tr.words[2];
+    int end_of[8] = {0};
+    assert_true(ww->n_steps > 0 && ww->n_steps < 8);
+    for (int i = 0; i < ww->n_steps; i++) {
+        char joined[64];
+        snprintf(joined, sizeof joined, "%s%s", bs_tokenizer_piece(t, ww->steps[i].left),
+                 bs_tokenizer_piece(t, ww->steps[i].right));
+        assert_string_equal(joined, bs_tokenizer_piece(t, ww->steps[i].id));
+        end_of[i] = ww->steps[i].end;
+    }
+    assert_int_equal(end_of[ww->n_steps - 1] - ww->steps[ww->n_steps - 1].start,
+                     6); /* the last merge makes the whole word: one piece */
+    assert_int_equal(ww->n_tokens, 1);
+    bs_trace_free(&tr);
+    bs_tokenizer_free(t);
+
+    assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/uni_albert", &err), BS_OK);
+    assert_string_equal(bs_tokenizer_model(t), "Unigram");
+    assert_int_equal(bs_tokenizer_returns_type_ids(t), 1); /* AlbertTokenizer */
+    assert_int_equal(bs_tokenizer_get_settings(t)->do_lower_case, 1);
+    assert_int_equal(bs_tokenizer_get_settings(t)->strip_accents, 1);
+    text = "Caf\xc3\xa9  ``Brown''";
+    assert_int_equal(bs_tokenizer_trace(t, text, strlen(text), &tr, &err), BS_OK);
+    /* "Brown" is a normalized added token: matched on the normalized text, kept whole */
+    assert_string_equal(tr.cleaned, "cafe \"brown\"");
+    assert_int_equal(tr.n_words, 4);
+    assert_string_equal(tr.words[0].text, "\xe2\x96\x81" "cafe"); /* ▁cafe */
+    assert_string_equal(tr.words[2].text, "Brown");
+    bs_trace_free(&tr);
+    bs_tokenizer_free(t);
 }
 
 /* ---- ids, offsets and the documented example ----------------------------------------- */
@@ -1274,6 +1428,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokenizer_matches_hf_reference),
+        cmocka_unit_test(test_tokenizer_bpe_matches_hf),
+        cmocka_unit_test(test_tokenizer_unigram_matches_hf),
+        cmocka_unit_test(test_tokenizer_roberta_slow_files),
+        cmocka_unit_test(test_tokenizer_spm_model_files),
+        cmocka_unit_test(test_tokenizer_pipe_facts_and_trace),
         cmocka_unit_test(test_tokenizer_bert_facts_example),
         cmocka_unit_test(test_tokenizer_invalid_utf8_offsets),
         cmocka_unit_test(test_tokenizer_100kb_line),

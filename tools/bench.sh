@@ -41,6 +41,18 @@ for t in 1 2; do
 done
 echo
 
+# The low-precision paths (--precision, docs/performance.md "Low precision") at 2 threads
+printf '%-12s %9s %11s %9s %9s\n' shape precision median_ms cpu_ms GFLOP/s
+for shape in "1 16 30" "8 128 5"; do
+    set -- $shape
+    for p in f32 bf16 int8; do
+        line=$("$BIN" bench -m "$CK" --batch "$1" --seq "$2" --runs "$3" -t 2 --precision $p)
+        printf '%-12s %9s %11s %9s %9s\n' "B=$1,T=$2" "$p" "$(echo "$line" | field median_ms)" \
+            "$(echo "$line" | field cpu_ms)" "$(echo "$line" | field gflops)"
+    done
+done
+echo
+
 # First logits: the whole process (start, mmap the checkpoint, tokenize, forward, print),
 # warm page cache. Peak RSS from /usr/bin/time when present, else from bench itself.
 start=$(date +%s%N)
@@ -55,6 +67,20 @@ else
     rss=$(( $("$BIN" bench -m "$CK" --batch 1 --seq 16 --runs 1 | field peak_rss_mb | cut -d. -f1) * 1024 ))
 fi
 awk -v r="$rss" -v w="$weights" 'BEGIN { printf "peak RSS: %.1f MiB = %.3f x the weights (%.1f MiB)\n", r / 1024, r * 1024 / w, w / 1048576 }'
+if [ -x /usr/bin/time ]; then
+    for p in bf16 int8; do
+        start=$(date +%s%N)
+        echo "This is a positive sentence." |
+            "$BIN" infer -m "$CK" --no-logits --precision $p >/dev/null
+        end=$(date +%s%N)
+        rss=$(echo "This is a positive sentence." |
+              /usr/bin/time -v "$BIN" infer -m "$CK" --no-logits --precision $p 2>&1 >/dev/null |
+              sed -n 's/.*Maximum resident set size (kbytes): //p')
+        awk -v p=$p -v ms=$(( (end - start) / 1000000 )) -v r="$rss" -v w="$weights" 'BEGIN {
+            printf "--precision %s: first logits %d ms, peak RSS %.1f MiB = %.3f x the F32 " \
+                   "weights\n", p, ms, r / 1024, r * 1024 / w }'
+    done
+fi
 
 echo
 echo "tokenizer (one core):"

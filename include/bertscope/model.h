@@ -52,6 +52,12 @@ typedef enum { BS_PROBLEM_SINGLE = 0, BS_PROBLEM_MULTI, BS_PROBLEM_REGRESSION } 
 
 typedef enum { BS_DTYPE_F32 = 0, BS_DTYPE_F16, BS_DTYPE_BF16 } bs_dtype;
 
+/* The arithmetic of the linear layers (docs/performance.md, "Low precision"): F32 (the
+ * default, PyTorch's), BF16 weights and activations with F32 sums, or INT8 weights and
+ * UINT8 activations as ONNX Runtime's dynamic quantization. Attention, LayerNorm,
+ * softmax, GELU and the embeddings run in F32 in every precision. */
+typedef enum { BS_PRECISION_F32 = 0, BS_PRECISION_BF16, BS_PRECISION_INT8 } bs_precision;
+
 /* "auto", "base", "seq", "tok", "mlm", "qa", "nsp", "mc", "pretraining" */
 const char *bs_head_name(bs_head h);
 /* Hugging Face's class for a head, as its warnings and code name it:
@@ -75,6 +81,7 @@ const char *bs_act_name(bs_act a);     /* "gelu", "gelu_new", "relu", "silu" */
  * a random sentence), as Hugging Face's documentation reads them; NULL otherwise. */
 const char *bs_nsp_label(int i);
 const char *bs_dtype_name(bs_dtype d); /* "F32", "F16", "BF16" */
+const char *bs_precision_name(bs_precision p); /* "f32", "bf16", "int8" */
 
 typedef struct bs_config {
     int vocab_size;        /* V */
@@ -162,6 +169,8 @@ typedef struct bs_load_options {
     bs_head head;        /* BS_HEAD_AUTO by default */
     int num_labels;      /* 0 = from config; otherwise overrides (a new head if needed) */
     uint64_t seed;       /* seed for newly initialised heads and shape-only models */
+    bs_precision precision; /* BS_PRECISION_F32 by default; others convert the linear
+                               layers' weights once at load */
 } bs_load_options;
 
 bs_load_options bs_load_defaults(void);
@@ -180,6 +189,8 @@ bs_load_options bs_load_defaults(void);
 bs_status bs_head_parse(const char *s, bs_head *out, bs_error *err);
 bs_status bs_seed_parse(const char *s, uint64_t *out, bs_error *err);
 bs_status bs_num_labels_parse(const char *s, int *out, bs_error *err);
+/* A precision: f32, bf16 or int8. */
+bs_status bs_precision_parse(const char *s, bs_precision *out, bs_error *err);
 
 typedef struct bs_model bs_model;
 
@@ -225,7 +236,13 @@ void bs_model_position_ids(const bs_model *m, const int32_t *input_ids, int B, i
 int bs_model_random_head(const bs_model *m);    /* head newly initialised */
 int bs_model_shape_only(const bs_model *m);     /* all weights random */
 const bs_warnings *bs_model_warnings(const bs_model *m);
-size_t bs_model_weight_bytes(const bs_model *m); /* bytes of weights as used (F32) */
+size_t bs_model_weight_bytes(const bs_model *m); /* bytes of the F32 weights */
+bs_precision bs_model_precision(const bs_model *m); /* what its linear layers run in */
+/* Bytes of the low-precision copies of the linear layers (0 in F32). */
+size_t bs_model_lowp_bytes(const bs_model *m);
+/* The code the linear layers run on: bs_kernels_isa() in F32, else "avx512f" (bf16),
+ * "avx512-vnni" (int8) or "portable" (the scalar twins, on a CPU without those). */
+const char *bs_model_kernels(const bs_model *m);
 
 /* A pool of worker threads that forward passes are split over. The engine runs its
  * kernels on its pools and keeps OpenBLAS to one thread, so that OpenBLAS's idle
@@ -320,6 +337,19 @@ const char *bs_score_fn_name(bs_score_fn f); /* "softmax", "sigmoid", "none" */
 void bs_scores(bs_score_fn f, const float *x, int n, double *out);
 /* Index of the largest score, the first on a tie (numpy's argmax); 0 when n <= 0. */
 int bs_scores_argmax(const double *s, int n);
+
+/* How far a low-precision pass is from the F32 one on the same batch (--compare-f32):
+ * over rows [b0, b1) of two passes at the same (B, T), the largest |difference| of the
+ * head's output (logits; qa start and end logits; base last_hidden_state) and how many
+ * of the predictions agree: the argmax of each row (seq, nsp), of each position whose
+ * attention_mask is 1 (tok, mlm; mask NULL: all), of the start and of the end (qa, two
+ * per row); none for base (total 0). */
+typedef struct bs_deviation {
+    double max_abs;
+    long agree, total;
+} bs_deviation;
+void bs_outputs_deviation(const bs_model *m, const bs_outputs *got, const bs_outputs *ref,
+                          const int32_t *mask, int b0, int b1, bs_deviation *out);
 
 /* FLOPs of one forward pass at (B, T) (2 per multiply-add, GEMMs and attention). */
 double bs_forward_flops(const bs_config *cfg, bs_head head, int B, int T);

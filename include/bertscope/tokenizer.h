@@ -25,6 +25,10 @@
  * "additional_special_tokens" and BERT's five specials ([PAD] [UNK] [CLS] [SEP] [MASK]) that
  * the vocab holds, with their lstrip / rstrip / single_word / normalized flags; each one
  * written in the text is one token (BS_TOK_ADDED, and BS_TOK_SPECIAL when special).
+ * A tokenizer.json whose model is BPE or Unigram (RoBERTa, XLM-R, ALBERT, CamemBERT), or
+ * a folder with only their slow files (vocab.json + merges.txt, a sentencepiece .model),
+ * goes through the same API with that tokenizer.json's pipeline (docs/hf-semantics.md,
+ * T13); bpe.json, unigram.json and spm.json pin it to the crate.
  */
 #ifndef BERTSCOPE_TOKENIZER_H
 #define BERTSCOPE_TOKENIZER_H
@@ -90,13 +94,25 @@ bs_status bs_tokenizer_from_vocab(bs_tokenizer **out, const char *vocab, size_t 
 
 void bs_tokenizer_free(bs_tokenizer *tok);
 
+/* For a BPE/Unigram tokenizer, do_lower_case and strip_accents say whether its
+ * tokenizer.json normalizer has a Lowercase / StripAccents step; the other flags are 0. */
 const bs_tokenizer_settings *bs_tokenizer_get_settings(const bs_tokenizer *tok);
 const bs_warnings *bs_tokenizer_warnings(const bs_tokenizer *tok);
 /* The vocab and the added tokens with ids past it: len(tokenizer) in Hugging Face. */
 int bs_tokenizer_vocab_size(const bs_tokenizer *tok);
 const char *bs_tokenizer_piece(const bs_tokenizer *tok, int id); /* NULL if out of range */
 int bs_tokenizer_id(const bs_tokenizer *tok, const char *piece); /* added first; -1 if absent */
-/* Special ids, looked up in the vocab ([PAD], [UNK], [CLS], [SEP], [MASK]); -1 if absent. */
+/* The model of tokenizer.json: "WordPiece" (also for vocab.txt), "BPE" or "Unigram". */
+const char *bs_tokenizer_model(const bs_tokenizer *tok);
+/* 1 when the tokenizer returns token_type_ids (transformers' model_input_names): from
+ * tokenizer_config.json's "model_input_names", else its tokenizer_class (RoBERTa, XLM-R,
+ * CamemBERT, DistilBERT... return none), else whether the pair template types B. The
+ * batch's token_type_ids are computed either way (zeros for such a tokenizer). */
+int bs_tokenizer_returns_type_ids(const bs_tokenizer *tok);
+/* Special ids: for WordPiece looked up in the vocab ([PAD], [UNK], [CLS], [SEP], [MASK]);
+ * for BPE/Unigram the tokens tokenizer_config.json / special_tokens_map.json name
+ * (pad_token, unk_token, cls_token, sep_token, mask_token), else the template's first and
+ * last special, <pad>/<unk>/<mask> or their [BRACKET] forms; -1 if absent. */
 int bs_tokenizer_pad_id(const bs_tokenizer *tok);
 int bs_tokenizer_unk_id(const bs_tokenizer *tok);
 int bs_tokenizer_cls_id(const bs_tokenizer *tok);
@@ -211,6 +227,10 @@ typedef struct bs_token {
                              word), -1 for template specials/pads */
     int8_t segment;       /* 0 = A, 1 = B, -1 = template special or pad */
     uint8_t flags;        /* BS_TOK_* */
+    /* byte-level BPE with trim_offsets: the characters (and bytes) cut from the start of
+     * the span because they are spaces ('Ġ'); the offsets above are already trimmed */
+    uint16_t trim_lead;
+    uint8_t trim_lead_bytes;
 } bs_token;
 
 /* A padded batch, row-major (B, T); B counts the overflowing rows too. All arrays are
@@ -266,9 +286,17 @@ typedef struct bs_trace_word {
      * a failed step (no piece at all) has id -1 and end == start and is the last one.
      * No steps for special tokens and for words over 100 characters. */
     int n_steps;
-    struct { int start, end; int id; } *steps; /* code-point span within the word (owned) */
+    struct { int start, end; int id; int left, right; } *steps; /* code-point span within
+                                                                   the word (owned) */
+    /* BPE: the steps are the merges in the order the model applies them (lowest rank
+     * first): the characters [start, end) of the word as the model sees it ("Ġworld")
+     * become piece id, joining pieces left and right. WordPiece: left = right = -1. */
 } bs_trace_word;
 
+/* For a BPE/Unigram tokenizer (bs_tokenizer_model not "WordPiece") the four stage texts
+ * are all the text after tokenizer.json's normalizer, the words are the pre-tokenized
+ * words as the model sees them ("Ġworld", "▁world"), a BPE word's steps are its merges
+ * and a Unigram word has none. */
 typedef struct bs_trace {
     char *cleaned;        /* after dropping controls and mapping whitespace */
     char *cjk_spaced;     /* after spacing CJK ideographs */

@@ -460,7 +460,11 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
 
     /* 4. Lower-casing off on an uncased model. */
     oc = &r->sw[BRK_NO_LOWER];
-    if (!bs_tokenizer_get_settings(tok)->do_lower_case) {
+    if (strcmp(bs_tokenizer_model(tok), "WordPiece")) {
+        /* the twin below is a WordPiece tokenizer: no stand-in for a BPE/Unigram one */
+        snprintf(oc->why, sizeof oc->why, "not shown for a %s tokenizer (WordPiece only)",
+                 bs_tokenizer_model(tok));
+    } else if (!bs_tokenizer_get_settings(tok)->do_lower_case) {
         snprintf(oc->why, sizeof oc->why,
                  "this tokenizer does not lower-case (a cased model): nothing to turn off");
     } else {

@@ -88,6 +88,7 @@ int app_env_add_path(app_env *env, const char *name, const char *path,
     if (app_env_add(env, name, model, tok) != 0)
         return -1;
     snprintf(env->models[env->n - 1].tok_dir, sizeof env->models[0].tok_dir, "%s", tok_dir);
+    env->models[env->n - 1].lo = opt;
     return 0;
 }
 
@@ -334,6 +335,8 @@ static void cache_clear(app_row_cache *c)
 void app_runs_free(app_runs *runs)
 {
     for (int i = 0; i < APP_MAX_MODELS; i++) {
+        bs_run_free(runs->ref_run[i]);
+        bs_model_free(runs->ref[i]);
         bs_run_free(runs->run[i]);
         if (runs->rows[i])
             cache_clear(runs->rows[i]);
@@ -720,6 +723,53 @@ static void *fwd_main(void *arg)
     return NULL;
 }
 
+/* --compare-f32: runs mr's batch through the model in F32 (*ref, loaded from the same
+ * path and options on first use) and sets mr->dev from the logits this result holds.
+ * Nothing when the logits were too large to keep, the head has none (base), or rows
+ * are ragged (padding none: each ran alone at its own T). */
+static void compare_f32(const app_model *am, app_model_result *mr, bs_model **ref,
+                        bs_run **ref_run)
+{
+    const bs_batch *b = &mr->batch;
+    if (!mr->ok_forward || !mr->logits || mr->ragged || b->B < 1)
+        return;
+    bs_error err = {0};
+    if (!*ref) {
+        bs_load_options lo = am->lo;
+        lo.precision = BS_PRECISION_F32;
+        const char *path = bs_model_path(am->model);
+        bs_status st = !strncmp(path, "builtin:", 8)
+                           ? bs_model_from_builtin(ref, path + 8, &lo, &err)
+                           : bs_model_load(ref, path, &lo, &err);
+        if (st != BS_OK)
+            return;
+    }
+    if (!*ref_run && bs_run_create(ref_run, *ref, am->pool, &err) != BS_OK)
+        return;
+    if (bs_forward(*ref_run, b->input_ids, b->attention_mask, b->token_type_ids, b->B, b->T,
+                   &err) != BS_OK)
+        return;
+    bs_outputs got = {.B = b->B, .T = b->T, .logits = mr->logits,
+                      .logits_rank = mr->logits_rank};
+    memcpy(got.logits_shape, mr->logits_shape, sizeof got.logits_shape);
+    float *se = NULL;
+    if (mr->head == BS_HEAD_QA) { /* the (B, T, 2) copy split as the run splits it */
+        size_t BT = (size_t)b->B * (size_t)b->T;
+        if (!(se = malloc(2 * BT * sizeof *se)))
+            return;
+        for (size_t i = 0; i < BT; i++) {
+            se[i] = mr->logits[2 * i];
+            se[BT + i] = mr->logits[2 * i + 1];
+        }
+        got.start_logits = se;
+        got.end_logits = se + BT;
+    }
+    bs_outputs_deviation(am->model, &got, bs_run_outputs(*ref_run), b->attention_mask, 0, b->B,
+                         &mr->dev);
+    mr->dev_ok = 1;
+    free(se);
+}
+
 /* The encode options of a job for one model, as the user set them; max_length unset
  * is the tokenizer's default (model_max_length, else the model's positions). */
 static bs_encode_options job_options(const app_model *am, const app_job *job)
@@ -915,6 +965,17 @@ app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs)
             bs_run_free(locals[i]);
     }
     r->ms_forward += app_now_ms() - t0;
+    for (int i = 0; env->compare_f32 && i < env->n; i++) {
+        const app_model *am = &env->models[i];
+        if (!am->model || bs_model_precision(am->model) == BS_PRECISION_F32)
+            continue;
+        bs_model *ref = NULL;
+        bs_run *ref_run = NULL;
+        compare_f32(am, &r->m[i], runs ? &runs->ref[i] : &ref,
+                    runs ? &runs->ref_run[i] : &ref_run);
+        bs_run_free(ref_run); /* without runs, loaded for this result alone */
+        bs_model_free(ref);
+    }
     for (int i = 0; i < env->n; i++)
         if (r->m[i].ok_forward && r->m[i].head == BS_HEAD_QA &&
             qa_answers_compute(&r->m[i], env->models[i].tok, texts)) {

@@ -29,6 +29,7 @@ typedef struct app_model {
     bs_tokenizer *tok;    /* never NULL in a usable entry */
     char tok_dir[1024];   /* the folder its vocab.txt came from */
     char load_error[1200];/* "" when loaded */
+    bs_load_options lo;   /* what it was loaded with (the F32 copy of --compare-f32 too) */
 } app_model;
 
 /* What the interface runs on: the models, in the order given. Owned by the caller of
@@ -39,6 +40,9 @@ typedef struct app_env {
     char notes[4][1200]; /* models that failed to load, shown in the model bar */
     int n_notes;
     double forward_budget; /* bytes; 0 = APP_FORWARD_BUDGET */
+    int compare_f32;       /* --compare-f32: each result of a bf16/int8 model also says
+                              how far it is from the same model in F32 (app_model_result
+                              dev), the F32 copy loaded on the first result */
 } app_env;
 
 /* Loads a checkpoint folder (config.json, model.safetensors, vocab.txt) and its
@@ -140,6 +144,8 @@ typedef struct app_model_result {
      * prediction_logits; NULL for the other heads. */
     float *nsp_logits;
     float *nsp_probs;
+    int dev_ok;             /* env->compare_f32: dev holds this batch's deviation from F32 */
+    bs_deviation dev;       /* max |logit difference| and argmax agreement (model.h) */
 } app_model_result;
 
 typedef struct app_result {
@@ -163,6 +169,8 @@ typedef struct app_row_cache app_row_cache; /* pipeline.c */
 typedef struct app_runs {
     bs_run *run[APP_MAX_MODELS];
     app_row_cache *rows[APP_MAX_MODELS];
+    bs_model *ref[APP_MAX_MODELS];   /* --compare-f32: each model again in F32, loaded once */
+    bs_run *ref_run[APP_MAX_MODELS];
 } app_runs;
 void app_runs_free(app_runs *runs);
 

@@ -60,11 +60,97 @@ static int put_cps(app_grid *g, int x, int y, int xm, const char *s, int start, 
     return grid_put(g, x, y, xm, s + b0, b1 - b0, style);
 }
 
+/* The row of words, scrolled so that the selected one shows. */
+static void draw_words(app_grid *g, int x, int row, int xm, const bs_trace *tr, int sel)
+{
+    grid_printf(g, x, row, xm, ST_BOLD, "words (%d)", tr->n_words);
+    int first = 0, room = xm - x - LABEL_W;
+    for (;;) {
+        int used = 0;
+        for (int i = first; i <= sel && i < tr->n_words; i++)
+            used += grid_text_width(tr->words[i].text, strlen(tr->words[i].text)) + 2;
+        if (used <= room || first >= sel)
+            break;
+        first++;
+    }
+    int c = x + LABEL_W;
+    if (first > 0)
+        c = grid_puts(g, c, row, xm, "… ", ST_DIM);
+    for (int i = first; i < tr->n_words && c < xm; i++) {
+        const bs_trace_word *wd = &tr->words[i];
+        int style = i == sel ? ST_SELECT : wd->unk ? ST_UNK : ST_NORMAL;
+        c = grid_puts(g, c, row, xm, wd->text, style);
+        c += 2;
+    }
+}
+
+/* A BPE or Unigram tokenizer (tokenizer.json): the normalizer's output, the pre-tokenized
+ * words as the model sees them, the selected word's BPE merges in the order the model
+ * made them, and its pieces with their ids and offsets. */
+static void trace_draw_pipe(app_grid *g, int x, int y, int w, int h, const bs_trace *tr,
+                            const bs_tokenizer *tok, const char *text, size_t len, int sel_word)
+{
+    int xm = x + w, ym = y + h, row = y;
+    const char *model = bs_tokenizer_model(tok);
+    grid_printf(g, x, row++, xm, ST_TITLE, "Tokenizer trace  (tokenizer.json: %s model)", model);
+    if (row < ym)
+        row = stage(g, x, row, xm, "original", text, len, NULL, 0);
+    if (row < ym)
+        row = stage(g, x, row, xm, "normalized", tr->cleaned, strlen(tr->cleaned), text, len);
+    int sel = trace_pick_word(tr, sel_word);
+    if (row < ym)
+        draw_words(g, x, row++, xm, tr, sel);
+    if (sel < 0 || row + 1 >= ym) {
+        if (sel < 0 && row < ym)
+            grid_puts(g, x, row, xm, "no words: the text is empty after normalisation", ST_DIM);
+        return;
+    }
+    const bs_trace_word *wd = &tr->words[sel];
+    row++;
+    int c = grid_printf(g, x, row, xm, ST_BOLD, "%s of word %d ", model, sel + 1);
+    c = grid_puts(g, c, row, xm, wd->text, ST_SELECT);
+    grid_printf(g, c, row++, xm, ST_DIM, "  (characters %d-%d of the original)",
+                wd->char_start, wd->char_end);
+    /* BPE: the merges, lowest rank first, from single symbols to the pieces */
+    if (wd->n_steps > 0 && row < ym)
+        grid_puts(g, x + 2, row++, xm, "merges, the lowest-ranked pair first (characters of "
+                  "the word):", ST_DIM);
+    for (int i = 0; i < wd->n_steps && row < ym; i++) {
+        const char *l = bs_tokenizer_piece(tok, wd->steps[i].left);
+        const char *r = bs_tokenizer_piece(tok, wd->steps[i].right);
+        const char *m = bs_tokenizer_piece(tok, wd->steps[i].id);
+        c = grid_printf(g, x + 2, row, xm, ST_DIM, "%2d  ", i + 1);
+        c = grid_puts(g, c, row, xm, l ? l : "?", ST_NORMAL);
+        c = grid_puts(g, c, row, xm, " + ", ST_DIM);
+        c = grid_puts(g, c, row, xm, r ? r : "?", ST_NORMAL);
+        c = grid_puts(g, c, row, xm, " -> ", ST_DIM);
+        c = grid_puts(g, c, row, xm, m ? m : "?", ST_BOLD);
+        c = imax(c + 2, x + 40);
+        grid_printf(g, c, row++, xm, ST_DIM, "characters %d-%d", wd->steps[i].start,
+                    wd->steps[i].end);
+    }
+    if (row < ym)
+        grid_puts(g, x + 2, row++, xm, "pieces:", ST_DIM);
+    for (int i = 0; i < wd->n_tokens && row < ym; i++) {
+        const bs_token *t = &tr->tokens[wd->first_token + i];
+        c = grid_puts(g, x + 2, row, xm, t->piece ? t->piece : "?",
+                      (t->flags & BS_TOK_UNK) ? ST_UNK
+                      : (t->flags & BS_TOK_SPECIAL) ? ST_SPECIAL : ST_NORMAL);
+        c = imax(c + 2, x + 26);
+        grid_printf(g, c, row++, xm, ST_DIM, "id %-6d characters %d-%d", t->id, t->char_start,
+                    t->char_end);
+    }
+}
+
 void trace_draw(app_grid *g, int x, int y, int w, int h, const bs_trace *tr,
                 const bs_tokenizer *tok, const char *text, size_t len, int sel_word)
 {
     if (w <= 0 || h <= 0)
         return;
+    if (strcmp(bs_tokenizer_model(tok), "WordPiece")) {
+        trace_draw_pipe(g, x, y, w, h, tr, tok, text, len, sel_word);
+        return;
+    }
     int xm = x + w, ym = y + h, row = y;
     const bs_tokenizer_settings *st = bs_tokenizer_get_settings(tok);
     int lower = st->do_lower_case;
@@ -87,29 +173,8 @@ void trace_draw(app_grid *g, int x, int y, int w, int h, const bs_trace *tr,
         row = stage(g, x, row, xm, lower ? "lower-cased" : "lower-case (off)", tr->lowercased,
                     strlen(tr->lowercased), tr->accent_stripped, strlen(tr->accent_stripped));
     int sel = trace_pick_word(tr, sel_word);
-    if (row < ym) {
-        grid_printf(g, x, row, xm, ST_BOLD, "words (%d)", tr->n_words);
-        /* Start late enough that the selected word fits on the line. */
-        int first = 0, room = xm - x - LABEL_W;
-        for (;;) {
-            int used = 0;
-            for (int i = first; i <= sel && i < tr->n_words; i++)
-                used += grid_text_width(tr->words[i].text, strlen(tr->words[i].text)) + 2;
-            if (used <= room || first >= sel)
-                break;
-            first++;
-        }
-        int c = x + LABEL_W;
-        if (first > 0)
-            c = grid_puts(g, c, row, xm, "… ", ST_DIM);
-        for (int i = first; i < tr->n_words && c < xm; i++) {
-            const bs_trace_word *wd = &tr->words[i];
-            int style = i == sel ? ST_SELECT : wd->unk ? ST_UNK : ST_NORMAL;
-            c = grid_puts(g, c, row, xm, wd->text, style);
-            c += 2;
-        }
-        row++;
-    }
+    if (row < ym)
+        draw_words(g, x, row++, xm, tr, sel);
     if (sel < 0 || row >= ym) {
         if (sel < 0 && row < ym)
             grid_puts(g, x, row, xm, "no words: the text is empty after normalisation", ST_DIM);

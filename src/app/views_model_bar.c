@@ -92,6 +92,18 @@ void model_bar_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
                         c->vocab_size, bs_dtype_name(bs_model_dtype(m->model)),
                         bs_tokenizer_get_settings(m->tok)->do_lower_case ? "uncased"
                                                                          : "cased");
+        /* not PyTorch's float32 arithmetic: say so where the geometry is read */
+        if (bs_model_precision(m->model) != BS_PRECISION_F32) {
+            x = grid_printf(g, x + 2, y, right, ST_WARN, "%s compute",
+                            bs_precision_name(bs_model_precision(m->model)));
+            /* --compare-f32: this batch against the same model in F32 */
+            const app_model_result *mr = st->result && i < st->result->n ? &st->result->m[i]
+                                                                          : NULL;
+            if (mr && mr->dev_ok)
+                x = grid_printf(g, x, y, right, ST_WARN, ", vs f32: max |Δlogit| %.2g, "
+                                "argmax %ld/%ld", mr->dev.max_abs, mr->dev.agree,
+                                mr->dev.total);
+        }
         if (h == BS_HEAD_SEQ || h == BS_HEAD_TOK) {
             if (r.w >= 100) /* the class name already says which head */
                 x = grid_printf(g, x + 2, y, right, ST_NORMAL, "%d labels:", c->num_labels);
@@ -129,6 +141,10 @@ int model_warnings(flow *f, const app_env *env)
         flow_addf(f, ST_ERROR, "✗ %s ", env->notes[i]);
     for (int i = 0; i < env->n; i++) {
         const app_model *m = &env->models[i];
+        if (m->model && bs_model_precision(m->model) != BS_PRECISION_F32)
+            flow_addf(f, ST_WARN, "⚠ %s: linear layers in %s, not float32: outputs differ "
+                      "from Hugging Face's (--compare-f32 shows by how much). ", m->name,
+                      bs_precision_name(bs_model_precision(m->model))), n++;
         if (m->model && bs_model_shape_only(m->model))
             flow_addf(f, ST_WARN, "⚠ %s: shape-only model, all weights random: "
                       "predictions mean nothing. ", m->name), n++;

@@ -38,13 +38,14 @@ typedef struct {
     int sgemm_peak;
     int batch, seq, threads, runs;
     uint64_t seed;
+    bs_precision precision;
 } bench_opts;
 
 static void usage(FILE *f)
 {
     fprintf(f,
         "usage: bertscope bench [-m PATH | --config NAME] [--batch B] [--seq T] [-t N]\n"
-        "                       [--runs R]\n"
+        "                       [--runs R] [--precision f32|bf16|int8]\n"
         "       bertscope bench --sgemm-peak [-t N]\n"
         "       bertscope bench --write-checkpoint DIR [--config NAME] [--seed S]\n"
         "\n"
@@ -58,6 +59,7 @@ static void usage(FILE *f)
         "  --batch B, --seq T      batch shape (default 1 x 128)\n"
         "  -t N                    engine threads (default: all cores)\n"
         "  --runs R                timed runs (default 10)\n"
+        "  --precision P           the linear layers in f32 (default), bf16 or int8\n"
         "  --sgemm-peak            measure OpenBLAS sgemm GFLOP/s on a 1024x3072x768 GEMM\n"
         "  --write-checkpoint DIR  write a random F32 BertModel folder of the --config\n"
         "                          geometry (default base), for load-time measurements\n");
@@ -121,6 +123,12 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         } else if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) && has) {
             bs_error bad = {0};
             if (bs_threads_parse(argv[++i], &o->threads, &bad)) {
+                cli_bad_value("bench", a, &bad);
+                return -1;
+            }
+        } else if (!strcmp(a, "--precision") && has) {
+            bs_error bad = {0};
+            if (bs_precision_parse(argv[++i], &o->precision, &bad)) {
                 cli_bad_value("bench", a, &bad);
                 return -1;
             }
@@ -380,6 +388,7 @@ static int bench_forward(const bench_opts *o)
     bs_run *run = NULL;
     bs_load_options lo = bs_load_defaults();
     lo.seed = o->seed;
+    lo.precision = o->precision;
     double t0 = app_now_ms();
     bs_status st;
     if (o->model) {
@@ -431,10 +440,12 @@ static int bench_forward(const bench_opts *o)
     printf("{\"batch\": %d, \"seq\": %d, \"threads\": %d, \"runs\": %d, \"median_ms\": %.3f, "
            "\"min_ms\": %.3f, \"gflops\": %.2f, \"cpu_ms\": %.3f, \"load_ms\": %.1f, "
            "\"first_ms\": %.1f, "
-           "\"peak_rss_mb\": %.1f, \"weights_mb\": %.1f, \"kernels\": \"%s\"}\n",
+           "\"peak_rss_mb\": %.1f, \"weights_mb\": %.1f, \"kernels\": \"%s\", "
+           "\"precision\": \"%s\", \"lowp_mb\": %.1f}\n",
            o->batch, o->seq, bs_pool_threads(pool), o->runs, median, times[0],
            flops / (median * 1e6), cpu_median, load_ms, first_ms, peak_rss_mb(),
-           bs_model_weight_bytes(m) / 1048576.0, bs_kernels_isa());
+           bs_model_weight_bytes(m) / 1048576.0, bs_model_kernels(m),
+           bs_precision_name(bs_model_precision(m)), bs_model_lowp_bytes(m) / 1048576.0);
     rc = EXIT_OK;
 out:
     free(ids);

@@ -62,6 +62,7 @@ typedef struct {
     int skip_bad;        /* --skip-bad-lines */
     int similarity;      /* --similarity: the cosine matrix of the rows' sentence embeddings */
     int choices;         /* --choices K: every K lines are one multiple-choice example */
+    int compare_f32;     /* --compare-f32: each row's deviation from an F32 run */
 } infer_opts;
 
 static void usage(FILE *f)
@@ -81,6 +82,7 @@ static void usage(FILE *f)
         "                       [--save-tensors FILE [--save-hidden-states]\n"
         "                       [--save-attentions]] [--skip-bad-lines] [--similarity]\n"
         "                       [-t N] [--seed S]\n"
+        "                       [--precision f32|bf16|int8 [--compare-f32]]\n"
         "\n"
         "Reads sentences from stdin, one a line, runs the model and prints JSON. The\n"
         "tokenizer is the model folder's (vocab.txt, tokenizer_config.json), else\n"
@@ -174,6 +176,16 @@ static void usage(FILE *f)
         "                     json, in each document, of its rows\n"
         "  -t N               engine threads (default: all cores)\n"
         "  --seed S           seed for newly initialised heads and random models\n"
+        "  --precision P      the linear layers in f32 (default: exactly as PyTorch), bf16\n"
+        "                     (weights and their inputs rounded to bfloat16, sums in\n"
+        "                     float32) or int8 (ONNX Runtime's dynamic quantization, per\n"
+        "                     output channel and per row); attention, LayerNorm, softmax\n"
+        "                     and GELU stay float32. The model line says which ran\n"
+        "  --compare-f32      with --precision bf16 or int8 (jsonl): also run the model in\n"
+        "                     f32 and add to each row \"deviation_from_f32\": the largest\n"
+        "                     |difference| of its logits and how many predictions (argmax\n"
+        "                     per row, per unpadded position for tok and mlm) agree; the\n"
+        "                     totals go to stderr at the end\n"
         "\n"
         "predictions: seq - label, score and (more than one label) probs per line, by the\n"
         "text-classification pipeline's rule, printed as prediction_function:\n"
@@ -313,6 +325,12 @@ static int parse_args(int argc, char **argv, infer_opts *o)
             NEED_VALUE();
             if (bs_seed_parse(val, &o->lo.seed, &err))
                 return -cli_bad_value("infer", a, &err);
+        } else if (!strcmp(a, "--precision")) {
+            NEED_VALUE();
+            if (bs_precision_parse(val, &o->lo.precision, &err))
+                return -cli_bad_value("infer", a, &err);
+        } else if (!strcmp(a, "--compare-f32")) {
+            o->compare_f32 = 1;
         } else {
             cli_errorf(a[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'", a);
             return see_help();
@@ -352,6 +370,15 @@ static int parse_args(int argc, char **argv, infer_opts *o)
     if (o->similarity && o->enc.return_overflowing_tokens) {
         cli_errorf("--similarity compares lines: it does not go with "
                    "--return-overflowing-tokens (a line may give several rows)");
+        return see_help();
+    }
+    if (o->compare_f32 && o->lo.precision == BS_PRECISION_F32) {
+        cli_errorf("--compare-f32 compares a low-precision run with f32: it needs "
+                   "--precision bf16 or int8");
+        return see_help();
+    }
+    if (o->compare_f32 && o->format == FORMAT_JSON) {
+        cli_errorf("--compare-f32 needs --format jsonl");
         return see_help();
     }
     if (o->bucket && o->bucket < o->batch_size)
@@ -542,6 +569,10 @@ static cJSON *model_json(const bs_model *m)
         cJSON_AddNullToObject(j, "problem_type");
     cJSON_AddBoolToObject(j, "random_head", bs_model_random_head(m));
     cJSON_AddBoolToObject(j, "shape_only", bs_model_shape_only(m));
+    /* the arithmetic of the linear layers: anything but f32 is not PyTorch's */
+    cJSON_AddStringToObject(j, "precision", bs_precision_name(bs_model_precision(m)));
+    if (bs_model_precision(m) != BS_PRECISION_F32) /* and the code it ran on */
+        cJSON_AddStringToObject(j, "kernels", bs_model_kernels(m));
     return j;
 }
 
@@ -1126,10 +1157,16 @@ typedef struct {
     float *sim;           /* --similarity: the rows' sentence embeddings, (sim_n, D) */
     long *sim_lines;      /* and their input lines */
     int sim_n;
+    bs_model *ref;        /* --compare-f32: the same model in F32, loaded on first use */
+    bs_run *ref_run;
+    bs_deviation dev;     /* over every row so far */
+    long dev_rows;
 } model_ctx;
 
 static void ctx_close(model_ctx *c)
 {
+    bs_run_free(c->ref_run);
+    bs_model_free(c->ref);
     bs_run_free(c->run);
     bs_pool_free(c->pool);
     bs_tokenizer_free(c->tok);
@@ -1320,6 +1357,27 @@ static int drop_too_long(const model_ctx *c, const infer_opts *o, const bs_batch
     return dropped;
 }
 
+/* --compare-f32: the batch through the model loaded again in F32 (the first time it is
+ * needed), on the same pool; the rows' deviations are taken in print_row. */
+static bs_status run_reference(model_ctx *c, const infer_opts *o, const bs_batch *bt,
+                               bs_error *err)
+{
+    bs_status st = BS_OK;
+    if (!c->ref) {
+        bs_load_options lo = o->lo;
+        lo.precision = BS_PRECISION_F32;
+        const char *path = bs_model_path(c->m);
+        st = o->config ? bs_model_from_builtin(&c->ref, o->config, &lo, err)
+                       : bs_model_load(&c->ref, path, &lo, err);
+        if (st == BS_OK)
+            st = bs_run_create(&c->ref_run, c->ref, c->pool, err);
+        if (st != BS_OK)
+            return st;
+    }
+    return bs_forward(c->ref_run, bt->input_ids, bt->attention_mask, bt->token_type_ids, bt->B,
+                      bt->T, err);
+}
+
 /* Encodes texts[0..*n) (input lines linenos[]) and runs the model on them. On failure
  * the error names the line at fault where one is, and says which option fixes a batch
  * too big for memory; the batch's warnings are printed (no output carries them).
@@ -1346,6 +1404,8 @@ static bs_status run_batch(model_ctx *c, const infer_opts *o, bs_text *texts, in
             bs_hint(err, "the tokenizer (%d pieces) does not belong to this model "
                     "(vocab_size %d); put the model's vocab.txt next to its config.json",
                     c->tok_v, c->model_v);
+        if (st == BS_OK && o->compare_f32)
+            st = run_reference(c, o, bt, err);
     }
     if (st == BS_OK)
         return st;
@@ -1911,6 +1971,24 @@ static int print_row(FILE *f, model_ctx *c, const infer_opts *o, const bs_batch 
             return EXIT_USAGE;
         }
     }
+    if (c->ref_run) {
+        bs_deviation d;
+        bs_outputs_deviation(c->m, out, bs_run_outputs(c->ref_run), bt->attention_mask, b,
+                             b + 1, &d);
+        cJSON *dj = cJSON_AddObjectToObject(j, "deviation_from_f32");
+        cJSON_AddItemToObject(dj, "max_abs_diff", num9(d.max_abs));
+        cJSON_AddStringToObject(dj, "of", out->logits || out->start_logits
+                                              ? "logits" : "last_hidden_state");
+        if (d.total) {
+            cJSON_AddNumberToObject(dj, "argmax_agree", (double)d.agree);
+            cJSON_AddNumberToObject(dj, "argmax_total", (double)d.total);
+        }
+        if (isnan(d.max_abs) || d.max_abs > c->dev.max_abs)
+            c->dev.max_abs = d.max_abs;
+        c->dev.agree += d.agree;
+        c->dev.total += d.total;
+        c->dev_rows++;
+    }
     if (o->logits) {
         if (out->start_logits) {
             cJSON_AddItemToObject(j, "start_logits", float_tensor(&tl, out->start_logits +
@@ -2160,6 +2238,16 @@ static int run_jsonl(const infer_opts *o)
     /* (a file no batch reached is removed by cli_tf_free) */
     rc = save_finish(&sv, o, rc, stop, bad_rc);
     for (int k = 0; k < opened; k++) {
+        if (ctx[k].dev_rows && !stop) {
+            const bs_deviation *d = &ctx[k].dev;
+            fprintf(stderr, "bertscope: %s vs f32 over %ld rows: max |difference| %.3g",
+                    bs_precision_name(bs_model_precision(ctx[k].m)), ctx[k].dev_rows,
+                    d->max_abs);
+            if (d->total)
+                fprintf(stderr, ", argmax agrees on %ld of %ld (%.2f%%)", d->agree, d->total,
+                        100.0 * (double)d->agree / (double)d->total);
+            fputc('\n', stderr);
+        }
         if (ctx[k].no_mask && !stop)
             fprintf(stderr, "bertscope: warning: %ld row%s had no [MASK] (the first: line %ld): "
                     "nothing for the masked-LM head to predict there (write [MASK] where a "

@@ -30,8 +30,10 @@ static void usage(FILE *f)
         "       bertscope tokenize [-m PATH] --bench FILE\n"
         "\n"
         "Reads lines of text on stdin and prints, for each, what Hugging Face's\n"
-        "BertTokenizerFast gives: one JSON object a line with tokens, input_ids,\n"
-        "token_type_ids, attention_mask, offsets ([start, end] in code points of the\n"
+        "BertTokenizerFast gives (or the fast tokenizer of the folder's tokenizer.json:\n"
+        "BPE as RoBERTa's, Unigram as XLM-R's and ALBERT's): one JSON object a line with\n"
+        "tokens, input_ids, token_type_ids (left out when the tokenizer returns none, as\n"
+        "RoBERTa's), attention_mask, offsets ([start, end] in code points of the\n"
         "line; [0, 0] for [CLS], [SEP] and pads), word_ids and sequence_ids (null for\n"
         "[CLS], [SEP] and pads) and special_tokens_mask (1 for them).\n"
         "\n"
@@ -94,8 +96,10 @@ static void put_json_string(FILE *f, const char *s)
 static void print_labels(FILE *f, const bs_batch *b, int r, int n, const cli_line *li,
                          int label_all);
 
+/* types: the tokenizer returns token_type_ids (bs_tokenizer_returns_type_ids); RoBERTa's
+ * and DistilBERT's do not, so the key is left out as Hugging Face leaves it out. */
 static void print_row(FILE *f, const bs_batch *b, int r, bs_padding padding, int with_length,
-                      long sample, const cli_line *li, int label_all)
+                      long sample, const cli_line *li, int label_all, int types)
 {
     int n = cli_row_length(b, r, padding);
     const char *names[] = {"input_ids", "token_type_ids", "attention_mask"};
@@ -109,6 +113,8 @@ static void print_row(FILE *f, const bs_batch *b, int r, bs_padding padding, int
     }
     fputc(']', f);
     for (int k = 0; k < 3; k++) {
+        if (k == 1 && !types)
+            continue;
         fprintf(f, ", \"%s\": [", names[k]);
         for (int i = 0; i < n; i++)
             fprintf(f, i ? ", %d" : "%d", arrs[k][(size_t)r * b->T + i]);
@@ -369,7 +375,7 @@ int cmd_tokenize(int argc, char **argv)
             cli_warn_once(&b.warnings, &seen);
             for (int r = 0; r < b.B; r++) /* an overflowing line gives several rows */
                 print_row(stdout, &b, r, padding, with_length, overflow ? lineno - 1 : -1, &li,
-                          label_all);
+                          label_all, bs_tokenizer_returns_type_ids(tok));
             fflush(stdout);
             bs_batch_free(&b);
             cli_line_free(&li);
@@ -406,7 +412,8 @@ int cmd_tokenize(int argc, char **argv)
                 for (int r = 0; r < b.B; r++)
                     print_row(stdout, &b, r, padding, with_length,
                               overflow ? b.overflow_to_sample_mapping[r] : -1,
-                              &lines[b.overflow_to_sample_mapping[r]], label_all);
+                              &lines[b.overflow_to_sample_mapping[r]], label_all,
+                              bs_tokenizer_returns_type_ids(tok));
                 bs_batch_free(&b);
             }
             free(texts);

@@ -43,6 +43,11 @@ static void usage(FILE *f)
             "                       sentences are the choices of one example)\n"
             "      --num-labels N   a head with N labels (new heads start random)\n"
             "      --seed N         seed for random heads (default 0)\n"
+            "      --precision P    f32 (default, as PyTorch), bf16 or int8: the linear\n"
+            "                       layers' arithmetic, shown in the model bar\n"
+            "      --compare-f32    with bf16 or int8: each batch also runs in f32 (loaded\n"
+            "                       on the first batch) and the model bar shows the\n"
+            "                       largest logit difference and argmax agreement\n"
             "      --padding P      longest (default), max_length or none\n"
             "      --side S         right (default) or left\n"
             "      --truncation T   none (default), longest_first, only_first, only_second\n"
@@ -103,7 +108,7 @@ int cmd_ui(int argc, char **argv)
     int max_length = 0;
     long choices = 0;
     bs_error bad = {0};
-    int bench = 0, screen_w = 0, screen_h = 0;
+    int bench = 0, screen_w = 0, screen_h = 0, compare = 0;
     const char *record = NULL;
 
     for (int i = 1; i < argc; i++) {
@@ -115,6 +120,10 @@ int cmd_ui(int argc, char **argv)
         }
         if (!strcmp(a, "--bench-typing")) {
             bench = 1;
+            continue;
+        }
+        if (!strcmp(a, "--compare-f32")) {
+            compare = 1;
             continue;
         }
         if (a[0] != '-' || !strcmp(a, "-")) {
@@ -157,6 +166,10 @@ int cmd_ui(int argc, char **argv)
                            APP_MAX_SENTENCES, v);
                 return EXIT_USAGE;
             }
+        } else if (!strcmp(a, "--precision")) {
+            if (bs_precision_parse(v, &lo.precision, &bad))
+                return cli_bad_value(NULL, a, &bad);
+            lo_after_last = 1;
         } else if (!strcmp(a, "--padding")) {
             if (bs_padding_parse(v, &padding, &bad))
                 return cli_bad_value(NULL, a, &bad);
@@ -191,6 +204,7 @@ int cmd_ui(int argc, char **argv)
     }
 
     app_env env = {0};
+    env.compare_f32 = compare;
     char buf[4096], vocab[4096];
     snprintf(vocab, sizeof vocab, "%s/vocab", cli_weights_dir());
     if (n_models == 0) {

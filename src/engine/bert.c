@@ -31,6 +31,7 @@
 
 #include "bertscope/sbert.h"
 #include "engine/kernels.h"
+#include "engine/kernels_lowp.h"
 #include "engine/model_internal.h"
 #include "engine/pool.h"
 
@@ -66,6 +67,9 @@ struct bs_run {
     float *emb;    /* (B, T, E) ELECTRA's embeddings before embeddings_project (E != H) */
     float *pack;   /* pack_parts scratch blocks for bs_k_linear_big, one per thread */
     int pack_parts;
+    void *lpx_mem;   /* BF16/INT8 models: the activations of one product, converted */
+    size_t lpx_cap;  /* bytes of lpx_mem */
+    bs_lpx lpx;      /* laid out in lpx_mem by lp_prepare, for the layer(s) after it */
 
     bs_outputs out;
 };
@@ -153,12 +157,68 @@ static void blas_part(void *ctx, int part, int nparts)
                           j->act);
 }
 
+/* ---- BF16 / INT8 linear layers (kernels_lowp.h): x converted once per product
+ * (lp_prepare, rows split over the pool), then the product split by panels of
+ * BS_LP_NR weight rows (lp_product), the activation in F32 on each part's columns. */
+typedef struct {
+    bs_lpx *x;
+    const bs_lpw *w;
+    const float *src, *bias;
+    size_t ldx, ldo;
+    float *out;
+    bs_kact act;
+} lp_job;
+
+static void lp_rows_part(void *ctx, int part, int nparts)
+{
+    const lp_job *j = ctx;
+    size_t m0, m1;
+    slice(j->x->M, 1, part, nparts, &m0, &m1);
+    if (m0 < m1)
+        bs_lpx_rows(j->x, j->w, j->src, j->ldx, m0, m1);
+}
+
+static void lp_part(void *ctx, int part, int nparts)
+{
+    const lp_job *j = ctx;
+    size_t n0, n1;
+    slice(j->w->N, BS_LP_NR, part, nparts, &n0, &n1);
+    if (n0 >= n1)
+        return;
+    bs_k_linear_lp(j->out, j->ldo, j->x, j->w, j->bias, n0, n1);
+    if (j->act != BS_K_NONE)
+        for (size_t m = 0; m < j->x->M; m++)
+            bs_k_bias_act(j->out + m * j->ldo + n0, NULL, 1, n1 - n0, j->act);
+}
+
+/* Converts M rows of x (stride ldx) for w into the run's lpx (lp_reserve sized it). */
+static void lp_prepare(bs_run *r, const float *x, size_t M, size_t ldx, const bs_lpw *w)
+{
+    bs_lpx_layout(&r->lpx, w, M, r->lpx_mem);
+    lp_job j = {&r->lpx, w, x, NULL, ldx, 0, NULL, BS_K_NONE};
+    bs_parallel(r->pool, lp_rows_part, &j, threads_for(r, M * w->K * 8));
+}
+
+/* out (M, l->out) = act(lpx . W^T + b) on the activations lp_prepare left for a layer
+ * of l's precision and width. */
+static void lp_product(bs_run *r, float *out, const bs_linear *l, bs_kact act)
+{
+    lp_job j = {&r->lpx, l->lp, NULL, l->b, 0, (size_t)l->out, out, act};
+    bs_parallel(r->pool, lp_part, &j, threads_for(r, r->lpx.M * l->lp->N * l->lp->K));
+}
+
 /* out (N, l->out) = act(x (N, l->in; row stride ldx) . W^T + b). W is [out, in] as
  * Hugging Face stores it. Both kernels apply the bias and the activation to each tile
- * as they finish it, on the pool's threads. */
-static void linear(const bs_run *r, float *out, const float *x, size_t N, size_t ldx,
+ * as they finish it, on the pool's threads. A layer converted to BF16 or INT8 runs on
+ * its packed weights instead. */
+static void linear(bs_run *r, float *out, const float *x, size_t N, size_t ldx,
                    const bs_linear *l, bs_kact act)
 {
+    if (l->lp) {
+        lp_prepare(r, x, N, ldx, l->lp);
+        lp_product(r, out, l, act);
+        return;
+    }
     if (N <= BS_SMALL_ROWS) {
         linear_job j = {out, x, l->w, l->b, act, ldx, N, (size_t)l->out, (size_t)l->in, NULL};
         bs_parallel(r->pool, small_part, &j, threads_for(r, N * j.N * j.K));
@@ -347,6 +407,7 @@ void bs_run_free(bs_run *run)
     free(run->mem);
     free(run->sent);
     free(run->pack);
+    free(run->lpx_mem);
     free(run);
 }
 
@@ -526,8 +587,13 @@ static void encoder_layer(bs_run *r, const bs_layer *ly, const float *x, float *
     float eps = c->layer_norm_eps;
 
     linear(r, r->q, x, BT, H, &ly->q, BS_K_NONE);
-    linear(r, r->k, x, BT, H, &ly->k, BS_K_NONE);
-    linear(r, r->v, x, BT, H, &ly->v, BS_K_NONE);
+    if (ly->k.lp && ly->v.lp) { /* x as converted for the query serves all three */
+        lp_product(r, r->k, &ly->k, BS_K_NONE);
+        lp_product(r, r->v, &ly->v, BS_K_NONE);
+    } else {
+        linear(r, r->k, x, BT, H, &ly->k, BS_K_NONE);
+        linear(r, r->v, x, BT, H, &ly->v, BS_K_NONE);
+    }
 
     /* HF: scores = Q K^T / sqrt(D) + extended_mask; probs = softmax(scores); ctx = P V */
     attn_job aj = {r, probs, (size_t)B, (size_t)T, H, A, sqrtf((float)D)};
@@ -560,6 +626,27 @@ static void pack_reserve(bs_run *r, size_t rows, size_t T)
     r->pack_parts = parts;
 }
 
+/* Room for the converted activations of the widest product at `rows` rows. */
+static bs_status lp_reserve(bs_run *r, size_t rows, bs_error *err)
+{
+    const bs_config *c = &r->m->cfg;
+    if (r->m->precision == BS_PRECISION_F32)
+        return BS_OK;
+    size_t K = (size_t)(c->hidden_size > c->intermediate_size ? c->hidden_size
+                                                              : c->intermediate_size);
+    size_t need = bs_lpx_bytes(rows, (K + 3) / 4 * 4);
+    if (need <= r->lpx_cap)
+        return BS_OK;
+    void *mem = NULL;
+    if (posix_memalign(&mem, RUN_ALIGN, need) != 0)
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory allocating %zu MiB of activations",
+                       need >> 20);
+    free(r->lpx_mem);
+    r->lpx_mem = mem;
+    r->lpx_cap = need;
+    return BS_OK;
+}
+
 bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *attention_mask,
                      const int32_t *token_type_ids, int B, int T, bs_error *err)
 {
@@ -575,6 +662,8 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
     if ((st = run_reserve(run, B, T, err)) != BS_OK)
         return st;
     pack_reserve(run, (size_t)B * T, (size_t)T);
+    if ((st = lp_reserve(run, (size_t)B * T, err)) != BS_OK)
+        return st;
 
     size_t L = (size_t)c->num_layers, H = (size_t)c->hidden_size, A = (size_t)c->num_heads;
     size_t BT = (size_t)B * T;
@@ -674,7 +763,7 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
         bs_kact act = bs_family_heads_of(c->family)->mlm_gelu ? BS_K_GELU : kact(c->act);
         linear(run, run->mlm, last, BT, H, &m->mlm_dense, act);
         layernorm(run, run->mlm, NULL, &m->mlm_ln, BT, E, c->layer_norm_eps);
-        bs_linear dec = {m->mlm_decoder, m->mlm_bias, (int)V, (int)E};
+        bs_linear dec = {m->mlm_decoder, m->mlm_bias, (int)V, (int)E, m->mlm_decoder_lp};
         linear(run, run->logits, run->mlm, BT, E, &dec, BS_K_NONE);
         o->logits_rank = 3;
         o->logits_shape[0] = B;
@@ -704,9 +793,11 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
 
 /* The kernel a linear layer of `rows` rows runs on (see linear()): 0 the small-row
  * kernel, 1 the many-row kernel, 2 OpenBLAS (no AVX2, or no packing scratch), whose
- * summation order may depend on the number of rows. */
+ * summation order may depend on the number of rows; 3 the BF16/INT8 kernel. */
 static int linear_path(const bs_run *r, size_t rows)
 {
+    if (r->m->precision != BS_PRECISION_F32)
+        return 3; /* every linear layer on kernels_lowp.c's one kernel, at any row count */
     if (rows <= BS_SMALL_ROWS)
         return 0;
     return r->pack_parts >= 1 && bs_k_linear_big_available() ? 1 : 2;

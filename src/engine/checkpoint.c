@@ -1193,7 +1193,7 @@ static bs_status finish(bs_model **out, bs_config *cfg, const char *path, weight
         m->random_head = 1;
         s = assemble(m, NULL, opt, &views, err);
     }
-    if (s)
+    if (s || (s = bs_model_lowp_convert(m, opt->precision, err)))
         goto fail;
     *out = m;
     return BS_OK;
@@ -1632,6 +1632,7 @@ void bs_model_free(bs_model *m)
     free(m->path);
     free(m->layers);
     free(m->arena);
+    bs_model_lowp_free(m);
     bs_warnings_free(&m->warnings);
     release(m->maps, m->n_maps);
     free(m);

@@ -37,6 +37,7 @@
 static int force_portable;
 
 void bs_kernels_force_portable(int on) { force_portable = on; }
+int bs_kernels_portable_forced(void) { return force_portable; }
 
 static int use_avx2(void)
 {

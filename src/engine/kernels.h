@@ -110,5 +110,6 @@ size_t bs_k_linear_big_scratch(void);
 const char *bs_kernels_isa(void);
 /* Forces the portable path (1) or the best available (0). For tests and benchmarks. */
 void bs_kernels_force_portable(int on);
+int bs_kernels_portable_forced(void); /* what was last forced (kernels_lowp.c asks) */
 
 #endif

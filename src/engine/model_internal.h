@@ -12,10 +12,14 @@
 
 #include "bertscope/model.h"
 
+struct bs_lpw;
+
 typedef struct bs_linear {
     const float *w; /* (out, in) */
     const float *b; /* (out) */
     int out, in;
+    const struct bs_lpw *lp; /* the packed BF16/INT8 weights bert.c uses instead of w, or
+                                NULL (F32) */
 } bs_linear;
 
 typedef struct bs_norm {
@@ -81,6 +85,13 @@ struct bs_model {
     float *arena;    /* owned F32 storage for converted and random weights */
     size_t arena_len;     /* floats */
     size_t weight_floats; /* floats of weights in use */
+
+    bs_precision precision;  /* of the linear layers (lowp.c) */
+    struct bs_lpw *lpws;     /* the packed linear layers, one per converted layer */
+    int n_lpws;
+    const struct bs_lpw *mlm_decoder_lp; /* the MLM decoder's, when converted */
+    void *lowp_mem;          /* what lpws point into */
+    size_t lowp_bytes;
 };
 
 /* checkpoint.c: bs_model_load without the modules.json step (a folder, config.json or
@@ -98,5 +109,9 @@ int bs_sbert_folder(const char *path);
 bs_status bs_sbert_load(bs_model **out, const char *dir, const bs_load_options *opt,
                         bs_error *err);
 void bs_sbert_free(struct bs_sbert *s);
+
+/* Converts m's linear layers to prec (lowp.c): packed copies the forward pass uses. */
+bs_status bs_model_lowp_convert(bs_model *m, bs_precision prec, bs_error *err);
+void bs_model_lowp_free(bs_model *m);
 
 #endif

@@ -92,6 +92,10 @@ struct bs_tokenizer {
      * the pre-tokenizer class of each normalized byte */
     uint8_t ascii_norm[128];
     uint8_t ascii_class[128];
+    /* A tokenizer.json whose model is BPE or Unigram runs through tokenizer_pipe.c; NULL
+     * for WordPiece, which keeps the code below. */
+    bs_pipe *pipe;
+    int returns_type_ids;    /* the tokenizer's model_input_names hold token_type_ids */
     bs_warnings warnings;
 };
 
@@ -324,6 +328,15 @@ static bs_status vocab_parse(bs_tokenizer *t, const char *data, size_t len, bs_e
     return vocab_index(t, err);
 }
 
+/* Room for n pieces of total bytes (their NULs included). */
+static int vocab_alloc(bs_tokenizer *t, int n, size_t total)
+{
+    t->piece_buf = malloc(total + 1);
+    t->pieces = calloc((size_t)n, sizeof *t->pieces);
+    t->piece_len = calloc((size_t)n, sizeof *t->piece_len);
+    return !t->piece_buf || !t->pieces || !t->piece_len ? -1 : 0;
+}
+
 /* tokenizer.json's WordPiece vocab {"piece": id, ...}: when tokenizer.json has one it wins
  * over vocab.txt, as BertTokenizerFast loads tokenizer.json first. */
 static bs_status vocab_from_json(bs_tokenizer *t, const cJSON *vocab, bs_error *err)
@@ -343,10 +356,7 @@ static bs_status vocab_from_json(bs_tokenizer *t, const cJSON *vocab, bs_error *
             return bs_fail(err, BS_ERR_LIMIT, "tokenizer.json: a vocab piece is %zu bytes long", l);
         total += l + 1;
     }
-    t->piece_buf = malloc(total + 1);
-    t->pieces = calloc((size_t)n, sizeof *t->pieces);
-    t->piece_len = calloc((size_t)n, sizeof *t->piece_len);
-    if (!t->piece_buf || !t->pieces || !t->piece_len)
+    if (vocab_alloc(t, n, total))
         return bs_fail(err, BS_ERR_NOMEM, "out of memory loading tokenizer.json's vocab");
     size_t off = 0;
     for (const cJSON *e = vocab->child; e; e = e->next) {
@@ -357,6 +367,41 @@ static bs_status vocab_from_json(bs_tokenizer *t, const cJSON *vocab, bs_error *
         memcpy(t->piece_buf + off, e->string, l + 1);
         t->pieces[id] = t->piece_buf + off;
         t->piece_len[id] = (uint32_t)l;
+        off += l + 1;
+    }
+    t->n_pieces = t->n_total = n;
+    return vocab_index(t, err);
+}
+
+/* A Unigram vocab [["piece", score], ...]: the id is the position (the scores are read by
+ * tokenizer_pipe.c). */
+static bs_status vocab_from_pairs(bs_tokenizer *t, const cJSON *vocab, bs_error *err)
+{
+    int n = cJSON_GetArraySize(vocab);
+    if (n <= 0 || n > VOCAB_MAX_PIECES)
+        return bs_fail(err, BS_ERR_INPUT, "tokenizer.json: \"model.vocab\" has %d entries", n);
+    size_t total = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, vocab) {
+        const cJSON *p = cJSON_GetArrayItem(e, 0), *sc = cJSON_GetArrayItem(e, 1);
+        if (!cJSON_IsArray(e) || !cJSON_IsString(p) || !cJSON_IsNumber(sc))
+            return bs_fail(err, BS_ERR_INPUT, "tokenizer.json: a Unigram vocab entry is not "
+                           "[piece, score]");
+        size_t l = strlen(p->valuestring);
+        if (l > VOCAB_MAX_LINE)
+            return bs_fail(err, BS_ERR_LIMIT, "tokenizer.json: a vocab piece is %zu bytes long", l);
+        total += l + 1;
+    }
+    if (vocab_alloc(t, n, total))
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory loading tokenizer.json's vocab");
+    size_t off = 0;
+    int id = 0;
+    cJSON_ArrayForEach(e, vocab) {
+        const char *p = cJSON_GetArrayItem(e, 0)->valuestring;
+        size_t l = strlen(p);
+        memcpy(t->piece_buf + off, p, l + 1);
+        t->pieces[id] = t->piece_buf + off;
+        t->piece_len[id++] = (uint32_t)l;
         off += l + 1;
     }
     t->n_pieces = t->n_total = n;
@@ -453,11 +498,16 @@ static bs_status apply_config(bs_tokenizer_settings *s, config_flags *cf, const 
 /* tokenizer.json: the BertNormalizer flags, baked-in truncation and padding. Returns the
  * WordPiece vocab object (owned by root) through *vocab. */
 static bs_status apply_tokenizer_json(bs_tokenizer *t, const cJSON *root, const cJSON **vocab,
-                                      bs_error *err)
+                                      int *pipe_model, bs_error *err)
 {
     bs_tokenizer_settings *s = &t->s;
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    const cJSON *mtype = cJSON_GetObjectItemCaseSensitive(model, "type");
+    /* BPE and Unigram: their normalizer is tokenizer_pipe.c's business */
+    *pipe_model = cJSON_IsString(mtype) && (!strcmp(mtype->valuestring, "BPE") ||
+                                            !strcmp(mtype->valuestring, "Unigram"));
     const cJSON *norm = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
-    if (cJSON_IsObject(norm)) {
+    if (cJSON_IsObject(norm) && !*pipe_model) {
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(norm, "type");
         if (!cJSON_IsString(type) || strcmp(type->valuestring, "BertNormalizer") != 0) {
             bs_warn(&t->warnings, "tokenizer.json: normalizer '%s' is not a BertNormalizer; "
@@ -503,13 +553,17 @@ static bs_status apply_tokenizer_json(bs_tokenizer *t, const cJSON *root, const 
             s->src_padding_side = BS_FROM_TOKENIZER_JSON;
         }
     }
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
-    const cJSON *mtype = cJSON_GetObjectItemCaseSensitive(model, "type");
-    if (cJSON_IsString(mtype) && strcmp(mtype->valuestring, "WordPiece") != 0)
-        return bs_fail(err, BS_ERR_INPUT, "tokenizer.json: model '%s' is not WordPiece",
-                       mtype->valuestring);
+    if (cJSON_IsString(mtype) && strcmp(mtype->valuestring, "WordPiece") != 0 && !*pipe_model) {
+        bs_fail(err, BS_ERR_INPUT, "tokenizer.json: model '%s' is not supported",
+                mtype->valuestring);
+        bs_hint(err, "supported: WordPiece, BPE, Unigram");
+        return BS_ERR_INPUT;
+    }
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(model, "vocab");
-    *vocab = cJSON_IsObject(v) ? v : NULL;
+    *vocab = cJSON_IsObject(v) || (*pipe_model && cJSON_IsArray(v)) ? v : NULL;
+    if (*pipe_model && !*vocab)
+        return bs_fail(err, BS_ERR_INPUT, "tokenizer.json: the %s model has no \"vocab\"",
+                       mtype->valuestring);
     return BS_OK;
 }
 
@@ -587,6 +641,11 @@ static int is_punct(uint32_t c);
 static int added_find(const bs_tokenizer *t, const char *content);
 static bs_status load_added(bs_tokenizer *t, const cJSON *cfg, const cJSON *tj, const char *dir,
                             bs_error *err);
+static bs_status add_token(bs_tokenizer *t, const char *content, int special, int lstrip,
+                           int rstrip, int single_word, int normalized, bs_error *err);
+static bs_status add_token_json(bs_tokenizer *t, const cJSON *o, int force_special,
+                                const char *where, bs_error *err);
+static void refresh_added(bs_tokenizer *t);
 
 static void finish_settings(bs_tokenizer *t)
 {
@@ -602,6 +661,8 @@ static void finish_settings(bs_tokenizer *t)
         t->ascii_norm[c] = (uint8_t)n;
         t->ascii_class[c] = is_split_ws(c) ? CL_SPACE : is_punct(c) ? CL_PUNCT : CL_WORD;
     }
+    if (t->pipe)
+        return; /* the WordPiece checks below do not apply */
     if (t->special[SP_UNK] < 0)
         bs_warn(&t->warnings, "the vocab has no '[UNK]' piece: a word without pieces will "
                 "fail to encode");
@@ -611,8 +672,10 @@ static void finish_settings(bs_tokenizer *t)
 static bs_tokenizer *tok_new(void)
 {
     bs_tokenizer *t = calloc(1, sizeof *t);
-    if (t)
+    if (t) {
         t->s = default_settings();
+        t->returns_type_ids = 1;
+    }
     return t;
 }
 
@@ -639,6 +702,564 @@ bs_status bs_tokenizer_from_vocab(bs_tokenizer **out, const char *vocab, size_t 
     return BS_OK;
 }
 
+/* A special token named in tokenizer_config.json or special_tokens_map.json ("pad_token":
+ * "<pad>" or {"content": "<pad>", ...}); the object itself through *obj. NULL if absent. */
+static const char *special_name(const cJSON *cfg, const cJSON *stm, const char *key,
+                                const cJSON **obj)
+{
+    const cJSON *v = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, key) : NULL;
+    if (!v || cJSON_IsNull(v))
+        v = stm ? cJSON_GetObjectItemCaseSensitive(stm, key) : NULL;
+    if (obj)
+        *obj = v;
+    if (cJSON_IsString(v))
+        return v->valuestring;
+    const cJSON *c = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, "content") : NULL;
+    return cJSON_IsString(c) ? c->valuestring : NULL;
+}
+
+/* Whether the tokenizer returns token_type_ids (transformers' model_input_names): the
+ * config's own list when it has one, else by tokenizer class; RoBERTa-like ones (and
+ * DistilBERT) do not, BERT, ALBERT, ELECTRA, XLNet do. */
+static int returns_type_ids(const cJSON *cfg, int roberta_post)
+{
+    const cJSON *names = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "model_input_names") : NULL;
+    if (cJSON_IsArray(names)) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, names)
+            if (cJSON_IsString(e) && !strcmp(e->valuestring, "token_type_ids"))
+                return 1;
+        return 0;
+    }
+    const cJSON *cls = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "tokenizer_class") : NULL;
+    if (cJSON_IsString(cls)) {
+        static const char *const none[] = {"Roberta", "XLMRoberta", "Camembert", "DistilBert",
+                                           "GPT2", "Bart", "Longformer", "MPNet", "Bloom"};
+        char c[128];
+        snprintf(c, sizeof c, "%s", cls->valuestring);
+        size_t l = strlen(c);
+        if (l > 4 && !strcmp(c + l - 4, "Fast"))
+            c[l - 4] = '\0';
+        l = strlen(c);
+        if (l > 9 && !strcmp(c + l - 9, "Tokenizer"))
+            c[l - 9] = '\0';
+        for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+            if (!strcmp(c, none[i]))
+                return 0;
+        if (strcmp(c, "PreTrained"))
+            return 1;
+    }
+    return !roberta_post;
+}
+
+/* A tokenizer.json with a BPE or Unigram model (RoBERTa, XLM-R, ALBERT...): its vocab, the
+ * pipeline (tokenizer_pipe.c), the added tokens, and the special tokens the config names
+ * (added as special tokens when missing, as PreTrainedTokenizerFast.__init__ does). */
+static bs_status load_pipe(bs_tokenizer *t, const cJSON *tj, const cJSON *vocab, const cJSON *cfg,
+                           const char *dir, bs_error *err)
+{
+    bs_status st = cJSON_IsArray(vocab) ? vocab_from_pairs(t, vocab, err)
+                                        : vocab_from_json(t, vocab, err);
+    if (st != BS_OK || (st = bs_pipe_load(&t->pipe, t, tj, err)) != BS_OK)
+        return st;
+    /* the BERT settings, as far as they mean anything here: whether tokenizer.json's
+     * normalizer lower-cases and strips accents; no cleaning or CJK spacing */
+    t->s.do_lower_case = bs_pipe_has_normalizer(t->pipe, "Lowercase");
+    t->s.strip_accents = bs_pipe_has_normalizer(t->pipe, "StripAccents");
+    t->s.tokenize_chinese_chars = t->s.clean_text = 0;
+    t->s.src_lower_case = t->s.src_strip_accents = t->s.src_chinese = t->s.src_clean =
+        BS_FROM_TOKENIZER_JSON;
+    finish_settings(t);
+    if ((st = load_added(t, cfg, tj, dir, err)) != BS_OK)
+        return st;
+    cJSON *stm = NULL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/special_tokens_map.json", dir);
+    if (bs_file_exists(path) && (st = read_json(path, &stm, err)) != BS_OK)
+        return st;
+    static const char *const keys[] = {"bos_token", "eos_token", "unk_token", "sep_token",
+                                       "pad_token", "cls_token", "mask_token"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const cJSON *o;
+        const char *name = special_name(cfg, stm, keys[i], &o);
+        if (!name || added_find(t, name) >= 0)
+            continue;
+        st = cJSON_IsObject(o) ? add_token_json(t, o, 1, "tokenizer_config.json", err)
+                               : add_token(t, name, 1, 0, 0, 0, 0, err);
+        if (st != BS_OK) {
+            cJSON_Delete(stm);
+            return st;
+        }
+    }
+    refresh_added(t);
+    /* the ids: as the config names them, else the template's first and last specials
+     * and the usual names */
+    const bs_tpl_item *tpl;
+    int n = bs_pipe_template(t->pipe, 0, &tpl), first = -1, last = -1;
+    for (int i = 0; i < n; i++)
+        if (tpl[i].seq < 0) {
+            if (first < 0)
+                first = tpl[i].id;
+            last = tpl[i].id;
+        }
+    static const char *const cfg_key[SP_COUNT] = {"pad_token", "unk_token", "cls_token",
+                                                  "sep_token", "mask_token"};
+    static const char *const dflt[SP_COUNT][2] = {{"<pad>", "[PAD]"}, {"<unk>", "[UNK]"},
+                                                  {"<s>", "[CLS]"}, {"</s>", "[SEP]"},
+                                                  {"<mask>", "[MASK]"}};
+    for (int k = 0; k < SP_COUNT; k++) {
+        const char *name = special_name(cfg, stm, cfg_key[k], NULL);
+        int id = name ? bs_tokenizer_id(t, name) : -1;
+        if (id < 0 && !name) {
+            id = k == SP_CLS ? first : k == SP_SEP ? last
+               : k == SP_UNK ? bs_pipe_unk_id(t->pipe) : -1;
+            for (int d = 0; d < 2 && id < 0; d++)
+                id = bs_tokenizer_id(t, dflt[k][d]);
+        }
+        t->special[k] = id;
+    }
+    /* without a config that says: the pair template gives B a type of its own or not */
+    int typed = 0, np = bs_pipe_template(t->pipe, 1, &tpl);
+    for (int i = 0; i < np; i++)
+        typed |= tpl[i].type != 0;
+    t->returns_type_ids = returns_type_ids(cfg, np >= 0 && !typed);
+    cJSON_Delete(stm);
+    return BS_OK;
+}
+
+/* A special token's name in tokenizer_config.json / special_tokens_map.json, else dflt. */
+static const char *special_or(const cJSON *cfg, const cJSON *stm, const char *key, const char *dflt)
+{
+    const char *s = special_name(cfg, stm, key, NULL);
+    return s ? s : dflt;
+}
+
+/* RoBERTa's slow files, vocab.json and merges.txt, as the tokenizer.json transformers'
+ * RobertaConverter makes of them: BPE without unk, ByteLevel with the config's
+ * add_prefix_space (default false), RobertaProcessing with trim_offsets (default true),
+ * and the special tokens RobertaTokenizer adds (<mask> with lstrip). merges.txt is read
+ * as the slow tokenizer reads it: its first line ("#version: 0.2") and what follows its
+ * last newline are not merges. A config naming GPT-2's class gets GPT2Converter's
+ * ByteLevel post-processor (no specials, no trimming) instead. */
+static bs_status slow_bpe_json(const char *dir, const cJSON *cfg, cJSON **out, bs_error *err)
+{
+    char path[4096];
+    cJSON *stm = NULL, *vocab = NULL, *root = NULL;
+    char *buf = NULL;
+    size_t len;
+    bs_status st;
+    snprintf(path, sizeof path, "%s/special_tokens_map.json", dir);
+    if (bs_file_exists(path) && (st = read_json(path, &stm, err)) != BS_OK)
+        return st;
+    snprintf(path, sizeof path, "%s/vocab.json", dir);
+    if ((st = read_json(path, &vocab, err)) != BS_OK)
+        goto done;
+    snprintf(path, sizeof path, "%s/merges.txt", dir);
+    if ((st = bs_read_file(path, JSON_MAX_BYTES, &buf, &len, err)) != BS_OK)
+        goto done;
+    root = cJSON_CreateObject();
+    cJSON *model = cJSON_AddObjectToObject(root, "model");
+    cJSON *merges = model ? cJSON_AddArrayToObject(model, "merges") : NULL;
+    if (!merges) {
+        st = bs_fail(err, BS_ERR_NOMEM, "out of memory reading merges.txt");
+        goto done;
+    }
+    cJSON_AddStringToObject(model, "type", "BPE");
+    cJSON_AddItemToObject(model, "vocab", vocab);
+    vocab = NULL;
+    char *line = memchr(buf, '\n', len);
+    int lineno = 1;
+    for (char *p = line ? line + 1 : buf + len; p < buf + len; lineno++) {
+        char *nl = memchr(p, '\n', (size_t)(buf + len - p));
+        if (!nl)
+            break; /* split("\n")[1:-1]: text after the last newline is no merge */
+        *nl = '\0';
+        char a[VOCAB_MAX_LINE + 1], b[VOCAB_MAX_LINE + 1], rest[2];
+        if (nl - p > 2 * VOCAB_MAX_LINE ||
+            sscanf(p, "%1024s %1024s %1s", a, b, rest) != 2) {
+            st = bs_fail(err, BS_ERR_INPUT, "merges.txt line %d is not two pieces", lineno + 1);
+            goto done;
+        }
+        cJSON *pair = cJSON_CreateArray();
+        cJSON_AddItemToArray(pair, cJSON_CreateString(a));
+        cJSON_AddItemToArray(pair, cJSON_CreateString(b));
+        cJSON_AddItemToArray(merges, pair);
+        p = nl + 1;
+    }
+    const cJSON *cls = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "tokenizer_class") : NULL;
+    int gpt2 = cJSON_IsString(cls) && !strncmp(cls->valuestring, "GPT2", 4);
+    int v, prefix = cfg && json_flag(cfg, "add_prefix_space", &v) && v > 0;
+    int trim = !(cfg && json_flag(cfg, "trim_offsets", &v) && v == 0);
+    cJSON *pre = cJSON_AddObjectToObject(root, "pre_tokenizer");
+    cJSON_AddStringToObject(pre, "type", "ByteLevel");
+    cJSON_AddBoolToObject(pre, "add_prefix_space", prefix);
+    cJSON *post = cJSON_AddObjectToObject(root, "post_processor");
+    cJSON *added = cJSON_AddArrayToObject(root, "added_tokens");
+    if (gpt2) {
+        cJSON_AddStringToObject(post, "type", "ByteLevel");
+        cJSON_AddBoolToObject(post, "trim_offsets", 0);
+    } else {
+        const char *cls_t = special_or(cfg, stm, "cls_token", "<s>");
+        const char *sep_t = special_or(cfg, stm, "sep_token", "</s>");
+        const cJSON *mv = cJSON_GetObjectItemCaseSensitive(model, "vocab");
+        const cJSON *ci = cJSON_GetObjectItemCaseSensitive(mv, cls_t);
+        const cJSON *si = cJSON_GetObjectItemCaseSensitive(mv, sep_t);
+        if (!cJSON_IsNumber(ci) || !cJSON_IsNumber(si)) {
+            st = bs_fail(err, BS_ERR_INPUT, "vocab.json has no '%s' for the <s> A </s> template",
+                         cJSON_IsNumber(ci) ? sep_t : cls_t);
+            goto done;
+        }
+        cJSON_AddStringToObject(post, "type", "RobertaProcessing");
+        cJSON *c = cJSON_AddArrayToObject(post, "cls"), *s = cJSON_AddArrayToObject(post, "sep");
+        cJSON_AddItemToArray(c, cJSON_CreateString(cls_t));
+        cJSON_AddItemToArray(c, cJSON_CreateNumber(ci->valuedouble));
+        cJSON_AddItemToArray(s, cJSON_CreateString(sep_t));
+        cJSON_AddItemToArray(s, cJSON_CreateNumber(si->valuedouble));
+        cJSON_AddBoolToObject(post, "trim_offsets", trim);
+        cJSON_AddBoolToObject(post, "add_prefix_space", prefix);
+        /* RobertaTokenizer.__init__: the mask token strips the space before it */
+        const cJSON *mo;
+        const char *mask = special_name(cfg, stm, "mask_token", &mo);
+        if (!cJSON_IsObject(mo)) {
+            cJSON *m = cJSON_CreateObject();
+            cJSON_AddStringToObject(m, "content", mask ? mask : "<mask>");
+            cJSON_AddBoolToObject(m, "lstrip", 1);
+            cJSON_AddBoolToObject(m, "normalized", 0);
+            cJSON_AddBoolToObject(m, "special", 1);
+            cJSON_AddItemToArray(added, m);
+        }
+        static const char *const keys[] = {"bos_token", "eos_token", "unk_token", "sep_token",
+                                           "pad_token", "cls_token"};
+        static const char *const dflt[] = {"<s>", "</s>", "<unk>", "</s>", "<pad>", "<s>"};
+        for (int k = 0; k < 6; k++) {
+            if (special_name(cfg, stm, keys[k], NULL))
+                continue; /* load_pipe adds what the config names */
+            cJSON *m = cJSON_CreateObject();
+            cJSON_AddStringToObject(m, "content", dflt[k]);
+            cJSON_AddBoolToObject(m, "normalized", 0);
+            cJSON_AddBoolToObject(m, "special", 1);
+            cJSON_AddItemToArray(added, m);
+        }
+    }
+    *out = root;
+    root = NULL;
+    st = BS_OK;
+done:
+    cJSON_Delete(root);
+    cJSON_Delete(vocab);
+    cJSON_Delete(stm);
+    free(buf);
+    return st;
+}
+
+/* ---- sentencepiece .model files (slow XLM-RoBERTa and ALBERT folders) ------------ */
+
+/* One protobuf field at *p (below end): its number, wire type, varint value or bytes.
+ * Returns 0, or -1 on malformed input. */
+static int pb_next(const unsigned char **p, const unsigned char *end, int *field, int *wt,
+                   uint64_t *v, const unsigned char **data, size_t *len)
+{
+    uint64_t key = 0;
+    for (int sh = 0;; sh += 7) {
+        if (*p >= end || sh > 63)
+            return -1;
+        key |= (uint64_t)(**p & 0x7F) << sh;
+        if (!(*(*p)++ & 0x80))
+            break;
+    }
+    *field = (int)(key >> 3);
+    *wt = (int)(key & 7);
+    if (*wt == 0 || *wt == 2) {
+        *v = 0;
+        for (int sh = 0;; sh += 7) {
+            if (*p >= end || sh > 63)
+                return -1;
+            *v |= (uint64_t)(**p & 0x7F) << sh;
+            if (!(*(*p)++ & 0x80))
+                break;
+        }
+        if (*wt == 2) {
+            if (*v > (uint64_t)(end - *p))
+                return -1;
+            *data = *p;
+            *len = (size_t)*v;
+            *p += *v;
+        }
+        return 0;
+    }
+    size_t n = *wt == 1 ? 8 : *wt == 5 ? 4 : 0;
+    if (!n || (size_t)(end - *p) < n)
+        return -1;
+    *data = *p;
+    *len = n;
+    *p += n;
+    return 0;
+}
+
+static char *base64_of(const unsigned char *d, size_t n)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *o = malloc((n + 2) / 3 * 4 + 1);
+    size_t k = 0;
+    for (size_t i = 0; o && i < n; i += 3) {
+        uint32_t v = (uint32_t)d[i] << 16 | (i + 1 < n ? (uint32_t)d[i + 1] << 8 : 0) |
+                     (i + 2 < n ? d[i + 2] : 0);
+        o[k++] = tab[v >> 18];
+        o[k++] = tab[(v >> 12) & 63];
+        o[k++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        o[k++] = i + 2 < n ? tab[v & 63] : '=';
+    }
+    if (o)
+        o[k] = '\0';
+    return o;
+}
+
+static cJSON *spm_added(const char *content, int special, int lstrip)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "content", content);
+    cJSON_AddBoolToObject(m, "lstrip", lstrip);
+    cJSON_AddBoolToObject(m, "normalized", 0);
+    cJSON_AddBoolToObject(m, "special", special);
+    return m;
+}
+
+/* A TemplateProcessing item: {"SpecialToken": {...}} or {"Sequence": {...}}. */
+static cJSON *spm_item(const char *kind, const char *id, int type)
+{
+    cJSON *o = cJSON_CreateObject(), *inner = cJSON_AddObjectToObject(o, kind);
+    cJSON_AddStringToObject(inner, "id", id);
+    cJSON_AddNumberToObject(inner, "type_id", type);
+    return o;
+}
+
+static void add_norm(cJSON *list, const char *type, const char *pat, int regex, const char *to)
+{
+    cJSON *n = cJSON_CreateObject();
+    cJSON_AddStringToObject(n, "type", type);
+    if (pat) {
+        cJSON *pt = cJSON_AddObjectToObject(n, "pattern");
+        cJSON_AddStringToObject(pt, regex ? "Regex" : "String", pat);
+        cJSON_AddStringToObject(n, "content", to);
+    }
+    cJSON_AddItemToArray(list, n);
+}
+
+/* A sentencepiece model (ALBERT's spiece.model, XLM-R's sentencepiece.bpe.model) as the
+ * tokenizer.json transformers' convert_slow_tokenizer.py makes of it: only the pieces,
+ * their scores and types, the trainer's model type and unk id and the normalizer's
+ * precompiled charsmap are read. XLMRobertaConverter: fairseq ids (<s> <pad> </s> <unk>,
+ * the pieces after the first three, <mask>), SpmConverter's normalizer (charsmap, strip
+ * right, runs of spaces to one ▁), <s> A </s></s> B </s>. AlbertConverter: the pieces as
+ * they are ("<digit>," pieces lose 100), ``/'' to ", NFKD + StripAccents unless
+ * keep_accents, Lowercase when do_lower_case, the charsmap, runs of spaces to one space,
+ * [CLS] A [SEP] B:1 [SEP]:1. Both: Metaspace (always), control pieces special added
+ * tokens, user-defined ones plain, the mask token with lstrip. The class comes from
+ * tokenizer_config.json, else from the file name. */
+static bs_status slow_spm_json(const char *dir, const char *file, const cJSON *cfg, cJSON **out,
+                               bs_error *err)
+{
+    char path[4096];
+    char *buf = NULL;
+    size_t len;
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    bs_status st = bs_read_file(path, JSON_MAX_BYTES, &buf, &len, err);
+    if (st != BS_OK)
+        return st;
+    const cJSON *cls = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "tokenizer_class") : NULL;
+    int albert = cJSON_IsString(cls) ? !strncmp(cls->valuestring, "Albert", 6)
+                                     : !strcmp(file, "spiece.model");
+    int xlmr = cJSON_IsString(cls) ? !strncmp(cls->valuestring, "XLMRoberta", 10) : !albert;
+    cJSON *root = cJSON_CreateObject(), *model = cJSON_AddObjectToObject(root, "model");
+    cJSON *vocab = cJSON_AddArrayToObject(model, "vocab");
+    cJSON *added = cJSON_AddArrayToObject(root, "added_tokens");
+    const unsigned char *p = (const unsigned char *)buf, *end = p + len, *d, *charsmap = NULL;
+    size_t dl, charsmap_len = 0;
+    uint64_t v, model_type = 1, unk_id = 0;
+    int field, wt, n = 0;
+    if (!albert && !xlmr) {
+        st = bs_fail(err, BS_ERR_INPUT, "'%s': a sentencepiece model for tokenizer class '%s' is "
+                     "not supported", path, cls->valuestring);
+        bs_hint(err, "supported without tokenizer.json: XLM-RoBERTa's and ALBERT's sentencepiece "
+                "models (a tokenizer.json of any class is read)");
+        goto done;
+    }
+    if (xlmr) {
+        static const char *const head[] = {"<s>", "<pad>", "</s>", "<unk>"};
+        for (int i = 0; i < 4; i++) {
+            cJSON *e = cJSON_CreateArray();
+            cJSON_AddItemToArray(e, cJSON_CreateString(head[i]));
+            cJSON_AddItemToArray(e, cJSON_CreateNumber(0));
+            cJSON_AddItemToArray(vocab, e);
+        }
+    }
+    while (p < end) {
+        if (pb_next(&p, end, &field, &wt, &v, &d, &dl)) {
+            st = bs_fail(err, BS_ERR_INPUT, "'%s' is not a sentencepiece model (bad protobuf)",
+                         path);
+            goto done;
+        }
+        if (wt != 2)
+            continue;
+        const unsigned char *q = d, *qe = d + dl, *sd;
+        size_t sl;
+        int f2, w2;
+        uint64_t v2;
+        if (field == 1) { /* SentencePiece: piece 1, score 2, type 3 */
+            char piece[VOCAB_MAX_LINE + 1] = "";
+            float score = 0;
+            uint64_t type = 1;
+            while (q < qe) {
+                if (pb_next(&q, qe, &f2, &w2, &v2, &sd, &sl))
+                    break;
+                if (f2 == 1 && w2 == 2 && sl <= VOCAB_MAX_LINE) {
+                    memcpy(piece, sd, sl);
+                    piece[sl] = '\0';
+                } else if (f2 == 2 && w2 == 5) {
+                    uint32_t u = (uint32_t)sd[0] | (uint32_t)sd[1] << 8 | (uint32_t)sd[2] << 16 |
+                                 (uint32_t)sd[3] << 24;
+                    memcpy(&score, &u, 4);
+                } else if (f2 == 3 && w2 == 0) {
+                    type = v2;
+                }
+            }
+            if (!xlmr || n >= 3) {
+                double sc = score;
+                size_t pl = strlen(piece);
+                /* check_number_comma: a "<digit>," piece is pushed down */
+                if (albert && pl >= 2 && piece[pl - 1] == ',' && piece[pl - 2] >= '0' &&
+                    piece[pl - 2] <= '9')
+                    sc -= 100;
+                cJSON *e = cJSON_CreateArray();
+                cJSON_AddItemToArray(e, cJSON_CreateString(piece));
+                cJSON_AddItemToArray(e, cJSON_CreateNumber(sc));
+                cJSON_AddItemToArray(vocab, e);
+            }
+            if (type == 3 || type == 4) /* control: special; user-defined: plain */
+                cJSON_AddItemToArray(added, spm_added(piece, type == 3, 0));
+            n++;
+        } else if (field == 2) { /* TrainerSpec: model_type 3, unk_id 40 */
+            while (q < qe && !pb_next(&q, qe, &f2, &w2, &v2, &sd, &sl)) {
+                if (f2 == 3 && w2 == 0)
+                    model_type = v2;
+                else if (f2 == 40 && w2 == 0)
+                    unk_id = v2;
+            }
+        } else if (field == 3) { /* NormalizerSpec: precompiled_charsmap 2 */
+            while (q < qe && !pb_next(&q, qe, &f2, &w2, &v2, &sd, &sl))
+                if (f2 == 2 && w2 == 2) {
+                    charsmap = sd;
+                    charsmap_len = sl;
+                }
+        }
+    }
+    if (model_type != 1 || n == 0) {
+        st = bs_fail(err, BS_ERR_INPUT, "'%s': %s", path, n == 0 ? "no pieces" :
+                     "a sentencepiece BPE model (only unigram models are supported)");
+        goto done;
+    }
+    if (xlmr) {
+        cJSON *e = cJSON_CreateArray();
+        cJSON_AddItemToArray(e, cJSON_CreateString("<mask>"));
+        cJSON_AddItemToArray(e, cJSON_CreateNumber(0));
+        cJSON_AddItemToArray(vocab, e);
+    }
+    cJSON_AddStringToObject(model, "type", "Unigram");
+    cJSON_AddNumberToObject(model, "unk_id", xlmr ? 3 : (double)unk_id);
+    char *b64 = charsmap_len ? base64_of(charsmap, charsmap_len) : NULL;
+    cJSON *norm = cJSON_AddObjectToObject(root, "normalizer");
+    cJSON_AddStringToObject(norm, "type", "Sequence");
+    cJSON *nl = cJSON_AddArrayToObject(norm, "normalizers");
+    int v1;
+    if (albert) {
+        add_norm(nl, "Replace", "``", 0, "\"");
+        add_norm(nl, "Replace", "''", 0, "\"");
+        if (!(cfg && json_flag(cfg, "keep_accents", &v1) && v1 > 0)) {
+            add_norm(nl, "NFKD", NULL, 0, NULL);
+            add_norm(nl, "StripAccents", NULL, 0, NULL);
+        }
+        if (!(cfg && json_flag(cfg, "do_lower_case", &v1) && v1 == 0))
+            add_norm(nl, "Lowercase", NULL, 0, NULL);
+    }
+    if (b64) {
+        cJSON *pc = cJSON_CreateObject();
+        cJSON_AddStringToObject(pc, "type", "Precompiled");
+        cJSON_AddStringToObject(pc, "precompiled_charsmap", b64);
+        cJSON_AddItemToArray(nl, pc);
+        free(b64);
+    }
+    if (xlmr) {
+        cJSON *strip = cJSON_CreateObject();
+        cJSON_AddStringToObject(strip, "type", "Strip");
+        cJSON_AddBoolToObject(strip, "strip_left", 0);
+        cJSON_AddBoolToObject(strip, "strip_right", 1);
+        cJSON_AddItemToArray(nl, strip);
+    }
+    add_norm(nl, "Replace", " {2,}", 1, xlmr ? "\xe2\x96\x81" : " ");
+    cJSON *pre = cJSON_AddObjectToObject(root, "pre_tokenizer");
+    cJSON_AddStringToObject(pre, "type", "Metaspace");
+    cJSON_AddStringToObject(pre, "replacement", "\xe2\x96\x81");
+    cJSON_AddStringToObject(pre, "prepend_scheme", "always");
+    cJSON_AddBoolToObject(pre, "split", 1);
+    /* the template, its special tokens looked up in the new vocab */
+    const char *c_t = xlmr ? "<s>" : "[CLS]", *s_t = xlmr ? "</s>" : "[SEP]";
+    int c_id = -1, s_id = -1, i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, vocab) {
+        const char *piece = cJSON_GetArrayItem(e, 0)->valuestring;
+        if (c_id < 0 && !strcmp(piece, c_t))
+            c_id = i;
+        if (s_id < 0 && !strcmp(piece, s_t))
+            s_id = i;
+        i++;
+    }
+    if (c_id < 0 || s_id < 0) {
+        st = bs_fail(err, BS_ERR_INPUT, "'%s' has no '%s' piece for the template", path,
+                     c_id < 0 ? c_t : s_t);
+        goto done;
+    }
+    cJSON *post = cJSON_AddObjectToObject(root, "post_processor");
+    cJSON_AddStringToObject(post, "type", "TemplateProcessing");
+    cJSON *single = cJSON_AddArrayToObject(post, "single");
+    cJSON *pair = cJSON_AddArrayToObject(post, "pair");
+    cJSON_AddItemToArray(single, spm_item("SpecialToken", c_t, 0));
+    cJSON_AddItemToArray(single, spm_item("Sequence", "A", 0));
+    cJSON_AddItemToArray(single, spm_item("SpecialToken", s_t, 0));
+    cJSON_AddItemToArray(pair, spm_item("SpecialToken", c_t, 0));
+    cJSON_AddItemToArray(pair, spm_item("Sequence", "A", 0));
+    cJSON_AddItemToArray(pair, spm_item("SpecialToken", s_t, 0));
+    if (xlmr)
+        cJSON_AddItemToArray(pair, spm_item("SpecialToken", s_t, 0));
+    cJSON_AddItemToArray(pair, spm_item("Sequence", "B", xlmr ? 0 : 1));
+    cJSON_AddItemToArray(pair, spm_item("SpecialToken", s_t, xlmr ? 0 : 1));
+    cJSON *sp = cJSON_AddObjectToObject(post, "special_tokens");
+    for (int k = 0; k < 2; k++) {
+        const char *name = k ? s_t : c_t;
+        cJSON *o = cJSON_AddObjectToObject(sp, name), *ids = cJSON_AddArrayToObject(o, "ids");
+        cJSON_AddStringToObject(o, "id", name);
+        cJSON_AddItemToArray(ids, cJSON_CreateNumber(k ? s_id : c_id));
+    }
+    /* XLMRobertaTokenizer's and AlbertTokenizer's mask token strips the space before it */
+    const cJSON *mo;
+    const char *mask = special_name(cfg, NULL, "mask_token", &mo);
+    if (!cJSON_IsObject(mo))
+        cJSON_AddItemToArray(added, spm_added(mask ? mask : xlmr ? "<mask>" : "[MASK]", 1, 1));
+    static const char *const keys[] = {"bos_token", "eos_token", "unk_token", "sep_token",
+                                       "pad_token", "cls_token"};
+    static const char *const dx[] = {"<s>", "</s>", "<unk>", "</s>", "<pad>", "<s>"};
+    static const char *const da[] = {"[CLS]", "[SEP]", "<unk>", "[SEP]", "<pad>", "[CLS]"};
+    for (int k = 0; k < 6; k++)
+        if (!special_name(cfg, NULL, keys[k], NULL))
+            cJSON_AddItemToArray(added, spm_added(xlmr ? dx[k] : da[k], 1, 0));
+    *out = root;
+    root = NULL;
+    st = BS_OK;
+done:
+    cJSON_Delete(root);
+    free(buf);
+    return st;
+}
+
 bs_status bs_tokenizer_load(bs_tokenizer **out, const char *dir, bs_error *err)
 {
     *out = NULL;
@@ -658,13 +1279,43 @@ bs_status bs_tokenizer_load(bs_tokenizer **out, const char *dir, bs_error *err)
     }
     const cJSON *json_vocab = NULL;
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-    int have_json = bs_file_exists(path);
+    int have_json = bs_file_exists(path), pipe_model = 0;
     if (have_json) {
         if ((st = read_json(path, &tj, err)) != BS_OK ||
-            (st = apply_tokenizer_json(t, tj, &json_vocab, err)) != BS_OK)
+            (st = apply_tokenizer_json(t, tj, &json_vocab, &pipe_model, err)) != BS_OK)
             goto fail;
     }
+    char vj[4096], mt[4096];
+    snprintf(vj, sizeof vj, "%s/vocab.json", dir);
+    snprintf(mt, sizeof mt, "%s/merges.txt", dir);
+    static const char *const spm_files[] = {"sentencepiece.bpe.model", "spiece.model"};
+    const char *spm = NULL;
+    for (int k = 0; k < 2 && !have_json; k++) {
+        char sp[4096];
+        snprintf(sp, sizeof sp, "%s/%s", dir, spm_files[k]);
+        if (!spm && bs_file_exists(sp))
+            spm = spm_files[k];
+    }
+    if (!have_json && ((bs_file_exists(vj) && bs_file_exists(mt)) || spm)) {
+        /* no tokenizer.json: RoBERTa's or sentencepiece's slow files, converted as
+         * transformers does */
+        if ((st = spm ? slow_spm_json(dir, spm, cfg, &tj, err)
+                      : slow_bpe_json(dir, cfg, &tj, err)) != BS_OK)
+            goto fail;
+        pipe_model = 1;
+        json_vocab = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(tj, "model"), "vocab");
+    }
+    if (pipe_model) {
+        if ((st = load_pipe(t, tj, json_vocab, cfg, dir, err)) != BS_OK)
+            goto fail;
+        cJSON_Delete(cfg);
+        cJSON_Delete(tj);
+        *out = t;
+        return BS_OK;
+    }
     apply_init_override(t, &cf, have_json);
+    t->returns_type_ids = returns_type_ids(cfg, 0);
 
     /* BertTokenizerFast loads tokenizer.json when there is one: its vocab wins over
      * vocab.txt, which only a folder without tokenizer.json is converted from */
@@ -714,6 +1365,7 @@ void bs_tokenizer_free(bs_tokenizer *t)
         free(t->added[i].pat);
     }
     free(t->added);
+    bs_pipe_free(t->pipe);
     bs_warnings_free(&t->warnings);
     free(t);
 }
@@ -726,6 +1378,19 @@ int bs_tokenizer_unk_id(const bs_tokenizer *t) { return t->special[SP_UNK]; }
 int bs_tokenizer_cls_id(const bs_tokenizer *t) { return t->special[SP_CLS]; }
 int bs_tokenizer_sep_id(const bs_tokenizer *t) { return t->special[SP_SEP]; }
 int bs_tokenizer_mask_id(const bs_tokenizer *t) { return t->special[SP_MASK]; }
+int bs_tokenizer_returns_type_ids(const bs_tokenizer *t) { return t->returns_type_ids; }
+
+const char *bs_tokenizer_model(const bs_tokenizer *t)
+{
+    return t->pipe ? bs_pipe_model_name(t->pipe) : "WordPiece";
+}
+
+/* for tokenizer_pipe.c (tokenizer_internal.h) */
+int bs_tok_vocab_id(const bs_tokenizer *t, const char *p, size_t n)
+{
+    return vocab_lookup(t, p, n);
+}
+int bs_tok_n_pieces(const bs_tokenizer *t) { return t->n_pieces; }
 
 const char *bs_tokenizer_piece(const bs_tokenizer *t, int id)
 {
@@ -760,7 +1425,7 @@ int bs_tokenizer_default_max_length(const bs_tokenizer *t, int max_position_embe
 
 /* ---- growable arrays and the per-call workspace ---------------------------------- */
 
-static int grow(void **p, int *cap, int need, size_t elem)
+int bs_tok_grow(void **p, int *cap, int need, size_t elem)
 {
     if (need <= *cap)
         return 0;
@@ -799,6 +1464,8 @@ typedef struct {
     int ascii;
     const unsigned char *text;
     int cap_words;
+    bs_pbuf pn;       /* a BPE/Unigram tokenizer's normalized span */
+    bs_pipe_work pw;  /* and its pipeline scratch */
 } work;
 
 static void work_free(work *w)
@@ -809,6 +1476,10 @@ static void work_free(work *w)
     free(w->orig);
     free(w->tok);
     free(w->acc);
+    free(w->pn.c);
+    free(w->pn.os);
+    free(w->pn.oe);
+    bs_pipe_work_free(&w->pw);
 }
 
 /* ---- UTF-8 --------------------------------------------------------------------- */
@@ -821,8 +1492,8 @@ static bs_status decode(work *w, const char *text, size_t len, bs_error *err)
 {
     if (len > TEXT_MAX_BYTES)
         return bs_fail(err, BS_ERR_LIMIT, "text of %zu bytes is too long", len);
-    if (grow((void **)&w->cp, &w->cap_cp, (int)len + 1, sizeof *w->cp) ||
-        grow((void **)&w->cpb, &w->cap_cpb, (int)len + 2, sizeof *w->cpb))
+    if (bs_tok_grow((void **)&w->cp, &w->cap_cp, (int)len + 1, sizeof *w->cp) ||
+        bs_tok_grow((void **)&w->cpb, &w->cap_cpb, (int)len + 2, sizeof *w->cpb))
         return bs_fail(err, BS_ERR_NOMEM, "out of memory decoding text");
     size_t i = 0;
     int n = 0;
@@ -963,8 +1634,8 @@ static bs_status normalize_span(const bs_tokenizer *t, work *w, int a, int b, bs
         return bs_fail(err, BS_ERR_LIMIT, "a text of %d characters is too long to normalize",
                        b - a);
     int need = (b - a) * 4 + 16;
-    if (grow((void **)&w->norm, &w->cap_norm, need, sizeof *w->norm) ||
-        grow((void **)&w->orig, &w->cap_orig, need, sizeof *w->orig))
+    if (bs_tok_grow((void **)&w->norm, &w->cap_norm, need, sizeof *w->norm) ||
+        bs_tok_grow((void **)&w->orig, &w->cap_orig, need, sizeof *w->orig))
         return bs_fail(err, BS_ERR_NOMEM, "out of memory normalizing text");
     int n = 0;
     for (int i = a; i < b; i++) {
@@ -980,8 +1651,8 @@ static bs_status normalize_span(const bs_tokenizer *t, work *w, int a, int b, bs
         uint32_t o[16];
         int k = norm_char(t, ST_ALL, c, o);
         if (n + k > w->cap_norm) {
-            if (grow((void **)&w->norm, &w->cap_norm, n + k + need, sizeof *w->norm) ||
-                grow((void **)&w->orig, &w->cap_orig, n + k + need, sizeof *w->orig))
+            if (bs_tok_grow((void **)&w->norm, &w->cap_norm, n + k + need, sizeof *w->norm) ||
+                bs_tok_grow((void **)&w->orig, &w->cap_orig, n + k + need, sizeof *w->orig))
                 return bs_fail(err, BS_ERR_NOMEM, "out of memory normalizing text");
         }
         for (int j = 0; j < k; j++) {
@@ -1050,7 +1721,7 @@ static bs_status add_token(bs_tokenizer *t, const char *content, int special, in
          * cost small (BERT checkpoints add a handful; the largest known a few thousand) */
         if (t->n_added >= ADDED_MAX)
             return bs_fail(err, BS_ERR_LIMIT, "more than %d added tokens", ADDED_MAX);
-        if (grow((void **)&t->added, &t->cap_added, t->n_added + 1, sizeof *t->added))
+        if (bs_tok_grow((void **)&t->added, &t->cap_added, t->n_added + 1, sizeof *t->added))
             return bs_fail(err, BS_ERR_NOMEM, "out of memory adding tokens");
         a = &t->added[t->n_added];
         memset(a, 0, sizeof *a);
@@ -1080,11 +1751,14 @@ static bs_status add_token(bs_tokenizer *t, const char *content, int special, in
     a->rstrip = (uint8_t)rstrip;
     a->single_word = (uint8_t)single_word;
     a->normalized = (uint8_t)normalized;
-    a->pat = malloc((len * 16 + 1) * sizeof *a->pat);
+    int n = 0;
+    if (normalized && t->pipe) /* the pipeline's normalizer, not BertNormalizer */
+        a->pat = bs_pipe_normalize_str(t->pipe, content, &n);
+    else
+        a->pat = malloc((len * 16 + 1) * sizeof *a->pat);
     if (!a->pat)
         return bs_fail(err, BS_ERR_NOMEM, "out of memory adding tokens");
-    int n = 0;
-    for (size_t i = 0; i < len;) {
+    for (size_t i = 0; i < len && !(normalized && t->pipe);) {
         uint32_t c;
         i = bs_utf8_next(content, len, i, &c);
         if (normalized)
@@ -1287,7 +1961,7 @@ static bs_status load_added(bs_tokenizer *t, const cJSON *cfg, const cJSON *tj, 
             }
         }
     }
-    for (int k = 0; k < SP_COUNT; k++)
+    for (int k = 0; k < SP_COUNT && !t->pipe; k++)
         if (added_find(t, special_names[k]) < 0 &&
             vocab_lookup(t, special_names[k], strlen(special_names[k])) >= 0 &&
             (st = add_token(t, special_names[k], 1, 0, 0, 0, 0, err)) != BS_OK)
@@ -1402,6 +2076,10 @@ static int is_split_ws(uint32_t c)
     return bs_in_ranges(bs_tab_split_ws, bs_tab_split_ws_len, c);
 }
 
+int bs_tok_is_space(uint32_t c) { return is_split_ws(c); }
+int bs_tok_is_word(uint32_t c) { return is_word_char(c); }
+int bs_tok_lower(uint32_t c, uint32_t *o) { return lower_char(c, o); }
+
 static int is_punct(uint32_t c)
 {
     if (c < 0x80)
@@ -1415,7 +2093,7 @@ static bs_status push_token(work *w, int id, const char *piece, int cs, int ce, 
 {
     if (w->n_tok >= ROW_MAX_TOKENS)
         return bs_fail(err, BS_ERR_LIMIT, "text gives more than %d tokens", ROW_MAX_TOKENS);
-    if (grow((void **)&w->tok, &w->cap_tok, w->n_tok + 1, sizeof *w->tok))
+    if (bs_tok_grow((void **)&w->tok, &w->cap_tok, w->n_tok + 1, sizeof *w->tok))
         return bs_fail(err, BS_ERR_NOMEM, "out of memory collecting tokens");
     bs_token *k = &w->tok[w->n_tok++];
     k->id = id;
@@ -1427,6 +2105,8 @@ static bs_status push_token(work *w, int id, const char *piece, int cs, int ce, 
     k->word = word;
     k->segment = 0;
     k->flags = flags;
+    k->trim_lead = 0;
+    k->trim_lead_bytes = 0;
     return BS_OK;
 }
 
@@ -1446,7 +2126,7 @@ static char *utf8_of(const uint32_t *c, int n)
 static bs_trace_word *trace_word(work *w, int ws, int we, bs_error *err)
 {
     bs_trace *tr = w->trace;
-    if (grow((void **)&tr->words, &w->cap_words, tr->n_words + 1, sizeof *tr->words)) {
+    if (bs_tok_grow((void **)&tr->words, &w->cap_words, tr->n_words + 1, sizeof *tr->words)) {
         bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
         return NULL;
     }
@@ -1526,10 +2206,12 @@ static bs_status wordpiece(const bs_tokenizer *t, work *w, int ws, int we, bs_er
             if (pre)
                 key[0] = save0, key[1] = save1;
             if (tw) {
-                if (grow((void **)&tw->steps, &steps_cap, tw->n_steps + 1, sizeof *tw->steps))
+                if (bs_tok_grow((void **)&tw->steps, &steps_cap, tw->n_steps + 1,
+                                sizeof *tw->steps))
                     return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
                 tw->steps[tw->n_steps].start = start;
                 tw->steps[tw->n_steps].end = id >= 0 ? end : start;
+                tw->steps[tw->n_steps].left = tw->steps[tw->n_steps].right = -1;
                 tw->steps[tw->n_steps++].id = id;
             }
             if (id < 0) {
@@ -1606,7 +2288,7 @@ static bs_status push_added(const bs_tokenizer *t, work *w, const added_token *a
     if ((st = push_token(w, a->id, t->pieces[a->id], cs, ce, w->word++, flags, err)) != BS_OK)
         return st;
     if (w->trace) {
-        if (grow((void **)&w->trace->words, &w->cap_words, w->trace->n_words + 1,
+        if (bs_tok_grow((void **)&w->trace->words, &w->cap_words, w->trace->n_words + 1,
                  sizeof *w->trace->words))
             return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
         bs_trace_word *tw = &w->trace->words[w->trace->n_words++];
@@ -1625,8 +2307,8 @@ static bs_status push_added(const bs_tokenizer *t, work *w, const added_token *a
  * rules): the hot path for English. */
 static bs_status span_ascii(const bs_tokenizer *t, work *w, int a, int b, bs_error *err)
 {
-    if (grow((void **)&w->norm, &w->cap_norm, b - a + 1, sizeof *w->norm) ||
-        grow((void **)&w->orig, &w->cap_orig, b - a + 1, sizeof *w->orig))
+    if (bs_tok_grow((void **)&w->norm, &w->cap_norm, b - a + 1, sizeof *w->norm) ||
+        bs_tok_grow((void **)&w->orig, &w->cap_orig, b - a + 1, sizeof *w->orig))
         return bs_fail(err, BS_ERR_NOMEM, "out of memory normalizing text");
     bs_status st;
     int n = 0, ws = -1;
@@ -1672,8 +2354,12 @@ static int is_ascii(const unsigned char *s, size_t n)
 
 /* Normalizes, pre-tokenizes and WordPieces original code points [a, b); the normalized
  * added tokens are split off the normalized text first (extract_and_normalize, step 2). */
+static bs_status pipe_span(const bs_tokenizer *t, work *w, int a, int b, bs_error *err);
+
 static bs_status do_span(const bs_tokenizer *t, work *w, int a, int b, bs_error *err)
 {
+    if (t->pipe)
+        return pipe_span(t, w, a, b, err);
     if (w->ascii)
         return span_ascii(t, w, a, b, err);
     bs_status st = normalize_span(t, w, a, b, err);
@@ -1691,6 +2377,136 @@ static bs_status do_span(const bs_tokenizer *t, work *w, int a, int b, bs_error 
     return gap < s.n ? pretokenize(t, w, gap, s.n, err) : BS_OK;
 }
 
+/* processors/byte_level.rs process_offsets, for the token just pushed, when the
+ * post-processor trims offsets: lead/trail spaces ('Ġ' or whitespace in the token's text)
+ * leave its span, except one leading space of the segment's first token (or one at
+ * offset 0) under add_prefix_space, which the pre-tokenizer added. Which token is first
+ * can change with truncation: bs_encode_batch undoes a one-space trim there. */
+static void trim_last(const bs_tokenizer *t, work *w, int lead, int trail)
+{
+    int prefix;
+    if (!bs_pipe_trims(t->pipe, &prefix))
+        return;
+    bs_token *k = &w->tok[w->n_tok - 1];
+    int first = w->n_tok == 1 || k->char_start == 0;
+    if (lead > 0 && !(first && prefix && lead == 1)) {
+        int ns = k->char_start + lead < k->char_end ? k->char_start + lead : k->char_end;
+        k->trim_lead = (uint16_t)(ns - k->char_start);
+        k->trim_lead_bytes = (uint8_t)(w->cpb[k->char_start + (ns > k->char_start)] -
+                                       w->cpb[k->char_start]);
+        k->char_start = ns;
+        k->byte_start = w->cpb[ns];
+    }
+    if (trail > 0 && k->char_end >= trail) {
+        int ne = k->char_end - trail > k->char_start ? k->char_end - trail : k->char_start;
+        k->char_end = ne;
+        k->byte_end = w->cpb[ne];
+    }
+}
+
+/* Trace words for what the pipeline just tokenized: each pre-tokenized word (its
+ * characters as the model saw them, e.g. "Ġworld" or "▁world") with its tokens, which
+ * start at token index first of the segment. */
+static bs_status pipe_trace_words(work *w, int first, bs_error *err)
+{
+    const bs_pipe_work *pw = &w->pw;
+    const bs_pbuf *b = &pw->s[pw->last];
+    const int *wd = pw->wd[pw->last];
+    int k = first;
+    for (int q = 0; q < pw->n_wd[pw->last]; q += 2) {
+        if (bs_tok_grow((void **)&w->trace->words, &w->cap_words, w->trace->n_words + 1,
+                        sizeof *w->trace->words))
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+        bs_trace_word *tw = &w->trace->words[w->trace->n_words++];
+        memset(tw, 0, sizeof *tw);
+        if (!(tw->text = utf8_of(b->c + wd[q], wd[q + 1] - wd[q])))
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+        tw->char_start = b->os[wd[q]];
+        tw->char_end = b->oe[wd[q + 1] - 1];
+        tw->first_token = k;
+        for (; k < w->n_tok && pw->tok[k - first].word == q / 2; k++)
+            if (w->tok[k].flags & BS_TOK_UNK) {
+                tw->unk = 1;
+                if (!tw->unk_reason && !(tw->unk_reason = strdup("no vocab piece covers a "
+                                                                 "character")))
+                    return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+            }
+        tw->n_tokens = k - tw->first_token;
+        /* the merges the model made in this word, in order */
+        int n = 0;
+        for (int m = 0; m < pw->n_mrg; m++)
+            n += pw->mrg[6 * m] == q / 2;
+        if (n && !(tw->steps = malloc((size_t)n * sizeof *tw->steps)))
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+        for (int m = 0; m < pw->n_mrg; m++) {
+            const int32_t *r = pw->mrg + 6 * m;
+            if (r[0] != q / 2)
+                continue;
+            tw->steps[tw->n_steps].start = r[1];
+            tw->steps[tw->n_steps].end = r[2];
+            tw->steps[tw->n_steps].id = r[3];
+            tw->steps[tw->n_steps].left = r[4];
+            tw->steps[tw->n_steps++].right = r[5];
+        }
+    }
+    return BS_OK;
+}
+
+/* The pipeline's tokens for the normalized characters [from, to) of w->pn. */
+static bs_status pipe_words(const bs_tokenizer *t, work *w, int from, int to, bs_error *err)
+{
+    w->pw.n_tok = 0;
+    w->pw.trace = w->trace != NULL;
+    bs_status st = bs_pipe_tokenize(t->pipe, t, &w->pn, from, to, &w->pw, err);
+    int base = w->word, last = -1, first = w->n_tok;
+    for (int i = 0; i < w->pw.n_tok && st == BS_OK; i++) {
+        const bs_ptok *p = &w->pw.tok[i];
+        if ((st = push_token(w, p->id, t->pieces[p->id], p->os, p->oe, base + p->word,
+                             p->unk ? BS_TOK_UNK : 0, err)) != BS_OK)
+            break;
+        trim_last(t, w, p->lead, p->trail);
+        last = p->word;
+    }
+    w->word = base + last + 1;
+    if (st == BS_OK && w->trace)
+        st = pipe_trace_words(w, first, err);
+    return st;
+}
+
+/* Characters at the start (end) of s[a, b) that trim_offsets counts as spaces. */
+static int edge_spaces(const uint32_t *s, int a, int b, int from_end)
+{
+    int n = 0;
+    if (!from_end)
+        while (a + n < b && (s[a + n] == 0x120 || is_split_ws(s[a + n])))
+            n++;
+    else
+        while (b - n > a && (s[b - n - 1] == 0x120 || is_split_ws(s[b - n - 1])))
+            n++;
+    return n > 65535 ? 65535 : n;
+}
+
+/* A BPE/Unigram tokenizer's span [a, b) of original code points (between raw added
+ * tokens): the pipeline's normalizer, the normalized added tokens found in its output,
+ * then pre-tokenizer and model on what lies between them. */
+static bs_status pipe_span(const bs_tokenizer *t, work *w, int a, int b, bs_error *err)
+{
+    bs_status st = bs_pipe_normalize(t->pipe, w->cp + a, b - a, a, &w->pn, err);
+    if (st != BS_OK)
+        return st;
+    cpseq s = {w->pn.c, NULL, w->pn.n};
+    int pos = 0, gap = 0, ms, me, k;
+    while (t->n_norm && (k = added_next(t, 1, &s, &pos, s.n, gap, &ms, &me)) >= 0) {
+        if (ms > gap && (st = pipe_words(t, w, gap, ms, err)) != BS_OK)
+            return st;
+        if ((st = push_added(t, w, &t->added[k], w->pn.os[ms], w->pn.oe[me - 1], err)) != BS_OK)
+            return st;
+        trim_last(t, w, edge_spaces(w->pn.c, ms, me, 0), edge_spaces(w->pn.c, ms, me, 1));
+        gap = me;
+    }
+    return gap < s.n ? pipe_words(t, w, gap, s.n, err) : BS_OK;
+}
+
 /* Tokenizes one segment (no template) into w->tok: the raw added tokens first, on the
  * original text (extract_and_normalize, step 1), then each span between them. */
 static bs_status encode_segment(const bs_tokenizer *t, work *w, const char *text, size_t len,
@@ -1701,7 +2517,8 @@ static bs_status encode_segment(const bs_tokenizer *t, work *w, const char *text
     w->word = 0;
     w->text = (const unsigned char *)text;
     /* normalized added tokens need the decoded code points: no ASCII shortcut then */
-    w->ascii = !w->trace && !t->n_norm && len <= TEXT_MAX_BYTES && is_ascii(w->text, len);
+    w->ascii = !w->trace && !t->n_norm && !t->pipe && len <= TEXT_MAX_BYTES &&
+               is_ascii(w->text, len);
     if (w->ascii)
         w->n_cp = (int)len;
     else if ((st = decode(w, text, len, err)) != BS_OK)
@@ -1713,6 +2530,8 @@ static bs_status encode_segment(const bs_tokenizer *t, work *w, const char *text
             return st;
         if ((st = push_added(t, w, &t->added[k], ms, me, err)) != BS_OK)
             return st;
+        if (t->pipe) /* the token's text is what it matched, stripped spaces included */
+            trim_last(t, w, edge_spaces(w->cp, ms, me, 0), edge_spaces(w->cp, ms, me, 1));
         span = me;
     }
     if (w->n_cp > span)
@@ -1737,14 +2556,14 @@ static bs_status encode_text(const bs_tokenizer *t, work *w, const char *text, s
                            i + 1, s, e, len);
         if ((st = encode_segment(t, w, text + s, e - s, err)) != BS_OK)
             return st;
-        if (grow((void **)&w->acc, &w->cap_acc, w->n_acc + w->n_tok + 1, sizeof *w->acc))
+        if (bs_tok_grow((void **)&w->acc, &w->cap_acc, w->n_acc + w->n_tok + 1, sizeof *w->acc))
             return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding words");
         for (int k = 0; k < w->n_tok; k++) {
             w->acc[w->n_acc] = w->tok[k];
             w->acc[w->n_acc++].word = i;
         }
     }
-    if (grow((void **)&w->tok, &w->cap_tok, w->n_acc + 1, sizeof *w->tok))
+    if (bs_tok_grow((void **)&w->tok, &w->cap_tok, w->n_acc + 1, sizeof *w->tok))
         return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding words");
     if (w->n_acc)
         memcpy(w->tok, w->acc, (size_t)w->n_acc * sizeof *w->tok);
@@ -1854,7 +2673,7 @@ static bs_status split_parts(int len, int keep, int stride, bs_side side, seg_pa
                              int *cap, int *n, bs_error *err)
 {
     *n = 0;
-    if (grow((void **)parts, cap, 1, sizeof **parts))
+    if (bs_tok_grow((void **)parts, cap, 1, sizeof **parts))
         return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
     if (keep >= len) {
         (*parts)[(*n)++] = (seg_part){0, len};
@@ -1862,7 +2681,7 @@ static bs_status split_parts(int len, int keep, int stride, bs_side side, seg_pa
     }
     if (keep == 0) { /* everything overflows as one part */
         (*parts)[(*n)++] = (seg_part){side == BS_SIDE_LEFT ? len : 0, 0};
-        if (grow((void **)parts, cap, 2, sizeof **parts))
+        if (bs_tok_grow((void **)parts, cap, 2, sizeof **parts))
             return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
         (*parts)[(*n)++] = (seg_part){0, len};
         return BS_OK;
@@ -1878,7 +2697,7 @@ static bs_status split_parts(int len, int keep, int stride, bs_side side, seg_pa
     if (side == BS_SIDE_RIGHT) {
         for (int start = 0;; start += step) {
             int stop = start + keep < len ? start + keep : len;
-            if (grow((void **)parts, cap, *n + 1, sizeof **parts))
+            if (bs_tok_grow((void **)parts, cap, *n + 1, sizeof **parts))
                 return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
             (*parts)[(*n)++] = (seg_part){start, stop - start};
             if (stop == len)
@@ -1887,7 +2706,7 @@ static bs_status split_parts(int len, int keep, int stride, bs_side side, seg_pa
     } else {
         for (int stop = len;; stop -= step) {
             int start = stop > keep ? stop - keep : 0;
-            if (grow((void **)parts, cap, *n + 1, sizeof **parts))
+            if (bs_tok_grow((void **)parts, cap, *n + 1, sizeof **parts))
                 return bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
             (*parts)[(*n)++] = (seg_part){start, stop - start};
             if (start == 0 || stop <= step)
@@ -1907,11 +2726,11 @@ void bs_batch_free(bs_batch *b)
     memset(b, 0, sizeof *b);
 }
 
-static bs_token template_token(const bs_tokenizer *t, int which)
+static bs_token template_token(const bs_tokenizer *t, int id)
 {
     bs_token k;
     memset(&k, 0, sizeof k);
-    k.id = t->special[which];
+    k.id = id;
     k.piece = t->pieces[k.id];
     k.word = -1;
     k.segment = -1;
@@ -1957,15 +2776,16 @@ static bs_status resolve_lengths(const bs_tokenizer *t, bs_encode_options *o, bs
 
 /* TokenizerImpl::with_truncation: the stride must leave room in max_length minus the
  * template's specials for a single text (2), or the crate refuses the settings. */
-static bs_status check_stride(const bs_encode_options *o, bs_error *err)
+static bs_status check_stride(const bs_encode_options *o, int n_special, bs_error *err)
 {
     if (o->stride < 0)
         return bs_fail(err, BS_ERR_INPUT, "stride %d is negative", o->stride);
-    if (o->truncation == BS_TRUNC_NONE || o->max_length < 2 || o->max_length - 2 >= o->stride)
+    if (o->truncation == BS_TRUNC_NONE || o->max_length < n_special ||
+        o->max_length - n_special >= o->stride)
         return BS_OK;
     bs_fail(err, BS_ERR_INPUT, "tokenizer stride set to %d, which is greater than or equal to "
-            "its effective max length of %d (= %d original max length - 2 added special "
-            "tokens)", o->stride, o->max_length - 2, o->max_length);
+            "its effective max length of %d (= %d original max length - %d added special "
+            "tokens)", o->stride, o->max_length - n_special, o->max_length, n_special);
     bs_hint(err, "Hugging Face's tokenizers refuses the same settings; use a smaller stride");
     return BS_ERR_INPUT;
 }
@@ -1998,23 +2818,59 @@ bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
         bs_warnings_free(&warn);
         return bs_fail(err, st, "out of memory encoding a batch");
     }
-    if ((st = check_multiple(&o, err)) != BS_OK || (st = check_stride(&o, err)) != BS_OK) {
-        bs_warnings_free(&warn);
-        return st;
-    }
     int special = o.add_special_tokens;
-    if (special && (t->special[SP_CLS] < 0 || t->special[SP_SEP] < 0)) {
+    if (!t->pipe && special && (t->special[SP_CLS] < 0 || t->special[SP_SEP] < 0)) {
         bs_warnings_free(&warn);
         return bs_fail(err, BS_ERR_INPUT, "the vocab has no '%s' piece for the [CLS] A [SEP] template",
                        t->special[SP_CLS] < 0 ? "[CLS]" : "[SEP]");
     }
+    /* The template of one text and of a pair: WordPiece's [CLS] A [SEP] / [CLS] A [SEP]
+     * B:1 [SEP]:1, or the tokenizer.json post-processor's (RoBERTa: <s> A </s></s> B </s>,
+     * every type 0); with no post-processor, A:0 and B:1 alone. */
+    bs_tpl_item tpl[2][20];
+    int n_tpl[2], n_spec[2] = {0, 0};
+    for (int pr = 0; pr < 2; pr++) {
+        const bs_tpl_item *items;
+        int n = t->pipe ? bs_pipe_template(t->pipe, pr, &items) : -2;
+        if (n >= 0) {
+            n_tpl[pr] = n < 20 ? n : 20;
+            memcpy(tpl[pr], items, (size_t)n_tpl[pr] * sizeof *items);
+        } else if (n == -1) {
+            n_tpl[pr] = 0;
+            tpl[pr][n_tpl[pr]++] = (bs_tpl_item){-1, 0, 0};
+            if (pr)
+                tpl[pr][n_tpl[pr]++] = (bs_tpl_item){-1, 1, 1};
+        } else {
+            int cls = t->special[SP_CLS], sep = t->special[SP_SEP];
+            n_tpl[pr] = 0;
+            tpl[pr][n_tpl[pr]++] = (bs_tpl_item){cls, -1, 0};
+            tpl[pr][n_tpl[pr]++] = (bs_tpl_item){-1, 0, 0};
+            tpl[pr][n_tpl[pr]++] = (bs_tpl_item){sep, -1, 0};
+            if (pr) {
+                tpl[pr][n_tpl[pr]++] = (bs_tpl_item){-1, 1, 1};
+                tpl[pr][n_tpl[pr]++] = (bs_tpl_item){sep, -1, 1};
+            }
+        }
+        for (int i = 0; i < n_tpl[pr]; i++)
+            n_spec[pr] += tpl[pr][i].seq < 0;
+    }
+    int trim_prefix = 0;
+    int trims = t->pipe && bs_pipe_trims(t->pipe, &trim_prefix);
+    if ((st = check_multiple(&o, err)) != BS_OK ||
+        (st = check_stride(&o, n_spec[0], err)) != BS_OK) {
+        bs_warnings_free(&warn);
+        return st;
+    }
     if (o.padding != BS_PAD_NONE && t->special[SP_PAD] < 0) {
         bs_warnings_free(&warn);
+        if (t->pipe)
+            return bs_fail(err, BS_ERR_INPUT, "the tokenizer has no padding token (pad_token) to "
+                           "pad with");
         return bs_fail(err, BS_ERR_INPUT, "the vocab has no '[PAD]' piece to pad with");
     }
     /* Output rows grow as they come (an input may overflow into several); their
      * (R) facts are gathered in meta, one row of META_N ints each, copied out at the end. */
-    enum { M_LEN, M_TRUNC, M_OVA, M_OVB, M_SAMPLE, M_BSTART, META_N };
+    enum { M_LEN, M_TRUNC, M_OVA, M_OVB, M_SAMPLE, META_N };
     bs_token **rows = NULL;
     int *meta = NULL, R = 0, cap_rows = 0, cap_meta = 0;
     size_t row_tokens = 0;
@@ -2030,7 +2886,7 @@ bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
         if ((st = encode_text(t, &w, texts[r].a ? texts[r].a : "", texts[r].a ? texts[r].a_len : 0,
                               texts[r].a_words, texts[r].n_a_words, err)) != BS_OK)
             goto row_fail;
-        if (grow((void **)&ta, &cap_a, w.n_tok + 1, sizeof *ta)) {
+        if (bs_tok_grow((void **)&ta, &cap_a, w.n_tok + 1, sizeof *ta)) {
             st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
             goto row_fail;
         }
@@ -2047,7 +2903,7 @@ bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
             b.n = w.n_tok;
         }
         seg a_all = a, b_all = b;
-        int added = special ? (pair ? 3 : 2) : 0;
+        int added = special ? n_spec[pair] : 0;
         /* tokenizer.rs post_process: max_length - added tokens; when that is negative the
          * crate's usize wraps around and nothing is truncated, which we mirror. */
         if (o.truncation != BS_TRUNC_NONE && max_length >= added &&
@@ -2085,32 +2941,44 @@ bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
                 bs_hint(err, "use a smaller stride or a larger max_length");
                 goto row_fail;
             }
-            if (grow((void **)&rows, &cap_rows, R + 1, sizeof *rows) ||
-                grow((void **)&meta, &cap_meta, (R + 1) * META_N, sizeof *meta)) {
+            if (bs_tok_grow((void **)&rows, &cap_rows, R + 1, sizeof *rows) ||
+                bs_tok_grow((void **)&meta, &cap_meta, (R + 1) * META_N, sizeof *meta)) {
                 st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
                 goto row_fail;
             }
-            bs_token *row = malloc(((size_t)len + 1) * sizeof *row);
+            /* the row's tokens, then its token type ids (one byte each) */
+            bs_token *row = malloc(((size_t)len + 1) * (sizeof *row + 1));
             if (!row) {
                 st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
                 goto row_fail;
             }
+            uint8_t *types = (uint8_t *)(row + len + 1);
             int k = 0;
-            /* processors/template.rs: [CLS] $A:0 [SEP]:0 $B:1 [SEP]:1 */
-            if (special)
-                row[k++] = template_token(t, SP_CLS);
-            for (int i = 0; i < sa.n; i++) {
-                row[k] = sa.tok[i];
-                row[k++].segment = 0;
+            /* processors/template.rs: the template's items in order */
+            for (int q = 0; q < n_tpl[pair]; q++) {
+                const bs_tpl_item *it = &tpl[pair][q];
+                if (it->seq < 0) {
+                    if (special) {
+                        types[k] = it->type;
+                        row[k++] = template_token(t, it->id);
+                    }
+                    continue;
+                }
+                const seg *sq = it->seq ? &sb : &sa;
+                for (int i = 0; i < sq->n; i++) {
+                    row[k] = sq->tok[i];
+                    row[k].segment = it->seq;
+                    /* the first token of a part keeps one leading space under
+                     * add_prefix_space (trim_last could not know it would be first) */
+                    if (trims && i == 0 && trim_prefix && row[k].trim_lead == 1) {
+                        row[k].char_start--;
+                        row[k].byte_start -= row[k].trim_lead_bytes;
+                        row[k].trim_lead = 0;
+                        row[k].trim_lead_bytes = 0;
+                    }
+                    types[k++] = it->type;
+                }
             }
-            if (special)
-                row[k++] = template_token(t, SP_SEP);
-            for (int i = 0; i < sb.n; i++) {
-                row[k] = sb.tok[i];
-                row[k++].segment = 1;
-            }
-            if (special && pair)
-                row[k++] = template_token(t, SP_SEP);
             rows[R] = row;
             int *mr = meta + (size_t)R * META_N;
             mr[M_LEN] = len;
@@ -2118,8 +2986,6 @@ bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
             mr[M_OVB] = b_all.n - sb.n;
             mr[M_TRUNC] = mr[M_OVA] + mr[M_OVB];
             mr[M_SAMPLE] = r;
-            /* token_type_ids: 0 through the first [SEP], 1 for B and its [SEP] */
-            mr[M_BSTART] = pair ? sa.n + (special ? 2 : 0) : len;
             R++;
         }
         continue;
@@ -2136,8 +3002,8 @@ row_fail:
     free(pb);
     if (st != BS_OK)
         goto done;
-    /* the per-row arrays share one block (freed through length); b_start is scratch */
-    out->length = calloc((size_t)R * 6, sizeof *out->length);
+    /* the per-row arrays share one block (freed through length) */
+    out->length = calloc((size_t)R * 5, sizeof *out->length);
     if (!out->length) {
         st = bs_fail(err, BS_ERR_NOMEM, "out of memory encoding a batch");
         goto done;
@@ -2146,7 +3012,6 @@ row_fail:
     out->overflow_a = out->length + 2 * R;
     out->overflow_b = out->length + 3 * R;
     out->overflow_to_sample_mapping = out->length + 4 * R;
-    int *b_start = out->length + 5 * R;
     for (int r = 0; r < R; r++) {
         const int *mr = meta + (size_t)r * META_N;
         out->length[r] = mr[M_LEN];
@@ -2154,7 +3019,6 @@ row_fail:
         out->overflow_a[r] = mr[M_OVA];
         out->overflow_b[r] = mr[M_OVB];
         out->overflow_to_sample_mapping[r] = mr[M_SAMPLE];
-        b_start[r] = mr[M_BSTART];
     }
     B = R;
     int T = 0;
@@ -2218,7 +3082,7 @@ row_fail:
                 out->tokens[c] = *k;
                 out->input_ids[c] = k->id;
                 out->attention_mask[c] = 1;
-                out->token_type_ids[c] = i >= b_start[r];
+                out->token_type_ids[c] = ((const uint8_t *)(rows[r] + len + 1))[i];
             } else {
                 bs_token *k = &out->tokens[c];
                 memset(k, 0, sizeof *k);
@@ -2294,6 +3158,43 @@ static char *stage_text(const bs_tokenizer *t, const work *w, int stages)
     return s;
 }
 
+/* A BPE/Unigram tokenizer's normalized text (tokenizer.json's normalizer), the raw added
+ * tokens written in the text kept as they are; NULL when out of memory. */
+static char *pipe_stage_text(const bs_tokenizer *t, work *w)
+{
+    size_t cap = 64, k = 0;
+    char *s = malloc(cap);
+    cpseq q = {w->cp, NULL, w->n_cp};
+    int pos = 0, span = 0, ms, me, next;
+    bs_error err = {0};
+    while (s) {
+        next = t->n_raw ? added_next(t, 0, &q, &pos, q.n, span, &ms, &me) : -1;
+        if (next < 0)
+            ms = me = w->n_cp;
+        if (bs_pipe_normalize(t->pipe, w->cp + span, ms - span, span, &w->pn, &err) != BS_OK)
+            break;
+        size_t need = k + ((size_t)w->pn.n + (size_t)(me - ms)) * 4 + 1;
+        if (need > cap) {
+            char *ns = realloc(s, need * 2);
+            if (!ns)
+                break;
+            s = ns;
+            cap = need * 2;
+        }
+        for (int i = 0; i < w->pn.n; i++)
+            k += (size_t)bs_utf8_encode(w->pn.c[i], s + k);
+        for (int i = ms; i < me; i++)
+            k += (size_t)bs_utf8_encode(w->cp[i], s + k);
+        if (next < 0) {
+            s[k] = '\0';
+            return s;
+        }
+        span = me;
+    }
+    free(s);
+    return NULL;
+}
+
 bs_status bs_tokenizer_trace(const bs_tokenizer *t, const char *text, size_t len, bs_trace *out,
                              bs_error *err)
 {
@@ -2305,10 +3206,17 @@ bs_status bs_tokenizer_trace(const bs_tokenizer *t, const char *text, size_t len
     if (st == BS_OK) {
         out->n_tokens = w.n_tok;
         out->tokens = malloc(((size_t)w.n_tok + 1) * sizeof *out->tokens);
-        out->cleaned = stage_text(t, &w, ST_CLEAN);
-        out->cjk_spaced = stage_text(t, &w, ST_CLEAN | ST_CJK);
-        out->accent_stripped = stage_text(t, &w, ST_CLEAN | ST_CJK | ST_STRIP);
-        out->lowercased = stage_text(t, &w, ST_ALL);
+        if (t->pipe) { /* one stage: tokenizer.json's normalizer, whatever it holds */
+            out->cleaned = pipe_stage_text(t, &w);
+            out->cjk_spaced = out->cleaned ? strdup(out->cleaned) : NULL;
+            out->accent_stripped = out->cleaned ? strdup(out->cleaned) : NULL;
+            out->lowercased = out->cleaned ? strdup(out->cleaned) : NULL;
+        } else {
+            out->cleaned = stage_text(t, &w, ST_CLEAN);
+            out->cjk_spaced = stage_text(t, &w, ST_CLEAN | ST_CJK);
+            out->accent_stripped = stage_text(t, &w, ST_CLEAN | ST_CJK | ST_STRIP);
+            out->lowercased = stage_text(t, &w, ST_ALL);
+        }
         if (!out->tokens || !out->cleaned || !out->cjk_spaced || !out->accent_stripped ||
             !out->lowercased)
             st = bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");

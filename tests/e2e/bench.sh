@@ -24,6 +24,15 @@ echo "$line" | grep -q '"batch": 2, "seq": 8, "threads": 1, "runs": 3' &&
 rc=$?
 [ $rc -eq 2 ] && grep -q "^bertscope: error: .*max_position_embeddings" "$TMP/err" &&
     ok "bench --seq 513: exit 2" || fail "bench --seq 513: exit $rc $(cat "$TMP/err")"
+# --precision: the line says what ran, and the packed weights' size
+for p in bf16 int8; do
+    line=$("$BIN" bench --config tiny --batch 2 --seq 8 --runs 2 -t 1 --precision $p)
+    echo "$line" | grep -q "\"precision\": \"$p\", \"lowp_mb\": [0-9.]*[1-9]" &&
+        ok "bench --precision $p" || fail "bench --precision $p: $line"
+done
+"$BIN" bench --config tiny --precision int4 >/dev/null 2>"$TMP/err"
+[ $? -eq 2 ] && grep -q "unknown precision 'int4'" "$TMP/err" &&
+    ok "bench --precision int4: exit 2" || fail "bench --precision int4: $(cat "$TMP/err")"
 "$BIN" bench --nonsense >/dev/null 2>&1
 [ $? -eq 2 ] && ok "bench unknown option: exit 2" || fail "bench unknown option"
 

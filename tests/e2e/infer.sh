@@ -162,6 +162,18 @@ expect_error "interface --max-length 0" "the interface takes a max_length from 1
 mkdir -p "$TMP/added"
 cp weights/vocab/vocab.txt "$TMP/added/"
 echo '{"[E1]": 30522}' >"$TMP/added/added_tokens.json"
+# A RoBERTa-like folder (byte-level BPE trained on Brown): <s> A </s></s> B </s>, no
+# token_type_ids key (RobertaTokenizerFast's model_input_names), trimmed offsets; the
+# ids and offsets are the crate's (npm @anush008/tokenizers on the same tokenizer.json).
+out=$(printf '["Hello world", "it is"]\n' | "$BIN" tokenize --json -m tests/fixtures/tokenizer/bpe_roberta)
+case $out in
+*'"input_ids": [0, 43, 503, 82, 790, 2, 2, 278, 329, 2]'*'"offsets": [[0, 0], [0, 1], [1, 4], [4, 5], [6, 11], [0, 0], [0, 0], [0, 2], [3, 5], [0, 0]]'*)
+    case $out in
+    *token_type_ids*) fail "tokenize: a RoBERTa tokenizer prints token_type_ids: $out" ;;
+    *) ok "tokenize: a BPE tokenizer.json (RoBERTa): ids, pair template, offsets, no token_type_ids" ;;
+    esac ;;
+*) fail "tokenize -m bpe_roberta: $out" ;;
+esac
 if echo '[E1] was born' | "$BIN" tokenize -m "$TMP/added" 2>/dev/null |
    grep -q '"input_ids": \[101, 30522, 2001, 2141, 102\]'
 then ok "tokenize: an added token is one id"; else fail "tokenize: added token"; fi
@@ -277,6 +289,42 @@ then ok "pytorch_model.bin: infer prints what model.safetensors gives"
 else fail "pytorch_model.bin: $(cat "$TMP/err"; diff "$TMP/bin.json" "$TMP/infer_seq.json" | head -5)"; fi
 expect_error "malicious .bin" "refusing to load global 'posix.system'" \
     sh -c "echo hi | '$BIN' infer -m tests/fixtures/torchbin/malicious"
+
+# --precision: the model line says which arithmetic ran; --compare-f32 adds each row's
+# deviation from an F32 run of the same batch, and the totals on stderr
+expect_error "bad --precision" "unknown precision 'fp16' (expected f32, bf16 or int8)" \
+    sh -c "echo hi | '$BIN' infer -m '$REF/infer_seq' --precision fp16"
+expect_error "--compare-f32 alone" "needs --precision bf16 or int8" \
+    sh -c "echo hi | '$BIN' infer -m '$REF/infer_seq' --compare-f32"
+expect_error "--compare-f32 json" "needs --format jsonl" \
+    sh -c "echo hi | '$BIN' infer -m '$REF/infer_seq' --precision bf16 --compare-f32 --format json"
+"$BIN" infer -m "$REF/infer_seq" <"$REF/infer_seq/input.txt" >"$TMP/f32.jsonl" 2>"$TMP/err"
+if head -1 "$TMP/f32.jsonl" | grep -q '"precision":"f32"}' && ! grep -q deviation "$TMP/f32.jsonl"
+then ok "default precision f32, said on the model line"; else fail "f32 line: $(head -1 "$TMP/f32.jsonl")"; fi
+for p in bf16 int8; do
+    if "$BIN" infer -m "$REF/infer_seq" --precision $p --compare-f32 <"$REF/infer_seq/input.txt" \
+           >"$TMP/$p.jsonl" 2>"$TMP/err" &&
+       head -1 "$TMP/$p.jsonl" | grep -q "\"precision\":\"$p\",\"kernels\":" &&
+       [ "$(grep -c '"deviation_from_f32":{"max_abs_diff":[0-9.e-]*,"of":"logits","argmax_agree":[0-9]*,"argmax_total":1}' "$TMP/$p.jsonl")" -eq "$(($(wc -l <"$TMP/$p.jsonl") - 1))" ] &&
+       awk -v p=$p '/vs f32 over/ { sub(/.*max \|difference\| /, ""); d = $1 + 0
+                                   exit !(index($0, "argmax agrees") && d > 0 && d < 0.05) }
+                    END { if (NR == 0) exit 1 }' "$TMP/err"
+    then ok "--precision $p --compare-f32: rows and totals ($(cat "$TMP/err"))"
+    else fail "--precision $p --compare-f32: $(cat "$TMP/err"; tail -1 "$TMP/$p.jsonl" | cut -c1-300)"; fi
+done
+# the interface takes the same option and says it in the model bar
+expect_error "interface --precision" "unknown precision 'f16'" \
+    "$BIN" -m builtin:tiny --precision f16 --screen 60x12
+if "$BIN" -m brown-pos --precision int8 --screen 120x12 >"$TMP/screen" 2>"$TMP/err" &&
+   grep -q "uncased  int8 compute" "$TMP/screen" &&
+   grep -q "brown-pos: linear layers in int8, not float32" "$TMP/screen" &&
+   ! "$BIN" -m brown-pos --screen 120x12 | grep -q "compute"
+then ok "interface --precision int8: the model bar says so"
+else fail "interface --precision: $(cat "$TMP/err"; head -3 "$TMP/screen")"; fi
+if "$BIN" -m brown-pos --precision bf16 --compare-f32 --screen 160x14 >"$TMP/screen" 2>"$TMP/err" &&
+   grep -q "bf16 compute, vs f32: max |Δlogit| [0-9.e-]*, argmax [0-9]*/[0-9]*" "$TMP/screen"
+then ok "interface --compare-f32: the model bar shows the deviation"
+else fail "interface --compare-f32: $(cat "$TMP/err"; head -2 "$TMP/screen")"; fi
 
 echo
 [ "$fails" -eq 0 ] && echo "infer e2e: all passed" || echo "infer e2e: $fails failed"

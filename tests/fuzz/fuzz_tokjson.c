@@ -1,6 +1,8 @@
 /* fuzz_tokjson.c - libFuzzer target: a tokenizer folder holding only tokenizer.json (the
- * fuzzer's input), so that its WordPiece "model.vocab" object is the vocabulary; then
- * one pair is tokenized with it. (fuzz_tokconfig always has a vocab.txt beside.) */
+ * fuzzer's input), so that its "model" (WordPiece, BPE or Unigram) is the vocabulary and
+ * its normalizer, pre-tokenizer and post-processor run (tokenizer_pipe.c: merges,
+ * sentencepiece charsmaps, templates); then one pair is tokenized and one text traced.
+ * (fuzz_tokconfig always has a vocab.txt beside.) */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,8 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bs_error err;
     if (bs_tokenizer_load(&tok, tj_dir, &err) == BS_OK) {
         int V = bs_tokenizer_vocab_size(tok);
-        bs_text t = {.a = "Hello worlds, [MASK] caf\xc3\xa9!", .a_len = 26, .b = "\xe4\xbd\xa0 ok",
-                     .b_len = 6};
+        static const char b[] =
+            "\xe4\xbd\xa0 ok  <mask>\xe2\x96\x81x \xf0\x9f\x98\x80 it's\tA\xef\xac\x81";
+        bs_text t = {.a = "Hello worlds, [MASK] caf\xc3\xa9!", .a_len = 26, .b = b,
+                     .b_len = sizeof b - 1};
         bs_encode_options opt = bs_encode_defaults(tok);
         bs_batch out = {0};
         if (bs_encode_batch(tok, &t, 1, &opt, &out, &err) == BS_OK)
@@ -54,6 +58,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     !bs_tokenizer_piece(tok, out.input_ids[i]))
                     abort();
         bs_batch_free(&out);
+        bs_trace tr;
+        if (bs_tokenizer_trace(tok, b, sizeof b - 1, &tr, &err) == BS_OK)
+            bs_trace_free(&tr);
         bs_tokenizer_free(tok);
     }
     return 0;
