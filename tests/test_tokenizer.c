@@ -7,6 +7,7 @@
  * tools/gen_tokenizer_fixture.mjs; this test replays them without Node and prints a
  * per-position diff for any mismatch. Run from the repository root.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -456,6 +457,76 @@ static void test_tokenizer_pipe_facts_and_trace(void **state)
     assert_string_equal(tr.words[0].text, "\xe2\x96\x81" "cafe"); /* ▁cafe */
     assert_string_equal(tr.words[2].text, "Brown");
     bs_trace_free(&tr);
+    bs_tokenizer_free(t);
+}
+
+/* The BPE word cache is filled as words come and shared by every thread that encodes with
+ * the tokenizer: threads encoding the same lines at once get what one thread alone gets,
+ * and so does the trace, which never reads the cache. */
+typedef struct {
+    const bs_tokenizer *t;
+    const char *const *lines;
+    int n;
+    int32_t *ids; /* n x 64 */
+} cache_job;
+
+static void *cache_worker(void *arg)
+{
+    cache_job *j = arg;
+    for (int r = 0; r < 20; r++)
+        for (int i = 0; i < j->n; i++) {
+            bs_text x = {.a = j->lines[i], .a_len = strlen(j->lines[i])};
+            bs_encode_options o = bs_encode_defaults(j->t);
+            o.padding = BS_PAD_NONE;
+            bs_batch out;
+            bs_error err = {0};
+            if (bs_encode_batch(j->t, &x, 1, &o, &out, &err) != BS_OK)
+                return NULL;
+            for (int k = 0; k < out.length[0] && k < 64; k++)
+                j->ids[i * 64 + k] = out.input_ids[k];
+            bs_batch_free(&out);
+        }
+    return j;
+}
+
+static void test_tokenizer_bpe_cache_threads(void **state)
+{
+    static const char *const lines[] = {
+        "The jury said it did find that many of Georgia's registration laws are outmoded.",
+        "the the the The THE thee", "wonderful wonderful world, wonderful!",
+        "caf\xc3\xa9 na\xc3\xafve \xf0\x9f\x98\x80 \xe4\xbd\xa0\xe5\xa5\xbd", "Hello <mask> world",
+        "registration registrations registered register"};
+    enum { N = sizeof lines / sizeof lines[0], THREADS = 4 };
+    bs_tokenizer *t;
+    bs_error err = {0};
+    assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/bpe_roberta", &err), BS_OK);
+    /* the answer without the cache: the trace's tokens */
+    int32_t want[N][64];
+    memset(want, 0, sizeof want);
+    for (int i = 0; i < N; i++) {
+        bs_trace tr;
+        assert_int_equal(bs_tokenizer_trace(t, lines[i], strlen(lines[i]), &tr, &err), BS_OK);
+        for (int k = 0; k < tr.n_tokens && k + 1 < 64; k++)
+            want[i][k + 1] = tr.tokens[k].id; /* after <s> */
+        want[i][0] = bs_tokenizer_cls_id(t);
+        if (tr.n_tokens + 1 < 64)
+            want[i][tr.n_tokens + 1] = bs_tokenizer_sep_id(t);
+        bs_trace_free(&tr);
+    }
+    pthread_t th[THREADS];
+    cache_job jobs[THREADS];
+    for (int k = 0; k < THREADS; k++) {
+        jobs[k] = (cache_job){t, lines, N, calloc(N * 64, sizeof(int32_t))};
+        assert_int_equal(pthread_create(&th[k], NULL, cache_worker, &jobs[k]), 0);
+    }
+    for (int k = 0; k < THREADS; k++) {
+        void *ret;
+        assert_int_equal(pthread_join(th[k], &ret), 0);
+        assert_non_null(ret);
+        for (int i = 0; i < N; i++)
+            assert_memory_equal(jobs[k].ids + i * 64, want[i], sizeof want[i]);
+        free(jobs[k].ids);
+    }
     bs_tokenizer_free(t);
 }
 
@@ -1433,6 +1504,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer_roberta_slow_files),
         cmocka_unit_test(test_tokenizer_spm_model_files),
         cmocka_unit_test(test_tokenizer_pipe_facts_and_trace),
+        cmocka_unit_test(test_tokenizer_bpe_cache_threads),
         cmocka_unit_test(test_tokenizer_bert_facts_example),
         cmocka_unit_test(test_tokenizer_invalid_utf8_offsets),
         cmocka_unit_test(test_tokenizer_100kb_line),
