@@ -151,6 +151,28 @@ static void test_trace_screen_bpe_80x24(void **state)
     bs_tokenizer_free(bpe);
 }
 
+/* A Unigram folder (XLM-R's layout): ▁-words and each piece's score in the Viterbi path. */
+static void test_trace_screen_unigram_80x24(void **state)
+{
+    bs_tokenizer *uni;
+    bs_error err = {0};
+    assert_int_equal(bs_tokenizer_load(&uni, "tests/fixtures/tokenizer/uni_xlmr", &err), BS_OK);
+    const char *text = "Hello wonderful world";
+    bs_trace tr;
+    assert_int_equal(bs_tokenizer_trace(uni, text, strlen(text), &tr, &err), BS_OK);
+    app_grid g = {0};
+    assert_int_equal(grid_resize(&g, 80, 24), 0);
+    trace_draw(&g, 0, 0, 80, 24, &tr, uni, text, strlen(text), 1);
+    assert_int_equal(golden_check_grid(&g, "tests/fixtures/deep", "trace_unigram_80x24"), 0);
+    char *d = grid_dump(&g, 0);
+    assert_non_null(strstr(d, "Unigram of word 2 \xe2\x96\x81" "wonderful"));
+    assert_non_null(strstr(d, "score -"));
+    free(d);
+    grid_free(&g);
+    bs_trace_free(&tr);
+    bs_tokenizer_free(uni);
+}
+
 static void test_trace_draw_any_size(void **state)
 {
     for (int w = 0; w < 50; w += 7)
@@ -169,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_trace_screen_unk_120x40),
         cmocka_unit_test(test_trace_draw_any_size),
         cmocka_unit_test(test_trace_screen_bpe_80x24),
+        cmocka_unit_test(test_trace_screen_unigram_80x24),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -7,6 +7,7 @@
  * tools/gen_tokenizer_fixture.mjs; this test replays them without Node and prints a
  * per-position diff for any mismatch. Run from the repository root.
  */
+#include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -442,10 +443,18 @@ static void test_tokenizer_pipe_facts_and_trace(void **state)
                      6); /* the last merge makes the whole word: one piece */
     assert_int_equal(ww->n_tokens, 1);
     bs_trace_free(&tr);
+    assert_true(isnan(bs_tokenizer_score(t, 5))); /* BPE has no scores */
     bs_tokenizer_free(t);
 
     assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/uni_albert", &err), BS_OK);
     assert_string_equal(bs_tokenizer_model(t), "Unigram");
+    /* the scores are tokenizer.json's: [piece, score] pairs, id = position */
+    cJSON *tj = read_fixture("tests/fixtures/tokenizer/uni_albert/tokenizer.json");
+    const cJSON *vocab = cJSON_GetObjectItem(cJSON_GetObjectItem(tj, "model"), "vocab");
+    for (int id = 0; id < cJSON_GetArraySize(vocab); id += 97)
+        assert_true(bs_tokenizer_score(t, id) ==
+                    cJSON_GetArrayItem(cJSON_GetArrayItem(vocab, id), 1)->valuedouble);
+    cJSON_Delete(tj);
     assert_int_equal(bs_tokenizer_returns_type_ids(t), 1); /* AlbertTokenizer */
     assert_int_equal(bs_tokenizer_get_settings(t)->do_lower_case, 1);
     assert_int_equal(bs_tokenizer_get_settings(t)->strip_accents, 1);

@@ -1512,6 +1512,16 @@ int bs_pipe_has_normalizer(const bs_pipe *p, const char *type)
     return 0;
 }
 
+double bs_pipe_score(const bs_pipe *p, int id, int n)
+{
+    return p->model == M_UNIGRAM && p->score && id >= 0 && id < n ? p->score[id] : NAN;
+}
+
+double bs_pipe_unk_score(const bs_pipe *p)
+{
+    return p->model == M_UNIGRAM ? p->min_score - 10.0 : NAN;
+}
+
 int bs_pipe_unk_id(const bs_pipe *p)
 {
     return p->unk_id;
