@@ -123,22 +123,33 @@ static void test_trace_screen_unk_120x40(void **state)
     free(draw("What a [MASK] movie, the catz walked slowly", 120, 40, -1, "trace_unk_120x40"));
 }
 
+/* The 80x24 trace panel of text with the tokenizer of folder, checked against golden;
+ * returns the panel's text (caller frees). */
+static char *draw_folder(const char *folder, const char *text, int sel, const char *golden)
+{
+    bs_tokenizer *t;
+    bs_error err = {0};
+    assert_int_equal(bs_tokenizer_load(&t, folder, &err), BS_OK);
+    bs_trace tr;
+    assert_int_equal(bs_tokenizer_trace(t, text, strlen(text), &tr, &err), BS_OK);
+    app_grid g = {0};
+    assert_int_equal(grid_resize(&g, 80, 24), 0);
+    trace_draw(&g, 0, 0, 80, 24, &tr, t, text, strlen(text), sel);
+    assert_int_equal(golden_check_grid(&g, "tests/fixtures/deep", golden), 0);
+    char *d = grid_dump(&g, 0);
+    grid_free(&g);
+    bs_trace_free(&tr);
+    bs_tokenizer_free(t);
+    return d;
+}
+
 /* A byte-level BPE folder (RoBERTa's layout): no BERT stages, the words as the model
  * sees them ("Ġworld"), the selected word's merges in order and its pieces with ids and
  * offsets. */
 static void test_trace_screen_bpe_80x24(void **state)
 {
-    bs_tokenizer *bpe;
-    bs_error err = {0};
-    assert_int_equal(bs_tokenizer_load(&bpe, "tests/fixtures/tokenizer/bpe_roberta", &err), BS_OK);
-    const char *text = "Hello <mask> wonderful world";
-    bs_trace tr;
-    assert_int_equal(bs_tokenizer_trace(bpe, text, strlen(text), &tr, &err), BS_OK);
-    app_grid g = {0};
-    assert_int_equal(grid_resize(&g, 80, 24), 0);
-    trace_draw(&g, 0, 0, 80, 24, &tr, bpe, text, strlen(text), 2);
-    assert_int_equal(golden_check_grid(&g, "tests/fixtures/deep", "trace_bpe_80x24"), 0);
-    char *d = grid_dump(&g, 0);
+    char *d = draw_folder("tests/fixtures/tokenizer/bpe_roberta", "Hello <mask> wonderful world",
+                          2, "trace_bpe_80x24");
     assert_null(strstr(d, "CJK"));
     assert_null(strstr(d, "WordPiece"));
     assert_non_null(strstr(d, "BPE of word 3 \xc4\xa0" "wonderful"));
@@ -146,9 +157,16 @@ static void test_trace_screen_bpe_80x24(void **state)
     assert_non_null(strstr(d, "on + d -> ond"));
     assert_non_null(strstr(d, "  ond                     id "));
     free(d);
-    grid_free(&g);
-    bs_trace_free(&tr);
-    bs_tokenizer_free(bpe);
+}
+
+/* A Unigram folder (XLM-R's layout): ▁-words and each piece's score in the Viterbi path. */
+static void test_trace_screen_unigram_80x24(void **state)
+{
+    char *d = draw_folder("tests/fixtures/tokenizer/uni_xlmr", "Hello wonderful world", 1,
+                          "trace_unigram_80x24");
+    assert_non_null(strstr(d, "Unigram of word 2 \xe2\x96\x81" "wonderful"));
+    assert_non_null(strstr(d, "score -"));
+    free(d);
 }
 
 static void test_trace_draw_any_size(void **state)
@@ -169,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_trace_screen_unk_120x40),
         cmocka_unit_test(test_trace_draw_any_size),
         cmocka_unit_test(test_trace_screen_bpe_80x24),
+        cmocka_unit_test(test_trace_screen_unigram_80x24),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -7,6 +7,8 @@
  * tools/gen_tokenizer_fixture.mjs; this test replays them without Node and prints a
  * per-position diff for any mismatch. Run from the repository root.
  */
+#include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -441,10 +443,18 @@ static void test_tokenizer_pipe_facts_and_trace(void **state)
                      6); /* the last merge makes the whole word: one piece */
     assert_int_equal(ww->n_tokens, 1);
     bs_trace_free(&tr);
+    assert_true(isnan(bs_tokenizer_score(t, 5))); /* BPE has no scores */
     bs_tokenizer_free(t);
 
     assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/uni_albert", &err), BS_OK);
     assert_string_equal(bs_tokenizer_model(t), "Unigram");
+    /* the scores are tokenizer.json's: [piece, score] pairs, id = position */
+    cJSON *tj = read_fixture("tests/fixtures/tokenizer/uni_albert/tokenizer.json");
+    const cJSON *vocab = cJSON_GetObjectItem(cJSON_GetObjectItem(tj, "model"), "vocab");
+    for (int id = 0; id < cJSON_GetArraySize(vocab); id += 97)
+        assert_true(bs_tokenizer_score(t, id) ==
+                    cJSON_GetArrayItem(cJSON_GetArrayItem(vocab, id), 1)->valuedouble);
+    cJSON_Delete(tj);
     assert_int_equal(bs_tokenizer_returns_type_ids(t), 1); /* AlbertTokenizer */
     assert_int_equal(bs_tokenizer_get_settings(t)->do_lower_case, 1);
     assert_int_equal(bs_tokenizer_get_settings(t)->strip_accents, 1);
@@ -456,6 +466,76 @@ static void test_tokenizer_pipe_facts_and_trace(void **state)
     assert_string_equal(tr.words[0].text, "\xe2\x96\x81" "cafe"); /* ▁cafe */
     assert_string_equal(tr.words[2].text, "Brown");
     bs_trace_free(&tr);
+    bs_tokenizer_free(t);
+}
+
+/* The BPE word cache is filled as words come and shared by every thread that encodes with
+ * the tokenizer: threads encoding the same lines at once get what one thread alone gets,
+ * and so does the trace, which never reads the cache. */
+typedef struct {
+    const bs_tokenizer *t;
+    const char *const *lines;
+    int n;
+    int32_t *ids; /* n x 64 */
+} cache_job;
+
+static void *cache_worker(void *arg)
+{
+    cache_job *j = arg;
+    for (int r = 0; r < 20; r++)
+        for (int i = 0; i < j->n; i++) {
+            bs_text x = {.a = j->lines[i], .a_len = strlen(j->lines[i])};
+            bs_encode_options o = bs_encode_defaults(j->t);
+            o.padding = BS_PAD_NONE;
+            bs_batch out;
+            bs_error err = {0};
+            if (bs_encode_batch(j->t, &x, 1, &o, &out, &err) != BS_OK)
+                return NULL;
+            for (int k = 0; k < out.length[0] && k < 64; k++)
+                j->ids[i * 64 + k] = out.input_ids[k];
+            bs_batch_free(&out);
+        }
+    return j;
+}
+
+static void test_tokenizer_bpe_cache_threads(void **state)
+{
+    static const char *const lines[] = {
+        "The jury said it did find that many of Georgia's registration laws are outmoded.",
+        "the the the The THE thee", "wonderful wonderful world, wonderful!",
+        "caf\xc3\xa9 na\xc3\xafve \xf0\x9f\x98\x80 \xe4\xbd\xa0\xe5\xa5\xbd", "Hello <mask> world",
+        "registration registrations registered register"};
+    enum { N = sizeof lines / sizeof lines[0], THREADS = 4 };
+    bs_tokenizer *t;
+    bs_error err = {0};
+    assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/bpe_roberta", &err), BS_OK);
+    /* the answer without the cache: the trace's tokens */
+    int32_t want[N][64];
+    memset(want, 0, sizeof want);
+    for (int i = 0; i < N; i++) {
+        bs_trace tr;
+        assert_int_equal(bs_tokenizer_trace(t, lines[i], strlen(lines[i]), &tr, &err), BS_OK);
+        for (int k = 0; k < tr.n_tokens && k + 1 < 64; k++)
+            want[i][k + 1] = tr.tokens[k].id; /* after <s> */
+        want[i][0] = bs_tokenizer_cls_id(t);
+        if (tr.n_tokens + 1 < 64)
+            want[i][tr.n_tokens + 1] = bs_tokenizer_sep_id(t);
+        bs_trace_free(&tr);
+    }
+    pthread_t th[THREADS];
+    cache_job jobs[THREADS];
+    for (int k = 0; k < THREADS; k++) {
+        jobs[k] = (cache_job){t, lines, N, calloc(N * 64, sizeof(int32_t))};
+        assert_int_equal(pthread_create(&th[k], NULL, cache_worker, &jobs[k]), 0);
+    }
+    for (int k = 0; k < THREADS; k++) {
+        void *ret;
+        assert_int_equal(pthread_join(th[k], &ret), 0);
+        assert_non_null(ret);
+        for (int i = 0; i < N; i++)
+            assert_memory_equal(jobs[k].ids + i * 64, want[i], sizeof want[i]);
+        free(jobs[k].ids);
+    }
     bs_tokenizer_free(t);
 }
 
@@ -1433,6 +1513,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer_roberta_slow_files),
         cmocka_unit_test(test_tokenizer_spm_model_files),
         cmocka_unit_test(test_tokenizer_pipe_facts_and_trace),
+        cmocka_unit_test(test_tokenizer_bpe_cache_threads),
         cmocka_unit_test(test_tokenizer_bert_facts_example),
         cmocka_unit_test(test_tokenizer_invalid_utf8_offsets),
         cmocka_unit_test(test_tokenizer_100kb_line),

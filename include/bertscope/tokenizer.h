@@ -109,6 +109,11 @@ const char *bs_tokenizer_model(const bs_tokenizer *tok);
  * CamemBERT, DistilBERT... return none), else whether the pair template types B. The
  * batch's token_type_ids are computed either way (zeros for such a tokenizer). */
 int bs_tokenizer_returns_type_ids(const bs_tokenizer *tok);
+/* A Unigram model's score (log probability) of piece id, and the score its Viterbi path
+ * gives a character no piece covers (the lowest score minus 10); NAN for other models and
+ * for ids past the model's vocab. */
+double bs_tokenizer_score(const bs_tokenizer *tok, int id);
+double bs_tokenizer_unk_score(const bs_tokenizer *tok);
 /* Special ids: for WordPiece looked up in the vocab ([PAD], [UNK], [CLS], [SEP], [MASK]);
  * for BPE/Unigram the tokens tokenizer_config.json / special_tokens_map.json name
  * (pad_token, unk_token, cls_token, sep_token, mask_token), else the template's first and

@@ -3,6 +3,7 @@
  */
 #include "app/traceview.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,9 +138,19 @@ static void trace_draw_pipe(app_grid *g, int x, int y, int w, int h, const bs_tr
                       (t->flags & BS_TOK_UNK) ? ST_UNK
                       : (t->flags & BS_TOK_SPECIAL) ? ST_SPECIAL : ST_NORMAL);
         c = imax(c + 2, x + 26);
-        grid_printf(g, c, row++, xm, ST_DIM, "id %-6d characters %d-%d", t->id, t->char_start,
-                    t->char_end);
+        c = grid_printf(g, c, row, xm, ST_DIM, "id %-6d characters %d-%d", t->id, t->char_start,
+                        t->char_end);
+        /* Unigram: the score the Viterbi path added for this piece */
+        double sc = (t->flags & BS_TOK_UNK) ? bs_tokenizer_unk_score(tok)
+                                           : bs_tokenizer_score(tok, t->id);
+        if (!isnan(sc))
+            grid_printf(g, c + 2, row, xm, ST_DIM, (t->flags & BS_TOK_UNK)
+                                                       ? "score %.3f a character (unk)"
+                                                       : "score %.3f", sc);
+        row++;
     }
+    if (!strcmp(model, "Unigram") && wd->n_tokens > 0 && row < ym)
+        grid_puts(g, x + 2, row++, xm, "the cut whose scores add up highest (Viterbi)", ST_DIM);
 }
 
 void trace_draw(app_grid *g, int x, int y, int w, int h, const bs_trace *tr,

@@ -28,6 +28,7 @@
 #include "bertscope/utf8.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1379,6 +1380,16 @@ int bs_tokenizer_cls_id(const bs_tokenizer *t) { return t->special[SP_CLS]; }
 int bs_tokenizer_sep_id(const bs_tokenizer *t) { return t->special[SP_SEP]; }
 int bs_tokenizer_mask_id(const bs_tokenizer *t) { return t->special[SP_MASK]; }
 int bs_tokenizer_returns_type_ids(const bs_tokenizer *t) { return t->returns_type_ids; }
+
+double bs_tokenizer_score(const bs_tokenizer *t, int id)
+{
+    return t->pipe ? bs_pipe_score(t->pipe, id, t->n_pieces) : NAN;
+}
+
+double bs_tokenizer_unk_score(const bs_tokenizer *t)
+{
+    return t->pipe ? bs_pipe_unk_score(t->pipe) : NAN;
+}
 
 const char *bs_tokenizer_model(const bs_tokenizer *t)
 {

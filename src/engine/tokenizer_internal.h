@@ -113,6 +113,9 @@ int bs_pipe_template(const bs_pipe *p, int pair, const bs_tpl_item **items);
 int bs_pipe_trims(const bs_pipe *p, int *prefix);
 /* 1 when the normalizer holds a "Lowercase" or "StripAccents" step. */
 int bs_pipe_has_normalizer(const bs_pipe *p, const char *type);
+/* Unigram: piece id's score (of n pieces) and an uncovered character's score; NAN else. */
+double bs_pipe_score(const bs_pipe *p, int id, int n);
+double bs_pipe_unk_score(const bs_pipe *p);
 /* The model's unk id (-1 if none) and a short name ("BPE", "Unigram"). */
 int bs_pipe_unk_id(const bs_pipe *p);
 const char *bs_pipe_model_name(const bs_pipe *p);

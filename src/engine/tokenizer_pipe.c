@@ -24,6 +24,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,27 @@ typedef struct {
     int n_pat, behavior, invert;
 } pre_op;
 
+/* The BPE word cache (models/bpe/model.rs keeps one too): a word's characters -> its
+ * symbols after merging, (id, start, length) triples. Filled up to CACHE_MAX entries and
+ * never evicted, as the crate's; the tokenizer stays shareable between threads: lookups
+ * take the read lock, an insert only a write lock it gets at once (else it is skipped). */
+#define CACHE_MAX 10000
+#define CACHE_BUCKETS 16384
+#define CACHE_WORD_MAX 64 /* characters; longer words are not kept */
+
+typedef struct cache_entry {
+    struct cache_entry *next;
+    uint32_t hash;
+    int n_chars, n_sym;
+    uint32_t data[]; /* the characters, then 3 per symbol */
+} cache_entry;
+
+typedef struct {
+    pthread_rwlock_t lock;
+    cache_entry *bucket[CACHE_BUCKETS];
+    int count;
+} bpe_cache;
+
 struct bs_pipe {
     norm_op norm[PIPE_OPS_MAX];
     int n_norm;
@@ -78,6 +100,7 @@ struct bs_pipe {
     uint32_t mmask;
     char *prefix, *suffix;   /* continuing_subword_prefix, end_of_word_suffix (owned) */
     int fuse_unk, byte_fallback, ignore_merges;
+    bpe_cache *cache;        /* owned; mutable behind its lock */
     int32_t cp_id[512];      /* id of a lone character below U+0200 (the byte-level alphabet) */
     /* Unigram */
     double *score;           /* (n_pieces) */
@@ -923,6 +946,8 @@ typedef struct {
 } bpe_merge;
 
 typedef struct {
+    int32_t *out;            /* the merged word's symbols, 3 ints each */
+    int cap_out;
     bpe_sym *sym;
     int cap_sym;
     bpe_merge *heap;
@@ -1065,6 +1090,79 @@ static int lookup_chars(const bs_pipe *p, const bs_tokenizer *t, bpe_work *bw, c
     return bs_tok_vocab_id(t, bw->key, (size_t)k);
 }
 
+static uint32_t cache_hash(const uint32_t *c, int n)
+{
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < n; i++)
+        h = (h ^ c[i]) * 16777619u;
+    return h;
+}
+
+/* Copies the cached symbols of c[0..n) to bw->out; returns how many, or -1 if absent. */
+static int cache_get(bpe_cache *k, bpe_work *bw, const uint32_t *c, int n, uint32_t h)
+{
+    int found = -1;
+    pthread_rwlock_rdlock(&k->lock);
+    for (const cache_entry *e = k->bucket[h % CACHE_BUCKETS]; e; e = e->next)
+        if (e->hash == h && e->n_chars == n && !memcmp(e->data, c, (size_t)n * sizeof *c)) {
+            if (!bs_tok_grow((void **)&bw->out, &bw->cap_out, e->n_sym * 3 + 1, sizeof *bw->out)) {
+                memcpy(bw->out, e->data + n, (size_t)e->n_sym * 3 * sizeof *bw->out);
+                found = e->n_sym;
+            }
+            break;
+        }
+    pthread_rwlock_unlock(&k->lock);
+    return found;
+}
+
+static void cache_put(bpe_cache *k, const int32_t *sym, int n_sym, const uint32_t *c, int n,
+                      uint32_t h)
+{
+    if (pthread_rwlock_trywrlock(&k->lock))
+        return; /* busy: the crate skips the insert too */
+    cache_entry **head = &k->bucket[h % CACHE_BUCKETS];
+    int present = 0;
+    for (const cache_entry *e = *head; e && !present; e = e->next)
+        present = e->hash == h && e->n_chars == n && !memcmp(e->data, c, (size_t)n * sizeof *c);
+    cache_entry *e = present || k->count >= CACHE_MAX
+                         ? NULL
+                         : malloc(sizeof *e + ((size_t)n + (size_t)n_sym * 3) * sizeof(uint32_t));
+    if (e) {
+        e->hash = h;
+        e->n_chars = n;
+        e->n_sym = n_sym;
+        memcpy(e->data, c, (size_t)n * sizeof *c);
+        memcpy(e->data + n, sym, (size_t)n_sym * 3 * sizeof *sym);
+        e->next = *head;
+        *head = e;
+        k->count++;
+    }
+    pthread_rwlock_unlock(&k->lock);
+}
+
+/* The tokens of a merged word: its n_sym symbols in bw->out, (id, start, length) with start
+ * and length in characters of b[s..]. */
+static int bpe_emit(const bs_pipe *p, const bs_tokenizer *t, const bs_pbuf *b, int s, int word,
+                    bs_pipe_work *w, int n_sym)
+{
+    const int32_t *sym = ((bpe_work *)w->bpe)->out;
+    for (int i = 0; i < n_sym; i++) {
+        int id = sym[3 * i], a = sym[3 * i + 1], z = a + sym[3 * i + 2]; /* characters [a, z) */
+        int os, oe;
+        if (z > a) {
+            os = b->os[s + a];
+            oe = b->oe[s + z - 1];
+        } else { /* a trailing byte-fallback symbol: inside its character */
+            int q = a > 0 ? a - 1 : 0;
+            os = b->os[s + q];
+            oe = b->oe[s + q];
+        }
+        if (push_ptok(w, t, id, os, oe, word, id == p->unk_id))
+            return -1;
+    }
+    return 0;
+}
+
 /* models/bpe/model.rs merge_word + word.rs merge_all on the word c[0..n) (spans os/oe). */
 static int bpe_word(const bs_pipe *p, const bs_tokenizer *t, const bs_pbuf *b, int s, int e,
                     int word, bs_pipe_work *w)
@@ -1072,12 +1170,20 @@ static int bpe_word(const bs_pipe *p, const bs_tokenizer *t, const bs_pbuf *b, i
     bpe_work *bw = w->bpe;
     int n = e - s;
     const uint32_t *c = b->c + s;
+    /* the trace wants the merges themselves: no cache then */
+    int cacheable = p->cache && !w->trace && n <= CACHE_WORD_MAX;
+    uint32_t h = cacheable ? cache_hash(c, n) : 0;
     if (p->ignore_merges) {
         int id = lookup_chars(p, t, bw, NULL, c, n, NULL);
         if (id == -2)
             return -1;
         if (id >= 0)
             return push_ptok(w, t, id, b->os[s], b->oe[e - 1], word, 0);
+    }
+    if (cacheable) {
+        int k = cache_get(p->cache, bw, c, n, h);
+        if (k >= 0)
+            return bpe_emit(p, t, b, s, word, w, k);
     }
     if (bs_tok_grow((void **)&bw->sym, &bw->cap_sym, n * 4 + 1, sizeof *bw->sym))
         return -1;
@@ -1178,24 +1284,18 @@ static int bpe_word(const bs_pipe *p, const bs_tokenizer *t, const bs_pbuf *b, i
             heap_push(bw, (bpe_merge){rank, top.pos, nid}))
             return -1;
     }
-    for (int i = 0; i < ns; i++) {
-        const bpe_sym *x = &bw->sym[i];
-        if (x->id < 0)
-            continue;
-        int a = x->start, z = x->start + x->len; /* characters [a, z) of the word */
-        int os, oe;
-        if (z > a) {
-            os = b->os[s + a];
-            oe = b->oe[s + z - 1];
-        } else { /* a trailing byte-fallback symbol: inside its character */
-            int q = a > 0 ? a - 1 : 0;
-            os = b->os[s + q];
-            oe = b->oe[s + q];
+    if (bs_tok_grow((void **)&bw->out, &bw->cap_out, ns * 3 + 1, sizeof *bw->out))
+        return -1;
+    int k = 0;
+    for (int i = 0; i < ns; i++)
+        if (bw->sym[i].id >= 0) {
+            bw->out[3 * k] = bw->sym[i].id;
+            bw->out[3 * k + 1] = bw->sym[i].start;
+            bw->out[3 * k++ + 2] = bw->sym[i].len;
         }
-        if (push_ptok(w, t, x->id, os, oe, word, x->id == p->unk_id))
-            return -1;
-    }
-    return 0;
+    if (cacheable)
+        cache_put(p->cache, bw->out, k, c, n, h);
+    return bpe_emit(p, t, b, s, word, w, k);
 }
 
 /* ---- Unigram ------------------------------------------------------------------------------ */
@@ -1379,6 +1479,7 @@ void bs_pipe_work_free(bs_pipe_work *w)
     }
     bpe_work *bw = w->bpe;
     if (bw) {
+        free(bw->out);
         free(bw->sym);
         free(bw->heap);
         free(bw->key);
@@ -1409,6 +1510,16 @@ int bs_pipe_has_normalizer(const bs_pipe *p, const char *type)
         if (p->norm[i].kind == kind)
             return 1;
     return 0;
+}
+
+double bs_pipe_score(const bs_pipe *p, int id, int n)
+{
+    return p->model == M_UNIGRAM && p->score && id >= 0 && id < n ? p->score[id] : NAN;
+}
+
+double bs_pipe_unk_score(const bs_pipe *p)
+{
+    return p->model == M_UNIGRAM ? p->min_score - 10.0 : NAN;
 }
 
 int bs_pipe_unk_id(const bs_pipe *p)
@@ -1826,6 +1937,10 @@ static bs_status load_bpe(bs_pipe *p, const bs_tokenizer *t, const cJSON *m, bs_
         rank++;
     }
     free(buf);
+    if ((p->cache = calloc(1, sizeof *p->cache)) && pthread_rwlock_init(&p->cache->lock, NULL)) {
+        free(p->cache);
+        p->cache = NULL; /* no cache: slower, not wrong */
+    }
     return BS_OK;
 }
 
@@ -1908,6 +2023,15 @@ void bs_pipe_free(bs_pipe *p)
     }
     for (int i = 0; i < p->n_pre; i++)
         free(p->pre[i].pat);
+    if (p->cache) {
+        for (int i = 0; i < CACHE_BUCKETS; i++)
+            for (cache_entry *e = p->cache->bucket[i], *nx; e; e = nx) {
+                nx = e->next;
+                free(e);
+            }
+        pthread_rwlock_destroy(&p->cache->lock);
+        free(p->cache);
+    }
     free(p->mkey);
     free(p->mrank);
     free(p->mnew);
