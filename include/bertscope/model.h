@@ -46,18 +46,22 @@ typedef enum {
     BS_HEAD_PRETRAINING, /* BertForPreTraining: cls.predictions, prediction_logits (B, T, V),
                           * and cls.seq_relationship on the pooled output,
                           * seq_relationship_logits (B, 2) */
+    BS_HEAD_DISC,     /* ElectraForPreTraining, ELECTRA's discriminator: dense H -> H,
+                       * hidden_act, dense_prediction H -> 1, squeezed: logits (B, T), one
+                       * per token, sigmoid > 0.5 = "this token was replaced" */
 } bs_head;
 
 typedef enum { BS_PROBLEM_SINGLE = 0, BS_PROBLEM_MULTI, BS_PROBLEM_REGRESSION } bs_problem;
 
 typedef enum { BS_DTYPE_F32 = 0, BS_DTYPE_F16, BS_DTYPE_BF16 } bs_dtype;
 
-/* "auto", "base", "seq", "tok", "mlm", "qa", "nsp", "mc", "pretraining" */
+/* "auto", "base", "seq", "tok", "mlm", "qa", "nsp", "mc", "pretraining", "disc" */
 const char *bs_head_name(bs_head h);
 /* Hugging Face's class for a head, as its warnings and code name it:
  * "BertForSequenceClassification", "BertForTokenClassification", "BertForMaskedLM",
  * "BertForQuestionAnswering", "BertForNextSentencePrediction", "BertForMultipleChoice",
- * "BertForPreTraining", "BertModel" (base and auto). */
+ * "BertForPreTraining", "ElectraForPreTraining" (disc: ELECTRA's alone), "BertModel" (base
+ * and auto). */
 const char *bs_head_class(bs_head h);
 /* 1 for the heads whose logits are one row per input row, computed from the pooled output
  * (seq, nsp, mc): they need the pooler, and their logits are (rows, C). */
@@ -173,7 +177,8 @@ bs_load_options bs_load_defaults(void);
 #define BS_MAX_LABELS 100000
 
 /* Option values from text, as every subcommand and the interface read them (see the
- * parsers in tokenizer.h): a head is auto, base, seq, tok, mlm, qa, nsp, mc or pretraining;
+ * parsers in tokenizer.h): a head is auto, base, seq, tok, mlm, qa, nsp, mc, pretraining
+ * or disc;
  * a seed is a decimal number from 0 to BS_SEED_MAX, a number of labels one from 1 to
  * BS_MAX_LABELS (digits only). On anything else they leave *out alone and fail with
  * BS_ERR_INPUT, naming the value and the valid ones. */

@@ -69,6 +69,9 @@ struct bs_model {
     const float *mlm_decoder; /* (V, H): word_emb when tied */
     const float *mlm_bias;    /* (V) cls.predictions.bias */
 
+    bs_linear disc_dense;  /* (H, H) ELECTRA's discriminator_predictions.dense; its
+                            * dense_prediction (1, H) is `classifier` */
+
     char class_name[96];   /* Hugging Face's class as loaded: "RobertaForMaskedLM" */
 
     int random_head; /* head weights newly initialised */
