@@ -257,8 +257,8 @@ typedef struct bs_outputs {
     const float *pooled;  /* (B, H) tanh pooler output, NULL without a pooler (and for
                              a sequence head that has its own: DistilBERT, RoBERTa) */
     const float *logits;  /* head output, NULL for BS_HEAD_BASE */
-    int logits_rank;      /* 2: (B, C), nsp's (B, 2) or mc's (B*K, 1); 3: (B, T, C),
-                             (B, T, V) or qa's (B, T, 2) */
+    int logits_rank;      /* 2: (B, C), nsp's (B, 2) or mc's (B*K, 1), or disc's (B, T):
+                             a logit per token; 3: (B, T, C), (B, T, V) or qa's (B, T, 2) */
     int logits_shape[3];
     /* BS_HEAD_QA: logits.split(1, dim=-1) squeezed, as BertForQuestionAnswering returns
      * them: start_logits = logits[..., 0], end_logits = logits[..., 1], (B, T) each
@@ -310,8 +310,8 @@ bs_score_fn bs_config_score_fn(const bs_config *c);
  * classification and fill-mask pipelines, whatever problem_type says); nsp softmax over
  * its two classes (and pretraining, for its prediction_logits per position like mlm;
  * its seq_relationship_logits are nsp's); mc softmax over each example's K choices (its
- * logits viewed as (B, K), never over one row's single logit); base and qa none (qa.h
- * picks a span). */
+ * logits viewed as (B, K), never over one row's single logit); disc a sigmoid per token
+ * (the probability the token was replaced); base and qa none (qa.h picks a span). */
 bs_score_fn bs_head_score_fn(const bs_config *c, bs_head h);
 const char *bs_score_fn_name(bs_score_fn f); /* "softmax", "sigmoid", "none" */
 /* out[0..n) = f(x[0..n)) for one row of logits, in double: softmax exp(x - max) / sum
