@@ -667,6 +667,13 @@ static void test_bert_family_loading(void **state)
     snprintf(dir, sizeof dir, "%s/seq", REF_DIR);
     assert_int_equal(bs_model_load(&m, dir, &lo, &err), BS_ERR_INPUT);
     assert_string_equal(err.msg, "BERT has no replaced-token discriminator head");
+    /* its head is Linear(H, 1) per token: labels asked for have no meaning */
+    snprintf(dir, sizeof dir, "%s/electra_disc", REF_DIR);
+    lo.head = BS_HEAD_DISC;
+    lo.num_labels = 3;
+    assert_int_equal(bs_model_load(&m, dir, &lo, &err), BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "num_labels does not apply"));
+    lo.num_labels = 0;
     /* ELECTRA's discriminator from its tensors alone: architectures renamed away */
     lo.head = BS_HEAD_AUTO;
     assert_int_equal(bs_read_file(REF_DIR "/electra_disc/config.json", 1 << 20, &cfg, &cfg_len,

@@ -906,6 +906,12 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
         bs_hint(err, "drop --num-labels (the choices per example are infer's --choices K)");
         return BS_ERR_INPUT;
     }
+    if (m->head == BS_HEAD_DISC && opt->num_labels > 0) { /* dense_prediction is (1, H) */
+        bs_fail(err, BS_ERR_INPUT, "the discriminator has one logit per token "
+                "(dense_prediction Linear(hidden_size, 1)): num_labels does not apply");
+        bs_hint(err, "drop --num-labels, or --head tok for a token classifier of N labels");
+        return BS_ERR_INPUT;
+    }
     bs_family_head_class(fam, m->head, m->class_name, sizeof m->class_name);
     /* Hugging Face loads AlbertForPreTraining as itself; bertscope as its masked-LM half
      * (AlbertForMaskedLM), which is honest only when said. */
