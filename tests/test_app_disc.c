@@ -204,6 +204,28 @@ static void test_disc_python_pane_and_break_it(void **unused)
     app_headless_free(&s);
 }
 
+/* v's detail panels with the discriminator in front: no word aggregation (it has no
+ * labels), and the Python pane the interface builds for it. */
+static void test_disc_detail_panels(void **unused)
+{
+    app_headless s;
+    assert_int_equal(app_headless_init(&s, &env, 120, 40), 0);
+    set_lines(&s);
+    for (int d = 0; d < 3; d++)
+        app_headless_key(&s, 'v');
+    assert_int_equal(s.st.detail, DETAIL_WORDS);
+    char *screen = app_headless_dump(&s, 0);
+    assert_non_null(strstr(screen, "discriminator has"));
+    free(screen);
+    app_headless_key(&s, 'v');
+    assert_int_equal(s.st.detail, DETAIL_PYTHON);
+    screen = app_headless_dump(&s, 0);
+    assert_non_null(strstr(screen, "ElectraForPreTraining"));
+    assert_non_null(strstr(screen, "torch.Size([3, 9])"));
+    free(screen);
+    app_headless_free(&s);
+}
+
 static void screen(int w, int h, const char *golden)
 {
     app_headless s;
@@ -234,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_disc_outputs_are_pytorchs),
         cmocka_unit_test(test_disc_row_cache),
         cmocka_unit_test(test_disc_python_pane_and_break_it),
+        cmocka_unit_test(test_disc_detail_panels),
         cmocka_unit_test(test_screen_disc_120x40),
         cmocka_unit_test(test_screen_disc_80x24),
     };
