@@ -216,7 +216,7 @@ static void disc_code(sbuf *b, const bs_batch *bt)
                  "# torch.Size([%d, %d]): 1 replaced\n", bt->B, bt->T);
     sb_lit(b, "probs = outputs.logits.sigmoid()  # the probability of \"replaced\", > 0.5 = 1\n");
     sb_lit(b, "for i, ids in enumerate(batch[\"input_ids\"]):\n"
-              "    keep = batch[\"attention_mask\"][i].bool()  # pads have no verdict\n"
+              "    keep = batch[\"attention_mask\"][i].bool()  # a pad's verdict means nothing\n"
               "    tokens = tokenizer.convert_ids_to_tokens(ids[keep])\n"
               "    print([(t, round(p, 2)) for t, p in zip(tokens, probs[i, keep].tolist())])\n");
     sb_printf(b, "real = outputs.logits[batch[\"attention_mask\"].bool()]  "
