@@ -305,6 +305,7 @@ REF_CASE(electra_tok)
 REF_CASE(electra_mlm)
 REF_CASE(electra_qa)
 REF_CASE(electra_base)
+REF_CASE(electra_disc)
 REF_CASE(albert_seq)
 REF_CASE(albert_tok)
 REF_CASE(albert_mlm)
@@ -599,7 +600,8 @@ static void test_bert_family_loading(void **state)
     bs_run_free(run);
     bs_model_free(m);
 
-    /* ElectraForPreTraining is the discriminator, not BERT's pre-training masked LM */
+    /* ElectraForPreTraining is the discriminator, not BERT's pre-training masked LM: on
+     * the base model's weights its discriminator_predictions are newly initialised */
     char *cfg = NULL, *st = NULL;
     size_t cfg_len = 0, st_len = 0;
     assert_int_equal(bs_read_file(REF_DIR "/electra_base/config.json", 1 << 20, &cfg, &cfg_len,
@@ -612,11 +614,11 @@ static void test_bert_family_loading(void **state)
     snprintf(json, sizeof json, "%.*s\"ElectraForPreTraining\"%s", (int)(arch - cfg), cfg,
              arch + strlen("\"ElectraModel\""));
     lo.head = BS_HEAD_AUTO;
-    assert_int_equal(bs_model_load_memory(&m, json, strlen(json), st, st_len, &lo, &err),
-                     BS_ERR_INPUT);
-    assert_string_equal(err.msg, "config.json: architecture 'ElectraForPreTraining' has a head "
-                                 "bertscope cannot build yet (the discriminator: one logit per "
-                                 "token, (B, T))");
+    assert_int_equal(bs_model_load_memory(&m, json, strlen(json), st, st_len, &lo, &err), BS_OK);
+    assert_int_equal(bs_model_head(m), BS_HEAD_DISC);
+    assert_string_equal(bs_model_class(m), "ElectraForPreTraining");
+    assert_int_equal(bs_model_random_head(m), 1);
+    bs_model_free(m);
     snprintf(json, sizeof json, "%.*s\"ElectraForMultipleChoice\"%s", (int)(arch - cfg), cfg,
              arch + strlen("\"ElectraModel\""));
     assert_int_equal(bs_model_load_memory(&m, json, strlen(json), st, st_len, &lo, &err),
@@ -658,6 +660,35 @@ static void test_bert_family_loading(void **state)
     lo.head = BS_HEAD_NSP;
     assert_int_equal(bs_model_load(&m, dir, &lo, &err), BS_ERR_INPUT);
     assert_string_equal(err.msg, "DistilBERT has no next-sentence prediction head");
+    /* the discriminator is ELECTRA's alone */
+    lo.head = BS_HEAD_DISC;
+    assert_int_equal(bs_model_load(&m, dir, &lo, &err), BS_ERR_INPUT);
+    assert_string_equal(err.msg, "DistilBERT has no replaced-token discriminator head");
+    snprintf(dir, sizeof dir, "%s/seq", REF_DIR);
+    assert_int_equal(bs_model_load(&m, dir, &lo, &err), BS_ERR_INPUT);
+    assert_string_equal(err.msg, "BERT has no replaced-token discriminator head");
+    /* its head is Linear(H, 1) per token: labels asked for have no meaning */
+    snprintf(dir, sizeof dir, "%s/electra_disc", REF_DIR);
+    lo.head = BS_HEAD_DISC;
+    lo.num_labels = 3;
+    assert_int_equal(bs_model_load(&m, dir, &lo, &err), BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "num_labels does not apply"));
+    lo.num_labels = 0;
+    /* ELECTRA's discriminator from its tensors alone: architectures renamed away */
+    lo.head = BS_HEAD_AUTO;
+    assert_int_equal(bs_read_file(REF_DIR "/electra_disc/config.json", 1 << 20, &cfg, &cfg_len,
+                                  &err), BS_OK);
+    assert_int_equal(bs_read_file(REF_DIR "/electra_disc/model.safetensors", 1 << 24, &st,
+                                  &st_len, &err), BS_OK);
+    arch = strstr(cfg, "\"architectures\"");
+    assert_non_null(arch);
+    memcpy(arch + 1, "X", 1);
+    assert_int_equal(bs_model_load_memory(&m, cfg, cfg_len, st, st_len, &lo, &err), BS_OK);
+    assert_int_equal(bs_model_head(m), BS_HEAD_DISC);
+    assert_int_equal(bs_model_random_head(m), 0);
+    bs_model_free(m);
+    free(cfg);
+    free(st);
     /* without architectures, the head from the tensors by the family's names */
     lo.head = BS_HEAD_AUTO;
     snprintf(dir, sizeof dir, "%s/roberta_seq/model.safetensors", REF_DIR);
@@ -855,6 +886,7 @@ int main(void)
         cmocka_unit_test(test_bert_electra_mlm_matches_pytorch),
         cmocka_unit_test(test_bert_electra_qa_matches_pytorch),
         cmocka_unit_test(test_bert_electra_base_matches_pytorch),
+        cmocka_unit_test(test_bert_electra_disc_matches_pytorch),
         cmocka_unit_test(test_bert_albert_seq_matches_pytorch),
         cmocka_unit_test(test_bert_albert_tok_matches_pytorch),
         cmocka_unit_test(test_bert_albert_mlm_matches_pytorch),

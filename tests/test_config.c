@@ -513,6 +513,7 @@ static void test_config_names(void **state)
     assert_string_equal(bs_head_name(BS_HEAD_NSP), "nsp");
     assert_string_equal(bs_head_name(BS_HEAD_MC), "mc");
     assert_string_equal(bs_head_name(BS_HEAD_PRETRAINING), "pretraining");
+    assert_string_equal(bs_head_name(BS_HEAD_DISC), "disc");
     assert_string_equal(bs_nsp_label(0), "isNext");
     assert_string_equal(bs_nsp_label(1), "notNext");
     assert_null(bs_nsp_label(2));
@@ -526,6 +527,11 @@ static void test_config_names(void **state)
     assert_string_equal(bs_head_class(BS_HEAD_MC), "BertForMultipleChoice");
     assert_string_equal(bs_head_class(BS_HEAD_PRETRAINING), "BertForPreTraining");
     assert_string_equal(bs_head_class(BS_HEAD_BASE), "BertModel");
+    /* the discriminator is ELECTRA's class in every family's words */
+    char cls[64];
+    assert_string_equal(bs_head_class(BS_HEAD_DISC), "ElectraForPreTraining");
+    assert_string_equal(bs_family_head_class(bs_family_find("electra"), BS_HEAD_DISC, cls,
+                                             sizeof cls), "ElectraForPreTraining");
     assert_string_equal(bs_dtype_name(BS_DTYPE_BF16), "BF16");
     assert_string_equal(bs_dtype_name(BS_DTYPE_F16), "F16");
     assert_string_equal(bs_dtype_name(BS_DTYPE_F32), "F32");
@@ -631,7 +637,7 @@ static void test_option_parsers(void **state)
         "max_length '3x' is not a number from 0 to 65536",
         "max_length '' is not a number from 0 to 65536",
         "max_length '99999999999999999999999' is not a number from 0 to 65536",
-        "unknown head 'xyz' (expected auto, base, seq, tok, mlm, qa, nsp, mc or pretraining)",
+        "unknown head 'xyz' (expected auto, base, seq, tok, mlm, qa, nsp, mc, pretraining or disc)",
         "seed '18446744073709551616' is not a number from 0 to 18446744073709551615",
         "seed '-1' is not a number from 0 to 18446744073709551615",
         "num_labels '0' is not a number from 1 to 100000",
@@ -657,7 +663,7 @@ static void test_option_parsers(void **state)
     /* Every name the engine prints reads back as its value. */
     static const struct { int parser, lo, hi; } enums[] = {
         {P_TRUNC, BS_TRUNC_NONE, BS_TRUNC_ONLY_SECOND}, {P_PAD, BS_PAD_NONE, BS_PAD_MAX_LENGTH},
-        {P_SIDE, BS_SIDE_RIGHT, BS_SIDE_LEFT},          {P_HEAD, BS_HEAD_AUTO, BS_HEAD_MLM}};
+        {P_SIDE, BS_SIDE_RIGHT, BS_SIDE_LEFT},          {P_HEAD, BS_HEAD_AUTO, BS_HEAD_DISC}};
     for (size_t e = 0; e < sizeof enums / sizeof enums[0]; e++)
         for (int v = enums[e].lo; v <= enums[e].hi; v++) {
             int p = enums[e].parser;

@@ -526,6 +526,35 @@ class ElectraForQuestionAnswering(_ForQuestionAnswering):
     encoder = _ELECTRA
 
 
+class ElectraDiscriminatorPredictions(nn.Module):
+    """Per token: dense (H -> H), the config's hidden_act, dense_prediction (H -> 1),
+    squeezed: one logit per token, "was this token replaced?"."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.activation = bt.get_activation(config.hidden_act)
+        self.dense_prediction = nn.Linear(config.hidden_size, 1)
+
+    def forward(self, discriminator_hidden_states):
+        h = self.activation(self.dense(discriminator_hidden_states))
+        return self.dense_prediction(h).squeeze(-1)  # (B, T, 1) -> (B, T)
+
+
+class ElectraForPreTraining(_OnEncoder):
+    """The discriminator: logits (B, T); sigmoid(logit) > 0.5 reads "replaced"."""
+    encoder = _ELECTRA
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.discriminator_predictions = ElectraDiscriminatorPredictions(config)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        out = self.encode(input_ids, attention_mask, token_type_ids)
+        out.logits = self.discriminator_predictions(out.last_hidden_state)
+        return out
+
+
 # ----------------------------------------------------------------------------- ALBERT
 
 class AlbertConfig(bt.BertConfig):

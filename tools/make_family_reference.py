@@ -92,6 +92,9 @@ CASES = [
     ("albert_qa", ft.AlbertForQuestionAnswering, ft.AlbertConfig, {}, (2, 11), [11, 8], [5, 3],
      None),
     ("albert_base", ft.AlbertModel, ft.AlbertConfig, {}, (1, 7), None, None, None),
+    # the discriminator's activation is the config's hidden_act (relu here), E != H, pairs
+    ("electra_disc", ft.ElectraForPreTraining, ft.ElectraConfig, dict(hidden_act="relu"),
+     (3, 10), [10, 7, 4], [4, 2, 1], None),
 ]
 
 
@@ -117,7 +120,7 @@ def make_inputs(gen, V, B, T, lengths, pair_b, roberta):
 
 
 HEADS = {"Model": "base", "ForSequenceClassification": "seq", "ForTokenClassification": "tok",
-         "ForMaskedLM": "mlm", "ForQuestionAnswering": "qa"}
+         "ForMaskedLM": "mlm", "ForQuestionAnswering": "qa", "ForPreTraining": "disc"}
 
 
 def write_all(out):
@@ -189,8 +192,9 @@ def make_infer_case(out, name, model, tokenizer_class, seed, **call):
 
 
 def make_infer_cases(out):
-    """infer_distilbert/ (no token_type_ids anywhere) and infer_electra/ (E-wide
-    embeddings projected; ElectraTokenizer is BERT's, with token_type_ids)."""
+    """infer_distilbert/ (no token_type_ids anywhere), infer_electra/ (E-wide
+    embeddings projected; ElectraTokenizer is BERT's, with token_type_ids) and
+    infer_electra_disc/ (the discriminator, logits (B, T))."""
     labels = {0: "NEGATIVE", 1: "POSITIVE"}
     make_infer_case(out, "infer_distilbert", ft.DistilBertForSequenceClassification(
         ft.DistilBertConfig(**dict(DISTIL, dim=16, hidden_dim=32, id2label=labels))),
@@ -199,6 +203,10 @@ def make_infer_cases(out):
         ft.ElectraConfig(**dict(ELECTRA, embedding_size=8, hidden_size=16,
                                 intermediate_size=32, num_labels=3))),
         "ElectraTokenizer", 4398, token_type_ids=torch.zeros_like)
+    make_infer_case(out, "infer_electra_disc", ft.ElectraForPreTraining(
+        ft.ElectraConfig(**dict(ELECTRA, embedding_size=8, hidden_size=16,
+                                intermediate_size=32))),
+        "ElectraTokenizer", 4397, token_type_ids=torch.zeros_like)
 
 
 if __name__ == "__main__":

@@ -105,6 +105,11 @@ typedef struct bs_family_heads {
      * (ALBERT, always); NULL: none (E is H) */
     const char *project;
     int project_always;
+    /* ELECTRA's discriminator (ElectraDiscriminatorPredictions): dense (H, H), the
+     * config's hidden_act, then dense_prediction (1, H), one logit per token; NULL: the
+     * family has none (--head disc is refused) */
+    const char *disc_dense;
+    const char *disc_prediction;
 } bs_family_heads;
 const bs_family_heads *bs_family_heads_of(const bs_family *f);
 

@@ -46,6 +46,9 @@ typedef enum {
     BS_HEAD_PRETRAINING, /* BertForPreTraining: cls.predictions, prediction_logits (B, T, V),
                           * and cls.seq_relationship on the pooled output,
                           * seq_relationship_logits (B, 2) */
+    BS_HEAD_DISC,     /* ElectraForPreTraining, ELECTRA's discriminator: dense H -> H,
+                       * hidden_act, dense_prediction H -> 1, squeezed: logits (B, T), one
+                       * per token, sigmoid > 0.5 = "this token was replaced" */
 } bs_head;
 
 typedef enum { BS_PROBLEM_SINGLE = 0, BS_PROBLEM_MULTI, BS_PROBLEM_REGRESSION } bs_problem;
@@ -58,12 +61,13 @@ typedef enum { BS_DTYPE_F32 = 0, BS_DTYPE_F16, BS_DTYPE_BF16 } bs_dtype;
  * softmax, GELU and the embeddings run in F32 in every precision. */
 typedef enum { BS_PRECISION_F32 = 0, BS_PRECISION_BF16, BS_PRECISION_INT8 } bs_precision;
 
-/* "auto", "base", "seq", "tok", "mlm", "qa", "nsp", "mc", "pretraining" */
+/* "auto", "base", "seq", "tok", "mlm", "qa", "nsp", "mc", "pretraining", "disc" */
 const char *bs_head_name(bs_head h);
 /* Hugging Face's class for a head, as its warnings and code name it:
  * "BertForSequenceClassification", "BertForTokenClassification", "BertForMaskedLM",
  * "BertForQuestionAnswering", "BertForNextSentencePrediction", "BertForMultipleChoice",
- * "BertForPreTraining", "BertModel" (base and auto). */
+ * "BertForPreTraining", "ElectraForPreTraining" (disc: ELECTRA's alone), "BertModel" (base
+ * and auto). */
 const char *bs_head_class(bs_head h);
 /* 1 for the heads whose logits are one row per input row, computed from the pooled output
  * (seq, nsp, mc): they need the pooler, and their logits are (rows, C). */
@@ -182,7 +186,8 @@ bs_load_options bs_load_defaults(void);
 #define BS_MAX_LABELS 100000
 
 /* Option values from text, as every subcommand and the interface read them (see the
- * parsers in tokenizer.h): a head is auto, base, seq, tok, mlm, qa, nsp, mc or pretraining;
+ * parsers in tokenizer.h): a head is auto, base, seq, tok, mlm, qa, nsp, mc, pretraining
+ * or disc;
  * a seed is a decimal number from 0 to BS_SEED_MAX, a number of labels one from 1 to
  * BS_MAX_LABELS (digits only). On anything else they leave *out alone and fail with
  * BS_ERR_INPUT, naming the value and the valid ones. */
@@ -270,8 +275,8 @@ typedef struct bs_outputs {
     const float *pooled;  /* (B, H) tanh pooler output, NULL without a pooler (and for
                              a sequence head that has its own: DistilBERT, RoBERTa) */
     const float *logits;  /* head output, NULL for BS_HEAD_BASE */
-    int logits_rank;      /* 2: (B, C), nsp's (B, 2) or mc's (B*K, 1); 3: (B, T, C),
-                             (B, T, V) or qa's (B, T, 2) */
+    int logits_rank;      /* 2: (B, C), nsp's (B, 2) or mc's (B*K, 1), or disc's (B, T):
+                             a logit per token; 3: (B, T, C), (B, T, V) or qa's (B, T, 2) */
     int logits_shape[3];
     /* BS_HEAD_QA: logits.split(1, dim=-1) squeezed, as BertForQuestionAnswering returns
      * them: start_logits = logits[..., 0], end_logits = logits[..., 1], (B, T) each
@@ -328,8 +333,8 @@ bs_score_fn bs_config_score_fn(const bs_config *c);
  * classification and fill-mask pipelines, whatever problem_type says); nsp softmax over
  * its two classes (and pretraining, for its prediction_logits per position like mlm;
  * its seq_relationship_logits are nsp's); mc softmax over each example's K choices (its
- * logits viewed as (B, K), never over one row's single logit); base and qa none (qa.h
- * picks a span). */
+ * logits viewed as (B, K), never over one row's single logit); disc a sigmoid per token
+ * (the probability the token was replaced); base and qa none (qa.h picks a span). */
 bs_score_fn bs_head_score_fn(const bs_config *c, bs_head h);
 const char *bs_score_fn_name(bs_score_fn f); /* "softmax", "sigmoid", "none" */
 /* out[0..n) = f(x[0..n)) for one row of logits, in double: softmax exp(x - max) / sum

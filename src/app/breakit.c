@@ -351,6 +351,11 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
         snprintf(r->error, sizeof r->error, "break it does not cover multiple choice yet");
         return -1;
     }
+    if (r->head == BS_HEAD_DISC) { /* a sigmoid per token, labels of its own */
+        snprintf(r->error, sizeof r->error, "break it does not cover ELECTRA's "
+                 "discriminator (replaced or original per token) yet");
+        return -1;
+    }
     if (r->head == BS_HEAD_NSP) { /* its labels are not the config's: not wired here */
         snprintf(r->error, sizeof r->error, "break it does not cover next-sentence "
                  "prediction yet");

@@ -104,8 +104,8 @@ int label_rows_compute(label_rows *lr, const app_state *st, const app_env *env, 
         lr->n_words = lr->max_word + 1;
     } else {
         snprintf(lr->error, sizeof lr->error, "no word labels for sentence %d: E types them, "
-                 "one per word (B-PER I-PER O ...); with a per-token head in front, its "
-                 "predictions are shown instead", s + 1);
+                 "one per word (B-PER I-PER O ...); with a token-classification head in "
+                 "front, its predictions are shown instead", s + 1);
         return -1;
     }
     bs_b_to_i((const char *const *)lr->names, lr->n_names, lr->b_to_i);

@@ -263,9 +263,11 @@ static int extract(app_model_result *mr, const bs_config *cfg, const bs_outputs 
         }
     }
     if (mr->logits) {
-        size_t per = o->logits_rank == 2 ? (size_t)o->logits_shape[1]
-                                         : (size_t)Tr * (size_t)o->logits_shape[2];
-        size_t stride = o->logits_rank == 2 ? per : (size_t)T * (size_t)o->logits_shape[2];
+        /* a row's logits: C of them, or C at each of its Tr positions (ELECTRA's
+         * discriminator: rank 2 but one per token, C = 1) */
+        int tokw = app_logits_per_token(mr);
+        size_t per = (tokw ? (size_t)Tr : 1) * (size_t)mr->C;
+        size_t stride = (tokw ? (size_t)T : 1) * (size_t)mr->C;
         for (int b = 0; b < nb; b++)
             memcpy(mr->logits + (size_t)ROW(b) * stride, o->logits + (size_t)b * per,
                    per * sizeof *mr->logits);
@@ -273,6 +275,18 @@ static int extract(app_model_result *mr, const bs_config *cfg, const bs_outputs 
     if (mr->head == BS_HEAD_QA || mr->head == BS_HEAD_MC)
         return 0; /* no per-row scores: the answer is picked from the whole row, the
                    * choice from its example's K rows (mc_scores) */
+    if (mr->head == BS_HEAD_DISC) { /* per token: sigmoid, replaced above 0.5 */
+        for (int b = 0; b < nb; b++)
+            for (int t = 0; t < Tr; t++) {
+                double p;
+                float x = o->logits[(size_t)b * (size_t)Tr + (size_t)t];
+                bs_scores(BS_SCORE_SIGMOID, &x, 1, &p);
+                size_t i = (size_t)ROW(b) * (size_t)T + (size_t)t;
+                mr->tok_arg[i] = x > 0; /* HF's round((sign(logits) + 1) / 2) */
+                mr->tok_prob[i] = (float)p;
+            }
+        return 0;
+    }
     int C = o->logits_rank == 2 ? o->logits_shape[1] : o->logits_shape[2];
     bs_score_fn fn = bs_head_score_fn(cfg, mr->head);
     double *p = malloc((size_t)(C > 0 ? C : 1) * sizeof *p);
@@ -301,6 +315,11 @@ static int extract(app_model_result *mr, const bs_config *cfg, const bs_outputs 
     free(p);
     return 0;
 #undef ROW
+}
+
+int app_logits_per_token(const app_model_result *mr)
+{
+    return mr->logits_rank == 3 || (mr->logits_rank == 2 && mr->head == BS_HEAD_DISC);
 }
 
 /* --- the row cache ------------------------------------------------------------------ */
@@ -359,7 +378,7 @@ static void copy_row(app_model_result *d, int Bd, int bd, const app_model_result
     COPY(tok_prob, t);
     COPY(topk_id, t * APP_TOPK);
     COPY(topk_p, t * APP_TOPK);
-    COPY(logits, d->logits_rank == 2 ? c : t * c);
+    COPY(logits, app_logits_per_token(d) ? t * c : c);
     COPY(sent, (size_t)d->sent_dim);
 #undef COPY
     if (d->attn && s->attn) {
@@ -446,8 +465,9 @@ static void cache_store(app_row_cache *c, const bs_model *model, const app_model
     }
     cache_clear(c);
     size_t C = (size_t)mr->C, T = (size_t)b->T, B = (size_t)b->B;
-    size_t nlog = mr->logits_rank == 2 ? B * C : bt * C;
+    size_t nlog = app_logits_per_token(mr) ? bt * C : B * C;
     size_t natt = (size_t)mr->attn_L * B * (size_t)mr->attn_A * T * T;
+    c->r.head = mr->head; /* app_logits_per_token reads it */
     c->r.C = mr->C;
     c->r.logits_rank = mr->logits_rank;
     c->r.attn_L = mr->attn_L;
@@ -613,7 +633,7 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
     /* Output sizes from the head, so the arrays exist before the first pass. */
     int C = bs_head_masked_lm(mr->head)                         ? cfg->vocab_size
             : mr->head == BS_HEAD_QA || mr->head == BS_HEAD_NSP ? 2
-            : mr->head == BS_HEAD_MC                            ? 1
+            : mr->head == BS_HEAD_MC || mr->head == BS_HEAD_DISC ? 1
                                                                 : cfg->num_labels;
     mr->C = mr->head == BS_HEAD_BASE ? 0 : C;
     if (bs_head_pooled(mr->head)) {
@@ -642,10 +662,18 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
     } else if (mr->head == BS_HEAD_QA) { /* (B, T, 2): start and end logits */
         mr->logits_rank = 3;
         mr->logits_shape[0] = b->B, mr->logits_shape[1] = b->T, mr->logits_shape[2] = 2;
+    } else if (mr->head == BS_HEAD_DISC) { /* (B, T): a logit per token, C = 1 */
+        mr->logits_rank = 2;
+        mr->logits_shape[0] = b->B, mr->logits_shape[1] = b->T;
+        mr->tok_arg = calloc((size_t)b->B * (size_t)b->T, sizeof *mr->tok_arg);
+        mr->tok_prob = calloc((size_t)b->B * (size_t)b->T, sizeof *mr->tok_prob);
+        if (!mr->tok_arg || !mr->tok_prob)
+            goto nomem;
     }
     /* Copies for the detailed views, when small enough (zeros where rows ran shorter). */
-    size_t nlog = mr->logits_rank == 2 ? (size_t)b->B * (size_t)C
-                  : mr->logits_rank == 3 ? (size_t)b->B * (size_t)b->T * (size_t)C : 0;
+    size_t nlog = mr->logits_rank == 0 ? 0
+                  : (app_logits_per_token(mr) ? (size_t)b->B * (size_t)b->T : (size_t)b->B) *
+                        (size_t)C;
     if (nlog > 0 && nlog <= APP_COPY_MAX)
         mr->logits = calloc(nlog, sizeof *mr->logits);
     const bs_sbert *sb = bs_model_sbert(am->model);

@@ -102,15 +102,17 @@ typedef struct app_model_result {
     int ragged;             /* padding none and rows of different lengths */
     bs_head head;
     int C;                  /* labels (seq, tok), V (mlm), 2 (qa), 0 (base) */
-    int logits_rank;        /* 0 none, 2 (B, C), 3 (B, T, C), (B, T, V) or qa's (B, T, 2) */
+    int logits_rank;        /* 0 none, 2 (B, C), 3 (B, T, C), (B, T, V) or qa's (B, T, 2);
+                             * 2 is (B, T) for ELECTRA's discriminator, a logit per token
+                             * (app_logits_per_token) */
     int logits_shape[3];
     int has_pooled;
     float *probs;           /* seq: (B, C) scores of bs_head_score_fn (as infer's) */
-    int32_t *tok_arg;       /* tok, mlm: (B, T) argmax label or vocab id */
-    float *tok_prob;        /* tok, mlm: (B, T) its probability */
+    int32_t *tok_arg;       /* tok, mlm: (B, T) argmax label or vocab id; disc: 1 replaced */
+    float *tok_prob;        /* tok, mlm: (B, T) its probability; disc: the sigmoid */
     /* Raw outputs for the detailed views, padded to the batch's (B, T) even when rows
      * ran alone; NULL when larger than APP_COPY_MAX floats (a pasted novel). */
-    float *logits;          /* (B, C) or (B, T, C) / (B, T, V), as logits_shape */
+    float *logits;          /* (B, C) or (B, T, C) / (B, T, V), as logits_shape; disc (B, T) */
     float *attn;            /* (L, B, A, T, T) softmaxed, row = query; mask-0 rows junk */
     int attn_L, attn_A;
     /* Fill-mask (mlm head): the APP_TOPK likeliest pieces at each [MASK] position, as
@@ -147,6 +149,10 @@ typedef struct app_model_result {
     int dev_ok;             /* env->compare_f32: dev holds this batch's deviation from F32 */
     bs_deviation dev;       /* max |logit difference| and argmax agreement (model.h) */
 } app_model_result;
+
+/* 1 when mr's logits hold C values at each of a row's T positions, (B, T, C) or
+ * ELECTRA's discriminator's (B, T) with C = 1; 0 when C per row, (B, C). */
+int app_logits_per_token(const app_model_result *mr);
 
 typedef struct app_result {
     unsigned long gen;

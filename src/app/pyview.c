@@ -85,7 +85,8 @@ static int out_dim(const py_spec *s)
 
 static void shape(sbuf *b, const py_spec *s, int B, int T)
 {
-    if (s->head == BS_HEAD_QA) /* start_logits and end_logits alike */
+    if (s->head == BS_HEAD_QA || s->head == BS_HEAD_DISC) /* start/end_logits; a logit
+                                                             * per token */
         sb_printf(b, "torch.Size([%d, %d])", B, T);
     else if (s->head == BS_HEAD_SEQ || s->head == BS_HEAD_NSP)
         sb_printf(b, "torch.Size([%d, %d])", B, out_dim(s));
@@ -313,6 +314,27 @@ static void mc_code(sbuf *b, const py_spec *s)
     }
 }
 
+/* ELECTRA's discriminator as Hugging Face's ElectraForPreTraining example reads it: a
+ * logit per token, 1 = "this token was replaced" where the logit is above 0. */
+static void disc_code(sbuf *b, const bs_batch *bt)
+{
+    int real = 0;
+    for (int i = 0; i < bt->B; i++)
+        real += bt->length[i];
+    sb_lit(b, "\n# The discriminator asks of every token: was it replaced? One logit each\n"
+              "# (dense_prediction's (B, T, 1) squeezed); AutoModelForPreTraining builds the\n"
+              "# same class\n");
+    sb_printf(b, "predictions = torch.round((torch.sign(outputs.logits) + 1) / 2)  "
+                 "# torch.Size([%d, %d]): 1 replaced\n", bt->B, bt->T);
+    sb_lit(b, "probs = outputs.logits.sigmoid()  # the probability of \"replaced\", > 0.5 = 1\n");
+    sb_lit(b, "for i, ids in enumerate(batch[\"input_ids\"]):\n"
+              "    keep = batch[\"attention_mask\"][i].bool()  # a pad's verdict means nothing\n"
+              "    tokens = tokenizer.convert_ids_to_tokens(ids[keep])\n"
+              "    print([(t, round(p, 2)) for t, p in zip(tokens, probs[i, keep].tolist())])\n");
+    sb_printf(b, "real = outputs.logits[batch[\"attention_mask\"].bool()]  "
+                 "# torch.Size([%d]): every real position\n", real);
+}
+
 char *py_generate(const py_spec *s)
 {
     sbuf b = {0};
@@ -506,6 +528,8 @@ char *py_generate(const py_spec *s)
                   bt->B);
     if (s->head == BS_HEAD_QA)
         qa_answers_code(&b, s, n_pairs);
+    if (s->head == BS_HEAD_DISC)
+        disc_code(&b, bt);
 
     if (bs_head_masked_lm(s->head)) {
         /* A masked LM is read where the input says [MASK] (written in the text). */

@@ -93,6 +93,13 @@ void detail_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
         return;
     }
     case DETAIL_WORDS: {
+        if (mr->head == BS_HEAD_DISC && mr->ok_forward) { /* per token, but no labels */
+            detail_note(g, r, "Words", "word-level predictions are the token-classification "
+                                       "pipeline's, over labels; ELECTRA's discriminator has "
+                                       "none: one replaced? logit per token, shown under the "
+                                       "tokens");
+            return;
+        }
         if (!m->model || !mr->ok_forward || !mr->logits || mr->head != BS_HEAD_TOK) {
             detail_note(g, r, "Words", "word-level predictions need a per-token head in "
                                        "front (f brings the next model forward)");

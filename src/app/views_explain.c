@@ -71,6 +71,14 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
                   "softmax over a row picks the choice.", b->B, b->B / K,
                   b->B / K == 1 ? "" : "s", K, b->B / K, K, b->T, b->B, b->T, b->B, b->B, K,
                   shape);
+    } else if (mr->ok_forward && mr->head == BS_HEAD_DISC) {
+        /* ElectraForPreTraining: dense_prediction's (B, T, 1), squeezed */
+        flow_addf(f, ST_NORMAL, " %s%s → logits %s%s: one logit per token "
+                  "(dense_prediction gives (B, T, 1), squeeze(-1) drops the 1); its sigmoid "
+                  "is the model's probability that the token was replaced (in pre-training, "
+                  "by ELECTRA's generator): \"replaced\" above 0.5; a [PAD]'s (in "
+                  "parentheses) is computed but means nothing.", nb,
+                  mr->ragged ? ", each run alone" : "", shape, mr->ragged ? " per sentence" : "");
     } else if (mr->ok_forward && mr->logits_rank == 2 && mr->ragged) {
         flow_addf(f, ST_NORMAL, " %s, each run alone → one logits %s per sentence: "
                   "one column per class.", nb, shape);
@@ -265,8 +273,10 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
                       env->models[i].name, shape);
         else
             flow_addf(f, ST_NORMAL, " %s gives logits %s: one row per %s.", env->models[i].name,
-                      shape, o->head == BS_HEAD_MC ? "example" : o->logits_rank == 2 ? "sentence"
-                                                                                  : "token");
+                      shape, o->head == BS_HEAD_MC     ? "example"
+                             : o->head == BS_HEAD_DISC ? "sentence, a logit per token"
+                             : o->logits_rank == 2     ? "sentence"
+                                                       : "token");
     }
     if (fm->model && bs_model_random_head(fm->model) && !bs_model_shape_only(fm->model))
         flow_addf(f, ST_WARN, " %s's head is newly initialised: its predictions are random.",
@@ -323,6 +333,13 @@ static void explain_selected(flow *f, const app_state *st, const app_env *env,
             snprintf(val, sizeof val, "logit %.2f", o->logits[oat * (size_t)C + (size_t)k]);
         else
             snprintf(val, sizeof val, "p %.2f", o->tok_prob[oat]);
+        if (o->head == BS_HEAD_DISC) { /* a logit per token: yes when above 0 */
+            if (st->show_logits && o->logits)
+                snprintf(val, sizeof val, "logit %.2f", o->logits[oat]);
+            flow_addf(f, ST_DIM, " %s: replaced? %s (%s).", env->models[i].name,
+                      k ? "yes" : "no", val);
+            continue;
+        }
         int ign = o->head == BS_HEAD_TOK && panel_ignored_token(&o->batch.tokens[oat]);
         flow_addf(f, ST_DIM, " %s: %s (%s)%s.", env->models[i].name,
                   panel_label(&env->models[i], o, k), val, ign ? ", label -100: ignored" : "");

@@ -181,6 +181,10 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
     if (mr && K > 0) { /* classifier Linear(H, 1) per row, then logits.view(-1, K) */
         ROW("classifier", 0, dB, one);
         ROW("logits", 0, ((dimv){'B', B / K}), ((dimv){'K', K}));
+    } else if (mr && mr->head == BS_HEAD_DISC) { /* ElectraDiscriminatorPredictions */
+        ROW("dense", 0, dB, dT, dH);
+        ROW("dense_prediction", 0, dB, dT, one);
+        ROW("logits", 0, dB, dT); /* squeeze(-1): one logit per token */
     } else if (mr && mr->logits_rank == 2) /* next-sentence prediction: 2 classes, fixed */
         ROW("logits", 0, dB, ((dimv){mr->head == BS_HEAD_NSP ? '2' : 'C', mr->logits_shape[1]}));
     else if (mr && mr->head == BS_HEAD_QA) { /* qa_outputs, then logits.split(1, dim=-1) */
@@ -200,7 +204,8 @@ static int build_ledger(ledger_row *rows, const app_state *st, const app_env *en
 /* Rows of the compact ledger, in the order they are dropped when the paragraph does
  * not fit: the encoder's inside first, the input and the last output never (of
  * BertForPreTraining's two, prediction_logits goes last, when nothing else is left). */
-static const char *const compact_drop[] = {"attention probs", "pooler_output", "embeddings",
+static const char *const compact_drop[] = {"attention probs", "pooler_output", "dense",
+                                           "dense_prediction", "embeddings",
                                            "project E→H", "last_hidden_state",
                                            "prediction_logits", SBERT_MID};
 #define COMPACT_DROPS (int)(sizeof compact_drop / sizeof compact_drop[0])

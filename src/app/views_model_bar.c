@@ -18,6 +18,7 @@ static const char *head_words(bs_head h)
     case BS_HEAD_NSP: return "next-sentence head";
     case BS_HEAD_MC: return "multiple-choice head";
     case BS_HEAD_PRETRAINING: return "pre-training heads (MLM + NSP)";
+    case BS_HEAD_DISC: return "discriminator: replaced? per token";
     case BS_HEAD_BASE: return "no head";
     default: return "head";
     }

@@ -22,7 +22,11 @@ static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_
     const char *shown = st->show_logits && mr->logits ? "raw logit of the argmax · L scores"
                         : bs_head_masked_lm(mr->head) ? "top piece per position"
                                                       : "argmax label";
-    if (bs_head_masked_lm(mr->head)) /* BertForPreTraining names its MLM output so */
+    if (mr->head == BS_HEAD_DISC) /* one logit per token, no classes */
+        snprintf(hint, sizeof hint, "replaced? = sigmoid > 0.5 · logits %s%s per token · %s",
+                 shape, mr->ragged ? " each" : "",
+                 st->show_logits && mr->logits ? "raw logit · L sigmoid" : "sigmoid · L logits");
+    else if (bs_head_masked_lm(mr->head)) /* BertForPreTraining names its MLM output so */
         snprintf(hint, sizeof hint, "%s %s%s · %s · fill-mask: top %d softmax at each "
                  "[MASK]", mr->head == BS_HEAD_PRETRAINING ? "prediction_logits" : "logits",
                  shape, mr->ragged ? " each" : "", shown, APP_TOPK);
@@ -74,6 +78,8 @@ static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_
             const char *txt = panel_pred_text(st, m, mr, at, buf, sizeof buf);
             if (per == 2)
                 tokens_put_piece(g, x, y0, x + w[k] - 1, tk, sel ? ST_SELECT : app_token_style(tk));
+            if (mr->head == BS_HEAD_DISC) /* the verdict stands out, not the specials */
+                ign = !mr->tok_arg[at] || !b->attention_mask[at];
             grid_puts(g, x, y0 + per - 1, x + w[k] - 1, txt, ign ? ST_DIM : ST_BOLD);
             x += w[k];
         }
@@ -271,7 +277,7 @@ static int draw_one_pred(app_grid *g, rect r, const app_state *st, const app_env
     }
     if (mr->head == BS_HEAD_SEQ || mr->head == BS_HEAD_NSP)
         return draw_seq_preds(g, r, st, m, mr);
-    if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM)
+    if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM || mr->head == BS_HEAD_DISC)
         return draw_token_preds(g, r, st, m, mr);
     if (mr->head == BS_HEAD_PRETRAINING) { /* the MLM half above, the NSP half below */
         int nsp = imin(pretraining_nsp_lines(mr, r.w), imax(r.h - 3, 1));
@@ -300,7 +306,7 @@ static int model_pred_want(const app_state *st, int i, int narrow)
     int B = mr->ok_tokens ? mr->batch.B : 1;
     if (mr->head == BS_HEAD_SEQ || mr->head == BS_HEAD_NSP)
         return 2 + B;
-    if (mr->head == BS_HEAD_TOK)
+    if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_DISC)
         return 1 + 2 * (narrow ? 1 : B);
     if (bs_head_masked_lm(mr->head)) /* a fill-mask line per [MASK] (and NSP's lines) */
         return 1 + 2 * (narrow ? 1 : B) + mr->n_masks +
@@ -336,7 +342,7 @@ static int model_pred_need(const app_state *st, int i)
     int B = mr->ok_tokens ? mr->batch.B : 1;
     if (mr->head == BS_HEAD_SEQ || mr->head == BS_HEAD_NSP)
         return 1 + imin(B, 3);
-    if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM)
+    if (mr->head == BS_HEAD_TOK || mr->head == BS_HEAD_MLM || mr->head == BS_HEAD_DISC)
         return 3;
     if (mr->head == BS_HEAD_PRETRAINING) /* and the next-sentence title and line */
         return 5;

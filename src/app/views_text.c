@@ -50,6 +50,14 @@ const char *panel_pred_text(const app_state *st, const app_model *m,
             snprintf(buf, n, "%s", e);
         return buf;
     }
+    if (mr->head == BS_HEAD_DISC) { /* replaced? the sigmoid of its logit, or the logit */
+        const char *v = mr->tok_arg[at] ? "yes" : "no";
+        int pad = !b->attention_mask[at]; /* computed, but of a position no one reads */
+        snprintf(buf, n, "%s%s %.2f%s", pad ? "(" : "", v,
+                 st->show_logits && mr->logits ? mr->logits[at] : mr->tok_prob[at],
+                 pad ? ")" : "");
+        return buf;
+    }
     int ign = mr->head == BS_HEAD_TOK && panel_ignored_token(&b->tokens[at]);
     const char *open = ign ? "(" : "", *close = ign ? ")" : "";
     int C = mr->logits_rank == 3 ? mr->logits_shape[2] : 0;
@@ -73,6 +81,8 @@ const char *panel_logits_shape(const app_model_result *mr, char *buf, size_t n)
     const int *d = mr->logits_shape;
     if (mr->head == BS_HEAD_MC && mr->choices > 0) /* the (B*K, 1) rows viewed as (B, K) */
         snprintf(buf, n, "(%d, %d)", d[0] / mr->choices, mr->choices);
+    else if (mr->head == BS_HEAD_DISC && mr->ragged) /* (B, T): a logit per token */
+        snprintf(buf, n, "(1, Tᵢ)");
     else if (mr->logits_rank == 2 && mr->ragged)
         snprintf(buf, n, "(1, %d)", d[1]);
     else if (mr->logits_rank == 2)

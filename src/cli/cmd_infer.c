@@ -69,7 +69,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: bertscope infer [-m PATH]... [--config NAME]\n"
-        "                       [--head seq|tok|mlm|qa|nsp|mc|pretraining|base]\n"
+        "                       [--head seq|tok|mlm|qa|nsp|mc|pretraining|disc|base]\n"
         "                       [--choices K]\n"
         "                       [--num-labels N] [--format jsonl|json] [--batch-size N]\n"
         "                       [--bucket W] [--padding longest|max_length|none]\n"
@@ -105,8 +105,10 @@ static void usage(FILE *f)
         "                     several models (default: brown-sentiment); in jsonl each\n"
         "                     model gets a first line and rows say model_index\n"
         "  --config NAME      a random model of a built-in geometry: tiny mini small base large\n"
-        "  --head H           seq, tok, mlm, qa, nsp, mc, pretraining or base (default:\n"
-        "                     config.architectures)\n"
+        "  --head H           seq, tok, mlm, qa, nsp, mc, pretraining, disc or base\n"
+        "                     (default: config.architectures); disc is ELECTRA's\n"
+        "                     discriminator (ElectraForPreTraining): per token a logit,\n"
+        "                     its sigmoid and replaced (above 0.5) or original\n"
         "  --choices K        multiple choice (mc, which needs it): every K lines, each\n"
         "                     prompt<TAB>choice (--pair) or [\"prompt\", \"choice\"] (--json),\n"
         "                     are one example: its K rows are padded together to one T,\n"
@@ -552,8 +554,8 @@ static cJSON *model_json(const bs_model *m)
     if (bs_model_head(m) == BS_HEAD_NSP) /* its two classes, whatever config.json says */
         for (int i = 0; i < 2; i++)
             cJSON_AddItemToArray(labels, cJSON_CreateString(bs_nsp_label(i)));
-    else if (bs_model_head(m) == BS_HEAD_MC)
-        ; /* a score per choice: config.json's labels name nothing */
+    else if (bs_model_head(m) == BS_HEAD_MC || bs_model_head(m) == BS_HEAD_DISC)
+        ; /* a score per choice or per token: config.json's labels name nothing */
     else
         for (int i = 0; i < c->num_labels; i++)
             cJSON_AddItemToArray(labels,
@@ -648,6 +650,30 @@ static cJSON *tok_prediction(const bs_config *c, const bs_tokenizer *tok, const 
         cJSON_AddStringToObject(o, "label", label_name(c, best, lb, sizeof lb));
         cJSON_AddItemToObject(o, "score", num9(p[best]));
         cJSON_AddBoolToObject(o, "ignored", ignored);
+        cJSON_AddItemToArray(row, o);
+    }
+    return row;
+}
+
+/* Row b of ElectraForPreTraining, the discriminator: per position the token, its logit,
+ * the sigmoid of it (the probability the token was replaced) and the verdict, "replaced"
+ * when the probability is above 0.5 (the logit above 0), as HF's example reads
+ * torch.round((torch.sign(logits) + 1) / 2); pads are marked ignored. No pipeline exists
+ * for this head, so the keys are bertscope's. */
+static cJSON *disc_prediction(const bs_tokenizer *tok, const bs_batch *bt, int b,
+                              const float *logits)
+{
+    cJSON *row = cJSON_CreateArray();
+    for (int t = 0; t < bt->T; t++) {
+        size_t i = (size_t)b * bt->T + t;
+        double p;
+        bs_scores(BS_SCORE_SIGMOID, logits + i, 1, &p);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "token", piece_of(tok, &bt->tokens[i]));
+        cJSON_AddItemToObject(o, "logit", num9(logits[i]));
+        cJSON_AddItemToObject(o, "score", num9(p));
+        cJSON_AddStringToObject(o, "label", logits[i] > 0 ? "replaced" : "original");
+        cJSON_AddBoolToObject(o, "ignored", !bt->attention_mask[i]);
         cJSON_AddItemToArray(row, o);
     }
     return row;
@@ -784,6 +810,8 @@ static cJSON *row_prediction(const bs_model *m, const bs_tokenizer *tok, const b
                               s->top, no_mask);
     case BS_HEAD_QA:
         return qa_prediction(tok, bt, b, out, text, o->top_k_given ? k : 1, s->qa);
+    case BS_HEAD_DISC:
+        return disc_prediction(tok, bt, b, out->logits);
     case BS_HEAD_PRETRAINING: { /* both heads of BertForPreTrainingOutput */
         cJSON *both = cJSON_CreateObject();
         cJSON_AddItemToObject(both, "masked",
@@ -1837,7 +1865,8 @@ static int print_description(const model_ctx *c, const infer_opts *o, int index)
     else
         cJSON_AddNullToObject(d, "bucket");
     if (head == BS_HEAD_SEQ || head == BS_HEAD_TOK || head == BS_HEAD_MLM ||
-        head == BS_HEAD_NSP || head == BS_HEAD_MC || head == BS_HEAD_PRETRAINING)
+        head == BS_HEAD_NSP || head == BS_HEAD_MC || head == BS_HEAD_PRETRAINING ||
+        head == BS_HEAD_DISC)
         cJSON_AddStringToObject(d, "prediction_function",
                                 bs_score_fn_name(bs_head_score_fn(cfg, head)));
     if (head == BS_HEAD_MC) { /* over each example's K choices: logits.view(-1, K) */
@@ -1846,6 +1875,9 @@ static int print_description(const model_ctx *c, const infer_opts *o, int index)
                                 "pooler_output (B*K, H) -> classifier (B*K, 1) -> "
                                 "view(-1, K) logits (B, K)");
     }
+    if (head == BS_HEAD_DISC) /* one logit per token, not one row per sentence */
+        cJSON_AddStringToObject(d, "shapes", "last_hidden_state (B, T, H) -> dense (B, T, H) "
+                                "-> dense_prediction (B, T, 1) -> squeeze(-1) logits (B, T)");
     if (head == BS_HEAD_MLM || head == BS_HEAD_PRETRAINING)
         cJSON_AddNumberToObject(d, "top_k", o->top_k);
     if (head == BS_HEAD_QA) {

@@ -35,7 +35,7 @@ static void usage(FILE *f)
             "                       brown-sentiment, brown-genre, brown-mlm); twice for two\n"
             "                       heads side by side.\n"
             "                       Default: brown-pos and brown-sentiment\n"
-            "      --head KIND      seq, tok, mlm, qa, nsp, mc, pretraining or base\n"
+            "      --head KIND      seq, tok, mlm, qa, nsp, mc, pretraining, disc or base\n"
             "                       (default: config.json); head options apply to the -m\n"
             "                       after them\n"
             "      --choices K      multiple choice (mc): every K sentences, each\n"

@@ -266,6 +266,11 @@ static bs_status build_table(table *tb, bs_model *m, const char *pre, int use_po
         return add_linear(tb, "", "cls.seq_relationship", 2, H, &m->classifier, G_HEAD, err);
     case BS_HEAD_MC: /* Linear(H, 1) whatever num_labels says: one score per choice row */
         return add_linear(tb, "", "classifier", 1, H, &m->classifier, G_HEAD, err);
+    case BS_HEAD_DISC: /* ElectraDiscriminatorPredictions: dense (H, H), dense_prediction
+                        * (1, H), whatever num_labels says */
+        if ((s = add_linear(tb, "", fh->disc_dense, H, H, &m->disc_dense, G_HEAD, err)))
+            return s;
+        return add_linear(tb, "", fh->disc_prediction, 1, H, &m->classifier, G_HEAD, err);
     case BS_HEAD_PRETRAINING: /* BertPreTrainingHeads: cls.predictions, then this */
         if ((s = add_linear(tb, "", "cls.seq_relationship", 2, H, &m->classifier, G_HEAD,
                             err)))
@@ -641,9 +646,8 @@ static bs_status pick_head(bs_model *m, const bs_safetensors *st, const char *pr
             const char *what = archs[best].what;
             if (h == BS_HEAD_NSP && !f->nsp)
                 h = BS_HEAD_AUTO;
-            if (h == BS_HEAD_PRETRAINING && f->arch == BS_ARCH_ELECTRA) {
-                h = BS_HEAD_AUTO; /* ELECTRA's is the discriminator, not a masked LM */
-                what = "the discriminator: one logit per token, (B, T)";
+            if (h == BS_HEAD_PRETRAINING && bs_family_heads_of(f)->disc_dense) {
+                h = BS_HEAD_DISC; /* ElectraForPreTraining is the discriminator */
             } else if (h == BS_HEAD_PRETRAINING && f->arch != BS_ARCH_BERT) {
                 h = BS_HEAD_MLM; /* AlbertForPreTraining: its masked-LM half, said below */
             }
@@ -675,8 +679,8 @@ static bs_status pick_head(bs_model *m, const bs_safetensors *st, const char *pr
         bs_fail(err, BS_ERR_INPUT, "config.json: architecture '%s' is not one bertscope knows",
                 a);
         bs_hint(err, "pass --head base to see the encoder (hidden states and pooler), or "
-                "--head seq, tok, mlm, qa, nsp, mc or pretraining for one of the heads bertscope "
-                "builds");
+                "--head seq, tok, mlm, qa, nsp, mc, pretraining or disc for one of the heads "
+                "bertscope builds");
         return BS_ERR_INPUT;
     }
     /* From the tensors, by the family's head names (family.h): a sequence head is its
@@ -691,7 +695,12 @@ static bs_status pick_head(bs_model *m, const bs_safetensors *st, const char *pr
                  bs_family_tensor(m->cfg.family, "pooler.dense")); /* ALBERT's "pooler" */
     snprintf(c, sizeof c, "%s.weight", fh->seq_classifier);
     snprintf(d, sizeof d, "%s.weight", fh->mlm_dense);
-    if (find(st, c) && find(st, n))
+    char p[96] = "";
+    if (fh->disc_prediction)
+        snprintf(p, sizeof p, "%s.weight", fh->disc_prediction);
+    if (p[0] && find(st, p))
+        *out = BS_HEAD_DISC;
+    else if (find(st, c) && find(st, n))
         *out = BS_HEAD_SEQ;
     else if (find(st, "classifier.weight"))
         *out = BS_HEAD_TOK; /* token heads have no pooler */
@@ -831,7 +840,7 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
     float *f16 = NULL; /* F16 -> float table, when the file holds F16 */
     init_pool pool = {0};
 
-    if ((unsigned)opt->head > BS_HEAD_PRETRAINING)
+    if ((unsigned)opt->head > BS_HEAD_DISC)
         return bs_fail(err, BS_ERR_INPUT, "unknown head %d", (int)opt->head);
     if (opt->num_labels < 0 || opt->num_labels > MAX_LABELS)
         return bs_fail(err, BS_ERR_INPUT, "num_labels %d is outside [1, %d]", opt->num_labels,
@@ -872,6 +881,12 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
         bs_hint(err, "--head base loads its encoder");
         return BS_ERR_INPUT;
     }
+    if (opt->head == BS_HEAD_DISC && !bs_family_heads_of(fam)->disc_dense) {
+        bs_fail(err, BS_ERR_INPUT, "%s has no replaced-token discriminator head", fam->name);
+        bs_hint(err, "the discriminator is ELECTRA's (ElectraForPreTraining); --head mlm loads "
+                "a masked-LM head");
+        return BS_ERR_INPUT;
+    }
     m->head = opt->head;
     if (opt->head == BS_HEAD_AUTO && (s = pick_head(m, st, pre, &m->head, err)))
         return s;
@@ -888,6 +903,12 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
         bs_fail(err, BS_ERR_INPUT, "a multiple-choice head has one logit per choice "
                 "(classifier Linear(hidden_size, 1)): num_labels does not apply");
         bs_hint(err, "drop --num-labels (the choices per example are infer's --choices K)");
+        return BS_ERR_INPUT;
+    }
+    if (m->head == BS_HEAD_DISC && opt->num_labels > 0) { /* dense_prediction is (1, H) */
+        bs_fail(err, BS_ERR_INPUT, "the discriminator has one logit per token "
+                "(dense_prediction Linear(hidden_size, 1)): num_labels does not apply");
+        bs_hint(err, "drop --num-labels, or --head tok for a token classifier of N labels");
         return BS_ERR_INPUT;
     }
     bs_family_head_class(fam, m->head, m->class_name, sizeof m->class_name);

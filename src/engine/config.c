@@ -40,6 +40,7 @@ const char *bs_head_name(bs_head h)
     case BS_HEAD_NSP: return "nsp";
     case BS_HEAD_MC: return "mc";
     case BS_HEAD_PRETRAINING: return "pretraining";
+    case BS_HEAD_DISC: return "disc";
     }
     return "?";
 }
@@ -50,7 +51,8 @@ bs_status bs_head_parse(const char *s, bs_head *out, bs_error *err)
                                   {"seq", BS_HEAD_SEQ, 1},   {"tok", BS_HEAD_TOK, 1},
                                   {"mlm", BS_HEAD_MLM, 1},   {"qa", BS_HEAD_QA, 1},
                                   {"nsp", BS_HEAD_NSP, 1},   {"mc", BS_HEAD_MC, 1},
-                                  {"pretraining", BS_HEAD_PRETRAINING, 1}};
+                                  {"pretraining", BS_HEAD_PRETRAINING, 1},
+                                  {"disc", BS_HEAD_DISC, 1}};
     int v;
     bs_status st = bs_choose(s, c, (int)(sizeof c / sizeof c[0]), "head", &v, err);
     if (st == BS_OK)
@@ -87,6 +89,7 @@ const char *bs_head_class(bs_head h)
     case BS_HEAD_NSP: return "BertForNextSentencePrediction";
     case BS_HEAD_MC: return "BertForMultipleChoice";
     case BS_HEAD_PRETRAINING: return "BertForPreTraining";
+    case BS_HEAD_DISC: return "ElectraForPreTraining"; /* ELECTRA's class, no BERT one */
     default: return "BertModel";
     }
 }
@@ -103,7 +106,10 @@ int bs_head_pooled(bs_head h)
 
 const char *bs_family_head_class(const bs_family *f, bs_head h, char *buf, size_t size)
 {
-    return bs_family_class(f, bs_head_class(h) + strlen("Bert"), buf, size);
+    const char *cls = bs_head_class(h);
+    /* the discriminator is ElectraForPreTraining whatever family is asked */
+    return bs_family_class(f, cls + (h == BS_HEAD_DISC ? strlen("Electra") : strlen("Bert")),
+                           buf, size);
 }
 
 int bs_config_dim(const bs_config *cfg, bs_dim d)

@@ -136,11 +136,14 @@ static const bs_family_heads heads[] = {
                          "lm_head.bias", "lm_head.decoder.bias", 1},
     /* ElectraClassificationHead: out_proj(gelu(dense(h[:, 0]))); the generator
      * (ElectraForMaskedLM): generator_lm_head(LayerNorm(gelu(dense(h)))), dense H -> E
-     * and the head tied to the (V, E) word embeddings */
+     * and the head tied to the (V, E) word embeddings; the discriminator
+     * (ElectraForPreTraining): dense_prediction(act(dense(h))).squeeze(-1), act the
+     * config's hidden_act */
     [BS_ARCH_ELECTRA] = {"classifier.dense", BS_POOL_GELU, "classifier.out_proj",
                          "generator_predictions.dense", "generator_predictions.LayerNorm",
                          "generator_lm_head", "generator_lm_head.bias", NULL, 1,
-                         "embeddings_project", 0},
+                         "embeddings_project", 0, "discriminator_predictions.dense",
+                         "discriminator_predictions.dense_prediction"},
     /* AlbertForSequenceClassification: classifier(pooler) as BERT's; AlbertMLMHead:
      * decoder(LayerNorm_E(act(dense_H->E(h)))) + bias, act the config's hidden_act */
     [BS_ARCH_ALBERT] = {NULL, BS_POOL_TANH, "classifier", "predictions.dense",

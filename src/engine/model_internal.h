@@ -74,6 +74,8 @@ struct bs_model {
     const float *mlm_bias;    /* (V) cls.predictions.bias */
 
     struct bs_sbert *sbert; /* sentence-transformers' modules after the BERT, or NULL */
+    bs_linear disc_dense;  /* (H, H) ELECTRA's discriminator_predictions.dense; its
+                            * dense_prediction (1, H) is `classifier` */
     char class_name[96];   /* Hugging Face's class as loaded: "RobertaForMaskedLM" */
 
     int random_head; /* head weights newly initialised */

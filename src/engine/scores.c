@@ -40,6 +40,9 @@ bs_score_fn bs_head_score_fn(const bs_config *c, bs_head h)
     case BS_HEAD_PRETRAINING:
     case BS_HEAD_NSP:
     case BS_HEAD_MC: return BS_SCORE_SOFTMAX; /* over an example's K choices */
+    /* one logit per token: sigmoid, the probability that the token was replaced (HF's
+     * example rounds (sign(logits) + 1) / 2, the same 0.5 threshold) */
+    case BS_HEAD_DISC: return BS_SCORE_SIGMOID;
     default: return BS_SCORE_NONE;
     }
 }

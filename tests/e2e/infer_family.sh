@@ -7,7 +7,9 @@
 # DistilBertTokenizer returns no token_type_ids, print and save none. A RoBERTa folder
 # without a tokenizer bertscope reads is refused (its ids are not bert-base-uncased's),
 # and a model_type bertscope does not run is refused naming those it does. infer_electra/
-# (an ELECTRA token classifier, E-wide embeddings, BERT's tokenizer) must match too.
+# (an ELECTRA token classifier, E-wide embeddings, BERT's tokenizer) must match too, and
+# infer_electra_disc/ (ElectraForPreTraining, the discriminator): logits (B, T), one per
+# token, each with its sigmoid and replaced/original, and (N, T) in --save-tensors.
 set -u
 BUILD=${BUILD:-build}
 BIN=$BUILD/bertscope
@@ -68,6 +70,52 @@ if "$BIN" infer -m "$E" --logits <"$E/input.txt" >"$TMP/el.jsonl" 2>"$TMP/err"; 
     else fail "electra: header or token_type_ids"; fi
 else
     fail "electra: infer exited ($(cat "$TMP/err"))"
+fi
+
+# ELECTRA's discriminator: one logit per token; sigmoid > 0.5 reads "replaced"
+E=$REF/infer_electra_disc
+if "$BIN" infer -m "$E" --logits --save-tensors "$TMP/disc.safetensors" <"$E/input.txt" \
+       >"$TMP/di.jsonl" 2>"$TMP/err"; then
+    tail -n +2 "$TMP/di.jsonl" >"$TMP/di_rows.jsonl"
+    jq -r '.input_ids[]' "$TMP/di_rows.jsonl" >"$TMP/di_ids.got"
+    od_ints "$E/ids.bin" >"$TMP/di_ids.want"
+    od_ints "$E/mask.bin" >"$TMP/di_mask.want"
+    if cmp -s "$TMP/di_ids.got" "$TMP/di_ids.want"; then ok "disc: input_ids match PyTorch's"
+    else fail "disc: input_ids differ"; fi
+    # every non-pad position of PyTorch's (B, T) logits, and the row's own logits there
+    jq -r '.logits[]' "$TMP/di_rows.jsonl" >"$TMP/di_logits.got"
+    od_floats "$E/logits.bin" >"$TMP/di_logits.want"
+    paste "$TMP/di_mask.want" "$TMP/di_logits.got" | awk '$1 == 1 { print $2 }' >"$TMP/g"
+    paste "$TMP/di_mask.want" "$TMP/di_logits.want" | awk '$1 == 1 { print $2 }' >"$TMP/w"
+    if [ -s "$TMP/w" ] && close "$TMP/g" "$TMP/w" 1e-4
+    then ok "disc: logits (T) per row within 1e-4 of PyTorch at every non-pad position"
+    else fail "disc: logits"; fi
+    # predictions per token: PyTorch's logit, its sigmoid, replaced iff above 0.5
+    paste "$TMP/di_mask.want" "$TMP/di_logits.want" | awk '{ p = 1 / (1 + exp(-$2));
+        printf "%.6f %.6f %s %s\n", $2, p, (p > 0.5 ? "replaced" : "original"),
+               ($1 == 1 ? "false" : "true") }' >"$TMP/dp.want"
+    jq -r '.predictions[] | "\(.logit) \(.score) \(.label) \(.ignored)"' \
+        "$TMP/di_rows.jsonl" | awk '{ printf "%.6f %.6f %s %s\n", $1, $2, $3, $4 }' \
+        >"$TMP/dp.got"
+    if [ "$(cut -d' ' -f3,4 "$TMP/dp.got")" = "$(cut -d' ' -f3,4 "$TMP/dp.want")" ] &&
+       grep -q replaced "$TMP/dp.want" && grep -q original "$TMP/dp.want" &&
+       cut -d' ' -f2 "$TMP/dp.got" >"$TMP/g" && cut -d' ' -f2 "$TMP/dp.want" >"$TMP/w" &&
+       close "$TMP/g" "$TMP/w" 1e-4
+    then ok "disc: per token the logit, sigmoid and replaced/original PyTorch's logits give"
+    else fail "disc: predictions $(paste "$TMP/dp.got" "$TMP/dp.want" | head -3)"; fi
+    if head -1 "$TMP/di.jsonl" | jq -e '.model.head == "disc" and
+            .model.architecture == "ElectraForPreTraining" and
+            .prediction_function == "sigmoid" and (.warnings | length == 0)' >/dev/null
+    then ok "disc: the description names the head and its sigmoid, no unused weights"
+    else fail "disc: description $(head -1 "$TMP/di.jsonl")"; fi
+    n=$(od -An -t u8 -N 8 "$TMP/disc.safetensors" 2>/dev/null | tr -d ' ')
+    T=$(head -1 "$TMP/di_rows.jsonl" | jq .T)
+    if [ -n "$n" ] && dd if="$TMP/disc.safetensors" bs=1 skip=8 count="$n" 2>/dev/null |
+            jq -e '.logits.shape == [3, '"$T"']' >/dev/null
+    then ok "disc: --save-tensors writes logits (N, T)"
+    else fail "disc: --save-tensors"; fi
+else
+    fail "disc: infer exited ($(cat "$TMP/err"))"
 fi
 
 # RoBERTa without a tokenizer it can read: refused, never bert-base-uncased's ids
