@@ -510,6 +510,38 @@ static void test_lowp_albert_shared_layers_packed_once(void **state)
     free(st);
 }
 
+/* ELECTRA's embeddings can be wider than H and I: the projection E -> H and the MLM
+ * decoder (V, E) read E-wide activations, which the converted-activation scratch must
+ * hold (it was sized max(H, I): ASan saw the overflow). */
+static void test_lowp_embedding_wider_than_hidden(void **state)
+{
+    (void)state;
+    static const char cfg[] =
+        "{\"model_type\": \"electra\", \"architectures\": [\"ElectraForMaskedLM\"], "
+        "\"vocab_size\": 50, \"embedding_size\": 70, \"hidden_size\": 18, "
+        "\"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"intermediate_size\": 37, "
+        "\"max_position_embeddings\": 16, \"type_vocab_size\": 2}";
+    int32_t ids[12];
+    for (int i = 0; i < 12; i++)
+        ids[i] = (int32_t)(i * 7 % 50);
+    for (size_t p = 0; p < 2; p++) {
+        bs_error err = {0};
+        bs_load_options lo = bs_load_defaults();
+        lo.precision = precs[p];
+        bs_model *m = NULL;
+        assert_int_equal(bs_model_load_memory(&m, cfg, strlen(cfg), NULL, 0, &lo, &err), BS_OK);
+        bs_run *r;
+        assert_int_equal(bs_run_create(&r, m, NULL, &err), BS_OK);
+        assert_int_equal(bs_forward(r, ids, NULL, NULL, 2, 6, &err), BS_OK);
+        const bs_outputs *o = bs_run_outputs(r);
+        assert_int_equal(o->logits_shape[2], 50);
+        for (int i = 0; i < 2 * 6 * 50; i++)
+            assert_true(isfinite(o->logits[i]));
+        bs_run_free(r);
+        bs_model_free(m);
+    }
+}
+
 static void test_lowp_precision_parse(void **state)
 {
     (void)state;
@@ -539,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_lowp_model_near_f32_and_rows_exact),
         cmocka_unit_test(test_lowp_families_near_f32),
         cmocka_unit_test(test_lowp_albert_shared_layers_packed_once),
+        cmocka_unit_test(test_lowp_embedding_wider_than_hidden),
         cmocka_unit_test(test_lowp_precision_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -344,17 +344,25 @@ void bs_scores(bs_score_fn f, const float *x, int n, double *out);
 int bs_scores_argmax(const double *s, int n);
 
 /* How far a low-precision pass is from the F32 one on the same batch (--compare-f32):
- * over rows [b0, b1) of two passes at the same (B, T), the largest |difference| of the
- * head's output (logits; qa start and end logits; base last_hidden_state) and how many
- * of the predictions agree: the argmax of each row (seq, nsp), of each position whose
- * attention_mask is 1 (tok, mlm; mask NULL: all), of the start and of the end (qa, two
- * per row); none for base (total 0). */
+ * over rows [b0, b1) of two passes at the same (B, T), the largest |difference| of what
+ * the model returns, and how many of its predictions agree:
+ *   - sentence-transformers: sentence_embedding (B, D); no predictions (total 0);
+ *   - mc (choices = K > 0, rows whole examples): logits viewed (B/K, K), the argmax of
+ *     each example;
+ *   - qa: start and end logits, the argmax of each (two per row);
+ *   - disc: the logit of each real position (attention_mask 1; mask NULL: all), its sign;
+ *   - seq, nsp: the argmax of each row;
+ *   - tok, mlm, pretraining: the argmax at each real position, and pretraining's
+ *     seq_relationship_logits (argmax per row) too;
+ *   - base: last_hidden_state at the real positions; no predictions.
+ * `of` names the outputs compared ("logits", "sentence_embedding", ...; static). */
 typedef struct bs_deviation {
     double max_abs;
     long agree, total;
+    const char *of;
 } bs_deviation;
 void bs_outputs_deviation(const bs_model *m, const bs_outputs *got, const bs_outputs *ref,
-                          const int32_t *mask, int b0, int b1, bs_deviation *out);
+                          const int32_t *mask, int b0, int b1, int choices, bs_deviation *out);
 
 /* FLOPs of one forward pass at (B, T) (2 per multiply-add, GEMMs and attention). */
 double bs_forward_flops(const bs_config *cfg, bs_head head, int B, int T);

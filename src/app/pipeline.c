@@ -759,7 +759,7 @@ static void compare_f32(const app_model *am, app_model_result *mr, bs_model **re
                         bs_run **ref_run)
 {
     const bs_batch *b = &mr->batch;
-    if (!mr->ok_forward || !mr->logits || mr->ragged || b->B < 1)
+    if (!mr->ok_forward || (!mr->logits && !mr->sent) || mr->ragged || b->B < 1)
         return;
     bs_error err = {0};
     if (!*ref) {
@@ -778,7 +778,8 @@ static void compare_f32(const app_model *am, app_model_result *mr, bs_model **re
                    &err) != BS_OK)
         return;
     bs_outputs got = {.B = b->B, .T = b->T, .logits = mr->logits,
-                      .logits_rank = mr->logits_rank};
+                      .logits_rank = mr->logits_rank, .sentence_embedding = mr->sent,
+                      .sentence_dim = mr->sent_dim, .seq_relationship_logits = mr->nsp_logits};
     memcpy(got.logits_shape, mr->logits_shape, sizeof got.logits_shape);
     float *se = NULL;
     if (mr->head == BS_HEAD_QA) { /* the (B, T, 2) copy split as the run splits it */
@@ -793,7 +794,7 @@ static void compare_f32(const app_model *am, app_model_result *mr, bs_model **re
         got.end_logits = se + BT;
     }
     bs_outputs_deviation(am->model, &got, bs_run_outputs(*ref_run), b->attention_mask, 0, b->B,
-                         &mr->dev);
+                         mr->head == BS_HEAD_MC ? mr->choices : 0, &mr->dev);
     mr->dev_ok = 1;
     free(se);
 }

@@ -100,10 +100,14 @@ void model_bar_draw(app_grid *g, int px, int py, int pw, int ph, const app_state
             /* --compare-f32: this batch against the same model in F32 */
             const app_model_result *mr = st->result && i < st->result->n ? &st->result->m[i]
                                                                           : NULL;
-            if (mr && mr->dev_ok)
-                x = grid_printf(g, x, y, right, ST_WARN, ", vs f32: max |Δlogit| %.2g, "
-                                "argmax %ld/%ld", mr->dev.max_abs, mr->dev.agree,
-                                mr->dev.total);
+            if (mr && mr->dev_ok) {
+                int logits = !strcmp(mr->dev.of, "logits");
+                x = grid_printf(g, x, y, right, ST_WARN, ", vs f32: max |Δ%s| %.2g",
+                                logits ? "logit" : mr->dev.of, mr->dev.max_abs);
+                if (mr->dev.total)
+                    x = grid_printf(g, x, y, right, ST_WARN, ", argmax %ld/%ld",
+                                    mr->dev.agree, mr->dev.total);
+            }
         }
         if (h == BS_HEAD_SEQ || h == BS_HEAD_TOK) {
             if (r.w >= 100) /* the class name already says which head */

@@ -383,6 +383,12 @@ static int parse_args(int argc, char **argv, infer_opts *o)
         cli_errorf("--compare-f32 needs --format jsonl");
         return see_help();
     }
+    if (o->compare_f32 && o->choices) {
+        cli_errorf("--compare-f32 does not go with --choices yet: it compares line by line, "
+                   "and a multiple-choice prediction is an example of K lines");
+        fputs("hint: the interface's --compare-f32 compares whole examples\n", stderr);
+        return see_help();
+    }
     if (o->bucket && o->bucket < o->batch_size)
         o->bucket = o->batch_size; /* a window smaller than a batch sorts nothing */
     if (o->choices) {
@@ -2006,11 +2012,11 @@ static int print_row(FILE *f, model_ctx *c, const infer_opts *o, const bs_batch 
     if (c->ref_run) {
         bs_deviation d;
         bs_outputs_deviation(c->m, out, bs_run_outputs(c->ref_run), bt->attention_mask, b,
-                             b + 1, &d);
+                             b + 1, 0, &d);
         cJSON *dj = cJSON_AddObjectToObject(j, "deviation_from_f32");
         cJSON_AddItemToObject(dj, "max_abs_diff", num9(d.max_abs));
-        cJSON_AddStringToObject(dj, "of", out->logits || out->start_logits
-                                              ? "logits" : "last_hidden_state");
+        cJSON_AddStringToObject(dj, "of", d.of);
+        c->dev.of = d.of;
         if (d.total) {
             cJSON_AddNumberToObject(dj, "argmax_agree", (double)d.agree);
             cJSON_AddNumberToObject(dj, "argmax_total", (double)d.total);
@@ -2272,9 +2278,9 @@ static int run_jsonl(const infer_opts *o)
     for (int k = 0; k < opened; k++) {
         if (ctx[k].dev_rows && !stop) {
             const bs_deviation *d = &ctx[k].dev;
-            fprintf(stderr, "bertscope: %s vs f32 over %ld rows: max |difference| %.3g",
+            fprintf(stderr, "bertscope: %s vs f32 over %ld rows: max |difference| of %s %.3g",
                     bs_precision_name(bs_model_precision(ctx[k].m)), ctx[k].dev_rows,
-                    d->max_abs);
+                    d->of ? d->of : "the outputs", d->max_abs);
             if (d->total)
                 fprintf(stderr, ", argmax agrees on %ld of %ld (%.2f%%)", d->agree, d->total,
                         100.0 * (double)d->agree / (double)d->total);

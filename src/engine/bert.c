@@ -265,6 +265,7 @@ static size_t logits_per_row(const bs_model *m)
     case BS_HEAD_MLM:
     case BS_HEAD_PRETRAINING: return (size_t)m->cfg.vocab_size;
     case BS_HEAD_QA: return 2;
+    case BS_HEAD_DISC: return 1; /* (B, T): one logit per token */
     default: return 0;
     }
 }
@@ -381,8 +382,9 @@ bs_status bs_run_create(bs_run **out, const bs_model *m, bs_pool *pool, bs_error
         ((m->head == BS_HEAD_NSP || m->head == BS_HEAD_MC || m->head == BS_HEAD_PRETRAINING) &&
          !m->has_pooler) ||
         ((bs_head_pooled(m->head) || m->head == BS_HEAD_TOK || m->head == BS_HEAD_QA ||
-          m->head == BS_HEAD_PRETRAINING) &&
+          m->head == BS_HEAD_PRETRAINING || m->head == BS_HEAD_DISC) &&
          !m->classifier.w) ||
+        (m->head == BS_HEAD_DISC && !m->disc_dense.w) ||
         ((m->head == BS_HEAD_MLM || m->head == BS_HEAD_PRETRAINING) &&
          (!m->mlm_decoder || !m->mlm_dense.w)))
         return bs_fail(err, BS_ERR_INTERNAL, "model head '%s' is missing its weights",
@@ -632,8 +634,11 @@ static bs_status lp_reserve(bs_run *r, size_t rows, bs_error *err)
     const bs_config *c = &r->m->cfg;
     if (r->m->precision == BS_PRECISION_F32)
         return BS_OK;
+    /* inputs are H, I or (ELECTRA's and ALBERT's projection, their MLM decoder) E wide */
     size_t K = (size_t)(c->hidden_size > c->intermediate_size ? c->hidden_size
                                                               : c->intermediate_size);
+    size_t E = (size_t)bs_config_dim(c, BS_DIM_EMBEDDING);
+    K = E > K ? E : K;
     size_t need = bs_lpx_bytes(rows, (K + 3) / 4 * 4);
     if (need <= r->lpx_cap)
         return BS_OK;
@@ -752,6 +757,15 @@ bs_status bs_forward(bs_run *run, const int32_t *input_ids, const int32_t *atten
         o->end_logits = run->qa + BT;
         break;
     }
+    case BS_HEAD_DISC:
+        /* ElectraDiscriminatorPredictions: dense_prediction(act(dense(h))).squeeze(-1);
+         * the (B, T, H) transform in ctx, free after the last layer as for the MLM head */
+        linear(run, run->mlm, last, BT, H, &m->disc_dense, kact(c->act));
+        linear(run, run->logits, run->mlm, BT, H, &m->classifier, BS_K_NONE);
+        o->logits_rank = 2;
+        o->logits_shape[0] = B;
+        o->logits_shape[1] = T;
+        break;
     case BS_HEAD_PRETRAINING: /* BertPreTrainingHeads: the MLM head below, and this */
         linear(run, run->nsp, run->pooled, (size_t)B, H, &m->classifier, BS_K_NONE);
         o->seq_relationship_logits = run->nsp;
@@ -838,6 +852,7 @@ double bs_forward_flops(const bs_config *cfg, bs_head head, int B, int T)
     case BS_HEAD_QA: f += 2.0 * b * t * H * 2.0; break;
     case BS_HEAD_NSP: f += 2.0 * b * H * H + 2.0 * b * H * 2.0; break;
     case BS_HEAD_MC: f += 2.0 * b * H * H + 2.0 * b * H; break; /* b = examples x K */
+    case BS_HEAD_DISC: f += 2.0 * b * t * (H * H + H); break;
     case BS_HEAD_MLM: f += 2.0 * b * t * (H * H + H * V); break;
     case BS_HEAD_PRETRAINING:
         f += 2.0 * b * t * (H * H + H * V) + 2.0 * b * H * H + 2.0 * b * H * 2.0;

@@ -7,8 +7,8 @@
  * The converted layers: ELECTRA's and ALBERT's embedding projection, each encoder
  * layer's query, key, value, attention output, intermediate and output dense layers
  * (ALBERT's shared sets once each), the pooler, a sequence head's own first layer
- * (DistilBERT's pre_classifier, RoBERTa's classifier.dense), the classifier and the MLM
- * head's transform and decoder. Once a layer is packed its F32 weights are not read again, so
+ * (DistilBERT's pre_classifier, RoBERTa's classifier.dense), ELECTRA's discriminator
+ * dense layer, the classifier and the MLM head's transform and decoder. Once a layer is packed its F32 weights are not read again, so
  * where they lie in the mapped checkpoint their pages are handed back to the kernel
  * (MADV_DONTNEED on a read-only private file mapping: they would fault back in from
  * the file if anything read them), which keeps peak memory near the packed size rather
@@ -93,6 +93,7 @@ static int linears(bs_model *m, bs_linear **lins, bs_linear *decoder)
     if (m->has_pooler)
         ADD(&m->pooler);
     ADD(&m->seq_pool); /* DistilBERT's pre_classifier, RoBERTa's classifier.dense */
+    ADD(&m->disc_dense); /* ELECTRA's discriminator_predictions.dense */
     ADD(&m->classifier);
     ADD(&m->mlm_dense);
     if (bs_head_masked_lm(m->head) && m->mlm_decoder) { /* (V, E): E is H but in ELECTRA */
@@ -173,10 +174,11 @@ bs_status bs_model_lowp_convert(bs_model *m, bs_precision prec, bs_error *err)
     size_t total = 0;
     for (int i = 0; i < n; i++) {
         if (prec == BS_PRECISION_INT8 && lins[i]->in > BS_LP_INT8_MAX_K) {
+            int in = lins[i]->in;
             free(lins);
             return bs_fail(err, BS_ERR_LIMIT,
                            "int8 needs layers of at most %d inputs; this one has %d",
-                           BS_LP_INT8_MAX_K, lins[i]->in);
+                           BS_LP_INT8_MAX_K, in);
         }
         total += bs_lp_pack_bytes(prec, (size_t)lins[i]->out, (size_t)lins[i]->in);
     }
@@ -266,29 +268,65 @@ static size_t argmax(const float *x, size_t n) /* the first of equal maxima, as 
 }
 
 void bs_outputs_deviation(const bs_model *m, const bs_outputs *got, const bs_outputs *ref,
-                          const int32_t *mask, int b0, int b1, bs_deviation *out)
+                          const int32_t *mask, int b0, int b1, int choices, bs_deviation *out)
 {
     memset(out, 0, sizeof *out);
+    out->of = "last_hidden_state";
     if (got->B != ref->B || got->T != ref->T || b0 < 0 || b1 > got->B || b0 >= b1)
         return;
     size_t T = (size_t)got->T, H = (size_t)m->cfg.hidden_size;
+    bs_head head = bs_model_head(m);
+    if (got->sentence_embedding && ref->sentence_embedding) { /* what encode() returns */
+        size_t D = (size_t)got->sentence_dim;
+        out->of = "sentence_embedding";
+        for (size_t b = (size_t)b0; b < (size_t)b1; b++)
+            out->max_abs = max_abs_diff(got->sentence_embedding + b * D,
+                                        ref->sentence_embedding + b * D, D, out->max_abs);
+        return;
+    }
+    if (head == BS_HEAD_MC && got->logits && ref->logits && choices > 0) {
+        /* (B*K, 1) read as (B, K): the chosen choice of each whole example */
+        size_t K = (size_t)choices;
+        out->of = "logits";
+        for (size_t e = (size_t)b0 / K; e < (size_t)b1 / K; e++) {
+            out->max_abs = max_abs_diff(got->logits + e * K, ref->logits + e * K, K,
+                                        out->max_abs);
+            out->agree += argmax(got->logits + e * K, K) == argmax(ref->logits + e * K, K);
+            out->total++;
+        }
+        return;
+    }
     for (size_t b = (size_t)b0; b < (size_t)b1; b++) {
         if (got->start_logits && ref->start_logits) { /* qa */
             const float *s[2] = {got->start_logits + b * T, got->end_logits + b * T};
             const float *r[2] = {ref->start_logits + b * T, ref->end_logits + b * T};
+            out->of = "start_logits, end_logits";
             for (int i = 0; i < 2; i++) {
                 out->max_abs = max_abs_diff(s[i], r[i], T, out->max_abs);
                 out->agree += argmax(s[i], T) == argmax(r[i], T);
                 out->total++;
             }
+        } else if (head == BS_HEAD_DISC && got->logits && ref->logits) {
+            /* one logit per token: "replaced?" is its sign */
+            out->of = "logits";
+            for (size_t t = 0; t < T; t++) {
+                if (mask && !mask[b * T + t])
+                    continue;
+                float g = got->logits[b * T + t], r = ref->logits[b * T + t];
+                out->max_abs = max_abs_diff(&g, &r, 1, out->max_abs);
+                out->agree += (g > 0.0f) == (r > 0.0f);
+                out->total++;
+            }
         } else if (got->logits && ref->logits && got->logits_rank == 2) { /* seq, nsp */
             size_t C = (size_t)got->logits_shape[1];
+            out->of = "logits";
             out->max_abs = max_abs_diff(got->logits + b * C, ref->logits + b * C, C,
                                         out->max_abs);
             out->agree += argmax(got->logits + b * C, C) == argmax(ref->logits + b * C, C);
             out->total++;
-        } else if (got->logits && ref->logits) { /* tok, mlm: per position */
+        } else if (got->logits && ref->logits) { /* tok, mlm, pretraining: per position */
             size_t C = (size_t)got->logits_shape[2];
+            out->of = "logits";
             for (size_t t = 0; t < T; t++) {
                 const float *g = got->logits + (b * T + t) * C, *r = ref->logits + (b * T + t) * C;
                 if (mask && !mask[b * T + t])
@@ -297,10 +335,21 @@ void bs_outputs_deviation(const bs_model *m, const bs_outputs *got, const bs_out
                 out->agree += argmax(g, C) == argmax(r, C);
                 out->total++;
             }
-        } else { /* base: the last hidden state */
+            if (got->seq_relationship_logits && ref->seq_relationship_logits) {
+                /* BertForPreTraining's other output, isNext / notNext per row */
+                const float *g = got->seq_relationship_logits + b * 2;
+                const float *r = ref->seq_relationship_logits + b * 2;
+                out->of = "prediction_logits, seq_relationship_logits";
+                out->max_abs = max_abs_diff(g, r, 2, out->max_abs);
+                out->agree += argmax(g, 2) == argmax(r, 2);
+                out->total++;
+            }
+        } else { /* base: the last hidden state at the real positions */
             size_t off = ((size_t)m->cfg.num_layers * (size_t)got->B + b) * T * H;
-            out->max_abs = max_abs_diff(got->hidden + off, ref->hidden + off, T * H,
-                                        out->max_abs);
+            for (size_t t = 0; t < T; t++)
+                if (!mask || mask[b * T + t])
+                    out->max_abs = max_abs_diff(got->hidden + off + t * H,
+                                                ref->hidden + off + t * H, H, out->max_abs);
         }
     }
 }

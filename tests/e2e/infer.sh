@@ -306,12 +306,36 @@ for p in bf16 int8; do
            >"$TMP/$p.jsonl" 2>"$TMP/err" &&
        head -1 "$TMP/$p.jsonl" | grep -q "\"precision\":\"$p\",\"kernels\":" &&
        [ "$(grep -c '"deviation_from_f32":{"max_abs_diff":[0-9.e-]*,"of":"logits","argmax_agree":[0-9]*,"argmax_total":1}' "$TMP/$p.jsonl")" -eq "$(($(wc -l <"$TMP/$p.jsonl") - 1))" ] &&
-       awk -v p=$p '/vs f32 over/ { sub(/.*max \|difference\| /, ""); d = $1 + 0
+       awk -v p=$p '/vs f32 over/ { sub(/.*max \|difference\| of logits /, ""); d = $1 + 0
                                    exit !(index($0, "argmax agrees") && d > 0 && d < 0.05) }
                     END { if (NR == 0) exit 1 }' "$TMP/err"
     then ok "--precision $p --compare-f32: rows and totals ($(cat "$TMP/err"))"
     else fail "--precision $p --compare-f32: $(cat "$TMP/err"; tail -1 "$TMP/$p.jsonl" | cut -c1-300)"; fi
 done
+# each head compares what it returns: sentence-transformers' embedding, pretraining's two
+# outputs, the discriminator's per-token verdicts; multiple choice is refused line by line
+SB=tests/fixtures/sbert/mean
+if "$BIN" infer -m "$SB" --precision bf16 --compare-f32 <"$SB/input.txt" >"$TMP/sb.jsonl" \
+       2>"$TMP/err" &&
+   [ "$(grep -c '"deviation_from_f32":{"max_abs_diff":[0-9.e-]*,"of":"sentence_embedding"}' \
+        "$TMP/sb.jsonl")" -eq "$(($(wc -l <"$TMP/sb.jsonl") - 1))" ] &&
+   grep -q "max |difference| of sentence_embedding" "$TMP/err"
+then ok "--compare-f32 on a sentence-transformers model: sentence_embedding"
+else fail "--compare-f32 sbert: $(cat "$TMP/err"; tail -1 "$TMP/sb.jsonl" | cut -c1-300)"; fi
+if "$BIN" infer -m "$REF/infer_pretraining" --pair --precision int8 --compare-f32 \
+       <"$REF/infer_pretraining/input.txt" >"$TMP/pt.jsonl" 2>"$TMP/err" &&
+   grep -q '"of":"prediction_logits, seq_relationship_logits"' "$TMP/pt.jsonl"
+then ok "--compare-f32 on BertForPreTraining: both outputs"
+else fail "--compare-f32 pretraining: $(cat "$TMP/err"; tail -1 "$TMP/pt.jsonl" | cut -c1-300)"; fi
+if "$BIN" infer -m "$REF/infer_electra_disc" --precision bf16 --compare-f32 \
+       <"$REF/infer_electra_disc/input.txt" >"$TMP/dc.jsonl" 2>"$TMP/err" &&
+   n=$(head -2 "$TMP/dc.jsonl" | tail -1 | grep -o '"argmax_total":[0-9]*' | cut -d: -f2) &&
+   [ "$n" -gt 1 ]
+then ok "--compare-f32 on ELECTRA's discriminator: one verdict per real token ($n)"
+else fail "--compare-f32 disc: $(cat "$TMP/err"; head -2 "$TMP/dc.jsonl" | tail -1 | cut -c1-300)"; fi
+expect_error "--compare-f32 --choices" "does not go with --choices" \
+    sh -c "'$BIN' infer -m '$REF/infer_mc' --pair --choices 2 --precision int8 --compare-f32 \
+           </dev/null"
 # the interface takes the same option and says it in the model bar
 expect_error "interface --precision" "unknown precision 'f16'" \
     "$BIN" -m builtin:tiny --precision f16 --screen 60x12
