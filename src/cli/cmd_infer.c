@@ -80,6 +80,7 @@ static void usage(FILE *f)
         "                       [--truncation [STRATEGY]] [--truncation-side right|left]\n"
         "                       [--pad-to-multiple-of M] [--return-length]\n"
         "                       [--return-overflowing-tokens] [--stride S]\n"
+        "                       [--max-seq-len N] [--doc-stride N] [--max-answer-len N]\n"
         "                       [--is-split-into-words] [--no-special-tokens]\n"
         "                       [--json | --pair] [--top-k K] [--logits]\n"
         "                       [--save-tensors FILE [--save-hidden-states]\n"
@@ -150,6 +151,11 @@ static void usage(FILE *f)
         "  --top-k K          mlm: the K best tokens for every [MASK] (default 5, as the\n"
         "                     fill-mask pipeline); lines without [MASK] get none\n"
         "                     qa: the K best answers (default 1, as the pipeline)\n"
+        "  --max-seq-len N    qa: windows of N tokens, each with the whole question and a\n"
+        "                     part of the context (default min(model_max_length, 384))\n"
+        "  --doc-stride N     qa: parts of the context overlap by N tokens (default\n"
+        "                     min(max_seq_len / 2, 128)); a line's windows are pooled\n"
+        "  --max-answer-len N qa: a span covers at most N tokens (default 15)\n"
         "  --logits           print the head's output too: seq (C), tok (T, C), mlm\n"
         "                     (T, V) per row (large: V is ~30k), qa start_logits and\n"
         "                     end_logits (T each), base last_hidden_state\n"
@@ -199,8 +205,9 @@ static void usage(FILE *f)
         "training sets to -100); mlm - per [MASK] its position and the top-k tokens with\n"
         "softmax scores; qa (--pair: question, a tab, context) - the answer as the\n"
         "question-answering pipeline picks it: score, start and end (code points in the\n"
-        "context, widened to whole words), answer, start_token and end_token, null when\n"
-        "no span of the context qualifies (max_answer_len 15); nsp (--pair) - label\n"
+        "context, widened to whole words), answer, start_token and end_token, the window\n"
+        "it came from and the line's windows, null when no span of the context qualifies;\n"
+        "every window of a line is a row carrying the line's answers; nsp (--pair) - label\n"
         "isNext (B follows A, index 0) or notNext, softmax score and probs; mc (--choices\n"
         "K) - per example its K choices (line, text, tokens, ids), logits (K), and\n"
         "predictions: the chosen index (from 0), its line and text, softmax score over\n"
@@ -1567,6 +1574,15 @@ static bs_status run_batch(model_ctx *c, const infer_opts *o, bs_text *texts, in
     else
         snprintf(m, sizeof m, "lines %ld-%ld: %.900s", linenos[0], linenos[*n - 1], err->msg);
     memcpy(err->msg, m, sizeof m);
+    /* the pipeline keeps the question whole and cuts only the context: its truncation
+     * errors mean the question leaves too little of the window */
+    if (c->qa_max_seq_len > 0 && st == BS_ERR_INPUT &&
+        (strstr(err->msg, "only_second") || strstr(err->msg, "stride")))
+        bs_hint(err, "the question-answering pipeline keeps the question whole in every "
+                "window of max_seq_len %d (doc_stride %d) and cuts only the context: this "
+                "question leaves too little room; pass a larger --max-seq-len (the model "
+                "takes %d positions), a smaller --doc-stride, or a shorter question",
+                c->qa_max_seq_len, c->qa_doc_stride, bs_model_config(c->m)->max_position);
     if ((st == BS_ERR_NOMEM || st == BS_ERR_LIMIT) && !err->hint[0])
         bs_hint(err, "a batch of %d rows x %d positions is too big: lower --batch-size (now "
                 "%d), or cut the rows with --truncation --max-length N%s", bt->B, bt->T,
