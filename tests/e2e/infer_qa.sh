@@ -185,7 +185,7 @@ else fail "--max-answer-len ($(cat "$TMP/err"))"; fi
 printf 'what sat?\tthe cat\000sat on the mat\n' |
     "$BIN" infer -m "$L" --pair --top-k 30 >"$TMP/nul.jsonl" 2>"$TMP/err"
 if [ -s "$TMP/nul.jsonl" ] && tail -n 1 "$TMP/nul.jsonl" |
-        jq -e '[.predictions[] | select(.answer | contains("\u0000"))] | length > 0' \
+        jq -e '[.predictions[] | select(.answer | explode | index(0))] | length > 0' \
         >/dev/null && tail -n 1 "$TMP/nul.jsonl" |
         jq -e 'all(.predictions[]; (.answer | length) == .end - .start)' >/dev/null; then
     ok "a NUL in the context: the answers keep it and every character after it"
