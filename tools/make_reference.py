@@ -279,6 +279,15 @@ def qa_model_folder(out, name, seed, tokenizer_config):
     return model, d
 
 
+def write_qa_files(d, expected, lines):
+    """d/expected.json and d/input.txt (question<TAB>context lines)."""
+    with open(os.path.join(d, "expected.json"), "w") as f:
+        json.dump(expected, f, indent=1)
+        f.write("\n")
+    with open(os.path.join(d, "input.txt"), "w") as f:
+        f.write("".join("%s\t%s\n" % qc for qc in lines))
+
+
 def make_infer_qa_case(out, seed):
     """infer_qa/: a question-answering model, question<TAB>context lines, PyTorch's start
     and end logits and the answers tools/qa_pipeline.py (the pipeline's postprocess)
@@ -312,11 +321,7 @@ def make_infer_qa_case(out, seed):
         expected.append(dict(score=a["score"], start=a["start"], end=a["end"],
                              answer=c[a["start"]:a["end"]], start_token=a["start_token"],
                              end_token=a["end_token"]))
-    with open(os.path.join(d, "expected.json"), "w") as f:
-        json.dump(expected, f, indent=1)
-        f.write("\n")
-    with open(os.path.join(d, "input.txt"), "w") as f:
-        f.write("".join("%s\t%s\n" % qc for qc in INFER_QA_LINES))
+    write_qa_files(d, expected, INFER_QA_LINES)
     print("%-13s %-30s F32  B=%d T=%d (infer end-to-end) %s" % (
         "infer_qa", "BertForQuestionAnswering", len(rows), T, [e["answer"] for e in expected]))
 
@@ -369,11 +374,7 @@ def make_infer_qa_long_case(out, seed):
         expected.append(dict(windows=len(feats), input_ids=ids_all,
                              top1=[keep(a) for a in qa_pipeline.pooled(per1, 1)],
                              top3=[keep(a) for a in qa_pipeline.pooled(per3, 3)]))
-    with open(os.path.join(d, "expected.json"), "w") as f:
-        json.dump(expected, f, indent=1)
-        f.write("\n")
-    with open(os.path.join(d, "input.txt"), "w") as f:
-        f.write("".join("%s\t%s\n" % qc for qc in INFER_QA_LONG_LINES))
+    write_qa_files(d, expected, INFER_QA_LONG_LINES)
     print("%-13s %-30s F32  windows %s (infer end-to-end) %s" % (
         "infer_qa_long", "BertForQuestionAnswering", [e["windows"] for e in expected],
         [e["top1"][0]["answer"] for e in expected]))
