@@ -20,6 +20,7 @@
 #include "app/breakit.h"
 #include "app/headless.h"
 #include "app/pyview.h"
+#include "bertscope/utf8.h"
 #include "engine/fileio.h"
 #include "lib/golden.h"
 
@@ -170,6 +171,99 @@ static void test_qa_python_pane(void **unused)
     app_headless_free(&s);
 }
 
+/* With overflowing tokens (O) a long context is cut into windows, as the pipeline cuts
+ * it with max_seq_len 32 and doc_stride 16: each window row has its own answer, and the
+ * sentence's answer (marked in its context) is the best of them, from the window
+ * tools/make_reference.py finds with PyTorch and qa_pipeline.pooled
+ * (tests/fixtures/ref/infer_qa_long/expected.json). */
+#define QA_LONG_DIR "tests/fixtures/ref/infer_qa_long"
+static void test_qa_windows_pool_per_sentence(void **unused)
+{
+    app_env lenv;
+    memset(&lenv, 0, sizeof lenv);
+    bs_load_options lo = bs_load_defaults();
+    assert_int_equal(app_env_add_path(&lenv, "qa", QA_LONG_DIR, NULL, &lo), 0);
+    app_headless s;
+    assert_int_equal(app_headless_init(&s, &lenv, 400, 40), 0);
+    char *text, *json;
+    size_t len;
+    bs_error err = {0};
+    assert_int_equal(bs_read_file(QA_LONG_DIR "/input.txt", 1 << 16, &text, &len, &err), BS_OK);
+    const char *lines[3];
+    size_t lens[3];
+    char *p = text;
+    for (int i = 0; i < 3; i++) {
+        char *nl = strchr(p, '\n');
+        lines[i] = p;
+        lens[i] = (size_t)(nl - p);
+        p = nl + 1;
+    }
+    assert_int_equal(app_state_set_lines(&s.st, lines, lens, 3), 0);
+    s.st.truncation = BS_TRUNC_ONLY_SECOND;
+    s.st.max_length = 32;
+    s.st.stride = 16;
+    s.st.overflow = 1;
+    app_headless_refresh(&s);
+    const app_model_result *mr = app_front_result(&s.st);
+    assert_true(mr && mr->ok_forward);
+    assert_int_equal(bs_read_file(QA_LONG_DIR "/expected.json", 1 << 16, &json, &len, &err),
+                     BS_OK);
+    cJSON *want = cJSON_Parse(json);
+    free(json);
+    char *screen = app_headless_dump(&s, 1);
+    for (int i = 0; i < 3; i++) {
+        const cJSON *w = cJSON_GetArrayItem(want, i);
+        const cJSON *a = cJSON_GetArrayItem(cJSON_GetObjectItem(w, "top1"), 0);
+        int first, n = app_sentence_rows(&s.st, i, &first);
+        assert_int_equal(n, cJSON_GetObjectItem(w, "windows")->valueint);
+        int best = app_qa_sentence_row(mr, first, n);
+        assert_int_equal(best - first, cJSON_GetObjectItem(a, "window")->valueint);
+        assert_int_equal(mr->qa[best].start_token, cJSON_GetObjectItem(a, "start_token")->valueint);
+        assert_int_equal(mr->qa[best].char_start, cJSON_GetObjectItem(a, "start")->valueint);
+        assert_int_equal(mr->qa[best].char_end, cJSON_GetObjectItem(a, "end")->valueint);
+        assert_string_equal(mr->qa_text[best], cJSON_GetObjectItem(a, "answer")->valuestring);
+    }
+    /* the sentences marked with their pooled answers, in a screen wide enough to show
+     * them: the cells styled ST_ANSWER ('A') on a sentence's line are its answer */
+    char *styles = strstr(screen, "\n--\n");
+    assert_non_null(styles);
+    *styles = 0;
+    styles += 4;
+    for (int i = 0; i < 3; i++) {
+        const cJSON *a = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(want, i),
+                                                                "top1"), 0);
+        char head[8], got[64] = "";
+        snprintf(head, sizeof head, " %d  ", i + 1);
+        const char *line = screen, *sline = styles;
+        while (line && strncmp(line, head, strlen(head))) {
+            line = strchr(line, '\n');
+            sline = strchr(sline, '\n');
+            line = line ? line + 1 : NULL;
+            sline = sline ? sline + 1 : NULL;
+        }
+        assert_non_null(line);
+        assert_non_null(sline);
+        size_t at = 0, n = 0, cell = 0; /* one cell per code point on these lines */
+        while (line[at] && line[at] != '\n' && sline[cell] != '\n') {
+            uint32_t cp;
+            size_t next = bs_utf8_next(line, strlen(line), at, &cp);
+            if (sline[cell] == 'A' && n + (next - at) < sizeof got) {
+                memcpy(got + n, line + at, next - at);
+                n += next - at;
+                got[n] = 0;
+            }
+            at = next;
+            cell++;
+        }
+        assert_string_equal(got, cJSON_GetObjectItem(a, "answer")->valuestring);
+    }
+    free(screen);
+    cJSON_Delete(want);
+    free(text);
+    app_headless_free(&s);
+    app_env_free(&lenv);
+}
+
 static void qa_screen(int w, int h, const char *name)
 {
     app_headless s;
@@ -197,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_qa_break_it_refuses),
         cmocka_unit_test(test_qa_split_words_gives_no_answer),
         cmocka_unit_test(test_qa_python_pane),
+        cmocka_unit_test(test_qa_windows_pool_per_sentence),
         cmocka_unit_test(test_screen_qa_120x40),
         cmocka_unit_test(test_screen_qa_80x24),
     };

@@ -264,20 +264,36 @@ def wordpiece_words(text, segment):
     return out
 
 
+def qa_model_folder(out, name, seed, tokenizer_config):
+    """A tiny BertForQuestionAnswering re-drawn from seed, written to out/name with
+    INFER_VOCAB as its vocab.txt. Returns the model and the folder."""
+    gen = torch.Generator().manual_seed(seed)
+    cfg = dict(SMALL, hidden_size=16, intermediate_size=32, max_position_embeddings=64)
+    model = bt.BertForQuestionAnswering(bt.BertConfig(**cfg)).eval()
+    reinit(model, gen)
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "vocab.txt"), "w") as f:
+        f.write("\n".join(INFER_VOCAB) + "\n")
+    bt.write_hf_folder(d, model, tokenizer_config=tokenizer_config)
+    return model, d
+
+
+def write_qa_files(d, expected, lines):
+    """d/expected.json and d/input.txt (question<TAB>context lines)."""
+    with open(os.path.join(d, "expected.json"), "w") as f:
+        json.dump(expected, f, indent=1)
+        f.write("\n")
+    with open(os.path.join(d, "input.txt"), "w") as f:
+        f.write("".join("%s\t%s\n" % qc for qc in lines))
+
+
 def make_infer_qa_case(out, seed):
     """infer_qa/: a question-answering model, question<TAB>context lines, PyTorch's start
     and end logits and the answers tools/qa_pipeline.py (the pipeline's postprocess)
     picks from them (expected.json), for tests/e2e/infer_qa.sh."""
     import qa_pipeline
-    gen = torch.Generator().manual_seed(seed)
-    cfg = dict(SMALL, hidden_size=16, intermediate_size=32, max_position_embeddings=64)
-    model = bt.BertForQuestionAnswering(bt.BertConfig(**cfg)).eval()
-    reinit(model, gen)
-    d = os.path.join(out, "infer_qa")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "vocab.txt"), "w") as f:
-        f.write("\n".join(INFER_VOCAB) + "\n")
-    bt.write_hf_folder(d, model, tokenizer_config={"do_lower_case": True})
+    model, d = qa_model_folder(out, "infer_qa", seed, {"do_lower_case": True})
     special = dict(segment=None, word=None, offsets=[0, 0], bytes=[0, 0])
     rows = []
     for q, c in INFER_QA_LINES:
@@ -305,13 +321,63 @@ def make_infer_qa_case(out, seed):
         expected.append(dict(score=a["score"], start=a["start"], end=a["end"],
                              answer=c[a["start"]:a["end"]], start_token=a["start_token"],
                              end_token=a["end_token"]))
-    with open(os.path.join(d, "expected.json"), "w") as f:
-        json.dump(expected, f, indent=1)
-        f.write("\n")
-    with open(os.path.join(d, "input.txt"), "w") as f:
-        f.write("".join("%s\t%s\n" % qc for qc in INFER_QA_LINES))
+    write_qa_files(d, expected, INFER_QA_LINES)
     print("%-13s %-30s F32  B=%d T=%d (infer end-to-end) %s" % (
         "infer_qa", "BertForQuestionAnswering", len(rows), T, [e["answer"] for e in expected]))
+
+
+# Contexts longer than the model's windows: infer_qa_long/ has model_max_length 32 in
+# tokenizer_config.json, so the pipeline's max_seq_len is 32 and doc_stride 16.
+INFER_QA_LONG_LINES = [
+    ("what sat?", "The cat sat on the mat and the dog sat on the mat. This is a very good "
+     "movie, not a bad film. I like it and the cats like playing. The dog walked, the cat "
+     "ran and the dogs played. What a good cat!"),
+    ("what is good?", "A very good movie."),
+    ("who walked?", "The dog walked and the cats played! Hello world, this was a good "
+     "sentence. The cat sat on the mat, the dog walked and i like it."),
+]
+
+
+def make_infer_qa_long_case(out, seed):
+    """infer_qa_long/: the question-answering pipeline on contexts longer than a window:
+    each line cut into the pipeline's features (qa_pipeline.windows: max_seq_len 32 from
+    model_max_length, doc_stride 16), every feature run through PyTorch alone and
+    unpadded as the pipeline runs it, and the answers pooled across the line's features
+    (qa_pipeline.pooled) for top_k 1 and 3, in expected.json, for tests/e2e/infer_qa.sh."""
+    import qa_pipeline
+    max_seq_len = 32
+    doc_stride = min(max_seq_len // 2, 128)
+    model, d = qa_model_folder(out, "infer_qa_long", seed,
+                               {"do_lower_case": True, "model_max_length": max_seq_len})
+    expected = []
+    for q, c in INFER_QA_LONG_LINES:
+        feats = qa_pipeline.windows(wordpiece_words(q, 0), wordpiece_words(c, 1),
+                                    max_seq_len, doc_stride)
+        per1, per3, ids_all = [], [], []
+        for r in feats:
+            ids = torch.tensor([[t["id"] for t in r]])
+            mask = torch.ones_like(ids)
+            types = torch.tensor([[1 if t["segment"] == 1 or k == len(r) - 1 else 0
+                                   for k, t in enumerate(r)]])
+            with torch.no_grad():
+                o = model(ids, mask, types)
+            args = (o.start_logits[0].numpy(), o.end_logits[0].numpy(), r, ids[0].tolist(),
+                    mask[0].tolist(), 2)
+            per1.append(qa_pipeline.answers(*args, top_k=1))
+            per3.append(qa_pipeline.answers(*args, top_k=3))
+            ids_all.append(ids[0].tolist())
+
+        def keep(a):
+            return dict(score=a["score"], start=a["start"], end=a["end"],
+                        answer=c[a["start"]:a["end"]], start_token=a["start_token"],
+                        end_token=a["end_token"], window=a["window"])
+        expected.append(dict(windows=len(feats), input_ids=ids_all,
+                             top1=[keep(a) for a in qa_pipeline.pooled(per1, 1)],
+                             top3=[keep(a) for a in qa_pipeline.pooled(per3, 3)]))
+    write_qa_files(d, expected, INFER_QA_LONG_LINES)
+    print("%-13s %-30s F32  windows %s (infer end-to-end) %s" % (
+        "infer_qa_long", "BertForQuestionAnswering", [e["windows"] for e in expected],
+        [e["top1"][0]["answer"] for e in expected]))
 
 
 def make_pair_case(out, name, cls, lines, seed):
@@ -488,6 +554,7 @@ def main():
     # the other families' cases live in the same folder, which was emptied above
     import make_family_reference
     make_family_reference.write_all(out)
+    make_infer_qa_long_case(out, 93)  # last: the cases above keep their random draws
 
 
 if __name__ == "__main__":

@@ -96,3 +96,42 @@ def answers(start_logits, end_logits, tokens, input_ids, attention_mask, cls_id,
         out.append(dict(score=float(score), start_token=s, end_token=e, start=cs, end=ce,
                         byte_start=bs, byte_end=be))
     return sorted(out, key=lambda a: a["score"], reverse=True)[:top_k]
+
+
+def windows(question, context, max_seq_len, doc_stride, cls_id=2, sep_id=3):
+    """The features of one example: the pair [CLS] question [SEP] context [SEP] cut by the
+    fast tokenizer with truncation="only_second", max_length=max_seq_len, stride=doc_stride
+    and return_overflowing_tokens (tokenizers' truncate_encodings and Encoding::truncate,
+    direction right): the context's tokens are cut into parts of room = max_seq_len -
+    len(question) - 3 tokens, starting every room - doc_stride tokens, until a part
+    reaches the end. question and context are token lists as answers() takes them.
+    Raises ValueError where the tokenizer fails: the question leaves no room for the
+    context ("Sequence to truncate too short"), or doc_stride >= room."""
+    special = dict(segment=None, word=None, offsets=[0, 0], bytes=[0, 0])
+    head = [dict(special, id=cls_id)] + question + [dict(special, id=sep_id)]
+    total = len(head) + len(context) + 1
+    if total <= max_seq_len:
+        return [head + context + [dict(special, id=sep_id)]]
+    room = len(context) - (total - max_seq_len)
+    if room <= 0:
+        raise ValueError("Sequence to truncate too short to respect the provided max_length")
+    if doc_stride >= room:
+        raise ValueError("stride must be strictly less than max_len")
+    parts, start = [], 0
+    while True:
+        stop = min(start + room, len(context))
+        parts.append(context[start:stop])
+        if stop == len(context):
+            break
+        start += room - doc_stride
+    return [head + p + [dict(special, id=sep_id)] for p in parts]
+
+
+def pooled(per_window, top_k=1):
+    """postprocess over the features of one example: every window's answers (answers()
+    of each, with top_k) in one list, sorted by score (Python's stable sort) and cut to
+    top_k; each answer gets the index of the window it came from."""
+    out = []
+    for w, ans in enumerate(per_window):
+        out += [dict(a, window=w) for a in ans]
+    return sorted(out, key=lambda a: a["score"], reverse=True)[:top_k]

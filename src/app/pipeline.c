@@ -911,6 +911,15 @@ static int qa_answers_compute(app_model_result *mr, const bs_tokenizer *tok,
     return rc;
 }
 
+int app_qa_sentence_row(const app_model_result *mr, int first, int n)
+{
+    int best = -1;
+    for (int r = first; mr->qa_found && r < first + n && r < mr->batch.B; r++)
+        if (mr->qa_found[r] && (best < 0 || mr->qa[r].score > mr->qa[best].score))
+            best = r;
+    return best;
+}
+
 app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs)
 {
     app_result *r = calloc(1, sizeof *r);

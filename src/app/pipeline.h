@@ -187,6 +187,12 @@ void app_runs_free(app_runs *runs);
 app_result *app_compute(const app_env *env, const app_job *job, app_runs *runs);
 void app_result_free(app_result *r);
 
+/* The row among rows first .. first + n - 1 (one sentence's windows, with overflowing
+ * tokens) whose answer is the sentence's, as the question-answering pipeline pools its
+ * features' answers: the highest score, the earlier window on a tie; -1 when no row of
+ * them has an answer. */
+int app_qa_sentence_row(const app_model_result *mr, int first, int n);
+
 /* Milliseconds on the monotonic clock: the interface's one clock (timings, the typing
  * pause, replays' waits). */
 double app_now_ms(void);

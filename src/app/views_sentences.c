@@ -33,22 +33,24 @@ static void selected_span(const app_state *st, int row, long *b0, long *b1)
     *b1 = base + t->byte_end;
 }
 
-/* The bytes of line `row` that the front question-answering head answers with (its
- * first batch row's answer, in the context after the tab), when the line still holds
- * that text there (a result may be older than the line being typed); else 0. */
+/* The bytes of line `row` that the front question-answering head answers with (the
+ * best answer of its batch rows, pooled across its windows as the pipeline pools them,
+ * in the context after the tab), when the line still holds that text there (a result
+ * may be older than the line being typed); else 0. */
 static int answer_span(const app_state *st, int row, long tab, long *a0, long *a1)
 {
     const app_model_result *mr = app_front_result(st);
-    int first;
+    int first, n, best;
     if (tab < 0 || !mr || !mr->ok_forward || mr->head != BS_HEAD_QA || !mr->qa_found ||
-        app_sentence_rows(st, row, &first) < 1 || first >= mr->batch.B || !mr->qa_found[first])
+        (n = app_sentence_rows(st, row, &first)) < 1 ||
+        (best = app_qa_sentence_row(mr, first, n)) < 0)
         return 0;
     const app_line *l = &st->lines[row];
-    const bs_qa_answer *a = &mr->qa[first];
-    size_t n = strlen(mr->qa_text[first]);
+    const bs_qa_answer *a = &mr->qa[best];
+    size_t len = strlen(mr->qa_text[best]);
     *a0 = tab + 1 + a->byte_start;
-    *a1 = *a0 + (long)n;
-    return *a1 <= (long)l->len && !memcmp(l->s + *a0, mr->qa_text[first], n);
+    *a1 = *a0 + (long)len;
+    return *a1 <= (long)l->len && !memcmp(l->s + *a0, mr->qa_text[best], len);
 }
 
 static void draw_line_text(app_grid *g, int x0, int y, int xmax, const app_state *st, int row,

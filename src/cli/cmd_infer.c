@@ -50,6 +50,9 @@ typedef struct {
     cli_encode_args enc; /* the tokenizer's options, shared with tokenize */
     int top_k;
     int top_k_given;     /* else qa gives one answer, as the pipeline */
+    /* qa: the pipeline's kwargs; -1 = its default (min(model_max_length, 384) and
+     * min(max_seq_len // 2, 128)) */
+    int max_seq_len, doc_stride, max_answer_len;
     int logits;          /* --logits: print the head's output tensor */
     int threads;
     int default_model;   /* no -m given: the built-in brown-sentiment */
@@ -77,6 +80,7 @@ static void usage(FILE *f)
         "                       [--truncation [STRATEGY]] [--truncation-side right|left]\n"
         "                       [--pad-to-multiple-of M] [--return-length]\n"
         "                       [--return-overflowing-tokens] [--stride S]\n"
+        "                       [--max-seq-len N] [--doc-stride N] [--max-answer-len N]\n"
         "                       [--is-split-into-words] [--no-special-tokens]\n"
         "                       [--json | --pair] [--top-k K] [--logits]\n"
         "                       [--save-tensors FILE [--save-hidden-states]\n"
@@ -149,6 +153,11 @@ static void usage(FILE *f)
         "  --top-k K          mlm: the K best tokens for every [MASK] (default 5, as the\n"
         "                     fill-mask pipeline); lines without [MASK] get none\n"
         "                     qa: the K best answers (default 1, as the pipeline)\n"
+        "  --max-seq-len N    qa: windows of N tokens, each with the whole question and a\n"
+        "                     part of the context (default min(model_max_length, 384))\n"
+        "  --doc-stride N     qa: parts of the context overlap by N tokens (default\n"
+        "                     min(max_seq_len / 2, 128)); a line's windows are pooled\n"
+        "  --max-answer-len N qa: a span covers at most N tokens (default 15)\n"
         "  --logits           print the head's output too: seq (C), tok (T, C), mlm\n"
         "                     (T, V) per row (large: V is ~30k), qa start_logits and\n"
         "                     end_logits (T each), base last_hidden_state\n"
@@ -198,8 +207,9 @@ static void usage(FILE *f)
         "training sets to -100); mlm - per [MASK] its position and the top-k tokens with\n"
         "softmax scores; qa (--pair: question, a tab, context) - the answer as the\n"
         "question-answering pipeline picks it: score, start and end (code points in the\n"
-        "context, widened to whole words), answer, start_token and end_token, null when\n"
-        "no span of the context qualifies (max_answer_len 15); nsp (--pair) - label\n"
+        "context, widened to whole words), answer, start_token and end_token, the window\n"
+        "it came from and the line's windows, null when no span of the context qualifies;\n"
+        "every window of a line is a row carrying the line's answers; nsp (--pair) - label\n"
         "isNext (B follows A, index 0) or notNext, softmax score and probs; mc (--choices\n"
         "K) - per example its K choices (line, text, tokens, ids), logits (K), and\n"
         "predictions: the chosen index (from 0), its line and text, softmax score over\n"
@@ -232,6 +242,8 @@ static int parse_args(int argc, char **argv, infer_opts *o)
     o->lo = bs_load_defaults();
     cli_encode_args_init(&o->enc, BS_PAD_LONGEST);
     o->top_k = 5;
+    o->max_seq_len = o->doc_stride = -1;
+    o->max_answer_len = BS_QA_MAX_ANSWER_LEN;
     o->batch_size = DEFAULT_BATCH;
     int r;
     for (int i = 1; i < argc; i++) {
@@ -297,6 +309,17 @@ static int parse_args(int argc, char **argv, infer_opts *o)
             }
             o->top_k = (int)n;
             o->top_k_given = 1;
+        } else if (!strcmp(a, "--max-seq-len") || !strcmp(a, "--doc-stride") ||
+                   !strcmp(a, "--max-answer-len")) {
+            NEED_VALUE();
+            int lo = !strcmp(a, "--doc-stride") ? 0 : 1;
+            if (cli_parse_int(val, lo, BS_MAX_LENGTH_MAX, &n)) {
+                cli_errorf("%s expects a number from %d to %d, not '%s'", a, lo,
+                           BS_MAX_LENGTH_MAX, val);
+                return see_help();
+            }
+            *(!strcmp(a, "--max-seq-len") ? &o->max_seq_len
+              : !strcmp(a, "--doc-stride") ? &o->doc_stride : &o->max_answer_len) = (int)n;
         } else if (!strcmp(a, "--logits")) {
             o->logits = 1;
         } else if (!strcmp(a, "--similarity")) {
@@ -732,39 +755,121 @@ static cJSON *mlm_prediction(const bs_tokenizer *tok, const bs_batch *bt, int b,
     return row;
 }
 
-/* Row b of BertForQuestionAnswering as the question-answering pipeline reads it: the k
- * best spans of the context (text B of the row's input, `text`), each with the
- * pipeline's keys (score, start, end, answer: code points and text of the context) and
- * the tokens it spans; one object for k = 1 as the pipeline returns one dict, null when
- * no span qualifies. ans holds k answers of scratch. */
+/* The bytes s[0..n) as a JSON string. cJSON's strings end at the first NUL, and a
+ * context may hold one: the text is cut at each NUL, each piece escaped by cJSON, and
+ * the pieces joined with \u0000 into a raw item, so that the answer is the whole slice
+ * of the context, as Python's example.context_text[start:end]. */
+static cJSON *json_bytes(const char *s, size_t n)
+{
+    if (!memchr(s, 0, n)) {
+        char *z = strndup(s, n);
+        cJSON *j = cJSON_CreateString(z ? z : "");
+        free(z);
+        return j;
+    }
+    size_t cap = 6 * n + 3, len = 0; /* every byte escaped at most as \u00XX */
+    char *buf = malloc(cap);
+    if (!buf)
+        return cJSON_CreateString("");
+    buf[len++] = '"';
+    for (size_t at = 0; at <= n;) {
+        const char *z = memchr(s + at, 0, n - at);
+        size_t k = z ? (size_t)(z - (s + at)) : n - at;
+        char *piece = strndup(s + at, k);
+        cJSON *j = piece ? cJSON_CreateString(piece) : NULL;
+        char *q = j ? cJSON_PrintUnformatted(j) : NULL;
+        if (q) { /* "..." without its quotes */
+            size_t ql = strlen(q);
+            memcpy(buf + len, q + 1, ql - 2);
+            len += ql - 2;
+        }
+        free(q);
+        cJSON_Delete(j);
+        free(piece);
+        at += k + 1;
+        if (z) {
+            memcpy(buf + len, "\\u0000", 6);
+            len += 6;
+        }
+    }
+    buf[len++] = '"';
+    buf[len] = 0;
+    cJSON *r = cJSON_CreateRaw(buf);
+    free(buf);
+    return r;
+}
+
+/* The line of row b as the question-answering pipeline answers it: every row (window)
+ * of the line (the rows with b's overflow_to_sample_mapping) gives its k best spans of
+ * the context (text B of the line's input, `text`); postprocess pools them, sorts them
+ * by score (Python's stable sort: on a tie the earlier window first) and keeps the k
+ * best. Each answer has the pipeline's keys (score, start, end, answer: code points and
+ * text of the context), the window it came from, the line's number of windows, and the
+ * tokens it spans in that window. One object for k = 1 as the pipeline returns one
+ * dict, null when no span qualifies. */
 static cJSON *qa_prediction(const bs_tokenizer *tok, const bs_batch *bt, int b,
                             const bs_outputs *out, const bs_text *text, int k,
-                            bs_qa_answer *ans)
+                            int max_answer_len)
 {
-    size_t at = (size_t)b * bt->T;
-    int n = 0;
-    bs_error err = {0};
-    if (bs_qa_answers(out->start_logits + at, out->end_logits + at, bt->tokens + at,
-                      bt->input_ids + at, bt->attention_mask + at, bt->T,
-                      bs_tokenizer_cls_id(tok), BS_QA_MAX_ANSWER_LEN, k, ans, &n, &err) ||
-        n == 0 || !text->b)
+    int line = bt->overflow_to_sample_mapping[b], windows = 0, n = 0;
+    for (int r = 0; r < bt->B; r++)
+        windows += bt->overflow_to_sample_mapping[r] == line;
+    bs_qa_answer *all = malloc((size_t)windows * k * sizeof *all);
+    int *win = malloc((size_t)windows * k * sizeof *win);
+    if (!all || !win || !text->b) {
+        free(all);
+        free(win);
         return cJSON_CreateNull();
-    cJSON *list = k > 1 ? cJSON_CreateArray() : NULL;
+    }
+    for (int r = 0, w = 0; r < bt->B; r++) {
+        if (bt->overflow_to_sample_mapping[r] != line)
+            continue;
+        size_t at = (size_t)r * bt->T;
+        int got = 0;
+        bs_error err = {0};
+        if (bs_qa_answers(out->start_logits + at, out->end_logits + at, bt->tokens + at,
+                          bt->input_ids + at, bt->attention_mask + at, bt->T,
+                          bs_tokenizer_cls_id(tok), max_answer_len, k, all + n, &got, &err))
+            got = 0;
+        for (int i = 0; i < got; i++)
+            win[n + i] = w;
+        n += got;
+        w++;
+    }
+    /* sorted(answers, key=score, reverse=True): insertion sort is stable */
+    for (int i = 1; i < n; i++) {
+        bs_qa_answer a = all[i];
+        int aw = win[i], j = i;
+        for (; j > 0 && all[j - 1].score < a.score; j--) {
+            all[j] = all[j - 1];
+            win[j] = win[j - 1];
+        }
+        all[j] = a;
+        win[j] = aw;
+    }
+    if (n > k)
+        n = k;
+    cJSON *list = n == 0 ? cJSON_CreateNull() : k > 1 ? cJSON_CreateArray() : NULL;
     for (int i = 0; i < n; i++) {
-        const bs_qa_answer *a = &ans[i];
+        const bs_qa_answer *a = &all[i];
         cJSON *o = cJSON_CreateObject();
         cJSON_AddItemToObject(o, "score", num9(a->score));
         cJSON_AddNumberToObject(o, "start", a->char_start);
         cJSON_AddNumberToObject(o, "end", a->char_end);
-        char *s = strndup(text->b + a->byte_start, (size_t)(a->byte_end - a->byte_start));
-        cJSON_AddStringToObject(o, "answer", s ? s : "");
-        free(s);
+        cJSON_AddItemToObject(o, "answer", json_bytes(text->b + a->byte_start,
+                                                      (size_t)(a->byte_end - a->byte_start)));
         cJSON_AddNumberToObject(o, "start_token", a->start_token);
         cJSON_AddNumberToObject(o, "end_token", a->end_token);
-        if (!list)
-            return o;
+        cJSON_AddNumberToObject(o, "window", win[i]);
+        cJSON_AddNumberToObject(o, "windows", windows);
+        if (!list) {
+            list = o;
+            break;
+        }
         cJSON_AddItemToArray(list, o);
     }
+    free(all);
+    free(win);
     return list;
 }
 
@@ -772,7 +877,6 @@ static cJSON *qa_prediction(const bs_tokenizer *tok, const bs_batch *bt, int b,
 typedef struct {
     double *p;
     int *top;
-    bs_qa_answer *qa; /* top-k answers */
 } scratch;
 
 static int scratch_init(scratch *s, const bs_config *c, int k)
@@ -780,15 +884,13 @@ static int scratch_init(scratch *s, const bs_config *c, int k)
     int n = c->vocab_size > c->num_labels ? c->vocab_size : c->num_labels;
     s->p = malloc((size_t)(n > 0 ? n : 1) * sizeof *s->p);
     s->top = malloc((size_t)k * sizeof *s->top);
-    s->qa = malloc((size_t)k * sizeof *s->qa);
-    return s->p && s->top && s->qa ? 0 : -1;
+    return s->p && s->top ? 0 : -1;
 }
 
 static void scratch_free(scratch *s)
 {
     free(s->p);
     free(s->top);
-    free(s->qa);
 }
 
 /* Row b's predictions for the head (NULL for base); text is the row's input (qa reads
@@ -815,7 +917,7 @@ static cJSON *row_prediction(const bs_model *m, const bs_tokenizer *tok, const b
         return mlm_prediction(tok, bt, b, out->logits, out->logits_shape[2], k, fn, s->p,
                               s->top, no_mask);
     case BS_HEAD_QA:
-        return qa_prediction(tok, bt, b, out, text, o->top_k_given ? k : 1, s->qa);
+        return qa_prediction(tok, bt, b, out, text, o->top_k_given ? k : 1, o->max_answer_len);
     case BS_HEAD_DISC:
         return disc_prediction(tok, bt, b, out->logits);
     case BS_HEAD_PRETRAINING: { /* both heads of BertForPreTrainingOutput */
@@ -870,7 +972,10 @@ static cJSON *encoding_json(const infer_opts *o, const bs_encode_options *eo, in
     cJSON *enc = cJSON_CreateObject();
     cJSON_AddStringToObject(enc, "padding", bs_padding_name(o->enc.padding));
     cJSON_AddStringToObject(enc, "padding_side", bs_side_name(eo->padding_side));
-    cJSON_AddStringToObject(enc, "truncation", bs_truncation_name(o->enc.truncation));
+    /* eo: what the rows were made with (qa's windows set it for the pipeline) */
+    cJSON_AddStringToObject(enc, "truncation", bs_truncation_name(o->enc.truncation_given
+                                                                  ? o->enc.truncation
+                                                                  : eo->truncation));
     if (max_length >= 0) /* null: neither truncation nor max_length padding applied */
         cJSON_AddNumberToObject(enc, "max_length", max_length);
     else
@@ -878,8 +983,8 @@ static cJSON *encoding_json(const infer_opts *o, const bs_encode_options *eo, in
     cJSON_AddStringToObject(enc, "truncation_side", bs_side_name(o->enc.truncation_side));
     if (o->enc.pad_to_multiple_of)
         cJSON_AddNumberToObject(enc, "pad_to_multiple_of", o->enc.pad_to_multiple_of);
-    if (o->enc.return_overflowing_tokens)
-        cJSON_AddNumberToObject(enc, "stride", o->enc.stride);
+    if (eo->return_overflowing_tokens)
+        cJSON_AddNumberToObject(enc, "stride", eo->stride);
     cJSON_AddBoolToObject(enc, "is_split_into_words", o->enc.split_words);
     cJSON_AddBoolToObject(enc, "add_special_tokens", !o->enc.no_special_tokens);
     return enc;
@@ -1117,7 +1222,7 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
             cJSON_AddStringToObject(doc, "prediction_function",
                                     bs_score_fn_name(bs_head_score_fn(c, head)));
         else
-            cJSON_AddNumberToObject(doc, "max_answer_len", BS_QA_MAX_ANSWER_LEN);
+            cJSON_AddNumberToObject(doc, "max_answer_len", o->max_answer_len);
     }
     scratch_free(&s);
 
@@ -1188,6 +1293,8 @@ typedef struct {
     scratch s;
     long no_mask, first_no_mask; /* mlm rows without [MASK]: how many, the first line */
     int st_max_length;    /* sentence-transformers: the max_length encode truncates to */
+    int qa_max_seq_len;   /* qa: the windows' max_seq_len and doc_stride; 0 when the */
+    int qa_doc_stride;    /* command line's encoding options replace the pipeline's */
     float *sim;           /* --similarity: the rows' sentence embeddings, (sim_n, D) */
     long *sim_lines;      /* and their input lines */
     int sim_n;
@@ -1234,6 +1341,45 @@ static void sbert_defaults(model_ctx *c, const infer_opts *o, const bs_sbert *sb
         bs_warn(&c->extra, "sentence_bert_config.json sets do_lower_case, which "
                 "sentence-transformers applies to the text before tokenizing; bertscope "
                 "does not: write the lines in lower case");
+}
+
+/* The question-answering pipeline's preprocess: max_seq_len = min(model_max_length, 384)
+ * and doc_stride = min(max_seq_len // 2, 128) unless given; the pair (question first,
+ * as for a tokenizer padding on the right) truncated only_second to max_seq_len with
+ * the overflowing tokens kept, each window overlapping the one before by doc_stride
+ * tokens. --truncation, --max-length, --stride or --return-overflowing-tokens given
+ * replace all of it (the rows are then as asked, and a line's rows are still pooled). */
+static bs_status qa_windows(model_ctx *c, const infer_opts *o, bs_error *err)
+{
+    const cli_encode_args *e = &o->enc;
+    int own = e->truncation_given || e->max_length != BS_MAX_LENGTH_UNSET ||
+              e->return_overflowing_tokens || e->stride;
+    if (own) {
+        if (o->max_seq_len >= 0 || o->doc_stride >= 0)
+            return bs_fail(err, BS_ERR_INPUT, "--max-seq-len and --doc-stride set the "
+                           "pipeline's windows, which --truncation, --max-length, --stride "
+                           "and --return-overflowing-tokens replace: give one or the other");
+        return BS_OK;
+    }
+    int mml = bs_tokenizer_get_settings(c->tok)->model_max_length; /* 0: none (1e30) */
+    int msl = o->max_seq_len >= 0 ? o->max_seq_len : mml > 0 && mml < 384 ? mml : 384;
+    int ds = o->doc_stride >= 0 ? o->doc_stride : msl / 2 < 128 ? msl / 2 : 128;
+    if (ds > msl)
+        return bs_fail(err, BS_ERR_INPUT, "`doc_stride` (%d) is larger than `max_seq_len` "
+                       "(%d)", ds, msl);
+    c->eo.truncation = BS_TRUNC_ONLY_SECOND;
+    c->eo.truncation_unset = 0;
+    c->eo.max_length = msl;
+    c->eo.stride = ds;
+    c->eo.return_overflowing_tokens = 1;
+    c->qa_max_seq_len = msl;
+    c->qa_doc_stride = ds;
+    int max_pos = bs_model_config(c->m)->max_position;
+    if (msl > max_pos && o->max_seq_len < 0)
+        bs_warn(&c->extra, "the pipeline's max_seq_len is %d (min(model_max_length, 384)) "
+                "but the model takes %d positions: pass --max-seq-len %d", msl, max_pos,
+                max_pos);
+    return BS_OK;
 }
 
 /* Loads model_arg (NULL with --config) and its tokenizer. Returns 0, or an exit code
@@ -1319,6 +1465,11 @@ static int ctx_open(model_ctx *c, const char *model_arg, const infer_opts *o)
     c->eo = cli_encode_apply(&o->enc, c->tok);
     if (sb)
         sbert_defaults(c, o, sb);
+    if (bs_model_head(c->m) == BS_HEAD_QA && qa_windows(c, o, &err) != BS_OK) {
+        cli_error(&err);
+        ctx_close(c);
+        return EXIT_USAGE;
+    }
     return 0;
 }
 
@@ -1457,6 +1608,15 @@ static bs_status run_batch(model_ctx *c, const infer_opts *o, bs_text *texts, in
     else
         snprintf(m, sizeof m, "lines %ld-%ld: %.900s", linenos[0], linenos[*n - 1], err->msg);
     memcpy(err->msg, m, sizeof m);
+    /* the pipeline keeps the question whole and cuts only the context: its truncation
+     * errors mean the question leaves too little of the window */
+    if (c->qa_max_seq_len > 0 && st == BS_ERR_INPUT &&
+        (strstr(err->msg, "only_second") || strstr(err->msg, "stride")))
+        bs_hint(err, "the question-answering pipeline keeps the question whole in every "
+                "window of max_seq_len %d (doc_stride %d) and cuts only the context: this "
+                "question leaves too little room; pass a larger --max-seq-len (the model "
+                "takes %d positions), a smaller --doc-stride, or a shorter question",
+                c->qa_max_seq_len, c->qa_doc_stride, bs_model_config(c->m)->max_position);
     if ((st == BS_ERR_NOMEM || st == BS_ERR_LIMIT) && !err->hint[0])
         bs_hint(err, "a batch of %d rows x %d positions is too big: lower --batch-size (now "
                 "%d), or cut the rows with --truncation --max-length N%s", bt->B, bt->T,
@@ -1855,6 +2015,8 @@ static int print_description(const model_ctx *c, const infer_opts *o, int index)
     if (ml < 0 && need)
         ml = bs_tokenizer_get_settings(c->tok)->model_max_length > 0
                  ? bs_tokenizer_get_settings(c->tok)->model_max_length : -1;
+    if (c->qa_max_seq_len > 0) /* the pipeline's windows */
+        ml = c->qa_max_seq_len;
     const bs_sbert *sb = bs_model_sbert(c->m);
     if (sb)
         ml = c->st_max_length;
@@ -1888,7 +2050,14 @@ static int print_description(const model_ctx *c, const infer_opts *o, int index)
         cJSON_AddNumberToObject(d, "top_k", o->top_k);
     if (head == BS_HEAD_QA) {
         cJSON_AddNumberToObject(d, "top_k", o->top_k_given ? o->top_k : 1);
-        cJSON_AddNumberToObject(d, "max_answer_len", BS_QA_MAX_ANSWER_LEN);
+        cJSON_AddNumberToObject(d, "max_answer_len", o->max_answer_len);
+        if (c->qa_max_seq_len > 0) { /* null: the command line's encoding instead */
+            cJSON_AddNumberToObject(d, "max_seq_len", c->qa_max_seq_len);
+            cJSON_AddNumberToObject(d, "doc_stride", c->qa_doc_stride);
+        } else {
+            cJSON_AddNullToObject(d, "max_seq_len");
+            cJSON_AddNullToObject(d, "doc_stride");
+        }
     }
     cJSON_AddBoolToObject(d, "logits", o->logits);
     cJSON *w = cJSON_AddArrayToObject(d, "warnings");

@@ -104,6 +104,94 @@ for seed in 1 5 7; do
     else fail "padding side left, seed $seed: $(cat "$TMP/err"; grep '"line"' "$TMP/left.jsonl" | jq -c '.predictions')"; fi
 done
 
+# Contexts longer than a window (tests/fixtures/ref/infer_qa_long/, model_max_length 32):
+# the pipeline's features (max_seq_len 32, doc_stride 16, the question whole in each),
+# each run by PyTorch alone, and the answers pooled across a line's windows
+# (tools/qa_pipeline.py windows + pooled). infer must cut the same windows and pick the
+# same answers, from the same window.
+L=tests/fixtures/ref/infer_qa_long
+for k in 1 3; do
+    if "$BIN" infer -m "$L" --pair --top-k $k <"$L/input.txt" >"$TMP/long$k.jsonl" \
+            2>"$TMP/err"; then
+        tail -n +2 "$TMP/long$k.jsonl" >"$TMP/long$k.rows"
+        # one answer list per line (every window row of a line carries the line's)
+        jq -c -s 'group_by(.line) | map(.[0].predictions | if type == "array" then .
+                  else [.] end)' "$TMP/long$k.rows" >"$TMP/long$k.preds"
+        jq -r '.[][] | "\(.start) \(.end) \(.start_token) \(.end_token) \(.window) \(.answer)"' \
+            "$TMP/long$k.preds" >"$TMP/lans.got"
+        jq -r ".[].top$k[]" "$L/expected.json" | jq -s -r \
+            '.[] | "\(.start) \(.end) \(.start_token) \(.end_token) \(.window) \(.answer)"' \
+            >"$TMP/lans.want"
+        if [ -s "$TMP/lans.want" ] && cmp -s "$TMP/lans.got" "$TMP/lans.want"; then
+            ok "long contexts, top_k $k: the answers pooled across windows are the pipeline's"
+        else fail "long contexts, top_k $k: $(cat "$TMP/lans.got") vs $(cat "$TMP/lans.want")"; fi
+        jq -r '.[][].score' "$TMP/long$k.preds" >"$TMP/lsc.got"
+        jq -r ".[].top$k[].score" "$L/expected.json" >"$TMP/lsc.want"
+        if close "$TMP/lsc.got" "$TMP/lsc.want" 1e-4; then ok "long contexts, top_k $k: scores"
+        else fail "long contexts, top_k $k: scores"; fi
+    else fail "long contexts, top_k $k: infer failed ($(cat "$TMP/err"))"; fi
+done
+# the windows' ids (pads cut), and how many windows each line made
+jq -c '[.input_ids, .attention_mask] | transpose | map(select(.[1] == 1) | .[0])' \
+    "$TMP/long1.rows" >"$TMP/wids.got"
+jq -c '.[].input_ids[]' "$L/expected.json" >"$TMP/wids.want"
+if cmp -s "$TMP/wids.got" "$TMP/wids.want"; then
+    ok "the windows' input_ids are the pipeline's features"
+else fail "windows' input_ids differ"; fi
+jq -r '.predictions.windows' "$TMP/long1.rows" | uniq >"$TMP/nw.got"
+jq -r '.[].windows' "$L/expected.json" >"$TMP/nw.want"
+if cmp -s "$TMP/nw.got" "$TMP/nw.want" && [ "$(sort -u "$TMP/nw.got" | wc -l)" -gt 1 ]; then
+    ok "each answer says how many windows its line made ($(tr '\n' ' ' <"$TMP/nw.got"))"
+else fail "windows: $(cat "$TMP/nw.got")"; fi
+if head -1 "$TMP/long1.jsonl" | jq -e '.max_seq_len == 32 and .doc_stride == 16 and
+        .encoding.truncation == "only_second" and .encoding.max_length == 32 and
+        .encoding.stride == 16' >/dev/null; then
+    ok "the description gives max_seq_len 32 and doc_stride 16 (min(model_max_length, 384))"
+else fail "description: $(head -1 "$TMP/long1.jsonl")"; fi
+# --max-seq-len / --doc-stride: the pipeline's kwargs
+"$BIN" infer -m "$L" --pair --max-seq-len 20 --doc-stride 4 <"$L/input.txt" \
+    >"$TMP/w20.jsonl" 2>"$TMP/err"
+if [ -s "$TMP/w20.jsonl" ] && head -1 "$TMP/w20.jsonl" |
+        jq -e '.max_seq_len == 20 and .doc_stride == 4' >/dev/null &&
+    tail -n +2 "$TMP/w20.jsonl" | jq -e -s 'all(.[]; .T <= 20) and length > 9' >/dev/null; then
+    ok "--max-seq-len 20 --doc-stride 4: windows of at most 20 tokens"
+else fail "--max-seq-len 20 ($(cat "$TMP/err"))"; fi
+if printf 'q?\tthe cat sat.\n' | "$BIN" infer -m "$L" --pair --max-seq-len 8 --doc-stride 9 \
+        >/dev/null 2>"$TMP/err"; then fail "doc_stride > max_seq_len was accepted"
+elif [ $? -eq 2 ] && grep -q 'doc_stride. (9) is larger than .max_seq_len. (8)' "$TMP/err"
+then ok "doc_stride larger than max_seq_len is refused as the pipeline refuses it"
+else fail "doc_stride 9: $(cat "$TMP/err")"; fi
+# a question too long for any window: the tokenizer's error, on that line, with a hint
+q=$(printf 'what %.0s' $(seq 30))
+if printf 'what sat?\tthe cat sat.\n%s?\tthe cat sat.\n' "$q" |
+        "$BIN" infer -m "$L" --pair >/dev/null 2>"$TMP/err"; then
+    fail "a question longer than max_seq_len was accepted"
+elif [ $? -eq 2 ] && grep -q "row 2:.*only_second" "$TMP/err" &&
+        grep -q -- "keeps the question whole.*--max-seq-len" "$TMP/err"; then
+    ok "a question too long for a window is an error naming its line, with a hint"
+else fail "long question: $(cat "$TMP/err")"; fi
+# --max-answer-len: spans of at most that many tokens
+printf 'what sat?\tthe cat sat on the mat and the dog sat on the mat.\n' |
+    "$BIN" infer -m "$L" --pair --max-answer-len 1 --top-k 20 >"$TMP/mal.jsonl" 2>"$TMP/err"
+if [ -s "$TMP/mal.jsonl" ] && head -1 "$TMP/mal.jsonl" | jq -e '.max_answer_len == 1' \
+        >/dev/null && tail -n 1 "$TMP/mal.jsonl" |
+        jq -e '(.predictions | length) > 5 and all(.predictions[]; .start_token == .end_token)' \
+        >/dev/null; then
+    ok "--max-answer-len 1: every answer is one token"
+else fail "--max-answer-len ($(cat "$TMP/err"))"; fi
+
+# A NUL byte in the context is a character like any other: the answer is
+# context[start:end], all of it (it was once cut at the NUL by a C string function)
+printf 'what sat?\tthe cat\000sat on the mat\n' |
+    "$BIN" infer -m "$L" --pair --top-k 30 >"$TMP/nul.jsonl" 2>"$TMP/err"
+if [ -s "$TMP/nul.jsonl" ] && tail -n 1 "$TMP/nul.jsonl" |
+        jq -e '[.predictions[] | select(.answer | explode | index(0))] | length > 0' \
+        >/dev/null && tail -n 1 "$TMP/nul.jsonl" |
+        jq -e 'all(.predictions[]; (.answer | length) == .end - .start)' >/dev/null; then
+    ok "a NUL in the context: the answers keep it and every character after it"
+else fail "NUL in the context: $(cat "$TMP/err"; tail -n 1 "$TMP/nul.jsonl" | jq -c .predictions)"
+fi
+
 echo
 [ "$fails" -eq 0 ] && echo "infer qa e2e: all passed" || echo "infer qa e2e: $fails failed"
 [ "$fails" -eq 0 ]
