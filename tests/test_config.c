@@ -352,6 +352,10 @@ static void test_config_roberta_family(void **state)
     expect_error("{\"model_type\": \"roberta\", \"pad_token_id\": null}", BS_ERR_INPUT,
                  "config.json: 'pad_token_id' is null, but RoBERTa counts its position ids "
                  "from it (padding_idx)");
+    expect_error("{\"model_type\": \"roberta\", \"pad_token_id\": 65, "
+                 "\"max_position_embeddings\": 66}", BS_ERR_INPUT,
+                 "config.json: pad_token_id 65 leaves RoBERTa no position ids below "
+                 "max_position_embeddings 66 (they start at padding_idx + 1)");
     char cls[96];
     assert_string_equal(bs_family_class(bs_family_find("xlm-roberta"), "ForMaskedLM", cls,
                                         sizeof cls), "XLMRobertaForMaskedLM");

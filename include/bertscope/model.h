@@ -220,6 +220,10 @@ bs_status bs_model_load_memory(bs_model **out, const char *config_json, size_t c
 void bs_model_free(bs_model *m);
 
 const bs_config *bs_model_config(const bs_model *m);
+/* The most tokens one row may hold: max_position_embeddings, or for RoBERTa's position
+ * ids, which start at padding_idx + 1, max_position_embeddings - padding_idx - 1 (512 of
+ * 514). */
+int bs_model_max_tokens(const bs_model *m);
 bs_head bs_model_head(const bs_model *m);
 bs_dtype bs_model_dtype(const bs_model *m);     /* storage dtype of the checkpoint */
 const char *bs_model_path(const bs_model *m);   /* as given, or "builtin:NAME" */

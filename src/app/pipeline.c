@@ -600,15 +600,17 @@ static void run_model(const app_model *am, app_model_result *mr, bs_run **run,
     const bs_batch *b = &mr->batch;
     bs_error err = {0};
     mr->head = bs_model_head(am->model);
-    if (b->T > cfg->max_position) {
-        int worst = 0;
-        for (int i = 1; i < b->B; i++)
-            if (b->length[i] > b->length[worst])
-                worst = i;
+    int worst = 0, max_tokens = bs_model_max_tokens(am->model);
+    for (int i = 1; i < b->B; i++)
+        if (b->length[i] > b->length[worst])
+            worst = i;
+    /* RoBERTa's pads take padding_idx's position: only its real tokens count */
+    if (cfg->family->positions == BS_POS_FROM_PADDING ? b->length[worst] > max_tokens
+                                                       : b->T > cfg->max_position) {
         snprintf(mr->error, sizeof mr->error,
-                 "sentence %d has %d tokens but the model takes at most %d positions "
-                 "(hint: t turns truncation on)",
-                 worst + 1, b->length[worst], cfg->max_position);
+                 "sentence %d has %d tokens but the model takes at most %d %s "
+                 "(hint: t turns truncation on)", worst + 1, b->length[worst], max_tokens,
+                 cfg->family->positions == BS_POS_FROM_PADDING ? "tokens" : "positions");
         return;
     }
     /* The run keeps every layer's attention, (L, B, A, T, T): a pasted novel at a big
@@ -807,7 +809,7 @@ static bs_encode_options job_options(const app_model *am, const app_job *job)
     o.padding = job->padding;
     o.padding_side = job->side;
     o.truncation = job->truncation;
-    int maxpos = am->model ? bs_model_config(am->model)->max_position : 0;
+    int maxpos = am->model ? bs_model_max_tokens(am->model) : 0;
     o.max_length = job->max_length > 0 ? job->max_length
                                        : bs_tokenizer_default_max_length(am->tok, maxpos);
     /* a sentence-transformers model's own length: the one encode truncates to */

@@ -1329,7 +1329,7 @@ static void sbert_defaults(model_ctx *c, const infer_opts *o, const bs_sbert *sb
 {
     int ml = bs_sbert_max_seq_length(sb);
     if (ml < 0)
-        ml = bs_tokenizer_default_max_length(c->tok, bs_model_config(c->m)->max_position);
+        ml = bs_tokenizer_default_max_length(c->tok, bs_model_max_tokens(c->m));
     if (!o->enc.truncation_given) {
         c->eo.truncation = BS_TRUNC_LONGEST_FIRST;
         c->eo.truncation_unset = 0;
@@ -1374,7 +1374,7 @@ static bs_status qa_windows(model_ctx *c, const infer_opts *o, bs_error *err)
     c->eo.return_overflowing_tokens = 1;
     c->qa_max_seq_len = msl;
     c->qa_doc_stride = ds;
-    int max_pos = bs_model_config(c->m)->max_position;
+    int max_pos = bs_model_max_tokens(c->m);
     if (msl > max_pos && o->max_seq_len < 0)
         bs_warn(&c->extra, "the pipeline's max_seq_len is %d (min(model_max_length, 384)) "
                 "but the model takes %d positions: pass --max-seq-len %d", msl, max_pos,
@@ -1513,7 +1513,7 @@ static int drop_too_long(const model_ctx *c, const infer_opts *o, const bs_batch
                          bs_text *texts, long *linenos, int *idx, char *gone, int *n,
                          skipped_lines *sk)
 {
-    int max_pos = bs_model_config(c->m)->max_position, dropped = 0, k = 0;
+    int max_pos = bs_model_max_tokens(c->m), dropped = 0, k = 0;
     for (int i = 0; i < *n; i++) {
         int len = 0; /* the longest row of line i (several with overflowing tokens) */
         for (int r = 0; r < bt->B; r++)
@@ -1595,7 +1595,7 @@ static bs_status run_batch(model_ctx *c, const infer_opts *o, bs_text *texts, in
     if (st == BS_OK)
         return st;
     /* name the line: the first row too long for the model, else the batch's lines */
-    int max_pos = bs_model_config(c->m)->max_position, row = -1;
+    int max_pos = bs_model_max_tokens(c->m), row = -1;
     for (int r = 0; bt->length && r < bt->B && row < 0; r++)
         if (bt->length[r] > max_pos)
             row = r;
@@ -1615,8 +1615,8 @@ static bs_status run_batch(model_ctx *c, const infer_opts *o, bs_text *texts, in
         bs_hint(err, "the question-answering pipeline keeps the question whole in every "
                 "window of max_seq_len %d (doc_stride %d) and cuts only the context: this "
                 "question leaves too little room; pass a larger --max-seq-len (the model "
-                "takes %d positions), a smaller --doc-stride, or a shorter question",
-                c->qa_max_seq_len, c->qa_doc_stride, bs_model_config(c->m)->max_position);
+                "takes %d tokens), a smaller --doc-stride, or a shorter question",
+                c->qa_max_seq_len, c->qa_doc_stride, bs_model_max_tokens(c->m));
     if ((st == BS_ERR_NOMEM || st == BS_ERR_LIMIT) && !err->hint[0])
         bs_hint(err, "a batch of %d rows x %d positions is too big: lower --batch-size (now "
                 "%d), or cut the rows with --truncation --max-length N%s", bt->B, bt->T,
@@ -1825,6 +1825,8 @@ static int saver_open(saver *sv, const infer_opts *o, const model_ctx *c)
     cli_tf_metadata(sv->f, "format", "pt");
     cli_tf_metadata(sv->f, "model", bs_model_path(c->m));
     cli_tf_metadata(sv->f, "padding", bs_padding_name(o->enc.padding));
+    /* the outputs of a bf16/int8 run are stored as F32 but are not PyTorch's float32 */
+    cli_tf_metadata(sv->f, "precision", bs_precision_name(bs_model_precision(c->m)));
     return 0;
 }
 
@@ -2499,10 +2501,10 @@ static int next_example(cli_reader *rd, const infer_opts *o, cli_line *g, skippe
         if (r < 0 || (r == CLI_READ_EOF && n && !o->skip_bad)) {
             if (r == CLI_READ_EOF)
                 snprintf(pending, pending_size, "bertscope: error: line %ld: the input ends "
-                         "inside an example: %d of its %d choices (lines %ld-%ld)\nhint: "
-                         "every --choices %d lines are one example; --skip-bad-lines skips "
-                         "an incomplete one\n", g[n - 1].lineno, n, K, group * K + 1,
-                         group * K + K, K);
+                         "inside the example meant to be lines %ld-%ld: it has %d of its %d "
+                         "choices\nhint: every --choices %d lines are one example; "
+                         "--skip-bad-lines skips an incomplete one\n", g[n - 1].lineno,
+                         group * K + 1, group * K + K, n, K, K);
             for (int i = 0; i < n; i++)
                 cli_line_free(&g[i]);
             return r < 0 ? r : -EXIT_USAGE;
@@ -2601,7 +2603,7 @@ static int print_example(FILE *f, model_ctx *c, const infer_opts *o, const bs_ba
 static int drop_long_examples(const model_ctx *c, const infer_opts *o, cli_line *g, int *n,
                               skipped_lines *sk)
 {
-    int K = o->choices, max_pos = bs_model_config(c->m)->max_position, k = 0, dropped = 0;
+    int K = o->choices, max_pos = bs_model_max_tokens(c->m), k = 0, dropped = 0;
     bs_text *texts = malloc((size_t)*n * sizeof *texts);
     bs_batch bt;
     bs_error err = {0};

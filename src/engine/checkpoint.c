@@ -1660,6 +1660,14 @@ void bs_model_free(bs_model *m)
 }
 
 const bs_config *bs_model_config(const bs_model *m) { return &m->cfg; }
+
+int bs_model_max_tokens(const bs_model *m)
+{
+    const bs_config *c = &m->cfg;
+    if (c->family->positions == BS_POS_FROM_PADDING)
+        return c->max_position - c->pad_token_id - 1; /* positions from padding_idx + 1 */
+    return c->max_position;
+}
 bs_head bs_model_head(const bs_model *m) { return m->head; }
 bs_dtype bs_model_dtype(const bs_model *m) { return m->dtype; }
 const char *bs_model_path(const bs_model *m) { return m->path; }

@@ -410,6 +410,17 @@ static bs_status parse_root(bs_config *cfg, const cJSON *root, bs_error *err)
         cfg->pad_token_id = -1; /* nn.Embedding(padding_idx=None): no zeroed row */
     else if ((s = get_int(root, "pad_token_id", 0, cfg->vocab_size - 1, &cfg->pad_token_id, err)))
         return s;
+    /* RoBERTa's nn.Embedding(max_position_embeddings, H, padding_idx) needs padding_idx
+     * below it (PyTorch asserts so), and positions from padding_idx + 1 need room. */
+    if (cfg->family->positions == BS_POS_FROM_PADDING &&
+        cfg->pad_token_id + 1 >= cfg->max_position) {
+        bs_fail(err, BS_ERR_INPUT, "config.json: pad_token_id %d leaves %s no position ids "
+                "below max_position_embeddings %d (they start at padding_idx + 1)",
+                cfg->pad_token_id, cfg->family->name, cfg->max_position);
+        bs_hint(err, "RoBERTa's checkpoints have pad_token_id 1 and max_position_embeddings "
+                "514");
+        return BS_ERR_INPUT;
+    }
 
     if ((cfg->family->arch != BS_ARCH_DISTILBERT &&
          (s = get_float(root, "layer_norm_eps", 0.0, 1.0, 1, &cfg->layer_norm_eps, err))) ||

@@ -136,4 +136,24 @@ if [ $rc -eq 2 ] && grep -q "model_type 'deberta' is not supported" "$TMP/err" &
 then ok "deberta refused, naming the supported model types"
 else fail "deberta: exit $rc, $(cat "$TMP/err")"; fi
 
+
+# RoBERTa's positions start at padding_idx + 1: max_position_embeddings 12 leaves 10 tokens,
+# and --skip-bad-lines skips a line of 11-12 tokens as it skips longer ones, keeping the rest
+mkdir -p "$TMP/rob"
+cp tests/fixtures/tokenizer/bpe_roberta/tokenizer.json \
+   tests/fixtures/tokenizer/bpe_roberta/tokenizer_config.json "$TMP/rob/"
+cat >"$TMP/rob/config.json" <<'JSON'
+{"model_type": "roberta", "architectures": ["RobertaForSequenceClassification"],
+ "vocab_size": 2861, "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2,
+ "intermediate_size": 32, "max_position_embeddings": 12, "type_vocab_size": 1,
+ "pad_token_id": 1}
+JSON
+printf 'a b\nthe cat sat on the mat by\nc\n' |
+    "$BIN" infer -m "$TMP/rob/config.json" --skip-bad-lines >"$TMP/rob.jsonl" 2>"$TMP/err"
+rc=$?
+if [ $rc -eq 0 ] && [ "$(tail -n +2 "$TMP/rob.jsonl" | jq -c '.line' | tr '\n' ' ')" = "1 3 " ] &&
+   grep -q "line 2 skipped: 11 tokens, the model takes at most 10" "$TMP/err"
+then ok "RoBERTa: --skip-bad-lines skips a line past max_position - padding_idx - 1 tokens"
+else fail "RoBERTa skip: rc $rc, $(cat "$TMP/err")"; fi
+
 [ "$fails" -eq 0 ]

@@ -66,7 +66,7 @@ else fail "logits with --batch-size 1"; fi
 # the input ending inside an example: an error naming the line, after the rows before
 head -5 "$D/input.txt" | "$BIN" infer -m "$D" --pair --choices 3 >"$TMP/o" 2>"$TMP/e"
 rc=$?
-if [ $rc -eq 2 ] && grep -q "line 5: the input ends inside an example: 2 of its 3 choices" \
+if [ $rc -eq 2 ] && grep -q "line 5: the input ends inside the example meant to be lines 4-6: it has 2 of its 3 choices" \
         "$TMP/e" && [ "$(tail -n +2 "$TMP/o" | wc -l)" -eq 1 ]; then
     ok "an incomplete last example is an error naming line 5, after the complete one"
 else fail "incomplete example: rc $rc, $(cat "$TMP/e")"; fi

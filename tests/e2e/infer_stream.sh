@@ -274,8 +274,8 @@ if "$BIN" infer -m "$SEQ" --batch-size 2 --padding max_length --max-length 10 \
     ids=$(od -An -v -t d8 -j $((8 + n)) -N $((3 * 10 * 8)) "$TMP/t.safetensors" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//')
     want=$(tail -n +2 "$TMP/t.jsonl" | jq -r '.input_ids[]' | tr '\n' ' ' | sed 's/ $//')
     if [ $((n % 8)) = 0 ] &&
-       [ "$(printf '%s' "$header" | jq -c '[.input_ids.dtype, .input_ids.shape, .logits.dtype, .logits.shape, ."hidden_states.2".shape, ."attentions.1".shape, (."hidden_states.3" == null)]')" = \
-         '["I64",[3,10],"F32",[3,3],[3,10,16],[3,2,10,10],true]' ] &&
+       [ "$(printf '%s' "$header" | jq -c '[.input_ids.dtype, .input_ids.shape, .logits.dtype, .logits.shape, ."hidden_states.2".shape, ."attentions.1".shape, (."hidden_states.3" == null), .__metadata__.precision]')" = \
+         '["I64",[3,10],"F32",[3,3],[3,10,16],[3,2,10,10],true,"f32"]' ] &&
        [ "$ids" = "$want" ]
     then ok "--save-tensors: I64 ids as printed, logits, hidden_states.0-2, attentions.0-1"
     else fail "--save-tensors header: $header; ids '$ids' want '$want'"; fi
