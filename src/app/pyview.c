@@ -397,13 +397,14 @@ char *py_generate(const py_spec *s)
 
     if (bs_head_masked_lm(s->head)) {
         /* A masked LM is read where the input says [MASK] (written in the text). */
+        const char *mask = s->mask_token ? s->mask_token : "[MASK]";
         int n_mask = 0;
         for (size_t i = 0; i < (size_t)bt->B * (size_t)bt->T; i++)
             n_mask += (bt->tokens[i].flags & BS_TOK_SPECIAL) && bt->tokens[i].piece &&
-                      strcmp(bt->tokens[i].piece, "[MASK]") == 0;
-        sb_printf(&b, "\n# A masked LM is read at the [MASK] positions:\n"
+                      strcmp(bt->tokens[i].piece, mask) == 0;
+        sb_printf(&b, "\n# A masked LM is read at the %s positions:\n"
                       "masked = outputs.%s[batch[\"input_ids\"] == tokenizer.mask_token_id]",
-                  out);
+                  mask, out);
         sb_printf(&b, "  # torch.Size([%d, %d])\n", n_mask, out_dim(s));
         sb_lit(&b, "print(tokenizer.convert_ids_to_tokens(masked.argmax(dim=-1).tolist()))\n");
     } else if (s->head == BS_HEAD_TOK) {

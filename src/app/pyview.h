@@ -60,6 +60,9 @@ typedef struct py_spec {
      * example's choices, quoted under the code; 0 and NULL otherwise. */
     int choices;
     const float *probs;
+    /* The tokenizer's mask token ("<mask>" for RoBERTa), where a masked LM is read;
+     * NULL: "[MASK]". */
+    const char *mask_token;
 } py_spec;
 
 /* Rows of the batch that the article's filter keeps (attention_mask all ones). */

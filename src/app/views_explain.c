@@ -91,8 +91,8 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
             flow_addf(f, ST_NORMAL, ", and seq_relationship_logits (%d, 2) from the pooled "
                       "[CLS] vector: 0 isNext (B follows A), 1 notNext", b->B);
         if (bs_head_masked_lm(mr->head)) /* DataCollatorForLanguageModeling's labels */
-            flow_add(f, "; a masked LM is scored only at its [MASK] positions (labels -100 "
-                        "everywhere else).", ST_NORMAL);
+            flow_addf(f, ST_NORMAL, "; a masked LM is scored only at its %s positions "
+                      "(labels -100 everywhere else).", panel_special(fm, mr->mask_id, "[MASK]"));
         else /* the token-classification recipe: first piece of each word */
             flow_add(f, "; [CLS], [SEP], [PAD] and a word's later ## pieces are labelled "
                         "-100 (in parentheses).", ST_NORMAL);
@@ -112,6 +112,8 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
         }
     char list[512];
     int ovf = panel_overflowed(st, b); /* then rows are named "2a", not sentences */
+    /* the pad token as the tokenizer writes it: [PAD], RoBERTa's <pad> */
+    const char *pad = panel_special(fm, fm->tok ? bs_tokenizer_pad_id(fm->tok) : -1, "[PAD]");
     if (ovf && npad > 0 && !mr->ragged) {
         size_t k = 0;
         for (int i = 0; i < npad && k + 24 < sizeof list; i++) {
@@ -120,19 +122,19 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
                                   i == 0 ? "" : i == npad - 1 ? " and " : ", ",
                                   panel_row_name(st, padded[i], name, sizeof name));
         }
-        flow_addf(f, ST_NORMAL, " Row%s %s %s padded to T = %d with [PAD]; mask 0 there.",
-                  npad == 1 ? "" : "s", list, npad == 1 ? "was" : "were", b->T);
+        flow_addf(f, ST_NORMAL, " Row%s %s %s padded to T = %d with %s; mask 0 there.",
+                  npad == 1 ? "" : "s", list, npad == 1 ? "was" : "were", b->T, pad);
     } else if (mr->ragged) {
         flow_add(f, " No padding: the rows keep their own lengths, so they cannot be "
                     "stacked into one tensor (Hugging Face refuses return_tensors without "
                     "padding); each sentence runs alone.", ST_NORMAL);
     } else if (npad == 1) {
-        flow_addf(f, ST_NORMAL, " Sentence %d was padded with %d [PAD] token%s; its mask is "
-                  "0 there.", padded[0] + 1, pads[0], pads[0] == 1 ? "" : "s");
+        flow_addf(f, ST_NORMAL, " Sentence %d was padded with %d %s token%s; its mask is "
+                  "0 there.", padded[0] + 1, pads[0], pad, pads[0] == 1 ? "" : "s");
     } else if (npad > 1) {
         list_rows(list, sizeof list, padded, npad);
-        flow_addf(f, ST_NORMAL, " Sentences %s were padded to T = %d with [PAD]; their "
-                  "mask is 0 there.", list, b->T);
+        flow_addf(f, ST_NORMAL, " Sentences %s were padded to T = %d with %s; their "
+                  "mask is 0 there.", list, b->T, pad);
     } else if (b->B > 1) {
         flow_addf(f, ST_NORMAL, " No sentence needed padding: all have %d tokens.", b->T);
     }
@@ -196,15 +198,16 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
         flow_add(f, " is_split_into_words: each sentence is a list of words (split on spaces), "
                     "each word tokenized on its own; word_ids() number them.", ST_NORMAL);
     const bs_family *fam = fm->model ? bs_model_family(fm->model) : NULL;
+    const char *sep = panel_special(fm, fm->tok ? bs_tokenizer_sep_id(fm->tok) : -1, "[SEP]");
     for (int i = 0; i < st->n_lines && i < b->B; i++)
         if (app_line_tab(&st->lines[i]) >= 0 && fam && !fam->token_type_ids) {
             flow_addf(f, ST_NORMAL, " Sentence %d is a pair, but %s takes no token_type_ids "
-                      "(its tokenizer returns none): only the separator tells A from B.",
-                      i + 1, fam->name);
+                      "(its tokenizer returns none): only the separator %s tells A from B.",
+                      i + 1, fam->name, sep);
             break;
         } else if (app_line_tab(&st->lines[i]) >= 0) {
             flow_addf(f, ST_NORMAL, " Sentence %d is a pair: token_type_ids are 0 through "
-                      "the first [SEP] and 1 for B and its [SEP].", i + 1);
+                      "the first %s and 1 for B and its %s.", i + 1, sep, sep);
             break;
         }
     /* ELECTRA's and ALBERT's factorized embeddings; ALBERT's shared layers */
