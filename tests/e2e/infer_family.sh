@@ -124,6 +124,21 @@ if [ "$(jq -r '.tokens | join(" ")' "$A.rows" | sed -n 3p | cut -d' ' -f1-5)" = 
 then ok "albert: [CLS] ▁pieces [SEP], lower-cased, token_type_ids 1 on B"
 else fail "albert: $(jq -c .tokens "$A.rows" | sed -n 3p)"; fi
 
+# RoBERTa's model_max_length 512 with 514 positions: --truncation cuts to 512, which run
+awk 'BEGIN { for (i = 0; i < 700; i++) printf "cat "; print "" }' >"$TMP/long.txt"
+"$BIN" infer -m "$REF/infer_roberta" --truncation <"$TMP/long.txt" 2>/dev/null | tail -n +2 \
+    >"$TMP/long.rows"
+if [ "$(jq -r '[.T, .input_ids[0], .input_ids[511]] | map(tostring) | join(" ")' \
+        "$TMP/long.rows")" = "512 0 2" ]
+then ok "roberta: --truncation cuts to model_max_length 512, <s> ... </s>, and runs"
+else fail "roberta truncation: $(head -c 200 "$TMP/long.rows")"; fi
+# `tokenize` on the folder gives infer's ids, and no token_type_ids for XLM-R
+printf 'Hello world!\tYes.\n' | "$BIN" tokenize -m "$REF/infer_xlmr" --pair >"$TMP/tz.json"
+if [ "$(jq -c .input_ids "$TMP/tz.json")" = "$(jq -c '.input_ids[:13]' "$X.rows" | sed -n 2p)" ] &&
+   ! grep -q token_type_ids "$TMP/tz.json"
+then ok "xlm-roberta: tokenize gives infer's ids, no token_type_ids"
+else fail "xlm-roberta tokenize: $(cat "$TMP/tz.json")"; fi
+
 # A RoBERTa folder with a WordPiece vocab.txt only: refused, saying what is missing
 mkdir -p "$TMP/rbw"
 cp "$REF/infer_roberta/config.json" "$REF/infer_roberta/model.safetensors" "$TMP/rbw/"
