@@ -232,6 +232,28 @@ static void test_roberta_with_wordpiece_vocab_refused(void **unused)
     app_env_free(&env);
 }
 
+/* The words name the tokenizer's own special tokens: an XLM-R token head (a new one over
+ * infer_xlmr's encoder) labels <s>, </s>, <pad> -100, not [CLS], [SEP], [PAD], and its
+ * later pieces have no ##. */
+static void test_words_name_the_tokenizers_specials(void **unused)
+{
+    app_env env = {0};
+    bs_load_options lo = bs_load_defaults();
+    lo.head = BS_HEAD_TOK;
+    lo.num_labels = 3;
+    assert_int_equal(app_env_add_path(&env, "xlmr", "tests/fixtures/ref/infer_xlmr", NULL, &lo),
+                     0);
+    app_headless s;
+    app_headless_init(&s, &env, 240, 40);
+    char *got = app_headless_dump(&s, 0);
+    assert_non_null(got);
+    assert_non_null(strstr(got, "<s>, </s>, <pad> and a word's later pieces are labelled -100"));
+    assert_null(strstr(got, "[CLS]"));
+    free(got);
+    app_headless_free(&s);
+    app_env_free(&env);
+}
+
 /* RoBERTa with a WordPiece vocabulary put in by hand (app_env_add, which checks nothing):
  * the stand-in shows what a pad id that is not padding_idx does. Pads are then id 0, not
  * padding_idx 1, and take positions, exactly as Hugging Face numbers such ids. */
@@ -993,6 +1015,7 @@ int main(void)
         cmocka_unit_test(test_screen_roberta_own_tokenizer),
         cmocka_unit_test(test_screen_albert_own_tokenizer),
         cmocka_unit_test(test_roberta_with_wordpiece_vocab_refused),
+        cmocka_unit_test(test_words_name_the_tokenizers_specials),
         cmocka_unit_test(test_screen_seed_80x24),
         cmocka_unit_test(test_screen_longer_sentence_pads_120x40),
         cmocka_unit_test(test_screen_longer_sentence_pads_80x24),

@@ -5,6 +5,7 @@
 #include "app/views_panels.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* "1, 2 and 5" or "2–10 and 12": every row, runs of four or more as ranges, so no
  * sentence is left out; cut with "…" only past the buffer. */
@@ -51,6 +52,12 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
         flow_addf(f, ST_ERROR, " ✗ %s.", mr->error);
     /* Shapes in words: what one row and one column of each output mean. */
     const app_model *fm = &env->models[st->front];
+    /* the special tokens as the tokenizer writes them: [CLS] [SEP] [PAD], RoBERTa's
+     * <s> </s> <pad> */
+    const bs_tokenizer *ftok = fm->tok;
+    const char *cls = panel_special(fm, ftok ? bs_tokenizer_cls_id(ftok) : -1, "[CLS]");
+    const char *sep = panel_special(fm, ftok ? bs_tokenizer_sep_id(ftok) : -1, "[SEP]");
+    const char *pad = panel_special(fm, ftok ? bs_tokenizer_pad_id(ftok) : -1, "[PAD]");
     char shape[48];
     panel_logits_shape(mr, shape, sizeof shape);
     /* "3 sentences", or "6 rows from 3 sentences" when overflowing tokens made rows */
@@ -81,8 +88,8 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
                   "one score per token each; the answer is the best span of the context "
                   "(text B) with start ≤ end and at most %d tokens, scored "
                   "softmax(start)[s] × softmax(end)[e], each softmax over the context and "
-                  "[CLS] alone.", nb, shape,
-                  mr->ragged ? " per sentence" : "", BS_QA_MAX_ANSWER_LEN);
+                  "%s alone.", nb, shape, mr->ragged ? " per sentence" : "",
+                  BS_QA_MAX_ANSWER_LEN, cls);
     } else if (mr->ok_forward && mr->logits_rank == 3) {
         flow_addf(f, ST_NORMAL, " %s → %s %s%s: one row of %d scores per token",
                   nb, mr->head == BS_HEAD_PRETRAINING ? "prediction_logits" : "logits", shape,
@@ -94,8 +101,9 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
             flow_addf(f, ST_NORMAL, "; a masked LM is scored only at its %s positions "
                       "(labels -100 everywhere else).", panel_special(fm, mr->mask_id, "[MASK]"));
         else /* the token-classification recipe: first piece of each word */
-            flow_add(f, "; [CLS], [SEP], [PAD] and a word's later ## pieces are labelled "
-                        "-100 (in parentheses).", ST_NORMAL);
+            flow_addf(f, ST_NORMAL, "; %s, %s, %s and a word's later %spieces are labelled "
+                      "-100 (in parentheses).", cls, sep, pad,
+                      fm->tok && strcmp(bs_tokenizer_model(fm->tok), "WordPiece") ? "" : "## ");
     } else if (mr->ragged) {
         flow_addf(f, ST_NORMAL, " %s → one input_ids (1, Tᵢ) per sentence: one "
                   "column per position.", nb);
@@ -112,8 +120,6 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
         }
     char list[512];
     int ovf = panel_overflowed(st, b); /* then rows are named "2a", not sentences */
-    /* the pad token as the tokenizer writes it: [PAD], RoBERTa's <pad> */
-    const char *pad = panel_special(fm, fm->tok ? bs_tokenizer_pad_id(fm->tok) : -1, "[PAD]");
     if (ovf && npad > 0 && !mr->ragged) {
         size_t k = 0;
         for (int i = 0; i < npad && k + 24 < sizeof list; i++) {
@@ -198,7 +204,6 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
         flow_add(f, " is_split_into_words: each sentence is a list of words (split on spaces), "
                     "each word tokenized on its own; word_ids() number them.", ST_NORMAL);
     const bs_family *fam = fm->model ? bs_model_family(fm->model) : NULL;
-    const char *sep = panel_special(fm, fm->tok ? bs_tokenizer_sep_id(fm->tok) : -1, "[SEP]");
     for (int i = 0; i < st->n_lines && i < b->B; i++)
         if (app_line_tab(&st->lines[i]) >= 0 && fam && !fam->token_type_ids) {
             flow_addf(f, ST_NORMAL, " Sentence %d is a pair, but %s takes no token_type_ids "
