@@ -174,12 +174,12 @@ static void test_screen_distilbert_pair_120x40(void **unused)
 /* A folder as a user downloads it, through app_env_add_path: its own tokenizer.
  * RoBERTa (tests/fixtures/ref/infer_roberta: a byte-level BPE trained here, a masked-LM
  * head): a pair is <s> A </s></s> B </s>, pads are <pad> = padding_idx 1, each row's own
- * position ids (pos, from padding_idx + 1; pads keep padding_idx), no token_type_ids from
- * the tokenizer (the model's zeros in the ledger), the top-k at <mask>, which " <mask>"
- * writes as one token (lstrip). ALBERT (infer_albert): [CLS] A [SEP] B [SEP], lower-cased
+ * position ids (pos, from padding_idx + 1; pads keep padding_idx: the last columns), no
+ * token_type_ids from the tokenizer (the model's zeros in the ledger), the top-k at
+ * <mask>, which " <mask>" writes as one token (lstrip). ALBERT (infer_albert): [CLS] A [SEP] B [SEP], lower-cased
  * ▁ pieces, token_type_ids 1 on B, 4 layers on 2 sets of weights. */
 static void screen_of_folder(const char *name, const char *dir, int w, int h, const char *a,
-                             const char *b, const char *golden)
+                             const char *b, const char *golden, const char *end_golden)
 {
     app_env env = {0};
     bs_load_options lo = bs_load_defaults();
@@ -193,6 +193,10 @@ static void screen_of_folder(const char *name, const char *dir, int w, int h, co
     app_headless_text(&s, b);
     app_headless_key(&s, APP_KEY_ESC);
     check_golden(&s, golden);
+    if (end_golden) { /* the last columns: the other rows' pads */
+        app_headless_key(&s, APP_KEY_END);
+        check_golden(&s, end_golden);
+    }
     app_headless_free(&s);
     app_env_free(&env);
 }
@@ -200,17 +204,17 @@ static void screen_of_folder(const char *name, const char *dir, int w, int h, co
 static void test_screen_roberta_own_tokenizer(void **unused)
 {
     screen_of_folder("roberta", "tests/fixtures/ref/infer_roberta", 120, 40, "The cat sat.",
-                     "It was a <mask> mat.", "roberta_pair_120x40");
+                     "It was a <mask> mat.", "roberta_pair_120x40", "roberta_pads_120x40");
     screen_of_folder("roberta", "tests/fixtures/ref/infer_roberta", 80, 24, "The cat sat.",
-                     "It was a <mask> mat.", "roberta_pair_80x24");
+                     "It was a <mask> mat.", "roberta_pair_80x24", NULL);
 }
 
 static void test_screen_albert_own_tokenizer(void **unused)
 {
     screen_of_folder("albert", "tests/fixtures/ref/infer_albert", 120, 40, "Hello World",
-                     "The States.", "albert_pair_120x40");
+                     "The States.", "albert_pair_120x40", NULL);
     screen_of_folder("albert", "tests/fixtures/ref/infer_albert", 80, 24, "Hello World",
-                     "The States.", "albert_pair_80x24");
+                     "The States.", "albert_pair_80x24", NULL);
 }
 
 /* A RoBERTa folder with a WordPiece vocab.txt only is refused by the interface too:
