@@ -381,7 +381,7 @@ static void test_py_draw_any_size(void **state)
 
 /* RoBERTa with its own tokenizer: a masked LM is read at <mask> (what its tokenizer
  * writes), so the mask count is the text's <mask> tokens; its batch has no
- * token_type_ids; the pair is passed as text_pair. */
+ * token_type_ids; a token head's recipe names <s>, </s> and <pad>. */
 static void test_py_roberta_mask(void **state)
 {
     (void)state;
@@ -401,13 +401,19 @@ static void test_py_roberta_mask(void **state)
     py_spec s = {bs_model_path(m), "tests/fixtures/ref/infer_roberta", bs_model_config(m),
                  bs_model_head(m), 0, 2, lines, lens, BS_PAD_LONGEST, BS_SIDE_RIGHT,
                  BS_TRUNC_NONE, 0, &b,
-                 .mask_token = bs_tokenizer_piece(rt, bs_tokenizer_mask_id(rt))};
+                 .tok = rt};
     char *text = py_generate(&s);
     assert_non_null(text);
     expect(text, "model = RobertaForMaskedLM.from_pretrained(");
     expect(text, "['input_ids', 'attention_mask']: RoBERTa takes no token_type_ids");
     expect(text, "# A masked LM is read at the <mask> positions:");
     expect(text, "tokenizer.mask_token_id]  # torch.Size([2, 501])");
+    free(text);
+    s.head = BS_HEAD_TOK; /* its token-classification recipe names <s>, </s>, <pad> */
+    text = py_generate(&s);
+    assert_non_null(text);
+    expect(text, "# them: the first piece of each word. <s>, </s>, <pad> (word_ids() None)\n"
+                 "# and the later pieces of a word are the positions labelled -100\n");
     free(text);
     bs_batch_free(&b);
     bs_tokenizer_free(rt);

@@ -131,7 +131,7 @@ static void compute_python(app_details *d, const app_model *am, const app_model_
         .overflow = job->overflow, .stride = job->stride, .split_words = job->split_words,
         .qa = mr->qa, .qa_found = mr->qa_found, .qa_text = mr->qa_text,
         .choices = mr->choices, .probs = mr->probs,
-        .mask_token = bs_tokenizer_piece(am->tok, bs_tokenizer_mask_id(am->tok)),
+        .tok = am->tok,
     };
     d->python = py_generate(&ps);
 }
