@@ -254,6 +254,10 @@ static void test_words_name_the_tokenizers_specials(void **unused)
     assert_non_null(strstr(got, "<s>, </s>, <pad> and a word's later pieces are labelled -100"));
     assert_null(strstr(got, "[CLS]"));
     free(got);
+    app_headless_key(&s, 'A'); /* the labels view */
+    got = app_headless_dump(&s, 0);
+    assert_non_null(strstr(got, "-100 (ignored by the loss) on <s>, </s>, pads"));
+    free(got);
     app_headless_free(&s);
     app_env_free(&env);
 }
