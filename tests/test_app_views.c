@@ -171,11 +171,100 @@ static void test_screen_distilbert_pair_120x40(void **unused)
     app_env_free(&env);
 }
 
-/* RoBERTa: each row's own position ids (pos, from padding_idx + 1), position_ids
- * (B, T) and token_type_ids of zeros in the ledger, classifier.dense for the pooler.
- * Its BPE tokenizer is not bertscope's yet: the 100-piece WordPiece vocabulary of the
- * fixtures stands in, so that the ids fit the tiny model (pads are then id 0, not
- * padding_idx 1, and take positions, exactly as Hugging Face numbers such ids). */
+/* A folder as a user downloads it, through app_env_add_path: its own tokenizer.
+ * RoBERTa (tests/fixtures/ref/infer_roberta: a byte-level BPE trained here, a masked-LM
+ * head): a pair is <s> A </s></s> B </s>, pads are <pad> = padding_idx 1, each row's own
+ * position ids (pos, from padding_idx + 1; pads keep padding_idx: the last columns), no
+ * token_type_ids from the tokenizer (the model's zeros in the ledger), the top-k at
+ * <mask>, which " <mask>" writes as one token (lstrip). ALBERT (infer_albert): [CLS] A [SEP] B [SEP], lower-cased
+ * ▁ pieces, token_type_ids 1 on B, 4 layers on 2 sets of weights. */
+static void screen_of_folder(const char *name, const char *dir, int w, int h, const char *a,
+                             const char *b, const char *golden, const char *end_golden)
+{
+    app_env env = {0};
+    bs_load_options lo = bs_load_defaults();
+    assert_int_equal(app_env_add_path(&env, name, dir, NULL, &lo), 0);
+    app_headless s;
+    app_headless_init(&s, &env, w, h);
+    app_headless_key(&s, 'a');
+    app_headless_text(&s, a);
+    app_headless_key(&s, APP_KEY_ESC);
+    app_headless_key(&s, 'b');
+    app_headless_text(&s, b);
+    app_headless_key(&s, APP_KEY_ESC);
+    check_golden(&s, golden);
+    if (end_golden) { /* the last columns: the other rows' pads */
+        app_headless_key(&s, APP_KEY_END);
+        check_golden(&s, end_golden);
+    }
+    app_headless_free(&s);
+    app_env_free(&env);
+}
+
+static void test_screen_roberta_own_tokenizer(void **unused)
+{
+    screen_of_folder("roberta", "tests/fixtures/ref/infer_roberta", 120, 40, "The cat sat.",
+                     "It was a <mask> mat.", "roberta_pair_120x40", "roberta_pads_120x40");
+    screen_of_folder("roberta", "tests/fixtures/ref/infer_roberta", 80, 24, "The cat sat.",
+                     "It was a <mask> mat.", "roberta_pair_80x24", NULL);
+}
+
+static void test_screen_albert_own_tokenizer(void **unused)
+{
+    screen_of_folder("albert", "tests/fixtures/ref/infer_albert", 120, 40, "Hello World",
+                     "The States.", "albert_pair_120x40", NULL);
+    screen_of_folder("albert", "tests/fixtures/ref/infer_albert", 80, 24, "Hello World",
+                     "The States.", "albert_pair_80x24", NULL);
+}
+
+/* A RoBERTa folder with a WordPiece vocab.txt only is refused by the interface too:
+ * those ids would name other pieces. */
+static void test_roberta_with_wordpiece_vocab_refused(void **unused)
+{
+    char dir[] = "/tmp/bertscope-views-XXXXXX", cmd[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd, "cp tests/fixtures/ref/infer_roberta/config.json "
+             "tests/fixtures/ref/infer_roberta/model.safetensors "
+             "tests/fixtures/ref/infer_distilbert/vocab.txt %s/", dir);
+    assert_int_equal(system(cmd), 0);
+    app_env env = {0};
+    bs_load_options lo = bs_load_defaults();
+    assert_int_equal(app_env_add_path(&env, "roberta", dir, "weights/vocab", &lo), -1);
+    assert_int_equal(env.n, 0);
+    snprintf(cmd, sizeof cmd, "rm -r %s", dir);
+    assert_int_equal(system(cmd), 0);
+    app_env_free(&env);
+}
+
+/* The words name the tokenizer's own special tokens: an XLM-R token head (a new one over
+ * infer_xlmr's encoder) labels <s>, </s>, <pad> -100, not [CLS], [SEP], [PAD], and its
+ * later pieces have no ##. */
+static void test_words_name_the_tokenizers_specials(void **unused)
+{
+    app_env env = {0};
+    bs_load_options lo = bs_load_defaults();
+    lo.head = BS_HEAD_TOK;
+    lo.num_labels = 3;
+    assert_int_equal(app_env_add_path(&env, "xlmr", "tests/fixtures/ref/infer_xlmr", NULL, &lo),
+                     0);
+    app_headless s;
+    app_headless_init(&s, &env, 240, 40);
+    char *got = app_headless_dump(&s, 0);
+    assert_non_null(got);
+    assert_non_null(strstr(got, "<s>, </s>, <pad> and a word's later pieces are labelled -100"));
+    assert_null(strstr(got, "[CLS]"));
+    free(got);
+    app_headless_key(&s, 'A'); /* the labels view */
+    got = app_headless_dump(&s, 0);
+    assert_non_null(strstr(got, "-100 (ignored by the loss) on <s>, </s>, pads"));
+    free(got);
+    app_headless_free(&s);
+    app_env_free(&env);
+}
+
+/* RoBERTa with a WordPiece vocabulary put in by hand (app_env_add, which checks nothing):
+ * the stand-in shows what a pad id that is not padding_idx does. Pads are then id 0, not
+ * padding_idx 1, and take positions, exactly as Hugging Face numbers such ids. */
 static void test_screen_roberta_positions_120x40(void **unused)
 {
     app_env env = {0};
@@ -191,7 +280,6 @@ static void test_screen_roberta_positions_120x40(void **unused)
     app_headless_key(&s, 'a');
     app_headless_text(&s, "the cat sat");
     app_headless_key(&s, APP_KEY_ESC);
-    check_golden(&s, "roberta_positions_120x40");
     /* left padding with pads of id 0, not padding_idx 1: they take positions */
     app_headless_key(&s, 's');
     char *got = app_headless_dump(&s, 0);
@@ -256,13 +344,6 @@ static void test_screen_electra_projection_120x40(void **unused)
     screen_with_wordpiece("tests/fixtures/ref/electra_seq", "electra", "electra_projection_120x40");
 }
 
-/* ALBERT: 4 layers on 2 sets of weights in the layer's title, the projection E -> H,
- * BERT's pooler and classifier. Its sentencepiece tokenizer is not bertscope's yet: the
- * WordPiece vocabulary of the fixtures stands in, as for RoBERTa. */
-static void test_screen_albert_shared_layers_120x40(void **unused)
-{
-    screen_with_wordpiece("tests/fixtures/ref/albert_seq", "albert", "albert_shared_120x40");
-}
 
 static void test_screen_truncation_max_length_80x24(void **unused)
 {
@@ -939,7 +1020,10 @@ int main(void)
         cmocka_unit_test(test_screen_distilbert_pair_120x40),
         cmocka_unit_test(test_screen_roberta_positions_120x40),
         cmocka_unit_test(test_screen_electra_projection_120x40),
-        cmocka_unit_test(test_screen_albert_shared_layers_120x40),
+        cmocka_unit_test(test_screen_roberta_own_tokenizer),
+        cmocka_unit_test(test_screen_albert_own_tokenizer),
+        cmocka_unit_test(test_roberta_with_wordpiece_vocab_refused),
+        cmocka_unit_test(test_words_name_the_tokenizers_specials),
         cmocka_unit_test(test_screen_seed_80x24),
         cmocka_unit_test(test_screen_longer_sentence_pads_120x40),
         cmocka_unit_test(test_screen_longer_sentence_pads_80x24),

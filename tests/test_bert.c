@@ -20,7 +20,9 @@
 #include <cJSON.h>
 #include <cmocka.h>
 
+#include "bertscope/family.h"
 #include "bertscope/model.h"
+#include "bertscope/tokenizer.h"
 #include "engine/fileio.h"
 #include "engine/kernels.h"
 #include "lib/tensor_check.h"
@@ -848,6 +850,106 @@ static void test_bert_flops_counts_gemms(void **state)
     bs_config_free(&cfg);
 }
 
+/* Folders with their own tokenizers (tools/gen_tokenizer_fixture.mjs family, then
+ * tools/make_family_reference.py): the folder's tokenizer must give the Rust crate's ids,
+ * mask and token types for input.txt (a tab splits a pair), and the model run on them
+ * PyTorch's logits. RoBERTa's and XLM-R's tokenizers return no token_type_ids. */
+static void check_tokenized_folder(const char *name, int pair, int returns_types)
+{
+    char dir[256], path[320];
+    snprintf(dir, sizeof dir, "%s/%s", REF_DIR, name);
+    bs_error err = {0};
+    bs_tokenizer *tok = NULL;
+    if (bs_tokenizer_load(&tok, dir, &err) != BS_OK) {
+        print_error("%s: %s\n", dir, err.msg);
+        fail();
+    }
+    bs_model *m = load_case(name);
+    assert_int_equal(bs_family_tokenizer_fits(bs_model_family(m), tok, dir, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_returns_type_ids(tok), returns_types);
+    assert_int_equal(bs_tokenizer_pad_id(tok), bs_model_config(m)->pad_token_id);
+    char *text, *lines, *logits;
+    size_t len, nlog;
+    snprintf(path, sizeof path, "%s/input.txt", dir);
+    assert_int_equal(bs_read_file(path, 1 << 16, &text, &len, &err), BS_OK);
+    snprintf(path, sizeof path, "%s/logits.bin", dir);
+    assert_int_equal(bs_read_file(path, 1 << 24, &logits, &nlog, &err), BS_OK);
+    bs_text texts[8];
+    int B = 0;
+    for (char *line = strtok_r(text, "\n", &lines); line && B < 8;
+         line = strtok_r(NULL, "\n", &lines), B++) {
+        char *tab = pair ? strchr(line, '\t') : NULL;
+        assert_true(!pair || tab);
+        if (tab)
+            *tab = '\0';
+        texts[B] = (bs_text){.a = line, .a_len = strlen(line), .b = tab ? tab + 1 : NULL,
+                             .b_len = tab ? strlen(tab + 1) : 0};
+    }
+    bs_encode_options eo = bs_encode_defaults(tok);
+    bs_batch bt = {0};
+    assert_int_equal(bs_encode_batch(tok, texts, B, &eo, &bt, &err), BS_OK);
+    size_t BT = (size_t)bt.B * bt.T;
+    int32_t *ids = read_bin(dir, "ids.bin", BT * 4), *mask = read_bin(dir, "mask.bin", BT * 4);
+    int32_t *types = read_bin(dir, "types.bin", BT * 4);
+    assert_memory_equal(bt.input_ids, ids, BT * 4);
+    assert_memory_equal(bt.attention_mask, mask, BT * 4);
+    assert_memory_equal(bt.token_type_ids, types, BT * 4);
+    bs_run *run;
+    assert_int_equal(bs_run_create(&run, m, pool, &err), BS_OK);
+    if (bs_forward(run, bt.input_ids, bt.attention_mask, bt.token_type_ids, bt.B, bt.T,
+                   &err) != BS_OK) {
+        print_error("%s: %s\n", name, err.msg);
+        fail();
+    }
+    const bs_outputs *o = bs_run_outputs(run);
+    int dims[1] = {(int)(nlog / 4)};
+    check_tensor(name, o->logits, (const float *)logits, nlog / 4, dims, 1);
+    bs_run_free(run);
+    free(ids), free(mask), free(types), free(text), free(logits);
+    bs_batch_free(&bt);
+    bs_model_free(m);
+    bs_tokenizer_free(tok);
+}
+
+static void test_bert_roberta_folder_with_its_tokenizer(void **state)
+{
+    (void)state;
+    check_tokenized_folder("infer_roberta", 0, 0);
+}
+
+static void test_bert_xlmr_folder_with_its_tokenizer(void **state)
+{
+    (void)state;
+    check_tokenized_folder("infer_xlmr", 1, 0);
+}
+
+static void test_bert_albert_folder_with_its_tokenizer(void **state)
+{
+    (void)state;
+    check_tokenized_folder("infer_albert", 1, 1);
+}
+
+/* A WordPiece vocabulary cannot be RoBERTa's (its ids would name other pieces), but is
+ * DistilBERT's; RoBERTa's BPE fits RoBERTa. */
+static void test_bert_family_tokenizer_fits(void **state)
+{
+    (void)state;
+    bs_error err = {0};
+    bs_tokenizer *wp = NULL, *bpe = NULL;
+    assert_int_equal(bs_tokenizer_load(&wp, REF_DIR "/infer_distilbert", &err), BS_OK);
+    assert_int_equal(bs_tokenizer_load(&bpe, REF_DIR "/infer_roberta", &err), BS_OK);
+    const bs_family *roberta = bs_family_find("roberta"), *distil = bs_family_find("distilbert");
+    assert_int_equal(bs_family_tokenizer_fits(roberta, wp, "x", &err), BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "vocab.json + merges.txt"));
+    assert_int_equal(bs_family_tokenizer_fits(bs_family_find("albert"), wp, "x", &err),
+                     BS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "spiece.model"));
+    assert_int_equal(bs_family_tokenizer_fits(distil, wp, "x", &err), BS_OK);
+    assert_int_equal(bs_family_tokenizer_fits(roberta, bpe, "x", &err), BS_OK);
+    bs_tokenizer_free(wp);
+    bs_tokenizer_free(bpe);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -902,6 +1004,10 @@ int main(void)
         cmocka_unit_test(test_bert_rejects_bad_ids_types_and_mask),
         cmocka_unit_test(test_bert_roberta_positions_from_padding),
         cmocka_unit_test(test_bert_family_loading),
+        cmocka_unit_test(test_bert_roberta_folder_with_its_tokenizer),
+        cmocka_unit_test(test_bert_xlmr_folder_with_its_tokenizer),
+        cmocka_unit_test(test_bert_albert_folder_with_its_tokenizer),
+        cmocka_unit_test(test_bert_family_tokenizer_fits),
         cmocka_unit_test(test_bert_flops_counts_gemms),
         cmocka_unit_test(test_bert_rows_alone_match_the_batch),
         cmocka_unit_test(test_bert_rows_alone_match_the_batch_portable),

@@ -190,6 +190,32 @@ static void test_attn_hide_special_drops_cls_sep(void **state)
     grid_free(&g);
 }
 
+/* The title names the row's own template tokens: RoBERTa's tokenizer writes <s> and </s>
+ * where BERT's writes [CLS] and [SEP]. */
+static void test_attn_hidden_names_the_tokenizers_specials(void **state)
+{
+    static bs_token rob[B * T];
+    memcpy(rob, tokens, sizeof rob);
+    for (int i = 0; i < B * T; i++)
+        if (rob[i].flags & BS_TOK_TEMPLATE)
+            rob[i].piece = rob[i].id == bs_tokenizer_cls_id(tok) ? "<s>" : "</s>";
+    attn_view v = view(0, 0, 0);
+    v.tokens = rob;
+    v.hide_special = 1;
+    app_grid g = {0};
+    assert_int_equal(grid_resize(&g, 120, 40), 0);
+    attn_draw(&g, 0, 0, 120, 40, &v);
+    char *dump = grid_dump(&g, 0);
+    assert_non_null(strstr(dump, "column = key, <s>/</s> hidden"));
+    free(dump);
+    v.tokens = tokens;
+    attn_draw(&g, 0, 0, 120, 40, &v);
+    dump = grid_dump(&g, 0);
+    assert_non_null(strstr(dump, "column = key, [CLS]/[SEP] hidden"));
+    free(dump);
+    grid_free(&g);
+}
+
 static void golden(int w, int h, attn_view v, const char *name)
 {
     app_grid g = {0};
@@ -240,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_attn_masked_keys_drawn_blocked),
         cmocka_unit_test(test_attn_cursor_value_printed),
         cmocka_unit_test(test_attn_hide_special_drops_cls_sep),
+        cmocka_unit_test(test_attn_hidden_names_the_tokenizers_specials),
         cmocka_unit_test(test_attn_screen_padded_80x24),
         cmocka_unit_test(test_attn_screen_mean_heads_hidden_120x40),
         cmocka_unit_test(test_attn_screen_narrow_scrolls_to_cursor_40x12),

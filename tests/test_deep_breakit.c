@@ -347,9 +347,34 @@ static void test_breakit_draw_any_size(void **state)
     brk_report_free(&r);
 }
 
+/* With RoBERTa's own tokenizer (infer_xlmr: XLM-R's sentencepiece) the outcomes name its
+ * special tokens: <pad> keys without the mask, <s> and </s> counted by max_length. */
+static void test_breakit_names_the_tokenizers_specials(void **state)
+{
+    (void)state;
+    bs_load_options lo = bs_load_defaults();
+    bs_model *m = NULL;
+    bs_tokenizer *xt = NULL;
+    bs_error err = {0};
+    assert_int_equal(bs_model_load(&m, "tests/fixtures/ref/infer_xlmr", &lo, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_load(&xt, "tests/fixtures/ref/infer_xlmr", &err), BS_OK);
+    const char *const l[] = {"The cat sat on the mat and the dog sat too.", "A dog."};
+    texts(l, 2);
+    bs_encode_options o = bs_encode_defaults(xt);
+    brk_report r;
+    assert_int_equal(brk_compute(&r, m, NULL, xt, tx, 2, &o, 0), 0);
+    assert_non_null(strstr(r.sw[BRK_NO_MASK].why, "without attention_mask the <pad> keys"));
+    assert_non_null(strstr(r.sw[BRK_SHORT_MAX].why, "counts <s> and </s>: "));
+    assert_non_null(strstr(r.sw[BRK_SHORT_MAX].why, "the <s> vector now sees less text"));
+    brk_report_free(&r);
+    bs_tokenizer_free(xt);
+    bs_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_breakit_names_the_tokenizers_specials),
         cmocka_unit_test(test_breakit_no_mask_changes_only_padded_rows),
         cmocka_unit_test(test_breakit_left_padding_moves_positions),
         cmocka_unit_test(test_breakit_types_zero_changes_only_pairs),

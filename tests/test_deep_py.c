@@ -379,6 +379,47 @@ static void test_py_draw_any_size(void **state)
     drop(&g);
 }
 
+/* RoBERTa with its own tokenizer: a masked LM is read at <mask> (what its tokenizer
+ * writes), so the mask count is the text's <mask> tokens; its batch has no
+ * token_type_ids; a token head's recipe names <s>, </s> and <pad>. */
+static void test_py_roberta_mask(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {"Hello <mask>!\tIt is <mask>.", "Hi."};
+    size_t lens[2] = {strlen(lines[0]), strlen(lines[1])};
+    bs_error err = {0};
+    bs_model *m = NULL;
+    bs_tokenizer *rt = NULL;
+    bs_load_options lo = bs_load_defaults();
+    assert_int_equal(bs_model_load(&m, "tests/fixtures/ref/infer_roberta", &lo, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_load(&rt, "tests/fixtures/ref/infer_roberta", &err), BS_OK);
+    bs_text tx[2] = {{.a = "Hello <mask>!", .a_len = 13, .b = "It is <mask>.", .b_len = 13},
+                     {.a = lines[1], .a_len = lens[1]}};
+    bs_encode_options o = bs_encode_defaults(rt);
+    bs_batch b;
+    assert_int_equal(bs_encode_batch(rt, tx, 2, &o, &b, &err), BS_OK);
+    py_spec s = {bs_model_path(m), "tests/fixtures/ref/infer_roberta", bs_model_config(m),
+                 bs_model_head(m), 0, 2, lines, lens, BS_PAD_LONGEST, BS_SIDE_RIGHT,
+                 BS_TRUNC_NONE, 0, &b,
+                 .tok = rt};
+    char *text = py_generate(&s);
+    assert_non_null(text);
+    expect(text, "model = RobertaForMaskedLM.from_pretrained(");
+    expect(text, "['input_ids', 'attention_mask']: RoBERTa takes no token_type_ids");
+    expect(text, "# A masked LM is read at the <mask> positions:");
+    expect(text, "tokenizer.mask_token_id]  # torch.Size([2, 501])");
+    free(text);
+    s.head = BS_HEAD_TOK; /* its token-classification recipe names <s>, </s>, <pad> */
+    text = py_generate(&s);
+    assert_non_null(text);
+    expect(text, "# them: the first piece of each word. <s>, </s>, <pad> (word_ids() None)\n"
+                 "# and the later pieces of a word are the positions labelled -100\n");
+    free(text);
+    bs_batch_free(&b);
+    bs_tokenizer_free(rt);
+    bs_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_py_screen_seq_80x24),
         cmocka_unit_test(test_py_screen_tok_scrolled_120x40),
         cmocka_unit_test(test_py_shape_options),
+        cmocka_unit_test(test_py_roberta_mask),
     };
     return cmocka_run_group_tests(tests, ref_models_setup, ref_models_teardown);
 }

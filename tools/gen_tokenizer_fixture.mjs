@@ -11,6 +11,7 @@
 //   node tools/gen_tokenizer_fixture.mjs unigram   (writes tests/fixtures/tokenizer/unigram.json, uni_*/;
 //                                                   needs Debian's python3-sentencepiece)
 //   node tools/gen_tokenizer_fixture.mjs spm       (writes tests/fixtures/tokenizer/spm.json, spm_*/: .model files)
+//   node tools/gen_tokenizer_fixture.mjs family    (tokenizers of tests/fixtures/ref/infer_{roberta,xlmr,albert}/)
 //
 // `tables` asks the crate's BertNormalizer and BertPreTokenizer about every code point
 // and writes the character classes as C range tables. The crate pins old Unicode data
@@ -878,7 +879,7 @@ function brownText(files) {
   return out.join('\n');
 }
 
-function trainByteLevel() {
+function trainByteLevel(nMerges = BPE_MERGES) {
   const corpus = '/tmp/bs_brown_train.txt';
   fs.writeFileSync(corpus, brownText(60));
   const t = new tk.Tokenizer(tk.BPE.empty());
@@ -886,7 +887,7 @@ function trainByteLevel() {
   t.train([corpus]);
   const saved = '/tmp/bs_bpe_trained.json';
   t.save(saved);
-  const merges = JSON.parse(fs.readFileSync(saved, 'utf8')).model.merges.slice(0, BPE_MERGES)
+  const merges = JSON.parse(fs.readFileSync(saved, 'utf8')).model.merges.slice(0, nMerges)
     .map((m) => (typeof m === 'string' ? m.split(' ') : m));
   const vocab = {};
   for (const s of ['<s>', '<pad>', '</s>', '<unk>']) vocab[s] = Object.keys(vocab).length;
@@ -1130,6 +1131,55 @@ function spmNormalizerDefault(charsmap) {
   return { type: 'Sequence', normalizers: charsmap ? [{ type: 'Precompiled', precompiled_charsmap: charsmap }, ...n] : n };
 }
 
+const spmMeta = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true };
+const spmAdded = (list) => list.map(([id, content, special, extra]) => ({ id, content, single_word: false, lstrip: false,
+  rstrip: false, normalized: false, special, ...(extra || {}) }));
+
+// The tokenizer.json transformers' XLMRobertaConverter makes of a sentencepiece model x
+// (readSpm) with sentencepiece's default layout (<unk> <s> </s>).
+function xlmrJson(x) {
+  // XLMRobertaConverter: fairseq ids (<s> <pad> </s> <unk>, the pieces after the first
+  // three, <mask>), unk 3; control pieces <s> </s> become special added tokens, then
+  // XLMRobertaTokenizerFast adds its specials (<mask> with lstrip)
+  const xv = [['<s>', 0], ['<pad>', 0], ['</s>', 0], ['<unk>', 0], ...x.pieces.slice(3).map((p) => [p.piece, p.score]), ['<mask>', 0]];
+  const xlmr = { version: '1.0', truncation: null, padding: null,
+    added_tokens: spmAdded([[0, '<s>', true], [2, '</s>', true], [3, '<unk>', true], [1, '<pad>', true], [xv.length - 1, '<mask>', true, { lstrip: true }]]),
+    normalizer: spmNormalizerDefault(x.charsmap), pre_tokenizer: spmMeta,
+    post_processor: { type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } },
+        { SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+      special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } } },
+    decoder: null, model: { type: 'Unigram', unk_id: 3, vocab: xv, byte_fallback: false } };
+  return xlmr;
+}
+
+// The tokenizer.json AlbertConverter makes of a sentencepiece model al (readSpm) with
+// ALBERT's layout (<pad> <unk> [CLS] [SEP] [MASK]), do_lower_case and not keep_accents.
+function albertJson(al) {
+  // AlbertConverter: the pieces as they are (a "<digit>," piece loses 100), unk from the
+  // trainer spec, ``/'' to ", NFKD + StripAccents (keep_accents false), Lowercase
+  // (do_lower_case true), the charsmap, runs of spaces to one; [CLS]/[SEP] template;
+  // AlbertTokenizerFast's [MASK] strips the space before it
+  const numComma = (p) => p.length < 2 || p[p.length - 1] !== ',' || !/\p{Nd}/u.test(p[p.length - 2]);
+  const av = al.pieces.map((p) => [p.piece, numComma(p.piece) ? p.score : p.score - 100]);
+  const id = (p) => av.findIndex(([q]) => q === p);
+  const albert = { version: '1.0', truncation: null, padding: null,
+    added_tokens: spmAdded([[id('[CLS]'), '[CLS]', true], [id('[SEP]'), '[SEP]', true], [id('[MASK]'), '[MASK]', true, { lstrip: true }],
+      [id('<unk>'), '<unk>', true], [id('<pad>'), '<pad>', true]]),
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'Replace', pattern: { String: '``' }, content: '"' },
+      { type: 'Replace', pattern: { String: "''" }, content: '"' }, { type: 'NFKD' }, { type: 'StripAccents' }, { type: 'Lowercase' },
+      { type: 'Precompiled', precompiled_charsmap: al.charsmap }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
+    pre_tokenizer: spmMeta,
+    post_processor: { type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } }],
+      special_tokens: { '[CLS]': { id: '[CLS]', ids: [id('[CLS]')], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [id('[SEP]')], tokens: ['[SEP]'] } } },
+    decoder: null, model: { type: 'Unigram', unk_id: id('<unk>'), vocab: av, byte_fallback: false } };
+  return albert;
+}
+
 async function spm() {
   const { execFileSync } = require('child_process');
   const corpus = '/tmp/bs_brown_train.txt';
@@ -1141,42 +1191,9 @@ s.SentencePieceTrainer.train(input='${corpus}', model_prefix='${prefix}', vocab_
   train('/tmp/bs_spm_xlmr', '');
   train('/tmp/bs_spm_albert', ", pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, control_symbols=['[CLS]','[SEP]','[MASK]']");
   const x = readSpm('/tmp/bs_spm_xlmr.model'), al = readSpm('/tmp/bs_spm_albert.model');
-  const meta = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true };
-  const added = (list) => list.map(([id, content, special, extra]) => ({ id, content, single_word: false, lstrip: false,
-    rstrip: false, normalized: false, special, ...(extra || {}) }));
-  // XLMRobertaConverter: fairseq ids (<s> <pad> </s> <unk>, the pieces after the first
-  // three, <mask>), unk 3; control pieces <s> </s> become special added tokens, then
-  // XLMRobertaTokenizerFast adds its specials (<mask> with lstrip)
-  const xv = [['<s>', 0], ['<pad>', 0], ['</s>', 0], ['<unk>', 0], ...x.pieces.slice(3).map((p) => [p.piece, p.score]), ['<mask>', 0]];
-  const xlmr = { version: '1.0', truncation: null, padding: null,
-    added_tokens: added([[0, '<s>', true], [2, '</s>', true], [3, '<unk>', true], [1, '<pad>', true], [xv.length - 1, '<mask>', true, { lstrip: true }]]),
-    normalizer: spmNormalizerDefault(x.charsmap), pre_tokenizer: meta,
-    post_processor: { type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
-      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } },
-        { SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
-      special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } } },
-    decoder: null, model: { type: 'Unigram', unk_id: 3, vocab: xv, byte_fallback: false } };
-  // AlbertConverter: the pieces as they are (a "<digit>," piece loses 100), unk from the
-  // trainer spec, ``/'' to ", NFKD + StripAccents (keep_accents false), Lowercase
-  // (do_lower_case true), the charsmap, runs of spaces to one; [CLS]/[SEP] template;
-  // AlbertTokenizerFast's [MASK] strips the space before it
-  const numComma = (p) => p.length < 2 || p[p.length - 1] !== ',' || !/\p{Nd}/u.test(p[p.length - 2]);
-  const av = al.pieces.map((p) => [p.piece, numComma(p.piece) ? p.score : p.score - 100]);
+  const xlmr = xlmrJson(x), albert = albertJson(al);
+  const xv = xlmr.model.vocab, av = albert.model.vocab;
   const id = (p) => av.findIndex(([q]) => q === p);
-  const albert = { version: '1.0', truncation: null, padding: null,
-    added_tokens: added([[id('[CLS]'), '[CLS]', true], [id('[SEP]'), '[SEP]', true], [id('[MASK]'), '[MASK]', true, { lstrip: true }],
-      [id('<unk>'), '<unk>', true], [id('<pad>'), '<pad>', true]]),
-    normalizer: { type: 'Sequence', normalizers: [{ type: 'Replace', pattern: { String: '``' }, content: '"' },
-      { type: 'Replace', pattern: { String: "''" }, content: '"' }, { type: 'NFKD' }, { type: 'StripAccents' }, { type: 'Lowercase' },
-      { type: 'Precompiled', precompiled_charsmap: al.charsmap }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
-    pre_tokenizer: meta,
-    post_processor: { type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
-      pair: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } },
-        { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } }],
-      special_tokens: { '[CLS]': { id: '[CLS]', ids: [id('[CLS]')], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [id('[SEP]')], tokens: ['[SEP]'] } } },
-    decoder: null, model: { type: 'Unigram', unk_id: id('<unk>'), vocab: av, byte_fallback: false } };
   const crate = { spm_xlmr: tk.Tokenizer.fromString(JSON.stringify(xlmr)), spm_albert: tk.Tokenizer.fromString(JSON.stringify(albert)) };
   const dirs = { spm_xlmr: 'tests/fixtures/tokenizer/spm_xlmr', spm_albert: 'tests/fixtures/tokenizer/spm_albert' };
   for (const [name, file, model, cfg] of [
@@ -1202,6 +1219,99 @@ s.SentencePieceTrainer.train(input='${corpus}', model_prefix='${prefix}', vocab_
     dirs, cases, `vocab ${xv.length} and ${av.length}`);
 }
 
+// ---- tokenizers of the family fixtures (tests/fixtures/ref/infer_{roberta,xlmr,albert}) -----
+// Small tokenizers trained here as above (a byte-level BPE of FAMILY_MERGES merges; unigram
+// sentencepiece models of FAMILY_PIECES pieces in XLM-R's and ALBERT's layouts), written as
+// a model folder the Hub has them: tokenizer.json beside the slow files (vocab.json +
+// merges.txt, sentencepiece.bpe.model, spiece.model), tokenizer_config.json and
+// special_tokens_map.json as transformers' save_pretrained writes them. The crate's ids and
+// type ids for each folder's input lines go to its tokenized.json, from which
+// tools/make_family_reference.py builds the model (vocab_size = the tokenizer's size) and
+// PyTorch's logits. Run before it.
+const FAMILY_MERGES = 240, FAMILY_PIECES = 400;
+const FAMILY_LINES = {
+  infer_roberta: { pair: false, lines: ['The cat sat on the mat.', 'Hello <mask>!', 'She said the movie was <mask> good.'] },
+  infer_xlmr: { pair: true, lines: ['The cat sat on the mat.\tA dog is here.', 'Hello world!\tYes.', 'What a day\tIt was  long, and the night was short.'] },
+  infer_albert: { pair: true, lines: ["``Quoted'' Text\tnaïve Café", 'The cat sat on the mat.\tIt was there.', 'Hello\tWorld of the States.'] },
+};
+
+// the entry of special_tokens_map.json / added_tokens_decoder for a token
+const tokEntry = (content, normalized, lstrip = false) => ({ content, lstrip, normalized, rstrip: false, single_word: false });
+
+// tokenizer_config.json as transformers 4.4x's save_pretrained writes it: the class, its
+// __init__ arguments, the special tokens by name and added_tokens_decoder
+function hubConfig(cls, specials, decoder, extra) {
+  const added_tokens_decoder = {};
+  for (const [id, content, normalized, lstrip] of decoder)
+    added_tokens_decoder[id] = { ...tokEntry(content, normalized, lstrip), special: true };
+  return { ...extra, added_tokens_decoder, ...specials, clean_up_tokenization_spaces: true, model_max_length: 512,
+    tokenizer_class: cls };
+}
+
+function writeFamilyFolder(name, files, tj, cfg, specialsMap) {
+  const dir = path.join(root, 'tests/fixtures/ref', name);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [file, data] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), data);
+  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tj) + '\n');
+  fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(cfg, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, 'special_tokens_map.json'), JSON.stringify(specialsMap, null, 2) + '\n');
+  return { dir, crate: tk.Tokenizer.fromString(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8')) };
+}
+
+async function family() {
+  const { execFileSync } = require('child_process');
+  const py = process.env.SPM_PYTHON || '/usr/bin/python3';
+  const corpus = '/tmp/bs_brown_train.txt';
+  const folders = {};
+  // RoBERTa: byte-level BPE, <s> <pad> </s> <unk> normalized, <mask> lstrip and not
+  const { vocab, merges } = trainByteLevel(FAMILY_MERGES);
+  const rj = robertaJson(vocab, merges, { prefix: false });
+  const rSpecial = { bos_token: '<s>', cls_token: '<s>', eos_token: '</s>', mask_token: '<mask>', pad_token: '<pad>',
+    sep_token: '</s>', unk_token: '<unk>' };
+  const rMap = Object.fromEntries(Object.entries(rSpecial).map(([k, v]) => [k, tokEntry(v, v !== '<mask>', v === '<mask>')]));
+  folders.infer_roberta = writeFamilyFolder('infer_roberta', {
+    'vocab.json': JSON.stringify(vocab) + '\n',
+    'merges.txt': '#version: 0.2\n' + merges.map((m) => m.join(' ')).join('\n') + '\n' }, rj,
+  hubConfig('RobertaTokenizer', rSpecial, [[0, '<s>', true], [1, '<pad>', true], [2, '</s>', true], [3, '<unk>', true],
+    [vocab['<mask>'], '<mask>', false, true]], { add_prefix_space: false, errors: 'replace', trim_offsets: true }), rMap);
+  // XLM-R and ALBERT: unigram sentencepiece models
+  const train = (prefix, extra) => execFileSync(py, ['-c', `import sentencepiece as s
+s.SentencePieceTrainer.train(input='${corpus}', model_prefix='${prefix}', vocab_size=${FAMILY_PIECES}, model_type='unigram',
+  normalization_rule_name='nmt_nfkc', character_coverage=1.0, minloglevel=2${extra})`]);
+  train('/tmp/bs_fam_xlmr', '');
+  train('/tmp/bs_fam_albert', ", pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, control_symbols=['[CLS]','[SEP]','[MASK]']");
+  const xj = xlmrJson(readSpm('/tmp/bs_fam_xlmr.model'));
+  const xMap = Object.fromEntries(Object.entries(rSpecial).map(([k, v]) => [k, tokEntry(v, false, v === '<mask>')]));
+  folders.infer_xlmr = writeFamilyFolder('infer_xlmr', { 'sentencepiece.bpe.model': fs.readFileSync('/tmp/bs_fam_xlmr.model') }, xj,
+    hubConfig('XLMRobertaTokenizer', rSpecial, [[0, '<s>', false], [1, '<pad>', false], [2, '</s>', false], [3, '<unk>', false],
+      [xj.model.vocab.length - 1, '<mask>', false, true]], {}), xMap);
+  const aj = albertJson(readSpm('/tmp/bs_fam_albert.model'));
+  const aid = (p) => aj.model.vocab.findIndex(([q]) => q === p);
+  const aSpecial = { bos_token: '[CLS]', cls_token: '[CLS]', eos_token: '[SEP]', mask_token: '[MASK]', pad_token: '<pad>',
+    sep_token: '[SEP]', unk_token: '<unk>' };
+  const aMap = Object.fromEntries(Object.entries(aSpecial).map(([k, v]) => [k, tokEntry(v, false, v === '[MASK]')]));
+  folders.infer_albert = writeFamilyFolder('infer_albert', { 'spiece.model': fs.readFileSync('/tmp/bs_fam_albert.model') }, aj,
+    hubConfig('AlbertTokenizer', aSpecial, ['<pad>', '<unk>', '[CLS]', '[SEP]', '[MASK]'].map((p) => [aid(p), p, false, p === '[MASK]']),
+      { do_lower_case: true, keep_accents: false, remove_space: true }), aMap);
+  for (const [name, { dir, crate }] of Object.entries(folders)) {
+    const { pair, lines } = FAMILY_LINES[name];
+    const rows = [];
+    for (const line of lines) {
+      const [a, b] = pair ? line.split('\t') : [line];
+      const e = await crate.encode(a, b === undefined ? null : b);
+      rows.push({ ids: e.getIds(), types: e.getTypeIds(), tokens: e.getTokens() });
+    }
+    const pad = crate.tokenToId('<pad>');
+    fs.writeFileSync(path.join(dir, 'input.txt'), lines.join('\n') + '\n');
+    const head = JSON.stringify({ generator: 'tools/gen_tokenizer_fixture.mjs family',
+      reference: 'Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0',
+      vocab_size: crate.getVocabSize(true), pad_id: pad, pair });
+    fs.writeFileSync(path.join(dir, 'tokenized.json'),
+      head.slice(0, -1) + ',\n "rows": [\n  ' + rows.map((r) => JSON.stringify(r)).join(',\n  ') + '\n ]}\n');
+    console.error(`wrote ${path.relative(root, dir)}: vocab ${crate.getVocabSize(true)}, pad ${pad}`);
+  }
+}
+
 const mode = process.argv[2];
 if (mode === 'tables') tables();
 else if (mode === 'fixtures') await fixtures();
@@ -1211,4 +1321,5 @@ else if (mode === 'hf') await hf();
 else if (mode === 'bpe') await bpe();
 else if (mode === 'unigram') await unigram();
 else if (mode === 'spm') await spm();
-else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options|hf|bpe|unigram|spm'); process.exit(2); }
+else if (mode === 'family') await family();
+else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options|hf|bpe|unigram|spm|family'); process.exit(2); }

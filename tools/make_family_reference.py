@@ -10,9 +10,14 @@ Hugging Face's tensor names and config keys, the inputs a tokenizer of the famil
 weights re-drawn at scales where every layer does visible work. tests/test_bert.c checks every tensor to
 1e-4, pads included.
 
+infer_roberta/, infer_xlmr/ and infer_albert/ hold tokenizers trained here (run
+`node tools/gen_tokenizer_fixture.mjs family` first): their models are built to the
+tokenizer's size and run on the ids the Rust crate gives for their input.txt.
+
 usage: tools/make_family_reference.py [OUTDIR]   (default tests/fixtures/ref;
        deterministic; rewrites only its own cases)
 """
+import json
 import os
 import shutil
 import sys
@@ -22,8 +27,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bert_torch as bt  # noqa: E402
 import family_torch as ft  # noqa: E402
-from make_reference import (INFER_VOCAB, infer_rows, reinit, write_case,  # noqa: E402
-                            write_infer_files)
+from make_reference import (INFER_VOCAB, dump, infer_rows, reinit,  # noqa: E402
+                            write_case, write_infer_files)
 
 DISTIL = dict(vocab_size=100, dim=32, n_layers=2, n_heads=2, hidden_dim=48,
               max_position_embeddings=12)
@@ -207,6 +212,56 @@ def make_infer_cases(out):
         ft.ElectraConfig(**dict(ELECTRA, embedding_size=8, hidden_size=16,
                                 intermediate_size=32))),
         "ElectraTokenizer", 4397, token_type_ids=torch.zeros_like)
+    make_tokenized_cases(out)
+
+
+# The folders whose tokenizers tools/gen_tokenizer_fixture.mjs family trained and wrote
+# (with tokenized.json: the Rust crate's ids for input.txt): name, class, config class,
+# config. RoBERTa's and XLM-R's 514 positions as roberta-base's (512 usable).
+TOKENIZED = [
+    ("infer_roberta", ft.RobertaForMaskedLM, ft.RobertaConfig,
+     dict(ROBERTA, max_position_embeddings=514)),
+    ("infer_xlmr", ft.RobertaForSequenceClassification, ft.RobertaConfig,
+     dict(ROBERTA, max_position_embeddings=514, model_type="xlm-roberta",
+          id2label={0: "contradiction", 1: "entailment"})),
+    ("infer_albert", ft.AlbertForSequenceClassification, ft.AlbertConfig,
+     dict(ALBERT, max_position_embeddings=512, num_labels=3)),
+]
+
+
+def make_tokenized_cases(out):
+    """For each TOKENIZED folder: a model of the tokenizer's size (vocab_size = len of the
+    tokenizer, pad_token_id = its pad id), the crate's rows padded right with the pad id
+    as the tokenizer pads a batch, PyTorch's logits: config.json, model.safetensors,
+    ids.bin, mask.bin, types.bin, logits.bin. The tokenizer files stay as they are."""
+    for i, (name, cls, cfg_cls, cfg) in enumerate(TOKENIZED):
+        d = os.path.join(out, name)
+        with open(os.path.join(d, "tokenized.json")) as f:
+            tz = json.load(f)
+        cfg = dict(cfg, vocab_size=tz["vocab_size"], pad_token_id=tz["pad_id"])
+        model = cls(cfg_cls(**cfg)).eval()
+        gen = torch.Generator().manual_seed(4400 + i)
+        reinit(model, gen)
+        rows = tz["rows"]
+        T = max(len(r["ids"]) for r in rows)
+        ids = torch.full((len(rows), T), tz["pad_id"], dtype=torch.int64)
+        mask = torch.zeros(len(rows), T, dtype=torch.int64)
+        types = torch.zeros(len(rows), T, dtype=torch.int64)
+        for b, r in enumerate(rows):
+            n = len(r["ids"])
+            ids[b, :n] = torch.tensor(r["ids"])
+            mask[b, :n] = 1
+            types[b, :n] = torch.tensor(r["types"])
+        bt.write_hf_folder(d, model, extra_config={"architectures": [ft.class_name(model)]})
+        with torch.no_grad():
+            # RoBERTa's tokenizers return no token_type_ids: the model gets none
+            o = model(ids, mask, types) if cfg_cls is ft.AlbertConfig else model(ids, mask)
+        dump(os.path.join(d, "ids.bin"), ids, "<i4")
+        dump(os.path.join(d, "mask.bin"), mask, "<i4")
+        dump(os.path.join(d, "types.bin"), types, "<i4")
+        dump(os.path.join(d, "logits.bin"), o.logits, "<f4")
+        print("%-17s %-38s B=%d T=%d V=%d (tokenizer trained here)"
+              % (name, ft.class_name(model), len(rows), T, tz["vocab_size"]))
 
 
 if __name__ == "__main__":

@@ -515,7 +515,13 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/ref"
     torch.manual_seed(0)
     if os.path.isdir(out):
-        shutil.rmtree(out)
+        # every case is written anew, but the folders whose tokenizers
+        # tools/gen_tokenizer_fixture.mjs trained (make_family_reference.TOKENIZED) keep them
+        import make_family_reference
+        keep = {t[0] for t in make_family_reference.TOKENIZED}
+        for name in os.listdir(out):
+            if name not in keep:
+                shutil.rmtree(os.path.join(out, name))
     for i, (name, cls, over, dtype, rename, (B, T), lengths, pair_b) in enumerate(CASES):
         gen = torch.Generator().manual_seed(1234 + i)
         cfg = dict(SMALL)
@@ -551,7 +557,7 @@ def main():
     make_infer_nsp_case(out, 96)
     make_infer_mc_case(out, 95)
     make_infer_pretraining_case(out, 94)
-    # the other families' cases live in the same folder, which was emptied above
+    # the other families' cases live in the same folder
     import make_family_reference
     make_family_reference.write_all(out)
     make_infer_qa_long_case(out, 93)  # last: the cases above keep their random draws

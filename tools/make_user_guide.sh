@@ -71,9 +71,16 @@ place of pooler_output. RoBERTa (and XLM-RoBERTa, CamemBERT) numbers positions f
 ids: padding_idx + 1 for the first token and padding_idx for each pad, so the grid
 starts its columns with `t` and adds a `pos` line per sentence, the ledger shows
 position_ids (B, T), and 514 position embeddings leave 512 tokens; its sequence head is
-`classifier.dense` + tanh on `<s>`. RoBERTa's byte-level BPE and XLM-R's sentencepiece
-tokenizers are not read yet: such a folder without a tokenizer bertscope reads is
-refused rather than given bert-base-uncased's ids. ELECTRA's embeddings are
+`classifier.dense` + tanh on `<s>`. Its tokenizer is the folder's own: RoBERTa's byte-level BPE
+(tokenizer.json, or vocab.json + merges.txt: pieces such as `Ġcat`), XLM-R's and
+CamemBERT's sentencepiece (tokenizer.json, or sentencepiece.bpe.model, read with
+fairseq's ids: `<s>` 0, `<pad>` 1, `</s>` 2, `<unk>` 3, every piece one past its
+sentencepiece id). A pair is `<s> A </s></s> B </s>`, pads are `<pad>`, the padding_idx
+the positions skip, the tokenizer returns no token_type_ids, and `<mask>` (written with
+a space before it: that space is part of the token, as in Hugging Face) is where the
+masked LM's top-k is read. A folder with no tokenizer, or with a WordPiece vocab.txt
+only, is refused, naming the files it needs, rather than given bert-base-uncased's
+ids. ELECTRA's embeddings are
 `embedding_size` (E) wide: the ledger shows embeddings (B, T, E), then `project E→H`
 (B, T, H), and the model bar its E; its sequence head is `classifier.dense` + GELU, its
 masked LM the generator's (dense H→E, GELU, LayerNorm(E), the word embeddings); the
@@ -81,8 +88,8 @@ discriminator (ElectraForPreTraining, one logit per token) is not built yet, and
 `--head base` loads its encoder. ALBERT projects its E-wide embeddings the same way
 (`encoder.embedding_hidden_mapping_in`, even when E is H) and runs one set of layer
 weights many times: the ledger's layer title says "encoder layer 1 of 12, 1 set of
-weights" (`num_hidden_groups` sets); its tokenizer is sentencepiece, not read yet, so
-its folders are refused as RoBERTa's are.
+weights" (`num_hidden_groups` sets); its tokenizer is sentencepiece (tokenizer.json, or
+spiece.model): `[CLS] A [SEP] B [SEP]` with token_type_ids, lower-cased `▁` pieces.
 
 A question-answering checkpoint (BertForQuestionAnswering, `--head qa`) reads each
 sentence as a question, a tab (`b` makes a pair), then the context. Its predictions

@@ -68,6 +68,12 @@ const char *bs_family_list(void);
  * BS_ERR_INPUT saying why not (those ids would be another vocabulary's) and what f's
  * tokenizer files are. err may be NULL. */
 bs_status bs_family_fallback_vocab(const bs_family *f, const char *path, bs_error *err);
+/* BS_OK when tok (loaded from path) can be f's tokenizer; BS_ERR_INPUT when it is a
+ * WordPiece vocabulary and f's tokenizer is not (a RoBERTa folder with a vocab.txt only),
+ * saying which files f's tokenizer needs. f NULL: BS_OK. err may be NULL. */
+struct bs_tokenizer;
+bs_status bs_family_tokenizer_fits(const bs_family *f, const struct bs_tokenizer *tok,
+                                   const char *path, bs_error *err);
 /* Hugging Face's class for a head suffix: "DistilBert" + "ForSequenceClassification"
  * into buf; "Model" for the base model. Returns buf. */
 const char *bs_family_class(const bs_family *f, const char *suffix, char *buf, size_t size);

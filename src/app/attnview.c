@@ -130,8 +130,22 @@ void attn_draw(app_grid *g, int x, int y, int w, int h, const attn_view *v)
         c = grid_printf(g, c, row, xm, ST_TITLE, "head %d/%d", v->head + 1, v->A);
     else
         c = grid_printf(g, c, row, xm, ST_TITLE, "mean of %d heads", v->A);
-    grid_printf(g, c, row++, xm, ST_DIM, "  row = query, column = key%s",
-                v->hide_special ? ", [CLS]/[SEP] hidden" : "");
+    /* the row's template specials as its tokenizer writes them: [CLS]/[SEP], <s>/</s> */
+    const char *first = NULL, *last = NULL;
+    for (int t = 0; t < v->T; t++)
+        if ((tk[t].flags & BS_TOK_TEMPLATE) && !(tk[t].flags & BS_TOK_PAD) && tk[t].piece) {
+            if (!first)
+                first = tk[t].piece;
+            last = tk[t].piece;
+        }
+    if (!v->hide_special)
+        grid_printf(g, c, row++, xm, ST_DIM, "  row = query, column = key");
+    else if (first && strcmp(first, last))
+        grid_printf(g, c, row++, xm, ST_DIM, "  row = query, column = key, %s/%s hidden", first,
+                    last);
+    else
+        grid_printf(g, c, row++, xm, ST_DIM, "  row = query, column = key, %s hidden",
+                    first ? first : "special tokens");
     if (row < ym) {
         c = x;
         for (int l = 0; l < 5; l++) {

@@ -38,6 +38,14 @@ typedef struct run_out {
     float *y;
 } run_out;
 
+/* tok's piece for a special token id, as the text writes it ("[PAD]", RoBERTa's "<pad>");
+ * dflt when tok has no such token. */
+static const char *special_piece(const bs_tokenizer *tok, int id, const char *dflt)
+{
+    const char *p = bs_tokenizer_piece(tok, id);
+    return p ? p : dflt;
+}
+
 static void run_free(run_out *o)
 {
     bs_batch_free(&o->batch);
@@ -393,9 +401,10 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
     oc->changes_input = npad > 0;
     if (rc == 0 && npad)
         snprintf(oc->why, sizeof oc->why,
-                 "without attention_mask the [PAD] keys get real attention weight, so the %d "
+                 "without attention_mask the %s keys get real attention weight, so the %d "
                  "padded sentence%s change%s; rows without padding do not",
-                 npad, npad == 1 ? "" : "s", npad == 1 ? "s" : "");
+                 special_piece(tok, bs_tokenizer_pad_id(tok), "[PAD]"), npad,
+                 npad == 1 ? "" : "s", npad == 1 ? "s" : "");
     else if (rc == 0)
         snprintf(oc->why, sizeof oc->why,
                  "no sentence is padded here: the mask is all ones, so leaving it out "
@@ -524,18 +533,23 @@ int brk_compute(brk_report *r, const bs_model *m, bs_pool *pool, const bs_tokeni
     if (rc < 0)
         goto fail;
     int cut = 0, rows_cut = 0;
+    const char *cls = special_piece(tok, bs_tokenizer_cls_id(tok), "[CLS]");
     for (int b = 0; rc == 0 && b < B; b++) {
         cut += bad.batch.truncated[b];
         rows_cut += bad.batch.truncated[b] > 0;
     }
     run_free(&bad);
     oc->changes_input = cut > 0;
+    char tail[96];
+    if (r->head == BS_HEAD_SEQ)
+        snprintf(tail, sizeof tail, "the %s vector now sees less text", cls);
+    else
+        snprintf(tail, sizeof tail, "cut tokens get no prediction, the rest less context");
     if (rc == 0 && cut)
         snprintf(oc->why, sizeof oc->why,
-                 "max_length %d counts [CLS] and [SEP]: %d token%s cut from %d sentence%s; %s",
-                 K, cut, cut == 1 ? "" : "s", rows_cut, rows_cut == 1 ? "" : "s",
-                 r->head == BS_HEAD_SEQ ? "the [CLS] vector now sees less text"
-                                        : "cut tokens get no prediction, the rest less context");
+                 "max_length %d counts %s and %s: %d token%s cut from %d sentence%s; %s",
+                 K, cls, special_piece(tok, bs_tokenizer_sep_id(tok), "[SEP]"), cut,
+                 cut == 1 ? "" : "s", rows_cut, rows_cut == 1 ? "" : "s", tail);
     else if (rc == 0)
         snprintf(oc->why, sizeof oc->why,
                  "every sentence fits in max_length %d: nothing is cut", K);

@@ -133,6 +133,7 @@ static void compute_python(app_details *d, const app_model *am, const app_model_
         .qa = mr->qa, .qa_found = mr->qa_found, .qa_text = mr->qa_text,
         .sbert = bs_model_sbert(am->model), .sbert_path = model_path,
         .choices = mr->choices, .probs = mr->probs,
+        .tok = am->tok,
     };
     char tf_path[600]; /* the old layout keeps the BERT in 0_Transformer/ */
     if (ps.sbert && bs_sbert_transformer_path(ps.sbert)[0]) {

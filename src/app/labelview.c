@@ -235,8 +235,12 @@ void labels_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *s
     if (t < b->T)
         grid_puts(g, right - 1, y, right, "▶", ST_DIM);
     f = flow_start(g, (rect){r.x + 1, y + 6, r.w - 1, r.y + r.h - y - 6});
-    flow_add(&f, "first: the word's label on its first piece, -100 (ignored by the loss) on "
-                 "[CLS], [SEP], pads and the later pieces. all (label_all_tokens): every "
-                 "piece, B-X becoming I-X after the first.", ST_DIM);
+    /* the template's tokens as this tokenizer writes them: [CLS] [SEP], RoBERTa's <s> </s> */
+    const app_model *fm = &env->models[st->front];
+    flow_addf(&f, ST_DIM, "first: the word's label on its first piece, -100 (ignored by the "
+              "loss) on %s, %s, pads and the later pieces. all (label_all_tokens): every "
+              "piece, B-X becoming I-X after the first.",
+              panel_special(fm, fm->tok ? bs_tokenizer_cls_id(fm->tok) : -1, "[CLS]"),
+              panel_special(fm, fm->tok ? bs_tokenizer_sep_id(fm->tok) : -1, "[SEP]"));
     label_rows_free(&lr);
 }

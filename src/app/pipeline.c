@@ -84,6 +84,12 @@ int app_env_add_path(app_env *env, const char *name, const char *path,
             return -1;
         }
         tok_dir = fallback_vocab_dir;
+    } else if (bs_family_tokenizer_fits(bs_model_family(model), tok, path, &terr) != BS_OK) {
+        /* a WordPiece vocab.txt beside a RoBERTa: its ids would name other pieces */
+        add_note(env, "'%s' has no usable tokenizer: %s", name, &terr);
+        bs_tokenizer_free(tok);
+        bs_model_free(model);
+        return -1;
     }
     if (app_env_add(env, name, model, tok) != 0)
         return -1;

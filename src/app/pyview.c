@@ -227,14 +227,24 @@ static void sbert_code(sbuf *b, const py_spec *s, const bs_batch *bt)
                   "# (break it, v, shows by how much)\n");
 }
 
+/* s's tokenizer's piece for special token id (bs_tokenizer_mask_id(s->tok), ...), else
+ * dflt (BERT's name) */
+static const char *special(const py_spec *s, int (*id_of)(const bs_tokenizer *),
+                           const char *dflt)
+{
+    const char *p = s->tok ? bs_tokenizer_piece(s->tok, id_of(s->tok)) : NULL;
+    return p ? p : dflt;
+}
+
 /* How to read a sequence classifier's logits: every row, one per sentence. Inside the
  * model the attention_mask keeps [PAD] out of every attention, so a padded sentence's
  * row is its prediction as if it ran alone; nothing is to be filtered. */
-static void seq_right_way(sbuf *b, int B)
+static void seq_right_way(sbuf *b, const py_spec *s, int B)
 {
-    sb_lit(b, "\n# A sequence classifier gives one row per sentence: keep every row. The\n"
-              "# attention_mask already kept [PAD] out of the model, so a padded sentence's\n"
-              "# row is its prediction as if it ran alone\n");
+    sb_printf(b, "\n# A sequence classifier gives one row per sentence: keep every row. The\n"
+                 "# attention_mask already kept %s out of the model, so a padded sentence's\n"
+                 "# row is its prediction as if it ran alone\n",
+              special(s, bs_tokenizer_pad_id, "[PAD]"));
     sb_printf(b, "pred = outputs.logits.argmax(dim=-1)  # torch.Size([%d]): one class per "
                  "sentence\n", B);
     sb_lit(b, "print([model.config.id2label[i] for i in pred.tolist()])\n");
@@ -255,13 +265,13 @@ static void qa_answers_code(sbuf *b, const py_spec *s, int n_pairs)
     sb_printf(b, "\n\n# The answer as the question-answering pipeline picks it from the logits:\n"
                  "# the best span of the context (start <= end, at most max_answer_len=%d\n"
                  "# tokens), score softmax(start)[s] * softmax(end)[e], both softmaxes over the\n"
-                 "# context tokens and [CLS] alone, widened to whole words\n"
+                 "# context tokens and %s alone, widened to whole words\n"
                  "from transformers import pipeline\n\n"
                  "qa = pipeline(\"question-answering\", model=model, tokenizer=tokenizer)\n"
                  "for question, context in zip(texts, pairs):\n"
                  "    if context is not None:\n"
                  "        print(qa(question=question, context=context))\n",
-              BS_QA_MAX_ANSWER_LEN);
+              BS_QA_MAX_ANSWER_LEN, special(s, bs_tokenizer_cls_id, "[CLS]"));
     for (int i = 0; s->qa && i < bt->B; i++) {
         sb_printf(b, "# %s %d (bertscope): ", s->overflow ? "row" : "sentence", i + 1);
         if (!s->qa_found[i]) {
@@ -533,22 +543,27 @@ char *py_generate(const py_spec *s)
 
     if (bs_head_masked_lm(s->head)) {
         /* A masked LM is read where the input says [MASK] (written in the text). */
+        const char *mask = special(s, bs_tokenizer_mask_id, "[MASK]");
         int n_mask = 0;
         for (size_t i = 0; i < (size_t)bt->B * (size_t)bt->T; i++)
             n_mask += (bt->tokens[i].flags & BS_TOK_SPECIAL) && bt->tokens[i].piece &&
-                      strcmp(bt->tokens[i].piece, "[MASK]") == 0;
-        sb_printf(&b, "\n# A masked LM is read at the [MASK] positions:\n"
+                      strcmp(bt->tokens[i].piece, mask) == 0;
+        sb_printf(&b, "\n# A masked LM is read at the %s positions:\n"
                       "masked = outputs.%s[batch[\"input_ids\"] == tokenizer.mask_token_id]",
-                  out);
+                  mask, out);
         sb_printf(&b, "  # torch.Size([%d, %d])\n", n_mask, out_dim(s));
         sb_lit(&b, "print(tokenizer.convert_ids_to_tokens(masked.argmax(dim=-1).tolist()))\n");
     } else if (s->head == BS_HEAD_TOK) {
         int real = 0;
         for (int i = 0; i < bt->B; i++)
             real += bt->length[i];
-        sb_lit(&b, "\n# Per-word predictions, as Hugging Face's token-classification recipe labels\n"
-                   "# them: the first piece of each word. [CLS], [SEP], [PAD] (word_ids() None)\n"
-                   "# and the later ## pieces of a word are the positions labelled -100\n");
+        sb_printf(&b, "\n# Per-word predictions, as Hugging Face's token-classification recipe "
+                      "labels\n# them: the first piece of each word. %s, %s, %s (word_ids() None)\n"
+                      "# and the later %spieces of a word are the positions labelled -100\n",
+                  special(s, bs_tokenizer_cls_id, "[CLS]"),
+                  special(s, bs_tokenizer_sep_id, "[SEP]"),
+                  special(s, bs_tokenizer_pad_id, "[PAD]"),
+                  s->tok && strcmp(bs_tokenizer_model(s->tok), "WordPiece") ? "" : "## ");
         sb_printf(&b, "%s", s->overflow ? "for i in range(len(batch[\"input_ids\"])):  # rows\n"
                                         : "for i in range(len(texts)):\n");
         sb_lit(&b, "    ids = batch.word_ids(i)\n"
@@ -565,7 +580,7 @@ char *py_generate(const py_spec *s)
                   real, out_dim(s));
     }
     if (s->head == BS_HEAD_SEQ)
-        seq_right_way(&b, bt->B);
+        seq_right_way(&b, s, bt->B);
     if (s->sbert)
         sbert_code(&b, s, bt);
     if (s->head == BS_HEAD_NSP || s->head == BS_HEAD_PRETRAINING)

@@ -66,6 +66,9 @@ typedef struct py_spec {
      * example's choices, quoted under the code; 0 and NULL otherwise. */
     int choices;
     const float *probs;
+    /* The batch's tokenizer, for its special tokens' names in the comments ([MASK],
+     * RoBERTa's <mask>, ...) and where a masked LM is read; NULL: BERT's names. */
+    const bs_tokenizer *tok;
 } py_spec;
 
 /* Rows of the batch that the article's filter keeps (attention_mask all ones). */

@@ -5,6 +5,7 @@
 #include "app/views_panels.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "bertscope/sbert.h"
 
@@ -53,6 +54,12 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
         flow_addf(f, ST_ERROR, " ✗ %s.", mr->error);
     /* Shapes in words: what one row and one column of each output mean. */
     const app_model *fm = &env->models[st->front];
+    /* the special tokens as the tokenizer writes them: [CLS] [SEP] [PAD], RoBERTa's
+     * <s> </s> <pad> */
+    const bs_tokenizer *ftok = fm->tok;
+    const char *cls = panel_special(fm, ftok ? bs_tokenizer_cls_id(ftok) : -1, "[CLS]");
+    const char *sep = panel_special(fm, ftok ? bs_tokenizer_sep_id(ftok) : -1, "[SEP]");
+    const char *pad = panel_special(fm, ftok ? bs_tokenizer_pad_id(ftok) : -1, "[PAD]");
     char shape[48];
     panel_logits_shape(mr, shape, sizeof shape);
     /* "3 sentences", or "6 rows from 3 sentences" when overflowing tokens made rows */
@@ -91,8 +98,8 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
                   "one score per token each; the answer is the best span of the context "
                   "(text B) with start ≤ end and at most %d tokens, scored "
                   "softmax(start)[s] × softmax(end)[e], each softmax over the context and "
-                  "[CLS] alone.", nb, shape,
-                  mr->ragged ? " per sentence" : "", BS_QA_MAX_ANSWER_LEN);
+                  "%s alone.", nb, shape, mr->ragged ? " per sentence" : "",
+                  BS_QA_MAX_ANSWER_LEN, cls);
     } else if (mr->ok_forward && mr->logits_rank == 3) {
         flow_addf(f, ST_NORMAL, " %s → %s %s%s: one row of %d scores per token",
                   nb, mr->head == BS_HEAD_PRETRAINING ? "prediction_logits" : "logits", shape,
@@ -101,21 +108,25 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
             flow_addf(f, ST_NORMAL, ", and seq_relationship_logits (%d, 2) from the pooled "
                       "[CLS] vector: 0 isNext (B follows A), 1 notNext", b->B);
         if (bs_head_masked_lm(mr->head)) /* DataCollatorForLanguageModeling's labels */
-            flow_add(f, "; a masked LM is scored only at its [MASK] positions (labels -100 "
-                        "everywhere else).", ST_NORMAL);
+            flow_addf(f, ST_NORMAL, "; a masked LM is scored only at its %s positions "
+                      "(labels -100 everywhere else).", panel_special(fm, mr->mask_id, "[MASK]"));
         else /* the token-classification recipe: first piece of each word */
-            flow_add(f, "; [CLS], [SEP], [PAD] and a word's later ## pieces are labelled "
-                        "-100 (in parentheses).", ST_NORMAL);
+            flow_addf(f, ST_NORMAL, "; %s, %s, %s and a word's later %spieces are labelled "
+                      "-100 (in parentheses).", cls, sep, pad,
+                      fm->tok && strcmp(bs_tokenizer_model(fm->tok), "WordPiece") ? "" : "## ");
     } else if (mr->ok_forward && mr->sent && fm->model) {
         /* a sentence-transformers model: Pooling (Dense, Normalize) after the BERT; cls
          * pooling alone reads position 0 and no mask */
         const bs_sbert_step *pool = bs_sbert_step_at(bs_model_sbert(fm->model), 0);
-        flow_addf(f, ST_NORMAL, " %s → sentence_embedding (%d, %d): one vector per %s, %s.",
-                  nb, b->B, mr->sent_dim, per_row,
-                  pool && pool->pooling == BS_POOLING_CLS
-                      ? "the [CLS] position's vector of last_hidden_state"
-                      : "pooled from last_hidden_state with the attention_mask, so a padded "
-                        "sentence's [PAD] positions count for nothing");
+        if (pool && pool->pooling == BS_POOLING_CLS)
+            flow_addf(f, ST_NORMAL, " %s → sentence_embedding (%d, %d): one vector per %s, "
+                      "the %s position's vector of last_hidden_state.", nb, b->B, mr->sent_dim,
+                      per_row, cls);
+        else
+            flow_addf(f, ST_NORMAL, " %s → sentence_embedding (%d, %d): one vector per %s, "
+                      "pooled from last_hidden_state with the attention_mask, so a padded "
+                      "sentence's %s positions count for nothing.", nb, b->B, mr->sent_dim,
+                      per_row, pad);
     } else if (mr->ragged) {
         flow_addf(f, ST_NORMAL, " %s → one input_ids (1, Tᵢ) per sentence: one "
                   "column per position.", nb);
@@ -140,19 +151,19 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
                                   i == 0 ? "" : i == npad - 1 ? " and " : ", ",
                                   panel_row_name(st, padded[i], name, sizeof name));
         }
-        flow_addf(f, ST_NORMAL, " Row%s %s %s padded to T = %d with [PAD]; mask 0 there.",
-                  npad == 1 ? "" : "s", list, npad == 1 ? "was" : "were", b->T);
+        flow_addf(f, ST_NORMAL, " Row%s %s %s padded to T = %d with %s; mask 0 there.",
+                  npad == 1 ? "" : "s", list, npad == 1 ? "was" : "were", b->T, pad);
     } else if (mr->ragged) {
         flow_add(f, " No padding: the rows keep their own lengths, so they cannot be "
                     "stacked into one tensor (Hugging Face refuses return_tensors without "
                     "padding); each sentence runs alone.", ST_NORMAL);
     } else if (npad == 1) {
-        flow_addf(f, ST_NORMAL, " Sentence %d was padded with %d [PAD] token%s; its mask is "
-                  "0 there.", padded[0] + 1, pads[0], pads[0] == 1 ? "" : "s");
+        flow_addf(f, ST_NORMAL, " Sentence %d was padded with %d %s token%s; its mask is "
+                  "0 there.", padded[0] + 1, pads[0], pad, pads[0] == 1 ? "" : "s");
     } else if (npad > 1) {
         list_rows(list, sizeof list, padded, npad);
-        flow_addf(f, ST_NORMAL, " Sentences %s were padded to T = %d with [PAD]; their "
-                  "mask is 0 there.", list, b->T);
+        flow_addf(f, ST_NORMAL, " Sentences %s were padded to T = %d with %s; their "
+                  "mask is 0 there.", list, b->T, pad);
     } else if (b->B > 1) {
         flow_addf(f, ST_NORMAL, " No sentence needed padding: all have %d tokens.", b->T);
     }
@@ -219,12 +230,12 @@ static void explain_body(flow *f, const app_state *st, const app_env *env,
     for (int i = 0; i < st->n_lines && i < b->B; i++)
         if (app_line_tab(&st->lines[i]) >= 0 && fam && !fam->token_type_ids) {
             flow_addf(f, ST_NORMAL, " Sentence %d is a pair, but %s takes no token_type_ids "
-                      "(its tokenizer returns none): only the separator tells A from B.",
-                      i + 1, fam->name);
+                      "(its tokenizer returns none): only the separator %s tells A from B.",
+                      i + 1, fam->name, sep);
             break;
         } else if (app_line_tab(&st->lines[i]) >= 0) {
             flow_addf(f, ST_NORMAL, " Sentence %d is a pair: token_type_ids are 0 through "
-                      "the first [SEP] and 1 for B and its [SEP].", i + 1);
+                      "the first %s and 1 for B and its %s.", i + 1, sep, sep);
             break;
         }
     /* ELECTRA's and ALBERT's factorized embeddings; ALBERT's shared layers */

@@ -36,6 +36,10 @@ static inline int imax(int a, int b) { return a > b ? a : b; }
 /* The name of label k of model m: a class of its config, or a vocab piece for the
  * masked-LM head ("?" when out of range). */
 const char *panel_label(const app_model *m, const app_model_result *mr, int k);
+/* The piece of m's tokenizer for its special token id (bs_tokenizer_mask_id(m->tok),
+ * ...), as the text writes it: "[MASK]", RoBERTa's "<mask>"; dflt when m has no
+ * tokenizer or no such token. */
+const char *panel_special(const app_model *m, int id, const char *dflt);
 /* Hugging Face trains token heads with -100 at these positions: their predictions are
  * not meaningful. */
 int panel_ignored_token(const bs_token *t);

@@ -19,6 +19,8 @@ static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_
     int right = r.x + r.w;
     char hint[200], shape[48];
     panel_logits_shape(mr, shape, sizeof shape);
+    /* the mask token as this tokenizer writes it: [MASK], RoBERTa's <mask> */
+    const char *mask = panel_special(m, mr->mask_id, "[MASK]");
     const char *shown = st->show_logits && mr->logits ? "raw logit of the argmax · L scores"
                         : bs_head_masked_lm(mr->head) ? "top piece per position"
                                                       : "argmax label";
@@ -28,8 +30,8 @@ static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_
                  st->show_logits && mr->logits ? "raw logit · L sigmoid" : "sigmoid · L logits");
     else if (bs_head_masked_lm(mr->head)) /* BertForPreTraining names its MLM output so */
         snprintf(hint, sizeof hint, "%s %s%s · %s · fill-mask: top %d softmax at each "
-                 "[MASK]", mr->head == BS_HEAD_PRETRAINING ? "prediction_logits" : "logits",
-                 shape, mr->ragged ? " each" : "", shown, APP_TOPK);
+                 "%s", mr->head == BS_HEAD_PRETRAINING ? "prediction_logits" : "logits",
+                 shape, mr->ragged ? " each" : "", shown, APP_TOPK, mask);
     else /* the mark of ignored positions first: it must not be cut */
         snprintf(hint, sizeof hint, "(x): label -100 · logits %s%s · %s", shape,
                  mr->ragged ? " each" : "", shown);
@@ -47,7 +49,7 @@ static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_
     int selrow = app_sel_row(st);
     int top = panel_first_row(selrow, rows_fit, b->B);
     if (n_masks > mask_lines)
-        panel_more(g, r, "[MASK] %d of %d shown", mask_lines, n_masks);
+        panel_more(g, r, "%s %d of %d shown", mask, mask_lines, n_masks);
     else
         panel_batch_rows_mark(g, r, st, b, top, imin(rows_fit, b->B));
     pred_labels pl = {st, m, mr};
@@ -89,8 +91,8 @@ static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_
         const int32_t *id = mr->topk_id + i * APP_TOPK;
         if (id[0] < 0)
             continue;
-        int x = grid_printf(g, r.x, y, right, ST_DIM, "%2d [MASK] at %-3d",
-                            (int)(i / (size_t)b->T) + 1, (int)(i % (size_t)b->T));
+        int x = grid_printf(g, r.x, y, right, ST_DIM, "%2d %s at %-3d",
+                            (int)(i / (size_t)b->T) + 1, mask, (int)(i % (size_t)b->T));
         for (int j = 0; j < APP_TOPK && id[j] >= 0; j++) {
             x = grid_puts(g, x + 1, y, right, panel_label(m, mr, id[j]), j ? ST_NORMAL : ST_BOLD);
             x = grid_printf(g, x + 1, y, right, ST_DIM, "%.2f", mr->topk_p[i * APP_TOPK + j]);

@@ -8,6 +8,12 @@
 #include <stdio.h>
 #include <string.h>
 
+const char *panel_special(const app_model *m, int id, const char *dflt)
+{
+    const char *p = m && m->tok ? bs_tokenizer_piece(m->tok, id) : NULL;
+    return p ? p : dflt;
+}
+
 const char *panel_label(const app_model *m, const app_model_result *mr, int k)
 {
     if (bs_head_masked_lm(mr->head)) {

@@ -89,8 +89,9 @@ static void usage(FILE *f)
         "                       [--precision f32|bf16|int8 [--compare-f32]]\n"
         "\n"
         "Reads sentences from stdin, one a line, runs the model and prints JSON. The\n"
-        "tokenizer is the model folder's (vocab.txt, tokenizer_config.json), else\n"
-        "bert-base-uncased's.\n"
+        "tokenizer is the model folder's (tokenizer.json, else vocab.txt, RoBERTa's\n"
+        "vocab.json + merges.txt or a sentencepiece .model; tokenizer_config.json),\n"
+        "else bert-base-uncased's (BERT, DistilBERT and ELECTRA only).\n"
         "\n"
         "Output (--format jsonl, the default): JSON Lines, printed batch by batch as the\n"
         "input is read (memory stays one batch). The first line describes the model: an\n"
@@ -99,9 +100,10 @@ static void usage(FILE *f)
         "per row, in input order: line (from 1), batch (from 0), T (the batch's width),\n"
         "tokens, input_ids, attention_mask, token_type_ids, word_ids, sequence_ids,\n"
         "special_tokens_mask, predictions, and logits with --logits (no token_type_ids\n"
-        "for DistilBERT and RoBERTa: their tokenizers return none). With --format json\n"
-        "all of stdin is one batch and one document (the shapes of every tensor\n"
-        "included), for small inputs; with --batch-size too, a document per batch.\n"
+        "for DistilBERT, RoBERTa and XLM-R: their tokenizers return none). With\n"
+        "--format json all of stdin is one batch and one document (the shapes of\n"
+        "every tensor included), for small inputs; with --batch-size too, a document\n"
+        "per batch.\n"
         "\n"
         "  -m PATH            a Hugging Face folder (config.json + model.safetensors or\n"
         "                     pytorch_model.bin, sharded or not), a config.json alone\n"
@@ -708,6 +710,13 @@ static cJSON *disc_prediction(const bs_tokenizer *tok, const bs_batch *bt, int b
     return row;
 }
 
+/* The tokenizer's mask token as it is written in text: "[MASK]", RoBERTa's "<mask>". */
+static const char *mask_piece(const bs_tokenizer *tok)
+{
+    const char *p = bs_tokenizer_piece(tok, bs_tokenizer_mask_id(tok));
+    return p ? p : "[MASK]";
+}
+
 /* Row b of BertForMaskedLM as HF's fill-mask pipeline reads it: softmax over the
  * vocabulary at each [MASK] position, the top k. A row without [MASK] gets an empty
  * list and *no_mask = 1. p holds V doubles, top k ints of scratch. */
@@ -1214,9 +1223,10 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
                                                        out, o, &s,
                                                        &no_mask));
             if (no_mask)
-                bs_warn(&own, "line %ld has no [MASK]: nothing for the masked-LM head to "
-                        "predict (write [MASK] where a word should be guessed)",
-                        linenos[bt->overflow_to_sample_mapping[b]]);
+                bs_warn(&own, "line %ld has no %s: nothing for the masked-LM head to "
+                        "predict (write %s where a word should be guessed)",
+                        linenos[bt->overflow_to_sample_mapping[b]], mask_piece(tok),
+                        mask_piece(tok));
         }
         if (head != BS_HEAD_QA)
             cJSON_AddStringToObject(doc, "prediction_function",
@@ -1252,9 +1262,19 @@ static int has_file(const char *dir, const char *name)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The model folder's tokenizer when it has vocab.txt or tokenizer.json, else
- * bert-base-uncased's (with a warning when a model path was given), unless the model's
- * family tokenizes otherwise (RoBERTa's BPE): then an error. */
+/* dir holds a tokenizer's files: vocab.txt, tokenizer.json, RoBERTa's vocab.json +
+ * merges.txt, or a sentencepiece model (the files bs_tokenizer_load reads). */
+static int has_tokenizer(const char *dir)
+{
+    return has_file(dir, "vocab.txt") || has_file(dir, "tokenizer.json") ||
+           (has_file(dir, "vocab.json") && has_file(dir, "merges.txt")) ||
+           has_file(dir, "sentencepiece.bpe.model") || has_file(dir, "spiece.model");
+}
+
+/* The model folder's tokenizer when it has one (an error when it cannot be the family's:
+ * a WordPiece vocab.txt for RoBERTa), else bert-base-uncased's (with a warning when a
+ * model path was given), unless the model's family tokenizes otherwise (RoBERTa's BPE):
+ * then an error. */
 static bs_status load_tokenizer(const char *model_path, const bs_model *m, bs_tokenizer **tok,
                                 bs_warnings *w, bs_error *err)
 {
@@ -1267,14 +1287,21 @@ static bs_status load_tokenizer(const char *model_path, const bs_model *m, bs_to
         else
             snprintf(dir, sizeof dir, ".");
     }
-    if (model_path && (has_file(dir, "vocab.txt") || has_file(dir, "tokenizer.json")))
-        return bs_tokenizer_load(tok, dir, err);
+    if (model_path && has_tokenizer(dir)) {
+        bs_status st = bs_tokenizer_load(tok, dir, err);
+        if (st == BS_OK && (st = bs_family_tokenizer_fits(bs_model_family(m), *tok, model_path,
+                                                         err)) != BS_OK) {
+            bs_tokenizer_free(*tok);
+            *tok = NULL;
+        }
+        return st;
+    }
     if (model_path && bs_family_fallback_vocab(bs_model_family(m), model_path, err))
         return BS_ERR_INPUT;
     char fallback[PATH_MAX + 16];
     snprintf(fallback, sizeof fallback, "%s/vocab", cli_weights_dir());
     if (model_path)
-        bs_warn(w, "no vocab.txt or tokenizer.json next to '%s': using bert-base-uncased's "
+        bs_warn(w, "no tokenizer next to '%s': using bert-base-uncased's "
                 "vocabulary from '%s'",
                 model_path, fallback);
     return bs_tokenizer_load(tok, fallback, err);
@@ -2458,10 +2485,10 @@ static int run_jsonl(const infer_opts *o)
             fputc('\n', stderr);
         }
         if (ctx[k].no_mask && !stop)
-            fprintf(stderr, "bertscope: warning: %ld row%s had no [MASK] (the first: line %ld): "
-                    "nothing for the masked-LM head to predict there (write [MASK] where a "
+            fprintf(stderr, "bertscope: warning: %ld row%s had no %s (the first: line %ld): "
+                    "nothing for the masked-LM head to predict there (write %s where a "
                     "word should be guessed)\n", ctx[k].no_mask, ctx[k].no_mask == 1 ? "" : "s",
-                    ctx[k].first_no_mask);
+                    mask_piece(ctx[k].tok), ctx[k].first_no_mask, mask_piece(ctx[k].tok));
         ctx_close(&ctx[k]);
     }
     if (!stop)

@@ -9,6 +9,8 @@
  */
 #include "bertscope/family.h"
 
+#include "bertscope/tokenizer.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -61,17 +63,40 @@ const char *bs_family_list(void)
     return list;
 }
 
+/* What f's own tokenizer is and the files that hold it, for messages. */
+static const char *tokenizer_files(const bs_family *f)
+{
+    if (f->wordpiece)
+        return "a WordPiece vocabulary (vocab.txt, or tokenizer.json)";
+    if (!strcmp(f->model_type, "roberta"))
+        return "a byte-level BPE (vocab.json + merges.txt, or tokenizer.json)";
+    return "a sentencepiece model (sentencepiece.bpe.model or spiece.model, or tokenizer.json)";
+}
+
 bs_status bs_family_fallback_vocab(const bs_family *f, const char *path, bs_error *err)
 {
     if (!f || f->wordpiece)
         return BS_OK;
-    int bpe = f->arch == BS_ARCH_ROBERTA && !strcmp(f->model_type, "roberta");
-    bs_fail(err, BS_ERR_INPUT, "'%s' has no tokenizer bertscope reads, and %s's ids are not "
+    bs_fail(err, BS_ERR_INPUT, "'%s' has no tokenizer, and %s's ids are not "
             "bert-base-uncased's: its %s is %s", path, f->name, f->tokenizer_class,
-            bpe ? "a byte-level BPE (vocab.json + merges.txt, or tokenizer.json)"
-                : "a sentencepiece model (a .model file, or tokenizer.json)");
-    bs_hint(err, "bertscope reads WordPiece tokenizers (vocab.txt, or a WordPiece "
-            "tokenizer.json) today");
+            tokenizer_files(f));
+    bs_hint(err, "copy those files from the checkpoint's Hub folder next to config.json");
+    return BS_ERR_INPUT;
+}
+
+bs_status bs_family_tokenizer_fits(const bs_family *f, const bs_tokenizer *tok,
+                                   const char *path, bs_error *err)
+{
+    const char *model = bs_tokenizer_model(tok);
+    /* a WordPiece vocabulary numbers its pieces as BERT's do: run on a BPE or sentencepiece
+     * family's embeddings, every id would name another piece. Which BPE or Unigram goes
+     * with which model only the checkpoint knows (CamemBERT's sentencepiece, a RoBERTa
+     * with its own), so those are not second-guessed. */
+    if (!f || f->wordpiece || strcmp(model, "WordPiece"))
+        return BS_OK;
+    bs_fail(err, BS_ERR_INPUT, "'%s' holds a WordPiece vocabulary, but %s's %s is %s: "
+            "those files are missing", path, f->name, f->tokenizer_class, tokenizer_files(f));
+    bs_hint(err, "copy them from the checkpoint's Hub folder next to config.json");
     return BS_ERR_INPUT;
 }
 

@@ -4,12 +4,16 @@
 # tests/fixtures/ref/infer_distilbert/ (tools/make_family_reference.py) holds a tiny
 # DistilBertForSequenceClassification with a WordPiece vocab.txt, input.txt and the ids,
 # mask and logits PyTorch gives for it. infer must reproduce them, and, as
-# DistilBertTokenizer returns no token_type_ids, print and save none. A RoBERTa folder
-# without a tokenizer bertscope reads is refused (its ids are not bert-base-uncased's),
-# and a model_type bertscope does not run is refused naming those it does. infer_electra/
-# (an ELECTRA token classifier, E-wide embeddings, BERT's tokenizer) must match too, and
+# DistilBertTokenizer returns no token_type_ids, print and save none. infer_electra/ (an
+# ELECTRA token classifier, E-wide embeddings, BERT's tokenizer) must match too, and
 # infer_electra_disc/ (ElectraForPreTraining, the discriminator): logits (B, T), one per
 # token, each with its sigmoid and replaced/original, and (N, T) in --save-tensors.
+# infer_roberta/, infer_xlmr/ and infer_albert/ are folders as the Hub has them, with
+# tokenizers trained here (tools/gen_tokenizer_fixture.mjs family): the ids must be the
+# Rust tokenizers crate's, the logits PyTorch's on them, with tokenizer.json and with the
+# slow files alone. A RoBERTa folder without a tokenizer is refused (its ids are not
+# bert-base-uncased's), and so is one with a WordPiece vocab.txt only; a model_type
+# bertscope does not run is refused naming those it does.
 set -u
 BUILD=${BUILD:-build}
 BIN=$BUILD/bertscope
@@ -20,30 +24,36 @@ mkdir -p "$TMP"
 trap 'rm -rf "$TMP"' EXIT
 . tests/e2e/lib/check.sh
 
-if "$BIN" infer -m "$D" --logits --save-tensors "$TMP/t.safetensors" <"$D/input.txt" \
-       >"$TMP/out.jsonl" 2>"$TMP/err"; then
-    tail -n +2 "$TMP/out.jsonl" >"$TMP/rows.jsonl"
-    jq -r '.input_ids[]' "$TMP/rows.jsonl" >"$TMP/ids.got"
-    od_ints "$D/ids.bin" >"$TMP/ids.want"
-    jq -r '.attention_mask[]' "$TMP/rows.jsonl" >"$TMP/mask.got"
-    od_ints "$D/mask.bin" >"$TMP/mask.want"
-    if cmp -s "$TMP/ids.got" "$TMP/ids.want" && cmp -s "$TMP/mask.got" "$TMP/mask.want"
-    then ok "distilbert: input_ids and attention_mask match PyTorch's"
-    else fail "distilbert: input_ids or attention_mask differ"; fi
-    jq -r '.logits[]' "$TMP/rows.jsonl" >"$TMP/logits.got"
-    od_floats "$D/logits.bin" >"$TMP/logits.want"
-    if close "$TMP/logits.got" "$TMP/logits.want" 1e-4; then ok "distilbert: logits within 1e-4"
-    else fail "distilbert: logits"; fi
-    if [ "$(jq -r '.model.model_type' "$TMP/out.jsonl" | head -1)" = distilbert ] &&
-       [ "$(jq -r '.predictions.label' "$TMP/rows.jsonl" | sort -u)" != "" ]
-    then ok "distilbert: model_type and labels printed"; else fail "distilbert: header"; fi
-    if grep -q token_type_ids "$TMP/out.jsonl"; then fail "distilbert: token_type_ids printed"
-    else ok "distilbert: no token_type_ids in the output"; fi
-    if grep -aq token_type_ids "$TMP/t.safetensors"; then fail "distilbert: token_type_ids saved"
-    else ok "distilbert: no token_type_ids in --save-tensors"; fi
-else
-    fail "distilbert: infer exited ($(cat "$TMP/err"))"
-fi
+# infer on DIR with NAME's input.txt: ids and mask equal to NAME's ids.bin and mask.bin, the
+# logits to 1e-4; the output in $TMP/NAME.jsonl (first line) and $TMP/NAME.rows
+tokenized() { # NAME DIR FLAGS...
+    n=$1; F=$2; shift 2
+    W=$REF/${n%%_slow}
+    if ! "$BIN" infer -m "$F" --logits "$@" <"$W/input.txt" >"$TMP/$n.jsonl" 2>"$TMP/$n.err"
+    then fail "$n: infer exited ($(cat "$TMP/$n.err"))"; return; fi
+    tail -n +2 "$TMP/$n.jsonl" >"$TMP/$n.rows"
+    jq -r '.input_ids[]' "$TMP/$n.rows" >"$TMP/$n.ids.got"
+    od_ints "$W/ids.bin" >"$TMP/$n.ids.want"
+    jq -r '.attention_mask[]' "$TMP/$n.rows" >"$TMP/$n.mask.got"
+    od_ints "$W/mask.bin" >"$TMP/$n.mask.want"
+    if cmp -s "$TMP/$n.ids.got" "$TMP/$n.ids.want" && cmp -s "$TMP/$n.mask.got" "$TMP/$n.mask.want"
+    then ok "$n: input_ids and attention_mask are the reference's"
+    else fail "$n: input_ids or attention_mask differ"; fi
+    jq -r '.logits[] | if type == "array" then .[] else . end' "$TMP/$n.rows" >"$TMP/$n.lg.got"
+    od_floats "$W/logits.bin" >"$TMP/$n.lg.want"
+    if close "$TMP/$n.lg.got" "$TMP/$n.lg.want" 1e-4; then ok "$n: logits within 1e-4"
+    else fail "$n: logits"; fi
+}
+
+tokenized infer_distilbert "$D" --save-tensors "$TMP/t.safetensors"
+if [ "$(jq -r '.model.model_type' "$TMP/infer_distilbert.jsonl" | head -1)" = distilbert ] &&
+   [ "$(jq -r '.predictions.label' "$TMP/infer_distilbert.rows" | sort -u)" != "" ]
+then ok "distilbert: model_type and labels printed"; else fail "distilbert: header"; fi
+if grep -q token_type_ids "$TMP/infer_distilbert.jsonl"
+then fail "distilbert: token_type_ids printed"
+else ok "distilbert: no token_type_ids in the output"; fi
+if grep -aq token_type_ids "$TMP/t.safetensors"; then fail "distilbert: token_type_ids saved"
+else ok "distilbert: no token_type_ids in --save-tensors"; fi
 
 # the JSON document: no token_type_ids in the tensors nor in the shapes
 "$BIN" infer -m "$D" --format json <"$D/input.txt" >"$TMP/doc.json" 2>"$TMP/err"
@@ -117,6 +127,75 @@ if "$BIN" infer -m "$E" --logits --save-tensors "$TMP/disc.safetensors" <"$E/inp
 else
     fail "disc: infer exited ($(cat "$TMP/err"))"
 fi
+
+# Folders with their own tokenizers, trained here (tools/gen_tokenizer_fixture.mjs family):
+# the ids are the Rust crate's for input.txt, the logits PyTorch's on them
+# (tools/make_family_reference.py). infer must give both from the text.
+tokenized infer_roberta "$REF/infer_roberta" --top-k 3 --save-tensors "$TMP/r.safetensors"
+tokenized infer_xlmr "$REF/infer_xlmr" --pair
+tokenized infer_albert "$REF/infer_albert" --pair
+# the same folders with only the slow files (vocab.json + merges.txt, the sentencepiece
+# model: XLM-R's fairseq ids are the piece's + 1), as older checkpoints ship them
+for n in infer_roberta infer_xlmr infer_albert; do
+    mkdir -p "$TMP/${n}_slow"
+    (cd "$REF/$n" && cp $(ls | grep -v '^tokenizer.json$') "$TMP/${n}_slow/")
+done
+tokenized infer_roberta_slow "$TMP/infer_roberta_slow"
+tokenized infer_xlmr_slow "$TMP/infer_xlmr_slow" --pair
+tokenized infer_albert_slow "$TMP/infer_albert_slow" --pair
+R=$TMP/infer_roberta
+# RoBERTa: <s> ... </s>, no token_type_ids, fill-mask at <mask> (its id from the tokenizer,
+# " <mask>" one token: lstrip eats the space, as Hugging Face's does)
+if [ "$(jq -r '.tokens[0], .tokens[11], .tokens[12]' "$R.rows" | head -3 | tr '\n' ' ')" = \
+     "<s> </s> <pad> " ] &&
+   ! grep -q token_type_ids "$R.jsonl" && ! grep -aq token_type_ids "$TMP/r.safetensors" &&
+   [ "$(jq -r '.predictions | length' "$R.rows" | tr '\n' ' ')" = "0 1 1 " ] &&
+   [ "$(jq -r '.predictions[0].position' "$R.rows" | sed -n 2p)" = 5 ] &&
+   [ "$(jq -r '.predictions[0].top | length' "$R.rows" | sed -n 2p)" = 3 ]
+then ok "roberta: <s>/</s>, no token_type_ids (nor saved), the top 3 at each <mask>"
+else fail "roberta: specials, token types or fill-mask ($(head -c 600 "$R.rows"))"; fi
+if grep -q "had no <mask>" "$R.err"; then ok "roberta: the warning names <mask>"
+else fail "roberta: warning $(cat "$R.err")"; fi
+# XLM-R: <s> A </s></s> B </s>, no token types; ALBERT: [CLS] A [SEP] B [SEP] with types
+X=$TMP/infer_xlmr
+if [ "$(jq -r '.input_ids | map(tostring) | join(" ")' "$X.rows" | sed -n 2p)" = \
+     "0 203 114 15 317 393 2 2 4 294 63 12 2 1 1 1 1 1 1 1 1 1 1 1" ] &&
+   ! grep -q token_type_ids "$X.jsonl" && [ "$(jq -r .model.model_type "$X.jsonl" | head -1)" = \
+   xlm-roberta ]
+then ok "xlm-roberta: a pair is <s> A </s></s> B </s>, padded with <pad> = 1, no token types"
+else fail "xlm-roberta pair"; fi
+A=$TMP/infer_albert
+if [ "$(jq -r '.tokens | join(" ")' "$A.rows" | sed -n 3p | cut -d' ' -f1-5)" = \
+     "[CLS] ▁he ll o [SEP]" ] &&
+   [ "$(jq -r '.token_type_ids | map(tostring) | join("")' "$A.rows" | sed -n 3p)" = \
+     "000001111111000000000" ]
+then ok "albert: [CLS] ▁pieces [SEP], lower-cased, token_type_ids 1 on B"
+else fail "albert: $(jq -c .tokens "$A.rows" | sed -n 3p)"; fi
+
+# RoBERTa's model_max_length 512 with 514 positions: --truncation cuts to 512, which run
+awk 'BEGIN { for (i = 0; i < 700; i++) printf "cat "; print "" }' >"$TMP/long.txt"
+"$BIN" infer -m "$REF/infer_roberta" --truncation <"$TMP/long.txt" 2>/dev/null | tail -n +2 \
+    >"$TMP/long.rows"
+if [ "$(jq -r '[.T, .input_ids[0], .input_ids[511]] | map(tostring) | join(" ")' \
+        "$TMP/long.rows")" = "512 0 2" ]
+then ok "roberta: --truncation cuts to model_max_length 512, <s> ... </s>, and runs"
+else fail "roberta truncation: $(head -c 200 "$TMP/long.rows")"; fi
+# `tokenize` on the folder gives infer's ids, and no token_type_ids for XLM-R
+printf 'Hello world!\tYes.\n' | "$BIN" tokenize -m "$REF/infer_xlmr" --pair >"$TMP/tz.json"
+if [ "$(jq -c .input_ids "$TMP/tz.json")" = "$(jq -c '.input_ids[:13]' "$X.rows" | sed -n 2p)" ] &&
+   ! grep -q token_type_ids "$TMP/tz.json"
+then ok "xlm-roberta: tokenize gives infer's ids, no token_type_ids"
+else fail "xlm-roberta tokenize: $(cat "$TMP/tz.json")"; fi
+
+# A RoBERTa folder with a WordPiece vocab.txt only: refused, saying what is missing
+mkdir -p "$TMP/rbw"
+cp "$REF/infer_roberta/config.json" "$REF/infer_roberta/model.safetensors" "$TMP/rbw/"
+cp "$REF/infer_distilbert/vocab.txt" "$TMP/rbw/"
+echo hello | "$BIN" infer -m "$TMP/rbw" >/dev/null 2>"$TMP/err"
+rc=$?
+if [ $rc -eq 2 ] && grep -q "WordPiece" "$TMP/err" && grep -q "vocab.json + merges.txt" "$TMP/err"
+then ok "roberta with only a WordPiece vocab.txt: refused, naming the files it needs"
+else fail "roberta with vocab.txt: exit $rc, $(cat "$TMP/err")"; fi
 
 # RoBERTa without a tokenizer it can read: refused, never bert-base-uncased's ids
 mkdir -p "$TMP/rb"
