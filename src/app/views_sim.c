@@ -73,10 +73,21 @@ int sim_draw_preds(app_grid *g, rect r, const app_state *st, const app_model *m,
         return B > 0;
     int longer = sim_rows_longer(mr);
     if (longer >= 0) { /* what differs from SentenceTransformer.encode, said */
-        char name[16];
+        /* "sentence 2 is longer", "sentences 1, 3 are longer", "sentences 1, 3, 4... (5)" */
+        char list[64] = "", name[16];
+        int n = 0, at = 0;
+        for (int i = longer; i < B; i++) {
+            if (mr->batch.length[i] <= mr->sent_max_len)
+                continue;
+            if (++n <= 3 && at < (int)sizeof list)
+                at += snprintf(list + at, sizeof list - (size_t)at, "%s%s", n > 1 ? ", " : "",
+                               panel_row_name(st, i, name, sizeof name));
+        }
+        if (n > 3 && at < (int)sizeof list)
+            snprintf(list + at, sizeof list - (size_t)at, "... (%d)", n);
         grid_printf(g, r.x + 1, y, right, ST_WARN, "encode() cuts to max_seq_length %d: "
-                    "sentence %s is longer (t truncates)", mr->sent_max_len,
-                    panel_row_name(st, longer, name, sizeof name));
+                    "sentence%s %s longer (t truncates)", mr->sent_max_len, n > 1 ? "s" : "",
+                    list);
         if (++y >= bottom)
             return B > 0;
     }

@@ -235,4 +235,15 @@ if [ $rc -eq 0 ] && [ "$(tail -n +2 "$TMP/rob.jsonl" | jq -c '.line' | tr '\n' '
 then ok "RoBERTa: --skip-bad-lines skips a line past max_position - padding_idx - 1 tokens"
 else fail "RoBERTa skip: rc $rc, $(cat "$TMP/err")"; fi
 
+
+# the interface given FOLDER/config.json reads the tokenizer beside it, as infer does
+printf 'the cat sat\n' >"$TMP/one.txt"
+if "$BIN" -m "$REF/infer_roberta/config.json" --screen 120x20 "$TMP/one.txt" 2>&1 |
+       grep -q "<s> t  he  Ġc" &&
+   ! "$BIN" -m "$REF/infer_seq/config.json" --screen 120x20 "$TMP/one.txt" 2>&1 |
+       grep -q "outside the vocabulary"
+then ok "interface -m FOLDER/config.json: the folder's own tokenizer"
+else fail "interface -m FOLDER/config.json: $("$BIN" -m "$REF/infer_roberta/config.json" \
+          --screen 120x20 "$TMP/one.txt" 2>&1 | head -3)"; fi
+
 [ "$fails" -eq 0 ]
