@@ -1504,6 +1504,46 @@ static void test_tokenizer_trace_contents(void **state)
     bs_tokenizer_free(t);
 }
 
+/* RobertaTokenizerFast (GPT2's, Bart's...) refuses pre-split words unless add_prefix_space
+ * is on: "You need to instantiate RobertaTokenizerFast with add_prefix_space=True to use it
+ * with pretokenized inputs" (tokenization_roberta_fast.py). tokenizer_config.json's
+ * add_prefix_space is the class's argument, which rebuilds tokenizer.json's ByteLevel. */
+static void test_tokenizer_byte_level_split_words(void **state)
+{
+    (void)state;
+    static const char words[] = "Helloworld";
+    static const size_t spans[] = {0, 5, 5, 10};
+    bs_text x = {.a = words, .a_len = 10, .a_words = spans, .n_a_words = 2};
+    bs_encode_options o;
+    bs_batch b;
+    bs_error err = {0};
+    bs_tokenizer *t = NULL;
+    assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/bpe_roberta", &err), BS_OK);
+    o = bs_encode_defaults(t);
+    assert_int_equal(bs_encode_batch(t, &x, 1, &o, &b, &err), BS_ERR_INPUT);
+    assert_string_equal(err.msg, "You need to instantiate RobertaTokenizerFast with "
+                                 "add_prefix_space=True to use it with pretokenized inputs");
+    bs_tokenizer_free(t);
+    /* bpe_prefix says add_prefix_space: every word starts with Ġ, as a mid-sentence word */
+    assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/bpe_prefix", &err), BS_OK);
+    o = bs_encode_defaults(t);
+    assert_int_equal(bs_encode_batch(t, &x, 1, &o, &b, &err), BS_OK);
+    int g = 0;
+    for (int i = 0; i < b.T; i++)
+        if (!(b.tokens[i].flags & BS_TOK_TEMPLATE))
+            g += strncmp(bs_tokenizer_piece(t, b.input_ids[i]), "\xc4\xa0", 2) == 0;
+    assert_int_equal(g, 2); /* "ĠH..." and "Ġworld"-like firsts: one Ġ per word */
+    bs_batch_free(&b);
+    bs_tokenizer_free(t);
+    /* the template tokenizer's class (PreTrainedTokenizerFast) has no such check */
+    assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/bpe_template", &err),
+                     BS_OK);
+    o = bs_encode_defaults(t);
+    assert_int_equal(bs_encode_batch(t, &x, 1, &o, &b, &err), BS_OK);
+    bs_batch_free(&b);
+    bs_tokenizer_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1513,6 +1553,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer_roberta_slow_files),
         cmocka_unit_test(test_tokenizer_spm_model_files),
         cmocka_unit_test(test_tokenizer_pipe_facts_and_trace),
+        cmocka_unit_test(test_tokenizer_byte_level_split_words),
         cmocka_unit_test(test_tokenizer_bpe_cache_threads),
         cmocka_unit_test(test_tokenizer_bert_facts_example),
         cmocka_unit_test(test_tokenizer_invalid_utf8_offsets),

@@ -97,6 +97,9 @@ struct bs_tokenizer {
      * for WordPiece, which keeps the code below. */
     bs_pipe *pipe;
     int returns_type_ids;    /* the tokenizer's model_input_names hold token_type_ids */
+    /* the byte-level BPE class (RobertaTokenizerFast, ...) that refuses pre-split words
+     * without add_prefix_space; "" when words are taken */
+    char split_refused[64];
     bs_warnings warnings;
 };
 
@@ -824,6 +827,27 @@ static bs_status load_pipe(bs_tokenizer *t, const cJSON *tj, const cJSON *vocab,
     for (int i = 0; i < np; i++)
         typed |= tpl[i].type != 0;
     t->returns_type_ids = returns_type_ids(cfg, np >= 0 && !typed);
+    /* RobertaTokenizerFast, GPT2's, Bart's, Longformer's... assert add_prefix_space before
+     * encoding pre-split words: without the space a word mid-sentence would be split as a
+     * sentence's first word is ("w", "orld" rather than "Ġworld") */
+    static const char *const classes[] = {"Roberta", "GPT2", "Bart", "Longformer",
+                                          "Blenderbot", "LED"};
+    const cJSON *cls = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "tokenizer_class") : NULL;
+    const char *name = cJSON_IsString(cls) ? cls->valuestring : NULL;
+    int byte_level_class = !name; /* none: AutoTokenizer takes the model's, RoBERTa's here */
+    for (size_t k = 0; name && k < sizeof classes / sizeof classes[0]; k++)
+        byte_level_class |= !strncmp(name, classes[k], strlen(classes[k]));
+    int v;
+    if (byte_level_class && bs_pipe_byte_level_prefix(t->pipe) >= 0 && cfg &&
+        json_flag(cfg, "add_prefix_space", &v) && v >= 0 &&
+        v != bs_pipe_byte_level_prefix(t->pipe))
+        bs_pipe_set_byte_level_prefix(t->pipe, v); /* the class's argument wins */
+    if (byte_level_class && bs_pipe_byte_level_prefix(t->pipe) == 0) {
+        size_t l = name ? strlen(name) : 0;
+        snprintf(t->split_refused, sizeof t->split_refused, "%s%s",
+                 name ? name : "RobertaTokenizerFast",
+                 name && (l < 4 || strcmp(name + l - 4, "Fast")) ? "Fast" : "");
+    }
     cJSON_Delete(stm);
     return BS_OK;
 }
@@ -2829,6 +2853,15 @@ bs_status bs_encode_batch(const bs_tokenizer *t, const bs_text *texts, int B,
         bs_warnings_free(&warn);
         return bs_fail(err, st, "out of memory encoding a batch");
     }
+    for (int i = 0; t->split_refused[0] && i < B; i++)
+        if (texts[i].a_words || texts[i].b_words) {
+            bs_warnings_free(&warn);
+            bs_fail(err, BS_ERR_INPUT, "You need to instantiate %s with add_prefix_space=True "
+                    "to use it with pretokenized inputs", t->split_refused);
+            bs_hint(err, "as transformers refuses: set \"add_prefix_space\": true in "
+                    "tokenizer_config.json, or give the text unsplit");
+            return BS_ERR_INPUT;
+        }
     int special = o.add_special_tokens;
     if (!t->pipe && special && (t->special[SP_CLS] < 0 || t->special[SP_SEP] < 0)) {
         bs_warnings_free(&warn);

@@ -111,6 +111,12 @@ int bs_pipe_template(const bs_pipe *p, int pair, const bs_tpl_item **items);
 /* 1 when the post-processor trims offsets (RobertaProcessing, ByteLevel), with its
  * add_prefix_space in *prefix. */
 int bs_pipe_trims(const bs_pipe *p, int *prefix);
+/* The add_prefix_space of the first ByteLevel pre-tokenizer (0 or 1), -1 without one. */
+int bs_pipe_byte_level_prefix(const bs_pipe *p);
+/* Sets every ByteLevel pre-tokenizer's add_prefix_space and the trimming post-processor's
+ * to v, as RobertaTokenizerFast.__init__ (GPT2's, Bart's...) rebuilds them from its
+ * add_prefix_space argument when tokenizer.json says otherwise. */
+void bs_pipe_set_byte_level_prefix(bs_pipe *p, int v);
 /* 1 when the normalizer holds a "Lowercase" or "StripAccents" step. */
 int bs_pipe_has_normalizer(const bs_pipe *p, const char *type);
 /* Unigram: piece id's score (of n pieces) and an uncovered character's score; NAN else. */

@@ -1496,6 +1496,23 @@ int bs_pipe_template(const bs_pipe *p, int pair, const bs_tpl_item **items)
     return p->has_post ? p->n_tpl[pair ? 1 : 0] : -1;
 }
 
+int bs_pipe_byte_level_prefix(const bs_pipe *p)
+{
+    for (int i = 0; i < p->n_pre; i++)
+        if (p->pre[i].kind == P_BYTELEVEL)
+            return p->pre[i].add_prefix_space;
+    return -1;
+}
+
+void bs_pipe_set_byte_level_prefix(bs_pipe *p, int v)
+{
+    for (int i = 0; i < p->n_pre; i++)
+        if (p->pre[i].kind == P_BYTELEVEL)
+            p->pre[i].add_prefix_space = v;
+    if (p->trim)
+        p->trim_prefix = v;
+}
+
 int bs_pipe_trims(const bs_pipe *p, int *prefix)
 {
     *prefix = p->trim_prefix;
