@@ -24,6 +24,7 @@
  * FNV pass and probes an open-addressing table that keeps each piece's hash beside its
  * id; buffers live in one work struct per call, never per character.
  */
+#include "bertscope/family.h"
 #include "bertscope/tokenizer.h"
 #include "bertscope/utf8.h"
 
@@ -725,7 +726,7 @@ static const char *special_name(const cJSON *cfg, const cJSON *stm, const char *
 /* Whether the tokenizer returns token_type_ids (transformers' model_input_names): the
  * config's own list when it has one, else by tokenizer class; RoBERTa-like ones (and
  * DistilBERT) do not, BERT, ALBERT, ELECTRA, XLNet do. */
-static int returns_type_ids(const cJSON *cfg, int roberta_post)
+static int returns_type_ids(const cJSON *cfg, int roberta_post, const char *dir)
 {
     const cJSON *names = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "model_input_names") : NULL;
     if (cJSON_IsArray(names)) {
@@ -752,6 +753,20 @@ static int returns_type_ids(const cJSON *cfg, int roberta_post)
                 return 0;
         if (strcmp(c, "PreTrained"))
             return 1;
+    } else if (dir) {
+        /* no class: AutoTokenizer takes the model's, from config.json's model_type (a
+         * DistilBERT folder with vocab.txt alone gets DistilBertTokenizerFast) */
+        char path[4096];
+        cJSON *mc = NULL;
+        bs_error ignored = {0};
+        snprintf(path, sizeof path, "%s/config.json", dir);
+        if (read_json(path, &mc, &ignored) == BS_OK) {
+            const cJSON *mt = cJSON_GetObjectItemCaseSensitive(mc, "model_type");
+            const bs_family *f = cJSON_IsString(mt) ? bs_family_find(mt->valuestring) : NULL;
+            cJSON_Delete(mc);
+            if (f)
+                return f->token_type_ids;
+        }
     }
     return !roberta_post;
 }
@@ -826,7 +841,7 @@ static bs_status load_pipe(bs_tokenizer *t, const cJSON *tj, const cJSON *vocab,
     int typed = 0, np = bs_pipe_template(t->pipe, 1, &tpl);
     for (int i = 0; i < np; i++)
         typed |= tpl[i].type != 0;
-    t->returns_type_ids = returns_type_ids(cfg, np >= 0 && !typed);
+    t->returns_type_ids = returns_type_ids(cfg, np >= 0 && !typed, dir);
     /* RobertaTokenizerFast, GPT2's, Bart's, Longformer's... assert add_prefix_space before
      * encoding pre-split words: without the space a word mid-sentence would be split as a
      * sentence's first word is ("w", "orld" rather than "Ġworld") */
@@ -1340,7 +1355,7 @@ bs_status bs_tokenizer_load(bs_tokenizer **out, const char *dir, bs_error *err)
         return BS_OK;
     }
     apply_init_override(t, &cf, have_json);
-    t->returns_type_ids = returns_type_ids(cfg, 0);
+    t->returns_type_ids = returns_type_ids(cfg, 0, dir);
 
     /* BertTokenizerFast loads tokenizer.json when there is one: its vocab wins over
      * vocab.txt, which only a folder without tokenizer.json is converted from */

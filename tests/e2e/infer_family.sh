@@ -246,4 +246,14 @@ then ok "interface -m FOLDER/config.json: the folder's own tokenizer"
 else fail "interface -m FOLDER/config.json: $("$BIN" -m "$REF/infer_roberta/config.json" \
           --screen 120x20 "$TMP/one.txt" 2>&1 | head -3)"; fi
 
+
+# a DistilBERT folder without tokenizer_config.json: AutoTokenizer goes by config.json's
+# model_type (DistilBertTokenizerFast), which returns no token_type_ids
+mkdir -p "$TMP/dbv"
+cp "$REF/infer_distilbert/config.json" "$REF/infer_distilbert/vocab.txt" "$TMP/dbv/"
+if echo 'the cat' | "$BIN" tokenize -m "$TMP/dbv" >"$TMP/dbv.json" 2>"$TMP/err" &&
+   jq -e 'has("input_ids") and (has("token_type_ids") | not)' "$TMP/dbv.json" >/dev/null
+then ok "tokenize on a DistilBERT folder without tokenizer_config.json: no token_type_ids"
+else fail "distilbert tokenize: $(cat "$TMP/err" "$TMP/dbv.json")"; fi
+
 [ "$fails" -eq 0 ]
