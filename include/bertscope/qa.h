@@ -50,4 +50,12 @@ bs_status bs_qa_answers(const float *start_logits, const float *end_logits,
                         const int32_t *attention_mask, int T, int cls_id, int max_answer_len,
                         int top_k, bs_qa_answer *out, int *n, bs_error *err);
 
+/* Sets a's byte span to the characters [char_start, char_end) of the context b[0..b_len)
+ * as Python slices it (context[start:end]: both ends clamped to its length, empty when end
+ * <= start). A [CLS] id written in the question is a candidate end whose character
+ * offsets are the question's, and the pipeline slices the context with them all the same;
+ * the byte offsets bs_qa_answers gives may then point into the question. Call it before
+ * reading the answer's bytes. */
+void bs_qa_answer_bytes(bs_qa_answer *a, const char *b, size_t b_len);
+
 #endif

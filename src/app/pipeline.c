@@ -919,6 +919,7 @@ static int qa_answers_compute(app_model_result *mr, const bs_tokenizer *tok,
                           Tr, bs_tokenizer_cls_id(tok), BS_QA_MAX_ANSWER_LEN, 1, &mr->qa[r],
                           &n, &err) == BS_OK &&
             n == 1 && tx->b) {
+            bs_qa_answer_bytes(&mr->qa[r], tx->b, tx->b_len);
             const bs_qa_answer *a = &mr->qa[r];
             mr->qa_found[r] = 1;
             mr->qa_text[r] = strndup(tx->b + a->byte_start,

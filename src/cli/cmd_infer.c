@@ -840,8 +840,10 @@ static cJSON *qa_prediction(const bs_tokenizer *tok, const bs_batch *bt, int b,
                           bt->input_ids + at, bt->attention_mask + at, bt->T,
                           bs_tokenizer_cls_id(tok), max_answer_len, k, all + n, &got, &err))
             got = 0;
-        for (int i = 0; i < got; i++)
+        for (int i = 0; i < got; i++) {
             win[n + i] = w;
+            bs_qa_answer_bytes(&all[n + i], text->b, text->b_len);
+        }
         n += got;
         w++;
     }
@@ -1127,7 +1129,8 @@ static int print_document(const bs_model *m, const bs_tokenizer *tok, const bs_b
         cJSON_AddItemToArray(rows[2], cJSON_DetachItemFromObject(tmp, "special_tokens_mask"));
         cJSON_Delete(tmp);
     }
-    if (o->enc.return_overflowing_tokens) { /* the input line (from 0) of each row */
+    if (eo->return_overflowing_tokens) { /* the input line (from 0) of each row; also the
+                                          * question-answering pipeline's windows */
         cJSON *map = cJSON_AddArrayToObject(doc, "overflow_to_sample_mapping");
         for (int b = 0; b < B; b++)
             cJSON_AddItemToArray(
@@ -1734,7 +1737,7 @@ typedef struct {
 
 /* Declares the tensors for bt's shapes. Returns 0 or -1 with why. */
 static int saver_declare(saver *sv, const infer_opts *o, const bs_model *m, const bs_batch *bt,
-                         const bs_outputs *out, char *why, size_t n)
+                         const bs_outputs *out, int overflow, char *why, size_t n)
 {
     const bs_config *c = bs_model_config(m);
     int T = bt->T, H = c->hidden_size, A = c->num_heads;
@@ -1750,7 +1753,7 @@ static int saver_declare(saver *sv, const infer_opts *o, const bs_model *m, cons
         (model_types(m, bt) &&
          (sv->types = cli_tf_tensor(sv->f, "token_type_ids", 1, t1, 1, why, n)) < 0))
         return -1;
-    if (o->enc.return_overflowing_tokens &&
+    if (overflow &&
         (sv->map = cli_tf_tensor(sv->f, "overflow_to_sample_mapping", 1, NULL, 0, why, n)) < 0)
         return -1;
     if (out->start_logits) { /* BertForQuestionAnswering's outputs, as it names them */
@@ -1799,10 +1802,13 @@ static int saver_declare(saver *sv, const infer_opts *o, const bs_model *m, cons
 
 /* Appends a batch's rows. Returns 0, -1 with why (a write failed), or -2 when bt's T is
  * not the file's. */
+/* overflow: the rows may be a line's windows (--return-overflowing-tokens, the question-
+ * answering pipeline's windows), so the file keeps overflow_to_sample_mapping. */
 static int saver_batch(saver *sv, const infer_opts *o, const bs_model *m, const bs_batch *bt,
-                       const bs_outputs *out, const long *linenos, char *why, size_t n)
+                       const bs_outputs *out, int overflow, const long *linenos, char *why,
+                       size_t n)
 {
-    if (!sv->T && saver_declare(sv, o, m, bt, out, why, n))
+    if (!sv->T && saver_declare(sv, o, m, bt, out, overflow, why, n))
         return -1;
     if (bt->T != sv->T)
         return -2;
@@ -1994,7 +2000,8 @@ static int run_json(const infer_opts *o)
                                 &c.extra, bl);
             if (rc == EXIT_OK && sv.f)
                 rc = saver_report(&sv, saver_batch(&sv, o, c.m, &bt, bs_run_outputs(c.run),
-                                                   bl, why, sizeof why),
+                                                   c.eo.return_overflowing_tokens, bl, why,
+                                                   sizeof why),
                                   &bt, bl, m, why);
             bs_batch_free(&bt);
             int w = rc == EXIT_OK ? out_status() : 0;
@@ -2189,7 +2196,7 @@ static int print_row(FILE *f, model_ctx *c, const infer_opts *o, const bs_batch 
     add_row_ids(j, bt, b);
     if (o->enc.return_length)
         cJSON_AddNumberToObject(j, "length", cli_row_length(bt, b, o->enc.padding));
-    if (o->enc.return_overflowing_tokens)
+    if (c->eo.return_overflowing_tokens) /* also the question-answering windows */
         cJSON_AddNumberToObject(j, "overflow_to_sample_mapping", (double)lineno - 1);
     int no_mask;
     cJSON *pred = row_prediction(c->m, c->tok, bt, b, text, out, o, &c->s, &no_mask);
@@ -2431,8 +2438,9 @@ static int run_jsonl(const infer_opts *o)
                 }
                 if (rc == EXIT_OK && sv.f)
                     rc = saver_report(&sv, saver_batch(&sv, o, ctx[k].m, &bt,
-                                                       bs_run_outputs(ctx[k].run), w.linenos,
-                                                       why, sizeof why),
+                                                       bs_run_outputs(ctx[k].run),
+                                                       ctx[k].eo.return_overflowing_tokens,
+                                                       w.linenos, why, sizeof why),
                                       &bt, w.linenos, m, why);
                 bs_batch_free(&bt);
                 batch_no++;

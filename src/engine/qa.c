@@ -4,6 +4,7 @@
  * p_mask, select_starts_ends, decode_spans, get_indices). docs/hf-semantics.md, S4.
  */
 #include "bertscope/qa.h"
+#include "bertscope/utf8.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -124,4 +125,24 @@ bs_status bs_qa_answers(const float *start_logits, const float *end_logits,
     free(ps);
     free(cand);
     return BS_OK;
+}
+
+void bs_qa_answer_bytes(bs_qa_answer *a, const char *b, size_t b_len)
+{
+    size_t i = 0, at = 0, start = b_len, end = b_len;
+    int cs = a->char_start < 0 ? 0 : a->char_start, ce = a->char_end < 0 ? 0 : a->char_end;
+    for (;; at++) { /* at: the index of the character starting at byte i */
+        if (at == (size_t)cs)
+            start = i;
+        if (at == (size_t)ce)
+            end = i;
+        if (i >= b_len || (at >= (size_t)cs && at >= (size_t)ce))
+            break;
+        uint32_t cp;
+        i = bs_utf8_next(b, b_len, i, &cp);
+    }
+    if (end < start)
+        end = start;
+    a->byte_start = (int)start;
+    a->byte_end = (int)end;
 }

@@ -192,6 +192,31 @@ if [ -s "$TMP/nul.jsonl" ] && tail -n 1 "$TMP/nul.jsonl" |
 else fail "NUL in the context: $(cat "$TMP/err"; tail -n 1 "$TMP/nul.jsonl" | jq -c .predictions)"
 fi
 
+
+# A [CLS] written in the question may end a span (the pipeline clears p_mask at every
+# cls_token_id); its offsets are the question's, and the pipeline slices the context with
+# them all the same: context[5:3] and context[5:10] of "dog" are "", never bytes past it
+printf 'what [CLS] sat on the mat and the cat?\tdog\n' |
+    "$BIN" infer -m "$D" --pair --top-k 5 >"$TMP/cls.jsonl" 2>"$TMP/err"
+if [ "$(tail -n 1 "$TMP/cls.jsonl" | jq -c '[.predictions[] | [.start, .end, .answer]]')" = \
+     '[[5,3,""],[0,3,"dog"],[5,10,""]]' ]
+then ok "[CLS] in the question: its spans slice the context as Python does"
+else fail "[CLS] in the question: $(cat "$TMP/err"; tail -n 1 "$TMP/cls.jsonl" | jq -c .predictions)"
+fi
+
+
+# the windows are rows of their line: --format json and --save-tensors say whose
+L2=tests/fixtures/ref/infer_qa_long
+if [ "$("$BIN" infer -m "$L2" --pair --format json <"$L2/input.txt" 2>/dev/null |
+        jq -c .overflow_to_sample_mapping)" = "[0,0,0,0,0,1,2,2,2]" ] &&
+   "$BIN" infer -m "$L2" --pair --padding max_length --save-tensors "$TMP/w.safetensors" \
+       <"$L2/input.txt" >/dev/null 2>&1 &&
+   n=$(od -An -t u8 -N 8 "$TMP/w.safetensors" | tr -d ' ') &&
+   dd if="$TMP/w.safetensors" bs=1 skip=8 count="$n" 2>/dev/null |
+       jq -e '.overflow_to_sample_mapping.shape == [9]' >/dev/null
+then ok "windows: overflow_to_sample_mapping in --format json and --save-tensors"
+else fail "windows: no overflow_to_sample_mapping in json or saved tensors"; fi
+
 echo
 [ "$fails" -eq 0 ] && echo "infer qa e2e: all passed" || echo "infer qa e2e: $fails failed"
 [ "$fails" -eq 0 ]
