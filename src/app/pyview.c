@@ -284,9 +284,14 @@ static void qa_answers_code(sbuf *b, const py_spec *s, int n_pairs)
         py_str(b, s->qa_text[i], strlen(s->qa_text[i]));
         sb_lit(b, "\n");
     }
-    if (s->overflow || s->truncation != BS_TRUNC_NONE)
-        sb_lit(b, "# (the pipeline cuts long contexts its own way: max_seq_len 384, doc_stride\n"
-                  "# 128, only_second; the rows above are this batch's)\n");
+    if (s->overflow || s->truncation != BS_TRUNC_NONE) {
+        /* the pipeline's defaults: min(model_max_length, 384), min(that // 2, 128) */
+        int mml = s->tok ? bs_tokenizer_get_settings(s->tok)->model_max_length : 0;
+        int msl = mml > 0 && mml < 384 ? mml : 384, ds = msl / 2 < 128 ? msl / 2 : 128;
+        sb_printf(b, "# (the pipeline cuts long contexts its own way: max_seq_len %d, "
+                     "doc_stride\n# %d, only_second; the rows above are this batch's)\n", msl,
+                  ds);
+    }
 }
 
 /* BertForMultipleChoice after the tokenizer call on the flat lists (every choice a

@@ -1640,13 +1640,26 @@ static bs_status run_batch(model_ctx *c, const infer_opts *o, bs_text *texts, in
     memcpy(err->msg, m, sizeof m);
     /* the pipeline keeps the question whole and cuts only the context: its truncation
      * errors mean the question leaves too little of the window */
+    int max_tokens = bs_model_max_tokens(c->m);
     if (c->qa_max_seq_len > 0 && st == BS_ERR_INPUT &&
-        (strstr(err->msg, "only_second") || strstr(err->msg, "stride")))
-        bs_hint(err, "the question-answering pipeline keeps the question whole in every "
-                "window of max_seq_len %d (doc_stride %d) and cuts only the context: this "
-                "question leaves too little room; pass a larger --max-seq-len (the model "
-                "takes %d tokens), a smaller --doc-stride, or a shorter question",
-                c->qa_max_seq_len, c->qa_doc_stride, bs_model_max_tokens(c->m));
+        (strstr(err->msg, "only_second") || strstr(err->msg, "stride"))) {
+        if (c->qa_max_seq_len < max_tokens)
+            bs_hint(err, "the question-answering pipeline keeps the question whole in every "
+                    "window of max_seq_len %d (doc_stride %d) and cuts only the context: this "
+                    "question leaves too little room; pass a larger --max-seq-len (up to %d, "
+                    "the model's), a smaller --doc-stride, or a shorter question",
+                    c->qa_max_seq_len, c->qa_doc_stride, max_tokens);
+        else
+            bs_hint(err, "the question-answering pipeline keeps the question whole in every "
+                    "window of max_seq_len %d (doc_stride %d) and cuts only the context: this "
+                    "question leaves too little room; pass a smaller --doc-stride, or a "
+                    "shorter question", c->qa_max_seq_len, c->qa_doc_stride);
+    } else if (c->qa_max_seq_len > max_tokens && st == BS_ERR_LIMIT) {
+        /* the windows are wider than the model: --truncation/--max-length would turn the
+         * pipeline's windows off; --max-seq-len keeps them */
+        bs_hint(err, "the pipeline's windows (max_seq_len %d) are wider than the model's %d "
+                "tokens: pass --max-seq-len %d", c->qa_max_seq_len, max_tokens, max_tokens);
+    }
     if ((st == BS_ERR_NOMEM || st == BS_ERR_LIMIT) && !err->hint[0])
         bs_hint(err, "a batch of %d rows x %d positions is too big: lower --batch-size (now "
                 "%d), or cut the rows with --truncation --max-length N%s", bt->B, bt->T,
