@@ -83,9 +83,8 @@ only, is refused, naming the files it needs, rather than given bert-base-uncased
 ids. ELECTRA's embeddings are
 `embedding_size` (E) wide: the ledger shows embeddings (B, T, E), then `project E→H`
 (B, T, H), and the model bar its E; its sequence head is `classifier.dense` + GELU, its
-masked LM the generator's (dense H→E, GELU, LayerNorm(E), the word embeddings); the
-discriminator (ElectraForPreTraining, one logit per token) is not built yet, and
-`--head base` loads its encoder. ALBERT projects its E-wide embeddings the same way
+masked LM the generator's (dense H→E, GELU, LayerNorm(E), the word embeddings); its
+discriminator is below. ALBERT projects its E-wide embeddings the same way
 (`encoder.embedding_hidden_mapping_in`, even when E is H) and runs one set of layer
 weights many times: the ledger's layer title says "encoder layer 1 of 12, 1 set of
 weights" (`num_hidden_groups` sets); its tokenizer is sentencepiece (tokenizer.json, or
@@ -102,6 +101,18 @@ with its score, tokens and characters; the sentence shows the answer marked in i
 context. The ledger splits logits (B, T, 2) into start_logits and end_logits (B, T), and
 the Python pane loads AutoModelForQuestionAnswering and calls the pipeline.
 `bertscope infer --pair` prints the same answer per line (`--top-k K` for K of them).
+A context longer than the model's window is read as the pipeline reads it: cut into
+windows of `max_seq_len` tokens (`min(model_max_length, 384)`, or `--max-seq-len N`),
+each holding the whole question and a part of the context that overlaps the part
+before by `doc_stride` tokens (`min(max_seq_len // 2, 128)`, or `--doc-stride N`).
+Every window is a row of the output; the answers of all the line's windows are pooled
+and the best kept, and each answer says the `window` it came from (from 0) and how many
+`windows` the line made; every row of the line carries the line's answers.
+`--max-answer-len N` bounds a span (15 by default). A question that leaves no room for
+the context in a window is an error naming its line. The interface makes windows only
+when asked: with overflowing tokens on (`O`, and `t` set to only_second with a
+max_length), the predictions panel answers each window row on its own and the sentence
+marks the best of its windows' answers, the one the pipeline returns.
 
 A sentence-transformers folder (one with `modules.json`, such as all-MiniLM-L6-v2's)
 loads as `SentenceTransformer(folder)` loads it: its Transformer module as AutoModel
@@ -164,6 +175,23 @@ output has no `logits`) name both. `--head mlm` or `--head nsp` loads one half a
 the other's weights as unused, as transformers does. `bertscope infer` prints
 predictions.masked and predictions.next_sentence per line; `--logits` and
 `--save-tensors` give both outputs by their names.
+
+ELECTRA's discriminator (ElectraForPreTraining, `--head disc`, from its architecture or
+its `discriminator_predictions.*` tensors) asks of every token: was it replaced? Its head
+is `discriminator_predictions.dense` (H→H), the config's `hidden_act`, then
+`dense_prediction` (H→1), whose (B, T, 1) is squeezed: logits (B, T), one per token, not
+one row of classes per sentence. Its sigmoid is the model's probability that the token
+was replaced (by ELECTRA's generator, in pre-training); above 0.5 (a logit above 0) reads
+"replaced", as Hugging Face's example `torch.round((torch.sign(logits) + 1) / 2)` does.
+The predictions panel shows under each token `yes 0.53` or `no 0.47` (the logit with L,
+a pad's in parentheses: computed, but of no token); the ledger shows last_hidden_state
+(B, T, H) → dense (B, T, H) → dense_prediction (B, T, 1) → logits (B, T); the Python
+pane writes ElectraForPreTraining (AutoModelForPreTraining builds the same class) with
+that example. `bertscope infer` prints per token `{"token", "logit", "score", "label":
+"replaced" | "original", "ignored"}` (ignored at pads), `prediction_function` "sigmoid";
+`--logits` gives the row's (T) logits and `--save-tensors` logits (N, T). Break it does
+not cover this head yet. No other family has the head: `--head disc` is refused for them,
+and so is `--num-labels` with it (its dense_prediction has one output, whatever the labels).
 
 ## The main screen (120x40)
 
