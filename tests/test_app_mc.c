@@ -191,28 +191,18 @@ static void test_mc_python_pane_and_break_it(void **unused)
     app_headless_free(&s);
 }
 
-static void screen(int w, int h, const char *golden)
-{
-    app_headless s;
-    assert_int_equal(app_headless_init(&s, &env, w, h), 0);
-    set_choices(&s, 6, "3");
-    char *got = app_headless_dump(&s, 1);
-    assert_non_null(got);
-    int rc = golden_check(golden, got);
-    free(got);
-    app_headless_free(&s);
-    if (rc)
-        fail_msg("screen %s differs from its golden", golden);
-}
+static void six_choices_of_3(app_headless *s) { set_choices(s, 6, "3"); }
 
 static void test_screen_mc_120x40(void **unused)
 {
-    screen(120, 40, "tests/fixtures/screens/mc_120x40.txt");
+    if (golden_check_screen(&env, 120, 40, six_choices_of_3, "mc_120x40"))
+        fail_msg("screen mc_120x40 differs from its golden");
 }
 
 static void test_screen_mc_80x24(void **unused)
 {
-    screen(80, 24, "tests/fixtures/screens/mc_80x24.txt");
+    if (golden_check_screen(&env, 80, 24, six_choices_of_3, "mc_80x24"))
+        fail_msg("screen mc_80x24 differs from its golden");
 }
 
 int main(void)

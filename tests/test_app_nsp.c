@@ -123,15 +123,7 @@ static void test_nsp_python_pane_and_break_it(void **unused)
 
 static void test_screen_nsp_120x40(void **unused)
 {
-    app_headless s;
-    assert_int_equal(app_headless_init(&s, &env, 120, 40), 0);
-    set_pairs(&s);
-    char *got = app_headless_dump(&s, 1);
-    assert_non_null(got);
-    int rc = golden_check("tests/fixtures/screens/nsp_120x40.txt", got);
-    free(got);
-    app_headless_free(&s);
-    if (rc)
+    if (golden_check_screen(&env, 120, 40, set_pairs, "nsp_120x40"))
         fail_msg("screen nsp_120x40 differs from its golden");
 }
 

@@ -145,29 +145,17 @@ static void test_pretraining_python_pane_and_break_it(void **unused)
     app_headless_free(&s);
 }
 
-static void screen(int w, int h, const char *golden)
-{
-    app_headless s;
-    assert_int_equal(app_headless_init(&s, &env, w, h), 0);
-    set_pairs(&s);
-    char *got = app_headless_dump(&s, 1);
-    assert_non_null(got);
-    int rc = golden_check(golden, got);
-    free(got);
-    app_headless_free(&s);
-    if (rc)
-        fail_msg("screen %s differs from its golden", golden);
-}
-
 static void test_screen_pretraining_120x40(void **unused)
 {
-    screen(120, 40, "tests/fixtures/screens/pretraining_120x40.txt");
+    if (golden_check_screen(&env, 120, 40, set_pairs, "pretraining_120x40"))
+        fail_msg("screen pretraining_120x40 differs from its golden");
 }
 
 /* narrow: the one-line ledger keeps seq_relationship_logits, the last output */
 static void test_screen_pretraining_80x24(void **unused)
 {
-    screen(80, 24, "tests/fixtures/screens/pretraining_80x24.txt");
+    if (golden_check_screen(&env, 80, 24, set_pairs, "pretraining_80x24"))
+        fail_msg("screen pretraining_80x24 differs from its golden");
 }
 
 int main(void)

@@ -266,17 +266,7 @@ static void test_qa_windows_pool_per_sentence(void **unused)
 
 static void qa_screen(int w, int h, const char *name)
 {
-    app_headless s;
-    assert_int_equal(app_headless_init(&s, &env, w, h), 0);
-    set_pairs(&s);
-    char path[256];
-    snprintf(path, sizeof path, "tests/fixtures/screens/%s.txt", name);
-    char *got = app_headless_dump(&s, 1);
-    assert_non_null(got);
-    int rc = golden_check(path, got);
-    free(got);
-    app_headless_free(&s);
-    if (rc)
+    if (golden_check_screen(&env, w, h, set_pairs, name))
         fail_msg("screen %s differs from its golden", name);
 }
 

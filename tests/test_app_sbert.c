@@ -195,17 +195,7 @@ static void sbert_screen(int w, int h, const char *name)
 {
     app_env one = env;
     one.n = 1;
-    app_headless s;
-    assert_int_equal(app_headless_init(&s, &one, w, h), 0);
-    set_lines(&s);
-    char path[256];
-    snprintf(path, sizeof path, "tests/fixtures/screens/%s.txt", name);
-    char *got = app_headless_dump(&s, 1);
-    assert_non_null(got);
-    int rc = golden_check(path, got);
-    free(got);
-    app_headless_free(&s);
-    if (rc)
+    if (golden_check_screen(&one, w, h, set_lines, name))
         fail_msg("screen %s differs from its golden", name);
 }
 

@@ -58,3 +58,21 @@ int golden_check_grid(const app_grid *g, const char *dir, const char *name)
     free(dump);
     return rc;
 }
+
+int golden_check_screen(const app_env *env, int w, int h, void (*prepare)(app_headless *s),
+                        const char *name)
+{
+    app_headless s;
+    if (app_headless_init(&s, env, w, h) != 0) {
+        fprintf(stderr, "golden: no headless screen of %dx%d for %s\n", w, h, name);
+        return -1;
+    }
+    prepare(&s);
+    char path[256];
+    snprintf(path, sizeof path, "tests/fixtures/screens/%s.txt", name);
+    char *got = app_headless_dump(&s, 1);
+    int rc = got ? golden_check(path, got) : -1;
+    free(got);
+    app_headless_free(&s);
+    return rc;
+}

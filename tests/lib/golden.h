@@ -11,6 +11,7 @@
 #define BERTSCOPE_TESTS_GOLDEN_H
 
 #include "app/grid.h"
+#include "app/headless.h"
 
 /* Compares got with the file at path. Returns 0 when they are equal (or the file was
  * rewritten); else -1 after printing to stderr the first differing line of each, or
@@ -19,5 +20,10 @@ int golden_check(const char *path, const char *got);
 
 /* grid_dump(g, 1) against DIR/NAME.txt (text, "--", one style letter per cell). */
 int golden_check_grid(const app_grid *g, const char *dir, const char *name);
+
+/* A whole w x h screen of env (app_headless, styles included) after prepare(s) (set the
+ * sentences, options...) against tests/fixtures/screens/NAME.txt; 0 when equal. */
+int golden_check_screen(const app_env *env, int w, int h, void (*prepare)(app_headless *s),
+                        const char *name);
 
 #endif
