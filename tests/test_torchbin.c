@@ -69,8 +69,14 @@ static void same_logits(const bs_model *a, const bs_model *b, const char *ref)
     size_t nm;
     char *mask = slurp(p, &nm);
     assert_int_equal(n, nm);
-    /* manifest: B sentences of T; the fixtures here all have B = 2 */
-    int B = 2, T = (int)(n / sizeof(int32_t)) / 2;
+    /* manifest.json's B sentences of T */
+    snprintf(p, sizeof p, REF "/%s/manifest.json", ref);
+    size_t nman;
+    char *man = slurp(p, &nman);
+    const char *bk = strstr(man, "\"B\": ");
+    assert_non_null(bk);
+    int B = atoi(bk + 5), T = (int)(n / sizeof(int32_t)) / B;
+    free(man);
     bs_error err = {0};
     bs_run *ra, *rb;
     assert_int_equal(bs_run_create(&ra, a, NULL, &err), BS_OK);
@@ -133,6 +139,14 @@ static void bin_case(const char *dir, const char *ref, const char *extra)
 }
 
 static void test_bin_f32(void **state) { bin_case("f32", "seq", NULL); }
+/* the other families, as their classes' state_dict() names them */
+static void test_bin_families(void **state)
+{
+    bin_case("distilbert", "distilbert_seq", NULL);
+    bin_case("roberta", "roberta_seq", NULL);
+    bin_case("electra", "electra_disc", NULL);
+    bin_case("albert", "albert_seq", NULL);
+}
 static void test_bin_f16(void **state) { bin_case("f16", "f16_gamma", NULL); }
 static void test_bin_bf16(void **state) { bin_case("bf16", "bf16", NULL); }
 static void test_bin_parameters(void **state) { bin_case("param", "seq", NULL); }
@@ -460,6 +474,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bin_f32),
+        cmocka_unit_test(test_bin_families),
         cmocka_unit_test(test_bin_f16),
         cmocka_unit_test(test_bin_bf16),
         cmocka_unit_test(test_bin_parameters),

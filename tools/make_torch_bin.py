@@ -6,6 +6,9 @@ torch.save, so the test can compare every tensor bit for bit and the logits of b
 
   f32/, f16/, bf16/   config.json + pytorch_model.bin of ref/seq, ref/f16_gamma, ref/bf16,
                       each an OrderedDict with _metadata as Module.state_dict() gives
+  distilbert/, roberta/, electra/, albert/
+                      the same of ref/distilbert_seq, roberta_seq, electra_disc (the
+                      discriminator), albert_seq: the other families' names and heads
   mlm/                ref/mlm with the decoder tied to the word embeddings (two keys, one
                       storage), as BertForMaskedLM.state_dict() saves it
   param/              ref/seq with every tensor an nn.Parameter (_rebuild_parameter)
@@ -134,7 +137,9 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "tests", "fixtures",
                                                              "torchbin")
     os.makedirs(out, exist_ok=True)
-    for name, ref in (("f32", "seq"), ("f16", "f16_gamma"), ("bf16", "bf16")):
+    for name, ref in (("f32", "seq"), ("f16", "f16_gamma"), ("bf16", "bf16"),
+                      ("distilbert", "distilbert_seq"), ("roberta", "roberta_seq"),
+                      ("electra", "electra_disc"), ("albert", "albert_seq")):
         d = folder(out, name, ref)
         # As Module.state_dict() returns it: an OrderedDict with a _metadata attribute
         # (pickled as BUILD state).
