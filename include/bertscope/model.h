@@ -227,6 +227,10 @@ int bs_model_max_tokens(const bs_model *m);
 bs_head bs_model_head(const bs_model *m);
 bs_dtype bs_model_dtype(const bs_model *m);     /* storage dtype of the checkpoint */
 const char *bs_model_path(const bs_model *m);   /* as given, or "builtin:NAME" */
+/* The folder of a model path as bs_model_load reads it: path itself when it is a
+ * directory, else the folder of the file (config.json, model.safetensors...; "." for a
+ * bare name), into out (size n). Returns out. */
+char *bs_model_folder(const char *path, char *out, size_t n);
 /* The base model's pooler (pooler_output) is built: BERT's and RoBERTa's pooler, never
  * DistilBERT's (it has none) nor a sequence head's own first layer (DistilBERT's
  * pre_classifier, RoBERTa's classifier.dense). */

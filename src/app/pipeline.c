@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,18 +65,9 @@ int app_env_add_path(app_env *env, const char *name, const char *path,
     bs_tokenizer *tok = NULL;
     bs_error terr = {0};
     const char *tok_dir = path;
-    char sub[1024], parent[1024];
-    struct stat fst;
-    if (strncmp(path, "builtin:", 8) && stat(path, &fst) == 0 && !S_ISDIR(fst.st_mode)) {
-        /* -m FOLDER/config.json: the tokenizer beside it, as infer reads it */
-        snprintf(parent, sizeof parent, "%s", path);
-        char *slash = strrchr(parent, '/');
-        if (slash)
-            *slash = '\0';
-        else
-            snprintf(parent, sizeof parent, ".");
-        tok_dir = parent;
-    }
+    char sub[1024], folder[1024];
+    if (strncmp(path, "builtin:", 8)) /* -m FOLDER/config.json: the tokenizer beside it */
+        tok_dir = bs_model_folder(path, folder, sizeof folder);
     const bs_sbert *sb = bs_model_sbert(model);
     if (sb && bs_sbert_transformer_path(sb)[0]) { /* the old layout: 0_Transformer/ */
         snprintf(sub, sizeof sub, "%s/%s", path, bs_sbert_transformer_path(sb));

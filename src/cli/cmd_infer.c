@@ -1281,15 +1281,9 @@ static int has_tokenizer(const char *dir)
 static bs_status load_tokenizer(const char *model_path, const bs_model *m, bs_tokenizer **tok,
                                 bs_warnings *w, bs_error *err)
 {
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", model_path ? model_path : "");
-    if (model_path && !is_dir(dir)) { /* a config.json: its folder */
-        char *slash = strrchr(dir, '/');
-        if (slash)
-            *slash = '\0';
-        else
-            snprintf(dir, sizeof dir, ".");
-    }
+    char dir[PATH_MAX] = "";
+    if (model_path) /* a config.json: its folder */
+        bs_model_folder(model_path, dir, sizeof dir);
     if (model_path && has_tokenizer(dir)) {
         bs_status st = bs_tokenizer_load(tok, dir, err);
         if (st == BS_OK && (st = bs_family_tokenizer_fits(bs_model_family(m), *tok, model_path,

@@ -445,7 +445,7 @@ static bs_status check_inputs(const bs_model *m, const int32_t *ids, const int32
     }
     if (c->family->positions == BS_POS_FROM_PADDING) {
         /* positions run from padding_idx + 1: max_position - padding_idx - 1 usable */
-        int usable = c->max_position - c->pad_token_id - 1;
+        int usable = bs_model_max_tokens(m);
         for (int b = 0; b < B; b++) {
             int n = 0;
             for (int t = 0; t < T; t++)

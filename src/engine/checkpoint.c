@@ -1671,6 +1671,20 @@ int bs_model_max_tokens(const bs_model *m)
 bs_head bs_model_head(const bs_model *m) { return m->head; }
 bs_dtype bs_model_dtype(const bs_model *m) { return m->dtype; }
 const char *bs_model_path(const bs_model *m) { return m->path; }
+
+char *bs_model_folder(const char *path, char *out, size_t n)
+{
+    struct stat st;
+    snprintf(out, n, "%s", path);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return out;
+    char *slash = strrchr(out, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(out, n, ".");
+    return out;
+}
 int bs_model_has_pooler(const bs_model *m) { return m->has_pooler; }
 const bs_family *bs_model_family(const bs_model *m) { return m->cfg.family; }
 const char *bs_model_class(const bs_model *m) { return m->class_name; }
