@@ -65,9 +65,7 @@ then ok "distilbert --format json: no token_type_ids"; else fail "distilbert jso
 E=$REF/infer_electra
 if "$BIN" infer -m "$E" --logits <"$E/input.txt" >"$TMP/el.jsonl" 2>"$TMP/err"; then
     tail -n +2 "$TMP/el.jsonl" >"$TMP/el_rows.jsonl"
-    jq -r '.input_ids[]' "$TMP/el_rows.jsonl" >"$TMP/el_ids.got"
-    od_ints "$E/ids.bin" >"$TMP/el_ids.want"
-    if cmp -s "$TMP/el_ids.got" "$TMP/el_ids.want"; then ok "electra: input_ids match PyTorch's"
+    if same_ids "$TMP/el_rows.jsonl" "$E/ids.bin"; then ok "electra: input_ids match PyTorch's"
     else fail "electra: input_ids differ"; fi
     jq -r '.logits[][]' "$TMP/el_rows.jsonl" >"$TMP/el_logits.got"
     od_floats "$E/logits.bin" >"$TMP/el_logits.want"

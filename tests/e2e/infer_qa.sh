@@ -22,9 +22,7 @@ if [ $rc -ne 0 ]; then
     fail "infer exited $rc ($(cat "$TMP/err"))"
 else
     tail -n +2 "$TMP/out.jsonl" >"$TMP/rows.jsonl"
-    jq -r '.input_ids[]' "$TMP/rows.jsonl" >"$TMP/ids.got"
-    od_ints "$D/ids.bin" >"$TMP/ids.want"
-    if cmp -s "$TMP/ids.got" "$TMP/ids.want"; then ok "input_ids of the pairs match PyTorch's"
+    if same_ids "$TMP/rows.jsonl" "$D/ids.bin"; then ok "input_ids of the pairs match PyTorch's"
     else fail "input_ids differ"; fi
     for k in start_logits end_logits; do
         jq -r ".${k}[]" "$TMP/rows.jsonl" >"$TMP/$k.got"
