@@ -48,11 +48,7 @@ static const char *const lines[] = {"The cat sat on the mat.", "Dogs like playin
 
 static void set_lines(app_headless *s)
 {
-    size_t lens[3];
-    for (int i = 0; i < 3; i++)
-        lens[i] = strlen(lines[i]);
-    assert_int_equal(app_state_set_lines(&s->st, lines, lens, 3), 0);
-    app_headless_refresh(s);
+    assert_int_equal(headless_set_lines(s, lines, 3), 0);
 }
 
 static void *read_bin(const char *path, size_t bytes)

@@ -47,11 +47,7 @@ static void set_pairs(app_headless *s)
     static const char *const lines[] = {"what sat on the mat?\tThe cat sat on the mat.",
                                         "what is good?\tA very good movie, and a bad film.",
                                         "who walked?\tThe dog walked and the cats played!"};
-    size_t lens[3];
-    for (int i = 0; i < 3; i++)
-        lens[i] = strlen(lines[i]);
-    assert_int_equal(app_state_set_lines(&s->st, lines, lens, 3), 0);
-    app_headless_refresh(s);
+    assert_int_equal(headless_set_lines(s, lines, 3), 0);
 }
 
 static void test_qa_answers_are_the_pipelines(void **unused)

@@ -52,11 +52,7 @@ static void set_lines(app_headless *s)
 {
     static const char *const lines[] = {"Dogs like playing!", "The cat sat on the mat.",
                                         "The dog sat on the mat."};
-    size_t lens[3];
-    for (int i = 0; i < 3; i++)
-        lens[i] = strlen(lines[i]);
-    assert_int_equal(app_state_set_lines(&s->st, lines, lens, 3), 0);
-    app_headless_refresh(s);
+    assert_int_equal(headless_set_lines(s, lines, 3), 0);
 }
 
 static float *read_floats(const char *name, size_t n)

@@ -25,6 +25,7 @@
 #include "app/reducer.h"
 #include "app/replay.h"
 #include "app/state.h"
+#include "lib/golden.h"
 #include "bertscope/labels.h"
 
 static app_env env2; /* tiny-tok (5 labels) + tiny-seq (3 labels) */
@@ -82,11 +83,7 @@ static char *flat(app_headless *s)
 
 static void set_lines(app_headless *s, const char *const *lines, int n)
 {
-    size_t lens[16];
-    for (int i = 0; i < n; i++)
-        lens[i] = strlen(lines[i]);
-    assert_int_equal(app_state_set_lines(&s->st, lines, lens, n), 0);
-    app_headless_refresh(s);
+    assert_int_equal(headless_set_lines(s, lines, n), 0);
 }
 
 static void assert_shows(app_headless *s, const char *want)

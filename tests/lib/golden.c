@@ -76,3 +76,16 @@ int golden_check_screen(const app_env *env, int w, int h, void (*prepare)(app_he
     app_headless_free(&s);
     return rc;
 }
+
+int headless_set_lines(app_headless *s, const char *const *lines, int n)
+{
+    size_t lens[64];
+    if (n < 0 || n > 64)
+        return -1;
+    for (int i = 0; i < n; i++)
+        lens[i] = strlen(lines[i]);
+    if (app_state_set_lines(&s->st, lines, lens, n) != 0)
+        return -1;
+    app_headless_refresh(s);
+    return 0;
+}

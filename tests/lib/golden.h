@@ -21,6 +21,10 @@ int golden_check(const char *path, const char *got);
 /* grid_dump(g, 1) against DIR/NAME.txt (text, "--", one style letter per cell). */
 int golden_check_grid(const app_grid *g, const char *dir, const char *name);
 
+/* Sets s's sentences to the n strings of lines (at most 64) and refreshes the screen, as
+ * typing them would; 0, or -1 when the state refuses them. */
+int headless_set_lines(app_headless *s, const char *const *lines, int n);
+
 /* A whole w x h screen of env (app_headless, styles included) after prepare(s) (set the
  * sentences, options...) against tests/fixtures/screens/NAME.txt; 0 when equal. */
 int golden_check_screen(const app_env *env, int w, int h, void (*prepare)(app_headless *s),
