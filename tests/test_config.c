@@ -426,6 +426,136 @@ static void test_config_albert(void **state)
     bs_config_free(&c);
 }
 
+/* tests/fixtures/hub/NAME/config.json, parsed (the file as the Hub's checkpoints and their
+ * fine-tunes write it; tests/fixtures/hub/README.md names where each comes from). */
+static bs_status parse_hub(bs_config *c, const char *name, const bs_family *fallback,
+                           bs_error *err)
+{
+    char path[256];
+    snprintf(path, sizeof path, "tests/fixtures/hub/%s/config.json", name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    assert_true(n > 0 && n < sizeof buf);
+    memset(err, 0, sizeof *err);
+    return bs_config_parse_as(c, buf, n, fallback, err);
+}
+
+/* Real config.json files of each family read as transformers reads them: the family of
+ * model_type, the geometry under each family's own keys (DistilBERT's dim / n_layers /
+ * hidden_dim), id2label, max positions, pad_token_id and architectures[0]; the keys
+ * bertscope does not model (dropouts, finetuning_task, output_past, tie_weights_,
+ * down_scale_factor, gap_size, net_structure_type, num_memory_blocks, name, language...)
+ * ignored as transformers keeps them as plain attributes. */
+static void test_config_hub_files(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *model_type, *arch, *label0, *act;
+        int H, L, A, I, V, P, types, pad, E, labels;
+    } want[] = {
+        {"distilbert-sst2", "distilbert", "DistilBertModel", "NEGATIVE", "gelu",
+         768, 6, 12, 3072, 30522, 512, 0, 0, 0, 2},
+        {"roberta-squad2", "roberta", "RobertaForQuestionAnswering", "LABEL_0", "gelu",
+         768, 12, 12, 3072, 50265, 514, 1, 1, 0, 2},
+        {"twitter-roberta", "roberta", "RobertaForSequenceClassification", "LABEL_0", "gelu",
+         768, 12, 12, 3072, 50265, 514, 1, 1, 0, 3},
+        {"albert-base-v2-ft", "albert", "AlbertForSequenceClassification", "LABEL_0",
+         "gelu_new", 768, 12, 12, 3072, 30000, 512, 2, 0, 128, 9},
+        {"minilm-l6", "bert", "BertModel", "LABEL_0", "gelu", 384, 6, 12, 1536, 30522, 512, 2,
+         0, 0, 2},
+        {"electra-small-ko-disc", "electra", "ElectraForPreTraining", "LABEL_0", "gelu", 256,
+         12, 4, 1024, 32000, 512, 2, 0, 128, 2},
+        {"electra-small-ko-gen", "electra", "ElectraForMaskedLM", "LABEL_0", "gelu", 256, 12,
+         4, 1024, 32000, 512, 2, 0, 128, 2},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        bs_config c;
+        bs_error err;
+        if (parse_hub(&c, want[i].name, NULL, &err) != BS_OK)
+            fail_msg("%s: %s", want[i].name, err.msg);
+        assert_string_equal(c.family->model_type, want[i].model_type);
+        assert_true(c.model_type_given);
+        assert_string_equal(c.architecture, want[i].arch);
+        assert_string_equal(c.hidden_act, want[i].act);
+        assert_int_equal(c.hidden_size, want[i].H);
+        assert_int_equal(c.num_layers, want[i].L);
+        assert_int_equal(c.num_heads, want[i].A);
+        assert_int_equal(c.intermediate_size, want[i].I);
+        assert_int_equal(c.vocab_size, want[i].V);
+        assert_int_equal(c.max_position, want[i].P);
+        assert_int_equal(c.type_vocab_size, want[i].types);
+        assert_int_equal(c.pad_token_id, want[i].pad);
+        assert_int_equal(c.embedding_size, want[i].E);
+        assert_int_equal(c.num_labels, want[i].labels);
+        assert_string_equal(c.id2label[0], want[i].label0);
+        bs_config_free(&c);
+    }
+    /* albert-base-v2's one layer group, and problem_type as the fine-tune saved it */
+    bs_config c;
+    bs_error err;
+    assert_int_equal(parse_hub(&c, "albert-base-v2-ft", NULL, &err), BS_OK);
+    assert_int_equal(c.num_groups, 1);
+    assert_int_equal(c.problem, BS_PROBLEM_SINGLE);
+    assert_true(c.problem_type_given);
+    assert_string_equal(c.id2label[8], "LABEL_8");
+    bs_config_free(&c);
+    assert_int_equal(parse_hub(&c, "distilbert-sst2", NULL, &err), BS_OK);
+    assert_string_equal(c.id2label[1], "POSITIVE");
+    assert_int_equal(c.sinusoidal, 0);
+    bs_config_free(&c);
+}
+
+/* roberta-base's config.json as the Hub served it before model_type existed (a user's
+ * old download has it still): no model_type. AutoConfig.from_pretrained then takes the
+ * longest model type its path names, "roberta" in ".../roberta-base", and RobertaConfig's
+ * defaults (pad_token_id 1); BERT when the path names none. */
+static void test_config_model_type_from_path(void **state)
+{
+    (void)state;
+    const char *other = NULL;
+    assert_ptr_equal(bs_family_from_path("/home/u/roberta-base/config.json", &other),
+                     bs_family_find("roberta"));
+    assert_null(other);
+    assert_ptr_equal(bs_family_from_path("m/xlm-roberta-base/config.json", &other),
+                     bs_family_find("xlm-roberta"));
+    assert_ptr_equal(bs_family_from_path("camembert-base", &other), bs_family_find("camembert"));
+    assert_ptr_equal(bs_family_from_path("albert-base-v2", &other), bs_family_find("albert"));
+    assert_ptr_equal(bs_family_from_path("distilbert-base-uncased", &other),
+                     bs_family_find("distilbert"));
+    assert_ptr_equal(bs_family_from_path("bert-base-uncased", &other), bs_family_find("bert"));
+    assert_null(bs_family_from_path("/tmp/model/config.json", &other));
+    assert_null(other);
+    /* transformers matches in case: "RoBERTa" is not "roberta" */
+    assert_null(bs_family_from_path("/tmp/RoBERTa/config.json", &other));
+    /* a longer model type transformers has and bertscope does not run */
+    assert_null(bs_family_from_path("microsoft/deberta-v3-base", &other));
+    assert_string_equal(other, "deberta");
+    assert_null(bs_family_from_path("google/mobilebert-uncased", &other));
+    assert_string_equal(other, "mobilebert");
+
+    bs_config c;
+    bs_error err;
+    assert_int_equal(parse_hub(&c, "roberta-base-v2x", bs_family_find("roberta"), &err), BS_OK);
+    assert_string_equal(c.family->model_type, "roberta");
+    assert_false(c.model_type_given);
+    assert_int_equal(c.pad_token_id, 1); /* RobertaConfig's default */
+    assert_int_equal(c.max_position, 514);
+    assert_int_equal(c.type_vocab_size, 1);
+    assert_int_equal(c.vocab_size, 50265);
+    assert_string_equal(c.architecture, "");
+    bs_config_free(&c);
+    assert_int_equal(parse_hub(&c, "roberta-base-v2x", NULL, &err), BS_OK);
+    assert_string_equal(c.family->model_type, "bert"); /* bs_config_parse: BertConfig */
+    bs_config_free(&c);
+    /* model_type, when given, wins over the path */
+    assert_int_equal(parse_hub(&c, "distilbert-sst2", bs_family_find("roberta"), &err), BS_OK);
+    assert_string_equal(c.family->model_type, "distilbert");
+    bs_config_free(&c);
+}
+
 static void test_config_invalid_json(void **state)
 {
     (void)state;
@@ -701,6 +831,8 @@ int main(void)
         cmocka_unit_test(test_config_roberta_family),
         cmocka_unit_test(test_config_electra),
         cmocka_unit_test(test_config_albert),
+        cmocka_unit_test(test_config_hub_files),
+        cmocka_unit_test(test_config_model_type_from_path),
         cmocka_unit_test(test_config_invalid_json),
         cmocka_unit_test(test_config_many_keys_and_values),
         cmocka_unit_test(test_config_architectures),

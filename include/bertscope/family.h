@@ -59,6 +59,12 @@ typedef struct bs_family {
 /* The family of a model_type ("bert", "distilbert", "roberta", "xlm-roberta",
  * "camembert", "electra", "albert"), or NULL. */
 const bs_family *bs_family_find(const char *model_type);
+/* AutoConfig.from_pretrained's fallback for a config.json without model_type: the family
+ * whose model_type is the longest of those the path (as the user gave it) contains, as
+ * transformers tries every model type it knows from the longest down. NULL when none is
+ * in it; when a longer model type bertscope does not run is ("deberta" in
+ * ".../deberta-v3-base/config.json"), NULL with *other set to it (else *other NULL). */
+const bs_family *bs_family_from_path(const char *path, const char **other);
 /* Family i of the table (0 is BERT), NULL past the end. */
 const bs_family *bs_family_at(int i);
 /* The supported model_types, comma separated, for messages: "bert, distilbert, ...". */

@@ -114,10 +114,12 @@ typedef struct bs_config {
      * alone accepts it, as BertConfig(**{}) does. */
     int recognized;
     int st_pooling;          /* it looks like sentence-transformers' 1_Pooling/config.json */
-    /* model_type's family (family.h): BERT when config.json names none, as BertConfig.
+    /* model_type's family (family.h). When config.json names none: the loader's
+     * AutoConfig path fallback (bs_config_parse_as), else BERT, as BertConfig.
      * DistilBERT's keys (dim, n_layers, n_heads, hidden_dim, activation) fill the same
      * fields; it has no token types (type_vocab_size 0) and a fixed layer_norm_eps. */
     const bs_family *family;
+    int model_type_given;    /* config.json has a model_type (else the family is a default) */
     int sinusoidal;          /* DistilBERT's sinusoidal_pos_embds */
     /* E: ELECTRA's embedding_size (its embeddings are E wide, then projected to H by
      * embeddings_project when E != H); 0 elsewhere, meaning H (bs_config_dim) */
@@ -164,6 +166,10 @@ int bs_bert_tensor_name(const bs_tensor_info *t, int layer, char *buf, size_t si
 /* Parses config.json bytes. Unknown position_embedding_type, non-dividing heads,
  * non-positive sizes and absurd sizes are errors naming the field. */
 bs_status bs_config_parse(bs_config *cfg, const char *json, size_t len, bs_error *err);
+/* The same, with the family (and its config class's defaults) that a config.json without
+ * model_type gets: AutoConfig's path fallback (bs_family_from_path); NULL is BERT. */
+bs_status bs_config_parse_as(bs_config *cfg, const char *json, size_t len,
+                             const bs_family *fallback, bs_error *err);
 /* Built-in geometries: "tiny" (L2 H128 A2), "mini" (L4 H256 A4), "small" (L4 H512 A8),
  * "base" (L12 H768 A12), "large" (L24 H1024 A16); vocab 30522, 512 positions. */
 bs_status bs_config_builtin(bs_config *cfg, const char *name, bs_error *err);

@@ -1452,8 +1452,19 @@ static bs_status read_config(bs_config *cfg, const char *path, bs_error *err)
         got += (size_t)r;
     }
     close(fd);
-    s = bs_config_parse(cfg, buf, size, err);
+    /* AutoConfig.from_pretrained: a config.json without model_type is read as the model
+     * type its path names (an old roberta-base folder's has none) */
+    const char *other;
+    const bs_family *fallback = bs_family_from_path(path, &other);
+    s = bs_config_parse_as(cfg, buf, size, fallback, err);
     free(buf);
+    if (s == BS_OK && !cfg->model_type_given && other) {
+        bs_config_free(cfg);
+        bs_fail(err, BS_ERR_INPUT, "'%s' has no model_type, and its path names model type "
+                "'%s', which transformers' AutoConfig then reads it as", path, other);
+        bs_hint(err, "bertscope runs these model types: %s", bs_family_list());
+        return BS_ERR_INPUT;
+    }
     if (s && err && strncmp(err->msg, "config.json", 11) == 0 && !err->hint[0])
         bs_hint(err, "in '%s'", path);
     if (s == BS_OK && !cfg->recognized) {

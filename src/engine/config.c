@@ -318,12 +318,16 @@ static bs_status default_labels(bs_config *cfg, bs_error *err)
     return BS_OK;
 }
 
-static bs_status parse_root(bs_config *cfg, const cJSON *root, bs_error *err)
+static bs_status parse_root(bs_config *cfg, const cJSON *root, const bs_family *fallback,
+                            bs_error *err)
 {
     bs_status s;
     const cJSON *j;
 
+    if (fallback)
+        cfg->family = fallback;
     if ((j = cJSON_GetObjectItemCaseSensitive(root, "model_type")) && !cJSON_IsNull(j)) {
+        cfg->model_type_given = 1;
         if (!cJSON_IsString(j))
             return bs_fail(err, BS_ERR_INPUT, "config.json: 'model_type' must be a string, got %s",
                            json_type(j));
@@ -580,6 +584,12 @@ static size_t count_values(const char *s, size_t n)
 
 bs_status bs_config_parse(bs_config *cfg, const char *json, size_t len, bs_error *err)
 {
+    return bs_config_parse_as(cfg, json, len, NULL, err);
+}
+
+bs_status bs_config_parse_as(bs_config *cfg, const char *json, size_t len,
+                             const bs_family *fallback, bs_error *err)
+{
     set_defaults(cfg);
     size_t values = count_values(json, len);
     if (values > MAX_CONFIG_VALUES)
@@ -612,7 +622,7 @@ bs_status bs_config_parse(bs_config *cfg, const char *json, size_t len, bs_error
      * silently read a different value from Hugging Face. */
     bs_status s = check_unique_keys(root, err);
     if (s == BS_OK)
-        s = parse_root(cfg, root, err);
+        s = parse_root(cfg, root, fallback, err);
     cJSON_Delete(root);
     if (s != BS_OK)
         bs_config_free(cfg);

@@ -46,6 +46,40 @@ const bs_family *bs_family_find(const char *model_type)
     return NULL;
 }
 
+/* transformers' model types (CONFIG_MAPPING_NAMES) whose names contain one of the
+ * families' and would be matched before it: without them ".../deberta-v3-base" would read
+ * as BERT. Model types that share no letters with ours cannot change which of ours
+ * matches, only whether transformers takes another model: those are not listed. */
+static const char *const other_types[] = {
+    "bert-generation", "convbert",  "deberta",     "deberta-v2",           "flaubert",
+    "hubert",          "ibert",     "megatron-bert", "mobilebert",         "modernbert",
+    "qdqbert",         "rembert",   "retribert",   "roberta-prelayernorm", "roc_bert",
+    "squeezebert",     "visual_bert", "wav2vec2-bert", "xlm-roberta-xl",
+};
+
+const bs_family *bs_family_from_path(const char *path, const char **other)
+{
+    const bs_family *best = NULL;
+    size_t best_len = 0;
+    *other = NULL;
+    for (int i = 0; i < N_FAMILIES; i++) {
+        size_t n = strlen(families[i].model_type);
+        if (n > best_len && strstr(path, families[i].model_type)) {
+            best = &families[i];
+            best_len = n;
+        }
+    }
+    for (size_t i = 0; i < sizeof other_types / sizeof other_types[0]; i++) {
+        size_t n = strlen(other_types[i]);
+        if (n > best_len && strstr(path, other_types[i])) {
+            *other = other_types[i];
+            best = NULL;
+            best_len = n;
+        }
+    }
+    return best;
+}
+
 const bs_family *bs_family_at(int i)
 {
     return i >= 0 && i < N_FAMILIES ? &families[i] : NULL;
