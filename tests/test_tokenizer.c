@@ -120,14 +120,26 @@ static void copy_vocab(const char *dir, const char *path)
 static void rm_dir(char *dir)
 {
     const char *names[] = {"vocab.txt", "tokenizer_config.json", "tokenizer.json",
-                           "added_tokens.json", "special_tokens_map.json"};
-    for (int i = 0; i < 5; i++) {
+                           "added_tokens.json", "special_tokens_map.json", "vocab.json",
+                           "merges.txt", "config.json"};
+    for (int i = 0; i < 8; i++) {
         char p[512];
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
         unlink(p);
     }
     rmdir(dir);
     free(dir);
+}
+
+/* dir/NAME, a copy of from/NAME. */
+static void copy_file(const char *dir, const char *from, const char *name)
+{
+    char p[512];
+    size_t len;
+    snprintf(p, sizeof p, "%s/%s", from, name);
+    char *text = slurp(p, &len);
+    put_file(dir, name, text);
+    free(text);
 }
 
 static const char small_vocab[] =
@@ -311,7 +323,8 @@ static void test_tokenizer_matches_hf_reference(void **state)
 }
 
 /* Replays a fixture of model folders ("configs") and cases; returns the failures. With
- * only set, just the cases of that config, on the folder other instead of its own. */
+ * only set, just the cases of that config, on the folder other instead of its own; model
+ * NULL: folders of any model. */
 static int replay_folders(const char *path, const char *model, int min_cases, const char *only,
                           const char *other)
 {
@@ -324,7 +337,8 @@ static int replay_folders(const char *path, const char *model, int min_cases, co
         const char *dir = only && !strcmp(cfg->string, only) ? other : cfg->valuestring;
         if (bs_tokenizer_load(&toks[i], dir, &err) != BS_OK)
             fail_msg("%s: %s", dir, err.msg);
-        assert_string_equal(bs_tokenizer_model(toks[i]), model);
+        if (model)
+            assert_string_equal(bs_tokenizer_model(toks[i]), model);
     }
     int n = 0, failed = 0;
     for (const cJSON *c = cJSON_GetObjectItem(root, "cases")->child; c; c = c->next, n++) {
@@ -387,6 +401,93 @@ static void test_tokenizer_roberta_slow_files(void **state)
 {
     assert_int_equal(replay_folders("tests/fixtures/tokenizer/bpe.json", "BPE", 600, "bpe_roberta",
                                     "tests/fixtures/tokenizer/bpe_roberta_slow"), 0);
+}
+
+/* tests/fixtures/tokenizer/mask.json (tools/gen_tokenizer_fixture.mjs mask): RoBERTa's,
+ * XLM-R's and ALBERT's mask token strips the space before it (lstrip). "Hello <mask>!",
+ * "<mask> at start", "two  <mask>  spaces", "<mask><mask>"... on the family fixtures'
+ * tokenizer.json, on folders with slow files only (vocab.json + merges.txt, .model), and
+ * with a tokenizer_config.json whose mask is an AddedToken dict (normalized true, as
+ * transformers before 4.34 saved it): the crate's ids and offsets of each. */
+static void test_tokenizer_mask_lstrip(void **state)
+{
+    assert_int_equal(replay_folders("tests/fixtures/tokenizer/mask.json", NULL, 72, NULL, NULL),
+                     0);
+}
+
+/* Real tokenizer_config.json files (tests/fixtures/hub/, README.md there) beside the
+ * family fixtures' vocabularies, read as transformers reads them: cardiffnlp's
+ * twitter-roberta-base-sentiment (RobertaTokenizer, special tokens as AddedToken dicts with
+ * "__type", model_max_length 1e30 written as an integer of 31 digits: no limit), deepset's
+ * roberta-base-squad2 (no tokenizer_class: the model's, from config.json; a do_lower_case
+ * RoBERTa's tokenizer has no use for; "full_tokenizer_file": null) and all-MiniLM-L6-v2
+ * (BertTokenizer, strip_accents and never_split null). */
+static void test_tokenizer_hub_configs(void **state)
+{
+    static const char *const hub = "tests/fixtures/hub", *const ref =
+        "tests/fixtures/ref/infer_roberta";
+    for (int fast = 0; fast < 2; fast++) {
+        char *d = scratch_dir(), from[128];
+        snprintf(from, sizeof from, "%s/twitter-roberta", hub);
+        copy_file(d, from, "tokenizer_config.json");
+        copy_file(d, from, "config.json");
+        copy_file(d, ref, fast ? "tokenizer.json" : "vocab.json");
+        if (!fast)
+            copy_file(d, ref, "merges.txt");
+        bs_tokenizer *t;
+        bs_error err = {0};
+        if (bs_tokenizer_load(&t, d, &err) != BS_OK)
+            fail_msg("twitter-roberta (%s): %s", fast ? "tokenizer.json" : "slow", err.msg);
+        assert_string_equal(bs_tokenizer_model(t), "BPE");
+        assert_int_equal(bs_tokenizer_get_settings(t)->max_length_unlimited, 1);
+        assert_int_equal(bs_tokenizer_get_settings(t)->model_max_length, 0);
+        assert_int_equal(bs_tokenizer_cls_id(t), 0);
+        assert_int_equal(bs_tokenizer_pad_id(t), 1);
+        assert_int_equal(bs_tokenizer_sep_id(t), 2);
+        assert_int_equal(bs_tokenizer_unk_id(t), 3);
+        assert_int_equal(bs_tokenizer_mask_id(t), 500);
+        assert_int_equal(bs_tokenizer_returns_type_ids(t), 0);
+        bs_batch b = encode1(t, "Hello <mask>!", NULL);
+        static const int32_t ids[] = {0, 43, 349, 79, 82, 500, 4, 2}; /* the crate's */
+        assert_int_equal(b.T, 8);
+        assert_memory_equal(b.input_ids, ids, sizeof ids);
+        bs_batch_free(&b);
+        bs_tokenizer_free(t);
+        rm_dir(d);
+    }
+    char *d = scratch_dir(), from[128];
+    snprintf(from, sizeof from, "%s/roberta-squad2", hub);
+    copy_file(d, from, "tokenizer_config.json");
+    copy_file(d, from, "config.json");
+    copy_file(d, ref, "tokenizer.json");
+    bs_tokenizer *t;
+    bs_error err = {0};
+    if (bs_tokenizer_load(&t, d, &err) != BS_OK)
+        fail_msg("roberta-squad2: %s", err.msg);
+    assert_int_equal(bs_tokenizer_get_settings(t)->model_max_length, 512);
+    assert_int_equal(bs_tokenizer_get_settings(t)->max_length_unlimited, 0);
+    assert_int_equal(bs_tokenizer_get_settings(t)->do_lower_case, 0);
+    assert_int_equal(bs_tokenizer_returns_type_ids(t), 0);
+    assert_int_equal(bs_tokenizer_mask_id(t), 500);
+    bs_tokenizer_free(t);
+    rm_dir(d);
+    d = scratch_dir();
+    snprintf(from, sizeof from, "%s/minilm-l6", hub);
+    copy_file(d, from, "tokenizer_config.json");
+    copy_file(d, from, "config.json");
+    put_file(d, "vocab.txt", small_vocab);
+    if (bs_tokenizer_load(&t, d, &err) != BS_OK)
+        fail_msg("minilm-l6: %s", err.msg);
+    const bs_tokenizer_settings *s = bs_tokenizer_get_settings(t);
+    assert_int_equal(s->model_max_length, 512);
+    assert_int_equal(s->do_lower_case, 1);
+    assert_int_equal(s->strip_accents, -1);
+    assert_int_equal(s->tokenize_chinese_chars, 1);
+    assert_int_equal(bs_tokenizer_returns_type_ids(t), 1);
+    assert_int_equal(bs_tokenizer_cls_id(t), 2);
+    assert_int_equal(bs_tokenizer_mask_id(t), 4);
+    bs_tokenizer_free(t);
+    rm_dir(d);
 }
 
 /* tests/fixtures/tokenizer/unigram.json (tools/gen_tokenizer_fixture.mjs unigram): a
@@ -1550,6 +1651,8 @@ int main(void)
         cmocka_unit_test(test_tokenizer_matches_hf_reference),
         cmocka_unit_test(test_tokenizer_bpe_matches_hf),
         cmocka_unit_test(test_tokenizer_unigram_matches_hf),
+        cmocka_unit_test(test_tokenizer_mask_lstrip),
+        cmocka_unit_test(test_tokenizer_hub_configs),
         cmocka_unit_test(test_tokenizer_roberta_slow_files),
         cmocka_unit_test(test_tokenizer_spm_model_files),
         cmocka_unit_test(test_tokenizer_pipe_facts_and_trace),

@@ -12,6 +12,7 @@
 //                                                   needs Debian's python3-sentencepiece)
 //   node tools/gen_tokenizer_fixture.mjs spm       (writes tests/fixtures/tokenizer/spm.json, spm_*/: .model files)
 //   node tools/gen_tokenizer_fixture.mjs family    (tokenizers of tests/fixtures/ref/infer_{roberta,xlmr,albert}/)
+//   node tools/gen_tokenizer_fixture.mjs mask      (writes tests/fixtures/tokenizer/mask.json: lstrip mask tokens)
 //
 // `tables` asks the crate's BertNormalizer and BertPreTokenizer about every code point
 // and writes the character classes as C range tables. The crate pins old Unicode data
@@ -1312,6 +1313,47 @@ s.SentencePieceTrainer.train(input='${corpus}', model_prefix='${prefix}', vocab_
   }
 }
 
+// ---- mask tokens: lstrip, fast and slow files -----------------------------------------------
+// RoBERTa's, XLM-R's and ALBERT's mask token strips the space before it (lstrip=True). The
+// crate's ids and offsets for texts around it, on the family fixtures' tokenizer.json files
+// and on folders with slow files only, each against the tokenizer.json transformers'
+// converter makes of them: bpe_roberta_slow is bpe_roberta's vocab and merges; spm_xlmr and
+// spm_albert are converted here from their committed .model files; mask_roberta_dict holds
+// infer_roberta's vocab.json + merges.txt with cardiffnlp/twitter-roberta-base-sentiment's
+// tokenizer_config.json (its mask an AddedToken dict, lstrip and normalized true, as
+// transformers before 4.34 saved it; tests/fixtures/hub/README.md), mask_xlmr_dict
+// spm_xlmr's model with such a dict: the converted tokenizer keeps the dict's flags.
+async function mask() {
+  const ref = (d) => JSON.parse(fs.readFileSync(path.join(root, d, 'tokenizer.json'), 'utf8'));
+  const normalizedMask = (tj, content) => {
+    for (const a of tj.added_tokens) if (a.content === content) a.normalized = true;
+    return tj;
+  };
+  const spmX = () => xlmrJson(readSpm(path.join(FIX, 'spm_xlmr/sentencepiece.bpe.model')));
+  const refs = {
+    infer_roberta: ['tests/fixtures/ref/infer_roberta', ref('tests/fixtures/ref/infer_roberta'), '<mask>'],
+    infer_xlmr: ['tests/fixtures/ref/infer_xlmr', ref('tests/fixtures/ref/infer_xlmr'), '<mask>'],
+    infer_albert: ['tests/fixtures/ref/infer_albert', ref('tests/fixtures/ref/infer_albert'), '[MASK]'],
+    bpe_roberta_slow: ['tests/fixtures/tokenizer/bpe_roberta_slow', ref('tests/fixtures/tokenizer/bpe_roberta'), '<mask>'],
+    spm_xlmr: ['tests/fixtures/tokenizer/spm_xlmr', spmX(), '<mask>'],
+    spm_albert: ['tests/fixtures/tokenizer/spm_albert', albertJson(readSpm(path.join(FIX, 'spm_albert/spiece.model'))), '[MASK]'],
+    mask_roberta_dict: ['tests/fixtures/tokenizer/mask_roberta_dict',
+      normalizedMask(ref('tests/fixtures/ref/infer_roberta'), '<mask>'), '<mask>'],
+    mask_xlmr_dict: ['tests/fixtures/tokenizer/mask_xlmr_dict', normalizedMask(spmX(), '<mask>'), '<mask>'],
+  };
+  const texts = ['Hello M!', 'M at start', 'two  M  spaces', 'MM', 'M', 'tab\tM end', 'x M', ' M'];
+  const dirs = {}, crate = {}, cases = [];
+  for (const [name, [dir, tj, m]] of Object.entries(refs)) {
+    dirs[name] = dir;
+    crate[name] = tk.Tokenizer.fromString(JSON.stringify(tj));
+    const pad = tj.added_tokens.find((a) => a.content === '<pad>').id;
+    for (const t of texts) await encodeCase(cases, crate, name, [[A(t.replaceAll('M', m))]], {}, pad, '<pad>');
+    await encodeCase(cases, crate, name, [[A(`Hello ${m}!`), A(`${m} two`)]], {}, pad, '<pad>');
+  }
+  writeFixture('mask', 'Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0 on each folder\'s tokenizer.json, or on the one transformers\' convert_slow_tokenizer.py makes of its slow files',
+    dirs, cases, 'mask tokens with lstrip');
+}
+
 const mode = process.argv[2];
 if (mode === 'tables') tables();
 else if (mode === 'fixtures') await fixtures();
@@ -1322,4 +1364,5 @@ else if (mode === 'bpe') await bpe();
 else if (mode === 'unigram') await unigram();
 else if (mode === 'spm') await spm();
 else if (mode === 'family') await family();
-else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options|hf|bpe|unigram|spm|family'); process.exit(2); }
+else if (mode === 'mask') await mask();
+else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options|hf|bpe|unigram|spm|family|mask'); process.exit(2); }
