@@ -395,6 +395,35 @@ static void test_tokenizer_spm_model_files(void **state)
     bs_tokenizer_free(t);
 }
 
+/* tests/fixtures/tokenizer/camembert.json (tools/gen_tokenizer_fixture.mjs camembert): a
+ * CamemBERT folder with its sentencepiece.bpe.model and no tokenizer.json, the class
+ * named by tokenizer_config.json (spm_camembert) or, with none, by config.json's
+ * model_type (spm_camembert_auto), converted as CamembertConverter does: fairseq's ids
+ * (a piece's sentencepiece id + 4, <s> 5 and </s> 6 here as in camembert-base, <mask>
+ * last); the crate's ids and offsets, which tools/camembert_slow.py finds equal to
+ * CamembertTokenizer's own. */
+static void test_tokenizer_camembert_model_file(void **state)
+{
+    assert_int_equal(
+        replay_folders("tests/fixtures/tokenizer/camembert.json", "Unigram", 120, NULL, NULL), 0);
+    static const char *const dirs[] = {"tests/fixtures/tokenizer/spm_camembert",
+                                       "tests/fixtures/tokenizer/spm_camembert_auto"};
+    for (int i = 0; i < 2; i++) {
+        bs_tokenizer *t;
+        bs_error err = {0};
+        assert_int_equal(bs_tokenizer_load(&t, dirs[i], &err), BS_OK);
+        assert_int_equal(bs_tokenizer_cls_id(t), 5);
+        assert_int_equal(bs_tokenizer_sep_id(t), 6);
+        assert_int_equal(bs_tokenizer_pad_id(t), 1);
+        assert_int_equal(bs_tokenizer_unk_id(t), 3);
+        assert_int_equal(bs_tokenizer_mask_id(t), bs_tokenizer_vocab_size(t) - 1);
+        assert_int_equal(bs_tokenizer_vocab_size(t), 2005);
+        assert_int_equal(bs_tokenizer_id(t, "<unk>NOTUSED"), 4);
+        assert_int_equal(bs_tokenizer_returns_type_ids(t), 0);
+        bs_tokenizer_free(t);
+    }
+}
+
 /* RoBERTa's slow files (vocab.json, merges.txt, no tokenizer.json) make the tokenizer
  * RobertaConverter makes: bpe_roberta's cases give the same ids and offsets from them. */
 static void test_tokenizer_roberta_slow_files(void **state)
@@ -1653,6 +1682,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer_unigram_matches_hf),
         cmocka_unit_test(test_tokenizer_mask_lstrip),
         cmocka_unit_test(test_tokenizer_hub_configs),
+        cmocka_unit_test(test_tokenizer_camembert_model_file),
         cmocka_unit_test(test_tokenizer_roberta_slow_files),
         cmocka_unit_test(test_tokenizer_spm_model_files),
         cmocka_unit_test(test_tokenizer_pipe_facts_and_trace),

@@ -13,6 +13,7 @@
 //   node tools/gen_tokenizer_fixture.mjs spm       (writes tests/fixtures/tokenizer/spm.json, spm_*/: .model files)
 //   node tools/gen_tokenizer_fixture.mjs family    (tokenizers of tests/fixtures/ref/infer_{roberta,xlmr,albert}/)
 //   node tools/gen_tokenizer_fixture.mjs mask      (writes tests/fixtures/tokenizer/mask.json: lstrip mask tokens)
+//   node tools/gen_tokenizer_fixture.mjs camembert (writes tests/fixtures/tokenizer/camembert.json: CamemBERT's .model)
 //
 // `tables` asks the crate's BertNormalizer and BertPreTokenizer about every code point
 // and writes the character classes as C range tables. The crate pins old Unicode data
@@ -1354,6 +1355,53 @@ async function mask() {
     dirs, cases, 'mask tokens with lstrip');
 }
 
+// ---- CamemBERT's sentencepiece model without tokenizer.json -------------------------------
+// A camembert-base folder has sentencepiece.bpe.model beside tokenizer.json; without the
+// latter transformers converts the model with CamembertConverter: fairseq's ids
+// (<s>NOTUSED <pad> </s>NOTUSED <unk> <unk>NOTUSED, then the pieces after sentencepiece's
+// <unk>, each at its sentencepiece id + 4, then <mask>), unk 3, SpmConverter's normalizer
+// and Metaspace, <s> A </s></s> B </s> with <s> and </s> at their new ids; then
+// CamembertTokenizerFast adds its special tokens (<mask> with lstrip) and the three
+// NOTUSED ones. spm_xlmr's model (sentencepiece's default layout, as camembert-base's) is
+// read as CamemBERT's by spm_camembert (tokenizer_class CamembertTokenizer) and
+// spm_camembert_auto (no tokenizer_config.json; config.json's model_type camembert).
+// tools/camembert_slow.py checks the ids against CamembertTokenizer's own mapping driven
+// by python3-sentencepiece.
+function camembertJson(x) {
+  const cv = [['<s>NOTUSED', 0], ['<pad>', 0], ['</s>NOTUSED', 0], ['<unk>', 0], ['<unk>NOTUSED', -100],
+    ...x.pieces.slice(1).map((p) => [p.piece, p.score]), ['<mask>', 0]];
+  const id = (p) => cv.findIndex(([q]) => q === p);
+  const control = x.pieces.map((p, i) => [i + 4, p]).filter(([, p]) => p.type === 3 || p.type === 4)
+    .map(([i, p]) => [i, p.piece, p.type === 3]);
+  return { version: '1.0', truncation: null, padding: null,
+    added_tokens: spmAdded([...control, [0, '<s>NOTUSED', true], [2, '</s>NOTUSED', true], [4, '<unk>NOTUSED', true],
+      [3, '<unk>', true], [1, '<pad>', true], [cv.length - 1, '<mask>', true, { lstrip: true }]]),
+    normalizer: spmNormalizerDefault(x.charsmap), pre_tokenizer: spmMeta,
+    post_processor: { type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } },
+        { SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+      special_tokens: { '<s>': { id: '<s>', ids: [id('<s>')], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [id('</s>')], tokens: ['</s>'] } } },
+    decoder: null, model: { type: 'Unigram', unk_id: 3, vocab: cv, byte_fallback: false } };
+}
+
+async function camembert() {
+  const cj = camembertJson(readSpm(path.join(FIX, 'spm_xlmr/sentencepiece.bpe.model')));
+  const dirs = { spm_camembert: 'tests/fixtures/tokenizer/spm_camembert',
+    spm_camembert_auto: 'tests/fixtures/tokenizer/spm_camembert_auto' };
+  const crate = { spm_camembert: tk.Tokenizer.fromString(JSON.stringify(cj)),
+    spm_camembert_auto: tk.Tokenizer.fromString(JSON.stringify(cj)) };
+  const all = [...textInputs(brownSentences()).filter((_, i) => i % 3 === 0), ...['Le camembert est <mask> :)',
+    'two  <mask>  spaces', '<mask><mask>', '<s> </s> <unk> <pad>', '<s>NOTUSED </s>NOTUSED <unk>NOTUSED', 'naïve Café',
+    '😀 unknown', '  lead and trail  '].map(A)];
+  const cases = [];
+  for (const [k, inp] of all.entries()) await encodeCase(cases, crate, k % 2 ? 'spm_camembert_auto' : 'spm_camembert', [[inp]], {}, 1, '<pad>');
+  const short = all.filter((i) => strOf(i).length < 60);
+  for (let i = 0; i + 1 < short.length; i += 7) await encodeCase(cases, crate, 'spm_camembert', [[short[i], short[i + 1]]], {}, 1, '<pad>');
+  writeFixture('camembert', 'spm_xlmr\'s sentencepiece model converted as transformers\' CamembertConverter writes it, encoded by Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0',
+    dirs, cases, `vocab ${cj.model.vocab.length}`);
+}
+
 const mode = process.argv[2];
 if (mode === 'tables') tables();
 else if (mode === 'fixtures') await fixtures();
@@ -1365,4 +1413,5 @@ else if (mode === 'unigram') await unigram();
 else if (mode === 'spm') await spm();
 else if (mode === 'family') await family();
 else if (mode === 'mask') await mask();
-else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options|hf|bpe|unigram|spm|family|mask'); process.exit(2); }
+else if (mode === 'camembert') await camembert();
+else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options|hf|bpe|unigram|spm|family|mask|camembert'); process.exit(2); }

@@ -74,8 +74,10 @@ position_ids (B, T), and 514 position embeddings leave 512 tokens; its sequence 
 `classifier.dense` + tanh on `<s>`. Its tokenizer is the folder's own: RoBERTa's byte-level BPE
 (tokenizer.json, or vocab.json + merges.txt: pieces such as `Ġcat`), XLM-R's and
 CamemBERT's sentencepiece (tokenizer.json, or sentencepiece.bpe.model, read with
-fairseq's ids: `<s>` 0, `<pad>` 1, `</s>` 2, `<unk>` 3, every piece one past its
-sentencepiece id). A pair is `<s> A </s></s> B </s>`, pads are `<pad>`, the padding_idx
+fairseq's ids: for XLM-R `<s>` 0, `<pad>` 1, `</s>` 2, `<unk>` 3, every piece one past its
+sentencepiece id; for CamemBERT, told by tokenizer_config.json's class or config.json's
+model_type, `<pad>` 1, `<unk>` 3, every piece four past its sentencepiece id, so `<s>` 5
+and `</s>` 6 as in camembert-base). A pair is `<s> A </s></s> B </s>`, pads are `<pad>`, the padding_idx
 the positions skip, the tokenizer returns no token_type_ids, and `<mask>` (written with
 a space before it: that space is part of the token, as in Hugging Face) is where the
 masked LM's top-k is read. A folder with no tokenizer, or with a WordPiece vocab.txt

@@ -723,6 +723,24 @@ static const char *special_name(const cJSON *cfg, const cJSON *stm, const char *
     return cJSON_IsString(c) ? c->valuestring : NULL;
 }
 
+/* The family of dir/config.json's model_type, which AutoTokenizer goes by when
+ * tokenizer_config.json names no class; NULL when there is none or it is unknown. */
+static const bs_family *config_family(const char *dir)
+{
+    char path[4096];
+    cJSON *mc = NULL;
+    bs_error ignored = {0};
+    if (!dir)
+        return NULL;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if (read_json(path, &mc, &ignored) != BS_OK)
+        return NULL;
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(mc, "model_type");
+    const bs_family *f = cJSON_IsString(mt) ? bs_family_find(mt->valuestring) : NULL;
+    cJSON_Delete(mc);
+    return f;
+}
+
 /* Whether the tokenizer returns token_type_ids (transformers' model_input_names): the
  * config's own list when it has one, else by tokenizer class; RoBERTa-like ones (and
  * DistilBERT) do not, BERT, ALBERT, ELECTRA, XLNet do. */
@@ -756,17 +774,9 @@ static int returns_type_ids(const cJSON *cfg, int roberta_post, const char *dir)
     } else if (dir) {
         /* no class: AutoTokenizer takes the model's, from config.json's model_type (a
          * DistilBERT folder with vocab.txt alone gets DistilBertTokenizerFast) */
-        char path[4096];
-        cJSON *mc = NULL;
-        bs_error ignored = {0};
-        snprintf(path, sizeof path, "%s/config.json", dir);
-        if (read_json(path, &mc, &ignored) == BS_OK) {
-            const cJSON *mt = cJSON_GetObjectItemCaseSensitive(mc, "model_type");
-            const bs_family *f = cJSON_IsString(mt) ? bs_family_find(mt->valuestring) : NULL;
-            cJSON_Delete(mc);
-            if (f)
-                return f->token_type_ids;
-        }
+        const bs_family *f = config_family(dir);
+        if (f)
+            return f->token_type_ids;
     }
     return !roberta_post;
 }
@@ -1085,17 +1095,21 @@ static void add_norm(cJSON *list, const char *type, const char *pat, int regex, 
     cJSON_AddItemToArray(list, n);
 }
 
-/* A sentencepiece model (ALBERT's spiece.model, XLM-R's sentencepiece.bpe.model) as the
- * tokenizer.json transformers' convert_slow_tokenizer.py makes of it: only the pieces,
- * their scores and types, the trainer's model type and unk id and the normalizer's
- * precompiled charsmap are read. XLMRobertaConverter: fairseq ids (<s> <pad> </s> <unk>,
- * the pieces after the first three, <mask>), SpmConverter's normalizer (charsmap, strip
- * right, runs of spaces to one ▁), <s> A </s></s> B </s>. AlbertConverter: the pieces as
+/* A sentencepiece model (ALBERT's spiece.model, XLM-R's and CamemBERT's
+ * sentencepiece.bpe.model) as the tokenizer.json transformers' convert_slow_tokenizer.py
+ * makes of it: only the pieces, their scores and types, the trainer's model type and unk
+ * id and the normalizer's precompiled charsmap are read. XLMRobertaConverter: fairseq ids
+ * (<s> <pad> </s> <unk>, the pieces after the first three, <mask>), SpmConverter's
+ * normalizer (charsmap, strip right, runs of spaces to one ▁), <s> A </s></s> B </s>.
+ * CamembertConverter: the same but its ids (<s>NOTUSED <pad> </s>NOTUSED <unk>
+ * <unk>NOTUSED, the pieces after the first, <mask>: a piece's id is its sentencepiece id
+ * + 4, unk 3), and CamembertTokenizer's three NOTUSED special tokens. AlbertConverter: the pieces as
  * they are ("<digit>," pieces lose 100), ``/'' to ", NFKD + StripAccents unless
  * keep_accents, Lowercase when do_lower_case, the charsmap, runs of spaces to one space,
  * [CLS] A [SEP] B:1 [SEP]:1. Both: Metaspace (always), control pieces special added
  * tokens, user-defined ones plain, the mask token with lstrip. The class comes from
- * tokenizer_config.json, else from the file name. */
+ * tokenizer_config.json, else from config.json's model_type (AutoTokenizer's), else from
+ * the file name. */
 static bs_status slow_spm_json(const char *dir, const char *file, const cJSON *cfg, cJSON **out,
                                bs_error *err)
 {
@@ -1107,9 +1121,20 @@ static bs_status slow_spm_json(const char *dir, const char *file, const cJSON *c
     if (st != BS_OK)
         return st;
     const cJSON *cls = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "tokenizer_class") : NULL;
+    /* config.json's model_type when it is a sentencepiece family's (another family's
+     * tokenizer has no .model to read: the file name decides, as before) */
+    const bs_family *fam = cJSON_IsString(cls) ? NULL : config_family(dir);
+    if (fam && fam->arch != BS_ARCH_ALBERT && strcmp(fam->model_type, "xlm-roberta") &&
+        strcmp(fam->model_type, "camembert"))
+        fam = NULL;
+    const char *mt = fam ? fam->model_type : "";
     int albert = cJSON_IsString(cls) ? !strncmp(cls->valuestring, "Albert", 6)
-                                     : !strcmp(file, "spiece.model");
-    int xlmr = cJSON_IsString(cls) ? !strncmp(cls->valuestring, "XLMRoberta", 10) : !albert;
+               : fam ? !strcmp(mt, "albert") : !strcmp(file, "spiece.model");
+    int camembert = cJSON_IsString(cls) ? !strncmp(cls->valuestring, "Camembert", 9)
+                                        : !strcmp(mt, "camembert");
+    /* XLM-R's layout, or CamemBERT's (the same but for the ids) */
+    int xlmr = cJSON_IsString(cls) ? !strncmp(cls->valuestring, "XLMRoberta", 10) || camembert
+             : fam ? !strcmp(mt, "xlm-roberta") || camembert : !albert;
     cJSON *root = cJSON_CreateObject(), *model = cJSON_AddObjectToObject(root, "model");
     cJSON *vocab = cJSON_AddArrayToObject(model, "vocab");
     cJSON *added = cJSON_AddArrayToObject(root, "added_tokens");
@@ -1120,18 +1145,21 @@ static bs_status slow_spm_json(const char *dir, const char *file, const cJSON *c
     if (!albert && !xlmr) {
         st = bs_fail(err, BS_ERR_INPUT, "'%s': a sentencepiece model for tokenizer class '%s' is "
                      "not supported", path, cls->valuestring);
-        bs_hint(err, "supported without tokenizer.json: XLM-RoBERTa's and ALBERT's sentencepiece "
-                "models (a tokenizer.json of any class is read)");
+        bs_hint(err, "supported without tokenizer.json: XLM-RoBERTa's, CamemBERT's and ALBERT's "
+                "sentencepiece models (a tokenizer.json of any class is read)");
         goto done;
     }
-    if (xlmr) {
-        static const char *const head[] = {"<s>", "<pad>", "</s>", "<unk>"};
-        for (int i = 0; i < 4; i++) {
-            cJSON *e = cJSON_CreateArray();
-            cJSON_AddItemToArray(e, cJSON_CreateString(head[i]));
-            cJSON_AddItemToArray(e, cJSON_CreateNumber(0));
-            cJSON_AddItemToArray(vocab, e);
-        }
+    /* the fairseq ids before the pieces; CamemBERT's <unk>NOTUSED is pushed down so that
+     * no text ever gives it */
+    static const char *const head_x[] = {"<s>", "<pad>", "</s>", "<unk>"};
+    static const char *const head_c[] = {"<s>NOTUSED", "<pad>", "</s>NOTUSED", "<unk>",
+                                         "<unk>NOTUSED"};
+    int n_head = camembert ? 5 : xlmr ? 4 : 0, skip = camembert ? 1 : xlmr ? 3 : 0;
+    for (int i = 0; i < n_head; i++) {
+        cJSON *e = cJSON_CreateArray();
+        cJSON_AddItemToArray(e, cJSON_CreateString(camembert ? head_c[i] : head_x[i]));
+        cJSON_AddItemToArray(e, cJSON_CreateNumber(i == 4 ? -100 : 0));
+        cJSON_AddItemToArray(vocab, e);
     }
     while (p < end) {
         if (pb_next(&p, end, &field, &wt, &v, &d, &dl)) {
@@ -1163,7 +1191,7 @@ static bs_status slow_spm_json(const char *dir, const char *file, const cJSON *c
                     type = v2;
                 }
             }
-            if (!xlmr || n >= 3) {
+            if (n >= skip) {
                 double sc = score;
                 size_t pl = strlen(piece);
                 /* check_number_comma: a "<digit>," piece is pushed down */
@@ -1291,6 +1319,10 @@ static bs_status slow_spm_json(const char *dir, const char *file, const cJSON *c
     for (int k = 0; k < 6; k++)
         if (!special_name(cfg, NULL, keys[k], NULL))
             cJSON_AddItemToArray(added, spm_added(xlmr ? dx[k] : da[k], 1, 0));
+    /* CamembertTokenizer's additional_special_tokens, unless the config lists its own */
+    if (camembert && !(cfg && cJSON_GetObjectItemCaseSensitive(cfg, "additional_special_tokens")))
+        for (int k = 0; k < 5; k += 2)
+            cJSON_AddItemToArray(added, spm_added(head_c[k], 1, 0));
     *out = root;
     root = NULL;
     st = BS_OK;
