@@ -130,7 +130,8 @@ static void usage(FILE *f)
         "                     out in input order, each with its batch's T\n"
         "  --padding P        longest (default: each batch to its longest row),\n"
         "                     max_length (every batch to --max-length), or none (every\n"
-        "                     line alone, unpadded; in json its own document)\n"
+        "                     line alone, unpadded; in json its own document; a line's\n"
+        "                     windows each printed at its own length)\n"
         "  --padding-side D   right (default, or tokenizer.json's) or left\n"
         "  --max-length N     for --padding max_length and --truncation, 0 included\n"
         "                     (default: model_max_length); with --padding none and no\n"
@@ -1606,6 +1607,20 @@ static bs_status run_batch(model_ctx *c, const infer_opts *o, bs_text *texts, in
             return BS_OK;
         st = bs_encode_batch(c->tok, texts, *n, &c->eo, bt, err);
     }
+    /* a line the tokenizer refuses (a question that leaves a window no room for its
+     * context): the first line that fails on its own is the one named, with its own
+     * error, not the batch's lines */
+    int bad_line = -1;
+    for (int i = 0; st == BS_ERR_INPUT && *n > 1 && bad_line < 0 && i < *n; i++) {
+        bs_batch one;
+        bs_error e1 = {0};
+        if (bs_encode_batch(c->tok, &texts[i], 1, &c->eo, &one, &e1) == BS_ERR_INPUT) {
+            bad_line = i;
+            *err = e1;
+        } else {
+            bs_batch_free(&one);
+        }
+    }
     if (st == BS_OK) {
         st = bs_forward(c->run, bt->input_ids, bt->attention_mask, model_types(c->m, bt), bt->B,
                         bt->T, err);
@@ -1627,6 +1642,8 @@ static bs_status run_batch(model_ctx *c, const infer_opts *o, bs_text *texts, in
     if (row >= 0)
         snprintf(m, sizeof m, "line %ld: %.900s", linenos[bt->overflow_to_sample_mapping[row]],
                  err->msg);
+    else if (bad_line >= 0)
+        snprintf(m, sizeof m, "line %ld: %.900s", linenos[bad_line], err->msg);
     else if (*n == 1)
         snprintf(m, sizeof m, "line %ld: %.900s", linenos[0], err->msg);
     else
@@ -2180,20 +2197,36 @@ static int print_similarity(model_ctx *c, int index)
     return rc;
 }
 
-/* Row b of a batch as one JSON line into f. */
+/* The first n items of array key of obj (of obj itself, key NULL), the rest deleted;
+ * key absent: nothing. */
+static void trim_array(cJSON *obj, const char *key, int n)
+{
+    cJSON *a = key ? cJSON_GetObjectItemCaseSensitive(obj, key) : obj;
+    while (cJSON_IsArray(a) && cJSON_GetArraySize(a) > n)
+        cJSON_DeleteItemFromArray(a, cJSON_GetArraySize(a) - 1);
+}
+
+/* Row b of a batch as one JSON line into f. With --padding none a row is printed at its
+ * own length, as Hugging Face returns lists of different lengths: the batch's T (a
+ * line's windows run as one batch) holds its longest row, the others filled after their
+ * end only so that the model can run them together. */
 static int print_row(FILE *f, model_ctx *c, const infer_opts *o, const bs_batch *bt, int b,
                      const bs_text *text, long lineno, long batch_no, int index)
 {
     const bs_outputs *out = bs_run_outputs(c->run);
     const bs_config *cfg = bs_model_config(c->m);
     int T = bt->T, H = cfg->hidden_size;
+    int Tn = o->enc.padding == BS_PAD_NONE && bt->length ? bt->length[b] : T;
+    bs_head head = bs_model_head(c->m);
+    int per_position = head == BS_HEAD_TOK || head == BS_HEAD_MLM || head == BS_HEAD_DISC ||
+                       head == BS_HEAD_PRETRAINING;
     tensor_list tl = {0};
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "line", (double)lineno);
     if (index >= 0)
         cJSON_AddNumberToObject(j, "model_index", index);
     cJSON_AddNumberToObject(j, "batch", (double)batch_no);
-    cJSON_AddNumberToObject(j, "T", T);
+    cJSON_AddNumberToObject(j, "T", Tn);
     cJSON_AddItemToObject(j, "tokens", token_row(c->tok, bt, b));
     cJSON_AddItemToObject(j, "input_ids", int_row(bt->input_ids + (size_t)b * T, T));
     cJSON_AddItemToObject(j, "attention_mask", int_row(bt->attention_mask + (size_t)b * T, T));
@@ -2205,8 +2238,15 @@ static int print_row(FILE *f, model_ctx *c, const infer_opts *o, const bs_batch 
         cJSON_AddNumberToObject(j, "length", cli_row_length(bt, b, o->enc.padding));
     if (c->eo.return_overflowing_tokens) /* also the question-answering windows */
         cJSON_AddNumberToObject(j, "overflow_to_sample_mapping", (double)lineno - 1);
+    static const char *const per_token[] = {"tokens", "input_ids", "attention_mask",
+                                            "token_type_ids", "word_ids", "sequence_ids",
+                                            "special_tokens_mask"};
+    for (size_t k = 0; Tn < T && k < sizeof per_token / sizeof per_token[0]; k++)
+        trim_array(j, per_token[k], Tn);
     int no_mask;
     cJSON *pred = row_prediction(c->m, c->tok, bt, b, text, out, o, &c->s, &no_mask);
+    if (pred && Tn < T && (head == BS_HEAD_TOK || head == BS_HEAD_DISC))
+        trim_array(pred, NULL, Tn);
     if (pred)
         cJSON_AddItemToObject(j, "predictions", pred);
     if (no_mask && c->no_mask++ == 0)
@@ -2242,23 +2282,28 @@ static int print_row(FILE *f, model_ctx *c, const infer_opts *o, const bs_batch 
     if (o->logits) {
         if (out->start_logits) {
             cJSON_AddItemToObject(j, "start_logits", float_tensor(&tl, out->start_logits +
-                                                                  (size_t)b * T, &T, 1));
+                                                                  (size_t)b * T, &Tn, 1));
             cJSON_AddItemToObject(j, "end_logits", float_tensor(&tl, out->end_logits +
-                                                                (size_t)b * T, &T, 1));
+                                                                (size_t)b * T, &Tn, 1));
         } else if (out->logits) { /* this row's slice of the head's output */
             size_t row = 1;
-            for (int d = 1; d < out->logits_rank; d++)
+            int shape[8];
+            for (int d = 1; d < out->logits_rank; d++) {
                 row *= (size_t)out->logits_shape[d];
+                shape[d - 1] = out->logits_shape[d];
+            }
+            if (per_position) /* (T, ...) from the row's start */
+                shape[0] = Tn;
             cJSON_AddItemToObject(j, logits_name(c->m),
-                                  float_tensor(&tl, out->logits + (size_t)b * row,
-                                               out->logits_shape + 1, out->logits_rank - 1));
+                                  float_tensor(&tl, out->logits + (size_t)b * row, shape,
+                                               out->logits_rank - 1));
             int two = 2;
             if (out->seq_relationship_logits)
                 cJSON_AddItemToObject(j, "seq_relationship_logits",
                                       float_tensor(&tl, out->seq_relationship_logits +
                                                             (size_t)b * 2, &two, 1));
         } else {
-            int th[2] = {T, H};
+            int th[2] = {Tn, H};
             const float *last = out->hidden + ((size_t)cfg->num_layers * bt->B + b) * T * H;
             cJSON_AddItemToObject(j, "last_hidden_state", float_tensor(&tl, last, th, 2));
             if (out->pooled)

@@ -164,7 +164,7 @@ q=$(printf 'what %.0s' $(seq 30))
 if printf 'what sat?\tthe cat sat.\n%s?\tthe cat sat.\n' "$q" |
         "$BIN" infer -m "$L" --pair >/dev/null 2>"$TMP/err"; then
     fail "a question longer than max_seq_len was accepted"
-elif [ $? -eq 2 ] && grep -q "row 2:.*only_second" "$TMP/err" &&
+elif [ $? -eq 2 ] && grep -q "^bertscope: error: line 2: .*only_second" "$TMP/err" &&
         grep -q -- "keeps the question whole.*--max-seq-len" "$TMP/err"; then
     ok "a question too long for a window is an error naming its line, with a hint"
 else fail "long question: $(cat "$TMP/err")"; fi
@@ -214,6 +214,36 @@ if [ "$("$BIN" infer -m "$L2" --pair --format json <"$L2/input.txt" 2>/dev/null 
        jq -e '.overflow_to_sample_mapping.shape == [9]' >/dev/null
 then ok "windows: overflow_to_sample_mapping in --format json and --save-tensors"
 else fail "windows: no overflow_to_sample_mapping in json or saved tensors"; fi
+
+# a question too long for its window, amid other lines of one batch: the error names its
+# line, not the batch's lines
+longq=$(awk 'BEGIN { for (i = 0; i < 400; i++) printf "what "; print "?" }')
+if printf 'Who sat?\tThe cat sat.\n%s\tThe dog ran.\nWhere?\tHere.\n' "$longq" |
+       "$BIN" infer -m "$D" --pair --max-seq-len 32 >/dev/null 2>"$TMP/err"
+then fail "a question too long for its window: accepted"
+elif grep -q '^bertscope: error: line 2: cannot truncate' "$TMP/err"
+then ok "a question too long for its window: the error names its line (2)"
+else fail "a question too long for its window: $(head -1 "$TMP/err")"; fi
+
+# --padding none: a line's windows run as one batch, but each is printed at its own
+# length (Hugging Face returns lists of different lengths), its logits too
+ctx='The cat sat on the mat and the dog walked and the cats played in the good house.'
+printf 'who sat?\t%s\n' "$ctx" | "$BIN" infer -m "$D" --pair --max-seq-len 20 \
+    --doc-stride 8 --padding none --logits >"$TMP/none.jsonl" 2>"$TMP/err"
+if [ "$(tail -n +2 "$TMP/none.jsonl" | jq -c '[.T, (.input_ids | length),
+        (.attention_mask | min), (.start_logits | length)]' | tr -d '\n')" = \
+     '[20,20,1,20][20,20,1,20][16,16,1,16]' ]
+then ok "--padding none: each window at its own length (20, 20, 16), no pads"
+else fail "--padding none windows: $(tail -n +2 "$TMP/none.jsonl" | jq -c '[.T,
+          (.input_ids | length)]' | tr -d '\n') $(cat "$TMP/err")"; fi
+echo 'the cat sat on the mat and the dog' |
+    "$BIN" infer -m tests/fixtures/ref/infer_electra --truncation --max-length 6 --padding none \
+        --return-overflowing-tokens --logits >"$TMP/tnone.jsonl" 2>"$TMP/err"
+if [ "$(tail -n +2 "$TMP/tnone.jsonl" | jq -c '[.T, (.tokens | length), (.predictions |
+        length), (.logits | length)]' | tr -d '\n')" = '[6,6,6,6][6,6,6,6][3,3,3,3]' ]
+then ok "--padding none: a token head's overflowing rows at their own lengths"
+else fail "--padding none token rows: $(tail -n +2 "$TMP/tnone.jsonl" | jq -c .T |
+          tr -d '\n') $(cat "$TMP/err")"; fi
 
 echo
 [ "$fails" -eq 0 ] && echo "infer qa e2e: all passed" || echo "infer qa e2e: $fails failed"
