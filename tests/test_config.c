@@ -470,6 +470,10 @@ static void test_config_hub_files(void **state)
          12, 4, 1024, 32000, 512, 2, 0, 128, 2},
         {"electra-small-ko-gen", "electra", "ElectraForMaskedLM", "LABEL_0", "gelu", 256, 12,
          4, 1024, 32000, 512, 2, 0, 128, 2},
+        /* Thai labels; label2id's keys are LABEL_i (only id2label names the logits) */
+        {"wangchanberta-ft", "camembert", "CamembertForSequenceClassification",
+         "\xe0\xb8\x95\xe0\xb9\x89\xe0\xb8\x99\xe0\xb9\x84\xe0\xb8\xa1\xe0\xb9\x89", "gelu",
+         768, 12, 12, 3072, 249262, 512, 1, 1, 0, 28},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         bs_config c;

@@ -121,8 +121,8 @@ static void rm_dir(char *dir)
 {
     const char *names[] = {"vocab.txt", "tokenizer_config.json", "tokenizer.json",
                            "added_tokens.json", "special_tokens_map.json", "vocab.json",
-                           "merges.txt", "config.json"};
-    for (int i = 0; i < 8; i++) {
+                           "merges.txt", "config.json", "sentencepiece.bpe.model"};
+    for (int i = 0; i < 9; i++) {
         char p[512];
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
         unlink(p);
@@ -131,15 +131,19 @@ static void rm_dir(char *dir)
     free(dir);
 }
 
-/* dir/NAME, a copy of from/NAME. */
+/* dir/NAME, a copy of from/NAME (bytes: a .model too). */
 static void copy_file(const char *dir, const char *from, const char *name)
 {
     char p[512];
     size_t len;
     snprintf(p, sizeof p, "%s/%s", from, name);
-    char *text = slurp(p, &len);
-    put_file(dir, name, text);
-    free(text);
+    char *data = slurp(p, &len);
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+    free(data);
 }
 
 static const char small_vocab[] =
@@ -449,8 +453,9 @@ static void test_tokenizer_mask_lstrip(void **state)
  * twitter-roberta-base-sentiment (RobertaTokenizer, special tokens as AddedToken dicts with
  * "__type", model_max_length 1e30 written as an integer of 31 digits: no limit), deepset's
  * roberta-base-squad2 (no tokenizer_class: the model's, from config.json; a do_lower_case
- * RoBERTa's tokenizer has no use for; "full_tokenizer_file": null) and all-MiniLM-L6-v2
- * (BertTokenizer, strip_accents and never_split null). */
+ * RoBERTa's tokenizer has no use for; "full_tokenizer_file": null), all-MiniLM-L6-v2
+ * (BertTokenizer, strip_accents and never_split null) and a WangchanBERTa fine-tune's
+ * special_tokens_map.json. */
 static void test_tokenizer_hub_configs(void **state)
 {
     static const char *const hub = "tests/fixtures/hub", *const ref =
@@ -515,6 +520,26 @@ static void test_tokenizer_hub_configs(void **state)
     assert_int_equal(bs_tokenizer_returns_type_ids(t), 1);
     assert_int_equal(bs_tokenizer_cls_id(t), 2);
     assert_int_equal(bs_tokenizer_mask_id(t), 4);
+    bs_tokenizer_free(t);
+    rm_dir(d);
+    /* a WangchanBERTa fine-tune's special_tokens_map.json (CamemBERT: its own
+     * additional_special_tokens with "<_>", the mask a dict) beside a CamemBERT
+     * sentencepiece model: the crate's ids for the converted tokenizer with "<_>" added
+     * after it, as PreTrainedTokenizerFast adds the special tokens it lacks */
+    d = scratch_dir();
+    snprintf(from, sizeof from, "%s/wangchanberta-ft", hub);
+    copy_file(d, from, "special_tokens_map.json");
+    copy_file(d, from, "config.json");
+    copy_file(d, "tests/fixtures/tokenizer/spm_xlmr", "sentencepiece.bpe.model");
+    if (bs_tokenizer_load(&t, d, &err) != BS_OK)
+        fail_msg("wangchanberta-ft: %s", err.msg);
+    bs_batch b = encode1(t, "Hello <mask> a <_> b", NULL);
+    static const int32_t wc[] = {5, 126, 145, 49, 2004, 14, 2005, 79, 6};
+    assert_int_equal(b.T, 9);
+    assert_memory_equal(b.input_ids, wc, sizeof wc);
+    bs_batch_free(&b);
+    assert_int_equal(bs_tokenizer_pad_id(t), 1);
+    assert_int_equal(bs_tokenizer_returns_type_ids(t), 0);
     bs_tokenizer_free(t);
     rm_dir(d);
 }
