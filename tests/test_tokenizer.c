@@ -538,6 +538,13 @@ static void test_tokenizer_hub_configs(void **state)
     assert_int_equal(b.T, 9);
     assert_memory_equal(b.input_ids, wc, sizeof wc);
     bs_batch_free(&b);
+    /* the map's additional_special_tokens replace CamembertTokenizer's three: <unk>NOTUSED
+     * is no special token then, "<unk>" in it is */
+    b = encode1(t, "x <unk>NOTUSED y <s>NOTUSED", NULL);
+    static const int32_t wc2[] = {5, 7, 203, 3, 299, 1243, 978, 1989, 529, 1365, 1678, 7, 21, 0, 6};
+    assert_int_equal(b.T, 15);
+    assert_memory_equal(b.input_ids, wc2, sizeof wc2);
+    bs_batch_free(&b);
     assert_int_equal(bs_tokenizer_pad_id(t), 1);
     assert_int_equal(bs_tokenizer_returns_type_ids(t), 0);
     bs_tokenizer_free(t);

@@ -1319,10 +1319,19 @@ static bs_status slow_spm_json(const char *dir, const char *file, const cJSON *c
     for (int k = 0; k < 6; k++)
         if (!special_name(cfg, NULL, keys[k], NULL))
             cJSON_AddItemToArray(added, spm_added(xlmr ? dx[k] : da[k], 1, 0));
-    /* CamembertTokenizer's additional_special_tokens, unless the config lists its own */
-    if (camembert && !(cfg && cJSON_GetObjectItemCaseSensitive(cfg, "additional_special_tokens")))
+    /* CamembertTokenizer's additional_special_tokens, unless tokenizer_config.json or
+     * special_tokens_map.json lists its own (load_pipe adds those) */
+    cJSON *stm = NULL;
+    char smap[4096];
+    bs_error ignored = {0};
+    snprintf(smap, sizeof smap, "%s/special_tokens_map.json", dir);
+    if (camembert && bs_file_exists(smap))
+        read_json(smap, &stm, &ignored); /* a broken file is load_pipe's to report */
+    if (camembert && !(cfg && cJSON_GetObjectItemCaseSensitive(cfg, "additional_special_tokens")) &&
+        !(stm && cJSON_GetObjectItemCaseSensitive(stm, "additional_special_tokens")))
         for (int k = 0; k < 5; k += 2)
             cJSON_AddItemToArray(added, spm_added(head_c[k], 1, 0));
+    cJSON_Delete(stm);
     *out = root;
     root = NULL;
     st = BS_OK;
