@@ -48,8 +48,9 @@ const bs_family *bs_family_find(const char *model_type)
 
 /* transformers' model types (CONFIG_MAPPING_NAMES) whose names contain one of the
  * families' and would be matched before it: without them ".../deberta-v3-base" would read
- * as BERT. Model types that share no letters with ours cannot change which of ours
- * matches, only whether transformers takes another model: those are not listed. */
+ * as BERT. A model type whose name holds none of ours (longformer, say) is not listed:
+ * a path naming it beside one of ours is read as ours here, as that other model by
+ * transformers when its name is the longer. */
 static const char *const other_types[] = {
     "bert-generation", "convbert",  "deberta",     "deberta-v2",           "flaubert",
     "hubert",          "ibert",     "megatron-bert", "mobilebert",         "modernbert",
