@@ -898,6 +898,48 @@ static void test_load_error_nan_weight(void **state)
                         "index 3");
 }
 
+/* With --precision, the NaN/infinity check of the packed layers runs as they are packed
+ * and the rest after (lowp.c): the same refusal, naming the same tensor, whichever part
+ * of the model the bad value is in, and with two bad tensors the first in the loader's
+ * order, as an F32 load names it. */
+static void test_load_error_nan_weight_low_precision(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *bad[2]; /* the tensors spoiled; the first is the one named */
+        size_t at;
+    } cases[] = {
+        {{"bert.encoder.layer.1.attention.self.key.weight"}, 5},  /* packed */
+        {{"bert.embeddings.word_embeddings.weight"}, 9},          /* packed: the decoder */
+        {{"cls.predictions.transform.dense.weight"}, 0},          /* packed: the head */
+        {{"bert.encoder.layer.0.output.LayerNorm.bias"}, 2},      /* not packed */
+        {{"cls.predictions.bias"}, 7},                            /* not packed */
+        {{"bert.encoder.layer.0.intermediate.dense.bias",        /* not packed, first */
+          "bert.encoder.layer.1.output.dense.weight"}, 3},       /* packed, later */
+    };
+    static const bs_precision precs[] = {BS_PRECISION_BF16, BS_PRECISION_INT8};
+    for (size_t p = 0; p < 2; p++)
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            st_free(&f->b);
+            st_init(&f->b);
+            st_bert_opts o = st_bert_defaults();
+            o.mlm = 1;
+            add_bert(f, o);
+            float v = c % 2 ? INFINITY : NAN;
+            for (int k = 0; k < 2 && cases[c].bad[k]; k++)
+                memcpy(st_get(&f->b, cases[c].bad[k])->data + cases[c].at * 4, &v, 4);
+            bs_load_options lo = bs_load_defaults();
+            lo.head = BS_HEAD_MLM;
+            lo.precision = precs[p];
+            assert_int_equal(load(f, NULL, &lo), BS_ERR_INPUT);
+            assert_null(f->m);
+            char want[256];
+            snprintf(want, sizeof want, "tensor '%s' holds %s at index %zu", cases[c].bad[0],
+                     c % 2 ? "an infinity" : "NaN", cases[c].at);
+            assert_string_equal(f->err.msg, want);
+        }
+}
+
 static void test_load_error_inf_in_f16_weight(void **state)
 {
     fixture *f = *state;
@@ -1452,6 +1494,7 @@ int main(void)
         T(test_load_error_config_has_more_layers),
         T(test_load_error_weight_dtype),
         T(test_load_error_nan_weight),
+        T(test_load_error_nan_weight_low_precision),
         T(test_load_error_inf_in_f16_weight),
         T(test_load_error_not_bert),
         T(test_load_error_bad_config_and_file),

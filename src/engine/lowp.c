@@ -134,13 +134,47 @@ typedef struct {
     const bs_linear *decoder;
     bs_precision prec;
     int n, part, parts;
+    bs_weight_check *checks; /* the loader's NaN/infinity checks left to us */
+    int n_checks;
 } pack_job;
+
+/* Runs the check of the weights at w, if it is one of checks[], just before they are
+ * packed: the pages the check brings in are the ones packing reads next, so each page
+ * comes from memory once. Each layer's check is its own: threads write disjoint entries. */
+static void check_before_pack(bs_weight_check *checks, int n, const float *w)
+{
+    for (int i = 0; i < n; i++)
+        if (checks[i].p == w && checks[i].bad == BS_CHECK_PENDING) {
+            checks[i].bad = bs_first_nonfinite(w, checks[i].n);
+            return;
+        }
+}
+
+/* The checks the packing did not run (embeddings, LayerNorm, biases), then the first
+ * failure in checks' order, which is the loader's order, as an error naming the tensor. */
+static bs_status finish_checks(bs_weight_check *checks, int n, bs_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        bs_weight_check *k = &checks[i];
+        if (k->bad == BS_CHECK_PENDING)
+            k->bad = bs_first_nonfinite(k->p, k->n);
+        if (k->bad < 0)
+            continue;
+        float v = k->p[k->bad];
+        bs_fail(err, BS_ERR_INPUT, "tensor '%s' holds %s at index %lld", k->name,
+                v != v ? "NaN" : "an infinity", k->bad);
+        bs_hint(err, "the checkpoint is corrupt, or was saved after training diverged");
+        return BS_ERR_INPUT;
+    }
+    return BS_OK;
+}
 
 static void *pack_main(void *arg)
 {
     const pack_job *j = arg;
     for (int i = j->part; i < j->n; i += j->parts) {
         bs_linear *l = j->lins[i];
+        check_before_pack(j->checks, j->n_checks, l->w);
         bs_lp_pack(&j->m->lpws[i], j->prec, l->w, (size_t)l->out, (size_t)l->in, j->at[i]);
         if (l != j->decoder) /* the tied decoder's are the word embeddings, still in use */
             drop_pages(j->m, l->w, (size_t)l->out * (size_t)l->in * sizeof(float));
@@ -159,11 +193,12 @@ static int cores(void)
     return n < 1 ? 1 : n > PACK_THREADS ? PACK_THREADS : n;
 }
 
-bs_status bs_model_lowp_convert(bs_model *m, bs_precision prec, bs_error *err)
+bs_status bs_model_lowp_convert(bs_model *m, bs_precision prec, bs_weight_check *checks,
+                                int n_checks, bs_error *err)
 {
     m->precision = BS_PRECISION_F32;
     if (prec == BS_PRECISION_F32)
-        return BS_OK;
+        return finish_checks(checks, n_checks, err);
     bs_linear decoder;
     int n = linears(m, NULL, &decoder);
     bs_linear **lins = calloc((size_t)(n ? n : 1), sizeof *lins);
@@ -211,7 +246,7 @@ bs_status bs_model_lowp_convert(bs_model *m, bs_precision prec, bs_error *err)
     pthread_t th[PACK_THREADS];
     int parts = cores() < n ? cores() : (n > 0 ? n : 1), started[PACK_THREADS] = {0};
     for (int t = 0; t < parts; t++)
-        jobs[t] = (pack_job){m, lins, at, &decoder, prec, n, t, parts};
+        jobs[t] = (pack_job){m, lins, at, &decoder, prec, n, t, parts, checks, n_checks};
     for (int t = 1; t < parts; t++)
         started[t] = pthread_create(&th[t], NULL, pack_main, &jobs[t]) == 0;
     pack_main(&jobs[0]);
@@ -234,7 +269,7 @@ bs_status bs_model_lowp_convert(bs_model *m, bs_precision prec, bs_error *err)
     free(at);
     free(lins);
     m->precision = prec;
-    return BS_OK;
+    return finish_checks(checks, n_checks, err);
 }
 
 void bs_model_lowp_free(bs_model *m)
