@@ -397,6 +397,15 @@ float bs_half_to_float(uint16_t h)
     return f;
 }
 
+void bs_bf16_widen(float *out, const void *src, size_t n)
+{
+    const unsigned char *p = src;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits = (uint32_t)(p[2 * i] | p[2 * i + 1] << 8) << 16; /* BF16 = top half */
+        memcpy(&out[i], &bits, sizeof bits);
+    }
+}
+
 /* f16 is a 65536-entry table of every half's value (built once per load): a lookup per
  * element is several times faster than decoding, and exact by construction. */
 static void widen(float *out, const bs_st_tensor *t, const float *f16)
@@ -412,10 +421,7 @@ static void widen(float *out, const bs_st_tensor *t, const float *f16)
             out[i] = f16[p[2 * i] | p[2 * i + 1] << 8];
         break;
     case BS_ST_BF16:
-        for (size_t i = 0; i < n; i++) {
-            uint32_t bits = (uint32_t)(p[2 * i] | p[2 * i + 1] << 8) << 16; /* BF16 = top half */
-            memcpy(&out[i], &bits, sizeof bits);
-        }
+        bs_bf16_widen(out, p, n);
         break;
     default:
         break; /* match() let only float dtypes through */
@@ -1020,6 +1026,9 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
         if (in_place(w->t)) {
             *w->dst = (const float *)(const void *)w->t->data;
             (*views)++;
+        } else if (w->t && *checks && w->t->dtype == BS_ST_BF16) {
+            *w->dst = next; /* widened by the conversion (bs_weight_check.bf16) */
+            next += e;
         } else if (w->t) {
             widen(next, w->t, f16);
             *w->dst = next;
@@ -1067,7 +1076,8 @@ static bs_status assemble(bs_model *m, const bs_safetensors *st, const bs_load_o
         if (w->t && *checks) {
             /* left to the conversion, which reads the packed layers' pages anyway */
             bs_weight_check *k = &(*checks)[(*n_checks)++];
-            *k = (bs_weight_check){*w->dst, e, strdup(w->t->name), BS_CHECK_PENDING};
+            *k = (bs_weight_check){*w->dst, e, strdup(w->t->name), BS_CHECK_PENDING,
+                                   w->t->dtype == BS_ST_BF16 ? w->t->data : NULL};
             if (!k->name) {
                 s = bs_fail(err, BS_ERR_NOMEM, "out of memory");
                 goto done;
@@ -1217,22 +1227,33 @@ static bs_status finish(bs_model **out, bs_config *cfg, const char *path, weight
     bs_weight_check *checks = NULL; /* the NaN/infinity checks left to the conversion */
     if (w) {
         s = assemble(m, &w->all, opt, &views, &checks, &n_checks, err);
+        int pending = 0; /* BF16 tensors the conversion widens (bs_weight_check.bf16) */
+        for (int i = 0; i < n_checks; i++)
+            pending |= checks[i].bf16 != NULL;
         /* The buffers go to the model unless everything was widened or copied
-         * (F16/BF16): then nothing points into them any more. */
-        if (s == BS_OK && views > 0) {
+         * (F16/BF16): then nothing points into them any more, once the conversion has
+         * widened what was left to it (it hands back their pages as it goes). */
+        if (s == BS_OK && (views > 0 || pending)) {
             m->maps = w->keep;
             m->n_maps = w->n_keep;
             w->keep = NULL;
             w->n_keep = 0;
         }
         weights_free(w);
+        if (!s)
+            s = bs_model_lowp_convert(m, opt->precision, checks, n_checks, err);
+        if (!s && views == 0 && m->maps) {
+            release(m->maps, m->n_maps);
+            m->maps = NULL;
+            m->n_maps = 0;
+        }
     } else {
         m->shape_only = 1;
         m->random_head = 1;
         s = assemble(m, NULL, opt, &views, &checks, &n_checks, err);
+        if (!s)
+            s = bs_model_lowp_convert(m, opt->precision, checks, n_checks, err);
     }
-    if (!s)
-        s = bs_model_lowp_convert(m, opt->precision, checks, n_checks, err);
     for (int i = 0; i < n_checks; i++)
         free(checks[i].name);
     free(checks);

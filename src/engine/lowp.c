@@ -140,14 +140,31 @@ typedef struct {
 
 /* Runs the check of the weights at w, if it is one of checks[], just before they are
  * packed: the pages the check brings in are the ones packing reads next, so each page
- * comes from memory once. Each layer's check is its own: threads write disjoint entries. */
-static void check_before_pack(bs_weight_check *checks, int n, const float *w)
+ * comes from memory once. A BF16 tensor is widened first. Each layer's check is its own:
+ * threads write disjoint entries. Returns the check, or NULL. */
+static bs_weight_check *check_before_pack(bs_weight_check *checks, int n, const float *w)
 {
     for (int i = 0; i < n; i++)
         if (checks[i].p == w && checks[i].bad == BS_CHECK_PENDING) {
+            if (checks[i].bf16)
+                bs_bf16_widen((float *)w, checks[i].bf16, checks[i].n);
             checks[i].bad = bs_first_nonfinite(w, checks[i].n);
-            return;
+            return &checks[i];
         }
+    return NULL;
+}
+
+/* Hands back the whole pages of [p, p + bytes) of memory this model owns (its arena). */
+static void drop_owned(const void *p, size_t bytes)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    if (pg <= 0)
+        return;
+    uintptr_t a = (uintptr_t)p, b = a + bytes;
+    uintptr_t s = (a + (uintptr_t)pg - 1) / (uintptr_t)pg * (uintptr_t)pg;
+    uintptr_t e = b / (uintptr_t)pg * (uintptr_t)pg;
+    if (s < e)
+        madvise((void *)s, e - s, MADV_DONTNEED);
 }
 
 /* The checks the packing did not run (embeddings, LayerNorm, biases), then the first
@@ -156,8 +173,11 @@ static bs_status finish_checks(bs_weight_check *checks, int n, bs_error *err)
 {
     for (int i = 0; i < n; i++) {
         bs_weight_check *k = &checks[i];
-        if (k->bad == BS_CHECK_PENDING)
+        if (k->bad == BS_CHECK_PENDING) {
+            if (k->bf16)
+                bs_bf16_widen((float *)k->p, k->bf16, k->n);
             k->bad = bs_first_nonfinite(k->p, k->n);
+        }
         if (k->bad < 0)
             continue;
         float v = k->p[k->bad];
@@ -174,10 +194,15 @@ static void *pack_main(void *arg)
     const pack_job *j = arg;
     for (int i = j->part; i < j->n; i += j->parts) {
         bs_linear *l = j->lins[i];
-        check_before_pack(j->checks, j->n_checks, l->w);
+        bs_weight_check *k = check_before_pack(j->checks, j->n_checks, l->w);
         bs_lp_pack(&j->m->lpws[i], j->prec, l->w, (size_t)l->out, (size_t)l->in, j->at[i]);
-        if (l != j->decoder) /* the tied decoder's are the word embeddings, still in use */
-            drop_pages(j->m, l->w, (size_t)l->out * (size_t)l->in * sizeof(float));
+        if (l == j->decoder) /* the tied decoder's are the word embeddings, still in use */
+            continue;
+        drop_pages(j->m, l->w, (size_t)l->out * (size_t)l->in * sizeof(float));
+        if (k && k->bf16) { /* the F32 copy, made for packing, and the file's BF16 */
+            drop_owned(l->w, k->n * sizeof(float));
+            drop_pages(j->m, k->bf16, k->n * 2);
+        }
     }
     return NULL;
 }
