@@ -195,6 +195,8 @@ static void *pack_main(void *arg)
     for (int i = j->part; i < j->n; i += j->parts) {
         bs_linear *l = j->lins[i];
         bs_weight_check *k = check_before_pack(j->checks, j->n_checks, l->w);
+        if (k && k->bad >= 0)
+            continue; /* refused after the join; INT8 scales of a NaN or inf are UB */
         bs_lp_pack(&j->m->lpws[i], j->prec, l->w, (size_t)l->out, (size_t)l->in, j->at[i]);
         if (l == j->decoder) /* the tied decoder's are the word embeddings, still in use */
             continue;
