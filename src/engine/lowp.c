@@ -12,7 +12,10 @@
  * where they lie in the mapped checkpoint their pages are handed back to the kernel
  * (MADV_DONTNEED on a read-only private file mapping: they would fault back in from
  * the file if anything read them), which keeps peak memory near the packed size rather
- * than F32 plus packed.
+ * than F32 plus packed. A BF16 checkpoint's layers are widened here, each just before it
+ * is packed, and that F32 copy is handed back too: its pages would read as zeros, which
+ * is safe because a packed layer's bert.c reads only the packed weights. The loader's
+ * NaN/infinity check of every weight it left to us (bs_weight_check) runs here as well.
  */
 #include <math.h>
 #include <pthread.h>
