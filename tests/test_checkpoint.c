@@ -14,6 +14,7 @@
 #include <string.h>
 #include <ftw.h>
 #include <math.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -898,6 +899,137 @@ static void test_load_error_nan_weight(void **state)
                         "index 3");
 }
 
+/* With --precision, the NaN/infinity check of the packed layers runs as they are packed
+ * and the rest after (lowp.c): the same refusal, naming the same tensor, whichever part
+ * of the model the bad value is in, and with two bad tensors the first in the loader's
+ * order, as an F32 load names it. */
+static void test_load_error_nan_weight_low_precision(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *bad[2]; /* the tensors spoiled; the first is the one named */
+        size_t at;
+    } cases[] = {
+        {{"bert.encoder.layer.1.attention.self.key.weight"}, 5},  /* packed */
+        {{"bert.embeddings.word_embeddings.weight"}, 9},          /* packed: the decoder */
+        {{"cls.predictions.transform.dense.weight"}, 0},          /* packed: the head */
+        {{"bert.encoder.layer.0.output.LayerNorm.bias"}, 2},      /* not packed */
+        {{"cls.predictions.bias"}, 7},                            /* not packed */
+        {{"bert.encoder.layer.0.intermediate.dense.bias",        /* not packed, first */
+          "bert.encoder.layer.1.output.dense.weight"}, 3},       /* packed, later */
+    };
+    static const bs_precision precs[] = {BS_PRECISION_BF16, BS_PRECISION_INT8};
+    /* F32, and BF16 (whose F32 copy the conversion makes: bs_weight_check.bf16) */
+    for (size_t p = 0; p < 4; p++)
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            st_free(&f->b);
+            st_init(&f->b);
+            st_bert_opts o = st_bert_defaults();
+            o.mlm = 1;
+            o.dtype = p < 2 ? "F32" : "BF16";
+            add_bert(f, o);
+            float v = c % 2 ? INFINITY : NAN;
+            uint32_t bits;
+            memcpy(&bits, &v, 4);
+            for (int k = 0; k < 2 && cases[c].bad[k]; k++) {
+                unsigned char *d = st_get(&f->b, cases[c].bad[k])->data;
+                if (p < 2) {
+                    memcpy(d + cases[c].at * 4, &bits, 4);
+                } else { /* little-endian BF16: the top half of the F32 bits */
+                    d[cases[c].at * 2] = (unsigned char)(bits >> 16);
+                    d[cases[c].at * 2 + 1] = (unsigned char)(bits >> 24);
+                }
+            }
+            bs_load_options lo = bs_load_defaults();
+            lo.head = BS_HEAD_MLM;
+            lo.precision = precs[p % 2];
+            assert_int_equal(load(f, NULL, &lo), BS_ERR_INPUT);
+            assert_null(f->m);
+            char want[256];
+            snprintf(want, sizeof want, "tensor '%s' holds %s at index %zu", cases[c].bad[0],
+                     c % 2 ? "an infinity" : "NaN", cases[c].at);
+            assert_string_equal(f->err.msg, want);
+        }
+}
+
+/* Pages of [p, p + bytes) that are wholly inside it and resident. */
+static size_t resident_pages(const void *p, size_t bytes)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE), n = 0;
+    uintptr_t a = ((uintptr_t)p + pg - 1) / pg * pg, b = ((uintptr_t)p + bytes) / pg * pg;
+    for (uintptr_t q = a; q < b; q += pg) {
+        unsigned char in = 0;
+        assert_int_equal(mincore((void *)q, pg, &in), 0);
+        n += in & 1;
+    }
+    return n;
+}
+
+/* A BF16 checkpoint with --precision bf16 or int8: the linear layers are packed from its
+ * BF16 values with no F32 copy of them left in memory (the copy packing reads is handed
+ * back page by page), and the packed weights and everything else are exactly what the
+ * F32 file of the same values gives. */
+static void test_load_bf16_checkpoint_packed_without_f32_copy(void **state)
+{
+    (void)state;
+    enum { BV = 64, BH = 64, BL = 2, BA = 2, BI = 256, BP = 16 }; /* a layer: 16 pages */
+    static const bs_precision precs[] = {BS_PRECISION_BF16, BS_PRECISION_INT8};
+    st_builder b16, b32;
+    st_init(&b16);
+    st_init(&b32);
+    st_bert_opts o = st_bert_defaults();
+    o.dtype = "BF16";
+    st_add_bert(&b16, BV, BH, BL, BI, BP, 2, &o);
+    for (int i = 0; i < b16.n; i++) { /* the same values, widened: an F32 file */
+        st_entry *e = &b16.e[i];
+        size_t n = e->nbytes / 2;
+        float *v = malloc(n * sizeof *v);
+        bs_bf16_widen(v, e->data, n);
+        st_add(&b32, e->name, "F32", e->rank, e->shape, v, n * sizeof *v);
+        free(v);
+    }
+    size_t len16, len32;
+    unsigned char *f16 = st_finish(&b16, &len16), *f32 = st_finish(&b32, &len32);
+    char cfg[4096];
+    st_config(cfg, sizeof cfg, BV, BH, BL, BA, BI, BP, NULL);
+    for (int p = 0; p < 2; p++) {
+        bs_load_options lo = bs_load_defaults();
+        lo.precision = precs[p];
+        bs_model *m16 = NULL, *m32 = NULL;
+        bs_error err = {0};
+        assert_int_equal(bs_model_load_memory(&m16, cfg, strlen(cfg), f16, len16, &lo, &err),
+                         BS_OK);
+        assert_int_equal(bs_model_load_memory(&m32, cfg, strlen(cfg), f32, len32, &lo, &err),
+                         BS_OK);
+        assert_int_equal(m16->dtype, BS_DTYPE_BF16);
+        for (int l = 0; l < BL; l++) {
+            const bs_linear *ln[] = {&m16->layers[l].q, &m16->layers[l].inter,
+                                     &m16->layers[l].out};
+            for (int k = 0; k < 3; k++) {
+                size_t bytes = (size_t)ln[k]->out * (size_t)ln[k]->in * sizeof(float);
+                assert_non_null(ln[k]->lp);
+                assert_int_equal(resident_pages(ln[k]->w, bytes), 0);
+            }
+        }
+        /* the word embeddings, still in use, are widened and resident: the measure
+         * sees pages where there are some */
+        assert_true(resident_pages(m16->word_emb, (size_t)BV * BH * sizeof(float)) > 0);
+        assert_int_equal(m16->lowp_bytes, m32->lowp_bytes);
+        assert_memory_equal(m16->lowp_mem, m32->lowp_mem, m16->lowp_bytes);
+        assert_memory_equal(m16->word_emb, m32->word_emb, (size_t)BV * BH * sizeof(float));
+        assert_memory_equal(m16->layers[1].out_ln.g, m32->layers[1].out_ln.g,
+                            BH * sizeof(float));
+        assert_memory_equal(m16->layers[1].inter.b, m32->layers[1].inter.b,
+                            BI * sizeof(float));
+        bs_model_free(m16);
+        bs_model_free(m32);
+    }
+    free(f16);
+    free(f32);
+    st_free(&b16);
+    st_free(&b32);
+}
+
 static void test_load_error_inf_in_f16_weight(void **state)
 {
     fixture *f = *state;
@@ -1452,6 +1584,8 @@ int main(void)
         T(test_load_error_config_has_more_layers),
         T(test_load_error_weight_dtype),
         T(test_load_error_nan_weight),
+        T(test_load_error_nan_weight_low_precision),
+        T(test_load_bf16_checkpoint_packed_without_f32_copy),
         T(test_load_error_inf_in_f16_weight),
         T(test_load_error_not_bert),
         T(test_load_error_bad_config_and_file),

@@ -486,6 +486,34 @@ static void test_replay_select_ignores_focus_and_checks_bounds(void **state)
     assert_non_null(strstr(err.msg, ":4: select: sentence 1 has no position 4 (positions 0 to 3)"));
 }
 
+/* `set precision P` loads every model again in P: the model bar and the notes say so,
+ * and back in f32 the screen is the first one again (Hugging Face's results exactly). A
+ * precision that does not exist is refused with the file's line. */
+static void test_replay_set_precision_reloads_the_models(void **state)
+{
+    (void)state;
+    app_snaps snaps;
+    bs_error err = {0};
+    assert_int_equal(replay_text("bertscope-session 1\nmodel brown-pos\n"
+                                 "sentences \"The jury praised the city.\"\nsnapshot a\n"
+                                 "set precision bf16\nsnapshot b\n"
+                                 "set precision int8\nsnapshot c\n"
+                                 "set precision f32\nsnapshot d\n",
+                                 &snaps, &err), 0);
+    assert_int_equal(snaps.n, 4);
+    assert_false(snap_has(&snaps, 0, "compute"));
+    assert_true(snap_has(&snaps, 1, "bf16 compute"));
+    assert_true(snap_has(&snaps, 1, "linear layers in bf16, not float32"));
+    assert_true(snap_has(&snaps, 2, "int8 compute"));
+    assert_string_equal(snaps.items[3].text, snaps.items[0].text);
+    app_snaps_free(&snaps);
+
+    assert_int_equal(replay_text("bertscope-session 1\nmodel brown-pos\n"
+                                 "sentences \"One.\"\nset precision fp8\n", &snaps, &err), -1);
+    assert_non_null(strstr(err.msg, ":4: set: "));
+    assert_non_null(strstr(err.msg, "fp8"));
+}
+
 /* --check flags a snapshot whose screen did not change although keys were pressed
  * since the one before (a caption claiming a change that never shows); a caption alone,
  * or a key that shows, is not flagged. */
@@ -525,15 +553,18 @@ static void test_set_command(void **unused)
 {
     const char *text = "bertscope-session 1\n"
                        "set stride 8\n"
-                       "set return_overflowing_tokens on\n";
+                       "set return_overflowing_tokens on\n"
+                       "set precision int8\n";
     app_script s;
     bs_error err = {0};
     assert_int_equal(parse(&s, text, &err), 0);
-    assert_int_equal(s.n, 2);
+    assert_int_equal(s.n, 3);
     assert_int_equal(s.cmds[0].kind, SC_SET);
     assert_string_equal(s.cmds[0].str, "stride");
     assert_string_equal(s.cmds[0].strs[0], "8");
     assert_string_equal(s.cmds[1].strs[0], "on");
+    assert_string_equal(s.cmds[2].str, "precision");
+    assert_string_equal(s.cmds[2].strs[0], "int8");
     app_script_free(&s);
     assert_int_equal(parse(&s, "bertscope-session 1\nlabel \"B-PER O\"\n", &err), 0);
     assert_int_equal(s.cmds[0].kind, SC_LABEL);
@@ -550,6 +581,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_set_command),
+        cmocka_unit_test(test_replay_set_precision_reloads_the_models),
         cmocka_unit_test(test_session_parses_every_command),
         cmocka_unit_test(test_session_errors_name_file_line_and_command),
         cmocka_unit_test(test_session_refuses_newer_version_and_non_sessions),

@@ -761,6 +761,41 @@ static void *fwd_main(void *arg)
     return NULL;
 }
 
+/* am's model loaded again from its path with its options but prec, into *out. */
+static bs_status load_again(const app_model *am, bs_precision prec, bs_model **out,
+                            bs_error *err)
+{
+    bs_load_options lo = am->lo;
+    lo.precision = prec;
+    const char *path = bs_model_path(am->model);
+    return !strncmp(path, "builtin:", 8) ? bs_model_from_builtin(out, path + 8, &lo, err)
+                                         : bs_model_load(out, path, &lo, err);
+}
+
+int app_env_set_precision(app_env *env, bs_precision prec, bs_error *err)
+{
+    int rc = 0;
+    for (int i = 0; i < env->n; i++) {
+        app_model *am = &env->models[i];
+        if (!am->model || bs_model_precision(am->model) == prec)
+            continue;
+        bs_model *m = NULL;
+        bs_error e = {0};
+        bs_status st = load_again(am, prec, &m, &e);
+        if (st != BS_OK) {
+            if (rc == 0)
+                bs_fail(err, st, "'%s' stays %s: %s", am->name,
+                        bs_precision_name(bs_model_precision(am->model)), e.msg);
+            rc = -1;
+            continue;
+        }
+        bs_model_free(am->model);
+        am->model = m;
+        am->lo.precision = prec;
+    }
+    return rc;
+}
+
 /* --compare-f32: runs mr's batch through the model in F32 (*ref, loaded from the same
  * path and options on first use) and sets mr->dev from the logits this result holds.
  * Nothing when the logits were too large to keep, the head has none (base), or rows
@@ -773,13 +808,7 @@ static void compare_f32(const app_model *am, app_model_result *mr, bs_model **re
         return;
     bs_error err = {0};
     if (!*ref) {
-        bs_load_options lo = am->lo;
-        lo.precision = BS_PRECISION_F32;
-        const char *path = bs_model_path(am->model);
-        bs_status st = !strncmp(path, "builtin:", 8)
-                           ? bs_model_from_builtin(ref, path + 8, &lo, &err)
-                           : bs_model_load(ref, path, &lo, &err);
-        if (st != BS_OK)
+        if (load_again(am, BS_PRECISION_F32, ref, &err) != BS_OK)
             return;
     }
     if (!*ref_run && bs_run_create(ref_run, *ref, am->pool, &err) != BS_OK)

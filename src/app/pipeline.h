@@ -61,6 +61,12 @@ void app_env_free(app_env *env);
  * gives all cores. Call only while nothing computes on env. Returns 0, or -1 when out
  * of memory (a model without a pool runs on one thread). */
 int app_env_set_threads(app_env *env, int n);
+/* Loads every model of env again from its path with its options but precision `prec`
+ * (the session command `set precision`), freeing the one it replaces. Call only while
+ * nothing computes on env, and drop every bs_run made on the old models first
+ * (app_runs_free). A model that fails to load keeps the precision it had; returns 0, or
+ * -1 with err saying which and why (the first such model). */
+int app_env_set_precision(app_env *env, bs_precision prec, bs_error *err);
 /* Threads for interactive use: one when every model is small (hidden <= 512), where
  * the interface's few dozen tokens make threading pure overhead; else all cores.
  * Calls app_env_set_threads; returns the count chosen (0 = all). */

@@ -466,6 +466,17 @@ static int row_positions(const app_state *st, int b)
 /* `select S P`: what a click on that token does (the reducer's mouse case), so a demo
  * shows the same screen a presenter's click would. A sentence or position that is not
  * on screen is an error: a demo must not silently show another token than it says. */
+/* `set precision P`: every model loaded again in P (app_env_set_precision), after the
+ * runs made on the old ones are dropped; the next refresh computes on the new ones. */
+static int set_precision(run *x, const char *value, bs_error *err)
+{
+    bs_precision p;
+    if (bs_precision_parse(value, &p, err) != BS_OK)
+        return -1;
+    app_runs_free(&x->s.runs);
+    return app_env_set_precision(&x->r->env, p, err);
+}
+
 static int apply_select(run *x, const app_script_cmd *c, bs_error *err)
 {
     app_state *st = &x->s.st;
@@ -556,7 +567,8 @@ static int apply(run *x, const app_script_cmd *c, bs_error *err)
         break;
     case SC_SET: {
         bs_error e = {0};
-        if (app_set_option(&x->s.st, c->str, c->strs[0], &e)) {
+        if (!strcmp(c->str, "precision") ? set_precision(x, c->strs[0], &e)
+                                         : app_set_option(&x->s.st, c->str, c->strs[0], &e)) {
             bs_fail(err, BS_ERR_INPUT, "%s:%d: set: %s", x->r->path, c->line, e.msg);
             return -1;
         }

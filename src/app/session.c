@@ -293,7 +293,7 @@ static int parse_line(app_script *s, ctx *c, const char *line)
         static const char *const names[] = {
             "padding", "padding_side", "truncation", "truncation_side", "max_length",
             "pad_to_multiple_of", "stride", "return_overflowing_tokens", "is_split_into_words",
-            "choices"};
+            "choices", "precision"};
         char name[32], value[64], tail;
         int k = 0;
         if (sscanf(bare, "%31s %63s %c", name, value, &tail) != 2)
@@ -305,7 +305,8 @@ static int parse_line(app_script *s, ctx *c, const char *line)
         if (k == n_names)
             return fail(c, "unknown option '%s' (known: padding padding_side truncation "
                         "truncation_side max_length pad_to_multiple_of stride "
-                        "return_overflowing_tokens is_split_into_words choices)%s", name, "");
+                        "return_overflowing_tokens is_split_into_words choices precision)%s",
+                        name, "");
         sc->kind = SC_SET;
         sc->str = strdup(name);
         sc->strs = malloc(sizeof *sc->strs);

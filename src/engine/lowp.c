@@ -12,7 +12,10 @@
  * where they lie in the mapped checkpoint their pages are handed back to the kernel
  * (MADV_DONTNEED on a read-only private file mapping: they would fault back in from
  * the file if anything read them), which keeps peak memory near the packed size rather
- * than F32 plus packed.
+ * than F32 plus packed. A BF16 checkpoint's layers are widened here, each just before it
+ * is packed, and that F32 copy is handed back too: its pages would read as zeros, which
+ * is safe because a packed layer's bert.c reads only the packed weights. The loader's
+ * NaN/infinity check of every weight it left to us (bs_weight_check) runs here as well.
  */
 #include <math.h>
 #include <pthread.h>
@@ -134,16 +137,77 @@ typedef struct {
     const bs_linear *decoder;
     bs_precision prec;
     int n, part, parts;
+    bs_weight_check *checks; /* the loader's NaN/infinity checks left to us */
+    int n_checks;
 } pack_job;
+
+/* Runs the check of the weights at w, if it is one of checks[], just before they are
+ * packed: the pages the check brings in are the ones packing reads next, so each page
+ * comes from memory once. A BF16 tensor is widened first. Each layer's check is its own:
+ * threads write disjoint entries. Returns the check, or NULL. */
+static bs_weight_check *check_before_pack(bs_weight_check *checks, int n, const float *w)
+{
+    for (int i = 0; i < n; i++)
+        if (checks[i].p == w && checks[i].bad == BS_CHECK_PENDING) {
+            if (checks[i].bf16)
+                bs_bf16_widen((float *)w, checks[i].bf16, checks[i].n);
+            checks[i].bad = bs_first_nonfinite(w, checks[i].n);
+            return &checks[i];
+        }
+    return NULL;
+}
+
+/* Hands back the whole pages of [p, p + bytes) of memory this model owns (its arena). */
+static void drop_owned(const void *p, size_t bytes)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    if (pg <= 0)
+        return;
+    uintptr_t a = (uintptr_t)p, b = a + bytes;
+    uintptr_t s = (a + (uintptr_t)pg - 1) / (uintptr_t)pg * (uintptr_t)pg;
+    uintptr_t e = b / (uintptr_t)pg * (uintptr_t)pg;
+    if (s < e)
+        madvise((void *)s, e - s, MADV_DONTNEED);
+}
+
+/* The checks the packing did not run (embeddings, LayerNorm, biases), then the first
+ * failure in checks' order, which is the loader's order, as an error naming the tensor. */
+static bs_status finish_checks(bs_weight_check *checks, int n, bs_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        bs_weight_check *k = &checks[i];
+        if (k->bad == BS_CHECK_PENDING) {
+            if (k->bf16)
+                bs_bf16_widen((float *)k->p, k->bf16, k->n);
+            k->bad = bs_first_nonfinite(k->p, k->n);
+        }
+        if (k->bad < 0)
+            continue;
+        float v = k->p[k->bad];
+        bs_fail(err, BS_ERR_INPUT, "tensor '%s' holds %s at index %lld", k->name,
+                v != v ? "NaN" : "an infinity", k->bad);
+        bs_hint(err, "the checkpoint is corrupt, or was saved after training diverged");
+        return BS_ERR_INPUT;
+    }
+    return BS_OK;
+}
 
 static void *pack_main(void *arg)
 {
     const pack_job *j = arg;
     for (int i = j->part; i < j->n; i += j->parts) {
         bs_linear *l = j->lins[i];
+        bs_weight_check *k = check_before_pack(j->checks, j->n_checks, l->w);
+        if (k && k->bad >= 0)
+            continue; /* refused after the join; INT8 scales of a NaN or inf are UB */
         bs_lp_pack(&j->m->lpws[i], j->prec, l->w, (size_t)l->out, (size_t)l->in, j->at[i]);
-        if (l != j->decoder) /* the tied decoder's are the word embeddings, still in use */
-            drop_pages(j->m, l->w, (size_t)l->out * (size_t)l->in * sizeof(float));
+        if (l == j->decoder) /* the tied decoder's are the word embeddings, still in use */
+            continue;
+        drop_pages(j->m, l->w, (size_t)l->out * (size_t)l->in * sizeof(float));
+        if (k && k->bf16) { /* the F32 copy, made for packing, and the file's BF16 */
+            drop_owned(l->w, k->n * sizeof(float));
+            drop_pages(j->m, k->bf16, k->n * 2);
+        }
     }
     return NULL;
 }
@@ -159,11 +223,12 @@ static int cores(void)
     return n < 1 ? 1 : n > PACK_THREADS ? PACK_THREADS : n;
 }
 
-bs_status bs_model_lowp_convert(bs_model *m, bs_precision prec, bs_error *err)
+bs_status bs_model_lowp_convert(bs_model *m, bs_precision prec, bs_weight_check *checks,
+                                int n_checks, bs_error *err)
 {
     m->precision = BS_PRECISION_F32;
     if (prec == BS_PRECISION_F32)
-        return BS_OK;
+        return finish_checks(checks, n_checks, err);
     bs_linear decoder;
     int n = linears(m, NULL, &decoder);
     bs_linear **lins = calloc((size_t)(n ? n : 1), sizeof *lins);
@@ -211,7 +276,7 @@ bs_status bs_model_lowp_convert(bs_model *m, bs_precision prec, bs_error *err)
     pthread_t th[PACK_THREADS];
     int parts = cores() < n ? cores() : (n > 0 ? n : 1), started[PACK_THREADS] = {0};
     for (int t = 0; t < parts; t++)
-        jobs[t] = (pack_job){m, lins, at, &decoder, prec, n, t, parts};
+        jobs[t] = (pack_job){m, lins, at, &decoder, prec, n, t, parts, checks, n_checks};
     for (int t = 1; t < parts; t++)
         started[t] = pthread_create(&th[t], NULL, pack_main, &jobs[t]) == 0;
     pack_main(&jobs[0]);
@@ -234,7 +299,7 @@ bs_status bs_model_lowp_convert(bs_model *m, bs_precision prec, bs_error *err)
     free(at);
     free(lins);
     m->precision = prec;
-    return BS_OK;
+    return finish_checks(checks, n_checks, err);
 }
 
 void bs_model_lowp_free(bs_model *m)

@@ -112,8 +112,33 @@ bs_status bs_sbert_load(bs_model **out, const char *dir, const bs_load_options *
                         bs_error *err);
 void bs_sbert_free(struct bs_sbert *s);
 
-/* Converts m's linear layers to prec (lowp.c): packed copies the forward pass uses. */
-bs_status bs_model_lowp_convert(bs_model *m, bs_precision prec, bs_error *err);
+/* checkpoint.c: index of the first NaN or infinity of x[0..n), or -1. */
+long long bs_first_nonfinite(const float *x, size_t n);
+
+/* checkpoint.c: out[0..n) = the BF16 values at src (little-endian), widened exactly. */
+void bs_bf16_widen(float *out, const void *src, size_t n);
+
+/* A loaded weight whose NaN/infinity check the loader left to the conversion (lowp.c):
+ * packing reads every linear layer's weights anyway, so checking them there reads each
+ * page once instead of twice. name is the tensor's, as in the file (owned). With bf16
+ * set, the F32 copy at p is not made yet either (a BF16 checkpoint): the conversion
+ * widens it, and for a packed layer hands the copy's pages back once packed, so that a
+ * BF16 checkpoint never has all of its F32 copy in memory at once. */
+typedef struct bs_weight_check {
+    const float *p;
+    size_t n;
+    char *name;
+    long long bad;    /* the first NaN or infinity, -1 (none), or BS_CHECK_PENDING */
+    const void *bf16; /* the tensor's BF16 bytes in the file, still to widen into p */
+} bs_weight_check;
+#define BS_CHECK_PENDING (-2LL)
+
+/* Converts m's linear layers to prec (lowp.c): packed copies the forward pass uses.
+ * Runs checks[0..n_checks) too (each packed layer's in the thread that packs it, the rest
+ * after) and fails, naming the tensor, on the first of them in order that holds a NaN or
+ * an infinity. */
+bs_status bs_model_lowp_convert(bs_model *m, bs_precision prec, bs_weight_check *checks,
+                                int n_checks, bs_error *err);
 void bs_model_lowp_free(bs_model *m);
 
 #endif
