@@ -278,6 +278,28 @@ bs_status bs_encode_batch(const bs_tokenizer *tok, const bs_text *texts, int B,
                           const bs_encode_options *opt, bs_batch *out, bs_error *err);
 void bs_batch_free(bs_batch *batch);
 
+/* --- Decode: ids back to text (docs/hf-semantics.md, T14) --------------------------- */
+
+/* bs_tokenizer_decode's clean_up: the tokenizer's own clean_up_tokenization_spaces. */
+#define BS_CLEAN_UP_DEFAULT (-1)
+
+/* transformers' tokenizer.decode(ids, skip_special_tokens, clean_up_tokenization_spaces)
+ * for a fast tokenizer: the crate's Tokenizer::decode with tokenizer.json's decoder
+ * (ByteLevel, WordPiece, Metaspace, Replace, ByteFallback, Fuse, Strip, BPEDecoder,
+ * Sequence; a folder without tokenizer.json gets the decoder transformers' converter
+ * gives it), then clean_up_tokenization when clean_up is 1 (0: not; BS_CLEAN_UP_DEFAULT:
+ * as the tokenizer says). Ids the tokenizer does not know are left out, as the crate
+ * does. *out is a NUL-terminated UTF-8 string the caller frees; NULL on error. */
+bs_status bs_tokenizer_decode(const bs_tokenizer *tok, const int32_t *ids, int n,
+                              int skip_special_tokens, int clean_up, char **out, bs_error *err);
+/* clean_up_tokenization_spaces: tokenizer_config.json's value when it has one, else 1 for
+ * a WordPiece tokenizer (BertTokenizer's __init__ default) and 0 for the others
+ * (PreTrainedTokenizerBase's since transformers 4.45); *src (may be NULL) says which. */
+int bs_tokenizer_clean_up_spaces(const bs_tokenizer *tok, bs_source *src);
+/* transformers' clean_up_tokenization(s[0..len)): " ." -> "." and the other nine
+ * replacements of tokenization_utils_base.py, in its order; *out owned by the caller. */
+bs_status bs_clean_up_tokenization(const char *s, size_t len, char **out, bs_error *err);
+
 /* --- Trace: every stage of tokenizing one text, for the interface ------------------ */
 
 typedef struct bs_trace_word {

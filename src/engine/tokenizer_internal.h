@@ -138,4 +138,17 @@ int bs_tok_is_space(uint32_t c);
 int bs_tok_is_word(uint32_t c);
 int bs_tok_lower(uint32_t c, uint32_t *o);
 
+/* ---- decoding (tokenizer_decode.c) ----------------------------------------------------- */
+
+typedef struct bs_decoder bs_decoder;
+/* Reads tokenizer.json's "decoder" (o may be NULL or null: no decoder, tokens joined with
+ * spaces); an unknown type is refused by name. */
+bs_status bs_decoder_load(bs_decoder **out, const cJSON *o, bs_error *err);
+void bs_decoder_free(bs_decoder *d);
+/* From tokenizer.c: the token the crate's id_to_token gives for id (an added token's
+ * content, else the model's piece; NULL for an id it does not know), *special = 1 when
+ * that token is a special added token; and the tokenizer's decoder (NULL if none). */
+const char *bs_tok_token_of(const bs_tokenizer *t, int id, int *special);
+const bs_decoder *bs_tok_decoder(const bs_tokenizer *t);
+
 #endif
