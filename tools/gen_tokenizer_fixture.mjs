@@ -1379,6 +1379,50 @@ async function decode() {
     }
     out.push({ dir, vocab_size: V, cases });
   }
+  // fill-mask (tests/e2e/infer_family.sh): per family folder, masked lines, their ids and for
+  // every id v the crate's decode([v]) and, per mask position, the decode of the row with v
+  // there (skip_special_tokens with one mask only, as the pipeline): the e2e test adds
+  // transformers' clean_up_tokenization and compares infer's token_str and sequence
+  const fill = [];
+  const wpIn = (dir) => {
+    const v = readVocab(path.join(root, dir, 'vocab.txt'));
+    const j = tokenizerJson(v.lines, { lowercase: true }, ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
+      .map((c) => ({ id: v.vocab[c], content: c, special: true })));
+    j.decoder = { type: 'WordPiece', prefix: '##', cleanup: true };
+    return tk.Tokenizer.fromString(JSON.stringify(j));
+  };
+  for (const [dir, mask, pad, crate] of [
+    ['tests/fixtures/ref/infer_mlm', '[MASK]', '[PAD]', wpIn('tests/fixtures/ref/infer_mlm')],
+    ['tests/fixtures/ref/infer_distilbert', '[MASK]', '[PAD]', wpIn('tests/fixtures/ref/infer_distilbert')],
+    ['tests/fixtures/ref/infer_electra', '[MASK]', '[PAD]', wpIn('tests/fixtures/ref/infer_electra')],
+    ['tests/fixtures/ref/infer_roberta', '<mask>', '<pad>', fromDir('tests/fixtures/ref/infer_roberta')],
+    ['tests/fixtures/ref/infer_xlmr', '<mask>', '<pad>', fromDir('tests/fixtures/ref/infer_xlmr')],
+    ['tests/fixtures/ref/infer_albert', '[MASK]', '<pad>', fromDir('tests/fixtures/ref/infer_albert')]]) {
+    const V = crate.getVocabSize(true), maskId = crate.tokenToId(mask), padId = crate.tokenToId(pad);
+    const token_str = [];
+    for (let v = 0; v < V; v++) token_str.push(await crate.decode([v], false));
+    const lines = [];
+    for (const text of [`The movie was ${mask} !`, `${mask} is a ${mask} .`]) {
+      const ids = (await crate.encode(text, null)).getIds();
+      const at = ids.map((x, i) => (x === maskId ? i : -1)).filter((i) => i >= 0);
+      const sequence = [];
+      for (const pos of at) {
+        const row = [];
+        for (let v = 0; v < V; v++) {
+          const t = ids.slice();
+          t[pos] = v;
+          row.push(await crate.decode(t.filter((x) => x !== padId), at.length === 1));
+        }
+        sequence.push(row);
+      }
+      lines.push({ text, ids, positions: at, sequence });
+    }
+    fill.push({ dir, vocab_size: V, token_str, lines });
+  }
+  fs.writeFileSync(path.join(FIX, 'fillmask.json'), JSON.stringify({ generator: 'tools/gen_tokenizer_fixture.mjs decode',
+    reference: 'Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0: Tokenizer.decode; '
+      + 'transformers pipelines/fill_mask.py postprocess without its clean_up_tokenization',
+    folders: fill }) + '\n');
   const file = path.join(FIX, 'decode.json');
   fs.writeFileSync(file, JSON.stringify({ generator: 'tools/gen_tokenizer_fixture.mjs decode',
     reference: 'Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0: Tokenizer.decode(ids, skip_special_tokens)',

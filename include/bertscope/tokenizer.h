@@ -296,6 +296,13 @@ bs_status bs_tokenizer_decode(const bs_tokenizer *tok, const int32_t *ids, int n
  * a WordPiece tokenizer (BertTokenizer's __init__ default) and 0 for the others
  * (PreTrainedTokenizerBase's since transformers 4.45); *src (may be NULL) says which. */
 int bs_tokenizer_clean_up_spaces(const bs_tokenizer *tok, bs_source *src);
+/* The fill-mask pipeline's strings for predicting id at position pos of a row ids[0..n)
+ * (docs/hf-semantics.md, S3): *token_str = decode([id]); *sequence = the row with pos set
+ * to id and every pad id removed, decoded with skip_special_tokens when the row holds one
+ * mask token (with several, the others and the specials stay). Both owned by the caller;
+ * NULL on error. */
+bs_status bs_fill_mask_strings(const bs_tokenizer *tok, const int32_t *ids, int n, int pos,
+                               int32_t id, char **token_str, char **sequence, bs_error *err);
 /* transformers' clean_up_tokenization(s[0..len)): " ." -> "." and the other nine
  * replacements of tokenization_utils_base.py, in its order; *out owned by the caller. */
 bs_status bs_clean_up_tokenization(const char *s, size_t len, char **out, bs_error *err);

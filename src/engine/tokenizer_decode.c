@@ -651,3 +651,31 @@ nomem:
     free(text.p);
     return bs_fail(err, BS_ERR_NOMEM, "out of memory decoding %d ids", n);
 }
+
+bs_status bs_fill_mask_strings(const bs_tokenizer *tok, const int32_t *ids, int n, int pos,
+                               int32_t id, char **token_str, char **sequence, bs_error *err)
+{
+    *token_str = *sequence = NULL;
+    if (n < 0 || n > DECODE_IDS_MAX || pos < 0 || pos >= n)
+        return bs_fail(err, BS_ERR_INPUT, "fill-mask: position %d is not in a row of %d", pos, n);
+    int32_t *row = malloc((size_t)n * sizeof *row);
+    if (!row)
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory decoding a fill-mask prediction");
+    int mask = bs_tokenizer_mask_id(tok), pad = bs_tokenizer_pad_id(tok), masks = 0, m = 0;
+    for (int i = 0; i < n; i++) {
+        masks += ids[i] == mask;
+        int32_t v = i == pos ? id : ids[i];
+        if (v != pad) /* tokens[np.where(tokens != pad_token_id)] */
+            row[m++] = v;
+    }
+    /* single_mask: skip_special_tokens only when the row has one mask */
+    bs_status st = bs_tokenizer_decode(tok, &id, 1, 0, BS_CLEAN_UP_DEFAULT, token_str, err);
+    if (st == BS_OK)
+        st = bs_tokenizer_decode(tok, row, m, masks == 1, BS_CLEAN_UP_DEFAULT, sequence, err);
+    if (st != BS_OK) {
+        free(*token_str);
+        *token_str = NULL;
+    }
+    free(row);
+    return st;
+}
