@@ -335,7 +335,12 @@ cat <<'EOF'
 
 **Tokenizer steps**: the text after each stage (cleaning, CJK spacing, accent stripping,
 lower-casing), the words, the WordPiece steps of the selected word, and why any `[UNK]`
-is unknown.
+is unknown. For a `tokenizer.json` BPE or Unigram model the stages are that file's: the
+normalized text, the words as the model sees them, then for byte-level BPE (RoBERTa) the
+selected word's characters, their UTF-8 bytes and the printable symbol the ByteLevel
+pre-tokenizer writes for each byte ("é" is c3 a9, the symbols `Ã©`), the merges in the
+order the model makes them and the pieces; for Unigram (XLM-R, ALBERT) the `▁`-prefixed
+pieces of the best cut, each with its score, and their sum.
 
 EOF
 cap trace 120 40 'sentences "Café naïve unbelievably 🙂"' "key Right" "key Right" "key Right" "key v" "key v"

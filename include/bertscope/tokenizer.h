@@ -325,6 +325,11 @@ typedef struct bs_trace_word {
     /* BPE: the steps are the merges in the order the model applies them (lowest rank
      * first): the characters [start, end) of the word as the model sees it ("Ġworld")
      * become piece id, joining pieces left and right. WordPiece: left = right = -1. */
+    /* Byte-level BPE (a ByteLevel pre-tokenizer): the UTF-8 byte each character of text
+     * stands for, in order (text "ĠcafÃ©" is 20 63 61 66 c3 a9: "é" is two bytes, two
+     * symbols); owned, n_bytes == the characters of text. NULL (0) for other words. */
+    uint8_t *bytes;
+    int n_bytes;
 } bs_trace_word;
 
 /* For a BPE/Unigram tokenizer (bs_tokenizer_model not "WordPiece") the four stage texts

@@ -2569,6 +2569,36 @@ static bs_status pipe_trace_words(work *w, int first, bs_error *err)
     return BS_OK;
 }
 
+/* Byte-level BPE: the byte each character of trace words [from, n_words) stands for,
+ * from the pipeline's own byte table; a word with a character outside it (an added token)
+ * gets none. */
+static bs_status pipe_trace_bytes(const bs_tokenizer *t, bs_trace *tr, int from, bs_error *err)
+{
+    if (strcmp(bs_tokenizer_model(t), "BPE") || bs_pipe_byte_level_prefix(t->pipe) < 0)
+        return BS_OK;
+    for (int i = from; i < tr->n_words; i++) {
+        bs_trace_word *tw = &tr->words[i];
+        size_t len = strlen(tw->text), n = bs_utf8_count(tw->text, len);
+        if (!(tw->bytes = malloc(n + 1)))
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+        int k = 0;
+        for (size_t at = 0; at < len;) {
+            uint32_t c;
+            at = bs_utf8_next(tw->text, len, at, &c);
+            int b = bs_pipe_char_byte(c);
+            if (b < 0) {
+                free(tw->bytes);
+                tw->bytes = NULL;
+                k = 0;
+                break;
+            }
+            tw->bytes[k++] = (uint8_t)b;
+        }
+        tw->n_bytes = k;
+    }
+    return BS_OK;
+}
+
 /* The pipeline's tokens for the normalized characters [from, to) of w->pn. */
 static bs_status pipe_words(const bs_tokenizer *t, work *w, int from, int to, bs_error *err)
 {
@@ -2585,8 +2615,11 @@ static bs_status pipe_words(const bs_tokenizer *t, work *w, int from, int to, bs
         last = p->word;
     }
     w->word = base + last + 1;
+    int n_words = w->trace ? w->trace->n_words : 0;
     if (st == BS_OK && w->trace)
         st = pipe_trace_words(w, first, err);
+    if (st == BS_OK && w->trace)
+        st = pipe_trace_bytes(t, w->trace, n_words, err);
     return st;
 }
 
@@ -3248,6 +3281,7 @@ void bs_trace_free(bs_trace *tr)
         free(tr->words[i].text);
         free(tr->words[i].unk_reason);
         free(tr->words[i].steps);
+        free(tr->words[i].bytes);
     }
     free(tr->words);
     free(tr->tokens);

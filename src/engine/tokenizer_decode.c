@@ -117,6 +117,16 @@ static int sb_cp(sbuf *b, uint32_t cp)
     return sb_put(b, u, (size_t)bs_utf8_encode(cp, u));
 }
 
+/* Moves b's text onto out as one token when rc is 0, frees b; returns -1 on any failure. */
+static int push_buf(strv *out, sbuf *b, int rc)
+{
+    if (!rc)
+        rc = strv_push(out, b->p ? b->p : "", b->n);
+    free(b->p);
+    memset(b, 0, sizeof *b);
+    return rc ? -1 : 0;
+}
+
 /* s[0..n) with every non-overlapping occurrence of from (left to right) replaced by to,
  * appended to out: Rust's str::replace and Python's str.replace. */
 static int replace_all(sbuf *out, const char *s, size_t n, const char *from, const char *to)
@@ -181,24 +191,6 @@ bs_status bs_clean_up_tokenization(const char *s, size_t len, char **out, bs_err
 
 /* ---- the decoders -------------------------------------------------------------------- */
 
-/* GPT-2's bytes_to_unicode, inverted: the byte a byte-level character stands for, -1 for
- * a character outside the alphabet. Printable Latin-1 bytes are themselves; the other 68
- * bytes, in order, are U+0100 and up. */
-static int byte_of_char(uint32_t cp)
-{
-    if ((cp >= 33 && cp <= 126) || (cp >= 161 && cp <= 172) || (cp >= 174 && cp <= 255))
-        return (int)cp;
-    if (cp < 256 || cp >= 256 + 68)
-        return -1;
-    int k = (int)(cp - 256);
-    for (int b = 0; b < 256; b++) {
-        int printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-        if (!printable && k-- == 0)
-            return b;
-    }
-    return -1;
-}
-
 /* Every code point of s[0..n) (U+FFFD for ill-formed bytes) with its byte span. */
 #define FOR_CHARS(s, n, i, j, cp) \
     for (size_t i = 0, j = 0; i < (n) && ((j = bs_utf8_next((s), (n), i, &(cp))), 1); i = j)
@@ -215,7 +207,7 @@ static int dec_bytelevel(const strv *in, strv *out)
         int ok = 1;
         uint32_t cp;
         FOR_CHARS(in->s[t], in->len[t], i, j, cp) {
-            int b = byte_of_char(cp);
+            int b = bs_pipe_char_byte(cp);
             char c = (char)b;
             if (b < 0) {
                 ok = 0;
@@ -295,40 +287,22 @@ static int dec_metaspace(const dec_op *op, const strv *in, strv *out)
             else
                 rc = sb_put(&b, in->s[t] + i, j - i);
         }
-        if (!rc)
-            rc = strv_push(out, b.p, b.n);
-        free(b.p);
-        if (rc)
+        if (push_buf(out, &b, rc))
             return -1;
     }
     return 0;
 }
 
-/* decoders/bpe.rs: the end-of-word suffix becomes a space, in the last token nothing. */
-static int dec_bpe(const dec_op *op, const strv *in, strv *out)
+/* Every occurrence of from in each token replaced: by to, in the last token by to_last.
+ * normalizers/replace.rs as a decoder (to_last = to) and decoders/bpe.rs (the end-of-word
+ * suffix becomes a space, in the last token nothing). */
+static int replace_each(const strv *in, strv *out, const char *from, const char *to,
+                        const char *to_last)
 {
     for (int t = 0; t < in->n; t++) {
         sbuf b = {0};
-        int rc = replace_all(&b, in->s[t], in->len[t], op->a, t == in->n - 1 ? "" : " ");
-        if (!rc)
-            rc = strv_push(out, b.p, b.n);
-        free(b.p);
-        if (rc)
-            return -1;
-    }
-    return 0;
-}
-
-/* normalizers/replace.rs as a decoder: every occurrence of the pattern in each token. */
-static int dec_replace(const dec_op *op, const strv *in, strv *out)
-{
-    for (int t = 0; t < in->n; t++) {
-        sbuf b = {0};
-        int rc = replace_all(&b, in->s[t], in->len[t], op->a, op->b);
-        if (!rc)
-            rc = strv_push(out, b.p, b.n);
-        free(b.p);
-        if (rc)
+        int rc = replace_all(&b, in->s[t], in->len[t], from, t == in->n - 1 ? to_last : to);
+        if (push_buf(out, &b, rc))
             return -1;
     }
     return 0;
@@ -399,10 +373,7 @@ static int dec_fuse(const strv *in, strv *out)
     int rc = sb_put(&b, "", 0);
     for (int t = 0; t < in->n && !rc; t++)
         rc = sb_put(&b, in->s[t], in->len[t]);
-    if (!rc)
-        rc = strv_push(out, b.p, b.n);
-    free(b.p);
-    return rc;
+    return push_buf(out, &b, rc);
 }
 
 /* decoders/strip.rs: up to start leading and stop trailing content characters off each
@@ -454,8 +425,8 @@ static int run_op(const dec_op *op, const strv *in, strv *out)
     case D_BYTELEVEL: return dec_bytelevel(in, out);
     case D_WORDPIECE: return dec_wordpiece(op, in, out);
     case D_METASPACE: return dec_metaspace(op, in, out);
-    case D_BPE: return dec_bpe(op, in, out);
-    case D_REPLACE: return dec_replace(op, in, out);
+    case D_BPE: return replace_each(in, out, op->a, " ", "");
+    case D_REPLACE: return replace_each(in, out, op->a, op->b, op->b);
     case D_BYTEFALLBACK: return dec_bytefallback(in, out);
     case D_FUSE: return dec_fuse(in, out);
     default: return dec_strip(op, in, out);

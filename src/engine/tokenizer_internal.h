@@ -125,6 +125,9 @@ double bs_pipe_unk_score(const bs_pipe *p);
 /* The model's unk id (-1 if none) and a short name ("BPE", "Unigram"). */
 int bs_pipe_unk_id(const bs_pipe *p);
 const char *bs_pipe_model_name(const bs_pipe *p);
+/* The byte a byte-level character stands for (GPT-2's bytes_to_unicode inverted: "Ġ" is
+ * 0x20, "Ã" 0xC3), -1 for a character outside the table. */
+int bs_pipe_char_byte(uint32_t c);
 /* s normalized by the pipeline (an added token's pattern); malloc'ed, *n code points. */
 uint32_t *bs_pipe_normalize_str(const bs_pipe *p, const char *s, int *n);
 
