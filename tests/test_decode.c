@@ -53,7 +53,8 @@ static void test_crate_fixture(void **state)
     cJSON_ArrayForEach(f, cJSON_GetObjectItem(root, "folders")) {
         const char *dir = cJSON_GetObjectItem(f, "dir")->valuestring;
         bs_tokenizer *tok = load(dir);
-        assert_int_equal(bs_tokenizer_vocab_size(tok), cJSON_GetObjectItem(f, "vocab_size")->valueint);
+        assert_int_equal(bs_tokenizer_vocab_size(tok),
+                         cJSON_GetObjectItem(f, "vocab_size")->valueint);
         int bad = 0, n_cases = 0;
         const cJSON *c;
         cJSON_ArrayForEach(c, cJSON_GetObjectItem(f, "cases")) {

@@ -703,9 +703,8 @@ static bs_status decoder_setup(bs_tokenizer *t, const cJSON *tj, const cJSON *cf
             cJSON_AddStringToObject(conv, "prepend_scheme", "always");
         }
     }
-    bs_status st = bs_decoder_load(&t->decoder, conv ? conv
-                                                     : cJSON_GetObjectItemCaseSensitive(tj, "decoder"),
-                                   err);
+    const cJSON *dec = conv ? conv : cJSON_GetObjectItemCaseSensitive(tj, "decoder");
+    bs_status st = bs_decoder_load(&t->decoder, dec, err);
     cJSON_Delete(conv);
     const cJSON *c = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "clean_up_tokenization_spaces")
                          : NULL;
