@@ -50,7 +50,7 @@ CLI_SRC    := $(wildcard src/cli/*.c)
 TEST_SRC   := $(wildcard tests/test_*.c)
 # Tests of the engine alone (they include no src/app header): engine library only. A
 # test not listed here links the interface's library too.
-ENGINE_TESTS := test_bert test_brown test_checkpoint test_config test_hostile test_torchbin test_qa \
+ENGINE_TESTS := test_bert test_brown test_checkpoint test_config test_decode test_hostile test_torchbin test_qa \
                 test_sbert \
                 test_kernels test_kernels_lowp test_labels test_pool test_safetensors test_tokenizer test_utf8
 # Test helpers: golden draws through app/grid.h; the others need the engine only.

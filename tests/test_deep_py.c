@@ -273,6 +273,9 @@ static void test_py_random_head_and_builtin(void **state)
     /* seed3 has one [MASK]: read there, not per word. */
     expect(g.text, "masked = outputs.logits[batch[\"input_ids\"] == tokenizer.mask_token_id]  "
                    "# torch.Size([1, 30522])\n");
+    /* and decoded as the predictions panel shows them (fill-mask's token_str) */
+    expect(g.text, "print([tokenizer.decode([i]) for i in masked.argmax(dim=-1).tolist()])  "
+                   "# token_str\n");
     assert_null(strstr(g.text, "word_ids"));
     drop(&g);
     bs_model_free(m);

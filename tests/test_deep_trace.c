@@ -125,7 +125,8 @@ static void test_trace_screen_unk_120x40(void **state)
 
 /* The 80x24 trace panel of text with the tokenizer of folder, checked against golden;
  * returns the panel's text (caller frees). */
-static char *draw_folder(const char *folder, const char *text, int sel, const char *golden)
+static char *draw_folder_at(const char *folder, const char *text, int sel, int w, int h,
+                            const char *golden)
 {
     bs_tokenizer *t;
     bs_error err = {0};
@@ -133,14 +134,19 @@ static char *draw_folder(const char *folder, const char *text, int sel, const ch
     bs_trace tr;
     assert_int_equal(bs_tokenizer_trace(t, text, strlen(text), &tr, &err), BS_OK);
     app_grid g = {0};
-    assert_int_equal(grid_resize(&g, 80, 24), 0);
-    trace_draw(&g, 0, 0, 80, 24, &tr, t, text, strlen(text), sel);
+    assert_int_equal(grid_resize(&g, w, h), 0);
+    trace_draw(&g, 0, 0, w, h, &tr, t, text, strlen(text), sel);
     assert_int_equal(golden_check_grid(&g, "tests/fixtures/deep", golden), 0);
     char *d = grid_dump(&g, 0);
     grid_free(&g);
     bs_trace_free(&tr);
     bs_tokenizer_free(t);
     return d;
+}
+
+static char *draw_folder(const char *folder, const char *text, int sel, const char *golden)
+{
+    return draw_folder_at(folder, text, sel, 80, 24, golden);
 }
 
 /* A byte-level BPE folder (RoBERTa's layout): no BERT stages, the words as the model
@@ -169,6 +175,54 @@ static void test_trace_screen_unigram_80x24(void **state)
     free(d);
 }
 
+/* Byte-level BPE, stage by stage: "é" is two UTF-8 bytes, c3 a9, which the ByteLevel
+ * pre-tokenizer writes as the two symbols Ã and ©; the merges start from those symbols.
+ * At 80x24 and 120x40. */
+static void test_trace_screen_bpe_bytes(void **state)
+{
+    static const struct { int w, h; const char *golden; } sizes[] = {
+        {80, 24, "trace_bpe_bytes_80x24"}, {120, 40, "trace_bpe_bytes_120x40"}};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        char *d = draw_folder_at("tests/fixtures/tokenizer/bpe_roberta", "A caf\xc3\xa9 here", 1,
+                                 sizes[k].w, sizes[k].h, sizes[k].golden);
+        assert_non_null(strstr(d, "BPE of word 2 \xc4\xa0" "caf\xc3\x83\xc2\xa9"));
+        assert_non_null(strstr(d, "UTF-8 bytes     20 63 61 66 c3 a9"));
+        assert_non_null(strstr(d, "byte-level      \xc4\xa0  c  a  f  \xc3\x83  \xc2\xa9"));
+        assert_non_null(strstr(d, "characters      \xe2\x90\xa3  c  a  f  \xc3\xa9"));
+        free(d);
+    }
+    /* an added token written in the text never went through the byte-level alphabet */
+    bs_tokenizer *t;
+    bs_error err = {0};
+    assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/bpe_roberta", &err), BS_OK);
+    bs_trace tr;
+    assert_int_equal(bs_tokenizer_trace(t, "Hi <mask> x", 11, &tr, &err), BS_OK);
+    assert_int_equal(tr.n_words, 3);
+    assert_string_equal(tr.words[1].text, "<mask>");
+    assert_null(tr.words[1].bytes);
+    assert_int_equal(tr.words[2].n_bytes, 2); /* "Ġx": 20 78 */
+    assert_int_equal(tr.words[2].bytes[0], 0x20);
+    bs_trace_free(&tr);
+    bs_tokenizer_free(t);
+    /* a word of a Unigram tokenizer has no bytes */
+    assert_int_equal(bs_tokenizer_load(&t, "tests/fixtures/tokenizer/uni_xlmr", &err), BS_OK);
+    assert_int_equal(bs_tokenizer_trace(t, "a caf\xc3\xa9", 7, &tr, &err), BS_OK);
+    for (int i = 0; i < tr.n_words; i++)
+        assert_null(tr.words[i].bytes);
+    bs_trace_free(&tr);
+    bs_tokenizer_free(t);
+}
+
+/* Unigram at 120x40: the ▁ explained, each piece's score and the path's sum. */
+static void test_trace_screen_unigram_120x40(void **state)
+{
+    char *d = draw_folder_at("tests/fixtures/tokenizer/uni_albert", "The naive cafe owners", 3,
+                             120, 40, "trace_unigram_120x40");
+    assert_non_null(strstr(d, "\xe2\x96\x81 stands for a space"));
+    assert_non_null(strstr(d, "sum -"));
+    free(d);
+}
+
 static void test_trace_draw_any_size(void **state)
 {
     for (int w = 0; w < 50; w += 7)
@@ -188,6 +242,8 @@ int main(void)
         cmocka_unit_test(test_trace_draw_any_size),
         cmocka_unit_test(test_trace_screen_bpe_80x24),
         cmocka_unit_test(test_trace_screen_unigram_80x24),
+        cmocka_unit_test(test_trace_screen_bpe_bytes),
+        cmocka_unit_test(test_trace_screen_unigram_120x40),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

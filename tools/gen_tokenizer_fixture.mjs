@@ -14,6 +14,7 @@
 //   node tools/gen_tokenizer_fixture.mjs family    (tokenizers of tests/fixtures/ref/infer_{roberta,xlmr,albert}/)
 //   node tools/gen_tokenizer_fixture.mjs mask      (writes tests/fixtures/tokenizer/mask.json: lstrip mask tokens)
 //   node tools/gen_tokenizer_fixture.mjs camembert (writes tests/fixtures/tokenizer/camembert.json: CamemBERT's .model)
+//   node tools/gen_tokenizer_fixture.mjs decode    (writes tests/fixtures/tokenizer/decode.json, dec_*/)
 //
 // `tables` asks the crate's BertNormalizer and BertPreTokenizer about every code point
 // and writes the character classes as C range tables. The crate pins old Unicode data
@@ -1152,7 +1153,8 @@ function xlmrJson(x) {
       pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } },
         { SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
       special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } } },
-    decoder: null, model: { type: 'Unigram', unk_id: 3, vocab: xv, byte_fallback: false } };
+    // SpmConverter's decoder: Metaspace with the pre-tokenizer's replacement and scheme
+    decoder: spmMeta, model: { type: 'Unigram', unk_id: 3, vocab: xv, byte_fallback: false } };
   return xlmr;
 }
 
@@ -1178,7 +1180,7 @@ function albertJson(al) {
       pair: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } },
         { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } }],
       special_tokens: { '[CLS]': { id: '[CLS]', ids: [id('[CLS]')], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [id('[SEP]')], tokens: ['[SEP]'] } } },
-    decoder: null, model: { type: 'Unigram', unk_id: id('<unk>'), vocab: av, byte_fallback: false } };
+    decoder: spmMeta, model: { type: 'Unigram', unk_id: id('<unk>'), vocab: av, byte_fallback: false } };
   return albert;
 }
 
@@ -1402,6 +1404,122 @@ async function camembert() {
     dirs, cases, `vocab ${cj.model.vocab.length}`);
 }
 
+// ---- decoding (tests/fixtures/tokenizer/decode.json) ----------------------------------------
+// The crate's Tokenizer.decode(ids, skip_special_tokens) on the committed family tokenizers
+// (byte-level BPE, Metaspace "always" and "first"), on the WordPiece vocab as
+// transformers' BertConverter builds it from vocab.txt (decoder WordPiece "##", cleanup),
+// and on dec_chain/ and dec_never/: the Replace + ByteFallback + Fuse + Strip sequence that
+// sentencepiece models with byte fallback are converted to, and Metaspace "never". Every id
+// alone (for the WordPiece vocab a sample), encoded texts and seeded random id sequences
+// (continuation pieces first, specials inside, bytes that are not UTF-8 alone), each with
+// skip_special_tokens false and true. This is the crate's half of transformers'
+// decode(); its clean_up_tokenization is Python and tested from its own source.
+function decChainJson(decoder) {
+  const vocab = [['<unk>', 0], ['<s>', 0], ['</s>', 0]];
+  for (let b = 0; b < 256; b++) vocab.push([`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`, -10]);
+  for (const p of ['▁', '▁the', 'the', '▁cat', 's', '▁café', 'é', '▁▁', 'a▁b', '▁.', '.', ',', "'s", '▁don', "'t", '▁n', "'t"])
+    if (!vocab.some(([q]) => q === p)) vocab.push([p, -1 - vocab.length / 100]);
+  return { version: '1.0', truncation: null, padding: null,
+    added_tokens: spmAdded([[0, '<unk>', true], [1, '<s>', true], [2, '</s>', true]]),
+    normalizer: null, pre_tokenizer: spmMeta, post_processor: null, decoder,
+    model: { type: 'Unigram', unk_id: 0, vocab, byte_fallback: false } };
+}
+
+async function decode() {
+  const rng = ((seed) => () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; })(20261202);
+  const fromDir = (d) => tk.Tokenizer.fromString(fs.readFileSync(path.join(root, d, 'tokenizer.json'), 'utf8'));
+  const uncased = readVocab(path.join(root, 'weights/vocab/vocab.txt'));
+  const wp = tokenizerJson(uncased.lines, { lowercase: true }, ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
+    .map((c) => ({ id: uncased.vocab[c], content: c, special: true })));
+  wp.decoder = { type: 'WordPiece', prefix: '##', cleanup: true };
+  const chain = decChainJson({ type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' },
+    { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] });
+  const never = decChainJson({ type: 'Metaspace', replacement: '▁', prepend_scheme: 'never', split: true });
+  for (const [name, tj] of [['dec_chain', chain], ['dec_never', never]]) {
+    fs.mkdirSync(path.join(FIX, name), { recursive: true });
+    fs.writeFileSync(path.join(FIX, name, 'tokenizer.json'), JSON.stringify(tj) + '\n');
+  }
+  const folders = [
+    ['tests/fixtures/ref/infer_roberta', fromDir('tests/fixtures/ref/infer_roberta')],
+    ['tests/fixtures/ref/infer_xlmr', fromDir('tests/fixtures/ref/infer_xlmr')],
+    ['tests/fixtures/ref/infer_albert', fromDir('tests/fixtures/ref/infer_albert')],
+    ['tests/fixtures/tokenizer/uni_first', fromDir('tests/fixtures/tokenizer/uni_first')],
+    ['weights/vocab', tk.Tokenizer.fromString(JSON.stringify(wp))],
+    ['tests/fixtures/tokenizer/dec_chain', fromDir('tests/fixtures/tokenizer/dec_chain')],
+    ['tests/fixtures/tokenizer/dec_never', fromDir('tests/fixtures/tokenizer/dec_never')],
+  ];
+  const texts = ['The cat sat on the mat.', 'Hello <mask>!', "Don't stop , it 's fine .", '  two  spaces ', 'café naïve 😀',
+    'ünïcödé — “quotes”', 'a\nb', '<s>x</s>', 'the cats', '叫 the café'];
+  const out = [];
+  for (const [dir, crate] of folders) {
+    const V = crate.getVocabSize(true);
+    const cases = [];
+    const add = async (ids) => {
+      for (const skip of [false, true]) cases.push({ ids, skip, text: await crate.decode(ids, skip) });
+    };
+    const singles = dir === 'weights/vocab' ? [...Array(V).keys()].filter((i) => i < 1200 || i % 13 === 0) : [...Array(V).keys()];
+    for (const id of singles) await add([id]);
+    for (const t of texts) {
+      const e = await crate.encode(t, null);
+      await add(e.getIds());
+    }
+    for (let k = 0; k < 60; k++) {
+      const n = 1 + Math.floor(rng() * 10);
+      await add([...Array(n)].map(() => Math.floor(rng() * V)));
+    }
+    out.push({ dir, vocab_size: V, cases });
+  }
+  // fill-mask (tests/e2e/infer_family.sh): per family folder, masked lines, their ids and for
+  // every id v the crate's decode([v]) and, per mask position, the decode of the row with v
+  // there (skip_special_tokens with one mask only, as the pipeline): the e2e test adds
+  // transformers' clean_up_tokenization and compares infer's token_str and sequence
+  const fill = [];
+  const wpIn = (dir) => {
+    const v = readVocab(path.join(root, dir, 'vocab.txt'));
+    const j = tokenizerJson(v.lines, { lowercase: true }, ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
+      .map((c) => ({ id: v.vocab[c], content: c, special: true })));
+    j.decoder = { type: 'WordPiece', prefix: '##', cleanup: true };
+    return tk.Tokenizer.fromString(JSON.stringify(j));
+  };
+  for (const [dir, mask, pad, crate] of [
+    ['tests/fixtures/ref/infer_mlm', '[MASK]', '[PAD]', wpIn('tests/fixtures/ref/infer_mlm')],
+    ['tests/fixtures/ref/infer_distilbert', '[MASK]', '[PAD]', wpIn('tests/fixtures/ref/infer_distilbert')],
+    ['tests/fixtures/ref/infer_electra', '[MASK]', '[PAD]', wpIn('tests/fixtures/ref/infer_electra')],
+    ['tests/fixtures/ref/infer_roberta', '<mask>', '<pad>', fromDir('tests/fixtures/ref/infer_roberta')],
+    ['tests/fixtures/ref/infer_xlmr', '<mask>', '<pad>', fromDir('tests/fixtures/ref/infer_xlmr')],
+    ['tests/fixtures/ref/infer_albert', '[MASK]', '<pad>', fromDir('tests/fixtures/ref/infer_albert')]]) {
+    const V = crate.getVocabSize(true), maskId = crate.tokenToId(mask), padId = crate.tokenToId(pad);
+    const token_str = [];
+    for (let v = 0; v < V; v++) token_str.push(await crate.decode([v], false));
+    const lines = [];
+    for (const text of [`The movie was ${mask} !`, `${mask} is a ${mask} .`]) {
+      const ids = (await crate.encode(text, null)).getIds();
+      const at = ids.map((x, i) => (x === maskId ? i : -1)).filter((i) => i >= 0);
+      const sequence = [];
+      for (const pos of at) {
+        const row = [];
+        for (let v = 0; v < V; v++) {
+          const t = ids.slice();
+          t[pos] = v;
+          row.push(await crate.decode(t.filter((x) => x !== padId), at.length === 1));
+        }
+        sequence.push(row);
+      }
+      lines.push({ text, ids, positions: at, sequence });
+    }
+    fill.push({ dir, vocab_size: V, token_str, lines });
+  }
+  fs.writeFileSync(path.join(FIX, 'fillmask.json'), JSON.stringify({ generator: 'tools/gen_tokenizer_fixture.mjs decode',
+    reference: 'Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0: Tokenizer.decode; '
+      + 'transformers pipelines/fill_mask.py postprocess without its clean_up_tokenization',
+    folders: fill }) + '\n');
+  const file = path.join(FIX, 'decode.json');
+  fs.writeFileSync(file, JSON.stringify({ generator: 'tools/gen_tokenizer_fixture.mjs decode',
+    reference: 'Hugging Face tokenizers 0.22.2 (Rust) through npm @anush008/tokenizers 0.6.0: Tokenizer.decode(ids, skip_special_tokens)',
+    folders: out }) + '\n');
+  console.error(`wrote ${path.relative(root, file)}: ${out.map((f) => `${f.dir} ${f.cases.length}`).join(', ')}`);
+}
+
 const mode = process.argv[2];
 if (mode === 'tables') tables();
 else if (mode === 'fixtures') await fixtures();
@@ -1414,4 +1532,5 @@ else if (mode === 'spm') await spm();
 else if (mode === 'family') await family();
 else if (mode === 'mask') await mask();
 else if (mode === 'camembert') await camembert();
-else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options|hf|bpe|unigram|spm|family|mask|camembert'); process.exit(2); }
+else if (mode === 'decode') await decode();
+else { console.error('usage: node gen_tokenizer_fixture.mjs tables|fixtures|added|options|hf|bpe|unigram|spm|family|mask|camembert|decode'); process.exit(2); }

@@ -80,9 +80,10 @@ model_type, `<pad>` 1, `<unk>` 3, every piece four past its sentencepiece id, so
 and `</s>` 6 as in camembert-base). A pair is `<s> A </s></s> B </s>`, pads are `<pad>`, the padding_idx
 the positions skip, the tokenizer returns no token_type_ids, and `<mask>` (written with
 a space before it: that space is part of the token, as in Hugging Face) is where the
-masked LM's top-k is read. A folder with no tokenizer, or with a WordPiece vocab.txt
-only, is refused, naming the files it needs, rather than given bert-base-uncased's
-ids. ELECTRA's embeddings are
+masked LM's top-k is read; `infer` prints each prediction's `token_str` and `sequence` as
+the fill-mask pipeline does (decoded with the tokenizer's decoder, `piece` beside them).
+A folder with no tokenizer, or with a WordPiece vocab.txt only, is refused, naming the
+files it needs, rather than given bert-base-uncased's ids. ELECTRA's embeddings are
 `embedding_size` (E) wide: the ledger shows embeddings (B, T, E), then `project E→H`
 (B, T, H), and the model bar its E; its sequence head is `classifier.dense` + GELU, its
 masked LM the generator's (dense H→E, GELU, LayerNorm(E), the word embeddings); its
@@ -228,7 +229,12 @@ From the top:
 - **Predictions**: per token under each piece for a token head (ignored positions —
   [CLS], [SEP], [PAD] and the later `##` pieces of a word, labelled -100 in training —
   in parentheses: `(NOUN)`); per sentence with a bar per class for a sequence head; the
-  top five pieces at each `[MASK]` for a masked LM. The titles say what the numbers are:
+  top five at each `[MASK]` for a masked LM. A predicted token is shown as the word the
+  fill-mask pipeline gives (its `token_str`, `tokenizer.decode([id])` with the folder's
+  decoder): RoBERTa's `Ġgood` is " good", XLM-R's `▁good` alone is "good". A space at
+  either end, invisible in a cell, is drawn `␣` (`␣good`), a control character as its
+  control picture (`␊`), an empty string as `∅`; the help (`?`) says so. The titles say
+  what the numbers are:
   `softmax scores of logits (3, 3)` (sigmoid for a multi-label head); `L` shows the raw
   logits instead, the numbers `model(**batch).logits` prints. Without padding, rows of
   different lengths are drawn at their own lengths: no `[PAD]`, no prediction where no
@@ -331,7 +337,12 @@ cat <<'EOF'
 
 **Tokenizer steps**: the text after each stage (cleaning, CJK spacing, accent stripping,
 lower-casing), the words, the WordPiece steps of the selected word, and why any `[UNK]`
-is unknown.
+is unknown. For a `tokenizer.json` BPE or Unigram model the stages are that file's: the
+normalized text, the words as the model sees them, then for byte-level BPE (RoBERTa) the
+selected word's characters, their UTF-8 bytes and the printable symbol the ByteLevel
+pre-tokenizer writes for each byte ("é" is c3 a9, the symbols `Ã©`), the merges in the
+order the model makes them and the pieces; for Unigram (XLM-R, ALBERT) the `▁`-prefixed
+pieces of the best cut, each with its score, and their sum.
 
 EOF
 cap trace 120 40 'sentences "Café naïve unbelievably 🙂"' "key Right" "key Right" "key Right" "key v" "key v"

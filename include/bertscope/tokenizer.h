@@ -278,6 +278,35 @@ bs_status bs_encode_batch(const bs_tokenizer *tok, const bs_text *texts, int B,
                           const bs_encode_options *opt, bs_batch *out, bs_error *err);
 void bs_batch_free(bs_batch *batch);
 
+/* --- Decode: ids back to text (docs/hf-semantics.md, T14) --------------------------- */
+
+/* bs_tokenizer_decode's clean_up: the tokenizer's own clean_up_tokenization_spaces. */
+#define BS_CLEAN_UP_DEFAULT (-1)
+
+/* transformers' tokenizer.decode(ids, skip_special_tokens, clean_up_tokenization_spaces)
+ * for a fast tokenizer: the crate's Tokenizer::decode with tokenizer.json's decoder
+ * (ByteLevel, WordPiece, Metaspace, Replace, ByteFallback, Fuse, Strip, BPEDecoder,
+ * Sequence; a folder without tokenizer.json gets the decoder transformers' converter
+ * gives it), then clean_up_tokenization when clean_up is 1 (0: not; BS_CLEAN_UP_DEFAULT:
+ * as the tokenizer says). Ids the tokenizer does not know are left out, as the crate
+ * does. *out is a NUL-terminated UTF-8 string the caller frees; NULL on error. */
+bs_status bs_tokenizer_decode(const bs_tokenizer *tok, const int32_t *ids, int n,
+                              int skip_special_tokens, int clean_up, char **out, bs_error *err);
+/* clean_up_tokenization_spaces: tokenizer_config.json's value when it has one, else 1 for
+ * a WordPiece tokenizer (BertTokenizer's __init__ default) and 0 for the others
+ * (PreTrainedTokenizerBase's since transformers 4.45); *src (may be NULL) says which. */
+int bs_tokenizer_clean_up_spaces(const bs_tokenizer *tok, bs_source *src);
+/* The fill-mask pipeline's strings for predicting id at position pos of a row ids[0..n)
+ * (docs/hf-semantics.md, S3): *token_str = decode([id]); *sequence = the row with pos set
+ * to id and every pad id removed, decoded with skip_special_tokens when the row holds one
+ * mask token (with several, the others and the specials stay). Both owned by the caller;
+ * NULL on error. */
+bs_status bs_fill_mask_strings(const bs_tokenizer *tok, const int32_t *ids, int n, int pos,
+                               int32_t id, char **token_str, char **sequence, bs_error *err);
+/* transformers' clean_up_tokenization(s[0..len)): " ." -> "." and the other nine
+ * replacements of tokenization_utils_base.py, in its order; *out owned by the caller. */
+bs_status bs_clean_up_tokenization(const char *s, size_t len, char **out, bs_error *err);
+
 /* --- Trace: every stage of tokenizing one text, for the interface ------------------ */
 
 typedef struct bs_trace_word {
@@ -296,6 +325,11 @@ typedef struct bs_trace_word {
     /* BPE: the steps are the merges in the order the model applies them (lowest rank
      * first): the characters [start, end) of the word as the model sees it ("Ġworld")
      * become piece id, joining pieces left and right. WordPiece: left = right = -1. */
+    /* Byte-level BPE (a ByteLevel pre-tokenizer): the UTF-8 byte each character of text
+     * stands for, in order (text "ĠcafÃ©" is 20 63 61 66 c3 a9: "é" is two bytes, two
+     * symbols); owned, n_bytes == the characters of text. NULL (0) for other words. */
+    uint8_t *bytes;
+    int n_bytes;
 } bs_trace_word;
 
 /* For a BPE/Unigram tokenizer (bs_tokenizer_model not "WordPiece") the four stage texts

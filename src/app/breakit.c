@@ -5,6 +5,7 @@
  * re-tokenized or truncated row still lines up with the correct one.
  */
 #include "app/breakit.h"
+#include "app/tokword.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -602,13 +603,12 @@ fail:
     }
     return -1;
 }
-
+/* A label's name: id2label, the word predicted (token_str) for MLM, or on/off. */
 /* A label's name: id2label, a vocab piece for MLM, or on/off for multi-label. */
 static const char *label_name(const brk_report *r, int id, char *buf, size_t n)
 {
     if (r->head == BS_HEAD_MLM) {
-        const char *p = bs_tokenizer_piece(r->tok, id);
-        snprintf(buf, n, "%s", p ? p : "?");
+        app_token_word(r->tok, id, buf, n); /* what the fill-mask pipeline shows */
     } else if (id >= 0 && id < r->cfg->num_labels && r->cfg->id2label) {
         snprintf(buf, n, "%s", r->cfg->id2label[id]);
     } else {

@@ -558,6 +558,9 @@ char *py_generate(const py_spec *s)
                   mask, out);
         sb_printf(&b, "  # torch.Size([%d, %d])\n", n_mask, out_dim(s));
         sb_lit(&b, "print(tokenizer.convert_ids_to_tokens(masked.argmax(dim=-1).tolist()))\n");
+        /* the words the predictions panel shows: fill-mask's token_str */
+        sb_lit(&b, "print([tokenizer.decode([i]) for i in masked.argmax(dim=-1).tolist()])"
+                   "  # token_str\n");
     } else if (s->head == BS_HEAD_TOK) {
         int real = 0;
         for (int i = 0; i < bt->B; i++)

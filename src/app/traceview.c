@@ -85,6 +85,53 @@ static void draw_words(app_grid *g, int x, int row, int xm, const bs_trace *tr, 
     }
 }
 
+/* A character drawn so that it shows: a space as ␣, a control character as its picture. */
+static int put_visible(app_grid *g, int x, int y, int xm, uint32_t cp, int style)
+{
+    char u[4];
+    uint32_t v = cp == ' ' ? 0x2423 : cp < 0x20 ? 0x2400 + cp : cp == 0x7f ? 0x2421 : cp;
+    int k = bs_utf8_encode(v, u);
+    grid_put(g, x, y, xm, u, (size_t)k, style);
+    return x + 3;
+}
+
+/* Byte-level BPE: the word's characters, the UTF-8 bytes they are, and the printable
+ * symbol the ByteLevel pre-tokenizer made of each byte (the engine's bytes, wd->bytes),
+ * one column of 3 a byte. Returns the next row. */
+static int draw_bytes(app_grid *g, int x, int row, int ym, int xm, const bs_trace_word *wd)
+{
+    const char *const labels[3] = {"characters", "UTF-8 bytes", "byte-level"};
+    for (int k = 0; k < 3 && row < ym; k++, row++) {
+        grid_puts(g, x + 2, row, xm, labels[k], ST_DIM);
+        int c = x + LABEL_W;
+        if (k == 0) { /* each character above its first byte */
+            for (size_t i = 0; i < (size_t)wd->n_bytes && c < xm;) {
+                uint32_t cp;
+                size_t j = bs_utf8_next((const char *)wd->bytes, (size_t)wd->n_bytes, i, &cp);
+                put_visible(g, c, row, xm, cp, ST_NORMAL);
+                c += 3 * (int)(j - i);
+                i = j;
+            }
+        } else if (k == 1) {
+            for (int i = 0; i < wd->n_bytes && c < xm; i++, c += 3)
+                grid_printf(g, c, row, xm, ST_NORMAL, "%02x", wd->bytes[i]);
+        } else {
+            size_t n = strlen(wd->text);
+            for (size_t i = 0; i < n && c < xm;) {
+                uint32_t cp;
+                size_t j = bs_utf8_next(wd->text, n, i, &cp);
+                grid_put(g, c, row, xm, wd->text + i, j - i, ST_BOLD);
+                c += 3;
+                i = j;
+            }
+            if (c + 1 < xm)
+                grid_puts(g, c + 1, row, xm, "one printable stand-in a byte",
+                          ST_DIM);
+        }
+    }
+    return row;
+}
+
 /* A BPE or Unigram tokenizer (tokenizer.json): the normalizer's output, the pre-tokenized
  * words as the model sees them, the selected word's BPE merges in the order the model
  * made them, and its pieces with their ids and offsets. */
@@ -112,6 +159,12 @@ static void trace_draw_pipe(app_grid *g, int x, int y, int w, int h, const bs_tr
     c = grid_puts(g, c, row, xm, wd->text, ST_SELECT);
     grid_printf(g, c, row++, xm, ST_DIM, "  (characters %d-%d of the original)",
                 wd->char_start, wd->char_end);
+    /* byte-level BPE: characters -> bytes -> one symbol a byte, what the merges start from */
+    if (wd->bytes)
+        row = draw_bytes(g, x, row, ym, xm, wd);
+    if (!strncmp(wd->text, "\xe2\x96\x81", 3) && row < ym) /* Metaspace's mark */
+        grid_puts(g, x + 2, row++, xm, "▁ stands for a space: the Metaspace pre-tokenizer's, "
+                  "written or prepended", ST_DIM);
     /* BPE: the merges, lowest rank first, from single symbols to the pieces */
     if (wd->n_steps > 0 && row < ym)
         grid_puts(g, x + 2, row++, xm, "merges, the lowest-ranked pair first (characters of "
@@ -132,6 +185,12 @@ static void trace_draw_pipe(app_grid *g, int x, int y, int w, int h, const bs_tr
     }
     if (row < ym)
         grid_puts(g, x + 2, row++, xm, "pieces:", ST_DIM);
+    double total = 0; /* Unigram: the path's score, over every piece, drawn or not */
+    for (int i = 0; i < wd->n_tokens; i++) {
+        const bs_token *t = &tr->tokens[wd->first_token + i];
+        total += (t->flags & BS_TOK_UNK) ? bs_tokenizer_unk_score(tok)
+                                         : bs_tokenizer_score(tok, t->id);
+    }
     for (int i = 0; i < wd->n_tokens && row < ym; i++) {
         const bs_token *t = &tr->tokens[wd->first_token + i];
         c = grid_puts(g, x + 2, row, xm, t->piece ? t->piece : "?",
@@ -150,7 +209,8 @@ static void trace_draw_pipe(app_grid *g, int x, int y, int w, int h, const bs_tr
         row++;
     }
     if (!strcmp(model, "Unigram") && wd->n_tokens > 0 && row < ym)
-        grid_puts(g, x + 2, row++, xm, "the cut whose scores add up highest (Viterbi)", ST_DIM);
+        grid_printf(g, x + 2, row++, xm, ST_DIM, "sum %.3f: the cut whose scores add up "
+                    "highest (Viterbi)", total);
 }
 
 void trace_draw(app_grid *g, int x, int y, int w, int h, const bs_trace *tr,

@@ -27,7 +27,7 @@ void help_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *st,
     }
     int cols = pw >= 110 ? 2 : 1;
     int colw = pw / cols;
-    int rows_avail = ph - 3;
+    int rows_avail = ph - 4;
     if (rows_avail <= 0)
         return;
     int per_col = (total + cols - 1) / cols;
@@ -47,6 +47,10 @@ void help_draw(app_grid *g, int px, int py, int pw, int ph, const app_state *st,
             grid_puts(g, x + 1, y, x + colw - 1, shown, ST_KEY);
             grid_puts(g, x + 15, y, x + colw - 1, help, ST_NORMAL);
         }
+    /* predicted words are decoded (tokword.h): say how the invisible is marked */
+    grid_puts(g, px + 1, py + ph - 2, right,
+              "Predicted words are fill-mask's token_str: ␣ marks a space at an end "
+              "(Ġgood = ␣good), ␊ a control character, ∅ empty", ST_DIM);
     int y = py + ph - 1;
     int x = grid_puts(g, px + 1, y, right, "Tokens: ", ST_DIM);
     x = grid_puts(g, x, y, right, "[CLS]", ST_SPECIAL);

@@ -22,7 +22,7 @@ static int draw_token_preds(app_grid *g, rect r, const app_state *st, const app_
     /* the mask token as this tokenizer writes it: [MASK], RoBERTa's <mask> */
     const char *mask = panel_special(m, mr->mask_id, "[MASK]");
     const char *shown = st->show_logits && mr->logits ? "raw logit of the argmax · L scores"
-                        : bs_head_masked_lm(mr->head) ? "top piece per position"
+                        : bs_head_masked_lm(mr->head) ? "top word per position"
                                                       : "argmax label";
     if (mr->head == BS_HEAD_DISC) /* one logit per token, no classes */
         snprintf(hint, sizeof hint, "replaced? = sigmoid > 0.5 · logits %s%s per token · %s",

@@ -3,6 +3,7 @@
  * names, panel titles and word-wrapped text.
  */
 #include "app/views_panels.h"
+#include "app/tokword.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,8 +18,12 @@ const char *panel_special(const app_model *m, int id, const char *dflt)
 const char *panel_label(const app_model *m, const app_model_result *mr, int k)
 {
     if (bs_head_masked_lm(mr->head)) {
-        const char *p = bs_tokenizer_piece(m->tok, k);
-        return p ? p : "?";
+        /* the fill-mask pipeline's token_str, made visible (tokword.h); a ring of buffers,
+         * since a caller may hold a few labels at once while it draws */
+        static char ring[8][96];
+        static int next;
+        char *buf = ring[next++ % 8];
+        return app_token_word(m->tok, k, buf, sizeof ring[0]);
     }
     if (mr->head == BS_HEAD_NSP) /* two fixed classes, whatever config.json names */
         return bs_nsp_label(k) ? bs_nsp_label(k) : "?";

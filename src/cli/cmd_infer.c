@@ -207,9 +207,11 @@ static void usage(FILE *f)
         "one label and no problem_type - sigmoid; else softmax (model.problem_type is null\n"
         "unless config.json sets it); tok - per position token, label, softmax score,\n"
         "ignored (true for [CLS], [SEP], [PAD] and ## continuations, whose labels HF\n"
-        "training sets to -100); mlm - per [MASK] its position and the top-k tokens with\n"
-        "softmax scores; qa (--pair: question, a tab, context) - the answer as the\n"
-        "question-answering pipeline picks it: score, start and end (code points in the\n"
+        "training sets to -100); mlm - per [MASK] its position and the top-k tokens as\n"
+        "the fill-mask pipeline gives them: id, token_str (decode([id])), sequence (the\n"
+        "line filled in, decoded), piece (the vocab's string) and softmax score; qa\n"
+        "(--pair: question, a tab, context) - the answer as the question-answering\n"
+        "pipeline picks it: score, start and end (code points in the\n"
         "context, widened to whole words), answer, start_token and end_token, the window\n"
         "it came from and the line's windows, null when no span of the context qualifies;\n"
         "every window of a line is a row carrying the line's answers; nsp (--pair) - label\n"
@@ -754,10 +756,21 @@ static cJSON *mlm_prediction(const bs_tokenizer *tok, const bs_batch *bt, int b,
         for (int j = 0; j < k; j++) {
             cJSON *e = cJSON_CreateObject();
             const char *piece = bs_tokenizer_piece(tok, top[j]);
-            cJSON_AddStringToObject(e, "token", piece ? piece : "");
+            char *word = NULL, *seq = NULL;
+            bs_error err = {0};
+            /* the pipeline's token_str and sequence; the vocab's piece beside them */
+            bs_fill_mask_strings(tok, bt->input_ids + (size_t)b * bt->T, bt->length[b], t,
+                                 top[j], &word, &seq, &err);
             cJSON_AddNumberToObject(e, "id", top[j]);
+            cJSON_AddItemToObject(e, "token_str",
+                                  word ? cJSON_CreateString(word) : cJSON_CreateNull());
+            cJSON_AddItemToObject(e, "sequence",
+                                  seq ? cJSON_CreateString(seq) : cJSON_CreateNull());
+            cJSON_AddStringToObject(e, "piece", piece ? piece : "");
             cJSON_AddItemToObject(e, "score", num9(p[top[j]]));
             cJSON_AddItemToArray(list, e);
+            free(word);
+            free(seq);
         }
         cJSON_AddItemToArray(row, o);
     }

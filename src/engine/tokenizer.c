@@ -102,6 +102,9 @@ struct bs_tokenizer {
      * without add_prefix_space; "" when words are taken */
     char split_refused[64];
     bs_warnings warnings;
+    bs_decoder *decoder;     /* tokenizer.json's "decoder", NULL when it has none */
+    int clean_up;            /* clean_up_tokenization_spaces */
+    bs_source src_clean_up;
 };
 
 /* ---- names --------------------------------------------------------------------- */
@@ -674,6 +677,65 @@ static void finish_settings(bs_tokenizer *t)
     warn_cased_vocab(t);
 }
 
+/* The decoder (tokenizer.json's, or for a folder without one the decoder transformers'
+ * convert_slow_tokenizer.py gives it: BertConverter's WordPiece "##" with cleanup,
+ * RobertaConverter's ByteLevel, SpmConverter's Metaspace) and clean_up_tokenization_spaces
+ * (tokenizer_config.json's, else the class default: see bs_tokenizer_clean_up_spaces). */
+static bs_status decoder_setup(bs_tokenizer *t, const cJSON *tj, const cJSON *cfg,
+                               int have_json, bs_error *err)
+{
+    int wordpiece = !strcmp(bs_tokenizer_model(t), "WordPiece");
+    cJSON *conv = NULL;
+    if (!have_json) {
+        conv = cJSON_CreateObject();
+        if (!conv)
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory");
+        const char *model = bs_tokenizer_model(t);
+        if (wordpiece) {
+            cJSON_AddStringToObject(conv, "type", "WordPiece");
+            cJSON_AddStringToObject(conv, "prefix", "##");
+            cJSON_AddBoolToObject(conv, "cleanup", 1);
+        } else if (!strcmp(model, "BPE") && bs_pipe_byte_level_prefix(t->pipe) >= 0) {
+            cJSON_AddStringToObject(conv, "type", "ByteLevel");
+        } else {
+            cJSON_AddStringToObject(conv, "type", "Metaspace");
+            cJSON_AddStringToObject(conv, "replacement", "\xe2\x96\x81");
+            cJSON_AddStringToObject(conv, "prepend_scheme", "always");
+        }
+    }
+    const cJSON *dec = conv ? conv : cJSON_GetObjectItemCaseSensitive(tj, "decoder");
+    bs_status st = bs_decoder_load(&t->decoder, dec, err);
+    cJSON_Delete(conv);
+    const cJSON *c = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "clean_up_tokenization_spaces")
+                         : NULL;
+    t->clean_up = cJSON_IsBool(c) ? cJSON_IsTrue(c) : wordpiece;
+    t->src_clean_up = cJSON_IsBool(c) ? BS_FROM_TOKENIZER_CONFIG : BS_FROM_DEFAULT;
+    return st;
+}
+
+const char *bs_tok_token_of(const bs_tokenizer *t, int id, int *special)
+{
+    const char *s = NULL;
+    *special = 0;
+    for (int i = 0; i < t->n_added && !s; i++)
+        if (t->added[i].id == id)
+            s = t->added[i].content;
+    if (!s && id >= 0 && id < t->n_pieces)
+        s = t->pieces[id];
+    for (int i = 0; s && i < t->n_added && !*special; i++)
+        *special = t->added[i].special && !strcmp(t->added[i].content, s);
+    return s;
+}
+
+const bs_decoder *bs_tok_decoder(const bs_tokenizer *t) { return t->decoder; }
+
+int bs_tokenizer_clean_up_spaces(const bs_tokenizer *t, bs_source *src)
+{
+    if (src)
+        *src = t->src_clean_up;
+    return t->clean_up;
+}
+
 static bs_tokenizer *tok_new(void)
 {
     bs_tokenizer *t = calloc(1, sizeof *t);
@@ -699,7 +761,8 @@ bs_status bs_tokenizer_from_vocab(bs_tokenizer **out, const char *vocab, size_t 
         return st;
     }
     finish_settings(t);
-    if ((st = load_added(t, NULL, NULL, NULL, err)) != BS_OK) {
+    if ((st = load_added(t, NULL, NULL, NULL, err)) != BS_OK ||
+        (st = decoder_setup(t, NULL, NULL, 0, err)) != BS_OK) {
         bs_tokenizer_free(t);
         return st;
     }
@@ -1388,7 +1451,8 @@ bs_status bs_tokenizer_load(bs_tokenizer **out, const char *dir, bs_error *err)
             cJSON_GetObjectItemCaseSensitive(tj, "model"), "vocab");
     }
     if (pipe_model) {
-        if ((st = load_pipe(t, tj, json_vocab, cfg, dir, err)) != BS_OK)
+        if ((st = load_pipe(t, tj, json_vocab, cfg, dir, err)) != BS_OK ||
+            (st = decoder_setup(t, tj, cfg, have_json, err)) != BS_OK)
             goto fail;
         cJSON_Delete(cfg);
         cJSON_Delete(tj);
@@ -1419,7 +1483,8 @@ bs_status bs_tokenizer_load(bs_tokenizer **out, const char *dir, bs_error *err)
         goto fail;
     }
     finish_settings(t);
-    if ((st = load_added(t, cfg, tj, dir, err)) != BS_OK)
+    if ((st = load_added(t, cfg, tj, dir, err)) != BS_OK ||
+        (st = decoder_setup(t, tj, cfg, have_json, err)) != BS_OK)
         goto fail;
     cJSON_Delete(cfg);
     cJSON_Delete(tj);
@@ -1447,6 +1512,7 @@ void bs_tokenizer_free(bs_tokenizer *t)
     }
     free(t->added);
     bs_pipe_free(t->pipe);
+    bs_decoder_free(t->decoder);
     bs_warnings_free(&t->warnings);
     free(t);
 }
@@ -2543,6 +2609,36 @@ static bs_status pipe_trace_words(work *w, int first, bs_error *err)
     return BS_OK;
 }
 
+/* Byte-level BPE: the byte each character of trace words [from, n_words) stands for,
+ * from the pipeline's own byte table; a word with a character outside it (an added token)
+ * gets none. */
+static bs_status pipe_trace_bytes(const bs_tokenizer *t, bs_trace *tr, int from, bs_error *err)
+{
+    if (strcmp(bs_tokenizer_model(t), "BPE") || bs_pipe_byte_level_prefix(t->pipe) < 0)
+        return BS_OK;
+    for (int i = from; i < tr->n_words; i++) {
+        bs_trace_word *tw = &tr->words[i];
+        size_t len = strlen(tw->text), n = bs_utf8_count(tw->text, len);
+        if (!(tw->bytes = malloc(n + 1)))
+            return bs_fail(err, BS_ERR_NOMEM, "out of memory tracing");
+        int k = 0;
+        for (size_t at = 0; at < len;) {
+            uint32_t c;
+            at = bs_utf8_next(tw->text, len, at, &c);
+            int b = bs_pipe_char_byte(c);
+            if (b < 0) {
+                free(tw->bytes);
+                tw->bytes = NULL;
+                k = 0;
+                break;
+            }
+            tw->bytes[k++] = (uint8_t)b;
+        }
+        tw->n_bytes = k;
+    }
+    return BS_OK;
+}
+
 /* The pipeline's tokens for the normalized characters [from, to) of w->pn. */
 static bs_status pipe_words(const bs_tokenizer *t, work *w, int from, int to, bs_error *err)
 {
@@ -2559,8 +2655,11 @@ static bs_status pipe_words(const bs_tokenizer *t, work *w, int from, int to, bs
         last = p->word;
     }
     w->word = base + last + 1;
+    int n_words = w->trace ? w->trace->n_words : 0;
     if (st == BS_OK && w->trace)
         st = pipe_trace_words(w, first, err);
+    if (st == BS_OK && w->trace)
+        st = pipe_trace_bytes(t, w->trace, n_words, err);
     return st;
 }
 
@@ -3222,6 +3321,7 @@ void bs_trace_free(bs_trace *tr)
         free(tr->words[i].text);
         free(tr->words[i].unk_reason);
         free(tr->words[i].steps);
+        free(tr->words[i].bytes);
     }
     free(tr->words);
     free(tr->tokens);

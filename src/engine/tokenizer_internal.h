@@ -125,6 +125,9 @@ double bs_pipe_unk_score(const bs_pipe *p);
 /* The model's unk id (-1 if none) and a short name ("BPE", "Unigram"). */
 int bs_pipe_unk_id(const bs_pipe *p);
 const char *bs_pipe_model_name(const bs_pipe *p);
+/* The byte a byte-level character stands for (GPT-2's bytes_to_unicode inverted: "Ġ" is
+ * 0x20, "Ã" 0xC3), -1 for a character outside the table. */
+int bs_pipe_char_byte(uint32_t c);
 /* s normalized by the pipeline (an added token's pattern); malloc'ed, *n code points. */
 uint32_t *bs_pipe_normalize_str(const bs_pipe *p, const char *s, int *n);
 
@@ -137,5 +140,18 @@ int bs_tok_n_pieces(const bs_tokenizer *t);
 int bs_tok_is_space(uint32_t c);
 int bs_tok_is_word(uint32_t c);
 int bs_tok_lower(uint32_t c, uint32_t *o);
+
+/* ---- decoding (tokenizer_decode.c) ----------------------------------------------------- */
+
+typedef struct bs_decoder bs_decoder;
+/* Reads tokenizer.json's "decoder" (o may be NULL or null: no decoder, tokens joined with
+ * spaces); an unknown type is refused by name. */
+bs_status bs_decoder_load(bs_decoder **out, const cJSON *o, bs_error *err);
+void bs_decoder_free(bs_decoder *d);
+/* From tokenizer.c: the token the crate's id_to_token gives for id (an added token's
+ * content, else the model's piece; NULL for an id it does not know), *special = 1 when
+ * that token is a special added token; and the tokenizer's decoder (NULL if none). */
+const char *bs_tok_token_of(const bs_tokenizer *t, int id, int *special);
+const bs_decoder *bs_tok_decoder(const bs_tokenizer *t);
 
 #endif

@@ -181,18 +181,38 @@ static int jbool(const cJSON *o, const char *name, int dflt)
 
 /* GPT-2's byte-to-character table (bytes_to_unicode): printable Latin-1 bytes map to
  * themselves, the other 68 to U+0100 upwards, in byte order. */
+static int printable_byte(int b)
+{
+    return (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+}
+
 static uint32_t byte_char(int b)
 {
-    if ((b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF))
+    if (printable_byte(b))
         return (uint32_t)b;
     int n = 0;
     for (int x = 0; x < b; x++)
-        if (!((x >= 0x21 && x <= 0x7E) || (x >= 0xA1 && x <= 0xAC) || (x >= 0xAE && x <= 0xFF)))
+        if (!printable_byte(x))
             n++;
     return 0x100 + (uint32_t)n;
 }
 
 static uint32_t byte_chars[256];
+
+/* The table inverted: the byte character c stands for, -1 for a character outside it.
+ * Pure (no table to fill first), so the decoder and the trace may call it from any thread. */
+int bs_pipe_char_byte(uint32_t c)
+{
+    if (c < 0x100)
+        return printable_byte((int)c) ? (int)c : -1;
+    if (c >= 0x100 + 68)
+        return -1;
+    uint32_t k = c - 0x100;
+    for (int b = 0; b < 256; b++) /* the k-th byte that is not printable */
+        if (!printable_byte(b) && k-- == 0)
+            return b;
+    return -1;
+}
 
 static void init_byte_chars(void)
 {

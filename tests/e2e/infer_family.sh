@@ -254,4 +254,32 @@ if echo 'the cat' | "$BIN" tokenize -m "$TMP/dbv" >"$TMP/dbv.json" 2>"$TMP/err" 
 then ok "tokenize on a DistilBERT folder without tokenizer_config.json: no token_type_ids"
 else fail "distilbert tokenize: $(cat "$TMP/err" "$TMP/dbv.json")"; fi
 
+# fill-mask per family: infer's token_str and sequence are the pipeline's. fillmask.json
+# (tools/gen_tokenizer_fixture.mjs decode) holds, for each folder, two masked lines, the
+# crate's ids and its decode of every prediction (decode([v]), and the row with v at the
+# mask, pads dropped, specials skipped with one mask only); jq adds transformers'
+# clean_up_tokenization (tokenization_utils_base.py), which every folder here turns on.
+# The two lines differ in length, so the shorter row's pads must be left out.
+FM=tests/fixtures/tokenizer/fillmask.json
+for n in $(jq -r '.folders[].dir' "$FM"); do
+    jq -r --arg d "$n" '.folders[] | select(.dir == $d) | .lines[].text' "$FM" >"$TMP/fm.txt"
+    if ! "$BIN" infer -m "$n" --head mlm --top-k 5 <"$TMP/fm.txt" >"$TMP/fm.jsonl" 2>"$TMP/fm.err"
+    then fail "fill-mask $n: infer exited ($(cat "$TMP/fm.err"))"; continue; fi
+    got=$(tail -n +2 "$TMP/fm.jsonl" | jq -s -r --arg d "$n" --slurpfile fm "$FM" '
+        def clean: reduce ([" .", "."], [" ?", "?"], [" !", "!"], [" ,", ","], [" '"'"' ",
+            "'"'"'"], [" n'"'"'t", "n'"'"'t"], [" '"'"'m", "'"'"'m"], [" '"'"'s", "'"'"'s"],
+            [" '"'"'ve", "'"'"'ve"], [" '"'"'re", "'"'"'re"]) as [$a, $b] (.; split($a) | join($b));
+        ($fm[0].folders[] | select(.dir == $d)) as $f
+        | [range(0; length) as $r | .[$r] as $row | $f.lines[$r] as $l
+           | ($row.input_ids[0:($l.ids | length)] == $l.ids),
+             ($row.predictions | length) == ($l.positions | length),
+             ($row.predictions[] as $p | ($l.positions | index($p.position)) as $k
+              | $p.top[] | .token_str == ($f.token_str[.id] | clean)
+                and .sequence == ($l.sequence[$k][.id] | clean))]
+        | "\(map(select(. | not)) | length) \(length)"')
+    if [ "${got%% *}" = 0 ] && [ "${got#* }" = 19 ] # 2 rows: ids, masks; 3 masks x top 5
+    then ok "fill-mask $(basename "$n"): token_str and sequence as the pipeline's (19 checks)"
+    else fail "fill-mask $n: $got ($(head -c 400 "$TMP/fm.jsonl" | tail -c 300))"; fi
+done
+
 [ "$fails" -eq 0 ]
