@@ -58,8 +58,8 @@ size_t bs_lp_kp(bs_precision prec, size_t K)
 
 /* AMX, probed once per process: the CPUID bits, BERTSCOPE_NO_AMX, then the kernel's
  * permission to use the tile data (Linux 5.16+ asks each process to request it; the
- * grant covers all its threads). Valgrind does not know AMX: under it the request or the
- * CPUID bits fail and the AVX-512 code runs. */
+ * grant covers all its threads). Valgrind does not know AMX: its CPUID shows neither AMX
+ * nor AVX-512, so under it the twins run. */
 static pthread_once_t amx_once = PTHREAD_ONCE_INIT;
 static int amx_bf16, amx_int8, amx_forced_off;
 
