@@ -1,7 +1,8 @@
 /*
  * test_kernels_lowp.c - the BF16 and INT8 linear layers (kernels_lowp.c): the AVX-512
- * code bit-identical to its scalar twin on odd sizes, the twins against values worked
- * out by hand and against the F32 product within the error their rounding allows, rows
+ * code bit-identical to its scalar twin on odd sizes, the AMX code bit-identical (INT8)
+ * or within F32 summation's error bound (BF16), the twins against values worked out by
+ * hand and against the F32 product within the error their rounding allows, rows
  * independent of the batch, and whole models (--precision) near their F32 selves.
  */
 #include <math.h>
@@ -14,6 +15,12 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#if defined(__x86_64__) && defined(__linux__)
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "bertscope/model.h"
 #include "engine/fileio.h"
@@ -58,6 +65,24 @@ static int same_bits(const float *a, const float *b, size_t n, size_t *at)
 
 static const bs_precision precs[] = {BS_PRECISION_BF16, BS_PRECISION_INT8};
 
+/* Whether this machine can run AMX, asked here independently of kernels_lowp.c: the
+ * CPUID bits and the kernel's permission for the tile data. */
+static int machine_has_amx(void)
+{
+#if defined(__x86_64__) && defined(__linux__)
+    unsigned a, b, c, d;
+    if (__get_cpuid_max(0, NULL) < 7)
+        return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    unsigned want = bit_AMX_TILE | bit_AMX_BF16 | bit_AMX_INT8;
+    const char *no = getenv("BERTSCOPE_NO_AMX");
+    return (d & want) == want && !(no && *no && strcmp(no, "0") != 0) &&
+           syscall(SYS_arch_prctl, 0x1023, 18) == 0;
+#else
+    return 0;
+#endif
+}
+
 static void test_lowp_bf16_rounding_known_values(void **state)
 {
     (void)state;
@@ -95,8 +120,10 @@ static void test_lowp_prepare_matches_scalar(void **state)
 {
     (void)state;
     static const size_t Ks[] = {1, 5, 7, 33, 768, 3072};
+    for (int noamx = 0; noamx < 2; noamx++) /* AMX's 16-bit rows, then F32 ones */
     for (size_t p = 0; p < 2; p++)
         for (size_t ki = 0; ki < sizeof Ks / sizeof Ks[0]; ki++) {
+            bs_lp_force_no_amx(noamx);
             size_t K = Ks[ki], M = 5, ldx = K + 3;
             float *x = odd_rows(M, ldx);
             float *w = rand_vec(16 * K, -0.1f, 0.1f);
@@ -112,7 +139,8 @@ static void test_lowp_prepare_matches_scalar(void **state)
             bs_lpx_layout(&b, &lw, M, m2);
             bs_lpx_rows(&a, &lw, x, ldx, 0, M);
             bs_lpx_rows_scalar(&b, &lw, x, ldx, 0, M);
-            size_t el = precs[p] == BS_PRECISION_BF16 ? sizeof(float) : 1;
+            assert_int_equal(a.x16, b.x16);
+            size_t el = precs[p] == BS_PRECISION_BF16 ? (a.x16 ? 2 : sizeof(float)) : 1;
             assert_memory_equal(a.q, b.q, M * lw.Kp * el);
             if (precs[p] == BS_PRECISION_INT8) {
                 assert_memory_equal(a.scale, b.scale, M * sizeof(float));
@@ -120,6 +148,7 @@ static void test_lowp_prepare_matches_scalar(void **state)
             }
             free(x), free(w), free(wm), free(m1), free(m2);
         }
+    bs_lp_force_no_amx(0);
 }
 
 /* y = x W^T (+ bias) through the dispatched kernel, or its twin, on columns [n0, n1) */
@@ -144,13 +173,15 @@ static void run_lp(float *out, bs_precision prec, const float *x, const float *w
     free(xm);
 }
 
+/* The AVX-512 code (AMX off) in both precisions, and AMX's INT8, to the bit. */
 static void test_lowp_linear_matches_scalar(void **state)
 {
     (void)state;
     static const size_t Ms[] = {1, 3, 8, 9, 17};
     static const size_t Ns[] = {1, 15, 16, 17, 48, 50, 100};
     static const size_t Ks[] = {1, 6, 7, 33, 768};
-    for (size_t p = 0; p < 2; p++)
+    for (int amx = 0; amx < 2; amx++)
+    for (size_t p = amx; p < 2; p++)
         for (size_t mi = 0; mi < sizeof Ms / sizeof Ms[0]; mi++)
             for (size_t ni = 0; ni < sizeof Ns / sizeof Ns[0]; ni++)
                 for (size_t ki = 0; ki < sizeof Ks / sizeof Ks[0]; ki++) {
@@ -163,6 +194,7 @@ static void test_lowp_linear_matches_scalar(void **state)
                     const float *bias = (ni + ki) % 2 ? b : NULL;
                     /* the columns from the second panel on, as a thread's slice */
                     size_t n0 = N > 16 && mi % 2 ? 16 : 0;
+                    bs_lp_force_no_amx(!amx);
                     run_lp(got, precs[p], x, w, bias, M, N, K, n0, N, 0);
                     run_lp(want, precs[p], x, w, bias, M, N, K, n0, N, 1);
                     size_t at = 0;
@@ -176,6 +208,112 @@ static void test_lowp_linear_matches_scalar(void **state)
                             assert_true(got[m * N + n] == 0.0f);
                     free(x), free(w), free(b), free(got), free(want);
                 }
+    bs_lp_force_no_amx(0);
+}
+
+/* The kernel names: AMX where the machine has it, the AVX-512 code when it is switched
+ * off, the twins when the vector code is. */
+static void test_lowp_amx_dispatch(void **state)
+{
+    (void)state;
+    if (!machine_has_amx())
+        skip();
+    assert_string_equal(bs_lp_isa(BS_PRECISION_BF16), "amx-bf16");
+    assert_string_equal(bs_lp_isa(BS_PRECISION_INT8), "amx-int8");
+    bs_lp_force_no_amx(1);
+    assert_string_equal(bs_lp_isa(BS_PRECISION_BF16), "avx512f");
+    assert_string_equal(bs_lp_isa(BS_PRECISION_INT8), "avx512-vnni");
+    bs_lp_force_no_amx(0);
+    bs_kernels_force_portable(1);
+    assert_string_equal(bs_lp_isa(BS_PRECISION_BF16), "portable");
+    bs_kernels_force_portable(0);
+}
+
+/* AMX on the shapes it blocks differently: M around its 16- and 32-row tiles and past
+ * the row blocks it keeps in L2 (K = 3072 INT8 or BF16: 160 or 64 rows), N of one output,
+ * a few panels, bert's vocabulary, an odd first panel (a thread's slice), K a few tiles
+ * deep or padded (37, 100). INT8 is the VNNI code's result and the twin's, to the bit.
+ * BF16 is not: tdpbf16ps adds in its own order and precision. The bound it is held to
+ * is the one any order of F32 additions obeys: with the products of BF16 values exact,
+ * the sum of K of them with each add rounded (unit roundoff u = 2^-24) is within
+ * K u sum |x w| / (1 - K u) of the exact sum, and adding the bias rounds once more;
+ * flushed denormals add at most 2^-126 per step. The exact sum is taken in double. */
+static void test_lowp_amx_shapes(void **state)
+{
+    (void)state;
+    if (!machine_has_amx())
+        skip();
+    static const size_t shapes[][4] = {
+        /* M, N, K, n0 */
+        {1, 2, 128, 0},      {3, 17, 768, 16},    {17, 2, 3072, 0},   {129, 17, 3072, 0},
+        {129, 30, 768, 16},  {3, 30522, 128, 48}, {1, 30522, 768, 0}, {129, 2, 37, 0},
+        {17, 17, 100, 0},    {33, 64, 64, 16},
+    };
+    size_t unlike_twin = 0; /* BF16 outputs whose bits differ from the twin's */
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        size_t M = shapes[si][0], N = shapes[si][1], K = shapes[si][2], n0 = shapes[si][3];
+        float *x = odd_rows(M, K), *w = rand_vec(N * K, -0.2f, 0.2f);
+        float *b = rand_vec(N, -1.0f, 1.0f), *one = malloc(N * sizeof *one);
+        float *got = calloc(M * N, sizeof *got), *want = calloc(M * N, sizeof *want);
+        assert_non_null(one);
+        assert_non_null(got);
+        assert_non_null(want);
+        const float *bias = si % 2 ? b : NULL;
+        for (size_t p = 0; p < 2; p++) {
+            run_lp(got, precs[p], x, w, bias, M, N, K, n0, N, 0);
+            for (size_t m = 0; m < M; m += M > 40 ? 37 : 1) { /* rows alone: same bits */
+                memset(one, 0, N * sizeof *one);
+                run_lp(one, precs[p], x + m * K, w, bias, 1, N, K, n0, N, 0);
+                assert_memory_equal(one, got + m * N, N * sizeof *one);
+            }
+            if (precs[p] == BS_PRECISION_INT8) {
+                size_t at = 0;
+                run_lp(want, precs[p], x, w, bias, M, N, K, n0, N, 1);
+                if (!same_bits(got, want, M * N, &at))
+                    fail_msg("int8 M=%zu N=%zu K=%zu: amx [%zu] %.9g, twin %.9g", M, N, K, at,
+                             (double)got[at], (double)want[at]);
+                bs_lp_force_no_amx(1);
+                run_lp(want, precs[p], x, w, bias, M, N, K, n0, N, 0);
+                bs_lp_force_no_amx(0);
+                if (!same_bits(got, want, M * N, &at))
+                    fail_msg("int8 M=%zu N=%zu K=%zu: amx [%zu] %.9g, vnni %.9g", M, N, K, at,
+                             (double)got[at], (double)want[at]);
+                continue;
+            }
+            run_lp(want, precs[p], x, w, bias, M, N, K, n0, N, 1);
+            for (size_t i = 0; i < M * N; i++)
+                unlike_twin += memcmp(&got[i], &want[i], sizeof *got) != 0;
+            double u = 0x1p-24, worst = 0.0;
+            for (size_t m = 0; m < M; m++)
+                for (size_t n = 0; n < N; n++) {
+                    double exact = 0, mag = 0;
+                    if (n < n0) {
+                        assert_true(got[m * N + n] == 0.0f);
+                        continue;
+                    }
+                    for (size_t k = 0; k < K; k++) {
+                        double xw = (double)bs_bf16_float(bs_bf16_round(x[m * K + k])) *
+                                    bs_bf16_float(bs_bf16_round(w[n * K + k]));
+                        exact += xw;
+                        mag += fabs(xw);
+                    }
+                    double bn = bias ? bias[n] : 0.0;
+                    double bound = K * u * mag / (1 - K * u) + u * (fabs(exact) + fabs(bn) +
+                                   K * u * mag) + K * 0x1p-126;
+                    double d = fabs((double)got[m * N + n] - (exact + bn));
+                    if (!(d <= bound))
+                        fail_msg("bf16 M=%zu N=%zu K=%zu [%zu, %zu]: %.9g vs %.9g, |d| %.3g > "
+                                 "%.3g", M, N, K, m, n, (double)got[m * N + n], exact + bn,
+                                 d, bound);
+                    worst = mag > 0 && d / (u * mag) > worst ? d / (u * mag) : worst;
+                }
+            /* not a bound: how far inside it AMX lands (about 1 u sum |x w| here) */
+            print_message("bf16 M=%zu N=%zu K=%zu: worst |amx - exact| = %.2f u sum|xw|\n", M,
+                          N, K, worst);
+        }
+        free(x), free(w), free(b), free(one), free(got), free(want);
+    }
+    assert_true(unlike_twin > 0); /* it was tdpbf16ps that ran, not the AVX-512 code */
 }
 
 /* A row's outputs do not depend on the rows computed with it. */
@@ -334,7 +472,9 @@ static void test_lowp_portable_path_is_the_scalar_code(void **state)
         assert_string_equal(bs_lp_isa(precs[p]), "portable");
         run_lp(a, precs[p], x, w, NULL, M, N, K, 0, N, 0);
         bs_kernels_force_portable(0);
+        bs_lp_force_no_amx(1); /* the AVX-512 code: the twin's bits (AMX's BF16 are not) */
         run_lp(b, precs[p], x, w, NULL, M, N, K, 0, N, 0);
+        bs_lp_force_no_amx(0);
         assert_memory_equal(a, b, M * N * sizeof *a);
     }
     free(x), free(w), free(a), free(b);
@@ -563,6 +703,8 @@ int main(void)
         cmocka_unit_test(test_lowp_bf16_rounding_known_values),
         cmocka_unit_test(test_lowp_prepare_matches_scalar),
         cmocka_unit_test(test_lowp_linear_matches_scalar),
+        cmocka_unit_test(test_lowp_amx_dispatch),
+        cmocka_unit_test(test_lowp_amx_shapes),
         cmocka_unit_test(test_lowp_rows_are_independent),
         cmocka_unit_test(test_lowp_scalar_against_formula),
         cmocka_unit_test(test_lowp_int8_known_values),

@@ -57,6 +57,9 @@ vg tokenize-empty "$TMP/empty.txt" tokenize
 vg infer-seq "$REF/infer_seq/input.txt" infer -m "$REF/infer_seq"
 vg infer-mlm "$REF/infer_mlm/input.txt" infer -m "$REF/infer_mlm" --top-k 3
 vg infer-nopad "$REF/infer_seq/input.txt" infer -m "$REF/infer_seq" --padding none
+# valgrind's CPUID shows neither AVX-512 nor AMX: these run the low-precision twins
+vg infer-bf16 "$REF/infer_seq/input.txt" infer -m "$REF/infer_seq" --precision bf16 --compare-f32
+vg infer-int8 "$REF/infer_mlm/input.txt" infer -m "$REF/infer_mlm" --precision int8 --compare-f32
 vg infer-tiny "$TMP/lines.txt" infer --config tiny --head tok --num-labels 3 --seed 1
 vg infer-bad-model "$TMP/lines.txt" infer -m "$TMP/no-such-model"
 vg infer-bad-config "$TMP/lines.txt" infer -m "$REF/infer_seq/input.txt"

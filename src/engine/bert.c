@@ -639,7 +639,7 @@ static bs_status lp_reserve(bs_run *r, size_t rows, bs_error *err)
                                                               : c->intermediate_size);
     size_t E = (size_t)bs_config_dim(c, BS_DIM_EMBEDDING);
     K = E > K ? E : K;
-    size_t need = bs_lpx_bytes(rows, (K + 3) / 4 * 4);
+    size_t need = bs_lpx_bytes(rows, bs_lp_kp(r->m->precision, K));
     if (need <= r->lpx_cap)
         return BS_OK;
     void *mem = NULL;

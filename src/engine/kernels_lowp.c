@@ -2,7 +2,8 @@
  * kernels_lowp.c - the BF16 and INT8 linear layers (see kernels_lowp.h for what they
  * compute): packing, activation conversion, the GEMM, each as a scalar twin and an
  * AVX-512 version picked at run time (BF16: AVX-512F FMAs on widened BF16 values; INT8:
- * AVX-512 VNNI's vpdpbusd).
+ * AVX-512 VNNI's vpdpbusd), and the GEMM on AMX tiles where the CPU and the kernel allow
+ * them (tdpbf16ps, tdpbusd; see "AMX" below).
  *
  * The GEMM reads the packed weights panel by panel (16 output rows, one zmm per k-group)
  * and keeps a tile of up to LP_MR rows x LP_NP panels of accumulators in registers; per
@@ -16,7 +17,10 @@
 
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/kernels.h"
 
@@ -26,12 +30,69 @@
 #else
 #define LP_X86 0
 #endif
+/* AMX: 64-bit Linux only (the tile registers need the kernel's permission) */
+#if defined(__x86_64__) && defined(__linux__)
+#include <cpuid.h>
+#include <sys/syscall.h>
+#define LP_AMX 1
+#else
+#define LP_AMX 0
+#endif
 
 #define LP_ALIGN 64
 static size_t al(size_t bytes) { return (bytes + LP_ALIGN - 1) / LP_ALIGN * LP_ALIGN; }
 
 static size_t kgroup(bs_precision p) { return p == BS_PRECISION_INT8 ? 4 : 2; }
 static size_t panels(size_t N) { return (N + BS_LP_NR - 1) / BS_LP_NR; }
+
+/* Each 64-byte slice of a row is one AMX tile's depth. */
+static size_t kblock(bs_precision p)
+{
+    return p == BS_PRECISION_INT8 ? BS_LP_KB_INT8 : BS_LP_KB_BF16;
+}
+
+size_t bs_lp_kp(bs_precision prec, size_t K)
+{
+    return (K + kblock(prec) - 1) / kblock(prec) * kblock(prec);
+}
+
+/* AMX, probed once per process: the CPUID bits, BERTSCOPE_NO_AMX, then the kernel's
+ * permission to use the tile data (Linux 5.16+ asks each process to request it; the
+ * grant covers all its threads). Valgrind does not know AMX: its CPUID shows neither AMX
+ * nor AVX-512, so under it the twins run. */
+static pthread_once_t amx_once = PTHREAD_ONCE_INIT;
+static int amx_bf16, amx_int8, amx_forced_off;
+
+static void amx_probe(void)
+{
+#if LP_AMX
+    const char *no = getenv("BERTSCOPE_NO_AMX");
+    if (no && *no && strcmp(no, "0") != 0)
+        return;
+    unsigned a, b, c, d;
+    if (__get_cpuid_max(0, NULL) < 7)
+        return;
+    __cpuid_count(7, 0, a, b, c, d);
+    if (!(d & bit_AMX_TILE) || !__builtin_cpu_supports("avx512bw") ||
+        !__builtin_cpu_supports("avx512vl"))
+        return;
+    /* ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA (asm/prctl.h, asm/fpu/xstate.h) */
+    if (syscall(SYS_arch_prctl, 0x1023, 18) != 0)
+        return;
+    amx_bf16 = (d & bit_AMX_BF16) != 0;
+    amx_int8 = (d & bit_AMX_INT8) != 0;
+#endif
+}
+
+void bs_lp_force_no_amx(int on) { amx_forced_off = on; }
+
+static int have_amx(bs_precision prec)
+{
+    if (amx_forced_off || bs_kernels_portable_forced())
+        return 0;
+    pthread_once(&amx_once, amx_probe);
+    return prec == BS_PRECISION_BF16 ? amx_bf16 : prec == BS_PRECISION_INT8 ? amx_int8 : 0;
+}
 
 static int have_bf16(void)
 {
@@ -57,9 +118,9 @@ static int have_vnni(void)
 const char *bs_lp_isa(bs_precision prec)
 {
     if (prec == BS_PRECISION_BF16)
-        return have_bf16() ? "avx512f" : "portable";
+        return have_amx(prec) ? "amx-bf16" : have_bf16() ? "avx512f" : "portable";
     if (prec == BS_PRECISION_INT8)
-        return have_vnni() ? "avx512-vnni" : "portable";
+        return have_amx(prec) ? "amx-int8" : have_vnni() ? "avx512-vnni" : "portable";
     return bs_kernels_isa();
 }
 
@@ -87,7 +148,7 @@ float bs_bf16_float(uint16_t h)
 
 size_t bs_lp_pack_bytes(bs_precision prec, size_t N, size_t K)
 {
-    size_t g = kgroup(prec), Kp = (K + g - 1) / g * g;
+    size_t Kp = bs_lp_kp(prec, K);
     size_t elem = prec == BS_PRECISION_INT8 ? 1 : 2;
     size_t bytes = al(panels(N) * BS_LP_NR * Kp * elem);
     if (prec == BS_PRECISION_INT8)
@@ -104,7 +165,7 @@ static size_t packed_at(const bs_lpw *w, size_t n, size_t k)
 
 void bs_lp_pack(bs_lpw *dst, bs_precision prec, const float *w, size_t N, size_t K, void *mem)
 {
-    size_t g = kgroup(prec), Kp = (K + g - 1) / g * g;
+    size_t g = kgroup(prec), Kp = bs_lp_kp(prec, K);
     size_t elem = prec == BS_PRECISION_INT8 ? 1 : 2, body = panels(N) * BS_LP_NR * Kp * elem;
     memset(dst, 0, sizeof *dst);
     dst->prec = prec;
@@ -166,9 +227,19 @@ float bs_lp_weight(const bs_lpw *w, size_t n, size_t k)
     return bs_bf16_float(((const uint16_t *)w->w)[packed_at(w, n, k)]);
 }
 
+/* Rows up to a whole AMX tile of 16 */
+static size_t tile_rows(size_t M) { return (M + 15) / 16 * 16; }
+
+/* Bytes of the rows: the larger of the F32 layout and AMX's (2-byte rows, padded) */
+static size_t lpx_q_bytes(size_t M, size_t Kp)
+{
+    size_t f32 = M * Kp * sizeof(float), amx = tile_rows(M) * Kp * sizeof(uint16_t);
+    return f32 > amx ? f32 : amx;
+}
+
 size_t bs_lpx_bytes(size_t M, size_t Kp)
 {
-    return al(M * Kp * sizeof(float)) + al(M * sizeof(float)) + al(M * sizeof(int32_t));
+    return al(lpx_q_bytes(M, Kp)) + al(M * sizeof(float)) + al(M * sizeof(int32_t));
 }
 
 void bs_lpx_layout(bs_lpx *dst, const bs_lpw *w, size_t M, void *mem)
@@ -176,8 +247,16 @@ void bs_lpx_layout(bs_lpx *dst, const bs_lpw *w, size_t M, void *mem)
     dst->q = mem;
     dst->M = M;
     dst->Kp = w->Kp;
-    dst->scale = (float *)((char *)mem + al(M * w->Kp * sizeof(float)));
+    dst->x16 = 0;
+    dst->scale = (float *)((char *)mem + al(lpx_q_bytes(M, w->Kp)));
     dst->zp = (int32_t *)((char *)dst->scale + al(M * sizeof(float)));
+    if (have_amx(w->prec)) {
+        /* the rows past M that a 16-row tile load reads: zeros (their outputs are
+         * dropped; zeros keep them finite and the run deterministic) */
+        size_t row = w->Kp * (w->prec == BS_PRECISION_BF16 ? sizeof(uint16_t) : 1);
+        dst->x16 = w->prec == BS_PRECISION_BF16;
+        memset((char *)mem + M * row, 0, (tile_rows(M) - M) * row);
+    }
 }
 
 /* DynamicQuantizeLinear's parameters for a row whose minimum and maximum are lo, hi
@@ -206,6 +285,12 @@ void bs_lpx_rows_scalar(bs_lpx *dst, const bs_lpw *w, const float *x, size_t ldx
     size_t K = w->K, Kp = w->Kp;
     for (size_t m = m0; m < m1; m++) {
         const float *row = x + m * ldx;
+        if (w->prec == BS_PRECISION_BF16 && dst->x16) {
+            uint16_t *q = (uint16_t *)dst->q + m * Kp;
+            for (size_t k = 0; k < Kp; k++)
+                q[k] = k < K ? bs_bf16_round(row[k]) : 0;
+            continue;
+        }
         if (w->prec == BS_PRECISION_BF16) {
             float *q = (float *)dst->q + m * Kp;
             for (size_t k = 0; k < Kp; k++)
@@ -224,6 +309,14 @@ void bs_lpx_rows_scalar(bs_lpx *dst, const bs_lpw *w, const float *x, size_t ldx
     }
 }
 
+/* x's BF16 value at (m, k), in either layout */
+static float lpx_bf16(const bs_lpx *x, size_t m, size_t k)
+{
+    if (x->x16)
+        return bs_bf16_float(((const uint16_t *)x->q)[m * x->Kp + k]);
+    return ((const float *)x->q)[m * x->Kp + k];
+}
+
 void bs_k_linear_lp_scalar(float *out, size_t ldo, const bs_lpx *x, const bs_lpw *w,
                            const float *bias, size_t n0, size_t n1)
 {
@@ -231,14 +324,13 @@ void bs_k_linear_lp_scalar(float *out, size_t ldo, const bs_lpx *x, const bs_lpw
     for (size_t m = 0; m < x->M; m++)
         for (size_t n = n0; n < n1; n++) {
             if (w->prec == BS_PRECISION_BF16) {
-                const float *xr = (const float *)x->q + m * K;
                 const uint16_t *wp = w->w;
                 float acc = 0.0f;
                 for (size_t k = 0; k < K; k += 2) {
                     /* the odd element of each pair first, as vdpbf16ps adds them; each
                      * product of two BF16 values is exact in F32 */
-                    acc += xr[k + 1] * bs_bf16_float(wp[packed_at(w, n, k + 1)]);
-                    acc += xr[k] * bs_bf16_float(wp[packed_at(w, n, k)]);
+                    acc += lpx_bf16(x, m, k + 1) * bs_bf16_float(wp[packed_at(w, n, k + 1)]);
+                    acc += lpx_bf16(x, m, k) * bs_bf16_float(wp[packed_at(w, n, k)]);
                 }
                 out[m * ldo + n] = bias ? acc + bias[n] : acc;
             } else {
@@ -291,10 +383,16 @@ BF16 static void rows_bf16(bs_lpx *dst, const bs_lpw *w, const float *x, size_t 
     for (size_t m = m0; m < m1; m++) {
         const float *row = x + m * ldx;
         float *q = (float *)dst->q + m * Kp;
-        for (size_t k = 0; k < Kp; k += 16) {
-            __mmask16 mk = first_n(k < K ? K - k : 0), ms = first_n(Kp - k);
-            __m512 v = _mm512_maskz_loadu_ps(mk, row + k);
-            _mm512_mask_storeu_ps(q + k, ms, round_bf16x16(v));
+        uint16_t *h = (uint16_t *)dst->q + m * Kp;
+        for (size_t k = 0; k < Kp; k += 16) { /* Kp is a multiple of 32 */
+            __mmask16 mk = first_n(k < K ? K - k : 0);
+            __m512 v = round_bf16x16(_mm512_maskz_loadu_ps(mk, row + k));
+            if (dst->x16) /* AMX's A operand: the BF16 bits alone */
+                _mm256_storeu_si256((__m256i *)(h + k),
+                                    _mm512_cvtepi32_epi16(_mm512_srli_epi32(
+                                        _mm512_castps_si512(v), 16)));
+            else
+                _mm512_storeu_ps(q + k, v);
         }
     }
 }
@@ -379,6 +477,16 @@ BF16 static INLINE void tile_bf16(float *out, size_t ldo, const bs_lpx *x, const
     }
 }
 
+/* 16 outputs of row m from their int32 sums: (sum - zp colsum) (sx sw) + bias, as the
+ * twin computes it (the VNNI and AMX code both end here) */
+BF16 static INLINE __m512 int8_out(__m512i acc, const bs_lpx *x, size_t m, __m512 ws,
+                                   __m512i cs, __m512 bv)
+{
+    __m512i s = _mm512_sub_epi32(acc, _mm512_mullo_epi32(_mm512_set1_epi32(x->zp[m]), cs));
+    __m512 sc = _mm512_mul_ps(_mm512_set1_ps(x->scale[m]), ws);
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), sc, bv);
+}
+
 VNNI static INLINE void tile_int8(float *out, size_t ldo, const bs_lpx *x, const bs_lpw *w,
                                   const float *bias, size_t m0, size_t p, size_t n1,
                                   const int mr, const int np)
@@ -417,11 +525,7 @@ VNNI static INLINE void tile_int8(float *out, size_t ldo, const bs_lpx *x, const
 #pragma GCC unroll 8
         for (int i = 0; i < mr; i++) {
             size_t m = m0 + (size_t)i;
-            __m512i s = _mm512_sub_epi32(c[i][j],
-                                         _mm512_mullo_epi32(_mm512_set1_epi32(x->zp[m]), cs));
-            __m512 sc = _mm512_mul_ps(_mm512_set1_ps(x->scale[m]), ws);
-            __m512 v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), sc, bv);
-            _mm512_mask_storeu_ps(out + m * ldo + n, mk, v);
+            _mm512_mask_storeu_ps(out + m * ldo + n, mk, int8_out(c[i][j], x, m, ws, cs, bv));
         }
     }
 }
@@ -463,6 +567,169 @@ static void linear_lp_x86(float *out, size_t ldo, const bs_lpx *x, const bs_lpw 
 }
 #endif /* LP_X86 */
 
+/* --------------------------------------------------------------------------- AMX */
+
+#if LP_AMX
+/* The tile GEMM. One tile shape serves both precisions: 16 rows of 64 bytes. tmm0-3
+ * hold up to 2 x 2 accumulator tiles (16 rows of x by 16 outputs, F32 or int32), tmm4-5
+ * two 16-row slices of x (the A operand: 32 BF16 or 64 UINT8 of k per row), tmm6-7 two
+ * panels of packed weights (B: 16 k-groups by 16 outputs, as bs_lp_pack lays them).
+ * Rows of x are taken in blocks of about AMX_A_BLOCK bytes, which stay in L2 while the
+ * weights of the whole column range stream past them once per block.
+ *
+ * tdpbusd sums u8 x s8 products in int32 exactly, so INT8 is the VNNI code's result to
+ * the bit. tdpbf16ps multiplies BF16 pairs and adds them to the F32 accumulators with
+ * its own rounding (and flushes denormal results), which the twin does not model: see
+ * tests/test_kernels_lowp.c for the bound. Either way each output is summed tile step
+ * by tile step over K from 0, whatever M or the column range, so a row's result does not
+ * depend on the rows beside it. */
+#define AMX __attribute__((target("amx-tile,amx-bf16,amx-int8,avx512f,avx512bw,avx512vl")))
+#define AMX_A_BLOCK (512u * 1024u)
+
+typedef struct {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} amx_config; /* the 64 bytes ldtilecfg reads */
+
+/* Configures this thread's tiles (it zeroes them); each call of the GEMM configures and
+ * releases, so no thread carries tile state (8 KiB per context switch) between calls. */
+AMX static void amx_begin(void)
+{
+    amx_config c;
+    memset(&c, 0, sizeof c);
+    c.palette = 1;
+    for (int t = 0; t < 8; t++) {
+        c.colsb[t] = 64;
+        c.rows[t] = 16;
+    }
+    _tile_loadconfig(&c);
+}
+
+/* The mr x np accumulator tiles for rows m0.. and panels p.., into c (tile i * 2 + j at
+ * c + (i * 2 + j) * 256, 16 rows of 16 values). */
+AMX static INLINE void amx_block(void *c, const bs_lpx *x, const bs_lpw *w, size_t m0,
+                                 size_t p, const int mr, const int np, const int int8)
+{
+    const size_t arow = x->Kp * (int8 ? 1 : 2);  /* bytes of one row of x */
+    const size_t panel = arow / 64 * 1024;       /* bytes of one packed panel */
+    const char *a = (const char *)x->q + m0 * arow, *b = (const char *)w->w + p * panel;
+    int32_t *ci = c;
+    _tile_zero(0);
+    if (np > 1)
+        _tile_zero(1);
+    if (mr > 1)
+        _tile_zero(2);
+    if (mr > 1 && np > 1)
+        _tile_zero(3);
+    for (size_t kb = 0; kb < arow; kb += 64) {
+        /* the B tile of these 64 bytes of k: 16 k-groups of 64 bytes, at 16 x kb */
+        _tile_loadd(4, a + kb, arow);
+        _tile_loadd(6, b + kb * 16, 64);
+        if (np > 1)
+            _tile_loadd(7, b + panel + kb * 16, 64);
+        if (mr > 1)
+            _tile_loadd(5, a + 16 * arow + kb, arow);
+#define AMX_DP(OP) /* C[i][j] += A[i] B[j] for the tiles in use */                         \
+    do {                                                                                \
+        OP(0, 4, 6);                                                                    \
+        if (np > 1)                                                                     \
+            OP(1, 4, 7);                                                                \
+        if (mr > 1)                                                                     \
+            OP(2, 5, 6);                                                                \
+        if (mr > 1 && np > 1)                                                           \
+            OP(3, 5, 7);                                                                \
+    } while (0)
+        if (int8)
+            AMX_DP(_tile_dpbusd);
+        else
+            AMX_DP(_tile_dpbf16ps);
+#undef AMX_DP
+    }
+    _tile_stored(0, ci, 64);
+    if (np > 1)
+        _tile_stored(1, ci + 256, 64);
+    if (mr > 1)
+        _tile_stored(2, ci + 512, 64);
+    if (mr > 1 && np > 1)
+        _tile_stored(3, ci + 768, 64);
+}
+
+/* Rows [m0, m1) (m1 - m0 <= 32) and panels p, p + np - 1 of out from amx_block's c:
+ * + bias (BF16), or int8_out (INT8), columns past n1 left alone. */
+AMX static void amx_store(float *out, size_t ldo, const void *c, const bs_lpx *x,
+                          const bs_lpw *w, const float *bias, size_t m0, size_t m1, size_t p,
+                          int np, size_t n1)
+{
+    for (int j = 0; j < np; j++) {
+        size_t n = (p + (size_t)j) * BS_LP_NR;
+        if (n >= n1)
+            break;
+        __mmask16 mk = first_n(n1 - n);
+        __m512 bv = bias ? _mm512_maskz_loadu_ps(mk, bias + n) : _mm512_setzero_ps();
+        __m512 ws = _mm512_setzero_ps();
+        __m512i cs = _mm512_setzero_si512();
+        if (w->prec == BS_PRECISION_INT8) {
+            ws = _mm512_maskz_loadu_ps(mk, w->scale + n);
+            cs = _mm512_maskz_loadu_epi32(mk, w->colsum + n);
+        }
+        for (size_t m = m0; m < m1; m++) {
+            size_t t = (m - m0) / 16 * 2 + (size_t)j, r = (m - m0) % 16;
+            const int32_t *ct = (const int32_t *)c + t * 256 + r * 16;
+            __m512 v;
+            if (w->prec == BS_PRECISION_INT8) {
+                v = int8_out(_mm512_load_si512(ct), x, m, ws, cs, bv);
+            } else {
+                v = _mm512_castsi512_ps(_mm512_load_si512(ct));
+                v = bias ? _mm512_add_ps(v, bv) : v;
+            }
+            _mm512_mask_storeu_ps(out + m * ldo + n, mk, v);
+        }
+    }
+}
+
+AMX static void linear_amx(float *out, size_t ldo, const bs_lpx *x, const bs_lpw *w,
+                           const float *bias, size_t n0, size_t n1)
+{
+    const int int8 = w->prec == BS_PRECISION_INT8;
+    size_t arow = x->Kp * (int8 ? 1 : 2), M = x->M;
+    size_t mb = AMX_A_BLOCK / arow / 32 * 32;
+    mb = mb < 32 ? 32 : mb;
+    size_t p0 = n0 / BS_LP_NR, p1 = (n1 + BS_LP_NR - 1) / BS_LP_NR;
+    _Alignas(64) int32_t c[4 * 256];
+    amx_begin();
+    for (size_t b0 = 0; b0 < M; b0 += mb) {
+        size_t b1 = M - b0 < mb ? M : b0 + mb;
+        for (size_t p = p0; p < p1; p += 2) {
+            int np = p1 - p >= 2 ? 2 : 1;
+            for (size_t m0 = b0; m0 < b1; m0 += 32) {
+                int mr = b1 - m0 > 16 ? 2 : 1;
+                /* constant shapes, so each copy issues only its tiles' instructions */
+#define AMX_SHAPE(I8)                                                                   \
+    do {                                                                                \
+        if (mr == 2 && np == 2)                                                         \
+            amx_block(c, x, w, m0, p, 2, 2, I8);                                        \
+        else if (mr == 2)                                                               \
+            amx_block(c, x, w, m0, p, 2, 1, I8);                                        \
+        else if (np == 2)                                                               \
+            amx_block(c, x, w, m0, p, 1, 2, I8);                                        \
+        else                                                                            \
+            amx_block(c, x, w, m0, p, 1, 1, I8);                                        \
+    } while (0)
+                if (int8)
+                    AMX_SHAPE(1);
+                else
+                    AMX_SHAPE(0);
+#undef AMX_SHAPE
+                amx_store(out, ldo, c, x, w, bias, m0, b1 - m0 > 32 ? m0 + 32 : b1, p, np,
+                          n1);
+            }
+        }
+    }
+    _tile_release();
+}
+#endif /* LP_AMX */
+
 /* ---------------------------------------------------------------------- dispatch */
 
 static int vector_for(bs_precision prec)
@@ -490,6 +757,16 @@ void bs_k_linear_lp(float *out, size_t ldo, const bs_lpx *x, const bs_lpw *w,
 {
     if (n0 >= n1 || x->M == 0)
         return;
+#if LP_AMX
+    if (have_amx(w->prec) && (w->prec == BS_PRECISION_INT8 || x->x16)) {
+        linear_amx(out, ldo, x, w, bias, n0, n1);
+        return;
+    }
+#endif
+    if (x->x16) { /* laid out for AMX, which has since been switched off (tests) */
+        bs_k_linear_lp_scalar(out, ldo, x, w, bias, n0, n1);
+        return;
+    }
 #if LP_X86
     if (vector_for(w->prec)) {
         linear_lp_x86(out, ldo, x, w, bias, n0, n1,

@@ -30,6 +30,23 @@ for p in bf16 int8; do
     echo "$line" | grep -q "\"precision\": \"$p\", \"lowp_mb\": [0-9.]*[1-9]" &&
         ok "bench --precision $p" || fail "bench --precision $p: $line"
 done
+# AMX where /proc/cpuinfo lists it (and the kernel grants the tiles: Linux 5.16+);
+# BERTSCOPE_NO_AMX=1 keeps to the AVX-512 code (or the portable one) and says so
+amx=$(grep -qw amx_bf16 /proc/cpuinfo 2>/dev/null && grep -qw amx_int8 /proc/cpuinfo &&
+      [ -z "${BERTSCOPE_NO_AMX:-}" ] && echo 1)
+for p in bf16 int8; do
+    on=$("$BIN" bench --config tiny --batch 2 --seq 8 --runs 1 -t 2 --precision $p)
+    off=$(BERTSCOPE_NO_AMX=1 "$BIN" bench --config tiny --batch 2 --seq 8 --runs 1 -t 2 \
+          --precision $p)
+    if echo "$off" | grep -q '"kernels": "amx'; then
+        fail "BERTSCOPE_NO_AMX=1 --precision $p still runs AMX: $off"
+    elif [ -n "$amx" ] && ! echo "$on" | grep -q "\"kernels\": \"amx-$p\""; then
+        fail "--precision $p on an AMX CPU: $on"
+    else
+        ok "--precision $p: kernels $(echo "$on" | grep -o '"kernels": "[^"]*"'), with" \
+           "BERTSCOPE_NO_AMX=1 $(echo "$off" | grep -o '"kernels": "[^"]*"')"
+    fi
+done
 "$BIN" bench --config tiny --precision int4 >/dev/null 2>"$TMP/err"
 [ $? -eq 2 ] && grep -q "unknown precision 'int4'" "$TMP/err" &&
     ok "bench --precision int4: exit 2" || fail "bench --precision int4: $(cat "$TMP/err")"
