@@ -759,7 +759,7 @@ static cJSON *mlm_prediction(const bs_tokenizer *tok, const bs_batch *bt, int b,
             char *word = NULL, *seq = NULL;
             bs_error err = {0};
             /* the pipeline's token_str and sequence; the vocab's piece beside them */
-            bs_fill_mask_strings(tok, bt->input_ids + (size_t)b * bt->T, bt->length[b], t,
+            bs_fill_mask_strings(tok, bt->input_ids + (size_t)b * bt->T, bt->T, t,
                                  top[j], &word, &seq, &err);
             cJSON_AddNumberToObject(e, "id", top[j]);
             cJSON_AddItemToObject(e, "token_str",

@@ -262,24 +262,31 @@ else fail "distilbert tokenize: $(cat "$TMP/err" "$TMP/dbv.json")"; fi
 # The two lines differ in length, so the shorter row's pads must be left out.
 FM=tests/fixtures/tokenizer/fillmask.json
 for n in $(jq -r '.folders[].dir' "$FM"); do
-    jq -r --arg d "$n" '.folders[] | select(.dir == $d) | .lines[].text' "$FM" >"$TMP/fm.txt"
-    if ! "$BIN" infer -m "$n" --head mlm --top-k 5 <"$TMP/fm.txt" >"$TMP/fm.jsonl" 2>"$TMP/fm.err"
-    then fail "fill-mask $n: infer exited ($(cat "$TMP/fm.err"))"; continue; fi
-    got=$(tail -n +2 "$TMP/fm.jsonl" | jq -s -r --arg d "$n" --slurpfile fm "$FM" '
+  jq -r --arg d "$n" '.folders[] | select(.dir == $d) | .lines[].text' "$FM" >"$TMP/fm.txt"
+  # left padding puts the shorter row's pads first: they must be left out all the same
+  for side in right left; do
+    if ! "$BIN" infer -m "$n" --head mlm --top-k 5 --padding-side "$side" <"$TMP/fm.txt" \
+             >"$TMP/fm.jsonl" 2>"$TMP/fm.err"
+    then fail "fill-mask $n ($side): infer exited ($(cat "$TMP/fm.err"))"; continue; fi
+    got=$(tail -n +2 "$TMP/fm.jsonl" | jq -s -r --arg d "$n" --arg side "$side" \
+            --slurpfile fm "$FM" '
         def clean: reduce ([" .", "."], [" ?", "?"], [" !", "!"], [" ,", ","], [" '"'"' ",
             "'"'"'"], [" n'"'"'t", "n'"'"'t"], [" '"'"'m", "'"'"'m"], [" '"'"'s", "'"'"'s"],
             [" '"'"'ve", "'"'"'ve"], [" '"'"'re", "'"'"'re"]) as [$a, $b] (.; split($a) | join($b));
         ($fm[0].folders[] | select(.dir == $d)) as $f
         | [range(0; length) as $r | .[$r] as $row | $f.lines[$r] as $l
-           | ($row.input_ids[0:($l.ids | length)] == $l.ids),
+           | ($row.input_ids | length) as $T | ($l.ids | length) as $n
+           | (if $side == "left" then $T - $n else 0 end) as $o
+           | ($row.input_ids[$o:$o + $n] == $l.ids),
              ($row.predictions | length) == ($l.positions | length),
-             ($row.predictions[] as $p | ($l.positions | index($p.position)) as $k
+             ($row.predictions[] as $p | ($l.positions | index($p.position - $o)) as $k
               | $p.top[] | .token_str == ($f.token_str[.id] | clean)
                 and .sequence == ($l.sequence[$k][.id] | clean))]
         | "\(map(select(. | not)) | length) \(length)"')
     if [ "${got%% *}" = 0 ] && [ "${got#* }" = 19 ] # 2 rows: ids, masks; 3 masks x top 5
-    then ok "fill-mask $(basename "$n"): token_str and sequence as the pipeline's (19 checks)"
-    else fail "fill-mask $n: $got ($(head -c 400 "$TMP/fm.jsonl" | tail -c 300))"; fi
+    then ok "fill-mask $(basename "$n"), $side padding: token_str and sequence as the pipeline's (19 checks)"
+    else fail "fill-mask $n ($side): $got ($(head -c 400 "$TMP/fm.jsonl" | tail -c 300))"; fi
+  done
 done
 
 [ "$fails" -eq 0 ]
