@@ -514,6 +514,37 @@ static void test_replay_set_precision_reloads_the_models(void **state)
     assert_non_null(strstr(err.msg, "fp8"));
 }
 
+/* A replay run twice, or stepped back (which starts over), begins in the precision its
+ * models were loaded in, not the one a later `set precision` left them in. */
+static void test_replay_starts_over_in_its_first_precision(void **state)
+{
+    (void)state;
+    const char *text = "bertscope-session 1\nmodel brown-pos\n"
+                       "sentences \"The jury praised the city.\"\nsnapshot a\n"
+                       "set precision bf16\nsnapshot b\n";
+    char path[] = "/tmp/bertscope-test-XXXXXX.session";
+    int fd = mkstemps(path, 8);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    app_replay_options opt = {.weights_dir = "weights", .vocab_dir = "weights/vocab",
+                              .speed = 1};
+    app_replay r;
+    bs_error err = {0};
+    assert_int_equal(app_replay_open(&r, path, &opt, &err), 0);
+    app_snaps one, two;
+    assert_int_equal(app_replay_headless(&r, NULL, NULL, &one, &err), 0);
+    assert_int_equal(app_replay_headless(&r, NULL, NULL, &two, &err), 0);
+    assert_int_equal(two.n, 2);
+    assert_false(snap_has(&two, 0, "compute"));
+    assert_string_equal(two.items[0].text, one.items[0].text);
+    assert_true(snap_has(&two, 1, "bf16 compute"));
+    app_snaps_free(&one);
+    app_snaps_free(&two);
+    app_replay_close(&r);
+    unlink(path);
+}
+
 /* --check flags a snapshot whose screen did not change although keys were pressed
  * since the one before (a caption claiming a change that never shows); a caption alone,
  * or a key that shows, is not flagged. */
@@ -582,6 +613,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_set_command),
         cmocka_unit_test(test_replay_set_precision_reloads_the_models),
+        cmocka_unit_test(test_replay_starts_over_in_its_first_precision),
         cmocka_unit_test(test_session_parses_every_command),
         cmocka_unit_test(test_session_errors_name_file_line_and_command),
         cmocka_unit_test(test_session_refuses_newer_version_and_non_sessions),

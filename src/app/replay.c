@@ -443,12 +443,22 @@ static int set_sentences(run *x, const app_script_cmd *c, bs_error *err)
     return 0;
 }
 
-static int run_init(run *x, app_replay *r, int large)
+/* Every start, and every step back (which starts over), begins in the precision the
+ * session's models were loaded in (bs_load_defaults: a session file names none): a `set
+ * precision` further on loaded r->env's models again, and a replay run twice, or stepped
+ * back past that command, must not compute its first screens in the later precision. */
+static int run_init(run *x, app_replay *r, int large, bs_error *err)
 {
     memset(x, 0, sizeof *x);
     x->r = r;
     x->large = large;
-    return app_headless_init(&x->s, &r->env, r->w, r->h);
+    if (app_env_set_precision(&r->env, bs_load_defaults().precision, err) != 0)
+        return -1;
+    if (app_headless_init(&x->s, &r->env, r->w, r->h) != 0) {
+        bs_fail(err, BS_ERR_NOMEM, "out of memory starting the replay");
+        return -1;
+    }
+    return 0;
 }
 
 /* The positions sentence b (0-based) has on screen in the front model's batch: T when
@@ -654,10 +664,8 @@ int app_replay_headless(app_replay *r, FILE *out, FILE *cast, app_snaps *snaps, 
 {
     run x;
     memset(snaps, 0, sizeof *snaps);
-    if (run_init(&x, r, 0) != 0) {
-        bs_fail(err, BS_ERR_NOMEM, "out of memory starting the replay");
+    if (run_init(&x, r, 0, err) != 0)
         return -1;
-    }
     refresh_frame(&x);
     double t = 0;
     if (cast) {
@@ -758,10 +766,8 @@ static int restart_at(run *x, int target, int w, int h, bs_error *err)
 {
     app_replay *r = x->r;
     app_headless_free(&x->s);
-    if (run_init(x, r, r->opt.step) != 0) {
-        bs_fail(err, BS_ERR_NOMEM, "out of memory going back");
+    if (run_init(x, r, r->opt.step, err) != 0)
         return -1;
-    }
     x->s.st.w = w;
     x->s.st.h = h;
     return fast_forward(x, target, err);
@@ -779,9 +785,8 @@ int app_replay_tty(app_replay *r, bs_error *err)
     tty_size(&w, &h);
     r->w = w;
     r->h = h;
-    if (run_init(&x, r, r->opt.step) != 0) {
+    if (run_init(&x, r, r->opt.step, err) != 0) {
         tty_close();
-        bs_fail(err, BS_ERR_NOMEM, "out of memory starting the replay");
         return -1;
     }
     /* paused: p, or standing where b went back to, until space.
