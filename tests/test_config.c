@@ -539,6 +539,12 @@ static void test_config_model_type_from_path(void **state)
     assert_string_equal(other, "deberta");
     assert_null(bs_family_from_path("google/mobilebert-uncased", &other));
     assert_string_equal(other, "mobilebert");
+    /* one length: CONFIG_MAPPING_NAMES' (alphabetical) order, whichever list it is in */
+    assert_null(bs_family_from_path("/tmp/deberta-vs-roberta/config.json", &other));
+    assert_string_equal(other, "deberta");
+    assert_ptr_equal(bs_family_from_path("/tmp/roberta-vs-electra", &other),
+                     bs_family_find("electra"));
+    assert_null(other);
 
     bs_config c;
     bs_error err;

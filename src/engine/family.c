@@ -58,27 +58,41 @@ static const char *const other_types[] = {
     "squeezebert",     "visual_bert", "wav2vec2-bert", "xlm-roberta-xl",
 };
 
+/* Whether model type `name`, n long, found in the path, goes before the best so far:
+ * AutoConfig tries the model types longest first and, within one length, in
+ * CONFIG_MAPPING_NAMES' order, which is alphabetical ("deberta" before "electra" and
+ * "roberta"). */
+static int goes_first(const char *name, size_t n, const char *best, size_t best_len)
+{
+    return n > best_len || (n == best_len && best && strcmp(name, best) < 0);
+}
+
 const bs_family *bs_family_from_path(const char *path, const char **other)
 {
-    const bs_family *best = NULL;
+    const bs_family *fam = NULL;
+    const char *best = NULL;
     size_t best_len = 0;
     *other = NULL;
     for (int i = 0; i < N_FAMILIES; i++) {
-        size_t n = strlen(families[i].model_type);
-        if (n > best_len && strstr(path, families[i].model_type)) {
-            best = &families[i];
+        const char *name = families[i].model_type;
+        size_t n = strlen(name);
+        if (strstr(path, name) && goes_first(name, n, best, best_len)) {
+            fam = &families[i];
+            best = name;
             best_len = n;
         }
     }
     for (size_t i = 0; i < sizeof other_types / sizeof other_types[0]; i++) {
-        size_t n = strlen(other_types[i]);
-        if (n > best_len && strstr(path, other_types[i])) {
-            *other = other_types[i];
-            best = NULL;
+        const char *name = other_types[i];
+        size_t n = strlen(name);
+        if (strstr(path, name) && goes_first(name, n, best, best_len)) {
+            fam = NULL;
+            *other = name;
+            best = name;
             best_len = n;
         }
     }
-    return best;
+    return fam;
 }
 
 const bs_family *bs_family_at(int i)

@@ -787,7 +787,9 @@ static const char *special_name(const cJSON *cfg, const cJSON *stm, const char *
 }
 
 /* The family of dir/config.json's model_type, which AutoTokenizer goes by when
- * tokenizer_config.json names no class; NULL when there is none or it is unknown. */
+ * tokenizer_config.json names no class; NULL when there is none or it is unknown. A
+ * config.json without model_type is read as the model type its path names, as
+ * AutoConfig does for the model (bs_family_from_path, as the loader does). */
 static const bs_family *config_family(const char *dir)
 {
     char path[4096];
@@ -799,7 +801,13 @@ static const bs_family *config_family(const char *dir)
     if (read_json(path, &mc, &ignored) != BS_OK)
         return NULL;
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(mc, "model_type");
-    const bs_family *f = cJSON_IsString(mt) ? bs_family_find(mt->valuestring) : NULL;
+    const bs_family *f = NULL;
+    if (cJSON_IsString(mt)) {
+        f = bs_family_find(mt->valuestring);
+    } else if (!mt) {
+        const char *other;
+        f = bs_family_from_path(path, &other);
+    }
     cJSON_Delete(mc);
     return f;
 }
