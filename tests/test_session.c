@@ -433,17 +433,24 @@ static void test_caption_read_time_grows_with_its_length(void **state)
 }
 
 /* Replays a session text headless with the built-in models; returns 0 or -1 (err). */
-static int replay_text(const char *text, app_snaps *snaps, bs_error *err)
+/* Writes text to a new session file (path: a "/tmp/bertscope-test-XXXXXX.session"
+ * template, filled in) and opens it as a replay of the built-in models; 0 or -1. */
+static int open_text(app_replay *r, char *path, const char *text, bs_error *err)
 {
-    char path[] = "/tmp/bertscope-test-XXXXXX.session";
     int fd = mkstemps(path, 8);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
     close(fd);
     app_replay_options opt = {.weights_dir = "weights", .vocab_dir = "weights/vocab",
                               .speed = 1};
+    return app_replay_open(r, path, &opt, err);
+}
+
+static int replay_text(const char *text, app_snaps *snaps, bs_error *err)
+{
+    char path[] = "/tmp/bertscope-test-XXXXXX.session";
     app_replay r;
-    int rc = app_replay_open(&r, path, &opt, err);
+    int rc = open_text(&r, path, text, err);
     if (rc == 0) {
         rc = app_replay_headless(&r, NULL, NULL, snaps, err);
         app_replay_close(&r);
@@ -523,15 +530,9 @@ static void test_replay_starts_over_in_its_first_precision(void **state)
                        "sentences \"The jury praised the city.\"\nsnapshot a\n"
                        "set precision bf16\nsnapshot b\n";
     char path[] = "/tmp/bertscope-test-XXXXXX.session";
-    int fd = mkstemps(path, 8);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    app_replay_options opt = {.weights_dir = "weights", .vocab_dir = "weights/vocab",
-                              .speed = 1};
     app_replay r;
     bs_error err = {0};
-    assert_int_equal(app_replay_open(&r, path, &opt, &err), 0);
+    assert_int_equal(open_text(&r, path, text, &err), 0);
     app_snaps one, two;
     assert_int_equal(app_replay_headless(&r, NULL, NULL, &one, &err), 0);
     assert_int_equal(app_replay_headless(&r, NULL, NULL, &two, &err), 0);
