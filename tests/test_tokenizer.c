@@ -428,20 +428,17 @@ static void test_tokenizer_camembert_model_file(void **state)
     }
     /* A config.json without model_type in a folder whose path names camembert: the
      * model is read as CamemBERT (AutoConfig's path fallback), so must the tokenizer. */
-    char dir[] = "/tmp/bs-camembert-nomt-XXXXXX", cmd[512];
+    char *dir = strdup("/tmp/bs-camembert-nomt-XXXXXX");
     assert_non_null(mkdtemp(dir));
-    snprintf(cmd, sizeof cmd, "cp tests/fixtures/tokenizer/spm_camembert_auto/"
-             "sentencepiece.bpe.model %s/ && printf '{\"pad_token_id\": 1}' > %s/config.json",
-             dir, dir);
-    assert_int_equal(system(cmd), 0);
+    copy_file(dir, "tests/fixtures/tokenizer/spm_camembert_auto", "sentencepiece.bpe.model");
+    put_file(dir, "config.json", "{\"pad_token_id\": 1}");
     bs_tokenizer *t;
     bs_error err = {0};
     assert_int_equal(bs_tokenizer_load(&t, dir, &err), BS_OK);
     assert_int_equal(bs_tokenizer_cls_id(t), 5);
     assert_int_equal(bs_tokenizer_id(t, "<unk>NOTUSED"), 4);
     bs_tokenizer_free(t);
-    snprintf(cmd, sizeof cmd, "rm -r %s", dir);
-    assert_int_equal(system(cmd), 0);
+    rm_dir(dir);
 }
 
 /* RoBERTa's slow files (vocab.json, merges.txt, no tokenizer.json) make the tokenizer
