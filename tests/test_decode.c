@@ -67,7 +67,7 @@ static void test_crate_fixture(void **state)
             const char *want = cJSON_GetObjectItem(c, "text")->valuestring;
             char *got = NULL;
             bs_error err = {0};
-            assert_int_equal(bs_tokenizer_decode(tok, v, n, skip, 0, &got, &err), BS_OK);
+            assert_int_equal(bs_tokenizer_decode(tok, v, n, skip, 0, &got, NULL, &err), BS_OK);
             if (strcmp(got, want) && bad++ < 5) {
                 char *ids_s = cJSON_PrintUnformatted(ids);
                 print_error("%s %s skip=%d: got '%s', want '%s'\n", dir, ids_s, skip, got, want);
@@ -133,8 +133,9 @@ static void test_clean_up_default(void **state)
     int n = (int)(sizeof ids / sizeof *ids);
     char *a = NULL, *b = NULL;
     bs_error err = {0};
-    assert_int_equal(bs_tokenizer_decode(r, ids, n, 1, 0, &a, &err), BS_OK);
-    assert_int_equal(bs_tokenizer_decode(r, ids, n, 1, BS_CLEAN_UP_DEFAULT, &b, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_decode(r, ids, n, 1, 0, &a, NULL, &err), BS_OK);
+    assert_int_equal(bs_tokenizer_decode(r, ids, n, 1, BS_CLEAN_UP_DEFAULT, &b, NULL, &err),
+                     BS_OK);
     assert_string_equal(a, "Don't stop , it 's fine .");
     assert_string_equal(b, "Don't stop, it's fine.");
     free(a);
@@ -166,9 +167,9 @@ static void test_slow_folders(void **state)
         for (int32_t id = 0; id < V; id++) {
             char *a = NULL, *b = NULL;
             bs_error err = {0};
-            assert_int_equal(bs_tokenizer_decode(slow, &id, 1, 0, 0, &a, &err), BS_OK);
+            assert_int_equal(bs_tokenizer_decode(slow, &id, 1, 0, 0, &a, NULL, &err), BS_OK);
             if (fast) {
-                assert_int_equal(bs_tokenizer_decode(fast, &id, 1, 0, 0, &b, &err), BS_OK);
+                assert_int_equal(bs_tokenizer_decode(fast, &id, 1, 0, 0, &b, NULL, &err), BS_OK);
                 assert_string_equal(a, b);
             } else if (!strncmp(bs_tokenizer_piece(slow, id), "\xe2\x96\x81", 3)) {
                 /* the first token's metaspace is dropped */
@@ -223,6 +224,35 @@ static void test_unknown_decoder(void **state)
     free(base);
 }
 
+/* Byte-level "\u0100" is byte 0: decode gives it as a NUL byte inside the text, and the
+ * length says so (the crate's decode([192]) is "\u0000"; the fill-mask pipeline's sequence
+ * for "the <mask> sat" with 192 at the mask is "the\u0000 sat"). */
+static void test_nul_bytes(void **state)
+{
+    (void)state;
+    bs_tokenizer *r = load("tests/fixtures/ref/infer_roberta");
+    assert_int_equal(bs_tokenizer_id(r, "\xc4\x80"), 192);
+    int32_t three[] = {192, 193, 192};
+    char *s = NULL, *seq = NULL;
+    size_t n = 99, sn = 99;
+    bs_error err = {0};
+    assert_int_equal(bs_tokenizer_decode(r, three, 3, 0, BS_CLEAN_UP_DEFAULT, &s, &n, &err),
+                     BS_OK);
+    assert_int_equal(n, 3);
+    assert_memory_equal(s, "\0\1\0", 4);
+    free(s);
+    /* the crate's ids for "the <mask> sat": <s> t he <mask> Ġs at </s> */
+    int32_t row[] = {0, 87, 261, 500, 270, 272, 2};
+    assert_int_equal(bs_fill_mask_strings(r, row, 7, 3, 192, &s, &n, &seq, &sn, &err), BS_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(s[0], 0);
+    assert_int_equal(sn, 8);
+    assert_memory_equal(seq, "the\0 sat", 9);
+    free(s);
+    free(seq);
+    bs_tokenizer_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_clean_up_default),
         cmocka_unit_test(test_slow_folders),
         cmocka_unit_test(test_unknown_decoder),
+        cmocka_unit_test(test_nul_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -577,9 +577,12 @@ void bs_decoder_free(bs_decoder *d)
 /* ---- decode -------------------------------------------------------------------------- */
 
 bs_status bs_tokenizer_decode(const bs_tokenizer *tok, const int32_t *ids, int n,
-                              int skip_special_tokens, int clean_up, char **out, bs_error *err)
+                              int skip_special_tokens, int clean_up, char **out, size_t *out_len,
+                              bs_error *err)
 {
     *out = NULL;
+    if (out_len)
+        *out_len = 0;
     if (n < 0 || n > DECODE_IDS_MAX || (n && !ids))
         return bs_fail(err, BS_ERR_INPUT, "decode: %d ids is not a list it can decode", n);
     strv a = {0}, b = {0};
@@ -608,12 +611,17 @@ bs_status bs_tokenizer_decode(const bs_tokenizer *tok, const int32_t *ids, int n
             goto nomem;
     if (clean_up == BS_CLEAN_UP_DEFAULT)
         clean_up = bs_tokenizer_clean_up_spaces(tok, NULL);
+    size_t len = text.n;
     if (clean_up) {
-        st = bs_clean_up_tokenization(text.p, text.n, out, err);
+        if (apply_rules(hf_cleanup, (int)(sizeof hf_cleanup / sizeof *hf_cleanup), text.p,
+                        text.n, out, &len))
+            st = bs_fail(err, BS_ERR_NOMEM, "out of memory cleaning up decoded text");
         free(text.p);
     } else {
         *out = text.p;
     }
+    if (out_len && st == BS_OK)
+        *out_len = len;
     strv_free(&a);
     return st;
 nomem:
@@ -624,9 +632,14 @@ nomem:
 }
 
 bs_status bs_fill_mask_strings(const bs_tokenizer *tok, const int32_t *ids, int n, int pos,
-                               int32_t id, char **token_str, char **sequence, bs_error *err)
+                               int32_t id, char **token_str, size_t *token_len, char **sequence,
+                               size_t *sequence_len, bs_error *err)
 {
     *token_str = *sequence = NULL;
+    if (token_len)
+        *token_len = 0;
+    if (sequence_len)
+        *sequence_len = 0;
     if (n < 0 || n > DECODE_IDS_MAX || pos < 0 || pos >= n)
         return bs_fail(err, BS_ERR_INPUT, "fill-mask: position %d is not in a row of %d", pos, n);
     int32_t *row = malloc((size_t)n * sizeof *row);
@@ -640,12 +653,16 @@ bs_status bs_fill_mask_strings(const bs_tokenizer *tok, const int32_t *ids, int 
             row[m++] = v;
     }
     /* single_mask: skip_special_tokens only when the row has one mask */
-    bs_status st = bs_tokenizer_decode(tok, &id, 1, 0, BS_CLEAN_UP_DEFAULT, token_str, err);
+    bs_status st = bs_tokenizer_decode(tok, &id, 1, 0, BS_CLEAN_UP_DEFAULT, token_str,
+                                       token_len, err);
     if (st == BS_OK)
-        st = bs_tokenizer_decode(tok, row, m, masks == 1, BS_CLEAN_UP_DEFAULT, sequence, err);
+        st = bs_tokenizer_decode(tok, row, m, masks == 1, BS_CLEAN_UP_DEFAULT, sequence,
+                                 sequence_len, err);
     if (st != BS_OK) {
         free(*token_str);
         *token_str = NULL;
+        if (token_len)
+            *token_len = 0;
     }
     free(row);
     return st;
