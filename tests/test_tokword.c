@@ -39,6 +39,9 @@ static void test_byte_level(void **state)
     assert_string_equal(word(tok, "\xc4\xa0the", b, sizeof b), "\xe2\x90\xa3the"); /* Ġthe */
     assert_string_equal(word(tok, "\xc4\xa0", b, sizeof b), "\xe2\x90\xa3");       /* Ġ */
     assert_string_equal(word(tok, "\xc4\x8a", b, sizeof b), "\xe2\x90\x8a");       /* Ċ: \n */
+    /* Ā is byte 0: the pipeline's token_str "\u0000", a character like the others (␀),
+     * not the empty string (∅) */
+    assert_string_equal(word(tok, "\xc4\x80", b, sizeof b), "\xe2\x90\x80");
     assert_string_equal(word(tok, "at", b, sizeof b), "at");
     assert_string_equal(word(tok, "<mask>", b, sizeof b), "<mask>");
     /* ý is byte 0xFD: not UTF-8 alone, the pipeline shows U+FFFD */

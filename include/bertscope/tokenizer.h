@@ -289,9 +289,12 @@ void bs_batch_free(bs_batch *batch);
  * Sequence; a folder without tokenizer.json gets the decoder transformers' converter
  * gives it), then clean_up_tokenization when clean_up is 1 (0: not; BS_CLEAN_UP_DEFAULT:
  * as the tokenizer says). Ids the tokenizer does not know are left out, as the crate
- * does. *out is a NUL-terminated UTF-8 string the caller frees; NULL on error. */
+ * does. *out is UTF-8 the caller frees, *out_len bytes long (out_len may be NULL) and
+ * NUL-terminated; NULL and 0 on error. The text may itself hold NUL bytes (ByteLevel's
+ * token "\u0100" is byte 0), so callers measure it with *out_len, never strlen. */
 bs_status bs_tokenizer_decode(const bs_tokenizer *tok, const int32_t *ids, int n,
-                              int skip_special_tokens, int clean_up, char **out, bs_error *err);
+                              int skip_special_tokens, int clean_up, char **out, size_t *out_len,
+                              bs_error *err);
 /* clean_up_tokenization_spaces: tokenizer_config.json's value when it has one, else 1 for
  * a WordPiece tokenizer (BertTokenizer's __init__ default) and 0 for the others
  * (PreTrainedTokenizerBase's since transformers 4.45); *src (may be NULL) says which. */
@@ -299,10 +302,12 @@ int bs_tokenizer_clean_up_spaces(const bs_tokenizer *tok, bs_source *src);
 /* The fill-mask pipeline's strings for predicting id at position pos of a row ids[0..n)
  * (docs/hf-semantics.md, S3): *token_str = decode([id]); *sequence = the row with pos set
  * to id and every pad id removed, decoded with skip_special_tokens when the row holds one
- * mask token (with several, the others and the specials stay). Both owned by the caller;
- * NULL on error. */
+ * mask token (with several, the others and the specials stay). Both owned by the caller,
+ * their byte lengths in *token_len and *sequence_len (either may be NULL; the strings may
+ * hold NUL bytes, as bs_tokenizer_decode's); NULL and 0 on error. */
 bs_status bs_fill_mask_strings(const bs_tokenizer *tok, const int32_t *ids, int n, int pos,
-                               int32_t id, char **token_str, char **sequence, bs_error *err);
+                               int32_t id, char **token_str, size_t *token_len, char **sequence,
+                               size_t *sequence_len, bs_error *err);
 /* transformers' clean_up_tokenization(s[0..len)): " ." -> "." and the other nine
  * replacements of tokenization_utils_base.py, in its order; *out owned by the caller. */
 bs_status bs_clean_up_tokenization(const char *s, size_t len, char **out, bs_error *err);

@@ -33,11 +33,13 @@ const char *app_token_word(const bs_tokenizer *tok, int id, char *buf, size_t n)
     char *s = NULL;
     bs_error err = {0};
     int32_t one = id;
-    if (!tok || bs_tokenizer_decode(tok, &one, 1, 0, BS_CLEAN_UP_DEFAULT, &s, &err) != BS_OK) {
+    size_t len, lead = 0, trail = 0, at = 0;
+    /* len, not strlen: byte 0 is a character of the text, shown as its picture */
+    if (!tok ||
+        bs_tokenizer_decode(tok, &one, 1, 0, BS_CLEAN_UP_DEFAULT, &s, &len, &err) != BS_OK) {
         snprintf(buf, n, "?");
         return buf;
     }
-    size_t len = strlen(s), lead = 0, trail = 0, at = 0;
     while (lead < len && s[lead] == ' ')
         lead++;
     while (trail < len - lead && s[len - 1 - trail] == ' ')

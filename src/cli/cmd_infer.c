@@ -720,6 +720,8 @@ static const char *mask_piece(const bs_tokenizer *tok)
     return p ? p : "[MASK]";
 }
 
+static cJSON *json_bytes(const char *s, size_t n);
+
 /* Row b of BertForMaskedLM as HF's fill-mask pipeline reads it: softmax over the
  * vocabulary at each [MASK] position, the top k. A row without [MASK] gets an empty
  * list and *no_mask = 1. p holds V doubles, top k ints of scratch. */
@@ -757,15 +759,16 @@ static cJSON *mlm_prediction(const bs_tokenizer *tok, const bs_batch *bt, int b,
             cJSON *e = cJSON_CreateObject();
             const char *piece = bs_tokenizer_piece(tok, top[j]);
             char *word = NULL, *seq = NULL;
+            size_t wn, sn;
             bs_error err = {0};
-            /* the pipeline's token_str and sequence; the vocab's piece beside them */
-            bs_fill_mask_strings(tok, bt->input_ids + (size_t)b * bt->T, bt->T, t,
-                                 top[j], &word, &seq, &err);
+            /* the pipeline's token_str and sequence (they may hold NUL bytes); the vocab's
+             * piece beside them */
+            bs_fill_mask_strings(tok, bt->input_ids + (size_t)b * bt->T, bt->T, t, top[j],
+                                 &word, &wn, &seq, &sn, &err);
             cJSON_AddNumberToObject(e, "id", top[j]);
             cJSON_AddItemToObject(e, "token_str",
-                                  word ? cJSON_CreateString(word) : cJSON_CreateNull());
-            cJSON_AddItemToObject(e, "sequence",
-                                  seq ? cJSON_CreateString(seq) : cJSON_CreateNull());
+                                  word ? json_bytes(word, wn) : cJSON_CreateNull());
+            cJSON_AddItemToObject(e, "sequence", seq ? json_bytes(seq, sn) : cJSON_CreateNull());
             cJSON_AddStringToObject(e, "piece", piece ? piece : "");
             cJSON_AddItemToObject(e, "score", num9(p[top[j]]));
             cJSON_AddItemToArray(list, e);

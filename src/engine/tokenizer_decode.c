@@ -18,6 +18,7 @@
  */
 #include "engine/tokenizer_internal.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,11 +128,24 @@ static int push_buf(strv *out, sbuf *b, int rc)
     return rc ? -1 : 0;
 }
 
+/* Every code point of s[0..n) (U+FFFD for ill-formed bytes) with its byte span. */
+#define FOR_CHARS(s, n, i, j, cp) \
+    for (size_t i = 0, j = 0; i < (n) && ((j = bs_utf8_next((s), (n), i, &(cp))), 1); i = j)
+
 /* s[0..n) with every non-overlapping occurrence of from (left to right) replaced by to,
- * appended to out: Rust's str::replace and Python's str.replace. */
+ * appended to out: Rust's str::replace and Python's str.replace. An empty from occurs at
+ * every character boundary, the two ends included ("ab" -> to a to b to). */
 static int replace_all(sbuf *out, const char *s, size_t n, const char *from, const char *to)
 {
     size_t fl = strlen(from), tl = strlen(to);
+    if (!fl) {
+        uint32_t cp;
+        FOR_CHARS(s, n, i, j, cp) {
+            if (sb_put(out, to, tl) || sb_put(out, s + i, j - i))
+                return -1;
+        }
+        return sb_put(out, to, tl);
+    }
     for (size_t i = 0; i < n;) {
         if (fl && i + fl <= n && !memcmp(s + i, from, fl)) {
             if (sb_put(out, to, tl))
@@ -190,10 +204,6 @@ bs_status bs_clean_up_tokenization(const char *s, size_t len, char **out, bs_err
 }
 
 /* ---- the decoders -------------------------------------------------------------------- */
-
-/* Every code point of s[0..n) (U+FFFD for ill-formed bytes) with its byte span. */
-#define FOR_CHARS(s, n, i, j, cp) \
-    for (size_t i = 0, j = 0; i < (n) && ((j = bs_utf8_next((s), (n), i, &(cp))), 1); i = j)
 
 /* pre_tokenizers/byte_level.rs: each token's characters back to bytes (a token with a
  * character outside the alphabet gives its own UTF-8), all of them joined, then read as
@@ -435,44 +445,141 @@ static int run_op(const dec_op *op, const strv *in, strv *out)
 
 /* ---- loading ------------------------------------------------------------------------- */
 
+/* The crate reads tokenizer.json with serde_json, which refuses a value nested deeper
+ * than this (its recursion limit of 128; the file's root object is level 1, "decoder"
+ * level 2): a Sequence takes two levels (its object and its "decoders" list), so 62
+ * Sequences around one decoder load and 63 do not. */
+#define CRATE_JSON_DEPTH 127
+
 static const char *jstr(const cJSON *o, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* The one character of a JSON string (Metaspace's replacement, Strip's content). */
-static bs_status one_char(const cJSON *o, const char *name, const char *dflt, uint32_t *cp,
-                          bs_error *err)
+/* Decoder type's string field key into *s: dflt when the key is absent, refused when it
+ * holds anything but a string (the crate's serde refuses it; it is never replaced by a
+ * default). */
+static bs_status field_str(const cJSON *o, const char *type, const char *key, const char *dflt,
+                           const char **s, bs_error *err)
 {
-    const char *s = jstr(o, name);
-    if (!s)
-        s = dflt;
-    size_t n = s ? strlen(s) : 0;
-    if (!n || bs_utf8_next(s, n, 0, cp) != n)
-        return bs_fail(err, BS_ERR_INPUT, "tokenizer.json: decoder \"%s\" must be one character",
-                       name);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    *s = v ? v->valuestring : dflt;
+    if (v && !cJSON_IsString(v))
+        return bs_fail(err, BS_ERR_INPUT, "tokenizer.json: decoder %s \"%s\" must be a string",
+                       type, key);
     return BS_OK;
 }
 
-static char *dup_or(const char *s, const char *dflt)
+/* As field_str for a true/false field; b may be NULL for a field decoding does not use. */
+static bs_status field_bool(const cJSON *o, const char *type, const char *key, int dflt, int *b,
+                            bs_error *err)
 {
-    return strdup(s ? s : dflt);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (v && !cJSON_IsBool(v))
+        return bs_fail(err, BS_ERR_INPUT, "tokenizer.json: decoder %s \"%s\" must be true or "
+                                          "false", type, key);
+    if (b)
+        *b = v ? cJSON_IsTrue(v) : dflt;
+    return BS_OK;
 }
 
+/* The one character of a string field (Metaspace's replacement, Strip's content; a Rust
+ * char): dflt when absent (NULL: the key is required). */
+static bs_status field_char(const cJSON *o, const char *type, const char *key, const char *dflt,
+                            uint32_t *cp, bs_error *err)
+{
+    const char *s;
+    bs_status st = field_str(o, type, key, dflt, &s, err);
+    if (st != BS_OK)
+        return st;
+    size_t n = s ? strlen(s) : 0;
+    if (!n || bs_utf8_next(s, n, 0, cp) != n)
+        return bs_fail(err, BS_ERR_INPUT, "tokenizer.json: decoder %s \"%s\" must be one "
+                                          "character", type, key);
+    return BS_OK;
+}
+
+/* Strip's start and stop (Rust usize, required): a whole number from 0 to 2^64. A count
+ * past INT_MAX strips as much as INT_MAX does (no token has that many characters). cJSON
+ * keeps no number's spelling, so 1.0 or 1e6 pass here where serde wants 1 or 1000000. */
+static bs_status field_count(const cJSON *o, const char *type, const char *key, int *n,
+                             bs_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    double x = cJSON_IsNumber(v) ? v->valuedouble : -1;
+    if (!(x >= 0 && x < 18446744073709551616.0) || (x < 4e18 && x != (double)(long long)x))
+        return bs_fail(err, BS_ERR_INPUT, "tokenizer.json: decoder %s \"%s\" must be a whole "
+                                          "number of characters, 0 or more", type, key);
+    *n = x > INT_MAX ? INT_MAX : (int)x;
+    return BS_OK;
+}
+
+/* Metaspace: prepend_scheme "first"/"always" drop the first token's replacement, "never"
+ * keeps it; files before prepend_scheme wrote add_prefix_space (false = "never"). */
+static bs_status load_metaspace(dec_op *op, const cJSON *o, bs_error *err)
+{
+    const char *ps = NULL;
+    int aps = 1;
+    bs_status st = field_char(o, "Metaspace", "replacement", "\xe2\x96\x81", &op->ch, err);
+    if (st == BS_OK)
+        st = field_str(o, "Metaspace", "prepend_scheme", NULL, &ps, err);
+    if (st == BS_OK)
+        st = field_bool(o, "Metaspace", "add_prefix_space", 1, &aps, err);
+    if (st == BS_OK)
+        st = field_bool(o, "Metaspace", "split", 1, NULL, err);
+    if (st == BS_OK && ps && strcmp(ps, "first") && strcmp(ps, "always") && strcmp(ps, "never"))
+        st = bs_fail(err, BS_ERR_INPUT, "tokenizer.json: decoder Metaspace \"prepend_scheme\" "
+                                        "'%s' is not first, always or never", ps);
+    op->flag = ps ? strcmp(ps, "never") != 0 : aps;
+    return st;
+}
+
+/* Replace with a String pattern (a Regex one is refused by name; so is an empty String,
+ * which the crate matches between characters by rules of its own). */
+static bs_status load_replace(dec_op *op, const cJSON *o, bs_error *err)
+{
+    const cJSON *pat = cJSON_GetObjectItemCaseSensitive(o, "pattern");
+    const char *ps = jstr(pat, "String"), *content;
+    bs_status st = field_str(o, "Replace", "content", NULL, &content, err);
+    if (st == BS_OK && !content)
+        st = bs_fail(err, BS_ERR_INPUT, "tokenizer.json: decoder Replace has no \"content\"");
+    if (st != BS_OK)
+        return st;
+    if (!ps || !*ps) {
+        st = bs_fail(err, BS_ERR_INPUT, "tokenizer.json: decoder Replace with %s is not "
+                                        "supported",
+                     jstr(pat, "Regex") ? "a Regex pattern"
+                     : ps               ? "an empty pattern"
+                                        : "a missing pattern");
+        bs_hint(err, "a Replace decoder with a String pattern is");
+        return st;
+    }
+    op->a = strdup(ps);
+    op->b = strdup(content);
+    return BS_OK;
+}
+
+/* One decoder (a Sequence: each of its decoders, in order) onto d; depth is o's level in
+ * tokenizer.json (CRATE_JSON_DEPTH). */
 static bs_status load_op(bs_decoder *d, const cJSON *o, int depth, bs_error *err)
 {
     const char *type = jstr(o, "type");
     if (!type)
         return bs_fail(err, BS_ERR_INPUT, "tokenizer.json: a decoder has no \"type\"");
+    /* decoders sit at even levels, so the one level inside (a Sequence's list, Replace's
+     * pattern) is never past the limit when the decoder is not */
+    if (depth > CRATE_JSON_DEPTH)
+        return bs_fail(err, BS_ERR_LIMIT, "tokenizer.json: decoder Sequences nested more "
+                                          "than %d deep", (CRATE_JSON_DEPTH - 3) / 2);
     if (!strcmp(type, "Sequence")) {
         const cJSON *list = cJSON_GetObjectItemCaseSensitive(o, "decoders");
-        if (!cJSON_IsArray(list) || depth > 4)
+        if (!cJSON_IsArray(list))
             return bs_fail(err, BS_ERR_INPUT, "tokenizer.json: a Sequence decoder needs a "
                                               "\"decoders\" list");
         const cJSON *e;
         cJSON_ArrayForEach(e, list) {
-            bs_status st = load_op(d, e, depth + 1, err);
+            bs_status st = load_op(d, e, depth + 2, err);
             if (st != BS_OK)
                 return st;
         }
@@ -483,53 +590,44 @@ static bs_status load_op(bs_decoder *d, const cJSON *o, int depth, bs_error *err
     dec_op *op = &d->op[d->n];
     memset(op, 0, sizeof *op);
     bs_status st = BS_OK;
+    const char *s;
     if (!strcmp(type, "ByteLevel")) {
         op->kind = D_BYTELEVEL;
+        /* the pre-tokenizer's options: decoding uses none, the crate still reads them */
+        st = field_bool(o, type, "add_prefix_space", 1, NULL, err);
+        if (st == BS_OK)
+            st = field_bool(o, type, "trim_offsets", 1, NULL, err);
+        if (st == BS_OK)
+            st = field_bool(o, type, "use_regex", 1, NULL, err);
     } else if (!strcmp(type, "WordPiece")) {
         op->kind = D_WORDPIECE;
-        op->a = dup_or(jstr(o, "prefix"), "##");
-        const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "cleanup");
-        op->flag = c ? cJSON_IsTrue(c) : 1;
+        st = field_str(o, type, "prefix", "##", &s, err);
+        if (st == BS_OK)
+            st = field_bool(o, type, "cleanup", 1, &op->flag, err);
+        if (st == BS_OK)
+            op->a = strdup(s);
     } else if (!strcmp(type, "Metaspace")) {
         op->kind = D_METASPACE;
-        st = one_char(o, "replacement", "\xe2\x96\x81", &op->ch, err);
-        /* files before prepend_scheme wrote add_prefix_space (false = "never") */
-        const char *ps = jstr(o, "prepend_scheme");
-        const cJSON *aps = cJSON_GetObjectItemCaseSensitive(o, "add_prefix_space");
-        op->flag = ps ? strcmp(ps, "never") != 0 : !cJSON_IsFalse(aps);
+        st = load_metaspace(op, o, err);
     } else if (!strcmp(type, "BPEDecoder")) {
         op->kind = D_BPE;
-        op->a = dup_or(jstr(o, "suffix"), "</w>");
+        st = field_str(o, type, "suffix", "</w>", &s, err);
+        if (st == BS_OK)
+            op->a = strdup(s);
     } else if (!strcmp(type, "Replace")) {
         op->kind = D_REPLACE;
-        const cJSON *pat = cJSON_GetObjectItemCaseSensitive(o, "pattern");
-        const char *ps = jstr(pat, "String");
-        if (!ps || !*ps || !jstr(o, "content")) {
-            st = bs_fail(err, BS_ERR_INPUT, "tokenizer.json: decoder Replace with a %s pattern "
-                                            "is not supported",
-                         jstr(pat, "Regex") ? "Regex" : "missing");
-            bs_hint(err, "a Replace decoder with a String pattern is");
-        } else {
-            op->a = strdup(ps);
-            op->b = strdup(jstr(o, "content"));
-        }
+        st = load_replace(op, o, err);
     } else if (!strcmp(type, "ByteFallback")) {
         op->kind = D_BYTEFALLBACK;
     } else if (!strcmp(type, "Fuse")) {
         op->kind = D_FUSE;
     } else if (!strcmp(type, "Strip")) {
         op->kind = D_STRIP;
-        st = one_char(o, "content", NULL, &op->ch, err);
-        const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "start");
-        const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "stop");
-        if (st == BS_OK && (!cJSON_IsNumber(a) || !cJSON_IsNumber(b) || a->valuedouble < 0 ||
-                            b->valuedouble < 0 || a->valuedouble > 1e6 || b->valuedouble > 1e6))
-            st = bs_fail(err, BS_ERR_INPUT, "tokenizer.json: decoder Strip needs \"start\" and "
-                                            "\"stop\" counts");
-        else if (st == BS_OK) {
-            op->start = a->valueint;
-            op->stop = b->valueint;
-        }
+        st = field_char(o, type, "content", NULL, &op->ch, err);
+        if (st == BS_OK)
+            st = field_count(o, type, "start", &op->start, err);
+        if (st == BS_OK)
+            st = field_count(o, type, "stop", &op->stop, err);
     } else {
         st = bs_fail(err, BS_ERR_INPUT, "tokenizer.json: decoder '%s' is not supported", type);
         bs_hint(err, "supported: ByteLevel, WordPiece, Metaspace, BPEDecoder, Replace, "
@@ -554,7 +652,7 @@ bs_status bs_decoder_load(bs_decoder **out, const cJSON *o, bs_error *err)
     bs_decoder *d = calloc(1, sizeof *d);
     if (!d)
         return bs_fail(err, BS_ERR_NOMEM, "out of memory reading the decoder");
-    bs_status st = load_op(d, o, 0, err);
+    bs_status st = load_op(d, o, 2, err);
     if (st != BS_OK) {
         bs_decoder_free(d);
         return st;
@@ -577,9 +675,12 @@ void bs_decoder_free(bs_decoder *d)
 /* ---- decode -------------------------------------------------------------------------- */
 
 bs_status bs_tokenizer_decode(const bs_tokenizer *tok, const int32_t *ids, int n,
-                              int skip_special_tokens, int clean_up, char **out, bs_error *err)
+                              int skip_special_tokens, int clean_up, char **out, size_t *out_len,
+                              bs_error *err)
 {
     *out = NULL;
+    if (out_len)
+        *out_len = 0;
     if (n < 0 || n > DECODE_IDS_MAX || (n && !ids))
         return bs_fail(err, BS_ERR_INPUT, "decode: %d ids is not a list it can decode", n);
     strv a = {0}, b = {0};
@@ -608,12 +709,17 @@ bs_status bs_tokenizer_decode(const bs_tokenizer *tok, const int32_t *ids, int n
             goto nomem;
     if (clean_up == BS_CLEAN_UP_DEFAULT)
         clean_up = bs_tokenizer_clean_up_spaces(tok, NULL);
+    size_t len = text.n;
     if (clean_up) {
-        st = bs_clean_up_tokenization(text.p, text.n, out, err);
+        if (apply_rules(hf_cleanup, (int)(sizeof hf_cleanup / sizeof *hf_cleanup), text.p,
+                        text.n, out, &len))
+            st = bs_fail(err, BS_ERR_NOMEM, "out of memory cleaning up decoded text");
         free(text.p);
     } else {
         *out = text.p;
     }
+    if (out_len && st == BS_OK)
+        *out_len = len;
     strv_free(&a);
     return st;
 nomem:
@@ -624,9 +730,14 @@ nomem:
 }
 
 bs_status bs_fill_mask_strings(const bs_tokenizer *tok, const int32_t *ids, int n, int pos,
-                               int32_t id, char **token_str, char **sequence, bs_error *err)
+                               int32_t id, char **token_str, size_t *token_len, char **sequence,
+                               size_t *sequence_len, bs_error *err)
 {
     *token_str = *sequence = NULL;
+    if (token_len)
+        *token_len = 0;
+    if (sequence_len)
+        *sequence_len = 0;
     if (n < 0 || n > DECODE_IDS_MAX || pos < 0 || pos >= n)
         return bs_fail(err, BS_ERR_INPUT, "fill-mask: position %d is not in a row of %d", pos, n);
     int32_t *row = malloc((size_t)n * sizeof *row);
@@ -640,12 +751,16 @@ bs_status bs_fill_mask_strings(const bs_tokenizer *tok, const int32_t *ids, int 
             row[m++] = v;
     }
     /* single_mask: skip_special_tokens only when the row has one mask */
-    bs_status st = bs_tokenizer_decode(tok, &id, 1, 0, BS_CLEAN_UP_DEFAULT, token_str, err);
+    bs_status st = bs_tokenizer_decode(tok, &id, 1, 0, BS_CLEAN_UP_DEFAULT, token_str,
+                                       token_len, err);
     if (st == BS_OK)
-        st = bs_tokenizer_decode(tok, row, m, masks == 1, BS_CLEAN_UP_DEFAULT, sequence, err);
+        st = bs_tokenizer_decode(tok, row, m, masks == 1, BS_CLEAN_UP_DEFAULT, sequence,
+                                 sequence_len, err);
     if (st != BS_OK) {
         free(*token_str);
         *token_str = NULL;
+        if (token_len)
+            *token_len = 0;
     }
     free(row);
     return st;
