@@ -18,14 +18,23 @@
  * bs_k_linear_big (weight blocks packed per call, x read in place, for more). Their
  * scalar twin is bs_k_linear_small_scalar.
  *
- * AVX-512 is not used: on the Zen 4 machine this was tuned on 512-bit FMAs run as two
- * 256-bit halves; a 12 x 32 AVX-512 GEMM micro-kernel measured the same GFLOP/s as the
- * 6 x 16 AVX2 one, so a second wide path would add test surface for no FLOPs.
+ * bs_k_linear_big has an AVX-512F version too (linear_big_avx512, a 12 x 32 tile),
+ * picked over the AVX2 one where the CPU has AVX-512F, unless BERTSCOPE_NO_AVX512 is set
+ * or bs_kernels_force_avx2(1) was called; bs_kernels_isa() then says "avx512". On Intel
+ * Xeons with two 512-bit FMA ports (Sapphire Rapids) it runs at about 1.6x the AVX2
+ * kernel's GFLOP/s. It reproduces the AVX2 kernel's bits (each output summed k by k
+ * from zero in both), so either reproduces the other's rows. History: on the Zen 4
+ * machine the kernels were first tuned on, 512-bit FMAs run as two 256-bit halves and
+ * the same 12 x 32 tile measured the AVX2 kernel's GFLOP/s, which is why the rest stays
+ * AVX2 (docs/performance.md).
  */
 #include "engine/kernels.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -34,10 +43,11 @@
 #define BS_HAVE_X86 0
 #endif
 
-static int force_portable;
+static int force_portable, force_avx2;
 
 void bs_kernels_force_portable(int on) { force_portable = on; }
 int bs_kernels_portable_forced(void) { return force_portable; }
+void bs_kernels_force_avx2(int on) { force_avx2 = on; }
 
 static int use_avx2(void)
 {
@@ -48,7 +58,35 @@ static int use_avx2(void)
 #endif
 }
 
-const char *bs_kernels_isa(void) { return use_avx2() ? "avx2" : "portable"; }
+/* BERTSCOPE_NO_AVX512, read once per process (threads ask at every GEMM). */
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+static int env_no_avx512;
+
+static void env_probe(void)
+{
+    const char *no = getenv("BERTSCOPE_NO_AVX512");
+    env_no_avx512 = no && *no && strcmp(no, "0") != 0;
+}
+
+/* The AVX-512 many-row GEMM (linear_big_avx512). libgcc's probe also asks the OS
+ * (XGETBV) whether it saves the zmm state; valgrind's CPUID shows no AVX-512, so under
+ * it the AVX2 code runs. */
+static int use_avx512(void)
+{
+#if BS_HAVE_X86
+    if (force_avx2 || !use_avx2() || !__builtin_cpu_supports("avx512f"))
+        return 0;
+    pthread_once(&env_once, env_probe);
+    return !env_no_avx512;
+#else
+    return 0;
+#endif
+}
+
+const char *bs_kernels_isa(void)
+{
+    return use_avx512() ? "avx512" : use_avx2() ? "avx2" : "portable";
+}
 
 /* ----------------------------------------------------------------- scalar twins */
 
@@ -653,18 +691,19 @@ AVX2 static inline void lb_transpose8(float *dst, size_t ld, const float *src, s
     _mm256_storeu_ps(dst + 7 * ld, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
-/* panels (nc rounded up to NR, kc) of w rows [0, nc), columns [0, kc); missing rows 0 */
-AVX2 static void lb_pack(float *bp, const float *w, size_t ldw, size_t nc, size_t kc)
+/* panels (nc rounded up to NR, kc) of w rows [0, nc), columns [0, kc); missing rows 0.
+ * NR (BS_K_BIG_NR, or BS_K_BIG512_NR for the AVX-512 kernel) is a multiple of 8. */
+AVX2 static void lb_pack(float *bp, const float *w, size_t ldw, size_t nc, size_t kc,
+                         size_t NR)
 {
-    const size_t NR = BS_K_BIG_NR, H = BS_K_LANES; /* a panel row is two vectors */
+    const size_t H = BS_K_LANES; /* a panel row is NR / H transposes wide */
     for (size_t p = 0; p < nc; p += NR) {
         float *dst = bp + p * kc;
         size_t rows = nc - p < NR ? nc - p : NR, k = 0;
         if (rows == NR)
-            for (; k + H <= kc; k += H) {
-                lb_transpose8(dst + k * NR, NR, w + p * ldw + k, ldw);
-                lb_transpose8(dst + k * NR + H, NR, w + (p + H) * ldw + k, ldw);
-            }
+            for (; k + H <= kc; k += H)
+                for (size_t h = 0; h < NR; h += H)
+                    lb_transpose8(dst + k * NR + h, NR, w + (p + h) * ldw + k, ldw);
         for (; k < kc; k++)
             for (size_t j = 0; j < NR; j++)
                 dst[k * NR + j] = j < rows ? w[(p + j) * ldw + k] : 0.0f;
@@ -725,7 +764,7 @@ AVX2 static void linear_big_avx2(float *out, size_t ldo, const float *x, size_t 
         int last = k0 + kc == K;
         for (size_t n0 = 0; n0 < N; n0 += BS_K_BIG_NC) {
             size_t nc = N - n0 < BS_K_BIG_NC ? N - n0 : BS_K_BIG_NC;
-            lb_pack(scratch, w + n0 * ldw + k0, ldw, nc, kc);
+            lb_pack(scratch, w + n0 * ldw + k0, ldw, nc, kc, NR);
             for (size_t m0 = 0; m0 < M; m0 += MR) {
                 size_t mr = M - m0 < MR ? M - m0 : MR;
                 float *c = out + m0 * ldo;
@@ -744,6 +783,100 @@ AVX2 static void linear_big_avx2(float *out, size_t ldo, const float *x, size_t 
                             for (size_t j = 0; j < cols; j++)
                                 c[i * ldo + n0 + p + j] = tile[i * NR + j];
                     }
+                }
+                if (last && (bias || act != BS_K_NONE))
+                    for (size_t i = 0; i < mr; i++)
+                        bias_act_avx2(c + i * ldo + n0, bias ? bias + n0 : NULL, 1, nc, act);
+            }
+        }
+    }
+}
+
+/* ---- the many-row linear layer, AVX-512 ----------------------------------------------
+ * The same blocking with a BS_K_BIG512_MR x 32 tile: 2 zmm per x row, so 24 of the 32 zmm
+ * registers hold out, and per k 2 panel loads and 12 broadcasts feed 24 FMAs (the AVX2
+ * tile: 8 loads for 12 FMAs of half the width). Panels are 32 weight rows wide; blocks
+ * stay BS_K_BIG_NC x BS_K_BIG_KC (768 KiB of the 2 MiB L2), and the 12 x rows of a k-block
+ * (36 KiB) stay in the 48 KiB L1 while the block's panels stream past them.
+ * Every output is summed exactly as in the AVX2 kernel (one FMA per k, in k order, from
+ * zero; storing and reloading the partial sums between K blocks changes no bit; then
+ * bias_act_avx2), so the two give the same bits: the wider tile changes only how many
+ * outputs are in flight. The last, partial panel is done in place with masked loads and
+ * stores. */
+#define AVX512 __attribute__((target("avx512f,avx2,fma")))
+_Static_assert(BS_K_BIG512_NR == 2 * 16 && BS_K_BIG512_MR == 12, "lz_12 is written for 12 x 32");
+_Static_assert(BS_K_BIG_NC % BS_K_BIG512_NR == 0, "blocks of whole 32-wide panels");
+
+#define LZ_INIT(i)                                                                      \
+    __m512 c##i##0 = add ? _mm512_maskz_loadu_ps(m0, c + (i) * ldc) : _mm512_setzero_ps(); \
+    __m512 c##i##1 = add ? _mm512_maskz_loadu_ps(m1, c + (i) * ldc + 16) : _mm512_setzero_ps()
+#define LZ_ROW(i)                                                                       \
+    do {                                                                                \
+        __m512 t = _mm512_set1_ps(x[(i) * ldx + k]);                                    \
+        c##i##0 = _mm512_fmadd_ps(t, b0, c##i##0);                                       \
+        c##i##1 = _mm512_fmadd_ps(t, b1, c##i##1);                                       \
+    } while (0)
+#define LZ_SAVE(i)                                                                      \
+    do {                                                                                \
+        _mm512_mask_storeu_ps(c + (i) * ldc, m0, c##i##0);                              \
+        _mm512_mask_storeu_ps(c + (i) * ldc + 16, m1, c##i##1);                         \
+    } while (0)
+/* LZ_R<n>(OP): OP(0); ...; OP(n - 1) */
+#define LZ_R1(OP) OP(0)
+#define LZ_R2(OP) LZ_R1(OP); OP(1)
+#define LZ_R3(OP) LZ_R2(OP); OP(2)
+#define LZ_R4(OP) LZ_R3(OP); OP(3)
+#define LZ_R5(OP) LZ_R4(OP); OP(4)
+#define LZ_R6(OP) LZ_R5(OP); OP(5)
+#define LZ_R7(OP) LZ_R6(OP); OP(6)
+#define LZ_R8(OP) LZ_R7(OP); OP(7)
+#define LZ_R9(OP) LZ_R8(OP); OP(8)
+#define LZ_R10(OP) LZ_R9(OP); OP(9)
+#define LZ_R11(OP) LZ_R10(OP); OP(10)
+#define LZ_R12(OP) LZ_R11(OP); OP(11)
+/* c (R rows of stride ldc, the columns of m0 | m1 << 16) (+)= x (R rows, kc) . b (kc, 32) */
+#define LZ_KERNEL(R)                                                                    \
+    AVX512 static void lz_##R(float *c, size_t ldc, const float *x, size_t ldx,         \
+                              const float *b, size_t kc, int add, __mmask16 m0,         \
+                              __mmask16 m1)                                             \
+    {                                                                                   \
+        LZ_R##R(LZ_INIT);                                                               \
+        for (size_t k = 0; k < kc; k++) {                                               \
+            const float *bk = b + k * BS_K_BIG512_NR;                                   \
+            __m512 b0 = _mm512_loadu_ps(bk), b1 = _mm512_loadu_ps(bk + 16);             \
+            LZ_R##R(LZ_ROW);                                                            \
+        }                                                                               \
+        LZ_R##R(LZ_SAVE);                                                               \
+    }
+LZ_KERNEL(1) LZ_KERNEL(2) LZ_KERNEL(3) LZ_KERNEL(4) LZ_KERNEL(5) LZ_KERNEL(6)
+LZ_KERNEL(7) LZ_KERNEL(8) LZ_KERNEL(9) LZ_KERNEL(10) LZ_KERNEL(11) LZ_KERNEL(12)
+
+typedef void (*lz_kernel)(float *, size_t, const float *, size_t, const float *, size_t, int,
+                          __mmask16, __mmask16);
+
+AVX512 static void linear_big_avx512(float *out, size_t ldo, const float *x, size_t ldx,
+                                     const float *w, size_t ldw, const float *bias,
+                                     bs_kact act, size_t M, size_t N, size_t K, float *scratch)
+{
+    static const lz_kernel kern[BS_K_BIG512_MR + 1] = {NULL, lz_1, lz_2, lz_3, lz_4, lz_5, lz_6,
+                                                      lz_7, lz_8, lz_9, lz_10, lz_11, lz_12};
+    const size_t MR = BS_K_BIG512_MR, NR = BS_K_BIG512_NR;
+    for (size_t k0 = 0; k0 < K; k0 += BS_K_BIG_KC) {
+        size_t kc = K - k0 < BS_K_BIG_KC ? K - k0 : BS_K_BIG_KC;
+        int last = k0 + kc == K;
+        for (size_t n0 = 0; n0 < N; n0 += BS_K_BIG_NC) {
+            size_t nc = N - n0 < BS_K_BIG_NC ? N - n0 : BS_K_BIG_NC;
+            lb_pack(scratch, w + n0 * ldw + k0, ldw, nc, kc, NR);
+            for (size_t m0 = 0; m0 < M; m0 += MR) {
+                size_t mr = M - m0 < MR ? M - m0 : MR;
+                float *c = out + m0 * ldo;
+                for (size_t p = 0; p < nc; p += NR) {
+                    size_t cols = nc - p < NR ? nc - p : NR;
+                    __mmask16 lo = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
+                    __mmask16 hi = cols >= 32 ? 0xFFFF
+                                   : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0;
+                    kern[mr](c + n0 + p, ldo, x + m0 * ldx + k0, ldx, scratch + p * kc, kc,
+                             k0 > 0, lo, hi);
                 }
                 if (last && (bias || act != BS_K_NONE))
                     for (size_t i = 0; i < mr; i++)
@@ -834,6 +967,10 @@ void bs_k_linear_big(float *out, size_t ldo, const float *x, size_t ldx, const f
                      float *scratch)
 {
 #if BS_HAVE_X86
+    if (use_avx512()) {
+        linear_big_avx512(out, ldo, x, ldx, w, ldw, bias, act, M, N, K, scratch);
+        return;
+    }
     if (use_avx2()) {
         linear_big_avx2(out, ldo, x, ldx, w, ldw, bias, act, M, N, K, scratch);
         return;
