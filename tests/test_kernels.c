@@ -292,21 +292,34 @@ static void test_kernels_softmax_known_values(void **state)
     check_close("softmax known (scalar)", p2, want, 3, 1e-7f);
 }
 
+/* Runs the GEMM kernel tests on each code path this CPU has: the one picked (AVX-512
+ * where there is AVX-512F) and, where that is not AVX2, AVX2 forced. Returns how many. */
+static int big_paths(const char *isa[2])
+{
+    bs_kernels_force_avx2(0);
+    isa[0] = bs_kernels_isa();
+    return strcmp(isa[0], "avx2") ? (isa[1] = "avx2", 2) : 1;
+}
+
 static void test_kernels_linear_small_matches_scalar(void **state)
 {
     (void)state;
-    /* From the kernel's block sizes (kernels.h: 4 x 3 micro-kernel, 48-row panels, 768
-     * chunks, 8-wide steps). M: every remainder of the row blocks (1..MR) and several
-     * blocks; N: fewer weight rows than a block, every remainder of the blocks, more
-     * than two panels; K: shorter than a step, the tail of the steps, whole chunks and
-     * more than one chunk (1, 7, 33, 768, 3077 today). */
+    /* From the kernels' block sizes (kernels.h: 4 x 3 AVX2 and 8 x 3 AVX-512 micro-
+     * kernels, 48-row panels, 768 chunks, 8- and 16-wide steps). M: every remainder of
+     * both kernels' row blocks (1..MR) and several blocks; N: fewer weight rows than a
+     * block, every remainder of the blocks, more than two panels; K: shorter than a step,
+     * the tails of both steps, whole chunks and more than one chunk. On each code path
+     * the CPU has (big_paths). */
     enum { MR = BS_K_SMALL_MR, NR = BS_K_SMALL_NR, NP = BS_K_SMALL_NP, KC = BS_K_SMALL_KC,
-           LN = BS_K_LANES };
-    const size_t Ms[] = {1, 2, 3, MR, 2 * MR - 1, 4 * MR};
+           LN = BS_K_LANES, MZ = BS_K_SMALL512_MR };
+    const size_t Ms[] = {1, 2, 3, MR, 5, 6, 7, MZ, 2 * MZ + 3, 4 * MR};
     const size_t Ns[] = {1, NR - 1, 2 * NR - 1, 11 * NR, 2 * NP + 4};
-    const size_t Ks[] = {1, LN - 1, 4 * LN + 1, KC, 4 * KC + 5};
-    _Static_assert(MR <= 4 && NR == 3, "Ms and Ns list every remainder of 4 x 3 blocks");
+    const size_t Ks[] = {1, LN - 1, 2 * LN - 1, 4 * LN + 1, KC, 4 * KC + 5};
+    _Static_assert(MR <= 4 && MZ <= 8 && NR == 3,
+                   "Ms and Ns list every remainder of 4 x 3 and 8 x 3 blocks");
     const bs_kact acts[] = {BS_K_NONE, BS_K_GELU, BS_K_TANH};
+    const char *isa[2];
+    for (int path = 0, npaths = big_paths(isa); path < npaths; path++)
     for (size_t a = 0; a < sizeof Ms / sizeof *Ms; a++)
         for (size_t b = 0; b < sizeof Ns / sizeof *Ns; b++)
             for (size_t c = 0; c < sizeof Ks / sizeof *Ks; c++) {
@@ -318,11 +331,14 @@ static void test_kernels_linear_small_matches_scalar(void **state)
                 float *bias = rand_vec(N, -1, 1);
                 float *o1 = calloc(M * ldo, sizeof *o1), *o2 = calloc(M * ldo, sizeof *o2);
                 const float *bb = with_bias ? bias : NULL;
+                bs_kernels_force_avx2(path == 1);
+                assert_string_equal(bs_kernels_isa(), isa[path]);
                 bs_k_linear_small(o1, ldo, x, ldx, w, ldw, bb, act, M, N, K);
+                bs_kernels_force_avx2(0);
                 bs_k_linear_small_scalar(o2, ldo, x, ldx, w, ldw, bb, act, M, N, K);
-                char what[80];
-                snprintf(what, sizeof what, "linear_small %zux%zux%zu ldw %zu act %d bias %d", M,
-                         N, K, ldw, (int)act, with_bias);
+                char what[96];
+                snprintf(what, sizeof what, "linear_small %s %zux%zux%zu ldw %zu act %d bias %d",
+                         isa[path], M, N, K, ldw, (int)act, with_bias);
                 /* sums of K products of magnitude <= 1 in another order */
                 check_close(what, o1, o2, M * ldo, 1e-6f * (float)K);
                 /* the padding columns between rows (ldo > N) are left untouched */
@@ -331,15 +347,6 @@ static void test_kernels_linear_small_matches_scalar(void **state)
                         assert_true(o1[m * ldo + n] == 0.0f);
                 free(x), free(w), free(bias), free(o1), free(o2);
             }
-}
-
-/* Runs the many-row kernel tests on each code path this CPU has: the one picked (AVX-512
- * where there is AVX-512F) and, where that is not AVX2, AVX2 forced. Returns how many. */
-static int big_paths(const char *isa[2])
-{
-    bs_kernels_force_avx2(0);
-    isa[0] = bs_kernels_isa();
-    return strcmp(isa[0], "avx2") ? (isa[1] = "avx2", 2) : 1;
 }
 
 static void test_kernels_linear_big_matches_scalar(void **state)
@@ -394,8 +401,9 @@ static void test_kernels_linear_big_matches_scalar(void **state)
 /* The AVX-512 many-row kernel on bert-base's shapes and odd ones around them (M = 1 ..
  * 1024 rows, N = 2 .. 30522 outputs, K = 64 .. 3072 and K not a multiple of 16), against
  * the scalar twin, and bit for bit against the AVX2 kernel, whose sums it promises to
- * reproduce (kernels.c). Each (M, N) pair takes one K in turn, smaller where the scalar
- * twin would take long. */
+ * reproduce (kernels.c); the AVX-512 small-row kernel on those up to 129 rows against the
+ * scalar twin. Each (M, N) pair takes one K in turn, smaller where the scalar twin would
+ * take long. */
 static void test_kernels_linear_big_avx512_on_model_shapes(void **state)
 {
     (void)state;
@@ -430,6 +438,11 @@ static void test_kernels_linear_big_avx512_on_model_shapes(void **state)
             if (memcmp(o1, o2, M * N * sizeof *o1))
                 fail_msg("%s: not the AVX2 kernel's bits (max diff %g)", what,
                          (double)tensor_max_diff(o1, o2, M * N));
+            if (M <= BS_SMALL_ROWS + 1) { /* the small-row kernel's AVX-512 version */
+                bs_k_linear_small(o1, N, x, K, w, K, bias, BS_K_GELU, M, N, K);
+                snprintf(what, sizeof what, "linear_small %s %zux%zux%zu", isa[0], M, N, K);
+                check_close(what, o1, o3, M * N, 1e-6f * (float)K + 1e-6f);
+            }
             free(x), free(w), free(bias), free(o1), free(o2), free(o3);
         }
     free(scratch);
@@ -465,10 +478,11 @@ static void test_kernels_linear_rows_are_independent(void **state)
                                     bs_k_linear_big_scratch() * sizeof *scratch), 0);
     const char *isa[2];
     int npaths = big_paths(isa);
-    for (int big = 0; big < 1 + npaths; big++) { /* small-row, then many-row on each path */
+    for (int run = 0; run < 2 * npaths; run++) { /* small-row, many-row, on each path */
+        int big = run % 2;
         if (big && !bs_k_linear_big_available())
-            break;
-        bs_kernels_force_avx2(big == 2);
+            continue;
+        bs_kernels_force_avx2(run >= 2);
         for (size_t a = 0; a < 2; a++)
             for (size_t b = 0; b < 3; b++)
                 for (size_t c = 0; c < 2; c++) {

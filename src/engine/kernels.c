@@ -569,29 +569,42 @@ AVX2 static float dot_avx2(const float *a, const float *b, size_t K)
     return hsum8(acc);
 }
 
-AVX2 static void ls_tail(float *out, size_t ldo, const float *x, size_t ldx, const float *w,
-                         size_t ldw, size_t M, size_t N, size_t K);
+/* A set of small-row kernels: the micro-kernels for 1..mr x rows by BS_K_SMALL_NR weight
+ * rows, their k-step, and the dot product that sums one output exactly as they do. The
+ * AVX2 set and the AVX-512 one (below) share the blocking in ls_run. */
+typedef struct {
+    const ls_kernel *kern; /* kern[r]: r x rows, r = 1..mr */
+    size_t mr, lanes;
+    float (*dot)(const float *, const float *, size_t);
+} ls_impl;
+#define LS_MR_MAX 8 /* the largest mr of any set */
 
-AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_t ldx,
-                                   const float *w, size_t ldw, const float *bias, bs_kact act,
-                                   size_t M, size_t N, size_t K)
+static const ls_kernel ls_avx2_kern[] = {NULL, ls_1x3, ls_2x3, ls_3x3, ls_4x3};
+static const ls_impl ls_avx2 = {ls_avx2_kern, BS_K_SMALL_MR, BS_K_LANES, dot_avx2};
+
+AVX2 static void ls_tail(const ls_impl *im, float *out, size_t ldo, const float *x,
+                         size_t ldx, const float *w, size_t ldw, size_t M, size_t N, size_t K);
+
+AVX2 static void ls_run(const ls_impl *im, float *out, size_t ldo, const float *x, size_t ldx,
+                        const float *w, size_t ldw, const float *bias, bs_kact act, size_t M,
+                        size_t N, size_t K)
 {
-    static const ls_kernel kern[BS_K_SMALL_MR + 1] = {NULL, ls_1x3, ls_2x3, ls_3x3, ls_4x3};
+    const ls_kernel *kern = im->kern;
+    const size_t MR = im->mr;
     size_t N3 = N - N % BS_K_SMALL_NR;
     for (size_t n0 = 0; n0 < N3; n0 += BS_K_SMALL_NP) {
         size_t np = N3 - n0 < BS_K_SMALL_NP ? N3 - n0 : BS_K_SMALL_NP;
         size_t next0 = n0 + np, next1 = next0 + BS_K_SMALL_NP < N3 ? next0 + BS_K_SMALL_NP : N3;
         /* spread the next panel's lines over this panel's k-steps */
         size_t lines = (next1 - next0) * K / (CACHE_LINE / sizeof(float));
-        size_t steps = (M + BS_K_SMALL_MR - 1) / BS_K_SMALL_MR * (np / BS_K_SMALL_NR) *
-                       (K / BS_K_LANES);
+        size_t steps = (M + MR - 1) / MR * (np / BS_K_SMALL_NR) * (K / im->lanes);
         ls_prefetch pf = {(const char *)(w + next0 * ldw), (const char *)(w + next1 * ldw), 1, 1};
         if (lines > 0 && steps / lines > 1)
             pf.every = pf.left = (unsigned)(steps / lines);
         for (size_t k0 = 0; k0 < K; k0 += BS_K_SMALL_KC) {
             size_t kc = K - k0 < BS_K_SMALL_KC ? K - k0 : BS_K_SMALL_KC;
-            for (size_t m0 = 0; m0 < M; m0 += BS_K_SMALL_MR) {
-                size_t mr = M - m0 < BS_K_SMALL_MR ? M - m0 : BS_K_SMALL_MR;
+            for (size_t m0 = 0; m0 < M; m0 += MR) {
+                size_t mr = M - m0 < MR ? M - m0 : MR;
                 for (size_t n = n0; n < n0 + np; n += BS_K_SMALL_NR)
                     kern[mr](out + m0 * ldo + n, ldo, x + m0 * ldx + k0, ldx, w + n * ldw + k0,
                              ldw, kc, k0 > 0, &pf);
@@ -602,7 +615,7 @@ AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_
         }
     }
     if (N3 < N)
-        ls_tail(out, ldo, x, ldx, w, ldw, M, N, K);
+        ls_tail(im, out, ldo, x, ldx, w, ldw, M, N, K);
     /* Bias and activation: on each full panel's tile as it finishes (above, in L1), on
      * the columns after the last full panel in one pass per row here. Per-tile calls on
      * a short last panel and the tail (masked lanes, more calls) made 128-wide layers
@@ -613,12 +626,12 @@ AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_
             bias_act_avx2(out + m * ldo + e0, bias ? bias + e0 : NULL, 1, N - e0, act);
 }
 
-/* The last N % BS_K_SMALL_NR output columns of linear_small_avx2, without bias or
- * activation. */
-AVX2 static void ls_tail(float *out, size_t ldo, const float *x, size_t ldx, const float *w,
-                         size_t ldw, size_t M, size_t N, size_t K)
+/* The last N % BS_K_SMALL_NR output columns of ls_run, without bias or activation. */
+AVX2 static void ls_tail(const ls_impl *im, float *out, size_t ldo, const float *x,
+                         size_t ldx, const float *w, size_t ldw, size_t M, size_t N, size_t K)
 {
-    static const ls_kernel kern[BS_K_SMALL_MR + 1] = {NULL, ls_1x3, ls_2x3, ls_3x3, ls_4x3};
+    const ls_kernel *kern = im->kern;
+    const size_t MR = im->mr;
     size_t N3 = N - N % BS_K_SMALL_NR;
     if (N < BS_K_SMALL_NR) {
         /* One or two weight rows in all (a thread's slice can be that narrow): dot
@@ -629,7 +642,7 @@ AVX2 static void ls_tail(float *out, size_t ldo, const float *x, size_t ldx, con
             for (size_t m = 0; m < M; m++)
                 for (size_t k0 = 0; k0 < K; k0 += BS_K_SMALL_KC) {
                     size_t kc = K - k0 < BS_K_SMALL_KC ? K - k0 : BS_K_SMALL_KC;
-                    float d = dot_avx2(x + m * ldx + k0, w + n * ldw + k0, kc);
+                    float d = im->dot(x + m * ldx + k0, w + n * ldw + k0, kc);
                     out[m * ldo + n] = k0 > 0 ? out[m * ldo + n] + d : d;
                 }
         return;
@@ -638,9 +651,9 @@ AVX2 static void ls_tail(float *out, size_t ldo, const float *x, size_t ldx, con
      * already done) into a scratch tile, of which the last N % 3 columns are kept. */
     size_t r = N - N3, nb = N - BS_K_SMALL_NR;
     ls_prefetch none = {NULL, NULL, 1u << 30, 1u << 30};
-    for (size_t m0 = 0; m0 < M; m0 += BS_K_SMALL_MR) {
-        size_t mr = M - m0 < BS_K_SMALL_MR ? M - m0 : BS_K_SMALL_MR;
-        float tile[BS_K_SMALL_MR * BS_K_SMALL_NR];
+    for (size_t m0 = 0; m0 < M; m0 += MR) {
+        size_t mr = M - m0 < MR ? M - m0 : MR;
+        float tile[LS_MR_MAX * BS_K_SMALL_NR];
         for (size_t k0 = 0; k0 < K; k0 += BS_K_SMALL_KC) {
             size_t kc = K - k0 < BS_K_SMALL_KC ? K - k0 : BS_K_SMALL_KC;
             kern[mr](tile, BS_K_SMALL_NR, x + m0 * ldx + k0, ldx, w + nb * ldw + k0, ldw, kc,
@@ -885,6 +898,87 @@ AVX512 static void linear_big_avx512(float *out, size_t ldo, const float *x, siz
         }
     }
 }
+
+/* ---- the small-row linear layer, AVX-512 -------------------------------------------
+ * ls_run's blocking (panels, K chunks, prefetch) with an 8 x 3 micro-kernel of 16-wide
+ * dot products: 24 zmm accumulators, and per 16 k 3 weight and 8 x loads for 24 FMAs
+ * (the AVX2 one: 7 loads for 12 FMAs of 8). Each output is summed in 16 lanes per chunk
+ * of BS_K_SMALL_KC, then across the lanes (_mm512_reduce_add_ps), so its bits differ
+ * from the AVX2 kernel's (bs_kernels_isa() tells them apart) but, as there, depend on K
+ * alone. */
+#define LZS_ACC(i) __m512 a##i##0 = _mm512_setzero_ps(), a##i##1 = a##i##0, a##i##2 = a##i##0
+#define LZS_FMA(i, LOAD)                                                                \
+    do {                                                                                \
+        __m512 xv = LOAD(x + (i) * ldx + k);                                            \
+        __asm__("" : "+v"(xv)); /* one load, not one folded into each of the 3 FMAs */  \
+        a##i##0 = _mm512_fmadd_ps(xv, w0, a##i##0);                                      \
+        a##i##1 = _mm512_fmadd_ps(xv, w1, a##i##1);                                      \
+        a##i##2 = _mm512_fmadd_ps(xv, w2, a##i##2);                                      \
+    } while (0)
+#define LZS_LOADU(p) _mm512_loadu_ps(p)
+#define LZS_LOADM(p) _mm512_maskz_loadu_ps(tm, p)
+#define LZS_FMA_U(i) LZS_FMA(i, LZS_LOADU)
+#define LZS_FMA_M(i) LZS_FMA(i, LZS_LOADM)
+#define LZS_STORE(i)                                                                    \
+    do {                                                                                \
+        float *o = out + (i) * ldo;                                                     \
+        o[0] = add ? o[0] + _mm512_reduce_add_ps(a##i##0) : _mm512_reduce_add_ps(a##i##0); \
+        o[1] = add ? o[1] + _mm512_reduce_add_ps(a##i##1) : _mm512_reduce_add_ps(a##i##1); \
+        o[2] = add ? o[2] + _mm512_reduce_add_ps(a##i##2) : _mm512_reduce_add_ps(a##i##2); \
+    } while (0)
+/* out (R, 3) (+)= x (R rows, kc) . w (3 rows of stride ldw, kc)^T */
+#define LZS_KERNEL(R)                                                                   \
+    AVX512 static void lzs_##R(float *out, size_t ldo, const float *x, size_t ldx,      \
+                               const float *w, size_t ldw, size_t kc, int add,          \
+                               ls_prefetch *pf)                                         \
+    {                                                                                   \
+        LZ_R##R(LZS_ACC);                                                               \
+        size_t k = 0;                                                                   \
+        for (; k + 16 <= kc; k += 16) {                                                 \
+            if (--pf->left == 0) {                                                      \
+                pf->left = pf->every;                                                   \
+                if (pf->p < pf->end) {                                                  \
+                    _mm_prefetch(pf->p, _MM_HINT_T1);                                   \
+                    pf->p += CACHE_LINE;                                                \
+                }                                                                       \
+            }                                                                           \
+            __m512 w0 = LZS_LOADU(w + k), w1 = LZS_LOADU(w + ldw + k);                  \
+            __m512 w2 = LZS_LOADU(w + 2 * ldw + k);                                     \
+            LZ_R##R(LZS_FMA_U);                                                         \
+        }                                                                               \
+        if (k < kc) {                                                                   \
+            __mmask16 tm = (__mmask16)((1u << (kc - k)) - 1);                           \
+            __m512 w0 = LZS_LOADM(w + k), w1 = LZS_LOADM(w + ldw + k);                  \
+            __m512 w2 = LZS_LOADM(w + 2 * ldw + k);                                     \
+            LZ_R##R(LZS_FMA_M);                                                         \
+        }                                                                               \
+        LZ_R##R(LZS_STORE);                                                             \
+    }
+LZS_KERNEL(1) LZS_KERNEL(2) LZS_KERNEL(3) LZS_KERNEL(4)
+LZS_KERNEL(5) LZS_KERNEL(6) LZS_KERNEL(7) LZS_KERNEL(8)
+
+/* One output summed as the lzs kernels sum it, for the one or two weight rows of a
+ * narrow slice (ls_tail). */
+AVX512 static float dot_avx512(const float *a, const float *b, size_t K)
+{
+    __m512 acc = _mm512_setzero_ps();
+    size_t k = 0;
+    for (; k + 16 <= K; k += 16)
+        acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + k), _mm512_loadu_ps(b + k), acc);
+    if (k < K) {
+        __mmask16 tm = (__mmask16)((1u << (K - k)) - 1);
+        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tm, a + k), _mm512_maskz_loadu_ps(tm, b + k),
+                              acc);
+    }
+    return _mm512_reduce_add_ps(acc);
+}
+
+static const ls_kernel ls_avx512_kern[] = {NULL,   lzs_1, lzs_2, lzs_3, lzs_4,
+                                           lzs_5, lzs_6, lzs_7, lzs_8};
+static const ls_impl ls_avx512 = {ls_avx512_kern, BS_K_SMALL512_MR, 16, dot_avx512};
+_Static_assert(BS_K_SMALL512_MR == 8 && BS_K_SMALL512_MR <= LS_MR_MAX,
+               "ls_avx512_kern lists lzs_1..lzs_8");
+_Static_assert(BS_K_SMALL_KC % 16 == 0, "chunks of whole 16-wide steps");
 #endif /* BS_HAVE_X86 */
 
 /* ------------------------------------------------------------------- dispatch */
@@ -952,8 +1046,12 @@ void bs_k_linear_small(float *out, size_t ldo, const float *x, size_t ldx, const
                        size_t K)
 {
 #if BS_HAVE_X86
+    if (use_avx512()) {
+        ls_run(&ls_avx512, out, ldo, x, ldx, w, ldw, bias, act, M, N, K);
+        return;
+    }
     if (use_avx2()) {
-        linear_small_avx2(out, ldo, x, ldx, w, ldw, bias, act, M, N, K);
+        ls_run(&ls_avx2, out, ldo, x, ldx, w, ldw, bias, act, M, N, K);
         return;
     }
 #endif

@@ -84,6 +84,7 @@ size_t bs_k_linear_big_scratch(void);
 #define BS_K_SMALL_NR 3    /* ... by weight rows */
 #define BS_K_SMALL_NP 48   /* weight rows per panel: a multiple of BS_K_SMALL_NR */
 #define BS_K_SMALL_KC 768  /* k per chunk: a multiple of BS_K_LANES */
+#define BS_K_SMALL512_MR 8 /* the AVX-512 version's x rows (by BS_K_SMALL_NR, 16-wide) */
 #define BS_K_BIG_MR 6      /* bs_k_linear_big micro-kernel: x rows ... */
 #define BS_K_BIG_NR 16     /* ... by weight rows, the packed panel width: 2 vectors */
 #define BS_K_BIG_NC 256    /* weight rows per packed block: a multiple of BS_K_BIG_NR */
