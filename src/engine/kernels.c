@@ -18,15 +18,18 @@
  * bs_k_linear_big (weight blocks packed per call, x read in place, for more). Their
  * scalar twin is bs_k_linear_small_scalar.
  *
- * bs_k_linear_big has an AVX-512F version too (linear_big_avx512, a 12 x 32 tile),
- * picked over the AVX2 one where the CPU has AVX-512F, unless BERTSCOPE_NO_AVX512 is set
- * or bs_kernels_force_avx2(1) was called; bs_kernels_isa() then says "avx512". On Intel
- * Xeons with two 512-bit FMA ports (Sapphire Rapids) it runs at about 1.6x the AVX2
- * kernel's GFLOP/s. It reproduces the AVX2 kernel's bits (each output summed k by k
- * from zero in both), so either reproduces the other's rows. History: on the Zen 4
- * machine the kernels were first tuned on, 512-bit FMAs run as two 256-bit halves and
- * the same 12 x 32 tile measured the AVX2 kernel's GFLOP/s, which is why the rest stays
- * AVX2 (docs/performance.md).
+ * Both GEMM kernels have AVX-512F versions too (linear_big_avx512, a 12 x 32 tile, and
+ * the 8 x 3 lzs kernels under ls_run), picked over the AVX2 ones where the CPU has
+ * AVX-512F, unless BERTSCOPE_NO_AVX512 is set or bs_kernels_force_avx2(1) was called;
+ * bs_kernels_isa() then says "avx512". On an Intel Xeon with two 512-bit FMA ports
+ * (Sapphire Rapids class, 2 MiB L2 per core) the many-row one runs at 1.6x the AVX2
+ * kernel's GFLOP/s on one thread and the small-row one at about 1.2x. The many-row one
+ * reproduces the AVX2 kernel's bits (each output summed k by k from zero in both); the
+ * small-row one sums 16 lanes instead of 8, so its bits differ from AVX2's.
+ * History: on the Zen 4 machine the kernels were first tuned on, 512-bit FMAs run as two
+ * 256-bit halves and the same 12 x 32 tile measured the AVX2 kernel's GFLOP/s, so the
+ * first version had no AVX-512; the element-wise kernels stay AVX2 (a few per cent of
+ * the profile; docs/performance.md).
  */
 #include "engine/kernels.h"
 

@@ -93,12 +93,13 @@ size_t bs_k_linear_big_scratch(void);
 #define BS_K_BIG512_NR 32  /* ... by weight rows (2 zmm); its blocks are BS_K_BIG_NC x KC */
 
 /* Rows are independent in both kernels: each output is summed in an order set by K alone
- * (the small kernel: 8 lanes per chunk of BS_K_SMALL_KC, then across the lanes; the big
- * one: k by k per block of BS_K_BIG_KC), never by M or by which columns a call covers,
- * so a row comes out the same bits whether it is computed alone or among many, and
- * whichever way the columns are sliced over threads. The two kernels' orders differ from
- * each other: a row is only reproduced by the same kernel (bs_run_rows_exact, bert.c).
- * tests/test_kernels.c checks both. */
+ * (the small kernel: 8 lanes, 16 with AVX-512, per chunk of BS_K_SMALL_KC, then across
+ * the lanes; the big one: k by k, on AVX2 and AVX-512 alike), never by M or by which
+ * columns a call covers, so a row comes out the same bits whether it is computed alone
+ * or among many, and whichever way the columns are sliced over threads. The two kernels'
+ * orders differ from each other, and the small kernel's between AVX2 and AVX-512: a row
+ * is only reproduced by the same kernel on the same bs_kernels_isa() (bs_run_rows_exact,
+ * bert.c; app/pipeline.c keys its rows on the ISA). tests/test_kernels.c checks both. */
 
 /* Up to this many rows (B x T) bert.c's linear layers use bs_k_linear_small, above it
  * bs_k_linear_big. Measured on bert-base at 2 threads (median ms, small | big): 16 rows
