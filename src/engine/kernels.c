@@ -906,9 +906,25 @@ AVX512 static void linear_big_avx512(float *out, size_t ldo, const float *x, siz
  * ls_run's blocking (panels, K chunks, prefetch) with an 8 x 3 micro-kernel of 16-wide
  * dot products: 24 zmm accumulators, and per 16 k 3 weight and 8 x loads for 24 FMAs
  * (the AVX2 one: 7 loads for 12 FMAs of 8). Each output is summed in 16 lanes per chunk
- * of BS_K_SMALL_KC, then across the lanes (_mm512_reduce_add_ps), so its bits differ
+ * of BS_K_SMALL_KC, then across the lanes (hsum4x16), so its bits differ
  * from the AVX2 kernel's (bs_kernels_isa() tells them apart) but, as there, depend on K
  * alone. */
+/* The sums of the 16 lanes of a, b, c and d, in lanes 0, 4, 8 and 12, each summed by the
+ * same tree (lane j + lane j + 8, then + 4, + 2, + 1) that dot_avx512 uses: 8 shuffles
+ * and 5 adds for four sums, where one _mm512_reduce_add_ps each would take 16 and 16,
+ * most of the shuffles on the port that also does 512-bit FMAs. */
+AVX512 static inline __m512 hsum4x16(__m512 a, __m512 b, __m512 c, __m512 d)
+{
+    /* [a lanes 0-7 + 8-15 | b's], [c's | d's]: 128-bit quarters q0 q1 + q2 q3 */
+    __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+    __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xEE));
+    /* [a 0-3 + 4-7 | b's | c's | d's] */
+    __m512 u = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88),
+                             _mm512_shuffle_f32x4(ab, cd, 0xDD));
+    u = _mm512_add_ps(u, _mm512_permute_ps(u, 0x4E));  /* + 2 within each quarter */
+    return _mm512_add_ps(u, _mm512_permute_ps(u, 0xB1)); /* + 1 */
+}
+
 #define LZS_ACC(i) __m512 a##i##0 = _mm512_setzero_ps(), a##i##1 = a##i##0, a##i##2 = a##i##0
 #define LZS_FMA(i, LOAD)                                                                \
     do {                                                                                \
@@ -924,10 +940,11 @@ AVX512 static void linear_big_avx512(float *out, size_t ldo, const float *x, siz
 #define LZS_FMA_M(i) LZS_FMA(i, LZS_LOADM)
 #define LZS_STORE(i)                                                                    \
     do {                                                                                \
-        float *o = out + (i) * ldo;                                                     \
-        o[0] = add ? o[0] + _mm512_reduce_add_ps(a##i##0) : _mm512_reduce_add_ps(a##i##0); \
-        o[1] = add ? o[1] + _mm512_reduce_add_ps(a##i##1) : _mm512_reduce_add_ps(a##i##1); \
-        o[2] = add ? o[2] + _mm512_reduce_add_ps(a##i##2) : _mm512_reduce_add_ps(a##i##2); \
+        float *o = out + (i) * ldo, t[16];                                              \
+        _mm512_storeu_ps(t, hsum4x16(a##i##0, a##i##1, a##i##2, _mm512_setzero_ps()));   \
+        o[0] = add ? o[0] + t[0] : t[0];                                                \
+        o[1] = add ? o[1] + t[4] : t[4];                                                \
+        o[2] = add ? o[2] + t[8] : t[8];                                                \
     } while (0)
 /* out (R, 3) (+)= x (R rows, kc) . w (3 rows of stride ldw, kc)^T */
 #define LZS_KERNEL(R)                                                                   \
@@ -973,7 +990,8 @@ AVX512 static float dot_avx512(const float *a, const float *b, size_t K)
         acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tm, a + k), _mm512_maskz_loadu_ps(tm, b + k),
                               acc);
     }
-    return _mm512_reduce_add_ps(acc);
+    __m512 z = _mm512_setzero_ps();
+    return _mm512_cvtss_f32(hsum4x16(acc, z, z, z));
 }
 
 static const ls_kernel ls_avx512_kern[] = {NULL,   lzs_1, lzs_2, lzs_3, lzs_4,
