@@ -18,7 +18,7 @@
  * bs_k_linear_big (weight blocks packed per call, x read in place, for more). Their
  * scalar twin is bs_k_linear_small_scalar.
  *
- * Both GEMM kernels have AVX-512F versions too (linear_big_avx512, a 12 x 32 tile, and
+ * Both GEMM kernels have AVX-512F versions too (lb_panel_avx512, a 12 x 32 tile, and
  * the 8 x 3 lzs kernels under ls_run), picked over the AVX2 ones where the CPU has
  * AVX-512F, unless BERTSCOPE_NO_AVX512 is set or bs_kernels_force_avx2(1) was called;
  * bs_kernels_isa() then says "avx512". On an Intel Xeon with two 512-bit FMA ports
@@ -71,7 +71,7 @@ static void env_probe(void)
     env_no_avx512 = no && *no && strcmp(no, "0") != 0;
 }
 
-/* The AVX-512 many-row GEMM (linear_big_avx512). libgcc's probe also asks the OS
+/* The AVX-512 GEMMs (lb_panel_avx512, the lzs kernels). libgcc's probe also asks the OS
  * (XGETBV) whether it saves the zmm state; valgrind's CPUID shows no AVX-512, so under
  * it the AVX2 code runs. */
 static int use_avx512(void)
@@ -490,6 +490,18 @@ typedef struct {
     unsigned every, left; /* one cache line every `every` k-steps */
 } ls_prefetch;
 
+/* Called once per k-step: every `every` steps, the next line of the next panel. */
+static inline void ls_prefetch_step(ls_prefetch *pf)
+{
+    if (--pf->left == 0) {
+        pf->left = pf->every;
+        if (pf->p < pf->end) {
+            _mm_prefetch(pf->p, _MM_HINT_T1);
+            pf->p += CACHE_LINE;
+        }
+    }
+}
+
 #define LS_ACC(i) __m256 a##i##0 = _mm256_setzero_ps(), a##i##1 = a##i##0, a##i##2 = a##i##0
 #define LS_FMA(i, LOAD)                                  \
     do {                                                 \
@@ -516,13 +528,7 @@ typedef struct {
 #define LS_LOOP(BODY_U, BODY_M)                                                         \
     size_t k = 0;                                                                       \
     for (; k + BS_K_LANES <= kc; k += BS_K_LANES) {                                     \
-        if (--pf->left == 0) {                                                          \
-            pf->left = pf->every;                                                       \
-            if (pf->p < pf->end) {                                                      \
-                _mm_prefetch(pf->p, _MM_HINT_T1);                                       \
-                pf->p += CACHE_LINE;                                                    \
-            }                                                                           \
-        }                                                                               \
+        ls_prefetch_step(pf);                                                           \
         __m256 w0 = LS_LOADU(w + k), w1 = LS_LOADU(w + ldw + k);                        \
         __m256 w2 = LS_LOADU(w + 2 * ldw + k);                                          \
         BODY_U;                                                                         \
@@ -769,12 +775,38 @@ LB_KERNEL(lb_1, LB_INIT(0), LB_ROW(0), LB_SAVE(0))
 
 typedef void (*lb_kernel)(float *, size_t, const float *, size_t, const float *, size_t, int);
 
-AVX2 static void linear_big_avx2(float *out, size_t ldo, const float *x, size_t ldx,
-                                 const float *w, size_t ldw, const float *bias, bs_kact act,
-                                 size_t M, size_t N, size_t K, float *scratch)
+/* One panel of the many-row layer: c (mr rows of stride ldc, cols <= nr columns) (+)= x
+ * (mr rows of stride ldx, kc) . the packed panel b (kc, nr); add: c holds partial sums. */
+typedef void (*lb_panel)(float *c, size_t ldc, const float *x, size_t ldx, const float *b,
+                         size_t kc, int add, size_t mr, size_t cols);
+
+AVX2 static void lb_panel_avx2(float *c, size_t ldc, const float *x, size_t ldx,
+                               const float *b, size_t kc, int add, size_t mr, size_t cols)
 {
     static const lb_kernel kern[BS_K_BIG_MR + 1] = {NULL, lb_1, lb_2, lb_3, lb_4, lb_5, lb_6};
-    const size_t MR = BS_K_BIG_MR, NR = BS_K_BIG_NR;
+    const size_t NR = BS_K_BIG_NR;
+    if (cols == NR) {
+        kern[mr](c, ldc, x, ldx, b, kc, add);
+        return;
+    }
+    float tile[BS_K_BIG_MR * BS_K_BIG_NR]; /* the last, partial panel: through a tile */
+    for (size_t i = 0; i < mr; i++)
+        for (size_t j = 0; j < cols; j++)
+            tile[i * NR + j] = add ? c[i * ldc + j] : 0.0f;
+    kern[mr](tile, NR, x, ldx, b, kc, 1);
+    for (size_t i = 0; i < mr; i++)
+        for (size_t j = 0; j < cols; j++)
+            c[i * ldc + j] = tile[i * NR + j];
+}
+
+/* The blocking both versions share: K in blocks of BS_K_BIG_KC, the weight rows in
+ * blocks of BS_K_BIG_NC packed into panels of NR, x in blocks of MR rows, each run over
+ * the block's panels by `panel`; bias and activation on each finished tile. */
+AVX2 static void lb_run(lb_panel panel, size_t MR, size_t NR, float *out, size_t ldo,
+                        const float *x, size_t ldx, const float *w, size_t ldw,
+                        const float *bias, bs_kact act, size_t M, size_t N, size_t K,
+                        float *scratch)
+{
     for (size_t k0 = 0; k0 < K; k0 += BS_K_BIG_KC) {
         size_t kc = K - k0 < BS_K_BIG_KC ? K - k0 : BS_K_BIG_KC;
         int last = k0 + kc == K;
@@ -784,22 +816,9 @@ AVX2 static void linear_big_avx2(float *out, size_t ldo, const float *x, size_t 
             for (size_t m0 = 0; m0 < M; m0 += MR) {
                 size_t mr = M - m0 < MR ? M - m0 : MR;
                 float *c = out + m0 * ldo;
-                for (size_t p = 0; p < nc; p += NR) {
-                    const float *b = scratch + p * kc;
-                    if (nc - p >= NR) {
-                        kern[mr](c + n0 + p, ldo, x + m0 * ldx + k0, ldx, b, kc, k0 > 0);
-                    } else { /* the last, partial panel: through an MR x NR tile */
-                        float tile[BS_K_BIG_MR * BS_K_BIG_NR];
-                        size_t cols = nc - p;
-                        for (size_t i = 0; i < mr; i++)
-                            for (size_t j = 0; j < cols; j++)
-                                tile[i * NR + j] = k0 > 0 ? c[i * ldo + n0 + p + j] : 0.0f;
-                        kern[mr](tile, NR, x + m0 * ldx + k0, ldx, b, kc, 1);
-                        for (size_t i = 0; i < mr; i++)
-                            for (size_t j = 0; j < cols; j++)
-                                c[i * ldo + n0 + p + j] = tile[i * NR + j];
-                    }
-                }
+                for (size_t p = 0; p < nc; p += NR)
+                    panel(c + n0 + p, ldo, x + m0 * ldx + k0, ldx, scratch + p * kc, kc,
+                          k0 > 0, mr, nc - p < NR ? nc - p : NR);
                 if (last && (bias || act != BS_K_NONE))
                     for (size_t i = 0; i < mr; i++)
                         bias_act_avx2(c + i * ldo + n0, bias ? bias + n0 : NULL, 1, nc, act);
@@ -870,36 +889,14 @@ LZ_KERNEL(7) LZ_KERNEL(8) LZ_KERNEL(9) LZ_KERNEL(10) LZ_KERNEL(11) LZ_KERNEL(12)
 typedef void (*lz_kernel)(float *, size_t, const float *, size_t, const float *, size_t, int,
                           __mmask16, __mmask16);
 
-AVX512 static void linear_big_avx512(float *out, size_t ldo, const float *x, size_t ldx,
-                                     const float *w, size_t ldw, const float *bias,
-                                     bs_kact act, size_t M, size_t N, size_t K, float *scratch)
+AVX512 static void lb_panel_avx512(float *c, size_t ldc, const float *x, size_t ldx,
+                                   const float *b, size_t kc, int add, size_t mr, size_t cols)
 {
     static const lz_kernel kern[BS_K_BIG512_MR + 1] = {NULL, lz_1, lz_2, lz_3, lz_4, lz_5, lz_6,
                                                       lz_7, lz_8, lz_9, lz_10, lz_11, lz_12};
-    const size_t MR = BS_K_BIG512_MR, NR = BS_K_BIG512_NR;
-    for (size_t k0 = 0; k0 < K; k0 += BS_K_BIG_KC) {
-        size_t kc = K - k0 < BS_K_BIG_KC ? K - k0 : BS_K_BIG_KC;
-        int last = k0 + kc == K;
-        for (size_t n0 = 0; n0 < N; n0 += BS_K_BIG_NC) {
-            size_t nc = N - n0 < BS_K_BIG_NC ? N - n0 : BS_K_BIG_NC;
-            lb_pack(scratch, w + n0 * ldw + k0, ldw, nc, kc, NR);
-            for (size_t m0 = 0; m0 < M; m0 += MR) {
-                size_t mr = M - m0 < MR ? M - m0 : MR;
-                float *c = out + m0 * ldo;
-                for (size_t p = 0; p < nc; p += NR) {
-                    size_t cols = nc - p < NR ? nc - p : NR;
-                    __mmask16 lo = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
-                    __mmask16 hi = cols >= 32 ? 0xFFFF
-                                   : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0;
-                    kern[mr](c + n0 + p, ldo, x + m0 * ldx + k0, ldx, scratch + p * kc, kc,
-                             k0 > 0, lo, hi);
-                }
-                if (last && (bias || act != BS_K_NONE))
-                    for (size_t i = 0; i < mr; i++)
-                        bias_act_avx2(c + i * ldo + n0, bias ? bias + n0 : NULL, 1, nc, act);
-            }
-        }
-    }
+    __mmask16 lo = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
+    __mmask16 hi = cols >= 32 ? 0xFFFF : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0;
+    kern[mr](c, ldc, x, ldx, b, kc, add, lo, hi);
 }
 
 /* ---- the small-row linear layer, AVX-512 -------------------------------------------
@@ -955,13 +952,7 @@ AVX512 static inline __m512 hsum4x16(__m512 a, __m512 b, __m512 c, __m512 d)
         LZ_R##R(LZS_ACC);                                                               \
         size_t k = 0;                                                                   \
         for (; k + 16 <= kc; k += 16) {                                                 \
-            if (--pf->left == 0) {                                                      \
-                pf->left = pf->every;                                                   \
-                if (pf->p < pf->end) {                                                  \
-                    _mm_prefetch(pf->p, _MM_HINT_T1);                                   \
-                    pf->p += CACHE_LINE;                                                \
-                }                                                                       \
-            }                                                                           \
+            ls_prefetch_step(pf);                                                       \
             __m512 w0 = LZS_LOADU(w + k), w1 = LZS_LOADU(w + ldw + k);                  \
             __m512 w2 = LZS_LOADU(w + 2 * ldw + k);                                     \
             LZ_R##R(LZS_FMA_U);                                                         \
@@ -1087,11 +1078,13 @@ void bs_k_linear_big(float *out, size_t ldo, const float *x, size_t ldx, const f
 {
 #if BS_HAVE_X86
     if (use_avx512()) {
-        linear_big_avx512(out, ldo, x, ldx, w, ldw, bias, act, M, N, K, scratch);
+        lb_run(lb_panel_avx512, BS_K_BIG512_MR, BS_K_BIG512_NR, out, ldo, x, ldx, w, ldw, bias,
+               act, M, N, K, scratch);
         return;
     }
     if (use_avx2()) {
-        linear_big_avx2(out, ldo, x, ldx, w, ldw, bias, act, M, N, K, scratch);
+        lb_run(lb_panel_avx2, BS_K_BIG_MR, BS_K_BIG_NR, out, ldo, x, ldx, w, ldw, bias, act,
+               M, N, K, scratch);
         return;
     }
 #endif
