@@ -1,7 +1,7 @@
 /*
- * test_kernels.c - the dispatched (AVX2) kernels against their scalar twins on odd sizes,
- * and the scalar twins against values computed independently (Python's math module,
- * torch.nn.functional), so a wrong formula fails even where both paths agree.
+ * test_kernels.c - the dispatched (AVX2, AVX-512) kernels against their scalar twins on odd
+ * sizes, and the scalar twins against values computed independently (Python's math
+ * module, torch.nn.functional), so a wrong formula fails even where both paths agree.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -292,21 +292,34 @@ static void test_kernels_softmax_known_values(void **state)
     check_close("softmax known (scalar)", p2, want, 3, 1e-7f);
 }
 
+/* Runs the GEMM kernel tests on each code path this CPU has: the one picked (AVX-512
+ * where there is AVX-512F) and, where that is not AVX2, AVX2 forced. Returns how many. */
+static int big_paths(const char *isa[2])
+{
+    bs_kernels_force_avx2(0);
+    isa[0] = bs_kernels_isa();
+    return strcmp(isa[0], "avx2") ? (isa[1] = "avx2", 2) : 1;
+}
+
 static void test_kernels_linear_small_matches_scalar(void **state)
 {
     (void)state;
-    /* From the kernel's block sizes (kernels.h: 4 x 3 micro-kernel, 48-row panels, 768
-     * chunks, 8-wide steps). M: every remainder of the row blocks (1..MR) and several
-     * blocks; N: fewer weight rows than a block, every remainder of the blocks, more
-     * than two panels; K: shorter than a step, the tail of the steps, whole chunks and
-     * more than one chunk (1, 7, 33, 768, 3077 today). */
+    /* From the kernels' block sizes (kernels.h: 4 x 3 AVX2 and 8 x 3 AVX-512 micro-
+     * kernels, 48-row panels, 768 chunks, 8- and 16-wide steps). M: every remainder of
+     * both kernels' row blocks (1..MR) and several blocks; N: fewer weight rows than a
+     * block, every remainder of the blocks, more than two panels; K: shorter than a step,
+     * the tails of both steps, whole chunks and more than one chunk. On each code path
+     * the CPU has (big_paths). */
     enum { MR = BS_K_SMALL_MR, NR = BS_K_SMALL_NR, NP = BS_K_SMALL_NP, KC = BS_K_SMALL_KC,
-           LN = BS_K_LANES };
-    const size_t Ms[] = {1, 2, 3, MR, 2 * MR - 1, 4 * MR};
+           LN = BS_K_LANES, MZ = BS_K_SMALL512_MR };
+    const size_t Ms[] = {1, 2, 3, MR, 5, 6, 7, MZ, 2 * MZ + 3, 4 * MR};
     const size_t Ns[] = {1, NR - 1, 2 * NR - 1, 11 * NR, 2 * NP + 4};
-    const size_t Ks[] = {1, LN - 1, 4 * LN + 1, KC, 4 * KC + 5};
-    _Static_assert(MR <= 4 && NR == 3, "Ms and Ns list every remainder of 4 x 3 blocks");
+    const size_t Ks[] = {1, LN - 1, 2 * LN - 1, 4 * LN + 1, KC, 4 * KC + 5};
+    _Static_assert(MR <= 4 && MZ <= 8 && NR == 3,
+                   "Ms and Ns list every remainder of 4 x 3 and 8 x 3 blocks");
     const bs_kact acts[] = {BS_K_NONE, BS_K_GELU, BS_K_TANH};
+    const char *isa[2];
+    for (int path = 0, npaths = big_paths(isa); path < npaths; path++)
     for (size_t a = 0; a < sizeof Ms / sizeof *Ms; a++)
         for (size_t b = 0; b < sizeof Ns / sizeof *Ns; b++)
             for (size_t c = 0; c < sizeof Ks / sizeof *Ks; c++) {
@@ -318,11 +331,14 @@ static void test_kernels_linear_small_matches_scalar(void **state)
                 float *bias = rand_vec(N, -1, 1);
                 float *o1 = calloc(M * ldo, sizeof *o1), *o2 = calloc(M * ldo, sizeof *o2);
                 const float *bb = with_bias ? bias : NULL;
+                bs_kernels_force_avx2(path == 1);
+                assert_string_equal(bs_kernels_isa(), isa[path]);
                 bs_k_linear_small(o1, ldo, x, ldx, w, ldw, bb, act, M, N, K);
+                bs_kernels_force_avx2(0);
                 bs_k_linear_small_scalar(o2, ldo, x, ldx, w, ldw, bb, act, M, N, K);
-                char what[80];
-                snprintf(what, sizeof what, "linear_small %zux%zux%zu ldw %zu act %d bias %d", M,
-                         N, K, ldw, (int)act, with_bias);
+                char what[96];
+                snprintf(what, sizeof what, "linear_small %s %zux%zux%zu ldw %zu act %d bias %d",
+                         isa[path], M, N, K, ldw, (int)act, with_bias);
                 /* sums of K products of magnitude <= 1 in another order */
                 check_close(what, o1, o2, M * ldo, 1e-6f * (float)K);
                 /* the padding columns between rows (ldo > N) are left untouched */
@@ -338,20 +354,24 @@ static void test_kernels_linear_big_matches_scalar(void **state)
     (void)state;
     if (!bs_k_linear_big_available())
         skip();
-    /* From the kernel's block sizes (kernels.h: 6 x 16 micro-kernel, blocks of 256 weight
-     * rows x 768 k, 8-wide transposes). M: every remainder of the row blocks (1..MR) and
-     * several blocks; N: less than a panel, one panel, a partial last panel, more than one
-     * block; K: shorter than a transpose, its tail, whole transposes, more than a block. */
+    /* From the kernels' block sizes (kernels.h: 6 x 16 AVX2 and 12 x 32 AVX-512 micro-
+     * kernels, blocks of 256 weight rows x 768 k, 8-wide transposes). M: every remainder
+     * of both kernels' row blocks (1..MR) and several blocks; N: less than a half panel,
+     * between the halves of a 32-wide panel, one AVX2 panel, partial last panels, more
+     * than one block; K: shorter than a transpose, its tail, whole transposes, more than
+     * a block. */
     enum { MR = BS_K_BIG_MR, NR = BS_K_BIG_NR, NC = BS_K_BIG_NC, KC = BS_K_BIG_KC,
-           LN = BS_K_LANES };
-    const size_t Ms[] = {1, 2, 3, 4, 5, MR, 2 * MR + 1, 11 * MR + 4};
-    const size_t Ns[] = {3, NR, 3 * NR - 3, NC + 44};
+           LN = BS_K_LANES, MZ = BS_K_BIG512_MR };
+    const size_t Ms[] = {1, 2, 3, 4, 5, MR, 7, 8, 9, 10, 11, MZ, 2 * MZ + 1, 11 * MR + 4};
+    const size_t Ns[] = {3, NR, NR + 1, 3 * NR - 3, NC + 44};
     const size_t Ks[] = {1, LN + 1, 8 * LN, KC + 32};
-    _Static_assert(MR <= 6, "Ms lists every remainder of the row blocks");
+    _Static_assert(MR <= 6 && MZ <= 12, "Ms lists every remainder of the row blocks");
     const bs_kact acts[] = {BS_K_NONE, BS_K_GELU, BS_K_TANH};
     float *scratch = NULL;
     assert_int_equal(posix_memalign((void **)&scratch, 64,
                                     bs_k_linear_big_scratch() * sizeof *scratch), 0);
+    const char *isa[2];
+    for (int path = 0, npaths = big_paths(isa); path < npaths; path++)
     for (size_t a = 0; a < sizeof Ms / sizeof *Ms; a++)
         for (size_t b = 0; b < sizeof Ns / sizeof *Ns; b++)
             for (size_t c = 0; c < sizeof Ks / sizeof *Ks; c++) {
@@ -361,17 +381,70 @@ static void test_kernels_linear_big_matches_scalar(void **state)
                 float *x = rand_vec(M * ldx, -1, 1), *w = rand_vec(N * ldw, -1, 1);
                 float *bias = (b + c) % 2 ? rand_vec(N, -1, 1) : NULL;
                 float *o1 = calloc(M * ldo, sizeof *o1), *o2 = calloc(M * ldo, sizeof *o2);
+                bs_kernels_force_avx2(path == 1);
+                assert_string_equal(bs_kernels_isa(), isa[path]);
                 bs_k_linear_big(o1, ldo, x, ldx, w, ldw, bias, act, M, N, K, scratch);
+                bs_kernels_force_avx2(0);
                 bs_k_linear_small_scalar(o2, ldo, x, ldx, w, ldw, bias, act, M, N, K);
                 char what[80];
-                snprintf(what, sizeof what, "linear_big %zux%zux%zu ldw %zu act %d", M, N, K,
-                         ldw, (int)act);
+                snprintf(what, sizeof what, "linear_big %s %zux%zux%zu ldw %zu act %d",
+                         isa[path], M, N, K, ldw, (int)act);
                 check_close(what, o1, o2, M * ldo, 1e-6f * (float)K + 1e-6f);
                 for (size_t m = 0; m < M; m++) /* the columns past N are left untouched */
                     for (size_t n = N; n < ldo; n++)
                         assert_true(o1[m * ldo + n] == 0.0f);
                 free(x), free(w), free(bias), free(o1), free(o2);
             }
+    free(scratch);
+}
+
+/* The AVX-512 many-row kernel on bert-base's shapes and odd ones around them (M = 1 ..
+ * 1024 rows, N = 2 .. 30522 outputs, K = 64 .. 3072 and K not a multiple of 16), against
+ * the scalar twin, and bit for bit against the AVX2 kernel, whose sums it promises to
+ * reproduce (kernels.c); the AVX-512 small-row kernel on those up to 129 rows against the
+ * scalar twin. Each (M, N) pair takes one K in turn, smaller where the scalar twin would
+ * take long. */
+static void test_kernels_linear_big_avx512_on_model_shapes(void **state)
+{
+    (void)state;
+    const char *isa[2] = {"", ""};
+    if (!bs_k_linear_big_available() || big_paths(isa) < 2)
+        skip();
+    const size_t Ms[] = {1, 3, 17, 129, 1024};
+    const size_t Ns[] = {2, 17, 768, 3072, 30522};
+    const size_t Ks[] = {64, 128, 768, 3072, 100, 777}; /* 100, 777: K % 16 != 0 */
+    const size_t most = (size_t)1 << 26;                /* multiply-adds per shape */
+    float *scratch = NULL;
+    assert_int_equal(posix_memalign((void **)&scratch, 64,
+                                    bs_k_linear_big_scratch() * sizeof *scratch), 0);
+    for (size_t a = 0; a < sizeof Ms / sizeof *Ms; a++)
+        for (size_t b = 0; b < sizeof Ns / sizeof *Ns; b++) {
+            size_t M = Ms[a], N = Ns[b], K = Ks[(a + 2 * b) % (sizeof Ks / sizeof *Ks)];
+            while (M * N * K > most && K > 20)
+                K = K / 3 + 1; /* 3072 -> 1025 -> 342 -> 115 -> 39 -> 14, 777 -> 260 ... */
+            float *x = rand_vec(M * K, -1, 1), *w = rand_vec(N * K, -1, 1);
+            float *bias = rand_vec(N, -1, 1);
+            float *o1 = malloc(M * N * sizeof *o1), *o2 = malloc(M * N * sizeof *o2);
+            float *o3 = malloc(M * N * sizeof *o3);
+            assert_true(o1 && o2 && o3);
+            bs_k_linear_big(o1, N, x, K, w, K, bias, BS_K_GELU, M, N, K, scratch);
+            bs_kernels_force_avx2(1);
+            bs_k_linear_big(o2, N, x, K, w, K, bias, BS_K_GELU, M, N, K, scratch);
+            bs_kernels_force_avx2(0);
+            bs_k_linear_small_scalar(o3, N, x, K, w, K, bias, BS_K_GELU, M, N, K);
+            char what[80];
+            snprintf(what, sizeof what, "linear_big %s %zux%zux%zu", isa[0], M, N, K);
+            check_close(what, o1, o3, M * N, 1e-6f * (float)K + 1e-6f);
+            if (memcmp(o1, o2, M * N * sizeof *o1))
+                fail_msg("%s: not the AVX2 kernel's bits (max diff %g)", what,
+                         (double)tensor_max_diff(o1, o2, M * N));
+            if (M <= BS_SMALL_ROWS + 1) { /* the small-row kernel's AVX-512 version */
+                bs_k_linear_small(o1, N, x, K, w, K, bias, BS_K_GELU, M, N, K);
+                snprintf(what, sizeof what, "linear_small %s %zux%zux%zu", isa[0], M, N, K);
+                check_close(what, o1, o3, M * N, 1e-6f * (float)K + 1e-6f);
+            }
+            free(x), free(w), free(bias), free(o1), free(o2), free(o3);
+        }
     free(scratch);
 }
 
@@ -403,9 +476,13 @@ static void test_kernels_linear_rows_are_independent(void **state)
     float *scratch = NULL;
     assert_int_equal(posix_memalign((void **)&scratch, 64,
                                     bs_k_linear_big_scratch() * sizeof *scratch), 0);
-    for (int big = 0; big < 2; big++) {
+    const char *isa[2];
+    int npaths = big_paths(isa);
+    for (int run = 0; run < 2 * npaths; run++) { /* small-row, many-row, on each path */
+        int big = run % 2;
         if (big && !bs_k_linear_big_available())
-            break;
+            continue;
+        bs_kernels_force_avx2(run >= 2);
         for (size_t a = 0; a < 2; a++)
             for (size_t b = 0; b < 3; b++)
                 for (size_t c = 0; c < 2; c++) {
@@ -426,13 +503,15 @@ static void test_kernels_linear_rows_are_independent(void **state)
                             linear_part(big, part, x, w, bias, 0, M, n0, n1, N, K, scratch);
                         }
                         if (memcmp(all, part, M * N * sizeof *all))
-                            fail_msg("%s kernel, %zu x %zu x %zu: columns in slices of %zu "
-                                     "differ from the whole call", big ? "many-row" : "small-row",
-                                     M, N, K, widths[i]);
+                            fail_msg("%s kernel (%s), %zu x %zu x %zu: columns in slices of "
+                                     "%zu differ from the whole call",
+                                     big ? "many-row" : "small-row", bs_kernels_isa(), M, N, K,
+                                     widths[i]);
                     }
                     free(x), free(w), free(bias), free(all), free(part);
                 }
     }
+    bs_kernels_force_avx2(0);
     free(scratch);
 }
 
@@ -515,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_kernels_linear_small_matches_scalar),
         cmocka_unit_test(test_kernels_linear_small_known_values),
         cmocka_unit_test(test_kernels_linear_big_matches_scalar),
+        cmocka_unit_test(test_kernels_linear_big_avx512_on_model_shapes),
         cmocka_unit_test(test_kernels_linear_rows_are_independent),
         cmocka_unit_test(test_kernels_portable_path_is_the_scalar_code),
     };

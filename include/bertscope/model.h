@@ -279,7 +279,8 @@ bs_status bs_pool_create(bs_pool **out, int n_threads, bs_error *err);
 bs_status bs_threads_parse(const char *s, int *out, bs_error *err);
 int bs_pool_threads(const bs_pool *pool);
 void bs_pool_free(bs_pool *pool);
-/* The SIMD path of the non-GEMM kernels, picked at run time: "avx2" or "portable". */
+/* The SIMD path of the F32 kernels, picked at run time: "avx512" (the many-row GEMM on
+ * AVX-512F, the rest on AVX2), "avx2" or "portable". */
 const char *bs_kernels_isa(void);
 
 typedef struct bs_outputs {

@@ -18,14 +18,26 @@
  * bs_k_linear_big (weight blocks packed per call, x read in place, for more). Their
  * scalar twin is bs_k_linear_small_scalar.
  *
- * AVX-512 is not used: on the Zen 4 machine this was tuned on 512-bit FMAs run as two
- * 256-bit halves; a 12 x 32 AVX-512 GEMM micro-kernel measured the same GFLOP/s as the
- * 6 x 16 AVX2 one, so a second wide path would add test surface for no FLOPs.
+ * Both GEMM kernels have AVX-512F versions too (lb_panel_avx512, a 12 x 32 tile, and
+ * the 8 x 3 lzs kernels under ls_run), picked over the AVX2 ones where the CPU has
+ * AVX-512F, unless BERTSCOPE_NO_AVX512 is set or bs_kernels_force_avx2(1) was called;
+ * bs_kernels_isa() then says "avx512". On an Intel Xeon with two 512-bit FMA ports
+ * (Sapphire Rapids class, 2 MiB L2 per core) the many-row one runs at 1.6x the AVX2
+ * kernel's GFLOP/s on one thread and the small-row one at about 1.2x. The many-row one
+ * reproduces the AVX2 kernel's bits (each output summed k by k from zero in both); the
+ * small-row one sums 16 lanes instead of 8, so its bits differ from AVX2's.
+ * History: on the Zen 4 machine the kernels were first tuned on, 512-bit FMAs run as two
+ * 256-bit halves and the same 12 x 32 tile measured the AVX2 kernel's GFLOP/s, so the
+ * first version had no AVX-512; the element-wise kernels stay AVX2 (a few per cent of
+ * the profile; docs/performance.md).
  */
 #include "engine/kernels.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -34,10 +46,11 @@
 #define BS_HAVE_X86 0
 #endif
 
-static int force_portable;
+static int force_portable, force_avx2;
 
 void bs_kernels_force_portable(int on) { force_portable = on; }
 int bs_kernels_portable_forced(void) { return force_portable; }
+void bs_kernels_force_avx2(int on) { force_avx2 = on; }
 
 static int use_avx2(void)
 {
@@ -48,7 +61,35 @@ static int use_avx2(void)
 #endif
 }
 
-const char *bs_kernels_isa(void) { return use_avx2() ? "avx2" : "portable"; }
+/* BERTSCOPE_NO_AVX512, read once per process (threads ask at every GEMM). */
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+static int env_no_avx512;
+
+static void env_probe(void)
+{
+    const char *no = getenv("BERTSCOPE_NO_AVX512");
+    env_no_avx512 = no && *no && strcmp(no, "0") != 0;
+}
+
+/* The AVX-512 GEMMs (lb_panel_avx512, the lzs kernels). libgcc's probe also asks the OS
+ * (XGETBV) whether it saves the zmm state; valgrind's CPUID shows no AVX-512, so under
+ * it the AVX2 code runs. */
+static int use_avx512(void)
+{
+#if BS_HAVE_X86
+    if (force_avx2 || !use_avx2() || !__builtin_cpu_supports("avx512f"))
+        return 0;
+    pthread_once(&env_once, env_probe);
+    return !env_no_avx512;
+#else
+    return 0;
+#endif
+}
+
+const char *bs_kernels_isa(void)
+{
+    return use_avx512() ? "avx512" : use_avx2() ? "avx2" : "portable";
+}
 
 /* ----------------------------------------------------------------- scalar twins */
 
@@ -449,6 +490,18 @@ typedef struct {
     unsigned every, left; /* one cache line every `every` k-steps */
 } ls_prefetch;
 
+/* Called once per k-step: every `every` steps, the next line of the next panel. */
+static inline void ls_prefetch_step(ls_prefetch *pf)
+{
+    if (--pf->left == 0) {
+        pf->left = pf->every;
+        if (pf->p < pf->end) {
+            _mm_prefetch(pf->p, _MM_HINT_T1);
+            pf->p += CACHE_LINE;
+        }
+    }
+}
+
 #define LS_ACC(i) __m256 a##i##0 = _mm256_setzero_ps(), a##i##1 = a##i##0, a##i##2 = a##i##0
 #define LS_FMA(i, LOAD)                                  \
     do {                                                 \
@@ -475,13 +528,7 @@ typedef struct {
 #define LS_LOOP(BODY_U, BODY_M)                                                         \
     size_t k = 0;                                                                       \
     for (; k + BS_K_LANES <= kc; k += BS_K_LANES) {                                     \
-        if (--pf->left == 0) {                                                          \
-            pf->left = pf->every;                                                       \
-            if (pf->p < pf->end) {                                                      \
-                _mm_prefetch(pf->p, _MM_HINT_T1);                                       \
-                pf->p += CACHE_LINE;                                                    \
-            }                                                                           \
-        }                                                                               \
+        ls_prefetch_step(pf);                                                           \
         __m256 w0 = LS_LOADU(w + k), w1 = LS_LOADU(w + ldw + k);                        \
         __m256 w2 = LS_LOADU(w + 2 * ldw + k);                                          \
         BODY_U;                                                                         \
@@ -531,29 +578,42 @@ AVX2 static float dot_avx2(const float *a, const float *b, size_t K)
     return hsum8(acc);
 }
 
-AVX2 static void ls_tail(float *out, size_t ldo, const float *x, size_t ldx, const float *w,
-                         size_t ldw, size_t M, size_t N, size_t K);
+/* A set of small-row kernels: the micro-kernels for 1..mr x rows by BS_K_SMALL_NR weight
+ * rows, their k-step, and the dot product that sums one output exactly as they do. The
+ * AVX2 set and the AVX-512 one (below) share the blocking in ls_run. */
+typedef struct {
+    const ls_kernel *kern; /* kern[r]: r x rows, r = 1..mr */
+    size_t mr, lanes;
+    float (*dot)(const float *, const float *, size_t);
+} ls_impl;
+#define LS_MR_MAX 8 /* the largest mr of any set */
 
-AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_t ldx,
-                                   const float *w, size_t ldw, const float *bias, bs_kact act,
-                                   size_t M, size_t N, size_t K)
+static const ls_kernel ls_avx2_kern[] = {NULL, ls_1x3, ls_2x3, ls_3x3, ls_4x3};
+static const ls_impl ls_avx2 = {ls_avx2_kern, BS_K_SMALL_MR, BS_K_LANES, dot_avx2};
+
+AVX2 static void ls_tail(const ls_impl *im, float *out, size_t ldo, const float *x,
+                         size_t ldx, const float *w, size_t ldw, size_t M, size_t N, size_t K);
+
+AVX2 static void ls_run(const ls_impl *im, float *out, size_t ldo, const float *x, size_t ldx,
+                        const float *w, size_t ldw, const float *bias, bs_kact act, size_t M,
+                        size_t N, size_t K)
 {
-    static const ls_kernel kern[BS_K_SMALL_MR + 1] = {NULL, ls_1x3, ls_2x3, ls_3x3, ls_4x3};
+    const ls_kernel *kern = im->kern;
+    const size_t MR = im->mr;
     size_t N3 = N - N % BS_K_SMALL_NR;
     for (size_t n0 = 0; n0 < N3; n0 += BS_K_SMALL_NP) {
         size_t np = N3 - n0 < BS_K_SMALL_NP ? N3 - n0 : BS_K_SMALL_NP;
         size_t next0 = n0 + np, next1 = next0 + BS_K_SMALL_NP < N3 ? next0 + BS_K_SMALL_NP : N3;
         /* spread the next panel's lines over this panel's k-steps */
         size_t lines = (next1 - next0) * K / (CACHE_LINE / sizeof(float));
-        size_t steps = (M + BS_K_SMALL_MR - 1) / BS_K_SMALL_MR * (np / BS_K_SMALL_NR) *
-                       (K / BS_K_LANES);
+        size_t steps = (M + MR - 1) / MR * (np / BS_K_SMALL_NR) * (K / im->lanes);
         ls_prefetch pf = {(const char *)(w + next0 * ldw), (const char *)(w + next1 * ldw), 1, 1};
         if (lines > 0 && steps / lines > 1)
             pf.every = pf.left = (unsigned)(steps / lines);
         for (size_t k0 = 0; k0 < K; k0 += BS_K_SMALL_KC) {
             size_t kc = K - k0 < BS_K_SMALL_KC ? K - k0 : BS_K_SMALL_KC;
-            for (size_t m0 = 0; m0 < M; m0 += BS_K_SMALL_MR) {
-                size_t mr = M - m0 < BS_K_SMALL_MR ? M - m0 : BS_K_SMALL_MR;
+            for (size_t m0 = 0; m0 < M; m0 += MR) {
+                size_t mr = M - m0 < MR ? M - m0 : MR;
                 for (size_t n = n0; n < n0 + np; n += BS_K_SMALL_NR)
                     kern[mr](out + m0 * ldo + n, ldo, x + m0 * ldx + k0, ldx, w + n * ldw + k0,
                              ldw, kc, k0 > 0, &pf);
@@ -564,7 +624,7 @@ AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_
         }
     }
     if (N3 < N)
-        ls_tail(out, ldo, x, ldx, w, ldw, M, N, K);
+        ls_tail(im, out, ldo, x, ldx, w, ldw, M, N, K);
     /* Bias and activation: on each full panel's tile as it finishes (above, in L1), on
      * the columns after the last full panel in one pass per row here. Per-tile calls on
      * a short last panel and the tail (masked lanes, more calls) made 128-wide layers
@@ -575,12 +635,12 @@ AVX2 static void linear_small_avx2(float *out, size_t ldo, const float *x, size_
             bias_act_avx2(out + m * ldo + e0, bias ? bias + e0 : NULL, 1, N - e0, act);
 }
 
-/* The last N % BS_K_SMALL_NR output columns of linear_small_avx2, without bias or
- * activation. */
-AVX2 static void ls_tail(float *out, size_t ldo, const float *x, size_t ldx, const float *w,
-                         size_t ldw, size_t M, size_t N, size_t K)
+/* The last N % BS_K_SMALL_NR output columns of ls_run, without bias or activation. */
+AVX2 static void ls_tail(const ls_impl *im, float *out, size_t ldo, const float *x,
+                         size_t ldx, const float *w, size_t ldw, size_t M, size_t N, size_t K)
 {
-    static const ls_kernel kern[BS_K_SMALL_MR + 1] = {NULL, ls_1x3, ls_2x3, ls_3x3, ls_4x3};
+    const ls_kernel *kern = im->kern;
+    const size_t MR = im->mr;
     size_t N3 = N - N % BS_K_SMALL_NR;
     if (N < BS_K_SMALL_NR) {
         /* One or two weight rows in all (a thread's slice can be that narrow): dot
@@ -591,7 +651,7 @@ AVX2 static void ls_tail(float *out, size_t ldo, const float *x, size_t ldx, con
             for (size_t m = 0; m < M; m++)
                 for (size_t k0 = 0; k0 < K; k0 += BS_K_SMALL_KC) {
                     size_t kc = K - k0 < BS_K_SMALL_KC ? K - k0 : BS_K_SMALL_KC;
-                    float d = dot_avx2(x + m * ldx + k0, w + n * ldw + k0, kc);
+                    float d = im->dot(x + m * ldx + k0, w + n * ldw + k0, kc);
                     out[m * ldo + n] = k0 > 0 ? out[m * ldo + n] + d : d;
                 }
         return;
@@ -600,9 +660,9 @@ AVX2 static void ls_tail(float *out, size_t ldo, const float *x, size_t ldx, con
      * already done) into a scratch tile, of which the last N % 3 columns are kept. */
     size_t r = N - N3, nb = N - BS_K_SMALL_NR;
     ls_prefetch none = {NULL, NULL, 1u << 30, 1u << 30};
-    for (size_t m0 = 0; m0 < M; m0 += BS_K_SMALL_MR) {
-        size_t mr = M - m0 < BS_K_SMALL_MR ? M - m0 : BS_K_SMALL_MR;
-        float tile[BS_K_SMALL_MR * BS_K_SMALL_NR];
+    for (size_t m0 = 0; m0 < M; m0 += MR) {
+        size_t mr = M - m0 < MR ? M - m0 : MR;
+        float tile[LS_MR_MAX * BS_K_SMALL_NR];
         for (size_t k0 = 0; k0 < K; k0 += BS_K_SMALL_KC) {
             size_t kc = K - k0 < BS_K_SMALL_KC ? K - k0 : BS_K_SMALL_KC;
             kern[mr](tile, BS_K_SMALL_NR, x + m0 * ldx + k0, ldx, w + nb * ldw + k0, ldw, kc,
@@ -653,18 +713,19 @@ AVX2 static inline void lb_transpose8(float *dst, size_t ld, const float *src, s
     _mm256_storeu_ps(dst + 7 * ld, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
-/* panels (nc rounded up to NR, kc) of w rows [0, nc), columns [0, kc); missing rows 0 */
-AVX2 static void lb_pack(float *bp, const float *w, size_t ldw, size_t nc, size_t kc)
+/* panels (nc rounded up to NR, kc) of w rows [0, nc), columns [0, kc); missing rows 0.
+ * NR (BS_K_BIG_NR, or BS_K_BIG512_NR for the AVX-512 kernel) is a multiple of 8. */
+AVX2 static void lb_pack(float *bp, const float *w, size_t ldw, size_t nc, size_t kc,
+                         size_t NR)
 {
-    const size_t NR = BS_K_BIG_NR, H = BS_K_LANES; /* a panel row is two vectors */
+    const size_t H = BS_K_LANES; /* a panel row is NR / H transposes wide */
     for (size_t p = 0; p < nc; p += NR) {
         float *dst = bp + p * kc;
         size_t rows = nc - p < NR ? nc - p : NR, k = 0;
         if (rows == NR)
-            for (; k + H <= kc; k += H) {
-                lb_transpose8(dst + k * NR, NR, w + p * ldw + k, ldw);
-                lb_transpose8(dst + k * NR + H, NR, w + (p + H) * ldw + k, ldw);
-            }
+            for (; k + H <= kc; k += H)
+                for (size_t h = 0; h < NR; h += H)
+                    lb_transpose8(dst + k * NR + h, NR, w + (p + h) * ldw + k, ldw);
         for (; k < kc; k++)
             for (size_t j = 0; j < NR; j++)
                 dst[k * NR + j] = j < rows ? w[(p + j) * ldw + k] : 0.0f;
@@ -714,37 +775,50 @@ LB_KERNEL(lb_1, LB_INIT(0), LB_ROW(0), LB_SAVE(0))
 
 typedef void (*lb_kernel)(float *, size_t, const float *, size_t, const float *, size_t, int);
 
-AVX2 static void linear_big_avx2(float *out, size_t ldo, const float *x, size_t ldx,
-                                 const float *w, size_t ldw, const float *bias, bs_kact act,
-                                 size_t M, size_t N, size_t K, float *scratch)
+/* One panel of the many-row layer: c (mr rows of stride ldc, cols <= nr columns) (+)= x
+ * (mr rows of stride ldx, kc) . the packed panel b (kc, nr); add: c holds partial sums. */
+typedef void (*lb_panel)(float *c, size_t ldc, const float *x, size_t ldx, const float *b,
+                         size_t kc, int add, size_t mr, size_t cols);
+
+AVX2 static void lb_panel_avx2(float *c, size_t ldc, const float *x, size_t ldx,
+                               const float *b, size_t kc, int add, size_t mr, size_t cols)
 {
     static const lb_kernel kern[BS_K_BIG_MR + 1] = {NULL, lb_1, lb_2, lb_3, lb_4, lb_5, lb_6};
-    const size_t MR = BS_K_BIG_MR, NR = BS_K_BIG_NR;
+    const size_t NR = BS_K_BIG_NR;
+    if (cols == NR) {
+        kern[mr](c, ldc, x, ldx, b, kc, add);
+        return;
+    }
+    float tile[BS_K_BIG_MR * BS_K_BIG_NR]; /* the last, partial panel: through a tile */
+    for (size_t i = 0; i < mr; i++)
+        for (size_t j = 0; j < cols; j++)
+            tile[i * NR + j] = add ? c[i * ldc + j] : 0.0f;
+    kern[mr](tile, NR, x, ldx, b, kc, 1);
+    for (size_t i = 0; i < mr; i++)
+        for (size_t j = 0; j < cols; j++)
+            c[i * ldc + j] = tile[i * NR + j];
+}
+
+/* The blocking both versions share: K in blocks of BS_K_BIG_KC, the weight rows in
+ * blocks of BS_K_BIG_NC packed into panels of NR, x in blocks of MR rows, each run over
+ * the block's panels by `panel`; bias and activation on each finished tile. */
+AVX2 static void lb_run(lb_panel panel, size_t MR, size_t NR, float *out, size_t ldo,
+                        const float *x, size_t ldx, const float *w, size_t ldw,
+                        const float *bias, bs_kact act, size_t M, size_t N, size_t K,
+                        float *scratch)
+{
     for (size_t k0 = 0; k0 < K; k0 += BS_K_BIG_KC) {
         size_t kc = K - k0 < BS_K_BIG_KC ? K - k0 : BS_K_BIG_KC;
         int last = k0 + kc == K;
         for (size_t n0 = 0; n0 < N; n0 += BS_K_BIG_NC) {
             size_t nc = N - n0 < BS_K_BIG_NC ? N - n0 : BS_K_BIG_NC;
-            lb_pack(scratch, w + n0 * ldw + k0, ldw, nc, kc);
+            lb_pack(scratch, w + n0 * ldw + k0, ldw, nc, kc, NR);
             for (size_t m0 = 0; m0 < M; m0 += MR) {
                 size_t mr = M - m0 < MR ? M - m0 : MR;
                 float *c = out + m0 * ldo;
-                for (size_t p = 0; p < nc; p += NR) {
-                    const float *b = scratch + p * kc;
-                    if (nc - p >= NR) {
-                        kern[mr](c + n0 + p, ldo, x + m0 * ldx + k0, ldx, b, kc, k0 > 0);
-                    } else { /* the last, partial panel: through an MR x NR tile */
-                        float tile[BS_K_BIG_MR * BS_K_BIG_NR];
-                        size_t cols = nc - p;
-                        for (size_t i = 0; i < mr; i++)
-                            for (size_t j = 0; j < cols; j++)
-                                tile[i * NR + j] = k0 > 0 ? c[i * ldo + n0 + p + j] : 0.0f;
-                        kern[mr](tile, NR, x + m0 * ldx + k0, ldx, b, kc, 1);
-                        for (size_t i = 0; i < mr; i++)
-                            for (size_t j = 0; j < cols; j++)
-                                c[i * ldo + n0 + p + j] = tile[i * NR + j];
-                    }
-                }
+                for (size_t p = 0; p < nc; p += NR)
+                    panel(c + n0 + p, ldo, x + m0 * ldx + k0, ldx, scratch + p * kc, kc,
+                          k0 > 0, mr, nc - p < NR ? nc - p : NR);
                 if (last && (bias || act != BS_K_NONE))
                     for (size_t i = 0; i < mr; i++)
                         bias_act_avx2(c + i * ldo + n0, bias ? bias + n0 : NULL, 1, nc, act);
@@ -752,6 +826,171 @@ AVX2 static void linear_big_avx2(float *out, size_t ldo, const float *x, size_t 
         }
     }
 }
+
+/* ---- the many-row linear layer, AVX-512 ----------------------------------------------
+ * The same blocking with a BS_K_BIG512_MR x 32 tile: 2 zmm per x row, so 24 of the 32 zmm
+ * registers hold out, and per k 2 panel loads and 12 broadcasts feed 24 FMAs (the AVX2
+ * tile: 8 loads for 12 FMAs of half the width). Panels are 32 weight rows wide; blocks
+ * stay BS_K_BIG_NC x BS_K_BIG_KC (768 KiB of the 2 MiB L2), and the 12 x rows of a k-block
+ * (36 KiB) stay in the 48 KiB L1 while the block's panels stream past them.
+ * Every output is summed exactly as in the AVX2 kernel (one FMA per k, in k order, from
+ * zero; storing and reloading the partial sums between K blocks changes no bit; then
+ * bias_act_avx2), so the two give the same bits: the wider tile changes only how many
+ * outputs are in flight. The last, partial panel is done in place with masked loads and
+ * stores. */
+#define AVX512 __attribute__((target("avx512f,avx2,fma")))
+_Static_assert(BS_K_BIG512_NR == 2 * 16 && BS_K_BIG512_MR == 12, "lz_12 is written for 12 x 32");
+_Static_assert(BS_K_BIG_NC % BS_K_BIG512_NR == 0, "blocks of whole 32-wide panels");
+
+#define LZ_INIT(i)                                                                      \
+    __m512 c##i##0 = add ? _mm512_maskz_loadu_ps(m0, c + (i) * ldc) : _mm512_setzero_ps(); \
+    __m512 c##i##1 = add ? _mm512_maskz_loadu_ps(m1, c + (i) * ldc + 16) : _mm512_setzero_ps()
+#define LZ_ROW(i)                                                                       \
+    do {                                                                                \
+        __m512 t = _mm512_set1_ps(x[(i) * ldx + k]);                                    \
+        c##i##0 = _mm512_fmadd_ps(t, b0, c##i##0);                                       \
+        c##i##1 = _mm512_fmadd_ps(t, b1, c##i##1);                                       \
+    } while (0)
+#define LZ_SAVE(i)                                                                      \
+    do {                                                                                \
+        _mm512_mask_storeu_ps(c + (i) * ldc, m0, c##i##0);                              \
+        _mm512_mask_storeu_ps(c + (i) * ldc + 16, m1, c##i##1);                         \
+    } while (0)
+/* LZ_R<n>(OP): OP(0); ...; OP(n - 1) */
+#define LZ_R1(OP) OP(0)
+#define LZ_R2(OP) LZ_R1(OP); OP(1)
+#define LZ_R3(OP) LZ_R2(OP); OP(2)
+#define LZ_R4(OP) LZ_R3(OP); OP(3)
+#define LZ_R5(OP) LZ_R4(OP); OP(4)
+#define LZ_R6(OP) LZ_R5(OP); OP(5)
+#define LZ_R7(OP) LZ_R6(OP); OP(6)
+#define LZ_R8(OP) LZ_R7(OP); OP(7)
+#define LZ_R9(OP) LZ_R8(OP); OP(8)
+#define LZ_R10(OP) LZ_R9(OP); OP(9)
+#define LZ_R11(OP) LZ_R10(OP); OP(10)
+#define LZ_R12(OP) LZ_R11(OP); OP(11)
+/* c (R rows of stride ldc, the columns of m0 | m1 << 16) (+)= x (R rows, kc) . b (kc, 32) */
+#define LZ_KERNEL(R)                                                                    \
+    AVX512 static void lz_##R(float *c, size_t ldc, const float *x, size_t ldx,         \
+                              const float *b, size_t kc, int add, __mmask16 m0,         \
+                              __mmask16 m1)                                             \
+    {                                                                                   \
+        LZ_R##R(LZ_INIT);                                                               \
+        for (size_t k = 0; k < kc; k++) {                                               \
+            const float *bk = b + k * BS_K_BIG512_NR;                                   \
+            __m512 b0 = _mm512_loadu_ps(bk), b1 = _mm512_loadu_ps(bk + 16);             \
+            LZ_R##R(LZ_ROW);                                                            \
+        }                                                                               \
+        LZ_R##R(LZ_SAVE);                                                               \
+    }
+LZ_KERNEL(1) LZ_KERNEL(2) LZ_KERNEL(3) LZ_KERNEL(4) LZ_KERNEL(5) LZ_KERNEL(6)
+LZ_KERNEL(7) LZ_KERNEL(8) LZ_KERNEL(9) LZ_KERNEL(10) LZ_KERNEL(11) LZ_KERNEL(12)
+
+typedef void (*lz_kernel)(float *, size_t, const float *, size_t, const float *, size_t, int,
+                          __mmask16, __mmask16);
+
+AVX512 static void lb_panel_avx512(float *c, size_t ldc, const float *x, size_t ldx,
+                                   const float *b, size_t kc, int add, size_t mr, size_t cols)
+{
+    static const lz_kernel kern[BS_K_BIG512_MR + 1] = {NULL, lz_1, lz_2, lz_3, lz_4, lz_5, lz_6,
+                                                      lz_7, lz_8, lz_9, lz_10, lz_11, lz_12};
+    __mmask16 lo = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
+    __mmask16 hi = cols >= 32 ? 0xFFFF : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0;
+    kern[mr](c, ldc, x, ldx, b, kc, add, lo, hi);
+}
+
+/* ---- the small-row linear layer, AVX-512 -------------------------------------------
+ * ls_run's blocking (panels, K chunks, prefetch) with an 8 x 3 micro-kernel of 16-wide
+ * dot products: 24 zmm accumulators, and per 16 k 3 weight and 8 x loads for 24 FMAs
+ * (the AVX2 one: 7 loads for 12 FMAs of 8). Each output is summed in 16 lanes per chunk
+ * of BS_K_SMALL_KC, then across the lanes (hsum4x16), so its bits differ
+ * from the AVX2 kernel's (bs_kernels_isa() tells them apart) but, as there, depend on K
+ * alone. */
+/* The sums of the 16 lanes of a, b, c and d, in lanes 0, 4, 8 and 12, each summed by the
+ * same tree (lane j + lane j + 8, then + 4, + 2, + 1) that dot_avx512 uses: 8 shuffles
+ * and 5 adds for four sums, where one _mm512_reduce_add_ps each would take 16 and 16,
+ * most of the shuffles on the port that also does 512-bit FMAs. */
+AVX512 static inline __m512 hsum4x16(__m512 a, __m512 b, __m512 c, __m512 d)
+{
+    /* [a lanes 0-7 + 8-15 | b's], [c's | d's]: 128-bit quarters q0 q1 + q2 q3 */
+    __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+    __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xEE));
+    /* [a 0-3 + 4-7 | b's | c's | d's] */
+    __m512 u = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88),
+                             _mm512_shuffle_f32x4(ab, cd, 0xDD));
+    u = _mm512_add_ps(u, _mm512_permute_ps(u, 0x4E));  /* + 2 within each quarter */
+    return _mm512_add_ps(u, _mm512_permute_ps(u, 0xB1)); /* + 1 */
+}
+
+#define LZS_ACC(i) __m512 a##i##0 = _mm512_setzero_ps(), a##i##1 = a##i##0, a##i##2 = a##i##0
+#define LZS_FMA(i, LOAD)                                                                \
+    do {                                                                                \
+        __m512 xv = LOAD(x + (i) * ldx + k);                                            \
+        __asm__("" : "+v"(xv)); /* one load, not one folded into each of the 3 FMAs */  \
+        a##i##0 = _mm512_fmadd_ps(xv, w0, a##i##0);                                      \
+        a##i##1 = _mm512_fmadd_ps(xv, w1, a##i##1);                                      \
+        a##i##2 = _mm512_fmadd_ps(xv, w2, a##i##2);                                      \
+    } while (0)
+#define LZS_LOADU(p) _mm512_loadu_ps(p)
+#define LZS_LOADM(p) _mm512_maskz_loadu_ps(tm, p)
+#define LZS_FMA_U(i) LZS_FMA(i, LZS_LOADU)
+#define LZS_FMA_M(i) LZS_FMA(i, LZS_LOADM)
+#define LZS_STORE(i)                                                                    \
+    do {                                                                                \
+        float *o = out + (i) * ldo, t[16];                                              \
+        _mm512_storeu_ps(t, hsum4x16(a##i##0, a##i##1, a##i##2, _mm512_setzero_ps()));   \
+        o[0] = add ? o[0] + t[0] : t[0];                                                \
+        o[1] = add ? o[1] + t[4] : t[4];                                                \
+        o[2] = add ? o[2] + t[8] : t[8];                                                \
+    } while (0)
+/* out (R, 3) (+)= x (R rows, kc) . w (3 rows of stride ldw, kc)^T */
+#define LZS_KERNEL(R)                                                                   \
+    AVX512 static void lzs_##R(float *out, size_t ldo, const float *x, size_t ldx,      \
+                               const float *w, size_t ldw, size_t kc, int add,          \
+                               ls_prefetch *pf)                                         \
+    {                                                                                   \
+        LZ_R##R(LZS_ACC);                                                               \
+        size_t k = 0;                                                                   \
+        for (; k + 16 <= kc; k += 16) {                                                 \
+            ls_prefetch_step(pf);                                                       \
+            __m512 w0 = LZS_LOADU(w + k), w1 = LZS_LOADU(w + ldw + k);                  \
+            __m512 w2 = LZS_LOADU(w + 2 * ldw + k);                                     \
+            LZ_R##R(LZS_FMA_U);                                                         \
+        }                                                                               \
+        if (k < kc) {                                                                   \
+            __mmask16 tm = (__mmask16)((1u << (kc - k)) - 1);                           \
+            __m512 w0 = LZS_LOADM(w + k), w1 = LZS_LOADM(w + ldw + k);                  \
+            __m512 w2 = LZS_LOADM(w + 2 * ldw + k);                                     \
+            LZ_R##R(LZS_FMA_M);                                                         \
+        }                                                                               \
+        LZ_R##R(LZS_STORE);                                                             \
+    }
+LZS_KERNEL(1) LZS_KERNEL(2) LZS_KERNEL(3) LZS_KERNEL(4)
+LZS_KERNEL(5) LZS_KERNEL(6) LZS_KERNEL(7) LZS_KERNEL(8)
+
+/* One output summed as the lzs kernels sum it, for the one or two weight rows of a
+ * narrow slice (ls_tail). */
+AVX512 static float dot_avx512(const float *a, const float *b, size_t K)
+{
+    __m512 acc = _mm512_setzero_ps();
+    size_t k = 0;
+    for (; k + 16 <= K; k += 16)
+        acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + k), _mm512_loadu_ps(b + k), acc);
+    if (k < K) {
+        __mmask16 tm = (__mmask16)((1u << (K - k)) - 1);
+        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tm, a + k), _mm512_maskz_loadu_ps(tm, b + k),
+                              acc);
+    }
+    __m512 z = _mm512_setzero_ps();
+    return _mm512_cvtss_f32(hsum4x16(acc, z, z, z));
+}
+
+static const ls_kernel ls_avx512_kern[] = {NULL,   lzs_1, lzs_2, lzs_3, lzs_4,
+                                           lzs_5, lzs_6, lzs_7, lzs_8};
+static const ls_impl ls_avx512 = {ls_avx512_kern, BS_K_SMALL512_MR, 16, dot_avx512};
+_Static_assert(BS_K_SMALL512_MR == 8 && BS_K_SMALL512_MR <= LS_MR_MAX,
+               "ls_avx512_kern lists lzs_1..lzs_8");
+_Static_assert(BS_K_SMALL_KC % 16 == 0, "chunks of whole 16-wide steps");
 #endif /* BS_HAVE_X86 */
 
 /* ------------------------------------------------------------------- dispatch */
@@ -819,8 +1058,12 @@ void bs_k_linear_small(float *out, size_t ldo, const float *x, size_t ldx, const
                        size_t K)
 {
 #if BS_HAVE_X86
+    if (use_avx512()) {
+        ls_run(&ls_avx512, out, ldo, x, ldx, w, ldw, bias, act, M, N, K);
+        return;
+    }
     if (use_avx2()) {
-        linear_small_avx2(out, ldo, x, ldx, w, ldw, bias, act, M, N, K);
+        ls_run(&ls_avx2, out, ldo, x, ldx, w, ldw, bias, act, M, N, K);
         return;
     }
 #endif
@@ -834,8 +1077,14 @@ void bs_k_linear_big(float *out, size_t ldo, const float *x, size_t ldx, const f
                      float *scratch)
 {
 #if BS_HAVE_X86
+    if (use_avx512()) {
+        lb_run(lb_panel_avx512, BS_K_BIG512_MR, BS_K_BIG512_NR, out, ldo, x, ldx, w, ldw, bias,
+               act, M, N, K, scratch);
+        return;
+    }
     if (use_avx2()) {
-        linear_big_avx2(out, ldo, x, ldx, w, ldw, bias, act, M, N, K, scratch);
+        lb_run(lb_panel_avx2, BS_K_BIG_MR, BS_K_BIG_NR, out, ldo, x, ldx, w, ldw, bias, act,
+               M, N, K, scratch);
         return;
     }
 #endif

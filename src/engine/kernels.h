@@ -84,18 +84,22 @@ size_t bs_k_linear_big_scratch(void);
 #define BS_K_SMALL_NR 3    /* ... by weight rows */
 #define BS_K_SMALL_NP 48   /* weight rows per panel: a multiple of BS_K_SMALL_NR */
 #define BS_K_SMALL_KC 768  /* k per chunk: a multiple of BS_K_LANES */
+#define BS_K_SMALL512_MR 8 /* the AVX-512 version's x rows (by BS_K_SMALL_NR, 16-wide) */
 #define BS_K_BIG_MR 6      /* bs_k_linear_big micro-kernel: x rows ... */
 #define BS_K_BIG_NR 16     /* ... by weight rows, the packed panel width: 2 vectors */
 #define BS_K_BIG_NC 256    /* weight rows per packed block: a multiple of BS_K_BIG_NR */
 #define BS_K_BIG_KC 768    /* k per packed block */
+#define BS_K_BIG512_MR 12  /* the AVX-512 version's micro-kernel: x rows ... */
+#define BS_K_BIG512_NR 32  /* ... by weight rows (2 zmm); its blocks are BS_K_BIG_NC x KC */
 
 /* Rows are independent in both kernels: each output is summed in an order set by K alone
- * (the small kernel: 8 lanes per chunk of BS_K_SMALL_KC, then across the lanes; the big
- * one: k by k per block of BS_K_BIG_KC), never by M or by which columns a call covers,
- * so a row comes out the same bits whether it is computed alone or among many, and
- * whichever way the columns are sliced over threads. The two kernels' orders differ from
- * each other: a row is only reproduced by the same kernel (bs_run_rows_exact, bert.c).
- * tests/test_kernels.c checks both. */
+ * (the small kernel: 8 lanes, 16 with AVX-512, per chunk of BS_K_SMALL_KC, then across
+ * the lanes; the big one: k by k, on AVX2 and AVX-512 alike), never by M or by which
+ * columns a call covers, so a row comes out the same bits whether it is computed alone
+ * or among many, and whichever way the columns are sliced over threads. The two kernels'
+ * orders differ from each other, and the small kernel's between AVX2 and AVX-512: a row
+ * is only reproduced by the same kernel on the same bs_kernels_isa() (bs_run_rows_exact,
+ * bert.c; app/pipeline.c keys its rows on the ISA). tests/test_kernels.c checks both. */
 
 /* Up to this many rows (B x T) bert.c's linear layers use bs_k_linear_small, above it
  * bs_k_linear_big. Measured on bert-base at 2 threads (median ms, small | big): 16 rows
@@ -106,10 +110,15 @@ size_t bs_k_linear_big_scratch(void);
 #define BS_SMALL_ROWS 128
 #endif
 
-/* "avx2" or "portable": the code path the dispatched kernels use. */
+/* "avx512", "avx2" or "portable": the code path the dispatched kernels use ("avx512":
+ * bs_k_linear_big on AVX-512F, the others on AVX2; it gives the AVX2 kernel's bits, but
+ * callers that key on the ISA must not assume so). */
 const char *bs_kernels_isa(void);
 /* Forces the portable path (1) or the best available (0). For tests and benchmarks. */
 void bs_kernels_force_portable(int on);
+/* Keeps to AVX2 where AVX-512F is there (1), as BERTSCOPE_NO_AVX512=1 in the environment
+ * does for the whole process; 0 goes back to the best available. */
+void bs_kernels_force_avx2(int on);
 int bs_kernels_portable_forced(void); /* what was last forced (kernels_lowp.c asks) */
 
 #endif

@@ -47,6 +47,20 @@ for p in bf16 int8; do
            "BERTSCOPE_NO_AMX=1 $(echo "$off" | grep -o '"kernels": "[^"]*"')"
     fi
 done
+# F32: the many-row GEMM on AVX-512 where /proc/cpuinfo lists avx512f (and AVX2 is on);
+# BERTSCOPE_NO_AVX512=1 keeps to AVX2 and says so
+z=$(grep -qw avx512f /proc/cpuinfo 2>/dev/null && grep -qw avx2 /proc/cpuinfo &&
+    [ -z "${BERTSCOPE_NO_AVX512:-}" ] && echo 1)
+on=$("$BIN" bench --config tiny --batch 2 --seq 8 --runs 1 -t 1)
+off=$(BERTSCOPE_NO_AVX512=1 "$BIN" bench --config tiny --batch 2 --seq 8 --runs 1 -t 1)
+if echo "$off" | grep -q '"kernels": "avx512"'; then
+    fail "BERTSCOPE_NO_AVX512=1 still runs AVX-512: $off"
+elif [ -n "$z" ] && ! echo "$on" | grep -q '"kernels": "avx512"'; then
+    fail "f32 on an AVX-512 CPU: $on"
+else
+    ok "f32: kernels $(echo "$on" | grep -o '"kernels": "[^"]*"'), with" \
+       "BERTSCOPE_NO_AVX512=1 $(echo "$off" | grep -o '"kernels": "[^"]*"')"
+fi
 "$BIN" bench --config tiny --precision int4 >/dev/null 2>"$TMP/err"
 [ $? -eq 2 ] && grep -q "unknown precision 'int4'" "$TMP/err" &&
     ok "bench --precision int4: exit 2" || fail "bench --precision int4: $(cat "$TMP/err")"
