@@ -15,6 +15,8 @@
 #include <ftw.h>
 #include <math.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1416,6 +1418,36 @@ static void test_file_error_truncated(void **state)
     tmp_remove(&t);
 }
 
+/* A file the parser refuses is refused from its mapping, before the aligned F32 read
+ * copies anything: 256 MiB of trailing bytes (a sparse file) after a valid checkpoint
+ * must not make the process read them into memory. */
+static void test_file_error_refused_before_read(void **state)
+{
+    fixture *f = *state;
+    tmpdir t;
+    write_checkpoint(f, &t);
+    char p[512];
+    snprintf(p, sizeof p, "%s/model.safetensors", t.path);
+    assert_int_equal(truncate(p, (off_t)f->len + (256 << 20)), 0);
+    /* in a child, whose peak RSS starts at what it shares now, not at this process's
+     * high-water mark */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rusage before, after;
+        getrusage(RUSAGE_SELF, &before);
+        bs_status st = load_path(f, "%s", t.path);
+        getrusage(RUSAGE_SELF, &after);
+        int ok = st == BS_ERR_INPUT && strstr(f->err.msg, "trailing bytes") &&
+                 after.ru_maxrss - before.ru_maxrss < 64 * 1024; /* KiB */
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    tmp_remove(&t);
+}
+
 static void test_file_error_config_json_names_file(void **state)
 {
     fixture *f = *state;
@@ -1608,6 +1640,7 @@ int main(void)
         T(test_file_error_symlink_loop),
         T(test_file_error_missing_pieces),
         T(test_file_error_truncated),
+        T(test_file_error_refused_before_read),
         T(test_file_error_config_json_names_file),
         T(test_fixture_pytorch_pretraining_f16),
         T(test_fixture_pytorch_base_bf16),

@@ -1370,21 +1370,17 @@ static void *read_part_run(void *arg)
     return NULL;
 }
 
-/* Reads a whole safetensors file into anonymous memory, placed so that its data section
- * starts on a 64-byte boundary: the F32 GEMM kernels then read each weight row whole
- * cache lines at a time (a tensor's offset in the file is rarely a multiple of 64, and
- * a mapping keeps it; in place, a 64-byte load across two lines made bert-base's F32
- * passes about 8 % slower here). Two threads read each half, the page faults of the
- * copy being most of its cost. *base (len bytes) is what to unmap; *data the file. */
-static bs_status read_aligned(int fd, size_t size, const char *path, void **base,
-                              size_t *len, const char **data, bs_error *err)
+/* Reads a whole safetensors file (header_len from its parsed table) into anonymous
+ * memory, placed so that its data section starts on a 64-byte boundary: the F32 GEMM
+ * kernels then read each weight row whole cache lines at a time (a tensor's offset in
+ * the file is rarely a multiple of 64, and a mapping keeps it; in place, a 64-byte load
+ * across two lines made bert-base's F32 typing about 8 % slower here). Two threads read
+ * each half, the page faults of the copy being most of its cost. *base (*len bytes) is
+ * what to unmap; *data the file's first byte. */
+static bs_status read_aligned(int fd, size_t size, size_t header_len, const char *path,
+                              void **base, size_t *len, const char **data, bs_error *err)
 {
-    unsigned char h8[8];
-    uint64_t hl = 0;
-    if (size >= 8 && pread(fd, h8, 8, 0) == 8)
-        for (int i = 7; i >= 0; i--)
-            hl = hl << 8 | h8[i];
-    size_t shift = (size_t)(64 - (8 + hl % 64) % 64) % 64;
+    size_t shift = (64 - (8 + header_len % 64) % 64) % 64;
     *len = size + 64;
     char *b = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (b == MAP_FAILED)
@@ -1411,8 +1407,21 @@ static bs_status read_aligned(int fd, size_t size, const char *path, void **base
     return BS_OK;
 }
 
-/* Maps one weight file read-only (or reads it, w->read_aligned) and parses it as one
- * more part of w. */
+/* Whether at least half of st's bytes are F32 tensors (the ones used where they lie). */
+static int mostly_f32(const bs_safetensors *st, size_t size)
+{
+    uint64_t f32 = 0;
+    for (int i = 0; i < st->count; i++)
+        if (st->tensors[i].dtype == BS_ST_F32)
+            f32 += st->tensors[i].nbytes;
+    return f32 >= size / 2;
+}
+
+/* Maps one weight file read-only and parses it as one more part of w. With
+ * w->read_aligned, a safetensors file the parser accepted (so a bad or hostile file is
+ * refused from its mapping, having cost no copy) and that is mostly F32 is then read
+ * into memory aligned (read_aligned) and parsed again there, its mapping dropped; if
+ * that fails for any reason the mapping serves, as it always did. */
 static bs_status weights_file(weights *w, const char *path, enum wformat f, bs_error *err)
 {
     int fd;
@@ -1420,29 +1429,39 @@ static bs_status weights_file(weights *w, const char *path, enum wformat f, bs_e
     bs_status s = open_regular(path, &fd, &size, err);
     if (s)
         return s;
-    const void *map = NULL;
-    if (f == W_SAFETENSORS && w->read_aligned) {
-        void *base = NULL;
-        size_t len = 0;
-        s = read_aligned(fd, size, path, &base, &len, (const char **)&map, err);
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int e = errno;
+    if (map == MAP_FAILED) {
         close(fd);
-        if (s || (s = keep(w, base, len, 1, err)))
-            return s;
-    } else {
-        void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-        int e = errno;
-        close(fd);
-        if (m == MAP_FAILED)
-            return bs_fail(err, BS_ERR_IO, "cannot map '%s': %s", path, strerror(e));
-        if ((s = keep(w, m, size, 1, err)))
-            return s;
-        map = m;
+        return bs_fail(err, BS_ERR_IO, "cannot map '%s': %s", path, strerror(e));
     }
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    if ((s = weights_add(w, map, size, f, base, err)))
+    if ((s = keep(w, map, size, 1, err)) || (s = weights_add(w, map, size, f, base, err))) {
+        close(fd);
         return s;
-    /* torchbin's copies of strided tensors, which views may point into */
+    }
     bs_safetensors *p = &w->parts[w->n - 1];
+    if (f == W_SAFETENSORS && w->read_aligned && mostly_f32(p, size)) {
+        void *buf = NULL;
+        size_t len = 0;
+        const char *data = NULL;
+        bs_error ignored = {0};
+        bs_safetensors q;
+        if (read_aligned(fd, size, p->header_len, path, &buf, &len, &data, &ignored) ==
+            BS_OK) {
+            if (bs_st_parse(&q, data, size, &ignored) == BS_OK) {
+                bs_st_free(p);
+                *p = q;
+                bs_mapping *k = &w->keep[w->n_keep - 1]; /* the mapping, kept above */
+                munmap(k->p, k->len);
+                *k = (bs_mapping){buf, len, 1};
+            } else {
+                munmap(buf, len); /* the file changed under us: the mapping's table */
+            }
+        }
+    }
+    close(fd);
+    /* torchbin's copies of strided tensors, which views may point into */
     if (p->owned) {
         s = keep(w, p->owned, 0, 0, err);
         p->owned = NULL;
