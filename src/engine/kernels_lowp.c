@@ -35,6 +35,16 @@
 #include <cpuid.h>
 #include <sys/syscall.h>
 #define LP_AMX 1
+/* CPUID leaf 7 EDX bits; older compilers' cpuid.h (clang 14) lacks these names */
+#ifndef bit_AMX_BF16
+#define bit_AMX_BF16 (1u << 22)
+#endif
+#ifndef bit_AMX_TILE
+#define bit_AMX_TILE (1u << 24)
+#endif
+#ifndef bit_AMX_INT8
+#define bit_AMX_INT8 (1u << 25)
+#endif
 #else
 #define LP_AMX 0
 #endif
