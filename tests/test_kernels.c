@@ -20,24 +20,6 @@
 static const size_t sizes[] = {1, 7, 33, 768, 3072};
 #define NSIZES (sizeof sizes / sizeof sizes[0])
 
-/* A fixed xorshift generator: the tests must not depend on the C library's rand(). */
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static float frand(float lo, float hi)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return lo + (hi - lo) * (float)((rng_state >> 40) / (double)(1ull << 24));
-}
-
-static float *rand_vec(size_t n, float lo, float hi)
-{
-    float *v = malloc(n * sizeof *v);
-    assert_non_null(v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = frand(lo, hi);
-    return v;
-}
 
 static float *dup(const float *x, size_t n)
 {
@@ -60,7 +42,7 @@ static void test_kernels_add_matches_scalar(void **state)
     (void)state;
     for (size_t s = 0; s < NSIZES; s++) {
         size_t n = sizes[s];
-        float *x = rand_vec(n, -3, 3), *y = rand_vec(n, -3, 3), *y2 = dup(y, n);
+        float *x = tensor_rand_vec(n, -3, 3), *y = tensor_rand_vec(n, -3, 3), *y2 = dup(y, n);
         bs_k_add(y, x, n);
         bs_k_add_scalar(y2, x, n);
         check_close("add", y, y2, n, 0.0f); /* one rounding each: must be identical */
@@ -72,14 +54,14 @@ static void check_act(bs_kact act, const char *name, float lo, float hi, float t
 {
     for (size_t s = 0; s < NSIZES; s++) {
         size_t cols = sizes[s], rows = 3, n = rows * cols;
-        float *y = rand_vec(n, lo, hi), *bias = rand_vec(cols, -1, 1), *y2 = dup(y, n);
+        float *y = tensor_rand_vec(n, lo, hi), *bias = tensor_rand_vec(cols, -1, 1), *y2 = dup(y, n);
         bs_k_bias_act(y, bias, rows, cols, act);
         bs_k_bias_act_scalar(y2, bias, rows, cols, act);
         char what[64];
         snprintf(what, sizeof what, "%s (cols %zu)", name, cols);
         check_close(what, y, y2, n, tol);
         /* and without a bias */
-        float *z = rand_vec(n, lo, hi), *z2 = dup(z, n);
+        float *z = tensor_rand_vec(n, lo, hi), *z2 = dup(z, n);
         bs_k_bias_act(z, NULL, rows, cols, act);
         bs_k_bias_act_scalar(z2, NULL, rows, cols, act);
         check_close(what, z, z2, n, tol);
@@ -152,8 +134,8 @@ static void test_kernels_layernorm_matches_scalar(void **state)
     (void)state;
     for (size_t s = 0; s < NSIZES; s++) {
         size_t cols = sizes[s], rows = 5, n = rows * cols;
-        float *x = rand_vec(n, -4, 6), *g = rand_vec(cols, 0.5f, 1.5f);
-        float *b = rand_vec(cols, -0.5f, 0.5f);
+        float *x = tensor_rand_vec(n, -4, 6), *g = tensor_rand_vec(cols, 0.5f, 1.5f);
+        float *b = tensor_rand_vec(cols, -0.5f, 0.5f);
         float *y = malloc(n * sizeof *y), *y2 = malloc(n * sizeof *y2);
         bs_k_layernorm(y, x, g, b, rows, cols, 1e-12f);
         bs_k_layernorm_scalar(y2, x, g, b, rows, cols, 1e-12f);
@@ -187,8 +169,8 @@ static void test_kernels_bias_residual_layernorm_matches_scalar(void **state)
     (void)state;
     for (size_t s = 0; s < NSIZES; s++) {
         size_t cols = sizes[s], rows = 4, n = rows * cols;
-        float *x = rand_vec(n, -2, 2), *res = rand_vec(n, -2, 2), *bias = rand_vec(cols, -1, 1);
-        float *g = rand_vec(cols, 0.5f, 1.5f), *b = rand_vec(cols, -0.5f, 0.5f);
+        float *x = tensor_rand_vec(n, -2, 2), *res = tensor_rand_vec(n, -2, 2), *bias = tensor_rand_vec(cols, -1, 1);
+        float *g = tensor_rand_vec(cols, 0.5f, 1.5f), *b = tensor_rand_vec(cols, -0.5f, 0.5f);
         float *y = malloc(n * sizeof *y), *y2 = malloc(n * sizeof *y2);
         bs_k_bias_residual_layernorm(y, x, bias, res, g, b, rows, cols, 1e-12f);
         bs_k_bias_residual_layernorm_scalar(y2, x, bias, res, g, b, rows, cols, 1e-12f);
@@ -213,7 +195,7 @@ static void test_kernels_bias_residual_layernorm_matches_scalar(void **state)
 static void check_softmax(size_t cols, const float *madd)
 {
     size_t rows = 3, n = rows * cols;
-    float *p = rand_vec(n, -20, 20), *p2 = dup(p, n);
+    float *p = tensor_rand_vec(n, -20, 20), *p2 = dup(p, n);
     bs_k_softmax_masked(p, madd, rows, cols, 8.0f);
     bs_k_softmax_masked_scalar(p2, madd, rows, cols, 8.0f);
     char what[64];
@@ -246,7 +228,7 @@ static void test_kernels_softmax_masked_zeroes_masked_keys(void **state)
         for (size_t c = 0; c < cols; c++) /* HF: (1 - mask) * finfo(float32).min */
             madd[c] = (c % 3 == 2) ? -3.40282347e38f : 0.0f;
         check_softmax(cols, madd);
-        float *p = rand_vec(cols, -5, 5);
+        float *p = tensor_rand_vec(cols, -5, 5);
         bs_k_softmax_masked(p, madd, 1, cols, 1.0f);
         for (size_t c = 0; c < cols; c++)
             if (c % 3 == 2)
@@ -268,7 +250,7 @@ static void test_kernels_softmax_all_masked_row_is_uniform(void **state)
         for (size_t c = 0; c < cols; c++)
             madd[c] = -3.40282347e38f;
         check_softmax(cols, madd);
-        float *p = rand_vec(cols, -5, 5), *p2 = dup(p, cols);
+        float *p = tensor_rand_vec(cols, -5, 5), *p2 = dup(p, cols);
         bs_k_softmax_masked(p, madd, 1, cols, 8.0f);
         bs_k_softmax_masked_scalar(p2, madd, 1, cols, 8.0f);
         float *uniform = malloc(cols * sizeof *uniform);
@@ -327,8 +309,8 @@ static void test_kernels_linear_small_matches_scalar(void **state)
                 size_t ldw = K + (b % 2) * 5; /* weight rows packed, or strided (attention) */
                 bs_kact act = acts[(a + b + c) % 3];
                 int with_bias = (a + c) % 2 == 0;
-                float *x = rand_vec(M * ldx, -1, 1), *w = rand_vec(N * ldw, -1, 1);
-                float *bias = rand_vec(N, -1, 1);
+                float *x = tensor_rand_vec(M * ldx, -1, 1), *w = tensor_rand_vec(N * ldw, -1, 1);
+                float *bias = tensor_rand_vec(N, -1, 1);
                 float *o1 = calloc(M * ldo, sizeof *o1), *o2 = calloc(M * ldo, sizeof *o2);
                 const float *bb = with_bias ? bias : NULL;
                 bs_kernels_force_avx2(path == 1);
@@ -378,8 +360,8 @@ static void test_kernels_linear_big_matches_scalar(void **state)
                 size_t M = Ms[a], N = Ns[b], K = Ks[c], ldx = K + 1, ldo = N + 3;
                 size_t ldw = K + (a % 2) * 7;
                 bs_kact act = acts[(a + b + c) % 3];
-                float *x = rand_vec(M * ldx, -1, 1), *w = rand_vec(N * ldw, -1, 1);
-                float *bias = (b + c) % 2 ? rand_vec(N, -1, 1) : NULL;
+                float *x = tensor_rand_vec(M * ldx, -1, 1), *w = tensor_rand_vec(N * ldw, -1, 1);
+                float *bias = (b + c) % 2 ? tensor_rand_vec(N, -1, 1) : NULL;
                 float *o1 = calloc(M * ldo, sizeof *o1), *o2 = calloc(M * ldo, sizeof *o2);
                 bs_kernels_force_avx2(path == 1);
                 assert_string_equal(bs_kernels_isa(), isa[path]);
@@ -422,8 +404,8 @@ static void test_kernels_linear_big_avx512_on_model_shapes(void **state)
             size_t M = Ms[a], N = Ns[b], K = Ks[(a + 2 * b) % (sizeof Ks / sizeof *Ks)];
             while (M * N * K > most && K > 20)
                 K = K / 3 + 1; /* 3072 -> 1025 -> 342 -> 115 -> 39 -> 14, 777 -> 260 ... */
-            float *x = rand_vec(M * K, -1, 1), *w = rand_vec(N * K, -1, 1);
-            float *bias = rand_vec(N, -1, 1);
+            float *x = tensor_rand_vec(M * K, -1, 1), *w = tensor_rand_vec(N * K, -1, 1);
+            float *bias = tensor_rand_vec(N, -1, 1);
             float *o1 = malloc(M * N * sizeof *o1), *o2 = malloc(M * N * sizeof *o2);
             float *o3 = malloc(M * N * sizeof *o3);
             assert_true(o1 && o2 && o3);
@@ -487,8 +469,8 @@ static void test_kernels_linear_rows_are_independent(void **state)
             for (size_t b = 0; b < 3; b++)
                 for (size_t c = 0; c < 2; c++) {
                     size_t M = Ms[a], N = Ns[b], K = Ks[c];
-                    float *x = rand_vec(M * K, -1, 1), *w = rand_vec(N * K, -1, 1);
-                    float *bias = rand_vec(N, -1, 1);
+                    float *x = tensor_rand_vec(M * K, -1, 1), *w = tensor_rand_vec(N * K, -1, 1);
+                    float *bias = tensor_rand_vec(N, -1, 1);
                     float *all = calloc(M * N, sizeof *all), *part = calloc(M * N, sizeof *part);
                     linear_part(big, all, x, w, bias, 0, M, 0, N, N, K, scratch);
                     for (size_t m = 0; m < M; m++) /* each row alone */
@@ -543,7 +525,7 @@ static void test_kernels_portable_path_is_the_scalar_code(void **state)
     bs_kernels_force_portable(1);
     assert_string_equal(bs_kernels_isa(), "portable");
     size_t n = 33 * 2;
-    float *y = rand_vec(n, -4, 4), *y2 = dup(y, n), *bias = rand_vec(33, -1, 1);
+    float *y = tensor_rand_vec(n, -4, 4), *y2 = dup(y, n), *bias = tensor_rand_vec(33, -1, 1);
     bs_k_bias_act(y, bias, 2, 33, BS_K_GELU);
     bs_k_bias_act_scalar(y2, bias, 2, 33, BS_K_GELU);
     bs_kernels_force_portable(0);

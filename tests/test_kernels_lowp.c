@@ -28,23 +28,6 @@
 #include "engine/kernels_lowp.h"
 #include "lib/tensor_check.h"
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static float frand(float lo, float hi)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return lo + (hi - lo) * (float)((rng_state >> 40) / (double)(1ull << 24));
-}
-
-static float *rand_vec(size_t n, float lo, float hi)
-{
-    float *v = malloc(n * sizeof *v);
-    assert_non_null(v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = frand(lo, hi);
-    return v;
-}
 
 static void *amalloc(size_t bytes)
 {
@@ -104,7 +87,7 @@ static void test_lowp_bf16_rounding_known_values(void **state)
  * subnormals, which the hardware flushes. */
 static float *odd_rows(size_t M, size_t K)
 {
-    float *x = rand_vec(M * K, -3.0f, 3.0f);
+    float *x = tensor_rand_vec(M * K, -3.0f, 3.0f);
     if (M > 2) {
         memset(x + K, 0, K * sizeof *x);
         for (size_t k = 0; k < K; k++)
@@ -126,7 +109,7 @@ static void test_lowp_prepare_matches_scalar(void **state)
             bs_lp_force_no_amx(noamx);
             size_t K = Ks[ki], M = 5, ldx = K + 3;
             float *x = odd_rows(M, ldx);
-            float *w = rand_vec(16 * K, -0.1f, 0.1f);
+            float *w = tensor_rand_vec(16 * K, -0.1f, 0.1f);
             void *wm = amalloc(bs_lp_pack_bytes(precs[p], 16, K));
             bs_lpw lw;
             bs_lp_pack(&lw, precs[p], w, 16, K, wm);
@@ -186,8 +169,8 @@ static void test_lowp_linear_matches_scalar(void **state)
             for (size_t ni = 0; ni < sizeof Ns / sizeof Ns[0]; ni++)
                 for (size_t ki = 0; ki < sizeof Ks / sizeof Ks[0]; ki++) {
                     size_t M = Ms[mi], N = Ns[ni], K = Ks[ki];
-                    float *x = odd_rows(M, K), *w = rand_vec(N * K, -0.2f, 0.2f);
-                    float *b = rand_vec(N, -1.0f, 1.0f);
+                    float *x = odd_rows(M, K), *w = tensor_rand_vec(N * K, -0.2f, 0.2f);
+                    float *b = tensor_rand_vec(N, -1.0f, 1.0f);
                     float *got = calloc(M * N, sizeof *got), *want = calloc(M * N, sizeof *want);
                     assert_non_null(got);
                     assert_non_null(want);
@@ -252,8 +235,8 @@ static void test_lowp_amx_shapes(void **state)
     size_t unlike_twin = 0; /* BF16 outputs whose bits differ from the twin's */
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
         size_t M = shapes[si][0], N = shapes[si][1], K = shapes[si][2], n0 = shapes[si][3];
-        float *x = odd_rows(M, K), *w = rand_vec(N * K, -0.2f, 0.2f);
-        float *b = rand_vec(N, -1.0f, 1.0f), *one = malloc(N * sizeof *one);
+        float *x = odd_rows(M, K), *w = tensor_rand_vec(N * K, -0.2f, 0.2f);
+        float *b = tensor_rand_vec(N, -1.0f, 1.0f), *one = malloc(N * sizeof *one);
         float *got = calloc(M * N, sizeof *got), *want = calloc(M * N, sizeof *want);
         assert_non_null(one);
         assert_non_null(got);
@@ -322,7 +305,7 @@ static void test_lowp_rows_are_independent(void **state)
     (void)state;
     size_t M = 21, N = 70, K = 100;
     for (size_t p = 0; p < 2; p++) {
-        float *x = rand_vec(M * K, -2.0f, 2.0f), *w = rand_vec(N * K, -0.2f, 0.2f);
+        float *x = tensor_rand_vec(M * K, -2.0f, 2.0f), *w = tensor_rand_vec(N * K, -0.2f, 0.2f);
         float *all = malloc(M * N * sizeof *all), *one = malloc(N * sizeof *one);
         assert_non_null(all);
         assert_non_null(one);
@@ -341,8 +324,8 @@ static void test_lowp_scalar_against_formula(void **state)
 {
     (void)state;
     size_t M = 4, N = 19, K = 37;
-    float *x = rand_vec(M * K, -2.0f, 3.0f), *w = rand_vec(N * K, -0.3f, 0.2f);
-    float *b = rand_vec(N, -1.0f, 1.0f);
+    float *x = tensor_rand_vec(M * K, -2.0f, 3.0f), *w = tensor_rand_vec(N * K, -0.3f, 0.2f);
+    float *b = tensor_rand_vec(N, -1.0f, 1.0f);
     float *got = malloc(M * N * sizeof *got), *want = malloc(M * N * sizeof *want);
     assert_non_null(got);
     assert_non_null(want);
@@ -422,7 +405,7 @@ static void test_lowp_close_to_f32(void **state)
 {
     (void)state;
     size_t M = 7, N = 40, K = 768;
-    float *x = rand_vec(M * K, -2.0f, 2.0f), *w = rand_vec(N * K, -0.1f, 0.1f);
+    float *x = tensor_rand_vec(M * K, -2.0f, 2.0f), *w = tensor_rand_vec(N * K, -0.1f, 0.1f);
     float *got = malloc(M * N * sizeof *got);
     assert_non_null(got);
     for (size_t p = 0; p < 2; p++) {
@@ -463,7 +446,7 @@ static void test_lowp_portable_path_is_the_scalar_code(void **state)
 {
     (void)state;
     size_t M = 9, N = 33, K = 70;
-    float *x = rand_vec(M * K, -1.0f, 1.0f), *w = rand_vec(N * K, -0.2f, 0.2f);
+    float *x = tensor_rand_vec(M * K, -1.0f, 1.0f), *w = tensor_rand_vec(N * K, -0.2f, 0.2f);
     float *a = malloc(M * N * sizeof *a), *b = malloc(M * N * sizeof *b);
     assert_non_null(a);
     assert_non_null(b);

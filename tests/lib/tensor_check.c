@@ -2,6 +2,8 @@
 #include "tensor_check.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 
 float tensor_max_diff(const float *got, const float *want, size_t n)
@@ -52,4 +54,24 @@ int tensor_check(const char *what, const float *got, const float *want, size_t n
     for (size_t i = first; i < n && i < first + 4; i++)
         fprintf(stderr, "  [%zu] got %.9g  want %.9g\n", i, (double)got[i], (double)want[i]);
     return -1;
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+float tensor_frand(float lo, float hi)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return lo + (hi - lo) * (float)((rng_state >> 40) / (double)(1ull << 24));
+}
+
+float *tensor_rand_vec(size_t n, float lo, float hi)
+{
+    float *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        v[i] = tensor_frand(lo, hi);
+    return v;
 }

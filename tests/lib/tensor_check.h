@@ -28,4 +28,11 @@ int tensor_check(const char *what, const float *got, const float *want, size_t n
  * need two tensors to differ by more than a margin. */
 float tensor_max_diff(const float *got, const float *want, size_t n);
 
+/* A fixed xorshift generator (the tests must not depend on the C library's rand()),
+ * one stream per test binary: a float uniform in [lo, hi). */
+float tensor_frand(float lo, float hi);
+
+/* n floats from tensor_frand, malloc'd (the caller frees); aborts when out of memory. */
+float *tensor_rand_vec(size_t n, float lo, float hi);
+
 #endif
