@@ -31,9 +31,7 @@ static app_env env;
 
 static int setup(void **unused)
 {
-    memset(&env, 0, sizeof env);
-    bs_load_options lo = bs_load_defaults();
-    return app_env_add_path(&env, "disc", DISC_DIR, NULL, &lo);
+    return headless_env_one(&env, "disc", DISC_DIR);
 }
 
 static int teardown(void **unused)

@@ -29,9 +29,7 @@ static app_env env;
 
 static int setup(void **unused)
 {
-    memset(&env, 0, sizeof env);
-    bs_load_options lo = bs_load_defaults();
-    return app_env_add_path(&env, "nsp", NSP_DIR, NULL, &lo);
+    return headless_env_one(&env, "nsp", NSP_DIR);
 }
 
 static int teardown(void **unused)

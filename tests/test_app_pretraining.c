@@ -21,8 +21,8 @@
 #include "app/breakit.h"
 #include "app/headless.h"
 #include "app/pyview.h"
-#include "engine/fileio.h"
 #include "lib/golden.h"
+#include "lib/tensor_check.h"
 
 #define PT_DIR "tests/fixtures/ref/infer_pretraining"
 #define V 100
@@ -31,9 +31,7 @@ static app_env env;
 
 static int setup(void **unused)
 {
-    memset(&env, 0, sizeof env);
-    bs_load_options lo = bs_load_defaults();
-    return app_env_add_path(&env, "pretraining", PT_DIR, NULL, &lo);
+    return headless_env_one(&env, "pretraining", PT_DIR);
 }
 
 static int teardown(void **unused)
@@ -54,12 +52,9 @@ static void set_pairs(app_headless *s)
 
 static float *read_floats(const char *path, size_t n)
 {
-    char *raw;
-    size_t len;
-    bs_error err = {0};
-    assert_int_equal(bs_read_file(path, 1 << 20, &raw, &len, &err), BS_OK);
-    assert_int_equal(len, n * sizeof(float));
-    return (float *)(void *)raw;
+    float *v = tensor_read_f32(path, n);
+    assert_non_null(v);
+    return v;
 }
 
 static void test_pretraining_outputs_are_pytorchs(void **unused)

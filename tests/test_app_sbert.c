@@ -22,7 +22,6 @@
 #include "app/pyview.h"
 #include "app/views_panels.h"
 #include "bertscope/sbert.h"
-#include "engine/fileio.h"
 #include "lib/golden.h"
 #include "lib/tensor_check.h"
 
@@ -32,11 +31,10 @@ static app_env env;
 
 static int setup(void **unused)
 {
-    memset(&env, 0, sizeof env);
-    bs_load_options lo = bs_load_defaults();
-    if (app_env_add_path(&env, "mean", SB_DIR, NULL, &lo))
+    if (headless_env_one(&env, "mean", SB_DIR))
         return -1;
     /* a classifier beside it, for break it's "does not apply" */
+    bs_load_options lo = bs_load_defaults();
     return app_env_add_path(&env, "seq", "tests/fixtures/ref/infer_seq", NULL, &lo);
 }
 
@@ -57,13 +55,11 @@ static void set_lines(app_headless *s)
 
 static float *read_floats(const char *name, size_t n)
 {
-    char path[256], *buf;
-    size_t len;
-    bs_error err = {0};
+    char path[256];
     snprintf(path, sizeof path, SB_DIR "/%s", name);
-    assert_int_equal(bs_read_file(path, 1 << 20, &buf, &len, &err), BS_OK);
-    assert_int_equal(len, n * sizeof(float));
-    return (float *)buf;
+    float *v = tensor_read_f32(path, n);
+    assert_non_null(v);
+    return v;
 }
 
 /* The embedding the pipeline keeps is PyTorch's (row 2 of the end-to-end input, padded

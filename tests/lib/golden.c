@@ -77,6 +77,13 @@ int golden_check_screen(const app_env *env, int w, int h, void (*prepare)(app_he
     return rc;
 }
 
+int headless_env_one(app_env *env, const char *name, const char *dir)
+{
+    memset(env, 0, sizeof *env);
+    bs_load_options lo = bs_load_defaults();
+    return app_env_add_path(env, name, dir, NULL, &lo);
+}
+
 int headless_set_lines(app_headless *s, const char *const *lines, int n)
 {
     size_t lens[64];

@@ -21,6 +21,10 @@ int golden_check(const char *path, const char *got);
 /* grid_dump(g, 1) against DIR/NAME.txt (text, "--", one style letter per cell). */
 int golden_check_grid(const app_grid *g, const char *dir, const char *name);
 
+/* Clears env and loads one model into it, from folder dir under name (default load
+ * options): a test binary's setup. 0, or -1 as app_env_add_path. */
+int headless_env_one(app_env *env, const char *name, const char *dir);
+
 /* Sets s's sentences to the n strings of lines (at most 64) and refreshes the screen, as
  * typing them would; 0, or -1 when the state refuses them. */
 int headless_set_lines(app_headless *s, const char *const *lines, int n);

@@ -1,6 +1,8 @@
 /* tensor_check.c - float tensor comparison with a report (tensor_check.h). */
 #include "tensor_check.h"
 
+#include "engine/fileio.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -74,4 +76,21 @@ float *tensor_rand_vec(size_t n, float lo, float hi)
     for (size_t i = 0; i < n; i++)
         v[i] = tensor_frand(lo, hi);
     return v;
+}
+
+float *tensor_read_f32(const char *path, size_t n)
+{
+    char *raw;
+    size_t len;
+    bs_error err = {0};
+    if (bs_read_file(path, n * sizeof(float) + 1, &raw, &len, &err) != BS_OK) {
+        fprintf(stderr, "%s: %s\n", path, err.msg);
+        return NULL;
+    }
+    if (len != n * sizeof(float)) {
+        fprintf(stderr, "%s: %zu bytes, expected %zu floats\n", path, len, n);
+        free(raw);
+        return NULL;
+    }
+    return (float *)(void *)raw;
 }

@@ -32,6 +32,10 @@ float tensor_max_diff(const float *got, const float *want, size_t n);
  * one stream per test binary: a float uniform in [lo, hi). */
 float tensor_frand(float lo, float hi);
 
+/* The n floats of a raw little-endian F32 file (a PyTorch reference's .bin), malloc'd;
+ * NULL, after saying why on stderr, when it cannot be read or is not n floats long. */
+float *tensor_read_f32(const char *path, size_t n);
+
 /* n floats from tensor_frand, malloc'd (the caller frees); aborts when out of memory. */
 float *tensor_rand_vec(size_t n, float lo, float hi);
 
