@@ -22,9 +22,8 @@ if [ $rc -ne 0 ]; then
     fail "infer exited $rc ($(cat "$TMP/err"))"
 else
     tail -n +2 "$TMP/out.jsonl" >"$TMP/rows.jsonl"
-    jq -r '.input_ids[]' "$TMP/rows.jsonl" >"$TMP/ids.got"
-    od_ints "$D/ids.bin" >"$TMP/ids.want"
-    if cmp -s "$TMP/ids.got" "$TMP/ids.want"; then ok "input_ids match PyTorch's"
+    od_ints "$D/ids.bin" >"$TMP/ids.want" # also where the masks are, below
+    if same_ids "$TMP/rows.jsonl" "$D/ids.bin"; then ok "input_ids match PyTorch's"
     else fail "input_ids differ"; fi
     jq -r '.prediction_logits[][]' "$TMP/rows.jsonl" >"$TMP/pl.got"
     od_floats "$D/prediction_logits.bin" >"$TMP/pl.want"
